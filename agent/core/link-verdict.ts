@@ -1,0 +1,114 @@
+/** Instantaneous verdict for one uplink from its latest measurements: thresholds with hysteresis, quorum, carrier, staleness. Pure. */
+import type { LinkHealth, ProbeSample } from './types.ts';
+import { THRESHOLD_METRICS, type LinkHealthConfig, type ThresholdMetric } from '../link/config.ts';
+
+/** Measured fields kept per uplink (last known value of each, with the time it was measured). */
+export type MetricField = 'rttMs' | 'rttP95Ms' | 'jitterMs' | 'lossPercent' | 'downloadMbps' | 'uploadMbps' | 'targetsUp' | 'targetsTotal' | 'reachable' | 'carrier';
+
+export const METRIC_FIELDS: readonly MetricField[] = ['rttMs', 'rttP95Ms', 'jitterMs', 'lossPercent', 'downloadMbps', 'uploadMbps', 'targetsUp', 'targetsTotal', 'reachable', 'carrier'];
+
+/** Fields measured by throughput probes (rare, so they have their own max-age). */
+const THROUGHPUT_FIELDS: ReadonlySet<MetricField> = new Set(['downloadMbps', 'uploadMbps']);
+
+export interface MergedMetrics {
+  values: Partial<Record<MetricField, number | boolean>>;
+  atMs: Partial<Record<MetricField, number>>;
+  /** Time of the newest sample merged (null: never measured). */
+  lastMs: number | null;
+}
+
+export function emptyMetrics(): MergedMetrics {
+  return { values: {}, atMs: {}, lastMs: null };
+}
+
+/** Merges one sample: every field it carries replaces the last known value; absent fields keep theirs. */
+export function mergeSample(m: MergedMetrics, s: ProbeSample): MergedMetrics {
+  const values = { ...m.values };
+  const atMs = { ...m.atMs };
+  for (const f of METRIC_FIELDS) {
+    const v = s[f];
+    if (v === undefined || (typeof v === 'number' && !Number.isFinite(v))) continue;
+    // An older sample arriving late must not overwrite a newer value.
+    if ((atMs[f] ?? -Infinity) > s.atMs) continue;
+    values[f] = v;
+    atMs[f] = s.atMs;
+  }
+  // Quorum: when the probe did not say, a majority of answering targets counts as reachable.
+  if (s.reachable === undefined && s.targetsUp !== undefined && s.targetsTotal !== undefined && s.targetsTotal > 0 && (atMs.reachable ?? -Infinity) <= s.atMs) {
+    values.reachable = s.targetsUp * 2 > s.targetsTotal;
+    atMs.reachable = s.atMs;
+  }
+  return { values, atMs, lastMs: Math.max(m.lastMs ?? -Infinity, s.atMs) };
+}
+
+/** Ordering used for hysteresis and "worst of" (unknown sorts with healthy: no level entered yet). */
+export const LEVEL_RANK: Readonly<Record<LinkHealth, number>> = { unknown: 0, healthy: 0, degraded: 1, down: 2 };
+
+export function worse(a: LinkHealth, b: LinkHealth): LinkHealth {
+  return LEVEL_RANK[b] > LEVEL_RANK[a] ? b : a;
+}
+
+export interface Verdict {
+  health: LinkHealth;
+  reasons: string[];
+  /** True when `down` comes from carrier loss or quorum (uses the hard-down dwell). */
+  hard: boolean;
+}
+
+/** Compact number for reasons: 3.1, 412, 0.25. */
+export function fmt(n: number): string {
+  if (Math.abs(n) >= 100) return String(Math.round(n));
+  return String(Math.round(n * 10) / 10 || Math.round(n * 100) / 100);
+}
+
+function maxAgeMs(f: MetricField, policy: LinkHealthConfig): number {
+  return (THROUGHPUT_FIELDS.has(f) ? policy.maxAge.throughputS : policy.maxAge.lightS) * 1000;
+}
+
+/** True when the field has a value measured no longer than its max-age ago. */
+export function isFresh(m: MergedMetrics, f: MetricField, nowMs: number, policy: LinkHealthConfig): boolean {
+  const at = m.atMs[f];
+  return at !== undefined && m.values[f] !== undefined && nowMs - at <= maxAgeMs(f, policy);
+}
+
+/**
+ * Verdict from the fresh metrics. `current` is the published state: levels it is already in are left only past
+ * their (stricter) exit value, levels it is not in are entered past their enter value.
+ */
+export function computeVerdict(m: MergedMetrics, current: LinkHealth, nowMs: number, policy: LinkHealthConfig): Verdict {
+  const fresh = METRIC_FIELDS.filter((f) => isFresh(m, f, nowMs, policy));
+  if (m.lastMs === null) return { health: 'unknown', reasons: ['no measurement yet'], hard: false };
+  if (fresh.length === 0) {
+    const ageS = Math.round((nowMs - m.lastMs) / 1000);
+    return { health: 'unknown', reasons: [`stale: last measurement ${ageS}s ago>${policy.maxAge.lightS}`], hard: false };
+  }
+  const has = (f: MetricField): boolean => fresh.includes(f);
+  const hardReasons: string[] = [];
+  if (has('carrier') && m.values.carrier === false) hardReasons.push('carrier=lost');
+  if (has('reachable') && m.values.reachable === false) {
+    const up = m.values.targetsUp;
+    const total = m.values.targetsTotal;
+    hardReasons.push(typeof up === 'number' && typeof total === 'number' && has('targetsUp') ? `unreachable=${up}/${total} targets<quorum` : 'unreachable=no quorum of targets');
+  }
+  const reasons: string[] = [...hardReasons];
+  let health: LinkHealth = hardReasons.length > 0 ? 'down' : 'healthy';
+  const rank = LEVEL_RANK[current];
+  for (const key of Object.keys(THRESHOLD_METRICS) as ThresholdMetric[]) {
+    const meta = THRESHOLD_METRICS[key];
+    if (!has(meta.field)) continue;
+    const v = m.values[meta.field];
+    if (typeof v !== 'number') continue;
+    const t = policy.thresholds[key];
+    for (const lvl of ['down', 'degraded'] as const) {
+      const l = t[lvl];
+      if (!l) continue;
+      const limit = rank >= LEVEL_RANK[lvl] ? l.exit : l.enter;
+      const crossed = meta.dir === 'min' ? v < limit : v > limit;
+      if (!crossed) continue;
+      reasons.push(`${meta.short}=${fmt(v)}${meta.unit}${meta.dir === 'min' ? '<' : '>'}${fmt(limit)}`);
+      health = worse(health, lvl);
+      break;
+    }
+  }
+  return { health, reasons: health === 'healthy' ? [] : reasons, hard: hardReasons.length > 0 };
+}

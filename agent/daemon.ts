@@ -1,0 +1,210 @@
+/** The composition root: builds real adapters, starts components and the server, handles signals and systemd. */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { AgentContext, Component, ComponentStatus, HttpRoute } from './component.ts';
+import { AgentBus } from './bus.ts';
+import { systemClock } from './clock.ts';
+import { loadConfig, type LoadedConfig } from './config/load.ts';
+import { LwError, ErrorCode, codeOf, messageOf } from './errors.ts';
+import { FEATURES } from './features.ts';
+import { createMetricsRegistry, registerDaemonMetrics } from './http/metrics.ts';
+import { startServer } from './http/server.ts';
+import { renderStatusPage } from './http/status-page.ts';
+import { createLogger, type Logger } from './log.ts';
+import { openState, type StateHandle } from './state/store.ts';
+import { SystemdNotifier } from './systemd/notify.ts';
+import { VERSION } from './version.ts';
+
+/** Graceful stop budget: systemd's default TimeoutStopSec is 90 s, the issue asks for 5 s. */
+export const STOP_BUDGET_MS = 5_000;
+/** Event-loop heartbeat period and the silence after which /healthz fails. */
+const HEARTBEAT_MS = 500;
+const HEARTBEAT_STALE_MS = 5_000;
+
+export interface DaemonOptions {
+  configPath: string | undefined;
+  /** Overrides from CLI flags (applied after the file). */
+  logFormat?: 'json' | 'pretty';
+  logLevel?: string;
+  listen?: string;
+  stateDir?: string;
+}
+
+interface Running {
+  ctx: AgentContext;
+  components: Component[];
+  started: Set<string>;
+  failed: Map<string, string>;
+  startedAtMs: number;
+}
+
+/** Runs the daemon until a signal; returns the exit code. */
+export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  const loaded = applyOverrides(loadConfig(opts.configPath), opts);
+  const { config } = loaded;
+  const log = createLogger({ level: config.log.level, format: opts.logFormat ?? config.log.format });
+  const notifier = new SystemdNotifier(log);
+  let state: StateHandle;
+  try {
+    state = openState(loaded.stateDir);
+  } catch (e) {
+    logFatal(log, e);
+    throw e;
+  }
+  const metrics = createMetricsRegistry(loaded.nodeName);
+  const bus = new AgentBus();
+  bus.onListenerError((e) => log.error({ err: e, code: codeOf(e) }, 'event listener failed'));
+  const ctx: AgentContext = { config, log, clock: systemClock, metrics, bus, stateDir: loaded.stateDir, stateDb: state.db, nodeName: loaded.nodeName };
+  const run: Running = { ctx, components: [], started: new Set(), failed: new Map(), startedAtMs: Date.now() };
+
+  let lastBeat = performance.now();
+  const beat = setInterval(() => (lastBeat = performance.now()), HEARTBEAT_MS);
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
+  const health = (): { ok: boolean; reasons: string[] } => {
+    const silentMs = performance.now() - lastBeat;
+    return silentMs > HEARTBEAT_STALE_MS ? { ok: false, reasons: [`event loop blocked for ${Math.round(silentMs)} ms`] } : { ok: true, reasons: [] };
+  };
+  let serving = false;
+  const notReady = (): string[] => {
+    const reasons: string[] = [];
+    if (!serving) reasons.push('starting');
+    for (const [name, msg] of run.failed) reasons.push(`${name}: ${msg}`);
+    for (const c of run.components) if (run.started.has(c.name)) reasons.push(...(c.notReadyReasons?.() ?? []).map((r) => `${c.name}: ${r}`));
+    return reasons;
+  };
+  const componentStatus = (): Record<string, ComponentStatus> => {
+    const out: Record<string, ComponentStatus> = { daemon: { state: serving ? 'ok' : 'starting' } };
+    for (const c of run.components) {
+      const failed = run.failed.get(c.name);
+      out[c.name] = failed ? { state: 'error', message: failed } : safeStatus(c);
+    }
+    for (const f of FEATURES) if (!out[f.name]) out[f.name] = run.failed.has(f.name) ? { state: 'error', message: run.failed.get(f.name) } : { state: 'disabled', message: 'disabled in config' };
+    return out;
+  };
+  const statusDoc = (): Record<string, unknown> => ({
+    version: VERSION,
+    node: loaded.nodeName,
+    pid: process.pid,
+    uptimeSeconds: Math.round((Date.now() - run.startedAtMs) / 1000),
+    ready: notReady().length === 0,
+    notReadyReasons: notReady(),
+    config: loaded.source,
+    stateDir: loaded.stateDir,
+    eventLoopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+    link: bus.latestLink(),
+    components: componentStatus(),
+  });
+  registerDaemonMetrics(metrics, () => ({ ready: notReady().length === 0, components: Object.fromEntries(Object.entries(componentStatus()).map(([k, v]) => [k, v.state])) }));
+
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(config.server.listen, {
+      log,
+      metrics,
+      token: loaded.token,
+      health,
+      notReadyReasons: notReady,
+      status: statusDoc,
+      page: () => renderStatusPage(statusDoc()),
+      routes: (): HttpRoute[] => run.components.filter((c) => run.started.has(c.name)).flatMap((c) => c.routes?.() ?? []),
+    });
+  } catch (e) {
+    logFatal(log, e);
+    clearInterval(beat);
+    state.close();
+    throw e;
+  }
+  log.info({ listen: server.address, version: VERSION, node: loaded.nodeName, stateDir: loaded.stateDir, config: loaded.source }, 'linkward listening');
+
+  await startFeatures(run, log);
+  serving = true;
+  await notifier.ready(`serving on ${server.address}`);
+  const watchdogMs = notifier.startWatchdog(() => health().ok);
+  log.info({ readyInMs: Math.round(performance.now()), watchdogMs, components: run.components.map((c) => c.name) }, 'linkward ready');
+
+  const signal = await waitForStopSignal(log);
+  serving = false;
+  await notifier.stopping();
+  log.info({ signal }, 'stopping');
+  const force = setTimeout(() => {
+    log.error({ budgetMs: STOP_BUDGET_MS }, 'graceful stop took too long; exiting');
+    process.exit(1);
+  }, STOP_BUDGET_MS + 1_000);
+  force.unref();
+  await stopAll(run, log, STOP_BUDGET_MS);
+  await server.close();
+  clearInterval(beat);
+  loopDelay.disable();
+  state.close();
+  clearTimeout(force);
+  log.info('stopped');
+  return 0;
+}
+
+/** Expected start-up failures (LwError) are logged with code and context; anything else with its stack. */
+function logFatal(log: Logger, e: unknown): void {
+  if (e instanceof LwError) log.fatal({ code: e.code, context: e.context }, e.message);
+  else log.fatal({ code: codeOf(e), err: e }, messageOf(e));
+}
+
+function applyOverrides(loaded: LoadedConfig, opts: DaemonOptions): LoadedConfig {
+  const config = structuredClone(loaded.config);
+  if (opts.listen) config.server.listen = opts.listen;
+  if (opts.logLevel) config.log.level = opts.logLevel as typeof config.log.level;
+  return { ...loaded, config, stateDir: opts.stateDir ?? loaded.stateDir };
+}
+
+function safeStatus(c: Component): ComponentStatus {
+  try {
+    return c.status();
+  } catch (e) {
+    return { state: 'error', message: messageOf(e) };
+  }
+}
+
+/** Starts enabled features in order; a failing feature is reported (status, readiness) but never kills the daemon. */
+async function startFeatures(run: Running, log: Logger): Promise<void> {
+  for (const f of FEATURES) {
+    if (!f.enabled(run.ctx)) continue;
+    try {
+      const c = await f.create(run.ctx);
+      run.components.push(c);
+      await c.start();
+      run.started.add(c.name);
+    } catch (e) {
+      const msg = messageOf(e);
+      run.failed.set(f.name, msg);
+      log.error({ component: f.name, code: codeOf(e), err: e }, `component ${f.name} failed to start`);
+    }
+  }
+}
+
+async function stopAll(run: Running, log: Logger, budgetMs: number): Promise<void> {
+  const deadline = Date.now() + budgetMs;
+  for (const c of [...run.components].reverse()) {
+    if (!run.started.has(c.name)) continue;
+    const left = Math.max(100, deadline - Date.now());
+    try {
+      await Promise.race([c.stop(), new Promise((_, rej) => setTimeout(() => rej(new LwError(ErrorCode.INTERNAL, `${c.name} did not stop within ${left} ms`)), left).unref())]);
+    } catch (e) {
+      log.warn({ component: c.name, code: codeOf(e) }, messageOf(e));
+    }
+  }
+}
+
+/** Resolves on the first SIGTERM/SIGINT; a second signal exits at once with 128+signum. */
+function waitForStopSignal(log: Logger): Promise<string> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (stopping) {
+        log.warn({ signal: sig }, 'second signal: exiting now');
+        process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+      }
+      stopping = true;
+      resolve(sig);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

@@ -1,0 +1,42 @@
+/** The Prometheus registry: process metrics, linkward_build_info and the daemon's own gauges. */
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { VERSION } from '../version.ts';
+
+/** Creates the registry every component registers on. */
+export function createMetricsRegistry(nodeName: string): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'linkward_' });
+  const info = new Gauge({
+    name: 'linkward_build_info',
+    help: 'Build information of the running linkward agent; the value is always 1.',
+    labelNames: ['version', 'node_version', 'node'] as const,
+    registers: [registry],
+  });
+  info.set({ version: VERSION, node_version: process.versions.node, node: nodeName }, 1);
+  return registry;
+}
+
+/** Gauges about the daemon itself (component states, readiness). */
+export function registerDaemonMetrics(registry: Registry, read: () => { ready: boolean; components: Record<string, string> }): void {
+  new Gauge({
+    name: 'linkward_ready',
+    help: '1 when the agent is ready (/readyz answers 200), else 0.',
+    registers: [registry],
+    collect() {
+      this.set(read().ready ? 1 : 0);
+    },
+  });
+  const states = ['starting', 'ok', 'degraded', 'down', 'disabled', 'error'] as const;
+  new Gauge({
+    name: 'linkward_component_state',
+    help: 'State of each daemon component: 1 for the current state, 0 for the others.',
+    labelNames: ['component', 'state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [component, state] of Object.entries(read().components)) {
+        for (const s of states) this.set({ component, state: s }, s === state ? 1 : 0);
+      }
+    },
+  });
+}

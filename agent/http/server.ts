@@ -1,0 +1,129 @@
+/** The status server: /healthz, /readyz, /metrics, /v1/status, the status page, and component routes. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { HttpRoute } from '../component.ts';
+import { ErrorCode, LwError, codeOf, messageOf } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { sendError, sendJson, sendText } from './respond.ts';
+
+/** Slow clients must not hold sockets forever (edge devices have few file descriptors to spare). */
+const REQUEST_TIMEOUT_MS = 30_000;
+const HEADERS_TIMEOUT_MS = 10_000;
+/** Keep-alive idle time: Prometheus scrapes every 15–60 s; 5 s frees idle sockets quickly. */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+export interface ServerDeps {
+  log: Logger;
+  metrics: Registry;
+  token: string | undefined;
+  /** Event-loop responsiveness and process liveness. */
+  health(): { ok: boolean; reasons: string[] };
+  /** Readiness: empty list = ready. */
+  notReadyReasons(): string[];
+  /** The /v1/status document. */
+  status(): Record<string, unknown>;
+  /** HTML of the status page. */
+  page(): string;
+  /** Routes contributed by components (looked up per request, so late-registered routes work). */
+  routes(): readonly HttpRoute[];
+}
+
+/** Splits HOST:PORT ([v6]:port) into parts. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(listen);
+  if (!m || m[1] === undefined || m[2] === undefined) throw new LwError(ErrorCode.CONFIG_INVALID, `server.listen "${listen}" must be HOST:PORT`);
+  return { host: m[1], port: Number(m[2]) };
+}
+
+/** True for 127.0.0.0/8, ::1 and localhost. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+/** Refuses a non-loopback listener without a token (safety rule: anything else requires a token). */
+export function assertListenAllowed(listen: string, token: string | undefined): void {
+  const { host } = parseListen(listen);
+  if (!isLoopback(host) && !token) {
+    throw new LwError(
+      ErrorCode.LISTEN_INSECURE,
+      `server.listen ${listen} is not a loopback address and no server.token is set; set server.token (or server.tokenFile), or listen on 127.0.0.1`,
+      { context: { listen } },
+    );
+  }
+}
+
+function authorized(req: IncomingMessage, token: string | undefined): boolean {
+  if (!token) return true;
+  const header = req.headers.authorization ?? '';
+  const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7).trim() : '');
+  const want = Buffer.from(token);
+  return given.length === want.length && timingSafeEqual(given, want);
+}
+
+const BUILTIN_PUBLIC = new Set(['/healthz', '/readyz', '/metrics']);
+
+async function dispatch(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://linkward.local');
+  const method = req.method ?? 'GET';
+  const path = url.pathname;
+  if (method === 'GET' && BUILTIN_PUBLIC.has(path)) {
+    if (path === '/healthz') {
+      const h = deps.health();
+      return sendJson(res, h.ok ? 200 : 503, { status: h.ok ? 'ok' : 'unhealthy', reasons: h.reasons });
+    }
+    if (path === '/readyz') {
+      const reasons = deps.notReadyReasons();
+      return sendJson(res, reasons.length === 0 ? 200 : 503, { status: reasons.length === 0 ? 'ready' : 'not ready', reasons });
+    }
+    return sendText(res, 200, await deps.metrics.metrics(), deps.metrics.contentType);
+  }
+  const route = deps.routes().find((r) => r.method === method && (r.prefix ? path.startsWith(r.path) : path === r.path));
+  const builtin = method === 'GET' && (path === '/v1/status' || path === '/');
+  if (!route && !builtin) {
+    const known = deps.routes().some((r) => (r.prefix ? path.startsWith(r.path) : path === r.path)) || BUILTIN_PUBLIC.has(path);
+    return known ? sendError(res, 405, 'LW_HTTP_METHOD', `${method} not allowed on ${path}`) : sendError(res, 404, 'LW_HTTP_NOT_FOUND', `no such endpoint: ${path}`);
+  }
+  const needsToken = route ? route.auth === 'token' : true;
+  if (needsToken && !authorized(req, deps.token)) {
+    res.setHeader('www-authenticate', 'Bearer realm="linkward"');
+    return sendError(res, 401, 'LW_HTTP_UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer <server.token>)');
+  }
+  if (route) return route.handle(req, res, url);
+  if (path === '/') return sendText(res, 200, deps.page(), 'text/html; charset=utf-8');
+  return sendJson(res, 200, deps.status());
+}
+
+/** Starts the server; resolves once listening (rejects with LW_LISTEN_FAILED). */
+export async function startServer(listen: string, deps: ServerDeps): Promise<{ server: Server; address: string; close(): Promise<void> }> {
+  assertListenAllowed(listen, deps.token);
+  const { host, port } = parseListen(listen);
+  const log = deps.log.child({ component: 'http' });
+  const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
+    dispatch(deps, req, res).catch((e: unknown) => {
+      log.error({ err: e, code: codeOf(e), url: req.url }, 'request failed');
+      if (!res.headersSent) sendError(res, 500, codeOf(e), messageOf(e));
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (cause: NodeJS.ErrnoException) =>
+      reject(new LwError(ErrorCode.LISTEN_FAILED, `cannot listen on ${listen}: ${cause.code ?? cause.message}${cause.code === 'EADDRINUSE' ? ' (another process uses the port; change server.listen)' : ''}`, { cause })),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  const addr = server.address();
+  const address = typeof addr === 'object' && addr ? (addr.family === 'IPv6' ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`) : listen;
+  return {
+    server,
+    address,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 1_000).unref();
+      }),
+  };
+}

@@ -1,0 +1,93 @@
+/** systemd readiness protocol: READY=1, WATCHDOG=1 at half of WATCHDOG_USEC, STOPPING=1 (sd_notify over $NOTIFY_SOCKET). */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { run } from '../exec.ts';
+import type { Logger } from '../log.ts';
+
+type NotifyFn = (socketPath: string, message: string) => number;
+
+/** Where the addon can be, relative to this file (source tree) or to the bundle in dist/. */
+const ADDON_CANDIDATES = ['../native/build/Release/lw_native.node', '../agent/native/build/Release/lw_native.node', './lw_native.node'];
+
+function loadAddon(): NotifyFn | null {
+  const require = createRequire(import.meta.url);
+  for (const rel of ADDON_CANDIDATES) {
+    const path = fileURLToPath(new URL(rel, import.meta.url));
+    if (!existsSync(path)) continue;
+    try {
+      return (require(path) as { notify: NotifyFn }).notify;
+    } catch {
+      /* try the next candidate */
+    }
+  }
+  return null;
+}
+
+/** Sends sd_notify messages; a no-op when $NOTIFY_SOCKET is unset (not under systemd). */
+export class SystemdNotifier {
+  readonly #socket: string | undefined;
+  readonly #log: Logger;
+  readonly #addon: NotifyFn | null;
+  #watchdog: NodeJS.Timeout | null = null;
+
+  constructor(log: Logger, env: NodeJS.ProcessEnv = process.env) {
+    this.#socket = env.NOTIFY_SOCKET || undefined;
+    this.#log = log.child({ component: 'systemd' });
+    this.#addon = this.#socket ? loadAddon() : null;
+    if (this.#socket && !this.#addon) {
+      this.#log.warn('sd_notify addon not built; using systemd-notify (needs NotifyAccess=all in the unit)');
+    }
+  }
+
+  get enabled(): boolean {
+    return this.#socket !== undefined;
+  }
+
+  /** Sends one message (e.g. `READY=1\nSTATUS=serving`); failures are logged, never thrown. */
+  async send(message: string): Promise<void> {
+    const socket = this.#socket;
+    if (!socket) return;
+    if (this.#addon) {
+      const rc = this.#addon(socket, message);
+      if (rc !== 0) this.#log.warn({ errno: -rc, message }, 'sd_notify failed');
+      return;
+    }
+    try {
+      await run('systemd-notify', [`--pid=${process.pid}`, ...message.split('\n').filter(Boolean)], { timeoutMs: 2_000 });
+    } catch (e) {
+      this.#log.warn({ err: e, message }, 'systemd-notify failed');
+    }
+  }
+
+  /** READY=1 plus a status line. */
+  ready(status: string): Promise<void> {
+    return this.send(`READY=1\nSTATUS=${status}\nMAINPID=${process.pid}`);
+  }
+
+  stopping(): Promise<void> {
+    this.stopWatchdog();
+    return this.send('STOPPING=1\nSTATUS=stopping');
+  }
+
+  /**
+   * Starts WATCHDOG=1 pings at half of $WATCHDOG_USEC (systemd's recommendation). `healthy()` gates
+   * each ping, so a stuck event loop or a failed self-check lets systemd restart the service.
+   */
+  startWatchdog(healthy: () => boolean, env: NodeJS.ProcessEnv = process.env): number | null {
+    const usec = Number(env.WATCHDOG_USEC ?? NaN);
+    const pid = env.WATCHDOG_PID ? Number(env.WATCHDOG_PID) : process.pid;
+    if (!this.enabled || !Number.isFinite(usec) || usec <= 0 || pid !== process.pid) return null;
+    const intervalMs = Math.max(1, Math.floor(usec / 1000 / 2));
+    this.#watchdog = setInterval(() => {
+      if (healthy()) void this.send('WATCHDOG=1');
+    }, intervalMs);
+    this.#watchdog.unref();
+    return intervalMs;
+  }
+
+  stopWatchdog(): void {
+    if (this.#watchdog) clearInterval(this.#watchdog);
+    this.#watchdog = null;
+  }
+}

@@ -1,0 +1,118 @@
+/** The Store port (records, sealed batches, dead letters) shared by the SQLite and in-memory implementations. */
+
+/** A record to store: one ingested body, kept byte for byte with its content headers. */
+export interface NewRecord {
+  sink: string;
+  /** 0 = high, 1 = normal, 2 = low (PRIORITY_RANK). */
+  priority: number;
+  createdMs: number;
+  /** Drop after this time (null: no TTL). */
+  expiresMs: number | null;
+  contentType: string | null;
+  contentEncoding: string | null;
+  body: Uint8Array;
+}
+
+export interface StoredRecord extends NewRecord {
+  id: number;
+  /** Sealed into this batch (null: not yet). */
+  batchId: string | null;
+}
+
+/** A request body built from records, stored so re-sends are byte-identical under the same id. */
+export interface SealedBatch {
+  id: string;
+  sink: string;
+  priority: number;
+  createdMs: number;
+  contentType: string | null;
+  contentEncoding: string | null;
+  body: Uint8Array;
+  recordCount: number;
+  attempts: number;
+}
+
+export interface DeadLetter {
+  id: string;
+  sink: string;
+  priority: number;
+  failedMs: number;
+  status: number | null;
+  reason: string;
+  recordCount: number;
+  contentType: string | null;
+  contentEncoding: string | null;
+  body: Uint8Array;
+}
+
+/** Depth of one sink + priority lane. */
+export interface DepthRow {
+  sink: string;
+  priority: number;
+  records: number;
+  bytes: number;
+  /** createdMs of the oldest record (null when empty). */
+  oldestMs: number | null;
+}
+
+/** What a drop removed, per sink (the caller counts it under a reason). */
+export interface DropResult {
+  sink: string;
+  records: number;
+  bytes: number;
+}
+
+export interface Usage {
+  records: number;
+  /** Payload bytes of stored records (the bound is on these). */
+  bytes: number;
+}
+
+/** Options of `unsealed`: the oldest records of one lane, up to limits. */
+export interface UnsealedQuery {
+  sink: string;
+  priority: number;
+  maxRecords: number;
+  maxBytes: number;
+  /** Only records created at or after this time (live lane). */
+  minCreatedMs?: number;
+}
+
+/**
+ * Storage of the buffer. Every method is synchronous and atomic (one transaction). Implementations
+ * throw LwError LW_BUFFER_DISK_FULL when the medium is full and LW_BUFFER_UNAVAILABLE when closed.
+ */
+export interface Store {
+  readonly kind: string;
+  /** Appends records in one durable transaction; returns their ids in order. */
+  appendMany(records: readonly NewRecord[]): number[];
+  usage(): Usage;
+  depth(): DepthRow[];
+  /** Oldest sealed batch of a lane (null: none). */
+  sealedBatch(sink: string, priority: number): SealedBatch | null;
+  /** Oldest not-yet-sealed records of a lane, within limits (at least one when any exists). */
+  unsealed(q: UnsealedQuery): StoredRecord[];
+  /** Stores a batch and marks its records as sealed into it. */
+  seal(batch: Omit<SealedBatch, 'attempts'>, recordIds: readonly number[]): void;
+  /** Delivered: deletes the batch and its records. */
+  ack(batchId: string): DropResult | null;
+  /** Returns a batch's records to the unsealed pool (413 split) and deletes the batch. */
+  unseal(batchId: string): void;
+  /** Counts one failed attempt. */
+  recordAttempt(batchId: string): void;
+  /** Moves a batch to the dead letters and deletes its records. */
+  deadLetter(batchId: string, reason: string, status: number | null, nowMs: number): DropResult | null;
+  /** Deletes oldest records (lowest priority first, whole sealed batches) until the freed amounts are reached. */
+  dropOldest(freeBytes: number, freeRecords: number): DropResult[];
+  /** Deletes records whose TTL passed (with the batches they are sealed into). */
+  expire(nowMs: number): DropResult[];
+  listRecords(sink: string | null, limit: number): StoredRecord[];
+  listDeadLetters(limit: number): DeadLetter[];
+  /** Moves dead letters back into the records (ids null: all); returns how many. */
+  replayDeadLetters(ids: readonly string[] | null, nowMs: number): number;
+  /** Deletes records (of one sink or all) and/or dead letters; returns what was removed. */
+  purge(opts: { sink: string | null; records: boolean; deadLetters: boolean }): { records: number; deadLetters: number };
+  /** Reclaims free pages and trims the WAL (no-op for memory). */
+  maintenance(): void;
+  close(): void;
+}

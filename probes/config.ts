@@ -1,0 +1,58 @@
+/** Config schema of `probes` (owned by the probes package): light probes, throughput, budget, retention. */
+import { z } from 'zod';
+
+/** Light probe interval: 5 s detects a dead link within a few rounds at ≈130 B per round. */
+export const DEFAULT_INTERVAL_MS = 5_000;
+/** Longest interval the adaptive back-off stretches to while every round succeeds (keeps idle cost ≲1 MB/day). */
+export const DEFAULT_MAX_INTERVAL_MS = 20_000;
+/** Default throughput schedule: hourly (a per-node random offset is added so a fleet does not test at once). */
+export const DEFAULT_THROUGHPUT_CRON = '0 * * * *';
+/** Parallel HTTP streams: 4 fills a BDP on lossy links the way iperf3 -P 4 does. */
+export const DEFAULT_STREAMS = 4;
+/** Byte cap per direction per throughput probe: the issue's goal is ≤ 8 MB. */
+export const DEFAULT_THROUGHPUT_MAX_BYTES = 8_000_000;
+
+const TargetSchema = z
+  .string()
+  .min(1)
+  .regex(/^(([a-z]+:\/\/\S+)|(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5})$/, 'must be HOST:PORT or a URL (tcp://, udp://, icmp://, linkward://, http://, https://)');
+
+const ThroughputSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Run scheduled throughput probes (needs `url`). Off: only light and passive probes.'),
+    url: z.url().optional().describe('Base URL of the throughput server (a linkward probe-server, LibreSpeed backend or Cloudflare-style host). Omit: no throughput probes.'),
+    preset: z.enum(['linkward', 'librespeed', 'cloudflare']).default('linkward').describe('Endpoint layout of `url`: linkward (/linkward/down, /linkward/up), librespeed (garbage.php?ckSize=, empty.php), cloudflare (__down?bytes=, __up).'),
+    cron: z.string().default(DEFAULT_THROUGHPUT_CRON).describe('node-cron expression for scheduled throughput probes (a random per-node offset of up to `spreadMs` is added).'),
+    spreadMs: z.number().int().min(0).max(3_600_000).default(600_000).describe('Maximum random per-node delay after each cron tick, so a fleet does not test at the same second.'),
+    streams: z.number().int().min(1).max(16).default(DEFAULT_STREAMS).describe('Parallel HTTP streams per direction.'),
+    maxBytes: z.number().int().min(100_000).default(DEFAULT_THROUGHPUT_MAX_BYTES).describe('Byte cap per direction per probe (the daily budget may lower it).'),
+    maxDurationMs: z.number().int().min(500).max(60_000).default(6_000).describe('Time cap per direction.'),
+    minMeasureMs: z.number().int().min(200).max(30_000).default(1_000).describe('Shortest measured window (after warm-up) before the estimate may be called stable.'),
+    stableTolerance: z.number().min(0.005).max(0.5).default(0.03).describe('The estimate is stable when both halves of the measured window agree within this fraction.'),
+    download: z.boolean().default(true).describe('Measure download.'),
+    upload: z.boolean().default(true).describe('Measure upload.'),
+    skipWhenObservedDownMbps: z.number().positive().optional().describe('Skip the scheduled probe when passive counters already saw at least this download rate on the interface.'),
+    skipWhenObservedUpMbps: z.number().positive().optional().describe('Skip the scheduled probe when passive counters already saw at least this upload rate on the interface.'),
+    onDemandMinGapMs: z.number().int().min(60_000).default(900_000).describe('Minimum gap between throughput probes triggered by light-probe changes.'),
+  })
+  .describe('Throughput (download/upload) probes over HTTP.');
+
+export const ProbesConfigSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Run link probes. Off: link state stays unknown and no node actions are taken.'),
+    targets: z.array(TargetSchema).default([]).describe('Default light-probe targets for uplinks without their own: HOST:PORT (TCP connect), tcp://, udp:// (linkward UDP echo), linkward://HOST:PORT (probe server: TCP + UDP echo), icmp://HOST (system ping), http(s):// URL (TCP connect to its host). Empty: nothing is probed and status says so.'),
+    intervalMs: z.number().int().min(500).max(600_000).default(DEFAULT_INTERVAL_MS).describe('Light probe interval while anything is uncertain; ±10 % jitter is added.'),
+    maxIntervalMs: z.number().int().min(500).max(600_000).default(DEFAULT_MAX_INTERVAL_MS).describe('Longest interval the adaptive back-off reaches after a minute of clean rounds.'),
+    timeoutMs: z.number().int().min(100).max(30_000).default(2_000).describe('Per-probe timeout; no answer within it counts as lost.'),
+    echoPort: z.number().int().min(1).max(65535).optional().describe('Also send a UDP echo to this port on every TCP/HTTP target host (a linkward probe-server answers UDP on its HTTP port number).'),
+    quorum: z.union([z.literal('majority'), z.literal('half'), z.literal('any'), z.literal('all'), z.number().int().min(1)]).default('majority').describe('Targets that must answer for `reachable`: majority (> half), half (≥ half), any, all, or a count.'),
+    windowPackets: z.number().int().min(4).max(1000).default(20).describe('Sliding window (probes per uplink) for loss, jitter and p95 RTT.'),
+    token: z.string().min(16).optional().describe('Token sent to linkward probe servers (HTTP Bearer and UDP echo).'),
+    retentionDays: z.number().int().min(1).max(365).default(7).describe('Days stored probe results are kept in the state database.'),
+    throughput: ThroughputSchema.prefault({}),
+  })
+  .describe('Link measurements: latency, jitter, loss, throughput.');
+
+export type ProbesConfig = z.infer<typeof ProbesConfigSchema>;
+export type ThroughputConfig = z.infer<typeof ThroughputSchema>;
+export type QuorumRule = ProbesConfig['quorum'];

@@ -1,0 +1,20 @@
+/** Error codes of the probes package (branch on these, never on messages). */
+import type { LwCode } from '../agent/errors.ts';
+
+export const ProbeErrorCode = {
+  /** A target string could not be parsed. */
+  TARGET_INVALID: 'LW_PROBE_TARGET_INVALID',
+  /** The uplink has no usable source address (interface missing or without IPv4). */
+  NO_SOURCE: 'LW_PROBE_NO_SOURCE',
+  /** A throughput server answered with a non-2xx status. */
+  HTTP_STATUS: 'LW_PROBE_HTTP_STATUS',
+  /** No throughput URL is configured or given. */
+  NO_URL: 'LW_PROBE_NO_URL',
+  /** The uplink named on the command line is not configured. */
+  UNKNOWN_UPLINK: 'LW_PROBE_UNKNOWN_UPLINK',
+  /** The probe server cannot listen as asked (insecure or failed). */
+  SERVER_INSECURE: 'LW_PROBE_SERVER_INSECURE',
+  SERVER_LISTEN_FAILED: 'LW_PROBE_SERVER_LISTEN_FAILED',
+  /** The daily probe budget of an uplink is spent. */
+  BUDGET_SPENT: 'LW_PROBE_BUDGET_SPENT',
+} as const satisfies Record<string, LwCode>;
