@@ -40,7 +40,7 @@ export class LwError extends Error {
   }
 
   /** Works across duplicate copies of this module (bundle + source in one process). */
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): boolean {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 

@@ -4,6 +4,7 @@ import type { Database as Db } from 'better-sqlite3';
 import { existsSync, renameSync } from 'node:fs';
 import { LwError } from '../agent/errors.ts';
 import { BufferError, isCorrupt } from './errors.ts';
+import { pragmaKept, pragmaValue, prepareKept, retain } from './sqlite-retain.ts';
 
 /** Version of the buf_* tables; bump with a migration step when they change. */
 export const BUFFER_SCHEMA_VERSION = 1;
@@ -41,22 +42,22 @@ export interface OpenResult {
 
 /** Applies pragmas (auto_vacuum first, before any table exists) and creates or checks the schema. */
 function prepare(path: string): Db {
-  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+  const db = retain(new Database(path, { timeout: BUSY_TIMEOUT_MS }));
   try {
-    db.pragma('auto_vacuum = INCREMENTAL');
-    db.pragma('journal_mode = WAL');
+    pragmaKept(db, 'auto_vacuum = INCREMENTAL');
+    pragmaKept(db, 'journal_mode = WAL');
     // Acknowledged means durable across power loss: fsync the WAL at every commit.
-    db.pragma('synchronous = FULL');
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    pragmaKept(db, 'synchronous = FULL');
+    pragmaKept(db, `busy_timeout = ${BUSY_TIMEOUT_MS}`);
     // Temp files could land on another, smaller partition; keep them in memory.
-    db.pragma('temp_store = MEMORY');
-    db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
-    const check = db.pragma('quick_check', { simple: true });
+    pragmaKept(db, 'temp_store = MEMORY');
+    pragmaKept(db, `journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
+    const check = pragmaValue(db, 'quick_check');
     if (check !== 'ok') throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
     db.exec(SCHEMA);
-    const row = db.prepare("SELECT value FROM buf_meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
+    const row = prepareKept(db, "SELECT value FROM buf_meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
     if (row === undefined) {
-      db.prepare("INSERT INTO buf_meta (key, value) VALUES ('schema_version', ?)").run(String(BUFFER_SCHEMA_VERSION));
+      prepareKept(db, "INSERT INTO buf_meta (key, value) VALUES ('schema_version', ?)").run(String(BUFFER_SCHEMA_VERSION));
     } else if (Number(row.value) > BUFFER_SCHEMA_VERSION) {
       throw new LwError(BufferError.UNAVAILABLE, `${path} has buffer schema ${row.value}, newer than this linkward (${BUFFER_SCHEMA_VERSION}); upgrade linkward or move the file away`);
     }

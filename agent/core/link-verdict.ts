@@ -25,6 +25,7 @@ export function emptyMetrics(): MergedMetrics {
 export function mergeSample(m: MergedMetrics, s: ProbeSample): MergedMetrics {
   const values = { ...m.values };
   const atMs = { ...m.atMs };
+  let merged = false;
   for (const f of METRIC_FIELDS) {
     const v = s[f];
     if (v === undefined || (typeof v === 'number' && !Number.isFinite(v))) continue;
@@ -32,13 +33,15 @@ export function mergeSample(m: MergedMetrics, s: ProbeSample): MergedMetrics {
     if ((atMs[f] ?? -Infinity) > s.atMs) continue;
     values[f] = v;
     atMs[f] = s.atMs;
+    merged = true;
   }
   // Quorum: when the probe did not say, a majority of answering targets counts as reachable.
   if (s.reachable === undefined && s.targetsUp !== undefined && s.targetsTotal !== undefined && s.targetsTotal > 0 && (atMs.reachable ?? -Infinity) <= s.atMs) {
     values.reachable = s.targetsUp * 2 > s.targetsTotal;
     atMs.reachable = s.atMs;
   }
-  return { values, atMs, lastMs: Math.max(m.lastMs ?? -Infinity, s.atMs) };
+  // A sample that measured nothing (e.g. only bytes counted) is not a measurement.
+  return { values, atMs, lastMs: merged ? Math.max(m.lastMs ?? -Infinity, s.atMs) : m.lastMs };
 }
 
 /** Ordering used for hysteresis and "worst of" (unknown sorts with healthy: no level entered yet). */
@@ -57,8 +60,8 @@ export interface Verdict {
 
 /** Compact number for reasons: 3.1, 412, 0.25. */
 export function fmt(n: number): string {
-  if (Math.abs(n) >= 100) return String(Math.round(n));
-  return String(Math.round(n * 10) / 10 || Math.round(n * 100) / 100);
+  const a = Math.abs(n);
+  return String(Number(n.toFixed(a >= 100 ? 0 : a >= 1 ? 1 : 2)));
 }
 
 function maxAgeMs(f: MetricField, policy: LinkHealthConfig): number {

@@ -1,11 +1,12 @@
 /** The Prometheus registry: process metrics, linkward_build_info and the daemon's own gauges. */
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
+import { registerProcessMetrics } from './process-metrics.ts';
 import { VERSION } from '../version.ts';
 
 /** Creates the registry every component registers on. */
 export function createMetricsRegistry(nodeName: string): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'linkward_' });
+  registerProcessMetrics(registry);
   const info = new Gauge({
     name: 'linkward_build_info',
     help: 'Build information of the running linkward agent; the value is always 1.',

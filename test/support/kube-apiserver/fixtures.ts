@@ -1,6 +1,7 @@
 /** Test fixtures for the test API server: nodes, pods (incl. DaemonSet and mirror pods), PDBs. */
 import type { KubeApiServer } from './server.ts';
 import type { KObj } from './store.ts';
+import type { Json } from './patch.ts';
 
 /** A Ready node with the given name and labels. */
 export function seedNode(api: KubeApiServer, name: string, labels: Record<string, string> = {}): KObj {
@@ -23,13 +24,13 @@ export interface PodOpts {
 
 /** A running pod bound to `node`. */
 export function seedPod(api: KubeApiServer, ns: string, name: string, node: string, o: PodOpts = {}): KObj {
-  const metadata: Record<string, unknown> = { name, namespace: ns, labels: o.labels ?? {} };
+  const metadata: { [k: string]: Json } = { name, namespace: ns, labels: o.labels ?? {} };
   if (o.owner) metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: o.owner.kind, name: o.owner.name, uid: `uid-${o.owner.name}`, controller: true }];
   if (o.mirror) metadata.annotations = { 'kubernetes.io/config.mirror': 'abc' };
   return api.seed('pods', {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: metadata as KObj['metadata'],
+    metadata,
     spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox' }] },
     status: { phase: o.phase ?? 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
   });

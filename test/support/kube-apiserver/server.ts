@@ -199,8 +199,9 @@ export class KubeApiServer {
     if (wantRv !== undefined && wantRv !== cur.metadata?.resourceVersion) {
       return [409, status(409, 'Conflict', `Operation cannot be fulfilled on ${t.res.name} "${t.name}": the object has been modified; please apply your changes to the latest version and try again`, { name: t.name, kind: t.res.name })];
     }
-    next.metadata = { ...(next.metadata ?? {}), name: t.name, uid: cur.metadata?.uid ?? null, creationTimestamp: cur.metadata?.creationTimestamp ?? null, resourceVersion: cur.metadata?.resourceVersion ?? null };
-    if (t.res.namespaced) next.metadata.namespace = t.ns;
+    const nextMd: { [k: string]: Json } = { ...(next.metadata ?? {}), name: t.name, uid: cur.metadata?.uid ?? null, creationTimestamp: cur.metadata?.creationTimestamp ?? null, resourceVersion: cur.metadata?.resourceVersion ?? null };
+    if (t.res.namespaced) nextMd.namespace = t.ns;
+    next.metadata = nextMd;
     if (t.sub === 'status') {
       // The status subresource changes status only.
       const only = structuredClone(cur);
@@ -211,7 +212,7 @@ export class KubeApiServer {
       if (cur.status === undefined) delete next.status;
       else next.status = cur.status;
     }
-    delete next.metadata.resourceVersion;
+    delete (next.metadata ??= {}).resourceVersion;
     // A patch that changes nothing does not bump resourceVersion (no write, no watch event).
     if (canonical(next) === canonical({ ...cur, metadata: { ...cur.metadata, resourceVersion: undefined } })) return [200, cur];
     return [200, this.store.put(sk, next)];

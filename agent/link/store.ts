@@ -1,0 +1,91 @@
+/** Persistence of the link state in ctx.stateDb (`link_` tables): transition history and damping penalties. */
+import type { Database } from 'better-sqlite3';
+import type { LinkHealth } from '../core/types.ts';
+import type { DampingState } from '../core/damping.ts';
+import type { Transition } from '../core/link-state.ts';
+
+/** Transitions kept in the history table: at most a few per hour on a sane link, so ~1000 covers weeks. */
+export const MAX_TRANSITIONS_KEPT = 1_000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS link_transitions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  uplink TEXT,              -- NULL: the node
+  from_health TEXT NOT NULL,
+  to_health TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  reasons TEXT NOT NULL     -- JSON array of strings
+);
+CREATE TABLE IF NOT EXISTS link_damping (
+  uplink TEXT PRIMARY KEY,
+  penalty REAL NOT NULL,
+  at_ms INTEGER NOT NULL,
+  suppressed INTEGER NOT NULL
+);`;
+
+interface TransitionRow {
+  uplink: string | null;
+  from_health: LinkHealth;
+  to_health: LinkHealth;
+  at_ms: number;
+  reasons: string;
+}
+
+interface DampingRow {
+  uplink: string;
+  penalty: number;
+  at_ms: number;
+  suppressed: number;
+}
+
+/** Link tables on the shared state DB. Every method may throw on disk errors; the component catches and logs. */
+export class LinkStore {
+  readonly #db: Database;
+
+  constructor(db: Database) {
+    this.#db = db;
+    db.exec(SCHEMA);
+  }
+
+  /** Appends transitions and prunes the history to MAX_TRANSITIONS_KEPT rows, in one transaction. */
+  saveTransitions(list: readonly Transition[]): void {
+    if (list.length === 0) return;
+    const insert = this.#db.prepare('INSERT INTO link_transitions (uplink, from_health, to_health, at_ms, reasons) VALUES (?, ?, ?, ?, ?)');
+    const prune = this.#db.prepare('DELETE FROM link_transitions WHERE id <= (SELECT MAX(id) FROM link_transitions) - ?');
+    this.#db.transaction(() => {
+      for (const t of list) insert.run(t.uplink, t.from, t.to, t.atMs, JSON.stringify(t.reasons));
+      prune.run(MAX_TRANSITIONS_KEPT);
+    })();
+  }
+
+  /** Newest first. */
+  recentTransitions(limit: number): Transition[] {
+    const rows = this.#db.prepare('SELECT uplink, from_health, to_health, at_ms, reasons FROM link_transitions ORDER BY id DESC LIMIT ?').all(limit) as TransitionRow[];
+    return rows.map((r) => ({ uplink: r.uplink, from: r.from_health, to: r.to_health, atMs: r.at_ms, reasons: parseReasons(r.reasons) }));
+  }
+
+  saveDamping(byUplink: Readonly<Record<string, DampingState>>): void {
+    const upsert = this.#db.prepare('INSERT INTO link_damping (uplink, penalty, at_ms, suppressed) VALUES (?, ?, ?, ?) ON CONFLICT(uplink) DO UPDATE SET penalty = excluded.penalty, at_ms = excluded.at_ms, suppressed = excluded.suppressed');
+    this.#db.transaction(() => {
+      for (const [uplink, d] of Object.entries(byUplink)) upsert.run(uplink, d.penalty, d.atMs, d.suppressed ? 1 : 0);
+    })();
+  }
+
+  loadDamping(): Record<string, DampingState> {
+    const rows = this.#db.prepare('SELECT uplink, penalty, at_ms, suppressed FROM link_damping').all() as DampingRow[];
+    const out: Record<string, DampingState> = {};
+    for (const r of rows) {
+      if (Number.isFinite(r.penalty) && Number.isFinite(r.at_ms)) out[r.uplink] = { penalty: r.penalty, atMs: r.at_ms, suppressed: r.suppressed === 1 };
+    }
+    return out;
+  }
+}
+
+function parseReasons(text: string): string[] {
+  try {
+    const v: unknown = JSON.parse(text);
+    return Array.isArray(v) ? v.map(String) : [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,17 @@
+/** Error codes of the route package (uplink failover). */
+export const RouteErrorCode = {
+  /** `ip` printed something that is not the expected JSON. */
+  IP_OUTPUT: 'LW_ROUTE_IP_OUTPUT',
+  /** An uplink cannot be routed: interface, gateway or source address unknown. */
+  UPLINK_UNRESOLVED: 'LW_ROUTE_UPLINK_UNRESOLVED',
+  /** One or more `ip` commands failed while applying the desired state. */
+  APPLY_FAILED: 'LW_ROUTE_APPLY_FAILED',
+  /** A switch was not confirmed in time and was rolled back. */
+  CONFIRM_FAILED: 'LW_ROUTE_CONFIRM_FAILED',
+  /** k3s does not pin its node IP / flannel interface, so switching routes would move them. */
+  K3S_UNPINNED: 'LW_ROUTE_K3S_UNPINNED',
+  /** The named uplink is not configured. */
+  UNKNOWN_UPLINK: 'LW_ROUTE_UNKNOWN_UPLINK',
+  /** The external revert helper could not be started. */
+  HELPER_FAILED: 'LW_ROUTE_HELPER_FAILED',
+} as const;

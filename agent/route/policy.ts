@@ -1,0 +1,217 @@
+/** Uplink selection policy (pure): failover in priority order, damped failback, switch caps, hold-down and manual override. */
+import type { LinkSnapshot, UplinkView } from '../core/types.ts';
+import type { RoutePolicyConfig } from './config.ts';
+
+/** Window over which `maxSwitchesPerHour` is counted. */
+export const SWITCH_WINDOW_MS = 3_600_000;
+
+/** What the policy needs to know about one configured uplink. */
+export interface PolicyUplink {
+  name: string;
+  /** Lower is preferred. */
+  priority: number;
+  idleDown: boolean;
+  warmupMs: number;
+}
+
+/** Knobs of the policy (from `uplinks.policy`, durations resolved to ms). */
+export type PolicyConfig = Pick<RoutePolicyConfig, 'mode' | 'candidateSamples' | 'failbackHold' | 'failbackRttMarginMs' | 'failbackLossMarginPercent' | 'maxSwitchesPerHour' | 'minSwitchInterval' | 'holdDown'>;
+
+/** Per-uplink observation history (only what the decisions need). */
+export interface UplinkTrack {
+  /** `latest.atMs` of the last sample counted (a new value = a new sample). */
+  lastSampleAtMs: number | null;
+  /** Consecutive new samples with health `healthy`. */
+  healthyStreak: number;
+  /** Consecutive new samples with health `healthy` or `degraded`. */
+  upStreak: number;
+  /** When we first saw the current healthy run (null: not healthy). */
+  healthySinceMs: number | null;
+}
+
+export type SwitchReason = 'initial' | 'failover' | 'failback' | 'manual' | 'override-expired' | 'rollback' | 'restore';
+
+export interface PolicyState {
+  active: string | null;
+  tracks: Record<string, UplinkTrack>;
+  /** Uplink → time until which it is not chosen (after a failed confirm). */
+  holdDownUntil: Record<string, number>;
+  /** Times of automatic switches within the last hour. */
+  switchLog: number[];
+  lastSwitchMs: number | null;
+  /** Operator override (`linkward route use`); `untilMs` null = until `route auto`. */
+  override: { uplink: string; untilMs: number | null } | null;
+  /** Idle-down uplinks currently brought up: name → since when. */
+  awake: Record<string, number>;
+}
+
+export type PolicyAction =
+  | { kind: 'none'; why: string }
+  | { kind: 'switch'; from: string | null; to: string; reason: SwitchReason; why: string };
+
+export interface PolicyStep {
+  state: PolicyState;
+  action: PolicyAction;
+  /** Desired admin state of idle-down uplinks (true = up). Uplinks without `idleDown` are absent. */
+  linkUp: Record<string, boolean>;
+}
+
+export function initialPolicyState(active: string | null = null): PolicyState {
+  return { active, tracks: {}, holdDownUntil: {}, switchLog: [], lastSwitchMs: null, override: null, awake: {} };
+}
+
+/** Uplinks in preference order (priority, then config order). */
+export function byPreference(uplinks: readonly PolicyUplink[]): PolicyUplink[] {
+  return uplinks.map((u, i) => ({ u, i })).sort((a, b) => a.u.priority - b.u.priority || a.i - b.i).map((x) => x.u);
+}
+
+/** Folds a snapshot into the per-uplink tracks (new samples extend or reset streaks). */
+export function observe(state: PolicyState, snap: LinkSnapshot, nowMs: number): PolicyState {
+  const tracks: Record<string, UplinkTrack> = { ...state.tracks };
+  for (const [name, view] of Object.entries(snap.uplinks)) {
+    const prev = tracks[name] ?? { lastSampleAtMs: null, healthyStreak: 0, upStreak: 0, healthySinceMs: null };
+    const sampleAt = view.latest.atMs ?? snap.atMs;
+    const isNew = prev.lastSampleAtMs === null || sampleAt > prev.lastSampleAtMs;
+    const healthy = view.health === 'healthy';
+    const up = healthy || view.health === 'degraded';
+    tracks[name] = {
+      lastSampleAtMs: isNew ? sampleAt : prev.lastSampleAtMs,
+      healthyStreak: healthy ? prev.healthyStreak + (isNew ? 1 : 0) : 0,
+      upStreak: up ? prev.upStreak + (isNew ? 1 : 0) : 0,
+      healthySinceMs: healthy ? (prev.healthySinceMs ?? nowMs) : null,
+    };
+  }
+  return { ...state, tracks };
+}
+
+function healthyForMs(view: UplinkView | undefined, track: UplinkTrack | undefined, nowMs: number): number {
+  if (!view || view.health !== 'healthy' || !track || track.healthySinceMs === null) return 0;
+  return nowMs - Math.max(view.sinceMs, track.healthySinceMs);
+}
+
+function ready(u: PolicyUplink, state: PolicyState, nowMs: number): boolean {
+  if ((state.holdDownUntil[u.name] ?? 0) > nowMs) return false;
+  if (!u.idleDown) return true;
+  const since = state.awake[u.name];
+  return since !== undefined && nowMs - since >= u.warmupMs;
+}
+
+function rateLimit(state: PolicyState, cfg: PolicyConfig, nowMs: number): string | null {
+  if (state.lastSwitchMs !== null && nowMs - state.lastSwitchMs < cfg.minSwitchInterval) return `last switch ${Math.round((nowMs - state.lastSwitchMs) / 1000)}s ago (minimum ${cfg.minSwitchInterval / 1000}s)`;
+  const recent = state.switchLog.filter((t) => nowMs - t < SWITCH_WINDOW_MS).length;
+  if (recent >= cfg.maxSwitchesPerHour) return `switch cap reached (${recent} in the last hour, max ${cfg.maxSwitchesPerHour})`;
+  return null;
+}
+
+/** Which idle-down uplinks should be up: the active and override ones, and all of them while the active one is not healthy. */
+function wantedUp(state: PolicyState, uplinks: readonly PolicyUplink[], snap: LinkSnapshot, cfg: PolicyConfig, nowMs: number): { linkUp: Record<string, boolean>; awake: Record<string, number> } {
+  const activeView = state.active ? snap.uplinks[state.active] : undefined;
+  const activeGood = activeView?.health === 'healthy';
+  const settled = activeGood && healthyForMs(activeView, state.active ? state.tracks[state.active] : undefined, nowMs) >= cfg.failbackHold;
+  const linkUp: Record<string, boolean> = {};
+  const awake: Record<string, number> = {};
+  for (const u of uplinks) {
+    if (!u.idleDown) continue;
+    const needed = u.name === state.active || u.name === state.override?.uplink || !activeGood;
+    const keep = state.awake[u.name] !== undefined && !settled;
+    const up = needed || keep;
+    linkUp[u.name] = up;
+    if (up) awake[u.name] = state.awake[u.name] ?? nowMs;
+  }
+  return { linkUp, awake };
+}
+
+/** One evaluation: observe the snapshot, then decide whether to switch. The caller commits with `committed`/`rolledBack`. */
+export function step(prev: PolicyState, uplinks: readonly PolicyUplink[], snap: LinkSnapshot, cfg: PolicyConfig, nowMs: number): PolicyStep {
+  let state = observe(prev, snap, nowMs);
+  const names = new Set(uplinks.map((u) => u.name));
+  const ordered = byPreference(uplinks);
+  const none = (why: string): PolicyStep => {
+    const w = wantedUp(state, uplinks, snap, cfg, nowMs);
+    return { state: { ...state, awake: w.awake }, action: { kind: 'none', why }, linkUp: w.linkUp };
+  };
+  const go = (to: string, reason: SwitchReason, why: string): PolicyStep => {
+    const w = wantedUp(state, uplinks, snap, cfg, nowMs);
+    return { state: { ...state, awake: w.awake }, action: { kind: 'switch', from: state.active, to, reason, why }, linkUp: { ...w.linkUp, ...(to in w.linkUp ? { [to]: true } : {}) } };
+  };
+
+  if (ordered.length === 0) return none('no uplinks configured');
+  if (state.active !== null && !names.has(state.active)) state = { ...state, active: null };
+
+  // Operator override wins while it lasts; on expiry automatic selection resumes.
+  if (state.override) {
+    const o = state.override;
+    if (!names.has(o.uplink)) state = { ...state, override: null };
+    else if (o.untilMs === null || nowMs < o.untilMs) {
+      return state.active === o.uplink ? none(`manual override to ${o.uplink}`) : go(o.uplink, 'manual', `operator chose ${o.uplink}`);
+    } else state = { ...state, override: null };
+  }
+
+  if (state.active === null) {
+    const first = ordered.find((u) => snap.uplinks[u.name]?.health === 'healthy' && ready(u, state, nowMs)) ?? ordered[0]!;
+    return go(first.name, 'initial', `no active uplink yet: starting on ${first.name}`);
+  }
+  if (cfg.mode === 'manual') return none(`manual mode: staying on ${state.active}`);
+
+  const active = state.active;
+  const activeView = snap.uplinks[active];
+  const activeHealth = activeView?.health ?? 'unknown';
+  const activeRank = ordered.findIndex((u) => u.name === active);
+
+  if (activeHealth === 'degraded' || activeHealth === 'down') {
+    const others = ordered.filter((u) => u.name !== active && ready(u, state, nowMs));
+    let cand = others.find((u) => snap.uplinks[u.name]?.health === 'healthy' && (state.tracks[u.name]?.healthyStreak ?? 0) >= cfg.candidateSamples);
+    if (!cand && activeHealth === 'down') cand = others.find((u) => snap.uplinks[u.name]?.health === 'degraded' && (state.tracks[u.name]?.upStreak ?? 0) >= cfg.candidateSamples);
+    if (!cand) return none(`${active} is ${activeHealth} but no candidate has been healthy for ${cfg.candidateSamples} samples`);
+    const blocked = rateLimit(state, cfg, nowMs);
+    if (blocked) return none(`${active} is ${activeHealth}; not switching to ${cand.name}: ${blocked}`);
+    return go(cand.name, 'failover', `${active} is ${activeHealth} (${activeView?.reasons.join(', ') || 'no reason given'}); ${cand.name} healthy for ${state.tracks[cand.name]?.healthyStreak ?? state.tracks[cand.name]?.upStreak} samples`);
+  }
+
+  if (activeHealth !== 'healthy' || activeRank <= 0) return none(activeRank === 0 ? `on preferred uplink ${active}` : `${active} is ${activeHealth}`);
+
+  // Failback: the first more-preferred uplink that is ready, healthy long enough, and not worse by more than the margins.
+  for (const u of ordered.slice(0, activeRank)) {
+    if (!ready(u, state, nowMs)) continue;
+    const view = snap.uplinks[u.name];
+    const track = state.tracks[u.name];
+    const forMs = healthyForMs(view, track, nowMs);
+    if (!view || forMs < cfg.failbackHold || (track?.healthyStreak ?? 0) < cfg.candidateSamples) continue;
+    const a = activeView!.latest;
+    const p = view.latest;
+    if (a.rttMs !== undefined && p.rttMs !== undefined && p.rttMs > a.rttMs + cfg.failbackRttMarginMs) continue;
+    if (a.lossPercent !== undefined && p.lossPercent !== undefined && p.lossPercent > a.lossPercent + cfg.failbackLossMarginPercent) continue;
+    const blocked = rateLimit(state, cfg, nowMs);
+    if (blocked) return none(`failback to ${u.name} due; ${blocked}`);
+    return go(u.name, 'failback', `${u.name} healthy for ${Math.round(forMs / 1000)}s (hold ${cfg.failbackHold / 1000}s)`);
+  }
+  return none(`${active} healthy; preferred uplink not yet eligible for failback`);
+}
+
+/** Records a switch that was applied and confirmed (or applied without confirm). */
+export function committed(state: PolicyState, to: string, reason: SwitchReason, nowMs: number): PolicyState {
+  const automatic = reason === 'failover' || reason === 'failback';
+  return {
+    ...state,
+    active: to,
+    lastSwitchMs: automatic ? nowMs : state.lastSwitchMs,
+    switchLog: automatic ? [...state.switchLog.filter((t) => nowMs - t < SWITCH_WINDOW_MS), nowMs] : state.switchLog,
+  };
+}
+
+/** Records a switch whose confirm failed: stay on `previous`, avoid `candidate` for the hold-down time; it still counts against the cap. */
+export function rolledBack(state: PolicyState, previous: string | null, candidate: string, cfg: Pick<PolicyConfig, 'holdDown'>, nowMs: number): PolicyState {
+  return {
+    ...state,
+    active: previous,
+    lastSwitchMs: nowMs,
+    switchLog: [...state.switchLog.filter((t) => nowMs - t < SWITCH_WINDOW_MS), nowMs],
+    holdDownUntil: { ...state.holdDownUntil, [candidate]: nowMs + cfg.holdDown },
+    override: state.override?.uplink === candidate ? null : state.override,
+  };
+}
+
+/** Sets (or clears, with `uplink` null) the operator override. */
+export function withOverride(state: PolicyState, uplink: string | null, untilMs: number | null): PolicyState {
+  return { ...state, override: uplink === null ? null : { uplink, untilMs } };
+}

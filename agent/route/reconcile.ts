@@ -1,0 +1,48 @@
+/** One reconcile pass: read the kernel, resolve uplinks, compute the desired state for an active uplink, apply the diff. */
+import type { UplinkConfig } from '../config/uplinks.ts';
+import type { ApplyResult, RouteActuator } from './actuator.ts';
+import type { KernelState } from './ip-state.ts';
+import { planCommands, resolveUplinks, type DesiredRoutes, type IpArgv, type PlanOptions, type ResolvedUplink } from './plan.ts';
+
+export interface RouteTarget {
+  uplinks: readonly UplinkConfig[];
+  /** Uplink that should carry the main default route (null: leave main alone). */
+  active: string | null;
+  /** Desired admin state of idle-down uplinks, by uplink name. */
+  linkUp: Record<string, boolean>;
+  opts: PlanOptions;
+  /** Interfaces linkward itself took down earlier; brought back up once no idle-down uplink wants them down. */
+  downByUs?: readonly string[];
+}
+
+export interface ReconcileResult {
+  kernel: KernelState;
+  resolved: ResolvedUplink[];
+  problems: string[];
+  cmds: IpArgv[];
+  result: ApplyResult;
+}
+
+/** Desired routes for a target against the current kernel (pure). */
+export function desiredRoutes(target: RouteTarget, kernel: KernelState): { desired: DesiredRoutes; resolved: ResolvedUplink[]; problems: string[] } {
+  const { uplinks: resolved, problems } = resolveUplinks(target.uplinks, kernel, target.opts);
+  const links: Record<string, boolean> = {};
+  for (const dev of target.downByUs ?? []) links[dev] = true;
+  for (const u of target.uplinks) {
+    if (!u.idleDown || !u.interface) continue;
+    links[u.interface] = u.name === target.active || (target.linkUp[u.name] ?? false);
+  }
+  const isUp = (u: ResolvedUplink): boolean => links[u.dev] ?? kernel.links.find((l) => l.name === u.dev)?.up ?? false;
+  const activeU = resolved.find((u) => u.name === target.active) ?? null;
+  if (target.active !== null && !activeU) problems.push(`active uplink ${target.active} cannot be routed; main default route left as is`);
+  return { desired: { active: activeU, tables: resolved.filter(isUp), links }, resolved, problems };
+}
+
+/** Reads, plans and applies; never throws for individual `ip` failures (they are in `result.errors`). */
+export async function reconcile(act: RouteActuator, target: RouteTarget): Promise<ReconcileResult> {
+  const kernel = await act.read();
+  const { desired, resolved, problems } = desiredRoutes(target, kernel);
+  const cmds = planCommands(desired, kernel, target.opts);
+  const result = cmds.length > 0 ? await act.apply(cmds) : { applied: [], errors: [] };
+  return { kernel, resolved, problems, cmds, result };
+}

@@ -1,0 +1,131 @@
+/** Group commit: records queued in the same few ms share one durable transaction; bounds and drops applied there. */
+import type { Clock } from '../agent/clock.ts';
+import { LwError, isLwError } from '../agent/errors.ts';
+import { admit, type Limits } from './bounds.ts';
+import { BufferError } from './errors.ts';
+import type { DropResult, NewRecord, Store } from './types.ts';
+
+/** On disk full under drop-oldest, evict at least this much before the one retry, so SQLite has room for its WAL frames. */
+export const DISK_FULL_EVICT_BYTES = 1024 * 1024;
+
+/** Why records were dropped (label values of linkward_buffer_dropped_records_total). */
+export type DropReason = 'overflow' | 'rejected_full' | 'disk_full' | 'ttl' | 'dead_letter' | 'purged';
+
+export interface CommitHooks {
+  onDrop(sink: string, reason: DropReason, records: number, bytes: number): void;
+  /** One shared transaction finished (seconds it took, records in it). */
+  onCommit(seconds: number, records: number): void;
+  /** Records of these sinks became available (wakes forwarders). */
+  onAppended(sinks: ReadonlySet<string>): void;
+}
+
+export interface CommitOptions {
+  maxDelayMs: number;
+  maxRecords: number;
+  limits: Limits;
+}
+
+interface Pending {
+  rec: NewRecord;
+  resolve: (id: number) => void;
+  reject: (e: unknown) => void;
+}
+
+export class GroupCommitter {
+  readonly #store: Store;
+  readonly #opts: CommitOptions;
+  readonly #hooks: CommitHooks;
+  readonly #clock: Clock;
+  #queue: Pending[] = [];
+  #scheduled = false;
+
+  constructor(store: Store, opts: CommitOptions, hooks: CommitHooks, clock: Clock) {
+    this.#store = store;
+    this.#opts = opts;
+    this.#hooks = hooks;
+    this.#clock = clock;
+  }
+
+  /** Queues one record; resolves with its id once committed (durable), rejects with LW_BUFFER_FULL / LW_BUFFER_DISK_FULL. */
+  append(rec: NewRecord): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ rec, resolve, reject });
+      if (this.#queue.length >= this.#opts.maxRecords) this.flush();
+      else this.#schedule();
+    });
+  }
+
+  /** Pending records not yet committed. */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#queue.length === 0) return;
+    this.#scheduled = true;
+    const run = (): void => {
+      this.#scheduled = false;
+      this.flush();
+    };
+    if (this.#opts.maxDelayMs <= 0) setImmediate(run);
+    else this.#clock.setTimer(this.#opts.maxDelayMs, run);
+  }
+
+  #drops(list: DropResult[], reason: DropReason): void {
+    for (const d of list) this.#hooks.onDrop(d.sink, reason, d.records, d.bytes);
+  }
+
+  /** Commits up to maxRecords queued records now (one transaction). */
+  flush(): void {
+    const group = this.#queue.splice(0, this.#opts.maxRecords);
+    if (this.#queue.length > 0) this.#schedule();
+    if (group.length === 0) return;
+    const t0 = this.#clock.monoMs();
+    const { limits } = this.#opts;
+    let accepted = group;
+    try {
+      const a = admit(this.#store.usage(), group.map((p) => p.rec.body.byteLength), limits);
+      if (a.freeBytes > 0 || a.freeRecords > 0) this.#drops(this.#store.dropOldest(a.freeBytes, a.freeRecords), 'overflow');
+      accepted = group.slice(0, a.accept);
+      this.#refuse(group.slice(a.accept), 'rejected_full', new LwError(BufferError.FULL, `telemetry buffer is full (buffer.maxBytes=${limits.maxBytes}, policy reject-new); retry later`));
+      const ids = this.#commit(accepted);
+      accepted.forEach((p, i) => p.resolve(ids[i]!));
+      this.#hooks.onCommit((this.#clock.monoMs() - t0) / 1000, accepted.length);
+      if (accepted.length > 0) this.#hooks.onAppended(new Set(accepted.map((p) => p.rec.sink)));
+    } catch (e) {
+      const reason = isLwError(e, BufferError.DISK_FULL) ? 'disk_full' : null;
+      if (reason) this.#refuse(accepted, reason, e);
+      else for (const p of accepted) p.reject(e);
+    }
+  }
+
+  /** appendMany, with one eviction + retry on disk full when the policy allows dropping. */
+  #commit(group: Pending[]): number[] {
+    const recs = group.map((p) => p.rec);
+    try {
+      return this.#store.appendMany(recs);
+    } catch (e) {
+      if (!isLwError(e, BufferError.DISK_FULL) || this.#opts.limits.policy !== 'drop-oldest') throw e;
+      const need = Math.max(DISK_FULL_EVICT_BYTES, recs.reduce((n, r) => n + r.body.byteLength, 0) * 2);
+      try {
+        this.#drops(this.#store.dropOldest(need, 0), 'disk_full');
+        this.#store.maintenance();
+      } catch {
+        throw e;
+      }
+      return this.#store.appendMany(recs);
+    }
+  }
+
+  #refuse(list: Pending[], reason: DropReason, err: unknown): void {
+    const bySink = new Map<string, { n: number; b: number }>();
+    for (const p of list) {
+      const s = bySink.get(p.rec.sink) ?? { n: 0, b: 0 };
+      s.n += 1;
+      s.b += p.rec.body.byteLength;
+      bySink.set(p.rec.sink, s);
+      p.reject(err);
+    }
+    for (const [sink, s] of bySink) this.#hooks.onDrop(sink, reason, s.n, s.b);
+  }
+}

@@ -1,0 +1,172 @@
+/** In-memory Store (tests, and a fallback when no disk is usable): same semantics as SqliteStore, not durable. */
+import { LwError } from '../agent/errors.ts';
+import { BufferError } from './errors.ts';
+import { LaneCounters, mergeDrops } from './lanes.ts';
+import { DEAD_LETTER_MAX_ROWS } from './store-sqlite.ts';
+import type { DeadLetter, DepthRow, DropResult, NewRecord, SealedBatch, Store, StoredRecord, UnsealedQuery, Usage } from './types.ts';
+
+export interface MemoryStoreOptions {
+  /** Simulated medium size: appends that would exceed it throw LW_BUFFER_DISK_FULL (tests). */
+  diskBytes?: number;
+}
+
+export class MemoryStore implements Store {
+  readonly kind = 'memory';
+  #records: StoredRecord[] = [];
+  #batches: SealedBatch[] = [];
+  #dead: DeadLetter[] = [];
+  #nextId = 1;
+  #closed = false;
+  readonly #lanes = new LaneCounters();
+  readonly #diskBytes: number;
+
+  constructor(opts: MemoryStoreOptions = {}) {
+    this.#diskBytes = opts.diskBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  #open(): void {
+    if (this.#closed) throw new LwError(BufferError.UNAVAILABLE, 'telemetry buffer is closed');
+  }
+
+  #remove(pred: (r: StoredRecord) => boolean): DropResult[] {
+    const gone = this.#records.filter(pred);
+    this.#records = this.#records.filter((r) => !pred(r));
+    for (const r of gone) this.#lanes.add(r.sink, r.priority, -1, -r.body.byteLength);
+    return mergeDrops(gone.map((r) => ({ sink: r.sink, size: r.body.byteLength })));
+  }
+
+  appendMany(records: readonly NewRecord[]): number[] {
+    this.#open();
+    const incoming = records.reduce((n, r) => n + r.body.byteLength, 0);
+    if (this.#lanes.total().bytes + incoming > this.#diskBytes) throw new LwError(BufferError.DISK_FULL, 'no space left for the telemetry buffer (simulated)');
+    return records.map((r) => {
+      const id = this.#nextId++;
+      this.#records.push({ ...r, body: Buffer.from(r.body), id, batchId: null });
+      this.#lanes.add(r.sink, r.priority, 1, r.body.byteLength);
+      return id;
+    });
+  }
+
+  usage(): Usage {
+    return this.#lanes.total();
+  }
+
+  depth(): DepthRow[] {
+    return this.#lanes.rows().map((l) => ({ ...l, oldestMs: this.#records.find((r) => r.sink === l.sink && r.priority === l.priority)?.createdMs ?? null }));
+  }
+
+  sealedBatch(sink: string, priority: number): SealedBatch | null {
+    const b = this.#batches.find((x) => x.sink === sink && x.priority === priority);
+    return b ? { ...b } : null;
+  }
+
+  unsealed(q: UnsealedQuery): StoredRecord[] {
+    const out: StoredRecord[] = [];
+    let bytes = 0;
+    for (const r of this.#records) {
+      if (r.sink !== q.sink || r.priority !== q.priority || r.batchId !== null || r.createdMs < (q.minCreatedMs ?? 0)) continue;
+      if (out.length >= q.maxRecords || (out.length > 0 && bytes + r.body.byteLength > q.maxBytes)) break;
+      bytes += r.body.byteLength;
+      out.push({ ...r });
+    }
+    return out;
+  }
+
+  seal(b: Omit<SealedBatch, 'attempts'>, recordIds: readonly number[]): void {
+    this.#open();
+    const ids = new Set(recordIds);
+    this.#batches.push({ ...b, body: Buffer.from(b.body), attempts: 0 });
+    for (const r of this.#records) if (ids.has(r.id) && r.batchId === null) r.batchId = b.id;
+  }
+
+  ack(batchId: string): DropResult | null {
+    this.#open();
+    this.#batches = this.#batches.filter((b) => b.id !== batchId);
+    return this.#remove((r) => r.batchId === batchId)[0] ?? null;
+  }
+
+  unseal(batchId: string): void {
+    this.#open();
+    this.#batches = this.#batches.filter((b) => b.id !== batchId);
+    for (const r of this.#records) if (r.batchId === batchId) r.batchId = null;
+  }
+
+  recordAttempt(batchId: string): void {
+    const b = this.#batches.find((x) => x.id === batchId);
+    if (b) b.attempts += 1;
+  }
+
+  deadLetter(batchId: string, reason: string, status: number | null, nowMs: number): DropResult | null {
+    this.#open();
+    const b = this.#batches.find((x) => x.id === batchId);
+    if (!b) return null;
+    this.#batches = this.#batches.filter((x) => x.id !== batchId);
+    this.#dead = this.#dead.filter((d) => d.id !== batchId);
+    this.#dead.push({ id: b.id, sink: b.sink, priority: b.priority, failedMs: nowMs, status, reason, recordCount: b.recordCount, contentType: b.contentType, contentEncoding: b.contentEncoding, body: b.body });
+    if (this.#dead.length > DEAD_LETTER_MAX_ROWS) this.#dead.splice(0, this.#dead.length - DEAD_LETTER_MAX_ROWS);
+    return this.#remove((r) => r.batchId === batchId)[0] ?? null;
+  }
+
+  dropOldest(freeBytes: number, freeRecords: number): DropResult[] {
+    this.#open();
+    const order = [...this.#records].sort((a, b) => b.priority - a.priority || a.id - b.id);
+    const doomed = new Set<number>();
+    const batches = new Set<string>();
+    let bytes = 0;
+    for (const r of order) {
+      if (bytes >= freeBytes && doomed.size >= freeRecords) break;
+      if (doomed.has(r.id)) continue;
+      const group = r.batchId === null ? [r] : this.#records.filter((x) => x.batchId === r.batchId);
+      if (r.batchId !== null) batches.add(r.batchId);
+      for (const g of group) { doomed.add(g.id); bytes += g.body.byteLength; }
+    }
+    this.#batches = this.#batches.filter((b) => !batches.has(b.id));
+    return this.#remove((r) => doomed.has(r.id));
+  }
+
+  expire(nowMs: number): DropResult[] {
+    this.#open();
+    const dead = (r: StoredRecord): boolean => r.expiresMs !== null && r.expiresMs < nowMs;
+    const batches = new Set(this.#records.filter((r) => dead(r) && r.batchId !== null).map((r) => r.batchId));
+    this.#batches = this.#batches.filter((b) => !batches.has(b.id));
+    return this.#remove((r) => dead(r) || (r.batchId !== null && batches.has(r.batchId)));
+  }
+
+  listRecords(sink: string | null, limit: number): StoredRecord[] {
+    return this.#records.filter((r) => sink === null || r.sink === sink).slice(0, limit).map((r) => ({ ...r }));
+  }
+
+  listDeadLetters(limit: number): DeadLetter[] {
+    return [...this.#dead].reverse().slice(0, limit);
+  }
+
+  replayDeadLetters(ids: readonly string[] | null, nowMs: number): number {
+    this.#open();
+    const chosen = this.#dead.filter((d) => ids === null || ids.includes(d.id));
+    this.#dead = this.#dead.filter((d) => !chosen.includes(d));
+    this.appendMany(chosen.map((d) => ({ sink: d.sink, priority: d.priority, createdMs: nowMs, expiresMs: null, contentType: d.contentType, contentEncoding: d.contentEncoding, body: d.body })));
+    return chosen.length;
+  }
+
+  purge(opts: { sink: string | null; records: boolean; deadLetters: boolean }): { records: number; deadLetters: number } {
+    this.#open();
+    let records = 0;
+    let deadLetters = 0;
+    if (opts.records) {
+      const match = (x: { sink: string }): boolean => opts.sink === null || x.sink === opts.sink;
+      this.#batches = this.#batches.filter((b) => !match(b));
+      records = this.#remove(match).reduce((n, d) => n + d.records, 0);
+    }
+    if (opts.deadLetters) {
+      deadLetters = this.#dead.length;
+      this.#dead = [];
+    }
+    return { records, deadLetters };
+  }
+
+  maintenance(): void {}
+
+  close(): void {
+    this.#closed = true;
+  }
+}

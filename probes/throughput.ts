@@ -1,0 +1,161 @@
+/** Throughput probe over HTTP (undici): parallel streams, growing transfer sizes, warm-up excluded, stops when stable or capped. */
+import { randomBytes } from 'node:crypto';
+import { Pool } from 'undici';
+import type { Clock } from '../agent/clock.ts';
+import { estimate, nextTransferSize, type ByteSample } from './estimator.ts';
+import { PRESETS, presetUrl, type Preset } from './presets.ts';
+
+/** First transfer per stream: 64 KiB fits in the initial window of a slow link without wasting bytes. */
+export const INITIAL_TRANSFER_BYTES = 64 * 1024;
+/** A transfer lasting this long is long enough to be trusted; sizes stop growing. */
+export const TRUST_TRANSFER_MS = 500;
+/** How often (of measured time) the stability rule is evaluated. */
+export const CHECK_EVERY_MS = 100;
+/** HTTP request + response header bytes per transfer (measured on the linkward server: ≈ 120 + 180). */
+export const HTTP_OVERHEAD_BYTES = 300;
+/** TCP/IP/Ethernet headers and ACKs on top of payload: 66 B per 1448 B segment plus ACKs ≈ 5 %. */
+export const WIRE_OVERHEAD_FACTOR = 1.05;
+/** Upload body chunk (reused random bytes: incompressible, allocated once). */
+const UP_CHUNK = randomBytes(64 * 1024);
+
+export type Direction = 'down' | 'up';
+export type StopReason = 'stable' | 'bytes' | 'time' | 'error';
+
+export interface ThroughputOptions {
+  url: string;
+  preset: Preset;
+  direction: Direction;
+  streams: number;
+  maxBytes: number;
+  maxDurationMs: number;
+  minMeasureMs: number;
+  stableTolerance: number;
+  sourceAddress?: string;
+  token?: string;
+  clock: Clock;
+  onProgress?: (p: { direction: Direction; mbps: number; bytes: number; elapsedMs: number }) => void;
+}
+
+export interface ThroughputResult {
+  direction: Direction;
+  /** Estimated goodput (Mbit/s); undefined when nothing was measured. */
+  mbps?: number;
+  /** Payload bytes moved. */
+  payloadBytes: number;
+  /** Estimated wire bytes (payload + HTTP + TCP/IP overhead): what the budget counts. */
+  bytesUsed: number;
+  durationMs: number;
+  warmupMs: number;
+  measuredMs: number;
+  stable: boolean;
+  stopReason: StopReason;
+  requests: number;
+  errors: string[];
+}
+
+/** Runs one direction. Never throws for network errors: they end up in `errors` and `stopReason`. */
+export async function runThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
+  const base = new URL(o.url);
+  const preset = PRESETS[o.preset];
+  const pool = new Pool(base.origin, { connections: o.streams, connect: o.sourceAddress ? { localAddress: o.sourceAddress } : {}, headersTimeout: o.maxDurationMs, bodyTimeout: o.maxDurationMs });
+  const ac = new AbortController();
+  const t0 = o.clock.monoMs();
+  const samples: ByteSample[] = [{ tMs: 0, bytes: 0 }];
+  const errors: string[] = [];
+  let total = 0;
+  let requests = 0;
+  let lastCheck = 0;
+  let stopReason: StopReason | null = null;
+  let last = { mbps: 0, warmupMs: 0, measuredMs: 0, stable: false };
+  const headers: Record<string, string> = o.token ? { authorization: `Bearer ${o.token}` } : {};
+
+  const stop = (why: StopReason): void => {
+    if (stopReason) return;
+    stopReason = why;
+    ac.abort(new Error(`stopped: ${why}`));
+  };
+  const account = (n: number): void => {
+    if (stopReason) return;
+    total += n;
+    const t = o.clock.monoMs() - t0;
+    samples.push({ tMs: t, bytes: total });
+    if (t - lastCheck >= CHECK_EVERY_MS) {
+      lastCheck = t;
+      const e = estimate(samples, { binMs: 100, minMeasureMs: o.minMeasureMs, stableTolerance: o.stableTolerance });
+      if (e) last = e;
+      o.onProgress?.({ direction: o.direction, mbps: last.mbps, bytes: total, elapsedMs: t });
+      if (e?.stable) stop('stable');
+    }
+    if (total >= o.maxBytes) stop('bytes');
+    else if (t >= o.maxDurationMs) stop('time');
+  };
+  const cancelTimer = o.clock.setTimer(o.maxDurationMs, () => stop('time'));
+
+  const transfer = async (size: number): Promise<void> => {
+    const nonce = randomBytes(6).toString('hex');
+    const path = (u: URL): string => u.pathname + u.search;
+    requests++;
+    if (o.direction === 'down') {
+      const res = await pool.request({ method: 'GET', path: path(presetUrl(o.url, preset.down(size, nonce))), headers, signal: ac.signal });
+      if (res.statusCode >= 300) {
+        await res.body.dump();
+        throw new Error(`HTTP ${res.statusCode} from ${o.url}`);
+      }
+      let got = 0;
+      for await (const chunk of res.body) {
+        got += (chunk as Buffer).length;
+        account((chunk as Buffer).length);
+        if (got >= size) break; // LibreSpeed sends whole MiB: stop at what we asked for
+      }
+      if (got < size) res.body.destroy();
+      return;
+    }
+    async function* body(): AsyncGenerator<Buffer> {
+      let left = size;
+      while (left > 0 && !stopReason) {
+        const n = Math.min(left, UP_CHUNK.length);
+        left -= n;
+        yield n === UP_CHUNK.length ? UP_CHUNK : UP_CHUNK.subarray(0, n);
+        account(n);
+      }
+    }
+    const res = await pool.request({ method: 'POST', path: path(presetUrl(o.url, preset.up(nonce))), headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(size) }, body: body(), signal: ac.signal });
+    await res.body.dump();
+    if (res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode} from ${o.url}`);
+  };
+
+  const worker = async (): Promise<void> => {
+    let size = INITIAL_TRANSFER_BYTES;
+    while (!stopReason) {
+      const started = o.clock.monoMs();
+      try {
+        await transfer(Math.min(size, Math.max(1, o.maxBytes - total)));
+      } catch (e) {
+        if (stopReason) return;
+        errors.push((e as Error).message);
+        stop('error');
+        return;
+      }
+      size = nextTransferSize(size, o.clock.monoMs() - started, TRUST_TRANSFER_MS, o.maxBytes);
+    }
+  };
+  await Promise.all(Array.from({ length: o.streams }, () => worker()));
+  cancelTimer();
+  await pool.destroy().catch(() => undefined);
+  const durationMs = o.clock.monoMs() - t0;
+  const final = estimate(samples, { binMs: 100, minMeasureMs: o.minMeasureMs, stableTolerance: o.stableTolerance });
+  const measured = total > 0 && final !== undefined;
+  return {
+    direction: o.direction,
+    ...(measured && stopReason !== 'error' ? { mbps: final.mbps } : {}),
+    payloadBytes: total,
+    bytesUsed: Math.round(total * WIRE_OVERHEAD_FACTOR + requests * HTTP_OVERHEAD_BYTES),
+    durationMs,
+    warmupMs: final?.warmupMs ?? 0,
+    measuredMs: final?.measuredMs ?? 0,
+    stable: final?.stable ?? false,
+    stopReason: stopReason ?? 'time',
+    requests,
+    errors,
+  };
+}

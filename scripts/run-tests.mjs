@@ -1,0 +1,65 @@
+// Test runner: unit + integration files in parallel, then lab files one at a time; prints one closing count line.
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { run } from 'node:test';
+import { spec } from 'node:test/reporters';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** Parallel test files: 2 matches the CI machine's cores. */
+const PARALLEL_FILES = 2;
+/** Upper bound for any single test, so a hung test fails instead of eating the CI budget. */
+const TEST_TIMEOUT_MS = 240_000;
+
+function listTests(dir) {
+  const out = [];
+  let entries;
+  try { entries = readdirSync(dir); } catch { return out; }
+  for (const name of entries.sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...listTests(p));
+    else if (name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+const only = process.argv.slice(2); // e.g. `unit`, `integration`, `lab`, or file paths
+const groups = ['unit', 'integration', 'lab'];
+const selected = only.length === 0 ? groups : only;
+const files = (g) => (groups.includes(g) ? listTests(join(root, 'test', g)) : [resolve(g)]);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const failures = [];
+
+async function phase(list, concurrency) {
+  if (list.length === 0) return;
+  const stream = run({ files: list, concurrency, timeout: TEST_TIMEOUT_MS, cwd: root });
+  stream.on('test:pass', (d) => {
+    if (d.details?.type === 'suite') return;
+    if (d.skip || d.todo) skipped++;
+    else passed++;
+  });
+  stream.on('test:fail', (d) => {
+    if (d.details?.type === 'suite') return;
+    failed++;
+    failures.push(`${d.file ? relative(root, d.file) : '?'}: ${d.name}`);
+  });
+  await new Promise((resolveDone, reject) => {
+    const out = stream.compose(spec);
+    out.on('data', (chunk) => process.stdout.write(chunk));
+    out.on('end', resolveDone);
+    out.on('error', reject);
+  });
+}
+
+const fast = selected.filter((g) => g !== 'lab').flatMap(files);
+const lab = selected.includes('lab') ? files('lab') : [];
+await phase(fast, PARALLEL_FILES);
+await phase(lab, 1);
+if (failures.length > 0) {
+  process.stdout.write('\nFailed tests:\n' + failures.map((f) => `  ${f}`).join('\n') + '\n');
+}
+process.stdout.write(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+process.exitCode = failed > 0 || passed === 0 ? 1 : 0;

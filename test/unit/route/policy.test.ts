@@ -1,0 +1,164 @@
+/** Unit tests of the uplink selection policy: failover, failback hold and margin, caps, hold-down, override, flap damping. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LinkHealth, LinkSnapshot } from '../../../agent/core/types.ts';
+import { defaultRoutePolicy } from '../../../agent/route/config.ts';
+import { committed, initialPolicyState, rolledBack, step, withOverride, type PolicyConfig, type PolicyState, type PolicyUplink } from '../../../agent/route/policy.ts';
+
+const T0 = 1_700_000_000_000;
+const UPLINKS: PolicyUplink[] = [
+  { name: 'wan', priority: 10, idleDown: false, warmupMs: 0 },
+  { name: 'lte', priority: 20, idleDown: false, warmupMs: 0 },
+];
+const CFG: PolicyConfig = defaultRoutePolicy();
+
+interface LinkIn { health: LinkHealth; sinceMs?: number; rttMs?: number; lossPercent?: number }
+
+/** Builds a snapshot where every uplink has a new sample at `nowMs`. */
+function snap(nowMs: number, links: Record<string, LinkIn>): LinkSnapshot {
+  const uplinks: LinkSnapshot['uplinks'] = {};
+  for (const [name, l] of Object.entries(links)) {
+    uplinks[name] = { name, health: l.health, sinceMs: l.sinceMs ?? T0, reasons: l.health === 'healthy' ? [] : ['loss=100%>20'], latest: { atMs: nowMs, rttMs: l.rttMs ?? 30, lossPercent: l.lossPercent ?? 0 } };
+  }
+  return { atMs: nowMs, node: 'unknown', active: null, uplinks };
+}
+
+/** Runs the policy over a scenario, committing every switch at once; returns the switches made. */
+function simulate(start: PolicyState, until: number, every: number, links: (t: number) => Record<string, LinkIn>, cfg = CFG, uplinks = UPLINKS): { state: PolicyState; switches: { at: number; to: string; reason: string }[] } {
+  let state = start;
+  const switches: { at: number; to: string; reason: string }[] = [];
+  for (let t = T0; t <= T0 + until; t += every) {
+    const r = step(state, uplinks, snap(t, links(t)), cfg, t);
+    state = r.state;
+    if (r.action.kind === 'switch') {
+      switches.push({ at: t - T0, to: r.action.to, reason: r.action.reason });
+      state = committed(state, r.action.to, r.action.reason, t);
+    }
+  }
+  return { state, switches };
+}
+
+test('starts on the preferred uplink when nothing is active', () => {
+  const r = step(initialPolicyState(), UPLINKS, snap(T0, { wan: { health: 'unknown' }, lte: { health: 'unknown' } }), CFG, T0);
+  assert.deepEqual(r.action.kind === 'switch' && [r.action.to, r.action.reason], ['wan', 'initial']);
+});
+
+test('fails over only after the candidate was healthy for N samples, then fails back after the hold', () => {
+  // wan down from 10 s to 60 s; samples every second.
+  const { switches } = simulate(initialPolicyState('wan'), 400_000, 1000, (t) => {
+    const down = t - T0 >= 10_000 && t - T0 < 60_000;
+    return { wan: { health: down ? 'down' : 'healthy', sinceMs: down ? T0 + 10_000 : t - T0 >= 60_000 ? T0 + 60_000 : T0 }, lte: { health: 'healthy' } };
+  });
+  assert.deepEqual(switches, [
+    { at: 10_000, to: 'lte', reason: 'failover' },
+    { at: 60_000 + 120_000, to: 'wan', reason: 'failback' },
+  ]);
+});
+
+test('a fresh candidate needs candidateSamples healthy samples first', () => {
+  const { switches } = simulate(initialPolicyState('wan'), 20_000, 1000, (t) => ({ wan: { health: 'down' }, lte: { health: t - T0 >= 5000 ? 'healthy' : 'down' } }));
+  // lte healthy at 5 s, 6 s, 7 s → third sample at 7 s.
+  assert.deepEqual(switches, [{ at: 7000, to: 'lte', reason: 'failover' }]);
+});
+
+test('no failback when the preferred uplink is worse than the active one by more than the margin', () => {
+  const { switches } = simulate(initialPolicyState('lte'), 600_000, 1000, () => ({ wan: { health: 'healthy', rttMs: 200 }, lte: { health: 'healthy', rttMs: 40 } }));
+  assert.deepEqual(switches, []);
+  const ok = simulate(initialPolicyState('lte'), 600_000, 1000, () => ({ wan: { health: 'healthy', rttMs: 80 }, lte: { health: 'healthy', rttMs: 40 } }));
+  assert.deepEqual(ok.switches, [{ at: 120_000, to: 'wan', reason: 'failback' }]);
+});
+
+test('a link flapping every 5 s causes at most one switch per 10 minutes', () => {
+  for (const bad of ['down', 'degraded'] as const) {
+    const { switches } = simulate(initialPolicyState('wan'), 3_600_000, 1000, (t) => {
+      const phase = Math.floor((t - T0) / 5000);
+      const h: LinkHealth = phase % 2 === 1 ? bad : 'healthy';
+      return { wan: { health: h, sinceMs: T0 + phase * 5000 }, lte: { health: 'healthy' } };
+    });
+    assert.equal(switches.length, 1, `${bad}: ${JSON.stringify(switches)}`);
+    for (let w = 0; w < 3_600_000; w += 600_000) assert.ok(switches.filter((s) => s.at >= w && s.at < w + 600_000).length <= 1);
+  }
+});
+
+test('both uplinks flapping: the hourly cap and minimum interval bound the switches', () => {
+  const { switches } = simulate(initialPolicyState('wan'), 3_600_000, 1000, (t) => {
+    const phase = Math.floor((t - T0) / 5000);
+    return { wan: { health: phase % 2 ? 'down' : 'healthy', sinceMs: T0 + phase * 5000 }, lte: { health: phase % 2 ? 'healthy' : 'down', sinceMs: T0 + phase * 5000 } };
+  }, { ...CFG, candidateSamples: 1 });
+  assert.ok(switches.length <= CFG.maxSwitchesPerHour, JSON.stringify(switches));
+  for (let i = 1; i < switches.length; i++) assert.ok(switches[i]!.at - switches[i - 1]!.at >= CFG.minSwitchInterval);
+});
+
+test('healthy active with occasional loss: no switch', () => {
+  const { switches } = simulate(initialPolicyState('wan'), 3_600_000, 1000, (t) => ({ wan: { health: 'healthy', lossPercent: (t / 1000) % 100 === 0 ? 1 : 0 }, lte: { health: 'healthy', lossPercent: 0, rttMs: 10 } }));
+  assert.deepEqual(switches, []);
+});
+
+test('a failed confirm holds the candidate down and counts against the cap', () => {
+  let state = initialPolicyState('wan');
+  const links = { wan: { health: 'down' as const }, lte: { health: 'healthy' as const } };
+  for (let i = 0; i < 3; i++) state = step(state, UPLINKS, snap(T0 + i * 1000, links), CFG, T0 + i * 1000).state;
+  const r = step(state, UPLINKS, snap(T0 + 3000, links), CFG, T0 + 3000);
+  assert.equal(r.action.kind, 'switch');
+  state = rolledBack(r.state, 'wan', 'lte', CFG, T0 + 3000);
+  assert.equal(state.active, 'wan');
+  const held = step(state, UPLINKS, snap(T0 + 60_000, links), CFG, T0 + 60_000);
+  assert.equal(held.action.kind, 'none');
+  assert.match(held.action.why, /no candidate/);
+  const later = step(held.state, UPLINKS, snap(T0 + 3000 + CFG.holdDown, links), CFG, T0 + 3000 + CFG.holdDown);
+  assert.equal(later.action.kind === 'switch' && later.action.to, 'lte');
+});
+
+test('the hourly cap blocks further automatic switches and says why', () => {
+  let state = initialPolicyState('wan');
+  for (let i = 0; i < CFG.maxSwitchesPerHour; i++) state = committed(state, i % 2 ? 'wan' : 'lte', 'failover', T0 + i * 60_000);
+  state = committed(state, 'wan', 'manual', T0 + 400_000);
+  const links = { wan: { health: 'down' as const }, lte: { health: 'healthy' as const } };
+  let r = step(state, UPLINKS, snap(T0 + 500_000, links), CFG, T0 + 500_000);
+  for (let i = 1; i < 3; i++) r = step(r.state, UPLINKS, snap(T0 + 500_000 + i * 1000, links), CFG, T0 + 500_000 + i * 1000);
+  assert.equal(r.action.kind, 'none');
+  assert.match(r.action.why, /switch cap reached/);
+});
+
+test('manual override wins until it expires, then automatic selection resumes', () => {
+  let state = withOverride(initialPolicyState('wan'), 'lte', T0 + 30_000);
+  const links = { wan: { health: 'healthy' as const }, lte: { health: 'degraded' as const } };
+  const r = step(state, UPLINKS, snap(T0, links), CFG, T0);
+  assert.deepEqual(r.action.kind === 'switch' && [r.action.to, r.action.reason], ['lte', 'manual']);
+  state = committed(r.state, 'lte', 'manual', T0);
+  assert.equal(step(state, UPLINKS, snap(T0 + 10_000, links), CFG, T0 + 10_000).action.kind, 'none');
+  // Expired: lte is degraded, wan healthy → failover back to wan.
+  let s2 = state;
+  let last = step(s2, UPLINKS, snap(T0 + 31_000, links), CFG, T0 + 31_000);
+  s2 = last.state;
+  assert.equal(s2.override, null);
+  for (let i = 1; i < 3; i++) { last = step(s2, UPLINKS, snap(T0 + 31_000 + i * 1000, links), CFG, T0 + 31_000 + i * 1000); s2 = last.state; }
+  assert.ok(last.action.kind === 'switch' || last.action.why.length > 0);
+  assert.deepEqual(last.action.kind === 'switch' && [last.action.to, last.action.reason], ['wan', 'failover']);
+});
+
+test('manual mode never switches on its own', () => {
+  const { switches } = simulate(initialPolicyState('wan'), 600_000, 1000, () => ({ wan: { health: 'down' }, lte: { health: 'healthy' } }), { ...CFG, mode: 'manual' });
+  assert.deepEqual(switches, []);
+});
+
+test('idle-down uplink is woken when the active degrades, used after warm-up, and put down after failback', () => {
+  const uplinks: PolicyUplink[] = [UPLINKS[0]!, { name: 'lte', priority: 20, idleDown: true, warmupMs: 15_000 }];
+  const cfg = { ...CFG, failbackHold: 60_000 };
+  let state = initialPolicyState('wan');
+  const events: string[] = [];
+  let lastUp: boolean | undefined;
+  for (let t = T0; t <= T0 + 300_000; t += 1000) {
+    const s = t - T0;
+    const wanDown = s >= 10_000 && s < 100_000;
+    const wan: LinkIn = { health: wanDown ? 'down' : 'healthy', sinceMs: wanDown ? T0 + 10_000 : s >= 100_000 ? T0 + 100_000 : T0 };
+    const lteUp = state.awake.lte !== undefined;
+    const lte: LinkIn = { health: lteUp ? 'healthy' : 'down', sinceMs: state.awake.lte ?? T0 };
+    const r = step(state, uplinks, snap(t, { wan, lte }), cfg, t);
+    state = r.state;
+    if (r.linkUp.lte !== lastUp) events.push(`${s / 1000}s lte ${r.linkUp.lte ? 'up' : 'down'}`);
+    lastUp = r.linkUp.lte;
+    if (r.action.kind === 'switch') { events.push(`${s / 1000}s switch ${r.action.to}`); state = committed(state, r.action.to, r.action.reason, t); }
+  }
+  assert.deepEqual(events, ['0s lte down', '10s lte up', '25s switch lte', '160s switch wan', '161s lte down']);
+});
