@@ -52,5 +52,5 @@ export function mergeDrops(rows: readonly { sink: string; size: number }[]): Dro
     d.bytes += r.size;
     by.set(r.sink, d);
   }
-  return [...by.values()];
+  return [...by.values()].sort((a, b) => a.sink.localeCompare(b.sink));
 }

@@ -71,8 +71,6 @@ export class SqliteStore implements Store {
       purgeSink: p('DELETE FROM buf_records WHERE sink = ?'),
       purgeBatchesAll: p('DELETE FROM buf_batches'),
       purgeBatchesSink: p('DELETE FROM buf_batches WHERE sink = ?'),
-      vacuum: p(`PRAGMA incremental_vacuum(${VACUUM_PAGES_PER_PASS})`),
-      checkpoint: p('PRAGMA wal_checkpoint(TRUNCATE)'),
     };
     for (const r of p('SELECT sink, priority, COUNT(*) AS n, SUM(size) AS b FROM buf_records GROUP BY sink, priority').all() as Row[]) {
       this.#lanes.add(String(r.sink), Number(r.priority), Number(r.n), Number(r.b));
@@ -244,8 +242,8 @@ export class SqliteStore implements Store {
   maintenance(): void {
     if (this.#closed) return;
     try {
-      this.#s.vacuum!.all();
-      this.#s.checkpoint!.all();
+      // exec steps the pragma to completion (one step frees only one page); no Statement object is left to collect.
+      this.#db.exec(`PRAGMA incremental_vacuum(${VACUUM_PAGES_PER_PASS}); PRAGMA wal_checkpoint(TRUNCATE);`);
     } catch (e) {
       if (!isDiskFull(e)) throw e;
     }

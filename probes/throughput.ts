@@ -1,5 +1,6 @@
 /** Throughput probe over HTTP (undici): parallel streams, growing transfer sizes, warm-up excluded, stops when stable or capped. */
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { Clock } from '../agent/clock.ts';
 import { estimate, nextTransferSize, type ByteSample } from './estimator.ts';
@@ -119,7 +120,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
         account(n);
       }
     }
-    const res = await pool.request({ method: 'POST', path: path(presetUrl(o.url, preset.up(nonce))), headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(size) }, body: body(), signal: ac.signal });
+    const res = await pool.request({ method: 'POST', path: path(presetUrl(o.url, preset.up(nonce))), headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(size) }, body: Readable.from(body()), signal: ac.signal });
     await res.body.dump();
     if (res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode} from ${o.url}`);
   };

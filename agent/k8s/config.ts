@@ -1,12 +1,74 @@
 /** Config schema of `kubernetes` (owned by the node-actions package). */
 import { z } from 'zod';
 
+/** Condition heartbeat: like node-problem-detector, refresh an unchanged condition at most every 5 min. */
+export const DEFAULT_CONDITION_HEARTBEAT_S = 300;
+/** Periodic re-read of the Node to repair drift (a label removed by hand); a GET, writes only on drift. */
+export const DEFAULT_RESYNC_S = 60;
+/** Backoff cap after API failures: with ≤25 % jitter the agent retries within 30 s once the API answers. */
+export const DEFAULT_MAX_BACKOFF_MS = 20_000;
+/** Fleet hold TTL (kured's stale-lock lesson): a dead node's hold expires after 10 min. */
+export const DEFAULT_LEASE_TTL_S = 600;
+/** While the link state stays unknown this long, linkward removes its own scheduling decorations. */
+export const DEFAULT_UNKNOWN_HOLD_S = 600;
+
+const TaintEffect = z.enum(['none', 'PreferNoSchedule', 'NoSchedule', 'NoExecute']);
+
+const TierSchema = (taint: 'none' | 'PreferNoSchedule' | 'NoSchedule', what: string) =>
+  z
+    .strictObject({
+      taint: TaintEffect.default(taint).describe('Taint effect of the linkward.io/link taint in this tier (none, PreferNoSchedule, NoSchedule, or opt-in NoExecute).'),
+      cordon: z.boolean().default(false).describe('Cordon the node (spec.unschedulable) in this tier; subject to the fleet cap.'),
+      drain: z.boolean().default(false).describe('Opt-in: evict pods (Eviction API, PDB-aware, never forced); implies cordon; subject to the fleet cap.'),
+    })
+    .describe(what);
+
+const FleetSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Cap NoSchedule/NoExecute taints, cordon and drain fleet-wide with a coordination.k8s.io Lease.'),
+    maxUnavailable: z
+      .union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/, 'must be a count or a percentage like "10%"')])
+      .default('10%')
+      .describe('Nodes that may hold a restrictive decoration at once: a count, or a percentage of nodes matching nodeSelector (rounded down, at least 1).'),
+    nodeSelector: z.string().default('').describe('Label selector of the nodes the percentage counts (empty: all nodes).'),
+    leaseNamespace: z.string().min(1).default('kube-system').describe('Namespace of the fleet Lease.'),
+    leaseName: z.string().min(1).default('linkward-fleet').describe('Name of the fleet Lease (holders live in its annotation).'),
+    leaseTtlSeconds: z.number().int().min(30).max(86_400).default(DEFAULT_LEASE_TTL_S).describe('A hold expires unless renewed within this time (renewed every third of it).'),
+  })
+  .describe('Fleet-wide cap on restrictive node actions.');
+
+const DrainSchema = z
+  .strictObject({
+    timeoutSeconds: z.number().int().min(10).max(3600).default(300).describe('Total time budget of one drain; pods left after it stay (never force-deleted).'),
+    retrySeconds: z.number().int().min(1).max(60).default(5).describe('Wait after an eviction answered 429 (PodDisruptionBudget), as kubectl does.'),
+  })
+  .describe('Drain behaviour (only used when a tier sets drain: true).');
+
 export const KubernetesConfigSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe('Decorate this Node (labels, condition, taints) from link state. Off without a cluster.'),
     kubeconfig: z.string().optional().describe('Kubeconfig path; default: in-cluster, then $KUBECONFIG, then /etc/rancher/k3s/k3s.yaml.'),
     dryRun: z.boolean().default(false).describe('Log the patches that would be sent; write nothing.'),
+    conditionType: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,62}$/).default('NetworkDegraded').describe('NodeCondition type written (True while degraded or down).'),
+    conditionHeartbeatSeconds: z.number().int().min(0).default(DEFAULT_CONDITION_HEARTBEAT_S).describe('Rewrite an unchanged condition (fresh values, heartbeat) at most this often; 0 = only on change.'),
+    resyncSeconds: z.number().int().min(5).default(DEFAULT_RESYNC_S).describe('Re-read the Node this often and repair drift.'),
+    requestTimeoutMs: z.number().int().min(500).default(10_000).describe('Timeout of one API request.'),
+    maxBackoffMs: z.number().int().min(100).default(DEFAULT_MAX_BACKOFF_MS).describe('Cap of the retry backoff after API errors (jitter adds up to 25 %).'),
+    unknownHoldSeconds: z.number().int().min(0).default(DEFAULT_UNKNOWN_HOLD_S).describe('Keep existing decorations this long while the link state is unknown (e.g. after a restart), then remove the scheduling ones.'),
+    bandwidthClassesMbps: z.array(z.number().positive()).default([1, 5, 25, 100]).describe('Boundaries (download Mbps, ascending) of the linkward.io/bandwidth-class label buckets.'),
+    events: z.boolean().default(true).describe('Create one Event per link-state transition.'),
+    eventNamespace: z.string().min(1).default('default').describe('Namespace of the Events (Node events conventionally go to default).'),
+    tiers: z
+      .strictObject({
+        degraded: TierSchema('PreferNoSchedule', 'Actions while the node link is degraded.').prefault({}),
+        down: TierSchema('NoSchedule', 'Actions while the node link is down.').prefault({}),
+      })
+      .describe('What each link state does to the Node (labels and condition are always written).')
+      .prefault({}),
+    fleet: FleetSchema.prefault({}),
+    drain: DrainSchema.prefault({}),
   })
   .describe('Kubernetes node actions.');
 
 export type KubernetesConfig = z.infer<typeof KubernetesConfigSchema>;
+export type TierConfig = KubernetesConfig['tiers']['down'];

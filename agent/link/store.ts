@@ -1,5 +1,5 @@
 /** Persistence of the link state in ctx.stateDb (`link_` tables): transition history and damping penalties. */
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { LinkHealth } from '../core/types.ts';
 import type { DampingState } from '../core/damping.ts';
 import type { Transition } from '../core/link-state.ts';
@@ -41,38 +41,47 @@ interface DampingRow {
 /** Link tables on the shared state DB. Every method may throw on disk errors; the component catches and logs. */
 export class LinkStore {
   readonly #db: Database;
+  // Statements are prepared once and kept for the DB's lifetime: cheaper, and better-sqlite3 12 on Node 24 can
+  // abort the process when a garbage-collected Statement is finalized (RemoveEnvironmentCleanupHook: env != nullptr).
+  readonly #insert: Statement<[string | null, string, string, number, string]>;
+  readonly #prune: Statement<[number]>;
+  readonly #recent: Statement<[number], TransitionRow>;
+  readonly #upsert: Statement<[string, number, number, number]>;
+  readonly #loadDamping: Statement<[], DampingRow>;
 
   constructor(db: Database) {
     this.#db = db;
     db.exec(SCHEMA);
+    this.#insert = db.prepare('INSERT INTO link_transitions (uplink, from_health, to_health, at_ms, reasons) VALUES (?, ?, ?, ?, ?)');
+    this.#prune = db.prepare('DELETE FROM link_transitions WHERE id <= (SELECT MAX(id) FROM link_transitions) - ?');
+    this.#recent = db.prepare('SELECT uplink, from_health, to_health, at_ms, reasons FROM link_transitions ORDER BY id DESC LIMIT ?');
+    this.#upsert = db.prepare('INSERT INTO link_damping (uplink, penalty, at_ms, suppressed) VALUES (?, ?, ?, ?) ON CONFLICT(uplink) DO UPDATE SET penalty = excluded.penalty, at_ms = excluded.at_ms, suppressed = excluded.suppressed');
+    this.#loadDamping = db.prepare('SELECT uplink, penalty, at_ms, suppressed FROM link_damping');
   }
 
   /** Appends transitions and prunes the history to MAX_TRANSITIONS_KEPT rows, in one transaction. */
   saveTransitions(list: readonly Transition[]): void {
     if (list.length === 0) return;
-    const insert = this.#db.prepare('INSERT INTO link_transitions (uplink, from_health, to_health, at_ms, reasons) VALUES (?, ?, ?, ?, ?)');
-    const prune = this.#db.prepare('DELETE FROM link_transitions WHERE id <= (SELECT MAX(id) FROM link_transitions) - ?');
     this.#db.transaction(() => {
-      for (const t of list) insert.run(t.uplink, t.from, t.to, t.atMs, JSON.stringify(t.reasons));
-      prune.run(MAX_TRANSITIONS_KEPT);
+      for (const t of list) this.#insert.run(t.uplink, t.from, t.to, t.atMs, JSON.stringify(t.reasons));
+      this.#prune.run(MAX_TRANSITIONS_KEPT);
     })();
   }
 
   /** Newest first. */
   recentTransitions(limit: number): Transition[] {
-    const rows = this.#db.prepare('SELECT uplink, from_health, to_health, at_ms, reasons FROM link_transitions ORDER BY id DESC LIMIT ?').all(limit) as TransitionRow[];
+    const rows = this.#recent.all(limit);
     return rows.map((r) => ({ uplink: r.uplink, from: r.from_health, to: r.to_health, atMs: r.at_ms, reasons: parseReasons(r.reasons) }));
   }
 
   saveDamping(byUplink: Readonly<Record<string, DampingState>>): void {
-    const upsert = this.#db.prepare('INSERT INTO link_damping (uplink, penalty, at_ms, suppressed) VALUES (?, ?, ?, ?) ON CONFLICT(uplink) DO UPDATE SET penalty = excluded.penalty, at_ms = excluded.at_ms, suppressed = excluded.suppressed');
     this.#db.transaction(() => {
-      for (const [uplink, d] of Object.entries(byUplink)) upsert.run(uplink, d.penalty, d.atMs, d.suppressed ? 1 : 0);
+      for (const [uplink, d] of Object.entries(byUplink)) this.#upsert.run(uplink, d.penalty, d.atMs, d.suppressed ? 1 : 0);
     })();
   }
 
   loadDamping(): Record<string, DampingState> {
-    const rows = this.#db.prepare('SELECT uplink, penalty, at_ms, suppressed FROM link_damping').all() as DampingRow[];
+    const rows = this.#loadDamping.all();
     const out: Record<string, DampingState> = {};
     for (const r of rows) {
       if (Number.isFinite(r.penalty) && Number.isFinite(r.at_ms)) out[r.uplink] = { penalty: r.penalty, atMs: r.at_ms, suppressed: r.suppressed === 1 };

@@ -91,7 +91,7 @@ export function storeContractTests(name: string, factory: StoreFactory): void {
       assert.deepEqual(d, [{ sink: 'l', records: 2, bytes: 8 }]);
       assert.equal(s.sealedBatch('l', 2), null);
       const d2 = s.dropOldest(6, 0);
-      assert.deepEqual(d2, [{ sink: 'l', records: 1, bytes: 4 }, { sink: 'h', records: 1, bytes: 4 }]);
+      assert.deepEqual(d2, [{ sink: 'h', records: 1, bytes: 4 }, { sink: 'l', records: 1, bytes: 4 }]);
       assert.deepEqual(s.listRecords(null, 10).map((r) => r.id), [hi[1]]);
       assert.deepEqual(s.dropOldest(0, 1), [{ sink: 'h', records: 1, bytes: 4 }]);
       assert.deepEqual(s.dropOldest(100, 0), []);

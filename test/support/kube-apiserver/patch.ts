@@ -33,16 +33,15 @@ export function mergePatch(target: Json, patch: Json): Json {
 
 /**
  * Merge keys of the list fields linkward and kubectl patch (from the Go types' `patchMergeKey` tags).
- * Lists not named here are replaced wholesale, as the real server does for atomic lists.
+ * Lists not named here are atomic and replaced wholesale, as the real server does: `spec.taints` and
+ * `tolerations` carry no patch strategy in core/v1, which is why kubectl taint sends the whole list.
  */
 const MERGE_KEYS: Record<string, string> = {
-  taints: 'key',
   conditions: 'type',
   addresses: 'type',
   ownerReferences: 'uid',
   containers: 'name',
   initContainers: 'name',
-  tolerations: 'key',
   env: 'name',
   volumes: 'name',
   ports: 'containerPort',

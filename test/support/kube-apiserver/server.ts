@@ -14,6 +14,8 @@ export interface RecordedRequest {
   path: string;
   contentType: string;
   status: number;
+  /** Request body as text (JSON requests only; protobuf is not kept). */
+  body?: string;
 }
 
 /** A fault: matching requests get `status` (after `delayMs`), or never an answer (`hang`). */
@@ -114,8 +116,9 @@ export class KubeApiServer {
       req.on('error', () => resolve(Buffer.alloc(0)));
     });
     const contentType = String(req.headers['content-type'] ?? '');
+    const reqText = contentType.includes('json') ? body.toString() : undefined;
     const send = (code: number, obj: unknown): void => {
-      this.requests.push({ method, path: url.pathname, contentType, status: code });
+      this.requests.push({ method, path: url.pathname, contentType, status: code, ...(reqText ? { body: reqText } : {}) });
       if (res.destroyed) return;
       const text = JSON.stringify(obj);
       res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });

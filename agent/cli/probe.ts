@@ -1,0 +1,177 @@
+/** CLI: `linkward probe` (one-off speed/latency test with live progress) and `linkward probe-server`. */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { systemClock } from '../clock.ts';
+import { isLwError, LwError, messageOf } from '../errors.ts';
+import { Exit } from '../exit-codes.ts';
+import { loadConfig, resolveConfigPath } from '../config/load.ts';
+import { effectiveUplinks } from '../config/uplinks.ts';
+import { ProbeErrorCode } from '../../probes/errors.ts';
+import { resolveSourceAddress } from '../../probes/source.ts';
+import { runThroughput, type Direction, type ThroughputResult } from '../../probes/throughput.ts';
+import type { Preset } from '../../probes/presets.ts';
+import { startProbeServer } from '../../probes/server.ts';
+import { oneOffLatency } from '../../probes/oneoff.ts';
+
+/** Default probe-server address: loopback (anything else needs a token). */
+export const DEFAULT_PROBE_LISTEN = '127.0.0.1:9781';
+
+interface ProbeOptions {
+  target?: string;
+  uplink?: string;
+  download?: boolean;
+  upload?: boolean;
+  json?: boolean;
+  config?: string;
+  preset?: Preset;
+  streams?: string;
+  maxBytes?: string;
+  token?: string;
+}
+
+/** Guesses the endpoint layout from a URL when --preset is not given. */
+export function guessPreset(url: string, fallback: Preset): Preset {
+  if (/garbage\.php|empty\.php|\/backend\/?$/.test(url)) return 'librespeed';
+  if (/__down|__up|speed\.cloudflare\.com/.test(url)) return 'cloudflare';
+  if (/\/linkward\/?/.test(url)) return 'linkward';
+  return fallback;
+}
+
+function fmtMbps(v: number | undefined): string {
+  return v === undefined ? 'n/a' : `${v.toFixed(v < 10 ? 2 : 1)} Mbit/s`;
+}
+
+function fmtBytes(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)} MB` : `${(n / 1e3).toFixed(1)} kB`;
+}
+
+function fail(e: unknown, json: boolean | undefined): never {
+  const code = isLwError(e) ? e.code : 'LW_INTERNAL';
+  if (json) process.stdout.write(JSON.stringify({ error: { code, message: messageOf(e) } }) + '\n');
+  else process.stderr.write(`error: ${messageOf(e)}\n`);
+  process.exit(code === ProbeErrorCode.NO_URL || code === ProbeErrorCode.UNKNOWN_UPLINK || code === 'LW_CONFIG_INVALID' ? Exit.DOWN : Exit.FAILURE);
+}
+
+async function probeAction(o: ProbeOptions): Promise<void> {
+  const loaded = loadConfig(resolveConfigPath(o.config));
+  const pc = loaded.config.probes;
+  const url = o.target ?? pc.throughput.url;
+  if (!url) throw new LwError(ProbeErrorCode.NO_URL, 'no throughput server: pass --target URL (e.g. http://HOST:9781/ of a `linkward probe-server`) or set probes.throughput.url');
+  const uplinks = effectiveUplinks(loaded.config.uplinks);
+  const uplink = o.uplink ? uplinks.find((u) => u.name === o.uplink) : undefined;
+  if (o.uplink && !uplink) throw new LwError(ProbeErrorCode.UNKNOWN_UPLINK, `no uplink named "${o.uplink}" in the config; known: ${uplinks.map((u) => u.name).join(', ')}`);
+  const sourceAddress = uplink ? resolveSourceAddress(uplink) : undefined;
+  const preset = o.preset ?? guessPreset(url, o.target ? 'linkward' : pc.throughput.preset);
+  const token = o.token ?? process.env.LINKWARD_PROBE_TOKEN ?? pc.token;
+  const both = !o.download && !o.upload;
+  const dirs: Direction[] = [...(both || o.download ? (['down'] as const) : []), ...(both || o.upload ? (['up'] as const) : [])];
+  const tty = process.stderr.isTTY === true;
+  const latency = await oneOffLatency(url, preset, { clock: systemClock, timeoutMs: pc.timeoutMs, ...(sourceAddress ? { sourceAddress } : {}), ...(token ? { token } : {}) });
+  process.stderr.write(`target ${url} (${preset})${sourceAddress ? ` from ${sourceAddress}` : ''}  rtt ${latency.rttMs?.toFixed(1) ?? 'n/a'} ms\n`);
+  const results: Partial<Record<Direction, ThroughputResult>> = {};
+  for (const direction of dirs) {
+    let lastLine = 0;
+    results[direction] = await runThroughput({
+      url, preset, direction, clock: systemClock,
+      streams: o.streams ? Number(o.streams) : pc.throughput.streams,
+      maxBytes: o.maxBytes ? Number(o.maxBytes) : pc.throughput.maxBytes,
+      maxDurationMs: pc.throughput.maxDurationMs, minMeasureMs: pc.throughput.minMeasureMs, stableTolerance: pc.throughput.stableTolerance,
+      ...(sourceAddress ? { sourceAddress } : {}), ...(token ? { token } : {}),
+      onProgress: (p) => {
+        const line = `${direction === 'down' ? 'download' : 'upload  '} ${fmtMbps(p.mbps).padStart(14)}  ${fmtBytes(p.bytes).padStart(10)}  ${(p.elapsedMs / 1000).toFixed(1)} s`;
+        if (tty) process.stderr.write(`\r${line}   `);
+        else if (p.elapsedMs - lastLine >= 500) {
+          lastLine = p.elapsedMs;
+          process.stderr.write(line + '\n');
+        }
+      },
+    });
+    if (tty) process.stderr.write('\n');
+  }
+  const down = results.down;
+  const up = results.up;
+  const bytesUsed = (down?.bytesUsed ?? 0) + (up?.bytesUsed ?? 0) + latency.bytes;
+  const summary = {
+    downloadMbps: down?.mbps ?? null,
+    uploadMbps: up?.mbps ?? null,
+    rttMs: latency.rttMs ?? null,
+    jitterMs: latency.jitterMs ?? null,
+    lossPercent: latency.lossPercent ?? null,
+    bytesUsed,
+    target: url,
+    preset,
+    uplink: uplink?.name ?? null,
+    sourceAddress: sourceAddress ?? null,
+    download: down ?? null,
+    upload: up ?? null,
+  };
+  const errors = [...(down?.errors ?? []), ...(up?.errors ?? []), ...latency.errors];
+  if (o.json) process.stdout.write(JSON.stringify(summary) + '\n');
+  else {
+    process.stdout.write(
+      [
+        `download  ${fmtMbps(down?.mbps)}${down ? `  (${down.stopReason}, ${fmtBytes(down.bytesUsed)})` : ''}`,
+        `upload    ${fmtMbps(up?.mbps)}${up ? `  (${up.stopReason}, ${fmtBytes(up.bytesUsed)})` : ''}`,
+        `rtt       ${latency.rttMs === undefined ? 'n/a' : `${latency.rttMs.toFixed(1)} ms`}`,
+        `jitter    ${latency.jitterMs === undefined ? 'n/a' : `${latency.jitterMs.toFixed(1)} ms`}`,
+        `loss      ${latency.lossPercent === undefined ? 'n/a' : `${latency.lossPercent.toFixed(1)} %`}`,
+        `bytes     ${fmtBytes(bytesUsed)} (not counted against the daemon's budget)`,
+        ...errors.map((e) => `error     ${e}`),
+      ].join('\n') + '\n',
+    );
+  }
+  process.exitCode = errors.length > 0 && down?.mbps === undefined && up?.mbps === undefined ? Exit.FAILURE : Exit.OK;
+}
+
+/** Splits HOST:PORT / [v6]:PORT. */
+export function parseListen(s: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:]+):(\d{1,5})$/.exec(s);
+  const port = Number(m?.[2]);
+  if (!m || port > 65535) throw new LwError('LW_CONFIG_INVALID', `--listen must be HOST:PORT (e.g. ${DEFAULT_PROBE_LISTEN}), got "${s}"`);
+  return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
+}
+
+/** Registers `probe` and `probe-server` on the root program. */
+export function registerProbeCommands(program: Command): void {
+  program
+    .command('probe')
+    .description('One-off speed test: download, upload, RTT, jitter, loss and bytes used (live progress on stderr).')
+    .option('--target <url>', 'throughput server base URL (default: probes.throughput.url)')
+    .option('--uplink <name>', "bind to this uplink's source address")
+    .option('--download', 'measure download (default: both)')
+    .option('--upload', 'measure upload (default: both)')
+    .option('--preset <preset>', 'endpoint layout: linkward | librespeed | cloudflare (default: guessed from the URL)')
+    .option('--streams <n>', 'parallel streams')
+    .option('--max-bytes <n>', 'byte cap per direction')
+    .option('--token <token>', 'probe-server token (default: $LINKWARD_PROBE_TOKEN, probes.token)')
+    .option('--json', 'print one JSON object: downloadMbps, uploadMbps, rttMs, jitterMs, lossPercent, bytesUsed, ...')
+    .option('-c, --config <path>', 'config file')
+    .action(async (o: ProbeOptions) => {
+      try {
+        await probeAction(o);
+      } catch (e) {
+        fail(e, o.json);
+      }
+    });
+  program
+    .command('probe-server')
+    .description('Serve download/upload/RTT endpoints and UDP echo for linkward probes (and LibreSpeed/Cloudflare-style clients).')
+    .option('--listen <addr>', 'HOST:PORT (non-loopback requires a token)', DEFAULT_PROBE_LISTEN)
+    .option('--token <token>', 'required Bearer token (default: $LINKWARD_PROBE_TOKEN)')
+    .option('--token-file <path>', 'file holding the token')
+    .option('--max-bytes <n>', 'per-request byte cap', String(64 * 1024 * 1024))
+    .option('--max-connections <n>', 'concurrent TCP connections', '64')
+    .action(async (o: { listen: string; token?: string; tokenFile?: string; maxBytes: string; maxConnections: string }) => {
+      try {
+        const token = o.token ?? (o.tokenFile ? readFileSync(o.tokenFile, 'utf8').trim() : undefined) ?? process.env.LINKWARD_PROBE_TOKEN;
+        const { host, port } = parseListen(o.listen);
+        const srv = await startProbeServer({ host, port, maxBytesPerRequest: Number(o.maxBytes), maxConnections: Number(o.maxConnections), ...(token ? { token } : {}) });
+        process.stderr.write(`linkward probe-server listening on ${host.includes(':') ? `[${host}]` : host}:${srv.port} (HTTP + UDP echo)${token ? ', token required' : ''}\n`);
+        const shutdown = (): void => void srv.close().then(() => process.exit(Exit.OK));
+        process.once('SIGINT', shutdown);
+        process.once('SIGTERM', shutdown);
+      } catch (e) {
+        fail(e, false);
+      }
+    });
+}

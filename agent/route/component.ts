@@ -1,0 +1,240 @@
+/** The route component: turns link snapshots into the active uplink, moves the default route with commit-confirm, repairs drift. */
+import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../component.ts';
+import type { LinkSnapshot } from '../core/types.ts';
+import { effectiveUplinks, routePolicyOf, type UplinkConfig } from '../config/uplinks.ts';
+import { messageOf } from '../errors.ts';
+import { createIpActuator, type RouteActuator } from './actuator.ts';
+import { confirmReachable, parseEndpoint, tcpConnector, type Connector, type Endpoint } from './confirm.ts';
+import { k3sPinning, readK3sFacts, type K3sFacts, type K3sPinning } from './k3s.ts';
+import { registerRouteMetrics } from './metrics.ts';
+import { cleanupCommands, currentActive, resolveUplinks, type PlanOptions } from './plan.ts';
+import { committed, initialPolicyState, rolledBack, step, withOverride, type PolicyState, type PolicyUplink, type SwitchReason } from './policy.ts';
+import { reconcile, type RouteTarget } from './reconcile.ts';
+import { chooseLauncher } from './revert-helper.ts';
+import { routeHttpRoutes } from './routes.ts';
+import { createRouteStore, type RouteStore } from './store.ts';
+import { commitSwitch, recoverPending, type SwitchDeps } from './switcher.ts';
+
+/** Injected adapters (tests, the lab); the daemon passes none and gets the real ones. */
+export interface RouteDeps {
+  actuator: RouteActuator;
+  k3sFacts: () => K3sFacts;
+  connector: Connector;
+  systemdRunning: boolean;
+  ipPath: string;
+}
+
+export interface RouteComponent extends Component {
+  /** Operator override (`linkward route use`); `forMs` null = until `route auto`. */
+  use(uplink: string, forMs: number | null): Promise<void>;
+  auto(): Promise<void>;
+  /** Runs one evaluation now and waits for it (and any switch it starts). */
+  evaluateNow(): Promise<void>;
+  details(): Record<string, unknown>;
+}
+
+const emptySnapshot = (nowMs: number): LinkSnapshot => ({ atMs: nowMs, node: 'unknown', active: null, uplinks: {} });
+
+export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps> = {}): RouteComponent {
+  const log = ctx.log.child({ component: 'route' });
+  const policy = routePolicyOf(ctx.config.uplinks);
+  const configured: UplinkConfig[] = [...ctx.config.uplinks];
+  const uplinks = effectiveUplinks(configured);
+  const idle = configured.length < 2;
+  const puplinks: PolicyUplink[] = uplinks.map((u) => ({ name: u.name, priority: u.priority, idleDown: u.idleDown, warmupMs: u.warmup }));
+  const opts: PlanOptions = { perUplinkTables: policy.perUplinkTables, tableBase: policy.tableBase, routeProto: policy.routeProto, mainMetric: policy.mainMetric };
+  const actuator = deps.actuator ?? createIpActuator({ log, dryRun: policy.dryRun, ...(deps.ipPath ? { ipPath: deps.ipPath } : {}) });
+  const metrics = registerRouteMetrics(ctx.metrics, uplinks.map((u) => u.name));
+  let store: RouteStore | null = null;
+  let state: PolicyState = initialPolicyState();
+  let pinning: K3sPinning | null = null;
+  let lastWhy = 'not started';
+  let problems: string[] = [];
+  let lastError: string | null = null;
+  let managed: string[] = [];
+  let downByUs: string[] = [];
+  let running = false;
+  let again = false;
+  let current: Promise<void> = Promise.resolve();
+  let stopTimer: (() => void) | null = null;
+  let unsubscribe: (() => void) | null = null;
+
+  const routesAllowed = (): boolean => policy.manageRoutes && !idle && (pinning === null || !pinning.present || pinning.pinned || policy.allowUnpinnedK3s);
+  const target = (active: string | null, linkUp: Record<string, boolean> = {}): RouteTarget => ({ uplinks: configured, active, linkUp, opts, downByUs });
+  const announce = (name: string | null): void => {
+    metrics.setActive(name);
+    ctx.bus.emit('active', name);
+  };
+  const save = (): void => store?.savePolicy(state);
+
+  const confirmTargets = (to: string): Endpoint[] => {
+    const u = uplinks.find((x) => x.name === to);
+    const probeTargets = (ctx.config.probes as { targets?: string[] }).targets ?? [];
+    const list = policy.confirmTargets.length > 0 ? policy.confirmTargets : (u?.targets ?? probeTargets);
+    return list.map(parseEndpoint).filter((e): e is Endpoint => e !== null);
+  };
+  const switchDeps = (to: string): SwitchDeps => ({
+    actuator, clock: ctx.clock, log, store: store!, stateDir: ctx.stateDir, dryRun: policy.dryRun, ipPath: deps.ipPath ?? 'ip',
+    launcher: chooseLauncher(policy.revertLauncher, deps.systemdRunning),
+    confirm: () => confirmReachable(confirmTargets(to), policy.confirmTimeout, ctx.clock, deps.connector ?? tcpConnector),
+  });
+
+  async function applyDesired(linkUp: Record<string, boolean>): Promise<void> {
+    if (!routesAllowed()) return;
+    const r = await reconcile(actuator, target(state.active, linkUp));
+    problems = r.problems;
+    for (const [dev, up] of Object.entries(r.cmds.filter((c) => c[0] === 'link').reduce<Record<string, boolean>>((m, c) => ({ ...m, [c[3]!]: c[4] === 'up' }), {}))) {
+      downByUs = up ? downByUs.filter((d) => d !== dev) : [...new Set([...downByUs, dev])];
+    }
+    store?.saveDownByUs(downByUs);
+    if (r.result.errors.length > 0) {
+      lastError = `${r.result.errors.length} ip command(s) failed; first: ${r.result.errors[0]!.cmd}: ${r.result.errors[0]!.message}`;
+      metrics.applyErrors.inc(r.result.errors.length);
+    } else lastError = null;
+    if (r.cmds.length > 0) log.info({ cmds: r.result.applied }, 'reconciled routes');
+    managed = r.resolved.map((u) => `${u.name}: table ${u.table} default via ${u.gateway} dev ${u.dev}, rule from ${u.src}`);
+    store?.saveManaged(managed);
+  }
+
+  async function doSwitch(to: string, reason: SwitchReason, linkUp: Record<string, boolean>): Promise<void> {
+    const from = state.active;
+    if (!routesAllowed() || idle) {
+      if (!policy.manageRoutes || idle) {
+        state = committed(state, to, reason, ctx.clock.nowMs());
+        metrics.switches.inc({ reason, result: 'applied' });
+        store?.record({ atMs: ctx.clock.nowMs(), from, to, reason, result: 'applied', detail: 'routes not managed' });
+        announce(to);
+      } else lastWhy = `would switch ${from} → ${to} (${reason}) but route switching is refused: ${pinning?.message}`;
+      return;
+    }
+    const out = await commitSwitch(switchDeps(to), target(to, linkUp), target(from, linkUp), { from, to, reason }, { confirmTimeoutMs: policy.confirmTimeout, revertGraceMs: policy.revertGrace });
+    metrics.switches.inc({ reason, result: out.result });
+    if (out.result !== 'applied') metrics.confirmSeconds.observe(out.confirmMs / 1000);
+    if (out.ok) {
+      state = committed(state, to, reason, ctx.clock.nowMs());
+      announce(to);
+    } else {
+      metrics.rollbacks.inc();
+      state = rolledBack(state, from, to, policy, ctx.clock.nowMs());
+      lastWhy = `switch to ${to} rolled back: ${out.detail}; ${to} held down for ${policy.holdDown / 1000}s`;
+    }
+  }
+
+  async function evaluateOnce(): Promise<void> {
+    const now = ctx.clock.nowMs();
+    const snap = ctx.bus.latestLink() ?? emptySnapshot(now);
+    const r = step(state, puplinks, snap, policy, now);
+    state = r.state;
+    if (r.action.kind === 'switch') {
+      lastWhy = r.action.why;
+      log.info({ from: r.action.from, to: r.action.to, reason: r.action.reason }, r.action.why);
+      await doSwitch(r.action.to, r.action.reason, r.linkUp);
+    } else lastWhy = r.action.why;
+    await applyDesired(r.linkUp);
+    save();
+  }
+
+  /** Serialises evaluations: snapshots arriving during a switch collapse into one follow-up evaluation. */
+  function schedule(): Promise<void> {
+    if (running) {
+      again = true;
+      return current;
+    }
+    running = true;
+    current = (async () => {
+      try {
+        do {
+          again = false;
+          try {
+            await evaluateOnce();
+          } catch (e) {
+            lastError = messageOf(e);
+            log.error({ err: e }, 'route evaluation failed');
+          }
+        } while (again);
+      } finally {
+        running = false;
+      }
+    })();
+    return current;
+  }
+
+  function armTicker(): void {
+    stopTimer = ctx.clock.setTimer(policy.reapplyInterval, () => {
+      void schedule().finally(() => {
+        if (stopTimer) armTicker();
+      });
+    });
+  }
+
+  return {
+    name: 'route',
+    async start() {
+      store = createRouteStore(ctx.stateDb);
+      downByUs = store.loadDownByUs();
+      pinning = k3sPinning((deps.k3sFacts ?? readK3sFacts)());
+      const saved = store.loadPolicy();
+      state = saved ? { ...initialPolicyState(saved.active), ...saved, tracks: {} } : initialPolicyState();
+      if (idle) {
+        state = { ...state, active: uplinks[0]!.name };
+        lastWhy = 'fewer than 2 uplinks configured: failover idle';
+        announce(state.active);
+        return;
+      }
+      if (routesAllowed()) {
+        const recovered = await recoverPending(switchDeps(''), (p) => target(p.from));
+        if (recovered) {
+          state = rolledBack(state, recovered.from, recovered.to, policy, ctx.clock.nowMs());
+          metrics.rollbacks.inc();
+        }
+      }
+      if (state.active === null) {
+        const kernel = await actuator.read().catch(() => null);
+        if (kernel) state = { ...state, active: currentActive(resolveUplinks(configured, kernel, opts).uplinks, kernel) };
+      }
+      if (state.active !== null) announce(state.active);
+      unsubscribe = ctx.bus.on('link', () => void schedule());
+      armTicker();
+      await schedule();
+    },
+    async stop() {
+      unsubscribe?.();
+      unsubscribe = null;
+      stopTimer?.();
+      stopTimer = null;
+      await current;
+      if (policy.cleanupOnStop && routesAllowed()) await actuator.apply(cleanupCommands(await actuator.read(), opts));
+    },
+    status(): ComponentStatus {
+      if (idle) return { state: 'disabled', message: `failover idle: ${configured.length} uplink(s) configured, need 2`, details: this.details() };
+      const refused = !routesAllowed() && policy.manageRoutes;
+      const bad = refused || problems.length > 0 || lastError !== null;
+      const message = refused ? `route switching refused: ${pinning?.message}` : lastError ?? problems[0] ?? `active uplink ${state.active ?? 'none'}: ${lastWhy}`;
+      return { state: bad ? 'degraded' : 'ok', message, details: this.details() };
+    },
+    routes(): HttpRoute[] {
+      return routeHttpRoutes(this);
+    },
+    async use(uplink, forMs) {
+      state = withOverride(state, uplink, forMs === null ? null : ctx.clock.nowMs() + forMs);
+      save();
+      await schedule();
+    },
+    async auto() {
+      state = withOverride(state, null, null);
+      save();
+      await schedule();
+    },
+    evaluateNow: () => schedule(),
+    details() {
+      return {
+        mode: policy.mode, active: state.active, override: state.override, routesManaged: routesAllowed(), dryRun: policy.dryRun,
+        k3s: pinning, lastDecision: lastWhy, problems, lastError, managed, downByUs,
+        holdDownUntil: state.holdDownUntil, switchesLastHour: state.switchLog.filter((t) => ctx.clock.nowMs() - t < 3_600_000).length,
+        uplinks: uplinks.map((u) => ({ name: u.name, priority: u.priority, interface: u.interface ?? null, health: ctx.bus.latestLink()?.uplinks[u.name]?.health ?? 'unknown' })),
+        history: store?.history(10) ?? [],
+      };
+    },
+  };
+
+}

@@ -1,0 +1,26 @@
+/** Prometheus metrics of the route component (registered on ctx.metrics only). */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export interface RouteMetrics {
+  switches: Counter<'reason' | 'result'>;
+  rollbacks: Counter;
+  applyErrors: Counter;
+  confirmSeconds: Histogram;
+  setActive(name: string | null): void;
+}
+
+export function registerRouteMetrics(registry: Registry, uplinks: readonly string[]): RouteMetrics {
+  const registers = [registry];
+  const switches = new Counter({ name: 'linkward_route_switches_total', help: 'Default-route switches by reason and result (confirmed, rolled-back, applied).', labelNames: ['reason', 'result'] as const, registers });
+  const rollbacks = new Counter({ name: 'linkward_route_rollbacks_total', help: 'Switches rolled back because the new default route was not confirmed in time (or the agent died mid-switch).', registers });
+  const applyErrors = new Counter({ name: 'linkward_route_apply_errors_total', help: 'ip commands that failed while applying the desired routes.', registers });
+  const confirmSeconds = new Histogram({ name: 'linkward_route_confirm_duration_seconds', help: 'Time from applying a switch to its confirm (or rollback) decision.', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers });
+  const active = new Gauge({ name: 'linkward_route_active_info', help: 'Active uplink (1) and the others (0).', labelNames: ['uplink'] as const, registers });
+  for (const u of uplinks) active.set({ uplink: u }, 0);
+  return {
+    switches, rollbacks, applyErrors, confirmSeconds,
+    setActive(name) {
+      for (const u of uplinks) active.set({ uplink: u }, u === name ? 1 : 0);
+    },
+  };
+}

@@ -1,0 +1,189 @@
+/** One sink's forwarding loop: pick the lane the gate allows, seal, pace, send, then ack / retry / split / dead-letter. */
+import type { Clock } from '../agent/clock.ts';
+import { messageOf } from '../agent/errors.ts';
+import type { Logger } from '../agent/log.ts';
+import { nextDelayMs, parseRetryAfterMs } from './backoff.ts';
+import type { BufferConfig, SinkConfig } from './config.ts';
+import type { GateDecision } from './gate.ts';
+import { paceDelay, type PaceState } from './pacer.ts';
+import { classify, type Verdict } from './protocols.ts';
+import { buildBatch } from './sealer.ts';
+import type { BatchSender } from './sender.ts';
+import type { SealedBatch, Store } from './types.ts';
+
+export interface ForwarderHooks {
+  /** One attempt finished (status null = no answer). */
+  onSend(sink: string, status: number | null, verdict: Verdict, records: number, bytes: number): void;
+  onDeadLetter(sink: string, records: number, bytes: number): void;
+}
+
+export interface ForwarderDeps {
+  sink: SinkConfig;
+  cfg: Pick<BufferConfig, 'flush' | 'retry'>;
+  store: Store;
+  sender: BatchSender;
+  clock: Clock;
+  log: Logger;
+  gate: () => GateDecision;
+  hooks: ForwarderHooks;
+  random?: () => number;
+}
+
+export interface ForwarderStatus {
+  sink: string;
+  attempts: number;
+  backoffMs: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  lastSuccessMs: number | null;
+  sentBatches: number;
+}
+
+export class SinkForwarder {
+  readonly #d: ForwarderDeps;
+  #attempts = 0;
+  #backoffUntil = 0;
+  #nextCanary = 0;
+  #splitLimit = Number.POSITIVE_INFINITY;
+  #pace: PaceState = { tokens: 0, atMs: 0 };
+  #force = false;
+  #stopped = true;
+  #loop: Promise<void> | null = null;
+  #wakeFn: (() => void) | null = null;
+  #abort = new AbortController();
+  #status: Omit<ForwarderStatus, 'sink' | 'attempts' | 'backoffMs'> = { lastStatus: null, lastError: null, lastSuccessMs: null, sentBatches: 0 };
+
+  constructor(deps: ForwarderDeps) {
+    this.#d = deps;
+  }
+
+  get sink(): string {
+    return this.#d.sink.name;
+  }
+
+  status(): ForwarderStatus {
+    return { sink: this.sink, attempts: this.#attempts, backoffMs: Math.max(0, this.#backoffUntil - this.#d.clock.monoMs()), ...this.#status };
+  }
+
+  /** New records, a link change or a flush request: re-evaluate now. */
+  wake(): void {
+    this.#wakeFn?.();
+  }
+
+  /** Clears backoff and (force) ignores the gate and pacing for the next batches until the sink is empty or fails. */
+  flushNow(force: boolean): void {
+    this.#backoffUntil = 0;
+    this.#nextCanary = 0;
+    this.#force = force;
+    this.wake();
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#abort = new AbortController();
+    this.#loop = this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#abort.abort();
+    this.wake();
+    await this.#loop;
+    this.#loop = null;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      let wait: number;
+      try {
+        wait = await this.step();
+      } catch (e) {
+        this.#d.log.warn({ sink: this.sink, err: messageOf(e) }, 'forwarder step failed; retrying');
+        wait = this.#d.cfg.flush.pollMs;
+      }
+      if (wait > 0 && !this.#stopped) await this.#sleep(wait);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const cancel = this.#d.clock.setTimer(ms, () => { this.#wakeFn = null; resolve(); });
+      this.#wakeFn = () => { cancel(); this.#wakeFn = null; resolve(); };
+    });
+  }
+
+  /** Oldest sealed batch of the best allowed lane, sealing one when the lane has only loose records. */
+  #nextBatch(maxPriority: number, nowMs: number): SealedBatch | null {
+    const { store, sink, cfg } = this.#d;
+    for (let p = 0; p <= maxPriority; p++) {
+      const sealed = store.sealedBatch(sink.name, p);
+      if (sealed) return sealed;
+      const q = { sink: sink.name, priority: p, maxRecords: Math.min(sink.batchMaxRecords, this.#splitLimit), maxBytes: sink.batchMaxBytes };
+      let recs = cfg.flush.liveFirst ? store.unsealed({ ...q, minCreatedMs: nowMs - cfg.flush.liveWindowMs }) : [];
+      if (recs.length === 0) recs = store.unsealed(q);
+      const built = buildBatch(sink, recs, nowMs);
+      if (built) {
+        store.seal(built.batch, built.recordIds);
+        return { ...built.batch, attempts: 0 };
+      }
+    }
+    return null;
+  }
+
+  /** One decision + at most one send; returns how long to wait before the next step (0 = at once). */
+  async step(): Promise<number> {
+    const { clock, cfg, sink, store } = this.#d;
+    const force = this.#force;
+    const mono = clock.monoMs();
+    const now = clock.nowMs();
+    const gate = this.#d.gate();
+    if (!force && mono < this.#backoffUntil) return this.#backoffUntil - mono;
+    if (!force && gate.mode === 'canary' && mono < this.#nextCanary) return this.#nextCanary - mono;
+    const batch = this.#nextBatch(force ? 2 : gate.maxPriority, now);
+    if (!batch) {
+      this.#force = false;
+      return cfg.flush.pollMs;
+    }
+    if (!force) {
+      const p = paceDelay(this.#pace, batch.body.byteLength, gate.rateBps, mono);
+      this.#pace = p.state;
+      if (p.waitMs > 0) return p.waitMs;
+      if (gate.mode === 'canary') this.#nextCanary = mono + cfg.flush.canaryIntervalMs;
+    }
+    const out = await this.#d.sender.send(batch, this.#abort.signal);
+    if (this.#stopped && out.status === null) return 0;
+    const verdict = classify(sink.protocol, out.status);
+    const bytes = batch.body.byteLength;
+    this.#d.hooks.onSend(sink.name, out.status, verdict, batch.recordCount, bytes);
+    this.#status.lastStatus = out.status;
+    if (verdict === 'ok') {
+      store.ack(batch.id);
+      this.#attempts = 0;
+      this.#splitLimit = Number.POSITIVE_INFINITY;
+      this.#status.lastSuccessMs = now;
+      this.#status.lastError = null;
+      this.#status.sentBatches += 1;
+      return 0;
+    }
+    this.#status.lastError = out.error ?? `HTTP ${out.status}`;
+    if (verdict === 'retry') {
+      store.recordAttempt(batch.id);
+      const delay = nextDelayMs(this.#attempts, parseRetryAfterMs(out.retryAfter, now, cfg.retry.capMs), cfg.retry.baseMs, cfg.retry.capMs, (this.#d.random ?? Math.random)());
+      this.#attempts += 1;
+      this.#force = false;
+      this.#backoffUntil = mono + delay;
+      this.#d.log.debug({ sink: sink.name, status: out.status, delayMs: delay, attempts: this.#attempts }, 'send failed; backing off');
+      return delay;
+    }
+    if (verdict === 'split' && batch.recordCount > 1) {
+      store.unseal(batch.id);
+      this.#splitLimit = Math.max(1, Math.floor(batch.recordCount / 2));
+      return 0;
+    }
+    store.deadLetter(batch.id, verdict === 'split' ? 'HTTP 413: single record too large for the upstream' : `HTTP ${out.status}: ${out.error ?? ''}`.trim(), out.status, now);
+    this.#d.hooks.onDeadLetter(sink.name, batch.recordCount, bytes);
+    this.#d.log.warn({ sink: sink.name, status: out.status, batch: batch.id, records: batch.recordCount }, 'upstream refused a batch permanently; moved to dead letters (linkward buffer dead-letters)');
+    return 0;
+  }
+}

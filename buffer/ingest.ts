@@ -1,0 +1,74 @@
+/** HTTP ingest route POST /v1/ingest/{sink}: body kept byte for byte, 202 only after a durable commit. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../agent/clock.ts';
+import type { HttpRoute } from '../agent/component.ts';
+import { isLwError, messageOf } from '../agent/errors.ts';
+import { readBody, sendError, sendJson } from '../agent/http/respond.ts';
+import { PRIORITY_RANK, type PriorityClass, type SinkConfig } from './config.ts';
+import { BufferError } from './errors.ts';
+import type { NewRecord } from './types.ts';
+
+export const INGEST_PREFIX = '/v1/ingest/';
+/** Optional request header that overrides the sink's priority class for one record. */
+export const PRIORITY_HEADER = 'x-linkward-priority';
+
+export interface IngestDeps {
+  sinks: ReadonlyMap<string, SinkConfig>;
+  maxRecordBytes: number;
+  clock: Clock;
+  /** Durable append (group commit); resolves with the record id. */
+  append(rec: NewRecord): Promise<number>;
+  /** Why ingest is unavailable (null: available). */
+  unavailable(): string | null;
+}
+
+/** Builds the record a request describes (pure apart from the body). */
+export function toRecord(sink: SinkConfig, headers: IncomingMessage['headers'], body: Buffer, nowMs: number): NewRecord {
+  const h = headers[PRIORITY_HEADER];
+  const cls = (typeof h === 'string' && h in PRIORITY_RANK ? h : sink.priority) as PriorityClass;
+  const ct = headers['content-type'];
+  const ce = headers['content-encoding'];
+  return {
+    sink: sink.name, priority: PRIORITY_RANK[cls], createdMs: nowMs, expiresMs: sink.ttlSeconds > 0 ? nowMs + sink.ttlSeconds * 1000 : null,
+    contentType: ct ?? null, contentEncoding: ce ?? null, body,
+  };
+}
+
+export async function handleIngest(deps: IngestDeps, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  if (req.method !== 'POST') {
+    req.resume();
+    return sendError(res, 405, 'LW_HTTP_METHOD', 'use POST', {});
+  }
+  const name = decodeURIComponent(url.pathname.slice(INGEST_PREFIX.length));
+  const sink = deps.sinks.get(name);
+  if (!sink) {
+    req.resume();
+    return sendError(res, 404, BufferError.UNKNOWN_SINK, `no sink named "${name}"; configured: ${[...deps.sinks.keys()].join(', ') || 'none'}`);
+  }
+  const down = deps.unavailable();
+  if (down !== null) {
+    req.resume();
+    return sendError(res, 503, BufferError.UNAVAILABLE, down);
+  }
+  let body: Buffer;
+  try {
+    body = await readBody(req, deps.maxRecordBytes);
+  } catch (e) {
+    if (isLwError(e, 'LW_HTTP_BODY_TOO_LARGE')) return sendError(res, 413, BufferError.TOO_LARGE, `${messageOf(e)}; split the payload or raise buffer.maxRecordBytes`);
+    throw e;
+  }
+  if (body.length === 0) return sendError(res, 400, 'LW_BUFFER_EMPTY', 'empty body: nothing to store');
+  try {
+    const id = await deps.append(toRecord(sink, req.headers, body, deps.clock.nowMs()));
+    sendJson(res, 202, { id });
+  } catch (e) {
+    if (isLwError(e, BufferError.FULL) || isLwError(e, BufferError.DISK_FULL)) return sendError(res, 507, e.code, e.message);
+    if (isLwError(e, BufferError.UNAVAILABLE)) return sendError(res, 503, e.code, e.message);
+    sendError(res, 500, 'LW_INTERNAL', messageOf(e));
+  }
+}
+
+/** The route as served by the agent's HTTP server (token-protected). */
+export function ingestRoute(deps: IngestDeps): HttpRoute {
+  return { method: 'POST', path: INGEST_PREFIX, prefix: true, auth: 'token', handle: (req, res, url) => handleIngest(deps, req, res, url) };
+}

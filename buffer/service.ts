@@ -1,0 +1,175 @@
+/** The buffer at run time: opens the store, group-commits ingests, runs one forwarder per sink and periodic maintenance. */
+import { join } from 'node:path';
+import type { AgentContext } from '../agent/component.ts';
+import { LwError, messageOf } from '../agent/errors.ts';
+import type { Logger } from '../agent/log.ts';
+import { GroupCommitter, type DropReason } from './committer.ts';
+import { PRIORITY_RANK, type PriorityClass, type SinkConfig } from './config.ts';
+import { BufferError } from './errors.ts';
+import { SinkForwarder } from './forwarder.ts';
+import { flushGate, type GateDecision } from './gate.ts';
+import { createBufferMetrics, type BufferMetrics } from './metrics.ts';
+import { resolveSinkHeaders } from './secrets.ts';
+import { UndiciSender, type BatchSender } from './sender.ts';
+import { openBufferDb } from './sqlite-open.ts';
+import { SqliteStore } from './store-sqlite.ts';
+import type { NewRecord, Store } from './types.ts';
+
+/** TTL expiry, incremental vacuum and WAL truncation run this often: cheap, and keeps the file near its content. */
+export const MAINTENANCE_INTERVAL_MS = 30_000;
+/** File name of the buffer database inside state.dir (separate from state.db so its fsyncs and size are its own). */
+export const BUFFER_DB_FILE = 'buffer.db';
+
+export interface BufferServiceOptions {
+  /** Use this store instead of state.dir/buffer.db (tests). */
+  store?: Store;
+  /** Build the upstream sender of a sink (tests inject fakes); default undici. */
+  senderFactory?: (sink: SinkConfig, headers: Record<string, string>) => BatchSender;
+  random?: () => number;
+}
+
+export interface AppendOptions {
+  contentType?: string;
+  contentEncoding?: string;
+  priority?: PriorityClass;
+  /** Measurement time (ms); default now. */
+  createdMs?: number;
+}
+
+export class BufferService {
+  readonly sinks: ReadonlyMap<string, SinkConfig>;
+  readonly metrics: BufferMetrics;
+  readonly forwarders = new Map<string, SinkForwarder>();
+  store: Store | null = null;
+  committer: GroupCommitter | null = null;
+  /** Why the buffer cannot work (null: fine). */
+  unavailable: string | null = null;
+  movedAside: string | null = null;
+  readonly #ctx: AgentContext;
+  readonly #log: Logger;
+  readonly #opts: BufferServiceOptions;
+  readonly #metered: ReadonlySet<string>;
+  #cancelMaintenance: (() => void) | null = null;
+
+  constructor(ctx: AgentContext, opts: BufferServiceOptions = {}) {
+    this.#ctx = ctx;
+    this.#opts = opts;
+    this.#log = ctx.log.child({ component: 'buffer' });
+    this.sinks = new Map(ctx.config.sinks.map((s) => [s.name, s]));
+    this.#metered = new Set(ctx.config.uplinks.filter((u) => u.metered).map((u) => u.name));
+    this.metrics = createBufferMetrics(ctx.metrics, () => this.store?.depth() ?? [], () => ctx.clock.nowMs());
+  }
+
+  /** Opens the store and builds the forwarders; never throws (a failure is kept in `unavailable`). */
+  open(): void {
+    const cfg = this.#ctx.config.buffer;
+    try {
+      if (this.#opts.store) {
+        this.store = this.#opts.store;
+      } else {
+        const path = join(this.#ctx.stateDir, BUFFER_DB_FILE);
+        const r = openBufferDb(path, this.#ctx.clock.nowMs());
+        if (r.movedAside) {
+          this.movedAside = r.movedAside;
+          this.metrics.corrupt.inc();
+          this.#log.error({ path, movedTo: r.movedAside }, 'telemetry buffer file was corrupt; moved aside for inspection and started a fresh one (records in it are not forwarded)');
+        }
+        this.store = new SqliteStore(r.db);
+      }
+    } catch (e) {
+      this.unavailable = messageOf(e);
+      this.#log.error({ err: this.unavailable }, 'telemetry buffer unavailable; ingest answers 503');
+      return;
+    }
+    const store = this.store;
+    this.committer = new GroupCommitter(store, { maxDelayMs: cfg.commit.maxDelayMs, maxRecords: cfg.commit.maxRecords, limits: { maxBytes: cfg.maxBytes, maxRecords: cfg.maxRecords ?? null, policy: cfg.policy } }, {
+      onDrop: (sink, reason, n, bytes) => this.countDrop(sink, reason, n, bytes),
+      onCommit: (seconds, n) => { if (n > 0) this.metrics.commit.observe(seconds); },
+      onAppended: (sinks) => { for (const s of sinks) this.forwarders.get(s)?.wake(); },
+    }, this.#ctx.clock);
+    for (const sink of this.sinks.values()) {
+      let sender: BatchSender;
+      try {
+        const headers = resolveSinkHeaders(sink);
+        sender = this.#opts.senderFactory ? this.#opts.senderFactory(sink, headers) : new UndiciSender(sink, headers, cfg.timeouts);
+      } catch (e) {
+        this.#log.error({ sink: sink.name, err: messageOf(e) }, 'sink disabled: its headers could not be resolved; records are kept until it is fixed');
+        continue;
+      }
+      this.forwarders.set(sink.name, new SinkForwarder({
+        sink, cfg, store, sender, clock: this.#ctx.clock, log: this.#log, gate: () => this.gate(), random: this.#opts.random,
+        hooks: {
+          onSend: (name, status, verdict, records) => {
+            this.metrics.sends.inc({ sink: name, status: status === null ? 'error' : String(status) });
+            if (verdict === 'ok') this.metrics.sentRecords.inc({ sink: name }, records);
+            else this.metrics.failures.inc({ sink: name, status: status === null ? 'error' : String(status), verdict });
+          },
+          onDeadLetter: (name, records, bytes) => this.countDrop(name, 'dead_letter', records, bytes),
+        },
+      }));
+    }
+  }
+
+  countDrop(sink: string, reason: DropReason, records: number, bytes: number): void {
+    this.metrics.dropped.inc({ sink, reason }, records);
+    this.metrics.droppedBytes.inc({ sink, reason }, bytes);
+  }
+
+  gate(): GateDecision {
+    const f = this.#ctx.config.buffer.flush;
+    return flushGate({ link: this.#ctx.bus.latestLink(), metered: this.#metered, meteredHighOnly: f.meteredHighOnly, paceFraction: f.paceFraction });
+  }
+
+  start(): void {
+    for (const f of this.forwarders.values()) f.start();
+    const tick = (): void => {
+      this.maintain();
+      this.#cancelMaintenance = this.#ctx.clock.setTimer(MAINTENANCE_INTERVAL_MS, tick);
+    };
+    this.#cancelMaintenance = this.#ctx.clock.setTimer(MAINTENANCE_INTERVAL_MS, tick);
+  }
+
+  /** Expires TTL'd records and gives free pages back to the file system. */
+  maintain(): void {
+    if (!this.store) return;
+    try {
+      for (const d of this.store.expire(this.#ctx.clock.nowMs())) this.countDrop(d.sink, 'ttl', d.records, d.bytes);
+      this.store.maintenance();
+    } catch (e) {
+      this.#log.warn({ err: messageOf(e) }, 'buffer maintenance failed; will retry');
+    }
+  }
+
+  /** Durable append through group commit (HTTP ingest and the in-process API). */
+  append(rec: NewRecord): Promise<number> {
+    if (!this.committer) return Promise.reject(new LwError(BufferError.UNAVAILABLE, this.unavailable ?? 'telemetry buffer is not open'));
+    this.metrics.ingested.inc({ sink: rec.sink });
+    return this.committer.append(rec);
+  }
+
+  /** The in-process API for the agent's own records: resolves once durable. */
+  appendBody(sinkName: string, body: Uint8Array, o: AppendOptions = {}): Promise<number> {
+    const sink = this.sinks.get(sinkName);
+    if (!sink) return Promise.reject(new LwError(BufferError.UNKNOWN_SINK, `no sink named "${sinkName}" in the sinks config`));
+    const now = this.#ctx.clock.nowMs();
+    const created = o.createdMs ?? now;
+    return this.append({
+      sink: sinkName, priority: PRIORITY_RANK[o.priority ?? sink.priority], createdMs: created,
+      expiresMs: sink.ttlSeconds > 0 ? now + sink.ttlSeconds * 1000 : null, contentType: o.contentType ?? null, contentEncoding: o.contentEncoding ?? null, body,
+    });
+  }
+
+  /** Clears backoff (and with force, ignores the gate) for one sink or all; returns the sinks woken. */
+  flush(sink: string | null, force: boolean): string[] {
+    const woken: string[] = [];
+    for (const f of this.forwarders.values()) if (sink === null || f.sink === sink) { f.flushNow(force); woken.push(f.sink); }
+    return woken;
+  }
+
+  async stop(): Promise<void> {
+    this.#cancelMaintenance?.();
+    this.committer?.flush();
+    await Promise.all([...this.forwarders.values()].map((f) => f.stop()));
+    this.store?.close();
+  }
+}

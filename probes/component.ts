@@ -1,0 +1,150 @@
+/** The probes component: one monitor per uplink, light-probe loops, cron'd throughput probes, retention, status and routes. */
+import { createHash } from 'node:crypto';
+import { schedule, type ScheduledTask } from 'node-cron';
+import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../agent/component.ts';
+import { effectiveUplinks } from '../agent/config/uplinks.ts';
+import { systemRunner, type CommandRunner } from '../agent/exec.ts';
+import { messageOf } from '../agent/errors.ts';
+import { sendError, sendJson } from '../agent/http/respond.ts';
+import { createProbeMetrics } from './metrics.ts';
+import { ProbeStore } from './store.ts';
+import { parseTargets } from './targets.ts';
+import { UplinkMonitor } from './uplink-monitor.ts';
+
+/** Retention pruning cadence: hourly is plenty for day-granular retention. */
+export const PRUNE_EVERY_MS = 3_600_000;
+
+/** Deterministic per-node offset in [0, spreadMs): a fleet spreads its throughput probes, each node stays predictable. */
+export function nodeOffsetMs(nodeName: string, spreadMs: number): number {
+  if (spreadMs <= 0) return 0;
+  return createHash('sha256').update(nodeName).digest().readUInt32BE(0) % spreadMs;
+}
+
+export interface ProbesComponentOptions {
+  runner?: CommandRunner;
+  random?: () => number;
+}
+
+/** Builds the probes component; nothing runs until start(). */
+export function createProbesComponent(ctx: AgentContext, opts: ProbesComponentOptions = {}): Component & { monitors(): UplinkMonitor[] } {
+  const cfg = ctx.config.probes;
+  const log = ctx.log.child({ component: 'probes' });
+  const clock = ctx.clock;
+  let monitors: UplinkMonitor[] = [];
+  let store: ProbeStore | undefined;
+  const cancels = new Set<() => void>();
+  const inflight = new Set<Promise<unknown>>();
+  let cron: ScheduledTask | undefined;
+  let stopped = false;
+  let lightTargets = 0;
+
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p)).catch(() => undefined);
+    return p;
+  };
+  const later = (ms: number, fn: () => void): void => {
+    const cancel = clock.setTimer(ms, () => {
+      cancels.delete(cancel);
+      if (!stopped) fn();
+    });
+    cancels.add(cancel);
+  };
+  const loop = (m: UplinkMonitor): void => {
+    void track(
+      m.lightRound().then(
+        () => {
+          if (m.wantsOnDemand(clock.nowMs())) void track(m.throughput().catch((e) => log.warn({ uplink: m.name, err: messageOf(e) }, 'on-demand throughput failed')));
+        },
+        (e) => log.error({ uplink: m.name, err: messageOf(e) }, 'light round failed'),
+      ).finally(() => later(m.nextDelayMs(), () => loop(m))),
+    );
+  };
+  const throughputAll = async (): Promise<void> => {
+    for (const m of monitors) {
+      if (stopped) return;
+      const r = await m.throughput().catch((e) => log.warn({ uplink: m.name, err: messageOf(e) }, 'throughput probe failed'));
+      if (r) log.info({ uplink: m.name, ran: r.ran, skipped: r.skipped, down: r.download?.mbps, up: r.upload?.mbps, bytes: r.sample?.bytesUsed }, 'throughput probe');
+    }
+  };
+  const prune = (): void => {
+    try {
+      store?.prune(clock.nowMs(), cfg.retentionDays);
+    } catch (e) {
+      log.warn({ err: messageOf(e) }, 'pruning probe results failed');
+    }
+    later(PRUNE_EVERY_MS, prune);
+  };
+
+  const status = (): ComponentStatus => {
+    if (!cfg.enabled) return { state: 'disabled', message: 'disabled: probes.enabled is false' };
+    if (lightTargets === 0) return { state: 'disabled', message: 'disabled: no probe targets configured (set probes.targets or uplinks[].targets)', details: details() };
+    const withTargets = monitors.filter((m) => m.targetCount() > 0);
+    const last = withTargets.map((m) => m.lastLight());
+    if (last.some((s) => s === undefined)) return { state: 'starting', message: 'waiting for the first light probe round', details: details() };
+    const up = last.filter((s) => s?.reachable).length;
+    if (up === last.length) return { state: 'ok', details: details() };
+    const bad = withTargets.filter((m) => !m.lastLight()?.reachable).map((m) => m.name);
+    return { state: up === 0 ? 'down' : 'degraded', message: `no quorum of probe targets on: ${bad.join(', ')}`, details: details() };
+  };
+  const details = (): Record<string, unknown> => {
+    const nowMs = clock.nowMs();
+    return { uplinks: Object.fromEntries(monitors.map((m) => [m.name, m.details(nowMs)])) };
+  };
+
+  const routes = (): HttpRoute[] => [
+    { method: 'GET', path: '/v1/probes', auth: 'token', handle: (_req, res) => sendJson(res, 200, { status: status(), ...details() }) },
+    {
+      method: 'POST',
+      path: '/v1/probes/throughput',
+      auth: 'token',
+      handle: async (_req, res, url) => {
+        const name = url.searchParams.get('uplink');
+        const targets = name ? monitors.filter((m) => m.name === name) : monitors;
+        if (targets.length === 0) return sendError(res, 404, 'LW_PROBE_UNKNOWN_UPLINK', `no uplink named "${name ?? ''}"; see /v1/probes`);
+        const flag = (k: string): boolean | undefined => (url.searchParams.has(k) ? url.searchParams.get(k) !== '0' : undefined);
+        const dl = flag('download');
+        const ul = flag('upload');
+        const results = [];
+        for (const m of targets) results.push(await track(m.throughput({ ...(dl !== undefined ? { download: dl } : {}), ...(ul !== undefined ? { upload: ul } : {}), force: true })));
+        sendJson(res, 200, { results });
+      },
+    },
+  ];
+
+  return {
+    name: 'probes',
+    monitors: () => monitors,
+    async start() {
+      if (!cfg.enabled) return;
+      store = new ProbeStore(ctx.stateDb);
+      const metrics = createProbeMetrics(ctx.metrics);
+      const random = opts.random ?? Math.random;
+      monitors = effectiveUplinks(ctx.config.uplinks).map(
+        (u) =>
+          new UplinkMonitor({
+            uplink: u, targets: parseTargets(u.targets ?? cfg.targets, cfg.echoPort), cfg, clock, log, store: store as ProbeStore, metrics,
+            runner: opts.runner ?? systemRunner, random, emit: (s) => ctx.bus.emit('sample', s),
+          }),
+      );
+      lightTargets = monitors.reduce((n, m) => n + m.targetCount(), 0);
+      prune();
+      for (const m of monitors) if (m.targetCount() > 0) later(Math.round(random() * 500), () => loop(m));
+      if (cfg.throughput.enabled && cfg.throughput.url) {
+        const offset = nodeOffsetMs(ctx.nodeName, cfg.throughput.spreadMs);
+        cron = schedule(cfg.throughput.cron, () => later(offset, () => void track(throughputAll())), { name: 'linkward-probes-throughput', noOverlap: true });
+        log.info({ cron: cfg.throughput.cron, offsetMs: offset }, 'throughput probes scheduled');
+      }
+      if (lightTargets === 0) log.warn('no probe targets configured: light probes are off and link state stays unknown');
+    },
+    async stop() {
+      stopped = true;
+      for (const c of cancels) c();
+      cancels.clear();
+      await cron?.destroy();
+      await Promise.allSettled([...inflight]);
+    },
+    status,
+    routes,
+  };
+}

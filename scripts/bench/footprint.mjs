@@ -1,0 +1,116 @@
+// Footprint benchmark: starts the built agent with every available feature enabled, waits, prints RSS, heap and CPU.
+// Usage: npm run bench:footprint -- [--seconds 60] [--variants all|default] [--keep]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { startFootprintFixtures } from './footprint-fixtures.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+/** Idle window measured after start-up settles; the issue asks for 60 s. */
+const SECONDS = Number(opt('seconds', '60'));
+/** Start-up settling time excluded from the CPU figure (JIT, first probes, first reconcile). */
+const WARMUP_MS = 5_000;
+const CLK_TCK = 100; // Linux USER_HZ for /proc/<pid>/stat utime/stime
+const PAGE_VARIANTS = {
+  default: [],
+  'max-old-space-size=32': ['--max-old-space-size=32'],
+  'optimize-for-size': ['--optimize-for-size', '--max-old-space-size=32'],
+  'lite-mode': ['--lite-mode', '--max-old-space-size=32'],
+  'lite+semi1': ['--lite-mode', '--max-old-space-size=32', '--max-semi-space-size=1'],
+};
+const which = opt('variants', 'all');
+const variants = which === 'all' ? Object.keys(PAGE_VARIANTS) : which.split(',');
+
+function procStat(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { ticks, rssKb, hwmKb };
+}
+
+async function measure(name, flags, fixtures) {
+  const dir = mkdtempSync(join(tmpdir(), 'lw-footprint-'));
+  const cfg = join(dir, 'config.yaml');
+  writeFileSync(cfg, stringify({ ...fixtures.config, server: { listen: '127.0.0.1:0' }, state: { dir }, log: { level: 'warn' } }));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [...flags, join(root, 'dist', 'linkward.mjs'), '--config', cfg, 'run', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...fixtures.env } });
+  let readyMs = null;
+  let buf = '';
+  let address = '';
+  child.stdout.on('data', (c) => {
+    buf += c.toString();
+    for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) {
+      try {
+        const rec = JSON.parse(buf.slice(0, i));
+        if (rec.msg === 'linkward listening') address = rec.listen;
+        if (rec.msg === 'linkward ready') readyMs = performance.now() - t0;
+      } catch { /* ignore */ }
+    }
+  });
+  for (let i = 0; i < 200 && readyMs === null; i++) await new Promise((r) => setTimeout(r, 50));
+  if (readyMs === null) throw new Error(`${name}: agent not ready within 10 s`);
+  await new Promise((r) => setTimeout(r, WARMUP_MS));
+  const a = procStat(child.pid);
+  const tA = performance.now();
+  const samples = [];
+  for (let s = 0; s < SECONDS; s++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    samples.push(procStat(child.pid).rssKb);
+  }
+  const b = procStat(child.pid);
+  const cpuPercent = ((b.ticks - a.ticks) / CLK_TCK) / ((performance.now() - tA) / 1000) * 100;
+  let heap = null;
+  try {
+    const m = await (await fetch(`http://${address}/metrics`)).text();
+    heap = Number(/^nodejs_heap_used_bytes (\S+)/m.exec(m)?.[1] ?? NaN) / 1048576;
+  } catch { /* metrics optional */ }
+  const status = await (await fetch(`http://${address}/v1/status`)).json().catch(() => ({}));
+  child.kill('SIGTERM');
+  await new Promise((r) => child.on('exit', r));
+  rmSync(dir, { recursive: true, force: true });
+  const sorted = [...samples].sort((x, y) => x - y);
+  return {
+    variant: name,
+    flags: flags.join(' '),
+    readyMs: Math.round(readyMs),
+    rssMiB: +(sorted[sorted.length - 1] / 1024).toFixed(1),
+    rssMedianMiB: +(sorted[Math.floor(sorted.length / 2)] / 1024).toFixed(1),
+    peakRssMiB: +(b.hwmKb / 1024).toFixed(1),
+    heapUsedMiB: heap === null ? null : +heap.toFixed(1),
+    cpuPercent: +cpuPercent.toFixed(2),
+    seconds: SECONDS,
+    components: Object.fromEntries(Object.entries(status.components ?? {}).map(([k, v]) => [k, v.state])),
+  };
+}
+
+if (!existsSync(join(root, 'dist', 'linkward.mjs'))) {
+  console.error('dist/linkward.mjs missing: run `npm run build` first');
+  process.exit(1);
+}
+const fixtures = await startFootprintFixtures();
+const results = [];
+try {
+  for (const v of variants) {
+    const r = await measure(v, PAGE_VARIANTS[v], fixtures);
+    results.push(r);
+    console.log(JSON.stringify(r));
+  }
+} finally {
+  await fixtures.stop();
+}
+console.log(`\nfootprint (${SECONDS} s idle window after ${WARMUP_MS / 1000} s warm-up, node ${process.versions.node}, features: ${fixtures.features.join(', ') || 'none'})`);
+console.log('variant                  ready ms  RSS max MiB  RSS median  peak RSS  heap MiB  CPU %');
+for (const r of results) {
+  console.log(`${r.variant.padEnd(24)} ${String(r.readyMs).padStart(8)}  ${String(r.rssMiB).padStart(11)}  ${String(r.rssMedianMiB).padStart(10)}  ${String(r.peakRssMiB).padStart(8)}  ${String(r.heapUsedMiB).padStart(8)}  ${String(r.cpuPercent).padStart(5)}`);
+}

@@ -1,0 +1,163 @@
+/** Route component against a fake kernel and a real revert helper: start, failover, confirm, rollback, k3s refusal, restart, HTTP. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AgentContext } from '../../../agent/component.ts';
+import { createIpActuator } from '../../../agent/route/actuator.ts';
+import { createRouteComponent, type RouteDeps } from '../../../agent/route/component.ts';
+import { createRouteStore } from '../../../agent/route/store.ts';
+import { silentLogger } from '../../../agent/log.ts';
+import type { K3sFacts } from '../../../agent/route/k3s.ts';
+import { FakeIp } from '../../support/route-fake-ip.ts';
+import { routeContext, snapshot, twoUplinkKernel, LTE, WAN } from '../../support/route-context.ts';
+
+const NO_K3S: K3sFacts = { configs: [], unitArgs: [], cmdlines: [], binary: false };
+/** The helper must never touch the host: it runs /bin/true instead of ip. */
+function deps(ip: FakeIp, reachable: () => boolean, facts = NO_K3S): Partial<RouteDeps> {
+  return { actuator: createIpActuator({ runner: ip, log: silentLogger() }), k3sFacts: () => facts, connector: async () => reachable(), systemdRunning: false, ipPath: '/bin/true' };
+}
+
+const mainDefault = (ip: FakeIp): string | undefined => ip.routes.find((r) => r.table === 'main' && r.dst === 'default' && r.metric === 0)?.dev;
+
+async function feed(ctx: AgentContext, comp: { evaluateNow(): Promise<void> }, health: Record<string, 'healthy' | 'down' | 'degraded'>, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    ctx.bus.emit('link', snapshot(health, Date.now() + i));
+    await comp.evaluateNow();
+  }
+}
+
+test('fewer than 2 uplinks: idle, but the single uplink is announced', async (t) => {
+  const ctx = routeContext({}, [WAN]);
+  t.after(() => ctx.cleanup());
+  const ip = twoUplinkKernel();
+  const seen: (string | null)[] = [];
+  ctx.bus.on('active', (a) => seen.push(a));
+  const c = createRouteComponent(ctx, deps(ip, () => true));
+  await c.start();
+  assert.deepEqual(seen, ['wan']);
+  assert.equal(c.status().state, 'disabled');
+  assert.deepEqual(ip.log, []);
+  await c.stop();
+});
+
+test('start installs tables, failover switches with confirm, failback returns; restart does not flap', async (t) => {
+  const ctx = routeContext();
+  t.after(() => ctx.cleanup());
+  const ip = twoUplinkKernel();
+  const seen: (string | null)[] = [];
+  ctx.bus.on('active', (a) => seen.push(a));
+  const c = createRouteComponent(ctx, deps(ip, () => true));
+  await c.start();
+  assert.equal(mainDefault(ip), 'eth0');
+  assert.deepEqual(seen, ['wan']);
+  assert.match(ip.render(), /table 7101/);
+  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 3);
+  assert.equal(mainDefault(ip), 'wwan0');
+  assert.deepEqual(seen, ['wan', 'lte']);
+  const h = c.details().history as { result: string; reason: string }[];
+  assert.deepEqual([h[0]?.reason, h[0]?.result], ['failover', 'confirmed']);
+  const metrics = await ctx.metrics.metrics();
+  assert.match(metrics, /linkward_route_switches_total\{reason="failover",result="confirmed"\} 1/);
+  assert.match(metrics, /linkward_route_active_info\{uplink="lte"\} 1/);
+  await c.stop();
+
+  // Restart with the same state DB: no commands, same active uplink.
+  ip.log = [];
+  const seen2: (string | null)[] = [];
+  ctx.bus.on('active', (a) => seen2.push(a));
+  const c2 = createRouteComponent(ctx, deps(ip, () => true));
+  await c2.start();
+  assert.deepEqual(ip.log, []);
+  assert.equal(c2.details().active, 'lte');
+  // wan healthy longer than the 1 s hold → failback.
+  await feed(ctx, c2, { wan: 'healthy', lte: 'healthy' }, 2);
+  await new Promise((r) => setTimeout(r, 1100));
+  await feed(ctx, c2, { wan: 'healthy', lte: 'healthy' }, 1);
+  assert.equal(mainDefault(ip), 'eth0');
+  assert.equal(c2.details().active, 'wan');
+  await c2.stop();
+});
+
+test('a switch that cannot be confirmed is rolled back and the candidate held down', async (t) => {
+  const ctx = routeContext();
+  t.after(() => ctx.cleanup());
+  const ip = twoUplinkKernel();
+  const c = createRouteComponent(ctx, deps(ip, () => false));
+  await c.start();
+  ip.log = [];
+  await feed(ctx, c, { wan: 'degraded', lte: 'healthy' }, 3);
+  assert.equal(mainDefault(ip), 'eth0');
+  assert.deepEqual(ip.log, ['ip route replace default via 10.0.2.1 dev wwan0 metric 0 proto 77', 'ip route replace default via 10.0.1.1 dev eth0 metric 0 proto 77']);
+  const d = c.details();
+  assert.equal(d.active, 'wan');
+  assert.ok((d.holdDownUntil as Record<string, number>).lte! > Date.now());
+  assert.match(String(d.lastDecision), /rolled back/);
+  assert.match(await ctx.metrics.metrics(), /linkward_route_rollbacks_total 1/);
+  await c.stop();
+});
+
+test('unpinned k3s: route switching is refused and status says how to fix it', async (t) => {
+  const ctx = routeContext();
+  t.after(() => ctx.cleanup());
+  const ip = twoUplinkKernel();
+  const c = createRouteComponent(ctx, deps(ip, () => true, { configs: ['write-kubeconfig-mode: "0644"\n'], unitArgs: [['/usr/local/bin/k3s', 'server']], cmdlines: [], binary: true }));
+  await c.start();
+  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 3);
+  assert.deepEqual(ip.log, []);
+  const s = c.status();
+  assert.equal(s.state, 'degraded');
+  assert.match(s.message ?? '', /does not pin --node-ip and --flannel-iface.*allowUnpinnedK3s/);
+  await c.stop();
+});
+
+test('a switch left pending by a dead agent is reverted at start', async (t) => {
+  const ctx = routeContext();
+  t.after(() => ctx.cleanup());
+  const ip = twoUplinkKernel();
+  ip.routes.push({ table: 'main', dst: 'default', gateway: '10.0.2.1', dev: 'wwan0', metric: 0, protocol: '77' });
+  const planFile = join(ctx.stateDir, 'route-revert-1.json');
+  writeFileSync(planFile, JSON.stringify({ deadlineMs: Date.now() + 60_000, cmd: '/bin/true', commands: [['route', 'replace', 'default', 'via', '10.0.1.1', 'dev', 'eth0', 'metric', '0', 'proto', '77']] }));
+  const store = createRouteStore(ctx.stateDb);
+  store.savePolicy({ active: 'lte', tracks: {}, holdDownUntil: {}, switchLog: [], lastSwitchMs: null, override: null, awake: {} });
+  store.savePending({ from: 'wan', to: 'lte', reason: 'failover', planFile, startedMs: Date.now() });
+  const c = createRouteComponent(ctx, deps(ip, () => true));
+  await c.start();
+  assert.equal(mainDefault(ip), 'eth0');
+  assert.equal(c.details().active, 'wan');
+  assert.equal(store.loadPending(), null);
+  assert.match(JSON.stringify(c.details().history), /agent died before confirm/);
+  await c.stop();
+});
+
+test('HTTP: GET /v1/route, POST /v1/route/use with expiry, POST /v1/route/auto', async (t) => {
+  const ctx = routeContext();
+  t.after(() => ctx.cleanup());
+  const ip = twoUplinkKernel();
+  const c = createRouteComponent(ctx, deps(ip, () => true));
+  await c.start();
+  const routes = c.routes!();
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const r = routes.find((x) => x.method === req.method && x.path === url.pathname);
+    if (!r) return void res.writeHead(404).end();
+    void r.handle(req, res, url);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const post = (p: string, body: unknown) => fetch(base + p, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  assert.equal((await post('/v1/route/use', { uplink: 'nope' })).status, 404);
+  assert.equal((await post('/v1/route/use', { uplink: 'lte', for: 'soon' })).status, 400);
+  assert.equal((await post('/v1/route/use', { uplink: 'lte', for: '30m' })).status, 202);
+  await c.evaluateNow();
+  assert.equal(mainDefault(ip), 'wwan0');
+  const shown = (await (await fetch(base + '/v1/route')).json()) as { active: string; override: { uplink: string; untilMs: number } };
+  assert.equal(shown.active, 'lte');
+  assert.ok(shown.override.untilMs > Date.now() + 29 * 60_000);
+  assert.equal((await post('/v1/route/auto', {})).status, 202);
+  await c.evaluateNow();
+  assert.equal(c.details().override, null);
+  await c.stop();
+});

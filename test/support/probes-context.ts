@@ -1,0 +1,22 @@
+/** Test AgentContext for the probes area: real config schema, in-memory SQLite, real registry and bus. */
+import Database from 'better-sqlite3';
+import { Registry } from 'prom-client';
+import { AgentBus } from '../../agent/bus.ts';
+import { systemClock, type Clock } from '../../agent/clock.ts';
+import type { AgentContext } from '../../agent/component.ts';
+import { AgentConfigSchema, type AgentConfigInput } from '../../agent/config/schema.ts';
+import { silentLogger } from '../../agent/log.ts';
+
+/** Builds a context from a config fragment; the caller closes `ctx.stateDb` when done. */
+export function probesTestContext(config: AgentConfigInput, clock: Clock = systemClock, stateDb?: Database.Database): AgentContext {
+  return {
+    config: AgentConfigSchema.parse(config),
+    log: silentLogger(),
+    clock,
+    metrics: new Registry(),
+    bus: new AgentBus(),
+    stateDir: '/nonexistent-probes-test',
+    stateDb: stateDb ?? new Database(':memory:'),
+    nodeName: 'probes-test-node',
+  };
+}

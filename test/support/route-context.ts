@@ -1,0 +1,27 @@
+/** Helpers for route component tests: a two-uplink fake kernel, link snapshots, and a context with fast policy settings. */
+import type { LinkHealth, LinkSnapshot } from '../../agent/core/types.ts';
+import { systemClock } from '../../agent/clock.ts';
+import { makeTestContext, type TestContext } from './context.ts';
+import { FakeIp } from './route-fake-ip.ts';
+
+export const WAN = { name: 'wan', interface: 'eth0', gateway: '10.0.1.1', priority: 10, targets: ['10.99.0.1:443'] };
+export const LTE = { name: 'lte', interface: 'wwan0', gateway: '10.0.2.1', priority: 20, targets: ['10.99.0.1:443'] };
+
+/** Kernel with eth0/wwan0 and a DHCP default via eth0. */
+export function twoUplinkKernel(): FakeIp {
+  const ip = new FakeIp().addLink('eth0', '10.0.1.2/24').addLink('wwan0', '10.0.2.2/24');
+  ip.routes.push({ table: 'main', dst: 'default', gateway: '10.0.1.1', dev: 'eth0', metric: 100, protocol: 'dhcp' });
+  return ip;
+}
+
+/** Real clock (the revert helper is a real process on wall time), fast policy. */
+export function routeContext(policy: Record<string, unknown> = {}, list: unknown[] = [WAN, LTE]): TestContext {
+  return makeTestContext({ uplinks: { policy: { candidateSamples: 2, confirmTimeout: 400, revertGrace: 2000, failbackHold: 1000, minSwitchInterval: 0, ...policy }, list } } as never, { clock: systemClock });
+}
+
+/** A snapshot where each uplink has a fresh sample now. */
+export function snapshot(health: Record<string, LinkHealth>, atMs = Date.now()): LinkSnapshot {
+  const uplinks: LinkSnapshot['uplinks'] = {};
+  for (const [name, h] of Object.entries(health)) uplinks[name] = { name, health: h, sinceMs: atMs - 60_000, reasons: h === 'healthy' ? [] : ['loss=100%'], latest: { atMs, rttMs: 20, lossPercent: h === 'healthy' ? 0 : 100 } };
+  return { atMs, node: 'unknown', active: null, uplinks };
+}
