@@ -91,6 +91,7 @@ export class SinkForwarder {
     this.wake();
     await this.#loop;
     this.#loop = null;
+    await this.#d.sender.close();
   }
 
   async #run(): Promise<void> {
@@ -152,7 +153,7 @@ export class SinkForwarder {
       if (gate.mode === 'canary') this.#nextCanary = mono + cfg.flush.canaryIntervalMs;
     }
     const out = await this.#d.sender.send(batch, this.#abort.signal);
-    if (this.#stopped && out.status === null) return 0;
+    if (this.#abort.signal.aborted && out.status === null) return 0;
     const verdict = classify(sink.protocol, out.status);
     const bytes = batch.body.byteLength;
     this.#d.hooks.onSend(sink.name, out.status, verdict, batch.recordCount, bytes);
@@ -160,7 +161,6 @@ export class SinkForwarder {
     if (verdict === 'ok') {
       store.ack(batch.id);
       this.#attempts = 0;
-      this.#splitLimit = Number.POSITIVE_INFINITY;
       this.#status.lastSuccessMs = now;
       this.#status.lastError = null;
       this.#status.sentBatches += 1;
@@ -178,6 +178,7 @@ export class SinkForwarder {
     }
     if (verdict === 'split' && batch.recordCount > 1) {
       store.unseal(batch.id);
+      // The upstream has a size cap: keep batches at most this big from now on (until restart).
       this.#splitLimit = Math.max(1, Math.floor(batch.recordCount / 2));
       return 0;
     }

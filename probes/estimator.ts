@@ -11,12 +11,12 @@ export interface EstimatorOptions {
   binMs: number;
   /** Shortest measured window (after warm-up) before `stable` may be true. */
   minMeasureMs: number;
-  /** Both halves of the measured window must agree within this fraction. */
+  /** Stop when twice the relative standard error of the rate (≈ 95 % interval) is within this fraction. */
   stableTolerance: number;
 }
 
 /** Defaults used by the probe and the CLI (config overrides minMeasureMs/stableTolerance). */
-export const DEFAULT_ESTIMATOR: EstimatorOptions = { binMs: 100, minMeasureMs: 1_000, stableTolerance: 0.03 };
+export const DEFAULT_ESTIMATOR: EstimatorOptions = { binMs: 100, minMeasureMs: 1_000, stableTolerance: 0.05 };
 /** A bin below this fraction of the remaining bins' median is still slow start. */
 export const WARMUP_LOW_FRACTION = 0.8;
 /** A bin above this multiple of the remaining bins' median is a shaper's initial burst (token bucket) or buffer fill. */
@@ -33,7 +33,7 @@ export interface Estimate {
   measuredMs: number;
   /** Bytes inside the measured window. */
   measuredBytes: number;
-  /** True when the window is long enough and its halves agree within tolerance. */
+  /** True when the window is long enough and the rate's uncertainty is within tolerance. */
   stable: boolean;
 }
 
@@ -73,18 +73,53 @@ function medianOf(values: readonly number[]): number {
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
+/** Bins averaged (centred) before the warm-up test, so one bursty bin neither ends nor extends warm-up. */
+export const WARMUP_SMOOTH_BINS = 3;
+/** Delivery is bursty on this time scale (receiver batching, loss recovery): residuals closer than this are correlated. */
+export const CORRELATION_MS = 250;
+
 /** Index of the first bin that is neither slow start (too low) nor an initial burst (too high). */
 export function warmupBins(bins: readonly number[]): number {
   const maxSkip = Math.floor(bins.length * MAX_WARMUP_SHARE);
+  const half = Math.floor(WARMUP_SMOOTH_BINS / 2);
   for (let i = 0; i < maxSkip; i++) {
     const ref = medianOf(bins.slice(i));
-    const b = bins[i] as number;
+    const around = bins.slice(Math.max(0, i - half), i + half + 1);
+    const b = around.reduce((x, y) => x + y, 0) / around.length;
     if (ref > 0 && b >= WARMUP_LOW_FRACTION * ref && b <= WARMUP_HIGH_FACTOR * ref) return i;
   }
   return maxSkip;
 }
 
-/** Estimates goodput from cumulative samples, excluding warm-up; `stable` drives the early stop. */
+/** Least-squares slope (bytes/ms) of cumulative bytes on a regular grid over [t0, t1], and its relative standard error. */
+export function slopeFit(samples: readonly ByteSample[], t0: number, t1: number, stepMs: number): { slope: number; relSe: number } {
+  const xs: number[] = [];
+  for (let t = t0; t <= t1 + 1e-9; t += stepMs) xs.push(t);
+  if (xs[xs.length - 1] !== t1) xs.push(t1);
+  const ys = xs.map((t) => bytesAt(samples, t));
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    sxx += ((xs[i] as number) - mx) ** 2;
+    sxy += ((xs[i] as number) - mx) * ((ys[i] as number) - my);
+  }
+  const slope = sxx > 0 ? sxy / sxx : 0;
+  let rss = 0;
+  for (let i = 0; i < n; i++) rss += ((ys[i] as number) - (my + slope * ((xs[i] as number) - mx))) ** 2;
+  // residuals within CORRELATION_MS are not independent: inflate the standard error by √(correlated points per step)
+  const inflate = Math.sqrt(Math.max(1, CORRELATION_MS / stepMs));
+  const se = n > 2 && sxx > 0 ? Math.sqrt(rss / (n - 2) / sxx) * inflate : Number.POSITIVE_INFINITY;
+  return { slope, relSe: slope > 0 ? se / slope : Number.POSITIVE_INFINITY };
+}
+
+/**
+ * Estimates goodput from cumulative samples: warm-up excluded, then the least-squares slope of the cumulative
+ * byte curve (robust to bursty delivery, unlike first/last differences). `stable` (the early stop) holds when the
+ * window is at least `minMeasureMs` long and twice the slope's relative standard error is within `stableTolerance`.
+ */
 export function estimate(samples: readonly ByteSample[], opts: EstimatorOptions = DEFAULT_ESTIMATOR): Estimate | undefined {
   const first = samples[0];
   const last = samples[samples.length - 1];
@@ -99,11 +134,9 @@ export function estimate(samples: readonly ByteSample[], opts: EstimatorOptions 
   const endT = last.tMs;
   const measuredMs = endT - startT;
   const measuredBytes = bytesAt(samples, endT) - bytesAt(samples, startT);
-  const mbps = toMbps(measuredBytes, measuredMs);
-  const midT = startT + measuredMs / 2;
-  const r1 = toMbps(bytesAt(samples, midT) - bytesAt(samples, startT), measuredMs / 2);
-  const r2 = toMbps(bytesAt(samples, endT) - bytesAt(samples, midT), measuredMs / 2);
-  const stable = measuredMs >= opts.minMeasureMs && mbps > 0 && Math.abs(r1 - r2) <= opts.stableTolerance * mbps;
+  const fit = slopeFit(samples, startT, endT, opts.binMs / 2);
+  const mbps = toMbps(fit.slope, 1);
+  const stable = measuredMs >= opts.minMeasureMs && mbps > 0 && 2 * fit.relSe <= opts.stableTolerance;
   return { mbps, warmupMs: startT - first.tMs, measuredMs, measuredBytes, stable };
 }
 
@@ -111,4 +144,21 @@ export function estimate(samples: readonly ByteSample[], opts: EstimatorOptions 
 export function nextTransferSize(prevBytes: number, prevDurationMs: number, trustMs: number, capBytes: number): number {
   const next = prevDurationMs >= trustMs ? prevBytes : prevBytes * 2;
   return Math.max(1, Math.min(capBytes, Math.round(next)));
+}
+
+/**
+ * Delivered-bytes series for uploads, built from request completions: a completed upload proves its bytes reached
+ * the server, and a stream sends continuously, so between two completions of one stream delivery is taken as linear.
+ * (Bytes pulled into socket buffers arrive in bursts and would distort the rate.) Valid up to the earliest
+ * last-completion among streams; returns cumulative samples on a `stepMs` grid.
+ */
+export function deliveredSeries(streams: readonly (readonly ByteSample[])[], stepMs: number): ByteSample[] {
+  const active = streams.filter((s) => s.length >= 2);
+  if (active.length === 0) return [];
+  const t0 = Math.min(...active.map((s) => (s[0] as ByteSample).tMs));
+  const t1 = Math.min(...active.map((s) => (s[s.length - 1] as ByteSample).tMs));
+  const out: ByteSample[] = [];
+  for (let t = t0; t <= t1 + 1e-9; t += stepMs) out.push({ tMs: t, bytes: active.reduce((sum, s) => sum + bytesAt(s, t), 0) });
+  if (out.length > 0 && (out[out.length - 1] as ByteSample).tMs < t1) out.push({ tMs: t1, bytes: active.reduce((sum, s) => sum + bytesAt(s, t1), 0) });
+  return out;
 }

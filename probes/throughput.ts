@@ -3,21 +3,23 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { Clock } from '../agent/clock.ts';
-import { estimate, nextTransferSize, type ByteSample } from './estimator.ts';
+import { deliveredSeries, estimate, nextTransferSize, type ByteSample, type Estimate } from './estimator.ts';
 import { PRESETS, presetUrl, type Preset } from './presets.ts';
 
 /** First transfer per stream: 64 KiB fits in the initial window of a slow link without wasting bytes. */
 export const INITIAL_TRANSFER_BYTES = 64 * 1024;
-/** A transfer lasting this long is long enough to be trusted; sizes stop growing. */
+/** A download lasting this long is long enough to be trusted; sizes stop growing. */
 export const TRUST_TRANSFER_MS = 500;
+/** Uploads are timed by their completions, so they are kept shorter: each completion is a precise delivery point. */
+export const TRUST_UPLOAD_MS = 300;
 /** How often (of measured time) the stability rule is evaluated. */
 export const CHECK_EVERY_MS = 100;
 /** HTTP request + response header bytes per transfer (measured on the linkward server: ≈ 120 + 180). */
 export const HTTP_OVERHEAD_BYTES = 300;
 /** TCP/IP/Ethernet headers and ACKs on top of payload: 66 B per 1448 B segment plus ACKs ≈ 5 %. */
 export const WIRE_OVERHEAD_FACTOR = 1.05;
-/** Upload body chunk (reused random bytes: incompressible, allocated once). */
-const UP_CHUNK = randomBytes(64 * 1024);
+/** Upload body chunk: 16 KiB keeps the byte series fine-grained (≈ 13 ms at 10 Mbit/s); random, allocated once. */
+const UP_CHUNK = randomBytes(16 * 1024);
 
 export type Direction = 'down' | 'up';
 export type StopReason = 'stable' | 'bytes' | 'time' | 'error';
@@ -35,6 +37,8 @@ export interface ThroughputOptions {
   token?: string;
   clock: Clock;
   onProgress?: (p: { direction: Direction; mbps: number; bytes: number; elapsedMs: number }) => void;
+  /** Return the raw cumulative byte series (for recordings and benchmarks). */
+  keepSeries?: boolean;
 }
 
 export interface ThroughputResult {
@@ -52,6 +56,7 @@ export interface ThroughputResult {
   stopReason: StopReason;
   requests: number;
   errors: string[];
+  series?: ByteSample[];
 }
 
 /** Runs one direction. Never throws for network errors: they end up in `errors` and `stopReason`. */
@@ -75,24 +80,29 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     stopReason = why;
     ac.abort(new Error(`stopped: ${why}`));
   };
+  /** Upload: per-stream completion points (time, delivered bytes). */
+  const completions: ByteSample[][] = Array.from({ length: o.streams }, () => []);
+  const series = (): ByteSample[] => (o.direction === 'down' ? samples : deliveredSeries(completions, 20));
+  const est = (): Estimate | undefined => estimate(series(), { binMs: 100, minMeasureMs: o.minMeasureMs, stableTolerance: o.stableTolerance });
+  const check = (t: number): void => {
+    lastCheck = t;
+    const e = est();
+    if (e) last = e;
+    o.onProgress?.({ direction: o.direction, mbps: last.mbps, bytes: total, elapsedMs: t });
+    if (e?.stable) stop('stable');
+  };
   const account = (n: number): void => {
     if (stopReason) return;
     total += n;
     const t = o.clock.monoMs() - t0;
-    samples.push({ tMs: t, bytes: total });
-    if (t - lastCheck >= CHECK_EVERY_MS) {
-      lastCheck = t;
-      const e = estimate(samples, { binMs: 100, minMeasureMs: o.minMeasureMs, stableTolerance: o.stableTolerance });
-      if (e) last = e;
-      o.onProgress?.({ direction: o.direction, mbps: last.mbps, bytes: total, elapsedMs: t });
-      if (e?.stable) stop('stable');
-    }
+    if (o.direction === 'down') samples.push({ tMs: t, bytes: total });
+    if (t - lastCheck >= CHECK_EVERY_MS) check(t);
     if (total >= o.maxBytes) stop('bytes');
     else if (t >= o.maxDurationMs) stop('time');
   };
   const cancelTimer = o.clock.setTimer(o.maxDurationMs, () => stop('time'));
 
-  const transfer = async (size: number): Promise<void> => {
+  const transfer = async (size: number, stream: number): Promise<void> => {
     const nonce = randomBytes(6).toString('hex');
     const path = (u: URL): string => u.pathname + u.search;
     requests++;
@@ -120,31 +130,38 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
         account(n);
       }
     }
+    const points = completions[stream] as ByteSample[];
+    if (points.length === 0) points.push({ tMs: o.clock.monoMs() - t0, bytes: 0 });
     const res = await pool.request({ method: 'POST', path: path(presetUrl(o.url, preset.up(nonce))), headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(size) }, body: Readable.from(body()), signal: ac.signal });
     await res.body.dump();
     if (res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode} from ${o.url}`);
+    if (stopReason) return;
+    const t = o.clock.monoMs() - t0;
+    points.push({ tMs: t, bytes: (points[points.length - 1] as ByteSample).bytes + size });
+    check(t);
   };
 
-  const worker = async (): Promise<void> => {
+  const trustMs = o.direction === 'down' ? TRUST_TRANSFER_MS : TRUST_UPLOAD_MS;
+  const worker = async (stream: number): Promise<void> => {
     let size = INITIAL_TRANSFER_BYTES;
     while (!stopReason) {
       const started = o.clock.monoMs();
       try {
-        await transfer(Math.min(size, Math.max(1, o.maxBytes - total)));
+        await transfer(Math.min(size, Math.max(1, o.maxBytes - total)), stream);
       } catch (e) {
         if (stopReason) return;
         errors.push((e as Error).message);
         stop('error');
         return;
       }
-      size = nextTransferSize(size, o.clock.monoMs() - started, TRUST_TRANSFER_MS, o.maxBytes);
+      size = nextTransferSize(size, o.clock.monoMs() - started, trustMs, o.maxBytes);
     }
   };
-  await Promise.all(Array.from({ length: o.streams }, () => worker()));
+  await Promise.all(Array.from({ length: o.streams }, (_, i) => worker(i)));
   cancelTimer();
   await pool.destroy().catch(() => undefined);
   const durationMs = o.clock.monoMs() - t0;
-  const final = estimate(samples, { binMs: 100, minMeasureMs: o.minMeasureMs, stableTolerance: o.stableTolerance });
+  const final = est();
   const measured = total > 0 && final !== undefined;
   return {
     direction: o.direction,
@@ -158,5 +175,6 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     stopReason: stopReason ?? 'time',
     requests,
     errors,
+    ...(o.keepSeries ? { series: series() } : {}),
   };
 }

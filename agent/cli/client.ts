@@ -1,5 +1,4 @@
 /** CLI → daemon client: finds the daemon's address and token from the same config and calls its HTTP API. */
-import { request } from 'undici';
 import { ErrorCode, LwError } from '../errors.ts';
 import { loadConfig, resolveConfigPath, type LoadedConfig } from '../config/load.ts';
 
@@ -44,6 +43,8 @@ async function call<T>(target: DaemonTarget, method: 'GET' | 'POST', path: strin
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res;
   try {
+    // Loaded on first use: the daemon bundles this module but never calls it (keeps idle RSS low).
+    const { request } = await import('undici');
     res = await request(target.baseUrl + path, {
       method,
       headers,

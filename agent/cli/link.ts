@@ -110,7 +110,7 @@ export async function waitCommand(o: WaitOptions, clock: Clock = systemClock, er
   // Bounded: every round waits intervalMs (> 0) and the loop ends at the deadline.
   for (;;) {
     const remaining = deadline - clock.monoMs();
-    const r = await fetchVerdict(target, q, Math.max(1, Math.min(CLI_REQUEST_TIMEOUT_MS, remaining)));
+    const r = await fetchVerdict(target, q, Math.max(1, Math.floor(Math.min(CLI_REQUEST_TIMEOUT_MS, remaining))));
     if ('body' in r && reached(r.body.verdict, o.until)) {
       err.write(`linkward wait: ${describe(r.body)}\n`);
       return Exit.OK;
@@ -127,7 +127,7 @@ export async function waitCommand(o: WaitOptions, clock: Clock = systemClock, er
       err.write(`linkward wait: timed out after ${Math.round(o.timeoutMs / 1000)}s waiting for ${o.until}\n`);
       return Exit.DOWN;
     }
-    await clock.sleep(Math.min(o.intervalMs, left));
+    await clock.sleep(Math.ceil(Math.min(o.intervalMs, left)));
   }
 }
 
@@ -149,9 +149,11 @@ export function registerLinkCommands(program: Command): void {
     });
   withCheckOptions(program.command('wait').description('Wait until the link is healthy (for init containers); exit 0 when reached, 2 on timeout'))
     .addOption(new Option('--until <state>', 'target state: healthy, or degraded (meaning healthy or degraded)').choices(['healthy', 'degraded']).default('healthy'))
-    .option('--timeout <duration>', 'give up after this long (e.g. 90s, 10m)', parseDuration, WAIT_DEFAULT_TIMEOUT_MS)
-    .option('--interval <duration>', 'poll interval', parseDuration, WAIT_POLL_INTERVAL_MS)
-    .action(async (o: CheckOptions & { until: WaitOptions['until']; timeout: number; interval: number }, cmd: Command) => {
-      process.exitCode = await waitCommand({ ...o, until: o.until, timeoutMs: o.timeout, intervalMs: Math.max(100, o.interval), config: cmd.optsWithGlobals<{ config?: string }>().config });
+    .option('--timeout <duration>', 'give up after this long, e.g. 90s, 10m (default: 10m)', parseDuration)
+    .option('--interval <duration>', 'poll interval (default: 2s)', parseDuration)
+    .action(async (o: CheckOptions & { until: WaitOptions['until']; timeout?: number; interval?: number }, cmd: Command) => {
+      const timeoutMs = o.timeout ?? WAIT_DEFAULT_TIMEOUT_MS;
+      const intervalMs = Math.max(100, o.interval ?? WAIT_POLL_INTERVAL_MS);
+      process.exitCode = await waitCommand({ ...o, until: o.until, timeoutMs, intervalMs, config: cmd.optsWithGlobals<{ config?: string }>().config });
     });
 }

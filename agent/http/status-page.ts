@@ -1,4 +1,5 @@
-/** The local status page: one self-contained HTML document rendered from the /v1/status data (no scripts). */
+/** The local status page: one self-contained HTML document (no scripts, no external assets) rendered from the /v1/status data. */
+import { adviseLink, explainReason, failedParts, type PageLink, type PageUplink } from './status-advice.ts';
 
 /** Seconds between automatic refreshes of the page (matches the default light-probe interval). */
 const REFRESH_S = 5;
@@ -7,47 +8,112 @@ function esc(v: unknown): string {
   return String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
 
-const STATE_CLASS: Record<string, string> = { ok: 'good', healthy: 'good', ready: 'good', degraded: 'warn', starting: 'warn', unknown: 'warn', down: 'bad', error: 'bad', disabled: 'off' };
+const STATE_TONE: Record<string, string> = { ok: 'good', healthy: 'good', ready: 'good', degraded: 'warn', starting: 'wait', unknown: 'wait', down: 'bad', error: 'bad', disabled: 'off' };
+const STATE_WORD: Record<string, string> = { healthy: 'OK', degraded: 'slow', down: 'not working', unknown: 'measuring' };
 
-function badge(state: unknown): string {
+function badge(state: unknown, words = false): string {
   const s = String(state ?? 'unknown');
-  return `<span class="badge ${STATE_CLASS[s] ?? 'warn'}">${esc(s)}</span>`;
+  return `<span class="badge ${STATE_TONE[s] ?? 'wait'}">${esc(words ? (STATE_WORD[s] ?? s) : s)}</span>`;
 }
 
-function fmt(v: unknown, unit: string): string {
+function num(v: unknown, unit: string): string {
   return typeof v === 'number' && Number.isFinite(v) ? `${Math.round(v * 10) / 10} ${unit}` : '—';
 }
+
+/** "3 h 12 min" from seconds. */
+function duration(s: unknown): string {
+  const n = typeof s === 'number' && Number.isFinite(s) ? Math.max(0, Math.round(s)) : 0;
+  const d = Math.floor(n / 86_400);
+  const h = Math.floor((n % 86_400) / 3_600);
+  const m = Math.floor((n % 3_600) / 60);
+  if (d > 0) return `${d} d ${h} h`;
+  if (h > 0) return `${h} h ${m} min`;
+  return m > 0 ? `${m} min` : `${n} s`;
+}
+
+/** Wall-clock time in the device's time zone (the page has no script, so the server formats it). */
+function clock(ms: unknown): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return '—';
+  return new Intl.DateTimeFormat('en-GB', { day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' }).format(ms);
+}
+
+function uplinkCard(name: string, u: PageUplink, active: boolean): string {
+  const l = u.latest ?? {};
+  const carrier = l.carrier === false ? 'disconnected' : l.carrier === true ? 'connected' : '—';
+  const rows: [string, string][] = [
+    ['Download speed', num(l.downloadMbps, 'Mbit/s')],
+    ['Upload speed', num(l.uploadMbps, 'Mbit/s')],
+    ['Delay (ping)', num(l.rttMs, 'ms')],
+    ['Delay variation', num(l.jitterMs, 'ms')],
+    ['Lost data', num(l.lossPercent, '%')],
+    ['Cable / modem', carrier],
+  ];
+  const why = (u.reasons ?? []).map((r) => `<li>${esc(explainReason(r))}</li>`).join('');
+  return `<article class="uplink" data-uplink="${esc(name)}" data-state="${esc(u.health ?? 'unknown')}">
+<h3>${esc(name)} ${badge(u.health, true)}${active ? ' <span class="tag">in use</span>' : ''}</h3>
+<dl>${rows.map(([k, v]) => `<dt>${k}</dt><dd>${esc(v)}</dd>`).join('')}</dl>
+${why ? `<div class="why">Why: <ul>${why}</ul></div>` : ''}<div class="muted">since ${esc(clock(u.sinceMs))}</div></article>`;
+}
+
+const STYLE = `
+*{box-sizing:border-box}body{font:16px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2330;background:#f3f4f7}
+main{max-width:980px;margin:0 auto;padding:1rem}
+.banner{border-radius:12px;padding:1.2rem 1.4rem;margin:.5rem 0 1rem;display:flex;gap:1.2rem;align-items:flex-start;border:2px solid}
+.banner .icon{font-size:3rem;line-height:1;font-weight:700;width:4.2rem;height:4.2rem;border-radius:50%;display:flex;align-items:center;justify-content:center;color:#fff;flex:none}
+.banner h1{font-size:2.1rem;margin:0 0 .3rem;line-height:1.15}.banner p{margin:.2rem 0 .6rem;font-size:1.1rem}
+.banner.good{background:#e3f7e8;border-color:#2e9e52}.banner.good .icon{background:#2e9e52}
+.banner.warn{background:#fff4d6;border-color:#d49a00}.banner.warn .icon{background:#c48a00}
+.banner.bad{background:#fde3e3;border-color:#c62828}.banner.bad .icon{background:#c62828}
+.banner.wait{background:#e8eef8;border-color:#5b7bb5}.banner.wait .icon{background:#5b7bb5}
+.todo{margin:.2rem 0 0;padding-left:1.4rem;font-size:1.05rem}.todo li{margin:.15rem 0}
+h2{font-size:1.15rem;margin:1.4rem 0 .5rem}h3{font-size:1.05rem;margin:0 0 .5rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(280px,1fr));gap:.8rem}
+.uplink,.notice,details{background:#fff;border:1px solid #d9dce4;border-radius:10px;padding:.9rem 1rem}
+.notice{border-color:#c62828;background:#fff6f6;margin:0 0 1rem}
+dl{display:grid;grid-template-columns:auto 1fr;gap:.15rem .8rem;margin:0 0 .4rem}dt{color:#555}dd{margin:0;font-weight:600}
+.why ul{margin:.2rem 0;padding-left:1.2rem}.why{font-size:.92rem}
+.badge{display:inline-block;padding:.1rem .6rem;border-radius:999px;font-weight:600;font-size:.85rem;vertical-align:middle}
+.good{background:#d8f5e0;color:#11612d}.warn{background:#fff1c9;color:#7a5800}.bad{background:#fcd9d9;color:#8a1212}.wait{background:#e3e9f5;color:#2f4a7d}.off{background:#e8e8ee;color:#555}
+.tag{font-size:.8rem;border:1px solid #889;border-radius:4px;padding:0 .35rem;color:#445}
+.muted{color:#5c6370;font-size:.9rem}table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #eef;vertical-align:top}
+footer{margin:1.2rem 0;color:#5c6370;font-size:.9rem}code{font:.9rem ui-monospace,monospace;background:#eceef3;padding:.05rem .3rem;border-radius:4px}
+`;
 
 /** Renders the page from a status document as produced by the daemon's status(). */
 export function renderStatusPage(status: Record<string, unknown>): string {
   const components = (status.components ?? {}) as Record<string, { state?: string; message?: string }>;
-  const link = (status.link ?? null) as { node?: string; active?: string | null; uplinks?: Record<string, { health?: string; reasons?: string[]; latest?: Record<string, unknown> }> } | null;
-  const uplinkRows = Object.entries(link?.uplinks ?? {})
-    .map(([name, u]) => {
-      const l = u.latest ?? {};
-      return `<tr><td>${esc(name)}${link?.active === name ? ' <small>(active)</small>' : ''}</td><td>${badge(u.health)}</td><td>${fmt(l.downloadMbps, 'Mbit/s')}</td><td>${fmt(l.uploadMbps, 'Mbit/s')}</td><td>${fmt(l.rttMs, 'ms')}</td><td>${fmt(l.jitterMs, 'ms')}</td><td>${fmt(l.lossPercent, '%')}</td><td>${esc((u.reasons ?? []).join(', '))}</td></tr>`;
-    })
-    .join('');
+  const link = (status.link ?? null) as PageLink | null;
+  const uptimeS = typeof status.uptimeSeconds === 'number' ? status.uptimeSeconds : 0;
+  const advice = adviseLink(link, uptimeS);
+  const uplinks = Object.entries(link?.uplinks ?? {});
+  const broken = failedParts(components);
+  const notReady = Array.isArray(status.notReadyReasons) ? (status.notReadyReasons as unknown[]).map(String) : [];
+  const activeView = link?.active ? link.uplinks?.[link.active] : undefined;
+  const reference = `${status.node ?? '?'} · ${advice.state}${activeView ? ` since ${clock(activeView.sinceMs)}` : ''} · linkward ${status.version ?? '?'}`;
   const componentRows = Object.entries(components)
     .map(([name, c]) => `<tr><td>${esc(name)}</td><td>${badge(c.state)}</td><td>${esc(c.message)}</td></tr>`)
     .join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta http-equiv="refresh" content="${REFRESH_S}"><title>linkward — ${esc(status.node)}</title>
-<style>
-body{font:15px/1.4 system-ui,sans-serif;margin:1.5rem;color:#1d2330;background:#f6f7f9}
-h1{font-size:1.4rem;margin:0 0 .2rem}small,.muted{color:#667}
-section{background:#fff;border:1px solid #dde;border-radius:8px;padding:1rem;margin:1rem 0}
-table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #eef}
-.badge{display:inline-block;padding:.1rem .55rem;border-radius:999px;font-weight:600;font-size:.85rem}
-.good{background:#d8f5e0;color:#11612d}.warn{background:#fff1c9;color:#7a5800}.bad{background:#fcd9d9;color:#8a1212}.off{background:#e8e8ee;color:#555}
-.big{font-size:2rem;margin:.3rem 0}
-</style></head><body>
-<h1>linkward on ${esc(status.node)}</h1>
-<div class="muted">version ${esc(status.version)} · up ${esc(status.uptimeSeconds)} s · refreshed every ${REFRESH_S} s</div>
-<section><div>Link</div><div class="big">${badge(link?.node ?? 'unknown')}</div>
-<div class="muted">${link ? `active uplink: ${esc(link.active ?? '—')}` : 'no measurement yet: the link is never reported healthy before the first completed probe'}</div></section>
-<section><h2>Uplinks</h2><table><tr><th>uplink</th><th>state</th><th>down</th><th>up</th><th>RTT</th><th>jitter</th><th>loss</th><th>why</th></tr>${uplinkRows || '<tr><td colspan="8" class="muted">no uplink measured yet</td></tr>'}</table></section>
-<section><h2>Components</h2><table><tr><th>component</th><th>state</th><th>detail</th></tr>${componentRows}</table></section>
-</body></html>`;
+<meta http-equiv="refresh" content="${REFRESH_S}"><title>${esc(advice.headline)} — ${esc(status.node)}</title>
+<style>${STYLE}</style></head><body><main>
+<div class="muted">linkward on <strong>${esc(status.node)}</strong> — network status of this site</div>
+<section class="banner ${advice.tone}" id="verdict" role="status" data-state="${esc(advice.state)}">
+<div class="icon" aria-hidden="true">${advice.icon}</div>
+<div><h1>${esc(advice.headline)}</h1><p>${esc(advice.meaning)}</p>
+<strong>What to do:</strong><ol class="todo" id="todo">${advice.todo.map((t) => `<li>${esc(t)}</li>`).join('')}</ol></div></section>
+${broken.length > 0 ? `<section class="notice" id="agent-problem" role="alert"><strong>Part of linkward is not working.</strong> The connection status above may be incomplete: call support and read them the reference at the bottom of this page.<ul>${broken.map((b) => `<li>${esc(b)}</li>`).join('')}</ul></section>` : ''}
+<h2>Connections${link?.active ? ` <span class="muted">— in use: <strong>${esc(link.active)}</strong></span>` : ''}</h2>
+<div class="grid" id="uplinks">${uplinks.map(([name, u]) => uplinkCard(name, u, link?.active === name)).join('') || '<div class="muted">No connection measured yet.</div>'}</div>
+<details id="technical"><summary>Technical details (for support)</summary>
+<p class="muted">Ready: ${status.ready === true ? 'yes' : `no — ${esc(notReady.join('; '))}`} · last measurement ${esc(clock(link?.atMs))} · config ${esc(describeSource(status.config))} · state ${esc(status.stateDir)} · pid ${esc(status.pid)}</p>
+<table><tr><th>part</th><th>state</th><th>detail</th></tr>${componentRows}</table></details>
+<footer>Reference for support: <code id="reference">${esc(reference)}</code><br>
+linkward ${esc(status.version)} · running for ${esc(duration(uptimeS))} · this page refreshes every ${REFRESH_S} s</footer>
+</main></body></html>`;
+}
+
+function describeSource(source: unknown): string {
+  const s = source as { kind?: string; path?: string } | null;
+  return s?.kind === 'file' ? String(s.path) : 'built-in defaults';
 }

@@ -37,7 +37,7 @@ function fmt(n: number | undefined, unit: string, digits = 1): string | null {
 
 /** Condition message: state, reasons with thresholds (from the state machine), and the latest measured values. */
 export function conditionMessage(state: LinkHealth, active: string | null, view: UplinkView | undefined): string {
-  const l = view?.latest ?? {};
+  const l: Partial<UplinkView['latest']> = view?.latest ?? {};
   const measured = [
     fmt(l.downloadMbps, 'Mbps') && `down=${fmt(l.downloadMbps, 'Mbps')}`,
     fmt(l.uploadMbps, 'Mbps') && `up=${fmt(l.uploadMbps, 'Mbps')}`,

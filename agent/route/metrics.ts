@@ -9,13 +9,18 @@ export interface RouteMetrics {
   setActive(name: string | null): void;
 }
 
+/** Returns the metric already registered under `name` (a restarted component in the same process), else creates it. */
+function once<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
 export function registerRouteMetrics(registry: Registry, uplinks: readonly string[]): RouteMetrics {
   const registers = [registry];
-  const switches = new Counter({ name: 'linkward_route_switches_total', help: 'Default-route switches by reason and result (confirmed, rolled-back, applied).', labelNames: ['reason', 'result'] as const, registers });
-  const rollbacks = new Counter({ name: 'linkward_route_rollbacks_total', help: 'Switches rolled back because the new default route was not confirmed in time (or the agent died mid-switch).', registers });
-  const applyErrors = new Counter({ name: 'linkward_route_apply_errors_total', help: 'ip commands that failed while applying the desired routes.', registers });
-  const confirmSeconds = new Histogram({ name: 'linkward_route_confirm_duration_seconds', help: 'Time from applying a switch to its confirm (or rollback) decision.', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers });
-  const active = new Gauge({ name: 'linkward_route_active_info', help: 'Active uplink (1) and the others (0).', labelNames: ['uplink'] as const, registers });
+  const switches = once(registry, 'linkward_route_switches_total', () => new Counter({ name: 'linkward_route_switches_total', help: 'Default-route switches by reason and result (confirmed, rolled-back, applied).', labelNames: ['reason', 'result'] as const, registers }));
+  const rollbacks = once(registry, 'linkward_route_rollbacks_total', () => new Counter({ name: 'linkward_route_rollbacks_total', help: 'Switches rolled back because the new default route was not confirmed in time (or the agent died mid-switch).', registers }));
+  const applyErrors = once(registry, 'linkward_route_apply_errors_total', () => new Counter({ name: 'linkward_route_apply_errors_total', help: 'ip commands that failed while applying the desired routes.', registers }));
+  const confirmSeconds = once(registry, 'linkward_route_confirm_duration_seconds', () => new Histogram({ name: 'linkward_route_confirm_duration_seconds', help: 'Time from applying a switch to its confirm (or rollback) decision.', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers }));
+  const active = once(registry, 'linkward_route_active_info', () => new Gauge({ name: 'linkward_route_active_info', help: 'Active uplink (1) and the others (0).', labelNames: ['uplink'] as const, registers }));
   for (const u of uplinks) active.set({ uplink: u }, 0);
   return {
     switches, rollbacks, applyErrors, confirmSeconds,

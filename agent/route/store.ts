@@ -1,5 +1,5 @@
 /** Persistence of the route component in ctx.stateDb (`route_` tables): policy state, pending switch, routes linkward manages, history. */
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { PolicyState, SwitchReason } from './policy.ts';
 
 /** Switches kept in history (status shows the last few; the table must stay small). */
@@ -38,15 +38,29 @@ export interface RouteStore {
   history(limit: number): SwitchRecord[];
 }
 
+/**
+ * Prepared statements are cached per handle and kept alive: letting better-sqlite3 12.9 Statement objects be
+ * garbage-collected aborts Node 24 ("Assertion failed: (env) != nullptr", seen in tests opening several databases).
+ */
+const cache = new Map<Database, Map<string, Statement>>();
+
+function stmt<P extends unknown[], R = unknown>(db: Database, sql: string): Statement<P, R> {
+  let m = cache.get(db);
+  if (!m) cache.set(db, (m = new Map()));
+  let s = m.get(sql);
+  if (!s) m.set(sql, (s = db.prepare(sql)));
+  return s as unknown as Statement<P, R>;
+}
+
 export function createRouteStore(db: Database): RouteStore {
   db.exec(`CREATE TABLE IF NOT EXISTS route_kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS route_history (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, from_uplink TEXT, to_uplink TEXT NOT NULL, reason TEXT NOT NULL, result TEXT NOT NULL, detail TEXT NOT NULL);`);
-  const get = db.prepare<[string], { value: string }>('SELECT value FROM route_kv WHERE key = ?');
-  const put = db.prepare<[string, string]>('INSERT INTO route_kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
-  const del = db.prepare<[string]>('DELETE FROM route_kv WHERE key = ?');
-  const ins = db.prepare<[number, string | null, string, string, string, string]>('INSERT INTO route_history (at_ms, from_uplink, to_uplink, reason, result, detail) VALUES (?, ?, ?, ?, ?, ?)');
-  const trim = db.prepare<[number]>('DELETE FROM route_history WHERE id <= (SELECT MAX(id) FROM route_history) - ?');
-  const hist = db.prepare<[number], { at_ms: number; from_uplink: string | null; to_uplink: string; reason: string; result: SwitchRecord['result']; detail: string }>('SELECT * FROM route_history ORDER BY id DESC LIMIT ?');
+  const get = { get: (k: string) => stmt<[string], { value: string }>(db, 'SELECT value FROM route_kv WHERE key = ?').get(k) };
+  const put = { run: (k: string, v: string) => stmt<[string, string]>(db, 'INSERT INTO route_kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(k, v) };
+  const del = { run: (k: string) => stmt<[string]>(db, 'DELETE FROM route_kv WHERE key = ?').run(k) };
+  const ins = { run: (...a: [number, string | null, string, string, string, string]) => stmt<[number, string | null, string, string, string, string]>(db, 'INSERT INTO route_history (at_ms, from_uplink, to_uplink, reason, result, detail) VALUES (?, ?, ?, ?, ?, ?)').run(...a) };
+  const trim = { run: (n: number) => stmt<[number]>(db, 'DELETE FROM route_history WHERE id <= (SELECT MAX(id) FROM route_history) - ?').run(n) };
+  const hist = { all: (n: number) => stmt<[number], { at_ms: number; from_uplink: string | null; to_uplink: string; reason: string; result: SwitchRecord['result']; detail: string }>(db, 'SELECT * FROM route_history ORDER BY id DESC LIMIT ?').all(n) };
   const read = <T>(key: string, fallback: T): T => {
     const row = get.get(key);
     if (!row) return fallback;

@@ -1,5 +1,6 @@
 /** Helpers for route component tests: a two-uplink fake kernel, link snapshots, and a context with fast policy settings. */
 import type { LinkHealth, LinkSnapshot } from '../../agent/core/types.ts';
+import { rmSync } from 'node:fs';
 import { systemClock } from '../../agent/clock.ts';
 import { makeTestContext, type TestContext } from './context.ts';
 import { FakeIp } from './route-fake-ip.ts';
@@ -16,7 +17,10 @@ export function twoUplinkKernel(): FakeIp {
 
 /** Real clock (the revert helper is a real process on wall time), fast policy. */
 export function routeContext(policy: Record<string, unknown> = {}, list: unknown[] = [WAN, LTE]): TestContext {
-  return makeTestContext({ uplinks: { policy: { candidateSamples: 2, confirmTimeout: 400, revertGrace: 2000, failbackHold: 1000, minSwitchInterval: 0, ...policy }, list } } as never, { clock: systemClock });
+  const ctx = makeTestContext({ uplinks: { policy: { candidateSamples: 2, confirmTimeout: 400, revertGrace: 2000, failbackHold: 1000, minSwitchInterval: 0, ...policy }, list } } as never, { clock: systemClock });
+  // Leave the handle open until exit: closing it while Statement objects await GC makes better-sqlite3 12.9 on
+  // Node 24 abort at process exit ("Assertion failed: (env) != nullptr"), flakily. Only the directory is removed.
+  return { ...ctx, cleanup: () => rmSync(ctx.stateDir, { recursive: true, force: true }) };
 }
 
 /** A snapshot where each uplink has a fresh sample now. */

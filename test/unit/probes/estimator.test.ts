@@ -76,3 +76,26 @@ test('transfer sizes double until a transfer lasts long enough, capped', () => {
   assert.equal(nextTransferSize(1_024_000, 450, 400, 8_000_000), 1_024_000);
   assert.equal(nextTransferSize(6_000_000, 100, 400, 8_000_000), 8_000_000);
 });
+
+/** Replays a recorded series through the online stop rule (checked every 100 ms, as the probe does). */
+function replay(series: ByteSample[], tolerance: number): { stopMs: number; mbps: number } {
+  for (let t = 100; t <= (series.at(-1) as ByteSample).tMs; t += 100) {
+    const upto = series.filter((s) => s.tMs <= t);
+    const e = estimate(upto, { binMs: 100, minMeasureMs: 1000, stableTolerance: tolerance });
+    if (e?.stable) return { stopMs: t, mbps: e.mbps };
+  }
+  return { stopMs: Infinity, mbps: NaN };
+}
+
+for (const dir of ['down', 'up']) {
+  test(`recorded lab series (${dir}, 10 Mbit/s): early stop within 5 % of iperf3 in ≤ 3 s`, async () => {
+    const { readFileSync } = await import('node:fs');
+    const fx = JSON.parse(readFileSync(new URL(`./fixtures/lab-10mbit-${dir}.json`, import.meta.url), 'utf8')) as { iperf3Mbps: number; series: [number, number][] };
+    const series = fx.series.map(([tMs, bytes]) => ({ tMs, bytes }));
+    const full = estimate(series) as { mbps: number };
+    assert.ok(Math.abs(full.mbps / fx.iperf3Mbps - 1) < 0.03, `full-series estimate ${full.mbps} vs iperf3 ${fx.iperf3Mbps}`);
+    const r = replay(series, 0.05);
+    assert.ok(r.stopMs <= 3000, `stopped at ${r.stopMs} ms`);
+    assert.ok(Math.abs(r.mbps / fx.iperf3Mbps - 1) <= 0.05, `early estimate ${r.mbps} vs iperf3 ${fx.iperf3Mbps}`);
+  });
+}

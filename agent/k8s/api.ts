@@ -1,0 +1,57 @@
+/** The NodeApi port: every Kubernetes call the node-actions package makes (one adapter: client-node). */
+import type { NodeView } from './types.ts';
+
+/** A Lease as the fleet semaphore uses it. */
+export interface LeaseView {
+  name: string;
+  namespace: string;
+  resourceVersion: string;
+  annotations: Record<string, string>;
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+}
+
+/** The parts of a Pod drain needs. */
+export interface PodView {
+  namespace: string;
+  name: string;
+  uid?: string;
+  ownerKinds: string[];
+  mirror: boolean;
+  phase?: string;
+}
+
+export interface EventInput {
+  namespace: string;
+  reason: string;
+  message: string;
+  type: 'Normal' | 'Warning';
+  node: { name: string; uid?: string };
+  nowMs: number;
+}
+
+/**
+ * Every method rejects with an LwError carrying a K8sErrorCode (CONFLICT, NOT_FOUND, TOO_MANY_REQUESTS, FORBIDDEN,
+ * UNAVAILABLE, TIMEOUT, REJECTED); callers branch on the code.
+ */
+export interface NodeApi {
+  /** Where the cluster credentials came from (for status). */
+  readonly source: string;
+  getNode(name: string): Promise<NodeView>;
+  /** Names of nodes matching a label selector (fleet percentage, holder liveness). */
+  listNodeNames(labelSelector: string): Promise<string[]>;
+  /** JSON merge patch of the Node (a `metadata.resourceVersion` in the body is a precondition). */
+  patchNode(name: string, mergePatch: Record<string, unknown>): Promise<NodeView>;
+  /** Strategic merge patch of nodes/status (conditions merge by type). */
+  patchNodeStatus(name: string, patch: Record<string, unknown>): Promise<NodeView>;
+  createEvent(ev: EventInput): Promise<void>;
+  getLease(namespace: string, name: string): Promise<LeaseView | null>;
+  createLease(lease: Omit<LeaseView, 'resourceVersion'>): Promise<LeaseView>;
+  /** Replaces the Lease; 409 (CONFLICT) when `resourceVersion` is stale. */
+  replaceLease(lease: LeaseView): Promise<LeaseView>;
+  listPodsOnNode(node: string): Promise<PodView[]>;
+  /** Eviction API (policy/v1); 429 (TOO_MANY_REQUESTS) when a PodDisruptionBudget forbids it now. */
+  evictPod(namespace: string, name: string): Promise<void>;
+  getPod(namespace: string, name: string): Promise<PodView | null>;
+  close?(): void;
+}

@@ -1,0 +1,88 @@
+/** Opt-in drain with kubectl semantics: Eviction API only, back off on 429, skip DaemonSet/mirror/unmanaged pods, bounded time, never force. */
+import { isLwError, messageOf } from '../errors.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { NodeApi, PodView } from './api.ts';
+import { K8sErrorCode } from './errors.ts';
+
+export interface DrainOptions {
+  timeoutMs: number;
+  /** Wait after a 429 before retrying that pod (kubectl: 5 s). */
+  retryMs: number;
+  clock: Clock;
+  log: Logger;
+  signal?: AbortSignal;
+  onEviction?: (result: 'ok' | 'blocked' | 'error') => void;
+}
+
+export interface DrainResult {
+  evicted: string[];
+  /** Pods deliberately left: DaemonSet, mirror, finished, unmanaged (kubectl needs --force for those; linkward never forces). */
+  skipped: string[];
+  /** Pods still on the node when the time budget ran out. */
+  remaining: string[];
+  timedOut: boolean;
+}
+
+const id = (p: PodView): string => `${p.namespace}/${p.name}`;
+
+/** Why a pod is not evicted, or null when it is. */
+export function skipReason(p: PodView): string | null {
+  if (p.mirror) return 'mirror pod';
+  if (p.ownerKinds.includes('DaemonSet')) return 'DaemonSet pod';
+  if (p.phase === 'Succeeded' || p.phase === 'Failed') return 'finished pod';
+  if (p.ownerKinds.length === 0) return 'unmanaged pod (not forced)';
+  return null;
+}
+
+/** Evicts the node's pods within `timeoutMs`; never deletes a pod directly. */
+export async function drainNode(api: NodeApi, node: string, o: DrainOptions): Promise<DrainResult> {
+  const deadline = o.clock.monoMs() + o.timeoutMs;
+  const pods = await api.listPodsOnNode(node);
+  const skipped: string[] = [];
+  let pending: PodView[] = [];
+  for (const p of pods) {
+    const why = skipReason(p);
+    if (why) skipped.push(`${id(p)} (${why})`);
+    else pending.push(p);
+  }
+  const evicted: string[] = [];
+  // Bounded: each round either evicts, or waits retryMs; the deadline ends it.
+  while (pending.length > 0 && o.clock.monoMs() < deadline && !o.signal?.aborted) {
+    const blocked: PodView[] = [];
+    for (const p of pending) {
+      try {
+        await api.evictPod(p.namespace, p.name);
+        evicted.push(id(p));
+        o.onEviction?.('ok');
+      } catch (e) {
+        if (isLwError(e, K8sErrorCode.NOT_FOUND)) continue;
+        if (isLwError(e, K8sErrorCode.TOO_MANY_REQUESTS)) o.onEviction?.('blocked');
+        else {
+          o.onEviction?.('error');
+          o.log.warn({ pod: id(p), err: messageOf(e) }, 'eviction failed; will retry');
+        }
+        blocked.push(p);
+      }
+    }
+    pending = blocked;
+    if (pending.length > 0) {
+      const wait = Math.min(o.retryMs, Math.max(0, deadline - o.clock.monoMs()));
+      if (wait <= 0) break;
+      await o.clock.sleep(wait, o.signal).catch(() => undefined);
+    }
+  }
+  // Wait (bounded) until evicted pods are gone, as kubectl does.
+  let waiting = [...evicted];
+  while (waiting.length > 0 && o.clock.monoMs() < deadline && !o.signal?.aborted) {
+    const still: string[] = [];
+    for (const full of waiting) {
+      const [ns = '', name = ''] = full.split('/');
+      if ((await api.getPod(ns, name).catch(() => null)) !== null) still.push(full);
+    }
+    waiting = still;
+    if (waiting.length > 0) await o.clock.sleep(Math.min(o.retryMs, 1000), o.signal).catch(() => undefined);
+  }
+  const remaining = [...pending.map(id), ...waiting];
+  return { evicted, skipped, remaining, timedOut: remaining.length > 0 };
+}

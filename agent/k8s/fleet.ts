@@ -1,0 +1,107 @@
+/** Fleet semaphore on a coordination.k8s.io Lease: acquire/renew/release a hold with optimistic concurrency (409 → retry). */
+import { LwError, isLwError } from '../errors.ts';
+import type { KubernetesConfig } from './config.ts';
+import type { LeaseView, NodeApi } from './api.ts';
+import { K8sErrorCode } from './errors.ts';
+import { ANNOTATION_HOLDERS, decideAcquire, decideRelease, fleetCap, parseHolds, type Hold } from './fleet-decide.ts';
+
+/** Conflicts are expected when many agents race; a few re-reads settle them. */
+const MAX_CONFLICT_RETRIES = 8;
+
+export interface FleetResult {
+  granted: boolean;
+  /** Why not granted (for status): e.g. "fleet cap 1/1 reached". */
+  reason?: string;
+}
+
+/** One agent's view of the fleet Lease. Keeps the last grant so an unchanged hold costs no API call until renewal is due. */
+export class FleetSemaphore {
+  readonly #api: NodeApi;
+  readonly #cfg: KubernetesConfig['fleet'];
+  readonly #me: string;
+  #heldSinceRenewMs: number | null = null;
+  /** API writes made (metrics/tests). */
+  writes = 0;
+
+  constructor(api: NodeApi, cfg: KubernetesConfig['fleet'], me: string) {
+    this.#api = api;
+    this.#cfg = cfg;
+    this.#me = me;
+  }
+
+  /** True while this agent believes it holds a live hold. */
+  held(nowMs: number): boolean {
+    return this.#heldSinceRenewMs !== null && nowMs - this.#heldSinceRenewMs < this.#cfg.leaseTtlSeconds * 1000;
+  }
+
+  /** Acquires or renews. Throws LwError on API failure (callers keep restrictive actions off meanwhile). */
+  async acquire(nowMs: number): Promise<FleetResult> {
+    if (!this.#cfg.enabled) return { granted: true };
+    const ttlMs = this.#cfg.leaseTtlSeconds * 1000;
+    if (this.#heldSinceRenewMs !== null && nowMs - this.#heldSinceRenewMs < ttlMs / 3) return { granted: true };
+    const fleetNames = await this.#api.listNodeNames(this.#cfg.nodeSelector);
+    const fleet = new Set(fleetNames);
+    const cap = fleetCap(this.#cfg.maxUnavailable, fleet.size);
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+      const lease = await this.#getOrCreate();
+      const d = decideAcquire(parseHolds(lease.annotations[ANNOTATION_HOLDERS]), this.#me, nowMs, this.#cfg.leaseTtlSeconds, cap, fleet);
+      if (!d.granted) {
+        this.#heldSinceRenewMs = null;
+        return { granted: false, reason: `fleet cap reached: ${d.live}/${d.cap} nodes hold restrictive decorations` };
+      }
+      if (d.write === null) {
+        this.#heldSinceRenewMs = nowMs;
+        return { granted: true };
+      }
+      if (await this.#write(lease, d.write)) {
+        this.#heldSinceRenewMs = nowMs;
+        return { granted: true };
+      }
+    }
+    throw new LwError(K8sErrorCode.CONFLICT, `fleet Lease ${this.#cfg.leaseNamespace}/${this.#cfg.leaseName} kept changing; will retry`);
+  }
+
+  /** Gives the hold back (no write when this agent holds nothing). */
+  async release(): Promise<void> {
+    if (!this.#cfg.enabled) return;
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+      const lease = await this.#api.getLease(this.#cfg.leaseNamespace, this.#cfg.leaseName);
+      const next = lease ? decideRelease(parseHolds(lease.annotations[ANNOTATION_HOLDERS]), this.#me) : null;
+      if (!lease || next === null || (await this.#write(lease, next))) {
+        this.#heldSinceRenewMs = null;
+        return;
+      }
+    }
+    throw new LwError(K8sErrorCode.CONFLICT, `fleet Lease ${this.#cfg.leaseNamespace}/${this.#cfg.leaseName} kept changing; will retry`);
+  }
+
+  async #getOrCreate(): Promise<LeaseView> {
+    const ns = this.#cfg.leaseNamespace;
+    const name = this.#cfg.leaseName;
+    const got = await this.#api.getLease(ns, name);
+    if (got) return got;
+    try {
+      this.writes++;
+      return await this.#api.createLease({ namespace: ns, name, annotations: { [ANNOTATION_HOLDERS]: '[]' }, holderIdentity: 'linkward-fleet', leaseDurationSeconds: this.#cfg.leaseTtlSeconds });
+    } catch (e) {
+      // Another agent created it first (409 AlreadyExists): read theirs.
+      if (isLwError(e, K8sErrorCode.CONFLICT)) {
+        const again = await this.#api.getLease(ns, name);
+        if (again) return again;
+      }
+      throw e;
+    }
+  }
+
+  /** Replace with the new hold list; false on 409 (caller re-reads). */
+  async #write(lease: LeaseView, holds: Hold[]): Promise<boolean> {
+    try {
+      this.writes++;
+      await this.#api.replaceLease({ ...lease, annotations: { ...lease.annotations, [ANNOTATION_HOLDERS]: JSON.stringify(holds) } });
+      return true;
+    } catch (e) {
+      if (isLwError(e, K8sErrorCode.CONFLICT)) return false;
+      throw e;
+    }
+  }
+}

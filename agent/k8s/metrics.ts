@@ -1,0 +1,20 @@
+/** Prometheus metrics of the node-actions package (registered on the agent's registry only). */
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export interface K8sMetrics {
+  apiRequests: Counter<'verb' | 'result'>;
+  reconcileErrors: Counter<'code'>;
+  decorations: Counter<'kind'>;
+  leaseHeld: Gauge;
+  evictions: Counter<'result'>;
+}
+
+export function createK8sMetrics(registry: Registry): K8sMetrics {
+  return {
+    apiRequests: new Counter({ name: 'linkward_k8s_api_requests_total', help: 'Kubernetes API requests by verb and result (ok or error code).', labelNames: ['verb', 'result'], registers: [registry] }),
+    reconcileErrors: new Counter({ name: 'linkward_k8s_reconcile_errors_total', help: 'Failed node reconciles by error code.', labelNames: ['code'], registers: [registry] }),
+    decorations: new Counter({ name: 'linkward_k8s_decorations_applied_total', help: 'Node decoration changes applied (label, taint, cordon, condition, event).', labelNames: ['kind'], registers: [registry] }),
+    leaseHeld: new Gauge({ name: 'linkward_k8s_fleet_lease_held', help: '1 while this node holds a fleet hold for restrictive decorations.', registers: [registry] }),
+    evictions: new Counter({ name: 'linkward_k8s_evictions_total', help: 'Pod evictions during drain by result (ok, blocked, error).', labelNames: ['result'], registers: [registry] }),
+  };
+}

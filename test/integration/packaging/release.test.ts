@@ -1,0 +1,92 @@
+/** scripts/release.mjs: the tarball is self-contained — extracted away from the repo, its own Node runs the CLI and the daemon. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { startNotifyReceiver } from '../../support/notify-receiver.ts';
+import { INSTALL_PREFIX, REPO_ROOT, UNIT_PATH, ensureBundle, unitValue } from './fixtures.ts';
+import { cleanEnv, runCli, startTreeDaemon } from './tree-daemon.ts';
+
+/** Packing ~125 MB (mostly the Node binary) takes ~5 s here; shared CI cores get more. */
+const RELEASE_TIMEOUT_MS = 120_000;
+/** The Node binary alone is ~43 MB gzipped; anything far above means node_modules or sources leaked in. */
+const MAX_TARBALL_MIB = 60;
+
+const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+let work = '';
+let tarball = '';
+let tree = '';
+
+before(() => {
+  ensureBundle();
+  work = mkdtempSync(join(tmpdir(), 'lw-release-test-'));
+  // --no-build: package the bundle as it is; rebuilding dist/ under other engineers' running tests is not this test's job.
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'release.mjs'), '--no-build', '--out-dir', join(work, 'out')], { cwd: REPO_ROOT, encoding: 'utf8', timeout: RELEASE_TIMEOUT_MS });
+  assert.equal(r.status, 0, `release.mjs failed: ${r.stdout}${r.stderr}`);
+  const arch = { x64: 'x64', arm64: 'arm64', arm: 'armv7l' }[process.arch as string] ?? process.arch;
+  tarball = join(work, 'out', `linkward-${pkg.version}-linux-${arch}.tar.gz`);
+  assert.ok(existsSync(tarball), `expected ${tarball}; release printed: ${r.stdout}`);
+  mkdirSync(join(work, 'x'));
+  const x = spawnSync('tar', ['-xzf', tarball, '-C', join(work, 'x')], { encoding: 'utf8' });
+  assert.equal(x.status, 0, x.stderr);
+  tree = join(work, 'x', `linkward-${pkg.version}-linux-${arch}`);
+});
+after(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test('the tarball has the documented layout and a sane size', (t) => {
+  const mib = statSync(tarball).size / 1024 / 1024;
+  t.diagnostic(`tarball ${mib.toFixed(1)} MiB`);
+  assert.ok(mib > 20 && mib < MAX_TARBALL_MIB, `tarball is ${mib.toFixed(1)} MiB`);
+  for (const f of ['node', 'dist/linkward.mjs', 'node_modules/better-sqlite3/build/Release/better_sqlite3.node', 'node_modules/better-sqlite3/lib/index.js', 'node_modules/bindings/bindings.js', 'node_modules/file-uri-to-path/index.js', 'agent/native/build/Release/lw_native.node', 'systemd/linkward.service', 'install.sh', 'uninstall.sh', 'config.example.yaml', 'docs/OPERATIONS.md', 'VERSION']) {
+    assert.ok(existsSync(join(tree, f)), `missing ${f}`);
+  }
+  assert.ok(statSync(join(tree, 'node')).mode & 0o111, 'node is executable');
+  assert.ok(statSync(join(tree, 'install.sh')).mode & 0o111, 'install.sh is executable');
+  assert.deepEqual(readdirSync(join(tree, 'node_modules')).sort(), ['better-sqlite3', 'bindings', 'file-uri-to-path']);
+  assert.equal(readFileSync(join(tree, 'systemd', 'linkward.service'), 'utf8'), readFileSync(UNIT_PATH, 'utf8'));
+  assert.equal(readFileSync(join(tree, 'VERSION'), 'utf8').trim(), pkg.version);
+});
+
+test("every absolute path in the unit's ExecStart exists in the tree once installed at /usr/lib/linkward", () => {
+  const exec = unitValue(readFileSync(UNIT_PATH, 'utf8'), 'Service', 'ExecStart') ?? '';
+  const paths = exec.split(/\s+/).filter((w) => w.startsWith(INSTALL_PREFIX));
+  assert.ok(paths.length >= 2, exec);
+  for (const p of paths) assert.ok(existsSync(join(tree, p.slice(INSTALL_PREFIX.length))), `${p} not in the release`);
+});
+
+test('the packaged Node runs the CLI with no access to the repo', () => {
+  const v = runCli(tree, ['version', '--json']);
+  assert.equal(v.status, 0, v.stderr);
+  const doc = JSON.parse(v.stdout) as { version: string; node: string };
+  assert.equal(doc.version, pkg.version);
+  assert.match(doc.node, /^24\./);
+  // better-sqlite3 resolves inside the tree (not from the repo's node_modules).
+  const where = spawnSync(join(tree, 'node'), ['-p', `require.resolve('better-sqlite3', { paths: [${JSON.stringify(join(tree, 'dist'))}] })`], { cwd: tree, env: cleanEnv(tree), encoding: 'utf8' });
+  assert.equal(where.status, 0, where.stderr);
+  assert.equal(where.stdout.trim(), join(tree, 'node_modules', 'better-sqlite3', 'lib', 'index.js'));
+  const cfg = runCli(tree, ['config', 'validate', join(tree, 'config.example.yaml')]);
+  assert.equal(cfg.status, 0, `${cfg.stdout}${cfg.stderr}`);
+});
+
+test('the daemon runs from the extracted tree: /healthz, state.db via better-sqlite3, sd_notify addon, SIGTERM → 0', async (t) => {
+  const rx = await startNotifyReceiver();
+  t.after(() => rx.close());
+  const stateDir = join(work, 'run', 'state');
+  mkdirSync(join(work, 'run'));
+  const d = await startTreeDaemon(tree, stateDir, cleanEnv(tree, { NOTIFY_SOCKET: rx.path }));
+  t.after(() => d.kill());
+  const h = await request(`${d.baseUrl}/healthz`);
+  assert.equal(h.statusCode, 200);
+  assert.equal((JSON.parse(await h.body.text()) as { status: string }).status, 'ok');
+  assert.ok(statSync(join(stateDir, 'state.db')).size > 0, 'state.db written by better-sqlite3');
+  const ready = await rx.waitFor('READY=1', 5_000);
+  assert.match(ready, new RegExp(`MAINPID=${d.child.pid}`));
+  assert.ok(!d.logs.some((l) => /addon not built/.test(String(l.msg))), 'lw_native.node found next to the bundle');
+  d.child.kill('SIGTERM');
+  assert.equal(await d.exited, 0);
+});

@@ -1,0 +1,84 @@
+/** Lab (root): real namespaces, real `ip`, real revert helper. Hard loss → switch to gw2 with traffic through gw2; failback; rollback; kill -9 rollback. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CONFIRM, NS, PORT, TARGET, blackhole, createLab, edgeDefault, forwarded, nsExec, removeLab, restore } from '../../support/route-lab.ts';
+
+const AGENT = new URL('../../support/route-lab-agent.ts', import.meta.url).pathname;
+
+/** Polls `cond` every 50 ms for at most `ms` (bounded). */
+async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+  for (let i = 0; i < ms / 50; i++) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return cond();
+}
+
+test('route failover lab', { timeout: 120_000 }, async (t) => {
+  if (process.getuid?.() !== 0) assert.fail('route lab needs root (ip netns, nft): run as root in CI');
+  const stateDir = mkdtempSync(join(tmpdir(), 'lwr-state-'));
+  const procs: ChildProcess[] = [];
+  t.after(() => {
+    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+    removeLab();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+  const server = createLab();
+  procs.push(server);
+  assert.ok(await new Promise<boolean>((r) => { server.stdout!.once('data', () => r(true)); setTimeout(() => r(false), 5000); }), 'target server started');
+
+  const uplink = (name: string, dev: string, n: number) => ({ name, interface: dev, gateway: `10.201.${n}.1`, sourceAddress: `10.201.${n}.2`, priority: n * 10, targets: [`${TARGET}:${PORT}`] });
+  const config = {
+    log: { level: 'info' },
+    uplinks: { policy: { candidateSamples: 2, confirmTimeout: 1500, revertGrace: 1000, failbackHold: 2000, minSwitchInterval: 0, holdDown: 1500, maxSwitchesPerHour: 100, confirmTargets: [`${CONFIRM}:${PORT}`] }, list: [uplink('wan', 'e1', 1), uplink('lte', 'e2', 2)] },
+  };
+  const events: { event: string; uplink?: string; atMs: number }[] = [];
+  const agent = spawn('ip', ['netns', 'exec', NS.edge, process.execPath, AGENT, stateDir, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  procs.push(agent);
+  let buf = '';
+  agent.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      events.push(JSON.parse(buf.slice(0, i)));
+      buf = buf.slice(i + 1);
+    }
+  });
+  let stderr = '';
+  agent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const active = (): string | undefined => events.filter((e) => e.event === 'active').at(-1)?.uplink;
+
+  assert.ok(await waitFor(() => active() === 'wan', 10_000), `agent announced wan (stderr: ${stderr.slice(-500)})`);
+  assert.ok(await waitFor(() => /^default via 10\.201\.1\.1 dev e1\b/.test(edgeDefault()), 5000), edgeDefault());
+  assert.match(nsExec(NS.edge, 'ip', 'rule', 'show'), /from 10\.201\.2\.2 lookup 7101/);
+
+  // Hard loss on gw1 → switch to lte, confirmed through gw2; new flows really cross gw2.
+  blackhole(NS.gw1);
+  assert.ok(await waitFor(() => active() === 'lte', 15_000), 'switched to lte');
+  assert.match(edgeDefault(), /^default via 10\.201\.2\.1 dev e2\b/);
+  const before = forwarded(NS.gw2);
+  nsExec(NS.edge, process.execPath, '-e', `const s=require('node:net').connect(${PORT},'${TARGET}',()=>s.end());s.on('error',()=>process.exit(1))`);
+  assert.ok(forwarded(NS.gw2) > before, 'edge → inet traffic flows through gw2');
+
+  // Restore gw1 → failback after the 2 s hold.
+  restore(NS.gw1);
+  assert.ok(await waitFor(() => active() === 'wan', 20_000), 'failed back to wan');
+  assert.match(edgeDefault(), /^default via 10\.201\.1\.1 dev e1\b/);
+
+  // gw2 breaks beyond its gateway (drops the confirm target) and gw1 dies: the switch is rolled back by the agent.
+  blackhole(NS.gw2, CONFIRM);
+  blackhole(NS.gw1);
+  let sawLte = false;
+  assert.ok(await waitFor(() => { const d = edgeDefault(); if (/via 10\.201\.2\.1/.test(d)) sawLte = true; return sawLte && /via 10\.201\.1\.1/.test(d); }, 20_000), 'switched to gw2 and rolled back to gw1');
+  assert.equal(active(), 'wan', 'rollback never announced lte');
+
+  // Again, but kill -9 the agent right after the switch: the external helper reverts.
+  assert.ok(await waitFor(() => /via 10\.201\.2\.1/.test(edgeDefault()), 20_000), 'next attempt after hold-down switched to gw2');
+  agent.kill('SIGKILL');
+  const killedAt = Date.now();
+  assert.ok(await waitFor(() => /via 10\.201\.1\.1/.test(edgeDefault()), 8_000), 'route reverted by the helper after the agent died');
+  t.diagnostic(`helper reverted ${Date.now() - killedAt} ms after kill -9`);
+});

@@ -1,0 +1,35 @@
+/** Test AgentContext for the buffer: real config schema, silent logger, own registry/bus, temp state dir. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Registry } from 'prom-client';
+import { AgentBus } from '../../agent/bus.ts';
+import { systemClock, type Clock } from '../../agent/clock.ts';
+import type { AgentContext } from '../../agent/component.ts';
+import { AgentConfigSchema, type AgentConfigInput } from '../../agent/config/schema.ts';
+import { silentLogger } from '../../agent/log.ts';
+import { retain } from '../../buffer/sqlite-retain.ts';
+
+export interface BufferTestContext {
+  ctx: AgentContext;
+  dir: string;
+  cleanup(): void;
+}
+
+/** Builds a context; `stateDir` defaults to a fresh temp dir removed by cleanup(). */
+export function bufferContext(input: AgentConfigInput, opts: { clock?: Clock; stateDir?: string } = {}): BufferTestContext {
+  const dir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'buffer-ctx-'));
+  const config = AgentConfigSchema.parse(input);
+  const ctx: AgentContext = {
+    config,
+    log: silentLogger(),
+    clock: opts.clock ?? systemClock,
+    metrics: new Registry(),
+    bus: new AgentBus(),
+    stateDir: dir,
+    stateDb: retain(new Database(':memory:')),
+    nodeName: 'test-node',
+  };
+  return { ctx, dir, cleanup: () => { if (!opts.stateDir) rmSync(dir, { recursive: true, force: true }); } };
+}

@@ -1,0 +1,65 @@
+/** Lab driver process: the real route component plus a minimal TCP-connect prober, run inside lwr-edge; prints JSON lines. */
+import { connect } from 'node:net';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Registry } from 'prom-client';
+import { AgentBus } from '../../agent/bus.ts';
+import { systemClock } from '../../agent/clock.ts';
+import { validateConfig } from '../../agent/config/load.ts';
+import type { LinkHealth, LinkSnapshot } from '../../agent/core/types.ts';
+import { createLogger } from '../../agent/log.ts';
+import { createRouteComponent } from '../../agent/route/component.ts';
+
+/** Minimal prober for the lab only (the probes package is exercised by its own lab): one TCP connect per uplink per round. */
+const ROUND_MS = Number(process.env.LWR_ROUND_MS ?? 250);
+const CONNECT_TIMEOUT_MS = 200;
+/** Health from the last rounds: 2 failures in a row → down; 3 successes in a row → healthy. */
+const DOWN_AFTER = 2;
+const UP_AFTER = 3;
+
+const [stateDir, configJson] = process.argv.slice(2);
+mkdirSync(stateDir!, { recursive: true });
+const v = validateConfig(JSON.parse(configJson!));
+if (!v.ok) throw new Error(JSON.stringify(v.problems));
+const db = new Database(join(stateDir!, 'state.db'));
+db.pragma('journal_mode = WAL');
+const log = createLogger({ level: 'info', format: 'json', dest: process.stderr });
+const ctx = { config: v.config, log, clock: systemClock, metrics: new Registry(), bus: new AgentBus(), stateDir: stateDir!, stateDb: db, nodeName: 'lab' };
+const out = (o: Record<string, unknown>): void => void process.stdout.write(JSON.stringify({ atMs: Date.now(), ...o }) + '\n');
+ctx.bus.on('active', (a) => out({ event: 'active', uplink: a }));
+
+const probe = (src: string, host: string, port: number): Promise<number | null> =>
+  new Promise((resolve) => {
+    const t0 = performance.now();
+    const s = connect({ host, port, localAddress: src, timeout: CONNECT_TIMEOUT_MS });
+    const done = (ok: boolean): void => { s.destroy(); resolve(ok ? performance.now() - t0 : null); };
+    s.once('connect', () => done(true));
+    s.once('timeout', () => done(false));
+    s.once('error', () => done(false));
+  });
+
+const hist: Record<string, (number | null)[]> = {};
+const state: Record<string, { health: LinkHealth; sinceMs: number }> = {};
+const comp = createRouteComponent(ctx, { k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }), systemdRunning: false });
+await comp.start();
+out({ event: 'started', active: comp.details().active });
+
+for (let round = 0; round < 100_000; round++) {
+  const now = Date.now();
+  const uplinks: LinkSnapshot['uplinks'] = {};
+  await Promise.all(v.config.uplinks.map(async (u) => {
+    const [host, port] = (u.targets?.[0] ?? '').split(':');
+    const r = await probe(u.sourceAddress!, host!, Number(port));
+    const h = (hist[u.name] = [...(hist[u.name] ?? []), r].slice(-5));
+    const prev = state[u.name] ?? { health: 'unknown' as LinkHealth, sinceMs: now };
+    const tail = (n: number, f: (x: number | null) => boolean): boolean => h.length >= n && h.slice(-n).every(f);
+    const health: LinkHealth = tail(DOWN_AFTER, (x) => x === null) ? 'down' : tail(UP_AFTER, (x) => x !== null) ? 'healthy' : prev.health;
+    if (health !== prev.health) out({ event: 'health', uplink: u.name, health });
+    state[u.name] = { health, sinceMs: health === prev.health ? prev.sinceMs : now };
+    const ok = h.filter((x) => x !== null) as number[];
+    uplinks[u.name] = { name: u.name, health, sinceMs: state[u.name]!.sinceMs, reasons: health === 'healthy' ? [] : ['connect failed'], latest: { atMs: now, rttMs: ok.length ? ok[ok.length - 1]! : undefined, lossPercent: (100 * (h.length - ok.length)) / h.length } as LinkSnapshot['uplinks'][string]['latest'] };
+  }));
+  ctx.bus.emit('link', { atMs: now, node: 'unknown', active: null, uplinks });
+  await new Promise((r) => setTimeout(r, ROUND_MS));
+}

@@ -1,0 +1,83 @@
+/** Builds and removes the route lab: lwr-edge ↔ lwr-gw1/lwr-gw2 ↔ lwr-inet (veth pairs), a TCP target in lwr-inet. */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+
+export const NS = { edge: 'lwr-edge', gw1: 'lwr-gw1', gw2: 'lwr-gw2', inet: 'lwr-inet' } as const;
+/** Probe target (reachable via both gateways) and confirm target (a "k3s API" that gw2 can be told to drop). */
+export const TARGET = '10.201.99.1';
+export const CONFIRM = '10.201.99.2';
+export const PORT = 7000;
+
+export function ip(...args: string[]): string {
+  return execFileSync('ip', args, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+export function nsExec(ns: string, cmd: string, ...args: string[]): string {
+  return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, timeout: 10_000 });
+}
+
+export function removeLab(): void {
+  for (const ns of Object.values(NS)) {
+    try { ip('netns', 'del', ns); } catch { /* not there */ }
+  }
+}
+
+/** Creates the namespaces; returns the TCP target server process (running in lwr-inet). */
+export function createLab(): ChildProcess {
+  removeLab();
+  for (const ns of Object.values(NS)) ip('netns', 'add', ns);
+  const veth = (a: string, an: string, b: string, bn: string): void => {
+    ip('-n', a, 'link', 'add', an, 'type', 'veth', 'peer', 'name', bn, 'netns', b);
+  };
+  veth(NS.edge, 'e1', NS.gw1, 'g1a');
+  veth(NS.edge, 'e2', NS.gw2, 'g2a');
+  veth(NS.gw1, 'g1b', NS.inet, 'i1');
+  veth(NS.gw2, 'g2b', NS.inet, 'i2');
+  const addr = (ns: string, dev: string, cidr: string): void => {
+    ip('-n', ns, 'addr', 'add', cidr, 'dev', dev);
+    ip('-n', ns, 'link', 'set', dev, 'up');
+  };
+  for (const ns of Object.values(NS)) ip('-n', ns, 'link', 'set', 'lo', 'up');
+  addr(NS.edge, 'e1', '10.201.1.2/24');
+  addr(NS.edge, 'e2', '10.201.2.2/24');
+  addr(NS.gw1, 'g1a', '10.201.1.1/24');
+  addr(NS.gw1, 'g1b', '10.201.11.1/24');
+  addr(NS.gw2, 'g2a', '10.201.2.1/24');
+  addr(NS.gw2, 'g2b', '10.201.12.1/24');
+  addr(NS.inet, 'i1', '10.201.11.2/24');
+  addr(NS.inet, 'i2', '10.201.12.2/24');
+  ip('-n', NS.inet, 'addr', 'add', `${TARGET}/32`, 'dev', 'lo');
+  ip('-n', NS.inet, 'addr', 'add', `${CONFIRM}/32`, 'dev', 'lo');
+  ip('-n', NS.inet, 'route', 'add', '10.201.1.0/24', 'via', '10.201.11.1');
+  ip('-n', NS.inet, 'route', 'add', '10.201.2.0/24', 'via', '10.201.12.1');
+  ip('-n', NS.gw1, 'route', 'add', '10.201.99.0/24', 'via', '10.201.11.2');
+  ip('-n', NS.gw2, 'route', 'add', '10.201.99.0/24', 'via', '10.201.12.2');
+  for (const gw of [NS.gw1, NS.gw2]) {
+    nsExec(gw, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1');
+    // Counters and impairments live in one table per gateway.
+    nsExec(gw, 'nft', 'add', 'table', 'inet', 'lwr');
+    nsExec(gw, 'nft', 'add', 'chain', 'inet', 'lwr', 'lwrfwd', '{ type filter hook forward priority 0 ; }');
+    nsExec(gw, 'nft', 'add', 'rule', 'inet', 'lwr', 'lwrfwd', 'counter');
+  }
+  ip('-n', NS.edge, 'route', 'add', 'default', 'via', '10.201.1.1', 'dev', 'e1', 'metric', '100', 'proto', 'static');
+  const server = spawn('ip', ['netns', 'exec', NS.inet, process.execPath, '-e', `require('node:net').createServer((s) => s.end()).listen(${PORT}, '0.0.0.0', () => console.log('ready'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return server;
+}
+
+/** Packets forwarded by a gateway so far (its nft counter). */
+export function forwarded(gw: string): number {
+  const m = /counter packets (\d+)/.exec(nsExec(gw, 'nft', 'list', 'chain', 'inet', 'lwr', 'lwrfwd'));
+  return Number(m?.[1] ?? NaN);
+}
+
+/** Drops everything a gateway would forward (hard loss), or only traffic to one address. */
+export function blackhole(gw: string, daddr?: string): void {
+  nsExec(gw, 'nft', 'insert', 'rule', 'inet', 'lwr', 'lwrfwd', ...(daddr ? ['ip', 'daddr', daddr] : []), 'drop');
+}
+export function restore(gw: string): void {
+  nsExec(gw, 'nft', 'flush', 'chain', 'inet', 'lwr', 'lwrfwd');
+  nsExec(gw, 'nft', 'add', 'rule', 'inet', 'lwr', 'lwrfwd', 'counter');
+}
+
+/** The default route linkward manages in lwr-edge (proto 77), or '' when none. */
+export function edgeDefault(): string {
+  return ip('-n', NS.edge, 'route', 'show', 'default', 'proto', '77').trim();
+}

@@ -1,0 +1,97 @@
+/** Pure decisions: flush gate, backoff with full jitter, Retry-After, pacing, admission bounds, protocol verdicts. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LinkHealth, LinkSnapshot } from '../../../agent/core/types.ts';
+import { flushGate } from '../../../buffer/gate.ts';
+import { fullJitterMs, nextDelayMs, parseRetryAfterMs } from '../../../buffer/backoff.ts';
+import { paceDelay, paceRateBytesPerSec } from '../../../buffer/pacer.ts';
+import { admit } from '../../../buffer/bounds.ts';
+import { classify } from '../../../buffer/protocols.ts';
+
+const snap = (node: LinkHealth, uploadMbps?: number, active = 'wan'): LinkSnapshot => ({
+  atMs: 1, node, active,
+  uplinks: { [active]: { name: active, health: node, sinceMs: 1, reasons: [], latest: { atMs: 1, ...(uploadMbps !== undefined ? { uploadMbps } : {}) } } },
+});
+const gate = (link: LinkSnapshot | null, metered: string[] = []) => flushGate({ link, metered: new Set(metered), meteredHighOnly: true, paceFraction: 0.5 });
+
+describe('flush gate', () => {
+  it('maps link health to modes and allowed classes', () => {
+    assert.deepEqual([gate(snap('healthy')).mode, gate(snap('healthy')).maxPriority], ['drain', 2]);
+    assert.deepEqual([gate(snap('degraded')).mode, gate(snap('degraded')).maxPriority], ['high-only', 0]);
+    assert.deepEqual([gate(snap('down')).mode, gate(snap('down')).maxPriority], ['canary', 2]);
+  });
+  it('drains with backoff when the link is unknown or no snapshot exists (no probes configured)', () => {
+    assert.equal(gate(null).mode, 'drain');
+    assert.equal(gate(snap('unknown')).mode, 'drain');
+    assert.equal(gate(null).rateBps, null);
+  });
+  it('paces to the configured fraction of the active uplink upload bandwidth', () => {
+    assert.equal(gate(snap('healthy', 8)).rateBps, 500_000);
+  });
+  it('a metered active uplink allows only the high class', () => {
+    const g = gate(snap('healthy', 8, 'lte'), ['lte']);
+    assert.equal(g.maxPriority, 0);
+    assert.equal(g.mode, 'high-only');
+    assert.equal(gate(snap('healthy', 8, 'wan'), ['lte']).maxPriority, 2);
+  });
+});
+
+describe('backoff', () => {
+  it('full jitter is uniform below min(cap, base·2^n)', () => {
+    assert.equal(fullJitterMs(0, 1000, 60_000, 0.999), 999);
+    assert.equal(fullJitterMs(3, 1000, 60_000, 0.5), 4000);
+    assert.equal(fullJitterMs(20, 1000, 60_000, 0.5), 30_000);
+    assert.equal(fullJitterMs(5, 1000, 60_000, 0), 0);
+  });
+  it('Retry-After (seconds or HTTP date) wins and is capped', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    assert.equal(parseRetryAfterMs('7', now, 60_000), 7000);
+    assert.equal(parseRetryAfterMs('Thu, 01 Jan 2026 00:00:30 GMT', now, 60_000), 30_000);
+    assert.equal(parseRetryAfterMs('3600', now, 60_000), 60_000);
+    assert.equal(parseRetryAfterMs('soon', now, 60_000), null);
+    assert.equal(parseRetryAfterMs(undefined, now, 60_000), null);
+    assert.equal(nextDelayMs(4, 2500, 1000, 60_000, 0.9), 2500);
+    assert.equal(nextDelayMs(1, null, 1000, 60_000, 0.5), 1000);
+  });
+});
+
+describe('pacer', () => {
+  it('converts Mbit/s to bytes/s and is unpaced without a measurement', () => {
+    assert.equal(paceRateBytesPerSec(10, 0.5), 625_000);
+    assert.equal(paceRateBytesPerSec(undefined, 0.5), null);
+    assert.equal(paceRateBytesPerSec(0, 0.5), null);
+    assert.equal(paceDelay({ tokens: 0, atMs: 0 }, 1e9, null, 5).waitMs, 0);
+  });
+  it('sends a burst, then waits bytes/rate', () => {
+    let st = { tokens: 0, atMs: 0 };
+    const a = paceDelay(st, 1000, 1000, 1000); // 1 s of refill = 1000 tokens
+    assert.equal(a.waitMs, 0);
+    st = a.state;
+    const b = paceDelay(st, 500, 1000, 1000);
+    assert.equal(b.waitMs, 500);
+    const c = paceDelay(b.state, 500, 1000, 1500);
+    assert.equal(c.waitMs, 0);
+  });
+});
+
+describe('admission bounds', () => {
+  it('drop-oldest accepts and asks to evict the overflow', () => {
+    assert.deepEqual(admit({ records: 10, bytes: 900 }, [100, 100], { maxBytes: 1000, maxRecords: null, policy: 'drop-oldest' }), { accept: 2, freeBytes: 100, freeRecords: 0 });
+    assert.deepEqual(admit({ records: 10, bytes: 0 }, [1, 1], { maxBytes: 1000, maxRecords: 11, policy: 'drop-oldest' }), { accept: 2, freeBytes: 0, freeRecords: 1 });
+  });
+  it('reject-new accepts only what fits', () => {
+    assert.deepEqual(admit({ records: 0, bytes: 900 }, [50, 50, 50], { maxBytes: 1000, maxRecords: null, policy: 'reject-new' }), { accept: 2, freeBytes: 0, freeRecords: 0 });
+    assert.deepEqual(admit({ records: 5, bytes: 0 }, [1, 1], { maxBytes: 1000, maxRecords: 6, policy: 'reject-new' }), { accept: 1, freeBytes: 0, freeRecords: 0 });
+  });
+});
+
+describe('protocol verdicts', () => {
+  const table: [Parameters<typeof classify>[0], number | null, string][] = [
+    ['otlp-http', 200, 'ok'], ['otlp-http', 429, 'retry'], ['otlp-http', 502, 'retry'], ['otlp-http', 503, 'retry'], ['otlp-http', 504, 'retry'],
+    ['otlp-http', 500, 'dead'], ['otlp-http', 400, 'dead'], ['otlp-http', 413, 'split'], ['otlp-http', null, 'retry'],
+    ['prometheus-remote-write', 500, 'retry'], ['prometheus-remote-write', 429, 'retry'], ['prometheus-remote-write', 400, 'dead'], ['prometheus-remote-write', 204, 'ok'],
+    ['loki', 503, 'retry'], ['loki', 400, 'dead'], ['influx-line', 422, 'dead'], ['influx-line', 503, 'retry'],
+    ['ndjson', 408, 'retry'], ['raw', 404, 'dead'], ['raw', 301, 'dead'],
+  ];
+  for (const [p, s, v] of table) it(`${p} ${s} → ${v}`, () => assert.equal(classify(p, s), v));
+});

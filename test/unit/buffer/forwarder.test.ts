@@ -1,0 +1,131 @@
+/** SinkForwarder decisions with a scripted sender: ack, retry + Retry-After, 413 split, dead letters, order, gate, pacing. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../../agent/clock.ts';
+import { silentLogger } from '../../../agent/log.ts';
+import { SinkSchema, BufferConfigSchema, PRIORITY_RANK } from '../../../buffer/config.ts';
+import { SinkForwarder } from '../../../buffer/forwarder.ts';
+import type { GateDecision } from '../../../buffer/gate.ts';
+import type { BatchSender, SendOutcome } from '../../../buffer/sender.ts';
+import { MemoryStore } from '../../../buffer/store-memory.ts';
+import type { SealedBatch } from '../../../buffer/types.ts';
+
+class ScriptedSender implements BatchSender {
+  sent: { id: string; body: Buffer; records: number }[] = [];
+  script: SendOutcome[];
+  constructor(script: SendOutcome[] = []) {
+    this.script = script;
+  }
+  async send(b: SealedBatch): Promise<SendOutcome> {
+    this.sent.push({ id: b.id, body: Buffer.from(b.body), records: b.recordCount });
+    return this.script.shift() ?? { status: 204 };
+  }
+  async close(): Promise<void> {}
+}
+
+function setup(script: SendOutcome[] = [], gate: Partial<GateDecision> = {}, sinkOver: Record<string, unknown> = {}) {
+  const clock = new ManualClock();
+  const store = new MemoryStore();
+  const sender = new ScriptedSender(script);
+  const sink = SinkSchema.parse({ name: 's', url: 'http://127.0.0.1:1/x', protocol: 'ndjson', compression: 'none', ...sinkOver });
+  const dead: number[] = [];
+  const g: GateDecision = { mode: 'drain', maxPriority: 2, rateBps: null, reason: 'test', ...gate };
+  const fw = new SinkForwarder({
+    sink, cfg: BufferConfigSchema.parse({ retry: { baseMs: 1000, capMs: 60_000 }, flush: { canaryIntervalMs: 30_000, pollMs: 1000 } }), store, sender, clock, log: silentLogger(),
+    gate: () => g, random: () => 0.5, hooks: { onSend: () => {}, onDeadLetter: (_s, n) => dead.push(n) },
+  });
+  const add = (lines: string[], priority = 'normal' as keyof typeof PRIORITY_RANK) =>
+    store.appendMany(lines.map((l) => ({ sink: 's', priority: PRIORITY_RANK[priority], createdMs: clock.nowMs(), expiresMs: null, contentType: 'application/x-ndjson', contentEncoding: null, body: Buffer.from(l) })));
+  return { clock, store, sender, fw, add, dead, g };
+}
+
+describe('sink forwarder', () => {
+  it('sends a merged batch and acks it; idle afterwards', async () => {
+    const { fw, add, sender, store } = setup();
+    add(['a', 'b', 'c']);
+    assert.equal(await fw.step(), 0);
+    assert.equal(sender.sent.length, 1);
+    assert.equal(sender.sent[0]!.body.toString(), 'a\nb\nc\n');
+    assert.equal(store.usage().records, 0);
+    assert.equal(await fw.step(), 1000);
+  });
+
+  it('retries with Retry-After, re-sending the byte-identical batch under the same id', async () => {
+    const { fw, add, sender, clock, store } = setup([{ status: 503, retryAfter: '7' }, { status: null, error: 'reset' }]);
+    add(['x', 'y']);
+    assert.equal(await fw.step(), 7000);
+    add(['z']);
+    assert.equal(await fw.step(), 7000); // still in backoff: the whole delay remains
+    clock.advance(7000);
+    const wait = await fw.step(); // network error → full jitter: 0.5 × min(60 s, 1 s·2^1)
+    assert.equal(wait, 1000);
+    clock.advance(1000);
+    assert.equal(await fw.step(), 0);
+    assert.equal(sender.sent.length, 3);
+    assert.equal(new Set(sender.sent.map((s) => s.id)).size, 1);
+    assert.ok(sender.sent.every((s) => s.body.equals(sender.sent[0]!.body)));
+    assert.equal(store.usage().records, 1); // 'z' was not in the sealed batch
+  });
+
+  it('413 splits the batch in halves; a single record that is still too large is dead-lettered', async () => {
+    const { fw, add, sender, store, dead } = setup([{ status: 413 }, { status: 413 }, { status: 204 }, { status: 413 }]);
+    add(['1', '2', '3', '4']);
+    await fw.step(); // 4 records → 413 → unseal
+    await fw.step(); // 2 records → 413 → unseal
+    await fw.step(); // 1 record ok
+    await fw.step(); // 1 record 413 → dead letter
+    assert.deepEqual(sender.sent.map((s) => s.records), [4, 2, 1, 1]);
+    assert.deepEqual(dead, [1]);
+    assert.equal(store.listDeadLetters(10)[0]!.status, 413);
+    assert.equal(store.usage().records, 2);
+  });
+
+  it('permanent 4xx go to the dead letters', async () => {
+    const { fw, add, store, dead } = setup([{ status: 400, error: 'bad data' }], {}, { protocol: 'otlp-http' });
+    add(['p']);
+    assert.equal(await fw.step(), 0);
+    assert.deepEqual(dead, [1]);
+    assert.match(store.listDeadLetters(1)[0]!.reason, /HTTP 400/);
+  });
+
+  it('keeps order within a class and sends high before normal', async () => {
+    const { fw, add, sender } = setup([], {}, { batchMaxRecords: 2 });
+    add(['n1', 'n2', 'n3']);
+    add(['h1'], 'high');
+    for (let i = 0; i < 3; i++) await fw.step();
+    assert.deepEqual(sender.sent.map((s) => s.body.toString()), ['h1\n', 'n1\nn2\n', 'n3\n']);
+  });
+
+  it('degraded gate sends only the high class', async () => {
+    const { fw, add, sender } = setup([], { mode: 'high-only', maxPriority: 0 });
+    add(['low'], 'low');
+    add(['hi'], 'high');
+    await fw.step();
+    assert.equal(await fw.step(), 1000);
+    assert.deepEqual(sender.sent.map((s) => s.body.toString()), ['hi\n']);
+  });
+
+  it('down gate: one canary per window', async () => {
+    const { fw, add, sender, clock } = setup([], { mode: 'canary' });
+    add(['a']);
+    add(['b'], 'low');
+    assert.equal(await fw.step(), 0);
+    assert.equal(await fw.step(), 30_000);
+    clock.advance(30_000);
+    await fw.step();
+    assert.equal(sender.sent.length, 2);
+  });
+
+  it('paces to the gate rate, and flushNow(force) overrides the gate', async () => {
+    const { fw, add, sender } = setup([], { rateBps: 4, mode: 'high-only', maxPriority: 0 });
+    add(['12345678'], 'high'); // 9 bytes at 4 B/s, bucket starts empty
+    const wait = await fw.step();
+    assert.ok(wait > 0 && wait <= 2250, `wait ${wait}`);
+    assert.equal(sender.sent.length, 0);
+    add(['lowprio'], 'low');
+    fw.flushNow(true);
+    await fw.step();
+    await fw.step();
+    assert.equal(sender.sent.length, 2);
+  });
+});
