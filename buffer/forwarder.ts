@@ -1,6 +1,7 @@
 /** One sink's forwarding loop: pick the lane the gate allows, seal, pace, send, then ack / retry / split / dead-letter. */
 import type { Clock } from '../agent/clock.ts';
-import { messageOf } from '../agent/errors.ts';
+import { isLwError, messageOf } from '../agent/errors.ts';
+import { BufferError } from './errors.ts';
 import type { Logger } from '../agent/log.ts';
 import { nextDelayMs, parseRetryAfterMs } from './backoff.ts';
 import type { BufferConfig, SinkConfig } from './config.ts';
@@ -10,6 +11,9 @@ import { classify, type Verdict } from './protocols.ts';
 import { buildBatch } from './sealer.ts';
 import type { BatchSender } from './sender.ts';
 import type { SealedBatch, Store } from './types.ts';
+
+/** Retry delay of a step that failed on a full disk. */
+const DISK_FULL_RETRY_MS = 200;
 
 export interface ForwarderHooks {
   /** One attempt finished (status null = no answer). */
@@ -100,8 +104,9 @@ export class SinkForwarder {
       try {
         wait = await this.step();
       } catch (e) {
-        this.#d.log.warn({ sink: this.sink, err: messageOf(e) }, 'forwarder step failed; retrying');
-        wait = this.#d.cfg.flush.pollMs;
+        this.#d.log.warn({ sink: this.sink, err: messageOf(e), cause: (e as { cause?: { code?: string; message?: string } }).cause?.message }, 'forwarder step failed; retrying');
+        // Disk full: sending is what frees space, so retry soon (the store has truncated its WAL meanwhile).
+        wait = isLwError(e, BufferError.DISK_FULL) ? DISK_FULL_RETRY_MS : this.#d.cfg.flush.pollMs;
       }
       if (wait > 0 && !this.#stopped) await this.#sleep(wait);
     }

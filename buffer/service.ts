@@ -74,7 +74,7 @@ export class BufferService {
           this.metrics.corrupt.inc();
           this.#log.error({ path, movedTo: r.movedAside }, 'telemetry buffer file was corrupt; moved aside for inspection and started a fresh one (records in it are not forwarded)');
         }
-        this.store = new SqliteStore(r.db);
+        this.store = new SqliteStore(r.db, `${path}.reserve`);
       }
     } catch (e) {
       this.unavailable = messageOf(e);

@@ -10,6 +10,8 @@ import { pragmaKept, pragmaValue, prepareKept, retain } from './sqlite-retain.ts
 export const BUFFER_SCHEMA_VERSION = 1;
 /** Wait this long for a lock held by another connection (CLI inspection) before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5_000;
+/** Checkpoint every 1 MiB of WAL (256 pages) instead of 4 MiB: a smaller WAL needs less free space to fold back. */
+export const WAL_AUTOCHECKPOINT_PAGES = 256;
 /** After a checkpoint the WAL is truncated to at most this size, so a drained buffer gives disk back. */
 export const JOURNAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
 
@@ -52,6 +54,7 @@ function prepare(path: string): Db {
     // Temp files could land on another, smaller partition; keep them in memory.
     pragmaKept(db, 'temp_store = MEMORY');
     pragmaKept(db, `journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
+    pragmaKept(db, `wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
     const check = pragmaValue(db, 'quick_check');
     if (check !== 'ok') throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
     db.exec(SCHEMA);

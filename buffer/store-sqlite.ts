@@ -1,5 +1,6 @@
 /** Store on better-sqlite3 (buffer.db): statements prepared once, lane depth counters kept in memory. */
 import type { Database as Db, Statement } from 'better-sqlite3';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { LwError } from '../agent/errors.ts';
 import { BufferError, isDiskFull } from './errors.ts';
 import { LaneCounters, mergeDrops } from './lanes.ts';
@@ -10,6 +11,8 @@ import type { DeadLetter, DepthRow, DropResult, NewRecord, SealedBatch, Store, S
 export const DEAD_LETTER_MAX_ROWS = 1_000;
 /** Pages reclaimed per maintenance pass (4 KiB each): 16 MiB, so one pass stays short. */
 const VACUUM_PAGES_PER_PASS = 4_096;
+/** Ballast file size kept next to the database: released on disk full so a checkpoint can always move the WAL into the file. */
+export const RESERVE_BYTES = 2 * 1024 * 1024;
 /** Rows examined per eviction step. */
 const EVICT_CHUNK = 512;
 
@@ -38,9 +41,13 @@ export class SqliteStore implements Store {
   readonly #lanes = new LaneCounters();
   readonly #s: Record<string, Statement>;
   #closed = false;
+  readonly #reservePath: string | null;
 
-  constructor(db: Db) {
+  /** `reservePath`: where to keep the disk-full ballast file (null: none, e.g. in-memory databases). */
+  constructor(db: Db, reservePath: string | null = null) {
     this.#db = db;
+    this.#reservePath = reservePath;
+    this.#ensureReserve();
     const p = (sql: string): Statement => prepareKept(db, sql);
     this.#s = {
       insert: p('INSERT INTO buf_records (sink, priority, created_ms, expires_ms, content_type, content_encoding, body, size, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)'),
@@ -84,7 +91,13 @@ export class SqliteStore implements Store {
       return this.#db.transaction(fn).immediate();
     } catch (e) {
       if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
-      if (isDiskFull(e)) throw new LwError(BufferError.DISK_FULL, 'no space left for the telemetry buffer; free disk space under state.dir or lower buffer.maxBytes', { cause: e });
+      if (isDiskFull(e)) {
+        // The WAL can only shrink after a checkpoint, and a checkpoint needs room to grow the main file:
+        // release the ballast, then checkpoint and truncate so the next attempt (and the forwarder's deletes) fit.
+        if (this.#reservePath !== null) rmSync(this.#reservePath, { force: true });
+        try { this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)'); } catch { /* still full; the caller applies its policy */ }
+        throw new LwError(BufferError.DISK_FULL, 'no space left for the telemetry buffer; free disk space under state.dir or lower buffer.maxBytes', { cause: e });
+      }
       throw e;
     }
   }
@@ -239,11 +252,23 @@ export class SqliteStore implements Store {
     return res;
   }
 
+  /** Re-creates the ballast file when there is room again (best effort). */
+  #ensureReserve(): void {
+    const p = this.#reservePath;
+    if (p === null || existsSync(p)) return;
+    try {
+      writeFileSync(p, Buffer.alloc(RESERVE_BYTES));
+    } catch {
+      rmSync(p, { force: true });
+    }
+  }
+
   maintenance(): void {
     if (this.#closed) return;
     try {
       // exec steps the pragma to completion (one step frees only one page); no Statement object is left to collect.
       this.#db.exec(`PRAGMA incremental_vacuum(${VACUUM_PAGES_PER_PASS}); PRAGMA wal_checkpoint(TRUNCATE);`);
+      this.#ensureReserve();
     } catch (e) {
       if (!isDiskFull(e)) throw e;
     }

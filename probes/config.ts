@@ -1,5 +1,6 @@
 /** Config schema of `probes` (owned by the probes package): light probes, throughput, budget, retention. */
 import { z } from 'zod';
+import { validate as validCron } from 'node-cron';
 
 /** Light probe interval: 5 s detects a dead link within a few rounds at ≈130 B per round. */
 export const DEFAULT_INTERVAL_MS = 5_000;
@@ -22,7 +23,7 @@ const ThroughputSchema = z
     enabled: z.boolean().default(true).describe('Run scheduled throughput probes (needs `url`). Off: only light and passive probes.'),
     url: z.url().optional().describe('Base URL of the throughput server (a linkward probe-server, LibreSpeed backend or Cloudflare-style host). Omit: no throughput probes.'),
     preset: z.enum(['linkward', 'librespeed', 'cloudflare']).default('linkward').describe('Endpoint layout of `url`: linkward (/linkward/down, /linkward/up), librespeed (garbage.php?ckSize=, empty.php), cloudflare (__down?bytes=, __up).'),
-    cron: z.string().default(DEFAULT_THROUGHPUT_CRON).describe('node-cron expression for scheduled throughput probes (a random per-node offset of up to `spreadMs` is added).'),
+    cron: z.string().refine((c) => validCron(c), 'not a valid cron expression (5 or 6 fields, e.g. "0 * * * *")').default(DEFAULT_THROUGHPUT_CRON).describe('node-cron expression for scheduled throughput probes (a random per-node offset of up to `spreadMs` is added).'),
     spreadMs: z.number().int().min(0).max(3_600_000).default(600_000).describe('Maximum random per-node delay after each cron tick, so a fleet does not test at the same second.'),
     streams: z.number().int().min(1).max(16).default(DEFAULT_STREAMS).describe('Parallel HTTP streams per direction.'),
     maxBytes: z.number().int().min(100_000).default(DEFAULT_THROUGHPUT_MAX_BYTES).describe('Byte cap per direction per probe (the daily budget may lower it).'),
@@ -49,7 +50,7 @@ export const ProbesConfigSchema = z
     windowPackets: z.number().int().min(4).max(1000).default(20).describe('Sliding window (probes per uplink) for loss, jitter and p95 RTT.'),
     token: z.string().min(16).optional().describe('Token sent to linkward probe servers (HTTP Bearer and UDP echo).'),
     retentionDays: z.number().int().min(1).max(365).default(7).describe('Days stored probe results are kept in the state database.'),
-    throughput: ThroughputSchema.prefault({}),
+    throughput: ThroughputSchema.prefault({}).describe('Throughput (download/upload) probes over HTTP.'),
   })
   .describe('Link measurements: latency, jitter, loss, throughput.');
 

@@ -147,18 +147,20 @@ export function nextTransferSize(prevBytes: number, prevDurationMs: number, trus
 }
 
 /**
- * Delivered-bytes series for uploads, built from request completions: a completed upload proves its bytes reached
- * the server, and a stream sends continuously, so between two completions of one stream delivery is taken as linear.
- * (Bytes pulled into socket buffers arrive in bursts and would distort the rate.) Valid up to the earliest
- * last-completion among streams; returns cumulative samples on a `stepMs` grid.
+ * Delivered-bytes series for uploads, from completed requests only: a request's series runs from 0 to its size,
+ * either the server's own arrival ticks (linkward server) or a straight line from start to completion (a stream
+ * sends continuously, and a completion proves delivery). Bytes pulled into socket buffers arrive in bursts and would
+ * distort the rate, so they are not used. Sums every request on a `stepMs` grid, valid up to the earliest stream's
+ * last completion; empty until every stream has completed a request.
  */
-export function deliveredSeries(streams: readonly (readonly ByteSample[])[], stepMs: number): ByteSample[] {
-  const active = streams.filter((s) => s.length >= 2);
-  if (active.length === 0) return [];
-  const t0 = Math.min(...active.map((s) => (s[0] as ByteSample).tMs));
-  const t1 = Math.min(...active.map((s) => (s[s.length - 1] as ByteSample).tMs));
+export function deliveredSeries(streams: readonly (readonly (readonly ByteSample[])[])[], stepMs: number): ByteSample[] {
+  const reqs = streams.flat().filter((r) => r.length > 0);
+  if (streams.length === 0 || streams.some((s) => !s.some((r) => r.length > 0))) return [];
+  const t0 = Math.min(...reqs.map((r) => (r[0] as ByteSample).tMs));
+  const t1 = Math.min(...streams.map((s) => Math.max(...s.filter((r) => r.length > 0).map((r) => (r[r.length - 1] as ByteSample).tMs))));
+  const at = (t: number): number => reqs.reduce((sum, r) => sum + bytesAt(r, t), 0);
   const out: ByteSample[] = [];
-  for (let t = t0; t <= t1 + 1e-9; t += stepMs) out.push({ tMs: t, bytes: active.reduce((sum, s) => sum + bytesAt(s, t), 0) });
-  if (out.length > 0 && (out[out.length - 1] as ByteSample).tMs < t1) out.push({ tMs: t1, bytes: active.reduce((sum, s) => sum + bytesAt(s, t1), 0) });
+  for (let t = t0; t <= t1 + 1e-9; t += stepMs) out.push({ tMs: t, bytes: at(t) });
+  if (out.length > 0 && (out[out.length - 1] as ByteSample).tMs < t1) out.push({ tMs: t1, bytes: at(t1) });
   return out;
 }

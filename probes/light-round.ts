@@ -1,7 +1,7 @@
 /** Runs one light-probe round for one uplink: every endpoint of the chosen targets, in parallel. */
 import type { CommandRunner } from '../agent/exec.ts';
 import type { WindowEntry } from './stats.ts';
-import type { ProbeTarget } from './targets.ts';
+import type { ProbeEndpoint, ProbeTarget } from './targets.ts';
 import { tcpConnect, udpEcho, type Attempt, type ProbeIo } from './light-probes.ts';
 import { icmpPing } from './icmp.ts';
 
@@ -31,22 +31,27 @@ export interface RoundResult {
 export async function runLightRound(targets: readonly ProbeTarget[], io: ProbeIo, runner: CommandRunner): Promise<RoundResult> {
   const outcomes = await Promise.all(
     targets.map(async (t): Promise<TargetOutcome> => {
-      const attempts = (
-        await Promise.all(
-          t.endpoints.map(async (ep): Promise<Attempt[]> => {
-            if (ep.kind === 'tcp') return [await tcpConnect(ep, io)];
-            if (ep.kind === 'udp') return udpEcho(ep, io, UDP_PER_ROUND, UDP_SPACING_MS);
-            return icmpPing(runner, ep.host, 1, 200, io.timeoutMs, io.sourceAddress);
-          }),
-        )
-      ).flat();
-      const entries = attempts.map((a) => ({ target: t.id, rttMs: a.rttMs }));
+      const probe = async (eps: readonly ProbeEndpoint[]): Promise<Attempt[]> =>
+        (
+          await Promise.all(
+            eps.map(async (ep): Promise<Attempt[]> => {
+              if (ep.kind === 'tcp') return [await tcpConnect(ep, io)];
+              if (ep.kind === 'udp') return udpEcho(ep, io, UDP_PER_ROUND, UDP_SPACING_MS);
+              return icmpPing(runner, ep.host, 1, 200, io.timeoutMs, io.sourceAddress);
+            }),
+          )
+        ).flat();
+      const primary = await probe(t.endpoints);
+      const needFallback = !primary.some((a) => a.rttMs !== null) && (t.fallback ?? []).length > 0;
+      const rescue = needFallback ? await probe(t.fallback ?? []) : [];
+      // rescued by the fallback: the primary was filtered (not lost), so only the fallback's attempts are samples
+      const attempts = rescue.some((a) => a.rttMs !== null) ? rescue : primary;
       return {
         id: t.id,
         up: attempts.some((a) => a.rttMs !== null),
         lossless: attempts.every((a) => a.rttMs !== null),
-        entries,
-        bytes: attempts.reduce((s, a) => s + a.bytes, 0),
+        entries: attempts.map((a) => ({ target: t.id, rttMs: a.rttMs })),
+        bytes: [...primary, ...rescue].reduce((sum, a) => sum + a.bytes, 0),
       };
     }),
   );

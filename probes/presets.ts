@@ -11,6 +11,8 @@ export interface PresetPaths {
   down(bytes: number, nonce: string): string;
   /** Path that accepts an upload body. */
   up(nonce: string): string;
+  /** True when the upload answer carries the server's arrival ticks (`{ ticks: [[ms, bytes], ...] }`). */
+  serverTicks?: boolean;
   /** Cheap request for HTTP round-trip time. */
   rtt(nonce: string): string;
 }
@@ -18,8 +20,9 @@ export interface PresetPaths {
 export const PRESETS: Readonly<Record<Preset, PresetPaths>> = {
   linkward: {
     down: (bytes) => `linkward/down?bytes=${bytes}`,
-    up: () => 'linkward/up',
+    up: () => 'linkward/up?ticks=1',
     rtt: () => 'linkward/rtt',
+    serverTicks: true,
   },
   librespeed: {
     down: (bytes, nonce) => `garbage.php?ckSize=${Math.max(1, Math.ceil(bytes / MIB))}&r=${nonce}`,

@@ -74,8 +74,13 @@ function streamBytes(res: ServerResponse, bytes: number, onBytes: (n: number) =>
   pump();
 }
 
-/** Drains an upload up to `cap` bytes; answers `{ bytes, ms }` (server-side timing). */
-function sinkUpload(req: IncomingMessage, res: ServerResponse, cap: number, onBytes: (n: number) => void): void {
+/** Spacing of the arrival ticks an upload answer carries (`?ticks=1`): 20 ms keeps the answer ≈ 400 B per 300 ms upload. */
+export const UPLOAD_TICK_MS = 20;
+/** At most this many ticks per answer (bounds the answer for very long uploads). */
+const MAX_TICKS = 3_000;
+
+/** Drains an upload up to `cap` bytes; answers `{ bytes, ms }` and, with ticks, `[serverMs, cumulativeBytes]` arrival points. */
+function sinkUpload(req: IncomingMessage, res: ServerResponse, cap: number, withTicks: boolean, onBytes: (n: number) => void): void {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > cap) {
     sendError(res, 413, 'LW_PROBE_TOO_LARGE', `upload of ${declared} bytes exceeds the per-request cap of ${cap}`);
@@ -83,17 +88,27 @@ function sinkUpload(req: IncomingMessage, res: ServerResponse, cap: number, onBy
     return;
   }
   const t0 = performance.now();
+  const round = (t: number): number => Math.round(t * 100) / 100;
+  const ticks: [number, number][] = [[round(t0), 0]];
+  let lastTick = t0;
   let got = 0;
   req.on('data', (c: Buffer) => {
     got += c.length;
     onBytes(c.length);
+    const now = performance.now();
+    if (withTicks && now - lastTick >= UPLOAD_TICK_MS && ticks.length < MAX_TICKS) {
+      lastTick = now;
+      ticks.push([round(now), got]);
+    }
     if (got > cap) {
       sendError(res, 413, 'LW_PROBE_TOO_LARGE', `upload exceeds the per-request cap of ${cap} bytes`, {});
       req.destroy();
     }
   });
   req.on('end', () => {
-    if (!res.headersSent) sendJson(res, 200, { bytes: got, ms: performance.now() - t0 });
+    const end = performance.now();
+    if (withTicks) ticks.push([round(end), got]);
+    if (!res.headersSent) sendJson(res, 200, { bytes: got, ms: end - t0, ...(withTicks ? { ticks } : {}) });
   });
   req.on('error', () => undefined);
 }
@@ -122,7 +137,7 @@ export async function startProbeServer(opts: ProbeServerOptions): Promise<Runnin
       return streamBytes(res, bytes, (n) => (stats.downBytes += n));
     }
     if ((req.method === 'POST' || req.method === 'PUT') && (path === '/linkward/up' || path === '/__up' || path === '/empty.php')) {
-      return sinkUpload(req, res, cap, (n) => (stats.upBytes += n));
+      return sinkUpload(req, res, cap, url.searchParams.get('ticks') === '1', (n) => (stats.upBytes += n));
     }
     if (req.method === 'GET' && (path === '/linkward/rtt' || path === '/empty.php')) {
       res.writeHead(200, { 'cache-control': 'no-store', 'content-length': 0 });

@@ -59,6 +59,19 @@ export interface ThroughputResult {
   series?: ByteSample[];
 }
 
+/** Parses the linkward server's upload answer into a delivered series (server clock); falls back to nothing usable. */
+export function serverTicks(text: string, size: number): ByteSample[] {
+  try {
+    const ticks = (JSON.parse(text) as { ticks?: unknown }).ticks;
+    if (Array.isArray(ticks) && ticks.every((p) => Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'number')) {
+      return (ticks as [number, number][]).map(([tMs, bytes]) => ({ tMs, bytes: Math.min(bytes, size) }));
+    }
+  } catch {
+    /* not JSON: treated as no ticks below */
+  }
+  throw new Error('upload answer has no arrival ticks: is the target a linkward probe-server? (use --preset cloudflare/librespeed otherwise)');
+}
+
 /** Runs one direction. Never throws for network errors: they end up in `errors` and `stopReason`. */
 export async function runThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
   const base = new URL(o.url);
@@ -80,9 +93,9 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     stopReason = why;
     ac.abort(new Error(`stopped: ${why}`));
   };
-  /** Upload: per-stream completion points (time, delivered bytes). */
-  const completions: ByteSample[][] = Array.from({ length: o.streams }, () => []);
-  const series = (): ByteSample[] => (o.direction === 'down' ? samples : deliveredSeries(completions, 20));
+  /** Upload: per stream, the delivered-bytes series of each completed request (server ticks, or start→completion). */
+  const completed: ByteSample[][][] = Array.from({ length: o.streams }, () => []);
+  const series = (): ByteSample[] => (o.direction === 'down' ? samples : deliveredSeries(completed, 20));
   const est = (): Estimate | undefined => estimate(series(), { binMs: 100, minMeasureMs: o.minMeasureMs, stableTolerance: o.stableTolerance });
   const check = (t: number): void => {
     lastCheck = t;
@@ -130,14 +143,13 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
         account(n);
       }
     }
-    const points = completions[stream] as ByteSample[];
-    if (points.length === 0) points.push({ tMs: o.clock.monoMs() - t0, bytes: 0 });
+    const startedAt = o.clock.monoMs() - t0;
     const res = await pool.request({ method: 'POST', path: path(presetUrl(o.url, preset.up(nonce))), headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(size) }, body: Readable.from(body()), signal: ac.signal });
-    await res.body.dump();
+    const text = await res.body.text();
     if (res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode} from ${o.url}`);
     if (stopReason) return;
     const t = o.clock.monoMs() - t0;
-    points.push({ tMs: t, bytes: (points[points.length - 1] as ByteSample).bytes + size });
+    (completed[stream] as ByteSample[][]).push(preset.serverTicks ? serverTicks(text, size) : [{ tMs: startedAt, bytes: 0 }, { tMs: t, bytes: size }]);
     check(t);
   };
 

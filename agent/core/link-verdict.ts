@@ -21,12 +21,23 @@ export function emptyMetrics(): MergedMetrics {
   return { values: {}, atMs: {}, lastMs: null };
 }
 
-/** Merges one sample: every field it carries replaces the last known value; absent fields keep theirs. */
+/**
+ * Fields a sample kind is trusted for. Passive samples carry byte-counter rates in downloadMbps/uploadMbps: that is
+ * how much the link was *used*, not what it can carry, so only their carrier flag is taken.
+ */
+function trusted(kind: ProbeSample['kind'], f: MetricField): boolean {
+  if (kind === 'passive') return f === 'carrier';
+  if (kind === 'light') return !THROUGHPUT_FIELDS.has(f);
+  return true;
+}
+
+/** Merges one sample: every trusted field it carries replaces the last known value; absent fields keep theirs. */
 export function mergeSample(m: MergedMetrics, s: ProbeSample): MergedMetrics {
   const values = { ...m.values };
   const atMs = { ...m.atMs };
   let merged = false;
   for (const f of METRIC_FIELDS) {
+    if (!trusted(s.kind, f)) continue;
     const v = s[f];
     if (v === undefined || (typeof v === 'number' && !Number.isFinite(v))) continue;
     // An older sample arriving late must not overwrite a newer value.

@@ -95,7 +95,7 @@ export function adviseLink(link: PageLink | null, uptimeS: number): Advice {
   return {
     state: 'unknown',
     tone: late ? 'warn' : 'wait',
-    icon: '…',
+    icon: '⋯',
     headline: late ? 'Connection not measured' : 'Checking the connection…',
     meaning: late
       ? 'linkward has not been able to measure the connection for several minutes, so it cannot tell whether the link works.'

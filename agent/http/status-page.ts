@@ -69,6 +69,7 @@ main{max-width:980px;margin:0 auto;padding:1rem}
 h2{font-size:1.15rem;margin:1.4rem 0 .5rem}h3{font-size:1.05rem;margin:0 0 .5rem}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(280px,1fr));gap:.8rem}
 .uplink,.notice,details{background:#fff;border:1px solid #d9dce4;border-radius:10px;padding:.9rem 1rem}
+details{margin-top:1rem}summary{cursor:pointer}
 .notice{border-color:#c62828;background:#fff6f6;margin:0 0 1rem}
 dl{display:grid;grid-template-columns:auto 1fr;gap:.15rem .8rem;margin:0 0 .4rem}dt{color:#555}dd{margin:0;font-weight:600}
 .why ul{margin:.2rem 0;padding-left:1.2rem}.why{font-size:.92rem}

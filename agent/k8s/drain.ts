@@ -72,16 +72,17 @@ export async function drainNode(api: NodeApi, node: string, o: DrainOptions): Pr
       await o.clock.sleep(wait, o.signal).catch(() => undefined);
     }
   }
-  // Wait (bounded) until evicted pods are gone, as kubectl does.
+  // Wait (bounded) until evicted pods are gone, as kubectl does; always look at least once.
   let waiting = [...evicted];
-  while (waiting.length > 0 && o.clock.monoMs() < deadline && !o.signal?.aborted) {
+  for (let first = true; waiting.length > 0 && (first || o.clock.monoMs() < deadline) && !o.signal?.aborted; first = false) {
     const still: string[] = [];
     for (const full of waiting) {
       const [ns = '', name = ''] = full.split('/');
-      if ((await api.getPod(ns, name).catch(() => null)) !== null) still.push(full);
+      // An API error counts as "still there": drain reports what it could not confirm.
+      if ((await api.getPod(ns, name).catch(() => 'unknown')) !== null) still.push(full);
     }
     waiting = still;
-    if (waiting.length > 0) await o.clock.sleep(Math.min(o.retryMs, 1000), o.signal).catch(() => undefined);
+    if (waiting.length > 0 && o.clock.monoMs() < deadline) await o.clock.sleep(Math.min(o.retryMs, 1000), o.signal).catch(() => undefined);
   }
   const remaining = [...pending.map(id), ...waiting];
   return { evicted, skipped, remaining, timedOut: remaining.length > 0 };

@@ -34,9 +34,10 @@ export class FleetSemaphore {
     return this.#heldSinceRenewMs !== null && nowMs - this.#heldSinceRenewMs < this.#cfg.leaseTtlSeconds * 1000;
   }
 
-  /** Acquires or renews. Throws LwError on API failure (callers keep restrictive actions off meanwhile). */
-  async acquire(nowMs: number): Promise<FleetResult> {
+  /** Acquires or renews (dry run: reads and decides, writes nothing). Throws LwError on API failure. */
+  async acquire(nowMs: number, dryRun = false): Promise<FleetResult> {
     if (!this.#cfg.enabled) return { granted: true };
+    if (dryRun) return this.#peek(nowMs);
     const ttlMs = this.#cfg.leaseTtlSeconds * 1000;
     if (this.#heldSinceRenewMs !== null && nowMs - this.#heldSinceRenewMs < ttlMs / 3) return { granted: true };
     const fleetNames = await this.#api.listNodeNames(this.#cfg.nodeSelector);
@@ -59,6 +60,13 @@ export class FleetSemaphore {
       }
     }
     throw new LwError(K8sErrorCode.CONFLICT, `fleet Lease ${this.#cfg.leaseNamespace}/${this.#cfg.leaseName} kept changing; will retry`);
+  }
+
+  async #peek(nowMs: number): Promise<FleetResult> {
+    const fleet = new Set(await this.#api.listNodeNames(this.#cfg.nodeSelector));
+    const lease = await this.#api.getLease(this.#cfg.leaseNamespace, this.#cfg.leaseName);
+    const d = decideAcquire(parseHolds(lease?.annotations[ANNOTATION_HOLDERS]), this.#me, nowMs, this.#cfg.leaseTtlSeconds, fleetCap(this.#cfg.maxUnavailable, fleet.size), fleet);
+    return d.granted ? { granted: true } : { granted: false, reason: `fleet cap reached: ${d.live}/${d.cap} nodes hold restrictive decorations` };
   }
 
   /** Gives the hold back (no write when this agent holds nothing). */

@@ -124,7 +124,8 @@ export function createLinkComponent(ctx: AgentContext, opts: LinkComponentOption
       persist((s) => (damping = s.loadDamping()), 'damping load');
       // A restart never fakes health: every uplink starts unknown, only the damping penalty survives.
       state = initialLinkState(order, ctx.clock.nowMs(), damping);
-      metrics = registerLinkMetrics(ctx.metrics, () => ({ state, nowMs: ctx.clock.nowMs(), policy }));
+      // Registered once per component: a second start() must not re-register the same names on the registry.
+      metrics ??= registerLinkMetrics(ctx.metrics, () => ({ state, nowMs: ctx.clock.nowMs(), policy }));
       running = true;
       unsubscribe = [ctx.bus.on('sample', onSample), ctx.bus.on('active', onActive)];
       apply(setActive(state, ctx.bus.latestActive(), ctx.clock.nowMs(), policy));

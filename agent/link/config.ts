@@ -24,15 +24,11 @@ function level(what: string, enter: number, exit: number, why: string) {
     .describe(why);
 }
 
-function metric(name: string, unit: string, degraded: [number, number, string], down: [number, number, string] | null) {
-  const degradedSchema = level('degraded', degraded[0], degraded[1], degraded[2]).prefault({});
-  const downSchema = down
-    ? level('down', down[0], down[1], down[2]).nullable().prefault({})
-    : level('down', 0, 0, 'Down level for this metric.').nullable().default(null);
+function metric(name: string, unit: string, degraded: [number, number, string], down: [number, number, string]) {
   return z
     .strictObject({
-      degraded: degradedSchema,
-      down: downSchema.describe(down ? down[2] + ' null disables it.' : 'Off by default (null): this metric alone never makes the link down; set {enter, exit} to enable.'),
+      degraded: level('degraded', degraded[0], degraded[1], degraded[2]).prefault({}),
+      down: level('down', down[0], down[1], down[2]).nullable().prefault({}).describe(`${down[2]} null: this metric alone never makes the link down.`),
     })
     .describe(`${name} thresholds (${unit}).`);
 }
@@ -43,7 +39,7 @@ const ThresholdsSchema = z
     uploadMbps: metric('Upload throughput', 'Mbit/s, lower is worse', [1, 1.5, 'Degraded below 1 Mbit/s: telemetry and logs back up; leave above 1.5 Mbit/s.'], [0.1, 0.2, 'Down below 0.1 Mbit/s: uploads effectively stop; leave above 0.2 Mbit/s.']).prefault({}),
     rttP95Ms: metric('RTT p95', 'ms, higher is worse', [250, 200, 'Degraded above 250 ms: interactive and API calls feel slow (satellite GEO sits near 600 ms and is degraded by design); leave below 200 ms.'], [2000, 1500, 'Down above 2000 ms: Kubernetes API calls and TLS handshakes start timing out; leave below 1500 ms.']).prefault({}),
     lossPercent: metric('Packet loss', '%, higher is worse', [3, 1, 'Degraded above 3 %: TCP throughput collapses well before 5 % loss; leave below 1 %.'], [25, 15, 'Down above 25 %: most connections stall; leave below 15 %.']).prefault({}),
-    jitterMs: metric('Jitter', 'ms, higher is worse', [50, 30, 'Degraded above 50 ms: voice/video and control loops suffer; leave below 30 ms.'], null).prefault({}),
+    jitterMs: metric('Jitter', 'ms, higher is worse', [50, 30, 'Degraded above 50 ms: voice/video and control loops suffer; leave below 30 ms.'], [1000, 600, 'Down above 1000 ms: round trips vary by seconds, timeouts fire spuriously; leave below 600 ms.']).prefault({}),
   })
   .describe('Per-metric thresholds: enter and exit values for the degraded and down levels.');
 

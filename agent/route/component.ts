@@ -3,6 +3,7 @@ import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../com
 import type { LinkSnapshot } from '../core/types.ts';
 import { effectiveUplinks, routePolicyOf, type UplinkConfig } from '../config/uplinks.ts';
 import { messageOf } from '../errors.ts';
+import { LinkHealthConfigSchema } from '../link/config.ts';
 import { createIpActuator, type RouteActuator } from './actuator.ts';
 import { confirmReachable, parseEndpoint, tcpConnector, type Connector, type Endpoint } from './confirm.ts';
 import { k3sPinning, readK3sFacts, type K3sFacts, type K3sPinning } from './k3s.ts';
@@ -38,6 +39,8 @@ const emptySnapshot = (nowMs: number): LinkSnapshot => ({ atMs: nowMs, node: 'un
 export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps> = {}): RouteComponent {
   const log = ctx.log.child({ component: 'route' });
   const policy = routePolicyOf(ctx.config.uplinks);
+  // The link-state thresholds (probes.health once mounted), so the policy can tell loss blips from lasting degradation.
+  const policyCfg = { ...policy, health: LinkHealthConfigSchema.parse((ctx.config.probes as { health?: unknown }).health ?? {}) };
   const configured: UplinkConfig[] = [...ctx.config.uplinks];
   const uplinks = effectiveUplinks(configured);
   const idle = configured.length < 2;
@@ -123,7 +126,7 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
   async function evaluateOnce(): Promise<void> {
     const now = ctx.clock.nowMs();
     const snap = ctx.bus.latestLink() ?? emptySnapshot(now);
-    const r = step(state, puplinks, snap, policy, now);
+    const r = step(state, puplinks, snap, policyCfg, now);
     state = r.state;
     if (r.action.kind === 'switch') {
       lastWhy = r.action.why;

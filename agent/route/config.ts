@@ -13,6 +13,10 @@ export const DEFAULT_FAILBACK_LOSS_MARGIN_PERCENT = 1;
 export const DEFAULT_MAX_SWITCHES_PER_HOUR = 6;
 /** Minimum time between two automatic switches: with a 2 min failback hold this bounds flapping to ≤1 switch per 10 min. */
 export const DEFAULT_MIN_SWITCH_INTERVAL_MS = 10_000;
+/** A merely degraded (not down) active uplink must stay degraded this long before we leave it: random loss of ~1 % makes short degraded blips. */
+export const DEFAULT_DEGRADED_SWITCH_AFTER_MS = 120_000;
+/** Loss-only degradation moves traffic only above this smoothed loss: probing sends <1 packet/s, so a 1 % loss link shows 3 % for minutes at a time by chance, 5 % almost never. */
+export const DEFAULT_DEGRADED_SWITCH_LOSS_PERCENT = 5;
 /** An uplink whose switch was not confirmed is not chosen again for this long. */
 export const DEFAULT_HOLD_DOWN_MS = 300_000;
 /** Time the new default route has to prove itself (one target reached) before it is rolled back. */
@@ -51,6 +55,8 @@ export const RoutePolicySchema = z
     dryRun: z.boolean().default(false).describe('Log the exact `ip` commands instead of running them.'),
     perUplinkTables: z.boolean().default(true).describe('Install per-uplink tables and `ip rule from SRC` so probes bound to an uplink leave through it even when it is not the default.'),
     candidateSamples: z.number().int().min(1).max(100).default(DEFAULT_CANDIDATE_SAMPLES).describe('Consecutive healthy samples a candidate needs before a switch.'),
+    degradedSwitchAfter: DurationSchema.default(DEFAULT_DEGRADED_SWITCH_AFTER_MS).describe('A degraded (not down) active uplink is left only after being degraded this long; down switches at once.'),
+    degradedSwitchLossPercent: z.number().min(0).max(100).default(DEFAULT_DEGRADED_SWITCH_LOSS_PERCENT).describe('When loss is the only reason an active uplink is degraded, leave it only while its smoothed loss is above this.'),
     failbackHold: DurationSchema.default(DEFAULT_FAILBACK_HOLD_MS).describe('How long the preferred uplink must be healthy before failback (ms or 2m).'),
     failbackRttMarginMs: z.number().nonnegative().default(DEFAULT_FAILBACK_RTT_MARGIN_MS).describe('Failback only if the preferred RTT is at most this much worse than the active one.'),
     failbackLossMarginPercent: z.number().nonnegative().default(DEFAULT_FAILBACK_LOSS_MARGIN_PERCENT).describe('Failback only if the preferred loss is at most this many points worse.'),

@@ -1,6 +1,11 @@
 /** Uplink selection policy (pure): failover in priority order, damped failback, switch caps, hold-down and manual override. */
 import type { LinkSnapshot, UplinkView } from '../core/types.ts';
+import { computeVerdict, METRIC_FIELDS, type MergedMetrics } from '../core/link-verdict.ts';
+import type { LinkHealthConfig } from '../link/config.ts';
 import type { RoutePolicyConfig } from './config.ts';
+
+/** Time constant of the loss smoothing used before leaving a degraded uplink: 5 min averages 1 % random loss out to ≈1 %, while sustained 10 % loss still crosses a 3 % threshold within ≈2 min. */
+export const LOSS_SMOOTHING_MS = 300_000;
 
 /** Window over which `maxSwitchesPerHour` is counted. */
 export const SWITCH_WINDOW_MS = 3_600_000;
@@ -15,7 +20,10 @@ export interface PolicyUplink {
 }
 
 /** Knobs of the policy (from `uplinks.policy`, durations resolved to ms). */
-export type PolicyConfig = Pick<RoutePolicyConfig, 'mode' | 'candidateSamples' | 'failbackHold' | 'failbackRttMarginMs' | 'failbackLossMarginPercent' | 'maxSwitchesPerHour' | 'minSwitchInterval' | 'holdDown'>;
+export type PolicyConfig = Pick<RoutePolicyConfig, 'mode' | 'candidateSamples' | 'degradedSwitchAfter' | 'degradedSwitchLossPercent' | 'failbackHold' | 'failbackRttMarginMs' | 'failbackLossMarginPercent' | 'maxSwitchesPerHour' | 'minSwitchInterval' | 'holdDown'> & {
+  /** The link-state thresholds; a degraded active uplink is left only if it still looks degraded with loss smoothed over LOSS_SMOOTHING_MS. */
+  health?: LinkHealthConfig;
+};
 
 /** Per-uplink observation history (only what the decisions need). */
 export interface UplinkTrack {
@@ -27,6 +35,10 @@ export interface UplinkTrack {
   upStreak: number;
   /** When we first saw the current healthy run (null: not healthy). */
   healthySinceMs: number | null;
+  /** Loss smoothed exponentially with time constant LOSS_SMOOTHING_MS. */
+  lossSmoothed?: number;
+  /** Since when the verdict with smoothed loss has been worse than healthy (null: it is healthy). */
+  smoothedBadSinceMs?: number | null;
 }
 
 export type SwitchReason = 'initial' | 'failover' | 'failback' | 'manual' | 'override-expired' | 'rollback' | 'restore';
@@ -66,7 +78,7 @@ export function byPreference(uplinks: readonly PolicyUplink[]): PolicyUplink[] {
 }
 
 /** Folds a snapshot into the per-uplink tracks (new samples extend or reset streaks). */
-export function observe(state: PolicyState, snap: LinkSnapshot, nowMs: number): PolicyState {
+export function observe(state: PolicyState, snap: LinkSnapshot, nowMs: number, cfg?: Pick<PolicyConfig, 'degradedSwitchLossPercent' | 'health'>): PolicyState {
   const tracks: Record<string, UplinkTrack> = { ...state.tracks };
   for (const [name, view] of Object.entries(snap.uplinks)) {
     const prev = tracks[name] ?? { lastSampleAtMs: null, healthyStreak: 0, upStreak: 0, healthySinceMs: null };
@@ -74,14 +86,39 @@ export function observe(state: PolicyState, snap: LinkSnapshot, nowMs: number): 
     const isNew = prev.lastSampleAtMs === null || sampleAt > prev.lastSampleAtMs;
     const healthy = view.health === 'healthy';
     const up = healthy || view.health === 'degraded';
+    const loss = view.latest.lossPercent;
+    let lossSmoothed = prev.lossSmoothed;
+    if (isNew && loss !== undefined) {
+      const dt = prev.lastSampleAtMs === null ? Infinity : sampleAt - prev.lastSampleAtMs;
+      const alpha = lossSmoothed === undefined ? 1 : 1 - Math.exp(-dt / LOSS_SMOOTHING_MS);
+      lossSmoothed = lossSmoothed === undefined ? loss : lossSmoothed + alpha * (loss - lossSmoothed);
+    }
+    const smoothedBad = view.health === 'down' || (view.health === 'degraded' && (!cfg?.health || smoothedVerdict(view, lossSmoothed, nowMs, cfg.health, cfg.degradedSwitchLossPercent) !== 'healthy'));
     tracks[name] = {
       lastSampleAtMs: isNew ? sampleAt : prev.lastSampleAtMs,
       healthyStreak: healthy ? prev.healthyStreak + (isNew ? 1 : 0) : 0,
       upStreak: up ? prev.upStreak + (isNew ? 1 : 0) : 0,
       healthySinceMs: healthy ? (prev.healthySinceMs ?? nowMs) : null,
+      ...(lossSmoothed !== undefined ? { lossSmoothed } : {}),
+      smoothedBadSinceMs: smoothedBad ? (prev.smoothedBadSinceMs ?? nowMs) : null,
     };
   }
   return { ...state, tracks };
+}
+
+/** Link-state verdict of the latest measurements with loss replaced by its smoothed value (random loss blips vanish). */
+function smoothedVerdict(view: UplinkView, lossSmoothed: number | undefined, nowMs: number, health: LinkHealthConfig, minLossPercent: number): string {
+  const loss = health.thresholds.lossPercent;
+  const strict: LinkHealthConfig = { ...health, thresholds: { ...health.thresholds, lossPercent: { ...loss, degraded: { ...loss.degraded, enter: Math.max(loss.degraded.enter, minLossPercent) } } } };
+  const at = view.latest.atMs ?? nowMs;
+  const m: MergedMetrics = { values: {}, atMs: {}, lastMs: at };
+  for (const f of METRIC_FIELDS) {
+    const v = f === 'lossPercent' && lossSmoothed !== undefined ? lossSmoothed : view.latest[f];
+    if (v === undefined) continue;
+    m.values[f] = v;
+    m.atMs[f] = at;
+  }
+  return computeVerdict(m, 'healthy', nowMs, strict).health;
 }
 
 function healthyForMs(view: UplinkView | undefined, track: UplinkTrack | undefined, nowMs: number): number {
@@ -123,7 +160,7 @@ function wantedUp(state: PolicyState, uplinks: readonly PolicyUplink[], snap: Li
 
 /** One evaluation: observe the snapshot, then decide whether to switch. The caller commits with `committed`/`rolledBack`. */
 export function step(prev: PolicyState, uplinks: readonly PolicyUplink[], snap: LinkSnapshot, cfg: PolicyConfig, nowMs: number): PolicyStep {
-  let state = observe(prev, snap, nowMs);
+  let state = observe(prev, snap, nowMs, cfg);
   const names = new Set(uplinks.map((u) => u.name));
   const ordered = byPreference(uplinks);
   const none = (why: string): PolicyStep => {
@@ -158,6 +195,11 @@ export function step(prev: PolicyState, uplinks: readonly PolicyUplink[], snap: 
   const activeHealth = activeView?.health ?? 'unknown';
   const activeRank = ordered.findIndex((u) => u.name === active);
 
+  if (activeHealth === 'degraded') {
+    const since = state.tracks[active]?.smoothedBadSinceMs;
+    if (since === null || since === undefined) return none(`${active} degraded only by short blips (smoothed loss ${state.tracks[active]?.lossSmoothed?.toFixed(1) ?? '?'}%): staying`);
+    if (nowMs - since < cfg.degradedSwitchAfter) return none(`${active} degraded for ${Math.round((nowMs - since) / 1000)}s; leaving it after ${cfg.degradedSwitchAfter / 1000}s`);
+  }
   if (activeHealth === 'degraded' || activeHealth === 'down') {
     const others = ordered.filter((u) => u.name !== active && ready(u, state, nowMs));
     let cand = others.find((u) => snap.uplinks[u.name]?.health === 'healthy' && (state.tracks[u.name]?.healthyStreak ?? 0) >= cfg.candidateSamples);

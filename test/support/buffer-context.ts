@@ -8,7 +8,7 @@ import { AgentBus } from '../../agent/bus.ts';
 import { systemClock, type Clock } from '../../agent/clock.ts';
 import type { AgentContext } from '../../agent/component.ts';
 import { AgentConfigSchema, type AgentConfigInput } from '../../agent/config/schema.ts';
-import { silentLogger } from '../../agent/log.ts';
+import { createLogger, silentLogger } from '../../agent/log.ts';
 import { retain } from '../../buffer/sqlite-retain.ts';
 
 export interface BufferTestContext {
@@ -23,7 +23,8 @@ export function bufferContext(input: AgentConfigInput, opts: { clock?: Clock; st
   const config = AgentConfigSchema.parse(input);
   const ctx: AgentContext = {
     config,
-    log: silentLogger(),
+    // BUFFER_TEST_LOG=debug shows the component's logs on stderr when a test needs explaining.
+    log: process.env.BUFFER_TEST_LOG ? createLogger({ level: process.env.BUFFER_TEST_LOG as 'debug', format: 'pretty', dest: process.stderr }) : silentLogger(),
     clock: opts.clock ?? systemClock,
     metrics: new Registry(),
     bus: new AgentBus(),

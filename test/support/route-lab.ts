@@ -11,7 +11,7 @@ export function ip(...args: string[]): string {
   return execFileSync('ip', args, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 export function nsExec(ns: string, cmd: string, ...args: string[]): string {
-  return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, timeout: 10_000 });
+  return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 export function removeLab(): void {
@@ -58,7 +58,7 @@ export function createLab(): ChildProcess {
     nsExec(gw, 'nft', 'add', 'rule', 'inet', 'lwr', 'lwrfwd', 'counter');
   }
   ip('-n', NS.edge, 'route', 'add', 'default', 'via', '10.201.1.1', 'dev', 'e1', 'metric', '100', 'proto', 'static');
-  const server = spawn('ip', ['netns', 'exec', NS.inet, process.execPath, '-e', `require('node:net').createServer((s) => s.end()).listen(${PORT}, '0.0.0.0', () => console.log('ready'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn('ip', ['netns', 'exec', NS.inet, process.execPath, '-e', `const net = require('node:net'); const blob = Buffer.alloc(65536, 120); net.createServer((s) => s.end()).listen(${PORT}, '0.0.0.0', () => net.createServer((s) => { s.on('error', () => {}); s.end(blob); }).listen(${PORT + 1}, '0.0.0.0', () => console.log('ready')))`], { stdio: ['ignore', 'pipe', 'inherit'] });
   return server;
 }
 
@@ -72,9 +72,16 @@ export function forwarded(gw: string): number {
 export function blackhole(gw: string, daddr?: string): void {
   nsExec(gw, 'nft', 'insert', 'rule', 'inet', 'lwr', 'lwrfwd', ...(daddr ? ['ip', 'daddr', daddr] : []), 'drop');
 }
+/** Restores a gateway: no drops, no shaping. */
 export function restore(gw: string): void {
   nsExec(gw, 'nft', 'flush', 'chain', 'inet', 'lwr', 'lwrfwd');
   nsExec(gw, 'nft', 'add', 'rule', 'inet', 'lwr', 'lwrfwd', 'counter');
+  try { nsExec(gw, 'tc', 'qdisc', 'del', 'dev', gw === NS.gw1 ? 'g1a' : 'g2a', 'root'); } catch { /* no qdisc */ }
+}
+
+/** Shapes what a gateway sends towards the edge (download direction) with tbf. */
+export function throttle(gw: string, rate = '1mbit'): void {
+  nsExec(gw, 'tc', 'qdisc', 'replace', 'dev', gw === NS.gw1 ? 'g1a' : 'g2a', 'root', 'tbf', 'rate', rate, 'burst', '16kb', 'latency', '400ms');
 }
 
 /** The default route linkward manages in lwr-edge (proto 77), or '' when none. */

@@ -15,13 +15,11 @@ const DURING = 40;
 const WAIT_MS = 30_000;
 
 async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const s0 = Date.now(); process.on("exit", () => {}); const done = () => process.stderr.write(`T ${what} ${Date.now() - s0}ms\n`);
   const end = Date.now() + WAIT_MS;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  done();
 }
 
 describe('VictoriaMetrics as the real upstream', () => {
@@ -32,7 +30,7 @@ describe('VictoriaMetrics as the real upstream', () => {
     await vm.start();
     const t = bufferContext({
       sinks: [{ name: 'vm', url: `${vm.base}/api/v1/write`, protocol: 'prometheus-remote-write', priority: 'high' }],
-      buffer: { selfTelemetry: { sink: 'vm' }, retry: { baseMs: 50, capMs: 500 }, flush: { pollMs: 100 } },
+      buffer: { selfTelemetry: { sink: 'vm' }, retry: { baseMs: 50, capMs: 500 }, flush: { pollMs: 100, canaryIntervalMs: 1000 } },
     });
     const comp = createBufferComponent(t.ctx);
     try {

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { REPO_ROOT, UNIT_PATH, ensureBundle } from './fixtures.ts';
+import { REPO_ROOT, UNIT_PATH, ensureBundle, requireTool } from './fixtures.ts';
 import { runCli } from './tree-daemon.ts';
 
 /** Staging copies ~130 MB and runs the packaged Node twice: seconds here, more on shared CI cores. */
@@ -121,4 +121,10 @@ test('uninstall removes what install added, keeps config and state unless --purg
   assert.equal(purge.status, 0, purge.out);
   assert.equal(existsSync(join(dest, 'etc/linkward')), false);
   assert.equal(existsSync(state), false);
+});
+
+test('install.sh and uninstall.sh are clean POSIX sh (shellcheck -s sh)', () => {
+  requireTool('shellcheck', ['--version'], 'shellcheck');
+  const r = spawnSync('shellcheck', ['-s', 'sh', join(REPO_ROOT, 'scripts', 'install.sh'), join(REPO_ROOT, 'scripts', 'uninstall.sh')], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stdout);
 });

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { request } from 'undici';
 import { startNotifyReceiver } from '../../support/notify-receiver.ts';
-import { INSTALL_PREFIX, REPO_ROOT, UNIT_PATH, ensureBundle, unitValue } from './fixtures.ts';
+import { DROPIN_DIR, INSTALL_PREFIX, REPO_ROOT, UNIT_PATH, ensureBundle, nodeFlags, unitValue } from './fixtures.ts';
 import { cleanEnv, runCli, startTreeDaemon } from './tree-daemon.ts';
 
 /** Packing ~125 MB (mostly the Node binary) takes ~5 s here; shared CI cores get more. */
@@ -73,9 +73,24 @@ test('the packaged Node runs the CLI with no access to the repo', () => {
   assert.equal(cfg.status, 0, `${cfg.stdout}${cfg.stderr}`);
 });
 
+test('the Node flags of the unit and of the drop-in example are accepted by the packaged Node', () => {
+  for (const file of [UNIT_PATH, join(DROPIN_DIR, '10-node-flags.conf.example')]) {
+    const flags = nodeFlags(readFileSync(file, 'utf8'));
+    assert.ok(flags && flags.length > 0, `no LINKWARD_NODE_FLAGS in ${file}`);
+    const r = spawnSync(join(tree, 'node'), [...flags, join(tree, 'dist', 'linkward.mjs'), 'version'], { cwd: tree, env: cleanEnv(tree), encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, `${flags.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr, '', `${flags.join(' ')} printed warnings: ${r.stderr}`);
+    assert.match(r.stdout, /^linkward \d+\.\d+\.\d+ \(node 24\./);
+  }
+});
+
 test('the daemon runs from the extracted tree: /healthz, state.db via better-sqlite3, sd_notify addon, SIGTERM → 0', async (t) => {
   const rx = await startNotifyReceiver();
-  t.after(() => rx.close());
+  t.after(() => {
+    rx.close();
+    // The shared receiver leaves its socket directory behind; remove it here.
+    rmSync(dirname(rx.path), { recursive: true, force: true });
+  });
   const stateDir = join(work, 'run', 'state');
   mkdirSync(join(work, 'run'));
   const d = await startTreeDaemon(tree, stateDir, cleanEnv(tree, { NOTIFY_SOCKET: rx.path }));

@@ -75,7 +75,7 @@ test('a switch that cannot be confirmed is rolled back and the candidate held do
   const c = createRouteComponent(ctx, deps(ip, () => false));
   await c.start();
   ip.log = [];
-  await feed(ctx, c, { wan: 'degraded', lte: 'healthy' }, 3);
+  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 3);
   assert.equal(mainDefault(ip), 'eth0');
   assert.deepEqual(ip.log, ['ip route replace default via 10.0.2.1 dev wwan0 metric 0 proto 77', 'ip route replace default via 10.0.1.1 dev eth0 proto 77 metric 0']);
   const d = c.details();

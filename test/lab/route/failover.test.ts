@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CONFIRM, NS, PORT, TARGET, blackhole, createLab, edgeDefault, forwarded, nsExec, removeLab, restore } from '../../support/route-lab.ts';
+import { CONFIRM, NS, PORT, TARGET, blackhole, createLab, edgeDefault, forwarded, nsExec, removeLab, restore, throttle } from '../../support/route-lab.ts';
 
 const AGENT = new URL('../../support/route-lab-agent.ts', import.meta.url).pathname;
 
@@ -34,7 +34,7 @@ test('route failover lab', { timeout: 120_000 }, async (t) => {
   const uplink = (name: string, dev: string, n: number) => ({ name, interface: dev, gateway: `10.201.${n}.1`, sourceAddress: `10.201.${n}.2`, priority: n * 10, targets: [`${TARGET}:${PORT}`] });
   const config = {
     log: { level: 'info' },
-    uplinks: { policy: { candidateSamples: 2, confirmTimeout: 1500, revertGrace: 1000, failbackHold: 2000, minSwitchInterval: 0, holdDown: 1500, maxSwitchesPerHour: 100, confirmTargets: [`${CONFIRM}:${PORT}`] }, list: [uplink('wan', 'e1', 1), uplink('lte', 'e2', 2)] },
+    uplinks: { policy: { candidateSamples: 2, confirmTimeout: 1500, revertGrace: 1000, failbackHold: 2000, degradedSwitchAfter: 1000, minSwitchInterval: 0, holdDown: 1500, maxSwitchesPerHour: 100, confirmTargets: [`${CONFIRM}:${PORT}`] }, list: [uplink('wan', 'e1', 1), uplink('lte', 'e2', 2)] },
   };
   const events: { event: string; uplink?: string; atMs: number }[] = [];
   const agent = spawn('ip', ['netns', 'exec', NS.edge, process.execPath, AGENT, stateDir, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -67,6 +67,13 @@ test('route failover lab', { timeout: 120_000 }, async (t) => {
   restore(NS.gw1);
   assert.ok(await waitFor(() => active() === 'wan', 20_000), 'failed back to wan');
   assert.match(edgeDefault(), /^default via 10\.201\.1\.1 dev e1\b/);
+
+  // Throttle gw1 below the degraded threshold (tbf 1 Mbit/s < 5) → switch; unthrottle → failback.
+  throttle(NS.gw1);
+  assert.ok(await waitFor(() => active() === 'lte', 20_000), 'switched to lte on throttling');
+  assert.match(edgeDefault(), /^default via 10\.201\.2\.1 dev e2\b/);
+  restore(NS.gw1);
+  assert.ok(await waitFor(() => active() === 'wan', 20_000), 'failed back to wan after throttling');
 
   // gw2 breaks beyond its gateway (drops the confirm target) and gw1 dies: the switch is rolled back by the agent.
   blackhole(NS.gw2, CONFIRM);

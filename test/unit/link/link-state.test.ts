@@ -43,7 +43,8 @@ const THRESHOLD_CASES: { name: string; sample: Partial<ProbeSample>; health: str
   { name: 'rtt over down', sample: { rttP95Ms: 2500 }, health: 'down', reasons: ['rtt_p95=2500ms>2000'] },
   { name: 'loss 4 %', sample: { lossPercent: 4 }, health: 'degraded', reasons: ['loss=4%>3'] },
   { name: 'loss 30 %', sample: { lossPercent: 30 }, health: 'down', reasons: ['loss=30%>25'] },
-  { name: 'jitter 80 ms (no down level)', sample: { jitterMs: 800 }, health: 'degraded', reasons: ['jitter=800ms>50'] },
+  { name: 'jitter 800 ms', sample: { jitterMs: 800 }, health: 'degraded', reasons: ['jitter=800ms>50'] },
+  { name: 'jitter 1200 ms', sample: { jitterMs: 1200 }, health: 'down', reasons: ['jitter=1200ms>1000'] },
   { name: 'download 3.1', sample: { downloadMbps: 3.1 }, health: 'degraded', reasons: ['down=3.1Mbps<5'] },
   { name: 'download 0.25', sample: { downloadMbps: 0.25 }, health: 'down', reasons: ['down=0.25Mbps<0.5'] },
   { name: 'upload 0.5', sample: { uploadMbps: 0.5 }, health: 'degraded', reasons: ['up=0.5Mbps<1'] },
@@ -57,7 +58,9 @@ const THRESHOLD_CASES: { name: string; sample: Partial<ProbeSample>; health: str
 
 for (const c of THRESHOLD_CASES) {
   test(`threshold: ${c.name} → ${c.health}`, () => {
-    const r = step(initialLinkState(['wan'], T0), light('wan', T0, c.sample), T0, policy);
+    // A combined sample; throughput values are only trusted from a throughput-kind sample.
+    const kind = c.sample.downloadMbps !== undefined || c.sample.uploadMbps !== undefined ? 'throughput' : 'light';
+    const r = step(initialLinkState(['wan'], T0), { ...light('wan', T0, c.sample), kind }, T0, policy);
     const u = r.state.uplinks.wan;
     assert.equal(u?.health, c.health);
     assert.deepEqual(u?.reasons, c.reasons);
@@ -131,6 +134,19 @@ test('stale measurements: light values older than maxAge.lightS make the uplink 
   assert.equal(stale.uplinks.wan?.health, 'unknown');
   assert.equal(stale.node, 'unknown');
   assert.match(stale.uplinks.wan?.reasons[0] ?? '', /^stale: last measurement 120s ago>120$/);
+});
+
+test('passive samples: byte-counter rates (use, not capacity) are ignored, carrier is taken', () => {
+  let s = step(initialLinkState(['wan'], T0), light('wan', T0), T0, policy).state;
+  s = step(s, { uplink: 'wan', kind: 'passive', atMs: T0 + 1_000, downloadMbps: 0.01, uploadMbps: 0.002, carrier: true, bytesUsed: 0 }, T0 + 1_000, policy).state;
+  s = evaluate(s, T0 + 60_000, policy).state;
+  assert.equal(s.uplinks.wan?.health, 'healthy');
+  assert.equal(s.uplinks.wan?.metrics.values.downloadMbps, undefined);
+  // Light samples cannot set throughput either.
+  s = step(s, light('wan', T0 + 61_000, { downloadMbps: 0.1 }), T0 + 61_000, policy).state;
+  assert.equal(s.uplinks.wan?.metrics.values.downloadMbps, undefined);
+  s = step(s, { uplink: 'wan', kind: 'passive', atMs: T0 + 62_000, carrier: false, bytesUsed: 0 }, T0 + 62_000, policy).state;
+  assert.equal(s.uplinks.wan?.health, 'down');
 });
 
 test('a late sample never overwrites a newer value', () => {

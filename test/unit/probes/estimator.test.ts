@@ -45,7 +45,8 @@ test('an initial token-bucket burst is excluded too', () => {
   const e = estimate(s);
   assert.ok(e);
   assert.ok(Math.abs(e.mbps - 2) / 2 < 0.01, `estimate ${e.mbps}`);
-  assert.equal(warmupBins(binBytes(s, 100)), 1);
+  const w = warmupBins(binBytes(s, 100));
+  assert.ok(w >= 1 && w <= 2, `burst bin excluded (warm-up ${w} bins)`);
 });
 
 test('not stable before minMeasureMs, nor while the rate still drifts', () => {

@@ -75,7 +75,7 @@ test('a link flapping every 5 s causes at most one switch per 10 minutes', () =>
       const h: LinkHealth = phase % 2 === 1 ? bad : 'healthy';
       return { wan: { health: h, sinceMs: T0 + phase * 5000 }, lte: { health: 'healthy' } };
     });
-    assert.equal(switches.length, 1, `${bad}: ${JSON.stringify(switches)}`);
+    assert.equal(switches.length, bad === 'down' ? 1 : 0, `${bad}: ${JSON.stringify(switches)}`);
     for (let w = 0; w < 3_600_000; w += 600_000) assert.ok(switches.filter((s) => s.at >= w && s.at < w + 600_000).length <= 1);
   }
 });
@@ -122,12 +122,12 @@ test('the hourly cap blocks further automatic switches and says why', () => {
 
 test('manual override wins until it expires, then automatic selection resumes', () => {
   let state = withOverride(initialPolicyState('wan'), 'lte', T0 + 30_000);
-  const links = { wan: { health: 'healthy' as const }, lte: { health: 'degraded' as const } };
+  const links = { wan: { health: 'healthy' as const }, lte: { health: 'down' as const } };
   const r = step(state, UPLINKS, snap(T0, links), CFG, T0);
   assert.deepEqual(r.action.kind === 'switch' && [r.action.to, r.action.reason], ['lte', 'manual']);
   state = committed(r.state, 'lte', 'manual', T0);
   assert.equal(step(state, UPLINKS, snap(T0 + 10_000, links), CFG, T0 + 10_000).action.kind, 'none');
-  // Expired: lte is degraded, wan healthy → failover back to wan.
+  // Expired: lte is down, wan healthy → failover back to wan.
   let s2 = state;
   let last = step(s2, UPLINKS, snap(T0 + 31_000, links), CFG, T0 + 31_000);
   s2 = last.state;
@@ -135,6 +135,11 @@ test('manual override wins until it expires, then automatic selection resumes', 
   for (let i = 1; i < 3; i++) { last = step(s2, UPLINKS, snap(T0 + 31_000 + i * 1000, links), CFG, T0 + 31_000 + i * 1000); s2 = last.state; }
   assert.ok(last.action.kind === 'switch' || last.action.why.length > 0);
   assert.deepEqual(last.action.kind === 'switch' && [last.action.to, last.action.reason], ['wan', 'failover']);
+});
+
+test('a degraded (not down) active uplink is left only after degradedSwitchAfter', () => {
+  const { switches } = simulate(initialPolicyState('wan'), 200_000, 1000, (t) => ({ wan: { health: t - T0 >= 10_000 ? 'degraded' : 'healthy', sinceMs: T0 + 10_000 }, lte: { health: 'healthy' } }));
+  assert.deepEqual(switches, [{ at: 10_000 + CFG.degradedSwitchAfter, to: 'lte', reason: 'failover' }]);
 });
 
 test('manual mode never switches on its own', () => {

@@ -1,0 +1,134 @@
+/** `linkward node show|release`: desired vs actual node decorations; remove every linkward decoration (works without the daemon). */
+import type { Command } from 'commander';
+import { loadConfig, resolveConfigPath } from '../config/load.ts';
+import { ErrorCode, isLwError, messageOf } from '../errors.ts';
+import { Exit } from '../exit-codes.ts';
+import type { NodeApi } from '../k8s/api.ts';
+import { findCluster } from '../k8s/cluster.ts';
+import { K8sErrorCode } from '../k8s/errors.ts';
+import { FleetSemaphore } from '../k8s/fleet.ts';
+import { releaseNode } from '../k8s/release.ts';
+import { summarizeNode, type ActualSummary } from '../k8s/summary.ts';
+import { daemonGet, daemonPost, daemonTarget, type DaemonOptions } from './client.ts';
+import { withDaemonOptions } from './status.ts';
+
+type Out = NodeJS.WritableStream;
+
+export interface NodeCliOptions extends DaemonOptions {
+  json?: boolean;
+  direct?: boolean;
+  dryRun?: boolean;
+}
+
+/** Dependencies a test can replace (the API factory). */
+export interface NodeCliDeps {
+  createApi?: (o: NodeCliOptions) => Promise<{ api: NodeApi; nodeName: string; conditionType: string; fleet: FleetSemaphore }>;
+}
+
+function fmtDecorations(d: { labels?: Record<string, string>; taints?: { key: string; value?: string; effect: string }[]; cordoned?: boolean; condition?: { status: string; reason?: string; message?: string } | null } | null): string[] {
+  if (!d) return ['    (unknown)'];
+  const lines = [`    labels:    ${Object.entries(d.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') || '-'}`];
+  lines.push(`    taints:    ${(d.taints ?? []).map((t) => `${t.key}=${t.value ?? ''}:${t.effect}`).join(' ') || '-'}`);
+  lines.push(`    cordoned:  ${d.cordoned ? 'yes' : 'no'}`);
+  lines.push(`    condition: ${d.condition ? `${d.condition.status} ${d.condition.reason ?? ''} — ${d.condition.message ?? ''}` : '-'}`);
+  return lines;
+}
+
+/** Human rendering of GET /v1/node (or of a direct read, where `desired` is null). */
+export function renderNodeShow(d: Record<string, unknown>): string {
+  const lines = [`node ${String(d.node)}: ${String(d.message ?? d.state ?? '')}${d.dryRun ? ' (dry run)' : ''}${d.paused ? ' (paused after release)' : ''}`];
+  if (d.source) lines.push(`  cluster: ${String(d.source)}`);
+  lines.push('  desired:', ...fmtDecorations(d.desired as never));
+  lines.push('  actual:', ...fmtDecorations(d.actual as never));
+  const owned = (d.actual as ActualSummary | null)?.owned;
+  if (owned) lines.push(`  owned by linkward: labels ${owned.labels.join(',') || '-'}; taints ${owned.taints.map((t) => `${t.key}:${t.effect}`).join(',') || '-'}; cordon ${owned.cordon ? 'yes' : 'no'}`);
+  const pending = (d.pending as string[] | undefined) ?? [];
+  lines.push(`  pending: ${pending.length ? pending.join('; ') : 'none (in sync)'}`);
+  const err = d.lastError as { code: string; message: string } | null | undefined;
+  if (err) lines.push(`  last error: ${err.code}: ${err.message}`);
+  const fleet = d.fleet as { held?: boolean; reason?: string } | undefined;
+  if (fleet) lines.push(`  fleet hold: ${fleet.held ? 'held' : 'not held'}${fleet.reason ? ` (${fleet.reason})` : ''}`);
+  return lines.join('\n') + '\n';
+}
+
+async function directApi(o: NodeCliOptions): Promise<{ api: NodeApi; nodeName: string; conditionType: string; fleet: FleetSemaphore }> {
+  const loaded = loadConfig(resolveConfigPath(o.config));
+  const k = loaded.config.kubernetes;
+  const source = findCluster(k.kubeconfig);
+  if (!source) throw new Error('no Kubernetes cluster found: set kubernetes.kubeconfig, $KUBECONFIG, or run where /etc/rancher/k3s/k3s.yaml exists');
+  const { createClientNodeApi } = await import('../k8s/client-node-api.ts');
+  const api = await createClientNodeApi(source, k.requestTimeoutMs);
+  return { api, nodeName: loaded.nodeName, conditionType: k.conditionType, fleet: new FleetSemaphore(api, k.fleet, loaded.nodeName) };
+}
+
+const unreachable = (e: unknown): boolean => isLwError(e, ErrorCode.DAEMON_UNREACHABLE);
+
+/** `node show`: from the daemon; without it (or with --direct), reads the Node with the kubeconfig. */
+export async function nodeShowCommand(o: NodeCliOptions, out: Out, err: Out, deps: NodeCliDeps = {}): Promise<number> {
+  try {
+    if (!o.direct) {
+      try {
+        const r = await daemonGet<Record<string, unknown>>(daemonTarget(o), '/v1/node');
+        if (r.status < 400) {
+          out.write(o.json ? JSON.stringify(r.body) + '\n' : renderNodeShow(r.body));
+          return Exit.OK;
+        }
+        if (r.status !== 404) throw new Error(`daemon answered ${r.status}`);
+      } catch (e) {
+        if (!unreachable(e)) throw e;
+      }
+    }
+    const d = await (deps.createApi ?? directApi)(o);
+    const n = await d.api.getNode(d.nodeName);
+    const body = { node: d.nodeName, source: d.api.source, message: 'read directly from the API (daemon not consulted: desired state unknown)', desired: null, actual: summarizeNode(n, d.conditionType) };
+    out.write(o.json ? JSON.stringify(body) + '\n' : renderNodeShow(body));
+    return Exit.OK;
+  } catch (e) {
+    err.write(`linkward node show: ${messageOf(e)}\n`);
+    return isLwError(e, K8sErrorCode.NOT_FOUND) ? Exit.DOWN : Exit.FAILURE;
+  }
+}
+
+/** `node release`: via the daemon (which also pauses node actions), else directly with the kubeconfig. */
+export async function nodeReleaseCommand(o: NodeCliOptions, out: Out, err: Out, deps: NodeCliDeps = {}): Promise<number> {
+  try {
+    if (!o.direct && !o.dryRun) {
+      try {
+        const r = await daemonPost<Record<string, unknown>>(daemonTarget(o), '/v1/node/release', {});
+        if (r.status < 400) {
+          const changes = (r.body.changes as string[]) ?? [];
+          out.write(o.json ? JSON.stringify(r.body) + '\n' : `released via the daemon (node actions paused until restart or POST /v1/node/resume): ${changes.join('; ') || 'nothing to remove'}\n`);
+          return Exit.OK;
+        }
+        if (r.status !== 404) throw new Error(String((r.body?.error as { message?: string } | undefined)?.message ?? `daemon answered ${r.status}`));
+      } catch (e) {
+        if (!unreachable(e)) throw e;
+      }
+    }
+    const d = await (deps.createApi ?? directApi)(o);
+    const r = await releaseNode(d.api, d.nodeName, d.conditionType, o.dryRun ?? false);
+    if (!o.dryRun) await d.fleet.release();
+    out.write(o.json ? JSON.stringify(r) + '\n' : `${o.dryRun ? 'would remove' : 'removed'} on ${d.nodeName}: ${r.changes.join('; ') || 'nothing (no linkward decorations)'}\n`);
+    return Exit.OK;
+  } catch (e) {
+    err.write(`linkward node release: ${messageOf(e)}\n`);
+    return Exit.FAILURE;
+  }
+}
+
+export function registerNodeCommands(program: Command): void {
+  const node = program.command('node').description('Kubernetes node decorations (labels, condition, taints, cordon)');
+  withDaemonOptions(node.command('show').description('Desired vs actual decorations of this Node'))
+    .option('--json', 'as JSON')
+    .option('--direct', 'read the Node with the kubeconfig instead of asking the daemon')
+    .action(async (o: NodeCliOptions, cmd: Command) => {
+      process.exitCode = await nodeShowCommand({ ...o, config: cmd.optsWithGlobals<{ config?: string }>().config }, process.stdout, process.stderr);
+    });
+  withDaemonOptions(node.command('release').description('Remove every linkward decoration from this Node (works without the daemon)'))
+    .option('--json', 'as JSON')
+    .option('--direct', 'use the kubeconfig directly even if the daemon runs')
+    .option('--dry-run', 'print what would be removed; change nothing')
+    .action(async (o: NodeCliOptions, cmd: Command) => {
+      process.exitCode = await nodeReleaseCommand({ ...o, config: cmd.optsWithGlobals<{ config?: string }>().config }, process.stdout, process.stderr);
+    });
+}

@@ -1,0 +1,268 @@
+/** The node-actions component: reconciles this Node from link snapshots; backoff on API failure; drift repair; routes. */
+import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../component.ts';
+import type { LinkSnapshot } from '../core/types.ts';
+import { codeOf, messageOf } from '../errors.ts';
+import { sendError, sendJson } from '../http/respond.ts';
+import type { NodeApi } from './api.ts';
+import { backoffDelayMs } from './backoff.ts';
+import { findCluster as defaultFindCluster, type ClusterSource } from './cluster.ts';
+import { desiredDecorations, wantsRestrictive } from './desired.ts';
+import { drainNode, type DrainResult } from './drain.ts';
+import { FleetSemaphore } from './fleet.ts';
+import { meteredApi } from './metered-api.ts';
+import { createK8sMetrics, type K8sMetrics } from './metrics.ts';
+import { planNode } from './plan.ts';
+import { reconcileOnce, type ReconcileResult } from './reconciler.ts';
+import { releaseNode } from './release.ts';
+import { summarizeDesired, summarizeNode } from './summary.ts';
+
+export interface NodeComponentDeps {
+  /** Builds the API client; default: @kubernetes/client-node, imported only now. */
+  createApi?: (source: ClusterSource, timeoutMs: number) => Promise<NodeApi>;
+  findCluster?: (kubeconfig: string | undefined) => ClusterSource | null;
+  /** Jitter source in [0,1) (tests pin it). */
+  random?: () => number;
+}
+
+interface LastError {
+  code: string;
+  message: string;
+  atMs: number;
+}
+
+async function defaultCreateApi(source: ClusterSource, timeoutMs: number): Promise<NodeApi> {
+  const { createClientNodeApi } = await import('./client-node-api.ts');
+  return createClientNodeApi(source, timeoutMs);
+}
+
+/** Creates the component; nothing touches the API (or loads the client) before `start()`. */
+export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps = {}): Component {
+  const cfg = ctx.config.kubernetes;
+  const log = ctx.log.child({ component: 'node' });
+  const clock = ctx.clock;
+  const random = deps.random ?? Math.random;
+  let metrics: K8sMetrics | null = null;
+  let api: NodeApi | null = null;
+  let fleet: FleetSemaphore | null = null;
+  let source: ClusterSource | null = null;
+  let state: ComponentStatus['state'] = 'starting';
+  let message = 'starting';
+  let stopped = false;
+  let paused = false;
+  let running: Promise<void> | null = null;
+  let again = false;
+  let failures = 0;
+  let cancelRetry: (() => void) | null = null;
+  let cancelResync: (() => void) | null = null;
+  let offLink: (() => void) | null = null;
+  let last: ReconcileResult | null = null;
+  let lastError: LastError | null = null;
+  let lastSuccessMs: number | null = null;
+  let unknownSinceMs: number | null = null;
+  let drain: { running: boolean; result?: DrainResult } | null = null;
+
+  const snapshot = (): LinkSnapshot | null => ctx.bus.latestLink();
+
+  function trackUnknown(s: LinkSnapshot | null): void {
+    const known = s !== null && s.node !== 'unknown';
+    if (known) unknownSinceMs = null;
+    else unknownSinceMs ??= clock.nowMs();
+  }
+
+  function scheduleResync(): void {
+    cancelResync?.();
+    cancelResync = clock.setTimer(cfg.resyncSeconds * 1000, () => {
+      if (!stopped) {
+        if (!cancelRetry) trigger();
+        scheduleResync();
+      }
+    });
+  }
+
+  function trigger(): void {
+    if (stopped || paused || !api) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = pass().finally(() => {
+      running = null;
+      if (again && !stopped && !cancelRetry) {
+        again = false;
+        trigger();
+      }
+    });
+  }
+
+  async function pass(): Promise<void> {
+    if (!api || !fleet) return;
+    const s = snapshot();
+    trackUnknown(s);
+    try {
+      const r = await reconcileOnce(
+        { api, cfg, nodeName: ctx.nodeName, log, fleet, onApplied: (kind) => metrics?.decorations.inc({ kind }) },
+        { snapshot: s, unknownSinceMs, nowMs: clock.nowMs() },
+      );
+      last = r;
+      failures = 0;
+      lastSuccessMs = clock.nowMs();
+      state = 'ok';
+      message = r.desired.capped.length ? `${r.fleetReason ?? 'fleet cap reached'}; holding back ${r.desired.capped.join(', ')}` : `node ${ctx.nodeName}: link ${r.desired.state}${cfg.dryRun ? ' (dry run: nothing written)' : ''}`;
+      if (!wantsRestrictive(r.desired.state, cfg) && fleet.held(clock.nowMs()) && !r.desired.hold) await fleet.release();
+      metrics?.leaseHeld.set(fleet.held(clock.nowMs()) ? 1 : 0);
+      maybeDrain(r);
+    } catch (e) {
+      failures++;
+      const code = codeOf(e);
+      lastError = { code, message: messageOf(e), atMs: clock.nowMs() };
+      metrics?.reconcileErrors.inc({ code });
+      const delay = backoffDelayMs(failures, cfg.maxBackoffMs, random());
+      state = 'degraded';
+      message = `Kubernetes API failing (${code}): ${messageOf(e)}; desired state kept, retry ${failures} in ${Math.round(delay / 100) / 10} s`;
+      log.warn({ code, err: messageOf(e), failures, retryInMs: delay }, 'node reconcile failed; will retry');
+      cancelRetry?.();
+      cancelRetry = clock.setTimer(delay, () => {
+        cancelRetry = null;
+        trigger();
+      });
+    }
+  }
+
+  function maybeDrain(r: ReconcileResult): void {
+    if (!r.desired.drain) {
+      if (drain && !drain.running) drain = null; // episode over: the next down episode may drain again
+      return;
+    }
+    if (drain || cfg.dryRun || !api) return;
+    drain = { running: true };
+    const a = api;
+    log.warn({ node: ctx.nodeName }, 'draining node (Eviction API; PodDisruptionBudgets respected; never forced)');
+    void drainNode(a, ctx.nodeName, { timeoutMs: cfg.drain.timeoutSeconds * 1000, retryMs: cfg.drain.retrySeconds * 1000, clock, log, onEviction: (result) => metrics?.evictions.inc({ result }) })
+      .then((result) => {
+        drain = { running: false, result };
+        log.info({ ...result }, 'drain finished');
+      })
+      .catch((e: unknown) => {
+        drain = { running: false, result: { evicted: [], skipped: [], remaining: [], timedOut: true } };
+        log.warn({ err: messageOf(e) }, 'drain failed; pods stay (never forced)');
+      });
+  }
+
+  function onLink(s: LinkSnapshot): void {
+    trackUnknown(s);
+    if (cancelRetry || !last) return trigger(); // no cached node yet: read it; while backing off, the retry picks up this snapshot
+    const nowMs = clock.nowMs();
+    const held = fleet?.held(nowMs) ?? false;
+    const restrictive = wantsRestrictive(s.node, cfg);
+    // Fleet: ask on a state change (a refused hold is retried by the resync, not by every snapshot); release when done.
+    const needFleet = (restrictive && !held && last.desired.state !== s.node) || (!restrictive && held);
+    const d = desiredDecorations({ snapshot: s, cfg, node: last.node, nowMs, fleetGranted: held || (restrictive && last.desired.capped.length === 0), unknownSinceMs });
+    const p = planNode(last.node, d, cfg, nowMs);
+    const changed = p.nodePatch !== null || p.statusPatch !== null;
+    // Dry run never changes the Node, so only a different plan is worth another pass.
+    const worth = cfg.dryRun ? changed && JSON.stringify(p.changes) !== JSON.stringify(last.plan.changes) : changed;
+    if (worth || needFleet) trigger();
+  }
+
+  /** GET /v1/node: desired vs actual (from the last read; no extra API call). */
+  function view(): Record<string, unknown> {
+    const nowMs = clock.nowMs();
+    const pending = last ? planNode(last.node, last.desired, cfg, nowMs).changes : [];
+    return {
+      node: ctx.nodeName,
+      enabled: cfg.enabled,
+      source: source?.description ?? null,
+      state,
+      message,
+      dryRun: cfg.dryRun,
+      paused,
+      desired: last ? summarizeDesired(last.desired) : null,
+      actual: last ? summarizeNode(last.node, cfg.conditionType) : null,
+      pending,
+      lastSuccessMs,
+      lastError,
+      fleet: { enabled: cfg.fleet.enabled, held: fleet?.held(nowMs) ?? false, ...(last?.fleetReason ? { reason: last.fleetReason } : {}) },
+      drain,
+    };
+  }
+
+  const routes: HttpRoute[] = [
+    { method: 'GET', path: '/v1/node', auth: 'token', handle: (_req, res) => sendJson(res, 200, view()) },
+    {
+      method: 'POST',
+      path: '/v1/node/release',
+      auth: 'token',
+      handle: async (_req, res) => {
+        if (!api) return sendError(res, 409, 'LW_K8S_NO_CLUSTER', message);
+        paused = true;
+        try {
+          const r = await releaseNode(api, ctx.nodeName, cfg.conditionType, cfg.dryRun);
+          await fleet?.release().catch(() => undefined);
+          last = null;
+          state = 'ok';
+          message = 'released: linkward decorations removed; node actions paused until POST /v1/node/resume or restart';
+          sendJson(res, 200, { ...r, paused: true });
+        } catch (e) {
+          sendError(res, 503, codeOf(e), messageOf(e));
+        }
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/node/resume',
+      auth: 'token',
+      handle: (_req, res) => {
+        paused = false;
+        trigger();
+        sendJson(res, 200, { paused: false });
+      },
+    },
+  ];
+
+  return {
+    name: 'node',
+    async start(): Promise<void> {
+      if (!cfg.enabled) {
+        state = 'disabled';
+        message = 'node actions off: kubernetes.enabled is false';
+        return;
+      }
+      source = (deps.findCluster ?? defaultFindCluster)(cfg.kubeconfig);
+      if (!source) {
+        state = 'disabled';
+        message = 'node actions off: no Kubernetes cluster found (no in-cluster ServiceAccount, kubernetes.kubeconfig, $KUBECONFIG or /etc/rancher/k3s/k3s.yaml)';
+        log.info(message);
+        return;
+      }
+      metrics = createK8sMetrics(ctx.metrics);
+      try {
+        const raw = await (deps.createApi ?? defaultCreateApi)(source, cfg.requestTimeoutMs);
+        const m = metrics;
+        api = meteredApi(raw, (verb, result) => m.apiRequests.inc({ verb, result }));
+      } catch (e) {
+        state = 'error';
+        message = `node actions off: ${messageOf(e)}`;
+        lastError = { code: codeOf(e), message: messageOf(e), atMs: clock.nowMs() };
+        log.error({ code: codeOf(e), err: messageOf(e) }, 'cannot create the Kubernetes client; node actions off');
+        return;
+      }
+      fleet = new FleetSemaphore(api, cfg.fleet, ctx.nodeName);
+      log.info({ source: source.description, dryRun: cfg.dryRun }, 'node actions on');
+      offLink = ctx.bus.on('link', onLink);
+      scheduleResync();
+      trigger();
+    },
+    async stop(): Promise<void> {
+      stopped = true;
+      offLink?.();
+      cancelRetry?.();
+      cancelResync?.();
+      await running?.catch(() => undefined);
+      api?.close?.();
+    },
+    status(): ComponentStatus {
+      return { state, message, details: view() };
+    },
+    routes: () => routes,
+  };
+}

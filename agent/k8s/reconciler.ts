@@ -1,0 +1,106 @@
+/** One reconcile pass: read the Node, decide (desired → plan), apply minimal patches with 409 re-read, event per transition. */
+import { isLwError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { LinkSnapshot } from '../core/types.ts';
+import type { KubernetesConfig } from './config.ts';
+import type { NodeApi } from './api.ts';
+import { desiredDecorations, wantsRestrictive } from './desired.ts';
+import { K8sErrorCode } from './errors.ts';
+import type { FleetSemaphore } from './fleet.ts';
+import { planNode } from './plan.ts';
+import type { Desired, NodeView, Plan } from './types.ts';
+
+/** 409 storms: re-read and re-plan this many times per pass before giving up until the next retry. */
+export const MAX_CONFLICT_RETRIES = 5;
+
+export interface ReconcileInput {
+  snapshot: LinkSnapshot | null;
+  unknownSinceMs: number | null;
+  nowMs: number;
+}
+
+export interface ReconcileDeps {
+  api: NodeApi;
+  cfg: KubernetesConfig;
+  nodeName: string;
+  log: Logger;
+  fleet: FleetSemaphore;
+  onApplied?: (kind: string) => void;
+}
+
+export interface ReconcileResult {
+  node: NodeView;
+  desired: Desired;
+  /** The plan that was applied (or, in dry-run, would have been). */
+  plan: Plan;
+  conflicts: number;
+  fleetReason?: string;
+}
+
+/** Fleet decision for this pass; an API failure keeps whatever hold we believe we have. */
+async function fleetGrant(deps: ReconcileDeps, inp: ReconcileInput): Promise<{ granted: boolean; reason?: string }> {
+  const state = inp.snapshot?.node ?? 'unknown';
+  if (!wantsRestrictive(state, deps.cfg)) return { granted: false };
+  try {
+    return await deps.fleet.acquire(inp.nowMs, deps.cfg.dryRun);
+  } catch (e) {
+    deps.log.warn({ err: (e as Error).message }, 'fleet lease check failed; keeping the current hold state');
+    return { granted: deps.fleet.held(inp.nowMs), reason: 'fleet lease unavailable' };
+  }
+}
+
+/** Reads, plans and applies. Throws LwError (K8sErrorCode) on API failure; the caller backs off and retries. */
+export async function reconcileOnce(deps: ReconcileDeps, inp: ReconcileInput): Promise<ReconcileResult> {
+  const { api, cfg, nodeName, log } = deps;
+  const grant = await fleetGrant(deps, inp);
+  let conflicts = 0;
+  for (;;) {
+    const node = await api.getNode(nodeName);
+    const desired = desiredDecorations({ snapshot: inp.snapshot, cfg, node, nowMs: inp.nowMs, fleetGranted: grant.granted, unknownSinceMs: inp.unknownSinceMs });
+    const plan = planNode(node, desired, cfg, inp.nowMs);
+    const result = { node, desired, plan, conflicts, ...(grant.reason ? { fleetReason: grant.reason } : {}) };
+    if (cfg.dryRun) {
+      if (plan.nodePatch || plan.statusPatch) log.info({ dryRun: true, nodePatch: plan.nodePatch, statusPatch: plan.statusPatch, changes: plan.changes }, 'dry run: would patch the node');
+      return result;
+    }
+    let current = node;
+    try {
+      if (plan.nodePatch) current = await api.patchNode(nodeName, plan.nodePatch);
+    } catch (e) {
+      if (isLwError(e, K8sErrorCode.CONFLICT) && conflicts < MAX_CONFLICT_RETRIES) {
+        conflicts++;
+        log.debug({ conflicts }, 'node changed under us (409); re-reading');
+        continue;
+      }
+      throw e;
+    }
+    if (plan.statusPatch) current = await api.patchNodeStatus(nodeName, plan.statusPatch);
+    if (plan.changes.length) {
+      log.info({ changes: plan.changes, state: desired.state }, 'node decorations updated');
+      for (const c of plan.changes) deps.onApplied?.(c.replace(/^remove /, '').split(' ')[0] ?? 'other');
+    }
+    await maybeEvent(deps, node, desired, inp.nowMs);
+    return { ...result, node: current };
+  }
+}
+
+/** One Event per transition: when this pass changes the condition's reason (restart-safe: the reason lives on the Node). */
+async function maybeEvent(deps: ReconcileDeps, before: NodeView, desired: Desired, nowMs: number): Promise<void> {
+  if (!deps.cfg.events || !desired.condition) return;
+  const prev = before.conditions.find((c) => c.type === desired.condition?.type);
+  if (prev?.reason === desired.condition.reason) return;
+  try {
+    await deps.api.createEvent({
+      namespace: deps.cfg.eventNamespace,
+      reason: desired.condition.reason ?? 'LinkChanged',
+      message: desired.condition.message ?? '',
+      type: desired.state === 'healthy' ? 'Normal' : 'Warning',
+      node: { name: before.name, ...(before.uid ? { uid: before.uid } : {}) },
+      nowMs,
+    });
+    deps.onApplied?.('event');
+  } catch (e) {
+    // An Event is informative only: never fail the reconcile (and never repeat it) because of it.
+    deps.log.warn({ err: (e as Error).message }, 'could not create the transition Event');
+  }
+}

@@ -1,0 +1,16 @@
+/** Crash safety: repeated kill -9 of a real ingesting + flushing process; every 202'd record is delivered in the end. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCrashRounds } from '../../support/buffer-crash.ts';
+
+describe('kill -9 during ingest and flush', () => {
+  it('loses no acknowledged record and never files one under two idempotency keys', async (t) => {
+    const rounds = Number(process.env.BUFFER_CRASH_ROUNDS ?? 5);
+    const r = await runCrashRounds({ rounds, clients: 8, minMs: 300, maxMs: 1200, seed: Number(process.env.BUFFER_CRASH_SEED ?? 7) });
+    t.diagnostic(`rounds=${r.rounds} acked=${r.acked} delivered=${r.delivered} resent=${r.resent} multiKey=${r.multiKey}`);
+    assert.ok(r.acked > rounds * 50, `only ${r.acked} records were acknowledged`);
+    assert.deepEqual(r.missing, []);
+    assert.equal(r.delivered, r.acked);
+    assert.equal(r.multiKey, 0);
+  });
+});

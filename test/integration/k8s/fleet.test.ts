@@ -1,0 +1,96 @@
+/** Fleet cap: several agents against one API server share a Lease semaphore; holds expire or vanish with their node. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { settle, startHarness, waitFor, type Harness } from '../../support/k8s-harness.ts';
+import { LABEL_LINK_STATE } from '../../../agent/k8s/types.ts';
+
+const NAMES = ['n1', 'n2', 'n3', 'n4'];
+
+function effects(h: Harness): Record<string, string> {
+  return Object.fromEntries(NAMES.filter((n) => h.api.store.get('nodes', '', n)).map((n) => [n, h.node(n).taints.map((t) => t.effect).join(',') + (h.node(n).unschedulable ? '+cordon' : '')]));
+}
+
+function restrictive(h: Harness): string[] {
+  return Object.entries(effects(h)).filter(([, e]) => e.includes('NoSchedule') && !e.includes('Prefer') || e.includes('cordon')).map(([n]) => n);
+}
+
+/** Advances the clock in `stepMs` steps, letting HTTP settle in between (bounded by `steps`). */
+async function run(h: Harness, steps: number, stepMs: number): Promise<void> {
+  for (let i = 0; i < steps; i++) {
+    h.clock.advance(stepMs);
+    await settle(h.api);
+  }
+}
+
+test('maxUnavailable 1 of 4: one node gets NoSchedule+cordon, the rest fall back to PreferNoSchedule; labels everywhere', async (t) => {
+  const h = await startHarness(NAMES);
+  t.after(() => h.close());
+  const agents = [];
+  for (const n of NAMES) agents.push(await h.agent(n, { fleet: { maxUnavailable: 1, nodeSelector: 'linkward.io/fleet=edge', leaseTtlSeconds: 60 }, tiers: { down: { cordon: true } } }));
+  for (const a of agents) a.emit('down', 0.3);
+  await waitFor('all labelled down', () => NAMES.every((n) => h.node(n).labels[LABEL_LINK_STATE] === 'down'));
+  await settle(h.api);
+  assert.equal(restrictive(h).length, 1, JSON.stringify(effects(h)));
+  const holder = restrictive(h)[0] ?? '';
+  for (const n of NAMES.filter((x) => x !== holder)) assert.equal(effects(h)[n], 'PreferNoSchedule');
+  // Resyncs for 10 simulated minutes never exceed the cap.
+  for (let i = 0; i < 10; i++) {
+    await run(h, 1, 60_000);
+    assert.equal(restrictive(h).length, 1, JSON.stringify(effects(h)));
+  }
+
+  // The holder's node is deleted (agent gone with it): another agent takes the hold at its next resync.
+  const idx = NAMES.indexOf(holder);
+  await agents[idx]?.component.stop();
+  h.api.store.delete('nodes', '', holder);
+  await run(h, 2, 60_000);
+  const next = restrictive(h);
+  assert.equal(next.length, 1, JSON.stringify(effects(h)));
+  assert.notEqual(next[0], holder);
+});
+
+test('a holder that dies (node still there) blocks others only until its hold TTL expires', async (t) => {
+  const h = await startHarness(['n1', 'n2']);
+  t.after(() => h.close());
+  const fleet = { maxUnavailable: 1, leaseTtlSeconds: 120 };
+  const a1 = await h.agent('n1', { fleet });
+  a1.emit('down', 0.3);
+  await waitFor('n1 NoSchedule', () => h.node('n1').taints.some((x) => x.effect === 'NoSchedule'));
+  await a1.component.stop(); // crashed agent: its hold is never released
+  const a2 = await h.agent('n2', { fleet });
+  a2.emit('down', 0.3);
+  await waitFor('n2 labelled', () => h.node('n2').labels[LABEL_LINK_STATE] === 'down');
+  await settle(h.api);
+  assert.equal(h.node('n2').taints[0]?.effect, 'PreferNoSchedule', 'capped while n1 holds');
+  assert.match(String((a2.details().fleet as { reason?: string }).reason), /fleet cap reached: 1\/1/);
+  // 60 s resync steps; n1's 120 s hold expires, n2 gets it.
+  for (let i = 0; i < 4 && h.node('n2').taints[0]?.effect !== 'NoSchedule'; i++) {
+    h.clock.advance(60_000);
+    await settle(h.api);
+  }
+  assert.equal(h.node('n2').taints[0]?.effect, 'NoSchedule');
+});
+
+test('steady state: API writes per simulated hour (healthy, snapshots every 5 s, resync 60 s)', async (t) => {
+  const h = await startHarness(['n1']);
+  t.after(() => h.close());
+  const a = await h.agent('n1');
+  a.emit('healthy', 42);
+  await waitFor('healthy', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
+  await settle(h.api);
+  const w0 = h.api.writes().length;
+  const r0 = h.api.requests.length;
+  // One hour: 720 snapshots 5 s apart, bandwidth jittering around 40–45 Mbps.
+  for (let i = 0; i < 720; i++) {
+    h.clock.advance(5_000);
+    a.emit('healthy', 40 + (i % 6));
+    if (i % 12 === 11) await settle(h.api);
+  }
+  await settle(h.api);
+  const writes = h.api.writes().length - w0;
+  const reads = h.api.requests.length - r0 - writes;
+  t.diagnostic(`steady state per hour: writes=${writes} reads=${reads}`);
+  assert.ok(writes <= 12, `at most one condition heartbeat per 5 min, got ${writes}`);
+  assert.ok(writes >= 11, `heartbeat must still happen (~12/h), got ${writes}`);
+  assert.ok(h.api.writes().slice(w0).every((r) => r.path.endsWith('/status')), 'only condition heartbeats');
+});

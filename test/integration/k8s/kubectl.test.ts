@@ -1,0 +1,118 @@
+/** Proves the test API server behaves like kube-apiserver for what linkward uses, driven by the real kubectl. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { KubeApiServer } from '../../support/kube-apiserver/server.ts';
+import { writeKubeconfig } from '../../support/kube-apiserver/kubeconfig.ts';
+import { seedDaemonSet, seedNode, seedPdb, seedPod } from '../../support/kube-apiserver/fixtures.ts';
+
+const exec = promisify(execFile);
+const KUBECTL = '/usr/bin/kubectl';
+let api: KubeApiServer;
+let kc: string;
+
+/** Runs kubectl asynchronously (the server lives in this process) with a 30 s cap. */
+async function kubectl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  try {
+    const r = await exec(KUBECTL, ['--kubeconfig', kc, ...args], { timeout: 30_000, env: { ...process.env, LC_ALL: 'C', HOME: '/tmp' } });
+    return { code: 0, out: r.stdout, err: r.stderr };
+  } catch (e) {
+    const x = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof x.code === 'number' ? x.code : 1, out: x.stdout ?? '', err: x.stderr ?? '' };
+  }
+}
+
+before(async () => {
+  assert.ok(existsSync(KUBECTL), 'kubectl missing: install kubectl (e.g. the kubernetes-client package or the upstream binary) to /usr/bin/kubectl');
+  api = new KubeApiServer();
+  await api.start();
+  kc = writeKubeconfig(api.url);
+  seedNode(api, 'n1', { zone: 'a' });
+  seedNode(api, 'n2', { zone: 'b' });
+});
+after(() => api.stop());
+
+test('kubectl get (Table), label selector, field selector', async () => {
+  const r = await kubectl('get', 'nodes');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\n/);
+  assert.match(r.out, /n1\s+Ready/);
+  const sel = await kubectl('get', 'nodes', '-l', 'zone=b', '-o', 'name');
+  assert.equal(sel.out.trim(), 'node/n2');
+  const f = await kubectl('get', 'nodes', '--field-selector', 'metadata.name=n1', '-o', 'name');
+  assert.equal(f.out.trim(), 'node/n1');
+  const missing = await kubectl('get', 'node', 'nope');
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.err, /nodes "nope" not found/);
+});
+
+test('kubectl label (merge patch), overwrite guard and removal', async () => {
+  assert.equal((await kubectl('label', 'node', 'n1', 'linkward.io/link-state=degraded')).code, 0);
+  const again = await kubectl('label', 'node', 'n1', 'linkward.io/link-state=down');
+  assert.notEqual(again.code, 0, 'kubectl refuses to overwrite without --overwrite');
+  assert.equal((await kubectl('label', 'node', 'n1', 'linkward.io/link-state=down', '--overwrite')).code, 0);
+  const j = JSON.parse((await kubectl('get', 'node', 'n1', '-o', 'json')).out) as { metadata: { labels: Record<string, string> } };
+  assert.equal(j.metadata.labels['linkward.io/link-state'], 'down');
+  assert.equal((await kubectl('label', 'node', 'n1', 'linkward.io/link-state-')).code, 0);
+  const j2 = JSON.parse((await kubectl('get', 'node', 'n1', '-o', 'json')).out) as { metadata: { labels: Record<string, string> } };
+  assert.equal(j2.metadata.labels['linkward.io/link-state'], undefined);
+  assert.ok(api.requests.some((r) => r.method === 'PATCH' && r.contentType.startsWith('application/merge-patch+json')));
+});
+
+test('kubectl taint (strategic merge patch, taints are an atomic list) and removal by key:effect', async () => {
+  assert.equal((await kubectl('taint', 'node', 'n1', 'linkward.io/link=down:NoSchedule')).code, 0);
+  assert.equal((await kubectl('taint', 'node', 'n1', 'linkward.io/link=down:PreferNoSchedule')).code, 0);
+  const dup = await kubectl('taint', 'node', 'n1', 'linkward.io/link=down:NoSchedule');
+  assert.notEqual(dup.code, 0, 'same key+effect needs --overwrite');
+  assert.equal((await kubectl('taint', 'node', 'n1', 'linkward.io/link:NoSchedule-')).code, 0);
+  const j = JSON.parse((await kubectl('get', 'node', 'n1', '-o', 'json')).out) as { spec: { taints?: { effect: string }[] } };
+  assert.deepEqual(j.spec.taints?.map((t) => t.effect), ['PreferNoSchedule']);
+  assert.ok(api.requests.some((r) => r.method === 'PATCH' && r.contentType.startsWith('application/strategic-merge-patch+json')));
+});
+
+test('kubectl cordon/uncordon show in STATUS', async () => {
+  assert.equal((await kubectl('cordon', 'n2')).code, 0);
+  assert.match((await kubectl('get', 'node', 'n2')).out, /Ready,SchedulingDisabled/);
+  assert.equal((await kubectl('uncordon', 'n2')).code, 0);
+  assert.doesNotMatch((await kubectl('get', 'node', 'n2')).out, /SchedulingDisabled/);
+});
+
+test('kubectl drain uses the Eviction API, skips DaemonSet pods, honours a PDB (429) until its timeout', async () => {
+  seedDaemonSet(api, 'kube-system', 'agent');
+  seedPod(api, 'kube-system', 'agent-n2', 'n2', { labels: { app: 'agent' }, owner: { kind: 'DaemonSet', name: 'agent' } });
+  seedPod(api, 'default', 'web-a', 'n2', { labels: { app: 'web' }, owner: { kind: 'ReplicaSet', name: 'web' } });
+  seedPod(api, 'default', 'db-a', 'n2', { labels: { app: 'db' }, owner: { kind: 'ReplicaSet', name: 'db' } });
+  seedPdb(api, 'default', 'db', { app: 'db' }, 1);
+  const r = await kubectl('drain', 'n2', '--ignore-daemonsets', '--timeout=8s');
+  assert.notEqual(r.code, 0, 'PDB blocks db-a, so drain times out');
+  assert.match(r.err + r.out, /disruption budget/i);
+  const evictions = api.requests.filter((x) => x.path.endsWith('/eviction'));
+  assert.ok(evictions.some((x) => x.path.includes('/web-a/') && x.status === 201));
+  assert.ok(evictions.some((x) => x.path.includes('/db-a/') && x.status === 429));
+  assert.ok(!api.requests.some((x) => x.method === 'DELETE' && x.path.includes('/pods/')), 'never deletes pods directly');
+  assert.equal(api.store.get('pods', 'default', 'web-a'), undefined);
+  assert.ok(api.store.get('pods', 'default', 'db-a'));
+  assert.ok(api.store.get('pods', 'kube-system', 'agent-n2'), 'DaemonSet pod left alone');
+  assert.match((await kubectl('get', 'node', 'n2')).out, /SchedulingDisabled/);
+  // With a second healthy db replica elsewhere the budget allows it.
+  seedPod(api, 'default', 'db-b', 'n1', { labels: { app: 'db' }, owner: { kind: 'ReplicaSet', name: 'db' } });
+  const ok = await kubectl('drain', 'n2', '--ignore-daemonsets', '--timeout=20s');
+  assert.equal(ok.code, 0, ok.err);
+  assert.equal(api.store.get('pods', 'default', 'db-a'), undefined);
+});
+
+test('DELETE: kubectl delete works; a protobuf DeleteOptions body is read and discarded', async () => {
+  seedPod(api, 'default', 'tmp', 'n1');
+  const r = await kubectl('delete', 'pod', 'tmp', '--wait=false');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(api.store.get('pods', 'default', 'tmp'), undefined);
+  // kubectl's drain fallback sends DeleteOptions as protobuf ("k8s\0" magic + envelope); the server must not choke on it.
+  seedPod(api, 'default', 'tmp2', 'n1');
+  const body = Buffer.concat([Buffer.from('k8s\0', 'binary'), Buffer.from([0x0a, 0x0f, 0x0a, 0x02, 0x76, 0x31, 0x12, 0x0d]), Buffer.from('DeleteOptions')]);
+  const res = await fetch(`${api.url}/api/v1/namespaces/default/pods/tmp2`, { method: 'DELETE', headers: { 'content-type': 'application/vnd.kubernetes.protobuf' }, body });
+  assert.equal(res.status, 200);
+  assert.equal(((await res.json()) as { metadata: { name: string } }).metadata.name, 'tmp2');
+  assert.equal(api.store.get('pods', 'default', 'tmp2'), undefined);
+});

@@ -1,0 +1,108 @@
+/** The status page in real headless Chromium: served by the real daemon, and every link state rendered for on-site staff. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { renderStatusPage } from '../../../agent/http/status-page.ts';
+import { startDaemon } from '../../support/daemon.ts';
+import { dumpDom, requireChromium, screenshot, textOfId } from './chromium.ts';
+
+/** A rendered 1024×900 page with a coloured banner and text compresses to tens of KB; a blank one to ~5 KB. */
+const MIN_SCREENSHOT_BYTES = 15_000;
+const T0 = Date.UTC(2026, 10, 22, 6, 0, 0);
+
+let dir = '';
+before(() => {
+  requireChromium();
+  dir = mkdtempSync(join(tmpdir(), 'lw-page-'));
+});
+after(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Writes the page for `status` to a file and returns its DOM as Chromium renders it. */
+function renderInBrowser(name: string, status: Record<string, unknown>): string {
+  const file = join(dir, `${name}.html`);
+  writeFileSync(file, renderStatusPage(status));
+  return dumpDom(pathToFileURL(file).href);
+}
+
+function doc(link: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { version: '0.1.0', node: 'store-042', pid: 1234, uptimeSeconds: 3_900, ready: true, notReadyReasons: [], config: { kind: 'defaults' }, stateDir: '/var/lib/linkward', link, components: { daemon: { state: 'ok' } }, ...extra };
+}
+
+function uplink(health: string, reasons: string[], latest: Record<string, unknown>): Record<string, unknown> {
+  return { name: 'x', health, sinceMs: T0, reasons, latest };
+}
+
+test('the real daemon serves a page Chromium renders: "checking" before any measurement, no scripts, no external assets', async (t) => {
+  const d = await startDaemon();
+  t.after(() => d.cleanup());
+  const dom = dumpDom(`${d.baseUrl}/`);
+  assert.match(dom, /<section class="banner wait" id="verdict" role="status" data-state="unknown">/);
+  assert.match(textOfId(dom, 'verdict'), /Checking the connection… .*never reports OK before a real measurement/);
+  assert.match(textOfId(dom, 'todo'), /Wait a minute/);
+  assert.match(dom, /No connection measured yet/);
+  assert.match(textOfId(dom, 'reference'), /· unknown · linkward \d+\.\d+\.\d+/);
+  assert.match(dom, /<td>daemon<\/td><td><span class="badge good">ok<\/span>/);
+  assert.doesNotMatch(dom, /<script/i);
+  assert.doesNotMatch(dom, /(src|href)="https?:/i, 'no external assets: the site may be offline');
+  const shot = screenshot(`${d.baseUrl}/`, join(dir, 'daemon.png'));
+  assert.deepEqual([shot.width, shot.height], [1024, 900]);
+  assert.ok(shot.bytes > MIN_SCREENSHOT_BYTES, `screenshot only ${shot.bytes} bytes`);
+  assert.equal(await d.stop(), 0);
+});
+
+test('healthy: a green "OK" with nothing to do, and the uplink figures in words', () => {
+  const dom = renderInBrowser('healthy', doc({ atMs: T0, node: 'healthy', active: 'wan', uplinks: { wan: uplink('healthy', [], { downloadMbps: 48.26, uploadMbps: 9.9, rttMs: 31.4, jitterMs: 2.2, lossPercent: 0, carrier: true }) } }));
+  assert.match(dom, /<section class="banner good" id="verdict"[^>]*data-state="healthy">/);
+  assert.match(textOfId(dom, 'verdict'), /Internet connection OK/);
+  assert.equal(textOfId(dom, 'todo'), 'Nothing to do.');
+  assert.match(dom, /<article class="uplink" data-uplink="wan" data-state="healthy">/);
+  assert.match(dom, /<dt>Download speed<\/dt><dd>48\.3 Mbit\/s<\/dd>/);
+  assert.match(dom, /<dt>Cable \/ modem<\/dt><dd>connected<\/dd>/);
+  assert.match(dom, /in use: <strong>wan<\/strong>/);
+  assert.doesNotMatch(dom, /id="agent-problem"/);
+});
+
+test('degraded: amber "slow", reasons explained in plain words, data is not lost', () => {
+  const dom = renderInBrowser('degraded', doc({ atMs: T0, node: 'degraded', active: 'lte', uplinks: { lte: uplink('degraded', ['loss=12%>5', 'down=3.1Mbps<5'], { downloadMbps: 3.1, lossPercent: 12 }) } }));
+  assert.match(dom, /class="banner warn"[^>]*data-state="degraded"/);
+  assert.match(textOfId(dom, 'verdict'), /Internet connection is slow .*nothing is lost/);
+  assert.match(dom, /data getting lost on the way \(loss=12%&gt;5\)/);
+  assert.match(dom, /download speed too low \(down=3\.1Mbps&lt;5\)/);
+  assert.match(textOfId(dom, 'todo'), /more than 30 minutes, call support/);
+});
+
+test('down with a pulled cable: red, tells staff which cable to check first, then modem, then support; a broken part is flagged', (t) => {
+  const status = doc(
+    { atMs: T0, node: 'down', active: 'wan', uplinks: { wan: uplink('down', ['carrier=lost'], { carrier: false }), lte: uplink('down', ['unreachable=0/3 targets<quorum'], { lossPercent: 100 }) } },
+    { ready: false, notReadyReasons: ['buffer: disk full'], components: { daemon: { state: 'ok' }, buffer: { state: 'error', message: 'disk full' } } },
+  );
+  const dom = renderInBrowser('down', status);
+  assert.match(dom, /class="banner bad"[^>]*data-state="down"/);
+  assert.match(textOfId(dom, 'verdict'), /No internet connection .*keeps working on its own/);
+  const todo = textOfId(dom, 'todo');
+  assert.match(todo, /^Check that the network cable of wan is plugged in at both ends\. .*power .*Restart the modem.* 15 minutes, call support/);
+  assert.match(dom, /cable or modem disconnected \(carrier=lost\)/);
+  assert.match(dom, /the internet cannot be reached/);
+  assert.match(textOfId(dom, 'agent-problem'), /Part of linkward is not working\. .*buffer: disk full/);
+  assert.match(textOfId(dom, 'reference'), /^store-042 · down since .* · linkward 0\.1\.0$/);
+  assert.match(dom, /Ready: no — buffer: disk full/);
+  const file = join(dir, 'down.html');
+  const shot = screenshot(pathToFileURL(file).href, join(dir, 'down.png'));
+  t.diagnostic(`down-state screenshot ${shot.bytes} bytes`);
+  assert.ok(shot.bytes > MIN_SCREENSHOT_BYTES, `screenshot only ${shot.bytes} bytes`);
+});
+
+test('still unknown after minutes is no longer "wait": it asks for support; hostile names are escaped', () => {
+  const dom = renderInBrowser('stale', doc({ atMs: T0, node: 'unknown', active: null, uplinks: { '<img src=x>': uplink('unknown', ['stale: last measurement 400s ago>60'], {}) } }, { uptimeSeconds: 900 }));
+  assert.match(dom, /class="banner warn"[^>]*data-state="unknown"/);
+  assert.match(textOfId(dom, 'verdict'), /Connection not measured/);
+  assert.match(textOfId(dom, 'todo'), /call support/);
+  assert.match(dom, /no recent measurement \(stale: last measurement 400s ago&gt;60\)/);
+  assert.doesNotMatch(dom, /<img/);
+  assert.match(dom, /&lt;img src=x&gt;/);
+});

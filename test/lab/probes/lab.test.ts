@@ -1,0 +1,133 @@
+/** Lab (root): probes against a real probe server across shaped veth links in namespaces lwp-t-a/lwp-t-b (tbf rate, nft loss). */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execPath } from 'node:process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ProbeSample } from '../../../agent/core/types.ts';
+import { createLab, LAB, labUnavailable, waitForOutput, type Lab } from '../../support/probes-lab.ts';
+
+const CLI = fileURLToPath(new URL('../../support/probes-cli.ts', import.meta.url));
+const LAB_CLIENT = fileURLToPath(new URL('../../support/probes-lab-client.ts', import.meta.url));
+const TOKEN = 'lab-token-0123456789abcdef';
+const PORT = 9781;
+const SERVER = `http://${LAB.serverIp}:${PORT}/`;
+
+let lab: Lab | undefined;
+let skipReason: string | null = null;
+let tmp = '';
+
+before(async () => {
+  skipReason = await labUnavailable();
+  if (skipReason && process.env.CI) assert.fail(`probes lab cannot run in CI: ${skipReason}`);
+  if (skipReason) return;
+  tmp = mkdtempSync(join(tmpdir(), 'lwp-lab-'));
+  lab = await createLab('lwp-t-');
+  const srv = lab.spawnIn(lab.b, execPath, [CLI, 'probe-server', '--listen', `${LAB.serverIp}:${PORT}`, '--token', TOKEN]);
+  await waitForOutput(srv, /listening/, 15_000);
+});
+after(async () => {
+  await lab?.destroy();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+interface CliSummary {
+  downloadMbps: number | null;
+  uploadMbps: number | null;
+  bytesUsed: number;
+  download: { payloadBytes: number } | null;
+  sourceAddress: string | null;
+}
+
+async function cli(l: Lab, args: string[]): Promise<CliSummary> {
+  return JSON.parse(await l.exec(l.a, execPath, [CLI, 'probe', '--target', SERVER, '--token', TOKEN, '--json', ...args], 60_000)) as CliSummary;
+}
+
+async function labClient(l: Lab, spec: unknown): Promise<{ light: ProbeSample[]; throughput: { ran: boolean; skipped?: string; sample?: ProbeSample }[] }> {
+  return JSON.parse(await l.exec(l.a, execPath, [LAB_CLIENT, JSON.stringify(spec)], 90_000)) as { light: ProbeSample[]; throughput: { ran: boolean; skipped?: string }[] };
+}
+
+function labOrSkip(t: { skip(reason: string): void }): Lab | undefined {
+  if (!lab) t.skip(`lab unavailable: ${skipReason ?? 'setup failed'}`);
+  return lab;
+}
+
+for (const rate of [10, 2]) {
+  test(`throughput within 10 % of a ${rate} Mbit/s tbf-shaped link, both directions`, async (t) => {
+    const l = labOrSkip(t);
+    if (!l) return;
+    await l.shape(rate, 0);
+    const r = await cli(l, []);
+    t.diagnostic(`shaped ${rate}: down ${r.downloadMbps} up ${r.uploadMbps} bytes ${r.bytesUsed}`);
+    for (const v of [r.downloadMbps, r.uploadMbps]) {
+      assert.ok(v !== null, 'measured');
+      assert.ok(Math.abs(v / rate - 1) <= 0.1, `${v} Mbit/s vs shaped ${rate}`);
+    }
+  });
+}
+
+test('loss is detected by UDP echo (0 % clean link, then 10 % nft random drop each way)', async (t) => {
+  const l = labOrSkip(t);
+  if (!l) return;
+  const cfg = (n: number) => ({ config: { probes: { targets: [`udp://${LAB.serverIp}:${PORT}`], token: TOKEN, timeoutMs: 300, windowPackets: 60 } }, light: n });
+  await l.shape(null, 0);
+  const clean = (await labClient(l, cfg(10))).light.at(-1) as ProbeSample;
+  assert.equal(clean.lossPercent, 0);
+  await l.shape(null, 10);
+  const lossy = (await labClient(l, cfg(25))).light.at(-1) as ProbeSample;
+  t.diagnostic(`loss ${lossy.lossPercent}% (expected ≈ 19 % round trip)`);
+  assert.ok((lossy.lossPercent ?? 0) >= 4 && (lossy.lossPercent ?? 100) <= 45, `loss ${lossy.lossPercent}`);
+  assert.ok(lossy.jitterMs !== undefined && lossy.rttMs !== undefined);
+  await l.shape(null, 0);
+});
+
+test('one dead target among three keeps the link reachable; two dead do not', async (t) => {
+  const l = labOrSkip(t);
+  if (!l) return;
+  await l.shape(null, 0);
+  const base = { probes: { token: TOKEN, timeoutMs: 400 } };
+  const one = (await labClient(l, { config: { probes: { ...base.probes, targets: [`linkward://${LAB.serverIp}:${PORT}`, `${LAB.serverIp}:${PORT}`, `tcp://${LAB.deadIp}:80`] } }, light: 2 })).light.at(-1) as ProbeSample;
+  assert.equal(one.targetsTotal, 3);
+  assert.equal(one.targetsUp, 2);
+  assert.equal(one.reachable, true);
+  const two = (await labClient(l, { config: { probes: { ...base.probes, targets: [`linkward://${LAB.serverIp}:${PORT}`, `tcp://${LAB.deadIp}:80`, `udp://${LAB.deadIp}:9781`] } }, light: 2 })).light.at(-1) as ProbeSample;
+  assert.equal(two.targetsUp, 1);
+  assert.equal(two.reachable, false);
+});
+
+test('the daily budget stops throughput probes (light probes keep running)', async (t) => {
+  const l = labOrSkip(t);
+  if (!l) return;
+  await l.shape(10, 0);
+  const out = await labClient(l, {
+    config: { probes: { targets: [`linkward://${LAB.serverIp}:${PORT}`], token: TOKEN, throughput: { url: SERVER, maxBytes: 1_000_000 } }, uplinks: [{ name: 'lte', metered: true, budgetBytesPerDay: 4_000_000 }] },
+    throughput: 4,
+    light: 1,
+  });
+  assert.equal(out.throughput[0]?.ran, true);
+  assert.ok(out.throughput.some((x) => x.skipped === 'budget'), JSON.stringify(out.throughput.map((x) => x.skipped ?? 'ran')));
+  const used = out.throughput.reduce((s, x) => s + (x.sample?.bytesUsed ?? 0), 0);
+  assert.ok(used <= 4_000_000, `throughput used ${used} of a 4 MB budget`);
+  assert.equal(out.light[0]?.reachable, true, 'light probes still run after the budget is spent');
+});
+
+test('a probe bound to the second uplink leaves through that interface', async (t) => {
+  const l = labOrSkip(t);
+  if (!l) return;
+  await l.shape(null, 0);
+  const cfgPath = join(tmp, 'backup.yaml');
+  writeFileSync(cfgPath, JSON.stringify({ uplinks: [{ name: 'primary', interface: 'lwp0' }, { name: 'backup', interface: 'lwp1' }] }));
+  const p0 = await l.counters('lwp0');
+  const p1 = await l.counters('lwp1');
+  const r = await cli(l, ['--uplink', 'backup', '--download', '--max-bytes', '2000000', '--config', cfgPath]);
+  const q0 = await l.counters('lwp0');
+  const q1 = await l.counters('lwp1');
+  assert.equal(r.sourceAddress, LAB.client2Ip);
+  const viaBackup = q1.rx - p1.rx;
+  const viaPrimary = q0.rx - p0.rx;
+  t.diagnostic(`rx lwp1 ${viaBackup} B, lwp0 ${viaPrimary} B, payload ${r.download?.payloadBytes}`);
+  assert.ok(viaBackup >= (r.download?.payloadBytes ?? Infinity), 'download arrived on lwp1');
+  assert.ok(viaPrimary < 20_000, 'nothing but stray packets on lwp0');
+});
