@@ -39,6 +39,8 @@ interface Running {
 
 /** Runs the daemon until a signal; returns the exit code. */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  // Signal handlers first: a SIGTERM during start-up must lead to a clean stop, not the default kill.
+  const stopSignal = waitForStopSignal();
   const loaded = applyOverrides(loadConfig(opts.configPath), opts);
   const { config } = loaded;
   const log = createLogger({ level: config.log.level, format: opts.logFormat ?? config.log.format });
@@ -122,7 +124,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const watchdogMs = notifier.startWatchdog(() => health().ok);
   log.info({ readyInMs: Math.round(performance.now()), watchdogMs, components: run.components.map((c) => c.name) }, 'linkward ready');
 
-  const signal = await waitForStopSignal(log);
+  const signal = await stopSignal.promise;
   serving = false;
   await notifier.stopping();
   log.info({ signal }, 'stopping');
@@ -193,18 +195,19 @@ async function stopAll(run: Running, log: Logger, budgetMs: number): Promise<voi
 }
 
 /** Resolves on the first SIGTERM/SIGINT; a second signal exits at once with 128+signum. */
-function waitForStopSignal(log: Logger): Promise<string> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onSignal = (sig: NodeJS.Signals): void => {
-      if (stopping) {
-        log.warn({ signal: sig }, 'second signal: exiting now');
-        process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
-      }
-      stopping = true;
-      resolve(sig);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+function waitForStopSignal(): { promise: Promise<string> } {
+  let stopping = false;
+  let resolveFn: (sig: string) => void = () => {};
+  const promise = new Promise<string>((resolve) => (resolveFn = resolve));
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (stopping) {
+      process.stderr.write(`linkward: second ${sig}: exiting now\n`);
+      process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+    }
+    stopping = true;
+    resolveFn(sig);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return { promise };
 }

@@ -15,8 +15,8 @@ export interface CommitHooks {
   onDrop(sink: string, reason: DropReason, records: number, bytes: number): void;
   /** One shared transaction finished (seconds it took, records in it). */
   onCommit(seconds: number, records: number): void;
-  /** Records of these sinks became available (wakes forwarders). */
-  onAppended(sinks: ReadonlySet<string>): void;
+  /** Records became durable: how many per sink (wakes forwarders, counts ingest). */
+  onAppended(perSink: ReadonlyMap<string, number>): void;
 }
 
 export interface CommitOptions {
@@ -87,11 +87,15 @@ export class GroupCommitter {
       const a = admit(this.#store.usage(), group.map((p) => p.rec.body.byteLength), limits);
       if (a.freeBytes > 0 || a.freeRecords > 0) this.#drops(this.#store.dropOldest(a.freeBytes, a.freeRecords), 'overflow');
       accepted = group.slice(0, a.accept);
-      this.#refuse(group.slice(a.accept), 'rejected_full', new LwError(BufferError.FULL, `telemetry buffer is full (buffer.maxBytes=${limits.maxBytes}, policy reject-new); retry later`));
+      if (a.accept < group.length) this.#refuse(group.slice(a.accept), 'rejected_full', new LwError(BufferError.FULL, `telemetry buffer is full (buffer.maxBytes=${limits.maxBytes}, policy reject-new); retry later`));
       const ids = this.#commit(accepted);
       accepted.forEach((p, i) => p.resolve(ids[i]!));
       this.#hooks.onCommit((this.#clock.monoMs() - t0) / 1000, accepted.length);
-      if (accepted.length > 0) this.#hooks.onAppended(new Set(accepted.map((p) => p.rec.sink)));
+      if (accepted.length > 0) {
+        const perSink = new Map<string, number>();
+        for (const p of accepted) perSink.set(p.rec.sink, (perSink.get(p.rec.sink) ?? 0) + 1);
+        this.#hooks.onAppended(perSink);
+      }
     } catch (e) {
       const reason = isLwError(e, BufferError.DISK_FULL) ? 'disk_full' : null;
       if (reason) this.#refuse(accepted, reason, e);

@@ -54,6 +54,7 @@ export class SinkForwarder {
   #stopped = true;
   #loop: Promise<void> | null = null;
   #wakeFn: (() => void) | null = null;
+  #woken = false;
   #abort = new AbortController();
   #status: Omit<ForwarderStatus, 'sink' | 'attempts' | 'backoffMs'> = { lastStatus: null, lastError: null, lastSuccessMs: null, sentBatches: 0 };
 
@@ -71,7 +72,8 @@ export class SinkForwarder {
 
   /** New records, a link change or a flush request: re-evaluate now. */
   wake(): void {
-    this.#wakeFn?.();
+    if (this.#wakeFn) this.#wakeFn();
+    else this.#woken = true; // arrived during a step: the next sleep returns at once
   }
 
   /** Clears backoff and (force) ignores the gate and pacing for the next batches until the sink is empty or fails. */
@@ -113,6 +115,10 @@ export class SinkForwarder {
   }
 
   #sleep(ms: number): Promise<void> {
+    if (this.#woken) {
+      this.#woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const cancel = this.#d.clock.setTimer(ms, () => { this.#wakeFn = null; resolve(); });
       this.#wakeFn = () => { cancel(); this.#wakeFn = null; resolve(); };

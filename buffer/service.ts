@@ -17,6 +17,10 @@ import type { NewRecord, Store } from './types.ts';
 
 /** TTL expiry, incremental vacuum and WAL truncation run this often: cheap, and keeps the file near its content. */
 export const MAINTENANCE_INTERVAL_MS = 30_000;
+/** TTL expiry deletes at most this many records per slice (~20 ms here), then lets the event loop run. */
+export const EXPIRE_SLICE_RECORDS = 1_000;
+/** Pause between expiry slices. */
+const EXPIRE_SLICE_PAUSE_MS = 10;
 /** File name of the buffer database inside state.dir (separate from state.db so its fsyncs and size are its own). */
 export const BUFFER_DB_FILE = 'buffer.db';
 
@@ -50,6 +54,7 @@ export class BufferService {
   readonly #opts: BufferServiceOptions;
   readonly #metered: ReadonlySet<string>;
   #cancelMaintenance: (() => void) | null = null;
+  #stopped = false;
 
   constructor(ctx: AgentContext, opts: BufferServiceOptions = {}) {
     this.#ctx = ctx;
@@ -85,7 +90,12 @@ export class BufferService {
     this.committer = new GroupCommitter(store, { maxDelayMs: cfg.commit.maxDelayMs, maxRecords: cfg.commit.maxRecords, limits: { maxBytes: cfg.maxBytes, maxRecords: cfg.maxRecords ?? null, policy: cfg.policy } }, {
       onDrop: (sink, reason, n, bytes) => this.countDrop(sink, reason, n, bytes),
       onCommit: (seconds, n) => { if (n > 0) this.metrics.commit.observe(seconds); },
-      onAppended: (sinks) => { for (const s of sinks) this.forwarders.get(s)?.wake(); },
+      onAppended: (perSink) => {
+        for (const [s, n] of perSink) {
+          this.metrics.ingested.inc({ sink: s }, n);
+          this.forwarders.get(s)?.wake();
+        }
+      },
     }, this.#ctx.clock);
     for (const sink of this.sinks.values()) {
       let sender: BatchSender;
@@ -129,11 +139,19 @@ export class BufferService {
     this.#cancelMaintenance = this.#ctx.clock.setTimer(MAINTENANCE_INTERVAL_MS, tick);
   }
 
-  /** Expires TTL'd records and gives free pages back to the file system. */
+  /** Expires TTL'd records (in slices, so the loop is never blocked for long) and gives free pages back to the file system. */
   maintain(): void {
-    if (!this.store) return;
+    if (!this.store || this.#stopped) return;
     try {
-      for (const d of this.store.expire(this.#ctx.clock.nowMs())) this.countDrop(d.sink, 'ttl', d.records, d.bytes);
+      let expired = 0;
+      for (const d of this.store.expire(this.#ctx.clock.nowMs(), EXPIRE_SLICE_RECORDS)) {
+        this.countDrop(d.sink, 'ttl', d.records, d.bytes);
+        expired += d.records;
+      }
+      if (expired >= EXPIRE_SLICE_RECORDS) {
+        this.#ctx.clock.setTimer(EXPIRE_SLICE_PAUSE_MS, () => this.maintain());
+        return;
+      }
       this.store.maintenance();
     } catch (e) {
       this.#log.warn({ err: messageOf(e) }, 'buffer maintenance failed; will retry');
@@ -143,7 +161,6 @@ export class BufferService {
   /** Durable append through group commit (HTTP ingest and the in-process API). */
   append(rec: NewRecord): Promise<number> {
     if (!this.committer) return Promise.reject(new LwError(BufferError.UNAVAILABLE, this.unavailable ?? 'telemetry buffer is not open'));
-    this.metrics.ingested.inc({ sink: rec.sink });
     return this.committer.append(rec);
   }
 
@@ -167,6 +184,7 @@ export class BufferService {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     this.#cancelMaintenance?.();
     this.committer?.flush();
     await Promise.all([...this.forwarders.values()].map((f) => f.stop()));

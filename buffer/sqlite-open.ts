@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS buf_records (
   sink TEXT NOT NULL, priority INTEGER NOT NULL, created_ms INTEGER NOT NULL, expires_ms INTEGER,
   content_type TEXT, content_encoding TEXT, body BLOB NOT NULL, size INTEGER NOT NULL, batch_id TEXT);
 CREATE INDEX IF NOT EXISTS buf_records_lane ON buf_records (sink, priority, batch_id, id);
-CREATE INDEX IF NOT EXISTS buf_records_evict ON buf_records (priority, id);
+CREATE INDEX IF NOT EXISTS buf_records_evict ON buf_records (priority DESC, id);
 CREATE INDEX IF NOT EXISTS buf_records_ttl ON buf_records (expires_ms) WHERE expires_ms IS NOT NULL;
 CREATE INDEX IF NOT EXISTS buf_records_batch ON buf_records (batch_id) WHERE batch_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS buf_batches (

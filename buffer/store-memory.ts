@@ -124,12 +124,14 @@ export class MemoryStore implements Store {
     return this.#remove((r) => doomed.has(r.id));
   }
 
-  expire(nowMs: number): DropResult[] {
+  expire(nowMs: number, maxRecords: number = Number.MAX_SAFE_INTEGER): DropResult[] {
     this.#open();
     const dead = (r: StoredRecord): boolean => r.expiresMs !== null && r.expiresMs < nowMs;
     const batches = new Set(this.#records.filter((r) => dead(r) && r.batchId !== null).map((r) => r.batchId));
     this.#batches = this.#batches.filter((b) => !batches.has(b.id));
-    return this.#remove((r) => dead(r) || (r.batchId !== null && batches.has(r.batchId)));
+    const doomed = new Set(this.#records.filter((r) => r.batchId !== null && batches.has(r.batchId)).map((r) => r.id));
+    for (const r of this.#records) if (doomed.size < maxRecords && dead(r) && r.batchId === null) doomed.add(r.id);
+    return this.#remove((r) => doomed.has(r.id));
   }
 
   listRecords(sink: string | null, limit: number): StoredRecord[] {

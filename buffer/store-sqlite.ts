@@ -5,6 +5,7 @@ import { LwError } from '../agent/errors.ts';
 import { BufferError, isDiskFull } from './errors.ts';
 import { LaneCounters, mergeDrops } from './lanes.ts';
 import { prepareKept } from './sqlite-retain.ts';
+import { STORE_SQL, type StoreSqlName } from './sqlite-sql.ts';
 import type { DeadLetter, DepthRow, DropResult, NewRecord, SealedBatch, Store, StoredRecord, UnsealedQuery, Usage } from './types.ts';
 
 /** Dead letters kept at most; older ones are deleted so a misconfigured sink cannot fill the disk. */
@@ -39,7 +40,7 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly #db: Db;
   readonly #lanes = new LaneCounters();
-  readonly #s: Record<string, Statement>;
+  readonly #s: Record<StoreSqlName, Statement>;
   #closed = false;
   readonly #reservePath: string | null;
 
@@ -48,38 +49,8 @@ export class SqliteStore implements Store {
     this.#db = db;
     this.#reservePath = reservePath;
     this.#ensureReserve();
-    const p = (sql: string): Statement => prepareKept(db, sql);
-    this.#s = {
-      insert: p('INSERT INTO buf_records (sink, priority, created_ms, expires_ms, content_type, content_encoding, body, size, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)'),
-      sealed: p('SELECT * FROM buf_batches WHERE sink = ? AND priority = ? ORDER BY seq LIMIT 1'),
-      unsealedSizes: p('SELECT size FROM buf_records WHERE sink = ? AND priority = ? AND batch_id IS NULL AND created_ms >= ? ORDER BY id LIMIT ?'),
-      unsealed: p('SELECT * FROM buf_records WHERE sink = ? AND priority = ? AND batch_id IS NULL AND created_ms >= ? ORDER BY id LIMIT ?'),
-      insBatch: p('INSERT INTO buf_batches (id, sink, priority, created_ms, content_type, content_encoding, body, record_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-      mark: p('UPDATE buf_records SET batch_id = ? WHERE id = ? AND batch_id IS NULL'),
-      delBatch: p('DELETE FROM buf_batches WHERE id = ? RETURNING *'),
-      delBatchRecords: p('DELETE FROM buf_records WHERE batch_id = ? RETURNING sink, priority, size'),
-      unmark: p('UPDATE buf_records SET batch_id = NULL WHERE batch_id = ?'),
-      attempt: p('UPDATE buf_batches SET attempts = attempts + 1 WHERE id = ?'),
-      insDead: p('INSERT OR REPLACE INTO buf_dead_letters (id, sink, priority, failed_ms, status, reason, record_count, content_type, content_encoding, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      trimDead: p('DELETE FROM buf_dead_letters WHERE seq <= (SELECT MAX(seq) FROM buf_dead_letters) - ?'),
-      evictScan: p('SELECT id, batch_id, size FROM buf_records ORDER BY priority DESC, id ASC LIMIT ?'),
-      delRecord: p('DELETE FROM buf_records WHERE id = ? RETURNING sink, priority, size'),
-      expiredBatches: p('SELECT DISTINCT batch_id FROM buf_records WHERE expires_ms IS NOT NULL AND expires_ms < ? AND batch_id IS NOT NULL'),
-      expire: p('DELETE FROM buf_records WHERE expires_ms IS NOT NULL AND expires_ms < ? AND batch_id IS NULL RETURNING sink, priority, size'),
-      oldest: p('SELECT created_ms FROM buf_records WHERE sink = ? AND priority = ? ORDER BY id LIMIT 1'),
-      listAll: p('SELECT * FROM buf_records ORDER BY id LIMIT ?'),
-      listSink: p('SELECT * FROM buf_records WHERE sink = ? ORDER BY id LIMIT ?'),
-      listDead: p('SELECT * FROM buf_dead_letters ORDER BY seq DESC LIMIT ?'),
-      allDead: p('SELECT * FROM buf_dead_letters ORDER BY seq'),
-      oneDead: p('SELECT * FROM buf_dead_letters WHERE id = ?'),
-      delDead: p('DELETE FROM buf_dead_letters WHERE id = ?'),
-      purgeDead: p('DELETE FROM buf_dead_letters'),
-      purgeAll: p('DELETE FROM buf_records'),
-      purgeSink: p('DELETE FROM buf_records WHERE sink = ?'),
-      purgeBatchesAll: p('DELETE FROM buf_batches'),
-      purgeBatchesSink: p('DELETE FROM buf_batches WHERE sink = ?'),
-    };
-    for (const r of p('SELECT sink, priority, COUNT(*) AS n, SUM(size) AS b FROM buf_records GROUP BY sink, priority').all() as Row[]) {
+    this.#s = Object.fromEntries(Object.entries(STORE_SQL).map(([k, sql]) => [k, prepareKept(db, sql)])) as Record<StoreSqlName, Statement>;
+    for (const r of prepareKept(db, 'SELECT sink, priority, COUNT(*) AS n, SUM(size) AS b FROM buf_records GROUP BY sink, priority').all() as Row[]) {
       this.#lanes.add(String(r.sink), Number(r.priority), Number(r.n), Number(r.b));
     }
   }
@@ -108,7 +79,7 @@ export class SqliteStore implements Store {
   }
 
   appendMany(records: readonly NewRecord[]): number[] {
-    const ids = this.#tx(() => records.map((r) => Number(this.#s.insert!.run(r.sink, r.priority, r.createdMs, r.expiresMs, r.contentType, r.contentEncoding, r.body, r.body.byteLength).lastInsertRowid)));
+    const ids = this.#tx(() => records.map((r) => Number(this.#s.insert.run(r.sink, r.priority, r.createdMs, r.expiresMs, r.contentType, r.contentEncoding, r.body, r.body.byteLength).lastInsertRowid)));
     for (const r of records) this.#lanes.add(r.sink, r.priority, 1, r.body.byteLength);
     return ids;
   }
@@ -119,13 +90,13 @@ export class SqliteStore implements Store {
 
   depth(): DepthRow[] {
     return this.#lanes.rows().map((l) => {
-      const o = l.records > 0 ? (this.#s.oldest!.get(l.sink, l.priority) as Row | undefined) : undefined;
-      return { ...l, oldestMs: o ? Number(o.created_ms) : null };
+      const o = l.records > 0 ? (this.#s.oldest.get({ sink: l.sink, priority: l.priority }) as Row | undefined) : undefined;
+      return { ...l, oldestMs: o && o.created_ms !== null ? Number(o.created_ms) : null };
     });
   }
 
   sealedBatch(sink: string, priority: number): SealedBatch | null {
-    const r = this.#s.sealed!.get(sink, priority) as Row | undefined;
+    const r = this.#s.sealed.get(sink, priority) as Row | undefined;
     return r ? toBatch(r) : null;
   }
 
@@ -134,47 +105,47 @@ export class SqliteStore implements Store {
     const args = [q.sink, q.priority, q.minCreatedMs ?? 0] as const;
     let n = 0;
     let bytes = 0;
-    for (const r of this.#s.unsealedSizes!.all(...args, q.maxRecords) as Row[]) {
+    for (const r of this.#s.unsealedSizes.all(...args, q.maxRecords) as Row[]) {
       if (n > 0 && bytes + Number(r.size) > q.maxBytes) break;
       bytes += Number(r.size);
       n += 1;
     }
-    return n === 0 ? [] : (this.#s.unsealed!.all(...args, n) as Row[]).map(toRecord);
+    return n === 0 ? [] : (this.#s.unsealed.all(...args, n) as Row[]).map(toRecord);
   }
 
   seal(b: Omit<SealedBatch, 'attempts'>, recordIds: readonly number[]): void {
     this.#tx(() => {
-      this.#s.insBatch!.run(b.id, b.sink, b.priority, b.createdMs, b.contentType, b.contentEncoding, b.body, b.recordCount);
-      for (const id of recordIds) this.#s.mark!.run(b.id, id);
+      this.#s.insBatch.run(b.id, b.sink, b.priority, b.createdMs, b.contentType, b.contentEncoding, b.body, b.recordCount);
+      for (const id of recordIds) this.#s.mark.run(b.id, id);
     });
   }
 
   ack(batchId: string): DropResult | null {
     const rows = this.#tx(() => {
-      this.#s.delBatch!.run(batchId);
-      return this.#s.delBatchRecords!.all(batchId) as DelRow[];
+      this.#s.delBatch.run(batchId);
+      return this.#s.delBatchRecords.all(batchId) as DelRow[];
     });
     return this.#deleted(rows)[0] ?? null;
   }
 
   unseal(batchId: string): void {
     this.#tx(() => {
-      this.#s.delBatch!.run(batchId);
-      this.#s.unmark!.run(batchId);
+      this.#s.delBatch.run(batchId);
+      this.#s.unmark.run(batchId);
     });
   }
 
   recordAttempt(batchId: string): void {
-    this.#tx(() => this.#s.attempt!.run(batchId));
+    this.#tx(() => this.#s.attempt.run(batchId));
   }
 
   deadLetter(batchId: string, reason: string, status: number | null, nowMs: number): DropResult | null {
     const rows = this.#tx(() => {
-      const b = this.#s.delBatch!.get(batchId) as Row | undefined;
+      const b = this.#s.delBatch.get(batchId) as Row | undefined;
       if (!b) return [];
-      this.#s.insDead!.run(b.id, b.sink, b.priority, nowMs, status, reason, b.record_count, b.content_type, b.content_encoding, b.body);
-      this.#s.trimDead!.run(DEAD_LETTER_MAX_ROWS);
-      return this.#s.delBatchRecords!.all(batchId) as DelRow[];
+      this.#s.insDead.run(b.id, b.sink, b.priority, nowMs, status, reason, b.record_count, b.content_type, b.content_encoding, b.body);
+      this.#s.trimDead.run(DEAD_LETTER_MAX_ROWS);
+      return this.#s.delBatchRecords.all(batchId) as DelRow[];
     });
     return this.#deleted(rows)[0] ?? null;
   }
@@ -184,11 +155,11 @@ export class SqliteStore implements Store {
       const out: DelRow[] = [];
       let bytes = 0;
       while (bytes < freeBytes || out.length < freeRecords) {
-        const scan = this.#s.evictScan!.all(EVICT_CHUNK) as Row[];
+        const scan = this.#s.evictScan.all(EVICT_CHUNK) as Row[];
         if (scan.length === 0) break;
         for (const r of scan) {
           if (bytes >= freeBytes && out.length >= freeRecords) break;
-          const del = r.batch_id === null ? (this.#s.delRecord!.all(r.id) as DelRow[]) : this.#dropBatch(String(r.batch_id));
+          const del = r.batch_id === null ? (this.#s.delRecord.all(r.id) as DelRow[]) : this.#dropBatch(String(r.batch_id));
           for (const d of del) { out.push(d); bytes += d.size; }
         }
       }
@@ -198,27 +169,27 @@ export class SqliteStore implements Store {
   }
 
   #dropBatch(id: string): DelRow[] {
-    this.#s.delBatch!.run(id);
-    return this.#s.delBatchRecords!.all(id) as DelRow[];
+    this.#s.delBatch.run(id);
+    return this.#s.delBatchRecords.all(id) as DelRow[];
   }
 
-  expire(nowMs: number): DropResult[] {
+  expire(nowMs: number, maxRecords: number = Number.MAX_SAFE_INTEGER): DropResult[] {
     const rows = this.#tx(() => {
       const out: DelRow[] = [];
-      for (const r of this.#s.expiredBatches!.all(nowMs) as Row[]) out.push(...this.#dropBatch(String(r.batch_id)));
-      out.push(...(this.#s.expire!.all(nowMs) as DelRow[]));
+      for (const r of this.#s.expiredBatches.all(nowMs, maxRecords) as Row[]) out.push(...this.#dropBatch(String(r.batch_id)));
+      out.push(...(this.#s.expire.all(nowMs, Math.max(0, maxRecords - out.length)) as DelRow[]));
       return out;
     });
     return this.#deleted(rows);
   }
 
   listRecords(sink: string | null, limit: number): StoredRecord[] {
-    const rows = (sink === null ? this.#s.listAll!.all(limit) : this.#s.listSink!.all(sink, limit)) as Row[];
+    const rows = (sink === null ? this.#s.listAll.all(limit) : this.#s.listSink.all(sink, limit)) as Row[];
     return rows.map(toRecord);
   }
 
   listDeadLetters(limit: number): DeadLetter[] {
-    return (this.#s.listDead!.all(limit) as Row[]).map((r) => ({
+    return (this.#s.listDead.all(limit) as Row[]).map((r) => ({
       id: String(r.id), sink: String(r.sink), priority: Number(r.priority), failedMs: Number(r.failed_ms),
       status: r.status === null ? null : Number(r.status), reason: String(r.reason), recordCount: Number(r.record_count),
       contentType: (r.content_type as string | null) ?? null, contentEncoding: (r.content_encoding as string | null) ?? null, body: r.body as Buffer,
@@ -227,10 +198,10 @@ export class SqliteStore implements Store {
 
   replayDeadLetters(ids: readonly string[] | null, nowMs: number): number {
     const moved = this.#tx(() => {
-      const rows = ids === null ? (this.#s.allDead!.all() as Row[]) : ids.map((id) => this.#s.oneDead!.get(id) as Row | undefined).filter((r): r is Row => r !== undefined);
+      const rows = ids === null ? (this.#s.allDead.all() as Row[]) : ids.map((id) => this.#s.oneDead.get(id) as Row | undefined).filter((r): r is Row => r !== undefined);
       for (const r of rows) {
-        this.#s.insert!.run(r.sink, r.priority, nowMs, null, r.content_type, r.content_encoding, r.body, (r.body as Buffer).byteLength);
-        this.#s.delDead!.run(r.id);
+        this.#s.insert.run(r.sink, r.priority, nowMs, null, r.content_type, r.content_encoding, r.body, (r.body as Buffer).byteLength);
+        this.#s.delDead.run(r.id);
       }
       return rows;
     });
@@ -243,9 +214,9 @@ export class SqliteStore implements Store {
       let records = 0;
       let deadLetters = 0;
       if (opts.records) {
-        if (opts.sink === null) { this.#s.purgeBatchesAll!.run(); records = this.#s.purgeAll!.run().changes; } else { this.#s.purgeBatchesSink!.run(opts.sink); records = this.#s.purgeSink!.run(opts.sink).changes; }
+        if (opts.sink === null) { this.#s.purgeBatchesAll.run(); records = this.#s.purgeAll.run().changes; } else { this.#s.purgeBatchesSink.run(opts.sink); records = this.#s.purgeSink.run(opts.sink).changes; }
       }
-      if (opts.deadLetters) deadLetters = this.#s.purgeDead!.run().changes;
+      if (opts.deadLetters) deadLetters = this.#s.purgeDead.run().changes;
       return { records, deadLetters };
     });
     if (opts.records) this.#lanes.clear(opts.sink);

@@ -104,8 +104,8 @@ export interface Store {
   deadLetter(batchId: string, reason: string, status: number | null, nowMs: number): DropResult | null;
   /** Deletes oldest records (lowest priority first, whole sealed batches) until the freed amounts are reached. */
   dropOldest(freeBytes: number, freeRecords: number): DropResult[];
-  /** Deletes records whose TTL passed (with the batches they are sealed into). */
-  expire(nowMs: number): DropResult[];
+  /** Deletes records whose TTL passed (with the batches they are sealed into), about `maxRecords` per call. */
+  expire(nowMs: number, maxRecords?: number): DropResult[];
   listRecords(sink: string | null, limit: number): StoredRecord[];
   listDeadLetters(limit: number): DeadLetter[];
   /** Moves dead letters back into the records (ids null: all); returns how many. */

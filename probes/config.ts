@@ -1,6 +1,7 @@
 /** Config schema of `probes` (owned by the probes package): light probes, throughput, budget, retention. */
 import { z } from 'zod';
 import { validate as validCron } from 'node-cron';
+import { LinkHealthConfigSchema } from '../agent/link/config.ts';
 
 /** Light probe interval: 5 s detects a dead link within a few rounds at ≈130 B per round. */
 export const DEFAULT_INTERVAL_MS = 5_000;
@@ -32,8 +33,8 @@ const ThroughputSchema = z
     stableTolerance: z.number().min(0.005).max(0.5).default(0.05).describe('Stop early when the rate is known within this fraction (twice its relative standard error).'),
     download: z.boolean().default(true).describe('Measure download.'),
     upload: z.boolean().default(true).describe('Measure upload.'),
-    skipWhenObservedDownMbps: z.number().positive().optional().describe('Skip the scheduled probe when passive counters already saw at least this download rate on the interface.'),
-    skipWhenObservedUpMbps: z.number().positive().optional().describe('Skip the scheduled probe when passive counters already saw at least this upload rate on the interface.'),
+    skipWhenObservedDownMbps: z.number().positive().optional().describe('Skip the scheduled probe when passive counters (uplinks[].interface) saw at least this download rate since the last light round; default: probes.health download degraded exit threshold.'),
+    skipWhenObservedUpMbps: z.number().positive().optional().describe('Same for upload; default: probes.health upload degraded exit threshold.'),
     onDemandMinGapMs: z.number().int().min(60_000).default(900_000).describe('Minimum gap between throughput probes triggered by light-probe changes.'),
   })
   .describe('Throughput (download/upload) probes over HTTP.');
@@ -51,6 +52,7 @@ export const ProbesConfigSchema = z
     token: z.string().min(16).optional().describe('Token sent to linkward probe servers (HTTP Bearer and UDP echo).'),
     retentionDays: z.number().int().min(1).max(365).default(7).describe('Days stored probe results are kept in the state database.'),
     throughput: ThroughputSchema.prefault({}).describe('Throughput (download/upload) probes over HTTP.'),
+    health: LinkHealthConfigSchema.prefault({}).describe('Link-health thresholds, dwell times and damping used by the link-state machine (agent/link/config.ts).'),
   })
   .describe('Link measurements: latency, jitter, loss, throughput.');
 

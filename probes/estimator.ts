@@ -150,14 +150,17 @@ export function nextTransferSize(prevBytes: number, prevDurationMs: number, trus
  * Delivered-bytes series for uploads, from completed requests only: a request's series runs from 0 to its size,
  * either the server's own arrival ticks (linkward server) or a straight line from start to completion (a stream
  * sends continuously, and a completion proves delivery). Bytes pulled into socket buffers arrive in bursts and would
- * distort the rate, so they are not used. Sums every request on a `stepMs` grid, valid up to the earliest stream's
- * last completion; empty until every stream has completed a request.
+ * distort the rate, so they are not used. Sums every request on a `stepMs` grid, valid up to the earliest unfinished
+ * stream's last completion; empty until every stream has completed a request.
  */
-export function deliveredSeries(streams: readonly (readonly (readonly ByteSample[])[])[], stepMs: number): ByteSample[] {
+export function deliveredSeries(streams: readonly (readonly (readonly ByteSample[])[])[], stepMs: number, finished: readonly boolean[] = []): ByteSample[] {
   const reqs = streams.flat().filter((r) => r.length > 0);
   if (streams.length === 0 || streams.some((s) => !s.some((r) => r.length > 0))) return [];
+  const lastOf = (s: readonly (readonly ByteSample[])[]): number => Math.max(...s.filter((r) => r.length > 0).map((r) => (r[r.length - 1] as ByteSample).tMs));
   const t0 = Math.min(...reqs.map((r) => (r[0] as ByteSample).tMs));
-  const t1 = Math.min(...streams.map((s) => Math.max(...s.filter((r) => r.length > 0).map((r) => (r[r.length - 1] as ByteSample).tMs))));
+  // a finished stream's series is complete: it does not limit how far the sum is known
+  const open = streams.filter((_, i) => !finished[i]);
+  const t1 = open.length > 0 ? Math.min(...open.map(lastOf)) : Math.max(...streams.map(lastOf));
   const at = (t: number): number => reqs.reduce((sum, r) => sum + bytesAt(r, t), 0);
   const out: ByteSample[] = [];
   for (let t = t0; t <= t1 + 1e-9; t += stepMs) out.push({ tMs: t, bytes: at(t) });

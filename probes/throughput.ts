@@ -6,12 +6,18 @@ import type { Clock } from '../agent/clock.ts';
 import { deliveredSeries, estimate, nextTransferSize, type ByteSample, type Estimate } from './estimator.ts';
 import { PRESETS, presetUrl, type Preset } from './presets.ts';
 
-/** First transfer per stream: 64 KiB fits in the initial window of a slow link without wasting bytes. */
+/** First download per stream: 64 KiB fits in the initial window of a slow link without wasting bytes. */
 export const INITIAL_TRANSFER_BYTES = 64 * 1024;
+/** First upload per stream: uploads are timed by completions, so start small (16 KiB ≈ 260 ms at 0.5 Mbit/s per stream). */
+export const INITIAL_UPLOAD_BYTES = 16 * 1024;
 /** A download lasting this long is long enough to be trusted; sizes stop growing. */
 export const TRUST_TRANSFER_MS = 500;
-/** Uploads are timed by their completions, so they are kept shorter: each completion is a precise delivery point. */
-export const TRUST_UPLOAD_MS = 300;
+/** Uploads are timed by their completions, so they are kept short: each completion is a precise delivery point. */
+export const TRUST_UPLOAD_MS = 150;
+/** ...but at least this many round trips long (shortest upload seen ≈ one RTT), so request gaps do not idle a stream. */
+export const TRUST_UPLOAD_RTTS = 4;
+/** Smallest request worth its HTTP overhead; a smaller remainder of the byte cap is left unused. */
+export const MIN_REQUEST_BYTES = 4 * 1024;
 /** How often (of measured time) the stability rule is evaluated. */
 export const CHECK_EVERY_MS = 100;
 /** HTTP request + response header bytes per transfer (measured on the linkward server: ≈ 120 + 180). */
@@ -95,8 +101,19 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   };
   /** Upload: per stream, the delivered-bytes series of each completed request (server ticks, or start→completion). */
   const completed: ByteSample[][][] = Array.from({ length: o.streams }, () => []);
-  const series = (): ByteSample[] => (o.direction === 'down' ? samples : deliveredSeries(completed, 20));
-  const est = (): Estimate | undefined => estimate(series(), { binMs: 100, minMeasureMs: o.minMeasureMs, stableTolerance: o.stableTolerance });
+  /** Streams that will start no further transfer (their series is complete). */
+  const finished: boolean[] = Array.from({ length: o.streams }, () => false);
+  // upload: delivered series once every stream completed a request; before that (or if a stream starves) pulled bytes
+  const series = (): { s: ByteSample[]; trusted: boolean } => {
+    if (o.direction === 'down') return { s: samples, trusted: true };
+    const d = deliveredSeries(completed, 20, finished);
+    return d.length > 0 ? { s: d, trusted: true } : { s: samples, trusted: false };
+  };
+  const est = (): Estimate | undefined => {
+    const { s: ser, trusted } = series();
+    const e = estimate(ser, { binMs: 100, minMeasureMs: o.minMeasureMs, stableTolerance: o.stableTolerance });
+    return e && !trusted ? { ...e, stable: false } : e;
+  };
   const check = (t: number): void => {
     lastCheck = t;
     const e = est();
@@ -108,10 +125,9 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     if (stopReason) return;
     total += n;
     const t = o.clock.monoMs() - t0;
-    if (o.direction === 'down') samples.push({ tMs: t, bytes: total });
+    samples.push({ tMs: t, bytes: total });
     if (t - lastCheck >= CHECK_EVERY_MS) check(t);
-    if (total >= o.maxBytes) stop('bytes');
-    else if (t >= o.maxDurationMs) stop('time');
+    if (t >= o.maxDurationMs) stop('time');
   };
   const cancelTimer = o.clock.setTimer(o.maxDurationMs, () => stop('time'));
 
@@ -153,23 +169,37 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     check(t);
   };
 
-  const trustMs = o.direction === 'down' ? TRUST_TRANSFER_MS : TRUST_UPLOAD_MS;
+  let shortestUploadMs = Number.POSITIVE_INFINITY;
+  const trustMs = (): number => (o.direction === 'down' ? TRUST_TRANSFER_MS : Math.max(TRUST_UPLOAD_MS, TRUST_UPLOAD_RTTS * shortestUploadMs));
+  // the byte cap is enforced by what requests ask for: once every byte is committed, streams finish their last
+  // transfer (nothing beyond the cap is ever requested, so nothing has to be aborted and wasted)
+  let committed = 0;
   const worker = async (stream: number): Promise<void> => {
-    let size = INITIAL_TRANSFER_BYTES;
+    let size = o.direction === 'down' ? INITIAL_TRANSFER_BYTES : INITIAL_UPLOAD_BYTES;
     while (!stopReason) {
+      const ask = Math.min(size, o.maxBytes - committed);
+      if (ask < MIN_REQUEST_BYTES) {
+        finished[stream] = true;
+        return;
+      }
+      committed += ask;
       const started = o.clock.monoMs();
       try {
-        await transfer(Math.min(size, Math.max(1, o.maxBytes - total)), stream);
+        await transfer(ask, stream);
       } catch (e) {
         if (stopReason) return;
         errors.push((e as Error).message);
         stop('error');
         return;
       }
-      size = nextTransferSize(size, o.clock.monoMs() - started, trustMs, o.maxBytes);
+      const took = o.clock.monoMs() - started;
+      if (o.direction === 'up') shortestUploadMs = Math.min(shortestUploadMs, took);
+      size = nextTransferSize(size, took, trustMs(), o.maxBytes);
     }
   };
   await Promise.all(Array.from({ length: o.streams }, (_, i) => worker(i)));
+  // workers only return without a stop once the byte cap is fully committed and delivered
+  const reason: StopReason = (stopReason as StopReason | null) ?? 'bytes';
   cancelTimer();
   await pool.destroy().catch(() => undefined);
   const durationMs = o.clock.monoMs() - t0;
@@ -177,16 +207,16 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   const measured = total > 0 && final !== undefined;
   return {
     direction: o.direction,
-    ...(measured && stopReason !== 'error' ? { mbps: final.mbps } : {}),
+    ...(measured && reason !== 'error' ? { mbps: final.mbps } : {}),
     payloadBytes: total,
     bytesUsed: Math.round(total * WIRE_OVERHEAD_FACTOR + requests * HTTP_OVERHEAD_BYTES),
     durationMs,
     warmupMs: final?.warmupMs ?? 0,
     measuredMs: final?.measuredMs ?? 0,
     stable: final?.stable ?? false,
-    stopReason: stopReason ?? 'time',
+    stopReason: reason,
     requests,
     errors,
-    ...(o.keepSeries ? { series: series() } : {}),
+    ...(o.keepSeries ? { series: series().s } : {}),
   };
 }

@@ -179,7 +179,10 @@ export class UplinkMonitor {
     const dirs = [...((opts.download ?? t.download) ? (['down'] as const) : []), ...((opts.upload ?? t.upload) ? (['up'] as const) : [])];
     if (dirs.length === 0) return skip('disabled');
     const startMs = clock.nowMs();
-    if (!opts.force && trafficProvesThresholds(this.#rates, t.skipWhenObservedDownMbps, t.skipWhenObservedUpMbps)) {
+    const th = cfg.health.thresholds;
+    const needDown = t.skipWhenObservedDownMbps ?? th.downloadMbps.degraded.exit;
+    const needUp = t.skipWhenObservedUpMbps ?? th.uploadMbps.degraded.exit;
+    if (!opts.force && trafficProvesThresholds(this.#rates, needDown, needUp)) {
       const s: ProbeSample = { uplink: this.name, kind: 'passive', atMs: startMs, downloadMbps: this.#rates?.rxMbps as number, uploadMbps: this.#rates?.txMbps as number, ...(this.#facts.carrier !== undefined ? { carrier: this.#facts.carrier } : {}), bytesUsed: 0 };
       this.#d.store.record(s);
       this.#d.metrics.observe(s);

@@ -20,7 +20,7 @@ export interface UplinkState {
   sinceMs: number;
   reasons: string[];
   metrics: MergedMetrics;
-  /** Last instantaneous verdict (a flap is a change of this to a worse measured value). */
+  /** Last instantaneous verdict (a flap is this leaving healthy). */
   raw: LinkHealth;
   pending: Pending | null;
   damping: DampingState;
@@ -79,7 +79,8 @@ function dwellMs(direction: Pending['direction'], target: LinkHealth, hard: bool
 export function evaluateUplink(prev: UplinkState, nowMs: number, policy: LinkHealthConfig): { uplink: UplinkState; transition: Transition | null } {
   const u: UplinkState = { ...prev, damping: decay(prev.damping, nowMs, policy.damping) };
   const v = computeVerdict(u.metrics, u.health, nowMs, policy);
-  if (v.health !== 'unknown' && u.raw !== 'unknown' && LEVEL_RANK[v.health] > LEVEL_RANK[u.raw]) {
+  // A flap is the measured verdict leaving healthy; an outage deepening from degraded to down is the same flap.
+  if (u.raw === 'healthy' && (v.health === 'degraded' || v.health === 'down')) {
     const wasSuppressed = u.damping.suppressed;
     u.damping = addFlap(u.damping, nowMs, policy.damping);
     if (u.damping.suppressed && !wasSuppressed) u.hold = worse(u.raw, v.health);

@@ -22,13 +22,16 @@ export function emptyMetrics(): MergedMetrics {
 }
 
 /**
- * Fields a sample kind is trusted for. Passive samples carry byte-counter rates in downloadMbps/uploadMbps: that is
- * how much the link was *used*, not what it can carry, so only their carrier flag is taken.
+ * Whether a sample's field is taken. Passive samples carry byte-counter rates in downloadMbps/uploadMbps: that is how
+ * much the link was *used*, a lower bound on what it can carry, so a rate only raises an existing measurement.
  */
-function trusted(kind: ProbeSample['kind'], f: MetricField): boolean {
-  if (kind === 'passive') return f === 'carrier';
-  if (kind === 'light') return !THROUGHPUT_FIELDS.has(f);
-  return true;
+function trusted(m: MergedMetrics, s: ProbeSample, f: MetricField): boolean {
+  if (s.kind === 'light') return !THROUGHPUT_FIELDS.has(f);
+  if (s.kind !== 'passive' || f === 'carrier') return true;
+  if (!THROUGHPUT_FIELDS.has(f)) return false;
+  const cur = m.values[f];
+  const v = s[f];
+  return typeof cur === 'number' && typeof v === 'number' && v > cur;
 }
 
 /** Merges one sample: every trusted field it carries replaces the last known value; absent fields keep theirs. */
@@ -37,8 +40,9 @@ export function mergeSample(m: MergedMetrics, s: ProbeSample): MergedMetrics {
   const atMs = { ...m.atMs };
   let merged = false;
   for (const f of METRIC_FIELDS) {
-    if (!trusted(s.kind, f)) continue;
-    const v = s[f];
+    if (!trusted(m, s, f)) continue;
+    // A quorum of answers in the same round proves the carrier is up; a "lost" flag next to it is a cached fact.
+    const v = f === 'carrier' && s.carrier === false && s.reachable === true ? true : s[f];
     if (v === undefined || (typeof v === 'number' && !Number.isFinite(v))) continue;
     // An older sample arriving late must not overwrite a newer value.
     if ((atMs[f] ?? -Infinity) > s.atMs) continue;

@@ -1,23 +1,24 @@
 /** The node-actions component: reconciles this Node from link snapshots; backoff on API failure; drift repair; routes. */
-import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../component.ts';
+import type { AgentContext, Component, ComponentStatus } from '../component.ts';
 import type { LinkSnapshot } from '../core/types.ts';
-import { codeOf, messageOf } from '../errors.ts';
-import { sendError, sendJson } from '../http/respond.ts';
+import { codeOf, isLwError, LwError, messageOf } from '../errors.ts';
 import type { NodeApi } from './api.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { findCluster as defaultFindCluster, type ClusterSource } from './cluster.ts';
 import { desiredDecorations, wantsRestrictive } from './desired.ts';
-import { drainNode, type DrainResult } from './drain.ts';
+import { DrainEpisodes } from './drain-episode.ts';
+import { K8sErrorCode } from './errors.ts';
 import { FleetSemaphore } from './fleet.ts';
 import { meteredApi } from './metered-api.ts';
 import { createK8sMetrics, type K8sMetrics } from './metrics.ts';
 import { planNode } from './plan.ts';
 import { reconcileOnce, type ReconcileResult } from './reconciler.ts';
 import { releaseNode } from './release.ts';
+import { nodeRoutes } from './routes.ts';
 import { summarizeDesired, summarizeNode } from './summary.ts';
 
 export interface NodeComponentDeps {
-  /** Builds the API client; default: @kubernetes/client-node, imported only now. */
+  /** Builds the API client; default: per kubernetes.client (lean or @kubernetes/client-node), imported only now. */
   createApi?: (source: ClusterSource, timeoutMs: number) => Promise<NodeApi>;
   findCluster?: (kubeconfig: string | undefined) => ClusterSource | null;
   /** Jitter source in [0,1) (tests pin it). */
@@ -30,7 +31,16 @@ interface LastError {
   atMs: number;
 }
 
-async function defaultCreateApi(source: ClusterSource, timeoutMs: number): Promise<NodeApi> {
+/** Picks the adapter: `lean` (undici) or `client-node`; `auto` falls back to client-node only when the kubeconfig needs it. */
+export async function createApiFor(client: 'auto' | 'lean' | 'client-node', source: ClusterSource, timeoutMs: number): Promise<NodeApi> {
+  if (client !== 'client-node') {
+    const { createLeanApi } = await import('./lean-api.ts');
+    try {
+      return await createLeanApi(source, timeoutMs);
+    } catch (e) {
+      if (client === 'lean' || !isLwError(e, K8sErrorCode.LEAN_UNSUPPORTED)) throw e;
+    }
+  }
   const { createClientNodeApi } = await import('./client-node-api.ts');
   return createClientNodeApi(source, timeoutMs);
 }
@@ -59,7 +69,8 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
   let lastError: LastError | null = null;
   let lastSuccessMs: number | null = null;
   let unknownSinceMs: number | null = null;
-  let drain: { running: boolean; result?: DrainResult } | null = null;
+  let checkedStaleHold = false;
+  const drains = new DrainEpisodes({ nodeName: ctx.nodeName, cfg, clock, log, onEviction: (result) => metrics?.evictions.inc({ result }) });
 
   const snapshot = (): LinkSnapshot | null => ctx.bus.latestLink();
 
@@ -108,9 +119,13 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       lastSuccessMs = clock.nowMs();
       state = 'ok';
       message = r.desired.capped.length ? `${r.fleetReason ?? 'fleet cap reached'}; holding back ${r.desired.capped.join(', ')}` : `node ${ctx.nodeName}: link ${r.desired.state}${cfg.dryRun ? ' (dry run: nothing written)' : ''}`;
-      if (!wantsRestrictive(r.desired.state, cfg) && fleet.held(clock.nowMs()) && !r.desired.hold) await fleet.release();
+      // Give the hold back once restrictive decorations are gone; after a restart, also a hold left by the previous run.
+      if (!cfg.dryRun && !wantsRestrictive(r.desired.state, cfg) && !r.desired.hold && (fleet.held(clock.nowMs()) || !checkedStaleHold)) {
+        await fleet.release();
+        checkedStaleHold = true;
+      }
       metrics?.leaseHeld.set(fleet.held(clock.nowMs()) ? 1 : 0);
-      maybeDrain(r);
+      drains.update(r.desired.drain, api);
     } catch (e) {
       failures++;
       const code = codeOf(e);
@@ -118,7 +133,8 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       metrics?.reconcileErrors.inc({ code });
       const delay = backoffDelayMs(failures, cfg.maxBackoffMs, random());
       state = 'degraded';
-      message = `Kubernetes API failing (${code}): ${messageOf(e)}; desired state kept, retry ${failures} in ${Math.round(delay / 100) / 10} s`;
+      const hint = code === K8sErrorCode.NOT_FOUND ? ` (is the node name right? set node.name or $NODE_NAME; using "${ctx.nodeName}")` : '';
+      message = `Kubernetes API failing (${code}): ${messageOf(e)}${hint}; desired state kept, retry ${failures} in ${Math.round(delay / 100) / 10} s`;
       log.warn({ code, err: messageOf(e), failures, retryInMs: delay }, 'node reconcile failed; will retry');
       cancelRetry?.();
       cancelRetry = clock.setTimer(delay, () => {
@@ -126,26 +142,6 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
         trigger();
       });
     }
-  }
-
-  function maybeDrain(r: ReconcileResult): void {
-    if (!r.desired.drain) {
-      if (drain && !drain.running) drain = null; // episode over: the next down episode may drain again
-      return;
-    }
-    if (drain || cfg.dryRun || !api) return;
-    drain = { running: true };
-    const a = api;
-    log.warn({ node: ctx.nodeName }, 'draining node (Eviction API; PodDisruptionBudgets respected; never forced)');
-    void drainNode(a, ctx.nodeName, { timeoutMs: cfg.drain.timeoutSeconds * 1000, retryMs: cfg.drain.retrySeconds * 1000, clock, log, onEviction: (result) => metrics?.evictions.inc({ result }) })
-      .then((result) => {
-        drain = { running: false, result };
-        log.info({ ...result }, 'drain finished');
-      })
-      .catch((e: unknown) => {
-        drain = { running: false, result: { evicted: [], skipped: [], remaining: [], timedOut: true } };
-        log.warn({ err: messageOf(e) }, 'drain failed; pods stay (never forced)');
-      });
   }
 
   function onLink(s: LinkSnapshot): void {
@@ -171,7 +167,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
     return {
       node: ctx.nodeName,
       enabled: cfg.enabled,
-      source: source?.description ?? null,
+      source: api?.source ?? source?.description ?? null,
       state,
       message,
       dryRun: cfg.dryRun,
@@ -182,42 +178,28 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       lastSuccessMs,
       lastError,
       fleet: { enabled: cfg.fleet.enabled, held: fleet?.held(nowMs) ?? false, ...(last?.fleetReason ? { reason: last.fleetReason } : {}) },
-      drain,
+      drain: drains.status(),
     };
   }
 
-  const routes: HttpRoute[] = [
-    { method: 'GET', path: '/v1/node', auth: 'token', handle: (_req, res) => sendJson(res, 200, view()) },
-    {
-      method: 'POST',
-      path: '/v1/node/release',
-      auth: 'token',
-      handle: async (_req, res) => {
-        if (!api) return sendError(res, 409, 'LW_K8S_NO_CLUSTER', message);
-        paused = true;
-        try {
-          const r = await releaseNode(api, ctx.nodeName, cfg.conditionType, cfg.dryRun);
-          await fleet?.release().catch(() => undefined);
-          last = null;
-          state = 'ok';
-          message = 'released: linkward decorations removed; node actions paused until POST /v1/node/resume or restart';
-          sendJson(res, 200, { ...r, paused: true });
-        } catch (e) {
-          sendError(res, 503, codeOf(e), messageOf(e));
-        }
-      },
+  const routes = nodeRoutes({
+    view,
+    async release() {
+      if (!api) throw new LwError(K8sErrorCode.NO_CLUSTER, message);
+      paused = true;
+      await running?.catch(() => undefined); // a pass in flight must not re-decorate after the release
+      const r = await releaseNode(api, ctx.nodeName, cfg.conditionType, cfg.dryRun);
+      await fleet?.release().catch(() => undefined);
+      last = null;
+      state = 'ok';
+      message = 'released: linkward decorations removed; node actions paused until POST /v1/node/resume or restart';
+      return { ...r, paused: true };
     },
-    {
-      method: 'POST',
-      path: '/v1/node/resume',
-      auth: 'token',
-      handle: (_req, res) => {
-        paused = false;
-        trigger();
-        sendJson(res, 200, { paused: false });
-      },
+    resume() {
+      paused = false;
+      trigger();
     },
-  ];
+  });
 
   return {
     name: 'node',
@@ -236,7 +218,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       }
       metrics = createK8sMetrics(ctx.metrics);
       try {
-        const raw = await (deps.createApi ?? defaultCreateApi)(source, cfg.requestTimeoutMs);
+        const raw = await (deps.createApi ?? ((src, t) => createApiFor(cfg.client, src, t)))(source, cfg.requestTimeoutMs);
         const m = metrics;
         api = meteredApi(raw, (verb, result) => m.apiRequests.inc({ verb, result }));
       } catch (e) {
@@ -254,6 +236,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
     },
     async stop(): Promise<void> {
       stopped = true;
+      drains.abort();
       offLink?.();
       cancelRetry?.();
       cancelResync?.();

@@ -49,6 +49,10 @@ export const KubernetesConfigSchema = z
     enabled: z.boolean().default(true).describe('Decorate this Node (labels, condition, taints) from link state. Off without a cluster.'),
     kubeconfig: z.string().optional().describe('Kubeconfig path; default: in-cluster, then $KUBECONFIG, then /etc/rancher/k3s/k3s.yaml.'),
     dryRun: z.boolean().default(false).describe('Log the patches that would be sent; write nothing.'),
+    client: z
+      .enum(['auto', 'lean', 'client-node'])
+      .default('auto')
+      .describe('API client: lean (undici, ~15 MB RSS), client-node (@kubernetes/client-node, ~72 MB RSS; also exec/auth-provider/proxy kubeconfigs), auto = lean unless the kubeconfig needs client-node.'),
     conditionType: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,62}$/).default('NetworkDegraded').describe('NodeCondition type written (True while degraded or down).'),
     conditionHeartbeatSeconds: z.number().int().min(0).default(DEFAULT_CONDITION_HEARTBEAT_S).describe('Rewrite an unchanged condition (fresh values, heartbeat) at most this often; 0 = only on change.'),
     resyncSeconds: z.number().int().min(5).default(DEFAULT_RESYNC_S).describe('Re-read the Node this often and repair drift.'),

@@ -18,6 +18,8 @@ export const K8sErrorCode = {
   NO_CLUSTER: 'LW_K8S_NO_CLUSTER',
   /** The kubeconfig exists but could not be loaded. */
   CONFIG_INVALID: 'LW_K8S_CONFIG_INVALID',
+  /** The kubeconfig needs something only @kubernetes/client-node does (exec plugin, auth-provider, proxy). */
+  LEAN_UNSUPPORTED: 'LW_K8S_LEAN_UNSUPPORTED',
 } as const satisfies Record<string, LwCode>;
 
 export type K8sErrorCodeValue = (typeof K8sErrorCode)[keyof typeof K8sErrorCode];

@@ -40,7 +40,9 @@ export interface ReconcileResult {
 /** Fleet decision for this pass; an API failure keeps whatever hold we believe we have. */
 async function fleetGrant(deps: ReconcileDeps, inp: ReconcileInput): Promise<{ granted: boolean; reason?: string }> {
   const state = inp.snapshot?.node ?? 'unknown';
-  if (!wantsRestrictive(state, deps.cfg)) return { granted: false };
+  // While the state is unknown the decorations are held as they are, so a hold we have is renewed too.
+  const keep = state === 'unknown' && deps.fleet.held(inp.nowMs);
+  if (!wantsRestrictive(state, deps.cfg) && !keep) return { granted: false };
   try {
     return await deps.fleet.acquire(inp.nowMs, deps.cfg.dryRun);
   } catch (e) {
@@ -52,10 +54,12 @@ async function fleetGrant(deps: ReconcileDeps, inp: ReconcileInput): Promise<{ g
 /** Reads, plans and applies. Throws LwError (K8sErrorCode) on API failure; the caller backs off and retries. */
 export async function reconcileOnce(deps: ReconcileDeps, inp: ReconcileInput): Promise<ReconcileResult> {
   const { api, cfg, nodeName, log } = deps;
-  const grant = await fleetGrant(deps, inp);
+  let grant: { granted: boolean; reason?: string } | null = null;
   let conflicts = 0;
   for (;;) {
     const node = await api.getNode(nodeName);
+    // Ask the fleet only once the Node is known to exist (a wrong node name must not take a hold).
+    grant ??= await fleetGrant(deps, inp);
     const desired = desiredDecorations({ snapshot: inp.snapshot, cfg, node, nowMs: inp.nowMs, fleetGranted: grant.granted, unknownSinceMs: inp.unknownSinceMs });
     const plan = planNode(node, desired, cfg, inp.nowMs);
     const result = { node, desired, plan, conflicts, ...(grant.reason ? { fleetReason: grant.reason } : {}) };

@@ -34,23 +34,27 @@ const until = async (want) => {
 };
 
 const results = [];
+const record = (name, seconds) => {
+  const r = { case: name, seconds };
+  results.push(r);
+  process.stdout.write(JSON.stringify({ bench: 'link-realtime', warmupS: WARMUP_MS / 1000, ...r }) + '\n');
+};
 const first = await until('healthy');
-results.push({ case: 'start → first verdict healthy', seconds: first });
+record('start → first verdict healthy', first);
 await new Promise((r) => setTimeout(r, WARMUP_MS));
 setAll({ kind: 'drop' });
-results.push({ case: 'hard: targets stop answering → down', seconds: await until('down') });
+record('hard: targets stop answering → down', await until('down'));
 setAll({ kind: 'ok' });
-results.push({ case: 'hard: targets answer again → healthy', seconds: await until('healthy') });
+record('hard: targets answer again → healthy', await until('healthy'));
 await new Promise((r) => setTimeout(r, WARMUP_MS));
 setAll({ kind: 'delay', ms: 400 });
-results.push({ case: 'soft: RTT +400 ms → degraded', seconds: await until('degraded') });
+record('soft: RTT +400 ms → degraded', await until('degraded'));
 setAll({ kind: 'ok' });
-results.push({ case: 'soft: RTT back to normal → healthy', seconds: await until('healthy') });
+record('soft: RTT back to normal → healthy', await until('healthy'));
 
 await probes.stop();
 await link.stop();
 await Promise.all(echoes.map((e) => e.close()));
 ctx.cleanup();
-for (const r of results) process.stdout.write(JSON.stringify({ bench: 'link-realtime', warmupS: WARMUP_MS / 1000, ...r }) + '\n');
 process.stdout.write('\ncase                                        seconds\n');
 for (const r of results) process.stdout.write(`${r.case.padEnd(44)}${r.seconds ?? 'not reached'}\n`);

@@ -89,7 +89,7 @@ const results = [
   stepCase('soft: loss 0→10 %', 5_000, { lossPercent: 10 }, 'degraded'),
   stepCase('soft: RTT p95 40→400 ms', 30_000, { rttP95Ms: 400 }, 'degraded'),
   stepCase('hard: targets unreachable', 5_000, { reachable: false, targetsUp: 0, lossPercent: 100 }, 'down'),
-  stepCase('hard: carrier lost', 5_000, { carrier: false }, 'down', { carrier: true }),
+  stepCase('hard: carrier lost', 5_000, { carrier: false, reachable: false, targetsUp: 0, lossPercent: 100 }, 'down', { carrier: true }),
   stepCase('hard: targets unreachable', 30_000, { reachable: false, targetsUp: 0, lossPercent: 100 }, 'down'),
   stepCase('metric down: loss 0→40 %', 5_000, { lossPercent: 40 }, 'down'),
   flapCase('square wave', 30, 1, 5_000),

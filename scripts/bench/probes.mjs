@@ -19,6 +19,7 @@ const opt = (name, def) => {
 const RATES = opt('rates', '2,10,50').split(',').map(Number);
 const LOSSES = opt('losses', '0,2').split(',').map(Number);
 const REPS = Number(opt('reps', '1'));
+const DIRS = opt('dirs', 'down,up').split(',');
 /** iperf3 reference: 4 streams, 10 s measured after 1 s omitted (slow start), JSON. */
 const IPERF_SECONDS = Number(opt('iperf-seconds', '10'));
 const RECORD = opt('record', '');
@@ -58,7 +59,7 @@ try {
     for (const loss of LOSSES) {
       await lab.shape(rate, loss);
       for (let rep = 0; rep < REPS; rep++) {
-        for (const dir of ['down', 'up']) {
+        for (const dir of DIRS) {
           const lw = await wire(async () => JSON.parse(await lab.exec(lab.a, execPath, [CLI, 'probe', '--target', `http://${LAB.serverIp}:${PORT}/`, '--token', TOKEN, '--json', dir === 'down' ? '--download' : '--upload'], 60_000)));
           const ip = await wire(async () => JSON.parse(await lab.exec(lab.a, 'iperf3', ['-c', LAB.serverIp, '-P', '4', '-t', String(IPERF_SECONDS), '-O', '1', '-J', ...(dir === 'down' ? ['-R'] : [])], (IPERF_SECONDS + 20) * 1000)));
           const res = dir === 'down' ? lw.r.download : lw.r.upload;
@@ -81,6 +82,8 @@ try {
   }
   // light monitoring: bytes per round on the wire, per target kind, and per day at the default schedule
   await lab.shape(null, 0);
+  // let connections of the last throughput runs drain, so their stragglers are not counted as light-probe bytes
+  await new Promise((r) => setTimeout(r, 3_000));
   for (const target of [`linkward://${LAB.serverIp}:${PORT}`, `${LAB.serverIp}:${PORT}`, `udp://${LAB.serverIp}:${PORT}`, `icmp://${LAB.serverIp}`]) {
     const cfg = { config: { probes: { targets: [target], token: TOKEN } }, light: LIGHT_ROUNDS };
     const m = await wire(async () => JSON.parse(await lab.exec(lab.a, execPath, [LAB_CLIENT, JSON.stringify(cfg)], 120_000)));

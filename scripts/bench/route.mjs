@@ -7,8 +7,14 @@ import { join } from 'node:path';
 import { CONFIRM, NS, PORT, TARGET, blackhole, createLab, removeLab, restore, throttle } from '../../test/support/route-lab.ts';
 
 const RUNS = Number(process.argv[2] ?? 5);
+/** LWR_PROBES=real: measure with the probes package + link-state machine (fast settings below) instead of the lab prober. */
+const REAL = process.env.LWR_PROBES === 'real';
+/** Fast-detection probe settings for the real probes: 500 ms rounds, 300 ms timeout, no dwell for worse verdicts. */
+const PROBES = process.env.LWR_PROBE_DEFAULTS ? { targets: [`${TARGET}:${PORT}`], throughput: { enabled: false } } : { targets: [`${TARGET}:${PORT}`], intervalMs: 500, maxIntervalMs: 500, timeoutMs: 300, windowPackets: 4, throughput: { enabled: false }, health: { dwell: { enterS: 1, exitS: 2 }, damping: { enabled: false } } };
 /** Fast-detection settings (lab prober: 250 ms rounds, down after 2 failed connects, candidate after 2 good rounds). */
 const POLICY = { candidateSamples: 2, confirmTimeout: 2000, revertGrace: 1000, failbackHold: 5000, degradedSwitchAfter: 1000, minSwitchInterval: 0, maxSwitchesPerHour: 1000, confirmTargets: [`${CONFIRM}:${PORT}`] };
+/** The real light probes do not measure throughput: only hard loss is benchmarked with them. */
+const KINDS = REAL ? ['hard-loss'] : ['hard-loss', 'throttle'];
 const AGENT = new URL('../../test/support/route-lab-agent.ts', import.meta.url).pathname;
 
 if (process.getuid?.() !== 0) {
@@ -29,8 +35,8 @@ const server = createLab();
 try {
   await new Promise((r, j) => { server.stdout.once('data', r); setTimeout(() => j(new Error('target server did not start')), 5000); });
   const uplink = (name, dev, n) => ({ name, interface: dev, gateway: `10.201.${n}.1`, sourceAddress: `10.201.${n}.2`, priority: n * 10, targets: [`${TARGET}:${PORT}`] });
-  const config = { log: { level: 'warn' }, uplinks: { policy: POLICY, list: [uplink('wan', 'e1', 1), uplink('lte', 'e2', 2)] } };
-  agent = spawn('ip', ['netns', 'exec', NS.edge, process.execPath, AGENT, stateDir, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const config = { log: { level: process.env.LWR_LOG ?? 'warn' }, ...(REAL ? { probes: PROBES } : {}), uplinks: { policy: POLICY, list: [uplink('wan', 'e1', 1), uplink('lte', 'e2', 2)] } };
+  agent = spawn('ip', ['netns', 'exec', NS.edge, process.execPath, AGENT, stateDir, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
   let buf = '';
   agent.stdout.on('data', (d) => {
     buf += d;
@@ -49,15 +55,15 @@ try {
   await waitEvent((e) => e.event === 'health' && e.uplink === 'lte' && e.health === 'healthy', 0, 10_000);
   const results = [];
   for (let run = 1; run <= RUNS; run++) {
-    for (const kind of ['hard-loss', 'throttle']) {
+    for (const kind of KINDS) {
       await new Promise((r) => setTimeout(r, 1500));
       const t0 = Date.now();
       if (kind === 'hard-loss') blackhole(NS.gw1); else throttle(NS.gw1, '1mbit');
-      const detected = await waitEvent((e) => e.event === 'health' && e.uplink === 'wan' && e.health !== 'healthy', t0, 20_000);
-      const switched = await waitEvent((e) => e.event === 'active' && e.uplink === 'lte', t0, 20_000);
+      const detected = await waitEvent((e) => e.event === 'health' && e.uplink === 'wan' && e.health !== 'healthy', t0, 60_000);
+      const switched = await waitEvent((e) => e.event === 'active' && e.uplink === 'lte', t0, 60_000);
       const t1 = Date.now();
       restore(NS.gw1);
-      const back = await waitEvent((e) => e.event === 'active' && e.uplink === 'wan', t1, 30_000);
+      const back = await waitEvent((e) => e.event === 'active' && e.uplink === 'wan', t1, 180_000);
       const r = { bench: 'route', run, kind, detectMs: ms(detected, t0), switchConfirmedMs: ms(switched, t0), failbackMs: ms(back, t1), failbackHoldMs: POLICY.failbackHold };
       results.push(r);
       console.log(JSON.stringify(r));
@@ -69,8 +75,9 @@ try {
     const med = v[Math.floor((v.length - 1) / 2)];
     return `${med} / ${v[v.length - 1]} (n=${v.length}/${xs.length})`;
   };
-  console.log('\nkind        detect ms (median / max)   switch confirmed ms (median / max)   failback ms after restore (median / max; hold 5000)');
-  for (const kind of ['hard-loss', 'throttle']) {
+  console.log(`\nprober: ${REAL ? `probes package + link-state (${process.env.LWR_PROBE_DEFAULTS ? 'default settings' : 'fast settings'})` : 'lab prober'}`);
+  console.log('kind        detect ms (median / max)   switch confirmed ms (median / max)   failback ms after restore (median / max; hold 5000)');
+  for (const kind of KINDS) {
     const rs = results.filter((r) => r.kind === kind);
     console.log(`${kind.padEnd(11)} ${stats(rs.map((r) => r.detectMs)).padEnd(26)} ${stats(rs.map((r) => r.switchConfirmedMs)).padEnd(36)} ${stats(rs.map((r) => r.failbackMs))}`);
   }

@@ -105,6 +105,14 @@ export function storeContractTests(name: string, factory: StoreFactory): void {
       assert.deepEqual(s.usage(), { records: 1, bytes: 5 });
     }));
 
+    it('expire works in slices of about maxRecords', use((s) => {
+      s.appendMany(Array.from({ length: 10 }, (_, i) => rec('a', 1, `r${i}`, 1, 50)));
+      assert.deepEqual(s.expire(100, 4), [{ sink: 'a', records: 4, bytes: 8 }]);
+      assert.deepEqual(s.expire(100, 4), [{ sink: 'a', records: 4, bytes: 8 }]);
+      assert.deepEqual(s.expire(100, 4), [{ sink: 'a', records: 2, bytes: 4 }]);
+      assert.deepEqual(s.expire(100, 4), []);
+    }));
+
     it('purge by sink, all, and dead letters', use((s) => {
       s.appendMany([rec('a', 1, 'x'), rec('b', 1, 'y'), rec('b', 1, 'z')]);
       assert.deepEqual(s.purge({ sink: 'b', records: true, deadLetters: false }), { records: 2, deadLetters: 0 });

@@ -10,6 +10,11 @@ export function light(uplink: string, atMs: number, over: Partial<ProbeSample> =
   return { uplink, kind: 'light', atMs, rttMs: 30, rttP95Ms: 40, jitterMs: 3, lossPercent: 0, targetsUp: 3, targetsTotal: 3, reachable: true, bytesUsed: 600, ...over };
 }
 
+/** A passive sample reporting the interface carrier (e.g. cable or modem gone). */
+export function carrier(uplink: string, atMs: number, up: boolean): ProbeSample {
+  return { uplink, kind: 'passive', atMs, carrier: up, bytesUsed: 0 };
+}
+
 /** A throughput sample. */
 export function tput(uplink: string, atMs: number, downloadMbps: number, uploadMbps: number): ProbeSample {
   return { uplink, kind: 'throughput', atMs, downloadMbps, uploadMbps, bytesUsed: 2_000_000 };

@@ -1,6 +1,6 @@
 /** A real unix datagram socket acting as systemd's NOTIFY_SOCKET (python3 binds it; Node has no AF_UNIX DGRAM). */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,7 +23,8 @@ export interface NotifyReceiver {
 }
 
 export async function startNotifyReceiver(): Promise<NotifyReceiver> {
-  const path = join(mkdtempSync(join(tmpdir(), 'lw-notify-')), 'notify.sock');
+  const dir = mkdtempSync(join(tmpdir(), 'lw-notify-'));
+  const path = join(dir, 'notify.sock');
   const child: ChildProcess = spawn('python3', ['-u', '-c', RECEIVER, path], { stdio: ['ignore', 'pipe', 'inherit'] });
   const messages: string[] = [];
   const waiters: { text: string; resolve: (m: string) => void }[] = [];
@@ -59,6 +60,9 @@ export async function startNotifyReceiver(): Promise<NotifyReceiver> {
         waiters.push({ text, resolve: (m) => (clearTimeout(t), resolve(m)) });
       });
     },
-    close: () => child.kill('SIGKILL'),
+    close: () => {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

@@ -9,7 +9,9 @@ import { systemClock } from '../../agent/clock.ts';
 import { validateConfig } from '../../agent/config/load.ts';
 import type { LinkHealth, LinkSnapshot } from '../../agent/core/types.ts';
 import { createLogger } from '../../agent/log.ts';
+import { createLinkComponent } from '../../agent/link/component.ts';
 import { createRouteComponent } from '../../agent/route/component.ts';
+import { createProbesComponent } from '../../probes/component.ts';
 
 /**
  * Minimal prober for the lab only (the probes package is exercised by its own lab): per uplink and round, one TCP
@@ -64,6 +66,22 @@ const hist: Record<string, (number | null)[]> = {};
 const mbps: Record<string, (number | null)[]> = {};
 const state: Record<string, { health: LinkHealth; sinceMs: number }> = {};
 const comp = createRouteComponent(ctx, { k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }), systemdRunning: false });
+// LWR_PROBES=real: the probes package and the link-state machine produce the snapshots instead of the lab prober.
+if (process.env.LWR_PROBES === 'real') {
+  ctx.bus.on('link', (snap) => {
+    for (const [name, u] of Object.entries(snap.uplinks)) {
+      if (state[name]?.health !== u.health) out({ event: 'health', uplink: name, health: u.health });
+      state[name] = { health: u.health, sinceMs: u.sinceMs };
+    }
+  });
+  await createLinkComponent(ctx).start();
+  await comp.start();
+  await createProbesComponent(ctx).start();
+  out({ event: 'started', active: comp.details().active, probes: 'real' });
+  // Component timers are unref'd: keep the process alive until killed.
+  setInterval(() => undefined, 3_600_000);
+  await new Promise(() => undefined);
+}
 await comp.start();
 out({ event: 'started', active: comp.details().active });
 

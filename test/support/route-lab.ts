@@ -58,7 +58,7 @@ export function createLab(): ChildProcess {
     nsExec(gw, 'nft', 'add', 'rule', 'inet', 'lwr', 'lwrfwd', 'counter');
   }
   ip('-n', NS.edge, 'route', 'add', 'default', 'via', '10.201.1.1', 'dev', 'e1', 'metric', '100', 'proto', 'static');
-  const server = spawn('ip', ['netns', 'exec', NS.inet, process.execPath, '-e', `const net = require('node:net'); const blob = Buffer.alloc(65536, 120); net.createServer((s) => s.end()).listen(${PORT}, '0.0.0.0', () => net.createServer((s) => { s.on('error', () => {}); s.end(blob); }).listen(${PORT + 1}, '0.0.0.0', () => console.log('ready')))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn('ip', ['netns', 'exec', NS.inet, process.execPath, '-e', `const net = require('node:net'); const blob = Buffer.alloc(65536, 120); net.createServer((s) => { s.on('error', () => {}); s.end(); }).listen(${PORT}, '0.0.0.0', () => net.createServer((s) => { s.on('error', () => {}); s.end(blob); }).listen(${PORT + 1}, '0.0.0.0', () => console.log('ready')))`], { stdio: ['ignore', 'pipe', 'inherit'] });
   return server;
 }
 

@@ -52,3 +52,34 @@ test('drain: evicts managed pods, skips DaemonSet/mirror/unmanaged, backs off on
   assert.ok(!api.requests.some((x) => x.method === 'DELETE'), 'never deletes');
   assert.ok(api.store.get('pods', 'default', 'other-node'), 'pods on other nodes untouched');
 });
+
+test('component: drain runs once per down episode (fleet-capped, cordons first) and is aborted when the link recovers', async (t) => {
+  const { startHarness, settle, waitFor } = await import('../../support/k8s-harness.ts');
+  const h = await startHarness(['n1']);
+  t.after(() => h.close());
+  seedPod(h.api, 'default', 'web-1', 'n1', { labels: { app: 'web' }, owner: { kind: 'ReplicaSet', name: 'web' } });
+  seedPod(h.api, 'default', 'db-1', 'n1', { labels: { app: 'db' }, owner: { kind: 'ReplicaSet', name: 'db' } });
+  seedPdb(h.api, 'default', 'db', { app: 'db' }, 1);
+  const a = await h.agent('n1', { tiers: { down: { drain: true } }, drain: { timeoutSeconds: 600, retrySeconds: 5 } });
+  a.emit('down', 0.1);
+  await waitFor('cordoned', () => h.node('n1').unschedulable);
+  await waitFor('web evicted', () => h.api.store.get('pods', 'default', 'web-1') === undefined);
+  for (let i = 0; i < 5; i++) {
+    h.clock.advance(5_000);
+    await settle(h.api);
+  }
+  const blocked = h.api.requests.filter((r) => r.path.endsWith('/db-1/eviction') && r.status === 429).length;
+  assert.ok(blocked >= 3, `db-1 retried on 429 (${blocked})`);
+  assert.deepEqual((a.details().drain as { running: boolean }).running, true);
+  a.emit('healthy', 50);
+  await waitFor('uncordoned', () => !h.node('n1').unschedulable);
+  await settle(h.api);
+  const after = h.api.requests.length;
+  for (let i = 0; i < 3; i++) {
+    h.clock.advance(5_000);
+    await settle(h.api);
+  }
+  assert.equal(h.api.requests.filter((r, i) => i >= after && r.path.endsWith('/eviction')).length, 0, 'no evictions after recovery');
+  assert.ok(h.api.store.get('pods', 'default', 'db-1'), 'PDB-protected pod still there');
+  assert.equal(a.details().drain, null);
+});

@@ -94,3 +94,22 @@ test('steady state: API writes per simulated hour (healthy, snapshots every 5 s,
   assert.ok(writes >= 11, `heartbeat must still happen (~12/h), got ${writes}`);
   assert.ok(h.api.writes().slice(w0).every((r) => r.path.endsWith('/status')), 'only condition heartbeats');
 });
+
+test('after a restart with a healthy link, a hold left by the previous run is released at once', async (t) => {
+  const h = await startHarness(['n1', 'n2']);
+  t.after(() => h.close());
+  const fleet = { maxUnavailable: 1, leaseTtlSeconds: 600 };
+  const first = await h.agent('n1', { fleet });
+  first.emit('down', 0.3);
+  await waitFor('n1 NoSchedule', () => h.node('n1').taints.some((x) => x.effect === 'NoSchedule'));
+  await first.component.stop();
+  const again = await h.agent('n1', { fleet });
+  again.emit('healthy', 50);
+  await waitFor('n1 untainted', () => h.node('n1').taints.length === 0);
+  await settle(h.api);
+  const lease = h.api.store.get('leases.coordination.k8s.io', 'kube-system', 'linkward-fleet');
+  assert.equal((lease?.metadata?.annotations as Record<string, string>)['linkward.io/holders'], '[]');
+  const other = await h.agent('n2', { fleet });
+  other.emit('down', 0.3);
+  await waitFor('n2 gets the hold without waiting for the TTL', () => h.node('n2').taints.some((x) => x.effect === 'NoSchedule'));
+});

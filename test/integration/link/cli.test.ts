@@ -12,7 +12,7 @@ import { LinkHealthConfigSchema } from '../../../agent/link/config.ts';
 import { startServer } from '../../../agent/http/server.ts';
 import { Exit } from '../../../agent/exit-codes.ts';
 import { keepAlive, makeLinkContext, type LinkTestContext } from '../../support/link-context.ts';
-import { light, tput } from '../../support/link-samples.ts';
+import { carrier, light, tput } from '../../support/link-samples.ts';
 
 const ENTRY = resolve(import.meta.dirname, '../../support/link-cli.ts');
 const TOKEN = 'link-test-token-0123456789';
@@ -113,7 +113,7 @@ test('check follows the daemon verdict: healthy 0, degraded 1, down 2; narrowing
   const degraded = await check();
   assert.equal(degraded.code, Exit.DEGRADED);
   assert.match(degraded.stdout, /rtt_p95=412ms>250 loss=4%>3/);
-  srv.ctx.bus.emit('sample', light('wan', Date.now(), { carrier: false }));
+  srv.ctx.bus.emit('sample', carrier('wan', Date.now(), false));
   assert.equal((await check()).code, Exit.DOWN);
   // A specific uplink, and an unknown one.
   assert.equal((await check('--uplink', 'lte')).code, Exit.DOWN);

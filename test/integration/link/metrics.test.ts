@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createLinkComponent } from '../../../agent/link/component.ts';
 import { keepAlive, makeLinkContext } from '../../support/link-context.ts';
-import { light } from '../../support/link-samples.ts';
+import { carrier, light } from '../../support/link-samples.ts';
 
 /** promtool answers in well under a second; 20 s only trips when it hangs. */
 const PROMTOOL_TIMEOUT_MS = 20_000;
@@ -18,7 +18,7 @@ test('promtool check metrics accepts linkward_link_* after transitions', async (
     ctx.cleanup();
   });
   ctx.bus.emit('sample', light('wan', ctx.clock.nowMs()));
-  ctx.bus.emit('sample', light('lte', ctx.clock.nowMs(), { carrier: false }));
+  ctx.bus.emit('sample', carrier('lte', ctx.clock.nowMs(), false));
   const text = await ctx.metrics.metrics();
   const r = await new Promise<{ code: number; out: string }>((res) => {
     const child = execFile('promtool', ['check', 'metrics'], { timeout: PROMTOOL_TIMEOUT_MS }, (err, stdout, stderr) => {

@@ -115,7 +115,9 @@ for (const preset of ['linkward', 'cloudflare', 'librespeed'] as const) {
       });
       assert.deepEqual(r.errors, [], `${preset} ${direction} errors`);
       assert.ok(r.mbps !== undefined && r.mbps > 10, `${preset} ${direction} ${r.mbps} Mbit/s on loopback`);
-      assert.ok(r.payloadBytes <= 6_000_000 + 64 * 1024 * 4, `payload ${r.payloadBytes}`);
+      // linkward/cloudflare serve exactly what is asked; LibreSpeed serves whole MiB and the excess already in flight is counted
+      const cap = preset === 'librespeed' && direction === 'down' ? 6_000_000 * 1.25 : 6_000_000;
+      assert.ok(r.payloadBytes <= cap, `payload ${r.payloadBytes}`);
       assert.ok(r.bytesUsed >= r.payloadBytes);
       assert.ok(['stable', 'bytes', 'time'].includes(r.stopReason));
     }

@@ -1,7 +1,7 @@
 /** Lab (root): real namespaces, real `ip`, real revert helper. Hard loss → switch to gw2 with traffic through gw2; failback; rollback; kill -9 rollback. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,14 @@ async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
 }
 
 test('route failover lab', { timeout: 120_000 }, async (t) => {
-  if (process.getuid?.() !== 0) assert.fail('route lab needs root (ip netns, nft): run as root in CI');
+  if (process.getuid?.() !== 0) assert.fail('route lab needs root (ip netns, nft, tc): run as root in CI');
+  for (const [tool, pkg] of [['ip', 'iproute2'], ['nft', 'nftables'], ['tc', 'iproute2']] as const) {
+    try {
+      execFileSync(tool, ['-V'], { stdio: 'ignore' });
+    } catch {
+      assert.fail(`route lab needs \`${tool}\`: apt-get install -y ${pkg}`);
+    }
+  }
   const stateDir = mkdtempSync(join(tmpdir(), 'lwr-state-'));
   const procs: ChildProcess[] = [];
   t.after(() => {
@@ -34,7 +41,7 @@ test('route failover lab', { timeout: 120_000 }, async (t) => {
   const uplink = (name: string, dev: string, n: number) => ({ name, interface: dev, gateway: `10.201.${n}.1`, sourceAddress: `10.201.${n}.2`, priority: n * 10, targets: [`${TARGET}:${PORT}`] });
   const config = {
     log: { level: 'info' },
-    uplinks: { policy: { candidateSamples: 2, confirmTimeout: 1500, revertGrace: 1000, failbackHold: 2000, degradedSwitchAfter: 1000, minSwitchInterval: 0, holdDown: 1500, maxSwitchesPerHour: 100, confirmTargets: [`${CONFIRM}:${PORT}`] }, list: [uplink('wan', 'e1', 1), uplink('lte', 'e2', 2)] },
+    uplinks: { policy: { candidateSamples: 2, confirmTimeout: 1500, revertGrace: 1000, failbackHold: 2000, degradedSwitchAfter: 1000, minSwitchInterval: 0, reapplyInterval: 1000, holdDown: 1500, maxSwitchesPerHour: 100, confirmTargets: [`${CONFIRM}:${PORT}`] }, list: [uplink('wan', 'e1', 1), uplink('lte', 'e2', 2)] },
   };
   const events: { event: string; uplink?: string; atMs: number }[] = [];
   const agent = spawn('ip', ['netns', 'exec', NS.edge, process.execPath, AGENT, stateDir, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -54,6 +61,10 @@ test('route failover lab', { timeout: 120_000 }, async (t) => {
   assert.ok(await waitFor(() => active() === 'wan', 10_000), `agent announced wan (stderr: ${stderr.slice(-500)})`);
   assert.ok(await waitFor(() => /^default via 10\.201\.1\.1 dev e1\b/.test(edgeDefault()), 5000), edgeDefault());
   assert.match(nsExec(NS.edge, 'ip', 'rule', 'show'), /from 10\.201\.2\.2 lookup 7101/);
+  // Drift: someone deletes lte's rule and table route; the periodic re-apply puts them back.
+  nsExec(NS.edge, 'ip', 'rule', 'del', 'priority', '7101');
+  nsExec(NS.edge, 'ip', 'route', 'flush', 'table', '7101');
+  assert.ok(await waitFor(() => /from 10\.201\.2\.2 lookup 7101/.test(nsExec(NS.edge, 'ip', 'rule', 'show')) && /default via 10\.201\.2\.1/.test(nsExec(NS.edge, 'ip', 'route', 'show', 'table', '7101')), 5000), 'drift repaired');
 
   // Hard loss on gw1 → switch to lte, confirmed through gw2; new flows really cross gw2.
   blackhole(NS.gw1);

@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Kubeconfig text pointing at `serverUrl` with a static bearer token. */
-export function kubeconfigText(serverUrl: string, token = 'linkward-test-token'): string {
+/** Kubeconfig text pointing at `serverUrl` with a static bearer token; with `caPem`, verifies TLS against that CA. */
+export function kubeconfigText(serverUrl: string, token = 'linkward-test-token', caPem?: string): string {
   return [
     'apiVersion: v1',
     'kind: Config',
@@ -12,7 +12,7 @@ export function kubeconfigText(serverUrl: string, token = 'linkward-test-token')
     '- name: test',
     '  cluster:',
     `    server: ${serverUrl}`,
-    '    insecure-skip-tls-verify: true',
+    caPem ? `    certificate-authority-data: ${Buffer.from(caPem).toString('base64')}` : '    insecure-skip-tls-verify: true',
     'users:',
     '- name: test',
     '  user:',
@@ -26,9 +26,9 @@ export function kubeconfigText(serverUrl: string, token = 'linkward-test-token')
 }
 
 /** Writes the kubeconfig into a fresh temp dir and returns its path. */
-export function writeKubeconfig(serverUrl: string): string {
+export function writeKubeconfig(serverUrl: string, caPem?: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'k8s-kubeconfig-'));
   const path = join(dir, 'config');
-  writeFileSync(path, kubeconfigText(serverUrl), { mode: 0o600 });
+  writeFileSync(path, kubeconfigText(serverUrl, undefined, caPem), { mode: 0o600 });
   return path;
 }

@@ -1,5 +1,6 @@
 /** Test kube-apiserver (node:http, in memory): REST verbs, patches, subresources, watch, eviction, fault injection. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch, type Json } from './patch.ts';
@@ -7,6 +8,7 @@ import { ObjectStore, type KObj } from './store.ts';
 import { apiVersionOf, coreVersions, findResource, groupInfo, groupList, resourceList, storeKey, type ResourceDef } from './resources.ts';
 import { checkEviction } from './eviction.ts';
 import { toTable } from './table.ts';
+import { serveWatch } from './watch.ts';
 
 /** One recorded request (tests count writes by verb and path). */
 export interface RecordedRequest {
@@ -56,15 +58,23 @@ export class KubeApiServer {
   #server: Server | undefined;
   readonly #sockets = new Set<Socket>();
   #port = 0;
+  readonly #tls: { key: string; cert: string } | undefined;
+
+  /** `tls`: serve HTTPS with this key and certificate (PEM); default plain HTTP. */
+  constructor(opts: { tls?: { key: string; cert: string } } = {}) {
+    this.#tls = opts.tls;
+  }
 
   get url(): string {
-    return `http://127.0.0.1:${this.#port}`;
+    return `${this.#tls ? 'https' : 'http'}://127.0.0.1:${this.#port}`;
   }
 
   /** Listens on 127.0.0.1 (port 0 the first time, the same port after `goOffline`). */
   async start(): Promise<void> {
-    const srv = createServer((req, res) => void this.#handle(req, res));
-    srv.on('connection', (s) => {
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.#handle(req, res);
+    const srv: Server = this.#tls ? createTlsServer({ key: this.#tls.key, cert: this.#tls.cert }, handler) : createServer(handler);
+    const conn = this.#tls ? 'secureConnection' : 'connection';
+    srv.on(conn, (s: Socket) => {
       this.#sockets.add(s);
       s.on('close', () => this.#sockets.delete(s));
     });
@@ -165,10 +175,19 @@ export class KubeApiServer {
     if (t.name === undefined) {
       if (method === 'GET') {
         const q = url.searchParams;
-        if (q.get('watch') === 'true' || q.get('watch') === '1') return this.#watch(t, url, req, res);
+        if (q.get('watch') === 'true' || q.get('watch') === '1') {
+          serveWatch(this.store, t.res, t.ns, url, req, res);
+          this.requests.push({ method: 'GET', path: url.pathname + '?watch', contentType: '', status: 200 });
+          return 'streaming';
+        }
         const items = this.store.list(sk, t.res.namespaced && t.ns ? t.ns : null, q.get('labelSelector'), q.get('fieldSelector'));
         const list = { kind: `${t.res.kind}List`, apiVersion: apiVersionOf(t.res), metadata: { resourceVersion: String(this.store.resourceVersion) }, items };
-        return [200, String(req.headers.accept ?? '').includes('as=Table') ? toTable(t.res, items) : list];
+        const accept = String(req.headers.accept ?? '');
+        if (accept.includes('as=Table')) return [200, toTable(t.res, items)];
+        if (accept.includes('as=PartialObjectMetadataList')) {
+          return [200, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: list.metadata, items: items.map((o) => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata })) }];
+        }
+        return [200, list];
       }
       if (method === 'POST') return this.#create(t, JSON.parse(body.toString() || '{}') as KObj);
       return [405, status(405, 'MethodNotAllowed', 'method not allowed')];
@@ -266,37 +285,5 @@ export class KubeApiServer {
     }
     this.store.delete('pods', t.ns, t.name ?? '');
     return [201, status(201, '', '')];
-  }
-
-  #watch(t: Target, url: URL, req: IncomingMessage, res: ServerResponse): 'streaming' {
-    const sk = storeKey(t.res);
-    const q = url.searchParams;
-    const lp = q.get('labelSelector');
-    const fp = q.get('fieldSelector');
-    const ns = t.res.namespaced && t.ns ? t.ns : null;
-    const matches = (o: KObj): boolean => this.store.list(sk, ns, lp, fp).some((x) => x.metadata?.uid === o.metadata?.uid) || !this.store.get(sk, String(o.metadata?.namespace ?? ''), String(o.metadata?.name ?? ''));
-    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-    this.requests.push({ method: 'GET', path: url.pathname + '?watch', contentType: '', status: 200 });
-    const write = (type: string, object: KObj): void => {
-      if (!res.destroyed) res.write(JSON.stringify({ type, object }) + '\n');
-    };
-    const rvParam = q.get('resourceVersion');
-    let since = Number(rvParam ?? '0');
-    if (!rvParam || rvParam === '0') {
-      for (const o of this.store.list(sk, ns, lp, fp)) write('ADDED', o);
-      since = this.store.resourceVersion;
-    }
-    const off = this.store.watch(sk, since, (e) => {
-      if (matches(e.object)) write(e.type, e.object);
-    });
-    const timeoutS = Number(q.get('timeoutSeconds') ?? '0');
-    const timer = timeoutS > 0 ? setTimeout(() => res.end(), timeoutS * 1000) : undefined;
-    const done = (): void => {
-      off();
-      if (timer) clearTimeout(timer);
-    };
-    req.on('close', done);
-    res.on('close', done);
-    return 'streaming';
   }
 }

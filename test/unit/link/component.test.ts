@@ -8,7 +8,7 @@ import type { LinkSnapshot } from '../../../agent/core/types.ts';
 import { createLinkComponent } from '../../../agent/link/component.ts';
 import { defaultLinkHealthConfig } from '../../../agent/link/config.ts';
 import { keepAlive, makeLinkContext } from '../../support/link-context.ts';
-import { light } from '../../support/link-samples.ts';
+import { carrier, light } from '../../support/link-samples.ts';
 
 const policy = defaultLinkHealthConfig();
 
@@ -62,7 +62,7 @@ test('metrics: 0/1 state gauges, node state, transition counters', async (t) => 
   const { clock, ctx, comp } = setup(t);
   await comp.start();
   ctx.bus.emit('sample', light('wan', clock.nowMs()));
-  ctx.bus.emit('sample', light('lte', clock.nowMs(), { carrier: false }));
+  ctx.bus.emit('sample', carrier('lte', clock.nowMs(), false));
   const text = await ctx.metrics.metrics();
   assert.match(text, /linkward_link_state\{uplink="wan",state="healthy"\} 1/);
   assert.match(text, /linkward_link_state\{uplink="wan",state="unknown"\} 0/);
@@ -107,7 +107,7 @@ test('a broken state DB does not stop the link state from working', async (t) =>
   const { clock, ctx, comp } = setup(t);
   ctx.stateDb.close();
   await comp.start();
-  ctx.bus.emit('sample', light('wan', clock.nowMs(), { carrier: false }));
+  ctx.bus.emit('sample', carrier('wan', clock.nowMs(), false));
   assert.equal(ctx.bus.latestLink()?.node, 'down');
   assert.ok(((comp.status().details as { storeErrors: number }).storeErrors) >= 1);
 });

@@ -54,7 +54,7 @@ test('damping reduces transitions under slow flapping (2 min good / 2 min bad) c
 test('one outage and its recovery are never damped (recovery after exactly the exit dwell)', () => {
   const start = T0 + 60_000;
   const outageEnd = start + 600_000;
-  // Healthy → degraded → down → healthy: a deepening outage counts two flaps, still below suppressAbove.
+  // Healthy → degraded → down → healthy: a deepening outage is one flap.
   const make = (t: number): ProbeSample => {
     if (t < start || t >= outageEnd) return light('wan', t);
     return t < start + 120_000 ? light('wan', t, { lossPercent: 8 }) : light('wan', t, { reachable: false, targetsUp: 0 });
@@ -62,6 +62,18 @@ test('one outage and its recovery are never damped (recovery after exactly the e
   const run = simulate(fresh(['wan']), policy, T0, outageEnd + 300_000, 5_000, make);
   assert.deepEqual(nodeTransitions(run, start), ['15s:healthy->degraded', '120s:degraded->down', `${600 + 60}s:down->healthy`]);
   assert.equal(run.state.uplinks.wan?.damping.suppressed, false);
+  assert.equal(Math.round(run.state.uplinks.wan?.damping.penalty ?? 0), Math.round(1000 * Math.pow(2, -(outageEnd + 300_000 - start) / 600_000)));
+});
+
+test('two separate incidents minutes apart are not damped (outage, then high latency)', () => {
+  const start = T0 + 60_000;
+  const make = (t: number): ProbeSample => {
+    if (t >= start && t < start + 60_000) return light('wan', t, { reachable: false, targetsUp: 0, lossPercent: 100 });
+    if (t >= start + 240_000 && t < start + 360_000) return light('wan', t, { rttP95Ms: 400 });
+    return light('wan', t);
+  };
+  const run = simulate(fresh(['wan']), policy, T0, start + 600_000, 5_000, make);
+  assert.deepEqual(nodeTransitions(run, start), ['0s:healthy->down', '120s:down->healthy', '255s:healthy->degraded', '420s:degraded->healthy']);
 });
 
 test('penalty math: decays by half per half-life, capped, released below reuse', () => {

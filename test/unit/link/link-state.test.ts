@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { ProbeSample } from '../../../agent/core/types.ts';
 import { defaultLinkHealthConfig, LinkHealthConfigSchema } from '../../../agent/link/config.ts';
 import { evaluate, initialLinkState, nextDeadlineMs, setActive, step, toSnapshot } from '../../../agent/core/link-state.ts';
-import { T0, fresh, light, simulate, tput } from '../../support/link-samples.ts';
+import { T0, carrier, fresh, light, simulate, tput } from '../../support/link-samples.ts';
 
 const policy = defaultLinkHealthConfig();
 
@@ -49,7 +49,8 @@ const THRESHOLD_CASES: { name: string; sample: Partial<ProbeSample>; health: str
   { name: 'download 0.25', sample: { downloadMbps: 0.25 }, health: 'down', reasons: ['down=0.25Mbps<0.5'] },
   { name: 'upload 0.5', sample: { uploadMbps: 0.5 }, health: 'degraded', reasons: ['up=0.5Mbps<1'] },
   { name: 'issue example', sample: { downloadMbps: 3.1, rttP95Ms: 412, lossPercent: 4 }, health: 'degraded', reasons: ['down=3.1Mbps<5', 'rtt_p95=412ms>250', 'loss=4%>3'] },
-  { name: 'carrier lost', sample: { carrier: false }, health: 'down', reasons: ['carrier=lost'] },
+  { name: 'carrier lost (no probe verdict in the sample)', sample: { carrier: false, reachable: undefined, targetsUp: undefined, targetsTotal: undefined }, health: 'down', reasons: ['carrier=lost'] },
+  { name: 'carrier lost and targets unreachable', sample: { carrier: false, reachable: false, targetsUp: 0 }, health: 'down', reasons: ['carrier=lost', 'unreachable=0/3 targets<quorum'] },
   { name: 'unreachable by quorum (probe verdict)', sample: { reachable: false, targetsUp: 1, targetsTotal: 3 }, health: 'down', reasons: ['unreachable=1/3 targets<quorum'] },
   { name: 'quorum derived from targets: 1 of 3', sample: { reachable: undefined, targetsUp: 1, targetsTotal: 3 }, health: 'down', reasons: ['unreachable=1/3 targets<quorum'] },
   { name: 'quorum derived from targets: 2 of 3', sample: { reachable: undefined, targetsUp: 2, targetsTotal: 3 }, health: 'healthy', reasons: [] },
@@ -136,6 +137,22 @@ test('stale measurements: light values older than maxAge.lightS make the uplink 
   assert.match(stale.uplinks.wan?.reasons[0] ?? '', /^stale: last measurement 120s ago>120$/);
 });
 
+test('passive rates are a lower bound: they raise a low throughput measurement, never lower or create one', () => {
+  let s = step(initialLinkState(['wan'], T0), light('wan', T0), T0, policy).state;
+  s = step(s, tput('wan', T0, 3, 4), T0, policy).state;
+  s = evaluate(s, T0 + 15_000, policy).state;
+  assert.equal(s.uplinks.wan?.health, 'degraded');
+  const passive = (atMs: number, down: number) => ({ uplink: 'wan', kind: 'passive' as const, atMs, downloadMbps: down, uploadMbps: 0.1, bytesUsed: 0 });
+  s = step(s, light('wan', T0 + 20_000), T0 + 20_000, policy).state;
+  s = step(s, passive(T0 + 20_000, 1), T0 + 20_000, policy).state;
+  assert.equal(s.uplinks.wan?.metrics.values.downloadMbps, 3, 'a lower observed rate proves nothing');
+  s = step(s, passive(T0 + 21_000, 8.5), T0 + 21_000, policy).state;
+  assert.equal(s.uplinks.wan?.metrics.values.downloadMbps, 8.5);
+  assert.equal(s.uplinks.wan?.metrics.values.uploadMbps, 4, 'upload 0.1 observed does not lower 4 measured');
+  s = step(s, light('wan', T0 + 81_000), T0 + 81_000, policy).state;
+  assert.equal(s.uplinks.wan?.health, 'healthy');
+});
+
 test('passive samples: byte-counter rates (use, not capacity) are ignored, carrier is taken', () => {
   let s = step(initialLinkState(['wan'], T0), light('wan', T0), T0, policy).state;
   s = step(s, { uplink: 'wan', kind: 'passive', atMs: T0 + 1_000, downloadMbps: 0.01, uploadMbps: 0.002, carrier: true, bytesUsed: 0 }, T0 + 1_000, policy).state;
@@ -149,6 +166,15 @@ test('passive samples: byte-counter rates (use, not capacity) are ignored, carri
   assert.equal(s.uplinks.wan?.health, 'down');
 });
 
+test('a quorum of answers in the same round overrides a cached carrier=false', () => {
+  let s = step(initialLinkState(['wan'], T0), light('wan', T0, { carrier: false, reachable: false, targetsUp: 0 }), T0, policy).state;
+  assert.equal(s.uplinks.wan?.health, 'down');
+  s = step(s, light('wan', T0 + 1_000, { carrier: false }), T0 + 1_000, policy).state;
+  assert.equal(s.uplinks.wan?.metrics.values.carrier, true, 'answers through the link prove its carrier');
+  s = evaluate(s, T0 + 61_000, policy).state;
+  assert.equal(s.uplinks.wan?.health, 'healthy');
+});
+
 test('a late sample never overwrites a newer value', () => {
   let s = step(initialLinkState(['wan'], T0), light('wan', T0 + 10_000), T0 + 10_000, policy).state;
   s = step(s, light('wan', T0, { rttP95Ms: 900 }), T0 + 11_000, policy).state;
@@ -159,7 +185,7 @@ test('a late sample never overwrites a newer value', () => {
 test('node follows the announced active uplink, else the first configured one', () => {
   let s = initialLinkState(['wan', 'lte'], T0);
   s = step(s, light('wan', T0), T0, policy).state;
-  s = step(s, light('lte', T0, { carrier: false }), T0, policy).state;
+  s = step(s, carrier('lte', T0, false), T0, policy).state;
   assert.equal(s.node, 'healthy');
   let r = setActive(s, 'lte', T0 + 1, policy);
   assert.equal(r.state.node, 'down');

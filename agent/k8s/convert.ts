@@ -1,0 +1,59 @@
+/** Converts Kubernetes API objects (client-node models or plain JSON) to the package's views. */
+import type * as K8s from '@kubernetes/client-node';
+import type { LeaseView, PodView } from './api.ts';
+import type { NodeCondition, NodeView, Taint } from './types.ts';
+
+function iso(v: unknown): string | undefined {
+  if (v instanceof Date) return v.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** V1Node → NodeView (dates back to RFC 3339 strings). */
+export function toNodeView(n: K8s.V1Node): NodeView {
+  const md = n.metadata ?? {};
+  return {
+    name: md.name ?? '',
+    ...(md.uid ? { uid: md.uid } : {}),
+    resourceVersion: md.resourceVersion ?? '',
+    labels: { ...(md.labels ?? {}) },
+    annotations: { ...(md.annotations ?? {}) },
+    taints: (n.spec?.taints ?? []).map((t) => {
+      const ta = iso(t.timeAdded);
+      return { key: t.key, ...(t.value !== undefined ? { value: t.value } : {}), effect: t.effect as Taint['effect'], ...(ta ? { timeAdded: ta } : {}) };
+    }),
+    unschedulable: n.spec?.unschedulable === true,
+    conditions: (n.status?.conditions ?? []).map((c) => {
+      const out: NodeCondition = { type: c.type, status: c.status as NodeCondition['status'] };
+      if (c.reason !== undefined) out.reason = c.reason;
+      if (c.message !== undefined) out.message = c.message;
+      const hb = iso(c.lastHeartbeatTime);
+      const tr = iso(c.lastTransitionTime);
+      if (hb) out.lastHeartbeatTime = hb;
+      if (tr) out.lastTransitionTime = tr;
+      return out;
+    }),
+  };
+}
+
+export function toLease(l: K8s.V1Lease): LeaseView {
+  return {
+    name: l.metadata?.name ?? '',
+    namespace: l.metadata?.namespace ?? '',
+    resourceVersion: l.metadata?.resourceVersion ?? '',
+    annotations: { ...(l.metadata?.annotations ?? {}) },
+    ...(l.spec?.holderIdentity ? { holderIdentity: l.spec.holderIdentity } : {}),
+    ...(l.spec?.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: l.spec.leaseDurationSeconds } : {}),
+  };
+}
+
+export function toPod(p: K8s.V1Pod): PodView {
+  return {
+    namespace: p.metadata?.namespace ?? '',
+    name: p.metadata?.name ?? '',
+    ...(p.metadata?.uid ? { uid: p.metadata.uid } : {}),
+    ownerKinds: (p.metadata?.ownerReferences ?? []).filter((o) => o.controller !== false).map((o) => o.kind),
+    mirror: p.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined,
+    ...(p.status?.phase ? { phase: p.status.phase } : {}),
+  };
+}
+

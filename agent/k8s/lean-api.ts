@@ -1,0 +1,127 @@
+/** NodeApi adapter on undici (no @kubernetes/client-node): the same calls, a few MB instead of ~70 MB of RSS. */
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'undici';
+import { LwError } from '../errors.ts';
+import type { EventInput, LeaseView, NodeApi } from './api.ts';
+import type { ClusterSource } from './cluster.ts';
+import { toLease, toNodeView, toPod } from './convert.ts';
+import { loadCredentials, type Credentials } from './credentials.ts';
+import { K8sErrorCode } from './errors.ts';
+import { mapError } from './map-error.ts';
+
+/** Projected ServiceAccount tokens rotate (hourly by default); re-reading each minute is plenty. */
+const TOKEN_REREAD_MS = 60_000;
+/** Largest response accepted (a Node object with many images is ~50 KB; a pod list on a busy node a few MB). */
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/** Metadata-only list (server-side), falling back to full JSON on servers that do not offer it. */
+const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json';
+
+type Json = Record<string, unknown>;
+
+/** HTTP error as client-node's ApiException looks to mapError (numeric code, parsed body). */
+class HttpError extends Error {
+  readonly code: number;
+  readonly body: unknown;
+  constructor(code: number, body: unknown) {
+    super(`HTTP ${code}`);
+    this.code = code;
+    this.body = body;
+  }
+}
+
+/** Creates the lean adapter; throws LW_K8S_CONFIG_INVALID or LW_K8S_LEAN_UNSUPPORTED. */
+export async function createLeanApi(source: ClusterSource, timeoutMs: number, creds: Credentials = loadCredentials(source)): Promise<NodeApi> {
+  const dispatcher = new Agent({
+    connect: { ...(creds.ca ? { ca: creds.ca } : {}), ...(creds.cert ? { cert: creds.cert } : {}), ...(creds.key ? { key: creds.key } : {}), rejectUnauthorized: !creds.insecure, ...(creds.servername ? { servername: creds.servername } : {}) },
+    keepAliveTimeout: 30_000,
+  });
+  let token = creds.token;
+  let tokenReadAt = -Infinity;
+  const bearer = (): string | undefined => {
+    if (creds.tokenFile && performance.now() - tokenReadAt > TOKEN_REREAD_MS) {
+      try {
+        token = readFileSync(creds.tokenFile, 'utf8').trim();
+        tokenReadAt = performance.now();
+      } catch (cause) {
+        throw new LwError(K8sErrorCode.CONFIG_INVALID, `cannot read token file ${creds.tokenFile}: ${(cause as Error).message}`, { cause });
+      }
+    }
+    return token;
+  };
+  async function call(what: string, method: 'GET' | 'POST' | 'PUT' | 'PATCH', path: string, body?: unknown, contentType = 'application/json', accept = 'application/json'): Promise<Json> {
+    try {
+      const headers: Record<string, string> = { accept, 'user-agent': 'linkward' };
+      const t = bearer();
+      if (t) headers.authorization = `Bearer ${t}`;
+      if (body !== undefined) headers['content-type'] = contentType;
+      const res = await request(creds.server + path, { method, headers, dispatcher, signal: AbortSignal.timeout(timeoutMs), ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      const len = Number(res.headers['content-length'] ?? 0);
+      if (len > MAX_BODY_BYTES) {
+        res.body.destroy();
+        throw new HttpError(502, `response of ${len} bytes exceeds ${MAX_BODY_BYTES}`);
+      }
+      const text = await res.body.text();
+      const parsed = text ? (JSON.parse(text) as Json) : {};
+      if (res.statusCode >= 300) throw new HttpError(res.statusCode, parsed);
+      return parsed;
+    } catch (e) {
+      if (e instanceof LwError) throw e;
+      throw mapError(e, what);
+    }
+  }
+  const orNull = async <T>(p: Promise<T>): Promise<T | null> => p.catch((e: unknown) => {
+    if (e instanceof LwError && e.code === K8sErrorCode.NOT_FOUND) return null;
+    throw e;
+  });
+  const enc = encodeURIComponent;
+  const leaseBody = (l: Omit<LeaseView, 'resourceVersion'> & { resourceVersion?: string }): Json => ({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: l.name, namespace: l.namespace, annotations: l.annotations, ...(l.resourceVersion ? { resourceVersion: l.resourceVersion } : {}) },
+    spec: { ...(l.holderIdentity ? { holderIdentity: l.holderIdentity } : {}), ...(l.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: l.leaseDurationSeconds } : {}) },
+  });
+  const leasePath = (ns: string, name?: string): string => `/apis/coordination.k8s.io/v1/namespaces/${enc(ns)}/leases${name ? '/' + enc(name) : ''}`;
+  return {
+    source: `${source.description} (lean client)`,
+    getNode: async (name) => toNodeView(await call(`get node ${name}`, 'GET', `/api/v1/nodes/${enc(name)}`) as never),
+    // Names only: ask for metadata (PartialObjectMetadataList) so a 1000-node fleet is ~1 MB, not ~50 MB of Node objects.
+    listNodeNames: async (sel) =>
+      ((await call('list nodes', 'GET', `/api/v1/nodes${sel ? `?labelSelector=${enc(sel)}` : ''}`, undefined, undefined, METADATA_LIST_ACCEPT)).items as { metadata?: { name?: string } }[] ?? []).map((n) => n.metadata?.name ?? ''),
+    patchNode: async (name, body) => toNodeView(await call(`patch node ${name}`, 'PATCH', `/api/v1/nodes/${enc(name)}`, body, 'application/merge-patch+json') as never),
+    patchNodeStatus: async (name, body) => toNodeView(await call(`patch node ${name} status`, 'PATCH', `/api/v1/nodes/${enc(name)}/status`, body, 'application/strategic-merge-patch+json') as never),
+    createEvent: async (ev: EventInput) => {
+      const now = new Date(ev.nowMs).toISOString();
+      await call('create event', 'POST', `/api/v1/namespaces/${enc(ev.namespace)}/events`, {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: `${ev.node.name}.${ev.nowMs.toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`, namespace: ev.namespace },
+        involvedObject: { kind: 'Node', apiVersion: 'v1', name: ev.node.name, ...(ev.node.uid ? { uid: ev.node.uid } : {}) },
+        reason: ev.reason,
+        message: ev.message,
+        type: ev.type,
+        source: { component: 'linkward', host: ev.node.name },
+        reportingComponent: 'linkward.io/agent',
+        reportingInstance: ev.node.name,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      });
+    },
+    getLease: async (ns, name) => {
+      const l = await orNull(call(`get lease ${ns}/${name}`, 'GET', leasePath(ns, name)));
+      return l ? toLease(l as never) : null;
+    },
+    createLease: async (l) => toLease(await call(`create lease ${l.namespace}/${l.name}`, 'POST', leasePath(l.namespace), leaseBody(l)) as never),
+    replaceLease: async (l) => toLease(await call(`replace lease ${l.namespace}/${l.name}`, 'PUT', leasePath(l.namespace, l.name), leaseBody(l)) as never),
+    listPodsOnNode: async (node) => ((await call(`list pods on ${node}`, 'GET', `/api/v1/pods?fieldSelector=${enc(`spec.nodeName=${node}`)}`)).items as never[] ?? []).map((p) => toPod(p)),
+    evictPod: async (ns, name) => {
+      await call(`evict pod ${ns}/${name}`, 'POST', `/api/v1/namespaces/${enc(ns)}/pods/${enc(name)}/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: ns } });
+    },
+    getPod: async (ns, name) => {
+      const p = await orNull(call(`get pod ${ns}/${name}`, 'GET', `/api/v1/namespaces/${enc(ns)}/pods/${enc(name)}`));
+      return p ? toPod(p as never) : null;
+    },
+    close: () => void dispatcher.close().catch(() => undefined),
+  };
+}

@@ -1,0 +1,25 @@
+/** Maps a failed API call (HTTP status, timeout, network error) to an LwError with a K8sErrorCode. */
+import { LwError } from '../errors.ts';
+import { K8sErrorCode } from './errors.ts';
+
+/** Maps any failure (client-node ApiException, lean HttpError, DOMException, network error) to an LwError with a K8sErrorCode (callers branch on it). */
+export function mapError(e: unknown, what: string): LwError {
+  // DOMException (timeouts) also has a numeric `code`; only ApiException carries an HTTP status (≥ 100).
+  const rawCode = (e as { code?: unknown }).code;
+  const status = typeof rawCode === 'number' && rawCode >= 100 && !(e instanceof DOMException) ? rawCode : undefined;
+  const body = (e as { body?: unknown }).body;
+  const detail = typeof body === 'string' ? body.slice(0, 300) : body && typeof body === 'object' ? String((body as { message?: unknown }).message ?? '') : '';
+  const ctx = { what, status, detail };
+  if (status === 409) return new LwError(K8sErrorCode.CONFLICT, `${what}: conflict (the object changed); re-reading and retrying`, { cause: e, context: ctx });
+  if (status === 404) return new LwError(K8sErrorCode.NOT_FOUND, `${what}: not found`, { cause: e, context: ctx });
+  if (status === 429) return new LwError(K8sErrorCode.TOO_MANY_REQUESTS, `${what}: too many requests (${detail || 'PodDisruptionBudget or throttling'})`, { cause: e, context: ctx });
+  if (status === 401 || status === 403) return new LwError(K8sErrorCode.FORBIDDEN, `${what}: forbidden (${status}); apply deploy/rbac.yaml and check the admission policy`, { cause: e, context: ctx });
+  if (status !== undefined && status >= 400 && status < 500) return new LwError(K8sErrorCode.REJECTED, `${what}: rejected with ${status} ${detail}`, { cause: e, context: ctx });
+  if (status !== undefined) return new LwError(K8sErrorCode.UNAVAILABLE, `${what}: API server answered ${status}; will retry with backoff`, { cause: e, context: ctx });
+  const name = String((e as { name?: unknown }).name ?? '');
+  const causeName = String((e as { cause?: { name?: unknown } }).cause?.name ?? '');
+  if (/TimeoutError|AbortError/.test(name + ' ' + causeName + ' ' + String((e as Error).message))) return new LwError(K8sErrorCode.TIMEOUT, `${what}: API server did not answer in time; will retry with backoff`, { cause: e, context: ctx });
+  const cause = (e as { cause?: { code?: unknown } }).cause;
+  return new LwError(K8sErrorCode.UNAVAILABLE, `${what}: API server unreachable (${String(cause?.code ?? (e as Error).message)}); will retry with backoff`, { cause: e, context: ctx });
+}
+

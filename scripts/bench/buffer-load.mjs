@@ -1,0 +1,32 @@
+// Load generator child for bench:buffer — POSTs 200-byte records with N concurrent keep-alive clients, prints one JSON line.
+import { Pool } from 'undici';
+
+const [url, clientsArg, secondsArg, sizeArg] = process.argv.slice(2);
+const clients = Number(clientsArg);
+const durationMs = Number(secondsArg) * 1000;
+const body = Buffer.alloc(Number(sizeArg), 0x61);
+const u = new URL(url);
+const pool = new Pool(u.origin, { connections: clients, pipelining: 1, keepAliveTimeout: 30_000 });
+const latencies = [];
+let ok = 0;
+let failed = 0;
+const end = performance.now() + durationMs;
+async function client() {
+  while (performance.now() < end) {
+    const t0 = performance.now();
+    try {
+      const r = await pool.request({ path: u.pathname, method: 'POST', body, headers: { 'content-type': 'application/x-ndjson' } });
+      await r.body.dump();
+      if (r.statusCode === 202) { ok++; latencies.push(performance.now() - t0); } else failed++;
+    } catch {
+      failed++;
+    }
+  }
+}
+const t0 = performance.now();
+await Promise.all(Array.from({ length: clients }, client));
+const secs = (performance.now() - t0) / 1000;
+latencies.sort((a, b) => a - b);
+const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? null;
+await pool.close();
+process.stdout.write(JSON.stringify({ ok, failed, seconds: secs, recPerSec: ok / secs, p50Ms: pct(0.5), p99Ms: pct(0.99), maxMs: latencies.at(-1) ?? null }) + '\n');

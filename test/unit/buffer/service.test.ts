@@ -1,0 +1,69 @@
+/** BufferService/component wiring with injected store and sender: TTL expiry counted, secrets resolved, store failure → not ready. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ManualClock } from '../../../agent/clock.ts';
+import { createBufferComponent } from '../../../buffer/component.ts';
+import { resolveSinkHeaders } from '../../../buffer/secrets.ts';
+import { MAINTENANCE_INTERVAL_MS } from '../../../buffer/service.ts';
+import { MemoryStore } from '../../../buffer/store-memory.ts';
+import type { BatchSender } from '../../../buffer/sender.ts';
+import { bufferContext } from '../../support/buffer-context.ts';
+
+const failing: BatchSender = { send: async () => ({ status: 503 }), close: async () => {} };
+
+describe('buffer service', () => {
+  it('expires records past their sink TTL on the maintenance tick and counts them as ttl drops', async () => {
+    const clock = new ManualClock();
+    const t = bufferContext({ sinks: [{ name: 'short', url: 'http://127.0.0.1:9/x', protocol: 'raw', ttlSeconds: 10 }], buffer: { retry: { baseMs: 3_600_000, capMs: 3_600_000 } } }, { clock });
+    const comp = createBufferComponent(t.ctx, { store: new MemoryStore(), senderFactory: () => failing });
+    await comp.start();
+    try {
+      await comp.service.appendBody('short', Buffer.from('a'));
+      await comp.service.appendBody('short', Buffer.from('b'));
+      clock.advance(MAINTENANCE_INTERVAL_MS);
+      assert.equal(comp.service.store!.usage().records, 0);
+      assert.match(await t.ctx.metrics.metrics(), /linkward_buffer_dropped_records_total\{sink="short",reason="ttl"\} 2/);
+    } finally {
+      await comp.stop();
+      t.cleanup();
+    }
+  });
+
+  it('a store that cannot be opened makes the agent not ready and ingest answer 503, without throwing', async () => {
+    const t = bufferContext({ sinks: [{ name: 's', url: 'http://127.0.0.1:9/x' }] });
+    t.ctx.stateDir = join(t.dir, 'does', 'not', 'exist');
+    const comp = createBufferComponent(t.ctx);
+    await comp.start();
+    try {
+      assert.equal(comp.status().state, 'error');
+      assert.match(comp.notReadyReasons!()[0] ?? '', /telemetry buffer: cannot open/);
+      await assert.rejects(comp.service.appendBody('s', Buffer.from('x')), { code: 'LW_BUFFER_UNAVAILABLE' });
+    } finally {
+      await comp.stop();
+      t.cleanup();
+    }
+  });
+
+  it('selfTelemetry must point at a remote-write sink', async () => {
+    const t = bufferContext({ sinks: [{ name: 'logs', url: 'http://127.0.0.1:9/x', protocol: 'ndjson' }], buffer: { selfTelemetry: { sink: 'logs' } } });
+    const comp = createBufferComponent(t.ctx, { store: new MemoryStore(), senderFactory: () => failing });
+    await comp.start();
+    try {
+      assert.equal(comp.status().state, 'degraded');
+      assert.match(comp.status().message ?? '', /prometheus-remote-write/);
+    } finally {
+      await comp.stop();
+      t.cleanup();
+    }
+  });
+});
+
+describe('sink header secrets', () => {
+  it('substitutes ${ENV} and reads header files; names the missing variable but never a value', () => {
+    const h = resolveSinkHeaders({ name: 's', headers: { Authorization: 'Bearer ${TOKEN_X}', 'X-Static': 'v' }, headerFiles: { 'X-Key': '/secret' } }, { TOKEN_X: 'sekrit' }, () => ' filekey\n');
+    assert.deepEqual(h, { authorization: 'Bearer sekrit', 'x-static': 'v', 'x-key': 'filekey' });
+    assert.throws(() => resolveSinkHeaders({ name: 's', headers: { A: '${NOPE}' }, headerFiles: {} }, {}), (e: Error & { code?: string }) => e.code === 'LW_BUFFER_SECRET_MISSING' && /NOPE/.test(e.message));
+    assert.throws(() => resolveSinkHeaders({ name: 's', headers: {}, headerFiles: { A: '/x' } }, {}, () => { throw new Error('ENOENT'); }), { code: 'LW_BUFFER_SECRET_MISSING' });
+  });
+});
