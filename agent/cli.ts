@@ -8,8 +8,34 @@ import { codeOf, isLwError, messageOf } from './errors.ts';
 import { Exit } from './exit-codes.ts';
 import { VERSION } from './version.ts';
 
-/** Builds the program (exported for tests). */
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Feature commands, loaded only when invoked (or for help): the daemon's `run` then never loads
+ * what the one-shot commands need (probe engine, API clients), which keeps the agent's RSS low.
+ */
+const FEATURE_COMMANDS: Record<string, () => Promise<Register>> = {
+  probe: async () => (await import('./cli/probe.ts')).registerProbeCommands,
+  'probe-server': async () => (await import('./cli/probe.ts')).registerProbeCommands,
+  check: async () => (await import('./cli/link.ts')).registerLinkCommands,
+  wait: async () => (await import('./cli/link.ts')).registerLinkCommands,
+  node: async () => (await import('./cli/node.ts')).registerNodeCommands,
+  buffer: async () => (await import('./cli/buffer.ts')).registerBufferCommands,
+  route: async () => (await import('./cli/route.ts')).registerRouteCommands,
+};
+const CORE_COMMANDS = new Set(['run', 'version', 'status', 'config']);
+
+/** The feature registrations `argv` needs: the invoked command's, or all of them for help and unknown input. */
+async function featureRegistrations(argv: readonly string[]): Promise<Register[]> {
+  const args = argv.slice(2);
+  const first = args.find((a, i) => !a.startsWith('-') && !(i > 0 && /^(-c|--config)$/.test(args[i - 1] ?? '')));
+  if (first !== undefined && CORE_COMMANDS.has(first)) return [];
+  const loaders = first !== undefined && FEATURE_COMMANDS[first] ? [FEATURE_COMMANDS[first]] : Object.values(FEATURE_COMMANDS);
+  return [...new Set(await Promise.all(loaders.map((l) => l())))];
+}
+
+/** Builds the program (exported for tests); `features` adds the feature commands. */
+export function buildProgram(features: readonly Register[] = []): Command {
   const program = new Command('linkward')
     .description('Keeps k3s edge nodes working through bad networks')
     .option('-c, --config <file>', 'config file (default: $LINKWARD_CONFIG, else /etc/linkward/config.yaml if present, else built-in defaults)')
@@ -38,6 +64,7 @@ export function buildProgram(): Command {
 
   registerStatusCommand(program);
   registerConfigCommands(program);
+  for (const register of features) register(program);
   return program;
 }
 
@@ -57,7 +84,7 @@ function installFatalHandlers(): void {
 
 /** Entry point: parses argv and maps errors to exit codes. */
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const program = buildProgram(await featureRegistrations(argv));
   try {
     await program.parseAsync(argv);
   } catch (e) {
@@ -70,4 +97,21 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-if (import.meta.main) await main(process.argv);
+/** The runtime linkward is built and tested for (package.json "engines"). */
+const REQUIRED_NODE_MAJOR = 24;
+
+/** True when this module is the process entry point (import.meta.main is new in Node 24; older Node lacks it). */
+function isEntryPoint(): boolean {
+  if (typeof import.meta.main === 'boolean') return import.meta.main;
+  const entry = process.argv[1] ?? '';
+  return entry !== '' && import.meta.url.endsWith(entry.split('/').pop() ?? '\0');
+}
+
+if (isEntryPoint()) {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major !== REQUIRED_NODE_MAJOR) {
+    process.stderr.write(`linkward needs Node ${REQUIRED_NODE_MAJOR} (this is Node ${process.versions.node}); use the runtime shipped with linkward (npm scripts and the release do)\n`);
+    process.exit(Exit.FAILURE);
+  }
+  await main(process.argv);
+}

@@ -8,5 +8,31 @@ export interface Feature {
   create(ctx: AgentContext): Promise<Component>;
 }
 
-/** Order matters: producers (probes, link) start before consumers (route, node, buffer). */
-export const FEATURES: readonly Feature[] = [];
+/** Order matters: producers (probes, link) start before consumers (route, node, buffer); stop runs in reverse. */
+export const FEATURES: readonly Feature[] = [
+  {
+    name: 'probes',
+    enabled: (ctx) => ctx.config.probes.enabled,
+    create: async (ctx) => (await import('../probes/component.ts')).createProbesComponent(ctx),
+  },
+  {
+    name: 'link',
+    enabled: () => true,
+    create: async (ctx) => (await import('./link/component.ts')).createLinkComponent(ctx),
+  },
+  {
+    name: 'route',
+    enabled: () => true,
+    create: async (ctx) => (await import('./route/component.ts')).createRouteComponent(ctx),
+  },
+  {
+    name: 'node',
+    enabled: (ctx) => ctx.config.kubernetes.enabled,
+    create: async (ctx) => (await import('./k8s/component.ts')).createNodeComponent(ctx),
+  },
+  {
+    name: 'buffer',
+    enabled: (ctx) => ctx.config.buffer.enabled,
+    create: async (ctx) => (await import('../buffer/component.ts')).createBufferComponent(ctx),
+  },
+];

@@ -14,7 +14,7 @@ export const INITIAL_UPLOAD_BYTES = 16 * 1024;
 export const TRUST_TRANSFER_MS = 500;
 /** Uploads are timed by their completions, so they are kept short: each completion is a precise delivery point. */
 export const TRUST_UPLOAD_MS = 150;
-/** ...but at least this many round trips long (shortest upload seen ≈ one RTT), so request gaps do not idle a stream. */
+/** ...but at least this many round trips long (RTT hint, else the shortest upload seen), so request gaps do not idle a stream. */
 export const TRUST_UPLOAD_RTTS = 4;
 /** Smallest request worth its HTTP overhead; a smaller remainder of the byte cap is left unused. */
 export const MIN_REQUEST_BYTES = 4 * 1024;
@@ -43,6 +43,8 @@ export interface ThroughputOptions {
   token?: string;
   clock: Clock;
   onProgress?: (p: { direction: Direction; mbps: number; bytes: number; elapsedMs: number }) => void;
+  /** Known round-trip time (light probes, one-off latency); sizes uploads so request gaps do not idle streams. */
+  rttHintMs?: number;
   /** Return the raw cumulative byte series (for recordings and benchmarks). */
   keepSeries?: boolean;
 }
@@ -82,7 +84,7 @@ export function serverTicks(text: string, size: number): ByteSample[] {
 export async function runThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
   const base = new URL(o.url);
   const preset = PRESETS[o.preset];
-  const pool = new Pool(base.origin, { connections: o.streams, connect: o.sourceAddress ? { localAddress: o.sourceAddress } : {}, headersTimeout: o.maxDurationMs, bodyTimeout: o.maxDurationMs });
+  const pool = new Pool(base.origin, { connections: o.streams, ...(o.sourceAddress ? { localAddress: o.sourceAddress } : {}), headersTimeout: o.maxDurationMs, bodyTimeout: o.maxDurationMs });
   const ac = new AbortController();
   const t0 = o.clock.monoMs();
   const samples: ByteSample[] = [{ tMs: 0, bytes: 0 }];
@@ -170,14 +172,16 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   };
 
   let shortestUploadMs = Number.POSITIVE_INFINITY;
-  const trustMs = (): number => (o.direction === 'down' ? TRUST_TRANSFER_MS : Math.max(TRUST_UPLOAD_MS, TRUST_UPLOAD_RTTS * shortestUploadMs));
+  const trustMs = (): number => (o.direction === 'down' ? TRUST_TRANSFER_MS : Math.max(TRUST_UPLOAD_MS, TRUST_UPLOAD_RTTS * (o.rttHintMs ?? shortestUploadMs)));
+  /** The cap is on estimated wire bytes: payload may use what is left after TCP/IP overhead. */
+  const payloadCap = Math.floor(o.maxBytes / WIRE_OVERHEAD_FACTOR);
   // the byte cap is enforced by what requests ask for: once every byte is committed, streams finish their last
   // transfer (nothing beyond the cap is ever requested, so nothing has to be aborted and wasted)
   let committed = 0;
   const worker = async (stream: number): Promise<void> => {
     let size = o.direction === 'down' ? INITIAL_TRANSFER_BYTES : INITIAL_UPLOAD_BYTES;
     while (!stopReason) {
-      const ask = Math.min(size, o.maxBytes - committed);
+      const ask = Math.min(size, payloadCap - committed);
       if (ask < MIN_REQUEST_BYTES) {
         finished[stream] = true;
         return;

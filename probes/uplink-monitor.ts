@@ -203,6 +203,7 @@ export class UplinkMonitor {
         const r = await runThroughput({
           url: t.url, preset: t.preset, direction, streams: t.streams, maxBytes: perDirection, maxDurationMs: t.maxDurationMs, minMeasureMs: t.minMeasureMs, stableTolerance: t.stableTolerance, clock,
           ...(source ? { sourceAddress: source } : {}), ...(cfg.token ? { token: cfg.token } : {}),
+          ...(this.#lastLight?.rttMs !== undefined ? { rttHintMs: this.#lastLight.rttMs } : {}),
         });
         if (direction === 'down') out.download = r;
         else out.upload = r;

@@ -62,7 +62,7 @@ async function probeAction(o: ProbeOptions): Promise<void> {
   if (o.uplink && !uplink) throw new LwError(ProbeErrorCode.UNKNOWN_UPLINK, `no uplink named "${o.uplink}" in the config; known: ${uplinks.map((u) => u.name).join(', ')}`);
   const sourceAddress = uplink ? resolveSourceAddress(uplink) : undefined;
   const preset = o.preset ?? guessPreset(url, o.target ? 'linkward' : pc.throughput.preset);
-  const token = o.token ?? process.env.LINKWARD_PROBE_TOKEN ?? pc.token;
+  const token = o.token || process.env.LINKWARD_PROBE_TOKEN || pc.token;
   const both = !o.download && !o.upload;
   const dirs: Direction[] = [...(both || o.download ? (['down'] as const) : []), ...(both || o.upload ? (['up'] as const) : [])];
   const tty = process.stderr.isTTY === true;
@@ -70,13 +70,13 @@ async function probeAction(o: ProbeOptions): Promise<void> {
   process.stderr.write(`target ${url} (${preset})${sourceAddress ? ` from ${sourceAddress}` : ''}  rtt ${latency.rttMs?.toFixed(1) ?? 'n/a'} ms\n`);
   const results: Partial<Record<Direction, ThroughputResult>> = {};
   for (const direction of dirs) {
-    let lastLine = 0;
+    let lastLine = Number.NEGATIVE_INFINITY;
     results[direction] = await runThroughput({
       url, preset, direction, clock: systemClock,
       streams: o.streams ? Number(o.streams) : pc.throughput.streams,
       maxBytes: o.maxBytes ? Number(o.maxBytes) : pc.throughput.maxBytes,
       maxDurationMs: pc.throughput.maxDurationMs, minMeasureMs: pc.throughput.minMeasureMs, stableTolerance: pc.throughput.stableTolerance,
-      ...(sourceAddress ? { sourceAddress } : {}), ...(token ? { token } : {}),
+      ...(sourceAddress ? { sourceAddress } : {}), ...(token ? { token } : {}), ...(latency.rttMs !== undefined ? { rttHintMs: latency.rttMs } : {}),
       onProgress: (p) => {
         const line = `${direction === 'down' ? 'download' : 'upload  '} ${fmtMbps(p.mbps).padStart(14)}  ${fmtBytes(p.bytes).padStart(10)}  ${(p.elapsedMs / 1000).toFixed(1)} s`;
         if (tty) process.stderr.write(`\r${line}   `);
@@ -163,7 +163,7 @@ export function registerProbeCommands(program: Command): void {
     .option('--max-connections <n>', 'concurrent TCP connections', '64')
     .action(async (o: { listen: string; token?: string; tokenFile?: string; maxBytes: string; maxConnections: string }) => {
       try {
-        const token = o.token ?? (o.tokenFile ? readFileSync(o.tokenFile, 'utf8').trim() : undefined) ?? process.env.LINKWARD_PROBE_TOKEN;
+        const token = o.token || (o.tokenFile ? readFileSync(o.tokenFile, 'utf8').trim() : '') || process.env.LINKWARD_PROBE_TOKEN || undefined;
         const { host, port } = parseListen(o.listen);
         const srv = await startProbeServer({ host, port, maxBytesPerRequest: Number(o.maxBytes), maxConnections: Number(o.maxConnections), ...(token ? { token } : {}) });
         process.stderr.write(`linkward probe-server listening on ${host.includes(':') ? `[${host}]` : host}:${srv.port} (HTTP + UDP echo)${token ? ', token required' : ''}\n`);

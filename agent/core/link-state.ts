@@ -20,7 +20,7 @@ export interface UplinkState {
   sinceMs: number;
   reasons: string[];
   metrics: MergedMetrics;
-  /** Last instantaneous verdict (a flap is this leaving healthy). */
+  /** Last instantaneous verdict (a flap is this leaving healthy while the published state is healthy). */
   raw: LinkHealth;
   pending: Pending | null;
   damping: DampingState;
@@ -79,8 +79,10 @@ function dwellMs(direction: Pending['direction'], target: LinkHealth, hard: bool
 export function evaluateUplink(prev: UplinkState, nowMs: number, policy: LinkHealthConfig): { uplink: UplinkState; transition: Transition | null } {
   const u: UplinkState = { ...prev, damping: decay(prev.damping, nowMs, policy.damping) };
   const v = computeVerdict(u.metrics, u.health, nowMs, policy);
-  // A flap is the measured verdict leaving healthy; an outage deepening from degraded to down is the same flap.
-  if (u.raw === 'healthy' && (v.health === 'degraded' || v.health === 'down')) {
+  // A flap is the measured verdict leaving healthy while the uplink is published healthy (or held by damping, so
+  // continued flapping keeps it held): an outage deepening from degraded to down, or values wobbling around the exit
+  // threshold while an ordinary recovery dwells, are not new flaps.
+  if ((u.health === 'healthy' || u.damping.suppressed) && u.raw === 'healthy' && (v.health === 'degraded' || v.health === 'down')) {
     const wasSuppressed = u.damping.suppressed;
     u.damping = addFlap(u.damping, nowMs, policy.damping);
     if (u.damping.suppressed && !wasSuppressed) u.hold = worse(u.raw, v.health);

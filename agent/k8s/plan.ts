@@ -1,7 +1,7 @@
 /** Pure: diff of the current Node against desired decorations → minimal patches, honouring ownership. */
 import type { KubernetesConfig } from './config.ts';
 import { isEmptyOwnership, readOwnership, serializeOwnership } from './ownership.ts';
-import { ANNOTATION_OWNED, LW_PREFIX, type Desired, type NodeCondition, type NodeView, type Ownership, type Plan, type Taint } from './types.ts';
+import { ANNOTATION_OWNED, LABEL_BANDWIDTH, LABEL_LINK_STATE, LABEL_UPLINK, type Desired, type NodeCondition, type NodeView, type Ownership, type Plan, type Taint } from './types.ts';
 
 const sameTaint = (a: { key: string; effect: string }, b: { key: string; effect: string }): boolean => a.key === b.key && a.effect === b.effect;
 
@@ -111,12 +111,14 @@ function planTaints(current: readonly Taint[], owned: Ownership['taints'], want:
   return { taints, taintChanges, ownedTaints };
 }
 
-/** Plan that removes every linkward decoration: owned taints and cordon, every linkward.io label, the annotation and the condition. */
+/** Plan that removes every linkward decoration: owned taints and cordon, linkward's labels, the annotation and the condition. */
 export function planRelease(node: NodeView, conditionType: string): Plan {
   const owned = readOwnership(node);
   const changes: string[] = [];
   const labels: Record<string, null> = {};
-  for (const k of Object.keys(node.labels)) if (k.startsWith(LW_PREFIX) || owned.labels.includes(k)) {
+  // Owned labels plus linkward's well-known keys (ownership may be lost); other linkward.io/* keys may be an admin's.
+  const ours = new Set([...owned.labels, LABEL_LINK_STATE, LABEL_UPLINK, LABEL_BANDWIDTH]);
+  for (const k of Object.keys(node.labels)) if (ours.has(k)) {
     labels[k] = null;
     changes.push(`remove label ${k}`);
   }

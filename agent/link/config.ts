@@ -54,7 +54,7 @@ const DwellSchema = z
 const DampingSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe('Apply flap damping (RFC 2439 style) on top of the dwell times.'),
-    penaltyPerFlap: z.number().positive().default(1000).describe('Penalty added each time the measured verdict leaves healthy (recoveries and an outage deepening from degraded to down add none, so one outage and its recovery are never damped).'),
+    penaltyPerFlap: z.number().positive().default(1000).describe('Penalty added each time the measurements turn bad while the uplink is healthy (a recovery, an outage deepening from degraded to down, or wobbling values while a recovery dwells add none, so one incident is never damped).'),
     halfLifeS: z.number().positive().default(600).describe('Half-life of the penalty in seconds: 10 min, so a link that stopped flapping is trusted again within tens of minutes.'),
     suppressAbove: z.number().positive().default(2000).describe('Penalty above which the uplink is held in the worse state: reached at the third flap within a few minutes, never by one or two separate incidents.'),
     reuseBelow: z.number().positive().default(750).describe('Penalty below which normal hysteresis resumes (BGP default 750).'),

@@ -34,7 +34,7 @@ export const tcpConnector: Connector = (ep, timeoutMs) =>
     s.once('error', () => done(false));
   });
 
-/** Parses `host:port`, `[v6]:port` or an http(s) URL into an endpoint; null when it has no usable port. */
+/** Parses `host:port`, `[v6]:port`, `tcp://`/`linkward://host:port` or an http(s) URL into a TCP endpoint; null for udp/icmp targets. */
 export function parseEndpoint(text: string): Endpoint | null {
   if (/^https?:\/\//.test(text)) {
     try {
@@ -44,7 +44,8 @@ export function parseEndpoint(text: string): Endpoint | null {
       return null;
     }
   }
-  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(text.replace(/^tcp:\/\//, ''));
+  if (/^(udp|icmp):\/\//i.test(text)) return null;
+  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(text.replace(/^(tcp|linkward):\/\//i, ''));
   return m ? { host: m[1]!, port: Number(m[2]) } : null;
 }
 

@@ -140,16 +140,18 @@ function rateLimit(state: PolicyState, cfg: PolicyConfig, nowMs: number): string
   return null;
 }
 
-/** Which idle-down uplinks should be up: the active and override ones, and all of them while the active one is not healthy. */
+/** Which idle-down uplinks should be up: the active and override ones, and all of them while the active one is degraded or down. */
 function wantedUp(state: PolicyState, uplinks: readonly PolicyUplink[], snap: LinkSnapshot, cfg: PolicyConfig, nowMs: number): { linkUp: Record<string, boolean>; awake: Record<string, number> } {
   const activeView = state.active ? snap.uplinks[state.active] : undefined;
   const activeGood = activeView?.health === 'healthy';
+  // Woken only on evidence: an unmeasured (unknown) active uplink leaves idle NICs down.
+  const activeBad = activeView?.health === 'degraded' || activeView?.health === 'down';
   const settled = activeGood && healthyForMs(activeView, state.active ? state.tracks[state.active] : undefined, nowMs) >= cfg.failbackHold;
   const linkUp: Record<string, boolean> = {};
   const awake: Record<string, number> = {};
   for (const u of uplinks) {
     if (!u.idleDown) continue;
-    const needed = u.name === state.active || u.name === state.override?.uplink || !activeGood;
+    const needed = u.name === state.active || u.name === state.override?.uplink || activeBad;
     const keep = state.awake[u.name] !== undefined && !settled;
     const up = needed || keep;
     linkUp[u.name] = up;

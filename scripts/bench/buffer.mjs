@@ -94,7 +94,8 @@ if (PHASE === 'direct') {
   const comp = createBufferComponent(ctx);
   await comp.start();
   const loop = monitorEventLoopDelay({ resolution: 5 }); loop.enable();
-  const WAVE = 20_000;
+  // 5,000 records in flight: five full group commits, the most a busy agent plausibly has pending.
+  const WAVE = 5_000;
   const t0 = performance.now();
   for (let done = 0; done < DIRECT; done += WAVE) {
     const n = Math.min(WAVE, DIRECT - done);

@@ -24,14 +24,15 @@ if (process.getuid?.() !== 0) {
 const stateDir = mkdtempSync(join(tmpdir(), 'lwr-bench-'));
 const events = [];
 let agent;
+let server;
 const cleanup = () => {
   agent?.kill('SIGKILL');
   server?.kill('SIGKILL');
   removeLab();
   rmSync(stateDir, { recursive: true, force: true });
 };
-process.on('SIGINT', () => { cleanup(); process.exit(130); });
-const server = createLab();
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { cleanup(); process.exit(130); });
+server = createLab();
 try {
   await new Promise((r, j) => { server.stdout.once('data', r); setTimeout(() => j(new Error('target server did not start')), 5000); });
   const uplink = (name, dev, n) => ({ name, interface: dev, gateway: `10.201.${n}.1`, sourceAddress: `10.201.${n}.2`, priority: n * 10, targets: [`${TARGET}:${PORT}`] });
@@ -63,7 +64,7 @@ try {
       const switched = await waitEvent((e) => e.event === 'active' && e.uplink === 'lte', t0, 60_000);
       const t1 = Date.now();
       restore(NS.gw1);
-      const back = await waitEvent((e) => e.event === 'active' && e.uplink === 'wan', t1, 180_000);
+      const back = await waitEvent((e) => e.event === 'active' && e.uplink === 'wan', t1, 300_000);
       const r = { bench: 'route', run, kind, detectMs: ms(detected, t0), switchConfirmedMs: ms(switched, t0), failbackMs: ms(back, t1), failbackHoldMs: POLICY.failbackHold };
       results.push(r);
       console.log(JSON.stringify(r));

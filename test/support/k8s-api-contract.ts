@@ -107,4 +107,20 @@ export function nodeApiContract(name: string, factory: AdapterFactory): void {
     assert.ok(server.url.startsWith('https://'));
     assert.equal((await api.getNode('n1')).name, 'n1');
   });
+
+  test(`${name}: k3s-style kubeconfig: client certificate data, server requires it`, async (t) => {
+    const pki = makePki();
+    const server = new KubeApiServer({ tls: { key: pki.key, cert: pki.cert, clientCa: pki.ca } });
+    await server.start();
+    seedNode(server, 'n1');
+    const withCert = await factory({ kind: 'kubeconfig', path: writeKubeconfig(server.url, pki.ca, { cert: pki.clientCert, key: pki.clientKey }), description: 'k3s' }, 800);
+    const noCert = await factory({ kind: 'kubeconfig', path: writeKubeconfig(server.url, pki.ca), description: 'token only' }, 800);
+    t.after(async () => {
+      withCert.close?.();
+      noCert.close?.();
+      await server.stop();
+    });
+    assert.equal((await withCert.getNode('n1')).name, 'n1');
+    await rejectsWith(noCert.getNode('n1'), K8sErrorCode.UNAVAILABLE);
+  });
 }

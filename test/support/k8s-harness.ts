@@ -47,7 +47,7 @@ export function snapshotOf(state: LinkHealth, atMs: number, downloadMbps = 42): 
 export async function startHarness(nodes: string[] = ['n1']): Promise<Harness> {
   const api = new KubeApiServer();
   await api.start();
-  for (const n of nodes) seedNode(api, n, { 'linkward.io/fleet': 'edge' });
+  for (const n of nodes) seedNode(api, n, { fleet: 'edge' });
   const kubeconfig = writeKubeconfig(api.url);
   const clock = new ManualClock(Date.now());
   const agents: Agent[] = [];

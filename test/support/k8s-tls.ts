@@ -8,6 +8,9 @@ export interface TestPki {
   ca: string;
   key: string;
   cert: string;
+  /** Client certificate and key signed by the same CA (k3s kubeconfigs authenticate this way). */
+  clientCert: string;
+  clientKey: string;
 }
 
 /** Generates a throwaway CA and a server cert with SAN IP:127.0.0.1 (fails with a message when openssl is missing). */
@@ -25,7 +28,10 @@ export function makePki(): TestPki {
     o('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=127.0.0.1');
     writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
     o('x509', '-req', '-in', 'srv.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'srv.crt', '-days', '1', '-extfile', 'ext.cnf');
-    return { ca: readFileSync(join(dir, 'ca.crt'), 'utf8'), key: readFileSync(join(dir, 'srv.key'), 'utf8'), cert: readFileSync(join(dir, 'srv.crt'), 'utf8') };
+    o('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'cli.key', '-out', 'cli.csr', '-subj', '/O=system:masters/CN=linkward-test');
+    o('x509', '-req', '-in', 'cli.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'cli.crt', '-days', '1');
+    const r = (f: string): string => readFileSync(join(dir, f), 'utf8');
+    return { ca: r('ca.crt'), key: r('srv.key'), cert: r('srv.crt'), clientCert: r('cli.crt'), clientKey: r('cli.key') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

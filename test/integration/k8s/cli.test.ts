@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../../support/kube-apiserver/kubeconfig.ts';
 import { PassThrough } from 'node:stream';
 import { nodeReleaseCommand, nodeShowCommand } from '../../../agent/cli/node.ts';
 import { settle, startHarness, waitFor } from '../../support/k8s-harness.ts';
@@ -18,7 +18,7 @@ function sink(): { s: PassThrough; text: () => string } {
 }
 
 function configFile(kubeconfig: string, listen: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'k8s-cli-'));
+  const dir = tempDir('k8s-cli-');
   const p = join(dir, 'config.yaml');
   writeFileSync(p, `node:\n  name: n1\nserver:\n  listen: ${listen}\nkubernetes:\n  kubeconfig: ${kubeconfig}\n  requestTimeoutMs: 2000\n`);
   return p;

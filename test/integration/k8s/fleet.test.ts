@@ -26,7 +26,7 @@ test('maxUnavailable 1 of 4: one node gets NoSchedule+cordon, the rest fall back
   const h = await startHarness(NAMES);
   t.after(() => h.close());
   const agents = [];
-  for (const n of NAMES) agents.push(await h.agent(n, { fleet: { maxUnavailable: 1, nodeSelector: 'linkward.io/fleet=edge', leaseTtlSeconds: 60 }, tiers: { down: { cordon: true } } }));
+  for (const n of NAMES) agents.push(await h.agent(n, { fleet: { maxUnavailable: 1, nodeSelector: 'fleet=edge', leaseTtlSeconds: 60 }, tiers: { down: { cordon: true } } }));
   for (const a of agents) a.emit('down', 0.3);
   await waitFor('all labelled down', () => NAMES.every((n) => h.node(n).labels[LABEL_LINK_STATE] === 'down'));
   await settle(h.api);

@@ -116,3 +116,28 @@ test('DELETE: kubectl delete works; a protobuf DeleteOptions body is read and di
   assert.equal(((await res.json()) as { metadata: { name: string } }).metadata.name, 'tmp2');
   assert.equal(api.store.get('pods', 'default', 'tmp2'), undefined);
 });
+
+test('what the agent writes is what kubectl shows: selector, taints, condition, events (describe)', async (t) => {
+  const { startHarness, settle, waitFor } = await import('../../support/k8s-harness.ts');
+  const h = await startHarness(['edge-1', 'edge-2']);
+  t.after(() => h.close());
+  const a = await h.agent('edge-1');
+  a.emit('degraded', 3);
+  await waitFor('degraded', () => h.node('edge-1').labels['linkward.io/link-state'] === 'degraded');
+  await settle(h.api);
+  const saved = kc;
+  kc = h.kubeconfig;
+  try {
+    const sel = await kubectl('get', 'nodes', '-l', 'linkward.io/link-state=degraded', '-o', 'name');
+    assert.equal(sel.out.trim(), 'node/edge-1');
+    const d = await kubectl('describe', 'node', 'edge-1');
+    assert.equal(d.code, 0, d.err);
+    if (process.env.K8S_SHOW) console.log(d.out);
+    assert.match(d.out, /Taints:\s+linkward.io\/link=degraded:PreferNoSchedule/);
+    assert.match(d.out, /NetworkDegraded\s+True/);
+    assert.match(d.out, /LinkDegraded/);
+    assert.match(d.out, /Warning\s+LinkDegraded/, 'the transition Event is listed');
+  } finally {
+    kc = saved;
+  }
+});

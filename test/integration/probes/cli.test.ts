@@ -1,12 +1,19 @@
 /** Integration: `linkward probe` and `linkward probe-server` as real processes on loopback (JSON contract, exit codes, safety). */
-import { test } from 'node:test';
+import { test, after } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { execPath } from 'node:process';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../support/probes-cli.ts', import.meta.url));
-const ENV = { ...process.env, LINKWARD_CONFIG: '/nonexistent-probes-cli-config.yaml' };
+/** An empty config file, so the host's /etc/linkward/config.yaml never leaks into the test. */
+const DIR = mkdtempSync(join(tmpdir(), 'lwp-cli-'));
+writeFileSync(join(DIR, 'config.yaml'), '{}\n');
+after(() => rmSync(DIR, { recursive: true, force: true }));
+const ENV = { ...process.env, LINKWARD_CONFIG: join(DIR, 'config.yaml'), LINKWARD_PROBE_TOKEN: '' };
 
 function runCli(args: string[], env: NodeJS.ProcessEnv = ENV): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -23,9 +23,11 @@ function deps(ip: FakeIp, reachable: () => boolean, facts = NO_K3S): Partial<Rou
 
 const mainDefault = (ip: FakeIp): string | undefined => ip.routes.find((r) => r.table === 'main' && r.dst === 'default' && r.metric === 0)?.dev;
 
+/** Sample times must strictly increase (two feeds in the same millisecond would count as one sample). */
+let seq = 0;
 async function feed(ctx: AgentContext, comp: { evaluateNow(): Promise<void> }, health: Record<string, 'healthy' | 'down' | 'degraded'>, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
-    ctx.bus.emit('link', snapshot(health, Date.now() + i));
+    ctx.bus.emit('link', snapshot(health, Date.now() + ++seq));
     await comp.evaluateNow();
   }
 }
@@ -147,5 +149,27 @@ test('HTTP: GET /v1/route, POST /v1/route/use with expiry, POST /v1/route/auto',
   assert.equal((await post('/v1/route/auto', {})).status, 202);
   await c.evaluateNow();
   assert.equal(c.details().override, null);
+  await c.stop();
+});
+
+test('idle-down NIC: kept down, brought up when the active uplink fails, used, and put down again after failback', async (t) => {
+  const ctx = routeContext({}, [WAN, { ...LTE, idleDown: true, warmup: 0 }]);
+  t.after(() => ctx.cleanup());
+  const ip = twoUplinkKernel();
+  const c = createRouteComponent(ctx, deps(ip, () => true));
+  await c.start();
+  assert.match(ip.render(), /ip link wwan0 down/);
+  assert.ok(!ip.routes.some((r) => r.table === '7101'), 'no table route through a down NIC');
+  await feed(ctx, c, { wan: 'down', lte: 'down' }, 1);
+  assert.match(ip.render(), /ip link wwan0 up/);
+  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 2);
+  assert.equal(mainDefault(ip), 'wwan0');
+  assert.match(ip.render(), /default via 10\.0\.2\.1 dev wwan0 table 7101/);
+  await feed(ctx, c, { wan: 'healthy', lte: 'healthy' }, 2);
+  await new Promise((r) => setTimeout(r, 1100));
+  await feed(ctx, c, { wan: 'healthy', lte: 'healthy' }, 1);
+  assert.equal(mainDefault(ip), 'eth0');
+  await feed(ctx, c, { wan: 'healthy', lte: 'healthy' }, 1);
+  assert.match(ip.render(), /ip link wwan0 down/);
   await c.stop();
 });

@@ -14,6 +14,8 @@ const LAB_CLIENT = fileURLToPath(new URL('../../support/probes-lab-client.ts', i
 const TOKEN = 'lab-token-0123456789abcdef';
 const PORT = 9781;
 const SERVER = `http://${LAB.serverIp}:${PORT}/`;
+/** tbf counts Ethernet frames: TCP goodput of a shaped link is rate × 1448 payload / 1514 frame bytes (MTU 1500, timestamps). */
+const GOODPUT_SHARE = 1448 / 1514;
 
 let lab: Lab | undefined;
 let skipReason: string | null = null;
@@ -55,7 +57,7 @@ function labOrSkip(t: { skip(reason: string): void }): Lab | undefined {
 }
 
 for (const rate of [10, 2]) {
-  test(`throughput within 10 % of a ${rate} Mbit/s tbf-shaped link, both directions`, async (t) => {
+  test(`throughput within 10 % of a ${rate} Mbit/s tbf-shaped link (as TCP goodput), both directions`, async (t) => {
     const l = labOrSkip(t);
     if (!l) return;
     await l.shape(rate, 0);
@@ -63,7 +65,7 @@ for (const rate of [10, 2]) {
     t.diagnostic(`shaped ${rate}: down ${r.downloadMbps} up ${r.uploadMbps} bytes ${r.bytesUsed}`);
     for (const v of [r.downloadMbps, r.uploadMbps]) {
       assert.ok(v !== null, 'measured');
-      assert.ok(Math.abs(v / rate - 1) <= 0.1, `${v} Mbit/s vs shaped ${rate}`);
+      assert.ok(Math.abs(v / (rate * GOODPUT_SHARE) - 1) <= 0.1, `${v} Mbit/s vs shaped ${rate} (goodput ${(rate * GOODPUT_SHARE).toFixed(2)})`);
     }
   });
 }
@@ -130,4 +132,13 @@ test('a probe bound to the second uplink leaves through that interface', async (
   t.diagnostic(`rx lwp1 ${viaBackup} B, lwp0 ${viaPrimary} B, payload ${r.download?.payloadBytes}`);
   assert.ok(viaBackup >= (r.download?.payloadBytes ?? Infinity), 'download arrived on lwp1');
   assert.ok(viaPrimary < 20_000, 'nothing but stray packets on lwp0');
+  // light probes of that uplink too (UDP echo + TCP connect)
+  const b0 = await l.counters('lwp0');
+  const b1 = await l.counters('lwp1');
+  const light = await labClient(l, { config: { uplinks: [{ name: 'backup', interface: 'lwp1', targets: [`udp://${LAB.serverIp}:${PORT}`, `tcp://${LAB.serverIp}:${PORT}`] }], probes: { token: TOKEN } }, light: 5 });
+  const c0 = await l.counters('lwp0');
+  const c1 = await l.counters('lwp1');
+  assert.equal(light.light.at(-1)?.targetsUp, 2);
+  assert.ok(c1.tx - b1.tx >= 5 * 2 * 58, `light probes sent ${c1.tx - b1.tx} B on lwp1`);
+  assert.ok(c0.tx - b0.tx < 500, `light probes sent ${c0.tx - b0.tx} B on lwp0`);
 });

@@ -1,6 +1,7 @@
 /** Eviction (policy/v1) with PodDisruptionBudget checks, as the real API server's eviction subresource decides it. */
 import type { KObj, ObjectStore } from './store.ts';
 import { labelSelector } from './store.ts';
+import { status } from './status.ts';
 
 export interface EvictionVerdict {
   allowed: boolean;
@@ -64,4 +65,15 @@ export function checkEviction(store: ObjectStore, pdbKey: string, pod: KObj): Ev
     }
   }
   return { allowed: true };
+}
+
+/** POST pods/{name}/eviction: 429 when a PodDisruptionBudget forbids it, else the pod is deleted (201). */
+export function evict(store: ObjectStore, ns: string, name: string | undefined, pod: KObj | undefined): [number, unknown] {
+  if (!pod) return [404, status(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' })];
+  const v = checkEviction(store, 'poddisruptionbudgets.policy', pod);
+  if (!v.allowed) {
+    return [429, status(429, 'TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", { causes: [{ reason: 'DisruptionBudget', message: v.message }] })];
+  }
+  store.delete('pods', ns, name ?? '');
+  return [201, status(201, '', '')];
 }

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch, type Json } from './patch.ts';
 import { ObjectStore, type KObj } from './store.ts';
 import { apiVersionOf, coreVersions, findResource, groupInfo, groupList, resourceList, storeKey, type ResourceDef } from './resources.ts';
-import { checkEviction } from './eviction.ts';
+import { evict } from './eviction.ts';
+import { status } from './status.ts';
 import { toTable } from './table.ts';
 import { serveWatch } from './watch.ts';
 
@@ -32,9 +33,6 @@ export interface Fault {
   times?: number;
 }
 
-function status(code: number, reason: string, message: string, details?: object): object {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: code < 300 ? 'Success' : 'Failure', message, reason, ...(details ? { details } : {}), code };
-}
 
 /** JSON with sorted keys, for "did anything change" comparisons. */
 function canonical(v: unknown): string {
@@ -58,10 +56,10 @@ export class KubeApiServer {
   #server: Server | undefined;
   readonly #sockets = new Set<Socket>();
   #port = 0;
-  readonly #tls: { key: string; cert: string } | undefined;
+  readonly #tls: { key: string; cert: string; clientCa?: string } | undefined;
 
-  /** `tls`: serve HTTPS with this key and certificate (PEM); default plain HTTP. */
-  constructor(opts: { tls?: { key: string; cert: string } } = {}) {
+  /** `tls`: serve HTTPS with this key and certificate (PEM); `clientCa`: require a client certificate signed by it. */
+  constructor(opts: { tls?: { key: string; cert: string; clientCa?: string } } = {}) {
     this.#tls = opts.tls;
   }
 
@@ -72,7 +70,7 @@ export class KubeApiServer {
   /** Listens on 127.0.0.1 (port 0 the first time, the same port after `goOffline`). */
   async start(): Promise<void> {
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.#handle(req, res);
-    const srv: Server = this.#tls ? createTlsServer({ key: this.#tls.key, cert: this.#tls.cert }, handler) : createServer(handler);
+    const srv: Server = this.#tls ? createTlsServer({ key: this.#tls.key, cert: this.#tls.cert, ...(this.#tls.clientCa ? { ca: this.#tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) }, handler) : createServer(handler);
     const conn = this.#tls ? 'secureConnection' : 'connection';
     srv.on(conn, (s: Socket) => {
       this.#sockets.add(s);
@@ -193,7 +191,7 @@ export class KubeApiServer {
       return [405, status(405, 'MethodNotAllowed', 'method not allowed')];
     }
     const cur = this.store.get(sk, t.ns, t.name);
-    if (t.sub === 'eviction' && method === 'POST') return this.#evict(t, cur);
+    if (t.sub === 'eviction' && method === 'POST') return evict(this.store, t.ns, t.name, cur);
     if (method === 'GET') {
       if (!cur) return notFound();
       return [200, String(req.headers.accept ?? '').includes('as=Table') ? toTable(t.res, [cur]) : cur];
@@ -277,13 +275,4 @@ export class KubeApiServer {
     return [201, this.store.put(storeKey(t.res), obj)];
   }
 
-  #evict(t: Target, pod: KObj | undefined): [number, unknown] {
-    if (!pod) return [404, status(404, 'NotFound', `pods "${t.name}" not found`, { name: t.name, kind: 'pods' })];
-    const v = checkEviction(this.store, 'poddisruptionbudgets.policy', pod);
-    if (!v.allowed) {
-      return [429, status(429, 'TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", { causes: [{ reason: 'DisruptionBudget', message: v.message }] })];
-    }
-    this.store.delete('pods', t.ns, t.name ?? '');
-    return [201, status(201, '', '')];
-  }
 }

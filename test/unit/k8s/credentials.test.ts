@@ -1,9 +1,9 @@
 /** Cluster discovery order and the lean client's kubeconfig reading (tokens, files, certs, unsupported auth). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../../support/kube-apiserver/kubeconfig.ts';
 import { findCluster, K3S_KUBECONFIG, SA_TOKEN_PATH } from '../../../agent/k8s/cluster.ts';
 import { loadCredentials } from '../../../agent/k8s/credentials.ts';
 import { isLwError } from '../../../agent/errors.ts';
@@ -18,7 +18,7 @@ test('findCluster: explicit, in-cluster, $KUBECONFIG, k3s, none', () => {
 });
 
 function kc(user: string, cluster = 'server: https://10.0.0.1:6443\n    certificate-authority: ca.pem'): string {
-  const dir = mkdtempSync(join(tmpdir(), 'k8s-cred-'));
+  const dir = tempDir('k8s-cred-');
   writeFileSync(join(dir, 'ca.pem'), 'CA');
   writeFileSync(join(dir, 'tok'), 'file-token\n');
   const p = join(dir, 'config');

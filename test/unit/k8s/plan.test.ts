@@ -108,11 +108,12 @@ test('unknown: no decorations, hold then remove scheduling decorations after unk
 });
 
 test('release removes every linkward decoration but not admin ones', () => {
+  // (owned labels and the well-known linkward labels go even when the annotation is lost)
   const admin = { key: TAINT_KEY, value: 'x', effect: 'NoExecute' as const };
   let { n } = step(nodeView({ taints: [admin], labels: { team: 'a' } }), 'down', cfg({ tiers: { down: { cordon: true } } }));
-  n.labels['linkward.io/stale'] = 'x';
+  n.labels['linkward.io/fleet'] = 'edge'; // an admin's label in our prefix: not ours to remove
   n = applyPlan(n, planRelease(n, 'NetworkDegraded'));
-  assert.deepEqual(n.labels, { team: 'a' });
+  assert.deepEqual(n.labels, { team: 'a', 'linkward.io/fleet': 'edge' });
   assert.deepEqual(n.taints, [admin]);
   assert.equal(n.unschedulable, false);
   assert.equal(n.annotations[ANNOTATION_OWNED], undefined);

@@ -76,18 +76,21 @@ test('metrics: 0/1 state gauges, node state, transition counters', async (t) => 
 test('transitions are stored in link_ tables; a restart starts unknown but keeps the damping penalty', async (t) => {
   const { clock, ctx, comp } = setup(t);
   await comp.start();
-  // Flap the link until damping suppresses it (bad/good every 30 s for 10 min).
-  for (let i = 0; i < 20; i++) {
-    ctx.bus.emit('sample', light('wan', clock.nowMs(), i % 2 === 1 ? { lossPercent: 10 } : {}));
-    clock.advance(30_000);
+  // Flap the link until damping suppresses it (good/bad every 2 min for 14 min, ending good; a sample every 20 s).
+  for (let i = 0; i < 42; i++) {
+    ctx.bus.emit('sample', light('wan', clock.nowMs(), Math.floor(i / 6) % 2 === 1 ? { lossPercent: 10 } : {}));
+    clock.advance(20_000);
   }
   const before = ctx.bus.latestLink();
-  assert.equal(before?.node, 'degraded');
+  assert.equal(before?.node, 'degraded', 'held degraded although the last samples were good');
+  assert.equal(before?.uplinks.wan?.latest.lossPercent, 0);
   await comp.stop();
   const rows = keepAlive(ctx.stateDb.prepare('SELECT uplink, from_health, to_health FROM link_transitions ORDER BY id')).all() as { uplink: string | null; to_health: string }[];
-  assert.deepEqual(rows.filter((r) => r.uplink === 'wan').map((r) => r.to_health), ['healthy', 'degraded']);
+  const wan = rows.filter((r) => r.uplink === 'wan').map((r) => r.to_health);
+  assert.deepEqual(wan.slice(0, 3), ['healthy', 'degraded', 'healthy']);
+  assert.equal(wan.at(-1), 'degraded');
   const damp = keepAlive(ctx.stateDb.prepare('SELECT penalty, suppressed FROM link_damping WHERE uplink = ?')).get('wan') as { penalty: number; suppressed: number };
-  assert.ok(damp.penalty > policy.damping.suppressAbove && damp.suppressed === 1, JSON.stringify(damp));
+  assert.ok(damp.penalty > policy.damping.reuseBelow && damp.suppressed === 1, JSON.stringify(damp));
 
   // Restart on the same state DB: unknown until measured, then held degraded by the restored penalty.
   const ctx2 = { ...ctx, metrics: new Registry(), bus: new AgentBus() };

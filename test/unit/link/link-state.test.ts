@@ -106,9 +106,9 @@ test('dwell: worse needs enterS, better needs exitS, and a contrary sample resta
 
 test('hard down (carrier lost, no quorum) skips the enter dwell; metric down waits for it', () => {
   const warm = step(initialLinkState(['wan'], T0), light('wan', T0), T0, policy).state;
-  const carrier = step(warm, { uplink: 'wan', kind: 'passive', atMs: T0 + 5_000, carrier: false, bytesUsed: 0 }, T0 + 5_000, policy);
-  assert.equal(carrier.state.uplinks.wan?.health, 'down');
-  assert.deepEqual(carrier.state.uplinks.wan?.reasons, ['carrier=lost']);
+  const lost = step(warm, carrier('wan', T0 + 5_000, false), T0 + 5_000, policy);
+  assert.equal(lost.state.uplinks.wan?.health, 'down');
+  assert.deepEqual(lost.state.uplinks.wan?.reasons, ['carrier=lost']);
   const quorum = step(warm, light('wan', T0 + 5_000, { reachable: false, targetsUp: 0, lossPercent: 100, rttP95Ms: undefined }), T0 + 5_000, policy);
   assert.equal(quorum.state.uplinks.wan?.health, 'down');
   assert.equal(quorum.state.node, 'down');

@@ -1,0 +1,53 @@
+/** Pure fleet semaphore decisions and the retry backoff. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decideAcquire, decideRelease, fleetCap, liveHolds, parseHolds } from '../../../agent/k8s/fleet-decide.ts';
+import { backoffDelayMs } from '../../../agent/k8s/backoff.ts';
+
+const T = Date.UTC(2026, 0, 1);
+const at = (ms: number): string => new Date(ms).toISOString();
+
+test('fleetCap: count, percentage rounded down with a floor of 1, 0% and 0 freeze', () => {
+  assert.equal(fleetCap(3, 100), 3);
+  assert.equal(fleetCap('10%', 100), 10);
+  assert.equal(fleetCap('10%', 19), 1);
+  assert.equal(fleetCap('10%', 5), 1);
+  assert.equal(fleetCap('25%', 10), 2);
+  assert.equal(fleetCap('0%', 100), 0);
+  assert.equal(fleetCap(0, 100), 0);
+});
+
+test('liveHolds drops expired holds and holders whose node is gone', () => {
+  const holds = [
+    { holder: 'a', renewTime: at(T - 10_000), ttlSeconds: 60 },
+    { holder: 'b', renewTime: at(T - 61_000), ttlSeconds: 60 },
+    { holder: 'gone', renewTime: at(T), ttlSeconds: 60 },
+  ];
+  assert.deepEqual(liveHolds(holds, T, new Set(['a', 'b'])).map((h) => h.holder), ['a']);
+  assert.deepEqual(liveHolds(holds, T, null).map((h) => h.holder), ['a', 'gone']);
+  assert.deepEqual(parseHolds('not json'), []);
+  assert.deepEqual(parseHolds('[{"holder":1}]'), []);
+});
+
+test('decideAcquire: grant under the cap, refuse at it, renew only after a third of the TTL', () => {
+  const fleet = new Set(['a', 'b', 'c']);
+  const one = [{ holder: 'a', renewTime: at(T), ttlSeconds: 60 }];
+  assert.deepEqual(decideAcquire(one, 'b', T, 60, 1, fleet), { granted: false, live: 1, cap: 1 });
+  const g = decideAcquire(one, 'b', T, 60, 2, fleet);
+  assert.ok(g.granted && g.write?.length === 2);
+  assert.deepEqual(decideAcquire(one, 'a', T + 10_000, 60, 1, fleet), { granted: true, write: null });
+  const renew = decideAcquire(one, 'a', T + 20_000, 60, 1, fleet);
+  assert.ok(renew.granted && renew.write?.[0]?.renewTime === at(T + 20_000));
+  const expired = decideAcquire(one, 'b', T + 60_000, 60, 1, fleet);
+  assert.ok(expired.granted, 'a dead holder blocks only until its TTL');
+  assert.equal(decideRelease(one, 'b'), null);
+  assert.deepEqual(decideRelease(one, 'a'), []);
+});
+
+test('backoff doubles from 1 s, caps, adds ≤25 % jitter', () => {
+  assert.equal(backoffDelayMs(1, 20_000, 0), 1_000);
+  assert.equal(backoffDelayMs(3, 20_000, 0), 4_000);
+  assert.equal(backoffDelayMs(10, 20_000, 0), 20_000);
+  assert.equal(backoffDelayMs(10, 20_000, 0.999), 24_995);
+  assert.equal(backoffDelayMs(1000, 20_000, 1), 25_000);
+});
