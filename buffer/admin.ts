@@ -43,7 +43,7 @@ export function bufferStats(svc: BufferService, nowMs: number): Record<string, u
     gate: svc.gate(),
     lanes: (store?.depth() ?? []).map((d) => ({ sink: d.sink, priority: prio(d.priority), records: d.records, bytes: d.bytes, oldestAgeSeconds: d.oldestMs === null ? null : Math.max(0, (nowMs - d.oldestMs) / 1000) })),
     sinks: [...svc.forwarders.values()].map((f) => f.status()),
-    deadLetters: store?.listDeadLetters(LIST_MAX).length ?? 0,
+    deadLetters: store?.deadLetterCount() ?? 0,
   };
 }
 

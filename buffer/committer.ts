@@ -38,6 +38,9 @@ export class GroupCommitter {
   readonly #clock: Clock;
   #queue: Pending[] = [];
   #scheduled = false;
+  /** A writer-thread commit is running; new records wait and form the next (larger) group. */
+  #inFlight = false;
+  #idleWaiters: (() => void)[] = [];
 
   constructor(store: Store, opts: CommitOptions, hooks: CommitHooks, clock: Clock) {
     this.#store = store;
@@ -75,8 +78,9 @@ export class GroupCommitter {
     for (const d of list) this.#hooks.onDrop(d.sink, reason, d.records, d.bytes);
   }
 
-  /** Commits up to maxRecords queued records now (one transaction). */
+  /** Commits up to maxRecords queued records now (one transaction); with a writer thread, starts that commit. */
   flush(): void {
+    if (this.#inFlight) return; // the running commit schedules the next group when it ends
     const group = this.#queue.splice(0, this.#opts.maxRecords);
     if (this.#queue.length > 0) this.#schedule();
     if (group.length === 0) return;
@@ -88,18 +92,52 @@ export class GroupCommitter {
       if (a.freeBytes > 0 || a.freeRecords > 0) this.#drops(this.#store.dropOldest(a.freeBytes, a.freeRecords), 'overflow');
       accepted = group.slice(0, a.accept);
       if (a.accept < group.length) this.#refuse(group.slice(a.accept), 'rejected_full', new LwError(BufferError.FULL, `telemetry buffer is full (buffer.maxBytes=${limits.maxBytes}, policy reject-new); retry later`));
-      const ids = this.#commit(accepted);
-      accepted.forEach((p, i) => p.resolve(ids[i]!));
-      this.#hooks.onCommit((this.#clock.monoMs() - t0) / 1000, accepted.length);
-      if (accepted.length > 0) {
-        const perSink = new Map<string, number>();
-        for (const p of accepted) perSink.set(p.rec.sink, (perSink.get(p.rec.sink) ?? 0) + 1);
-        this.#hooks.onAppended(perSink);
+      if (this.#store.appendManyAsync) {
+        this.#inFlight = true;
+        this.#commitAsync(accepted).then((ids) => this.#done(accepted, ids, t0), (e: unknown) => this.#failed(accepted, e)).finally(() => {
+          this.#inFlight = false;
+          this.#schedule();
+          for (const w of this.#idleWaiters.splice(0)) w();
+        });
+        return;
       }
+      this.#done(accepted, this.#commit(accepted), t0);
     } catch (e) {
-      const reason = isLwError(e, BufferError.DISK_FULL) ? 'disk_full' : null;
-      if (reason) this.#refuse(accepted, reason, e);
-      else for (const p of accepted) p.reject(e);
+      this.#failed(accepted, e);
+    }
+  }
+
+  /** Resolves once nothing is queued or being committed (used at stop). */
+  async drain(): Promise<void> {
+    for (let i = 0; i < 1_000 && (this.#inFlight || this.#queue.length > 0); i++) {
+      if (!this.#inFlight) this.flush();
+      if (this.#inFlight) await new Promise<void>((r) => this.#idleWaiters.push(r));
+    }
+  }
+
+  #done(accepted: Pending[], ids: number[], t0: number): void {
+    accepted.forEach((p, i) => p.resolve(ids[i]!));
+    this.#hooks.onCommit((this.#clock.monoMs() - t0) / 1000, accepted.length);
+    if (accepted.length === 0) return;
+    const perSink = new Map<string, number>();
+    for (const p of accepted) perSink.set(p.rec.sink, (perSink.get(p.rec.sink) ?? 0) + 1);
+    this.#hooks.onAppended(perSink);
+  }
+
+  #failed(accepted: Pending[], e: unknown): void {
+    if (isLwError(e, BufferError.DISK_FULL)) this.#refuse(accepted, 'disk_full', e);
+    else for (const p of accepted) p.reject(e);
+  }
+
+  /** Evicts for a full disk before the one retry (drop-oldest only); rethrows `e` when that is not possible. */
+  #makeRoom(recs: readonly NewRecord[], e: unknown): void {
+    if (!isLwError(e, BufferError.DISK_FULL) || this.#opts.limits.policy !== 'drop-oldest') throw e;
+    const need = Math.max(DISK_FULL_EVICT_BYTES, recs.reduce((n, r) => n + r.body.byteLength, 0) * 2);
+    try {
+      this.#drops(this.#store.dropOldest(need, 0), 'disk_full');
+      this.#store.maintenance();
+    } catch {
+      throw e;
     }
   }
 
@@ -109,15 +147,20 @@ export class GroupCommitter {
     try {
       return this.#store.appendMany(recs);
     } catch (e) {
-      if (!isLwError(e, BufferError.DISK_FULL) || this.#opts.limits.policy !== 'drop-oldest') throw e;
-      const need = Math.max(DISK_FULL_EVICT_BYTES, recs.reduce((n, r) => n + r.body.byteLength, 0) * 2);
-      try {
-        this.#drops(this.#store.dropOldest(need, 0), 'disk_full');
-        this.#store.maintenance();
-      } catch {
-        throw e;
-      }
+      this.#makeRoom(recs, e);
       return this.#store.appendMany(recs);
+    }
+  }
+
+  /** The same through the writer thread. */
+  async #commitAsync(group: Pending[]): Promise<number[]> {
+    const recs = group.map((p) => p.rec);
+    const append = this.#store.appendManyAsync!;
+    try {
+      return await append(recs);
+    } catch (e) {
+      this.#makeRoom(recs, e);
+      return append(recs);
     }
   }
 

@@ -19,6 +19,7 @@ const CommitSchema = z
   .strictObject({
     maxDelayMs: z.number().int().min(0).max(100).default(DEFAULT_COMMIT_DELAY_MS).describe('Longest wait for more records before one shared commit (0: next event-loop turn).'),
     maxRecords: z.number().int().min(1).max(100_000).default(DEFAULT_COMMIT_MAX_RECORDS).describe('Most records in one shared commit.'),
+    writerThread: z.boolean().default(false).describe('Commit ingested records on a worker thread (own SQLite connection, still synchronous=FULL), so fsyncs never block the event loop.'),
   })
   .describe('Group commit: concurrent ingests share one fsync.');
 
@@ -36,7 +37,7 @@ const FlushSchema = z
 const RetrySchema = z
   .strictObject({
     baseMs: z.number().int().min(10).default(1_000).describe('First retry delay (exponential, full jitter).'),
-    capMs: z.number().int().min(100).default(60_000).describe('Largest retry delay (also caps Retry-After).'),
+    capMs: z.number().int().min(100).default(60_000).describe('Largest retry delay of the backoff (a server\'s Retry-After is obeyed up to 1 h).'),
   })
   .describe('Retry backoff of failed sends.');
 

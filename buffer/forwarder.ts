@@ -12,6 +12,8 @@ import { buildBatch } from './sealer.ts';
 import type { BatchSender } from './sender.ts';
 import type { SealedBatch, Store } from './types.ts';
 
+/** Longest Retry-After obeyed: a server may ask for minutes; an hour bounds a misconfigured one. */
+export const RETRY_AFTER_MAX_MS = 3_600_000;
 /** Retry delay of a step that failed on a full disk. */
 const DISK_FULL_RETRY_MS = 200;
 
@@ -180,7 +182,7 @@ export class SinkForwarder {
     this.#status.lastError = out.error ?? `HTTP ${out.status}`;
     if (verdict === 'retry') {
       store.recordAttempt(batch.id);
-      const delay = nextDelayMs(this.#attempts, parseRetryAfterMs(out.retryAfter, now, cfg.retry.capMs), cfg.retry.baseMs, cfg.retry.capMs, (this.#d.random ?? Math.random)());
+      const delay = nextDelayMs(this.#attempts, parseRetryAfterMs(out.retryAfter, now, Math.max(cfg.retry.capMs, RETRY_AFTER_MAX_MS)), cfg.retry.baseMs, cfg.retry.capMs, (this.#d.random ?? Math.random)());
       this.#attempts += 1;
       this.#force = false;
       this.#backoffUntil = mono + delay;

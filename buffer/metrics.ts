@@ -20,8 +20,12 @@ export interface BufferMetrics {
 const prio = (p: number): string => PRIORITY_NAMES[p] ?? String(p);
 
 /** Creates the metrics; `depth` and `nowMs` feed the gauges at scrape time. */
-export function createBufferMetrics(reg: Registry, depth: () => DepthRow[], nowMs: () => number): BufferMetrics {
+export function createBufferMetrics(reg: Registry, depth: () => DepthRow[], nowMs: () => number, deadLetters: () => number): BufferMetrics {
   const registers = [reg];
+  new Gauge({
+    name: 'linkward_buffer_dead_letters', help: 'Batches the upstream refused permanently, kept for `linkward buffer replay`.', registers,
+    collect() { this.set(deadLetters()); },
+  });
   new Gauge({
     name: 'linkward_buffer_depth_records', help: 'Records waiting in the telemetry buffer, per sink and priority class.', labelNames: ['sink', 'priority'], registers,
     collect() { this.reset(); for (const d of depth()) this.set({ sink: d.sink, priority: prio(d.priority) }, d.records); },

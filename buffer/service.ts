@@ -14,6 +14,7 @@ import { UndiciSender, type BatchSender } from './sender.ts';
 import { openBufferDb } from './sqlite-open.ts';
 import { SqliteStore } from './store-sqlite.ts';
 import type { NewRecord, Store } from './types.ts';
+import { WriterThread } from './writer-thread.ts';
 
 /** TTL expiry, incremental vacuum and WAL truncation run this often: cheap, and keeps the file near its content. */
 export const MAINTENANCE_INTERVAL_MS = 30_000;
@@ -55,6 +56,7 @@ export class BufferService {
   readonly #metered: ReadonlySet<string>;
   #cancelMaintenance: (() => void) | null = null;
   #stopped = false;
+  #writer: WriterThread | null = null;
 
   constructor(ctx: AgentContext, opts: BufferServiceOptions = {}) {
     this.#ctx = ctx;
@@ -62,7 +64,7 @@ export class BufferService {
     this.#log = ctx.log.child({ component: 'buffer' });
     this.sinks = new Map(ctx.config.sinks.map((s) => [s.name, s]));
     this.#metered = new Set(ctx.config.uplinks.filter((u) => u.metered).map((u) => u.name));
-    this.metrics = createBufferMetrics(ctx.metrics, () => this.store?.depth() ?? [], () => ctx.clock.nowMs());
+    this.metrics = createBufferMetrics(ctx.metrics, () => this.store?.depth() ?? [], () => ctx.clock.nowMs(), () => this.store?.deadLetterCount() ?? 0);
   }
 
   /** Opens the store and builds the forwarders; never throws (a failure is kept in `unavailable`). */
@@ -79,7 +81,8 @@ export class BufferService {
           this.metrics.corrupt.inc();
           this.#log.error({ path, movedTo: r.movedAside }, 'telemetry buffer file was corrupt; moved aside for inspection and started a fresh one (records in it are not forwarded)');
         }
-        this.store = new SqliteStore(r.db, `${path}.reserve`);
+        this.#writer = cfg.commit.writerThread ? new WriterThread(path) : null;
+        this.store = new SqliteStore(r.db, `${path}.reserve`, this.#writer);
       }
     } catch (e) {
       this.unavailable = messageOf(e);
@@ -186,8 +189,9 @@ export class BufferService {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#cancelMaintenance?.();
-    this.committer?.flush();
+    await this.committer?.drain();
     await Promise.all([...this.forwarders.values()].map((f) => f.stop()));
+    await this.#writer?.close();
     this.store?.close();
   }
 }

@@ -32,6 +32,7 @@ export const STORE_SQL = {
   purgeSink: 'DELETE FROM buf_records WHERE sink = ?',
   purgeBatchesAll: 'DELETE FROM buf_batches',
   purgeBatchesSink: 'DELETE FROM buf_batches WHERE sink = ?',
+  countDead: 'SELECT COUNT(*) AS n FROM buf_dead_letters',
 } as const;
 
 export type StoreSqlName = keyof typeof STORE_SQL;

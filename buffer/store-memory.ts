@@ -142,6 +142,10 @@ export class MemoryStore implements Store {
     return [...this.#dead].reverse().slice(0, limit);
   }
 
+  deadLetterCount(): number {
+    return this.#dead.length;
+  }
+
   replayDeadLetters(ids: readonly string[] | null, nowMs: number): number {
     this.#open();
     const chosen = this.#dead.filter((d) => ids === null || ids.includes(d.id));

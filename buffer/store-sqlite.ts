@@ -6,6 +6,7 @@ import { BufferError, isDiskFull } from './errors.ts';
 import { LaneCounters, mergeDrops } from './lanes.ts';
 import { prepareKept } from './sqlite-retain.ts';
 import { STORE_SQL, type StoreSqlName } from './sqlite-sql.ts';
+import type { WriterThread } from './writer-thread.ts';
 import type { DeadLetter, DepthRow, DropResult, NewRecord, SealedBatch, Store, StoredRecord, UnsealedQuery, Usage } from './types.ts';
 
 /** Dead letters kept at most; older ones are deleted so a misconfigured sink cannot fill the disk. */
@@ -44,10 +45,17 @@ export class SqliteStore implements Store {
   #closed = false;
   readonly #reservePath: string | null;
 
-  /** `reservePath`: where to keep the disk-full ballast file (null: none, e.g. in-memory databases). */
-  constructor(db: Db, reservePath: string | null = null) {
+  /** Set when a writer thread commits appends (the committer then awaits it instead of blocking). */
+  readonly appendManyAsync?: (records: readonly NewRecord[]) => Promise<number[]>;
+
+  /**
+   * `reservePath`: where to keep the disk-full ballast file (null: none, e.g. in-memory databases).
+   * `writer`: commit appends on a worker thread's connection (reads, seals, acks and evictions stay here).
+   */
+  constructor(db: Db, reservePath: string | null = null, writer: WriterThread | null = null) {
     this.#db = db;
     this.#reservePath = reservePath;
+    if (writer) this.appendManyAsync = (records) => this.#appendViaWriter(writer, records);
     this.#ensureReserve();
     this.#s = Object.fromEntries(Object.entries(STORE_SQL).map(([k, sql]) => [k, prepareKept(db, sql)])) as Record<StoreSqlName, Statement>;
     for (const r of prepareKept(db, 'SELECT sink, priority, COUNT(*) AS n, SUM(size) AS b FROM buf_records GROUP BY sink, priority').all() as Row[]) {
@@ -62,15 +70,34 @@ export class SqliteStore implements Store {
       return this.#db.transaction(fn).immediate();
     } catch (e) {
       if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
-      if (isDiskFull(e)) {
-        // The WAL can only shrink after a checkpoint, and a checkpoint needs room to grow the main file:
-        // release the ballast, then checkpoint and truncate so the next attempt (and the forwarder's deletes) fit.
-        if (this.#reservePath !== null) rmSync(this.#reservePath, { force: true });
-        try { this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)'); } catch { /* still full; the caller applies its policy */ }
-        throw new LwError(BufferError.DISK_FULL, 'no space left for the telemetry buffer; free disk space under state.dir or lower buffer.maxBytes', { cause: e });
-      }
+      throw isDiskFull(e) ? this.#diskFull(e) : e;
+    }
+  }
+
+  /**
+   * The WAL can only shrink after a checkpoint, and a checkpoint needs room to grow the main file:
+   * release the ballast, then checkpoint and truncate so the next attempt (and the forwarder's deletes) fit.
+   */
+  #diskFull(cause: unknown): LwError {
+    if (this.#reservePath !== null) rmSync(this.#reservePath, { force: true });
+    try { this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)'); } catch { /* still full; the caller applies its policy */ }
+    return new LwError(BufferError.DISK_FULL, 'no space left for the telemetry buffer; free disk space under state.dir or lower buffer.maxBytes', { cause });
+  }
+
+  /** Commits through the writer thread (fsync off the event loop); falls back to this connection if the thread died. */
+  async #appendViaWriter(writer: WriterThread, records: readonly NewRecord[]): Promise<number[]> {
+    if (this.#closed) throw new LwError(BufferError.UNAVAILABLE, 'telemetry buffer is closed');
+    if (writer.failed !== null) return this.appendMany(records);
+    let ids: number[];
+    try {
+      ids = await writer.append(records);
+    } catch (e) {
+      if (isDiskFull(e)) throw this.#diskFull(e);
+      if (writer.failed !== null && !this.#closed) return this.appendMany(records);
       throw e;
     }
+    for (const r of records) this.#lanes.add(r.sink, r.priority, 1, r.body.byteLength);
+    return ids;
   }
 
   #deleted(rows: DelRow[]): DropResult[] {
@@ -194,6 +221,10 @@ export class SqliteStore implements Store {
       status: r.status === null ? null : Number(r.status), reason: String(r.reason), recordCount: Number(r.record_count),
       contentType: (r.content_type as string | null) ?? null, contentEncoding: (r.content_encoding as string | null) ?? null, body: r.body as Buffer,
     }));
+  }
+
+  deadLetterCount(): number {
+    return Number((this.#s.countDead.get() as Row).n);
   }
 
   replayDeadLetters(ids: readonly string[] | null, nowMs: number): number {

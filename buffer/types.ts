@@ -86,6 +86,8 @@ export interface Store {
   readonly kind: string;
   /** Appends records in one durable transaction; returns their ids in order. */
   appendMany(records: readonly NewRecord[]): number[];
+  /** Same, committed off the event loop (present only when the store has a writer thread). */
+  readonly appendManyAsync?: (records: readonly NewRecord[]) => Promise<number[]>;
   usage(): Usage;
   depth(): DepthRow[];
   /** Oldest sealed batch of a lane (null: none). */
@@ -108,6 +110,7 @@ export interface Store {
   expire(nowMs: number, maxRecords?: number): DropResult[];
   listRecords(sink: string | null, limit: number): StoredRecord[];
   listDeadLetters(limit: number): DeadLetter[];
+  deadLetterCount(): number;
   /** Moves dead letters back into the records (ids null: all); returns how many. */
   replayDeadLetters(ids: readonly string[] | null, nowMs: number): number;
   /** Deletes records (of one sink or all) and/or dead letters; returns what was removed. */

@@ -66,7 +66,7 @@ export const RoutePolicySchema = z
     confirmTimeout: DurationSchema.default(DEFAULT_CONFIRM_TIMEOUT_MS).describe('Time the new default route has to reach a confirm target before rollback.'),
     confirmTargets: z.array(z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'must be HOST:PORT')).default([]).describe('TCP HOST:PORT reached through the new default to confirm a switch (e.g. the k3s API server); empty: the uplink probe targets.'),
     revertGrace: DurationSchema.default(DEFAULT_REVERT_GRACE_MS).describe('Extra time the external revert helper waits past the confirm deadline.'),
-    revertLauncher: z.enum(['auto', 'detached', 'systemd-run']).default('auto').describe('How the external revert helper is started: systemd-run when systemd runs (survives the service cgroup), else a detached process.'),
+    revertLauncher: z.enum(['detached', 'systemd-run', 'auto']).default('detached').describe('How the external revert helper is started: detached (a child that outlives the agent; the shipped unit sets KillMode=process for it), systemd-run (a transient unit outside the service cgroup, for units with KillMode=control-group), auto (systemd-run when systemd is PID 1).'),
     reapplyInterval: DurationSchema.default(DEFAULT_REAPPLY_INTERVAL_MS).describe('Re-read routes and repair drift this often.'),
     tableBase: z.number().int().min(1000).max(2_000_000_000).default(DEFAULT_TABLE_BASE).describe('First routing table id and rule priority used by linkward (uplink i: base+i).'),
     routeProto: z.number().int().min(5).max(250).default(DEFAULT_ROUTE_PROTO).describe('`proto` number marking linkward routes.'),

@@ -1,11 +1,8 @@
 /** Uplink selection policy (pure): failover in priority order, damped failback, switch caps, hold-down and manual override. */
 import type { LinkSnapshot, UplinkView } from '../core/types.ts';
-import { computeVerdict, METRIC_FIELDS, type MergedMetrics } from '../core/link-verdict.ts';
 import type { LinkHealthConfig } from '../link/config.ts';
 import type { RoutePolicyConfig } from './config.ts';
-
-/** Time constant of the loss smoothing used before leaving a degraded uplink: 5 min averages 1 % random loss out to ≈1 %, while sustained 10 % loss still crosses a 3 % threshold within ≈2 min. */
-export const LOSS_SMOOTHING_MS = 300_000;
+import { LOSS_SMOOTHING_MS, smoothedVerdict } from './smoothing.ts';
 
 /** Window over which `maxSwitchesPerHour` is counted. */
 export const SWITCH_WINDOW_MS = 3_600_000;
@@ -104,21 +101,6 @@ export function observe(state: PolicyState, snap: LinkSnapshot, nowMs: number, c
     };
   }
   return { ...state, tracks };
-}
-
-/** Link-state verdict of the latest measurements with loss replaced by its smoothed value (random loss blips vanish). */
-function smoothedVerdict(view: UplinkView, lossSmoothed: number | undefined, nowMs: number, health: LinkHealthConfig, minLossPercent: number): string {
-  const loss = health.thresholds.lossPercent;
-  const strict: LinkHealthConfig = { ...health, thresholds: { ...health.thresholds, lossPercent: { ...loss, degraded: { ...loss.degraded, enter: Math.max(loss.degraded.enter, minLossPercent) } } } };
-  const at = view.latest.atMs ?? nowMs;
-  const m: MergedMetrics = { values: {}, atMs: {}, lastMs: at };
-  for (const f of METRIC_FIELDS) {
-    const v = f === 'lossPercent' && lossSmoothed !== undefined ? lossSmoothed : view.latest[f];
-    if (v === undefined) continue;
-    m.values[f] = v;
-    m.atMs[f] = at;
-  }
-  return computeVerdict(m, 'healthy', nowMs, strict).health;
 }
 
 function healthyForMs(view: UplinkView | undefined, track: UplinkTrack | undefined, nowMs: number): number {

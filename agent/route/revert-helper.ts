@@ -41,9 +41,11 @@ tick();
 export type Launcher = 'detached' | 'systemd-run';
 
 /** Picks the launcher: systemd-run when systemd is PID 1 (a detached child would die with the service's cgroup). */
-export function chooseLauncher(setting: 'auto' | Launcher, systemdRunning = existsSync('/run/systemd/system')): Launcher {
+export function chooseLauncher(setting: 'auto' | Launcher, systemdRunning = existsSync('/run/systemd/system'), insideService = process.env.INVOCATION_ID !== undefined): Launcher {
   if (setting !== 'auto') return setting;
-  return systemdRunning ? 'systemd-run' : 'detached';
+  // Inside linkward.service the unit's capability bounds forbid creating transient units (systemd-run
+  // needs CAP_SYS_ADMIN); the unit's KillMode=process keeps a detached helper alive instead.
+  return systemdRunning && !insideService ? 'systemd-run' : 'detached';
 }
 
 /** argv that starts the helper for `planFile`. */

@@ -1,5 +1,5 @@
 // bench:buffer — telemetry buffer with synchronous=FULL: ingest over HTTP (concurrent clients) and direct, p99 ack, drain, RSS.
-// Usage: node scripts/bench/buffer.mjs [--seconds 10] [--clients 64] [--direct 300000] [--drain 200000] [--size 200]
+// Usage: node scripts/bench/buffer.mjs [--seconds 10] [--clients 64] [--direct 300000] [--drain 200000] [--size 200] [--writer-thread] [--bundled]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -23,6 +23,8 @@ const CLIENTS = arg('clients', 64);
 const DIRECT = arg('direct', 300_000);
 const DRAIN = arg('drain', 200_000);
 const SIZE = arg('size', 200);
+/** --writer-thread: commit on the buffer's writer worker thread (buffer.commit.writerThread). */
+const WRITER_THREAD = process.argv.includes('--writer-thread');
 // Child scripts live next to the source even when this file runs from an esbuild bundle (--bundled).
 const here = process.env.BUFFER_BENCH_DIR ?? new URL('.', import.meta.url).pathname;
 const phaseIdx = process.argv.indexOf('--phase');
@@ -35,7 +37,7 @@ const emit = (r) => { const row = { ...r, peakRssMB: Math.round(Math.max(maxRss,
 function context(stateDir, sinkUrl, compression = 'auto') {
   const config = AgentConfigSchema.parse({
     sinks: [{ name: 'bench', url: sinkUrl, protocol: 'ndjson', compression }],
-    buffer: { maxBytes: 4 * 1024 ** 3, retry: { baseMs: 600_000, capMs: 600_000 } },
+    buffer: { maxBytes: 4 * 1024 ** 3, retry: { baseMs: 600_000, capMs: 600_000 }, commit: { writerThread: WRITER_THREAD } },
   });
   return { config, log: silentLogger(), clock: systemClock, metrics: new Registry(), bus: new AgentBus(), stateDir, stateDb: retain(new Database(':memory:')), nodeName: 'bench' };
 }
@@ -103,7 +105,7 @@ if (PHASE === 'direct') {
   }
   const secs = (performance.now() - t0) / 1000;
   loop.disable();
-  emit({ bench: 'ingest-direct', records: DIRECT, seconds: secs, recPerSec: DIRECT / secs, eventLoopP99Ms: loop.percentile(99) / 1e6, ...(await commitStats(ctx.metrics)) });
+  emit({ bench: 'ingest-direct', writerThread: WRITER_THREAD, records: DIRECT, seconds: secs, recPerSec: DIRECT / secs, eventLoopP99Ms: loop.percentile(99) / 1e6, ...(await commitStats(ctx.metrics)) });
   await comp.stop();
   rmSync(dir, { recursive: true, force: true });
 }
@@ -120,7 +122,7 @@ if (PHASE === 'http') {
   const c = child('buffer-load.mjs', [`http://127.0.0.1:${server.address().port}/v1/ingest/bench`, String(CLIENTS), String(SECONDS), String(SIZE)]);
   const load = JSON.parse((await c.done).trim().split('\n').pop());
   loop.disable();
-  emit({ bench: 'ingest-http', idleRssMB, clients: CLIENTS, records: load.ok, failed: load.failed, seconds: load.seconds, recPerSec: load.recPerSec, ackP50Ms: load.p50Ms, ackP99Ms: load.p99Ms, ackMaxMs: load.maxMs, eventLoopP99Ms: loop.percentile(99) / 1e6, stored: comp.service.store.usage().records, ...(await commitStats(ctx.metrics)) });
+  emit({ bench: 'ingest-http', writerThread: WRITER_THREAD, idleRssMB, clients: CLIENTS, records: load.ok, failed: load.failed, seconds: load.seconds, recPerSec: load.recPerSec, ackP50Ms: load.p50Ms, ackP99Ms: load.p99Ms, ackMaxMs: load.maxMs, eventLoopP99Ms: loop.percentile(99) / 1e6, stored: comp.service.store.usage().records, ...(await commitStats(ctx.metrics)) });
   server.close();
   await comp.stop();
   rmSync(dir, { recursive: true, force: true });

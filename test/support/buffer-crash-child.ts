@@ -8,7 +8,7 @@ const sinkUrl = process.env.SINK_URL;
 if (!stateDir || !sinkUrl) throw new Error('STATE_DIR and SINK_URL are required');
 const t = bufferContext({
   sinks: [{ name: 'crash', url: sinkUrl, protocol: 'ndjson', batchMaxRecords: 100 }],
-  buffer: { retry: { baseMs: 20, capMs: 200 }, flush: { pollMs: 50 }, timeouts: { connectMs: 1000, headersMs: 2000, bodyMs: 2000 } },
+  buffer: { retry: { baseMs: 20, capMs: 200 }, flush: { pollMs: 50 }, timeouts: { connectMs: 1000, headersMs: 2000, bodyMs: 2000 }, commit: { writerThread: process.env.BUFFER_WRITER_THREAD === '1' } },
 }, { stateDir });
 const comp = createBufferComponent(t.ctx);
 await comp.start();

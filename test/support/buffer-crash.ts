@@ -20,6 +20,8 @@ export interface CrashOptions {
   minMs: number;
   maxMs: number;
   seed: number;
+  /** Commit through the writer worker thread (buffer.commit.writerThread). */
+  writerThread?: boolean;
 }
 
 export interface CrashResult {
@@ -33,8 +35,9 @@ export interface CrashResult {
   resent: number;
 }
 
-function start(stateDir: string, sinkUrl: string): Promise<{ proc: ChildProcess; base: string }> {
-  const proc = spawn(process.execPath, [CHILD], { env: { ...process.env, STATE_DIR: stateDir, SINK_URL: sinkUrl }, stdio: ['ignore', 'pipe', 'inherit'] });
+function start(stateDir: string, sinkUrl: string, writerThread: boolean): Promise<{ proc: ChildProcess; base: string }> {
+  const env = { ...process.env, STATE_DIR: stateDir, SINK_URL: sinkUrl, BUFFER_WRITER_THREAD: writerThread ? '1' : '0' };
+  const proc = spawn(process.execPath, [CHILD], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error('crash child did not start')); }, READY_TIMEOUT_MS);
     let out = '';
@@ -63,7 +66,7 @@ export async function runCrashRounds(o: CrashOptions): Promise<CrashResult> {
   const acked = new Set<string>();
   try {
     for (let round = 0; round < o.rounds; round++) {
-      const { proc, base } = await start(dir, rx.url);
+      const { proc, base } = await start(dir, rx.url, o.writerThread === true);
       let stop = false;
       let seq = 0;
       const client = async (c: number): Promise<void> => {
@@ -84,7 +87,7 @@ export async function runCrashRounds(o: CrashOptions): Promise<CrashResult> {
       stop = true;
       await Promise.all(clients);
     }
-    const { proc } = await start(dir, rx.url);
+    const { proc } = await start(dir, rx.url, o.writerThread === true);
     const lines = (): Map<string, Set<string>> => {
       const m = new Map<string, Set<string>>();
       for (const r of rx.accepted()) for (const l of r.body.toString().trim().split('\n')) {

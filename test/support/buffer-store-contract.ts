@@ -75,6 +75,7 @@ export function storeContractTests(name: string, factory: StoreFactory): void {
       assert.equal(dl.length, 1);
       assert.equal(dl[0]!.status, 400);
       assert.equal(dl[0]!.reason, 'http 400');
+      assert.equal(s.deadLetterCount(), 1);
       assert.equal(s.replayDeadLetters(null, 100), 1);
       assert.equal(s.listDeadLetters(10).length, 0);
       const back = s.listRecords(null, 10);

@@ -14,8 +14,14 @@ export function nsExec(ns: string, cmd: string, ...args: string[]): string {
   return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/** Kills what still runs inside the lab namespaces (only processes the lab started live there), then deletes them. */
 export function removeLab(): void {
   for (const ns of Object.values(NS)) {
+    try {
+      for (const pid of ip('netns', 'pids', ns).split('\n').map(Number).filter((n) => n > 1)) {
+        try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      }
+    } catch { /* namespace not there */ }
     try { ip('netns', 'del', ns); } catch { /* not there */ }
   }
 }

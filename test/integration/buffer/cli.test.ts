@@ -53,6 +53,7 @@ describe('linkward buffer CLI', () => {
     const doc = JSON.parse(js.stdout) as { usage: { records: number }; deadLetters: number };
     assert.equal(doc.usage.records, 1);
     assert.equal(doc.deadLetters, 1);
+    assert.match(await t.ctx.metrics.metrics(), /linkward_buffer_dead_letters 1/);
   });
 
   it('list and dead-letters show records with previews', async () => {

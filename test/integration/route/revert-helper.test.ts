@@ -61,8 +61,9 @@ test('the agent can claim the plan back and the helper then stays out', async (t
 });
 
 test('launcher choice and systemd-run argv', () => {
-  assert.equal(chooseLauncher('auto', true), 'systemd-run');
-  assert.equal(chooseLauncher('auto', false), 'detached');
+  assert.equal(chooseLauncher('auto', true, false), 'systemd-run');
+  assert.equal(chooseLauncher('auto', true, true), 'detached', 'inside linkward.service: no CAP_SYS_ADMIN for systemd-run');
+  assert.equal(chooseLauncher('auto', false, false), 'detached');
   const argv = helperArgv('systemd-run', '/var/lib/linkward/p.json', '/usr/bin/node', 'u1');
   assert.deepEqual([argv.slice(0, 5), argv[5], argv[6], argv.at(-1)], [['systemd-run', '--quiet', '--collect', '--unit=u1', '--'], '/usr/bin/node', '-e', '/var/lib/linkward/p.json']);
 });

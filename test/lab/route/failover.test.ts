@@ -100,3 +100,45 @@ test('route failover lab', { timeout: 120_000 }, async (t) => {
   assert.ok(await waitFor(() => /via 10\.201\.1\.1/.test(edgeDefault()), 8_000), 'route reverted by the helper after the agent died');
   t.diagnostic(`helper reverted ${Date.now() - killedAt} ms after kill -9`);
 });
+
+test('route failover lab with the probes package and the link-state machine', { timeout: 90_000 }, async (t) => {
+  if (process.getuid?.() !== 0) assert.fail('route lab needs root (ip netns, nft, tc): run as root in CI');
+  const stateDir = mkdtempSync(join(tmpdir(), 'lwr-state-'));
+  const procs: ChildProcess[] = [];
+  t.after(() => {
+    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+    removeLab();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+  const server = createLab();
+  procs.push(server);
+  assert.ok(await new Promise<boolean>((r) => { server.stdout!.once('data', () => r(true)); setTimeout(() => r(false), 5000); }), 'target server started');
+  const uplink = (name: string, dev: string, n: number) => ({ name, interface: dev, gateway: `10.201.${n}.1`, sourceAddress: `10.201.${n}.2`, priority: n * 10 });
+  const config = {
+    log: { level: 'warn' },
+    probes: { targets: [`${TARGET}:${PORT}`], intervalMs: 500, maxIntervalMs: 500, timeoutMs: 300, windowPackets: 4, throughput: { enabled: false }, health: { dwell: { enterS: 1, exitS: 2 }, damping: { enabled: false } } },
+    uplinks: { policy: { candidateSamples: 2, confirmTimeout: 1500, failbackHold: 2000, minSwitchInterval: 0 }, list: [uplink('wan', 'e1', 1), uplink('lte', 'e2', 2)] },
+  };
+  const events: { event: string; uplink?: string }[] = [];
+  const agent = spawn('ip', ['netns', 'exec', NS.edge, process.execPath, AGENT, stateDir, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LWR_PROBES: 'real' } });
+  procs.push(agent);
+  let buf = '';
+  agent.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      events.push(JSON.parse(buf.slice(0, i)));
+      buf = buf.slice(i + 1);
+    }
+  });
+  let stderr = '';
+  agent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const active = (): string | undefined => events.filter((e) => e.event === 'active').at(-1)?.uplink;
+  assert.ok(await waitFor(() => active() === 'wan' && events.some((e) => e.event === 'health' && e.uplink === 'lte'), 15_000), `started on wan with both uplinks measured (stderr: ${stderr.slice(-500)})`);
+  blackhole(NS.gw1);
+  assert.ok(await waitFor(() => active() === 'lte', 15_000), `switched to lte (stderr: ${stderr.slice(-500)})`);
+  assert.match(edgeDefault(), /^default via 10\.201\.2\.1 dev e2\b/);
+  // Probes bound to wan's address still leave through gw1 (per-uplink table), so wan's recovery is seen while lte carries traffic.
+  restore(NS.gw1);
+  assert.ok(await waitFor(() => active() === 'wan', 30_000), 'failed back to wan');
+  assert.match(edgeDefault(), /^default via 10\.201\.1\.1 dev e1\b/);
+});

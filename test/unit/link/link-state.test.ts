@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProbeSample } from '../../../agent/core/types.ts';
 import { defaultLinkHealthConfig, LinkHealthConfigSchema } from '../../../agent/link/config.ts';
+import { validateConfig } from '../../../agent/config/load.ts';
 import { evaluate, initialLinkState, nextDeadlineMs, setActive, step, toSnapshot } from '../../../agent/core/link-state.ts';
 import { T0, carrier, fresh, light, simulate, tput } from '../../support/link-samples.ts';
 
@@ -205,4 +206,8 @@ test('schema: exit must be stricter than enter, reported with its path', () => {
   assert.deepEqual(issue?.path, ['thresholds', 'downloadMbps', 'degraded', 'exit']);
   assert.match(issue?.message ?? '', /exit \(4\) must be stricter than enter \(5\)/);
   assert.equal(LinkHealthConfigSchema.safeParse({ dwell: { enterS: 5 }, thresholds: { jitterMs: { down: { enter: 300, exit: 200 } } } }).success, true);
+  // Mounted as probes.health: every problem is reported at once with its full path.
+  const v = validateConfig({ probes: { health: { thresholds: { rttP95Ms: { degraded: { enter: 250, exit: 300 } } }, damping: { reuseBelow: 5000 } } } });
+  assert.equal(v.ok, false);
+  assert.deepEqual(v.ok ? [] : v.problems.map((p) => p.path), ['probes.health.thresholds.rttP95Ms.degraded.exit', 'probes.health.damping.reuseBelow']);
 });
