@@ -5,6 +5,7 @@ import { LwError } from '../agent/errors.ts';
 import { BufferError, isDiskFull } from './errors.ts';
 import { LaneCounters, mergeDrops } from './lanes.ts';
 import { prepareKept } from './sqlite-retain.ts';
+import { toBatch, toDeadLetter, toRecord, type Row } from './sqlite-rows.ts';
 import { STORE_SQL, type StoreSqlName } from './sqlite-sql.ts';
 import type { WriterThread } from './writer-thread.ts';
 import type { DeadLetter, DepthRow, DropResult, NewRecord, SealedBatch, Store, StoredRecord, UnsealedQuery, Usage } from './types.ts';
@@ -18,24 +19,7 @@ export const RESERVE_BYTES = 2 * 1024 * 1024;
 /** Rows examined per eviction step. */
 const EVICT_CHUNK = 512;
 
-type Row = Record<string, unknown>;
 interface DelRow { sink: string; priority: number; size: number }
-
-function toRecord(r: Row): StoredRecord {
-  return {
-    id: Number(r.id), sink: String(r.sink), priority: Number(r.priority), createdMs: Number(r.created_ms),
-    expiresMs: r.expires_ms === null ? null : Number(r.expires_ms), contentType: (r.content_type as string | null) ?? null,
-    contentEncoding: (r.content_encoding as string | null) ?? null, body: r.body as Buffer, batchId: (r.batch_id as string | null) ?? null,
-  };
-}
-
-function toBatch(r: Row): SealedBatch {
-  return {
-    id: String(r.id), sink: String(r.sink), priority: Number(r.priority), createdMs: Number(r.created_ms),
-    contentType: (r.content_type as string | null) ?? null, contentEncoding: (r.content_encoding as string | null) ?? null,
-    body: r.body as Buffer, recordCount: Number(r.record_count), attempts: Number(r.attempts),
-  };
-}
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -216,11 +200,7 @@ export class SqliteStore implements Store {
   }
 
   listDeadLetters(limit: number): DeadLetter[] {
-    return (this.#s.listDead.all(limit) as Row[]).map((r) => ({
-      id: String(r.id), sink: String(r.sink), priority: Number(r.priority), failedMs: Number(r.failed_ms),
-      status: r.status === null ? null : Number(r.status), reason: String(r.reason), recordCount: Number(r.record_count),
-      contentType: (r.content_type as string | null) ?? null, contentEncoding: (r.content_encoding as string | null) ?? null, body: r.body as Buffer,
-    }));
+    return (this.#s.listDead.all(limit) as Row[]).map(toDeadLetter);
   }
 
   deadLetterCount(): number {

@@ -42,7 +42,7 @@ const ThroughputSchema = z
 export const ProbesConfigSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe('Run link probes. Off: link state stays unknown and no node actions are taken.'),
-    targets: z.array(TargetSchema).default([]).describe('Default light-probe targets for uplinks without their own: HOST:PORT (TCP connect), tcp://, udp:// (linkward UDP echo), linkward://HOST:PORT (probe server: TCP + UDP echo), icmp://HOST (system ping), http(s):// URL (TCP connect to its host). Empty: nothing is probed and status says so.'),
+    targets: z.array(TargetSchema).default([]).describe('Default light-probe targets for uplinks without their own: HOST:PORT (TCP connect), tcp://, udp:// (linkward UDP echo), linkward://HOST:PORT (probe server: UDP echo, TCP connect only when UDP gets no answer), icmp://HOST (system ping), http(s):// URL (TCP connect to its host). Empty: nothing is probed and status says so.'),
     intervalMs: z.number().int().min(500).max(600_000).default(DEFAULT_INTERVAL_MS).describe('Light probe interval while anything is uncertain; ±10 % jitter is added.'),
     maxIntervalMs: z.number().int().min(500).max(600_000).default(DEFAULT_MAX_INTERVAL_MS).describe('Longest interval the adaptive back-off reaches after a minute of clean rounds.'),
     timeoutMs: z.number().int().min(100).max(30_000).default(2_000).describe('Per-probe timeout; no answer within it counts as lost.'),

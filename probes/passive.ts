@@ -1,5 +1,5 @@
 /** Passive measurement: /proc/net/dev byte counters → observed rates, and link facts (operstate, carrier, speed). */
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 
 /** Cumulative counters of one interface at one time. */
 export interface IfCounters {
@@ -19,6 +19,8 @@ export interface LinkFacts {
   operstate?: string;
   carrier?: boolean;
   speedMbps?: number;
+  /** Wi-Fi signal (dBm) when the interface is wireless. */
+  wifiSignalDbm?: number;
 }
 
 /** Parses /proc/net/dev text into counters per interface. */
@@ -66,6 +68,15 @@ export async function readLinkFacts(iface: string, sysfsRoot = '/sys/class/net')
     }
   } catch {
     /* systeminformation unavailable: carrier from sysfs is enough */
+  }
+  try {
+    // only wireless interfaces have this directory; systeminformation's Wi-Fi scan runs iw/nmcli, so skip it otherwise
+    await access(`${sysfsRoot}/${iface}/wireless`);
+    const si = await import('systeminformation');
+    const conn = (await si.wifiConnections()).find((c) => c.iface === iface);
+    if (conn && Number.isFinite(conn.signalLevel) && conn.signalLevel !== 0) facts.wifiSignalDbm = conn.signalLevel;
+  } catch {
+    /* not wireless, or no Wi-Fi tools */
   }
   try {
     facts.carrier = (await readFile(`${sysfsRoot}/${iface}/carrier`, 'utf8')).trim() === '1';

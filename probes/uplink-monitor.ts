@@ -44,7 +44,9 @@ export interface MonitorDeps {
 export interface ThroughputOutcome {
   uplink: string;
   ran: boolean;
-  skipped?: 'budget' | 'traffic' | 'no_url' | 'busy' | 'disabled';
+  skipped?: 'budget' | 'traffic' | 'no_url' | 'busy' | 'disabled' | 'no_source';
+  /** Why it could not run (no_source). */
+  error?: string;
   sample?: ProbeSample;
   download?: ThroughputResult;
   upload?: ThroughputResult;
@@ -195,9 +197,14 @@ export class UplinkMonitor {
       this.#exportBudget(startMs);
       return skip('budget');
     }
+    let source: string | undefined;
+    try {
+      source = this.#source();
+    } catch (e) {
+      return { ...skip('no_source'), error: messageOf(e) };
+    }
     this.#busy = true;
     try {
-      const source = this.#source();
       const out: ThroughputOutcome = { uplink: this.name, ran: true };
       for (const direction of dirs) {
         const r = await runThroughput({

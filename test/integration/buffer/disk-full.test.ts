@@ -1,7 +1,7 @@
 /** Disk full (state dir on a small tmpfs) and a corrupt file at start: no crash, drops counted, recovery. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, readdirSync, statSync, mkdtempSync, openSync, rmdirSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, readdirSync, statSync, mkdtempSync, openSync, rmdirSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -48,9 +48,11 @@ describe('disk full on a tmpfs state dir', () => {
     rmdirSync(mnt);
   });
 
-  it('never crashes, answers 507 or evicts (counted as disk_full), and recovers when space returns', async () => {
+  for (const writerThread of [false, true]) it(`never crashes, answers 507 or evicts (counted as disk_full), and recovers when space returns (writerThread=${writerThread})`, async () => {
     const rx = await startReceiver(() => 503);
-    const t = bufferContext({ sinks: [{ name: 'd', url: rx.url, protocol: 'raw' }], buffer: { retry: { baseMs: 60_000, capMs: 60_000 } } }, { stateDir: mnt });
+    const stateDir = join(mnt, writerThread ? 'thread' : 'main');
+    mkdirSync(stateDir);
+    const t = bufferContext({ sinks: [{ name: 'd', url: rx.url, protocol: 'raw' }], buffer: { retry: { baseMs: 60_000, capMs: 60_000 }, commit: { writerThread } } }, { stateDir });
     const comp = createBufferComponent(t.ctx);
     await comp.start();
     const srv = await serveRoutes(comp.routes!());
@@ -76,7 +78,7 @@ describe('disk full on a tmpfs state dir', () => {
       comp.service.flush(null, true);
       const end = Date.now() + 30_000;
       while (comp.service.store!.usage().records > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-      assert.equal(comp.service.store!.usage().records, 0, `backlog drained after recovery: ${JSON.stringify([comp.service.store!.usage(), comp.service.forwarders.get('d')!.status(), rx.received.length, readdirSync(mnt).map((f) => [f, statSync(join(mnt, f)).size])])}`);
+      assert.equal(comp.service.store!.usage().records, 0, `backlog drained after recovery: ${JSON.stringify([comp.service.store!.usage(), comp.service.forwarders.get('d')!.status(), rx.received.length, readdirSync(stateDir).map((f) => [f, statSync(join(stateDir, f)).size])])}`);
       t.ctx.log.info({ codes: codes.filter((c) => c === 507).length, diskDrops }, 'disk full run');
     } finally {
       await srv.close();
@@ -84,6 +86,7 @@ describe('disk full on a tmpfs state dir', () => {
       await rx.close();
       t.cleanup();
       rmSync(join(mnt, 'filler'), { force: true });
+      rmSync(stateDir, { recursive: true, force: true });
     }
   });
 });

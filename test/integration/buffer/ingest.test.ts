@@ -19,7 +19,7 @@ async function until(cond: () => boolean, timeoutMs: number, what: string): Prom
   }
 }
 
-describe('buffer ingest over HTTP and unix socket', () => {
+for (const writerThread of [false, true]) describe(`buffer ingest over HTTP and unix socket (writerThread=${writerThread})`, () => {
   let rx: Receiver;
   let t: BufferTestContext;
   let comp: BufferComponent;
@@ -28,7 +28,7 @@ describe('buffer ingest over HTTP and unix socket', () => {
 
   before(async () => {
     rx = await startReceiver();
-    t = bufferContext({ sinks: [{ name: 'logs', url: rx.url, protocol: 'ndjson', compression: 'none' }, { name: 'otel', url: rx.url, protocol: 'otlp-http' }], buffer: { maxRecordBytes: 2048, flush: { pollMs: 50 } } });
+    t = bufferContext({ sinks: [{ name: 'logs', url: rx.url, protocol: 'ndjson', compression: 'none' }, { name: 'otel', url: rx.url, protocol: 'otlp-http' }], buffer: { maxRecordBytes: 2048, flush: { pollMs: 50 }, commit: { writerThread } } });
     sock = join(t.dir, 'ingest.sock');
     t.ctx.config.buffer.socket = sock;
     comp = createBufferComponent(t.ctx);

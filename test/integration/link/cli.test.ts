@@ -14,7 +14,8 @@ import { Exit } from '../../../agent/exit-codes.ts';
 import { keepAlive, makeLinkContext, type LinkTestContext } from '../../support/link-context.ts';
 import { carrier, light, tput } from '../../support/link-samples.ts';
 
-const ENTRY = resolve(import.meta.dirname, '../../support/link-cli.ts');
+/** The real `linkward` entry point. */
+const ENTRY = resolve(import.meta.dirname, '../../../agent/cli.ts');
 const TOKEN = 'link-test-token-0123456789';
 /** Dwell 0 so a test sample changes the verdict at once (dwell itself is covered by the unit tests). */
 const policy = LinkHealthConfigSchema.parse({ dwell: { enterS: 0, exitS: 0 }, damping: { enabled: false } });

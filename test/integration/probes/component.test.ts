@@ -111,3 +111,42 @@ test('per-node offset is deterministic and within the spread', () => {
   assert.ok(nodeOffsetMs('x', 1000) < 1000);
   assert.equal(nodeOffsetMs('x', 0), 0);
 });
+
+test('passive counters: real traffic above the health thresholds skips the active probe and is reported as a passive sample', async () => {
+  const { UplinkMonitor } = await import('../../../probes/uplink-monitor.ts');
+  const { createProbeMetrics } = await import('../../../probes/metrics.ts');
+  const { systemRunner } = await import('../../../agent/exec.ts');
+  const ctx = probesTestContext({ probes: { throughput: { url: 'http://127.0.0.1:9/' } }, uplinks: [{ name: 'wan', interface: 'eth9' }] });
+  let rx = 0;
+  const emitted: ProbeSample[] = [];
+  const m = new UplinkMonitor({
+    uplink: ctx.config.uplinks[0] as never, targets: [], cfg: ctx.config.probes, clock: ctx.clock, log: ctx.log, store: new ProbeStore(ctx.stateDb),
+    metrics: createProbeMetrics(ctx.metrics), runner: systemRunner, random: () => 0.5, emit: (s) => emitted.push(s),
+    // 20 Mbit/s down, 4 Mbit/s up between two readings (well above the default 6 / 1.5 Mbit/s exit thresholds)
+    counters: async () => new Map([['eth9', { rxBytes: (rx += 2_500_000), txBytes: rx / 5 }]]),
+    facts: async () => ({ operstate: 'up', carrier: true }),
+  });
+  await m.lightRound();
+  await new Promise((r) => setTimeout(r, 1000));
+  await m.lightRound();
+  const out = await m.throughput();
+  assert.equal(out.ran, false);
+  assert.equal(out.skipped, 'traffic');
+  assert.equal(out.sample?.kind, 'passive');
+  assert.ok((out.sample?.downloadMbps ?? 0) > 6);
+  assert.equal(out.sample?.carrier, true);
+  assert.ok(emitted.some((s) => s.kind === 'passive'));
+  const noSource = await m.throughput({ force: true });
+  assert.equal(noSource.skipped, 'no_source');
+  assert.match(noSource.error ?? '', /eth9 has no IPv4 address/);
+  const m2 = new UplinkMonitor({
+    uplink: ctx.config.uplinks[0] as never, targets: [], cfg: ctx.config.probes, clock: ctx.clock, log: ctx.log, store: new ProbeStore(ctx.stateDb),
+    metrics: createProbeMetrics(new (await import('prom-client')).Registry()), runner: systemRunner, random: () => 0.5, emit: () => undefined,
+    interfaces: () => ({ eth9: [{ address: '127.0.0.1', family: 'IPv4', internal: true, netmask: '255.0.0.0', mac: '', cidr: null }] }),
+  });
+  const forced = await m2.throughput({ force: true });
+  assert.equal(forced.ran, true, 'on demand ignores the passive skip (and reports the error of the dead server)');
+  assert.equal(forced.download?.stopReason, 'error');
+  assert.equal(forced.sample?.downloadMbps, undefined, 'no figure without a measurement');
+  ctx.stateDb.close();
+});

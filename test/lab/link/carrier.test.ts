@@ -8,7 +8,7 @@ import { Exit } from '../../../agent/exit-codes.ts';
 
 const AGENT = fileURLToPath(new URL('../../support/link-lab-agent.ts', import.meta.url));
 const ECHO = fileURLToPath(new URL('../../support/link-lab-echo.ts', import.meta.url));
-const CLI = fileURLToPath(new URL('../../support/link-cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../agent/cli.ts', import.meta.url));
 const TAG = String(process.pid % 100_000);
 const NS_A = `lwl-${TAG}-a`;
 const NS_B = `lwl-${TAG}-b`;
@@ -54,8 +54,27 @@ function firstLine(c: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
   });
 }
 
+/** Grace for helpers to clean up their temp state on SIGTERM before they are killed. */
+const STOP_GRACE_MS = 3_000;
+
 async function destroy(): Promise<void> {
-  for (const c of children) c.kill('SIGKILL');
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((res) => {
+          if (c.exitCode !== null || c.signalCode !== null) return res();
+          const timer = setTimeout(() => {
+            c.kill('SIGKILL');
+            res();
+          }, STOP_GRACE_MS);
+          c.once('exit', () => {
+            clearTimeout(timer);
+            res();
+          });
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
   for (const n of [NS_A, NS_B]) await run('ip', ['netns', 'del', n], { timeoutMs: 10_000 }).catch(() => undefined);
 }
 
