@@ -6,7 +6,7 @@
 // --no-build    package the existing dist/linkward.mjs instead of rebuilding it
 //
 // Tree (prefix linkward-<version>-linux-<arch>/), installed as /usr/lib/linkward by install.sh:
-//   node  dist/linkward.mjs  node_modules/{better-sqlite3,bindings,file-uri-to-path}
+//   node  dist/linkward.mjs  node_modules/better-sqlite3 (lib + the N-API prebuild for this platform)
 //   agent/native/build/Release/lw_native.node  systemd/  docs/OPERATIONS.md
 //   config.example.yaml  install.sh  uninstall.sh  VERSION
 import { execFileSync, spawn } from 'node:child_process';
@@ -28,10 +28,9 @@ const STEP_TIMEOUT_MS = 180_000;
 const GZIP_LEVEL = 6;
 
 /** Files copied from better-sqlite3 and its runtime deps: only what `require('better-sqlite3')` loads. */
+/** better-sqlite3 13 ships N-API prebuilds (one binary per platform, any Node version): no compile, no bindings. */
 const RUNTIME_PACKAGES = {
-  'better-sqlite3': ['package.json', 'LICENSE', 'lib', 'build/Release/better_sqlite3.node'],
-  bindings: ['package.json', 'LICENSE.md', 'bindings.js'],
-  'file-uri-to-path': ['package.json', 'LICENSE', 'index.js'],
+  'better-sqlite3': ['package.json', 'LICENSE', 'lib', `prebuilds/linux${process.arch === 'x64' ? '-x64' : `-${process.arch}`}.node`],
 };
 
 function parseArgs(argv) {

@@ -1,4 +1,4 @@
-// Post-install: make better-sqlite3 load under the pinned Node 24 runtime (rebuilds against its headers).
+// Post-install: check better-sqlite3 loads under the pinned Node 24 (N-API prebuild; rebuilt only if not) and build the sd_notify addon.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';

@@ -42,12 +42,12 @@ test('the tarball has the documented layout and a sane size', (t) => {
   const mib = statSync(tarball).size / 1024 / 1024;
   t.diagnostic(`tarball ${mib.toFixed(1)} MiB`);
   assert.ok(mib > 20 && mib < MAX_TARBALL_MIB, `tarball is ${mib.toFixed(1)} MiB`);
-  for (const f of ['node', 'dist/linkward.mjs', 'node_modules/better-sqlite3/build/Release/better_sqlite3.node', 'node_modules/better-sqlite3/lib/index.js', 'node_modules/bindings/bindings.js', 'node_modules/file-uri-to-path/index.js', 'agent/native/build/Release/lw_native.node', 'systemd/linkward.service', 'install.sh', 'uninstall.sh', 'config.example.yaml', 'docs/OPERATIONS.md', 'VERSION']) {
+  for (const f of ['node', 'dist/linkward.mjs', 'node_modules/better-sqlite3/prebuilds/linux-x64.node', 'node_modules/better-sqlite3/lib/index.js', 'agent/native/build/Release/lw_native.node', 'systemd/linkward.service', 'install.sh', 'uninstall.sh', 'config.example.yaml', 'docs/OPERATIONS.md', 'VERSION']) {
     assert.ok(existsSync(join(tree, f)), `missing ${f}`);
   }
   assert.ok(statSync(join(tree, 'node')).mode & 0o111, 'node is executable');
   assert.ok(statSync(join(tree, 'install.sh')).mode & 0o111, 'install.sh is executable');
-  assert.deepEqual(readdirSync(join(tree, 'node_modules')).sort(), ['better-sqlite3', 'bindings', 'file-uri-to-path']);
+  assert.deepEqual(readdirSync(join(tree, 'node_modules')).sort(), ['better-sqlite3']);
   assert.equal(readFileSync(join(tree, 'systemd', 'linkward.service'), 'utf8'), readFileSync(UNIT_PATH, 'utf8'));
   assert.equal(readFileSync(join(tree, 'VERSION'), 'utf8').trim(), pkg.version);
 });
