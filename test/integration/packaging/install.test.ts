@@ -52,7 +52,7 @@ test('installs the tree, wrapper, unit and a first config; a second run changes 
   const lib = join(dest, 'usr/lib/linkward');
   assert.ok(statSync(join(lib, 'node')).mode & 0o100, 'node executable');
   assert.equal(readFileSync(join(lib, 'dist/linkward.mjs'), 'utf8'), readFileSync(join(release, 'dist/linkward.mjs'), 'utf8'));
-  assert.ok(existsSync(join(lib, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node')));
+  assert.ok(existsSync(join(lib, 'node_modules/better-sqlite3/prebuilds/linux-x64.node')));
   assert.ok(existsSync(join(lib, 'agent/native/build/Release/lw_native.node')));
   const wrapper = readFileSync(join(dest, 'usr/bin/linkward'), 'utf8');
   assert.match(wrapper, /^#!\/bin\/sh\n/);
