@@ -10,6 +10,7 @@ interface Def {
   in?: AnySchema;
   shape?: Record<string, AnySchema>;
   element?: AnySchema;
+  options?: AnySchema[];
 }
 
 const WRAPPERS = new Set(['default', 'prefault', 'optional', 'nullable', 'readonly', 'catch', 'nonoptional']);
@@ -62,6 +63,21 @@ function emitObject(lines: string[], schema: AnySchema, value: Record<string, un
       emitObject(sub, inner, v as Record<string, unknown> | undefined, pad + '  ', commentedOut);
       const allCommented = sub.every((l) => l.trimStart().startsWith('#'));
       lines.push(`${pad}${hash}${key}:${allCommented ? ' {}' : ''}`, ...sub);
+    } else if (kind === 'union') {
+      // Documented by its value plus every object/array-of-object form it accepts, as comments.
+      if (v === undefined) lines.push(`${pad}# ${key}:`);
+      else for (const t of stringify({ [key]: v }, { lineWidth: 0 }).trimEnd().split('\n')) lines.push(`${pad}${hash}${t}`);
+      for (const option of defOf(inner).options ?? []) {
+        const o = unwrap(option);
+        const d = defOf(o);
+        if (d.type === 'object') {
+          lines.push(`${pad}# Or as an object:`);
+          emitObject(lines, o, undefined, pad + '#   ', false);
+        } else if (d.type === 'array' && d.element && defOf(unwrap(d.element)).type === 'object') {
+          lines.push(`${pad}# As a list, each item:`);
+          emitObject(lines, d.element, undefined, pad + '#   ', false);
+        }
+      }
     } else if (kind === 'array') {
       const element = defOf(inner).element;
       const arr = Array.isArray(v) ? v : [];
