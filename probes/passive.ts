@@ -78,11 +78,23 @@ export async function readLinkFacts(iface: string, sysfsRoot = '/sys/class/net')
   } catch {
     /* not wireless, or no Wi-Fi tools */
   }
-  try {
-    facts.carrier = (await readFile(`${sysfsRoot}/${iface}/carrier`, 'utf8')).trim() === '1';
-  } catch {
-    /* interface down or gone: reading carrier fails with EINVAL */
-    if (facts.operstate === 'down') facts.carrier = false;
-  }
+  const carrier = await readCarrier(iface, sysfsRoot);
+  if (carrier !== undefined) facts.carrier = carrier;
+  else if (facts.operstate === 'down') facts.carrier = false;
   return facts;
+}
+
+/** Carrier from sysfs (one small file: cheap enough for every light round); undefined when unreadable. */
+export async function readCarrier(iface: string, sysfsRoot = '/sys/class/net'): Promise<boolean | undefined> {
+  try {
+    return (await readFile(`${sysfsRoot}/${iface}/carrier`, 'utf8')).trim() === '1';
+  } catch {
+    /* interface administratively down or gone: reading carrier fails with EINVAL/ENOENT */
+    try {
+      await access(`${sysfsRoot}/${iface}`);
+      return false;
+    } catch {
+      return undefined;
+    }
+  }
 }

@@ -11,7 +11,7 @@ import { budgetView, throughputAllowance, type BudgetView } from './budget.ts';
 import { suggestsChange } from './change.ts';
 import { runLightRound } from './light-round.ts';
 import type { ProbeMetrics } from './metrics.ts';
-import { ratesBetween, readCounters, readLinkFacts, trafficProvesThresholds, type IfCounters, type LinkFacts, type ObservedRates } from './passive.ts';
+import { ratesBetween, readCarrier, readCounters, readLinkFacts, trafficProvesThresholds, type IfCounters, type LinkFacts, type ObservedRates } from './passive.ts';
 import { resolveSourceAddress, type InterfaceTable } from './source.ts';
 import { summariseWindow, type WindowEntry, type WindowSummary } from './stats.ts';
 import type { ProbeStore } from './store.ts';
@@ -93,6 +93,10 @@ export class UplinkMonitor {
     if (nowMs - this.#factsAtMs >= FACTS_EVERY_MS) {
       this.#factsAtMs = nowMs;
       this.#facts = await (this.#d.facts ?? readLinkFacts)(iface).catch(() => ({}));
+    } else if (!this.#d.facts) {
+      // Carrier changes must show within one round, not at the next 30 s facts refresh.
+      const carrier = await readCarrier(iface);
+      if (carrier !== undefined) this.#facts = { ...this.#facts, carrier };
     }
     const c = (await (this.#d.counters ?? readCounters)().catch(() => new Map<string, IfCounters>())).get(iface);
     if (!c) return;

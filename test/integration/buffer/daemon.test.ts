@@ -32,14 +32,16 @@ describe('buffer in the real daemon', () => {
     const rx = await startReceiver((n) => (n % 5 === 4 ? 503 : 204));
     const stateDir = mkdtempSync(join(tmpdir(), 'buffer-daemon-'));
     const acked = new Set<string>();
+    let current: Awaited<ReturnType<typeof startDaemon>> | null = null;
     try {
       for (let round = 0; round < ROUNDS; round++) {
         const d = await startDaemon(config(rx.url), { stateDir });
+        current = d;
         if (round === 0) {
           const no = await request(`${d.baseUrl}/v1/ingest/app`, { method: 'POST', body: '{"id":"x"}' });
           await no.body.dump();
           assert.equal(no.statusCode, 401);
-          const out = await new Promise<string>((res, rej) => execFile(process.execPath, [CLI, '--config', d.configPath, 'buffer', 'stats', '--json'], { timeout: 20_000 }, (e, so, se) => (e ? rej(new Error(`${e.message} ${se}`)) : res(so))));
+          const out = await new Promise<string>((res, rej) => execFile(process.execPath, [CLI, '--config', d.configPath, 'buffer', 'stats', '--json', '--address', d.baseUrl], { timeout: 20_000 }, (e, so, se) => (e ? rej(new Error(`${e.message} ${se}`)) : res(so))));
           assert.equal((JSON.parse(out) as { available: boolean }).available, true);
         }
         let stop = false;
@@ -64,6 +66,7 @@ describe('buffer in the real daemon', () => {
         await Promise.all(running);
       }
       const d = await startDaemon(config(rx.url), { stateDir });
+      current = d;
       const end = Date.now() + 30_000;
       let got = ids(rx);
       while ([...acked].some((id) => !got.has(id)) && Date.now() < end) {
@@ -76,6 +79,7 @@ describe('buffer in the real daemon', () => {
       assert.ok(acked.size > ROUNDS * 20, `only ${acked.size} acknowledged`);
       assert.deepEqual(missing.slice(0, 10), []);
     } finally {
+      await current?.cleanup();
       await rx.close();
       rmSync(stateDir, { recursive: true, force: true });
     }
