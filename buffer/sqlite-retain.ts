@@ -1,12 +1,12 @@
-/** Keeps better-sqlite3 handles reachable for the process lifetime: on Node 24, GC of a 12.x Statement/Database aborts the process. */
+/** Keeps better-sqlite3 handles reachable for the life of the process (statements are prepared once per file anyway). */
 import type { Database as Db, Statement } from 'better-sqlite3';
 
 /**
- * better-sqlite3 ≤ 12 derives its objects from node::ObjectWrap, whose Node 24 destructor CHECKs for a
- * current Environment; an idle GC finalising a Statement or Database aborts with
- * "Assertion failed: (env) != nullptr" (WiseLibs/better-sqlite3#1515, fixed by the N-API rewrite in 13.x).
- * Until the dependency moves to 13.x, every handle this package creates is kept here and never collected.
- * Only a bounded set exists: statements are prepared once per opened file.
+ * better-sqlite3 ≤ 12 derived its objects from node::ObjectWrap, whose Node 24 destructor CHECKs for a
+ * current Environment: an idle GC finalising a Statement aborted the process with "Assertion failed:
+ * (env) != nullptr" (WiseLibs/better-sqlite3#1515). 13.x (N-API, now in package.json) fixed that; the
+ * buffer still prepares every statement once and keeps it, which costs nothing and stays safe if the
+ * dependency is ever pinned back. Only a bounded set exists: one per statement per opened file.
  */
 const RETAINED: unknown[] = [];
 

@@ -8,8 +8,7 @@ import type { NewRecord } from './types.ts';
 
 /**
  * Worker code as a string (eval worker), so it works from the sources and from the esbuild bundle alike.
- * Pragmas go through exec and the one statement is prepared once and kept: better-sqlite3 12.x must not
- * have Statements collected on Node 24 (see sqlite-retain.ts).
+ * Pragmas go through exec and the one statement is prepared once and kept (see sqlite-retain.ts).
  */
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');

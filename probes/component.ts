@@ -125,6 +125,7 @@ export function createProbesComponent(ctx: AgentContext, opts: ProbesComponentOp
           new UplinkMonitor({
             uplink: u, targets: parseTargets(u.targets ?? cfg.targets, cfg.echoPort), cfg, clock, log, store: store as ProbeStore, metrics,
             runner: opts.runner ?? systemRunner, random, emit: (s) => ctx.bus.emit('sample', s),
+            linkHealthy: () => ctx.bus.latestLink()?.uplinks[u.name]?.health !== 'degraded',
           }),
       );
       lightTargets = monitors.reduce((n, m) => n + m.targetCount(), 0);

@@ -39,6 +39,8 @@ export interface MonitorDeps {
   interfaces?: () => InterfaceTable;
   counters?: () => Promise<Map<string, IfCounters>>;
   facts?: (iface: string) => Promise<LinkFacts>;
+  /** True while the link-state machine calls this uplink healthy; otherwise the interval stays at its base so recovery is seen quickly. */
+  linkHealthy?: () => boolean;
 }
 
 export interface ThroughputOutcome {
@@ -128,7 +130,8 @@ export class UplinkMonitor {
     }
     const nowMs = clock.nowMs();
     await this.#passive(nowMs);
-    this.#planner = afterRound(this.#planner, cfg, probed, nowMs, ids.length);
+    const settleAllowed = this.#d.linkHealthy?.() ?? true;
+    this.#planner = afterRound(this.#planner, cfg, settleAllowed ? probed : probed.map((p) => ({ ...p, lossless: false })), nowMs, ids.length);
     const q = quorumNow(this.#planner, cfg, ids, nowMs);
     const win = summariseWindow(this.#window);
     const sorted = [...rtts].sort((a, b) => a - b);
