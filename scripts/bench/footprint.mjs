@@ -19,13 +19,22 @@ const SECONDS = Number(opt('seconds', '60'));
 /** Start-up settling time excluded from the CPU figure (JIT, first probes, first reconcile). */
 const WARMUP_MS = 5_000;
 const CLK_TCK = 100; // Linux USER_HZ for /proc/<pid>/stat utime/stime
+/** V8 flag sets compared; `unit` is what systemd/linkward.service runs with (LINKWARD_NODE_FLAGS). */
 const PAGE_VARIANTS = {
   default: [],
-  'max-old-space-size=32': ['--max-old-space-size=32'],
-  'optimize-for-size': ['--optimize-for-size', '--max-old-space-size=32'],
-  'lite-mode': ['--lite-mode', '--max-old-space-size=32'],
-  'lite+semi1': ['--lite-mode', '--max-old-space-size=32', '--max-semi-space-size=1'],
+  unit: unitFlags(),
+  'semi1': ['--max-semi-space-size=1'],
+  'semi1+old48': ['--max-semi-space-size=1', '--max-old-space-size=48'],
+  'semi1+lite': ['--max-semi-space-size=1', '--lite-mode'],
+  'semi1+size': ['--max-semi-space-size=1', '--optimize-for-size'],
 };
+
+/** The Node flags the shipped unit sets, so the benchmark measures what production runs. */
+function unitFlags() {
+  const unit = readFileSync(join(root, 'systemd', 'linkward.service'), 'utf8');
+  const m = /LINKWARD_NODE_FLAGS=([^"\n]*)/.exec(unit);
+  return m ? m[1].trim().split(/\s+/) : [];
+}
 const which = opt('variants', 'all');
 const variants = which === 'all' ? Object.keys(PAGE_VARIANTS) : which.split(',');
 

@@ -6,8 +6,8 @@ import { createBufferComponent, type BufferComponent } from '../../../buffer/com
 import { bufferContext, type BufferTestContext } from '../../support/buffer-context.ts';
 import { serveRoutes, type TestServer } from '../../support/buffer-http.ts';
 import { startReceiver, type Receiver } from '../../support/buffer-receiver.ts';
+import { CLI as MAIN } from '../../support/daemon.ts';
 
-const MAIN = new URL('../../support/buffer-cli-main.ts', import.meta.url).pathname;
 const TOKEN = 'cli-test-token-0123456789abcdef';
 
 function cli(args: string[], base: string): Promise<{ code: number; stdout: string; stderr: string }> {
