@@ -27,6 +27,8 @@ const PAGE_VARIANTS = {
   'semi1+old48': ['--max-semi-space-size=1', '--max-old-space-size=48'],
   'semi1+lite': ['--max-semi-space-size=1', '--lite-mode'],
   'semi1+size': ['--max-semi-space-size=1', '--optimize-for-size'],
+  'semi1+liftoff': ['--max-semi-space-size=1', '--liftoff-only'],
+  'lite': ['--lite-mode'],
 };
 
 /** The Node flags the shipped unit sets, so the benchmark measures what production runs. */
@@ -99,7 +101,7 @@ async function measure(name, flags, fixtures) {
     heapUsedMiB: heap === null ? null : +heap.toFixed(1),
     cpuPercent: +cpuPercent.toFixed(2),
     seconds: SECONDS,
-    components: Object.fromEntries(Object.entries(status.components ?? {}).map(([k, v]) => [k, v.state])),
+    components: Object.fromEntries(Object.entries(status.components ?? {}).map(([k, v]) => [k, v.state === 'ok' ? 'ok' : `${v.state}: ${v.message ?? ''}`])),
   };
 }
 
