@@ -4,7 +4,7 @@ import { LwError } from '../errors.ts';
 import type { ClusterSource } from './cluster.ts';
 import { K8sErrorCode } from './errors.ts';
 import type { EventInput, NodeApi } from './api.ts';
-import { toLease, toNodeView, toPod } from './convert.ts';
+import { eventBody, toLease, toNodeView, toPod } from './convert.ts';
 import { mapError } from './map-error.ts';
 
 export { toNodeView } from './convert.ts';
@@ -46,24 +46,8 @@ export async function createClientNodeApi(source: ClusterSource, timeoutMs: numb
     patchNodeStatus: (name, body) => call(`patch node ${name} status`, async () => toNodeView(await core.patchNodeStatus({ name, body }, withType(lib.PatchStrategy.StrategicMergePatch)))),
     createEvent: (ev: EventInput) =>
       call('create event', async () => {
-        const now = new Date(ev.nowMs);
         await core.createNamespacedEvent(
-          {
-            namespace: ev.namespace,
-            body: {
-              metadata: { name: `${ev.node.name}.${ev.nowMs.toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`, namespace: ev.namespace },
-              involvedObject: { kind: 'Node', apiVersion: 'v1', name: ev.node.name, ...(ev.node.uid ? { uid: ev.node.uid } : {}) },
-              reason: ev.reason,
-              message: ev.message,
-              type: ev.type,
-              source: { component: 'linkward', host: ev.node.name },
-              reportingComponent: 'linkward.io/agent',
-              reportingInstance: ev.node.name,
-              firstTimestamp: now,
-              lastTimestamp: now,
-              count: 1,
-            },
-          },
+          { namespace: ev.namespace, body: eventBody(ev, new Date(ev.nowMs)) },
           timeout(),
         );
       }),

@@ -1,6 +1,6 @@
 /** Converts Kubernetes API objects (client-node models or plain JSON) to the package's views. */
 import type * as K8s from '@kubernetes/client-node';
-import type { LeaseView, PodView } from './api.ts';
+import type { EventInput, LeaseView, PodView } from './api.ts';
 import type { NodeCondition, NodeView, Taint } from './types.ts';
 
 function iso(v: unknown): string | undefined {
@@ -57,3 +57,20 @@ export function toPod(p: K8s.V1Pod): PodView {
   };
 }
 
+
+/** The core/v1 Event recorded for one transition; both API clients send this object (`at`: Date or RFC 3339). */
+export function eventBody<T>(ev: EventInput, at: T) {
+  return {
+    metadata: { name: `${ev.node.name}.${ev.nowMs.toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`, namespace: ev.namespace },
+    involvedObject: { kind: 'Node', apiVersion: 'v1', name: ev.node.name, ...(ev.node.uid ? { uid: ev.node.uid } : {}) },
+    reason: ev.reason,
+    message: ev.message,
+    type: ev.type,
+    source: { component: 'linkward', host: ev.node.name },
+    reportingComponent: 'linkward.io/agent',
+    reportingInstance: ev.node.name,
+    firstTimestamp: at,
+    lastTimestamp: at,
+    count: 1,
+  };
+}

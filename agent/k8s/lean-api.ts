@@ -4,7 +4,7 @@ import { Agent, request } from 'undici';
 import { LwError } from '../errors.ts';
 import type { EventInput, LeaseView, NodeApi } from './api.ts';
 import type { ClusterSource } from './cluster.ts';
-import { toLease, toNodeView, toPod } from './convert.ts';
+import { eventBody, toLease, toNodeView, toPod } from './convert.ts';
 import { loadCredentials, type Credentials } from './credentials.ts';
 import { K8sErrorCode } from './errors.ts';
 import { mapError } from './map-error.ts';
@@ -91,22 +91,7 @@ export async function createLeanApi(source: ClusterSource, timeoutMs: number, cr
     patchNode: async (name, body) => toNodeView(await call(`patch node ${name}`, 'PATCH', `/api/v1/nodes/${enc(name)}`, body, 'application/merge-patch+json') as never),
     patchNodeStatus: async (name, body) => toNodeView(await call(`patch node ${name} status`, 'PATCH', `/api/v1/nodes/${enc(name)}/status`, body, 'application/strategic-merge-patch+json') as never),
     createEvent: async (ev: EventInput) => {
-      const now = new Date(ev.nowMs).toISOString();
-      await call('create event', 'POST', `/api/v1/namespaces/${enc(ev.namespace)}/events`, {
-        apiVersion: 'v1',
-        kind: 'Event',
-        metadata: { name: `${ev.node.name}.${ev.nowMs.toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`, namespace: ev.namespace },
-        involvedObject: { kind: 'Node', apiVersion: 'v1', name: ev.node.name, ...(ev.node.uid ? { uid: ev.node.uid } : {}) },
-        reason: ev.reason,
-        message: ev.message,
-        type: ev.type,
-        source: { component: 'linkward', host: ev.node.name },
-        reportingComponent: 'linkward.io/agent',
-        reportingInstance: ev.node.name,
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      });
+      await call('create event', 'POST', `/api/v1/namespaces/${enc(ev.namespace)}/events`, { apiVersion: 'v1', kind: 'Event', ...eventBody(ev, new Date(ev.nowMs).toISOString()) });
     },
     getLease: async (ns, name) => {
       const l = await orNull(call(`get lease ${ns}/${name}`, 'GET', leasePath(ns, name)));
