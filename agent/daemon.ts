@@ -56,14 +56,20 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const bus = new AgentBus();
   bus.onListenerError((e) => log.error({ err: e, code: codeOf(e) }, 'event listener failed'));
   const ctx: AgentContext = { config, log, clock: systemClock, metrics, bus, stateDir: loaded.stateDir, stateDb: state.db, nodeName: loaded.nodeName };
-  const run: Running = { ctx, components: [], started: new Set(), failed: new Map(), startedAtMs: Date.now() };
+  const clock = ctx.clock;
+  const run: Running = { ctx, components: [], started: new Set(), failed: new Map(), startedAtMs: clock.nowMs() };
 
-  let lastBeat = performance.now();
-  const beat = setInterval(() => (lastBeat = performance.now()), HEARTBEAT_MS);
+  let lastBeat = clock.monoMs();
+  let cancelBeat = (): void => {};
+  const beatLoop = (): void => {
+    lastBeat = clock.monoMs();
+    cancelBeat = clock.setTimer(HEARTBEAT_MS, beatLoop);
+  };
+  beatLoop();
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   loopDelay.enable();
   const health = (): { ok: boolean; reasons: string[] } => {
-    const silentMs = performance.now() - lastBeat;
+    const silentMs = clock.monoMs() - lastBeat;
     return silentMs > HEARTBEAT_STALE_MS ? { ok: false, reasons: [`event loop blocked for ${Math.round(silentMs)} ms`] } : { ok: true, reasons: [] };
   };
   let serving = false;
@@ -87,7 +93,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     version: VERSION,
     node: loaded.nodeName,
     pid: process.pid,
-    uptimeSeconds: Math.round((Date.now() - run.startedAtMs) / 1000),
+    uptimeSeconds: Math.round((clock.nowMs() - run.startedAtMs) / 1000),
     ready: notReady().length === 0,
     notReadyReasons: notReady(),
     config: loaded.source,
@@ -112,7 +118,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     });
   } catch (e) {
     logFatal(log, e);
-    clearInterval(beat);
+    cancelBeat();
     state.close();
     throw e;
   }
@@ -122,23 +128,22 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   serving = true;
   await notifier.ready(`serving on ${server.address}`);
   const watchdogMs = notifier.startWatchdog(() => health().ok);
-  log.info({ readyInMs: Math.round(performance.now()), watchdogMs, components: run.components.map((c) => c.name) }, 'linkward ready');
+  log.info({ readyInMs: Math.round(performance.now()) /* time since process start, not a clock reading */, watchdogMs, components: run.components.map((c) => c.name) }, 'linkward ready');
 
   const signal = await stopSignal.promise;
   serving = false;
   await notifier.stopping();
   log.info({ signal }, 'stopping');
-  const force = setTimeout(() => {
+  const cancelForce = clock.setTimer(STOP_BUDGET_MS + 1_000, () => {
     log.error({ budgetMs: STOP_BUDGET_MS }, 'graceful stop took too long; exiting');
     process.exit(1);
-  }, STOP_BUDGET_MS + 1_000);
-  force.unref();
+  });
   await stopAll(run, log, STOP_BUDGET_MS);
   await server.close();
-  clearInterval(beat);
+  cancelBeat();
   loopDelay.disable();
   state.close();
-  clearTimeout(force);
+  cancelForce();
   log.info('stopped');
   return 0;
 }
@@ -182,14 +187,18 @@ async function startFeatures(run: Running, log: Logger): Promise<void> {
 }
 
 async function stopAll(run: Running, log: Logger, budgetMs: number): Promise<void> {
-  const deadline = Date.now() + budgetMs;
+  const clock = run.ctx.clock;
+  const deadline = clock.monoMs() + budgetMs;
   for (const c of [...run.components].reverse()) {
     if (!run.started.has(c.name)) continue;
-    const left = Math.max(100, deadline - Date.now());
+    const left = Math.max(100, deadline - clock.monoMs());
+    let cancel = (): void => {};
     try {
-      await Promise.race([c.stop(), new Promise((_, rej) => setTimeout(() => rej(new LwError(ErrorCode.INTERNAL, `${c.name} did not stop within ${left} ms`)), left).unref())]);
+      await Promise.race([c.stop(), new Promise((_, rej) => (cancel = clock.setTimer(left, () => rej(new LwError(ErrorCode.INTERNAL, `${c.name} did not stop within ${left} ms`)))))]);
     } catch (e) {
       log.warn({ component: c.name, code: codeOf(e) }, messageOf(e));
+    } finally {
+      cancel();
     }
   }
 }
