@@ -22,11 +22,13 @@ async function child(what) {
   if (what === 'prom') await import('prom-client');
   if (what === 'pino') await import('pino');
   if (what === 'sqlite') {
-    const { mkdtempSync } = await import('node:fs');
+    const { mkdtempSync, rmSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const D = (await import('better-sqlite3')).default;
-    const d = new D(join(mkdtempSync(join(tmpdir(), 'lw-cost-')), 'x.db'));
+    const dir = mkdtempSync(join(tmpdir(), 'lw-cost-'));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const d = new D(join(dir, 'x.db'));
     d.pragma('journal_mode = WAL');
     d.exec('create table t(a)');
     d.prepare('insert into t values (1)').run();

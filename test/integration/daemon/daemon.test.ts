@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -104,6 +104,7 @@ test('the lock is released when the holder is killed with SIGKILL (no stale lock
 
 test('an unwritable state dir is refused with LW_STATE_DIR_UNWRITABLE', async (t) => {
   const base = mkdtempSync(join(tmpdir(), 'lw-ro-'));
+  t.after(() => rmSync(base, { recursive: true, force: true }));
   const blocker = join(base, 'file');
   writeFileSync(blocker, 'not a directory');
   const d = await startDaemon({ state: { dir: join(blocker, 'state') } }, { waitReady: false, stateDir: base });
@@ -112,8 +113,9 @@ test('an unwritable state dir is refused with LW_STATE_DIR_UNWRITABLE', async (t
   assert.equal(d.logs.find((l) => l.level === 60)?.code, 'LW_STATE_DIR_UNWRITABLE');
 });
 
-test('an invalid config exits 2 and prints every problem with its path', () => {
+test('an invalid config exits 2 and prints every problem with its path', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lw-badcfg-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const p = join(dir, 'c.yaml');
   writeFileSync(p, 'server:\n  listen: bad\nlog:\n  level: loud\n');
   const r = spawnSync(process.execPath, [CLI, '--config', p, 'run'], { encoding: 'utf8', timeout: 20_000 });

@@ -1,7 +1,7 @@
 /** Config schema and loader: every error reported with its path at once, defaults round-trip, source resolution. */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, parseYaml, resolveConfigPath, validateConfig } from '../../../agent/config/load.ts';
@@ -10,6 +10,7 @@ import { isLwError } from '../../../agent/errors.ts';
 import { DEFAULT_LISTEN } from '../../../agent/config/schema.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lw-config-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 function file(name: string, text: string): string {
   const p = join(tmp, name);
   writeFileSync(p, text);
