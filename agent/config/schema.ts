@@ -57,6 +57,14 @@ export const AgentConfigSchema = z
     if (cfg.server.token !== undefined && cfg.server.tokenFile !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['server', 'tokenFile'], message: 'set either server.token or server.tokenFile, not both' });
     }
+    const selfSink = cfg.buffer.selfTelemetry.sink;
+    if (selfSink !== undefined) {
+      const sink = cfg.sinks.find((x) => x.name === selfSink);
+      if (!sink) ctx.addIssue({ code: 'custom', path: ['buffer', 'selfTelemetry', 'sink'], message: `no sink named "${selfSink}" in sinks` });
+      else if (sink.protocol !== 'prometheus-remote-write') {
+        ctx.addIssue({ code: 'custom', path: ['buffer', 'selfTelemetry', 'sink'], message: `sink "${selfSink}" has protocol ${sink.protocol}; the agent's own telemetry needs prometheus-remote-write` });
+      }
+    }
   });
 
 /** The validated configuration (defaults applied). */

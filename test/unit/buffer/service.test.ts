@@ -45,17 +45,11 @@ describe('buffer service', () => {
     }
   });
 
-  it('selfTelemetry must point at a remote-write sink', async () => {
-    const t = bufferContext({ sinks: [{ name: 'logs', url: 'http://127.0.0.1:9/x', protocol: 'ndjson' }], buffer: { selfTelemetry: { sink: 'logs' } } });
-    const comp = createBufferComponent(t.ctx, { store: new MemoryStore(), senderFactory: () => failing });
-    await comp.start();
-    try {
-      assert.equal(comp.status().state, 'degraded');
-      assert.match(comp.status().message ?? '', /prometheus-remote-write/);
-    } finally {
-      await comp.stop();
-      t.cleanup();
-    }
+  it('selfTelemetry must point at a remote-write sink (rejected when the config is validated)', () => {
+    assert.throws(
+      () => bufferContext({ sinks: [{ name: 'logs', url: 'http://127.0.0.1:9/x', protocol: 'ndjson' }], buffer: { selfTelemetry: { sink: 'logs' } } }),
+      (e: unknown) => e instanceof Error && /needs prometheus-remote-write/.test(e.message) && /selfTelemetry/.test(e.message),
+    );
   });
 });
 

@@ -117,3 +117,14 @@ test('config file resolution order: flag, $LINKWARD_CONFIG, then defaults', () =
   assert.equal(resolveConfigPath('/a.yaml', { LINKWARD_CONFIG: '/b.yaml' }), '/a.yaml');
   assert.equal(resolveConfigPath(undefined, { LINKWARD_CONFIG: '/b.yaml' }), '/b.yaml');
 });
+
+test('buffer.selfTelemetry.sink must name a prometheus-remote-write sink', () => {
+  const missing = validateConfig({ buffer: { selfTelemetry: { sink: 'nope' } } });
+  assert.equal(missing.ok, false);
+  if (!missing.ok) assert.deepEqual(missing.problems.map((p) => p.path), ['buffer.selfTelemetry.sink']);
+  const wrong = validateConfig({ sinks: [{ name: 'logs', url: 'http://127.0.0.1:3100/loki/api/v1/push', protocol: 'loki' }], buffer: { selfTelemetry: { sink: 'logs' } } });
+  assert.equal(wrong.ok, false);
+  if (!wrong.ok) assert.match(wrong.problems[0]?.message ?? '', /needs prometheus-remote-write/);
+  const ok = validateConfig({ sinks: [{ name: 'vm', url: 'http://127.0.0.1:8428/api/v1/write', protocol: 'prometheus-remote-write' }], buffer: { selfTelemetry: { sink: 'vm' } } });
+  assert.equal(ok.ok, true);
+});
