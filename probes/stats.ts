@@ -74,6 +74,8 @@ export interface WindowSummary {
   rttP95Ms?: number;
   jitterMs?: number;
   lossPercent?: number;
+  /** Attempts the loss percentage is computed over. */
+  lossSamples?: number;
 }
 
 /** Summarises a window: median/p95 RTT, jitter (consecutive RTTs per target, averaged), loss. */
@@ -93,6 +95,9 @@ export function summariseWindow(entries: readonly WindowEntry[]): WindowSummary 
   const j = mean(jitters);
   if (j !== undefined) out.jitterMs = j;
   const loss = lossPercent(entries.length, rtts.length);
-  if (loss !== undefined) out.lossPercent = loss;
+  if (loss !== undefined) {
+    out.lossPercent = loss;
+    out.lossSamples = entries.length;
+  }
   return out;
 }

@@ -143,6 +143,7 @@ export class UplinkMonitor {
       ...(win.rttP95Ms !== undefined ? { rttP95Ms: win.rttP95Ms } : {}),
       ...(win.jitterMs !== undefined ? { jitterMs: win.jitterMs } : {}),
       ...(win.lossPercent !== undefined ? { lossPercent: win.lossPercent } : {}),
+      ...(win.lossSamples !== undefined ? { lossSamples: win.lossSamples } : {}),
       targetsUp: q.up,
       targetsTotal: q.total,
       reachable: q.reachable,

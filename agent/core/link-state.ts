@@ -88,8 +88,10 @@ export function evaluateUplink(prev: UplinkState, nowMs: number, policy: LinkHea
     if (u.damping.suppressed && !wasSuppressed) u.hold = worse(u.raw, v.health);
   }
   u.raw = v.health;
+  // While damped, the floor is the state held when suppression began: a noisy window that briefly reads `down` must
+  // go through the normal dwell to deepen the state, not ratchet the floor to `down` for the whole hold.
   if (!u.damping.suppressed) u.hold = null;
-  else if (v.health !== 'unknown') u.hold = worse(u.hold ?? 'degraded', v.health);
+  else if (u.hold === null && v.health !== 'unknown') u.hold = worse('degraded', v.health);
 
   let next: LinkHealth = u.health;
   let reasons = v.reasons;
@@ -97,7 +99,9 @@ export function evaluateUplink(prev: UplinkState, nowMs: number, policy: LinkHea
     next = 'unknown';
     u.pending = null;
   } else {
-    const desired = u.hold ? worse(v.health, u.hold) : v.health;
+    // While damped the published state is frozen at the hold (RFC 2439: a suppressed route stays withdrawn);
+    // only a hard failure (carrier lost, no quorum) may still deepen it.
+    const desired = u.hold ? (v.hard ? worse(v.health, u.hold) : u.hold) : v.health;
     if (u.health === 'unknown') {
       next = desired; // first verdict (or first after staleness) is published at once
       u.pending = null;

@@ -3,9 +3,17 @@ import type { LinkHealth, ProbeSample } from './types.ts';
 import { THRESHOLD_METRICS, type LinkHealthConfig, type ThresholdMetric } from '../link/config.ts';
 
 /** Measured fields kept per uplink (last known value of each, with the time it was measured). */
-export type MetricField = 'rttMs' | 'rttP95Ms' | 'jitterMs' | 'lossPercent' | 'downloadMbps' | 'uploadMbps' | 'targetsUp' | 'targetsTotal' | 'reachable' | 'carrier';
+export type MetricField = 'rttMs' | 'rttP95Ms' | 'jitterMs' | 'lossPercent' | 'lossSamples' | 'downloadMbps' | 'uploadMbps' | 'targetsUp' | 'targetsTotal' | 'reachable' | 'carrier';
 
-export const METRIC_FIELDS: readonly MetricField[] = ['rttMs', 'rttP95Ms', 'jitterMs', 'lossPercent', 'downloadMbps', 'uploadMbps', 'targetsUp', 'targetsTotal', 'reachable', 'carrier'];
+export const METRIC_FIELDS: readonly MetricField[] = ['rttMs', 'rttP95Ms', 'jitterMs', 'lossPercent', 'lossSamples', 'downloadMbps', 'uploadMbps', 'targetsUp', 'targetsTotal', 'reachable', 'carrier'];
+
+/**
+ * Lost packets a window must hold before loss may *enter* a level. One lost probe in a 20-packet window reads as 5 %,
+ * above a 3 % threshold: a link with 1 % random loss (ordinary on cellular) would be degraded most of the time.
+ * Three losses in the window make chance unlikely (P ≈ 0.1 % at 1 % loss, n = 20) while real loss of 10 % still
+ * shows within a few rounds. Leaving a level uses the point estimate against the stricter exit value.
+ */
+export const MIN_LOST_PACKETS_TO_ENTER = 3;
 
 /** Fields measured by throughput probes (rare, so they have their own max-age). */
 const THROUGHPUT_FIELDS: ReadonlySet<MetricField> = new Set(['downloadMbps', 'uploadMbps']);
@@ -89,6 +97,13 @@ export function isFresh(m: MergedMetrics, f: MetricField, nowMs: number, policy:
   return at !== undefined && m.values[f] !== undefined && nowMs - at <= maxAgeMs(f, policy);
 }
 
+/** True unless the window is known and holds fewer than MIN_LOST_PACKETS_TO_ENTER lost packets. */
+function enoughLostPackets(m: MergedMetrics, lossPercent: number, nowMs: number, policy: LinkHealthConfig): boolean {
+  const n = m.values.lossSamples;
+  if (typeof n !== 'number' || !isFresh(m, 'lossSamples', nowMs, policy)) return true;
+  return Math.round((lossPercent * n) / 100) >= MIN_LOST_PACKETS_TO_ENTER;
+}
+
 /**
  * Verdict from the fresh metrics. `current` is the published state: levels it is already in are left only past
  * their (stricter) exit value, levels it is not in are entered past their enter value.
@@ -120,9 +135,11 @@ export function computeVerdict(m: MergedMetrics, current: LinkHealth, nowMs: num
     for (const lvl of ['down', 'degraded'] as const) {
       const l = t[lvl];
       if (!l) continue;
-      const limit = rank >= LEVEL_RANK[lvl] ? l.exit : l.enter;
+      const entering = rank < LEVEL_RANK[lvl];
+      const limit = entering ? l.enter : l.exit;
       const crossed = meta.dir === 'min' ? v < limit : v > limit;
       if (!crossed) continue;
+      if (entering && meta.field === 'lossPercent' && !enoughLostPackets(m, v, nowMs, policy)) continue;
       reasons.push(`${meta.short}=${fmt(v)}${meta.unit}${meta.dir === 'min' ? '<' : '>'}${fmt(limit)}`);
       health = worse(health, lvl);
       break;

@@ -26,6 +26,8 @@ export interface ProbeSample {
   jitterMs?: number;
   /** Lost / sent, in percent (0–100). */
   lossPercent?: number;
+  /** Probe packets `lossPercent` was computed over (the sliding window); lets the verdict tell 1 loss in 20 from a trend. */
+  lossSamples?: number;
   downloadMbps?: number;
   uploadMbps?: number;
   /** Targets that answered, and how many were asked (quorum input). */

@@ -24,7 +24,7 @@ for (const [p, W] of CASES) {
   const seconds: Record<string, number> = { healthy: 0, degraded: 0, down: 0, unknown: 0 };
   for (let t = T0; t < T0 + DURATION_MS; t += ROUND_MS) {
     window = [...window, ...Array.from({ length: PACKETS_PER_ROUND }, () => rand() < p)].slice(-W);
-    const s: ProbeSample = { uplink: 'wan', kind: 'light', atMs: t, rttMs: 30, rttP95Ms: 35, jitterMs: 2, lossPercent: (100 * window.filter(Boolean).length) / window.length, targetsUp: 3, targetsTotal: 3, reachable: true, bytesUsed: 0 };
+    const s: ProbeSample = { uplink: 'wan', kind: 'light', atMs: t, rttMs: 30, rttP95Ms: 35, jitterMs: 2, lossPercent: (100 * window.filter(Boolean).length) / window.length, lossSamples: window.length, targetsUp: 3, targetsTotal: 3, reachable: true, bytesUsed: 0 };
     ls = evaluate(linkStep(ls, s, t, health).state, t, health).state;
     const node = toSnapshot(ls, t).node;
     if (prev !== '' && node !== prev) transitions++;
