@@ -8,12 +8,31 @@ export type MetricField = 'rttMs' | 'rttP95Ms' | 'jitterMs' | 'lossPercent' | 'l
 export const METRIC_FIELDS: readonly MetricField[] = ['rttMs', 'rttP95Ms', 'jitterMs', 'lossPercent', 'lossSamples', 'downloadMbps', 'uploadMbps', 'targetsUp', 'targetsTotal', 'reachable', 'carrier'];
 
 /**
- * Lost packets a window must hold before loss may *enter* a level. One lost probe in a 20-packet window reads as 5 %,
- * above a 3 % threshold: a link with 1 % random loss (ordinary on cellular) would be degraded most of the time.
- * Three losses in the window make chance unlikely (P ≈ 0.1 % at 1 % loss, n = 20) while real loss of 10 % still
- * shows within a few rounds. Leaving a level uses the point estimate against the stricter exit value.
+ * Loss may *enter* a level only when a healthy link would show that many lost packets by chance less often than
+ * this. One lost probe in a 20-packet window reads as 5 %, above a 3 % threshold: without the test, a link with 1 %
+ * random loss (ordinary on cellular) would be degraded most of the time. 0.5 % keeps chance entries rare (about once
+ * per 200 windows at the healthy level) while 10 % real loss still shows within a few rounds.
  */
-export const MIN_LOST_PACKETS_TO_ENTER = 3;
+export const LOSS_EVIDENCE_ALPHA = 0.005;
+
+/**
+ * Fewest lost packets out of `n` that are evidence of loss above `healthyPercent` (the degraded exit value): the
+ * smallest k with P(X ≥ k) ≤ LOSS_EVIDENCE_ALPHA for X ~ Binomial(n, healthyPercent/100). 3 for the default window
+ * of 20 at 1 %, 4 for 60, 5 for 100. Pure.
+ */
+export function minLostPackets(n: number, healthyPercent: number): number {
+  const p = healthyPercent / 100;
+  if (p <= 0) return 1;
+  if (p >= 1) return n + 1;
+  let pmf = (1 - p) ** n;
+  let cdf = pmf;
+  for (let k = 1; k <= n; k++) {
+    if (1 - cdf <= LOSS_EVIDENCE_ALPHA) return k;
+    pmf = (pmf * (n - k + 1) * p) / (k * (1 - p));
+    cdf += pmf;
+  }
+  return n + 1;
+}
 
 /** Fields measured by throughput probes (rare, so they have their own max-age). */
 const THROUGHPUT_FIELDS: ReadonlySet<MetricField> = new Set(['downloadMbps', 'uploadMbps']);
@@ -97,11 +116,12 @@ export function isFresh(m: MergedMetrics, f: MetricField, nowMs: number, policy:
   return at !== undefined && m.values[f] !== undefined && nowMs - at <= maxAgeMs(f, policy);
 }
 
-/** True unless the window is known and holds fewer than MIN_LOST_PACKETS_TO_ENTER lost packets. */
+/** True unless the window size is known and its lost packets are no evidence of loss (see minLostPackets). */
 function enoughLostPackets(m: MergedMetrics, lossPercent: number, nowMs: number, policy: LinkHealthConfig): boolean {
   const n = m.values.lossSamples;
-  if (typeof n !== 'number' || !isFresh(m, 'lossSamples', nowMs, policy)) return true;
-  return Math.round((lossPercent * n) / 100) >= MIN_LOST_PACKETS_TO_ENTER;
+  if (typeof n !== 'number' || n <= 0 || !isFresh(m, 'lossSamples', nowMs, policy)) return true;
+  const healthyPercent = policy.thresholds.lossPercent.degraded?.exit ?? 0;
+  return Math.round((lossPercent * n) / 100) >= minLostPackets(n, healthyPercent);
 }
 
 /**

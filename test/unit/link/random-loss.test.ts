@@ -3,12 +3,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LinkHealth, ProbeSample } from '../../../agent/core/types.ts';
 import { evaluate, initialLinkState, setActive, step, toSnapshot } from '../../../agent/core/link-state.ts';
-import { MIN_LOST_PACKETS_TO_ENTER } from '../../../agent/core/link-verdict.ts';
+import { minLostPackets } from '../../../agent/core/link-verdict.ts';
 import { defaultLinkHealthConfig } from '../../../agent/link/config.ts';
 
 const T0 = 1_700_000_000_000;
 const ROUND_MS = 5_000;
 const WINDOW = 20;
+/** Lost packets that count as evidence in the default window at the default 1 % healthy level. */
+const MIN_LOST_PACKETS_TO_ENTER = minLostPackets(WINDOW, 1);
 
 function light(atMs: number, lost: number, n: number): ProbeSample {
   return { uplink: 'wan', kind: 'light', atMs, rttMs: 30, rttP95Ms: 35, jitterMs: 2, lossPercent: (100 * lost) / n, lossSamples: n, targetsUp: 3, targetsTotal: 3, reachable: true, bytesUsed: 0 };
@@ -59,4 +61,11 @@ test('sustained 10 % loss is degraded; noisy windows rarely read as a soft down 
     assert.ok(t.down <= 0.03 * 6 * 3600, `seed ${seed}: ${JSON.stringify(t)}`);
     assert.ok((t.degraded + t.down) / (6 * 3600) > 0.95, `seed ${seed}: ${JSON.stringify(t)}`);
   }
+});
+
+test('the evidence threshold scales with the window: 3 of 20, 4 of 60, 5 of 100 at 1 %; any loss at 0 %', () => {
+  assert.equal(minLostPackets(20, 1), 3);
+  assert.equal(minLostPackets(60, 1), 4);
+  assert.equal(minLostPackets(100, 1), 5);
+  assert.equal(minLostPackets(20, 0), 1);
 });
