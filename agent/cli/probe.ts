@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { systemClock } from '../clock.ts';
 import { isLwError, LwError, messageOf } from '../errors.ts';
 import { Exit } from '../exit-codes.ts';
+import { splitHostPort } from '../host-port.ts';
 import { loadConfig, resolveConfigPath } from '../config/load.ts';
 import { effectiveUplinks } from '../config/uplinks.ts';
 import { ProbeErrorCode } from '../../probes/errors.ts';
@@ -125,10 +126,9 @@ async function probeAction(o: ProbeOptions): Promise<void> {
 
 /** Splits HOST:PORT / [v6]:PORT. */
 export function parseListen(s: string): { host: string; port: number } {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:]+):(\d{1,5})$/.exec(s);
-  const port = Number(m?.[2]);
-  if (!m || port > 65535) throw new LwError('LW_CONFIG_INVALID', `--listen must be HOST:PORT (e.g. ${DEFAULT_PROBE_LISTEN}), got "${s}"`);
-  return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
+  const hp = splitHostPort(s);
+  if (!hp) throw new LwError('LW_CONFIG_INVALID', `--listen must be HOST:PORT (e.g. ${DEFAULT_PROBE_LISTEN}), got "${s}"`);
+  return hp;
 }
 
 /** Registers `probe` and `probe-server` on the root program. */

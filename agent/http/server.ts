@@ -7,6 +7,7 @@ import type { HttpRoute } from '../component.ts';
 import { ErrorCode, LwError, codeOf, messageOf } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { sendError, sendJson, sendText } from './respond.ts';
+import { splitHostPort } from '../host-port.ts';
 
 /** Slow clients must not hold sockets forever (edge devices have few file descriptors to spare). */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -32,9 +33,9 @@ export interface ServerDeps {
 
 /** Splits HOST:PORT ([v6]:port) into parts. */
 export function parseListen(listen: string): { host: string; port: number } {
-  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(listen);
-  if (!m || m[1] === undefined || m[2] === undefined) throw new LwError(ErrorCode.CONFIG_INVALID, `server.listen "${listen}" must be HOST:PORT`);
-  return { host: m[1], port: Number(m[2]) };
+  const hp = splitHostPort(listen);
+  if (!hp) throw new LwError(ErrorCode.CONFIG_INVALID, `server.listen "${listen}" must be HOST:PORT`);
+  return hp;
 }
 
 /** True for 127.0.0.0/8, ::1 and localhost. */

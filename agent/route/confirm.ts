@@ -1,6 +1,7 @@
 /** Confirm step of commit-confirm: reach one TCP target through the (new) default route before a deadline. */
 import { connect } from 'node:net';
 import type { Clock } from '../clock.ts';
+import { splitHostPort } from '../host-port.ts';
 
 /** Each connect attempt gets at most this long, so several attempts fit in one confirm window. */
 export const CONFIRM_ATTEMPT_TIMEOUT_MS = 1_000;
@@ -45,8 +46,7 @@ export function parseEndpoint(text: string): Endpoint | null {
     }
   }
   if (/^(udp|icmp):\/\//i.test(text)) return null;
-  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(text.replace(/^(tcp|linkward):\/\//i, ''));
-  return m ? { host: m[1]!, port: Number(m[2]) } : null;
+  return splitHostPort(text.replace(/^(tcp|linkward):\/\//i, ''));
 }
 
 /** Tries every target in turn until one connects or `timeoutMs` (monotonic) has passed. */
