@@ -1,5 +1,4 @@
 /** The composition root: builds real adapters, starts components and the server, handles signals and systemd. */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AgentContext, Component, ComponentStatus, HttpRoute } from './component.ts';
 import { AgentBus } from './bus.ts';
 import { systemClock } from './clock.ts';
@@ -7,6 +6,7 @@ import { loadConfig, type LoadedConfig } from './config/load.ts';
 import { LwError, ErrorCode, codeOf, messageOf } from './errors.ts';
 import { FEATURES } from './features.ts';
 import { createMetricsRegistry, registerDaemonMetrics } from './http/metrics.ts';
+import { startLoopDelayMonitor } from './http/loop-delay.ts';
 import { startServer } from './http/server.ts';
 import { renderStatusPage } from './http/status-page.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -52,7 +52,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     logFatal(log, e);
     throw e;
   }
-  const metrics = createMetricsRegistry(loaded.nodeName);
+  const loopDelay = startLoopDelayMonitor(systemClock);
+  const metrics = createMetricsRegistry(loaded.nodeName, loopDelay);
   const bus = new AgentBus();
   bus.onListenerError((e) => log.error({ err: e, code: codeOf(e) }, 'event listener failed'));
   const ctx: AgentContext = { config, log, clock: systemClock, metrics, bus, stateDir: loaded.stateDir, stateDb: state.db, nodeName: loaded.nodeName };
@@ -66,8 +67,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     cancelBeat = clock.setTimer(HEARTBEAT_MS, beatLoop);
   };
   beatLoop();
-  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
-  loopDelay.enable();
   const health = (): { ok: boolean; reasons: string[] } => {
     const silentMs = clock.monoMs() - lastBeat;
     return silentMs > HEARTBEAT_STALE_MS ? { ok: false, reasons: [`event loop blocked for ${Math.round(silentMs)} ms`] } : { ok: true, reasons: [] };
@@ -98,7 +97,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     notReadyReasons: notReady(),
     config: loaded.source,
     stateDir: loaded.stateDir,
-    eventLoopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+    eventLoopDelayP99Ms: loopDelay.read().p99Ms,
     link: bus.latestLink(),
     components: componentStatus(),
   });
@@ -119,6 +118,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   } catch (e) {
     logFatal(log, e);
     cancelBeat();
+    loopDelay.stop();
     state.close();
     throw e;
   }
@@ -141,7 +141,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   await stopAll(run, log, STOP_BUDGET_MS);
   await server.close();
   cancelBeat();
-  loopDelay.disable();
+  loopDelay.stop();
   state.close();
   cancelForce();
   log.info('stopped');

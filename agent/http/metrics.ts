@@ -1,12 +1,13 @@
 /** The Prometheus registry: process metrics, linkward_build_info and the daemon's own gauges. */
 import { Gauge, Registry } from 'prom-client';
 import { registerProcessMetrics } from './process-metrics.ts';
+import type { LoopDelayMonitor } from './loop-delay.ts';
 import { VERSION } from '../version.ts';
 
 /** Creates the registry every component registers on. */
-export function createMetricsRegistry(nodeName: string): Registry {
+export function createMetricsRegistry(nodeName: string, loop: LoopDelayMonitor): Registry {
   const registry = new Registry();
-  registerProcessMetrics(registry);
+  registerProcessMetrics(registry, loop);
   const info = new Gauge({
     name: 'linkward_build_info',
     help: 'Build information of the running linkward agent; the value is always 1.',

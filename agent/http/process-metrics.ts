@@ -1,19 +1,14 @@
 /** Process metrics under the standard names (process_*, nodejs_*), lint-clean for `promtool check metrics`. */
 import { readdirSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { LoopDelayMonitor } from './loop-delay.ts';
 
-/** Event-loop delay sampling resolution; 20 ms costs nothing measurable and catches real stalls. */
-const LOOP_RESOLUTION_MS = 20;
-
-/** Registers process CPU, memory, file descriptors, heap and event-loop delay on `registry`. */
-export function registerProcessMetrics(registry: Registry): void {
+/** Registers process CPU, memory, file descriptors, heap and event-loop delay (from `loop`) on `registry`. */
+export function registerProcessMetrics(registry: Registry, loop: LoopDelayMonitor): void {
   const registers = [registry];
   const startSeconds = Math.round((Date.now() - performance.now()) / 1000);
   let lastCpu = process.cpuUsage();
   const cpu = new Counter({ name: 'process_cpu_seconds_total', help: 'Total user and system CPU time spent in seconds.', registers });
-  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-  loop.enable();
   new Gauge({
     name: 'process_resident_memory_bytes',
     help: 'Resident memory size in bytes.',
@@ -48,11 +43,18 @@ export function registerProcessMetrics(registry: Registry): void {
   });
   new Gauge({
     name: 'nodejs_eventloop_delay_p99_seconds',
-    help: '99th percentile event-loop delay since the previous scrape, in seconds.',
+    help: '99th percentile event-loop delay over the last complete 60 s window, in seconds.',
     registers,
     collect() {
-      this.set(loop.percentile(99) / 1e9);
-      loop.reset();
+      this.set(loop.read().p99Ms / 1000);
+    },
+  });
+  new Gauge({
+    name: 'nodejs_eventloop_delay_max_seconds',
+    help: 'Largest event-loop delay over the last complete 60 s window, in seconds.',
+    registers,
+    collect() {
+      this.set(loop.read().maxMs / 1000);
     },
   });
 }

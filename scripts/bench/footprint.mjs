@@ -50,6 +50,36 @@ function procStat(pid) {
   return { ticks, rssKb, hwmKb };
 }
 
+/**
+ * Splits resident memory into what the process owns and what it shares: RssFile is mostly the node binary's own
+ * pages (clean, shared with every other Node process, reclaimable under pressure); RssAnon is heap, code and
+ * buffers; USS (private pages) is what killing the process would free.
+ */
+function memSplit(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (re, text) => Number(re.exec(text)?.[1] ?? 0);
+  let ussKb = null;
+  try {
+    const roll = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    ussKb = kb(/Private_Clean:\s+(\d+)/, roll) + kb(/Private_Dirty:\s+(\d+)/, roll);
+  } catch { /* smaps_rollup needs Linux ≥ 4.14 */ }
+  const mib = (k) => (k === null ? null : +(k / 1024).toFixed(1));
+  return { anonMiB: mib(kb(/RssAnon:\s+(\d+)/, status)), fileMiB: mib(kb(/RssFile:\s+(\d+)/, status)), ussMiB: mib(ussKb) };
+}
+
+/** Reference: a bare Node process serving HTTP on loopback, measured like the agent, so RSS has a floor to compare with. */
+async function measureBareNode(flags) {
+  const code = "require('node:http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1', () => console.log('up'))";
+  const child = spawn(process.execPath, [...flags, '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((r) => child.stdout.once('data', r));
+  await new Promise((r) => setTimeout(r, WARMUP_MS));
+  const rssKb = procStat(child.pid).rssKb;
+  const split = memSplit(child.pid);
+  child.kill('SIGTERM');
+  await new Promise((r) => child.on('exit', r));
+  return { variant: `bare node ${flags.length ? '(unit flags)' : ''}`.trim(), rssMiB: +(rssKb / 1024).toFixed(1), ...split };
+}
+
 async function measure(name, flags, fixtures) {
   const dir = mkdtempSync(join(tmpdir(), 'lw-footprint-'));
   const cfg = join(dir, 'config.yaml');
@@ -80,6 +110,7 @@ async function measure(name, flags, fixtures) {
     samples.push(procStat(child.pid).rssKb);
   }
   const b = procStat(child.pid);
+  const split = memSplit(child.pid);
   const cpuPercent = ((b.ticks - a.ticks) / CLK_TCK) / ((performance.now() - tA) / 1000) * 100;
   let heap = null;
   try {
@@ -98,6 +129,7 @@ async function measure(name, flags, fixtures) {
     rssMiB: +(sorted[sorted.length - 1] / 1024).toFixed(1),
     rssMedianMiB: +(sorted[Math.floor(sorted.length / 2)] / 1024).toFixed(1),
     peakRssMiB: +(b.hwmKb / 1024).toFixed(1),
+    ...split,
     heapUsedMiB: heap === null ? null : +heap.toFixed(1),
     cpuPercent: +cpuPercent.toFixed(2),
     seconds: SECONDS,
@@ -111,17 +143,25 @@ if (!existsSync(join(root, 'dist', 'linkward.mjs'))) {
 }
 const fixtures = await startFootprintFixtures();
 const results = [];
+const baselines = [];
 try {
   for (const v of variants) {
     const r = await measure(v, PAGE_VARIANTS[v], fixtures);
     results.push(r);
     console.log(JSON.stringify(r));
   }
+  for (const flags of [[], unitFlags()]) {
+    const r = await measureBareNode(flags);
+    baselines.push(r);
+    console.log(JSON.stringify(r));
+  }
 } finally {
   await fixtures.stop();
 }
 console.log(`\nfootprint (${SECONDS} s idle window after ${WARMUP_MS / 1000} s warm-up, node ${process.versions.node}, features: ${fixtures.features.join(', ') || 'none'})`);
-console.log('variant                  ready ms  RSS max MiB  RSS median  peak RSS  heap MiB  CPU %');
-for (const r of results) {
-  console.log(`${r.variant.padEnd(24)} ${String(r.readyMs).padStart(8)}  ${String(r.rssMiB).padStart(11)}  ${String(r.rssMedianMiB).padStart(10)}  ${String(r.peakRssMiB).padStart(8)}  ${String(r.heapUsedMiB).padStart(8)}  ${String(r.cpuPercent).padStart(5)}`);
+console.log('variant                  ready ms  RSS max MiB  RSS median  peak RSS  anon  file   USS  heap MiB  CPU %');
+const col = (v, w) => String(v ?? '-').padStart(w);
+for (const r of [...results, ...baselines]) {
+  console.log(`${r.variant.padEnd(24)} ${col(r.readyMs, 8)}  ${col(r.rssMiB, 11)}  ${col(r.rssMedianMiB, 10)}  ${col(r.peakRssMiB, 8)}  ${col(r.anonMiB, 4)}  ${col(r.fileMiB, 4)}  ${col(r.ussMiB, 4)}  ${col(r.heapUsedMiB, 8)}  ${col(r.cpuPercent, 5)}`);
 }
+console.log('anon = RssAnon (heap, code, buffers); file = RssFile (mostly the node binary, shared and reclaimable); USS = private pages.');
