@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { onJsonLines } from './json-lines.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const CLI = join(REPO_ROOT, 'agent', 'cli.ts');
@@ -37,22 +38,10 @@ export async function startDaemon(config: Record<string, unknown> = {}, opts: { 
   });
   const logs: Record<string, unknown>[] = [];
   let err = '';
-  let buf = '';
   let onLine: ((rec: Record<string, unknown>) => void) | null = null;
-  child.stdout?.on('data', (c: Buffer) => {
-    buf += c.toString();
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try {
-        const rec = JSON.parse(line) as Record<string, unknown>;
-        logs.push(rec);
-        onLine?.(rec);
-      } catch {
-        /* non-JSON output is kept out of logs */
-      }
-    }
+  onJsonLines(child.stdout, (rec) => {
+    logs.push(rec);
+    onLine?.(rec);
   });
   child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
   const exited = new Promise<number | string>((res) => child.on('exit', (code, sig) => res(code ?? sig ?? -1)));

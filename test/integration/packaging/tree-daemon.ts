@@ -2,6 +2,7 @@
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { onJsonLines } from '../../support/json-lines.ts';
 
 /** Start-to-ready is under 1 s here; a loaded CI machine gets 20 s. */
 const READY_TIMEOUT_MS = 20_000;
@@ -32,29 +33,16 @@ export async function startTreeDaemon(tree: string, stateDir: string, env: NodeJ
   const child = spawn(argv[0] ?? 'node', argv.slice(1), { cwd: tree, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
-  let buf = '';
   let baseUrl = '';
   const exited = new Promise<number | string>((res) => child.on('exit', (code, sig) => res(code ?? sig ?? -1)));
   const ready = new Promise<void>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`not ready in ${READY_TIMEOUT_MS} ms; stderr: ${stderr}`)), READY_TIMEOUT_MS);
-    child.stdout?.on('data', (c: Buffer) => {
-      buf += c.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        let rec: Record<string, unknown>;
-        try {
-          rec = JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          continue;
-        }
-        logs.push(rec);
-        if (rec.msg === 'linkward listening') baseUrl = `http://${String(rec.listen)}`;
-        if (rec.msg === 'linkward ready') {
-          clearTimeout(timer);
-          res();
-        }
+    onJsonLines(child.stdout, (rec) => {
+      logs.push(rec);
+      if (rec.msg === 'linkward listening') baseUrl = `http://${String(rec.listen)}`;
+      if (rec.msg === 'linkward ready') {
+        clearTimeout(timer);
+        res();
       }
     });
     child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
