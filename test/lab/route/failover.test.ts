@@ -5,9 +5,22 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onJsonLines } from '../../support/json-lines.ts';
 import { CONFIRM, NS, PORT, TARGET, blackhole, createLab, edgeDefault, forwarded, nsExec, removeLab, restore, throttle } from '../../support/route-lab.ts';
 
 const AGENT = new URL('../../support/route-lab-agent.ts', import.meta.url).pathname;
+
+interface LabEvent { event: string; uplink?: string; atMs: number }
+
+/** Runs the route lab agent inside the `edge` namespace; its stdout is one JSON event per line. */
+function spawnLabAgent(stateDir: string, config: unknown, env: NodeJS.ProcessEnv = {}): { agent: ChildProcess; events: LabEvent[]; active: () => string | undefined; stderr: () => string } {
+  const agent = spawn('ip', ['netns', 'exec', NS.edge, process.execPath, AGENT, stateDir, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const events: LabEvent[] = [];
+  onJsonLines(agent.stdout, (rec) => events.push(rec as unknown as LabEvent));
+  let err = '';
+  agent.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return { agent, events, active: () => events.filter((e) => e.event === 'active').at(-1)?.uplink, stderr: () => err };
+}
 
 /** Polls `cond` every 50 ms for at most `ms` (bounded). */
 async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
@@ -43,22 +56,10 @@ test('route failover lab', { timeout: 120_000 }, async (t) => {
     log: { level: 'info' },
     uplinks: { policy: { candidateSamples: 2, confirmTimeout: 1500, revertGrace: 1000, failbackHold: 2000, degradedSwitchAfter: 1000, minSwitchInterval: 0, reapplyInterval: 1000, holdDown: 1500, maxSwitchesPerHour: 100, confirmTargets: [`${CONFIRM}:${PORT}`] }, list: [uplink('wan', 'e1', 1), uplink('lte', 'e2', 2)] },
   };
-  const events: { event: string; uplink?: string; atMs: number }[] = [];
-  const agent = spawn('ip', ['netns', 'exec', NS.edge, process.execPath, AGENT, stateDir, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const { agent, events, active, stderr } = spawnLabAgent(stateDir, config);
   procs.push(agent);
-  let buf = '';
-  agent.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-      events.push(JSON.parse(buf.slice(0, i)));
-      buf = buf.slice(i + 1);
-    }
-  });
-  let stderr = '';
-  agent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const active = (): string | undefined => events.filter((e) => e.event === 'active').at(-1)?.uplink;
 
-  assert.ok(await waitFor(() => active() === 'wan', 10_000), `agent announced wan (stderr: ${stderr.slice(-500)})`);
+  assert.ok(await waitFor(() => active() === 'wan', 10_000), `agent announced wan (stderr: ${stderr().slice(-500)})`);
   assert.ok(await waitFor(() => /^default via 10\.201\.1\.1 dev e1\b/.test(edgeDefault()), 5000), edgeDefault());
   assert.match(nsExec(NS.edge, 'ip', 'rule', 'show'), /from 10\.201\.2\.2 lookup 7101/);
   // Drift: someone deletes lte's rule and table route; the periodic re-apply puts them back.
@@ -119,23 +120,11 @@ test('route failover lab with the probes package and the link-state machine', { 
     probes: { targets: [`${TARGET}:${PORT}`], intervalMs: 500, maxIntervalMs: 500, timeoutMs: 300, windowPackets: 4, throughput: { enabled: false }, health: { dwell: { enterS: 1, exitS: 2 }, damping: { enabled: false } } },
     uplinks: { policy: { candidateSamples: 2, confirmTimeout: 1500, failbackHold: 2000, minSwitchInterval: 0 }, list: [uplink('wan', 'e1', 1), uplink('lte', 'e2', 2)] },
   };
-  const events: { event: string; uplink?: string }[] = [];
-  const agent = spawn('ip', ['netns', 'exec', NS.edge, process.execPath, AGENT, stateDir, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LWR_PROBES: 'real' } });
+  const { agent, events, active, stderr } = spawnLabAgent(stateDir, config, { LWR_PROBES: 'real' });
   procs.push(agent);
-  let buf = '';
-  agent.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-      events.push(JSON.parse(buf.slice(0, i)));
-      buf = buf.slice(i + 1);
-    }
-  });
-  let stderr = '';
-  agent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const active = (): string | undefined => events.filter((e) => e.event === 'active').at(-1)?.uplink;
-  assert.ok(await waitFor(() => active() === 'wan' && events.some((e) => e.event === 'health' && e.uplink === 'lte'), 15_000), `started on wan with both uplinks measured (stderr: ${stderr.slice(-500)})`);
+  assert.ok(await waitFor(() => active() === 'wan' && events.some((e) => e.event === 'health' && e.uplink === 'lte'), 15_000), `started on wan with both uplinks measured (stderr: ${stderr().slice(-500)})`);
   blackhole(NS.gw1);
-  assert.ok(await waitFor(() => active() === 'lte', 15_000), `switched to lte (stderr: ${stderr.slice(-500)})`);
+  assert.ok(await waitFor(() => active() === 'lte', 15_000), `switched to lte (stderr: ${stderr().slice(-500)})`);
   assert.match(edgeDefault(), /^default via 10\.201\.2\.1 dev e2\b/);
   // Probes bound to wan's address still leave through gw1 (per-uplink table), so wan's recovery is seen while lte carries traffic.
   restore(NS.gw1);
