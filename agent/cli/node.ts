@@ -48,6 +48,8 @@ export function renderNodeShow(d: Record<string, unknown>): string {
   if (err) lines.push(`  last error: ${err.code}: ${err.message}`);
   const fleet = d.fleet as { held?: boolean; reason?: string } | undefined;
   if (fleet) lines.push(`  fleet hold: ${fleet.held ? 'held' : 'not held'}${fleet.reason ? ` (${fleet.reason})` : ''}`);
+  const drain = d.drain as { running: boolean; summary?: string } | null | undefined;
+  if (drain) lines.push(`  drain: ${drain.running ? 'running' : 'finished'}${drain.summary ? ` (${drain.summary.replace(/^drain: /, '')})` : ''}`);
   return lines.join('\n') + '\n';
 }
 

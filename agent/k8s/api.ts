@@ -19,6 +19,8 @@ export interface PodView {
   ownerKinds: string[];
   mirror: boolean;
   phase?: string;
+  /** Names of the pod's emptyDir volumes (kubectl drain's "local storage": their data is deleted with the pod). */
+  emptyDirVolumes: string[];
 }
 
 export interface EventInput {

@@ -70,7 +70,14 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
   let lastSuccessMs: number | null = null;
   let unknownSinceMs: number | null = null;
   let checkedStaleHold = false;
-  const drains = new DrainEpisodes({ nodeName: ctx.nodeName, cfg, clock, log, onEviction: (result) => metrics?.evictions.inc({ result }) });
+  const drains = new DrainEpisodes({
+    nodeName: ctx.nodeName,
+    cfg,
+    clock,
+    log,
+    onEviction: (result) => metrics?.evictions.inc({ result }),
+    onSkip: (reason) => metrics?.drainSkipped.inc({ reason }),
+  });
 
   const snapshot = (): LinkSnapshot | null => ctx.bus.latestLink();
 

@@ -41,6 +41,12 @@ const DrainSchema = z
   .strictObject({
     timeoutSeconds: z.number().int().min(10).max(3600).default(300).describe('Total time budget of one drain; pods left after it stay (never force-deleted).'),
     retrySeconds: z.number().int().min(1).max(60).default(5).describe('Wait after an eviction answered 429 (PodDisruptionBudget), as kubectl does.'),
+    deleteEmptyDirData: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Also evict running pods that use emptyDir volumes (kubectl drain --delete-emptydir-data): their emptyDir data is deleted with them and does not follow them to the new node. false: such pods stay on the node and are reported; the rest are evicted. Only emptyDir counts, as in kubectl (hostPath does not).',
+      ),
   })
   .describe('Drain behaviour (only used when a tier sets drain: true).');
 

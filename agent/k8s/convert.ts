@@ -51,9 +51,12 @@ export function toPod(p: K8s.V1Pod): PodView {
     namespace: p.metadata?.namespace ?? '',
     name: p.metadata?.name ?? '',
     ...(p.metadata?.uid ? { uid: p.metadata.uid } : {}),
-    ownerKinds: (p.metadata?.ownerReferences ?? []).filter((o) => o.controller !== false).map((o) => o.kind),
+    // Only `controller: true` makes a pod managed, as in kubectl's drain filters (an owner without the flag is not a controller).
+    ownerKinds: (p.metadata?.ownerReferences ?? []).filter((o) => o.controller === true).map((o) => o.kind),
     mirror: p.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined,
     ...(p.status?.phase ? { phase: p.status.phase } : {}),
+    // Presence is what counts, as in kubectl (`volume.EmptyDir != nil`): `emptyDir: {}` is an emptyDir.
+    emptyDirVolumes: (p.spec?.volumes ?? []).filter((v) => v.emptyDir !== undefined && v.emptyDir !== null).map((v) => v.name),
   };
 }
 

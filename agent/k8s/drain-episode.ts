@@ -5,10 +5,21 @@ import type { Logger } from '../log.ts';
 import type { NodeApi } from './api.ts';
 import type { KubernetesConfig } from './config.ts';
 import { drainNode, type DrainResult } from './drain.ts';
+import { EMPTYDIR_CONFIG_KEY, type SkipKind } from './drain-select.ts';
 
 export interface DrainStatus {
   running: boolean;
   result?: DrainResult;
+  /** One line for people: counts, and what was left and why (set once the drain ended). */
+  summary?: string;
+}
+
+/** One-line outcome of a drain, naming pods left for their emptyDir volumes and how to change that. */
+export function summarizeDrain(r: DrainResult): string {
+  const parts = [`${r.evicted.length} evicted`, `${r.skipped.length} skipped`, `${r.remaining.length} remaining${r.timedOut ? ' (time budget spent)' : ''}`];
+  if (r.emptyDirLeft.length > 0) parts.push(`${r.emptyDirLeft.length} left for emptyDir data (${r.emptyDirLeft.join(', ')}; set ${EMPTYDIR_CONFIG_KEY}: true to evict them)`);
+  if (r.emptyDirEvicted.length > 0) parts.push(`emptyDir data deleted with ${r.emptyDirEvicted.join(', ')}`);
+  return `drain: ${parts.join('; ')}`;
 }
 
 interface Episode extends DrainStatus {
@@ -21,6 +32,7 @@ export interface DrainEpisodeDeps {
   clock: Clock;
   log: Logger;
   onEviction?: (r: 'ok' | 'blocked' | 'error') => void;
+  onSkip?: (kind: SkipKind) => void;
 }
 
 export class DrainEpisodes {
@@ -42,17 +54,29 @@ export class DrainEpisodes {
     if (this.#episode || this.#deps.cfg.dryRun) return;
     const ep: Episode = { running: true, abort: new AbortController() };
     this.#episode = ep;
-    const { cfg, clock, log, nodeName, onEviction } = this.#deps;
-    log.warn({ node: nodeName }, 'draining node (Eviction API; PodDisruptionBudgets respected; never forced)');
-    void drainNode(api, nodeName, { timeoutMs: cfg.drain.timeoutSeconds * 1000, retryMs: cfg.drain.retrySeconds * 1000, clock, log, signal: ep.abort.signal, ...(onEviction ? { onEviction } : {}) })
+    const { cfg, clock, log, nodeName, onEviction, onSkip } = this.#deps;
+    const deleteEmptyDirData = cfg.drain.deleteEmptyDirData;
+    log.warn({ node: nodeName, deleteEmptyDirData }, `draining node (Eviction API; PodDisruptionBudgets respected; never forced; pods with emptyDir volumes ${deleteEmptyDirData ? 'evicted' : 'left'})`);
+    void drainNode(api, nodeName, {
+      timeoutMs: cfg.drain.timeoutSeconds * 1000,
+      retryMs: cfg.drain.retrySeconds * 1000,
+      deleteEmptyDirData,
+      clock,
+      log,
+      signal: ep.abort.signal,
+      ...(onEviction ? { onEviction } : {}),
+      ...(onSkip ? { onSkip } : {}),
+    })
       .then((result) => {
         ep.running = false;
         ep.result = result;
-        log.info({ ...result }, 'drain finished');
+        ep.summary = summarizeDrain(result);
+        log.info({ ...result, summary: ep.summary }, 'drain finished');
       })
       .catch((e: unknown) => {
         ep.running = false;
-        ep.result = { evicted: [], skipped: [], remaining: [], timedOut: true };
+        ep.result = { evicted: [], skipped: [], emptyDirLeft: [], emptyDirEvicted: [], remaining: [], timedOut: true };
+        ep.summary = `drain failed: ${messageOf(e)}; pods stay (never forced)`;
         log.warn({ err: messageOf(e) }, 'drain failed; pods stay (never forced)');
       });
   }
@@ -63,6 +87,6 @@ export class DrainEpisodes {
 
   status(): DrainStatus | null {
     const e = this.#episode;
-    return e ? { running: e.running, ...(e.result ? { result: e.result } : {}) } : null;
+    return e ? { running: e.running, ...(e.result ? { result: e.result } : {}), ...(e.summary ? { summary: e.summary } : {}) } : null;
   }
 }

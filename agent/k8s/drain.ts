@@ -1,24 +1,33 @@
-/** Opt-in drain with kubectl semantics: Eviction API only, back off on 429, skip DaemonSet/mirror/unmanaged pods, bounded time, never force. */
+/** Opt-in drain with kubectl semantics: Eviction API only, back off on 429, skip DaemonSet/mirror/unmanaged pods and (unless allowed) emptyDir pods, bounded time, never force. */
 import { isLwError, messageOf } from '../errors.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { NodeApi, PodView } from './api.ts';
+import { EMPTYDIR_CONFIG_KEY, needsEmptyDirOverride, podSkip, type SkipKind } from './drain-select.ts';
 import { K8sErrorCode } from './errors.ts';
 
 export interface DrainOptions {
   timeoutMs: number;
   /** Wait after a 429 before retrying that pod (kubectl: 5 s). */
   retryMs: number;
+  /** Evict pods with emptyDir volumes too (kubectl --delete-emptydir-data); default false: they stay. */
+  deleteEmptyDirData?: boolean;
   clock: Clock;
   log: Logger;
   signal?: AbortSignal;
   onEviction?: (result: 'ok' | 'blocked' | 'error') => void;
+  /** Called once per pod the drain leaves on the node, with why. */
+  onSkip?: (kind: SkipKind) => void;
 }
 
 export interface DrainResult {
   evicted: string[];
-  /** Pods deliberately left: DaemonSet, mirror, finished, unmanaged (kubectl needs --force for those; linkward never forces). */
+  /** Pods deliberately left, as `ns/name (reason)`: DaemonSet, mirror, finished, local storage (emptyDir), unmanaged. */
   skipped: string[];
+  /** Pods left because they use emptyDir volumes and deleteEmptyDirData is false (also listed in `skipped`). */
+  emptyDirLeft: string[];
+  /** Evicted pods that had emptyDir volumes (deleteEmptyDirData true): their emptyDir data is gone. */
+  emptyDirEvicted: string[];
   /** Pods still on the node when the time budget ran out. */
   remaining: string[];
   timedOut: boolean;
@@ -26,25 +35,29 @@ export interface DrainResult {
 
 const id = (p: PodView): string => `${p.namespace}/${p.name}`;
 
-/** Why a pod is not evicted, or null when it is. */
-export function skipReason(p: PodView): string | null {
-  if (p.mirror) return 'mirror pod';
-  if (p.ownerKinds.includes('DaemonSet')) return 'DaemonSet pod';
-  if (p.phase === 'Succeeded' || p.phase === 'Failed') return 'finished pod';
-  if (p.ownerKinds.length === 0) return 'unmanaged pod (not forced)';
-  return null;
-}
-
 /** Evicts the node's pods within `timeoutMs`; never deletes a pod directly. */
 export async function drainNode(api: NodeApi, node: string, o: DrainOptions): Promise<DrainResult> {
   const deadline = o.clock.monoMs() + o.timeoutMs;
   const pods = await api.listPodsOnNode(node);
   const skipped: string[] = [];
+  const emptyDirLeft: string[] = [];
   let pending: PodView[] = [];
   for (const p of pods) {
-    const why = skipReason(p);
-    if (why) skipped.push(`${id(p)} (${why})`);
-    else pending.push(p);
+    const skip = podSkip(p, { deleteEmptyDirData: o.deleteEmptyDirData === true });
+    if (!skip) {
+      pending.push(p);
+      continue;
+    }
+    skipped.push(`${id(p)} (${skip.reason})`);
+    if (skip.kind === 'local_storage') emptyDirLeft.push(id(p));
+    o.onSkip?.(skip.kind);
+  }
+  const withEmptyDir = new Set(pending.filter(needsEmptyDirOverride).map(id));
+  if (emptyDirLeft.length > 0) {
+    o.log.warn({ pods: emptyDirLeft }, `pods with emptyDir volumes stay on the node: evicting them would delete their emptyDir data (${EMPTYDIR_CONFIG_KEY} is false)`);
+  }
+  if (withEmptyDir.size > 0) {
+    o.log.warn({ pods: [...withEmptyDir] }, `evicting pods with emptyDir volumes; their emptyDir data is deleted (${EMPTYDIR_CONFIG_KEY} is true)`);
   }
   const evicted: string[] = [];
   // Bounded: each round either evicts, or waits retryMs; the deadline ends it.
@@ -85,5 +98,5 @@ export async function drainNode(api: NodeApi, node: string, o: DrainOptions): Pr
     if (waiting.length > 0 && o.clock.monoMs() < deadline) await o.clock.sleep(Math.min(o.retryMs, 1000), o.signal).catch(() => undefined);
   }
   const remaining = [...pending.map(id), ...waiting];
-  return { evicted, skipped, remaining, timedOut: remaining.length > 0 };
+  return { evicted, skipped, emptyDirLeft, emptyDirEvicted: evicted.filter((x) => withEmptyDir.has(x)), remaining, timedOut: remaining.length > 0 };
 }

@@ -7,6 +7,7 @@ export interface K8sMetrics {
   decorations: Counter<'kind'>;
   leaseHeld: Gauge;
   evictions: Counter<'result'>;
+  drainSkipped: Counter<'reason'>;
 }
 
 export function createK8sMetrics(registry: Registry): K8sMetrics {
@@ -16,5 +17,11 @@ export function createK8sMetrics(registry: Registry): K8sMetrics {
     decorations: new Counter({ name: 'linkward_k8s_decorations_applied_total', help: 'Node decoration changes applied (label, taint, cordon, condition, event).', labelNames: ['kind'], registers: [registry] }),
     leaseHeld: new Gauge({ name: 'linkward_k8s_fleet_lease_held', help: '1 while this node holds a fleet hold for restrictive decorations.', registers: [registry] }),
     evictions: new Counter({ name: 'linkward_k8s_evictions_total', help: 'Pod evictions during drain by result (ok, blocked, error).', labelNames: ['result'], registers: [registry] }),
+    drainSkipped: new Counter({
+      name: 'linkward_k8s_drain_skipped_pods_total',
+      help: 'Pods a drain left on the node, by reason (mirror, daemonset, finished, local_storage = emptyDir volumes while kubernetes.drain.deleteEmptyDirData is false, unmanaged).',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
   };
 }

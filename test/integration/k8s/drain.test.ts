@@ -1,10 +1,14 @@
-/** linkward's drain against the test API server: Eviction API, 429 backoff, skips, bounded time, never deletes. */
+/** linkward's drain against the test API server: Eviction API, 429 backoff, skips, emptyDir rule, bounded time, never deletes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Clock } from '../../../agent/clock.ts';
 import { silentLogger } from '../../../agent/log.ts';
+import type { NodeApi } from '../../../agent/k8s/api.ts';
+import type { ClusterSource } from '../../../agent/k8s/cluster.ts';
 import { createClientNodeApi } from '../../../agent/k8s/client-node-api.ts';
+import { createLeanApi } from '../../../agent/k8s/lean-api.ts';
 import { drainNode } from '../../../agent/k8s/drain.ts';
+import type { DrainStatus } from '../../../agent/k8s/drain-episode.ts';
 import { KubeApiServer } from '../../support/kube-apiserver/server.ts';
 import { writeKubeconfig } from '../../support/kube-apiserver/kubeconfig.ts';
 import { seedDaemonSet, seedNode, seedPdb, seedPod } from '../../support/kube-apiserver/fixtures.ts';
@@ -82,4 +86,85 @@ test('component: drain runs once per down episode (fleet-capped, cordons first) 
   assert.equal(h.api.requests.filter((r, i) => i >= after && r.path.endsWith('/eviction')).length, 0, 'no evictions after recovery');
   assert.ok(h.api.store.get('pods', 'default', 'db-1'), 'PDB-protected pod still there');
   assert.equal(a.details().drain, null);
+});
+
+const ADAPTERS: [string, (s: ClusterSource, timeoutMs: number) => Promise<NodeApi>][] = [
+  ['lean', (src, ms) => createLeanApi(src, ms)],
+  ['client-node', (src, ms) => createClientNodeApi(src, ms)],
+];
+const CACHE = [{ name: 'cache', emptyDir: {} }];
+
+/** A ReplicaSet pod with an emptyDir (`cache-1`), one without (`web-1`) and one with only a hostPath (`logs-1`) on n1. */
+function seedLocalStorageNode(api: KubeApiServer): void {
+  seedPod(api, 'default', 'cache-1', 'n1', { labels: { app: 'cache' }, owner: { kind: 'ReplicaSet', name: 'cache' }, volumes: CACHE });
+  seedPod(api, 'default', 'web-1', 'n1', { labels: { app: 'web' }, owner: { kind: 'ReplicaSet', name: 'web' } });
+  seedPod(api, 'default', 'logs-1', 'n1', { labels: { app: 'logs' }, owner: { kind: 'ReplicaSet', name: 'logs' }, volumes: [{ name: 'varlog', hostPath: { path: '/var/log' } }] });
+}
+
+for (const [adapter, create] of ADAPTERS) {
+  test(`drain (${adapter}): a pod with an emptyDir stays unless deleteEmptyDirData; hostPath does not count`, async (t) => {
+    const api = new KubeApiServer();
+    await api.start();
+    t.after(() => api.stop());
+    seedNode(api, 'n1');
+    const k = await create({ kind: 'kubeconfig', path: writeKubeconfig(api.url), description: 'test' }, 2000);
+    t.after(() => k.close?.());
+
+    // The server keeps what is posted: volumes come back from a list and a get, through this adapter.
+    const posted = await fetch(`${api.url}/api/v1/namespaces/default/pods`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'posted' }, spec: { nodeName: 'n9', containers: [{ name: 'c', image: 'busybox' }], volumes: [{ name: 'tmp', emptyDir: { medium: 'Memory' } }, { name: 'h', hostPath: { path: '/x' } }] } }),
+    });
+    assert.equal(posted.status, 201);
+    assert.deepEqual((await k.listPodsOnNode('n9')).map((p) => p.emptyDirVolumes), [['tmp']]);
+    assert.deepEqual((await k.getPod('default', 'posted'))?.emptyDirVolumes, ['tmp']);
+
+    seedLocalStorageNode(api);
+    const r = await drainNode(k, 'n1', { timeoutMs: 30_000, retryMs: 5_000, clock: fastClock(), log: silentLogger() });
+    assert.deepEqual(r.evicted.sort(), ['default/logs-1', 'default/web-1']);
+    assert.deepEqual(r.skipped, ['default/cache-1 (local storage: emptyDir cache; kubernetes.drain.deleteEmptyDirData is false)']);
+    assert.deepEqual(r.emptyDirLeft, ['default/cache-1']);
+    assert.deepEqual(r.emptyDirEvicted, []);
+    assert.deepEqual([r.remaining, r.timedOut], [[], false]);
+    assert.ok(api.store.get('pods', 'default', 'cache-1'), 'the emptyDir pod is still there');
+    assert.ok(!api.requests.some((x) => x.path.includes('/cache-1/')), 'not even an eviction attempt');
+
+    seedPod(api, 'default', 'web-1', 'n1', { labels: { app: 'web' }, owner: { kind: 'ReplicaSet', name: 'web' } });
+    const skips: string[] = [];
+    const all = await drainNode(k, 'n1', { timeoutMs: 30_000, retryMs: 5_000, deleteEmptyDirData: true, clock: fastClock(), log: silentLogger(), onSkip: (x) => skips.push(x) });
+    assert.deepEqual(all.evicted.sort(), ['default/cache-1', 'default/web-1']);
+    assert.deepEqual([all.skipped, all.emptyDirLeft, all.emptyDirEvicted, skips], [[], [], ['default/cache-1'], []]);
+    assert.deepEqual(api.store.list('pods', null, null, 'spec.nodeName=n1'), [], 'both evicted');
+    assert.ok(!api.requests.some((x) => x.method === 'DELETE'), 'evicted, never deleted');
+  });
+}
+
+test('component: the default drain leaves the emptyDir pod and says so (status summary, metric); deleteEmptyDirData evicts it', async (t) => {
+  const { startHarness, waitFor } = await import('../../support/k8s-harness.ts');
+  for (const deleteEmptyDirData of [false, true]) {
+    const h = await startHarness(['n1']);
+    t.after(() => h.close());
+    seedPod(h.api, 'default', 'cache-1', 'n1', { owner: { kind: 'ReplicaSet', name: 'cache' }, volumes: CACHE });
+    seedPod(h.api, 'default', 'web-1', 'n1', { owner: { kind: 'ReplicaSet', name: 'web' } });
+    const drainCfg = deleteEmptyDirData ? { deleteEmptyDirData } : {};
+    const a = await h.agent('n1', { tiers: { down: { drain: true } }, drain: drainCfg });
+    a.emit('down', 0.1);
+    const status = (): DrainStatus | null => a.details().drain as DrainStatus | null;
+    await waitFor('drain finished', () => status()?.running === false);
+    const s = status();
+    assert.equal(h.api.store.get('pods', 'default', 'web-1'), undefined, 'the pod without emptyDir is evicted');
+    const metric = await a.ctx.metrics.getSingleMetricAsString('linkward_k8s_drain_skipped_pods_total');
+    if (!deleteEmptyDirData) {
+      assert.ok(h.api.store.get('pods', 'default', 'cache-1'), 'the emptyDir pod stays by default');
+      assert.deepEqual(s?.result?.emptyDirLeft, ['default/cache-1']);
+      assert.equal(s?.summary, 'drain: 1 evicted; 1 skipped; 0 remaining; 1 left for emptyDir data (default/cache-1; set kubernetes.drain.deleteEmptyDirData: true to evict them)');
+      assert.match(metric, /linkward_k8s_drain_skipped_pods_total\{reason="local_storage"\} 1/);
+    } else {
+      assert.equal(h.api.store.get('pods', 'default', 'cache-1'), undefined, 'evicted with deleteEmptyDirData');
+      assert.deepEqual(s?.result?.emptyDirEvicted, ['default/cache-1']);
+      assert.equal(s?.summary, 'drain: 2 evicted; 0 skipped; 0 remaining; emptyDir data deleted with default/cache-1');
+      assert.doesNotMatch(metric, /reason="local_storage"/);
+    }
+  }
 });

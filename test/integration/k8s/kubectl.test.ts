@@ -2,8 +2,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { systemClock } from '../../../agent/clock.ts';
+import { silentLogger } from '../../../agent/log.ts';
+import { drainNode } from '../../../agent/k8s/drain.ts';
+import { createLeanApi } from '../../../agent/k8s/lean-api.ts';
 import { KubeApiServer } from '../../support/kube-apiserver/server.ts';
 import { writeKubeconfig } from '../../support/kube-apiserver/kubeconfig.ts';
 import { seedDaemonSet, seedNode, seedPdb, seedPod } from '../../support/kube-apiserver/fixtures.ts';
@@ -101,6 +107,48 @@ test('kubectl drain uses the Eviction API, skips DaemonSet pods, honours a PDB (
   const ok = await kubectl('drain', 'n2', '--ignore-daemonsets', '--timeout=20s');
   assert.equal(ok.code, 0, ok.err);
   assert.equal(api.store.get('pods', 'default', 'db-a'), undefined);
+});
+
+test('kubectl drain refuses emptyDir pods (not hostPath, not finished) without --delete-emptydir-data; linkward leaves the same pods', async (t) => {
+  seedNode(api, 'n3');
+  // One pod goes in through kubectl (POST): the server must keep its volumes for drain to see them.
+  const dir = mkdtempSync(join(tmpdir(), 'lw-kubectl-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const manifest = join(dir, 'posted.json');
+  const owner = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'posted', uid: 'uid-posted', controller: true }];
+  writeFileSync(manifest, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'posted-a', namespace: 'default', ownerReferences: owner }, spec: { nodeName: 'n3', containers: [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }] }], volumes: [{ name: 'tmp', emptyDir: {} }] } }));
+  // --validate=false: client-side schema validation needs /openapi, which the test server does not serve.
+  const created = await kubectl('create', '--validate=false', '-f', manifest);
+  assert.equal(created.code, 0, created.err);
+  const got = JSON.parse((await kubectl('get', 'pod', 'posted-a', '-o', 'json')).out) as { spec: { volumes?: unknown[] } };
+  assert.deepEqual(got.spec.volumes, [{ name: 'tmp', emptyDir: {} }]);
+  seedPod(api, 'default', 'cache-a', 'n3', { owner: { kind: 'ReplicaSet', name: 'cache' }, volumes: [{ name: 'cache', emptyDir: {} }] });
+  seedPod(api, 'default', 'plain-a', 'n3', { owner: { kind: 'ReplicaSet', name: 'plain' } });
+  seedPod(api, 'default', 'host-a', 'n3', { owner: { kind: 'ReplicaSet', name: 'host' }, volumes: [{ name: 'h', hostPath: { path: '/var/log' } }] });
+  seedPod(api, 'default', 'done-a', 'n3', { phase: 'Succeeded', volumes: [{ name: 'shm', emptyDir: { medium: 'Memory' } }] });
+  const n3Pod = /\/pods\/(posted|cache|plain|host|done)-a(\/|$)/;
+  const n3Evictions = (): number => api.requests.filter((x) => x.path.endsWith('/eviction') && n3Pod.test(x.path)).length;
+
+  const refused = await kubectl('drain', 'n3', '--ignore-daemonsets', '--timeout=8s');
+  assert.notEqual(refused.code, 0, 'kubectl refuses the drain');
+  const lists = [...refused.err.matchAll(/cannot delete Pods with local storage \(use --delete-emptydir-data to override\): ([^\n]+)/g)];
+  const named = (lists.at(-1)?.[1] ?? '').split(', ').sort();
+  assert.deepEqual(named, ['default/cache-a', 'default/posted-a'], refused.err);
+  assert.equal(n3Evictions(), 0, 'kubectl refuses up front: nothing evicted');
+
+  // linkward (default deleteEmptyDirData: false) leaves exactly the pods kubectl named and evicts the rest.
+  const k = await createLeanApi({ kind: 'kubeconfig', path: kc, description: 'test' }, 2000);
+  t.after(() => k.close?.());
+  const r = await drainNode(k, 'n3', { timeoutMs: 10_000, retryMs: 1_000, clock: systemClock, log: silentLogger() });
+  assert.deepEqual([...r.emptyDirLeft].sort(), named);
+  assert.deepEqual(r.evicted.sort(), ['default/host-a', 'default/plain-a']);
+  // kubectl would evict the finished pod (below); linkward leaves finished pods.
+  assert.ok(r.skipped.includes('default/done-a (finished pod)'), r.skipped.join('; '));
+
+  const ok = await kubectl('drain', 'n3', '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=20s');
+  assert.equal(ok.code, 0, ok.err);
+  assert.deepEqual(api.store.list('pods', null, null, 'spec.nodeName=n3'), [], 'with the flag: emptyDir pods and the finished (unmanaged) pod are evicted');
+  assert.ok(!api.requests.some((x) => x.method === 'DELETE' && n3Pod.test(x.path)), 'evicted, not deleted');
 });
 
 test('DELETE: kubectl delete works; a protobuf DeleteOptions body is read and discarded', async () => {

@@ -1,4 +1,4 @@
-/** Test fixtures for the test API server: nodes, pods (incl. DaemonSet and mirror pods), PDBs. */
+/** Test fixtures for the test API server: nodes, pods (incl. DaemonSet and mirror pods, volumes), PDBs. */
 import type { KubeApiServer } from './server.ts';
 import type { KObj } from './store.ts';
 import type { Json } from './patch.ts';
@@ -20,6 +20,8 @@ export interface PodOpts {
   owner?: { kind: string; name: string };
   mirror?: boolean;
   phase?: string;
+  /** spec.volumes as posted, e.g. `[{ name: 'cache', emptyDir: {} }]` (each volume is mounted by the container). */
+  volumes?: { [k: string]: Json }[];
 }
 
 /** A running pod bound to `node`. */
@@ -27,11 +29,17 @@ export function seedPod(api: KubeApiServer, ns: string, name: string, node: stri
   const metadata: { [k: string]: Json } = { name, namespace: ns, labels: o.labels ?? {} };
   if (o.owner) metadata.ownerReferences = [{ apiVersion: 'apps/v1', kind: o.owner.kind, name: o.owner.name, uid: `uid-${o.owner.name}`, controller: true }];
   if (o.mirror) metadata.annotations = { 'kubernetes.io/config.mirror': 'abc' };
+  const container: { [k: string]: Json } = { name: 'c', image: 'busybox' };
+  const spec: { [k: string]: Json } = { nodeName: node, containers: [container] };
+  if (o.volumes) {
+    spec.volumes = o.volumes;
+    container.volumeMounts = o.volumes.map((v) => ({ name: String(v.name), mountPath: `/mnt/${String(v.name)}` }));
+  }
   return api.seed('pods', {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata,
-    spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox' }] },
+    spec,
     status: { phase: o.phase ?? 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
   });
 }
