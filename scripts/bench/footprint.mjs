@@ -1,5 +1,5 @@
 // Footprint benchmark: starts the built agent with every available feature enabled, waits, prints RSS, heap and CPU.
-// Usage: npm run bench:footprint -- [--seconds 60] [--variants all|default] [--keep]
+// Usage: npm run bench:footprint -- [--seconds 60] [--variants all|default,unit,...] [--extra-flags "--v8-flag ..."]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,6 +37,9 @@ function unitFlags() {
   const m = /LINKWARD_NODE_FLAGS=([^"\n]*)/.exec(unit);
   return m ? m[1].trim().split(/\s+/) : [];
 }
+/** `--extra-flags "--a --b"` adds a variant `unit+extra`: the unit's flags plus these, for trying flag sets. */
+const extraFlags = opt('extra-flags', '').split(/\s+/).filter(Boolean);
+if (extraFlags.length) PAGE_VARIANTS['unit+extra'] = [...unitFlags(), ...extraFlags];
 const which = opt('variants', 'all');
 const variants = which === 'all' ? Object.keys(PAGE_VARIANTS) : which.split(',');
 
