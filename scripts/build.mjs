@@ -7,6 +7,18 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const out = join(root, 'dist', 'linkward.mjs');
+/** The full Kubernetes client, bundled on its own: loaded by dynamic import only for kubeconfigs the lean client cannot handle. */
+const KUBE_CLIENT = 'kube-client.mjs';
+const banner = { js: "#!/usr/bin/env node\nimport { createRequire as __lwCreateRequire } from 'node:module'; const require = __lwCreateRequire(import.meta.url);" };
+
+/** In the main bundle, both client-node imports resolve to the sibling file dist/kube-client.mjs (never inlined). */
+const kubeClientAlias = {
+  name: 'kube-client-alias',
+  setup(b) {
+    b.onResolve({ filter: /^@kubernetes\/client-node(\/dist\/gen\/rxjsStub\.js)?$/ }, () => ({ path: `./${KUBE_CLIENT}`, external: true }));
+  },
+};
+
 await build({
   entryPoints: [join(root, 'agent', 'cli.ts')],
   outfile: out,
@@ -17,14 +29,33 @@ await build({
   minify: false,
   sourcemap: 'linked',
   legalComments: 'none',
-  // Native addon, optional transports and the full Kubernetes client stay external: @kubernetes/client-node
-  // is loaded only for kubeconfigs the lean client cannot handle (exec plugins, auth providers, proxies);
-  // bundled inline it would cost ~70 MiB of RSS even when never called (docs/bench/k8s.md).
-  external: ['better-sqlite3', 'pino-pretty', '@kubernetes/client-node'],
+  // Native addon and optional transports stay external. @kubernetes/client-node is loaded only for kubeconfigs the
+  // lean client cannot handle (exec plugins, auth providers, proxies); inlined it would cost ~70 MiB of RSS even when
+  // never called (docs/bench/k8s.md), so it lives in its own file next to the bundle (kubeClientAlias).
+  external: ['better-sqlite3', 'pino-pretty'],
+  plugins: [kubeClientAlias],
   define: { LINKWARD_BUILD_VERSION: JSON.stringify(pkg.version) },
-  banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __lwCreateRequire } from 'node:module'; const require = __lwCreateRequire(import.meta.url);",
-  },
+  banner,
   logLevel: 'warning',
 });
 chmodSync(out, 0o755);
+
+// dist/kube-client.mjs: client-node and its dependencies, plus the rxjs stub's `of` that agent/k8s/client-node-api.ts
+// imports, so a release tree (which ships no node_modules/@kubernetes) can still use it.
+await build({
+  stdin: {
+    contents: "export * from '@kubernetes/client-node';\nexport { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';\n",
+    resolveDir: root,
+    sourcefile: 'kube-client-entry.mjs',
+    loader: 'js',
+  },
+  outfile: join(root, 'dist', KUBE_CLIENT),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  minify: true,
+  legalComments: 'none',
+  banner: { js: banner.js.replace('#!/usr/bin/env node\n', '') },
+  logLevel: 'warning',
+});

@@ -6,7 +6,7 @@
 // --no-build    package the existing dist/linkward.mjs instead of rebuilding it
 //
 // Tree (prefix linkward-<version>-linux-<arch>/), installed as /usr/lib/linkward by install.sh:
-//   node  dist/linkward.mjs  node_modules/better-sqlite3 (lib + the N-API prebuild for this platform)
+//   node  dist/linkward.mjs  dist/kube-client.mjs (the full Kubernetes client, loaded on demand)  node_modules/better-sqlite3 (lib + the N-API prebuild for this platform)
 //   agent/native/build/Release/lw_native.node  systemd/  docs/OPERATIONS.md
 //   config.example.yaml  install.sh  uninstall.sh  VERSION
 import { execFileSync, spawn } from 'node:child_process';
@@ -75,6 +75,7 @@ function stageTree(stage, nodeBin) {
   copyFileSync(nodeBin, join(stage, 'node'));
   chmodSync(join(stage, 'node'), 0o755);
   copyInto(stage, 'dist/linkward.mjs');
+  copyInto(stage, 'dist/kube-client.mjs');
   for (const [name, files] of Object.entries(RUNTIME_PACKAGES)) {
     for (const f of files) copyInto(stage, join('node_modules', name, f));
   }

@@ -9,6 +9,9 @@ import { request } from 'undici';
 import { startNotifyReceiver } from '../../support/notify-receiver.ts';
 import { DROPIN_DIR, INSTALL_PREFIX, REPO_ROOT, UNIT_PATH, ensureBundle, nodeFlags, unitValue } from './fixtures.ts';
 import { cleanEnv, runCli, startTreeDaemon } from './tree-daemon.ts';
+import { KubeApiServer } from '../../support/kube-apiserver/server.ts';
+import { writeKubeconfig } from '../../support/kube-apiserver/kubeconfig.ts';
+import { seedNode } from '../../support/kube-apiserver/fixtures.ts';
 
 /** Packing ~125 MB (mostly the Node binary) takes ~5 s here; shared CI cores get more. */
 const RELEASE_TIMEOUT_MS = 120_000;
@@ -42,7 +45,7 @@ test('the tarball has the documented layout and a sane size', (t) => {
   const mib = statSync(tarball).size / 1024 / 1024;
   t.diagnostic(`tarball ${mib.toFixed(1)} MiB`);
   assert.ok(mib > 20 && mib < MAX_TARBALL_MIB, `tarball is ${mib.toFixed(1)} MiB`);
-  for (const f of ['node', 'dist/linkward.mjs', 'node_modules/better-sqlite3/prebuilds/linux-x64.node', 'node_modules/better-sqlite3/lib/index.js', 'agent/native/build/Release/lw_native.node', 'systemd/linkward.service', 'install.sh', 'uninstall.sh', 'config.example.yaml', 'docs/OPERATIONS.md', 'VERSION']) {
+  for (const f of ['node', 'dist/linkward.mjs', 'dist/kube-client.mjs', 'node_modules/better-sqlite3/prebuilds/linux-x64.node', 'node_modules/better-sqlite3/lib/index.js', 'agent/native/build/Release/lw_native.node', 'systemd/linkward.service', 'install.sh', 'uninstall.sh', 'config.example.yaml', 'docs/OPERATIONS.md', 'VERSION']) {
     assert.ok(existsSync(join(tree, f)), `missing ${f}`);
   }
   assert.ok(statSync(join(tree, 'node')).mode & 0o111, 'node is executable');
@@ -104,4 +107,21 @@ test('the daemon runs from the extracted tree: /healthz, state.db via better-sql
   assert.ok(!d.logs.some((l) => /addon not built/.test(String(l.msg))), 'lw_native.node found next to the bundle');
   d.child.kill('SIGTERM');
   assert.equal(await d.exited, 0);
+});
+
+test('the full Kubernetes client loads from the tree (no node_modules/@kubernetes): kubernetes.client: client-node talks to the API', async (t) => {
+  const api = new KubeApiServer();
+  await api.start();
+  t.after(() => api.stop());
+  seedNode(api, 'edge-kc');
+  const kubeconfig = writeKubeconfig(api.url);
+  mkdirSync(join(work, 'kc'));
+  const extra = `node:\n  name: edge-kc\nkubernetes:\n  client: client-node\n  kubeconfig: ${JSON.stringify(kubeconfig)}\n  requestTimeoutMs: 2000\n`;
+  const d = await startTreeDaemon(tree, join(work, 'kc', 'state'), cleanEnv(tree), [], extra);
+  t.after(() => d.kill());
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline && !api.requests.some((r) => r.path.startsWith('/api/v1/nodes/edge-kc'))) await new Promise((r) => setTimeout(r, 100));
+  const failed = d.logs.find((l) => /cannot create the Kubernetes client/.test(String(l.msg)));
+  assert.equal(failed, undefined, `client-node did not load from the tree: ${JSON.stringify(failed)}`);
+  assert.ok(api.requests.some((r) => r.path.startsWith('/api/v1/nodes/edge-kc')), `the agent read its Node through client-node; requests: ${JSON.stringify(api.requests.slice(0, 5))}`);
 });
