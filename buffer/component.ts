@@ -23,7 +23,7 @@ export function createBufferComponent(ctx: AgentContext, opts: BufferServiceOpti
   let socketError: string | null = null;
   let selfError: string | null = null;
   const ingest: IngestDeps = {
-    sinks: svc.sinks, maxRecordBytes: cfg.maxRecordBytes, clock: ctx.clock,
+    sinks: svc.sinks, maxRecordBytes: cfg.maxRecordBytes, inflight: svc.inflight, clock: ctx.clock,
     append: (rec) => svc.append(rec), unavailable: () => svc.unavailable,
   };
 

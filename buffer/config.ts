@@ -5,6 +5,12 @@ import { z } from 'zod';
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 /** Largest single ingested body: 4 MiB covers a remote-write or OTLP batch; larger is a client bug (413). */
 export const DEFAULT_MAX_RECORD_BYTES = 4 * 1024 * 1024;
+/**
+ * Ingest bodies held in memory at once (being received or waiting for their commit): one record of the default
+ * maxRecordBytes, or many small ones (64 clients × 200 B never wait). 64 clients posting 1 MiB bodies took the agent
+ * to 247 MB RSS without a bound (docs/bench/buffer.md); the rest of that peak is dead chunks V8 collects late.
+ */
+export const DEFAULT_MAX_INFLIGHT_BYTES = 4 * 1024 * 1024;
 /** Group commit waits at most this long for more records (0 = next event-loop turn); bounds added ack latency. */
 export const DEFAULT_COMMIT_DELAY_MS = 0;
 /** Group commit seals a transaction at this many records: 1000 × 200 B commits in ~5 ms here, so one commit never blocks the loop for long. */
@@ -62,6 +68,7 @@ export const BufferConfigSchema = z
     maxRecords: z.number().int().min(1).optional().describe('Most records kept (optional second bound).'),
     policy: z.enum(['drop-oldest', 'reject-new']).default('drop-oldest').describe('When full: drop the oldest records of the lowest priority first, or answer 507 to new ones.'),
     maxRecordBytes: z.number().int().min(1024).default(DEFAULT_MAX_RECORD_BYTES).describe('Largest accepted body (413 above).'),
+    maxInflightBytes: z.number().int().min(64 * 1024).default(DEFAULT_MAX_INFLIGHT_BYTES).describe('Most bytes of ingest bodies held in memory at once (being received or waiting for their commit); further requests wait unread, so senders slow down instead of the agent growing. A single body larger than this is still accepted when it is alone.'),
     socket: z.string().optional().describe('Unix socket path that also serves POST /v1/ingest/{sink} (file mode 0660, no token).'),
     commit: CommitSchema.prefault({}),
     flush: FlushSchema.prefault({}),

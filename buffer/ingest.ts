@@ -1,20 +1,26 @@
-/** HTTP ingest route POST /v1/ingest/{sink}: body kept byte for byte, 202 only after a durable commit. */
+/** HTTP ingest route POST /v1/ingest/{sink}: body kept byte for byte, 202 only after a durable commit, bodies in memory bounded. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../agent/clock.ts';
 import type { HttpRoute } from '../agent/component.ts';
 import { isLwError, messageOf } from '../agent/errors.ts';
-import { readBody, sendError, sendJson } from '../agent/http/respond.ts';
+import { sendError, sendJson } from '../agent/http/respond.ts';
+import { readIngestBody } from './body.ts';
 import { PRIORITY_RANK, type PriorityClass, type SinkConfig } from './config.ts';
 import { BufferError } from './errors.ts';
+import type { ByteBudget } from './inflight.ts';
 import type { NewRecord } from './types.ts';
 
 export const INGEST_PREFIX = '/v1/ingest/';
+/** Bytes a body without Content-Length holds at first: it grows as it arrives, so a small chunked record never holds 4 MiB. */
+export const CHUNKED_FIRST_BYTES = 64 * 1024;
 /** Optional request header that overrides the sink's priority class for one record. */
 export const PRIORITY_HEADER = 'x-linkward-priority';
 
 export interface IngestDeps {
   sinks: ReadonlyMap<string, SinkConfig>;
   maxRecordBytes: number;
+  /** Bounds the bodies held in memory across all ingest requests (buffer.maxInflightBytes). */
+  inflight: ByteBudget;
   clock: Clock;
   /** Durable append (group commit); resolves with the record id. */
   append(rec: NewRecord): Promise<number>;
@@ -50,21 +56,32 @@ export async function handleIngest(deps: IngestDeps, req: IncomingMessage, res: 
     req.resume();
     return sendError(res, 503, BufferError.UNAVAILABLE, down);
   }
-  let body: Buffer;
+  // Room for the body before it is read (the declared length; a chunked body starts small and grows as it arrives),
+  // held until the commit ends. Bodies declared too large hold nothing: readIngestBody refuses them at once (413).
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  const want = Number.isFinite(declared) ? declared : Math.min(CHUNKED_FIRST_BYTES, deps.maxRecordBytes);
+  const lease = declared > deps.maxRecordBytes ? null : (deps.inflight.tryAcquire(want) ?? (await deps.inflight.acquire(want)));
   try {
-    body = await readBody(req, deps.maxRecordBytes);
-  } catch (e) {
-    if (isLwError(e, 'LW_HTTP_BODY_TOO_LARGE')) return sendError(res, 413, BufferError.TOO_LARGE, `${messageOf(e)}; split the payload or raise buffer.maxRecordBytes`);
-    throw e;
-  }
-  if (body.length === 0) return sendError(res, 400, 'LW_BUFFER_EMPTY', 'empty body: nothing to store');
-  try {
-    const id = await deps.append(toRecord(sink, req.headers, body, deps.clock.nowMs()));
-    sendJson(res, 202, { id });
-  } catch (e) {
-    if (isLwError(e, BufferError.FULL) || isLwError(e, BufferError.DISK_FULL)) return sendError(res, 507, e.code, e.message);
-    if (isLwError(e, BufferError.UNAVAILABLE)) return sendError(res, 503, e.code, e.message);
-    sendError(res, 500, 'LW_INTERNAL', messageOf(e));
+    let body: Buffer;
+    try {
+      body = await readIngestBody(req, deps.maxRecordBytes, lease);
+    } catch (e) {
+      if (isLwError(e, BufferError.CLIENT_GONE)) return; // nobody left to answer
+      if (isLwError(e, BufferError.TOO_LARGE)) return sendError(res, 413, e.code, `${e.message}; split the payload or raise buffer.maxRecordBytes`);
+      throw e;
+    }
+    lease?.shrink(body.length);
+    if (body.length === 0) return sendError(res, 400, 'LW_BUFFER_EMPTY', 'empty body: nothing to store');
+    try {
+      const id = await deps.append(toRecord(sink, req.headers, body, deps.clock.nowMs()));
+      sendJson(res, 202, { id });
+    } catch (e) {
+      if (isLwError(e, BufferError.FULL) || isLwError(e, BufferError.DISK_FULL)) return sendError(res, 507, e.code, e.message);
+      if (isLwError(e, BufferError.UNAVAILABLE)) return sendError(res, 503, e.code, e.message);
+      sendError(res, 500, 'LW_INTERNAL', messageOf(e));
+    }
+  } finally {
+    lease?.release();
   }
 }
 

@@ -19,9 +19,23 @@ export interface BufferMetrics {
 
 const prio = (p: number): string => PRIORITY_NAMES[p] ?? String(p);
 
-/** Creates the metrics; `depth` and `nowMs` feed the gauges at scrape time. */
-export function createBufferMetrics(reg: Registry, depth: () => DepthRow[], nowMs: () => number, deadLetters: () => number): BufferMetrics {
+/** Ingest bodies held in memory and requests waiting for room (ByteBudget). */
+export interface InflightView {
+  used: number;
+  waiting: number;
+}
+
+/** Creates the metrics; `depth`, `nowMs`, `deadLetters` and `inflight` feed the gauges at scrape time. */
+export function createBufferMetrics(reg: Registry, depth: () => DepthRow[], nowMs: () => number, deadLetters: () => number, inflight: () => InflightView): BufferMetrics {
   const registers = [reg];
+  new Gauge({
+    name: 'linkward_buffer_ingest_inflight_bytes', help: 'Bytes of ingest bodies held in memory (being received or waiting for their commit); bounded by buffer.maxInflightBytes.', registers,
+    collect() { this.set(inflight().used); },
+  });
+  new Gauge({
+    name: 'linkward_buffer_ingest_waiting_requests', help: 'Ingest requests waiting unread for room under buffer.maxInflightBytes (backpressure on senders).', registers,
+    collect() { this.set(inflight().waiting); },
+  });
   new Gauge({
     name: 'linkward_buffer_dead_letters', help: 'Batches the upstream refused permanently, kept for `linkward buffer replay`.', registers,
     collect() { this.set(deadLetters()); },

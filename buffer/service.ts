@@ -8,6 +8,7 @@ import { PRIORITY_RANK, type PriorityClass, type SinkConfig } from './config.ts'
 import { BufferError } from './errors.ts';
 import { SinkForwarder } from './forwarder.ts';
 import { flushGate, type GateDecision } from './gate.ts';
+import { ByteBudget } from './inflight.ts';
 import { createBufferMetrics, type BufferMetrics } from './metrics.ts';
 import { resolveSinkHeaders } from './secrets.ts';
 import { UndiciSender, type BatchSender } from './sender.ts';
@@ -45,6 +46,8 @@ export class BufferService {
   readonly sinks: ReadonlyMap<string, SinkConfig>;
   readonly metrics: BufferMetrics;
   readonly forwarders = new Map<string, SinkForwarder>();
+  /** Ingest bodies held in memory across HTTP and the unix socket (buffer.maxInflightBytes). */
+  readonly inflight: ByteBudget;
   store: Store | null = null;
   committer: GroupCommitter | null = null;
   /** Why the buffer cannot work (null: fine). */
@@ -64,7 +67,8 @@ export class BufferService {
     this.#log = ctx.log.child({ component: 'buffer' });
     this.sinks = new Map(ctx.config.sinks.map((s) => [s.name, s]));
     this.#metered = new Set(ctx.config.uplinks.filter((u) => u.metered).map((u) => u.name));
-    this.metrics = createBufferMetrics(ctx.metrics, () => this.store?.depth() ?? [], () => ctx.clock.nowMs(), () => this.store?.deadLetterCount() ?? 0);
+    this.inflight = new ByteBudget(ctx.config.buffer.maxInflightBytes);
+    this.metrics = createBufferMetrics(ctx.metrics, () => this.store?.depth() ?? [], () => ctx.clock.nowMs(), () => this.store?.deadLetterCount() ?? 0, () => this.inflight);
   }
 
   /** Opens the store and builds the forwarders; never throws (a failure is kept in `unavailable`). */

@@ -4,7 +4,6 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { LwError } from '../agent/errors.ts';
 import { BufferError, isDiskFull } from './errors.ts';
 import { LaneCounters, mergeDrops } from './lanes.ts';
-import { prepareKept } from './sqlite-retain.ts';
 import { toBatch, toDeadLetter, toRecord, type Row } from './sqlite-rows.ts';
 import { STORE_SQL, type StoreSqlName } from './sqlite-sql.ts';
 import type { WriterThread } from './writer-thread.ts';
@@ -41,8 +40,8 @@ export class SqliteStore implements Store {
     this.#reservePath = reservePath;
     if (writer) this.appendManyAsync = (records) => this.#appendViaWriter(writer, records);
     this.#ensureReserve();
-    this.#s = Object.fromEntries(Object.entries(STORE_SQL).map(([k, sql]) => [k, prepareKept(db, sql)])) as Record<StoreSqlName, Statement>;
-    for (const r of prepareKept(db, 'SELECT sink, priority, COUNT(*) AS n, SUM(size) AS b FROM buf_records GROUP BY sink, priority').all() as Row[]) {
+    this.#s = Object.fromEntries(Object.entries(STORE_SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Record<StoreSqlName, Statement>;
+    for (const r of db.prepare('SELECT sink, priority, COUNT(*) AS n, SUM(size) AS b FROM buf_records GROUP BY sink, priority').all() as Row[]) {
       this.#lanes.add(String(r.sink), Number(r.priority), Number(r.n), Number(r.b));
     }
   }
@@ -248,7 +247,7 @@ export class SqliteStore implements Store {
   maintenance(): void {
     if (this.#closed) return;
     try {
-      // exec steps the pragma to completion (one step frees only one page); no Statement object is left to collect.
+      // exec steps the pragma to completion (a prepared statement's one step would free only one page).
       this.#db.exec(`PRAGMA incremental_vacuum(${VACUUM_PAGES_PER_PASS}); PRAGMA wal_checkpoint(TRUNCATE);`);
       this.#ensureReserve();
     } catch (e) {

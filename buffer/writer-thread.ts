@@ -3,18 +3,18 @@ import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { LwError } from '../agent/errors.ts';
 import { BufferError } from './errors.ts';
-import { BUSY_TIMEOUT_MS } from './sqlite-open.ts';
+import { BUSY_TIMEOUT_MS, CACHE_SIZE_KIB } from './sqlite-open.ts';
 import type { NewRecord } from './types.ts';
 
 /**
  * Worker code as a string (eval worker), so it works from the sources and from the esbuild bundle alike.
- * Pragmas go through exec and the one statement is prepared once and kept (see sqlite-retain.ts).
+ * Its connection gets the same small page cache as the main one (CACHE_SIZE_KIB): it only appends.
  */
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path, { timeout: workerData.busyMs });
-db.exec('PRAGMA synchronous = FULL; PRAGMA busy_timeout = ' + workerData.busyMs + '; PRAGMA temp_store = MEMORY;');
+db.exec('PRAGMA synchronous = FULL; PRAGMA busy_timeout = ' + workerData.busyMs + '; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -' + workerData.cacheKib + ';');
 const insert = db.prepare('INSERT INTO buf_records (sink, priority, created_ms, expires_ms, content_type, content_encoding, body, size, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)');
 const tx = db.transaction((rows) => rows.map((r) => {
   const body = Buffer.from(r[6].buffer, r[6].byteOffset, r[6].byteLength);
@@ -52,7 +52,7 @@ export class WriterThread {
 
   constructor(dbPath: string) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.#w = new Worker(SOURCE, { eval: true, workerData: { path: dbPath, driver, busyMs: BUSY_TIMEOUT_MS } });
+    this.#w = new Worker(SOURCE, { eval: true, workerData: { path: dbPath, driver, busyMs: BUSY_TIMEOUT_MS, cacheKib: CACHE_SIZE_KIB } });
     this.#w.unref();
     this.#w.on('message', (m: Reply) => {
       const w = this.#pending.get(m.seq);

@@ -1,8 +1,8 @@
 // bench:buffer — telemetry buffer with synchronous=FULL: ingest over HTTP (concurrent clients) and direct, p99 ack, drain, RSS.
-// Usage: node scripts/bench/buffer.mjs [--seconds 10] [--clients 64] [--direct 300000] [--drain 200000] [--size 200] [--writer-thread] [--bundled]
+// Usage: node scripts/bench/buffer.mjs [--seconds 10] [--clients 64] [--direct 300000] [--drain 200000] [--size 200] [--writer-thread] [--bundled] [--inflight-bytes N]
+//        [--node-flags "<flags>"] (default: LINKWARD_NODE_FLAGS of systemd/linkward.service; "" for none) [--smaps] [--phases direct,http,drain-gzip,drain-none]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -10,19 +10,24 @@ import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
 import { AgentBus } from '../../agent/bus.ts';
 import { systemClock } from '../../agent/clock.ts';
+import { unitEnv, unitFlags } from './unit-runtime.mjs';
 import { AgentConfigSchema } from '../../agent/config/schema.ts';
+import { startServer } from '../../agent/http/server.ts';
 import { silentLogger } from '../../agent/log.ts';
 import { createBufferComponent } from '../../buffer/component.ts';
 import { openBufferDb } from '../../buffer/sqlite-open.ts';
-import { retain } from '../../buffer/sqlite-retain.ts';
 import { SqliteStore } from '../../buffer/store-sqlite.ts';
+import { gcCounter, memorySampler, smapsSummary, snapshot } from './buffer-mem.mjs';
 
 const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : def; };
+const strArg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? (process.argv[i + 1] ?? '') : def; };
 const SECONDS = arg('seconds', 10);
 const CLIENTS = arg('clients', 64);
 const DIRECT = arg('direct', 300_000);
 const DRAIN = arg('drain', 200_000);
 const SIZE = arg('size', 200);
+/** --inflight-bytes: buffer.maxInflightBytes (default: the config default). */
+const INFLIGHT = arg('inflight-bytes', undefined);
 /** --writer-thread: commit on the buffer's writer worker thread (buffer.commit.writerThread). */
 const WRITER_THREAD = process.argv.includes('--writer-thread');
 // Child scripts live next to the source even when this file runs from an esbuild bundle (--bundled).
@@ -30,31 +35,30 @@ const here = process.env.BUFFER_BENCH_DIR ?? new URL('.', import.meta.url).pathn
 const phaseIdx = process.argv.indexOf('--phase');
 const PHASE = phaseIdx > 0 ? process.argv[phaseIdx + 1] : null;
 const results = [];
-let maxRss = 0;
-/** Emits a result with the peak RSS of the phase that produced it, then starts a new phase. */
-const emit = (r) => { const row = { ...r, peakRssMB: Math.round(Math.max(maxRss, process.memoryUsage().rss) / 1048576) }; process.stdout.write(JSON.stringify(row) + '\n'); maxRss = 0; };
+/** Peak RSS of this phase process (the agent's side; load generator and receiver are other processes). */
+const mem = memorySampler({ smaps: process.argv.includes('--smaps') });
+
+
+/** Emits a result with the peak RSS of the phase that produced it (and what it was made of), then starts a new phase. */
+const emit = (r) => { process.stdout.write(JSON.stringify({ ...r, ...mem.peak() }) + '\n'); mem.reset(); };
 
 function context(stateDir, sinkUrl, compression = 'auto') {
   const config = AgentConfigSchema.parse({
     sinks: [{ name: 'bench', url: sinkUrl, protocol: 'ndjson', compression }],
-    buffer: { maxBytes: 4 * 1024 ** 3, retry: { baseMs: 600_000, capMs: 600_000 }, commit: { writerThread: WRITER_THREAD } },
+    buffer: { maxBytes: 4 * 1024 ** 3, maxRecordBytes: Math.max(4 * 1024 * 1024, SIZE), ...(INFLIGHT === undefined ? {} : { maxInflightBytes: INFLIGHT }), retry: { baseMs: 600_000, capMs: 600_000 }, commit: { writerThread: WRITER_THREAD } },
   });
-  return { config, log: silentLogger(), clock: systemClock, metrics: new Registry(), bus: new AgentBus(), stateDir, stateDb: retain(new Database(':memory:')), nodeName: 'bench' };
+  return { config, log: silentLogger(), clock: systemClock, metrics: new Registry(), bus: new AgentBus(), stateDir, stateDb: new Database(':memory:'), nodeName: 'bench' };
 }
 
-function serve(routes) {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
-    const r = routes.find((x) => x.method === req.method && (x.prefix ? url.pathname.startsWith(x.path) : url.pathname === x.path));
-    if (!r) { res.writeHead(404); res.end(); return; }
-    Promise.resolve(r.handle(req, res, url)).catch(() => { res.writeHead(500); res.end(); });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+/** The agent's own HTTP server (agent/http/server.ts: timeouts, routing, dispatch) serving the component's routes. */
+async function serve(routes, metrics) {
+  const log = silentLogger();
+  return startServer('127.0.0.1:0', { log, metrics, token: undefined, health: () => ({ ok: true, reasons: [] }), notReadyReasons: () => [], status: () => ({}), page: () => '', routes: () => routes });
 }
 
-function child(script, args) {
+function child(script, args, flags = [], env = {}) {
   const path = script.startsWith('/') ? script : join(here, script);
-  const p = spawn(process.execPath, [path, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BUFFER_BENCH_DIR: here } });
+  const p = spawn(process.execPath, [...flags, path, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env, BUFFER_BENCH_DIR: here } });
   let out = '';
   p.stdout.on('data', (c) => { out += c; });
   return { p, out: () => out, done: new Promise((r) => p.once('exit', () => r(out))) };
@@ -68,11 +72,12 @@ async function commitStats(reg) {
 }
 
 const body = Buffer.alloc(SIZE, 0x62);
-const rssTimer = setInterval(() => { maxRss = Math.max(maxRss, process.memoryUsage().rss); }, 100);
+const FLAGS = strArg('node-flags', null);
 
 // Without --phase: run each phase in its own process (so RSS is per phase), then print the table.
 // --bundled: phases run from an esbuild bundle, the shape production runs (dist/linkward.mjs), so RSS is comparable.
 if (PHASE === null) {
+  const flags = FLAGS === null ? unitFlags() : FLAGS.split(/\s+/).filter(Boolean);
   const passthrough = process.argv.slice(2);
   let entry = join(here, 'buffer.mjs');
   if (process.argv.includes('--bundled')) {
@@ -82,8 +87,11 @@ if (PHASE === null) {
     await build({ entryPoints: [join(here, 'buffer.mjs')], outfile: entry, bundle: true, platform: 'node', format: 'esm', target: 'node24', external: ['better-sqlite3', 'esbuild'], logLevel: 'warning',
       banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
   }
-  for (const phase of ['direct', 'http', 'drain']) {
-    const c = child(entry, [...passthrough, '--phase', phase]);
+  const meta = { bench: 'flags', nodeFlags: flags, bundled: process.argv.includes('--bundled') };
+  results.push(meta);
+  process.stdout.write(JSON.stringify(meta) + '\n');
+  for (const phase of strArg('phases', 'direct,http,drain-gzip,drain-none').split(',')) {
+    const c = child(entry, [...passthrough, '--phase', phase], flags, FLAGS === null ? unitEnv() : {});
     c.p.stdout.on('data', (d) => process.stdout.write(d));
     for (const line of (await c.done).split('\n')) if (line.startsWith('{')) results.push(JSON.parse(line));
   }
@@ -96,6 +104,7 @@ if (PHASE === 'direct') {
   const comp = createBufferComponent(ctx);
   await comp.start();
   const loop = monitorEventLoopDelay({ resolution: 5 }); loop.enable();
+  const gc = gcCounter();
   // 5,000 records in flight: five full group commits, the most a busy agent plausibly has pending.
   const WAVE = 5_000;
   const t0 = performance.now();
@@ -105,7 +114,7 @@ if (PHASE === 'direct') {
   }
   const secs = (performance.now() - t0) / 1000;
   loop.disable();
-  emit({ bench: 'ingest-direct', writerThread: WRITER_THREAD, records: DIRECT, seconds: secs, recPerSec: DIRECT / secs, eventLoopP99Ms: loop.percentile(99) / 1e6, ...(await commitStats(ctx.metrics)) });
+  emit({ bench: 'ingest-direct', writerThread: WRITER_THREAD, records: DIRECT, seconds: secs, recPerSec: DIRECT / secs, eventLoopP99Ms: loop.percentile(99) / 1e6, ...gc.read(), ...(await commitStats(ctx.metrics)) });
   await comp.stop();
   rmSync(dir, { recursive: true, force: true });
 }
@@ -116,30 +125,57 @@ if (PHASE === 'http') {
   const ctx = context(dir, 'http://127.0.0.1:9/none');
   const comp = createBufferComponent(ctx);
   await comp.start();
-  const server = await serve(comp.routes());
+  // What load puts in memory: records waiting for a group commit and ingest bodies held (buffer.maxInflightBytes),
+  // sampled at each commit; the routes are served unwrapped, as in production.
+  let maxQueued = 0;
+  let maxHeldKiB = 0;
+  const committer = comp.service.committer;
+  const flush = committer.flush.bind(committer);
+  committer.flush = () => { maxQueued = Math.max(maxQueued, committer.pending); maxHeldKiB = Math.max(maxHeldKiB, (comp.service.inflight?.used ?? 0) / 1024); flush(); };
+  const routes = comp.routes();
+  const server = await serve(routes, ctx.metrics);
+  await new Promise((r) => setTimeout(r, 500));
   const idleRssMB = Math.round(process.memoryUsage().rss / 1048576);
+  const idle = process.argv.includes('--smaps') ? { ...snapshot(), smapsMB: smapsSummary() } : undefined;
+  mem.reset();
   const loop = monitorEventLoopDelay({ resolution: 5 }); loop.enable();
-  const c = child('buffer-load.mjs', [`http://127.0.0.1:${server.address().port}/v1/ingest/bench`, String(CLIENTS), String(SECONDS), String(SIZE)]);
+  const gc = gcCounter();
+  const cpu0 = process.cpuUsage();
+  // Open keep-alive connections: one request in flight on each at most (the load generator does not pipeline).
+  let connections = 0;
+  const connTimer = setInterval(() => server.server.getConnections((e, n) => { if (!e) connections = Math.max(connections, n); }), 200);
+  const c = child('buffer-load.mjs', [`http://${server.address}/v1/ingest/bench`, String(CLIENTS), String(SECONDS), String(SIZE)]);
   const load = JSON.parse((await c.done).trim().split('\n').pop());
+  const cpu = process.cpuUsage(cpu0);
   loop.disable();
-  emit({ bench: 'ingest-http', writerThread: WRITER_THREAD, idleRssMB, clients: CLIENTS, records: load.ok, failed: load.failed, seconds: load.seconds, recPerSec: load.recPerSec, ackP50Ms: load.p50Ms, ackP99Ms: load.p99Ms, ackMaxMs: load.maxMs, eventLoopP99Ms: loop.percentile(99) / 1e6, stored: comp.service.store.usage().records, ...(await commitStats(ctx.metrics)) });
-  server.close();
+  clearInterval(connTimer);
+  const fileMB = (f) => { try { return Math.round(statSync(join(dir, f)).size / 1e5) / 10; } catch { return 0; } };
+  emit({ bench: 'ingest-http', writerThread: WRITER_THREAD, idleRssMB, clients: CLIENTS, records: load.ok, failed: load.failed, seconds: load.seconds, recPerSec: load.recPerSec, ackP50Ms: load.p50Ms, ackP99Ms: load.p99Ms, ackMaxMs: load.maxMs, eventLoopP99Ms: loop.percentile(99) / 1e6, stored: comp.service.store.usage().records, connections, maxQueued, maxHeldKiB, dbMB: fileMB('buffer.db'), walMB: fileMB('buffer.db-wal'), serverCpuUsPerRec: (cpu.user + cpu.system) / Math.max(1, load.ok), ...gc.read(), ...(await commitStats(ctx.metrics)), idle });
+  await server.close();
   await comp.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 
-// 3. Drain a backlog to a local receiver (separate process), gzip-merged ndjson batches.
-for (const compression of PHASE === 'drain' ? ['auto', 'none'] : []) {
-  const dir = mkdtempSync(join(tmpdir(), 'buffer-bench-'));
+// 3a. Fill a buffer file with a backlog (own process, so its memory does not count against the drain phase).
+if (PHASE === 'prefill') {
+  const dir = strArg('dir', '');
   const pre = new SqliteStore(openBufferDb(join(dir, 'buffer.db'), Date.now()).db);
   const rec = { sink: 'bench', priority: 1, createdMs: Date.now(), expiresMs: null, contentType: 'application/x-ndjson', contentEncoding: null, body };
   for (let done = 0; done < DRAIN; done += 10_000) pre.appendMany(Array.from({ length: Math.min(10_000, DRAIN - done) }, () => rec));
   pre.close();
+}
+
+// 3b. Drain that backlog to a local receiver (separate process), merged ndjson batches, gzip or uncompressed.
+if (PHASE === 'drain-gzip' || PHASE === 'drain-none') {
+  const compression = PHASE === 'drain-gzip' ? 'auto' : 'none';
+  const dir = mkdtempSync(join(tmpdir(), 'buffer-bench-'));
+  await child(process.argv[1], ['--phase', 'prefill', '--dir', dir, '--drain', String(DRAIN), '--size', String(SIZE)]).done;
   const rx = child('buffer-sink.mjs', []);
   while (!/READY (\d+)/.test(rx.out())) await new Promise((r) => setTimeout(r, 20));
   const port = /READY (\d+)/.exec(rx.out())[1];
   const ctx = context(dir, `http://127.0.0.1:${port}/ingest`, compression);
   const comp = createBufferComponent(ctx);
+  mem.reset();
   const t0 = performance.now();
   await comp.start();
   while (comp.service.store.usage().records > 0) await new Promise((r) => setTimeout(r, 10));
@@ -151,12 +187,13 @@ for (const compression of PHASE === 'drain' ? ['auto', 'none'] : []) {
   rmSync(dir, { recursive: true, force: true });
 }
 
-clearInterval(rssTimer);
+mem.stop();
 if (PHASE !== null) process.exit(0);
 process.stdout.write(JSON.stringify({ bench: 'meta', node: process.version, cpus: (await import('node:os')).cpus().length, loadavg: (await import('node:os')).loadavg() }) + '\n');
 const f = (n, d = 0) => (n === null || n === undefined ? '-' : Number(n).toFixed(d));
 process.stdout.write('\n' + [
-  'bench           records/s   p99 ack ms  loop p99 ms  commits  mean commit ms  peak RSS MB',
-  ...results.filter((r) => r.bench.startsWith('ingest')).map((r) => `${r.bench.padEnd(15)} ${f(r.recPerSec).padStart(9)}   ${f(r.ackP99Ms, 1).padStart(10)}  ${f(r.eventLoopP99Ms, 1).padStart(11)}  ${f(r.commits).padStart(7)}  ${f(r.meanCommitMs, 2).padStart(14)}  ${f(r.peakRssMB).padStart(11)}`),
-  ...results.filter((r) => r.bench === 'drain').map((r) => `drain (${r.compression.padEnd(4)})    ${f(r.recPerSec).padStart(9)}   requests ${r.requests}, ${f(r.wireMB, 1)} MB on the wire, peak RSS ${r.peakRssMB} MB`),
+  `node flags: ${results.find((r) => r.bench === 'flags')?.nodeFlags.join(' ') || '(none)'}`,
+  'bench           records/s   p99 ack ms  loop p99 ms  commits  mean commit ms  peak RSS MB (VmHWM)',
+  ...results.filter((r) => r.bench.startsWith('ingest')).map((r) => `${r.bench.padEnd(15)} ${f(r.recPerSec).padStart(9)}   ${f(r.ackP99Ms, 1).padStart(10)}  ${f(r.eventLoopP99Ms, 1).padStart(11)}  ${f(r.commits).padStart(7)}  ${f(r.meanCommitMs, 2).padStart(14)}  ${f(r.peakRssMB).padStart(11)} (${f(r.vmHwmMB)})${r.idleRssMB ? `, idle ${r.idleRssMB}` : ''}`),
+  ...results.filter((r) => r.bench === 'drain').map((r) => `drain (${r.compression.padEnd(4)})    ${f(r.recPerSec).padStart(9)}   requests ${r.requests}, ${f(r.wireMB, 1)} MB on the wire, peak RSS ${f(r.peakRssMB)} MB (VmHWM ${f(r.vmHwmMB)})`),
 ].join('\n') + '\n');

@@ -7,6 +7,7 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { startFootprintFixtures } from './footprint-fixtures.mjs';
+import { unitEnv, unitFlags } from './unit-runtime.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
@@ -31,12 +32,6 @@ const PAGE_VARIANTS = {
   'lite': ['--lite-mode'],
 };
 
-/** The Node flags the shipped unit sets, so the benchmark measures what production runs. */
-function unitFlags() {
-  const unit = readFileSync(join(root, 'systemd', 'linkward.service'), 'utf8');
-  const m = /LINKWARD_NODE_FLAGS=([^"\n]*)/.exec(unit);
-  return m ? m[1].trim().split(/\s+/) : [];
-}
 /** `--extra-flags "--a --b"` adds a variant `unit+extra`: the unit's flags plus these, for trying flag sets. */
 const extraFlags = opt('extra-flags', '').split(/\s+/).filter(Boolean);
 if (extraFlags.length) PAGE_VARIANTS['unit+extra'] = [...unitFlags(), ...extraFlags];
@@ -73,7 +68,7 @@ function memSplit(pid) {
 /** Reference: a bare Node process serving HTTP on loopback, measured like the agent, so RSS has a floor to compare with. */
 async function measureBareNode(flags) {
   const code = "require('node:http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1', () => console.log('up'))";
-  const child = spawn(process.execPath, [...flags, '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...flags, '-e', code], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...(flags.length ? unitEnv() : {}) } });
   await new Promise((r) => child.stdout.once('data', r));
   await new Promise((r) => setTimeout(r, WARMUP_MS));
   const rssKb = procStat(child.pid).rssKb;
@@ -88,7 +83,7 @@ async function measure(name, flags, fixtures) {
   const cfg = join(dir, 'config.yaml');
   writeFileSync(cfg, stringify({ ...fixtures.config, server: { listen: '127.0.0.1:0' }, state: { dir }, log: { level: 'warn' } }));
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...flags, join(root, 'dist', 'linkward.mjs'), '--config', cfg, 'run', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...fixtures.env } });
+  const child = spawn(process.execPath, [...flags, join(root, 'dist', 'linkward.mjs'), '--config', cfg, 'run', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...fixtures.env, ...(name.startsWith('unit') ? unitEnv() : {}) } });
   let readyMs = null;
   let buf = '';
   let address = '';

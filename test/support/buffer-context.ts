@@ -9,7 +9,6 @@ import { systemClock, type Clock } from '../../agent/clock.ts';
 import type { AgentContext } from '../../agent/component.ts';
 import { AgentConfigSchema, type AgentConfigInput } from '../../agent/config/schema.ts';
 import { createLogger, silentLogger } from '../../agent/log.ts';
-import { retain } from '../../buffer/sqlite-retain.ts';
 
 export interface BufferTestContext {
   ctx: AgentContext;
@@ -29,7 +28,7 @@ export function bufferContext(input: AgentConfigInput, opts: { clock?: Clock; st
     metrics: new Registry(),
     bus: new AgentBus(),
     stateDir: dir,
-    stateDb: retain(new Database(':memory:')),
+    stateDb: new Database(':memory:'),
     nodeName: 'test-node',
   };
   return { ctx, dir, cleanup: () => { if (!opts.stateDir) rmSync(dir, { recursive: true, force: true }); } };
