@@ -33,6 +33,8 @@ export interface Estimate {
   measuredMs: number;
   /** Bytes inside the measured window. */
   measuredBytes: number;
+  /** Relative standard error of the rate (∞ when the series is too short to tell). */
+  relSe: number;
   /** True when the window is long enough and the rate's uncertainty is within tolerance. */
   stable: boolean;
 }
@@ -67,7 +69,8 @@ export function binBytes(samples: readonly ByteSample[], binMs: number): number[
   return out;
 }
 
-function medianOf(values: readonly number[]): number {
+/** Median of a non-empty list. */
+export function medianOf(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
@@ -128,7 +131,7 @@ export function estimate(samples: readonly ByteSample[], opts: EstimatorOptions 
   if (bins.length < 3) {
     const bytes = last.bytes - first.bytes;
     const ms = last.tMs - first.tMs;
-    return { mbps: toMbps(bytes, ms), warmupMs: 0, measuredMs: ms, measuredBytes: bytes, stable: false };
+    return { mbps: toMbps(bytes, ms), warmupMs: 0, measuredMs: ms, measuredBytes: bytes, relSe: Number.POSITIVE_INFINITY, stable: false };
   }
   const startT = first.tMs + warmupBins(bins) * opts.binMs;
   const endT = last.tMs;
@@ -137,7 +140,7 @@ export function estimate(samples: readonly ByteSample[], opts: EstimatorOptions 
   const fit = slopeFit(samples, startT, endT, opts.binMs / 2);
   const mbps = toMbps(fit.slope, 1);
   const stable = measuredMs >= opts.minMeasureMs && mbps > 0 && 2 * fit.relSe <= opts.stableTolerance;
-  return { mbps, warmupMs: startT - first.tMs, measuredMs, measuredBytes, stable };
+  return { mbps, warmupMs: startT - first.tMs, measuredMs, measuredBytes, relSe: fit.relSe, stable };
 }
 
 /** Next per-stream transfer size: double until one transfer lasts `trustMs`, never above `capBytes`. */
@@ -166,4 +169,14 @@ export function deliveredSeries(streams: readonly (readonly (readonly ByteSample
   for (let t = t0; t <= t1 + 1e-9; t += stepMs) out.push({ tMs: t, bytes: at(t) });
   if (out.length > 0 && (out[out.length - 1] as ByteSample).tMs < t1) out.push({ tMs: t1, bytes: at(t1) });
   return out;
+}
+
+/**
+ * deliveredSeries that does not wait for lagging streams (one starving at a slow link's start, or stalled in loss
+ * recovery): the `skip` streams neither limit how far the sum reaches nor need a completion, and count only their
+ * completed requests. A lower bound of the delivered total, short by at most what the skipped streams have in progress.
+ */
+export function laggardFreeSeries(streams: readonly (readonly (readonly ByteSample[])[])[], stepMs: number, finished: readonly boolean[], skip: readonly boolean[]): ByteSample[] {
+  const kept = streams.map((s, i) => ({ s, done: (finished[i] ?? false) || (skip[i] ?? false) })).filter((x) => !x.done || x.s.some((r) => r.length > 0));
+  return deliveredSeries(kept.map((x) => x.s), stepMs, kept.map((x) => x.done));
 }

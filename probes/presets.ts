@@ -9,6 +9,8 @@ const MIB = 1024 * 1024;
 export interface PresetPaths {
   /** Path+query (relative to the base URL) that returns at least `bytes` bytes. */
   down(bytes: number, nonce: string): string;
+  /** Bytes the server really sends for a download of `bytes` (the byte cap reserves these); default: exactly `bytes`. */
+  served?(bytes: number): number;
   /** Path that accepts an upload body. */
   up(nonce: string): string;
   /** True when the upload answer carries the server's arrival ticks (`{ ticks: [[ms, bytes], ...] }`). */
@@ -26,6 +28,7 @@ export const PRESETS: Readonly<Record<Preset, PresetPaths>> = {
   },
   librespeed: {
     down: (bytes, nonce) => `garbage.php?ckSize=${Math.max(1, Math.ceil(bytes / MIB))}&r=${nonce}`,
+    served: (bytes) => Math.max(1, Math.ceil(bytes / MIB)) * MIB,
     up: (nonce) => `empty.php?r=${nonce}`,
     rtt: (nonce) => `empty.php?r=${nonce}`,
   },

@@ -3,8 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { Clock } from '../agent/clock.ts';
-import { deliveredSeries, estimate, nextTransferSize, type ByteSample, type Estimate } from './estimator.ts';
+import { estimate, nextTransferSize, type ByteSample } from './estimator.ts';
 import { PRESETS, presetUrl, type Preset } from './presets.ts';
+import { AllowanceRule, ByteLedger } from './probe-bytes.ts';
+import { ProbeMeter } from './throughput-meter.ts';
+import { lastCompletionMs, uploadEstimate, type SeriesEstimate } from './upload-series.ts';
 
 /** First download per stream: 64 KiB fits in the initial window of a slow link without wasting bytes. */
 export const INITIAL_TRANSFER_BYTES = 64 * 1024;
@@ -16,19 +19,18 @@ export const TRUST_TRANSFER_MS = 500;
 export const TRUST_UPLOAD_MS = 150;
 /** ...but at least this many round trips long (RTT hint, else the shortest upload seen), so request gaps do not idle a stream. */
 export const TRUST_UPLOAD_RTTS = 4;
-/** Smallest request worth its HTTP overhead; a smaller remainder of the byte cap is left unused. */
-export const MIN_REQUEST_BYTES = 4 * 1024;
 /** How often (of measured time) the stability rule is evaluated. */
 export const CHECK_EVERY_MS = 100;
-/** HTTP request + response header bytes per transfer (measured on the linkward server: ≈ 120 + 180). */
-export const HTTP_OVERHEAD_BYTES = 300;
-/** TCP/IP/Ethernet headers and ACKs on top of payload: 66 B per 1448 B segment plus ACKs ≈ 5 %. */
-export const WIRE_OVERHEAD_FACTOR = 1.05;
 /** Upload body chunk: 16 KiB keeps the byte series fine-grained (≈ 13 ms at 10 Mbit/s); random, allocated once. */
 const UP_CHUNK = randomBytes(16 * 1024);
 
 export type Direction = 'down' | 'up';
-export type StopReason = 'stable' | 'bytes' | 'time' | 'error';
+/**
+ * stable: the estimate is known within tolerance; bytes: the byte cap is reserved (transfers in progress finish);
+ * allowance: the line-rate allowance (probe-bytes.ts) is reached (downloads abort, uploads in progress finish: their
+ * bytes are in socket buffers and would be sent anyway); time: the time cap; error: a transfer failed.
+ */
+export type StopReason = 'stable' | 'bytes' | 'allowance' | 'time' | 'error';
 
 export interface ThroughputOptions {
   url: string;
@@ -55,7 +57,7 @@ export interface ThroughputResult {
   mbps?: number;
   /** Payload bytes moved. */
   payloadBytes: number;
-  /** Estimated wire bytes (payload + HTTP + TCP/IP overhead): what the budget counts. */
+  /** Estimated wire bytes (HTTP bytes each way × wire overhead, plus what was in flight at the stop): what the budget counts; never above maxBytes. */
   bytesUsed: number;
   durationMs: number;
   warmupMs: number;
@@ -84,8 +86,11 @@ export function serverTicks(text: string, size: number): ByteSample[] {
 export async function runThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
   const base = new URL(o.url);
   const preset = PRESETS[o.preset];
-  const pool = new Pool(base.origin, { connections: o.streams, ...(o.sourceAddress ? { localAddress: o.sourceAddress } : {}), headersTimeout: o.maxDurationMs, bodyTimeout: o.maxDurationMs });
+  const up = o.direction === 'up';
+  const meter = new ProbeMeter(o.streams, o.rttHintMs);
+  const pool = new Pool(base.origin, { connections: o.streams, connect: meter.connect, ...(o.sourceAddress ? { localAddress: o.sourceAddress } : {}), headersTimeout: o.maxDurationMs, bodyTimeout: o.maxDurationMs });
   const ac = new AbortController();
+  const aborted = (): boolean => ac.signal.aborted;
   const t0 = o.clock.monoMs();
   const samples: ByteSample[] = [{ tMs: 0, bytes: 0 }];
   const errors: string[] = [];
@@ -94,51 +99,65 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   let lastCheck = 0;
   let stopReason: StopReason | null = null;
   let last = { mbps: 0, warmupMs: 0, measuredMs: 0, stable: false };
+  const allowance = new AllowanceRule(o.minMeasureMs);
   const headers: Record<string, string> = o.token ? { authorization: `Bearer ${o.token}` } : {};
 
-  const stop = (why: StopReason): void => {
-    if (stopReason) return;
-    stopReason = why;
-    ac.abort(new Error(`stopped: ${why}`));
+  /** Ends the probe: no further requests; transfers in progress are aborted unless `drain`. */
+  const stop = (why: StopReason, drain = false): void => {
+    stopReason ??= why;
+    if (!drain && !aborted()) ac.abort(new Error(`stopped: ${why}`));
   };
   /** Upload: per stream, the delivered-bytes series of each completed request (server ticks, or start→completion). */
   const completed: ByteSample[][][] = Array.from({ length: o.streams }, () => []);
+  /** Upload: size of each stream's request in progress, and how much of it is not yet handed to the socket. */
+  const inProgress: number[] = Array.from({ length: o.streams }, () => 0);
+  const unpulled: number[] = Array.from({ length: o.streams }, () => 0);
   /** Streams that will start no further transfer (their series is complete). */
   const finished: boolean[] = Array.from({ length: o.streams }, () => false);
-  // upload: delivered series once every stream completed a request; before that (or if a stream starves) pulled bytes
-  const series = (): { s: ByteSample[]; trusted: boolean } => {
-    if (o.direction === 'down') return { s: samples, trusted: true };
-    const d = deliveredSeries(completed, 20, finished);
-    return d.length > 0 ? { s: d, trusted: true } : { s: samples, trusted: false };
-  };
-  const est = (): Estimate | undefined => {
-    const { s: ser, trusted } = series();
-    const e = estimate(ser, { binMs: 100, minMeasureMs: o.minMeasureMs, stableTolerance: o.stableTolerance });
-    return e && !trusted ? { ...e, stable: false } : e;
+  const estOpts = { binMs: 100, minMeasureMs: o.minMeasureMs, stableTolerance: o.stableTolerance };
+  /** Upload stopped with a drain: the series ends at the last completion before the stop (server clock). */
+  let untilMs: number | undefined;
+  /** Upload: probe time of the last completion. */
+  let lastDoneAt = 0;
+  const est = (): SeriesEstimate => {
+    if (up) return uploadEstimate({ completed, finished, inProgress, pulled: samples, ...(untilMs !== undefined ? { untilMs } : {}) }, estOpts);
+    const e = estimate(samples, estOpts);
+    return { s: samples, e, ...(e ? { bound: e } : {}) };
   };
   const check = (t: number): void => {
     lastCheck = t;
-    const e = est();
-    if (e) last = e;
+    const c = est();
+    if (c.e) last = c.e;
+    // the window the figure would cover after a stop now: downloads abort (the figure is the current one), uploads
+    // in progress finish (the figure then reaches the last completion, the delivered series only lagging behind it)
+    if (c.bound) allowance.observe(c.bound.mbps, c.bound.relSe, up ? lastDoneAt - c.bound.warmupMs : c.bound.measuredMs);
     o.onProgress?.({ direction: o.direction, mbps: last.mbps, bytes: total, elapsedMs: t });
-    if (e?.stable) stop('stable');
+    if (c.e?.stable) stop('stable');
   };
   const account = (n: number): void => {
-    if (stopReason) return;
+    if (aborted()) return;
     total += n;
     const t = o.clock.monoMs() - t0;
     samples.push({ tMs: t, bytes: total });
     if (t - lastCheck >= CHECK_EVERY_MS) check(t);
     if (t >= o.maxDurationMs) stop('time');
+    // still to come after a stop now: downloads in flight, or the rest of the uploads in progress
+    if (stopReason || !allowance.reached(meter.usedBytes(), up ? unpulled.reduce((a, b) => a + b, 0) : meter.inFlight(allowance.rateMbps))) return;
+    const doneMs = lastCompletionMs(completed);
+    if (up && Number.isFinite(doneMs)) untilMs = doneMs;
+    stop('allowance', up);
   };
   const cancelTimer = o.clock.setTimer(o.maxDurationMs, () => stop('time'));
 
-  const transfer = async (size: number, stream: number): Promise<void> => {
+  const transfer = async (size: number, stream: number, queued: boolean): Promise<void> => {
     const nonce = randomBytes(6).toString('hex');
     const path = (u: URL): string => u.pathname + u.search;
     requests++;
-    if (o.direction === 'down') {
+    if (!up) {
+      const asked = o.clock.monoMs();
+      meter.asked(stream, preset.served?.(size) ?? size);
       const res = await pool.request({ method: 'GET', path: path(presetUrl(o.url, preset.down(size, nonce))), headers, signal: ac.signal });
+      meter.firstByte(o.clock.monoMs() - asked, queued);
       if (res.statusCode >= 300) {
         await res.body.dump();
         throw new Error(`HTTP ${res.statusCode} from ${o.url}`);
@@ -146,74 +165,82 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
       let got = 0;
       for await (const chunk of res.body) {
         got += (chunk as Buffer).length;
+        meter.received(stream, (chunk as Buffer).length);
         account((chunk as Buffer).length);
-        if (got >= size) break; // LibreSpeed sends whole MiB: stop at what we asked for
+        if (got >= size) break; // a server sending more than asked: stop at what we asked for
       }
       if (got < size) res.body.destroy();
       return;
     }
     async function* body(): AsyncGenerator<Buffer> {
-      let left = size;
-      while (left > 0 && !stopReason) {
-        const n = Math.min(left, UP_CHUNK.length);
-        left -= n;
+      while ((unpulled[stream] as number) > 0 && !aborted()) {
+        const n = Math.min(unpulled[stream] as number, UP_CHUNK.length);
+        unpulled[stream] = (unpulled[stream] as number) - n;
         yield n === UP_CHUNK.length ? UP_CHUNK : UP_CHUNK.subarray(0, n);
         account(n);
       }
     }
     const startedAt = o.clock.monoMs() - t0;
+    inProgress[stream] = size;
+    unpulled[stream] = size;
     const res = await pool.request({ method: 'POST', path: path(presetUrl(o.url, preset.up(nonce))), headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(size) }, body: Readable.from(body()), signal: ac.signal });
     const text = await res.body.text();
     if (res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode} from ${o.url}`);
-    if (stopReason) return;
+    if (aborted()) return;
     const t = o.clock.monoMs() - t0;
     (completed[stream] as ByteSample[][]).push(preset.serverTicks ? serverTicks(text, size) : [{ tMs: startedAt, bytes: 0 }, { tMs: t, bytes: size }]);
+    inProgress[stream] = 0;
+    if (stopReason) finished[stream] = true; // draining: this stream starts nothing more
+    else lastDoneAt = t;
     check(t);
   };
 
   let shortestUploadMs = Number.POSITIVE_INFINITY;
-  const trustMs = (): number => (o.direction === 'down' ? TRUST_TRANSFER_MS : Math.max(TRUST_UPLOAD_MS, TRUST_UPLOAD_RTTS * (o.rttHintMs ?? shortestUploadMs)));
-  /** The cap is on estimated wire bytes: payload may use what is left after TCP/IP overhead. */
-  const payloadCap = Math.floor(o.maxBytes / WIRE_OVERHEAD_FACTOR);
-  // the byte cap is enforced by what requests ask for: once every byte is committed, streams finish their last
-  // transfer (nothing beyond the cap is ever requested, so nothing has to be aborted and wasted)
-  let committed = 0;
+  const trustMs = (): number => (up ? Math.max(TRUST_UPLOAD_MS, TRUST_UPLOAD_RTTS * (o.rttHintMs ?? shortestUploadMs)) : TRUST_TRANSFER_MS);
+  // the byte cap is enforced by what requests ask for: each request reserves what it can cost before it is made, so
+  // once the cap is reserved streams finish their last transfer, and nothing in flight at an abort can exceed it.
+  // A server that sends more than asked (LibreSpeed: whole MiB) is asked for what it sends.
+  const served = up ? undefined : preset.served;
+  const ledger = new ByteLedger(o.maxBytes, o.streams);
   const worker = async (stream: number): Promise<void> => {
-    let size = o.direction === 'down' ? INITIAL_TRANSFER_BYTES : INITIAL_UPLOAD_BYTES;
-    while (!stopReason) {
-      const ask = Math.min(size, payloadCap - committed);
-      if (ask < MIN_REQUEST_BYTES) {
+    let size = up ? INITIAL_UPLOAD_BYTES : INITIAL_TRANSFER_BYTES;
+    for (let queued = false; !stopReason; queued = true) {
+      const ask = ledger.reserve(served ? served(size) : size, served);
+      if (ask === 0) {
         finished[stream] = true;
         return;
       }
-      committed += ask;
       const started = o.clock.monoMs();
       try {
-        await transfer(ask, stream);
+        await transfer(ask, stream, queued);
       } catch (e) {
-        if (stopReason) return;
+        if (aborted()) return;
         errors.push((e as Error).message);
         stop('error');
         return;
       }
       const took = o.clock.monoMs() - started;
-      if (o.direction === 'up') shortestUploadMs = Math.min(shortestUploadMs, took);
+      if (up) shortestUploadMs = Math.min(shortestUploadMs, took);
       size = nextTransferSize(size, took, trustMs(), o.maxBytes);
     }
+    if (!aborted()) finished[stream] = true; // stopped with a drain: its last transfer completed
   };
   await Promise.all(Array.from({ length: o.streams }, (_, i) => worker(i)));
-  // workers only return without a stop once the byte cap is fully committed and delivered
+  // workers only return without a stop once the byte cap is fully reserved and delivered
   const reason: StopReason = (stopReason as StopReason | null) ?? 'bytes';
   cancelTimer();
   await pool.destroy().catch(() => undefined);
   const durationMs = o.clock.monoMs() - t0;
-  const final = est();
+  const { s: finalSeries, e: final } = est();
   const measured = total > 0 && final !== undefined;
+  // what the sockets moved (bytes read after the stop included) and what was still in flight when they closed;
+  // the reservations bound it from above
+  const used = meter.usedBytes() + meter.inFlight(final?.mbps ?? 0);
   return {
     direction: o.direction,
     ...(measured && reason !== 'error' ? { mbps: final.mbps } : {}),
     payloadBytes: total,
-    bytesUsed: Math.round(total * WIRE_OVERHEAD_FACTOR + requests * HTTP_OVERHEAD_BYTES),
+    bytesUsed: Math.min(ledger.committedBytes, Math.round(used)),
     durationMs,
     warmupMs: final?.warmupMs ?? 0,
     measuredMs: final?.measuredMs ?? 0,
@@ -221,6 +248,6 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     stopReason: reason,
     requests,
     errors,
-    ...(o.keepSeries ? { series: series().s } : {}),
+    ...(o.keepSeries ? { series: [...finalSeries] } : {}),
   };
 }

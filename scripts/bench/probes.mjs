@@ -100,14 +100,19 @@ try {
 const t = rows.filter((r) => r.kind === 'throughput' && r.errorPercent !== null);
 const abs = t.map((r) => Math.abs(r.errorPercent)).sort((a, b) => a - b);
 const pct = (p) => abs[Math.min(abs.length - 1, Math.floor((p / 100) * abs.length))];
-const summary = { kind: 'summary', comparisons: t.length, medianAbsErrorPercent: pct(50), p95AbsErrorPercent: pct(95), maxAbsErrorPercent: abs.at(-1), overBytesGoal: t.filter((r) => r.linkwardWireBytes > r.goalBytes).length };
+const stops = {};
+for (const r of t) stops[r.stopReason] = (stops[r.stopReason] ?? 0) + 1;
+const summary = {
+  kind: 'summary', comparisons: t.length, medianAbsErrorPercent: pct(50), p95AbsErrorPercent: pct(95), maxAbsErrorPercent: abs.at(-1), overBytesGoal: t.filter((r) => r.linkwardWireBytes > r.goalBytes).length,
+  maxWireOverGoal: Math.max(...t.map((r) => r.linkwardWireBytes / r.goalBytes)), stops,
+};
 console.log(JSON.stringify(summary));
-console.log('\nrate  loss dir   linkward  iperf3   err%   lw wire MB  goal MB  iperf3 wire MB  stop');
+console.log('\nrate  loss dir   linkward  iperf3   err%   lw wire MB  goal MB  lw counted MB  iperf3 wire MB  stop');
 for (const r of rows.filter((x) => x.kind === 'throughput')) {
-  console.log(`${String(r.rateMbit).padStart(4)}  ${String(r.lossPercent).padStart(3)}% ${r.direction.padEnd(4)} ${String(r.linkwardMbps?.toFixed(2)).padStart(8)} ${r.iperf3Mbps.toFixed(2).padStart(8)} ${String(r.errorPercent?.toFixed(1)).padStart(6)} ${(r.linkwardWireBytes / 1e6).toFixed(2).padStart(11)} ${(r.goalBytes / 1e6).toFixed(2).padStart(8)} ${(r.iperf3WireBytes / 1e6).toFixed(2).padStart(15)}  ${r.stopReason}`);
+  console.log(`${String(r.rateMbit).padStart(4)}  ${String(r.lossPercent).padStart(3)}% ${r.direction.padEnd(4)} ${String(r.linkwardMbps?.toFixed(2)).padStart(8)} ${r.iperf3Mbps.toFixed(2).padStart(8)} ${String(r.errorPercent?.toFixed(1)).padStart(6)} ${(r.linkwardWireBytes / 1e6).toFixed(2).padStart(11)} ${(r.goalBytes / 1e6).toFixed(2).padStart(8)} ${(r.linkwardBytesCounted / 1e6).toFixed(2).padStart(14)} ${(r.iperf3WireBytes / 1e6).toFixed(2).padStart(15)}  ${r.stopReason}`);
 }
 console.log('\nlight target                       wire B/round  counted B/round  MB/day settled  MB/day at 5 s');
 for (const r of rows.filter((x) => x.kind === 'light')) {
   console.log(`${r.target.padEnd(34)} ${r.wireBytesPerRound.toFixed(0).padStart(12)} ${r.countedBytesPerRound.toFixed(0).padStart(16)} ${(r.bytesPerDaySettled / 1e6).toFixed(2).padStart(15)} ${(r.bytesPerDayAt5s / 1e6).toFixed(2).padStart(14)}`);
 }
-console.log(`\nmedian |err| ${summary.medianAbsErrorPercent?.toFixed(1)} %, p95 |err| ${summary.p95AbsErrorPercent?.toFixed(1)} %, over byte goal: ${summary.overBytesGoal}/${t.length}`);
+console.log(`\nmedian |err| ${summary.medianAbsErrorPercent?.toFixed(1)} %, p95 |err| ${summary.p95AbsErrorPercent?.toFixed(1)} %, over byte goal: ${summary.overBytesGoal}/${t.length} (highest wire/goal ${summary.maxWireOverGoal.toFixed(3)}), stops ${JSON.stringify(stops)}`);

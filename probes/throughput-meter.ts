@@ -1,0 +1,64 @@
+/** What a running throughput probe has cost: metered connections (HTTP bytes each way) and download bytes still in flight. */
+import type { Socket } from 'node:net';
+import { buildConnector } from 'undici';
+import { medianOf } from './estimator.ts';
+import { inFlightBytes, wireBytes } from './probe-bytes.ts';
+
+/**
+ * Meters every connection the probe's pool opens: the sockets' own counters are what the probe really sent and
+ * received (request and response headers, upload answers, bytes read after the stop decision), and an upload's bytes
+ * count once handed to the socket (the kernel still sends them after an abort). For downloads it also tracks what
+ * can still arrive after an abort (ProbeMeter.inFlight).
+ */
+export class ProbeMeter {
+  /** undici `connect` option: the default connector, with every socket it opens recorded. */
+  readonly connect: buildConnector.connector;
+  readonly #sockets: Socket[] = [];
+  /** Bytes asked but not yet received, per download stream. */
+  readonly #outstanding: number[];
+  /** Time to first byte of each stream's later downloads (their responses queue behind the probe's own data). */
+  readonly #queuedTtfbMs: number[] = [];
+  readonly #rttHintMs: number;
+
+  constructor(streams: number, rttHintMs = 0) {
+    this.#outstanding = Array.from({ length: streams }, () => 0);
+    this.#rttHintMs = rttHintMs;
+    const connector = buildConnector({});
+    this.connect = (opts, cb) =>
+      connector(opts, (...args) => {
+        if (args[1]) this.#sockets.push(args[1]);
+        cb(...args);
+      });
+  }
+
+  /** HTTP bytes moved so far, both directions, all connections (after the sockets closed: what reached the kernel). */
+  streamBytes(): number {
+    return this.#sockets.reduce((sum, s) => sum + s.bytesRead + (s.bytesWritten ?? 0), 0);
+  }
+
+  /** Estimated wire bytes used so far. */
+  usedBytes(): number {
+    return wireBytes(this.streamBytes(), this.#sockets.length);
+  }
+
+  /** A download of `bytes` (as the server sends it) was asked on `stream`. */
+  asked(stream: number, bytes: number): void {
+    this.#outstanding[stream] = bytes;
+  }
+
+  /** Its response headers arrived `ttfbMs` after the request (`queued`: not the stream's first request). */
+  firstByte(ttfbMs: number, queued: boolean): void {
+    if (queued) this.#queuedTtfbMs.push(ttfbMs);
+  }
+
+  /** `bytes` of the stream's download arrived. */
+  received(stream: number, bytes: number): void {
+    this.#outstanding[stream] = Math.max(0, (this.#outstanding[stream] ?? 0) - bytes);
+  }
+
+  /** Download bytes that would still arrive if the probe stopped now, at `mbps` (see inFlightBytes). */
+  inFlight(mbps: number): number {
+    const delay = this.#queuedTtfbMs.length > 0 ? medianOf(this.#queuedTtfbMs) : this.#rttHintMs;
+    return inFlightBytes(mbps, delay, this.#outstanding);
+  }
+}
