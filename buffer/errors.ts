@@ -12,8 +12,6 @@ export const BufferError = {
   UNKNOWN_SINK: 'LW_BUFFER_UNKNOWN_SINK',
   /** Body larger than buffer.maxRecordBytes (HTTP 413). */
   TOO_LARGE: 'LW_BUFFER_TOO_LARGE',
-  /** The client closed the connection before its whole body arrived (nothing stored, no answer possible). */
-  CLIENT_GONE: 'LW_BUFFER_CLIENT_GONE',
   /** A sink header secret (env var or file) could not be resolved. */
   SECRET_MISSING: 'LW_BUFFER_SECRET_MISSING',
   /** The database file was corrupt and has been moved aside. */

@@ -3,8 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../agent/clock.ts';
 import type { HttpRoute } from '../agent/component.ts';
 import { isLwError, messageOf } from '../agent/errors.ts';
-import { sendError, sendJson } from '../agent/http/respond.ts';
-import { readIngestBody } from './body.ts';
+import { readBody, sendError, sendJson } from '../agent/http/respond.ts';
 import { PRIORITY_RANK, type PriorityClass, type SinkConfig } from './config.ts';
 import { BufferError } from './errors.ts';
 import type { ByteBudget } from './inflight.ts';
@@ -57,17 +56,17 @@ export async function handleIngest(deps: IngestDeps, req: IncomingMessage, res: 
     return sendError(res, 503, BufferError.UNAVAILABLE, down);
   }
   // Room for the body before it is read (the declared length; a chunked body starts small and grows as it arrives),
-  // held until the commit ends. Bodies declared too large hold nothing: readIngestBody refuses them at once (413).
+  // held until the commit ends. Bodies declared too large hold nothing: readBody refuses them at once (413).
   const declared = Number(req.headers['content-length'] ?? NaN);
   const want = Number.isFinite(declared) ? declared : Math.min(CHUNKED_FIRST_BYTES, deps.maxRecordBytes);
   const lease = declared > deps.maxRecordBytes ? null : (deps.inflight.tryAcquire(want) ?? (await deps.inflight.acquire(want)));
   try {
     let body: Buffer;
     try {
-      body = await readIngestBody(req, deps.maxRecordBytes, lease);
+      body = await readBody(req, deps.maxRecordBytes, lease);
     } catch (e) {
-      if (isLwError(e, BufferError.CLIENT_GONE)) return; // nobody left to answer
-      if (isLwError(e, BufferError.TOO_LARGE)) return sendError(res, 413, e.code, `${e.message}; split the payload or raise buffer.maxRecordBytes`);
+      if (isLwError(e, 'LW_HTTP_CLIENT_GONE')) return; // nobody left to answer
+      if (isLwError(e, 'LW_HTTP_BODY_TOO_LARGE')) return sendError(res, 413, BufferError.TOO_LARGE, `${e.message} (buffer.maxRecordBytes); split the payload or raise buffer.maxRecordBytes`);
       throw e;
     }
     lease?.shrink(body.length);

@@ -1,23 +1,25 @@
-/** Reads one ingest body: bounded, one promise per request, no copy when it arrived in one chunk. */
+/** Reads a request body: bounded, no copy when it arrived in one chunk, settles when the client goes away, optional backpressure. */
 import type { IncomingMessage } from 'node:http';
-import { LwError } from '../agent/errors.ts';
-import { BufferError } from './errors.ts';
-import type { Lease } from './inflight.ts';
+import { LwError } from '../errors.ts';
 
 const EMPTY = Buffer.alloc(0);
 
+/** Lets a caller bound memory across requests: `cover(total)` returns a promise when reading must pause until room exists. */
+export interface BodyRoom {
+  cover(total: number): Promise<void> | null;
+}
+
 /**
- * Like readBody (agent/http/respond.ts), for the ingest hot path: Node hands each body chunk over as its own
- * exact-size Buffer, so a body that came in one chunk (any small record) is kept as it is instead of being copied
- * again. It also settles when the connection closed before the body was complete — possibly while the request
- * waited for room in the in-flight budget, before anyone listened — so a vanished client never keeps its lease.
- * With a `lease`, reading pauses whenever the body outgrows it until the budget has room (bodies without Content-Length).
- * Rejects with LW_BUFFER_TOO_LARGE (answer 413) or LW_BUFFER_CLIENT_GONE (nobody left to answer).
+ * Node hands each body chunk over as its own exact-size Buffer, so a body that came in one chunk (any small
+ * record) is kept as it is instead of being copied again. The promise also settles when the connection closed
+ * before the body was complete — possibly while the request waited for room, before anyone listened — so a
+ * vanished client never keeps what it reserved. With `room`, reading pauses whenever the body outgrows it.
+ * Rejects with LW_HTTP_BODY_TOO_LARGE (caller answers 413) or LW_HTTP_CLIENT_GONE (nobody left to answer).
  */
-export function readIngestBody(req: IncomingMessage, maxBytes: number, lease: Lease | null = null): Promise<Buffer> {
+export function readBody(req: IncomingMessage, maxBytes: number, room: BodyRoom | null = null): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const tooLarge = (what: string): LwError => new LwError(BufferError.TOO_LARGE, `${what} exceeds buffer.maxRecordBytes (${maxBytes} bytes)`);
-    const gone = (cause?: unknown): LwError => new LwError(BufferError.CLIENT_GONE, 'client closed the connection before sending the whole body', { cause });
+    const tooLarge = (what: string): LwError => new LwError('LW_HTTP_BODY_TOO_LARGE', `${what} exceeds the limit of ${maxBytes} bytes`);
+    const gone = (cause?: unknown): LwError => new LwError('LW_HTTP_CLIENT_GONE', 'client closed the connection before sending the whole body', { cause });
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > maxBytes) {
       req.resume();
@@ -49,10 +51,10 @@ export function readIngestBody(req: IncomingMessage, maxBytes: number, lease: Le
       }
       if (first === null) first = c;
       else (chunks ??= [first]).push(c);
-      const room = lease?.cover(size);
-      if (room) {
+      const wait = room?.cover(size);
+      if (wait) {
         req.pause();
-        void room.then(() => { if (!settled) req.resume(); });
+        void wait.then(() => { if (!settled) req.resume(); });
       }
     };
     const onEnd = (): void => {
