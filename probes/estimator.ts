@@ -1,4 +1,5 @@
 /** Pure throughput estimator: warm-up exclusion and a stability stop rule over cumulative byte samples. */
+import { median } from './stats.ts';
 
 /** One reading of a transfer's cumulative byte counter at a monotonic time (ms since the transfer began). */
 export interface ByteSample {
@@ -69,13 +70,6 @@ export function binBytes(samples: readonly ByteSample[], binMs: number): number[
   return out;
 }
 
-/** Median of a non-empty list. */
-export function medianOf(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
 /** Bins averaged (centred) before the warm-up test, so one bursty bin neither ends nor extends warm-up. */
 export const WARMUP_SMOOTH_BINS = 3;
 /** Delivery is bursty on this time scale (receiver batching, loss recovery): residuals closer than this are correlated. */
@@ -86,7 +80,7 @@ export function warmupBins(bins: readonly number[]): number {
   const maxSkip = Math.floor(bins.length * MAX_WARMUP_SHARE);
   const half = Math.floor(WARMUP_SMOOTH_BINS / 2);
   for (let i = 0; i < maxSkip; i++) {
-    const ref = medianOf(bins.slice(i));
+    const ref = median(bins.slice(i)) ?? 0;
     const around = bins.slice(Math.max(0, i - half), i + half + 1);
     const b = around.reduce((x, y) => x + y, 0) / around.length;
     if (ref > 0 && b >= WARMUP_LOW_FRACTION * ref && b <= WARMUP_HIGH_FACTOR * ref) return i;

@@ -1,7 +1,7 @@
 /** What a running throughput probe has cost: metered connections (HTTP bytes each way) and download bytes still in flight. */
 import type { Socket } from 'node:net';
 import { buildConnector } from 'undici';
-import { medianOf } from './estimator.ts';
+import { median } from './stats.ts';
 import { inFlightBytes, wireBytes } from './probe-bytes.ts';
 
 /**
@@ -58,7 +58,7 @@ export class ProbeMeter {
 
   /** Download bytes that would still arrive if the probe stopped now, at `mbps` (see inFlightBytes). */
   inFlight(mbps: number): number {
-    const delay = this.#queuedTtfbMs.length > 0 ? medianOf(this.#queuedTtfbMs) : this.#rttHintMs;
+    const delay = median(this.#queuedTtfbMs) ?? this.#rttHintMs;
     return inFlightBytes(mbps, delay, this.#outstanding);
   }
 }
