@@ -155,9 +155,14 @@ function logFatal(log: Logger, e: unknown): void {
 }
 
 function applyOverrides(loaded: LoadedConfig, opts: DaemonOptions): LoadedConfig {
-  const config = structuredClone(loaded.config);
-  if (opts.listen) config.server.listen = opts.listen;
-  if (opts.logLevel) config.log.level = opts.logLevel as typeof config.log.level;
+  // Shallow copies only: the parsed config carries non-enumerable data (the failover policy on `uplinks`)
+  // that structuredClone would silently drop.
+  const base = loaded.config;
+  const config = {
+    ...base,
+    server: opts.listen ? { ...base.server, listen: opts.listen } : base.server,
+    log: opts.logLevel ? { ...base.log, level: opts.logLevel as typeof base.log.level } : base.log,
+  };
   return { ...loaded, config, stateDir: opts.stateDir ?? loaded.stateDir };
 }
 

@@ -1,6 +1,7 @@
 /** Config schema of `uplinks`: the network links this node can use (shared by probes and failover) and the failover policy. */
 import { z } from 'zod';
 import { DurationSchema, RoutePolicySchema, defaultRoutePolicy, type RoutePolicyConfig } from '../route/config.ts';
+import { ErrorCode, LwError } from '../errors.ts';
 
 /** Default daily probe budget per uplink: 50 MB keeps hourly throughput probes affordable on LTE plans. */
 export const DEFAULT_UPLINK_BUDGET_BYTES = 50_000_000;
@@ -71,8 +72,17 @@ export function effectiveUplinks(list: readonly UplinkConfig[]): UplinkConfig[] 
   return [UplinkSchema.parse({ name: 'default' })];
 }
 
-/** The failover policy of a parsed `uplinks` value (defaults when it was given as a plain list or built by hand). */
+/**
+ * The failover policy of a parsed `uplinks` value. Fails closed: a list that lost its policy (copied with
+ * `[...list]`, `structuredClone`, JSON) would otherwise fall back to defaults (dryRun false, manageRoutes true)
+ * and change real routes the operator had switched off.
+ */
 export function routePolicyOf(list: readonly UplinkConfig[]): RoutePolicyConfig {
   const p = (list as Partial<UplinksConfig>).policy;
-  return p ?? defaultRoutePolicy();
+  if (p === undefined) {
+    throw new LwError(ErrorCode.INTERNAL, 'uplinks list has no failover policy attached (was the parsed config copied?); refusing to guess one', {
+      context: { uplinks: list.length },
+    });
+  }
+  return p;
 }

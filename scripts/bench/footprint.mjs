@@ -7,6 +7,7 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { startFootprintFixtures } from './footprint-fixtures.mjs';
+import { assertHostRoutingUnchanged, hostRouting } from './host-routes.mjs';
 import { unitEnv, unitFlags } from './unit-runtime.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -139,6 +140,7 @@ if (!existsSync(join(root, 'dist', 'linkward.mjs'))) {
   console.error('dist/linkward.mjs missing: run `npm run build` first');
   process.exit(1);
 }
+const routingBefore = hostRouting();
 const fixtures = await startFootprintFixtures();
 const results = [];
 const baselines = [];
@@ -155,6 +157,7 @@ try {
   }
 } finally {
   await fixtures.stop();
+  assertHostRoutingUnchanged(routingBefore);
 }
 console.log(`\nfootprint (${SECONDS} s idle window after ${WARMUP_MS / 1000} s warm-up, node ${process.versions.node}, features: ${fixtures.features.join(', ') || 'none'})`);
 console.log('variant                  ready ms  RSS max MiB  RSS median  peak RSS  anon  file   USS  heap MiB  CPU %');
