@@ -1,10 +1,12 @@
 /** The `linkward` command line: daemon, status, config, and the commands each feature adds. */
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
+import { firstCommand } from './cli/argv.ts';
 import { registerConfigCommands } from './cli/config.ts';
+import { rootCommand, runProgram } from './cli/run-program.ts';
 import { resolveConfigPath } from './config/load.ts';
 import { registerStatusCommand } from './cli/status.ts';
 import { runDaemon } from './daemon.ts';
-import { codeOf, isLwError, messageOf } from './errors.ts';
+import { codeOf, messageOf } from './errors.ts';
 import { Exit } from './exit-codes.ts';
 import { VERSION } from './version.ts';
 
@@ -27,8 +29,7 @@ const CORE_COMMANDS = new Set(['run', 'version', 'status', 'config']);
 
 /** The feature registrations `argv` needs: the invoked command's, or all of them for help and unknown input. */
 async function featureRegistrations(argv: readonly string[]): Promise<Register[]> {
-  const args = argv.slice(2);
-  const first = args.find((a, i) => !a.startsWith('-') && !(i > 0 && /^(-c|--config)$/.test(args[i - 1] ?? '')));
+  const first = firstCommand(argv);
   if (first !== undefined && CORE_COMMANDS.has(first)) return [];
   const loaders = first !== undefined && FEATURE_COMMANDS[first] ? [FEATURE_COMMANDS[first]] : Object.values(FEATURE_COMMANDS);
   return [...new Set(await Promise.all(loaders.map((l) => l())))];
@@ -36,11 +37,7 @@ async function featureRegistrations(argv: readonly string[]): Promise<Register[]
 
 /** Builds the program (exported for tests); `features` adds the feature commands. */
 export function buildProgram(features: readonly Register[] = []): Command {
-  const program = new Command('linkward')
-    .description('Keeps k3s edge nodes working through bad networks')
-    .option('-c, --config <file>', 'config file (default: $LINKWARD_CONFIG, else /etc/linkward/config.yaml if present, else built-in defaults)')
-    .showHelpAfterError('(run "linkward --help" for usage)')
-    .exitOverride();
+  const program = rootCommand();
 
   program
     .command('run')
@@ -82,36 +79,7 @@ function installFatalHandlers(): void {
   process.on('unhandledRejection', die('unhandled rejection'));
 }
 
-/** Entry point: parses argv and maps errors to exit codes. */
+/** Full CLI: parses argv and maps errors to exit codes (the process entry is agent/main.ts). */
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram(await featureRegistrations(argv));
-  try {
-    await program.parseAsync(argv);
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      process.exitCode = e.exitCode === 0 ? 0 : Exit.DOWN;
-      return;
-    }
-    process.stderr.write(`linkward: ${messageOf(e)}\n`);
-    process.exitCode = isLwError(e, 'LW_CONFIG_INVALID') ? Exit.CONFIG_INVALID : Exit.FAILURE;
-  }
-}
-
-/** The runtime linkward is built and tested for (package.json "engines"). */
-const REQUIRED_NODE_MAJOR = 24;
-
-/** True when this module is the process entry point (import.meta.main is new in Node 24; older Node lacks it). */
-function isEntryPoint(): boolean {
-  if (typeof import.meta.main === 'boolean') return import.meta.main;
-  const entry = process.argv[1] ?? '';
-  return entry !== '' && import.meta.url.endsWith(entry.split('/').pop() ?? '\0');
-}
-
-if (isEntryPoint()) {
-  const major = Number(process.versions.node.split('.')[0]);
-  if (major !== REQUIRED_NODE_MAJOR) {
-    process.stderr.write(`linkward needs Node ${REQUIRED_NODE_MAJOR} (this is Node ${process.versions.node}); use the runtime shipped with linkward (npm scripts and the release do)\n`);
-    process.exit(Exit.FAILURE);
-  }
-  await main(process.argv);
+  await runProgram(buildProgram(await featureRegistrations(argv)), argv);
 }

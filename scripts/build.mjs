@@ -20,7 +20,7 @@ const kubeClientAlias = {
 };
 
 await build({
-  entryPoints: [join(root, 'agent', 'cli.ts')],
+  entryPoints: [join(root, 'agent', 'main.ts')],
   outfile: out,
   bundle: true,
   platform: 'node',

@@ -69,20 +69,20 @@ export function registerBufferCommands(program: Command): void {
   const run = (p: Promise<number>): Promise<void> => p.then((c) => { process.exitCode = c; });
 
   sub(buffer, 'stats', 'Depth per sink and priority, gate state, upstream health').action((o: Common, cmd: Command) =>
-    run(call(o, cmd, (x) => daemonGet(daemonTarget(x), '/v1/buffer/stats'), (b: Stats) => formatStats(b))));
+    run(call(o, cmd, async (x) => daemonGet(await daemonTarget(x), '/v1/buffer/stats'), (b: Stats) => formatStats(b))));
 
   sub(buffer, 'list', 'Oldest waiting records').option('--sink <name>', 'only this sink').option('--limit <n>', 'how many (default 50)')
     .action((o: Common & { sink?: string; limit?: string }, cmd: Command) =>
-      run(call(o, cmd, (x) => daemonGet(daemonTarget(x), '/v1/buffer/records' + q({ sink: o.sink, limit: o.limit })), (b: { records: { id: number; sink: string; priority: string; createdMs: number; bytes: number; batchId: string | null; preview: string }[] }) =>
+      run(call(o, cmd, async (x) => daemonGet(await daemonTarget(x), '/v1/buffer/records' + q({ sink: o.sink, limit: o.limit })), (b: { records: { id: number; sink: string; priority: string; createdMs: number; bytes: number; batchId: string | null; preview: string }[] }) =>
         b.records.length === 0 ? 'no records waiting\n' : table(['ID', 'SINK', 'PRIORITY', 'AGE', 'BYTES', 'SEALED', 'PREVIEW'], b.records.map((r) => [String(r.id), r.sink, r.priority, `${Math.round((Date.now() - r.createdMs) / 1000)}s`, bytes(r.bytes), r.batchId ? 'yes' : 'no', r.preview.replace(/\s+/g, ' ').slice(0, 60)])))));
 
   sub(buffer, 'flush', 'Retry now: clear backoff (and with --force ignore the link gate and pacing)').option('--sink <name>', 'only this sink').option('--force', 'send even if the link is down or degraded')
     .action((o: Common & { sink?: string; force?: boolean }, cmd: Command) =>
-      run(call(o, cmd, (x) => daemonPost(daemonTarget(x), '/v1/buffer/flush', { sink: o.sink, force: o.force === true }), (b: { flushed: string[] }) => `flushing: ${b.flushed.join(', ') || 'no sinks'}\n`)));
+      run(call(o, cmd, async (x) => daemonPost(await daemonTarget(x), '/v1/buffer/flush', { sink: o.sink, force: o.force === true }), (b: { flushed: string[] }) => `flushing: ${b.flushed.join(', ') || 'no sinks'}\n`)));
 
   sub(buffer, 'dead-letters', 'Batches the upstream refused permanently').option('--limit <n>', 'how many (default 50)')
     .action((o: Common & { limit?: string }, cmd: Command) =>
-      run(call(o, cmd, (x) => daemonGet(daemonTarget(x), '/v1/buffer/dead-letters' + q({ limit: o.limit })), (b: { deadLetters: { id: string; sink: string; failedMs: number; status: number | null; reason: string; records: number; bytes: number }[] }) =>
+      run(call(o, cmd, async (x) => daemonGet(await daemonTarget(x), '/v1/buffer/dead-letters' + q({ limit: o.limit })), (b: { deadLetters: { id: string; sink: string; failedMs: number; status: number | null; reason: string; records: number; bytes: number }[] }) =>
         b.deadLetters.length === 0 ? 'no dead letters\n' : table(['ID', 'SINK', 'FAILED', 'STATUS', 'RECORDS', 'BYTES', 'REASON'], b.deadLetters.map((d) => [d.id, d.sink, new Date(d.failedMs).toISOString(), String(d.status ?? '-'), String(d.records), bytes(d.bytes), d.reason.slice(0, 60)])))));
 
   sub(buffer, 'replay', 'Put dead letters back in the queue (after fixing the cause)').argument('[ids...]', 'dead-letter ids (see dead-letters)').option('--all', 'replay every dead letter')
@@ -92,7 +92,7 @@ export function registerBufferCommands(program: Command): void {
         process.exitCode = Exit.DOWN;
         return;
       }
-      return run(call(o, cmd, (x) => daemonPost(daemonTarget(x), '/v1/buffer/replay', { ids: o.all ? null : ids }), (b: { replayed: number }) => `replayed ${b.replayed} dead letter(s)\n`));
+      return run(call(o, cmd, async (x) => daemonPost(await daemonTarget(x), '/v1/buffer/replay', { ids: o.all ? null : ids }), (b: { replayed: number }) => `replayed ${b.replayed} dead letter(s)\n`));
     });
 
   sub(buffer, 'purge', 'Delete waiting records (counted as dropped, reason purged); needs --yes').option('--sink <name>', 'only this sink').option('--dead-letters', 'also delete the dead letters').option('--yes', 'really delete')
@@ -102,6 +102,6 @@ export function registerBufferCommands(program: Command): void {
         process.exitCode = Exit.DOWN;
         return;
       }
-      return run(call(o, cmd, (x) => daemonPost(daemonTarget(x), '/v1/buffer/purge', { sink: o.sink, deadLetters: o.deadLetters === true }), (b: { records: number; deadLetters: number }) => `purged ${b.records} record(s), ${b.deadLetters} dead letter(s)\n`));
+      return run(call(o, cmd, async (x) => daemonPost(await daemonTarget(x), '/v1/buffer/purge', { sink: o.sink, deadLetters: o.deadLetters === true }), (b: { records: number; deadLetters: number }) => `purged ${b.records} record(s), ${b.deadLetters} dead letter(s)\n`));
     });
 }

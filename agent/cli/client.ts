@@ -1,6 +1,7 @@
 /** CLI → daemon client: finds the daemon's address and token from the same config and calls its HTTP API. */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { ErrorCode, LwError } from '../errors.ts';
-import { loadConfig, resolveConfigPath, type LoadedConfig } from '../config/load.ts';
+import type { LoadedConfig } from '../config/load.ts';
 
 /** How long the CLI waits for the daemon before reporting it unreachable. */
 export const CLI_REQUEST_TIMEOUT_MS = 5_000;
@@ -19,12 +20,22 @@ export interface DaemonOptions {
   token?: string;
 }
 
-/** Builds the target from CLI options and the config file (same resolution as the daemon). */
-export function daemonTarget(opts: DaemonOptions, loaded?: LoadedConfig): DaemonTarget {
-  const cfg = loaded ?? loadConfig(resolveConfigPath(opts.config));
-  const address = opts.address ?? process.env.LINKWARD_ADDRESS ?? cfg.config.server.listen;
-  const baseUrl = address.startsWith('http') ? address.replace(/\/$/, '') : `http://${connectHost(address)}`;
-  return { baseUrl, token: opts.token ?? process.env.LINKWARD_TOKEN ?? cfg.token };
+/**
+ * Builds the target from CLI options and the config file (same resolution as the daemon). The config file is read
+ * only when the address or a needed token is not given: `check`/`wait` (public endpoint) with `--address` run as an
+ * exec probe every few seconds and should not pay for loading and validating the config (zod, yaml).
+ */
+export async function daemonTarget(opts: DaemonOptions, need: { token: boolean } = { token: true }, loaded?: LoadedConfig): Promise<DaemonTarget> {
+  const address = opts.address ?? process.env.LINKWARD_ADDRESS;
+  const token = opts.token ?? process.env.LINKWARD_TOKEN;
+  let cfg = loaded;
+  if (cfg === undefined && (address === undefined || (token === undefined && need.token))) {
+    const { loadConfig, resolveConfigPath } = await import('../config/load.ts');
+    cfg = loadConfig(resolveConfigPath(opts.config));
+  }
+  const where = address ?? cfg!.config.server.listen;
+  const baseUrl = where.startsWith('http') ? where.replace(/\/$/, '') : `http://${connectHost(where)}`;
+  return { baseUrl, token: token ?? cfg?.token };
 }
 
 /** A wildcard listen address is reached through loopback. */
@@ -40,28 +51,39 @@ export interface DaemonResponse<T> {
 async function call<T>(target: DaemonTarget, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = CLI_REQUEST_TIMEOUT_MS): Promise<DaemonResponse<T>> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (target.token) headers.authorization = `Bearer ${target.token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  let res;
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  if (payload !== undefined) headers['content-type'] = 'application/json';
+  let res: { status: number; text: string };
   try {
-    // Loaded on first use: the daemon bundles this module but never calls it (keeps idle RSS low).
-    const { request } = await import('undici');
-    res = await request(target.baseUrl + path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    res = await exchange(target.baseUrl + path, method, headers, payload, timeoutMs);
   } catch (cause) {
     throw new LwError(ErrorCode.DAEMON_UNREACHABLE, `linkward daemon not reachable at ${target.baseUrl} (${(cause as Error).message}). Start it with "linkward run" or "systemctl start linkward".`, { cause });
   }
-  const text = await res.body.text();
   try {
-    return { status: res.statusCode, body: (text ? JSON.parse(text) : null) as T };
+    return { status: res.status, body: (res.text ? JSON.parse(res.text) : null) as T };
   } catch (cause) {
-    throw new LwError(ErrorCode.DAEMON_BAD_RESPONSE, `daemon at ${target.baseUrl}${path} answered ${res.statusCode} with non-JSON`, { cause });
+    throw new LwError(ErrorCode.DAEMON_BAD_RESPONSE, `daemon at ${target.baseUrl}${path} answered ${res.status} with non-JSON`, { cause });
   }
+}
+
+/**
+ * One request with node:http (https loaded only for https URLs): a CLI run makes one or a few loopback calls, and
+ * node's built-in client costs nothing to load, where undici would add ~9 MiB and tens of ms to every exec probe.
+ * `timeoutMs` bounds the whole exchange, connect to last byte.
+ */
+async function exchange(url: string, method: string, headers: Record<string, string>, payload: string | undefined, timeoutMs: number): Promise<{ status: number; text: string }> {
+  const u = new URL(url);
+  const send = u.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(u, { method, headers, signal: AbortSignal.timeout(timeoutMs) }, (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', (e: Error) => reject(e.name === 'AbortError' ? new Error(`no answer within ${timeoutMs} ms`) : e));
+    req.end(payload);
+  });
 }
 
 /** GET a JSON document from the daemon. */

@@ -80,7 +80,7 @@ function describe(b: ReadyzLinkBody): string {
 /** `linkward check`: never measures, only reads the daemon's latest verdict. 0 healthy, 1 degraded, 2 down/unknown, 3 unreachable. */
 export async function checkCommand(o: CheckOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const q = queryFromOptions(o);
-  const r = await fetchVerdict(daemonTarget(o), q);
+  const r = await fetchVerdict(await daemonTarget(o, { token: false }), q);
   if ('unreachable' in r) {
     if (o.json) out.write(JSON.stringify({ ok: false, verdict: null, error: r.unreachable }) + '\n');
     err.write(`linkward check: ${r.unreachable}\n`);
@@ -103,7 +103,7 @@ export function reached(verdict: LinkHealth, until: WaitOptions['until']): boole
 
 /** `linkward wait`: polls until the verdict is reached (0) or the timeout passes (2); a late-starting daemon is tolerated. */
 export async function waitCommand(o: WaitOptions, clock: Clock = systemClock, err: NodeJS.WritableStream = process.stderr): Promise<number> {
-  const target = daemonTarget(o);
+  const target = await daemonTarget(o, { token: false });
   const q = queryFromOptions(o);
   const deadline = clock.monoMs() + o.timeoutMs;
   let last = '';

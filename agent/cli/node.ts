@@ -70,7 +70,7 @@ export async function nodeShowCommand(o: NodeCliOptions, out: Out, err: Out, dep
   try {
     if (!o.direct) {
       try {
-        const r = await daemonGet<Record<string, unknown>>(daemonTarget(o), '/v1/node');
+        const r = await daemonGet<Record<string, unknown>>(await daemonTarget(o), '/v1/node');
         if (r.status < 400) {
           out.write(o.json ? JSON.stringify(r.body) + '\n' : renderNodeShow(r.body));
           return Exit.OK;
@@ -96,7 +96,7 @@ export async function nodeReleaseCommand(o: NodeCliOptions, out: Out, err: Out, 
   try {
     if (!o.direct && !o.dryRun) {
       try {
-        const r = await daemonPost<Record<string, unknown>>(daemonTarget(o), '/v1/node/release', {});
+        const r = await daemonPost<Record<string, unknown>>(await daemonTarget(o), '/v1/node/release', {});
         if (r.status < 400) {
           const changes = (r.body.changes as string[]) ?? [];
           out.write(o.json ? JSON.stringify(r.body) + '\n' : `released via the daemon (node actions paused until restart or POST /v1/node/resume): ${changes.join('; ') || 'nothing to remove'}\n`);

@@ -32,7 +32,7 @@ export function renderRouteShow(d: Record<string, unknown>): string {
 
 async function call(o: DaemonOptions & { json?: boolean }, method: 'GET' | 'POST', path: string, body: unknown, out: Out, err: Out): Promise<number> {
   try {
-    const target = daemonTarget(o);
+    const target = await daemonTarget(o);
     const r = method === 'GET' ? await daemonGet<Record<string, unknown>>(target, path) : await daemonPost<Record<string, unknown>>(target, path, body);
     if (r.status >= 400) {
       err.write(`linkward route: ${String((r.body?.error as { message?: string } | undefined)?.message ?? `daemon answered ${r.status}`)}\n`);

@@ -43,7 +43,7 @@ export function formatStatus(s: StatusDoc): string {
 export async function statusCommand(opts: DaemonOptions & { json?: boolean }): Promise<number> {
   let doc: StatusDoc;
   try {
-    const r = await daemonGet<StatusDoc>(daemonTarget(opts), '/v1/status');
+    const r = await daemonGet<StatusDoc>(await daemonTarget(opts), '/v1/status');
     if (r.status === 401) {
       process.stderr.write('the daemon requires a token: pass --token or set LINKWARD_TOKEN (or server.token in the config)\n');
       return Exit.UNREACHABLE;

@@ -1,6 +1,6 @@
 /** The link check behind /readyz/link, `linkward check` and `linkward wait`: snapshot + optional narrower thresholds → verdict. Pure. */
 import type { LinkHealth, LinkSnapshot } from './types.ts';
-import { fmt } from './link-verdict.ts';
+import { fmt } from './fmt.ts';
 
 /** Optional narrower requirements (query parameters / CLI flags). Absent = use the daemon's own verdict only. */
 export interface LinkCheckQuery {

@@ -2,7 +2,8 @@
 import type { LinkHealth, LinkSnapshot, ProbeSample, UplinkView } from './types.ts';
 import type { LinkHealthConfig } from '../link/config.ts';
 import { addFlap, decay, initialDamping, releaseAtMs, type DampingState } from './damping.ts';
-import { LEVEL_RANK, computeVerdict, emptyMetrics, fmt, mergeSample, worse, type MergedMetrics } from './link-verdict.ts';
+import { fmt } from './fmt.ts';
+import { LEVEL_RANK, computeVerdict, emptyMetrics, mergeSample, worse, type MergedMetrics } from './link-verdict.ts';
 
 /** A worse/better verdict waiting for its dwell time. */
 export interface Pending {

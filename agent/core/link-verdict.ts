@@ -1,5 +1,6 @@
 /** Instantaneous verdict for one uplink from its latest measurements: thresholds with hysteresis, quorum, carrier, staleness. Pure. */
 import type { LinkHealth, ProbeSample } from './types.ts';
+import { fmt } from './fmt.ts';
 import { THRESHOLD_METRICS, type LinkHealthConfig, type ThresholdMetric } from '../link/config.ts';
 
 /** Measured fields kept per uplink (last known value of each, with the time it was measured). */
@@ -100,11 +101,6 @@ export interface Verdict {
   hard: boolean;
 }
 
-/** Compact number for reasons: 3.1, 412, 0.25. */
-export function fmt(n: number): string {
-  const a = Math.abs(n);
-  return String(Number(n.toFixed(a >= 100 ? 0 : a >= 1 ? 1 : 2)));
-}
 
 function maxAgeMs(f: MetricField, policy: LinkHealthConfig): number {
   return (THROUGHPUT_FIELDS.has(f) ? policy.maxAge.throughputS : policy.maxAge.lightS) * 1000;

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { onJsonLines } from './json-lines.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
-export const CLI = join(REPO_ROOT, 'agent', 'cli.ts');
+export const CLI = join(REPO_ROOT, 'agent', 'main.ts');
 
 export interface DaemonProc {
   child: ChildProcess;

@@ -15,7 +15,7 @@ import { keepAlive, makeLinkContext, type LinkTestContext } from '../../support/
 import { carrier, light, tput } from '../../support/link-samples.ts';
 
 /** The real `linkward` entry point. */
-const ENTRY = resolve(import.meta.dirname, '../../../agent/cli.ts');
+const ENTRY = resolve(import.meta.dirname, '../../../agent/main.ts');
 const TOKEN = 'link-test-token-0123456789';
 /** Dwell 0 so a test sample changes the verdict at once (dwell itself is covered by the unit tests). */
 const policy = LinkHealthConfigSchema.parse({ dwell: { enterS: 0, exitS: 0 }, damping: { enabled: false } });
@@ -196,4 +196,20 @@ test('wait: times out with exit 2 when the link never gets healthy', async () =>
   srv.ctx.bus.emit('sample', light('wan', Date.now(), { lossPercent: 5 }));
   const d = await cli(['wait', '--address', srv.address, '--until', 'degraded', '--timeout', '5s']);
   assert.equal(d.code, Exit.OK, d.stderr);
+});
+
+test('check with --address never reads the config (exec probes stay cheap); without it, a bad config is exit 2', async () => {
+  const bad = join(srv.ctx.stateDir, 'bad.yaml');
+  writeFileSync(bad, 'server: { listen: 7 }\nnot_a_key: true\n');
+  const run = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((res) => {
+      execFile(process.execPath, [ENTRY, '--config', bad, ...args], { timeout: CLI_TIMEOUT_MS, env: cliEnv() }, (err, stdout, stderr) => res({ code: err ? Number(err.code) : 0, stdout, stderr }));
+    });
+  const withAddress = await run(['check', '--address', srv.address]);
+  // Whatever the verdict the earlier tests left, it is a verdict from the daemon, not a config error.
+  assert.match(withAddress.stdout, /^link (healthy|degraded|down|unknown)/, withAddress.stderr);
+  assert.equal(withAddress.stderr, '');
+  const fromConfig = await run(['check']);
+  assert.equal(fromConfig.code, Exit.CONFIG_INVALID);
+  assert.match(fromConfig.stderr, /not_a_key|server\.listen/);
 });

@@ -8,7 +8,7 @@ import { Exit } from '../../../agent/exit-codes.ts';
 
 const AGENT = fileURLToPath(new URL('../../support/link-lab-agent.ts', import.meta.url));
 const ECHO = fileURLToPath(new URL('../../support/link-lab-echo.ts', import.meta.url));
-const CLI = fileURLToPath(new URL('../../../agent/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../agent/main.ts', import.meta.url));
 const TAG = String(process.pid % 100_000);
 const NS_A = `lwl-${TAG}-a`;
 const NS_B = `lwl-${TAG}-b`;
