@@ -29,7 +29,10 @@ export interface EventInput {
   message: string;
   type: 'Normal' | 'Warning';
   node: { name: string; uid?: string };
+  /** Time of the transition; the Event's timestamps (kept when the Event is retried later). */
   nowMs: number;
+  /** metadata.name; fixed before the first attempt so a retry after a lost answer gets 409, not a duplicate. */
+  name?: string;
 }
 
 /**

@@ -7,6 +7,7 @@ import { backoffDelayMs } from './backoff.ts';
 import { findCluster as defaultFindCluster, type ClusterSource } from './cluster.ts';
 import { desiredDecorations, wantsRestrictive } from './desired.ts';
 import { DrainEpisodes } from './drain-episode.ts';
+import { EventOutbox } from './event-outbox.ts';
 import { K8sErrorCode } from './errors.ts';
 import { FleetSemaphore } from './fleet.ts';
 import { meteredApi } from './metered-api.ts';
@@ -78,6 +79,9 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
     onEviction: (result) => metrics?.evictions.inc({ result }),
     onSkip: (reason) => metrics?.drainSkipped.inc({ reason }),
   });
+  // Transition Events whose POST failed wait here (bounded, 1 h TTL) and are retried by later passes.
+  const events = new EventOutbox({ log, maxBackoffMs: cfg.maxBackoffMs, random, onSent: () => metrics?.decorations.inc({ kind: 'event' }),
+    onDropped: (reason, n) => metrics?.eventsDropped.inc({ reason }, n), onPending: (n) => metrics?.eventsPending.set(n) });
 
   const snapshot = (): LinkSnapshot | null => ctx.bus.latestLink();
 
@@ -118,7 +122,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
     trackUnknown(s);
     try {
       const r = await reconcileOnce(
-        { api, cfg, nodeName: ctx.nodeName, log, fleet, onApplied: (kind) => metrics?.decorations.inc({ kind }) },
+        { api, cfg, nodeName: ctx.nodeName, log, fleet, events, onApplied: (kind) => metrics?.decorations.inc({ kind }) },
         { snapshot: s, unknownSinceMs, nowMs: clock.nowMs() },
       );
       last = r;
@@ -186,6 +190,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       lastError,
       fleet: { enabled: cfg.fleet.enabled, held: fleet?.held(nowMs) ?? false, ...(last?.fleetReason ? { reason: last.fleetReason } : {}) },
       drain: drains.status(),
+      eventsPending: events.pending,
     };
   }
 

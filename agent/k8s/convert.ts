@@ -61,10 +61,15 @@ export function toPod(p: K8s.V1Pod): PodView {
 }
 
 
+/** An Event name, as client-go makes them: `<node>.<time in hex>`, then `suffix` (default: random hex). */
+export function eventName(node: string, nowMs: number, suffix = Math.floor(Math.random() * 0xfff).toString(16)): string {
+  return `${node}.${nowMs.toString(16)}${suffix}`;
+}
+
 /** The core/v1 Event recorded for one transition; both API clients send this object (`at`: Date or RFC 3339). */
 export function eventBody<T>(ev: EventInput, at: T) {
   return {
-    metadata: { name: `${ev.node.name}.${ev.nowMs.toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`, namespace: ev.namespace },
+    metadata: { name: ev.name ?? eventName(ev.node.name, ev.nowMs), namespace: ev.namespace },
     involvedObject: { kind: 'Node', apiVersion: 'v1', name: ev.node.name, ...(ev.node.uid ? { uid: ev.node.uid } : {}) },
     reason: ev.reason,
     message: ev.message,

@@ -2,7 +2,7 @@
 import type { PodView } from './api.ts';
 
 /** Why a pod is left on the node; stable values (the `reason` label of linkward_k8s_drain_skipped_pods_total). */
-export const SKIP_KINDS = ['mirror', 'daemonset', 'finished', 'local_storage', 'unmanaged'] as const;
+export const SKIP_KINDS = ['mirror', 'daemonset', 'local_storage', 'unmanaged'] as const;
 export type SkipKind = (typeof SKIP_KINDS)[number];
 
 export interface PodSelectOptions {
@@ -19,6 +19,7 @@ export interface PodSkip {
 /** The config key that lets a drain evict pods with emptyDir volumes (named in reasons and logs). */
 export const EMPTYDIR_CONFIG_KEY = 'kubernetes.drain.deleteEmptyDirData';
 
+/** Succeeded or Failed: the pod runs nothing any more (kubectl: `corev1.PodSucceeded || corev1.PodFailed`). */
 export function isFinished(p: PodView): boolean {
   return p.phase === 'Succeeded' || p.phase === 'Failed';
 }
@@ -33,17 +34,19 @@ export function needsEmptyDirOverride(p: PodView): boolean {
 }
 
 /**
- * Why `p` stays on the node, or null when the drain evicts it. Checked in this order (the first match is reported):
- * mirror, DaemonSet, finished, local storage, unmanaged. kubectl reports local storage before unmanaged too; it also
- * evicts finished pods, which linkward leaves (they run nothing, and deleting them loses their logs and status).
+ * Why `p` stays on the node, or null when the drain evicts it, as kubectl drain decides without --force
+ * (k8s.io/kubectl/pkg/drain/filters.go). Checked in this order (the first match is reported): mirror, DaemonSet,
+ * local storage, unmanaged. A finished pod (Succeeded/Failed) passes kubectl's DaemonSet, local-storage and
+ * unreplicated filters ("any finished pod can be removed"), so it is evicted like any other pod, even a finished
+ * DaemonSet pod; only a mirror pod stays whatever its phase (the API server cannot delete it).
  */
 export function podSkip(p: PodView, o: PodSelectOptions): PodSkip | null {
   if (p.mirror) return { kind: 'mirror', reason: 'mirror pod' };
-  if (p.ownerKinds.includes('DaemonSet')) return { kind: 'daemonset', reason: 'DaemonSet pod' };
-  if (isFinished(p)) return { kind: 'finished', reason: 'finished pod' };
+  const finished = isFinished(p);
+  if (!finished && p.ownerKinds.includes('DaemonSet')) return { kind: 'daemonset', reason: 'DaemonSet pod' };
   if (needsEmptyDirOverride(p) && !o.deleteEmptyDirData) {
     return { kind: 'local_storage', reason: `local storage: emptyDir ${p.emptyDirVolumes.join(', ')}; ${EMPTYDIR_CONFIG_KEY} is false` };
   }
-  if (p.ownerKinds.length === 0) return { kind: 'unmanaged', reason: 'unmanaged pod (not forced)' };
+  if (!finished && p.ownerKinds.length === 0) return { kind: 'unmanaged', reason: 'unmanaged pod (not forced)' };
   return null;
 }

@@ -1,4 +1,4 @@
-/** Opt-in drain with kubectl semantics: Eviction API only, back off on 429, skip DaemonSet/mirror/unmanaged pods and (unless allowed) emptyDir pods, bounded time, never force. */
+/** Opt-in drain with kubectl semantics: Eviction API only, back off on 429, skip mirror pods and unfinished DaemonSet/unmanaged/(unless allowed) emptyDir pods, bounded time, never force. */
 import { isLwError, messageOf } from '../errors.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
@@ -22,7 +22,7 @@ export interface DrainOptions {
 
 export interface DrainResult {
   evicted: string[];
-  /** Pods deliberately left, as `ns/name (reason)`: DaemonSet, mirror, finished, local storage (emptyDir), unmanaged. */
+  /** Pods deliberately left, as `ns/name (reason)`: DaemonSet, mirror, local storage (emptyDir), unmanaged (finished pods are evicted, as kubectl does). */
   skipped: string[];
   /** Pods left because they use emptyDir volumes and deleteEmptyDirData is false (also listed in `skipped`). */
   emptyDirLeft: string[];

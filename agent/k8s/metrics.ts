@@ -8,6 +8,8 @@ export interface K8sMetrics {
   leaseHeld: Gauge;
   evictions: Counter<'result'>;
   drainSkipped: Counter<'reason'>;
+  eventsDropped: Counter<'reason'>;
+  eventsPending: Gauge;
 }
 
 export function createK8sMetrics(registry: Registry): K8sMetrics {
@@ -19,9 +21,16 @@ export function createK8sMetrics(registry: Registry): K8sMetrics {
     evictions: new Counter({ name: 'linkward_k8s_evictions_total', help: 'Pod evictions during drain by result (ok, blocked, error).', labelNames: ['result'], registers: [registry] }),
     drainSkipped: new Counter({
       name: 'linkward_k8s_drain_skipped_pods_total',
-      help: 'Pods a drain left on the node, by reason (mirror, daemonset, finished, local_storage = emptyDir volumes while kubernetes.drain.deleteEmptyDirData is false, unmanaged).',
+      help: 'Pods a drain left on the node, by reason (mirror, daemonset, local_storage = emptyDir volumes while kubernetes.drain.deleteEmptyDirData is false, unmanaged).',
       labelNames: ['reason'],
       registers: [registry],
     }),
+    eventsDropped: new Counter({
+      name: 'linkward_k8s_events_dropped_total',
+      help: 'Transition Events given up, by reason (overflow = oldest dropped from the full retry queue of 50, expired = older than 1 h, rejected = the API refused it for good).',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    eventsPending: new Gauge({ name: 'linkward_k8s_events_pending', help: 'Transition Events waiting for a retry after a failed POST.', registers: [registry] }),
   };
 }

@@ -1,4 +1,4 @@
-/** One reconcile pass: read the Node, decide (desired → plan), apply minimal patches with 409 re-read, event per transition. */
+/** One reconcile pass: read the Node, decide (desired → plan), apply minimal patches with 409 re-read, event per transition (retried). */
 import { isLwError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { LinkSnapshot } from '../core/types.ts';
@@ -6,6 +6,7 @@ import type { KubernetesConfig } from './config.ts';
 import type { NodeApi } from './api.ts';
 import { desiredDecorations, wantsRestrictive } from './desired.ts';
 import { K8sErrorCode } from './errors.ts';
+import type { EventOutbox } from './event-outbox.ts';
 import type { FleetSemaphore } from './fleet.ts';
 import { planNode } from './plan.ts';
 import type { Desired, NodeView, Plan } from './types.ts';
@@ -25,6 +26,8 @@ export interface ReconcileDeps {
   nodeName: string;
   log: Logger;
   fleet: FleetSemaphore;
+  /** Transition Events; the queue lives across passes so a failed POST is retried by a later one. */
+  events: EventOutbox;
   onApplied?: (kind: string) => void;
 }
 
@@ -83,28 +86,26 @@ export async function reconcileOnce(deps: ReconcileDeps, inp: ReconcileInput): P
       log.info({ changes: plan.changes, state: desired.state }, 'node decorations updated');
       for (const c of plan.changes) deps.onApplied?.(c.replace(/^remove /, '').split(' ')[0] ?? 'other');
     }
-    await maybeEvent(deps, node, desired, inp.nowMs);
+    queueEvent(deps, node, desired, inp.nowMs);
+    await deps.events.flush(api, inp.nowMs);
     return { ...result, node: current };
   }
 }
 
-/** One Event per transition: when this pass changes the condition's reason (restart-safe: the reason lives on the Node). */
-async function maybeEvent(deps: ReconcileDeps, before: NodeView, desired: Desired, nowMs: number): Promise<void> {
+/**
+ * One Event per transition: when this pass changes the condition's reason (restart-safe: the reason lives on the
+ * Node). It is queued and sent by the outbox; a failed POST never fails the reconcile and is retried by later passes.
+ */
+function queueEvent(deps: ReconcileDeps, before: NodeView, desired: Desired, nowMs: number): void {
   if (!deps.cfg.events || !desired.condition) return;
   const prev = before.conditions.find((c) => c.type === desired.condition?.type);
   if (prev?.reason === desired.condition.reason) return;
-  try {
-    await deps.api.createEvent({
-      namespace: deps.cfg.eventNamespace,
-      reason: desired.condition.reason ?? 'LinkChanged',
-      message: desired.condition.message ?? '',
-      type: desired.state === 'healthy' ? 'Normal' : 'Warning',
-      node: { name: before.name, ...(before.uid ? { uid: before.uid } : {}) },
-      nowMs,
-    });
-    deps.onApplied?.('event');
-  } catch (e) {
-    // An Event is informative only: never fail the reconcile (and never repeat it) because of it.
-    deps.log.warn({ err: (e as Error).message }, 'could not create the transition Event');
-  }
+  deps.events.add({
+    namespace: deps.cfg.eventNamespace,
+    reason: desired.condition.reason ?? 'LinkChanged',
+    message: desired.condition.message ?? '',
+    type: desired.state === 'healthy' ? 'Normal' : 'Warning',
+    node: { name: before.name, ...(before.uid ? { uid: before.uid } : {}) },
+    nowMs,
+  });
 }

@@ -147,6 +147,8 @@ test('component: the default drain leaves the emptyDir pod and says so (status s
     t.after(() => h.close());
     seedPod(h.api, 'default', 'cache-1', 'n1', { owner: { kind: 'ReplicaSet', name: 'cache' }, volumes: CACHE });
     seedPod(h.api, 'default', 'web-1', 'n1', { owner: { kind: 'ReplicaSet', name: 'web' } });
+    // A finished bare pod with an emptyDir: evicted either way (kubectl's finished-pod rule), counted as an eviction, not a skip.
+    seedPod(h.api, 'default', 'done-1', 'n1', { phase: 'Failed', volumes: CACHE });
     const drainCfg = deleteEmptyDirData ? { deleteEmptyDirData } : {};
     const a = await h.agent('n1', { tiers: { down: { drain: true } }, drain: drainCfg });
     a.emit('down', 0.1);
@@ -154,16 +156,19 @@ test('component: the default drain leaves the emptyDir pod and says so (status s
     await waitFor('drain finished', () => status()?.running === false);
     const s = status();
     assert.equal(h.api.store.get('pods', 'default', 'web-1'), undefined, 'the pod without emptyDir is evicted');
+    assert.equal(h.api.store.get('pods', 'default', 'done-1'), undefined, 'the finished pod is evicted');
     const metric = await a.ctx.metrics.getSingleMetricAsString('linkward_k8s_drain_skipped_pods_total');
+    assert.doesNotMatch(metric, /reason="finished"/);
+    assert.match(await a.ctx.metrics.getSingleMetricAsString('linkward_k8s_evictions_total'), new RegExp(`linkward_k8s_evictions_total\\{result="ok"\\} ${deleteEmptyDirData ? 3 : 2}`));
     if (!deleteEmptyDirData) {
       assert.ok(h.api.store.get('pods', 'default', 'cache-1'), 'the emptyDir pod stays by default');
       assert.deepEqual(s?.result?.emptyDirLeft, ['default/cache-1']);
-      assert.equal(s?.summary, 'drain: 1 evicted; 1 skipped; 0 remaining; 1 left for emptyDir data (default/cache-1; set kubernetes.drain.deleteEmptyDirData: true to evict them)');
+      assert.equal(s?.summary, 'drain: 2 evicted; 1 skipped; 0 remaining; 1 left for emptyDir data (default/cache-1; set kubernetes.drain.deleteEmptyDirData: true to evict them)');
       assert.match(metric, /linkward_k8s_drain_skipped_pods_total\{reason="local_storage"\} 1/);
     } else {
       assert.equal(h.api.store.get('pods', 'default', 'cache-1'), undefined, 'evicted with deleteEmptyDirData');
       assert.deepEqual(s?.result?.emptyDirEvicted, ['default/cache-1']);
-      assert.equal(s?.summary, 'drain: 2 evicted; 0 skipped; 0 remaining; emptyDir data deleted with default/cache-1');
+      assert.equal(s?.summary, 'drain: 3 evicted; 0 skipped; 0 remaining; emptyDir data deleted with default/cache-1');
       assert.doesNotMatch(metric, /reason="local_storage"/);
     }
   }

@@ -12,7 +12,7 @@ import { drainNode } from '../../../agent/k8s/drain.ts';
 import { createLeanApi } from '../../../agent/k8s/lean-api.ts';
 import { KubeApiServer } from '../../support/kube-apiserver/server.ts';
 import { writeKubeconfig } from '../../support/kube-apiserver/kubeconfig.ts';
-import { seedDaemonSet, seedNode, seedPdb, seedPod } from '../../support/kube-apiserver/fixtures.ts';
+import { seedDaemonSet, seedNode, seedPdb, seedPod, type PodOpts } from '../../support/kube-apiserver/fixtures.ts';
 
 const exec = promisify(execFile);
 const KUBECTL = '/usr/bin/kubectl';
@@ -109,7 +109,7 @@ test('kubectl drain uses the Eviction API, skips DaemonSet pods, honours a PDB (
   assert.equal(api.store.get('pods', 'default', 'db-a'), undefined);
 });
 
-test('kubectl drain refuses emptyDir pods (not hostPath, not finished) without --delete-emptydir-data; linkward leaves the same pods', async (t) => {
+test('kubectl drain refuses emptyDir pods (not hostPath, not finished) without --delete-emptydir-data; linkward leaves the same pods and evicts the finished ones', async (t) => {
   seedNode(api, 'n3');
   // One pod goes in through kubectl (POST): the server must keep its volumes for drain to see them.
   const dir = mkdtempSync(join(tmpdir(), 'lw-kubectl-'));
@@ -125,8 +125,10 @@ test('kubectl drain refuses emptyDir pods (not hostPath, not finished) without -
   seedPod(api, 'default', 'cache-a', 'n3', { owner: { kind: 'ReplicaSet', name: 'cache' }, volumes: [{ name: 'cache', emptyDir: {} }] });
   seedPod(api, 'default', 'plain-a', 'n3', { owner: { kind: 'ReplicaSet', name: 'plain' } });
   seedPod(api, 'default', 'host-a', 'n3', { owner: { kind: 'ReplicaSet', name: 'host' }, volumes: [{ name: 'h', hostPath: { path: '/var/log' } }] });
+  // Finished pods, unmanaged and with an emptyDir: kubectl's local-storage and no-controller rules let them through.
   seedPod(api, 'default', 'done-a', 'n3', { phase: 'Succeeded', volumes: [{ name: 'shm', emptyDir: { medium: 'Memory' } }] });
-  const n3Pod = /\/pods\/(posted|cache|plain|host|done)-a(\/|$)/;
+  seedPod(api, 'default', 'fail-a', 'n3', { phase: 'Failed', volumes: [{ name: 'scratch', emptyDir: {} }] });
+  const n3Pod = /\/pods\/(posted|cache|plain|host|done|fail)-a(\/|$)/;
   const n3Evictions = (): number => api.requests.filter((x) => x.path.endsWith('/eviction') && n3Pod.test(x.path)).length;
 
   const refused = await kubectl('drain', 'n3', '--ignore-daemonsets', '--timeout=8s');
@@ -141,14 +143,50 @@ test('kubectl drain refuses emptyDir pods (not hostPath, not finished) without -
   t.after(() => k.close?.());
   const r = await drainNode(k, 'n3', { timeoutMs: 10_000, retryMs: 1_000, clock: systemClock, log: silentLogger() });
   assert.deepEqual([...r.emptyDirLeft].sort(), named);
-  assert.deepEqual(r.evicted.sort(), ['default/host-a', 'default/plain-a']);
-  // kubectl would evict the finished pod (below); linkward leaves finished pods.
-  assert.ok(r.skipped.includes('default/done-a (finished pod)'), r.skipped.join('; '));
+  // Finished pods are not among those kubectl refuses for: linkward evicts them, as kubectl does once it proceeds (below).
+  assert.deepEqual(r.evicted.sort(), ['default/done-a', 'default/fail-a', 'default/host-a', 'default/plain-a']);
+  assert.deepEqual(r.skipped.sort(), ['default/cache-a (local storage: emptyDir cache; kubernetes.drain.deleteEmptyDirData is false)', 'default/posted-a (local storage: emptyDir tmp; kubernetes.drain.deleteEmptyDirData is false)']);
 
   const ok = await kubectl('drain', 'n3', '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=20s');
   assert.equal(ok.code, 0, ok.err);
   assert.deepEqual(api.store.list('pods', null, null, 'spec.nodeName=n3'), [], 'with the flag: emptyDir pods and the finished (unmanaged) pod are evicted');
   assert.ok(!api.requests.some((x) => x.method === 'DELETE' && n3Pod.test(x.path)), 'evicted, not deleted');
+});
+
+test('finished pods (Succeeded/Failed; unmanaged, emptyDir, DaemonSet-owned) are evicted by kubectl drain and by linkward alike', async (t) => {
+  seedNode(api, 'n4');
+  seedDaemonSet(api, 'default', 'logs');
+  const pods: [string, PodOpts][] = [
+    ['run-rs', { owner: { kind: 'ReplicaSet', name: 'run' } }],
+    ['run-ds', { owner: { kind: 'DaemonSet', name: 'logs' } }],
+    ['run-mirror', { mirror: true }],
+    ['ok-bare', { phase: 'Succeeded' }],
+    ['err-bare', { phase: 'Failed' }],
+    ['ok-ed', { phase: 'Succeeded', volumes: [{ name: 'cache', emptyDir: {} }] }],
+    ['err-ed-rs', { phase: 'Failed', owner: { kind: 'ReplicaSet', name: 'err' }, volumes: [{ name: 'shm', emptyDir: { medium: 'Memory' } }] }],
+    ['err-ds', { phase: 'Failed', owner: { kind: 'DaemonSet', name: 'logs' } }],
+    ['ok-mirror', { phase: 'Succeeded', mirror: true }],
+  ];
+  const seedAll = (): void => void pods.forEach(([name, o]) => seedPod(api, 'default', name, 'n4', o));
+  const left = (): string[] => api.store.list('pods', null, null, 'spec.nodeName=n4').map((p) => String(p.metadata?.name)).sort();
+  const expectedLeft = ['ok-mirror', 'run-ds', 'run-mirror'];
+
+  seedAll();
+  const k = await createLeanApi({ kind: 'kubeconfig', path: kc, description: 'test' }, 2000);
+  t.after(() => k.close?.());
+  const r = await drainNode(k, 'n4', { timeoutMs: 10_000, retryMs: 1_000, clock: systemClock, log: silentLogger() });
+  assert.equal(r.timedOut, false);
+  assert.deepEqual(left(), expectedLeft, r.skipped.join('; '));
+  assert.deepEqual(r.emptyDirLeft, [], 'a finished pod never needs deleteEmptyDirData');
+
+  // Same pods again; kubectl without --force or --delete-emptydir-data proceeds and evicts the same ones.
+  seedAll();
+  const before = api.requests.length;
+  const kd = await kubectl('drain', 'n4', '--ignore-daemonsets', '--timeout=20s');
+  assert.equal(kd.code, 0, kd.err);
+  assert.deepEqual(left(), expectedLeft, kd.out + kd.err);
+  const kubectlEvicted = api.requests.slice(before).filter((x) => x.path.endsWith('/eviction') && x.status === 201).map((x) => x.path.split('/').at(-2)).sort();
+  assert.deepEqual(kubectlEvicted, r.evicted.map((x) => x.split('/')[1]).sort(), 'both evict exactly the same pods');
 });
 
 test('DELETE: kubectl delete works; a protobuf DeleteOptions body is read and discarded', async () => {

@@ -31,6 +31,8 @@ export interface Fault {
   hang?: boolean;
   /** How many requests it applies to (default: unlimited). */
   times?: number;
+  /** The request is carried out, then answered with `status`: a write whose answer was lost (the client cannot tell). */
+  afterApply?: boolean;
 }
 
 
@@ -138,6 +140,8 @@ export class KubeApiServer {
       return;
     }
     if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+    // afterApply: the write happens (an error in it is ignored), the client still gets the injected status below.
+    if (fault?.status && fault.afterApply) await Promise.resolve().then(() => this.#route(method, url, body, contentType, req, res)).catch(() => undefined);
     if (fault?.status) {
       const reason = fault.status === 409 ? 'Conflict' : fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable';
       send(fault.status, status(fault.status, reason, `injected fault ${fault.status}`));

@@ -22,8 +22,16 @@ const CASES: [string, PodView, string | null, string | null][] = [
   ['ReplicaSet pod with two emptyDirs', pod({ emptyDirVolumes: ['a', 'b'] }), 'local_storage', null],
   ['Pending pod with an emptyDir (not finished)', pod({ phase: 'Pending', emptyDirVolumes: ED }), 'local_storage', null],
   ['pod without a phase with an emptyDir', { namespace: 'default', name: 'p', ownerKinds: RS, mirror: false, emptyDirVolumes: ED }, 'local_storage', null],
-  ['Succeeded pod with an emptyDir', pod({ phase: 'Succeeded', emptyDirVolumes: ED }), 'finished', 'finished'],
-  ['Failed pod with an emptyDir', pod({ phase: 'Failed', emptyDirVolumes: ED }), 'finished', 'finished'],
+  // Finished pods pass kubectl's DaemonSet, local-storage and unreplicated filters ("any finished pod can be removed").
+  ['Succeeded pod with an emptyDir', pod({ phase: 'Succeeded', emptyDirVolumes: ED }), null, null],
+  ['Failed pod with an emptyDir', pod({ phase: 'Failed', emptyDirVolumes: ED }), null, null],
+  ['Succeeded unmanaged pod', pod({ phase: 'Succeeded', ownerKinds: [] }), null, null],
+  ['Failed unmanaged pod', pod({ phase: 'Failed', ownerKinds: [] }), null, null],
+  ['Failed unmanaged pod with an emptyDir', pod({ phase: 'Failed', ownerKinds: [], emptyDirVolumes: ED }), null, null],
+  ['Succeeded Job pod', pod({ phase: 'Succeeded', ownerKinds: ['Job'] }), null, null],
+  ['Failed DaemonSet pod', pod({ phase: 'Failed', ownerKinds: ['DaemonSet'] }), null, null],
+  ['Succeeded mirror pod (mirror pods always stay)', pod({ phase: 'Succeeded', ownerKinds: [], mirror: true }), 'mirror', 'mirror'],
+  ['Unknown-phase unmanaged pod (not finished)', pod({ phase: 'Unknown', ownerKinds: [] }), 'unmanaged', 'unmanaged'],
   ['DaemonSet pod with an emptyDir', pod({ ownerKinds: ['DaemonSet'], emptyDirVolumes: ED }), 'daemonset', 'daemonset'],
   ['mirror pod with an emptyDir', pod({ ownerKinds: [], mirror: true, emptyDirVolumes: ED }), 'mirror', 'mirror'],
   ['unmanaged pod', pod({ ownerKinds: [] }), 'unmanaged', 'unmanaged'],
@@ -40,6 +48,7 @@ test('pod selection: kubectl drain filters without --force, emptyDir per deleteE
     const kind = podSkip(p, { deleteEmptyDirData: false })?.kind;
     if (kind) assert.ok((SKIP_KINDS as readonly string[]).includes(kind), `${kind} is a metric label value`);
   }
+  assert.ok(!(SKIP_KINDS as readonly string[]).includes('finished'), 'finished pods are evicted, never a skip reason');
 });
 
 test('needsEmptyDirOverride: any emptyDir on a pod that is not finished (kubectl hasLocalStorage + finished exemption)', () => {
