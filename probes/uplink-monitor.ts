@@ -13,7 +13,7 @@ import { runLightRound } from './light-round.ts';
 import type { ProbeMetrics } from './metrics.ts';
 import { ratesBetween, readCarrier, readCounters, readLinkFacts, trafficProvesThresholds, type IfCounters, type LinkFacts, type ObservedRates } from './passive.ts';
 import { resolveSourceAddress, type InterfaceTable } from './source.ts';
-import { summariseWindow, type WindowEntry, type WindowSummary } from './stats.ts';
+import { median, summariseWindow, type WindowEntry, type WindowSummary } from './stats.ts';
 import type { ProbeStore } from './store.ts';
 import type { ProbeTarget } from './targets.ts';
 import { runThroughput, type ThroughputResult } from './throughput.ts';
@@ -134,12 +134,12 @@ export class UplinkMonitor {
     this.#planner = afterRound(this.#planner, cfg, settleAllowed ? probed : probed.map((p) => ({ ...p, lossless: false })), nowMs, ids.length);
     const q = quorumNow(this.#planner, cfg, ids, nowMs);
     const win = summariseWindow(this.#window);
-    const sorted = [...rtts].sort((a, b) => a - b);
+    const rttMs = median(rtts);
     const sample: ProbeSample = {
       uplink: this.name,
       kind: 'light',
       atMs: nowMs,
-      ...(sorted.length > 0 ? { rttMs: sorted.length % 2 ? (sorted[(sorted.length - 1) / 2] as number) : ((sorted[sorted.length / 2 - 1] as number) + (sorted[sorted.length / 2] as number)) / 2 } : {}),
+      ...(rttMs !== undefined ? { rttMs } : {}),
       ...(win.rttP95Ms !== undefined ? { rttP95Ms: win.rttP95Ms } : {}),
       ...(win.jitterMs !== undefined ? { jitterMs: win.jitterMs } : {}),
       ...(win.lossPercent !== undefined ? { lossPercent: win.lossPercent } : {}),

@@ -81,7 +81,9 @@ test('loss is detected by UDP echo (0 % clean link, then 10 % nft random drop ea
   const lossy = (await labClient(l, cfg(25))).light.at(-1) as ProbeSample;
   t.diagnostic(`loss ${lossy.lossPercent}% (expected ≈ 19 % round trip)`);
   assert.ok((lossy.lossPercent ?? 0) >= 4 && (lossy.lossPercent ?? 100) <= 45, `loss ${lossy.lossPercent}`);
-  assert.ok(lossy.jitterMs !== undefined && lossy.rttMs !== undefined);
+  // Window figures (60 packets) exist whatever the last round did; rttMs is that round's median and is absent when
+  // both of its 2 echoes were lost (≈ 3.6 % of rounds at 19 % round-trip loss), so it is not asserted here.
+  assert.ok(lossy.jitterMs !== undefined && lossy.rttP95Ms !== undefined, `window figures missing: ${JSON.stringify(lossy)}`);
   await l.shape(null, 0);
 });
 
