@@ -3,9 +3,11 @@ import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../com
 import type { LinkSnapshot } from '../core/types.ts';
 import { effectiveUplinks, routePolicyOf, type UplinkConfig } from '../config/uplinks.ts';
 import { messageOf } from '../errors.ts';
+import { systemRunner, type CommandRunner } from '../exec.ts';
 import { LinkHealthConfigSchema } from '../link/config.ts';
 import { createIpActuator, type RouteActuator } from './actuator.ts';
 import { confirmReachable, parseEndpoint, tcpConnector, type Connector, type Endpoint } from './confirm.ts';
+import { createConntrackFlusher } from './conntrack.ts';
 import { k3sPinning, readK3sFacts, type K3sFacts, type K3sPinning } from './k3s.ts';
 import { registerRouteMetrics } from './metrics.ts';
 import { cleanupCommands, currentActive, resolveUplinks, type PlanOptions } from './plan.ts';
@@ -23,6 +25,10 @@ export interface RouteDeps {
   connector: Connector;
   systemdRunning: boolean;
   ipPath: string;
+  /** Runs `conntrack`; defaults to the real one only when `actuator` is not injected (a faked kernel never flushes the host's table). */
+  conntrackRunner: CommandRunner;
+  /** Path of the conntrack binary (default `conntrack` from PATH). */
+  conntrackPath: string;
 }
 
 export interface RouteComponent extends Component {
@@ -48,6 +54,9 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
   const opts: PlanOptions = { perUplinkTables: policy.perUplinkTables, tableBase: policy.tableBase, routeProto: policy.routeProto, mainMetric: policy.mainMetric };
   const actuator = deps.actuator ?? createIpActuator({ log, dryRun: policy.dryRun, ...(deps.ipPath ? { ipPath: deps.ipPath } : {}) });
   const metrics = registerRouteMetrics(ctx.metrics, uplinks.map((u) => u.name));
+  const conntrackRunner = deps.conntrackRunner ?? (deps.actuator ? null : systemRunner);
+  const conntrack = policy.flushConntrack && conntrackRunner ? createConntrackFlusher({ runner: conntrackRunner, log, dryRun: policy.dryRun, metrics, ...(deps.conntrackPath ? { conntrackPath: deps.conntrackPath } : {}) }) : null;
+  const knownSources: Record<string, string> = {};
   let store: RouteStore | null = null;
   let state: PolicyState = initialPolicyState();
   let pinning: K3sPinning | null = null;
@@ -78,7 +87,7 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
   };
   const switchDeps = (to: string): SwitchDeps => ({
     actuator, clock: ctx.clock, log, store: store!, stateDir: ctx.stateDir, dryRun: policy.dryRun, ipPath: deps.ipPath ?? 'ip',
-    launcher: chooseLauncher(policy.revertLauncher, deps.systemdRunning),
+    launcher: chooseLauncher(policy.revertLauncher, deps.systemdRunning), conntrack, knownSources: () => knownSources,
     confirm: () => confirmReachable(confirmTargets(to), policy.confirmTimeout, ctx.clock, deps.connector ?? tcpConnector),
   });
 
@@ -95,6 +104,7 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
       metrics.applyErrors.inc(r.result.errors.length);
     } else lastError = null;
     if (r.cmds.length > 0) log.info({ cmds: r.result.applied }, 'reconciled routes');
+    for (const u of r.resolved) knownSources[u.name] = u.src;
     managed = r.resolved.map((u) => `${u.name}: table ${u.table} default via ${u.gateway} dev ${u.dev}, rule from ${u.src}`);
     store?.saveManaged(managed);
   }
@@ -233,6 +243,7 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
       return {
         mode: policy.mode, active: state.active, override: state.override, routesManaged: routesAllowed(), dryRun: policy.dryRun,
         k3s: pinning, lastDecision: lastWhy, problems, lastError, managed, downByUs,
+        conntrack: conntrack?.status() ?? { enabled: false, reason: policy.flushConntrack ? 'no conntrack runner (kernel adapter injected)' : 'uplinks.policy.flushConntrack is false' },
         holdDownUntil: state.holdDownUntil, switchesLastHour: state.switchLog.filter((t) => ctx.clock.nowMs() - t < 3_600_000).length,
         uplinks: uplinks.map((u) => ({ name: u.name, priority: u.priority, interface: u.interface ?? null, health: ctx.bus.latestLink()?.uplinks[u.name]?.health ?? 'unknown' })),
         history: store?.history(10) ?? [],

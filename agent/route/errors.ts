@@ -14,4 +14,8 @@ export const RouteErrorCode = {
   UNKNOWN_UPLINK: 'LW_ROUTE_UNKNOWN_UPLINK',
   /** The external revert helper could not be started. */
   HELPER_FAILED: 'LW_ROUTE_HELPER_FAILED',
+  /** `conntrack -D` failed after a switch (the switch itself stands; old NAT entries may linger). */
+  CONNTRACK_FAILED: 'LW_ROUTE_CONNTRACK_FAILED',
+  /** The `conntrack` binary is not installed, so NAT entries of the old uplink were not flushed. */
+  CONNTRACK_MISSING: 'LW_ROUTE_CONNTRACK_MISSING',
 } as const;

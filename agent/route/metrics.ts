@@ -6,6 +6,8 @@ export interface RouteMetrics {
   rollbacks: Counter;
   applyErrors: Counter;
   confirmSeconds: Histogram;
+  conntrackFlushes: Counter<'result'>;
+  conntrackDeleted: Counter;
   setActive(name: string | null): void;
 }
 
@@ -20,10 +22,13 @@ export function registerRouteMetrics(registry: Registry, uplinks: readonly strin
   const rollbacks = once(registry, 'linkward_route_rollbacks_total', () => new Counter({ name: 'linkward_route_rollbacks_total', help: 'Switches rolled back because the new default route was not confirmed in time (or the agent died mid-switch).', registers }));
   const applyErrors = once(registry, 'linkward_route_apply_errors_total', () => new Counter({ name: 'linkward_route_apply_errors_total', help: 'ip commands that failed while applying the desired routes.', registers }));
   const confirmSeconds = once(registry, 'linkward_route_confirm_duration_seconds', () => new Histogram({ name: 'linkward_route_confirm_duration_seconds', help: 'Time from applying a switch to its confirm (or rollback) decision.', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30], registers }));
+  const conntrackFlushes = once(registry, 'linkward_route_conntrack_flushes_total', () => new Counter({ name: 'linkward_route_conntrack_flushes_total', help: 'Conntrack flushes of the abandoned uplink\'s address after a switch, by result (ok, failed, missing = conntrack not installed).', labelNames: ['result'] as const, registers }));
+  for (const result of ['ok', 'failed', 'missing']) conntrackFlushes.inc({ result }, 0);
+  const conntrackDeleted = once(registry, 'linkward_route_conntrack_deleted_entries_total', () => new Counter({ name: 'linkward_route_conntrack_deleted_entries_total', help: 'Conntrack entries deleted by those flushes (as reported by conntrack).', registers }));
   const active = once(registry, 'linkward_route_active_info', () => new Gauge({ name: 'linkward_route_active_info', help: 'Active uplink (1) and the others (0).', labelNames: ['uplink'] as const, registers }));
   for (const u of uplinks) active.set({ uplink: u }, 0);
   return {
-    switches, rollbacks, applyErrors, confirmSeconds,
+    switches, rollbacks, applyErrors, confirmSeconds, conntrackFlushes, conntrackDeleted,
     setActive(name) {
       for (const u of uplinks) active.set({ uplink: u }, u === name ? 1 : 0);
     },

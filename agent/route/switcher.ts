@@ -6,6 +6,7 @@ import { messageOf } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { RouteActuator } from './actuator.ts';
 import type { ConfirmResult } from './confirm.ts';
+import { flushPlan, uplinkSource, type ConntrackFlusher } from './conntrack.ts';
 import { mainDefaults, routeArgs, type KernelState } from './ip-state.ts';
 import type { IpArgv, PlanOptions } from './plan.ts';
 import { reconcile, type RouteTarget } from './reconcile.ts';
@@ -23,6 +24,10 @@ export interface SwitchDeps {
   dryRun: boolean;
   /** Probes through the (new) default route. */
   confirm: () => Promise<ConfirmResult>;
+  /** Flushes the abandoned uplink's conntrack entries after a switch; null when `flushConntrack` is off. */
+  conntrack: ConntrackFlusher | null;
+  /** Last source address seen per uplink (its interface may be gone by the time we flush). */
+  knownSources: () => Readonly<Record<string, string>>;
 }
 
 export interface SwitchOutcome {
@@ -55,6 +60,7 @@ export async function commitSwitch(deps: SwitchDeps, target: RouteTarget, previo
   const { actuator, clock, log, store } = deps;
   if (deps.dryRun) {
     const r = await reconcile(actuator, target);
+    await flushAbandoned(deps, 'applied', info.from, info.to, target, r.kernel);
     return { ok: true, result: 'applied', detail: `dry-run: ${r.result.applied.join('; ') || 'nothing to change'}`, confirmMs: 0 };
   }
   const before = await actuator.read();
@@ -81,8 +87,22 @@ export async function commitSwitch(deps: SwitchDeps, target: RouteTarget, previo
   store.savePending(null);
   store.record({ atMs: clock.nowMs(), from: info.from, to: info.to, reason: info.reason, result: outcome.result, detail: outcome.detail });
   tidy(deps.stateDir);
+  // Only now, with the default route settled (committed or rolled back), so no entry is re-created on the old path.
+  await flushAbandoned(deps, outcome.result, info.from, info.to, target, before);
   log[outcome.ok ? 'info' : 'warn']({ from: info.from, to: info.to, result: outcome.result, detail: outcome.detail, confirmMs: Math.round(outcome.confirmMs) }, outcome.ok ? 'switch confirmed' : 'switch rolled back');
   return outcome;
+}
+
+/** Deletes the conntrack entries of the uplink the outcome left (see conntrack.ts); never throws. */
+async function flushAbandoned(deps: SwitchDeps, result: SwitchOutcome['result'], from: string | null, to: string, target: RouteTarget, kernel: KernelState | null): Promise<void> {
+  if (!deps.conntrack) return;
+  try {
+    const plan = flushPlan(result, from, to, (n) => uplinkSource(n, target.uplinks, kernel, deps.knownSources()));
+    if (plan) await deps.conntrack.flush(plan.uplink, plan.src, deps.clock.nowMs());
+    else deps.log.debug({ from, to, result }, 'no conntrack flush: no abandoned uplink address');
+  } catch (e) {
+    deps.log.warn({ err: messageOf(e) }, 'conntrack flush skipped');
+  }
 }
 
 /** Reverts: take the plan back from the helper if it has not fired, run it, then reconcile the previous target fully. */
@@ -108,7 +128,9 @@ export async function recoverPending(deps: SwitchDeps, previous: (p: PendingSwit
     deps.store.savePending(null);
     return null;
   }
-  await rollBack(deps, p.planFile, previous(p));
+  const prev = previous(p);
+  await rollBack(deps, p.planFile, prev);
+  await flushAbandoned(deps, 'rolled-back', p.from, p.to, prev, await deps.actuator.read().catch(() => null));
   deps.store.savePending(null);
   deps.store.record({ atMs: deps.clock.nowMs(), from: p.from, to: p.to, reason: p.reason, result: 'rolled-back', detail: `agent died before confirm; revert ${status === 'armed' ? 'done at restart' : 'done by the helper'}` });
   tidy(deps.stateDir);

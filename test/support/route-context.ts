@@ -1,7 +1,8 @@
-/** Helpers for route component tests: a two-uplink fake kernel, link snapshots, and a context with fast policy settings. */
+/** Helpers for route component tests: a two-uplink fake kernel, a fake conntrack, link snapshots, and a context with fast policy settings. */
 import type { LinkHealth, LinkSnapshot } from '../../agent/core/types.ts';
 import { rmSync } from 'node:fs';
 import { systemClock } from '../../agent/clock.ts';
+import type { CommandRunner, RunOptions, RunResult } from '../../agent/exec.ts';
 import { makeTestContext, type TestContext } from './context.ts';
 import { FakeIp } from './route-fake-ip.ts';
 
@@ -28,4 +29,25 @@ export function snapshot(health: Record<string, LinkHealth>, atMs = Date.now()):
   const uplinks: LinkSnapshot['uplinks'] = {};
   for (const [name, h] of Object.entries(health)) uplinks[name] = { name, health: h, sinceMs: atMs - 60_000, reasons: h === 'healthy' ? [] : ['loss=100%'], latest: { atMs, rttMs: 20, lossPercent: h === 'healthy' ? 0 : 100 } };
   return { atMs, node: 'unknown', active: null, uplinks };
+}
+
+/** A fake `conntrack` runner: records argv as `conntrack ...` lines and answers like conntrack 1.4.7 (exit 1 when nothing matched). */
+export class FakeConntrack implements CommandRunner {
+  log: string[] = [];
+  /** Options of each call (timeout, accepted exit codes). */
+  opts: (RunOptions | undefined)[] = [];
+  /** Entries deleted per command line; absent: none matched. */
+  deletes = new Map<string, number>();
+  /** When set, every call fails like this instead. */
+  failWith: Error | { code: number; stderr: string } | null = null;
+
+  async run(cmd: string, args: readonly string[], opts?: RunOptions): Promise<RunResult> {
+    const line = `${cmd} ${args.join(' ')}`;
+    this.log.push(line);
+    this.opts.push(opts);
+    if (this.failWith instanceof Error) throw this.failWith;
+    if (this.failWith) return { code: this.failWith.code, stdout: '', stderr: this.failWith.stderr };
+    const n = this.deletes.get(line) ?? 0;
+    return { code: n > 0 ? 0 : 1, stdout: '', stderr: `conntrack v1.4.7 (conntrack-tools): ${n} flow entries have been deleted.\n` };
+  }
 }

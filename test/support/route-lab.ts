@@ -1,7 +1,10 @@
-/** Builds and removes the route lab: lwr-edge ↔ lwr-gw1/lwr-gw2 ↔ lwr-inet (veth pairs), a TCP target in lwr-inet. */
+/** Builds and removes the route lab: lwr-edge ↔ lwr-gw1/lwr-gw2 ↔ lwr-inet (veth pairs), a TCP target in lwr-inet, the lab agent. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { onJsonLines } from './json-lines.ts';
 
-export const NS = { edge: 'lwr-edge', gw1: 'lwr-gw1', gw2: 'lwr-gw2', inet: 'lwr-inet' } as const;
+/** `pod` exists only when a test adds it (route-lab-pod.ts); removeLab removes it too. */
+export const NS = { edge: 'lwr-edge', gw1: 'lwr-gw1', gw2: 'lwr-gw2', inet: 'lwr-inet', pod: 'lwr-pod' } as const;
+const CORE_NS = [NS.edge, NS.gw1, NS.gw2, NS.inet];
 /** Probe target (reachable via both gateways) and confirm target (a "k3s API" that gw2 can be told to drop). */
 export const TARGET = '10.201.99.1';
 export const CONFIRM = '10.201.99.2';
@@ -29,7 +32,7 @@ export function removeLab(): void {
 /** Creates the namespaces; returns the TCP target server process (running in lwr-inet). */
 export function createLab(): ChildProcess {
   removeLab();
-  for (const ns of Object.values(NS)) ip('netns', 'add', ns);
+  for (const ns of CORE_NS) ip('netns', 'add', ns);
   const veth = (a: string, an: string, b: string, bn: string): void => {
     ip('-n', a, 'link', 'add', an, 'type', 'veth', 'peer', 'name', bn, 'netns', b);
   };
@@ -41,7 +44,7 @@ export function createLab(): ChildProcess {
     ip('-n', ns, 'addr', 'add', cidr, 'dev', dev);
     ip('-n', ns, 'link', 'set', dev, 'up');
   };
-  for (const ns of Object.values(NS)) ip('-n', ns, 'link', 'set', 'lo', 'up');
+  for (const ns of CORE_NS) ip('-n', ns, 'link', 'set', 'lo', 'up');
   addr(NS.edge, 'e1', '10.201.1.2/24');
   addr(NS.edge, 'e2', '10.201.2.2/24');
   addr(NS.gw1, 'g1a', '10.201.1.1/24');
@@ -93,4 +96,30 @@ export function throttle(gw: string, rate = '1mbit'): void {
 /** The default route linkward manages in lwr-edge (proto 77), or '' when none. */
 export function edgeDefault(): string {
   return ip('-n', NS.edge, 'route', 'show', 'default', 'proto', '77').trim();
+}
+
+const AGENT = new URL('./route-lab-agent.ts', import.meta.url).pathname;
+
+export interface LabEvent { event: string; uplink?: string; atMs: number }
+export interface LabAgent { agent: ChildProcess; events: LabEvent[]; logs: Record<string, unknown>[]; active: () => string | undefined; stderr: () => string }
+
+/** Runs the route lab agent inside the `edge` namespace; stdout is one JSON event per line, stderr its JSON log. */
+export function spawnLabAgent(stateDir: string, config: unknown, env: NodeJS.ProcessEnv = {}): LabAgent {
+  const agent = spawn('ip', ['netns', 'exec', NS.edge, process.execPath, AGENT, stateDir, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const events: LabEvent[] = [];
+  const logs: Record<string, unknown>[] = [];
+  onJsonLines(agent.stdout, (rec) => events.push(rec as unknown as LabEvent));
+  onJsonLines(agent.stderr, (rec) => logs.push(rec));
+  let err = '';
+  agent.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return { agent, events, logs, active: () => events.filter((e) => e.event === 'active').at(-1)?.uplink, stderr: () => err };
+}
+
+/** Polls `cond` every 50 ms for at most `ms` (bounded). */
+export async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+  for (let i = 0; i < ms / 50; i++) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return cond();
 }

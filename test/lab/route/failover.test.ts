@@ -1,35 +1,11 @@
 /** Lab (root): real namespaces, real `ip`, real revert helper. Hard loss → switch to gw2 with traffic through gw2; failback; rollback; kill -9 rollback. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onJsonLines } from '../../support/json-lines.ts';
-import { CONFIRM, NS, PORT, TARGET, blackhole, createLab, edgeDefault, forwarded, nsExec, removeLab, restore, throttle } from '../../support/route-lab.ts';
-
-const AGENT = new URL('../../support/route-lab-agent.ts', import.meta.url).pathname;
-
-interface LabEvent { event: string; uplink?: string; atMs: number }
-
-/** Runs the route lab agent inside the `edge` namespace; its stdout is one JSON event per line. */
-function spawnLabAgent(stateDir: string, config: unknown, env: NodeJS.ProcessEnv = {}): { agent: ChildProcess; events: LabEvent[]; active: () => string | undefined; stderr: () => string } {
-  const agent = spawn('ip', ['netns', 'exec', NS.edge, process.execPath, AGENT, stateDir, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  const events: LabEvent[] = [];
-  onJsonLines(agent.stdout, (rec) => events.push(rec as unknown as LabEvent));
-  let err = '';
-  agent.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  return { agent, events, active: () => events.filter((e) => e.event === 'active').at(-1)?.uplink, stderr: () => err };
-}
-
-/** Polls `cond` every 50 ms for at most `ms` (bounded). */
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  for (let i = 0; i < ms / 50; i++) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return cond();
-}
+import { CONFIRM, NS, PORT, TARGET, blackhole, createLab, edgeDefault, forwarded, nsExec, removeLab, restore, spawnLabAgent, throttle, waitFor } from '../../support/route-lab.ts';
 
 test('route failover lab', { timeout: 120_000 }, async (t) => {
   if (process.getuid?.() !== 0) assert.fail('route lab needs root (ip netns, nft, tc): run as root in CI');
