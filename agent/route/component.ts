@@ -67,6 +67,10 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
   let downByUs: string[] = [];
   let running = false;
   let again = false;
+  /** What the routes were last reconciled for (active uplink + link up/down); null: never. */
+  let appliedKey: string | null = null;
+  /** Set by the reapply ticker: the next evaluation re-reads the kernel and repairs drift even if nothing changed. */
+  let reapplyDue = true;
   let current: Promise<void> = Promise.resolve();
   let stopTimer: (() => void) | null = null;
   let unsubscribe: (() => void) | null = null;
@@ -143,7 +147,15 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
       log.info({ from: r.action.from, to: r.action.to, reason: r.action.reason }, r.action.why);
       await doSwitch(r.action.to, r.action.reason, r.linkUp);
     } else lastWhy = r.action.why;
-    await applyDesired(r.linkUp);
+    // Desired state → diff → apply only when the desired inputs changed, after a switch, on the drift-repair tick,
+    // or while the last apply failed: every apply reads the kernel (3 `ip` processes), and link snapshots arrive
+    // every few seconds.
+    const key = desiredKey(state.active, r.linkUp);
+    if (reapplyDue || r.action.kind === 'switch' || key !== appliedKey || lastError !== null) {
+      reapplyDue = false;
+      await applyDesired(r.linkUp);
+      appliedKey = key;
+    }
     save();
   }
 
@@ -174,6 +186,7 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
 
   function armTicker(): void {
     stopTimer = ctx.clock.setTimer(policy.reapplyInterval, () => {
+      reapplyDue = true;
       void schedule().finally(() => {
         if (stopTimer) armTicker();
       });
@@ -251,4 +264,9 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
     },
   };
 
+}
+
+/** Identity of the inputs the route plan depends on besides the config: the active uplink and which links are up. */
+function desiredKey(active: string | null, linkUp: Record<string, boolean>): string {
+  return JSON.stringify([active, Object.entries(linkUp).sort(([a], [b]) => a.localeCompare(b))]);
 }

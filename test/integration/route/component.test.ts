@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentContext } from '../../../agent/component.ts';
+import type { CommandRunner } from '../../../agent/exec.ts';
 import { createIpActuator } from '../../../agent/route/actuator.ts';
 import { createRouteComponent, type RouteDeps } from '../../../agent/route/component.ts';
 import { createRouteStore } from '../../../agent/route/store.ts';
@@ -171,5 +172,29 @@ test('idle-down NIC: kept down, brought up when the active uplink fails, used, a
   assert.equal(mainDefault(ip), 'eth0');
   await feed(ctx, c, { wan: 'healthy', lte: 'healthy' }, 1);
   assert.match(ip.render(), /ip link wwan0 down/);
+  await c.stop();
+});
+
+test('unchanged link snapshots do not re-read the kernel; a change does (each read is 3 ip processes)', async (t) => {
+  const ctx = routeContext();
+  t.after(() => ctx.cleanup());
+  const ip = twoUplinkKernel();
+  let reads = 0;
+  const counting: CommandRunner = {
+    run: (cmd, args) => {
+      if (args.includes('-json')) reads++;
+      return ip.run(cmd, args);
+    },
+  };
+  const c = createRouteComponent(ctx, { ...deps(ip, () => true), actuator: createIpActuator({ runner: counting, log: silentLogger() }) });
+  await c.start();
+  await feed(ctx, c, { wan: 'healthy', lte: 'healthy' }, 1);
+  const settled = reads;
+  assert.ok(settled > 0, 'start reads the kernel');
+  await feed(ctx, c, { wan: 'healthy', lte: 'healthy' }, 10);
+  assert.equal(reads, settled, 'ten identical snapshots: no kernel read');
+  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 3);
+  assert.equal(mainDefault(ip), 'wwan0');
+  assert.ok(reads > settled, 'a switch reads and applies');
   await c.stop();
 });
