@@ -1,10 +1,12 @@
 /** Helpers for route component tests: a two-uplink fake kernel, a fake conntrack, link snapshots, and a context with fast policy settings. */
 import type { LinkHealth, LinkSnapshot } from '../../agent/core/types.ts';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { systemClock } from '../../agent/clock.ts';
 import type { CommandRunner, RunOptions, RunResult } from '../../agent/exec.ts';
 import { makeTestContext, type TestContext } from './context.ts';
 import { FakeIp } from './route-fake-ip.ts';
+import { createRouteStore, type RouteStore } from '../../agent/route/store.ts';
 
 export const WAN = { name: 'wan', interface: 'eth0', gateway: '10.0.1.1', priority: 10, targets: ['10.99.0.1:443'] };
 export const LTE = { name: 'lte', interface: 'wwan0', gateway: '10.0.2.1', priority: 20, targets: ['10.99.0.1:443'] };
@@ -50,4 +52,18 @@ export class FakeConntrack implements CommandRunner {
     const n = this.deletes.get(line) ?? 0;
     return { code: n > 0 ? 0 : 1, stdout: '', stderr: `conntrack v1.4.7 (conntrack-tools): ${n} flow entries have been deleted.\n` };
   }
+}
+
+/**
+ * Leaves the state a dead agent leaves mid-switch wan → lte: the kernel already on wwan0 (proto 77), an armed revert
+ * plan (its helper runs /bin/true, never the host's ip) and the pending switch in the store. Returns the store.
+ */
+export function seedDeadAgentSwitch(ctx: TestContext, ip: FakeIp): RouteStore {
+  ip.routes.push({ table: 'main', dst: 'default', gateway: '10.0.2.1', dev: 'wwan0', metric: 0, protocol: '77' });
+  const planFile = join(ctx.stateDir, 'route-revert-1.json');
+  writeFileSync(planFile, JSON.stringify({ deadlineMs: Date.now() + 60_000, cmd: '/bin/true', commands: [['route', 'replace', 'default', 'via', '10.0.1.1', 'dev', 'eth0', 'metric', '0', 'proto', '77']] }));
+  const store = createRouteStore(ctx.stateDb);
+  store.savePolicy({ active: 'lte', tracks: {}, holdDownUntil: {}, switchLog: [], lastSwitchMs: null, override: null, awake: {} });
+  store.savePending({ from: 'wan', to: 'lte', reason: 'failover', planFile, startedMs: Date.now() });
+  return store;
 }

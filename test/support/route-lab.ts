@@ -1,5 +1,8 @@
 /** Builds and removes the route lab: lwr-edge ↔ lwr-gw1/lwr-gw2 ↔ lwr-inet (veth pairs), a TCP target in lwr-inet, the lab agent. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { onJsonLines } from './json-lines.ts';
 
 /** `pod` exists only when a test adds it (route-lab-pod.ts); removeLab removes it too. */
@@ -9,6 +12,8 @@ const CORE_NS = [NS.edge, NS.gw1, NS.gw2, NS.inet];
 export const TARGET = '10.201.99.1';
 export const CONFIRM = '10.201.99.2';
 export const PORT = 7000;
+/** The lab's TCP target prints a line once listening; it takes well under a second. */
+const TARGET_START_MS = 5_000;
 
 export function ip(...args: string[]): string {
   return execFileSync('ip', args, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -122,4 +127,32 @@ export async function waitFor(cond: () => boolean, ms: number): Promise<boolean>
     await new Promise((r) => setTimeout(r, 50));
   }
   return cond();
+}
+
+/** The two lab uplinks: wan through gw1 (e1) and lte through gw2 (e2), both probing the lab target. */
+export function labUplinks(): { name: string; interface: string; gateway: string; sourceAddress: string; priority: number; targets: string[] }[] {
+  const uplink = (name: string, dev: string, n: number) => ({ name, interface: dev, gateway: `10.201.${n}.1`, sourceAddress: `10.201.${n}.2`, priority: n * 10, targets: [`${TARGET}:${PORT}`] });
+  return [uplink('wan', 'e1', 1), uplink('lte', 'e2', 2)];
+}
+
+/**
+ * Builds the lab and waits for its TCP target; registers on `t` the cleanup of every process pushed to `procs`, the
+ * namespaces and the state dir, so a failing assertion never leaves anything behind.
+ */
+export async function openLab(t: { after(fn: () => void): void }): Promise<{ stateDir: string; procs: ChildProcess[] }> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'lwr-state-'));
+  const procs: ChildProcess[] = [];
+  t.after(() => {
+    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+    removeLab();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+  const server = createLab();
+  procs.push(server);
+  const started = await new Promise<boolean>((r) => {
+    server.stdout!.once('data', () => r(true));
+    setTimeout(() => r(false), TARGET_START_MS);
+  });
+  if (!started) throw new Error(`route lab: the TCP target did not start within ${TARGET_START_MS} ms`);
+  return { stateDir, procs };
 }

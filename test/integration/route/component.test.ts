@@ -4,17 +4,14 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { AgentContext } from '../../../agent/component.ts';
 import type { CommandRunner } from '../../../agent/exec.ts';
 import { createIpActuator } from '../../../agent/route/actuator.ts';
 import { createRouteComponent, type RouteDeps } from '../../../agent/route/component.ts';
-import { createRouteStore } from '../../../agent/route/store.ts';
 import { silentLogger } from '../../../agent/log.ts';
 import type { K3sFacts } from '../../../agent/route/k3s.ts';
 import { FakeIp } from '../../support/route-fake-ip.ts';
-import { routeContext, snapshot, twoUplinkKernel, LTE, WAN } from '../../support/route-context.ts';
+import { routeContext, seedDeadAgentSwitch, snapshot, twoUplinkKernel, LTE, WAN } from '../../support/route-context.ts';
 
 const NO_K3S: K3sFacts = { configs: [], unitArgs: [], cmdlines: [], binary: false };
 /** The helper must never touch the host: it runs /bin/true instead of ip. */
@@ -107,12 +104,7 @@ test('a switch left pending by a dead agent is reverted at start', async (t) => 
   const ctx = routeContext();
   t.after(() => ctx.cleanup());
   const ip = twoUplinkKernel();
-  ip.routes.push({ table: 'main', dst: 'default', gateway: '10.0.2.1', dev: 'wwan0', metric: 0, protocol: '77' });
-  const planFile = join(ctx.stateDir, 'route-revert-1.json');
-  writeFileSync(planFile, JSON.stringify({ deadlineMs: Date.now() + 60_000, cmd: '/bin/true', commands: [['route', 'replace', 'default', 'via', '10.0.1.1', 'dev', 'eth0', 'metric', '0', 'proto', '77']] }));
-  const store = createRouteStore(ctx.stateDb);
-  store.savePolicy({ active: 'lte', tracks: {}, holdDownUntil: {}, switchLog: [], lastSwitchMs: null, override: null, awake: {} });
-  store.savePending({ from: 'wan', to: 'lte', reason: 'failover', planFile, startedMs: Date.now() });
+  const store = seedDeadAgentSwitch(ctx, ip);
   const c = createRouteComponent(ctx, deps(ip, () => true));
   await c.start();
   assert.equal(mainDefault(ip), 'eth0');

@@ -1,16 +1,13 @@
 /** Route component + conntrack flush against a fake kernel and a fake conntrack: after commit, after rollback, off, dry-run, missing binary. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { AgentContext } from '../../../agent/component.ts';
 import { systemRunner } from '../../../agent/exec.ts';
 import { silentLogger } from '../../../agent/log.ts';
 import { createIpActuator } from '../../../agent/route/actuator.ts';
 import { createRouteComponent, type RouteDeps } from '../../../agent/route/component.ts';
-import { createRouteStore } from '../../../agent/route/store.ts';
 import type { FakeIp } from '../../support/route-fake-ip.ts';
-import { FakeConntrack, routeContext, snapshot, twoUplinkKernel } from '../../support/route-context.ts';
+import { FakeConntrack, routeContext, seedDeadAgentSwitch, snapshot, twoUplinkKernel } from '../../support/route-context.ts';
 
 /** Never the host: `ip` is the in-memory FakeIp, the revert helper runs /bin/true, conntrack is faked (or a path that does not exist). */
 function deps(ip: FakeIp, ct: Partial<RouteDeps>, reachable = true, dryRun = false): Partial<RouteDeps> {
@@ -72,12 +69,7 @@ test('a switch left pending by a dead agent: reverted at start, then the abandon
   const ctx = routeContext();
   t.after(() => ctx.cleanup());
   const ip = twoUplinkKernel();
-  ip.routes.push({ table: 'main', dst: 'default', gateway: '10.0.2.1', dev: 'wwan0', metric: 0, protocol: '77' });
-  const planFile = join(ctx.stateDir, 'route-revert-1.json');
-  writeFileSync(planFile, JSON.stringify({ deadlineMs: Date.now() + 60_000, cmd: '/bin/true', commands: [['route', 'replace', 'default', 'via', '10.0.1.1', 'dev', 'eth0', 'metric', '0', 'proto', '77']] }));
-  const store = createRouteStore(ctx.stateDb);
-  store.savePolicy({ active: 'lte', tracks: {}, holdDownUntil: {}, switchLog: [], lastSwitchMs: null, override: null, awake: {} });
-  store.savePending({ from: 'wan', to: 'lte', reason: 'failover', planFile, startedMs: Date.now() });
+  seedDeadAgentSwitch(ctx, ip);
   const ct = new FakeConntrack();
   const c = createRouteComponent(ctx, deps(ip, { conntrackRunner: ct }));
   await c.start();

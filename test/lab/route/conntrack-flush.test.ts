@@ -1,11 +1,8 @@
 /** Lab (root): a pod's 10 Hz UDP flow NATed by the edge across a failover: with per-uplink SNAT it recovers only with the conntrack flush; with MASQUERADE the kernel re-NATs by itself. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CONFIRM, NS, PORT, TARGET, blackhole, createLab, edgeDefault, forwarded, removeLab, restore, spawnLabAgent, waitFor } from '../../support/route-lab.ts';
+import { execFileSync } from 'node:child_process';
+import { CONFIRM, NS, PORT, blackhole, edgeDefault, forwarded, labUplinks, openLab, removeLab, restore, spawnLabAgent, waitFor } from '../../support/route-lab.ts';
 import { addPod, podFlowEntries, podFlowNat, startPodFlow, startUdpEcho, type PodNat } from '../../support/route-lab-pod.ts';
 
 /** With the flush, the flow must answer again within this long after the switch starts (expected: confirm + flush + one send interval, ≈0.2 s). */
@@ -36,23 +33,13 @@ interface Run { switchStartMs: number; activeMs: number; blackholedMs: number; f
 
 /** Builds the lab with a pod, starts the agent and the flow on wan, blackholes gw1, waits for the switch to lte plus the bound. */
 async function failoverWithFlow(t: { after(fn: () => void): void }, flushConntrack: boolean, nat: PodNat): Promise<Run> {
-  const stateDir = mkdtempSync(join(tmpdir(), 'lwr-state-'));
-  const procs: ChildProcess[] = [];
-  t.after(() => {
-    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
-    removeLab();
-    rmSync(stateDir, { recursive: true, force: true });
-  });
-  const server = createLab();
-  procs.push(server);
-  assert.ok(await new Promise<boolean>((r) => { server.stdout!.once('data', () => r(true)); setTimeout(() => r(false), 5000); }), 'TCP target started');
+  const { stateDir, procs } = await openLab(t);
   addPod(nat);
   procs.push(await startUdpEcho());
 
-  const uplink = (name: string, dev: string, n: number) => ({ name, interface: dev, gateway: `10.201.${n}.1`, sourceAddress: `10.201.${n}.2`, priority: n * 10, targets: [`${TARGET}:${PORT}`] });
   const config = {
     log: { level: 'info' },
-    uplinks: { policy: { flushConntrack, candidateSamples: 2, confirmTimeout: 1500, revertGrace: 1000, failbackHold: 2000, minSwitchInterval: 0, reapplyInterval: 1000, maxSwitchesPerHour: 100, confirmTargets: [`${CONFIRM}:${PORT}`] }, list: [uplink('wan', 'e1', 1), uplink('lte', 'e2', 2)] },
+    uplinks: { policy: { flushConntrack, candidateSamples: 2, confirmTimeout: 1500, revertGrace: 1000, failbackHold: 2000, minSwitchInterval: 0, reapplyInterval: 1000, maxSwitchesPerHour: 100, confirmTargets: [`${CONFIRM}:${PORT}`] }, list: labUplinks() },
   };
   const agent = spawnLabAgent(stateDir, config);
   procs.push(agent.agent);

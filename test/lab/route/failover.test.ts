@@ -1,11 +1,8 @@
 /** Lab (root): real namespaces, real `ip`, real revert helper. Hard loss → switch to gw2 with traffic through gw2; failback; rollback; kill -9 rollback. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { CONFIRM, NS, PORT, TARGET, blackhole, createLab, edgeDefault, forwarded, nsExec, removeLab, restore, spawnLabAgent, throttle, waitFor } from '../../support/route-lab.ts';
+import { execFileSync } from 'node:child_process';
+import { CONFIRM, NS, PORT, TARGET, blackhole, edgeDefault, forwarded, labUplinks, nsExec, openLab, restore, spawnLabAgent, throttle, waitFor } from '../../support/route-lab.ts';
 
 test('route failover lab', { timeout: 120_000 }, async (t) => {
   if (process.getuid?.() !== 0) assert.fail('route lab needs root (ip netns, nft, tc): run as root in CI');
@@ -16,21 +13,10 @@ test('route failover lab', { timeout: 120_000 }, async (t) => {
       assert.fail(`route lab needs \`${tool}\`: apt-get install -y ${pkg}`);
     }
   }
-  const stateDir = mkdtempSync(join(tmpdir(), 'lwr-state-'));
-  const procs: ChildProcess[] = [];
-  t.after(() => {
-    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
-    removeLab();
-    rmSync(stateDir, { recursive: true, force: true });
-  });
-  const server = createLab();
-  procs.push(server);
-  assert.ok(await new Promise<boolean>((r) => { server.stdout!.once('data', () => r(true)); setTimeout(() => r(false), 5000); }), 'target server started');
-
-  const uplink = (name: string, dev: string, n: number) => ({ name, interface: dev, gateway: `10.201.${n}.1`, sourceAddress: `10.201.${n}.2`, priority: n * 10, targets: [`${TARGET}:${PORT}`] });
+  const { stateDir, procs } = await openLab(t);
   const config = {
     log: { level: 'info' },
-    uplinks: { policy: { candidateSamples: 2, confirmTimeout: 1500, revertGrace: 1000, failbackHold: 2000, degradedSwitchAfter: 1000, minSwitchInterval: 0, reapplyInterval: 1000, holdDown: 1500, maxSwitchesPerHour: 100, confirmTargets: [`${CONFIRM}:${PORT}`] }, list: [uplink('wan', 'e1', 1), uplink('lte', 'e2', 2)] },
+    uplinks: { policy: { candidateSamples: 2, confirmTimeout: 1500, revertGrace: 1000, failbackHold: 2000, degradedSwitchAfter: 1000, minSwitchInterval: 0, reapplyInterval: 1000, holdDown: 1500, maxSwitchesPerHour: 100, confirmTargets: [`${CONFIRM}:${PORT}`] }, list: labUplinks() },
   };
   const { agent, events, active, stderr } = spawnLabAgent(stateDir, config);
   procs.push(agent);
@@ -80,21 +66,11 @@ test('route failover lab', { timeout: 120_000 }, async (t) => {
 
 test('route failover lab with the probes package and the link-state machine', { timeout: 90_000 }, async (t) => {
   if (process.getuid?.() !== 0) assert.fail('route lab needs root (ip netns, nft, tc): run as root in CI');
-  const stateDir = mkdtempSync(join(tmpdir(), 'lwr-state-'));
-  const procs: ChildProcess[] = [];
-  t.after(() => {
-    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
-    removeLab();
-    rmSync(stateDir, { recursive: true, force: true });
-  });
-  const server = createLab();
-  procs.push(server);
-  assert.ok(await new Promise<boolean>((r) => { server.stdout!.once('data', () => r(true)); setTimeout(() => r(false), 5000); }), 'target server started');
-  const uplink = (name: string, dev: string, n: number) => ({ name, interface: dev, gateway: `10.201.${n}.1`, sourceAddress: `10.201.${n}.2`, priority: n * 10 });
+  const { stateDir, procs } = await openLab(t);
   const config = {
     log: { level: 'warn' },
     probes: { targets: [`${TARGET}:${PORT}`], intervalMs: 500, maxIntervalMs: 500, timeoutMs: 300, windowPackets: 4, throughput: { enabled: false }, health: { dwell: { enterS: 1, exitS: 2 }, damping: { enabled: false } } },
-    uplinks: { policy: { candidateSamples: 2, confirmTimeout: 1500, failbackHold: 2000, minSwitchInterval: 0 }, list: [uplink('wan', 'e1', 1), uplink('lte', 'e2', 2)] },
+    uplinks: { policy: { candidateSamples: 2, confirmTimeout: 1500, failbackHold: 2000, minSwitchInterval: 0 }, list: labUplinks().map((u) => ({ ...u, targets: undefined })) },
   };
   const { agent, events, active, stderr } = spawnLabAgent(stateDir, config, { LWR_PROBES: 'real' });
   procs.push(agent);
