@@ -50,11 +50,22 @@ function scalar(v: unknown): string {
   return stringify(v, { lineWidth: 0 }).trimEnd();
 }
 
+/** Each key's default (what the schema gives for a missing key), for objects documented without a value (list items, union forms). */
+function keyDefaults(shape: Record<string, AnySchema>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(shape)) {
+    const r = child.safeParse(undefined);
+    if (r.success && r.data !== undefined) out[key] = r.data;
+  }
+  return out;
+}
+
 function emitObject(lines: string[], schema: AnySchema, value: Record<string, unknown> | undefined, pad: string, commentedOut: boolean): void {
   const shape = defOf(unwrap(schema)).shape ?? {};
+  const values = value ?? keyDefaults(shape);
   for (const [key, child] of Object.entries(shape)) {
     comment(lines, pad, descriptionOf(child));
-    const v = value?.[key];
+    const v = values[key];
     const inner = unwrap(child);
     const kind = defOf(inner).type;
     const hash = commentedOut ? '# ' : '';
@@ -62,7 +73,9 @@ function emitObject(lines: string[], schema: AnySchema, value: Record<string, un
       const sub: string[] = [];
       emitObject(sub, inner, v as Record<string, unknown> | undefined, pad + '  ', commentedOut);
       const allCommented = sub.every((l) => l.trimStart().startsWith('#'));
-      lines.push(`${pad}${hash}${key}:${allCommented ? ' {}' : ''}`, ...sub);
+      // `{}` keeps a live section whose keys are all commented out valid YAML; inside a comment block it would mislead.
+      const inComment = pad.trimStart().startsWith('#');
+      lines.push(`${pad}${hash}${key}:${allCommented && !inComment ? ' {}' : ''}`, ...sub);
     } else if (kind === 'union') {
       // Documented by its value plus every object/array-of-object form it accepts, as comments.
       if (v === undefined) lines.push(`${pad}# ${key}:`);

@@ -79,6 +79,15 @@ test('defaults round-trip: `config defaults` output validates and equals the emb
   if (v.ok && fromEmpty.ok) assert.deepEqual(v.config, fromEmpty.config);
 });
 
+test('defaults document the defaults of list items and of the { policy, list } form too', () => {
+  const yaml = renderDefaultsYaml();
+  assert.match(yaml, /^# {3}priority: 100$/m, 'uplink item default');
+  assert.match(yaml, /^# {3}metered: false$/m);
+  assert.match(yaml, /^# {3}policy:$/m, 'no misleading {} inside a comment block');
+  assert.match(yaml, /^# {5}flushConntrack: true$/m, 'failover policy default');
+  assert.match(yaml, /^# {5}tableBase: 7100$/m);
+});
+
 test('every key in the defaults has a comment above it', () => {
   const lines = renderDefaultsYaml().split('\n');
   lines.forEach((line, i) => {
