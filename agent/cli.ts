@@ -83,3 +83,8 @@ function installFatalHandlers(): void {
 export async function main(argv: string[]): Promise<void> {
   await runProgram(buildProgram(await featureRegistrations(argv)), argv);
 }
+
+// Run directly (`node agent/cli.ts ...`, as before agent/main.ts existed): run the full CLI instead of exiting 0
+// without doing anything, which `check` callers would read as "healthy". Matched on argv, not import.meta.main,
+// which is true for every module inlined into the bundle.
+if (/(^|\/)agent\/cli\.ts$/.test(process.argv[1] ?? '')) await main(process.argv);

@@ -75,7 +75,9 @@ async function exchange(url: string, method: string, headers: Record<string, str
   const u = new URL(url);
   const send = u.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(u, { method, headers, signal: AbortSignal.timeout(timeoutMs) }, (res: IncomingMessage) => {
+    // agent: false — one-shot connections: a kept-alive socket could be closed by the daemon's 5 s idle timeout just
+    // as `wait` reuses it ("socket hang up").
+    const req = send(u, { method, headers, agent: false, signal: AbortSignal.timeout(timeoutMs) }, (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));

@@ -59,7 +59,7 @@ export class EventOutbox {
   /** Sends what is due at `nowMs`, oldest first; stops at the first failure that is worth a retry. Never throws. */
   async flush(api: NodeApi, nowMs: number): Promise<void> {
     this.#step(expireEvents(this.#q, nowMs, EVENT_TTL_MS), 'expired');
-    while (eventDue(this.#q, nowMs)) {
+    while (eventDue(this.#q, nowMs, this.#deps.maxBackoffMs)) {
       const ev = this.#q.pending[0];
       if (!ev) break;
       let outcome: 'sent' | 'retry' | 'rejected' = 'sent';

@@ -49,26 +49,32 @@ export function enqueueEvent(q: EventQueue, ev: EventInput, max = EVENT_QUEUE_MA
 
 /** Drops Events whose transition is `ttlMs` or more before `nowMs` (reason `expired`); an empty queue forgets its backoff. */
 export function expireEvents(q: EventQueue, nowMs: number, ttlMs = EVENT_TTL_MS): QueueStep {
-  const pending = q.pending.filter((e) => nowMs - e.nowMs < ttlMs);
+  // |age|: an Event stamped before the wall clock stepped back by more than the TTL is as stale as an old one.
+  const pending = q.pending.filter((e) => Math.abs(nowMs - e.nowMs) < ttlMs);
   const dropped = q.pending.length - pending.length;
   if (dropped === 0) return { queue: q, dropped: 0 };
   return { queue: pending.length ? { ...q, pending } : EMPTY_EVENT_QUEUE, dropped };
 }
 
-/** Whether the head Event may be sent at `nowMs` (something waits and the backoff has elapsed). */
-export function eventDue(q: EventQueue, nowMs: number): boolean {
-  return q.pending.length > 0 && nowMs >= q.nextAttemptMs;
-}
+/** Failures that time or an operator fixes: the API down or slow, throttling, RBAC being corrected. */
+const RETRYABLE: ReadonlySet<string> = new Set([K8sErrorCode.UNAVAILABLE, K8sErrorCode.TIMEOUT, K8sErrorCode.TOO_MANY_REQUESTS, K8sErrorCode.FORBIDDEN]);
 
 /**
  * Maps a failed POST's error code to what to do with the Event. 409 means an earlier attempt did create it (its
- * answer was lost): it counts as sent, never posted twice. 404 (no such namespace) and other 4xx will not change by
- * retrying. Everything else (5xx, unreachable, timeout, 429, 401/403 while RBAC is fixed) is retried.
+ * answer was lost): it counts as sent, never posted twice. Only the transient codes above are retried; anything else
+ * (404, other 4xx, an internal error) would fail the same way again and block every newer Event behind it.
  */
 export function outcomeOfError(code: string): SendOutcome {
   if (code === K8sErrorCode.CONFLICT) return 'sent';
-  if (code === K8sErrorCode.NOT_FOUND || code === K8sErrorCode.REJECTED) return 'rejected';
-  return 'retry';
+  return RETRYABLE.has(code) ? 'retry' : 'rejected';
+}
+
+/**
+ * Whether the head Event may be sent at `nowMs`: something waits and the backoff has elapsed. A wait longer than
+ * `maxWaitMs` can only come from the wall clock stepping back (edge boxes without an RTC): then it is due now.
+ */
+export function eventDue(q: EventQueue, nowMs: number, maxWaitMs: number): boolean {
+  return q.pending.length > 0 && (nowMs >= q.nextAttemptMs || q.nextAttemptMs - nowMs > maxWaitMs);
 }
 
 /**

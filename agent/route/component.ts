@@ -6,6 +6,7 @@ import { messageOf } from '../errors.ts';
 import { systemRunner, type CommandRunner } from '../exec.ts';
 import { LinkHealthConfigSchema } from '../link/config.ts';
 import { createIpActuator, type RouteActuator } from './actuator.ts';
+import { createApplyGate } from './apply-gate.ts';
 import { confirmReachable, parseEndpoint, tcpConnector, type Connector, type Endpoint } from './confirm.ts';
 import { createConntrackFlusher } from './conntrack.ts';
 import { k3sPinning, readK3sFacts, type K3sFacts, type K3sPinning } from './k3s.ts';
@@ -67,10 +68,9 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
   let downByUs: string[] = [];
   let running = false;
   let again = false;
-  /** What the routes were last reconciled for (active uplink + link up/down); null: never. */
-  let appliedKey: string | null = null;
-  /** Set by the reapply ticker: the next evaluation re-reads the kernel and repairs drift even if nothing changed. */
-  let reapplyDue = true;
+  /** Conntrack flushes run after the switch is announced, serialised here; stop() waits for them. */
+  let flushes: Promise<void> = Promise.resolve();
+  const gate = createApplyGate();
   let current: Promise<void> = Promise.resolve();
   let stopTimer: (() => void) | null = null;
   let unsubscribe: (() => void) | null = null;
@@ -135,6 +135,8 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
       state = rolledBack(state, from, to, policy, ctx.clock.nowMs());
       lastWhy = `switch to ${to} rolled back: ${out.detail}; ${to} held down for ${policy.holdDown / 1000}s`;
     }
+    // In the background, one at a time, after the outcome is announced (flushConntrack never throws).
+    flushes = flushes.then(out.flushConntrack);
   }
 
   async function evaluateOnce(): Promise<void> {
@@ -147,14 +149,9 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
       log.info({ from: r.action.from, to: r.action.to, reason: r.action.reason }, r.action.why);
       await doSwitch(r.action.to, r.action.reason, r.linkUp);
     } else lastWhy = r.action.why;
-    // Desired state → diff → apply only when the desired inputs changed, after a switch, on the drift-repair tick,
-    // or while the last apply failed: every apply reads the kernel (3 `ip` processes), and link snapshots arrive
-    // every few seconds.
-    const key = desiredKey(state.active, r.linkUp);
-    if (reapplyDue || r.action.kind === 'switch' || key !== appliedKey || lastError !== null) {
-      reapplyDue = false;
+    if (gate.due(state.active, r.linkUp, snap, r.action.kind === 'switch', { lastError, problems })) {
       await applyDesired(r.linkUp);
-      appliedKey = key;
+      gate.applied(state.active, r.linkUp, snap);
     }
     save();
   }
@@ -186,7 +183,7 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
 
   function armTicker(): void {
     stopTimer = ctx.clock.setTimer(policy.reapplyInterval, () => {
-      reapplyDue = true;
+      gate.tick();
       void schedule().finally(() => {
         if (stopTimer) armTicker();
       });
@@ -229,6 +226,7 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
       stopTimer?.();
       stopTimer = null;
       await current;
+      await flushes;
       if (policy.cleanupOnStop && routesAllowed()) await actuator.apply(cleanupCommands(await actuator.read(), opts));
     },
     status(): ComponentStatus {
@@ -251,7 +249,10 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
       save();
       await schedule();
     },
-    evaluateNow: () => schedule(),
+    async evaluateNow() {
+      await schedule();
+      await flushes;
+    },
     details() {
       return {
         mode: policy.mode, active: state.active, override: state.override, routesManaged: routesAllowed(), dryRun: policy.dryRun,
@@ -266,7 +267,3 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
 
 }
 
-/** Identity of the inputs the route plan depends on besides the config: the active uplink and which links are up. */
-function desiredKey(active: string | null, linkUp: Record<string, boolean>): string {
-  return JSON.stringify([active, Object.entries(linkUp).sort(([a], [b]) => a.localeCompare(b))]);
-}

@@ -18,12 +18,14 @@ const DELETED_RE = /(\d+) flow entr(?:y|ies) ha(?:s|ve) been deleted/;
 export type ConntrackArgv = readonly string[];
 
 /**
- * `conntrack -D` argv deleting what is tied to `src`: flows whose replies come back to it (pod flows NATed to
- * it, and the node's own) and flows the node originated from it. Only `src`'s address family.
+ * `conntrack -D` argv deleting the flows source-NATed to `src` (their replies come back to it): pod traffic
+ * SNATed/MASQUERADEd onto the abandoned uplink. `--src-nat` keeps the node's own un-NATed connections from `src`
+ * (hostNetwork pods, LAN, kube-proxy-DNATed ClusterIP traffic): deleting those would reset them for nothing, since a
+ * socket bound to `src` stays bound to it whatever the table says. Only `src`'s address family.
  */
 export function conntrackFlushArgs(src: string): ConntrackArgv[] {
   const family = src.includes(':') ? 'ipv6' : 'ipv4';
-  return [['-D', '-f', family, '--reply-dst', src], ['-D', '-f', family, '--orig-src', src]];
+  return [['-D', '-f', family, '--reply-dst', src, '--src-nat']];
 }
 
 /** `conntrack ...` text of a command list (golden tests, dry-run, status). */
@@ -111,7 +113,8 @@ export function createConntrackFlusher(opts: ConntrackFlusherOptions): Conntrack
   let last: ConntrackFlushResult | null = null;
 
   async function runOne(argv: ConntrackArgv): Promise<number> {
-    const r = await runner.run(path, argv, { timeoutMs: CONNTRACK_TIMEOUT_MS, okCodes: [0, 1] });
+    // stdout lists every deleted entry (~150 B each; 100k+ on a busy node): discarded, the count is on stderr.
+    const r = await runner.run(path, argv, { timeoutMs: CONNTRACK_TIMEOUT_MS, okCodes: [0, 1], ignoreStdout: true });
     const deleted = parseDeleted(r.stderr);
     if (r.code === 0) return deleted ?? 0;
     if (deleted === 0) return 0; // exit 1 with "0 flow entries have been deleted": nothing matched

@@ -2,7 +2,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
-import { messageOf } from '../errors.ts';
+import { codeOf, messageOf } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { RouteActuator } from './actuator.ts';
 import type { ConfirmResult } from './confirm.ts';
@@ -36,6 +36,11 @@ export interface SwitchOutcome {
   result: 'confirmed' | 'applied' | 'rolled-back';
   detail: string;
   confirmMs: number;
+  /**
+   * Flushes the abandoned uplink's conntrack entries (never throws). The caller runs it after it has committed and
+   * announced the outcome: a slow flush must not hold back the new state or the next evaluation.
+   */
+  flushConntrack: () => Promise<void>;
 }
 
 /** Commands that put the main default back as it was in `before` (a replace; a delete only if another default remains). */
@@ -60,8 +65,8 @@ export async function commitSwitch(deps: SwitchDeps, target: RouteTarget, previo
   const { actuator, clock, log, store } = deps;
   if (deps.dryRun) {
     const r = await reconcile(actuator, target);
-    await flushAbandoned(deps, 'applied', info.from, info.to, target, r.kernel);
-    return { ok: true, result: 'applied', detail: `dry-run: ${r.result.applied.join('; ') || 'nothing to change'}`, confirmMs: 0 };
+    const flushConntrack = () => flushAbandoned(deps, 'applied', info.from, info.to, target, r.kernel);
+    return { ok: true, result: 'applied', detail: `dry-run: ${r.result.applied.join('; ') || 'nothing to change'}`, confirmMs: 0, flushConntrack };
   }
   const before = await actuator.read();
   const startedMs = clock.nowMs();
@@ -72,7 +77,7 @@ export async function commitSwitch(deps: SwitchDeps, target: RouteTarget, previo
   log.info({ from: info.from, to: info.to, reason: info.reason, revert: revert.map((c) => c.join(' ')) }, 'switching default route (revert armed)');
 
   const t0 = clock.monoMs();
-  let outcome: SwitchOutcome;
+  let outcome: Omit<SwitchOutcome, 'flushConntrack'>;
   try {
     const applied = await reconcile(actuator, target);
     const mainFailed = applied.result.errors.find((e) => / default /.test(e.cmd) && !/ table /.test(e.cmd));
@@ -87,10 +92,10 @@ export async function commitSwitch(deps: SwitchDeps, target: RouteTarget, previo
   store.savePending(null);
   store.record({ atMs: clock.nowMs(), from: info.from, to: info.to, reason: info.reason, result: outcome.result, detail: outcome.detail });
   tidy(deps.stateDir);
-  // Only now, with the default route settled (committed or rolled back), so no entry is re-created on the old path.
-  await flushAbandoned(deps, outcome.result, info.from, info.to, target, before);
   log[outcome.ok ? 'info' : 'warn']({ from: info.from, to: info.to, result: outcome.result, detail: outcome.detail, confirmMs: Math.round(outcome.confirmMs) }, outcome.ok ? 'switch confirmed' : 'switch rolled back');
-  return outcome;
+  // Only after the default route has settled (committed or rolled back), so no entry is re-created on the old path.
+  const result = outcome.result;
+  return { ...outcome, flushConntrack: () => flushAbandoned(deps, result, info.from, info.to, target, before) };
 }
 
 /** Deletes the conntrack entries of the uplink the outcome left (see conntrack.ts); never throws. */
@@ -101,7 +106,7 @@ async function flushAbandoned(deps: SwitchDeps, result: SwitchOutcome['result'],
     if (plan) await deps.conntrack.flush(plan.uplink, plan.src, deps.clock.nowMs());
     else deps.log.debug({ from, to, result }, 'no conntrack flush: no abandoned uplink address');
   } catch (e) {
-    deps.log.warn({ err: messageOf(e) }, 'conntrack flush skipped');
+    deps.log.warn({ code: codeOf(e), err: messageOf(e) }, 'conntrack flush skipped');
   }
 }
 

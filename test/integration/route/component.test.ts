@@ -190,3 +190,24 @@ test('unchanged link snapshots do not re-read the kernel; a change does (each re
   assert.ok(reads > settled, 'a switch reads and applies');
   await c.stop();
 });
+
+test('drift is repaired by the reapply tick even when every snapshot is identical', async (t) => {
+  const ctx = routeContext({ reapplyInterval: 200 });
+  t.after(() => ctx.cleanup());
+  const ip = twoUplinkKernel();
+  const c = createRouteComponent(ctx, deps(ip, () => true));
+  await c.start();
+  await feed(ctx, c, { wan: 'healthy', lte: 'healthy' }, 1);
+  assert.match(ip.render(), /table 7101/);
+  ip.routes = ip.routes.filter((r) => String(r.table) !== '7101');
+  assert.doesNotMatch(ip.render(), /table 7101/, 'drift: lte\'s table route deleted by someone else');
+  let repaired = false;
+  // Bounded: at most 40 identical snapshots, 50 ms apart (2 s, ten reapply intervals).
+  for (let i = 0; i < 40 && !repaired; i++) {
+    await feed(ctx, c, { wan: 'healthy', lte: 'healthy' }, 1);
+    await new Promise((r) => setTimeout(r, 50));
+    repaired = /table 7101/.test(ip.render());
+  }
+  assert.ok(repaired, 'lte\'s table route is back');
+  await c.stop();
+});

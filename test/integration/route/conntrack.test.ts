@@ -22,7 +22,7 @@ async function feed(ctx: AgentContext, comp: { evaluateNow(): Promise<void> }, h
   }
 }
 
-const flushOf = (src: string): string[] => [`conntrack -D -f ipv4 --reply-dst ${src}`, `conntrack -D -f ipv4 --orig-src ${src}`];
+const flushOf = (src: string): string[] => [`conntrack -D -f ipv4 --reply-dst ${src} --src-nat`];
 type CtDetails = { enabled: boolean; missing?: boolean; hint?: string | null; last?: { uplink: string; src: string; result: string; commands: string[] } | null };
 
 test('failover flushes the old uplink\'s address after the confirm; failback flushes the backup\'s', async (t) => {
@@ -30,7 +30,7 @@ test('failover flushes the old uplink\'s address after the confirm; failback flu
   t.after(() => ctx.cleanup());
   const ip = twoUplinkKernel();
   const ct = new FakeConntrack();
-  ct.deletes.set('conntrack -D -f ipv4 --reply-dst 10.0.1.2', 3);
+  ct.deletes.set('conntrack -D -f ipv4 --reply-dst 10.0.1.2 --src-nat', 3);
   const c = createRouteComponent(ctx, deps(ip, { conntrackRunner: ct }));
   await c.start();
   assert.deepEqual(ct.log, [], 'no flush at start (nothing was abandoned)');

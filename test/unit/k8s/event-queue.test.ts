@@ -52,12 +52,12 @@ test('an Event 1 h (Kubernetes event TTL) after its transition is dropped; an em
 
 test('a failed send keeps the Event first and waits the reconcile backoff (1 s, 2 s, … capped, +jitter); a send resets it', () => {
   let q = queueOf(ev('A'), ev('B'));
-  assert.equal(eventDue(q, T0), true);
-  assert.equal(eventDue(EMPTY_EVENT_QUEUE, T0), false);
+  assert.equal(eventDue(q, T0, MAX_BACKOFF), true);
+  assert.equal(eventDue(EMPTY_EVENT_QUEUE, T0, MAX_BACKOFF), false);
   q = settleHead(q, 'retry', T0, MAX_BACKOFF, 0);
   assert.deepEqual([q.failures, q.nextAttemptMs - T0, q.pending[0]?.reason], [1, 1000, 'A']);
-  assert.equal(eventDue(q, T0 + 999), false);
-  assert.equal(eventDue(q, T0 + 1000), true);
+  assert.equal(eventDue(q, T0 + 999, MAX_BACKOFF), false);
+  assert.equal(eventDue(q, T0 + 1000, MAX_BACKOFF), true);
   q = settleHead(q, 'retry', T0 + 1000, MAX_BACKOFF, 0.5);
   assert.equal(q.nextAttemptMs - (T0 + 1000), 2250, '2 s + 0.5 × 25 % jitter');
   for (let i = 0; i < 10; i++) q = settleHead(q, 'retry', T0, MAX_BACKOFF, 0);
@@ -69,11 +69,13 @@ test('a failed send keeps the Event first and waits the reconcile backoff (1 s, 
   assert.equal(settleHead(EMPTY_EVENT_QUEUE, 'retry', T0, MAX_BACKOFF, 0), EMPTY_EVENT_QUEUE);
 });
 
-test('error codes: 409 means an earlier attempt created it (sent); 404 and other 4xx are final; the rest is retried', () => {
+test('error codes: 409 means an earlier attempt created it (sent); only transient codes are retried, the rest is final', () => {
   assert.equal(outcomeOfError(K8sErrorCode.CONFLICT), 'sent');
   assert.equal(outcomeOfError(K8sErrorCode.NOT_FOUND), 'rejected');
   assert.equal(outcomeOfError(K8sErrorCode.REJECTED), 'rejected');
-  for (const c of [K8sErrorCode.UNAVAILABLE, K8sErrorCode.TIMEOUT, K8sErrorCode.TOO_MANY_REQUESTS, K8sErrorCode.FORBIDDEN, 'LW_INTERNAL']) assert.equal(outcomeOfError(c), 'retry', c);
+  for (const c of [K8sErrorCode.UNAVAILABLE, K8sErrorCode.TIMEOUT, K8sErrorCode.TOO_MANY_REQUESTS, K8sErrorCode.FORBIDDEN]) assert.equal(outcomeOfError(c), 'retry', c);
+  // A client-side bug would fail the same way forever and block every newer Event behind it.
+  assert.equal(outcomeOfError('LW_INTERNAL'), 'rejected');
 });
 
 /** A NodeApi whose createEvent answers from `script` (an error code, or 'ok'), then 'ok'. */
@@ -144,4 +146,13 @@ test('outbox: 409 counts as sent; a 422 is dropped as rejected; expiry and overf
   await box.flush(down.api, T0 + EVENT_TTL_MS + 100);
   assert.equal(calls.dropped.at(-1), `expired:${EVENT_QUEUE_MAX}`);
   assert.deepEqual([box.pending, calls.pending], [0, 0]);
+});
+
+test('wall clock stepped back: a pending retry is due at once, and an Event stamped far in the "future" expires', () => {
+  let q = settleHead(queueOf(ev('A')), 'retry', T0, MAX_BACKOFF, 0);
+  assert.equal(eventDue(q, T0 + 500, MAX_BACKOFF), false, 'normal backoff');
+  assert.equal(eventDue(q, T0 - 3_600_000, MAX_BACKOFF), true, 'clock 1 h back: would otherwise wait an hour');
+  q = queueOf(ev('A', T0));
+  assert.equal(expireEvents(q, T0 - 2 * EVENT_TTL_MS).dropped, 1, 'age is |now - stamp|');
+  assert.equal(expireEvents(q, T0 - 60_000).dropped, 0);
 });

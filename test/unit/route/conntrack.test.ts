@@ -28,9 +28,9 @@ function setup(opts: { dryRun?: boolean; conntrackPath?: string; runner?: FakeCo
   return { f, fake, registry, cap, dry };
 }
 
-test('golden argv: NATed flows (--reply-dst) and the node\'s own flows (--orig-src) of one address, in its family', () => {
-  assert.deepEqual(renderConntrack(conntrackFlushArgs('10.0.1.2')), ['conntrack -D -f ipv4 --reply-dst 10.0.1.2', 'conntrack -D -f ipv4 --orig-src 10.0.1.2']);
-  assert.deepEqual(renderConntrack(conntrackFlushArgs('2001:db8::2')), ['conntrack -D -f ipv6 --reply-dst 2001:db8::2', 'conntrack -D -f ipv6 --orig-src 2001:db8::2']);
+test('golden argv: only flows source-NATed to the address (--reply-dst A --src-nat), in its family', () => {
+  assert.deepEqual(renderConntrack(conntrackFlushArgs('10.0.1.2')), ['conntrack -D -f ipv4 --reply-dst 10.0.1.2 --src-nat']);
+  assert.deepEqual(renderConntrack(conntrackFlushArgs('2001:db8::2')), ['conntrack -D -f ipv6 --reply-dst 2001:db8::2 --src-nat']);
   assert.equal(parseDeleted('conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.\n'), 0);
   assert.equal(parseDeleted('conntrack v1.4.7 (conntrack-tools): 12 flow entries have been deleted.\n'), 12);
   assert.equal(parseDeleted('conntrack v1.4.7 (conntrack-tools): Operation not permitted\n'), null);
@@ -58,11 +58,11 @@ test('uplink source: configured address, else the interface address now, else th
   assert.equal(uplinkSource('nope', list, kernel, {}), null);
 });
 
-test('flush runs both commands with a timeout; exit 1 "0 flow entries have been deleted" is success (no-op)', async () => {
+test('flush runs with a timeout, stdout discarded; exit 1 "0 flow entries have been deleted" is success (no-op)', async () => {
   const { f, fake, registry } = setup();
   const r = await f.flush('wan', '10.0.1.2', NOW);
-  assert.deepEqual(fake.log, ['conntrack -D -f ipv4 --reply-dst 10.0.1.2', 'conntrack -D -f ipv4 --orig-src 10.0.1.2']);
-  for (const o of fake.opts) assert.deepEqual(o, { timeoutMs: CONNTRACK_TIMEOUT_MS, okCodes: [0, 1] });
+  assert.deepEqual(fake.log, ['conntrack -D -f ipv4 --reply-dst 10.0.1.2 --src-nat']);
+  for (const o of fake.opts) assert.deepEqual(o, { timeoutMs: CONNTRACK_TIMEOUT_MS, okCodes: [0, 1], ignoreStdout: true });
   assert.deepEqual({ result: r.result, deleted: r.deleted, atMs: r.atMs }, { result: 'ok', deleted: 0, atMs: NOW });
   const m = await registry.metrics();
   assert.match(m, /linkward_route_conntrack_flushes_total\{result="ok"\} 1/);
@@ -72,14 +72,13 @@ test('flush runs both commands with a timeout; exit 1 "0 flow entries have been 
 
 test('deleted entries are counted from conntrack\'s stderr; the configured path is used', async () => {
   const fake = new FakeConntrack();
-  fake.deletes.set('/usr/sbin/conntrack -D -f ipv4 --reply-dst 10.0.1.2', 7);
-  fake.deletes.set('/usr/sbin/conntrack -D -f ipv4 --orig-src 10.0.1.2', 2);
+  fake.deletes.set('/usr/sbin/conntrack -D -f ipv4 --reply-dst 10.0.1.2 --src-nat', 7);
   const { f, registry } = setup({ runner: fake, conntrackPath: '/usr/sbin/conntrack' });
   const r = await f.flush('wan', '10.0.1.2', NOW);
-  assert.equal(r.deleted, 9);
-  assert.deepEqual(r.commands, ['/usr/sbin/conntrack -D -f ipv4 --reply-dst 10.0.1.2', '/usr/sbin/conntrack -D -f ipv4 --orig-src 10.0.1.2']);
-  assert.match(await registry.metrics(), /linkward_route_conntrack_deleted_entries_total 9/);
-  assert.equal(f.status().last?.deleted, 9);
+  assert.equal(r.deleted, 7);
+  assert.deepEqual(r.commands, ['/usr/sbin/conntrack -D -f ipv4 --reply-dst 10.0.1.2 --src-nat']);
+  assert.match(await registry.metrics(), /linkward_route_conntrack_deleted_entries_total 7/);
+  assert.equal(f.status().last?.deleted, 7);
 });
 
 test('a real failure (exit 1 without the deleted line, or a timeout) is failed with LW_ROUTE_CONNTRACK_FAILED, never thrown', async () => {
@@ -118,7 +117,7 @@ test('dry-run logs the exact commands and runs nothing', async () => {
   const r = await f.flush('wan', '10.0.1.2', NOW);
   assert.deepEqual(fake.log, []);
   assert.equal(r.result, 'dry-run');
-  assert.deepEqual(dry, ['conntrack -D -f ipv4 --reply-dst 10.0.1.2', 'conntrack -D -f ipv4 --orig-src 10.0.1.2']);
+  assert.deepEqual(dry, ['conntrack -D -f ipv4 --reply-dst 10.0.1.2 --src-nat']);
   assert.deepEqual(cap.records().filter((x) => x.msg === 'would run').map((x) => (x as unknown as { cmd: string }).cmd), dry);
   assert.match(await registry.metrics(), /linkward_route_conntrack_flushes_total\{result="ok"\} 0/);
 });
