@@ -1,7 +1,6 @@
 /** `linkward route show|use UPLINK [--for 30m]|auto|cleanup`: inspect and steer uplink failover. */
 import type { Command } from 'commander';
 import { loadConfig, resolveConfigPath } from '../config/load.ts';
-import { routePolicyOf } from '../config/uplinks.ts';
 import { messageOf } from '../errors.ts';
 import { Exit } from '../exit-codes.ts';
 import { silentLogger } from '../log.ts';
@@ -50,7 +49,7 @@ async function call(o: DaemonOptions & { json?: boolean }, method: 'GET' | 'POST
 export async function cleanupCommand(o: { config?: string; dryRun?: boolean }, out: Out, err: Out, actuator?: RouteActuator): Promise<number> {
   try {
     const cfg = loadConfig(resolveConfigPath(o.config)).config;
-    const p = routePolicyOf(cfg.uplinks);
+    const p = cfg.failover;
     const opts = { perUplinkTables: false, tableBase: p.tableBase, routeProto: p.routeProto, mainMetric: p.mainMetric };
     const act = actuator ?? createIpActuator({ log: silentLogger(), dryRun: o.dryRun ?? false });
     const kernel = await act.read();

@@ -65,7 +65,10 @@ export const AgentConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['buffer', 'selfTelemetry', 'sink'], message: `sink "${selfSink}" has protocol ${sink.protocol}; the agent's own telemetry needs prometheus-remote-write` });
       }
     }
-  });
+  })
+  // `uplinks` (either form in the file) becomes the plain list, and its policy an ordinary key `failover`, so no copy
+  // of the config (spread, structuredClone, JSON) can lose the policy.
+  .transform(({ uplinks, ...rest }) => ({ ...rest, uplinks: uplinks.list, failover: uplinks.policy }));
 
 /** The validated configuration (defaults applied). */
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;

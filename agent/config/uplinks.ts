@@ -1,7 +1,6 @@
 /** Config schema of `uplinks`: the network links this node can use (shared by probes and failover) and the failover policy. */
 import { z } from 'zod';
 import { DurationSchema, RoutePolicySchema, defaultRoutePolicy, type RoutePolicyConfig } from '../route/config.ts';
-import { ErrorCode, LwError } from '../errors.ts';
 
 /** Default daily probe budget per uplink: 50 MB keeps hourly throughput probes affordable on LTE plans. */
 export const DEFAULT_UPLINK_BUDGET_BYTES = 50_000_000;
@@ -28,8 +27,11 @@ export const UplinkSchema = z
 
 export type UplinkConfig = z.infer<typeof UplinkSchema>;
 
-/** The uplink list as the rest of the agent sees it: an array that also carries the failover policy (non-enumerable). */
-export type UplinksConfig = UplinkConfig[] & { readonly policy: RoutePolicyConfig };
+/** `uplinks:` after parsing, both forms alike; the top-level schema splits it into `uplinks` (the list) and `failover`. */
+export interface UplinksParsed {
+  list: UplinkConfig[];
+  policy: RoutePolicyConfig;
+}
 
 const UplinkListSchema = z.array(UplinkSchema).superRefine((list, ctx) => {
   const seen = new Set<string>();
@@ -39,15 +41,11 @@ const UplinkListSchema = z.array(UplinkSchema).superRefine((list, ctx) => {
   });
 });
 
-/** Attaches the policy to the list without changing how the list serialises or compares. */
-function withPolicy(list: UplinkConfig[], policy: RoutePolicyConfig): UplinksConfig {
-  Object.defineProperty(list, 'policy', { value: policy, enumerable: false, writable: false });
-  return list as UplinksConfig;
-}
-
 /**
  * `uplinks:` is either a list of uplinks, or `{ policy: {...}, list: [...] }` when the failover policy is tuned.
- * Both parse to the same array (with `.policy` attached), so `effectiveUplinks(config.uplinks)` keeps working.
+ * Both parse to `{ list, policy }`; AgentConfigSchema then exposes them as `config.uplinks` (a plain array) and
+ * `config.failover`. (The policy once rode on the array as a hidden property; `structuredClone` dropped it and the
+ * daemon ran on default policy, managing real routes despite `dryRun`.)
  */
 export const UplinksSchema = z
   .union([
@@ -57,7 +55,7 @@ export const UplinksSchema = z
       list: UplinkListSchema.default([]).describe('The uplinks.'),
     }),
   ])
-  .transform((v): UplinksConfig => (Array.isArray(v) ? withPolicy(v, defaultRoutePolicy()) : withPolicy(v.list, v.policy)))
+  .transform((v): UplinksParsed => (Array.isArray(v) ? { list: v, policy: defaultRoutePolicy() } : { list: v.list, policy: v.policy }))
   .prefault([])
   .describe('Uplinks of this node: a list, or { policy, list } to tune failover. Empty: one implicit uplink named "default" on the current default route.');
 
@@ -72,17 +70,3 @@ export function effectiveUplinks(list: readonly UplinkConfig[]): UplinkConfig[] 
   return [UplinkSchema.parse({ name: 'default' })];
 }
 
-/**
- * The failover policy of a parsed `uplinks` value. Fails closed: a list that lost its policy (copied with
- * `[...list]`, `structuredClone`, JSON) would otherwise fall back to defaults (dryRun false, manageRoutes true)
- * and change real routes the operator had switched off.
- */
-export function routePolicyOf(list: readonly UplinkConfig[]): RoutePolicyConfig {
-  const p = (list as Partial<UplinksConfig>).policy;
-  if (p === undefined) {
-    throw new LwError(ErrorCode.INTERNAL, 'uplinks list has no failover policy attached (was the parsed config copied?); refusing to guess one', {
-      context: { uplinks: list.length },
-    });
-  }
-  return p;
-}

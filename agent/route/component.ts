@@ -1,7 +1,7 @@
 /** The route component: turns link snapshots into the active uplink, moves the default route with commit-confirm, repairs drift. */
 import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../component.ts';
 import type { LinkSnapshot } from '../core/types.ts';
-import { effectiveUplinks, routePolicyOf, type UplinkConfig } from '../config/uplinks.ts';
+import { effectiveUplinks, type UplinkConfig } from '../config/uplinks.ts';
 import { messageOf } from '../errors.ts';
 import { systemRunner, type CommandRunner } from '../exec.ts';
 import { LinkHealthConfigSchema } from '../link/config.ts';
@@ -45,7 +45,7 @@ const emptySnapshot = (nowMs: number): LinkSnapshot => ({ atMs: nowMs, node: 'un
 
 export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps> = {}): RouteComponent {
   const log = ctx.log.child({ component: 'route' });
-  const policy = routePolicyOf(ctx.config.uplinks);
+  const policy = ctx.config.failover;
   // The link-state thresholds (probes.health once mounted), so the policy can tell loss blips from lasting degradation.
   const policyCfg = { ...policy, health: LinkHealthConfigSchema.parse((ctx.config.probes as { health?: unknown }).health ?? {}) };
   const configured: UplinkConfig[] = [...ctx.config.uplinks];

@@ -1,10 +1,8 @@
-/** The failover policy rides on the parsed uplinks list; reading it fails closed when a copy lost it. */
+/** The failover policy (`uplinks.policy` in the file) is the ordinary key `config.failover` after parsing, so no copy loses it. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfig } from '../../../agent/config/load.ts';
-import { routePolicyOf } from '../../../agent/config/uplinks.ts';
 import type { AgentConfig } from '../../../agent/config/schema.ts';
-import { isLwError } from '../../../agent/errors.ts';
 
 function parse(value: unknown): AgentConfig {
   const v = validateConfig(value);
@@ -20,26 +18,25 @@ const UPLINKS = {
   ],
 };
 
-test('policy given as { policy, list } is what routePolicyOf returns', () => {
+test('{ policy, list } parses to config.uplinks (the list) and config.failover (the policy)', () => {
   const cfg = parse({ uplinks: UPLINKS });
-  const p = routePolicyOf(cfg.uplinks);
-  assert.equal(p.manageRoutes, false);
-  assert.equal(p.dryRun, true);
-  assert.equal(p.tableBase, 9100);
+  assert.deepEqual(cfg.uplinks.map((u) => u.name), ['wan', 'lte']);
+  assert.ok(Array.isArray(cfg.uplinks));
+  assert.equal(cfg.failover.manageRoutes, false);
+  assert.equal(cfg.failover.dryRun, true);
+  assert.equal(cfg.failover.tableBase, 9100);
 });
 
 test('a plain uplinks list gets the default policy', () => {
   const cfg = parse({ uplinks: UPLINKS.list });
-  assert.equal(routePolicyOf(cfg.uplinks).manageRoutes, true);
-  assert.equal(routePolicyOf(cfg.uplinks).dryRun, false);
+  assert.equal(cfg.failover.manageRoutes, true);
+  assert.equal(cfg.failover.dryRun, false);
 });
 
-test('a copy that lost the policy throws LW_INTERNAL instead of guessing defaults (which would manage real routes)', () => {
+test('copies keep the policy: structuredClone, spread and JSON (the daemon once lost it in a structuredClone)', () => {
   const cfg = parse({ uplinks: UPLINKS });
-  for (const copy of [structuredClone(cfg.uplinks), [...cfg.uplinks]]) {
-    assert.throws(
-      () => routePolicyOf(copy),
-      (e: unknown) => isLwError(e) && e.code === 'LW_INTERNAL' && /no failover policy/.test(e.message),
-    );
+  for (const copy of [structuredClone(cfg), { ...cfg }, JSON.parse(JSON.stringify(cfg)) as AgentConfig]) {
+    assert.equal(copy.failover.dryRun, true);
+    assert.equal(copy.failover.manageRoutes, false);
   }
 });
