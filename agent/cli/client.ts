@@ -49,6 +49,7 @@ export interface DaemonResponse<T> {
 }
 
 async function call<T>(target: DaemonTarget, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = CLI_REQUEST_TIMEOUT_MS): Promise<DaemonResponse<T>> {
+  checkTarget(target);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (target.token) headers.authorization = `Bearer ${target.token}`;
   const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -63,6 +64,16 @@ async function call<T>(target: DaemonTarget, method: 'GET' | 'POST', path: strin
     return { status: res.status, body: (res.text ? JSON.parse(res.text) : null) as T };
   } catch (cause) {
     throw new LwError(ErrorCode.DAEMON_BAD_RESPONSE, `daemon at ${target.baseUrl}${path} answered ${res.status} with non-JSON`, { cause });
+  }
+}
+
+/** Input mistakes are config errors (exit 2, fix the input), not "daemon unreachable" (exit 3, start the daemon). */
+function checkTarget(target: DaemonTarget): void {
+  if (!URL.canParse(target.baseUrl) || !/^https?:$/.test(new URL(target.baseUrl).protocol)) {
+    throw new LwError(ErrorCode.CONFIG_INVALID, `daemon address ${JSON.stringify(target.baseUrl)} is not HOST:PORT or an http(s) URL (check --address, $LINKWARD_ADDRESS or server.listen)`);
+  }
+  if (target.token !== undefined && /[^\x21-\x7e]/.test(target.token)) {
+    throw new LwError(ErrorCode.CONFIG_INVALID, 'the token contains spaces or control characters (a trailing newline from a file?): check --token or $LINKWARD_TOKEN');
   }
 }
 
