@@ -40,7 +40,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     const child = execFile(
       cmd,
       [...args],
-      { timeout, maxBuffer: MAX_OUTPUT_BYTES, env: { ...(opts.env ?? process.env), LC_ALL: 'C' }, signal: opts.signal, killSignal: 'SIGKILL' },
+      { timeout, maxBuffer: MAX_OUTPUT_BYTES, env: childEnv(opts), signal: opts.signal, killSignal: 'SIGKILL' },
       (err, stdout, stderr) => {
         const out = { stdout: String(stdout), stderr: String(stderr) };
         if (!err) return resolve({ code: 0, ...out });
@@ -56,7 +56,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
 function runIgnoringStdout(cmd: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
   const timeout = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, [...args], { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'], env: { ...(opts.env ?? process.env), LC_ALL: 'C' }, signal: opts.signal, killSignal: 'SIGKILL', timeout });
+    const child = spawn(cmd, [...args], { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'], env: childEnv(opts), signal: opts.signal, killSignal: 'SIGKILL', timeout });
     let stderr = '';
     child.stderr?.on('data', (c: Buffer) => {
       if (stderr.length < MAX_OUTPUT_BYTES) stderr += c.toString();
@@ -96,6 +96,11 @@ function settle(
   if (exitCode === null) return reject(new LwError('LW_COMMAND_FAILED', `${cmd} ${args.join(' ')} could not run to completion: ${e.code ?? e.message}`, { cause: e, context }));
   if ((opts.okCodes ?? [0]).includes(exitCode)) return resolve({ code: exitCode, ...out });
   reject(new LwError('LW_COMMAND_FAILED', `${cmd} ${args.join(' ')} exited ${exitCode}: ${out.stderr.trim().split('\n')[0] ?? ''}`, { cause: e, context: { ...context, code: exitCode } }));
+}
+
+/** The child's environment: the caller's (or ours) with LC_ALL=C, so output parsing never meets a translated message. */
+function childEnv(opts: RunOptions): NodeJS.ProcessEnv {
+  return { ...(opts.env ?? process.env), LC_ALL: 'C' };
 }
 
 /** The real runner. */

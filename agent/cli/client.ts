@@ -25,11 +25,11 @@ export interface DaemonOptions {
  * only when the address or a needed token is not given: `check`/`wait` (public endpoint) with `--address` run as an
  * exec probe every few seconds and should not pay for loading and validating the config (zod, yaml).
  */
-export async function daemonTarget(opts: DaemonOptions, need: { token: boolean } = { token: true }, loaded?: LoadedConfig): Promise<DaemonTarget> {
+export async function daemonTarget(opts: DaemonOptions, need: { token: boolean } = { token: true }): Promise<DaemonTarget> {
   const address = opts.address ?? process.env.LINKWARD_ADDRESS;
   const token = opts.token ?? process.env.LINKWARD_TOKEN;
-  let cfg = loaded;
-  if (cfg === undefined && (address === undefined || (token === undefined && need.token))) {
+  let cfg: LoadedConfig | undefined;
+  if (address === undefined || (token === undefined && need.token)) {
     const { loadConfig, resolveConfigPath } = await import('../config/load.ts');
     cfg = loadConfig(resolveConfigPath(opts.config));
   }
@@ -69,7 +69,8 @@ async function call<T>(target: DaemonTarget, method: 'GET' | 'POST', path: strin
 
 /** Input mistakes are config errors (exit 2, fix the input), not "daemon unreachable" (exit 3, start the daemon). */
 function checkTarget(target: DaemonTarget): void {
-  if (!URL.canParse(target.baseUrl) || !/^https?:$/.test(new URL(target.baseUrl).protocol)) {
+  const url = URL.parse(target.baseUrl);
+  if (url === null || !/^https?:$/.test(url.protocol)) {
     throw new LwError(ErrorCode.CONFIG_INVALID, `daemon address ${JSON.stringify(target.baseUrl)} is not HOST:PORT or an http(s) URL (check --address, $LINKWARD_ADDRESS or server.listen)`);
   }
   if (target.token !== undefined && /[^\x21-\x7e]/.test(target.token)) {

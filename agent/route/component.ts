@@ -266,4 +266,3 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
   };
 
 }
-
