@@ -1,5 +1,5 @@
 /** The link-state machine: per-uplink unknown/healthy/degraded/down with dwell and flap damping, and the node state. Pure. */
-import type { LinkHealth, LinkSnapshot, ProbeSample, UplinkView } from './types.ts';
+import type { BudgetStatus, LinkHealth, LinkSnapshot, MeasurementNote, ProbeSample, UplinkView } from './types.ts';
 import type { LinkHealthConfig } from '../link/config.ts';
 import { addFlap, decay, initialDamping, releaseAtMs, type DampingState } from './damping.ts';
 import { fmt } from './fmt.ts';
@@ -27,6 +27,9 @@ export interface UplinkState {
   damping: DampingState;
   /** While suppressed: the worst measured verdict seen, which the uplink is held in. */
   hold: LinkHealth | null;
+  /** Measurement notes and budget from the newest light sample that carried them (shown, never judged). */
+  notes: MeasurementNote[];
+  budget?: BudgetStatus;
 }
 
 export interface LinkState {
@@ -54,7 +57,7 @@ export interface StepResult {
 }
 
 export function initialUplink(name: string, nowMs: number, damping?: DampingState): UplinkState {
-  return { name, health: 'unknown', sinceMs: nowMs, reasons: ['no measurement yet'], metrics: emptyMetrics(), raw: 'unknown', pending: null, damping: damping ?? initialDamping(nowMs), hold: damping?.suppressed ? 'degraded' : null };
+  return { name, health: 'unknown', sinceMs: nowMs, reasons: ['no measurement yet'], metrics: emptyMetrics(), raw: 'unknown', pending: null, damping: damping ?? initialDamping(nowMs), hold: damping?.suppressed ? 'degraded' : null, notes: [] };
 }
 
 /** Fresh state: every uplink `unknown`. Restored damping may be passed per uplink (a restart must not fake health). */
@@ -189,7 +192,7 @@ export function nextDeadlineMs(state: LinkState, nowMs: number, policy: LinkHeal
 function view(u: UplinkState): UplinkView {
   const latest: UplinkView['latest'] = { atMs: u.metrics.lastMs ?? 0 };
   Object.assign(latest, u.metrics.values);
-  return { name: u.name, health: u.health, sinceMs: u.sinceMs, reasons: [...u.reasons], latest };
+  return { name: u.name, health: u.health, sinceMs: u.sinceMs, reasons: [...u.reasons], latest, measuredAtMs: { ...u.metrics.atMs }, notes: [...u.notes], ...(u.budget ? { budget: { ...u.budget } } : {}) };
 }
 
 /** The snapshot every consumer reads; `active` is the uplink the node follows. */

@@ -39,6 +39,58 @@ export interface ProbeSample {
   carrier?: boolean;
   /** Bytes this round put on the wire (both directions). */
   bytesUsed: number;
+  /** The download/upload figure is a lower bound: a byte or time cap ended the test before the estimate settled. */
+  downloadLowerBound?: boolean;
+  uploadLowerBound?: boolean;
+  /** RTT on an idle link just before a throughput test, and under its load on a separate connection (median, ms). */
+  idleRttMs?: number;
+  loadedRttMs?: number;
+  /** Round trips per minute under load (60000 / loadedRttMs): the responsiveness figure of networkQuality / RPM. */
+  responsivenessRpm?: number;
+  /**
+   * Set when the agent cannot vouch for this sample (its own scheduling delay, start-up warm-up, a clock step, a
+   * probe overlapping its own throughput test, a stalled or CPU-bound transfer): it never moves a verdict toward worse.
+   */
+  void?: VoidReason;
+  /** What the operator should know about this uplink's measurements (carried by light samples; replaces the last list). */
+  notes?: MeasurementNote[];
+  /** This uplink's probe byte budget as of this sample (carried by light samples). */
+  budget?: BudgetStatus;
+}
+
+/** Why a sample cannot be vouched for. */
+export type VoidReason = 'starved' | 'warmup' | 'clock_step' | 'overlap' | 'stalled' | 'cpu_bound';
+
+/** Every VoidReason, for metrics and tests. */
+export const VOID_REASONS: readonly VoidReason[] = ['starved', 'warmup', 'clock_step', 'overlap', 'stalled', 'cpu_bound'];
+
+/** Stable codes of measurement notes: problems of targets, servers, budget or the agent itself, never link faults. */
+export type MeasurementNoteCode =
+  | 'target_refused'
+  | 'target_silent'
+  | 'throughput_server_failing'
+  | 'throughput_disabled'
+  | 'budget_spent'
+  | 'measurements_disturbed'
+  | 'throughput_expired';
+
+export interface MeasurementNote {
+  code: MeasurementNoteCode;
+  /** One sentence for operators, e.g. `probe target 10.0.0.9:9781 refuses connections (no probe server there)`. */
+  message: string;
+  /** Since when the condition holds (ms since epoch). */
+  sinceMs: number;
+}
+
+/** Probe byte budget of one uplink for the current UTC day. */
+export interface BudgetStatus {
+  budgetBytes: number;
+  usedBytes: number;
+  remainingBytes: number;
+  /** When the budget refills (next 00:00 UTC, ms since epoch). */
+  resetAtMs: number;
+  /** True when no throughput test can run until the reset. */
+  spent: boolean;
 }
 
 /** What the state machine says about one uplink. */
@@ -50,7 +102,13 @@ export interface UplinkView {
   /** Human-readable reasons for a non-healthy state, e.g. `down=3.1Mbps<5`. */
   reasons: string[];
   /** Latest merged measurements (last known value per metric). */
-  latest: Omit<ProbeSample, 'kind' | 'uplink' | 'bytesUsed'>;
+  latest: Omit<ProbeSample, 'kind' | 'uplink' | 'bytesUsed' | 'void' | 'notes' | 'budget'>;
+  /** When each value in `latest` was measured (ms since epoch), so every surface can show a figure's age. */
+  measuredAtMs?: Partial<Record<string, number>>;
+  /** Measurement notes (target, server, budget, agent problems): shown beside the verdict, never part of it. */
+  notes?: MeasurementNote[];
+  /** Probe byte budget, when known. */
+  budget?: BudgetStatus;
 }
 
 /** Snapshot of link state for the whole node: what every actuator and the status API read. */
