@@ -104,8 +104,11 @@ const NOW = Date.UTC(2026, 11, 2, 19, 0, 0);
 const MIN = 60_000;
 const MB = 1_000_000;
 
-function doc(node: string, uplinks: Record<string, Partial<UplinkView>>): Parameters<typeof formatStatus>[0] {
-  const views = Object.fromEntries(Object.entries(uplinks).map(([name, u]) => [name, { name, health: node as LinkHealth, sinceMs: NOW - 30 * MIN, reasons: [], latest: {}, ...u } satisfies UplinkView]));
+/** An uplink view as a fixture gives it: any field, `latest` without its required time. */
+type ViewFixture = Partial<Omit<UplinkView, 'latest'>> & { latest?: Partial<UplinkView['latest']> };
+
+function doc(node: string, uplinks: Record<string, ViewFixture>): Parameters<typeof formatStatus>[0] {
+  const views = Object.fromEntries(Object.entries(uplinks).map(([name, u]): [string, UplinkView] => [name, { name, health: node as LinkHealth, sinceMs: NOW - 30 * MIN, reasons: [], ...u, latest: { atMs: NOW, ...u.latest } }]));
   return { version: '0.1.0', node: 'edge-1', uptimeSeconds: 4_000, ready: true, notReadyReasons: [], link: { atMs: NOW, node: node as LinkHealth, active: 'wan', uplinks: views }, components: { daemon: { state: 'ok' } } };
 }
 
