@@ -16,7 +16,10 @@ export function pingArgs(host: string, count: number, intervalMs: number, timeou
   return args;
 }
 
-/** Parses `ping` output into one Attempt per sequence number 1..count (missing replies are losses). */
+/**
+ * Parses `ping` output into one Attempt per sequence number 1..count (missing replies are losses). iputils ping takes its
+ * times from kernel receive timestamps (SO_TIMESTAMP), so its RTTs do not include the agent's own scheduling delay.
+ */
 export function parsePing(stdout: string, count: number): Attempt[] {
   const rtts = new Map<number, number>();
   for (const line of stdout.split('\n')) {
@@ -26,7 +29,7 @@ export function parsePing(stdout: string, count: number): Attempt[] {
   const out: Attempt[] = [];
   for (let seq = 1; seq <= count; seq++) {
     const rtt = rtts.get(seq);
-    out.push(rtt === undefined ? { rttMs: null, bytes: PING_WIRE_BYTES / 2, error: 'timeout' } : { rttMs: rtt, bytes: PING_WIRE_BYTES });
+    out.push(rtt === undefined ? { rttMs: null, answered: false, bytes: PING_WIRE_BYTES / 2, error: 'timeout' } : { rttMs: rtt, answered: true, bytes: PING_WIRE_BYTES });
   }
   return out;
 }
@@ -39,6 +42,6 @@ export async function icmpPing(runner: CommandRunner, host: string, count: numbe
     return parsePing(r.stdout, count);
   } catch (e) {
     const code = (e as { code?: string }).code ?? 'LW_COMMAND_FAILED';
-    return Array.from({ length: count }, () => ({ rttMs: null, bytes: 0, error: code }));
+    return Array.from({ length: count }, () => ({ rttMs: null, answered: false, bytes: 0, error: code }));
   }
 }

@@ -9,10 +9,25 @@ import type { ProbeEndpoint } from './targets.ts';
 
 /** Wire bytes of a TCP connect probe: SYN + SYN/ACK (74 B each with options) + ACK (66 B) + our RST (54 B). */
 export const TCP_CONNECT_WIRE_BYTES = 74 + 74 + 66 + 54;
+/**
+ * Linux's initial SYN retransmission timeout (TCP_TIMEOUT_INIT, RFC 6298): a connect that took this long had its SYN
+ * (or the SYN/ACK) lost and retransmitted. Counting it as a 1 s RTT made 10 % loss read as 0 % loss and ~1 s RTT;
+ * it is a loss. TCP-connect targets therefore cannot report RTTs of 1 s or more: use UDP echo (linkward://) for those.
+ */
+export const TCP_SYN_RTO_MS = 1_000;
 
-/** Result of one probe attempt: RTT when the far end answered, null when lost/unanswered. */
+/**
+ * Result of one probe attempt. `rttMs` is set only for an answer that came in time and needed no retransmission;
+ * `answered` is true for every answer (a late one, a refusal): whether a late answer is a loss depends on whether the
+ * agent itself was starved while it waited, which the caller knows (light-round.ts).
+ */
 export interface Attempt {
   rttMs: number | null;
+  answered: boolean;
+  /** Answered, but only after the timeout (`late`) or after a SYN retransmission (`syn_retransmit`). */
+  slow?: 'late' | 'syn_retransmit';
+  /** The far host answered with a TCP reset (connection refused): the path works, the target has no listener. */
+  refused?: boolean;
   /** Estimated bytes put on the wire (both directions). */
   bytes: number;
   error?: string;
@@ -27,12 +42,21 @@ export interface ProbeIo {
   token?: string;
 }
 
-/** One TCP connect; RTT = time to SYN/ACK. A RST (ECONNREFUSED) also proves the path, so it counts as an answer. */
+/**
+ * Runs `fn` once the loop has read what is already waiting on the sockets: a timer fires in libuv's timers phase,
+ * before the poll phase reads sockets, so after a stall a reply sitting in the kernel would be missed and called lost.
+ * setImmediate runs after the poll phase of the same iteration.
+ */
+function afterPendingIo(fn: () => void): void {
+  setImmediate(fn);
+}
+
+/** One TCP connect; RTT = time to SYN/ACK. A RST (ECONNREFUSED) also proves the path: answered, marked refused. */
 export function tcpConnect(ep: ProbeEndpoint, io: ProbeIo): Promise<Attempt> {
   return new Promise((resolve) => {
     const t0 = io.clock.monoMs();
     let done = false;
-    const sock = connect({ host: ep.host, port: ep.port ?? 0, ...(io.sourceAddress ? { localAddress: io.sourceAddress } : {}), timeout: io.timeoutMs });
+    const sock = connect({ host: ep.host, port: ep.port ?? 0, ...(io.sourceAddress ? { localAddress: io.sourceAddress } : {}) });
     const finish = (a: Attempt): void => {
       if (done) return;
       done = true;
@@ -40,12 +64,18 @@ export function tcpConnect(ep: ProbeEndpoint, io: ProbeIo): Promise<Attempt> {
       if (!sock.destroyed) sock.resetAndDestroy();
       resolve(a);
     };
-    const cancel = io.clock.setTimer(io.timeoutMs, () => finish({ rttMs: null, bytes: 74 * 2, error: 'timeout' }));
-    sock.once('connect', () => finish({ rttMs: io.clock.monoMs() - t0, bytes: TCP_CONNECT_WIRE_BYTES }));
-    sock.once('timeout', () => finish({ rttMs: null, bytes: 74 * 2, error: 'timeout' }));
+    const answered = (bytes: number, refused: boolean): Attempt => {
+      const rtt = io.clock.monoMs() - t0;
+      const base = { answered: true, bytes, ...(refused ? { refused: true } : {}) };
+      if (rtt > io.timeoutMs) return { ...base, rttMs: null, slow: 'late', error: 'late' };
+      if (rtt >= TCP_SYN_RTO_MS) return { ...base, rttMs: null, slow: 'syn_retransmit', error: 'syn_retransmit' };
+      return { ...base, rttMs: rtt };
+    };
+    const cancel = io.clock.setTimer(io.timeoutMs, () => afterPendingIo(() => finish({ rttMs: null, answered: false, bytes: 74 * 2, error: 'timeout' })));
+    sock.once('connect', () => finish(answered(TCP_CONNECT_WIRE_BYTES, false)));
     sock.once('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ECONNREFUSED') finish({ rttMs: io.clock.monoMs() - t0, bytes: 74 + 54 });
-      else finish({ rttMs: null, bytes: 74, error: e.code ?? e.message });
+      if (e.code === 'ECONNREFUSED') finish(answered(74 + 54, true));
+      else finish({ rttMs: null, answered: false, bytes: 74, error: e.code ?? e.message });
     });
   });
 }
@@ -74,7 +104,10 @@ export function udpEcho(ep: ProbeEndpoint, io: ProbeIo, count: number, spacingMs
       const perRequest = requestBytes + UDP_WIRE_OVERHEAD_BYTES;
       for (let seq = 0; seq < count; seq++) {
         const rtt = rtts.get(seq);
-        out.push(rtt === undefined ? { rttMs: null, bytes: sentAt.has(seq) ? perRequest : 0, ...(error ? { error } : { error: 'timeout' }) } : { rttMs: rtt, bytes: perRequest + 16 + UDP_WIRE_OVERHEAD_BYTES });
+        const bytes = perRequest + 16 + UDP_WIRE_OVERHEAD_BYTES;
+        if (rtt === undefined) out.push({ rttMs: null, answered: false, bytes: sentAt.has(seq) ? perRequest : 0, error: error ?? 'timeout' });
+        else if (rtt > io.timeoutMs) out.push({ rttMs: null, answered: true, slow: 'late', bytes, error: 'late' });
+        else out.push({ rttMs: rtt, answered: true, bytes });
       }
       resolve(out);
     };
@@ -95,7 +128,7 @@ export function udpEcho(ep: ProbeEndpoint, io: ProbeIo, count: number, spacingMs
     };
     sock.bind({ address: io.sourceAddress, port: 0 }, () => {
       for (let seq = 0; seq < count; seq++) cancels.push(io.clock.setTimer(seq * spacingMs, () => !finished && send(seq)));
-      cancels.push(io.clock.setTimer((count - 1) * spacingMs + io.timeoutMs, () => finish()));
+      cancels.push(io.clock.setTimer((count - 1) * spacingMs + io.timeoutMs, () => afterPendingIo(() => finish())));
     });
   });
 }

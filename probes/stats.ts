@@ -62,10 +62,26 @@ export function quorumMet(up: number, total: number, rule: QuorumRule): boolean 
   return total > 0 && up >= quorumNeeded(total, rule);
 }
 
-/** One probe packet/attempt in a sliding window: RTT when answered, null when lost. */
+/** One probe packet/attempt in a sliding window: RTT when answered in time, null when lost. */
 export interface WindowEntry {
   target: string;
   rttMs: number | null;
+  /** Answered, but its timing cannot be vouched for (the agent was starved while it waited): not lost, no RTT. */
+  untimed?: true;
+}
+
+/**
+ * Fewest RTTs that must lie at or above the reported p95: with 20 samples the plain p95 is the largest one, so a single
+ * delayed packet would set it. Two (or 5 % when the window is larger) make it a property of the link, not of one packet.
+ */
+export const P95_MIN_ABOVE = 2;
+
+/** p95 that one outlier cannot set: the value with at least max(P95_MIN_ABOVE, 5 %) of the samples at or above it. */
+export function robustP95(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const above = Math.max(P95_MIN_ABOVE, Math.ceil(0.05 * sorted.length));
+  return sorted[Math.max(0, sorted.length - above)];
 }
 
 /** Summary of a sliding window of probe attempts (all fields absent when nothing was measured). */
@@ -78,13 +94,13 @@ export interface WindowSummary {
   lossSamples?: number;
 }
 
-/** Summarises a window: median/p95 RTT, jitter (consecutive RTTs per target, averaged), loss. */
+/** Summarises a window: median/p95 RTT, jitter (consecutive RTTs per target, averaged), loss (untimed answers are not lost). */
 export function summariseWindow(entries: readonly WindowEntry[]): WindowSummary {
   const out: WindowSummary = {};
   const rtts = entries.flatMap((e) => (e.rttMs === null ? [] : [e.rttMs]));
   const med = median(rtts);
   if (med !== undefined) out.rttMs = med;
-  const p95 = percentile(rtts, 95);
+  const p95 = robustP95(rtts);
   if (p95 !== undefined) out.rttP95Ms = p95;
   const byTarget = new Map<string, number[]>();
   for (const e of entries) if (e.rttMs !== null) byTarget.set(e.target, [...(byTarget.get(e.target) ?? []), e.rttMs]);
@@ -94,7 +110,7 @@ export function summariseWindow(entries: readonly WindowEntry[]): WindowSummary 
   });
   const j = mean(jitters);
   if (j !== undefined) out.jitterMs = j;
-  const loss = lossPercent(entries.length, rtts.length);
+  const loss = lossPercent(entries.length, rtts.length + entries.filter((e) => e.untimed).length);
   if (loss !== undefined) {
     out.lossPercent = loss;
     out.lossSamples = entries.length;

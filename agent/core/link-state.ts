@@ -3,7 +3,8 @@ import type { BudgetStatus, LinkHealth, LinkSnapshot, MeasurementNote, ProbeSamp
 import type { LinkHealthConfig } from '../link/config.ts';
 import { addFlap, decay, initialDamping, releaseAtMs, type DampingState } from './damping.ts';
 import { fmt } from './fmt.ts';
-import { LEVEL_RANK, computeVerdict, emptyMetrics, mergeSample, worse, type MergedMetrics } from './link-verdict.ts';
+import { LEVEL_RANK, computeVerdict, emptyMetrics, maxAgeMs, worse, type MergedMetrics, type MetricField } from './link-verdict.ts';
+import { mergeTrusted } from './link-merge.ts';
 
 /** A worse/better verdict waiting for its dwell time. */
 export interface Pending {
@@ -27,6 +28,10 @@ export interface UplinkState {
   damping: DampingState;
   /** While suppressed: the worst measured verdict seen, which the uplink is held in. */
   hold: LinkHealth | null;
+  /** Metrics that hold the uplink in its published level (judged by their exit values; the others by their enter values). */
+  held: MetricField[];
+  /** Metrics crossing a threshold in the last verdict (what a re-measurement could clear). */
+  crossed: MetricField[];
   /** Measurement notes and budget from the newest light sample that carried them (shown, never judged). */
   notes: MeasurementNote[];
   budget?: BudgetStatus;
@@ -57,7 +62,7 @@ export interface StepResult {
 }
 
 export function initialUplink(name: string, nowMs: number, damping?: DampingState): UplinkState {
-  return { name, health: 'unknown', sinceMs: nowMs, reasons: ['no measurement yet'], metrics: emptyMetrics(), raw: 'unknown', pending: null, damping: damping ?? initialDamping(nowMs), hold: damping?.suppressed ? 'degraded' : null, notes: [] };
+  return { name, health: 'unknown', sinceMs: nowMs, reasons: ['no measurement yet'], metrics: emptyMetrics(), raw: 'unknown', pending: null, damping: damping ?? initialDamping(nowMs), hold: damping?.suppressed ? 'degraded' : null, held: [], crossed: [], notes: [] };
 }
 
 /** Fresh state: every uplink `unknown`. Restored damping may be passed per uplink (a restart must not fake health). */
@@ -82,7 +87,8 @@ function dwellMs(direction: Pending['direction'], target: LinkHealth, hard: bool
 /** Re-evaluates one uplink at `nowMs`; returns the new state and the transition if its health changed. */
 export function evaluateUplink(prev: UplinkState, nowMs: number, policy: LinkHealthConfig): { uplink: UplinkState; transition: Transition | null } {
   const u: UplinkState = { ...prev, damping: decay(prev.damping, nowMs, policy.damping) };
-  const v = computeVerdict(u.metrics, u.health, nowMs, policy);
+  const v = computeVerdict(u.metrics, u.health, nowMs, policy, u.held);
+  u.crossed = v.crossed;
   // A flap is the measured verdict leaving healthy while the uplink is published healthy (or held by damping, so
   // continued flapping keeps it held): an outage deepening from degraded to down, or values wobbling around the exit
   // threshold while an ordinary recovery dwells, are not new flaps.
@@ -121,7 +127,8 @@ export function evaluateUplink(prev: UplinkState, nowMs: number, policy: LinkHea
         next = desired;
         u.pending = null;
       } else if (direction === 'better') {
-        reasons = [...u.reasons.filter((r) => !r.startsWith('recovering:') && !r.startsWith('damped:')), `recovering: ${desired} for ${fmt(held / 1000)}s<${fmt(need / 1000)}`];
+        // rebuilt from the current figures: the values that caused the state may be long gone
+        reasons = [...v.reasons, `recovering: ${desired} for ${fmt(held / 1000)}s<${fmt(need / 1000)}`];
       } else {
         reasons = u.health === 'healthy' ? [] : v.reasons;
       }
@@ -132,6 +139,10 @@ export function evaluateUplink(prev: UplinkState, nowMs: number, policy: LinkHea
   }
   if (next === 'healthy') reasons = [];
   u.reasons = reasons;
+  // the metrics holding the published level: those that put it there, plus any that joined while it lasts
+  if (next === 'healthy' || next === 'unknown') u.held = [];
+  else if (next !== u.health) u.held = v.crossed.length > 0 ? [...v.crossed] : [...u.held];
+  else u.held = [...new Set([...u.held, ...v.crossed])];
   if (next === u.health) return { uplink: u, transition: null };
   const transition: Transition = { uplink: u.name, from: u.health, to: next, atMs: nowMs, reasons };
   u.health = next;
@@ -159,10 +170,18 @@ export function evaluate(state: LinkState, nowMs: number, policy: LinkHealthConf
   return { state: next, transitions };
 }
 
-/** Merges one probe sample into its uplink and re-evaluates. Samples of unconfigured uplinks create them. */
+/**
+ * Merges one probe sample into its uplink and re-evaluates. Samples of unconfigured uplinks create them. A void sample
+ * or a lower-bound figure may only keep or improve the verdict (link-merge.ts); notes and budget are taken as they are.
+ */
 export function step(state: LinkState, sample: ProbeSample, nowMs: number, policy: LinkHealthConfig): StepResult {
   const prev = state.uplinks[sample.uplink] ?? initialUplink(sample.uplink, nowMs);
-  const merged: UplinkState = { ...prev, metrics: mergeSample(prev.metrics, sample) };
+  const merged: UplinkState = {
+    ...prev,
+    metrics: mergeTrusted(prev.metrics, sample, prev.health, prev.held, nowMs, policy),
+    ...(sample.notes ? { notes: sample.notes } : {}),
+    ...(sample.budget ? { budget: sample.budget } : {}),
+  };
   return evaluate({ ...state, uplinks: { ...state.uplinks, [sample.uplink]: merged } }, nowMs, policy);
 }
 
@@ -180,10 +199,9 @@ export function nextDeadlineMs(state: LinkState, nowMs: number, policy: LinkHeal
   for (const u of Object.values(state.uplinks)) {
     if (u.pending) consider(u.pending.sinceMs + u.pending.dwellMs);
     consider(releaseAtMs(u.damping, policy.damping));
-    for (const [f, at] of Object.entries(u.metrics.atMs)) {
-      const maxS = f === 'downloadMbps' || f === 'uploadMbps' ? policy.maxAge.throughputS : policy.maxAge.lightS;
+    for (const [f, at] of Object.entries(u.metrics.atMs) as [MetricField, number | undefined][]) {
       // +1 ms: a value is fresh up to and including its max-age.
-      if (at !== undefined) consider(at + maxS * 1000 + 1);
+      if (at !== undefined) consider(at + maxAgeMs(f, u.metrics.values[f], policy) + 1);
     }
   }
   return best;
@@ -192,7 +210,7 @@ export function nextDeadlineMs(state: LinkState, nowMs: number, policy: LinkHeal
 function view(u: UplinkState): UplinkView {
   const latest: UplinkView['latest'] = { atMs: u.metrics.lastMs ?? 0 };
   Object.assign(latest, u.metrics.values);
-  return { name: u.name, health: u.health, sinceMs: u.sinceMs, reasons: [...u.reasons], latest, measuredAtMs: { ...u.metrics.atMs }, notes: [...u.notes], ...(u.budget ? { budget: { ...u.budget } } : {}) };
+  return { name: u.name, health: u.health, sinceMs: u.sinceMs, reasons: [...u.reasons], latest, measuredAtMs: { ...u.metrics.atMs }, heldBy: [...u.crossed], notes: [...u.notes], ...(u.budget ? { budget: { ...u.budget } } : {}) };
 }
 
 /** The snapshot every consumer reads; `active` is the uplink the node follows. */

@@ -105,6 +105,8 @@ export interface UplinkView {
   latest: Omit<ProbeSample, 'kind' | 'uplink' | 'bytesUsed' | 'void' | 'notes' | 'budget'>;
   /** When each value in `latest` was measured (ms since epoch), so every surface can show a figure's age. */
   measuredAtMs?: Partial<Record<string, number>>;
+  /** Metrics crossing a threshold in the latest verdict (`downloadMbps`, `reachable`, ...): what a re-measurement could clear. */
+  heldBy?: string[];
   /** Measurement notes (target, server, budget, agent problems): shown beside the verdict, never part of it. */
   notes?: MeasurementNote[];
   /** Probe byte budget, when known. */

@@ -65,7 +65,11 @@ const DampingSchema = z
 const MaxAgeSchema = z
   .strictObject({
     lightS: z.number().positive().default(120).describe('Seconds after which latency, loss, reachability and carrier values count as stale: 120 s is several missed light probe rounds.'),
-    throughputS: z.number().positive().default(10_800).describe('Seconds after which download/upload values count as stale: 3 h, because throughput probes are rare to respect the data budget.'),
+    throughputS: z.number().positive().default(10_800).describe('Seconds after which download/upload values at a healthy level count as stale: 3 h, because throughput probes are rare to respect the data budget (light probes still detect failures meanwhile).'),
+    lowThroughputS: z.number().positive().default(600).describe('Seconds after which a download/upload value below its degraded exit threshold expires: 10 min. Such a figure holds the link degraded or down, so it is re-measured before then (probes.throughput.recheck); if it cannot be (budget spent, server down, throughput off) it stops counting and the verdict rests on what is fresh.'),
+  })
+  .superRefine((m, ctx) => {
+    if (m.lowThroughputS > m.throughputS) ctx.addIssue({ code: 'custom', path: ['lowThroughputS'], message: `lowThroughputS (${m.lowThroughputS}) must not exceed throughputS (${m.throughputS}): a figure that holds the link worse must not outlive a healthy one` });
   })
   .describe('Measurement max-age: stale metrics are ignored; with no fresh metric at all the uplink is unknown.');
 

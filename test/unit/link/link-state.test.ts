@@ -118,19 +118,24 @@ test('hard down (carrier lost, no quorum) skips the enter dwell; metric down wai
   assert.equal(evaluate(lossy, T0 + 20_000, policy).state.uplinks.wan?.health, 'down');
 });
 
-test('stale measurements: light values older than maxAge.lightS make the uplink unknown; throughput ages separately', () => {
+test('stale measurements: light values older than maxAge.lightS make the uplink unknown; a low throughput figure expires after lowThroughputS', () => {
   let s = step(initialLinkState(['wan'], T0), light('wan', T0), T0, policy).state;
-  s = step(s, tput('wan', T0, 3, 4), T0, policy).state;
+  s = step(s, tput('wan', T0, 3, 1.2), T0, policy).state; // both below their degraded exit values: both expire after lowThroughputS
   assert.equal(s.uplinks.wan?.health, 'healthy', 'enter dwell not over yet');
   s = evaluate(s, T0 + 15_000, policy).state;
   assert.equal(s.uplinks.wan?.health, 'degraded');
-  // Light probes keep coming and are good; the old 3 Mbit/s stays relevant until 3 h old.
-  const run = simulate({ state: s, transitions: [] }, policy, T0 + 20_000, T0 + 3 * 3_600_000 + 80_000, 10_000, (t) => light('wan', t), 10_000);
-  assert.equal(run.state.uplinks.wan?.health, 'healthy', 'throughput older than 3 h is ignored');
+  assert.deepEqual(toSnapshot(s, T0 + 15_000).uplinks.wan?.heldBy, ['downloadMbps'], 'what a re-test could clear');
+  // Light probes keep coming and are good; the 3 Mbit/s holds the link only until it is lowThroughputS (600 s) old.
+  const lowS = policy.maxAge.lowThroughputS;
+  const run = simulate({ state: s, transitions: [] }, policy, T0 + 20_000, T0 + lowS * 1000 + 80_000, 10_000, (t) => light('wan', t), 10_000);
+  assert.equal(run.state.uplinks.wan?.health, 'healthy', 'a low throughput figure older than lowThroughputS is ignored');
   const tr = run.transitions.find((t) => t.uplink === 'wan');
-  assert.ok(tr && tr.atMs > T0 + 3 * 3_600_000 && tr.atMs <= T0 + 3 * 3_600_000 + 80_000, `recovered at ${tr?.atMs}`);
+  assert.ok(tr && tr.atMs > T0 + lowS * 1000 && tr.atMs <= T0 + lowS * 1000 + 80_000, `recovered at ${tr?.atMs}`);
+  // a healthy-level figure lives maxAge.throughputS (3 h)
+  const good = step(run.state, tput('wan', T0 + lowS * 1000 + 80_000, 40, 10), T0 + lowS * 1000 + 80_000, policy).state;
+  assert.equal(good.uplinks.wan?.metrics.values.downloadMbps, 40);
   // No sample for longer than 120 s → unknown, with the reason.
-  const lastSample = T0 + 3 * 3_600_000 + 80_000;
+  const lastSample = T0 + lowS * 1000 + 80_000;
   assert.equal(evaluate(run.state, lastSample + 120_000, policy).state.uplinks.wan?.health, 'healthy');
   const stale = evaluate(run.state, lastSample + 120_001, policy).state;
   assert.equal(stale.uplinks.wan?.health, 'unknown');

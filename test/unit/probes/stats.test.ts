@@ -1,7 +1,7 @@
 /** Unit tests of the light-probe estimators: percentiles, median, jitter, loss, quorum, window summary. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jitter, lossPercent, mean, median, percentile, quorumMet, quorumNeeded, summariseWindow } from '../../../probes/stats.ts';
+import { jitter, lossPercent, mean, median, percentile, quorumMet, quorumNeeded, robustP95, summariseWindow } from '../../../probes/stats.ts';
 
 test('percentile interpolates linearly and handles edges', () => {
   const v = [10, 20, 30, 40, 50];
@@ -62,9 +62,32 @@ test('summariseWindow: median/p95 over answers, jitter per target, loss over att
   assert.equal(s.rttMs, 22);
   assert.equal(s.lossPercent, 20);
   assert.equal(s.jitterMs, (4 + 6) / 2);
-  assert.ok((s.rttP95Ms as number) > 30 && (s.rttP95Ms as number) <= 36);
+  // p95 needs two samples at or above it: the single 36 ms answer cannot set it alone
+  assert.equal(s.rttP95Ms, 30);
   assert.deepEqual(summariseWindow([]), {});
   const allLost = summariseWindow([{ target: 'a', rttMs: null }]);
   assert.equal(allLost.lossPercent, 100);
   assert.equal(allLost.rttMs, undefined);
+});
+
+test('robustP95: one delayed packet in a window of 20 does not set the p95; two do; larger windows need 5 %', () => {
+  const calm = Array.from({ length: 19 }, (_, i) => 20 + (i % 3));
+  assert.equal(robustP95([...calm, 900]), 22);
+  assert.equal(robustP95([...calm.slice(1), 900, 800]), 800);
+  const big = Array.from({ length: 100 }, (_, i) => i + 1);
+  assert.equal(robustP95(big), 96); // 5 values (96..100) at or above it
+  assert.equal(robustP95([7]), 7);
+  assert.equal(robustP95([]), undefined);
+});
+
+test('summariseWindow: an untimed answer (agent starved while waiting) is neither lost nor an RTT', () => {
+  const s = summariseWindow([
+    { target: 'a', rttMs: 10 },
+    { target: 'a', rttMs: null, untimed: true },
+    { target: 'a', rttMs: null },
+    { target: 'a', rttMs: 12 },
+  ]);
+  assert.equal(s.lossPercent, 25);
+  assert.equal(s.lossSamples, 4);
+  assert.equal(s.rttMs, 11);
 });
