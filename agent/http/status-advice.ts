@@ -20,6 +20,24 @@ export interface PageUplink {
   sinceMs?: number;
   reasons?: string[];
   latest?: Record<string, unknown>;
+  /** When each figure in `latest` was measured (ms since epoch). */
+  measuredAtMs?: Record<string, unknown>;
+  notes?: PageNote[];
+  budget?: PageBudget;
+}
+/** A measurement note as the page reads it (see MeasurementNote in agent/core/types.ts). */
+export interface PageNote {
+  code?: string;
+  message?: string;
+  sinceMs?: number;
+}
+/** The probe byte budget as the page reads it (see BudgetStatus in agent/core/types.ts). */
+export interface PageBudget {
+  budgetBytes?: number;
+  usedBytes?: number;
+  remainingBytes?: number;
+  resetAtMs?: number;
+  spent?: boolean;
 }
 export interface PageLink {
   atMs?: number;
@@ -51,6 +69,29 @@ export function explainReason(reason: string): string {
   const key = reason.includes('=') ? reason.slice(0, reason.indexOf('=')) : reason.split(':')[0] ?? reason;
   const words = REASON_WORDS[key.trim()];
   return words && words !== reason ? `${words} (${reason})` : reason;
+}
+
+const SUPPORT_NOT_YOU = 'This is a problem for support, not for you: the connection itself may be fine.';
+
+/**
+ * Measurement notes (agent/core/types.ts MeasurementNoteCode) in words for on-site staff. A note is never a link
+ * fault, so no text blames the connection or asks staff to touch the modem. `{reset}` is when the budget refills.
+ */
+const NOTE_WORDS: Record<string, string> = {
+  target_refused: `A test server is not answering. ${SUPPORT_NOT_YOU}`,
+  target_silent: `One of the test servers does not reply. ${SUPPORT_NOT_YOU}`,
+  throughput_server_failing: `The speed-test server is not working, so the speeds shown may be old. ${SUPPORT_NOT_YOU}`,
+  throughput_disabled: 'Speed tests are switched off on this device, so no speeds are shown. Nothing to do.',
+  budget_spent: 'The speed tests have used up their data allowance for today, so the speeds shown may be old. They are measured again after {reset}. Nothing to do.',
+  measurements_disturbed: 'This device is very busy, so some measurements were set aside. The status above only uses measurements that could be trusted. Nothing to do.',
+  throughput_expired: 'The last speed measurement is too old to rely on, so it is not used. A new one is taken as soon as possible. Nothing to do.',
+};
+
+/** Plain words for a measurement note; an unknown code shows its own message for support. */
+export function explainNote(code: string | undefined, message: string | undefined, reset = 'midnight (UTC)'): string {
+  const words = code === undefined ? undefined : NOTE_WORDS[code];
+  if (words !== undefined) return words.replace('{reset}', reset);
+  return `A note for support about the measurements: ${(message ?? code ?? 'no details').replace(/\.$/, '')}.`;
 }
 
 function uplinksWith(link: PageLink, pred: (u: PageUplink) => boolean): string[] {

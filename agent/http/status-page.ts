@@ -1,8 +1,12 @@
 /** The local status page: one self-contained HTML document (no scripts, no external assets) rendered from the /v1/status data. */
-import { adviseLink, explainReason, failedParts, type PageLink, type PageUplink } from './status-advice.ts';
+import { adviseLink, explainNote, explainReason, failedParts, type PageBudget, type PageLink, type PageNote, type PageUplink } from './status-advice.ts';
+import { systemClock } from '../clock.ts';
 
 /** Seconds between automatic refreshes of the page (matches the default light-probe interval). */
 const REFRESH_S = 5;
+/** A figure younger than this is current: its age is not shown. */
+const SHOW_AGE_AFTER_MS = 60_000;
+const BYTES_PER_MB = 1_000_000;
 
 function esc(v: unknown): string {
   return String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
@@ -26,8 +30,8 @@ function duration(s: unknown): string {
   const d = Math.floor(n / 86_400);
   const h = Math.floor((n % 86_400) / 3_600);
   const m = Math.floor((n % 3_600) / 60);
-  if (d > 0) return `${d} d ${h} h`;
-  if (h > 0) return `${h} h ${m} min`;
+  if (d > 0) return h > 0 ? `${d} d ${h} h` : `${d} d`;
+  if (h > 0) return m > 0 ? `${h} h ${m} min` : `${h} h`;
   return m > 0 ? `${m} min` : `${n} s`;
 }
 
@@ -37,22 +41,84 @@ function clock(ms: unknown): string {
   return new Intl.DateTimeFormat('en-GB', { day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' }).format(ms);
 }
 
-function uplinkCard(name: string, u: PageUplink, active: boolean): string {
+function finite(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+/** Time of day in the device's time zone, e.g. "01:00 CET" (for the budget refill). */
+function timeOfDay(ms: number): string {
+  return new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }).format(ms);
+}
+
+/** A table row's value: the figure, and "measured 12 min ago" under it when it is older than a minute. */
+interface Cell {
+  text: string;
+  /** A smaller second line (e.g. when the budget refills). */
+  sub?: string;
+  atMs?: unknown;
+}
+
+function cell(c: Cell, nowMs: number): string {
+  const old = finite(c.atMs) && nowMs - c.atMs > SHOW_AGE_AFTER_MS;
+  const sub = c.sub ? ` <span class="sub">${esc(c.sub)}</span>` : '';
+  return `${esc(c.text)}${sub}${old ? ` <span class="age">measured ${esc(duration((nowMs - (c.atMs as number)) / 1000))} ago</span>` : ''}`;
+}
+
+/** "at least 54.2 Mbit/s" for a lower bound (a cap ended the test), "not measured" when there is no figure. */
+function speed(v: unknown, lowerBound: unknown): string {
+  if (!finite(v)) return 'not measured';
+  return `${lowerBound === true ? 'at least ' : ''}${num(v, 'Mbit/s')}`;
+}
+
+/** "180 ms" under "12 ms when not busy" from the last speed test, or null when it measured no delay under load. */
+function loadedDelay(l: Record<string, unknown>, atMs: unknown): Cell | null {
+  if (!finite(l.loadedRttMs)) return null;
+  return { text: num(l.loadedRttMs, 'ms'), ...(finite(l.idleRttMs) ? { sub: `${num(l.idleRttMs, 'ms')} when not busy` } : {}), atMs };
+}
+
+/** "3.1 of 50 MB left today" / "used up for today", with when it refills; null without a budget. */
+function budgetCell(b: PageBudget, nowMs: number): Cell | null {
+  if (!finite(b.budgetBytes)) return null;
+  const mb = (n: number): string => String(Math.round((n / BYTES_PER_MB) * 10) / 10);
+  const refill = finite(b.resetAtMs) ? { sub: `refills at ${timeOfDay(b.resetAtMs)}, in ${duration((b.resetAtMs - nowMs) / 1000)}` } : {};
+  if (b.spent === true) return { text: 'used up for today', ...refill };
+  return { text: `${finite(b.remainingBytes) ? mb(b.remainingBytes) : '?'} of ${mb(b.budgetBytes)} MB left today`, ...refill };
+}
+
+/** The notes box: what is wrong with the measurements (targets, servers, budget, this device), never with the link. */
+function notesBox(name: string, notes: PageNote[], budget: PageBudget | undefined, nowMs: number): string {
+  if (notes.length === 0) return '';
+  const reset = budget && finite(budget.resetAtMs) ? timeOfDay(budget.resetAtMs) : undefined;
+  const items = notes
+    .map((n) => {
+      const since = finite(n.sinceMs) ? ` (since ${clock(n.sinceMs)})` : '';
+      return `<li>${esc(explainNote(n.code, n.message, reset))}<br><span class="muted">For support: ${esc(n.message ?? n.code)}${esc(since)}</span></li>`;
+    })
+    .join('');
+  return `<aside class="notes" id="notes-${esc(name)}" role="note"><strong>About the measurements</strong> <span class="muted">(not about the connection)</span><ul>${items}</ul></aside>`;
+}
+
+function uplinkCard(name: string, u: PageUplink, active: boolean, nowMs: number): string {
   const l = u.latest ?? {};
+  const at = u.measuredAtMs ?? {};
   const carrier = l.carrier === false ? 'disconnected' : l.carrier === true ? 'connected' : '—';
-  const rows: [string, string][] = [
-    ['Download speed', num(l.downloadMbps, 'Mbit/s')],
-    ['Upload speed', num(l.uploadMbps, 'Mbit/s')],
-    ['Delay (ping)', num(l.rttMs, 'ms')],
-    ['Delay variation', num(l.jitterMs, 'ms')],
-    ['Lost data', num(l.lossPercent, '%')],
-    ['Cable / modem', carrier],
+  const loaded = loadedDelay(l, at.loadedRttMs ?? at.idleRttMs);
+  const budget = u.budget ? budgetCell(u.budget, nowMs) : null;
+  const rows: [string, Cell][] = [
+    ['Download speed', { text: speed(l.downloadMbps, l.downloadLowerBound), atMs: at.downloadMbps }],
+    ['Upload speed', { text: speed(l.uploadMbps, l.uploadLowerBound), atMs: at.uploadMbps }],
+    ['Delay (ping)', { text: num(l.rttMs, 'ms'), atMs: at.rttMs }],
+    ...(loaded === null ? [] : ([['Delay under load', loaded]] as [string, Cell][])),
+    ['Delay variation', { text: num(l.jitterMs, 'ms'), atMs: at.jitterMs }],
+    ['Lost data', { text: num(l.lossPercent, '%'), atMs: at.lossPercent }],
+    ['Cable / modem', { text: carrier }],
+    ...(budget === null ? [] : ([['Speed-test data', budget]] as [string, Cell][])),
   ];
   const why = (u.reasons ?? []).map((r) => `<li>${esc(explainReason(r))}</li>`).join('');
   return `<article class="uplink" data-uplink="${esc(name)}" data-state="${esc(u.health ?? 'unknown')}">
 <h3>${esc(name)} ${badge(u.health, true)}${active ? ' <span class="tag">in use</span>' : ''}</h3>
-<dl>${rows.map(([k, v]) => `<dt>${k}</dt><dd>${esc(v)}</dd>`).join('')}</dl>
-${why ? `<div class="why">Why: <ul>${why}</ul></div>` : ''}<div class="muted">since ${esc(clock(u.sinceMs))}</div></article>`;
+<dl>${rows.map(([k, v]) => `<dt>${k}</dt><dd>${cell(v, nowMs)}</dd>`).join('')}</dl>
+${why ? `<div class="why">Why: <ul>${why}</ul></div>` : ''}${notesBox(name, Array.isArray(u.notes) ? u.notes : [], u.budget, nowMs)}<div class="muted">since ${esc(clock(u.sinceMs))}</div></article>`;
 }
 
 const STYLE = `
@@ -73,6 +139,9 @@ details{margin-top:1rem}summary{cursor:pointer}
 .notice{border-color:#c62828;background:#fff6f6;margin:0 0 1rem}
 dl{display:grid;grid-template-columns:auto 1fr;gap:.15rem .8rem;margin:0 0 .4rem}dt{color:#555}dd{margin:0;font-weight:600}
 .why ul{margin:.2rem 0;padding-left:1.2rem}.why{font-size:.92rem}
+.age,.sub{display:block;font-weight:400;color:#5c6370;font-size:.85rem}
+.notes{display:block;margin:.5rem 0;padding:.6rem .8rem;border:1px dashed #5b7bb5;border-radius:8px;background:#eef3fb;font-size:.92rem}
+.notes ul{margin:.3rem 0 0;padding-left:1.2rem}.notes li{margin:.25rem 0}
 .badge{display:inline-block;padding:.1rem .6rem;border-radius:999px;font-weight:600;font-size:.85rem;vertical-align:middle}
 .good{background:#d8f5e0;color:#11612d}.warn{background:#fff1c9;color:#7a5800}.bad{background:#fcd9d9;color:#8a1212}.wait{background:#e3e9f5;color:#2f4a7d}.off{background:#e8e8ee;color:#555}
 .tag{font-size:.8rem;border:1px solid #889;border-radius:4px;padding:0 .35rem;color:#445}
@@ -80,8 +149,12 @@ dl{display:grid;grid-template-columns:auto 1fr;gap:.15rem .8rem;margin:0 0 .4rem
 footer{margin:1.2rem 0;color:#5c6370;font-size:.9rem}code{font:.9rem ui-monospace,monospace;background:#eceef3;padding:.05rem .3rem;border-radius:4px}
 `;
 
-/** Renders the page from a status document as produced by the daemon's status(). */
-export function renderStatusPage(status: Record<string, unknown>): string {
+/**
+ * Renders the page from a status document as produced by the daemon's status(). Figure ages are taken against
+ * `nowMs`, else the document's own `nowMs` (the daemon's clock), else the system clock.
+ */
+export function renderStatusPage(status: Record<string, unknown>, nowMs?: number): string {
+  const now = nowMs ?? (finite(status.nowMs) ? status.nowMs : systemClock.nowMs());
   const components = (status.components ?? {}) as Record<string, { state?: string; message?: string }>;
   const link = (status.link ?? null) as PageLink | null;
   const uptimeS = typeof status.uptimeSeconds === 'number' ? status.uptimeSeconds : 0;
@@ -105,7 +178,7 @@ export function renderStatusPage(status: Record<string, unknown>): string {
 <strong>What to do:</strong><ol class="todo" id="todo">${advice.todo.map((t) => `<li>${esc(t)}</li>`).join('')}</ol></div></section>
 ${broken.length > 0 ? `<section class="notice" id="agent-problem" role="alert"><strong>Part of linkward is not working.</strong> The connection status above may be incomplete: call support and read them the reference at the bottom of this page.<ul>${broken.map((b) => `<li>${esc(b)}</li>`).join('')}</ul></section>` : ''}
 <h2>Connections${link?.active ? ` <span class="muted">— in use: <strong>${esc(link.active)}</strong></span>` : ''}</h2>
-<div class="grid" id="uplinks">${uplinks.map(([name, u]) => uplinkCard(name, u, link?.active === name)).join('') || '<div class="muted">No connection measured yet.</div>'}</div>
+<div class="grid" id="uplinks">${uplinks.map(([name, u]) => uplinkCard(name, u, link?.active === name, now)).join('') || '<div class="muted">No connection measured yet.</div>'}</div>
 <details id="technical"><summary>Technical details (for support)</summary>
 <p class="muted">Ready: ${status.ready === true ? 'yes' : `no — ${esc(notReady.join('; '))}`} · last measurement ${esc(clock(link?.atMs))} · config ${esc(describeSource(status.config))} · state ${esc(status.stateDir)} · pid ${esc(status.pid)}</p>
 <table><tr><th>part</th><th>state</th><th>detail</th></tr>${componentRows}</table></details>

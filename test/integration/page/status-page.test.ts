@@ -23,9 +23,9 @@ after(() => {
 });
 
 /** Writes the page for `status` to a file and returns its DOM as Chromium renders it. */
-function renderInBrowser(name: string, status: Record<string, unknown>): string {
+function renderInBrowser(name: string, status: Record<string, unknown>, nowMs?: number): string {
   const file = join(dir, `${name}.html`);
-  writeFileSync(file, renderStatusPage(status));
+  writeFileSync(file, renderStatusPage(status, nowMs));
   return dumpDom(pathToFileURL(file).href);
 }
 
@@ -106,4 +106,50 @@ test('still unknown after minutes is no longer "wait": it asks for support; host
   assert.match(dom, /no recent measurement \(stale: last measurement 400s ago&gt;60\)/);
   assert.doesNotMatch(dom, /<img/);
   assert.match(dom, /&lt;img src=x&gt;/);
+});
+
+test('measurement trust: old figures carry their age, a capped speed reads "at least", delay under load, spent budget, and notes that do not blame the link', (t) => {
+  const now = T0 + 3 * 3_600_000;
+  const min = 60_000;
+  const status = doc({
+    atMs: now,
+    node: 'healthy',
+    active: 'wan',
+    uplinks: {
+      wan: {
+        ...uplink('healthy', [], { downloadMbps: 54.23, uploadMbps: 9.8, downloadLowerBound: true, rttMs: 14.2, jitterMs: 1.1, lossPercent: 0, idleRttMs: 12, loadedRttMs: 180, responsivenessRpm: 333, carrier: true }),
+        measuredAtMs: { downloadMbps: now - 12 * min, uploadMbps: now - 12 * min, loadedRttMs: now - 12 * min, rttMs: now - 2_000, jitterMs: now - 2_000, lossPercent: now - 2_000 },
+        budget: { budgetBytes: 50_000_000, usedBytes: 50_000_000, remainingBytes: 0, resetAtMs: Date.UTC(2026, 10, 23), spent: true },
+        notes: [
+          { code: 'target_refused', message: 'probe target 10.0.0.9:9781 refuses connections (no probe server there)', sinceMs: now - 12 * min },
+          { code: 'measurements_disturbed', message: 'measurements disturbed: agent starved of CPU', sinceMs: now - 2 * min },
+          { code: 'budget_spent', message: 'daily probe budget spent', sinceMs: now - 60 * min },
+          { code: 'something_new', message: 'a note this page does not know yet', sinceMs: now },
+        ],
+      },
+      lte: { ...uplink('healthy', [], { rttMs: 60, lossPercent: 0 }), budget: { budgetBytes: 50_000_000, usedBytes: 46_900_000, remainingBytes: 3_100_000, resetAtMs: Date.UTC(2026, 10, 23), spent: false } },
+    },
+  });
+  const dom = renderInBrowser('trust', status, now);
+  assert.match(dom, /class="banner good"[^>]*data-state="healthy"/, 'notes never change the verdict banner');
+  assert.match(dom, /<dt>Download speed<\/dt><dd>at least 54\.2 Mbit\/s <span class="age">measured 12 min ago<\/span><\/dd>/);
+  assert.match(dom, /<dt>Upload speed<\/dt><dd>9\.8 Mbit\/s <span class="age">measured 12 min ago<\/span><\/dd>/);
+  assert.match(dom, /<dt>Delay \(ping\)<\/dt><dd>14\.2 ms<\/dd>/, 'a fresh figure shows no age');
+  assert.match(dom, /<dt>Delay under load<\/dt><dd>180 ms <span class="sub">12 ms when not busy<\/span> <span class="age">measured 12 min ago<\/span><\/dd>/);
+  assert.match(dom, /<dt>Speed-test data<\/dt><dd>used up for today <span class="sub">refills at \d\d:\d\d [^,]+, in 15 h<\/span><\/dd>/);
+  assert.match(dom, /<dt>Speed-test data<\/dt><dd>3\.1 of 50 MB left today <span class="sub">refills at/);
+  assert.match(dom, /<dt>Download speed<\/dt><dd>not measured<\/dd>/, 'lte: no bare dash for a speed never measured');
+  const notes = textOfId(dom, 'notes-wan');
+  assert.match(notes, /^About the measurements \(not about the connection\)/);
+  assert.match(notes, /A test server is not answering\. This is a problem for support, not for you: the connection itself may be fine\. For support: probe target 10\.0\.0\.9:9781 refuses connections/);
+  assert.match(notes, /This device is very busy, so some measurements were set aside\./);
+  assert.match(notes, /used up their data allowance for today, so the speeds shown may be old\. They are measured again after \d\d:\d\d/);
+  assert.match(notes, /A note for support about the measurements: a note this page does not know yet\./);
+  assert.doesNotMatch(notes, /modem|cable|restart|unplug/i, 'a note never sends staff to the modem');
+  assert.equal(textOfId(dom, 'notes-lte'), '', 'no notes, no box');
+  assert.doesNotMatch(dom, /<script/i);
+  assert.doesNotMatch(dom, /(src|href)="https?:/i);
+  const shot = screenshot(pathToFileURL(join(dir, 'trust.html')).href, join(dir, 'trust.png'));
+  t.diagnostic(`trust screenshot ${shot.bytes} bytes`);
+  assert.ok(shot.bytes > MIN_SCREENSHOT_BYTES, `screenshot only ${shot.bytes} bytes`);
 });
