@@ -51,7 +51,7 @@ export const UNKNOWN_TOO_LONG_S = 300;
 
 const CALL = 'call support and read them the reference at the bottom of this page';
 
-/** Reason prefixes from agent/core/link-verdict.ts (`down=3.1Mbps<5`) in words a non-IT person understands. */
+/** Reason prefixes from agent/core/link-verdict.ts and link-state.ts (`down=3.1Mbps<5`) in words a non-IT person understands. */
 const REASON_WORDS: Record<string, string> = {
   carrier: 'cable or modem disconnected',
   unreachable: 'the internet cannot be reached',
@@ -62,11 +62,14 @@ const REASON_WORDS: Record<string, string> = {
   jitter: 'delay jumping up and down',
   stale: 'no recent measurement',
   'no measurement yet': 'not measured yet',
+  recovering: 'getting better: waiting a little to be sure',
+  damped: 'went off and on several times: kept at this level until it is steady',
 };
 
 /** "loss=12%>5" → "data getting lost on the way (loss=12%>5)"; unknown reasons are shown as they are. */
 export function explainReason(reason: string): string {
-  const key = reason.includes('=') ? reason.slice(0, reason.indexOf('=')) : reason.split(':')[0] ?? reason;
+  // the prefix ends at the first '=' or ':' ("damped: flapping, penalty=1200>1000" is a "damped" reason)
+  const key = /^[^=:]*/.exec(reason)?.[0] ?? reason;
   const words = REASON_WORDS[key.trim()];
   return words && words !== reason ? `${words} (${reason})` : reason;
 }
