@@ -7,8 +7,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 
-/** The built CLI the operator runs (`npm run build`); the lab never runs the TypeScript sources for the agent. */
-export const CLI = fileURLToPath(new URL('../../dist/linkward.mjs', import.meta.url));
+/**
+ * The built CLI the operator runs (`npm run build`); the lab never runs the TypeScript sources for the agent.
+ * LWT_CLI points it at another build (e.g. of a given commit, built in a scratch tree) without touching the shared dist/.
+ */
+export const CLI = process.env.LWT_CLI ?? fileURLToPath(new URL('../../dist/linkward.mjs', import.meta.url));
 /** The far host: probe server (HTTP + UDP echo on the same port), reachable through both gateways. */
 export const FAR_IP = '10.203.99.1';
 export const FAR_PORT = 9781;
@@ -70,7 +73,12 @@ export function trustLabUnavailable(): string | null {
 
 /** When dist/linkward.mjs was built (the lab measures that build, not the sources). */
 export function buildInfo(): string {
-  return `${CLI} built ${statSync(CLI).mtime.toISOString()}`;
+  let head = 'unknown';
+  try {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    head = sh('git', ['-C', root, 'log', '-1', '--format=%h %cI']).trim() + (process.env.LWT_CLI ? '; LWT_CLI set: the build is not this checkout' : '');
+  } catch { /* not a checkout */ }
+  return `${CLI} built ${statSync(CLI).mtime.toISOString()} (checkout HEAD ${head})`;
 }
 
 /** Parses Prometheus text exposition (enough for counters and gauges). */
@@ -113,7 +121,8 @@ export function siteConfig(lab: Pick<TrustLab, 'token' | 'dir'>, profile: 'fast'
     },
     uplinks: {
       // No switch cap: a false switch must be counted, not hidden by maxSwitchesPerHour.
-      policy: { maxSwitchesPerHour: 1000, ...(fast ? { candidateSamples: 2, failbackHold: 5000, degradedSwitchAfter: 5000, minSwitchInterval: 1000, confirmTimeout: 3000, holdDown: 10_000 } : {}) },
+      // flushConntrack off: conntrack is not installed on lab machines and the lab has no NATed flows to move.
+      policy: { maxSwitchesPerHour: 1000, flushConntrack: false, ...(fast ? { candidateSamples: 2, failbackHold: 5000, degradedSwitchAfter: 5000, minSwitchInterval: 1000, confirmTimeout: 3000, holdDown: 10_000 } : {}) },
       list: [uplink('wan'), uplink('lte')],
     },
     kubernetes: { enabled: false },
@@ -146,6 +155,19 @@ export async function createTrustLab(prefix = 'lwt-'): Promise<TrustLab> {
     procs.add(c);
     c.on('exit', () => procs.delete(c));
     return c;
+  };
+  /**
+   * Every agent starts on the site as it was before linkward: routes a previous agent left (cleanupOnStop is false, so a
+   * stopped agent keeps its last default route, possibly via lte) would otherwise make the next one fail back at start.
+   */
+  const resetEdgeRoutes = (): void => {
+    const quiet = (...args: string[]): void => { try { sh('ip', ['-n', ns.edge, ...args]); } catch { /* not there */ } };
+    for (let i = 0; i < 4; i++) quiet('route', 'del', 'default', 'proto', '77');
+    for (const n of [7100, 7101]) {
+      quiet('route', 'flush', 'table', String(n));
+      quiet('rule', 'del', 'priority', String(n));
+    }
+    sh('ip', ['-n', ns.edge, 'route', 'replace', 'default', 'via', '10.203.1.1', 'dev', 'e1', 'metric', '100', 'proto', 'static']);
   };
   // Left-overs of an earlier run that was killed hard (SIGKILL leaves no chance to clean up).
   removeNamespaces();
@@ -217,8 +239,15 @@ export async function createTrustLab(prefix = 'lwt-'): Promise<TrustLab> {
       lab.shape(u, null);
     },
     async startAgent(config, logName = 'agent') {
+      resetEdgeRoutes();
       const cfgFile = join(labDir, `${logName}-${Date.now()}.yaml`);
       writeFileSync(cfgFile, stringify(config));
+      // The operator's check first: a key the agent renamed or dropped fails here with its own message, not as a hung start.
+      try {
+        sh(process.execPath, [CLI, 'config', 'validate', cfgFile]);
+      } catch (e) {
+        throw new Error(`the lab's agent config is not valid for this build (${cfgFile}): ${String((e as { stdout?: string; stderr?: string }).stdout ?? '')}${String((e as { stderr?: string }).stderr ?? e)}`);
+      }
       const logFile = join(labDir, `${logName}-${Date.now()}.log`);
       const log = createWriteStream(logFile);
       const proc = spawnIn(ns.edge, [process.execPath, CLI, 'run', '--config', cfgFile]);
