@@ -36,7 +36,9 @@ export interface Estimate {
   measuredBytes: number;
   /** Relative standard error of the rate (∞ when the series is too short to tell). */
   relSe: number;
-  /** True when the window is long enough and the rate's uncertainty is within tolerance. */
+  /** Rate over the last TREND_TAIL_SHARE of the measured window (Mbit/s): a ramp still rising shows here first. */
+  recentMbps: number;
+  /** True when the window is long enough, the rate's uncertainty is within tolerance and the rate has no trend. */
   stable: boolean;
 }
 
@@ -69,6 +71,15 @@ export function binBytes(samples: readonly ByteSample[], binMs: number): number[
   for (let i = 0; i < n; i++) out.push(bytesAt(samples, first.tMs + (i + 1) * binMs) - bytesAt(samples, first.tMs + i * binMs));
   return out;
 }
+
+/**
+ * Share of the measured window (its end) whose rate must agree with the whole window's for `stable`: a slow ramp
+ * (CPU-starved client, a growing window) fits a straight line well enough to pass the standard-error test while its
+ * average is still far below where it is heading; its last part runs faster than the whole.
+ */
+export const TREND_TAIL_SHARE = 0.4;
+/** Shortest tail (ms) the trend test judges: shorter tails are all bursts (receiver batching, 100 ms bins). */
+export const TREND_MIN_TAIL_MS = 300;
 
 /** Bins averaged (centred) before the warm-up test, so one bursty bin neither ends nor extends warm-up. */
 export const WARMUP_SMOOTH_BINS = 3;
@@ -115,7 +126,8 @@ export function slopeFit(samples: readonly ByteSample[], t0: number, t1: number,
 /**
  * Estimates goodput from cumulative samples: warm-up excluded, then the least-squares slope of the cumulative
  * byte curve (robust to bursty delivery, unlike first/last differences). `stable` (the early stop) holds when the
- * window is at least `minMeasureMs` long and twice the slope's relative standard error is within `stableTolerance`.
+ * window is at least `minMeasureMs` long, twice the slope's relative standard error is within `stableTolerance`, and
+ * the rate of the window's last part (TREND_TAIL_SHARE) agrees with the whole window's within `stableTolerance`.
  */
 export function estimate(samples: readonly ByteSample[], opts: EstimatorOptions = DEFAULT_ESTIMATOR): Estimate | undefined {
   const first = samples[0];
@@ -125,7 +137,7 @@ export function estimate(samples: readonly ByteSample[], opts: EstimatorOptions 
   if (bins.length < 3) {
     const bytes = last.bytes - first.bytes;
     const ms = last.tMs - first.tMs;
-    return { mbps: toMbps(bytes, ms), warmupMs: 0, measuredMs: ms, measuredBytes: bytes, relSe: Number.POSITIVE_INFINITY, stable: false };
+    return { mbps: toMbps(bytes, ms), warmupMs: 0, measuredMs: ms, measuredBytes: bytes, relSe: Number.POSITIVE_INFINITY, recentMbps: toMbps(bytes, ms), stable: false };
   }
   const startT = first.tMs + warmupBins(bins) * opts.binMs;
   const endT = last.tMs;
@@ -133,8 +145,11 @@ export function estimate(samples: readonly ByteSample[], opts: EstimatorOptions 
   const measuredBytes = bytesAt(samples, endT) - bytesAt(samples, startT);
   const fit = slopeFit(samples, startT, endT, opts.binMs / 2);
   const mbps = toMbps(fit.slope, 1);
-  const stable = measuredMs >= opts.minMeasureMs && mbps > 0 && 2 * fit.relSe <= opts.stableTolerance;
-  return { mbps, warmupMs: startT - first.tMs, measuredMs, measuredBytes, relSe: fit.relSe, stable };
+  const tailMs = Math.max(TREND_MIN_TAIL_MS, TREND_TAIL_SHARE * measuredMs);
+  const recentMbps = tailMs < measuredMs ? toMbps(slopeFit(samples, endT - tailMs, endT, opts.binMs / 2).slope, 1) : mbps;
+  const flat = mbps > 0 && Math.abs(recentMbps / mbps - 1) <= opts.stableTolerance;
+  const stable = measuredMs >= opts.minMeasureMs && mbps > 0 && 2 * fit.relSe <= opts.stableTolerance && flat;
+  return { mbps, warmupMs: startT - first.tMs, measuredMs, measuredBytes, relSe: fit.relSe, recentMbps, stable };
 }
 
 /** Next per-stream transfer size: double until one transfer lasts `trustMs`, never above `capBytes`. */

@@ -49,6 +49,13 @@ export class ByteLedger {
     return this.#committed;
   }
 
+  /** Sets `bytes` aside for something other than a request (the RTT pings); false (nothing reserved) when they do not fit. */
+  setAside(bytes: number): boolean {
+    if (this.#committed + bytes > this.capBytes) return false;
+    this.#committed += bytes;
+    return true;
+  }
+
   /**
    * Reserves the largest request of at most `askBytes` that still fits and returns its size; 0 (nothing reserved)
    * when less than MIN_REQUEST_BYTES fits. `served` maps a request size to what the server really sends (LibreSpeed

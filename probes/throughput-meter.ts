@@ -19,6 +19,7 @@ export class ProbeMeter {
   /** Time to first byte of each stream's later downloads (their responses queue behind the probe's own data). */
   readonly #queuedTtfbMs: number[] = [];
   readonly #rttHintMs: number;
+  #loadedRttMs = 0;
 
   constructor(streams: number, rttHintMs = 0) {
     this.#outstanding = Array.from({ length: streams }, () => 0);
@@ -56,9 +57,14 @@ export class ProbeMeter {
     this.#outstanding[stream] = Math.max(0, (this.#outstanding[stream] ?? 0) - bytes);
   }
 
+  /** The median loaded RTT measured beside the load (ms): data queued in the path arrives after an abort too. */
+  delayHint(loadedRttMs: number): void {
+    this.#loadedRttMs = loadedRttMs;
+  }
+
   /** Download bytes that would still arrive if the probe stopped now, at `mbps` (see inFlightBytes). */
   inFlight(mbps: number): number {
-    const delay = median(this.#queuedTtfbMs) ?? this.#rttHintMs;
+    const delay = Math.max(median(this.#queuedTtfbMs) ?? this.#rttHintMs, this.#loadedRttMs);
     return inFlightBytes(mbps, delay, this.#outstanding);
   }
 }

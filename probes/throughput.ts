@@ -8,6 +8,10 @@ import { PRESETS, presetUrl, type Preset } from './presets.ts';
 import { AllowanceRule, ByteLedger } from './probe-bytes.ts';
 import { ProbeMeter } from './throughput-meter.ts';
 import { lastCompletionMs, uploadEstimate, type SeriesEstimate } from './upload-series.ts';
+import { judgeFigure, serverTicks, uploadActivity, type Direction, type StopReason, type ThroughputResult } from './throughput-result.ts';
+import { findStalls, type StreamActivity } from './stalls.ts';
+import { latencyReserveBytes, LatencySession } from './loaded-latency.ts';
+import { proberFor } from './rtt-probers.ts';
 
 /** First download per stream: 64 KiB fits in the initial window of a slow link without wasting bytes. */
 export const INITIAL_TRANSFER_BYTES = 64 * 1024;
@@ -21,16 +25,13 @@ export const TRUST_UPLOAD_MS = 150;
 export const TRUST_UPLOAD_RTTS = 4;
 /** How often (of measured time) the stability rule is evaluated. */
 export const CHECK_EVERY_MS = 100;
+/** Per-ping timeout of the loaded-latency pings: an answer later than this is a loss. */
+export const LATENCY_TIMEOUT_MS = 2_000;
 /** Upload body chunk: 16 KiB keeps the byte series fine-grained (≈ 13 ms at 10 Mbit/s); random, allocated once. */
 const UP_CHUNK = randomBytes(16 * 1024);
 
-export type Direction = 'down' | 'up';
-/**
- * stable: the estimate is known within tolerance; bytes: the byte cap is reserved (transfers in progress finish);
- * allowance: the line-rate allowance (probe-bytes.ts) is reached (downloads abort, uploads in progress finish: their
- * bytes are in socket buffers and would be sent anyway); time: the time cap; error: a transfer failed.
- */
-export type StopReason = 'stable' | 'bytes' | 'allowance' | 'time' | 'error';
+export type { Direction, StopReason, ThroughputResult } from './throughput-result.ts';
+export { serverTicks } from './throughput-result.ts';
 
 export interface ThroughputOptions {
   url: string;
@@ -49,38 +50,11 @@ export interface ThroughputOptions {
   rttHintMs?: number;
   /** Return the raw cumulative byte series (for recordings and benchmarks). */
   keepSeries?: boolean;
+  /** Measure idle and loaded RTT on a separate socket (default true); its timeout for one ping (default 2000 ms). */
+  loadedLatency?: boolean;
+  latencyTimeoutMs?: number;
 }
 
-export interface ThroughputResult {
-  direction: Direction;
-  /** Estimated goodput (Mbit/s); undefined when nothing was measured. */
-  mbps?: number;
-  /** Payload bytes moved. */
-  payloadBytes: number;
-  /** Estimated wire bytes (HTTP bytes each way × wire overhead, plus what was in flight at the stop): what the budget counts; never above maxBytes. */
-  bytesUsed: number;
-  durationMs: number;
-  warmupMs: number;
-  measuredMs: number;
-  stable: boolean;
-  stopReason: StopReason;
-  requests: number;
-  errors: string[];
-  series?: ByteSample[];
-}
-
-/** Parses the linkward server's upload answer into a delivered series (server clock); falls back to nothing usable. */
-export function serverTicks(text: string, size: number): ByteSample[] {
-  try {
-    const ticks = (JSON.parse(text) as { ticks?: unknown }).ticks;
-    if (Array.isArray(ticks) && ticks.every((p) => Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'number')) {
-      return (ticks as [number, number][]).map(([tMs, bytes]) => ({ tMs, bytes: Math.min(bytes, size) }));
-    }
-  } catch {
-    /* not JSON: treated as no ticks below */
-  }
-  throw new Error('upload answer has no arrival ticks: is the target a linkward probe-server? (use --preset cloudflare/librespeed otherwise)');
-}
 
 /** Runs one direction. Never throws for network errors: they end up in `errors` and `stopReason`. */
 export async function runThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
@@ -91,7 +65,14 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   const pool = new Pool(base.origin, { connections: o.streams, connect: meter.connect, ...(o.sourceAddress ? { localAddress: o.sourceAddress } : {}), headersTimeout: o.maxDurationMs, bodyTimeout: o.maxDurationMs });
   const ac = new AbortController();
   const aborted = (): boolean => ac.signal.aborted;
+  // the byte cap is enforced by what requests ask for: each request reserves what it can cost before it is made, so
+  // once the cap is reserved streams finish their last transfer, and nothing in flight at an abort can exceed it.
+  // The RTT pings beside the load reserve their share first.
+  const ledger = new ByteLedger(o.maxBytes, o.streams);
+  const latency = o.loadedLatency === false ? undefined : latencySession(o, ledger);
+  await latency?.idle();
   const t0 = o.clock.monoMs();
+  latency?.start();
   const samples: ByteSample[] = [{ tMs: 0, bytes: 0 }];
   const errors: string[] = [];
   let total = 0;
@@ -112,6 +93,8 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   /** Upload: size of each stream's request in progress, and how much of it is not yet handed to the socket. */
   const inProgress: number[] = Array.from({ length: o.streams }, () => 0);
   const unpulled: number[] = Array.from({ length: o.streams }, () => 0);
+  /** Download: per stream, when data arrived and when a request was outstanding (stall detection). */
+  const activity: StreamActivity[] = Array.from({ length: o.streams }, () => ({ progress: [], busy: [] }));
   /** Streams that will start no further transfer (their series is complete). */
   const finished: boolean[] = Array.from({ length: o.streams }, () => false);
   const estOpts = { binMs: 100, minMeasureMs: o.minMeasureMs, stableTolerance: o.stableTolerance };
@@ -130,6 +113,8 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     if (c.e) last = c.e;
     // the window the figure would cover after a stop now: downloads abort (the figure is the current one), uploads
     // in progress finish (the figure then reaches the last completion, the delivered series only lagging behind it)
+    const loadedMs = latency?.loadedMs();
+    if (loadedMs !== undefined) meter.delayHint(loadedMs);
     if (c.bound) allowance.observe(c.bound.mbps, c.bound.relSe, up ? lastDoneAt - c.bound.warmupMs : c.bound.measuredMs);
     o.onProgress?.({ direction: o.direction, mbps: last.mbps, bytes: total, elapsedMs: t });
     if (c.e?.stable) stop('stable');
@@ -155,6 +140,9 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     requests++;
     if (!up) {
       const asked = o.clock.monoMs();
+      const act = activity[stream] as StreamActivity;
+      const busy: [number, number] = [asked - t0, Number.POSITIVE_INFINITY];
+      act.busy.push(busy);
       meter.asked(stream, preset.served?.(size) ?? size);
       const res = await pool.request({ method: 'GET', path: path(presetUrl(o.url, preset.down(size, nonce))), headers, signal: ac.signal });
       meter.firstByte(o.clock.monoMs() - asked, queued);
@@ -163,11 +151,16 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
         throw new Error(`HTTP ${res.statusCode} from ${o.url}`);
       }
       let got = 0;
-      for await (const chunk of res.body) {
-        got += (chunk as Buffer).length;
-        meter.received(stream, (chunk as Buffer).length);
-        account((chunk as Buffer).length);
-        if (got >= size) break; // a server sending more than asked: stop at what we asked for
+      try {
+        for await (const chunk of res.body) {
+          got += (chunk as Buffer).length;
+          meter.received(stream, (chunk as Buffer).length);
+          if (!aborted()) act.progress.push(o.clock.monoMs() - t0);
+          account((chunk as Buffer).length);
+          if (got >= size) break; // a server sending more than asked: stop at what we asked for
+        }
+      } finally {
+        busy[1] = o.clock.monoMs() - t0;
       }
       if (got < size) res.body.destroy();
       return;
@@ -197,11 +190,8 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
 
   let shortestUploadMs = Number.POSITIVE_INFINITY;
   const trustMs = (): number => (up ? Math.max(TRUST_UPLOAD_MS, TRUST_UPLOAD_RTTS * (o.rttHintMs ?? shortestUploadMs)) : TRUST_TRANSFER_MS);
-  // the byte cap is enforced by what requests ask for: each request reserves what it can cost before it is made, so
-  // once the cap is reserved streams finish their last transfer, and nothing in flight at an abort can exceed it.
   // A server that sends more than asked (LibreSpeed: whole MiB) is asked for what it sends.
   const served = up ? undefined : preset.served;
-  const ledger = new ByteLedger(o.maxBytes, o.streams);
   const worker = async (stream: number): Promise<void> => {
     let size = up ? INITIAL_UPLOAD_BYTES : INITIAL_TRANSFER_BYTES;
     for (let queued = false; !stopReason; queued = true) {
@@ -231,14 +221,24 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   cancelTimer();
   await pool.destroy().catch(() => undefined);
   const durationMs = o.clock.monoMs() - t0;
+  const lat = await latency?.stop();
   const { s: finalSeries, e: final } = est();
   const measured = total > 0 && final !== undefined;
-  // what the sockets moved (bytes read after the stop included) and what was still in flight when they closed;
-  // the reservations bound it from above
-  const used = meter.usedBytes() + meter.inFlight(final?.mbps ?? 0);
+  // stalls inside the measured window (uploads: from the server's arrival ticks, so only with them)
+  const first = finalSeries[0];
+  const lastS = finalSeries[finalSeries.length - 1];
+  const flow = up ? (preset.serverTicks ? uploadActivity(completed) : undefined) : activity;
+  const stalls = measured && flow && first && lastS ? findStalls(flow, finalSeries, first.tMs + final.warmupMs, lastS.tMs) : undefined;
+  const figure = judgeFigure(measured ? final : undefined, reason, stalls);
+  // what the sockets moved (bytes read after the stop included), what was still in flight when they closed and the
+  // RTT pings; the reservations bound it from above
+  const used = meter.usedBytes() + meter.inFlight(final?.mbps ?? 0) + (latency?.bytes() ?? 0);
   return {
     direction: o.direction,
-    ...(measured && reason !== 'error' ? { mbps: final.mbps } : {}),
+    ...(figure.mbps !== undefined ? { mbps: figure.mbps } : {}),
+    lowerBound: figure.lowerBound,
+    stalled: figure.stalled,
+    ...(lat ? { latency: lat } : {}),
     payloadBytes: total,
     bytesUsed: Math.min(ledger.committedBytes, Math.round(used)),
     durationMs,
@@ -250,4 +250,15 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     errors,
     ...(o.keepSeries ? { series: [...finalSeries] } : {}),
   };
+}
+
+/** The RTT pings of one direction, with their bytes reserved on the ledger (none when the cap cannot spare them). */
+function latencySession(o: ThroughputOptions, ledger: ByteLedger): LatencySession | undefined {
+  const prober = proberFor(o.url, o.preset, { clock: o.clock, timeoutMs: o.latencyTimeoutMs ?? LATENCY_TIMEOUT_MS, ...(o.sourceAddress ? { sourceAddress: o.sourceAddress } : {}), ...(o.token ? { token: o.token } : {}) });
+  const reserve = latencyReserveBytes(prober, o.maxDurationMs);
+  if (!ledger.setAside(reserve)) {
+    void prober.close();
+    return undefined;
+  }
+  return new LatencySession(prober, o.clock, reserve);
 }

@@ -1,0 +1,79 @@
+/** What one throughput direction reports, and the rule that turns its estimate into an honest figure (pure). */
+import type { ByteSample, Estimate } from './estimator.ts';
+import type { LatencyFigures } from './loaded-latency.ts';
+import type { StallReport, StreamActivity } from './stalls.ts';
+
+export type Direction = 'down' | 'up';
+/**
+ * stable: the estimate is known within tolerance; bytes: the byte cap is reserved (transfers in progress finish);
+ * allowance: the line-rate allowance (probe-bytes.ts) is reached (downloads abort, uploads in progress finish: their
+ * bytes are in socket buffers and would be sent anyway); time: the time cap; error: a transfer failed.
+ */
+export type StopReason = 'stable' | 'bytes' | 'allowance' | 'time' | 'error';
+
+export interface ThroughputResult {
+  direction: Direction;
+  /** Estimated goodput (Mbit/s); undefined when nothing was measured. With `lowerBound`, the link carries at least this. */
+  mbps?: number;
+  /**
+   * True when `mbps` is only "at least": a cap (bytes, allowance, time) ended the direction before the estimate was
+   * stable, or a stall held it down. The figure is still the honest estimate of what was measured.
+   */
+  lowerBound: boolean;
+  /** True when a TCP stall (streams without progress) held the aggregate rate down inside the measured window. */
+  stalled: boolean;
+  /** Idle vs loaded RTT on a separate socket (UDP echo for linkward, HTTP GET otherwise); absent when not measured. */
+  latency?: LatencyFigures;
+  /** Payload bytes moved. */
+  payloadBytes: number;
+  /** Estimated wire bytes (HTTP bytes each way × wire overhead, bytes in flight at the stop, and the RTT pings): what the budget counts; never above maxBytes. */
+  bytesUsed: number;
+  durationMs: number;
+  warmupMs: number;
+  measuredMs: number;
+  stable: boolean;
+  stopReason: StopReason;
+  requests: number;
+  errors: string[];
+  series?: ByteSample[];
+}
+
+/**
+ * A capped window whose last part ran at least this much faster than the whole was still ramping up (slow start
+ * under CPU load, a growing window): its last part is the better estimate of where the rate was heading.
+ */
+export const RAMP_RISE = 0.1;
+
+/** Per-stream progress of an upload, from the linkward server's arrival ticks (one busy interval per request). */
+export function uploadActivity(completed: readonly (readonly (readonly ByteSample[])[])[]): StreamActivity[] {
+  return completed.map((reqs) => ({
+    progress: reqs.flatMap((r) => r.filter((p, i) => i === 0 || p.bytes > (r[i - 1] as ByteSample).bytes).map((p) => p.tMs)),
+    busy: reqs.filter((r) => r.length > 1).map((r) => [(r[0] as ByteSample).tMs, (r[r.length - 1] as ByteSample).tMs] as [number, number]),
+  }));
+}
+
+/**
+ * The figure a direction reports: none after an error; with a stall, the rate outside the stall (a lower bound: the
+ * streams were recovering around it); else the estimate, and when a cap ended an unstable estimate, a lower bound
+ * (the recent rate when the window was still ramping up).
+ */
+export function judgeFigure(e: Estimate | undefined, stopReason: StopReason, stalls: StallReport | undefined): { mbps?: number; lowerBound: boolean; stalled: boolean } {
+  if (!e || stopReason === 'error') return { lowerBound: false, stalled: false };
+  if (stalls?.stalled) return { mbps: Math.max(e.mbps, stalls.mbpsOutside ?? 0), lowerBound: true, stalled: true };
+  if (e.stable || stopReason === 'stable') return { mbps: e.mbps, lowerBound: false, stalled: false };
+  const ramping = e.recentMbps > e.mbps * (1 + RAMP_RISE);
+  return { mbps: ramping ? e.recentMbps : e.mbps, lowerBound: true, stalled: false };
+}
+
+/** Parses the linkward server's upload answer into a delivered series (server clock); throws when it has none. */
+export function serverTicks(text: string, size: number): ByteSample[] {
+  try {
+    const ticks = (JSON.parse(text) as { ticks?: unknown }).ticks;
+    if (Array.isArray(ticks) && ticks.every((p) => Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'number')) {
+      return (ticks as [number, number][]).map(([tMs, bytes]) => ({ tMs, bytes: Math.min(bytes, size) }));
+    }
+  } catch {
+    /* not JSON: treated as no ticks below */
+  }
+  throw new Error('upload answer has no arrival ticks: is the target a linkward probe-server? (use --preset cloudflare/librespeed otherwise)');
+}
