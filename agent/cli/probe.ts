@@ -12,7 +12,7 @@ import { resolveSourceAddress } from '../../probes/source.ts';
 import { runThroughput, type Direction, type ThroughputResult } from '../../probes/throughput.ts';
 import type { Preset } from '../../probes/presets.ts';
 import { startProbeServer } from '../../probes/server.ts';
-import { oneOffLatency } from '../../probes/oneoff.ts';
+import { oneOffLatency, TARGET_REFUSED_CODE } from '../../probes/oneoff.ts';
 
 /** Default probe-server address: loopback (anything else needs a token). */
 export const DEFAULT_PROBE_LISTEN = '127.0.0.1:9781';
@@ -46,11 +46,30 @@ function fmtBytes(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)} MB` : `${(n / 1e3).toFixed(1)} kB`;
 }
 
+function fmtMs(v: number | undefined): string {
+  return v === undefined ? 'n/a' : `${v.toFixed(1)} ms`;
+}
+
+/** `≥ 54.2 Mbit/s (capped)` for a lower bound, `(stalled)` when a TCP stall held it down; stop reason and bytes. */
+export function fmtFigure(r: ThroughputResult | undefined): string {
+  if (!r) return 'n/a';
+  const note = r.stalled ? ' (stalled)' : r.lowerBound ? ' (capped)' : '';
+  return `${r.lowerBound && r.mbps !== undefined ? '≥ ' : ''}${fmtMbps(r.mbps)}${note}  (${r.stopReason}, ${fmtBytes(r.bytesUsed)})`;
+}
+
+/** Idle vs loaded RTT of one direction and its responsiveness (RPM). */
+export function fmtLatency(r: ThroughputResult): string {
+  const l = r.latency;
+  if (!l) return 'not measured';
+  const rpm = l.rpm === undefined ? 'n/a' : String(Math.round(l.rpm));
+  return `idle rtt ${fmtMs(l.idleMs)}, loaded ${fmtMs(l.loadedMs)} (${l.loadedSamples} answered, ${l.loadedLost} lost), RPM ${rpm}`;
+}
+
 function fail(e: unknown, json: boolean | undefined): never {
   const code = isLwError(e) ? e.code : 'LW_INTERNAL';
   if (json) process.stdout.write(JSON.stringify({ error: { code, message: messageOf(e) } }) + '\n');
   else process.stderr.write(`error: ${messageOf(e)}\n`);
-  process.exit(code === ProbeErrorCode.NO_URL || code === ProbeErrorCode.UNKNOWN_UPLINK || code === 'LW_CONFIG_INVALID' ? Exit.DOWN : Exit.FAILURE);
+  process.exit(code === TARGET_REFUSED_CODE ? Exit.FAILURE : code === ProbeErrorCode.NO_URL || code === ProbeErrorCode.UNKNOWN_UPLINK || code === 'LW_CONFIG_INVALID' ? Exit.DOWN : Exit.FAILURE);
 }
 
 async function probeAction(o: ProbeOptions): Promise<void> {
@@ -68,7 +87,11 @@ async function probeAction(o: ProbeOptions): Promise<void> {
   const dirs: Direction[] = [...(both || o.download ? (['down'] as const) : []), ...(both || o.upload ? (['up'] as const) : [])];
   const tty = process.stderr.isTTY === true;
   const latency = await oneOffLatency(url, preset, { clock: systemClock, timeoutMs: pc.timeoutMs, ...(sourceAddress ? { sourceAddress } : {}), ...(token ? { token } : {}) });
-  process.stderr.write(`target ${url} (${preset})${sourceAddress ? ` from ${sourceAddress}` : ''}  rtt ${latency.rttMs?.toFixed(1) ?? 'n/a'} ms\n`);
+  if (latency.refused) {
+    // an RST proves the path but not a server: no RTT from it, no throughput test, a non-zero exit
+    throw new LwError(TARGET_REFUSED_CODE, `target refuses connections: no probe server at ${latency.host}:${latency.port} (the host answered with a reset in ${fmtMs(latency.refusedRttMs)}, so the path works; start \`linkward probe-server\` there or fix --target)`, { context: { host: latency.host, port: latency.port } });
+  }
+  process.stderr.write(`target ${url} (${preset})${sourceAddress ? ` from ${sourceAddress}` : ''}  rtt ${fmtMs(latency.rttMs)}\n`);
   const results: Partial<Record<Direction, ThroughputResult>> = {};
   for (const direction of dirs) {
     let lastLine = Number.NEGATIVE_INFINITY;
@@ -103,6 +126,9 @@ async function probeAction(o: ProbeOptions): Promise<void> {
     preset,
     uplink: uplink?.name ?? null,
     sourceAddress: sourceAddress ?? null,
+    downloadLowerBound: down?.lowerBound ?? null,
+    uploadLowerBound: up?.lowerBound ?? null,
+    latencyUnderLoad: { download: down?.latency ?? null, upload: up?.latency ?? null },
     download: down ?? null,
     upload: up ?? null,
   };
@@ -111,9 +137,11 @@ async function probeAction(o: ProbeOptions): Promise<void> {
   else {
     process.stdout.write(
       [
-        `download  ${fmtMbps(down?.mbps)}${down ? `  (${down.stopReason}, ${fmtBytes(down.bytesUsed)})` : ''}`,
-        `upload    ${fmtMbps(up?.mbps)}${up ? `  (${up.stopReason}, ${fmtBytes(up.bytesUsed)})` : ''}`,
-        `rtt       ${latency.rttMs === undefined ? 'n/a' : `${latency.rttMs.toFixed(1)} ms`}`,
+        `download  ${fmtFigure(down)}`,
+        `upload    ${fmtFigure(up)}`,
+        `rtt       ${fmtMs(latency.rttMs)}`,
+        ...(down ? [`  under download load: ${fmtLatency(down)}`] : []),
+        ...(up ? [`  under upload load:   ${fmtLatency(up)}`] : []),
         `jitter    ${latency.jitterMs === undefined ? 'n/a' : `${latency.jitterMs.toFixed(1)} ms`}`,
         `loss      ${latency.lossPercent === undefined ? 'n/a' : `${latency.lossPercent.toFixed(1)} %`}`,
         `bytes     ${fmtBytes(bytesUsed)} (not counted against the daemon's budget)`,
@@ -121,7 +149,9 @@ async function probeAction(o: ProbeOptions): Promise<void> {
       ].join('\n') + '\n',
     );
   }
-  process.exitCode = errors.length > 0 && down?.mbps === undefined && up?.mbps === undefined ? Exit.FAILURE : Exit.OK;
+  // the throughput server is unusable when any direction asked for produced no figure
+  const unusable = dirs.some((d) => results[d]?.mbps === undefined);
+  process.exitCode = unusable ? Exit.FAILURE : Exit.OK;
 }
 
 /** Splits HOST:PORT / [v6]:PORT. */
@@ -145,10 +175,11 @@ export function registerProbeCommands(program: Command): void {
     .option('--max-bytes <n>', 'byte cap per direction')
     .option('--token <token>', 'probe-server token (default: $LINKWARD_PROBE_TOKEN, probes.token)')
     .option('--json', 'print one JSON object: downloadMbps, uploadMbps, rttMs, jitterMs, lossPercent, bytesUsed, ...')
-    .option('-c, --config <path>', 'config file')
-    .action(async (o: ProbeOptions) => {
+    .option('-c, --config <path>', 'config file (default: $LINKWARD_CONFIG, else /etc/linkward/config.yaml)')
+    .action(async (o: ProbeOptions, cmd: Command) => {
       try {
-        await probeAction(o);
+        // the root program has -c/--config too, and commander gives it the option wherever it stands: read both
+        await probeAction({ ...o, config: o.config ?? cmd.optsWithGlobals<{ config?: string }>().config });
       } catch (e) {
         fail(e, o.json);
       }

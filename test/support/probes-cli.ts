@@ -1,7 +1,7 @@
-/** Test entry point for the probes CLI commands (until agent/cli.ts wires them): `node probes-cli.ts probe ...`. */
-import { Command } from 'commander';
+/** Test entry point for the probes CLI commands: `node probes-cli.ts probe ...` on the same root program (global -c/--config) as agent/cli.ts. */
 import { registerProbeCommands } from '../../agent/cli/probe.ts';
+import { rootCommand, runProgram } from '../../agent/cli/run-program.ts';
 
-const program = new Command('linkward');
+const program = rootCommand();
 registerProbeCommands(program);
-await program.parseAsync(process.argv);
+await runProgram(program, process.argv);
