@@ -6,10 +6,12 @@ import { effectiveUplinks } from '../agent/config/uplinks.ts';
 import { systemRunner, type CommandRunner } from '../agent/exec.ts';
 import { messageOf } from '../agent/errors.ts';
 import { sendError, sendJson } from '../agent/http/respond.ts';
+import { DisturbanceWatch } from './disturbance.ts';
+import { ProbeErrorCode } from './errors.ts';
 import { createProbeMetrics } from './metrics.ts';
 import { ProbeStore } from './store.ts';
 import { parseTargets } from './targets.ts';
-import { UplinkMonitor } from './uplink-monitor.ts';
+import { UplinkMonitor, type ThroughputOutcome } from './uplink-monitor.ts';
 
 /** Retention pruning cadence: hourly is plenty for day-granular retention. */
 export const PRUNE_EVERY_MS = 3_600_000;
@@ -54,17 +56,23 @@ export function createProbesComponent(ctx: AgentContext, opts: ProbesComponentOp
     void track(
       m.lightRound().then(
         () => {
-          if (m.wantsOnDemand(clock.nowMs())) void track(m.throughput().catch((e) => log.warn({ uplink: m.name, err: messageOf(e) }, 'on-demand throughput failed')));
+          const nowMs = clock.nowMs();
+          const why = m.wantsRecheck(nowMs) ? 'recheck' : m.wantsOnDemand(nowMs) ? 'on_demand' : null;
+          if (why) void track(m.throughput().then((r) => logThroughput(m.name, why, r), (e) => log.warn({ uplink: m.name, why, err: messageOf(e) }, 'throughput probe failed')));
         },
         (e) => log.error({ uplink: m.name, err: messageOf(e) }, 'light round failed'),
       ).finally(() => later(m.nextDelayMs(), () => loop(m))),
     );
   };
+  const logThroughput = (uplink: string, why: string, r: ThroughputOutcome): void => {
+    const s = r.sample;
+    log.info({ uplink, why, ran: r.ran, skipped: r.skipped, down: s?.downloadMbps, downLowerBound: s?.downloadLowerBound, up: s?.uploadMbps, upLowerBound: s?.uploadLowerBound, loadedRttMs: s?.loadedRttMs, suspect: r.suspect, bytes: s?.bytesUsed }, 'throughput probe');
+  };
   const throughputAll = async (): Promise<void> => {
     for (const m of monitors) {
       if (stopped) return;
       const r = await m.throughput().catch((e) => log.warn({ uplink: m.name, err: messageOf(e) }, 'throughput probe failed'));
-      if (r) log.info({ uplink: m.name, ran: r.ran, skipped: r.skipped, down: r.download?.mbps, up: r.upload?.mbps, bytes: r.sample?.bytesUsed }, 'throughput probe');
+      if (r) logThroughput(m.name, 'scheduled', r);
     }
   };
   const prune = (): void => {
@@ -102,6 +110,7 @@ export function createProbesComponent(ctx: AgentContext, opts: ProbesComponentOp
         const name = url.searchParams.get('uplink');
         const targets = name ? monitors.filter((m) => m.name === name) : monitors;
         if (targets.length === 0) return sendError(res, 404, 'LW_PROBE_UNKNOWN_UPLINK', `no uplink named "${name ?? ''}"; see /v1/probes`);
+        if (!cfg.throughput.enabled) return sendError(res, 409, ProbeErrorCode.THROUGHPUT_DISABLED, 'throughput probes are off (probes.throughput.enabled: false); enable them in the config to run one');
         const flag = (k: string): boolean | undefined => (url.searchParams.has(k) ? url.searchParams.get(k) !== '0' : undefined);
         const dl = flag('download');
         const ul = flag('upload');
@@ -120,12 +129,13 @@ export function createProbesComponent(ctx: AgentContext, opts: ProbesComponentOp
       store = new ProbeStore(ctx.stateDb);
       const metrics = createProbeMetrics(ctx.metrics);
       const random = opts.random ?? Math.random;
+      const watch = new DisturbanceWatch(clock);
       monitors = effectiveUplinks(ctx.config.uplinks).map(
         (u) =>
           new UplinkMonitor({
             uplink: u, targets: parseTargets(u.targets ?? cfg.targets, cfg.echoPort), cfg, clock, log, store: store as ProbeStore, metrics,
             runner: opts.runner ?? systemRunner, random, emit: (s) => ctx.bus.emit('sample', s),
-            linkHealthy: () => ctx.bus.latestLink()?.uplinks[u.name]?.health !== 'degraded',
+            watch, view: () => ctx.bus.latestLink()?.uplinks[u.name],
           }),
       );
       lightTargets = monitors.reduce((n, m) => n + m.targetCount(), 0);

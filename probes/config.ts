@@ -21,7 +21,7 @@ const TargetSchema = z
 
 const ThroughputSchema = z
   .strictObject({
-    enabled: z.boolean().default(true).describe('Run scheduled throughput probes (needs `url`). Off: only light and passive probes.'),
+    enabled: z.boolean().default(true).describe('Run throughput probes (needs `url`): scheduled, on light-probe changes, re-tests and requests from the CLI/API. Off: none at all, only light and passive probes.'),
     url: z.url().optional().describe('Base URL of the throughput server (a linkward probe-server, LibreSpeed backend or Cloudflare-style host). Omit: no throughput probes.'),
     preset: z.enum(['linkward', 'librespeed', 'cloudflare']).default('linkward').describe('Endpoint layout of `url`: linkward (/linkward/down, /linkward/up), librespeed (garbage.php?ckSize=, empty.php), cloudflare (__down?bytes=, __up).'),
     cron: z.string().refine((c) => validCron(c), 'not a valid cron expression (5 or 6 fields, e.g. "0 * * * *")').default(DEFAULT_THROUGHPUT_CRON).describe('node-cron expression for scheduled throughput probes (a random per-node offset of up to `spreadMs` is added).'),
@@ -36,6 +36,7 @@ const ThroughputSchema = z
     skipWhenObservedDownMbps: z.number().positive().optional().describe('Skip the scheduled probe when passive counters (uplinks[].interface) saw at least this download rate since the last light round; default: probes.health download degraded exit threshold.'),
     skipWhenObservedUpMbps: z.number().positive().optional().describe('Same for upload; default: probes.health upload degraded exit threshold.'),
     onDemandMinGapMs: z.number().int().min(60_000).default(900_000).describe('Minimum gap between throughput probes triggered by light-probe changes.'),
+    recheckMinGapMs: z.number().int().min(10_000).max(3_600_000).default(30_000).describe('When only a throughput figure holds an uplink degraded or down and light probes saw it recover, re-test after at least this long since the last test (a slow link that stays slow is re-tested at 3/4 of probes.health.maxAge.lowThroughputS instead). 30 s: a recovered link is released within about a minute plus the exit dwell.'),
   })
   .describe('Throughput (download/upload) probes over HTTP.');
 

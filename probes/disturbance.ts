@@ -46,7 +46,7 @@ export interface Disturbance {
 /** Longest stall overlapping [from, to] (0 when none). Pure. */
 export function maxLagWithin(stalls: readonly Stall[], fromMono: number, toMono: number): number {
   let max = 0;
-  for (const s of stalls) if (s.toMono >= fromMono && s.fromMono <= toMono && s.lagMs > max) max = s.lagMs;
+  for (const s of stalls) if (s.toMono > fromMono && s.fromMono < toMono && s.lagMs > max) max = s.lagMs;
   return max;
 }
 
@@ -92,9 +92,11 @@ export class DisturbanceWatch {
 
   /**
    * Closes a window: the disturbance that voids a measurement taken in it, or null when the agent can vouch for it.
-   * `lagLimitMs` is DISTURBED_LAG_MS for light probes, THROUGHPUT_DISTURBED_LAG_MS for throughput tests.
+   * `lagLimitMs` is DISTURBED_LAG_MS for light probes, THROUGHPUT_DISTURBED_LAG_MS for throughput tests. `warmup`:
+   * whether start-up voids the measurement by itself (throughput tests: a CPU-heavy start reads a link low; light rounds
+   * are judged by the stalls actually seen, so the first verdict still comes within one round).
    */
-  end(w: WatchWindow, lagLimitMs = DISTURBED_LAG_MS): Disturbance | null {
+  end(w: WatchWindow, lagLimitMs = DISTURBED_LAG_MS, warmup = false): Disturbance | null {
     const now = this.#clock.monoMs();
     // a stall still in progress (the sentinel is overdue right now) counts too
     if (this.#cancel && now - this.#expectedMono > DISTURBED_LAG_MS) this.#observe();
@@ -107,7 +109,7 @@ export class DisturbanceWatch {
     if (Math.abs(step) > CLOCK_STEP_MS) return { reason: 'clock_step', maxLagMs: 0, detail: `wall clock stepped by ${Math.round(step)} ms during the measurement` };
     const lag = maxLagWithin(this.#stalls, w.startMono, now);
     if (lag > lagLimitMs) return { reason: 'starved', maxLagMs: lag, detail: `agent starved of CPU: event loop ${Math.round(lag)} ms late during the measurement` };
-    if (w.startMono - this.#startedMono < WARMUP_MS) return { reason: 'warmup', maxLagMs: lag, detail: `measured during start-up (first ${WARMUP_MS / 1000} s)` };
+    if (warmup && w.startMono - this.#startedMono < WARMUP_MS) return { reason: 'warmup', maxLagMs: lag, detail: `measured during start-up (first ${WARMUP_MS / 1000} s)` };
     return null;
   }
 }

@@ -1,31 +1,36 @@
-/** Probes one uplink: light rounds (adaptive), throughput on request within the daily budget, passive counters and link facts. */
+/** Probes one uplink: light rounds (adaptive), throughput within the daily budget, passive counters and link facts, and what it can vouch for. */
 import type { Clock } from '../agent/clock.ts';
 import type { CommandRunner } from '../agent/exec.ts';
 import type { Logger } from '../agent/log.ts';
-import type { ProbeSample } from '../agent/core/types.ts';
+import type { BudgetStatus, ProbeSample, UplinkView } from '../agent/core/types.ts';
 import { uplinkBudgetBytes, type UplinkConfig } from '../agent/config/uplinks.ts';
 import { messageOf } from '../agent/errors.ts';
 import type { ProbesConfig } from './config.ts';
 import { afterRound, initialPlanner, nextDelayMs, quorumNow, targetsForRound, type PlannerState } from './adaptive.ts';
-import { budgetView, throughputAllowance, type BudgetView } from './budget.ts';
+import { budgetView, msUntilNextUtcDay, throughputAllowance, type BudgetView } from './budget.ts';
 import { suggestsChange } from './change.ts';
+import type { DisturbanceWatch } from './disturbance.ts';
 import { runLightRound } from './light-round.ts';
 import type { ProbeMetrics } from './metrics.ts';
-import { ratesBetween, readCarrier, readCounters, readLinkFacts, trafficProvesThresholds, type IfCounters, type LinkFacts, type ObservedRates } from './passive.ts';
+import { buildNotes, type ServerHealth, type VoidEvent } from './notes.ts';
+import { PassiveView, type PassiveSources } from './passive-view.ts';
 import { resolveSourceAddress, type InterfaceTable } from './source.ts';
 import { median, summariseWindow, type WindowEntry, type WindowSummary } from './stats.ts';
 import type { ProbeStore } from './store.ts';
+import { updateTargets, type TargetBook } from './target-health.ts';
 import type { ProbeTarget } from './targets.ts';
-import { runThroughput, type ThroughputResult } from './throughput.ts';
+import { runThroughput } from './throughput.ts';
+import { recheckDue } from './throughput-policy.ts';
+import { bytesOf, measure, throughputSample, type JudgedDirection, type TestResult } from './uplink-throughput.ts';
 
 /** Light results are stored at most this often (plus on every reachability change); bytes are counted every round. */
 export const LIGHT_STORE_EVERY_MS = 60_000;
-/** Link facts via systeminformation are refreshed this often (it reads many sysfs files). */
-export const FACTS_EVERY_MS = 30_000;
 /** A throughput probe smaller than this per direction cannot be trusted; below it the budget counts as spent. */
 export const MIN_USEFUL_THROUGHPUT_BYTES = 300_000;
+/** Void measurements kept for the status note. */
+const MAX_VOID_EVENTS = 50;
 
-export interface MonitorDeps {
+export interface MonitorDeps extends PassiveSources {
   uplink: UplinkConfig;
   targets: ProbeTarget[];
   cfg: ProbesConfig;
@@ -37,26 +42,40 @@ export interface MonitorDeps {
   emit(s: ProbeSample): void;
   random(): number;
   interfaces?: () => InterfaceTable;
-  counters?: () => Promise<Map<string, IfCounters>>;
-  facts?: (iface: string) => Promise<LinkFacts>;
-  /** True while the link-state machine calls this uplink healthy; otherwise the interval stays at its base so recovery is seen quickly. */
-  linkHealthy?: () => boolean;
+  /** Judges the agent's own disturbance (CPU starvation, warm-up, clock steps); absent: every measurement is trusted. */
+  watch?: DisturbanceWatch;
+  /** The link-state machine's current view of this uplink (what holds it worse, for re-tests and confirmations). */
+  view?: () => UplinkView | undefined;
+  /** CPU time used by the process so far (ms); the default reads process.cpuUsage(). */
+  cpuMs?: () => number;
 }
+
+export type SkipReason = 'budget' | 'traffic' | 'no_url' | 'busy' | 'disabled' | 'no_source';
 
 export interface ThroughputOutcome {
   uplink: string;
   ran: boolean;
-  skipped?: 'budget' | 'traffic' | 'no_url' | 'busy' | 'disabled' | 'no_source';
+  skipped?: SkipReason;
   /** Why it could not run (no_source). */
   error?: string;
   sample?: ProbeSample;
-  download?: ThroughputResult;
-  upload?: ThroughputResult;
+  download?: TestResult;
+  upload?: TestResult;
+  /** Figures the agent could not vouch for (they count only as lower bounds), per direction. */
+  suspect?: { down?: string; up?: string };
+}
+
+const SKIP_WORDS: Record<SkipReason, string> = { budget: 'budget spent', traffic: 'link busy with traffic', no_url: 'no server configured', busy: 'a test was running', disabled: 'speed tests are off', no_source: 'no source address' };
+
+function processCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 export class UplinkMonitor {
   readonly name: string;
   readonly #d: MonitorDeps;
+  readonly #passive: PassiveView;
   #planner: PlannerState;
   #window: WindowEntry[] = [];
   #baseline: WindowSummary | undefined;
@@ -64,10 +83,11 @@ export class UplinkMonitor {
   #lastThroughput: ThroughputOutcome | undefined;
   #lastStoredLightMs = Number.NEGATIVE_INFINITY;
   #lastThroughputMs = Number.NEGATIVE_INFINITY;
-  #counters: { c: IfCounters; atMs: number } | undefined;
-  #rates: ObservedRates | undefined;
-  #facts: LinkFacts = {};
-  #factsAtMs = Number.NEGATIVE_INFINITY;
+  #lightBadSinceThroughput = false;
+  #targets: TargetBook = {};
+  #server: ServerHealth = { failingSinceMs: null };
+  #voids: VoidEvent[] = [];
+  #lastSkip: SkipReason | undefined;
   #busy = false;
   #error: string | undefined;
 
@@ -75,10 +95,16 @@ export class UplinkMonitor {
     this.#d = deps;
     this.name = deps.uplink.name;
     this.#planner = initialPlanner(deps.cfg);
+    this.#passive = new PassiveView(deps.uplink.interface, deps);
   }
 
   budget(nowMs: number): BudgetView {
     return budgetView(uplinkBudgetBytes(this.#d.uplink), this.#d.store.usedToday(this.name, nowMs));
+  }
+
+  #budgetStatus(nowMs: number): BudgetStatus {
+    const b = this.budget(nowMs);
+    return { ...b, resetAtMs: nowMs + msUntilNextUtcDay(nowMs), spent: throughputAllowance(b, 1, this.#d.cfg.throughput.maxBytes, MIN_USEFUL_THROUGHPUT_BYTES) === 0 };
   }
 
   nextDelayMs(): number {
@@ -89,21 +115,9 @@ export class UplinkMonitor {
     return resolveSourceAddress(this.#d.uplink, this.#d.interfaces?.());
   }
 
-  async #passive(nowMs: number): Promise<void> {
-    const iface = this.#d.uplink.interface;
-    if (!iface) return;
-    if (nowMs - this.#factsAtMs >= FACTS_EVERY_MS) {
-      this.#factsAtMs = nowMs;
-      this.#facts = await (this.#d.facts ?? readLinkFacts)(iface).catch(() => ({}));
-    } else if (!this.#d.facts) {
-      // Carrier changes must show within one round, not at the next 30 s facts refresh.
-      const carrier = await readCarrier(iface);
-      if (carrier !== undefined) this.#facts = { ...this.#facts, carrier };
-    }
-    const c = (await (this.#d.counters ?? readCounters)().catch(() => new Map<string, IfCounters>())).get(iface);
-    if (!c) return;
-    if (this.#counters) this.#rates = ratesBetween(this.#counters.c, this.#counters.atMs, c, nowMs) ?? this.#rates;
-    this.#counters = { c, atMs: nowMs };
+  #void(atMs: number, kind: ProbeSample['kind'], reason: VoidEvent['reason'], detail: string): void {
+    this.#voids = [...this.#voids, { atMs, reason, detail }].slice(-MAX_VOID_EVENTS);
+    this.#d.log.info({ uplink: this.name, kind, reason, detail }, 'measurement set aside: the agent cannot vouch for it');
   }
 
   /** One light round; emits, stores and exports the sample; returns it. */
@@ -111,30 +125,41 @@ export class UplinkMonitor {
     const { cfg, clock } = this.#d;
     const ids = this.#d.targets.map((t) => t.id);
     const chosen = targetsForRound(this.#planner, cfg, this.#d.targets.length).map((i) => this.#d.targets[i] as ProbeTarget);
-    let source: string | undefined;
+    // a round during this uplink's own throughput test measures the test's queue, not the link
+    const overlap = this.#busy;
     let bytes = 0;
     let rtts: number[] = [];
-    let probed: { id: string; up: boolean; lossless: boolean }[] = [];
+    let probed: { id: string; up: boolean; lossless: boolean; refused: boolean }[] = [];
+    let voidReason: ProbeSample['void'];
     try {
-      source = this.#source();
+      const source = this.#source();
       this.#error = undefined;
-      const r = await runLightRound(chosen, { clock, timeoutMs: cfg.timeoutMs, ...(source ? { sourceAddress: source } : {}), ...(cfg.token ? { token: cfg.token } : {}) }, this.#d.runner);
+      const r = await runLightRound(chosen, { clock, timeoutMs: cfg.timeoutMs, ...(source ? { sourceAddress: source } : {}), ...(cfg.token ? { token: cfg.token } : {}) }, this.#d.runner, this.#d.watch);
       bytes = r.bytes;
-      rtts = r.rtts;
-      probed = r.outcomes.map((o) => ({ id: o.id, up: o.up, lossless: o.lossless }));
-      this.#window = [...this.#window, ...r.outcomes.flatMap((o) => o.entries)].slice(-cfg.windowPackets);
+      probed = r.outcomes.map((o) => ({ id: o.id, up: o.up, lossless: o.lossless, refused: o.refused }));
+      // silence is evidence even when the agent was starved (starvation delays answers, it does not destroy them)
+      if (overlap || this.#busy) voidReason = 'overlap';
+      else if (r.disturbance && r.anyAnswer) voidReason = r.disturbance.reason;
+      if (voidReason !== 'overlap') {
+        rtts = r.disturbance?.reason === 'starved' ? [] : r.rtts;
+        this.#window = [...this.#window, ...r.outcomes.flatMap((o) => o.entries)].slice(-cfg.windowPackets);
+      }
+      if (voidReason) this.#void(clock.nowMs(), 'light', voidReason, voidReason === 'overlap' ? 'probe round during this uplink\'s own speed test' : (r.disturbance?.detail ?? ''));
     } catch (e) {
       this.#error = messageOf(e);
-      probed = chosen.map((t) => ({ id: t.id, up: false, lossless: false }));
+      probed = chosen.map((t) => ({ id: t.id, up: false, lossless: false, refused: false }));
       this.#window = [...this.#window, ...chosen.map((t) => ({ target: t.id, rttMs: null }))].slice(-cfg.windowPackets);
     }
     const nowMs = clock.nowMs();
-    await this.#passive(nowMs);
-    const settleAllowed = this.#d.linkHealthy?.() ?? true;
+    const facts = await this.#passive.refresh(nowMs);
+    const settleAllowed = this.#d.view?.()?.health !== 'degraded';
     this.#planner = afterRound(this.#planner, cfg, settleAllowed ? probed : probed.map((p) => ({ ...p, lossless: false })), nowMs, ids.length);
+    this.#targets = updateTargets(this.#targets, probed, nowMs);
+    for (const [id, rec] of Object.entries(this.#targets)) this.#d.metrics.targetState(this.name, id, rec.condition);
     const q = quorumNow(this.#planner, cfg, ids, nowMs);
     const win = summariseWindow(this.#window);
     const rttMs = median(rtts);
+    const budget = this.#budgetStatus(nowMs);
     const sample: ProbeSample = {
       uplink: this.name,
       kind: 'light',
@@ -147,9 +172,14 @@ export class UplinkMonitor {
       targetsUp: q.up,
       targetsTotal: q.total,
       reachable: q.reachable,
-      ...(this.#facts.carrier !== undefined ? { carrier: this.#facts.carrier } : {}),
+      ...(facts.carrier !== undefined ? { carrier: facts.carrier } : {}),
       bytesUsed: bytes,
+      ...(voidReason ? { void: voidReason } : {}),
+      notes: this.notes(nowMs, budget),
+      budget,
     };
+    const th = cfg.health.thresholds;
+    if (!voidReason && (!q.reachable || (win.lossPercent ?? 0) > th.lossPercent.degraded.enter)) this.#lightBadSinceThroughput = true;
     this.#d.store.addUsage(this.name, 'light', bytes, nowMs);
     if (nowMs - this.#lastStoredLightMs >= LIGHT_STORE_EVERY_MS || this.#lastLight?.reachable !== sample.reachable) {
       this.#d.store.storeOnly(sample);
@@ -157,54 +187,66 @@ export class UplinkMonitor {
     }
     this.#lastLight = sample;
     this.#d.metrics.observe(sample);
-    this.#exportBudget(nowMs);
+    this.#d.metrics.budget(this.name, budget.remainingBytes, budget.budgetBytes, budget.resetAtMs);
     this.#d.emit(sample);
     if (this.#baseline === undefined && this.#planner.cleanRounds >= 3) this.#baseline = win;
     return sample;
   }
 
+  /** Operator notes as of `nowMs` (targets, server, budget, disturbance, expired figures). */
+  notes(nowMs: number, budget = this.#budgetStatus(nowMs)): ReturnType<typeof buildNotes> {
+    const t = this.#d.cfg.throughput;
+    const last = this.#lastThroughput?.sample ?? this.#d.store.latest(this.name, 'throughput');
+    return buildNotes({
+      nowMs, targets: this.#targets, server: this.#server, budget, throughputConfigured: t.url !== undefined, throughputEnabled: t.enabled, voids: this.#voids,
+      ...(last ? { lastThroughput: last } : {}), ...(this.#lastSkip ? { lastSkip: SKIP_WORDS[this.#lastSkip] } : {}), policy: this.#d.cfg.health,
+    });
+  }
+
   /** True when the last light rounds suggest a change worth an on-demand throughput probe (rate-limited). */
   wantsOnDemand(nowMs: number): boolean {
-    if (!this.#lastLight || nowMs - this.#lastThroughputMs < this.#d.cfg.throughput.onDemandMinGapMs) return false;
+    const t = this.#d.cfg.throughput;
+    if (!t.enabled || !t.url || !this.#lastLight || nowMs - this.#lastThroughputMs < t.onDemandMinGapMs) return false;
     const changed = suggestsChange(this.#baseline, summariseWindow(this.#window));
     if (changed) this.#baseline = undefined; // re-learn the new normal
     return changed;
   }
 
-  #exportBudget(nowMs: number): void {
-    const b = this.budget(nowMs);
-    this.#d.metrics.budget(this.name, b.remainingBytes, b.budgetBytes);
+  /** True when only a throughput figure holds this uplink worse and it should be re-measured now (throughput-policy.ts). */
+  wantsRecheck(nowMs: number): boolean {
+    const t = this.#d.cfg.throughput;
+    if (!t.enabled || !t.url || this.#busy) return false;
+    return recheckDue({ view: this.#d.view?.(), nowMs, lastThroughputMs: this.#lastThroughputMs, lightWasBad: this.#lightBadSinceThroughput, minGapMs: t.recheckMinGapMs, policy: this.#d.cfg.health });
   }
 
   /** Throughput probe within the budget; `force` ignores the passive-traffic skip (on-demand from the CLI/API). */
   async throughput(opts: { download?: boolean; upload?: boolean; force?: boolean } = {}): Promise<ThroughputOutcome> {
     const { cfg, clock } = this.#d;
     const t = cfg.throughput;
-    const skip = (why: NonNullable<ThroughputOutcome['skipped']>): ThroughputOutcome => {
+    const skip = (why: SkipReason): ThroughputOutcome => {
+      this.#lastSkip = why;
       this.#d.metrics.skipped(this.name, why);
       return { uplink: this.name, ran: false, skipped: why };
     };
+    if (!t.enabled) return skip('disabled');
     if (!t.url) return skip('no_url');
     if (this.#busy) return skip('busy');
     const dirs = [...((opts.download ?? t.download) ? (['down'] as const) : []), ...((opts.upload ?? t.upload) ? (['up'] as const) : [])];
     if (dirs.length === 0) return skip('disabled');
     const startMs = clock.nowMs();
     const th = cfg.health.thresholds;
-    const needDown = t.skipWhenObservedDownMbps ?? th.downloadMbps.degraded.exit;
-    const needUp = t.skipWhenObservedUpMbps ?? th.uploadMbps.degraded.exit;
-    if (!opts.force && trafficProvesThresholds(this.#rates, needDown, needUp)) {
-      const s: ProbeSample = { uplink: this.name, kind: 'passive', atMs: startMs, downloadMbps: this.#rates?.rxMbps as number, uploadMbps: this.#rates?.txMbps as number, ...(this.#facts.carrier !== undefined ? { carrier: this.#facts.carrier } : {}), bytesUsed: 0 };
+    const observed = this.#passive.provesThresholds(t.skipWhenObservedDownMbps ?? th.downloadMbps.degraded.exit, t.skipWhenObservedUpMbps ?? th.uploadMbps.degraded.exit);
+    if (!opts.force && observed) {
+      const s: ProbeSample = { uplink: this.name, kind: 'passive', atMs: startMs, downloadMbps: observed.rxMbps, uploadMbps: observed.txMbps, ...this.#passive.carrierField(), bytesUsed: 0 };
       this.#d.store.record(s);
       this.#d.metrics.observe(s);
       this.#d.emit(s);
       this.#lastThroughputMs = startMs;
+      this.#lightBadSinceThroughput = false;
       return { ...skip('traffic'), sample: s };
     }
     const perDirection = throughputAllowance(this.budget(startMs), dirs.length, t.maxBytes, MIN_USEFUL_THROUGHPUT_BYTES);
-    if (perDirection === 0) {
-      this.#exportBudget(startMs);
-      return skip('budget');
-    }
+    if (perDirection === 0) return skip('budget');
     let source: string | undefined;
     try {
       source = this.#source();
@@ -213,50 +255,78 @@ export class UplinkMonitor {
     }
     this.#busy = true;
     try {
-      const out: ThroughputOutcome = { uplink: this.name, ran: true };
-      for (const direction of dirs) {
-        const r = await runThroughput({
-          url: t.url, preset: t.preset, direction, streams: t.streams, maxBytes: perDirection, maxDurationMs: t.maxDurationMs, minMeasureMs: t.minMeasureMs, stableTolerance: t.stableTolerance, clock,
-          ...(source ? { sourceAddress: source } : {}), ...(cfg.token ? { token: cfg.token } : {}),
-          ...(this.#lastLight?.rttMs !== undefined ? { rttHintMs: this.#lastLight.rttMs } : {}),
-        });
-        if (direction === 'down') out.download = r;
-        else out.upload = r;
-      }
-      const nowMs = clock.nowMs();
-      const s: ProbeSample = {
-        uplink: this.name,
-        kind: 'throughput',
-        atMs: nowMs,
-        ...(out.download?.mbps !== undefined ? { downloadMbps: out.download.mbps } : {}),
-        ...(out.upload?.mbps !== undefined ? { uploadMbps: out.upload.mbps } : {}),
-        bytesUsed: (out.download?.bytesUsed ?? 0) + (out.upload?.bytesUsed ?? 0),
-      };
-      out.sample = s;
-      this.#d.store.record(s);
-      this.#d.metrics.observe(s);
-      this.#exportBudget(nowMs);
-      this.#d.emit(s);
-      this.#lastThroughputMs = nowMs;
-      this.#lastThroughput = out;
-      const errs = [...(out.download?.errors ?? []), ...(out.upload?.errors ?? [])];
-      if (errs.length > 0) this.#d.log.warn({ uplink: this.name, errors: errs }, 'throughput probe had errors');
-      return out;
+      const url = t.url;
+      const judged = await measure(
+        {
+          watch: this.#d.watch,
+          cpuMs: this.#d.cpuMs ?? processCpuMs,
+          monoMs: () => clock.monoMs(),
+          allowance: () => throughputAllowance(this.budget(clock.nowMs()), 1, t.maxBytes, MIN_USEFUL_THROUGHPUT_BYTES),
+          run: (direction, maxBytes) =>
+            runThroughput({
+              url, preset: t.preset, direction, streams: t.streams, maxBytes, maxDurationMs: t.maxDurationMs, minMeasureMs: t.minMeasureMs, stableTolerance: t.stableTolerance, clock,
+              ...(source ? { sourceAddress: source } : {}), ...(cfg.token ? { token: cfg.token } : {}),
+              ...(this.#lastLight?.rttMs !== undefined ? { rttHintMs: this.#lastLight.rttMs } : {}),
+            }),
+        },
+        dirs, perDirection, this.#d.view?.(), cfg.health,
+      );
+      return this.#record(judged);
     } finally {
       this.#busy = false;
     }
+  }
+
+  /** Records a finished test: sample, budget, server health, void figures. */
+  #record(judged: Map<'down' | 'up', JudgedDirection>): ThroughputOutcome {
+    const nowMs = this.#d.clock.nowMs();
+    const s = throughputSample(this.name, nowMs, judged);
+    const out: ThroughputOutcome = { uplink: this.name, ran: true, sample: s };
+    const suspect: NonNullable<ThroughputOutcome['suspect']> = {};
+    for (const [dir, j] of judged) {
+      if (dir === 'down') out.download = j.result;
+      else out.upload = j.result;
+      if (j.suspect) {
+        suspect[dir] = j.suspect;
+        this.#void(nowMs, 'throughput', j.suspect, `${dir === 'down' ? 'download' : 'upload'}: ${j.detail ?? j.suspect}`);
+      }
+    }
+    if (Object.keys(suspect).length > 0) out.suspect = suspect;
+    this.#d.store.record(s);
+    this.#d.metrics.observe(s);
+    const errs = [...judged.values()].flatMap((j) => [...j.result.errors, ...(j.confirmation?.errors ?? [])]);
+    const measured = s.downloadMbps !== undefined || s.uploadMbps !== undefined;
+    if (errs.length > 0 && !measured) {
+      this.#server = { failingSinceMs: this.#server.failingSinceMs ?? nowMs, lastError: errs[0] as string };
+      this.#d.metrics.throughputFailed(this.name, reasonOf(errs[0] as string));
+      this.#d.log.warn({ uplink: this.name, errors: errs, bytes: [...judged.values()].map(bytesOf) }, 'throughput test failed: the speed-test server did not serve it');
+    } else {
+      this.#server = { failingSinceMs: null };
+      if (errs.length > 0) this.#d.log.warn({ uplink: this.name, errors: errs }, 'throughput probe had errors');
+    }
+    this.#d.metrics.throughputServerUp(this.name, this.#server.failingSinceMs === null);
+    this.#d.metrics.budget(this.name, this.budget(nowMs).remainingBytes, this.budget(nowMs).budgetBytes, nowMs + msUntilNextUtcDay(nowMs));
+    this.#d.emit(s);
+    this.#lastThroughputMs = nowMs;
+    this.#lightBadSinceThroughput = false;
+    this.#lastSkip = undefined;
+    this.#lastThroughput = out;
+    return out;
   }
 
   /** JSON-safe details for /v1/status. */
   details(nowMs: number): Record<string, unknown> {
     return {
       targets: this.#d.targets.map((t) => t.id),
+      targetHealth: this.#targets,
       intervalMs: this.#planner.intervalMs,
-      budget: { ...this.budget(nowMs), byKind: this.#d.store.usedTodayByKind(this.name, nowMs) },
+      budget: { ...this.#budgetStatus(nowMs), byKind: this.#d.store.usedTodayByKind(this.name, nowMs) },
       light: this.#lastLight ?? null,
       throughput: this.#lastThroughput?.sample ?? this.#d.store.latest(this.name, 'throughput') ?? null,
-      observed: this.#rates ?? null,
-      link: this.#facts,
+      throughputServer: this.#server,
+      notes: this.notes(nowMs),
+      observed: this.#passive.rates() ?? null,
+      link: this.#passive.facts(),
       ...(this.#error ? { error: this.#error } : {}),
     };
   }
@@ -273,4 +343,12 @@ export class UplinkMonitor {
   lastError(): string | undefined {
     return this.#error;
   }
+}
+
+/** A short, stable reason label from a transfer error text (for the failures metric). */
+export function reasonOf(error: string): string {
+  if (/ECONNREFUSED/.test(error)) return 'refused';
+  if (/HTTP [45]\d\d/.test(error)) return `http_${(/HTTP (\d)\d\d/.exec(error) as RegExpExecArray)[1]}xx`;
+  if (/timeout|ETIMEDOUT|aborted/i.test(error)) return 'timeout';
+  return 'error';
 }

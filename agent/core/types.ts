@@ -59,10 +59,10 @@ export interface ProbeSample {
 }
 
 /** Why a sample cannot be vouched for. */
-export type VoidReason = 'starved' | 'warmup' | 'clock_step' | 'overlap' | 'stalled' | 'cpu_bound';
+export type VoidReason = 'starved' | 'warmup' | 'clock_step' | 'overlap' | 'stalled' | 'cpu_bound' | 'unconfirmed';
 
 /** Every VoidReason, for metrics and tests. */
-export const VOID_REASONS: readonly VoidReason[] = ['starved', 'warmup', 'clock_step', 'overlap', 'stalled', 'cpu_bound'];
+export const VOID_REASONS: readonly VoidReason[] = ['starved', 'warmup', 'clock_step', 'overlap', 'stalled', 'cpu_bound', 'unconfirmed'];
 
 /** Stable codes of measurement notes: problems of targets, servers, budget or the agent itself, never link faults. */
 export type MeasurementNoteCode =

@@ -1,0 +1,120 @@
+/** One throughput measurement of an uplink as the agent vouches for it: judged for disturbance, confirmed when it is bad news. */
+import type { ProbeSample, UplinkView, VoidReason } from '../agent/core/types.ts';
+import type { LinkHealthConfig } from '../agent/link/config.ts';
+import { THROUGHPUT_DISTURBED_LAG_MS, type DisturbanceWatch } from './disturbance.ts';
+import { confirmedFigure, needsConfirmation, suspectFigure } from './throughput-policy.ts';
+import type { Direction, ThroughputResult } from './throughput.ts';
+
+/** What runThroughput may report beyond the basic figure (lower bound, stall, latency under load). */
+export type TestResult = ThroughputResult & {
+  lowerBound?: boolean;
+  stalled?: boolean;
+  latency?: { idleMs?: number; loadedMs?: number; loadedSamples?: number; loadedLost?: number; rpm?: number };
+};
+
+/** One direction as run and judged. */
+export interface JudgedDirection {
+  result: TestResult;
+  /** Why the agent cannot vouch for this figure (it then counts only as a lower bound), or null. */
+  suspect: VoidReason | null;
+  detail?: string;
+  /** The second test of a bad-news figure, when one ran. */
+  confirmation?: TestResult;
+}
+
+export interface TestDeps {
+  watch: DisturbanceWatch | undefined;
+  /** Runs one direction with `maxBytes` of allowance. */
+  run(direction: Direction, maxBytes: number): Promise<TestResult>;
+  /** Bytes per direction the budget still allows now (0: no second test possible). */
+  allowance(): number;
+  /** CPU time (ms) the process has used so far. */
+  cpuMs(): number;
+  monoMs(): number;
+}
+
+/** Runs one direction inside a disturbance window and judges what the agent saw while it ran. */
+async function runJudged(d: TestDeps, direction: Direction, maxBytes: number): Promise<JudgedDirection> {
+  const w = d.watch?.begin();
+  const cpu0 = d.cpuMs();
+  const t0 = d.monoMs();
+  const result = await d.run(direction, maxBytes);
+  const disturbance = w && d.watch ? d.watch.end(w, THROUGHPUT_DISTURBED_LAG_MS, true) : null;
+  if (disturbance && disturbance.reason !== 'starved') return { result, suspect: disturbance.reason, detail: disturbance.detail };
+  const suspect = suspectFigure({ starved: disturbance !== null, stalled: result.stalled === true, cpuMs: d.cpuMs() - cpu0, wallMs: d.monoMs() - t0 });
+  const detail = suspect === 'starved' ? disturbance?.detail : suspect === 'stalled' ? 'a TCP stall inside the test' : suspect === 'cpu_bound' ? 'the agent used a whole CPU during the test: the figure is bounded by the CPU, not the link' : undefined;
+  return { result, suspect, ...(detail ? { detail } : {}) };
+}
+
+/**
+ * Runs the directions; a figure that would put the uplink into a worse level it is not already in is tested a second
+ * time (when the budget allows) and the better of the two counts: one reading never worsens a verdict. A bad-news
+ * figure that cannot be confirmed counts only as a lower bound (`unconfirmed`).
+ */
+export async function measure(d: TestDeps, directions: readonly Direction[], perDirection: number, view: UplinkView | undefined, policy: LinkHealthConfig): Promise<Map<Direction, JudgedDirection>> {
+  const out = new Map<Direction, JudgedDirection>();
+  for (const dir of directions) {
+    const j = await runJudged(d, dir, perDirection);
+    const mbps = j.result.mbps;
+    if (j.suspect === null && mbps !== undefined && !j.result.lowerBound && needsConfirmation(dir, mbps, view, policy)) {
+      const allowed = Math.min(perDirection, d.allowance());
+      if (allowed > 0) {
+        const second = await runJudged(d, dir, allowed);
+        j.confirmation = second.result;
+        if (second.suspect !== null || second.result.mbps === undefined) {
+          j.suspect = 'unconfirmed';
+          j.detail = `a second test to confirm ${mbps.toFixed(2)} Mbit/s could not be vouched for (${second.suspect ?? 'no figure'})`;
+        }
+      } else {
+        j.suspect = 'unconfirmed';
+        j.detail = `no budget left for a second test to confirm ${mbps.toFixed(2)} Mbit/s`;
+      }
+    }
+    out.set(dir, j);
+  }
+  return out;
+}
+
+/** The figure a judged direction reports (the better of two readings when confirmed), and whether it is only a lower bound. */
+export function figureOf(j: JudgedDirection): { mbps?: number; lowerBound: boolean } {
+  const first = j.result.mbps;
+  if (first === undefined) return { lowerBound: false };
+  const mbps = confirmedFigure(first, j.confirmation?.mbps);
+  const fromSecond = j.confirmation?.mbps !== undefined && j.confirmation.mbps > first;
+  const lowerBound = j.suspect !== null || (fromSecond ? j.confirmation?.lowerBound === true : j.result.lowerBound === true);
+  return { mbps, lowerBound };
+}
+
+/** Wire bytes of a judged direction, second test included. */
+export function bytesOf(j: JudgedDirection): number {
+  return j.result.bytesUsed + (j.confirmation?.bytesUsed ?? 0);
+}
+
+/** Builds the throughput sample from the judged directions. Whole-sample void when every figure is suspect for the same whole-test reason. */
+export function throughputSample(uplink: string, atMs: number, judged: ReadonlyMap<Direction, JudgedDirection>): ProbeSample {
+  const s: ProbeSample = { uplink, kind: 'throughput', atMs, bytesUsed: 0 };
+  const latencies: NonNullable<TestResult['latency']>[] = [];
+  for (const [dir, j] of judged) {
+    s.bytesUsed += bytesOf(j);
+    const f = figureOf(j);
+    if (j.result.latency) latencies.push(j.result.latency);
+    if (f.mbps === undefined) continue;
+    if (dir === 'down') {
+      s.downloadMbps = f.mbps;
+      if (f.lowerBound) s.downloadLowerBound = true;
+    } else {
+      s.uploadMbps = f.mbps;
+      if (f.lowerBound) s.uploadLowerBound = true;
+    }
+  }
+  const wholeTest = [...judged.values()].map((j) => j.suspect).filter((r): r is 'warmup' | 'clock_step' => r === 'warmup' || r === 'clock_step');
+  if (wholeTest.length > 0) s.void = wholeTest[0];
+  const idle = latencies.map((l) => l.idleMs).filter((v): v is number => v !== undefined);
+  const loaded = latencies.map((l) => l.loadedMs).filter((v): v is number => v !== undefined);
+  if (idle.length > 0) s.idleRttMs = Math.min(...idle);
+  if (loaded.length > 0) {
+    s.loadedRttMs = Math.max(...loaded);
+    s.responsivenessRpm = Math.round(60_000 / (s.loadedRttMs as number));
+  }
+  return s;
+}
