@@ -5,12 +5,8 @@ import { THROUGHPUT_DISTURBED_LAG_MS, type DisturbanceWatch } from './disturbanc
 import { confirmedFigure, needsConfirmation, suspectFigure } from './throughput-policy.ts';
 import type { Direction, ThroughputResult } from './throughput.ts';
 
-/** What runThroughput may report beyond the basic figure (lower bound, stall, latency under load). */
-export type TestResult = ThroughputResult & {
-  lowerBound?: boolean;
-  stalled?: boolean;
-  latency?: { idleMs?: number; loadedMs?: number; loadedSamples?: number; loadedLost?: number; rpm?: number };
-};
+/** One direction's result as runThroughput reports it (figure, lower-bound and stall flags, latency under load). */
+export type TestResult = ThroughputResult;
 
 /** One direction as run and judged. */
 export interface JudgedDirection {

@@ -159,7 +159,7 @@ test('confirmation: bad news for a level the link is not in needs a second test;
 });
 
 function result(mbps: number | undefined, extra: Partial<TestResult> = {}): TestResult {
-  return { direction: 'down', ...(mbps !== undefined ? { mbps } : {}), payloadBytes: 1, bytesUsed: 1_000_000, durationMs: 1_000, warmupMs: 0, measuredMs: 800, stable: true, stopReason: 'stable', requests: 4, errors: [], ...extra };
+  return { direction: 'down', ...(mbps !== undefined ? { mbps } : {}), payloadBytes: 1, bytesUsed: 1_000_000, durationMs: 1_000, warmupMs: 0, measuredMs: 800, stable: true, lowerBound: false, stalled: false, stopReason: 'stable', requests: 4, errors: [], ...extra };
 }
 
 test('measure: one low reading is confirmed by a second test; the better of the two is the figure', async () => {
