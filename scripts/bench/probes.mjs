@@ -1,6 +1,8 @@
-// Benchmark of the probes (npm run bench:probes): linkward throughput vs iperf3 -P 4 on shaped lab links, bytes used, light-monitoring bytes/day.
+// Benchmark of the probes (npm run bench:probes): throughput vs iperf3 -P 4 at random rates/loss (quiet and CPU-saturated), bytes used, loaded RTT, light-monitoring bytes/day.
 // Needs root, iproute2, nftables, iperf3. Creates namespaces lwp-bench-a/b and always removes them.
 import { execPath } from 'node:process';
+import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createLab, LAB, labUnavailable, waitForOutput } from '../../test/support/probes-lab.ts';
@@ -15,16 +17,59 @@ const opt = (name, def) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : def;
 };
-/** Profiles: rates (Mbit/s) × loss (%), as the issue asks. */
+/** Fixed grid (the old behaviour) when --rates is given; otherwise --runs random draws per mode. */
+const GRID = opt('rates', '') !== '';
 const RATES = opt('rates', '2,10,50').split(',').map(Number);
 const LOSSES = opt('losses', '0,2').split(',').map(Number);
 const REPS = Number(opt('reps', '1'));
 const DIRS = opt('dirs', 'down,up').split(',');
-/** iperf3 reference: 4 streams, 10 s measured after 1 s omitted (slow start), JSON. */
+/** Random draws: rate log-uniform in [--min-rate, --max-rate] Mbit/s, loss uniform in [0, --max-loss] %. */
+const RUNS = Number(opt('runs', '8'));
+const MIN_RATE = Number(opt('min-rate', '1'));
+const MAX_RATE = Number(opt('max-rate', '100'));
+const MAX_LOSS = Number(opt('max-loss', '2'));
+const SEED = Number(opt('seed', String(Math.floor(Math.random() * 2 ** 31))));
+/** Every run quiet; with --cpu-burn also with every core saturated (--burn-only: only that). */
+const MODES = args.includes('--burn-only') ? ['burn'] : args.includes('--cpu-burn') ? ['quiet', 'burn'] : ['quiet'];
+const PRESETS = opt('presets', 'linkward').split(',');
+/** tbf queue (ms at the rate): the lab's 50 ms unless asked. */
+const QUEUE_MS = Number(opt('queue-ms', '50'));
+/** iperf3 reference: 4 streams, N s measured after 1 s omitted (slow start), JSON. */
 const IPERF_SECONDS = Number(opt('iperf-seconds', '10'));
 const RECORD = opt('record', '');
-/** Light rounds measured for the bytes/day figure. */
+/** Light rounds measured for the bytes/day figure (0: skip). */
 const LIGHT_ROUNDS = Number(opt('light-rounds', '20'));
+
+/** mulberry32: a small seeded PRNG, so --seed repeats a draw. */
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = prng(SEED);
+const round2 = (x) => Math.round(x * 100) / 100;
+const PROFILES = GRID
+  ? RATES.flatMap((rate) => LOSSES.map((loss) => ({ rate, loss })))
+  : Array.from({ length: RUNS }, () => ({ rate: round2(Math.exp(Math.log(MIN_RATE) + rand() * Math.log(MAX_RATE / MIN_RATE))), loss: round2(rand() * MAX_LOSS) }));
+console.error(`bench:probes ${GRID ? 'grid' : `seed ${SEED}`}: profiles ${PROFILES.map((p) => `${p.rate} Mbit/s ${p.loss}%`).join(', ')}; modes ${MODES.join(',')}; presets ${PRESETS.join(',')}`);
+
+/** Busy-loop processes on every core, at the probe's own nice level (inherited), killed by the returned function. */
+function burnCpu() {
+  const kids = Array.from({ length: availableParallelism() }, () => spawn(execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  return () => {
+    for (const k of kids) k.kill('SIGKILL');
+  };
+}
+const TARGETS = {
+  linkward: { path: '', args: [] },
+  librespeed: { path: 'backend/', args: ['--preset', 'librespeed'] },
+  cloudflare: { path: '', args: ['--preset', 'cloudflare'] },
+};
 
 const why = await labUnavailable();
 if (why) {
@@ -55,27 +100,37 @@ try {
   await waitForOutput(srv, /listening/, 15_000);
   lab.spawnIn(lab.b, 'iperf3', ['-s', '-B', LAB.serverIp]);
   await new Promise((r) => setTimeout(r, 500));
-  for (const rate of RATES) {
-    for (const loss of LOSSES) {
-      await lab.shape(rate, loss);
-      for (let rep = 0; rep < REPS; rep++) {
-        for (const dir of DIRS) {
-          const lw = await wire(async () => JSON.parse(await lab.exec(lab.a, execPath, [CLI, 'probe', '--target', `http://${LAB.serverIp}:${PORT}/`, '--token', TOKEN, '--json', dir === 'down' ? '--download' : '--upload'], 60_000)));
-          const ip = await wire(async () => JSON.parse(await lab.exec(lab.a, 'iperf3', ['-c', LAB.serverIp, '-P', '4', '-t', String(IPERF_SECONDS), '-O', '1', '-J', ...(dir === 'down' ? ['-R'] : [])], (IPERF_SECONDS + 20) * 1000)));
-          const res = dir === 'down' ? lw.r.download : lw.r.upload;
-          const iperfMbps = ip.r.end.sum_received.bits_per_second / 1e6;
-          const mbps = dir === 'down' ? lw.r.downloadMbps : lw.r.uploadMbps;
-          emit({
-            kind: 'throughput', rateMbit: rate, lossPercent: loss, rep, direction: dir,
-            linkwardMbps: mbps, iperf3Mbps: iperfMbps, errorPercent: mbps === null ? null : (100 * (mbps - iperfMbps)) / iperfMbps,
-            linkwardDurationMs: res?.durationMs, stopReason: res?.stopReason, linkwardBytesCounted: res?.bytesUsed, linkwardWireBytes: lw.wireBytes, iperf3WireBytes: ip.wireBytes,
-            goalBytes: Math.min(8e6, (2.5 * iperfMbps * 1e6) / 8),
-          });
-          if (RECORD && res) {
-            mkdirSync(RECORD, { recursive: true });
-            const full = JSON.parse(await lab.exec(lab.a, execPath, [`${ROOT}scripts/bench/probes-record.ts`, `http://${LAB.serverIp}:${PORT}/`, dir, TOKEN], 60_000));
-            writeFileSync(`${RECORD}/lab-${rate}mbit-${loss}loss-${dir}.json`, JSON.stringify({ note: `recorded by bench:probes: ${rate} Mbit/s tbf, ${loss}% loss, 4 streams, ${dir}; iperf3 -P 4 on the same link, same run`, iperf3Mbps: iperfMbps, series: full }));
+  for (const { rate, loss } of PROFILES) {
+    await lab.shape(rate, loss, { queueMs: QUEUE_MS });
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const dir of DIRS) {
+        const ip = await wire(async () => JSON.parse(await lab.exec(lab.a, 'iperf3', ['-c', LAB.serverIp, '-P', '4', '-t', String(IPERF_SECONDS), '-O', '1', '-J', ...(dir === 'down' ? ['-R'] : [])], (IPERF_SECONDS + 20) * 1000)));
+        const iperfMbps = ip.r.end.sum_received.bits_per_second / 1e6;
+        for (const mode of MODES) {
+          for (const preset of PRESETS) {
+            const t = TARGETS[preset];
+            const unburn = mode === 'burn' ? burnCpu() : () => undefined;
+            let lw;
+            try {
+              lw = await wire(async () => JSON.parse(await lab.exec(lab.a, execPath, [CLI, 'probe', '--target', `http://${LAB.serverIp}:${PORT}/${t.path}`, ...t.args, '--token', TOKEN, '--json', dir === 'down' ? '--download' : '--upload'], 60_000, [0, 1])));
+            } finally {
+              unburn();
+            }
+            const res = dir === 'down' ? lw.r.download : lw.r.upload;
+            const mbps = res?.mbps ?? null;
+            emit({
+              kind: 'throughput', mode, preset, rateMbit: rate, lossPercent: loss, rep, direction: dir,
+              linkwardMbps: mbps, iperf3Mbps: iperfMbps, errorPercent: mbps === null ? null : (100 * (mbps - iperfMbps)) / iperfMbps,
+              lowerBound: res?.lowerBound ?? null, stalled: res?.stalled ?? null, idleRttMs: res?.latency?.idleMs ?? null, loadedRttMs: res?.latency?.loadedMs ?? null,
+              linkwardDurationMs: res?.durationMs, stopReason: res?.stopReason, linkwardBytesCounted: lw.r.bytesUsed, linkwardWireBytes: lw.wireBytes, iperf3WireBytes: ip.wireBytes,
+              goalBytes: Math.min(8e6, (2.5 * iperfMbps * 1e6) / 8),
+            });
           }
+        }
+        if (RECORD) {
+          mkdirSync(RECORD, { recursive: true });
+          const full = JSON.parse(await lab.exec(lab.a, execPath, [`${ROOT}scripts/bench/probes-record.ts`, `http://${LAB.serverIp}:${PORT}/`, dir, TOKEN], 60_000));
+          writeFileSync(`${RECORD}/lab-${rate}mbit-${loss}loss-${dir}.json`, JSON.stringify({ note: `recorded by bench:probes: ${rate} Mbit/s tbf, ${loss}% loss, 4 streams, ${dir}; iperf3 -P 4 on the same link, same run`, iperf3Mbps: iperfMbps, series: full }));
         }
       }
     }
@@ -84,7 +139,7 @@ try {
   await lab.shape(null, 0);
   // let connections of the last throughput runs drain, so their stragglers are not counted as light-probe bytes
   await new Promise((r) => setTimeout(r, 3_000));
-  for (const target of [`linkward://${LAB.serverIp}:${PORT}`, `${LAB.serverIp}:${PORT}`, `udp://${LAB.serverIp}:${PORT}`, `icmp://${LAB.serverIp}`]) {
+  for (const target of LIGHT_ROUNDS > 0 ? [`linkward://${LAB.serverIp}:${PORT}`, `${LAB.serverIp}:${PORT}`, `udp://${LAB.serverIp}:${PORT}`, `icmp://${LAB.serverIp}`] : []) {
     const cfg = { config: { probes: { targets: [target], token: TOKEN } }, light: LIGHT_ROUNDS };
     const m = await wire(async () => JSON.parse(await lab.exec(lab.a, execPath, [LAB_CLIENT, JSON.stringify(cfg)], 120_000)));
     const perRound = m.wireBytes / LIGHT_ROUNDS;
@@ -97,22 +152,37 @@ try {
   await lab.destroy();
 }
 
-const t = rows.filter((r) => r.kind === 'throughput' && r.errorPercent !== null);
-const abs = t.map((r) => Math.abs(r.errorPercent)).sort((a, b) => a - b);
-const pct = (p) => abs[Math.min(abs.length - 1, Math.floor((p / 100) * abs.length))];
-const stops = {};
-for (const r of t) stops[r.stopReason] = (stops[r.stopReason] ?? 0) + 1;
-const summary = {
-  kind: 'summary', comparisons: t.length, medianAbsErrorPercent: pct(50), p95AbsErrorPercent: pct(95), maxAbsErrorPercent: abs.at(-1), overBytesGoal: t.filter((r) => r.linkwardWireBytes > r.goalBytes).length,
-  maxWireOverGoal: Math.max(...t.map((r) => r.linkwardWireBytes / r.goalBytes)), stops,
+const pick = (xs, p) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length === 0 ? null : v[Math.min(v.length - 1, Math.floor((p / 100) * v.length))];
 };
-console.log(JSON.stringify(summary));
-console.log('\nrate  loss dir   linkward  iperf3   err%   lw wire MB  goal MB  lw counted MB  iperf3 wire MB  stop');
-for (const r of rows.filter((x) => x.kind === 'throughput')) {
-  console.log(`${String(r.rateMbit).padStart(4)}  ${String(r.lossPercent).padStart(3)}% ${r.direction.padEnd(4)} ${String(r.linkwardMbps?.toFixed(2)).padStart(8)} ${r.iperf3Mbps.toFixed(2).padStart(8)} ${String(r.errorPercent?.toFixed(1)).padStart(6)} ${(r.linkwardWireBytes / 1e6).toFixed(2).padStart(11)} ${(r.goalBytes / 1e6).toFixed(2).padStart(8)} ${(r.linkwardBytesCounted / 1e6).toFixed(2).padStart(14)} ${(r.iperf3WireBytes / 1e6).toFixed(2).padStart(15)}  ${r.stopReason}`);
+const fmt = (x, d = 1) => (x === null || x === undefined ? 'n/a' : x.toFixed(d));
+const all = rows.filter((r) => r.kind === 'throughput');
+console.log('\nmode  preset     rate  loss dir   linkward  iperf3   err%  LB stall  dur s  wire MB  goal MB  counted MB  idle/loaded ms  stop');
+for (const r of all) {
+  console.log(`${r.mode.padEnd(5)} ${r.preset.padEnd(10)} ${r.rateMbit.toFixed(1).padStart(5)} ${r.lossPercent.toFixed(2).padStart(5)} ${r.direction.padEnd(4)} ${fmt(r.linkwardMbps, 2).padStart(8)} ${r.iperf3Mbps.toFixed(2).padStart(7)} ${fmt(r.errorPercent).padStart(6)} ${r.lowerBound ? ' ≥' : '  '} ${r.stalled ? ' yes ' : '     '} ${fmt((r.linkwardDurationMs ?? NaN) / 1000, 2).padStart(5)} ${(r.linkwardWireBytes / 1e6).toFixed(2).padStart(8)} ${(r.goalBytes / 1e6).toFixed(2).padStart(8)} ${(r.linkwardBytesCounted / 1e6).toFixed(2).padStart(11)} ${`${fmt(r.idleRttMs)}/${fmt(r.loadedRttMs)}`.padStart(15)}  ${r.stopReason}`);
+}
+console.log('\nsummary (per mode, preset, direction)');
+for (const mode of MODES) {
+  for (const preset of PRESETS) {
+    for (const dir of DIRS) {
+      const g = all.filter((r) => r.mode === mode && r.preset === preset && r.direction === dir);
+      const ok = g.filter((r) => r.errorPercent !== null);
+      const abs = ok.map((r) => Math.abs(r.errorPercent));
+      const s = {
+        kind: 'summary', mode, preset, direction: dir, runs: g.length, failed: g.length - ok.length, medianAbsErrorPercent: pick(abs, 50), p95AbsErrorPercent: pick(abs, 95), maxAbsErrorPercent: pick(abs, 100),
+        overBytesGoal: g.filter((r) => r.linkwardWireBytes > r.goalBytes).length, maxWireOverGoal: Math.max(...g.map((r) => r.linkwardWireBytes / r.goalBytes)),
+        wireOverCounted: [pick(g.map((r) => r.linkwardWireBytes / r.linkwardBytesCounted), 0), pick(g.map((r) => r.linkwardWireBytes / r.linkwardBytesCounted), 100)],
+        medianDurationMs: pick(g.map((r) => r.linkwardDurationMs ?? 0), 50), maxDurationMs: pick(g.map((r) => r.linkwardDurationMs ?? 0), 100),
+        lowerBounds: g.filter((r) => r.lowerBound).length, stalled: g.filter((r) => r.stalled).length,
+      };
+      console.log(JSON.stringify(s));
+      console.log(`${mode} ${preset} ${dir}: median |err| ${fmt(s.medianAbsErrorPercent)} %, p95 ${fmt(s.p95AbsErrorPercent)} %, max ${fmt(s.maxAbsErrorPercent)} %; over byte goal ${s.overBytesGoal}/${g.length} (max wire/goal ${fmt(s.maxWireOverGoal, 2)}); wire/counted ${fmt(s.wireOverCounted[0], 2)}–${fmt(s.wireOverCounted[1], 2)}; duration median ${fmt(s.medianDurationMs / 1000, 2)} s, max ${fmt(s.maxDurationMs / 1000, 2)} s; lower bounds ${s.lowerBounds}, stalled ${s.stalled}, failed ${s.failed}`);
+    }
+  }
 }
 console.log('\nlight target                       wire B/round  counted B/round  MB/day settled  MB/day at 5 s');
 for (const r of rows.filter((x) => x.kind === 'light')) {
   console.log(`${r.target.padEnd(34)} ${r.wireBytesPerRound.toFixed(0).padStart(12)} ${r.countedBytesPerRound.toFixed(0).padStart(16)} ${(r.bytesPerDaySettled / 1e6).toFixed(2).padStart(15)} ${(r.bytesPerDayAt5s / 1e6).toFixed(2).padStart(14)}`);
 }
-console.log(`\nmedian |err| ${summary.medianAbsErrorPercent?.toFixed(1)} %, p95 |err| ${summary.p95AbsErrorPercent?.toFixed(1)} %, over byte goal: ${summary.overBytesGoal}/${t.length} (highest wire/goal ${summary.maxWireOverGoal.toFixed(3)}), stops ${JSON.stringify(stops)}`);
+console.log(`\n${GRID ? 'grid' : `seed ${SEED}`} (repeat with --seed ${SEED})`);

@@ -15,10 +15,13 @@ export const LAB = {
 export interface Lab {
   a: string;
   b: string;
-  /** Runs a command inside a namespace. */
-  exec(ns: string, cmd: string, args: readonly string[], timeoutMs?: number): Promise<string>;
-  /** Shapes both directions of the primary link to `mbit` (tbf) and sets random loss in percent (nft, both directions). */
-  shape(mbit: number | null, lossPercent: number): Promise<void>;
+  /** Runs a command inside a namespace; its stdout (also for the exit codes in `okCodes`, default [0]). */
+  exec(ns: string, cmd: string, args: readonly string[], timeoutMs?: number, okCodes?: number[]): Promise<string>;
+  /**
+   * Shapes both directions of the primary link to `mbit` (tbf, queue `queueMs` at the rate, default 50 ms) and sets
+   * random loss in percent, to 0.01 % (nft, both directions).
+   */
+  shape(mbit: number | null, lossPercent: number, opts?: { queueMs?: number }): Promise<void>;
   /** rx/tx byte counters of an interface inside namespace a. */
   counters(iface: string): Promise<{ rx: number; tx: number }>;
   /** Spawns a long-running process inside a namespace; killed by destroy(). */
@@ -51,7 +54,7 @@ export async function createLab(prefix: string): Promise<Lab> {
   const b = `${prefix}b`;
   const children = new Set<ChildProcess>();
   const ip = (args: readonly string[]): Promise<unknown> => run('ip', args, { timeoutMs: 10_000 });
-  const exec = async (ns: string, cmd: string, args: readonly string[], timeoutMs = 30_000): Promise<string> => (await run('ip', ['netns', 'exec', ns, cmd, ...args], { timeoutMs })).stdout;
+  const exec = async (ns: string, cmd: string, args: readonly string[], timeoutMs = 30_000, okCodes = [0]): Promise<string> => (await run('ip', ['netns', 'exec', ns, cmd, ...args], { timeoutMs, okCodes })).stdout;
   const destroy = async (): Promise<void> => {
     for (const c of children) c.kill('SIGKILL');
     for (const ns of [a, b]) await run('ip', ['netns', 'del', ns], { timeoutMs: 10_000 }).catch(() => undefined);
@@ -89,12 +92,13 @@ export async function createLab(prefix: string): Promise<Lab> {
     a,
     b,
     exec,
-    async shape(mbit, lossPercent) {
+    async shape(mbit, lossPercent, opts = {}) {
       for (const ns of [a, b]) {
         await exec(ns, 'tc', ['qdisc', 'del', 'dev', 'lwp0', 'root']).catch(() => undefined);
-        if (mbit !== null) await exec(ns, 'tc', ['qdisc', 'add', 'dev', 'lwp0', 'root', 'tbf', 'rate', `${mbit}mbit`, 'burst', String(burstBytes(mbit)), 'latency', '50ms']);
+        if (mbit !== null) await exec(ns, 'tc', ['qdisc', 'add', 'dev', 'lwp0', 'root', 'tbf', 'rate', `${mbit}mbit`, 'burst', String(burstBytes(mbit)), 'latency', `${opts.queueMs ?? 50}ms`]);
         await exec(ns, 'nft', ['flush chain inet lwp in']);
-        if (lossPercent > 0) await exec(ns, 'nft', [`add rule inet lwp in iifname "lwp0" numgen random mod 100 < ${lossPercent} drop`]);
+        const per10k = Math.round(lossPercent * 100);
+        if (per10k > 0) await exec(ns, 'nft', [`add rule inet lwp in iifname "lwp0" numgen random mod 10000 < ${per10k} drop`]);
       }
     },
     async counters(iface) {

@@ -134,3 +134,19 @@ test('recorded lab series (2/10/50 Mbit/s × 0/2 % loss, both directions): onlin
   errors.sort((a, b) => a - b);
   assert.ok((errors[Math.floor(errors.length / 2)] as number) <= 0.05, `median error ${errors[Math.floor(errors.length / 2)]}`);
 });
+
+test('a slow ramp that is still rising is never called stable, though it fits a line within the error tolerance', () => {
+  // rate rises 6 → 10 Mbit/s over 2.5 s (CPU-starved client, growing window), smooth: the standard-error test alone passes
+  const s = series(2500, 10, (t) => ((6 + (4 * t) / 2500) * 1e6) / 8 / 1000 * 10);
+  for (let t = 1000; t <= 2500; t += 100) {
+    const e = estimate(s.filter((x) => x.tMs <= t));
+    assert.ok(e);
+    assert.equal(e.stable, false, `stable at ${t} ms on a rising ramp (${e.mbps.toFixed(2)}, recent ${e.recentMbps.toFixed(2)})`);
+  }
+  const e = estimate(s) as NonNullable<ReturnType<typeof estimate>>;
+  assert.ok(2 * e.relSe <= 0.05, `the old rule would have stopped here (2·relSe ${(2 * e.relSe).toFixed(3)})`);
+  assert.ok(e.recentMbps > e.mbps * 1.05, `the tail runs faster: ${e.recentMbps} vs ${e.mbps}`);
+  // once the ramp has levelled off for long enough, the estimate may be stable again
+  const settled = series(4000, 10, (t) => (Math.min(10, 6 + (4 * t) / 1000) * 1e6) / 8 / 1000 * 10);
+  assert.equal(estimate(settled)?.stable, true);
+});
