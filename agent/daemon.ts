@@ -91,6 +91,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const statusDoc = (): Record<string, unknown> => ({
     version: VERSION,
     node: loaded.nodeName,
+    /** The daemon's clock: clients and the page measure figure ages against it, not their own (skew). */
+    nowMs: clock.nowMs(),
     pid: process.pid,
     uptimeSeconds: Math.round((clock.nowMs() - run.startedAtMs) / 1000),
     ready: notReady().length === 0,

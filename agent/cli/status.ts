@@ -165,7 +165,7 @@ export async function statusCommand(opts: DaemonOptions & { json?: boolean }): P
     process.stderr.write(`${isLwError(e) ? e.message : String(e)}\n`);
     return Exit.UNREACHABLE;
   }
-  process.stdout.write(opts.json ? JSON.stringify(doc, null, 2) + '\n' : formatStatus(doc, systemClock.nowMs()));
+  process.stdout.write(opts.json ? JSON.stringify(doc, null, 2) + '\n' : formatStatus(doc, doc.nowMs ?? systemClock.nowMs()));
   return exitForHealth(doc.link?.node);
 }
 
