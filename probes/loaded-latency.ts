@@ -1,7 +1,9 @@
 /** Idle and loaded round-trip time around one throughput direction (responsiveness, as Apple networkQuality and Cloudflare report it). */
 import type { Clock } from '../agent/clock.ts';
 import { median } from './stats.ts';
-import type { RttProber } from './rtt-probers.ts';
+import type { ByteLedger } from './probe-bytes.ts';
+import type { Preset } from './presets.ts';
+import { proberFor, type RttProber } from './rtt-probers.ts';
 
 /** Pings before the load starts: 3 give a median that one delayed answer cannot move. */
 export const IDLE_SAMPLES = 3;
@@ -131,4 +133,15 @@ export function latencyFigures(idle: readonly number[], loaded: readonly number[
     loadedSamples: loaded.length,
     loadedLost: lost,
   };
+}
+
+/** The pings of one throughput direction, their bytes set aside on its ledger; undefined when the cap cannot spare them. */
+export function reservedLatencySession(o: { url: string; preset: Preset; clock: Clock; timeoutMs: number; maxDurationMs: number; sourceAddress?: string; token?: string }, ledger: ByteLedger): LatencySession | undefined {
+  const prober = proberFor(o.url, o.preset, { clock: o.clock, timeoutMs: o.timeoutMs, ...(o.sourceAddress ? { sourceAddress: o.sourceAddress } : {}), ...(o.token ? { token: o.token } : {}) });
+  const reserve = latencyReserveBytes(prober, o.maxDurationMs);
+  if (!ledger.setAside(reserve)) {
+    void prober.close();
+    return undefined;
+  }
+  return new LatencySession(prober, o.clock, reserve);
 }

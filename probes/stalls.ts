@@ -7,8 +7,11 @@ import { bytesAt, toMbps, type ByteSample } from './estimator.ts';
  * stream waiting for an RTO goes silent for at least that plus a round trip; ordinary delivery gaps are far shorter.
  */
 export const STALL_MIN_MS = 250;
-/** ...and at least this many times the stream's median gap between arrivals (slow links deliver sparsely). */
-export const STALL_GAP_FACTOR = 8;
+/**
+ * ...and at least this many times the stream's median gap between arrivals (slow links deliver sparsely: one packet
+ * per ≈ 46 ms per stream at 1 Mbit/s over 4 streams, where an RTO stall lasts ≈ 250 ms).
+ */
+export const STALL_GAP_FACTOR = 4;
 /**
  * After a stall ends, data held back (out of order at the receiver, or unread while the client was starved of CPU)
  * arrives at once; a stall is judged with this much time after it, so a mere reading delay does not count.

@@ -10,8 +10,7 @@ import { ProbeMeter } from './throughput-meter.ts';
 import { lastCompletionMs, uploadEstimate, type SeriesEstimate } from './upload-series.ts';
 import { judgeFigure, serverTicks, uploadActivity, type Direction, type StopReason, type ThroughputResult } from './throughput-result.ts';
 import { findStalls, type StreamActivity } from './stalls.ts';
-import { latencyReserveBytes, LatencySession } from './loaded-latency.ts';
-import { proberFor } from './rtt-probers.ts';
+import { reservedLatencySession } from './loaded-latency.ts';
 
 /** First download per stream: 64 KiB fits in the initial window of a slow link without wasting bytes. */
 export const INITIAL_TRANSFER_BYTES = 64 * 1024;
@@ -69,7 +68,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   // once the cap is reserved streams finish their last transfer, and nothing in flight at an abort can exceed it.
   // The RTT pings beside the load reserve their share first.
   const ledger = new ByteLedger(o.maxBytes, o.streams);
-  const latency = o.loadedLatency === false ? undefined : latencySession(o, ledger);
+  const latency = o.loadedLatency === false ? undefined : reservedLatencySession({ ...o, timeoutMs: o.latencyTimeoutMs ?? LATENCY_TIMEOUT_MS }, ledger);
   await latency?.idle();
   const t0 = o.clock.monoMs();
   latency?.start();
@@ -252,13 +251,3 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   };
 }
 
-/** The RTT pings of one direction, with their bytes reserved on the ledger (none when the cap cannot spare them). */
-function latencySession(o: ThroughputOptions, ledger: ByteLedger): LatencySession | undefined {
-  const prober = proberFor(o.url, o.preset, { clock: o.clock, timeoutMs: o.latencyTimeoutMs ?? LATENCY_TIMEOUT_MS, ...(o.sourceAddress ? { sourceAddress: o.sourceAddress } : {}), ...(o.token ? { token: o.token } : {}) });
-  const reserve = latencyReserveBytes(prober, o.maxDurationMs);
-  if (!ledger.setAside(reserve)) {
-    void prober.close();
-    return undefined;
-  }
-  return new LatencySession(prober, o.clock, reserve);
-}

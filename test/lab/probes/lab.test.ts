@@ -35,11 +35,21 @@ after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
+interface DirectionSummary {
+  payloadBytes: number;
+  bytesUsed: number;
+  stopReason: string;
+  lowerBound: boolean;
+  stalled: boolean;
+  latency?: { idleMs?: number; loadedMs?: number; loadedSamples: number; loadedLost: number; rpm?: number };
+}
+
 interface CliSummary {
   downloadMbps: number | null;
   uploadMbps: number | null;
   bytesUsed: number;
-  download: { payloadBytes: number } | null;
+  download: DirectionSummary | null;
+  upload: DirectionSummary | null;
   sourceAddress: string | null;
 }
 
@@ -143,4 +153,39 @@ test('a probe bound to the second uplink leaves through that interface', async (
   assert.equal(light.light.at(-1)?.targetsUp, 2);
   assert.ok(c1.tx - b1.tx >= 5 * 2 * 58, `light probes sent ${c1.tx - b1.tx} B on lwp1`);
   assert.ok(c0.tx - b0.tx < 500, `light probes sent ${c0.tx - b0.tx} B on lwp0`);
+});
+
+test('a byte cap that ends the test before the estimate settles reports an honest lower bound', async (t) => {
+  const l = labOrSkip(t);
+  if (!l) return;
+  await l.shape(20, 0);
+  const goodput = 20 * GOODPUT_SHARE;
+  const r = await cli(l, ['--max-bytes', '700000']);
+  for (const [name, d, v] of [['download', r.download, r.downloadMbps], ['upload', r.upload, r.uploadMbps]] as const) {
+    t.diagnostic(`${name}: ${v} Mbit/s, ${d?.stopReason}, lowerBound ${d?.lowerBound}, ${d?.bytesUsed} B`);
+    assert.ok(d && v !== null, `${name} measured`);
+    assert.equal(d.stopReason, 'bytes');
+    assert.equal(d.lowerBound, true, `${name}: a capped, unsettled figure is "at least"`);
+    assert.ok(d.bytesUsed <= 700_000, `${name}: within the cap`);
+    // honest, not artificially low: between half the goodput and a little above it
+    assert.ok(v <= goodput * 1.1 && v >= goodput * 0.5, `${name}: ${v} vs goodput ${goodput.toFixed(2)}`);
+  }
+});
+
+test('loaded latency: a tbf link with a 200 ms queue shows loaded RTT well above idle RTT, both directions', async (t) => {
+  const l = labOrSkip(t);
+  if (!l) return;
+  await l.shape(10, 0, { queueMs: 200 });
+  try {
+    const r = await cli(l, []);
+    for (const [name, d] of [['download', r.download], ['upload', r.upload]] as const) {
+      const lat = d?.latency;
+      t.diagnostic(`${name}: idle ${lat?.idleMs?.toFixed(2)} ms, loaded ${lat?.loadedMs?.toFixed(1)} ms (${lat?.loadedSamples} answered, ${lat?.loadedLost} lost), RPM ${lat?.rpm?.toFixed(0)}`);
+      assert.ok(lat && lat.idleMs !== undefined && lat.loadedMs !== undefined && lat.rpm !== undefined, `${name}: latency figures present`);
+      assert.ok(lat.loadedSamples >= 3, `${name}: ≥ 3 loaded samples`);
+      assert.ok(lat.loadedMs > lat.idleMs + 20, `${name}: loaded ${lat.loadedMs} vs idle ${lat.idleMs} (bufferbloat of a 200 ms queue)`);
+    }
+  } finally {
+    await l.shape(null, 0);
+  }
 });
