@@ -14,6 +14,8 @@ export interface ProbeMetrics {
   /** Today's probe byte budget; `resetAtMs` (next 00:00 UTC, ms since epoch) when known. */
   budget(uplink: string, remainingBytes: number, budgetBytes: number, resetAtMs?: number): void;
   skipped(uplink: string, reason: string): void;
+  /** A figure inside a sample the agent could not vouch for (a throughput direction kept only as a lower bound). */
+  voided(uplink: string, kind: ProbeSample['kind'], reason: string): void;
   /** Health of one probe target, apart from the link's: 1 on the current state's series, 0 on the others. */
   targetState(uplink: string, target: string, state: TargetState): void;
   /** A throughput test that failed (server error, refused, timeout…), by a short stable reason. */
@@ -37,7 +39,7 @@ export function createProbeMetrics(registry: Registry): ProbeMetrics {
   const idleRtt = new Gauge({ name: 'linkward_probes_idle_rtt_seconds', help: 'Median RTT on the idle link just before the last throughput test.', labelNames: ['uplink'], registers });
   const loadedRtt = new Gauge({ name: 'linkward_probes_loaded_rtt_seconds', help: 'Median RTT under the load of the last throughput test, on a separate connection.', labelNames: ['uplink'], registers });
   const rpm = new Gauge({ name: 'linkward_probes_responsiveness_rpm', help: 'Round trips per minute under load (60 / loaded RTT in seconds) in the last throughput test.', labelNames: ['uplink'], registers });
-  const voided = new Counter({ name: 'linkward_probes_void_samples_total', help: 'Samples the agent could not vouch for (starved, warmup, clock_step, overlap, stalled, cpu_bound): counted, never used.', labelNames: ['uplink', 'kind', 'reason'], registers });
+  const voided = new Counter({ name: 'linkward_probes_void_samples_total', help: 'Samples, or throughput figures, the agent could not vouch for (starved, warmup, clock_step, overlap, stalled, cpu_bound, unconfirmed): counted, never used to worsen a verdict.', labelNames: ['uplink', 'kind', 'reason'], registers });
   const bytes = new Counter({ name: 'linkward_probes_bytes_total', help: 'Bytes put on the wire by probes.', labelNames: ['uplink', 'kind'], registers });
   const rounds = new Counter({ name: 'linkward_probes_rounds_total', help: 'Completed probe rounds.', labelNames: ['uplink', 'kind'], registers });
   const remaining = new Gauge({ name: 'linkward_probes_budget_remaining_bytes', help: "Bytes left in today's (UTC) probe budget.", labelNames: ['uplink'], registers });
@@ -48,6 +50,9 @@ export function createProbeMetrics(registry: Registry): ProbeMetrics {
   const failures = new Counter({ name: 'linkward_probes_throughput_failures_total', help: 'Throughput tests that failed, by reason.', labelNames: ['uplink', 'reason'], registers });
   const serverUp = new Gauge({ name: 'linkward_probes_throughput_server_up', help: '1 when the throughput server answered the last test, else 0.', labelNames: ['uplink'], registers });
   return {
+    voided(uplink, kind, reason) {
+      voided.inc({ uplink, kind, reason });
+    },
     observe(s) {
       const l = { uplink: s.uplink };
       rounds.inc({ uplink: s.uplink, kind: s.kind });

@@ -288,6 +288,7 @@ export class UplinkMonitor {
       else out.upload = j.result;
       if (j.suspect) {
         suspect[dir] = j.suspect;
+        if (j.suspect !== s.void) this.#d.metrics.voided(this.name, 'throughput', j.suspect);
         this.#void(nowMs, 'throughput', j.suspect, `${dir === 'down' ? 'download' : 'upload'}: ${j.detail ?? j.suspect}`);
       }
     }

@@ -114,3 +114,9 @@ test('throughput failures count by reason; the server-up gauge follows the last 
   t = await text();
   assert.equal(value(t, 'linkward_probes_throughput_server_up{uplink="wan"}'), 1);
 });
+
+test('voided: a throughput figure kept only as a lower bound is counted by its reason', async () => {
+  const { m, text } = setup();
+  m.voided('wan', 'throughput', 'unconfirmed');
+  assert.equal(value(await text(), 'linkward_probes_void_samples_total{uplink="wan",kind="throughput",reason="unconfirmed"}'), 1);
+});
