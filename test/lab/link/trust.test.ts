@@ -16,11 +16,15 @@ const CUT_DETECT_LIMIT_MS = 20_000;
 const RECOVERY_LIMIT_MS = 60_000;
 /** Below downloadMbps.degraded.enter (5) and above down.enter (0.5); upload stays above its degraded exit (1.5). */
 const THROTTLE_MBIT = 2;
+/** Forced throughput tests tried before the precondition (uplink worse at the throttled rate) fails, and how long each waits for the verdict. */
+const FORCE_ATTEMPTS = 3;
+const FORCE_SETTLE_MS = 12_000;
 /** Status polling interval (each poll costs the starved agent a little CPU). */
 const POLL_MS = 250;
 
 interface Transition { uplink: string | null; from: string; to: string; atMs: number; reasons: string[] }
 interface UplinkView { health: string; reasons: string[] }
+interface ForcedResult { skipped?: string; download?: { mbps?: number }; upload?: { mbps?: number }; sample?: { downloadMbps?: number; uploadMbps?: number; void?: string } }
 interface LinkDoc { snapshot: { active: string | null; uplinks: Record<string, UplinkView> } | null; recentTransitions: Transition[] }
 
 let skipReason: string | null = trustLabUnavailable();
@@ -152,7 +156,7 @@ test('busy CPU: a dead far side (carrier up) is still detected', { timeout: 60_0
   await agents.at(-1)!.stop();
 });
 
-test('busy CPU: a stale low throughput figure stops holding the uplink worse after recovery', { timeout: 180_000 }, async (t) => {
+test('busy CPU: a stale low throughput figure stops holding the uplink worse after recovery', { timeout: 200_000 }, async (t) => {
   if (skipReason) return t.skip(skipReason);
   burners ??= startBurners();
   // A fresh agent: no damping penalty carried over from the cut above.
@@ -161,12 +165,19 @@ test('busy CPU: a stale low throughput figure stops holding the uplink worse aft
   const ready = await until(a, (d) => health(d, 'wan') === 'healthy', FIRST_HEALTHY_LIMIT_MS);
   assert.ok(ready.ms !== null, `wan never healthy at start (${JSON.stringify(ready.last?.snapshot?.uplinks.wan)})`);
   lab!.shape('wan', THROTTLE_MBIT);
-  const r = await a.post('/v1/probes/throughput?uplink=wan');
-  assert.equal(r.status, 200, `POST /v1/probes/throughput: ${r.status} ${r.body.slice(0, 300)}`);
-  const res = (JSON.parse(r.body) as { results: { download?: { mbps?: number }; upload?: { mbps?: number } }[] }).results[0];
-  t.diagnostic(`throttled to ${THROTTLE_MBIT} Mbit/s: forced test read down ${res?.download?.mbps?.toFixed(2)} / up ${res?.upload?.mbps?.toFixed(2)} Mbit/s`);
-  const worse = await until(a, (d) => ['degraded', 'down'].includes(health(d, 'wan')), 20_000);
-  assert.ok(worse.ms !== null, `precondition: wan not degraded/down after a ${THROTTLE_MBIT} Mbit/s reading (${JSON.stringify(worse.last?.snapshot?.uplinks.wan)})`);
+  // Force tests until one counts: an agent may set a reading aside (taken during its start-up warm-up, starved, or
+  // waiting for a confirming second test); each attempt and its void reason is reported.
+  const attempts: string[] = [];
+  let worse: { ms: number | null; last: LinkDoc | null } = { ms: null, last: null };
+  for (let i = 0; i < FORCE_ATTEMPTS && worse.ms === null; i++) {
+    const r = await a.post('/v1/probes/throughput?uplink=wan');
+    assert.equal(r.status, 200, `POST /v1/probes/throughput: ${r.status} ${r.body.slice(0, 300)}`);
+    const res = (JSON.parse(r.body) as { results: ForcedResult[] }).results[0];
+    attempts.push(`down ${res?.sample?.downloadMbps?.toFixed(2) ?? res?.download?.mbps?.toFixed(2)} / up ${res?.sample?.uploadMbps?.toFixed(2) ?? res?.upload?.mbps?.toFixed(2)} Mbit/s${res?.sample?.void ? ` (void: ${res.sample.void})` : ''}${res?.skipped ? ` (skipped: ${res.skipped})` : ''}`);
+    worse = await until(a, (d) => ['degraded', 'down'].includes(health(d, 'wan')), FORCE_SETTLE_MS);
+  }
+  t.diagnostic(`throttled to ${THROTTLE_MBIT} Mbit/s; forced tests: ${attempts.join('; ')}`);
+  assert.ok(worse.ms !== null, `precondition: wan not degraded/down after ${attempts.length} forced tests at ${THROTTLE_MBIT} Mbit/s (${attempts.join('; ')}); wan: ${JSON.stringify(worse.last?.snapshot?.uplinks.wan)}`);
   // As in the issue: the link then dies and comes back at full rate; light probes see the recovery.
   lab!.cut('wan');
   const dead = await until(a, (d) => health(d, 'wan') === 'down', CUT_DETECT_LIMIT_MS);
@@ -174,6 +185,6 @@ test('busy CPU: a stale low throughput figure stops holding the uplink worse aft
   const restoredAt = Date.now();
   const back = await until(a, (d) => health(d, 'wan') === 'healthy', RECOVERY_LIMIT_MS);
   const view = back.last?.snapshot?.uplinks.wan;
-  t.diagnostic(`throttle → ${health(worse.last!, 'wan')} after ${worse.ms} ms; cut → down ${dead.ms === null ? 'not seen' : `after ${dead.ms} ms`}; restored → healthy ${back.ms === null ? `not within ${RECOVERY_LIMIT_MS} ms (still ${view?.health}: ${view?.reasons.join(' ')})` : `after ${Date.now() - restoredAt} ms`}`);
+  t.diagnostic(`throttle → ${health(worse.last!, 'wan')} (${worse.last?.snapshot?.uplinks.wan?.reasons.join(' ')}) after attempt ${attempts.length}; cut → down ${dead.ms === null ? 'not seen' : `after ${dead.ms} ms`}; restored → healthy ${back.ms === null ? `not within ${RECOVERY_LIMIT_MS} ms (still ${view?.health}: ${view?.reasons.join(' ')})` : `after ${Date.now() - restoredAt} ms`}`);
   assert.ok(back.ms !== null, `wan still ${view?.health} ${RECOVERY_LIMIT_MS / 1000} s after the rate and the link were restored: the stale low throughput figure still decides (${view?.reasons.join(' ')}); latest figures ${JSON.stringify(view && (view as unknown as { latest?: unknown }).latest)}`);
 });
