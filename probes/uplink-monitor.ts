@@ -21,7 +21,10 @@ import { updateTargets, type TargetBook } from './target-health.ts';
 import type { ProbeTarget } from './targets.ts';
 import { runThroughput } from './throughput.ts';
 import { recheckDue } from './throughput-policy.ts';
-import { bytesOf, measure, throughputSample, type JudgedDirection, type TestResult } from './uplink-throughput.ts';
+import { bytesOf, measure, type JudgedDirection } from './uplink-throughput.ts';
+import { SKIP_WORDS, outcomeOf, reasonOf, serverAfter, type SkipReason, type ThroughputOutcome } from './throughput-outcome.ts';
+
+export type { SkipReason, ThroughputOutcome } from './throughput-outcome.ts';
 
 /** Light results are stored at most this often (plus on every reachability change); bytes are counted every round. */
 export const LIGHT_STORE_EVERY_MS = 60_000;
@@ -49,23 +52,6 @@ export interface MonitorDeps extends PassiveSources {
   /** CPU time used by the process so far (ms); the default reads process.cpuUsage(). */
   cpuMs?: () => number;
 }
-
-export type SkipReason = 'budget' | 'traffic' | 'no_url' | 'busy' | 'disabled' | 'no_source';
-
-export interface ThroughputOutcome {
-  uplink: string;
-  ran: boolean;
-  skipped?: SkipReason;
-  /** Why it could not run (no_source). */
-  error?: string;
-  sample?: ProbeSample;
-  download?: TestResult;
-  upload?: TestResult;
-  /** Figures the agent could not vouch for (they count only as lower bounds), per direction. */
-  suspect?: { down?: string; up?: string };
-}
-
-const SKIP_WORDS: Record<SkipReason, string> = { budget: 'budget spent', traffic: 'link busy with traffic', no_url: 'no server configured', busy: 'a test was running', disabled: 'speed tests are off', no_source: 'no source address' };
 
 function processCpuMs(): number {
   const u = process.cpuUsage();
@@ -280,39 +266,28 @@ export class UplinkMonitor {
   /** Records a finished test: sample, budget, server health, void figures. */
   #record(judged: Map<'down' | 'up', JudgedDirection>): ThroughputOutcome {
     const nowMs = this.#d.clock.nowMs();
-    const s = throughputSample(this.name, nowMs, judged);
-    const out: ThroughputOutcome = { uplink: this.name, ran: true, sample: s };
-    const suspect: NonNullable<ThroughputOutcome['suspect']> = {};
-    for (const [dir, j] of judged) {
-      if (dir === 'down') out.download = j.result;
-      else out.upload = j.result;
-      if (j.suspect) {
-        suspect[dir] = j.suspect;
-        if (j.suspect !== s.void) this.#d.metrics.voided(this.name, 'throughput', j.suspect);
-        this.#void(nowMs, 'throughput', j.suspect, `${dir === 'down' ? 'download' : 'upload'}: ${j.detail ?? j.suspect}`);
-      }
+    const r = outcomeOf(this.name, nowMs, judged);
+    for (const v of r.suspects) {
+      if (v.reason !== r.out.sample?.void) this.#d.metrics.voided(this.name, 'throughput', v.reason);
+      this.#void(nowMs, 'throughput', v.reason, v.detail);
     }
-    if (Object.keys(suspect).length > 0) out.suspect = suspect;
+    const s = r.out.sample as ProbeSample;
     this.#d.store.record(s);
     this.#d.metrics.observe(s);
-    const errs = [...judged.values()].flatMap((j) => [...j.result.errors, ...(j.confirmation?.errors ?? [])]);
-    const measured = s.downloadMbps !== undefined || s.uploadMbps !== undefined;
-    if (errs.length > 0 && !measured) {
-      this.#server = { failingSinceMs: this.#server.failingSinceMs ?? nowMs, lastError: errs[0] as string };
-      this.#d.metrics.throughputFailed(this.name, reasonOf(errs[0] as string));
-      this.#d.log.warn({ uplink: this.name, errors: errs, bytes: [...judged.values()].map(bytesOf) }, 'throughput test failed: the speed-test server did not serve it');
-    } else {
-      this.#server = { failingSinceMs: null };
-      if (errs.length > 0) this.#d.log.warn({ uplink: this.name, errors: errs }, 'throughput probe had errors');
-    }
+    this.#server = serverAfter(this.#server, r, nowMs);
+    if (r.failed) {
+      this.#d.metrics.throughputFailed(this.name, reasonOf(r.errors[0] as string));
+      this.#d.log.warn({ uplink: this.name, errors: r.errors, bytes: [...judged.values()].map(bytesOf) }, 'throughput test failed: the speed-test server did not serve it');
+    } else if (r.errors.length > 0) this.#d.log.warn({ uplink: this.name, errors: r.errors }, 'throughput probe had errors');
     this.#d.metrics.throughputServerUp(this.name, this.#server.failingSinceMs === null);
-    this.#d.metrics.budget(this.name, this.budget(nowMs).remainingBytes, this.budget(nowMs).budgetBytes, nowMs + msUntilNextUtcDay(nowMs));
+    const b = this.#budgetStatus(nowMs);
+    this.#d.metrics.budget(this.name, b.remainingBytes, b.budgetBytes, b.resetAtMs);
     this.#d.emit(s);
     this.#lastThroughputMs = nowMs;
     this.#lightBadSinceThroughput = false;
     this.#lastSkip = undefined;
-    this.#lastThroughput = out;
-    return out;
+    this.#lastThroughput = r.out;
+    return r.out;
   }
 
   /** JSON-safe details for /v1/status. */
@@ -344,12 +319,4 @@ export class UplinkMonitor {
   lastError(): string | undefined {
     return this.#error;
   }
-}
-
-/** A short, stable reason label from a transfer error text (for the failures metric). */
-export function reasonOf(error: string): string {
-  if (/ECONNREFUSED/.test(error)) return 'refused';
-  if (/HTTP [45]\d\d/.test(error)) return `http_${(/HTTP (\d)\d\d/.exec(error) as RegExpExecArray)[1]}xx`;
-  if (/timeout|ETIMEDOUT|aborted/i.test(error)) return 'timeout';
-  return 'error';
 }

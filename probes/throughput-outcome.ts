@@ -1,0 +1,64 @@
+/** What a finished throughput test amounts to: the outcome, the sample, its suspect figures and the server's health. Pure. */
+import type { ProbeSample, VoidReason } from '../agent/core/types.ts';
+import type { ServerHealth } from './notes.ts';
+import { throughputSample, type JudgedDirection, type TestResult } from './uplink-throughput.ts';
+
+export type SkipReason = 'budget' | 'traffic' | 'no_url' | 'busy' | 'disabled' | 'no_source';
+
+export interface ThroughputOutcome {
+  uplink: string;
+  ran: boolean;
+  skipped?: SkipReason;
+  /** Why it could not run (no_source). */
+  error?: string;
+  sample?: ProbeSample;
+  download?: TestResult;
+  upload?: TestResult;
+  /** Figures the agent could not vouch for (they count only as lower bounds), per direction. */
+  suspect?: { down?: string; up?: string };
+}
+
+export const SKIP_WORDS: Record<SkipReason, string> = { budget: 'budget spent', traffic: 'link busy with traffic', no_url: 'no server configured', busy: 'a test was running', disabled: 'speed tests are off', no_source: 'no source address' };
+
+/** A finished test, judged. */
+export interface RecordedTest {
+  out: ThroughputOutcome;
+  /** Figures kept only as lower bounds, with why. */
+  suspects: { reason: VoidReason; detail: string }[];
+  errors: string[];
+  /** No figure at all and errors: the server did not serve the test. */
+  failed: boolean;
+}
+
+/** Builds the outcome of a finished test at `nowMs`. */
+export function outcomeOf(uplink: string, nowMs: number, judged: ReadonlyMap<'down' | 'up', JudgedDirection>): RecordedTest {
+  const s: ProbeSample = throughputSample(uplink, nowMs, judged);
+  const out: ThroughputOutcome = { uplink, ran: true, sample: s };
+  const suspect: NonNullable<ThroughputOutcome['suspect']> = {};
+  const suspects: RecordedTest['suspects'] = [];
+  for (const [dir, j] of judged) {
+    if (dir === 'down') out.download = j.result;
+    else out.upload = j.result;
+    if (!j.suspect) continue;
+    suspect[dir] = j.suspect;
+    suspects.push({ reason: j.suspect, detail: `${dir === 'down' ? 'download' : 'upload'}: ${j.detail ?? j.suspect}` });
+  }
+  if (Object.keys(suspect).length > 0) out.suspect = suspect;
+  const errors = [...judged.values()].flatMap((j) => [...j.result.errors, ...(j.confirmation?.errors ?? [])]);
+  const measured = s.downloadMbps !== undefined || s.uploadMbps !== undefined;
+  return { out, suspects, errors, failed: errors.length > 0 && !measured };
+}
+
+/** Server health after a recorded test: failing since the first failure of the current run, healthy after any figure. */
+export function serverAfter(prev: ServerHealth, r: RecordedTest, nowMs: number): ServerHealth {
+  if (!r.failed) return { failingSinceMs: null };
+  return { failingSinceMs: prev.failingSinceMs ?? nowMs, lastError: r.errors[0] as string };
+}
+
+/** A short, stable reason label from a transfer error text (for the failures metric). */
+export function reasonOf(error: string): string {
+  if (/ECONNREFUSED/.test(error)) return 'refused';
+  if (/HTTP [45]\d\d/.test(error)) return `http_${(/HTTP (\d)\d\d/.exec(error) as RegExpExecArray)[1]}xx`;
+  if (/timeout|ETIMEDOUT|aborted/i.test(error)) return 'timeout';
+  return 'error';
+}
