@@ -27,7 +27,7 @@ interface UplinkView { health: string; reasons: string[] }
 interface ForcedResult { skipped?: string; download?: { mbps?: number }; upload?: { mbps?: number }; sample?: { downloadMbps?: number; uploadMbps?: number; void?: string } }
 interface LinkDoc { snapshot: { active: string | null; uplinks: Record<string, UplinkView> } | null; recentTransitions: Transition[] }
 
-let skipReason: string | null = trustLabUnavailable();
+const skipReason: string | null = trustLabUnavailable();
 if (skipReason && process.env.CI) assert.fail(`trust lab cannot run in CI: ${skipReason}`);
 let lab: TrustLab | null = null;
 let burners: Burners | null = null;
