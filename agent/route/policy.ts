@@ -1,4 +1,4 @@
-/** Uplink selection policy (pure): failover in priority order, damped failback, switch caps, hold-down and manual override. */
+/** Uplink selection policy (pure): forced failover off a down uplink, discretionary failover/failback under caps and hold-downs, manual override. */
 import type { LinkSnapshot, UplinkView } from '../core/types.ts';
 import type { LinkHealthConfig } from '../link/config.ts';
 import type { RoutePolicyConfig } from './config.ts';
@@ -108,18 +108,56 @@ function healthyForMs(view: UplinkView | undefined, track: UplinkTrack | undefin
   return nowMs - Math.max(view.sinceMs, track.healthySinceMs);
 }
 
-function ready(u: PolicyUplink, state: PolicyState, nowMs: number): boolean {
-  if ((state.holdDownUntil[u.name] ?? 0) > nowMs) return false;
+/** Whether an idle-down uplink is up and warmed (always true for the others): traffic can go there at all. */
+function usable(u: PolicyUplink, state: PolicyState, nowMs: number): boolean {
   if (!u.idleDown) return true;
   const since = state.awake[u.name];
   return since !== undefined && nowMs - since >= u.warmupMs;
 }
 
+/** Usable and not held down after a failed confirm: eligible for a discretionary switch. */
+function ready(u: PolicyUplink, state: PolicyState, nowMs: number): boolean {
+  return (state.holdDownUntil[u.name] ?? 0) <= nowMs && usable(u, state, nowMs);
+}
+
+/** Caps and intervals; they limit only discretionary switches (failback, degraded → better), never leaving a down uplink. */
 function rateLimit(state: PolicyState, cfg: PolicyConfig, nowMs: number): string | null {
   if (state.lastSwitchMs !== null && nowMs - state.lastSwitchMs < cfg.minSwitchInterval) return `last switch ${Math.round((nowMs - state.lastSwitchMs) / 1000)}s ago (minimum ${cfg.minSwitchInterval / 1000}s)`;
   const recent = state.switchLog.filter((t) => nowMs - t < SWITCH_WINDOW_MS).length;
   if (recent >= cfg.maxSwitchesPerHour) return `switch cap reached (${recent} in the last hour, max ${cfg.maxSwitchesPerHour})`;
   return null;
+}
+
+/**
+ * A candidate to move traffic to, or why `u` is not one. `need` is the worst health accepted; `discretionary` applies
+ * the hold-down after a failed confirm (a forced move away from a down uplink ignores it: traffic is lost there anyway).
+ */
+function judge(u: PolicyUplink, need: 'healthy' | 'degraded', discretionary: boolean, state: PolicyState, snap: LinkSnapshot, cfg: PolicyConfig, nowMs: number): { ok: true; samples: number } | { ok: false; why: string } {
+  const view = snap.uplinks[u.name];
+  const track = state.tracks[u.name];
+  const health = view?.health ?? 'unknown';
+  const accepted = health === 'healthy' || (need === 'degraded' && health === 'degraded');
+  if (!accepted) return { ok: false, why: `${u.name} is ${health}${view?.reasons.length ? ` (${view.reasons.join(', ')})` : ''}` };
+  const samples = health === 'healthy' ? (track?.healthyStreak ?? 0) : (track?.upStreak ?? 0);
+  if (samples < cfg.candidateSamples) return { ok: false, why: `${u.name} ${health} for only ${samples} of ${cfg.candidateSamples} samples` };
+  if (!usable(u, state, nowMs)) {
+    const since = state.awake[u.name];
+    return { ok: false, why: since === undefined ? `${u.name} is being brought up (idle-down)` : `${u.name} warming up (${Math.round((nowMs - since) / 1000)}s of ${u.warmupMs / 1000}s)` };
+  }
+  const held = state.holdDownUntil[u.name] ?? 0;
+  if (discretionary && held > nowMs) return { ok: false, why: `${u.name} held down ${Math.ceil((held - nowMs) / 1000)}s more after a failed confirm` };
+  return { ok: true, samples };
+}
+
+/** The first candidate in preference order, and the reasons the others before it were not. */
+function pick(others: readonly PolicyUplink[], need: 'healthy' | 'degraded', discretionary: boolean, state: PolicyState, snap: LinkSnapshot, cfg: PolicyConfig, nowMs: number): { cand: PolicyUplink; samples: number } | { cand: null; whyNot: string[] } {
+  const whyNot: string[] = [];
+  for (const u of others) {
+    const j = judge(u, need, discretionary, state, snap, cfg, nowMs);
+    if (j.ok) return { cand: u, samples: j.samples };
+    whyNot.push(j.why);
+  }
+  return { cand: null, whyNot };
 }
 
 /** Which idle-down uplinks should be up: the active and override ones, and all of them while the active one is degraded or down. */
@@ -142,7 +180,11 @@ function wantedUp(state: PolicyState, uplinks: readonly PolicyUplink[], snap: Li
   return { linkUp, awake };
 }
 
-/** One evaluation: observe the snapshot, then decide whether to switch. The caller commits with `committed`/`rolledBack`. */
+/**
+ * One evaluation: observe the snapshot, then decide whether to switch. The caller commits with `committed`/`rolledBack`.
+ * Invariant (docs/OPERATIONS.md, "Failover invariant"): an automatic switch never goes to a worse uplink, and while the
+ * active uplink is down and a healthy candidate exists, this returns a switch (caps and hold-downs do not apply to it).
+ */
 export function step(prev: PolicyState, uplinks: readonly PolicyUplink[], snap: LinkSnapshot, cfg: PolicyConfig, nowMs: number): PolicyStep {
   let state = observe(prev, snap, nowMs, cfg);
   const names = new Set(uplinks.map((u) => u.name));
@@ -159,18 +201,21 @@ export function step(prev: PolicyState, uplinks: readonly PolicyUplink[], snap: 
   if (ordered.length === 0) return none('no uplinks configured');
   if (state.active !== null && !names.has(state.active)) state = { ...state, active: null };
 
-  // Operator override wins while it lasts; on expiry automatic selection resumes.
+  // Operator override wins while it lasts (on expiry automatic selection resumes), except that it never holds traffic
+  // on a down uplink: while its uplink is down, selection is automatic.
+  let note = '';
   if (state.override) {
     const o = state.override;
     if (!names.has(o.uplink)) state = { ...state, override: null };
     else if (o.untilMs === null || nowMs < o.untilMs) {
-      return state.active === o.uplink ? none(`manual override to ${o.uplink}`) : go(o.uplink, 'manual', `operator chose ${o.uplink}`);
+      if (snap.uplinks[o.uplink]?.health !== 'down') return state.active === o.uplink ? none(`manual override to ${o.uplink}`) : go(o.uplink, 'manual', `operator chose ${o.uplink}`);
+      note = `override to ${o.uplink} not followed while it is down; `;
     } else state = { ...state, override: null };
   }
 
   if (state.active === null) {
-    const first = ordered.find((u) => snap.uplinks[u.name]?.health === 'healthy' && ready(u, state, nowMs)) ?? ordered[0]!;
-    return go(first.name, 'initial', `no active uplink yet: starting on ${first.name}`);
+    const first = ordered.find((u) => snap.uplinks[u.name]?.health === 'healthy' && ready(u, state, nowMs)) ?? ordered.find((u) => snap.uplinks[u.name]?.health === 'degraded' && ready(u, state, nowMs)) ?? ordered.find((u) => snap.uplinks[u.name]?.health !== 'down') ?? ordered[0]!;
+    return go(first.name, 'initial', `${note}no active uplink yet: starting on ${first.name} (${snap.uplinks[first.name]?.health ?? 'unknown'})`);
   }
   if (cfg.mode === 'manual') return none(`manual mode: staying on ${state.active}`);
 
@@ -178,40 +223,66 @@ export function step(prev: PolicyState, uplinks: readonly PolicyUplink[], snap: 
   const activeView = snap.uplinks[active];
   const activeHealth = activeView?.health ?? 'unknown';
   const activeRank = ordered.findIndex((u) => u.name === active);
+  const others = ordered.filter((u) => u.name !== active);
+  const activeWhy = `${active} is ${activeHealth}${activeView?.reasons.length ? ` (${activeView.reasons.join(', ')})` : ''}`;
+
+  // Forced: leaving a down uplink for a healthy (else degraded) one is never capped nor held down.
+  if (activeHealth === 'down') {
+    let p = pick(others, 'healthy', false, state, snap, cfg, nowMs);
+    if (!p.cand) {
+      const whyNotHealthy = p.whyNot;
+      p = pick(others, 'degraded', false, state, snap, cfg, nowMs);
+      if (!p.cand) return none(`${note}${activeWhy}; no uplink to move to: ${whyNotHealthy.join('; ') || 'no other uplink configured'}`);
+    }
+    const cand = p.cand;
+    const candHealth = snap.uplinks[cand.name]?.health;
+    const heldNote = (state.holdDownUntil[cand.name] ?? 0) > nowMs ? '; its hold-down after a failed confirm does not apply when leaving a down uplink' : '';
+    return go(cand.name, 'failover', `${note}${activeWhy}; ${cand.name} ${candHealth} for ${p.samples} samples${candHealth === 'degraded' ? ' (better than down)' : ''}${heldNote}`);
+  }
 
   if (activeHealth === 'degraded') {
     const since = state.tracks[active]?.smoothedBadSinceMs;
-    if (since === null || since === undefined) return none(`${active} degraded only by short blips (smoothed loss ${state.tracks[active]?.lossSmoothed?.toFixed(1) ?? '?'}%): staying`);
-    if (nowMs - since < cfg.degradedSwitchAfter) return none(`${active} degraded for ${Math.round((nowMs - since) / 1000)}s; leaving it after ${cfg.degradedSwitchAfter / 1000}s`);
-  }
-  if (activeHealth === 'degraded' || activeHealth === 'down') {
-    const others = ordered.filter((u) => u.name !== active && ready(u, state, nowMs));
-    let cand = others.find((u) => snap.uplinks[u.name]?.health === 'healthy' && (state.tracks[u.name]?.healthyStreak ?? 0) >= cfg.candidateSamples);
-    if (!cand && activeHealth === 'down') cand = others.find((u) => snap.uplinks[u.name]?.health === 'degraded' && (state.tracks[u.name]?.upStreak ?? 0) >= cfg.candidateSamples);
-    if (!cand) return none(`${active} is ${activeHealth} but no candidate has been healthy for ${cfg.candidateSamples} samples`);
+    if (since === null || since === undefined) return none(`${note}${active} degraded only by short blips (smoothed loss ${state.tracks[active]?.lossSmoothed?.toFixed(1) ?? '?'}%): staying`);
+    if (nowMs - since < cfg.degradedSwitchAfter) return none(`${note}${active} degraded for ${Math.round((nowMs - since) / 1000)}s; leaving it after ${cfg.degradedSwitchAfter / 1000}s`);
+    const p = pick(others, 'healthy', true, state, snap, cfg, nowMs);
+    if (!p.cand) return none(`${note}${activeWhy}; no healthy uplink to move to: ${p.whyNot.join('; ') || 'no other uplink configured'}`);
     const blocked = rateLimit(state, cfg, nowMs);
-    if (blocked) return none(`${active} is ${activeHealth}; not switching to ${cand.name}: ${blocked}`);
-    return go(cand.name, 'failover', `${active} is ${activeHealth} (${activeView?.reasons.join(', ') || 'no reason given'}); ${cand.name} healthy for ${state.tracks[cand.name]?.healthyStreak ?? state.tracks[cand.name]?.upStreak} samples`);
+    if (blocked) return none(`${note}${activeWhy}; not switching to ${p.cand.name}: ${blocked}`);
+    return go(p.cand.name, 'failover', `${note}${activeWhy}; ${p.cand.name} healthy for ${p.samples} samples`);
   }
 
-  if (activeHealth !== 'healthy' || activeRank <= 0) return none(activeRank === 0 ? `on preferred uplink ${active}` : `${active} is ${activeHealth}`);
+  if (activeHealth !== 'healthy' || activeRank <= 0) return none(`${note}${activeRank === 0 && activeHealth === 'healthy' ? `on preferred uplink ${active}` : activeWhy}`);
 
   // Failback: the first more-preferred uplink that is ready, healthy long enough, and not worse by more than the margins.
+  const whyNot: string[] = [];
   for (const u of ordered.slice(0, activeRank)) {
-    if (!ready(u, state, nowMs)) continue;
     const view = snap.uplinks[u.name];
     const track = state.tracks[u.name];
+    const j = judge(u, 'healthy', true, state, snap, cfg, nowMs);
+    if (!j.ok) {
+      whyNot.push(j.why);
+      continue;
+    }
     const forMs = healthyForMs(view, track, nowMs);
-    if (!view || forMs < cfg.failbackHold || (track?.healthyStreak ?? 0) < cfg.candidateSamples) continue;
+    if (!view || forMs < cfg.failbackHold) {
+      whyNot.push(`${u.name} healthy for ${Math.round(forMs / 1000)}s of the ${cfg.failbackHold / 1000}s failback hold`);
+      continue;
+    }
     const a = activeView!.latest;
     const p = view.latest;
-    if (a.rttMs !== undefined && p.rttMs !== undefined && p.rttMs > a.rttMs + cfg.failbackRttMarginMs) continue;
-    if (a.lossPercent !== undefined && p.lossPercent !== undefined && p.lossPercent > a.lossPercent + cfg.failbackLossMarginPercent) continue;
+    if (a.rttMs !== undefined && p.rttMs !== undefined && p.rttMs > a.rttMs + cfg.failbackRttMarginMs) {
+      whyNot.push(`${u.name} RTT ${Math.round(p.rttMs)} ms > ${active} ${Math.round(a.rttMs)} ms + ${cfg.failbackRttMarginMs} ms margin`);
+      continue;
+    }
+    if (a.lossPercent !== undefined && p.lossPercent !== undefined && p.lossPercent > a.lossPercent + cfg.failbackLossMarginPercent) {
+      whyNot.push(`${u.name} loss ${p.lossPercent.toFixed(1)}% > ${active} ${a.lossPercent.toFixed(1)}% + ${cfg.failbackLossMarginPercent} points margin`);
+      continue;
+    }
     const blocked = rateLimit(state, cfg, nowMs);
-    if (blocked) return none(`failback to ${u.name} due; ${blocked}`);
-    return go(u.name, 'failback', `${u.name} healthy for ${Math.round(forMs / 1000)}s (hold ${cfg.failbackHold / 1000}s)`);
+    if (blocked) return none(`${note}failback to ${u.name} due; ${blocked}`);
+    return go(u.name, 'failback', `${note}${u.name} healthy for ${Math.round(forMs / 1000)}s (hold ${cfg.failbackHold / 1000}s)`);
   }
-  return none(`${active} healthy; preferred uplink not yet eligible for failback`);
+  return none(`${note}${active} healthy; no failback yet: ${whyNot.join('; ')}`);
 }
 
 /** Records a switch that was applied and confirmed (or applied without confirm). */
@@ -225,10 +296,16 @@ export function committed(state: PolicyState, to: string, reason: SwitchReason, 
   };
 }
 
-/** Records a switch whose confirm failed: stay on `previous`, avoid `candidate` for the hold-down time; it still counts against the cap. */
+/**
+ * Records a switch whose confirm failed: stay on `previous`, avoid `candidate` for the hold-down time in discretionary
+ * switches; it still counts against the cap. The candidate's sample streaks restart: leaving a down uplink retries it
+ * only after `candidateSamples` new samples vouch for it again (the failed confirm is newer evidence than the old ones).
+ */
 export function rolledBack(state: PolicyState, previous: string | null, candidate: string, cfg: Pick<PolicyConfig, 'holdDown'>, nowMs: number): PolicyState {
+  const track = state.tracks[candidate];
   return {
     ...state,
+    tracks: track ? { ...state.tracks, [candidate]: { ...track, healthyStreak: 0, upStreak: 0 } } : state.tracks,
     active: previous,
     lastSwitchMs: nowMs,
     switchLog: [...state.switchLog.filter((t) => nowMs - t < SWITCH_WINDOW_MS), nowMs],
