@@ -7,6 +7,14 @@ import { LOSS_SMOOTHING_MS, smoothedVerdict } from './smoothing.ts';
 /** Window over which `maxSwitchesPerHour` is counted. */
 export const SWITCH_WINDOW_MS = 3_600_000;
 
+/**
+ * Longest failback hold after repeated failovers away from the same uplink. Each failover away from an uplink within
+ * the hour doubles its failback hold (2, 4, 8 min at the defaults): a link that fails again soon after each failback
+ * (a slow square wave, up for minutes at a time) is not taken back every cycle. 8 min keeps "back on the preferred
+ * uplink" within 9 min of a stable link (60 s exit dwell + 8 min).
+ */
+export const FAILBACK_BACKOFF_MAX_MS = 480_000;
+
 /** What the policy needs to know about one configured uplink. */
 export interface PolicyUplink {
   name: string;
@@ -52,6 +60,8 @@ export interface PolicyState {
   override: { uplink: string; untilMs: number | null } | null;
   /** Idle-down uplinks currently brought up: name → since when. */
   awake: Record<string, number>;
+  /** Uplink → times of committed failovers away from it within the last hour (absent in state saved by older agents). */
+  failoversFrom?: Record<string, number[]>;
 }
 
 export type PolicyAction =
@@ -66,7 +76,7 @@ export interface PolicyStep {
 }
 
 export function initialPolicyState(active: string | null = null): PolicyState {
-  return { active, tracks: {}, holdDownUntil: {}, switchLog: [], lastSwitchMs: null, override: null, awake: {} };
+  return { active, tracks: {}, holdDownUntil: {}, switchLog: [], lastSwitchMs: null, override: null, awake: {}, failoversFrom: {} };
 }
 
 /** Uplinks in preference order (priority, then config order). */
@@ -120,6 +130,13 @@ function ready(u: PolicyUplink, state: PolicyState, nowMs: number): boolean {
   return (state.holdDownUntil[u.name] ?? 0) <= nowMs && usable(u, state, nowMs);
 }
 
+/** Failback hold of `name`: `failbackHold`, doubled for each further failover away from it within the hour, at most FAILBACK_BACKOFF_MAX_MS. */
+export function failbackHoldMs(state: PolicyState, name: string, cfg: Pick<PolicyConfig, 'failbackHold'>, nowMs: number): number {
+  const recent = (state.failoversFrom?.[name] ?? []).filter((t) => nowMs - t < SWITCH_WINDOW_MS).length;
+  if (recent <= 1) return cfg.failbackHold;
+  return Math.max(cfg.failbackHold, Math.min(FAILBACK_BACKOFF_MAX_MS, cfg.failbackHold * 2 ** (recent - 1)));
+}
+
 /** Caps and intervals; they limit only discretionary switches (failback, degraded → better), never leaving a down uplink. */
 function rateLimit(state: PolicyState, cfg: PolicyConfig, nowMs: number): string | null {
   if (state.lastSwitchMs !== null && nowMs - state.lastSwitchMs < cfg.minSwitchInterval) return `last switch ${Math.round((nowMs - state.lastSwitchMs) / 1000)}s ago (minimum ${cfg.minSwitchInterval / 1000}s)`;
@@ -144,6 +161,9 @@ function judge(u: PolicyUplink, need: 'healthy' | 'degraded', discretionary: boo
     const since = state.awake[u.name];
     return { ok: false, why: since === undefined ? `${u.name} is being brought up (idle-down)` : `${u.name} warming up (${Math.round((nowMs - since) / 1000)}s of ${u.warmupMs / 1000}s)` };
   }
+  // Published healthy but its newest figures already cross a threshold (a worse state dwelling): not a place to move
+  // traffic to by choice. Leaving a down uplink still may (it is better than down until the dwell says otherwise).
+  if (discretionary && health === 'healthy' && (view?.heldBy?.length ?? 0) > 0) return { ok: false, why: `${u.name}'s latest measurements cross a threshold (${view!.heldBy!.join(', ')})` };
   const held = state.holdDownUntil[u.name] ?? 0;
   if (discretionary && held > nowMs) return { ok: false, why: `${u.name} held down ${Math.ceil((held - nowMs) / 1000)}s more after a failed confirm` };
   return { ok: true, samples };
@@ -264,8 +284,10 @@ export function step(prev: PolicyState, uplinks: readonly PolicyUplink[], snap: 
       continue;
     }
     const forMs = healthyForMs(view, track, nowMs);
-    if (!view || forMs < cfg.failbackHold) {
-      whyNot.push(`${u.name} healthy for ${Math.round(forMs / 1000)}s of the ${cfg.failbackHold / 1000}s failback hold`);
+    const holdMs = failbackHoldMs(state, u.name, cfg, nowMs);
+    if (!view || forMs < holdMs) {
+      const backoff = holdMs > cfg.failbackHold ? ` (doubled per failover away from it in the last hour)` : '';
+      whyNot.push(`${u.name} healthy for ${Math.round(forMs / 1000)}s of the ${holdMs / 1000}s failback hold${backoff}`);
       continue;
     }
     const a = activeView!.latest;
@@ -280,7 +302,7 @@ export function step(prev: PolicyState, uplinks: readonly PolicyUplink[], snap: 
     }
     const blocked = rateLimit(state, cfg, nowMs);
     if (blocked) return none(`${note}failback to ${u.name} due; ${blocked}`);
-    return go(u.name, 'failback', `${note}${u.name} healthy for ${Math.round(forMs / 1000)}s (hold ${cfg.failbackHold / 1000}s)`);
+    return go(u.name, 'failback', `${note}${u.name} healthy for ${Math.round(forMs / 1000)}s (hold ${holdMs / 1000}s)`);
   }
   return none(`${note}${active} healthy; no failback yet: ${whyNot.join('; ')}`);
 }
@@ -288,8 +310,12 @@ export function step(prev: PolicyState, uplinks: readonly PolicyUplink[], snap: 
 /** Records a switch that was applied and confirmed (or applied without confirm). */
 export function committed(state: PolicyState, to: string, reason: SwitchReason, nowMs: number): PolicyState {
   const automatic = reason === 'failover' || reason === 'failback';
+  const from = state.active;
+  const failoversFrom = { ...state.failoversFrom };
+  if (reason === 'failover' && from !== null && from !== to) failoversFrom[from] = [...(failoversFrom[from] ?? []).filter((t) => nowMs - t < SWITCH_WINDOW_MS), nowMs];
   return {
     ...state,
+    failoversFrom,
     active: to,
     lastSwitchMs: automatic ? nowMs : state.lastSwitchMs,
     switchLog: automatic ? [...state.switchLog.filter((t) => nowMs - t < SWITCH_WINDOW_MS), nowMs] : state.switchLog,

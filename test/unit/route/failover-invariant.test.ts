@@ -65,7 +65,7 @@ function replay(seed: number, round: number, cfg: PolicyConfig): { switches: num
       log.push(`${op}: override ${name}`);
     } else {
       // New samples for a random subset of uplinks; health persists with probability 0.7.
-      now += Math.floor(rnd() * 10_000);
+      now += 1 + Math.floor(rnd() * 10_000); // a new sample is strictly newer than the last
       for (const u of UPLINKS) {
         if (rnd() < 0.3) continue;
         const t = truth[u.name]!;
