@@ -1,7 +1,8 @@
 /** Damping counts trusted transitions of the active uplink only; the hold after the last flap is bounded (random wave period). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ProbeSample } from '../../../agent/core/types.ts';
+import { VOID_REASONS, type ProbeSample } from '../../../agent/core/types.ts';
+import { addFlap, decay, initialDamping } from '../../../agent/core/damping.ts';
 import { defaultLinkHealthConfig } from '../../../agent/link/config.ts';
 import { evaluate, initialLinkState, setActive, step, type LinkState } from '../../../agent/core/link-state.ts';
 import { T0, light, prng } from '../../support/link-samples.ts';
@@ -46,7 +47,8 @@ test('void samples never count as flaps, even when they read the link as dead', 
   const flapping = square(T0 + 60_000, T0 + 1_140_000, 90_000);
   for (let t = T0; t <= T0 + 1_260_000; t += ROUND_MS) {
     const voidSample = flapping(t);
-    s = step(s, light('wan', t, voidSample ? { ...DEAD, void: 'starved' } : {}), t, policy).state;
+    const reason = VOID_REASONS[Math.floor((t - T0) / ROUND_MS) % VOID_REASONS.length]!; // warmup, starved, clock_step, ...
+    s = step(s, light('wan', t, voidSample ? { ...DEAD, void: reason } : {}), t, policy).state;
     assert.equal(s.uplinks.wan?.health, 'healthy', `t=${(t - T0) / 1000}s`);
   }
   assert.equal(s.uplinks.wan?.damping.penalty, 0);
@@ -84,4 +86,17 @@ test('square wave at a random period: hold after the last flap ≤ maxHoldS, hea
     process.stdout.write(`#   healthy ${afterS} s after the flapping stopped (penalty ${Math.round(s.uplinks.wan!.damping.penalty)}, hold cap ${policy.damping.maxHoldS} s + exit dwell ${policy.dwell.exitS} s)\n`);
     assert.ok(afterS <= policy.damping.maxHoldS + policy.dwell.exitS, `seed ${seed} half ${halfMs / 1000}s: healthy ${afterS}s after the flapping stopped`);
   }
+});
+
+test('a release by the hold cap lowers the penalty to reuse: one later flap does not suppress again, two close ones do', () => {
+  const p = policy.damping;
+  let d = initialDamping(T0);
+  for (let i = 0; i < 8; i++) d = addFlap(d, T0 + i * 10_000, p);
+  assert.equal(d.suppressed, true);
+  const released = decay(d, T0 + 70_000 + p.maxHoldS * 1000, p);
+  assert.equal(released.suppressed, false);
+  assert.equal(released.penalty, p.reuseBelow);
+  const one = addFlap(released, released.atMs + 1_000, p);
+  assert.equal(one.suppressed, false);
+  assert.equal(addFlap(one, one.atMs + 30_000, p).suppressed, true);
 });
