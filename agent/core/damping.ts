@@ -1,4 +1,4 @@
-/** Flap damping (RFC 2439 style): an exponentially decaying penalty per flap, with suppress/reuse thresholds. Pure. */
+/** Flap damping (RFC 2439 style): an exponentially decaying penalty per flap, suppress/reuse thresholds and a hold cap. Pure. */
 import type { LinkHealthConfig } from '../link/config.ts';
 
 export type DampingPolicy = LinkHealthConfig['damping'];
@@ -9,6 +9,11 @@ export interface DampingState {
   atMs: number;
   /** True while the penalty has not yet fallen below the reuse threshold after exceeding suppress. */
   suppressed: boolean;
+  /**
+   * When the last flap was counted. Suppression ends at most `maxHoldS` after it, whatever the penalty (RFC 2439's
+   * max-suppress-time). Absent in state restored from before this field existed: `atMs` (when it was saved) stands in.
+   */
+  lastFlapMs?: number;
 }
 
 /** Penalties below this are treated as zero (keeps stored state and metrics tidy). */
@@ -25,11 +30,24 @@ export function decayedPenalty(d: DampingState, nowMs: number, policy: DampingPo
   return p < NEGLIGIBLE_PENALTY ? 0 : p;
 }
 
-/** Brings the state to `nowMs`: decays the penalty and releases suppression once it is below the reuse threshold. */
+/** End of the hold cap of a suppressed state: `maxHoldS` after its last flap. */
+function holdCapMs(d: DampingState, policy: DampingPolicy): number {
+  return (d.lastFlapMs ?? d.atMs) + policy.maxHoldS * 1000;
+}
+
+/**
+ * Brings the state to `nowMs`: decays the penalty and releases suppression once it is below the reuse threshold or the
+ * hold cap has passed. A release by the cap lowers the penalty to the reuse threshold, so the next flap alone does not
+ * suppress again (two more within a half-life do).
+ */
 export function decay(d: DampingState, nowMs: number, policy: DampingPolicy): DampingState {
-  const penalty = decayedPenalty(d, nowMs, policy);
-  const suppressed = d.suppressed && penalty >= policy.reuseBelow;
-  return { penalty, atMs: Math.max(nowMs, d.atMs), suppressed };
+  let penalty = decayedPenalty(d, nowMs, policy);
+  const capped = d.suppressed && nowMs >= holdCapMs(d, policy);
+  if (capped) penalty = Math.min(penalty, policy.reuseBelow);
+  const suppressed = d.suppressed && !capped && penalty >= policy.reuseBelow;
+  const out: DampingState = { penalty, atMs: Math.max(nowMs, d.atMs), suppressed };
+  if (d.lastFlapMs !== undefined) out.lastFlapMs = d.lastFlapMs;
+  return out;
 }
 
 /** Records one flap at `nowMs`: adds the per-flap penalty (capped) and suppresses above the threshold. */
@@ -37,7 +55,7 @@ export function addFlap(d: DampingState, nowMs: number, policy: DampingPolicy): 
   const cur = decay(d, nowMs, policy);
   if (!policy.enabled) return cur;
   const penalty = Math.min(policy.maxPenalty, cur.penalty + policy.penaltyPerFlap);
-  return { penalty, atMs: cur.atMs, suppressed: cur.suppressed || penalty > policy.suppressAbove };
+  return { penalty, atMs: cur.atMs, suppressed: cur.suppressed || penalty > policy.suppressAbove, lastFlapMs: Math.max(nowMs, cur.lastFlapMs ?? -Infinity) };
 }
 
 /** When a suppressed state will be released if no further flap happens (null when not suppressed). */
@@ -46,5 +64,5 @@ export function releaseAtMs(d: DampingState, policy: DampingPolicy): number | nu
   if (d.penalty < policy.reuseBelow) return d.atMs;
   const halfLives = Math.log2(d.penalty / policy.reuseBelow);
   // +1 ms so that the evaluation at that instant is strictly below the reuse threshold.
-  return d.atMs + Math.ceil(halfLives * policy.halfLifeS * 1000) + 1;
+  return Math.min(d.atMs + Math.ceil(halfLives * policy.halfLifeS * 1000) + 1, holdCapMs(d, policy));
 }

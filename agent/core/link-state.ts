@@ -1,4 +1,4 @@
-/** The link-state machine: per-uplink unknown/healthy/degraded/down with dwell and flap damping, and the node state. Pure. */
+/** The link-state machine: per-uplink unknown/healthy/degraded/down with dwell and flap damping (of the active uplink), and the node state. Pure. */
 import type { BudgetStatus, LinkHealth, LinkSnapshot, MeasurementNote, ProbeSample, UplinkView } from './types.ts';
 import type { LinkHealthConfig } from '../link/config.ts';
 import { addFlap, decay, initialDamping, releaseAtMs, type DampingState } from './damping.ts';
@@ -61,7 +61,9 @@ export interface StepResult {
   transitions: Transition[];
 }
 
-export function initialUplink(name: string, nowMs: number, damping?: DampingState): UplinkState {
+export function initialUplink(name: string, nowMs: number, restored?: DampingState): UplinkState {
+  // Restored state saved before `lastFlapMs` existed: its save time bounds the hold.
+  const damping = restored && restored.suppressed && restored.lastFlapMs === undefined ? { ...restored, lastFlapMs: restored.atMs } : restored;
   return { name, health: 'unknown', sinceMs: nowMs, reasons: ['no measurement yet'], metrics: emptyMetrics(), raw: 'unknown', pending: null, damping: damping ?? initialDamping(nowMs), hold: damping?.suppressed ? 'degraded' : null, held: [], crossed: [], notes: [] };
 }
 
@@ -84,15 +86,22 @@ function dwellMs(direction: Pending['direction'], target: LinkHealth, hard: bool
   return (hard && target === 'down' ? policy.dwell.hardDownS : policy.dwell.enterS) * 1000;
 }
 
-/** Re-evaluates one uplink at `nowMs`; returns the new state and the transition if its health changed. */
-export function evaluateUplink(prev: UplinkState, nowMs: number, policy: LinkHealthConfig): { uplink: UplinkState; transition: Transition | null } {
+/**
+ * Re-evaluates one uplink at `nowMs`; returns the new state and the transition if its health changed. `active` says
+ * whether flaps of this uplink count: only those of the uplink carrying traffic do (see `evaluate`).
+ */
+export function evaluateUplink(prev: UplinkState, nowMs: number, policy: LinkHealthConfig, active = true): { uplink: UplinkState; transition: Transition | null } {
   const u: UplinkState = { ...prev, damping: decay(prev.damping, nowMs, policy.damping) };
   const v = computeVerdict(u.metrics, u.health, nowMs, policy, u.held);
   u.crossed = v.crossed;
   // A flap is the measured verdict leaving healthy while the uplink is published healthy (or held by damping, so
   // continued flapping keeps it held): an outage deepening from degraded to down, or values wobbling around the exit
-  // threshold while an ordinary recovery dwells, are not new flaps.
-  if ((u.health === 'healthy' || u.damping.suppressed) && u.raw === 'healthy' && (v.health === 'degraded' || v.health === 'down')) {
+  // threshold while an ordinary recovery dwells, are not new flaps. Only trusted figures reach `v` (a void sample or a
+  // lower bound never worsens it, link-merge.ts) and the first verdict after unknown (start-up, staleness) has no
+  // healthy `raw` before it, so neither counts. An idle uplink that is not held counts none: its transitions moved no
+  // traffic, and it is judged by its current measurements when it is needed.
+  const counts = active || u.damping.suppressed;
+  if (counts && (u.health === 'healthy' || u.damping.suppressed) && u.raw === 'healthy' && (v.health === 'degraded' || v.health === 'down')) {
     const wasSuppressed = u.damping.suppressed;
     u.damping = addFlap(u.damping, nowMs, policy.damping);
     if (u.damping.suppressed && !wasSuppressed) u.hold = worse(u.raw, v.health);
@@ -154,8 +163,11 @@ export function evaluateUplink(prev: UplinkState, nowMs: number, policy: LinkHea
 export function evaluate(state: LinkState, nowMs: number, policy: LinkHealthConfig): StepResult {
   const uplinks: Record<string, UplinkState> = {};
   const transitions: Transition[] = [];
+  // Flaps count for the uplink carrying traffic (the announced one, else the first configured) and for an uplink
+  // already held by damping (a flapper we left keeps its hold while it keeps flapping).
+  const carrying = effectiveActive(state);
   for (const [name, u] of Object.entries(state.uplinks)) {
-    const r = evaluateUplink(u, nowMs, policy);
+    const r = evaluateUplink(u, nowMs, policy, name === carrying);
     uplinks[name] = r.uplink;
     if (r.transition) transitions.push(r.transition);
   }

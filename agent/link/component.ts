@@ -3,7 +3,7 @@ import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../com
 import type { LinkSnapshot, ProbeSample } from '../core/types.ts';
 import { effectiveUplinks } from '../config/uplinks.ts';
 import { codeOf, messageOf } from '../errors.ts';
-import { decayedPenalty } from '../core/damping.ts';
+import { decayedPenalty, releaseAtMs } from '../core/damping.ts';
 import { evaluate, initialLinkState, nextDeadlineMs, setActive, step, toSnapshot, type LinkState, type StepResult, type Transition } from '../core/link-state.ts';
 import { LinkHealthConfigSchema, type LinkHealthConfig } from './config.ts';
 import { registerLinkMetrics, type LinkMetrics } from './metrics.ts';
@@ -104,7 +104,7 @@ export function createLinkComponent(ctx: AgentContext, opts: LinkComponentOption
   const details = (): Record<string, unknown> => {
     const nowMs = ctx.clock.nowMs();
     const uplinks = Object.fromEntries(
-      Object.values(state.uplinks).map((u) => [u.name, { health: u.health, sinceMs: u.sinceMs, reasons: u.reasons, penalty: Math.round(decayedPenalty(u.damping, nowMs, policy.damping)), suppressed: u.damping.suppressed, pending: u.pending }]),
+      Object.values(state.uplinks).map((u) => [u.name, { health: u.health, sinceMs: u.sinceMs, reasons: u.reasons, penalty: Math.round(decayedPenalty(u.damping, nowMs, policy.damping)), suppressed: u.damping.suppressed, dampedUntilMs: releaseAtMs(u.damping, policy.damping), lastFlapMs: u.damping.lastFlapMs ?? null, pending: u.pending }]),
     );
     let recent: Transition[] = [];
     persist((s) => (recent = s.recentTransitions(RECENT_TRANSITIONS)), 'history read');

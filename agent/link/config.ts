@@ -51,14 +51,22 @@ const DwellSchema = z
   })
   .describe('Dwell times: how long a new verdict must hold before the state changes.');
 
+/**
+ * Damping hold cap after the last flap, seconds. 420 s + exit dwell 60 s + failback hold 120 s = 10 min: the goal for
+ * "traffic is back on the preferred uplink after flapping stops" (issue 10). Before, the cap was the penalty alone:
+ * log2(6000/750) half-lives = 30 min.
+ */
+export const DEFAULT_DAMPING_MAX_HOLD_S = 420;
+
 const DampingSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe('Apply flap damping (RFC 2439 style) on top of the dwell times.'),
     penaltyPerFlap: z.number().positive().default(1000).describe('Penalty added each time the measurements turn bad while the uplink is healthy (a recovery, an outage deepening from degraded to down, or wobbling values while a recovery dwells add none, so one incident is never damped).'),
-    halfLifeS: z.number().positive().default(600).describe('Half-life of the penalty in seconds: 10 min, so a link that stopped flapping is trusted again within tens of minutes.'),
+    halfLifeS: z.number().positive().default(600).describe('Half-life of the penalty in seconds: 10 min, so flaps up to ~7 min apart add up to suppression (the third within a few minutes suppresses) and a flapping link stays held while it flaps.'),
     suppressAbove: z.number().positive().default(2000).describe('Penalty above which the uplink is held in the worse state: reached at the third flap within a few minutes, never by one or two separate incidents.'),
     reuseBelow: z.number().positive().default(750).describe('Penalty below which normal hysteresis resumes (BGP default 750).'),
-    maxPenalty: z.number().positive().default(6000).describe('Cap on the penalty: bounds the hold after flapping stops to log2(6000/750) = 3 half-lives = 30 min.'),
+    maxPenalty: z.number().positive().default(6000).describe('Cap on the penalty (how much flapping history is remembered); the hold after flapping stops is bounded by maxHoldS, not by this.'),
+    maxHoldS: z.number().positive().default(DEFAULT_DAMPING_MAX_HOLD_S).describe('Longest hold after the last flap (RFC 2439 max-suppress-time), whatever the penalty: 420 s = 7 min, so a link that stopped flapping is published healthy again within 8 min (plus the 60 s exit dwell) and traffic fails back within 10 min (plus the 2 min failback hold). A link that keeps flapping at least every 7 min stays held.'),
   })
   .describe('Flap damping: an exponentially decaying penalty per flap; while it is high the uplink stays in the worse state.');
 

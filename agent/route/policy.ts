@@ -1,11 +1,11 @@
-/** Uplink selection policy (pure): failover in priority order, damped failback, switch caps, hold-down and manual override. */
-import type { LinkSnapshot, UplinkView } from '../core/types.ts';
+/** Uplink selection policy (pure): forced failover off a down uplink, discretionary failover/failback under caps and hold-downs, manual override. */
+import type { LinkSnapshot } from '../core/types.ts';
 import type { LinkHealthConfig } from '../link/config.ts';
 import type { RoutePolicyConfig } from './config.ts';
 import { LOSS_SMOOTHING_MS, smoothedVerdict } from './smoothing.ts';
+import { SWITCH_WINDOW_MS, failbackHoldMs, healthyForMs, judge, pick, rateLimit, ready, wantedUp } from './candidates.ts';
 
-/** Window over which `maxSwitchesPerHour` is counted. */
-export const SWITCH_WINDOW_MS = 3_600_000;
+export { FAILBACK_BACKOFF_MAX_MS, SWITCH_WINDOW_MS, failbackHoldMs } from './candidates.ts';
 
 /** What the policy needs to know about one configured uplink. */
 export interface PolicyUplink {
@@ -52,6 +52,8 @@ export interface PolicyState {
   override: { uplink: string; untilMs: number | null } | null;
   /** Idle-down uplinks currently brought up: name → since when. */
   awake: Record<string, number>;
+  /** Uplink → times of committed failovers away from it within the last hour (absent in state saved by older agents). */
+  failoversFrom?: Record<string, number[]>;
 }
 
 export type PolicyAction =
@@ -66,7 +68,7 @@ export interface PolicyStep {
 }
 
 export function initialPolicyState(active: string | null = null): PolicyState {
-  return { active, tracks: {}, holdDownUntil: {}, switchLog: [], lastSwitchMs: null, override: null, awake: {} };
+  return { active, tracks: {}, holdDownUntil: {}, switchLog: [], lastSwitchMs: null, override: null, awake: {}, failoversFrom: {} };
 }
 
 /** Uplinks in preference order (priority, then config order). */
@@ -103,46 +105,11 @@ export function observe(state: PolicyState, snap: LinkSnapshot, nowMs: number, c
   return { ...state, tracks };
 }
 
-function healthyForMs(view: UplinkView | undefined, track: UplinkTrack | undefined, nowMs: number): number {
-  if (!view || view.health !== 'healthy' || !track || track.healthySinceMs === null) return 0;
-  return nowMs - Math.max(view.sinceMs, track.healthySinceMs);
-}
-
-function ready(u: PolicyUplink, state: PolicyState, nowMs: number): boolean {
-  if ((state.holdDownUntil[u.name] ?? 0) > nowMs) return false;
-  if (!u.idleDown) return true;
-  const since = state.awake[u.name];
-  return since !== undefined && nowMs - since >= u.warmupMs;
-}
-
-function rateLimit(state: PolicyState, cfg: PolicyConfig, nowMs: number): string | null {
-  if (state.lastSwitchMs !== null && nowMs - state.lastSwitchMs < cfg.minSwitchInterval) return `last switch ${Math.round((nowMs - state.lastSwitchMs) / 1000)}s ago (minimum ${cfg.minSwitchInterval / 1000}s)`;
-  const recent = state.switchLog.filter((t) => nowMs - t < SWITCH_WINDOW_MS).length;
-  if (recent >= cfg.maxSwitchesPerHour) return `switch cap reached (${recent} in the last hour, max ${cfg.maxSwitchesPerHour})`;
-  return null;
-}
-
-/** Which idle-down uplinks should be up: the active and override ones, and all of them while the active one is degraded or down. */
-function wantedUp(state: PolicyState, uplinks: readonly PolicyUplink[], snap: LinkSnapshot, cfg: PolicyConfig, nowMs: number): { linkUp: Record<string, boolean>; awake: Record<string, number> } {
-  const activeView = state.active ? snap.uplinks[state.active] : undefined;
-  const activeGood = activeView?.health === 'healthy';
-  // Woken only on evidence: an unmeasured (unknown) active uplink leaves idle NICs down.
-  const activeBad = activeView?.health === 'degraded' || activeView?.health === 'down';
-  const settled = activeGood && healthyForMs(activeView, state.active ? state.tracks[state.active] : undefined, nowMs) >= cfg.failbackHold;
-  const linkUp: Record<string, boolean> = {};
-  const awake: Record<string, number> = {};
-  for (const u of uplinks) {
-    if (!u.idleDown) continue;
-    const needed = u.name === state.active || u.name === state.override?.uplink || activeBad;
-    const keep = state.awake[u.name] !== undefined && !settled;
-    const up = needed || keep;
-    linkUp[u.name] = up;
-    if (up) awake[u.name] = state.awake[u.name] ?? nowMs;
-  }
-  return { linkUp, awake };
-}
-
-/** One evaluation: observe the snapshot, then decide whether to switch. The caller commits with `committed`/`rolledBack`. */
+/**
+ * One evaluation: observe the snapshot, then decide whether to switch. The caller commits with `committed`/`rolledBack`.
+ * Invariant (docs/OPERATIONS.md, "Failover invariant"): an automatic switch never goes to a worse uplink, and while the
+ * active uplink is down and a healthy candidate exists, this returns a switch (caps and hold-downs do not apply to it).
+ */
 export function step(prev: PolicyState, uplinks: readonly PolicyUplink[], snap: LinkSnapshot, cfg: PolicyConfig, nowMs: number): PolicyStep {
   let state = observe(prev, snap, nowMs, cfg);
   const names = new Set(uplinks.map((u) => u.name));
@@ -159,18 +126,21 @@ export function step(prev: PolicyState, uplinks: readonly PolicyUplink[], snap: 
   if (ordered.length === 0) return none('no uplinks configured');
   if (state.active !== null && !names.has(state.active)) state = { ...state, active: null };
 
-  // Operator override wins while it lasts; on expiry automatic selection resumes.
+  // Operator override wins while it lasts (on expiry automatic selection resumes), except that it never holds traffic
+  // on a down uplink: while its uplink is down, selection is automatic.
+  let note = '';
   if (state.override) {
     const o = state.override;
     if (!names.has(o.uplink)) state = { ...state, override: null };
     else if (o.untilMs === null || nowMs < o.untilMs) {
-      return state.active === o.uplink ? none(`manual override to ${o.uplink}`) : go(o.uplink, 'manual', `operator chose ${o.uplink}`);
+      if (snap.uplinks[o.uplink]?.health !== 'down') return state.active === o.uplink ? none(`manual override to ${o.uplink}`) : go(o.uplink, 'manual', `operator chose ${o.uplink}`);
+      note = `override to ${o.uplink} not followed while it is down; `;
     } else state = { ...state, override: null };
   }
 
   if (state.active === null) {
-    const first = ordered.find((u) => snap.uplinks[u.name]?.health === 'healthy' && ready(u, state, nowMs)) ?? ordered[0]!;
-    return go(first.name, 'initial', `no active uplink yet: starting on ${first.name}`);
+    const first = ordered.find((u) => snap.uplinks[u.name]?.health === 'healthy' && ready(u, state, nowMs)) ?? ordered.find((u) => snap.uplinks[u.name]?.health === 'degraded' && ready(u, state, nowMs)) ?? ordered.find((u) => snap.uplinks[u.name]?.health !== 'down') ?? ordered[0]!;
+    return go(first.name, 'initial', `${note}no active uplink yet: starting on ${first.name} (${snap.uplinks[first.name]?.health ?? 'unknown'})`);
   }
   if (cfg.mode === 'manual') return none(`manual mode: staying on ${state.active}`);
 
@@ -178,57 +148,95 @@ export function step(prev: PolicyState, uplinks: readonly PolicyUplink[], snap: 
   const activeView = snap.uplinks[active];
   const activeHealth = activeView?.health ?? 'unknown';
   const activeRank = ordered.findIndex((u) => u.name === active);
+  const others = ordered.filter((u) => u.name !== active);
+  const activeWhy = `${active} is ${activeHealth}${activeView?.reasons.length ? ` (${activeView.reasons.join(', ')})` : ''}`;
+
+  // Forced: leaving a down uplink for a healthy (else degraded) one is never capped nor held down.
+  if (activeHealth === 'down') {
+    let p = pick(others, 'healthy', false, state, snap, cfg, nowMs);
+    if (!p.cand) {
+      const whyNotHealthy = p.whyNot;
+      p = pick(others, 'degraded', false, state, snap, cfg, nowMs);
+      if (!p.cand) return none(`${note}${activeWhy}; no uplink to move to: ${whyNotHealthy.join('; ') || 'no other uplink configured'}`);
+    }
+    const cand = p.cand;
+    const candHealth = snap.uplinks[cand.name]?.health;
+    const heldNote = (state.holdDownUntil[cand.name] ?? 0) > nowMs ? '; its hold-down after a failed confirm does not apply when leaving a down uplink' : '';
+    return go(cand.name, 'failover', `${note}${activeWhy}; ${cand.name} ${candHealth} for ${p.samples} samples${candHealth === 'degraded' ? ' (better than down)' : ''}${heldNote}`);
+  }
 
   if (activeHealth === 'degraded') {
     const since = state.tracks[active]?.smoothedBadSinceMs;
-    if (since === null || since === undefined) return none(`${active} degraded only by short blips (smoothed loss ${state.tracks[active]?.lossSmoothed?.toFixed(1) ?? '?'}%): staying`);
-    if (nowMs - since < cfg.degradedSwitchAfter) return none(`${active} degraded for ${Math.round((nowMs - since) / 1000)}s; leaving it after ${cfg.degradedSwitchAfter / 1000}s`);
-  }
-  if (activeHealth === 'degraded' || activeHealth === 'down') {
-    const others = ordered.filter((u) => u.name !== active && ready(u, state, nowMs));
-    let cand = others.find((u) => snap.uplinks[u.name]?.health === 'healthy' && (state.tracks[u.name]?.healthyStreak ?? 0) >= cfg.candidateSamples);
-    if (!cand && activeHealth === 'down') cand = others.find((u) => snap.uplinks[u.name]?.health === 'degraded' && (state.tracks[u.name]?.upStreak ?? 0) >= cfg.candidateSamples);
-    if (!cand) return none(`${active} is ${activeHealth} but no candidate has been healthy for ${cfg.candidateSamples} samples`);
+    if (since === null || since === undefined) return none(`${note}${active} degraded only by short blips (smoothed loss ${state.tracks[active]?.lossSmoothed?.toFixed(1) ?? '?'}%): staying`);
+    if (nowMs - since < cfg.degradedSwitchAfter) return none(`${note}${active} degraded for ${Math.round((nowMs - since) / 1000)}s; leaving it after ${cfg.degradedSwitchAfter / 1000}s`);
+    const p = pick(others, 'healthy', true, state, snap, cfg, nowMs);
+    if (!p.cand) return none(`${note}${activeWhy}; no healthy uplink to move to: ${p.whyNot.join('; ') || 'no other uplink configured'}`);
     const blocked = rateLimit(state, cfg, nowMs);
-    if (blocked) return none(`${active} is ${activeHealth}; not switching to ${cand.name}: ${blocked}`);
-    return go(cand.name, 'failover', `${active} is ${activeHealth} (${activeView?.reasons.join(', ') || 'no reason given'}); ${cand.name} healthy for ${state.tracks[cand.name]?.healthyStreak ?? state.tracks[cand.name]?.upStreak} samples`);
+    if (blocked) return none(`${note}${activeWhy}; not switching to ${p.cand.name}: ${blocked}`);
+    return go(p.cand.name, 'failover', `${note}${activeWhy}; ${p.cand.name} healthy for ${p.samples} samples`);
   }
 
-  if (activeHealth !== 'healthy' || activeRank <= 0) return none(activeRank === 0 ? `on preferred uplink ${active}` : `${active} is ${activeHealth}`);
+  if (activeHealth !== 'healthy' || activeRank <= 0) return none(`${note}${activeRank === 0 && activeHealth === 'healthy' ? `on preferred uplink ${active}` : activeWhy}`);
 
   // Failback: the first more-preferred uplink that is ready, healthy long enough, and not worse by more than the margins.
+  const whyNot: string[] = [];
   for (const u of ordered.slice(0, activeRank)) {
-    if (!ready(u, state, nowMs)) continue;
     const view = snap.uplinks[u.name];
     const track = state.tracks[u.name];
+    const j = judge(u, 'healthy', true, state, snap, cfg, nowMs);
+    if (!j.ok) {
+      whyNot.push(j.why);
+      continue;
+    }
     const forMs = healthyForMs(view, track, nowMs);
-    if (!view || forMs < cfg.failbackHold || (track?.healthyStreak ?? 0) < cfg.candidateSamples) continue;
+    const holdMs = failbackHoldMs(state, u.name, cfg, nowMs);
+    if (!view || forMs < holdMs) {
+      const backoff = holdMs > cfg.failbackHold ? ` (doubled per failover away from it in the last hour)` : '';
+      whyNot.push(`${u.name} healthy for ${Math.round(forMs / 1000)}s of the ${holdMs / 1000}s failback hold${backoff}`);
+      continue;
+    }
     const a = activeView!.latest;
     const p = view.latest;
-    if (a.rttMs !== undefined && p.rttMs !== undefined && p.rttMs > a.rttMs + cfg.failbackRttMarginMs) continue;
-    if (a.lossPercent !== undefined && p.lossPercent !== undefined && p.lossPercent > a.lossPercent + cfg.failbackLossMarginPercent) continue;
+    if (a.rttMs !== undefined && p.rttMs !== undefined && p.rttMs > a.rttMs + cfg.failbackRttMarginMs) {
+      whyNot.push(`${u.name} RTT ${Math.round(p.rttMs)} ms > ${active} ${Math.round(a.rttMs)} ms + ${cfg.failbackRttMarginMs} ms margin`);
+      continue;
+    }
+    if (a.lossPercent !== undefined && p.lossPercent !== undefined && p.lossPercent > a.lossPercent + cfg.failbackLossMarginPercent) {
+      whyNot.push(`${u.name} loss ${p.lossPercent.toFixed(1)}% > ${active} ${a.lossPercent.toFixed(1)}% + ${cfg.failbackLossMarginPercent} points margin`);
+      continue;
+    }
     const blocked = rateLimit(state, cfg, nowMs);
-    if (blocked) return none(`failback to ${u.name} due; ${blocked}`);
-    return go(u.name, 'failback', `${u.name} healthy for ${Math.round(forMs / 1000)}s (hold ${cfg.failbackHold / 1000}s)`);
+    if (blocked) return none(`${note}failback to ${u.name} due; ${blocked}`);
+    return go(u.name, 'failback', `${note}${u.name} healthy for ${Math.round(forMs / 1000)}s (hold ${holdMs / 1000}s)`);
   }
-  return none(`${active} healthy; preferred uplink not yet eligible for failback`);
+  return none(`${note}${active} healthy; no failback yet: ${whyNot.join('; ')}`);
 }
 
 /** Records a switch that was applied and confirmed (or applied without confirm). */
 export function committed(state: PolicyState, to: string, reason: SwitchReason, nowMs: number): PolicyState {
   const automatic = reason === 'failover' || reason === 'failback';
+  const from = state.active;
+  const failoversFrom = { ...state.failoversFrom };
+  if (reason === 'failover' && from !== null && from !== to) failoversFrom[from] = [...(failoversFrom[from] ?? []).filter((t) => nowMs - t < SWITCH_WINDOW_MS), nowMs];
   return {
     ...state,
+    failoversFrom,
     active: to,
     lastSwitchMs: automatic ? nowMs : state.lastSwitchMs,
     switchLog: automatic ? [...state.switchLog.filter((t) => nowMs - t < SWITCH_WINDOW_MS), nowMs] : state.switchLog,
   };
 }
 
-/** Records a switch whose confirm failed: stay on `previous`, avoid `candidate` for the hold-down time; it still counts against the cap. */
+/**
+ * Records a switch whose confirm failed: stay on `previous`, avoid `candidate` for the hold-down time in discretionary
+ * switches; it still counts against the cap. The candidate's sample streaks restart: leaving a down uplink retries it
+ * only after `candidateSamples` new samples vouch for it again (the failed confirm is newer evidence than the old ones).
+ */
 export function rolledBack(state: PolicyState, previous: string | null, candidate: string, cfg: Pick<PolicyConfig, 'holdDown'>, nowMs: number): PolicyState {
+  const track = state.tracks[candidate];
   return {
     ...state,
+    tracks: track ? { ...state.tracks, [candidate]: { ...track, healthyStreak: 0, upStreak: 0 } } : state.tracks,
     active: previous,
     lastSwitchMs: nowMs,
     switchLog: [...state.switchLog.filter((t) => nowMs - t < SWITCH_WINDOW_MS), nowMs],

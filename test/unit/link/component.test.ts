@@ -101,8 +101,11 @@ test('transitions are stored in link_ tables; a restart starts unknown but keeps
   ctx2.bus.emit('sample', light('wan', clock.nowMs()));
   assert.equal(ctx2.bus.latestLink()?.node, 'degraded');
   assert.match(ctx2.bus.latestLink()?.uplinks.wan?.reasons.join(' ') ?? '', /damped: flapping/);
-  const details = comp2.status().details as { recentTransitions: unknown[]; uplinks: Record<string, { suppressed: boolean }> };
+  const details = comp2.status().details as { recentTransitions: unknown[]; uplinks: Record<string, { suppressed: boolean; dampedUntilMs: number | null }> };
   assert.equal(details.uplinks.wan?.suppressed, true);
+  // The restored hold is bounded too: at most maxHoldS after the state was saved (the flap time is not stored).
+  const until = details.uplinks.wan?.dampedUntilMs;
+  assert.ok(until !== null && until !== undefined && until <= clock.nowMs() + policy.damping.maxHoldS * 1000, String(until));
   assert.ok(details.recentTransitions.length >= 2);
 });
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LinkHealth, ProbeSample } from '../../../agent/core/types.ts';
 import { defaultLinkHealthConfig, LinkHealthConfigSchema } from '../../../agent/link/config.ts';
-import { addFlap, decay, initialDamping, releaseAtMs } from '../../../agent/core/damping.ts';
+import { addFlap, decay, decayedPenalty, initialDamping, releaseAtMs } from '../../../agent/core/damping.ts';
 import { evaluate, initialLinkState, setActive, step, type LinkState } from '../../../agent/core/link-state.ts';
 import { T0, fresh, light, prng, simulate } from '../../support/link-samples.ts';
 
@@ -35,9 +35,9 @@ for (const [name, bad] of [
     assert.ok(tr.length <= 2, `node transitions: ${tr.join(', ')}`);
     assert.ok(tr.length >= 1, 'the flapping link must not stay healthy');
     assert.equal(run.state.node, 'healthy', 'recovers once the flapping stops and the penalty decays');
-    // The recovery happens after the flapping ended, bounded by the penalty cap (3 half-lives) plus the exit dwell.
+    // The recovery happens after the flapping ended, bounded by the hold cap (maxHoldS) plus the exit dwell.
     const last = run.transitions.filter((t) => t.uplink === null).at(-1);
-    assert.ok(last && last.atMs > end && last.atMs <= end + 3 * policy.damping.halfLifeS * 1000 + policy.dwell.exitS * 1000 + 1_000, tr.join(', '));
+    assert.ok(last && last.atMs > end && last.atMs <= end + policy.damping.maxHoldS * 1000 + policy.dwell.exitS * 1000 + 1_000, tr.join(', '));
   });
 }
 
@@ -82,9 +82,11 @@ test('penalty math: decays by half per half-life, capped, released below reuse',
   for (let i = 0; i < 10; i++) d = addFlap(d, T0, p);
   assert.equal(d.penalty, p.maxPenalty);
   assert.equal(d.suppressed, true);
-  assert.equal(Math.round(decay(d, T0 + p.halfLifeS * 1000, p).penalty), p.maxPenalty / 2);
+  assert.equal(Math.round(decayedPenalty(d, T0 + p.halfLifeS * 1000, p)), p.maxPenalty / 2);
+  // At the cap the hold ends maxHoldS after the last flap, not after log2(max/reuse) half-lives.
   const release = releaseAtMs(d, p);
-  assert.ok(release !== null);
+  assert.equal(release, T0 + p.maxHoldS * 1000);
+  assert.equal(decay(d, release, p).penalty, p.reuseBelow);
   assert.equal(decay(d, release - 1_000, p).suppressed, true);
   assert.equal(decay(d, release, p).suppressed, false);
   // A disabled policy never accumulates.
