@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS link_damping (
   uplink TEXT PRIMARY KEY,
   penalty REAL NOT NULL,
   at_ms INTEGER NOT NULL,
-  suppressed INTEGER NOT NULL
+  suppressed INTEGER NOT NULL,
+  last_flap_ms INTEGER      -- when the last flap counted (bounds the hold after a restart); NULL: none
 );`;
 
 interface TransitionRow {
@@ -36,6 +37,7 @@ interface DampingRow {
   penalty: number;
   at_ms: number;
   suppressed: number;
+  last_flap_ms: number | null;
 }
 
 /** Link tables on the shared state DB. Every method may throw on disk errors; the component catches and logs. */
@@ -46,17 +48,20 @@ export class LinkStore {
   readonly #insert: Statement<[string | null, string, string, number, string]>;
   readonly #prune: Statement<[number]>;
   readonly #recent: Statement<[number], TransitionRow>;
-  readonly #upsert: Statement<[string, number, number, number]>;
+  readonly #upsert: Statement<[string, number, number, number, number | null]>;
   readonly #loadDamping: Statement<[], DampingRow>;
 
   constructor(db: Database) {
     this.#db = db;
     db.exec(SCHEMA);
+    // state databases from before last_flap_ms: add the column (a restart must keep the hold's bound)
+    const cols = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('link_damping')").all();
+    if (!cols.some((c) => c.name === 'last_flap_ms')) db.exec('ALTER TABLE link_damping ADD COLUMN last_flap_ms INTEGER');
     this.#insert = db.prepare('INSERT INTO link_transitions (uplink, from_health, to_health, at_ms, reasons) VALUES (?, ?, ?, ?, ?)');
     this.#prune = db.prepare('DELETE FROM link_transitions WHERE id <= (SELECT MAX(id) FROM link_transitions) - ?');
     this.#recent = db.prepare('SELECT uplink, from_health, to_health, at_ms, reasons FROM link_transitions ORDER BY id DESC LIMIT ?');
-    this.#upsert = db.prepare('INSERT INTO link_damping (uplink, penalty, at_ms, suppressed) VALUES (?, ?, ?, ?) ON CONFLICT(uplink) DO UPDATE SET penalty = excluded.penalty, at_ms = excluded.at_ms, suppressed = excluded.suppressed');
-    this.#loadDamping = db.prepare('SELECT uplink, penalty, at_ms, suppressed FROM link_damping');
+    this.#upsert = db.prepare('INSERT INTO link_damping (uplink, penalty, at_ms, suppressed, last_flap_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT(uplink) DO UPDATE SET penalty = excluded.penalty, at_ms = excluded.at_ms, suppressed = excluded.suppressed, last_flap_ms = excluded.last_flap_ms');
+    this.#loadDamping = db.prepare('SELECT uplink, penalty, at_ms, suppressed, last_flap_ms FROM link_damping');
   }
 
   /** Appends transitions and prunes the history to MAX_TRANSITIONS_KEPT rows, in one transaction. */
@@ -76,7 +81,7 @@ export class LinkStore {
 
   saveDamping(byUplink: Readonly<Record<string, DampingState>>): void {
     this.#db.transaction(() => {
-      for (const [uplink, d] of Object.entries(byUplink)) this.#upsert.run(uplink, d.penalty, d.atMs, d.suppressed ? 1 : 0);
+      for (const [uplink, d] of Object.entries(byUplink)) this.#upsert.run(uplink, d.penalty, d.atMs, d.suppressed ? 1 : 0, d.lastFlapMs ?? null);
     })();
   }
 
@@ -84,7 +89,7 @@ export class LinkStore {
     const rows = this.#loadDamping.all();
     const out: Record<string, DampingState> = {};
     for (const r of rows) {
-      if (Number.isFinite(r.penalty) && Number.isFinite(r.at_ms)) out[r.uplink] = { penalty: r.penalty, atMs: r.at_ms, suppressed: r.suppressed === 1 };
+      if (Number.isFinite(r.penalty) && Number.isFinite(r.at_ms)) out[r.uplink] = { penalty: r.penalty, atMs: r.at_ms, suppressed: r.suppressed === 1, ...(typeof r.last_flap_ms === 'number' ? { lastFlapMs: r.last_flap_ms } : {}) };
     }
     return out;
   }
