@@ -15,6 +15,8 @@ export const ProbeErrorCode = {
   /** The probe server cannot listen as asked (insecure or failed). */
   SERVER_INSECURE: 'LW_PROBE_SERVER_INSECURE',
   SERVER_LISTEN_FAILED: 'LW_PROBE_SERVER_LISTEN_FAILED',
+  /** The throughput target answers every connect with a TCP reset: nothing listens there (a target problem, not the link). */
+  TARGET_REFUSED: 'LW_PROBE_TARGET_REFUSED',
   /** A throughput probe was asked for while probes.throughput.enabled is false. */
   THROUGHPUT_DISABLED: 'LW_PROBE_THROUGHPUT_DISABLED',
   /** The daily probe budget of an uplink is spent. */

@@ -251,6 +251,7 @@ export class UplinkMonitor {
           run: (direction, maxBytes) =>
             runThroughput({
               url, preset: t.preset, direction, streams: t.streams, maxBytes, maxDurationMs: t.maxDurationMs, minMeasureMs: t.minMeasureMs, stableTolerance: t.stableTolerance, clock,
+              latencyTimeoutMs: cfg.timeoutMs,
               ...(source ? { sourceAddress: source } : {}), ...(cfg.token ? { token: cfg.token } : {}),
               ...(this.#lastLight?.rttMs !== undefined ? { rttHintMs: this.#lastLight.rttMs } : {}),
             }),
