@@ -30,12 +30,13 @@ const revert = (agentGone) => {
   try { fs.renameSync(file, file + '.reverting'); took = true; } catch {}
   if (!took && agentGone) { try { fs.renameSync(file + '.agent', file + '.reverting'); took = true; } catch {} }
   if (!took) return;
+  const startedAtMono = mono();
   const errors = [];
   for (const args of plan.commands) {
     try { cp.execFileSync(plan.cmd, args, { env: { ...process.env, LC_ALL: 'C' }, timeout: ${HELPER_COMMAND_TIMEOUT_MS}, stdio: ['ignore', 'ignore', 'pipe'] }); }
     catch (e) { const s = String(e.stderr || e.message); if (!/File exists|No such process/.test(s)) errors.push({ args, error: s.slice(0, 300) }); }
   }
-  try { fs.writeFileSync(file + '.result', JSON.stringify({ revertedAtMs: Date.now(), revertedAtMono: mono(), by: 'helper', agentGone, errors })); } catch {}
+  try { fs.writeFileSync(file + '.result', JSON.stringify({ revertedAtMs: Date.now(), startedAtMono, revertedAtMono: mono(), by: 'helper', agentGone, errors })); } catch {}
 };
 const tick = () => {
   if (!armed) return;
