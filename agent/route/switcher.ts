@@ -78,6 +78,12 @@ function tidy(stateDir: string): void {
   } catch { /* nothing to tidy */ }
 }
 
+/**
+ * The deadline timer fires this long after the deadline, so a confirm that ran out its own time (bounded by the same
+ * deadline) reports which target failed; the verdict is judged on the clock either way (after the deadline = failure).
+ */
+const CONFIRM_SETTLE_MS = 100;
+
 /** Resolves false after `ms` (the deadline timer; it may fire late under load, so the deadline is re-checked on the clock). */
 const deadlineTimer = (clock: Clock, ms: number): Promise<false> => new Promise((resolve) => clock.setTimer(Math.max(0, ms), () => resolve(false)));
 
@@ -112,7 +118,7 @@ export async function commitSwitch(deps: SwitchDeps, target: RouteTarget, previo
     const applied = await reconcile(actuator, target);
     const mainFailed = applied.result.errors.find((e) => / default /.test(e.cmd) && !/ table /.test(e.cmd));
     if (mainFailed) throw new Error(`could not set the default route: ${mainFailed.message}`);
-    confirm = await Promise.race([deps.confirm(deadline - clock.monoMs()), deadlineTimer(clock, deadline - clock.monoMs())]);
+    confirm = await Promise.race([deps.confirm(deadline - clock.monoMs()), deadlineTimer(clock, deadline + CONFIRM_SETTLE_MS - clock.monoMs())]);
   } catch (e) {
     applyError = messageOf(e);
   }
@@ -127,7 +133,7 @@ export async function commitSwitch(deps: SwitchDeps, target: RouteTarget, previo
     outcome = { ok: true, result: 'confirmed', detail: `reached ${confirm.detail}`, confirmMs: decidedMs };
   } else {
     deps.helper.disarm(planFile);
-    const failure: RollbackCause = !plan ? 'helper-fired' : applyError !== null ? 'apply-failed' : confirm && confirm.ok ? 'late' : confirm === false || late ? 'timeout' : 'unreachable';
+    const failure: RollbackCause = !plan ? 'helper-fired' : applyError !== null ? 'apply-failed' : confirm && confirm.ok ? 'late' : confirm ? 'unreachable' : 'timeout';
     const why = {
       'helper-fired': `not decided before the revert helper fired (${Math.round(decidedMs)} ms after arming; deadline ${timing.confirmTimeoutMs} ms + grace ${timing.revertGraceMs} ms)`,
       'apply-failed': applyError ?? '',
