@@ -1,6 +1,6 @@
 /** Commit-confirm's dead-man switch: plan files, and a pre-started helper process outside the agent that reverts unless cancelled. */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { LwError } from '../errors.ts';
@@ -107,7 +107,8 @@ export function createRevertHelper(o: RevertHelperOptions): RevertHelper {
 
   async function launch(): Promise<void> {
     if (socketPath.length > 100) throw new LwError(RouteErrorCode.HELPER_FAILED, `state directory path too long for the helper's socket (${socketPath}); use a shorter state.dir`);
-    rmSync(socketPath, { force: true });
+    // Sockets of earlier helpers (one agent per state dir, held by its lock): a helper killed -9 leaves its socket behind.
+    for (const f of readdirSync(o.stateDir)) if (/^route-helper-\d+\.sock$/.test(f)) rmSync(join(o.stateDir, f), { force: true });
     const [cmd, ...args] = helperArgv(o.launcher, socketPath, o.nodePath);
     const c = spawn(cmd!, args, { detached: true, stdio: 'ignore', env: { ...process.env, LC_ALL: 'C' } });
     let exited: string | null = null;

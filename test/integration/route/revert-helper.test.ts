@@ -51,7 +51,7 @@ test('an armed helper reverts at the shared monotonic deadline when nobody claim
   const file = join(dir, 'route-revert-1.json');
   await helper.arm(file, p);
   assert.equal(planStatus(file), 'armed');
-  assert.ok(await waitFor(() => existsSync(marker), 5000), 'helper ran the revert');
+  assert.ok(await waitFor(() => existsSync(marker) && existsSync(file + '.result'), 5000), 'helper ran the revert');
   const result = JSON.parse(readFileSync(file + '.result', 'utf8')) as { revertedAtMono: number; by: string; errors: unknown[] };
   assert.equal(result.by, 'helper');
   assert.deepEqual(result.errors, []);
@@ -97,6 +97,7 @@ test('kill -9 of the agent mid-confirm: the helper reverts at once, long before 
   agent.kill('SIGKILL');
   const killedAt = performance.now();
   assert.ok(await waitFor(() => existsSync(marker), 5000), 'reverted after the agent died');
+  assert.ok(await waitFor(() => existsSync(file + '.result'), 5000));
   t.diagnostic(`helper reverted ${Math.round(performance.now() - killedAt)} ms after kill -9 (deadline was 60 s away)`);
   assert.equal(JSON.parse(readFileSync(file + '.result', 'utf8')).agentGone, true);
   assert.ok(await waitFor(() => !alive(helperPid), 3000), 'the orphaned helper exits');
