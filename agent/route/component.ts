@@ -17,7 +17,8 @@ import { reconcile, type RouteTarget } from './reconcile.ts';
 import { chooseLauncher, createRevertHelper, sharedMonoMs, type RevertHelper } from './revert-helper.ts';
 import { routeHttpRoutes } from './routes.ts';
 import { createRouteStore, type RouteStore } from './store.ts';
-import { commitSwitch, recoverPending, type RollbackCause, type SwitchDeps } from './switcher.ts';
+import { commitSwitch, recoverPending, type SwitchDeps } from './switcher.ts';
+import { createUseRequests } from './use-requests.ts';
 
 /** Injected adapters (tests, the lab); the daemon passes none and gets the real ones. */
 export interface RouteDeps {
@@ -34,20 +35,6 @@ export interface RouteDeps {
 
 /** A rollback the agent caused by deciding late (it was starved of CPU) says nothing about the uplink: hold it down this briefly only. */
 export const LATE_DECISION_HOLD_DOWN_MS = 15_000;
-/** `linkward route use` requests remembered for the CLI to poll (GET /v1/route `requests`). */
-const REQUESTS_KEPT = 20;
-
-/** Outcome of one `route use` request, polled by the CLI. */
-export interface UseRequest {
-  id: string;
-  uplink: string;
-  atMs: number;
-  /** `pending` until decided; then `confirmed`, `already` (was active), `applied` (dry-run / routes unmanaged), `rolled-back` or `refused`. */
-  state: 'pending' | 'confirmed' | 'already' | 'applied' | 'rolled-back' | 'refused';
-  detail: string;
-  cause?: RollbackCause;
-}
-
 export interface RouteComponent extends Component {
   /** Operator override (`linkward route use`); `forMs` null = until `route auto`. `requestId` names the request for polling. */
   use(uplink: string, forMs: number | null, requestId?: string): Promise<void>;
@@ -91,8 +78,7 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
   let stopTimer: (() => void) | null = null;
   let unsubscribe: (() => void) | null = null;
   let helper: RevertHelper | null = null;
-  let requests: UseRequest[] = [];
-  let openRequest: UseRequest | null = null;
+  const requests = createUseRequests();
 
   const routesAllowed = (): boolean => policy.manageRoutes && !idle && (pinning === null || !pinning.present || pinning.pinned || policy.allowUnpinnedK3s);
   const target = (active: string | null, linkUp: Record<string, boolean> = {}): RouteTarget => ({ uplinks: configured, active, linkUp, opts, downByUs });
@@ -117,12 +103,6 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
   function revertHelper(): RevertHelper {
     helper = createRevertHelper({ stateDir: ctx.stateDir, launcher: chooseLauncher(policy.revertLauncher, deps.systemdRunning), log, onRestart: () => metrics.helperRestarts.inc() });
     return helper;
-  }
-
-  /** Settles the open `route use` request (if it is about `to`). */
-  function settle(to: string, state: UseRequest['state'], detail: string, cause?: RollbackCause): void {
-    if (!openRequest || openRequest.uplink !== to || openRequest.state !== 'pending') return;
-    Object.assign(openRequest, { state, detail, ...(cause ? { cause } : {}) });
   }
 
   async function applyDesired(linkUp: Record<string, boolean>): Promise<void> {
@@ -151,10 +131,10 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
         metrics.switches.inc({ reason, result: 'applied' });
         store?.record({ atMs: ctx.clock.nowMs(), from, to, reason, result: 'applied', detail: 'routes not managed' });
         announce(to);
-        settle(to, 'applied', 'routes not managed: the active uplink was changed, not the kernel routes');
+        requests.settle(to, 'applied', 'routes not managed: the active uplink was changed, not the kernel routes');
       } else {
         lastWhy = `would switch ${from} → ${to} (${reason}) but route switching is refused: ${pinning?.message}`;
-        settle(to, 'refused', `route switching is refused: ${pinning?.message}`);
+        requests.settle(to, 'refused', `route switching is refused: ${pinning?.message}`);
       }
       return;
     }
@@ -167,7 +147,7 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
     if (out.ok) {
       state = committed(state, to, reason, ctx.clock.nowMs());
       announce(to);
-      settle(to, out.result === 'applied' ? 'applied' : 'confirmed', out.detail);
+      requests.settle(to, out.result === 'applied' ? 'applied' : 'confirmed', out.detail);
     } else {
       metrics.rollbacks.inc();
       metrics.rollbackCauses.inc({ cause: out.cause ?? 'unreachable' });
@@ -176,7 +156,7 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
       const holdDown = agentSlow ? Math.min(policy.holdDown, LATE_DECISION_HOLD_DOWN_MS) : policy.holdDown;
       state = rolledBack(state, from, to, { holdDown }, ctx.clock.nowMs());
       lastWhy = `switch to ${to} rolled back: ${out.detail}; ${to} held down for ${holdDown / 1000}s`;
-      settle(to, 'rolled-back', `${out.detail}; ${to} held down for ${holdDown / 1000}s`, out.cause);
+      requests.settle(to, 'rolled-back', `${out.detail}; ${to} held down for ${holdDown / 1000}s`, out.cause);
     }
     // In the background, one at a time, after the outcome is announced (flushConntrack never throws).
     flushes = flushes.then(out.flushConntrack);
@@ -289,22 +269,18 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
       return routeHttpRoutes(this);
     },
     async use(uplink, forMs, requestId) {
-      const req: UseRequest = { id: requestId ?? `r${ctx.clock.nowMs()}`, uplink, atMs: ctx.clock.nowMs(), state: 'pending', detail: 'waiting for the evaluation' };
-      requests = [...requests.filter((r) => r.id !== req.id), req].slice(-REQUESTS_KEPT);
+      const req = requests.open(requestId ?? `r${ctx.clock.nowMs()}`, uplink, ctx.clock.nowMs());
       state = withOverride(state, uplink, forMs === null ? null : ctx.clock.nowMs() + forMs);
       save();
       // Wait for an evaluation that started after the override was set (a running one may predate it).
       await current;
-      openRequest = req;
+      requests.focus(req);
       try {
         await schedule();
       } finally {
-        openRequest = null;
+        requests.focus(null);
       }
-      if (req.state === 'pending') {
-        if (state.active === uplink) Object.assign(req, { state: 'already', detail: `${uplink} is the active uplink` });
-        else Object.assign(req, { state: 'refused', detail: lastWhy });
-      }
+      requests.close(req, state.active, lastWhy);
     },
     async auto() {
       state = withOverride(state, null, null);
@@ -323,7 +299,7 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
         holdDownUntil: state.holdDownUntil, switchesLastHour: state.switchLog.filter((t) => ctx.clock.nowMs() - t < 3_600_000).length,
         uplinks: uplinks.map((u) => ({ name: u.name, priority: u.priority, interface: u.interface ?? null, health: ctx.bus.latestLink()?.uplinks[u.name]?.health ?? 'unknown' })),
         history: store?.history(10) ?? [],
-        requests,
+        requests: requests.list(),
         revertHelper: helper ? { pid: helper.pid(), restarts: helper.restarts() } : null,
         timing: { confirmTimeoutMs: policy.confirmTimeout, revertGraceMs: policy.revertGrace },
       };
