@@ -187,7 +187,7 @@ export function registerRouteCommands(program: Command): void {
     .action(async (o: DaemonOptions & { json?: boolean }, cmd: Command) => {
       process.exitCode = await call({ ...o, ...globals(cmd) }, 'GET', '/v1/route', undefined, process.stdout, process.stderr);
     });
-  withDaemonOptions(route.command('use').argument('<uplink>', 'uplink name').description('Move the default route to UPLINK (manual override)'))
+  withDaemonOptions(route.command('use').argument('<uplink>', 'uplink name').description('Move the default route to UPLINK (manual override) and wait for the outcome: exit 0 confirmed, 1 rolled back, 2 refused, 3 daemon unreachable, 4 no decision in time'))
     .option('--for <duration>', 'override expires after this long (e.g. 30m, 2h); default: until `route auto`')
     .option('--wait <duration>', 'wait at most this long for the decision (default: what the daemon says, about 2 confirm timeouts + 20 s)')
     .option('--json', 'print the decision as JSON')
