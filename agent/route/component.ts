@@ -14,10 +14,11 @@ import { registerRouteMetrics } from './metrics.ts';
 import { cleanupCommands, currentActive, resolveUplinks, type PlanOptions } from './plan.ts';
 import { committed, initialPolicyState, rolledBack, step, withOverride, type PolicyState, type PolicyUplink, type SwitchReason } from './policy.ts';
 import { reconcile, type RouteTarget } from './reconcile.ts';
-import { chooseLauncher } from './revert-helper.ts';
+import { chooseLauncher, createRevertHelper, sharedMonoMs, type RevertHelper } from './revert-helper.ts';
 import { routeHttpRoutes } from './routes.ts';
 import { createRouteStore, type RouteStore } from './store.ts';
 import { commitSwitch, recoverPending, type SwitchDeps } from './switcher.ts';
+import { createUseRequests } from './use-requests.ts';
 
 /** Injected adapters (tests, the lab); the daemon passes none and gets the real ones. */
 export interface RouteDeps {
@@ -32,9 +33,11 @@ export interface RouteDeps {
   conntrackPath: string;
 }
 
+/** A rollback the agent caused by deciding late (it was starved of CPU) says nothing about the uplink: hold it down this briefly only. */
+export const LATE_DECISION_HOLD_DOWN_MS = 15_000;
 export interface RouteComponent extends Component {
-  /** Operator override (`linkward route use`); `forMs` null = until `route auto`. */
-  use(uplink: string, forMs: number | null): Promise<void>;
+  /** Operator override (`linkward route use`); `forMs` null = until `route auto`. `requestId` names the request for polling. */
+  use(uplink: string, forMs: number | null, requestId?: string): Promise<void>;
   auto(): Promise<void>;
   /** Runs one evaluation now and waits for it (and any switch it starts). */
   evaluateNow(): Promise<void>;
@@ -74,6 +77,8 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
   let current: Promise<void> = Promise.resolve();
   let stopTimer: (() => void) | null = null;
   let unsubscribe: (() => void) | null = null;
+  let helper: RevertHelper | null = null;
+  const requests = createUseRequests();
 
   const routesAllowed = (): boolean => policy.manageRoutes && !idle && (pinning === null || !pinning.present || pinning.pinned || policy.allowUnpinnedK3s);
   const target = (active: string | null, linkUp: Record<string, boolean> = {}): RouteTarget => ({ uplinks: configured, active, linkUp, opts, downByUs });
@@ -91,9 +96,14 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
   };
   const switchDeps = (to: string): SwitchDeps => ({
     actuator, clock: ctx.clock, log, store: store!, stateDir: ctx.stateDir, dryRun: policy.dryRun, ipPath: deps.ipPath ?? 'ip',
-    launcher: chooseLauncher(policy.revertLauncher, deps.systemdRunning), conntrack, knownSources: () => knownSources,
-    confirm: () => confirmReachable(confirmTargets(to), policy.confirmTimeout, ctx.clock, deps.connector ?? tcpConnector),
+    helper: helper ?? revertHelper(), sharedMono: sharedMonoMs, conntrack, knownSources: () => knownSources,
+    confirm: (withinMs) => confirmReachable(confirmTargets(to), withinMs, ctx.clock, deps.connector ?? tcpConnector),
   });
+
+  function revertHelper(): RevertHelper {
+    helper = createRevertHelper({ stateDir: ctx.stateDir, launcher: chooseLauncher(policy.revertLauncher, deps.systemdRunning), log, onRestart: () => metrics.helperRestarts.inc() });
+    return helper;
+  }
 
   async function applyDesired(linkUp: Record<string, boolean>): Promise<void> {
     if (!routesAllowed()) return;
@@ -121,19 +131,32 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
         metrics.switches.inc({ reason, result: 'applied' });
         store?.record({ atMs: ctx.clock.nowMs(), from, to, reason, result: 'applied', detail: 'routes not managed' });
         announce(to);
-      } else lastWhy = `would switch ${from} → ${to} (${reason}) but route switching is refused: ${pinning?.message}`;
+        requests.settle(to, 'applied', 'routes not managed: the active uplink was changed, not the kernel routes');
+      } else {
+        lastWhy = `would switch ${from} → ${to} (${reason}) but route switching is refused: ${pinning?.message}`;
+        requests.settle(to, 'refused', `route switching is refused: ${pinning?.message}`);
+      }
       return;
     }
     const out = await commitSwitch(switchDeps(to), target(to, linkUp), target(from, linkUp), { from, to, reason }, { confirmTimeoutMs: policy.confirmTimeout, revertGraceMs: policy.revertGrace });
     metrics.switches.inc({ reason, result: out.result });
-    if (out.result !== 'applied') metrics.confirmSeconds.observe(out.confirmMs / 1000);
+    if (out.result !== 'applied') {
+      metrics.confirmSeconds.observe(out.confirmMs / 1000);
+      metrics.armSeconds.observe(out.armMs / 1000);
+    }
     if (out.ok) {
       state = committed(state, to, reason, ctx.clock.nowMs());
       announce(to);
+      requests.settle(to, out.result === 'applied' ? 'applied' : 'confirmed', out.detail);
     } else {
       metrics.rollbacks.inc();
-      state = rolledBack(state, from, to, policy, ctx.clock.nowMs());
-      lastWhy = `switch to ${to} rolled back: ${out.detail}; ${to} held down for ${policy.holdDown / 1000}s`;
+      metrics.rollbackCauses.inc({ cause: out.cause ?? 'unreachable' });
+      // A late decision or a helper that fired first is the agent's slowness, not evidence against the uplink.
+      const agentSlow = out.cause === 'late' || out.cause === 'helper-fired';
+      const holdDown = agentSlow ? Math.min(policy.holdDown, LATE_DECISION_HOLD_DOWN_MS) : policy.holdDown;
+      state = rolledBack(state, from, to, { holdDown }, ctx.clock.nowMs());
+      lastWhy = `switch to ${to} rolled back: ${out.detail}; ${to} held down for ${holdDown / 1000}s`;
+      requests.settle(to, 'rolled-back', `${out.detail}; ${to} held down for ${holdDown / 1000}s`, out.cause);
     }
     // In the background, one at a time, after the outcome is announced (flushConntrack never throws).
     flushes = flushes.then(out.flushConntrack);
@@ -204,6 +227,10 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
         announce(state.active);
         return;
       }
+      if (routesAllowed() && !policy.dryRun) {
+        // Pre-started so that arming a switch is a message, not a process start (4.3 s under load).
+        await (helper ?? revertHelper()).start().catch((e: unknown) => log.error({ err: e }, 'route revert helper did not start; the next switch retries'));
+      }
       if (routesAllowed()) {
         const recovered = await recoverPending(switchDeps(''), (p) => target(p.from));
         if (recovered) {
@@ -227,6 +254,8 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
       stopTimer = null;
       await current;
       await flushes;
+      await helper?.stop();
+      helper = null;
       if (policy.cleanupOnStop && routesAllowed()) await actuator.apply(cleanupCommands(await actuator.read(), opts));
     },
     status(): ComponentStatus {
@@ -239,10 +268,19 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
     routes(): HttpRoute[] {
       return routeHttpRoutes(this);
     },
-    async use(uplink, forMs) {
+    async use(uplink, forMs, requestId) {
+      const req = requests.open(requestId ?? `r${ctx.clock.nowMs()}`, uplink, ctx.clock.nowMs());
       state = withOverride(state, uplink, forMs === null ? null : ctx.clock.nowMs() + forMs);
       save();
-      await schedule();
+      // Wait for an evaluation that started after the override was set (a running one may predate it).
+      await current;
+      requests.focus(req);
+      try {
+        await schedule();
+      } finally {
+        requests.focus(null);
+      }
+      requests.close(req, state.active, lastWhy);
     },
     async auto() {
       state = withOverride(state, null, null);
@@ -261,6 +299,9 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
         holdDownUntil: state.holdDownUntil, switchesLastHour: state.switchLog.filter((t) => ctx.clock.nowMs() - t < 3_600_000).length,
         uplinks: uplinks.map((u) => ({ name: u.name, priority: u.priority, interface: u.interface ?? null, health: ctx.bus.latestLink()?.uplinks[u.name]?.health ?? 'unknown' })),
         history: store?.history(10) ?? [],
+        requests: requests.list(),
+        revertHelper: helper ? { pid: helper.pid(), restarts: helper.restarts() } : null,
+        timing: { confirmTimeoutMs: policy.confirmTimeout, revertGraceMs: policy.revertGrace },
       };
     },
   };

@@ -57,7 +57,7 @@ export async function confirmReachable(targets: readonly Endpoint[], timeoutMs: 
   for (let round = 0; round < 10_000; round++) {
     for (const t of targets) {
       const left = timeoutMs - (clock.monoMs() - start);
-      if (left <= 0) return { ok: false, ms: clock.monoMs() - start, detail: `no target reached within ${timeoutMs} ms (${last})` };
+      if (left <= 0) return { ok: false, ms: clock.monoMs() - start, detail: `no target reached within ${Math.round(timeoutMs)} ms (${last})` };
       if (await connector(t, Math.min(CONFIRM_ATTEMPT_TIMEOUT_MS, left))) return { ok: true, ms: clock.monoMs() - start, detail: `${t.host}:${t.port}` };
       last = `${t.host}:${t.port} did not answer`;
     }
@@ -65,5 +65,5 @@ export async function confirmReachable(targets: readonly Endpoint[], timeoutMs: 
     if (left <= 0) break;
     await clock.sleep(Math.min(CONFIRM_RETRY_MS, left));
   }
-  return { ok: false, ms: clock.monoMs() - start, detail: `no target reached within ${timeoutMs} ms (${last})` };
+  return { ok: false, ms: clock.monoMs() - start, detail: `no target reached within ${Math.round(timeoutMs)} ms (${last})` };
 }

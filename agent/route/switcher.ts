@@ -1,5 +1,5 @@
 /** Commit-confirm switch: arm the external revert helper, apply, confirm through the new default, then disarm or roll back. */
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
 import { codeOf, messageOf } from '../errors.ts';
@@ -10,7 +10,7 @@ import { flushPlan, uplinkSource, type ConntrackFlusher } from './conntrack.ts';
 import { mainDefaults, routeArgs, type KernelState } from './ip-state.ts';
 import type { IpArgv, PlanOptions } from './plan.ts';
 import { reconcile, type RouteTarget } from './reconcile.ts';
-import { armRevert, claimRevert, disarmRevert, planStatus, type Launcher } from './revert-helper.ts';
+import { claimRevert, confirmClaimed, planStatus, revertedClaimed, type RevertHelper, type RevertPlan } from './revert-helper.ts';
 import type { PendingSwitch, RouteStore } from './store.ts';
 
 export interface SwitchDeps {
@@ -19,16 +19,30 @@ export interface SwitchDeps {
   log: Logger;
   store: RouteStore;
   stateDir: string;
-  launcher: Launcher;
+  /** The pre-started revert helper (armed per switch). */
+  helper: RevertHelper;
+  /** CLOCK_MONOTONIC ms shared with the helper process (sharedMonoMs; tests inject their own). */
+  sharedMono: () => number;
   ipPath: string;
   dryRun: boolean;
-  /** Probes through the (new) default route. */
-  confirm: () => Promise<ConfirmResult>;
+  /** Probes through the (new) default route, for at most `withinMs`. */
+  confirm: (withinMs: number) => Promise<ConfirmResult>;
   /** Flushes the abandoned uplink's conntrack entries after a switch; null when `flushConntrack` is off. */
   conntrack: ConntrackFlusher | null;
   /** Last source address seen per uplink (its interface may be gone by the time we flush). */
   knownSources: () => Readonly<Record<string, string>>;
 }
+
+/** After a rolled-back switch before the agent restarted, the helper gets this many polls of HELPER_DONE_POLL_MS to finish its revert. */
+const HELPER_DONE_POLLS = 50;
+const HELPER_DONE_POLL_MS = 100;
+
+/**
+ * Why a switch was rolled back: the target did not answer (`unreachable`), nothing answered by the deadline
+ * (`timeout`), an answer came but was judged after the deadline (`late`: the agent was starved, the uplink may be fine),
+ * the helper reverted before the agent decided (`helper-fired`), or the route could not be set (`apply-failed`).
+ */
+export type RollbackCause = 'unreachable' | 'timeout' | 'late' | 'helper-fired' | 'apply-failed';
 
 export interface SwitchOutcome {
   ok: boolean;
@@ -36,6 +50,10 @@ export interface SwitchOutcome {
   result: 'confirmed' | 'applied' | 'rolled-back';
   detail: string;
   confirmMs: number;
+  /** Time to arm the revert helper (write the plan, helper acknowledged). */
+  armMs: number;
+  /** Why a switch was rolled back (absent when it was not). */
+  cause?: RollbackCause;
   /**
    * Flushes the abandoned uplink's conntrack entries (never throws). The caller runs it after it has committed and
    * announced the outcome: a slow flush must not hold back the new state or the next evaluation.
@@ -53,49 +71,86 @@ export function revertCommands(before: KernelState, target: RouteTarget, opts: P
   return [['route', 'del', 'default', 'dev', to.interface, 'metric', String(opts.mainMetric)]];
 }
 
-/** Removes finished plan files (keeps an armed one). */
-function tidy(stateDir: string, keep?: string): void {
+/** Removes finished plan files (an armed or claimed one is kept: a restart still has to settle it). */
+function tidy(stateDir: string): void {
   try {
-    for (const f of readdirSync(stateDir)) if (f.startsWith('route-revert-') && (!keep || !f.startsWith(keep.split('/').pop()!))) rmSync(join(stateDir, f), { force: true });
+    for (const f of readdirSync(stateDir)) if (f.startsWith('route-revert-') && /\.(confirmed|result|failed|reverting|tmp)$/.test(f)) rmSync(join(stateDir, f), { force: true });
   } catch { /* nothing to tidy */ }
 }
 
-/** Performs one switch to `target.active`, rolling back to `previous` unless confirmed in `confirmTimeoutMs`. */
+/**
+ * The deadline timer fires this long after the deadline, so a confirm that ran out its own time (bounded by the same
+ * deadline) reports which target failed; the verdict is judged on the clock either way (after the deadline = failure).
+ */
+const CONFIRM_SETTLE_MS = 100;
+
+/** Resolves false after `ms` (the deadline timer; it may fire late under load, so the deadline is re-checked on the clock). */
+const deadlineTimer = (clock: Clock, ms: number): Promise<false> => new Promise((resolve) => clock.setTimer(Math.max(0, ms), () => resolve(false)));
+
+/**
+ * Performs one switch to `target.active`, rolling back to `previous` unless confirmed by the deadline.
+ * One deadline for both sides: the agent's is `confirmTimeoutMs` after arming on the monotonic clock; the helper's is
+ * the same instant on CLOCK_MONOTONIC plus `revertGraceMs`. The agent claims the plan (an atomic rename) before it
+ * judges the confirm, and a confirm judged after the deadline is a failure, so the two never act against each other.
+ */
 export async function commitSwitch(deps: SwitchDeps, target: RouteTarget, previous: RouteTarget, info: Omit<PendingSwitch, 'planFile' | 'startedMs'>, timing: { confirmTimeoutMs: number; revertGraceMs: number }): Promise<SwitchOutcome> {
   const { actuator, clock, log, store } = deps;
   if (deps.dryRun) {
     const r = await reconcile(actuator, target);
     const flushConntrack = () => flushAbandoned(deps, 'applied', info.from, info.to, target, r.kernel);
-    return { ok: true, result: 'applied', detail: `dry-run: ${r.result.applied.join('; ') || 'nothing to change'}`, confirmMs: 0, flushConntrack };
+    return { ok: true, result: 'applied', detail: `dry-run: ${r.result.applied.join('; ') || 'nothing to change'}`, confirmMs: 0, armMs: 0, flushConntrack };
   }
   const before = await actuator.read();
   const startedMs = clock.nowMs();
   const planFile = join(deps.stateDir, `route-revert-${startedMs}.json`);
   const revert = revertCommands(before, target, target.opts);
-  armRevert(planFile, { deadlineMs: startedMs + timing.confirmTimeoutMs + timing.revertGraceMs, cmd: deps.ipPath, commands: revert.map((c) => [...c]) }, deps.launcher);
-  store.savePending({ ...info, planFile, startedMs });
-  log.info({ from: info.from, to: info.to, reason: info.reason, revert: revert.map((c) => c.join(' ')) }, 'switching default route (revert armed)');
-
   const t0 = clock.monoMs();
-  let outcome: Omit<SwitchOutcome, 'flushConntrack'>;
+  const deadline = t0 + timing.confirmTimeoutMs;
+  const shared = deps.sharedMono();
+  await deps.helper.arm(planFile, { deadlineMono: shared + timing.confirmTimeoutMs, revertAtMono: shared + timing.confirmTimeoutMs + timing.revertGraceMs, deadlineMs: startedMs + timing.confirmTimeoutMs, cmd: deps.ipPath, commands: revert.map((c) => [...c]) });
+  const armMs = clock.monoMs() - t0;
+  store.savePending({ ...info, planFile, startedMs });
+  log.info({ from: info.from, to: info.to, reason: info.reason, armMs: Math.round(armMs * 10) / 10, revert: revert.map((c) => c.join(' ')) }, 'switching default route (revert armed)');
+
+  let confirm: ConfirmResult | false | null = null;
+  let applyError: string | null = null;
   try {
     const applied = await reconcile(actuator, target);
     const mainFailed = applied.result.errors.find((e) => / default /.test(e.cmd) && !/ table /.test(e.cmd));
     if (mainFailed) throw new Error(`could not set the default route: ${mainFailed.message}`);
-    const c = await deps.confirm();
-    if (c.ok && disarmRevert(planFile)) outcome = { ok: true, result: 'confirmed', detail: `reached ${c.detail}`, confirmMs: clock.monoMs() - t0 };
-    else outcome = { ok: false, result: 'rolled-back', detail: c.ok ? 'confirmed too late: the revert helper had already fired' : c.detail, confirmMs: clock.monoMs() - t0 };
+    confirm = await Promise.race([deps.confirm(deadline - clock.monoMs()), deadlineTimer(clock, deadline + CONFIRM_SETTLE_MS - clock.monoMs())]);
   } catch (e) {
-    outcome = { ok: false, result: 'rolled-back', detail: messageOf(e), confirmMs: clock.monoMs() - t0 };
+    applyError = messageOf(e);
   }
-  if (!outcome.ok) await rollBack(deps, planFile, previous);
+  // From here the helper stays out (or has already acted); the verdict is judged after the claim, on the clock.
+  const plan = claimRevert(planFile);
+  const decidedMs = clock.monoMs() - t0;
+  const late = decidedMs > timing.confirmTimeoutMs;
+  let outcome: Omit<SwitchOutcome, 'flushConntrack' | 'armMs'>;
+  if (plan && confirm && confirm.ok && !late && applyError === null) {
+    confirmClaimed(planFile);
+    deps.helper.disarm(planFile);
+    outcome = { ok: true, result: 'confirmed', detail: `reached ${confirm.detail}`, confirmMs: decidedMs };
+  } else {
+    deps.helper.disarm(planFile);
+    const failure: RollbackCause = !plan ? 'helper-fired' : applyError !== null ? 'apply-failed' : confirm && confirm.ok ? 'late' : confirm ? 'unreachable' : 'timeout';
+    const why = {
+      'helper-fired': `not decided before the revert helper fired (${Math.round(decidedMs)} ms after arming; deadline ${timing.confirmTimeoutMs} ms + grace ${timing.revertGraceMs} ms)`,
+      'apply-failed': applyError ?? '',
+      late: `confirmed too late: ${confirm && confirm.ok ? confirm.detail : ''} reached but the decision came ${Math.round(decidedMs)} ms after arming, past the ${timing.confirmTimeoutMs} ms deadline (agent starved of CPU?)`,
+      timeout: `no confirm target reached by the ${timing.confirmTimeoutMs} ms deadline${confirm ? ` (${confirm.detail})` : ''}`,
+      unreachable: confirm ? confirm.detail : '',
+    }[failure];
+    outcome = { ok: false, result: 'rolled-back', cause: failure, detail: why, confirmMs: decidedMs };
+    await rollBack(deps, planFile, plan, previous);
+  }
   store.savePending(null);
   store.record({ atMs: clock.nowMs(), from: info.from, to: info.to, reason: info.reason, result: outcome.result, detail: outcome.detail });
   tidy(deps.stateDir);
-  log[outcome.ok ? 'info' : 'warn']({ from: info.from, to: info.to, result: outcome.result, detail: outcome.detail, confirmMs: Math.round(outcome.confirmMs) }, outcome.ok ? 'switch confirmed' : 'switch rolled back');
+  log[outcome.ok ? 'info' : 'warn']({ from: info.from, to: info.to, result: outcome.result, cause: outcome.cause, detail: outcome.detail, confirmMs: Math.round(outcome.confirmMs) }, outcome.ok ? 'switch confirmed' : 'switch rolled back');
   // Only after the default route has settled (committed or rolled back), so no entry is re-created on the old path.
   const result = outcome.result;
-  return { ...outcome, flushConntrack: () => flushAbandoned(deps, result, info.from, info.to, target, before) };
+  return { ...outcome, armMs, flushConntrack: () => flushAbandoned(deps, result, info.from, info.to, target, before) };
 }
 
 /** Deletes the conntrack entries of the uplink the outcome left (see conntrack.ts); never throws. */
@@ -110,17 +165,27 @@ async function flushAbandoned(deps: SwitchDeps, result: SwitchOutcome['result'],
   }
 }
 
-/** Reverts: take the plan back from the helper if it has not fired, run it, then reconcile the previous target fully. */
-async function rollBack(deps: SwitchDeps, planFile: string, previous: RouteTarget): Promise<void> {
-  const plan = claimRevert(planFile);
-  if (plan) await deps.actuator.apply(plan.commands);
-  else await waitHelperDone(deps, planFile);
+/** Reverts: run the claimed plan (or let the helper finish its revert), then reconcile the previous target fully. */
+async function rollBack(deps: SwitchDeps, planFile: string, plan: RevertPlan | null, previous: RouteTarget): Promise<void> {
+  if (plan) {
+    const r = await deps.actuator.apply(plan.commands);
+    revertedClaimed(planFile, r.errors.map((e) => `${e.cmd}: ${e.message}`));
+  } else await waitHelperDone(deps, planFile);
   await reconcile(deps.actuator, previous);
 }
 
 /** The helper fired first: give it a moment to finish so our reconcile does not race with it. */
 async function waitHelperDone(deps: SwitchDeps, planFile: string): Promise<void> {
-  for (let i = 0; i < 50 && planStatus(planFile) === 'reverting'; i++) await deps.clock.sleep(100);
+  for (let i = 0; i < HELPER_DONE_POLLS && planStatus(planFile) === 'reverting'; i++) await deps.clock.sleep(HELPER_DONE_POLL_MS);
+}
+
+/** Takes a plan the dead agent had claimed but not finished (`.agent`), unless the helper took it. */
+function reclaim(planFile: string): RevertPlan | null {
+  try {
+    return JSON.parse(readFileSync(planFile + '.agent', 'utf8')) as RevertPlan;
+  } catch {
+    return null;
+  }
 }
 
 /** At start: a switch left pending by a dead agent is reverted (by us if the helper has not yet). Returns it, or null. */
@@ -134,10 +199,10 @@ export async function recoverPending(deps: SwitchDeps, previous: (p: PendingSwit
     return null;
   }
   const prev = previous(p);
-  await rollBack(deps, p.planFile, prev);
+  await rollBack(deps, p.planFile, status === 'claimed' ? reclaim(p.planFile) : claimRevert(p.planFile), prev);
   await flushAbandoned(deps, 'rolled-back', p.from, p.to, prev, await deps.actuator.read().catch(() => null));
   deps.store.savePending(null);
-  deps.store.record({ atMs: deps.clock.nowMs(), from: p.from, to: p.to, reason: p.reason, result: 'rolled-back', detail: `agent died before confirm; revert ${status === 'armed' ? 'done at restart' : 'done by the helper'}` });
+  deps.store.record({ atMs: deps.clock.nowMs(), from: p.from, to: p.to, reason: p.reason, result: 'rolled-back', detail: `agent died before confirm; revert ${status === 'armed' || status === 'claimed' ? 'done at restart' : 'done by the helper'}` });
   tidy(deps.stateDir);
   return p;
 }

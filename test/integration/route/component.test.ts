@@ -2,6 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { PassThrough } from 'node:stream';
+import { daemonGet, daemonPost } from '../../../agent/cli/client.ts';
+import { RouteUseExit, useCommand, type RouteUseApi } from '../../../agent/cli/route.ts';
 import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
 import type { AgentContext } from '../../../agent/component.ts';
@@ -209,5 +212,55 @@ test('drift is repaired by the reapply tick even when every snapshot is identica
     repaired = /table 7101/.test(ip.render());
   }
   assert.ok(repaired, 'lte\'s table route is back');
+  await c.stop();
+});
+
+test('route use end to end: the CLI sees confirmed (exit 0), then a rolled-back switch back to wan with its cause (exit 1), and the revert helper was pre-started', async (t) => {
+  const ctx = routeContext();
+  t.after(() => ctx.cleanup());
+  const ip = twoUplinkKernel();
+  let reachable = true;
+  const c = createRouteComponent(ctx, deps(ip, () => reachable));
+  await c.start();
+  const helper = c.details().revertHelper as { pid: number } | null;
+  assert.ok(helper && helper.pid > 0, 'revert helper started with the component');
+  const routes = c.routes!();
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const r = routes.find((x) => x.method === req.method && x.path === url.pathname);
+    if (!r) return void res.writeHead(404).end();
+    void r.handle(req, res, url);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const target = { baseUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}`, token: undefined };
+  const api: RouteUseApi = {
+    post: (body) => daemonPost(target, '/v1/route/use', body),
+    get: () => daemonGet(target, '/v1/route'),
+    sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 50))),
+    monoMs: () => performance.now(),
+  };
+  const text = (): { s: PassThrough; text: () => string } => {
+    const s = new PassThrough();
+    let v = '';
+    s.on('data', (d: Buffer) => (v += d.toString()));
+    return { s, text: () => v };
+  };
+  const out = text();
+  assert.equal(await useCommand('lte', {}, api, out.s, text().s), RouteUseExit.CONFIRMED);
+  assert.match(out.text(), /^lte: confirmed \(reached 10\.99\.0\.1:443\)/);
+  assert.equal(mainDefault(ip), 'wwan0');
+  assert.equal(await useCommand('lte', {}, api, text().s, text().s), RouteUseExit.CONFIRMED, 'already active');
+  reachable = false;
+  const err = text();
+  const json = text();
+  assert.equal(await useCommand('wan', { json: true }, api, json.s, err.s), RouteUseExit.ROLLED_BACK);
+  const decided = JSON.parse(json.text()) as { state: string; cause: string; detail: string };
+  assert.equal(decided.state, 'rolled-back');
+  assert.equal(decided.cause, 'unreachable');
+  assert.match(decided.detail, /did not answer.*wan held down for 300s/);
+  assert.equal(mainDefault(ip), 'wwan0', 'rolled back to lte');
+  assert.match(await ctx.metrics.metrics(), /linkward_route_rollback_causes_total\{cause="unreachable"\} 1/);
+  assert.match(await ctx.metrics.metrics(), /linkward_route_revert_arm_duration_seconds_count 2/);
   await c.stop();
 });
