@@ -39,6 +39,7 @@ export function createProbesComponent(ctx: AgentContext, opts: ProbesComponentOp
   let cron: ScheduledTask | undefined;
   let stopped = false;
   let lightTargets = 0;
+  let watch: DisturbanceWatch | undefined;
 
   const track = <T>(p: Promise<T>): Promise<T> => {
     inflight.add(p);
@@ -97,7 +98,7 @@ export function createProbesComponent(ctx: AgentContext, opts: ProbesComponentOp
   };
   const details = (): Record<string, unknown> => {
     const nowMs = clock.nowMs();
-    return { uplinks: Object.fromEntries(monitors.map((m) => [m.name, m.details(nowMs)])) };
+    return { ...(watch ? { warmupEndsAtMs: watch.warmupEndsAtMs() } : {}), uplinks: Object.fromEntries(monitors.map((m) => [m.name, m.details(nowMs)])) };
   };
 
   const routes = (): HttpRoute[] => [
@@ -129,7 +130,7 @@ export function createProbesComponent(ctx: AgentContext, opts: ProbesComponentOp
       store = new ProbeStore(ctx.stateDb);
       const metrics = createProbeMetrics(ctx.metrics);
       const random = opts.random ?? Math.random;
-      const watch = new DisturbanceWatch(clock);
+      watch = new DisturbanceWatch(clock);
       monitors = effectiveUplinks(ctx.config.uplinks).map(
         (u) =>
           new UplinkMonitor({

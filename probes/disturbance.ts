@@ -83,6 +83,11 @@ export class DisturbanceWatch {
     }
   }
 
+  /** Wall-clock time (ms since epoch) when start-up warm-up ends: throughput tests before it count only as lower bounds. */
+  warmupEndsAtMs(): number {
+    return this.#clock.nowMs() + Math.max(0, this.#startedMono + WARMUP_MS - this.#clock.monoMs());
+  }
+
   /** Opens a window (starts the sentinel if it is not running). */
   begin(): WatchWindow {
     this.#open++;

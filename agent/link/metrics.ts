@@ -57,21 +57,21 @@ export function registerLinkMetrics(registry: Registry, read: () => { state: Lin
   });
   const uplinkTransitions = new Counter({
     name: 'linkward_link_transitions_total',
-    help: 'Health transitions of each uplink, by target state.',
-    labelNames: ['uplink', 'to'] as const,
+    help: 'Health transitions of each uplink, by previous and target state (from="unknown" is a first verdict, not a worsening).',
+    labelNames: ['uplink', 'from', 'to'] as const,
     registers: [registry],
   });
   const nodeTransitions = new Counter({
     name: 'linkward_link_node_transitions_total',
-    help: 'Health transitions of the node, by target state.',
-    labelNames: ['to'] as const,
+    help: 'Health transitions of the node, by previous and target state.',
+    labelNames: ['from', 'to'] as const,
     registers: [registry],
   });
   return {
     count(transitions): void {
       for (const t of transitions) {
-        if (t.uplink === null) nodeTransitions.inc({ to: t.to });
-        else uplinkTransitions.inc({ uplink: t.uplink, to: t.to });
+        if (t.uplink === null) nodeTransitions.inc({ from: t.from, to: t.to });
+        else uplinkTransitions.inc({ uplink: t.uplink, from: t.from, to: t.to });
       }
     },
   };

@@ -68,9 +68,9 @@ test('metrics: 0/1 state gauges, node state, transition counters', async (t) => 
   assert.match(text, /linkward_link_state\{uplink="wan",state="unknown"\} 0/);
   assert.match(text, /linkward_link_state\{uplink="lte",state="down"\} 1/);
   assert.match(text, /linkward_link_node_state\{state="healthy"\} 1/);
-  assert.match(text, /linkward_link_transitions_total\{uplink="wan",to="healthy"\} 1/);
-  assert.match(text, /linkward_link_transitions_total\{uplink="lte",to="down"\} 1/);
-  assert.match(text, /linkward_link_node_transitions_total\{to="healthy"\} 1/);
+  assert.match(text, /linkward_link_transitions_total\{uplink="wan",from="unknown",to="healthy"\} 1/);
+  assert.match(text, /linkward_link_transitions_total\{uplink="lte",from="unknown",to="down"\} 1/);
+  assert.match(text, /linkward_link_node_transitions_total\{from="unknown",to="healthy"\} 1/);
 });
 
 test('transitions are stored in link_ tables; a restart starts unknown but keeps the damping penalty', async (t) => {
