@@ -63,8 +63,10 @@ for (const burn of [false, true]) {
     assert.ok(onBackup.gw2 >= 2, `IPv4 and IPv6 traffic crosses gw2 (${JSON.stringify(onBackup)})`);
 
     // Stop while on the backup (gw1 still dead, so nothing moves the route back first).
+    const stopAt = Date.now();
     agent.kill('SIGTERM');
     assert.ok(await waitFor(() => events.some((e) => e.event === 'stopped'), STOP_WAIT_MS), `agent stopped (stderr: ${stderr().slice(-800)})`);
+    t.diagnostic(`SIGTERM → routes restored and agent stopped: ${events.find((e) => e.event === 'stopped')!.atMs - stopAt} ms${burn ? ' (burners)' : ''}`);
     assert.equal(edgeDefaults(4), before4, 'IPv4 main defaults as before linkward');
     assert.equal(edgeDefaults(6), before6, 'IPv6 main defaults as before linkward');
     restore(NS.gw1);
