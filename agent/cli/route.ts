@@ -7,7 +7,9 @@ import { Exit } from '../exit-codes.ts';
 import { silentLogger } from '../log.ts';
 import { createIpActuator, type RouteActuator } from '../route/actuator.ts';
 import { parseDurationMs } from '../route/config.ts';
-import { cleanupCommands, renderCommands, resolveUplinks } from '../route/plan.ts';
+import { cleanupCommands, familiesFor, renderCommands, resolveUplinks } from '../route/plan.ts';
+import { restoreCommands } from '../route/restore.ts';
+import { readOriginalDefaults } from '../route/store.ts';
 import { daemonGet, daemonPost, daemonTarget, type DaemonOptions, type DaemonResponse } from './client.ts';
 import { withDaemonOptions } from './status.ts';
 
@@ -152,15 +154,21 @@ async function daemonUseApi(o: DaemonOptions): Promise<RouteUseApi> {
   };
 }
 
-/** `route cleanup`: runs locally (works without the daemon); removes linkward's tables and rules, keeps the main default. */
+/**
+ * `route cleanup`: runs locally (works without the daemon; stop it first or it re-applies). Puts back the default
+ * routes found before linkward (remembered in state.db), removes linkward's default routes (never the last default),
+ * then its tables and rules, in both families of dual-stack uplinks. An unknown kernel read changes nothing.
+ */
 export async function cleanupCommand(o: { config?: string; dryRun?: boolean }, out: Out, err: Out, actuator?: RouteActuator): Promise<number> {
   try {
-    const cfg = loadConfig(resolveConfigPath(o.config)).config;
+    const loaded = loadConfig(resolveConfigPath(o.config));
+    const cfg = loaded.config;
     const p = cfg.failover;
     const opts = { perUplinkTables: false, tableBase: p.tableBase, routeProto: p.routeProto, mainMetric: p.mainMetric };
-    const act = actuator ?? createIpActuator({ log: silentLogger(), dryRun: o.dryRun ?? false });
+    const act = actuator ?? createIpActuator({ log: silentLogger(), dryRun: o.dryRun ?? false, families: familiesFor(cfg.uplinks) });
     const kernel = await act.read();
-    const cmds = cleanupCommands(kernel, opts, resolveUplinks(cfg.uplinks, kernel, opts).uplinks);
+    const originals = await readOriginalDefaults(loaded.stateDir);
+    const cmds = [...restoreCommands(kernel, originals, opts), ...cleanupCommands(kernel, opts, resolveUplinks(cfg.uplinks, kernel, opts).uplinks)];
     if (cmds.length === 0) {
       out.write('nothing to clean up\n');
       return Exit.OK;
@@ -215,7 +223,7 @@ export function registerRouteCommands(program: Command): void {
     });
   route
     .command('cleanup')
-    .description("Remove linkward's routing tables and rules (the main default route is kept); needs root")
+    .description("Put back the default routes found before linkward, remove linkward's default route (never the last one), tables and rules; needs root")
     .option('--dry-run', 'print the ip commands instead of running them')
     .action(async (o: { dryRun?: boolean }, cmd: Command) => {
       process.exitCode = await cleanupCommand({ ...o, ...globals(cmd) }, process.stdout, process.stderr);

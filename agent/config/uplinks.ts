@@ -15,6 +15,8 @@ export const UplinkSchema = z
     interface: z.string().min(1).max(15).optional().describe('Network interface (e.g. eth0, wwan0). Omit to use whatever carries the default route.'),
     gateway: z.string().optional().describe('Next-hop address; omit to discover it from the routing table.'),
     sourceAddress: z.string().optional().describe("Local address probes bind to, so they leave through this uplink; omit to use the interface's first IPv4 address."),
+    gateway6: z.string().regex(/^[0-9a-fA-F:]+$/, 'must be an IPv6 address, e.g. fe80::1 or fd00:1::1').optional().describe('IPv6 next hop (a link-local fe80:: router address is fine). Set it to make the uplink dual-stack: linkward then switches the IPv6 default route, table and rule along with the IPv4 ones.'),
+    sourceAddress6: z.string().regex(/^[0-9a-fA-F:]+$/, 'must be an IPv6 address').optional().describe("IPv6 source address of the uplink's `ip -6 rule from`; omit to use the interface's first global IPv6 address."),
     priority: z.number().int().min(0).max(1000).default(100).describe('Lower is preferred by the failover policy.'),
     metered: z.boolean().default(false).describe('Metered link (cellular, satellite): stricter probe budget, only high-priority telemetry.'),
     targets: z.array(z.string().min(1)).optional().describe('Probe targets for this uplink (host:port or URL); omit to use probes.targets.'),

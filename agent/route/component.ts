@@ -11,7 +11,8 @@ import { confirmReachable, parseEndpoint, tcpConnector, type Connector, type End
 import { createConntrackFlusher } from './conntrack.ts';
 import { k3sPinning, readK3sFacts, type K3sFacts, type K3sPinning } from './k3s.ts';
 import { registerRouteMetrics } from './metrics.ts';
-import { cleanupCommands, currentActive, resolveUplinks, type PlanOptions } from './plan.ts';
+import { cleanupCommands, currentActive, familiesFor, resolveUplinks, type PlanOptions } from './plan.ts';
+import { captureOriginalDefaults, restoreDefaults } from './restore.ts';
 import { committed, initialPolicyState, rolledBack, step, withOverride, type PolicyState, type PolicyUplink, type SwitchReason } from './policy.ts';
 import { reconcile, type RouteTarget } from './reconcile.ts';
 import { chooseLauncher, createRevertHelper, sharedMonoMs, type RevertHelper } from './revert-helper.ts';
@@ -56,7 +57,7 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
   const idle = configured.length < 2;
   const puplinks: PolicyUplink[] = uplinks.map((u) => ({ name: u.name, priority: u.priority, idleDown: u.idleDown, warmupMs: u.warmup }));
   const opts: PlanOptions = { perUplinkTables: policy.perUplinkTables, tableBase: policy.tableBase, routeProto: policy.routeProto, mainMetric: policy.mainMetric };
-  const actuator = deps.actuator ?? createIpActuator({ log, dryRun: policy.dryRun, ...(deps.ipPath ? { ipPath: deps.ipPath } : {}) });
+  const actuator = deps.actuator ?? createIpActuator({ log, dryRun: policy.dryRun, families: familiesFor(configured), registry: ctx.metrics, ...(deps.ipPath ? { ipPath: deps.ipPath } : {}) });
   const metrics = registerRouteMetrics(ctx.metrics, uplinks.map((u) => u.name));
   const conntrackRunner = deps.conntrackRunner ?? (deps.actuator ? null : systemRunner);
   const conntrack = policy.flushConntrack && conntrackRunner ? createConntrackFlusher({ runner: conntrackRunner, log, dryRun: policy.dryRun, metrics, ...(deps.conntrackPath ? { conntrackPath: deps.conntrackPath } : {}) }) : null;
@@ -227,6 +228,8 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
         announce(state.active);
         return;
       }
+      // Before any change: the default routes to restore on stop (restore.ts).
+      if (routesAllowed()) await captureOriginalDefaults(actuator, store, opts, log);
       if (routesAllowed() && !policy.dryRun) {
         // Pre-started so that arming a switch is a message, not a process start (4.3 s under load).
         await (helper ?? revertHelper()).start().catch((e: unknown) => log.error({ err: e }, 'route revert helper did not start; the next switch retries'));
@@ -256,6 +259,7 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
       await flushes;
       await helper?.stop();
       helper = null;
+      if (policy.restoreOnStop && routesAllowed() && store) await restoreDefaults(actuator, store, opts, log);
       if (policy.cleanupOnStop && routesAllowed()) await actuator.apply(cleanupCommands(await actuator.read(), opts));
     },
     status(): ComponentStatus {

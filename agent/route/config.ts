@@ -73,6 +73,7 @@ export const RoutePolicySchema = z
     routeProto: z.number().int().min(5).max(250).default(DEFAULT_ROUTE_PROTO).describe('`proto` number marking linkward routes.'),
     mainMetric: z.number().int().min(0).default(DEFAULT_MAIN_METRIC).describe('Metric of the default route linkward sets in the main table.'),
     allowUnpinnedK3s: z.boolean().default(false).describe('Switch routes even though k3s does not pin --node-ip and --flannel-iface (flannel and the node IP may move).'),
+    restoreOnStop: z.boolean().default(true).describe('When the daemon stops, put back the default routes it found when it first started (remembered in state.db, so a restart or crash still knows them), then remove its own default route (never the last one). Off: the active route stays across a stop or restart.'),
     cleanupOnStop: z.boolean().default(false).describe('Remove linkward tables and rules when the daemon stops (the main default route is kept).'),
   })
   .describe('Uplink failover policy.');

@@ -2,6 +2,11 @@
 export const RouteErrorCode = {
   /** `ip` printed something that is not the expected JSON. */
   IP_OUTPUT: 'LW_ROUTE_IP_OUTPUT',
+  /**
+   * A read of the kernel's routes, rules or addresses failed, timed out, printed nothing, garbage or partial JSON:
+   * the state is unknown and nothing was changed or deleted (retried on the next evaluation).
+   */
+  STATE_UNKNOWN: 'LW_ROUTE_STATE_UNKNOWN',
   /** An uplink cannot be routed: interface, gateway or source address unknown. */
   UPLINK_UNRESOLVED: 'LW_ROUTE_UPLINK_UNRESOLVED',
   /** One or more `ip` commands failed while applying the desired state. */

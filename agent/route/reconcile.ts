@@ -1,6 +1,6 @@
-/** One reconcile pass: read the kernel, resolve uplinks, compute the desired state for an active uplink, apply the diff. */
+/** One reconcile pass: read the kernel (unknown → no change at all), resolve uplinks, compute the desired state for an active uplink, apply the diff. */
 import type { UplinkConfig } from '../config/uplinks.ts';
-import type { ApplyResult, RouteActuator } from './actuator.ts';
+import { unknownError, type ApplyResult, type RouteActuator } from './actuator.ts';
 import type { KernelState } from './ip-state.ts';
 import { planCommands, resolveUplinks, type DesiredRoutes, type IpArgv, type PlanOptions, type ResolvedUplink } from './plan.ts';
 
@@ -25,7 +25,7 @@ export interface ReconcileResult {
 
 /** Desired routes for a target against the current kernel (pure). */
 export function desiredRoutes(target: RouteTarget, kernel: KernelState): { desired: DesiredRoutes; resolved: ResolvedUplink[]; problems: string[] } {
-  const { uplinks: resolved, problems } = resolveUplinks(target.uplinks, kernel, target.opts);
+  const { uplinks: resolved, problems, unresolved } = resolveUplinks(target.uplinks, kernel, target.opts);
   const links: Record<string, boolean> = {};
   for (const dev of target.downByUs ?? []) links[dev] = true;
   for (const u of target.uplinks) {
@@ -35,12 +35,18 @@ export function desiredRoutes(target: RouteTarget, kernel: KernelState): { desir
   const isUp = (u: ResolvedUplink): boolean => links[u.dev] ?? kernel.links.find((l) => l.name === u.dev)?.up ?? false;
   const activeU = resolved.find((u) => u.name === target.active) ?? null;
   if (target.active !== null && !activeU) problems.push(`active uplink ${target.active} cannot be routed; main default route left as is`);
-  return { desired: { active: activeU, tables: resolved.filter(isUp), links }, resolved, problems };
+  return { desired: { active: activeU, tables: resolved.filter(isUp), links, keep: unresolved }, resolved, problems };
 }
 
-/** Reads, plans and applies; never throws for individual `ip` failures (they are in `result.errors`). */
+/**
+ * Reads, plans and applies; never throws for individual `ip` failures (they are in `result.errors`). An unknown read
+ * (failed, timed out, empty, garbage, partial) changes nothing and throws LW_ROUTE_STATE_UNKNOWN: callers keep their
+ * desired state and retry (the component's apply gate re-runs while `lastError` is set; a switch rolls back).
+ */
 export async function reconcile(act: RouteActuator, target: RouteTarget): Promise<ReconcileResult> {
-  const kernel = await act.read();
+  const read = await act.readState();
+  if (!read.known) throw unknownError(read);
+  const kernel = read.state;
   const { desired, resolved, problems } = desiredRoutes(target, kernel);
   const cmds = planCommands(desired, kernel, target.opts);
   const result = cmds.length > 0 ? await act.apply(cmds) : { applied: [], errors: [] };

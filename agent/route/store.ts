@@ -1,11 +1,42 @@
 /** Persistence of the route component in ctx.stateDb (`route_` tables): policy state, pending switch, routes linkward manages, history. */
-import type { Database, Statement } from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import type { OriginalDefaults } from './restore.ts';
 import type { PolicyState, SwitchReason } from './policy.ts';
 
 /** Switches kept in history (status shows the last few; the table must stay small). */
 export const HISTORY_ROWS = 200;
 
 /** A switch applied but not yet confirmed (if the agent dies now, the next start must revert it). */
+/** route_kv key of the default routes found before linkward. */
+const ORIGINALS_KEY = 'original_defaults';
+
+/**
+ * The remembered original default routes, read without the daemon (`linkward route cleanup`): opens state.db read-only
+ * and creates nothing; [] when there is no database, no table or no entry.
+ */
+export async function readOriginalDefaults(stateDir: string): Promise<OriginalDefaults> {
+  const file = join(stateDir, 'state.db');
+  if (!existsSync(file)) return asOriginals(null);
+  try {
+    // Loaded here only: the CLI's other route commands never open SQLite.
+    const { default: Database } = await import('better-sqlite3');
+    // Not closed: the CLI exits right after, and closing with a Statement awaiting GC can abort Node 24 (see `cache`).
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    const row = stmt<[string], { value: string }>(db, 'SELECT value FROM route_kv WHERE key = ?').get(ORIGINALS_KEY);
+    return asOriginals(row ? JSON.parse(row.value) : null);
+  } catch {
+    return asOriginals(null);
+  }
+}
+
+/** A stored value as OriginalDefaults; anything else (absent, corrupt) is "nothing remembered". */
+function asOriginals(v: unknown): OriginalDefaults {
+  const o = v as Partial<OriginalDefaults> | null;
+  return o && Array.isArray(o.families) && Array.isArray(o.routes) ? { families: o.families, routes: o.routes } : { families: [], routes: [] };
+}
+
 export interface PendingSwitch {
   from: string | null;
   to: string;
@@ -34,6 +65,9 @@ export interface RouteStore {
   /** Interfaces linkward took down (idle-down) and must bring back up. */
   loadDownByUs(): string[];
   saveDownByUs(devs: readonly string[]): void;
+  /** The main default routes found before linkward changed anything (restored on stop and by `route cleanup`). */
+  loadOriginalDefaults(): OriginalDefaults;
+  saveOriginalDefaults(o: OriginalDefaults): void;
   record(r: SwitchRecord): void;
   history(limit: number): SwitchRecord[];
 }
@@ -42,9 +76,9 @@ export interface RouteStore {
  * Prepared statements are cached per handle and kept alive: letting better-sqlite3 12.9 Statement objects be
  * garbage-collected aborts Node 24 ("Assertion failed: (env) != nullptr", seen in tests opening several databases).
  */
-const cache = new Map<Database, Map<string, Statement>>();
+const cache = new Map<Db, Map<string, Statement>>();
 
-function stmt<P extends unknown[], R = unknown>(db: Database, sql: string): Statement<P, R> {
+function stmt<P extends unknown[], R = unknown>(db: Db, sql: string): Statement<P, R> {
   let m = cache.get(db);
   if (!m) cache.set(db, (m = new Map()));
   let s = m.get(sql);
@@ -52,7 +86,7 @@ function stmt<P extends unknown[], R = unknown>(db: Database, sql: string): Stat
   return s as unknown as Statement<P, R>;
 }
 
-export function createRouteStore(db: Database): RouteStore {
+export function createRouteStore(db: Db): RouteStore {
   db.exec(`CREATE TABLE IF NOT EXISTS route_kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS route_history (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, from_uplink TEXT, to_uplink TEXT NOT NULL, reason TEXT NOT NULL, result TEXT NOT NULL, detail TEXT NOT NULL);`);
   const get = { get: (k: string) => stmt<[string], { value: string }>(db, 'SELECT value FROM route_kv WHERE key = ?').get(k) };
@@ -83,6 +117,8 @@ export function createRouteStore(db: Database): RouteStore {
     saveManaged: (l) => write('managed', l),
     loadDownByUs: () => read<string[]>('down_by_us', []),
     saveDownByUs: (d) => write('down_by_us', d),
+    loadOriginalDefaults: () => asOriginals(read<unknown>(ORIGINALS_KEY, null)),
+    saveOriginalDefaults: (r) => write(ORIGINALS_KEY, r),
     record(r) {
       ins.run(r.atMs, r.from, r.to, r.reason, r.result, r.detail);
       trim.run(HISTORY_ROWS);

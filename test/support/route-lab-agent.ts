@@ -65,7 +65,8 @@ const download = (src: string, host: string, port: number): Promise<number | nul
 const hist: Record<string, (number | null)[]> = {};
 const mbps: Record<string, (number | null)[]> = {};
 const state: Record<string, { health: LinkHealth; sinceMs: number }> = {};
-const comp = createRouteComponent(ctx, { k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }), systemdRunning: false });
+// LWR_IP: another `ip` binary (route-lab-flaky-ip.mjs fakes an empty read on demand).
+const comp = createRouteComponent(ctx, { k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }), systemdRunning: false, ...(process.env.LWR_IP ? { ipPath: process.env.LWR_IP } : {}) });
 // LWR_PROBES=real: the probes package and the link-state machine produce the snapshots instead of the lab prober.
 if (process.env.LWR_PROBES === 'real') {
   ctx.bus.on('link', (snap) => {
@@ -84,6 +85,13 @@ if (process.env.LWR_PROBES === 'real') {
 }
 await comp.start();
 out({ event: 'started', active: comp.details().active });
+// SIGTERM: stop like the daemon does (restore on stop), report, exit.
+process.once('SIGTERM', () => {
+  void comp.stop().then(() => {
+    out({ event: 'stopped' });
+    process.exit(0);
+  });
+});
 
 for (let round = 0; round < 100_000; round++) {
   const now = Date.now();

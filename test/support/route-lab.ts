@@ -12,6 +12,8 @@ const CORE_NS = [NS.edge, NS.gw1, NS.gw2, NS.inet];
 export const TARGET = '10.201.99.1';
 export const CONFIRM = '10.201.99.2';
 export const PORT = 7000;
+/** IPv6 probe target in lwr-inet (ULA, inside the lab namespaces only); gw1/gw2 links are fd00:201:1::/64 and fd00:201:2::/64. */
+export const TARGET6 = 'fd00:201:99::1';
 /** The lab's TCP target prints a line once listening; it takes well under a second. */
 const TARGET_START_MS = 5_000;
 
@@ -45,8 +47,11 @@ export function createLab(): ChildProcess {
   veth(NS.edge, 'e2', NS.gw2, 'g2a');
   veth(NS.gw1, 'g1b', NS.inet, 'i1');
   veth(NS.gw2, 'g2b', NS.inet, 'i2');
+  // Every lab link is dual-stack: IPv4 10.201.N.x/24 and the ULA fd00:201:N::x/64 (nodad: usable at once).
   const addr = (ns: string, dev: string, cidr: string): void => {
     ip('-n', ns, 'addr', 'add', cidr, 'dev', dev);
+    const [a, b, n, h] = cidr.split('/')[0]!.split('.');
+    if (a === '10' && b === '201') ip('-n', ns, 'addr', 'add', `fd00:201:${n}::${h}/64`, 'dev', dev, 'nodad');
     ip('-n', ns, 'link', 'set', dev, 'up');
   };
   for (const ns of CORE_NS) ip('-n', ns, 'link', 'set', 'lo', 'up');
@@ -64,15 +69,22 @@ export function createLab(): ChildProcess {
   ip('-n', NS.inet, 'route', 'add', '10.201.2.0/24', 'via', '10.201.12.1');
   ip('-n', NS.gw1, 'route', 'add', '10.201.99.0/24', 'via', '10.201.11.2');
   ip('-n', NS.gw2, 'route', 'add', '10.201.99.0/24', 'via', '10.201.12.2');
+  ip('-n', NS.inet, 'addr', 'add', `${TARGET6}/128`, 'dev', 'lo');
+  ip('-n', NS.inet, '-6', 'route', 'add', 'fd00:201:1::/64', 'via', 'fd00:201:11::1');
+  ip('-n', NS.inet, '-6', 'route', 'add', 'fd00:201:2::/64', 'via', 'fd00:201:12::1');
+  ip('-n', NS.gw1, '-6', 'route', 'add', 'fd00:201:99::/64', 'via', 'fd00:201:11::2');
+  ip('-n', NS.gw2, '-6', 'route', 'add', 'fd00:201:99::/64', 'via', 'fd00:201:12::2');
   for (const gw of [NS.gw1, NS.gw2]) {
     nsExec(gw, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1');
+    nsExec(gw, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.forwarding=1');
     // Counters and impairments live in one table per gateway.
     nsExec(gw, 'nft', 'add', 'table', 'inet', 'lwr');
     nsExec(gw, 'nft', 'add', 'chain', 'inet', 'lwr', 'lwrfwd', '{ type filter hook forward priority 0 ; }');
     nsExec(gw, 'nft', 'add', 'rule', 'inet', 'lwr', 'lwrfwd', 'counter');
   }
   ip('-n', NS.edge, 'route', 'add', 'default', 'via', '10.201.1.1', 'dev', 'e1', 'metric', '100', 'proto', 'static');
-  const server = spawn('ip', ['netns', 'exec', NS.inet, process.execPath, '-e', `const net = require('node:net'); const blob = Buffer.alloc(65536, 120); net.createServer((s) => { s.on('error', () => {}); s.end(); }).listen(${PORT}, '0.0.0.0', () => net.createServer((s) => { s.on('error', () => {}); s.end(blob); }).listen(${PORT + 1}, '0.0.0.0', () => console.log('ready')))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  ip('-n', NS.edge, '-6', 'route', 'add', 'default', 'via', 'fd00:201:1::1', 'dev', 'e1', 'metric', '100', 'proto', 'static');
+  const server = spawn('ip', ['netns', 'exec', NS.inet, process.execPath, '-e', `const net = require('node:net'); const blob = Buffer.alloc(65536, 120); net.createServer((s) => { s.on('error', () => {}); s.end(); }).listen(${PORT}, '::', () => net.createServer((s) => { s.on('error', () => {}); s.end(blob); }).listen(${PORT + 1}, '::', () => console.log('ready')))`], { stdio: ['ignore', 'pipe', 'inherit'] });
   return server;
 }
 
@@ -102,6 +114,14 @@ export function throttle(gw: string, rate = '1mbit'): void {
 export function edgeDefault(): string {
   return ip('-n', NS.edge, 'route', 'show', 'default', 'proto', '77').trim();
 }
+/** linkward's IPv6 default route in lwr-edge (proto 77), or '' when none. */
+export function edgeDefault6(): string {
+  return ip('-n', NS.edge, '-6', 'route', 'show', 'default', 'proto', '77').trim();
+}
+/** Every default route of lwr-edge's main table in a family, as `ip route` prints them. */
+export function edgeDefaults(family: 4 | 6 = 4): string {
+  return ip('-n', NS.edge, `-${family}`, 'route', 'show', 'default').trim();
+}
 
 const AGENT = new URL('./route-lab-agent.ts', import.meta.url).pathname;
 
@@ -130,8 +150,8 @@ export async function waitFor(cond: () => boolean, ms: number): Promise<boolean>
 }
 
 /** The two lab uplinks: wan through gw1 (e1) and lte through gw2 (e2), both probing the lab target. */
-export function labUplinks(): { name: string; interface: string; gateway: string; sourceAddress: string; priority: number; targets: string[] }[] {
-  const uplink = (name: string, dev: string, n: number) => ({ name, interface: dev, gateway: `10.201.${n}.1`, sourceAddress: `10.201.${n}.2`, priority: n * 10, targets: [`${TARGET}:${PORT}`] });
+export function labUplinks(opts: { dualStack?: boolean } = {}): { name: string; interface: string; gateway: string; sourceAddress: string; priority: number; targets: string[]; gateway6?: string }[] {
+  const uplink = (name: string, dev: string, n: number) => ({ name, interface: dev, gateway: `10.201.${n}.1`, sourceAddress: `10.201.${n}.2`, priority: n * 10, targets: [`${TARGET}:${PORT}`], ...(opts.dualStack ? { gateway6: `fd00:201:${n}::1` } : {}) });
   return [uplink('wan', 'e1', 1), uplink('lte', 'e2', 2)];
 }
 

@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CONFIRM, NS, PORT, TARGET, blackhole, edgeDefault, forwarded, labUplinks, nsExec, openLab, restore, spawnLabAgent, throttle, waitFor } from '../../support/route-lab.ts';
 
 test('route failover lab', { timeout: 120_000 }, async (t) => {
@@ -82,4 +84,30 @@ test('route failover lab with the probes package and the link-state machine', { 
   restore(NS.gw1);
   assert.ok(await waitFor(() => active() === 'wan', 30_000), 'failed back to wan');
   assert.match(edgeDefault(), /^default via 10\.201\.1\.1 dev e1\b/);
+});
+
+test('an empty `ip -json addr` read deletes nothing: per-uplink rules and tables stay, drift repair resumes after', { timeout: 90_000 }, async (t) => {
+  if (process.getuid?.() !== 0) assert.fail('route lab needs root (ip netns, nft, tc): run as root in CI');
+  const { stateDir, procs } = await openLab(t);
+  const flag = join(stateDir, 'flaky');
+  const config = { log: { level: 'info' }, uplinks: { policy: { candidateSamples: 2, confirmTimeout: 1500, failbackHold: 2000, minSwitchInterval: 0, reapplyInterval: 500, confirmTargets: [`${CONFIRM}:${PORT}`] }, list: labUplinks() } };
+  const { agent, logs, active, stderr } = spawnLabAgent(stateDir, config, { LWR_IP: new URL('../../support/route-lab-flaky-ip.mjs', import.meta.url).pathname, LWR_FLAKY_FLAG: flag });
+  procs.push(agent);
+  const rules = (): string => nsExec(NS.edge, 'ip', 'rule', 'show');
+  const tables = (): string => nsExec(NS.edge, 'ip', 'route', 'show', 'table', 'all', 'proto', '77');
+  const intact = (): boolean => /from 10\.201\.1\.2 lookup 7100/.test(rules()) && /from 10\.201\.2\.2 lookup 7101/.test(rules()) && /table 7100/.test(tables()) && /table 7101/.test(tables());
+  assert.ok(await waitFor(() => active() === 'wan' && intact(), 10_000), `started on wan with both tables (stderr: ${stderr().slice(-500)})`);
+
+  writeFileSync(flag, '');
+  // Several reapply ticks (500 ms) of empty reads: every poll still sees both rules and both tables.
+  for (let i = 0; i < 40; i++) {
+    assert.ok(intact(), `rules and tables intact during empty reads (poll ${i}): ${rules()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(logs.some((l) => /kernel routing state unknown/.test(String(l.msg))), 'the unknown read was logged');
+  assert.match(edgeDefault(), /^default via 10\.201\.1\.1 dev e1\b/);
+
+  rmSync(flag);
+  nsExec(NS.edge, 'ip', 'rule', 'del', 'priority', '7101');
+  assert.ok(await waitFor(intact, 5_000), 'drift repaired once reads are whole again');
 });

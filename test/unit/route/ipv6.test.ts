@@ -1,0 +1,134 @@
+/** Dual-stack planning: golden `ip` text for both families, every state reached from every other, IPv6-only unknowns. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { UplinkSchema } from '../../../agent/config/uplinks.ts';
+import { silentLogger } from '../../../agent/log.ts';
+import { createIpActuator } from '../../../agent/route/actuator.ts';
+import { familiesFor } from '../../../agent/route/plan.ts';
+import { reconcile, type RouteTarget } from '../../../agent/route/reconcile.ts';
+import { FakeIp } from '../../support/route-fake-ip.ts';
+
+const OPTS = { perUplinkTables: true, tableBase: 7100, routeProto: 77, mainMetric: 0 };
+const WAN = UplinkSchema.parse({ name: 'wan', interface: 'eth0', gateway: '10.0.1.1', gateway6: 'fe80::1', priority: 10 });
+const LTE = UplinkSchema.parse({ name: 'lte', interface: 'wwan0', gateway: '10.0.2.1', gateway6: 'fd00:2::1', priority: 20 });
+const LTE4 = UplinkSchema.parse({ name: 'lte', interface: 'wwan0', gateway: '10.0.2.1', priority: 20 });
+
+function kernel(): FakeIp {
+  const ip = new FakeIp().addLink('eth0', '10.0.1.2/24', true, 'fd00:1::2/64').addLink('wwan0', '10.0.2.2/24', true, 'fd00:2::2/64');
+  ip.routes.push({ table: 'main', dst: 'default', gateway: '10.0.1.1', dev: 'eth0', metric: 100, protocol: 'dhcp' }, { family: 6, table: 'main', dst: 'default', gateway: 'fe80::1', dev: 'eth0', metric: 1024, protocol: 'ra' });
+  return ip;
+}
+const actuator = (ip: FakeIp) => createIpActuator({ runner: ip, log: silentLogger(), families: [4, 6], sleep: async () => undefined });
+
+const COMMON = `ip -6 route default via fe80::1 dev eth0 metric 1024 proto ra
+ip route default via 10.0.1.1 dev eth0 metric 100 proto dhcp`;
+interface State { name: string; target: RouteTarget; golden: string }
+const STATES: State[] = [
+  {
+    name: 'wan active (dual-stack)',
+    target: { uplinks: [WAN, LTE], active: 'wan', linkUp: {}, opts: OPTS },
+    golden: `ip -6 route default via fd00:2::1 dev wwan0 table 7101 metric 1024 proto 77
+ip -6 route default via fe80::1 dev eth0 metric 1 proto 77
+${COMMON.split('\n')[0]}
+ip -6 route default via fe80::1 dev eth0 table 7100 metric 1024 proto 77
+${COMMON.split('\n')[1]}
+ip route default via 10.0.1.1 dev eth0 proto 77
+ip route default via 10.0.1.1 dev eth0 table 7100 proto 77
+ip route default via 10.0.2.1 dev wwan0 table 7101 proto 77
+ip -6 rule 7100: from fd00:1::2 lookup 7100
+ip -6 rule 7101: from fd00:2::2 lookup 7101
+ip rule 7100: from 10.0.1.2 lookup 7100
+ip rule 7101: from 10.0.2.2 lookup 7101
+ip link eth0 up
+ip link wwan0 up`,
+  },
+  {
+    name: 'lte active (dual-stack)',
+    target: { uplinks: [WAN, LTE], active: 'lte', linkUp: {}, opts: OPTS },
+    golden: `ip -6 route default via fd00:2::1 dev wwan0 metric 1 proto 77
+ip -6 route default via fd00:2::1 dev wwan0 table 7101 metric 1024 proto 77
+${COMMON.split('\n')[0]}
+ip -6 route default via fe80::1 dev eth0 table 7100 metric 1024 proto 77
+${COMMON.split('\n')[1]}
+ip route default via 10.0.1.1 dev eth0 table 7100 proto 77
+ip route default via 10.0.2.1 dev wwan0 proto 77
+ip route default via 10.0.2.1 dev wwan0 table 7101 proto 77
+ip -6 rule 7100: from fd00:1::2 lookup 7100
+ip -6 rule 7101: from fd00:2::2 lookup 7101
+ip rule 7100: from 10.0.1.2 lookup 7100
+ip rule 7101: from 10.0.2.2 lookup 7101
+ip link eth0 up
+ip link wwan0 up`,
+  },
+  {
+    name: 'lte active, lte IPv4-only: linkward\'s IPv6 default goes (the RA default remains), wan keeps its IPv6 table',
+    target: { uplinks: [WAN, LTE4], active: 'lte', linkUp: {}, opts: OPTS },
+    golden: `${COMMON.split('\n')[0]}
+ip -6 route default via fe80::1 dev eth0 table 7100 metric 1024 proto 77
+${COMMON.split('\n')[1]}
+ip route default via 10.0.1.1 dev eth0 table 7100 proto 77
+ip route default via 10.0.2.1 dev wwan0 proto 77
+ip route default via 10.0.2.1 dev wwan0 table 7101 proto 77
+ip -6 rule 7100: from fd00:1::2 lookup 7100
+ip rule 7100: from 10.0.1.2 lookup 7100
+ip rule 7101: from 10.0.2.2 lookup 7101
+ip link eth0 up
+ip link wwan0 up`,
+  },
+];
+
+test('golden commands: a dual-stack switch is one atomic replace per family', async () => {
+  const ip = kernel();
+  await reconcile(actuator(ip), STATES[0]!.target);
+  assert.equal(ip.render(), STATES[0]!.golden);
+  ip.log = [];
+  await reconcile(actuator(ip), STATES[1]!.target);
+  assert.equal(ip.log.join('\n'), 'ip route replace default via 10.0.2.1 dev wwan0 metric 0 proto 77\nip -6 route replace default via fd00:2::1 dev wwan0 metric 1 proto 77');
+  ip.log = [];
+  await reconcile(actuator(ip), STATES[1]!.target);
+  assert.deepEqual(ip.log, [], 'second pass is a no-op');
+});
+
+test('every dual-stack state renders its golden text, reached from every other in random order; a default in both families at every step', async () => {
+  const ip = kernel();
+  let seed = 7;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const order: State[] = [...STATES];
+  for (let i = 0; i < 60; i++) order.push(STATES[Math.floor(rand() * STATES.length)]!);
+  let prev = 'fresh';
+  for (const s of order) {
+    const r = await reconcile(actuator(ip), s.target);
+    assert.deepEqual(r.result.errors, [], `${prev} → ${s.name}`);
+    assert.equal(ip.render(), s.golden, `${prev} → ${s.name}`);
+    for (const f of [4, 6]) assert.ok(ip.routes.some((x) => (x.family ?? 4) === f && x.table === 'main' && x.dst === 'default'), `IPv${f} default after ${prev} → ${s.name}`);
+    prev = s.name;
+  }
+});
+
+test('an unknown IPv6 read changes nothing in either family', async () => {
+  const ip = kernel();
+  await reconcile(actuator(ip), STATES[0]!.target);
+  ip.log = [];
+  for (const prefix of ['ip -6 -json route', 'ip -6 -json rule']) {
+    ip.readFaults = [{ prefix, fault: 'empty', times: 100 }];
+    await assert.rejects(reconcile(actuator(ip), STATES[1]!.target), { code: 'LW_ROUTE_STATE_UNKNOWN' });
+  }
+  assert.deepEqual(ip.log, []);
+  assert.equal(ip.render(), STATES[0]!.golden);
+});
+
+test('a dual-stack uplink without its IPv6 address keeps its IPv6 table and rule; IPv4 goes on', async () => {
+  const ip = kernel();
+  await reconcile(actuator(ip), STATES[0]!.target);
+  ip.log = [];
+  delete ip.links.find((l) => l.name === 'wwan0')!.addr6;
+  const r = await reconcile(actuator(ip), STATES[0]!.target);
+  assert.match(r.problems.join('\n'), /lte: wwan0 has no global IPv6 address/);
+  assert.deepEqual(ip.log, []);
+  assert.equal(ip.render(), STATES[0]!.golden);
+});
+
+test('IPv6 is read only when an uplink is dual-stack', () => {
+  assert.deepEqual(familiesFor([WAN, LTE4]), [4, 6]);
+  assert.deepEqual(familiesFor([LTE4]), [4]);
+});
