@@ -9,6 +9,7 @@ import type { ConfirmResult } from './confirm.ts';
 import { flushPlan, uplinkSource, type ConntrackFlusher } from './conntrack.ts';
 import { mainDefaults, routeArgs, type KernelState } from './ip-state.ts';
 import type { IpArgv, PlanOptions } from './plan.ts';
+import { RouteErrorCode } from './errors.ts';
 import { reconcile, type RouteTarget } from './reconcile.ts';
 import { claimRevert, confirmClaimed, planStatus, revertedClaimed, type RevertHelper, type RevertPlan } from './revert-helper.ts';
 import type { PendingSwitch, RouteStore } from './store.ts';
@@ -165,13 +166,21 @@ async function flushAbandoned(deps: SwitchDeps, result: SwitchOutcome['result'],
   }
 }
 
-/** Reverts: run the claimed plan (or let the helper finish its revert), then reconcile the previous target fully. */
+/**
+ * Reverts: run the claimed plan (or let the helper finish its revert), then reconcile the previous target fully. The
+ * revert commands have already put the default route back, so a kernel read that is unknown at that point only delays
+ * the full reconcile to the next pass (drift repair): it must not escape and leave the switch pending without history.
+ */
 async function rollBack(deps: SwitchDeps, planFile: string, plan: RevertPlan | null, previous: RouteTarget): Promise<void> {
   if (plan) {
     const r = await deps.actuator.apply(plan.commands);
     revertedClaimed(planFile, r.errors.map((e) => `${e.cmd}: ${e.message}`));
   } else await waitHelperDone(deps, planFile);
-  await reconcile(deps.actuator, previous);
+  try {
+    await reconcile(deps.actuator, previous);
+  } catch (e) {
+    if (codeOf(e) !== RouteErrorCode.STATE_UNKNOWN) throw e;
+  }
 }
 
 /** The helper fired first: give it a moment to finish so our reconcile does not race with it. */

@@ -152,3 +152,16 @@ test('no helper, no switch: arming failure leaves the kernel untouched', async (
   await assert.rejects(s.run(), (e: LwError) => e.code === RouteErrorCode.HELPER_FAILED);
   assert.equal(s.ip.log.filter((l) => / default /.test(l) && !/ table /.test(l)).length, 0);
 });
+
+test('a kernel read that turns unknown during the rollback: the revert commands ran, the outcome is still recorded (no escape)', async (t) => {
+  const s = setup(t, async (_w, clock) => {
+    clock.mono += 5_000;
+    // from now on every `ip -json addr` read is empty (unknown), for longer than the reads retry
+    s.ip.readFaults.push({ prefix: 'ip -json addr', fault: 'empty', times: 50 });
+    return { ok: false, ms: 5_000, detail: 'no target reached' };
+  });
+  const out = await s.run();
+  assert.equal(out.result, 'rolled-back');
+  assert.equal(s.mainDev(), undefined, 'the revert plan removed the switch\'s default route to the backup');
+  assert.ok(s.ip.routes.some((r) => r.table === 'main' && r.dst === 'default' && r.dev === 'eth0'), 'the host\'s own default via the primary is there');
+});
