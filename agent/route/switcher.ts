@@ -7,8 +7,8 @@ import type { Logger } from '../log.ts';
 import type { RouteActuator } from './actuator.ts';
 import type { ConfirmResult } from './confirm.ts';
 import { flushPlan, uplinkSource, type ConntrackFlusher } from './conntrack.ts';
-import { mainDefaults, routeArgs, type KernelState } from './ip-state.ts';
-import type { IpArgv, PlanOptions } from './plan.ts';
+import { familyArgs, mainDefaults, routeArgs, type KernelState } from './ip-state.ts';
+import { mainMetricOf, type IpArgv, type PlanOptions } from './plan.ts';
 import { RouteErrorCode } from './errors.ts';
 import { reconcile, type RouteTarget } from './reconcile.ts';
 import { claimRevert, confirmClaimed, planStatus, revertedClaimed, type RevertHelper, type RevertPlan } from './revert-helper.ts';
@@ -64,12 +64,22 @@ export interface SwitchOutcome {
 
 /** Commands that put the main default back as it was in `before` (a replace; a delete only if another default remains). */
 export function revertCommands(before: KernelState, target: RouteTarget, opts: PlanOptions): IpArgv[] {
-  const prev = mainDefaults(before).find((r) => r.metric === opts.mainMetric);
-  if (prev) return [['route', 'replace', ...routeArgs(prev), ...(prev.metric === 0 ? ['metric', '0'] : [])]];
-  const others = mainDefaults(before).length;
+  const out: IpArgv[] = [];
   const to = target.uplinks.find((u) => u.name === target.active);
-  if (others === 0 || !to?.interface) return [];
-  return [['route', 'del', 'default', 'dev', to.interface, 'metric', String(opts.mainMetric)]];
+  // every family linkward switches (IPv6 only for dual-stack uplinks): a kill -9 mid-confirm must revert both
+  for (const f of before.families ?? [4]) {
+    const fa = familyArgs(f);
+    const metric = mainMetricOf(f, opts.mainMetric);
+    const defaults = mainDefaults(before, f);
+    const prev = defaults.find((r) => r.metric === metric);
+    if (prev) {
+      out.push([...fa, 'route', 'replace', ...routeArgs(prev), ...(prev.metric === 0 ? ['metric', '0'] : [])]);
+      continue;
+    }
+    if (defaults.length === 0 || !to?.interface || (f === 6 && !to.gateway6)) continue;
+    out.push([...fa, 'route', 'del', 'default', 'dev', to.interface, 'metric', String(metric)]);
+  }
+  return out;
 }
 
 /** Removes finished plan files (an armed or claimed one is kept: a restart still has to settle it). */
