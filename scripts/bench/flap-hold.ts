@@ -8,6 +8,7 @@ import { evaluate, initialLinkState, setActive, step as linkStep, toSnapshot } f
 import { defaultLinkHealthConfig } from '../../agent/link/config.ts';
 import { defaultRoutePolicy } from '../../agent/route/config.ts';
 import { committed, initialPolicyState, step, type PolicyUplink } from '../../agent/route/policy.ts';
+import { prng } from '../../test/support/link-samples.ts';
 
 const T0 = 1_700_000_000_000;
 /** Light probe cadence of the defaults: one round per uplink every 5 s. */
@@ -28,17 +29,6 @@ const seed = arg('--seed', Math.floor(Math.random() * 1_000_000));
 const runs = arg('--runs', 8);
 const jsonOnly = process.argv.includes('--json');
 
-/** Mulberry32, as in test/support/link-samples.ts. */
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function light(uplink: string, atMs: number, bad: 'dead' | 'slow' | null): ProbeSample {
   const dead = bad === 'dead';

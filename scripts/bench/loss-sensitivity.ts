@@ -8,6 +8,7 @@ import { DEFAULT_WINDOW_PACKETS, ProbesConfigSchema } from '../../probes/config.
 import { afterRound, initialPlanner, nextDelayMs, quorumNow, targetsForRound } from '../../probes/adaptive.ts';
 import { UDP_PER_ROUND } from '../../probes/light-round.ts';
 import { summariseWindow, type WindowEntry } from '../../probes/stats.ts';
+import { prng } from '../../test/support/link-samples.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string): string => {
@@ -24,14 +25,7 @@ const LIMIT_MS = 30 * 60_000;
 const SETTLE_MS = 3_600_000;
 const T0 = 1_700_000_000_000;
 
-let s = SEED >>> 0;
-const rand = (): number => {
-  s = (s + 0x6d2b79f5) >>> 0;
-  let t = s;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+const rand = prng(SEED);
 
 const cfg = ProbesConfigSchema.parse({ windowPackets: WINDOW });
 const ids = Array.from({ length: TARGETS }, (_, i) => `t${i}`);

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { startBurners } from '../../test/support/cpu-burners.ts';
 import { buildInfo, cleanupOnSignal, createTrustLab, metricSum, siteConfig, sleep, trustLabUnavailable } from '../../test/support/trust-lab.ts';
+import { prng } from '../../test/support/link-samples.ts';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -44,17 +45,6 @@ if (!(MINUTES > 0) || !(CUTS >= 0)) {
   process.exit(2);
 }
 
-/** mulberry32: small seeded PRNG, so a run can be repeated with --seed. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = prng(SEED);
 const draw = (lo, hi) => lo + rand() * (hi - lo);
 const rows = [];
