@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createLab, LAB, labUnavailable, waitForOutput } from '../../test/support/probes-lab.ts';
+import { prng } from '../../test/support/link-samples.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = `${ROOT}test/support/probes-cli.ts`;
@@ -40,17 +41,6 @@ const RECORD = opt('record', '');
 /** Light rounds measured for the bytes/day figure (0: skip). */
 const LIGHT_ROUNDS = Number(opt('light-rounds', '20'));
 
-/** mulberry32: a small seeded PRNG, so --seed repeats a draw. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = prng(SEED);
 const round2 = (x) => Math.round(x * 100) / 100;
 const PROFILES = GRID
