@@ -57,15 +57,8 @@ export function judgeFigure(e: Estimate | undefined, stopReason: StopReason, sta
   if (!e || stopReason === 'error') return { lowerBound: false, stalled: false };
   if (stalls?.stalled) return { mbps: e.mbps, lowerBound: true, stalled: true };
   if (e.stable || stopReason === 'stable') return { mbps: e.mbps, lowerBound: false, stalled: false };
-  // a cap ended it unstable: "at least" only while the rate is still climbing; a flat or falling window is a real
-  // (if less certain) figure. Calling every capped figure a lower bound meant a slow link, whose tests the 2.5 s
-  // line-rate allowance ends, could never be judged slow (the trust lab: three readings of 1.8-1.9 Mbit/s on a
-  // 2 Mbit/s link, none counted).
-  return { mbps: e.mbps, lowerBound: e.recentMbps > e.mbps * (1 + STILL_RISING_SHARE), stalled: false };
+  return { mbps: e.mbps, lowerBound: true, stalled: false };
 }
-
-/** A capped window whose recent rate exceeds its whole-window rate by more than this is still climbing (slow start, a ramp). */
-export const STILL_RISING_SHARE = 0.1;
 
 /** Parses the linkward server's upload answer into a delivered series (server clock); throws when it has none. */
 export function serverTicks(text: string, size: number): ByteSample[] {

@@ -16,6 +16,12 @@ export interface JudgedDirection {
   detail?: string;
   /** The second test of a bad-news figure, when one ran. */
   confirmation?: TestResult;
+  /**
+   * Both readings are below the degraded enter value: the link is slow, whatever caps ended the tests. On a slow link
+   * the 2.5 s line-rate allowance ends nearly every test before its estimate settles, so each figure alone is only
+   * "at least"; two that agree are a measurement (the trust lab: a 2 Mbit/s link was never judged slow otherwise).
+   */
+  agreedLow?: boolean;
 }
 
 export interface TestDeps {
@@ -52,7 +58,7 @@ export async function measure(d: TestDeps, directions: readonly Direction[], per
   for (const dir of directions) {
     const j = await runJudged(d, dir, perDirection);
     const mbps = j.result.mbps;
-    if (j.suspect === null && mbps !== undefined && !j.result.lowerBound && needsConfirmation(dir, mbps, view, policy)) {
+    if (j.suspect === null && mbps !== undefined && needsConfirmation(dir, mbps, view, policy)) {
       const allowed = Math.min(perDirection, d.allowance());
       if (allowed > 0) {
         const second = await runJudged(d, dir, allowed);
@@ -60,8 +66,8 @@ export async function measure(d: TestDeps, directions: readonly Direction[], per
         if (second.suspect !== null || second.result.mbps === undefined) {
           j.suspect = 'unconfirmed';
           j.detail = `a second test to confirm ${mbps.toFixed(2)} Mbit/s could not be vouched for (${second.suspect ?? 'no figure'})`;
-        }
-      } else {
+        } else if (needsConfirmation(dir, second.result.mbps, view, policy)) j.agreedLow = true;
+      } else if (!j.result.lowerBound) {
         j.suspect = 'unconfirmed';
         j.detail = `no budget left for a second test to confirm ${mbps.toFixed(2)} Mbit/s`;
       }
@@ -77,7 +83,7 @@ export function figureOf(j: JudgedDirection): { mbps?: number; lowerBound: boole
   if (first === undefined) return { lowerBound: false };
   const mbps = confirmedFigure(first, j.confirmation?.mbps);
   const fromSecond = j.confirmation?.mbps !== undefined && j.confirmation.mbps > first;
-  const lowerBound = j.suspect !== null || (fromSecond ? j.confirmation?.lowerBound === true : j.result.lowerBound === true);
+  const lowerBound = j.suspect !== null || (j.agreedLow !== true && (fromSecond ? j.confirmation?.lowerBound === true : j.result.lowerBound === true));
   return { mbps, lowerBound };
 }
 

@@ -200,3 +200,19 @@ test('notes: budget spent, a failing server, disturbed measurements and an expir
   assert.deepEqual(notes.map((n) => n.code), ['throughput_server_failing', 'budget_spent', 'measurements_disturbed', 'throughput_expired']);
   assert.match(notes[3]?.message ?? '', /0\.44 Mbit\/s is 15 min old and no longer counts \(could not re-test: budget spent\)/);
 });
+
+test('measure: two capped readings that agree the link is slow count as a figure; one alone stays "at least"', async () => {
+  const capped = (mbps: number): TestResult => result(mbps, { lowerBound: true, stable: false, stopReason: 'allowance' });
+  const readings = [capped(1.8), capped(1.9)];
+  const deps = { watch: undefined, allowance: () => 1_000_000, cpuMs: () => 0, monoMs: () => 0, run: async () => readings.shift() as TestResult };
+  const s = throughputSample('wan', 1, await measure(deps, ['down'], 600_000, view('healthy', []), policy));
+  assert.equal(s.downloadMbps, 1.9);
+  assert.equal(s.downloadLowerBound, undefined, 'agreed: the link is slow');
+  const alone = { ...deps, allowance: () => 0, run: async () => capped(1.8) };
+  const s2 = throughputSample('wan', 1, await measure(alone, ['down'], 600_000, view('healthy', []), policy));
+  assert.equal(s2.downloadLowerBound, true, 'no second test: only "at least"');
+  const disagree = [capped(1.8), capped(40)];
+  const s3 = throughputSample('wan', 1, await measure({ ...deps, run: async () => disagree.shift() as TestResult }, ['down'], 600_000, view('healthy', []), policy));
+  assert.equal(s3.downloadMbps, 40);
+  assert.equal(s3.downloadLowerBound, true, 'the better reading is itself only "at least"');
+});
