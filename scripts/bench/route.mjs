@@ -1,10 +1,12 @@
 // Benchmark of uplink failover in the netns lab (root): impairment → detection → confirmed switch, restoration → failback.
 // Usage: node scripts/bench/route.mjs [runs=5]   (prints JSON lines, then a table)
+//        LWR_BURN=1: a busy loop on every core at the agent's priority for the whole run (test/support/cpu-burners.ts)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONFIRM, NS, PORT, TARGET, blackhole, createLab, removeLab, restore, throttle } from '../../test/support/route-lab.ts';
+import { startBurners } from '../../test/support/cpu-burners.ts';
 
 const RUNS = Number(process.argv[2] ?? 5);
 /** LWR_PROBES=real: measure with the probes package + link-state machine (fast settings below) instead of the lab prober. */
@@ -25,7 +27,9 @@ const stateDir = mkdtempSync(join(tmpdir(), 'lwr-bench-'));
 const events = [];
 let agent;
 let server;
+let burners;
 const cleanup = () => {
+  burners?.stop();
   agent?.kill('SIGKILL');
   server?.kill('SIGKILL');
   removeLab();
@@ -54,6 +58,7 @@ try {
   const ms = (e, t0) => (e ? e.atMs - t0 : null);
   if (!(await waitEvent((e) => e.event === 'active' && e.uplink === 'wan', 0, 10_000))) throw new Error('agent did not start on wan');
   await waitEvent((e) => e.event === 'health' && e.uplink === 'lte' && e.health === 'healthy', 0, 10_000);
+  if (process.env.LWR_BURN) burners = startBurners();
   const results = [];
   for (let run = 1; run <= RUNS; run++) {
     for (const kind of KINDS) {
@@ -76,7 +81,8 @@ try {
     const med = v[Math.floor((v.length - 1) / 2)];
     return `${med} / ${v[v.length - 1]} (n=${v.length}/${xs.length})`;
   };
-  console.log(`\nprober: ${REAL ? `probes package + link-state (${process.env.LWR_PROBE_DEFAULTS ? 'default settings' : 'fast settings'})` : 'lab prober'}`);
+  console.log(`\ncpu: ${burners ? `${burners.count} busy loops (one per core) at nice ${burners.nice}` : 'quiet'}`);
+  console.log(`prober: ${REAL ? `probes package + link-state (${process.env.LWR_PROBE_DEFAULTS ? 'default settings' : 'fast settings'})` : 'lab prober'}`);
   console.log('kind        detect ms (median / max)   switch confirmed ms (median / max)   failback ms after restore (median / max; hold 5000)');
   for (const kind of KINDS) {
     const rs = results.filter((r) => r.kind === kind);
