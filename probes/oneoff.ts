@@ -1,5 +1,4 @@
 /** One-off latency for the CLI: a few TCP connects (and UDP echoes for a linkward server) to the throughput host; a refusing target is told apart. */
-import { ProbeErrorCode } from './errors.ts';
 import { connect } from 'node:net';
 import { summariseWindow } from './stats.ts';
 import { TCP_CONNECT_WIRE_BYTES, udpEcho, type ProbeIo } from './light-probes.ts';
@@ -12,8 +11,6 @@ export const ONEOFF_TCP_COUNT = 5;
 export const ONEOFF_UDP_COUNT = 20;
 /** Gap between one-off probes. */
 export const ONEOFF_SPACING_MS = 50;
-/** Error code of a target that refuses connections. */
-export const TARGET_REFUSED_CODE = ProbeErrorCode.TARGET_REFUSED;
 /** Wire bytes of a refused connect: our SYN (74 B) and the RST/ACK (54 B). */
 const REFUSED_WIRE_BYTES = 74 + 54;
 

@@ -1,7 +1,8 @@
 /** What a finished throughput test amounts to: the outcome, the sample, its suspect figures and the server's health. Pure. */
 import type { ProbeSample, VoidReason } from '../agent/core/types.ts';
 import type { ServerHealth } from './notes.ts';
-import { throughputSample, type JudgedDirection, type TestResult } from './uplink-throughput.ts';
+import type { ThroughputResult } from './throughput.ts';
+import { throughputSample, type JudgedDirection } from './uplink-throughput.ts';
 
 export type SkipReason = 'budget' | 'traffic' | 'no_url' | 'busy' | 'disabled' | 'no_source';
 
@@ -12,8 +13,8 @@ export interface ThroughputOutcome {
   /** Why it could not run (no_source). */
   error?: string;
   sample?: ProbeSample;
-  download?: TestResult;
-  upload?: TestResult;
+  download?: ThroughputResult;
+  upload?: ThroughputResult;
   /** Figures the agent could not vouch for (they count only as lower bounds), per direction. */
   suspect?: { down?: string; up?: string };
 }

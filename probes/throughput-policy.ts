@@ -1,6 +1,7 @@
 /** When to re-test throughput and when a figure needs a second test before it counts. Pure. */
 import type { UplinkView, VoidReason } from '../agent/core/types.ts';
 import type { LinkHealthConfig } from '../agent/link/config.ts';
+import { THROUGHPUT_FIELDS } from '../agent/core/link-verdict.ts';
 
 /**
  * A figure held the link worse is re-measured at this share of its max-age (maxAge.lowThroughputS), so a link that
@@ -10,13 +11,12 @@ export const RECHECK_AT_AGE_SHARE = 0.75;
 /** The agent's own CPU time during a test at or above this share of the wall time: the figure is bounded by the CPU, not the link. */
 export const CPU_BOUND_SHARE = 0.9;
 
-const THROUGHPUT_FIELDS = new Set(['downloadMbps', 'uploadMbps']);
 
 /** True when only a throughput figure keeps the uplink degraded or down (light probes say nothing is wrong). */
 export function heldByThroughputOnly(view: UplinkView | undefined): boolean {
   if (!view || (view.health !== 'degraded' && view.health !== 'down')) return false;
   const held = view.heldBy ?? [];
-  return held.length > 0 && held.every((f) => THROUGHPUT_FIELDS.has(f));
+  return held.length > 0 && held.every((f) => (THROUGHPUT_FIELDS as ReadonlySet<string>).has(f));
 }
 
 export interface RecheckInput {

@@ -5,17 +5,15 @@ import { THROUGHPUT_DISTURBED_LAG_MS, type DisturbanceWatch } from './disturbanc
 import { confirmedFigure, needsConfirmation, suspectFigure } from './throughput-policy.ts';
 import type { Direction, ThroughputResult } from './throughput.ts';
 
-/** One direction's result as runThroughput reports it (figure, lower-bound and stall flags, latency under load). */
-export type TestResult = ThroughputResult;
 
 /** One direction as run and judged. */
 export interface JudgedDirection {
-  result: TestResult;
+  result: ThroughputResult;
   /** Why the agent cannot vouch for this figure (it then counts only as a lower bound), or null. */
   suspect: VoidReason | null;
   detail?: string;
   /** The second test of a bad-news figure, when one ran. */
-  confirmation?: TestResult;
+  confirmation?: ThroughputResult;
   /**
    * Both readings are below the degraded enter value: the link is slow, whatever caps ended the tests. On a slow link
    * the 2.5 s line-rate allowance ends nearly every test before its estimate settles, so each figure alone is only
@@ -27,7 +25,7 @@ export interface JudgedDirection {
 export interface TestDeps {
   watch: DisturbanceWatch | undefined;
   /** Runs one direction with `maxBytes` of allowance. */
-  run(direction: Direction, maxBytes: number): Promise<TestResult>;
+  run(direction: Direction, maxBytes: number): Promise<ThroughputResult>;
   /** Bytes per direction the budget still allows now (0: no second test possible). */
   allowance(): number;
   /** CPU time (ms) the process has used so far. */
@@ -95,7 +93,7 @@ export function bytesOf(j: JudgedDirection): number {
 /** Builds the throughput sample from the judged directions. Whole-sample void when every figure is suspect for the same whole-test reason. */
 export function throughputSample(uplink: string, atMs: number, judged: ReadonlyMap<Direction, JudgedDirection>): ProbeSample {
   const s: ProbeSample = { uplink, kind: 'throughput', atMs, bytesUsed: 0 };
-  const latencies: NonNullable<TestResult['latency']>[] = [];
+  const latencies: NonNullable<ThroughputResult['latency']>[] = [];
   for (const [dir, j] of judged) {
     s.bytesUsed += bytesOf(j);
     const f = figureOf(j);

@@ -12,7 +12,7 @@ import { resolveSourceAddress } from '../../probes/source.ts';
 import { runThroughput, type Direction, type ThroughputResult } from '../../probes/throughput.ts';
 import type { Preset } from '../../probes/presets.ts';
 import { startProbeServer } from '../../probes/server.ts';
-import { oneOffLatency, TARGET_REFUSED_CODE } from '../../probes/oneoff.ts';
+import { oneOffLatency } from '../../probes/oneoff.ts';
 
 /** Default probe-server address: loopback (anything else needs a token). */
 export const DEFAULT_PROBE_LISTEN = '127.0.0.1:9781';
@@ -69,7 +69,7 @@ function fail(e: unknown, json: boolean | undefined): never {
   const code = isLwError(e) ? e.code : 'LW_INTERNAL';
   if (json) process.stdout.write(JSON.stringify({ error: { code, message: messageOf(e) } }) + '\n');
   else process.stderr.write(`error: ${messageOf(e)}\n`);
-  process.exit(code === TARGET_REFUSED_CODE ? Exit.FAILURE : code === ProbeErrorCode.NO_URL || code === ProbeErrorCode.UNKNOWN_UPLINK || code === 'LW_CONFIG_INVALID' ? Exit.DOWN : Exit.FAILURE);
+  process.exit(code === ProbeErrorCode.NO_URL || code === ProbeErrorCode.UNKNOWN_UPLINK || code === 'LW_CONFIG_INVALID' ? Exit.DOWN : Exit.FAILURE);
 }
 
 async function probeAction(o: ProbeOptions): Promise<void> {
@@ -89,7 +89,7 @@ async function probeAction(o: ProbeOptions): Promise<void> {
   const latency = await oneOffLatency(url, preset, { clock: systemClock, timeoutMs: pc.timeoutMs, ...(sourceAddress ? { sourceAddress } : {}), ...(token ? { token } : {}) });
   if (latency.refused) {
     // an RST proves the path but not a server: no RTT from it, no throughput test, a non-zero exit
-    throw new LwError(TARGET_REFUSED_CODE, `target refuses connections: no probe server at ${latency.host}:${latency.port} (the host answered with a reset in ${fmtMs(latency.refusedRttMs)}, so the path works; start \`linkward probe-server\` there or fix --target)`, { context: { host: latency.host, port: latency.port } });
+    throw new LwError(ProbeErrorCode.TARGET_REFUSED, `target refuses connections: no probe server at ${latency.host}:${latency.port} (the host answered with a reset in ${fmtMs(latency.refusedRttMs)}, so the path works; start \`linkward probe-server\` there or fix --target)`, { context: { host: latency.host, port: latency.port } });
   }
   process.stderr.write(`target ${url} (${preset})${sourceAddress ? ` from ${sourceAddress}` : ''}  rtt ${fmtMs(latency.rttMs)}\n`);
   const results: Partial<Record<Direction, ThroughputResult>> = {};

@@ -8,7 +8,8 @@ import { DISTURBED_LAG_MS, DisturbanceWatch, SENTINEL_MS, WARMUP_MS, maxLagWithi
 import { windowEntry } from '../../../probes/light-round.ts';
 import { SILENT_ROUNDS, targetNotes, updateTargets } from '../../../probes/target-health.ts';
 import { confirmedFigure, heldByThroughputOnly, needsConfirmation, recheckDue, suspectFigure } from '../../../probes/throughput-policy.ts';
-import { measure, throughputSample, type TestResult } from '../../../probes/uplink-throughput.ts';
+import type { ThroughputResult } from '../../../probes/throughput.ts';
+import { measure, throughputSample } from '../../../probes/uplink-throughput.ts';
 import { buildNotes } from '../../../probes/notes.ts';
 
 const policy = defaultLinkHealthConfig();
@@ -158,7 +159,7 @@ test('confirmation: bad news for a level the link is not in needs a second test;
   assert.equal(suspectFigure({ starved: false, stalled: false, cpuMs: 200, wallMs: 1_000 }), null);
 });
 
-function result(mbps: number | undefined, extra: Partial<TestResult> = {}): TestResult {
+function result(mbps: number | undefined, extra: Partial<ThroughputResult> = {}): ThroughputResult {
   return { direction: 'down', ...(mbps !== undefined ? { mbps } : {}), payloadBytes: 1, bytesUsed: 1_000_000, durationMs: 1_000, warmupMs: 0, measuredMs: 800, stable: true, lowerBound: false, stalled: false, stopReason: 'stable', requests: 4, errors: [], ...extra };
 }
 
@@ -202,9 +203,9 @@ test('notes: budget spent, a failing server, disturbed measurements and an expir
 });
 
 test('measure: two capped readings that agree the link is slow count as a figure; one alone stays "at least"', async () => {
-  const capped = (mbps: number): TestResult => result(mbps, { lowerBound: true, stable: false, stopReason: 'allowance' });
+  const capped = (mbps: number): ThroughputResult => result(mbps, { lowerBound: true, stable: false, stopReason: 'allowance' });
   const readings = [capped(1.8), capped(1.9)];
-  const deps = { watch: undefined, allowance: () => 1_000_000, cpuMs: () => 0, monoMs: () => 0, run: async () => readings.shift() as TestResult };
+  const deps = { watch: undefined, allowance: () => 1_000_000, cpuMs: () => 0, monoMs: () => 0, run: async () => readings.shift() as ThroughputResult };
   const s = throughputSample('wan', 1, await measure(deps, ['down'], 600_000, view('healthy', []), policy));
   assert.equal(s.downloadMbps, 1.9);
   assert.equal(s.downloadLowerBound, undefined, 'agreed: the link is slow');
@@ -212,7 +213,7 @@ test('measure: two capped readings that agree the link is slow count as a figure
   const s2 = throughputSample('wan', 1, await measure(alone, ['down'], 600_000, view('healthy', []), policy));
   assert.equal(s2.downloadLowerBound, true, 'no second test: only "at least"');
   const disagree = [capped(1.8), capped(40)];
-  const s3 = throughputSample('wan', 1, await measure({ ...deps, run: async () => disagree.shift() as TestResult }, ['down'], 600_000, view('healthy', []), policy));
+  const s3 = throughputSample('wan', 1, await measure({ ...deps, run: async () => disagree.shift() as ThroughputResult }, ['down'], 600_000, view('healthy', []), policy));
   assert.equal(s3.downloadMbps, 40);
   assert.equal(s3.downloadLowerBound, true, 'the better reading is itself only "at least"');
 });
