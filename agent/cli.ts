@@ -48,7 +48,11 @@ export function buildProgram(features: readonly Register[] = []): Command {
     .option('--state-dir <dir>', 'overrides state.dir')
     .action(async (o: { logFormat?: 'json' | 'pretty'; logLevel?: string; listen?: string; stateDir?: string }, cmd: Command) => {
       installFatalHandlers();
-      process.exitCode = await runDaemon({ configPath: resolveRunConfig(cmd), ...o });
+      const code = await runDaemon({ configPath: resolveRunConfig(cmd), ...o });
+      // Exit now rather than when the last handle closes: a half-open connection to a dead peer (a SYN to an uplink
+      // that is down, a keep-alive socket) kept the process alive for minutes after "stopped" (issue 13). Everything
+      // that matters is closed or committed by now; log lines are written synchronously.
+      process.exit(code);
     });
 
   program

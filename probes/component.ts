@@ -38,6 +38,8 @@ export function createProbesComponent(ctx: AgentContext, opts: ProbesComponentOp
   const inflight = new Set<Promise<unknown>>();
   let cron: ScheduledTask | undefined;
   let stopped = false;
+  /** Aborted at stop: speed tests in progress end at once (a silent server would otherwise hold the stop for seconds). */
+  const stopping = new AbortController();
   let lightTargets = 0;
   let watch: DisturbanceWatch | undefined;
 
@@ -136,7 +138,7 @@ export function createProbesComponent(ctx: AgentContext, opts: ProbesComponentOp
           new UplinkMonitor({
             uplink: u, targets: parseTargets(u.targets ?? cfg.targets, cfg.echoPort), cfg, clock, log, store: store as ProbeStore, metrics,
             runner: opts.runner ?? systemRunner, random, emit: (s) => ctx.bus.emit('sample', s),
-            watch, view: () => ctx.bus.latestLink()?.uplinks[u.name],
+            watch, view: () => ctx.bus.latestLink()?.uplinks[u.name], stopping: stopping.signal,
           }),
       );
       lightTargets = monitors.reduce((n, m) => n + m.targetCount(), 0);
@@ -151,6 +153,7 @@ export function createProbesComponent(ctx: AgentContext, opts: ProbesComponentOp
     },
     async stop() {
       stopped = true;
+      stopping.abort();
       for (const c of cancels) c();
       cancels.clear();
       await cron?.destroy();

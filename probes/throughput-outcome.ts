@@ -4,7 +4,7 @@ import type { ServerHealth } from './notes.ts';
 import type { ThroughputResult } from './throughput.ts';
 import { throughputSample, type JudgedDirection } from './uplink-throughput.ts';
 
-export type SkipReason = 'budget' | 'traffic' | 'no_url' | 'busy' | 'disabled' | 'no_source';
+export type SkipReason = 'budget' | 'traffic' | 'no_url' | 'busy' | 'disabled' | 'no_source' | 'stopped';
 
 export interface ThroughputOutcome {
   uplink: string;
@@ -19,7 +19,7 @@ export interface ThroughputOutcome {
   suspect?: { down?: string; up?: string };
 }
 
-export const SKIP_WORDS: Record<SkipReason, string> = { budget: 'budget spent', traffic: 'link busy with traffic', no_url: 'no server configured', busy: 'a test was running', disabled: 'speed tests are off', no_source: 'no source address' };
+export const SKIP_WORDS: Record<SkipReason, string> = { budget: 'budget spent', traffic: 'link busy with traffic', no_url: 'no server configured', busy: 'a test was running', disabled: 'speed tests are off', no_source: 'no source address', stopped: 'the agent was stopping' };
 
 /** A finished test, judged. */
 export interface RecordedTest {

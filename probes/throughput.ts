@@ -52,8 +52,24 @@ export interface ThroughputOptions {
   /** Measure idle and loaded RTT on a separate socket (default true); its timeout for one ping (default 2000 ms). */
   loadedLatency?: boolean;
   latencyTimeoutMs?: number;
+  /** Ends the probe at once when aborted (the agent is stopping): transfers in progress are aborted, no new ones start. */
+  signal?: AbortSignal;
 }
 
+
+/** Waits for `work`, or less when `signal` aborts first (the work then ends on its own timeout, unawaited). */
+async function untilAborted(work: Promise<void> | undefined, signal: AbortSignal | undefined): Promise<void> {
+  if (!work || !signal) return work;
+  if (signal.aborted) return;
+  let onAbort = (): void => {};
+  const aborted = new Promise<void>((res) => (onAbort = res));
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
 
 /** Runs one direction. Never throws for network errors: they end up in `errors` and `stopReason`. */
 export async function runThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
@@ -69,7 +85,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   // The RTT pings beside the load reserve their share first.
   const ledger = new ByteLedger(o.maxBytes, o.streams);
   const latency = o.loadedLatency === false ? undefined : reservedLatencySession({ ...o, timeoutMs: o.latencyTimeoutMs ?? LATENCY_TIMEOUT_MS }, ledger);
-  await latency?.idle();
+  await untilAborted(latency?.idle(), o.signal);
   const t0 = o.clock.monoMs();
   latency?.start();
   const samples: ByteSample[] = [{ tMs: 0, bytes: 0 }];
@@ -132,6 +148,9 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     stop('allowance', up);
   };
   const cancelTimer = o.clock.setTimer(o.maxDurationMs, () => stop('time'));
+  const onAbort = (): void => stop('time');
+  if (o.signal?.aborted) onAbort();
+  else o.signal?.addEventListener('abort', onAbort, { once: true });
 
   const transfer = async (size: number, stream: number, queued: boolean): Promise<void> => {
     const nonce = randomBytes(6).toString('hex');
@@ -218,6 +237,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   // workers only return without a stop once the byte cap is fully reserved and delivered
   const reason: StopReason = (stopReason as StopReason | null) ?? 'bytes';
   cancelTimer();
+  o.signal?.removeEventListener('abort', onAbort);
   await pool.destroy().catch(() => undefined);
   const durationMs = o.clock.monoMs() - t0;
   const lat = await latency?.stop();

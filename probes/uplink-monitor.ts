@@ -51,6 +51,8 @@ export interface MonitorDeps extends PassiveSources {
   view?: () => UplinkView | undefined;
   /** CPU time used by the process so far (ms); the default reads process.cpuUsage(). */
   cpuMs?: () => number;
+  /** Aborted when the agent stops: a speed test in progress ends at once and is not recorded. */
+  stopping?: AbortSignal;
 }
 
 function processCpuMs(): number {
@@ -214,6 +216,7 @@ export class UplinkMonitor {
       this.#d.metrics.skipped(this.name, why);
       return { uplink: this.name, ran: false, skipped: why };
     };
+    if (this.#d.stopping?.aborted) return skip('stopped');
     if (!t.enabled) return skip('disabled');
     if (!t.url) return skip('no_url');
     if (this.#busy) return skip('busy');
@@ -254,10 +257,13 @@ export class UplinkMonitor {
               latencyTimeoutMs: cfg.timeoutMs,
               ...(source ? { sourceAddress: source } : {}), ...(cfg.token ? { token: cfg.token } : {}),
               ...(this.#lastLight?.rttMs !== undefined ? { rttHintMs: this.#lastLight.rttMs } : {}),
+              ...(this.#d.stopping ? { signal: this.#d.stopping } : {}),
             }),
         },
         dirs, perDirection, this.#d.view?.(), cfg.health,
       );
+      // cut short by the agent's stop: not a figure of the link, and not a failure of the server
+      if (this.#d.stopping?.aborted) return skip('stopped');
       return this.#record(judged);
     } finally {
       this.#busy = false;

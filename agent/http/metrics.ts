@@ -1,5 +1,5 @@
 /** The Prometheus registry: process metrics, linkward_build_info and the daemon's own gauges. */
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { registerProcessMetrics } from './process-metrics.ts';
 import type { LoopDelayMonitor } from './loop-delay.ts';
 import { VERSION } from '../version.ts';
@@ -19,7 +19,12 @@ export function createMetricsRegistry(nodeName: string, loop: LoopDelayMonitor):
 }
 
 /** Gauges about the daemon itself (component states, readiness). */
-export function registerDaemonMetrics(registry: Registry, read: () => { ready: boolean; components: Record<string, string> }): void {
+export function registerDaemonMetrics(registry: Registry, stateDbQuarantined: boolean, read: () => { ready: boolean; components: Record<string, string> }): void {
+  new Counter({
+    name: 'linkward_state_db_quarantined_total',
+    help: 'Times a corrupt state.db was moved aside and replaced at start (by this process: 0 or 1).',
+    registers: [registry],
+  }).inc(stateDbQuarantined ? 1 : 0);
   new Gauge({
     name: 'linkward_ready',
     help: '1 when the agent is ready (/readyz answers 200), else 0.',

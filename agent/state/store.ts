@@ -1,6 +1,6 @@
-/** State directory: creates it, checks it is writable, takes the single-instance lock, opens state.db (WAL). */
+/** State directory: creates it, checks it is writable, takes the single-instance lock, opens state.db (WAL); a corrupt state.db is moved aside. */
 import Database from 'better-sqlite3';
-import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, LwError } from '../errors.ts';
 
@@ -14,6 +14,8 @@ const STATE_CACHE_SIZE_KIB = 2_048;
 export interface StateHandle {
   dir: string;
   db: Database.Database;
+  /** Where a corrupt state.db was moved at open (`state.db.corrupt-<ms>`), null when it was fine or new. */
+  quarantinedTo: string | null;
   /** Releases the lock and closes the databases (idempotent). */
   close(): void;
 }
@@ -65,27 +67,62 @@ function takeLock(dir: string): Database.Database {
   return lock;
 }
 
-/** Opens the state directory for the daemon: lock + state.db. */
-export function openState(dir: string): StateHandle {
-  prepareStateDir(dir);
-  const lock = takeLock(dir);
-  let db: Database.Database;
+/** SQLite result codes that mean the file itself is damaged (not a permission or space problem). */
+function isCorrupt(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT_VTAB' || code === 'SQLITE_IOERR_SHORT_READ';
+}
+
+/** Opens state.db with its pragmas and checks it (quick_check); throws SQLite's error on a damaged file. */
+function openDb(path: string): Database.Database {
+  const db = new Database(path, { timeout: STATE_BUSY_TIMEOUT_MS });
   try {
-    db = new Database(join(dir, 'state.db'), { timeout: STATE_BUSY_TIMEOUT_MS });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     // better-sqlite3 builds SQLite with a 16 MB page cache per connection; the state tables are small, 2 MiB bounds it.
     db.pragma(`cache_size = -${STATE_CACHE_SIZE_KIB}`);
+    const check: unknown = db.pragma('quick_check', { simple: true });
+    if (check !== 'ok') throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
     db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+/**
+ * Opens the state directory for the daemon: lock + state.db. A damaged state.db (with its -wal and -shm) is renamed
+ * to `state.db.corrupt-<nowMs>` and replaced by a new one, as buffer.db is: it holds probe history and small state
+ * that linkward rebuilds (a new measurement before any verdict), and an agent that refuses to start until a person
+ * moves a file leaves the site without its monitor.
+ */
+export function openState(dir: string, nowMs: number): StateHandle {
+  prepareStateDir(dir);
+  const lock = takeLock(dir);
+  const path = join(dir, 'state.db');
+  let db: Database.Database;
+  let quarantinedTo: string | null = null;
+  try {
+    try {
+      db = openDb(path);
+    } catch (e) {
+      if (!isCorrupt(e)) throw e;
+      quarantinedTo = `${path}.corrupt-${nowMs}`;
+      for (const suffix of ['', '-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, quarantinedTo + suffix);
+      db = openDb(path);
+    }
   } catch (cause) {
     lock.close();
-    throw new LwError(ErrorCode.STATE_DB_FAILED, `cannot open ${join(dir, 'state.db')}: ${(cause as Error).message}; move the file aside if it is corrupt`, { cause });
+    const moved = quarantinedTo ? ` (a corrupt state.db was moved to ${quarantinedTo})` : '';
+    throw new LwError(ErrorCode.STATE_DB_FAILED, `cannot open ${path}${moved}: ${(cause as Error).message}; check that state.dir is writable and has space`, { cause });
   }
   let closed = false;
   return {
     dir,
     db,
+    quarantinedTo,
     close(): void {
       if (closed) return;
       closed = true;
