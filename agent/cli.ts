@@ -47,7 +47,7 @@ export function buildProgram(features: readonly Register[] = []): Command {
     .option('--listen <host:port>', 'overrides server.listen')
     .option('--state-dir <dir>', 'overrides state.dir')
     .action(async (o: { logFormat?: 'json' | 'pretty'; logLevel?: string; listen?: string; stateDir?: string }, cmd: Command) => {
-      installFatalHandlers();
+      installFatalHandlers(o.logFormat);
       const code = await runDaemon({ configPath: resolveRunConfig(cmd), ...o });
       // Exit now rather than when the last handle closes: a half-open connection to a dead peer (a SYN to an uplink
       // that is down, a keep-alive socket) kept the process alive for minutes after "stopped" (issue 13). Everything
@@ -73,10 +73,13 @@ function resolveRunConfig(cmd: Command): string | undefined {
   return resolveConfigPath(cmd.optsWithGlobals<{ config?: string }>().config);
 }
 
-/** A fatal error is logged with its code and exits non-zero so systemd restarts the agent. */
-function installFatalHandlers(): void {
+/** A fatal error is logged (a pino-shaped JSON line on the log stream, or text with --log-format pretty) and exits 1 so systemd restarts the agent. */
+function installFatalHandlers(format: 'json' | 'pretty' | undefined): void {
   const die = (kind: string) => (e: unknown) => {
-    process.stderr.write(JSON.stringify({ level: 60, time: Date.now(), msg: `${kind}: ${messageOf(e)}`, code: codeOf(e) }) + '\n');
+    const msg = `${kind}: ${messageOf(e)}`;
+    const stack = e instanceof Error ? e.stack : undefined;
+    if (format === 'pretty') process.stderr.write(`FATAL ${msg} (${codeOf(e)})\n`);
+    else process.stdout.write(JSON.stringify({ level: 60, time: Date.now(), pid: process.pid, code: codeOf(e), ...(stack ? { stack } : {}), msg }) + '\n');
     process.exit(Exit.FAILURE);
   };
   process.on('uncaughtException', die('uncaught exception'));

@@ -3,13 +3,14 @@ import type { AgentContext, Component, ComponentStatus, HttpRoute } from './comp
 import { AgentBus } from './bus.ts';
 import { systemClock } from './clock.ts';
 import { loadConfig, type LoadedConfig } from './config/load.ts';
-import { LwError, ErrorCode, codeOf, messageOf } from './errors.ts';
+import { LwError, ErrorCode, codeOf, isLwError, messageOf } from './errors.ts';
+import { Exit } from './exit-codes.ts';
 import { FEATURES } from './features.ts';
 import { createMetricsRegistry, registerDaemonMetrics } from './http/metrics.ts';
 import { startLoopDelayMonitor } from './http/loop-delay.ts';
 import { startServer } from './http/server.ts';
 import { renderStatusPage } from './http/status-page.ts';
-import { createLogger, type Logger } from './log.ts';
+import { createLogger, routeProcessWarnings, type Logger } from './log.ts';
 import { openState, type StateHandle } from './state/store.ts';
 import { SystemdNotifier } from './systemd/notify.ts';
 import { VERSION } from './version.ts';
@@ -42,20 +43,28 @@ interface Running {
   startedAtMs: number;
 }
 
-/** Runs the daemon until a signal; returns the exit code. */
+/** Runs the daemon until a signal; returns the exit code (start-up failures too: logged, never thrown). */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // Signal handlers first: a SIGTERM during start-up must lead to a clean stop, not the default kill.
   const stopSignal = waitForStopSignal();
-  const loaded = applyOverrides(loadConfig(opts.configPath), opts);
+  let loaded: LoadedConfig;
+  try {
+    loaded = applyOverrides(loadConfig(opts.configPath), opts);
+  } catch (e) {
+    // No config, no configured format: the flag's, else JSON (the default), so the journal stays parseable.
+    logFatal(createLogger({ level: 'info', format: opts.logFormat ?? 'json' }), e);
+    return startFailureExit(e);
+  }
   const { config } = loaded;
   const log = createLogger({ level: config.log.level, format: opts.logFormat ?? config.log.format });
+  routeProcessWarnings(log);
   const notifier = new SystemdNotifier(log);
   let state: StateHandle;
   try {
     state = openState(loaded.stateDir, systemClock.nowMs());
   } catch (e) {
     logFatal(log, e);
-    throw e;
+    return startFailureExit(e);
   }
   if (state.quarantinedTo) {
     log.warn({ code: ErrorCode.STATE_DB_QUARANTINED, movedTo: state.quarantinedTo }, `state.db was corrupt: moved to ${state.quarantinedTo} and replaced by a new one; probe history starts again (the file can be deleted once looked at)`);
@@ -131,7 +140,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     cancelBeat();
     loopDelay.stop();
     state.close();
-    throw e;
+    return startFailureExit(e);
   }
   log.info({ listen: server.address, version: VERSION, node: loaded.nodeName, stateDir: loaded.stateDir, config: loaded.source }, 'linkward listening');
 
@@ -157,6 +166,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   cancelForce();
   log.info('stopped');
   return 0;
+}
+
+/** Exit code of a start that failed: 2 for the configuration (systemd does not restart it: a restart cannot fix it), else 1. */
+function startFailureExit(e: unknown): number {
+  return isLwError(e, ErrorCode.CONFIG_INVALID) || isLwError(e, ErrorCode.CONFIG_UNREADABLE) ? Exit.CONFIG_INVALID : Exit.FAILURE;
 }
 
 /** Expected start-up failures (LwError) are logged with code and context; anything else with its stack. */

@@ -1,4 +1,4 @@
-/** Structured logging: pino JSON to stdout (or a human format); every module logs through a child logger. */
+/** Structured logging: pino JSON to stdout (or a human format); every module, process warning and dependency logs through it. */
 import { pino, type Logger as PinoLogger } from 'pino';
 
 export type Logger = PinoLogger;
@@ -39,4 +39,33 @@ export function createLogger(opts: { level: LogLevel; format: LogFormat; dest?: 
 /** A logger that discards everything (unit tests). */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
+}
+
+/**
+ * Sends Node's process warnings (MaxListenersExceeded, deprecations, experimental features) through the logger
+ * instead of Node's plain `(node:PID) Warning: ...` text on stderr, which breaks `jq` over the journal.
+ */
+export function routeProcessWarnings(log: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (w: Error & { code?: string }) => log.warn({ source: 'node', warning: w.name, ...(w.code ? { code: w.code } : {}) }, w.message));
+}
+
+/** The logger shape node-cron accepts (its own default prints coloured text with console.*). */
+export interface DependencyLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string | Error, err?: Error): void;
+  debug(message: string | Error, err?: Error): void;
+}
+
+/** Adapts the logger for a dependency that takes one (`source` names it in every record). */
+export function dependencyLogger(log: Logger, source: string): DependencyLogger {
+  const child = log.child({ source });
+  const text = (m: string | Error): string => (m instanceof Error ? m.message : m);
+  return {
+    info: (m) => child.info(m),
+    warn: (m) => child.warn(m),
+    error: (m, err) => child.error({ err: err ?? (m instanceof Error ? m : undefined) }, text(m)),
+    debug: (m, err) => child.debug({ err: err ?? (m instanceof Error ? m : undefined) }, text(m)),
+  };
 }

@@ -6,6 +6,7 @@ import { effectiveUplinks } from '../agent/config/uplinks.ts';
 import { systemRunner, type CommandRunner } from '../agent/exec.ts';
 import { messageOf } from '../agent/errors.ts';
 import { sendError, sendJson } from '../agent/http/respond.ts';
+import { dependencyLogger } from '../agent/log.ts';
 import { DisturbanceWatch } from './disturbance.ts';
 import { ProbeErrorCode } from './errors.ts';
 import { createProbeMetrics } from './metrics.ts';
@@ -146,7 +147,7 @@ export function createProbesComponent(ctx: AgentContext, opts: ProbesComponentOp
       for (const m of monitors) if (m.targetCount() > 0) later(Math.round(random() * 500), () => loop(m));
       if (cfg.throughput.enabled && cfg.throughput.url) {
         const offset = nodeOffsetMs(ctx.nodeName, cfg.throughput.spreadMs);
-        cron = schedule(cfg.throughput.cron, () => later(offset, () => void track(throughputAll())), { name: 'linkward-probes-throughput', noOverlap: true });
+        cron = schedule(cfg.throughput.cron, () => later(offset, () => void track(throughputAll())), { name: 'linkward-probes-throughput', noOverlap: true, logger: dependencyLogger(log, 'node-cron') });
         log.info({ cron: cfg.throughput.cron, offsetMs: offset }, 'throughput probes scheduled');
       }
       if (lightTargets === 0) log.warn('no probe targets configured: light probes are off and link state stays unknown');

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { isLwError, messageOf } from '../errors.ts';
 import { Exit } from '../exit-codes.ts';
+import { VERSION } from '../version.ts';
 
 /** Parses `argv` and runs the chosen action; sets process.exitCode on usage and runtime errors. */
 export async function runProgram(program: Command, argv: readonly string[]): Promise<void> {
@@ -21,6 +22,7 @@ export async function runProgram(program: Command, argv: readonly string[]): Pro
 export function rootCommand(): Command {
   return new Command('linkward')
     .description('Keeps k3s edge nodes working through bad networks')
+    .version(`linkward ${VERSION} (node ${process.versions.node})`, '-V, --version', 'print the version (same as `linkward version`)')
     .option('-c, --config <file>', 'config file (default: $LINKWARD_CONFIG, else /etc/linkward/config.yaml if present, else built-in defaults)')
     .showHelpAfterError('(run "linkward --help" for usage)')
     .exitOverride();

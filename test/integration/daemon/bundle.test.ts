@@ -15,6 +15,13 @@ test('the bundle prints its version, serves /healthz within 10 s of start and st
   const v = spawnSync(process.execPath, [BUNDLE, 'version', '--json'], { encoding: 'utf8' });
   assert.equal(v.status, 0, v.stderr);
   assert.equal(JSON.parse(v.stdout).node.split('.')[0], '24');
+  for (const flag of ['--version', '-V']) {
+    for (const entry of [[flag], ['check', flag]]) {
+      const f = spawnSync(process.execPath, [BUNDLE, ...entry], { encoding: 'utf8' });
+      assert.equal(f.status, 0, `${entry.join(' ')}: ${f.stderr}`);
+      assert.match(f.stdout, /^linkward \d+\.\d+\.\d+\S* \(node 24\.\d+\.\d+\)\n$/, `${entry.join(' ')} (full and lean CLI)`);
+    }
+  }
 
   const dir = mkdtempSync(join(tmpdir(), 'lw-bundle-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
