@@ -120,6 +120,10 @@ test('an invalid config exits 2 and prints every problem with its path', (t) => 
   writeFileSync(p, 'server:\n  listen: bad\nlog:\n  level: loud\n');
   const r = spawnSync(process.execPath, [CLI, '--config', p, 'run'], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /server\.listen: must be HOST:PORT/);
-  assert.match(r.stderr, /log\.level: /);
+  // one fatal JSON record on the log stream (stdout), with the code and every problem
+  const fatal = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { level: number; code: string; msg: string };
+  assert.equal(fatal.level, 60);
+  assert.equal(fatal.code, 'LW_CONFIG_INVALID');
+  assert.match(fatal.msg, /server\.listen: must be HOST:PORT/);
+  assert.match(fatal.msg, /log\.level: /);
 });
