@@ -2,6 +2,9 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ProbeSample } from '../agent/core/types.ts';
 
+/** Goodput is measured in Mbit/s; Prometheus' base unit is the byte. */
+const BITS_PER_BYTE = 8;
+
 /** What a probe target did on its last attempts: answered, refused the connection (RST), or stayed silent. */
 export type TargetState = 'ok' | 'refused' | 'silent';
 
@@ -33,8 +36,9 @@ export function createProbeMetrics(registry: Registry): ProbeMetrics {
   const loss = new Gauge({ name: 'linkward_probes_loss_ratio', help: 'Lost / sent probes over the window (0–1).', labelNames: ['uplink'], registers });
   const reachable = new Gauge({ name: 'linkward_probes_reachable', help: '1 when a quorum of targets answered.', labelNames: ['uplink'], registers });
   const targetsUp = new Gauge({ name: 'linkward_probes_targets_up', help: 'Targets with a fresh answer.', labelNames: ['uplink'], registers });
-  const down = new Gauge({ name: 'linkward_probes_download_bits_per_second', help: 'Last measured download goodput.', labelNames: ['uplink'], registers });
-  const up = new Gauge({ name: 'linkward_probes_upload_bits_per_second', help: 'Last measured upload goodput.', labelNames: ['uplink'], registers });
+  // Prometheus' base unit is bytes (promtool rejects *_bits_per_second): multiply by 8 for bit/s in dashboards.
+  const down = new Gauge({ name: 'linkward_probes_download_bytes_per_second', help: 'Last measured download goodput (bytes/s; ×8 for bit/s).', labelNames: ['uplink'], registers });
+  const up = new Gauge({ name: 'linkward_probes_upload_bytes_per_second', help: 'Last measured upload goodput (bytes/s; ×8 for bit/s).', labelNames: ['uplink'], registers });
   const lowerBound = new Gauge({ name: 'linkward_probes_throughput_lower_bound', help: '1 when the last throughput figure of this direction is a lower bound (a byte or time cap ended the test), else 0.', labelNames: ['uplink', 'direction'], registers });
   const idleRtt = new Gauge({ name: 'linkward_probes_idle_rtt_seconds', help: 'Median RTT on the idle link just before the last throughput test.', labelNames: ['uplink'], registers });
   const loadedRtt = new Gauge({ name: 'linkward_probes_loaded_rtt_seconds', help: 'Median RTT under the load of the last throughput test, on a separate connection.', labelNames: ['uplink'], registers });
@@ -67,8 +71,8 @@ export function createProbeMetrics(registry: Registry): ProbeMetrics {
       if (s.lossPercent !== undefined) loss.set(l, s.lossPercent / 100);
       if (s.reachable !== undefined) reachable.set(l, s.reachable ? 1 : 0);
       if (s.targetsUp !== undefined) targetsUp.set(l, s.targetsUp);
-      if (s.downloadMbps !== undefined) down.set(l, s.downloadMbps * 1e6);
-      if (s.uploadMbps !== undefined) up.set(l, s.uploadMbps * 1e6);
+      if (s.downloadMbps !== undefined) down.set(l, (s.downloadMbps * 1e6) / BITS_PER_BYTE);
+      if (s.uploadMbps !== undefined) up.set(l, (s.uploadMbps * 1e6) / BITS_PER_BYTE);
       // Passive rates are traffic seen, not a test's figure: only a throughput test says whether its figure was capped.
       if (s.kind === 'throughput') {
         if (s.downloadMbps !== undefined) lowerBound.set({ uplink: s.uplink, direction: 'download' }, s.downloadLowerBound === true ? 1 : 0);

@@ -35,7 +35,7 @@ test('a throughput sample sets idle and loaded RTT (seconds), responsiveness and
   assert.equal(value(t, 'linkward_probes_responsiveness_rpm{uplink="wan"}'), 333.3);
   assert.equal(value(t, 'linkward_probes_throughput_lower_bound{uplink="wan",direction="download"}'), 1);
   assert.equal(value(t, 'linkward_probes_throughput_lower_bound{uplink="wan",direction="upload"}'), 0);
-  assert.equal(value(t, 'linkward_probes_download_bits_per_second{uplink="wan"}'), 54.2e6);
+  assert.equal(value(t, 'linkward_probes_download_bytes_per_second{uplink="wan"}'), 54.2e6 / 8);
 });
 
 test('the lower-bound flag follows the last figure: a settled test clears it', async () => {
@@ -64,8 +64,8 @@ test('a void sample counts its round, bytes and reason but moves no measurement 
   assert.equal(value(t, 'linkward_probes_loss_ratio{uplink="wan"}'), 0);
   assert.equal(value(t, 'linkward_probes_reachable{uplink="wan"}'), 1);
   assert.equal(value(t, 'linkward_probes_targets_up{uplink="wan"}'), 3);
-  assert.equal(value(t, 'linkward_probes_download_bits_per_second{uplink="wan"}'), 54.2e6);
-  assert.equal(value(t, 'linkward_probes_upload_bits_per_second{uplink="wan"}'), 9.8e6);
+  assert.equal(value(t, 'linkward_probes_download_bytes_per_second{uplink="wan"}'), 54.2e6 / 8);
+  assert.equal(value(t, 'linkward_probes_upload_bytes_per_second{uplink="wan"}'), 9.8e6 / 8);
   assert.equal(value(t, 'linkward_probes_loaded_rtt_seconds{uplink="wan"}'), 0.18);
   assert.equal(value(t, 'linkward_probes_responsiveness_rpm{uplink="wan"}'), 333.3);
   assert.equal(value(t, 'linkward_probes_throughput_lower_bound{uplink="wan",direction="download"}'), 0);
