@@ -8,6 +8,7 @@ import { Exit } from './exit-codes.ts';
 import { FEATURES } from './features.ts';
 import { createMetricsRegistry, registerDaemonMetrics } from './http/metrics.ts';
 import { startLoopDelayMonitor } from './http/loop-delay.ts';
+import { startPageServer } from './http/page-server.ts';
 import { startServer } from './http/server.ts';
 import { renderStatusPage } from './http/status-page.ts';
 import { createLogger, routeProcessWarnings, type Logger } from './log.ts';
@@ -143,6 +144,17 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return startFailureExit(e);
   }
   log.info({ listen: server.address, version: VERSION, node: loaded.nodeName, stateDir: loaded.stateDir, config: loaded.source }, 'linkward listening');
+  let pageServer: Awaited<ReturnType<typeof startPageServer>> | undefined;
+  if (config.server.pageListen) {
+    try {
+      pageServer = await startPageServer(config.server.pageListen, { log, monoMs: () => clock.monoMs(), page: () => renderStatusPage(statusDoc()) });
+      log.info({ pageListen: pageServer.address }, 'status page served read-only on the site network (server.pageListen)');
+    } catch (e) {
+      // the agent's own work does not depend on the page: report it, keep running
+      run.failed.set('page', messageOf(e));
+      log.error({ code: codeOf(e), err: e }, messageOf(e));
+    }
+  }
 
   await startFeatures(run, log);
   serving = true;
@@ -159,7 +171,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     process.exit(1);
   });
   await stopAll(run, log, STOP_BUDGET_MS);
-  await server.close();
+  await Promise.all([server.close(), pageServer?.close()]);
   cancelBeat();
   loopDelay.stop();
   state.close();

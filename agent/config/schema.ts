@@ -25,7 +25,9 @@ const ServerSchema = z
     listen: ListenSchema.default(DEFAULT_LISTEN).describe('Status server address (HOST:PORT). Non-loopback requires a token.'),
     token: z.string().min(16, 'must be at least 16 characters').optional().describe('Bearer token required on /v1/* (required for non-loopback listen).'),
     tokenFile: z.string().optional().describe('File holding the token (preferred over inline token; read at start).'),
+    pageListen: ListenSchema.optional().describe('Opt-in read-only listener for the status page on the site LAN (e.g. 0.0.0.0:9781): serves only GET / without a token, no API, no actions. Off by default.'),
   })
+  .refine((s) => s.pageListen === undefined || s.pageListen !== s.listen, { path: ['pageListen'], message: 'must differ from server.listen (the page listener is a second, read-only server)' })
   .describe('HTTP status server: /healthz, /readyz, /metrics, /v1/status.');
 
 const StateSchema = z
