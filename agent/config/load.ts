@@ -39,14 +39,32 @@ function pathOf(p: readonly PropertyKey[]): string {
   return p.length === 0 ? '(root)' : p.map((k) => (typeof k === 'number' ? `[${k}]` : String(k))).join('.').replace(/\.\[/g, '[');
 }
 
-/** Turns zod issues into path/message pairs; unknown keys become one problem per key. */
+/** True when an alternative of a union failed on the value's type itself (the value is not of that form at all). */
+function wrongForm(alt: readonly z.core.$ZodIssue[]): boolean {
+  return alt.length > 0 && alt.every((i) => i.path.length === 0 && i.code === 'invalid_type');
+}
+
+/**
+ * A union that matched no alternative ("Invalid input" from zod says nothing): when the value has the shape of some
+ * alternatives, report the problems inside the one with the fewest (the form the user meant); when it has none of the
+ * shapes, name every accepted form.
+ */
+function unionProblems(path: readonly PropertyKey[], alternatives: readonly (readonly z.core.$ZodIssue[])[]): ConfigProblem[] {
+  const meant = alternatives.filter((a) => !wrongForm(a)).sort((a, b) => a.length - b.length)[0];
+  if (meant) return problemsFromIssues(meant.map((i) => ({ ...i, path: [...path, ...i.path] })));
+  const forms = [...new Set(alternatives.flatMap((a) => a.map((i) => (i.code === 'invalid_type' ? String(i.expected) : i.message))))];
+  const received = alternatives[0]?.[0]?.message.match(/received (\w+)/)?.[1];
+  return [{ path: pathOf(path), message: `must be one of: ${forms.join(', ')}${received ? ` (received ${received})` : ''}` }];
+}
+
+/** Turns zod issues into path/message pairs; unknown keys become one problem per key; unions name their forms. */
 export function problemsFromIssues(issues: readonly z.core.$ZodIssue[]): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) out.push({ path: pathOf([...issue.path, key]), message: 'unknown key (check the spelling; `linkward config defaults` lists every key)' });
     } else if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-      out.push({ path: pathOf(issue.path), message: issue.message });
+      out.push(...unionProblems(issue.path, issue.errors));
     } else {
       out.push({ path: pathOf(issue.path), message: issue.message });
     }

@@ -59,6 +59,23 @@ test('wrong types name the expected type', () => {
   for (const p of v.problems) assert.match(p.message, /expected/);
 });
 
+test('a union that matches no form names the forms, or the problems inside the form the value has (never bare "Invalid input")', () => {
+  const none = validateConfig({ uplinks: 5 });
+  assert.equal(none.ok, false);
+  if (none.ok) return;
+  assert.deepEqual(none.problems, [{ path: 'uplinks', message: 'must be one of: array, object (received number)' }]);
+  const inList = validateConfig({ uplinks: { list: [{ name: 5 }] } });
+  assert.equal(inList.ok, false);
+  if (inList.ok) return;
+  assert.deepEqual(inList.problems.map((p) => p.path), ['uplinks.list[0].name']);
+  assert.match(inList.problems[0]?.message ?? '', /expected string/);
+  const unknown = validateConfig({ uplinks: [{ name: 'wan', bogus: 1 }] });
+  assert.equal(unknown.ok, false);
+  if (unknown.ok) return;
+  assert.deepEqual(unknown.problems.map((p) => p.path), ['uplinks[0].bogus']);
+  for (const v of [none, inList, unknown]) for (const p of v.problems) assert.doesNotMatch(p.message, /^Invalid input$/);
+});
+
 test('YAML syntax errors carry a line number', () => {
   const r = parseYaml('server:\n  listen: [unclosed\n');
   assert.ok(r.problems.length > 0);
