@@ -1,7 +1,7 @@
 /** `linkward buffer stats|list|flush|dead-letters|replay|purge`: inspect and steer the daemon's telemetry buffer. */
 import type { Command } from 'commander';
 import { isLwError, messageOf } from '../errors.ts';
-import { Exit } from '../exit-codes.ts';
+import { Exit, exitForError, exitForStatus } from '../exit-codes.ts';
 import { daemonGet, daemonPost, daemonTarget, type DaemonOptions } from './client.ts';
 import { withDaemonOptions } from './status.ts';
 
@@ -45,13 +45,13 @@ async function call(o: Common, cmd: Command, fn: (o: Common) => Promise<{ status
       const err = (r.body as { error?: { message?: string } } | null)?.error?.message ?? `daemon answered ${r.status}`;
       if (o.json) process.stdout.write(JSON.stringify(r.body, null, 2) + '\n');
       else process.stderr.write(`linkward buffer: ${err}\n`);
-      return Exit.FAILURE;
+      return exitForStatus(r.status);
     }
     process.stdout.write(o.json ? JSON.stringify(r.body, null, 2) + '\n' : text(r.body as never));
     return Exit.OK;
   } catch (e) {
     process.stderr.write(`linkward buffer: ${isLwError(e) ? e.message : messageOf(e)}\n`);
-    return isLwError(e, 'LW_DAEMON_UNREACHABLE') ? Exit.UNREACHABLE : Exit.FAILURE;
+    return exitForError(e);
   }
 }
 

@@ -101,16 +101,19 @@ export function reached(verdict: LinkHealth, until: WaitOptions['until']): boole
   return verdict === 'healthy' || (until === 'degraded' && verdict === 'degraded');
 }
 
-/** `linkward wait`: polls until the verdict is reached (0) or the timeout passes (2); a late-starting daemon is tolerated. */
+/** `linkward wait`: polls until the verdict is reached (0) or the timeout passes (2; 3 if the daemon never answered); a late-starting daemon is tolerated. */
 export async function waitCommand(o: WaitOptions, clock: Clock = systemClock, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const target = await daemonTarget(o, { token: false });
   const q = queryFromOptions(o);
   const deadline = clock.monoMs() + o.timeoutMs;
   let last = '';
+  /** A timeout while the daemon never answered is "unreachable" (3, start it), not "not healthy in time" (2). */
+  let everReached = false;
   // Bounded: every round waits intervalMs (> 0) and the loop ends at the deadline.
   for (;;) {
     const remaining = deadline - clock.monoMs();
     const r = await fetchVerdict(target, q, Math.max(1, Math.floor(Math.min(CLI_REQUEST_TIMEOUT_MS, remaining))));
+    if ('body' in r) everReached = true;
     if ('body' in r && reached(r.body.verdict, o.until)) {
       err.write(`linkward wait: ${describe(r.body)}\n`);
       return Exit.OK;
@@ -124,8 +127,8 @@ export async function waitCommand(o: WaitOptions, clock: Clock = systemClock, er
     last = line;
     const left = deadline - clock.monoMs();
     if (left <= 0) {
-      err.write(`linkward wait: timed out after ${Math.round(o.timeoutMs / 1000)}s waiting for ${o.until}\n`);
-      return Exit.DOWN;
+      err.write(`linkward wait: timed out after ${Math.round(o.timeoutMs / 1000)}s waiting for ${o.until}${everReached ? '' : ' (the daemon never answered)'}\n`);
+      return everReached ? Exit.DOWN : Exit.UNREACHABLE;
     }
     await clock.sleep(Math.ceil(Math.min(o.intervalMs, left)));
   }

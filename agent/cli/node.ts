@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { loadConfig, resolveConfigPath } from '../config/load.ts';
 import { ErrorCode, isLwError, messageOf } from '../errors.ts';
-import { Exit } from '../exit-codes.ts';
+import { Exit, exitForError } from '../exit-codes.ts';
 import type { NodeApi } from '../k8s/api.ts';
 import { findCluster } from '../k8s/cluster.ts';
 import { K8sErrorCode } from '../k8s/errors.ts';
@@ -87,7 +87,7 @@ export async function nodeShowCommand(o: NodeCliOptions, out: Out, err: Out, dep
     return Exit.OK;
   } catch (e) {
     err.write(`linkward node show: ${messageOf(e)}\n`);
-    return isLwError(e, K8sErrorCode.NOT_FOUND) ? Exit.DOWN : Exit.FAILURE;
+    return isLwError(e, K8sErrorCode.NOT_FOUND) ? Exit.DOWN : exitForError(e);
   }
 }
 
@@ -114,7 +114,7 @@ export async function nodeReleaseCommand(o: NodeCliOptions, out: Out, err: Out, 
     return Exit.OK;
   } catch (e) {
     err.write(`linkward node release: ${messageOf(e)}\n`);
-    return Exit.FAILURE;
+    return exitForError(e);
   }
 }
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { loadConfig, resolveConfigPath } from '../config/load.ts';
 import { codeOf, messageOf } from '../errors.ts';
-import { Exit } from '../exit-codes.ts';
+import { Exit, exitForError, exitForStatus } from '../exit-codes.ts';
 import { silentLogger } from '../log.ts';
 import { createIpActuator, type RouteActuator } from '../route/actuator.ts';
 import { parseDurationMs } from '../route/config.ts';
@@ -38,13 +38,13 @@ async function call(o: DaemonOptions & { json?: boolean }, method: 'GET' | 'POST
     const r = method === 'GET' ? await daemonGet<Record<string, unknown>>(target, path) : await daemonPost<Record<string, unknown>>(target, path, body);
     if (r.status >= 400) {
       err.write(`linkward route: ${String((r.body?.error as { message?: string } | undefined)?.message ?? `daemon answered ${r.status}`)}\n`);
-      return r.status === 404 ? Exit.DOWN : Exit.FAILURE;
+      return exitForStatus(r.status);
     }
     out.write(method === 'GET' && !o.json ? renderRouteShow(r.body) : JSON.stringify(r.body) + '\n');
     return Exit.OK;
   } catch (e) {
     err.write(`linkward route: ${messageOf(e)}\n`);
-    return Exit.UNREACHABLE;
+    return exitForError(e);
   }
 }
 

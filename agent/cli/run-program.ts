@@ -1,7 +1,7 @@
 /** Runs a commander program and maps what it throws to linkward's exit codes (shared by the full and the lean CLI). */
 import { Command, CommanderError } from 'commander';
-import { isLwError, messageOf } from '../errors.ts';
-import { Exit } from '../exit-codes.ts';
+import { messageOf } from '../errors.ts';
+import { Exit, exitForError } from '../exit-codes.ts';
 import { VERSION } from '../version.ts';
 
 /** Parses `argv` and runs the chosen action; sets process.exitCode on usage and runtime errors. */
@@ -14,7 +14,7 @@ export async function runProgram(program: Command, argv: readonly string[]): Pro
       return;
     }
     process.stderr.write(`linkward: ${messageOf(e)}\n`);
-    process.exitCode = isLwError(e, 'LW_CONFIG_INVALID') ? Exit.CONFIG_INVALID : Exit.FAILURE;
+    process.exitCode = exitForError(e);
   }
 }
 

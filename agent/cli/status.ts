@@ -1,7 +1,7 @@
 /** `linkward status [--json]`: asks the running daemon and prints a summary; exit code says the link state. */
 import type { Command } from 'commander';
 import { daemonGet, daemonTarget, type DaemonOptions } from './client.ts';
-import { Exit } from '../exit-codes.ts';
+import { Exit, exitForError, exitForStatus } from '../exit-codes.ts';
 import { isLwError } from '../errors.ts';
 import type { BudgetStatus, LinkSnapshot, UplinkView } from '../core/types.ts';
 import { fmt } from '../core/fmt.ts';
@@ -154,16 +154,16 @@ export async function statusCommand(opts: DaemonOptions & { json?: boolean }): P
     const r = await daemonGet<StatusDoc>(await daemonTarget(opts), '/v1/status');
     if (r.status === 401) {
       process.stderr.write('the daemon requires a token: pass --token or set LINKWARD_TOKEN (or server.token in the config)\n');
-      return Exit.UNREACHABLE;
+      return exitForStatus(r.status);
     }
     if (r.status !== 200) {
       process.stderr.write(`daemon answered ${r.status}\n`);
-      return Exit.UNREACHABLE;
+      return r.status >= 500 ? Exit.UNREACHABLE : exitForStatus(r.status);
     }
     doc = r.body;
   } catch (e) {
     process.stderr.write(`${isLwError(e) ? e.message : String(e)}\n`);
-    return Exit.UNREACHABLE;
+    return exitForError(e);
   }
   process.stdout.write(opts.json ? JSON.stringify(doc, null, 2) + '\n' : formatStatus(doc, doc.nowMs ?? systemClock.nowMs()));
   return exitForHealth(doc.link?.node);

@@ -68,11 +68,11 @@ test('status exits 3 with a how-to-start message when the daemon is not reachabl
   assert.match(r.stderr, /not reachable.*linkward run/);
 });
 
-test('status exits 3 and names the token when the daemon answers 401', async (t) => {
+test('status exits 2 (fix the input, not 3: the daemon is running) and names the token when the daemon answers 401', async (t) => {
   const { server, address } = await serve(() => [401, { error: { code: 'LW_HTTP_UNAUTHORIZED' } }]);
   t.after(() => server.close());
   const r = await cli(['status', '--address', address]);
-  assert.equal(r.code, 3);
+  assert.equal(r.code, 2);
   assert.match(r.stderr, /token/);
 });
 
