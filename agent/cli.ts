@@ -24,6 +24,7 @@ const FEATURE_COMMANDS: Record<string, () => Promise<Register>> = {
   node: async () => (await import('./cli/node.ts')).registerNodeCommands,
   buffer: async () => (await import('./cli/buffer.ts')).registerBufferCommands,
   route: async () => (await import('./cli/route.ts')).registerRouteCommands,
+  test: async () => (await import('./cli/speedtest.ts')).registerSpeedtestCommand,
 };
 const CORE_COMMANDS = new Set(['run', 'version', 'status', 'config']);
 

@@ -6,6 +6,7 @@ import { effectiveUplinks } from '../agent/config/uplinks.ts';
 import { systemRunner, type CommandRunner } from '../agent/exec.ts';
 import { messageOf } from '../agent/errors.ts';
 import { sendError, sendJson } from '../agent/http/respond.ts';
+import { streamThroughput } from './progress-stream.ts';
 import { dependencyLogger } from '../agent/log.ts';
 import { DisturbanceWatch } from './disturbance.ts';
 import { ProbeErrorCode } from './errors.ts';
@@ -118,8 +119,10 @@ export function createProbesComponent(ctx: AgentContext, opts: ProbesComponentOp
         const flag = (k: string): boolean | undefined => (url.searchParams.has(k) ? url.searchParams.get(k) !== '0' : undefined);
         const dl = flag('download');
         const ul = flag('upload');
+        const dirs = { ...(dl !== undefined ? { download: dl } : {}), ...(ul !== undefined ? { upload: ul } : {}), force: true };
+        if (url.searchParams.get('progress') === '1') return streamThroughput(res, targets, dirs, clock, track);
         const results = [];
-        for (const m of targets) results.push(await track(m.throughput({ ...(dl !== undefined ? { download: dl } : {}), ...(ul !== undefined ? { upload: ul } : {}), force: true })));
+        for (const m of targets) results.push(await track(m.throughput(dirs)));
         sendJson(res, 200, { results });
       },
     },

@@ -32,6 +32,14 @@ const UP_CHUNK = randomBytes(16 * 1024);
 export type { Direction, StopReason, ThroughputResult } from './throughput-result.ts';
 export { serverTicks } from './throughput-result.ts';
 
+/** The running figure of a probe in progress (for live displays; not a result). */
+export interface ThroughputProgress {
+  direction: Direction;
+  mbps: number;
+  bytes: number;
+  elapsedMs: number;
+}
+
 export interface ThroughputOptions {
   url: string;
   preset: Preset;
@@ -44,7 +52,7 @@ export interface ThroughputOptions {
   sourceAddress?: string;
   token?: string;
   clock: Clock;
-  onProgress?: (p: { direction: Direction; mbps: number; bytes: number; elapsedMs: number }) => void;
+  onProgress?: (p: ThroughputProgress) => void;
   /** Known round-trip time (light probes, one-off latency); sizes uploads so request gaps do not idle streams. */
   rttHintMs?: number;
   /** Return the raw cumulative byte series (for recordings and benchmarks). */

@@ -19,7 +19,7 @@ import { median, summariseWindow, type WindowEntry, type WindowSummary } from '.
 import type { ProbeStore } from './store.ts';
 import { updateTargets, type TargetBook } from './target-health.ts';
 import type { ProbeTarget } from './targets.ts';
-import { runThroughput } from './throughput.ts';
+import { runThroughput, type ThroughputProgress } from './throughput.ts';
 import { recheckDue } from './throughput-policy.ts';
 import { bytesOf, measure, type JudgedDirection } from './uplink-throughput.ts';
 import { SKIP_WORDS, outcomeOf, reasonOf, serverAfter, type SkipReason, type ThroughputOutcome } from './throughput-outcome.ts';
@@ -208,7 +208,7 @@ export class UplinkMonitor {
   }
 
   /** Throughput probe within the budget; `force` ignores the passive-traffic skip (on-demand from the CLI/API). */
-  async throughput(opts: { download?: boolean; upload?: boolean; force?: boolean } = {}): Promise<ThroughputOutcome> {
+  async throughput(opts: { download?: boolean; upload?: boolean; force?: boolean; onProgress?: (p: ThroughputProgress) => void } = {}): Promise<ThroughputOutcome> {
     const { cfg, clock } = this.#d;
     const t = cfg.throughput;
     const skip = (why: SkipReason): ThroughputOutcome => {
@@ -258,6 +258,7 @@ export class UplinkMonitor {
               ...(source ? { sourceAddress: source } : {}), ...(cfg.token ? { token: cfg.token } : {}),
               ...(this.#lastLight?.rttMs !== undefined ? { rttHintMs: this.#lastLight.rttMs } : {}),
               ...(this.#d.stopping ? { signal: this.#d.stopping } : {}),
+              ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
             }),
         },
         dirs, perDirection, this.#d.view?.(), cfg.health,

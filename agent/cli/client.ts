@@ -109,3 +109,48 @@ export function daemonGet<T>(target: DaemonTarget, path: string, timeoutMs?: num
 export function daemonPost<T>(target: DaemonTarget, path: string, body: unknown, timeoutMs?: number): Promise<DaemonResponse<T>> {
   return call<T>(target, 'POST', path, body, timeoutMs);
 }
+
+/**
+ * POST whose answer is NDJSON (one JSON object per line, e.g. progress then a result): `onLine` gets each object as
+ * it arrives. Resolves with the status once the answer ends; `timeoutMs` bounds the whole exchange.
+ */
+export async function daemonStream(target: DaemonTarget, path: string, onLine: (obj: Record<string, unknown>) => void, timeoutMs: number): Promise<number> {
+  checkTarget(target);
+  const headers: Record<string, string> = { accept: 'application/x-ndjson' };
+  if (target.token) headers.authorization = `Bearer ${target.token}`;
+  const u = new URL(target.baseUrl + path);
+  const send = u.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      const req = send(u, { method: 'POST', headers, agent: false, signal: AbortSignal.timeout(timeoutMs) }, (res: IncomingMessage) => {
+        let rest = '';
+        const flush = (text: string): void => {
+          for (const line of text.split('\n')) {
+            if (line.trim() === '') continue;
+            try {
+              onLine(JSON.parse(line) as Record<string, unknown>);
+            } catch {
+              onLine({ error: { code: ErrorCode.DAEMON_BAD_RESPONSE, message: `not JSON: ${line.slice(0, 200)}` } });
+            }
+          }
+        };
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          const text = rest + c;
+          const cut = text.lastIndexOf('\n');
+          rest = cut < 0 ? text : text.slice(cut + 1);
+          if (cut >= 0) flush(text.slice(0, cut));
+        });
+        res.on('end', () => {
+          flush(rest);
+          resolve(res.statusCode ?? 0);
+        });
+        res.on('error', reject);
+      });
+      req.on('error', (e: Error) => reject(e.name === 'AbortError' ? new Error(`no answer within ${timeoutMs} ms`) : e));
+      req.end();
+    });
+  } catch (cause) {
+    throw new LwError(ErrorCode.DAEMON_UNREACHABLE, `linkward daemon not reachable at ${target.baseUrl} (${(cause as Error).message}). Start it with "linkward run" or "systemctl start linkward".`, { cause });
+  }
+}
