@@ -10,6 +10,7 @@ import { createMetricsRegistry, registerDaemonMetrics } from './http/metrics.ts'
 import { startLoopDelayMonitor } from './http/loop-delay.ts';
 import { startPageServer } from './http/page-server.ts';
 import { startServer } from './http/server.ts';
+import { STATUS_SCHEMA_VERSION } from './http/status-schema.ts';
 import { renderStatusPage } from './http/status-page.ts';
 import { createLogger, routeProcessWarnings, type Logger } from './log.ts';
 import { openState, type StateHandle } from './state/store.ts';
@@ -107,6 +108,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return out;
   };
   const statusDoc = (): Record<string, unknown> => ({
+    schemaVersion: STATUS_SCHEMA_VERSION,
     version: VERSION,
     node: loaded.nodeName,
     /** The daemon's clock: clients and the page measure figure ages against it, not their own (skew). */
