@@ -25,6 +25,7 @@ const FEATURE_COMMANDS: Record<string, () => Promise<Register>> = {
   buffer: async () => (await import('./cli/buffer.ts')).registerBufferCommands,
   route: async () => (await import('./cli/route.ts')).registerRouteCommands,
   test: async () => (await import('./cli/speedtest.ts')).registerSpeedtestCommand,
+  init: async () => (await import('./cli/init.ts')).registerInitCommand,
 };
 const CORE_COMMANDS = new Set(['run', 'version', 'status', 'config']);
 

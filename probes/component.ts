@@ -91,7 +91,7 @@ export function createProbesComponent(ctx: AgentContext, opts: ProbesComponentOp
 
   const status = (): ComponentStatus => {
     if (!cfg.enabled) return { state: 'disabled', message: 'disabled: probes.enabled is false' };
-    if (lightTargets === 0) return { state: 'disabled', message: 'disabled: no probe targets configured (set probes.targets or uplinks[].targets)', details: details() };
+    if (lightTargets === 0) return { state: 'disabled', message: 'not measuring: no probe targets configured. Run `linkward init` to propose them (and uplinks) from this machine, or set probes.targets (e.g. ["1.1.1.1:443", "9.9.9.9:443", "8.8.8.8:443"]), then restart', details: details() };
     const withTargets = monitors.filter((m) => m.targetCount() > 0);
     const last = withTargets.map((m) => m.lastLight());
     if (last.some((s) => s === undefined)) return { state: 'starting', message: 'waiting for the first light probe round', details: details() };
@@ -153,7 +153,7 @@ export function createProbesComponent(ctx: AgentContext, opts: ProbesComponentOp
         cron = schedule(cfg.throughput.cron, () => later(offset, () => void track(throughputAll())), { name: 'linkward-probes-throughput', noOverlap: true, logger: dependencyLogger(log, 'node-cron') });
         log.info({ cron: cfg.throughput.cron, offsetMs: offset }, 'throughput probes scheduled');
       }
-      if (lightTargets === 0) log.warn('no probe targets configured: light probes are off and link state stays unknown');
+      if (lightTargets === 0) log.warn('no probe targets configured: light probes are off and link state stays unknown; run `linkward init` or set probes.targets');
     },
     async stop() {
       stopped = true;

@@ -1,0 +1,105 @@
+/** First-run proposal (pure): uplinks from the kernel's default routes and links, default probe targets, as commented YAML. */
+import type { KernelLink, KernelRoute } from '../route/ip-state.ts';
+
+/**
+ * Light-probe targets proposed when the operator has none: TCP connects to three independent anycast resolvers on
+ * 443 (open on almost every network that allows HTTPS; a quorum of 2 of 3 survives one provider's outage).
+ */
+export const PROPOSED_TARGETS = ['1.1.1.1:443', '9.9.9.9:443', '8.8.8.8:443'] as const;
+/** Interfaces that are never an uplink: loopback, container and cluster plumbing (k3s flannel/cni, docker, veth). */
+const NOT_AN_UPLINK = /^(lo|docker\d*|cni\d*|flannel.*|cali.*|veth.*|kube-.*|tunl\d*|vxlan.*|br-.*|virbr\d*)$/;
+/** Name patterns that are metered links (cellular modems): stricter probe budget. */
+const METERED = /^(wwan|wwp|usb|rmnet|ppp)\d*/;
+/** Priority of the first uplink and the step between uplinks (room to insert one later). */
+const PRIORITY_BASE = 10;
+const PRIORITY_STEP = 10;
+
+export interface ProposedUplink {
+  name: string;
+  interface: string;
+  priority: number;
+  metered: boolean;
+  gateway?: string;
+  /** Why it was proposed (for the comment in the file). */
+  why: string;
+}
+
+export interface Proposal {
+  uplinks: ProposedUplink[];
+  /** Things the operator must still decide, one sentence each. */
+  todo: string[];
+}
+
+/** Uplink name from an interface name: lowercase letters, digits and dashes, at most 32. */
+function uplinkName(ifname: string, taken: Set<string>): string {
+  const base = ifname.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 32) || 'uplink';
+  let name = base;
+  for (let i = 2; taken.has(name); i++) name = `${base.slice(0, 29)}-${i}`;
+  taken.add(name);
+  return name;
+}
+
+/**
+ * One uplink per interface that carries a default route (main table), best metric first; then interfaces that are up
+ * with an IPv4 address but no default route (a backup modem waiting) at the end, marked as such.
+ */
+export function proposeUplinks(routes: readonly KernelRoute[], links: readonly KernelLink[]): Proposal {
+  const defaults = routes.filter((r) => r.dst === 'default' && r.table === 'main' && r.dev !== undefined && !NOT_AN_UPLINK.test(r.dev)).sort((a, b) => a.metric - b.metric);
+  const taken = new Set<string>();
+  const seen = new Set<string>();
+  const uplinks: ProposedUplink[] = [];
+  for (const r of defaults) {
+    const dev = r.dev as string;
+    if (seen.has(dev)) continue;
+    seen.add(dev);
+    uplinks.push({ name: uplinkName(dev, taken), interface: dev, priority: PRIORITY_BASE + PRIORITY_STEP * uplinks.length, metered: METERED.test(dev), ...(r.gateway ? { gateway: r.gateway } : {}), why: `default route${r.gateway ? ` via ${r.gateway}` : ''} (metric ${r.metric}, ${r.protocol})` });
+  }
+  for (const l of links) {
+    if (seen.has(l.name) || NOT_AN_UPLINK.test(l.name) || !l.up || l.addrs.length === 0) continue;
+    seen.add(l.name);
+    uplinks.push({ name: uplinkName(l.name, taken), interface: l.name, priority: PRIORITY_BASE + PRIORITY_STEP * uplinks.length, metered: METERED.test(l.name), why: `up with ${l.addrs.join(', ')} but no default route: a backup? set its gateway, or delete it if it is a LAN` });
+  }
+  const todo: string[] = [];
+  if (uplinks.length === 0) todo.push('no uplink found (no default route and no interface with an address): add uplinks.list by hand');
+  if (uplinks.length === 1) todo.push('one uplink found: failover needs a second (a modem that is down now can be added by hand)');
+  todo.push('speed tests need a server you run (`linkward probe-server` in your datacenter): set probes.throughput.url');
+  return { uplinks, todo };
+}
+
+const q = (s: string): string => JSON.stringify(s);
+
+/** The config file text: short, commented, valid as written (checked by the caller with `config validate`'s rules). */
+export function renderProposal(p: Proposal, generatedAt: string, opts: { kubernetes: boolean }): string {
+  const lines = [
+    `# linkward configuration written by \`linkward init\` on ${generatedAt} from this machine's routing table.`,
+    '# Review it, then: linkward config validate FILE. Every key and its default: linkward config defaults.',
+    '',
+  ];
+  for (const t of p.todo) lines.push(`# TODO: ${t}`);
+  lines.push('', 'uplinks:', '  # Lower priority is preferred; failover moves the default route to the best healthy uplink.');
+  if (p.uplinks.length === 0) lines.push('  list: []');
+  else lines.push('  list:');
+  for (const u of p.uplinks) {
+    lines.push(`    # ${u.interface}: ${u.why}`);
+    // no gateway key: linkward reads it from the routing table, so a DHCP gateway that changes keeps working
+    lines.push(`    - name: ${u.name}`, `      interface: ${q(u.interface)}`, `      priority: ${u.priority}`);
+    if (u.metered) lines.push('      # cellular-looking interface: smaller daily probe budget (10 MB), only high-priority telemetry', '      metered: true');
+  }
+  lines.push(
+    '',
+    'probes:',
+    '  # Light probes (latency, loss): TCP connects to three independent anycast resolvers; 2 of 3 must answer.',
+    '  # Replace them with your own datacenter (linkward://HOST:9781 of a `linkward probe-server`) where you can.',
+    `  targets: [${PROPOSED_TARGETS.map(q).join(', ')}]`,
+    '  # Scheduled speed tests need a server you run: uncomment and set it.',
+    '  # throughput: { url: "http://probe.example.com:9781/" }',
+    '',
+    'kubernetes:',
+    opts.kubernetes
+      ? '  # k3s found (/etc/rancher/k3s/k3s.yaml): linkward labels, taints (and, if configured, cordons) this Node from the link state.'
+      : '  # No k3s found on this machine: node decorations off. Set true on a k3s node.',
+    `  enabled: ${opts.kubernetes}`,
+    '',
+  );
+  return lines.join('\n');
+}

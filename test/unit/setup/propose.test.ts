@@ -1,0 +1,70 @@
+/** linkward init's proposal: uplinks from default routes (best metric first), backups from up interfaces, plumbing skipped; valid YAML. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseYaml, validateConfig } from '../../../agent/config/load.ts';
+import { effectiveUplinks } from '../../../agent/config/uplinks.ts';
+import { parseAddrs, parseRoutes } from '../../../agent/route/ip-state.ts';
+import { PROPOSED_TARGETS, proposeUplinks, renderProposal } from '../../../agent/setup/propose.ts';
+
+/** `ip -4 -json route show table main` of a store gateway: fibre (metric 100) and LTE (metric 700), plus k3s plumbing. */
+const ROUTES = JSON.stringify([
+  { dst: 'default', gateway: '100.64.0.1', dev: 'wwan0', protocol: 'dhcp', metric: 700, flags: [] },
+  { dst: 'default', gateway: '192.168.1.1', dev: 'enp1s0', protocol: 'dhcp', metric: 100, flags: [] },
+  { dst: 'default', gateway: '192.168.1.1', dev: 'enp1s0', protocol: 'static', metric: 900, flags: [] },
+  { dst: 'default', dev: 'cni0', metric: 50, flags: [] },
+  { dst: '10.42.0.0/24', dev: 'cni0', protocol: 'kernel', scope: 'link', prefsrc: '10.42.0.1', flags: [] },
+]);
+const ADDRS = JSON.stringify([
+  { ifname: 'lo', flags: ['LOOPBACK', 'UP', 'LOWER_UP'], addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }] },
+  { ifname: 'enp1s0', flags: ['UP', 'LOWER_UP'], addr_info: [{ family: 'inet', local: '192.168.1.20', prefixlen: 24 }] },
+  { ifname: 'wwan0', flags: ['UP', 'LOWER_UP'], addr_info: [{ family: 'inet', local: '100.64.3.7', prefixlen: 30 }] },
+  { ifname: 'enp2s0', flags: ['UP', 'LOWER_UP'], addr_info: [{ family: 'inet', local: '10.9.0.2', prefixlen: 24 }] },
+  { ifname: 'flannel.1', flags: ['UP', 'LOWER_UP'], addr_info: [{ family: 'inet', local: '10.42.0.0', prefixlen: 32 }] },
+  { ifname: 'veth12ab', flags: ['UP', 'LOWER_UP'], addr_info: [] },
+  { ifname: 'wlan0', flags: ['BROADCAST'], addr_info: [] },
+]);
+
+test('default routes become uplinks by metric, one per interface; an up interface without one is a possible backup; plumbing is skipped', () => {
+  const p = proposeUplinks(parseRoutes(ROUTES), parseAddrs(ADDRS));
+  assert.deepEqual(p.uplinks.map((u) => [u.name, u.interface, u.priority, u.metered]), [
+    ['enp1s0', 'enp1s0', 10, false],
+    ['wwan0', 'wwan0', 20, true],
+    ['enp2s0', 'enp2s0', 30, false],
+  ]);
+  assert.match(p.uplinks[0]?.why ?? '', /via 192\.168\.1\.1 \(metric 100, dhcp\)/);
+  assert.match(p.uplinks[2]?.why ?? '', /no default route/);
+  assert.ok(p.todo.some((t) => /probes\.throughput\.url/.test(t)));
+});
+
+test('the rendered file is valid config, keeps the order, proposes the targets and never pins a gateway', () => {
+  const p = proposeUplinks(parseRoutes(ROUTES), parseAddrs(ADDRS));
+  const text = renderProposal(p, '2026-12-03T00:00:00.000Z', { kubernetes: true });
+  const parsed = parseYaml(text);
+  assert.deepEqual(parsed.problems, []);
+  const v = validateConfig(parsed.value);
+  assert.ok(v.ok, JSON.stringify(!v.ok && v.problems));
+  if (!v.ok) return;
+  assert.deepEqual(effectiveUplinks(v.config.uplinks).map((u) => [u.name, u.interface, u.priority, u.metered, u.gateway]), [
+    ['enp1s0', 'enp1s0', 10, false, undefined],
+    ['wwan0', 'wwan0', 20, true, undefined],
+    ['enp2s0', 'enp2s0', 30, false, undefined],
+  ]);
+  assert.deepEqual(v.config.probes.targets, [...PROPOSED_TARGETS]);
+  assert.equal(v.config.kubernetes.enabled, true);
+  assert.match(text, /^ +# enp1s0: default route via 192\.168\.1\.1/m);
+});
+
+test('no default route and no addressed interface: an empty list, a TODO saying so, still valid', () => {
+  const p = proposeUplinks([], parseAddrs(JSON.stringify([{ ifname: 'lo', flags: ['UP'], addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }] }])));
+  assert.deepEqual(p.uplinks, []);
+  assert.match(p.todo[0] ?? '', /no uplink found/);
+  const v = validateConfig(parseYaml(renderProposal(p, 'x', { kubernetes: false })).value);
+  assert.ok(v.ok);
+});
+
+test('interface names that are not valid uplink names are mapped, and collisions get a suffix', () => {
+  const routes = parseRoutes(JSON.stringify([{ dst: 'default', gateway: '10.0.0.1', dev: 'ETH_0', metric: 1, flags: [] }, { dst: 'default', gateway: '10.0.1.1', dev: 'eth-0', metric: 2, flags: [] }]));
+  const p = proposeUplinks(routes, []);
+  assert.deepEqual(p.uplinks.map((u) => u.name), ['eth-0', 'eth-0-2']);
+  assert.ok(validateConfig(parseYaml(renderProposal(p, 'x', { kubernetes: false })).value).ok);
+});
