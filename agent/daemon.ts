@@ -16,6 +16,8 @@ import { createLogger, routeProcessWarnings, type Logger } from './log.ts';
 import { openState, type StateHandle } from './state/store.ts';
 import { SystemdNotifier } from './systemd/notify.ts';
 import { VERSION } from './version.ts';
+import type { HistoryComponent } from './history/component.ts';
+import type { HistoryDoc } from './history/query.ts';
 
 /**
  * Graceful stop budget for the components (issue 13: the process must be gone within 2 s in every state). Nothing
@@ -126,6 +128,17 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   });
   registerDaemonMetrics(metrics, state.quarantinedTo !== null, () => ({ ready: notReady().length === 0, components: Object.fromEntries(Object.entries(componentStatus()).map(([k, v]) => [k, v.state])) }));
 
+  // History (issue 13): built after the features, since it records from their status; the page reads it when present.
+  let history: HistoryComponent | null = null;
+  const pageHistory = (): HistoryDoc | undefined => {
+    try {
+      return history?.history(undefined, true);
+    } catch (e) {
+      log.warn({ err: e, code: codeOf(e) }, 'history unavailable for the page');
+      return undefined;
+    }
+  };
+
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer(config.server.listen, {
@@ -135,7 +148,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       health,
       notReadyReasons: notReady,
       status: statusDoc,
-      page: () => renderStatusPage(statusDoc()),
+      page: () => renderStatusPage(statusDoc(), undefined, pageHistory()),
       routes: (): HttpRoute[] => run.components.filter((c) => run.started.has(c.name)).flatMap((c) => c.routes?.() ?? []),
     });
   } catch (e) {
@@ -159,6 +172,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
 
   await startFeatures(run, log);
+  history = await startHistory(run, log, componentStatus);
   serving = true;
   await notifier.ready(`serving on ${server.address}`);
   const watchdogMs = notifier.startWatchdog(() => health().ok);
@@ -227,6 +241,21 @@ async function startFeatures(run: Running, log: Logger): Promise<void> {
       run.failed.set(f.name, msg);
       log.error({ component: f.name, code: codeOf(e), err: e }, `component ${f.name} failed to start`);
     }
+  }
+}
+
+/** Starts the history recorder and its route as one more component; a failure is reported like a feature's, never fatal. */
+async function startHistory(run: Running, log: Logger, components: () => Record<string, ComponentStatus>): Promise<HistoryComponent | null> {
+  try {
+    const c = (await import('./history/component.ts')).createHistoryComponent(run.ctx, components);
+    run.components.push(c);
+    await c.start();
+    run.started.add(c.name);
+    return c;
+  } catch (e) {
+    run.failed.set('history', messageOf(e));
+    log.error({ component: 'history', code: codeOf(e), err: e }, 'component history failed to start');
+    return null;
   }
 }
 

@@ -154,3 +154,59 @@ export function failedParts(components: Record<string, { state?: string; message
     .filter(([, c]) => c.state === 'error' || c.state === 'down')
     .map(([name, c]) => (c.message ? `${name}: ${c.message}` : name));
 }
+
+/** Telemetry that has waited longer than this while the gate lets it go is "not leaving" (sinks poll every second). */
+export const TELEMETRY_LATE_S = 600;
+/** After this long, a telemetry backlog is worth a call to support (before that it often clears by itself). */
+export const TELEMETRY_CALL_AFTER_S = 2 * 3_600;
+/** Priority names in rank order (buffer/config.ts PRIORITY_NAMES): a lane is allowed out when its rank ≤ the gate's maxPriority. */
+const PRIORITY_RANK: Record<string, number> = { high: 0, normal: 1, low: 2 };
+
+/** What the page says about telemetry waiting on this device (from the buffer component's status). */
+export interface Backlog {
+  records: number;
+  bytes: number;
+  /** Oldest record waiting (s), any lane; null when nothing waits. */
+  oldestAgeS: number | null;
+  /** Oldest record the gate would let out now (s): held-back low-priority data on a metered link is not "stuck". */
+  oldestAllowedAgeS: number | null;
+  sinkFailing: boolean;
+  /** Telemetry is not leaving: the gate allows it, yet it waits for longer than TELEMETRY_LATE_S or the sink keeps failing while it grows. */
+  stuck: boolean;
+}
+
+/** The backlog from the buffer's status details; null without a buffer (disabled, not started). `growing`: the recorded depth rose lately. */
+export function backlogFrom(buffer: { state?: string; details?: Record<string, unknown> } | undefined, growing = false): Backlog | null {
+  const d = buffer?.details as { usage?: { records?: unknown; bytes?: unknown }; gate?: { maxPriority?: unknown }; lanes?: { priority?: unknown; oldestAgeSeconds?: unknown }[]; sinks?: { attempts?: unknown }[] } | undefined;
+  if (!d?.usage || typeof d.usage.records !== 'number') return null;
+  const maxPrio = typeof d.gate?.maxPriority === 'number' ? d.gate.maxPriority : 2;
+  let oldest: number | null = null;
+  let oldestAllowed: number | null = null;
+  for (const l of d.lanes ?? []) {
+    if (typeof l.oldestAgeSeconds !== 'number') continue;
+    oldest = Math.max(oldest ?? 0, l.oldestAgeSeconds);
+    if ((PRIORITY_RANK[String(l.priority)] ?? 0) <= maxPrio) oldestAllowed = Math.max(oldestAllowed ?? 0, l.oldestAgeSeconds);
+  }
+  const sinkFailing = (d.sinks ?? []).some((s) => typeof s.attempts === 'number' && s.attempts > 0);
+  const records = d.usage.records;
+  const stuck = records > 0 && ((oldestAllowed ?? 0) > TELEMETRY_LATE_S || (sinkFailing && growing));
+  return { records, bytes: typeof d.usage.bytes === 'number' ? d.usage.bytes : 0, oldestAgeS: oldest, oldestAllowedAgeS: oldestAllowed, sinkFailing, stuck };
+}
+
+/**
+ * A healthy link whose telemetry is not leaving is amber, not "OK, nothing to do" (issue 13 item 7): the words say
+ * the connection works and the data is safe, so staff do not touch the modem; support is called only after hours.
+ */
+export function adviseTelemetry(link: Advice, backlog: Backlog | null, waitedText: (s: number) => string): Advice {
+  if (link.state !== 'healthy' || !backlog?.stuck) return link;
+  const waited = backlog.oldestAllowedAgeS ?? 0;
+  const late = waited > TELEMETRY_CALL_AFTER_S;
+  return {
+    state: 'healthy',
+    tone: 'warn',
+    icon: '!',
+    headline: 'Internet OK — data is not being sent',
+    meaning: `The connection works, but this device's data has not reached the server for ${waitedText(waited)} (${backlog.records} records waiting${backlog.sinkFailing ? '; the receiving server refuses or does not answer' : ''}). It is kept safely on this device and sent as soon as the server takes it.`,
+    todo: ['Nothing to fix on site: the connection itself works.', late ? `This has lasted ${waitedText(waited)}: ${CALL}.` : `If this lasts more than ${TELEMETRY_CALL_AFTER_S / 3_600} hours, ${CALL}.`],
+  };
+}

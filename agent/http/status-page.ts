@@ -1,5 +1,7 @@
-/** The local status page: one self-contained HTML document (no scripts, no external assets) rendered from the /v1/status data. */
-import { adviseLink, explainNote, explainReason, failedParts, type PageBudget, type PageLink, type PageNote, type PageUplink } from './status-advice.ts';
+/** The local status page: one self-contained HTML document (no scripts, no external assets) rendered from the /v1/status data and the 24 h history. */
+import { adviseLink, adviseTelemetry, backlogFrom, explainNote, explainReason, failedParts, type Backlog, type PageBudget, type PageLink, type PageNote, type PageUplink } from './status-advice.ts';
+import { historySection, HISTORY_STYLE } from '../history/page-section.ts';
+import type { HistoryDoc } from '../history/query.ts';
 import { systemClock } from '../clock.ts';
 
 /** Seconds between automatic refreshes of the page (matches the default light-probe interval). */
@@ -53,6 +55,8 @@ function timeOfDay(ms: number): string {
 /** A table row's value: the figure, and "measured 12 min ago" under it when it is older than a minute. */
 interface Cell {
   text: string;
+  /** Shown in place of the age line: the figure predates the outage (a down uplink's last speeds are not current). */
+  before?: string;
   /** A smaller second line (e.g. when the budget refills). */
   sub?: string;
   atMs?: unknown;
@@ -61,7 +65,9 @@ interface Cell {
 function cell(c: Cell, nowMs: number): string {
   const old = finite(c.atMs) && nowMs - c.atMs > SHOW_AGE_AFTER_MS;
   const sub = c.sub ? ` <span class="sub">${esc(c.sub)}</span>` : '';
-  return `${esc(c.text)}${sub}${old ? ` <span class="age">measured ${esc(duration((nowMs - (c.atMs as number)) / 1000))} ago</span>` : ''}`;
+  const ago = finite(c.atMs) ? `measured ${duration((nowMs - c.atMs) / 1000)} ago` : '';
+  if (c.before && finite(c.atMs)) return `${esc(c.text)}${sub} <span class="age">${esc(ago)}, ${esc(c.before)}</span>`;
+  return `${esc(c.text)}${sub}${old ? ` <span class="age">${esc(ago)}</span>` : ''}`;
 }
 
 /** "at least 54.2 Mbit/s" for a lower bound (a cap ended the test), "not measured" when there is no figure. */
@@ -104,9 +110,11 @@ function uplinkCard(name: string, u: PageUplink, active: boolean, nowMs: number)
   const carrier = l.carrier === false ? 'disconnected' : l.carrier === true ? 'connected' : '—';
   const loaded = loadedDelay(l, at.loadedRttMs ?? at.idleRttMs);
   const budget = u.budget ? budgetCell(u.budget, nowMs) : null;
+  // A down uplink's speeds were measured before it stopped: say so, with their age, instead of showing them as current.
+  const stale = (atMs: unknown): Partial<Cell> => (u.health === 'down' && finite(atMs) && finite(u.sinceMs) && atMs < u.sinceMs ? { before: 'before the connection stopped' } : {});
   const rows: [string, Cell][] = [
-    ['Download speed', { text: speed(l.downloadMbps, l.downloadLowerBound), atMs: at.downloadMbps }],
-    ['Upload speed', { text: speed(l.uploadMbps, l.uploadLowerBound), atMs: at.uploadMbps }],
+    ['Download speed', { text: speed(l.downloadMbps, l.downloadLowerBound), atMs: at.downloadMbps, ...stale(at.downloadMbps) }],
+    ['Upload speed', { text: speed(l.uploadMbps, l.uploadLowerBound), atMs: at.uploadMbps, ...stale(at.uploadMbps) }],
     ['Delay (ping)', { text: num(l.rttMs, 'ms'), atMs: at.rttMs }],
     ...(loaded === null ? [] : ([['Delay under load', loaded]] as [string, Cell][])),
     ['Delay variation', { text: num(l.jitterMs, 'ms'), atMs: at.jitterMs }],
@@ -136,7 +144,8 @@ h2{font-size:1.15rem;margin:1.4rem 0 .5rem}h3{font-size:1.05rem;margin:0 0 .5rem
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(280px,1fr));gap:.8rem}
 .uplink,.notice,details{background:#fff;border:1px solid #d9dce4;border-radius:10px;padding:.9rem 1rem}
 details{margin-top:1rem}summary{cursor:pointer}
-.notice{border-color:#c62828;background:#fff6f6;margin:0 0 1rem}
+.notice{border-color:#c62828;background:#fff6f6;margin:0 0 1rem}.notice.calm{border-color:#5b7bb5;background:#eef3fb}
+.backlog{background:#fff;border:1px solid #d9dce4;border-radius:10px;padding:.6rem 1rem}.backlog.warn{border-color:#d49a00;background:#fff8e6}
 dl{display:grid;grid-template-columns:auto 1fr;gap:.15rem .8rem;margin:0 0 .4rem}dt{color:#555}dd{margin:0;font-weight:600}
 .why ul{margin:.2rem 0;padding-left:1.2rem}.why{font-size:.92rem}
 .age,.sub{display:block;font-weight:400;color:#5c6370;font-size:.85rem}
@@ -149,16 +158,42 @@ dl{display:grid;grid-template-columns:auto 1fr;gap:.15rem .8rem;margin:0 0 .4rem
 footer{margin:1.2rem 0;color:#5c6370;font-size:.9rem}code{font:.9rem ui-monospace,monospace;background:#eceef3;padding:.05rem .3rem;border-radius:4px}
 `;
 
+/** True when the recorded backlog rose over the last three samples (telemetry piling up, not draining). */
+function backlogGrowing(history: HistoryDoc | undefined): boolean {
+  const last = history?.buffer.slice(-3) ?? [];
+  return last.length === 3 && (last[0]?.records ?? 0) < (last[1]?.records ?? 0) && (last[1]?.records ?? 0) < (last[2]?.records ?? 0);
+}
+
+/** "Data waiting to be sent": how much, how old, whether the server takes it. */
+function backlogBox(b: Backlog): string {
+  const body =
+    b.records === 0
+      ? 'none — everything has been delivered.'
+      : `${b.records} records (${Math.round((b.bytes / BYTES_PER_MB) * 10) / 10} MB), the oldest waiting for ${duration(b.oldestAgeS ?? 0)}${b.sinkFailing ? '; the receiving server refuses or does not answer at the moment' : ''}. Kept safely on this device until sent.`;
+  return `<p class="backlog ${b.stuck ? 'warn' : ''}" id="backlog"><strong>Data waiting to be sent:</strong> ${esc(body)}</p>`;
+}
+
+/** Parts of linkward in trouble. While the link is down most of them are waiting for it: no "call support" against the banner's "wait". */
+function agentProblem(broken: string[], linkState: string): string {
+  if (broken.length === 0) return '';
+  const items = `<ul>${broken.map((b) => `<li>${esc(b)}</li>`).join('')}</ul>`;
+  if (linkState === 'down') {
+    return `<section class="notice calm" id="agent-problem" role="note"><strong>Some parts of linkward are waiting for the connection too.</strong> Nothing extra to do: follow the steps above. They carry on by themselves when the connection is back.${items}</section>`;
+  }
+  return `<section class="notice" id="agent-problem" role="alert"><strong>Part of linkward is not working.</strong> The connection status above may be incomplete: call support and read them the reference at the bottom of this page.${items}</section>`;
+}
+
 /**
  * Renders the page from a status document as produced by the daemon's status(). Figure ages are taken against
  * `nowMs`, else the document's own `nowMs` (the daemon's clock), else the system clock.
  */
-export function renderStatusPage(status: Record<string, unknown>, nowMs?: number): string {
+export function renderStatusPage(status: Record<string, unknown>, nowMs?: number, history?: HistoryDoc): string {
   const now = nowMs ?? (finite(status.nowMs) ? status.nowMs : systemClock.nowMs());
-  const components = (status.components ?? {}) as Record<string, { state?: string; message?: string }>;
+  const components = (status.components ?? {}) as Record<string, { state?: string; message?: string; details?: Record<string, unknown> }>;
   const link = (status.link ?? null) as PageLink | null;
   const uptimeS = typeof status.uptimeSeconds === 'number' ? status.uptimeSeconds : 0;
-  const advice = adviseLink(link, uptimeS);
+  const backlog = backlogFrom(components.buffer, backlogGrowing(history));
+  const advice = adviseTelemetry(adviseLink(link, uptimeS), backlog, duration);
   const uplinks = Object.entries(link?.uplinks ?? {});
   const broken = failedParts(components);
   const notReady = Array.isArray(status.notReadyReasons) ? (status.notReadyReasons as unknown[]).map(String) : [];
@@ -170,15 +205,17 @@ export function renderStatusPage(status: Record<string, unknown>, nowMs?: number
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="refresh" content="${REFRESH_S}"><title>${esc(advice.headline)} — ${esc(status.node)}</title>
-<style>${STYLE}</style></head><body><main>
+<style>${STYLE}${HISTORY_STYLE}</style></head><body><main>
 <div class="muted">linkward on <strong>${esc(status.node)}</strong> — network status of this site</div>
 <section class="banner ${advice.tone}" id="verdict" role="status" data-state="${esc(advice.state)}">
 <div class="icon" aria-hidden="true">${advice.icon}</div>
 <div><h1>${esc(advice.headline)}</h1><p>${esc(advice.meaning)}</p>
 <strong>What to do:</strong><ol class="todo" id="todo">${advice.todo.map((t) => `<li>${esc(t)}</li>`).join('')}</ol></div></section>
-${broken.length > 0 ? `<section class="notice" id="agent-problem" role="alert"><strong>Part of linkward is not working.</strong> The connection status above may be incomplete: call support and read them the reference at the bottom of this page.<ul>${broken.map((b) => `<li>${esc(b)}</li>`).join('')}</ul></section>` : ''}
+${agentProblem(broken, advice.state)}
 <h2>Connections${link?.active ? ` <span class="muted">— in use: <strong>${esc(link.active)}</strong></span>` : ''}</h2>
 <div class="grid" id="uplinks">${uplinks.map(([name, u]) => uplinkCard(name, u, link?.active === name, now)).join('') || '<div class="muted">No connection measured yet.</div>'}</div>
+${backlog ? backlogBox(backlog) : ''}
+${history ? historySection(history, { node: link?.node ?? 'unknown', uplinks: Object.fromEntries(uplinks.map(([n, u]) => [n, u.health ?? 'unknown'])) }) : ''}
 <details id="technical"><summary>Technical details (for support)</summary>
 <p class="muted">Ready: ${status.ready === true ? 'yes' : `no — ${esc(notReady.join('; '))}`} · last measurement ${esc(clock(link?.atMs))} · config ${esc(describeSource(status.config))} · state ${esc(status.stateDir)} · pid ${esc(status.pid)}</p>
 <table><tr><th>part</th><th>state</th><th>detail</th></tr>${componentRows}</table></details>

@@ -1,0 +1,106 @@
+/** The "last 24 hours" part of the status page: per uplink state strip and charts, telemetry backlog, and a list of what happened (pure HTML). */
+import type { Bucket } from './downsample.ts';
+import type { HistoryDoc } from './query.ts';
+import { chartSvg, esc, fig, frameOf, niceMax, stateStrip, STATE_COLOUR, timeAxis, type Frame, type Line, type Marker } from './chart-svg.ts';
+
+/** Events listed under the charts (newest first); older ones are in /v1/history and `linkward history`. */
+const EVENTS_LISTED = 15;
+
+const COLOUR = { down: '#1f6fd1', up: '#8e44ad', idle: '#1f6fd1', loaded: '#d35400', loss: '#c62828', failover: '#1d2330', node: '#8e44ad', backlog: '#b26a00' };
+
+/** Local time of day ("14:05") and the zone's short name, in the device's time zone. */
+const TIME = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
+const ZONE = new Intl.DateTimeFormat('en-GB', { timeZoneName: 'short' });
+function time(ms: number): string {
+  return TIME.format(ms);
+}
+function zoneName(ms: number): string {
+  return ZONE.formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value ?? 'local time';
+}
+
+/** "3.1–48.3, last 47.1 at 13:05" for a caption (readable without hover, on phones and with scripts off). */
+function summary(b: readonly Bucket[], unit: string): string {
+  if (b.length === 0) return 'no data';
+  const last = b.at(-1) as Bucket;
+  const lo = Math.min(...b.map((x) => x.min));
+  const hi = Math.max(...b.map((x) => x.max));
+  const u = unit ? ` ${unit}` : '';
+  return `${lo === hi ? fig(lo) : `${fig(lo)}–${fig(hi)}`}${u}, last ${fig(last.avg)} at ${time(last.t)}`;
+}
+
+function uplinkMarkers(doc: HistoryDoc, name: string): Marker[] {
+  return [
+    ...doc.transitions.filter((t) => t.uplink === name).map((t): Marker => ({ atMs: t.atMs, kind: 'state', colour: STATE_COLOUR[t.to] ?? '#8a9bbd', text: `${time(t.atMs)} ${name}: ${t.from} → ${t.to}${t.reasons.length ? ` (${t.reasons.join(', ')})` : ''}` })),
+    ...doc.failovers.filter((f) => f.to === name || f.from === name).map((f): Marker => ({ atMs: f.atMs, kind: 'failover', colour: COLOUR.failover, text: `${time(f.atMs)} switched ${f.from ?? '—'} → ${f.to} (${f.reason}, ${f.result})` })),
+    ...doc.nodeActions.map((a): Marker => ({ atMs: a.atMs, kind: 'node', colour: COLOUR.node, text: `${time(a.atMs)} node: ${a.summary}` })),
+  ];
+}
+
+function chartBlock(id: string, caption: string, f: Frame, lines: Line[], markers: Marker[], unit: string): string {
+  const max = niceMax(Math.max(0, ...lines.flatMap((l) => l.buckets.map((b) => b.max))));
+  return `<div class="cap">${caption} <span class="muted">(scale 0–${fig(max)} ${esc(unit)})</span></div>${chartSvg(id, f, lines, max, markers, caption.replace(/<[^>]+>/g, ''))}`;
+}
+
+function key(colour: string, text: string): string {
+  return `<b style="color:${colour}">■</b> ${esc(text)}`;
+}
+
+function uplinkBlock(doc: HistoryDoc, f: Frame, name: string, current: string): string {
+  const s = doc.uplinks[name]?.series;
+  if (!s) return '';
+  const mk = uplinkMarkers(doc, name);
+  const n = esc(name);
+  const speed = chartBlock(`chart-${n}-speed`, `${key(COLOUR.down, `download ${summary(s.downloadMbps, 'Mbit/s')}`)} · ${key(COLOUR.up, `upload ${summary(s.uploadMbps, 'Mbit/s')}`)}`, f,
+    [{ name: 'download', buckets: s.downloadMbps, colour: COLOUR.down, style: 'dots', unit: 'Mbit/s' }, { name: 'upload', buckets: s.uploadMbps, colour: COLOUR.up, style: 'dots', unit: 'Mbit/s' }], mk, 'Mbit/s');
+  const delay = chartBlock(`chart-${n}-delay`, `${key(COLOUR.idle, `delay ${summary(s.rttMs, 'ms')}`)} · ${key(COLOUR.loaded, `under load ${summary(s.loadedRttMs, 'ms')}`)}`, f,
+    [{ name: 'delay', buckets: s.rttMs, colour: COLOUR.idle, style: 'band', unit: 'ms' }, { name: 'under load', buckets: s.loadedRttMs, colour: COLOUR.loaded, style: 'dots', unit: 'ms' }], mk, 'ms');
+  const loss = chartBlock(`chart-${n}-loss`, key(COLOUR.loss, `lost data ${summary(s.lossPercent, '%')}`), f, [{ name: 'lost', buckets: s.lossPercent, colour: COLOUR.loss, style: 'line', unit: '%' }], mk, '%');
+  const uplinkTransitions = doc.transitions.filter((t) => t.uplink === name);
+  return `<section class="hist" id="hist-${n}" data-uplink="${n}"><h3>${n}</h3><div class="cap">state</div>${stateStrip(`strip-${n}`, f, uplinkTransitions, current)}${speed}${delay}${loss}${timeAxis(f)}</section>`;
+}
+
+/** Backlog of telemetry: records waiting (peak per bucket) and the oldest one's age in minutes. */
+function bufferBlock(doc: HistoryDoc, f: Frame): string {
+  if (doc.buffer.length === 0) return '';
+  const records: Bucket[] = doc.buffer.map((b) => ({ t: b.t, min: b.records, avg: b.records, max: b.records, n: 1 }));
+  const ages: Bucket[] = doc.buffer.filter((b) => b.oldestAgeS !== null).map((b) => ({ t: b.t, min: (b.oldestAgeS as number) / 60, avg: (b.oldestAgeS as number) / 60, max: (b.oldestAgeS as number) / 60, n: 1 }));
+  const failing = doc.buffer.filter((b) => b.sinkFailing).length;
+  const mk: Marker[] = doc.failovers.map((x) => ({ atMs: x.atMs, kind: 'failover', colour: COLOUR.failover, text: `${time(x.atMs)} switched ${x.from ?? '—'} → ${x.to}` }));
+  return `<section class="hist" id="hist-buffer"><h3>Data waiting to be sent</h3>${failing > 0 ? `<div class="muted">the receiving server refused or did not answer during ${failing} of ${doc.buffer.length} sampled periods</div>` : ''}${chartBlock('chart-buffer-records', key(COLOUR.backlog, `records waiting ${summary(records, '')}`), f, [{ name: 'waiting', buckets: records, colour: COLOUR.backlog, style: 'line', unit: 'records' }], mk, 'records')}${chartBlock('chart-buffer-age', key(COLOUR.loss, `oldest waiting ${summary(ages, 'min')}`), f, [{ name: 'oldest', buckets: ages, colour: COLOUR.loss, style: 'line', unit: 'min' }], mk, 'min')}${timeAxis(f)}</section>`;
+}
+
+/** The newest events of all kinds, as a list anyone can read (no chart, no hover needed). */
+function eventsList(doc: HistoryDoc): string {
+  const rows = [
+    ...doc.transitions.map((t) => ({ atMs: t.atMs, kind: 'state', text: `${t.uplink ?? 'whole site'}: ${t.from} → ${t.to}${t.reasons.length ? ` (${t.reasons.join(', ')})` : ''}` })),
+    ...doc.failovers.map((x) => ({ atMs: x.atMs, kind: 'failover', text: `switched connection ${x.from ?? '—'} → ${x.to} (${x.reason}, ${x.result})` })),
+    ...doc.nodeActions.map((a) => ({ atMs: a.atMs, kind: 'node', text: `Kubernetes node: ${a.summary}` })),
+  ].sort((a, b) => b.atMs - a.atMs);
+  if (rows.length === 0) return '<p class="muted" id="events">Nothing changed in this period.</p>';
+  const shown = rows.slice(0, EVENTS_LISTED);
+  const more = rows.length > shown.length ? `<p class="muted">${rows.length - shown.length} older events: <code>linkward history</code></p>` : '';
+  return `<table id="events"><tr><th>time</th><th>what happened</th></tr>${shown.map((r) => `<tr data-kind="${r.kind}"><td>${esc(time(r.atMs))}</td><td>${esc(r.text)}</td></tr>`).join('')}</table>${more}`;
+}
+
+/** The section; `current` gives each uplink's (and the site's) present state for a window without transitions. */
+export function historySection(doc: HistoryDoc, current: { node: string; uplinks: Record<string, string> }): string {
+  const f = frameOf(doc, time);
+  const hours = Math.round((doc.untilMs - doc.sinceMs) / 3_600_000);
+  const site = stateStrip('strip-site', f, doc.transitions.filter((t) => t.uplink === null), current.node);
+  const blocks = Object.keys(doc.uplinks).map((name) => uplinkBlock(doc, f, name, current.uplinks[name] ?? 'unknown')).join('');
+  return `<h2 id="history">Last ${hours} hours <span class="muted">(times in ${esc(zoneName(doc.untilMs))}; hover or tap a chart for figures)</span></h2>
+<div class="hist" id="hist-site"><div class="cap">whole site: ${['healthy', 'degraded', 'down'].map((s) => key(STATE_COLOUR[s] as string, s)).join(' ')} · markers: ${key(COLOUR.failover, 'connection switched')} ${key(COLOUR.node, 'Kubernetes node changed')}</div>${site}${timeAxis(f)}</div>
+${blocks}${bufferBlock(doc, f)}<h3>What happened</h3>${eventsList(doc)}`;
+}
+
+/** CSS of the section (appended to the page's style). */
+export const HISTORY_STYLE = `
+.hist{background:#fff;border:1px solid #d9dce4;border-radius:10px;padding:.6rem .8rem;margin:.6rem 0}
+.cap{font-size:.85rem;margin:.35rem 0 .1rem}.cap b{font-size:.8rem}
+.chart{display:block;width:100%;height:70px;background:#fafbfc;border:1px solid #eceef3}.strip{display:block;width:100%;height:12px}
+.chart path{fill:none;vector-effect:non-scaling-stroke;stroke-width:1.5}.chart path.band{stroke:none}.chart path.thin{stroke-width:1;stroke-dasharray:3 3}
+.chart path.dot{stroke-width:6;stroke-linecap:round}.chart path.mk{stroke-width:2;opacity:.75}.chart path.failover{stroke-dasharray:4 2}.chart path.node{stroke-dasharray:1 2}
+.hv rect{fill:transparent}.hv rect:hover{fill:#1d233012}
+.axis{display:flex;justify-content:space-between;font-size:.75rem;color:#5c6370}
+#events td:first-child{white-space:nowrap;color:#5c6370}
+`;
