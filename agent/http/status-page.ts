@@ -169,7 +169,7 @@ function backlogBox(b: Backlog): string {
   const body =
     b.records === 0
       ? 'none — everything has been delivered.'
-      : `${b.records} records (${Math.round((b.bytes / BYTES_PER_MB) * 10) / 10} MB), the oldest waiting for ${duration(b.oldestAgeS ?? 0)}${b.sinkFailing ? '; the receiving server refuses or does not answer at the moment' : ''}. Kept safely on this device until sent.`;
+      : `${b.records} records (${b.bytes < BYTES_PER_MB ? `${Math.max(1, Math.round(b.bytes / 1_000))} KB` : `${Math.round((b.bytes / BYTES_PER_MB) * 10) / 10} MB`}), the oldest waiting for ${duration(b.oldestAgeS ?? 0)}${b.sinkFailing ? '; the receiving server refuses or does not answer at the moment' : ''}. Kept safely on this device until sent.`;
   return `<p class="backlog ${b.stuck ? 'warn' : ''}" id="backlog"><strong>Data waiting to be sent:</strong> ${esc(body)}</p>`;
 }
 

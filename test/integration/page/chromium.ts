@@ -28,7 +28,7 @@ function runChromium(args: string[]): string {
   }
 }
 
-/** The DOM after the page loaded and rendered (what a person would see, serialised). */
+/** The DOM after the page loaded and rendered (what a person would see, serialised). With scripts off --dump-dom prints nothing: see cdp.ts. */
 export function dumpDom(url: string): string {
   return runChromium(['--dump-dom', url]);
 }
