@@ -26,6 +26,7 @@ const FEATURE_COMMANDS: Record<string, () => Promise<Register>> = {
   route: async () => (await import('./cli/route.ts')).registerRouteCommands,
   test: async () => (await import('./cli/speedtest.ts')).registerSpeedtestCommand,
   init: async () => (await import('./cli/init.ts')).registerInitCommand,
+  history: async () => (await import('./cli/history.ts')).registerHistoryCommand,
 };
 const CORE_COMMANDS = new Set(['run', 'version', 'status', 'config']);
 

@@ -7,7 +7,7 @@ import type { BudgetStatus, LinkSnapshot, UplinkView } from '../core/types.ts';
 import { fmt } from '../core/fmt.ts';
 import { systemClock } from '../clock.ts';
 
-interface StatusDoc {
+export interface StatusDoc {
   version: string;
   node: string;
   uptimeSeconds: number;
@@ -177,7 +177,15 @@ export function withDaemonOptions(cmd: Command): Command {
 export function registerStatusCommand(program: Command): void {
   withDaemonOptions(program.command('status').description('Show the running daemon\'s state; exit 0 healthy, 1 degraded, 2 down/unknown, 3 daemon unreachable'))
     .option('--json', 'print the full status document as JSON')
-    .action(async (o: { json?: boolean; address?: string; token?: string }, cmd: Command) => {
-      process.exitCode = await statusCommand({ ...o, config: cmd.optsWithGlobals<{ config?: string }>().config });
+    .option('--watch', 'keep watching: redrawn in place with sparklines on a terminal, one line per poll otherwise; Ctrl-C stops (exit 0)')
+    .option('--interval <seconds>', 'poll period of --watch', '2')
+    .action(async (o: { json?: boolean; watch?: boolean; interval?: string; address?: string; token?: string }, cmd: Command) => {
+      const config = cmd.optsWithGlobals<{ config?: string }>().config;
+      if (o.watch) {
+        // --watch lives in status-watch.ts (loaded only when asked for). Exit as soon as it stops: a poll still in
+        // flight to a busy daemon must not hold Ctrl-C for its 5 s timeout.
+        process.exit(await (await import('./status-watch.ts')).watchCommand({ ...o, config }));
+      }
+      process.exitCode = await statusCommand({ ...o, config });
     });
 }

@@ -97,12 +97,15 @@ export function fillStateDb(db: Database, scenario: Scenario, nowMs: number): { 
     }
   }
   let bufferSamples = 0;
-  for (let t = nowMs - 24 * HOUR + MIN; t <= nowMs; t += MIN) {
-    const stuck = scenario === 'down' && t >= at;
-    const records = stuck ? Math.round((t - at) / MIN) * 40 : Math.round(rnd() * 5);
-    history.recordBuffer({ atMs: t, records, bytes: records * 900, oldestAgeS: records === 0 ? null : stuck ? (t - at) / 1000 : 2, sinkFailing: stuck });
-    bufferSamples++;
-  }
+  // one transaction: 1440 separate commits take seconds on a real disk
+  db.transaction(() => {
+    for (let t = nowMs - 24 * HOUR + MIN; t <= nowMs; t += MIN) {
+      const stuck = scenario === 'down' && t >= at;
+      const records = stuck ? Math.round((t - at) / MIN) * 40 : Math.round(rnd() * 5);
+      history.recordBuffer({ atMs: t, records, bytes: records * 900, oldestAgeS: records === 0 ? null : stuck ? (t - at) / 1000 : 2, sinkFailing: stuck });
+      bufferSamples++;
+    }
+  })();
   return { samples: all.length, transitions, failovers, nodeActions, bufferSamples };
 }
 
