@@ -30,10 +30,12 @@ export interface Frame {
   bucketMs: number;
   /** Local time of day, e.g. "14:05" (the page formats in the device's time zone). */
   time(ms: number): string;
+  /** Hover slots per chart (HOVER_SLOTS, fewer when many uplinks share the page budget). */
+  hoverSlots: number;
 }
 
-export function frameOf(doc: HistoryDoc, time: (ms: number) => string): Frame {
-  return { sinceMs: doc.sinceMs, untilMs: doc.untilMs, bucketMs: doc.bucketMs, time };
+export function frameOf(doc: HistoryDoc, time: (ms: number) => string, hoverSlots = HOVER_SLOTS): Frame {
+  return { sinceMs: doc.sinceMs, untilMs: doc.untilMs, bucketMs: doc.bucketMs, time, hoverSlots };
 }
 
 function xOf(f: Frame, t: number): number {
@@ -150,10 +152,10 @@ export interface Line {
 
 /** Transparent hover slots with one `<title>` each: "13:30–14:00 · delay 31 ms (20–80)". */
 function hoverSvg(f: Frame, lines: readonly Line[]): string {
-  const slotMs = (f.untilMs - f.sinceMs) / HOVER_SLOTS;
-  const w = Math.round((VIEW_W / HOVER_SLOTS) * 10) / 10;
+  const slotMs = (f.untilMs - f.sinceMs) / f.hoverSlots;
+  const w = Math.round((VIEW_W / f.hoverSlots) * 10) / 10;
   let out = '';
-  for (let i = 0; i < HOVER_SLOTS; i++) {
+  for (let i = 0; i < f.hoverSlots; i++) {
     const from = f.sinceMs + i * slotMs;
     const parts: string[] = [];
     for (const l of lines) {

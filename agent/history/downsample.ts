@@ -78,3 +78,22 @@ export function parseSince(text: string): number | null {
   const ms = Number(m[1]) * (unit[m[2] as string] as number);
   return Number.isFinite(ms) && ms > 0 ? ms : null;
 }
+
+/** Merges every `factor` consecutive bucket widths into one (min of mins, count-weighted mean, max of maxes), aligned on `sinceMs`. */
+export function coarsen(buckets: readonly Bucket[], sinceMs: number, widthMs: number, factor: number): Bucket[] {
+  if (factor <= 1) return [...buckets];
+  const wide = widthMs * factor;
+  const acc = new Map<number, Bucket & { sum: number }>();
+  for (const b of buckets) {
+    const k = Math.floor((b.t - sinceMs) / wide);
+    const a = acc.get(k);
+    if (!a) acc.set(k, { t: sinceMs + k * wide, min: b.min, max: b.max, avg: 0, n: b.n, sum: b.avg * b.n });
+    else {
+      a.min = Math.min(a.min, b.min);
+      a.max = Math.max(a.max, b.max);
+      a.sum += b.avg * b.n;
+      a.n += b.n;
+    }
+  }
+  return [...acc.values()].sort((x, y) => x.t - y.t).map((a) => ({ t: a.t, min: a.min, max: a.max, avg: round(a.sum / Math.max(1, a.n)), n: a.n }));
+}
