@@ -10,6 +10,16 @@ import { chartSvg, esc, fig, frameOf, HOVER_SLOTS, niceMax, stateStrip, STATE_CO
  */
 const FULL_RESOLUTION_UPLINKS = 2;
 
+/** True when an uplink has any figure in the window (one without is a single line, not three empty charts). */
+function hasData(u: HistoryDoc['uplinks'][string]): boolean {
+  return SERIES.some((s) => u.series[s].length > 0);
+}
+
+/** Uplinks that get charts: the page budget is shared among these only. */
+export function chartedUplinks(doc: HistoryDoc): number {
+  return Object.values(doc.uplinks).filter(hasData).length;
+}
+
 /** Bucket merge factor and hover slots per chart for `n` uplinks on one page. */
 export function pageResolution(n: number): { factor: number; hoverSlots: number } {
   if (n <= FULL_RESOLUTION_UPLINKS) return { factor: 1, hoverSlots: HOVER_SLOTS };
@@ -18,7 +28,7 @@ export function pageResolution(n: number): { factor: number; hoverSlots: number 
 
 /** The document with coarser series when there are many uplinks (the JSON API keeps full resolution). */
 export function fitForPage(doc: HistoryDoc): HistoryDoc {
-  const { factor } = pageResolution(Object.keys(doc.uplinks).length);
+  const { factor } = pageResolution(chartedUplinks(doc));
   if (factor === 1) return doc;
   const uplinks = Object.fromEntries(
     Object.entries(doc.uplinks).map(([name, u]) => [name, { ...u, series: Object.fromEntries(SERIES.map((s) => [s, coarsen(u.series[s], doc.sinceMs, doc.bucketMs, factor)])) as Record<SeriesName, Bucket[]> }]),
@@ -69,8 +79,10 @@ function key(colour: string, text: string): string {
 }
 
 function uplinkBlock(doc: HistoryDoc, f: Frame, name: string, current: string): string {
-  const s = doc.uplinks[name]?.series;
-  if (!s) return '';
+  const u = doc.uplinks[name];
+  if (!u) return '';
+  if (!hasData(u)) return `<p class="hist muted" id="hist-${esc(name)}" data-uplink="${esc(name)}"><strong>${esc(name)}</strong>: no measurements in this period.</p>`;
+  const s = u.series;
   const mk = uplinkMarkers(doc, name);
   const n = esc(name);
   const speed = chartBlock(`chart-${n}-speed`, `${key(COLOUR.down, `download ${summary(s.downloadMbps, 'Mbit/s')}`)} · ${key(COLOUR.up, `upload ${summary(s.uploadMbps, 'Mbit/s')}`)}`, f,
@@ -108,7 +120,7 @@ function eventsList(doc: HistoryDoc): string {
 /** The section; `current` gives each uplink's (and the site's) present state for a window without transitions. */
 export function historySection(full: HistoryDoc, current: { node: string; uplinks: Record<string, string> }): string {
   const doc = fitForPage(full);
-  const f = frameOf(doc, time, pageResolution(Object.keys(doc.uplinks).length).hoverSlots);
+  const f = frameOf(doc, time, pageResolution(chartedUplinks(doc)).hoverSlots);
   const hours = Math.round((doc.untilMs - doc.sinceMs) / 3_600_000);
   const site = stateStrip('strip-site', f, doc.transitions.filter((t) => t.uplink === null), current.node);
   const blocks = Object.keys(doc.uplinks).map((name) => uplinkBlock(doc, f, name, current.uplinks[name] ?? 'unknown')).join('');

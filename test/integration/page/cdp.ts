@@ -14,6 +14,8 @@ export interface NoScriptRender {
   dom: string;
   /** PNG bytes of the viewport. */
   png: Buffer;
+  /** From Page.navigate to the load event (ms): fetch, parse, style, layout of the page in a warm browser. */
+  loadMs: number;
 }
 
 /**
@@ -63,15 +65,17 @@ export async function renderWithoutJs(url: string, width = 1024, height = 900, p
     await send('Emulation.setScriptExecutionDisabled', { value: true });
     await send('Emulation.setDeviceMetricsOverride', { width, height, deviceScaleFactor: 1, mobile: width < 600 });
     const loaded = new Promise<void>((resolve) => events.push((m) => m.method === 'Page.loadEventFired' && resolve()));
+    const t0 = performance.now();
     await send('Page.navigate', { url });
     await loaded;
+    const loadMs = performance.now() - t0;
     const doc = (await send('DOM.getDocument', { depth: 0 })) as { root: { nodeId: number } };
     const html = (await send('DOM.getOuterHTML', { nodeId: doc.root.nodeId })) as { outerHTML: string };
     const shot = (await send('Page.captureScreenshot', { format: 'png' })) as { data: string };
     ws.close();
     const png = Buffer.from(shot.data, 'base64');
     if (pngFile) writeFileSync(pngFile, png);
-    return { dom: html.outerHTML, png };
+    return { dom: html.outerHTML, png, loadMs };
   } finally {
     child.kill('SIGKILL');
     await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
