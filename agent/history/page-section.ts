@@ -85,13 +85,13 @@ function uplinkBlock(doc: HistoryDoc, f: Frame, name: string, current: string): 
   const s = u.series;
   const mk = uplinkMarkers(doc, name);
   const n = esc(name);
-  const speed = chartBlock(`chart-${n}-speed`, `${key(COLOUR.down, `download ${summary(s.downloadMbps, 'Mbit/s')}`)} · ${key(COLOUR.up, `upload ${summary(s.uploadMbps, 'Mbit/s')}`)}`, f,
+  const speed = chartBlock(`chart-${name}-speed`, `${key(COLOUR.down, `download ${summary(s.downloadMbps, 'Mbit/s')}`)} · ${key(COLOUR.up, `upload ${summary(s.uploadMbps, 'Mbit/s')}`)}`, f,
     [{ name: 'download', buckets: s.downloadMbps, colour: COLOUR.down, style: 'dots', unit: 'Mbit/s' }, { name: 'upload', buckets: s.uploadMbps, colour: COLOUR.up, style: 'dots', unit: 'Mbit/s' }], mk, 'Mbit/s');
-  const delay = chartBlock(`chart-${n}-delay`, `${key(COLOUR.idle, `delay ${summary(s.rttMs, 'ms')}`)} · ${key(COLOUR.loaded, `under load ${summary(s.loadedRttMs, 'ms')}`)}`, f,
+  const delay = chartBlock(`chart-${name}-delay`, `${key(COLOUR.idle, `delay ${summary(s.rttMs, 'ms')}`)} · ${key(COLOUR.loaded, `under load ${summary(s.loadedRttMs, 'ms')}`)}`, f,
     [{ name: 'delay', buckets: s.rttMs, colour: COLOUR.idle, style: 'band', unit: 'ms' }, { name: 'under load', buckets: s.loadedRttMs, colour: COLOUR.loaded, style: 'dots', unit: 'ms' }], mk, 'ms');
-  const loss = chartBlock(`chart-${n}-loss`, key(COLOUR.loss, `lost data ${summary(s.lossPercent, '%')}`), f, [{ name: 'lost', buckets: s.lossPercent, colour: COLOUR.loss, style: 'line', unit: '%' }], mk, '%');
+  const loss = chartBlock(`chart-${name}-loss`, key(COLOUR.loss, `lost data ${summary(s.lossPercent, '%')}`), f, [{ name: 'lost', buckets: s.lossPercent, colour: COLOUR.loss, style: 'line', unit: '%' }], mk, '%');
   const uplinkTransitions = doc.transitions.filter((t) => t.uplink === name);
-  return `<section class="hist" id="hist-${n}" data-uplink="${n}"><h3>${n}</h3><div class="cap">state</div>${stateStrip(`strip-${n}`, f, uplinkTransitions, current)}${speed}${delay}${loss}${timeAxis(f)}</section>`;
+  return `<section class="hist" id="hist-${n}" data-uplink="${n}"><h3>${n}</h3><div class="cap">state</div>${stateStrip(`strip-${name}`, f, uplinkTransitions, current)}${speed}${delay}${loss}${timeAxis(f)}</section>`;
 }
 
 /** Backlog of telemetry: records waiting (peak per bucket) and the oldest one's age in minutes. */
@@ -124,7 +124,7 @@ export function historySection(full: HistoryDoc, current: { node: string; uplink
   const hours = Math.round((doc.untilMs - doc.sinceMs) / 3_600_000);
   const site = stateStrip('strip-site', f, doc.transitions.filter((t) => t.uplink === null), current.node);
   const blocks = Object.keys(doc.uplinks).map((name) => uplinkBlock(doc, f, name, current.uplinks[name] ?? 'unknown')).join('');
-  return `<h2 id="history">Last ${hours} hours <span class="muted">(times in ${esc(zoneName(doc.untilMs))}; hover or tap a chart for figures)</span></h2>
+  return `<h2 id="history">Last ${hours} hours <span class="muted">(times in ${esc(zoneName(doc.untilMs))}; hover a chart for hourly figures)</span></h2>
 <div class="hist" id="hist-site"><div class="cap">whole site: ${['healthy', 'degraded', 'down'].map((s) => key(STATE_COLOUR[s] as string, s)).join(' ')} · markers: ${key(COLOUR.failover, 'connection switched')} ${key(COLOUR.node, 'Kubernetes node changed')}</div>${site}${timeAxis(f)}</div>
 ${blocks}${bufferBlock(doc, f)}<h3>What happened</h3>${eventsList(doc)}`;
 }

@@ -79,7 +79,7 @@ test('healthy day: green, every chart drawn from the stored points, hover titles
     const delaySvg = /<svg id="chart-wan-delay"[^]*?<\/svg>/.exec(dom)?.[0] ?? '';
     assert.match(delaySvg, /<rect x="0" width="12" height="100"><title>\d\d:\d\d–\d\d:\d\d · delay \d+(\.\d)? \(\d+(\.\d)?–\d+(\.\d)?\) ms · under load \d+ ms<\/title><\/rect>/, 'hourly hover figures (SVG title: no script needed)');
     assert.equal((delaySvg.match(/<rect /g) ?? []).length, 24, 'one hover slot per hour');
-    assert.match(textOfId(dom, 'history'), /^Last 24 hours \(times in [^;]+; hover or tap a chart for figures\)$/);
+    assert.match(textOfId(dom, 'history'), /^Last 24 hours \(times in [^;]+; hover a chart for hourly figures\)$/);
     assert.match(dom, /download 4\d\.\d–\d+(\.\d)? Mbit\/s, last \d+(\.\d)? at \d\d:\d\d/, 'ranges readable without hover');
     assert.match(textOfId(dom, 'backlog'), /^Data waiting to be sent: 3 records \(3 KB\), the oldest waiting for 2 s\./);
     assert.doesNotMatch(dom, /<script/i);

@@ -44,3 +44,18 @@ test('three to six uplinks: charts and hover get coarser, the page stays within 
     assert.ok(points > 0 && points <= Math.ceil(288 / pageResolution(n).factor), `${n} uplinks: ${points} points`);
   }
 });
+
+test('names and texts from the state database are escaped in the charts, markers and events', () => {
+  const doc = docFor('degraded');
+  const evil = '<img src=x onerror=alert(1)>';
+  const hostile = {
+    ...doc,
+    uplinks: { [evil]: doc.uplinks.wan! },
+    transitions: [{ uplink: evil, from: 'healthy', to: 'down', atMs: NOW - 60_000, reasons: ['"><script>x</script>'] }],
+    nodeActions: [{ atMs: NOW - 30_000, summary: 'label a=<b>' }],
+  };
+  const html = renderStatusPage(statusFor('degraded', NOW), NOW, hostile);
+  assert.doesNotMatch(html, /<img|<script|<b>/);
+  assert.match(html, /id="chart-&lt;img src=x onerror=alert\(1\)&gt;-delay"/);
+  assert.match(html, /&quot;&gt;&lt;script&gt;x&lt;\/script&gt;/);
+});
