@@ -162,7 +162,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   let pageServer: Awaited<ReturnType<typeof startPageServer>> | undefined;
   if (config.server.pageListen) {
     try {
-      pageServer = await startPageServer(config.server.pageListen, { log, monoMs: () => clock.monoMs(), page: () => renderStatusPage(statusDoc()) });
+      pageServer = await startPageServer(config.server.pageListen, { log, monoMs: () => clock.monoMs(), page: () => renderStatusPage(statusDoc(), undefined, pageHistory()) });
       log.info({ pageListen: pageServer.address }, 'status page served read-only on the site network (server.pageListen)');
     } catch (e) {
       // the agent's own work does not depend on the page: report it, keep running
