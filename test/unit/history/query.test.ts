@@ -78,3 +78,14 @@ test('telemetry not leaving turns a healthy page amber with words that do not bl
   assert.equal(adviseTelemetry(down, backlogFrom(buffer(1_200, 3_600, 4)), String), down, 'the link verdict wins when the link itself is not healthy');
   assert.equal(backlogFrom({ state: 'disabled' }), null);
 });
+
+test('a broken part while the link is healthy still asks for support; while down it is listed as waiting, without "call support"', async () => {
+  const { renderStatusPage } = await import('../../../agent/http/status-page.ts');
+  const doc = (node: string) => ({ version: '0.1.0', node: 'n1', nowMs: NOW, uptimeSeconds: 3_600, link: { atMs: NOW, node, active: 'wan', uplinks: {} }, components: { daemon: { state: 'ok' }, buffer: { state: 'error', message: 'disk full' } } });
+  const healthy = renderStatusPage(doc('healthy'), NOW);
+  assert.match(healthy, /<section class="notice" id="agent-problem" role="alert"><strong>Part of linkward is not working\.<\/strong>.*call support/);
+  const down = renderStatusPage(doc('down'), NOW);
+  assert.match(down, /<section class="notice calm" id="agent-problem" role="note"><strong>Some parts of linkward are waiting for the connection too\.<\/strong>/);
+  assert.doesNotMatch(down, /Part of linkward is not working/);
+  assert.doesNotMatch(down, /id="history"/, 'no history document: no charts section (and no crash)');
+});
