@@ -4,8 +4,8 @@ import { metricSum, siteConfig, sleep, type LabAgent, type Metric, type TrustLab
 
 /** Every status poll is this far apart (each one costs a starved agent a little CPU). */
 const POLL_MS = 500;
-/** Both uplinks healthy and wan active this soon after the agent's start, burners included. */
-const READY_LIMIT_MS = 45_000;
+/** Both uplinks healthy and wan active this soon after the agent's start, burners included (bench:verdicts allows 60 s at the defaults). */
+const READY_LIMIT_MS = 90_000;
 /** Traffic check: ICMP echoes of this size sent through the default route; the carrying interface must show them all. */
 const PING_COUNT = 50;
 const PING_BYTES = 1_200;
