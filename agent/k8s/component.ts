@@ -3,6 +3,7 @@ import type { AgentContext, Component, ComponentStatus } from '../component.ts';
 import type { LinkSnapshot } from '../core/types.ts';
 import { codeOf, isLwError, LwError, messageOf } from '../errors.ts';
 import type { NodeApi } from './api.ts';
+import { ApiGate } from './api-gate.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { findCluster as defaultFindCluster, type ClusterSource } from './cluster.ts';
 import { desiredDecorations, wantsRestrictive } from './desired.ts';
@@ -54,6 +55,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
   const random = deps.random ?? Math.random;
   let metrics: K8sMetrics | null = null;
   let api: NodeApi | null = null;
+  let gate: ApiGate | null = null;
   let fleet: FleetSemaphore | null = null;
   let source: ClusterSource | null = null;
   let state: ComponentStatus['state'] = 'starting';
@@ -103,10 +105,12 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
 
   function trigger(): void {
     if (stopped || paused || !api) return;
-    if (running) {
+    if (running || cancelRetry) {
+      // A pass in flight, or backing off after a failure: the next pass (or the retry) reads the latest snapshot.
       again = true;
       return;
     }
+    again = false;
     running = pass().finally(() => {
       running = null;
       if (again && !stopped && !cancelRetry) {
@@ -137,12 +141,14 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       }
       metrics?.leaseHeld.set(fleet.held(clock.nowMs()) ? 1 : 0);
       drains.update(r.desired.drain, api);
+      await events.flush(api, clock.nowMs()); // last: never throws, and a failed POST (which opens the backoff window) cuts nothing short
     } catch (e) {
       failures++;
       const code = codeOf(e);
       lastError = { code, message: messageOf(e), atMs: clock.nowMs() };
       metrics?.reconcileErrors.inc({ code });
-      const delay = backoffDelayMs(failures, cfg.maxBackoffMs, random());
+      // The gate opened a backoff window when the API did not answer; other failures (403, 404, ...) back off here.
+      const delay = gate?.waitMs() || backoffDelayMs(failures, cfg.maxBackoffMs, random());
       state = 'degraded';
       const hint = code === K8sErrorCode.NOT_FOUND ? ` (is the node name right? set node.name or $NODE_NAME; using "${ctx.nodeName}")` : '';
       message = `Kubernetes API failing (${code}): ${messageOf(e)}${hint}; desired state kept, retry ${failures} in ${Math.round(delay / 100) / 10} s`;
@@ -157,7 +163,8 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
 
   function onLink(s: LinkSnapshot): void {
     trackUnknown(s);
-    if (cancelRetry || !last) return trigger(); // no cached node yet: read it; while backing off, the retry picks up this snapshot
+    if (cancelRetry) return; // backing off: the retry picks up this snapshot; no request before it
+    if (!last) return trigger(); // no cached node yet: read it
     const nowMs = clock.nowMs();
     const held = fleet?.held(nowMs) ?? false;
     const restrictive = wantsRestrictive(s.node, cfg);
@@ -169,6 +176,14 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
     // Dry run never changes the Node, so only a different plan is worth another pass.
     const worth = cfg.dryRun ? changed && JSON.stringify(p.changes) !== JSON.stringify(last.plan.changes) : changed;
     if (worth || needFleet) trigger();
+  }
+
+  /** API reachability for status: answered or not, when it last answered, and when the next request may go out. */
+  function apiStatus(): Record<string, unknown> | null {
+    if (!gate) return null;
+    const r = gate.reachability;
+    const wait = gate.waitMs();
+    return { reachable: r.up, lastSuccessMs: r.lastSuccessMs, lastFailureMs: r.lastFailureMs, failures: r.failures, ...(wait > 0 ? { backingOffMs: wait } : {}) };
   }
 
   /** GET /v1/node: desired vs actual (from the last read; no extra API call). */
@@ -188,6 +203,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       pending,
       lastSuccessMs,
       lastError,
+      api: apiStatus(),
       fleet: { enabled: cfg.fleet.enabled, held: fleet?.held(nowMs) ?? false, ...(last?.fleetReason ? { reason: last.fleetReason } : {}) },
       drain: drains.status(),
       eventsPending: events.pending,
@@ -232,7 +248,16 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       try {
         const raw = await (deps.createApi ?? ((src, t) => createApiFor(cfg.client, src, t)))(source, cfg.requestTimeoutMs);
         const m = metrics;
-        api = meteredApi(raw, (verb, result) => m.apiRequests.inc({ verb, result }));
+        gate = new ApiGate(meteredApi(raw, (verb, result) => m.apiRequests.inc({ verb, result })), {
+          clock,
+          maxBackoffMs: cfg.maxBackoffMs,
+          random,
+          onChange: (r) => {
+            m.apiUp.set(r.up ? 1 : 0);
+            if (r.lastSuccessMs !== null) m.apiLastSuccess.set(r.lastSuccessMs / 1000);
+          },
+        });
+        api = gate.api;
       } catch (e) {
         state = 'error';
         message = `node actions off: ${messageOf(e)}`;

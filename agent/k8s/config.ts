@@ -5,8 +5,12 @@ import { z } from 'zod';
 export const DEFAULT_CONDITION_HEARTBEAT_S = 300;
 /** Periodic re-read of the Node to repair drift (a label removed by hand); a GET, writes only on drift. */
 export const DEFAULT_RESYNC_S = 60;
-/** Backoff cap after API failures: with ≤25 % jitter the agent retries within 30 s once the API answers. */
-export const DEFAULT_MAX_BACKOFF_MS = 20_000;
+/**
+ * Backoff cap after API failures. Full jitter draws each wait uniformly below the cap, so once capped an agent sends
+ * one request per 15 s on average during an outage (10,000 nodes ≈ 670 requests/s at the API server) and retries
+ * within 30 s once the API answers.
+ */
+export const DEFAULT_MAX_BACKOFF_MS = 30_000;
 /** Fleet hold TTL (kured's stale-lock lesson): a dead node's hold expires after 10 min. */
 export const DEFAULT_LEASE_TTL_S = 600;
 /** While the link state stays unknown this long, linkward removes its own scheduling decorations. */
@@ -63,7 +67,7 @@ export const KubernetesConfigSchema = z
     conditionHeartbeatSeconds: z.number().int().min(0).default(DEFAULT_CONDITION_HEARTBEAT_S).describe('Rewrite an unchanged condition (fresh values, heartbeat) at most this often; 0 = only on change.'),
     resyncSeconds: z.number().int().min(5).default(DEFAULT_RESYNC_S).describe('Re-read the Node this often and repair drift.'),
     requestTimeoutMs: z.number().int().min(500).default(10_000).describe('Timeout of one API request.'),
-    maxBackoffMs: z.number().int().min(100).default(DEFAULT_MAX_BACKOFF_MS).describe('Cap of the retry backoff after API errors (jitter adds up to 25 %).'),
+    maxBackoffMs: z.number().int().min(100).default(DEFAULT_MAX_BACKOFF_MS).describe('Cap of the retry backoff after API errors; each wait is drawn uniformly below min(cap, 1 s·2^(n-1)) (full jitter), at least 200 ms. Applies to every request path.'),
     unknownHoldSeconds: z.number().int().min(0).default(DEFAULT_UNKNOWN_HOLD_S).describe('Keep existing decorations this long while the link state is unknown (e.g. after a restart), then remove the scheduling ones.'),
     bandwidthClassesMbps: z.array(z.number().positive()).default([1, 5, 25, 100]).describe('Boundaries (download Mbps, ascending) of the linkward.io/bandwidth-class label buckets.'),
     events: z.boolean().default(true).describe('Create one Event per link-state transition.'),

@@ -18,6 +18,9 @@ const VERBS: Record<Exclude<keyof NodeApi, 'source' | 'close'>, ApiVerb> = {
   getPod: 'get',
 };
 
+/** Every request method of NodeApi (decorators wrap exactly these). */
+export const API_METHODS = Object.keys(VERBS) as (keyof typeof VERBS)[];
+
 /** Wraps `api`; `onRequest(verb, result)` is called once per request (result: `ok` or the error code). */
 export function meteredApi(api: NodeApi, onRequest: (verb: ApiVerb, result: string) => void): NodeApi {
   const out: Record<string, unknown> = { source: api.source, close: api.close?.bind(api) };

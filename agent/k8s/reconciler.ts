@@ -86,8 +86,8 @@ export async function reconcileOnce(deps: ReconcileDeps, inp: ReconcileInput): P
       log.info({ changes: plan.changes, state: desired.state }, 'node decorations updated');
       for (const c of plan.changes) deps.onApplied?.(c.replace(/^remove /, '').split(' ')[0] ?? 'other');
     }
+    // Queued here, sent by the caller once everything else in the pass is done (a failed POST must not cut it short).
     queueEvent(deps, node, desired, inp.nowMs);
-    await deps.events.flush(api, inp.nowMs);
     return { ...result, node: current };
   }
 }

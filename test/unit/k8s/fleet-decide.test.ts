@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decideAcquire, decideRelease, fleetCap, liveHolds, parseHolds } from '../../../agent/k8s/fleet-decide.ts';
-import { backoffDelayMs } from '../../../agent/k8s/backoff.ts';
+import { backoffCeilingMs, backoffDelayMs, MIN_BACKOFF_MS } from '../../../agent/k8s/backoff.ts';
 
 const T = Date.UTC(2026, 0, 1);
 const at = (ms: number): string => new Date(ms).toISOString();
@@ -44,10 +44,15 @@ test('decideAcquire: grant under the cap, refuse at it, renew only after a third
   assert.deepEqual(decideRelease(one, 'a'), []);
 });
 
-test('backoff doubles from 1 s, caps, adds ≤25 % jitter', () => {
-  assert.equal(backoffDelayMs(1, 20_000, 0), 1_000);
-  assert.equal(backoffDelayMs(3, 20_000, 0), 4_000);
-  assert.equal(backoffDelayMs(10, 20_000, 0), 20_000);
-  assert.equal(backoffDelayMs(10, 20_000, 0.999), 24_995);
-  assert.equal(backoffDelayMs(1000, 20_000, 1), 25_000);
+test('backoff: full jitter under a doubling ceiling from 1 s, capped, never below the floor', () => {
+  assert.equal(backoffDelayMs(1, 20_000, 0), MIN_BACKOFF_MS, 'a draw of 0 still waits the floor');
+  assert.equal(backoffDelayMs(1, 20_000, 0.999), 999);
+  assert.equal(backoffDelayMs(3, 20_000, 0.5), 2_000, 'ceiling 4 s, half of it');
+  assert.equal(backoffDelayMs(10, 20_000, 0.5), 10_000, 'capped ceiling 20 s');
+  assert.equal(backoffDelayMs(1000, 20_000, 1), 20_000, 'never above the cap');
+  assert.equal(backoffCeilingMs(2, 20_000), 2_000);
+  // Over many draws the capped wait is uniform in [floor, cap): the mean is about cap/2.
+  let sum = 0;
+  for (let i = 0; i < 1000; i++) sum += backoffDelayMs(20, 20_000, (i + 0.5) / 1000);
+  assert.ok(Math.abs(sum / 1000 - 10_000) < 100, `mean ${sum / 1000}`);
 });
