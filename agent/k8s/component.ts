@@ -67,6 +67,8 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
   let failures = 0;
   let cancelRetry: (() => void) | null = null;
   let cancelResync: (() => void) | null = null;
+  let cancelRenew: (() => void) | null = null;
+  let renewFailures = 0;
   let offLink: (() => void) | null = null;
   let last: ReconcileResult | null = null;
   let lastError: LastError | null = null;
@@ -101,6 +103,34 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
         scheduleResync();
       }
     });
+  }
+
+  /** Hold renewal on its own timer, every third of the TTL (independent of the resync and of link snapshots). */
+  function scheduleRenew(): void {
+    cancelRenew?.();
+    cancelRenew = null;
+    const due = fleet && !stopped && !paused ? fleet.renewDueInMs(clock.nowMs()) : null;
+    if (due === null) return;
+    cancelRenew = clock.setTimer(due, () => {
+      cancelRenew = null;
+      void renew();
+    });
+  }
+
+  async function renew(): Promise<void> {
+    if (!fleet || stopped || paused) return;
+    try {
+      const r = await fleet.acquire(clock.nowMs(), cfg.dryRun);
+      renewFailures = 0;
+      if (!r.granted) trigger(); // the hold is gone (expired and taken): the next pass takes the restrictive decorations off
+      scheduleRenew();
+    } catch (e) {
+      renewFailures++;
+      const delay = gate?.waitMs() || backoffDelayMs(renewFailures, cfg.maxBackoffMs, random());
+      log.warn({ code: codeOf(e), err: messageOf(e), retryInMs: delay }, 'fleet hold renewal failed; will retry');
+      if (fleet.held(clock.nowMs())) cancelRenew = clock.setTimer(delay, () => { cancelRenew = null; void renew(); });
+      else trigger(); // lapsed: re-plan without it
+    }
   }
 
   function trigger(): void {
@@ -140,6 +170,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
         checkedStaleHold = true;
       }
       metrics?.leaseHeld.set(fleet.held(clock.nowMs()) ? 1 : 0);
+      scheduleRenew();
       drains.update(r.desired.drain, api);
       await events.flush(api, clock.nowMs()); // last: never throws, and a failed POST (which opens the backoff window) cuts nothing short
     } catch (e) {
@@ -215,6 +246,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
     async release() {
       if (!api) throw new LwError(K8sErrorCode.NO_CLUSTER, message);
       paused = true;
+      cancelRenew?.();
       await running?.catch(() => undefined); // a pass in flight must not re-decorate after the release
       const r = await releaseNode(api, ctx.nodeName, cfg.conditionType, cfg.dryRun);
       await fleet?.release().catch(() => undefined);
@@ -277,6 +309,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       offLink?.();
       cancelRetry?.();
       cancelResync?.();
+      cancelRenew?.();
       await running?.catch(() => undefined);
       api?.close?.();
     },

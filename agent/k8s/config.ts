@@ -13,6 +13,21 @@ export const DEFAULT_RESYNC_S = 60;
 export const DEFAULT_MAX_BACKOFF_MS = 30_000;
 /** Fleet hold TTL (kured's stale-lock lesson): a dead node's hold expires after 10 min. */
 export const DEFAULT_LEASE_TTL_S = 600;
+/**
+ * Margin on top of three renewal retries in the shortest accepted hold TTL: holds are compared against renewal times
+ * written by other nodes' clocks, so some clock skew (NTP-less edge boxes) must not expire a live hold.
+ */
+export const LEASE_TTL_MARGIN_S = 30;
+
+/**
+ * Shortest hold TTL that survives a failing API: the hold is renewed every third of the TTL, and a renewal that fails
+ * is retried after at most maxBackoffMs plus one request timeout. Three such slow renewal rounds plus the margin must
+ * fit, so one bad renewal (or two) never lets a live hold lapse.
+ */
+export function minLeaseTtlSeconds(maxBackoffMs: number, requestTimeoutMs: number): number {
+  return Math.ceil((3 * (maxBackoffMs + requestTimeoutMs)) / 1000) + LEASE_TTL_MARGIN_S;
+}
+
 /** While the link state stays unknown this long, linkward removes its own scheduling decorations. */
 export const DEFAULT_UNKNOWN_HOLD_S = 600;
 
@@ -37,7 +52,7 @@ const FleetSchema = z
     nodeSelector: z.string().default('').describe('Label selector of the nodes the percentage counts (empty: all nodes).'),
     leaseNamespace: z.string().min(1).default('kube-system').describe('Namespace of the fleet Lease.'),
     leaseName: z.string().min(1).default('linkward-fleet').describe('Name of the fleet Lease (holders live in its annotation).'),
-    leaseTtlSeconds: z.number().int().min(30).max(86_400).default(DEFAULT_LEASE_TTL_S).describe('A hold expires unless renewed within this time (renewed every third of it).'),
+    leaseTtlSeconds: z.number().int().min(30).max(86_400).default(DEFAULT_LEASE_TTL_S).describe('A hold expires unless renewed within this time. Renewed every third of it, on its own timer; must be at least 3 × (maxBackoffMs + requestTimeoutMs) + 30 s.'),
   })
   .describe('Fleet-wide cap on restrictive node actions.');
 
@@ -81,6 +96,16 @@ export const KubernetesConfigSchema = z
       .prefault({}),
     fleet: FleetSchema.prefault({}),
     drain: DrainSchema.prefault({}),
+  })
+  .superRefine((k, ctx) => {
+    const min = minLeaseTtlSeconds(k.maxBackoffMs, k.requestTimeoutMs);
+    if (k.fleet.enabled && k.fleet.leaseTtlSeconds < min) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fleet', 'leaseTtlSeconds'],
+        message: `${k.fleet.leaseTtlSeconds} s is too short: the hold is renewed every third of it and a failed renewal is retried within maxBackoffMs + requestTimeoutMs = ${(k.maxBackoffMs + k.requestTimeoutMs) / 1000} s; use at least ${min} s (3 × ${(k.maxBackoffMs + k.requestTimeoutMs) / 1000} s + ${LEASE_TTL_MARGIN_S} s for clock skew), or lower kubernetes.maxBackoffMs`,
+      });
+    }
   })
   .describe('Kubernetes node actions.');
 

@@ -3,7 +3,7 @@ import { LwError, isLwError } from '../errors.ts';
 import type { KubernetesConfig } from './config.ts';
 import type { LeaseView, NodeApi } from './api.ts';
 import { K8sErrorCode } from './errors.ts';
-import { ANNOTATION_HOLDERS, decideAcquire, decideRelease, fleetCap, parseHolds, type Hold } from './fleet-decide.ts';
+import { ANNOTATION_HOLDERS, decideAcquire, decideRelease, fleetCap, liveHolds, parseHolds, type Hold } from './fleet-decide.ts';
 
 /** Conflicts are expected when many agents race; a few re-reads settle them. */
 const MAX_CONFLICT_RETRIES = 8;
@@ -34,12 +34,23 @@ export class FleetSemaphore {
     return this.#heldSinceRenewMs !== null && nowMs - this.#heldSinceRenewMs < this.#cfg.leaseTtlSeconds * 1000;
   }
 
+  /** Milliseconds until the hold is due for renewal (a third of the TTL after the last one), or null when none is held. */
+  renewDueInMs(nowMs: number): number | null {
+    if (!this.held(nowMs) || this.#heldSinceRenewMs === null) return null;
+    return Math.max(0, this.#heldSinceRenewMs + (this.#cfg.leaseTtlSeconds * 1000) / 3 - nowMs);
+  }
+
   /** Acquires or renews (dry run: reads and decides, writes nothing). Throws LwError on API failure. */
   async acquire(nowMs: number, dryRun = false): Promise<FleetResult> {
     if (!this.#cfg.enabled) return { granted: true };
     if (dryRun) return this.#peek(nowMs);
     const ttlMs = this.#cfg.leaseTtlSeconds * 1000;
     if (this.#heldSinceRenewMs !== null && nowMs - this.#heldSinceRenewMs < ttlMs / 3) return { granted: true };
+    if (this.held(nowMs)) {
+      // Renewal of a live hold: only the Lease is needed (2 requests); the fleet is counted when a hold is taken.
+      const renewed = await this.#renew(nowMs);
+      if (renewed) return renewed;
+    }
     const fleetNames = await this.#api.listNodeNames(this.#cfg.nodeSelector);
     const fleet = new Set(fleetNames);
     const cap = fleetCap(this.#cfg.maxUnavailable, fleet.size);
@@ -55,6 +66,22 @@ export class FleetSemaphore {
         return { granted: true };
       }
       if (await this.#write(lease, d.write)) {
+        this.#heldSinceRenewMs = nowMs;
+        return { granted: true };
+      }
+    }
+    throw new LwError(K8sErrorCode.CONFLICT, `fleet Lease ${this.#cfg.leaseNamespace}/${this.#cfg.leaseName} kept changing; will retry`);
+  }
+
+  /** Renews this agent's live hold; null when the Lease no longer lists it live (then it must be acquired anew). */
+  async #renew(nowMs: number): Promise<FleetResult | null> {
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+      const lease = await this.#api.getLease(this.#cfg.leaseNamespace, this.#cfg.leaseName);
+      if (!lease) return null;
+      const holds = parseHolds(lease.annotations[ANNOTATION_HOLDERS]);
+      if (!liveHolds(holds, nowMs, null).some((h) => h.holder === this.#me)) return null;
+      const renewed: Hold = { holder: this.#me, renewTime: new Date(nowMs).toISOString(), ttlSeconds: this.#cfg.leaseTtlSeconds };
+      if (await this.#write(lease, [...holds.filter((h) => h.holder !== this.#me), renewed])) {
         this.#heldSinceRenewMs = nowMs;
         return { granted: true };
       }

@@ -26,7 +26,7 @@ test('maxUnavailable 1 of 4: one node gets NoSchedule+cordon, the rest fall back
   const h = await startHarness(NAMES);
   t.after(() => h.close());
   const agents = [];
-  for (const n of NAMES) agents.push(await h.agent(n, { fleet: { maxUnavailable: 1, nodeSelector: 'fleet=edge', leaseTtlSeconds: 60 }, tiers: { down: { cordon: true } } }));
+  for (const n of NAMES) agents.push(await h.agent(n, { maxBackoffMs: 5_000, fleet: { maxUnavailable: 1, nodeSelector: 'fleet=edge', leaseTtlSeconds: 60 }, tiers: { down: { cordon: true } } }));
   for (const a of agents) a.emit('down', 0.3);
   await waitFor('all labelled down', () => NAMES.every((n) => h.node(n).labels[LABEL_LINK_STATE] === 'down'));
   await settle(h.api);
@@ -53,11 +53,11 @@ test('a holder that dies (node still there) blocks others only until its hold TT
   const h = await startHarness(['n1', 'n2']);
   t.after(() => h.close());
   const fleet = { maxUnavailable: 1, leaseTtlSeconds: 120 };
-  const a1 = await h.agent('n1', { fleet });
+  const a1 = await h.agent('n1', { fleet, maxBackoffMs: 5_000 });
   a1.emit('down', 0.3);
   await waitFor('n1 NoSchedule', () => h.node('n1').taints.some((x) => x.effect === 'NoSchedule'));
   await a1.component.stop(); // crashed agent: its hold is never released
-  const a2 = await h.agent('n2', { fleet });
+  const a2 = await h.agent('n2', { fleet, maxBackoffMs: 5_000 });
   a2.emit('down', 0.3);
   await waitFor('n2 labelled', () => h.node('n2').labels[LABEL_LINK_STATE] === 'down');
   await settle(h.api);
@@ -112,4 +112,34 @@ test('after a restart with a healthy link, a hold left by the previous run is re
   const other = await h.agent('n2', { fleet });
   other.emit('down', 0.3);
   await waitFor('n2 gets the hold without waiting for the TTL', () => h.node('n2').taints.some((x) => x.effect === 'NoSchedule'));
+});
+
+test('the hold is renewed every third of its TTL on its own timer (resync 10 min), so a 60 s hold never lapses', async (t) => {
+  const h = await startHarness(['n1', 'n2']);
+  t.after(() => h.close());
+  const k = { resyncSeconds: 600, maxBackoffMs: 5_000, fleet: { maxUnavailable: 1, leaseTtlSeconds: 60 } };
+  const a1 = await h.agent('n1', k);
+  const a2 = await h.agent('n2', k);
+  a1.emit('down', 0.3);
+  await waitFor('n1 NoSchedule', () => h.node('n1').taints.some((x) => x.effect === 'NoSchedule'));
+  await settle(h.api);
+  a2.emit('down', 0.3);
+  await waitFor('n2 labelled', () => h.node('n2').labels[LABEL_LINK_STATE] === 'down');
+  await settle(h.api);
+  const puts0 = h.api.writes(/\/leases\/linkward-fleet$/).length;
+  const renewTimes = new Set<string>();
+  // 5 simulated minutes in 5 s steps, no link snapshot: only the renewal timer can keep n1's hold.
+  for (let i = 0; i < 60; i++) {
+    h.clock.advance(5_000);
+    await settle(h.api);
+    const holds = JSON.parse(String((h.api.store.get('leases.coordination.k8s.io', 'kube-system', 'linkward-fleet')?.metadata?.annotations as Record<string, string>)['linkward.io/holders'])) as { holder: string; renewTime: string }[];
+    assert.deepEqual(holds.map((x) => x.holder), ['n1'], `step ${i}: n1 keeps the only hold`);
+    const age = h.clock.nowMs() - Date.parse(holds[0]?.renewTime ?? '');
+    assert.ok(age <= 25_000, `step ${i}: renewed within a third of the TTL (+ one step), age ${age} ms`);
+    renewTimes.add(holds[0]?.renewTime ?? '');
+  }
+  assert.equal(h.node('n2').taints[0]?.effect, 'PreferNoSchedule', 'n2 stays capped the whole time');
+  const puts = h.api.writes(/\/leases\/linkward-fleet$/).length - puts0;
+  t.diagnostic(`5 min: ${puts} Lease writes, ${renewTimes.size} renewals`);
+  assert.ok(puts >= 14 && puts <= 16, `one renewal per 20 s: ${puts}`);
 });
