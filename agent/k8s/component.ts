@@ -14,6 +14,7 @@ import { FleetSemaphore } from './fleet.ts';
 import { meteredApi } from './metered-api.ts';
 import { createK8sMetrics, type K8sMetrics } from './metrics.ts';
 import { planNode } from './plan.ts';
+import type { Desired, NodeView } from './types.ts';
 import { reconcileOnce, type ReconcileResult } from './reconciler.ts';
 import { releaseNode } from './release.ts';
 import { nodeRoutes } from './routes.ts';
@@ -163,7 +164,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       failures = 0;
       lastSuccessMs = clock.nowMs();
       state = 'ok';
-      message = r.desired.capped.length ? `${r.fleetReason ?? 'fleet cap reached'}; holding back ${r.desired.capped.join(', ')}` : `node ${ctx.nodeName}: link ${r.desired.state}${cfg.dryRun ? ' (dry run: nothing written)' : ''}`;
+      message = r.desired.capped.length ? `${r.fleetReason ?? 'fleet cap reached'}; holding back ${r.desired.capped.join(', ')}` : `link ${r.desired.state}${cfg.dryRun ? ' (dry run: nothing written)' : ''}`;
       // Give the hold back once restrictive decorations are gone; after a restart, also a hold left by the previous run.
       if (!cfg.dryRun && !wantsRestrictive(r.desired.state, cfg) && !r.desired.hold && (fleet.held(clock.nowMs()) || !checkedStaleHold)) {
         await fleet.release();
@@ -192,6 +193,13 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
     }
   }
 
+  /** Desired decorations from the latest snapshot and the last Node read (pure; no API call). */
+  function desiredNow(s: LinkSnapshot | null, node: NodeView, nowMs: number): Desired {
+    const held = fleet?.held(nowMs) ?? false;
+    const restrictive = s !== null && wantsRestrictive(s.node, cfg);
+    return desiredDecorations({ snapshot: s, cfg, node, nowMs, fleetGranted: held || (restrictive && (last?.desired.capped.length ?? 0) === 0), unknownSinceMs });
+  }
+
   function onLink(s: LinkSnapshot): void {
     trackUnknown(s);
     if (cancelRetry) return; // backing off: the retry picks up this snapshot; no request before it
@@ -201,7 +209,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
     const restrictive = wantsRestrictive(s.node, cfg);
     // Fleet: ask on a state change (a refused hold is retried by the resync, not by every snapshot); release when done.
     const needFleet = (restrictive && !held && last.desired.state !== s.node) || (!restrictive && held);
-    const d = desiredDecorations({ snapshot: s, cfg, node: last.node, nowMs, fleetGranted: held || (restrictive && last.desired.capped.length === 0), unknownSinceMs });
+    const d = desiredNow(s, last.node, nowMs);
     const p = planNode(last.node, d, cfg, nowMs);
     const changed = p.nodePatch !== null || p.statusPatch !== null;
     // Dry run never changes the Node, so only a different plan is worth another pass.
@@ -220,7 +228,9 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
   /** GET /v1/node: desired vs actual (from the last read; no extra API call). */
   function view(): Record<string, unknown> {
     const nowMs = clock.nowMs();
-    const pending = last ? planNode(last.node, last.desired, cfg, nowMs).changes : [];
+    // Desired from the latest link snapshot, not from the last successful pass: during an outage it shows what will be applied.
+    const desired = last ? desiredNow(snapshot(), last.node, nowMs) : null;
+    const pending = last && desired ? planNode(last.node, desired, cfg, nowMs).changes : [];
     return {
       node: ctx.nodeName,
       enabled: cfg.enabled,
@@ -229,7 +239,8 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       message,
       dryRun: cfg.dryRun,
       paused,
-      desired: last ? summarizeDesired(last.desired) : null,
+      desired: desired ? summarizeDesired(desired) : null,
+      desiredAtMs: desired ? (snapshot()?.atMs ?? null) : null,
       actual: last ? summarizeNode(last.node, cfg.conditionType) : null,
       pending,
       lastSuccessMs,

@@ -66,6 +66,10 @@ const DrainSchema = z
       .describe(
         'Also evict running pods that use emptyDir volumes (kubectl drain --delete-emptydir-data): their emptyDir data is deleted with them and does not follow them to the new node. false: such pods stay on the node and are reported; the rest are evicted. Only emptyDir counts, as in kubectl (hostPath does not).',
       ),
+    ifCordonedByOthers: z
+      .boolean()
+      .default(false)
+      .describe('Drain also when someone else (an admin, kured, an upgrade) had already cordoned the node. false: such a node is left as it is; whoever cordoned it owns it.'),
   })
   .describe('Drain behaviour (only used when a tier sets drain: true).');
 

@@ -2,6 +2,7 @@
 import type { LinkHealth, LinkSnapshot, UplinkView } from '../core/types.ts';
 import type { KubernetesConfig, TierConfig } from './config.ts';
 import { bandwidthClass } from './bandwidth.ts';
+import { readOwnership } from './ownership.ts';
 import { LABEL_BANDWIDTH, LABEL_LINK_STATE, LABEL_UPLINK, type Desired, type NodeCondition, type NodeView, type Taint, TAINT_KEY } from './types.ts';
 
 /** Kubernetes caps condition messages only loosely; keep ours short enough to read in `kubectl describe`. */
@@ -31,8 +32,10 @@ export function wantsRestrictive(state: LinkHealth, cfg: KubernetesConfig): bool
   return t !== null && (t.taint === 'NoSchedule' || t.taint === 'NoExecute' || t.cordon || t.drain);
 }
 
-function fmt(n: number | undefined, unit: string, digits = 1): string | null {
-  return n === undefined ? null : `${Number(n.toFixed(digits))}${unit}`;
+/** A measured value: `digits` decimals from 1 up, two significant digits below 1 (0.05 Mbps, not "0Mbps" or "0.1Mbps"). */
+export function fmt(n: number | undefined, unit: string, digits = 1): string | null {
+  if (n === undefined || !Number.isFinite(n)) return null;
+  return `${Math.abs(n) < 1 ? Number(n.toPrecision(2)) : Number(n.toFixed(digits))}${unit}`;
 }
 
 /** Condition message: state, reasons with thresholds (from the state machine), and the latest measured values. */
@@ -92,6 +95,11 @@ export function desiredDecorations(inp: DesiredInput): Desired {
   out.taint = tier.taint === 'none' ? null : taintFor(state, tier.taint);
   out.cordon = cordon;
   out.drain = drain;
+  // A cordon someone else set (admin, kured, an upgrade) is theirs: their node is not drained by linkward unless configured.
+  if (drain && node.unschedulable && !readOwnership(node).cordon && !cfg.drain.ifCordonedByOthers) {
+    out.drain = false;
+    out.notes = ['drain skipped: the node was cordoned by someone else (set kubernetes.drain.ifCordonedByOthers: true to drain anyway)'];
+  }
   return out;
 }
 

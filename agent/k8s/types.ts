@@ -59,6 +59,8 @@ export interface Desired {
   hold: boolean;
   /** Restrictive actions wanted but refused by the fleet cap (for status and logs). */
   capped: string[];
+  /** Why something the tier asks for is not done (admin cordon, pause, ...), for status. */
+  notes?: string[];
 }
 
 /** The minimal writes that take the node from its current state to the desired one. */

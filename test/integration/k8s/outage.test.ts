@@ -49,6 +49,10 @@ test('503s for 10 minutes: requests follow the backoff (≤ 5/min once capped), 
   for (const n of perMinute.slice(1)) assert.ok(n <= 5, `once capped ≤ 5 requests per minute: ${perMinute.join(' ')}`);
   const d = a.details();
   assert.equal((d.api as { reachable: boolean }).reachable, false);
+  // The page shows what will be applied, from the latest snapshot, not the state of the last successful pass.
+  assert.equal((d.desired as { state: string; cordoned: boolean }).state, 'down');
+  assert.equal((d.desired as { cordoned: boolean }).cordoned, true);
+  assert.ok((d.pending as string[]).includes('cordon'), String(d.pending));
   assert.match(await a.ctx.metrics.metrics(), /linkward_k8s_api_up 0/);
   assert.equal(a.component.status().state, 'degraded');
   // The API answers again: within one capped wait (30 s) the node carries the desired state.
