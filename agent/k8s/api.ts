@@ -43,8 +43,11 @@ export interface NodeApi {
   /** Where the cluster credentials came from (for status). */
   readonly source: string;
   getNode(name: string): Promise<NodeView>;
-  /** Names of nodes matching a label selector (fleet percentage, holder liveness). */
-  listNodeNames(labelSelector: string): Promise<string[]>;
+  /**
+   * Nodes matching a label selector (fleet size, holder liveness, who is unavailable). Served from the API server's
+   * watch cache (resourceVersion=0), as informers list: cheaper for the server, at most a moment stale.
+   */
+  listNodes(labelSelector: string): Promise<NodeView[]>;
   /** JSON merge patch of the Node (a `metadata.resourceVersion` in the body is a precondition). */
   patchNode(name: string, mergePatch: Record<string, unknown>): Promise<NodeView>;
   /** Strategic merge patch of nodes/status (conditions merge by type). */

@@ -41,7 +41,7 @@ export async function createClientNodeApi(source: ClusterSource, timeoutMs: numb
   return {
     source: source.description,
     getNode: (name) => call(`get node ${name}`, async () => toNodeView(await core.readNode({ name }, timeout()))),
-    listNodeNames: (labelSelector) => call('list nodes', async () => (await core.listNode(labelSelector ? { labelSelector } : {}, timeout())).items.map((n) => n.metadata?.name ?? '')),
+    listNodes: (labelSelector) => call('list nodes', async () => (await core.listNode({ resourceVersion: '0', ...(labelSelector ? { labelSelector } : {}) }, timeout())).items.map(toNodeView)),
     patchNode: (name, body) => call(`patch node ${name}`, async () => toNodeView(await core.patchNode({ name, body }, withType(lib.PatchStrategy.MergePatch)))),
     patchNodeStatus: (name, body) => call(`patch node ${name} status`, async () => toNodeView(await core.patchNodeStatus({ name, body }, withType(lib.PatchStrategy.StrategicMergePatch)))),
     createEvent: (ev: EventInput) =>

@@ -3,7 +3,7 @@ import { LwError, isLwError } from '../errors.ts';
 import type { KubernetesConfig } from './config.ts';
 import type { LeaseView, NodeApi } from './api.ts';
 import { K8sErrorCode } from './errors.ts';
-import { ANNOTATION_HOLDERS, decideAcquire, decideRelease, fleetCap, liveHolds, parseHolds, type Hold } from './fleet-decide.ts';
+import { ANNOTATION_HOLDERS, decideAcquire, decideRelease, fleetCap, liveHolds, parseHolds, unavailableNodes, type Hold } from './fleet-decide.ts';
 
 /** Conflicts are expected when many agents race; a few re-reads settle them. */
 const MAX_CONFLICT_RETRIES = 8;
@@ -12,6 +12,12 @@ export interface FleetResult {
   granted: boolean;
   /** Why not granted (for status): e.g. "fleet cap 1/1 reached". */
   reason?: string;
+}
+
+/** Status text of a refused hold: how many are unavailable, the cap, and who (at most 5 named). */
+function refusal(live: number, cap: number, counted: string[]): string {
+  const named = counted.slice(0, 5).join(', ') + (counted.length > 5 ? `, +${counted.length - 5} more` : '');
+  return `fleet cap reached: ${live}/${cap} nodes unavailable (${named})`;
 }
 
 /** One agent's view of the fleet Lease. Keeps the last grant so an unchanged hold costs no API call until renewal is due. */
@@ -51,15 +57,16 @@ export class FleetSemaphore {
       const renewed = await this.#renew(nowMs);
       if (renewed) return renewed;
     }
-    const fleetNames = await this.#api.listNodeNames(this.#cfg.nodeSelector);
-    const fleet = new Set(fleetNames);
+    const nodes = await this.#api.listNodes(this.#cfg.nodeSelector);
+    const fleet = new Set(nodes.map((n) => n.name));
+    const unavailable = unavailableNodes(nodes);
     const cap = fleetCap(this.#cfg.maxUnavailable, fleet.size);
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const lease = await this.#getOrCreate();
-      const d = decideAcquire(parseHolds(lease.annotations[ANNOTATION_HOLDERS]), this.#me, nowMs, this.#cfg.leaseTtlSeconds, cap, fleet);
+      const d = decideAcquire(parseHolds(lease.annotations[ANNOTATION_HOLDERS]), this.#me, nowMs, this.#cfg.leaseTtlSeconds, cap, fleet, unavailable);
       if (!d.granted) {
         this.#heldSinceRenewMs = null;
-        return { granted: false, reason: `fleet cap reached: ${d.live}/${d.cap} nodes hold restrictive decorations` };
+        return { granted: false, reason: refusal(d.live, d.cap, d.counted) };
       }
       if (d.write === null) {
         this.#heldSinceRenewMs = nowMs;
@@ -90,10 +97,11 @@ export class FleetSemaphore {
   }
 
   async #peek(nowMs: number): Promise<FleetResult> {
-    const fleet = new Set(await this.#api.listNodeNames(this.#cfg.nodeSelector));
+    const nodes = await this.#api.listNodes(this.#cfg.nodeSelector);
+    const fleet = new Set(nodes.map((n) => n.name));
     const lease = await this.#api.getLease(this.#cfg.leaseNamespace, this.#cfg.leaseName);
-    const d = decideAcquire(parseHolds(lease?.annotations[ANNOTATION_HOLDERS]), this.#me, nowMs, this.#cfg.leaseTtlSeconds, fleetCap(this.#cfg.maxUnavailable, fleet.size), fleet);
-    return d.granted ? { granted: true } : { granted: false, reason: `fleet cap reached: ${d.live}/${d.cap} nodes hold restrictive decorations` };
+    const d = decideAcquire(parseHolds(lease?.annotations[ANNOTATION_HOLDERS]), this.#me, nowMs, this.#cfg.leaseTtlSeconds, fleetCap(this.#cfg.maxUnavailable, fleet.size), fleet, unavailableNodes(nodes));
+    return d.granted ? { granted: true } : { granted: false, reason: refusal(d.live, d.cap, d.counted) };
   }
 
   /** Gives the hold back (no write when this agent holds nothing). */

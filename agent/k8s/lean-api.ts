@@ -14,8 +14,6 @@ const TOKEN_REREAD_MS = 60_000;
 /** Largest response accepted (a Node object with many images is ~50 KB; a pod list on a busy node a few MB). */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-/** Metadata-only list (server-side), falling back to full JSON on servers that do not offer it. */
-const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json';
 
 type Json = Record<string, unknown>;
 
@@ -85,9 +83,7 @@ export async function createLeanApi(source: ClusterSource, timeoutMs: number, cr
   return {
     source: `${source.description} (lean client)`,
     getNode: async (name) => toNodeView(await call(`get node ${name}`, 'GET', `/api/v1/nodes/${enc(name)}`) as never),
-    // Names only: ask for metadata (PartialObjectMetadataList) so a 1000-node fleet is ~1 MB, not ~50 MB of Node objects.
-    listNodeNames: async (sel) =>
-      ((await call('list nodes', 'GET', `/api/v1/nodes${sel ? `?labelSelector=${enc(sel)}` : ''}`, undefined, undefined, METADATA_LIST_ACCEPT)).items as { metadata?: { name?: string } }[] ?? []).map((n) => n.metadata?.name ?? ''),
+    listNodes: async (sel) => ((await call('list nodes', 'GET', `/api/v1/nodes?resourceVersion=0${sel ? `&labelSelector=${enc(sel)}` : ''}`)).items as never[] ?? []).map((n) => toNodeView(n)),
     patchNode: async (name, body) => toNodeView(await call(`patch node ${name}`, 'PATCH', `/api/v1/nodes/${enc(name)}`, body, 'application/merge-patch+json') as never),
     patchNodeStatus: async (name, body) => toNodeView(await call(`patch node ${name} status`, 'PATCH', `/api/v1/nodes/${enc(name)}/status`, body, 'application/strategic-merge-patch+json') as never),
     createEvent: async (ev: EventInput) => {

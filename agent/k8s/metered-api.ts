@@ -6,7 +6,7 @@ export type ApiVerb = 'get' | 'list' | 'patch' | 'create' | 'update' | 'evict';
 
 const VERBS: Record<Exclude<keyof NodeApi, 'source' | 'close'>, ApiVerb> = {
   getNode: 'get',
-  listNodeNames: 'list',
+  listNodes: 'list',
   patchNode: 'patch',
   patchNodeStatus: 'patch',
   createEvent: 'create',

@@ -48,8 +48,9 @@ export function nodeApiContract(name: string, factory: AdapterFactory): void {
     const s = await api.patchNodeStatus('n1', { status: { conditions: [{ type: 'NetworkDegraded', status: 'True', reason: 'LinkDown', message: 'm', lastHeartbeatTime: '2026-01-01T00:00:00Z', lastTransitionTime: '2026-01-01T00:00:00Z' }] } });
     assert.deepEqual(s.conditions.map((c) => c.type), ['Ready', 'NetworkDegraded']);
     assert.equal(s.conditions[1]?.lastTransitionTime, '2026-01-01T00:00:00Z');
-    assert.deepEqual(await api.listNodeNames(''), ['n1']);
-    assert.deepEqual(await api.listNodeNames('zone=none'), []);
+    const listed = await api.listNodes('');
+    assert.deepEqual(listed.map((x) => [x.name, x.unschedulable, x.taints.length, x.conditions[0]?.type]), [['n1', false, 1, 'Ready']]);
+    assert.deepEqual(await api.listNodes('zone=none'), []);
     await rejectsWith(api.getNode('nope'), K8sErrorCode.NOT_FOUND);
     assert.equal(server.requests.find((r) => r.method === 'PATCH' && r.path === '/api/v1/nodes/n1')?.contentType, 'application/merge-patch+json');
     assert.equal(server.requests.find((r) => r.path === '/api/v1/nodes/n1/status')?.contentType, 'application/strategic-merge-patch+json');

@@ -49,26 +49,84 @@ test('maxUnavailable 1 of 4: one node gets NoSchedule+cordon, the rest fall back
   assert.notEqual(next[0], holder);
 });
 
-test('a holder that dies (node still there) blocks others only until its hold TTL expires', async (t) => {
+test('a holder that dies keeps counting while its NoSchedule taint stays (hold expired or not); removing it frees the slot', async (t) => {
   const h = await startHarness(['n1', 'n2']);
   t.after(() => h.close());
   const fleet = { maxUnavailable: 1, leaseTtlSeconds: 120 };
   const a1 = await h.agent('n1', { fleet, maxBackoffMs: 5_000 });
   a1.emit('down', 0.3);
   await waitFor('n1 NoSchedule', () => h.node('n1').taints.some((x) => x.effect === 'NoSchedule'));
-  await a1.component.stop(); // crashed agent: its hold is never released
+  await a1.component.stop(); // crashed agent: its hold is never released, its taint stays
   const a2 = await h.agent('n2', { fleet, maxBackoffMs: 5_000 });
   a2.emit('down', 0.3);
   await waitFor('n2 labelled', () => h.node('n2').labels[LABEL_LINK_STATE] === 'down');
   await settle(h.api);
   assert.equal(h.node('n2').taints[0]?.effect, 'PreferNoSchedule', 'capped while n1 holds');
-  assert.match(String((a2.details().fleet as { reason?: string }).reason), /fleet cap reached: 1\/1/);
-  // 60 s resync steps; n1's 120 s hold expires, n2 gets it.
-  for (let i = 0; i < 4 && h.node('n2').taints[0]?.effect !== 'NoSchedule'; i++) {
-    h.clock.advance(60_000);
-    await settle(h.api);
-  }
+  assert.match(String((a2.details().fleet as { reason?: string }).reason), /fleet cap reached: 1\/1 nodes unavailable \(n1 \(taint linkward\.io\/link:NoSchedule\)\)/);
+  // n1's 120 s hold expires, but its NoSchedule taint still makes it unavailable: n2 stays capped.
+  await run(h, 4, 60_000);
+  assert.equal(h.node('n2').taints[0]?.effect, 'PreferNoSchedule', 'a dead holder\'s taint still counts');
+  // An admin removes the dead agent's taint: at its next resync n2 takes the slot.
+  const n1 = h.api.store.get('nodes', '', 'n1');
+  assert.ok(n1);
+  n1.spec = {};
+  h.api.seed('nodes', n1);
+  await run(h, 1, 60_000);
   assert.equal(h.node('n2').taints[0]?.effect, 'NoSchedule');
+});
+
+test('cap 2 of 5 counts real unavailability: an admin-cordoned node, a NotReady node, a dead holder; never more than 2 restrictive', async (t) => {
+  const names = ['n1', 'n2', 'n3', 'n4', 'n5'];
+  const h = await startHarness(names);
+  t.after(() => h.close());
+  const k = { maxBackoffMs: 5_000, fleet: { maxUnavailable: 2, nodeSelector: 'fleet=edge', leaseTtlSeconds: 60 }, tiers: { down: { cordon: true } } };
+  // n5 is cordoned by an admin (no linkward involvement).
+  const n5 = h.api.store.get('nodes', '', 'n5');
+  assert.ok(n5);
+  n5.spec = { unschedulable: true };
+  h.api.seed('nodes', n5);
+  const unavailable = (): string[] => names.filter((n) => h.api.store.get('nodes', '', n) && (h.node(n).unschedulable || h.node(n).taints.some((x) => x.effect === 'NoSchedule') || h.node(n).conditions.some((c) => c.type === 'Ready' && c.status !== 'True')));
+  const a1 = await h.agent('n1', k);
+  a1.emit('down', 0.2);
+  await waitFor('n1 cordoned', () => h.node('n1').unschedulable);
+  await settle(h.api);
+  assert.deepEqual(unavailable(), ['n1', 'n5']);
+  // n1's agent dies (kill -9): hold and cordon stay. Time passes beyond its TTL.
+  await a1.component.stop();
+  await run(h, 3, 60_000);
+  const a2 = await h.agent('n2', k);
+  const a3 = await h.agent('n3', k);
+  a2.emit('down', 0.2);
+  a3.emit('down', 0.2);
+  await waitFor('n2, n3 labelled', () => h.node('n2').labels[LABEL_LINK_STATE] === 'down' && h.node('n3').labels[LABEL_LINK_STATE] === 'down');
+  await settle(h.api);
+  for (let i = 0; i < 3; i++) {
+    await run(h, 1, 60_000);
+    assert.deepEqual(unavailable(), ['n1', 'n5'], 'the dead holder\'s cordon and the admin cordon fill the cap');
+  }
+  assert.match(String((a2.details().fleet as { reason?: string }).reason), /2\/2 nodes unavailable \(n1 \(cordoned\), n5 \(cordoned\)\)/);
+  // The admin uncordons n5: exactly one of n2/n3 takes the slot at its next resync.
+  const back = h.api.store.get('nodes', '', 'n5');
+  assert.ok(back);
+  back.spec = {};
+  h.api.seed('nodes', back);
+  await run(h, 2, 60_000);
+  const now = unavailable();
+  assert.equal(now.length, 2, now.join());
+  assert.ok(now.includes('n1'));
+  // n4 goes NotReady (kubelet stopped posting): it counts too; still never more than 2 restrictive linkward nodes + it.
+  const n4 = h.api.store.get('nodes', '', 'n4');
+  assert.ok(n4?.status);
+  (n4.status as { conditions: { type: string; status: string }[] }).conditions[0] = { type: 'Ready', status: 'Unknown' };
+  h.api.seed('nodes', n4);
+  // The admin clears the dead n1 (uncordon): the freed slot is not taken, because NotReady n4 fills it.
+  const n1 = h.api.store.get('nodes', '', 'n1');
+  assert.ok(n1);
+  n1.spec = {};
+  h.api.seed('nodes', n1);
+  await run(h, 3, 60_000);
+  const cordoned = ['n2', 'n3'].filter((n) => h.node(n).unschedulable);
+  assert.equal(cordoned.length, 1, `n4 NotReady keeps the other one capped: ${unavailable().join()}`);
 });
 
 test('steady state: API writes per simulated hour (healthy, snapshots every 5 s, resync 60 s)', async (t) => {

@@ -1,7 +1,8 @@
 /** Pure fleet semaphore decisions and the retry backoff. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideAcquire, decideRelease, fleetCap, liveHolds, parseHolds } from '../../../agent/k8s/fleet-decide.ts';
+import { decideAcquire, decideRelease, fleetCap, liveHolds, parseHolds, unavailableNodes, unavailableReason } from '../../../agent/k8s/fleet-decide.ts';
+import { nodeView } from './helpers.ts';
 import { backoffCeilingMs, backoffDelayMs, MIN_BACKOFF_MS } from '../../../agent/k8s/backoff.ts';
 
 const T = Date.UTC(2026, 0, 1);
@@ -32,7 +33,7 @@ test('liveHolds drops expired holds and holders whose node is gone', () => {
 test('decideAcquire: grant under the cap, refuse at it, renew only after a third of the TTL', () => {
   const fleet = new Set(['a', 'b', 'c']);
   const one = [{ holder: 'a', renewTime: at(T), ttlSeconds: 60 }];
-  assert.deepEqual(decideAcquire(one, 'b', T, 60, 1, fleet), { granted: false, live: 1, cap: 1 });
+  assert.deepEqual(decideAcquire(one, 'b', T, 60, 1, fleet), { granted: false, live: 1, cap: 1, counted: ['a (holds)'] });
   const g = decideAcquire(one, 'b', T, 60, 2, fleet);
   assert.ok(g.granted && g.write?.length === 2);
   assert.deepEqual(decideAcquire(one, 'a', T + 10_000, 60, 1, fleet), { granted: true, write: null });
@@ -55,4 +56,34 @@ test('backoff: full jitter under a doubling ceiling from 1 s, capped, never belo
   let sum = 0;
   for (let i = 0; i < 1000; i++) sum += backoffDelayMs(20, 20_000, (i + 0.5) / 1000);
   assert.ok(Math.abs(sum / 1000 - 10_000) < 100, `mean ${sum / 1000}`);
+});
+
+test('unavailable: cordoned, not Ready, or NoSchedule/NoExecute by anyone; PreferNoSchedule and Ready nodes do not count', () => {
+  const ready = [{ type: 'Ready', status: 'True' as const }];
+  assert.equal(unavailableReason(nodeView({ conditions: ready })), null);
+  assert.equal(unavailableReason(nodeView({ conditions: ready, taints: [{ key: 'linkward.io/link', value: 'degraded', effect: 'PreferNoSchedule' }] })), null);
+  assert.equal(unavailableReason(nodeView({ conditions: ready, unschedulable: true })), 'cordoned');
+  assert.equal(unavailableReason(nodeView({ conditions: [{ type: 'Ready', status: 'Unknown' }] })), 'Ready=Unknown');
+  assert.equal(unavailableReason(nodeView({ conditions: ready, taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] })), 'taint dedicated:NoSchedule');
+  assert.equal(unavailableReason(nodeView({ conditions: ready, taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' }] })), 'taint node.kubernetes.io/unreachable:NoExecute');
+});
+
+test('decideAcquire counts live holders and unavailable nodes once each, never itself; a dead holder counts while decorated', () => {
+  const fleet = new Set(['a', 'b', 'c', 'd']);
+  const live = [{ holder: 'a', renewTime: at(T), ttlSeconds: 60 }];
+  const expired = [{ holder: 'a', renewTime: at(T - 120_000), ttlSeconds: 60 }];
+  const aCordoned = new Map([['a', 'cordoned']]);
+  // a holds and is cordoned (its own decoration): counted once, so b fits under a cap of 2.
+  assert.ok(decideAcquire(live, 'b', T, 60, 2, fleet, aCordoned).granted);
+  // An admin-cordoned d fills the second slot.
+  const full = decideAcquire(live, 'b', T, 60, 2, fleet, new Map([['a', 'cordoned'], ['d', 'cordoned']]));
+  assert.deepEqual(full, { granted: false, live: 2, cap: 2, counted: ['a (cordoned)', 'd (cordoned)'] });
+  // a died: its hold expired but its cordon is still there, so it still counts.
+  assert.equal(decideAcquire(expired, 'b', T, 60, 1, fleet, aCordoned).granted, false);
+  // ... until someone removes it.
+  assert.equal(decideAcquire(expired, 'b', T, 60, 1, fleet, new Map()).granted, true);
+  // My own unavailability never blocks me; a live hold of mine is always renewed.
+  assert.ok(decideAcquire([], 'b', T, 60, 1, fleet, new Map([['b', 'cordoned']])).granted);
+  assert.deepEqual(decideAcquire(live, 'a', T + 1000, 60, 1, fleet, new Map([['d', 'cordoned']])), { granted: true, write: null });
+  assert.deepEqual([...unavailableNodes([nodeView({ name: 'x', unschedulable: true }), nodeView({ name: 'y' })])], [['x', 'cordoned']]);
 });
