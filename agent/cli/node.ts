@@ -41,6 +41,10 @@ export function renderNodeShow(d: Record<string, unknown>): string {
   const msg = String(d.message ?? d.state ?? '');
   const lines = [`${prefix}${msg.startsWith(prefix) ? msg.slice(prefix.length) : msg}${d.dryRun ? ' (dry run)' : ''}${d.paused ? ' (paused after release)' : ''}`];
   if (d.source) lines.push(`  cluster: ${String(d.source)}`);
+  const pause = d.adminPause as { untilMs: number | null; value: string; invalid: boolean } | null | undefined;
+  if (pause) lines.push(`  PAUSED by annotation linkward.io/paused${pause.untilMs ? ` until ${new Date(pause.untilMs).toISOString()}` : ' (no end)'}${pause.invalid ? ` — value "${pause.value}" not understood` : ''}: no taint, cordon or drain`);
+  const yielded = (d.yielded as string[] | undefined) ?? [];
+  if (yielded.length) lines.push(`  left off (removed by someone else, until the link state changes): ${yielded.join(', ')}`);
   const api = d.api as { reachable: boolean | null; lastSuccessMs: number | null; failures: number; backingOffMs?: number } | null | undefined;
   if (api) {
     const last = api.lastSuccessMs ? `last answer ${new Date(api.lastSuccessMs).toISOString()}` : 'never answered';

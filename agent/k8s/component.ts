@@ -6,7 +6,8 @@ import type { NodeApi } from './api.ts';
 import { ApiGate } from './api-gate.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { findCluster as defaultFindCluster, type ClusterSource } from './cluster.ts';
-import { desiredDecorations, wantsRestrictive } from './desired.ts';
+import { desiredDecorations, holdsNeeded, wantsRestrictive } from './desired.ts';
+import { describePause } from './overrides.ts';
 import { DrainEpisodes } from './drain-episode.ts';
 import { EventOutbox } from './event-outbox.ts';
 import { K8sErrorCode } from './errors.ts';
@@ -76,6 +77,8 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
   let lastSuccessMs: number | null = null;
   let unknownSinceMs: number | null = null;
   let checkedStaleHold = false;
+  /** Whether the admin pause was in force at the last pass (null: not seen yet). */
+  let wasPaused: boolean | null = null;
   const drains = new DrainEpisodes({
     nodeName: ctx.nodeName,
     cfg,
@@ -151,6 +154,22 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
     });
   }
 
+  /** One Event (and a log line) when the admin pause starts or ends, as seen by this process. */
+  function notePause(r: ReconcileResult): void {
+    const p = r.desired.paused ?? null;
+    const now = p !== null;
+    if (now === wasPaused || (wasPaused === null && !now)) {
+      wasPaused = now;
+      return;
+    }
+    wasPaused = now;
+    const msg = p ? describePause(p) : 'pause annotation linkward.io/paused removed or expired: linkward acts on the link state again';
+    log.warn({ paused: now, ...(p ? { until: p.untilMs, value: p.value } : {}) }, msg);
+    if (cfg.events && !cfg.dryRun) {
+      events.add({ namespace: cfg.eventNamespace, reason: now ? 'LinkwardPaused' : 'LinkwardResumed', message: msg, type: 'Normal', node: { name: r.node.name, ...(r.node.uid ? { uid: r.node.uid } : {}) }, nowMs: clock.nowMs() });
+    }
+  }
+
   async function pass(): Promise<void> {
     if (!api || !fleet) return;
     const s = snapshot();
@@ -164,9 +183,11 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       failures = 0;
       lastSuccessMs = clock.nowMs();
       state = 'ok';
-      message = r.desired.capped.length ? `${r.fleetReason ?? 'fleet cap reached'}; holding back ${r.desired.capped.join(', ')}` : `link ${r.desired.state}${cfg.dryRun ? ' (dry run: nothing written)' : ''}`;
+      message = r.desired.paused ? `link ${r.desired.state}; ${describePause(r.desired.paused)}` : r.desired.capped.length ? `${r.fleetReason ?? 'fleet cap reached'}; holding back ${r.desired.capped.join(', ')}` : `link ${r.desired.state}${cfg.dryRun ? ' (dry run: nothing written)' : ''}`;
       // Give the hold back once restrictive decorations are gone; after a restart, also a hold left by the previous run.
-      if (!cfg.dryRun && !wantsRestrictive(r.desired.state, cfg) && !r.desired.hold && (fleet.held(clock.nowMs()) || !checkedStaleHold)) {
+      notePause(r);
+      const needsHold = r.desired.hold || holdsNeeded(r.desired) || r.desired.capped.length > 0;
+      if (!cfg.dryRun && !needsHold && (fleet.held(clock.nowMs()) || !checkedStaleHold)) {
         await fleet.release();
         checkedStaleHold = true;
       }
@@ -239,6 +260,8 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       message,
       dryRun: cfg.dryRun,
       paused,
+      adminPause: desired?.paused ?? null,
+      yielded: desired?.yielded ?? [],
       desired: desired ? summarizeDesired(desired) : null,
       desiredAtMs: desired ? (snapshot()?.atMs ?? null) : null,
       actual: last ? summarizeNode(last.node, cfg.conditionType) : null,

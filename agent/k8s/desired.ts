@@ -3,6 +3,7 @@ import type { LinkHealth, LinkSnapshot, UplinkView } from '../core/types.ts';
 import type { KubernetesConfig, TierConfig } from './config.ts';
 import { bandwidthClass } from './bandwidth.ts';
 import { readOwnership } from './ownership.ts';
+import { describePause, pauseOf, taintItem, yieldedOf } from './overrides.ts';
 import { LABEL_BANDWIDTH, LABEL_LINK_STATE, LABEL_UPLINK, type Desired, type NodeCondition, type NodeView, type Taint, TAINT_KEY } from './types.ts';
 
 /** Kubernetes caps condition messages only loosely; keep ours short enough to read in `kubectl describe`. */
@@ -24,6 +25,11 @@ export function tierOf(state: LinkHealth, cfg: KubernetesConfig): TierConfig | n
   if (state === 'degraded') return cfg.tiers.degraded;
   if (state === 'down') return cfg.tiers.down;
   return null;
+}
+
+/** True when these decorations need a fleet hold (NoSchedule/NoExecute taint, cordon or drain). */
+export function holdsNeeded(d: Pick<Desired, 'taint' | 'cordon' | 'drain'>): boolean {
+  return d.cordon || d.drain || d.taint?.effect === 'NoSchedule' || d.taint?.effect === 'NoExecute';
 }
 
 /** True when the tier of `state` asks for something the fleet cap governs. */
@@ -82,7 +88,32 @@ export function desiredDecorations(inp: DesiredInput): Desired {
   if (bw !== undefined) labels[LABEL_BANDWIDTH] = bw;
   const out: Desired = { ...base, labels, condition: desiredCondition(state, snapshot, cfg) };
   const tier = tierOf(state, cfg);
+  const pause = pauseOf(node, nowMs);
+  if (pause) {
+    // Admin stand-down: labels, condition and Events go on; every scheduling decoration of linkward comes off.
+    return { ...out, paused: pause, notes: [describePause(pause)] };
+  }
   if (!tier) return out;
+  return respectYields(decorate(out, tier, state, inp), node, state);
+}
+
+/** Leaves off, for the rest of this link state, what someone removed by hand (recorded in the ownership annotation). */
+function respectYields(out: Desired, node: NodeView, state: LinkHealth): Desired {
+  const y = yieldedOf(node, state, { cordon: out.cordon, taint: out.taint });
+  if (y.items.length === 0) return out;
+  const res: Desired = { ...out, yielded: y.items, yieldedFresh: y.fresh, notes: [...(out.notes ?? [])] };
+  if (y.items.includes('cordon') && res.cordon) {
+    res.cordon = false;
+    res.drain = false;
+  }
+  if (res.taint && y.items.includes(taintItem(res.taint))) res.taint = null;
+  res.notes?.push(`left off until the link state changes, because someone removed it by hand: ${y.items.join(', ')}`);
+  return res;
+}
+
+/** The tier's taint, cordon and drain, within the fleet grant and the admin-cordon rule. */
+function decorate(out: Desired, tier: TierConfig, state: LinkHealth, inp: DesiredInput): Desired {
+  const { cfg, node } = inp;
   const drain = tier.drain;
   const cordon = tier.cordon || drain;
   const restrictiveTaint = tier.taint === 'NoSchedule' || tier.taint === 'NoExecute';
