@@ -14,6 +14,7 @@ import { K8sErrorCode } from './errors.ts';
 import { FleetSemaphore } from './fleet.ts';
 import { meteredApi } from './metered-api.ts';
 import { createK8sMetrics, type K8sMetrics } from './metrics.ts';
+import { NodeWatcher } from './node-watch.ts';
 import { planNode } from './plan.ts';
 import type { Desired, NodeView } from './types.ts';
 import { reconcileOnce, type ReconcileResult } from './reconciler.ts';
@@ -58,6 +59,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
   let metrics: K8sMetrics | null = null;
   let api: NodeApi | null = null;
   let gate: ApiGate | null = null;
+  let watcher: NodeWatcher | null = null;
   let fleet: FleetSemaphore | null = null;
   let source: ClusterSource | null = null;
   let state: ComponentStatus['state'] = 'starting';
@@ -130,7 +132,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       scheduleRenew();
     } catch (e) {
       renewFailures++;
-      const delay = gate?.waitMs() || backoffDelayMs(renewFailures, cfg.maxBackoffMs, random());
+      const delay = Math.max(gate?.waitMs() ?? 0, backoffDelayMs(renewFailures, cfg.maxBackoffMs, random()));
       log.warn({ code: codeOf(e), err: messageOf(e), retryInMs: delay }, 'fleet hold renewal failed; will retry');
       if (fleet.held(clock.nowMs())) cancelRenew = clock.setTimer(delay, () => { cancelRenew = null; void renew(); });
       else trigger(); // lapsed: re-plan without it
@@ -176,7 +178,18 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
     trackUnknown(s);
     try {
       const r = await reconcileOnce(
-        { api, cfg, nodeName: ctx.nodeName, log, fleet, events, onApplied: (kind) => metrics?.decorations.inc({ kind }) },
+        {
+          api,
+          cfg,
+          nodeName: ctx.nodeName,
+          log,
+          fleet,
+          events,
+          onApplied: (kind) => metrics?.decorations.inc({ kind }),
+          // The watch keeps the Node current: plan from it; GET only when there is none yet or after a 409.
+          readNode: async (fresh) => (!fresh && watcher?.node ? watcher.node : watcher ? watcher.read() : (api as NodeApi).getNode(ctx.nodeName)),
+          onWritten: (n) => watcher?.noteWritten(n),
+        },
         { snapshot: s, unknownSinceMs, nowMs: clock.nowMs() },
       );
       last = r;
@@ -201,7 +214,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       lastError = { code, message: messageOf(e), atMs: clock.nowMs() };
       metrics?.reconcileErrors.inc({ code });
       // The gate opened a backoff window when the API did not answer; other failures (403, 404, ...) back off here.
-      const delay = gate?.waitMs() || backoffDelayMs(failures, cfg.maxBackoffMs, random());
+      const delay = Math.max(gate?.waitMs() ?? 0, backoffDelayMs(failures, cfg.maxBackoffMs, random()));
       state = 'degraded';
       const hint = code === K8sErrorCode.NOT_FOUND ? ` (is the node name right? set node.name or $NODE_NAME; using "${ctx.nodeName}")` : '';
       message = `Kubernetes API failing (${code}): ${messageOf(e)}${hint}; desired state kept, retry ${failures} in ${Math.round(delay / 100) / 10} s`;
@@ -221,6 +234,14 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
     return desiredDecorations({ snapshot: s, cfg, node, nowMs, fleetGranted: held || (restrictive && (last?.desired.capped.length ?? 0) === 0), unknownSinceMs });
   }
 
+  /** Whether planning `s` against `node` gives writes worth a pass (dry run: a different plan than last time). */
+  function worthAPass(s: LinkSnapshot | null, node: NodeView, nowMs: number): boolean {
+    if (!last) return true;
+    const p = planNode(node, desiredNow(s, node, nowMs), cfg, nowMs);
+    const changed = p.nodePatch !== null || p.statusPatch !== null;
+    return cfg.dryRun ? changed && JSON.stringify(p.changes) !== JSON.stringify(last.plan.changes) : changed;
+  }
+
   function onLink(s: LinkSnapshot): void {
     trackUnknown(s);
     if (cancelRetry) return; // backing off: the retry picks up this snapshot; no request before it
@@ -230,12 +251,14 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
     const restrictive = wantsRestrictive(s.node, cfg);
     // Fleet: ask on a state change (a refused hold is retried by the resync, not by every snapshot); release when done.
     const needFleet = (restrictive && !held && last.desired.state !== s.node) || (!restrictive && held);
-    const d = desiredNow(s, last.node, nowMs);
-    const p = planNode(last.node, d, cfg, nowMs);
-    const changed = p.nodePatch !== null || p.statusPatch !== null;
-    // Dry run never changes the Node, so only a different plan is worth another pass.
-    const worth = cfg.dryRun ? changed && JSON.stringify(p.changes) !== JSON.stringify(last.plan.changes) : changed;
-    if (worth || needFleet) trigger();
+    if (needFleet || worthAPass(s, watcher?.node ?? last.node, nowMs)) trigger();
+  }
+
+  /** The watch saw the Node change (an admin's edit, the pause annotation, our own write): re-plan; a pass only if needed. */
+  function onNodeChanged(node: NodeView | null): void {
+    if (!node || !last) return trigger();
+    last = { ...last, node };
+    if (worthAPass(snapshot(), node, clock.nowMs())) trigger();
   }
 
   /** API reachability for status: answered or not, when it last answered, and when the next request may go out. */
@@ -272,6 +295,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       fleet: { enabled: cfg.fleet.enabled, held: fleet?.held(nowMs) ?? false, ...(last?.fleetReason ? { reason: last.fleetReason } : {}) },
       drain: drains.status(),
       eventsPending: events.pending,
+      watch: watcher ? { ...watcher.stats } : null,
     };
   }
 
@@ -317,6 +341,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
         gate = new ApiGate(meteredApi(raw, (verb, result) => m.apiRequests.inc({ verb, result })), {
           clock,
           maxBackoffMs: cfg.maxBackoffMs,
+          probeTimeoutMs: cfg.requestTimeoutMs,
           random,
           onChange: (r) => {
             m.apiUp.set(r.up ? 1 : 0);
@@ -335,11 +360,30 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       log.info({ source: source.description, dryRun: cfg.dryRun }, 'node actions on');
       offLink = ctx.bus.on('link', onLink);
       scheduleResync();
-      trigger();
+      const g = gate;
+      // The watch's first read triggers the first pass (one GET at start, not two).
+      watcher = new NodeWatcher({
+        api,
+        nodeName: ctx.nodeName,
+        clock,
+        log,
+        random,
+        maxBackoffMs: cfg.maxBackoffMs,
+        gateWaitMs: () => g?.waitMs() ?? 0,
+        onNode: onNodeChanged,
+        onError: (e, retryInMs) => {
+          if (last) return; // passes report failures once the node was read
+          state = 'degraded';
+          lastError = { code: codeOf(e), message: messageOf(e), atMs: clock.nowMs() };
+          message = `Kubernetes API failing (${codeOf(e)}): ${messageOf(e)}; retry in ${Math.round(retryInMs / 100) / 10} s`;
+        },
+      });
+      watcher.start();
     },
     async stop(): Promise<void> {
       stopped = true;
       drains.abort();
+      watcher?.stop();
       offLink?.();
       cancelRetry?.();
       cancelResync?.();

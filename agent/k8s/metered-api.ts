@@ -2,10 +2,12 @@
 import { codeOf } from '../errors.ts';
 import type { NodeApi } from './api.ts';
 
-export type ApiVerb = 'get' | 'list' | 'patch' | 'create' | 'update' | 'evict';
+export type ApiVerb = 'get' | 'list' | 'watch' | 'patch' | 'create' | 'update' | 'evict';
 
 const VERBS: Record<Exclude<keyof NodeApi, 'source' | 'close'>, ApiVerb> = {
   getNode: 'get',
+  watchNode: 'watch',
+  listOwnNode: 'list',
   listNodes: 'list',
   patchNode: 'patch',
   patchNodeStatus: 'patch',

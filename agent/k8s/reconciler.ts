@@ -29,6 +29,10 @@ export interface ReconcileDeps {
   /** Transition Events; the queue lives across passes so a failed POST is retried by a later one. */
   events: EventOutbox;
   onApplied?: (kind: string) => void;
+  /** The Node to plan from: a cached copy (the watch) unless `fresh` (after a 409); default: a GET. */
+  readNode?: (fresh: boolean) => Promise<NodeView>;
+  /** Called with the Node a write returned (keeps a cache current before the watch event arrives). */
+  onWritten?: (node: NodeView) => void;
 }
 
 export interface ReconcileResult {
@@ -60,7 +64,7 @@ export async function reconcileOnce(deps: ReconcileDeps, inp: ReconcileInput): P
   let grant: { granted: boolean; reason?: string } | null = null;
   let conflicts = 0;
   for (;;) {
-    const node = await api.getNode(nodeName);
+    const node = await (deps.readNode ? deps.readNode(conflicts > 0) : api.getNode(nodeName));
     // Ask the fleet only once the Node is known to exist (a wrong node name must not take a hold), and only when the
     // decorations need it after the admin's pause and hand removals (else a paused node would hold a slot for nothing).
     if (!grant) {
@@ -78,7 +82,10 @@ export async function reconcileOnce(deps: ReconcileDeps, inp: ReconcileInput): P
     }
     let current = node;
     try {
-      if (plan.nodePatch) current = await api.patchNode(nodeName, plan.nodePatch);
+      if (plan.nodePatch) {
+        current = await api.patchNode(nodeName, plan.nodePatch);
+        deps.onWritten?.(current);
+      }
     } catch (e) {
       if (isLwError(e, K8sErrorCode.CONFLICT) && conflicts < MAX_CONFLICT_RETRIES) {
         conflicts++;
@@ -87,7 +94,10 @@ export async function reconcileOnce(deps: ReconcileDeps, inp: ReconcileInput): P
       }
       throw e;
     }
-    if (plan.statusPatch) current = await api.patchNodeStatus(nodeName, plan.statusPatch);
+    if (plan.statusPatch) {
+      current = await api.patchNodeStatus(nodeName, plan.statusPatch);
+      deps.onWritten?.(current);
+    }
     if (plan.changes.length) {
       log.info({ changes: plan.changes, state: desired.state }, 'node decorations updated');
       for (const c of plan.changes) deps.onApplied?.(c.replace(/^remove /, '').split(' ')[0] ?? 'other');

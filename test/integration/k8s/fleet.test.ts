@@ -129,7 +129,7 @@ test('cap 2 of 5 counts real unavailability: an admin-cordoned node, a NotReady 
   assert.equal(cordoned.length, 1, `n4 NotReady keeps the other one capped: ${unavailable().join()}`);
 });
 
-test('steady state: API writes per simulated hour (healthy, snapshots every 5 s, resync 60 s)', async (t) => {
+test('steady state: API requests per simulated hour (healthy, snapshots every 5 s, resync 60 s, bookmarks each minute)', async (t) => {
   const h = await startHarness(['n1']);
   t.after(() => h.close());
   const a = await h.agent('n1');
@@ -142,11 +142,15 @@ test('steady state: API writes per simulated hour (healthy, snapshots every 5 s,
   for (let i = 0; i < 720; i++) {
     h.clock.advance(5_000);
     a.emit('healthy', 40 + (i % 6));
-    if (i % 12 === 11) await settle(h.api);
+    if (i % 12 === 11) {
+      h.api.bookmark(); // as kube-apiserver, about once a minute
+      await settle(h.api);
+    }
   }
   await settle(h.api);
   const writes = h.api.writes().length - w0;
   const reads = h.api.requests.length - r0 - writes;
+  assert.ok(reads <= 2, `the watch replaces the Node GETs: ${reads} reads (watch requests)`);
   t.diagnostic(`steady state per hour: writes=${writes} reads=${reads}`);
   assert.ok(writes <= 12, `at most one condition heartbeat per 5 min, got ${writes}`);
   assert.ok(writes >= 11, `heartbeat must still happen (~12/h), got ${writes}`);
