@@ -26,6 +26,7 @@ export class FleetSemaphore {
   readonly #cfg: KubernetesConfig['fleet'];
   readonly #me: string;
   #heldSinceRenewMs: number | null = null;
+  #queue: Promise<void> = Promise.resolve();
   /** API writes made (metrics/tests). */
   writes = 0;
 
@@ -46,8 +47,17 @@ export class FleetSemaphore {
     return Math.max(0, this.#heldSinceRenewMs + (this.#cfg.leaseTtlSeconds * 1000) / 3 - nowMs);
   }
 
-  /** Acquires or renews (dry run: reads and decides, writes nothing). Throws LwError on API failure. */
-  async acquire(nowMs: number, dryRun = false): Promise<FleetResult> {
+  /**
+   * Acquires or renews (dry run: reads and decides, writes nothing). Throws LwError on API failure. Calls are
+   * serialised: the renewal timer and a reconcile pass that meet do one renewal, not two racing writes (409).
+   */
+  acquire(nowMs: number, dryRun = false): Promise<FleetResult> {
+    const run = this.#queue.then(() => this.#acquire(nowMs, dryRun));
+    this.#queue = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  async #acquire(nowMs: number, dryRun: boolean): Promise<FleetResult> {
     if (!this.#cfg.enabled) return { granted: true };
     if (dryRun) return this.#peek(nowMs);
     const ttlMs = this.#cfg.leaseTtlSeconds * 1000;
