@@ -200,6 +200,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       // Give the hold back once restrictive decorations are gone; after a restart, also a hold left by the previous run.
       notePause(r);
       const needsHold = r.desired.hold || holdsNeeded(r.desired) || r.desired.capped.length > 0;
+      if (!needsHold) fleet.forgetRefusals();
       if (!cfg.dryRun && !needsHold && (fleet.held(clock.nowMs()) || !checkedStaleHold)) {
         await fleet.release();
         checkedStaleHold = true;
@@ -356,7 +357,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
         log.error({ code: codeOf(e), err: messageOf(e) }, 'cannot create the Kubernetes client; node actions off');
         return;
       }
-      fleet = new FleetSemaphore(api, cfg.fleet, ctx.nodeName);
+      fleet = new FleetSemaphore(api, cfg.fleet, ctx.nodeName, random);
       log.info({ source: source.description, dryRun: cfg.dryRun }, 'node actions on');
       offLink = ctx.bus.on('link', onLink);
       scheduleResync();

@@ -2,8 +2,18 @@
 import { LwError, isLwError } from '../errors.ts';
 import type { KubernetesConfig } from './config.ts';
 import type { LeaseView, NodeApi } from './api.ts';
+import { backoffDelayMs } from './backoff.ts';
 import { K8sErrorCode } from './errors.ts';
 import { ANNOTATION_HOLDERS, decideAcquire, decideRelease, fleetCap, liveHolds, parseHolds, unavailableNodes, type Hold } from './fleet-decide.ts';
+
+/**
+ * A refused node asks again no sooner than a full-jitter wait under 60 s · 2^(refusals-1), capped at 10 min (and in
+ * practice at the next resync after it). Each ask lists every Node of the selector: in a fleet-wide outage with a 10 %
+ * cap, thousands of refused agents asking every minute would each pull the whole Node list. 10 min bounds how long a
+ * freed slot can stay unused.
+ */
+export const CAPPED_RETRY_INITIAL_MS = 60_000;
+export const CAPPED_RETRY_MAX_MS = 600_000;
 
 /** Conflicts are expected when many agents race; a few re-reads settle them. */
 const MAX_CONFLICT_RETRIES = 8;
@@ -27,10 +37,17 @@ export class FleetSemaphore {
   readonly #me: string;
   #heldSinceRenewMs: number | null = null;
   #queue: Promise<void> = Promise.resolve();
+  readonly #random: () => number;
+  #refusals = 0;
+  #askAgainAtMs = 0;
+  #lastRefusal: FleetResult | null = null;
+  /** Fleet lists made (the expensive request; tests and benches count it). */
+  lists = 0;
   /** API writes made (metrics/tests). */
   writes = 0;
 
-  constructor(api: NodeApi, cfg: KubernetesConfig['fleet'], me: string) {
+  constructor(api: NodeApi, cfg: KubernetesConfig['fleet'], me: string, random: () => number = Math.random) {
+    this.#random = random;
     this.#api = api;
     this.#cfg = cfg;
     this.#me = me;
@@ -67,7 +84,9 @@ export class FleetSemaphore {
       const renewed = await this.#renew(nowMs);
       if (renewed) return renewed;
     }
+    if (this.#lastRefusal && nowMs < this.#askAgainAtMs) return this.#lastRefusal;
     const nodes = await this.#api.listNodes(this.#cfg.nodeSelector);
+    this.lists++;
     const fleet = new Set(nodes.map((n) => n.name));
     const unavailable = unavailableNodes(nodes);
     const cap = fleetCap(this.#cfg.maxUnavailable, fleet.size);
@@ -76,8 +95,13 @@ export class FleetSemaphore {
       const d = decideAcquire(parseHolds(lease.annotations[ANNOTATION_HOLDERS]), this.#me, nowMs, this.#cfg.leaseTtlSeconds, cap, fleet, unavailable);
       if (!d.granted) {
         this.#heldSinceRenewMs = null;
-        return { granted: false, reason: refusal(d.live, d.cap, d.counted) };
+        this.#refusals++;
+        const wait = backoffDelayMs(this.#refusals, CAPPED_RETRY_MAX_MS, this.#random(), CAPPED_RETRY_INITIAL_MS);
+        this.#askAgainAtMs = nowMs + wait;
+        this.#lastRefusal = { granted: false, reason: `${refusal(d.live, d.cap, d.counted)}; asking again in ≥ ${Math.round(wait / 1000)} s` };
+        return this.#lastRefusal;
       }
+      this.forgetRefusals();
       if (d.write === null) {
         this.#heldSinceRenewMs = nowMs;
         return { granted: true };
@@ -112,6 +136,13 @@ export class FleetSemaphore {
     const lease = await this.#api.getLease(this.#cfg.leaseNamespace, this.#cfg.leaseName);
     const d = decideAcquire(parseHolds(lease?.annotations[ANNOTATION_HOLDERS]), this.#me, nowMs, this.#cfg.leaseTtlSeconds, fleetCap(this.#cfg.maxUnavailable, fleet.size), fleet, unavailableNodes(nodes));
     return d.granted ? { granted: true } : { granted: false, reason: refusal(d.live, d.cap, d.counted) };
+  }
+
+  /** A new episode (nothing restrictive wanted any more): the next ask is not delayed by earlier refusals. */
+  forgetRefusals(): void {
+    this.#refusals = 0;
+    this.#askAgainAtMs = 0;
+    this.#lastRefusal = null;
   }
 
   /** Gives the hold back (no write when this agent holds nothing). */

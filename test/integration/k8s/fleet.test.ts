@@ -22,6 +22,16 @@ async function run(h: Harness, steps: number, stepMs: number): Promise<void> {
   }
 }
 
+/** Resyncs (60 s steps) until `pred` holds, at most 11 (a refused node re-asks within 10 min); asserts `always` after each. */
+async function runUntil(h: Harness, pred: () => boolean, always: () => void = () => undefined): Promise<number> {
+  for (let i = 1; i <= 11; i++) {
+    await run(h, 1, 60_000);
+    always();
+    if (pred()) return i;
+  }
+  assert.fail('not reached within 11 resyncs');
+}
+
 test('maxUnavailable 1 of 4: one node gets NoSchedule+cordon, the rest fall back to PreferNoSchedule; labels everywhere', async (t) => {
   const h = await startHarness(NAMES);
   t.after(() => h.close());
@@ -43,7 +53,8 @@ test('maxUnavailable 1 of 4: one node gets NoSchedule+cordon, the rest fall back
   const idx = NAMES.indexOf(holder);
   await agents[idx]?.component.stop();
   h.api.store.delete('nodes', '', holder);
-  await run(h, 2, 60_000);
+  // Refused agents back off their re-asks (≤ 10 min): one of them takes the slot, never two.
+  await runUntil(h, () => restrictive(h).length === 1, () => assert.ok(restrictive(h).length <= 1, JSON.stringify(effects(h))));
   const next = restrictive(h);
   assert.equal(next.length, 1, JSON.stringify(effects(h)));
   assert.notEqual(next[0], holder);
@@ -71,8 +82,8 @@ test('a holder that dies keeps counting while its NoSchedule taint stays (hold e
   assert.ok(n1);
   n1.spec = {};
   h.api.seed('nodes', n1);
-  await run(h, 1, 60_000);
-  assert.equal(h.node('n2').taints[0]?.effect, 'NoSchedule');
+  const took = await runUntil(h, () => h.node('n2').taints[0]?.effect === 'NoSchedule');
+  t.diagnostic(`n2 took the freed slot after ${took} resync(s)`);
 });
 
 test('cap 2 of 5 counts real unavailability: an admin-cordoned node, a NotReady node, a dead holder; never more than 2 restrictive', async (t) => {
@@ -110,7 +121,7 @@ test('cap 2 of 5 counts real unavailability: an admin-cordoned node, a NotReady 
   assert.ok(back);
   back.spec = {};
   h.api.seed('nodes', back);
-  await run(h, 2, 60_000);
+  await runUntil(h, () => unavailable().length === 2 && (h.node('n2').unschedulable || h.node('n3').unschedulable), () => assert.ok(unavailable().length <= 2, unavailable().join()));
   const now = unavailable();
   assert.equal(now.length, 2, now.join());
   assert.ok(now.includes('n1'));
@@ -124,7 +135,7 @@ test('cap 2 of 5 counts real unavailability: an admin-cordoned node, a NotReady 
   assert.ok(n1);
   n1.spec = {};
   h.api.seed('nodes', n1);
-  await run(h, 3, 60_000);
+  await run(h, 11, 60_000); // long enough for every refused agent to have asked again
   const cordoned = ['n2', 'n3'].filter((n) => h.node(n).unschedulable);
   assert.equal(cordoned.length, 1, `n4 NotReady keeps the other one capped: ${unavailable().join()}`);
 });
@@ -204,4 +215,25 @@ test('the hold is renewed every third of its TTL on its own timer (resync 10 min
   const puts = h.api.writes(/\/leases\/linkward-fleet$/).length - puts0;
   t.diagnostic(`5 min: ${puts} Lease writes, ${renewTimes.size} renewals`);
   assert.ok(puts >= 14 && puts <= 16, `one renewal per 20 s: ${puts}`);
+});
+
+test('a refused node backs off its re-asks: fleet lists per hour stay far below one per resync', async (t) => {
+  const h = await startHarness(['n1', 'n2']);
+  t.after(() => h.close());
+  const k = { maxBackoffMs: 5_000, fleet: { maxUnavailable: 1 }, tiers: { down: { cordon: true } } };
+  const a1 = await h.agent('n1', k);
+  a1.emit('down', 0.2);
+  await waitFor('n1 cordoned', () => h.node('n1').unschedulable);
+  const a2 = await h.agent('n2', k);
+  a2.emit('down', 0.2);
+  await waitFor('n2 labelled', () => h.node('n2').labels[LABEL_LINK_STATE] === 'down');
+  await settle(h.api);
+  const lists0 = h.api.requests.filter((r) => r.method === 'GET' && r.path === '/api/v1/nodes').length;
+  await run(h, 60, 60_000);
+  const lists = h.api.requests.filter((r) => r.method === 'GET' && r.path === '/api/v1/nodes').length - lists0;
+  t.diagnostic(`capped node, one simulated hour: ${lists} fleet lists (one per resync would be 60)`);
+  // Jitter pinned at 0.5: waits 30, 60, 120, 240 s, then 300 s (half the 10 min cap) → ~15 asks; one per resync would be 60.
+  assert.ok(lists <= 16, `${lists}`);
+  assert.match(String((a2.details().fleet as { reason?: string }).reason), /asking again in ≥ \d+ s/);
+  assert.equal(h.node('n2').unschedulable, false);
 });
