@@ -95,7 +95,7 @@ for (const client of ['lean', 'client-node'] as const) {
     await h.close();
   }
 }
-// A capped node (fleet full) asks again at every resync (60 s): each ask lists the fleet's Nodes.
+// A capped node (fleet full) asks again with backoff (≤ 10 min): each ask lists the fleet's Nodes and reads the Lease.
 {
   const h = await startHarness(['n1', 'n2']);
   const fleet = { maxUnavailable: 1 };
@@ -118,7 +118,7 @@ for (const client of ['lean', 'client-node'] as const) {
   }
   await settle(h.api);
   const k = kinds(h.api.requests.slice(r0));
-  emit('steady_two_nodes_one_capped_requests_per_hour', h.api.requests.length - r0, 'req/h', `${JSON.stringify(k)} (both agents; the capped one lists the fleet each resync)`);
+  emit('steady_two_nodes_one_capped_requests_per_hour', h.api.requests.length - r0, 'req/h', `${JSON.stringify(k)} (both agents; the capped one re-asks with backoff, each ask = fleet list + Lease GET)`);
   await h.close();
 }
 // Per transition: requests from one snapshot with a new state until the API traffic settles (lean client).
