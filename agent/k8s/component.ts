@@ -12,6 +12,7 @@ import { DrainEpisodes } from './drain-episode.ts';
 import { EventOutbox } from './event-outbox.ts';
 import { K8sErrorCode } from './errors.ts';
 import { FleetSemaphore } from './fleet.ts';
+import { HoldRenewal } from './hold-renewal.ts';
 import { meteredApi } from './metered-api.ts';
 import { createK8sMetrics, type K8sMetrics } from './metrics.ts';
 import { NodeWatcher } from './node-watch.ts';
@@ -19,8 +20,8 @@ import { planNode } from './plan.ts';
 import type { Desired, NodeView } from './types.ts';
 import { reconcileOnce, type ReconcileResult } from './reconciler.ts';
 import { releaseNode } from './release.ts';
+import { nodeView } from './node-view.ts';
 import { nodeRoutes } from './routes.ts';
-import { summarizeDesired, summarizeNode } from './summary.ts';
 
 export interface NodeComponentDeps {
   /** Builds the API client; default: per kubernetes.client (lean or @kubernetes/client-node), imported only now. */
@@ -71,8 +72,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
   let failures = 0;
   let cancelRetry: (() => void) | null = null;
   let cancelResync: (() => void) | null = null;
-  let cancelRenew: (() => void) | null = null;
-  let renewFailures = 0;
+  let renewal: HoldRenewal | null = null;
   let offLink: (() => void) | null = null;
   let last: ReconcileResult | null = null;
   let lastError: LastError | null = null;
@@ -109,34 +109,6 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
         scheduleResync();
       }
     });
-  }
-
-  /** Hold renewal on its own timer, every third of the TTL (independent of the resync and of link snapshots). */
-  function scheduleRenew(): void {
-    cancelRenew?.();
-    cancelRenew = null;
-    const due = fleet && !stopped && !paused ? fleet.renewDueInMs(clock.nowMs()) : null;
-    if (due === null) return;
-    cancelRenew = clock.setTimer(due, () => {
-      cancelRenew = null;
-      void renew();
-    });
-  }
-
-  async function renew(): Promise<void> {
-    if (!fleet || stopped || paused) return;
-    try {
-      const r = await fleet.acquire(clock.nowMs(), cfg.dryRun);
-      renewFailures = 0;
-      if (!r.granted) trigger(); // the hold is gone (expired and taken): the next pass takes the restrictive decorations off
-      scheduleRenew();
-    } catch (e) {
-      renewFailures++;
-      const delay = Math.max(gate?.waitMs() ?? 0, backoffDelayMs(renewFailures, cfg.maxBackoffMs, random()));
-      log.warn({ code: codeOf(e), err: messageOf(e), retryInMs: delay }, 'fleet hold renewal failed; will retry');
-      if (fleet.held(clock.nowMs())) cancelRenew = clock.setTimer(delay, () => { cancelRenew = null; void renew(); });
-      else trigger(); // lapsed: re-plan without it
-    }
   }
 
   function trigger(): void {
@@ -206,7 +178,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
         checkedStaleHold = true;
       }
       metrics?.leaseHeld.set(fleet.held(clock.nowMs()) ? 1 : 0);
-      scheduleRenew();
+      renewal?.schedule();
       drains.update(r.desired.drain, api);
       await events.flush(api, clock.nowMs()); // last: never throws, and a failed POST (which opens the backoff window) cuts nothing short
     } catch (e) {
@@ -262,42 +234,28 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
     if (worthAPass(snapshot(), node, clock.nowMs())) trigger();
   }
 
-  /** API reachability for status: answered or not, when it last answered, and when the next request may go out. */
-  function apiStatus(): Record<string, unknown> | null {
-    if (!gate) return null;
-    const r = gate.reachability;
-    const wait = gate.waitMs();
-    return { reachable: r.up, lastSuccessMs: r.lastSuccessMs, lastFailureMs: r.lastFailureMs, failures: r.failures, ...(wait > 0 ? { backingOffMs: wait } : {}) };
-  }
-
   /** GET /v1/node: desired vs actual (from the last read; no extra API call). */
   function view(): Record<string, unknown> {
     const nowMs = clock.nowMs();
-    // Desired from the latest link snapshot, not from the last successful pass: during an outage it shows what will be applied.
-    const desired = last ? desiredNow(snapshot(), last.node, nowMs) : null;
-    const pending = last && desired ? planNode(last.node, desired, cfg, nowMs).changes : [];
-    return {
-      node: ctx.nodeName,
-      enabled: cfg.enabled,
+    return nodeView({
+      nodeName: ctx.nodeName,
+      cfg,
+      nowMs,
       source: api?.source ?? source?.description ?? null,
       state,
       message,
-      dryRun: cfg.dryRun,
-      paused,
-      adminPause: desired?.paused ?? null,
-      yielded: desired?.yielded ?? [],
-      desired: desired ? summarizeDesired(desired) : null,
-      desiredAtMs: desired ? (snapshot()?.atMs ?? null) : null,
-      actual: last ? summarizeNode(last.node, cfg.conditionType) : null,
-      pending,
+      released: paused,
+      last,
+      snapshot: snapshot(),
+      desiredFor: (s, node) => desiredNow(s, node, nowMs),
       lastSuccessMs,
       lastError,
-      api: apiStatus(),
-      fleet: { enabled: cfg.fleet.enabled, held: fleet?.held(nowMs) ?? false, ...(last?.fleetReason ? { reason: last.fleetReason } : {}) },
+      gate,
+      fleetHeld: fleet?.held(nowMs) ?? false,
       drain: drains.status(),
       eventsPending: events.pending,
-      watch: watcher ? { ...watcher.stats } : null,
-    };
+      watcher,
+    });
   }
 
   const routes = nodeRoutes({
@@ -305,7 +263,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
     async release() {
       if (!api) throw new LwError(K8sErrorCode.NO_CLUSTER, message);
       paused = true;
-      cancelRenew?.();
+      renewal?.cancel();
       await running?.catch(() => undefined); // a pass in flight must not re-decorate after the release
       const r = await releaseNode(api, ctx.nodeName, cfg.conditionType, cfg.dryRun);
       await fleet?.release().catch(() => undefined);
@@ -358,6 +316,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
         return;
       }
       fleet = new FleetSemaphore(api, cfg.fleet, ctx.nodeName, random);
+      renewal = new HoldRenewal({ fleet, clock, log, random, maxBackoffMs: cfg.maxBackoffMs, dryRun: cfg.dryRun, gateWaitMs: () => gate?.waitMs() ?? 0, active: () => !stopped && !paused, onLost: trigger });
       log.info({ source: source.description, dryRun: cfg.dryRun }, 'node actions on');
       offLink = ctx.bus.on('link', onLink);
       scheduleResync();
@@ -388,7 +347,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       offLink?.();
       cancelRetry?.();
       cancelResync?.();
-      cancelRenew?.();
+      renewal?.cancel();
       await running?.catch(() => undefined);
       api?.close?.();
     },
