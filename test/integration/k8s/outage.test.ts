@@ -32,10 +32,10 @@ function sum(xs: number[]): number {
   return xs.reduce((x, y) => x + y, 0);
 }
 
-test('503s for 10 minutes: requests follow the backoff (≤ 5/min once capped), then the desired state lands within the cap', async (t) => {
+for (const client of ['lean', 'client-node'] as const) test(`${client}: 503s for 10 minutes: requests follow the backoff (≤ 5/min once capped), then the desired state lands within the cap`, async (t) => {
   const h = await startHarness(['n1']);
   t.after(() => h.close());
-  const a = await h.agent('n1', { tiers: { down: { cordon: true } } });
+  const a = await h.agent('n1', { client, tiers: { down: { cordon: true } } });
   a.emit('healthy');
   await waitFor('healthy', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
   await settle(h.api);
@@ -43,7 +43,7 @@ test('503s for 10 minutes: requests follow the backoff (≤ 5/min once capped), 
   h.api.faults = [{ status: 503 }];
   const perMinute = await stepOutage(h, a, () => h.api.requests.length - r0);
   const total = sum(perMinute);
-  t.diagnostic(`503 outage: ${total} requests in 10 min, per minute ${perMinute.join(' ')}`);
+  t.diagnostic(`${client} 503 outage: ${total} requests in 10 min, per minute ${perMinute.join(' ')}`);
   assert.ok(total <= EXPECTED_MAX, `at most ${EXPECTED_MAX} requests in 10 min, got ${total}`);
   assert.ok(total >= 30, `still probing the API, got ${total}`);
   for (const n of perMinute.slice(1)) assert.ok(n <= 5, `once capped ≤ 5 requests per minute: ${perMinute.join(' ')}`);
@@ -68,10 +68,10 @@ test('503s for 10 minutes: requests follow the backoff (≤ 5/min once capped), 
   assert.equal((a.details().api as { reachable: boolean }).reachable, true);
 });
 
-test('dead API (connection refused) for 10 minutes: the same bound, counted by the client metric', async (t) => {
+for (const client of ['lean', 'client-node'] as const) test(`${client}: dead API (connection refused) for 10 minutes: the same bound, counted by the client metric`, async (t) => {
   const h = await startHarness(['n1']);
   t.after(() => h.close());
-  const a = await h.agent('n1');
+  const a = await h.agent('n1', { client });
   a.emit('healthy');
   await waitFor('healthy', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
   await settle(h.api);
@@ -81,7 +81,7 @@ test('dead API (connection refused) for 10 minutes: the same bound, counted by t
   const perMinute = await stepOutage(h, a, () => sent);
   void perMinute;
   sent = await failed();
-  t.diagnostic(`dead API: ${sent} requests in 10 min`);
+  t.diagnostic(`${client} dead API: ${sent} requests in 10 min`);
   assert.ok(sent <= EXPECTED_MAX && sent >= 30, `requests in 10 min: ${sent}`);
   await h.api.start();
   for (let s = 0; s < 31 && h.node('n1').labels[LABEL_LINK_STATE] !== 'down'; s++) {
@@ -89,4 +89,24 @@ test('dead API (connection refused) for 10 minutes: the same bound, counted by t
     await new Promise((r) => setTimeout(r, 15));
   }
   assert.equal(h.node('n1').labels[LABEL_LINK_STATE], 'down');
+});
+
+test('a drain blocked by a PDB during a 10-minute outage: eviction retries go through the same backoff', async (t) => {
+  const { seedPdb, seedPod } = await import('../../support/kube-apiserver/fixtures.ts');
+  const h = await startHarness(['n1']);
+  t.after(() => h.close());
+  seedPod(h.api, 'default', 'db-1', 'n1', { labels: { app: 'db' }, owner: { kind: 'ReplicaSet', name: 'db' } });
+  seedPdb(h.api, 'default', 'db', { app: 'db' }, 1);
+  const a = await h.agent('n1', { tiers: { down: { drain: true } }, drain: { timeoutSeconds: 3600, retrySeconds: 5 } });
+  a.emit('down', 0.2);
+  await waitFor('draining', () => h.api.requests.some((r) => r.path.endsWith('/db-1/eviction') && r.status === 429));
+  await settle(h.api);
+  const r0 = h.api.requests.length;
+  h.api.faults = [{ status: 503 }];
+  const perMinute = await stepOutage(h, a, () => h.api.requests.length - r0);
+  const total = sum(perMinute);
+  const evictions = h.api.requests.slice(r0).filter((r) => r.path.endsWith('/eviction')).length;
+  t.diagnostic(`drain + outage: ${total} requests in 10 min (${evictions} evictions), per minute ${perMinute.join(' ')}`);
+  assert.ok(total <= EXPECTED_MAX, `at most ${EXPECTED_MAX}, got ${total}`);
+  assert.equal((a.details().drain as { running: boolean }).running, true, 'the drain waits, it does not give up');
 });
