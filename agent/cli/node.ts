@@ -36,9 +36,22 @@ function fmtDecorations(d: { labels?: Record<string, string>; taints?: { key: st
 
 /** Human rendering of GET /v1/node (or of a direct read, where `desired` is null). */
 export function renderNodeShow(d: Record<string, unknown>): string {
-  const lines = [`node ${String(d.node)}: ${String(d.message ?? d.state ?? '')}${d.dryRun ? ' (dry run)' : ''}${d.paused ? ' (paused after release)' : ''}`];
+  const prefix = `node ${String(d.node)}: `;
+  // Older daemons put the prefix in the message already: never print it twice.
+  const msg = String(d.message ?? d.state ?? '');
+  const lines = [`${prefix}${msg.startsWith(prefix) ? msg.slice(prefix.length) : msg}${d.dryRun ? ' (dry run)' : ''}${d.paused ? ' (paused after release)' : ''}`];
   if (d.source) lines.push(`  cluster: ${String(d.source)}`);
+  const pause = d.adminPause as { untilMs: number | null; value: string; invalid: boolean } | null | undefined;
+  if (pause) lines.push(`  PAUSED by annotation linkward.io/paused${pause.untilMs ? ` until ${new Date(pause.untilMs).toISOString()}` : ' (no end)'}${pause.invalid ? ` — value "${pause.value}" not understood` : ''}: no taint, cordon or drain`);
+  const yielded = (d.yielded as string[] | undefined) ?? [];
+  if (yielded.length) lines.push(`  left off (removed by someone else, until the link state changes): ${yielded.join(', ')}`);
+  const api = d.api as { reachable: boolean | null; lastSuccessMs: number | null; failures: number; backingOffMs?: number } | null | undefined;
+  if (api) {
+    const last = api.lastSuccessMs ? `last answer ${new Date(api.lastSuccessMs).toISOString()}` : 'never answered';
+    lines.push(`  api: ${api.reachable === false ? `UNREACHABLE (${api.failures} failed in a row; ${last}${api.backingOffMs ? `; next try in ${Math.ceil(api.backingOffMs / 1000)} s` : ''})` : api.reachable ? `reachable (${last})` : 'not contacted yet'}`);
+  }
   lines.push('  desired:', ...fmtDecorations(d.desired as never));
+  for (const n of (d.desired as { notes?: string[] } | null)?.notes ?? []) lines.push(`    note:      ${n}`);
   lines.push('  actual:', ...fmtDecorations(d.actual as never));
   const owned = (d.actual as ActualSummary | null)?.owned;
   if (owned) lines.push(`  owned by linkward: labels ${owned.labels.join(',') || '-'}; taints ${owned.taints.map((t) => `${t.key}:${t.effect}`).join(',') || '-'}; cordon ${owned.cordon ? 'yes' : 'no'}`);

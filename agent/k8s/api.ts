@@ -35,6 +35,21 @@ export interface EventInput {
   name?: string;
 }
 
+/** One event of a watch on the own Node. */
+export type NodeWatchEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; node: NodeView } | { type: 'BOOKMARK'; resourceVersion: string };
+
+export interface NodeWatchOptions {
+  /** Watch changes after this resourceVersion (from a GET or the last event/bookmark). */
+  resourceVersion: string;
+  /** Asked of the server as timeoutSeconds: the stream ends normally then. */
+  timeoutSeconds: number;
+  onEvent: (e: NodeWatchEvent) => void;
+  /** Called once the server answered 200 (the stream is open): proves the API reachable long before the stream ends. */
+  onOpen?: () => void;
+  /** Aborting ends the watch; the promise then resolves. */
+  signal: AbortSignal;
+}
+
 /**
  * Every method rejects with an LwError carrying a K8sErrorCode (CONFLICT, NOT_FOUND, TOO_MANY_REQUESTS, FORBIDDEN,
  * UNAVAILABLE, TIMEOUT, REJECTED); callers branch on the code.
@@ -43,8 +58,22 @@ export interface NodeApi {
   /** Where the cluster credentials came from (for status). */
   readonly source: string;
   getNode(name: string): Promise<NodeView>;
-  /** Names of nodes matching a label selector (fleet percentage, holder liveness). */
-  listNodeNames(labelSelector: string): Promise<string[]>;
+  /**
+   * Lists the one Node by field selector (metadata.name): the Node (null if absent) and the *list's* resourceVersion,
+   * which a watch can start from even when the Node's own resourceVersion is older than the server's history.
+   */
+  listOwnNode(name: string): Promise<{ node: NodeView | null; resourceVersion: string }>;
+  /**
+   * Watches one Node (fieldSelector metadata.name, allowWatchBookmarks). Resolves when the stream ends (server
+   * timeout or `signal`); rejects with LW_K8S_GONE when the resourceVersion is too old (re-read, then watch again),
+   * or another K8sErrorCode when the stream could not be opened or broke.
+   */
+  watchNode(name: string, o: NodeWatchOptions): Promise<void>;
+  /**
+   * Nodes matching a label selector (fleet size, holder liveness, who is unavailable). Served from the API server's
+   * watch cache (resourceVersion=0), as informers list: cheaper for the server, at most a moment stale.
+   */
+  listNodes(labelSelector: string): Promise<NodeView[]>;
   /** JSON merge patch of the Node (a `metadata.resourceVersion` in the body is a precondition). */
   patchNode(name: string, mergePatch: Record<string, unknown>): Promise<NodeView>;
   /** Strategic merge patch of nodes/status (conditions merge by type). */

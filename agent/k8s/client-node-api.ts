@@ -1,11 +1,18 @@
 /** NodeApi adapter on @kubernetes/client-node 2.x, loaded lazily (dynamic import) so a disabled agent never pays its ~90 MB. */
 import type * as K8s from '@kubernetes/client-node';
-import { LwError } from '../errors.ts';
+import { isLwError, LwError } from '../errors.ts';
 import type { ClusterSource } from './cluster.ts';
 import { K8sErrorCode } from './errors.ts';
 import type { EventInput, NodeApi } from './api.ts';
 import { eventBody, toLease, toNodeView, toPod } from './convert.ts';
 import { mapError } from './map-error.ts';
+import { toNodeWatchEvent } from './watch-event.ts';
+
+/**
+ * Inactivity limit of a client-node watch stream (its default, 30 s, is shorter than the API server's bookmark
+ * period of about a minute); the NodeWatcher's own idle check (WATCH_IDLE_MS) is what ends a dead stream.
+ */
+const WATCH_INACTIVITY_MS = 10 * 60_000;
 
 export { toNodeView } from './convert.ts';
 
@@ -41,7 +48,60 @@ export async function createClientNodeApi(source: ClusterSource, timeoutMs: numb
   return {
     source: source.description,
     getNode: (name) => call(`get node ${name}`, async () => toNodeView(await core.readNode({ name }, timeout()))),
-    listNodeNames: (labelSelector) => call('list nodes', async () => (await core.listNode(labelSelector ? { labelSelector } : {}, timeout())).items.map((n) => n.metadata?.name ?? '')),
+    listOwnNode: (name) =>
+      call(`list node ${name}`, async () => {
+        const l = await core.listNode({ fieldSelector: `metadata.name=${name}` }, timeout());
+        const item = l.items[0];
+        return { node: item ? toNodeView(item) : null, resourceVersion: l.metadata?.resourceVersion ?? '' };
+      }),
+    watchNode: (name, o) =>
+      new Promise<void>((resolve, reject) => {
+        const what = `watch node ${name}`;
+        const w = new lib.Watch(kc);
+        (w as unknown as { requestTimeoutMs: number }).requestTimeoutMs = WATCH_INACTIVITY_MS;
+        let ctl: AbortController | undefined;
+        let failed: unknown = null;
+        let opened = false;
+        let finished = false;
+        const open = (): void => {
+          if (opened || finished) return;
+          opened = true;
+          o.onOpen?.();
+        };
+        const onAbort = (): void => ctl?.abort();
+        o.signal.addEventListener('abort', onAbort, { once: true });
+        const query = { fieldSelector: `metadata.name=${name}`, resourceVersion: o.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: o.timeoutSeconds };
+        const onEvent = (type: string, obj: unknown): void => {
+          if (failed) return;
+          open();
+          try {
+            const e = toNodeWatchEvent(type, obj, what);
+            if (e) o.onEvent(e);
+          } catch (err) {
+            failed = err;
+            ctl?.abort();
+          }
+        };
+        const done = (err: unknown): void => {
+          finished = true;
+          o.signal.removeEventListener('abort', onAbort);
+          if (failed) return reject(failed);
+          if (o.signal.aborted || !err) return resolve();
+          // A non-200 answer carries `statusCode`; mapError reads `code`.
+          const status = (err as { statusCode?: unknown }).statusCode;
+          reject(isLwError(err) ? err : mapError(typeof status === 'number' ? Object.assign(new Error((err as Error).message), { code: status }) : err, what));
+        };
+        w.watch('/api/v1/nodes', query, onEvent, done).then(
+          (c) => {
+            // Watch.watch returns once the server answered 200 (or after done() on an error).
+            ctl = c;
+            open();
+            if (o.signal.aborted) c.abort();
+          },
+          (err: unknown) => done(err),
+        );
+      }),
+    listNodes: (labelSelector) => call('list nodes', async () => (await core.listNode({ resourceVersion: '0', ...(labelSelector ? { labelSelector } : {}) }, timeout())).items.map(toNodeView)),
     patchNode: (name, body) => call(`patch node ${name}`, async () => toNodeView(await core.patchNode({ name, body }, withType(lib.PatchStrategy.MergePatch)))),
     patchNodeStatus: (name, body) => call(`patch node ${name} status`, async () => toNodeView(await core.patchNodeStatus({ name, body }, withType(lib.PatchStrategy.StrategicMergePatch)))),
     createEvent: (ev: EventInput) =>

@@ -3,20 +3,25 @@ import type { AgentContext, Component, ComponentStatus } from '../component.ts';
 import type { LinkSnapshot } from '../core/types.ts';
 import { codeOf, isLwError, LwError, messageOf } from '../errors.ts';
 import type { NodeApi } from './api.ts';
+import { ApiGate } from './api-gate.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { findCluster as defaultFindCluster, type ClusterSource } from './cluster.ts';
-import { desiredDecorations, wantsRestrictive } from './desired.ts';
+import { desiredDecorations, holdsNeeded, wantsRestrictive } from './desired.ts';
+import { describePause } from './overrides.ts';
 import { DrainEpisodes } from './drain-episode.ts';
 import { EventOutbox } from './event-outbox.ts';
 import { K8sErrorCode } from './errors.ts';
 import { FleetSemaphore } from './fleet.ts';
+import { HoldRenewal } from './hold-renewal.ts';
 import { meteredApi } from './metered-api.ts';
 import { createK8sMetrics, type K8sMetrics } from './metrics.ts';
+import { NodeWatcher } from './node-watch.ts';
 import { planNode } from './plan.ts';
+import type { Desired, NodeView } from './types.ts';
 import { reconcileOnce, type ReconcileResult } from './reconciler.ts';
 import { releaseNode } from './release.ts';
+import { nodeView } from './node-view.ts';
 import { nodeRoutes } from './routes.ts';
-import { summarizeDesired, summarizeNode } from './summary.ts';
 
 export interface NodeComponentDeps {
   /** Builds the API client; default: per kubernetes.client (lean or @kubernetes/client-node), imported only now. */
@@ -54,6 +59,8 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
   const random = deps.random ?? Math.random;
   let metrics: K8sMetrics | null = null;
   let api: NodeApi | null = null;
+  let gate: ApiGate | null = null;
+  let watcher: NodeWatcher | null = null;
   let fleet: FleetSemaphore | null = null;
   let source: ClusterSource | null = null;
   let state: ComponentStatus['state'] = 'starting';
@@ -65,12 +72,15 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
   let failures = 0;
   let cancelRetry: (() => void) | null = null;
   let cancelResync: (() => void) | null = null;
+  let renewal: HoldRenewal | null = null;
   let offLink: (() => void) | null = null;
   let last: ReconcileResult | null = null;
   let lastError: LastError | null = null;
   let lastSuccessMs: number | null = null;
   let unknownSinceMs: number | null = null;
   let checkedStaleHold = false;
+  /** Whether the admin pause was in force at the last pass (null: not seen yet). */
+  let wasPaused: boolean | null = null;
   const drains = new DrainEpisodes({
     nodeName: ctx.nodeName,
     cfg,
@@ -103,10 +113,12 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
 
   function trigger(): void {
     if (stopped || paused || !api) return;
-    if (running) {
+    if (running || cancelRetry) {
+      // A pass in flight, or backing off after a failure: the next pass (or the retry) reads the latest snapshot.
       again = true;
       return;
     }
+    again = false;
     running = pass().finally(() => {
       running = null;
       if (again && !stopped && !cancelRetry) {
@@ -116,33 +128,66 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
     });
   }
 
+  /** One Event (and a log line) when the admin pause starts or ends, as seen by this process. */
+  function notePause(r: ReconcileResult): void {
+    const p = r.desired.paused ?? null;
+    const now = p !== null;
+    if (now === wasPaused || (wasPaused === null && !now)) {
+      wasPaused = now;
+      return;
+    }
+    wasPaused = now;
+    const msg = p ? describePause(p) : 'pause annotation linkward.io/paused removed or expired: linkward acts on the link state again';
+    log.warn({ paused: now, ...(p ? { until: p.untilMs, value: p.value } : {}) }, msg);
+    if (cfg.events && !cfg.dryRun) {
+      events.add({ namespace: cfg.eventNamespace, reason: now ? 'LinkwardPaused' : 'LinkwardResumed', message: msg, type: 'Normal', node: { name: r.node.name, ...(r.node.uid ? { uid: r.node.uid } : {}) }, nowMs: clock.nowMs() });
+    }
+  }
+
   async function pass(): Promise<void> {
     if (!api || !fleet) return;
     const s = snapshot();
     trackUnknown(s);
     try {
       const r = await reconcileOnce(
-        { api, cfg, nodeName: ctx.nodeName, log, fleet, events, onApplied: (kind) => metrics?.decorations.inc({ kind }) },
+        {
+          api,
+          cfg,
+          nodeName: ctx.nodeName,
+          log,
+          fleet,
+          events,
+          onApplied: (kind) => metrics?.decorations.inc({ kind }),
+          // The watch keeps the Node current: plan from it; GET only when there is none yet or after a 409.
+          readNode: async (fresh) => (!fresh && watcher?.node ? watcher.node : watcher ? watcher.read() : (api as NodeApi).getNode(ctx.nodeName)),
+          onWritten: (n) => watcher?.noteWritten(n),
+        },
         { snapshot: s, unknownSinceMs, nowMs: clock.nowMs() },
       );
       last = r;
       failures = 0;
       lastSuccessMs = clock.nowMs();
       state = 'ok';
-      message = r.desired.capped.length ? `${r.fleetReason ?? 'fleet cap reached'}; holding back ${r.desired.capped.join(', ')}` : `node ${ctx.nodeName}: link ${r.desired.state}${cfg.dryRun ? ' (dry run: nothing written)' : ''}`;
+      message = r.desired.paused ? `link ${r.desired.state}; ${describePause(r.desired.paused)}` : r.desired.capped.length ? `${r.fleetReason ?? 'fleet cap reached'}; holding back ${r.desired.capped.join(', ')}` : `link ${r.desired.state}${cfg.dryRun ? ' (dry run: nothing written)' : ''}`;
       // Give the hold back once restrictive decorations are gone; after a restart, also a hold left by the previous run.
-      if (!cfg.dryRun && !wantsRestrictive(r.desired.state, cfg) && !r.desired.hold && (fleet.held(clock.nowMs()) || !checkedStaleHold)) {
+      notePause(r);
+      const needsHold = r.desired.hold || holdsNeeded(r.desired) || r.desired.capped.length > 0;
+      if (!needsHold) fleet.forgetRefusals();
+      if (!cfg.dryRun && !needsHold && (fleet.held(clock.nowMs()) || !checkedStaleHold)) {
         await fleet.release();
         checkedStaleHold = true;
       }
       metrics?.leaseHeld.set(fleet.held(clock.nowMs()) ? 1 : 0);
+      renewal?.schedule();
       drains.update(r.desired.drain, api);
+      await events.flush(api, clock.nowMs()); // last: never throws, and a failed POST (which opens the backoff window) cuts nothing short
     } catch (e) {
       failures++;
       const code = codeOf(e);
       lastError = { code, message: messageOf(e), atMs: clock.nowMs() };
       metrics?.reconcileErrors.inc({ code });
-      const delay = backoffDelayMs(failures, cfg.maxBackoffMs, random());
+      // The gate opened a backoff window when the API did not answer; other failures (403, 404, ...) back off here.
+      const delay = Math.max(gate?.waitMs() ?? 0, backoffDelayMs(failures, cfg.maxBackoffMs, random()));
       state = 'degraded';
       const hint = code === K8sErrorCode.NOT_FOUND ? ` (is the node name right? set node.name or $NODE_NAME; using "${ctx.nodeName}")` : '';
       message = `Kubernetes API failing (${code}): ${messageOf(e)}${hint}; desired state kept, retry ${failures} in ${Math.round(delay / 100) / 10} s`;
@@ -155,43 +200,62 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
     }
   }
 
+  /** Desired decorations from the latest snapshot and the last Node read (pure; no API call). */
+  function desiredNow(s: LinkSnapshot | null, node: NodeView, nowMs: number): Desired {
+    const held = fleet?.held(nowMs) ?? false;
+    const restrictive = s !== null && wantsRestrictive(s.node, cfg);
+    return desiredDecorations({ snapshot: s, cfg, node, nowMs, fleetGranted: held || (restrictive && (last?.desired.capped.length ?? 0) === 0), unknownSinceMs });
+  }
+
+  /** Whether planning `s` against `node` gives writes worth a pass (dry run: a different plan than last time). */
+  function worthAPass(s: LinkSnapshot | null, node: NodeView, nowMs: number): boolean {
+    if (!last) return true;
+    const p = planNode(node, desiredNow(s, node, nowMs), cfg, nowMs);
+    const changed = p.nodePatch !== null || p.statusPatch !== null;
+    return cfg.dryRun ? changed && JSON.stringify(p.changes) !== JSON.stringify(last.plan.changes) : changed;
+  }
+
   function onLink(s: LinkSnapshot): void {
     trackUnknown(s);
-    if (cancelRetry || !last) return trigger(); // no cached node yet: read it; while backing off, the retry picks up this snapshot
+    if (cancelRetry) return; // backing off: the retry picks up this snapshot; no request before it
+    if (!last) return trigger(); // no cached node yet: read it
     const nowMs = clock.nowMs();
     const held = fleet?.held(nowMs) ?? false;
     const restrictive = wantsRestrictive(s.node, cfg);
     // Fleet: ask on a state change (a refused hold is retried by the resync, not by every snapshot); release when done.
     const needFleet = (restrictive && !held && last.desired.state !== s.node) || (!restrictive && held);
-    const d = desiredDecorations({ snapshot: s, cfg, node: last.node, nowMs, fleetGranted: held || (restrictive && last.desired.capped.length === 0), unknownSinceMs });
-    const p = planNode(last.node, d, cfg, nowMs);
-    const changed = p.nodePatch !== null || p.statusPatch !== null;
-    // Dry run never changes the Node, so only a different plan is worth another pass.
-    const worth = cfg.dryRun ? changed && JSON.stringify(p.changes) !== JSON.stringify(last.plan.changes) : changed;
-    if (worth || needFleet) trigger();
+    if (needFleet || worthAPass(s, watcher?.node ?? last.node, nowMs)) trigger();
+  }
+
+  /** The watch saw the Node change (an admin's edit, the pause annotation, our own write): re-plan; a pass only if needed. */
+  function onNodeChanged(node: NodeView | null): void {
+    if (!node || !last) return trigger();
+    last = { ...last, node };
+    if (worthAPass(snapshot(), node, clock.nowMs())) trigger();
   }
 
   /** GET /v1/node: desired vs actual (from the last read; no extra API call). */
   function view(): Record<string, unknown> {
     const nowMs = clock.nowMs();
-    const pending = last ? planNode(last.node, last.desired, cfg, nowMs).changes : [];
-    return {
-      node: ctx.nodeName,
-      enabled: cfg.enabled,
+    return nodeView({
+      nodeName: ctx.nodeName,
+      cfg,
+      nowMs,
       source: api?.source ?? source?.description ?? null,
       state,
       message,
-      dryRun: cfg.dryRun,
-      paused,
-      desired: last ? summarizeDesired(last.desired) : null,
-      actual: last ? summarizeNode(last.node, cfg.conditionType) : null,
-      pending,
+      released: paused,
+      last,
+      snapshot: snapshot(),
+      desiredFor: (s, node) => desiredNow(s, node, nowMs),
       lastSuccessMs,
       lastError,
-      fleet: { enabled: cfg.fleet.enabled, held: fleet?.held(nowMs) ?? false, ...(last?.fleetReason ? { reason: last.fleetReason } : {}) },
+      gate,
+      fleetHeld: fleet?.held(nowMs) ?? false,
       drain: drains.status(),
       eventsPending: events.pending,
-    };
+      watcher,
+    });
   }
 
   const routes = nodeRoutes({
@@ -199,6 +263,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
     async release() {
       if (!api) throw new LwError(K8sErrorCode.NO_CLUSTER, message);
       paused = true;
+      renewal?.cancel();
       await running?.catch(() => undefined); // a pass in flight must not re-decorate after the release
       const r = await releaseNode(api, ctx.nodeName, cfg.conditionType, cfg.dryRun);
       await fleet?.release().catch(() => undefined);
@@ -232,7 +297,17 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       try {
         const raw = await (deps.createApi ?? ((src, t) => createApiFor(cfg.client, src, t)))(source, cfg.requestTimeoutMs);
         const m = metrics;
-        api = meteredApi(raw, (verb, result) => m.apiRequests.inc({ verb, result }));
+        gate = new ApiGate(meteredApi(raw, (verb, result) => m.apiRequests.inc({ verb, result })), {
+          clock,
+          maxBackoffMs: cfg.maxBackoffMs,
+          probeTimeoutMs: cfg.requestTimeoutMs,
+          random,
+          onChange: (r) => {
+            m.apiUp.set(r.up ? 1 : 0);
+            if (r.lastSuccessMs !== null) m.apiLastSuccess.set(r.lastSuccessMs / 1000);
+          },
+        });
+        api = gate.api;
       } catch (e) {
         state = 'error';
         message = `node actions off: ${messageOf(e)}`;
@@ -240,18 +315,39 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
         log.error({ code: codeOf(e), err: messageOf(e) }, 'cannot create the Kubernetes client; node actions off');
         return;
       }
-      fleet = new FleetSemaphore(api, cfg.fleet, ctx.nodeName);
+      fleet = new FleetSemaphore(api, cfg.fleet, ctx.nodeName, random);
+      renewal = new HoldRenewal({ fleet, clock, log, random, maxBackoffMs: cfg.maxBackoffMs, dryRun: cfg.dryRun, gateWaitMs: () => gate?.waitMs() ?? 0, active: () => !stopped && !paused, onLost: trigger });
       log.info({ source: source.description, dryRun: cfg.dryRun }, 'node actions on');
       offLink = ctx.bus.on('link', onLink);
       scheduleResync();
-      trigger();
+      const g = gate;
+      // The watch's first read triggers the first pass (one GET at start, not two).
+      watcher = new NodeWatcher({
+        api,
+        nodeName: ctx.nodeName,
+        clock,
+        log,
+        random,
+        maxBackoffMs: cfg.maxBackoffMs,
+        gateWaitMs: () => g?.waitMs() ?? 0,
+        onNode: onNodeChanged,
+        onError: (e, retryInMs) => {
+          if (last) return; // passes report failures once the node was read
+          state = 'degraded';
+          lastError = { code: codeOf(e), message: messageOf(e), atMs: clock.nowMs() };
+          message = `Kubernetes API failing (${codeOf(e)}): ${messageOf(e)}; retry in ${Math.round(retryInMs / 100) / 10} s`;
+        },
+      });
+      watcher.start();
     },
     async stop(): Promise<void> {
       stopped = true;
       drains.abort();
+      watcher?.stop();
       offLink?.();
       cancelRetry?.();
       cancelResync?.();
+      renewal?.cancel();
       await running?.catch(() => undefined);
       api?.close?.();
     },

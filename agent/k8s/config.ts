@@ -5,10 +5,29 @@ import { z } from 'zod';
 export const DEFAULT_CONDITION_HEARTBEAT_S = 300;
 /** Periodic re-read of the Node to repair drift (a label removed by hand); a GET, writes only on drift. */
 export const DEFAULT_RESYNC_S = 60;
-/** Backoff cap after API failures: with ≤25 % jitter the agent retries within 30 s once the API answers. */
-export const DEFAULT_MAX_BACKOFF_MS = 20_000;
+/**
+ * Backoff cap after API failures. Full jitter draws each wait uniformly below the cap, so once capped an agent sends
+ * one request per 15 s on average during an outage (10,000 nodes ≈ 670 requests/s at the API server) and retries
+ * within 30 s once the API answers.
+ */
+export const DEFAULT_MAX_BACKOFF_MS = 30_000;
 /** Fleet hold TTL (kured's stale-lock lesson): a dead node's hold expires after 10 min. */
 export const DEFAULT_LEASE_TTL_S = 600;
+/**
+ * Margin on top of three renewal retries in the shortest accepted hold TTL: holds are compared against renewal times
+ * written by other nodes' clocks, so some clock skew (NTP-less edge boxes) must not expire a live hold.
+ */
+export const LEASE_TTL_MARGIN_S = 30;
+
+/**
+ * Shortest hold TTL that survives a failing API: the hold is renewed every third of the TTL, and a renewal that fails
+ * is retried after at most maxBackoffMs plus one request timeout. Three such slow renewal rounds plus the margin must
+ * fit, so one bad renewal (or two) never lets a live hold lapse.
+ */
+export function minLeaseTtlSeconds(maxBackoffMs: number, requestTimeoutMs: number): number {
+  return Math.ceil((3 * (maxBackoffMs + requestTimeoutMs)) / 1000) + LEASE_TTL_MARGIN_S;
+}
+
 /** While the link state stays unknown this long, linkward removes its own scheduling decorations. */
 export const DEFAULT_UNKNOWN_HOLD_S = 600;
 
@@ -33,7 +52,7 @@ const FleetSchema = z
     nodeSelector: z.string().default('').describe('Label selector of the nodes the percentage counts (empty: all nodes).'),
     leaseNamespace: z.string().min(1).default('kube-system').describe('Namespace of the fleet Lease.'),
     leaseName: z.string().min(1).default('linkward-fleet').describe('Name of the fleet Lease (holders live in its annotation).'),
-    leaseTtlSeconds: z.number().int().min(30).max(86_400).default(DEFAULT_LEASE_TTL_S).describe('A hold expires unless renewed within this time (renewed every third of it).'),
+    leaseTtlSeconds: z.number().int().min(30).max(86_400).default(DEFAULT_LEASE_TTL_S).describe('A hold expires unless renewed within this time. Renewed every third of it, on its own timer; must be at least 3 × (maxBackoffMs + requestTimeoutMs) + 30 s.'),
   })
   .describe('Fleet-wide cap on restrictive node actions.');
 
@@ -47,6 +66,10 @@ const DrainSchema = z
       .describe(
         'Also evict running pods that use emptyDir volumes (kubectl drain --delete-emptydir-data): their emptyDir data is deleted with them and does not follow them to the new node. false: such pods stay on the node and are reported; the rest are evicted. Only emptyDir counts, as in kubectl (hostPath does not).',
       ),
+    ifCordonedByOthers: z
+      .boolean()
+      .default(false)
+      .describe('Drain also when someone else (an admin, kured, an upgrade) had already cordoned the node. false: such a node is left as it is; whoever cordoned it owns it.'),
   })
   .describe('Drain behaviour (only used when a tier sets drain: true).');
 
@@ -63,7 +86,7 @@ export const KubernetesConfigSchema = z
     conditionHeartbeatSeconds: z.number().int().min(0).default(DEFAULT_CONDITION_HEARTBEAT_S).describe('Rewrite an unchanged condition (fresh values, heartbeat) at most this often; 0 = only on change.'),
     resyncSeconds: z.number().int().min(5).default(DEFAULT_RESYNC_S).describe('Re-read the Node this often and repair drift.'),
     requestTimeoutMs: z.number().int().min(500).default(10_000).describe('Timeout of one API request.'),
-    maxBackoffMs: z.number().int().min(100).default(DEFAULT_MAX_BACKOFF_MS).describe('Cap of the retry backoff after API errors (jitter adds up to 25 %).'),
+    maxBackoffMs: z.number().int().min(100).default(DEFAULT_MAX_BACKOFF_MS).describe('Cap of the retry backoff after API errors; each wait is drawn uniformly below min(cap, 1 s·2^(n-1)) (full jitter), at least 200 ms. Applies to every request path.'),
     unknownHoldSeconds: z.number().int().min(0).default(DEFAULT_UNKNOWN_HOLD_S).describe('Keep existing decorations this long while the link state is unknown (e.g. after a restart), then remove the scheduling ones.'),
     bandwidthClassesMbps: z.array(z.number().positive()).default([1, 5, 25, 100]).describe('Boundaries (download Mbps, ascending) of the linkward.io/bandwidth-class label buckets.'),
     events: z.boolean().default(true).describe('Create one Event per link-state transition.'),
@@ -77,6 +100,16 @@ export const KubernetesConfigSchema = z
       .prefault({}),
     fleet: FleetSchema.prefault({}),
     drain: DrainSchema.prefault({}),
+  })
+  .superRefine((k, ctx) => {
+    const min = minLeaseTtlSeconds(k.maxBackoffMs, k.requestTimeoutMs);
+    if (k.fleet.enabled && k.fleet.leaseTtlSeconds < min) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fleet', 'leaseTtlSeconds'],
+        message: `${k.fleet.leaseTtlSeconds} s is too short: the hold is renewed every third of it and a failed renewal is retried within maxBackoffMs + requestTimeoutMs = ${(k.maxBackoffMs + k.requestTimeoutMs) / 1000} s; use at least ${min} s (3 × ${(k.maxBackoffMs + k.requestTimeoutMs) / 1000} s + ${LEASE_TTL_MARGIN_S} s for clock skew), or lower kubernetes.maxBackoffMs`,
+      });
+    }
   })
   .describe('Kubernetes node actions.');
 

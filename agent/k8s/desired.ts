@@ -2,6 +2,8 @@
 import type { LinkHealth, LinkSnapshot, UplinkView } from '../core/types.ts';
 import type { KubernetesConfig, TierConfig } from './config.ts';
 import { bandwidthClass } from './bandwidth.ts';
+import { readOwnership } from './ownership.ts';
+import { describePause, pauseOf, taintItem, yieldedOf } from './overrides.ts';
 import { LABEL_BANDWIDTH, LABEL_LINK_STATE, LABEL_UPLINK, type Desired, type NodeCondition, type NodeView, type Taint, TAINT_KEY } from './types.ts';
 
 /** Kubernetes caps condition messages only loosely; keep ours short enough to read in `kubectl describe`. */
@@ -25,14 +27,21 @@ export function tierOf(state: LinkHealth, cfg: KubernetesConfig): TierConfig | n
   return null;
 }
 
+/** True when these decorations need a fleet hold (NoSchedule/NoExecute taint, cordon or drain). */
+export function holdsNeeded(d: Pick<Desired, 'taint' | 'cordon' | 'drain'>): boolean {
+  return d.cordon || d.drain || d.taint?.effect === 'NoSchedule' || d.taint?.effect === 'NoExecute';
+}
+
 /** True when the tier of `state` asks for something the fleet cap governs. */
 export function wantsRestrictive(state: LinkHealth, cfg: KubernetesConfig): boolean {
   const t = tierOf(state, cfg);
   return t !== null && (t.taint === 'NoSchedule' || t.taint === 'NoExecute' || t.cordon || t.drain);
 }
 
-function fmt(n: number | undefined, unit: string, digits = 1): string | null {
-  return n === undefined ? null : `${Number(n.toFixed(digits))}${unit}`;
+/** A measured value: `digits` decimals from 1 up, two significant digits below 1 (0.05 Mbps, not "0Mbps" or "0.1Mbps"). */
+export function fmt(n: number | undefined, unit: string, digits = 1): string | null {
+  if (n === undefined || !Number.isFinite(n)) return null;
+  return `${Math.abs(n) < 1 ? Number(n.toPrecision(2)) : Number(n.toFixed(digits))}${unit}`;
 }
 
 /** Condition message: state, reasons with thresholds (from the state machine), and the latest measured values. */
@@ -79,7 +88,32 @@ export function desiredDecorations(inp: DesiredInput): Desired {
   if (bw !== undefined) labels[LABEL_BANDWIDTH] = bw;
   const out: Desired = { ...base, labels, condition: desiredCondition(state, snapshot, cfg) };
   const tier = tierOf(state, cfg);
+  const pause = pauseOf(node, nowMs);
+  if (pause) {
+    // Admin stand-down: labels, condition and Events go on; every scheduling decoration of linkward comes off.
+    return { ...out, paused: pause, notes: [describePause(pause)] };
+  }
   if (!tier) return out;
+  return respectYields(decorate(out, tier, state, inp), node, state);
+}
+
+/** Leaves off, for the rest of this link state, what someone removed by hand (recorded in the ownership annotation). */
+function respectYields(out: Desired, node: NodeView, state: LinkHealth): Desired {
+  const y = yieldedOf(node, state, { cordon: out.cordon, taint: out.taint });
+  if (y.items.length === 0) return out;
+  const res: Desired = { ...out, yielded: y.items, yieldedFresh: y.fresh, notes: [...(out.notes ?? [])] };
+  if (y.items.includes('cordon') && res.cordon) {
+    res.cordon = false;
+    res.drain = false;
+  }
+  if (res.taint && y.items.includes(taintItem(res.taint))) res.taint = null;
+  res.notes?.push(`left off until the link state changes, because someone removed it by hand: ${y.items.join(', ')}`);
+  return res;
+}
+
+/** The tier's taint, cordon and drain, within the fleet grant and the admin-cordon rule. */
+function decorate(out: Desired, tier: TierConfig, state: LinkHealth, inp: DesiredInput): Desired {
+  const { cfg, node } = inp;
   const drain = tier.drain;
   const cordon = tier.cordon || drain;
   const restrictiveTaint = tier.taint === 'NoSchedule' || tier.taint === 'NoExecute';
@@ -92,6 +126,11 @@ export function desiredDecorations(inp: DesiredInput): Desired {
   out.taint = tier.taint === 'none' ? null : taintFor(state, tier.taint);
   out.cordon = cordon;
   out.drain = drain;
+  // A cordon someone else set (admin, kured, an upgrade) is theirs: their node is not drained by linkward unless configured.
+  if (drain && node.unschedulable && !readOwnership(node).cordon && !cfg.drain.ifCordonedByOthers) {
+    out.drain = false;
+    out.notes = ['drain skipped: the node was cordoned by someone else (set kubernetes.drain.ifCordonedByOthers: true to drain anyway)'];
+  }
   return out;
 }
 

@@ -16,7 +16,10 @@ export interface DrainStatus {
 
 /** One-line outcome of a drain, naming pods left for their emptyDir volumes and how to change that. */
 export function summarizeDrain(r: DrainResult): string {
-  const parts = [`${r.evicted.length} evicted`, `${r.skipped.length} skipped`, `${r.remaining.length} remaining${r.timedOut ? ' (time budget spent)' : ''}`];
+  const evicted = `${r.evicted.length} evicted${r.unconfirmed.length ? ` (${r.unconfirmed.length} not yet seen gone)` : ''}`;
+  const remaining = `${r.remaining.length} remaining${r.ended === 'timeout' ? ' (time budget spent)' : r.ended === 'stopped' && r.remaining.length ? ' (not evicted: drain stopped)' : ''}`;
+  const parts = [evicted, `${r.skipped.length} skipped`, remaining];
+  if (r.ended === 'stopped') parts.push('stopped early (link recovered or agent stopping)');
   if (r.emptyDirLeft.length > 0) parts.push(`${r.emptyDirLeft.length} left for emptyDir data (${r.emptyDirLeft.join(', ')}; set ${EMPTYDIR_CONFIG_KEY}: true to evict them)`);
   if (r.emptyDirEvicted.length > 0) parts.push(`emptyDir data deleted with ${r.emptyDirEvicted.join(', ')}`);
   return `drain: ${parts.join('; ')}`;
@@ -37,6 +40,8 @@ export interface DrainEpisodeDeps {
 
 export class DrainEpisodes {
   #episode: Episode | null = null;
+  /** The last episode, kept for status after it was stopped (its result lands when the aborted drain returns). */
+  #last: Episode | null = null;
   readonly #deps: DrainEpisodeDeps;
 
   constructor(deps: DrainEpisodeDeps) {
@@ -48,12 +53,14 @@ export class DrainEpisodes {
     if (!wanted) {
       // Link recovered (or drain no longer allowed): stop evicting; the next down episode may drain again.
       this.#episode?.abort.abort();
+      if (this.#episode) this.#last = this.#episode;
       this.#episode = null;
       return;
     }
     if (this.#episode || this.#deps.cfg.dryRun) return;
     const ep: Episode = { running: true, abort: new AbortController() };
     this.#episode = ep;
+    this.#last = ep;
     const { cfg, clock, log, nodeName, onEviction, onSkip } = this.#deps;
     const deleteEmptyDirData = cfg.drain.deleteEmptyDirData;
     log.warn({ node: nodeName, deleteEmptyDirData }, `draining node (Eviction API; PodDisruptionBudgets respected; never forced; pods with emptyDir volumes ${deleteEmptyDirData ? 'evicted' : 'left'})`);
@@ -75,7 +82,7 @@ export class DrainEpisodes {
       })
       .catch((e: unknown) => {
         ep.running = false;
-        ep.result = { evicted: [], skipped: [], emptyDirLeft: [], emptyDirEvicted: [], remaining: [], timedOut: true };
+        ep.result = { evicted: [], skipped: [], emptyDirLeft: [], emptyDirEvicted: [], remaining: [], unconfirmed: [], ended: ep.abort.signal.aborted ? 'stopped' : 'done', timedOut: false };
         ep.summary = `drain failed: ${messageOf(e)}; pods stay (never forced)`;
         log.warn({ err: messageOf(e) }, 'drain failed; pods stay (never forced)');
       });
@@ -86,7 +93,7 @@ export class DrainEpisodes {
   }
 
   status(): DrainStatus | null {
-    const e = this.#episode;
+    const e = this.#episode ?? this.#last;
     return e ? { running: e.running, ...(e.result ? { result: e.result } : {}), ...(e.summary ? { summary: e.summary } : {}) } : null;
   }
 }

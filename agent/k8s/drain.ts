@@ -28,8 +28,13 @@ export interface DrainResult {
   emptyDirLeft: string[];
   /** Evicted pods that had emptyDir volumes (deleteEmptyDirData true): their emptyDir data is gone. */
   emptyDirEvicted: string[];
-  /** Pods still on the node when the time budget ran out. */
+  /** Pods the drain wanted to evict but did not (blocked by a PDB, API errors, or the drain stopped first). */
   remaining: string[];
+  /** Evicted pods not yet seen gone when the drain ended (still terminating, or the drain stopped before it could look). */
+  unconfirmed: string[];
+  /** Why it ended: `done` (nothing left to evict), `timeout` (time budget spent), `stopped` (aborted: link recovered or agent stopping). */
+  ended: 'done' | 'timeout' | 'stopped';
+  /** True only when the time budget ran out with pods remaining or unconfirmed. */
   timedOut: boolean;
 }
 
@@ -97,6 +102,9 @@ export async function drainNode(api: NodeApi, node: string, o: DrainOptions): Pr
     waiting = still;
     if (waiting.length > 0 && o.clock.monoMs() < deadline) await o.clock.sleep(Math.min(o.retryMs, 1000), o.signal).catch(() => undefined);
   }
-  const remaining = [...pending.map(id), ...waiting];
-  return { evicted, skipped, emptyDirLeft, emptyDirEvicted: evicted.filter((x) => withEmptyDir.has(x)), remaining, timedOut: remaining.length > 0 };
+  // Evicted pods are counted as evicted, whatever happened later; only pods never evicted are "remaining".
+  const remaining = pending.map(id);
+  const left = remaining.length + waiting.length > 0;
+  const ended: DrainResult['ended'] = o.signal?.aborted ? 'stopped' : left ? 'timeout' : 'done';
+  return { evicted, skipped, emptyDirLeft, emptyDirEvicted: evicted.filter((x) => withEmptyDir.has(x)), remaining, unconfirmed: waiting, ended, timedOut: ended === 'timeout' };
 }

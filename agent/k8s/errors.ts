@@ -12,6 +12,8 @@ export const K8sErrorCode = {
   /** Connection refused/reset, 5xx: the API is unreachable or failing. */
   UNAVAILABLE: 'LW_K8S_UNAVAILABLE',
   TIMEOUT: 'LW_K8S_TIMEOUT',
+  /** 410 Gone: a watch's resourceVersion is older than the server's history (compaction): read the object again. */
+  GONE: 'LW_K8S_GONE',
   /** Another 4xx the agent cannot fix by retrying. */
   REJECTED: 'LW_K8S_REJECTED',
   /** No kubeconfig, no in-cluster ServiceAccount: node actions are off. */

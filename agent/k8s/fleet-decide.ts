@@ -1,4 +1,5 @@
-/** Pure: the fleet semaphore's decisions (cap from count or percentage, live holders, grant or refuse). */
+/** Pure: the fleet semaphore's decisions (cap from count or percentage, who is unavailable, grant or refuse). */
+import type { NodeView } from './types.ts';
 
 /** One hold recorded in the fleet Lease's annotation. */
 export interface Hold {
@@ -39,15 +40,49 @@ export function liveHolds(holds: readonly Hold[], nowMs: number, fleet: Readonly
   });
 }
 
+/**
+ * Why a node already counts as unavailable, or null: cordoned (by anyone), not Ready, or tainted NoSchedule/NoExecute
+ * (by anyone: an admin, the node lifecycle controller's not-ready/unreachable taints, a dead linkward's leftovers).
+ * PreferNoSchedule does not count: the node still takes pods.
+ */
+export function unavailableReason(n: NodeView): string | null {
+  if (n.unschedulable) return 'cordoned';
+  const ready = n.conditions.find((c) => c.type === 'Ready');
+  if (ready && ready.status !== 'True') return `Ready=${ready.status}`;
+  const t = n.taints.find((x) => x.effect === 'NoSchedule' || x.effect === 'NoExecute');
+  return t ? `taint ${t.key}:${t.effect}` : null;
+}
+
+/** Unavailable nodes of the fleet by name, with why (see unavailableReason). */
+export function unavailableNodes(nodes: readonly NodeView[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const n of nodes) {
+    const r = unavailableReason(n);
+    if (r) out.set(n.name, r);
+  }
+  return out;
+}
+
 export type FleetDecision =
   | { granted: true; write: Hold[] | null }
-  | { granted: false; live: number; cap: number };
+  | { granted: false; live: number; cap: number; counted: string[] };
 
 /**
  * Decides an acquire or renew for `me`: returns the hold list to write (null = nothing to write).
- * A renewal is written once a third of the TTL has passed.
+ * A renewal is written once a third of the TTL has passed; a live hold is always renewed.
+ * A new hold is granted while fewer than `cap` *other* nodes are unavailable: live holders plus every node in
+ * `unavailable` (cordoned, NotReady, tainted NoSchedule/NoExecute by anyone), each node counted once. A dead holder's
+ * cordon or taint therefore keeps counting after its hold expired, until someone removes it.
  */
-export function decideAcquire(holds: readonly Hold[], me: string, nowMs: number, ttlSeconds: number, cap: number, fleet: ReadonlySet<string> | null): FleetDecision {
+export function decideAcquire(
+  holds: readonly Hold[],
+  me: string,
+  nowMs: number,
+  ttlSeconds: number,
+  cap: number,
+  fleet: ReadonlySet<string> | null,
+  unavailable: ReadonlyMap<string, string> = new Map(),
+): FleetDecision {
   const live = liveHolds(holds, nowMs, fleet);
   const mine = live.find((h) => h.holder === me);
   const renewed: Hold = { holder: me, renewTime: new Date(nowMs).toISOString(), ttlSeconds };
@@ -55,7 +90,10 @@ export function decideAcquire(holds: readonly Hold[], me: string, nowMs: number,
     const due = nowMs - Date.parse(mine.renewTime) >= (ttlSeconds * 1000) / 3;
     return { granted: true, write: due ? [...live.filter((h) => h.holder !== me), renewed] : null };
   }
-  if (live.length >= cap) return { granted: false, live: live.length, cap };
+  const counted = new Map<string, string>(unavailable);
+  for (const h of live) if (!counted.has(h.holder)) counted.set(h.holder, 'holds');
+  counted.delete(me);
+  if (counted.size >= cap) return { granted: false, live: counted.size, cap, counted: [...counted].map(([n, why]) => `${n} (${why})`).sort() };
   return { granted: true, write: [...live, renewed] };
 }
 

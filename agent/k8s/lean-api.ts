@@ -5,6 +5,7 @@ import { LwError } from '../errors.ts';
 import type { EventInput, LeaseView, NodeApi } from './api.ts';
 import type { ClusterSource } from './cluster.ts';
 import { eventBody, toLease, toNodeView, toPod } from './convert.ts';
+import { toNodeWatchEvent } from './watch-event.ts';
 import { loadCredentials, type Credentials } from './credentials.ts';
 import { K8sErrorCode } from './errors.ts';
 import { mapError } from './map-error.ts';
@@ -14,8 +15,6 @@ const TOKEN_REREAD_MS = 60_000;
 /** Largest response accepted (a Node object with many images is ~50 KB; a pod list on a busy node a few MB). */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-/** Metadata-only list (server-side), falling back to full JSON on servers that do not offer it. */
-const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json';
 
 type Json = Record<string, unknown>;
 
@@ -70,6 +69,38 @@ export async function createLeanApi(source: ClusterSource, timeoutMs: number, cr
       throw mapError(e, what);
     }
   }
+  /** Streams a watch: one JSON event per line; resolves at the end of the stream or on `signal`. */
+  async function watch(what: string, path: string, signal: AbortSignal, onLine: (type: string, object: unknown) => void, onOpen?: () => void): Promise<void> {
+    try {
+      const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'linkward' };
+      const t = bearer();
+      if (t) headers.authorization = `Bearer ${t}`;
+      // No body timeout: a watch is quiet between events; the caller detects a dead stream (no bookmark) itself.
+      const res = await request(creds.server + path, { method: 'GET', headers, dispatcher, signal, headersTimeout: timeoutMs, bodyTimeout: 0 });
+      if (res.statusCode >= 300) {
+        const text = await res.body.text();
+        throw new HttpError(res.statusCode, text ? (JSON.parse(text) as Json) : {});
+      }
+      onOpen?.();
+      let buf = '';
+      for await (const chunk of res.body) {
+        buf += (chunk as Buffer).toString('utf8');
+        if (buf.length > MAX_BODY_BYTES) throw new HttpError(502, `watch event larger than ${MAX_BODY_BYTES} bytes`);
+        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+          const line = buf.slice(0, i).trim();
+          buf = buf.slice(i + 1);
+          if (line) {
+            const ev = JSON.parse(line) as { type?: string; object?: unknown };
+            onLine(String(ev.type ?? ''), ev.object);
+          }
+        }
+      }
+    } catch (e) {
+      if (signal.aborted) return;
+      if (e instanceof LwError) throw e;
+      throw mapError(e, what);
+    }
+  }
   const orNull = async <T>(p: Promise<T>): Promise<T | null> => p.catch((e: unknown) => {
     if (e instanceof LwError && e.code === K8sErrorCode.NOT_FOUND) return null;
     throw e;
@@ -85,9 +116,20 @@ export async function createLeanApi(source: ClusterSource, timeoutMs: number, cr
   return {
     source: `${source.description} (lean client)`,
     getNode: async (name) => toNodeView(await call(`get node ${name}`, 'GET', `/api/v1/nodes/${enc(name)}`) as never),
-    // Names only: ask for metadata (PartialObjectMetadataList) so a 1000-node fleet is ~1 MB, not ~50 MB of Node objects.
-    listNodeNames: async (sel) =>
-      ((await call('list nodes', 'GET', `/api/v1/nodes${sel ? `?labelSelector=${enc(sel)}` : ''}`, undefined, undefined, METADATA_LIST_ACCEPT)).items as { metadata?: { name?: string } }[] ?? []).map((n) => n.metadata?.name ?? ''),
+    listOwnNode: async (name) => {
+      const l = await call(`list node ${name}`, 'GET', `/api/v1/nodes?fieldSelector=${enc(`metadata.name=${name}`)}`);
+      const item = ((l.items as never[] | undefined) ?? [])[0];
+      return { node: item ? toNodeView(item) : null, resourceVersion: String((l.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion ?? '') };
+    },
+    watchNode: (name, o) => {
+      const q = `watch=true&fieldSelector=${enc(`metadata.name=${name}`)}&resourceVersion=${enc(o.resourceVersion)}&allowWatchBookmarks=true&timeoutSeconds=${o.timeoutSeconds}`;
+      const what = `watch node ${name}`;
+      return watch(what, `/api/v1/nodes?${q}`, o.signal, (type, object) => {
+        const e = toNodeWatchEvent(type, object, what);
+        if (e) o.onEvent(e);
+      }, o.onOpen);
+    },
+    listNodes: async (sel) => ((await call('list nodes', 'GET', `/api/v1/nodes?resourceVersion=0${sel ? `&labelSelector=${enc(sel)}` : ''}`)).items as never[] ?? []).map((n) => toNodeView(n)),
     patchNode: async (name, body) => toNodeView(await call(`patch node ${name}`, 'PATCH', `/api/v1/nodes/${enc(name)}`, body, 'application/merge-patch+json') as never),
     patchNodeStatus: async (name, body) => toNodeView(await call(`patch node ${name} status`, 'PATCH', `/api/v1/nodes/${enc(name)}/status`, body, 'application/strategic-merge-patch+json') as never),
     createEvent: async (ev: EventInput) => {

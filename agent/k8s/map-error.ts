@@ -11,6 +11,7 @@ export function mapError(e: unknown, what: string): LwError {
   const detail = typeof body === 'string' ? body.slice(0, 300) : body && typeof body === 'object' ? String((body as { message?: unknown }).message ?? '') : '';
   const ctx = { what, status, detail };
   if (status === 409) return new LwError(K8sErrorCode.CONFLICT, `${what}: conflict (the object changed); re-reading and retrying`, { cause: e, context: ctx });
+  if (status === 410) return new LwError(K8sErrorCode.GONE, `${what}: resourceVersion too old (410 Gone); reading the object again`, { cause: e, context: ctx });
   if (status === 404) return new LwError(K8sErrorCode.NOT_FOUND, `${what}: not found`, { cause: e, context: ctx });
   if (status === 429) return new LwError(K8sErrorCode.TOO_MANY_REQUESTS, `${what}: too many requests (${detail || 'PodDisruptionBudget or throttling'})`, { cause: e, context: ctx });
   if (status === 401 || status === 403) return new LwError(K8sErrorCode.FORBIDDEN, `${what}: forbidden (${status}); apply deploy/rbac.yaml and check the admission policy`, { cause: e, context: ctx });

@@ -2,11 +2,13 @@
 import { codeOf } from '../errors.ts';
 import type { NodeApi } from './api.ts';
 
-export type ApiVerb = 'get' | 'list' | 'patch' | 'create' | 'update' | 'evict';
+export type ApiVerb = 'get' | 'list' | 'watch' | 'patch' | 'create' | 'update' | 'evict';
 
 const VERBS: Record<Exclude<keyof NodeApi, 'source' | 'close'>, ApiVerb> = {
   getNode: 'get',
-  listNodeNames: 'list',
+  watchNode: 'watch',
+  listOwnNode: 'list',
+  listNodes: 'list',
   patchNode: 'patch',
   patchNodeStatus: 'patch',
   createEvent: 'create',
@@ -17,6 +19,9 @@ const VERBS: Record<Exclude<keyof NodeApi, 'source' | 'close'>, ApiVerb> = {
   evictPod: 'evict',
   getPod: 'get',
 };
+
+/** Every request method of NodeApi (decorators wrap exactly these). */
+export const API_METHODS = Object.keys(VERBS) as (keyof typeof VERBS)[];
 
 /** Wraps `api`; `onRequest(verb, result)` is called once per request (result: `ok` or the error code). */
 export function meteredApi(api: NodeApi, onRequest: (verb: ApiVerb, result: string) => void): NodeApi {

@@ -10,6 +10,8 @@ export interface K8sMetrics {
   drainSkipped: Counter<'reason'>;
   eventsDropped: Counter<'reason'>;
   eventsPending: Gauge;
+  apiUp: Gauge;
+  apiLastSuccess: Gauge;
 }
 
 export function createK8sMetrics(registry: Registry): K8sMetrics {
@@ -31,6 +33,8 @@ export function createK8sMetrics(registry: Registry): K8sMetrics {
       labelNames: ['reason'],
       registers: [registry],
     }),
+    apiUp: new Gauge({ name: 'linkward_k8s_api_up', help: '1 while the Kubernetes API answers, 0 after a request it did not answer (refused, 5xx, timeout); absent before the first request.', registers: [registry] }),
+    apiLastSuccess: new Gauge({ name: 'linkward_k8s_api_last_success_timestamp_seconds', help: 'Unix time of the last request the Kubernetes API answered.', registers: [registry] }),
     eventsPending: new Gauge({ name: 'linkward_k8s_events_pending', help: 'Transition Events waiting for a retry after a failed POST.', registers: [registry] }),
   };
 }

@@ -19,6 +19,9 @@ export function readOwnership(node: Pick<NodeView, 'annotations'>): Ownership {
         ? v.taints.filter((t): t is { key: string; effect: TaintEffect } => typeof t?.key === 'string' && EFFECTS.has(String(t?.effect))).map((t) => ({ key: t.key, effect: t.effect }))
         : [],
       cordon: v.cordon === true,
+      ...(v.yielded && typeof v.yielded.state === 'string' && Array.isArray(v.yielded.items)
+        ? { yielded: { state: v.yielded.state, items: v.yielded.items.filter((x): x is string => typeof x === 'string') } }
+        : {}),
     };
   } catch {
     return emptyOwnership();
@@ -29,9 +32,9 @@ export function readOwnership(node: Pick<NodeView, 'annotations'>): Ownership {
 export function serializeOwnership(o: Ownership): string {
   const labels = [...new Set(o.labels)].sort();
   const taints = [...o.taints].sort((a, b) => (a.key + a.effect).localeCompare(b.key + b.effect));
-  return JSON.stringify({ labels, taints, cordon: o.cordon });
+  return JSON.stringify({ labels, taints, cordon: o.cordon, ...(o.yielded?.items.length ? { yielded: { state: o.yielded.state, items: [...o.yielded.items].sort() } } : {}) });
 }
 
 export function isEmptyOwnership(o: Ownership): boolean {
-  return o.labels.length === 0 && o.taints.length === 0 && !o.cordon;
+  return o.labels.length === 0 && o.taints.length === 0 && !o.cordon && !o.yielded?.items.length;
 }

@@ -54,6 +54,8 @@ export function planNode(node: NodeView, desired: Desired, cfg: Pick<KubernetesC
     unschedulable = null;
     changes.push('uncordon');
   }
+  if (desired.yielded?.length) next.yielded = { state: desired.state, items: desired.yielded };
+  for (const f of desired.yieldedFresh ?? []) changes.push(`leave ${f} off until the link state changes (removed by someone else)`);
   const annotations: Record<string, string | null> = {};
   const nextText = isEmptyOwnership(next) ? undefined : serializeOwnership(next);
   const curText = node.annotations[ANNOTATION_OWNED];

@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts';
 import type { LinkSnapshot } from '../core/types.ts';
 import type { KubernetesConfig } from './config.ts';
 import type { NodeApi } from './api.ts';
-import { desiredDecorations, wantsRestrictive } from './desired.ts';
+import { desiredDecorations, holdsNeeded, wantsRestrictive } from './desired.ts';
 import { K8sErrorCode } from './errors.ts';
 import type { EventOutbox } from './event-outbox.ts';
 import type { FleetSemaphore } from './fleet.ts';
@@ -29,6 +29,10 @@ export interface ReconcileDeps {
   /** Transition Events; the queue lives across passes so a failed POST is retried by a later one. */
   events: EventOutbox;
   onApplied?: (kind: string) => void;
+  /** The Node to plan from: a cached copy (the watch) unless `fresh` (after a 409); default: a GET. */
+  readNode?: (fresh: boolean) => Promise<NodeView>;
+  /** Called with the Node a write returned (keeps a cache current before the watch event arrives). */
+  onWritten?: (node: NodeView) => void;
 }
 
 export interface ReconcileResult {
@@ -60,9 +64,15 @@ export async function reconcileOnce(deps: ReconcileDeps, inp: ReconcileInput): P
   let grant: { granted: boolean; reason?: string } | null = null;
   let conflicts = 0;
   for (;;) {
-    const node = await api.getNode(nodeName);
-    // Ask the fleet only once the Node is known to exist (a wrong node name must not take a hold).
-    grant ??= await fleetGrant(deps, inp);
+    const node = await (deps.readNode ? deps.readNode(conflicts > 0) : api.getNode(nodeName));
+    // Ask the fleet only once the Node is known to exist (a wrong node name must not take a hold), and only when the
+    // decorations need it after the admin's pause and hand removals (else a paused node would hold a slot for nothing).
+    if (!grant) {
+      const probe = desiredDecorations({ snapshot: inp.snapshot, cfg, node, nowMs: inp.nowMs, fleetGranted: true, unknownSinceMs: inp.unknownSinceMs });
+      const needs = probe.hold ? deps.fleet.held(inp.nowMs) : holdsNeeded(probe);
+      // Not needed: nothing restrictive will be applied, so there is nothing to cap (granted = no fallback taint).
+      grant = needs ? await fleetGrant(deps, inp) : { granted: true };
+    }
     const desired = desiredDecorations({ snapshot: inp.snapshot, cfg, node, nowMs: inp.nowMs, fleetGranted: grant.granted, unknownSinceMs: inp.unknownSinceMs });
     const plan = planNode(node, desired, cfg, inp.nowMs);
     const result = { node, desired, plan, conflicts, ...(grant.reason ? { fleetReason: grant.reason } : {}) };
@@ -72,7 +82,10 @@ export async function reconcileOnce(deps: ReconcileDeps, inp: ReconcileInput): P
     }
     let current = node;
     try {
-      if (plan.nodePatch) current = await api.patchNode(nodeName, plan.nodePatch);
+      if (plan.nodePatch) {
+        current = await api.patchNode(nodeName, plan.nodePatch);
+        deps.onWritten?.(current);
+      }
     } catch (e) {
       if (isLwError(e, K8sErrorCode.CONFLICT) && conflicts < MAX_CONFLICT_RETRIES) {
         conflicts++;
@@ -81,13 +94,16 @@ export async function reconcileOnce(deps: ReconcileDeps, inp: ReconcileInput): P
       }
       throw e;
     }
-    if (plan.statusPatch) current = await api.patchNodeStatus(nodeName, plan.statusPatch);
+    if (plan.statusPatch) {
+      current = await api.patchNodeStatus(nodeName, plan.statusPatch);
+      deps.onWritten?.(current);
+    }
     if (plan.changes.length) {
       log.info({ changes: plan.changes, state: desired.state }, 'node decorations updated');
       for (const c of plan.changes) deps.onApplied?.(c.replace(/^remove /, '').split(' ')[0] ?? 'other');
     }
+    // Queued here, sent by the caller once everything else in the pass is done (a failed POST must not cut it short).
     queueEvent(deps, node, desired, inp.nowMs);
-    await deps.events.flush(api, inp.nowMs);
     return { ...result, node: current };
   }
 }
@@ -97,7 +113,19 @@ export async function reconcileOnce(deps: ReconcileDeps, inp: ReconcileInput): P
  * Node). It is queued and sent by the outbox; a failed POST never fails the reconcile and is retried by later passes.
  */
 function queueEvent(deps: ReconcileDeps, before: NodeView, desired: Desired, nowMs: number): void {
-  if (!deps.cfg.events || !desired.condition) return;
+  if (!deps.cfg.events) return;
+  const node = { name: before.name, ...(before.uid ? { uid: before.uid } : {}) };
+  for (const item of desired.yieldedFresh ?? []) {
+    deps.events.add({
+      namespace: deps.cfg.eventNamespace,
+      reason: 'LinkwardOverridden',
+      message: `${item} was removed by someone else while the link is ${desired.state}; linkward leaves it off until the link state changes`,
+      type: 'Normal',
+      node,
+      nowMs,
+    });
+  }
+  if (!desired.condition) return;
   const prev = before.conditions.find((c) => c.type === desired.condition?.type);
   if (prev?.reason === desired.condition.reason) return;
   deps.events.add({

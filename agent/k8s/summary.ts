@@ -28,7 +28,7 @@ export function summarizeNode(n: NodeView, conditionType: string): ActualSummary
 }
 
 /** What linkward wants (hold = leave scheduling decorations as they are). */
-export function summarizeDesired(d: Desired): DecorationSummary & { state: string; hold: boolean; drain: boolean; capped: string[] } {
+export function summarizeDesired(d: Desired): DecorationSummary & { state: string; hold: boolean; drain: boolean; capped: string[]; notes?: string[] } {
   return {
     state: d.state,
     hold: d.hold,
@@ -37,6 +37,7 @@ export function summarizeDesired(d: Desired): DecorationSummary & { state: strin
     cordoned: d.cordon,
     drain: d.drain,
     capped: d.capped,
+    ...(d.notes?.length ? { notes: d.notes } : {}),
     condition: d.condition ? { status: d.condition.status, ...(d.condition.reason ? { reason: d.condition.reason } : {}), ...(d.condition.message ? { message: d.condition.message } : {}) } : null,
   };
 }

@@ -46,6 +46,8 @@ export interface Ownership {
   labels: string[];
   taints: { key: string; effect: TaintEffect }[];
   cordon: boolean;
+  /** Decorations someone removed by hand during the link state `state`: not re-applied until the state changes. */
+  yielded?: { state: string; items: string[] };
 }
 
 /** Desired decorations for one node. `hold` = keep scheduling decorations as they are (unknown state). */
@@ -59,6 +61,13 @@ export interface Desired {
   hold: boolean;
   /** Restrictive actions wanted but refused by the fleet cap (for status and logs). */
   capped: string[];
+  /** Why something the tier asks for is not done (admin cordon, pause, ...), for status. */
+  notes?: string[];
+  /** The admin pause in force (linkward.io/paused): nothing restrictive. */
+  paused?: { untilMs: number | null; value: string; invalid: boolean };
+  /** Decorations left off for this link state because someone removed them by hand; `yieldedFresh` = noticed now. */
+  yielded?: string[];
+  yieldedFresh?: string[];
 }
 
 /** The minimal writes that take the node from its current state to the desired one. */

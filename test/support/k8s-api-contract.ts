@@ -48,8 +48,9 @@ export function nodeApiContract(name: string, factory: AdapterFactory): void {
     const s = await api.patchNodeStatus('n1', { status: { conditions: [{ type: 'NetworkDegraded', status: 'True', reason: 'LinkDown', message: 'm', lastHeartbeatTime: '2026-01-01T00:00:00Z', lastTransitionTime: '2026-01-01T00:00:00Z' }] } });
     assert.deepEqual(s.conditions.map((c) => c.type), ['Ready', 'NetworkDegraded']);
     assert.equal(s.conditions[1]?.lastTransitionTime, '2026-01-01T00:00:00Z');
-    assert.deepEqual(await api.listNodeNames(''), ['n1']);
-    assert.deepEqual(await api.listNodeNames('zone=none'), []);
+    const listed = await api.listNodes('');
+    assert.deepEqual(listed.map((x) => [x.name, x.unschedulable, x.taints.length, x.conditions[0]?.type]), [['n1', false, 1, 'Ready']]);
+    assert.deepEqual(await api.listNodes('zone=none'), []);
     await rejectsWith(api.getNode('nope'), K8sErrorCode.NOT_FOUND);
     assert.equal(server.requests.find((r) => r.method === 'PATCH' && r.path === '/api/v1/nodes/n1')?.contentType, 'application/merge-patch+json');
     assert.equal(server.requests.find((r) => r.path === '/api/v1/nodes/n1/status')?.contentType, 'application/strategic-merge-patch+json');
@@ -122,5 +123,46 @@ export function nodeApiContract(name: string, factory: AdapterFactory): void {
     });
     assert.equal((await withCert.getNode('n1')).name, 'n1');
     await rejectsWith(noCert.getNode('n1'), K8sErrorCode.UNAVAILABLE);
+  });
+
+  test(`${name}: watch of one node: field selector, resume from resourceVersion, bookmarks, 410 Gone, abort`, async (t) => {
+    const { server, api } = await setup(t);
+    seedNode(server, 'n2');
+    const n = await api.getNode('n1');
+    const own = await api.listOwnNode('n1');
+    assert.deepEqual([own.node?.name, own.resourceVersion], ['n1', String(server.store.resourceVersion)], 'the list\'s resourceVersion');
+    assert.deepEqual(await api.listOwnNode('nope'), { node: null, resourceVersion: String(server.store.resourceVersion) });
+    const seen: string[] = [];
+    let opened = 0;
+    const ac = new AbortController();
+    const done = api.watchNode('n1', {
+      resourceVersion: n.resourceVersion,
+      timeoutSeconds: 60,
+      signal: ac.signal,
+      onOpen: () => opened++,
+      onEvent: (e) => seen.push(e.type === 'BOOKMARK' ? `BOOKMARK ${e.resourceVersion}` : `${e.type} ${e.node.name} ${e.node.labels.x ?? ''}`),
+    });
+    const waitSeen = async (k: number): Promise<void> => {
+      for (let i = 0; i < 200 && seen.length < k; i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    for (let i = 0; i < 200 && server.openWatches === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(server.openWatches, 1, 'asked with allowWatchBookmarks=true');
+    await api.patchNode('n1', { metadata: { labels: { x: '1' } } });
+    await api.patchNode('n2', { metadata: { labels: { x: '2' } } }); // another node: filtered out by metadata.name
+    await waitSeen(1);
+    server.bookmark();
+    await waitSeen(2);
+    ac.abort();
+    await done; // resolves on abort
+    assert.deepEqual(seen, ['MODIFIED n1 1', `BOOKMARK ${server.store.resourceVersion}`]);
+    assert.equal(opened, 1);
+    const watchReq = server.requests.find((r) => r.path.endsWith('?watch'));
+    assert.ok(watchReq);
+    // Compacted history: the old resourceVersion is gone → LW_K8S_GONE.
+    server.store.compact();
+    await rejectsWith(api.watchNode('n1', { resourceVersion: n.resourceVersion, timeoutSeconds: 5, signal: new AbortController().signal, onEvent: () => undefined }), K8sErrorCode.GONE);
+    // A refused watch maps like any request.
+    server.faults.push({ method: 'GET', path: /^\/api\/v1\/nodes$/, status: 503, times: 1 });
+    await rejectsWith(api.watchNode('n1', { resourceVersion: String(server.store.resourceVersion), timeoutSeconds: 5, signal: new AbortController().signal, onEvent: () => undefined }), K8sErrorCode.UNAVAILABLE);
   });
 }

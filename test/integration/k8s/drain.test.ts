@@ -85,7 +85,44 @@ test('component: drain runs once per down episode (fleet-capped, cordons first) 
   }
   assert.equal(h.api.requests.filter((r, i) => i >= after && r.path.endsWith('/eviction')).length, 0, 'no evictions after recovery');
   assert.ok(h.api.store.get('pods', 'default', 'db-1'), 'PDB-protected pod still there');
-  assert.equal(a.details().drain, null);
+  // The stopped drain is reported as it happened: web-1 evicted, db-1 not evicted, no "time budget spent".
+  await waitFor('drain result', () => (a.details().drain as { running: boolean } | null)?.running === false);
+  const d = a.details().drain as { summary: string; result: { ended: string; evicted: string[]; remaining: string[]; unconfirmed: string[]; timedOut: boolean } };
+  assert.deepEqual([d.result.ended, d.result.evicted, d.result.remaining, d.result.timedOut], ['stopped', ['default/web-1'], ['default/db-1'], false]);
+  // Stopped before it looked whether web-1 was gone: said as such, not counted as remaining.
+  assert.deepEqual(d.result.unconfirmed, ['default/web-1']);
+  assert.equal(d.summary, 'drain: 1 evicted (1 not yet seen gone); 0 skipped; 1 remaining (not evicted: drain stopped); stopped early (link recovered or agent stopping)');
+});
+
+test('component: a node someone else had cordoned is not drained unless drain.ifCordonedByOthers', async (t) => {
+  const { startHarness, settle, waitFor } = await import('../../support/k8s-harness.ts');
+  for (const ifCordonedByOthers of [false, true]) {
+    const h = await startHarness(['n1']);
+    t.after(() => h.close());
+    const pre = h.api.store.get('nodes', '', 'n1');
+    assert.ok(pre);
+    pre.spec = { unschedulable: true };
+    h.api.seed('nodes', pre);
+    seedPod(h.api, 'default', 'web-1', 'n1', { labels: { app: 'web' }, owner: { kind: 'ReplicaSet', name: 'web' } });
+    const a = await h.agent('n1', { tiers: { down: { drain: true } }, drain: { ifCordonedByOthers } });
+    a.emit('down', 0.1);
+    await waitFor('down label', () => h.node('n1').labels['linkward.io/link-state'] === 'down');
+    for (let i = 0; i < 3; i++) {
+      h.clock.advance(5_000);
+      await settle(h.api);
+    }
+    const evictions = h.api.requests.filter((r) => r.path.endsWith('/eviction')).length;
+    if (ifCordonedByOthers) {
+      assert.equal(evictions, 1, 'configured: drains');
+    } else {
+      assert.equal(evictions, 0, 'not drained: the cordon is someone else\'s');
+      assert.ok(h.api.store.get('pods', 'default', 'web-1'));
+      assert.equal(a.details().drain, null);
+      const notes = (a.details().desired as { notes?: string[] }).notes ?? [];
+      assert.match(notes.join(), /cordoned by someone else.*drain\.ifCordonedByOthers/);
+    }
+    assert.equal(h.node('n1').unschedulable, true);
+  }
 });
 
 const ADAPTERS: [string, (s: ClusterSource, timeoutMs: number) => Promise<NodeApi>][] = [

@@ -227,3 +227,34 @@ test('what the agent writes is what kubectl shows: selector, taints, condition, 
     kc = saved;
   }
 });
+
+test('kubectl get -w on one node (field selector): list, then watch events; a too-old resourceVersion is 410 Expired', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(KUBECTL, ['--kubeconfig', kc, 'get', 'nodes', '--field-selector', 'metadata.name=n1', '-w', '--output-watch-events', '-o', 'json'], { env: { ...process.env, LC_ALL: 'C', HOME: '/tmp' } });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  try {
+    const until = async (re: RegExp): Promise<void> => {
+      for (let i = 0; i < 300 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.match(out, re);
+    };
+    // -o json with --output-watch-events: one {"type","object"} document per line.
+    const events = (): string[] => out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; object: { metadata: { name: string } } }).map((e) => `${e.type} ${e.object.metadata.name}`);
+    await until(/"type":"ADDED"/);
+    assert.deepEqual(events(), ['ADDED n1']);
+    assert.equal((await kubectl('label', 'node', 'n1', 'watched=yes')).code, 0);
+    assert.equal((await kubectl('label', 'node', 'n2', 'watched=yes')).code, 0);
+    await until(/"watched":"yes"/);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(events(), ['ADDED n1', 'MODIFIED n1'], 'the field selector keeps n2 out of the watch');
+  } finally {
+    child.kill();
+  }
+  assert.equal((await kubectl('label', 'node', 'n1', 'n2', 'watched-')).code, 0);
+  // The raw stream for an expired resourceVersion: HTTP 200, one ERROR event with a 410 Status (what client-go re-lists on).
+  api.store.compact();
+  const raw = await kubectl('get', '--raw', '/api/v1/nodes?watch=true&resourceVersion=1&fieldSelector=metadata.name%3Dn1&allowWatchBookmarks=true');
+  assert.equal(raw.code, 0, raw.err);
+  const ev = JSON.parse(raw.out.trim()) as { type: string; object: { code: number; reason: string } };
+  assert.deepEqual([ev.type, ev.object.code, ev.object.reason], ['ERROR', 410, 'Expired']);
+});

@@ -120,8 +120,10 @@ test('the full Kubernetes client loads from the tree (no node_modules/@kubernete
   const d = await startTreeDaemon(tree, join(work, 'kc', 'state'), cleanEnv(tree), [], extra);
   t.after(() => d.kill());
   const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline && !api.requests.some((r) => r.path.startsWith('/api/v1/nodes/edge-kc'))) await new Promise((r) => setTimeout(r, 100));
+  // The agent reads its Node by listing it (field selector), then watches it; a list's path has no name in it.
+  const readIt = (r: { path: string; status: number }): boolean => r.status === 200 && (r.path === '/api/v1/nodes' || r.path === '/api/v1/nodes?watch' || r.path.startsWith('/api/v1/nodes/edge-kc'));
+  while (Date.now() < deadline && !api.requests.some(readIt)) await new Promise((r) => setTimeout(r, 100));
   const failed = d.logs.find((l) => /cannot create the Kubernetes client/.test(String(l.msg)));
   assert.equal(failed, undefined, `client-node did not load from the tree: ${JSON.stringify(failed)}`);
-  assert.ok(api.requests.some((r) => r.path.startsWith('/api/v1/nodes/edge-kc')), `the agent read its Node through client-node; requests: ${JSON.stringify(api.requests.slice(0, 5))}`);
+  assert.ok(api.requests.some(readIt), `the agent read its Node through client-node; requests: ${JSON.stringify(api.requests.slice(0, 5))}`);
 });

@@ -9,7 +9,7 @@ import { apiVersionOf, coreVersions, findResource, groupInfo, groupList, resourc
 import { evict } from './eviction.ts';
 import { status } from './status.ts';
 import { toTable } from './table.ts';
-import { serveWatch } from './watch.ts';
+import { serveWatch, type OpenWatch } from './watch.ts';
 
 /** One recorded request (tests count writes by verb and path). */
 export interface RecordedRequest {
@@ -55,6 +55,8 @@ export class KubeApiServer {
   readonly store = new ObjectStore();
   readonly requests: RecordedRequest[] = [];
   faults: Fault[] = [];
+  /** Watches opened with allowWatchBookmarks=true (the real server bookmarks them about once a minute). */
+  readonly #openWatches = new Set<OpenWatch>();
   #server: Server | undefined;
   readonly #sockets = new Set<Socket>();
   #port = 0;
@@ -98,6 +100,17 @@ export class KubeApiServer {
 
   async stop(): Promise<void> {
     await this.goOffline();
+  }
+
+  /** Sends a BOOKMARK (current resourceVersion) to every open watch that allows them; tests call it per simulated minute. */
+  bookmark(): number {
+    for (const w of this.#openWatches) w.bookmark();
+    return this.#openWatches.size;
+  }
+
+  /** Open watches that allow bookmarks (tests wait for a client to be watching). */
+  get openWatches(): number {
+    return this.#openWatches.size;
   }
 
   /** Writes (anything but GET) recorded so far, optionally only those whose path matches. */
@@ -178,7 +191,7 @@ export class KubeApiServer {
       if (method === 'GET') {
         const q = url.searchParams;
         if (q.get('watch') === 'true' || q.get('watch') === '1') {
-          serveWatch(this.store, t.res, t.ns, url, req, res);
+          serveWatch(this.store, t.res, t.ns, url, req, res, this.#openWatches);
           this.requests.push({ method: 'GET', path: url.pathname + '?watch', contentType: '', status: 200 });
           return 'streaming';
         }

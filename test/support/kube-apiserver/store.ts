@@ -68,12 +68,24 @@ export function fieldSelector(sel: string | null): (obj: KObj) => boolean {
 /** All objects of all resources, with one global resourceVersion counter as etcd has. */
 export class ObjectStore {
   #rv = 100;
+  /** Watches from a resourceVersion below this get 410 Gone (etcd compaction; also when history overflowed). */
+  #compactedRv = 0;
   readonly #data = new Map<string, Map<string, KObj>>();
   readonly #history: (WatchEvent & { resource: string })[] = [];
   readonly #watchers = new Set<{ resource: string; fn: (e: WatchEvent) => void }>();
 
   get resourceVersion(): number {
     return this.#rv;
+  }
+
+  get compactedRv(): number {
+    return this.#compactedRv;
+  }
+
+  /** Forgets the change history up to now, as etcd compaction does: older resourceVersions can no longer be watched from. */
+  compact(): void {
+    this.#history.length = 0;
+    this.#compactedRv = this.#rv;
   }
 
   #bucket(resource: string): Map<string, KObj> {
@@ -126,7 +138,7 @@ export class ObjectStore {
   #emit(resource: string, type: WatchType, object: KObj): void {
     const ev = { type, object: structuredClone(object), rv: this.#rv };
     this.#history.push({ ...ev, resource });
-    if (this.#history.length > 10_000) this.#history.shift();
+    if (this.#history.length > 10_000) this.#compactedRv = this.#history.shift()?.rv ?? this.#compactedRv;
     for (const w of this.#watchers) if (w.resource === resource) w.fn(ev);
   }
 

@@ -27,7 +27,7 @@ test('RBAC is least privilege: exactly the verbs the code calls', () => {
   const rules = docs('rbac.yaml').filter((d) => d.kind === 'ClusterRole' || d.kind === 'Role').flatMap((d) => (d.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]).map((r) => ({ ...r, role: (d.metadata as { name: string }).name })));
   const grants = new Set(rules.flatMap((r) => r.resources.flatMap((res) => r.verbs.map((v) => `${r.apiGroups[0] ?? ''}/${res}:${v}`))));
   // From agent/k8s/client-node-api.ts: each NodeApi method → one (group/resource:verb).
-  const needed = ['/nodes:get', '/nodes:list', '/nodes:patch', '/nodes/status:patch', '/events:create', 'coordination.k8s.io/leases:get', 'coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:update', '/pods:list', '/pods:get', '/pods/eviction:create'];
+  const needed = ['/nodes:get', '/nodes:list', '/nodes:watch', '/nodes:patch', '/nodes/status:patch', '/events:create', 'coordination.k8s.io/leases:get', 'coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:update', '/pods:list', '/pods:get', '/pods/eviction:create'];
   assert.deepEqual([...grants].sort(), [...needed].sort());
   for (const r of rules) {
     assert.ok(!r.verbs.includes('*') && !r.resources.includes('*'), 'no wildcards');

@@ -50,17 +50,17 @@ test('an Event 1 h (Kubernetes event TTL) after its transition is dropped; an em
   assert.deepEqual(all.queue, EMPTY_EVENT_QUEUE);
 });
 
-test('a failed send keeps the Event first and waits the reconcile backoff (1 s, 2 s, … capped, +jitter); a send resets it', () => {
+test('a failed send keeps the Event first and waits the reconcile backoff (full jitter under 1 s, 2 s, … capped); a send resets it', () => {
   let q = queueOf(ev('A'), ev('B'));
   assert.equal(eventDue(q, T0, MAX_BACKOFF), true);
   assert.equal(eventDue(EMPTY_EVENT_QUEUE, T0, MAX_BACKOFF), false);
-  q = settleHead(q, 'retry', T0, MAX_BACKOFF, 0);
-  assert.deepEqual([q.failures, q.nextAttemptMs - T0, q.pending[0]?.reason], [1, 1000, 'A']);
-  assert.equal(eventDue(q, T0 + 999, MAX_BACKOFF), false);
-  assert.equal(eventDue(q, T0 + 1000, MAX_BACKOFF), true);
+  q = settleHead(q, 'retry', T0, MAX_BACKOFF, 0.999);
+  assert.deepEqual([q.failures, q.nextAttemptMs - T0, q.pending[0]?.reason], [1, 999, 'A']);
+  assert.equal(eventDue(q, T0 + 998, MAX_BACKOFF), false);
+  assert.equal(eventDue(q, T0 + 999, MAX_BACKOFF), true);
   q = settleHead(q, 'retry', T0 + 1000, MAX_BACKOFF, 0.5);
-  assert.equal(q.nextAttemptMs - (T0 + 1000), 2250, '2 s + 0.5 × 25 % jitter');
-  for (let i = 0; i < 10; i++) q = settleHead(q, 'retry', T0, MAX_BACKOFF, 0);
+  assert.equal(q.nextAttemptMs - (T0 + 1000), 1000, 'half of the 2 s ceiling');
+  for (let i = 0; i < 10; i++) q = settleHead(q, 'retry', T0, MAX_BACKOFF, 1);
   assert.equal(q.nextAttemptMs - T0, MAX_BACKOFF, 'capped at maxBackoffMs');
   q = settleHead(q, 'sent', T0, MAX_BACKOFF, 0);
   assert.deepEqual(q, { pending: [ev('B')], failures: 0, nextAttemptMs: 0 });
@@ -96,7 +96,7 @@ function outbox() {
   const box = new EventOutbox({
     log: silentLogger(),
     maxBackoffMs: MAX_BACKOFF,
-    random: () => 0,
+    random: () => 0.999,
     onSent: () => calls.sent++,
     onDropped: (r, n) => calls.dropped.push(`${r}:${n}`),
     onPending: (n) => (calls.pending = n),
@@ -113,15 +113,15 @@ test('outbox: a failed Event is retried on a later pass once the backoff elapsed
   assert.deepEqual([box.pending, calls.pending, posted.length], [1, 1, 0]);
   box.add({ ...unnamed, reason: 'LinkDown', nowMs: T0 + 500 });
   await box.flush(api, T0 + 500);
-  assert.equal(posted.length, 0, 'backoff (1 s) not over: no request, the newer Event waits behind the older');
-  await box.flush(api, T0 + 1000);
+  assert.equal(posted.length, 0, 'backoff (999 ms of the 1 s ceiling) not over: no request, the newer Event waits behind the older');
+  await box.flush(api, T0 + 999);
   assert.deepEqual([box.pending, posted.length], [2, 0], 'second failure');
-  await box.flush(api, T0 + 2999);
-  assert.equal(posted.length, 0, 'backoff now 2 s');
-  await box.flush(api, T0 + 3000);
+  await box.flush(api, T0 + 999 + 1997);
+  assert.equal(posted.length, 0, 'backoff now 1998 ms (of the 2 s ceiling)');
+  await box.flush(api, T0 + 999 + 1998);
   assert.deepEqual(posted.map((e) => e.reason), ['LinkDegraded', 'LinkDown'], 'both sent, oldest first');
   assert.deepEqual([box.pending, calls.pending, calls.sent], [0, 0, 2]);
-  assert.match(posted[0]?.name ?? '', /^n1\.[0-9a-f]+-0-0$/, 'named when queued');
+  assert.match(posted[0]?.name ?? '', /^n1\.[0-9a-f]+-0-ffa$/, 'named when queued');
   assert.notEqual(posted[0]?.name, posted[1]?.name, 'unique even with the same random number');
   assert.equal(posted[0]?.nowMs, T0, 'keeps the transition time');
   await box.flush(api, T0 + 60_000);
@@ -149,8 +149,8 @@ test('outbox: 409 counts as sent; a 422 is dropped as rejected; expiry and overf
 });
 
 test('wall clock stepped back: a pending retry is due at once, and an Event stamped far in the "future" expires', () => {
-  let q = settleHead(queueOf(ev('A')), 'retry', T0, MAX_BACKOFF, 0);
-  assert.equal(eventDue(q, T0 + 500, MAX_BACKOFF), false, 'normal backoff');
+  let q = settleHead(queueOf(ev('A')), 'retry', T0, MAX_BACKOFF, 0.9);
+  assert.equal(eventDue(q, T0 + 500, MAX_BACKOFF), false, 'normal backoff (900 ms)');
   assert.equal(eventDue(q, T0 - 3_600_000, MAX_BACKOFF), true, 'clock 1 h back: would otherwise wait an hour');
   q = queueOf(ev('A', T0));
   assert.equal(expireEvents(q, T0 - 2 * EVENT_TTL_MS).dropped, 1, 'age is |now - stamp|');

@@ -1,7 +1,7 @@
 /** Unit tests of the pure node-decoration core: desired state, tiers, ownership matrix, heartbeat, release. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { desiredDecorations, wantsRestrictive } from '../../../agent/k8s/desired.ts';
+import { conditionMessage, desiredDecorations, fmt, wantsRestrictive } from '../../../agent/k8s/desired.ts';
 import { planNode, planRelease } from '../../../agent/k8s/plan.ts';
 import { readOwnership } from '../../../agent/k8s/ownership.ts';
 import { ANNOTATION_OWNED, LABEL_LINK_STATE, TAINT_KEY, type NodeView } from '../../../agent/k8s/types.ts';
@@ -126,4 +126,13 @@ test('corrupt ownership annotation owns nothing (nothing foreign is removed)', (
   const after = step(n, 'healthy').n;
   assert.equal(after.unschedulable, true);
   assert.equal(after.taints.length, 1);
+});
+
+test('condition message: a small nonzero reading keeps one significant digit (0.05 Mbps is not "0Mbps")', () => {
+  const view = { name: 'wan0', health: 'down', sinceMs: 0, reasons: ['down=0.05Mbps<1'], latest: { atMs: 0, downloadMbps: 0.05, uploadMbps: 0.004, rttP95Ms: 0.3, lossPercent: 0, jitterMs: 12.4 } } as never;
+  const msg = conditionMessage('down', 'wan0', view);
+  assert.match(msg, /down=0\.05Mbps up=0\.004Mbps rtt_p95=0\.3ms loss=0% jitter=12ms/);
+  assert.equal(fmt(42.26, 'Mbps'), '42.3Mbps');
+  assert.equal(fmt(0, 'Mbps'), '0Mbps');
+  assert.equal(fmt(Number.NaN, 'Mbps'), null);
 });
