@@ -81,9 +81,8 @@ export function adminRoutes(svc: BufferService, nowMs: () => number): HttpRoute[
         if (!need(res)) return;
         const b = await jsonBody(req);
         const ids = Array.isArray(b.ids) ? b.ids.filter((x): x is string => typeof x === 'string') : null;
-        const replayed = svc.store!.replayDeadLetters(ids, nowMs());
-        svc.flush(null, false);
-        sendJson(res, 200, { replayed });
+        const r = svc.replay(ids, nowMs());
+        sendJson(res, 200, { replayed: r.deadLetters, records: r.records });
       },
     },
     {

@@ -1,4 +1,4 @@
-/** One sink's forwarding loop: pick the lane the gate allows, seal, pace, send, then ack / retry / split / dead-letter. */
+/** One sink's forwarding loop: pick the lane the gate allows, seal, pace, send, then ack / retry / bisect / dead-letter. */
 import type { Clock } from '../agent/clock.ts';
 import { isLwError, messageOf } from '../agent/errors.ts';
 import { BufferError } from './errors.ts';
@@ -6,20 +6,26 @@ import type { Logger } from '../agent/log.ts';
 import { nextDelayMs, parseRetryAfterMs } from './backoff.ts';
 import type { BufferConfig, SinkConfig } from './config.ts';
 import type { GateDecision } from './gate.ts';
+import { afterRefusal, afterSettled, planLimit } from './bisect.ts';
 import { paceDelay, type PaceState } from './pacer.ts';
 import { classify, type Verdict } from './protocols.ts';
+import { describeOutcome, refusalReason } from './upstream-text.ts';
 import { buildBatch } from './sealer.ts';
 import type { BatchSender } from './sender.ts';
 import type { SealedBatch, Store } from './types.ts';
 
 /** Longest Retry-After obeyed: a server may ask for minutes; an hour bounds a misconfigured one. */
 export const RETRY_AFTER_MAX_MS = 3_600_000;
-/** Retry delay of a step that failed on a full disk. */
+/** Retry delay of a step that failed on a full disk: sending is what frees space, so soon. */
 const DISK_FULL_RETRY_MS = 200;
+/** Longest wait between attempts to record an acknowledgement on a full disk (the batch is never re-sent meanwhile). */
+const ACK_RETRY_MAX_MS = 5_000;
 
 export interface ForwarderHooks {
-  /** One attempt finished (status null = no answer). */
+  /** One attempt finished (status null = no answer); verdict 'split' = the batch is bisected. */
   onSend(sink: string, status: number | null, verdict: Verdict, records: number, bytes: number): void;
+  /** The upstream took a batch and its acknowledgement is stored (only then are its records counted as sent). */
+  onDelivered(sink: string, records: number): void;
   onDeadLetter(sink: string, records: number, bytes: number): void;
 }
 
@@ -51,6 +57,10 @@ export class SinkForwarder {
   #backoffUntil = 0;
   #nextCanary = 0;
   #splitLimit = Number.POSITIVE_INFINITY;
+  /** Bisection plans per priority lane (record counts of the next batches) after a permanent refusal. */
+  #plans = new Map<number, number[]>();
+  /** A delivered batch whose acknowledgement could not be stored yet (disk full): recorded before anything is sent. */
+  #unrecorded: { id: string; priority: number; records: number; attempts: number } | null = null;
   #pace: PaceState = { tokens: 0, atMs: 0 };
   #force = false;
   #stopped = true;
@@ -133,8 +143,10 @@ export class SinkForwarder {
     for (let p = 0; p <= maxPriority; p++) {
       const sealed = store.sealedBatch(sink.name, p);
       if (sealed) return sealed;
-      const q = { sink: sink.name, priority: p, maxRecords: Math.min(sink.batchMaxRecords, this.#splitLimit), maxBytes: sink.batchMaxBytes };
-      let recs = cfg.flush.liveFirst ? store.unsealed({ ...q, minCreatedMs: nowMs - cfg.flush.liveWindowMs }) : [];
+      const plan = this.#plans.get(p) ?? [];
+      const q = { sink: sink.name, priority: p, maxRecords: Math.min(sink.batchMaxRecords, this.#splitLimit, planLimit(plan)), maxBytes: sink.batchMaxBytes };
+      // While a bisection runs the lane is sent oldest first, so the plan's counts match the records sealed.
+      let recs = cfg.flush.liveFirst && plan.length === 0 ? store.unsealed({ ...q, minCreatedMs: nowMs - cfg.flush.liveWindowMs }) : [];
       if (recs.length === 0) recs = store.unsealed(q);
       const built = buildBatch(sink, recs, nowMs);
       if (built) {
@@ -145,9 +157,34 @@ export class SinkForwarder {
     return null;
   }
 
+  /** Stores the acknowledgement of a delivered batch; false (kept for the next step, never re-sent) when the disk is full. */
+  #recordAck(): boolean {
+    const u = this.#unrecorded!;
+    try {
+      this.#d.store.ack(u.id);
+    } catch (e) {
+      if (!isLwError(e, BufferError.DISK_FULL)) throw e;
+      u.attempts += 1;
+      return false;
+    }
+    this.#unrecorded = null;
+    this.#settled(u.priority, u.records);
+    this.#d.hooks.onDelivered(this.sink, u.records);
+    return true;
+  }
+
+  #settled(priority: number, records: number): void {
+    const plan = this.#plans.get(priority);
+    if (!plan) return;
+    const next = afterSettled(plan, records);
+    if (next.length === 0) this.#plans.delete(priority);
+    else this.#plans.set(priority, next);
+  }
+
   /** One decision + at most one send; returns how long to wait before the next step (0 = at once). */
   async step(): Promise<number> {
     const { clock, cfg, sink, store } = this.#d;
+    if (this.#unrecorded !== null && !this.#recordAck()) return Math.min(ACK_RETRY_MAX_MS, DISK_FULL_RETRY_MS * 2 ** Math.min(10, this.#unrecorded.attempts - 1));
     const force = this.#force;
     const mono = clock.monoMs();
     const now = clock.nowMs();
@@ -167,19 +204,22 @@ export class SinkForwarder {
     }
     const out = await this.#d.sender.send(batch, this.#abort.signal);
     if (this.#abort.signal.aborted && out.status === null) return 0;
-    const verdict = classify(sink.protocol, out.status);
+    const classified = classify(sink.protocol, out.status);
+    // A permanent refusal of several records is bisected: only the records the upstream refuses end as dead letters.
+    const refused = classified === 'dead' || classified === 'split';
+    const verdict: Verdict = refused ? (batch.recordCount > 1 ? 'split' : 'dead') : classified;
     const bytes = batch.body.byteLength;
     this.#d.hooks.onSend(sink.name, out.status, verdict, batch.recordCount, bytes);
     this.#status.lastStatus = out.status;
     if (verdict === 'ok') {
-      store.ack(batch.id);
       this.#attempts = 0;
       this.#status.lastSuccessMs = now;
       this.#status.lastError = null;
       this.#status.sentBatches += 1;
-      return 0;
+      this.#unrecorded = { id: batch.id, priority: batch.priority, records: batch.recordCount, attempts: 0 };
+      return this.#recordAck() ? 0 : DISK_FULL_RETRY_MS;
     }
-    this.#status.lastError = out.error ?? `HTTP ${out.status}`;
+    this.#status.lastError = describeOutcome(out.status, out.error);
     if (verdict === 'retry') {
       store.recordAttempt(batch.id);
       const delay = nextDelayMs(this.#attempts, parseRetryAfterMs(out.retryAfter, now, Math.max(cfg.retry.capMs, RETRY_AFTER_MAX_MS)), cfg.retry.baseMs, cfg.retry.capMs, (this.#d.random ?? Math.random)());
@@ -189,15 +229,20 @@ export class SinkForwarder {
       this.#d.log.debug({ sink: sink.name, status: out.status, delayMs: delay, attempts: this.#attempts }, 'send failed; backing off');
       return delay;
     }
-    if (verdict === 'split' && batch.recordCount > 1) {
+    this.#attempts = 0;
+    if (verdict === 'split') {
       store.unseal(batch.id);
+      this.#plans.set(batch.priority, afterRefusal(this.#plans.get(batch.priority) ?? [], batch.recordCount));
       // The upstream has a size cap: keep batches at most this big from now on (until restart).
-      this.#splitLimit = Math.max(1, Math.floor(batch.recordCount / 2));
+      if (classified === 'split') this.#splitLimit = Math.max(1, Math.ceil(batch.recordCount / 2));
+      this.#d.log.debug({ sink: sink.name, status: out.status, records: batch.recordCount, plan: this.#plans.get(batch.priority) }, 'upstream refused a batch; bisecting it');
       return 0;
     }
-    store.deadLetter(batch.id, verdict === 'split' ? 'HTTP 413: single record too large for the upstream' : `HTTP ${out.status}: ${out.error ?? ''}`.trim(), out.status, now);
+    const reason = refusalReason(sink.protocol, out.status, out.error);
+    store.deadLetter(batch.id, reason, out.status, now);
+    this.#settled(batch.priority, batch.recordCount);
     this.#d.hooks.onDeadLetter(sink.name, batch.recordCount, bytes);
-    this.#d.log.warn({ sink: sink.name, status: out.status, batch: batch.id, records: batch.recordCount }, 'upstream refused a batch permanently; moved to dead letters (linkward buffer dead-letters)');
+    this.#d.log.warn({ sink: sink.name, status: out.status, batch: batch.id, records: batch.recordCount, reason }, 'upstream refused a record permanently; moved to dead letters (linkward buffer dead-letters)');
     return 0;
   }
 }

@@ -14,7 +14,8 @@ import { resolveSinkHeaders } from './secrets.ts';
 import { UndiciSender, type BatchSender } from './sender.ts';
 import { openBufferDb } from './sqlite-open.ts';
 import { SqliteStore } from './store-sqlite.ts';
-import type { NewRecord, Store } from './types.ts';
+import { replayBodies } from './resplit.ts';
+import { wholeBody, type NewRecord, type ReplayResult, type Store } from './types.ts';
 import { WriterThread } from './writer-thread.ts';
 
 /** TTL expiry, incremental vacuum and WAL truncation run this often: cheap, and keeps the file near its content. */
@@ -118,9 +119,9 @@ export class BufferService {
         hooks: {
           onSend: (name, status, verdict, records) => {
             this.metrics.sends.inc({ sink: name, status: status === null ? 'error' : String(status) });
-            if (verdict === 'ok') this.metrics.sentRecords.inc({ sink: name }, records);
-            else this.metrics.failures.inc({ sink: name, status: status === null ? 'error' : String(status), verdict });
+            if (verdict !== 'ok') this.metrics.failures.inc({ sink: name, status: status === null ? 'error' : String(status), verdict });
           },
+          onDelivered: (name, records) => this.metrics.sentRecords.inc({ sink: name }, records),
           onDeadLetter: (name, records, bytes) => this.countDrop(name, 'dead_letter', records, bytes),
         },
       }));
@@ -181,6 +182,18 @@ export class BufferService {
       sink: sinkName, priority: PRIORITY_RANK[o.priority ?? sink.priority], createdMs: created,
       expiresMs: sink.ttlSeconds > 0 ? now + sink.ttlSeconds * 1000 : null, contentType: o.contentType ?? null, contentEncoding: o.contentEncoding ?? null, body,
     });
+  }
+
+  /** Puts dead letters back in the queue, each cut into the records it held (so the forwarder bisects them again). */
+  replay(ids: readonly string[] | null, nowMs: number): ReplayResult {
+    const store = this.store;
+    if (!store) throw new LwError(BufferError.UNAVAILABLE, this.unavailable ?? 'telemetry buffer is not open');
+    const r = store.replayDeadLetters(ids, nowMs, (d) => {
+      const sink = this.sinks.get(d.sink);
+      return sink ? replayBodies(sink.protocol, d) : wholeBody(d);
+    });
+    this.flush(null, false);
+    return r;
   }
 
   /** Clears backoff (and with force, ignores the gate) for one sink or all; returns the sinks woken. */

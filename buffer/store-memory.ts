@@ -3,7 +3,7 @@ import { LwError } from '../agent/errors.ts';
 import { BufferError } from './errors.ts';
 import { LaneCounters, mergeDrops } from './lanes.ts';
 import { DEAD_LETTER_MAX_ROWS } from './store-sqlite.ts';
-import type { DeadLetter, DepthRow, DropResult, NewRecord, SealedBatch, Store, StoredRecord, UnsealedQuery, Usage } from './types.ts';
+import { wholeBody, type DeadLetter, type DepthRow, type DropResult, type NewRecord, type ReplayResult, type ReplaySplit, type SealedBatch, type Store, type StoredRecord, type UnsealedQuery, type Usage } from './types.ts';
 
 export interface MemoryStoreOptions {
   /** Simulated medium size: appends that would exceed it throw LW_BUFFER_DISK_FULL (tests). */
@@ -146,12 +146,13 @@ export class MemoryStore implements Store {
     return this.#dead.length;
   }
 
-  replayDeadLetters(ids: readonly string[] | null, nowMs: number): number {
+  replayDeadLetters(ids: readonly string[] | null, nowMs: number, split: ReplaySplit = wholeBody): ReplayResult {
     this.#open();
     const chosen = this.#dead.filter((d) => ids === null || ids.includes(d.id));
+    const recs = chosen.flatMap((d) => split(d).map((b) => ({ sink: d.sink, priority: d.priority, createdMs: nowMs, expiresMs: null, ...b })));
+    this.appendMany(recs);
     this.#dead = this.#dead.filter((d) => !chosen.includes(d));
-    this.appendMany(chosen.map((d) => ({ sink: d.sink, priority: d.priority, createdMs: nowMs, expiresMs: null, contentType: d.contentType, contentEncoding: d.contentEncoding, body: d.body })));
-    return chosen.length;
+    return { deadLetters: chosen.length, records: recs.length };
   }
 
   purge(opts: { sink: string | null; records: boolean; deadLetters: boolean }): { records: number; deadLetters: number } {

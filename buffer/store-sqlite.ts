@@ -7,7 +7,7 @@ import { LaneCounters, mergeDrops } from './lanes.ts';
 import { toBatch, toDeadLetter, toRecord, type Row } from './sqlite-rows.ts';
 import { STORE_SQL, type StoreSqlName } from './sqlite-sql.ts';
 import type { WriterThread } from './writer-thread.ts';
-import type { DeadLetter, DepthRow, DropResult, NewRecord, SealedBatch, Store, StoredRecord, UnsealedQuery, Usage } from './types.ts';
+import { wholeBody, type DeadLetter, type DepthRow, type DropResult, type NewRecord, type ReplayResult, type ReplaySplit, type SealedBatch, type Store, type StoredRecord, type UnsealedQuery, type Usage } from './types.ts';
 
 /** Dead letters kept at most; older ones are deleted so a misconfigured sink cannot fill the disk. */
 export const DEAD_LETTER_MAX_ROWS = 1_000;
@@ -206,17 +206,23 @@ export class SqliteStore implements Store {
     return Number((this.#s.countDead.get() as Row).n);
   }
 
-  replayDeadLetters(ids: readonly string[] | null, nowMs: number): number {
-    const moved = this.#tx(() => {
+  replayDeadLetters(ids: readonly string[] | null, nowMs: number, split: ReplaySplit = wholeBody): ReplayResult {
+    const added: NewRecord[] = [];
+    const res = this.#tx(() => {
       const rows = ids === null ? (this.#s.allDead.all() as Row[]) : ids.map((id) => this.#s.oneDead.get(id) as Row | undefined).filter((r): r is Row => r !== undefined);
       for (const r of rows) {
-        this.#s.insert.run(r.sink, r.priority, nowMs, null, r.content_type, r.content_encoding, r.body, (r.body as Buffer).byteLength);
-        this.#s.delDead.run(r.id);
+        const d = toDeadLetter(r);
+        for (const b of split(d)) {
+          const rec: NewRecord = { sink: d.sink, priority: d.priority, createdMs: nowMs, expiresMs: null, ...b };
+          this.#s.insert.run(rec.sink, rec.priority, rec.createdMs, null, rec.contentType, rec.contentEncoding, rec.body, rec.body.byteLength);
+          added.push(rec);
+        }
+        this.#s.delDead.run(d.id);
       }
-      return rows;
+      return { deadLetters: rows.length, records: added.length };
     });
-    for (const r of moved) this.#lanes.add(String(r.sink), Number(r.priority), 1, (r.body as Buffer).byteLength);
-    return moved.length;
+    for (const r of added) this.#lanes.add(r.sink, r.priority, 1, r.body.byteLength);
+    return res;
   }
 
   purge(opts: { sink: string | null; records: boolean; deadLetters: boolean }): { records: number; deadLetters: number } {

@@ -45,6 +45,17 @@ export interface DeadLetter {
   body: Uint8Array;
 }
 
+/** Cuts a dead letter into record bodies (buffer/resplit.ts). */
+export type ReplaySplit = (d: DeadLetter) => { contentType: string | null; contentEncoding: string | null; body: Uint8Array }[];
+
+/** The default split: the dead letter's body goes back as one record. */
+export const wholeBody: ReplaySplit = (d) => [{ contentType: d.contentType, contentEncoding: d.contentEncoding, body: d.body }];
+
+export interface ReplayResult {
+  deadLetters: number;
+  records: number;
+}
+
 /** Depth of one sink + priority lane. */
 export interface DepthRow {
   sink: string;
@@ -111,8 +122,11 @@ export interface Store {
   listRecords(sink: string | null, limit: number): StoredRecord[];
   listDeadLetters(limit: number): DeadLetter[];
   deadLetterCount(): number;
-  /** Moves dead letters back into the records (ids null: all); returns how many. */
-  replayDeadLetters(ids: readonly string[] | null, nowMs: number): number;
+  /**
+   * Moves dead letters back into the records (ids null: all), each cut by `split` into the records it held (default:
+   * one record, the body as it is). Returns how many dead letters and how many records that made.
+   */
+  replayDeadLetters(ids: readonly string[] | null, nowMs: number, split?: ReplaySplit): ReplayResult;
   /** Deletes records (of one sink or all) and/or dead letters; returns what was removed. */
   purge(opts: { sink: string | null; records: boolean; deadLetters: boolean }): { records: number; deadLetters: number };
   /** Reclaims free pages and trims the WAL (no-op for memory). */

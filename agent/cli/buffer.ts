@@ -92,7 +92,7 @@ export function registerBufferCommands(program: Command): void {
         process.exitCode = Exit.DOWN;
         return;
       }
-      return run(call(o, cmd, async (x) => daemonPost(await daemonTarget(x), '/v1/buffer/replay', { ids: o.all ? null : ids }), (b: { replayed: number }) => `replayed ${b.replayed} dead letter(s)\n`));
+      return run(call(o, cmd, async (x) => daemonPost(await daemonTarget(x), '/v1/buffer/replay', { ids: o.all ? null : ids }), (b: { replayed: number; records?: number }) => `replayed ${b.replayed} dead letter(s) as ${b.records ?? b.replayed} record(s)\n`));
     });
 
   sub(buffer, 'purge', 'Delete waiting records (counted as dropped, reason purged); needs --yes').option('--sink <name>', 'only this sink').option('--dead-letters', 'also delete the dead letters').option('--yes', 'really delete')

@@ -76,12 +76,24 @@ export function storeContractTests(name: string, factory: StoreFactory): void {
       assert.equal(dl[0]!.status, 400);
       assert.equal(dl[0]!.reason, 'http 400');
       assert.equal(s.deadLetterCount(), 1);
-      assert.equal(s.replayDeadLetters(null, 100), 1);
+      assert.deepEqual(s.replayDeadLetters(null, 100), { deadLetters: 1, records: 1 });
       assert.equal(s.listDeadLetters(10).length, 0);
       const back = s.listRecords(null, 10);
       assert.equal(back.length, 1);
       assert.equal(Buffer.from(back[0]!.body).toString(), 'bad');
       assert.equal(back[0]!.contentType, 'x');
+    }));
+
+    it('replay cuts a dead letter into the records a split function returns', use((s) => {
+      const ids = s.appendMany([rec('a', 1, 'x\ny\nz')]);
+      s.seal({ id: 'B4', sink: 'a', priority: 1, createdMs: 5, contentType: 'x', contentEncoding: null, body: Buffer.from('x\ny\nz'), recordCount: 3 }, ids);
+      s.deadLetter('B4', 'HTTP 400', 400, 99);
+      assert.equal(s.listDeadLetters(1)[0]!.recordCount, 3);
+      const r = s.replayDeadLetters(['B4'], 100, (d) => Buffer.from(d.body).toString().split('\n').map((l) => ({ contentType: d.contentType, contentEncoding: null, body: Buffer.from(l) })));
+      assert.deepEqual(r, { deadLetters: 1, records: 3 });
+      assert.deepEqual(s.listRecords('a', 10).map((x) => Buffer.from(x.body).toString()), ['x', 'y', 'z']);
+      assert.deepEqual(s.usage(), { records: 3, bytes: 3 });
+      assert.equal(s.deadLetterCount(), 0);
     }));
 
     it('dropOldest evicts the lowest priority first, oldest first, whole sealed batches', use((s) => {

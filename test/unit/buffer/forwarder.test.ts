@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../agent/clock.ts';
+import { LwError } from '../../../agent/errors.ts';
 import { silentLogger } from '../../../agent/log.ts';
 import { SinkSchema, BufferConfigSchema, PRIORITY_RANK } from '../../../buffer/config.ts';
 import { SinkForwarder } from '../../../buffer/forwarder.ts';
@@ -13,11 +14,14 @@ import type { SealedBatch } from '../../../buffer/types.ts';
 class ScriptedSender implements BatchSender {
   sent: { id: string; body: Buffer; records: number }[] = [];
   script: SendOutcome[];
+  /** When set, answers instead of the script (e.g. refuse any body holding a bad line). */
+  judge: ((body: Buffer) => SendOutcome) | null = null;
   constructor(script: SendOutcome[] = []) {
     this.script = script;
   }
   async send(b: SealedBatch): Promise<SendOutcome> {
     this.sent.push({ id: b.id, body: Buffer.from(b.body), records: b.recordCount });
+    if (this.judge) return this.judge(Buffer.from(b.body));
     return this.script.shift() ?? { status: 204 };
   }
   async close(): Promise<void> {}
@@ -29,14 +33,15 @@ function setup(script: SendOutcome[] = [], gate: Partial<GateDecision> = {}, sin
   const sender = new ScriptedSender(script);
   const sink = SinkSchema.parse({ name: 's', url: 'http://127.0.0.1:1/x', protocol: 'ndjson', compression: 'none', ...sinkOver });
   const dead: number[] = [];
+  const delivered: number[] = [];
   const g: GateDecision = { mode: 'drain', maxPriority: 2, rateBps: null, reason: 'test', ...gate };
   const fw = new SinkForwarder({
     sink, cfg: BufferConfigSchema.parse({ retry: { baseMs: 1000, capMs: 60_000 }, flush: { canaryIntervalMs: 30_000, pollMs: 1000 } }), store, sender, clock, log: silentLogger(),
-    gate: () => g, random: () => 0.5, hooks: { onSend: () => {}, onDeadLetter: (_s, n) => dead.push(n) },
+    gate: () => g, random: () => 0.5, hooks: { onSend: () => {}, onDelivered: (_s, n) => delivered.push(n), onDeadLetter: (_s, n) => dead.push(n) },
   });
   const add = (lines: string[], priority = 'normal' as keyof typeof PRIORITY_RANK) =>
     store.appendMany(lines.map((l) => ({ sink: 's', priority: PRIORITY_RANK[priority], createdMs: clock.nowMs(), expiresMs: null, contentType: 'application/x-ndjson', contentEncoding: null, body: Buffer.from(l) })));
-  return { clock, store, sender, fw, add, dead, g };
+  return { clock, store, sender, fw, add, dead, delivered, g };
 }
 
 describe('sink forwarder', () => {
@@ -78,6 +83,42 @@ describe('sink forwarder', () => {
     assert.deepEqual(dead, [1]);
     assert.equal(store.listDeadLetters(10)[0]!.status, 413);
     assert.equal(store.usage().records, 2);
+  });
+
+  it('a permanent 400 is bisected until only the bad records are dead-lettered, each with its reason; order kept', async () => {
+    const { fw, add, sender, store, dead, delivered } = setup([], {}, { protocol: 'ndjson' });
+    const lines = Array.from({ length: 9 }, (_, i) => (i === 3 || i === 7 ? `bad${i}` : `ok${i}`));
+    add(lines);
+    sender.judge = (body) => (body.toString().includes('bad') ? { status: 400, error: 'line 1: bad\nrecord\t' } : { status: 204 });
+    for (let i = 0; i < 40 && store.usage().records > 0; i++) await fw.step();
+    assert.equal(store.usage().records, 0);
+    assert.deepEqual(dead, [1, 1]);
+    const dl = store.listDeadLetters(10);
+    assert.deepEqual(dl.map((d) => Buffer.from(d.body).toString()).sort(), ['bad3\n', 'bad7\n']);
+    assert.ok(dl.every((d) => d.reason === 'HTTP 400: line 1: bad record'), dl[0]!.reason);
+    const okOrder = sender.sent.filter((s) => !s.body.toString().includes('bad')).flatMap((s) => s.body.toString().trim().split('\n'));
+    assert.deepEqual(okOrder, lines.filter((l) => l.startsWith('ok')), 'every good record delivered once, in order');
+    assert.equal(delivered.reduce((a, b) => a + b, 0), 7);
+    assert.ok(sender.sent.length <= 2 * 2 * Math.ceil(Math.log2(9)) + 2, `${sender.sent.length} requests`);
+  });
+
+  it('a delivered batch whose ack cannot be stored (disk full) is not re-sent, and counts as sent only once stored', async () => {
+    const { fw, add, sender, store, delivered } = setup();
+    add(['a', 'b']);
+    const realAck = store.ack.bind(store);
+    let full = 2;
+    store.ack = (id: string) => {
+      if (full-- > 0) throw new LwError('LW_BUFFER_DISK_FULL', 'disk full');
+      return realAck(id);
+    };
+    assert.equal(await fw.step(), 200);
+    assert.deepEqual(delivered, []);
+    assert.ok((await fw.step()) >= 200);
+    assert.deepEqual(delivered, []);
+    await fw.step();
+    assert.deepEqual(delivered, [2]);
+    assert.equal(sender.sent.length, 1, 'sent once');
+    assert.equal(store.usage().records, 0);
   });
 
   it('permanent 4xx go to the dead letters', async () => {
