@@ -18,6 +18,11 @@ import type { SealedBatch, Store } from './types.ts';
 export const RETRY_AFTER_MAX_MS = 3_600_000;
 /** Retry delay of a step that failed on a full disk: sending is what frees space, so soon. */
 const DISK_FULL_RETRY_MS = 200;
+/**
+ * Largest batch sealed while the disk is short of space: sealing copies the bodies, so small batches fit in the
+ * released ballast and each acknowledgement frees room for the next one.
+ */
+export const SHORT_SPACE_BATCH_BYTES = 64 * 1024;
 /** Longest wait between attempts to record an acknowledgement on a full disk (the batch is never re-sent meanwhile). */
 const ACK_RETRY_MAX_MS = 5_000;
 
@@ -144,7 +149,8 @@ export class SinkForwarder {
       const sealed = store.sealedBatch(sink.name, p);
       if (sealed) return sealed;
       const plan = this.#plans.get(p) ?? [];
-      const q = { sink: sink.name, priority: p, maxRecords: Math.min(sink.batchMaxRecords, this.#splitLimit, planLimit(plan)), maxBytes: sink.batchMaxBytes };
+      const maxBytes = store.spaceShort() ? Math.min(sink.batchMaxBytes, SHORT_SPACE_BATCH_BYTES) : sink.batchMaxBytes;
+      const q = { sink: sink.name, priority: p, maxRecords: Math.min(sink.batchMaxRecords, this.#splitLimit, planLimit(plan)), maxBytes };
       // While a bisection runs the lane is sent oldest first, so the plan's counts match the records sealed.
       let recs = cfg.flush.liveFirst && plan.length === 0 ? store.unsealed({ ...q, minCreatedMs: nowMs - cfg.flush.liveWindowMs }) : [];
       if (recs.length === 0) recs = store.unsealed(q);

@@ -19,6 +19,7 @@ export class MemoryStore implements Store {
   #closed = false;
   readonly #lanes = new LaneCounters();
   readonly #diskBytes: number;
+  #short = false;
 
   constructor(opts: MemoryStoreOptions = {}) {
     this.#diskBytes = opts.diskBytes ?? Number.POSITIVE_INFINITY;
@@ -38,7 +39,10 @@ export class MemoryStore implements Store {
   appendMany(records: readonly NewRecord[]): number[] {
     this.#open();
     const incoming = records.reduce((n, r) => n + r.body.byteLength, 0);
-    if (this.#lanes.total().bytes + incoming > this.#diskBytes) throw new LwError(BufferError.DISK_FULL, 'no space left for the telemetry buffer (simulated)');
+    if (this.#lanes.total().bytes + incoming > this.#diskBytes) {
+      this.#short = true;
+      throw new LwError(BufferError.DISK_FULL, 'no space left for the telemetry buffer (simulated)');
+    }
     return records.map((r) => {
       const id = this.#nextId++;
       this.#records.push({ ...r, body: Buffer.from(r.body), id, batchId: null });
@@ -169,6 +173,12 @@ export class MemoryStore implements Store {
       this.#dead = [];
     }
     return { records, deadLetters };
+  }
+
+  /** Simulated: short after a full append until half the medium is free again. */
+  spaceShort(): boolean {
+    if (this.#short && this.#lanes.total().bytes <= this.#diskBytes / 2) this.#short = false;
+    return this.#short;
   }
 
   maintenance(): void {}

@@ -1,10 +1,10 @@
 /** Store on better-sqlite3 (buffer.db): statements prepared once, lane depth counters kept in memory. */
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { LwError } from '../agent/errors.ts';
+import { LwError, isLwError } from '../agent/errors.ts';
 import { BufferError, isDiskFull } from './errors.ts';
 import { LaneCounters, mergeDrops } from './lanes.ts';
 import { toBatch, toDeadLetter, toRecord, type Row } from './sqlite-rows.ts';
+import { SpaceGuard } from './sqlite-space.ts';
 import { STORE_SQL, type StoreSqlName } from './sqlite-sql.ts';
 import type { WriterThread } from './writer-thread.ts';
 import { wholeBody, type DeadLetter, type DepthRow, type DropResult, type NewRecord, type ReplayResult, type ReplaySplit, type SealedBatch, type Store, type StoredRecord, type UnsealedQuery, type Usage } from './types.ts';
@@ -13,8 +13,6 @@ import { wholeBody, type DeadLetter, type DepthRow, type DropResult, type NewRec
 export const DEAD_LETTER_MAX_ROWS = 1_000;
 /** Pages reclaimed per maintenance pass (4 KiB each): 16 MiB, so one pass stays short. */
 const VACUUM_PAGES_PER_PASS = 4_096;
-/** Ballast file size kept next to the database: released on disk full so a checkpoint can always move the WAL into the file. */
-export const RESERVE_BYTES = 2 * 1024 * 1024;
 /** Rows examined per eviction step. */
 const EVICT_CHUNK = 512;
 
@@ -26,7 +24,7 @@ export class SqliteStore implements Store {
   readonly #lanes = new LaneCounters();
   readonly #s: Record<StoreSqlName, Statement>;
   #closed = false;
-  readonly #reservePath: string | null;
+  readonly #space: SpaceGuard;
 
   /** Set when a writer thread commits appends (the committer then awaits it instead of blocking). */
   readonly appendManyAsync?: (records: readonly NewRecord[]) => Promise<number[]>;
@@ -37,9 +35,8 @@ export class SqliteStore implements Store {
    */
   constructor(db: Db, reservePath: string | null = null, writer: WriterThread | null = null) {
     this.#db = db;
-    this.#reservePath = reservePath;
+    this.#space = new SpaceGuard(reservePath);
     if (writer) this.appendManyAsync = (records) => this.#appendViaWriter(writer, records);
-    this.#ensureReserve();
     this.#s = Object.fromEntries(Object.entries(STORE_SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Record<StoreSqlName, Statement>;
     for (const r of db.prepare('SELECT sink, priority, COUNT(*) AS n, SUM(size) AS b FROM buf_records GROUP BY sink, priority').all() as Row[]) {
       this.#lanes.add(String(r.sink), Number(r.priority), Number(r.n), Number(r.b));
@@ -58,13 +55,40 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * The WAL can only shrink after a checkpoint, and a checkpoint needs room to grow the main file:
-   * release the ballast, then checkpoint and truncate so the next attempt (and the forwarder's deletes) fit.
+   * A transaction on the path that wins space back (seal, ack, dead letter, eviction, expiry, unseal, purge). On a full
+   * disk the ballast is released and it is tried once more: an acknowledgement's few WAL frames (or a small batch) fit,
+   * so delivered data is recorded as such and its pages freed. Appends never release the ballast (they only mark the
+   * store short of space).
    */
+  #drainTx<T>(fn: () => T): T {
+    let result: T;
+    try {
+      result = this.#tx(fn);
+    } catch (e) {
+      if (!isLwError(e, BufferError.DISK_FULL)) throw e;
+      this.#space.release();
+      result = this.#tx(fn);
+    }
+    if (this.#space.isShort) this.#reclaim();
+    return result;
+  }
+
+  /** While short of space: give free pages back to the file system and re-create the ballast when possible. */
+  #reclaim(): void {
+    try {
+      this.#db.exec(`PRAGMA incremental_vacuum(${VACUUM_PAGES_PER_PASS}); PRAGMA wal_checkpoint(TRUNCATE);`);
+    } catch { /* still full: the next delete tries again */ }
+    this.#space.short();
+  }
+
   #diskFull(cause: unknown): LwError {
-    if (this.#reservePath !== null) rmSync(this.#reservePath, { force: true });
-    try { this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)'); } catch { /* still full; the caller applies its policy */ }
+    this.#space.markShort();
     return new LwError(BufferError.DISK_FULL, 'no space left for the telemetry buffer; free disk space under state.dir or lower buffer.maxBytes', { cause });
+  }
+
+  /** True while the disk is too full for appends (they are refused or evict first; deletes still work). */
+  spaceShort(): boolean {
+    return this.#space.short();
   }
 
   /** Commits through the writer thread (fsync off the event loop); falls back to this connection if the thread died. */
@@ -124,14 +148,14 @@ export class SqliteStore implements Store {
   }
 
   seal(b: Omit<SealedBatch, 'attempts'>, recordIds: readonly number[]): void {
-    this.#tx(() => {
+    this.#drainTx(() => {
       this.#s.insBatch.run(b.id, b.sink, b.priority, b.createdMs, b.contentType, b.contentEncoding, b.body, b.recordCount);
       for (const id of recordIds) this.#s.mark.run(b.id, id);
     });
   }
 
   ack(batchId: string): DropResult | null {
-    const rows = this.#tx(() => {
+    const rows = this.#drainTx(() => {
       this.#s.delBatch.run(batchId);
       return this.#s.delBatchRecords.all(batchId) as DelRow[];
     });
@@ -139,7 +163,7 @@ export class SqliteStore implements Store {
   }
 
   unseal(batchId: string): void {
-    this.#tx(() => {
+    this.#drainTx(() => {
       this.#s.delBatch.run(batchId);
       this.#s.unmark.run(batchId);
     });
@@ -150,7 +174,7 @@ export class SqliteStore implements Store {
   }
 
   deadLetter(batchId: string, reason: string, status: number | null, nowMs: number): DropResult | null {
-    const rows = this.#tx(() => {
+    const rows = this.#drainTx(() => {
       const b = this.#s.delBatch.get(batchId) as Row | undefined;
       if (!b) return [];
       this.#s.insDead.run(b.id, b.sink, b.priority, nowMs, status, reason, b.record_count, b.content_type, b.content_encoding, b.body);
@@ -161,7 +185,7 @@ export class SqliteStore implements Store {
   }
 
   dropOldest(freeBytes: number, freeRecords: number): DropResult[] {
-    const rows = this.#tx(() => {
+    const rows = this.#drainTx(() => {
       const out: DelRow[] = [];
       let bytes = 0;
       while (bytes < freeBytes || out.length < freeRecords) {
@@ -184,7 +208,7 @@ export class SqliteStore implements Store {
   }
 
   expire(nowMs: number, maxRecords: number = Number.MAX_SAFE_INTEGER): DropResult[] {
-    const rows = this.#tx(() => {
+    const rows = this.#drainTx(() => {
       const out: DelRow[] = [];
       for (const r of this.#s.expiredBatches.all(nowMs, maxRecords) as Row[]) out.push(...this.#dropBatch(String(r.batch_id)));
       out.push(...(this.#s.expire.all(nowMs, Math.max(0, maxRecords - out.length)) as DelRow[]));
@@ -226,7 +250,7 @@ export class SqliteStore implements Store {
   }
 
   purge(opts: { sink: string | null; records: boolean; deadLetters: boolean }): { records: number; deadLetters: number } {
-    const res = this.#tx(() => {
+    const res = this.#drainTx(() => {
       let records = 0;
       let deadLetters = 0;
       if (opts.records) {
@@ -239,23 +263,12 @@ export class SqliteStore implements Store {
     return res;
   }
 
-  /** Re-creates the ballast file when there is room again (best effort). */
-  #ensureReserve(): void {
-    const p = this.#reservePath;
-    if (p === null || existsSync(p)) return;
-    try {
-      writeFileSync(p, Buffer.alloc(RESERVE_BYTES));
-    } catch {
-      rmSync(p, { force: true });
-    }
-  }
-
   maintenance(): void {
     if (this.#closed) return;
     try {
       // exec steps the pragma to completion (a prepared statement's one step would free only one page).
       this.#db.exec(`PRAGMA incremental_vacuum(${VACUUM_PAGES_PER_PASS}); PRAGMA wal_checkpoint(TRUNCATE);`);
-      this.#ensureReserve();
+      this.#space.ensure();
     } catch (e) {
       if (!isDiskFull(e)) throw e;
     }

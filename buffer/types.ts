@@ -129,6 +129,11 @@ export interface Store {
   replayDeadLetters(ids: readonly string[] | null, nowMs: number, split?: ReplaySplit): ReplayResult;
   /** Deletes records (of one sink or all) and/or dead letters; returns what was removed. */
   purge(opts: { sink: string | null; records: boolean; deadLetters: boolean }): { records: number; deadLetters: number };
+  /**
+   * True while the medium is too full for appends: reject-new refuses them without touching the disk and drop-oldest
+   * evicts first, so appends never take the room deletes (acknowledgements) need. Cleared when space returns.
+   */
+  spaceShort(): boolean;
   /** Reclaims free pages and trims the WAL (no-op for memory). */
   maintenance(): void;
   close(): void;
