@@ -39,6 +39,7 @@ export function bufferStats(svc: BufferService, nowMs: number): Record<string, u
     available: svc.unavailable === null,
     ...(svc.unavailable ? { error: svc.unavailable } : {}),
     ...(svc.movedAside ? { corruptFileMovedTo: svc.movedAside } : {}),
+    ...(svc.losses.length > 0 ? { lostRecords: svc.losses } : {}),
     usage: store?.usage() ?? { records: 0, bytes: 0 },
     gate: svc.gate(),
     lanes: (store?.depth() ?? []).map((d) => ({ sink: d.sink, priority: prio(d.priority), records: d.records, bytes: d.bytes, oldestAgeSeconds: d.oldestMs === null ? null : Math.max(0, (nowMs - d.oldestMs) / 1000) })),

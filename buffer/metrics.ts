@@ -15,6 +15,7 @@ export interface BufferMetrics {
   sentRecords: Counter<'sink'>;
   commit: Histogram<never>;
   corrupt: Counter<never>;
+  lost: Counter<'reason'>;
 }
 
 const prio = (p: number): string => PRIORITY_NAMES[p] ?? String(p);
@@ -65,5 +66,6 @@ export function createBufferMetrics(reg: Registry, depth: () => DepthRow[], nowM
     sentRecords: new Counter({ name: 'linkward_buffer_sent_records_total', help: 'Records delivered upstream.', labelNames: ['sink'], registers }),
     commit: new Histogram({ name: 'linkward_buffer_commit_duration_seconds', help: 'Duration of one group commit (fsync included).', buckets: COMMIT_BUCKETS, registers }),
     corrupt: new Counter({ name: 'linkward_buffer_corrupt_files_total', help: 'Corrupt buffer files moved aside at start.', registers }),
+    lost: new Counter({ name: 'linkward_buffer_lost_records_total', help: 'Acknowledged records found missing at start (ledger beside buffer.db vs the file), by reason: missing_at_open (e.g. a WAL cut short by corruption), quarantined (not salvaged from a corrupt file).', labelNames: ['reason'], registers }),
   };
 }

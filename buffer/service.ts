@@ -9,6 +9,7 @@ import { BufferError } from './errors.ts';
 import { SinkForwarder } from './forwarder.ts';
 import { flushGate, type GateDecision } from './gate.ts';
 import { ByteBudget } from './inflight.ts';
+import { LEDGER_SUFFIX, RecordLedger } from './ledger.ts';
 import { createBufferMetrics, type BufferMetrics } from './metrics.ts';
 import { resolveSinkHeaders } from './secrets.ts';
 import { UndiciSender, type BatchSender } from './sender.ts';
@@ -26,6 +27,18 @@ export const EXPIRE_SLICE_RECORDS = 1_000;
 const EXPIRE_SLICE_PAUSE_MS = 10;
 /** File name of the buffer database inside state.dir (separate from state.db so its fsyncs and size are its own). */
 export const BUFFER_DB_FILE = 'buffer.db';
+
+/** Why acknowledged records went missing (label of linkward_buffer_lost_records_total). */
+export type LossReason = 'missing_at_open' | 'quarantined';
+
+export interface LossReport {
+  reason: LossReason;
+  records: number;
+  /** Records the ledger expected and the file held. */
+  expected: number;
+  present: number;
+  atMs: number;
+}
 
 export interface BufferServiceOptions {
   /** Use this store instead of state.dir/buffer.db (tests). */
@@ -54,6 +67,8 @@ export class BufferService {
   /** Why the buffer cannot work (null: fine). */
   unavailable: string | null = null;
   movedAside: string | null = null;
+  /** Acknowledged records found missing at open (ledger audit), for status. */
+  readonly losses: LossReport[] = [];
   readonly #ctx: AgentContext;
   readonly #log: Logger;
   readonly #opts: BufferServiceOptions;
@@ -61,6 +76,7 @@ export class BufferService {
   #cancelMaintenance: (() => void) | null = null;
   #stopped = false;
   #writer: WriterThread | null = null;
+  #ledger: RecordLedger | null = null;
 
   constructor(ctx: AgentContext, opts: BufferServiceOptions = {}) {
     this.#ctx = ctx;
@@ -87,7 +103,10 @@ export class BufferService {
           this.#log.error({ path, movedTo: r.movedAside }, 'telemetry buffer file was corrupt; moved aside for inspection and started a fresh one (records in it are not forwarded)');
         }
         this.#writer = cfg.commit.writerThread ? new WriterThread(path) : null;
-        this.store = new SqliteStore(r.db, `${path}.reserve`, this.#writer);
+        this.#ledger = new RecordLedger(path + LEDGER_SUFFIX);
+        const store = new SqliteStore(r.db, `${path}.reserve`, this.#writer, this.#ledger);
+        this.store = store;
+        this.#audit(r.movedAside !== null ? 'quarantined' : 'missing_at_open', store.usage().records);
       }
     } catch (e) {
       this.unavailable = messageOf(e);
@@ -125,6 +144,25 @@ export class BufferService {
           onDeadLetter: (name, records, bytes) => this.countDrop(name, 'dead_letter', records, bytes),
         },
       }));
+    }
+  }
+
+  /**
+   * Compares the records the ledger says were stored (acknowledged and not yet delivered or dropped) with those the
+   * file holds. A shortfall is acknowledged data lost outside the buffer's control (a WAL cut short by corruption, a
+   * quarantined file): logged, counted by reason and kept for status; never silent.
+   */
+  #audit(reason: LossReason, present: number): void {
+    const ledger = this.#ledger!;
+    const known = ledger.found;
+    const gap = ledger.reconcile(present);
+    if (!known) return;
+    if (gap.missing > 0) {
+      this.losses.push({ reason, records: gap.missing, expected: gap.expected, present, atMs: this.#ctx.clock.nowMs() });
+      this.metrics.lost.inc({ reason }, gap.missing);
+      this.#log.error({ reason, missing: gap.missing, expected: gap.expected, present }, 'acknowledged telemetry records are missing from the buffer file after a restart (not delivered, not dropped by policy)');
+    } else if (gap.present > gap.expected) {
+      this.#log.info({ extra: gap.present - gap.expected }, 'buffer holds records the ledger counted as gone (a crash between delivery and its acknowledgement): they are sent again under their Idempotency-Key');
     }
   }
 
@@ -210,5 +248,6 @@ export class BufferService {
     await Promise.all([...this.forwarders.values()].map((f) => f.stop()));
     await this.#writer?.close();
     this.store?.close();
+    this.#ledger?.close();
   }
 }

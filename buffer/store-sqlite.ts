@@ -6,6 +6,7 @@ import { LaneCounters, mergeDrops } from './lanes.ts';
 import { toBatch, toDeadLetter, toRecord, type Row } from './sqlite-rows.ts';
 import { SpaceGuard } from './sqlite-space.ts';
 import { STORE_SQL, type StoreSqlName } from './sqlite-sql.ts';
+import type { RecordLedger } from './ledger.ts';
 import type { WriterThread } from './writer-thread.ts';
 import { wholeBody, type DeadLetter, type DepthRow, type DropResult, type NewRecord, type ReplayResult, type ReplaySplit, type SealedBatch, type Store, type StoredRecord, type UnsealedQuery, type Usage } from './types.ts';
 
@@ -25,6 +26,10 @@ export class SqliteStore implements Store {
   readonly #s: Record<StoreSqlName, Statement>;
   #closed = false;
   readonly #space: SpaceGuard;
+  /** Durable added/removed totals beside the file (null: not kept, e.g. tests and the CLI's salvage reader). */
+  readonly #ledger: RecordLedger | null;
+  /** Removals written to the ledger inside the running transaction (taken back if it does not commit). */
+  #txRemoved = 0;
 
   /** Set when a writer thread commits appends (the committer then awaits it instead of blocking). */
   readonly appendManyAsync?: (records: readonly NewRecord[]) => Promise<number[]>;
@@ -33,8 +38,9 @@ export class SqliteStore implements Store {
    * `reservePath`: where to keep the disk-full ballast file (null: none, e.g. in-memory databases).
    * `writer`: commit appends on a worker thread's connection (reads, seals, acks and evictions stay here).
    */
-  constructor(db: Db, reservePath: string | null = null, writer: WriterThread | null = null) {
+  constructor(db: Db, reservePath: string | null = null, writer: WriterThread | null = null, ledger: RecordLedger | null = null) {
     this.#db = db;
+    this.#ledger = ledger;
     this.#space = new SpaceGuard(reservePath);
     if (writer) this.appendManyAsync = (records) => this.#appendViaWriter(writer, records);
     this.#s = Object.fromEntries(Object.entries(STORE_SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Record<StoreSqlName, Statement>;
@@ -46,10 +52,12 @@ export class SqliteStore implements Store {
   /** Runs `fn` in one transaction; disk-full and closed states become LwErrors the caller can branch on. */
   #tx<T>(fn: () => T): T {
     if (this.#closed) throw new LwError(BufferError.UNAVAILABLE, 'telemetry buffer is closed');
+    this.#txRemoved = 0;
     try {
       return this.#db.transaction(fn).immediate();
     } catch (e) {
       if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      if (this.#txRemoved !== 0) this.#ledger?.removed(-this.#txRemoved);
       throw isDiskFull(e) ? this.#diskFull(e) : e;
     }
   }
@@ -104,7 +112,22 @@ export class SqliteStore implements Store {
       throw e;
     }
     for (const r of records) this.#lanes.add(r.sink, r.priority, 1, r.body.byteLength);
+    this.#added(records.length);
     return ids;
+  }
+
+  /** Inside a transaction, before its commit: the ledger learns of removals first (a crash then errs toward a duplicate). */
+  #removing<T>(rows: T[]): T[] {
+    if (rows.length > 0 && this.#ledger) {
+      this.#ledger.removed(rows.length);
+      this.#txRemoved += rows.length;
+    }
+    return rows;
+  }
+
+  /** After a commit, before any 202: the ledger learns of additions. */
+  #added(n: number): void {
+    this.#ledger?.added(n);
   }
 
   #deleted(rows: DelRow[]): DropResult[] {
@@ -115,6 +138,7 @@ export class SqliteStore implements Store {
   appendMany(records: readonly NewRecord[]): number[] {
     const ids = this.#tx(() => records.map((r) => Number(this.#s.insert.run(r.sink, r.priority, r.createdMs, r.expiresMs, r.contentType, r.contentEncoding, r.body, r.body.byteLength).lastInsertRowid)));
     for (const r of records) this.#lanes.add(r.sink, r.priority, 1, r.body.byteLength);
+    this.#added(records.length);
     return ids;
   }
 
@@ -157,7 +181,7 @@ export class SqliteStore implements Store {
   ack(batchId: string): DropResult | null {
     const rows = this.#drainTx(() => {
       this.#s.delBatch.run(batchId);
-      return this.#s.delBatchRecords.all(batchId) as DelRow[];
+      return this.#removing(this.#s.delBatchRecords.all(batchId) as DelRow[]);
     });
     return this.#deleted(rows)[0] ?? null;
   }
@@ -179,7 +203,7 @@ export class SqliteStore implements Store {
       if (!b) return [];
       this.#s.insDead.run(b.id, b.sink, b.priority, nowMs, status, reason, b.record_count, b.content_type, b.content_encoding, b.body);
       this.#s.trimDead.run(DEAD_LETTER_MAX_ROWS);
-      return this.#s.delBatchRecords.all(batchId) as DelRow[];
+      return this.#removing(this.#s.delBatchRecords.all(batchId) as DelRow[]);
     });
     return this.#deleted(rows)[0] ?? null;
   }
@@ -197,7 +221,7 @@ export class SqliteStore implements Store {
           for (const d of del) { out.push(d); bytes += d.size; }
         }
       }
-      return out;
+      return this.#removing(out);
     });
     return this.#deleted(rows);
   }
@@ -212,7 +236,7 @@ export class SqliteStore implements Store {
       const out: DelRow[] = [];
       for (const r of this.#s.expiredBatches.all(nowMs, maxRecords) as Row[]) out.push(...this.#dropBatch(String(r.batch_id)));
       out.push(...(this.#s.expire.all(nowMs, Math.max(0, maxRecords - out.length)) as DelRow[]));
-      return out;
+      return this.#removing(out);
     });
     return this.#deleted(rows);
   }
@@ -246,6 +270,7 @@ export class SqliteStore implements Store {
       return { deadLetters: rows.length, records: added.length };
     });
     for (const r of added) this.#lanes.add(r.sink, r.priority, 1, r.body.byteLength);
+    this.#added(added.length);
     return res;
   }
 
@@ -257,6 +282,7 @@ export class SqliteStore implements Store {
         if (opts.sink === null) { this.#s.purgeBatchesAll.run(); records = this.#s.purgeAll.run().changes; } else { this.#s.purgeBatchesSink.run(opts.sink); records = this.#s.purgeSink.run(opts.sink).changes; }
       }
       if (opts.deadLetters) deadLetters = this.#s.purgeDead.run().changes;
+      this.#removing(new Array<never>(records));
       return { records, deadLetters };
     });
     if (opts.records) this.#lanes.clear(opts.sink);
