@@ -82,7 +82,7 @@ export function createBufferComponent(ctx: AgentContext, opts: BufferServiceOpti
       if (!svc.store) return { state: 'starting' };
       const details = bufferStats(svc, ctx.clock.nowMs());
       const problems = [socketError, selfError, svc.movedAside ? `corrupt buffer file moved to ${svc.movedAside}` : null].filter((x): x is string => x !== null);
-      for (const l of svc.losses) problems.push(`${l.records} acknowledged record(s) missing at start (${l.reason}: expected ${l.expected}, found ${l.present})`);
+      for (const l of svc.recovery?.losses ?? []) problems.push(`${l.records} acknowledged record(s) missing at start (${l.reason}: expected ${l.expected}, found ${l.present})`);
       const failing = [...svc.forwarders.values()].map((f) => f.status()).filter((s) => s.attempts > 0);
       if (failing.length > 0) problems.push(`upstream failing: ${failing.map((s) => `${s.sink} (${s.lastError ?? 'error'})`).join(', ')}`);
       return { state: problems.length > 0 ? 'degraded' : 'ok', ...(problems.length > 0 ? { message: problems.join('; ') } : {}), details };

@@ -16,6 +16,7 @@ import { UndiciSender, type BatchSender } from './sender.ts';
 import { openBufferDb } from './sqlite-open.ts';
 import { SqliteStore } from './store-sqlite.ts';
 import { replayBodies } from './resplit.ts';
+import { Recovery } from './recovery.ts';
 import { wholeBody, type NewRecord, type ReplayResult, type Store } from './types.ts';
 import { WriterThread } from './writer-thread.ts';
 
@@ -27,18 +28,6 @@ export const EXPIRE_SLICE_RECORDS = 1_000;
 const EXPIRE_SLICE_PAUSE_MS = 10;
 /** File name of the buffer database inside state.dir (separate from state.db so its fsyncs and size are its own). */
 export const BUFFER_DB_FILE = 'buffer.db';
-
-/** Why acknowledged records went missing (label of linkward_buffer_lost_records_total). */
-export type LossReason = 'missing_at_open' | 'quarantined';
-
-export interface LossReport {
-  reason: LossReason;
-  records: number;
-  /** Records the ledger expected and the file held. */
-  expected: number;
-  present: number;
-  atMs: number;
-}
 
 export interface BufferServiceOptions {
   /** Use this store instead of state.dir/buffer.db (tests). */
@@ -67,8 +56,10 @@ export class BufferService {
   /** Why the buffer cannot work (null: fine). */
   unavailable: string | null = null;
   movedAside: string | null = null;
-  /** Acknowledged records found missing at open (ledger audit), for status. */
-  readonly losses: LossReport[] = [];
+  /** Ledger audit at open, salvage, and what they found (for status). */
+  recovery: Recovery | null = null;
+  /** Path of the live buffer.db (null with an injected store). */
+  livePath: string | null = null;
   readonly #ctx: AgentContext;
   readonly #log: Logger;
   readonly #opts: BufferServiceOptions;
@@ -96,6 +87,7 @@ export class BufferService {
         this.store = this.#opts.store;
       } else {
         const path = join(this.#ctx.stateDir, BUFFER_DB_FILE);
+        this.livePath = path;
         const r = openBufferDb(path, this.#ctx.clock.nowMs());
         if (r.movedAside) {
           this.movedAside = r.movedAside;
@@ -106,7 +98,9 @@ export class BufferService {
         this.#ledger = new RecordLedger(path + LEDGER_SUFFIX);
         const store = new SqliteStore(r.db, `${path}.reserve`, this.#writer, this.#ledger);
         this.store = store;
-        this.#audit(r.movedAside !== null ? 'quarantined' : 'missing_at_open', store.usage().records);
+        this.recovery = new Recovery(this.#ledger, store, this.metrics, this.#log, () => this.#ctx.clock.nowMs(), () => { for (const f of this.forwarders.values()) f.wake(); });
+        if (r.movedAside !== null) this.recovery.quarantined(r.movedAside);
+        this.recovery.audit(store.usage().records);
       }
     } catch (e) {
       this.unavailable = messageOf(e);
@@ -144,25 +138,6 @@ export class BufferService {
           onDeadLetter: (name, records, bytes) => this.countDrop(name, 'dead_letter', records, bytes),
         },
       }));
-    }
-  }
-
-  /**
-   * Compares the records the ledger says were stored (acknowledged and not yet delivered or dropped) with those the
-   * file holds. A shortfall is acknowledged data lost outside the buffer's control (a WAL cut short by corruption, a
-   * quarantined file): logged, counted by reason and kept for status; never silent.
-   */
-  #audit(reason: LossReason, present: number): void {
-    const ledger = this.#ledger!;
-    const known = ledger.found;
-    const gap = ledger.reconcile(present);
-    if (!known) return;
-    if (gap.missing > 0) {
-      this.losses.push({ reason, records: gap.missing, expected: gap.expected, present, atMs: this.#ctx.clock.nowMs() });
-      this.metrics.lost.inc({ reason }, gap.missing);
-      this.#log.error({ reason, missing: gap.missing, expected: gap.expected, present }, 'acknowledged telemetry records are missing from the buffer file after a restart (not delivered, not dropped by policy)');
-    } else if (gap.present > gap.expected) {
-      this.#log.info({ extra: gap.present - gap.expected }, 'buffer holds records the ledger counted as gone (a crash between delivery and its acknowledgement): they are sent again under their Idempotency-Key');
     }
   }
 

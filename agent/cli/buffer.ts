@@ -1,4 +1,5 @@
-/** `linkward buffer stats|list|flush|dead-letters|replay|purge`: inspect and steer the daemon's telemetry buffer. */
+/** `linkward buffer stats|list|flush|dead-letters|replay|salvage|purge`: inspect and steer the daemon's telemetry buffer. */
+import { resolve as resolvePath } from 'node:path';
 import type { Command } from 'commander';
 import { isLwError, messageOf } from '../errors.ts';
 import { Exit } from '../exit-codes.ts';
@@ -94,6 +95,11 @@ export function registerBufferCommands(program: Command): void {
       }
       return run(call(o, cmd, async (x) => daemonPost(await daemonTarget(x), '/v1/buffer/replay', { ids: o.all ? null : ids }), (b: { replayed: number; records?: number }) => `replayed ${b.replayed} dead letter(s) as ${b.records ?? b.replayed} record(s)\n`));
     });
+
+  sub(buffer, 'salvage', "Copy the readable records of a damaged buffer file (e.g. buffer.db.corrupt-<ms>) into the daemon's buffer").argument('<file>', 'path of the file on the daemon host')
+    .action((file: string, o: Common, cmd: Command) =>
+      run(call(o, cmd, async (x) => daemonPost(await daemonTarget(x), '/v1/buffer/salvage', { file: resolvePath(file) }), (b: { copied: number; unreadable: number; error: string | null }) =>
+        `salvaged ${b.copied} record(s)${b.unreadable > 0 ? `; ${b.unreadable} row(s) unreadable` : ''}${b.error ? `; ${b.error}` : ''}\n`)));
 
   sub(buffer, 'purge', 'Delete waiting records (counted as dropped, reason purged); needs --yes').option('--sink <name>', 'only this sink').option('--dead-letters', 'also delete the dead letters').option('--yes', 'really delete')
     .action((o: Common & { sink?: string; deadLetters?: boolean; yes?: boolean }, cmd: Command) => {
