@@ -121,6 +121,18 @@ describe('sink forwarder', () => {
     assert.equal(store.usage().records, 0);
   });
 
+  it('status shows the upstream text as one bounded line, and "HTTP 503" for an empty body', async () => {
+    const { fw, add, clock } = setup([{ status: 503, error: '' }, { status: 500, error: 'boom\n  at line 2\r\n' + 'x'.repeat(500) }]);
+    add(['a']);
+    await fw.step();
+    assert.equal(fw.status().lastError, 'HTTP 503');
+    clock.advance(60_000);
+    await fw.step();
+    const e = fw.status().lastError!;
+    assert.match(e, /^HTTP 500: boom at line 2 x+…$/);
+    assert.ok(e.length <= 210 && !/[\r\n]/.test(e));
+  });
+
   it('permanent 4xx go to the dead letters', async () => {
     const { fw, add, store, dead } = setup([{ status: 400, error: 'bad data' }], {}, { protocol: 'otlp-http' });
     add(['p']);
