@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { HttpRoute } from '../agent/component.ts';
 import { readBody, sendError, sendJson } from '../agent/http/respond.ts';
+import { backlogWarnings } from './backlog-age.ts';
 import { PRIORITY_NAMES } from './config.ts';
 import type { BufferService } from './service.ts';
 
@@ -48,6 +49,7 @@ export function bufferStats(svc: BufferService, nowMs: number): Record<string, u
     lanes: (store?.depth() ?? []).map((d) => ({ sink: d.sink, priority: prio(d.priority), records: d.records, bytes: d.bytes, oldestAgeSeconds: d.oldestMs === null ? null : Math.max(0, (nowMs - d.oldestMs) / 1000) })),
     sinks: [...svc.forwarders.values()].map((f) => f.status()),
     deadLetters: store?.deadLetterCount() ?? 0,
+    backlogWarnings: backlogWarnings(store?.depth() ?? [], svc.sinks, nowMs),
   };
 }
 

@@ -1,4 +1,4 @@
-/** Pure decisions: flush gate, backoff with full jitter, Retry-After, pacing, admission bounds, protocol verdicts. */
+/** Pure decisions: flush gate, backoff with full jitter, Retry-After, pacing, admission bounds, protocol verdicts, backlog age. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LinkHealth, LinkSnapshot } from '../../../agent/core/types.ts';
@@ -7,6 +7,8 @@ import { fullJitterMs, nextDelayMs, parseRetryAfterMs } from '../../../buffer/ba
 import { paceDelay, paceRateBytesPerSec } from '../../../buffer/pacer.ts';
 import { admit } from '../../../buffer/bounds.ts';
 import { classify } from '../../../buffer/protocols.ts';
+import { acceptWindowSeconds, backlogWarnings } from '../../../buffer/backlog-age.ts';
+import { SinkSchema } from '../../../buffer/config.ts';
 
 const snap = (node: LinkHealth, uploadMbps?: number, active = 'wan'): LinkSnapshot => ({
   atMs: 1, node, active,
@@ -94,4 +96,20 @@ describe('protocol verdicts', () => {
     ['ndjson', 408, 'retry'], ['raw', 404, 'dead'], ['raw', 301, 'dead'],
   ];
   for (const [p, s, v] of table) it(`${p} ${s} → ${v}`, () => assert.equal(classify(p, s), v));
+});
+
+describe('backlog age against the upstream acceptance window', () => {
+  const sinks = new Map([
+    ['prom', SinkSchema.parse({ name: 'prom', url: 'http://x/', protocol: 'prometheus-remote-write' })],
+    ['logs', SinkSchema.parse({ name: 'logs', url: 'http://x/', protocol: 'ndjson' })],
+    ['vm', SinkSchema.parse({ name: 'vm', url: 'http://x/', protocol: 'prometheus-remote-write', acceptWindowSeconds: 0 })],
+  ]);
+  const lane = (sink: string, ageS: number) => ({ sink, priority: 1, records: 5, bytes: 50, oldestMs: 10_000_000 - ageS * 1000 });
+  it('warns from 75 % of the window, says when it is past, and stays quiet for sinks without one', () => {
+    const w = backlogWarnings([lane('prom', 2000), lane('prom', 2700), lane('prom', 3700), lane('logs', 99_999), lane('vm', 99_999)], sinks, 10_000_000);
+    assert.deepEqual(w.map((x) => [x.oldestAgeSeconds, x.level]), [[2700, 'near'], [3700, 'past']]);
+    assert.match(w[0]!.message, /sink prom \(normal\): oldest record is 45 min old; its upstream refuses data older than 60 min/);
+    assert.match(w[1]!.message, /past the 60 min its upstream accepts; such records end as dead letters/);
+    assert.equal(acceptWindowSeconds(sinks.get('logs')!), 0);
+  });
 });
