@@ -7,7 +7,7 @@ import { nextDelayMs, parseRetryAfterMs } from './backoff.ts';
 import type { BufferConfig, SinkConfig } from './config.ts';
 import type { GateDecision } from './gate.ts';
 import { afterRefusal, afterSettled, planLimit } from './bisect.ts';
-import { paceDelay, type PaceState } from './pacer.ts';
+import { paceDelay, pacedBatchBytes, wireBytes, type PaceState } from './pacer.ts';
 import { classify, type Verdict } from './protocols.ts';
 import { describeOutcome, refusalReason } from './upstream-text.ts';
 import { buildBatch } from './sealer.ts';
@@ -143,13 +143,14 @@ export class SinkForwarder {
   }
 
   /** Oldest sealed batch of the best allowed lane, sealing one when the lane has only loose records. */
-  #nextBatch(maxPriority: number, nowMs: number): SealedBatch | null {
+  #nextBatch(maxPriority: number, nowMs: number, pacedBytes: number): SealedBatch | null {
     const { store, sink, cfg } = this.#d;
     for (let p = 0; p <= maxPriority; p++) {
       const sealed = store.sealedBatch(sink.name, p);
       if (sealed) return sealed;
       const plan = this.#plans.get(p) ?? [];
-      const maxBytes = store.spaceShort() ? Math.min(sink.batchMaxBytes, SHORT_SPACE_BATCH_BYTES) : sink.batchMaxBytes;
+      // Paced: a batch is one slice of the pace bucket, so no second of the flush exceeds its share of the uplink.
+      const maxBytes = Math.min(sink.batchMaxBytes, pacedBytes, store.spaceShort() ? SHORT_SPACE_BATCH_BYTES : Number.POSITIVE_INFINITY);
       const q = { sink: sink.name, priority: p, maxRecords: Math.min(sink.batchMaxRecords, this.#splitLimit, planLimit(plan)), maxBytes };
       // While a bisection runs the lane is sent oldest first, so the plan's counts match the records sealed.
       let recs = cfg.flush.liveFirst && plan.length === 0 ? store.unsealed({ ...q, minCreatedMs: nowMs - cfg.flush.liveWindowMs }) : [];
@@ -197,13 +198,13 @@ export class SinkForwarder {
     const gate = this.#d.gate();
     if (!force && mono < this.#backoffUntil) return this.#backoffUntil - mono;
     if (!force && gate.mode === 'canary' && mono < this.#nextCanary) return this.#nextCanary - mono;
-    const batch = this.#nextBatch(force ? 2 : gate.maxPriority, now);
+    const batch = this.#nextBatch(force ? 2 : gate.maxPriority, now, force ? Number.POSITIVE_INFINITY : pacedBatchBytes(gate.rateBps));
     if (!batch) {
       this.#force = false;
       return cfg.flush.pollMs;
     }
     if (!force) {
-      const p = paceDelay(this.#pace, batch.body.byteLength, gate.rateBps, mono);
+      const p = paceDelay(this.#pace, wireBytes(batch.body.byteLength), gate.rateBps, mono);
       this.#pace = p.state;
       if (p.waitMs > 0) return p.waitMs;
       if (gate.mode === 'canary') this.#nextCanary = mono + cfg.flush.canaryIntervalMs;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { LinkHealth, LinkSnapshot } from '../../../agent/core/types.ts';
 import { flushGate } from '../../../buffer/gate.ts';
 import { fullJitterMs, nextDelayMs, parseRetryAfterMs } from '../../../buffer/backoff.ts';
-import { paceDelay, paceRateBytesPerSec } from '../../../buffer/pacer.ts';
+import { paceDelay, pacedBatchBytes, paceRateBytesPerSec, wireBytes } from '../../../buffer/pacer.ts';
 import { admit } from '../../../buffer/bounds.ts';
 import { classify } from '../../../buffer/protocols.ts';
 import { acceptWindowSeconds, backlogWarnings } from '../../../buffer/backlog-age.ts';
@@ -73,6 +73,27 @@ describe('pacer', () => {
     assert.equal(b.waitMs, 500);
     const c = paceDelay(b.state, 500, 1000, 1500);
     assert.equal(c.waitMs, 0);
+  });
+  it('a flush of paced batches never puts more than 1.1 × the rate on the wire in any 1-second window', () => {
+    for (const rate of [1_000, 30_000, 120_000, 1_250_000]) {
+      const max = pacedBatchBytes(rate);
+      assert.ok(wireBytes(max) <= rate * 0.05 + 1 || max === 1024, `batch ${max} at ${rate} B/s`);
+      let st = { tokens: 0, atMs: 0 };
+      let now = 10_000; // after idle: the bucket is full
+      const sends: [number, number][] = [];
+      for (let i = 0; i < 2_000; i++) {
+        const bytes = wireBytes(max);
+        const p = paceDelay(st, bytes, rate, now);
+        if (p.waitMs > 0) { st = p.state; now += p.waitMs; i--; continue; }
+        st = p.state;
+        sends.push([now, bytes]);
+        now += 5; // the request itself
+      }
+      let worst = 0;
+      for (const [t0] of sends) worst = Math.max(worst, sends.filter(([t]) => t >= t0 && t < t0 + 1000).reduce((n, [, b]) => n + b, 0));
+      assert.ok(worst <= 1.1 * Math.max(rate, wireBytes(1024)), `rate ${rate}: worst second ${worst}`);
+    }
+    assert.equal(pacedBatchBytes(null), Number.POSITIVE_INFINITY);
   });
 });
 
