@@ -34,6 +34,11 @@ export function storeContractTests(name: string, factory: StoreFactory): void {
       assert.deepEqual(s.listRecords('a', 10).map((r) => Buffer.from(r.body).toString()), ['xx', 'yyy']);
     }));
 
+    it('a store with room is not short of space', use((s) => {
+      s.appendMany([rec('a', 1, 'x')]);
+      assert.equal(s.spaceShort(), false);
+    }));
+
     it('unsealed respects record and byte limits but returns at least one', use((s) => {
       s.appendMany([rec('a', 1, 'aaaa'), rec('a', 1, 'bbbb'), rec('a', 1, 'cccc'), rec('a', 2, 'low')]);
       assert.equal(s.unsealed({ sink: 'a', priority: 1, maxRecords: 10, maxBytes: 8 }).length, 2);
