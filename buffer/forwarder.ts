@@ -6,13 +6,13 @@ import type { Logger } from '../agent/log.ts';
 import { nextDelayMs, parseRetryAfterMs } from './backoff.ts';
 import type { BufferConfig, SinkConfig } from './config.ts';
 import type { GateDecision } from './gate.ts';
-import { afterRefusal, afterSettled, planLimit } from './bisect.ts';
+import { afterRefusal, afterSettled } from './bisect.ts';
 import { paceDelay, pacedBatchBytes, wireBytes, type PaceState } from './pacer.ts';
 import { classify, type Verdict } from './protocols.ts';
 import { describeOutcome, refusalReason } from './upstream-text.ts';
 import { buildBatch } from './sealer.ts';
 import type { BatchSender } from './sender.ts';
-import type { SealedBatch, Store } from './types.ts';
+import type { SealedBatch, Store, StoredRecord, UnsealedQuery } from './types.ts';
 
 /** Longest Retry-After obeyed: a server may ask for minutes; an hour bounds a misconfigured one. */
 export const RETRY_AFTER_MAX_MS = 3_600_000;
@@ -25,6 +25,18 @@ const DISK_FULL_RETRY_MS = 200;
 export const SHORT_SPACE_BATCH_BYTES = 64 * 1024;
 /** Longest wait between attempts to record an acknowledgement on a full disk (the batch is never re-sent meanwhile). */
 const ACK_RETRY_MAX_MS = 5_000;
+
+/** The leading records within the sealer's limits (at least one). */
+function within(recs: StoredRecord[], maxRecords: number, maxBytes: number): StoredRecord[] {
+  let bytes = 0;
+  let n = 0;
+  for (const r of recs) {
+    if (n > 0 && (n >= maxRecords || bytes + r.body.byteLength > maxBytes)) break;
+    bytes += r.body.byteLength;
+    n += 1;
+  }
+  return recs.slice(0, n);
+}
 
 export interface ForwarderHooks {
   /** One attempt finished (status null = no answer); verdict 'split' = the batch is bisected. */
@@ -62,10 +74,12 @@ export class SinkForwarder {
   #backoffUntil = 0;
   #nextCanary = 0;
   #splitLimit = Number.POSITIVE_INFINITY;
-  /** Bisection plans per priority lane (record counts of the next batches) after a permanent refusal. */
-  #plans = new Map<number, number[]>();
+  /** Bisection plans per priority lane (record ids of the next batches) after a permanent refusal. */
+  #plans = new Map<number, number[][]>();
+  /** Record ids of the batch in flight (sealed by this forwarder; unknown for one found sealed at start). */
+  #sealedIds = new Map<string, number[]>();
   /** A delivered batch whose acknowledgement could not be stored yet (disk full): recorded before anything is sent. */
-  #unrecorded: { id: string; priority: number; records: number; attempts: number } | null = null;
+  #unrecorded: { id: string; priority: number; records: number; ids: number[]; attempts: number } | null = null;
   #pace: PaceState = { tokens: 0, atMs: 0 };
   #force = false;
   #stopped = true;
@@ -148,20 +162,35 @@ export class SinkForwarder {
     for (let p = 0; p <= maxPriority; p++) {
       const sealed = store.sealedBatch(sink.name, p);
       if (sealed) return sealed;
-      const plan = this.#plans.get(p) ?? [];
       // Paced: a batch is one slice of the pace bucket, so no second of the flush exceeds its share of the uplink.
       const maxBytes = Math.min(sink.batchMaxBytes, pacedBytes, store.spaceShort() ? SHORT_SPACE_BATCH_BYTES : Number.POSITIVE_INFINITY);
-      const q = { sink: sink.name, priority: p, maxRecords: Math.min(sink.batchMaxRecords, this.#splitLimit, planLimit(plan)), maxBytes };
-      // While a bisection runs the lane is sent oldest first, so the plan's counts match the records sealed.
-      let recs = cfg.flush.liveFirst && plan.length === 0 ? store.unsealed({ ...q, minCreatedMs: nowMs - cfg.flush.liveWindowMs }) : [];
-      if (recs.length === 0) recs = store.unsealed(q);
+      const q = { sink: sink.name, priority: p, maxRecords: Math.min(sink.batchMaxRecords, this.#splitLimit), maxBytes };
+      const piece = this.#bisecting(p);
+      const recs = piece ? within(piece, q.maxRecords, q.maxBytes) : this.#loose(q, nowMs);
       const built = buildBatch(sink, recs, nowMs);
       if (built) {
         store.seal(built.batch, built.recordIds);
+        this.#sealedIds.set(built.batch.id, built.recordIds);
         return { ...built.batch, attempts: 0 };
       }
     }
     return null;
+  }
+
+  /** While a bisection runs in this lane: exactly the records of its next piece (within the byte limit of the sealer). */
+  #bisecting(priority: number): StoredRecord[] | null {
+    for (let plan = this.#plans.get(priority); plan && plan.length > 0; plan = this.#plans.get(priority)) {
+      const recs = this.#d.store.unsealedByIds(plan[0]!);
+      if (recs.length > 0) return recs;
+      this.#settled(priority, plan[0]!); // evicted or expired meanwhile
+    }
+    return null;
+  }
+
+  #loose(q: UnsealedQuery, nowMs: number): StoredRecord[] {
+    const { store, cfg } = this.#d;
+    const live = cfg.flush.liveFirst ? store.unsealed({ ...q, minCreatedMs: nowMs - cfg.flush.liveWindowMs }) : [];
+    return live.length > 0 ? live : store.unsealed(q);
   }
 
   /** Stores the acknowledgement of a delivered batch; false (kept for the next step, never re-sent) when the disk is full. */
@@ -175,15 +204,16 @@ export class SinkForwarder {
       return false;
     }
     this.#unrecorded = null;
-    this.#settled(u.priority, u.records);
+    this.#sealedIds.delete(u.id);
+    this.#settled(u.priority, u.ids);
     this.#d.hooks.onDelivered(this.sink, u.records);
     return true;
   }
 
-  #settled(priority: number, records: number): void {
+  #settled(priority: number, ids: readonly number[]): void {
     const plan = this.#plans.get(priority);
     if (!plan) return;
-    const next = afterSettled(plan, records);
+    const next = afterSettled(plan, ids);
     if (next.length === 0) this.#plans.delete(priority);
     else this.#plans.set(priority, next);
   }
@@ -223,7 +253,7 @@ export class SinkForwarder {
       this.#status.lastSuccessMs = now;
       this.#status.lastError = null;
       this.#status.sentBatches += 1;
-      this.#unrecorded = { id: batch.id, priority: batch.priority, records: batch.recordCount, attempts: 0 };
+      this.#unrecorded = { id: batch.id, priority: batch.priority, records: batch.recordCount, ids: this.#sealedIds.get(batch.id) ?? [], attempts: 0 };
       return this.#recordAck() ? 0 : DISK_FULL_RETRY_MS;
     }
     this.#status.lastError = describeOutcome(out.status, out.error);
@@ -238,16 +268,18 @@ export class SinkForwarder {
     }
     this.#attempts = 0;
     if (verdict === 'split') {
-      store.unseal(batch.id);
-      this.#plans.set(batch.priority, afterRefusal(this.#plans.get(batch.priority) ?? [], batch.recordCount));
+      const ids = store.unseal(batch.id);
+      this.#sealedIds.delete(batch.id);
+      this.#plans.set(batch.priority, afterRefusal(this.#plans.get(batch.priority) ?? [], ids));
       // The upstream has a size cap: keep batches at most this big from now on (until restart).
       if (classified === 'split') this.#splitLimit = Math.max(1, Math.ceil(batch.recordCount / 2));
-      this.#d.log.debug({ sink: sink.name, status: out.status, records: batch.recordCount, plan: this.#plans.get(batch.priority) }, 'upstream refused a batch; bisecting it');
+      this.#d.log.debug({ sink: sink.name, status: out.status, records: batch.recordCount, pieces: this.#plans.get(batch.priority)?.map((x) => x.length) }, 'upstream refused a batch; bisecting it');
       return 0;
     }
     const reason = refusalReason(sink.protocol, out.status, out.error);
     store.deadLetter(batch.id, reason, out.status, now);
-    this.#settled(batch.priority, batch.recordCount);
+    this.#settled(batch.priority, this.#sealedIds.get(batch.id) ?? []);
+    this.#sealedIds.delete(batch.id);
     this.#d.hooks.onDeadLetter(sink.name, batch.recordCount, bytes);
     this.#d.log.warn({ sink: sink.name, status: out.status, batch: batch.id, records: batch.recordCount, reason }, 'upstream refused a record permanently; moved to dead letters (linkward buffer dead-letters)');
     return 0;

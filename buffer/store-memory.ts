@@ -89,10 +89,17 @@ export class MemoryStore implements Store {
     return this.#remove((r) => r.batchId === batchId)[0] ?? null;
   }
 
-  unseal(batchId: string): void {
+  unseal(batchId: string): number[] {
     this.#open();
     this.#batches = this.#batches.filter((b) => b.id !== batchId);
-    for (const r of this.#records) if (r.batchId === batchId) r.batchId = null;
+    const ids: number[] = [];
+    for (const r of this.#records) if (r.batchId === batchId) { r.batchId = null; ids.push(r.id); }
+    return ids;
+  }
+
+  unsealedByIds(ids: readonly number[]): StoredRecord[] {
+    const want = new Set(ids);
+    return this.#records.filter((r) => want.has(r.id) && r.batchId === null).map((r) => ({ ...r }));
   }
 
   recordAttempt(batchId: string): void {

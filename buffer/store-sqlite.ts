@@ -186,11 +186,15 @@ export class SqliteStore implements Store {
     return this.#deleted(rows)[0] ?? null;
   }
 
-  unseal(batchId: string): void {
-    this.#drainTx(() => {
+  unseal(batchId: string): number[] {
+    return this.#drainTx(() => {
       this.#s.delBatch.run(batchId);
-      this.#s.unmark.run(batchId);
+      return (this.#s.unmark.all(batchId) as Row[]).map((r) => Number(r.id)).sort((a, b) => a - b);
     });
+  }
+
+  unsealedByIds(ids: readonly number[]): StoredRecord[] {
+    return ids.length === 0 ? [] : (this.#s.byIds.all(JSON.stringify(ids)) as Row[]).map(toRecord);
   }
 
   recordAttempt(batchId: string): void {

@@ -109,8 +109,10 @@ export interface Store {
   seal(batch: Omit<SealedBatch, 'attempts'>, recordIds: readonly number[]): void;
   /** Delivered: deletes the batch and its records. */
   ack(batchId: string): DropResult | null;
-  /** Returns a batch's records to the unsealed pool (413 split) and deletes the batch. */
-  unseal(batchId: string): void;
+  /** Returns a batch's records to the unsealed pool (bisection) and deletes the batch; returns their ids in order. */
+  unseal(batchId: string): number[];
+  /** The not-yet-sealed records among `ids`, oldest first (a bisection seals exactly the pieces of a refused batch). */
+  unsealedByIds(ids: readonly number[]): StoredRecord[];
   /** Counts one failed attempt. */
   recordAttempt(batchId: string): void;
   /** Moves a batch to the dead letters and deletes its records. */

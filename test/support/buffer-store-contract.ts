@@ -63,12 +63,15 @@ export function storeContractTests(name: string, factory: StoreFactory): void {
       assert.deepEqual(s.usage(), { records: 1, bytes: 5 });
     }));
 
-    it('unseal returns records to the pool (413 split)', use((s) => {
+    it('unseal returns records to the pool (bisection) with their ids; unsealedByIds offers loose ones in order', use((s) => {
       const ids = s.appendMany([rec('a', 1, 'one'), rec('a', 1, 'two')]);
       s.seal({ id: 'B2', sink: 'a', priority: 1, createdMs: 5, contentType: null, contentEncoding: null, body: Buffer.from('x'), recordCount: 2 }, ids);
-      s.unseal('B2');
+      assert.deepEqual(s.unseal('B2'), ids);
       assert.equal(s.sealedBatch('a', 1), null);
       assert.equal(s.unsealed({ sink: 'a', priority: 1, maxRecords: 10, maxBytes: 100 }).length, 2);
+      assert.deepEqual(s.unsealedByIds([ids[1]!, 999, ids[0]!]).map((r) => Buffer.from(r.body).toString()), ['one', 'two']);
+      s.seal({ id: 'B5', sink: 'a', priority: 1, createdMs: 5, contentType: null, contentEncoding: null, body: Buffer.from('x'), recordCount: 1 }, [ids[0]!]);
+      assert.deepEqual(s.unsealedByIds(ids).map((r) => r.id), [ids[1]], 'sealed records are not offered');
     }));
 
     it('dead-letter, list and replay', use((s) => {

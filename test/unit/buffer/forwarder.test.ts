@@ -28,7 +28,7 @@ class ScriptedSender implements BatchSender {
   async close(): Promise<void> {}
 }
 
-function setup(script: SendOutcome[] = [], gate: Partial<GateDecision> = {}, sinkOver: Record<string, unknown> = {}) {
+function setup(script: SendOutcome[] = [], gate: Partial<GateDecision> = {}, sinkOver: Record<string, unknown> = {}, flushOver: Record<string, unknown> = {}) {
   const clock = new ManualClock();
   const store = new MemoryStore();
   const sender = new ScriptedSender(script);
@@ -37,7 +37,7 @@ function setup(script: SendOutcome[] = [], gate: Partial<GateDecision> = {}, sin
   const delivered: number[] = [];
   const g: GateDecision = { mode: 'drain', maxPriority: 2, rateBps: null, reason: 'test', ...gate };
   const fw = new SinkForwarder({
-    sink, cfg: BufferConfigSchema.parse({ retry: { baseMs: 1000, capMs: 60_000 }, flush: { canaryIntervalMs: 30_000, pollMs: 1000 } }), store, sender, clock, log: silentLogger(),
+    sink, cfg: BufferConfigSchema.parse({ retry: { baseMs: 1000, capMs: 60_000 }, flush: { canaryIntervalMs: 30_000, pollMs: 1000, ...flushOver } }), store, sender, clock, log: silentLogger(),
     gate: () => g, random: () => 0.5, hooks: { onSend: () => {}, onDelivered: (_s, n) => delivered.push(n), onDeadLetter: (_s, n) => dead.push(n) },
   });
   const add = (lines: string[], priority = 'normal' as keyof typeof PRIORITY_RANK) =>
@@ -101,6 +101,20 @@ describe('sink forwarder', () => {
     assert.deepEqual(okOrder, lines.filter((l) => l.startsWith('ok')), 'every good record delivered once, in order');
     assert.equal(delivered.reduce((a, b) => a + b, 0), 7);
     assert.ok(sender.sent.length <= 2 * 2 * Math.ceil(Math.log2(9)) + 2, `${sender.sent.length} requests`);
+  });
+
+  it('with liveFirst, a refused live batch is bisected on its own records, not on the older backlog', async () => {
+    const { fw, sender, store, dead, clock } = setup([], {}, {}, { liveFirst: true, liveWindowMs: 60_000 });
+    const rec = (l: string, createdMs: number) => ({ sink: 's', priority: 1, createdMs, expiresMs: null, contentType: 'application/x-ndjson', contentEncoding: null, body: Buffer.from(l) });
+    clock.advance(600_000);
+    store.appendMany(['old1', 'old2', 'old3'].map((l) => rec(l, clock.nowMs() - 300_000)));
+    store.appendMany(['live1', 'bad', 'live3', 'live4'].map((l) => rec(l, clock.nowMs())));
+    sender.judge = (body) => (body.toString().includes('bad') ? { status: 400, error: 'nope' } : { status: 204 });
+    for (let i = 0; i < 20 && store.usage().records > 0; i++) await fw.step();
+    assert.equal(store.usage().records, 0);
+    assert.deepEqual(dead, [1]);
+    const bodies = sender.sent.map((x) => x.body.toString().trim().split('\n'));
+    assert.deepEqual(bodies, [['live1', 'bad', 'live3', 'live4'], ['live1', 'bad'], ['live1'], ['bad'], ['live3', 'live4'], ['old1', 'old2', 'old3']]);
   });
 
   it('a delivered batch whose ack cannot be stored (disk full) is not re-sent, and counts as sent only once stored', async () => {

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
-import { afterRefusal, afterSettled, planLimit } from '../../../buffer/bisect.ts';
+import { afterRefusal, afterSettled } from '../../../buffer/bisect.ts';
 import { payloadProblem } from '../../../buffer/payload-check.ts';
 import { encodeWriteRequest } from '../../../buffer/remote-write.ts';
 import { replayBodies } from '../../../buffer/resplit.ts';
@@ -16,18 +16,18 @@ const dl = (body: Buffer, contentEncoding: string | null, contentType = 'applica
 });
 
 describe('bisection plan', () => {
-  it('halves a refused batch in place and consumes settled records from the front', () => {
-    assert.equal(planLimit([]), Number.POSITIVE_INFINITY);
-    let p = afterRefusal([], 9);
-    assert.deepEqual(p, [5, 4]);
-    p = afterRefusal(p, 5);
-    assert.deepEqual(p, [3, 2, 4]);
-    p = afterSettled(p, 3);
-    assert.deepEqual(p, [2, 4]);
-    // a batch smaller than the head (byte limit) that is refused: the head's rest stays next
-    assert.deepEqual(afterRefusal([10, 4], 6), [3, 3, 4, 4]);
-    assert.deepEqual(afterSettled([1, 2], 5), []);
-    assert.deepEqual(afterRefusal([1], 1), [1]);
+  it('halves a refused batch in place and removes settled records', () => {
+    const ids = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+    let p = afterRefusal([], ids);
+    assert.deepEqual(p, [[1, 2, 3, 4, 5], [6, 7, 8, 9]]);
+    p = afterRefusal(p, [1, 2, 3, 4, 5]);
+    assert.deepEqual(p, [[1, 2, 3], [4, 5], [6, 7, 8, 9]]);
+    p = afterSettled(p, [1, 2, 3]);
+    assert.deepEqual(p, [[4, 5], [6, 7, 8, 9]]);
+    // the sealer took only part of the head piece (byte limit) and that part was refused: the rest stays next
+    assert.deepEqual(afterRefusal([[1, 2, 3, 4, 5, 6], [7]], [1, 2, 3]), [[1, 2], [3], [4, 5, 6], [7]]);
+    assert.deepEqual(afterSettled([[1], [2, 3]], [1, 2, 3, 99]), []);
+    assert.deepEqual(afterRefusal([[5]], [5]), [[5]]);
   });
 });
 
