@@ -1,6 +1,9 @@
 /** Admin routes behind `linkward buffer ...`: stats, records, flush, dead letters, replay, purge (all token-protected). */
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import type { HttpRoute } from '../agent/component.ts';
 import { readBody, sendError, sendJson } from '../agent/http/respond.ts';
+import { backlogWarnings } from './backlog-age.ts';
 import { PRIORITY_NAMES } from './config.ts';
 import type { BufferService } from './service.ts';
 
@@ -39,11 +42,14 @@ export function bufferStats(svc: BufferService, nowMs: number): Record<string, u
     available: svc.unavailable === null,
     ...(svc.unavailable ? { error: svc.unavailable } : {}),
     ...(svc.movedAside ? { corruptFileMovedTo: svc.movedAside } : {}),
+    ...(svc.recovery && svc.recovery.losses.length > 0 ? { lostRecords: svc.recovery.losses } : {}),
+    ...(svc.recovery?.salvaged ? { salvaged: svc.recovery.salvaged } : {}),
     usage: store?.usage() ?? { records: 0, bytes: 0 },
     gate: svc.gate(),
     lanes: (store?.depth() ?? []).map((d) => ({ sink: d.sink, priority: prio(d.priority), records: d.records, bytes: d.bytes, oldestAgeSeconds: d.oldestMs === null ? null : Math.max(0, (nowMs - d.oldestMs) / 1000) })),
     sinks: [...svc.forwarders.values()].map((f) => f.status()),
     deadLetters: store?.deadLetterCount() ?? 0,
+    backlogWarnings: backlogWarnings(store?.depth() ?? [], svc.sinks, nowMs),
   };
 }
 
@@ -81,9 +87,20 @@ export function adminRoutes(svc: BufferService, nowMs: () => number): HttpRoute[
         if (!need(res)) return;
         const b = await jsonBody(req);
         const ids = Array.isArray(b.ids) ? b.ids.filter((x): x is string => typeof x === 'string') : null;
-        const replayed = svc.store!.replayDeadLetters(ids, nowMs());
-        svc.flush(null, false);
-        sendJson(res, 200, { replayed });
+        const r = svc.replay(ids, nowMs());
+        sendJson(res, 200, { replayed: r.deadLetters, records: r.records });
+      },
+    },
+    {
+      method: 'POST', path: '/v1/buffer/salvage', auth: 'token', handle: async (req, res) => {
+        if (!need(res)) return;
+        if (!svc.recovery) return sendError(res, 503, 'LW_BUFFER_UNAVAILABLE', 'salvage needs the SQLite buffer');
+        const b = await jsonBody(req);
+        const file = typeof b.file === 'string' ? b.file : '';
+        if (!isAbsolute(file)) return sendError(res, 400, 'LW_BUFFER_SALVAGE_PATH', 'give the absolute path of the damaged buffer file');
+        if (resolve(file) === svc.livePath) return sendError(res, 400, 'LW_BUFFER_SALVAGE_PATH', `${file} is the live buffer file`);
+        if (!existsSync(file)) return sendError(res, 404, 'LW_BUFFER_SALVAGE_PATH', `${file} does not exist (on the daemon's host)`);
+        sendJson(res, 200, svc.recovery.salvage(file));
       },
     },
     {

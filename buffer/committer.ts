@@ -87,6 +87,12 @@ export class GroupCommitter {
     const t0 = this.#clock.monoMs();
     const { limits } = this.#opts;
     let accepted = group;
+    if (limits.policy === 'reject-new' && this.#store.spaceShort()) {
+      // The disk is full: appending would only take the room acknowledgements need. Refuse without writing.
+      this.#refuse(group, 'disk_full', new LwError(BufferError.DISK_FULL, 'no space left for the telemetry buffer (policy reject-new); it resumes when sending or freed disk space makes room'));
+      this.#hooks.onCommit((this.#clock.monoMs() - t0) / 1000, 0);
+      return;
+    }
     try {
       const a = admit(this.#store.usage(), group.map((p) => p.rec.body.byteLength), limits);
       if (a.freeBytes > 0 || a.freeRecords > 0) this.#drops(this.#store.dropOldest(a.freeBytes, a.freeRecords), 'overflow');
@@ -141,9 +147,18 @@ export class GroupCommitter {
     }
   }
 
+  /** drop-oldest on a disk still short of space: evict before writing, so the append reuses freed pages. */
+  #preEvict(recs: readonly NewRecord[]): void {
+    if (this.#opts.limits.policy !== 'drop-oldest' || !this.#store.spaceShort()) return;
+    try {
+      this.#makeRoom(recs, new LwError(BufferError.DISK_FULL, 'disk short of space'));
+    } catch { /* nothing to evict: the append says whether it fits */ }
+  }
+
   /** appendMany, with one eviction + retry on disk full when the policy allows dropping. */
   #commit(group: Pending[]): number[] {
     const recs = group.map((p) => p.rec);
+    this.#preEvict(recs);
     try {
       return this.#store.appendMany(recs);
     } catch (e) {
@@ -156,6 +171,7 @@ export class GroupCommitter {
   async #commitAsync(group: Pending[]): Promise<number[]> {
     const recs = group.map((p) => p.rec);
     const append = this.#store.appendManyAsync!;
+    this.#preEvict(recs);
     try {
       return await append(recs);
     } catch (e) {

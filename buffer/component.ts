@@ -4,6 +4,7 @@ import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../age
 import type { LinkSnapshot } from '../agent/core/types.ts';
 import { messageOf } from '../agent/errors.ts';
 import { adminRoutes, bufferStats } from './admin.ts';
+import { backlogWarnings } from './backlog-age.ts';
 import { ingestRoute, type IngestDeps } from './ingest.ts';
 import { sampleSeries, seriesBody, transitionSeries } from './self-telemetry.ts';
 import { BufferService, type BufferServiceOptions } from './service.ts';
@@ -82,6 +83,8 @@ export function createBufferComponent(ctx: AgentContext, opts: BufferServiceOpti
       if (!svc.store) return { state: 'starting' };
       const details = bufferStats(svc, ctx.clock.nowMs());
       const problems = [socketError, selfError, svc.movedAside ? `corrupt buffer file moved to ${svc.movedAside}` : null].filter((x): x is string => x !== null);
+      for (const w of backlogWarnings(svc.store.depth(), svc.sinks, ctx.clock.nowMs())) problems.push(w.message);
+      for (const l of svc.recovery?.losses ?? []) problems.push(`${l.records} acknowledged record(s) missing at start (${l.reason}: expected ${l.expected}, found ${l.present})`);
       const failing = [...svc.forwarders.values()].map((f) => f.status()).filter((s) => s.attempts > 0);
       if (failing.length > 0) problems.push(`upstream failing: ${failing.map((s) => `${s.sink} (${s.lastError ?? 'error'})`).join(', ')}`);
       return { state: problems.length > 0 ? 'degraded' : 'ok', ...(problems.length > 0 ? { message: problems.join('; ') } : {}), details };

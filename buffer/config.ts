@@ -92,6 +92,7 @@ export const SinkSchema = z
     ttlSeconds: z.number().int().min(0).default(0).describe('Drop records older than this (0: keep until sent or evicted).'),
     batchMaxBytes: z.number().int().min(1024).default(1024 * 1024).describe('Line protocols: concatenate records up to this many bytes per request.'),
     batchMaxRecords: z.number().int().min(1).default(DEFAULT_BATCH_MAX_RECORDS).describe('Line protocols: at most this many records per request.'),
+    acceptWindowSeconds: z.number().int().min(0).optional().describe('Oldest data the upstream accepts, in seconds (0: no limit); status warns at 75 % of it. Default: 3600 for prometheus-remote-write (a Prometheus receiver refuses samples older than about 1 h behind its newest), none otherwise.'),
     compression: z.enum(['auto', 'none', 'gzip', 'snappy']).default('auto').describe('Compression of merged batches (auto: snappy for remote write, gzip for line protocols, none otherwise). Pre-encoded bodies are sent as they came.'),
   })
   .describe('One upstream destination.');

@@ -12,6 +12,8 @@ export const BufferError = {
   UNKNOWN_SINK: 'LW_BUFFER_UNKNOWN_SINK',
   /** Body larger than buffer.maxRecordBytes (HTTP 413). */
   TOO_LARGE: 'LW_BUFFER_TOO_LARGE',
+  /** The body cannot be delivered by the sink's protocol (bad JSON, wrong content type, undecodable remote write): HTTP 400. */
+  INVALID_PAYLOAD: 'LW_BUFFER_INVALID_PAYLOAD',
   /** A sink header secret (env var or file) could not be resolved. */
   SECRET_MISSING: 'LW_BUFFER_SECRET_MISSING',
   /** The database file was corrupt and has been moved aside. */

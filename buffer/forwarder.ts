@@ -1,4 +1,4 @@
-/** One sink's forwarding loop: pick the lane the gate allows, seal, pace, send, then ack / retry / split / dead-letter. */
+/** One sink's forwarding loop: pick the lane the gate allows, seal, pace, send, then ack / retry / bisect / dead-letter. */
 import type { Clock } from '../agent/clock.ts';
 import { isLwError, messageOf } from '../agent/errors.ts';
 import { BufferError } from './errors.ts';
@@ -6,20 +6,43 @@ import type { Logger } from '../agent/log.ts';
 import { nextDelayMs, parseRetryAfterMs } from './backoff.ts';
 import type { BufferConfig, SinkConfig } from './config.ts';
 import type { GateDecision } from './gate.ts';
-import { paceDelay, type PaceState } from './pacer.ts';
+import { afterRefusal, afterSettled } from './bisect.ts';
+import { paceDelay, pacedBatchBytes, wireBytes, type PaceState } from './pacer.ts';
 import { classify, type Verdict } from './protocols.ts';
+import { describeOutcome, refusalReason } from './upstream-text.ts';
 import { buildBatch } from './sealer.ts';
 import type { BatchSender } from './sender.ts';
-import type { SealedBatch, Store } from './types.ts';
+import type { SealedBatch, Store, StoredRecord, UnsealedQuery } from './types.ts';
 
 /** Longest Retry-After obeyed: a server may ask for minutes; an hour bounds a misconfigured one. */
 export const RETRY_AFTER_MAX_MS = 3_600_000;
-/** Retry delay of a step that failed on a full disk. */
+/** Retry delay of a step that failed on a full disk: sending is what frees space, so soon. */
 const DISK_FULL_RETRY_MS = 200;
+/**
+ * Largest batch sealed while the disk is short of space: sealing copies the bodies, so small batches fit in the
+ * released ballast and each acknowledgement frees room for the next one.
+ */
+export const SHORT_SPACE_BATCH_BYTES = 64 * 1024;
+/** Longest wait between attempts to record an acknowledgement on a full disk (the batch is never re-sent meanwhile). */
+const ACK_RETRY_MAX_MS = 5_000;
+
+/** The leading records within the sealer's limits (at least one). */
+function within(recs: StoredRecord[], maxRecords: number, maxBytes: number): StoredRecord[] {
+  let bytes = 0;
+  let n = 0;
+  for (const r of recs) {
+    if (n > 0 && (n >= maxRecords || bytes + r.body.byteLength > maxBytes)) break;
+    bytes += r.body.byteLength;
+    n += 1;
+  }
+  return recs.slice(0, n);
+}
 
 export interface ForwarderHooks {
-  /** One attempt finished (status null = no answer). */
+  /** One attempt finished (status null = no answer); verdict 'split' = the batch is bisected. */
   onSend(sink: string, status: number | null, verdict: Verdict, records: number, bytes: number): void;
+  /** The upstream took a batch and its acknowledgement is stored (only then are its records counted as sent). */
+  onDelivered(sink: string, records: number): void;
   onDeadLetter(sink: string, records: number, bytes: number): void;
 }
 
@@ -51,6 +74,12 @@ export class SinkForwarder {
   #backoffUntil = 0;
   #nextCanary = 0;
   #splitLimit = Number.POSITIVE_INFINITY;
+  /** Bisection plans per priority lane (record ids of the next batches) after a permanent refusal. */
+  #plans = new Map<number, number[][]>();
+  /** Record ids of the batch in flight (sealed by this forwarder; unknown for one found sealed at start). */
+  #sealedIds = new Map<string, number[]>();
+  /** A delivered batch whose acknowledgement could not be stored yet (disk full): recorded before anything is sent. */
+  #unrecorded: { id: string; priority: number; records: number; ids: number[]; attempts: number } | null = null;
   #pace: PaceState = { tokens: 0, atMs: 0 };
   #force = false;
   #stopped = true;
@@ -128,58 +157,106 @@ export class SinkForwarder {
   }
 
   /** Oldest sealed batch of the best allowed lane, sealing one when the lane has only loose records. */
-  #nextBatch(maxPriority: number, nowMs: number): SealedBatch | null {
+  #nextBatch(maxPriority: number, nowMs: number, pacedBytes: number): SealedBatch | null {
     const { store, sink, cfg } = this.#d;
     for (let p = 0; p <= maxPriority; p++) {
       const sealed = store.sealedBatch(sink.name, p);
       if (sealed) return sealed;
-      const q = { sink: sink.name, priority: p, maxRecords: Math.min(sink.batchMaxRecords, this.#splitLimit), maxBytes: sink.batchMaxBytes };
-      let recs = cfg.flush.liveFirst ? store.unsealed({ ...q, minCreatedMs: nowMs - cfg.flush.liveWindowMs }) : [];
-      if (recs.length === 0) recs = store.unsealed(q);
+      // Paced: a batch is one slice of the pace bucket, so no second of the flush exceeds its share of the uplink.
+      const maxBytes = Math.min(sink.batchMaxBytes, pacedBytes, store.spaceShort() ? SHORT_SPACE_BATCH_BYTES : Number.POSITIVE_INFINITY);
+      const q = { sink: sink.name, priority: p, maxRecords: Math.min(sink.batchMaxRecords, this.#splitLimit), maxBytes };
+      const piece = this.#bisecting(p);
+      const recs = piece ? within(piece, q.maxRecords, q.maxBytes) : this.#loose(q, nowMs);
       const built = buildBatch(sink, recs, nowMs);
       if (built) {
         store.seal(built.batch, built.recordIds);
+        this.#sealedIds.set(built.batch.id, built.recordIds);
         return { ...built.batch, attempts: 0 };
       }
     }
     return null;
   }
 
+  /** While a bisection runs in this lane: exactly the records of its next piece (within the byte limit of the sealer). */
+  #bisecting(priority: number): StoredRecord[] | null {
+    for (let plan = this.#plans.get(priority); plan && plan.length > 0; plan = this.#plans.get(priority)) {
+      const recs = this.#d.store.unsealedByIds(plan[0]!);
+      if (recs.length > 0) return recs;
+      this.#settled(priority, plan[0]!); // evicted or expired meanwhile
+    }
+    return null;
+  }
+
+  #loose(q: UnsealedQuery, nowMs: number): StoredRecord[] {
+    const { store, cfg } = this.#d;
+    const live = cfg.flush.liveFirst ? store.unsealed({ ...q, minCreatedMs: nowMs - cfg.flush.liveWindowMs }) : [];
+    return live.length > 0 ? live : store.unsealed(q);
+  }
+
+  /** Stores the acknowledgement of a delivered batch; false (kept for the next step, never re-sent) when the disk is full. */
+  #recordAck(): boolean {
+    const u = this.#unrecorded!;
+    try {
+      this.#d.store.ack(u.id);
+    } catch (e) {
+      if (!isLwError(e, BufferError.DISK_FULL)) throw e;
+      u.attempts += 1;
+      return false;
+    }
+    this.#unrecorded = null;
+    this.#sealedIds.delete(u.id);
+    this.#settled(u.priority, u.ids);
+    this.#d.hooks.onDelivered(this.sink, u.records);
+    return true;
+  }
+
+  #settled(priority: number, ids: readonly number[]): void {
+    const plan = this.#plans.get(priority);
+    if (!plan) return;
+    const next = afterSettled(plan, ids);
+    if (next.length === 0) this.#plans.delete(priority);
+    else this.#plans.set(priority, next);
+  }
+
   /** One decision + at most one send; returns how long to wait before the next step (0 = at once). */
   async step(): Promise<number> {
     const { clock, cfg, sink, store } = this.#d;
+    if (this.#unrecorded !== null && !this.#recordAck()) return Math.min(ACK_RETRY_MAX_MS, DISK_FULL_RETRY_MS * 2 ** Math.min(10, this.#unrecorded.attempts - 1));
     const force = this.#force;
     const mono = clock.monoMs();
     const now = clock.nowMs();
     const gate = this.#d.gate();
     if (!force && mono < this.#backoffUntil) return this.#backoffUntil - mono;
     if (!force && gate.mode === 'canary' && mono < this.#nextCanary) return this.#nextCanary - mono;
-    const batch = this.#nextBatch(force ? 2 : gate.maxPriority, now);
+    const batch = this.#nextBatch(force ? 2 : gate.maxPriority, now, force ? Number.POSITIVE_INFINITY : pacedBatchBytes(gate.rateBps));
     if (!batch) {
       this.#force = false;
       return cfg.flush.pollMs;
     }
     if (!force) {
-      const p = paceDelay(this.#pace, batch.body.byteLength, gate.rateBps, mono);
+      const p = paceDelay(this.#pace, wireBytes(batch.body.byteLength), gate.rateBps, mono);
       this.#pace = p.state;
       if (p.waitMs > 0) return p.waitMs;
       if (gate.mode === 'canary') this.#nextCanary = mono + cfg.flush.canaryIntervalMs;
     }
     const out = await this.#d.sender.send(batch, this.#abort.signal);
     if (this.#abort.signal.aborted && out.status === null) return 0;
-    const verdict = classify(sink.protocol, out.status);
+    const classified = classify(sink.protocol, out.status);
+    // A permanent refusal of several records is bisected: only the records the upstream refuses end as dead letters.
+    const refused = classified === 'dead' || classified === 'split';
+    const verdict: Verdict = refused ? (batch.recordCount > 1 ? 'split' : 'dead') : classified;
     const bytes = batch.body.byteLength;
     this.#d.hooks.onSend(sink.name, out.status, verdict, batch.recordCount, bytes);
     this.#status.lastStatus = out.status;
     if (verdict === 'ok') {
-      store.ack(batch.id);
       this.#attempts = 0;
       this.#status.lastSuccessMs = now;
       this.#status.lastError = null;
       this.#status.sentBatches += 1;
-      return 0;
+      this.#unrecorded = { id: batch.id, priority: batch.priority, records: batch.recordCount, ids: this.#sealedIds.get(batch.id) ?? [], attempts: 0 };
+      return this.#recordAck() ? 0 : DISK_FULL_RETRY_MS;
     }
-    this.#status.lastError = out.error ?? `HTTP ${out.status}`;
+    this.#status.lastError = describeOutcome(out.status, out.error);
     if (verdict === 'retry') {
       store.recordAttempt(batch.id);
       const delay = nextDelayMs(this.#attempts, parseRetryAfterMs(out.retryAfter, now, Math.max(cfg.retry.capMs, RETRY_AFTER_MAX_MS)), cfg.retry.baseMs, cfg.retry.capMs, (this.#d.random ?? Math.random)());
@@ -189,15 +266,22 @@ export class SinkForwarder {
       this.#d.log.debug({ sink: sink.name, status: out.status, delayMs: delay, attempts: this.#attempts }, 'send failed; backing off');
       return delay;
     }
-    if (verdict === 'split' && batch.recordCount > 1) {
-      store.unseal(batch.id);
+    this.#attempts = 0;
+    if (verdict === 'split') {
+      const ids = store.unseal(batch.id);
+      this.#sealedIds.delete(batch.id);
+      this.#plans.set(batch.priority, afterRefusal(this.#plans.get(batch.priority) ?? [], ids));
       // The upstream has a size cap: keep batches at most this big from now on (until restart).
-      this.#splitLimit = Math.max(1, Math.floor(batch.recordCount / 2));
+      if (classified === 'split') this.#splitLimit = Math.max(1, Math.ceil(batch.recordCount / 2));
+      this.#d.log.debug({ sink: sink.name, status: out.status, records: batch.recordCount, pieces: this.#plans.get(batch.priority)?.map((x) => x.length) }, 'upstream refused a batch; bisecting it');
       return 0;
     }
-    store.deadLetter(batch.id, verdict === 'split' ? 'HTTP 413: single record too large for the upstream' : `HTTP ${out.status}: ${out.error ?? ''}`.trim(), out.status, now);
+    const reason = refusalReason(sink.protocol, out.status, out.error);
+    store.deadLetter(batch.id, reason, out.status, now);
+    this.#settled(batch.priority, this.#sealedIds.get(batch.id) ?? []);
+    this.#sealedIds.delete(batch.id);
     this.#d.hooks.onDeadLetter(sink.name, batch.recordCount, bytes);
-    this.#d.log.warn({ sink: sink.name, status: out.status, batch: batch.id, records: batch.recordCount }, 'upstream refused a batch permanently; moved to dead letters (linkward buffer dead-letters)');
+    this.#d.log.warn({ sink: sink.name, status: out.status, batch: batch.id, records: batch.recordCount, reason }, 'upstream refused a record permanently; moved to dead letters (linkward buffer dead-letters)');
     return 0;
   }
 }

@@ -7,6 +7,7 @@ import { readBody, sendError, sendJson } from '../agent/http/respond.ts';
 import { PRIORITY_RANK, type PriorityClass, type SinkConfig } from './config.ts';
 import { BufferError } from './errors.ts';
 import type { ByteBudget } from './inflight.ts';
+import { payloadProblem } from './payload-check.ts';
 import type { NewRecord } from './types.ts';
 
 export const INGEST_PREFIX = '/v1/ingest/';
@@ -71,8 +72,11 @@ export async function handleIngest(deps: IngestDeps, req: IncomingMessage, res: 
     }
     lease?.shrink(body.length);
     if (body.length === 0) return sendError(res, 400, 'LW_BUFFER_EMPTY', 'empty body: nothing to store');
+    const rec = toRecord(sink, req.headers, body, deps.clock.nowMs());
+    const problem = payloadProblem(sink.protocol, rec.contentType, rec.contentEncoding, body);
+    if (problem !== null) return sendError(res, 400, BufferError.INVALID_PAYLOAD, `not stored: ${problem} (sink "${sink.name}" uses ${sink.protocol})`);
     try {
-      const id = await deps.append(toRecord(sink, req.headers, body, deps.clock.nowMs()));
+      const id = await deps.append(rec);
       sendJson(res, 202, { id });
     } catch (e) {
       if (isLwError(e, BufferError.FULL) || isLwError(e, BufferError.DISK_FULL)) return sendError(res, 507, e.code, e.message);

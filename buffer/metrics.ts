@@ -15,6 +15,9 @@ export interface BufferMetrics {
   sentRecords: Counter<'sink'>;
   commit: Histogram<never>;
   corrupt: Counter<never>;
+  lost: Counter<'reason'>;
+  salvaged: Counter<never>;
+  unsalvageable: Counter<never>;
 }
 
 const prio = (p: number): string => PRIORITY_NAMES[p] ?? String(p);
@@ -65,5 +68,8 @@ export function createBufferMetrics(reg: Registry, depth: () => DepthRow[], nowM
     sentRecords: new Counter({ name: 'linkward_buffer_sent_records_total', help: 'Records delivered upstream.', labelNames: ['sink'], registers }),
     commit: new Histogram({ name: 'linkward_buffer_commit_duration_seconds', help: 'Duration of one group commit (fsync included).', buckets: COMMIT_BUCKETS, registers }),
     corrupt: new Counter({ name: 'linkward_buffer_corrupt_files_total', help: 'Corrupt buffer files moved aside at start.', registers }),
+    salvaged: new Counter({ name: 'linkward_buffer_salvaged_records_total', help: 'Records copied out of a damaged buffer file (quarantine at start, or linkward buffer salvage).', registers }),
+    unsalvageable: new Counter({ name: 'linkward_buffer_unsalvageable_rows_total', help: 'Record ids of a damaged buffer file whose row could not be read.', registers }),
+    lost: new Counter({ name: 'linkward_buffer_lost_records_total', help: 'Acknowledged records found missing at start (ledger beside buffer.db vs the file), by reason: missing_at_open (e.g. a WAL cut short by corruption), quarantined (not salvaged from a corrupt file).', labelNames: ['reason'], registers }),
   };
 }

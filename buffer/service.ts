@@ -9,12 +9,15 @@ import { BufferError } from './errors.ts';
 import { SinkForwarder } from './forwarder.ts';
 import { flushGate, type GateDecision } from './gate.ts';
 import { ByteBudget } from './inflight.ts';
+import { LEDGER_SUFFIX, RecordLedger } from './ledger.ts';
 import { createBufferMetrics, type BufferMetrics } from './metrics.ts';
 import { resolveSinkHeaders } from './secrets.ts';
 import { UndiciSender, type BatchSender } from './sender.ts';
 import { openBufferDb } from './sqlite-open.ts';
 import { SqliteStore } from './store-sqlite.ts';
-import type { NewRecord, Store } from './types.ts';
+import { replayBodies } from './resplit.ts';
+import { Recovery } from './recovery.ts';
+import { wholeBody, type NewRecord, type ReplayResult, type Store } from './types.ts';
 import { WriterThread } from './writer-thread.ts';
 
 /** TTL expiry, incremental vacuum and WAL truncation run this often: cheap, and keeps the file near its content. */
@@ -53,6 +56,10 @@ export class BufferService {
   /** Why the buffer cannot work (null: fine). */
   unavailable: string | null = null;
   movedAside: string | null = null;
+  /** Ledger audit at open, salvage, and what they found (for status). */
+  recovery: Recovery | null = null;
+  /** Path of the live buffer.db (null with an injected store). */
+  livePath: string | null = null;
   readonly #ctx: AgentContext;
   readonly #log: Logger;
   readonly #opts: BufferServiceOptions;
@@ -60,6 +67,7 @@ export class BufferService {
   #cancelMaintenance: (() => void) | null = null;
   #stopped = false;
   #writer: WriterThread | null = null;
+  #ledger: RecordLedger | null = null;
 
   constructor(ctx: AgentContext, opts: BufferServiceOptions = {}) {
     this.#ctx = ctx;
@@ -79,6 +87,7 @@ export class BufferService {
         this.store = this.#opts.store;
       } else {
         const path = join(this.#ctx.stateDir, BUFFER_DB_FILE);
+        this.livePath = path;
         const r = openBufferDb(path, this.#ctx.clock.nowMs());
         if (r.movedAside) {
           this.movedAside = r.movedAside;
@@ -86,7 +95,12 @@ export class BufferService {
           this.#log.error({ path, movedTo: r.movedAside }, 'telemetry buffer file was corrupt; moved aside for inspection and started a fresh one (records in it are not forwarded)');
         }
         this.#writer = cfg.commit.writerThread ? new WriterThread(path) : null;
-        this.store = new SqliteStore(r.db, `${path}.reserve`, this.#writer);
+        this.#ledger = new RecordLedger(path + LEDGER_SUFFIX);
+        const store = new SqliteStore(r.db, `${path}.reserve`, this.#writer, this.#ledger);
+        this.store = store;
+        this.recovery = new Recovery(this.#ledger, store, this.metrics, this.#log, () => this.#ctx.clock.nowMs(), () => { for (const f of this.forwarders.values()) f.wake(); });
+        if (r.movedAside !== null) this.recovery.quarantined(r.movedAside);
+        this.recovery.audit(store.usage().records);
       }
     } catch (e) {
       this.unavailable = messageOf(e);
@@ -118,9 +132,9 @@ export class BufferService {
         hooks: {
           onSend: (name, status, verdict, records) => {
             this.metrics.sends.inc({ sink: name, status: status === null ? 'error' : String(status) });
-            if (verdict === 'ok') this.metrics.sentRecords.inc({ sink: name }, records);
-            else this.metrics.failures.inc({ sink: name, status: status === null ? 'error' : String(status), verdict });
+            if (verdict !== 'ok') this.metrics.failures.inc({ sink: name, status: status === null ? 'error' : String(status), verdict });
           },
+          onDelivered: (name, records) => this.metrics.sentRecords.inc({ sink: name }, records),
           onDeadLetter: (name, records, bytes) => this.countDrop(name, 'dead_letter', records, bytes),
         },
       }));
@@ -183,6 +197,18 @@ export class BufferService {
     });
   }
 
+  /** Puts dead letters back in the queue, each cut into the records it held (so the forwarder bisects them again). */
+  replay(ids: readonly string[] | null, nowMs: number): ReplayResult {
+    const store = this.store;
+    if (!store) throw new LwError(BufferError.UNAVAILABLE, this.unavailable ?? 'telemetry buffer is not open');
+    const r = store.replayDeadLetters(ids, nowMs, (d) => {
+      const sink = this.sinks.get(d.sink);
+      return sink ? replayBodies(sink.protocol, d) : wholeBody(d);
+    });
+    this.flush(null, false);
+    return r;
+  }
+
   /** Clears backoff (and with force, ignores the gate) for one sink or all; returns the sinks woken. */
   flush(sink: string | null, force: boolean): string[] {
     const woken: string[] = [];
@@ -197,5 +223,6 @@ export class BufferService {
     await Promise.all([...this.forwarders.values()].map((f) => f.stop()));
     await this.#writer?.close();
     this.store?.close();
+    this.#ledger?.close();
   }
 }

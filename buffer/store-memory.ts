@@ -3,7 +3,7 @@ import { LwError } from '../agent/errors.ts';
 import { BufferError } from './errors.ts';
 import { LaneCounters, mergeDrops } from './lanes.ts';
 import { DEAD_LETTER_MAX_ROWS } from './store-sqlite.ts';
-import type { DeadLetter, DepthRow, DropResult, NewRecord, SealedBatch, Store, StoredRecord, UnsealedQuery, Usage } from './types.ts';
+import { wholeBody, type DeadLetter, type DepthRow, type DropResult, type NewRecord, type ReplayResult, type ReplaySplit, type SealedBatch, type Store, type StoredRecord, type UnsealedQuery, type Usage } from './types.ts';
 
 export interface MemoryStoreOptions {
   /** Simulated medium size: appends that would exceed it throw LW_BUFFER_DISK_FULL (tests). */
@@ -19,6 +19,7 @@ export class MemoryStore implements Store {
   #closed = false;
   readonly #lanes = new LaneCounters();
   readonly #diskBytes: number;
+  #short = false;
 
   constructor(opts: MemoryStoreOptions = {}) {
     this.#diskBytes = opts.diskBytes ?? Number.POSITIVE_INFINITY;
@@ -38,7 +39,10 @@ export class MemoryStore implements Store {
   appendMany(records: readonly NewRecord[]): number[] {
     this.#open();
     const incoming = records.reduce((n, r) => n + r.body.byteLength, 0);
-    if (this.#lanes.total().bytes + incoming > this.#diskBytes) throw new LwError(BufferError.DISK_FULL, 'no space left for the telemetry buffer (simulated)');
+    if (this.#lanes.total().bytes + incoming > this.#diskBytes) {
+      this.#short = true;
+      throw new LwError(BufferError.DISK_FULL, 'no space left for the telemetry buffer (simulated)');
+    }
     return records.map((r) => {
       const id = this.#nextId++;
       this.#records.push({ ...r, body: Buffer.from(r.body), id, batchId: null });
@@ -85,10 +89,17 @@ export class MemoryStore implements Store {
     return this.#remove((r) => r.batchId === batchId)[0] ?? null;
   }
 
-  unseal(batchId: string): void {
+  unseal(batchId: string): number[] {
     this.#open();
     this.#batches = this.#batches.filter((b) => b.id !== batchId);
-    for (const r of this.#records) if (r.batchId === batchId) r.batchId = null;
+    const ids: number[] = [];
+    for (const r of this.#records) if (r.batchId === batchId) { r.batchId = null; ids.push(r.id); }
+    return ids;
+  }
+
+  unsealedByIds(ids: readonly number[]): StoredRecord[] {
+    const want = new Set(ids);
+    return this.#records.filter((r) => want.has(r.id) && r.batchId === null).map((r) => ({ ...r }));
   }
 
   recordAttempt(batchId: string): void {
@@ -146,12 +157,13 @@ export class MemoryStore implements Store {
     return this.#dead.length;
   }
 
-  replayDeadLetters(ids: readonly string[] | null, nowMs: number): number {
+  replayDeadLetters(ids: readonly string[] | null, nowMs: number, split: ReplaySplit = wholeBody): ReplayResult {
     this.#open();
     const chosen = this.#dead.filter((d) => ids === null || ids.includes(d.id));
+    const recs = chosen.flatMap((d) => split(d).map((b) => ({ sink: d.sink, priority: d.priority, createdMs: nowMs, expiresMs: null, ...b })));
+    this.appendMany(recs);
     this.#dead = this.#dead.filter((d) => !chosen.includes(d));
-    this.appendMany(chosen.map((d) => ({ sink: d.sink, priority: d.priority, createdMs: nowMs, expiresMs: null, contentType: d.contentType, contentEncoding: d.contentEncoding, body: d.body })));
-    return chosen.length;
+    return { deadLetters: chosen.length, records: recs.length };
   }
 
   purge(opts: { sink: string | null; records: boolean; deadLetters: boolean }): { records: number; deadLetters: number } {
@@ -168,6 +180,12 @@ export class MemoryStore implements Store {
       this.#dead = [];
     }
     return { records, deadLetters };
+  }
+
+  /** Simulated: short after a full append until half the medium is free again. */
+  spaceShort(): boolean {
+    if (this.#short && this.#lanes.total().bytes <= this.#diskBytes / 2) this.#short = false;
+    return this.#short;
   }
 
   maintenance(): void {}

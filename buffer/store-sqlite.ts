@@ -1,20 +1,19 @@
 /** Store on better-sqlite3 (buffer.db): statements prepared once, lane depth counters kept in memory. */
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { LwError } from '../agent/errors.ts';
+import { LwError, isLwError } from '../agent/errors.ts';
 import { BufferError, isDiskFull } from './errors.ts';
 import { LaneCounters, mergeDrops } from './lanes.ts';
 import { toBatch, toDeadLetter, toRecord, type Row } from './sqlite-rows.ts';
+import { SpaceGuard } from './sqlite-space.ts';
 import { STORE_SQL, type StoreSqlName } from './sqlite-sql.ts';
+import type { RecordLedger } from './ledger.ts';
 import type { WriterThread } from './writer-thread.ts';
-import type { DeadLetter, DepthRow, DropResult, NewRecord, SealedBatch, Store, StoredRecord, UnsealedQuery, Usage } from './types.ts';
+import { wholeBody, type DeadLetter, type DepthRow, type DropResult, type NewRecord, type ReplayResult, type ReplaySplit, type SealedBatch, type Store, type StoredRecord, type UnsealedQuery, type Usage } from './types.ts';
 
 /** Dead letters kept at most; older ones are deleted so a misconfigured sink cannot fill the disk. */
 export const DEAD_LETTER_MAX_ROWS = 1_000;
 /** Pages reclaimed per maintenance pass (4 KiB each): 16 MiB, so one pass stays short. */
 const VACUUM_PAGES_PER_PASS = 4_096;
-/** Ballast file size kept next to the database: released on disk full so a checkpoint can always move the WAL into the file. */
-export const RESERVE_BYTES = 2 * 1024 * 1024;
 /** Rows examined per eviction step. */
 const EVICT_CHUNK = 512;
 
@@ -26,7 +25,11 @@ export class SqliteStore implements Store {
   readonly #lanes = new LaneCounters();
   readonly #s: Record<StoreSqlName, Statement>;
   #closed = false;
-  readonly #reservePath: string | null;
+  readonly #space: SpaceGuard;
+  /** Durable added/removed totals beside the file (null: not kept, e.g. tests and the CLI's salvage reader). */
+  readonly #ledger: RecordLedger | null;
+  /** Removals written to the ledger inside the running transaction (taken back if it does not commit). */
+  #txRemoved = 0;
 
   /** Set when a writer thread commits appends (the committer then awaits it instead of blocking). */
   readonly appendManyAsync?: (records: readonly NewRecord[]) => Promise<number[]>;
@@ -35,11 +38,11 @@ export class SqliteStore implements Store {
    * `reservePath`: where to keep the disk-full ballast file (null: none, e.g. in-memory databases).
    * `writer`: commit appends on a worker thread's connection (reads, seals, acks and evictions stay here).
    */
-  constructor(db: Db, reservePath: string | null = null, writer: WriterThread | null = null) {
+  constructor(db: Db, reservePath: string | null = null, writer: WriterThread | null = null, ledger: RecordLedger | null = null) {
     this.#db = db;
-    this.#reservePath = reservePath;
+    this.#ledger = ledger;
+    this.#space = new SpaceGuard(reservePath);
     if (writer) this.appendManyAsync = (records) => this.#appendViaWriter(writer, records);
-    this.#ensureReserve();
     this.#s = Object.fromEntries(Object.entries(STORE_SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Record<StoreSqlName, Statement>;
     for (const r of db.prepare('SELECT sink, priority, COUNT(*) AS n, SUM(size) AS b FROM buf_records GROUP BY sink, priority').all() as Row[]) {
       this.#lanes.add(String(r.sink), Number(r.priority), Number(r.n), Number(r.b));
@@ -49,22 +52,51 @@ export class SqliteStore implements Store {
   /** Runs `fn` in one transaction; disk-full and closed states become LwErrors the caller can branch on. */
   #tx<T>(fn: () => T): T {
     if (this.#closed) throw new LwError(BufferError.UNAVAILABLE, 'telemetry buffer is closed');
+    this.#txRemoved = 0;
     try {
       return this.#db.transaction(fn).immediate();
     } catch (e) {
       if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      if (this.#txRemoved !== 0) this.#ledger?.removed(-this.#txRemoved);
       throw isDiskFull(e) ? this.#diskFull(e) : e;
     }
   }
 
   /**
-   * The WAL can only shrink after a checkpoint, and a checkpoint needs room to grow the main file:
-   * release the ballast, then checkpoint and truncate so the next attempt (and the forwarder's deletes) fit.
+   * A transaction on the path that wins space back (seal, ack, dead letter, eviction, expiry, unseal, purge). On a full
+   * disk the ballast is released and it is tried once more: an acknowledgement's few WAL frames (or a small batch) fit,
+   * so delivered data is recorded as such and its pages freed. Appends never release the ballast (they only mark the
+   * store short of space).
    */
+  #drainTx<T>(fn: () => T): T {
+    let result: T;
+    try {
+      result = this.#tx(fn);
+    } catch (e) {
+      if (!isLwError(e, BufferError.DISK_FULL)) throw e;
+      this.#space.release();
+      result = this.#tx(fn);
+    }
+    if (this.#space.isShort) this.#reclaim();
+    return result;
+  }
+
+  /** While short of space: give free pages back to the file system and re-create the ballast when possible. */
+  #reclaim(): void {
+    try {
+      this.#db.exec(`PRAGMA incremental_vacuum(${VACUUM_PAGES_PER_PASS}); PRAGMA wal_checkpoint(TRUNCATE);`);
+    } catch { /* still full: the next delete tries again */ }
+    this.#space.short();
+  }
+
   #diskFull(cause: unknown): LwError {
-    if (this.#reservePath !== null) rmSync(this.#reservePath, { force: true });
-    try { this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)'); } catch { /* still full; the caller applies its policy */ }
+    this.#space.markShort();
     return new LwError(BufferError.DISK_FULL, 'no space left for the telemetry buffer; free disk space under state.dir or lower buffer.maxBytes', { cause });
+  }
+
+  /** True while the disk is too full for appends (they are refused or evict first; deletes still work). */
+  spaceShort(): boolean {
+    return this.#space.short();
   }
 
   /** Commits through the writer thread (fsync off the event loop); falls back to this connection if the thread died. */
@@ -80,7 +112,22 @@ export class SqliteStore implements Store {
       throw e;
     }
     for (const r of records) this.#lanes.add(r.sink, r.priority, 1, r.body.byteLength);
+    this.#added(records.length);
     return ids;
+  }
+
+  /** Inside a transaction, before its commit: the ledger learns of removals first (a crash then errs toward a duplicate). */
+  #removing<T>(rows: T[]): T[] {
+    if (rows.length > 0 && this.#ledger) {
+      this.#ledger.removed(rows.length);
+      this.#txRemoved += rows.length;
+    }
+    return rows;
+  }
+
+  /** After a commit, before any 202: the ledger learns of additions. */
+  #added(n: number): void {
+    this.#ledger?.added(n);
   }
 
   #deleted(rows: DelRow[]): DropResult[] {
@@ -91,6 +138,7 @@ export class SqliteStore implements Store {
   appendMany(records: readonly NewRecord[]): number[] {
     const ids = this.#tx(() => records.map((r) => Number(this.#s.insert.run(r.sink, r.priority, r.createdMs, r.expiresMs, r.contentType, r.contentEncoding, r.body, r.body.byteLength).lastInsertRowid)));
     for (const r of records) this.#lanes.add(r.sink, r.priority, 1, r.body.byteLength);
+    this.#added(records.length);
     return ids;
   }
 
@@ -124,25 +172,29 @@ export class SqliteStore implements Store {
   }
 
   seal(b: Omit<SealedBatch, 'attempts'>, recordIds: readonly number[]): void {
-    this.#tx(() => {
+    this.#drainTx(() => {
       this.#s.insBatch.run(b.id, b.sink, b.priority, b.createdMs, b.contentType, b.contentEncoding, b.body, b.recordCount);
       for (const id of recordIds) this.#s.mark.run(b.id, id);
     });
   }
 
   ack(batchId: string): DropResult | null {
-    const rows = this.#tx(() => {
+    const rows = this.#drainTx(() => {
       this.#s.delBatch.run(batchId);
-      return this.#s.delBatchRecords.all(batchId) as DelRow[];
+      return this.#removing(this.#s.delBatchRecords.all(batchId) as DelRow[]);
     });
     return this.#deleted(rows)[0] ?? null;
   }
 
-  unseal(batchId: string): void {
-    this.#tx(() => {
+  unseal(batchId: string): number[] {
+    return this.#drainTx(() => {
       this.#s.delBatch.run(batchId);
-      this.#s.unmark.run(batchId);
+      return (this.#s.unmark.all(batchId) as Row[]).map((r) => Number(r.id)).sort((a, b) => a - b);
     });
+  }
+
+  unsealedByIds(ids: readonly number[]): StoredRecord[] {
+    return ids.length === 0 ? [] : (this.#s.byIds.all(JSON.stringify(ids)) as Row[]).map(toRecord);
   }
 
   recordAttempt(batchId: string): void {
@@ -150,18 +202,18 @@ export class SqliteStore implements Store {
   }
 
   deadLetter(batchId: string, reason: string, status: number | null, nowMs: number): DropResult | null {
-    const rows = this.#tx(() => {
+    const rows = this.#drainTx(() => {
       const b = this.#s.delBatch.get(batchId) as Row | undefined;
       if (!b) return [];
       this.#s.insDead.run(b.id, b.sink, b.priority, nowMs, status, reason, b.record_count, b.content_type, b.content_encoding, b.body);
       this.#s.trimDead.run(DEAD_LETTER_MAX_ROWS);
-      return this.#s.delBatchRecords.all(batchId) as DelRow[];
+      return this.#removing(this.#s.delBatchRecords.all(batchId) as DelRow[]);
     });
     return this.#deleted(rows)[0] ?? null;
   }
 
   dropOldest(freeBytes: number, freeRecords: number): DropResult[] {
-    const rows = this.#tx(() => {
+    const rows = this.#drainTx(() => {
       const out: DelRow[] = [];
       let bytes = 0;
       while (bytes < freeBytes || out.length < freeRecords) {
@@ -173,7 +225,7 @@ export class SqliteStore implements Store {
           for (const d of del) { out.push(d); bytes += d.size; }
         }
       }
-      return out;
+      return this.#removing(out);
     });
     return this.#deleted(rows);
   }
@@ -184,11 +236,11 @@ export class SqliteStore implements Store {
   }
 
   expire(nowMs: number, maxRecords: number = Number.MAX_SAFE_INTEGER): DropResult[] {
-    const rows = this.#tx(() => {
+    const rows = this.#drainTx(() => {
       const out: DelRow[] = [];
       for (const r of this.#s.expiredBatches.all(nowMs, maxRecords) as Row[]) out.push(...this.#dropBatch(String(r.batch_id)));
       out.push(...(this.#s.expire.all(nowMs, Math.max(0, maxRecords - out.length)) as DelRow[]));
-      return out;
+      return this.#removing(out);
     });
     return this.#deleted(rows);
   }
@@ -206,42 +258,39 @@ export class SqliteStore implements Store {
     return Number((this.#s.countDead.get() as Row).n);
   }
 
-  replayDeadLetters(ids: readonly string[] | null, nowMs: number): number {
-    const moved = this.#tx(() => {
+  replayDeadLetters(ids: readonly string[] | null, nowMs: number, split: ReplaySplit = wholeBody): ReplayResult {
+    const added: NewRecord[] = [];
+    const res = this.#tx(() => {
       const rows = ids === null ? (this.#s.allDead.all() as Row[]) : ids.map((id) => this.#s.oneDead.get(id) as Row | undefined).filter((r): r is Row => r !== undefined);
       for (const r of rows) {
-        this.#s.insert.run(r.sink, r.priority, nowMs, null, r.content_type, r.content_encoding, r.body, (r.body as Buffer).byteLength);
-        this.#s.delDead.run(r.id);
+        const d = toDeadLetter(r);
+        for (const b of split(d)) {
+          const rec: NewRecord = { sink: d.sink, priority: d.priority, createdMs: nowMs, expiresMs: null, ...b };
+          this.#s.insert.run(rec.sink, rec.priority, rec.createdMs, null, rec.contentType, rec.contentEncoding, rec.body, rec.body.byteLength);
+          added.push(rec);
+        }
+        this.#s.delDead.run(d.id);
       }
-      return rows;
+      return { deadLetters: rows.length, records: added.length };
     });
-    for (const r of moved) this.#lanes.add(String(r.sink), Number(r.priority), 1, (r.body as Buffer).byteLength);
-    return moved.length;
+    for (const r of added) this.#lanes.add(r.sink, r.priority, 1, r.body.byteLength);
+    this.#added(added.length);
+    return res;
   }
 
   purge(opts: { sink: string | null; records: boolean; deadLetters: boolean }): { records: number; deadLetters: number } {
-    const res = this.#tx(() => {
+    const res = this.#drainTx(() => {
       let records = 0;
       let deadLetters = 0;
       if (opts.records) {
         if (opts.sink === null) { this.#s.purgeBatchesAll.run(); records = this.#s.purgeAll.run().changes; } else { this.#s.purgeBatchesSink.run(opts.sink); records = this.#s.purgeSink.run(opts.sink).changes; }
       }
       if (opts.deadLetters) deadLetters = this.#s.purgeDead.run().changes;
+      this.#removing(new Array<never>(records));
       return { records, deadLetters };
     });
     if (opts.records) this.#lanes.clear(opts.sink);
     return res;
-  }
-
-  /** Re-creates the ballast file when there is room again (best effort). */
-  #ensureReserve(): void {
-    const p = this.#reservePath;
-    if (p === null || existsSync(p)) return;
-    try {
-      writeFileSync(p, Buffer.alloc(RESERVE_BYTES));
-    } catch {
-      rmSync(p, { force: true });
-    }
   }
 
   maintenance(): void {
@@ -249,7 +298,7 @@ export class SqliteStore implements Store {
     try {
       // exec steps the pragma to completion (a prepared statement's one step would free only one page).
       this.#db.exec(`PRAGMA incremental_vacuum(${VACUUM_PAGES_PER_PASS}); PRAGMA wal_checkpoint(TRUNCATE);`);
-      this.#ensureReserve();
+      this.#space.ensure();
     } catch (e) {
       if (!isDiskFull(e)) throw e;
     }

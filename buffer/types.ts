@@ -45,6 +45,17 @@ export interface DeadLetter {
   body: Uint8Array;
 }
 
+/** Cuts a dead letter into record bodies (buffer/resplit.ts). */
+export type ReplaySplit = (d: DeadLetter) => { contentType: string | null; contentEncoding: string | null; body: Uint8Array }[];
+
+/** The default split: the dead letter's body goes back as one record. */
+export const wholeBody: ReplaySplit = (d) => [{ contentType: d.contentType, contentEncoding: d.contentEncoding, body: d.body }];
+
+export interface ReplayResult {
+  deadLetters: number;
+  records: number;
+}
+
 /** Depth of one sink + priority lane. */
 export interface DepthRow {
   sink: string;
@@ -98,8 +109,10 @@ export interface Store {
   seal(batch: Omit<SealedBatch, 'attempts'>, recordIds: readonly number[]): void;
   /** Delivered: deletes the batch and its records. */
   ack(batchId: string): DropResult | null;
-  /** Returns a batch's records to the unsealed pool (413 split) and deletes the batch. */
-  unseal(batchId: string): void;
+  /** Returns a batch's records to the unsealed pool (bisection) and deletes the batch; returns their ids in order. */
+  unseal(batchId: string): number[];
+  /** The not-yet-sealed records among `ids`, oldest first (a bisection seals exactly the pieces of a refused batch). */
+  unsealedByIds(ids: readonly number[]): StoredRecord[];
   /** Counts one failed attempt. */
   recordAttempt(batchId: string): void;
   /** Moves a batch to the dead letters and deletes its records. */
@@ -111,10 +124,18 @@ export interface Store {
   listRecords(sink: string | null, limit: number): StoredRecord[];
   listDeadLetters(limit: number): DeadLetter[];
   deadLetterCount(): number;
-  /** Moves dead letters back into the records (ids null: all); returns how many. */
-  replayDeadLetters(ids: readonly string[] | null, nowMs: number): number;
+  /**
+   * Moves dead letters back into the records (ids null: all), each cut by `split` into the records it held (default:
+   * one record, the body as it is). Returns how many dead letters and how many records that made.
+   */
+  replayDeadLetters(ids: readonly string[] | null, nowMs: number, split?: ReplaySplit): ReplayResult;
   /** Deletes records (of one sink or all) and/or dead letters; returns what was removed. */
   purge(opts: { sink: string | null; records: boolean; deadLetters: boolean }): { records: number; deadLetters: number };
+  /**
+   * True while the medium is too full for appends: reject-new refuses them without touching the disk and drop-oldest
+   * evicts first, so appends never take the room deletes (acknowledgements) need. Cleared when space returns.
+   */
+  spaceShort(): boolean;
   /** Reclaims free pages and trims the WAL (no-op for memory). */
   maintenance(): void;
   close(): void;

@@ -1,4 +1,5 @@
-/** `linkward buffer stats|list|flush|dead-letters|replay|purge`: inspect and steer the daemon's telemetry buffer. */
+/** `linkward buffer stats|list|flush|dead-letters|replay|salvage|purge`: inspect and steer the daemon's telemetry buffer. */
+import { resolve as resolvePath } from 'node:path';
 import type { Command } from 'commander';
 import { isLwError, messageOf } from '../errors.ts';
 import { Exit, exitForError, exitForStatus } from '../exit-codes.ts';
@@ -11,7 +12,10 @@ interface Common extends DaemonOptions {
 
 interface Lane { sink: string; priority: string; records: number; bytes: number; oldestAgeSeconds: number | null }
 interface SinkStat { sink: string; attempts: number; backoffMs: number; lastStatus: number | null; lastError: string | null; sentBatches: number }
-interface Stats { available: boolean; error?: string; usage: { records: number; bytes: number }; gate: { mode: string; reason: string }; lanes: Lane[]; sinks: SinkStat[]; deadLetters: number }
+interface Stats {
+  available: boolean; error?: string; usage: { records: number; bytes: number }; gate: { mode: string; reason: string }; lanes: Lane[]; sinks: SinkStat[]; deadLetters: number;
+  backlogWarnings?: { message: string }[]; lostRecords?: { reason: string; records: number; expected: number; present: number }[]; salvaged?: { file: string; copied: number; unreadable: number };
+}
 
 /** Human-readable byte count. */
 export function bytes(n: number): string {
@@ -33,7 +37,10 @@ export function formatStats(s: Stats): string {
   let out = `buffer: ${s.usage.records} records, ${bytes(s.usage.bytes)}; gate ${s.gate.mode} (${s.gate.reason}); dead letters ${s.deadLetters}\n\n`;
   out += s.lanes.length === 0 ? 'no records waiting\n' : table(['SINK', 'PRIORITY', 'RECORDS', 'BYTES', 'OLDEST'], s.lanes.map((l) => [l.sink, l.priority, String(l.records), bytes(l.bytes), l.oldestAgeSeconds === null ? '-' : `${Math.round(l.oldestAgeSeconds)}s`]));
   out += '\n' + table(['SINK', 'SENT', 'FAILING', 'BACKOFF', 'LAST'], s.sinks.map((k) => [k.sink, String(k.sentBatches), String(k.attempts), k.backoffMs > 0 ? `${Math.ceil(k.backoffMs / 1000)}s` : '-', k.lastError ?? (k.lastStatus === null ? '-' : String(k.lastStatus))]));
-  return out;
+  for (const w of s.backlogWarnings ?? []) out += `\nwarning: ${w.message}`;
+  for (const l of s.lostRecords ?? []) out += `\nLOST: ${l.records} acknowledged record(s) missing at start (${l.reason}; expected ${l.expected}, found ${l.present})`;
+  if (s.salvaged) out += `\nsalvaged ${s.salvaged.copied} record(s) from ${s.salvaged.file}${s.salvaged.unreadable > 0 ? ` (${s.salvaged.unreadable} unreadable)` : ''}`;
+  return out.endsWith('\n') ? out : `${out}\n`;
 }
 
 /** Runs one daemon call, prints JSON or text, returns the exit code. */
@@ -92,8 +99,13 @@ export function registerBufferCommands(program: Command): void {
         process.exitCode = Exit.DOWN;
         return;
       }
-      return run(call(o, cmd, async (x) => daemonPost(await daemonTarget(x), '/v1/buffer/replay', { ids: o.all ? null : ids }), (b: { replayed: number }) => `replayed ${b.replayed} dead letter(s)\n`));
+      return run(call(o, cmd, async (x) => daemonPost(await daemonTarget(x), '/v1/buffer/replay', { ids: o.all ? null : ids }), (b: { replayed: number; records?: number }) => `replayed ${b.replayed} dead letter(s) as ${b.records ?? b.replayed} record(s)\n`));
     });
+
+  sub(buffer, 'salvage', "Copy the readable records of a damaged buffer file (e.g. buffer.db.corrupt-<ms>) into the daemon's buffer").argument('<file>', 'path of the file on the daemon host')
+    .action((file: string, o: Common, cmd: Command) =>
+      run(call(o, cmd, async (x) => daemonPost(await daemonTarget(x), '/v1/buffer/salvage', { file: resolvePath(file) }), (b: { copied: number; unreadable: number; error: string | null }) =>
+        `salvaged ${b.copied} record(s)${b.unreadable > 0 ? `; ${b.unreadable} row(s) unreadable` : ''}${b.error ? `; ${b.error}` : ''}\n`)));
 
   sub(buffer, 'purge', 'Delete waiting records (counted as dropped, reason purged); needs --yes').option('--sink <name>', 'only this sink').option('--dead-letters', 'also delete the dead letters').option('--yes', 'really delete')
     .action((o: Common & { sink?: string; deadLetters?: boolean; yes?: boolean }, cmd: Command) => {

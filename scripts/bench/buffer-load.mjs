@@ -1,10 +1,13 @@
-// Load generator child for bench:buffer — POSTs 200-byte records with N concurrent keep-alive clients, prints one JSON line.
+// Load generator child for bench:buffer — POSTs ndjson bodies of LINES records (each SIZE bytes, valid JSON) with N concurrent keep-alive clients, prints one JSON line.
 import { Pool } from 'undici';
 
-const [url, clientsArg, secondsArg, sizeArg] = process.argv.slice(2);
+const [url, clientsArg, secondsArg, sizeArg, linesArg] = process.argv.slice(2);
 const clients = Number(clientsArg);
 const durationMs = Number(secondsArg) * 1000;
-const body = Buffer.alloc(Number(sizeArg), 0x61);
+const lines = Number(linesArg ?? 1);
+// One JSON object of SIZE bytes per line (ingest validates ndjson), LINES lines per request.
+const line = `{"p":"${'a'.repeat(Math.max(0, Number(sizeArg) - 9))}"}\n`;
+const body = Buffer.from(line.repeat(lines));
 const u = new URL(url);
 const pool = new Pool(u.origin, { connections: clients, pipelining: 1, keepAliveTimeout: 30_000 });
 const latencies = [];
@@ -29,4 +32,4 @@ const secs = (performance.now() - t0) / 1000;
 latencies.sort((a, b) => a - b);
 const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? null;
 await pool.close();
-process.stdout.write(JSON.stringify({ ok, failed, seconds: secs, recPerSec: ok / secs, p50Ms: pct(0.5), p99Ms: pct(0.99), maxMs: latencies.at(-1) ?? null }) + '\n');
+process.stdout.write(JSON.stringify({ ok, failed, lines, seconds: secs, reqPerSec: ok / secs, recPerSec: (ok * lines) / secs, p50Ms: pct(0.5), p99Ms: pct(0.99), maxMs: latencies.at(-1) ?? null }) + '\n');

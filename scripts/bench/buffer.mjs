@@ -1,6 +1,8 @@
 // bench:buffer — telemetry buffer with synchronous=FULL: ingest over HTTP (concurrent clients) and direct, p99 ack, drain, RSS.
 // Usage: node scripts/bench/buffer.mjs [--seconds 10] [--clients 64] [--direct 300000] [--drain 200000] [--size 200] [--writer-thread] [--bundled] [--inflight-bytes N]
-//        [--node-flags "<flags>"] (default: LINKWARD_NODE_FLAGS of systemd/linkward.service; "" for none) [--smaps] [--phases direct,http,drain-gzip,drain-none]
+//        [--node-flags "<flags>"] (default: LINKWARD_NODE_FLAGS of systemd/linkward.service; "" for none) [--smaps] [--phases direct,http,http100,drain-gzip,drain-none]
+//        http100: requests of 100 ndjson records each. After each HTTP phase a `raw` phase commits the same records with plain
+//        better-sqlite3 (same file pragmas, synchronous=FULL) in transactions of the phase's mean group size: the ratio column.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,10 +92,19 @@ if (PHASE === null) {
   const meta = { bench: 'flags', nodeFlags: flags, bundled: process.argv.includes('--bundled') };
   results.push(meta);
   process.stdout.write(JSON.stringify(meta) + '\n');
-  for (const phase of strArg('phases', 'direct,http,drain-gzip,drain-none').split(',')) {
-    const c = child(entry, [...passthrough, '--phase', phase], flags, FLAGS === null ? unitEnv() : {});
+  const runPhase = async (phase, extra = []) => {
+    const c = child(entry, [...passthrough, ...extra, '--phase', phase], flags, FLAGS === null ? unitEnv() : {});
     c.p.stdout.on('data', (d) => process.stdout.write(d));
-    for (const line of (await c.done).split('\n')) if (line.startsWith('{')) results.push(JSON.parse(line));
+    const out = [];
+    for (const line of (await c.done).split('\n')) if (line.startsWith('{')) out.push(JSON.parse(line));
+    results.push(...out);
+    return out;
+  };
+  for (const phase of strArg('phases', 'direct,http,http100,drain-gzip,drain-none').split(',')) {
+    const out = await runPhase(phase);
+    const r = out.find((x) => x.bench?.startsWith('ingest'));
+    // The same bytes committed by raw better-sqlite3, in transactions of the records the agent grouped per commit.
+    if (r && r.commits > 0) await runPhase('raw', ['--batch', String(Math.max(1, Math.round(r.records / r.commits))), '--lines', String(r.lines ?? 1), '--for', r.bench]);
   }
 }
 
@@ -119,8 +130,9 @@ if (PHASE === 'direct') {
   rmSync(dir, { recursive: true, force: true });
 }
 
-// 2. HTTP loopback, concurrent clients in a separate process.
-if (PHASE === 'http') {
+// 2. HTTP loopback, concurrent clients in a separate process (http100: 100 ndjson records per request).
+if (PHASE === 'http' || PHASE === 'http100') {
+  const LINES = PHASE === 'http100' ? 100 : 1;
   const dir = mkdtempSync(join(tmpdir(), 'buffer-bench-'));
   const ctx = context(dir, 'http://127.0.0.1:9/none');
   const comp = createBufferComponent(ctx);
@@ -144,15 +156,34 @@ if (PHASE === 'http') {
   // Open keep-alive connections: one request in flight on each at most (the load generator does not pipeline).
   let connections = 0;
   const connTimer = setInterval(() => server.server.getConnections((e, n) => { if (!e) connections = Math.max(connections, n); }), 200);
-  const c = child('buffer-load.mjs', [`http://${server.address}/v1/ingest/bench`, String(CLIENTS), String(SECONDS), String(SIZE)]);
+  const c = child('buffer-load.mjs', [`http://${server.address}/v1/ingest/bench`, String(CLIENTS), String(SECONDS), String(SIZE), String(LINES)]);
   const load = JSON.parse((await c.done).trim().split('\n').pop());
   const cpu = process.cpuUsage(cpu0);
   loop.disable();
   clearInterval(connTimer);
   const fileMB = (f) => { try { return Math.round(statSync(join(dir, f)).size / 1e5) / 10; } catch { return 0; } };
-  emit({ bench: 'ingest-http', writerThread: WRITER_THREAD, idleRssMB, clients: CLIENTS, records: load.ok, failed: load.failed, seconds: load.seconds, recPerSec: load.recPerSec, ackP50Ms: load.p50Ms, ackP99Ms: load.p99Ms, ackMaxMs: load.maxMs, eventLoopP99Ms: loop.percentile(99) / 1e6, stored: comp.service.store.usage().records, connections, maxQueued, maxHeldKiB, dbMB: fileMB('buffer.db'), walMB: fileMB('buffer.db-wal'), serverCpuUsPerRec: (cpu.user + cpu.system) / Math.max(1, load.ok), ...gc.read(), ...(await commitStats(ctx.metrics)), idle });
+  emit({ bench: PHASE === 'http' ? 'ingest-http' : 'ingest-http100', writerThread: WRITER_THREAD, idleRssMB, clients: CLIENTS, lines: LINES, records: load.ok, failed: load.failed, seconds: load.seconds, reqPerSec: load.reqPerSec, recPerSec: load.recPerSec, ackP50Ms: load.p50Ms, ackP99Ms: load.p99Ms, ackMaxMs: load.maxMs, eventLoopP99Ms: loop.percentile(99) / 1e6, stored: comp.service.store.usage().records, connections, maxQueued, maxHeldKiB, dbMB: fileMB('buffer.db'), walMB: fileMB('buffer.db-wal'), serverCpuUsPerRec: (cpu.user + cpu.system) / Math.max(1, load.ok), ...gc.read(), ...(await commitStats(ctx.metrics)), idle });
   await server.close();
   await comp.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+// 2b. Raw better-sqlite3 baseline: the same rows (one per request, LINES lines each) in transactions of --batch rows.
+if (PHASE === 'raw') {
+  const batch = arg('batch', 1);
+  const lines = arg('lines', 1);
+  const dir = mkdtempSync(join(tmpdir(), 'buffer-bench-'));
+  const { db } = openBufferDb(join(dir, 'buffer.db'), Date.now());
+  const insert = db.prepare('INSERT INTO buf_records (sink, priority, created_ms, expires_ms, content_type, content_encoding, body, size, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)');
+  const row = Buffer.from(`{"p":"${'a'.repeat(Math.max(0, SIZE - 9))}"}\n`.repeat(lines));
+  const tx = db.transaction((n) => { for (let i = 0; i < n; i++) insert.run('bench', 1, Date.now(), null, 'application/x-ndjson', null, row, row.length); });
+  const end = performance.now() + SECONDS * 1000;
+  let rows = 0;
+  const t0 = performance.now();
+  while (performance.now() < end) { tx(batch); rows += batch; }
+  const secs = (performance.now() - t0) / 1000;
+  emit({ bench: 'raw-sqlite', for: strArg('for', ''), batch, lines, rows, seconds: secs, reqPerSec: rows / secs, recPerSec: (rows * lines) / secs });
+  db.close();
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -191,9 +222,10 @@ mem.stop();
 if (PHASE !== null) process.exit(0);
 process.stdout.write(JSON.stringify({ bench: 'meta', node: process.version, cpus: (await import('node:os')).cpus().length, loadavg: (await import('node:os')).loadavg() }) + '\n');
 const f = (n, d = 0) => (n === null || n === undefined ? '-' : Number(n).toFixed(d));
+const raw = (name) => results.find((r) => r.bench === 'raw-sqlite' && r.for === name);
 process.stdout.write('\n' + [
   `node flags: ${results.find((r) => r.bench === 'flags')?.nodeFlags.join(' ') || '(none)'}`,
-  'bench           records/s   p99 ack ms  loop p99 ms  commits  mean commit ms  peak RSS MB (VmHWM)',
-  ...results.filter((r) => r.bench.startsWith('ingest')).map((r) => `${r.bench.padEnd(15)} ${f(r.recPerSec).padStart(9)}   ${f(r.ackP99Ms, 1).padStart(10)}  ${f(r.eventLoopP99Ms, 1).padStart(11)}  ${f(r.commits).padStart(7)}  ${f(r.meanCommitMs, 2).padStart(14)}  ${f(r.peakRssMB).padStart(11)} (${f(r.vmHwmMB)})${r.idleRssMB ? `, idle ${r.idleRssMB}` : ''}`),
+  'bench            requests/s  records/s   p99 ack ms  loop p99 ms  commits  mean commit ms  peak RSS MB (VmHWM)  raw better-sqlite3 same batches (ratio)',
+  ...results.filter((r) => r.bench.startsWith('ingest')).map((r) => `${r.bench.padEnd(16)} ${f(r.reqPerSec ?? r.recPerSec).padStart(10)}  ${f(r.recPerSec).padStart(9)}   ${f(r.ackP99Ms, 1).padStart(10)}  ${f(r.eventLoopP99Ms, 1).padStart(11)}  ${f(r.commits).padStart(7)}  ${f(r.meanCommitMs, 2).padStart(14)}  ${f(r.peakRssMB).padStart(11)} (${f(r.vmHwmMB)})${r.idleRssMB ? `, idle ${r.idleRssMB}` : ''}${raw(r.bench) ? `  ${f(raw(r.bench).recPerSec)} rec/s in ${raw(r.bench).batch}-row transactions (${f(r.recPerSec / raw(r.bench).recPerSec, 2)})` : ''}`),
   ...results.filter((r) => r.bench === 'drain').map((r) => `drain (${r.compression.padEnd(4)})    ${f(r.recPerSec).padStart(9)}   requests ${r.requests}, ${f(r.wireMB, 1)} MB on the wire, peak RSS ${f(r.peakRssMB)} MB (VmHWM ${f(r.vmHwmMB)})`),
 ].join('\n') + '\n');

@@ -33,6 +33,8 @@ export interface CrashResult {
   multiKey: number;
   /** Extra deliveries of a record under the same key (allowed: re-sends). */
   resent: number;
+  /** Records the ledger audit reported lost at a restart (must be 0: kill -9 loses nothing, so any report is a false alarm). */
+  reportedLost: number;
 }
 
 function start(stateDir: string, sinkUrl: string, writerThread: boolean): Promise<{ proc: ChildProcess; base: string }> {
@@ -64,9 +66,16 @@ export async function runCrashRounds(o: CrashOptions): Promise<CrashResult> {
   const rx = await startReceiver(() => (rnd() < 0.2 ? 503 : 204));
   const dir = mkdtempSync(join(tmpdir(), 'buffer-crash-'));
   const acked = new Set<string>();
+  let reportedLost = 0;
+  const audit = async (base: string): Promise<void> => {
+    const r = await request(`${base}/v1/buffer/stats`);
+    const s = (await r.body.json()) as { lostRecords?: { records: number }[] };
+    reportedLost += (s.lostRecords ?? []).reduce((n, l) => n + l.records, 0);
+  };
   try {
     for (let round = 0; round < o.rounds; round++) {
       const { proc, base } = await start(dir, rx.url, o.writerThread === true);
+      await audit(base);
       let stop = false;
       let seq = 0;
       const client = async (c: number): Promise<void> => {
@@ -87,7 +96,8 @@ export async function runCrashRounds(o: CrashOptions): Promise<CrashResult> {
       stop = true;
       await Promise.all(clients);
     }
-    const { proc } = await start(dir, rx.url, o.writerThread === true);
+    const { proc, base: finalBase } = await start(dir, rx.url, o.writerThread === true);
+    await audit(finalBase);
     const lines = (): Map<string, Set<string>> => {
       const m = new Map<string, Set<string>>();
       for (const r of rx.accepted()) for (const l of r.body.toString().trim().split('\n')) {
@@ -111,6 +121,7 @@ export async function runCrashRounds(o: CrashOptions): Promise<CrashResult> {
       missing: [...acked].filter((id) => !seen.has(id)).slice(0, 20),
       multiKey: [...seen.values()].filter((k) => k.size > 1).length,
       resent: occurrences - seen.size,
+      reportedLost,
     };
   } finally {
     await rx.close();

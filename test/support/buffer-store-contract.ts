@@ -34,6 +34,11 @@ export function storeContractTests(name: string, factory: StoreFactory): void {
       assert.deepEqual(s.listRecords('a', 10).map((r) => Buffer.from(r.body).toString()), ['xx', 'yyy']);
     }));
 
+    it('a store with room is not short of space', use((s) => {
+      s.appendMany([rec('a', 1, 'x')]);
+      assert.equal(s.spaceShort(), false);
+    }));
+
     it('unsealed respects record and byte limits but returns at least one', use((s) => {
       s.appendMany([rec('a', 1, 'aaaa'), rec('a', 1, 'bbbb'), rec('a', 1, 'cccc'), rec('a', 2, 'low')]);
       assert.equal(s.unsealed({ sink: 'a', priority: 1, maxRecords: 10, maxBytes: 8 }).length, 2);
@@ -58,12 +63,15 @@ export function storeContractTests(name: string, factory: StoreFactory): void {
       assert.deepEqual(s.usage(), { records: 1, bytes: 5 });
     }));
 
-    it('unseal returns records to the pool (413 split)', use((s) => {
+    it('unseal returns records to the pool (bisection) with their ids; unsealedByIds offers loose ones in order', use((s) => {
       const ids = s.appendMany([rec('a', 1, 'one'), rec('a', 1, 'two')]);
       s.seal({ id: 'B2', sink: 'a', priority: 1, createdMs: 5, contentType: null, contentEncoding: null, body: Buffer.from('x'), recordCount: 2 }, ids);
-      s.unseal('B2');
+      assert.deepEqual(s.unseal('B2'), ids);
       assert.equal(s.sealedBatch('a', 1), null);
       assert.equal(s.unsealed({ sink: 'a', priority: 1, maxRecords: 10, maxBytes: 100 }).length, 2);
+      assert.deepEqual(s.unsealedByIds([ids[1]!, 999, ids[0]!]).map((r) => Buffer.from(r.body).toString()), ['one', 'two']);
+      s.seal({ id: 'B5', sink: 'a', priority: 1, createdMs: 5, contentType: null, contentEncoding: null, body: Buffer.from('x'), recordCount: 1 }, [ids[0]!]);
+      assert.deepEqual(s.unsealedByIds(ids).map((r) => r.id), [ids[1]], 'sealed records are not offered');
     }));
 
     it('dead-letter, list and replay', use((s) => {
@@ -76,12 +84,24 @@ export function storeContractTests(name: string, factory: StoreFactory): void {
       assert.equal(dl[0]!.status, 400);
       assert.equal(dl[0]!.reason, 'http 400');
       assert.equal(s.deadLetterCount(), 1);
-      assert.equal(s.replayDeadLetters(null, 100), 1);
+      assert.deepEqual(s.replayDeadLetters(null, 100), { deadLetters: 1, records: 1 });
       assert.equal(s.listDeadLetters(10).length, 0);
       const back = s.listRecords(null, 10);
       assert.equal(back.length, 1);
       assert.equal(Buffer.from(back[0]!.body).toString(), 'bad');
       assert.equal(back[0]!.contentType, 'x');
+    }));
+
+    it('replay cuts a dead letter into the records a split function returns', use((s) => {
+      const ids = s.appendMany([rec('a', 1, 'x\ny\nz')]);
+      s.seal({ id: 'B4', sink: 'a', priority: 1, createdMs: 5, contentType: 'x', contentEncoding: null, body: Buffer.from('x\ny\nz'), recordCount: 3 }, ids);
+      s.deadLetter('B4', 'HTTP 400', 400, 99);
+      assert.equal(s.listDeadLetters(1)[0]!.recordCount, 3);
+      const r = s.replayDeadLetters(['B4'], 100, (d) => Buffer.from(d.body).toString().split('\n').map((l) => ({ contentType: d.contentType, contentEncoding: null, body: Buffer.from(l) })));
+      assert.deepEqual(r, { deadLetters: 1, records: 3 });
+      assert.deepEqual(s.listRecords('a', 10).map((x) => Buffer.from(x.body).toString()), ['x', 'y', 'z']);
+      assert.deepEqual(s.usage(), { records: 3, bytes: 3 });
+      assert.equal(s.deadLetterCount(), 0);
     }));
 
     it('dropOldest evicts the lowest priority first, oldest first, whole sealed batches', use((s) => {

@@ -60,6 +60,23 @@ for (const writerThread of [false, true]) describe(`buffer ingest over HTTP and 
     await r400.body.dump();
   });
 
+  it('400 with the reason, nothing stored, for what the sink protocol cannot deliver', async () => {
+    const before = comp.service.store!.usage().records + rx.received.length;
+    const cases: [string, string, Record<string, string>, RegExp][] = [
+      ['/v1/ingest/logs', '{"ok":1}\n{broken', {}, /line 2 is not valid JSON/],
+      ['/v1/ingest/logs', '{"ok":1}', { 'content-type': 'application/x-protobuf' }, /Content-Type "application\/x-protobuf" is not accepted/],
+      ['/v1/ingest/otel', '{not json', { 'content-type': 'application/json' }, /OTLP JSON body is not valid JSON/],
+    ];
+    for (const [path, body, headers, why] of cases) {
+      const r = await post(path, body, headers);
+      assert.equal(r.statusCode, 400);
+      const e = ((await r.body.json()) as { error: { code: string; message: string } }).error;
+      assert.equal(e.code, 'LW_BUFFER_INVALID_PAYLOAD');
+      assert.match(e.message, why);
+    }
+    assert.equal(comp.service.store!.usage().records + rx.received.length, before, 'nothing stored or sent');
+  });
+
   it('202 after commit; line records are merged and forwarded with an Idempotency-Key', async () => {
     const before = rx.accepted().length;
     const codes = await Promise.all(Array.from({ length: 20 }, async (_, i) => {

@@ -1,12 +1,14 @@
-/** Pure decisions: flush gate, backoff with full jitter, Retry-After, pacing, admission bounds, protocol verdicts. */
+/** Pure decisions: flush gate, backoff with full jitter, Retry-After, pacing, admission bounds, protocol verdicts, backlog age. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LinkHealth, LinkSnapshot } from '../../../agent/core/types.ts';
 import { flushGate } from '../../../buffer/gate.ts';
 import { fullJitterMs, nextDelayMs, parseRetryAfterMs } from '../../../buffer/backoff.ts';
-import { paceDelay, paceRateBytesPerSec } from '../../../buffer/pacer.ts';
+import { paceDelay, pacedBatchBytes, paceRateBytesPerSec, wireBytes } from '../../../buffer/pacer.ts';
 import { admit } from '../../../buffer/bounds.ts';
 import { classify } from '../../../buffer/protocols.ts';
+import { acceptWindowSeconds, backlogWarnings } from '../../../buffer/backlog-age.ts';
+import { SinkSchema } from '../../../buffer/config.ts';
 
 const snap = (node: LinkHealth, uploadMbps?: number, active = 'wan'): LinkSnapshot => ({
   atMs: 1, node, active,
@@ -72,6 +74,27 @@ describe('pacer', () => {
     const c = paceDelay(b.state, 500, 1000, 1500);
     assert.equal(c.waitMs, 0);
   });
+  it('a flush of paced batches never puts more than 1.1 × the rate on the wire in any 1-second window', () => {
+    for (const rate of [1_000, 30_000, 120_000, 1_250_000]) {
+      const max = pacedBatchBytes(rate);
+      assert.ok(wireBytes(max) <= rate * 0.05 + 1 || max === 1024, `batch ${max} at ${rate} B/s`);
+      let st = { tokens: 0, atMs: 0 };
+      let now = 10_000; // after idle: the bucket is full
+      const sends: [number, number][] = [];
+      for (let i = 0; i < 2_000; i++) {
+        const bytes = wireBytes(max);
+        const p = paceDelay(st, bytes, rate, now);
+        if (p.waitMs > 0) { st = p.state; now += p.waitMs; i--; continue; }
+        st = p.state;
+        sends.push([now, bytes]);
+        now += 5; // the request itself
+      }
+      let worst = 0;
+      for (const [t0] of sends) worst = Math.max(worst, sends.filter(([t]) => t >= t0 && t < t0 + 1000).reduce((n, [, b]) => n + b, 0));
+      assert.ok(worst <= 1.1 * Math.max(rate, wireBytes(1024)), `rate ${rate}: worst second ${worst}`);
+    }
+    assert.equal(pacedBatchBytes(null), Number.POSITIVE_INFINITY);
+  });
 });
 
 describe('admission bounds', () => {
@@ -94,4 +117,20 @@ describe('protocol verdicts', () => {
     ['ndjson', 408, 'retry'], ['raw', 404, 'dead'], ['raw', 301, 'dead'],
   ];
   for (const [p, s, v] of table) it(`${p} ${s} → ${v}`, () => assert.equal(classify(p, s), v));
+});
+
+describe('backlog age against the upstream acceptance window', () => {
+  const sinks = new Map([
+    ['prom', SinkSchema.parse({ name: 'prom', url: 'http://x/', protocol: 'prometheus-remote-write' })],
+    ['logs', SinkSchema.parse({ name: 'logs', url: 'http://x/', protocol: 'ndjson' })],
+    ['vm', SinkSchema.parse({ name: 'vm', url: 'http://x/', protocol: 'prometheus-remote-write', acceptWindowSeconds: 0 })],
+  ]);
+  const lane = (sink: string, ageS: number) => ({ sink, priority: 1, records: 5, bytes: 50, oldestMs: 10_000_000 - ageS * 1000 });
+  it('warns from 75 % of the window, says when it is past, and stays quiet for sinks without one', () => {
+    const w = backlogWarnings([lane('prom', 2000), lane('prom', 2700), lane('prom', 3700), lane('logs', 99_999), lane('vm', 99_999)], sinks, 10_000_000);
+    assert.deepEqual(w.map((x) => [x.oldestAgeSeconds, x.level]), [[2700, 'near'], [3700, 'past']]);
+    assert.match(w[0]!.message, /sink prom \(normal\): oldest record is 45 min old; its upstream refuses data older than 60 min/);
+    assert.match(w[1]!.message, /past the 60 min its upstream accepts; such records end as dead letters/);
+    assert.equal(acceptWindowSeconds(sinks.get('logs')!), 0);
+  });
 });

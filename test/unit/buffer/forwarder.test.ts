@@ -2,9 +2,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../agent/clock.ts';
+import { LwError } from '../../../agent/errors.ts';
 import { silentLogger } from '../../../agent/log.ts';
 import { SinkSchema, BufferConfigSchema, PRIORITY_RANK } from '../../../buffer/config.ts';
 import { SinkForwarder } from '../../../buffer/forwarder.ts';
+import { wireBytes } from '../../../buffer/pacer.ts';
 import type { GateDecision } from '../../../buffer/gate.ts';
 import type { BatchSender, SendOutcome } from '../../../buffer/sender.ts';
 import { MemoryStore } from '../../../buffer/store-memory.ts';
@@ -13,30 +15,34 @@ import type { SealedBatch } from '../../../buffer/types.ts';
 class ScriptedSender implements BatchSender {
   sent: { id: string; body: Buffer; records: number }[] = [];
   script: SendOutcome[];
+  /** When set, answers instead of the script (e.g. refuse any body holding a bad line). */
+  judge: ((body: Buffer) => SendOutcome) | null = null;
   constructor(script: SendOutcome[] = []) {
     this.script = script;
   }
   async send(b: SealedBatch): Promise<SendOutcome> {
     this.sent.push({ id: b.id, body: Buffer.from(b.body), records: b.recordCount });
+    if (this.judge) return this.judge(Buffer.from(b.body));
     return this.script.shift() ?? { status: 204 };
   }
   async close(): Promise<void> {}
 }
 
-function setup(script: SendOutcome[] = [], gate: Partial<GateDecision> = {}, sinkOver: Record<string, unknown> = {}) {
+function setup(script: SendOutcome[] = [], gate: Partial<GateDecision> = {}, sinkOver: Record<string, unknown> = {}, flushOver: Record<string, unknown> = {}) {
   const clock = new ManualClock();
   const store = new MemoryStore();
   const sender = new ScriptedSender(script);
   const sink = SinkSchema.parse({ name: 's', url: 'http://127.0.0.1:1/x', protocol: 'ndjson', compression: 'none', ...sinkOver });
   const dead: number[] = [];
+  const delivered: number[] = [];
   const g: GateDecision = { mode: 'drain', maxPriority: 2, rateBps: null, reason: 'test', ...gate };
   const fw = new SinkForwarder({
-    sink, cfg: BufferConfigSchema.parse({ retry: { baseMs: 1000, capMs: 60_000 }, flush: { canaryIntervalMs: 30_000, pollMs: 1000 } }), store, sender, clock, log: silentLogger(),
-    gate: () => g, random: () => 0.5, hooks: { onSend: () => {}, onDeadLetter: (_s, n) => dead.push(n) },
+    sink, cfg: BufferConfigSchema.parse({ retry: { baseMs: 1000, capMs: 60_000 }, flush: { canaryIntervalMs: 30_000, pollMs: 1000, ...flushOver } }), store, sender, clock, log: silentLogger(),
+    gate: () => g, random: () => 0.5, hooks: { onSend: () => {}, onDelivered: (_s, n) => delivered.push(n), onDeadLetter: (_s, n) => dead.push(n) },
   });
   const add = (lines: string[], priority = 'normal' as keyof typeof PRIORITY_RANK) =>
     store.appendMany(lines.map((l) => ({ sink: 's', priority: PRIORITY_RANK[priority], createdMs: clock.nowMs(), expiresMs: null, contentType: 'application/x-ndjson', contentEncoding: null, body: Buffer.from(l) })));
-  return { clock, store, sender, fw, add, dead, g };
+  return { clock, store, sender, fw, add, dead, delivered, g };
 }
 
 describe('sink forwarder', () => {
@@ -80,6 +86,68 @@ describe('sink forwarder', () => {
     assert.equal(store.usage().records, 2);
   });
 
+  it('a permanent 400 is bisected until only the bad records are dead-lettered, each with its reason; order kept', async () => {
+    const { fw, add, sender, store, dead, delivered } = setup([], {}, { protocol: 'ndjson' });
+    const lines = Array.from({ length: 9 }, (_, i) => (i === 3 || i === 7 ? `bad${i}` : `ok${i}`));
+    add(lines);
+    sender.judge = (body) => (body.toString().includes('bad') ? { status: 400, error: 'line 1: bad\nrecord\t' } : { status: 204 });
+    for (let i = 0; i < 40 && store.usage().records > 0; i++) await fw.step();
+    assert.equal(store.usage().records, 0);
+    assert.deepEqual(dead, [1, 1]);
+    const dl = store.listDeadLetters(10);
+    assert.deepEqual(dl.map((d) => Buffer.from(d.body).toString()).sort(), ['bad3\n', 'bad7\n']);
+    assert.ok(dl.every((d) => d.reason === 'HTTP 400: line 1: bad record'), dl[0]!.reason);
+    const okOrder = sender.sent.filter((s) => !s.body.toString().includes('bad')).flatMap((s) => s.body.toString().trim().split('\n'));
+    assert.deepEqual(okOrder, lines.filter((l) => l.startsWith('ok')), 'every good record delivered once, in order');
+    assert.equal(delivered.reduce((a, b) => a + b, 0), 7);
+    assert.ok(sender.sent.length <= 2 * 2 * Math.ceil(Math.log2(9)) + 2, `${sender.sent.length} requests`);
+  });
+
+  it('with liveFirst, a refused live batch is bisected on its own records, not on the older backlog', async () => {
+    const { fw, sender, store, dead, clock } = setup([], {}, {}, { liveFirst: true, liveWindowMs: 60_000 });
+    const rec = (l: string, createdMs: number) => ({ sink: 's', priority: 1, createdMs, expiresMs: null, contentType: 'application/x-ndjson', contentEncoding: null, body: Buffer.from(l) });
+    clock.advance(600_000);
+    store.appendMany(['old1', 'old2', 'old3'].map((l) => rec(l, clock.nowMs() - 300_000)));
+    store.appendMany(['live1', 'bad', 'live3', 'live4'].map((l) => rec(l, clock.nowMs())));
+    sender.judge = (body) => (body.toString().includes('bad') ? { status: 400, error: 'nope' } : { status: 204 });
+    for (let i = 0; i < 20 && store.usage().records > 0; i++) await fw.step();
+    assert.equal(store.usage().records, 0);
+    assert.deepEqual(dead, [1]);
+    const bodies = sender.sent.map((x) => x.body.toString().trim().split('\n'));
+    assert.deepEqual(bodies, [['live1', 'bad', 'live3', 'live4'], ['live1', 'bad'], ['live1'], ['bad'], ['live3', 'live4'], ['old1', 'old2', 'old3']]);
+  });
+
+  it('a delivered batch whose ack cannot be stored (disk full) is not re-sent, and counts as sent only once stored', async () => {
+    const { fw, add, sender, store, delivered } = setup();
+    add(['a', 'b']);
+    const realAck = store.ack.bind(store);
+    let full = 2;
+    store.ack = (id: string) => {
+      if (full-- > 0) throw new LwError('LW_BUFFER_DISK_FULL', 'disk full');
+      return realAck(id);
+    };
+    assert.equal(await fw.step(), 200);
+    assert.deepEqual(delivered, []);
+    assert.ok((await fw.step()) >= 200);
+    assert.deepEqual(delivered, []);
+    await fw.step();
+    assert.deepEqual(delivered, [2]);
+    assert.equal(sender.sent.length, 1, 'sent once');
+    assert.equal(store.usage().records, 0);
+  });
+
+  it('status shows the upstream text as one bounded line, and "HTTP 503" for an empty body', async () => {
+    const { fw, add, clock } = setup([{ status: 503, error: '' }, { status: 500, error: 'boom\n  at line 2\r\n' + 'x'.repeat(500) }]);
+    add(['a']);
+    await fw.step();
+    assert.equal(fw.status().lastError, 'HTTP 503');
+    clock.advance(60_000);
+    await fw.step();
+    const e = fw.status().lastError!;
+    assert.match(e, /^HTTP 500: boom at line 2 x+…$/);
+    assert.ok(e.length <= 210 && !/[\r\n]/.test(e));
+  });
+
   it('permanent 4xx go to the dead letters', async () => {
     const { fw, add, store, dead } = setup([{ status: 400, error: 'bad data' }], {}, { protocol: 'otlp-http' });
     add(['p']);
@@ -118,9 +186,9 @@ describe('sink forwarder', () => {
 
   it('paces to the gate rate, and flushNow(force) overrides the gate', async () => {
     const { fw, add, sender } = setup([], { rateBps: 4, mode: 'high-only', maxPriority: 0 });
-    add(['12345678'], 'high'); // 9 bytes at 4 B/s, bucket starts empty
+    add(['12345678'], 'high'); // 9 bytes + request overhead at 4 B/s, bucket starts empty
     const wait = await fw.step();
-    assert.ok(wait > 0 && wait <= 2250, `wait ${wait}`);
+    assert.ok(wait > 0 && wait <= Math.ceil((wireBytes(9) / 4) * 1000), `wait ${wait}`);
     assert.equal(sender.sent.length, 0);
     add(['lowprio'], 'low');
     fw.flushNow(true);

@@ -7,6 +7,7 @@ import { createBufferComponent } from '../../../buffer/component.ts';
 import { resolveSinkHeaders } from '../../../buffer/secrets.ts';
 import { MAINTENANCE_INTERVAL_MS } from '../../../buffer/service.ts';
 import { MemoryStore } from '../../../buffer/store-memory.ts';
+import { encodeWriteRequest } from '../../../buffer/remote-write.ts';
 import type { BatchSender } from '../../../buffer/sender.ts';
 import { bufferContext } from '../../support/buffer-context.ts';
 
@@ -24,6 +25,22 @@ describe('buffer service', () => {
       clock.advance(MAINTENANCE_INTERVAL_MS);
       assert.equal(comp.service.store!.usage().records, 0);
       assert.match(await t.ctx.metrics.metrics(), /linkward_buffer_dropped_records_total\{sink="short",reason="ttl"\} 2/);
+    } finally {
+      await comp.stop();
+      t.cleanup();
+    }
+  });
+
+  it('status warns before a Prometheus backlog reaches the head window, and lists it in stats', async () => {
+    const clock = new ManualClock();
+    const t = bufferContext({ sinks: [{ name: 'prom', url: 'http://127.0.0.1:9/x', protocol: 'prometheus-remote-write' }], buffer: { retry: { baseMs: 3_600_000, capMs: 3_600_000 } } }, { clock });
+    const comp = createBufferComponent(t.ctx, { store: new MemoryStore(), senderFactory: () => failing });
+    await comp.start();
+    try {
+      await comp.service.appendBody('prom', encodeWriteRequest([{ labels: { __name__: 'm' }, samples: [{ value: 1, timestampMs: clock.nowMs() }] }]), { contentType: 'application/x-protobuf', createdMs: clock.nowMs() - 50 * 60_000 });
+      assert.match(comp.status().message ?? '', /sink prom \(normal\): oldest record is 50 min old; its upstream refuses data older than 60 min/);
+      const details = comp.status().details as { backlogWarnings: { level: string }[] };
+      assert.deepEqual(details.backlogWarnings.map((w) => w.level), ['near']);
     } finally {
       await comp.stop();
       t.cleanup();
