@@ -3,6 +3,9 @@ import type { Socket } from 'node:net';
 import { buildConnector } from 'undici';
 import { median } from './stats.ts';
 import { inFlightBytes, wireBytes } from './probe-bytes.ts';
+import { kernelReading, tcpInfoAvailable } from './tcp-info.ts';
+import { arrivedSeries, newTrack, observe, type SyncTrack } from './kernel-series.ts';
+import type { ByteSample } from './estimator.ts';
 
 /**
  * Meters every connection the probe's pool opens: the sockets' own counters are what the probe really sent and
@@ -20,6 +23,10 @@ export class ProbeMeter {
   readonly #queuedTtfbMs: number[] = [];
   readonly #rttHintMs: number;
   #loadedRttMs = 0;
+  /** Per socket, the kernel's readings turned into in-sync points (probes/kernel-series.ts). */
+  readonly #tracks = new Map<Socket, SyncTrack>();
+  /** Whether the kernel's counters can be read here (probes/tcp-info.ts); decided once per probe. */
+  readonly kernelCounters = tcpInfoAvailable();
 
   constructor(streams: number, rttHintMs = 0) {
     this.#outstanding = Array.from({ length: streams }, () => 0);
@@ -35,6 +42,30 @@ export class ProbeMeter {
   /** HTTP bytes moved so far, both directions, all connections (after the sockets closed: what reached the kernel). */
   streamBytes(): number {
     return this.#sockets.reduce((sum, s) => sum + s.bytesRead + (s.bytesWritten ?? 0), 0);
+  }
+
+  /**
+   * Reads every connection's kernel counters at probe time `tMs` (downloads; no-op without the addon). Returns the
+   * in-order payload bytes the kernel has received on them (TCP_INFO tcpi_bytes_received): unlike bytes read, it does
+   * not lag when the agent is slow to read (CPU starved). A socket that cannot be read (closed) counts its last
+   * reading, or its bytes read when it never gave one.
+   */
+  kernelSample(tMs: number): number | undefined {
+    if (!this.kernelCounters) return undefined;
+    let sum = 0;
+    for (const s of this.#sockets) {
+      let track = this.#tracks.get(s);
+      if (!track) this.#tracks.set(s, (track = newTrack()));
+      const r = kernelReading(s, tMs);
+      if (r) observe(track, r);
+      sum += Math.max(track.last?.bytesReceived ?? 0, s.bytesRead);
+    }
+    return sum;
+  }
+
+  /** Unique bytes delivered over the probe's connections, timed by the kernel (kernel-series.ts); empty without it. */
+  arrived(): ByteSample[] {
+    return this.kernelCounters ? arrivedSeries([...this.#tracks.values()]) : [];
   }
 
   /** Estimated wire bytes used so far. */

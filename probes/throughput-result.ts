@@ -36,6 +36,10 @@ export interface ThroughputResult {
   requests: number;
   errors: string[];
   series?: ByteSample[];
+  /** Download: whether the kernel's counters (TCP_INFO: in-sync points, else in-order bytes) timed it rather than bytes read. */
+  kernelCounters?: boolean;
+  /** Download with kernel counters and keepSeries: the bytes the client read, at the same times. */
+  readSeries?: ByteSample[];
 }
 
 /** Per-stream progress of an upload, from the linkward server's arrival ticks (one busy interval per request). */

@@ -26,6 +26,17 @@ export const TRUST_UPLOAD_RTTS = 4;
 export const CHECK_EVERY_MS = 100;
 /** Per-ping timeout of the loaded-latency pings: an answer later than this is a loss. */
 export const LATENCY_TIMEOUT_MS = 2_000;
+/**
+ * How downloads are timed: `read` = bytes the client read; `sync` = the kernel's in-sync points (probes/kernel-series.ts,
+ * needs the native addon; falls back to `read` without it); `bytes` = the kernel's in-order bytes (measured no better
+ * than `read`, kept for A/B runs). LINKWARD_TCP_INFO=off|on|bytes overrides the default (benchmarks).
+ * Default `read`: `sync` removed the low bias of lossy downloads with the linkward server but read worse with the
+ * LibreSpeed preset in its first form (docs/bench/probes.md, 2026-12-03); it is opt-in until measured on every preset.
+ */
+export type DownloadTiming = 'read' | 'sync' | 'bytes';
+export const DEFAULT_DOWNLOAD_TIMING: DownloadTiming = 'read';
+const TIMING_ENV: Record<string, DownloadTiming> = { off: 'read', on: 'sync', sync: 'sync', bytes: 'bytes' };
+const DOWNLOAD_TIMING: DownloadTiming = TIMING_ENV[process.env.LINKWARD_TCP_INFO ?? ''] ?? DEFAULT_DOWNLOAD_TIMING;
 /** Upload body chunk: 16 KiB keeps the byte series fine-grained (≈ 13 ms at 10 Mbit/s); random, allocated once. */
 const UP_CHUNK = randomBytes(16 * 1024);
 
@@ -127,8 +138,11 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   let lastDoneAt = 0;
   const est = (): SeriesEstimate => {
     if (up) return uploadEstimate({ completed, finished, inProgress, pulled: samples, ...(untilMs !== undefined ? { untilMs } : {}) }, estOpts);
-    const e = estimate(samples, estOpts);
-    return { s: samples, e, ...(e ? { bound: e } : {}) };
+    // the kernel's in-sync points when every connection has them (no reassembly lag), else its in-order count
+    const arrived = DOWNLOAD_TIMING === 'sync' ? meter.arrived() : [];
+    const s = arrived.length >= 2 ? arrived : samples;
+    const e = estimate(s, estOpts);
+    return { s, e, ...(e ? { bound: e } : {}) };
   };
   const check = (t: number): void => {
     lastCheck = t;
@@ -142,11 +156,16 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     o.onProgress?.({ direction: o.direction, mbps: last.mbps, bytes: total, elapsedMs: t });
     if (c.e?.stable) stop('stable');
   };
+  /** Download: bytes the client read, kept beside the kernel's series for recordings (keepSeries). */
+  const readSamples: ByteSample[] = [{ tMs: 0, bytes: 0 }];
   const account = (n: number): void => {
     if (aborted()) return;
     total += n;
     const t = o.clock.monoMs() - t0;
-    samples.push({ tMs: t, bytes: total });
+    // downloads are timed by what the kernel received when it can tell (no lag behind a CPU-starved reader)
+    const kernel = up || DOWNLOAD_TIMING === 'read' ? undefined : meter.kernelSample(t);
+    samples.push({ tMs: t, bytes: kernel ?? total });
+    if (kernel !== undefined && o.keepSeries) readSamples.push({ tMs: t, bytes: total });
     if (t - lastCheck >= CHECK_EVERY_MS) check(t);
     if (t >= o.maxDurationMs) stop('time');
     // still to come after a stop now: downloads in flight, or the rest of the uploads in progress
@@ -275,7 +294,8 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     stopReason: reason,
     requests,
     errors,
-    ...(o.keepSeries ? { series: [...finalSeries] } : {}),
+    ...(o.keepSeries ? { series: [...finalSeries], ...(readSamples.length > 1 ? { readSeries: readSamples } : {}) } : {}),
+    ...(!up ? { kernelCounters: DOWNLOAD_TIMING !== 'read' && meter.kernelCounters } : {}),
   };
 }
 

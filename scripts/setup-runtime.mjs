@@ -91,12 +91,13 @@ if (existsSync(join(modules, 'better-sqlite3')) && !loads(nodeBin)) {
   console.log(`linkward setup: better-sqlite3 loads under Node ${PINNED_MAJOR}`);
 }
 
-// The sd_notify addon (systemd Type=notify from the main PID). Optional: without it linkward falls back to systemd-notify.
+// The native addon: sd_notify (systemd Type=notify from the main PID) and tcp_info (kernel TCP counters for download
+// timing). Optional: without it linkward falls back to systemd-notify and to timing downloads by the bytes it reads.
 const nativeDir = join(root, 'agent', 'native');
 if (headers && existsSync(join(nativeDir, 'binding.gyp'))) {
   try {
     gypRebuild(nativeDir);
-    console.log('linkward setup: built agent/native (sd_notify)');
+    console.log('linkward setup: built agent/native (sd_notify, tcp_info)');
   } catch (e) {
     console.error(`linkward setup: agent/native did not build (${e.message}); systemd notifications will use systemd-notify`);
   }

@@ -10,5 +10,8 @@ const r = await runThroughput({
   url: url as string, preset: preset as Preset, direction: dir as Direction, streams: 4, clock: systemClock, keepSeries: true, ...(token ? { token } : {}),
   ...(probe ? { maxBytes: 8_000_000, maxDurationMs: 3_000, minMeasureMs: 1_000, stableTolerance: 0.05 } : { maxBytes: 40_000_000, maxDurationMs: 5_000, minMeasureMs: 1e9, stableTolerance: 0.05 }),
 });
-const series = (r.series ?? []).map((s) => [Math.round(s.tMs * 100) / 100, s.bytes]);
-process.stdout.write(JSON.stringify(probe ? { result: { ...r, series: undefined }, series } : series) + '\n');
+const pairs = (xs: readonly { tMs: number; bytes: number }[] = []): number[][] => xs.map((s) => [Math.round(s.tMs * 100) / 100, s.bytes]);
+const series = pairs(r.series);
+// downloads timed by the kernel also carry the bytes the client read, at the same times
+const read = r.readSeries ? { readSeries: pairs(r.readSeries) } : {};
+process.stdout.write(JSON.stringify(probe ? { result: { ...r, series: undefined, readSeries: undefined }, series, ...read } : series) + '\n');

@@ -1,8 +1,8 @@
 // Benchmark of the probes (npm run bench:probes): throughput vs iperf3 -P 4 at random rates/loss (quiet and CPU-saturated), bytes used, loaded RTT, light-monitoring bytes/day.
-// Needs root, iproute2, nftables, iperf3. Creates namespaces lwp-bench-a/b and always removes them.
+// Needs root, iproute2, nftables, iperf3. Creates namespaces lwp-bench-a/b (--lab PREFIX) and always removes them.
 import { execPath } from 'node:process';
 import { spawn } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createLab, LAB, labUnavailable, waitForOutput } from '../../test/support/probes-lab.ts';
@@ -40,13 +40,28 @@ const IPERF_SECONDS = Number(opt('iperf-seconds', '10'));
 const RECORD = opt('record', '');
 /** Light rounds measured for the bytes/day figure (0: skip). */
 const LIGHT_ROUNDS = Number(opt('light-rounds', '20'));
+/**
+ * iperf3 reference runs per profile and direction: 2 (default) brackets the probes with one run before and one after
+ * and compares against their mean (single iperf3 runs on a lossy link differ by up to 8 %); 1 is the old single run.
+ */
+const REFS = Number(opt('refs', '2'));
+/**
+ * Interleaved A/B of the download timing (order rotating per profile): `read` = bytes the client read
+ * (LINKWARD_TCP_INFO=off), `bytes` = the kernel's in-order bytes (=bytes), `sync` = the kernel's in-sync points
+ * (=on; probes/throughput.ts DEFAULT_DOWNLOAD_TIMING says which one linkward uses by default), `default` = whatever the
+ * environment gives. E.g. --variants read,sync.
+ */
+const VARIANTS = opt('variants', 'default').split(',');
+const VARIANT_ENV = { read: ['LINKWARD_TCP_INFO=off'], bytes: ['LINKWARD_TCP_INFO=bytes'], sync: ['LINKWARD_TCP_INFO=on'], default: [] };
+/** Namespace prefix (must start with lwp-): a unique one per session when several labs run on one host. */
+const LAB_PREFIX = opt('lab', 'lwp-bench-');
 
 const rand = prng(SEED);
 const round2 = (x) => Math.round(x * 100) / 100;
 const PROFILES = GRID
   ? RATES.flatMap((rate) => LOSSES.map((loss) => ({ rate, loss })))
   : Array.from({ length: RUNS }, () => ({ rate: round2(Math.exp(Math.log(MIN_RATE) + rand() * Math.log(MAX_RATE / MIN_RATE))), loss: round2(rand() * MAX_LOSS) }));
-console.error(`bench:probes ${GRID ? 'grid' : `seed ${SEED}`}: profiles ${PROFILES.map((p) => `${p.rate} Mbit/s ${p.loss}%`).join(', ')}; modes ${MODES.join(',')}; presets ${PRESETS.join(',')}`);
+console.error(`bench:probes ${GRID ? 'grid' : `seed ${SEED}`}: profiles ${PROFILES.map((p) => `${p.rate} Mbit/s ${p.loss}%`).join(', ')}; modes ${MODES.join(',')}; presets ${PRESETS.join(',')}; variants ${VARIANTS.join(',')}; iperf3 refs ${REFS}`);
 
 /** Busy-loop processes on every core, at the probe's own nice level (inherited), killed by the returned function. */
 function burnCpu() {
@@ -73,7 +88,7 @@ try {
   process.exit(2);
 }
 
-const lab = await createLab('lwp-bench-');
+const lab = await createLab(LAB_PREFIX);
 const rows = [];
 const emit = (row) => {
   rows.push(row);
@@ -90,32 +105,48 @@ try {
   await waitForOutput(srv, /listening/, 15_000);
   lab.spawnIn(lab.b, 'iperf3', ['-s', '-B', LAB.serverIp]);
   await new Promise((r) => setTimeout(r, 500));
-  for (const { rate, loss } of PROFILES) {
+  const iperf = async (dir) => {
+    const ip = await wire(async () => JSON.parse(await lab.exec(lab.a, 'iperf3', ['-c', LAB.serverIp, '-P', '4', '-t', String(IPERF_SECONDS), '-O', '1', '-J', ...(dir === 'down' ? ['-R'] : [])], (IPERF_SECONDS + 20) * 1000)));
+    return { mbps: ip.r.end.sum_received.bits_per_second / 1e6, wireBytes: ip.wireBytes };
+  };
+  for (const [pi, { rate, loss }] of PROFILES.entries()) {
     await lab.shape(rate, loss, { queueMs: QUEUE_MS });
     for (let rep = 0; rep < REPS; rep++) {
       for (const dir of DIRS) {
-        const ip = await wire(async () => JSON.parse(await lab.exec(lab.a, 'iperf3', ['-c', LAB.serverIp, '-P', '4', '-t', String(IPERF_SECONDS), '-O', '1', '-J', ...(dir === 'down' ? ['-R'] : [])], (IPERF_SECONDS + 20) * 1000)));
-        const iperfMbps = ip.r.end.sum_received.bits_per_second / 1e6;
+        const before = await iperf(dir);
+        const probes = [];
+        // interleaved A/B: the variants' order rotates per profile and rep
+        const shift = (pi + rep) % VARIANTS.length;
+        const variants = [...VARIANTS.slice(shift), ...VARIANTS.slice(0, shift)];
         for (const mode of MODES) {
           for (const preset of PRESETS) {
-            const t = TARGETS[preset];
-            const unburn = mode === 'burn' ? burnCpu() : () => undefined;
-            let lw;
-            try {
-              lw = await wire(async () => JSON.parse(await lab.exec(lab.a, execPath, [CLI, 'probe', '--target', `http://${LAB.serverIp}:${PORT}/${t.path}`, ...t.args, '--token', TOKEN, '--json', dir === 'down' ? '--download' : '--upload'], 60_000, [0, 1])));
-            } finally {
-              unburn();
+            for (const variant of variants) {
+              const t = TARGETS[preset];
+              const unburn = mode === 'burn' ? burnCpu() : () => undefined;
+              let lw;
+              try {
+                lw = await wire(async () => JSON.parse(await lab.exec(lab.a, 'env', [...VARIANT_ENV[variant], execPath, CLI, 'probe', '--target', `http://${LAB.serverIp}:${PORT}/${t.path}`, ...t.args, '--token', TOKEN, '--json', dir === 'down' ? '--download' : '--upload'], 60_000, [0, 1])));
+              } finally {
+                unburn();
+              }
+              probes.push({ mode, preset, variant, lw, load1: loadavg()[0] });
             }
-            const res = dir === 'down' ? lw.r.download : lw.r.upload;
-            const mbps = res?.mbps ?? null;
-            emit({
-              kind: 'throughput', mode, preset, rateMbit: rate, lossPercent: loss, rep, direction: dir,
-              linkwardMbps: mbps, iperf3Mbps: iperfMbps, errorPercent: mbps === null ? null : (100 * (mbps - iperfMbps)) / iperfMbps,
-              lowerBound: res?.lowerBound ?? null, stalled: res?.stalled ?? null, idleRttMs: res?.latency?.idleMs ?? null, loadedRttMs: res?.latency?.loadedMs ?? null,
-              linkwardDurationMs: res?.durationMs, stopReason: res?.stopReason, linkwardBytesCounted: lw.r.bytesUsed, linkwardWireBytes: lw.wireBytes, iperf3WireBytes: ip.wireBytes,
-              goalBytes: Math.min(8e6, (2.5 * iperfMbps * 1e6) / 8),
-            });
           }
+        }
+        const after = REFS >= 2 ? await iperf(dir) : undefined;
+        const iperfMbps = after ? (before.mbps + after.mbps) / 2 : before.mbps;
+        for (const { mode, preset, variant, lw, load1 } of probes) {
+          const res = dir === 'down' ? lw.r.download : lw.r.upload;
+          const mbps = res?.mbps ?? null;
+          const err = (ref) => (mbps === null ? null : (100 * (mbps - ref)) / ref);
+          emit({
+            kind: 'throughput', seed: GRID ? null : SEED, profile: pi, mode, preset, variant, rateMbit: rate, lossPercent: loss, rep, direction: dir,
+            linkwardMbps: mbps, iperf3Mbps: iperfMbps, iperf3BeforeMbps: before.mbps, iperf3AfterMbps: after?.mbps ?? null,
+            errorPercent: err(iperfMbps), errorVsBeforePercent: err(before.mbps), kernelCounters: res?.kernelCounters ?? null,
+            lowerBound: res?.lowerBound ?? null, stalled: res?.stalled ?? null, idleRttMs: res?.latency?.idleMs ?? null, loadedRttMs: res?.latency?.loadedMs ?? null,
+            linkwardDurationMs: res?.durationMs, stopReason: res?.stopReason, linkwardBytesCounted: lw.r.bytesUsed, linkwardWireBytes: lw.wireBytes, iperf3WireBytes: before.wireBytes,
+            goalBytes: Math.min(8e6, (2.5 * iperfMbps * 1e6) / 8), load1,
+          });
         }
         if (RECORD) {
           mkdirSync(RECORD, { recursive: true });
@@ -148,15 +179,16 @@ const pick = (xs, p) => {
 };
 const fmt = (x, d = 1) => (x === null || x === undefined ? 'n/a' : x.toFixed(d));
 const all = rows.filter((r) => r.kind === 'throughput');
-console.log('\nmode  preset     rate  loss dir   linkward  iperf3   err%  LB stall  dur s  wire MB  goal MB  counted MB  idle/loaded ms  stop');
+console.log('\nmode  preset     variant  rate  loss dir   linkward  iperf3 (before/after)     err%  LB stall  dur s  wire MB  goal MB  counted MB  idle/loaded ms  stop       load1');
 for (const r of all) {
-  console.log(`${r.mode.padEnd(5)} ${r.preset.padEnd(10)} ${r.rateMbit.toFixed(1).padStart(5)} ${r.lossPercent.toFixed(2).padStart(5)} ${r.direction.padEnd(4)} ${fmt(r.linkwardMbps, 2).padStart(8)} ${r.iperf3Mbps.toFixed(2).padStart(7)} ${fmt(r.errorPercent).padStart(6)} ${r.lowerBound ? ' ≥' : '  '} ${r.stalled ? ' yes ' : '     '} ${fmt((r.linkwardDurationMs ?? NaN) / 1000, 2).padStart(5)} ${(r.linkwardWireBytes / 1e6).toFixed(2).padStart(8)} ${(r.goalBytes / 1e6).toFixed(2).padStart(8)} ${(r.linkwardBytesCounted / 1e6).toFixed(2).padStart(11)} ${`${fmt(r.idleRttMs)}/${fmt(r.loadedRttMs)}`.padStart(15)}  ${r.stopReason}`);
+  console.log(`${r.mode.padEnd(5)} ${r.preset.padEnd(10)} ${r.variant.padEnd(7)} ${r.rateMbit.toFixed(1).padStart(5)} ${r.lossPercent.toFixed(2).padStart(5)} ${r.direction.padEnd(4)} ${fmt(r.linkwardMbps, 2).padStart(8)} ${r.iperf3Mbps.toFixed(2).padStart(7)} (${fmt(r.iperf3BeforeMbps, 2)}/${fmt(r.iperf3AfterMbps, 2)}) ${fmt(r.errorPercent).padStart(6)} ${r.lowerBound ? ' ≥' : '  '} ${r.stalled ? ' yes ' : '     '} ${fmt((r.linkwardDurationMs ?? NaN) / 1000, 2).padStart(5)} ${(r.linkwardWireBytes / 1e6).toFixed(2).padStart(8)} ${(r.goalBytes / 1e6).toFixed(2).padStart(8)} ${(r.linkwardBytesCounted / 1e6).toFixed(2).padStart(11)} ${`${fmt(r.idleRttMs)}/${fmt(r.loadedRttMs)}`.padStart(15)}  ${String(r.stopReason).padEnd(10)} ${fmt(r.load1, 2)}`);
 }
 console.log('\nsummary (per mode, preset, direction)');
 for (const mode of MODES) {
   for (const preset of PRESETS) {
     for (const dir of DIRS) {
-      const g = all.filter((r) => r.mode === mode && r.preset === preset && r.direction === dir);
+     for (const variant of VARIANTS) {
+      const g = all.filter((r) => r.mode === mode && r.preset === preset && r.direction === dir && r.variant === variant);
       const ok = g.filter((r) => r.errorPercent !== null);
       const abs = ok.map((r) => Math.abs(r.errorPercent));
       const s = {
@@ -165,9 +197,12 @@ for (const mode of MODES) {
         wireOverCounted: [pick(g.map((r) => r.linkwardWireBytes / r.linkwardBytesCounted), 0), pick(g.map((r) => r.linkwardWireBytes / r.linkwardBytesCounted), 100)],
         medianDurationMs: pick(g.map((r) => r.linkwardDurationMs ?? 0), 50), maxDurationMs: pick(g.map((r) => r.linkwardDurationMs ?? 0), 100),
         lowerBounds: g.filter((r) => r.lowerBound).length, stalled: g.filter((r) => r.stalled).length,
+        signedMedianErrorPercent: pick(ok.map((r) => r.errorPercent), 50), medianAbsErrorVsBeforePercent: pick(ok.map((r) => Math.abs(r.errorVsBeforePercent)), 50), p95AbsErrorVsBeforePercent: pick(ok.map((r) => Math.abs(r.errorVsBeforePercent)), 95),
+        variant, seed: GRID ? null : SEED,
       };
       console.log(JSON.stringify(s));
-      console.log(`${mode} ${preset} ${dir}: median |err| ${fmt(s.medianAbsErrorPercent)} %, p95 ${fmt(s.p95AbsErrorPercent)} %, max ${fmt(s.maxAbsErrorPercent)} %; over byte goal ${s.overBytesGoal}/${g.length} (max wire/goal ${fmt(s.maxWireOverGoal, 2)}); wire/counted ${fmt(s.wireOverCounted[0], 2)}–${fmt(s.wireOverCounted[1], 2)}; duration median ${fmt(s.medianDurationMs / 1000, 2)} s, max ${fmt(s.maxDurationMs / 1000, 2)} s; lower bounds ${s.lowerBounds}, stalled ${s.stalled}, failed ${s.failed}`);
+      console.log(`${mode} ${preset} ${dir} ${variant}: median |err| ${fmt(s.medianAbsErrorPercent)} %, p95 ${fmt(s.p95AbsErrorPercent)} %, max ${fmt(s.maxAbsErrorPercent)} % (signed median ${fmt(s.signedMedianErrorPercent)} %; vs the run before only ${fmt(s.medianAbsErrorVsBeforePercent)} / ${fmt(s.p95AbsErrorVsBeforePercent)} %); over byte goal ${s.overBytesGoal}/${g.length} (max wire/goal ${fmt(s.maxWireOverGoal, 2)}); wire/counted ${fmt(s.wireOverCounted[0], 2)}–${fmt(s.wireOverCounted[1], 2)}; duration median ${fmt(s.medianDurationMs / 1000, 2)} s, max ${fmt(s.maxDurationMs / 1000, 2)} s; lower bounds ${s.lowerBounds}, stalled ${s.stalled}, failed ${s.failed}`);
+     }
     }
   }
 }
