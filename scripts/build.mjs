@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { asciiBundle } from './build-ascii.mjs';
+import { cjsBuiltinsPlugin } from './build-cjs-builtins.mjs';
 import { localTimePlugin } from './build-local-time.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,7 +53,7 @@ writeOutputs(await build({
   // lean client cannot handle (exec plugins, auth providers, proxies); inlined it would cost ~70 MiB of RSS even when
   // never called (docs/bench/k8s.md), so it lives in its own file next to the bundle (kubeClientAlias).
   external: ['better-sqlite3', 'pino-pretty'],
-  plugins: [kubeClientAlias, cron.plugin],
+  plugins: [kubeClientAlias, cron.plugin, cjsBuiltinsPlugin],
   define: { LINKWARD_BUILD_VERSION: JSON.stringify(pkg.version) },
   banner,
   logLevel: 'warning',
