@@ -46,7 +46,7 @@ test('the arm64 tarball carries arm64 code only: node, better-sqlite3 prebuild, 
   assert.deepEqual(readdirSync(join(tree, 'node_modules', 'better-sqlite3', 'prebuilds')), ['linux-arm64.node']);
   assert.match(releaseOut, /arm64 tree starts and answers \/healthz \(ready in \d+ ms under qemu\)/);
   // The same Node version as the pinned x64 runtime, reported by the arm64 binary itself.
-  const v = spawnSync(QEMU[0], [...QEMU.slice(1), join(tree, 'node'), '-p', 'process.arch + " " + process.versions.node'], { encoding: 'utf8', timeout: 60_000 });
+  const v = spawnSync('qemu-aarch64-static', [...QEMU.slice(1), join(tree, 'node'), '-p', 'process.arch + " " + process.versions.node'], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(v.stdout.trim(), `arm64 ${JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).devDependencies.node}`);
 });
 
