@@ -1,9 +1,14 @@
 // Release: builds dist/linkward-<version>-linux-<arch>.tar.gz, a self-contained tree (pinned Node, bundle, native addons, unit, installer).
 //
-//   node scripts/release.mjs [--out-dir DIR] [--stage DIR] [--no-build]
+//   node scripts/release.mjs [--arch x64|arm64] [--out-dir DIR] [--stage DIR] [--no-build]
 //
+// --arch A      target architecture (default: this machine's); another one takes the pinned Node version's npm
+//               package for it, cross-compiles the sd_notify addon and runs the checks under qemu-user-static
 // --stage DIR   only lay the tree out in DIR (no tarball); the install tests use it
 // --no-build    package the existing dist/linkward.mjs instead of rebuilding it
+//
+// Every tree is checked before it is packed: its own Node prints the config defaults, loads better-sqlite3, and runs
+// the daemon until /healthz answers (scripts/release-check.mjs). A tree that fails is never packed.
 //
 // Tree (prefix linkward-<version>-linux-<arch>/), installed as /usr/lib/linkward by install.sh:
 //   node  dist/linkward.mjs  dist/kube-client.mjs (the full Kubernetes client, loaded on demand)  node_modules/better-sqlite3 (lib + the N-API prebuild for this platform)
@@ -16,48 +21,42 @@ import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { createGzip } from 'node:zlib';
+import { checkStarts } from './release-check.mjs';
+import { TARGETS, hostArch, nodeRuntime, notifyAddon, runner } from './release-target.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const modules = join(root, 'node_modules');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-/** The pinned runtime ships per platform as node-linux-<arch> (x64, arm64, armv7l under npm's names). */
-const NODE_ARCH = { x64: 'x64', arm64: 'arm64', arm: 'armv7l' }[process.arch];
 /** Packaging commands (build, config defaults, load check) finish in seconds; bound them for slow devices. */
 const STEP_TIMEOUT_MS = 180_000;
 /** gzip level 6: 9 takes ~2x the time for < 1 % on the Node binary, which is most of the tarball. */
 const GZIP_LEVEL = 6;
 
-/** Files copied from better-sqlite3 and its runtime deps: only what `require('better-sqlite3')` loads. */
-/** better-sqlite3 13 ships N-API prebuilds (one binary per platform, any Node version): no compile, no bindings. */
-const RUNTIME_PACKAGES = {
-  'better-sqlite3': ['package.json', 'LICENSE', 'lib', `prebuilds/linux${process.arch === 'x64' ? '-x64' : `-${process.arch}`}.node`],
-};
+/**
+ * Files copied from better-sqlite3: only what `require('better-sqlite3')` loads. better-sqlite3 13 ships N-API
+ * prebuilds for every platform inside its npm package (any Node version): the target's is picked, nothing compiles.
+ */
+const runtimePackages = (arch) => ({
+  'better-sqlite3': ['package.json', 'LICENSE', 'lib', `prebuilds/linux-${arch}.node`],
+});
 
 function parseArgs(argv) {
-  const o = { outDir: join(root, 'dist'), stage: null, build: true };
+  const o = { outDir: join(root, 'dist'), stage: null, build: true, arch: hostArch() };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--out-dir') o.outDir = resolve(argv[++i] ?? '');
     else if (a === '--stage') o.stage = resolve(argv[++i] ?? '');
     else if (a === '--no-build') o.build = false;
-    else throw new Error(`unknown argument ${a} (usage: release.mjs [--out-dir DIR] [--stage DIR] [--no-build])`);
+    else if (a === '--arch') o.arch = argv[++i] ?? '';
+    else throw new Error(`unknown argument ${a} (usage: release.mjs [--arch x64|arm64] [--out-dir DIR] [--stage DIR] [--no-build])`);
   }
+  if (!TARGETS[o.arch]) throw new Error(`unsupported --arch ${o.arch} (x64 or arm64)`);
   return o;
 }
 
+/** Stops the release; main() reports it and exits 1 after its temporary directories are removed. */
 function fail(msg) {
-  console.error(`linkward release: ${msg}`);
-  process.exit(1);
-}
-
-/** The Node binary of the pinned runtime (not the system one): node-linux-<arch>/bin/node. */
-function pinnedNode() {
-  if (!NODE_ARCH) fail(`unsupported architecture ${process.arch}`);
-  for (const dir of [join(modules, 'node', 'node_modules', `node-linux-${NODE_ARCH}`), join(modules, `node-linux-${NODE_ARCH}`)]) {
-    const bin = join(dir, 'bin', 'node');
-    if (existsSync(bin)) return bin;
-  }
-  return fail(`node-linux-${NODE_ARCH} not found in node_modules (the "node" devDependency installs it); run npm ci`);
+  throw new Error(msg);
 }
 
 function copyInto(stage, rel, from = join(root, rel)) {
@@ -68,19 +67,22 @@ function copyInto(stage, rel, from = join(root, rel)) {
   else copyFileSync(from, to);
 }
 
-/** Lays the release tree out in `stage` and checks it runs on its own Node. */
-function stageTree(stage, nodeBin) {
+/** Lays the release tree for `arch` out in `stage` and checks it runs on its own Node. */
+async function stageTree(stage, arch, work) {
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
-  copyFileSync(nodeBin, join(stage, 'node'));
+  const runtime = nodeRuntime(root, arch, work);
+  copyFileSync(runtime.bin, join(stage, 'node'));
   chmodSync(join(stage, 'node'), 0o755);
   copyInto(stage, 'dist/linkward.mjs');
   copyInto(stage, 'dist/kube-client.mjs');
-  for (const [name, files] of Object.entries(RUNTIME_PACKAGES)) {
+  for (const [name, files] of Object.entries(runtimePackages(arch))) {
     for (const f of files) copyInto(stage, join('node_modules', name, f));
   }
   // agent/systemd/notify.ts looks for the addon at ../agent/native/build/Release/ relative to dist/.
-  copyInto(stage, 'agent/native/build/Release/lw_native.node');
+  const addon = notifyAddon(root, arch, runtime, work);
+  if (addon) copyInto(stage, 'agent/native/build/Release/lw_native.node', addon);
+  else console.warn(`linkward release: no ${TARGETS[arch].gcc}: ${arch} tree without the sd_notify addon; the unit then needs systemd/linkward.service.d/20-notify-fallback.conf.example`);
   copyInto(stage, 'systemd');
   copyInto(stage, 'docs/OPERATIONS.md');
   copyInto(stage, 'install.sh', join(root, 'scripts', 'install.sh'));
@@ -91,15 +93,17 @@ function stageTree(stage, nodeBin) {
 
   // Everything below runs the staged Node on the staged tree only: cwd in the tree, no NODE_PATH.
   const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
-  const node = join(stage, 'node');
-  const defaults = execFileSync(node, [join(stage, 'dist', 'linkward.mjs'), 'config', 'defaults'], { cwd: stage, env, encoding: 'utf8', timeout: STEP_TIMEOUT_MS });
+  const [run0, ...runRest] = [...runner(arch), join(stage, 'node')];
+  const defaults = execFileSync(run0, [...runRest, join(stage, 'dist', 'linkward.mjs'), 'config', 'defaults'], { cwd: stage, env, encoding: 'utf8', timeout: STEP_TIMEOUT_MS });
   writeFileSync(join(stage, 'config.example.yaml'), defaults);
   const check = "const D=require(require('node:path').join(process.cwd(),'node_modules','better-sqlite3'));new D(':memory:').prepare('select 1 as x').get().x===1||process.exit(3)";
   try {
-    execFileSync(node, ['-e', check], { cwd: stage, env, stdio: ['ignore', 'ignore', 'pipe'], timeout: STEP_TIMEOUT_MS });
+    execFileSync(run0, [...runRest, '-e', check], { cwd: stage, env, stdio: ['ignore', 'ignore', 'pipe'], timeout: STEP_TIMEOUT_MS });
   } catch (e) {
     fail(`better-sqlite3 does not load under the packaged Node (${String(e.stderr ?? e.message).trim()}); run npm ci (scripts/setup-runtime.mjs rebuilds it)`);
   }
+  const { readyMs } = await checkStarts(stage, runner(arch));
+  console.log(`linkward release: ${arch} tree starts and answers /healthz (ready in ${readyMs} ms${arch === hostArch() ? '' : ' under qemu'})`);
 }
 
 /** tar (GNU, reproducible ordering and owners) piped through zlib gzip into `outFile`. */
@@ -119,17 +123,16 @@ async function tarball(parent, name, outFile) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2));
-  const nodeBin = pinnedNode();
   if (o.build) execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit', timeout: STEP_TIMEOUT_MS });
-  const name = `linkward-${pkg.version}-linux-${NODE_ARCH}`;
-  if (o.stage) {
-    stageTree(o.stage, nodeBin);
-    console.log(`linkward release: staged ${name} in ${o.stage}`);
-    return;
-  }
+  const name = `linkward-${pkg.version}-linux-${o.arch}`;
   const work = mkdtempSync(join(tmpdir(), 'lw-release-'));
   try {
-    stageTree(join(work, name), nodeBin);
+    if (o.stage) {
+      await stageTree(o.stage, o.arch, work);
+      console.log(`linkward release: staged ${name} in ${o.stage}`);
+      return;
+    }
+    await stageTree(join(work, name), o.arch, work);
     mkdirSync(o.outDir, { recursive: true });
     const out = join(o.outDir, `${name}.tar.gz`);
     await tarball(work, name, out);
@@ -140,4 +143,9 @@ async function main() {
   }
 }
 
-await main();
+try {
+  await main();
+} catch (e) {
+  console.error(`linkward release: ${e.message}`);
+  process.exitCode = 1;
+}

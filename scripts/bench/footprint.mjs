@@ -1,5 +1,7 @@
 // Footprint benchmark: starts the built agent with every available feature enabled, waits, prints RSS, heap and CPU.
 // Usage: npm run bench:footprint -- [--seconds 60] [--variants all|default,unit,...] [--extra-flags "--v8-flag ..."]
+//        [--extra-env "A=1 B=2"] [--limits 96M,80M]   (--limits: the unit variant, or unit+extra when given, again
+//        inside each cgroup memory limit: v2 memory.max or v1 memory.limit_in_bytes, see footprint-cgroup.mjs)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +11,7 @@ import { stringify } from 'yaml';
 import { startFootprintFixtures } from './footprint-fixtures.mjs';
 import { assertHostRoutingUnchanged, hostRouting } from './host-routes.mjs';
 import { unitEnv, unitFlags } from './unit-runtime.mjs';
+import { createLimitedCgroup, parseLimit, spawnInCgroup, uncachedCopy } from './footprint-cgroup.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
@@ -36,6 +39,16 @@ const PAGE_VARIANTS = {
 /** `--extra-flags "--a --b"` adds a variant `unit+extra`: the unit's flags plus these, for trying flag sets. */
 const extraFlags = opt('extra-flags', '').split(/\s+/).filter(Boolean);
 if (extraFlags.length) PAGE_VARIANTS['unit+extra'] = [...unitFlags(), ...extraFlags];
+/** `--extra-env "A=1 B=2"`: environment for the `unit+extra` variant on top of the unit's (malloc, libuv settings). */
+const extraEnv = Object.fromEntries(opt('extra-env', '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+if (Object.keys(extraEnv).length && !PAGE_VARIANTS['unit+extra']) PAGE_VARIANTS['unit+extra'] = unitFlags();
+/** Memory limits (cgroup) to run the unit variant in, e.g. 96M,80M; none by default. */
+const limits = opt('limits', '').split(',').filter(Boolean);
+/** Under a tight limit start-up can thrash for tens of seconds (issue 14: 40 s at 96M before the levers). */
+const READY_TIMEOUT_LIMITED_MS = 120_000;
+const READY_TIMEOUT_MS = 10_000;
+/** /readyz/link is asked once a second during the window (a kubelet probes every 10 s): how fast it answers. */
+const READYZ_INTERVAL_MS = 1_000;
 const which = opt('variants', 'all');
 const variants = which === 'all' ? Object.keys(PAGE_VARIANTS) : which.split(',');
 
@@ -79,12 +92,29 @@ async function measureBareNode(flags) {
   return { variant: `bare node ${flags.length ? '(unit flags)' : ''}`.trim(), rssMiB: +(rssKb / 1024).toFixed(1), ...split };
 }
 
-async function measure(name, flags, fixtures) {
+async function measure(name, flags, fixtures, limit = null) {
   const dir = mkdtempSync(join(tmpdir(), 'lw-footprint-'));
   const cfg = join(dir, 'config.yaml');
   writeFileSync(cfg, stringify({ ...fixtures.config, server: { listen: '127.0.0.1:0' }, state: { dir }, log: { level: 'warn' } }));
+  const env = { ...process.env, ...fixtures.env, ...(name.startsWith('unit') ? unitEnv() : {}), ...(name === 'unit+extra' ? extraEnv : {}) };
+  const cg = limit ? createLimitedCgroup(`lw-footprint-${process.pid}-${limit}`, parseLimit(limit)) : null;
+  const nodeBin = cg ? uncachedCopy(process.execPath, dir) : process.execPath;
+  const argv = [nodeBin, ...flags, join(root, 'dist', 'linkward.mjs'), '--config', cfg, 'run', '--log-level', 'info'];
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...flags, join(root, 'dist', 'linkward.mjs'), '--config', cfg, 'run', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...fixtures.env, ...(name.startsWith('unit') ? unitEnv() : {}) } });
+  const spawnOpts = { stdio: ['ignore', 'pipe', 'inherit'], env };
+  const child = cg ? spawnInCgroup(cg, argv, spawnOpts) : spawn(argv[0], argv.slice(1), spawnOpts);
+  const exited = new Promise((r) => child.on('exit', r));
+  try {
+    return await measureRunning(name, flags, child, t0, cg, limit);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+    await cg?.remove();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function measureRunning(name, flags, child, t0, cg, limit) {
   let readyMs = null;
   let buf = '';
   let address = '';
@@ -98,16 +128,31 @@ async function measure(name, flags, fixtures) {
       } catch { /* ignore */ }
     }
   });
-  for (let i = 0; i < 200 && readyMs === null; i++) await new Promise((r) => setTimeout(r, 50));
-  if (readyMs === null) throw new Error(`${name}: agent not ready within 10 s`);
+  const readyTimeout = cg ? READY_TIMEOUT_LIMITED_MS : READY_TIMEOUT_MS;
+  for (let i = 0; i < readyTimeout / 50 && readyMs === null && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+  if (readyMs === null) {
+    if (!cg) throw new Error(`${name}: agent not ready within ${readyTimeout / 1000} s`);
+    return { variant: `${name} @${limit}`, readyMs: null, note: `not ready within ${readyTimeout / 1000} s (exit ${child.exitCode})`, ...cg.pressure() };
+  }
   await new Promise((r) => setTimeout(r, WARMUP_MS));
   const a = procStat(child.pid);
   const tA = performance.now();
   const samples = [];
+  const cgSamples = [];
+  const readyz = [];
+  let readyzErrors = 0;
+  const asker = setInterval(() => {
+    const q0 = performance.now();
+    fetch(`http://${address}/readyz/link`, { signal: AbortSignal.timeout(5_000) })
+      .then(async (r) => { await r.arrayBuffer(); readyz.push(performance.now() - q0); })
+      .catch(() => readyzErrors++);
+  }, READYZ_INTERVAL_MS);
   for (let s = 0; s < SECONDS; s++) {
     await new Promise((r) => setTimeout(r, 1000));
     samples.push(procStat(child.pid).rssKb);
+    if (cg) cgSamples.push(cg.current());
   }
+  clearInterval(asker);
   const b = procStat(child.pid);
   const split = memSplit(child.pid);
   const cpuPercent = ((b.ticks - a.ticks) / CLK_TCK) / ((performance.now() - tA) / 1000) * 100;
@@ -117,12 +162,16 @@ async function measure(name, flags, fixtures) {
     heap = Number(/^nodejs_heap_used_bytes (\S+)/m.exec(m)?.[1] ?? NaN) / 1048576;
   } catch { /* metrics optional */ }
   const status = await (await fetch(`http://${address}/v1/status`)).json().catch(() => ({}));
-  child.kill('SIGTERM');
-  await new Promise((r) => child.on('exit', r));
-  rmSync(dir, { recursive: true, force: true });
   const sorted = [...samples].sort((x, y) => x - y);
+  const pct = (xs, p) => { const s = [...xs].sort((x, y) => x - y); return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : null; };
+  const mib = (b) => +(b / 1048576).toFixed(1);
+  const limited = cg ? { memCurrentMiB: mib(pct(cgSamples, 0.5)), memCurrentMaxMiB: mib(Math.max(...cgSamples)), cgFileMiB: mib(cg.split().file), cgAnonMiB: mib(cg.split().anon), ...cg.pressure() } : {};
   return {
-    variant: name,
+    variant: cg ? `${name} @${limit}` : name,
+    ...limited,
+    readyzP50Ms: pct(readyz, 0.5) === null ? null : +pct(readyz, 0.5).toFixed(1),
+    readyzP99Ms: pct(readyz, 0.99) === null ? null : +pct(readyz, 0.99).toFixed(1),
+    readyzErrors,
     flags: flags.join(' '),
     readyMs: Math.round(readyMs),
     rssMiB: +(sorted[sorted.length - 1] / 1024).toFixed(1),
@@ -150,6 +199,13 @@ try {
     results.push(r);
     console.log(JSON.stringify(r));
   }
+  // Under the limits: the unit's settings, or with --extra-flags/--extra-env the `unit+extra` variant.
+  const limitVariant = PAGE_VARIANTS['unit+extra'] ? 'unit+extra' : 'unit';
+  for (const limit of limits) {
+    const r = await measure(limitVariant, PAGE_VARIANTS[limitVariant], fixtures, limit);
+    results.push(r);
+    console.log(JSON.stringify(r));
+  }
   for (const flags of [[], unitFlags()]) {
     const r = await measureBareNode(flags);
     baselines.push(r);
@@ -166,3 +222,11 @@ for (const r of [...results, ...baselines]) {
   console.log(`${r.variant.padEnd(24)} ${col(r.readyMs, 8)}  ${col(r.rssMiB, 11)}  ${col(r.rssMedianMiB, 10)}  ${col(r.peakRssMiB, 8)}  ${col(r.anonMiB, 4)}  ${col(r.fileMiB, 4)}  ${col(r.ussMiB, 4)}  ${col(r.heapUsedMiB, 8)}  ${col(r.cpuPercent, 5)}`);
 }
 console.log('anon = RssAnon (heap, code, buffers); file = RssFile (mostly the node binary, shared and reclaimable); USS = private pages.');
+const limited = results.filter((r) => r.variant.includes('@'));
+if (limited.length) {
+  console.log(`\nunder a cgroup memory limit (fresh uncached node binary; /readyz/link asked every ${READYZ_INTERVAL_MS} ms)`);
+  console.log('variant                  ready ms  mem.current median  max   file  anon  readyz p50 ms  p99 ms  errors  CPU %  limit hits/OOM');
+  for (const r of limited) {
+    console.log(`${r.variant.padEnd(24)} ${col(r.readyMs, 8)}  ${col(r.memCurrentMiB, 18)}  ${col(r.memCurrentMaxMiB, 4)}  ${col(r.cgFileMiB, 4)}  ${col(r.cgAnonMiB, 4)}  ${col(r.readyzP50Ms, 13)}  ${col(r.readyzP99Ms, 6)}  ${col(r.readyzErrors, 6)}  ${col(r.cpuPercent, 5)}  ${col(r.limitHits ?? r.oomKills, 5)}${r.note ? `  ${r.note}` : ''}`);
+  }
+}

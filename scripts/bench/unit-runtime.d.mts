@@ -1,0 +1,3 @@
+// Types of scripts/bench/unit-runtime.mjs for the tests.
+export function unitFlags(): string[];
+export function unitEnv(): Record<string, string>;
