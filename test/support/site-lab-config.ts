@@ -41,7 +41,7 @@ export function siteAgentConfig(o: SiteConfigOpts): Record<string, unknown> {
       intervalMs: 500,
       maxIntervalMs: 500,
       timeoutMs: 500,
-      throughput: { url: `http://${PROBE_IP}:${PROBE_PORT}/`, cron: THROUGHPUT_CRON, spreadMs: 0, recheckMinGapMs: 5000 },
+      throughput: { url: `http://${PROBE_IP}:${PROBE_PORT}/`, cron: THROUGHPUT_CRON, spreadMs: 0, recheckMinGapMs: 10_000 },
       health: { dwell: { enterS: 2, exitS: 5 } },
     },
     uplinks: {

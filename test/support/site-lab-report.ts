@@ -24,7 +24,7 @@ export function figureLines(r: VariantResult): string[] {
       `failback: restore → route via gw1      ${s(c.failbackMs)}`,
       `restore → decorations removed          ${s(c.undecoratedMs)}`,
       `restore → backlog flushed              ${s(c.flushMs)}`,
-      `flush rate / pace target               ${c.flushKBps?.toFixed(0) ?? 'n/a'} / ${c.paceKBps?.toFixed(0) ?? 'n/a'} kB/s`,
+      `flush rate / pace target / agent gate  ${c.flushKBps?.toFixed(0) ?? 'n/a'} / ${c.paceKBps?.toFixed(0) ?? 'n/a'} / ${c.gateKBps?.toFixed(0) ?? 'n/a'} kB/s`,
       `records buffered (outage end)          ${c.bufferedMax}`,
       `records acknowledged / delivered       ${a ? `${a.acked} / ${a.delivered} (missing ${a.missing.length}, wrong timestamp ${a.wrongTimestamp.length}, not acknowledged ${a.notAcked})` : 'n/a'}`,
       `duplicates                             ${a?.duplicates ?? 'n/a'}`,

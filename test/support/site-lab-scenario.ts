@@ -25,6 +25,8 @@ const OUTAGE_MS = 10_000;
 const METERED_DWELL_MS = 5_000;
 /** Flush rate may exceed the pace target by this factor (burst of the first batch, headers, TCP/IP overhead). */
 const PACE_SLACK = 1.5;
+/** Timeline texts (site-lab-observe.ts) that are an action or a worse verdict; label changes such as bandwidth-class are not. */
+const FALSE_ACTION = /^(node|gw1|gw2) (degraded|down)|^node \w+, active gw2|link-state=(degraded|down)|linkward\.io\/link:|^cordoned|NetworkDegraded=True|via gw2/;
 /** An admin's own decorations, which linkward must never remove. */
 export const ADMIN_TAINT = 'site.example/maintenance-window';
 
@@ -42,6 +44,8 @@ export interface CycleFigures {
   flushMs: number | null;
   flushKBps: number | null;
   paceKBps: number | null;
+  /** The rate the agent's flush gate said it paces at during the flush (largest seen). */
+  gateKBps: number | null;
   bufferedMax: number;
   accounting: Accounting | null;
   highOnMetered: number;
@@ -59,8 +63,9 @@ const label = (s: Snapshot, k: string): string | undefined => s.node?.labels[`li
 export async function runCycle(lab: SiteLab, obs: Observer, checks: Check[], o: { label: string; kill?: boolean; defects?: Record<string, string> }): Promise<CycleFigures> {
   const step = (n: string, text: string): void => obs.mark('step', `[${o.label}] step ${n}: ${text}`);
   const check = (s: string, name: string, ok: boolean, detail: string): void => void checks.push({ step: `${o.label} ${s}`, name, ok, detail, ...(o.defects?.[name] ? { defect: o.defects[name] } : {}) });
-  const f: CycleFigures = { label: o.label, firstVerdictMs: null, degradeDetectMs: null, failoverMs: null, downDetectMs: null, downTaintMs: null, recoveryMs: null, failbackMs: null, undecoratedMs: null, flushMs: null, flushKBps: null, paceKBps: null, bufferedMax: 0, accounting: null, highOnMetered: 0, bulkOnMetered: 0, probeBytes: {}, falseActions: [] };
-  const decoratedSince = (from: number) => obs.events.filter((e) => e.atMs >= from && (e.kind === 'action' || e.kind === 'decision'));
+  const f: CycleFigures = { label: o.label, firstVerdictMs: null, degradeDetectMs: null, failoverMs: null, downDetectMs: null, downTaintMs: null, recoveryMs: null, failbackMs: null, undecoratedMs: null, flushMs: null, flushKBps: null, paceKBps: null, gateKBps: null, bufferedMax: 0, accounting: null, highOnMetered: 0, bulkOnMetered: 0, probeBytes: {}, falseActions: [] };
+  // A false action: on a healthy site, a verdict worse than healthy, a move to gw2, or any of linkward's restricting decorations.
+  const decoratedSince = (from: number) => obs.events.filter((e) => e.atMs >= from && (e.kind === 'action' || e.kind === 'decision') && FALSE_ACTION.test(e.text));
 
   // 1. Start: first verdict, node labelled healthy on gw1.
   shape('gw1', BASE_MBIT.gw1);
@@ -148,6 +153,8 @@ export async function runCycle(lab: SiteLab, obs: Observer, checks: Check[], o: 
   let lastByteAt = 0;
   let lastBytes = flushFrom;
   const trackFlush = (): void => {
+    const gate = (obs.latest.status?.components.buffer?.details?.gate as { rateBps?: number } | undefined)?.rateBps;
+    if (typeof gate === 'number' && Number.isFinite(gate)) f.gateKBps = Math.max(f.gateKBps ?? 0, gate / 1000);
     const b = gwBytes('gw1').toVm;
     if (b > lastBytes) { if (!firstByteAt) firstByteAt = Date.now(); lastByteAt = Date.now(); lastBytes = b; }
   };
@@ -164,7 +171,7 @@ export async function runCycle(lab: SiteLab, obs: Observer, checks: Check[], o: 
   f.paceKBps = upMbps === null ? null : (upMbps * 1e6 / 8 / 1000) * PACE_FRACTION;
   f.flushKBps = lastByteAt > firstByteAt ? (lastBytes - flushFrom) / 1000 / ((lastByteAt - firstByteAt) / 1000) : null;
   check('4', 'backlog flushed', d === 0, `buffer ${d} records left`);
-  check('4', 'flush paced under the configured fraction of the measured upload', f.flushKBps !== null && f.paceKBps !== null && f.flushKBps <= f.paceKBps * PACE_SLACK, `flush ${f.flushKBps?.toFixed(0)} kB/s over ${((lastByteAt - firstByteAt) / 1000).toFixed(1)} s; pace target ${f.paceKBps?.toFixed(0)} kB/s (${PACE_FRACTION} × ${upMbps} Mbit/s)`);
+  check('4', 'flush paced under the configured fraction of the measured upload', f.flushKBps !== null && f.paceKBps !== null && f.flushKBps <= f.paceKBps * PACE_SLACK, `gate ${f.gateKBps?.toFixed(0)} kB/s; flush ${f.flushKBps?.toFixed(0)} kB/s over ${((lastByteAt - firstByteAt) / 1000).toFixed(1)} s; pace target ${f.paceKBps?.toFixed(0)} kB/s (${PACE_FRACTION} × ${upMbps} Mbit/s)`);
   f.undecoratedMs = await obs.waitFor((s) => label(s, 'link-state') === 'healthy' && label(s, 'uplink') === 'gw1' && lwTaint(s) === null && !s.node?.unschedulable && s.node?.condition?.status !== 'True', K8S_LIMIT_MS, restoredAt);
   check('4', "linkward's taint, cordon and condition removed", f.undecoratedMs !== null, `node ${JSON.stringify(obs.latest.node)}`);
   check('4', "the admin's taint stays", !!obs.latest.node?.taints.some((t) => t.key === ADMIN_TAINT), `taints ${JSON.stringify(obs.latest.node?.taints)}`);
