@@ -17,7 +17,11 @@ const PASS_TIMEOUT_MS = 200_000;
  * Assertions that fail because of a defect in the agent, by check name (see the lab report in the s5-site branch).
  * They are NOT skipped: a failing check fails the test, with the defect named next to it.
  */
-const KNOWN_DEFECTS: Record<string, string> = {};
+const KNOWN_DEFECTS: Record<string, string> = {
+  // D1: the forwarder's keep-alive connection to the sink was opened from gw1's address; linkward's own per-uplink rule
+  // (`from 10.205.1.2 lookup 7100`) keeps it on gw1 after the failover, so telemetry never crosses the backup (0 B at gw2).
+  'telemetry follows the failover (bytes to VictoriaMetrics cross gw2)': 'D1: sink connections stay on the old uplink after a failover',
+};
 
 const skipReason = siteLabUnavailable();
 if (skipReason && process.env.CI) assert.fail(`site lab cannot run in CI: ${skipReason}`);
