@@ -88,7 +88,7 @@ export function shape(g: Gw, mbit: number | null): void {
 export function cut(g: Gw): void {
   inNs(gwNs(g), 'nft', 'insert rule inet lws cut drop');
 }
-/** Only traffic between the edge and one far address is dropped (the remote API server variant uses it for nothing else). */
+/** Ends a cut: the gateway forwards everything again (shaping, if any, stays). */
 export function uncut(g: Gw): void {
   inNs(gwNs(g), 'nft', 'flush chain inet lws cut');
 }

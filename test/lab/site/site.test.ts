@@ -7,8 +7,8 @@ import { runSite, siteCleanupOnSignal, type VariantResult } from '../../support/
 import { failures, figureLines, timelineLine } from '../../support/site-lab-report.ts';
 
 /**
- * Cost: about 80 s per pass on the 2-core CI machine (≈ 8 s setup, 20 s healthy start, ≤ 45 s throttle detection +
- * failover, 10 s outage, ≈ 25 s recovery + flush + checks); two passes ≈ 3 min. Steps 5–7 (kill -9, flapping, API
+ * Cost: measured 83 s quiet + 78 s with burners = 162 s for the file on the 2-core CI machine (2026-12-03; bounds allow
+ * ≤ 45 s throttle detection, so a slow pass stays under PASS_TIMEOUT_MS). Steps 5–7 (kill -9, flapping, API
  * server across the link) run in `npm run lab` only, to keep the CI suite well under its 20 min.
  */
 const PASS_TIMEOUT_MS = 200_000;
@@ -19,7 +19,8 @@ const PASS_TIMEOUT_MS = 200_000;
  */
 const KNOWN_DEFECTS: Record<string, string> = {
   // D1: the forwarder's keep-alive connection to the sink was opened from gw1's address; linkward's own per-uplink rule
-  // (`from 10.205.1.2 lookup 7100`) keeps it on gw1 after the failover, so telemetry never crosses the backup (0 B at gw2).
+  // (`from 10.205.1.2 lookup 7100`) keeps it on gw1 after the failover, so telemetry does not cross the backup (0 B at
+  // gw2 in 6 of 7 runs on 2026-12-03; in one quiet run a new connection was opened and the check passed).
   'telemetry follows the failover (bytes to VictoriaMetrics cross gw2)': 'D1: sink connections stay on the old uplink after a failover',
 };
 
