@@ -16,7 +16,7 @@ export interface StatusDoc {
   /** The daemon's clock when it answered (ms since epoch): ages are computed against it, so a skewed CLI clock does not distort them. */
   nowMs?: number;
   link: LinkSnapshot | null;
-  components: Record<string, { state: string; message?: string }>;
+  components: Record<string, { state: string; message?: string; details?: Record<string, unknown> }>;
 }
 
 /** Exit code for a node link state: 0 healthy, 1 degraded, 2 down or unknown. */
@@ -137,12 +137,26 @@ function uplinkLines(u: UplinkView, nowMs: number): string[] {
 }
 
 /** Human summary of a status document; `nowMs` (the CLI's clock) is used only when the document carries no time of its own. */
+/** `telemetry: 1,204 records waiting (412 kB), oldest 6 min` from the buffer component's details; null without a buffer. */
+export function backlogLine(details: Record<string, unknown> | undefined): string | null {
+  const usage = details?.usage as { records?: unknown; bytes?: unknown } | undefined;
+  if (!usage || typeof usage.records !== 'number') return null;
+  if (usage.records === 0) return 'telemetry: nothing waiting';
+  const lanes = Array.isArray(details?.lanes) ? (details.lanes as { oldestAgeSeconds?: unknown }[]) : [];
+  const oldest = Math.max(0, ...lanes.map((l) => (typeof l.oldestAgeSeconds === 'number' ? l.oldestAgeSeconds : 0)));
+  const kb = typeof usage.bytes === 'number' ? ` (${Math.round(usage.bytes / 1000).toLocaleString('en')} kB)` : '';
+  const age = oldest >= 3600 ? `${(oldest / 3600).toFixed(1)} h` : oldest >= 60 ? `${Math.round(oldest / 60)} min` : `${Math.round(oldest)} s`;
+  return `telemetry: ${usage.records.toLocaleString('en')} records waiting${kb}, oldest ${age}`;
+}
+
 export function formatStatus(s: StatusDoc, nowMs: number): string {
   const now = typeof s.nowMs === 'number' ? s.nowMs : nowMs;
   const lines = [`linkward ${s.version} on ${s.node} — up ${s.uptimeSeconds}s, ${s.ready ? 'ready' : `not ready (${s.notReadyReasons.join('; ')})`}`];
   const link = s.link;
   lines.push(`link: ${link?.node ?? 'unknown'}${link?.active ? ` (active uplink ${link.active})` : ''}${link ? '' : ' — no completed measurement yet'}`);
   for (const u of Object.values(link?.uplinks ?? {})) lines.push(...uplinkLines(u, now));
+  const backlog = backlogLine(s.components.buffer?.details);
+  if (backlog) lines.push(backlog);
   lines.push('components:');
   for (const [name, c] of Object.entries(s.components)) lines.push(`  ${name.padEnd(12)} ${c.state.padEnd(9)} ${c.message ?? ''}`.trimEnd());
   return lines.join('\n') + '\n';

@@ -216,3 +216,11 @@ test('ages use the daemon\'s clock when the document carries it (a skewed CLI cl
   assert.match(formatStatus(d, NOW + 3 * 3_600_000), /\(12 min ago\)/);
   assert.equal(span(-5_000), '0 s');
 });
+
+test('backlogLine: the buffer backlog in one line (count, size, oldest), nothing without a buffer', async () => {
+  const { backlogLine } = await import('../../../agent/cli/status.ts');
+  assert.equal(backlogLine(undefined), null);
+  assert.equal(backlogLine({ usage: { records: 0, bytes: 0 }, lanes: [] }), 'telemetry: nothing waiting');
+  assert.equal(backlogLine({ usage: { records: 1204, bytes: 412_345 }, lanes: [{ oldestAgeSeconds: 30 }, { oldestAgeSeconds: 372 }] }), 'telemetry: 1,204 records waiting (412 kB), oldest 6 min');
+  assert.equal(backlogLine({ usage: { records: 3, bytes: 10 }, lanes: [{ oldestAgeSeconds: 7_200 }] }), 'telemetry: 3 records waiting (0 kB), oldest 2.0 h');
+});
