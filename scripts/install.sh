@@ -131,3 +131,8 @@ elif [ "$DRY" = 1 ]; then
 else
   say "done: $CHANGES changes (linkward $VERSION)"
 fi
+
+# The next step for a first install: the shipped config measures nothing until it names probe targets.
+if [ "$DRY" != 1 ] && ! grep -q '^[[:space:]]*targets:[[:space:]]*\[[^]]' "$DESTDIR$CONFDIR/config.yaml" 2>/dev/null; then
+  say "next: propose uplinks and probe targets from this machine: linkward init -o /etc/linkward/config.yaml --force (review it), then systemctl restart linkward"
+fi
