@@ -59,8 +59,8 @@ test('every metric the rules and the dashboard query is one the agent registers;
 
 test('the PodMonitor selects the DaemonSet\'s pods and scrapes a port the DaemonSet names', () => {
   const pm = parse(readFileSync(join(KIT, 'podmonitor.yaml'), 'utf8')) as { spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string; path: string }[] } };
-  const ds = parseAllDocuments(readFileSync(join(REPO_ROOT, 'deploy', 'daemonset.yaml'), 'utf8')).map((d) => d.toJS() as { kind?: string; spec?: { template: { metadata: { labels: Record<string, string> }; spec: { containers: { ports?: { name: string; containerPort: number }[] }[] } } } }).find((d) => d?.kind === 'DaemonSet');
-  assert.ok(ds?.spec, 'deploy/daemonset.yaml has a DaemonSet');
+  const ds = parseAllDocuments(readFileSync(join(REPO_ROOT, 'deploy', 'fleet', 'base', 'daemonset.yaml'), 'utf8')).map((d) => d.toJS() as { kind?: string; spec?: { template: { metadata: { labels: Record<string, string> }; spec: { containers: { ports?: { name: string; containerPort: number }[] }[] } } } }).find((d) => d?.kind === 'DaemonSet');
+  assert.ok(ds?.spec, 'deploy/fleet/base/daemonset.yaml has a DaemonSet');
   const labels = ds.spec.template.metadata.labels;
   for (const [k, v] of Object.entries(pm.spec.selector.matchLabels)) assert.equal(labels[k], v, `pod label ${k}`);
   const ports = ds.spec.template.spec.containers.flatMap((c) => c.ports ?? []);
