@@ -67,3 +67,9 @@ export function codeOf(e: unknown): string {
 export function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** True for SQLite errors that mean the database file itself is damaged (not permissions or space). */
+export function isSqliteCorrupt(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT_VTAB' || code === 'SQLITE_IOERR_SHORT_READ';
+}

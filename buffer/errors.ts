@@ -1,5 +1,5 @@
 /** Error codes of the buffer package (callers branch on these, never on messages). */
-import type { LwCode } from '../agent/errors.ts';
+import { isSqliteCorrupt, type LwCode } from '../agent/errors.ts';
 
 export const BufferError = {
   /** The store is at its bound and the policy is reject-new (HTTP 507). */
@@ -26,8 +26,5 @@ export function isDiskFull(e: unknown): boolean {
   return code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'SQLITE_IOERR_WRITE' || code === 'SQLITE_IOERR_FSYNC' || code === 'SQLITE_IOERR_SHMSIZE';
 }
 
-/** True when an error from SQLite means the file is not a usable database. */
-export function isCorrupt(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT_VTAB' || code === 'SQLITE_IOERR_SHORT_READ';
-}
+/** True when an error from SQLite means the file is not a usable database (one rule for buffer.db and state.db). */
+export const isCorrupt = isSqliteCorrupt;

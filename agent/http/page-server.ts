@@ -1,8 +1,8 @@
 /** The opt-in read-only page listener for the site's LAN: GET / (the status page) without a token, nothing else. */
 import { createServer, type Server } from 'node:http';
-import { ErrorCode, LwError, codeOf } from '../errors.ts';
+import { codeOf } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { parseListen } from './server.ts';
+import { listenOn } from './server.ts';
 
 /** A rendered page is reused this long: a LAN client reloading in a loop costs at most one render per second. */
 export const PAGE_CACHE_MS = 1_000;
@@ -34,7 +34,6 @@ export interface PageServerDeps {
 
 /** Starts the page listener; resolves once listening (rejects with LW_LISTEN_FAILED). */
 export async function startPageServer(listen: string, deps: PageServerDeps): Promise<{ server: Server; address: string; close(): Promise<void> }> {
-  const { host, port } = parseListen(listen);
   const log = deps.log.child({ component: 'page' });
   let cached: { html: string; atMs: number } | undefined;
   const render = (): string => {
@@ -63,14 +62,7 @@ export async function startPageServer(listen: string, deps: PageServerDeps): Pro
     }
   });
   server.maxConnections = MAX_CONNECTIONS;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (cause: NodeJS.ErrnoException) =>
-      reject(new LwError(ErrorCode.LISTEN_FAILED, `cannot listen on server.pageListen ${listen}: ${cause.code ?? cause.message}${cause.code === 'EADDRINUSE' ? ' (another process uses the port; change server.pageListen)' : ''}`, { cause })),
-    );
-    server.listen(port, host, () => resolve());
-  });
-  const addr = server.address();
-  const address = typeof addr === 'object' && addr ? (addr.family === 'IPv6' ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`) : listen;
+  const address = await listenOn(server, listen, 'server.pageListen');
   return {
     server,
     address,

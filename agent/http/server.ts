@@ -97,10 +97,25 @@ async function dispatch(deps: ServerDeps, req: IncomingMessage, res: ServerRespo
   return sendJson(res, 200, deps.status());
 }
 
+/**
+ * Listens on `listen` (HOST:PORT); resolves with the bound address ([v6]:port for IPv6), rejects with LW_LISTEN_FAILED
+ * naming the config key to change. Shared by the status server and the page listener.
+ */
+export async function listenOn(server: Server, listen: string, key: string): Promise<string> {
+  const { host, port } = parseListen(listen);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (cause: NodeJS.ErrnoException) =>
+      reject(new LwError(ErrorCode.LISTEN_FAILED, `cannot listen on ${key} ${listen}: ${cause.code ?? cause.message}${cause.code === 'EADDRINUSE' ? ` (another process uses the port; change ${key})` : ''}`, { cause })),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  const addr = server.address();
+  return typeof addr === 'object' && addr ? (addr.family === 'IPv6' ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`) : listen;
+}
+
 /** Starts the server; resolves once listening (rejects with LW_LISTEN_FAILED). */
 export async function startServer(listen: string, deps: ServerDeps): Promise<{ server: Server; address: string; close(): Promise<void> }> {
   assertListenAllowed(listen, deps.token);
-  const { host, port } = parseListen(listen);
   const log = deps.log.child({ component: 'http' });
   const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
     dispatch(deps, req, res).catch((e: unknown) => {
@@ -109,14 +124,7 @@ export async function startServer(listen: string, deps: ServerDeps): Promise<{ s
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (cause: NodeJS.ErrnoException) =>
-      reject(new LwError(ErrorCode.LISTEN_FAILED, `cannot listen on ${listen}: ${cause.code ?? cause.message}${cause.code === 'EADDRINUSE' ? ' (another process uses the port; change server.listen)' : ''}`, { cause })),
-    );
-    server.listen(port, host, () => resolve());
-  });
-  const addr = server.address();
-  const address = typeof addr === 'object' && addr ? (addr.family === 'IPv6' ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`) : listen;
+  const address = await listenOn(server, listen, 'server.listen');
   return {
     server,
     address,

@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCode, LwError } from '../errors.ts';
+import { ErrorCode, LwError, isSqliteCorrupt } from '../errors.ts';
 
 /** How long a second instance waits for the lock before giving up (the holder never lets go while alive). */
 const LOCK_BUSY_TIMEOUT_MS = 200;
@@ -67,12 +67,6 @@ function takeLock(dir: string): Database.Database {
   return lock;
 }
 
-/** SQLite result codes that mean the file itself is damaged (not a permission or space problem). */
-function isCorrupt(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT_VTAB' || code === 'SQLITE_IOERR_SHORT_READ';
-}
-
 /** Opens state.db with its pragmas and checks it (quick_check); throws SQLite's error on a damaged file. */
 function openDb(path: string): Database.Database {
   const db = new Database(path, { timeout: STATE_BUSY_TIMEOUT_MS });
@@ -108,7 +102,7 @@ export function openState(dir: string, nowMs: number): StateHandle {
     try {
       db = openDb(path);
     } catch (e) {
-      if (!isCorrupt(e)) throw e;
+      if (!isSqliteCorrupt(e)) throw e;
       quarantinedTo = `${path}.corrupt-${nowMs}`;
       for (const suffix of ['', '-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, quarantinedTo + suffix);
       db = openDb(path);
