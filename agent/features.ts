@@ -1,5 +1,5 @@
 /** The feature components the daemon can run, each loaded lazily only when enabled (keeps idle RSS low). */
-import type { AgentContext, Component } from './component.ts';
+import type { AgentContext, Component } from './runtime/component.ts';
 
 /** One optional feature: its name, whether the config enables it, and a lazy factory. */
 export interface Feature {

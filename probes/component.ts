@@ -1,13 +1,13 @@
 /** The probes component: one monitor per uplink, light-probe loops, cron'd throughput probes, retention, status and routes. */
 import { createHash } from 'node:crypto';
 import { schedule, type ScheduledTask } from 'node-cron';
-import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../agent/component.ts';
+import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../agent/runtime/component.ts';
 import { effectiveUplinks } from '../agent/config/uplinks.ts';
-import { systemRunner, type CommandRunner } from '../agent/exec.ts';
-import { messageOf } from '../agent/errors.ts';
-import { sendError, sendJson } from '../agent/http/respond.ts';
+import { systemRunner, type CommandRunner } from '../agent/base/exec.ts';
+import { messageOf } from '../agent/base/errors.ts';
+import { sendError, sendJson } from '../agent/base/http-respond.ts';
 import { streamThroughput } from './progress-stream.ts';
-import { dependencyLogger } from '../agent/log.ts';
+import { dependencyLogger } from '../agent/base/log.ts';
 import { DisturbanceWatch } from './disturbance.ts';
 import { ProbeErrorCode } from './errors.ts';
 import { createProbeMetrics } from './metrics.ts';

@@ -1,11 +1,11 @@
 /** The link component: feeds probe samples and the active uplink into the link-state machine, publishes `link` snapshots. */
-import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../component.ts';
+import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../runtime/component.ts';
 import type { LinkSnapshot, ProbeSample } from '../core/types.ts';
 import { effectiveUplinks } from '../config/uplinks.ts';
-import { codeOf, messageOf } from '../errors.ts';
+import { codeOf, messageOf } from '../base/errors.ts';
 import { decayedPenalty, releaseAtMs } from '../core/damping.ts';
 import { evaluate, initialLinkState, nextDeadlineMs, setActive, step, toSnapshot, type LinkState, type StepResult, type Transition } from '../core/link-state.ts';
-import { LinkHealthConfigSchema, type LinkHealthConfig } from './config.ts';
+import { LinkHealthConfigSchema, type LinkHealthConfig } from '../config/link.ts';
 import { registerLinkMetrics, type LinkMetrics } from './metrics.ts';
 import { linkRoutes } from './routes.ts';
 import { LinkStore } from './store.ts';

@@ -1,10 +1,10 @@
 /** The route component: turns link snapshots into the active uplink, moves the default route with commit-confirm, repairs drift. */
-import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../component.ts';
+import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../runtime/component.ts';
 import type { LinkSnapshot } from '../core/types.ts';
 import { effectiveUplinks, type UplinkConfig } from '../config/uplinks.ts';
-import { messageOf } from '../errors.ts';
-import { systemRunner, type CommandRunner } from '../exec.ts';
-import { LinkHealthConfigSchema } from '../link/config.ts';
+import { messageOf } from '../base/errors.ts';
+import { systemRunner, type CommandRunner } from '../base/exec.ts';
+import { LinkHealthConfigSchema } from '../config/link.ts';
 import { createIpActuator, type RouteActuator } from './actuator.ts';
 import { createApplyGate } from './apply-gate.ts';
 import { confirmReachable, parseEndpoint, tcpConnector, type Connector, type Endpoint } from './confirm.ts';

@@ -2,7 +2,7 @@
 // switchable UDP echo targets on loopback; prints detection and recovery times for a hard step (targets stop
 // answering) and a soft step (+400 ms RTT). Takes about 5 minutes (the exit dwell is 60 s by default).
 // Usage: node scripts/bench/link-realtime.mjs [--warmup-s 70]
-import { systemClock } from '../../agent/clock.ts';
+import { systemClock } from '../../agent/base/clock.ts';
 import { createLinkComponent } from '../../agent/link/component.ts';
 import { createProbesComponent } from '../../probes/component.ts';
 import { makeLinkContext } from '../../test/support/link-context.ts';

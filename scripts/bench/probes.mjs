@@ -82,7 +82,7 @@ if (why) {
   process.exit(2);
 }
 try {
-  await (await import('../../agent/exec.ts')).run('iperf3', ['--version']);
+  await (await import('../../agent/base/exec.ts')).run('iperf3', ['--version']);
 } catch {
   console.error('bench:probes needs iperf3: apt-get install -y iperf3');
   process.exit(2);

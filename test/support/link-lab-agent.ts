@@ -1,8 +1,8 @@
 /** Lab helper (runs inside a namespace): real probes + link components and the real status server; prints its address. */
-import { systemClock } from '../../agent/clock.ts';
+import { systemClock } from '../../agent/base/clock.ts';
 import { startServer } from '../../agent/http/server.ts';
 import { createLinkComponent } from '../../agent/link/component.ts';
-import { LinkHealthConfigSchema } from '../../agent/link/config.ts';
+import { LinkHealthConfigSchema } from '../../agent/config/link.ts';
 import { createProbesComponent } from '../../probes/component.ts';
 import { makeLinkContext } from './link-context.ts';
 

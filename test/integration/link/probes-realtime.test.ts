@@ -1,10 +1,10 @@
 /** Integration in real time: the real probes component measures switchable UDP echo targets; the link component turns that into states. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { systemClock } from '../../../agent/clock.ts';
+import { systemClock } from '../../../agent/base/clock.ts';
 import type { LinkHealth, LinkSnapshot } from '../../../agent/core/types.ts';
 import { createLinkComponent } from '../../../agent/link/component.ts';
-import { LinkHealthConfigSchema } from '../../../agent/link/config.ts';
+import { LinkHealthConfigSchema } from '../../../agent/config/link.ts';
 import { createProbesComponent } from '../../../probes/component.ts';
 import { keepAlive, makeLinkContext } from '../../support/link-context.ts';
 import { startEcho, type EchoMode } from '../../support/link-echo.ts';

@@ -1,9 +1,9 @@
 /** Route component + conntrack flush against a fake kernel and a fake conntrack: after commit, after rollback, off, dry-run, missing binary. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AgentContext } from '../../../agent/component.ts';
-import { systemRunner } from '../../../agent/exec.ts';
-import { silentLogger } from '../../../agent/log.ts';
+import type { AgentContext } from '../../../agent/runtime/component.ts';
+import { systemRunner } from '../../../agent/base/exec.ts';
+import { silentLogger } from '../../../agent/base/log.ts';
 import { createIpActuator } from '../../../agent/route/actuator.ts';
 import { createRouteComponent, type RouteDeps } from '../../../agent/route/component.ts';
 import type { FakeIp } from '../../support/route-fake-ip.ts';

@@ -1,8 +1,8 @@
 /** Route component against a fake kernel: unknown reads are reported and change nothing; stop on the backup restores the host default. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AgentContext } from '../../../agent/component.ts';
-import { silentLogger } from '../../../agent/log.ts';
+import type { AgentContext } from '../../../agent/runtime/component.ts';
+import { silentLogger } from '../../../agent/base/log.ts';
 import { createIpActuator } from '../../../agent/route/actuator.ts';
 import { createRouteComponent, type RouteDeps } from '../../../agent/route/component.ts';
 import { FakeIp } from '../../support/route-fake-ip.ts';
