@@ -18,8 +18,8 @@ import { routeContext, seedDeadAgentSwitch, snapshot, twoUplinkKernel, LTE, WAN 
 
 const NO_K3S: K3sFacts = { configs: [], unitArgs: [], cmdlines: [], binary: false };
 /** The helper must never touch the host: it runs /bin/true instead of ip. */
-function deps(ip: FakeIp, reachable: () => boolean, facts = NO_K3S): Partial<RouteDeps> {
-  return { actuator: createIpActuator({ runner: ip, log: silentLogger() }), k3sFacts: () => facts, connector: async () => reachable(), systemdRunning: false, ipPath: '/bin/true' };
+function deps(ip: FakeIp, reachable: () => boolean, facts = NO_K3S): RouteDeps {
+  return { actuator: createIpActuator({ runner: ip, log: silentLogger() }), k3sFacts: () => facts, connector: async () => reachable(), systemdRunning: false, ipPath: '/bin/true', conntrackRunner: null, conntrackPath: 'conntrack' };
 }
 
 const mainDefault = (ip: FakeIp): string | undefined => ip.routes.find((r) => r.table === 'main' && r.dst === 'default' && r.metric === 0)?.dev;

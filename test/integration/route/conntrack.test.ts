@@ -10,8 +10,8 @@ import type { FakeIp } from '../../support/route-fake-ip.ts';
 import { FakeConntrack, routeContext, seedDeadAgentSwitch, snapshot, twoUplinkKernel } from '../../support/route-context.ts';
 
 /** Never the host: `ip` is the in-memory FakeIp, the revert helper runs /bin/true, conntrack is faked (or a path that does not exist). */
-function deps(ip: FakeIp, ct: Partial<RouteDeps>, reachable = true, dryRun = false): Partial<RouteDeps> {
-  return { actuator: createIpActuator({ runner: ip, log: silentLogger(), dryRun }), k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }), connector: async () => reachable, systemdRunning: false, ipPath: '/bin/true', ...ct };
+function deps(ip: FakeIp, ct: Partial<RouteDeps>, reachable = true, dryRun = false): RouteDeps {
+  return { actuator: createIpActuator({ runner: ip, log: silentLogger(), dryRun }), k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }), connector: async () => reachable, systemdRunning: false, ipPath: '/bin/true', conntrackRunner: null, conntrackPath: 'conntrack', ...ct };
 }
 
 let seq = 0;

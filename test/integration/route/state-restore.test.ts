@@ -9,8 +9,8 @@ import { FakeIp } from '../../support/route-fake-ip.ts';
 import { routeContext, snapshot, twoUplinkKernel } from '../../support/route-context.ts';
 
 /** The revert helper runs /bin/true, never the host's ip. */
-function deps(ip: FakeIp, registry?: AgentContext['metrics']): Partial<RouteDeps> {
-  return { actuator: createIpActuator({ runner: ip, log: silentLogger(), ...(registry ? { registry } : {}) }), k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }), connector: async () => true, systemdRunning: false, ipPath: '/bin/true' };
+function deps(ip: FakeIp, registry?: AgentContext['metrics']): RouteDeps {
+  return { actuator: createIpActuator({ runner: ip, log: silentLogger(), ...(registry ? { registry } : {}) }), k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }), connector: async () => true, systemdRunning: false, ipPath: '/bin/true', conntrackRunner: null, conntrackPath: 'conntrack' };
 }
 
 let seq = 0;
