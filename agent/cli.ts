@@ -6,9 +6,9 @@ import { rootCommand, runProgram } from './cli/run-program.ts';
 import { resolveConfigPath } from './config/load.ts';
 import { registerStatusCommand } from './cli/status.ts';
 import { runDaemon } from './daemon.ts';
-import { codeOf, messageOf } from './errors.ts';
-import { Exit } from './exit-codes.ts';
-import { VERSION } from './version.ts';
+import { codeOf, messageOf } from './base/errors.ts';
+import { Exit } from './cli/exit-codes.ts';
+import { VERSION } from './base/version.ts';
 
 type Register = (program: Command) => void;
 

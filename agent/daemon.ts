@@ -1,10 +1,10 @@
 /** The composition root: builds real adapters, starts components and the server, handles signals and systemd. */
-import type { AgentContext, Component, ComponentStatus, HttpRoute } from './component.ts';
-import { AgentBus } from './bus.ts';
-import { systemClock } from './clock.ts';
+import type { AgentContext, Component, ComponentStatus, HttpRoute } from './runtime/component.ts';
+import { AgentBus } from './runtime/bus.ts';
+import { systemClock } from './base/clock.ts';
 import { loadConfig, type LoadedConfig } from './config/load.ts';
-import { LwError, ErrorCode, codeOf, isLwError, messageOf } from './errors.ts';
-import { Exit } from './exit-codes.ts';
+import { LwError, ErrorCode, codeOf, isLwError, messageOf } from './base/errors.ts';
+import { Exit } from './cli/exit-codes.ts';
 import { FEATURES } from './features.ts';
 import { createMetricsRegistry, registerDaemonMetrics } from './http/metrics.ts';
 import { startLoopDelayMonitor } from './http/loop-delay.ts';
@@ -12,10 +12,10 @@ import { startPageServer } from './http/page-server.ts';
 import { startServer } from './http/server.ts';
 import { STATUS_SCHEMA_VERSION } from './http/status-schema.ts';
 import { renderStatusPage } from './http/status-page.ts';
-import { createLogger, routeProcessWarnings, type Logger } from './log.ts';
+import { createLogger, routeProcessWarnings, type Logger } from './base/log.ts';
 import { openState, type StateHandle } from './state/store.ts';
 import { SystemdNotifier } from './systemd/notify.ts';
-import { VERSION } from './version.ts';
+import { VERSION } from './base/version.ts';
 import type { HistoryComponent } from './history/component.ts';
 import type { HistoryDoc } from './history/query.ts';
 

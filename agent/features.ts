@@ -1,5 +1,5 @@
 /** The feature components the daemon can run, each loaded lazily only when enabled (keeps idle RSS low). */
-import type { AgentContext, Component } from './component.ts';
+import type { AgentContext, Component } from './runtime/component.ts';
 
 /** One optional feature: its name, whether the config enables it, and a lazy factory. */
 export interface Feature {
@@ -13,7 +13,10 @@ export const FEATURES: readonly Feature[] = [
   {
     name: 'probes',
     enabled: (ctx) => ctx.config.probes.enabled,
-    create: async (ctx) => (await import('../probes/component.ts')).createProbesComponent(ctx),
+    create: async (ctx) => {
+      const [{ createProbesComponent }, { realProbesDeps }] = await Promise.all([import('../probes/component.ts'), import('../probes/adapters.ts')]);
+      return createProbesComponent(ctx, realProbesDeps());
+    },
   },
   {
     name: 'link',
@@ -23,7 +26,10 @@ export const FEATURES: readonly Feature[] = [
   {
     name: 'route',
     enabled: () => true,
-    create: async (ctx) => (await import('./route/component.ts')).createRouteComponent(ctx),
+    create: async (ctx) => {
+      const [{ createRouteComponent }, { realRouteDeps }] = await Promise.all([import('./route/component.ts'), import('./route/adapters.ts')]);
+      return createRouteComponent(ctx, realRouteDeps(ctx));
+    },
   },
   {
     name: 'node',

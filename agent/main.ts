@@ -1,6 +1,6 @@
 /** Process entry of `linkward`: checks the runtime, then loads the lean link-check CLI or the full CLI. */
 import { firstCommand } from './cli/argv.ts';
-import { Exit } from './exit-codes.ts';
+import { Exit } from './cli/exit-codes.ts';
 
 /** The runtime linkward is built and tested for (package.json "engines"). */
 const REQUIRED_NODE_MAJOR = 24;

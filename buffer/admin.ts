@@ -1,10 +1,10 @@
 /** Admin routes behind `linkward buffer ...`: stats, records, flush, dead letters, replay, purge (all token-protected). */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { HttpRoute } from '../agent/component.ts';
-import { readBody, sendError, sendJson } from '../agent/http/respond.ts';
+import type { HttpRoute } from '../agent/runtime/component.ts';
+import { readBody, sendError, sendJson } from '../agent/base/http-respond.ts';
 import { backlogWarnings } from './backlog-age.ts';
-import { PRIORITY_NAMES } from './config.ts';
+import { PRIORITY_NAMES } from '../agent/config/buffer.ts';
 import type { BufferService } from './service.ts';
 
 /** Largest admin request body (a JSON list of dead-letter ids). */

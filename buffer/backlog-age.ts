@@ -1,5 +1,5 @@
 /** Pure backlog-age check: warns before a lane's oldest record reaches the window its upstream still accepts. */
-import { PRIORITY_NAMES, type SinkConfig } from './config.ts';
+import { PRIORITY_NAMES, type SinkConfig } from '../agent/config/buffer.ts';
 import type { DepthRow } from './types.ts';
 
 /**

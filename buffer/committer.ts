@@ -1,6 +1,6 @@
 /** Group commit: records queued in the same few ms share one durable transaction; bounds and drops applied there. */
-import type { Clock } from '../agent/clock.ts';
-import { LwError, isLwError } from '../agent/errors.ts';
+import type { Clock } from '../agent/base/clock.ts';
+import { LwError, isLwError } from '../agent/base/errors.ts';
 import { admit, type Limits } from './bounds.ts';
 import { BufferError } from './errors.ts';
 import type { DropResult, NewRecord, Store } from './types.ts';

@@ -1,8 +1,8 @@
 /** createBufferComponent: the store-and-forward buffer as a daemon component (routes, socket, self-telemetry, status). */
 import type { Server } from 'node:http';
-import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../agent/component.ts';
+import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../agent/runtime/component.ts';
 import type { LinkSnapshot } from '../agent/core/types.ts';
-import { messageOf } from '../agent/errors.ts';
+import { messageOf } from '../agent/base/errors.ts';
 import { adminRoutes, bufferStats } from './admin.ts';
 import { backlogWarnings } from './backlog-age.ts';
 import { ingestRoute, type IngestDeps } from './ingest.ts';

@@ -1,5 +1,5 @@
 /** Error codes of the buffer package (callers branch on these, never on messages). */
-import { isSqliteCorrupt, type LwCode } from '../agent/errors.ts';
+import { isSqliteCorrupt, type LwCode } from '../agent/base/errors.ts';
 
 export const BufferError = {
   /** The store is at its bound and the policy is reject-new (HTTP 507). */

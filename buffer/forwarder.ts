@@ -1,10 +1,10 @@
 /** One sink's forwarding loop: pick the lane the gate allows, seal, pace, send, then ack / retry / bisect / dead-letter. */
-import type { Clock } from '../agent/clock.ts';
-import { isLwError, messageOf } from '../agent/errors.ts';
+import type { Clock } from '../agent/base/clock.ts';
+import { isLwError, messageOf } from '../agent/base/errors.ts';
 import { BufferError } from './errors.ts';
-import type { Logger } from '../agent/log.ts';
+import type { Logger } from '../agent/base/log.ts';
 import { nextDelayMs, parseRetryAfterMs } from './backoff.ts';
-import type { BufferConfig, SinkConfig } from './config.ts';
+import type { BufferConfig, SinkConfig } from '../agent/config/buffer.ts';
 import type { GateDecision } from './gate.ts';
 import { afterRefusal, afterSettled } from './bisect.ts';
 import { paceDelay, pacedBatchBytes, wireBytes, type PaceState } from './pacer.ts';

@@ -1,10 +1,10 @@
 /** HTTP ingest route POST /v1/ingest/{sink}: body kept byte for byte, 202 only after a durable commit, bodies in memory bounded. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock } from '../agent/clock.ts';
-import type { HttpRoute } from '../agent/component.ts';
-import { isLwError, messageOf } from '../agent/errors.ts';
-import { readBody, sendError, sendJson } from '../agent/http/respond.ts';
-import { PRIORITY_RANK, type PriorityClass, type SinkConfig } from './config.ts';
+import type { Clock } from '../agent/base/clock.ts';
+import type { HttpRoute } from '../agent/runtime/component.ts';
+import { isLwError, messageOf } from '../agent/base/errors.ts';
+import { readBody, sendError, sendJson } from '../agent/base/http-respond.ts';
+import { PRIORITY_RANK, type PriorityClass, type SinkConfig } from '../agent/config/buffer.ts';
 import { BufferError } from './errors.ts';
 import type { ByteBudget } from './inflight.ts';
 import { payloadProblem } from './payload-check.ts';

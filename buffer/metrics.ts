@@ -1,6 +1,6 @@
 /** Prometheus metrics of the buffer, registered on the agent's registry only. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { PRIORITY_NAMES } from './config.ts';
+import { PRIORITY_NAMES } from '../agent/config/buffer.ts';
 import type { DepthRow } from './types.ts';
 
 /** Commit latency buckets (seconds): an fsync is ~0.1–5 ms on SSD, up to ~100 ms on SD cards. */

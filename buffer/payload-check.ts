@@ -1,6 +1,6 @@
 /** Ingest validation: what a sink's protocol certainly cannot accept is refused at once (400 with the reason), never stored. */
 import { gunzipSync } from 'node:zlib';
-import type { SinkProtocol } from './config.ts';
+import type { SinkProtocol } from '../agent/config/buffer.ts';
 import { checkWriteRequest } from './protobuf-read.ts';
 import { snappyDecompress } from './snappy.ts';
 

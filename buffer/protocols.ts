@@ -1,5 +1,5 @@
 /** Per-protocol rules: which answers are retried, split or dead-lettered; which records may be merged and how. */
-import type { SinkConfig, SinkProtocol } from './config.ts';
+import type { SinkConfig, SinkProtocol } from '../agent/config/buffer.ts';
 
 /** What to do with a batch after one send attempt. */
 export type Verdict = 'ok' | 'retry' | 'split' | 'dead';

@@ -1,5 +1,5 @@
 /** Recovery at open: the ledger audit (acknowledged vs present), salvage of a quarantined file, and what they found. */
-import type { Logger } from '../agent/log.ts';
+import type { Logger } from '../agent/base/log.ts';
 import type { RecordLedger } from './ledger.ts';
 import type { BufferMetrics } from './metrics.ts';
 import { salvageFile, type SalvageResult } from './salvage.ts';

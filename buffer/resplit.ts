@@ -1,6 +1,6 @@
 /** Dead-letter replay: a refused merged batch is cut back into the records it held, so a replay bisects again. */
 import { gunzipSync } from 'node:zlib';
-import type { SinkProtocol } from './config.ts';
+import type { SinkProtocol } from '../agent/config/buffer.ts';
 import { pbFields } from './protobuf-read.ts';
 import { snappyDecompress } from './snappy.ts';
 import type { DeadLetter } from './types.ts';

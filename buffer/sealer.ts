@@ -1,7 +1,7 @@
 /** Builds a sealed batch (stable id, final bytes) from the oldest unsealed records of one lane. */
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import type { SinkConfig } from './config.ts';
+import type { SinkConfig } from '../agent/config/buffer.ts';
 import { defaultContentType, effectiveCompression, mergeBodies, mergeable } from './protocols.ts';
 import { snappyCompress } from './snappy.ts';
 import type { SealedBatch, StoredRecord } from './types.ts';

@@ -1,7 +1,7 @@
 /** Resolves sink headers: `${ENV}` references and header files. Values are secrets: never logged, never in errors. */
 import { readFileSync } from 'node:fs';
-import { LwError } from '../agent/errors.ts';
-import type { SinkConfig } from './config.ts';
+import { LwError } from '../agent/base/errors.ts';
+import type { SinkConfig } from '../agent/config/buffer.ts';
 import { BufferError } from './errors.ts';
 
 /** Returns the request headers of a sink with every secret resolved (lower-case names). */

@@ -1,6 +1,6 @@
 /** Sends sealed batches upstream over a keep-alive undici Pool per sink (the Uplink sender port and its real adapter). */
 import { Pool } from 'undici';
-import type { SinkConfig } from './config.ts';
+import type { SinkConfig } from '../agent/config/buffer.ts';
 import { defaultContentType, protocolHeaders } from './protocols.ts';
 import type { SealedBatch } from './types.ts';
 

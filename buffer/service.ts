@@ -1,10 +1,10 @@
 /** The buffer at run time: opens the store, group-commits ingests, runs one forwarder per sink and periodic maintenance. */
 import { join } from 'node:path';
-import type { AgentContext } from '../agent/component.ts';
-import { LwError, messageOf } from '../agent/errors.ts';
-import type { Logger } from '../agent/log.ts';
+import type { AgentContext } from '../agent/runtime/component.ts';
+import { LwError, messageOf } from '../agent/base/errors.ts';
+import type { Logger } from '../agent/base/log.ts';
 import { GroupCommitter, type DropReason } from './committer.ts';
-import { PRIORITY_RANK, type PriorityClass, type SinkConfig } from './config.ts';
+import { PRIORITY_RANK, type PriorityClass, type SinkConfig } from '../agent/config/buffer.ts';
 import { BufferError } from './errors.ts';
 import { SinkForwarder } from './forwarder.ts';
 import { flushGate, type GateDecision } from './gate.ts';

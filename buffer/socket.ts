@@ -1,8 +1,8 @@
 /** Optional unix-socket listener serving the ingest route (file permissions are its access control). */
 import { createServer, type Server } from 'node:http';
 import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
-import { LwError, messageOf } from '../agent/errors.ts';
-import { sendError } from '../agent/http/respond.ts';
+import { LwError, messageOf } from '../agent/base/errors.ts';
+import { sendError } from '../agent/base/http-respond.ts';
 import { handleIngest, INGEST_PREFIX, type IngestDeps } from './ingest.ts';
 
 /** Owner and group may write: local apps join the service's group to get access. */

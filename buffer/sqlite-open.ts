@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
 import { existsSync, renameSync } from 'node:fs';
-import { LwError } from '../agent/errors.ts';
+import { LwError } from '../agent/base/errors.ts';
 import { BufferError, isCorrupt } from './errors.ts';
 
 /** Version of the buf_* tables; bump with a migration step when they change. */

@@ -1,5 +1,5 @@
 /** In-memory Store (tests, and a fallback when no disk is usable): same semantics as SqliteStore, not durable. */
-import { LwError } from '../agent/errors.ts';
+import { LwError } from '../agent/base/errors.ts';
 import { BufferError } from './errors.ts';
 import { LaneCounters, mergeDrops } from './lanes.ts';
 import { DEAD_LETTER_MAX_ROWS } from './store-sqlite.ts';

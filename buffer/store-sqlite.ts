@@ -1,6 +1,6 @@
 /** Store on better-sqlite3 (buffer.db): statements prepared once, lane depth counters kept in memory. */
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { LwError, isLwError } from '../agent/errors.ts';
+import { LwError, isLwError } from '../agent/base/errors.ts';
 import { BufferError, isDiskFull } from './errors.ts';
 import { LaneCounters, mergeDrops } from './lanes.ts';
 import { toBatch, toDeadLetter, toRecord, type Row } from './sqlite-rows.ts';

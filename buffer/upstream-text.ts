@@ -1,5 +1,5 @@
 /** What the upstream said, made fit for status and dead letters: one line, bounded; protocol-aware reasons for refusals. */
-import type { SinkProtocol } from './config.ts';
+import type { SinkProtocol } from '../agent/config/buffer.ts';
 
 /** Characters of upstream text kept: enough for Prometheus' "out of bounds" line with its series, short enough for a status line. */
 export const UPSTREAM_TEXT_MAX_CHARS = 200;

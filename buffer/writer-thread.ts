@@ -1,7 +1,7 @@
 /** Optional writer worker thread: commits ingested records (synchronous=FULL) on its own connection so fsyncs never block the event loop. */
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
-import { LwError } from '../agent/errors.ts';
+import { LwError } from '../agent/base/errors.ts';
 import { BufferError } from './errors.ts';
 import { BUSY_TIMEOUT_MS, CACHE_SIZE_KIB } from './sqlite-open.ts';
 import type { NewRecord } from './types.ts';

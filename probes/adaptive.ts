@@ -1,5 +1,5 @@
 /** Pure light-probe planner: adaptive interval with jitter, target rotation once settled, quorum over fresh results. */
-import type { QuorumRule } from './config.ts';
+import type { QuorumRule } from '../agent/config/probes.ts';
 import { quorumMet } from './stats.ts';
 
 /** Clean rounds in a row before the interval doubles (≈ 1 min at 5 s). */

@@ -1,13 +1,13 @@
 /** The probes component: one monitor per uplink, light-probe loops, cron'd throughput probes, retention, status and routes. */
 import { createHash } from 'node:crypto';
 import { schedule, type ScheduledTask } from 'node-cron';
-import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../agent/component.ts';
+import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../agent/runtime/component.ts';
 import { effectiveUplinks } from '../agent/config/uplinks.ts';
-import { systemRunner, type CommandRunner } from '../agent/exec.ts';
-import { messageOf } from '../agent/errors.ts';
-import { sendError, sendJson } from '../agent/http/respond.ts';
+import type { CommandRunner } from '../agent/base/exec.ts';
+import { messageOf } from '../agent/base/errors.ts';
+import { sendError, sendJson } from '../agent/base/http-respond.ts';
 import { streamThroughput } from './progress-stream.ts';
-import { dependencyLogger } from '../agent/log.ts';
+import { dependencyLogger } from '../agent/base/log.ts';
 import { DisturbanceWatch } from './disturbance.ts';
 import { ProbeErrorCode } from './errors.ts';
 import { createProbeMetrics } from './metrics.ts';
@@ -24,13 +24,16 @@ export function nodeOffsetMs(nodeName: string, spreadMs: number): number {
   return createHash('sha256').update(nodeName).digest().readUInt32BE(0) % spreadMs;
 }
 
-export interface ProbesComponentOptions {
-  runner?: CommandRunner;
-  random?: () => number;
+/** The component's adapters, all injected: the composition root passes the real ones (probes/adapters.ts). */
+export interface ProbesDeps {
+  /** Runs `ping` for icmp:// targets. */
+  runner: CommandRunner;
+  /** Jitter for start offsets and schedules. */
+  random: () => number;
 }
 
 /** Builds the probes component; nothing runs until start(). */
-export function createProbesComponent(ctx: AgentContext, opts: ProbesComponentOptions = {}): Component & { monitors(): UplinkMonitor[] } {
+export function createProbesComponent(ctx: AgentContext, deps: ProbesDeps): Component & { monitors(): UplinkMonitor[] } {
   const cfg = ctx.config.probes;
   const log = ctx.log.child({ component: 'probes' });
   const clock = ctx.clock;
@@ -135,13 +138,13 @@ export function createProbesComponent(ctx: AgentContext, opts: ProbesComponentOp
       if (!cfg.enabled) return;
       store = new ProbeStore(ctx.stateDb);
       const metrics = createProbeMetrics(ctx.metrics);
-      const random = opts.random ?? Math.random;
+      const random = deps.random;
       watch = new DisturbanceWatch(clock);
       monitors = effectiveUplinks(ctx.config.uplinks).map(
         (u) =>
           new UplinkMonitor({
             uplink: u, targets: parseTargets(u.targets ?? cfg.targets, cfg.echoPort), cfg, clock, log, store: store as ProbeStore, metrics,
-            runner: opts.runner ?? systemRunner, random, emit: (s) => ctx.bus.emit('sample', s),
+            runner: deps.runner, random, emit: (s) => ctx.bus.emit('sample', s),
             watch, view: () => ctx.bus.latestLink()?.uplinks[u.name], stopping: stopping.signal,
           }),
       );

@@ -1,5 +1,5 @@
 /** Knows when the agent's own measurements were disturbed: event-loop stalls (CPU starvation), start-up warm-up, clock steps. */
-import type { Clock } from '../agent/clock.ts';
+import type { Clock } from '../agent/base/clock.ts';
 import type { VoidReason } from '../agent/core/types.ts';
 
 /**

@@ -1,5 +1,5 @@
 /** Error codes of the probes package (branch on these, never on messages). */
-import type { LwCode } from '../agent/errors.ts';
+import type { LwCode } from '../agent/base/errors.ts';
 
 export const ProbeErrorCode = {
   /** A target string could not be parsed. */

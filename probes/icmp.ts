@@ -1,5 +1,5 @@
 /** ICMP echo through the system `ping` (no raw sockets in Node): argument building and output parsing. */
-import type { CommandRunner } from '../agent/exec.ts';
+import type { CommandRunner } from '../agent/base/exec.ts';
 import type { Attempt } from './light-probes.ts';
 
 /** ICMP payload bytes: 16 instead of ping's default 56 keeps idle monitoring cheap. */

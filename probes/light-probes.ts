@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { Clock } from '../agent/clock.ts';
+import type { Clock } from '../agent/base/clock.ts';
 import { encodeEcho, parseEchoReply, UDP_WIRE_OVERHEAD_BYTES } from './echo-protocol.ts';
 import type { ProbeEndpoint } from './targets.ts';
 

@@ -1,5 +1,5 @@
 /** Runs one light-probe round for one uplink: every endpoint of the chosen targets, in parallel. */
-import type { CommandRunner } from '../agent/exec.ts';
+import type { CommandRunner } from '../agent/base/exec.ts';
 import type { Disturbance, DisturbanceWatch } from './disturbance.ts';
 import type { WindowEntry } from './stats.ts';
 import type { ProbeEndpoint, ProbeTarget } from './targets.ts';

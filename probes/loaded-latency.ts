@@ -1,5 +1,5 @@
 /** Idle and loaded round-trip time around one throughput direction (responsiveness, as Apple networkQuality and Cloudflare report it). */
-import type { Clock } from '../agent/clock.ts';
+import type { Clock } from '../agent/base/clock.ts';
 import { median } from './stats.ts';
 import type { ByteLedger } from './probe-bytes.ts';
 import type { Preset } from './presets.ts';

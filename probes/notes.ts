@@ -1,6 +1,6 @@
 /** Measurement notes of one uplink for operators: server, budget, disturbance and expiry problems, never link faults. Pure. */
 import type { BudgetStatus, MeasurementNote, ProbeSample, VoidReason } from '../agent/core/types.ts';
-import type { LinkHealthConfig } from '../agent/link/config.ts';
+import type { LinkHealthConfig } from '../agent/config/link.ts';
 import { isLowThroughput } from '../agent/core/link-verdict.ts';
 import { targetNotes, type TargetBook } from './target-health.ts';
 

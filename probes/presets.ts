@@ -1,5 +1,5 @@
 /** Endpoint layouts of throughput servers: linkward probe-server, LibreSpeed backends, Cloudflare-style hosts. */
-import type { ThroughputConfig } from './config.ts';
+import type { ThroughputConfig } from '../agent/config/probes.ts';
 
 export type Preset = ThroughputConfig['preset'];
 

@@ -1,6 +1,6 @@
 /** POST /v1/probes/throughput?progress=1: runs the tests and streams NDJSON, running figures first, the results last. */
 import type { ServerResponse } from 'node:http';
-import type { Clock } from '../agent/clock.ts';
+import type { Clock } from '../agent/base/clock.ts';
 import type { ThroughputProgress } from './throughput.ts';
 import type { ThroughputOutcome } from './throughput-outcome.ts';
 

@@ -3,7 +3,7 @@ import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { isIP, type Socket } from 'node:net';
 import { Client, buildConnector } from 'undici';
-import type { Clock } from '../agent/clock.ts';
+import type { Clock } from '../agent/base/clock.ts';
 import { encodeEcho, parseEchoReply, ECHO_HEADER_BYTES, UDP_WIRE_OVERHEAD_BYTES } from './echo-protocol.ts';
 import { PRESETS, presetUrl, type Preset } from './presets.ts';
 import { wireBytes } from './probe-bytes.ts';

@@ -3,9 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { LwError } from '../agent/errors.ts';
-import { sendError, sendJson } from '../agent/http/respond.ts';
-import type { Logger } from '../agent/log.ts';
+import { LwError } from '../agent/base/errors.ts';
+import { sendError, sendJson } from '../agent/base/http-respond.ts';
+import type { Logger } from '../agent/base/log.ts';
 import { echoReply } from './echo-protocol.ts';
 import { ProbeErrorCode } from './errors.ts';
 

@@ -1,6 +1,6 @@
 /** Resolves the local address a probe binds to, so it leaves through the chosen uplink. */
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
-import { LwError } from '../agent/errors.ts';
+import { LwError } from '../agent/base/errors.ts';
 import type { UplinkConfig } from '../agent/config/uplinks.ts';
 import { ProbeErrorCode } from './errors.ts';
 

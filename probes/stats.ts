@@ -1,5 +1,5 @@
 /** Pure estimators for light probes: percentiles, median, jitter, loss and target quorum. */
-import type { QuorumRule } from './config.ts';
+import type { QuorumRule } from '../agent/config/probes.ts';
 
 /** Linear-interpolated percentile (p in 0..100) of `values`; undefined when empty. */
 export function percentile(values: readonly number[], p: number): number | undefined {

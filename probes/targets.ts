@@ -1,5 +1,5 @@
 /** Parses probe target strings (HOST:PORT, tcp://, udp://, icmp://, linkward://, http(s)://) into probe endpoints. */
-import { LwError } from '../agent/errors.ts';
+import { LwError } from '../agent/base/errors.ts';
 import { ProbeErrorCode } from './errors.ts';
 
 export type EndpointKind = 'tcp' | 'udp' | 'icmp';

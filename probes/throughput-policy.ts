@@ -1,6 +1,6 @@
 /** When to re-test throughput and when a figure needs a second test before it counts. Pure. */
 import type { UplinkView, VoidReason } from '../agent/core/types.ts';
-import type { LinkHealthConfig } from '../agent/link/config.ts';
+import type { LinkHealthConfig } from '../agent/config/link.ts';
 import { THROUGHPUT_FIELDS } from '../agent/core/link-verdict.ts';
 
 /**

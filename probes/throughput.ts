@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Pool } from 'undici';
-import type { Clock } from '../agent/clock.ts';
+import type { Clock } from '../agent/base/clock.ts';
 import { estimate, nextTransferSize, type ByteSample } from './estimator.ts';
 import { PRESETS, presetUrl, type Preset } from './presets.ts';
 import { AllowanceRule, ByteLedger } from './probe-bytes.ts';

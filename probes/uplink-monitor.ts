@@ -1,11 +1,11 @@
 /** Probes one uplink: light rounds (adaptive), throughput within the daily budget, passive counters and link facts, and what it can vouch for. */
-import type { Clock } from '../agent/clock.ts';
-import type { CommandRunner } from '../agent/exec.ts';
-import type { Logger } from '../agent/log.ts';
+import type { Clock } from '../agent/base/clock.ts';
+import type { CommandRunner } from '../agent/base/exec.ts';
+import type { Logger } from '../agent/base/log.ts';
 import type { BudgetStatus, ProbeSample, UplinkView } from '../agent/core/types.ts';
 import { uplinkBudgetBytes, type UplinkConfig } from '../agent/config/uplinks.ts';
-import { messageOf } from '../agent/errors.ts';
-import type { ProbesConfig } from './config.ts';
+import { messageOf } from '../agent/base/errors.ts';
+import type { ProbesConfig } from '../agent/config/probes.ts';
 import { afterRound, initialPlanner, nextDelayMs, quorumNow, targetsForRound, type PlannerState } from './adaptive.ts';
 import { budgetView, msUntilNextUtcDay, throughputAllowance, type BudgetView } from './budget.ts';
 import { suggestsChange } from './change.ts';

@@ -1,6 +1,6 @@
 /** One throughput measurement of an uplink as the agent vouches for it: judged for disturbance, confirmed when it is bad news. */
 import type { ProbeSample, UplinkView, VoidReason } from '../agent/core/types.ts';
-import type { LinkHealthConfig } from '../agent/link/config.ts';
+import type { LinkHealthConfig } from '../agent/config/link.ts';
 import { THROUGHPUT_DISTURBED_LAG_MS, type DisturbanceWatch } from './disturbance.ts';
 import { confirmedFigure, needsConfirmation, suspectFigure } from './throughput-policy.ts';
 import type { Direction, ThroughputResult } from './throughput.ts';

@@ -1,8 +1,8 @@
 /** `linkward buffer stats|list|flush|dead-letters|replay|salvage|purge`: inspect and steer the daemon's telemetry buffer. */
 import { resolve as resolvePath } from 'node:path';
 import type { Command } from 'commander';
-import { isLwError, messageOf } from '../errors.ts';
-import { Exit, exitForError, exitForStatus } from '../exit-codes.ts';
+import { isLwError, messageOf } from '../base/errors.ts';
+import { Exit, exitForError, exitForStatus } from './exit-codes.ts';
 import { daemonGet, daemonPost, daemonTarget, type DaemonOptions } from './client.ts';
 import { withDaemonOptions } from './status.ts';
 

@@ -1,6 +1,6 @@
 /** CLI → daemon client: finds the daemon's address and token from the same config and calls its HTTP API. */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { ErrorCode, LwError } from '../errors.ts';
+import { ErrorCode, LwError } from '../base/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 
 /** How long the CLI waits for the daemon before reporting it unreachable. */

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseYaml, resolveConfigPath, validateConfig } from '../config/load.ts';
 import { renderDefaultsYaml } from '../config/defaults-yaml.ts';
-import { Exit } from '../exit-codes.ts';
+import { Exit } from './exit-codes.ts';
 
 /** Validates one file; prints every problem as `path: message`; returns the exit code. */
 export function validateFile(path: string | undefined, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): number {

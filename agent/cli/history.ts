@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { daemonGet, daemonTarget, type DaemonOptions } from './client.ts';
 import { withDaemonOptions } from './status.ts';
-import { Exit } from '../exit-codes.ts';
-import { isLwError } from '../errors.ts';
+import { Exit } from './exit-codes.ts';
+import { isLwError } from '../base/errors.ts';
 import { parseSince, type Bucket } from '../history/downsample.ts';
 import type { HistoryDoc } from '../history/query.ts';
 import { sparkline } from '../history/sparkline.ts';

@@ -1,12 +1,12 @@
 /** CLI: `linkward init` — reads this machine's routes and links, proposes uplinks and targets, writes a validated, commented config. */
 import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { run } from '../exec.ts';
-import { LwError, ErrorCode, messageOf } from '../errors.ts';
-import { Exit, exitForError } from '../exit-codes.ts';
+import { run } from '../base/exec.ts';
+import { LwError, ErrorCode, messageOf } from '../base/errors.ts';
+import { Exit, exitForError } from './exit-codes.ts';
 import { parseYaml, validateConfig } from '../config/load.ts';
 import { parseAddrs, parseRoutes } from '../route/ip-state.ts';
-import { proposeUplinks, renderProposal } from '../setup/propose.ts';
+import { proposeUplinks, renderProposal } from './propose.ts';
 
 /** `ip` answers in milliseconds; 5 s only trips on a hung command. */
 const IP_TIMEOUT_MS = 5_000;

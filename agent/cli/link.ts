@@ -2,9 +2,9 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { checkQueryString, type LinkCheckQuery, type LinkCheckResult } from '../core/link-check.ts';
 import type { LinkHealth } from '../core/types.ts';
-import { systemClock, type Clock } from '../clock.ts';
-import { isLwError, messageOf } from '../errors.ts';
-import { Exit } from '../exit-codes.ts';
+import { systemClock, type Clock } from '../base/clock.ts';
+import { isLwError, messageOf } from '../base/errors.ts';
+import { Exit } from './exit-codes.ts';
 import { CLI_REQUEST_TIMEOUT_MS, daemonGet, daemonTarget, type DaemonOptions, type DaemonTarget } from './client.ts';
 import { exitForHealth, withDaemonOptions } from './status.ts';
 

@@ -1,8 +1,8 @@
 /** `linkward node show|release`: desired vs actual node decorations; remove every linkward decoration (works without the daemon). */
 import type { Command } from 'commander';
 import { loadConfig, resolveConfigPath } from '../config/load.ts';
-import { ErrorCode, isLwError, messageOf } from '../errors.ts';
-import { Exit, exitForError } from '../exit-codes.ts';
+import { ErrorCode, isLwError, messageOf } from '../base/errors.ts';
+import { Exit, exitForError } from './exit-codes.ts';
 import type { NodeApi } from '../k8s/api.ts';
 import { findCluster } from '../k8s/cluster.ts';
 import { K8sErrorCode } from '../k8s/errors.ts';

@@ -1,10 +1,10 @@
 /** CLI: `linkward probe` (one-off speed/latency test with live progress) and `linkward probe-server`. */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { systemClock } from '../clock.ts';
-import { isLwError, LwError, messageOf } from '../errors.ts';
-import { Exit } from '../exit-codes.ts';
-import { splitHostPort } from '../host-port.ts';
+import { systemClock } from '../base/clock.ts';
+import { isLwError, LwError, messageOf } from '../base/errors.ts';
+import { Exit } from './exit-codes.ts';
+import { splitHostPort } from '../base/host-port.ts';
 import { loadConfig, resolveConfigPath } from '../config/load.ts';
 import { effectiveUplinks } from '../config/uplinks.ts';
 import { ProbeErrorCode } from '../../probes/errors.ts';

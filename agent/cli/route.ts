@@ -2,11 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { loadConfig, resolveConfigPath } from '../config/load.ts';
-import { codeOf, messageOf } from '../errors.ts';
-import { Exit, exitForError, exitForStatus } from '../exit-codes.ts';
-import { silentLogger } from '../log.ts';
+import { codeOf, messageOf } from '../base/errors.ts';
+import { Exit, exitForError, exitForStatus } from './exit-codes.ts';
+import { silentLogger } from '../base/log.ts';
 import { createIpActuator, type RouteActuator } from '../route/actuator.ts';
-import { parseDurationMs } from '../route/config.ts';
+import { parseDurationMs } from '../config/route.ts';
 import { cleanupCommands, familiesFor, renderCommands, resolveUplinks } from '../route/plan.ts';
 import { restoreCommands } from '../route/restore.ts';
 import { readOriginalDefaults } from '../route/store.ts';

@@ -1,8 +1,8 @@
 /** Runs a commander program and maps what it throws to linkward's exit codes (shared by the full and the lean CLI). */
 import { Command, CommanderError } from 'commander';
-import { messageOf } from '../errors.ts';
-import { Exit, exitForError } from '../exit-codes.ts';
-import { VERSION } from '../version.ts';
+import { messageOf } from '../base/errors.ts';
+import { Exit, exitForError } from './exit-codes.ts';
+import { VERSION } from '../base/version.ts';
 
 /** Parses `argv` and runs the chosen action; sets process.exitCode on usage and runtime errors. */
 export async function runProgram(program: Command, argv: readonly string[]): Promise<void> {

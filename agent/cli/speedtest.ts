@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { daemonStream, daemonTarget, type DaemonOptions } from './client.ts';
 import { withDaemonOptions } from './status.ts';
-import { messageOf } from '../errors.ts';
-import { Exit, exitForError, exitForStatus } from '../exit-codes.ts';
+import { messageOf } from '../base/errors.ts';
+import { Exit, exitForError, exitForStatus } from './exit-codes.ts';
 
 /** A test is two directions of at most a few seconds each per uplink, plus queueing behind a running one: 2 min bounds it. */
 const TEST_TIMEOUT_MS = 120_000;

@@ -1,8 +1,8 @@
 /** `linkward status --watch`: polls the daemon; on a terminal redraws the summary in place with sparklines, otherwise appends one plain line per poll. */
 import { daemonGet, daemonTarget, type DaemonOptions, type DaemonTarget } from './client.ts';
 import { formatStatus, type StatusDoc } from './status.ts';
-import { Exit } from '../exit-codes.ts';
-import { messageOf } from '../errors.ts';
+import { Exit } from './exit-codes.ts';
+import { messageOf } from '../base/errors.ts';
 import type { HistoryDoc } from '../history/query.ts';
 import { sparkline } from '../history/sparkline.ts';
 

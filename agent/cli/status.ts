@@ -1,11 +1,11 @@
 /** `linkward status [--json]`: asks the running daemon and prints a summary; exit code says the link state. */
 import type { Command } from 'commander';
 import { daemonGet, daemonTarget, type DaemonOptions } from './client.ts';
-import { Exit, exitForError, exitForStatus } from '../exit-codes.ts';
-import { isLwError } from '../errors.ts';
+import { Exit, exitForError, exitForStatus } from './exit-codes.ts';
+import { isLwError } from '../base/errors.ts';
 import type { BudgetStatus, LinkSnapshot, UplinkView } from '../core/types.ts';
 import { fmt } from '../core/fmt.ts';
-import { systemClock } from '../clock.ts';
+import { systemClock } from '../base/clock.ts';
 
 export interface StatusDoc {
   version: string;

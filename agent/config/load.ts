@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { ErrorCode, LwError } from '../errors.ts';
+import { ErrorCode, LwError } from '../base/errors.ts';
 import { AgentConfigSchema, DEFAULT_STATE_DIR, type AgentConfig } from './schema.ts';
 
 /** System-wide config path used when neither --config nor LINKWARD_CONFIG is given. */

@@ -1,8 +1,8 @@
 /** The configuration schema (zod, source of truth): top-level keys and the foundation's own sections. */
 import { z } from 'zod';
-import { ProbesConfigSchema } from '../../probes/config.ts';
-import { BufferConfigSchema, SinksConfigSchema } from '../../buffer/config.ts';
-import { KubernetesConfigSchema } from '../k8s/config.ts';
+import { ProbesConfigSchema } from './probes.ts';
+import { BufferConfigSchema, SinksConfigSchema } from './buffer.ts';
+import { KubernetesConfigSchema } from './k8s.ts';
 import { UplinksSchema } from './uplinks.ts';
 
 /** Default status-server address: loopback only, so nothing is exposed without a deliberate change. */

@@ -1,6 +1,6 @@
 /** Config schema of `uplinks`: the network links this node can use (shared by probes and failover) and the failover policy. */
 import { z } from 'zod';
-import { DurationSchema, RoutePolicySchema, defaultRoutePolicy, type RoutePolicyConfig } from '../route/config.ts';
+import { DurationSchema, RoutePolicySchema, defaultRoutePolicy, type RoutePolicyConfig } from './route.ts';
 
 /** Default daily probe budget per uplink: 50 MB keeps hourly throughput probes affordable on LTE plans. */
 export const DEFAULT_UPLINK_BUDGET_BYTES = 50_000_000;

@@ -1,5 +1,5 @@
 /** Flap damping (RFC 2439 style): an exponentially decaying penalty per flap, suppress/reuse thresholds and a hold cap. Pure. */
-import type { LinkHealthConfig } from '../link/config.ts';
+import type { LinkHealthConfig } from './link-health.ts';
 
 export type DampingPolicy = LinkHealthConfig['damping'];
 

@@ -1,6 +1,6 @@
 /** Merging probe samples into an uplink's latest metrics: freshness by field, and guarded fields that may only improve a verdict. Pure. */
 import type { LinkHealth, ProbeSample } from './types.ts';
-import type { LinkHealthConfig } from '../link/config.ts';
+import type { LinkHealthConfig } from './link-health.ts';
 import { LEVEL_RANK, LOAD_FIELDS, METRIC_FIELDS, THROUGHPUT_FIELDS, computeVerdict, type MergedMetrics, type MetricField } from './link-verdict.ts';
 
 /**

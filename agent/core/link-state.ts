@@ -1,6 +1,6 @@
 /** The link-state machine: per-uplink unknown/healthy/degraded/down with dwell and flap damping (of the active uplink), and the node state. Pure. */
 import type { BudgetStatus, LinkHealth, LinkSnapshot, MeasurementNote, ProbeSample, UplinkView } from './types.ts';
-import type { LinkHealthConfig } from '../link/config.ts';
+import type { LinkHealthConfig } from './link-health.ts';
 import { addFlap, decay, initialDamping, releaseAtMs, type DampingState } from './damping.ts';
 import { fmt } from './fmt.ts';
 import { LEVEL_RANK, computeVerdict, emptyMetrics, maxAgeMs, worse, type MergedMetrics, type MetricField } from './link-verdict.ts';

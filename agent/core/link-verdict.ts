@@ -1,7 +1,7 @@
 /** Instantaneous verdict for one uplink from its latest measurements: thresholds with hysteresis, quorum, carrier, staleness. Pure. */
 import type { LinkHealth, ProbeSample } from './types.ts';
 import { fmtPair } from './fmt.ts';
-import { THRESHOLD_METRICS, type LinkHealthConfig, type ThresholdMetric } from '../link/config.ts';
+import { THRESHOLD_METRICS, type LinkHealthConfig, type ThresholdMetric } from './link-health.ts';
 
 /** Measured fields kept per uplink (last known value of each, with the time it was measured). */
 export type MetricField =

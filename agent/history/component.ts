@@ -1,6 +1,6 @@
 /** The history component: runs the recorder, serves GET /v1/history, and gives the page a cached 24 h document. */
-import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../component.ts';
-import { sendError, sendJson } from '../http/respond.ts';
+import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../runtime/component.ts';
+import { sendError, sendJson } from '../base/http-respond.ts';
 import { parseSince } from './downsample.ts';
 import { buildHistory, DEFAULT_SINCE_MS, MAX_SINCE_MS, type HistoryDoc } from './query.ts';
 import { HistoryRecorder } from './recorder.ts';

@@ -1,8 +1,8 @@
 /** Samples the buffer's depth and the node's applied decorations from component status into the history tables, on a timer. */
-import type { Clock } from '../clock.ts';
-import type { ComponentStatus } from '../component.ts';
-import type { Logger } from '../log.ts';
-import { codeOf } from '../errors.ts';
+import type { Clock } from '../base/clock.ts';
+import type { ComponentStatus } from '../runtime/component.ts';
+import type { Logger } from '../base/log.ts';
+import { codeOf } from '../base/errors.ts';
 import { appliedFrom, describeChange, fingerprint, isBare, parseFingerprint } from './node-actions.ts';
 import type { BufferSampleRow, HistoryStore } from './store.ts';
 

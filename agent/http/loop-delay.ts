@@ -1,6 +1,6 @@
 /** The process's one event-loop delay monitor: p99 and max over fixed windows, read by /metrics and /v1/status. */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../base/clock.ts';
 
 /** Sampling resolution; 20 ms costs nothing measurable and still catches real stalls. */
 export const LOOP_RESOLUTION_MS = 20;

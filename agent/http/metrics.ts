@@ -2,7 +2,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { registerProcessMetrics } from './process-metrics.ts';
 import type { LoopDelayMonitor } from './loop-delay.ts';
-import { VERSION } from '../version.ts';
+import { VERSION } from '../base/version.ts';
 
 /** Creates the registry every component registers on. */
 export function createMetricsRegistry(nodeName: string, loop: LoopDelayMonitor): Registry {

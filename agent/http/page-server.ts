@@ -1,7 +1,7 @@
 /** The opt-in read-only page listener for the site's LAN: GET / (the status page) without a token, nothing else. */
 import { createServer, type Server } from 'node:http';
-import { codeOf } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { codeOf } from '../base/errors.ts';
+import type { Logger } from '../base/log.ts';
 import { listenOn } from './server.ts';
 
 /** A rendered page is reused this long: a LAN client reloading in a loop costs at most one render per second. */

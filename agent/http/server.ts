@@ -3,11 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { HttpRoute } from '../component.ts';
-import { ErrorCode, LwError, codeOf, messageOf } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import { sendError, sendJson, sendText } from './respond.ts';
-import { splitHostPort } from '../host-port.ts';
+import type { HttpRoute } from '../runtime/component.ts';
+import { ErrorCode, LwError, codeOf, messageOf } from '../base/errors.ts';
+import type { Logger } from '../base/log.ts';
+import { sendError, sendJson, sendText } from '../base/http-respond.ts';
+import { splitHostPort } from '../base/host-port.ts';
 
 /** Slow clients must not hold sockets forever (edge devices have few file descriptors to spare). */
 const REQUEST_TIMEOUT_MS = 30_000;

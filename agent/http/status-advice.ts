@@ -159,7 +159,7 @@ export function failedParts(components: Record<string, { state?: string; message
 export const TELEMETRY_LATE_S = 600;
 /** After this long, a telemetry backlog is worth a call to support (before that it often clears by itself). */
 export const TELEMETRY_CALL_AFTER_S = 2 * 3_600;
-/** Priority names in rank order (buffer/config.ts PRIORITY_NAMES): a lane is allowed out when its rank ≤ the gate's maxPriority. */
+/** Priority names in rank order (agent/config/buffer.ts PRIORITY_NAMES): a lane is allowed out when its rank ≤ the gate's maxPriority. */
 const PRIORITY_RANK: Record<string, number> = { high: 0, normal: 1, low: 2 };
 
 /** What the page says about telemetry waiting on this device (from the buffer component's status). */

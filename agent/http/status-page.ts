@@ -2,7 +2,7 @@
 import { adviseLink, adviseTelemetry, backlogFrom, explainNote, explainReason, failedParts, type Backlog, type PageBudget, type PageLink, type PageNote, type PageUplink } from './status-advice.ts';
 import { historySection, HISTORY_STYLE } from '../history/page-section.ts';
 import type { HistoryDoc } from '../history/query.ts';
-import { systemClock } from '../clock.ts';
+import { systemClock } from '../base/clock.ts';
 
 /** Seconds between automatic refreshes of the page (matches the default light-probe interval). */
 const REFRESH_S = 5;

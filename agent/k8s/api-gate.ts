@@ -1,6 +1,6 @@
 /** NodeApi decorator shared by every request path: one backoff window after the API fails to answer, and reachability. */
-import { codeOf, LwError } from '../errors.ts';
-import type { Clock } from '../clock.ts';
+import { codeOf, LwError } from '../base/errors.ts';
+import type { Clock } from '../base/clock.ts';
 import type { NodeApi, NodeWatchOptions } from './api.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { K8sErrorCode } from './errors.ts';

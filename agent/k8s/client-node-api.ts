@@ -1,6 +1,6 @@
 /** NodeApi adapter on @kubernetes/client-node 2.x, loaded lazily (dynamic import) so a disabled agent never pays its ~90 MB. */
 import type * as K8s from '@kubernetes/client-node';
-import { isLwError, LwError } from '../errors.ts';
+import { isLwError, LwError } from '../base/errors.ts';
 import type { ClusterSource } from './cluster.ts';
 import { K8sErrorCode } from './errors.ts';
 import type { EventInput, NodeApi } from './api.ts';

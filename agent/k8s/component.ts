@@ -1,7 +1,7 @@
 /** The node-actions component: reconciles this Node from link snapshots; backoff on API failure; drift repair; routes. */
-import type { AgentContext, Component, ComponentStatus } from '../component.ts';
+import type { AgentContext, Component, ComponentStatus } from '../runtime/component.ts';
 import type { LinkSnapshot } from '../core/types.ts';
-import { codeOf, isLwError, LwError, messageOf } from '../errors.ts';
+import { codeOf, isLwError, LwError, messageOf } from '../base/errors.ts';
 import type { NodeApi } from './api.ts';
 import { ApiGate } from './api-gate.ts';
 import { backoffDelayMs } from './backoff.ts';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
-import { LwError } from '../errors.ts';
+import { LwError } from '../base/errors.ts';
 import type { ClusterSource } from './cluster.ts';
 import { K8sErrorCode } from './errors.ts';
 

@@ -1,6 +1,6 @@
 /** Pure: desired node decorations (labels, taint, cordon, drain, condition) from a link snapshot, config and fleet grant. */
 import type { LinkHealth, LinkSnapshot, UplinkView } from '../core/types.ts';
-import type { KubernetesConfig, TierConfig } from './config.ts';
+import type { KubernetesConfig, TierConfig } from '../config/k8s.ts';
 import { bandwidthClass } from './bandwidth.ts';
 import { readOwnership } from './ownership.ts';
 import { describePause, pauseOf, taintItem, yieldedOf } from './overrides.ts';

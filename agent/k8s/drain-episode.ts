@@ -1,9 +1,9 @@
 /** Runs at most one drain per down episode in the background; aborts it when the link recovers or the agent stops. */
-import type { Clock } from '../clock.ts';
-import { messageOf } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import type { Clock } from '../base/clock.ts';
+import { messageOf } from '../base/errors.ts';
+import type { Logger } from '../base/log.ts';
 import type { NodeApi } from './api.ts';
-import type { KubernetesConfig } from './config.ts';
+import type { KubernetesConfig } from '../config/k8s.ts';
 import { drainNode, type DrainResult } from './drain.ts';
 import { EMPTYDIR_CONFIG_KEY, type SkipKind } from './drain-select.ts';
 

@@ -1,7 +1,7 @@
 /** Opt-in drain with kubectl semantics: Eviction API only, back off on 429, skip mirror pods and unfinished DaemonSet/unmanaged/(unless allowed) emptyDir pods, bounded time, never force. */
-import { isLwError, messageOf } from '../errors.ts';
-import type { Clock } from '../clock.ts';
-import type { Logger } from '../log.ts';
+import { isLwError, messageOf } from '../base/errors.ts';
+import type { Clock } from '../base/clock.ts';
+import type { Logger } from '../base/log.ts';
 import type { NodeApi, PodView } from './api.ts';
 import { EMPTYDIR_CONFIG_KEY, needsEmptyDirOverride, podSkip, type SkipKind } from './drain-select.ts';
 import { K8sErrorCode } from './errors.ts';

@@ -1,5 +1,5 @@
 /** Error codes of the node-actions package. */
-import type { LwCode } from '../errors.ts';
+import type { LwCode } from '../base/errors.ts';
 
 export const K8sErrorCode = {
   /** resourceVersion precondition failed: re-read and retry. */

@@ -1,6 +1,6 @@
 /** Sends transition Events through the bounded retry queue: failed POSTs are retried on later reconcile passes. */
-import { codeOf, messageOf } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { codeOf, messageOf } from '../base/errors.ts';
+import type { Logger } from '../base/log.ts';
 import type { EventInput, NodeApi } from './api.ts';
 import { eventName } from './convert.ts';
 import {

@@ -1,6 +1,6 @@
 /** Fleet semaphore on a coordination.k8s.io Lease: acquire/renew/release a hold with optimistic concurrency (409 → retry). */
-import { LwError, isLwError } from '../errors.ts';
-import type { KubernetesConfig } from './config.ts';
+import { LwError, isLwError } from '../base/errors.ts';
+import type { KubernetesConfig } from '../config/k8s.ts';
 import type { LeaseView, NodeApi } from './api.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { K8sErrorCode } from './errors.ts';

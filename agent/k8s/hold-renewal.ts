@@ -1,7 +1,7 @@
 /** Renews the fleet hold on its own timer, every third of the TTL, independent of the resync and of link snapshots. */
-import type { Clock } from '../clock.ts';
-import { codeOf, messageOf } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import type { Clock } from '../base/clock.ts';
+import { codeOf, messageOf } from '../base/errors.ts';
+import type { Logger } from '../base/log.ts';
 import { backoffDelayMs } from './backoff.ts';
 import type { FleetSemaphore } from './fleet.ts';
 

@@ -1,7 +1,7 @@
 /** NodeApi adapter on undici (no @kubernetes/client-node): the same calls, a few MB instead of ~70 MB of RSS. */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
-import { LwError } from '../errors.ts';
+import { LwError } from '../base/errors.ts';
 import type { EventInput, LeaseView, NodeApi } from './api.ts';
 import type { ClusterSource } from './cluster.ts';
 import { eventBody, toLease, toNodeView, toPod } from './convert.ts';

@@ -1,5 +1,5 @@
 /** Maps a failed API call (HTTP status, timeout, network error) to an LwError with a K8sErrorCode. */
-import { LwError } from '../errors.ts';
+import { LwError } from '../base/errors.ts';
 import { K8sErrorCode } from './errors.ts';
 
 /** Maps any failure (client-node ApiException, lean HttpError, DOMException, network error) to an LwError with a K8sErrorCode (callers branch on it). */

@@ -1,5 +1,5 @@
 /** NodeApi decorator that counts every request by verb and result (metrics, write budgets in tests and benches). */
-import { codeOf } from '../errors.ts';
+import { codeOf } from '../base/errors.ts';
 import type { NodeApi } from './api.ts';
 
 export type ApiVerb = 'get' | 'list' | 'watch' | 'patch' | 'create' | 'update' | 'evict';

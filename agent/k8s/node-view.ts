@@ -1,8 +1,8 @@
 /** GET /v1/node and the component status: desired (from the latest snapshot) vs actual, API reachability, fleet, drain, watch. */
-import type { ComponentStatus } from '../component.ts';
+import type { ComponentStatus } from '../runtime/component.ts';
 import type { LinkSnapshot } from '../core/types.ts';
 import type { ApiGate } from './api-gate.ts';
-import type { KubernetesConfig } from './config.ts';
+import type { KubernetesConfig } from '../config/k8s.ts';
 import type { DrainStatus } from './drain-episode.ts';
 import type { NodeWatcher } from './node-watch.ts';
 import { planNode } from './plan.ts';

@@ -1,7 +1,7 @@
 /** Keeps the own Node current with one watch (fieldSelector metadata.name, bookmarks); a list of that one Node at start and after 410 Gone. */
-import type { Clock } from '../clock.ts';
-import { codeOf, LwError, messageOf } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import type { Clock } from '../base/clock.ts';
+import { codeOf, LwError, messageOf } from '../base/errors.ts';
+import type { Logger } from '../base/log.ts';
 import type { NodeApi, NodeWatchEvent } from './api.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { K8sErrorCode } from './errors.ts';

@@ -1,5 +1,5 @@
 /** Pure: diff of the current Node against desired decorations → minimal patches, honouring ownership. */
-import type { KubernetesConfig } from './config.ts';
+import type { KubernetesConfig } from '../config/k8s.ts';
 import { isEmptyOwnership, readOwnership, serializeOwnership } from './ownership.ts';
 import { ANNOTATION_OWNED, LABEL_BANDWIDTH, LABEL_LINK_STATE, LABEL_UPLINK, type Desired, type NodeCondition, type NodeView, type Ownership, type Plan, type Taint } from './types.ts';
 

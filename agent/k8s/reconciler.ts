@@ -1,8 +1,8 @@
 /** One reconcile pass: read the Node, decide (desired → plan), apply minimal patches with 409 re-read, event per transition (retried). */
-import { isLwError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { isLwError } from '../base/errors.ts';
+import type { Logger } from '../base/log.ts';
 import type { LinkSnapshot } from '../core/types.ts';
-import type { KubernetesConfig } from './config.ts';
+import type { KubernetesConfig } from '../config/k8s.ts';
 import type { NodeApi } from './api.ts';
 import { desiredDecorations, holdsNeeded, wantsRestrictive } from './desired.ts';
 import { K8sErrorCode } from './errors.ts';

@@ -1,5 +1,5 @@
 /** Removes every linkward decoration from a Node (used by `linkward node release` and POST /v1/node/release). */
-import { isLwError } from '../errors.ts';
+import { isLwError } from '../base/errors.ts';
 import type { NodeApi } from './api.ts';
 import { K8sErrorCode } from './errors.ts';
 import { planRelease } from './plan.ts';

@@ -1,7 +1,7 @@
 /** HTTP routes of the node component: GET /v1/node (desired vs actual), POST /v1/node/release and /v1/node/resume. */
-import type { HttpRoute } from '../component.ts';
-import { codeOf, messageOf } from '../errors.ts';
-import { sendError, sendJson } from '../http/respond.ts';
+import type { HttpRoute } from '../runtime/component.ts';
+import { codeOf, messageOf } from '../base/errors.ts';
+import { sendError, sendJson } from '../base/http-respond.ts';
 import { K8sErrorCode } from './errors.ts';
 
 export interface NodeRouteHandlers {

@@ -1,11 +1,11 @@
 /** The link component: feeds probe samples and the active uplink into the link-state machine, publishes `link` snapshots. */
-import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../component.ts';
+import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../runtime/component.ts';
 import type { LinkSnapshot, ProbeSample } from '../core/types.ts';
 import { effectiveUplinks } from '../config/uplinks.ts';
-import { codeOf, messageOf } from '../errors.ts';
+import { codeOf, messageOf } from '../base/errors.ts';
 import { decayedPenalty, releaseAtMs } from '../core/damping.ts';
 import { evaluate, initialLinkState, nextDeadlineMs, setActive, step, toSnapshot, type LinkState, type StepResult, type Transition } from '../core/link-state.ts';
-import { LinkHealthConfigSchema, type LinkHealthConfig } from './config.ts';
+import type { LinkHealthConfig } from '../config/link.ts';
 import { registerLinkMetrics, type LinkMetrics } from './metrics.ts';
 import { linkRoutes } from './routes.ts';
 import { LinkStore } from './store.ts';
@@ -20,22 +20,15 @@ const DAMPING_SAVE_INTERVAL_MS = 60_000;
 const RECENT_TRANSITIONS = 20;
 
 export interface LinkComponentOptions {
-  /** Health policy; default: `ctx.config.probes.health` once mounted, else the schema defaults. */
+  /** Health policy; default: `ctx.config.probes.health` (already parsed and typed by the config schema). */
   health?: LinkHealthConfig;
   /** Uplink names, preferred first; default: configured uplinks sorted by priority. */
   uplinks?: string[];
 }
 
-/** Reads `probes.health` when the probes schema mounts it, without depending on that mount at compile time. */
-function policyFrom(ctx: AgentContext, given: LinkHealthConfig | undefined): LinkHealthConfig {
-  if (given) return given;
-  const mounted = (ctx.config.probes as { health?: unknown }).health;
-  return LinkHealthConfigSchema.parse(mounted ?? {});
-}
-
 export function createLinkComponent(ctx: AgentContext, opts: LinkComponentOptions = {}): Component {
   const log = ctx.log.child({ component: 'link' });
-  const policy = policyFrom(ctx, opts.health);
+  const policy = opts.health ?? ctx.config.probes.health;
   const order = opts.uplinks ?? effectiveUplinks(ctx.config.uplinks).sort((a, b) => a.priority - b.priority).map((u) => u.name);
   let store: LinkStore | null = null;
   let state: LinkState = initialLinkState(order, ctx.clock.nowMs());

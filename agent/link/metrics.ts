@@ -3,7 +3,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { LinkHealth } from '../core/types.ts';
 import type { LinkState, Transition } from '../core/link-state.ts';
 import { decayedPenalty } from '../core/damping.ts';
-import type { LinkHealthConfig } from './config.ts';
+import type { LinkHealthConfig } from '../config/link.ts';
 
 const STATES: readonly LinkHealth[] = ['unknown', 'healthy', 'degraded', 'down'];
 

@@ -1,8 +1,8 @@
 /** HTTP routes of the link component: public `GET /readyz/link` (200 healthy / 503 with reasons) and `GET /v1/link`. */
-import type { HttpRoute } from '../component.ts';
+import type { HttpRoute } from '../runtime/component.ts';
 import type { LinkSnapshot } from '../core/types.ts';
 import { checkLink, parseCheckQuery } from '../core/link-check.ts';
-import { sendError, sendJson } from '../http/respond.ts';
+import { sendError, sendJson } from '../base/http-respond.ts';
 
 export interface LinkRouteDeps {
   nowMs(): number;

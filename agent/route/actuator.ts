@@ -1,9 +1,9 @@
-/** RouteActuator: reads kernel routing state (unknown when in doubt) and applies `ip` command lists via agent/exec.ts, idempotently, with dry-run. */
+/** RouteActuator: reads kernel routing state (unknown when in doubt) and applies `ip` command lists via agent/base/exec.ts, idempotently, with dry-run. */
 import { Counter, type Registry } from 'prom-client';
-import { systemClock } from '../clock.ts';
-import { systemRunner, type CommandRunner } from '../exec.ts';
-import { LwError, codeOf, isLwError, messageOf } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { systemClock } from '../base/clock.ts';
+import { systemRunner, type CommandRunner } from '../base/exec.ts';
+import { LwError, codeOf, isLwError, messageOf } from '../base/errors.ts';
+import type { Logger } from '../base/log.ts';
 import { implausible, parseAddrs, parseRoutes, parseRules, type Family, type KernelRead, type KernelState, type StatePart, type UnknownReason } from './ip-state.ts';
 import { renderCommands, type IpArgv } from './plan.ts';
 import { RouteErrorCode } from './errors.ts';

@@ -1,17 +1,16 @@
 /** The route component: turns link snapshots into the active uplink, moves the default route with commit-confirm, repairs drift. */
-import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../component.ts';
+import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../runtime/component.ts';
 import type { LinkSnapshot } from '../core/types.ts';
 import { effectiveUplinks, type UplinkConfig } from '../config/uplinks.ts';
-import { messageOf } from '../errors.ts';
-import { systemRunner, type CommandRunner } from '../exec.ts';
-import { LinkHealthConfigSchema } from '../link/config.ts';
-import { createIpActuator, type RouteActuator } from './actuator.ts';
+import { messageOf } from '../base/errors.ts';
+import type { CommandRunner } from '../base/exec.ts';
+import type { RouteActuator } from './actuator.ts';
 import { createApplyGate } from './apply-gate.ts';
-import { confirmReachable, parseEndpoint, tcpConnector, type Connector, type Endpoint } from './confirm.ts';
+import { confirmReachable, parseEndpoint, type Connector, type Endpoint } from './confirm.ts';
 import { createConntrackFlusher } from './conntrack.ts';
-import { k3sPinning, readK3sFacts, type K3sFacts, type K3sPinning } from './k3s.ts';
+import { k3sPinning, type K3sFacts, type K3sPinning } from './k3s.ts';
 import { registerRouteMetrics } from './metrics.ts';
-import { cleanupCommands, currentActive, familiesFor, resolveUplinks, type PlanOptions } from './plan.ts';
+import { cleanupCommands, currentActive, resolveUplinks, type PlanOptions } from './plan.ts';
 import { captureOriginalDefaults, restoreDefaults } from './restore.ts';
 import { committed, initialPolicyState, rolledBack, step, withOverride, type PolicyState, type PolicyUplink, type SwitchReason } from './policy.ts';
 import { reconcile, type RouteTarget } from './reconcile.ts';
@@ -21,16 +20,16 @@ import { createRouteStore, type RouteStore } from './store.ts';
 import { commitSwitch, recoverPending, type SwitchDeps } from './switcher.ts';
 import { createUseRequests } from './use-requests.ts';
 
-/** Injected adapters (tests, the lab); the daemon passes none and gets the real ones. */
+/** The component's adapters, all injected: the composition root passes the real ones (adapters.ts), tests and the lab fakes. */
 export interface RouteDeps {
   actuator: RouteActuator;
   k3sFacts: () => K3sFacts;
   connector: Connector;
   systemdRunning: boolean;
   ipPath: string;
-  /** Runs `conntrack`; defaults to the real one only when `actuator` is not injected (a faked kernel never flushes the host's table). */
-  conntrackRunner: CommandRunner;
-  /** Path of the conntrack binary (default `conntrack` from PATH). */
+  /** Runs `conntrack`; null: never flush (a faked kernel must never flush the host's table). */
+  conntrackRunner: CommandRunner | null;
+  /** Path of the conntrack binary (`conntrack` from PATH in production). */
   conntrackPath: string;
 }
 
@@ -47,20 +46,20 @@ export interface RouteComponent extends Component {
 
 const emptySnapshot = (nowMs: number): LinkSnapshot => ({ atMs: nowMs, node: 'unknown', active: null, uplinks: {} });
 
-export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps> = {}): RouteComponent {
+export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteComponent {
   const log = ctx.log.child({ component: 'route' });
   const policy = ctx.config.failover;
   // The link-state thresholds (probes.health once mounted), so the policy can tell loss blips from lasting degradation.
-  const policyCfg = { ...policy, health: LinkHealthConfigSchema.parse((ctx.config.probes as { health?: unknown }).health ?? {}) };
+  const policyCfg = { ...policy, health: ctx.config.probes.health };
   const configured: UplinkConfig[] = [...ctx.config.uplinks];
   const uplinks = effectiveUplinks(configured);
   const idle = configured.length < 2;
   const puplinks: PolicyUplink[] = uplinks.map((u) => ({ name: u.name, priority: u.priority, idleDown: u.idleDown, warmupMs: u.warmup }));
   const opts: PlanOptions = { perUplinkTables: policy.perUplinkTables, tableBase: policy.tableBase, routeProto: policy.routeProto, mainMetric: policy.mainMetric };
-  const actuator = deps.actuator ?? createIpActuator({ log, dryRun: policy.dryRun, families: familiesFor(configured), registry: ctx.metrics, ...(deps.ipPath ? { ipPath: deps.ipPath } : {}) });
+  const actuator = deps.actuator;
   const metrics = registerRouteMetrics(ctx.metrics, uplinks.map((u) => u.name));
-  const conntrackRunner = deps.conntrackRunner ?? (deps.actuator ? null : systemRunner);
-  const conntrack = policy.flushConntrack && conntrackRunner ? createConntrackFlusher({ runner: conntrackRunner, log, dryRun: policy.dryRun, metrics, ...(deps.conntrackPath ? { conntrackPath: deps.conntrackPath } : {}) }) : null;
+  const conntrackRunner = deps.conntrackRunner;
+  const conntrack = policy.flushConntrack && conntrackRunner ? createConntrackFlusher({ runner: conntrackRunner, log, dryRun: policy.dryRun, metrics, conntrackPath: deps.conntrackPath }) : null;
   const knownSources: Record<string, string> = {};
   let store: RouteStore | null = null;
   let state: PolicyState = initialPolicyState();
@@ -91,14 +90,14 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
 
   const confirmTargets = (to: string): Endpoint[] => {
     const u = uplinks.find((x) => x.name === to);
-    const probeTargets = (ctx.config.probes as { targets?: string[] }).targets ?? [];
+    const probeTargets = ctx.config.probes.targets;
     const list = policy.confirmTargets.length > 0 ? policy.confirmTargets : (u?.targets ?? probeTargets);
     return list.map(parseEndpoint).filter((e): e is Endpoint => e !== null);
   };
   const switchDeps = (to: string): SwitchDeps => ({
-    actuator, clock: ctx.clock, log, store: store!, stateDir: ctx.stateDir, dryRun: policy.dryRun, ipPath: deps.ipPath ?? 'ip',
+    actuator, clock: ctx.clock, log, store: store!, stateDir: ctx.stateDir, dryRun: policy.dryRun, ipPath: deps.ipPath,
     helper: helper ?? revertHelper(), sharedMono: sharedMonoMs, conntrack, knownSources: () => knownSources,
-    confirm: (withinMs) => confirmReachable(confirmTargets(to), withinMs, ctx.clock, deps.connector ?? tcpConnector),
+    confirm: (withinMs) => confirmReachable(confirmTargets(to), withinMs, ctx.clock, deps.connector),
   });
 
   function revertHelper(): RevertHelper {
@@ -219,7 +218,7 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
     async start() {
       store = createRouteStore(ctx.stateDb);
       downByUs = store.loadDownByUs();
-      pinning = k3sPinning((deps.k3sFacts ?? readK3sFacts)());
+      pinning = k3sPinning(deps.k3sFacts());
       const saved = store.loadPolicy();
       state = saved ? { ...initialPolicyState(saved.active), ...saved, tracks: {} } : initialPolicyState();
       if (idle) {

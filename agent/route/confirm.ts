@@ -1,7 +1,7 @@
 /** Confirm step of commit-confirm: reach one TCP target through the (new) default route before a deadline. */
 import { connect } from 'node:net';
-import type { Clock } from '../clock.ts';
-import { splitHostPort } from '../host-port.ts';
+import type { Clock } from '../base/clock.ts';
+import { splitHostPort } from '../base/host-port.ts';
 
 /** Each connect attempt gets at most this long, so several attempts fit in one confirm window. */
 export const CONFIRM_ATTEMPT_TIMEOUT_MS = 1_000;

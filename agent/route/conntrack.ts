@@ -1,9 +1,9 @@
 /** Conntrack flush after a switch: which address to flush (pure), the exact `conntrack -D` argv, and a runner with dry-run and missing-binary handling. */
 import type { Counter } from 'prom-client';
 import type { UplinkConfig } from '../config/uplinks.ts';
-import { systemRunner, type CommandRunner } from '../exec.ts';
-import { LwError, codeOf, messageOf } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { systemRunner, type CommandRunner } from '../base/exec.ts';
+import { LwError, codeOf, messageOf } from '../base/errors.ts';
+import type { Logger } from '../base/log.ts';
 import { RouteErrorCode } from './errors.ts';
 import type { KernelState } from './ip-state.ts';
 

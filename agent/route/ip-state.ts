@@ -1,5 +1,5 @@
 /** Kernel routing state as plain values, parsed strictly from `ip -json` route/rule/addr output; anything doubtful is unknown, never empty. */
-import { LwError } from '../errors.ts';
+import { LwError } from '../base/errors.ts';
 import { RouteErrorCode } from './errors.ts';
 
 /** Address family: 4 (`ip -4`) or 6 (`ip -6`). Routes and rules of the two families live in separate kernel tables. */

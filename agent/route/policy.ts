@@ -1,7 +1,7 @@
 /** Uplink selection policy (pure): forced failover off a down uplink, discretionary failover/failback under caps and hold-downs, manual override. */
 import type { LinkSnapshot } from '../core/types.ts';
-import type { LinkHealthConfig } from '../link/config.ts';
-import type { RoutePolicyConfig } from './config.ts';
+import type { LinkHealthConfig } from '../config/link.ts';
+import type { RoutePolicyConfig } from '../config/route.ts';
 import { LOSS_SMOOTHING_MS, smoothedVerdict } from './smoothing.ts';
 import { SWITCH_WINDOW_MS, failbackHoldMs, healthyForMs, judge, pick, rateLimit, ready, wantedUp } from './candidates.ts';
 

@@ -1,6 +1,6 @@
 /** Restore on stop (pure planning + one read/apply): the default routes found before linkward come back, then linkward's own go, never the last one. */
-import { messageOf } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { messageOf } from '../base/errors.ts';
+import type { Logger } from '../base/log.ts';
 import type { ApplyResult, RouteActuator } from './actuator.ts';
 import { famOf, familyArgs, mainDefaults, routeArgs, type Family, type KernelRoute, type KernelState } from './ip-state.ts';
 import { mainMetricOf, type IpArgv, type PlanOptions } from './plan.ts';

@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { LwError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { LwError } from '../base/errors.ts';
+import type { Logger } from '../base/log.ts';
 import { RouteErrorCode } from './errors.ts';
 import { REVERT_HELPER_SOURCE } from './revert-helper-program.ts';
 

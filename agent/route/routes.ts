@@ -1,8 +1,8 @@
 /** HTTP endpoints of the route component: GET /v1/route, POST /v1/route/use, POST /v1/route/auto (token auth). */
 import { randomUUID } from 'node:crypto';
-import type { HttpRoute } from '../component.ts';
-import { readBody, sendError, sendJson } from '../http/respond.ts';
-import { parseDurationMs } from './config.ts';
+import type { HttpRoute } from '../runtime/component.ts';
+import { readBody, sendError, sendJson } from '../base/http-respond.ts';
+import { parseDurationMs } from '../config/route.ts';
 import { RouteErrorCode } from './errors.ts';
 
 /** Bodies are one small JSON object. */

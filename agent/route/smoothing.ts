@@ -1,7 +1,7 @@
 /** Degradation evidence for the policy (pure): the link-state verdict recomputed with loss smoothed over minutes. */
 import type { UplinkView } from '../core/types.ts';
 import { computeVerdict, METRIC_FIELDS, type MergedMetrics } from '../core/link-verdict.ts';
-import type { LinkHealthConfig } from '../link/config.ts';
+import type { LinkHealthConfig } from '../config/link.ts';
 
 /** Time constant of the loss smoothing used before leaving a degraded uplink: 5 min averages 1 % random loss out to ≈1 %, while sustained 10 % loss still crosses a 3 % threshold within ≈2 min. */
 export const LOSS_SMOOTHING_MS = 300_000;

@@ -1,9 +1,9 @@
 /** Commit-confirm switch: arm the external revert helper, apply, confirm through the new default, then disarm or roll back. */
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Clock } from '../clock.ts';
-import { codeOf, messageOf } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import type { Clock } from '../base/clock.ts';
+import { codeOf, messageOf } from '../base/errors.ts';
+import type { Logger } from '../base/log.ts';
 import type { RouteActuator } from './actuator.ts';
 import type { ConfirmResult } from './confirm.ts';
 import { flushPlan, uplinkSource, type ConntrackFlusher } from './conntrack.ts';

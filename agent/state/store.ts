@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCode, LwError, isSqliteCorrupt } from '../errors.ts';
+import { ErrorCode, LwError, isSqliteCorrupt } from '../base/errors.ts';
 
 /** How long a second instance waits for the lock before giving up (the holder never lets go while alive). */
 const LOCK_BUSY_TIMEOUT_MS = 200;

@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { run } from '../exec.ts';
-import type { Logger } from '../log.ts';
+import { run } from '../base/exec.ts';
+import type { Logger } from '../base/log.ts';
 
 type NotifyFn = (socketPath: string, message: string) => number;
 

@@ -5,8 +5,8 @@
 // Usage: node scripts/bench/flap-hold.ts [--seed N] [--runs N] [--json]   (periods are drawn at random and printed)
 import type { LinkHealth, ProbeSample } from '../../agent/core/types.ts';
 import { evaluate, initialLinkState, setActive, step as linkStep, toSnapshot } from '../../agent/core/link-state.ts';
-import { defaultLinkHealthConfig } from '../../agent/link/config.ts';
-import { defaultRoutePolicy } from '../../agent/route/config.ts';
+import { defaultLinkHealthConfig } from '../../agent/config/link.ts';
+import { defaultRoutePolicy } from '../../agent/config/route.ts';
 import { committed, initialPolicyState, step, type PolicyUplink } from '../../agent/route/policy.ts';
 import { prng } from '../../test/support/link-samples.ts';
 

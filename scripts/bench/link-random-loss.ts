@@ -2,7 +2,7 @@
 // Usage: node scripts/bench/link-random-loss.ts   (simulated clock: 6 h per case, 3 probe packets per 5 s round)
 import type { ProbeSample } from '../../agent/core/types.ts';
 import { evaluate, initialLinkState, setActive, step as linkStep, toSnapshot } from '../../agent/core/link-state.ts';
-import { defaultLinkHealthConfig } from '../../agent/link/config.ts';
+import { defaultLinkHealthConfig } from '../../agent/config/link.ts';
 
 const T0 = 1_700_000_000_000;
 /** Simulated duration per case: long enough for damping holds (≤ 30 min) to come and go many times. */

@@ -2,9 +2,10 @@
 // switchable UDP echo targets on loopback; prints detection and recovery times for a hard step (targets stop
 // answering) and a soft step (+400 ms RTT). Takes about 5 minutes (the exit dwell is 60 s by default).
 // Usage: node scripts/bench/link-realtime.mjs [--warmup-s 70]
-import { systemClock } from '../../agent/clock.ts';
+import { systemClock } from '../../agent/base/clock.ts';
 import { createLinkComponent } from '../../agent/link/component.ts';
 import { createProbesComponent } from '../../probes/component.ts';
+import { realProbesDeps } from '../../probes/adapters.ts';
 import { makeLinkContext } from '../../test/support/link-context.ts';
 import { startEcho } from '../../test/support/link-echo.ts';
 
@@ -20,7 +21,7 @@ const PHASE_LIMIT_MS = 300_000;
 const echoes = await Promise.all([startEcho(), startEcho(), startEcho()]);
 const ctx = makeLinkContext({ probes: { targets: echoes.map((e) => e.target) } }, { clock: systemClock });
 const link = createLinkComponent(ctx);
-const probes = createProbesComponent(ctx);
+const probes = createProbesComponent(ctx, realProbesDeps());
 await link.start();
 await probes.start();
 const setAll = (m) => echoes.forEach((e) => e.set(m));

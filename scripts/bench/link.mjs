@@ -1,7 +1,7 @@
 // Link-state benchmark (simulated clock): detection/recovery time for step changes, transitions under flapping, CPU per step.
 // Light probes every 5 s = the probes.interval default. Usage: node scripts/bench/link.mjs [--json]   (prints JSON lines, then a readable table unless --json)
 import { performance } from 'node:perf_hooks';
-import { defaultLinkHealthConfig } from '../../agent/link/config.ts';
+import { defaultLinkHealthConfig } from '../../agent/config/link.ts';
 import { evaluate, initialLinkState, nextDeadlineMs, step } from '../../agent/core/link-state.ts';
 
 const policy = defaultLinkHealthConfig();

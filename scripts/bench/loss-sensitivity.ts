@@ -4,7 +4,7 @@
 // Usage: node scripts/bench/loss-sensitivity.ts [--runs 200] [--seed N] [--targets 3] [--window 60]
 import type { ProbeSample } from '../../agent/core/types.ts';
 import { evaluate, initialLinkState, setActive, step, toSnapshot } from '../../agent/core/link-state.ts';
-import { DEFAULT_WINDOW_PACKETS, ProbesConfigSchema } from '../../probes/config.ts';
+import { DEFAULT_WINDOW_PACKETS, ProbesConfigSchema } from '../../agent/config/probes.ts';
 import { afterRound, initialPlanner, nextDelayMs, quorumNow, targetsForRound } from '../../probes/adaptive.ts';
 import { UDP_PER_ROUND } from '../../probes/light-round.ts';
 import { summariseWindow, type WindowEntry } from '../../probes/stats.ts';

@@ -1,5 +1,5 @@
 /** Records a throughput byte series for estimator fixtures and investigations; run inside the lab namespace by bench:probes --record. */
-import { systemClock } from '../../agent/clock.ts';
+import { systemClock } from '../../agent/base/clock.ts';
 import { runThroughput, type Direction } from '../../probes/throughput.ts';
 import type { Preset } from '../../probes/presets.ts';
 

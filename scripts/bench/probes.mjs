@@ -1,5 +1,6 @@
 // Benchmark of the probes (npm run bench:probes): throughput vs iperf3 -P 4 at random rates/loss (quiet and CPU-saturated), bytes used, loaded RTT, light-monitoring bytes/day.
 // Needs root, iproute2, nftables, iperf3. Creates namespaces lwp-bench-a/b (--lab PREFIX) and always removes them.
+import { printGoal } from './probes-goal.mjs';
 import { execPath } from 'node:process';
 import { spawn } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
@@ -82,7 +83,7 @@ if (why) {
   process.exit(2);
 }
 try {
-  await (await import('../../agent/exec.ts')).run('iperf3', ['--version']);
+  await (await import('../../agent/base/exec.ts')).run('iperf3', ['--version']);
 } catch {
   console.error('bench:probes needs iperf3: apt-get install -y iperf3');
   process.exit(2);
@@ -206,6 +207,7 @@ for (const mode of MODES) {
     }
   }
 }
+printGoal(rows);
 console.log('\nlight target                       wire B/round  counted B/round  MB/day settled  MB/day at 5 s');
 for (const r of rows.filter((x) => x.kind === 'light')) {
   console.log(`${r.target.padEnd(34)} ${r.wireBytesPerRound.toFixed(0).padStart(12)} ${r.countedBytesPerRound.toFixed(0).padStart(16)} ${(r.bytesPerDaySettled / 1e6).toFixed(2).padStart(15)} ${(r.bytesPerDayAt5s / 1e6).toFixed(2).padStart(14)}`);

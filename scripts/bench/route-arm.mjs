@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../../agent/log.ts';
+import { silentLogger } from '../../agent/base/log.ts';
 import { claimRevert, confirmClaimed, createRevertHelper, sharedMonoMs } from '../../agent/route/revert-helper.ts';
 import { startBurners } from '../../test/support/cpu-burners.ts';
 

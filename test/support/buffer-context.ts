@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
-import { AgentBus } from '../../agent/bus.ts';
-import { systemClock, type Clock } from '../../agent/clock.ts';
-import type { AgentContext } from '../../agent/component.ts';
+import { AgentBus } from '../../agent/runtime/bus.ts';
+import { systemClock, type Clock } from '../../agent/base/clock.ts';
+import type { AgentContext } from '../../agent/runtime/component.ts';
 import { AgentConfigSchema, type AgentConfigInput } from '../../agent/config/schema.ts';
-import { createLogger, silentLogger } from '../../agent/log.ts';
+import { createLogger, silentLogger } from '../../agent/base/log.ts';
 
 export interface BufferTestContext {
   ctx: AgentContext;

@@ -1,8 +1,8 @@
 /** Minimal stand-in for agent/http/server.ts in buffer tests: dispatches HttpRoutes by method + path/prefix, enforces the token. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HttpRoute } from '../../agent/component.ts';
-import { sendError } from '../../agent/http/respond.ts';
+import type { HttpRoute } from '../../agent/runtime/component.ts';
+import { sendError } from '../../agent/base/http-respond.ts';
 
 export interface TestServer {
   base: string;

@@ -1,6 +1,6 @@
 /** Network lab for the buffer's pacing test: namespaces `lwb5-a` (agent) and `lwb5-b` (upstream), one veth, tbf upload. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { run } from '../../agent/exec.ts';
+import { run } from '../../agent/base/exec.ts';
 
 /** Own prefix (buffer, session 5) so no other lab's namespaces are touched. */
 export const BUFFER_LAB = { prefix: 'lwb5-', agentIp: '10.79.5.1', upstreamIp: '10.79.5.2' } as const;

@@ -1,7 +1,7 @@
 /** One contract test suite for every NodeApi adapter (lean, client-node), against the test API server (HTTP and TLS). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isLwError } from '../../agent/errors.ts';
+import { isLwError } from '../../agent/base/errors.ts';
 import type { NodeApi } from '../../agent/k8s/api.ts';
 import type { ClusterSource } from '../../agent/k8s/cluster.ts';
 import { K8sErrorCode } from '../../agent/k8s/errors.ts';

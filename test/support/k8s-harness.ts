@@ -1,12 +1,12 @@
 /** Harness for node-action tests: test API server + kubeconfig, agents (node component) on a ManualClock, link snapshots, waits. */
 import type { Database } from 'better-sqlite3';
 import { Registry } from 'prom-client';
-import { AgentBus } from '../../agent/bus.ts';
-import { ManualClock } from '../../agent/clock.ts';
-import type { AgentContext, Component } from '../../agent/component.ts';
+import { AgentBus } from '../../agent/runtime/bus.ts';
+import { ManualClock } from '../../agent/base/clock.ts';
+import type { AgentContext, Component } from '../../agent/runtime/component.ts';
 import { validateConfig } from '../../agent/config/load.ts';
 import type { LinkHealth, LinkSnapshot } from '../../agent/core/types.ts';
-import { silentLogger } from '../../agent/log.ts';
+import { silentLogger } from '../../agent/base/log.ts';
 import { createNodeComponent } from '../../agent/k8s/component.ts';
 import { toNodeView } from '../../agent/k8s/client-node-api.ts';
 import type { NodeView } from '../../agent/k8s/types.ts';

@@ -4,12 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { AgentBus } from '../../agent/bus.ts';
-import { ManualClock, type Clock } from '../../agent/clock.ts';
-import type { AgentContext } from '../../agent/component.ts';
+import { AgentBus } from '../../agent/runtime/bus.ts';
+import { ManualClock, type Clock } from '../../agent/base/clock.ts';
+import type { AgentContext } from '../../agent/runtime/component.ts';
 import { validateConfig } from '../../agent/config/load.ts';
 import type { AgentConfigInput } from '../../agent/config/schema.ts';
-import { silentLogger } from '../../agent/log.ts';
+import { silentLogger } from '../../agent/base/log.ts';
 
 /**
  * better-sqlite3 12 on Node 24 can abort the process (`RemoveEnvironmentCleanupHook: (env) != nullptr`) when the

@@ -1,9 +1,10 @@
 /** Lab helper (runs inside a namespace): real probes + link components and the real status server; prints its address. */
-import { systemClock } from '../../agent/clock.ts';
+import { systemClock } from '../../agent/base/clock.ts';
 import { startServer } from '../../agent/http/server.ts';
 import { createLinkComponent } from '../../agent/link/component.ts';
-import { LinkHealthConfigSchema } from '../../agent/link/config.ts';
+import { LinkHealthConfigSchema } from '../../agent/config/link.ts';
 import { createProbesComponent } from '../../probes/component.ts';
+import { realProbesDeps } from '../../probes/adapters.ts';
 import { makeLinkContext } from './link-context.ts';
 
 // argv: interface, probe target, dwell enter s, dwell exit s
@@ -13,7 +14,7 @@ const ctx = makeLinkContext(
   { clock: systemClock },
 );
 const link = createLinkComponent(ctx, { health: LinkHealthConfigSchema.parse({ dwell: { enterS: Number(enterS), exitS: Number(exitS) }, damping: { enabled: false } }) });
-const probes = createProbesComponent(ctx);
+const probes = createProbesComponent(ctx, realProbesDeps());
 await link.start();
 await probes.start();
 const server = await startServer('127.0.0.1:0', {

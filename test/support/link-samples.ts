@@ -1,6 +1,6 @@
 /** Test helpers for the link area: probe-sample builders, a seeded PRNG, and a driver that replays samples on a simulated clock. */
 import type { ProbeSample } from '../../agent/core/types.ts';
-import type { LinkHealthConfig } from '../../agent/link/config.ts';
+import type { LinkHealthConfig } from '../../agent/config/link.ts';
 import { evaluate, initialLinkState, step, type LinkState, type Transition } from '../../agent/core/link-state.ts';
 
 export const T0 = 1_700_000_000_000;

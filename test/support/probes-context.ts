@@ -1,11 +1,11 @@
 /** Test AgentContext for the probes area: real config schema, in-memory SQLite, real registry and bus. */
 import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
-import { AgentBus } from '../../agent/bus.ts';
-import { systemClock, type Clock } from '../../agent/clock.ts';
-import type { AgentContext } from '../../agent/component.ts';
+import { AgentBus } from '../../agent/runtime/bus.ts';
+import { systemClock, type Clock } from '../../agent/base/clock.ts';
+import type { AgentContext } from '../../agent/runtime/component.ts';
 import { AgentConfigSchema, type AgentConfigInput } from '../../agent/config/schema.ts';
-import { silentLogger } from '../../agent/log.ts';
+import { silentLogger } from '../../agent/base/log.ts';
 
 /** Builds a context from a config fragment; the caller closes `ctx.stateDb` when done. */
 export function probesTestContext(config: AgentConfigInput, clock: Clock = systemClock, stateDb?: Database.Database): AgentContext {

@@ -1,5 +1,5 @@
 /** Lab client run inside a namespace: builds an uplink monitor from a JSON config, runs light rounds and/or throughput probes, prints JSON. */
-import { systemRunner } from '../../agent/exec.ts';
+import { systemRunner } from '../../agent/base/exec.ts';
 import { effectiveUplinks } from '../../agent/config/uplinks.ts';
 import { createProbeMetrics } from '../../probes/metrics.ts';
 import { ProbeStore } from '../../probes/store.ts';

@@ -1,6 +1,6 @@
 /** Network lab for probe tests and benchmarks: two namespaces (lwp-*) joined by two veth pairs, tbf rate shaping, nft random loss. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { run } from '../../agent/exec.ts';
+import { run } from '../../agent/base/exec.ts';
 
 /** Addresses: primary link 10.77.0.0/24, second link 10.78.0.0/24 (client side .1, server side .2). */
 export const LAB = {

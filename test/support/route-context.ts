@@ -2,8 +2,8 @@
 import type { LinkHealth, LinkSnapshot } from '../../agent/core/types.ts';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { systemClock } from '../../agent/clock.ts';
-import type { CommandRunner, RunOptions, RunResult } from '../../agent/exec.ts';
+import { systemClock } from '../../agent/base/clock.ts';
+import type { CommandRunner, RunOptions, RunResult } from '../../agent/base/exec.ts';
 import { makeTestContext, type TestContext } from './context.ts';
 import { FakeIp } from './route-fake-ip.ts';
 import { createRouteStore, type RouteStore } from '../../agent/route/store.ts';

@@ -1,6 +1,6 @@
 /** A fake `ip` for route tests: keeps IPv4/IPv6 routes/rules/links in memory, answers -json reads (or fails them on demand), records commands, renders state as `ip` lines. */
-import { LwError } from '../../agent/errors.ts';
-import type { CommandRunner, RunResult } from '../../agent/exec.ts';
+import { LwError } from '../../agent/base/errors.ts';
+import type { CommandRunner, RunResult } from '../../agent/base/exec.ts';
 
 interface Route { family?: 4 | 6; table: string; dst: string; gateway?: string; dev?: string; metric: number; protocol: string; prefsrc?: string; scope?: string }
 interface Rule { family?: 4 | 6; priority: number; src: string; table: string }

@@ -4,14 +4,16 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
-import { AgentBus } from '../../agent/bus.ts';
-import { systemClock } from '../../agent/clock.ts';
+import { AgentBus } from '../../agent/runtime/bus.ts';
+import { systemClock } from '../../agent/base/clock.ts';
 import { validateConfig } from '../../agent/config/load.ts';
 import type { LinkHealth, LinkSnapshot } from '../../agent/core/types.ts';
-import { createLogger } from '../../agent/log.ts';
+import { createLogger } from '../../agent/base/log.ts';
 import { createLinkComponent } from '../../agent/link/component.ts';
 import { createRouteComponent } from '../../agent/route/component.ts';
+import { realRouteDeps } from '../../agent/route/adapters.ts';
 import { createProbesComponent } from '../../probes/component.ts';
+import { realProbesDeps } from '../../probes/adapters.ts';
 
 /**
  * Minimal prober for the lab only (the probes package is exercised by its own lab): per uplink and round, one TCP
@@ -66,7 +68,7 @@ const hist: Record<string, (number | null)[]> = {};
 const mbps: Record<string, (number | null)[]> = {};
 const state: Record<string, { health: LinkHealth; sinceMs: number }> = {};
 // LWR_IP: another `ip` binary (route-lab-flaky-ip.mjs fakes an empty read on demand).
-const comp = createRouteComponent(ctx, { k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }), systemdRunning: false, ...(process.env.LWR_IP ? { ipPath: process.env.LWR_IP } : {}) });
+const comp = createRouteComponent(ctx, { ...realRouteDeps(ctx, process.env.LWR_IP ?? 'ip'), k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }), systemdRunning: false });
 // LWR_PROBES=real: the probes package and the link-state machine produce the snapshots instead of the lab prober.
 if (process.env.LWR_PROBES === 'real') {
   ctx.bus.on('link', (snap) => {
@@ -77,7 +79,7 @@ if (process.env.LWR_PROBES === 'real') {
   });
   await createLinkComponent(ctx).start();
   await comp.start();
-  await createProbesComponent(ctx).start();
+  await createProbesComponent(ctx, realProbesDeps()).start();
   out({ event: 'started', active: comp.details().active, probes: 'real' });
   // Component timers are unref'd: keep the process alive until killed.
   setInterval(() => undefined, 3_600_000);

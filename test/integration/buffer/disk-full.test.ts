@@ -5,7 +5,7 @@ import { closeSync, mkdirSync, readdirSync, statSync, mkdtempSync, openSync, rmd
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { run } from '../../../agent/exec.ts';
+import { run } from '../../../agent/base/exec.ts';
 import { createBufferComponent } from '../../../buffer/component.ts';
 import { bufferContext } from '../../support/buffer-context.ts';
 import { serveRoutes } from '../../support/buffer-http.ts';

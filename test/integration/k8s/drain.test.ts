@@ -1,8 +1,8 @@
 /** linkward's drain against the test API server: Eviction API, 429 backoff, skips, emptyDir rule, bounded time, never deletes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Clock } from '../../../agent/clock.ts';
-import { silentLogger } from '../../../agent/log.ts';
+import type { Clock } from '../../../agent/base/clock.ts';
+import { silentLogger } from '../../../agent/base/log.ts';
 import type { NodeApi } from '../../../agent/k8s/api.ts';
 import type { ClusterSource } from '../../../agent/k8s/cluster.ts';
 import { createClientNodeApi } from '../../../agent/k8s/client-node-api.ts';

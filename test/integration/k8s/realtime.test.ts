@@ -2,10 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { AgentBus } from '../../../agent/bus.ts';
-import { systemClock } from '../../../agent/clock.ts';
+import { AgentBus } from '../../../agent/runtime/bus.ts';
+import { systemClock } from '../../../agent/base/clock.ts';
 import { validateConfig } from '../../../agent/config/load.ts';
-import { silentLogger } from '../../../agent/log.ts';
+import { silentLogger } from '../../../agent/base/log.ts';
 import { createNodeComponent } from '../../../agent/k8s/component.ts';
 import { LABEL_LINK_STATE } from '../../../agent/k8s/types.ts';
 import { KubeApiServer } from '../../support/kube-apiserver/server.ts';

@@ -133,9 +133,9 @@ test('dry run logs and writes nothing', async (t) => {
 test('no cluster found: node actions off, said clearly in status', async () => {
   const { createNodeComponent } = await import('../../../agent/k8s/component.ts');
   const { validateConfig } = await import('../../../agent/config/load.ts');
-  const { AgentBus } = await import('../../../agent/bus.ts');
-  const { ManualClock } = await import('../../../agent/clock.ts');
-  const { silentLogger } = await import('../../../agent/log.ts');
+  const { AgentBus } = await import('../../../agent/runtime/bus.ts');
+  const { ManualClock } = await import('../../../agent/base/clock.ts');
+  const { silentLogger } = await import('../../../agent/base/log.ts');
   const { Registry } = await import('prom-client');
   const v = validateConfig({});
   assert.ok(v.ok);

@@ -5,12 +5,12 @@ import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { systemClock } from '../../../agent/clock.ts';
-import type { Component } from '../../../agent/component.ts';
+import { systemClock } from '../../../agent/base/clock.ts';
+import type { Component } from '../../../agent/runtime/component.ts';
 import { createLinkComponent } from '../../../agent/link/component.ts';
-import { LinkHealthConfigSchema } from '../../../agent/link/config.ts';
+import { LinkHealthConfigSchema } from '../../../agent/config/link.ts';
 import { startServer } from '../../../agent/http/server.ts';
-import { Exit } from '../../../agent/exit-codes.ts';
+import { Exit } from '../../../agent/cli/exit-codes.ts';
 import { keepAlive, makeLinkContext, type LinkTestContext } from '../../support/link-context.ts';
 import { carrier, light, tput } from '../../support/link-samples.ts';
 

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { CLI, startDaemon, type DaemonProc } from '../../support/daemon.ts';
-import { Exit } from '../../../agent/exit-codes.ts';
+import { Exit } from '../../../agent/cli/exit-codes.ts';
 
 /** One CLI process: start plus one request; generous for a loaded 2-core CI machine. */
 const CLI_TIMEOUT_MS = 20_000;

@@ -1,11 +1,12 @@
 /** Integration in real time: the real probes component measures switchable UDP echo targets; the link component turns that into states. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { systemClock } from '../../../agent/clock.ts';
+import { systemClock } from '../../../agent/base/clock.ts';
 import type { LinkHealth, LinkSnapshot } from '../../../agent/core/types.ts';
 import { createLinkComponent } from '../../../agent/link/component.ts';
-import { LinkHealthConfigSchema } from '../../../agent/link/config.ts';
+import { LinkHealthConfigSchema } from '../../../agent/config/link.ts';
 import { createProbesComponent } from '../../../probes/component.ts';
+import { realProbesDeps } from '../../../probes/adapters.ts';
 import { keepAlive, makeLinkContext } from '../../support/link-context.ts';
 import { startEcho, type EchoMode } from '../../support/link-echo.ts';
 
@@ -23,7 +24,7 @@ test('real probes over loopback: unknown → healthy → down (no quorum) → he
   const snaps: LinkSnapshot[] = [];
   ctx.bus.on('link', (s) => snaps.push(s));
   const link = keepAlive(createLinkComponent(ctx, { health: policy }));
-  const probes = keepAlive(createProbesComponent(ctx));
+  const probes = keepAlive(createProbesComponent(ctx, realProbesDeps()));
   await link.start();
   assert.equal(ctx.bus.latestLink()?.node, 'unknown', 'unknown before any probe round');
   await probes.start();

@@ -1,7 +1,7 @@
 /** Integration: the byte cap of a throughput probe is hard (the server never sends or receives more), on loopback. */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { systemClock } from '../../../agent/clock.ts';
+import { systemClock } from '../../../agent/base/clock.ts';
 import { startProbeServer, type RunningProbeServer } from '../../../probes/server.ts';
 import { runThroughput, type Direction, type ThroughputOptions } from '../../../probes/throughput.ts';
 import { WIRE_OVERHEAD_FACTOR } from '../../../probes/probe-bytes.ts';

@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ProbeSample } from '../../../agent/core/types.ts';
 import { createProbesComponent, nodeOffsetMs } from '../../../probes/component.ts';
+import { realProbesDeps } from '../../../probes/adapters.ts';
 import { startProbeServer } from '../../../probes/server.ts';
 import { ProbeStore } from '../../../probes/store.ts';
 import { probesTestContext } from '../../support/probes-context.ts';
@@ -20,7 +21,7 @@ async function until(pred: () => boolean, timeoutMs: number, what: string): Prom
 
 test('no targets: status says disabled, nothing is emitted, never healthy', async () => {
   const ctx = probesTestContext({});
-  const c = createProbesComponent(ctx);
+  const c = createProbesComponent(ctx, realProbesDeps());
   const samples: ProbeSample[] = [];
   ctx.bus.on('sample', (s) => samples.push(s));
   await c.start();
@@ -39,7 +40,7 @@ test('light loop against the probe server: quorum with one dead target, samples 
   const ctx = probesTestContext({
     probes: { targets: [`linkward://127.0.0.1:${srv.port}`, `udp://127.0.0.1:${srv.port}`, 'udp://127.0.0.1:9'], intervalMs: 500, timeoutMs: 300, throughput: { url: `http://127.0.0.1:${srv.port}/` } },
   });
-  const c = createProbesComponent(ctx);
+  const c = createProbesComponent(ctx, realProbesDeps());
   const samples: ProbeSample[] = [];
   ctx.bus.on('sample', (s) => samples.push(s));
   await c.start();
@@ -88,7 +89,7 @@ test('budget: once spent, throughput is skipped and only light probes run', asyn
     probes: { targets: [`linkward://127.0.0.1:${srv.port}`], intervalMs: 500, throughput: { url: `http://127.0.0.1:${srv.port}/`, maxBytes: 1_000_000 } },
     uplinks: [{ name: 'lte', budgetBytesPerDay: 3_000_000 }],
   });
-  const c = createProbesComponent(ctx);
+  const c = createProbesComponent(ctx, realProbesDeps());
   await c.start();
   const m = c.monitors()[0];
   assert.ok(m);
@@ -115,7 +116,7 @@ test('per-node offset is deterministic and within the spread', () => {
 test('passive counters: real traffic above the health thresholds skips the active probe and is reported as a passive sample', async () => {
   const { UplinkMonitor } = await import('../../../probes/uplink-monitor.ts');
   const { createProbeMetrics } = await import('../../../probes/metrics.ts');
-  const { systemRunner } = await import('../../../agent/exec.ts');
+  const { systemRunner } = await import('../../../agent/base/exec.ts');
   const ctx = probesTestContext({ probes: { throughput: { url: 'http://127.0.0.1:9/' } }, uplinks: [{ name: 'wan', interface: 'eth9' }] });
   let rx = 0;
   const emitted: ProbeSample[] = [];

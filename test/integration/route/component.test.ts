@@ -7,19 +7,19 @@ import { daemonGet, daemonPost } from '../../../agent/cli/client.ts';
 import { RouteUseExit, useCommand, type RouteUseApi } from '../../../agent/cli/route.ts';
 import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
-import type { AgentContext } from '../../../agent/component.ts';
-import type { CommandRunner } from '../../../agent/exec.ts';
+import type { AgentContext } from '../../../agent/runtime/component.ts';
+import type { CommandRunner } from '../../../agent/base/exec.ts';
 import { createIpActuator } from '../../../agent/route/actuator.ts';
 import { createRouteComponent, type RouteDeps } from '../../../agent/route/component.ts';
-import { silentLogger } from '../../../agent/log.ts';
+import { silentLogger } from '../../../agent/base/log.ts';
 import type { K3sFacts } from '../../../agent/route/k3s.ts';
 import { FakeIp } from '../../support/route-fake-ip.ts';
 import { routeContext, seedDeadAgentSwitch, snapshot, twoUplinkKernel, LTE, WAN } from '../../support/route-context.ts';
 
 const NO_K3S: K3sFacts = { configs: [], unitArgs: [], cmdlines: [], binary: false };
 /** The helper must never touch the host: it runs /bin/true instead of ip. */
-function deps(ip: FakeIp, reachable: () => boolean, facts = NO_K3S): Partial<RouteDeps> {
-  return { actuator: createIpActuator({ runner: ip, log: silentLogger() }), k3sFacts: () => facts, connector: async () => reachable(), systemdRunning: false, ipPath: '/bin/true' };
+function deps(ip: FakeIp, reachable: () => boolean, facts = NO_K3S): RouteDeps {
+  return { actuator: createIpActuator({ runner: ip, log: silentLogger() }), k3sFacts: () => facts, connector: async () => reachable(), systemdRunning: false, ipPath: '/bin/true', conntrackRunner: null, conntrackPath: 'conntrack' };
 }
 
 const mainDefault = (ip: FakeIp): string | undefined => ip.routes.find((r) => r.table === 'main' && r.dst === 'default' && r.metric === 0)?.dev;

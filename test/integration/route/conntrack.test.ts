@@ -1,17 +1,17 @@
 /** Route component + conntrack flush against a fake kernel and a fake conntrack: after commit, after rollback, off, dry-run, missing binary. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AgentContext } from '../../../agent/component.ts';
-import { systemRunner } from '../../../agent/exec.ts';
-import { silentLogger } from '../../../agent/log.ts';
+import type { AgentContext } from '../../../agent/runtime/component.ts';
+import { systemRunner } from '../../../agent/base/exec.ts';
+import { silentLogger } from '../../../agent/base/log.ts';
 import { createIpActuator } from '../../../agent/route/actuator.ts';
 import { createRouteComponent, type RouteDeps } from '../../../agent/route/component.ts';
 import type { FakeIp } from '../../support/route-fake-ip.ts';
 import { FakeConntrack, routeContext, seedDeadAgentSwitch, snapshot, twoUplinkKernel } from '../../support/route-context.ts';
 
 /** Never the host: `ip` is the in-memory FakeIp, the revert helper runs /bin/true, conntrack is faked (or a path that does not exist). */
-function deps(ip: FakeIp, ct: Partial<RouteDeps>, reachable = true, dryRun = false): Partial<RouteDeps> {
-  return { actuator: createIpActuator({ runner: ip, log: silentLogger(), dryRun }), k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }), connector: async () => reachable, systemdRunning: false, ipPath: '/bin/true', ...ct };
+function deps(ip: FakeIp, ct: Partial<RouteDeps>, reachable = true, dryRun = false): RouteDeps {
+  return { actuator: createIpActuator({ runner: ip, log: silentLogger(), dryRun }), k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }), connector: async () => reachable, systemdRunning: false, ipPath: '/bin/true', conntrackRunner: null, conntrackPath: 'conntrack', ...ct };
 }
 
 let seq = 0;

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../../../agent/log.ts';
+import { silentLogger } from '../../../agent/base/log.ts';
 import { chooseLauncher, claimRevert, confirmClaimed, createRevertHelper, helperArgv, planStatus, sharedMonoMs, type RevertPlan } from '../../../agent/route/revert-helper.ts';
 
 /** Polls `cond` every 20 ms for at most `ms`. */

@@ -1,16 +1,16 @@
 /** Route component against a fake kernel: unknown reads are reported and change nothing; stop on the backup restores the host default. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AgentContext } from '../../../agent/component.ts';
-import { silentLogger } from '../../../agent/log.ts';
+import type { AgentContext } from '../../../agent/runtime/component.ts';
+import { silentLogger } from '../../../agent/base/log.ts';
 import { createIpActuator } from '../../../agent/route/actuator.ts';
 import { createRouteComponent, type RouteDeps } from '../../../agent/route/component.ts';
 import { FakeIp } from '../../support/route-fake-ip.ts';
 import { routeContext, snapshot, twoUplinkKernel } from '../../support/route-context.ts';
 
 /** The revert helper runs /bin/true, never the host's ip. */
-function deps(ip: FakeIp, registry?: AgentContext['metrics']): Partial<RouteDeps> {
-  return { actuator: createIpActuator({ runner: ip, log: silentLogger(), ...(registry ? { registry } : {}) }), k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }), connector: async () => true, systemdRunning: false, ipPath: '/bin/true' };
+function deps(ip: FakeIp, registry?: AgentContext['metrics']): RouteDeps {
+  return { actuator: createIpActuator({ runner: ip, log: silentLogger(), ...(registry ? { registry } : {}) }), k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }), connector: async () => true, systemdRunning: false, ipPath: '/bin/true', conntrackRunner: null, conntrackPath: 'conntrack' };
 }
 
 let seq = 0;

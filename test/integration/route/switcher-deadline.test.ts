@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
-import type { Clock } from '../../../agent/clock.ts';
-import { LwError } from '../../../agent/errors.ts';
-import { silentLogger } from '../../../agent/log.ts';
+import type { Clock } from '../../../agent/base/clock.ts';
+import { LwError } from '../../../agent/base/errors.ts';
+import { silentLogger } from '../../../agent/base/log.ts';
 import { createIpActuator } from '../../../agent/route/actuator.ts';
 import type { ConfirmResult } from '../../../agent/route/confirm.ts';
 import { RouteErrorCode } from '../../../agent/route/errors.ts';

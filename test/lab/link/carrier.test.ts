@@ -3,8 +3,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { run } from '../../../agent/exec.ts';
-import { Exit } from '../../../agent/exit-codes.ts';
+import { run } from '../../../agent/base/exec.ts';
+import { Exit } from '../../../agent/cli/exit-codes.ts';
 
 const AGENT = fileURLToPath(new URL('../../support/link-lab-agent.ts', import.meta.url));
 const ECHO = fileURLToPath(new URL('../../support/link-lab-echo.ts', import.meta.url));

@@ -1,7 +1,7 @@
 /** Group commit: shared transactions, bounds, drop policy and disk-full handling (MemoryStore simulating the medium). */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../../agent/clock.ts';
+import { ManualClock } from '../../../agent/base/clock.ts';
 import { GroupCommitter, type DropReason } from '../../../buffer/committer.ts';
 import { MemoryStore } from '../../../buffer/store-memory.ts';
 import type { DropPolicy } from '../../../buffer/bounds.ts';

@@ -8,7 +8,7 @@ import { paceDelay, pacedBatchBytes, paceRateBytesPerSec, wireBytes } from '../.
 import { admit } from '../../../buffer/bounds.ts';
 import { classify } from '../../../buffer/protocols.ts';
 import { acceptWindowSeconds, backlogWarnings } from '../../../buffer/backlog-age.ts';
-import { SinkSchema } from '../../../buffer/config.ts';
+import { SinkSchema } from '../../../agent/config/buffer.ts';
 
 const snap = (node: LinkHealth, uploadMbps?: number, active = 'wan'): LinkSnapshot => ({
   atMs: 1, node, active,

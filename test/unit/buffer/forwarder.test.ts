@@ -1,10 +1,10 @@
 /** SinkForwarder decisions with a scripted sender: ack, retry + Retry-After, 413 split, dead letters, order, gate, pacing. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../../agent/clock.ts';
-import { LwError } from '../../../agent/errors.ts';
-import { silentLogger } from '../../../agent/log.ts';
-import { SinkSchema, BufferConfigSchema, PRIORITY_RANK } from '../../../buffer/config.ts';
+import { ManualClock } from '../../../agent/base/clock.ts';
+import { LwError } from '../../../agent/base/errors.ts';
+import { silentLogger } from '../../../agent/base/log.ts';
+import { SinkSchema, BufferConfigSchema, PRIORITY_RANK } from '../../../agent/config/buffer.ts';
 import { SinkForwarder } from '../../../buffer/forwarder.ts';
 import { wireBytes } from '../../../buffer/pacer.ts';
 import type { GateDecision } from '../../../buffer/gate.ts';

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ManualClock } from '../../../agent/clock.ts';
+import { ManualClock } from '../../../agent/base/clock.ts';
 import { createBufferComponent } from '../../../buffer/component.ts';
 import { resolveSinkHeaders } from '../../../buffer/secrets.ts';
 import { MAINTENANCE_INTERVAL_MS } from '../../../buffer/service.ts';

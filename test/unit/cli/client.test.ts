@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { daemonGet, daemonTarget } from '../../../agent/cli/client.ts';
-import { codeOf } from '../../../agent/errors.ts';
+import { codeOf } from '../../../agent/base/errors.ts';
 
 test('a token with a trailing newline or a non-http URL is LW_CONFIG_INVALID, not "unreachable"', async () => {
   await assert.rejects(daemonGet({ baseUrl: 'http://127.0.0.1:1', token: 'abcdefghijklmnop\n' }, '/v1/status'), (e: unknown) => codeOf(e) === 'LW_CONFIG_INVALID' && /control characters/.test(String((e as Error).message)));

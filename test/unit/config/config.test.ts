@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, parseYaml, resolveConfigPath, validateConfig } from '../../../agent/config/load.ts';
 import { renderDefaultsYaml } from '../../../agent/config/defaults-yaml.ts';
-import { isLwError } from '../../../agent/errors.ts';
+import { isLwError } from '../../../agent/base/errors.ts';
 import { DEFAULT_LISTEN } from '../../../agent/config/schema.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lw-config-'));

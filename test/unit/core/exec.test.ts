@@ -1,11 +1,11 @@
-/** agent/exec.ts with real processes: exit codes, okCodes, timeouts, missing binaries, stdout caps and ignoreStdout. */
+/** agent/base/exec.ts with real processes: exit codes, okCodes, timeouts, missing binaries, stdout caps and ignoreStdout. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../../../agent/exec.ts';
-import { codeOf } from '../../../agent/errors.ts';
+import { run } from '../../../agent/base/exec.ts';
+import { codeOf } from '../../../agent/base/errors.ts';
 
 const NODE = process.execPath;
 /** A child that prints `n` MiB to stdout, a line to stderr, and exits with `code`. */

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
-import { createLogger, dependencyLogger, routeProcessWarnings } from '../../../agent/log.ts';
+import { createLogger, dependencyLogger, routeProcessWarnings } from '../../../agent/base/log.ts';
 
 function capture(): { dest: Writable; records: () => Record<string, unknown>[] } {
   const lines: string[] = [];

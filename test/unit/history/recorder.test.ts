@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { ManualClock } from '../../../agent/clock.ts';
-import type { ComponentStatus } from '../../../agent/component.ts';
-import { createLogger } from '../../../agent/log.ts';
+import { ManualClock } from '../../../agent/base/clock.ts';
+import type { ComponentStatus } from '../../../agent/runtime/component.ts';
+import { createLogger } from '../../../agent/base/log.ts';
 import { bufferSampleFrom, HistoryRecorder, BUFFER_SAMPLE_EVERY_MS, NODE_CHECK_EVERY_MS } from '../../../agent/history/recorder.ts';
 import { HistoryStore, HISTORY_RETENTION_MS } from '../../../agent/history/store.ts';
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ManualClock } from '../../../agent/clock.ts';
+import { ManualClock } from '../../../agent/base/clock.ts';
 import { LOOP_WINDOW_MS, startLoopDelayMonitor } from '../../../agent/http/loop-delay.ts';
 
 /** A stall long enough to dominate p99 at the 20 ms sampling resolution, short enough for a unit test. */

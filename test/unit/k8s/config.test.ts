@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfig } from '../../../agent/config/load.ts';
-import { DEFAULT_LEASE_TTL_S, DEFAULT_MAX_BACKOFF_MS, LEASE_TTL_MARGIN_S, minLeaseTtlSeconds } from '../../../agent/k8s/config.ts';
+import { DEFAULT_LEASE_TTL_S, DEFAULT_MAX_BACKOFF_MS, LEASE_TTL_MARGIN_S, minLeaseTtlSeconds } from '../../../agent/config/k8s.ts';
 
 test('a hold TTL below 3 × (maxBackoffMs + requestTimeoutMs) + margin is rejected with its path', () => {
   const min = minLeaseTtlSeconds(DEFAULT_MAX_BACKOFF_MS, 10_000);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { tempDir } from '../../support/kube-apiserver/kubeconfig.ts';
 import { findCluster, K3S_KUBECONFIG, SA_TOKEN_PATH } from '../../../agent/k8s/cluster.ts';
 import { loadCredentials } from '../../../agent/k8s/credentials.ts';
-import { isLwError } from '../../../agent/errors.ts';
+import { isLwError } from '../../../agent/base/errors.ts';
 
 test('findCluster: explicit, in-cluster, $KUBECONFIG, k3s, none', () => {
   const none = { env: {}, exists: () => false };

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { KubernetesConfigSchema } from '../../../agent/k8s/config.ts';
+import { KubernetesConfigSchema } from '../../../agent/config/k8s.ts';
 
 const DEPLOY = join(import.meta.dirname, '../../../deploy');
 /** The kustomize base (also the Rancher Fleet bundle's default), relative to DEPLOY. */

@@ -5,7 +5,7 @@ import type { PodView } from '../../../agent/k8s/api.ts';
 import { toPod } from '../../../agent/k8s/convert.ts';
 import { summarizeDrain } from '../../../agent/k8s/drain-episode.ts';
 import { needsEmptyDirOverride, podSkip, SKIP_KINDS } from '../../../agent/k8s/drain-select.ts';
-import { KubernetesConfigSchema } from '../../../agent/k8s/config.ts';
+import { KubernetesConfigSchema } from '../../../agent/config/k8s.ts';
 
 function pod(over: Partial<PodView> = {}): PodView {
   return { namespace: 'default', name: 'p', ownerKinds: ['ReplicaSet'], mirror: false, phase: 'Running', emptyDirVolumes: [], ...over };

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EventInput, NodeApi } from '../../../agent/k8s/api.ts';
-import { LwError } from '../../../agent/errors.ts';
-import { silentLogger } from '../../../agent/log.ts';
+import { LwError } from '../../../agent/base/errors.ts';
+import { silentLogger } from '../../../agent/base/log.ts';
 import { K8sErrorCode } from '../../../agent/k8s/errors.ts';
 import { EventOutbox } from '../../../agent/k8s/event-outbox.ts';
 import { EMPTY_EVENT_QUEUE, enqueueEvent, EVENT_QUEUE_MAX, EVENT_TTL_MS, eventDue, expireEvents, outcomeOfError, settleHead, type EventQueue } from '../../../agent/k8s/event-queue.ts';

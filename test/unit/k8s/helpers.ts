@@ -1,5 +1,5 @@
 /** Helpers for k8s unit tests: snapshots, node views, config with defaults. */
-import { KubernetesConfigSchema, type KubernetesConfig } from '../../../agent/k8s/config.ts';
+import { KubernetesConfigSchema, type KubernetesConfig } from '../../../agent/config/k8s.ts';
 import type { LinkHealth, LinkSnapshot } from '../../../agent/core/types.ts';
 import type { NodeView } from '../../../agent/k8s/types.ts';
 

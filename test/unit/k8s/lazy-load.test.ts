@@ -17,9 +17,9 @@ test('importing and creating the component (disabled or without a cluster) never
   const seen = loadedModules(`
     const { createNodeComponent } = await import('./agent/k8s/component.ts');
     const { validateConfig } = await import('./agent/config/load.ts');
-    const { AgentBus } = await import('./agent/bus.ts');
-    const { ManualClock } = await import('./agent/clock.ts');
-    const { silentLogger } = await import('./agent/log.ts');
+    const { AgentBus } = await import('./agent/runtime/bus.ts');
+    const { ManualClock } = await import('./agent/base/clock.ts');
+    const { silentLogger } = await import('./agent/base/log.ts');
     const { Registry } = await import('prom-client');
     for (const kubernetes of [{ enabled: false }, { kubeconfig: '/nonexistent/kubeconfig' }]) {
       const v = validateConfig({ kubernetes });

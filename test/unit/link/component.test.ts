@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { AgentBus } from '../../../agent/bus.ts';
-import { ManualClock } from '../../../agent/clock.ts';
+import { AgentBus } from '../../../agent/runtime/bus.ts';
+import { ManualClock } from '../../../agent/base/clock.ts';
 import type { LinkSnapshot } from '../../../agent/core/types.ts';
 import { createLinkComponent } from '../../../agent/link/component.ts';
-import { defaultLinkHealthConfig } from '../../../agent/link/config.ts';
+import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
 import { keepAlive, makeLinkContext } from '../../support/link-context.ts';
 import { carrier, light } from '../../support/link-samples.ts';
 

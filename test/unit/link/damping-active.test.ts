@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VOID_REASONS, type ProbeSample } from '../../../agent/core/types.ts';
 import { addFlap, decay, initialDamping } from '../../../agent/core/damping.ts';
-import { defaultLinkHealthConfig } from '../../../agent/link/config.ts';
+import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
 import { evaluate, initialLinkState, setActive, step, type LinkState } from '../../../agent/core/link-state.ts';
 import { T0, light, prng } from '../../support/link-samples.ts';
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LinkHealth, ProbeSample } from '../../../agent/core/types.ts';
-import { defaultLinkHealthConfig, LinkHealthConfigSchema } from '../../../agent/link/config.ts';
+import { defaultLinkHealthConfig, LinkHealthConfigSchema } from '../../../agent/config/link.ts';
 import { addFlap, decay, decayedPenalty, initialDamping, releaseAtMs } from '../../../agent/core/damping.ts';
 import { evaluate, initialLinkState, setActive, step, type LinkState } from '../../../agent/core/link-state.ts';
 import { T0, fresh, light, prng, simulate } from '../../support/link-samples.ts';

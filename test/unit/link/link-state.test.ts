@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProbeSample } from '../../../agent/core/types.ts';
-import { defaultLinkHealthConfig, LinkHealthConfigSchema } from '../../../agent/link/config.ts';
+import { defaultLinkHealthConfig, LinkHealthConfigSchema } from '../../../agent/config/link.ts';
 import { validateConfig } from '../../../agent/config/load.ts';
 import { evaluate, initialLinkState, nextDeadlineMs, setActive, step, toSnapshot } from '../../../agent/core/link-state.ts';
 import { T0, carrier, fresh, light, simulate, tput } from '../../support/link-samples.ts';

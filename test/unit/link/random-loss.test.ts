@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { LinkHealth, ProbeSample } from '../../../agent/core/types.ts';
 import { evaluate, initialLinkState, setActive, step, toSnapshot } from '../../../agent/core/link-state.ts';
 import { minLostPackets } from '../../../agent/core/link-verdict.ts';
-import { defaultLinkHealthConfig } from '../../../agent/link/config.ts';
+import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
 
 const T0 = 1_700_000_000_000;
 const ROUND_MS = 5_000;

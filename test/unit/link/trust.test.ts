@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProbeSample } from '../../../agent/core/types.ts';
-import { defaultLinkHealthConfig } from '../../../agent/link/config.ts';
+import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
 import { evaluate, initialLinkState, step, toSnapshot, type LinkState } from '../../../agent/core/link-state.ts';
 import { fmtPair } from '../../../agent/core/fmt.ts';
 import { T0, light, tput } from '../../support/link-samples.ts';

@@ -1,7 +1,7 @@
 /** Unit tests of the idle/loaded RTT session: scheduling, losses, the byte reserve, RPM (fake prober, manual clock). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../../agent/clock.ts';
+import { ManualClock } from '../../../agent/base/clock.ts';
 import { IDLE_SAMPLES, LOADED_INTERVAL_MS, LatencySession, latencyFigures, latencyReserveBytes } from '../../../probes/loaded-latency.ts';
 import type { RttProber } from '../../../probes/rtt-probers.ts';
 import { ByteLedger } from '../../../probes/probe-bytes.ts';

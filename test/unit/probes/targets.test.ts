@@ -1,14 +1,14 @@
 /** Unit tests of target parsing, ping output parsing, the adaptive planner and the change rule. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isLwError } from '../../../agent/errors.ts';
+import { isLwError } from '../../../agent/base/errors.ts';
 import { parseTarget, parseTargets } from '../../../probes/targets.ts';
 import { parsePing, pingArgs, PING_WIRE_BYTES } from '../../../probes/icmp.ts';
 import { afterRound, initialPlanner, nextDelayMs, quorumNow, SETTLE_ROUNDS, targetsForRound } from '../../../probes/adaptive.ts';
 import { suggestsChange } from '../../../probes/change.ts';
 import { resolveSourceAddress } from '../../../probes/source.ts';
 import { echoReply, encodeEcho, parseEchoReply } from '../../../probes/echo-protocol.ts';
-import { ProbesConfigSchema } from '../../../probes/config.ts';
+import { ProbesConfigSchema } from '../../../agent/config/probes.ts';
 
 test('target forms map to endpoints', () => {
   assert.deepEqual(parseTarget('1.1.1.1:443').endpoints, [{ kind: 'tcp', host: '1.1.1.1', port: 443 }]);

@@ -1,9 +1,9 @@
 /** The agent judges its own measurements: stalls, clock steps and warm-up; late answers; target health; re-tests and confirmations. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Clock } from '../../../agent/clock.ts';
+import type { Clock } from '../../../agent/base/clock.ts';
 import type { UplinkView } from '../../../agent/core/types.ts';
-import { defaultLinkHealthConfig } from '../../../agent/link/config.ts';
+import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
 import { DISTURBED_LAG_MS, DisturbanceWatch, SENTINEL_MS, WARMUP_MS, maxLagWithin } from '../../../probes/disturbance.ts';
 import { windowEntry } from '../../../probes/light-round.ts';
 import { SILENT_ROUNDS, targetNotes, updateTargets } from '../../../probes/target-health.ts';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { cleanupCommand, renderRouteShow, RouteUseExit, useCommand, type RouteUseApi } from '../../../agent/cli/route.ts';
 import type { DaemonResponse } from '../../../agent/cli/client.ts';
-import { silentLogger } from '../../../agent/log.ts';
+import { silentLogger } from '../../../agent/base/log.ts';
 import { createIpActuator } from '../../../agent/route/actuator.ts';
 import Database from 'better-sqlite3';
 import { createRouteStore } from '../../../agent/route/store.ts';

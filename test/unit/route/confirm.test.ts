@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { systemClock } from '../../../agent/clock.ts';
+import { systemClock } from '../../../agent/base/clock.ts';
 import { confirmReachable, parseEndpoint } from '../../../agent/route/confirm.ts';
 
 test('confirm endpoints are parsed from probe target forms; udp/icmp are skipped', () => {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LinkHealth, LinkSnapshot } from '../../../agent/core/types.ts';
-import { defaultRoutePolicy } from '../../../agent/route/config.ts';
+import { defaultRoutePolicy } from '../../../agent/config/route.ts';
 import { committed, initialPolicyState, rolledBack, step, withOverride, SWITCH_WINDOW_MS, type PolicyConfig, type PolicyState, type PolicyUplink } from '../../../agent/route/policy.ts';
 import { prng } from '../../support/link-samples.ts';
 

@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProbeSample } from '../../../agent/core/types.ts';
 import { initialLinkState, setActive, step as linkStep, toSnapshot, evaluate } from '../../../agent/core/link-state.ts';
-import { defaultLinkHealthConfig } from '../../../agent/link/config.ts';
-import { defaultRoutePolicy } from '../../../agent/route/config.ts';
+import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
+import { defaultRoutePolicy } from '../../../agent/config/route.ts';
 import { committed, initialPolicyState, step, type PolicyUplink } from '../../../agent/route/policy.ts';
 import { prng } from '../../support/link-samples.ts';
 

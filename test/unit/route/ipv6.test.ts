@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UplinkSchema } from '../../../agent/config/uplinks.ts';
-import { silentLogger } from '../../../agent/log.ts';
+import { silentLogger } from '../../../agent/base/log.ts';
 import { createIpActuator } from '../../../agent/route/actuator.ts';
 import { familiesFor } from '../../../agent/route/plan.ts';
 import { reconcile, type RouteTarget } from '../../../agent/route/reconcile.ts';

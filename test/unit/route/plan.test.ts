@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UplinkSchema } from '../../../agent/config/uplinks.ts';
-import { silentLogger } from '../../../agent/log.ts';
+import { silentLogger } from '../../../agent/base/log.ts';
 import { createIpActuator } from '../../../agent/route/actuator.ts';
 import { parseAddrs, parseRoutes, parseRules } from '../../../agent/route/ip-state.ts';
 import { cleanupCommands, planCommands, renderCommands } from '../../../agent/route/plan.ts';

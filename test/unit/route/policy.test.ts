@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LinkHealth, LinkSnapshot } from '../../../agent/core/types.ts';
-import { defaultRoutePolicy } from '../../../agent/route/config.ts';
+import { defaultRoutePolicy } from '../../../agent/config/route.ts';
 import { committed, initialPolicyState, rolledBack, step, withOverride, type PolicyConfig, type PolicyState, type PolicyUplink } from '../../../agent/route/policy.ts';
 
 const T0 = 1_700_000_000_000;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { parseYaml, validateConfig } from '../../../agent/config/load.ts';
 import { effectiveUplinks } from '../../../agent/config/uplinks.ts';
 import { parseAddrs, parseRoutes } from '../../../agent/route/ip-state.ts';
-import { PROPOSED_TARGETS, proposeUplinks, renderProposal } from '../../../agent/setup/propose.ts';
+import { PROPOSED_TARGETS, proposeUplinks, renderProposal } from '../../../agent/cli/propose.ts';
 
 /** `ip -4 -json route show table main` of a store gateway: fibre (metric 100) and LTE (metric 700), plus k3s plumbing. */
 const ROUTES = JSON.stringify([

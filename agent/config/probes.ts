@@ -1,7 +1,7 @@
 /** Config schema of `probes` (owned by the probes package): light probes, throughput, budget, retention. */
 import { z } from 'zod';
 import { validate as validCron } from 'node-cron';
-import { LinkHealthConfigSchema } from '../agent/link/config.ts';
+import { LinkHealthConfigSchema } from './link.ts';
 
 /** Light probe interval: 5 s detects a dead link within a few rounds at ≈130 B per round. */
 export const DEFAULT_INTERVAL_MS = 5_000;
@@ -59,7 +59,7 @@ export const ProbesConfigSchema = z
     token: z.string().min(16).optional().describe('Token sent to linkward probe servers (HTTP Bearer and UDP echo).'),
     retentionDays: z.number().int().min(1).max(365).default(7).describe('Days stored probe results are kept in the state database.'),
     throughput: ThroughputSchema.prefault({}).describe('Throughput (download/upload) probes over HTTP.'),
-    health: LinkHealthConfigSchema.prefault({}).describe('Link-health thresholds, dwell times and damping used by the link-state machine (agent/link/config.ts).'),
+    health: LinkHealthConfigSchema.prefault({}).describe('Link-health thresholds, dwell times and damping used by the link-state machine (agent/config/link.ts).'),
   })
   .describe('Link measurements: latency, jitter, loss, throughput.');
 

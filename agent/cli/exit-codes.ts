@@ -1,5 +1,5 @@
 /** Process exit codes scripts can rely on (CLI and daemon), and the one mapping from errors and daemon answers to them. */
-import { ErrorCode, isLwError } from './errors.ts';
+import { ErrorCode, isLwError } from '../base/errors.ts';
 
 export const Exit = {
   /** Success; for `status`/`check`: link healthy. */

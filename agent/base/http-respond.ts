@@ -19,4 +19,4 @@ export function sendError(res: ServerResponse, status: number, code: string, mes
   sendJson(res, status, { error: { code, message, ...extra } });
 }
 
-export { readBody } from './body.ts';
+export { readBody } from './http-body.ts';

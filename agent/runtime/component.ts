@@ -2,9 +2,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Database } from 'better-sqlite3';
-import type { Clock } from './clock.ts';
-import type { Logger } from './log.ts';
-import type { AgentConfig } from './config/schema.ts';
+import type { Clock } from '../base/clock.ts';
+import type { Logger } from '../base/log.ts';
+import type { AgentConfig } from '../config/schema.ts';
 import type { AgentBus } from './bus.ts';
 
 /** State of one component as shown in /v1/status and `linkward status`. */

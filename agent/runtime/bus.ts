@@ -1,6 +1,6 @@
 /** In-process typed event bus between components (probe results, link snapshots). */
 import { EventEmitter } from 'node:events';
-import type { LinkSnapshot, ProbeSample } from './core/types.ts';
+import type { LinkSnapshot, ProbeSample } from '../core/types.ts';
 
 /** Events and their payloads. */
 export interface AgentEvents {

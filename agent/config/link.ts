@@ -1,19 +1,8 @@
 /** Config schema of `probes.health`: thresholds, dwell times, flap damping and staleness for the link-state machine. */
 import { z } from 'zod';
+import { THRESHOLD_METRICS, type LinkHealthConfig, type ThresholdMetric } from '../core/link-health.ts';
 
-/** Which way a metric gets worse: `min` metrics are bad when low (throughput), `max` metrics when high (RTT, loss). */
-export type MetricDirection = 'min' | 'max';
-
-/** The five threshold metrics, their sample field, direction, unit and the short name used in reasons. */
-export const THRESHOLD_METRICS = {
-  downloadMbps: { field: 'downloadMbps', dir: 'min', unit: 'Mbps', short: 'down' },
-  uploadMbps: { field: 'uploadMbps', dir: 'min', unit: 'Mbps', short: 'up' },
-  rttP95Ms: { field: 'rttP95Ms', dir: 'max', unit: 'ms', short: 'rtt_p95' },
-  lossPercent: { field: 'lossPercent', dir: 'max', unit: '%', short: 'loss' },
-  jitterMs: { field: 'jitterMs', dir: 'max', unit: 'ms', short: 'jitter' },
-} as const satisfies Record<string, { field: string; dir: MetricDirection; unit: string; short: string }>;
-
-export type ThresholdMetric = keyof typeof THRESHOLD_METRICS;
+export { THRESHOLD_METRICS, type LinkHealthConfig, type MetricDirection, type ThresholdMetric } from '../core/link-health.ts';
 
 function level(what: string, enter: number, exit: number, why: string) {
   return z
@@ -112,8 +101,10 @@ export const LinkHealthConfigSchema = z
   })
   .describe('Link health policy: when an uplink is healthy, degraded or down.');
 
-/** The validated link policy (defaults applied); pure functions take it as `policy`. */
-export type LinkHealthConfig = z.infer<typeof LinkHealthConfigSchema>;
+/** Compile-time proof that the schema's output is exactly the plain policy type the pure rules read. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const SCHEMA_MATCHES_POLICY: Same<z.infer<typeof LinkHealthConfigSchema>, LinkHealthConfig> = true;
+void SCHEMA_MATCHES_POLICY;
 export type LinkHealthConfigInput = z.input<typeof LinkHealthConfigSchema>;
 
 /** The default policy (every default applied). */

@@ -1,6 +1,6 @@
 /** Reads a request body: bounded, no copy when it arrived in one chunk, settles when the client goes away, optional backpressure. */
 import type { IncomingMessage } from 'node:http';
-import { LwError } from '../errors.ts';
+import { LwError } from './errors.ts';
 
 const EMPTY = Buffer.alloc(0);
 
