@@ -22,6 +22,8 @@ export const READ_RETRY_MS = 100;
 export interface ApplyResult {
   /** Commands run (or printed, in dry-run), as `ip ...` lines. */
   applied: string[];
+  /** The same commands as argument arrays: what took effect (or would, in dry-run), so callers never infer it from the plan. */
+  done: IpArgv[];
   /** Commands that failed for a reason other than "already so". */
   errors: { cmd: string; code: string; message: string }[];
 }
@@ -139,11 +141,12 @@ export function createIpActuator(opts: IpActuatorOptions): RouteActuator {
       return r.state;
     },
     async apply(cmds): Promise<ApplyResult> {
-      const result: ApplyResult = { applied: [], errors: [] };
+      const result: ApplyResult = { applied: [], done: [], errors: [] };
       for (const argv of cmds) {
         const line = renderCommands([argv]);
         if (opts.dryRun) {
           result.applied.push(line);
+          result.done.push(argv);
           opts.onDryRun?.(line);
           log.info({ cmd: line, dryRun: true }, 'would run');
           continue;
@@ -151,11 +154,13 @@ export function createIpActuator(opts: IpActuatorOptions): RouteActuator {
         try {
           await runner.run(ip, argv, { timeoutMs: IP_TIMEOUT_MS });
           result.applied.push(line);
+          result.done.push(argv);
           log.debug({ cmd: line }, 'ran');
         } catch (e) {
           const stderr = e instanceof LwError ? String(e.context?.stderr ?? '') : '';
           if (alreadyDone(argv, stderr)) {
             result.applied.push(line);
+            result.done.push(argv);
             continue;
           }
           // Keep going: one bad entry must not stop the rest of the desired state (retried next tick).

@@ -3,6 +3,7 @@ import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../run
 import type { LinkSnapshot } from '../core/types.ts';
 import { effectiveUplinks, type UplinkConfig } from '../config/uplinks.ts';
 import { messageOf } from '../base/errors.ts';
+import { createCoalescer } from '../base/coalesce.ts';
 import type { CommandRunner } from '../base/exec.ts';
 import type { RouteActuator } from './actuator.ts';
 import { createApplyGate } from './apply-gate.ts';
@@ -69,12 +70,9 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
   let lastError: string | null = null;
   let managed: string[] = [];
   let downByUs: string[] = [];
-  let running = false;
-  let again = false;
   /** Conntrack flushes run after the switch is announced, serialised here; stop() waits for them. */
   let flushes: Promise<void> = Promise.resolve();
   const gate = createApplyGate();
-  let current: Promise<void> = Promise.resolve();
   let stopTimer: (() => void) | null = null;
   let unsubscribe: (() => void) | null = null;
   let helper: RevertHelper | null = null;
@@ -109,7 +107,8 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
     if (!routesAllowed()) return;
     const r = await reconcile(actuator, target(state.active, linkUp));
     problems = r.problems;
-    for (const [dev, up] of Object.entries(r.cmds.filter((c) => c[0] === 'link').reduce<Record<string, boolean>>((m, c) => ({ ...m, [c[3]!]: c[4] === 'up' }), {}))) {
+    // What the kernel confirmed, not what was planned: a failed `ip link set DEV down` did not take DEV down.
+    for (const [dev, up] of Object.entries(r.result.done.filter((c) => c[0] === 'link').reduce<Record<string, boolean>>((m, c) => ({ ...m, [c[3]!]: c[4] === 'up' }), {}))) {
       downByUs = up ? downByUs.filter((d) => d !== dev) : [...new Set([...downByUs, dev])];
     }
     store?.saveDownByUs(downByUs);
@@ -180,29 +179,11 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
   }
 
   /** Serialises evaluations: snapshots arriving during a switch collapse into one follow-up evaluation. */
-  function schedule(): Promise<void> {
-    if (running) {
-      again = true;
-      return current;
-    }
-    running = true;
-    current = (async () => {
-      try {
-        do {
-          again = false;
-          try {
-            await evaluateOnce();
-          } catch (e) {
-            lastError = messageOf(e);
-            log.error({ err: e }, 'route evaluation failed');
-          }
-        } while (again);
-      } finally {
-        running = false;
-      }
-    })();
-    return current;
-  }
+  const evaluations = createCoalescer(evaluateOnce, (e) => {
+    lastError = messageOf(e);
+    log.error({ err: e }, 'route evaluation failed');
+  });
+  const schedule = (): Promise<void> => evaluations.run();
 
   function armTicker(): void {
     stopTimer = ctx.clock.setTimer(policy.reapplyInterval, () => {
@@ -254,7 +235,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
       unsubscribe = null;
       stopTimer?.();
       stopTimer = null;
-      await current;
+      await evaluations.idle();
       await flushes;
       await helper?.stop();
       helper = null;
@@ -276,7 +257,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
       state = withOverride(state, uplink, forMs === null ? null : ctx.clock.nowMs() + forMs);
       save();
       // Wait for an evaluation that started after the override was set (a running one may predate it).
-      await current;
+      await evaluations.idle();
       requests.focus(req);
       try {
         await schedule();

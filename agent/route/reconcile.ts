@@ -49,6 +49,6 @@ export async function reconcile(act: RouteActuator, target: RouteTarget): Promis
   const kernel = read.state;
   const { desired, resolved, problems } = desiredRoutes(target, kernel);
   const cmds = planCommands(desired, kernel, target.opts);
-  const result = cmds.length > 0 ? await act.apply(cmds) : { applied: [], errors: [] };
+  const result = cmds.length > 0 ? await act.apply(cmds) : { applied: [], done: [], errors: [] };
   return { kernel, resolved, problems, cmds, result };
 }

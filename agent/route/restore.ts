@@ -101,7 +101,7 @@ export async function restoreDefaults(act: RouteActuator, store: OriginalsStore,
       return null;
     }
     const cmds = restoreCommands(r.state, store.loadOriginalDefaults(), opts);
-    if (cmds.length === 0) return { applied: [], errors: [] };
+    if (cmds.length === 0) return { applied: [], done: [], errors: [] };
     const res = await act.apply(cmds);
     log[res.errors.length > 0 ? 'error' : 'info']({ applied: res.applied, errors: res.errors }, res.errors.length > 0 ? 'restoring the default routes failed in part' : 'restored the default routes found before linkward');
     return res;

@@ -11,6 +11,7 @@ import type { AgentContext } from '../../../agent/runtime/component.ts';
 import type { CommandRunner } from '../../../agent/base/exec.ts';
 import { createIpActuator } from '../../../agent/route/actuator.ts';
 import { createRouteComponent, type RouteDeps } from '../../../agent/route/component.ts';
+import { createRouteStore } from '../../../agent/route/store.ts';
 import { silentLogger } from '../../../agent/base/log.ts';
 import type { K3sFacts } from '../../../agent/route/k3s.ts';
 import { FakeIp } from '../../support/route-fake-ip.ts';
@@ -167,6 +168,21 @@ test('idle-down NIC: kept down, brought up when the active uplink fails, used, a
   assert.equal(mainDefault(ip), 'eth0');
   await feed(ctx, c, { wan: 'healthy', lte: 'healthy' }, 1);
   assert.match(ip.render(), /ip link wwan0 down/);
+  await c.stop();
+});
+
+test('an idle-down NIC whose `ip link set down` failed is not recorded as taken down by linkward (results, not plans)', async (t) => {
+  const ctx = routeContext({}, [WAN, { ...LTE, idleDown: true, warmup: 0 }]);
+  t.after(() => ctx.cleanup());
+  const ip = twoUplinkKernel();
+  ip.failures.set('ip link set dev wwan0 down', 'RTNETLINK answers: Operation not permitted');
+  const c = createRouteComponent(ctx, deps(ip, () => true));
+  await c.start();
+  assert.doesNotMatch(ip.render(), /ip link wwan0 down/, 'the fake refused the command');
+  assert.match(String(c.status().message ?? ''), /ip command\(s\) failed/);
+  assert.deepEqual(createRouteStore(ctx.stateDb).loadDownByUs(), [], 'wwan0 not saved as taken down by linkward');
+  ip.failures.clear();
+  await c.evaluateNow();
   await c.stop();
 });
 
