@@ -4,7 +4,7 @@
 // process's own time zone. That maps ICU's locale and zone data into the daemon for good (measured with
 // `npm run bench:footprint`: docs/BENCHMARKS.md). For the process's own zone the Date getters give the same fields, so
 // buildDateParts is patched to use them when `timezone` is unset; schedules with an explicit timezone still use Intl.
-// test/unit/build/local-time.test.ts proves the patched and the original bundle agree on next runs across zones.
+// test/integration/scripts/local-time.test.ts proves the patched and the original bundle agree on next runs across zones.
 // getTimezoneGMT (the zone offset when turning fields back into a timestamp) gets the same treatment.
 import { readFileSync } from 'node:fs';
 

@@ -71,7 +71,7 @@ test('start-up failures are one JSON fatal line with an LW code and exit 2 (conf
 test('a running daemon writes only JSON, including Node process warnings; the docs\' jq recipes parse its log', async (t) => {
   const d = await startDaemon({ probes: { targets: ['127.0.0.1:9'], intervalMs: 500 }, kubernetes: { enabled: false } }, { args: ['--log-level', 'debug'] });
   t.after(() => d.cleanup());
-  // a real run with a probe target that refuses (warnings and notes logged); Node's own warnings and node-cron: test/unit/daemon/log.test.ts
+  // a real run with a probe target that refuses (warnings and notes logged); Node's own warnings and node-cron: test/unit/base/log.test.ts
   await new Promise((r) => setTimeout(r, 1_500));
   assert.equal(await d.stop(), 0);
   const err = d.stderr();

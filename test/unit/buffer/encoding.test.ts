@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { snappyCompress, snappyDecompress } from '../../../buffer/snappy.ts';
 import { encodeWriteRequest } from '../../../buffer/remote-write.ts';
+import { pbFields } from '../../../buffer/protobuf-read.ts';
 import { buildBatch } from '../../../buffer/sealer.ts';
 import { sampleSeries, transitionSeries } from '../../../buffer/self-telemetry.ts';
 import type { StoredRecord } from '../../../buffer/types.ts';
@@ -28,6 +29,17 @@ describe('snappy', () => {
   });
 });
 
+/** An unsigned protobuf varint at `p`, exact up to 2^53 (what a millisecond timestamp needs). */
+function readVarint(buf: Uint8Array, p: number): number {
+  let v = 0;
+  for (let shift = 0; ; shift += 7) {
+    const b = buf[p++];
+    assert.ok(b !== undefined, 'varint runs past the end');
+    v += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return v;
+  }
+}
+
 describe('remote-write encoding', () => {
   it('encodes a WriteRequest byte-exactly (field tags, sorted labels, double, int64 ms)', () => {
     const buf = encodeWriteRequest([{ labels: { b: '2', __name__: 'm' }, samples: [{ value: 1, timestampMs: 1 }] }]);
@@ -36,9 +48,19 @@ describe('remote-write encoding', () => {
     const ts = [...label('__name__', 'm'), ...label('b', '2'), ...sample];
     assert.deepEqual([...buf], [0x0a, ts.length, ...ts]);
   });
-  it('encodes millisecond timestamps above 2^32', () => {
-    const buf = encodeWriteRequest([{ labels: { __name__: 'x' }, samples: [{ value: 0, timestampMs: 1_700_000_000_123 }] }]);
-    assert.ok(buf.length > 20);
+  it('encodes millisecond timestamps above 2^32 and values exactly (decoded back through the wire format)', () => {
+    const samples = [{ value: 0, timestampMs: 1_700_000_000_123 }, { value: -2.5e-7, timestampMs: 2 ** 53 - 1 }, { value: 42, timestampMs: 4_294_967_297 }];
+    const buf = encodeWriteRequest([{ labels: { __name__: 'x' }, samples }]);
+    const [series] = pbFields(buf).filter((f) => f.field === 1);
+    assert.ok(series, 'one timeseries');
+    const decoded = pbFields(buf, series.valueStart, series.end).filter((f) => f.field === 2).map((s) => {
+      const parts = pbFields(buf, s.valueStart, s.end);
+      const value = parts.find((f) => f.field === 1);
+      const ts = parts.find((f) => f.field === 2);
+      assert.ok(value && ts, 'sample has a value and a timestamp');
+      return { value: Buffer.from(buf.subarray(value.start + 1, value.end)).readDoubleLE(0), timestampMs: readVarint(buf, ts.start + 1) };
+    });
+    assert.deepEqual(decoded, samples);
   });
 });
 
