@@ -105,7 +105,7 @@ export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv = pr
     source = { kind: 'file', path: resolve(path) };
   }
   const v = validateConfig(value);
-  if (!v.ok) throw invalid(path ?? '(defaults)', v.problems);
+  if (v.ok === false) throw invalid(path ?? '(defaults)', v.problems);
   const config = v.config;
   let token = config.server.token;
   if (config.server.tokenFile) {

@@ -10,8 +10,9 @@ const T0 = 1_700_000_000_000;
 const PHASES = 200;
 const jsonOnly = process.argv.includes('--json');
 
+/** @returns {import('../../agent/core/types.ts').ProbeSample} */
 function light(atMs, over = {}) {
-  return { uplink: 'wan', kind: 'light', atMs, rttMs: 30, rttP95Ms: 40, jitterMs: 3, lossPercent: 0, targetsUp: 3, targetsTotal: 3, reachable: true, bytesUsed: 600, ...over };
+  return { uplink: 'wan', kind: /** @type {const} */ ('light'), atMs, rttMs: 30, rttP95Ms: 40, jitterMs: 3, lossPercent: 0, targetsUp: 3, targetsTotal: 3, reachable: true, bytesUsed: 600, ...over };
 }
 
 /**

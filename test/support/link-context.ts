@@ -30,7 +30,7 @@ export interface LinkTestContext extends AgentContext {
 
 export function makeLinkContext(input: AgentConfigInput = {}, opts: { clock?: Clock } = {}): LinkTestContext {
   const v = validateConfig(input);
-  if (!v.ok) throw new Error('test config invalid:\n' + v.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
+  if (v.ok === false) throw new Error('test config invalid:\n' + v.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
   const stateDir = mkdtempSync(join(tmpdir(), 'lw-link-'));
   const stateDb = new Database(join(stateDir, 'state.db'));
   stateDb.exec('PRAGMA journal_mode = WAL');
