@@ -9,6 +9,7 @@ import { createIpActuator, type RouteActuator } from './actuator.ts';
 import { createApplyGate } from './apply-gate.ts';
 import { confirmReachable, parseEndpoint, tcpConnector, type Connector, type Endpoint } from './confirm.ts';
 import { createConntrackFlusher } from './conntrack.ts';
+import { RouteErrorCode } from './errors.ts';
 import { k3sPinning, readK3sFacts, type K3sFacts, type K3sPinning } from './k3s.ts';
 import { registerRouteMetrics } from './metrics.ts';
 import { cleanupCommands, currentActive, familiesFor, resolveUplinks, type PlanOptions } from './plan.ts';
@@ -109,6 +110,8 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
   async function applyDesired(linkUp: Record<string, boolean>): Promise<void> {
     if (!routesAllowed()) return;
     const r = await reconcile(actuator, target(state.active, linkUp));
+    // logged when they change (every pass re-resolves; the status shows them meanwhile)
+    if (r.problems.length > 0 && r.problems.join('\n') !== problems.join('\n')) log.warn({ code: RouteErrorCode.UPLINK_UNRESOLVED, problems: r.problems }, 'uplinks cannot be routed yet; their tables are set up once resolved');
     problems = r.problems;
     for (const [dev, up] of Object.entries(r.cmds.filter((c) => c[0] === 'link').reduce<Record<string, boolean>>((m, c) => ({ ...m, [c[3]!]: c[4] === 'up' }), {}))) {
       downByUs = up ? downByUs.filter((d) => d !== dev) : [...new Set([...downByUs, dev])];
@@ -220,6 +223,7 @@ export function createRouteComponent(ctx: AgentContext, deps: Partial<RouteDeps>
       store = createRouteStore(ctx.stateDb);
       downByUs = store.loadDownByUs();
       pinning = k3sPinning((deps.k3sFacts ?? readK3sFacts)());
+      if (!idle && policy.manageRoutes && !routesAllowed()) log.warn({ code: RouteErrorCode.K3S_UNPINNED, k3s: pinning }, `route switching refused: ${pinning.message}`);
       const saved = store.loadPolicy();
       state = saved ? { ...initialPolicyState(saved.active), ...saved, tracks: {} } : initialPolicyState();
       if (idle) {
