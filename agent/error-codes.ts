@@ -22,7 +22,7 @@ export const ERROR_CODES = {
   LW_CONFIG_UNREADABLE: { meaning: 'config file or `server.tokenFile` cannot be read', action: 'check the path and permissions (`ls -l /etc/linkward`)', exit: 'CONFIG_INVALID' },
   LW_STATE_DIR_UNWRITABLE: { meaning: 'state directory missing or not writable', action: 'under systemd it is `/var/lib/linkward` (`StateDirectory=`); elsewhere set `state.dir` to a writable directory' },
   LW_STATE_LOCKED: { meaning: 'another linkward uses this state directory (pid given)', action: 'stop the other one (`systemctl stop linkward`, or a manual `linkward run`), or use another `state.dir`' },
-  LW_STATE_DB_FAILED: { meaning: '`state.db` cannot be opened (disk full, permissions)', action: 'free disk space; check the permissions of the state directory' },
+  LW_STATE_DB_FAILED: { meaning: '`state.db` or its lock file cannot be opened (disk full, permissions)', action: 'free disk space; check the permissions of the state directory' },
   LW_STATE_DB_QUARANTINED: { meaning: '`state.db` was damaged at start: moved aside and replaced (a warning; the agent runs on with no history)', action: 'nothing to do; the moved file (`state.db.corrupt-<ms>`) can be deleted once looked at' },
   LW_LISTEN_INSECURE: { meaning: '`server.listen` is not loopback and no token is set', action: 'set `server.tokenFile`, or listen on `127.0.0.1`' },
   LW_LISTEN_FAILED: { meaning: 'the status port, the page listener or `buffer.socket` cannot be bound (e.g. in use)', action: '`ss -ltnp | grep 9780`; change `server.listen` (or the path of `buffer.socket`)' },
