@@ -1,12 +1,12 @@
 /** Stable error codes (`LW_*`) and the LwError class every linkward module throws; callers branch on `code`. */
 
-import type { LwCode } from './error-codes.ts';
+import type { LwCode } from './base/error-codes.ts';
 
-export type { LwCode } from './error-codes.ts';
+export type { LwCode } from './base/error-codes.ts';
 
 /**
  * Short names for the codes owned by the foundation (config, daemon, server, CLI). Other packages keep their own
- * `as const` catalogs of short names; every value is a key of the one registry, agent/error-codes.ts.
+ * `as const` catalogs of short names; every value is a key of the one registry, agent/base/error-codes.ts.
  */
 export const ErrorCode = {
   CONFIG_INVALID: 'LW_CONFIG_INVALID',

@@ -1,5 +1,5 @@
 /** Process exit codes scripts can rely on (CLI and daemon), and the one mapping from errors and daemon answers to them. */
-import { ERROR_CODES, type ErrorCodeInfo } from './error-codes.ts';
+import { ERROR_CODES, type ErrorCodeInfo } from './base/error-codes.ts';
 import { isLwError } from './errors.ts';
 
 export const Exit = {
@@ -17,6 +17,9 @@ export const Exit = {
   FAILURE: 1,
 } as const;
 
+/** The exit code of each `exit` class of the registry (CONFIG_INVALID and DOWN are the same 2: bad input). */
+const EXIT_OF: Record<NonNullable<ErrorCodeInfo['exit']>, number> = { input: Exit.CONFIG_INVALID, unreachable: Exit.UNREACHABLE };
+
 /**
  * Exit code of a command that stopped on `e`, from the `exit` of its code in the registry: the input is wrong
  * (config, usage) → 2, fix it; the daemon could not be reached or answered nonsense → 3, start it; anything else → 1.
@@ -24,7 +27,7 @@ export const Exit = {
 export function exitForError(e: unknown): number {
   if (!isLwError(e)) return Exit.FAILURE;
   const info: ErrorCodeInfo = ERROR_CODES[e.code];
-  return info.exit === undefined ? Exit.FAILURE : Exit[info.exit];
+  return info.exit === undefined ? Exit.FAILURE : EXIT_OF[info.exit];
 }
 
 /**

@@ -1,7 +1,7 @@
 /** ICMP echo through the system `ping` (no raw sockets in Node): argument building and output parsing. */
 import type { CommandRunner } from '../agent/exec.ts';
 import type { Attempt } from './light-probes.ts';
-import type { LwCode } from '../agent/error-codes.ts';
+import type { LwCode } from '../agent/base/error-codes.ts';
 
 /** ICMP payload bytes: 16 instead of ping's default 56 keeps idle monitoring cheap. */
 export const PING_PAYLOAD_BYTES = 16;

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { loadConfig, resolveConfigPath } from '../config/load.ts';
 import { ErrorCode, isLwError, LwError, messageOf } from '../errors.ts';
-import { isLwCode } from '../error-codes.ts';
+import { isLwCode } from '../base/error-codes.ts';
 import { Exit, exitForError } from '../exit-codes.ts';
 import type { NodeApi } from '../k8s/api.ts';
 import { findCluster } from '../k8s/cluster.ts';

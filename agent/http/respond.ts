@@ -1,6 +1,6 @@
 /** Small HTTP helpers shared by every route: JSON responses, bounded body reading, errors with codes. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LwCode } from '../error-codes.ts';
+import type { LwCode } from '../base/error-codes.ts';
 
 /** Writes a JSON response (pretty when `?pretty` is in the URL is left to callers). */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

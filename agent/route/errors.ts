@@ -1,5 +1,5 @@
-/** Error codes of the route package (uplink failover): short names for keys of the registry (agent/error-codes.ts). */
-import type { LwCode } from '../error-codes.ts';
+/** Error codes of the route package (uplink failover): short names for keys of the registry (agent/base/error-codes.ts). */
+import type { LwCode } from '../base/error-codes.ts';
 
 export const RouteErrorCode = {
   /** `ip` printed something that is not the expected JSON. */

@@ -3,13 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ERROR_CODES, isLwCode } from '../../../agent/error-codes.ts';
+import { ERROR_CODES, isLwCode } from '../../../agent/base/error-codes.ts';
 import { Exit, exitForError } from '../../../agent/exit-codes.ts';
 import { LwError } from '../../../agent/errors.ts';
 import { OPERATIONS_MD, renderErrorTable, withErrorTable } from '../../../scripts/gen-error-table.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
-const REGISTRY_FILE = 'agent/error-codes.ts';
+const REGISTRY_FILE = 'agent/base/error-codes.ts';
 /** Where codes are raised: the shipped source. */
 const SOURCE_DIRS = ['agent', 'probes', 'buffer'];
 /** Where a code may be named (raised, documented, scripted): everything a maintainer or an operator reads. */
@@ -93,7 +93,7 @@ function namedCodes(): { codes: Map<string, string[]>; prefixes: Map<string, str
   return { codes, prefixes };
 }
 
-test('docs/OPERATIONS.md carries the generated troubleshooting table (run node scripts/gen-error-table.ts after changing agent/error-codes.ts)', () => {
+test('docs/OPERATIONS.md carries the generated troubleshooting table (run node scripts/gen-error-table.ts after changing agent/base/error-codes.ts)', () => {
   const doc = readFileSync(OPERATIONS_MD, 'utf8');
   assert.equal(doc, withErrorTable(doc));
   assert.equal(renderErrorTable().split('\n').length, Object.keys(ERROR_CODES).length + 2, 'one row per code plus the header');
@@ -102,7 +102,7 @@ test('docs/OPERATIONS.md carries the generated troubleshooting table (run node s
 test('every registered code is raised somewhere in the source (or listed as raised dynamically, with a reason)', () => {
   const raised = raisedCodes();
   const never = Object.keys(ERROR_CODES).filter((c) => !raised.has(c) && !(c in RAISED_DYNAMICALLY));
-  assert.deepEqual(never, [], 'registered but never raised: raise them where they belong or remove them from agent/error-codes.ts');
+  assert.deepEqual(never, [], 'registered but never raised: raise them where they belong or remove them from agent/base/error-codes.ts');
   const stale = Object.keys(RAISED_DYNAMICALLY).filter((c) => raised.has(c) || !isLwCode(c));
   assert.deepEqual(stale, [], 'RAISED_DYNAMICALLY lists codes that are raised literally or not registered');
 });

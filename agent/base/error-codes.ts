@@ -1,14 +1,15 @@
 /** The closed registry of linkward error codes: every code, what it means, what the operator does (OPERATIONS.md is generated from it). */
-import type { Exit } from './exit-codes.ts';
-
-/** One registered code. `exit`: the CLI exit code a command that stops on it returns (default Exit.FAILURE). */
+/** One registered code. */
 export interface ErrorCodeInfo {
   /** What happened, in the operator's words (one line of the troubleshooting table). */
   readonly meaning: string;
   /** What the operator does about it. */
   readonly action: string;
-  /** Name of the `Exit` value a one-shot command exits with when it stops on this code; absent: FAILURE (1). */
-  readonly exit?: keyof typeof Exit;
+  /**
+   * How a one-shot command that stops on this code exits (agent/exit-codes.ts maps it): `input` → 2, the input is
+   * wrong (config, usage), fix it; `unreachable` → 3, the daemon could not be reached, start it; absent → 1.
+   */
+  readonly exit?: 'input' | 'unreachable';
 }
 
 /**
@@ -18,16 +19,16 @@ export interface ErrorCodeInfo {
  */
 export const ERROR_CODES = {
   // foundation: config, state directory, listeners, daemon, CLI
-  LW_CONFIG_INVALID: { meaning: 'the config file has errors (all listed as `path: message`)', action: '`linkward config validate FILE`; fix each line; restart', exit: 'CONFIG_INVALID' },
-  LW_CONFIG_UNREADABLE: { meaning: 'config file or `server.tokenFile` cannot be read', action: 'check the path and permissions (`ls -l /etc/linkward`)', exit: 'CONFIG_INVALID' },
+  LW_CONFIG_INVALID: { meaning: 'the config file has errors (all listed as `path: message`)', action: '`linkward config validate FILE`; fix each line; restart', exit: 'input' },
+  LW_CONFIG_UNREADABLE: { meaning: 'config file or `server.tokenFile` cannot be read', action: 'check the path and permissions (`ls -l /etc/linkward`)', exit: 'input' },
   LW_STATE_DIR_UNWRITABLE: { meaning: 'state directory missing or not writable', action: 'under systemd it is `/var/lib/linkward` (`StateDirectory=`); elsewhere set `state.dir` to a writable directory' },
   LW_STATE_LOCKED: { meaning: 'another linkward uses this state directory (pid given)', action: 'stop the other one (`systemctl stop linkward`, or a manual `linkward run`), or use another `state.dir`' },
   LW_STATE_DB_FAILED: { meaning: '`state.db` or its lock file cannot be opened (disk full, permissions)', action: 'free disk space; check the permissions of the state directory' },
   LW_STATE_DB_QUARANTINED: { meaning: '`state.db` was damaged at start: moved aside and replaced (a warning; the agent runs on with no history)', action: 'nothing to do; the moved file (`state.db.corrupt-<ms>`) can be deleted once looked at' },
   LW_LISTEN_INSECURE: { meaning: '`server.listen` is not loopback and no token is set', action: 'set `server.tokenFile`, or listen on `127.0.0.1`' },
   LW_LISTEN_FAILED: { meaning: 'the status port, the page listener or `buffer.socket` cannot be bound (e.g. in use)', action: '`ss -ltnp | grep 9780`; change `server.listen` (or the path of `buffer.socket`)' },
-  LW_DAEMON_UNREACHABLE: { meaning: 'the CLI cannot reach the daemon', action: '`systemctl start linkward`; check `server.listen` matches', exit: 'UNREACHABLE' },
-  LW_DAEMON_BAD_RESPONSE: { meaning: 'the daemon answered something unexpected (wrong token or another service on the port)', action: 'check `server.listen`/token; `curl -s 127.0.0.1:9780/healthz`', exit: 'UNREACHABLE' },
+  LW_DAEMON_UNREACHABLE: { meaning: 'the CLI cannot reach the daemon', action: '`systemctl start linkward`; check `server.listen` matches', exit: 'unreachable' },
+  LW_DAEMON_BAD_RESPONSE: { meaning: 'the daemon answered something unexpected (wrong token or another service on the port)', action: 'check `server.listen`/token; `curl -s 127.0.0.1:9780/healthz`', exit: 'unreachable' },
   LW_INTERNAL: { meaning: 'an unexpected failure (a bug in linkward)', action: 'collect `journalctl -u linkward` and report it' },
   // status server
   LW_HTTP_UNAUTHORIZED: { meaning: 'missing/wrong bearer token on `/v1/*` or the page', action: 'send `Authorization: Bearer <token>`' },
@@ -43,12 +44,12 @@ export const ERROR_CODES = {
   // probes
   LW_PROBE_TARGET_INVALID: { meaning: 'a `probes.targets` entry cannot be parsed', action: 'use `HOST:PORT`, `tcp://`, `udp://`, `icmp://HOST`, `linkward://HOST:PORT` or an http(s) URL' },
   LW_PROBE_NO_SOURCE: { meaning: 'an uplink\'s interface is missing or has no IPv4 address', action: 'check `ip -br addr`; fix `uplinks[].interface`' },
-  LW_PROBE_NO_URL: { meaning: 'throughput probe requested without `probes.throughput.url` or `--target`', action: 'set the URL, or disable throughput probes', exit: 'DOWN' },
+  LW_PROBE_NO_URL: { meaning: 'throughput probe requested without `probes.throughput.url` or `--target`', action: 'set the URL, or disable throughput probes', exit: 'input' },
   LW_PROBE_HTTP_STATUS: { meaning: 'the throughput server answered non-2xx', action: 'check the URL/preset and the server' },
   LW_PROBE_BAD_ANSWER: { meaning: 'the throughput server answered in a form the preset cannot read (e.g. an upload answer without arrival ticks: not a `linkward probe-server`)', action: 'point at a `linkward probe-server`, or give the right `--preset` (`cloudflare`, `librespeed`)' },
   LW_PROBE_TARGET_REFUSED: { meaning: '`linkward probe`: the target host answers every connect with a TCP reset (the path works, nothing listens on that port)', action: 'start `linkward probe-server` there, or fix `--target` / `probes.throughput.url`' },
   LW_PROBE_THROUGHPUT_DISABLED: { meaning: 'a throughput probe was requested (CLI/API) while `probes.throughput.enabled` is false', action: 'enable throughput probes in the config, or rely on light probes' },
-  LW_PROBE_UNKNOWN_UPLINK: { meaning: 'a probe command or request named an uplink not in the config', action: 'use a name from `uplinks`', exit: 'DOWN' },
+  LW_PROBE_UNKNOWN_UPLINK: { meaning: 'a probe command or request named an uplink not in the config', action: 'use a name from `uplinks`', exit: 'input' },
   LW_PROBE_SERVER_INSECURE: { meaning: '`linkward probe-server` asked to listen beyond loopback without a token', action: 'give a token (`--token-file`) for non-loopback' },
   LW_PROBE_SERVER_LISTEN_FAILED: { meaning: '`linkward probe-server` cannot bind its port', action: 'free the port or choose another `--listen`' },
   LW_PROBE_UNAUTHORIZED: { meaning: 'a client of the probe server sent a missing or wrong token', action: 'fix `probes.token` / the client' },
