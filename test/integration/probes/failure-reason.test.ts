@@ -35,7 +35,18 @@ async function closedPort(): Promise<number> {
 }
 
 const probe = (url: string, direction: Direction) =>
-  runThroughput({ url, preset: 'linkward', direction, streams: 2, maxBytes: 1_000_000, maxDurationMs: 3_000, minMeasureMs: 300, stableTolerance: 0.1, clock: systemClock, loadedLatency: false });
+  runThroughput({
+    url,
+    preset: 'linkward',
+    direction,
+    streams: 2,
+    maxBytes: 1_000_000,
+    maxDurationMs: 3_000,
+    minMeasureMs: 300,
+    stableTolerance: 0.1,
+    clock: systemClock,
+    loadedLatency: false,
+  });
 
 test('connection refused → refused', async () => {
   const r = await probe(`http://127.0.0.1:${await closedPort()}/`, 'down');
@@ -43,7 +54,10 @@ test('connection refused → refused', async () => {
   assert.equal(r.failure, 'refused', r.errors.join('; '));
 });
 
-for (const [status, label] of [[503, 'http_5xx'], [404, 'http_4xx']] as const) {
+for (const [status, label] of [
+  [503, 'http_5xx'],
+  [404, 'http_4xx'],
+] as const) {
   for (const direction of ['down', 'up'] as const) {
     test(`${direction}: HTTP ${status} → ${label}, and the error is LW_PROBE_HTTP_STATUS's message`, async () => {
       const r = await probe(`http://127.0.0.1:${port}/${status}/`, direction);
