@@ -92,7 +92,7 @@ export class BufferService {
         if (r.movedAside) {
           this.movedAside = r.movedAside;
           this.metrics.corrupt.inc();
-          this.#log.error({ path, movedTo: r.movedAside }, 'telemetry buffer file was corrupt; moved aside for inspection and started a fresh one (records in it are not forwarded)');
+          this.#log.error({ code: BufferError.CORRUPT, path, movedTo: r.movedAside }, 'telemetry buffer file was corrupt; moved aside for inspection and started a fresh one (records in it are not forwarded)');
         }
         this.#writer = cfg.commit.writerThread ? new WriterThread(path) : null;
         this.#ledger = new RecordLedger(path + LEDGER_SUFFIX);
@@ -104,7 +104,7 @@ export class BufferService {
       }
     } catch (e) {
       this.unavailable = messageOf(e);
-      this.#log.error({ err: this.unavailable }, 'telemetry buffer unavailable; ingest answers 503');
+      this.#log.error({ code: BufferError.UNAVAILABLE, err: this.unavailable }, 'telemetry buffer unavailable; ingest answers 503');
       return;
     }
     const store = this.store;

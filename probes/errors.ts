@@ -8,6 +8,8 @@ export const ProbeErrorCode = {
   NO_SOURCE: 'LW_PROBE_NO_SOURCE',
   /** A throughput server answered with a non-2xx status. */
   HTTP_STATUS: 'LW_PROBE_HTTP_STATUS',
+  /** A throughput server answered 2xx with something the preset cannot read (an upload answer without arrival ticks). */
+  BAD_ANSWER: 'LW_PROBE_BAD_ANSWER',
   /** No throughput URL is configured or given. */
   NO_URL: 'LW_PROBE_NO_URL',
   /** The uplink named on the command line is not configured. */
@@ -19,6 +21,4 @@ export const ProbeErrorCode = {
   TARGET_REFUSED: 'LW_PROBE_TARGET_REFUSED',
   /** A throughput probe was asked for while probes.throughput.enabled is false. */
   THROUGHPUT_DISABLED: 'LW_PROBE_THROUGHPUT_DISABLED',
-  /** The daily probe budget of an uplink is spent. */
-  BUDGET_SPENT: 'LW_PROBE_BUDGET_SPENT',
 } as const satisfies Record<string, LwCode>;

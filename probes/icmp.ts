@@ -1,6 +1,7 @@
 /** ICMP echo through the system `ping` (no raw sockets in Node): argument building and output parsing. */
 import type { CommandRunner } from '../agent/base/exec.ts';
 import type { Attempt } from './light-probes.ts';
+import type { LwCode } from '../agent/base/error-codes.ts';
 
 /** ICMP payload bytes: 16 instead of ping's default 56 keeps idle monitoring cheap. */
 export const PING_PAYLOAD_BYTES = 16;
@@ -41,7 +42,7 @@ export async function icmpPing(runner: CommandRunner, host: string, count: numbe
     const r = await runner.run('ping', args, { okCodes: [0, 1], timeoutMs: timeoutMs + count * intervalMs + 2_000 });
     return parsePing(r.stdout, count);
   } catch (e) {
-    const code = (e as { code?: string }).code ?? 'LW_COMMAND_FAILED';
+    const code = (e as { code?: string }).code ?? ('LW_COMMAND_FAILED' satisfies LwCode);
     return Array.from({ length: count }, () => ({ rttMs: null, answered: false, bytes: 0, error: code }));
   }
 }

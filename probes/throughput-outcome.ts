@@ -1,6 +1,7 @@
 /** What a finished throughput test amounts to: the outcome, the sample, its suspect figures and the server's health. Pure. */
 import type { ProbeSample, VoidReason } from '../agent/core/types.ts';
 import type { ServerHealth } from './notes.ts';
+import type { FailureReason } from './throughput-result.ts';
 import type { ThroughputResult } from './throughput.ts';
 import { throughputSample, type JudgedDirection } from './uplink-throughput.ts';
 
@@ -27,6 +28,8 @@ export interface RecordedTest {
   /** Figures kept only as lower bounds, with why. */
   suspects: { reason: VoidReason; detail: string }[];
   errors: string[];
+  /** Label of the first error (for the failures metric), when there was one. */
+  failure?: FailureReason;
   /** No figure at all and errors: the server did not serve the test. */
   failed: boolean;
 }
@@ -45,9 +48,11 @@ export function outcomeOf(uplink: string, nowMs: number, judged: ReadonlyMap<'do
     suspects.push({ reason: j.suspect, detail: `${dir === 'down' ? 'download' : 'upload'}: ${j.detail ?? j.suspect}` });
   }
   if (Object.keys(suspect).length > 0) out.suspect = suspect;
-  const errors = [...judged.values()].flatMap((j) => [...j.result.errors, ...(j.confirmation?.errors ?? [])]);
+  const results = [...judged.values()].flatMap((j) => (j.confirmation ? [j.result, j.confirmation] : [j.result]));
+  const errors = results.flatMap((r) => r.errors);
+  const first = results.find((r) => r.errors.length > 0);
   const measured = s.downloadMbps !== undefined || s.uploadMbps !== undefined;
-  return { out, suspects, errors, failed: errors.length > 0 && !measured };
+  return { out, suspects, errors, ...(first ? { failure: first.failure ?? 'error' } : {}), failed: errors.length > 0 && !measured };
 }
 
 /** Server health after a recorded test: failing since the first failure of the current run, healthy after any figure. */
@@ -56,10 +61,3 @@ export function serverAfter(prev: ServerHealth, r: RecordedTest, nowMs: number):
   return { failingSinceMs: prev.failingSinceMs ?? nowMs, lastError: r.errors[0] as string };
 }
 
-/** A short, stable reason label from a transfer error text (for the failures metric). */
-export function reasonOf(error: string): string {
-  if (/ECONNREFUSED/.test(error)) return 'refused';
-  if (/HTTP [45]\d\d/.test(error)) return `http_${(/HTTP (\d)\d\d/.exec(error) as RegExpExecArray)[1]}xx`;
-  if (/timeout|ETIMEDOUT|aborted/i.test(error)) return 'timeout';
-  return 'error';
-}

@@ -1,5 +1,34 @@
 /** What one throughput direction reports, and the rule that turns its estimate into an honest figure (pure). */
+import { isLwError, LwError } from '../agent/base/errors.ts';
 import type { ByteSample, Estimate } from './estimator.ts';
+import { ProbeErrorCode } from './errors.ts';
+
+/** Why a transfer failed, as a metric label. */
+export type FailureReason = 'refused' | 'http_4xx' | 'http_5xx' | 'timeout' | 'error';
+
+/** Node/undici error codes of a transfer that ran out of time (connect, headers, body) or was cut off. */
+const TIMEOUT_CODES: ReadonlySet<string> = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED', 'ABORT_ERR']);
+
+/** Codes of `e` and of what it wraps (`cause`, an AggregateError's `errors`: happy-eyeballs connects). */
+function codesOf(e: unknown, depth = 0): string[] {
+  if (typeof e !== 'object' || e === null || depth > 3) return [];
+  const o = e as { code?: unknown; name?: unknown; cause?: unknown; errors?: unknown };
+  const own = [o.code, o.name].filter((v): v is string => typeof v === 'string');
+  const inner = [o.cause, ...(Array.isArray(o.errors) ? o.errors : [])].flatMap((x) => codesOf(x, depth + 1));
+  return [...own, ...inner];
+}
+
+/** The failure label of a transfer error, from its code and status (never from its message). */
+export function failureReason(e: unknown): FailureReason {
+  if (isLwError(e, ProbeErrorCode.HTTP_STATUS)) {
+    const status = Number(e.context?.status);
+    return status >= 500 && status < 600 ? 'http_5xx' : status >= 400 && status < 500 ? 'http_4xx' : 'error';
+  }
+  const codes = codesOf(e);
+  if (codes.includes('ECONNREFUSED')) return 'refused';
+  if (codes.some((c) => TIMEOUT_CODES.has(c)) || codes.includes('AbortError') || codes.includes('TimeoutError')) return 'timeout';
+  return 'error';
+}
 import type { LatencyFigures } from './loaded-latency.ts';
 import type { StallReport, StreamActivity } from './stalls.ts';
 
@@ -35,6 +64,8 @@ export interface ThroughputResult {
   stopReason: StopReason;
   requests: number;
   errors: string[];
+  /** Stable label of the first error (`failureReason`), for the failures metric; absent without errors. */
+  failure?: FailureReason;
   series?: ByteSample[];
   /** Download: whether the kernel's counters (TCP_INFO: in-sync points, else in-order bytes) timed it rather than bytes read. */
   kernelCounters?: boolean;
@@ -74,5 +105,5 @@ export function serverTicks(text: string, size: number): ByteSample[] {
   } catch {
     /* not JSON: treated as no ticks below */
   }
-  throw new Error('upload answer has no arrival ticks: is the target a linkward probe-server? (use --preset cloudflare/librespeed otherwise)');
+  throw new LwError(ProbeErrorCode.BAD_ANSWER, 'upload answer has no arrival ticks: is the target a linkward probe-server? (use --preset cloudflare/librespeed otherwise)');
 }

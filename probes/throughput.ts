@@ -3,12 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { Clock } from '../agent/base/clock.ts';
+import { LwError, messageOf } from '../agent/base/errors.ts';
+import { ProbeErrorCode } from './errors.ts';
 import { estimate, nextTransferSize, type ByteSample } from './estimator.ts';
 import { PRESETS, presetUrl, type Preset } from './presets.ts';
 import { AllowanceRule, ByteLedger } from './probe-bytes.ts';
 import { ProbeMeter } from './throughput-meter.ts';
 import { lastCompletionMs, uploadEstimate, type SeriesEstimate } from './upload-series.ts';
-import { judgeFigure, serverTicks, uploadActivity, type Direction, type StopReason, type ThroughputResult } from './throughput-result.ts';
+import { failureReason, judgeFigure, serverTicks, uploadActivity, type Direction, type FailureReason, type StopReason, type ThroughputResult } from './throughput-result.ts';
 import { findStalls, type StreamActivity } from './stalls.ts';
 import { reservedLatencySession } from './loaded-latency.ts';
 
@@ -90,6 +92,11 @@ async function untilAborted(work: Promise<void> | undefined, signal: AbortSignal
   }
 }
 
+/** LW_PROBE_HTTP_STATUS for a non-2xx answer (the message keeps the `HTTP <status>` form the failure metric reads). */
+function httpStatusError(status: number, url: string): LwError {
+  return new LwError(ProbeErrorCode.HTTP_STATUS, `HTTP ${status} from ${url}`, { context: { status, url } });
+}
+
 /** Runs one direction. Never throws for network errors: they end up in `errors` and `stopReason`. */
 export async function runThroughput(o: ThroughputOptions): Promise<ThroughputResult> {
   const base = new URL(o.url);
@@ -109,6 +116,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   latency?.start();
   const samples: ByteSample[] = [{ tMs: 0, bytes: 0 }];
   const errors: string[] = [];
+  let failure: FailureReason | undefined;
   let total = 0;
   let requests = 0;
   let lastCheck = 0;
@@ -193,7 +201,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
       meter.firstByte(o.clock.monoMs() - asked, queued);
       if (res.statusCode >= 300) {
         await res.body.dump();
-        throw new Error(`HTTP ${res.statusCode} from ${o.url}`);
+        throw httpStatusError(res.statusCode, o.url);
       }
       let got = 0;
       try {
@@ -223,7 +231,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     unpulled[stream] = size;
     const res = await pool.request({ method: 'POST', path: path(presetUrl(o.url, preset.up(nonce))), headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(size) }, body: Readable.from(body()), signal: ac.signal });
     const text = await res.body.text();
-    if (res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode} from ${o.url}`);
+    if (res.statusCode >= 300) throw httpStatusError(res.statusCode, o.url);
     if (aborted()) return;
     const t = o.clock.monoMs() - t0;
     (completed[stream] as ByteSample[][]).push(preset.serverTicks ? serverTicks(text, size) : [{ tMs: startedAt, bytes: 0 }, { tMs: t, bytes: size }]);
@@ -250,7 +258,8 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
         await transfer(ask, stream, queued);
       } catch (e) {
         if (aborted()) return;
-        errors.push((e as Error).message);
+        errors.push(messageOf(e));
+        failure ??= failureReason(e);
         stop('error');
         return;
       }
@@ -294,6 +303,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     stopReason: reason,
     requests,
     errors,
+    ...(failure ? { failure } : {}),
     ...(o.keepSeries ? { series: [...finalSeries], ...(readSamples.length > 1 ? { readSeries: readSamples } : {}) } : {}),
     ...(!up ? { kernelCounters: DOWNLOAD_TIMING !== 'read' && meter.kernelCounters } : {}),
   };

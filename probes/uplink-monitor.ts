@@ -22,7 +22,7 @@ import type { ProbeTarget } from './targets.ts';
 import { runThroughput, type ThroughputProgress } from './throughput.ts';
 import { recheckDue } from './throughput-policy.ts';
 import { bytesOf, measure, type JudgedDirection } from './uplink-throughput.ts';
-import { SKIP_WORDS, outcomeOf, reasonOf, serverAfter, type SkipReason, type ThroughputOutcome } from './throughput-outcome.ts';
+import { SKIP_WORDS, outcomeOf, serverAfter, type SkipReason, type ThroughputOutcome } from './throughput-outcome.ts';
 
 export type { SkipReason, ThroughputOutcome } from './throughput-outcome.ts';
 
@@ -284,7 +284,7 @@ export class UplinkMonitor {
     this.#d.metrics.observe(s);
     this.#server = serverAfter(this.#server, r, nowMs);
     if (r.failed) {
-      this.#d.metrics.throughputFailed(this.name, reasonOf(r.errors[0] as string));
+      this.#d.metrics.throughputFailed(this.name, r.failure ?? 'error');
       this.#d.log.warn({ uplink: this.name, errors: r.errors, bytes: [...judged.values()].map(bytesOf) }, 'throughput test failed: the speed-test server did not serve it');
     } else if (r.errors.length > 0) this.#d.log.warn({ uplink: this.name, errors: r.errors }, 'throughput probe had errors');
     this.#d.metrics.throughputServerUp(this.name, this.#server.failingSinceMs === null);

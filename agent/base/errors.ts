@@ -1,9 +1,13 @@
 /** Stable error codes (`LW_*`) and the LwError class every linkward module throws; callers branch on `code`. */
 
-/** Every linkward error code starts with `LW_`; packages may add their own codes in their own catalogs. */
-export type LwCode = `LW_${string}`;
+import type { LwCode } from './error-codes.ts';
 
-/** Codes owned by the foundation (config, daemon, server, CLI). Other packages keep their own `as const` catalogs. */
+export type { LwCode } from './error-codes.ts';
+
+/**
+ * Short names for the codes owned by the foundation (config, daemon, server, CLI). Other packages keep their own
+ * `as const` catalogs of short names; every value is a key of the one registry, agent/base/error-codes.ts.
+ */
 export const ErrorCode = {
   CONFIG_INVALID: 'LW_CONFIG_INVALID',
   CONFIG_UNREADABLE: 'LW_CONFIG_UNREADABLE',
@@ -16,7 +20,6 @@ export const ErrorCode = {
   LISTEN_FAILED: 'LW_LISTEN_FAILED',
   DAEMON_UNREACHABLE: 'LW_DAEMON_UNREACHABLE',
   DAEMON_BAD_RESPONSE: 'LW_DAEMON_BAD_RESPONSE',
-  COMPONENT_START_FAILED: 'LW_COMPONENT_START_FAILED',
   INTERNAL: 'LW_INTERNAL',
 } as const satisfies Record<string, LwCode>;
 
@@ -61,6 +64,11 @@ export function codeOf(e: unknown): string {
   if (isLwError(e)) return e.code;
   if (typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string') return (e as { code: string }).code;
   return ErrorCode.INTERNAL;
+}
+
+/** The registered code of any thrown value, for answers that must carry one (HTTP error bodies): LwError code, else LW_INTERNAL. */
+export function lwCodeOf(e: unknown): LwCode {
+  return isLwError(e) ? e.code : ErrorCode.INTERNAL;
 }
 
 /** Message of any thrown value, for logs. */

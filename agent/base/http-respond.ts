@@ -1,5 +1,6 @@
 /** Small HTTP helpers shared by every route: JSON responses, bounded body reading, errors with codes. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LwCode } from '../base/error-codes.ts';
 
 /** Writes a JSON response (pretty when `?pretty` is in the URL is left to callers). */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -15,7 +16,7 @@ export function sendText(res: ServerResponse, status: number, text: string, cont
 }
 
 /** Error body shape of every non-2xx JSON answer: `{ error: { code, message } }`. */
-export function sendError(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, unknown> = {}): void {
+export function sendError(res: ServerResponse, status: number, code: LwCode, message: string, extra: Record<string, unknown> = {}): void {
   sendJson(res, status, { error: { code, message, ...extra } });
 }
 

@@ -1,5 +1,6 @@
 /** Process exit codes scripts can rely on (CLI and daemon), and the one mapping from errors and daemon answers to them. */
-import { ErrorCode, isLwError } from '../base/errors.ts';
+import { ERROR_CODES, type ErrorCodeInfo } from '../base/error-codes.ts';
+import { isLwError } from '../base/errors.ts';
 
 export const Exit = {
   /** Success; for `status`/`check`: link healthy. */
@@ -16,14 +17,17 @@ export const Exit = {
   FAILURE: 1,
 } as const;
 
+/** The exit code of each `exit` class of the registry (CONFIG_INVALID and DOWN are the same 2: bad input). */
+const EXIT_OF: Record<NonNullable<ErrorCodeInfo['exit']>, number> = { input: Exit.CONFIG_INVALID, unreachable: Exit.UNREACHABLE };
+
 /**
- * Exit code of a command that stopped on `e`: the input is wrong (config, address, usage) → 2, fix it; the daemon
- * could not be reached or answered nonsense → 3, start it; anything else → 1.
+ * Exit code of a command that stopped on `e`, from the `exit` of its code in the registry: the input is wrong
+ * (config, usage) → 2, fix it; the daemon could not be reached or answered nonsense → 3, start it; anything else → 1.
  */
 export function exitForError(e: unknown): number {
-  if (isLwError(e, ErrorCode.CONFIG_INVALID) || isLwError(e, ErrorCode.CONFIG_UNREADABLE)) return Exit.CONFIG_INVALID;
-  if (isLwError(e, ErrorCode.DAEMON_UNREACHABLE) || isLwError(e, ErrorCode.DAEMON_BAD_RESPONSE)) return Exit.UNREACHABLE;
-  return Exit.FAILURE;
+  if (!isLwError(e)) return Exit.FAILURE;
+  const info: ErrorCodeInfo = ERROR_CODES[e.code];
+  return info.exit === undefined ? Exit.FAILURE : EXIT_OF[info.exit];
 }
 
 /**

@@ -1,7 +1,8 @@
 /** `linkward node show|release`: desired vs actual node decorations; remove every linkward decoration (works without the daemon). */
 import type { Command } from 'commander';
 import { loadConfig, resolveConfigPath } from '../config/load.ts';
-import { ErrorCode, isLwError, messageOf } from '../base/errors.ts';
+import { ErrorCode, isLwError, LwError, messageOf } from '../base/errors.ts';
+import { isLwCode } from '../base/error-codes.ts';
 import { Exit, exitForError } from './exit-codes.ts';
 import type { NodeApi } from '../k8s/api.ts';
 import { findCluster } from '../k8s/cluster.ts';
@@ -70,10 +71,17 @@ async function directApi(o: NodeCliOptions): Promise<{ api: NodeApi; nodeName: s
   const loaded = loadConfig(resolveConfigPath(o.config));
   const k = loaded.config.kubernetes;
   const source = findCluster(k.kubeconfig);
-  if (!source) throw new Error('no Kubernetes cluster found: set kubernetes.kubeconfig, $KUBECONFIG, or run where /etc/rancher/k3s/k3s.yaml exists');
+  if (!source) throw new LwError(K8sErrorCode.NO_CLUSTER, 'no Kubernetes cluster found: set kubernetes.kubeconfig, $KUBECONFIG, or run where /etc/rancher/k3s/k3s.yaml exists');
   const { createApiFor } = await import('../k8s/component.ts');
   const api = await createApiFor(k.client, source, k.requestTimeoutMs);
   return { api, nodeName: loaded.nodeName, conditionType: k.conditionType, fleet: new FleetSemaphore(api, k.fleet, loaded.nodeName) };
+}
+
+/** The daemon's error answer as an LwError with the daemon's code (LW_INTERNAL when it gave none it could have sent). */
+function refused(r: { status: number; body: Record<string, unknown> | null }): LwError {
+  const error = r.body?.error as { code?: unknown; message?: unknown } | undefined;
+  const message = typeof error?.message === 'string' ? error.message : `daemon answered ${r.status}`;
+  return new LwError(isLwCode(error?.code) ? error.code : ErrorCode.INTERNAL, message, { context: { status: r.status } });
 }
 
 const unreachable = (e: unknown): boolean => isLwError(e, ErrorCode.DAEMON_UNREACHABLE);
@@ -88,7 +96,7 @@ export async function nodeShowCommand(o: NodeCliOptions, out: Out, err: Out, dep
           out.write(o.json ? JSON.stringify(r.body) + '\n' : renderNodeShow(r.body));
           return Exit.OK;
         }
-        if (r.status !== 404) throw new Error(`daemon answered ${r.status}`);
+        if (r.status !== 404) throw refused(r);
       } catch (e) {
         if (!unreachable(e)) throw e;
       }
@@ -115,7 +123,7 @@ export async function nodeReleaseCommand(o: NodeCliOptions, out: Out, err: Out, 
           out.write(o.json ? JSON.stringify(r.body) + '\n' : `released via the daemon (node actions paused until restart or POST /v1/node/resume): ${changes.join('; ') || 'nothing to remove'}\n`);
           return Exit.OK;
         }
-        if (r.status !== 404) throw new Error(String((r.body?.error as { message?: string } | undefined)?.message ?? `daemon answered ${r.status}`));
+        if (r.status !== 404) throw refused(r);
       } catch (e) {
         if (!unreachable(e)) throw e;
       }

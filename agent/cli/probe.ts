@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { systemClock } from '../base/clock.ts';
-import { isLwError, LwError, messageOf } from '../base/errors.ts';
-import { Exit } from './exit-codes.ts';
+import { lwCodeOf, LwError, messageOf } from '../base/errors.ts';
+import { Exit, exitForError } from './exit-codes.ts';
 import { splitHostPort } from '../base/host-port.ts';
 import { loadConfig, resolveConfigPath } from '../config/load.ts';
 import { effectiveUplinks } from '../config/uplinks.ts';
@@ -66,10 +66,10 @@ export function fmtLatency(r: ThroughputResult): string {
 }
 
 function fail(e: unknown, json: boolean | undefined): never {
-  const code = isLwError(e) ? e.code : 'LW_INTERNAL';
+  const code = lwCodeOf(e);
   if (json) process.stdout.write(JSON.stringify({ error: { code, message: messageOf(e) } }) + '\n');
   else process.stderr.write(`error: ${messageOf(e)}\n`);
-  process.exit(code === ProbeErrorCode.NO_URL || code === ProbeErrorCode.UNKNOWN_UPLINK || code === 'LW_CONFIG_INVALID' ? Exit.DOWN : Exit.FAILURE);
+  process.exit(exitForError(e));
 }
 
 async function probeAction(o: ProbeOptions): Promise<void> {

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { loadConfig, resolveConfigPath } from '../config/load.ts';
-import { codeOf, messageOf } from '../base/errors.ts';
+import { ErrorCode, isLwError, messageOf } from '../base/errors.ts';
 import { Exit, exitForError, exitForStatus } from './exit-codes.ts';
 import { silentLogger } from '../base/log.ts';
 import { createIpActuator, type RouteActuator } from '../route/actuator.ts';
@@ -102,7 +102,7 @@ export async function useCommand(uplink: string, o: { for?: string; json?: boole
     }
     if (o.waitMs === undefined && typeof r.body?.decideWithinMs === 'number') waitMs = r.body.decideWithinMs;
   } catch (e) {
-    if (codeOf(e) === 'LW_CONFIG_INVALID') {
+    if (isLwError(e, ErrorCode.CONFIG_INVALID)) {
       err.write(`linkward route use: ${messageOf(e)}\n`);
       return RouteUseExit.REFUSED;
     }

@@ -2,7 +2,7 @@
 import { daemonGet, daemonTarget, type DaemonOptions, type DaemonTarget } from './client.ts';
 import { formatStatus, type StatusDoc } from './status.ts';
 import { Exit } from './exit-codes.ts';
-import { messageOf } from '../base/errors.ts';
+import { ErrorCode, LwError, messageOf } from '../base/errors.ts';
 import type { HistoryDoc } from '../history/query.ts';
 import { sparkline } from '../history/sparkline.ts';
 
@@ -87,7 +87,7 @@ export async function watchStatus(target: DaemonTarget, intervalMs: number, io: 
       try {
         const r = await orAbort(daemonGet<StatusDoc>(target, '/v1/status'), io.signal);
         if (r === undefined) break;
-        if (r.status !== 200) throw new Error(r.status === 401 ? 'the daemon requires a token (--token or LINKWARD_TOKEN)' : `daemon answered ${r.status}`);
+        if (r.status !== 200) throw new LwError(ErrorCode.DAEMON_BAD_RESPONSE, r.status === 401 ? 'the daemon requires a token (--token or LINKWARD_TOKEN)' : `daemon answered ${r.status}`);
         doc = r.body;
         body = io.tty ? formatStatus(doc, doc.nowMs ?? now) : watchLine(doc, now);
       } catch (e) {

@@ -4,7 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { HttpRoute } from '../runtime/component.ts';
-import { ErrorCode, LwError, codeOf, messageOf } from '../base/errors.ts';
+import { ErrorCode, LwError, codeOf, lwCodeOf, messageOf } from '../base/errors.ts';
 import type { Logger } from '../base/log.ts';
 import { sendError, sendJson, sendText } from '../base/http-respond.ts';
 import { splitHostPort } from '../base/host-port.ts';
@@ -120,7 +120,7 @@ export async function startServer(listen: string, deps: ServerDeps): Promise<{ s
   const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
     dispatch(deps, req, res).catch((e: unknown) => {
       log.error({ err: e, code: codeOf(e), url: req.url }, 'request failed');
-      if (!res.headersSent) sendError(res, 500, codeOf(e), messageOf(e));
+      if (!res.headersSent) sendError(res, 500, lwCodeOf(e), messageOf(e));
       else res.destroy();
     });
   });

@@ -17,10 +17,18 @@ export function mapError(e: unknown, what: string): LwError {
   if (status === 401 || status === 403) return new LwError(K8sErrorCode.FORBIDDEN, `${what}: forbidden (${status}); apply deploy/rbac.yaml and check the admission policy`, { cause: e, context: ctx });
   if (status !== undefined && status >= 400 && status < 500) return new LwError(K8sErrorCode.REJECTED, `${what}: rejected with ${status} ${detail}`, { cause: e, context: ctx });
   if (status !== undefined) return new LwError(K8sErrorCode.UNAVAILABLE, `${what}: API server answered ${status}; will retry with backoff`, { cause: e, context: ctx });
-  const name = String((e as { name?: unknown }).name ?? '');
-  const causeName = String((e as { cause?: { name?: unknown } }).cause?.name ?? '');
-  if (/TimeoutError|AbortError/.test(name + ' ' + causeName + ' ' + String((e as Error).message))) return new LwError(K8sErrorCode.TIMEOUT, `${what}: API server did not answer in time; will retry with backoff`, { cause: e, context: ctx });
+  if (timedOut(e)) return new LwError(K8sErrorCode.TIMEOUT, `${what}: API server did not answer in time; will retry with backoff`, { cause: e, context: ctx });
   const cause = (e as { cause?: { code?: unknown } }).cause;
   return new LwError(K8sErrorCode.UNAVAILABLE, `${what}: API server unreachable (${String(cause?.code ?? (e as Error).message)}); will retry with backoff`, { cause: e, context: ctx });
 }
 
+
+/** Names and codes that mean the request ran out of time (AbortSignal.timeout, undici's own timeouts). */
+const TIMEOUT_MARKS: ReadonlySet<string> = new Set(['TimeoutError', 'AbortError', 'ABORT_ERR', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** True when `e`, or an error it wraps (`cause`, a few levels), is named or coded as a timeout; messages are not read. */
+function timedOut(e: unknown, depth = 0): boolean {
+  if (typeof e !== 'object' || e === null || depth > 3) return false;
+  const o = e as { name?: unknown; code?: unknown; cause?: unknown };
+  return TIMEOUT_MARKS.has(String(o.name)) || TIMEOUT_MARKS.has(String(o.code)) || timedOut(o.cause, depth + 1);
+}

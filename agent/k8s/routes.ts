@@ -1,6 +1,6 @@
 /** HTTP routes of the node component: GET /v1/node (desired vs actual), POST /v1/node/release and /v1/node/resume. */
 import type { HttpRoute } from '../runtime/component.ts';
-import { codeOf, messageOf } from '../base/errors.ts';
+import { codeOf, lwCodeOf, messageOf } from '../base/errors.ts';
 import { sendError, sendJson } from '../base/http-respond.ts';
 import { K8sErrorCode } from './errors.ts';
 
@@ -22,7 +22,7 @@ export function nodeRoutes(h: NodeRouteHandlers): HttpRoute[] {
         try {
           sendJson(res, 200, await h.release());
         } catch (e) {
-          sendError(res, codeOf(e) === K8sErrorCode.NO_CLUSTER ? 409 : 503, codeOf(e), messageOf(e));
+          sendError(res, codeOf(e) === K8sErrorCode.NO_CLUSTER ? 409 : 503, lwCodeOf(e), messageOf(e));
         }
       },
     },

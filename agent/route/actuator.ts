@@ -24,8 +24,8 @@ export interface ApplyResult {
   applied: string[];
   /** The same commands as argument arrays: what took effect (or would, in dry-run), so callers never infer it from the plan. */
   done: IpArgv[];
-  /** Commands that failed for a reason other than "already so". */
-  errors: { cmd: string; code: string; message: string }[];
+  /** Commands that failed for a reason other than "already so" (`argv`: the arguments, for callers that classify them). */
+  errors: { cmd: string; argv: IpArgv; code: string; message: string }[];
 }
 
 /** The port the route component mutates the kernel through (fakes implement the same). */
@@ -94,7 +94,7 @@ export function createIpActuator(opts: IpActuatorOptions): RouteActuator {
         if (/Dump was interrupted/i.test(r.stderr)) return { known: false, part, reason: 'incomplete', why: `\`${cmd}\` was interrupted by a concurrent change (partial dump)` };
         return { part, text: r.stdout };
       } catch (e) {
-        return { known: false, part, reason: codeOf(e) === 'LW_COMMAND_TIMEOUT' ? 'timeout' : 'failed', why: `\`${cmd}\` failed: ${messageOf(e)}` };
+        return { known: false, part, reason: isLwError(e, 'LW_COMMAND_TIMEOUT') ? 'timeout' : 'failed', why: `\`${cmd}\` failed: ${messageOf(e)}` };
       }
     }));
     const failed = outs.find((o): o is Unknown => 'known' in o);
@@ -164,7 +164,7 @@ export function createIpActuator(opts: IpActuatorOptions): RouteActuator {
             continue;
           }
           // Keep going: one bad entry must not stop the rest of the desired state (retried next tick).
-          result.errors.push({ cmd: line, code: codeOf(e), message: messageOf(e) });
+          result.errors.push({ cmd: line, argv, code: codeOf(e), message: messageOf(e) });
           log.warn({ cmd: line, err: messageOf(e) }, 'ip command failed');
         }
       }

@@ -9,6 +9,7 @@ import type { RouteActuator } from './actuator.ts';
 import { createApplyGate } from './apply-gate.ts';
 import { confirmReachable, parseEndpoint, type Connector, type Endpoint } from './confirm.ts';
 import { createConntrackFlusher } from './conntrack.ts';
+import { RouteErrorCode } from './errors.ts';
 import { k3sPinning, type K3sFacts, type K3sPinning } from './k3s.ts';
 import { registerRouteMetrics } from './metrics.ts';
 import { cleanupCommands, currentActive, resolveUplinks, type PlanOptions } from './plan.ts';
@@ -106,6 +107,8 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
   async function applyDesired(linkUp: Record<string, boolean>): Promise<void> {
     if (!routesAllowed()) return;
     const r = await reconcile(actuator, target(state.active, linkUp));
+    // logged when they change (every pass re-resolves; the status shows them meanwhile)
+    if (r.problems.length > 0 && r.problems.join('\n') !== problems.join('\n')) log.warn({ code: RouteErrorCode.UPLINK_UNRESOLVED, problems: r.problems }, 'uplinks cannot be routed yet; their tables are set up once resolved');
     problems = r.problems;
     // What the kernel confirmed, not what was planned: a failed `ip link set DEV down` did not take DEV down.
     for (const [dev, up] of Object.entries(r.result.done.filter((c) => c[0] === 'link').reduce<Record<string, boolean>>((m, c) => ({ ...m, [c[3]!]: c[4] === 'up' }), {}))) {
@@ -200,6 +203,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
       store = createRouteStore(ctx.stateDb);
       downByUs = store.loadDownByUs();
       pinning = k3sPinning(deps.k3sFacts());
+      if (!idle && policy.manageRoutes && !routesAllowed()) log.warn({ code: RouteErrorCode.K3S_UNPINNED, k3s: pinning }, `route switching refused: ${pinning.message}`);
       const saved = store.loadPolicy();
       state = saved ? { ...initialPolicyState(saved.active), ...saved, tracks: {} } : initialPolicyState();
       if (idle) {

@@ -2,7 +2,7 @@
 import type { Counter } from 'prom-client';
 import type { UplinkConfig } from '../config/uplinks.ts';
 import { systemRunner, type CommandRunner } from '../base/exec.ts';
-import { LwError, codeOf, messageOf } from '../base/errors.ts';
+import { LwError, codeOf, isLwError, messageOf } from '../base/errors.ts';
 import type { Logger } from '../base/log.ts';
 import { RouteErrorCode } from './errors.ts';
 import type { KernelState } from './ip-state.ts';
@@ -137,14 +137,13 @@ export function createConntrackFlusher(opts: ConntrackFlusherOptions): Conntrack
         try {
           res.deleted += await runOne(argv);
         } catch (e) {
-          const code = codeOf(e);
-          if (code === 'LW_COMMAND_NOT_FOUND') {
+          if (isLwError(e, 'LW_COMMAND_NOT_FOUND')) {
             res.result = 'missing';
             res.error = { code: RouteErrorCode.CONNTRACK_MISSING, message: `${path} not found: ${hint}` };
             break; // the second command would fail the same way
           }
           res.result = 'failed';
-          res.error = { code: RouteErrorCode.CONNTRACK_FAILED, cause: code, message: messageOf(e) };
+          res.error = { code: RouteErrorCode.CONNTRACK_FAILED, cause: codeOf(e), message: messageOf(e) };
         }
       }
       missing = res.result === 'missing';

@@ -1,4 +1,6 @@
-/** Error codes of the route package (uplink failover). */
+/** Error codes of the route package (uplink failover): short names for keys of the registry (agent/base/error-codes.ts). */
+import type { LwCode } from '../base/error-codes.ts';
+
 export const RouteErrorCode = {
   /** `ip` printed something that is not the expected JSON. */
   IP_OUTPUT: 'LW_ROUTE_IP_OUTPUT',
@@ -23,4 +25,4 @@ export const RouteErrorCode = {
   CONNTRACK_FAILED: 'LW_ROUTE_CONNTRACK_FAILED',
   /** The `conntrack` binary is not installed, so NAT entries of the old uplink were not flushed. */
   CONNTRACK_MISSING: 'LW_ROUTE_CONNTRACK_MISSING',
-} as const;
+} as const satisfies Record<string, LwCode>;

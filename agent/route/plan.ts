@@ -194,6 +194,12 @@ export function cleanupCommands(kernel: KernelState, opts: PlanOptions, known: r
 }
 
 /** `ip ...` text of a command list (golden tests, dry-run and status output). */
+/** True for a command that changes a default route of the main table (what a switch moves), read from its arguments. */
+export function isMainDefault(argv: IpArgv): boolean {
+  const op = argv.indexOf('route');
+  return op >= 0 && argv[op + 2] === 'default' && !argv.includes('table');
+}
+
 export function renderCommands(cmds: readonly IpArgv[]): string {
   return cmds.map((c) => `ip ${c.join(' ')}`).join('\n');
 }

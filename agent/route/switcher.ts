@@ -2,13 +2,13 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../base/clock.ts';
-import { codeOf, messageOf } from '../base/errors.ts';
+import { codeOf, LwError, messageOf } from '../base/errors.ts';
 import type { Logger } from '../base/log.ts';
 import type { RouteActuator } from './actuator.ts';
 import type { ConfirmResult } from './confirm.ts';
 import { flushPlan, uplinkSource, type ConntrackFlusher } from './conntrack.ts';
 import { familyArgs, mainDefaults, routeArgs, type KernelState } from './ip-state.ts';
-import { mainMetricOf, type IpArgv, type PlanOptions } from './plan.ts';
+import { isMainDefault, mainMetricOf, type IpArgv, type PlanOptions } from './plan.ts';
 import { RouteErrorCode } from './errors.ts';
 import { reconcile, type RouteTarget } from './reconcile.ts';
 import { claimRevert, confirmClaimed, planStatus, revertedClaimed, type RevertHelper, type RevertPlan } from './revert-helper.ts';
@@ -127,8 +127,8 @@ export async function commitSwitch(deps: SwitchDeps, target: RouteTarget, previo
   let applyError: string | null = null;
   try {
     const applied = await reconcile(actuator, target);
-    const mainFailed = applied.result.errors.find((e) => / default /.test(e.cmd) && !/ table /.test(e.cmd));
-    if (mainFailed) throw new Error(`could not set the default route: ${mainFailed.message}`);
+    const mainFailed = applied.result.errors.find((e) => isMainDefault(e.argv));
+    if (mainFailed) throw new LwError(RouteErrorCode.APPLY_FAILED, `could not set the default route: ${mainFailed.message}`, { context: { cmd: mainFailed.cmd, code: mainFailed.code } });
     confirm = await Promise.race([deps.confirm(deadline - clock.monoMs()), deadlineTimer(clock, deadline + CONFIRM_SETTLE_MS - clock.monoMs())]);
   } catch (e) {
     applyError = messageOf(e);
@@ -158,7 +158,8 @@ export async function commitSwitch(deps: SwitchDeps, target: RouteTarget, previo
   store.savePending(null);
   store.record({ atMs: clock.nowMs(), from: info.from, to: info.to, reason: info.reason, result: outcome.result, detail: outcome.detail });
   tidy(deps.stateDir);
-  log[outcome.ok ? 'info' : 'warn']({ from: info.from, to: info.to, result: outcome.result, cause: outcome.cause, detail: outcome.detail, confirmMs: Math.round(outcome.confirmMs) }, outcome.ok ? 'switch confirmed' : 'switch rolled back');
+  const code = outcome.ok ? undefined : outcome.cause === 'apply-failed' ? RouteErrorCode.APPLY_FAILED : RouteErrorCode.CONFIRM_FAILED;
+  log[outcome.ok ? 'info' : 'warn']({ ...(code ? { code } : {}), from: info.from, to: info.to, result: outcome.result, cause: outcome.cause, detail: outcome.detail, confirmMs: Math.round(outcome.confirmMs) }, outcome.ok ? 'switch confirmed' : 'switch rolled back');
   // Only after the default route has settled (committed or rolled back), so no entry is re-created on the old path.
   const result = outcome.result;
   return { ...outcome, armMs, flushConntrack: () => flushAbandoned(deps, result, info.from, info.to, target, before) };

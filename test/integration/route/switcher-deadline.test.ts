@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import type { Clock } from '../../../agent/base/clock.ts';
 import { LwError } from '../../../agent/base/errors.ts';
-import { silentLogger } from '../../../agent/base/log.ts';
+import { Writable } from 'node:stream';
+import { createLogger, silentLogger } from '../../../agent/base/log.ts';
 import { createIpActuator } from '../../../agent/route/actuator.ts';
 import type { ConfirmResult } from '../../../agent/route/confirm.ts';
 import { RouteErrorCode } from '../../../agent/route/errors.ts';
@@ -79,7 +80,7 @@ function setup(t: { after(fn: () => void): void }, confirm: (withinMs: number, c
   const target = (active: string): RouteTarget => ({ uplinks: ctx.config.uplinks, active, linkUp: {}, opts: OPTS });
   const run = () => commitSwitch(deps, target('lte'), target('wan'), { from: 'wan', to: 'lte', reason: 'failover' }, TIMING);
   const mainDev = (): string | undefined => ip.routes.find((r) => r.table === 'main' && r.dst === 'default' && r.metric === 0)?.dev;
-  return { ip, clock, helper, run, mainDev, setShared: (v: number) => (shared = v) };
+  return { ip, clock, helper, run, mainDev, deps, setShared: (v: number) => (shared = v) };
 }
 
 test('a confirm inside the deadline commits; the plan carries one deadline on the shared clock, the helper\'s = deadline + grace', async (t) => {
@@ -164,4 +165,48 @@ test('a kernel read that turns unknown during the rollback: the revert commands 
   assert.equal(out.result, 'rolled-back');
   assert.equal(s.mainDev(), undefined, 'the revert plan removed the switch\'s default route to the backup');
   assert.ok(s.ip.routes.some((r) => r.table === 'main' && r.dst === 'default' && r.dev === 'eth0'), 'the host\'s own default via the primary is there');
+});
+
+/** A JSON logger whose records land in `lines`. */
+function capturingLogger(): { log: ReturnType<typeof createLogger>; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const dest = new Writable({ write(chunk: Buffer, _enc, cb) { for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>); cb(); } });
+  return { log: createLogger({ level: 'info', format: 'json', dest }), lines };
+}
+
+test('the main default route cannot be set: rolled back as apply-failed, logged with LW_ROUTE_APPLY_FAILED, no confirm tried', async (t) => {
+  let confirms = 0;
+  const s = setup(t, async () => {
+    confirms++;
+    return { ok: true, ms: 1, detail: '10.99.0.1:443' };
+  });
+  const { log, lines } = capturingLogger();
+  s.deps.log = log;
+  s.ip.failures.set('ip route replace default via 10.0.2.1 dev wwan0 metric 0', 'RTNETLINK answers: Network is unreachable');
+  const out = await s.run();
+  assert.equal(out.result, 'rolled-back', s.ip.log.join('; '));
+  assert.equal(out.cause, 'apply-failed');
+  assert.match(out.detail, /could not set the default route: .*Network is unreachable/);
+  assert.equal(confirms, 0);
+  assert.equal(s.mainDev(), 'eth0');
+  const warn = lines.find((l) => l.msg === 'switch rolled back');
+  assert.equal(warn?.code, 'LW_ROUTE_APPLY_FAILED', JSON.stringify(lines.map((l) => l.msg)));
+});
+
+test('a failing per-uplink table route is not the main default: the switch goes on to its confirm', async (t) => {
+  let confirms = 0;
+  const s = setup(t, async (_w, clock) => {
+    confirms++;
+    clock.mono += 100;
+    return { ok: false, ms: 100, detail: 'no target reached' };
+  });
+  const { log, lines } = capturingLogger();
+  s.deps.log = log;
+  s.ip.failures.set('ip route replace default via 10.0.2.1 dev wwan0 table', 'RTNETLINK answers: Network is unreachable');
+  const out = await s.run();
+  assert.ok(!s.ip.log.includes('ip route replace default via 10.0.2.1 dev wwan0 table 7101 proto 77'), 'the table route did fail');
+  assert.ok(s.ip.log.includes('ip route replace default via 10.0.2.1 dev wwan0 metric 0 proto 77'), 'the main default was set');
+  assert.equal(confirms, 1, `the confirm ran (${out.cause}: ${out.detail}; ip: ${s.ip.log.join('; ')})`);
+  assert.equal(out.cause, 'unreachable');
+  assert.equal(lines.find((l) => l.msg === 'switch rolled back')?.code, 'LW_ROUTE_CONFIRM_FAILED');
 });

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EventInput, NodeApi } from '../../../agent/k8s/api.ts';
-import { LwError } from '../../../agent/base/errors.ts';
+import { LwError, type LwCode } from '../../../agent/base/errors.ts';
 import { silentLogger } from '../../../agent/base/log.ts';
 import { K8sErrorCode } from '../../../agent/k8s/errors.ts';
 import { EventOutbox } from '../../../agent/k8s/event-outbox.ts';
@@ -84,7 +84,7 @@ function fakeApi(script: string[]): { api: NodeApi; posted: EventInput[] } {
   const api = {
     createEvent: async (e: EventInput) => {
       const next = script.shift() ?? 'ok';
-      if (next !== 'ok') throw new LwError(next as `LW_${string}`, `create event: ${next}`);
+      if (next !== 'ok') throw new LwError(next as LwCode, `create event: ${next}`);
       posted.push(e);
     },
   } as unknown as NodeApi;
