@@ -126,10 +126,11 @@ export interface Marker {
   text: string;
 }
 
-function markersSvg(f: Frame, markers: readonly Marker[]): string {
+/** Marker lines, with their hover text unless `titled` is false. */
+function markersSvg(f: Frame, markers: readonly Marker[], titled: boolean): string {
   return markers
     .filter((m) => m.atMs >= f.sinceMs && m.atMs <= f.untilMs)
-    .map((m) => `<path class="mk ${m.kind}" d="M${xOf(f, m.atMs)},0V${VIEW_H}" stroke="${m.colour}"><title>${esc(m.text)}</title></path>`)
+    .map((m) => `<path class="mk ${m.kind}" d="M${xOf(f, m.atMs)},0V${VIEW_H}" stroke="${m.colour}">${titled ? `<title>${esc(m.text)}</title>` : ''}</path>`)
     .join('');
 }
 
@@ -152,6 +153,7 @@ export interface Line {
 
 /** Transparent hover slots with one `<title>` each: "13:30–14:00 · delay 31 ms (20–80)". */
 function hoverSvg(f: Frame, lines: readonly Line[]): string {
+  if (f.hoverSlots <= 0) return ''; // a lean page: the captions carry the figures in words
   const slotMs = (f.untilMs - f.sinceMs) / f.hoverSlots;
   const w = Math.round((VIEW_W / f.hoverSlots) * 10) / 10;
   let out = '';
@@ -168,7 +170,8 @@ function hoverSvg(f: Frame, lines: readonly Line[]): string {
 }
 
 /** A chart: SVG with the lines, markers and hover slots; `max` is the axis top. `id` names it for tests and links. */
-export function chartSvg(id: string, f: Frame, lines: readonly Line[], max: number, markers: readonly Marker[], label: string): string {
+/** `markerTitles` false (a lean page) draws markers without hover text: the events list and state strips name them. */
+export function chartSvg(id: string, f: Frame, lines: readonly Line[], max: number, markers: readonly Marker[], label: string, markerTitles = true): string {
   const join = GAP_BUCKETS * f.bucketMs;
   const body = lines
     .map((l) => {
@@ -178,7 +181,7 @@ export function chartSvg(id: string, f: Frame, lines: readonly Line[], max: numb
       return `<path class="ln"${n} stroke="${l.colour}" d="${linePath(f, l.buckets, 'avg', max, join)}"/>`;
     })
     .join('');
-  return `<svg id="${esc(id)}" class="chart" viewBox="0 0 ${VIEW_W} ${VIEW_H}" preserveAspectRatio="none" role="img" aria-label="${esc(label)}" data-max="${max}">${body}${markersSvg(f, markers)}${hoverSvg(f, lines)}</svg>`;
+  return `<svg id="${esc(id)}" class="chart" viewBox="0 0 ${VIEW_W} ${VIEW_H}" preserveAspectRatio="none" role="img" aria-label="${esc(label)}" data-max="${max}">${body}${markersSvg(f, markers, markerTitles)}${hoverSvg(f, lines)}</svg>`;
 }
 
 /** The colour strip of an uplink's (or the node's) state over the window, from its transitions; `current` fills a window without any. */
