@@ -11,7 +11,7 @@ export interface PageResolution {
   factor: number;
   /** 0: no hover slots (the captions give range and last value in words). */
   hoverSlots: number;
-  /** No hover text on markers (the events list and the state strips name them) and short chart labels. */
+  /** No hover text on markers (the events list and the state strips name them), short chart labels, throughput as dots only. */
   lean: boolean;
 }
 
@@ -19,13 +19,14 @@ export interface PageResolution {
  * Resolutions, finest first; the page takes the finest whose section fits the bytes left by the rest of the page.
  * Measured (down scenario, one uplink's section): ~16 KB at factor 1, ~6.6 KB at factor 6 (of it 2.2 KB hover titles,
  * 2 KB paths, 0.85 KB marker titles). Past six uplinks the titles would crowd out the lines, so the lean steps drop
- * them and the fixed parts (captions, strip, axis, SVG wrappers, ~1.6 KB) remain: ~2.6 KB at factor 24, which charts
- * 16 uplinks in 60 KB. Factors divide 288, so buckets stay aligned.
+ * them and the fixed parts (captions, strip, axis, SVG wrappers, ~1.6 KB) remain: 8 and 12 uplinks then chart at
+ * factor 6 and 16 at factor 24 (2 h buckets) within 60 KB. Factors divide 288, so buckets stay aligned.
  */
 export const RESOLUTIONS: readonly PageResolution[] = [
   { factor: 1, hoverSlots: HOVER_SLOTS, lean: false },
   { factor: 3, hoverSlots: HOVER_SLOTS / 2, lean: false },
   { factor: 6, hoverSlots: HOVER_SLOTS / 4, lean: false },
+  { factor: 6, hoverSlots: 0, lean: true },
   { factor: 12, hoverSlots: 0, lean: true },
   { factor: 24, hoverSlots: 0, lean: true },
   { factor: 48, hoverSlots: 0, lean: true },
@@ -95,7 +96,7 @@ function chartBlock(id: string, caption: string, f: Frame, lines: Line[], marker
   const max = niceMax(Math.max(0, ...lines.flatMap((l) => l.buckets.map((b) => b.max))));
   if (!draw.charts) return `<div class="cap">${caption}</div>`;
   const label = draw.lean ? `${lines.map((l) => l.name).join(', ')} chart, scale 0–${fig(max)} ${unit}` : caption.replace(/<[^>]+>/g, '');
-  return `<div class="cap">${caption} <span class="muted">(scale 0–${fig(max)} ${esc(unit)})</span></div>${chartSvg(id, f, lines, max, markers, label, !draw.lean)}`;
+  return `<div class="cap">${caption} <span class="muted">(scale 0–${fig(max)} ${esc(unit)})</span></div>${chartSvg(id, f, lines, max, markers, label, draw.lean)}`;
 }
 
 function key(colour: string, text: string): string {
@@ -103,7 +104,7 @@ function key(colour: string, text: string): string {
 }
 
 /** `full`: the uncoarsened document, whose 5-min buckets give the captions their exact range and time of the last value. */
-function uplinkBlock(doc: HistoryDoc, full: HistoryDoc, f: Frame, name: string, current: string, draw: Draw): string {
+function uplinkBlock(doc: HistoryDoc, full: HistoryDoc, f: Frame, name: string, current: string, draw: Draw, knownFromMs: number): string {
   const u = doc.uplinks[name];
   if (!u) return '';
   if (!hasData(u)) return `<p class="hist muted" id="hist-${esc(name)}" data-uplink="${esc(name)}"><strong>${esc(name)}</strong>: no measurements in this period.</p>`;
@@ -117,7 +118,7 @@ function uplinkBlock(doc: HistoryDoc, full: HistoryDoc, f: Frame, name: string, 
     [{ name: 'delay', buckets: s.rttMs, colour: COLOUR.idle, style: 'band', unit: 'ms' }, { name: 'under load', buckets: s.loadedRttMs, colour: COLOUR.loaded, style: 'dots', unit: 'ms' }], mk, 'ms', draw);
   const loss = chartBlock(`chart-${name}-loss`, key(COLOUR.loss, `lost data ${summary(c.lossPercent, '%')}`), f, [{ name: 'lost', buckets: s.lossPercent, colour: COLOUR.loss, style: 'line', unit: '%' }], mk, '%', draw);
   const uplinkTransitions = doc.transitions.filter((t) => t.uplink === name);
-  return `<section class="hist" id="hist-${n}" data-uplink="${n}"><h3>${n}</h3><div class="cap">state</div>${stateStrip(`strip-${name}`, f, uplinkTransitions, current)}${speed}${delay}${loss}${timeAxis(f)}</section>`;
+  return `<section class="hist" id="hist-${n}" data-uplink="${n}"><h3>${n}</h3><div class="cap">state</div>${stateStrip(`strip-${name}`, f, uplinkTransitions, current, knownFromMs)}${speed}${delay}${loss}${timeAxis(f)}</section>`;
 }
 
 /** Backlog of telemetry: records waiting (peak per bucket) and the oldest one's age in minutes. */
@@ -128,6 +129,22 @@ function bufferBlock(doc: HistoryDoc, f: Frame, draw: Draw): string {
   const failing = doc.buffer.filter((b) => b.sinkFailing).length;
   const mk: Marker[] = doc.failovers.map((x) => ({ atMs: x.atMs, kind: 'failover', colour: COLOUR.failover, text: `${time(x.atMs)} switched ${x.from ?? '—'} → ${x.to}` }));
   return `<section class="hist" id="hist-buffer"><h3>Data waiting to be sent</h3>${failing > 0 ? `<div class="muted">the receiving server refused or did not answer during ${failing} of ${doc.buffer.length} sampled periods</div>` : ''}${chartBlock('chart-buffer-records', key(COLOUR.backlog, `records waiting ${summary(records, '')}`), f, [{ name: 'waiting', buckets: records, colour: COLOUR.backlog, style: 'line', unit: 'records' }], mk, 'records', draw)}${chartBlock('chart-buffer-age', key(COLOUR.loss, `oldest waiting ${summary(ages, 'min')}`), f, [{ name: 'oldest', buckets: ages, colour: COLOUR.loss, style: 'line', unit: 'min' }], mk, 'min', draw)}${timeAxis(f)}</section>`;
+}
+
+/** A window whose first record is later than this many buckets after its start is a short history (agent started since). */
+const SHORT_HISTORY_BUCKETS = 3;
+
+/** Start of what the document knows: its window's start, the first record of any kind when that comes clearly later, or its end when it holds none. */
+function knownFrom(doc: HistoryDoc): number {
+  const firsts = [
+    ...Object.values(doc.uplinks).flatMap((u) => SERIES.map((s) => u.series[s][0]?.t ?? Number.POSITIVE_INFINITY)),
+    doc.transitions[0]?.atMs ?? Number.POSITIVE_INFINITY,
+    doc.failovers[0]?.atMs ?? Number.POSITIVE_INFINITY,
+    doc.buffer[0]?.t ?? Number.POSITIVE_INFINITY,
+  ];
+  const first = Math.min(...firsts, ...doc.transitions.map((t) => t.atMs));
+  if (!Number.isFinite(first)) return doc.untilMs;
+  return first > doc.sinceMs + SHORT_HISTORY_BUCKETS * doc.bucketMs ? first : doc.sinceMs;
 }
 
 /** The newest events of all kinds, as a list anyone can read (no chart, no hover needed). */
@@ -162,8 +179,9 @@ export function historySection(full: HistoryDoc, current: { node: string; uplink
 function renderSection(doc: HistoryDoc, full: HistoryDoc, current: { node: string; uplinks: Record<string, string> }, hoverSlots: number, draw: Draw): string {
   const f = frameOf(doc, time, hoverSlots);
   const hours = Math.round((doc.untilMs - doc.sinceMs) / 3_600_000);
-  const site = stateStrip('strip-site', f, doc.transitions.filter((t) => t.uplink === null), current.node);
-  const blocks = Object.keys(doc.uplinks).map((name) => uplinkBlock(doc, full, f, name, current.uplinks[name] ?? 'unknown', draw)).join('');
+  const known = knownFrom(full);
+  const site = stateStrip('strip-site', f, doc.transitions.filter((t) => t.uplink === null), current.node, known);
+  const blocks = Object.keys(doc.uplinks).map((name) => uplinkBlock(doc, full, f, name, current.uplinks[name] ?? 'unknown', draw, known)).join('');
   const slotMin = hoverSlots > 0 ? Math.round((doc.untilMs - doc.sinceMs) / hoverSlots / 60_000) : 0;
   const per = slotMin === 60 ? 'hourly figures' : slotMin % 60 === 0 ? `figures per ${slotMin / 60} hours` : `figures per ${slotMin} min`;
   const many = `${Object.keys(doc.uplinks).length} connections`;
@@ -181,6 +199,7 @@ export const HISTORY_STYLE = `
 .chart path{fill:none;vector-effect:non-scaling-stroke;stroke-width:1.5}.chart path.band{stroke:none}.chart path.thin{stroke-width:1;stroke-dasharray:3 3}
 .chart path.dot{stroke-width:6;stroke-linecap:round}.chart path.mk{stroke-width:2;opacity:.75}.chart path.failover{stroke-dasharray:4 2}.chart path.node{stroke-dasharray:1 2}
 .hv rect{fill:transparent}.hv rect:hover{fill:#1d233012}
-.axis{display:flex;justify-content:space-between;font-size:.75rem;color:#5c6370}
+.axis{position:relative;height:1.2em;font-size:.75rem;color:#5c6370}.axis span{position:absolute;top:0;transform:translateX(-50%);white-space:nowrap}.axis span.now{left:auto;right:0;transform:none}
+.chart path.lone{stroke-width:4}
 #events td:first-child{white-space:nowrap;color:#5c6370}
 `;

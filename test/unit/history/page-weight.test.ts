@@ -55,6 +55,21 @@ test('three to sixteen uplinks: charts and hover get coarser, the page stays wit
   }
 });
 
+test('8, 12 and 16 uplinks with a status card each (the cards share the budget): within 60 KB, charts kept up to 12', (t) => {
+  const doc = docFor('down');
+  for (const n of [8, 12, 16]) {
+    const status = statusFor('down', NOW) as { link: { uplinks: Record<string, unknown> } };
+    const cards: Record<string, unknown> = { ...status.link.uplinks };
+    for (let i = 2; i < n; i++) cards[`extra${i}`] = { ...(cards.wan as object), name: `extra${i}` };
+    const html = renderStatusPage({ ...status, link: { ...status.link, uplinks: cards } }, NOW, withUplinks(doc, n));
+    const bytes = Buffer.byteLength(html);
+    t.diagnostic(`${n} uplinks and cards: ${bytes} bytes, ${/charts left out/.test(html) ? 'no charts' : 'charts'}`);
+    assert.ok(bytes <= PAGE_BUDGET_BYTES, `${n} uplinks with cards: ${bytes} bytes`);
+    assert.equal((html.match(/<article class="uplink"/g) ?? []).length, n, `${n} uplink cards`);
+    if (n <= 12) assert.match(html, new RegExp(`id="chart-extra${n - 1}-delay"`), `${n} uplinks with cards: still charted`);
+  }
+});
+
 test('more uplinks than charts can fit: state strips and figures in words, still within the budget', () => {
   const html = renderStatusPage(statusFor('down', NOW), NOW, withUplinks(docFor('down'), 32));
   assert.ok(Buffer.byteLength(html) <= PAGE_BUDGET_BYTES, `${Buffer.byteLength(html)} bytes`);
