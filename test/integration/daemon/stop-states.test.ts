@@ -97,7 +97,7 @@ test('link down (probe targets and the sink blackholed, connects in SYN_SENT): e
   const dir = stateDir(t);
   const agent = await run(t, dir, {
     uplinks: [{ name: 'wan' }],
-    probes: { targets: [`127.0.0.1:${hole.port}`], intervalMs: 500, timeoutMs: 400 },
+    probes: { targets: [`127.0.0.1:${hole.port}`], intervalMs: 500 },
     sinks: [sink(`http://127.0.0.1:${hole.port}/ingest`)],
   });
   const acked = ids('down', 5);
