@@ -126,9 +126,12 @@ export class SinkForwarder {
     this.#stopped = true;
     this.#abort.abort();
     this.wake();
-    await this.#loop;
+    // Close the connections together with the loop, not after it: undici ignores the abort signal while a connection
+    // is still being opened, so a send to an unreachable sink (SYN unanswered, link down) held the loop, and with it
+    // the agent's stop, until connectMs (10 s) ran out (issue 13). Destroying the pool fails that send at once; its
+    // records were never acknowledged by the sink and stay in the store.
+    await Promise.all([this.#loop, this.#d.sender.close()]);
     this.#loop = null;
-    await this.#d.sender.close();
   }
 
   async #run(): Promise<void> {

@@ -13,7 +13,7 @@ const GAP_BUCKETS = 3;
 /** Throughput is measured every 30 min to hours: its points are joined only when closer than this. */
 const THROUGHPUT_JOIN_MS = 4 * 3_600_000;
 
-export const STATE_COLOUR: Record<string, string> = { healthy: '#2e9e52', degraded: '#d49a00', down: '#c62828', unknown: '#8a9bbd' };
+export const STATE_COLOUR: Record<string, string> = { healthy: '#2e9e52', degraded: '#d49a00', down: '#c62828', unknown: '#8a9bbd', 'no data': '#e3e6ec' };
 
 export function esc(v: unknown): string {
   return String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
@@ -126,10 +126,11 @@ export interface Marker {
   text: string;
 }
 
-function markersSvg(f: Frame, markers: readonly Marker[]): string {
+/** Marker lines, with their hover text unless `titled` is false. */
+function markersSvg(f: Frame, markers: readonly Marker[], titled: boolean): string {
   return markers
     .filter((m) => m.atMs >= f.sinceMs && m.atMs <= f.untilMs)
-    .map((m) => `<path class="mk ${m.kind}" d="M${xOf(f, m.atMs)},0V${VIEW_H}" stroke="${m.colour}"><title>${esc(m.text)}</title></path>`)
+    .map((m) => `<path class="mk ${m.kind}" d="M${xOf(f, m.atMs)},0V${VIEW_H}" stroke="${m.colour}"${titled ? `><title>${esc(m.text)}</title></path>` : '/>'}`)
     .join('');
 }
 
@@ -152,6 +153,7 @@ export interface Line {
 
 /** Transparent hover slots with one `<title>` each: "13:30–14:00 · delay 31 ms (20–80)". */
 function hoverSvg(f: Frame, lines: readonly Line[]): string {
+  if (f.hoverSlots <= 0) return ''; // a lean page: the captions carry the figures in words
   const slotMs = (f.untilMs - f.sinceMs) / f.hoverSlots;
   const w = Math.round((VIEW_W / f.hoverSlots) * 10) / 10;
   let out = '';
@@ -168,25 +170,42 @@ function hoverSvg(f: Frame, lines: readonly Line[]): string {
 }
 
 /** A chart: SVG with the lines, markers and hover slots; `max` is the axis top. `id` names it for tests and links. */
-export function chartSvg(id: string, f: Frame, lines: readonly Line[], max: number, markers: readonly Marker[], label: string): string {
+/**
+ * `lean` (a page with many uplinks) draws markers without hover text (the events list and state strips name them) and
+ * throughput as dots without the thin line joining them.
+ */
+export function chartSvg(id: string, f: Frame, lines: readonly Line[], max: number, markers: readonly Marker[], label: string, lean = false): string {
   const join = GAP_BUCKETS * f.bucketMs;
   const body = lines
     .map((l) => {
       const n = ` data-series="${esc(l.name)}" data-points="${l.buckets.length}"`;
-      if (l.style === 'band') return `<path class="band" fill="${l.colour}" fill-opacity=".22" d="${bandPath(f, l.buckets, max, join)}"/><path class="ln"${n} stroke="${l.colour}" d="${linePath(f, l.buckets, 'avg', max, join)}"/>`;
-      if (l.style === 'dots') return `<path class="ln thin" stroke="${l.colour}" d="${linePath(f, l.buckets, 'avg', max, THROUGHPUT_JOIN_MS)}"/><path class="dot"${n} stroke="${l.colour}" d="${dotsPath(f, l.buckets, max)}"/>`;
-      return `<path class="ln"${n} stroke="${l.colour}" d="${linePath(f, l.buckets, 'avg', max, join)}"/>`;
+      if (l.style === 'dots') return `${lean ? '' : `<path class="ln thin" stroke="${l.colour}" d="${linePath(f, l.buckets, 'avg', max, THROUGHPUT_JOIN_MS)}"/>`}<path class="dot"${n} stroke="${l.colour}" d="${dotsPath(f, l.buckets, max)}"/>`;
+      // A bucket with no neighbour (an agent started minutes ago, a lone round between gaps) is a one-point line,
+      // which draws nothing: it gets a dot.
+      const lone = runsOf(l.buckets, join).filter((r) => r.length === 1).flat();
+      const dots = lone.length > 0 ? `<path class="dot lone" stroke="${l.colour}" d="${dotsPath(f, lone, max)}"/>` : '';
+      const band = l.style === 'band' ? `<path class="band" fill="${l.colour}" fill-opacity=".22" d="${bandPath(f, l.buckets, max, join)}"/>` : '';
+      return `${band}<path class="ln"${n} stroke="${l.colour}" d="${linePath(f, l.buckets, 'avg', max, join)}"/>${dots}`;
     })
     .join('');
-  return `<svg id="${esc(id)}" class="chart" viewBox="0 0 ${VIEW_W} ${VIEW_H}" preserveAspectRatio="none" role="img" aria-label="${esc(label)}" data-max="${max}">${body}${markersSvg(f, markers)}${hoverSvg(f, lines)}</svg>`;
+  return `<svg id="${esc(id)}" class="chart" viewBox="0 0 ${VIEW_W} ${VIEW_H}" preserveAspectRatio="none" role="img" aria-label="${esc(label)}" data-max="${max}">${body}${markersSvg(f, markers, !lean)}${hoverSvg(f, lines)}</svg>`;
 }
 
-/** The colour strip of an uplink's (or the node's) state over the window, from its transitions; `current` fills a window without any. */
-export function stateStrip(id: string, f: Frame, transitions: readonly { atMs: number; from: string; to: string }[], current: string): string {
+/**
+ * The colour strip of an uplink's (or the node's) state over the window, from its transitions; `current` fills a
+ * window without any. Before `knownFromMs` (the first record of any kind, e.g. an agent started an hour ago) the strip
+ * says "no data" instead of stretching today's state back over the whole day.
+ */
+export function stateStrip(id: string, f: Frame, transitions: readonly { atMs: number; from: string; to: string }[], current: string, knownFromMs = f.sinceMs): string {
   const sorted = [...transitions].filter((t) => t.atMs >= f.sinceMs && t.atMs <= f.untilMs).sort((a, b) => a.atMs - b.atMs);
   const segs: { from: number; to: number; state: string }[] = [];
   let state = sorted[0]?.from ?? current;
   let at = f.sinceMs;
+  const known = Math.min(knownFromMs, sorted[0]?.atMs ?? knownFromMs, f.untilMs);
+  if (known > at) {
+    segs.push({ from: at, to: known, state: 'no data' });
+    at = known;
+  }
   for (const t of sorted) {
     segs.push({ from: at, to: t.atMs, state });
     state = t.to;
@@ -203,8 +222,45 @@ export function stateStrip(id: string, f: Frame, transitions: readonly { atMs: n
   return `<svg id="${esc(id)}" class="strip" viewBox="0 0 ${VIEW_W} 10" preserveAspectRatio="none" role="img" aria-label="state over time">${rects}</svg>`;
 }
 
-/** Hour labels under the charts (local time), evenly spread over the window. */
-export function timeAxis(f: Frame, labels = 5): string {
-  const items = Array.from({ length: labels }, (_, i) => f.sinceMs + ((f.untilMs - f.sinceMs) * i) / (labels - 1));
-  return `<div class="axis">${items.map((t, i) => `<span>${i === labels - 1 ? 'now' : esc(f.time(t))}</span>`).join('')}</div>`;
+/** Tick steps an axis may use, in minutes: each divides a day, so ticks fall on round local times (06:00, 12:00, ...). */
+const TICK_STEPS_MIN = [5, 10, 15, 30, 60, 120, 180, 360, 720, 1440];
+/** Most time labels besides "now": four "HH:MM" (~35 px each at .75rem) stay apart on a 330 px phone chart. */
+const MAX_TICKS = 4;
+/**
+ * Ticks this close to an end (percent of the width) get no label: at the left it would be cut off (labels are centred
+ * on their tick), at the right it would run into "now" (~25 px, right-aligned, plus half a label: ~15 % of a phone chart).
+ */
+const LEFT_CLEARANCE_PCT = 6;
+const RIGHT_CLEARANCE_PCT = 15;
+
+/** Minutes since local midnight of `ms`, read back from the page's own formatter ("14:05"), so ticks follow its time zone. */
+function localMinute(f: Frame, ms: number): number {
+  const m = /^(\d\d):(\d\d)/.exec(f.time(ms));
+  return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
+}
+
+/** Instants in (sinceMs, untilMs) at round local times, every `step` minutes (a DST change re-aligns to the next one). */
+export function axisTicks(f: Frame): number[] {
+  const spanMin = (f.untilMs - f.sinceMs) / 60_000;
+  const step = TICK_STEPS_MIN.find((s) => spanMin / s <= MAX_TICKS) ?? (TICK_STEPS_MIN.at(-1) as number);
+  const align = (ms: number): number => {
+    const whole = Math.ceil(ms / 60_000) * 60_000; // zone offsets are whole minutes: a UTC minute is a local one
+    return whole + ((step - (localMinute(f, whole) % step)) % step) * 60_000;
+  };
+  const out: number[] = [];
+  for (let t = align(f.sinceMs + 1); t < f.untilMs; t = align(t + step * 60_000)) out.push(t);
+  return out;
+}
+
+/**
+ * Time labels under the charts: each centred on its tick at a round local time, "now" at the right end. Labels are
+ * placed where their time is on the chart (an evenly spaced row put "10:17" wherever the text widths left it) and
+ * none is drawn where it would be cut off or collide with "now".
+ */
+export function timeAxis(f: Frame): string {
+  const span = Math.max(1, f.untilMs - f.sinceMs);
+  const ticks = axisTicks(f)
+    .map((t) => ({ t, pct: Math.round(((t - f.sinceMs) / span) * 1000) / 10 }))
+    .filter((x) => x.pct >= LEFT_CLEARANCE_PCT && x.pct <= 100 - RIGHT_CLEARANCE_PCT);
+  return `<div class="axis">${ticks.map((x) => `<span style="left:${x.pct}%">${esc(f.time(x.t))}</span>`).join('')}<span class="now">now</span></div>`;
 }

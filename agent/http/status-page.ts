@@ -1,6 +1,6 @@
 /** The local status page: one self-contained HTML document (no scripts, no external assets) rendered from the /v1/status data and the 24 h history. */
 import { adviseLink, adviseTelemetry, backlogFrom, explainNote, explainReason, failedParts, type Backlog, type PageBudget, type PageLink, type PageNote, type PageUplink } from './status-advice.ts';
-import { historySection, HISTORY_STYLE } from '../history/page-section.ts';
+import { historySection, HISTORY_STYLE, PAGE_BUDGET_BYTES } from '../history/page-section.ts';
 import type { HistoryDoc } from '../history/query.ts';
 import { systemClock } from '../base/clock.ts';
 
@@ -202,7 +202,8 @@ export function renderStatusPage(status: Record<string, unknown>, nowMs?: number
   const componentRows = Object.entries(components)
     .map(([name, c]) => `<tr><td>${esc(name)}</td><td>${badge(c.state)}</td><td>${esc(c.message)}</td></tr>`)
     .join('');
-  return `<!doctype html>
+  const current = { node: link?.node ?? 'unknown', uplinks: Object.fromEntries(uplinks.map(([n, u]) => [n, u.health ?? 'unknown'])) };
+  const page = (historyHtml: string): string => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="refresh" content="${REFRESH_S}"><title>${esc(advice.headline)} — ${esc(status.node)}</title>
 <style>${STYLE}${HISTORY_STYLE}</style></head><body><main>
@@ -215,13 +216,16 @@ ${agentProblem(broken, advice.state)}
 <h2>Connections${link?.active ? ` <span class="muted">— in use: <strong>${esc(link.active)}</strong></span>` : ''}</h2>
 <div class="grid" id="uplinks">${uplinks.map(([name, u]) => uplinkCard(name, u, link?.active === name, now)).join('') || '<div class="muted">No connection measured yet.</div>'}</div>
 ${backlog ? backlogBox(backlog) : ''}
-${history ? historySection(history, { node: link?.node ?? 'unknown', uplinks: Object.fromEntries(uplinks.map(([n, u]) => [n, u.health ?? 'unknown'])) }) : ''}
+${historyHtml}
 <details id="technical"><summary>Technical details (for support)</summary>
 <p class="muted">Ready: ${status.ready === true ? 'yes' : `no — ${esc(notReady.join('; '))}`} · last measurement ${esc(clock(link?.atMs))} · config ${esc(describeSource(status.config))} · state ${esc(status.stateDir)} · pid ${esc(status.pid)}</p>
 <table><tr><th>part</th><th>state</th><th>detail</th></tr>${componentRows}</table></details>
 <footer>Reference for support: <code id="reference">${esc(reference)}</code><br>
 linkward ${esc(status.version)} · running for ${esc(duration(uptimeS))} · this page refreshes every ${REFRESH_S} s</footer>
 </main></body></html>`;
+  if (!history) return page('');
+  // The charts get what the rest of the page leaves of the budget (the rest grows with the uplink cards too).
+  return page(historySection(history, current, PAGE_BUDGET_BYTES - Buffer.byteLength(page(''))));
 }
 
 function describeSource(source: unknown): string {

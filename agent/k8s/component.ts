@@ -51,6 +51,14 @@ export async function createApiFor(client: 'auto' | 'lean' | 'client-node', sour
   return createClientNodeApi(source, timeoutMs);
 }
 
+/**
+ * Longest a stop waits for a reconcile pass still in flight. Against a healthy API a pass ends in tens of ms; against
+ * one that accepts and never answers it would wait out requestTimeoutMs, eating the daemon's whole 1.5 s stop budget so
+ * that route restore, stopped after this component, got 100 ms (issue 13). Stopping does not undo decorations, so an
+ * abandoned request loses nothing: the next start reads the Node and reconciles again.
+ */
+const STOP_PASS_WAIT_MS = 300;
+
 /** Creates the component; nothing touches the API (or loads the client) before `start()`. */
 export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps = {}): Component {
   const cfg = ctx.config.kubernetes;
@@ -348,7 +356,11 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       cancelRetry?.();
       cancelResync?.();
       renewal?.cancel();
-      await running?.catch(() => undefined);
+      if (running) {
+        let cancel = (): void => {};
+        await Promise.race([running.catch(() => undefined), new Promise<void>((res) => (cancel = clock.setTimer(STOP_PASS_WAIT_MS, res)))]);
+        cancel();
+      }
       api?.close?.();
     },
     status(): ComponentStatus {

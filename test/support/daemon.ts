@@ -8,6 +8,8 @@ import { onJsonLines } from './json-lines.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const CLI = join(REPO_ROOT, 'agent', 'main.ts');
+/** The production artifact (`npm run build`): tests that must prove what ships run this instead of the sources. */
+export const BUNDLE = join(REPO_ROOT, 'dist', 'linkward.mjs');
 
 export interface DaemonProc {
   child: ChildProcess;
@@ -27,12 +29,12 @@ export interface DaemonProc {
 /** How long a test waits for "linkward ready"; start-to-ready is well under 1 s, CI machines are slower. */
 const READY_TIMEOUT_MS = 15_000;
 
-export async function startDaemon(config: Record<string, unknown> = {}, opts: { env?: NodeJS.ProcessEnv; stateDir?: string; args?: string[]; waitReady?: boolean } = {}): Promise<DaemonProc> {
+export async function startDaemon(config: Record<string, unknown> = {}, opts: { env?: NodeJS.ProcessEnv; stateDir?: string; args?: string[]; waitReady?: boolean; entry?: string } = {}): Promise<DaemonProc> {
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'lw-daemon-'));
   const configPath = join(stateDir, 'config.yaml');
   const server = (config.server ?? {}) as Record<string, unknown>;
   writeFileSync(configPath, stringify({ ...config, server: { listen: '127.0.0.1:0', ...server }, state: { dir: stateDir, ...((config.state as object) ?? {}) } }));
-  const child = spawn(process.execPath, [CLI, '--config', configPath, 'run', ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, [opts.entry ?? CLI, '--config', configPath, 'run', ...(opts.args ?? [])], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

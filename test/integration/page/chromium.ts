@@ -29,8 +29,8 @@ function runChromium(args: string[]): string {
 }
 
 /** The DOM after the page loaded and rendered (what a person would see, serialised). With scripts off --dump-dom prints nothing: see cdp.ts. */
-export function dumpDom(url: string): string {
-  return runChromium(['--dump-dom', url]);
+export function dumpDom(url: string, width?: number): string {
+  return runChromium(['--dump-dom', ...(width ? [`--window-size=${width},2400`] : []), url]);
 }
 
 /** Takes a screenshot of `url` into `file` at width×height; returns the PNG's dimensions from its header. */

@@ -149,3 +149,69 @@ test('telemetry not leaving while the link is healthy: amber, the connection is 
     assert.match(dom, /<p class="backlog warn" id="backlog">/);
   });
 });
+
+/** Injected into a copy of the page: after layout, the box of every axis label and of the chart above it, as JSON. */
+const GEOMETRY_SCRIPT = `<script>addEventListener('load', () => {
+  const out = [...document.querySelectorAll('.axis')].map((ax) => {
+    const chart = ax.parentElement.querySelector('svg').getBoundingClientRect();
+    return { chart: { left: chart.left, right: chart.right }, labels: [...ax.children].map((s) => { const r = s.getBoundingClientRect(); return { text: s.textContent, pct: parseFloat(s.style.left), left: r.left, right: r.right }; }) };
+  });
+  const pre = document.createElement('pre'); pre.id = 'geom'; pre.textContent = JSON.stringify(out); document.body.append(pre);
+});</script>`;
+
+interface AxisGeometry { chart: { left: number; right: number }; labels: { text: string; pct: number; left: number; right: number }[] }
+
+/** The same local-time formatter the page uses (this process's time zone, like the daemon's). */
+const LOCAL = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
+/** Pixels a label's centre may sit off its tick (sub-pixel text layout). */
+const CENTRE_TOLERANCE_PX = 2;
+
+test('time axis for a day and for short histories (just started, 5 min, 1 h), desktop and phone: round local ticks where their time is, none clipped, overlapping or doubled', async (t) => {
+  // a "now" off the hour: the old axis labelled 03:17, 09:17, ... wherever flexbox put them, the first one cut at the edge
+  const now = NOW + 17 * 60_000;
+  const db = new Database(':memory:');
+  fillStateDb(db, 'degraded', now);
+  const st = new HistoryStore(db);
+  const since = now - DAY;
+  const rows = { probes: st.probeSamples(since, now), transitions: st.transitions(since, now), failovers: st.failovers(since, now), nodeActions: st.nodeActions(since, now), buffer: st.bufferSamples(since, now) };
+  db.close();
+  for (const [name, keepMs] of [['day', DAY], ['1h', 3_600_000], ['5min', 300_000], ['started', -1]] as const) {
+    const from = keepMs < 0 ? Number.POSITIVE_INFINITY : now - keepMs; // started: nothing recorded yet
+    const keep = <T extends { atMs: number }>(list: T[]): T[] => list.filter((x) => x.atMs >= from);
+    const doc = buildHistory({ probes: keep(rows.probes), transitions: keep(rows.transitions), failovers: keep(rows.failovers), nodeActions: keep(rows.nodeActions), buffer: keep(rows.buffer) }, now, DAY);
+    const html = renderStatusPage(statusFor('degraded', now), now, doc);
+    const file = join(dir, `axis-${name}.html`);
+    writeFileSync(file, html.replace('</body>', `${GEOMETRY_SCRIPT}</body>`));
+    if (keepMs < DAY) {
+      for (const strip of keepMs < 0 ? ['strip-site'] : ['strip-site', 'strip-wan']) {
+        assert.match(html, new RegExp(`<svg id="${strip}"[^>]*><rect x="0" [^>]*data-state="no data"><title>no data `), `${name}: ${strip} does not stretch today's state over the time before the first record`);
+      }
+      if (keepMs < 0) assert.match(html, /<svg id="strip-site"[^>]*><rect x="0" width="288" [^>]*data-state="no data">[^]*?<\/rect><\/svg>/, 'started: nothing known yet, all of the strip says so');
+      if (keepMs > 0) assert.match(html, /<svg id="chart-wan-delay"[^]*?<path class="dot lone"|<svg id="chart-wan-delay"[^]*?data-points="([2-9]|\d\d)/, `${name}: the few delay buckets are visible (a line or lone dots)`);
+    }
+    for (const width of [1024, 390]) {
+      const geom = JSON.parse(/<pre id="geom">([^<]*)<\/pre>/.exec(dumpDom(pathToFileURL(file).href, width))?.[1] ?? '[]') as AxisGeometry[];
+      assert.ok(geom.length >= (keepMs < 0 ? 1 : 4), `${name} @${width}: axes found (${geom.length})`);
+      t.diagnostic(`${name} @${width}px: ${geom[0]?.labels.map((l) => l.text).join(' ')}`);
+      for (const ax of geom) {
+        const times = ax.labels.slice(0, -1);
+        assert.equal(ax.labels.at(-1)?.text, 'now', `${name} @${width}: "now" last`);
+        assert.ok(times.length >= 2, `${name} @${width}: at least two time labels (${times.length})`);
+        assert.equal(new Set(times.map((l) => l.text)).size, times.length, `${name} @${width}: no duplicate ticks`);
+        for (const [i, l] of ax.labels.entries()) {
+          assert.ok(l.left >= ax.chart.left - 0.5 && l.right <= ax.chart.right + 0.5, `${name} @${width}: label ${l.text} inside the chart's width (${l.left}–${l.right} in ${ax.chart.left}–${ax.chart.right})`);
+          const next = ax.labels[i + 1];
+          if (next) assert.ok(l.right + 2 <= next.left, `${name} @${width}: ${l.text} and ${next.text} do not overlap`);
+        }
+        for (const l of times) {
+          // the tick's time from its position (placed to 0.1 %, i.e. 86 s): to the nearest 5 minutes
+          const at = Math.round((since + (l.pct / 100) * DAY) / 300_000) * 300_000;
+          assert.equal(l.text, LOCAL.format(at), `${name} @${width}: label ${l.text} is the local time where it stands (${l.pct} %)`);
+          assert.match(l.text, /^(00|06|12|18):00$/, `${name} @${width}: a 24 h axis ticks at round local 6-hour marks`);
+          const tickX = ax.chart.left + (l.pct / 100) * (ax.chart.right - ax.chart.left);
+          assert.ok(Math.abs((l.left + l.right) / 2 - tickX) <= CENTRE_TOLERANCE_PX, `${name} @${width}: ${l.text} centred on its time (${(l.left + l.right) / 2} vs ${tickX})`);
+        }
+      }
+    }
+  }
+});
