@@ -34,7 +34,10 @@ export const FEATURES: readonly Feature[] = [
   {
     name: 'node',
     enabled: (ctx) => ctx.config.kubernetes.enabled,
-    create: async (ctx) => (await import('./k8s/component.ts')).createNodeComponent(ctx),
+    create: async (ctx) => {
+      const [{ createNodeComponent }, { realNodeDeps }] = await Promise.all([import('./k8s/component.ts'), import('./k8s/adapters.ts')]);
+      return createNodeComponent(ctx, realNodeDeps(ctx));
+    },
   },
   {
     name: 'buffer',

@@ -72,7 +72,7 @@ async function directApi(o: NodeCliOptions): Promise<{ api: NodeApi; nodeName: s
   const k = loaded.config.kubernetes;
   const source = findCluster(k.kubeconfig);
   if (!source) throw new LwError(K8sErrorCode.NO_CLUSTER, 'no Kubernetes cluster found: set kubernetes.kubeconfig, $KUBECONFIG, or run where /etc/rancher/k3s/k3s.yaml exists');
-  const { createApiFor } = await import('../k8s/component.ts');
+  const { createApiFor } = await import('../k8s/adapters.ts');
   const api = await createApiFor(k.client, source, k.requestTimeoutMs);
   return { api, nodeName: loaded.nodeName, conditionType: k.conditionType, fleet: new FleetSemaphore(api, k.fleet, loaded.nodeName) };
 }

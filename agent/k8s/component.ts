@@ -1,11 +1,12 @@
 /** The node-actions component: reconciles this Node from link snapshots; backoff on API failure; drift repair; routes. */
 import type { AgentContext, Component, ComponentStatus } from '../runtime/component.ts';
 import type { LinkSnapshot } from '../core/types.ts';
-import { codeOf, isLwError, LwError, messageOf } from '../base/errors.ts';
+import { createCoalescer } from '../base/coalesce.ts';
+import { codeOf, LwError, messageOf } from '../base/errors.ts';
 import type { NodeApi } from './api.ts';
 import { ApiGate } from './api-gate.ts';
 import { backoffDelayMs } from './backoff.ts';
-import { findCluster as defaultFindCluster, type ClusterSource } from './cluster.ts';
+import type { ClusterSource } from './cluster.ts';
 import { desiredDecorations, holdsNeeded, wantsRestrictive } from './desired.ts';
 import { describePause } from './overrides.ts';
 import { DrainEpisodes } from './drain-episode.ts';
@@ -23,32 +24,20 @@ import { releaseNode } from './release.ts';
 import { nodeView } from './node-view.ts';
 import { nodeRoutes } from './routes.ts';
 
+/** The component's adapters, all injected: the composition root passes the real ones (adapters.ts), tests fakes. */
 export interface NodeComponentDeps {
-  /** Builds the API client; default: per kubernetes.client (lean or @kubernetes/client-node), imported only now. */
-  createApi?: (source: ClusterSource, timeoutMs: number) => Promise<NodeApi>;
-  findCluster?: (kubeconfig: string | undefined) => ClusterSource | null;
+  /** Builds the API client (the real one imports lean or @kubernetes/client-node only when called). */
+  createApi: (source: ClusterSource, timeoutMs: number) => Promise<NodeApi>;
+  /** Finds the cluster credentials (in-cluster, kubeconfig, k3s), or null. */
+  findCluster: (kubeconfig: string | undefined) => ClusterSource | null;
   /** Jitter source in [0,1) (tests pin it). */
-  random?: () => number;
+  random: () => number;
 }
 
 interface LastError {
   code: string;
   message: string;
   atMs: number;
-}
-
-/** Picks the adapter: `lean` (undici) or `client-node`; `auto` falls back to client-node only when the kubeconfig needs it. */
-export async function createApiFor(client: 'auto' | 'lean' | 'client-node', source: ClusterSource, timeoutMs: number): Promise<NodeApi> {
-  if (client !== 'client-node') {
-    const { createLeanApi } = await import('./lean-api.ts');
-    try {
-      return await createLeanApi(source, timeoutMs);
-    } catch (e) {
-      if (client === 'lean' || !isLwError(e, K8sErrorCode.LEAN_UNSUPPORTED)) throw e;
-    }
-  }
-  const { createClientNodeApi } = await import('./client-node-api.ts');
-  return createClientNodeApi(source, timeoutMs);
 }
 
 /**
@@ -60,11 +49,11 @@ export async function createApiFor(client: 'auto' | 'lean' | 'client-node', sour
 const STOP_PASS_WAIT_MS = 300;
 
 /** Creates the component; nothing touches the API (or loads the client) before `start()`. */
-export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps = {}): Component {
+export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps): Component {
   const cfg = ctx.config.kubernetes;
   const log = ctx.log.child({ component: 'node' });
   const clock = ctx.clock;
-  const random = deps.random ?? Math.random;
+  const random = deps.random;
   let metrics: K8sMetrics | null = null;
   let api: NodeApi | null = null;
   let gate: ApiGate | null = null;
@@ -75,8 +64,6 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
   let message = 'starting';
   let stopped = false;
   let paused = false;
-  let running: Promise<void> | null = null;
-  let again = false;
   let failures = 0;
   let cancelRetry: (() => void) | null = null;
   let cancelResync: (() => void) | null = null;
@@ -119,21 +106,15 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
     });
   }
 
+  /**
+   * Passes never overlap; triggers during a pass collapse into one follow-up pass, which reads the latest snapshot.
+   * While a failed pass backs off (cancelRetry) triggers only mark the work; the retry timer runs it.
+   */
+  const passes = createCoalescer(pass, (e) => log.error({ err: e }, 'node reconcile pass threw'), () => stopped || cancelRetry !== null);
+
   function trigger(): void {
     if (stopped || paused || !api) return;
-    if (running || cancelRetry) {
-      // A pass in flight, or backing off after a failure: the next pass (or the retry) reads the latest snapshot.
-      again = true;
-      return;
-    }
-    again = false;
-    running = pass().finally(() => {
-      running = null;
-      if (again && !stopped && !cancelRetry) {
-        again = false;
-        trigger();
-      }
-    });
+    void passes.run();
   }
 
   /** One Event (and a log line) when the admin pause starts or ends, as seen by this process. */
@@ -272,7 +253,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       if (!api) throw new LwError(K8sErrorCode.NO_CLUSTER, message);
       paused = true;
       renewal?.cancel();
-      await running?.catch(() => undefined); // a pass in flight must not re-decorate after the release
+      await passes.idle(); // a pass in flight must not re-decorate after the release
       const r = await releaseNode(api, ctx.nodeName, cfg.conditionType, cfg.dryRun);
       await fleet?.release().catch(() => undefined);
       last = null;
@@ -294,7 +275,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
         message = 'node actions off: kubernetes.enabled is false';
         return;
       }
-      source = (deps.findCluster ?? defaultFindCluster)(cfg.kubeconfig);
+      source = deps.findCluster(cfg.kubeconfig);
       if (!source) {
         state = 'disabled';
         message = 'node actions off: no Kubernetes cluster found (no in-cluster ServiceAccount, kubernetes.kubeconfig, $KUBECONFIG or /etc/rancher/k3s/k3s.yaml)';
@@ -303,7 +284,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       }
       metrics = createK8sMetrics(ctx.metrics);
       try {
-        const raw = await (deps.createApi ?? ((src, t) => createApiFor(cfg.client, src, t)))(source, cfg.requestTimeoutMs);
+        const raw = await deps.createApi(source, cfg.requestTimeoutMs);
         const m = metrics;
         gate = new ApiGate(meteredApi(raw, (verb, result) => m.apiRequests.inc({ verb, result })), {
           clock,
@@ -356,9 +337,9 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps =
       cancelRetry?.();
       cancelResync?.();
       renewal?.cancel();
-      if (running) {
+      if (passes.busy()) {
         let cancel = (): void => {};
-        await Promise.race([running.catch(() => undefined), new Promise<void>((res) => (cancel = clock.setTimer(STOP_PASS_WAIT_MS, res)))]);
+        await Promise.race([passes.idle(), new Promise<void>((res) => (cancel = clock.setTimer(STOP_PASS_WAIT_MS, res)))]);
         cancel();
       }
       api?.close?.();

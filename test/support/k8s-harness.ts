@@ -8,6 +8,7 @@ import { validateConfig } from '../../agent/config/load.ts';
 import type { LinkHealth, LinkSnapshot } from '../../agent/core/types.ts';
 import { silentLogger } from '../../agent/base/log.ts';
 import { createNodeComponent } from '../../agent/k8s/component.ts';
+import { realNodeDeps } from '../../agent/k8s/adapters.ts';
 import { toNodeView } from '../../agent/k8s/client-node-api.ts';
 import type { NodeView } from '../../agent/k8s/types.ts';
 import { KubeApiServer } from './kube-apiserver/server.ts';
@@ -60,7 +61,7 @@ export async function startHarness(nodes: string[] = ['n1']): Promise<Harness> {
       const v = validateConfig({ kubernetes: { kubeconfig, requestTimeoutMs: 1000, ...kubernetes } });
       if (!v.ok) throw new Error(v.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
       const ctx: AgentContext = { config: v.config, log: silentLogger(), clock, metrics: new Registry(), bus: new AgentBus(), stateDir: '/nonexistent', stateDb: NO_DB, nodeName };
-      const component = createNodeComponent(ctx, { random: () => 0.5 });
+      const component = createNodeComponent(ctx, { ...realNodeDeps(ctx), random: () => 0.5 });
       await component.start();
       const a: Agent = {
         ctx,

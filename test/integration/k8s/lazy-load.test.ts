@@ -13,9 +13,10 @@ function loadedModules(code: string): string[] {
   return JSON.parse(out.trim().split('\n').pop() ?? '[]') as string[];
 }
 
-test('importing and creating the component (disabled or without a cluster) never loads client-node', () => {
+test('importing and creating the component with its real adapters (disabled or without a cluster) never loads client-node', () => {
   const seen = loadedModules(`
     const { createNodeComponent } = await import('./agent/k8s/component.ts');
+    const { realNodeDeps } = await import('./agent/k8s/adapters.ts');
     const { validateConfig } = await import('./agent/config/load.ts');
     const { AgentBus } = await import('./agent/runtime/bus.ts');
     const { ManualClock } = await import('./agent/base/clock.ts');
@@ -23,7 +24,8 @@ test('importing and creating the component (disabled or without a cluster) never
     const { Registry } = await import('prom-client');
     for (const kubernetes of [{ enabled: false }, { kubeconfig: '/nonexistent/kubeconfig' }]) {
       const v = validateConfig({ kubernetes });
-      const c = createNodeComponent({ config: v.config, log: silentLogger(), clock: new ManualClock(), metrics: new Registry(), bus: new AgentBus(), stateDir: '/x', stateDb: undefined, nodeName: 'n1' }, { findCluster: () => null });
+      const ctx = { config: v.config, log: silentLogger(), clock: new ManualClock(), metrics: new Registry(), bus: new AgentBus(), stateDir: '/x', stateDb: undefined, nodeName: 'n1' };
+      const c = createNodeComponent(ctx, { ...realNodeDeps(ctx), findCluster: () => null });
       await c.start(); await c.stop();
     }`);
   assert.ok(seen.some((u) => u.endsWith('/agent/k8s/component.ts')), 'hook saw the component');

@@ -7,6 +7,7 @@ import { systemClock } from '../../../agent/base/clock.ts';
 import { validateConfig } from '../../../agent/config/load.ts';
 import { silentLogger } from '../../../agent/base/log.ts';
 import { createNodeComponent } from '../../../agent/k8s/component.ts';
+import { realNodeDeps } from '../../../agent/k8s/adapters.ts';
 import { LABEL_LINK_STATE } from '../../../agent/k8s/types.ts';
 import { KubeApiServer } from '../../support/kube-apiserver/server.ts';
 import { writeKubeconfig } from '../../support/kube-apiserver/kubeconfig.ts';
@@ -21,7 +22,8 @@ test('real clock: API refused, then the desired state lands once it is back (sho
   const v = validateConfig({ kubernetes: { kubeconfig: writeKubeconfig(api.url), maxBackoffMs: 100, requestTimeoutMs: 500 } });
   assert.ok(v.ok);
   const bus = new AgentBus();
-  const c = createNodeComponent({ config: v.config, log: silentLogger(), clock: systemClock, metrics: new Registry(), bus, stateDir: '/x', stateDb: undefined as never, nodeName: 'n1' });
+  const ctx = { config: v.config, log: silentLogger(), clock: systemClock, metrics: new Registry(), bus, stateDir: '/x', stateDb: undefined as never, nodeName: 'n1' };
+  const c = createNodeComponent(ctx, realNodeDeps(ctx));
   await c.start();
   t.after(() => c.stop());
   bus.emit('link', snapshotOf('healthy', Date.now()));

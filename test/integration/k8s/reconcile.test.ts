@@ -139,7 +139,7 @@ test('no cluster found: node actions off, said clearly in status', async () => {
   const { Registry } = await import('prom-client');
   const v = validateConfig({});
   assert.ok(v.ok);
-  const c = createNodeComponent({ config: v.config, log: silentLogger(), clock: new ManualClock(), metrics: new Registry(), bus: new AgentBus(), stateDir: '/x', stateDb: undefined as never, nodeName: 'n1' }, { findCluster: () => null });
+  const c = createNodeComponent({ config: v.config, log: silentLogger(), clock: new ManualClock(), metrics: new Registry(), bus: new AgentBus(), stateDir: '/x', stateDb: undefined as never, nodeName: 'n1' }, { createApi: () => Promise.reject(new Error('no cluster: never called')), findCluster: () => null, random: () => 0.5 });
   await c.start();
   assert.equal(c.status().state, 'disabled');
   assert.match(c.status().message ?? '', /no Kubernetes cluster found/);

@@ -47,7 +47,7 @@ test('loadCredentials: exec plugins and plain http without the insecure flag are
 });
 
 test('auto client falls back to client-node for an exec kubeconfig', async () => {
-  const { createApiFor } = await import('../../../agent/k8s/component.ts');
+  const { createApiFor } = await import('../../../agent/k8s/adapters.ts');
   const api = await createApiFor('auto', { kind: 'kubeconfig', path: kc('exec: {command: /bin/true, apiVersion: client.authentication.k8s.io/v1}'), description: 'exec' }, 500);
   assert.equal(api.source, 'exec', 'client-node adapter (lean would add "(lean client)")');
   await assert.rejects(createApiFor('lean', { kind: 'kubeconfig', path: kc('exec: {command: /bin/true}'), description: 'exec' }, 500), /lean client does not support/);
