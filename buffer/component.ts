@@ -5,6 +5,7 @@ import type { LinkSnapshot } from '../agent/core/types.ts';
 import { messageOf } from '../agent/base/errors.ts';
 import { adminRoutes, bufferStats } from './admin.ts';
 import { backlogWarnings } from './backlog-age.ts';
+import { onActiveUplinkChange } from './dispatcher-pool.ts';
 import { ingestRoute, type IngestDeps } from './ingest.ts';
 import { sampleSeries, seriesBody, transitionSeries } from './self-telemetry.ts';
 import { BufferService, type BufferServiceOptions } from './service.ts';
@@ -62,6 +63,15 @@ export function createBufferComponent(ctx: AgentContext, opts: BufferServiceOpti
       wireSelfTelemetry();
       // Forwarders react at once to link changes (e.g. down → healthy) instead of at their next poll.
       unsubscribe.push(ctx.bus.on('link', () => { for (const f of svc.forwarders.values()) f.wake(); }));
+      // A failover moves the default route, but keep-alive connections keep the old uplink's source address (and linkward's
+      // own `ip rule from <src>` keeps them on it): the sinks reconnect so telemetry follows the active uplink.
+      unsubscribe.push(ctx.bus.on('active', onActiveUplinkChange(ctx.bus.latestActive(), (from, to) => {
+        const fields = { from, to, sinks: [...svc.forwarders.keys()] };
+        // The first announcement after start is no change of route: debug only.
+        if (from === null) log.debug(fields, 'active uplink announced; sink connections reopened on it');
+        else log.info(fields, 'active uplink changed; sink connections reopened on it');
+        for (const f of svc.forwarders.values()) f.uplinkChanged();
+      })));
       if (cfg.socket !== undefined) {
         try {
           socket = await listenIngestSocket(cfg.socket, ingest);

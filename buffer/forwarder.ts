@@ -107,6 +107,12 @@ export class SinkForwarder {
     else this.#woken = true; // arrived during a step: the next sleep returns at once
   }
 
+  /** The active uplink changed: the sender opens new connections (the new route's source address) for the next batches. */
+  uplinkChanged(): void {
+    this.#d.sender.reconnect?.();
+    this.wake();
+  }
+
   /** Clears backoff and (force) ignores the gate and pacing for the next batches until the sink is empty or fails. */
   flushNow(force: boolean): void {
     this.#backoffUntil = 0;

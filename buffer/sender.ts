@@ -1,6 +1,7 @@
 /** Sends sealed batches upstream over a keep-alive undici Pool per sink (the Uplink sender port and its real adapter). */
 import { Pool } from 'undici';
 import type { SinkConfig } from '../agent/config/buffer.ts';
+import { RotatingDispatcher } from './dispatcher-pool.ts';
 import { defaultContentType, protocolHeaders } from './protocols.ts';
 import type { SealedBatch } from './types.ts';
 
@@ -14,6 +15,8 @@ export interface SendOutcome {
 /** Port: how the forwarder reaches an upstream. */
 export interface BatchSender {
   send(batch: SealedBatch, signal?: AbortSignal): Promise<SendOutcome>;
+  /** The active uplink changed: open new connections for the next requests (in-flight ones finish or are retried). */
+  reconnect?(): void;
   close(): Promise<void>;
 }
 
@@ -31,7 +34,7 @@ const KEEPALIVE_MS = 30_000;
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
 export class UndiciSender implements BatchSender {
-  readonly #pool: Pool;
+  readonly #pool: RotatingDispatcher<Pool>;
   readonly #path: string;
   readonly #headers: Record<string, string>;
   readonly #sink: SinkConfig;
@@ -41,13 +44,17 @@ export class UndiciSender implements BatchSender {
     this.#sink = sink;
     this.#path = url.pathname + url.search;
     this.#headers = { ...protocolHeaders(sink.protocol), ...resolvedHeaders };
-    this.#pool = new Pool(url.origin, {
+    this.#pool = new RotatingDispatcher(() => new Pool(url.origin, {
       connections: POOL_CONNECTIONS,
       keepAliveTimeout: KEEPALIVE_MS,
       connectTimeout: t.connectMs,
       headersTimeout: t.headersMs,
       bodyTimeout: t.bodyMs,
-    });
+    }));
+  }
+
+  reconnect(): void {
+    this.#pool.rotate();
   }
 
   async send(batch: SealedBatch, signal?: AbortSignal): Promise<SendOutcome> {
@@ -58,7 +65,7 @@ export class UndiciSender implements BatchSender {
     };
     if (batch.contentEncoding) headers['content-encoding'] = batch.contentEncoding;
     try {
-      const res = await this.#pool.request({ path: this.#path, method: 'POST', headers, body: Buffer.from(batch.body.buffer, batch.body.byteOffset, batch.body.byteLength), signal: signal ?? null });
+      const res = await this.#pool.current.request({ path: this.#path, method: 'POST', headers, body: Buffer.from(batch.body.buffer, batch.body.byteOffset, batch.body.byteLength), signal: signal ?? null });
       const text = (await res.body.text().catch(() => '')).slice(0, MAX_RESPONSE_BYTES);
       const ra = res.headers['retry-after'];
       return { status: res.statusCode, ...(ra !== undefined ? { retryAfter: Array.isArray(ra) ? ra[0] : ra } : {}), ...(res.statusCode >= 300 ? { error: text.slice(0, 200) } : {}) };
@@ -68,6 +75,6 @@ export class UndiciSender implements BatchSender {
   }
 
   async close(): Promise<void> {
-    await this.#pool.destroy().catch(() => undefined);
+    await this.#pool.close();
   }
 }

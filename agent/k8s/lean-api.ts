@@ -18,6 +18,19 @@ const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 type Json = Record<string, unknown>;
 
+/**
+ * Rejects with the signal's reason as soon as it aborts. undici's `request` honours its signal only once the request
+ * is on a socket, and its connect timeout fires up to ~0.5 s late (coarse timers), so the bound is enforced here too.
+ */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then((v) => { signal.removeEventListener('abort', onAbort); resolve(v); }, (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e as Error); });
+  });
+}
+
 /** HTTP error as client-node's ApiException looks to mapError (numeric code, parsed body). */
 class HttpError extends Error {
   readonly code: number;
@@ -32,7 +45,10 @@ class HttpError extends Error {
 /** Creates the lean adapter; throws LW_K8S_CONFIG_INVALID or LW_K8S_LEAN_UNSUPPORTED. */
 export async function createLeanApi(source: ClusterSource, timeoutMs: number, creds: Credentials = loadCredentials(source)): Promise<NodeApi> {
   const dispatcher = new Agent({
-    connect: { ...(creds.ca ? { ca: creds.ca } : {}), ...(creds.cert ? { cert: creds.cert } : {}), ...(creds.key ? { key: creds.key } : {}), rejectUnauthorized: !creds.insecure, ...(creds.servername ? { servername: creds.servername } : {}) },
+    // The connect is bounded by the request timeout too: undici's `request` only sees the abort signal once the request
+    // is on a socket, so without this a blackholed API server held each new connection (and a watch being opened) for
+    // undici's 10 s default connect timeout (D2).
+    connect: { timeout: timeoutMs, ...(creds.ca ? { ca: creds.ca } : {}), ...(creds.cert ? { cert: creds.cert } : {}), ...(creds.key ? { key: creds.key } : {}), rejectUnauthorized: !creds.insecure, ...(creds.servername ? { servername: creds.servername } : {}) },
     keepAliveTimeout: 30_000,
   });
   let token = creds.token;
@@ -54,7 +70,8 @@ export async function createLeanApi(source: ClusterSource, timeoutMs: number, cr
       const t = bearer();
       if (t) headers.authorization = `Bearer ${t}`;
       if (body !== undefined) headers['content-type'] = contentType;
-      const res = await request(creds.server + path, { method, headers, dispatcher, signal: AbortSignal.timeout(timeoutMs), ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+      const signal = AbortSignal.timeout(timeoutMs);
+      const res = await untilAborted(request(creds.server + path, { method, headers, dispatcher, signal, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }), signal);
       const len = Number(res.headers['content-length'] ?? 0);
       if (len > MAX_BODY_BYTES) {
         res.body.destroy();

@@ -29,6 +29,7 @@ export function figureLines(r: VariantResult): string[] {
       `records acknowledged / delivered       ${a ? `${a.acked} / ${a.delivered} (missing ${a.missing.length}, wrong timestamp ${a.wrongTimestamp.length}, not acknowledged ${a.notAcked})` : 'n/a'}`,
       `duplicates                             ${a?.duplicates ?? 'n/a'}`,
       `on metered gw2: high / bulk records    ${c.highOnMetered} / ${c.bulkOnMetered}`,
+      `on metered gw2: bytes to VM gw2 / gw1  ${c.vmBytesOnMetered.gw2} / ${c.vmBytesOnMetered.gw1} B`,
       `probe bytes gw1 / gw2                  ${Object.entries(c.probeBytes).map(([k, v]) => `${k} ${(v / 1e6).toFixed(1)} MB`).join(', ')} (whole run, speed tests every 10 s)`,
       `false actions                          ${c.falseActions.length}${c.falseActions.length ? `: ${c.falseActions.join('; ')}` : ''}`,
     );
@@ -45,14 +46,14 @@ export function reportText(results: readonly VariantResult[], header: string): s
     lines.push('', `== ${r.variant}${r.burners ? ` with ${r.burnerCount} CPU burners` : ' (quiet CPU)'}`, 'timeline:');
     for (const e of r.timeline) lines.push(timelineLine(e, r.t0));
     lines.push('figures:', ...figureLines(r).map((l) => `  ${l}`), 'checks:');
-    for (const c of r.checks) lines.push(`  ${c.ok ? 'PASS' : c.defect ? 'FAIL (known defect)' : 'FAIL'}  ${c.step}: ${c.name}${c.ok ? '' : ` — ${c.detail}`}${c.defect && !c.ok ? ` [${c.defect}]` : ''}`);
+    for (const c of r.checks) lines.push(`  ${c.ok ? 'PASS' : 'FAIL'}  ${c.step}: ${c.name}${c.ok ? '' : ` — ${c.detail}`}`);
     if (r.error) lines.push(`  ERROR ${r.error}`);
     if (r.dir !== '(removed)') lines.push(`lab folder kept: ${r.dir}`);
   }
   return lines.join('\n');
 }
 
-/** Checks that failed (known defects included: they still fail). */
+/** Checks that failed. */
 export function failures(results: readonly VariantResult[]): string[] {
-  return results.flatMap((r) => [...r.checks.filter((c) => !c.ok).map((c) => `${c.step}: ${c.name} — ${c.detail}${c.defect ? ` [known defect: ${c.defect}]` : ''}`), ...(r.error ? [`${r.variant}: ${r.error}`] : [])]);
+  return results.flatMap((r) => [...r.checks.filter((c) => !c.ok).map((c) => `${c.step}: ${c.name} — ${c.detail}`), ...(r.error ? [`${r.variant}: ${r.error}`] : [])]);
 }

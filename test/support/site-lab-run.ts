@@ -18,8 +18,6 @@ export interface SiteRunOpts {
   print?: (e: TimelineEvent, t0: number) => void;
   /** Keep the lab folder (config, logs, acks) for inspection; printed in the result. */
   keepDir?: boolean;
-  /** Assertions known to fail because of an agent defect: check name → defect text (reported, never counted as passing). */
-  defects?: Record<string, string>;
 }
 
 export interface VariantResult {
@@ -57,7 +55,7 @@ async function runVariant(v: Variant, o: SiteRunOpts): Promise<VariantResult> {
   let failed = false;
   try {
     if (v === 'flap') res.flap = await runFlapping(lab, obs, res.checks, o.seed);
-    else res.cycle = await runCycle(lab, obs, res.checks, { label, kill: v === 'kill', ...(o.defects ? { defects: o.defects } : {}) });
+    else res.cycle = await runCycle(lab, obs, res.checks, { label, kill: v === 'kill' });
     res.checks.push({ step: `${label}`, name: 'agent still running at the end', ok: lab.agent?.exitCode === null && lab.agent?.signalCode === null, detail: `exit ${lab.agent?.exitCode} signal ${lab.agent?.signalCode}` });
   } catch (e) {
     failed = true;

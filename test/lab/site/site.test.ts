@@ -1,6 +1,4 @@
 /** Lab (root): the edge-site script, bounded — steps 1–4 with the built agent, quiet and with CPU burners on every core (step 8). */
-// NOT IN CI (session 5): fails on defect D1 (sink connections stay on the old uplink after a failover) in most runs; run it
-// by hand with `flock /tmp/lw-lab.lock node --test test/manual/site/site.test.ts` and move it back to test/lab/site/ once D1 is fixed.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildInfo } from '../../support/trust-lab.ts';
@@ -9,22 +7,15 @@ import { runSite, siteCleanupOnSignal, type VariantResult } from '../../support/
 import { failures, figureLines, timelineLine } from '../../support/site-lab-report.ts';
 
 /**
- * Cost: measured 83 s quiet + 78 s with burners = 162 s for the file on the 2-core CI machine (2026-12-03; bounds allow
+ * Cost: measured 73 s quiet + 80 s with burners = 154 s for the file on the 2-core CI machine (2026-12-03, load average
+ * 4–7 from other sessions' tests; 83 + 78 s in the first measurement; bounds allow
  * ≤ 45 s throttle detection, so a slow pass stays under PASS_TIMEOUT_MS). Steps 5–7 (kill -9, flapping, API
- * server across the link) run in `npm run lab` only, to keep the CI suite well under its 20 min.
+ * server across the link) run in `npm run lab` only, to keep the CI suite well under its 20 min. With other work on the
+ * machine (load average 10–14 on the 2 cores besides the burners) the agent set every throttled speed test aside as
+ * `starved` and the burners pass missed the 45 s bound (twice on 2026-12-03): that is the agent refusing untrustworthy
+ * figures, not a flake to retry.
  */
 const PASS_TIMEOUT_MS = 200_000;
-
-/**
- * Assertions that fail because of a defect in the agent, by check name (see the lab report in the s5-site branch).
- * They are NOT skipped: a failing check fails the test, with the defect named next to it.
- */
-const KNOWN_DEFECTS: Record<string, string> = {
-  // D1: the forwarder's keep-alive connection to the sink was opened from gw1's address; linkward's own per-uplink rule
-  // (`from 10.205.1.2 lookup 7100`) keeps it on gw1 after the failover, so telemetry does not cross the backup (0 B at
-  // gw2 in 6 of 7 runs on 2026-12-03; in one quiet run a new connection was opened and the check passed).
-  'telemetry follows the failover (bytes to VictoriaMetrics cross gw2)': 'D1: sink connections stay on the old uplink after a failover',
-};
 
 const skipReason = siteLabUnavailable();
 if (skipReason && process.env.CI) assert.fail(`site lab cannot run in CI: ${skipReason}`);
@@ -45,7 +36,7 @@ for (const burners of [false, true]) {
     if (skipReason) return t.skip(skipReason);
     const seed = Math.floor(Math.random() * 1_000_000);
     t.diagnostic(`${buildInfo()}; seed ${seed}`);
-    const results = await runSite({ variants: ['main'], burners, seed, defects: KNOWN_DEFECTS });
+    const results = await runSite({ variants: ['main'], burners, seed });
     report(t, results);
     const checks = results.flatMap((r) => r.checks);
     assert.ok(checks.length >= 15, `the script ran only ${checks.length} checks: ${results.map((r) => r.error).join('\n')}`);
