@@ -41,6 +41,8 @@ export class GroupCommitter {
   /** A writer-thread commit is running; new records wait and form the next (larger) group. */
   #inFlight = false;
   #idleWaiters: (() => void)[] = [];
+  /** Committed groups whose acknowledgement waits for the ledger's sync (the next group may commit meanwhile). */
+  readonly #settling = new Set<Promise<void>>();
 
   constructor(store: Store, opts: CommitOptions, hooks: CommitHooks, clock: Clock) {
     this.#store = store;
@@ -107,7 +109,9 @@ export class GroupCommitter {
         });
         return;
       }
-      this.#done(accepted, this.#commit(accepted), t0);
+      const g = this.#commit(accepted);
+      if (g.durable === null) this.#done(accepted, g.ids, t0);
+      else this.#settleLater(accepted, g.ids, g.durable, t0);
     } catch (e) {
       this.#failed(accepted, e);
     }
@@ -119,11 +123,25 @@ export class GroupCommitter {
       if (!this.#inFlight) this.flush();
       if (this.#inFlight) await new Promise<void>((r) => this.#idleWaiters.push(r));
     }
+    await Promise.all(this.#settling);
+  }
+
+  /** Committed: counted and forwarders woken now; the records' promises resolve (202) once `durable` does. */
+  #settleLater(accepted: Pending[], ids: number[], durable: Promise<void>, t0: number): void {
+    this.#hooks.onCommit((this.#clock.monoMs() - t0) / 1000, accepted.length);
+    this.#appended(accepted);
+    const p = durable.then(() => { for (let i = 0; i < accepted.length; i++) accepted[i]!.resolve(ids[i]!); });
+    this.#settling.add(p);
+    void p.finally(() => this.#settling.delete(p));
   }
 
   #done(accepted: Pending[], ids: number[], t0: number): void {
     accepted.forEach((p, i) => p.resolve(ids[i]!));
     this.#hooks.onCommit((this.#clock.monoMs() - t0) / 1000, accepted.length);
+    this.#appended(accepted);
+  }
+
+  #appended(accepted: Pending[]): void {
     if (accepted.length === 0) return;
     const perSink = new Map<string, number>();
     for (const p of accepted) perSink.set(p.rec.sink, (perSink.get(p.rec.sink) ?? 0) + 1);
@@ -155,16 +173,21 @@ export class GroupCommitter {
     } catch { /* nothing to evict: the append says whether it fits */ }
   }
 
-  /** appendMany, with one eviction + retry on disk full when the policy allows dropping. */
-  #commit(group: Pending[]): number[] {
+  /** appendGroup (or appendMany), with one eviction + retry on disk full when the policy allows dropping. */
+  #commit(group: Pending[]): { ids: number[]; durable: Promise<void> | null } {
     const recs = group.map((p) => p.rec);
     this.#preEvict(recs);
     try {
-      return this.#store.appendMany(recs);
+      return this.#append(recs);
     } catch (e) {
       this.#makeRoom(recs, e);
-      return this.#store.appendMany(recs);
+      return this.#append(recs);
     }
+  }
+
+  #append(recs: NewRecord[]): { ids: number[]; durable: Promise<void> | null } {
+    if (this.#store.appendGroup) return this.#store.appendGroup(recs);
+    return { ids: this.#store.appendMany(recs), durable: null };
   }
 
   /** The same through the writer thread. */
