@@ -20,7 +20,7 @@ function setup(policy: DropPolicy, maxBytes: number, diskBytes?: number) {
 }
 
 describe('group commit', () => {
-  it('acknowledges only once the group is durable (appendGroup), and the next group commits meanwhile', async () => {
+  it('acknowledges only once the group is durable (appendGroup); records arriving meanwhile form the next group', async () => {
     // A store whose commits finish at once but whose durability (the ledger's sync) the test releases by hand.
     const store = new MemoryStore();
     const syncs: (() => void)[] = [];
@@ -35,21 +35,23 @@ describe('group commit', () => {
     const acked: number[] = [];
     const first = [c.append(rec('a', 1)), c.append(rec('a', 1))].map((p) => p.then((id) => acked.push(id)));
     await new Promise((r) => setImmediate(r));
-    const second = c.append(rec('a', 1)).then((id) => acked.push(id));
+    const later = [c.append(rec('a', 1)), c.append(rec('a', 1)), c.append(rec('a', 1))].map((p) => p.then((id) => acked.push(id)));
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(groups, [2, 1], 'the second group committed while the first waited for its sync');
-    assert.equal(store.usage().records, 3);
+    assert.deepEqual(groups, [2], 'the next group waits for the first one\'s sync');
+    assert.equal(store.usage().records, 2);
     assert.deepEqual(acked, [], 'nothing acknowledged before its group is durable');
-    syncs[1]!();
-    await second;
-    assert.equal(acked.length, 1);
     let drained = false;
     const d = c.drain().then(() => { drained = true; });
-    await new Promise((r) => setImmediate(r));
-    assert.equal(drained, false, 'drain waits for groups still syncing');
     syncs[0]!();
-    await Promise.all([...first, d]);
-    assert.equal(acked.length, 3);
+    await Promise.all(first);
+    assert.equal(acked.length, 2);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(groups, [2, 3], 'the three waiting records shared one commit');
+    assert.equal(drained, false, 'drain waits for the group still syncing');
+    syncs[1]!();
+    await Promise.all([...later, d]);
+    assert.deepEqual(acked, [...acked].sort((x, y) => x - y));
+    assert.equal(acked.length, 5);
   });
 
   it('concurrent appends share one transaction and get ordered ids', async () => {
