@@ -6,8 +6,9 @@
 //        [--pipelining N] requests in flight per generator connection (default 1: CLIENTS connections). [--raw-per-request]
 //        also commits raw with one transaction per request (what ingest would cost without group commit).
 //        Every phase prints the load average at its start and end, the generator's CPU % and the server's.
+//        Phase `fsync` (first by default): syncs per second of the disk under the temp dir, which bound commits per second.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fsyncSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { loadavg as osLoadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -106,13 +107,31 @@ if (PHASE === null) {
     results.push(...out);
     return out;
   };
-  for (const phase of strArg('phases', 'direct,http,http100,drain-gzip,drain-none').split(',')) {
+  for (const phase of strArg('phases', 'fsync,direct,http,http100,drain-gzip,drain-none').split(',')) {
     const out = await runPhase(phase);
     const r = out.find((x) => x.bench?.startsWith('ingest'));
     // The same bytes committed by raw better-sqlite3, in transactions of the records the agent grouped per commit.
     if (r && r.commits > 0) await runPhase('raw', ['--batch', String(Math.max(1, Math.round(r.records / r.commits))), '--lines', String(r.lines ?? 1), '--for', r.bench]);
     if (r && process.argv.includes('--raw-per-request')) await runPhase('raw', ['--batch', '1', '--lines', String(r.lines ?? 1), '--for', `${r.bench}/request`]);
   }
+}
+
+// 0. The disk's sync rate: a 4 KiB overwrite + fdatasync (the ledger's pattern) and an append + fsync (the WAL's), 2 s each.
+if (PHASE === 'fsync') {
+  const dir = mkdtempSync(join(tmpdir(), 'buffer-bench-'));
+  const page = Buffer.alloc(4096, 1);
+  const rate = (sync, append) => {
+    const fd = openSync(join(dir, 'f'), 'w+');
+    const lat = [];
+    const end = performance.now() + 2000;
+    while (performance.now() < end) { const t = performance.now(); writeSync(fd, page, 0, page.length, append ? lat.length * 4096 : 0); sync(fd); lat.push(performance.now() - t); }
+    closeSync(fd);
+    lat.sort((a, b) => a - b);
+    return { perSec: lat.length / 2, p50Ms: lat[lat.length >> 1], p99Ms: lat[Math.floor(lat.length * 0.99)] };
+  };
+  const loadStart = loadavg();
+  emit({ bench: 'fsync', overwrite: rate(fdatasyncSync, false), append: rate(fsyncSync, true), loadStart, loadEnd: loadavg() });
+  rmSync(dir, { recursive: true, force: true });
 }
 
 // 1. Direct in-process API.
@@ -239,5 +258,6 @@ process.stdout.write('\n' + [
   'bench            requests/s  records/s   p99 ack ms  loop p99 ms  commits  mean commit ms  peak RSS MB (VmHWM)  raw better-sqlite3 same batches (ratio)',
   ...results.filter((r) => r.bench.startsWith('ingest')).map((r) => `${r.bench.padEnd(16)} ${f(r.reqPerSec ?? r.recPerSec).padStart(10)}  ${f(r.recPerSec).padStart(9)}   ${f(r.ackP99Ms, 1).padStart(10)}  ${f(r.eventLoopP99Ms, 1).padStart(11)}  ${f(r.commits).padStart(7)}  ${f(r.meanCommitMs, 2).padStart(14)}  ${f(r.peakRssMB).padStart(11)} (${f(r.vmHwmMB)})${r.idleRssMB ? `, idle ${r.idleRssMB}` : ''}${raw(r.bench) ? `  ${f(raw(r.bench).recPerSec)} rec/s in ${raw(r.bench).batch}-row transactions (${f(r.recPerSec / raw(r.bench).recPerSec, 2)})${la(raw(r.bench))}` : ''}${perReq(r.bench) ? `; 1 tx/request ${f(perReq(r.bench).recPerSec)} rec/s (${f(r.recPerSec / perReq(r.bench).recPerSec, 2)})` : ''}`),
   ...results.filter((r) => r.bench.startsWith('ingest-http')).map((r) => `${r.bench.padEnd(16)} records ${r.records}, ${r.lines} per request, ${r.clients} clients (pipelining ${r.pipelining}), server CPU ${f(r.serverCpuPct)} % (${f(r.serverCpuUsPerRec, 1)} µs/request), generator CPU ${f(r.genCpuPct)} %, ${f(r.records / Math.max(1, r.commits), 1)} requests/commit,${la(r)}`),
+  ...results.filter((r) => r.bench === 'fsync').map((r) => `disk syncs       ${f(r.overwrite.perSec)}/s overwrite+fdatasync (p50 ${f(r.overwrite.p50Ms, 2)} ms, p99 ${f(r.overwrite.p99Ms, 2)}), ${f(r.append.perSec)}/s append+fsync (p50 ${f(r.append.p50Ms, 2)}, p99 ${f(r.append.p99Ms, 2)}),${la(r)}`),
   ...results.filter((r) => r.bench === 'drain').map((r) => `drain (${r.compression.padEnd(4)})    ${f(r.recPerSec).padStart(9)}   requests ${r.requests}, ${f(r.wireMB, 1)} MB on the wire, peak RSS ${f(r.peakRssMB)} MB (VmHWM ${f(r.vmHwmMB)})`),
 ].join('\n') + '\n');
