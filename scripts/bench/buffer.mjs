@@ -3,9 +3,13 @@
 //        [--node-flags "<flags>"] (default: LINKWARD_NODE_FLAGS of systemd/linkward.service; "" for none) [--smaps] [--phases direct,http,http100,drain-gzip,drain-none]
 //        http100: requests of 100 ndjson records each. After each HTTP phase a `raw` phase commits the same records with plain
 //        better-sqlite3 (same file pragmas, synchronous=FULL) in transactions of the phase's mean group size: the ratio column.
+//        [--pipelining N] requests in flight per generator connection (default 1: CLIENTS connections). [--raw-per-request]
+//        also commits raw with one transaction per request (what ingest would cost without group commit).
+//        Every phase prints the load average at its start and end, the generator's CPU % and the server's.
+//        Phase `fsync` (first by default): syncs per second of the disk under the temp dir, which bound commits per second.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, fdatasyncSync, fsyncSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { loadavg as osLoadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
@@ -28,6 +32,9 @@ const CLIENTS = arg('clients', 64);
 const DIRECT = arg('direct', 300_000);
 const DRAIN = arg('drain', 200_000);
 const SIZE = arg('size', 200);
+const PIPELINING = arg('pipelining', 1);
+/** 1/5/15-minute load averages, rounded: printed beside every phase (the machine is shared). */
+const loadavg = () => osLoadavg().map((x) => Math.round(x * 100) / 100);
 /** --inflight-bytes: buffer.maxInflightBytes (default: the config default). */
 const INFLIGHT = arg('inflight-bytes', undefined);
 /** --writer-thread: commit on the buffer's writer worker thread (buffer.commit.writerThread). */
@@ -100,12 +107,31 @@ if (PHASE === null) {
     results.push(...out);
     return out;
   };
-  for (const phase of strArg('phases', 'direct,http,http100,drain-gzip,drain-none').split(',')) {
+  for (const phase of strArg('phases', 'fsync,direct,http,http100,drain-gzip,drain-none').split(',')) {
     const out = await runPhase(phase);
     const r = out.find((x) => x.bench?.startsWith('ingest'));
     // The same bytes committed by raw better-sqlite3, in transactions of the records the agent grouped per commit.
     if (r && r.commits > 0) await runPhase('raw', ['--batch', String(Math.max(1, Math.round(r.records / r.commits))), '--lines', String(r.lines ?? 1), '--for', r.bench]);
+    if (r && process.argv.includes('--raw-per-request')) await runPhase('raw', ['--batch', '1', '--lines', String(r.lines ?? 1), '--for', `${r.bench}/request`]);
   }
+}
+
+// 0. The disk's sync rate: a 4 KiB overwrite + fdatasync (the ledger's pattern) and an append + fsync (the WAL's), 2 s each.
+if (PHASE === 'fsync') {
+  const dir = mkdtempSync(join(tmpdir(), 'buffer-bench-'));
+  const page = Buffer.alloc(4096, 1);
+  const rate = (sync, append) => {
+    const fd = openSync(join(dir, 'f'), 'w+');
+    const lat = [];
+    const end = performance.now() + 2000;
+    while (performance.now() < end) { const t = performance.now(); writeSync(fd, page, 0, page.length, append ? lat.length * 4096 : 0); sync(fd); lat.push(performance.now() - t); }
+    closeSync(fd);
+    lat.sort((a, b) => a - b);
+    return { perSec: lat.length / 2, p50Ms: lat[lat.length >> 1], p99Ms: lat[Math.floor(lat.length * 0.99)] };
+  };
+  const loadStart = loadavg();
+  emit({ bench: 'fsync', overwrite: rate(fdatasyncSync, false), append: rate(fsyncSync, true), loadStart, loadEnd: loadavg() });
+  rmSync(dir, { recursive: true, force: true });
 }
 
 // 1. Direct in-process API.
@@ -156,13 +182,14 @@ if (PHASE === 'http' || PHASE === 'http100') {
   // Open keep-alive connections: one request in flight on each at most (the load generator does not pipeline).
   let connections = 0;
   const connTimer = setInterval(() => server.server.getConnections((e, n) => { if (!e) connections = Math.max(connections, n); }), 200);
-  const c = child('buffer-load.mjs', [`http://${server.address}/v1/ingest/bench`, String(CLIENTS), String(SECONDS), String(SIZE), String(LINES)]);
+  const loadStart = loadavg();
+  const c = child('buffer-load.mjs', [`http://${server.address}/v1/ingest/bench`, String(CLIENTS), String(SECONDS), String(SIZE), String(LINES), String(PIPELINING)]);
   const load = JSON.parse((await c.done).trim().split('\n').pop());
   const cpu = process.cpuUsage(cpu0);
   loop.disable();
   clearInterval(connTimer);
   const fileMB = (f) => { try { return Math.round(statSync(join(dir, f)).size / 1e5) / 10; } catch { return 0; } };
-  emit({ bench: PHASE === 'http' ? 'ingest-http' : 'ingest-http100', writerThread: WRITER_THREAD, idleRssMB, clients: CLIENTS, lines: LINES, records: load.ok, failed: load.failed, seconds: load.seconds, reqPerSec: load.reqPerSec, recPerSec: load.recPerSec, ackP50Ms: load.p50Ms, ackP99Ms: load.p99Ms, ackMaxMs: load.maxMs, eventLoopP99Ms: loop.percentile(99) / 1e6, stored: comp.service.store.usage().records, connections, maxQueued, maxHeldKiB, dbMB: fileMB('buffer.db'), walMB: fileMB('buffer.db-wal'), serverCpuUsPerRec: (cpu.user + cpu.system) / Math.max(1, load.ok), ...gc.read(), ...(await commitStats(ctx.metrics)), idle });
+  emit({ bench: PHASE === 'http' ? 'ingest-http' : 'ingest-http100', writerThread: WRITER_THREAD, idleRssMB, clients: CLIENTS, lines: LINES, records: load.ok, failed: load.failed, seconds: load.seconds, reqPerSec: load.reqPerSec, recPerSec: load.recPerSec, ackP50Ms: load.p50Ms, ackP99Ms: load.p99Ms, ackMaxMs: load.maxMs, eventLoopP99Ms: loop.percentile(99) / 1e6, stored: comp.service.store.usage().records, connections, maxQueued, maxHeldKiB, dbMB: fileMB('buffer.db'), walMB: fileMB('buffer.db-wal'), serverCpuUsPerRec: (cpu.user + cpu.system) / Math.max(1, load.ok), serverCpuPct: (cpu.user + cpu.system) / 1e4 / load.seconds, genCpuPct: load.genCpuPct, pipelining: load.pipelining, loadStart, loadEnd: loadavg(), ...gc.read(), ...(await commitStats(ctx.metrics)), idle });
   await server.close();
   await comp.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -177,12 +204,13 @@ if (PHASE === 'raw') {
   const insert = db.prepare('INSERT INTO buf_records (sink, priority, created_ms, expires_ms, content_type, content_encoding, body, size, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)');
   const row = Buffer.from(`{"p":"${'a'.repeat(Math.max(0, SIZE - 9))}"}\n`.repeat(lines));
   const tx = db.transaction((n) => { for (let i = 0; i < n; i++) insert.run('bench', 1, Date.now(), null, 'application/x-ndjson', null, row, row.length); });
+  const loadStart = loadavg();
   const end = performance.now() + SECONDS * 1000;
   let rows = 0;
   const t0 = performance.now();
   while (performance.now() < end) { tx(batch); rows += batch; }
   const secs = (performance.now() - t0) / 1000;
-  emit({ bench: 'raw-sqlite', for: strArg('for', ''), batch, lines, rows, seconds: secs, reqPerSec: rows / secs, recPerSec: (rows * lines) / secs });
+  emit({ bench: 'raw-sqlite', for: strArg('for', ''), batch, lines, rows, seconds: secs, reqPerSec: rows / secs, recPerSec: (rows * lines) / secs, loadStart, loadEnd: loadavg() });
   db.close();
   rmSync(dir, { recursive: true, force: true });
 }
@@ -223,9 +251,13 @@ if (PHASE !== null) process.exit(0);
 process.stdout.write(JSON.stringify({ bench: 'meta', node: process.version, cpus: (await import('node:os')).cpus().length, loadavg: (await import('node:os')).loadavg() }) + '\n');
 const f = (n, d = 0) => (n === null || n === undefined ? '-' : Number(n).toFixed(d));
 const raw = (name) => results.find((r) => r.bench === 'raw-sqlite' && r.for === name);
+const perReq = (name) => results.find((r) => r.bench === 'raw-sqlite' && r.for === `${name}/request`);
+const la = (r) => (r.loadStart ? ` load ${r.loadStart[0].toFixed(2)}→${r.loadEnd[0].toFixed(2)}` : '');
 process.stdout.write('\n' + [
   `node flags: ${results.find((r) => r.bench === 'flags')?.nodeFlags.join(' ') || '(none)'}`,
   'bench            requests/s  records/s   p99 ack ms  loop p99 ms  commits  mean commit ms  peak RSS MB (VmHWM)  raw better-sqlite3 same batches (ratio)',
-  ...results.filter((r) => r.bench.startsWith('ingest')).map((r) => `${r.bench.padEnd(16)} ${f(r.reqPerSec ?? r.recPerSec).padStart(10)}  ${f(r.recPerSec).padStart(9)}   ${f(r.ackP99Ms, 1).padStart(10)}  ${f(r.eventLoopP99Ms, 1).padStart(11)}  ${f(r.commits).padStart(7)}  ${f(r.meanCommitMs, 2).padStart(14)}  ${f(r.peakRssMB).padStart(11)} (${f(r.vmHwmMB)})${r.idleRssMB ? `, idle ${r.idleRssMB}` : ''}${raw(r.bench) ? `  ${f(raw(r.bench).recPerSec)} rec/s in ${raw(r.bench).batch}-row transactions (${f(r.recPerSec / raw(r.bench).recPerSec, 2)})` : ''}`),
+  ...results.filter((r) => r.bench.startsWith('ingest')).map((r) => `${r.bench.padEnd(16)} ${f(r.reqPerSec ?? r.recPerSec).padStart(10)}  ${f(r.recPerSec).padStart(9)}   ${f(r.ackP99Ms, 1).padStart(10)}  ${f(r.eventLoopP99Ms, 1).padStart(11)}  ${f(r.commits).padStart(7)}  ${f(r.meanCommitMs, 2).padStart(14)}  ${f(r.peakRssMB).padStart(11)} (${f(r.vmHwmMB)})${r.idleRssMB ? `, idle ${r.idleRssMB}` : ''}${raw(r.bench) ? `  ${f(raw(r.bench).recPerSec)} rec/s in ${raw(r.bench).batch}-row transactions (${f(r.recPerSec / raw(r.bench).recPerSec, 2)})${la(raw(r.bench))}` : ''}${perReq(r.bench) ? `; 1 tx/request ${f(perReq(r.bench).recPerSec)} rec/s (${f(r.recPerSec / perReq(r.bench).recPerSec, 2)})` : ''}`),
+  ...results.filter((r) => r.bench.startsWith('ingest-http')).map((r) => `${r.bench.padEnd(16)} records ${r.records}, ${r.lines} per request, ${r.clients} clients (pipelining ${r.pipelining}), server CPU ${f(r.serverCpuPct)} % (${f(r.serverCpuUsPerRec, 1)} µs/request), generator CPU ${f(r.genCpuPct)} %, ${f(r.records / Math.max(1, r.commits), 1)} requests/commit,${la(r)}`),
+  ...results.filter((r) => r.bench === 'fsync').map((r) => `disk syncs       ${f(r.overwrite.perSec)}/s overwrite+fdatasync (p50 ${f(r.overwrite.p50Ms, 2)} ms, p99 ${f(r.overwrite.p99Ms, 2)}), ${f(r.append.perSec)}/s append+fsync (p50 ${f(r.append.p50Ms, 2)}, p99 ${f(r.append.p99Ms, 2)}),${la(r)}`),
   ...results.filter((r) => r.bench === 'drain').map((r) => `drain (${r.compression.padEnd(4)})    ${f(r.recPerSec).padStart(9)}   requests ${r.requests}, ${f(r.wireMB, 1)} MB on the wire, peak RSS ${f(r.peakRssMB)} MB (VmHWM ${f(r.vmHwmMB)})`),
 ].join('\n') + '\n');

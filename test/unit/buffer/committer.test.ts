@@ -5,7 +5,7 @@ import { ManualClock } from '../../../agent/base/clock.ts';
 import { GroupCommitter, type DropReason } from '../../../buffer/committer.ts';
 import { MemoryStore } from '../../../buffer/store-memory.ts';
 import type { DropPolicy } from '../../../buffer/bounds.ts';
-import type { NewRecord } from '../../../buffer/types.ts';
+import type { AppendedGroup, NewRecord } from '../../../buffer/types.ts';
 
 const rec = (sink: string, size: number, priority = 1): NewRecord => ({ sink, priority, createdMs: 1, expiresMs: null, contentType: null, contentEncoding: null, body: Buffer.alloc(size, 1) });
 
@@ -20,6 +20,40 @@ function setup(policy: DropPolicy, maxBytes: number, diskBytes?: number) {
 }
 
 describe('group commit', () => {
+  it('acknowledges only once the group is durable (appendGroup); records arriving meanwhile form the next group', async () => {
+    // A store whose commits finish at once but whose durability (the ledger's sync) the test releases by hand.
+    const store = new MemoryStore();
+    const syncs: (() => void)[] = [];
+    const groups: number[] = [];
+    const withGroup = Object.assign(store, {
+      appendGroup(records: readonly NewRecord[]): AppendedGroup {
+        groups.push(records.length);
+        return { ids: store.appendMany(records), durable: new Promise<void>((r) => syncs.push(r)) };
+      },
+    });
+    const c = new GroupCommitter(withGroup, { maxDelayMs: 0, maxRecords: 1000, limits: { maxBytes: 1e9, maxRecords: null, policy: 'drop-oldest' } }, { onDrop: () => {}, onCommit: () => {}, onAppended: () => {} }, new ManualClock());
+    const acked: number[] = [];
+    const first = [c.append(rec('a', 1)), c.append(rec('a', 1))].map((p) => p.then((id) => acked.push(id)));
+    await new Promise((r) => setImmediate(r));
+    const later = [c.append(rec('a', 1)), c.append(rec('a', 1)), c.append(rec('a', 1))].map((p) => p.then((id) => acked.push(id)));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(groups, [2], 'the next group waits for the first one\'s sync');
+    assert.equal(store.usage().records, 2);
+    assert.deepEqual(acked, [], 'nothing acknowledged before its group is durable');
+    let drained = false;
+    const d = c.drain().then(() => { drained = true; });
+    syncs[0]!();
+    await Promise.all(first);
+    assert.equal(acked.length, 2);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(groups, [2, 3], 'the three waiting records shared one commit');
+    assert.equal(drained, false, 'drain waits for the group still syncing');
+    syncs[1]!();
+    await Promise.all([...later, d]);
+    assert.deepEqual(acked, [...acked].sort((x, y) => x - y));
+    assert.equal(acked.length, 5);
+  });
+
   it('concurrent appends share one transaction and get ordered ids', async () => {
     const { c, commits, store } = setup('drop-oldest', 1e9);
     const ids = await Promise.all(Array.from({ length: 100 }, () => c.append(rec('a', 10))));

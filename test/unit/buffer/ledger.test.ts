@@ -38,6 +38,29 @@ describe('record ledger', () => {
     }
   });
 
+  it('addedAsync shares one sync among concurrent commits, interleaves with synchronous removals, and survives reopen', async () => {
+    const dir = temp();
+    try {
+      const p = join(dir, 'l');
+      const a = new RecordLedger(p);
+      const first = a.addedAsync(3); // starts a write + sync at once
+      const second = a.addedAsync(4); // waits for the next one
+      const third = a.addedAsync(5); // same write as the second
+      a.removed(2); // synchronous while an async sync is in flight: made durable first, then written
+      await Promise.all([first, second, third]);
+      assert.deepEqual(a.totals, { added: 12, removed: 2 });
+      assert.equal(new RecordLedger(p).expected, 10, 'a second reader sees the synced totals');
+      const last = a.addedAsync(1);
+      a.close(); // totals still waiting are written at close
+      await last;
+      const b = new RecordLedger(p);
+      assert.deepEqual(b.totals, { added: 13, removed: 2 });
+      b.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reconcile reports a shortfall once and re-bases on what is present', () => {
     const dir = temp();
     try {
