@@ -36,7 +36,7 @@ export interface Accounting {
   duplicates: number;
 }
 
-/** Compares acknowledged records with the stored ones: each must be there once, with the workload's own timestamp. */
+/** Compares acknowledged records with the stored ones: each must be there, every copy with the workload's own timestamp. */
 export function account(acks: readonly Ack[], stored: readonly Stored[]): Accounting {
   const byKey = new Map<string, Stored[]>();
   for (const s of stored) {
@@ -52,7 +52,8 @@ export function account(acks: readonly Ack[], stored: readonly Stored[]): Accoun
     if (!got) missing.push(a);
     else {
       delivered++;
-      if (!got.some((s) => s.tsMs === a.tsMs)) wrongTimestamp.push(a);
+      // Every stored copy (a resend included) must carry the workload's own timestamp.
+      if (!got.every((s) => s.tsMs === a.tsMs)) wrongTimestamp.push(a);
     }
   }
   let duplicates = 0;
