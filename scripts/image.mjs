@@ -132,7 +132,7 @@ function buildOne(out, ref, tree, arch, tag, work) {
   layout(tree, join(bundle, 'rootfs'), arch);
   umoci(['repack', '--image', ref, bundle]);
   rmSync(bundle, { recursive: true, force: true });
-  // The unit's Node flags and environment (malloc and libuv settings), so the container runs what
+  // The unit's Node flags and environment (malloc settings), so the container runs what
   // `npm run bench:footprint` measured under systemd.
   const entry = ['/usr/lib/linkward/node', ...unitFlags(), '/usr/lib/linkward/dist/linkward.mjs'].flatMap((a) => ['--config.entrypoint', a]);
   const env = { PATH: '/usr/bin:/usr/lib/linkward', ...unitEnv(), STATE_DIRECTORY: '/var/lib/linkward' };
