@@ -11,7 +11,7 @@
 // build already needs; nothing is pulled from a registry), /etc/passwd with an unprivileged user, /etc/linkward/config.yaml.
 // No shell, no package manager. Default user 65532 (CLI, probe server); the DaemonSet runs it as root (capabilities).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -53,7 +53,14 @@ function parseArgs(argv) {
 
 /** OCI architecture of a release tree, from its node binary's ELF header (e_machine). */
 export function treeArch(tree) {
-  const machine = readFileSync(join(tree, 'node')).subarray(0, 20).readUInt16LE(18);
+  const head = Buffer.alloc(20);
+  const fd = openSync(join(tree, 'node'), 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const machine = head.readUInt16LE(18); // e_machine; the first 20 bytes, not the ~120 MB binary
   const arch = Object.keys(ARCHES).find((a) => ARCHES[a].elf === machine);
   if (!arch) throw new Error(`${tree}/node: unsupported ELF machine ${machine}`);
   return arch;
