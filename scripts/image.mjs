@@ -120,7 +120,7 @@ function layout(tree, rootfs, arch) {
   write(join(rootfs, 'etc', 'passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\nlinkward:x:${NONROOT}:${NONROOT}:linkward:/var/lib/linkward:/usr/sbin/nologin\n`);
   write(join(rootfs, 'etc', 'group'), `root:x:0:\nlinkward:x:${NONROOT}:\n`);
   write(join(rootfs, 'etc', 'linkward', 'config.yaml'), readFileSync(join(tree, 'config.example.yaml')));
-  for (const [d, mode] of [['tmp', 0o1777], ['var/lib/linkward', 0o750]]) {
+  for (const [d, mode] of /** @type {[string, number][]} */ ([['tmp', 0o1777], ['var/lib/linkward', 0o750]])) {
     mkdirSync(join(rootfs, d), { recursive: true });
     chmodSync(join(rootfs, d), mode);
   }

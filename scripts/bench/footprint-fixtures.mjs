@@ -25,8 +25,8 @@ export async function startFootprintFixtures() {
       res.writeHead(204).end();
     });
   });
-  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
-  const sinkUrl = `http://127.0.0.1:${receiver.address().port}/api/v1/write`;
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', () => r(undefined)));
+  const sinkUrl = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (receiver.address()).port}/api/v1/write`;
   const target = `linkward://127.0.0.1:${probe.port}`;
   const config = {
     node: { name: NODE },

@@ -104,6 +104,7 @@ async function measure(name, flags, fixtures, limit = null) {
   const nodeBin = cg ? uncachedCopy(process.execPath, dir) : process.execPath;
   const argv = [nodeBin, ...flags, bundle, '--config', cfg, 'run', '--log-level', 'info'];
   const t0 = performance.now();
+  /** @type {import('node:child_process').SpawnOptions} */
   const spawnOpts = { stdio: ['ignore', 'pipe', 'inherit'], env };
   const child = cg ? spawnInCgroup(cg, argv, spawnOpts) : spawn(argv[0], argv.slice(1), spawnOpts);
   const exited = new Promise((r) => child.on('exit', r));
@@ -164,6 +165,7 @@ async function measureRunning(name, flags, child, t0, cg, limit) {
     const m = await (await fetch(`http://${address}/metrics`)).text();
     heap = Number(/^nodejs_heap_used_bytes (\S+)/m.exec(m)?.[1] ?? NaN) / 1048576;
   } catch { /* metrics optional */ }
+  /** @type {{ components?: Record<string, { state: string; message?: string }> }} */
   const status = await (await fetch(`http://${address}/v1/status`)).json().catch(() => ({}));
   const sorted = [...samples].sort((x, y) => x - y);
   const pct = (xs, p) => { const s = [...xs].sort((x, y) => x - y); return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : null; };
