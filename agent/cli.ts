@@ -63,7 +63,9 @@ export function buildProgram(features: readonly Register[] = []): Command {
     .description('Print the version')
     .option('--json', 'as JSON')
     .action((o: { json?: boolean }) => {
-      process.stdout.write(o.json ? JSON.stringify({ version: VERSION, node: process.versions.node }) + '\n' : `linkward ${VERSION} (node ${process.versions.node})\n`);
+      process.stdout.write(
+        o.json ? JSON.stringify({ version: VERSION, node: process.versions.node }) + '\n' : `linkward ${VERSION} (node ${process.versions.node})\n`,
+      );
     });
 
   registerStatusCommand(program);

@@ -71,7 +71,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return startFailureExit(e);
   }
   if (state.quarantinedTo) {
-    log.warn({ code: ErrorCode.STATE_DB_QUARANTINED, movedTo: state.quarantinedTo }, `state.db was corrupt: moved to ${state.quarantinedTo} and replaced by a new one; probe history starts again (the file can be deleted once looked at)`);
+    log.warn(
+      { code: ErrorCode.STATE_DB_QUARANTINED, movedTo: state.quarantinedTo },
+      `state.db was corrupt: moved to ${state.quarantinedTo} and replaced by a new one; probe history starts again (the file can be deleted once looked at)`,
+    );
   }
   const loopDelay = startLoopDelayMonitor(systemClock);
   const metrics = createMetricsRegistry(loaded.nodeName, loopDelay);
@@ -106,7 +109,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       const failed = run.failed.get(c.name);
       out[c.name] = failed ? { state: 'error', message: failed } : safeStatus(c);
     }
-    for (const f of FEATURES) if (!out[f.name]) out[f.name] = run.failed.has(f.name) ? { state: 'error', message: run.failed.get(f.name) } : { state: 'disabled', message: 'disabled in config' };
+    for (const f of FEATURES)
+      if (!out[f.name])
+        out[f.name] = run.failed.has(f.name) ? { state: 'error', message: run.failed.get(f.name) } : { state: 'disabled', message: 'disabled in config' };
     return out;
   };
   const statusDoc = (): Record<string, unknown> => ({
@@ -126,7 +131,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     link: bus.latestLink(),
     components: componentStatus(),
   });
-  registerDaemonMetrics(metrics, state.quarantinedTo !== null, () => ({ ready: notReady().length === 0, components: Object.fromEntries(Object.entries(componentStatus()).map(([k, v]) => [k, v.state])) }));
+  registerDaemonMetrics(metrics, state.quarantinedTo !== null, () => ({
+    ready: notReady().length === 0,
+    components: Object.fromEntries(Object.entries(componentStatus()).map(([k, v]) => [k, v.state])),
+  }));
 
   // History (issue 13): built after the features, since it records from their status; the page reads it when present.
   let history: HistoryComponent | null = null;
@@ -162,7 +170,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   let pageServer: Awaited<ReturnType<typeof startPageServer>> | undefined;
   if (config.server.pageListen) {
     try {
-      pageServer = await startPageServer(config.server.pageListen, { log, monoMs: () => clock.monoMs(), page: () => renderStatusPage(statusDoc(), undefined, pageHistory()) });
+      pageServer = await startPageServer(config.server.pageListen, {
+        log,
+        monoMs: () => clock.monoMs(),
+        page: () => renderStatusPage(statusDoc(), undefined, pageHistory()),
+      });
       log.info({ pageListen: pageServer.address }, 'status page served read-only on the site network (server.pageListen)');
     } catch (e) {
       // the agent's own work does not depend on the page: report it, keep running
@@ -176,7 +188,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   serving = true;
   await notifier.ready(`serving on ${server.address}`);
   const watchdogMs = notifier.startWatchdog(() => health().ok);
-  log.info({ readyInMs: Math.round(performance.now()) /* time since process start, not a clock reading */, watchdogMs, components: run.components.map((c) => c.name) }, 'linkward ready');
+  log.info(
+    { readyInMs: Math.round(performance.now()) /* time since process start, not a clock reading */, watchdogMs, components: run.components.map((c) => c.name) },
+    'linkward ready',
+  );
 
   const signal = await stopSignal.promise;
   serving = false;
@@ -267,7 +282,10 @@ async function stopAll(run: Running, log: Logger, budgetMs: number): Promise<voi
     const left = Math.max(100, deadline - clock.monoMs());
     let cancel = (): void => {};
     try {
-      await Promise.race([c.stop(), new Promise((_, rej) => (cancel = clock.setTimer(left, () => rej(new LwError(ErrorCode.INTERNAL, `${c.name} did not stop within ${left} ms`)))))]);
+      await Promise.race([
+        c.stop(),
+        new Promise((_, rej) => (cancel = clock.setTimer(left, () => rej(new LwError(ErrorCode.INTERNAL, `${c.name} did not stop within ${left} ms`))))),
+      ]);
     } catch (e) {
       log.warn({ component: c.name, code: codeOf(e) }, messageOf(e));
     } finally {

@@ -22,7 +22,9 @@ function isEntryPoint(): boolean {
 export async function run(argv: string[]): Promise<void> {
   const major = Number(process.versions.node.split('.')[0]);
   if (major !== REQUIRED_NODE_MAJOR) {
-    process.stderr.write(`linkward needs Node ${REQUIRED_NODE_MAJOR} (this is Node ${process.versions.node}); use the runtime shipped with linkward (npm scripts and the release do)\n`);
+    process.stderr.write(
+      `linkward needs Node ${REQUIRED_NODE_MAJOR} (this is Node ${process.versions.node}); use the runtime shipped with linkward (npm scripts and the release do)\n`,
+    );
     process.exitCode = Exit.FAILURE;
     return;
   }

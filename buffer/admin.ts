@@ -46,7 +46,13 @@ export function bufferStats(svc: BufferService, nowMs: number): Record<string, u
     ...(svc.recovery?.salvaged ? { salvaged: svc.recovery.salvaged } : {}),
     usage: store?.usage() ?? { records: 0, bytes: 0 },
     gate: svc.gate(),
-    lanes: (store?.depth() ?? []).map((d) => ({ sink: d.sink, priority: prio(d.priority), records: d.records, bytes: d.bytes, oldestAgeSeconds: d.oldestMs === null ? null : Math.max(0, (nowMs - d.oldestMs) / 1000) })),
+    lanes: (store?.depth() ?? []).map((d) => ({
+      sink: d.sink,
+      priority: prio(d.priority),
+      records: d.records,
+      bytes: d.bytes,
+      oldestAgeSeconds: d.oldestMs === null ? null : Math.max(0, (nowMs - d.oldestMs) / 1000),
+    })),
     sinks: [...svc.forwarders.values()].map((f) => f.status()),
     deadLetters: store?.deadLetterCount() ?? 0,
     backlogWarnings: backlogWarnings(store?.depth() ?? [], svc.sinks, nowMs),
@@ -62,20 +68,54 @@ export function adminRoutes(svc: BufferService, nowMs: () => number): HttpRoute[
   return [
     { method: 'GET', path: '/v1/buffer/stats', auth: 'token', handle: (_q, res) => sendJson(res, 200, bufferStats(svc, nowMs())) },
     {
-      method: 'GET', path: '/v1/buffer/records', auth: 'token', handle: (_q, res, url) => {
+      method: 'GET',
+      path: '/v1/buffer/records',
+      auth: 'token',
+      handle: (_q, res, url) => {
         if (!need(res)) return;
         const recs = svc.store!.listRecords(url.searchParams.get('sink'), limitOf(url));
-        sendJson(res, 200, { records: recs.map((r) => ({ id: r.id, sink: r.sink, priority: prio(r.priority), createdMs: r.createdMs, expiresMs: r.expiresMs, contentType: r.contentType, contentEncoding: r.contentEncoding, bytes: r.body.byteLength, batchId: r.batchId, preview: preview(r.body, r.contentEncoding) })) });
+        sendJson(res, 200, {
+          records: recs.map((r) => ({
+            id: r.id,
+            sink: r.sink,
+            priority: prio(r.priority),
+            createdMs: r.createdMs,
+            expiresMs: r.expiresMs,
+            contentType: r.contentType,
+            contentEncoding: r.contentEncoding,
+            bytes: r.body.byteLength,
+            batchId: r.batchId,
+            preview: preview(r.body, r.contentEncoding),
+          })),
+        });
       },
     },
     {
-      method: 'GET', path: '/v1/buffer/dead-letters', auth: 'token', handle: (_q, res, url) => {
+      method: 'GET',
+      path: '/v1/buffer/dead-letters',
+      auth: 'token',
+      handle: (_q, res, url) => {
         if (!need(res)) return;
-        sendJson(res, 200, { deadLetters: svc.store!.listDeadLetters(limitOf(url)).map((d) => ({ id: d.id, sink: d.sink, priority: prio(d.priority), failedMs: d.failedMs, status: d.status, reason: d.reason, records: d.recordCount, bytes: d.body.byteLength, preview: preview(d.body, d.contentEncoding) })) });
+        sendJson(res, 200, {
+          deadLetters: svc.store!.listDeadLetters(limitOf(url)).map((d) => ({
+            id: d.id,
+            sink: d.sink,
+            priority: prio(d.priority),
+            failedMs: d.failedMs,
+            status: d.status,
+            reason: d.reason,
+            records: d.recordCount,
+            bytes: d.body.byteLength,
+            preview: preview(d.body, d.contentEncoding),
+          })),
+        });
       },
     },
     {
-      method: 'POST', path: '/v1/buffer/flush', auth: 'token', handle: async (req, res) => {
+      method: 'POST',
+      path: '/v1/buffer/flush',
+      auth: 'token',
+      handle: async (req, res) => {
         const b = await jsonBody(req);
         const sink = typeof b.sink === 'string' ? b.sink : null;
         if (sink !== null && !svc.sinks.has(sink)) return sendError(res, 404, 'LW_BUFFER_UNKNOWN_SINK', `no sink named "${sink}"`);
@@ -83,7 +123,10 @@ export function adminRoutes(svc: BufferService, nowMs: () => number): HttpRoute[
       },
     },
     {
-      method: 'POST', path: '/v1/buffer/replay', auth: 'token', handle: async (req, res) => {
+      method: 'POST',
+      path: '/v1/buffer/replay',
+      auth: 'token',
+      handle: async (req, res) => {
         if (!need(res)) return;
         const b = await jsonBody(req);
         const ids = Array.isArray(b.ids) ? b.ids.filter((x): x is string => typeof x === 'string') : null;
@@ -92,7 +135,10 @@ export function adminRoutes(svc: BufferService, nowMs: () => number): HttpRoute[
       },
     },
     {
-      method: 'POST', path: '/v1/buffer/salvage', auth: 'token', handle: async (req, res) => {
+      method: 'POST',
+      path: '/v1/buffer/salvage',
+      auth: 'token',
+      handle: async (req, res) => {
         if (!need(res)) return;
         if (!svc.recovery) return sendError(res, 503, 'LW_BUFFER_UNAVAILABLE', 'salvage needs the SQLite buffer');
         const b = await jsonBody(req);
@@ -104,7 +150,10 @@ export function adminRoutes(svc: BufferService, nowMs: () => number): HttpRoute[
       },
     },
     {
-      method: 'POST', path: '/v1/buffer/purge', auth: 'token', handle: async (req, res) => {
+      method: 'POST',
+      path: '/v1/buffer/purge',
+      auth: 'token',
+      handle: async (req, res) => {
         if (!need(res)) return;
         const b = await jsonBody(req);
         const sink = typeof b.sink === 'string' ? b.sink : null;

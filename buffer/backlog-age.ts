@@ -41,9 +41,10 @@ export function backlogWarnings(depth: readonly DepthRow[], sinks: ReadonlyMap<s
     if (age < window * BACKLOG_WARN_FRACTION) continue;
     const level = age >= window ? 'past' : 'near';
     const priority = PRIORITY_NAMES[d.priority] ?? String(d.priority);
-    const message = level === 'past'
-      ? `sink ${d.sink} (${priority}): oldest record is ${minutes(age)} old, past the ${minutes(window)} its upstream accepts; such records end as dead letters with the reason`
-      : `sink ${d.sink} (${priority}): oldest record is ${minutes(age)} old; its upstream refuses data older than ${minutes(window)}`;
+    const message =
+      level === 'past'
+        ? `sink ${d.sink} (${priority}): oldest record is ${minutes(age)} old, past the ${minutes(window)} its upstream accepts; such records end as dead letters with the reason`
+        : `sink ${d.sink} (${priority}): oldest record is ${minutes(age)} old; its upstream refuses data older than ${minutes(window)}`;
     out.push({ sink: d.sink, priority, oldestAgeSeconds: Math.round(age), windowSeconds: window, level, message });
   }
   return out;

@@ -89,18 +89,39 @@ export class GroupCommitter {
     let accepted = group;
     if (limits.policy === 'reject-new' && this.#store.spaceShort()) {
       // The disk is full: appending would only take the room acknowledgements need. Refuse without writing.
-      this.#refuse(group, 'disk_full', new LwError(BufferError.DISK_FULL, 'no space left for the telemetry buffer (policy reject-new); it resumes when sending or freed disk space makes room'));
+      this.#refuse(
+        group,
+        'disk_full',
+        new LwError(
+          BufferError.DISK_FULL,
+          'no space left for the telemetry buffer (policy reject-new); it resumes when sending or freed disk space makes room',
+        ),
+      );
       this.#hooks.onCommit((this.#clock.monoMs() - t0) / 1000, 0);
       return;
     }
     try {
-      const a = admit(this.#store.usage(), group.map((p) => p.rec.body.byteLength), limits);
+      const a = admit(
+        this.#store.usage(),
+        group.map((p) => p.rec.body.byteLength),
+        limits,
+      );
       if (a.freeBytes > 0 || a.freeRecords > 0) this.#drops(this.#store.dropOldest(a.freeBytes, a.freeRecords), 'overflow');
       accepted = group.slice(0, a.accept);
-      if (a.accept < group.length) this.#refuse(group.slice(a.accept), 'rejected_full', new LwError(BufferError.FULL, `telemetry buffer is full (buffer.maxBytes=${limits.maxBytes}, policy reject-new); retry later`));
+      if (a.accept < group.length)
+        this.#refuse(
+          group.slice(a.accept),
+          'rejected_full',
+          new LwError(BufferError.FULL, `telemetry buffer is full (buffer.maxBytes=${limits.maxBytes}, policy reject-new); retry later`),
+        );
       if (this.#store.appendManyAsync) {
         this.#inFlight = true;
-        this.#commitAsync(accepted).then((ids) => this.#done(accepted, ids, t0), (e: unknown) => this.#failed(accepted, e)).finally(() => this.#settled());
+        this.#commitAsync(accepted)
+          .then(
+            (ids) => this.#done(accepted, ids, t0),
+            (e: unknown) => this.#failed(accepted, e),
+          )
+          .finally(() => this.#settled());
         return;
       }
       const g = this.#commit(accepted);
@@ -129,7 +150,11 @@ export class GroupCommitter {
     this.#hooks.onCommit((this.#clock.monoMs() - t0) / 1000, accepted.length);
     this.#appended(accepted);
     this.#inFlight = true;
-    void durable.then(() => { for (let i = 0; i < accepted.length; i++) accepted[i]!.resolve(ids[i]!); }).finally(() => this.#settled());
+    void durable
+      .then(() => {
+        for (let i = 0; i < accepted.length; i++) accepted[i]!.resolve(ids[i]!);
+      })
+      .finally(() => this.#settled());
   }
 
   /** A commit that ran off the event loop (or waited for its ledger sync) ended: the next group may go. */
@@ -174,7 +199,9 @@ export class GroupCommitter {
     if (this.#opts.limits.policy !== 'drop-oldest' || !this.#store.spaceShort()) return;
     try {
       this.#makeRoom(recs, new LwError(BufferError.DISK_FULL, 'disk short of space'));
-    } catch { /* nothing to evict: the append says whether it fits */ }
+    } catch {
+      /* nothing to evict: the append says whether it fits */
+    }
   }
 
   /** appendGroup (or appendMany), with one eviction + retry on disk full when the policy allows dropping. */

@@ -25,8 +25,12 @@ export function createBufferComponent(ctx: AgentContext, opts: BufferServiceOpti
   let socketError: string | null = null;
   let selfError: string | null = null;
   const ingest: IngestDeps = {
-    sinks: svc.sinks, maxRecordBytes: cfg.maxRecordBytes, inflight: svc.inflight, clock: ctx.clock,
-    append: (rec) => svc.append(rec), unavailable: () => svc.unavailable,
+    sinks: svc.sinks,
+    maxRecordBytes: cfg.maxRecordBytes,
+    inflight: svc.inflight,
+    clock: ctx.clock,
+    append: (rec) => svc.append(rec),
+    unavailable: () => svc.unavailable,
   };
 
   /** Appends the agent's own series; failures are counted by the committer and logged, never thrown into the bus. */
@@ -39,17 +43,19 @@ export function createBufferComponent(ctx: AgentContext, opts: BufferServiceOpti
     const name = cfg.selfTelemetry.sink;
     if (name === undefined) return;
     const sink = svc.sinks.get(name);
-    if (!sink || sink.protocol !== 'prometheus-remote-write') {
+    if (sink?.protocol !== 'prometheus-remote-write') {
       selfError = `buffer.selfTelemetry.sink "${name}" must name a sink with protocol prometheus-remote-write`;
       log.error(selfError);
       return;
     }
     let prev: LinkSnapshot | null = null;
     unsubscribe.push(ctx.bus.on('sample', (s) => selfAppend(name, seriesBody(sampleSeries(s, ctx.nodeName)))));
-    unsubscribe.push(ctx.bus.on('link', (snap) => {
-      selfAppend(name, seriesBody(transitionSeries(prev, snap, ctx.nodeName)));
-      prev = snap;
-    }));
+    unsubscribe.push(
+      ctx.bus.on('link', (snap) => {
+        selfAppend(name, seriesBody(transitionSeries(prev, snap, ctx.nodeName)));
+        prev = snap;
+      }),
+    );
   }
 
   return {
@@ -62,16 +68,25 @@ export function createBufferComponent(ctx: AgentContext, opts: BufferServiceOpti
       svc.start();
       wireSelfTelemetry();
       // Forwarders react at once to link changes (e.g. down → healthy) instead of at their next poll.
-      unsubscribe.push(ctx.bus.on('link', () => { for (const f of svc.forwarders.values()) f.wake(); }));
+      unsubscribe.push(
+        ctx.bus.on('link', () => {
+          for (const f of svc.forwarders.values()) f.wake();
+        }),
+      );
       // A failover moves the default route, but keep-alive connections keep the old uplink's source address (and linkward's
       // own `ip rule from <src>` keeps them on it): the sinks reconnect so telemetry follows the active uplink.
-      unsubscribe.push(ctx.bus.on('active', onActiveUplinkChange(ctx.bus.latestActive(), (from, to) => {
-        const fields = { from, to, sinks: [...svc.forwarders.keys()] };
-        // The first announcement after start is no change of route: debug only.
-        if (from === null) log.debug(fields, 'active uplink announced; sink connections reopened on it');
-        else log.info(fields, 'active uplink changed; sink connections reopened on it');
-        for (const f of svc.forwarders.values()) f.uplinkChanged();
-      })));
+      unsubscribe.push(
+        ctx.bus.on(
+          'active',
+          onActiveUplinkChange(ctx.bus.latestActive(), (from, to) => {
+            const fields = { from, to, sinks: [...svc.forwarders.keys()] };
+            // The first announcement after start is no change of route: debug only.
+            if (from === null) log.debug(fields, 'active uplink announced; sink connections reopened on it');
+            else log.info(fields, 'active uplink changed; sink connections reopened on it');
+            for (const f of svc.forwarders.values()) f.uplinkChanged();
+          }),
+        ),
+      );
       if (cfg.socket !== undefined) {
         try {
           socket = await listenIngestSocket(cfg.socket, ingest);
@@ -92,9 +107,12 @@ export function createBufferComponent(ctx: AgentContext, opts: BufferServiceOpti
       if (svc.unavailable !== null) return { state: 'error', message: svc.unavailable };
       if (!svc.store) return { state: 'starting' };
       const details = bufferStats(svc, ctx.clock.nowMs());
-      const problems = [socketError, selfError, svc.movedAside ? `corrupt buffer file moved to ${svc.movedAside}` : null].filter((x): x is string => x !== null);
+      const problems = [socketError, selfError, svc.movedAside ? `corrupt buffer file moved to ${svc.movedAside}` : null].filter(
+        (x): x is string => x !== null,
+      );
       for (const w of backlogWarnings(svc.store.depth(), svc.sinks, ctx.clock.nowMs())) problems.push(w.message);
-      for (const l of svc.recovery?.losses ?? []) problems.push(`${l.records} acknowledged record(s) missing at start (${l.reason}: expected ${l.expected}, found ${l.present})`);
+      for (const l of svc.recovery?.losses ?? [])
+        problems.push(`${l.records} acknowledged record(s) missing at start (${l.reason}: expected ${l.expected}, found ${l.present})`);
       const failing = [...svc.forwarders.values()].map((f) => f.status()).filter((s) => s.attempts > 0);
       if (failing.length > 0) problems.push(`upstream failing: ${failing.map((s) => `${s.sink} (${s.lastError ?? 'error'})`).join(', ')}`);
       return { state: problems.length > 0 ? 'degraded' : 'ok', ...(problems.length > 0 ? { message: problems.join('; ') } : {}), details };

@@ -77,8 +77,18 @@ export class RotatingDispatcher<D extends RetirableDispatcher> {
         this.#retiring.delete(old);
         resolve();
       };
-      const cancel = this.#clock.setTimer(this.#graceMs, () => void old.destroy().catch(() => undefined).then(finish));
-      void old.close().catch(() => undefined).then(finish);
+      const cancel = this.#clock.setTimer(
+        this.#graceMs,
+        () =>
+          void old
+            .destroy()
+            .catch(() => undefined)
+            .then(finish),
+      );
+      void old
+        .close()
+        .catch(() => undefined)
+        .then(finish);
     });
     this.#retiring.set(old, done);
   }

@@ -146,7 +146,10 @@ export class SinkForwarder {
       try {
         wait = await this.step();
       } catch (e) {
-        this.#d.log.warn({ sink: this.sink, err: messageOf(e), cause: (e as { cause?: { code?: string; message?: string } }).cause?.message }, 'forwarder step failed; retrying');
+        this.#d.log.warn(
+          { sink: this.sink, err: messageOf(e), cause: (e as { cause?: { code?: string; message?: string } }).cause?.message },
+          'forwarder step failed; retrying',
+        );
         // Disk full: sending is what frees space, so retry soon (the store has truncated its WAL meanwhile).
         wait = isLwError(e, BufferError.DISK_FULL) ? DISK_FULL_RETRY_MS : this.#d.cfg.flush.pollMs;
       }
@@ -160,14 +163,21 @@ export class SinkForwarder {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const cancel = this.#d.clock.setTimer(ms, () => { this.#wakeFn = null; resolve(); });
-      this.#wakeFn = () => { cancel(); this.#wakeFn = null; resolve(); };
+      const cancel = this.#d.clock.setTimer(ms, () => {
+        this.#wakeFn = null;
+        resolve();
+      });
+      this.#wakeFn = () => {
+        cancel();
+        this.#wakeFn = null;
+        resolve();
+      };
     });
   }
 
   /** Oldest sealed batch of the best allowed lane, sealing one when the lane has only loose records. */
   #nextBatch(maxPriority: number, nowMs: number, pacedBytes: number): SealedBatch | null {
-    const { store, sink, cfg } = this.#d;
+    const { store, sink } = this.#d;
     for (let p = 0; p <= maxPriority; p++) {
       const sealed = store.sealedBatch(sink.name, p);
       if (sealed) return sealed;
@@ -230,7 +240,8 @@ export class SinkForwarder {
   /** One decision + at most one send; returns how long to wait before the next step (0 = at once). */
   async step(): Promise<number> {
     const { clock, cfg, sink, store } = this.#d;
-    if (this.#unrecorded !== null && !this.#recordAck()) return Math.min(ACK_RETRY_MAX_MS, DISK_FULL_RETRY_MS * 2 ** Math.min(10, this.#unrecorded.attempts - 1));
+    if (this.#unrecorded !== null && !this.#recordAck())
+      return Math.min(ACK_RETRY_MAX_MS, DISK_FULL_RETRY_MS * 2 ** Math.min(10, this.#unrecorded.attempts - 1));
     const force = this.#force;
     const mono = clock.monoMs();
     const now = clock.nowMs();
@@ -268,7 +279,13 @@ export class SinkForwarder {
     this.#status.lastError = describeOutcome(out.status, out.error);
     if (verdict === 'retry') {
       store.recordAttempt(batch.id);
-      const delay = nextDelayMs(this.#attempts, parseRetryAfterMs(out.retryAfter, now, Math.max(cfg.retry.capMs, RETRY_AFTER_MAX_MS)), cfg.retry.baseMs, cfg.retry.capMs, (this.#d.random ?? Math.random)());
+      const delay = nextDelayMs(
+        this.#attempts,
+        parseRetryAfterMs(out.retryAfter, now, Math.max(cfg.retry.capMs, RETRY_AFTER_MAX_MS)),
+        cfg.retry.baseMs,
+        cfg.retry.capMs,
+        (this.#d.random ?? Math.random)(),
+      );
       this.#attempts += 1;
       this.#force = false;
       this.#backoffUntil = mono + delay;
@@ -282,7 +299,10 @@ export class SinkForwarder {
       this.#plans.set(batch.priority, afterRefusal(this.#plans.get(batch.priority) ?? [], ids));
       // The upstream has a size cap: keep batches at most this big from now on (until restart).
       if (classified === 'split') this.#splitLimit = Math.max(1, Math.ceil(batch.recordCount / 2));
-      this.#d.log.debug({ sink: sink.name, status: out.status, records: batch.recordCount, pieces: this.#plans.get(batch.priority)?.map((x) => x.length) }, 'upstream refused a batch; bisecting it');
+      this.#d.log.debug(
+        { sink: sink.name, status: out.status, records: batch.recordCount, pieces: this.#plans.get(batch.priority)?.map((x) => x.length) },
+        'upstream refused a batch; bisecting it',
+      );
       return 0;
     }
     const reason = refusalReason(sink.protocol, out.status, out.error);
@@ -290,7 +310,10 @@ export class SinkForwarder {
     this.#settled(batch.priority, this.#sealedIds.get(batch.id) ?? []);
     this.#sealedIds.delete(batch.id);
     this.#d.hooks.onDeadLetter(sink.name, batch.recordCount, bytes);
-    this.#d.log.warn({ sink: sink.name, status: out.status, batch: batch.id, records: batch.recordCount, reason }, 'upstream refused a record permanently; moved to dead letters (linkward buffer dead-letters)');
+    this.#d.log.warn(
+      { sink: sink.name, status: out.status, batch: batch.id, records: batch.recordCount, reason },
+      'upstream refused a record permanently; moved to dead letters (linkward buffer dead-letters)',
+    );
     return 0;
   }
 }

@@ -138,7 +138,7 @@ export class ByteBudget {
 
   /** Bodies already being read go first (they hold bytes and finish soonest), then new requests in arrival order. */
   #wake(): void {
-    for (let i = 0; i < this.#growers.length;) {
+    for (let i = 0; i < this.#growers.length; ) {
       const g = this.#growers[i]!;
       if (this.#fits(g.bytes) || this.#isOldest(g.lease)) {
         this.#growers.splice(i, 1);

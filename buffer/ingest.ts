@@ -35,8 +35,13 @@ export function toRecord(sink: SinkConfig, headers: IncomingMessage['headers'], 
   const ct = headers['content-type'];
   const ce = headers['content-encoding'];
   return {
-    sink: sink.name, priority: PRIORITY_RANK[cls], createdMs: nowMs, expiresMs: sink.ttlSeconds > 0 ? nowMs + sink.ttlSeconds * 1000 : null,
-    contentType: ct ?? null, contentEncoding: ce ?? null, body,
+    sink: sink.name,
+    priority: PRIORITY_RANK[cls],
+    createdMs: nowMs,
+    expiresMs: sink.ttlSeconds > 0 ? nowMs + sink.ttlSeconds * 1000 : null,
+    contentType: ct ?? null,
+    contentEncoding: ce ?? null,
+    body,
   };
 }
 
@@ -67,7 +72,8 @@ export async function handleIngest(deps: IngestDeps, req: IncomingMessage, res: 
       body = await readBody(req, deps.maxRecordBytes, lease);
     } catch (e) {
       if (isLwError(e, 'LW_HTTP_CLIENT_GONE')) return; // nobody left to answer
-      if (isLwError(e, 'LW_HTTP_BODY_TOO_LARGE')) return sendError(res, 413, BufferError.TOO_LARGE, `${e.message} (buffer.maxRecordBytes); split the payload or raise buffer.maxRecordBytes`);
+      if (isLwError(e, 'LW_HTTP_BODY_TOO_LARGE'))
+        return sendError(res, 413, BufferError.TOO_LARGE, `${e.message} (buffer.maxRecordBytes); split the payload or raise buffer.maxRecordBytes`);
       throw e;
     }
     lease?.shrink(body.length);

@@ -70,7 +70,10 @@ export class RecordLedger {
       }
     }
     this.found = best !== null;
-    if (best) { this.#gen = best.gen; this.#t = { ...best.totals }; }
+    if (best) {
+      this.#gen = best.gen;
+      this.#t = { ...best.totals };
+    }
   }
 
   get totals(): LedgerTotals {
@@ -109,7 +112,10 @@ export class RecordLedger {
   #startAsync(): void {
     const batch = this.#waiting;
     this.#waiting = [];
-    if (!this.#writeSlot()) { for (const w of batch) w(); return; }
+    if (!this.#writeSlot()) {
+      for (const w of batch) w();
+      return;
+    }
     this.#syncing = true;
     fdatasync(this.#fd, (err) => {
       this.#syncing = false;
@@ -158,8 +164,15 @@ export class RecordLedger {
 
   close(): void {
     if (this.#fd < 0) return;
-    if (this.#waiting.length > 0) this.#write(); // totals still waiting for a slot become durable now
-    else if (this.#syncing) { try { fdatasyncSync(this.#fd); } catch (e) { this.broken = (e as Error).message; } }
+    if (this.#waiting.length > 0)
+      this.#write(); // totals still waiting for a slot become durable now
+    else if (this.#syncing) {
+      try {
+        fdatasyncSync(this.#fd);
+      } catch (e) {
+        this.broken = (e as Error).message;
+      }
+    }
     for (const w of this.#waiting.splice(0)) w();
     closeSync(this.#fd);
     this.#fd = -1;

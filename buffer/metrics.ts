@@ -29,30 +29,63 @@ export interface InflightView {
 }
 
 /** Creates the metrics; `depth`, `nowMs`, `deadLetters` and `inflight` feed the gauges at scrape time. */
-export function createBufferMetrics(reg: Registry, depth: () => DepthRow[], nowMs: () => number, deadLetters: () => number, inflight: () => InflightView): BufferMetrics {
+export function createBufferMetrics(
+  reg: Registry,
+  depth: () => DepthRow[],
+  nowMs: () => number,
+  deadLetters: () => number,
+  inflight: () => InflightView,
+): BufferMetrics {
   const registers = [reg];
   new Gauge({
-    name: 'linkward_buffer_ingest_inflight_bytes', help: 'Bytes of ingest bodies held in memory (being received or waiting for their commit); bounded by buffer.maxInflightBytes.', registers,
-    collect() { this.set(inflight().used); },
+    name: 'linkward_buffer_ingest_inflight_bytes',
+    help: 'Bytes of ingest bodies held in memory (being received or waiting for their commit); bounded by buffer.maxInflightBytes.',
+    registers,
+    collect() {
+      this.set(inflight().used);
+    },
   });
   new Gauge({
-    name: 'linkward_buffer_ingest_waiting_requests', help: 'Ingest requests waiting unread for room under buffer.maxInflightBytes (backpressure on senders).', registers,
-    collect() { this.set(inflight().waiting); },
+    name: 'linkward_buffer_ingest_waiting_requests',
+    help: 'Ingest requests waiting unread for room under buffer.maxInflightBytes (backpressure on senders).',
+    registers,
+    collect() {
+      this.set(inflight().waiting);
+    },
   });
   new Gauge({
-    name: 'linkward_buffer_dead_letters', help: 'Batches the upstream refused permanently, kept for `linkward buffer replay`.', registers,
-    collect() { this.set(deadLetters()); },
+    name: 'linkward_buffer_dead_letters',
+    help: 'Batches the upstream refused permanently, kept for `linkward buffer replay`.',
+    registers,
+    collect() {
+      this.set(deadLetters());
+    },
   });
   new Gauge({
-    name: 'linkward_buffer_depth_records', help: 'Records waiting in the telemetry buffer, per sink and priority class.', labelNames: ['sink', 'priority'], registers,
-    collect() { this.reset(); for (const d of depth()) this.set({ sink: d.sink, priority: prio(d.priority) }, d.records); },
+    name: 'linkward_buffer_depth_records',
+    help: 'Records waiting in the telemetry buffer, per sink and priority class.',
+    labelNames: ['sink', 'priority'],
+    registers,
+    collect() {
+      this.reset();
+      for (const d of depth()) this.set({ sink: d.sink, priority: prio(d.priority) }, d.records);
+    },
   });
   new Gauge({
-    name: 'linkward_buffer_depth_bytes', help: 'Payload bytes waiting in the telemetry buffer, per sink and priority class.', labelNames: ['sink', 'priority'], registers,
-    collect() { this.reset(); for (const d of depth()) this.set({ sink: d.sink, priority: prio(d.priority) }, d.bytes); },
+    name: 'linkward_buffer_depth_bytes',
+    help: 'Payload bytes waiting in the telemetry buffer, per sink and priority class.',
+    labelNames: ['sink', 'priority'],
+    registers,
+    collect() {
+      this.reset();
+      for (const d of depth()) this.set({ sink: d.sink, priority: prio(d.priority) }, d.bytes);
+    },
   });
   new Gauge({
-    name: 'linkward_buffer_oldest_record_age_seconds', help: 'Age of the oldest waiting record, per sink and priority class.', labelNames: ['sink', 'priority'], registers,
+    name: 'linkward_buffer_oldest_record_age_seconds',
+    help: 'Age of the oldest waiting record, per sink and priority class.',
+    labelNames: ['sink', 'priority'],
+    registers,
     collect() {
       this.reset();
       const now = nowMs();
@@ -61,15 +94,53 @@ export function createBufferMetrics(reg: Registry, depth: () => DepthRow[], nowM
   });
   return {
     ingested: new Counter({ name: 'linkward_buffer_ingested_records_total', help: 'Records committed to the buffer.', labelNames: ['sink'], registers }),
-    dropped: new Counter({ name: 'linkward_buffer_dropped_records_total', help: 'Records dropped, by sink and reason (overflow, rejected_full, disk_full, ttl, dead_letter, purged).', labelNames: ['sink', 'reason'], registers }),
-    droppedBytes: new Counter({ name: 'linkward_buffer_dropped_bytes_total', help: 'Payload bytes dropped, by sink and reason.', labelNames: ['sink', 'reason'], registers }),
-    sends: new Counter({ name: 'linkward_buffer_sends_total', help: 'Upstream send attempts by sink and HTTP status (error = no answer).', labelNames: ['sink', 'status'], registers }),
-    failures: new Counter({ name: 'linkward_buffer_send_failures_total', help: 'Failed send attempts by sink, status and what followed (retry, split, dead).', labelNames: ['sink', 'status', 'verdict'], registers }),
+    dropped: new Counter({
+      name: 'linkward_buffer_dropped_records_total',
+      help: 'Records dropped, by sink and reason (overflow, rejected_full, disk_full, ttl, dead_letter, purged).',
+      labelNames: ['sink', 'reason'],
+      registers,
+    }),
+    droppedBytes: new Counter({
+      name: 'linkward_buffer_dropped_bytes_total',
+      help: 'Payload bytes dropped, by sink and reason.',
+      labelNames: ['sink', 'reason'],
+      registers,
+    }),
+    sends: new Counter({
+      name: 'linkward_buffer_sends_total',
+      help: 'Upstream send attempts by sink and HTTP status (error = no answer).',
+      labelNames: ['sink', 'status'],
+      registers,
+    }),
+    failures: new Counter({
+      name: 'linkward_buffer_send_failures_total',
+      help: 'Failed send attempts by sink, status and what followed (retry, split, dead).',
+      labelNames: ['sink', 'status', 'verdict'],
+      registers,
+    }),
     sentRecords: new Counter({ name: 'linkward_buffer_sent_records_total', help: 'Records delivered upstream.', labelNames: ['sink'], registers }),
-    commit: new Histogram({ name: 'linkward_buffer_commit_duration_seconds', help: 'Duration of one group commit (fsync included).', buckets: COMMIT_BUCKETS, registers }),
+    commit: new Histogram({
+      name: 'linkward_buffer_commit_duration_seconds',
+      help: 'Duration of one group commit (fsync included).',
+      buckets: COMMIT_BUCKETS,
+      registers,
+    }),
     corrupt: new Counter({ name: 'linkward_buffer_corrupt_files_total', help: 'Corrupt buffer files moved aside at start.', registers }),
-    salvaged: new Counter({ name: 'linkward_buffer_salvaged_records_total', help: 'Records copied out of a damaged buffer file (quarantine at start, or linkward buffer salvage).', registers }),
-    unsalvageable: new Counter({ name: 'linkward_buffer_unsalvageable_rows_total', help: 'Record ids of a damaged buffer file whose row could not be read.', registers }),
-    lost: new Counter({ name: 'linkward_buffer_lost_records_total', help: 'Acknowledged records found missing at start (ledger beside buffer.db vs the file), by reason: missing_at_open (e.g. a WAL cut short by corruption), quarantined (not salvaged from a corrupt file).', labelNames: ['reason'], registers }),
+    salvaged: new Counter({
+      name: 'linkward_buffer_salvaged_records_total',
+      help: 'Records copied out of a damaged buffer file (quarantine at start, or linkward buffer salvage).',
+      registers,
+    }),
+    unsalvageable: new Counter({
+      name: 'linkward_buffer_unsalvageable_rows_total',
+      help: 'Record ids of a damaged buffer file whose row could not be read.',
+      registers,
+    }),
+    lost: new Counter({
+      name: 'linkward_buffer_lost_records_total',
+      help: 'Acknowledged records found missing at start (ledger beside buffer.db vs the file), by reason: missing_at_open (e.g. a WAL cut short by corruption), quarantined (not salvaged from a corrupt file).',
+      labelNames: ['reason'],
+      registers,
+    }),
   };
 }

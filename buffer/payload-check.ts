@@ -46,7 +46,8 @@ function checkJson(text: string, what: string): unknown {
 export function payloadProblem(protocol: SinkProtocol, contentType: string | null, contentEncoding: string | null, body: Uint8Array): string | null {
   const type = mediaType(contentType);
   const accepted = ACCEPTED_TYPES[protocol];
-  if (accepted !== null && type !== null && !accepted.includes(type)) return `Content-Type "${type}" is not accepted by a ${protocol} sink (use ${accepted.join(' or ')})`;
+  if (accepted !== null && type !== null && !accepted.includes(type))
+    return `Content-Type "${type}" is not accepted by a ${protocol} sink (use ${accepted.join(' or ')})`;
   if (protocol === 'raw') return null;
   let data: Buffer;
   try {
@@ -61,7 +62,9 @@ export function payloadProblem(protocol: SinkProtocol, contentType: string | nul
         return null;
       case 'ndjson': {
         const lines = data.toString('utf8').split('\n');
-        lines.forEach((l, i) => { if (l.trim() !== '') checkJson(l, `line ${i + 1}`); });
+        lines.forEach((l, i) => {
+          if (l.trim() !== '') checkJson(l, `line ${i + 1}`);
+        });
         return null;
       }
       case 'otlp-http':

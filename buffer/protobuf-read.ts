@@ -72,8 +72,10 @@ export function checkWriteRequest(buf: Uint8Array): number {
     series += 1;
     let labels = 0;
     for (const f of expect(buf, ts.valueStart, ts.end, { 1: 2, 2: 2 }, `timeseries ${series}`)) {
-      if (f.field === 1) { labels += 1; expect(buf, f.valueStart, f.end, { 1: 2, 2: 2 }, `timeseries ${series} label`); }
-      else if (f.field === 2) expect(buf, f.valueStart, f.end, { 1: 1, 2: 0 }, `timeseries ${series} sample`);
+      if (f.field === 1) {
+        labels += 1;
+        expect(buf, f.valueStart, f.end, { 1: 2, 2: 2 }, `timeseries ${series} label`);
+      } else if (f.field === 2) expect(buf, f.valueStart, f.end, { 1: 1, 2: 0 }, `timeseries ${series} sample`);
     }
     if (labels === 0) throw new PbError(`timeseries ${series} has no labels`);
   }

@@ -29,12 +29,18 @@ export function classify(protocol: SinkProtocol, status: number | null): Verdict
 /** Content type used when a record came without one. */
 export function defaultContentType(protocol: SinkProtocol): string {
   switch (protocol) {
-    case 'prometheus-remote-write': return 'application/x-protobuf';
-    case 'otlp-http': return 'application/x-protobuf';
-    case 'loki': return 'application/json';
-    case 'influx-line': return 'text/plain; charset=utf-8';
-    case 'ndjson': return 'application/x-ndjson';
-    case 'raw': return 'application/octet-stream';
+    case 'prometheus-remote-write':
+      return 'application/x-protobuf';
+    case 'otlp-http':
+      return 'application/x-protobuf';
+    case 'loki':
+      return 'application/json';
+    case 'influx-line':
+      return 'text/plain; charset=utf-8';
+    case 'ndjson':
+      return 'application/x-ndjson';
+    case 'raw':
+      return 'application/octet-stream';
   }
 }
 

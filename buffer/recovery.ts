@@ -51,7 +51,10 @@ export class Recovery {
     if (!known) return;
     if (gap.missing > 0) this.#lost('missing_at_open', gap.missing, gap.expected, present);
     else if (gap.present > gap.expected) {
-      this.#log.info({ extra: gap.present - gap.expected }, 'buffer holds records the ledger counted as gone (a crash between delivery and its acknowledgement): they are sent again under their Idempotency-Key');
+      this.#log.info(
+        { extra: gap.present - gap.expected },
+        'buffer holds records the ledger counted as gone (a crash between delivery and its acknowledgement): they are sent again under their Idempotency-Key',
+      );
     }
   }
 
@@ -79,6 +82,9 @@ export class Recovery {
   #lost(reason: LossReason, records: number, expected: number, present: number): void {
     this.losses.push({ reason, records, expected, present, atMs: this.#nowMs() });
     this.#metrics.lost.inc({ reason }, records);
-    this.#log.error({ reason, missing: records, expected, present }, 'acknowledged telemetry records are missing from the buffer file after a restart (not delivered, not dropped by policy)');
+    this.#log.error(
+      { reason, missing: records, expected, present },
+      'acknowledged telemetry records are missing from the buffer file after a restart (not delivered, not dropped by policy)',
+    );
   }
 }

@@ -39,12 +39,19 @@ export function replayBodies(protocol: SinkProtocol, d: DeadLetter): ReplayBody[
       const series = fs.filter((f) => f.field === 1);
       const rest = fs.filter((f) => f.field !== 1).map((f) => data.subarray(f.start, f.end));
       if (series.length <= 1) return [{ contentType: d.contentType, contentEncoding: null, body: data }];
-      return series.map((f, i) => ({ contentType: d.contentType, contentEncoding: null, body: Buffer.concat([data.subarray(f.start, f.end), ...(i === 0 ? rest : [])]) }));
+      return series.map((f, i) => ({
+        contentType: d.contentType,
+        contentEncoding: null,
+        body: Buffer.concat([data.subarray(f.start, f.end), ...(i === 0 ? rest : [])]),
+      }));
     }
     if (protocol === 'ndjson' || protocol === 'influx-line') {
       const data = decoded(d);
       if (data === null) return asIs(d);
-      const lines = data.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+      const lines = data
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '');
       if (lines.length === 0) return asIs(d);
       return lines.map((l) => ({ contentType: d.contentType, contentEncoding: null, body: Buffer.from(`${l}\n`) }));
     }

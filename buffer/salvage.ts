@@ -31,7 +31,9 @@ function highestId(db: Db): number | null {
     try {
       const r = db.prepare(sql).get() as Row | undefined;
       if (r && r.n !== null && r.n !== undefined) return Number(r.n);
-    } catch { /* damaged: try the next source */ }
+    } catch {
+      /* damaged: try the next source */
+    }
   }
   return null;
 }
@@ -58,7 +60,15 @@ export function salvageFile(path: string, store: Store): SalvageResult {
   };
   const take = (r: Row): void => {
     const rec = toRecord(r);
-    pending.push({ sink: rec.sink, priority: rec.priority, createdMs: rec.createdMs, expiresMs: rec.expiresMs, contentType: rec.contentType, contentEncoding: rec.contentEncoding, body: Buffer.from(rec.body) });
+    pending.push({
+      sink: rec.sink,
+      priority: rec.priority,
+      createdMs: rec.createdMs,
+      expiresMs: rec.expiresMs,
+      contentType: rec.contentType,
+      contentEncoding: rec.contentEncoding,
+      body: Buffer.from(rec.body),
+    });
     if (pending.length >= APPEND_CHUNK) flush();
   };
   try {
@@ -76,8 +86,13 @@ export function salvageFile(path: string, store: Store): SalvageResult {
       let rows: Row[] | null = null;
       try {
         rows = range.all(from, to) as Row[];
-      } catch { /* a damaged page in this range: read it row by row */ }
-      if (rows !== null) { rows.forEach(take); continue; }
+      } catch {
+        /* a damaged page in this range: read it row by row */
+      }
+      if (rows !== null) {
+        rows.forEach(take);
+        continue;
+      }
       for (let id = from + 1; id <= to; id++) {
         try {
           const r = one.get(id) as Row | undefined;

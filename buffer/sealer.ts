@@ -15,7 +15,12 @@ export interface BuiltBatch {
  * Takes the leading records that can share one request: all of them for line protocols and identity-encoded
  * remote write with the same content headers; one otherwise. Merged bodies get the sink's compression.
  */
-export function buildBatch(sink: Pick<SinkConfig, 'name' | 'protocol' | 'compression'>, records: readonly StoredRecord[], nowMs: number, newId: () => string = randomUUID): BuiltBatch | null {
+export function buildBatch(
+  sink: Pick<SinkConfig, 'name' | 'protocol' | 'compression'>,
+  records: readonly StoredRecord[],
+  nowMs: number,
+  newId: () => string = randomUUID,
+): BuiltBatch | null {
   const first = records[0];
   if (!first) return null;
   const group = [first];
@@ -30,16 +35,32 @@ export function buildBatch(sink: Pick<SinkConfig, 'name' | 'protocol' | 'compres
   if (group.length === 1 && !mergeable(sink.protocol, first.contentEncoding)) {
     body = first.body;
   } else {
-    const merged = mergeBodies(sink.protocol, group.map((r) => r.body));
+    const merged = mergeBodies(
+      sink.protocol,
+      group.map((r) => r.body),
+    );
     const c = effectiveCompression(sink);
-    if (c === 'gzip') { body = gzipSync(merged); encoding = 'gzip'; }
-    else if (c === 'snappy') { body = snappyCompress(merged); encoding = 'snappy'; }
-    else { body = merged; encoding = null; }
+    if (c === 'gzip') {
+      body = gzipSync(merged);
+      encoding = 'gzip';
+    } else if (c === 'snappy') {
+      body = snappyCompress(merged);
+      encoding = 'snappy';
+    } else {
+      body = merged;
+      encoding = null;
+    }
   }
   return {
     batch: {
-      id: newId(), sink: sink.name, priority: first.priority, createdMs: nowMs,
-      contentType: first.contentType ?? defaultContentType(sink.protocol), contentEncoding: encoding, body, recordCount: group.length,
+      id: newId(),
+      sink: sink.name,
+      priority: first.priority,
+      createdMs: nowMs,
+      contentType: first.contentType ?? defaultContentType(sink.protocol),
+      contentEncoding: encoding,
+      body,
+      recordCount: group.length,
     },
     recordIds: group.map((r) => r.id),
   };

@@ -14,7 +14,12 @@ export function resolveSinkHeaders(
   for (const [name, raw] of Object.entries(sink.headers)) {
     out[name.toLowerCase()] = raw.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, v: string) => {
       const value = env[v];
-      if (value === undefined) throw new LwError(BufferError.SECRET_MISSING, `sink "${sink.name}" header ${name} uses \${${v}}, which is not set; export it in the service environment`, { context: { sink: sink.name, header: name, env: v } });
+      if (value === undefined)
+        throw new LwError(
+          BufferError.SECRET_MISSING,
+          `sink "${sink.name}" header ${name} uses \${${v}}, which is not set; export it in the service environment`,
+          { context: { sink: sink.name, header: name, env: v } },
+        );
       return value;
     });
   }
@@ -22,7 +27,11 @@ export function resolveSinkHeaders(
     try {
       out[name.toLowerCase()] = readFile(path).trim();
     } catch (cause) {
-      throw new LwError(BufferError.SECRET_MISSING, `sink "${sink.name}" header ${name}: cannot read ${path}; create it (mode 0600) or fix sinks[].headerFiles`, { cause, context: { sink: sink.name, header: name, path } });
+      throw new LwError(
+        BufferError.SECRET_MISSING,
+        `sink "${sink.name}" header ${name}: cannot read ${path}; create it (mode 0600) or fix sinks[].headerFiles`,
+        { cause, context: { sink: sink.name, header: name, path } },
+      );
     }
   }
   return out;

@@ -44,13 +44,16 @@ export class UndiciSender implements BatchSender {
     this.#sink = sink;
     this.#path = url.pathname + url.search;
     this.#headers = { ...protocolHeaders(sink.protocol), ...resolvedHeaders };
-    this.#pool = new RotatingDispatcher(() => new Pool(url.origin, {
-      connections: POOL_CONNECTIONS,
-      keepAliveTimeout: KEEPALIVE_MS,
-      connectTimeout: t.connectMs,
-      headersTimeout: t.headersMs,
-      bodyTimeout: t.bodyMs,
-    }));
+    this.#pool = new RotatingDispatcher(
+      () =>
+        new Pool(url.origin, {
+          connections: POOL_CONNECTIONS,
+          keepAliveTimeout: KEEPALIVE_MS,
+          connectTimeout: t.connectMs,
+          headersTimeout: t.headersMs,
+          bodyTimeout: t.bodyMs,
+        }),
+    );
   }
 
   reconnect(): void {
@@ -65,10 +68,20 @@ export class UndiciSender implements BatchSender {
     };
     if (batch.contentEncoding) headers['content-encoding'] = batch.contentEncoding;
     try {
-      const res = await this.#pool.current.request({ path: this.#path, method: 'POST', headers, body: Buffer.from(batch.body.buffer, batch.body.byteOffset, batch.body.byteLength), signal: signal ?? null });
+      const res = await this.#pool.current.request({
+        path: this.#path,
+        method: 'POST',
+        headers,
+        body: Buffer.from(batch.body.buffer, batch.body.byteOffset, batch.body.byteLength),
+        signal: signal ?? null,
+      });
       const text = (await res.body.text().catch(() => '')).slice(0, MAX_RESPONSE_BYTES);
       const ra = res.headers['retry-after'];
-      return { status: res.statusCode, ...(ra !== undefined ? { retryAfter: Array.isArray(ra) ? ra[0] : ra } : {}), ...(res.statusCode >= 300 ? { error: text.slice(0, 200) } : {}) };
+      return {
+        status: res.statusCode,
+        ...(ra !== undefined ? { retryAfter: Array.isArray(ra) ? ra[0] : ra } : {}),
+        ...(res.statusCode >= 300 ? { error: text.slice(0, 200) } : {}),
+      };
     } catch (e) {
       return { status: null, error: (e as Error).message };
     }

@@ -76,7 +76,13 @@ export class BufferService {
     this.sinks = new Map(ctx.config.sinks.map((s) => [s.name, s]));
     this.#metered = new Set(ctx.config.uplinks.filter((u) => u.metered).map((u) => u.name));
     this.inflight = new ByteBudget(ctx.config.buffer.maxInflightBytes);
-    this.metrics = createBufferMetrics(ctx.metrics, () => this.store?.depth() ?? [], () => ctx.clock.nowMs(), () => this.store?.deadLetterCount() ?? 0, () => this.inflight);
+    this.metrics = createBufferMetrics(
+      ctx.metrics,
+      () => this.store?.depth() ?? [],
+      () => ctx.clock.nowMs(),
+      () => this.store?.deadLetterCount() ?? 0,
+      () => this.inflight,
+    );
   }
 
   /** Opens the store and builds the forwarders; never throws (a failure is kept in `unavailable`). */
@@ -92,13 +98,25 @@ export class BufferService {
         if (r.movedAside) {
           this.movedAside = r.movedAside;
           this.metrics.corrupt.inc();
-          this.#log.error({ code: BufferError.CORRUPT, path, movedTo: r.movedAside }, 'telemetry buffer file was corrupt; moved aside for inspection and started a fresh one (records in it are not forwarded)');
+          this.#log.error(
+            { code: BufferError.CORRUPT, path, movedTo: r.movedAside },
+            'telemetry buffer file was corrupt; moved aside for inspection and started a fresh one (records in it are not forwarded)',
+          );
         }
         this.#writer = cfg.commit.writerThread ? new WriterThread(path) : null;
         this.#ledger = new RecordLedger(path + LEDGER_SUFFIX);
         const store = new SqliteStore(r.db, `${path}.reserve`, this.#writer, this.#ledger);
         this.store = store;
-        this.recovery = new Recovery(this.#ledger, store, this.metrics, this.#log, () => this.#ctx.clock.nowMs(), () => { for (const f of this.forwarders.values()) f.wake(); });
+        this.recovery = new Recovery(
+          this.#ledger,
+          store,
+          this.metrics,
+          this.#log,
+          () => this.#ctx.clock.nowMs(),
+          () => {
+            for (const f of this.forwarders.values()) f.wake();
+          },
+        );
         if (r.movedAside !== null) this.recovery.quarantined(r.movedAside);
         this.recovery.audit(store.usage().records);
       }
@@ -108,16 +126,27 @@ export class BufferService {
       return;
     }
     const store = this.store;
-    this.committer = new GroupCommitter(store, { maxDelayMs: cfg.commit.maxDelayMs, maxRecords: cfg.commit.maxRecords, limits: { maxBytes: cfg.maxBytes, maxRecords: cfg.maxRecords ?? null, policy: cfg.policy } }, {
-      onDrop: (sink, reason, n, bytes) => this.countDrop(sink, reason, n, bytes),
-      onCommit: (seconds, n) => { if (n > 0) this.metrics.commit.observe(seconds); },
-      onAppended: (perSink) => {
-        for (const [s, n] of perSink) {
-          this.metrics.ingested.inc({ sink: s }, n);
-          this.forwarders.get(s)?.wake();
-        }
+    this.committer = new GroupCommitter(
+      store,
+      {
+        maxDelayMs: cfg.commit.maxDelayMs,
+        maxRecords: cfg.commit.maxRecords,
+        limits: { maxBytes: cfg.maxBytes, maxRecords: cfg.maxRecords ?? null, policy: cfg.policy },
       },
-    }, this.#ctx.clock);
+      {
+        onDrop: (sink, reason, n, bytes) => this.countDrop(sink, reason, n, bytes),
+        onCommit: (seconds, n) => {
+          if (n > 0) this.metrics.commit.observe(seconds);
+        },
+        onAppended: (perSink) => {
+          for (const [s, n] of perSink) {
+            this.metrics.ingested.inc({ sink: s }, n);
+            this.forwarders.get(s)?.wake();
+          }
+        },
+      },
+      this.#ctx.clock,
+    );
     for (const sink of this.sinks.values()) {
       let sender: BatchSender;
       try {
@@ -127,17 +156,27 @@ export class BufferService {
         this.#log.error({ sink: sink.name, err: messageOf(e) }, 'sink disabled: its headers could not be resolved; records are kept until it is fixed');
         continue;
       }
-      this.forwarders.set(sink.name, new SinkForwarder({
-        sink, cfg, store, sender, clock: this.#ctx.clock, log: this.#log, gate: () => this.gate(), random: this.#opts.random,
-        hooks: {
-          onSend: (name, status, verdict, records) => {
-            this.metrics.sends.inc({ sink: name, status: status === null ? 'error' : String(status) });
-            if (verdict !== 'ok') this.metrics.failures.inc({ sink: name, status: status === null ? 'error' : String(status), verdict });
+      this.forwarders.set(
+        sink.name,
+        new SinkForwarder({
+          sink,
+          cfg,
+          store,
+          sender,
+          clock: this.#ctx.clock,
+          log: this.#log,
+          gate: () => this.gate(),
+          random: this.#opts.random,
+          hooks: {
+            onSend: (name, status, verdict) => {
+              this.metrics.sends.inc({ sink: name, status: status === null ? 'error' : String(status) });
+              if (verdict !== 'ok') this.metrics.failures.inc({ sink: name, status: status === null ? 'error' : String(status), verdict });
+            },
+            onDelivered: (name, records) => this.metrics.sentRecords.inc({ sink: name }, records),
+            onDeadLetter: (name, records, bytes) => this.countDrop(name, 'dead_letter', records, bytes),
           },
-          onDelivered: (name, records) => this.metrics.sentRecords.inc({ sink: name }, records),
-          onDeadLetter: (name, records, bytes) => this.countDrop(name, 'dead_letter', records, bytes),
-        },
-      }));
+        }),
+      );
     }
   }
 
@@ -192,8 +231,13 @@ export class BufferService {
     const now = this.#ctx.clock.nowMs();
     const created = o.createdMs ?? now;
     return this.append({
-      sink: sinkName, priority: PRIORITY_RANK[o.priority ?? sink.priority], createdMs: created,
-      expiresMs: sink.ttlSeconds > 0 ? now + sink.ttlSeconds * 1000 : null, contentType: o.contentType ?? null, contentEncoding: o.contentEncoding ?? null, body,
+      sink: sinkName,
+      priority: PRIORITY_RANK[o.priority ?? sink.priority],
+      createdMs: created,
+      expiresMs: sink.ttlSeconds > 0 ? now + sink.ttlSeconds * 1000 : null,
+      contentType: o.contentType ?? null,
+      contentEncoding: o.contentEncoding ?? null,
+      body,
     });
   }
 
@@ -212,7 +256,11 @@ export class BufferService {
   /** Clears backoff (and with force, ignores the gate) for one sink or all; returns the sinks woken. */
   flush(sink: string | null, force: boolean): string[] {
     const woken: string[] = [];
-    for (const f of this.forwarders.values()) if (sink === null || f.sink === sink) { f.flushNow(force); woken.push(f.sink); }
+    for (const f of this.forwarders.values())
+      if (sink === null || f.sink === sink) {
+        f.flushNow(force);
+        woken.push(f.sink);
+      }
     return woken;
   }
 

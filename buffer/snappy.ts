@@ -28,22 +28,49 @@ function emitLiteral(out: Out, src: Uint8Array, from: number, to: number): void 
   if (len <= 0) return;
   const n = len - 1;
   if (n < 60) out.byte(n << 2);
-  else if (n < 0x100) { out.byte(60 << 2); out.byte(n); }
-  else if (n < 0x10000) { out.byte(61 << 2); out.byte(n & 0xff); out.byte(n >>> 8); }
-  else if (n < 0x1000000) { out.byte(62 << 2); out.byte(n & 0xff); out.byte((n >>> 8) & 0xff); out.byte(n >>> 16); }
-  else { out.byte(63 << 2); out.byte(n & 0xff); out.byte((n >>> 8) & 0xff); out.byte((n >>> 16) & 0xff); out.byte(n >>> 24); }
+  else if (n < 0x100) {
+    out.byte(60 << 2);
+    out.byte(n);
+  } else if (n < 0x10000) {
+    out.byte(61 << 2);
+    out.byte(n & 0xff);
+    out.byte(n >>> 8);
+  } else if (n < 0x1000000) {
+    out.byte(62 << 2);
+    out.byte(n & 0xff);
+    out.byte((n >>> 8) & 0xff);
+    out.byte(n >>> 16);
+  } else {
+    out.byte(63 << 2);
+    out.byte(n & 0xff);
+    out.byte((n >>> 8) & 0xff);
+    out.byte((n >>> 16) & 0xff);
+    out.byte(n >>> 24);
+  }
   out.buf.set(src.subarray(from, to), out.pos);
   out.pos += len;
 }
 
 function emitCopy(out: Out, offset: number, len: number): void {
-  while (len >= 68) { out.byte(((64 - 1) << 2) | 2); out.byte(offset & 0xff); out.byte(offset >>> 8); len -= 64; }
-  if (len > 64) { out.byte(((60 - 1) << 2) | 2); out.byte(offset & 0xff); out.byte(offset >>> 8); len -= 60; }
+  while (len >= 68) {
+    out.byte(((64 - 1) << 2) | 2);
+    out.byte(offset & 0xff);
+    out.byte(offset >>> 8);
+    len -= 64;
+  }
+  if (len > 64) {
+    out.byte(((60 - 1) << 2) | 2);
+    out.byte(offset & 0xff);
+    out.byte(offset >>> 8);
+    len -= 60;
+  }
   if (len >= 4 && len < 12 && offset < 2048) {
     out.byte(((offset >>> 8) << 5) | ((len - 4) << 2) | 1);
     out.byte(offset & 0xff);
   } else {
-    out.byte(((len - 1) << 2) | 2); out.byte(offset & 0xff); out.byte(offset >>> 8);
+    out.byte(((len - 1) << 2) | 2);
+    out.byte(offset & 0xff);
+    out.byte(offset >>> 8);
   }
 }
 
@@ -108,9 +135,18 @@ export function snappyDecompress(src: Uint8Array): Buffer {
     }
     let n: number;
     let off: number;
-    if (kind === 1) { n = ((tag >>> 2) & 7) + 4; off = ((tag >>> 5) << 8) | src[p++]!; }
-    else if (kind === 2) { n = (tag >>> 2) + 1; off = src[p]! | (src[p + 1]! << 8); p += 2; }
-    else { n = (tag >>> 2) + 1; off = read32(src, p); p += 4; }
+    if (kind === 1) {
+      n = ((tag >>> 2) & 7) + 4;
+      off = ((tag >>> 5) << 8) | src[p++]!;
+    } else if (kind === 2) {
+      n = (tag >>> 2) + 1;
+      off = src[p]! | (src[p + 1]! << 8);
+      p += 2;
+    } else {
+      n = (tag >>> 2) + 1;
+      off = read32(src, p);
+      p += 4;
+    }
     if (off === 0 || off > o || o + n > len) throw new Error('snappy: bad copy');
     for (let k = 0; k < n; k++, o++) out[o] = out[o - off]!;
   }

@@ -11,7 +11,8 @@ const SOCKET_MODE = 0o660;
 /** Starts listening on `path` (a stale socket file is replaced; any other file is left alone and refused). */
 export async function listenIngestSocket(path: string, deps: IngestDeps): Promise<Server> {
   if (existsSync(path)) {
-    if (!lstatSync(path).isSocket()) throw new LwError('LW_LISTEN_FAILED', `buffer.socket ${path} exists and is not a socket; remove it or choose another path`);
+    if (!lstatSync(path).isSocket())
+      throw new LwError('LW_LISTEN_FAILED', `buffer.socket ${path} exists and is not a socket; remove it or choose another path`);
     unlinkSync(path);
   }
   const server = createServer((req, res) => {
@@ -36,5 +37,9 @@ export async function listenIngestSocket(path: string, deps: IngestDeps): Promis
 export async function closeIngestSocket(server: Server, path: string): Promise<void> {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  try { unlinkSync(path); } catch { /* already gone */ }
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
 }

@@ -69,7 +69,10 @@ function prepare(path: string): Db {
     if (row === undefined) {
       db.prepare("INSERT INTO buf_meta (key, value) VALUES ('schema_version', ?)").run(String(BUFFER_SCHEMA_VERSION));
     } else if (Number(row.value) > BUFFER_SCHEMA_VERSION) {
-      throw new LwError(BufferError.UNAVAILABLE, `${path} has buffer schema ${row.value}, newer than this linkward (${BUFFER_SCHEMA_VERSION}); upgrade linkward or move the file away`);
+      throw new LwError(
+        BufferError.UNAVAILABLE,
+        `${path} has buffer schema ${row.value}, newer than this linkward (${BUFFER_SCHEMA_VERSION}); upgrade linkward or move the file away`,
+      );
     }
     return db;
   } catch (e) {
@@ -85,7 +88,11 @@ export function openBufferDb(path: string, nowMs: number): OpenResult {
   } catch (e) {
     if (!isCorrupt(e)) {
       if (e instanceof LwError) throw e;
-      throw new LwError(BufferError.UNAVAILABLE, `cannot open telemetry buffer ${path}: ${(e as Error).message}; check that state.dir is writable and has space`, { cause: e });
+      throw new LwError(
+        BufferError.UNAVAILABLE,
+        `cannot open telemetry buffer ${path}: ${(e as Error).message}; check that state.dir is writable and has space`,
+        { cause: e },
+      );
     }
     const aside = `${path}.corrupt-${nowMs}`;
     for (const suffix of ['', '-wal', '-shm']) {
@@ -94,7 +101,11 @@ export function openBufferDb(path: string, nowMs: number): OpenResult {
     try {
       return { db: prepare(path), movedAside: aside };
     } catch (e2) {
-      throw new LwError(BufferError.UNAVAILABLE, `telemetry buffer ${path} was corrupt (moved to ${aside}) and a fresh one could not be created: ${(e2 as Error).message}`, { cause: e2 });
+      throw new LwError(
+        BufferError.UNAVAILABLE,
+        `telemetry buffer ${path} was corrupt (moved to ${aside}) and a fresh one could not be created: ${(e2 as Error).message}`,
+        { cause: e2 },
+      );
     }
   }
 }

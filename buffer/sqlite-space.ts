@@ -65,7 +65,9 @@ export class SpaceGuard {
       const hasBallast = this.#reservePath === null || existsSync(this.#reservePath);
       const need = SPACE_MARGIN_BYTES + (hasBallast ? 0 : RESERVE_BYTES);
       if (this.free() >= need && this.ensure()) this.#short = false;
-    } catch { /* statfs failed: stay short */ }
+    } catch {
+      /* statfs failed: stay short */
+    }
     return this.#short;
   }
 

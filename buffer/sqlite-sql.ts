@@ -1,7 +1,8 @@
 /** SQL of the SQLite store, prepared once per connection (names match SqliteStore's statement map). */
 
 export const STORE_SQL = {
-  insert: 'INSERT INTO buf_records (sink, priority, created_ms, expires_ms, content_type, content_encoding, body, size, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)',
+  insert:
+    'INSERT INTO buf_records (sink, priority, created_ms, expires_ms, content_type, content_encoding, body, size, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)',
   sealed: 'SELECT * FROM buf_batches WHERE sink = ? AND priority = ? ORDER BY seq LIMIT 1',
   unsealedSizes: 'SELECT size FROM buf_records WHERE sink = ? AND priority = ? AND batch_id IS NULL AND created_ms >= ? ORDER BY id LIMIT ?',
   unsealed: 'SELECT * FROM buf_records WHERE sink = ? AND priority = ? AND batch_id IS NULL AND created_ms >= ? ORDER BY id LIMIT ?',
@@ -12,12 +13,14 @@ export const STORE_SQL = {
   unmark: 'UPDATE buf_records SET batch_id = NULL WHERE batch_id = ? RETURNING id',
   byIds: 'SELECT * FROM buf_records WHERE id IN (SELECT value FROM json_each(?)) AND batch_id IS NULL ORDER BY id',
   attempt: 'UPDATE buf_batches SET attempts = attempts + 1 WHERE id = ?',
-  insDead: 'INSERT OR REPLACE INTO buf_dead_letters (id, sink, priority, failed_ms, status, reason, record_count, content_type, content_encoding, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  insDead:
+    'INSERT OR REPLACE INTO buf_dead_letters (id, sink, priority, failed_ms, status, reason, record_count, content_type, content_encoding, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   trimDead: 'DELETE FROM buf_dead_letters WHERE seq <= (SELECT MAX(seq) FROM buf_dead_letters) - ?',
   evictScan: 'SELECT id, batch_id, size FROM buf_records ORDER BY priority DESC, id ASC LIMIT ?',
   delRecord: 'DELETE FROM buf_records WHERE id = ? RETURNING sink, priority, size',
   expiredBatches: 'SELECT DISTINCT batch_id FROM buf_records WHERE expires_ms IS NOT NULL AND expires_ms < ? AND batch_id IS NOT NULL LIMIT ?',
-  expire: 'DELETE FROM buf_records WHERE id IN (SELECT id FROM buf_records WHERE expires_ms IS NOT NULL AND expires_ms < ? AND batch_id IS NULL LIMIT ?) RETURNING sink, priority, size',
+  expire:
+    'DELETE FROM buf_records WHERE id IN (SELECT id FROM buf_records WHERE expires_ms IS NOT NULL AND expires_ms < ? AND batch_id IS NULL LIMIT ?) RETURNING sink, priority, size',
   // Oldest record of a lane: the first loose one or one in a sealed batch (both via indexes, never a lane scan).
   oldest: `SELECT MIN(c) AS created_ms FROM (
     SELECT * FROM (SELECT created_ms AS c FROM buf_records WHERE sink = @sink AND priority = @priority AND batch_id IS NULL ORDER BY id LIMIT 1)

@@ -71,7 +71,9 @@ export class SqliteTx {
   #reclaim(): void {
     try {
       this.db.exec(`PRAGMA incremental_vacuum(${VACUUM_PAGES_PER_PASS}); PRAGMA wal_checkpoint(TRUNCATE);`);
-    } catch { /* still full: the next delete tries again */ }
+    } catch {
+      /* still full: the next delete tries again */
+    }
     this.#space.short();
   }
 

@@ -3,7 +3,20 @@ import { LwError } from '../agent/base/errors.ts';
 import { BufferError } from './errors.ts';
 import { LaneCounters, mergeDrops } from './lanes.ts';
 import { DEAD_LETTER_MAX_ROWS } from './store-sqlite.ts';
-import { wholeBody, type DeadLetter, type DepthRow, type DropResult, type NewRecord, type ReplayResult, type ReplaySplit, type SealedBatch, type Store, type StoredRecord, type UnsealedQuery, type Usage } from './types.ts';
+import {
+  wholeBody,
+  type DeadLetter,
+  type DepthRow,
+  type DropResult,
+  type NewRecord,
+  type ReplayResult,
+  type ReplaySplit,
+  type SealedBatch,
+  type Store,
+  type StoredRecord,
+  type UnsealedQuery,
+  type Usage,
+} from './types.ts';
 
 export interface MemoryStoreOptions {
   /** Simulated medium size: appends that would exceed it throw LW_BUFFER_DISK_FULL (tests). */
@@ -93,7 +106,11 @@ export class MemoryStore implements Store {
     this.#open();
     this.#batches = this.#batches.filter((b) => b.id !== batchId);
     const ids: number[] = [];
-    for (const r of this.#records) if (r.batchId === batchId) { r.batchId = null; ids.push(r.id); }
+    for (const r of this.#records)
+      if (r.batchId === batchId) {
+        r.batchId = null;
+        ids.push(r.id);
+      }
     return ids;
   }
 
@@ -113,7 +130,18 @@ export class MemoryStore implements Store {
     if (!b) return null;
     this.#batches = this.#batches.filter((x) => x.id !== batchId);
     this.#dead = this.#dead.filter((d) => d.id !== batchId);
-    this.#dead.push({ id: b.id, sink: b.sink, priority: b.priority, failedMs: nowMs, status, reason, recordCount: b.recordCount, contentType: b.contentType, contentEncoding: b.contentEncoding, body: b.body });
+    this.#dead.push({
+      id: b.id,
+      sink: b.sink,
+      priority: b.priority,
+      failedMs: nowMs,
+      status,
+      reason,
+      recordCount: b.recordCount,
+      contentType: b.contentType,
+      contentEncoding: b.contentEncoding,
+      body: b.body,
+    });
     if (this.#dead.length > DEAD_LETTER_MAX_ROWS) this.#dead.splice(0, this.#dead.length - DEAD_LETTER_MAX_ROWS);
     return this.#remove((r) => r.batchId === batchId)[0] ?? null;
   }
@@ -129,7 +157,10 @@ export class MemoryStore implements Store {
       if (doomed.has(r.id)) continue;
       const group = r.batchId === null ? [r] : this.#records.filter((x) => x.batchId === r.batchId);
       if (r.batchId !== null) batches.add(r.batchId);
-      for (const g of group) { doomed.add(g.id); bytes += g.body.byteLength; }
+      for (const g of group) {
+        doomed.add(g.id);
+        bytes += g.body.byteLength;
+      }
     }
     this.#batches = this.#batches.filter((b) => !batches.has(b.id));
     return this.#remove((r) => doomed.has(r.id));
@@ -146,7 +177,10 @@ export class MemoryStore implements Store {
   }
 
   listRecords(sink: string | null, limit: number): StoredRecord[] {
-    return this.#records.filter((r) => sink === null || r.sink === sink).slice(0, limit).map((r) => ({ ...r }));
+    return this.#records
+      .filter((r) => sink === null || r.sink === sink)
+      .slice(0, limit)
+      .map((r) => ({ ...r }));
   }
 
   listDeadLetters(limit: number): DeadLetter[] {

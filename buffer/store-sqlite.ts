@@ -7,14 +7,32 @@ import { STORE_SQL, type StoreSqlName } from './sqlite-sql.ts';
 import { SqliteTx } from './sqlite-tx.ts';
 import type { RecordLedger } from './ledger.ts';
 import type { WriterThread } from './writer-thread.ts';
-import { wholeBody, type AppendedGroup, type DeadLetter, type DepthRow, type DropResult, type NewRecord, type ReplayResult, type ReplaySplit, type SealedBatch, type Store, type StoredRecord, type UnsealedQuery, type Usage } from './types.ts';
+import {
+  wholeBody,
+  type AppendedGroup,
+  type DeadLetter,
+  type DepthRow,
+  type DropResult,
+  type NewRecord,
+  type ReplayResult,
+  type ReplaySplit,
+  type SealedBatch,
+  type Store,
+  type StoredRecord,
+  type UnsealedQuery,
+  type Usage,
+} from './types.ts';
 
 /** Dead letters kept at most; older ones are deleted so a misconfigured sink cannot fill the disk. */
 export const DEAD_LETTER_MAX_ROWS = 1_000;
 /** Rows examined per eviction step. */
 const EVICT_CHUNK = 512;
 
-interface DelRow { sink: string; priority: number; size: number }
+interface DelRow {
+  sink: string;
+  priority: number;
+  size: number;
+}
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -175,7 +193,10 @@ export class SqliteStore implements Store {
         for (const r of scan) {
           if (bytes >= freeBytes && out.length >= freeRecords) break;
           const del = r.batch_id === null ? (this.#s.delRecord.all(r.id) as DelRow[]) : this.#dropBatch(String(r.batch_id));
-          for (const d of del) { out.push(d); bytes += d.size; }
+          for (const d of del) {
+            out.push(d);
+            bytes += d.size;
+          }
         }
       }
       return this.#tx.removing(out);
@@ -214,7 +235,8 @@ export class SqliteStore implements Store {
   replayDeadLetters(ids: readonly string[] | null, nowMs: number, split: ReplaySplit = wholeBody): ReplayResult {
     const added: NewRecord[] = [];
     const res = this.#tx.run(() => {
-      const rows = ids === null ? (this.#s.allDead.all() as Row[]) : ids.map((id) => this.#s.oneDead.get(id) as Row | undefined).filter((r): r is Row => r !== undefined);
+      const rows =
+        ids === null ? (this.#s.allDead.all() as Row[]) : ids.map((id) => this.#s.oneDead.get(id) as Row | undefined).filter((r): r is Row => r !== undefined);
       for (const r of rows) {
         const d = toDeadLetter(r);
         for (const b of split(d)) {
@@ -236,7 +258,13 @@ export class SqliteStore implements Store {
       let records = 0;
       let deadLetters = 0;
       if (opts.records) {
-        if (opts.sink === null) { this.#s.purgeBatchesAll.run(); records = this.#s.purgeAll.run().changes; } else { this.#s.purgeBatchesSink.run(opts.sink); records = this.#s.purgeSink.run(opts.sink).changes; }
+        if (opts.sink === null) {
+          this.#s.purgeBatchesAll.run();
+          records = this.#s.purgeAll.run().changes;
+        } else {
+          this.#s.purgeBatchesSink.run(opts.sink);
+          records = this.#s.purgeSink.run(opts.sink).changes;
+        }
       }
       if (opts.deadLetters) deadLetters = this.#s.purgeDead.run().changes;
       this.#tx.removing(new Array<never>(records));

@@ -7,7 +7,10 @@ export const UPSTREAM_TEXT_MAX_CHARS = 200;
 /** One line: control characters (newlines, tabs, escapes) become spaces, runs of space collapse, bounded with "…". */
 export function oneLine(text: string | undefined, max = UPSTREAM_TEXT_MAX_CHARS): string {
   // eslint-disable-next-line no-control-regex
-  const flat = (text ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const flat = (text ?? '')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 

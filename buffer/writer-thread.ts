@@ -67,7 +67,9 @@ export class WriterThread {
       this.#pending.clear();
     };
     this.#w.on('error', (e) => die(e.message));
-    this.#w.on('exit', (code) => { if (this.failed === null) die(`exit ${code}`); });
+    this.#w.on('exit', (code) => {
+      if (this.failed === null) die(`exit ${code}`);
+    });
   }
 
   #call(msg: Record<string, unknown>): Promise<number[]> {

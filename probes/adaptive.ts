@@ -39,7 +39,13 @@ export function targetsForRound(state: PlannerState, cfg: PlannerConfig, targetC
 }
 
 /** Folds one round's per-target outcome into the state; returns the new state. */
-export function afterRound(state: PlannerState, cfg: PlannerConfig, probed: readonly { id: string; up: boolean; lossless: boolean }[], nowMs: number, targetCount: number): PlannerState {
+export function afterRound(
+  state: PlannerState,
+  cfg: PlannerConfig,
+  probed: readonly { id: string; up: boolean; lossless: boolean }[],
+  nowMs: number,
+  targetCount: number,
+): PlannerState {
   const last = { ...state.last };
   for (const p of probed) last[p.id] = { up: p.up, atMs: nowMs };
   const clean = probed.length > 0 && probed.every((p) => p.up && p.lossless);
@@ -53,12 +59,17 @@ export function afterRound(state: PlannerState, cfg: PlannerConfig, probed: read
 }
 
 /** Quorum over the freshest result of every target (stale results count as unknown = not up). */
-export function quorumNow(state: PlannerState, cfg: PlannerConfig, targetIds: readonly string[], nowMs: number): { up: number; total: number; reachable: boolean } {
+export function quorumNow(
+  state: PlannerState,
+  cfg: PlannerConfig,
+  targetIds: readonly string[],
+  nowMs: number,
+): { up: number; total: number; reachable: boolean } {
   const maxAge = Math.max(cfg.intervalMs, state.intervalMs) * Math.max(1, targetIds.length) * FRESHNESS_ROTATIONS;
   let up = 0;
   for (const id of targetIds) {
     const r = state.last[id];
-    if (r && r.up && nowMs - r.atMs <= maxAge) up++;
+    if (r?.up && nowMs - r.atMs <= maxAge) up++;
   }
   return { up, total: targetIds.length, reachable: quorumMet(up, targetIds.length, cfg.quorum) };
 }

@@ -62,19 +62,43 @@ export function createProbesComponent(ctx: AgentContext, deps: ProbesDeps): Comp
   };
   const loop = (m: UplinkMonitor): void => {
     void track(
-      m.lightRound().then(
-        () => {
-          const nowMs = clock.nowMs();
-          const why = m.wantsRecheck(nowMs) ? 'recheck' : m.wantsOnDemand(nowMs) ? 'on_demand' : null;
-          if (why) void track(m.throughput().then((r) => logThroughput(m.name, why, r), (e) => log.warn({ uplink: m.name, why, err: messageOf(e) }, 'throughput probe failed')));
-        },
-        (e) => log.error({ uplink: m.name, err: messageOf(e) }, 'light round failed'),
-      ).finally(() => later(m.nextDelayMs(), () => loop(m))),
+      m
+        .lightRound()
+        .then(
+          () => {
+            const nowMs = clock.nowMs();
+            const why = m.wantsRecheck(nowMs) ? 'recheck' : m.wantsOnDemand(nowMs) ? 'on_demand' : null;
+            if (why)
+              void track(
+                m.throughput().then(
+                  (r) => logThroughput(m.name, why, r),
+                  (e) => log.warn({ uplink: m.name, why, err: messageOf(e) }, 'throughput probe failed'),
+                ),
+              );
+          },
+          (e) => log.error({ uplink: m.name, err: messageOf(e) }, 'light round failed'),
+        )
+        .finally(() => later(m.nextDelayMs(), () => loop(m))),
     );
   };
   const logThroughput = (uplink: string, why: string, r: ThroughputOutcome): void => {
     const s = r.sample;
-    log.info({ uplink, why, ran: r.ran, skipped: r.skipped, down: s?.downloadMbps, downLowerBound: s?.downloadLowerBound, up: s?.uploadMbps, upLowerBound: s?.uploadLowerBound, loadedRttMs: s?.loadedRttMs, suspect: r.suspect, bytes: s?.bytesUsed }, 'throughput probe');
+    log.info(
+      {
+        uplink,
+        why,
+        ran: r.ran,
+        skipped: r.skipped,
+        down: s?.downloadMbps,
+        downLowerBound: s?.downloadLowerBound,
+        up: s?.uploadMbps,
+        upLowerBound: s?.uploadLowerBound,
+        loadedRttMs: s?.loadedRttMs,
+        suspect: r.suspect,
+        bytes: s?.bytesUsed,
+      },
+      'throughput probe',
+    );
   };
   const throughputAll = async (): Promise<void> => {
     for (const m of monitors) {
@@ -94,7 +118,13 @@ export function createProbesComponent(ctx: AgentContext, deps: ProbesDeps): Comp
 
   const status = (): ComponentStatus => {
     if (!cfg.enabled) return { state: 'disabled', message: 'disabled: probes.enabled is false' };
-    if (lightTargets === 0) return { state: 'disabled', message: 'not measuring: no probe targets configured. Run `linkward init` to propose them (and uplinks) from this machine, or set probes.targets (e.g. ["1.1.1.1:443", "9.9.9.9:443", "8.8.8.8:443"]), then restart', details: details() };
+    if (lightTargets === 0)
+      return {
+        state: 'disabled',
+        message:
+          'not measuring: no probe targets configured. Run `linkward init` to propose them (and uplinks) from this machine, or set probes.targets (e.g. ["1.1.1.1:443", "9.9.9.9:443", "8.8.8.8:443"]), then restart',
+        details: details(),
+      };
     const withTargets = monitors.filter((m) => m.targetCount() > 0);
     const last = withTargets.map((m) => m.lastLight());
     if (last.some((s) => s === undefined)) return { state: 'starting', message: 'waiting for the first light probe round', details: details() };
@@ -118,7 +148,13 @@ export function createProbesComponent(ctx: AgentContext, deps: ProbesDeps): Comp
         const name = url.searchParams.get('uplink');
         const targets = name ? monitors.filter((m) => m.name === name) : monitors;
         if (targets.length === 0) return sendError(res, 404, 'LW_PROBE_UNKNOWN_UPLINK', `no uplink named "${name ?? ''}"; see /v1/probes`);
-        if (!cfg.throughput.enabled) return sendError(res, 409, ProbeErrorCode.THROUGHPUT_DISABLED, 'throughput probes are off (probes.throughput.enabled: false); enable them in the config to run one');
+        if (!cfg.throughput.enabled)
+          return sendError(
+            res,
+            409,
+            ProbeErrorCode.THROUGHPUT_DISABLED,
+            'throughput probes are off (probes.throughput.enabled: false); enable them in the config to run one',
+          );
         const flag = (k: string): boolean | undefined => (url.searchParams.has(k) ? url.searchParams.get(k) !== '0' : undefined);
         const dl = flag('download');
         const ul = flag('upload');
@@ -143,9 +179,19 @@ export function createProbesComponent(ctx: AgentContext, deps: ProbesDeps): Comp
       monitors = effectiveUplinks(ctx.config.uplinks).map(
         (u) =>
           new UplinkMonitor({
-            uplink: u, targets: parseTargets(u.targets ?? cfg.targets, cfg.echoPort), cfg, clock, log, store: store as ProbeStore, metrics,
-            runner: deps.runner, random, emit: (s) => ctx.bus.emit('sample', s),
-            watch, view: () => ctx.bus.latestLink()?.uplinks[u.name], stopping: stopping.signal,
+            uplink: u,
+            targets: parseTargets(u.targets ?? cfg.targets, cfg.echoPort),
+            cfg,
+            clock,
+            log,
+            store: store as ProbeStore,
+            metrics,
+            runner: deps.runner,
+            random,
+            emit: (s) => ctx.bus.emit('sample', s),
+            watch,
+            view: () => ctx.bus.latestLink()?.uplinks[u.name],
+            stopping: stopping.signal,
           }),
       );
       lightTargets = monitors.reduce((n, m) => n + m.targetCount(), 0);
@@ -153,10 +199,15 @@ export function createProbesComponent(ctx: AgentContext, deps: ProbesDeps): Comp
       for (const m of monitors) if (m.targetCount() > 0) later(Math.round(random() * 500), () => loop(m));
       if (cfg.throughput.enabled && cfg.throughput.url) {
         const offset = nodeOffsetMs(ctx.nodeName, cfg.throughput.spreadMs);
-        cron = schedule(cfg.throughput.cron, () => later(offset, () => void track(throughputAll())), { name: 'linkward-probes-throughput', noOverlap: true, logger: dependencyLogger(log, 'node-cron') });
+        cron = schedule(cfg.throughput.cron, () => later(offset, () => void track(throughputAll())), {
+          name: 'linkward-probes-throughput',
+          noOverlap: true,
+          logger: dependencyLogger(log, 'node-cron'),
+        });
         log.info({ cron: cfg.throughput.cron, offsetMs: offset }, 'throughput probes scheduled');
       }
-      if (lightTargets === 0) log.warn('no probe targets configured: light probes are off and link state stays unknown; run `linkward init` or set probes.targets');
+      if (lightTargets === 0)
+        log.warn('no probe targets configured: light probes are off and link state stays unknown; run `linkward init` or set probes.targets');
     },
     async stop() {
       stopped = true;

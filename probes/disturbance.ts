@@ -111,10 +111,13 @@ export class DisturbanceWatch {
       this.#cancel = null;
     }
     const step = this.#clock.nowMs() - now - w.offsetMs;
-    if (Math.abs(step) > CLOCK_STEP_MS) return { reason: 'clock_step', maxLagMs: 0, detail: `wall clock stepped by ${Math.round(step)} ms during the measurement` };
+    if (Math.abs(step) > CLOCK_STEP_MS)
+      return { reason: 'clock_step', maxLagMs: 0, detail: `wall clock stepped by ${Math.round(step)} ms during the measurement` };
     const lag = maxLagWithin(this.#stalls, w.startMono, now);
-    if (lag > lagLimitMs) return { reason: 'starved', maxLagMs: lag, detail: `agent starved of CPU: event loop ${Math.round(lag)} ms late during the measurement` };
-    if (warmup && w.startMono - this.#startedMono < WARMUP_MS) return { reason: 'warmup', maxLagMs: lag, detail: `measured during start-up (first ${WARMUP_MS / 1000} s)` };
+    if (lag > lagLimitMs)
+      return { reason: 'starved', maxLagMs: lag, detail: `agent starved of CPU: event loop ${Math.round(lag)} ms late during the measurement` };
+    if (warmup && w.startMono - this.#startedMono < WARMUP_MS)
+      return { reason: 'warmup', maxLagMs: lag, detail: `measured during start-up (first ${WARMUP_MS / 1000} s)` };
     return null;
   }
 }

@@ -137,7 +137,15 @@ export function estimate(samples: readonly ByteSample[], opts: EstimatorOptions 
   if (bins.length < 3) {
     const bytes = last.bytes - first.bytes;
     const ms = last.tMs - first.tMs;
-    return { mbps: toMbps(bytes, ms), warmupMs: 0, measuredMs: ms, measuredBytes: bytes, relSe: Number.POSITIVE_INFINITY, recentMbps: toMbps(bytes, ms), stable: false };
+    return {
+      mbps: toMbps(bytes, ms),
+      warmupMs: 0,
+      measuredMs: ms,
+      measuredBytes: bytes,
+      relSe: Number.POSITIVE_INFINITY,
+      recentMbps: toMbps(bytes, ms),
+      stable: false,
+    };
   }
   const startT = first.tMs + warmupBins(bins) * opts.binMs;
   const endT = last.tMs;
@@ -185,7 +193,16 @@ export function deliveredSeries(streams: readonly (readonly (readonly ByteSample
  * recovery): the `skip` streams neither limit how far the sum reaches nor need a completion, and count only their
  * completed requests. A lower bound of the delivered total, short by at most what the skipped streams have in progress.
  */
-export function laggardFreeSeries(streams: readonly (readonly (readonly ByteSample[])[])[], stepMs: number, finished: readonly boolean[], skip: readonly boolean[]): ByteSample[] {
+export function laggardFreeSeries(
+  streams: readonly (readonly (readonly ByteSample[])[])[],
+  stepMs: number,
+  finished: readonly boolean[],
+  skip: readonly boolean[],
+): ByteSample[] {
   const kept = streams.map((s, i) => ({ s, done: (finished[i] ?? false) || (skip[i] ?? false) })).filter((x) => !x.done || x.s.some((r) => r.length > 0));
-  return deliveredSeries(kept.map((x) => x.s), stepMs, kept.map((x) => x.done));
+  return deliveredSeries(
+    kept.map((x) => x.s),
+    stepMs,
+    kept.map((x) => x.done),
+  );
 }

@@ -11,7 +11,19 @@ export const PING_WIRE_BYTES = 2 * (14 + 20 + 8 + PING_PAYLOAD_BYTES);
 /** Arguments for `ping`: numeric, quiet about DNS, bounded by count and deadline, optionally bound to a source. */
 export function pingArgs(host: string, count: number, intervalMs: number, timeoutMs: number, sourceAddress?: string): string[] {
   const deadlineS = Math.max(1, Math.ceil(((count - 1) * intervalMs + timeoutMs) / 1000));
-  const args = ['-n', '-c', String(count), '-i', (Math.max(200, intervalMs) / 1000).toFixed(3), '-W', String(Math.max(1, Math.ceil(timeoutMs / 1000))), '-w', String(deadlineS), '-s', String(PING_PAYLOAD_BYTES)];
+  const args = [
+    '-n',
+    '-c',
+    String(count),
+    '-i',
+    (Math.max(200, intervalMs) / 1000).toFixed(3),
+    '-W',
+    String(Math.max(1, Math.ceil(timeoutMs / 1000))),
+    '-w',
+    String(deadlineS),
+    '-s',
+    String(PING_PAYLOAD_BYTES),
+  ];
   if (sourceAddress) args.push('-I', sourceAddress);
   args.push(host);
   return args;
@@ -30,13 +42,24 @@ export function parsePing(stdout: string, count: number): Attempt[] {
   const out: Attempt[] = [];
   for (let seq = 1; seq <= count; seq++) {
     const rtt = rtts.get(seq);
-    out.push(rtt === undefined ? { rttMs: null, answered: false, bytes: PING_WIRE_BYTES / 2, error: 'timeout' } : { rttMs: rtt, answered: true, bytes: PING_WIRE_BYTES });
+    out.push(
+      rtt === undefined
+        ? { rttMs: null, answered: false, bytes: PING_WIRE_BYTES / 2, error: 'timeout' }
+        : { rttMs: rtt, answered: true, bytes: PING_WIRE_BYTES },
+    );
   }
   return out;
 }
 
 /** Runs ping; exit 1 (no reply) is a measurement, exit 2 or a missing binary is an error for every attempt. */
-export async function icmpPing(runner: CommandRunner, host: string, count: number, intervalMs: number, timeoutMs: number, sourceAddress?: string): Promise<Attempt[]> {
+export async function icmpPing(
+  runner: CommandRunner,
+  host: string,
+  count: number,
+  intervalMs: number,
+  timeoutMs: number,
+  sourceAddress?: string,
+): Promise<Attempt[]> {
   const args = pingArgs(host, count, intervalMs, timeoutMs, sourceAddress);
   try {
     const r = await runner.run('ping', args, { okCodes: [0, 1], timeoutMs: timeoutMs + count * intervalMs + 2_000 });

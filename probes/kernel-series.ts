@@ -61,5 +61,8 @@ export function observe(track: SyncTrack, r: KernelReading): void {
  */
 export function arrivedSeries(tracks: readonly SyncTrack[]): ByteSample[] {
   if (tracks.length === 0 || tracks.some((t) => t.points.length < 2)) return [];
-  return deliveredSeries(tracks.map((t) => [t.points]), KERNEL_STEP_MS);
+  return deliveredSeries(
+    tracks.map((t) => [t.points]),
+    KERNEL_STEP_MS,
+  );
 }

@@ -136,8 +136,16 @@ export function latencyFigures(idle: readonly number[], loaded: readonly number[
 }
 
 /** The pings of one throughput direction, their bytes set aside on its ledger; undefined when the cap cannot spare them. */
-export function reservedLatencySession(o: { url: string; preset: Preset; clock: Clock; timeoutMs: number; maxDurationMs: number; sourceAddress?: string; token?: string }, ledger: ByteLedger): LatencySession | undefined {
-  const prober = proberFor(o.url, o.preset, { clock: o.clock, timeoutMs: o.timeoutMs, ...(o.sourceAddress ? { sourceAddress: o.sourceAddress } : {}), ...(o.token ? { token: o.token } : {}) });
+export function reservedLatencySession(
+  o: { url: string; preset: Preset; clock: Clock; timeoutMs: number; maxDurationMs: number; sourceAddress?: string; token?: string },
+  ledger: ByteLedger,
+): LatencySession | undefined {
+  const prober = proberFor(o.url, o.preset, {
+    clock: o.clock,
+    timeoutMs: o.timeoutMs,
+    ...(o.sourceAddress ? { sourceAddress: o.sourceAddress } : {}),
+    ...(o.token ? { token: o.token } : {}),
+  });
   const reserve = latencyReserveBytes(prober, o.maxDurationMs);
   if (!ledger.setAside(reserve)) {
     void prober.close();

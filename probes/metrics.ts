@@ -31,28 +31,103 @@ export interface ProbeMetrics {
 export function createProbeMetrics(registry: Registry): ProbeMetrics {
   const registers = [registry];
   const rtt = new Gauge({ name: 'linkward_probes_rtt_seconds', help: 'Median round-trip time of the last light round.', labelNames: ['uplink'], registers });
-  const rttP95 = new Gauge({ name: 'linkward_probes_rtt_p95_seconds', help: '95th percentile RTT over the sliding window.', labelNames: ['uplink'], registers });
-  const jitter = new Gauge({ name: 'linkward_probes_jitter_seconds', help: 'Mean absolute difference of consecutive RTTs over the window.', labelNames: ['uplink'], registers });
+  const rttP95 = new Gauge({
+    name: 'linkward_probes_rtt_p95_seconds',
+    help: '95th percentile RTT over the sliding window.',
+    labelNames: ['uplink'],
+    registers,
+  });
+  const jitter = new Gauge({
+    name: 'linkward_probes_jitter_seconds',
+    help: 'Mean absolute difference of consecutive RTTs over the window.',
+    labelNames: ['uplink'],
+    registers,
+  });
   const loss = new Gauge({ name: 'linkward_probes_loss_ratio', help: 'Lost / sent probes over the window (0–1).', labelNames: ['uplink'], registers });
   const reachable = new Gauge({ name: 'linkward_probes_reachable', help: '1 when a quorum of targets answered.', labelNames: ['uplink'], registers });
   const targetsUp = new Gauge({ name: 'linkward_probes_targets_up', help: 'Targets with a fresh answer.', labelNames: ['uplink'], registers });
   // Prometheus' base unit is bytes (promtool rejects *_bits_per_second): multiply by 8 for bit/s in dashboards.
-  const down = new Gauge({ name: 'linkward_probes_download_bytes_per_second', help: 'Last measured download goodput (bytes/s; ×8 for bit/s).', labelNames: ['uplink'], registers });
-  const up = new Gauge({ name: 'linkward_probes_upload_bytes_per_second', help: 'Last measured upload goodput (bytes/s; ×8 for bit/s).', labelNames: ['uplink'], registers });
-  const lowerBound = new Gauge({ name: 'linkward_probes_throughput_lower_bound', help: '1 when the last throughput figure of this direction is a lower bound (a byte or time cap ended the test), else 0.', labelNames: ['uplink', 'direction'], registers });
-  const idleRtt = new Gauge({ name: 'linkward_probes_idle_rtt_seconds', help: 'Median RTT on the idle link just before the last throughput test.', labelNames: ['uplink'], registers });
-  const loadedRtt = new Gauge({ name: 'linkward_probes_loaded_rtt_seconds', help: 'Median RTT under the load of the last throughput test, on a separate connection.', labelNames: ['uplink'], registers });
-  const rpm = new Gauge({ name: 'linkward_probes_responsiveness_rpm', help: 'Round trips per minute under load (60 / loaded RTT in seconds) in the last throughput test.', labelNames: ['uplink'], registers });
-  const voided = new Counter({ name: 'linkward_probes_void_samples_total', help: 'Samples, or throughput figures, the agent could not vouch for (starved, warmup, clock_step, overlap, stalled, cpu_bound, unconfirmed): counted, never used to worsen a verdict.', labelNames: ['uplink', 'kind', 'reason'], registers });
+  const down = new Gauge({
+    name: 'linkward_probes_download_bytes_per_second',
+    help: 'Last measured download goodput (bytes/s; ×8 for bit/s).',
+    labelNames: ['uplink'],
+    registers,
+  });
+  const up = new Gauge({
+    name: 'linkward_probes_upload_bytes_per_second',
+    help: 'Last measured upload goodput (bytes/s; ×8 for bit/s).',
+    labelNames: ['uplink'],
+    registers,
+  });
+  const lowerBound = new Gauge({
+    name: 'linkward_probes_throughput_lower_bound',
+    help: '1 when the last throughput figure of this direction is a lower bound (a byte or time cap ended the test), else 0.',
+    labelNames: ['uplink', 'direction'],
+    registers,
+  });
+  const idleRtt = new Gauge({
+    name: 'linkward_probes_idle_rtt_seconds',
+    help: 'Median RTT on the idle link just before the last throughput test.',
+    labelNames: ['uplink'],
+    registers,
+  });
+  const loadedRtt = new Gauge({
+    name: 'linkward_probes_loaded_rtt_seconds',
+    help: 'Median RTT under the load of the last throughput test, on a separate connection.',
+    labelNames: ['uplink'],
+    registers,
+  });
+  const rpm = new Gauge({
+    name: 'linkward_probes_responsiveness_rpm',
+    help: 'Round trips per minute under load (60 / loaded RTT in seconds) in the last throughput test.',
+    labelNames: ['uplink'],
+    registers,
+  });
+  const voided = new Counter({
+    name: 'linkward_probes_void_samples_total',
+    help: 'Samples, or throughput figures, the agent could not vouch for (starved, warmup, clock_step, overlap, stalled, cpu_bound, unconfirmed): counted, never used to worsen a verdict.',
+    labelNames: ['uplink', 'kind', 'reason'],
+    registers,
+  });
   const bytes = new Counter({ name: 'linkward_probes_bytes_total', help: 'Bytes put on the wire by probes.', labelNames: ['uplink', 'kind'], registers });
   const rounds = new Counter({ name: 'linkward_probes_rounds_total', help: 'Completed probe rounds.', labelNames: ['uplink', 'kind'], registers });
-  const remaining = new Gauge({ name: 'linkward_probes_budget_remaining_bytes', help: "Bytes left in today's (UTC) probe budget.", labelNames: ['uplink'], registers });
+  const remaining = new Gauge({
+    name: 'linkward_probes_budget_remaining_bytes',
+    help: "Bytes left in today's (UTC) probe budget.",
+    labelNames: ['uplink'],
+    registers,
+  });
   const budgetG = new Gauge({ name: 'linkward_probes_budget_bytes', help: 'Daily probe byte budget.', labelNames: ['uplink'], registers });
-  const resetAt = new Gauge({ name: 'linkward_probes_budget_reset_timestamp_seconds', help: 'When the probe byte budget refills (next 00:00 UTC), seconds since the epoch.', labelNames: ['uplink'], registers });
-  const skipped = new Counter({ name: 'linkward_probes_throughput_skipped_total', help: 'Throughput probes not run, by reason (budget, traffic, no_url).', labelNames: ['uplink', 'reason'], registers });
-  const targetStateG = new Gauge({ name: 'linkward_probes_target_state', help: 'State of a probe target apart from the link (ok, refused, silent): 1 on the current state, 0 on the others.', labelNames: ['uplink', 'target', 'state'], registers });
-  const failures = new Counter({ name: 'linkward_probes_throughput_failures_total', help: 'Throughput tests that failed, by reason.', labelNames: ['uplink', 'reason'], registers });
-  const serverUp = new Gauge({ name: 'linkward_probes_throughput_server_up', help: '1 when the throughput server answered the last test, else 0.', labelNames: ['uplink'], registers });
+  const resetAt = new Gauge({
+    name: 'linkward_probes_budget_reset_timestamp_seconds',
+    help: 'When the probe byte budget refills (next 00:00 UTC), seconds since the epoch.',
+    labelNames: ['uplink'],
+    registers,
+  });
+  const skipped = new Counter({
+    name: 'linkward_probes_throughput_skipped_total',
+    help: 'Throughput probes not run, by reason (budget, traffic, no_url).',
+    labelNames: ['uplink', 'reason'],
+    registers,
+  });
+  const targetStateG = new Gauge({
+    name: 'linkward_probes_target_state',
+    help: 'State of a probe target apart from the link (ok, refused, silent): 1 on the current state, 0 on the others.',
+    labelNames: ['uplink', 'target', 'state'],
+    registers,
+  });
+  const failures = new Counter({
+    name: 'linkward_probes_throughput_failures_total',
+    help: 'Throughput tests that failed, by reason.',
+    labelNames: ['uplink', 'reason'],
+    registers,
+  });
+  const serverUp = new Gauge({
+    name: 'linkward_probes_throughput_server_up',
+    help: '1 when the throughput server answered the last test, else 0.',
+    labelNames: ['uplink'],
+    registers,
+  });
   return {
     voided(uplink, kind, reason) {
       voided.inc({ uplink, kind, reason });

@@ -39,9 +39,9 @@ const VOID_WORDS: Record<VoidReason, string> = {
   starved: 'the agent was starved of CPU',
   warmup: 'taken while the agent was starting',
   clock_step: 'the wall clock stepped',
-  overlap: 'they overlapped the agent\'s own speed test',
+  overlap: "they overlapped the agent's own speed test",
   stalled: 'a TCP stall inside a speed test',
-  cpu_bound: 'the speed test was limited by this device\'s CPU',
+  cpu_bound: "the speed test was limited by this device's CPU",
   unconfirmed: 'a low speed reading could not be confirmed by a second test',
 };
 
@@ -53,31 +53,58 @@ function mb(n: number): string {
 export function buildNotes(i: NoteInput): MeasurementNote[] {
   const notes = targetNotes(i.targets);
   if (!i.throughputConfigured) {
-    notes.push({ code: 'throughput_disabled', sinceMs: i.nowMs, message: 'no speed tests: probes.throughput.url is not set, so download/upload are not measured (set it to a `linkward probe-server`)' });
+    notes.push({
+      code: 'throughput_disabled',
+      sinceMs: i.nowMs,
+      message: 'no speed tests: probes.throughput.url is not set, so download/upload are not measured (set it to a `linkward probe-server`)',
+    });
   } else if (!i.throughputEnabled) {
-    notes.push({ code: 'throughput_disabled', sinceMs: i.nowMs, message: 'speed tests are off (probes.throughput.enabled: false): download/upload are not measured' });
+    notes.push({
+      code: 'throughput_disabled',
+      sinceMs: i.nowMs,
+      message: 'speed tests are off (probes.throughput.enabled: false): download/upload are not measured',
+    });
   }
   if (i.server.failingSinceMs !== null) {
-    notes.push({ code: 'throughput_server_failing', sinceMs: i.server.failingSinceMs, message: `the speed-test server is failing (${i.server.lastError ?? 'no answer'}): a server problem, not the link; download/upload figures are not refreshed` });
+    notes.push({
+      code: 'throughput_server_failing',
+      sinceMs: i.server.failingSinceMs,
+      message: `the speed-test server is failing (${i.server.lastError ?? 'no answer'}): a server problem, not the link; download/upload figures are not refreshed`,
+    });
   }
   if (i.throughputConfigured && i.throughputEnabled && i.budget.spent) {
-    notes.push({ code: 'budget_spent', sinceMs: i.nowMs, message: `today's probe budget is spent (${mb(i.budget.usedBytes)} of ${mb(i.budget.budgetBytes)}): no speed tests until ${new Date(i.budget.resetAtMs).toISOString().slice(11, 16)} UTC` });
+    notes.push({
+      code: 'budget_spent',
+      sinceMs: i.nowMs,
+      message: `today's probe budget is spent (${mb(i.budget.usedBytes)} of ${mb(i.budget.budgetBytes)}): no speed tests until ${new Date(i.budget.resetAtMs).toISOString().slice(11, 16)} UTC`,
+    });
   }
   const recent = i.voids.filter((v) => i.nowMs - v.atMs <= DISTURBED_NOTE_WINDOW_MS);
   if (recent.length > 0) {
     const last = recent[recent.length - 1] as VoidEvent;
     const n = recent.length;
-    notes.push({ code: 'measurements_disturbed', sinceMs: (recent[0] as VoidEvent).atMs, message: `${n} measurement${n === 1 ? '' : 's'} set aside in the last ${DISTURBED_NOTE_WINDOW_MS / 60_000} min because ${VOID_WORDS[last.reason]} (${last.detail}); they never made the link look worse` });
+    notes.push({
+      code: 'measurements_disturbed',
+      sinceMs: (recent[0] as VoidEvent).atMs,
+      message: `${n} measurement${n === 1 ? '' : 's'} set aside in the last ${DISTURBED_NOTE_WINDOW_MS / 60_000} min because ${VOID_WORDS[last.reason]} (${last.detail}); they never made the link look worse`,
+    });
   }
   const t = i.lastThroughput;
   if (t) {
-    for (const [field, label] of [['downloadMbps', 'download'], ['uploadMbps', 'upload']] as const) {
+    for (const [field, label] of [
+      ['downloadMbps', 'download'],
+      ['uploadMbps', 'upload'],
+    ] as const) {
       const v = t[field];
       if (v === undefined || !isLowThroughput(field, v, i.policy)) continue;
       const ageMs = i.nowMs - t.atMs;
       if (ageMs <= i.policy.maxAge.lowThroughputS * 1000) continue;
       const why = i.lastSkip ? `could not re-test: ${i.lastSkip}` : 'no re-test ran';
-      notes.push({ code: 'throughput_expired', sinceMs: t.atMs + i.policy.maxAge.lowThroughputS * 1000, message: `the ${label} figure ${v.toFixed(2)} Mbit/s is ${Math.round(ageMs / 60_000)} min old and no longer counts (${why}); the verdict rests on the fresh light probes` });
+      notes.push({
+        code: 'throughput_expired',
+        sinceMs: t.atMs + i.policy.maxAge.lowThroughputS * 1000,
+        message: `the ${label} figure ${v.toFixed(2)} Mbit/s is ${Math.round(ageMs / 60_000)} min old and no longer counts (${why}); the verdict rests on the fresh light probes`,
+      });
     }
   }
   return notes;

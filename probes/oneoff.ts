@@ -30,7 +30,11 @@ export interface OneOffLatency {
 }
 
 /** One TCP connect, telling a SYN/ACK (`ok`) from a RST (`refused`) and from silence or other errors. */
-export function connectOnce(host: string, port: number, io: ProbeIo): Promise<{ outcome: 'ok' | 'refused' | 'failed'; rttMs: number; bytes: number; error?: string }> {
+export function connectOnce(
+  host: string,
+  port: number,
+  io: ProbeIo,
+): Promise<{ outcome: 'ok' | 'refused' | 'failed'; rttMs: number; bytes: number; error?: string }> {
   return new Promise((resolve) => {
     const t0 = io.clock.monoMs();
     let done = false;
@@ -44,7 +48,9 @@ export function connectOnce(host: string, port: number, io: ProbeIo): Promise<{ 
     };
     const cancel = io.clock.setTimer(io.timeoutMs, () => finish('failed', 74 * 2, 'timeout'));
     sock.once('connect', () => finish('ok', TCP_CONNECT_WIRE_BYTES));
-    sock.once('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNREFUSED' ? finish('refused', REFUSED_WIRE_BYTES) : finish('failed', 74, e.code ?? e.message)));
+    sock.once('error', (e: NodeJS.ErrnoException) =>
+      e.code === 'ECONNREFUSED' ? finish('refused', REFUSED_WIRE_BYTES) : finish('failed', 74, e.code ?? e.message),
+    );
   });
 }
 

@@ -1,5 +1,14 @@
 /** What one uplink's interface shows without sending anything: observed byte rates, carrier and link facts (refreshed per light round). */
-import { ratesBetween, readCarrier, readCounters, readLinkFacts, trafficProvesThresholds, type IfCounters, type LinkFacts, type ObservedRates } from './passive.ts';
+import {
+  ratesBetween,
+  readCarrier,
+  readCounters,
+  readLinkFacts,
+  trafficProvesThresholds,
+  type IfCounters,
+  type LinkFacts,
+  type ObservedRates,
+} from './passive.ts';
 
 /** Link facts via systeminformation are refreshed this often (it reads many sysfs files). */
 export const FACTS_EVERY_MS = 30_000;

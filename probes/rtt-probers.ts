@@ -104,11 +104,15 @@ export function httpProber(url: string, preset: Preset, io: ProberIo): RttProber
   const connector = buildConnector({});
   const base = new URL(url);
   const client = new Client(base.origin, {
-    pipelining: 1, headersTimeout: io.timeoutMs, bodyTimeout: io.timeoutMs, ...(io.sourceAddress ? { localAddress: io.sourceAddress } : {}),
-    connect: (opts, cb) => connector(opts, (...args) => {
-      if (args[1]) sockets.push(args[1]);
-      cb(...args);
-    }),
+    pipelining: 1,
+    headersTimeout: io.timeoutMs,
+    bodyTimeout: io.timeoutMs,
+    ...(io.sourceAddress ? { localAddress: io.sourceAddress } : {}),
+    connect: (opts, cb) =>
+      connector(opts, (...args) => {
+        if (args[1]) sockets.push(args[1]);
+        cb(...args);
+      }),
   });
   const headers: Record<string, string> = io.token ? { authorization: `Bearer ${io.token}` } : {};
   return {
@@ -131,7 +135,11 @@ export function httpProber(url: string, preset: Preset, io: ProberIo): RttProber
         cancel();
       }
     },
-    bytes: () => wireBytes(sockets.reduce((s, k) => s + k.bytesRead + (k.bytesWritten ?? 0), 0), sockets.length),
+    bytes: () =>
+      wireBytes(
+        sockets.reduce((s, k) => s + k.bytesRead + (k.bytesWritten ?? 0), 0),
+        sockets.length,
+      ),
     async close() {
       await client.destroy().catch(() => undefined);
     },

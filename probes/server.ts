@@ -116,7 +116,11 @@ function sinkUpload(req: IncomingMessage, res: ServerResponse, cap: number, with
 /** Starts HTTP + UDP echo on host:port (port 0 = ephemeral; UDP binds the same number). */
 export async function startProbeServer(opts: ProbeServerOptions): Promise<RunningProbeServer> {
   if (!isLoopbackHost(opts.host) && !opts.token) {
-    throw new LwError(ProbeErrorCode.SERVER_INSECURE, `probe-server on ${opts.host} is reachable from the network: pass --token (or LINKWARD_PROBE_TOKEN), or listen on 127.0.0.1`, { context: { host: opts.host } });
+    throw new LwError(
+      ProbeErrorCode.SERVER_INSECURE,
+      `probe-server on ${opts.host} is reachable from the network: pass --token (or LINKWARD_PROBE_TOKEN), or listen on 127.0.0.1`,
+      { context: { host: opts.host } },
+    );
   }
   const cap = opts.maxBytesPerRequest ?? DEFAULT_MAX_BYTES_PER_REQUEST;
   const stats = { downBytes: 0, upBytes: 0, echoes: 0, rejected: 0 };
@@ -133,7 +137,8 @@ export async function startProbeServer(opts: ProbeServerOptions): Promise<Runnin
     if (req.method === 'GET' && (path === '/linkward/down' || path === '/__down' || path === '/garbage.php')) {
       const bytes = path === '/garbage.php' ? Number(url.searchParams.get('ckSize') ?? '4') * MIB : Number(url.searchParams.get('bytes') ?? '0');
       if (!Number.isInteger(bytes) || bytes < 0) return sendError(res, 400, 'LW_PROBE_BAD_REQUEST', 'bytes (or ckSize) must be a non-negative integer');
-      if (bytes > cap) return sendError(res, 413, 'LW_PROBE_TOO_LARGE', `${bytes} bytes exceeds the per-request cap of ${cap}; ask for less`, { maxBytes: cap });
+      if (bytes > cap)
+        return sendError(res, 413, 'LW_PROBE_TOO_LARGE', `${bytes} bytes exceeds the per-request cap of ${cap}; ask for less`, { maxBytes: cap });
       return streamBytes(res, bytes, (n) => (stats.downBytes += n));
     }
     if ((req.method === 'POST' || req.method === 'PUT') && (path === '/linkward/up' || path === '/__up' || path === '/empty.php')) {
@@ -147,12 +152,19 @@ export async function startProbeServer(opts: ProbeServerOptions): Promise<Runnin
       return sendJson(res, 200, { server: 'linkward-probe-server', maxBytesPerRequest: cap, udpEchoPort: udpPort });
     }
     req.resume();
-    sendError(res, 404, 'LW_PROBE_NOT_FOUND', 'unknown path: use /linkward/down?bytes=N, /linkward/up, /linkward/rtt, /__down, /__up, /garbage.php, /empty.php');
+    sendError(
+      res,
+      404,
+      'LW_PROBE_NOT_FOUND',
+      'unknown path: use /linkward/down?bytes=N, /linkward/up, /linkward/rtt, /__down, /__up, /garbage.php, /empty.php',
+    );
   };
   const server: Server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS, requestTimeout: REQUEST_TIMEOUT_MS }, handler);
   server.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new LwError(ProbeErrorCode.SERVER_LISTEN_FAILED, `probe-server cannot listen on ${opts.host}:${opts.port}: ${e.message}`, { cause: e })));
+    server.once('error', (e) =>
+      reject(new LwError(ProbeErrorCode.SERVER_LISTEN_FAILED, `probe-server cannot listen on ${opts.host}:${opts.port}: ${e.message}`, { cause: e })),
+    );
     server.listen(opts.port, opts.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
@@ -175,7 +187,9 @@ export async function startProbeServer(opts: ProbeServerOptions): Promise<Runnin
   });
   udp.on('error', (e) => opts.log?.warn({ err: e.message }, 'probe-server UDP error'));
   await new Promise<void>((resolve, reject) => {
-    udp.once('error', (e) => reject(new LwError(ProbeErrorCode.SERVER_LISTEN_FAILED, `probe-server cannot bind UDP ${opts.host}:${port}: ${e.message}`, { cause: e })));
+    udp.once('error', (e) =>
+      reject(new LwError(ProbeErrorCode.SERVER_LISTEN_FAILED, `probe-server cannot bind UDP ${opts.host}:${port}: ${e.message}`, { cause: e })),
+    );
     udp.bind(port, opts.host, () => resolve());
   });
   return {

@@ -40,7 +40,9 @@ export class ProbeStore {
     );
     this.#usedOn = db.prepare<[string, string], { total: number | null }>('SELECT SUM(bytes) AS total FROM probe_usage WHERE uplink = ? AND day = ?');
     this.#usedByKind = db.prepare<[string, string], { kind: string; bytes: number }>('SELECT kind, bytes FROM probe_usage WHERE uplink = ? AND day = ?');
-    this.#latest = db.prepare<[string, string], { sample: string }>('SELECT sample FROM probe_samples WHERE uplink = ? AND kind = ? ORDER BY at_ms DESC, id DESC LIMIT 1');
+    this.#latest = db.prepare<[string, string], { sample: string }>(
+      'SELECT sample FROM probe_samples WHERE uplink = ? AND kind = ? ORDER BY at_ms DESC, id DESC LIMIT 1',
+    );
   }
 
   /** Stores a completed round and counts its bytes against the uplink's day (one transaction). */

@@ -47,9 +47,17 @@ export function targetNotes(book: TargetBook): MeasurementNote[] {
   const notes: MeasurementNote[] = [];
   for (const [id, r] of Object.entries(book)) {
     if (r.condition === 'refused') {
-      notes.push({ code: 'target_refused', sinceMs: r.sinceMs, message: `probe target ${id} refuses connections (TCP reset): nothing listens there, so it proves only that the path works; fix the target or its port` });
+      notes.push({
+        code: 'target_refused',
+        sinceMs: r.sinceMs,
+        message: `probe target ${id} refuses connections (TCP reset): nothing listens there, so it proves only that the path works; fix the target or its port`,
+      });
     } else if (r.condition === 'silent') {
-      notes.push({ code: 'target_silent', sinceMs: r.sinceMs, message: `probe target ${id} has not answered for ${r.silentRounds} rounds while other targets do: the target (or a filter in front of it) is down, not the link` });
+      notes.push({
+        code: 'target_silent',
+        sinceMs: r.sinceMs,
+        message: `probe target ${id} has not answered for ${r.silentRounds} rounds while other targets do: the target (or a filter in front of it) is down, not the link`,
+      });
     }
   }
   return notes;

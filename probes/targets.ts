@@ -28,7 +28,11 @@ function stripBrackets(host: string): string {
 }
 
 function invalid(s: string, why: string): LwError {
-  return new LwError(ProbeErrorCode.TARGET_INVALID, `probe target "${s}" ${why}; use HOST:PORT, tcp://, udp://, linkward://HOST:PORT, icmp://HOST or an http(s) URL`, { context: { target: s } });
+  return new LwError(
+    ProbeErrorCode.TARGET_INVALID,
+    `probe target "${s}" ${why}; use HOST:PORT, tcp://, udp://, linkward://HOST:PORT, icmp://HOST or an http(s) URL`,
+    { context: { target: s } },
+  );
 }
 
 function portOf(s: string, raw: string): number {
@@ -90,6 +94,11 @@ export function parseTargets(list: readonly string[], echoPort?: number): ProbeT
       bad.push(s);
     }
   }
-  if (bad.length > 0) throw new LwError(ProbeErrorCode.TARGET_INVALID, `invalid probe targets: ${bad.join(', ')}; use HOST:PORT or tcp:// udp:// linkward:// icmp:// http(s):// URLs`, { context: { targets: bad } });
+  if (bad.length > 0)
+    throw new LwError(
+      ProbeErrorCode.TARGET_INVALID,
+      `invalid probe targets: ${bad.join(', ')}; use HOST:PORT or tcp:// udp:// linkward:// icmp:// http(s):// URLs`,
+      { context: { targets: bad } },
+    );
   return out;
 }

@@ -26,7 +26,20 @@ export interface TcpInfo {
   /** The receiver's estimate of the peer's segment size (bytes). */
   rcvMss: number;
 }
-const FIELDS = ['bytesReceived', 'bytesAcked', 'segsIn', 'dataSegsIn', 'lastDataRecvMs', 'rttUs', 'rcvRttUs', 'totalRetrans', 'rcvOooPack', 'sndCwnd', 'state', 'rcvMss'] as const satisfies readonly (keyof TcpInfo)[];
+const FIELDS = [
+  'bytesReceived',
+  'bytesAcked',
+  'segsIn',
+  'dataSegsIn',
+  'lastDataRecvMs',
+  'rttUs',
+  'rcvRttUs',
+  'totalRetrans',
+  'rcvOooPack',
+  'sndCwnd',
+  'state',
+  'rcvMss',
+] as const satisfies readonly (keyof TcpInfo)[];
 
 type TcpInfoFn = (fd: number, out: Float64Array) => number;
 

@@ -20,7 +20,15 @@ export interface ThroughputOutcome {
   suspect?: { down?: string; up?: string };
 }
 
-export const SKIP_WORDS: Record<SkipReason, string> = { budget: 'budget spent', traffic: 'link busy with traffic', no_url: 'no server configured', busy: 'a test was running', disabled: 'speed tests are off', no_source: 'no source address', stopped: 'the agent was stopping' };
+export const SKIP_WORDS: Record<SkipReason, string> = {
+  budget: 'budget spent',
+  traffic: 'link busy with traffic',
+  no_url: 'no server configured',
+  busy: 'a test was running',
+  disabled: 'speed tests are off',
+  no_source: 'no source address',
+  stopped: 'the agent was stopping',
+};
 
 /** A finished test, judged. */
 export interface RecordedTest {
@@ -60,4 +68,3 @@ export function serverAfter(prev: ServerHealth, r: RecordedTest, nowMs: number):
   if (!r.failed) return { failingSinceMs: null };
   return { failingSinceMs: prev.failingSinceMs ?? nowMs, lastError: r.errors[0] as string };
 }
-

@@ -11,7 +11,6 @@ export const RECHECK_AT_AGE_SHARE = 0.75;
 /** The agent's own CPU time during a test at or above this share of the wall time: the figure is bounded by the CPU, not the link. */
 export const CPU_BOUND_SHARE = 0.9;
 
-
 /** True when only a throughput figure keeps the uplink degraded or down (light probes say nothing is wrong). */
 export function heldByThroughputOnly(view: UplinkView | undefined): boolean {
   if (!view || (view.health !== 'degraded' && view.health !== 'down')) return false;

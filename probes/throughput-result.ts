@@ -7,7 +7,14 @@ import { ProbeErrorCode } from './errors.ts';
 export type FailureReason = 'refused' | 'http_4xx' | 'http_5xx' | 'timeout' | 'error';
 
 /** Node/undici error codes of a transfer that ran out of time (connect, headers, body) or was cut off. */
-const TIMEOUT_CODES: ReadonlySet<string> = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED', 'ABORT_ERR']);
+const TIMEOUT_CODES: ReadonlySet<string> = new Set([
+  'ETIMEDOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_ABORTED',
+  'ABORT_ERR',
+]);
 
 /** Codes of `e` and of what it wraps (`cause`, an AggregateError's `errors`: happy-eyeballs connects). */
 function codesOf(e: unknown, depth = 0): string[] {
@@ -88,7 +95,11 @@ export function uploadActivity(completed: readonly (readonly (readonly ByteSampl
  * byte cap with their last 100 ms bin 13-60 % above the line rate (data held back by loss recovery delivered at
  * once), and that tail read 11-21 % high where the whole window was within 8 %.
  */
-export function judgeFigure(e: Estimate | undefined, stopReason: StopReason, stalls: StallReport | undefined): { mbps?: number; lowerBound: boolean; stalled: boolean } {
+export function judgeFigure(
+  e: Estimate | undefined,
+  stopReason: StopReason,
+  stalls: StallReport | undefined,
+): { mbps?: number; lowerBound: boolean; stalled: boolean } {
   if (!e || stopReason === 'error') return { lowerBound: false, stalled: false };
   if (stalls?.stalled) return { mbps: e.mbps, lowerBound: true, stalled: true };
   if (e.stable || stopReason === 'stable') return { mbps: e.mbps, lowerBound: false, stalled: false };
@@ -105,5 +116,8 @@ export function serverTicks(text: string, size: number): ByteSample[] {
   } catch {
     /* not JSON: treated as no ticks below */
   }
-  throw new LwError(ProbeErrorCode.BAD_ANSWER, 'upload answer has no arrival ticks: is the target a linkward probe-server? (use --preset cloudflare/librespeed otherwise)');
+  throw new LwError(
+    ProbeErrorCode.BAD_ANSWER,
+    'upload answer has no arrival ticks: is the target a linkward probe-server? (use --preset cloudflare/librespeed otherwise)',
+  );
 }

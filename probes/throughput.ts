@@ -10,7 +10,16 @@ import { PRESETS, presetUrl, type Preset } from './presets.ts';
 import { AllowanceRule, ByteLedger } from './probe-bytes.ts';
 import { ProbeMeter } from './throughput-meter.ts';
 import { lastCompletionMs, uploadEstimate, type SeriesEstimate } from './upload-series.ts';
-import { failureReason, judgeFigure, serverTicks, uploadActivity, type Direction, type FailureReason, type StopReason, type ThroughputResult } from './throughput-result.ts';
+import {
+  failureReason,
+  judgeFigure,
+  serverTicks,
+  uploadActivity,
+  type Direction,
+  type FailureReason,
+  type StopReason,
+  type ThroughputResult,
+} from './throughput-result.ts';
 import { findStalls, type StreamActivity } from './stalls.ts';
 import { reservedLatencySession } from './loaded-latency.ts';
 
@@ -77,7 +86,6 @@ export interface ThroughputOptions {
   signal?: AbortSignal;
 }
 
-
 /** Waits for `work`, or less when `signal` aborts first (the work then ends on its own timeout, unawaited). */
 async function untilAborted(work: Promise<void> | undefined, signal: AbortSignal | undefined): Promise<void> {
   if (!work || !signal) return work;
@@ -103,7 +111,13 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   const preset = PRESETS[o.preset];
   const up = o.direction === 'up';
   const meter = new ProbeMeter(o.streams, o.rttHintMs);
-  const pool = new Pool(base.origin, { connections: o.streams, connect: meter.connect, ...(o.sourceAddress ? { localAddress: o.sourceAddress } : {}), headersTimeout: o.maxDurationMs, bodyTimeout: o.maxDurationMs });
+  const pool = new Pool(base.origin, {
+    connections: o.streams,
+    connect: meter.connect,
+    ...(o.sourceAddress ? { localAddress: o.sourceAddress } : {}),
+    headersTimeout: o.maxDurationMs,
+    bodyTimeout: o.maxDurationMs,
+  });
   const ac = new AbortController();
   const aborted = (): boolean => ac.signal.aborted;
   // the byte cap is enforced by what requests ask for: each request reserves what it can cost before it is made, so
@@ -229,14 +243,28 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     const startedAt = o.clock.monoMs() - t0;
     inProgress[stream] = size;
     unpulled[stream] = size;
-    const res = await pool.request({ method: 'POST', path: path(presetUrl(o.url, preset.up(nonce))), headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(size) }, body: Readable.from(body()), signal: ac.signal });
+    const res = await pool.request({
+      method: 'POST',
+      path: path(presetUrl(o.url, preset.up(nonce))),
+      headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      body: Readable.from(body()),
+      signal: ac.signal,
+    });
     const text = await res.body.text();
     if (res.statusCode >= 300) throw httpStatusError(res.statusCode, o.url);
     if (aborted()) return;
     const t = o.clock.monoMs() - t0;
-    (completed[stream] as ByteSample[][]).push(preset.serverTicks ? serverTicks(text, size) : [{ tMs: startedAt, bytes: 0 }, { tMs: t, bytes: size }]);
+    (completed[stream] as ByteSample[][]).push(
+      preset.serverTicks
+        ? serverTicks(text, size)
+        : [
+            { tMs: startedAt, bytes: 0 },
+            { tMs: t, bytes: size },
+          ],
+    );
     inProgress[stream] = 0;
-    if (stopReason) finished[stream] = true; // draining: this stream starts nothing more
+    if (stopReason)
+      finished[stream] = true; // draining: this stream starts nothing more
     else lastDoneAt = t;
     check(t);
   };
@@ -308,4 +336,3 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     ...(!up ? { kernelCounters: DOWNLOAD_TIMING !== 'read' && meter.kernelCounters } : {}),
   };
 }
-

@@ -92,7 +92,11 @@ export class UplinkMonitor {
 
   #budgetStatus(nowMs: number): BudgetStatus {
     const b = this.budget(nowMs);
-    return { ...b, resetAtMs: nowMs + msUntilNextUtcDay(nowMs), spent: throughputAllowance(b, 1, this.#d.cfg.throughput.maxBytes, MIN_USEFUL_THROUGHPUT_BYTES) === 0 };
+    return {
+      ...b,
+      resetAtMs: nowMs + msUntilNextUtcDay(nowMs),
+      spent: throughputAllowance(b, 1, this.#d.cfg.throughput.maxBytes, MIN_USEFUL_THROUGHPUT_BYTES) === 0,
+    };
   }
 
   nextDelayMs(): number {
@@ -122,7 +126,12 @@ export class UplinkMonitor {
     try {
       const source = this.#source();
       this.#error = undefined;
-      const r = await runLightRound(chosen, { clock, timeoutMs: cfg.timeoutMs, ...(source ? { sourceAddress: source } : {}), ...(cfg.token ? { token: cfg.token } : {}) }, this.#d.runner, this.#d.watch);
+      const r = await runLightRound(
+        chosen,
+        { clock, timeoutMs: cfg.timeoutMs, ...(source ? { sourceAddress: source } : {}), ...(cfg.token ? { token: cfg.token } : {}) },
+        this.#d.runner,
+        this.#d.watch,
+      );
       bytes = r.bytes;
       probed = r.outcomes.map((o) => ({ id: o.id, up: o.up, lossless: o.lossless, refused: o.refused }));
       // silence is evidence even when the agent was starved (starvation delays answers, it does not destroy them)
@@ -132,7 +141,13 @@ export class UplinkMonitor {
         rtts = r.disturbance?.reason === 'starved' ? [] : r.rtts;
         this.#window = [...this.#window, ...r.outcomes.flatMap((o) => o.entries)].slice(-cfg.windowPackets);
       }
-      if (voidReason) this.#void(clock.nowMs(), 'light', voidReason, voidReason === 'overlap' ? 'probe round during this uplink\'s own speed test' : (r.disturbance?.detail ?? ''));
+      if (voidReason)
+        this.#void(
+          clock.nowMs(),
+          'light',
+          voidReason,
+          voidReason === 'overlap' ? "probe round during this uplink's own speed test" : (r.disturbance?.detail ?? ''),
+        );
     } catch (e) {
       this.#error = messageOf(e);
       probed = chosen.map((t) => ({ id: t.id, up: false, lossless: false, refused: false }));
@@ -186,8 +201,16 @@ export class UplinkMonitor {
     const t = this.#d.cfg.throughput;
     const last = this.#lastThroughput?.sample ?? this.#d.store.latest(this.name, 'throughput');
     return buildNotes({
-      nowMs, targets: this.#targets, server: this.#server, budget, throughputConfigured: t.url !== undefined, throughputEnabled: t.enabled, voids: this.#voids,
-      ...(last ? { lastThroughput: last } : {}), ...(this.#lastSkip ? { lastSkip: SKIP_WORDS[this.#lastSkip] } : {}), policy: this.#d.cfg.health,
+      nowMs,
+      targets: this.#targets,
+      server: this.#server,
+      budget,
+      throughputConfigured: t.url !== undefined,
+      throughputEnabled: t.enabled,
+      voids: this.#voids,
+      ...(last ? { lastThroughput: last } : {}),
+      ...(this.#lastSkip ? { lastSkip: SKIP_WORDS[this.#lastSkip] } : {}),
+      policy: this.#d.cfg.health,
     });
   }
 
@@ -204,11 +227,20 @@ export class UplinkMonitor {
   wantsRecheck(nowMs: number): boolean {
     const t = this.#d.cfg.throughput;
     if (!t.enabled || !t.url || this.#busy) return false;
-    return recheckDue({ view: this.#d.view?.(), nowMs, lastThroughputMs: this.#lastThroughputMs, lightWasBad: this.#lightBadSinceThroughput, minGapMs: t.recheckMinGapMs, policy: this.#d.cfg.health });
+    return recheckDue({
+      view: this.#d.view?.(),
+      nowMs,
+      lastThroughputMs: this.#lastThroughputMs,
+      lightWasBad: this.#lightBadSinceThroughput,
+      minGapMs: t.recheckMinGapMs,
+      policy: this.#d.cfg.health,
+    });
   }
 
   /** Throughput probe within the budget; `force` ignores the passive-traffic skip (on-demand from the CLI/API). */
-  async throughput(opts: { download?: boolean; upload?: boolean; force?: boolean; onProgress?: (p: ThroughputProgress) => void } = {}): Promise<ThroughputOutcome> {
+  async throughput(
+    opts: { download?: boolean; upload?: boolean; force?: boolean; onProgress?: (p: ThroughputProgress) => void } = {},
+  ): Promise<ThroughputOutcome> {
     const { cfg, clock } = this.#d;
     const t = cfg.throughput;
     const skip = (why: SkipReason): ThroughputOutcome => {
@@ -224,9 +256,20 @@ export class UplinkMonitor {
     if (dirs.length === 0) return skip('disabled');
     const startMs = clock.nowMs();
     const th = cfg.health.thresholds;
-    const observed = this.#passive.provesThresholds(t.skipWhenObservedDownMbps ?? th.downloadMbps.degraded.exit, t.skipWhenObservedUpMbps ?? th.uploadMbps.degraded.exit);
+    const observed = this.#passive.provesThresholds(
+      t.skipWhenObservedDownMbps ?? th.downloadMbps.degraded.exit,
+      t.skipWhenObservedUpMbps ?? th.uploadMbps.degraded.exit,
+    );
     if (!opts.force && observed) {
-      const s: ProbeSample = { uplink: this.name, kind: 'passive', atMs: startMs, downloadMbps: observed.rxMbps, uploadMbps: observed.txMbps, ...this.#passive.carrierField(), bytesUsed: 0 };
+      const s: ProbeSample = {
+        uplink: this.name,
+        kind: 'passive',
+        atMs: startMs,
+        downloadMbps: observed.rxMbps,
+        uploadMbps: observed.txMbps,
+        ...this.#passive.carrierField(),
+        bytesUsed: 0,
+      };
       this.#d.store.record(s);
       this.#d.metrics.observe(s);
       this.#d.emit(s);
@@ -253,15 +296,27 @@ export class UplinkMonitor {
           allowance: () => throughputAllowance(this.budget(clock.nowMs()), 1, t.maxBytes, MIN_USEFUL_THROUGHPUT_BYTES),
           run: (direction, maxBytes) =>
             runThroughput({
-              url, preset: t.preset, direction, streams: t.streams, maxBytes, maxDurationMs: t.maxDurationMs, minMeasureMs: t.minMeasureMs, stableTolerance: t.stableTolerance, clock,
+              url,
+              preset: t.preset,
+              direction,
+              streams: t.streams,
+              maxBytes,
+              maxDurationMs: t.maxDurationMs,
+              minMeasureMs: t.minMeasureMs,
+              stableTolerance: t.stableTolerance,
+              clock,
               latencyTimeoutMs: cfg.timeoutMs,
-              ...(source ? { sourceAddress: source } : {}), ...(cfg.token ? { token: cfg.token } : {}),
+              ...(source ? { sourceAddress: source } : {}),
+              ...(cfg.token ? { token: cfg.token } : {}),
               ...(this.#lastLight?.rttMs !== undefined ? { rttHintMs: this.#lastLight.rttMs } : {}),
               ...(this.#d.stopping ? { signal: this.#d.stopping } : {}),
               ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
             }),
         },
-        dirs, perDirection, this.#d.view?.(), cfg.health,
+        dirs,
+        perDirection,
+        this.#d.view?.(),
+        cfg.health,
       );
       // cut short by the agent's stop: not a figure of the link, and not a failure of the server
       if (this.#d.stopping?.aborted) return skip('stopped');
@@ -285,7 +340,10 @@ export class UplinkMonitor {
     this.#server = serverAfter(this.#server, r, nowMs);
     if (r.failed) {
       this.#d.metrics.throughputFailed(this.name, r.failure ?? 'error');
-      this.#d.log.warn({ uplink: this.name, errors: r.errors, bytes: [...judged.values()].map(bytesOf) }, 'throughput test failed: the speed-test server did not serve it');
+      this.#d.log.warn(
+        { uplink: this.name, errors: r.errors, bytes: [...judged.values()].map(bytesOf) },
+        'throughput test failed: the speed-test server did not serve it',
+      );
     } else if (r.errors.length > 0) this.#d.log.warn({ uplink: this.name, errors: r.errors }, 'throughput probe had errors');
     this.#d.metrics.throughputServerUp(this.name, this.#server.failingSinceMs === null);
     const b = this.#budgetStatus(nowMs);

@@ -5,7 +5,6 @@ import { THROUGHPUT_DISTURBED_LAG_MS, type DisturbanceWatch } from './disturbanc
 import { confirmedFigure, needsConfirmation, suspectFigure } from './throughput-policy.ts';
 import type { Direction, ThroughputResult } from './throughput.ts';
 
-
 /** One direction as run and judged. */
 export interface JudgedDirection {
   result: ThroughputResult;
@@ -42,7 +41,14 @@ async function runJudged(d: TestDeps, direction: Direction, maxBytes: number): P
   const disturbance = w && d.watch ? d.watch.end(w, THROUGHPUT_DISTURBED_LAG_MS, true) : null;
   if (disturbance && disturbance.reason !== 'starved') return { result, suspect: disturbance.reason, detail: disturbance.detail };
   const suspect = suspectFigure({ starved: disturbance !== null, stalled: result.stalled === true, cpuMs: d.cpuMs() - cpu0, wallMs: d.monoMs() - t0 });
-  const detail = suspect === 'starved' ? disturbance?.detail : suspect === 'stalled' ? 'a TCP stall inside the test' : suspect === 'cpu_bound' ? 'the agent used a whole CPU during the test: the figure is bounded by the CPU, not the link' : undefined;
+  const detail =
+    suspect === 'starved'
+      ? disturbance?.detail
+      : suspect === 'stalled'
+        ? 'a TCP stall inside the test'
+        : suspect === 'cpu_bound'
+          ? 'the agent used a whole CPU during the test: the figure is bounded by the CPU, not the link'
+          : undefined;
   return { result, suspect, ...(detail ? { detail } : {}) };
 }
 
@@ -51,7 +57,13 @@ async function runJudged(d: TestDeps, direction: Direction, maxBytes: number): P
  * time (when the budget allows) and the better of the two counts: one reading never worsens a verdict. A bad-news
  * figure that cannot be confirmed counts only as a lower bound (`unconfirmed`).
  */
-export async function measure(d: TestDeps, directions: readonly Direction[], perDirection: number, view: UplinkView | undefined, policy: LinkHealthConfig): Promise<Map<Direction, JudgedDirection>> {
+export async function measure(
+  d: TestDeps,
+  directions: readonly Direction[],
+  perDirection: number,
+  view: UplinkView | undefined,
+  policy: LinkHealthConfig,
+): Promise<Map<Direction, JudgedDirection>> {
   const out = new Map<Direction, JudgedDirection>();
   for (const dir of directions) {
     const j = await runJudged(d, dir, perDirection);

@@ -64,7 +64,10 @@ export function uploadEstimate(p: UploadProgress, opts: EstimatorOptions): Serie
   const ee = exact.length > 0 ? estimate(exact, opts) : undefined;
   if (ee) best = { s: exact, e: ee };
   if (ee?.stable) return { s: exact, e: ee, bound: ee };
-  const open = p.completed.map((_, i) => i).filter((i) => !p.finished[i]).sort((a, b) => lastDone(p.completed[a] ?? []) - lastDone(p.completed[b] ?? []));
+  const open = p.completed
+    .map((_, i) => i)
+    .filter((i) => !p.finished[i])
+    .sort((a, b) => lastDone(p.completed[a] ?? []) - lastDone(p.completed[b] ?? []));
   const skip = p.completed.map(() => false);
   let missing = 0;
   for (const i of open.slice(0, -1)) {

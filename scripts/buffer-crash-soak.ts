@@ -9,5 +9,7 @@ const t0 = Date.now();
 const r = await runCrashRounds({ rounds, clients, minMs: 100, maxMs: 1500, seed, writerThread });
 const secs = (Date.now() - t0) / 1000;
 process.stdout.write(JSON.stringify({ soak: 'buffer-kill-9', writerThread, seed, seconds: secs, ...r }) + '\n');
-process.stdout.write(`rounds ${r.rounds}, acknowledged ${r.acked}, delivered ${r.delivered}, missing ${r.acked - r.delivered}, re-sent ${r.resent}, under two keys ${r.multiKey}, falsely reported lost ${r.reportedLost} (${secs.toFixed(0)} s, seed ${seed})\n`);
+process.stdout.write(
+  `rounds ${r.rounds}, acknowledged ${r.acked}, delivered ${r.delivered}, missing ${r.acked - r.delivered}, re-sent ${r.resent}, under two keys ${r.multiKey}, falsely reported lost ${r.reportedLost} (${secs.toFixed(0)} s, seed ${seed})\n`,
+);
 process.exitCode = r.missing.length === 0 && r.multiKey === 0 && r.reportedLost === 0 ? 0 : 1;

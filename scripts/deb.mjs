@@ -6,7 +6,20 @@
 // /etc/linkward/config.yaml (conffile: the operator's edits survive upgrades), /usr/share/doc/linkward,
 // /usr/share/man/man1/linkward.1.gz. Maintainer scripts: packaging/deb/{postinst,prerm,postrm}.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -94,7 +107,11 @@ function layout(tree, pkgRoot, version, arch) {
   for (const f of walk(lib)) chmodSync(f, executable.has(f) ? 0o755 : 0o644);
   // Native addons lose their symbol tables like dh_strip would do; node stays byte-identical to the npm package.
   for (const f of walk(lib).filter((x) => x.endsWith('.node'))) execFileSync(STRIP[arch], ['--strip-unneeded', f]);
-  write(join(pkgRoot, 'usr', 'bin', 'linkward'), `#!/bin/sh\n# linkward CLI (package ${version}): the packaged Node on the bundle.\nexec /usr/lib/linkward/node /usr/lib/linkward/dist/linkward.mjs "$@"\n`, 0o755);
+  write(
+    join(pkgRoot, 'usr', 'bin', 'linkward'),
+    `#!/bin/sh\n# linkward CLI (package ${version}): the packaged Node on the bundle.\nexec /usr/lib/linkward/node /usr/lib/linkward/dist/linkward.mjs "$@"\n`,
+    0o755,
+  );
   const unitDir = join(pkgRoot, 'lib', 'systemd', 'system');
   mkdirSync(unitDir, { recursive: true });
   copyFileSync(join(tree, 'systemd', 'linkward.service'), join(unitDir, 'linkward.service'));
@@ -118,26 +135,31 @@ function control(pkgRoot, version, arch) {
   mkdirSync(ctl, { recursive: true });
   const files = walk(pkgRoot).filter((f) => !f.startsWith(ctl + '/'));
   const installedKiB = Math.ceil(files.reduce((n, f) => n + statSync(f).size, 0) / 1024);
-  write(join(ctl, 'control'), [
-    'Package: linkward',
-    `Version: ${version}`,
-    `Architecture: ${DEB_ARCH[arch]}`,
-    `Maintainer: ${MAINTAINER}`,
-    `Installed-Size: ${installedKiB}`,
-    `Depends: ${DEPENDS}`,
-    `Recommends: ${RECOMMENDS}`,
-    'Section: net',
-    'Priority: optional',
-    'Description: keeps k3s edge nodes useful on bad networks',
-    ' linkward measures each uplink (latency, loss, throughput), decides per node',
-    ' whether the link is healthy, degraded or down, and acts on it: Kubernetes',
-    ' node labels, taints and conditions, default-route failover to a backup',
-    ' uplink, and a store-and-forward telemetry buffer. Ships its own Node.js 24.',
-    '',
-  ].join('\n'));
+  write(
+    join(ctl, 'control'),
+    [
+      'Package: linkward',
+      `Version: ${version}`,
+      `Architecture: ${DEB_ARCH[arch]}`,
+      `Maintainer: ${MAINTAINER}`,
+      `Installed-Size: ${installedKiB}`,
+      `Depends: ${DEPENDS}`,
+      `Recommends: ${RECOMMENDS}`,
+      'Section: net',
+      'Priority: optional',
+      'Description: keeps k3s edge nodes useful on bad networks',
+      ' linkward measures each uplink (latency, loss, throughput), decides per node',
+      ' whether the link is healthy, degraded or down, and acts on it: Kubernetes',
+      ' node labels, taints and conditions, default-route failover to a backup',
+      ' uplink, and a store-and-forward telemetry buffer. Ships its own Node.js 24.',
+      '',
+    ].join('\n'),
+  );
   write(join(ctl, 'conffiles'), '/etc/linkward/config.yaml\n');
   for (const s of ['postinst', 'prerm', 'postrm']) write(join(ctl, s), readFileSync(join(DEB_DIR, s)), 0o755);
-  const md5 = files.filter((f) => !f.startsWith(join(pkgRoot, 'etc') + '/')).map((f) => `${createHash('md5').update(readFileSync(f)).digest('hex')}  ${relative(pkgRoot, f)}`);
+  const md5 = files
+    .filter((f) => !f.startsWith(join(pkgRoot, 'etc') + '/'))
+    .map((f) => `${createHash('md5').update(readFileSync(f)).digest('hex')}  ${relative(pkgRoot, f)}`);
   write(join(ctl, 'md5sums'), md5.sort().join('\n') + '\n');
 }
 

@@ -11,7 +11,22 @@
 // build already needs; nothing is pulled from a registry), /etc/passwd with an unprivileged user, /etc/linkward/config.yaml.
 // No shell, no package manager. Default user 65532 (CLI, probe server); the DaemonSet runs it as root (capabilities).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -47,7 +62,8 @@ function parseArgs(argv) {
     else if (a === '--tag') o.tag = argv[++i] ?? '';
     else throw new Error(`unknown argument ${a} (usage: image.mjs --tree DIR [--tree DIR2] [--out DIR] [--tag VERSION])`);
   }
-  if (!o.trees.length || o.trees.some((t) => !existsSync(join(t, 'node')))) throw new Error('--tree must be a release tree (scripts/release.mjs [--arch A] --stage DIR)');
+  if (!o.trees.length || o.trees.some((t) => !existsSync(join(t, 'node'))))
+    throw new Error('--tree must be a release tree (scripts/release.mjs [--arch A] --stage DIR)');
   return o;
 }
 
@@ -101,7 +117,8 @@ function copyLibraries(rootfs, arch) {
     // Relative, so it resolves inside the rootfs also when it is not the root (qemu -L, umoci unpack dirs).
     if (!lstatSync(interp, { throwIfNoEntry: false })) symlinkSync(relative(dirname(a.interp), `/usr/lib/${a.triplet}/${basename(a.interp)}`), interp);
   }
-  if (!existsSync(join(rootfs, a.interp))) throw new Error(`${arch}: no ${a.interp} in the rootfs (apt-get install ${native ? 'libc6' : `libc6-${a.deb}-cross`})`);
+  if (!existsSync(join(rootfs, a.interp)))
+    throw new Error(`${arch}: no ${a.interp} in the rootfs (apt-get install ${native ? 'libc6' : `libc6-${a.deb}-cross`})`);
 }
 
 function write(path, text, mode = 0o644) {
@@ -116,11 +133,21 @@ function layout(tree, rootfs, arch) {
   for (const f of ['install.sh', 'uninstall.sh']) rmSync(join(lib, f), { force: true });
   copyLibraries(rootfs, arch);
   // No shell in the image: the CLI is a script for the packaged node itself (one #! argument is all Linux passes).
-  write(join(rootfs, 'usr', 'bin', 'linkward'), "#!/usr/lib/linkward/node\nimport('/usr/lib/linkward/dist/linkward.mjs').then((m) => m.run(process.argv));\n", 0o755);
-  write(join(rootfs, 'etc', 'passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\nlinkward:x:${NONROOT}:${NONROOT}:linkward:/var/lib/linkward:/usr/sbin/nologin\n`);
+  write(
+    join(rootfs, 'usr', 'bin', 'linkward'),
+    "#!/usr/lib/linkward/node\nimport('/usr/lib/linkward/dist/linkward.mjs').then((m) => m.run(process.argv));\n",
+    0o755,
+  );
+  write(
+    join(rootfs, 'etc', 'passwd'),
+    `root:x:0:0:root:/root:/usr/sbin/nologin\nlinkward:x:${NONROOT}:${NONROOT}:linkward:/var/lib/linkward:/usr/sbin/nologin\n`,
+  );
   write(join(rootfs, 'etc', 'group'), `root:x:0:\nlinkward:x:${NONROOT}:\n`);
   write(join(rootfs, 'etc', 'linkward', 'config.yaml'), readFileSync(join(tree, 'config.example.yaml')));
-  for (const [d, mode] of /** @type {[string, number][]} */ ([['tmp', 0o1777], ['var/lib/linkward', 0o750]])) {
+  for (const [d, mode] of /** @type {[string, number][]} */ ([
+    ['tmp', 0o1777],
+    ['var/lib/linkward', 0o750],
+  ])) {
     mkdirSync(join(rootfs, d), { recursive: true });
     chmodSync(join(rootfs, d), mode);
   }
@@ -132,7 +159,7 @@ function umoci(args) {
 }
 
 /** One single-architecture image from `tree`, tagged `ref`, in the layout `out`. */
-function buildOne(out, ref, tree, arch, tag, work) {
+function buildOne(_out, ref, tree, arch, tag, work) {
   const bundle = join(work, `bundle-${arch}`);
   umoci(['new', '--image', ref]);
   umoci(['unpack', '--image', ref, bundle]);
@@ -143,9 +170,27 @@ function buildOne(out, ref, tree, arch, tag, work) {
   // `npm run bench:footprint` measured under systemd.
   const entry = ['/usr/lib/linkward/node', ...unitFlags(), '/usr/lib/linkward/dist/linkward.mjs'].flatMap((a) => ['--config.entrypoint', a]);
   const env = { PATH: '/usr/bin:/usr/lib/linkward', ...unitEnv(), STATE_DIRECTORY: '/var/lib/linkward' };
-  umoci(['config', '--image', ref, '--architecture', arch, '--os', 'linux', '--config.user', `${NONROOT}:${NONROOT}`, ...entry, '--config.cmd', 'run',
-    ...Object.entries(env).flatMap(([k, v]) => ['--config.env', `${k}=${v}`]), '--config.workingdir', '/var/lib/linkward',
-    '--config.label', `org.opencontainers.image.version=${tag}`, '--config.label', 'org.opencontainers.image.title=linkward']);
+  umoci([
+    'config',
+    '--image',
+    ref,
+    '--architecture',
+    arch,
+    '--os',
+    'linux',
+    '--config.user',
+    `${NONROOT}:${NONROOT}`,
+    ...entry,
+    '--config.cmd',
+    'run',
+    ...Object.entries(env).flatMap(([k, v]) => ['--config.env', `${k}=${v}`]),
+    '--config.workingdir',
+    '/var/lib/linkward',
+    '--config.label',
+    `org.opencontainers.image.version=${tag}`,
+    '--config.label',
+    'org.opencontainers.image.title=linkward',
+  ]);
 }
 
 /** Writes `json` as a content-addressed blob of the layout; returns its descriptor (digest, size). */
@@ -168,7 +213,10 @@ function writeIndex(out, tag, arches) {
     return { mediaType: MEDIA_MANIFEST, digest: d.digest, size: d.size, platform: { architecture: arch, os: 'linux' } };
   });
   const index = putBlob(out, { schemaVersion: 2, mediaType: MEDIA_INDEX, manifests, annotations: { 'org.opencontainers.image.version': tag } });
-  layoutIndex.manifests = [...layoutIndex.manifests.filter((m) => m.annotations?.[REF_NAME] !== tag), { mediaType: MEDIA_INDEX, ...index, annotations: { [REF_NAME]: tag } }];
+  layoutIndex.manifests = [
+    ...layoutIndex.manifests.filter((m) => m.annotations?.[REF_NAME] !== tag),
+    { mediaType: MEDIA_INDEX, ...index, annotations: { [REF_NAME]: tag } },
+  ];
   writeFileSync(join(out, 'index.json'), JSON.stringify(layoutIndex));
 }
 
@@ -207,5 +255,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const { images, index } = buildImage(o);
   for (const { arch, ref } of images) console.log(`linkward image: ${ref} (${arch}, ${(layerBytes(o.out, arch, o.tag) / 1048576).toFixed(1)} MiB compressed)`);
   const bytes = Number(execFileSync('du', ['-sb', join(o.out, 'blobs')], { encoding: 'utf8' }).split('\t')[0]);
-  console.log(`linkward image: ${index} (OCI index: ${images.map((i) => i.arch).join(', ')}; layout ${(bytes / 1048576).toFixed(1)} MiB, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  console.log(
+    `linkward image: ${index} (OCI index: ${images.map((i) => i.arch).join(', ')}; layout ${(bytes / 1048576).toFixed(1)} MiB, ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+  );
 }

@@ -30,10 +30,17 @@ function get(url) {
 export async function checkStarts(tree, run = [], env = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'lw-release-check-'));
   const config = join(dir, 'config.yaml');
-  writeFileSync(config, `server:\n  listen: 127.0.0.1:0\nstate:\n  dir: ${JSON.stringify(join(dir, 'state'))}\nprobes:\n  enabled: false\nkubernetes:\n  enabled: false\nlog:\n  level: info\n`);
+  writeFileSync(
+    config,
+    `server:\n  listen: 127.0.0.1:0\nstate:\n  dir: ${JSON.stringify(join(dir, 'state'))}\nprobes:\n  enabled: false\nkubernetes:\n  enabled: false\nlog:\n  level: info\n`,
+  );
   const argv = [...run, join(tree, 'node'), join(tree, 'dist', 'linkward.mjs'), '--config', config, 'run'];
   const t0 = Date.now();
-  const child = spawn(argv[0], argv.slice(1), { cwd: tree, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(argv[0], argv.slice(1), {
+    cwd: tree,
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise((r) => child.on('exit', (code, sig) => r(code ?? sig)));
   let out = '';
   let err = '';

@@ -64,7 +64,10 @@ export function nodeRuntime(root, arch, work) {
   const version = pinnedNodeVersion(root);
   const out = join(work, `${name}-pack`);
   mkdirSync(out, { recursive: true });
-  const tgz = execFileSync('npm', ['pack', `${name}@${version}`, '--pack-destination', out, '--silent'], { encoding: 'utf8', timeout: PACK_TIMEOUT_MS }).trim().split('\n').pop();
+  const tgz = execFileSync('npm', ['pack', `${name}@${version}`, '--pack-destination', out, '--silent'], { encoding: 'utf8', timeout: PACK_TIMEOUT_MS })
+    .trim()
+    .split('\n')
+    .pop();
   execFileSync('tar', ['-xzf', join(out, tgz), '-C', out], { timeout: PACK_TIMEOUT_MS });
   const dir = join(out, 'package');
   return { dir, bin: join(dir, 'bin', 'node'), include: join(dir, 'include', 'node') };
@@ -81,7 +84,10 @@ export function notifyAddon(root, arch, runtime, work) {
   if (spawnSync(gcc, ['--version']).error) return null;
   const out = join(work, `lw_native-${arch}.node`);
   // The flags node-gyp uses for this addon (binding.gyp), plus what a shared object needs.
-  execFileSync(gcc, ['-shared', '-fPIC', '-O2', '-Wall', '-I', runtime.include, ...ADDON_SOURCES.map((f) => join(root, 'agent', 'native', f)), '-o', out], { timeout: CC_TIMEOUT_MS, stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync(gcc, ['-shared', '-fPIC', '-O2', '-Wall', '-I', runtime.include, ...ADDON_SOURCES.map((f) => join(root, 'agent', 'native', f)), '-o', out], {
+    timeout: CC_TIMEOUT_MS,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   return out;
 }
 
@@ -89,7 +95,11 @@ export function notifyAddon(root, arch, runtime, work) {
 export function runner(arch) {
   if (arch === hostArch()) return [];
   const { qemu, sysroot } = TARGETS[arch];
-  if (spawnSync(qemu, ['--version']).error) throw new Error(`${qemu} not found: apt-get install qemu-user-static (needed to check a ${arch} bundle starts; none is produced unchecked)`);
-  if (!existsSync(join(sysroot, 'lib'))) throw new Error(`${sysroot} missing: apt-get install ${TARGETS[arch].gcc.replace(/-gcc$/, '')}-g++ (its libc and libstdc++ run the ${arch} node under qemu)`);
+  if (spawnSync(qemu, ['--version']).error)
+    throw new Error(`${qemu} not found: apt-get install qemu-user-static (needed to check a ${arch} bundle starts; none is produced unchecked)`);
+  if (!existsSync(join(sysroot, 'lib')))
+    throw new Error(
+      `${sysroot} missing: apt-get install ${TARGETS[arch].gcc.replace(/-gcc$/, '')}-g++ (its libc and libstdc++ run the ${arch} node under qemu)`,
+    );
   return [qemu, '-L', sysroot];
 }

@@ -15,7 +15,20 @@
 //   agent/native/build/Release/lw_native.node  systemd/  docs/OPERATIONS.md
 //   config.example.yaml  install.sh  uninstall.sh  VERSION
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -25,7 +38,6 @@ import { checkStarts } from './release-check.mjs';
 import { TARGETS, hostArch, nodeRuntime, notifyAddon, runner } from './release-target.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const modules = join(root, 'node_modules');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 /** Packaging commands (build, config defaults, load check) finish in seconds; bound them for slow devices. */
 const STEP_TIMEOUT_MS = 180_000;
@@ -82,7 +94,10 @@ async function stageTree(stage, arch, work) {
   // agent/systemd/notify.ts looks for the addon at ../agent/native/build/Release/ relative to dist/.
   const addon = notifyAddon(root, arch, runtime, work);
   if (addon) copyInto(stage, 'agent/native/build/Release/lw_native.node', addon);
-  else console.warn(`linkward release: no ${TARGETS[arch].gcc}: ${arch} tree without the sd_notify addon; the unit then needs systemd/linkward.service.d/20-notify-fallback.conf.example`);
+  else
+    console.warn(
+      `linkward release: no ${TARGETS[arch].gcc}: ${arch} tree without the sd_notify addon; the unit then needs systemd/linkward.service.d/20-notify-fallback.conf.example`,
+    );
   copyInto(stage, 'systemd');
   copyInto(stage, 'docs/OPERATIONS.md');
   copyInto(stage, 'install.sh', join(root, 'scripts', 'install.sh'));
@@ -94,9 +109,15 @@ async function stageTree(stage, arch, work) {
   // Everything below runs the staged Node on the staged tree only: cwd in the tree, no NODE_PATH.
   const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
   const [run0, ...runRest] = [...runner(arch), join(stage, 'node')];
-  const defaults = execFileSync(run0, [...runRest, join(stage, 'dist', 'linkward.mjs'), 'config', 'defaults'], { cwd: stage, env, encoding: 'utf8', timeout: STEP_TIMEOUT_MS });
+  const defaults = execFileSync(run0, [...runRest, join(stage, 'dist', 'linkward.mjs'), 'config', 'defaults'], {
+    cwd: stage,
+    env,
+    encoding: 'utf8',
+    timeout: STEP_TIMEOUT_MS,
+  });
   writeFileSync(join(stage, 'config.example.yaml'), defaults);
-  const check = "const D=require(require('node:path').join(process.cwd(),'node_modules','better-sqlite3'));new D(':memory:').prepare('select 1 as x').get().x===1||process.exit(3)";
+  const check =
+    "const D=require(require('node:path').join(process.cwd(),'node_modules','better-sqlite3'));new D(':memory:').prepare('select 1 as x').get().x===1||process.exit(3)";
   try {
     execFileSync(run0, [...runRest, '-e', check], { cwd: stage, env, stdio: ['ignore', 'ignore', 'pipe'], timeout: STEP_TIMEOUT_MS });
   } catch (e) {
@@ -109,7 +130,9 @@ async function stageTree(stage, arch, work) {
 /** tar (GNU, reproducible ordering and owners) piped through zlib gzip into `outFile`. */
 async function tarball(parent, name, outFile) {
   const mtime = process.env.SOURCE_DATE_EPOCH ? `@${process.env.SOURCE_DATE_EPOCH}` : `@${Math.floor(Date.now() / 1000)}`;
-  const tar = spawn('tar', ['-C', parent, '--sort=name', '--owner=0', '--group=0', '--numeric-owner', `--mtime=${mtime}`, '-cf', '-', name], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const tar = spawn('tar', ['-C', parent, '--sort=name', '--owner=0', '--group=0', '--numeric-owner', `--mtime=${mtime}`, '-cf', '-', name], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise((res, rej) => {
     tar.on('error', rej);
     tar.on('exit', (code) => (code === 0 ? res() : rej(new Error(`tar exited ${code}`))));

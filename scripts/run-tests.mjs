@@ -14,7 +14,11 @@ const TEST_TIMEOUT_MS = 240_000;
 function listTests(dir) {
   const out = [];
   let entries;
-  try { entries = readdirSync(dir); } catch { return out; }
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
   for (const name of entries.sort()) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) out.push(...listTests(p));

@@ -27,12 +27,16 @@ function findHeaders() {
   for (let depth = 0; stack.length > 0 && depth < 4000; depth++) {
     const dir = stack.pop();
     let entries;
-    try { entries = readdirSync(dir, { withFileTypes: true }); } catch { continue; }
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
     for (const e of entries) {
       if (!e.isDirectory()) continue;
       const p = join(dir, e.name);
       if (/^node-linux-(x64|arm64|armv7l)$/.test(e.name) && existsSync(join(p, 'include', 'node', 'node.h'))) return p;
-      if (e.name === 'node_modules' || dir.endsWith('node_modules') && (e.name === 'node' || e.name.startsWith('node-linux'))) stack.push(p);
+      if (e.name === 'node_modules' || (dir.endsWith('node_modules') && (e.name === 'node' || e.name.startsWith('node-linux')))) stack.push(p);
     }
   }
   return null;

@@ -66,7 +66,14 @@ export class ManualClock implements Clock {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       const cancel = this.setTimer(ms, resolve);
-      signal?.addEventListener('abort', () => { cancel(); reject(signal.reason); }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          cancel();
+          reject(signal.reason);
+        },
+        { once: true },
+      );
     });
   }
   /** Advances time by `ms`, firing due timers in order. */

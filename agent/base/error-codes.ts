@@ -32,8 +32,7 @@ export const ERROR_CODES = {
   },
   LW_STATE_DIR_UNWRITABLE: {
     meaning: 'state directory missing or not writable',
-    action:
-      'under systemd it is `/var/lib/linkward` (`StateDirectory=`); elsewhere set `state.dir` to a writable directory',
+    action: 'under systemd it is `/var/lib/linkward` (`StateDirectory=`); elsewhere set `state.dir` to a writable directory',
   },
   LW_STATE_LOCKED: {
     meaning: 'another linkward uses this state directory (pid given)',
@@ -98,8 +97,7 @@ export const ERROR_CODES = {
   },
   LW_COMMAND_FAILED: {
     meaning: 'an external command failed',
-    action:
-      'the log shows the command and its stderr; check capabilities (unit drop-ins must keep `CAP_NET_ADMIN CAP_NET_RAW`)',
+    action: 'the log shows the command and its stderr; check capabilities (unit drop-ins must keep `CAP_NET_ADMIN CAP_NET_RAW`)',
   },
   LW_COMMAND_TIMEOUT: {
     meaning: 'an external command hung and was stopped',
@@ -124,13 +122,11 @@ export const ERROR_CODES = {
     action: 'check the URL/preset and the server',
   },
   LW_PROBE_BAD_ANSWER: {
-    meaning:
-      'the throughput server answered in a form the preset cannot read (e.g. an upload answer without arrival ticks: not a `linkward probe-server`)',
+    meaning: 'the throughput server answered in a form the preset cannot read (e.g. an upload answer without arrival ticks: not a `linkward probe-server`)',
     action: 'point at a `linkward probe-server`, or give the right `--preset` (`cloudflare`, `librespeed`)',
   },
   LW_PROBE_TARGET_REFUSED: {
-    meaning:
-      '`linkward probe`: the target host answers every connect with a TCP reset (the path works, nothing listens on that port)',
+    meaning: '`linkward probe`: the target host answers every connect with a TCP reset (the path works, nothing listens on that port)',
     action: 'start `linkward probe-server` there, or fix `--target` / `probes.throughput.url`',
   },
   LW_PROBE_THROUGHPUT_DISABLED: {
@@ -227,8 +223,7 @@ export const ERROR_CODES = {
     action: 'check `ip route`, the interface and `uplinks[]` settings',
   },
   LW_ROUTE_STATE_UNKNOWN: {
-    meaning:
-      "a read of the kernel's routes, rules or addresses failed, timed out or printed garbage: nothing was changed",
+    meaning: "a read of the kernel's routes, rules or addresses failed, timed out or printed garbage: nothing was changed",
     action: 'retried on the next evaluation; persistent → see the log line for the `ip` command',
   },
   LW_ROUTE_APPLY_FAILED: {
@@ -244,8 +239,7 @@ export const ERROR_CODES = {
     action: 'check the journal; under systemd see `KillMode=process` above',
   },
   LW_ROUTE_CONNTRACK_MISSING: {
-    meaning:
-      '`conntrack` is not installed, so flows of the old uplink were not flushed after a switch (the switch itself happened)',
+    meaning: '`conntrack` is not installed, so flows of the old uplink were not flushed after a switch (the switch itself happened)',
     action: '`apt-get install conntrack`, or set `uplinks.policy.flushConntrack: false`',
   },
   LW_ROUTE_CONNTRACK_FAILED: {
@@ -265,18 +259,15 @@ export const ERROR_CODES = {
   },
   LW_BUFFER_DISK_FULL: {
     meaning: 'the disk under the state directory is full',
-    action:
-      'free space, or wait: draining the backlog gives space back and ingest resumes by itself; records are rejected, never acknowledged then lost',
+    action: 'free space, or wait: draining the backlog gives space back and ingest resumes by itself; records are rejected, never acknowledged then lost',
   },
   LW_BUFFER_INVALID_PAYLOAD: {
-    meaning:
-      "ingest body the sink's protocol cannot deliver (bad JSON line, wrong Content-Type, undecodable remote write): HTTP 400, nothing stored",
+    meaning: "ingest body the sink's protocol cannot deliver (bad JSON line, wrong Content-Type, undecodable remote write): HTTP 400, nothing stored",
     action: 'fix the client; the message names the problem',
   },
   LW_BUFFER_CORRUPT: {
     meaning: '`buffer.db` was corrupt at start and moved aside; a fresh one is used',
-    action:
-      'nothing to do; keep the moved file for support (`linkward buffer salvage FILE` copies out what is readable)',
+    action: 'nothing to do; keep the moved file for support (`linkward buffer salvage FILE` copies out what is readable)',
   },
   LW_BUFFER_UNAVAILABLE: {
     meaning: 'the buffer store could not be opened (ingest answers 503)',
@@ -296,8 +287,7 @@ export const ERROR_CODES = {
     action: 'create the file / set the variable (drop-in `Environment=`)',
   },
   LW_BUFFER_SALVAGE_PATH: {
-    meaning:
-      "`linkward buffer salvage FILE`: the path is not absolute, is the live buffer, or does not exist on the daemon's host",
+    meaning: "`linkward buffer salvage FILE`: the path is not absolute, is the live buffer, or does not exist on the daemon's host",
     action: "give the absolute path of the moved-aside file on the daemon's host",
   },
 } as const satisfies Record<`LW_${string}`, ErrorCodeInfo>;

@@ -56,7 +56,13 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
 function runIgnoringStdout(cmd: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
   const timeout = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, [...args], { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'], env: childEnv(opts), signal: opts.signal, killSignal: 'SIGKILL', timeout });
+    const child = spawn(cmd, [...args], {
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'],
+      env: childEnv(opts),
+      signal: opts.signal,
+      killSignal: 'SIGKILL',
+      timeout,
+    });
     let stderr = '';
     child.stderr?.on('data', (c: Buffer) => {
       if (stderr.length < MAX_OUTPUT_BYTES) stderr += c.toString();
@@ -67,7 +73,8 @@ function runIgnoringStdout(cmd: string, args: readonly string[], opts: RunOption
     child.on('close', (code, signal) => {
       const out = { stdout: '', stderr };
       if (failed) return settle(cmd, args, opts, timeout, failed, null, out, resolve, reject);
-      if (signal !== null) return settle(cmd, args, opts, timeout, Object.assign(new Error(`killed by ${signal}`), { killed: true }), null, out, resolve, reject);
+      if (signal !== null)
+        return settle(cmd, args, opts, timeout, Object.assign(new Error(`killed by ${signal}`), { killed: true }), null, out, resolve, reject);
       if (code === 0) return resolve({ code: 0, ...out });
       settle(cmd, args, opts, timeout, Object.assign(new Error(`exited ${code}`), {}), code, out, resolve, reject);
     });
@@ -91,11 +98,21 @@ function settle(
 ): void {
   const context = { cmd, args: [...args], stderr: out.stderr.slice(0, 2000) };
   if (e.code === 'ENOENT') return reject(new LwError('LW_COMMAND_NOT_FOUND', `${cmd} not found: install it or fix PATH`, { cause: e, context }));
-  if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return reject(new LwError('LW_COMMAND_FAILED', `${cmd} ${args.join(' ')} printed more than ${MAX_OUTPUT_BYTES} bytes and was stopped`, { cause: e, context }));
-  if (e.killed || e.code === 'ABORT_ERR') return reject(new LwError('LW_COMMAND_TIMEOUT', `${cmd} ${args.join(' ')} did not finish within ${timeout} ms`, { cause: e, context }));
-  if (exitCode === null) return reject(new LwError('LW_COMMAND_FAILED', `${cmd} ${args.join(' ')} could not run to completion: ${e.code ?? e.message}`, { cause: e, context }));
+  if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER')
+    return reject(
+      new LwError('LW_COMMAND_FAILED', `${cmd} ${args.join(' ')} printed more than ${MAX_OUTPUT_BYTES} bytes and was stopped`, { cause: e, context }),
+    );
+  if (e.killed || e.code === 'ABORT_ERR')
+    return reject(new LwError('LW_COMMAND_TIMEOUT', `${cmd} ${args.join(' ')} did not finish within ${timeout} ms`, { cause: e, context }));
+  if (exitCode === null)
+    return reject(new LwError('LW_COMMAND_FAILED', `${cmd} ${args.join(' ')} could not run to completion: ${e.code ?? e.message}`, { cause: e, context }));
   if ((opts.okCodes ?? [0]).includes(exitCode)) return resolve({ code: exitCode, ...out });
-  reject(new LwError('LW_COMMAND_FAILED', `${cmd} ${args.join(' ')} exited ${exitCode}: ${out.stderr.trim().split('\n')[0] ?? ''}`, { cause: e, context: { ...context, code: exitCode } }));
+  reject(
+    new LwError('LW_COMMAND_FAILED', `${cmd} ${args.join(' ')} exited ${exitCode}: ${out.stderr.trim().split('\n')[0] ?? ''}`, {
+      cause: e,
+      context: { ...context, code: exitCode },
+    }),
+  );
 }
 
 /** The child's environment: the caller's (or ours) with LC_ALL=C, so output parsing never meets a translated message. */

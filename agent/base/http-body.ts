@@ -54,7 +54,9 @@ export function readBody(req: IncomingMessage, maxBytes: number, room: BodyRoom 
       const wait = room?.cover(size);
       if (wait) {
         req.pause();
-        void wait.then(() => { if (!settled) req.resume(); });
+        void wait.then(() => {
+          if (!settled) req.resume();
+        });
       }
     };
     const onEnd = (): void => {

@@ -16,7 +16,9 @@ function prettyStream(dest: NodeJS.WritableStream): { write(line: string): void 
         const rec = JSON.parse(line) as Record<string, unknown>;
         const { time, level, msg, component, pid: _pid, hostname: _h, ...rest } = rec;
         const ts = new Date(Number(time)).toISOString().slice(11, 23);
-        const lvl = String(pino.levels.labels[Number(level)] ?? level).toUpperCase().padEnd(5);
+        const lvl = String(pino.levels.labels[Number(level)] ?? level)
+          .toUpperCase()
+          .padEnd(5);
         const extra = Object.keys(rest).length > 0 ? ' ' + JSON.stringify(rest) : '';
         dest.write(`${ts} ${lvl} ${component ? `[${String(component)}] ` : ''}${String(msg ?? '')}${extra}\n`);
       } catch {
@@ -30,10 +32,7 @@ function prettyStream(dest: NodeJS.WritableStream): { write(line: string): void 
 export function createLogger(opts: { level: LogLevel; format: LogFormat; dest?: NodeJS.WritableStream }): Logger {
   const dest = opts.dest ?? process.stdout;
   const stream = opts.format === 'pretty' ? prettyStream(dest) : dest;
-  return pino(
-    { level: opts.level, base: { pid: process.pid }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
-    stream as NodeJS.WritableStream,
-  );
+  return pino({ level: opts.level, base: { pid: process.pid }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, stream as NodeJS.WritableStream);
 }
 
 /** A logger that discards everything (unit tests). */

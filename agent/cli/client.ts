@@ -48,7 +48,13 @@ export interface DaemonResponse<T> {
   body: T;
 }
 
-async function call<T>(target: DaemonTarget, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = CLI_REQUEST_TIMEOUT_MS): Promise<DaemonResponse<T>> {
+async function call<T>(
+  target: DaemonTarget,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  timeoutMs = CLI_REQUEST_TIMEOUT_MS,
+): Promise<DaemonResponse<T>> {
   checkTarget(target);
   const headers: Record<string, string> = { accept: 'application/json' };
   if (target.token) headers.authorization = `Bearer ${target.token}`;
@@ -58,7 +64,11 @@ async function call<T>(target: DaemonTarget, method: 'GET' | 'POST', path: strin
   try {
     res = await exchange(target.baseUrl + path, method, headers, payload, timeoutMs);
   } catch (cause) {
-    throw new LwError(ErrorCode.DAEMON_UNREACHABLE, `linkward daemon not reachable at ${target.baseUrl} (${(cause as Error).message}). Start it with "linkward run" or "systemctl start linkward".`, { cause });
+    throw new LwError(
+      ErrorCode.DAEMON_UNREACHABLE,
+      `linkward daemon not reachable at ${target.baseUrl} (${(cause as Error).message}). Start it with "linkward run" or "systemctl start linkward".`,
+      { cause },
+    );
   }
   try {
     return { status: res.status, body: (res.text ? JSON.parse(res.text) : null) as T };
@@ -71,10 +81,16 @@ async function call<T>(target: DaemonTarget, method: 'GET' | 'POST', path: strin
 function checkTarget(target: DaemonTarget): void {
   const url = URL.parse(target.baseUrl);
   if (url === null || !/^https?:$/.test(url.protocol)) {
-    throw new LwError(ErrorCode.CONFIG_INVALID, `daemon address ${JSON.stringify(target.baseUrl)} is not HOST:PORT or an http(s) URL (check --address, $LINKWARD_ADDRESS or server.listen)`);
+    throw new LwError(
+      ErrorCode.CONFIG_INVALID,
+      `daemon address ${JSON.stringify(target.baseUrl)} is not HOST:PORT or an http(s) URL (check --address, $LINKWARD_ADDRESS or server.listen)`,
+    );
   }
   if (target.token !== undefined && /[^\x21-\x7e]/.test(target.token)) {
-    throw new LwError(ErrorCode.CONFIG_INVALID, 'the token contains spaces or control characters (a trailing newline from a file?): check --token or $LINKWARD_TOKEN');
+    throw new LwError(
+      ErrorCode.CONFIG_INVALID,
+      'the token contains spaces or control characters (a trailing newline from a file?): check --token or $LINKWARD_TOKEN',
+    );
   }
 }
 
@@ -83,7 +99,13 @@ function checkTarget(target: DaemonTarget): void {
  * node's built-in client costs nothing to load, where undici would add ~9 MiB and tens of ms to every exec probe.
  * `timeoutMs` bounds the whole exchange, connect to last byte.
  */
-async function exchange(url: string, method: string, headers: Record<string, string>, payload: string | undefined, timeoutMs: number): Promise<{ status: number; text: string }> {
+async function exchange(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  payload: string | undefined,
+  timeoutMs: number,
+): Promise<{ status: number; text: string }> {
   const u = new URL(url);
   const send = u.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
   return new Promise((resolve, reject) => {
@@ -151,6 +173,10 @@ export async function daemonStream(target: DaemonTarget, path: string, onLine: (
       req.end();
     });
   } catch (cause) {
-    throw new LwError(ErrorCode.DAEMON_UNREACHABLE, `linkward daemon not reachable at ${target.baseUrl} (${(cause as Error).message}). Start it with "linkward run" or "systemctl start linkward".`, { cause });
+    throw new LwError(
+      ErrorCode.DAEMON_UNREACHABLE,
+      `linkward daemon not reachable at ${target.baseUrl} (${(cause as Error).message}). Start it with "linkward run" or "systemctl start linkward".`,
+      { cause },
+    );
   }
 }

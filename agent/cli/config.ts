@@ -19,10 +19,13 @@ export function validateFile(path: string | undefined, out: NodeJS.WritableStrea
     return Exit.CONFIG_INVALID;
   }
   const parsed = parseYaml(text);
-  const problems = parsed.problems.length > 0 ? parsed.problems : (() => {
-    const v = validateConfig(parsed.value);
-    return v.ok ? [] : v.problems;
-  })();
+  const problems =
+    parsed.problems.length > 0
+      ? parsed.problems
+      : (() => {
+          const v = validateConfig(parsed.value);
+          return v.ok ? [] : v.problems;
+        })();
   if (problems.length === 0) {
     out.write(`${path}: valid\n`);
     return Exit.OK;

@@ -31,23 +31,38 @@ function seriesLine(label: string, b: readonly Bucket[], doc: HistoryDoc): strin
 /** The human form of a history document (times in this machine's time zone). */
 export function formatHistory(doc: HistoryDoc): string {
   const hours = Math.round(((doc.untilMs - doc.sinceMs) / 3_600_000) * 10) / 10;
-  const lines = [`history of the last ${hours} h: ${TIME.format(doc.sinceMs)} → ${TIME.format(doc.untilMs)} (${Math.round(doc.bucketMs / 60_000)}-min buckets)`];
+  const lines = [
+    `history of the last ${hours} h: ${TIME.format(doc.sinceMs)} → ${TIME.format(doc.untilMs)} (${Math.round(doc.bucketMs / 60_000)}-min buckets)`,
+  ];
   for (const [name, u] of Object.entries(doc.uplinks)) {
     const s = u.series;
-    lines.push(seriesLine(`${name}  download Mbit/s`, s.downloadMbps, doc), seriesLine(`${name}  upload Mbit/s`, s.uploadMbps, doc), seriesLine(`${name}  delay ms`, s.rttMs, doc), seriesLine(`${name}  under load ms`, s.loadedRttMs, doc), seriesLine(`${name}  lost %`, s.lossPercent, doc));
+    lines.push(
+      seriesLine(`${name}  download Mbit/s`, s.downloadMbps, doc),
+      seriesLine(`${name}  upload Mbit/s`, s.uploadMbps, doc),
+      seriesLine(`${name}  delay ms`, s.rttMs, doc),
+      seriesLine(`${name}  under load ms`, s.loadedRttMs, doc),
+      seriesLine(`${name}  lost %`, s.lossPercent, doc),
+    );
     if (u.voidSamples > 0) lines.push(`${' '.repeat(26)}(${u.voidSamples} samples set aside: the agent could not vouch for them)`);
   }
   if (doc.buffer.length > 0) {
     const records = doc.buffer.map((b) => ({ t: b.t, min: b.records, avg: b.records, max: b.records, n: 1 }));
-    const ages = doc.buffer.filter((b) => b.oldestAgeS !== null).map((b) => ({ t: b.t, min: (b.oldestAgeS as number) / 60, avg: (b.oldestAgeS as number) / 60, max: (b.oldestAgeS as number) / 60, n: 1 }));
+    const ages = doc.buffer
+      .filter((b) => b.oldestAgeS !== null)
+      .map((b) => ({ t: b.t, min: (b.oldestAgeS as number) / 60, avg: (b.oldestAgeS as number) / 60, max: (b.oldestAgeS as number) / 60, n: 1 }));
     lines.push(seriesLine('buffer  records waiting', records, doc), seriesLine('buffer  oldest min', ages, doc));
   }
   const events = [
-    ...doc.transitions.map((t) => ({ atMs: t.atMs, text: `${t.uplink ?? 'node'}: ${t.from} → ${t.to}${t.reasons.length ? ` (${t.reasons.join(', ')})` : ''}` })),
+    ...doc.transitions.map((t) => ({
+      atMs: t.atMs,
+      text: `${t.uplink ?? 'node'}: ${t.from} → ${t.to}${t.reasons.length ? ` (${t.reasons.join(', ')})` : ''}`,
+    })),
     ...doc.failovers.map((f) => ({ atMs: f.atMs, text: `route: ${f.from ?? '—'} → ${f.to} (${f.reason}, ${f.result})` })),
     ...doc.nodeActions.map((a) => ({ atMs: a.atMs, text: `k8s node: ${a.summary}` })),
   ].sort((a, b) => a.atMs - b.atMs);
-  lines.push(events.length === 0 ? 'events: none' : `events${events.length > EVENTS_PRINTED ? ` (last ${EVENTS_PRINTED} of ${events.length}; --json for all)` : ''}:`);
+  lines.push(
+    events.length === 0 ? 'events: none' : `events${events.length > EVENTS_PRINTED ? ` (last ${EVENTS_PRINTED} of ${events.length}; --json for all)` : ''}:`,
+  );
   for (const e of events.slice(-EVENTS_PRINTED)) lines.push(`  ${TIME.format(e.atMs)}  ${e.text}`);
   return lines.join('\n') + '\n';
 }
@@ -81,7 +96,11 @@ export async function historyCommand(opts: DaemonOptions & { since?: string; jso
 }
 
 export function registerHistoryCommand(program: Command): void {
-  withDaemonOptions(program.command('history').description('Show what the link did: throughput, delay, loss, buffer, state changes, failovers, node actions (exit 3: daemon unreachable)'))
+  withDaemonOptions(
+    program
+      .command('history')
+      .description('Show what the link did: throughput, delay, loss, buffer, state changes, failovers, node actions (exit 3: daemon unreachable)'),
+  )
     .option('--since <duration>', 'how far back: 6h, 90m, 2d (at most 48h)', '24h')
     .option('--json', 'print the /v1/history document as JSON')
     .action(async (o: { since?: string; json?: boolean; address?: string; token?: string }, cmd: Command) => {

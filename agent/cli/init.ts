@@ -34,12 +34,18 @@ async function initAction(o: InitOptions): Promise<void> {
     // never write what `config validate` would refuse
     const parsed = parseYaml(text);
     const valid = parsed.problems.length === 0 ? validateConfig(parsed.value) : { ok: false as const, problems: parsed.problems };
-    if (!valid.ok) throw new LwError(ErrorCode.INTERNAL, `linkward init produced an invalid config (a bug; please report): ${valid.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    if (!valid.ok)
+      throw new LwError(
+        ErrorCode.INTERNAL,
+        `linkward init produced an invalid config (a bug; please report): ${valid.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+      );
     if (!o.output) {
       process.stdout.write(text);
     } else {
       writeFileSync(o.output, text, { mode: 0o640 });
-      process.stderr.write(`wrote ${o.output}: ${proposal.uplinks.length} uplink(s): ${proposal.uplinks.map((u) => `${u.name} (${u.interface})`).join(', ') || 'none'}\n`);
+      process.stderr.write(
+        `wrote ${o.output}: ${proposal.uplinks.length} uplink(s): ${proposal.uplinks.map((u) => `${u.name} (${u.interface})`).join(', ') || 'none'}\n`,
+      );
     }
     for (const t of proposal.todo) process.stderr.write(`to do: ${t}\n`);
     process.stderr.write(`next: review it, then \`linkward config validate ${o.output ?? 'FILE'}\` and (re)start linkward (systemctl restart linkward)\n`);
@@ -53,7 +59,9 @@ async function initAction(o: InitOptions): Promise<void> {
 export function registerInitCommand(program: Command): void {
   program
     .command('init')
-    .description('Propose a config from this machine (uplinks from the routing table, probe targets), validated; prints it, or writes --output FILE (never overwrites without --force)')
+    .description(
+      'Propose a config from this machine (uplinks from the routing table, probe targets), validated; prints it, or writes --output FILE (never overwrites without --force)',
+    )
     .option('-o, --output <file>', 'write the config here (e.g. /etc/linkward/config.yaml) instead of printing it')
     .option('--force', 'overwrite --output if it exists')
     .action(initAction);

@@ -61,7 +61,11 @@ export function queryFromOptions(o: CheckOptions): LinkCheckQuery {
 }
 
 /** One request to /readyz/link; `unreachable` carries the reason when there is no usable answer. */
-export async function fetchVerdict(target: DaemonTarget, q: LinkCheckQuery, timeoutMs = CLI_REQUEST_TIMEOUT_MS): Promise<{ body: ReadyzLinkBody } | { unreachable: string; usage?: boolean }> {
+export async function fetchVerdict(
+  target: DaemonTarget,
+  q: LinkCheckQuery,
+  timeoutMs = CLI_REQUEST_TIMEOUT_MS,
+): Promise<{ body: ReadyzLinkBody } | { unreachable: string; usage?: boolean }> {
   try {
     const r = await daemonGet<ReadyzLinkBody & { error?: { message: string } }>(target, '/readyz/link' + checkQueryString(q), timeoutMs);
     if ((r.status === 200 || r.status === 503) && r.body && typeof r.body.verdict === 'string') return { body: r.body };
@@ -127,7 +131,9 @@ export async function waitCommand(o: WaitOptions, clock: Clock = systemClock, er
     last = line;
     const left = deadline - clock.monoMs();
     if (left <= 0) {
-      err.write(`linkward wait: timed out after ${Math.round(o.timeoutMs / 1000)}s waiting for ${o.until}${everReached ? '' : ' (the daemon never answered)'}\n`);
+      err.write(
+        `linkward wait: timed out after ${Math.round(o.timeoutMs / 1000)}s waiting for ${o.until}${everReached ? '' : ' (the daemon never answered)'}\n`,
+      );
       return everReached ? Exit.DOWN : Exit.UNREACHABLE;
     }
     await clock.sleep(Math.ceil(Math.min(o.intervalMs, left)));
@@ -145,13 +151,19 @@ function withCheckOptions(cmd: Command): Command {
 }
 
 export function registerLinkCommands(program: Command): void {
-  withCheckOptions(program.command('check').description('Exit 0 when the link is healthy, 1 degraded, 2 down/unknown, 3 daemon unreachable (reads the latest results; never runs a speed test)'))
+  withCheckOptions(
+    program
+      .command('check')
+      .description('Exit 0 when the link is healthy, 1 degraded, 2 down/unknown, 3 daemon unreachable (reads the latest results; never runs a speed test)'),
+  )
     .option('--json', 'print the verdict as JSON')
     .action(async (o: CheckOptions, cmd: Command) => {
       process.exitCode = await checkCommand({ ...o, config: cmd.optsWithGlobals<{ config?: string }>().config });
     });
   withCheckOptions(program.command('wait').description('Wait until the link is healthy (for init containers); exit 0 when reached, 2 on timeout'))
-    .addOption(new Option('--until <state>', 'target state: healthy, or degraded (meaning healthy or degraded)').choices(['healthy', 'degraded']).default('healthy'))
+    .addOption(
+      new Option('--until <state>', 'target state: healthy, or degraded (meaning healthy or degraded)').choices(['healthy', 'degraded']).default('healthy'),
+    )
     .option('--timeout <duration>', 'give up after this long, e.g. 90s, 10m (default: 10m)', parseDuration)
     .option('--interval <duration>', 'poll interval (default: 2s)', parseDuration)
     .action(async (o: CheckOptions & { until: WaitOptions['until']; timeout?: number; interval?: number }, cmd: Command) => {

@@ -26,9 +26,22 @@ export interface NodeCliDeps {
   createApi?: (o: NodeCliOptions) => Promise<{ api: NodeApi; nodeName: string; conditionType: string; fleet: FleetSemaphore }>;
 }
 
-function fmtDecorations(d: { labels?: Record<string, string>; taints?: { key: string; value?: string; effect: string }[]; cordoned?: boolean; condition?: { status: string; reason?: string; message?: string } | null } | null): string[] {
+function fmtDecorations(
+  d: {
+    labels?: Record<string, string>;
+    taints?: { key: string; value?: string; effect: string }[];
+    cordoned?: boolean;
+    condition?: { status: string; reason?: string; message?: string } | null;
+  } | null,
+): string[] {
   if (!d) return ['    (unknown)'];
-  const lines = [`    labels:    ${Object.entries(d.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') || '-'}`];
+  const lines = [
+    `    labels:    ${
+      Object.entries(d.labels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ') || '-'
+    }`,
+  ];
   lines.push(`    taints:    ${(d.taints ?? []).map((t) => `${t.key}=${t.value ?? ''}:${t.effect}`).join(' ') || '-'}`);
   lines.push(`    cordoned:  ${d.cordoned ? 'yes' : 'no'}`);
   lines.push(`    condition: ${d.condition ? `${d.condition.status} ${d.condition.reason ?? ''} — ${d.condition.message ?? ''}` : '-'}`);
@@ -40,22 +53,32 @@ export function renderNodeShow(d: Record<string, unknown>): string {
   const prefix = `node ${String(d.node)}: `;
   // Older daemons put the prefix in the message already: never print it twice.
   const msg = String(d.message ?? d.state ?? '');
-  const lines = [`${prefix}${msg.startsWith(prefix) ? msg.slice(prefix.length) : msg}${d.dryRun ? ' (dry run)' : ''}${d.paused ? ' (paused after release)' : ''}`];
+  const lines = [
+    `${prefix}${msg.startsWith(prefix) ? msg.slice(prefix.length) : msg}${d.dryRun ? ' (dry run)' : ''}${d.paused ? ' (paused after release)' : ''}`,
+  ];
   if (d.source) lines.push(`  cluster: ${String(d.source)}`);
   const pause = d.adminPause as { untilMs: number | null; value: string; invalid: boolean } | null | undefined;
-  if (pause) lines.push(`  PAUSED by annotation linkward.io/paused${pause.untilMs ? ` until ${new Date(pause.untilMs).toISOString()}` : ' (no end)'}${pause.invalid ? ` — value "${pause.value}" not understood` : ''}: no taint, cordon or drain`);
+  if (pause)
+    lines.push(
+      `  PAUSED by annotation linkward.io/paused${pause.untilMs ? ` until ${new Date(pause.untilMs).toISOString()}` : ' (no end)'}${pause.invalid ? ` — value "${pause.value}" not understood` : ''}: no taint, cordon or drain`,
+    );
   const yielded = (d.yielded as string[] | undefined) ?? [];
   if (yielded.length) lines.push(`  left off (removed by someone else, until the link state changes): ${yielded.join(', ')}`);
   const api = d.api as { reachable: boolean | null; lastSuccessMs: number | null; failures: number; backingOffMs?: number } | null | undefined;
   if (api) {
     const last = api.lastSuccessMs ? `last answer ${new Date(api.lastSuccessMs).toISOString()}` : 'never answered';
-    lines.push(`  api: ${api.reachable === false ? `UNREACHABLE (${api.failures} failed in a row; ${last}${api.backingOffMs ? `; next try in ${Math.ceil(api.backingOffMs / 1000)} s` : ''})` : api.reachable ? `reachable (${last})` : 'not contacted yet'}`);
+    lines.push(
+      `  api: ${api.reachable === false ? `UNREACHABLE (${api.failures} failed in a row; ${last}${api.backingOffMs ? `; next try in ${Math.ceil(api.backingOffMs / 1000)} s` : ''})` : api.reachable ? `reachable (${last})` : 'not contacted yet'}`,
+    );
   }
   lines.push('  desired:', ...fmtDecorations(d.desired as never));
   for (const n of (d.desired as { notes?: string[] } | null)?.notes ?? []) lines.push(`    note:      ${n}`);
   lines.push('  actual:', ...fmtDecorations(d.actual as never));
   const owned = (d.actual as ActualSummary | null)?.owned;
-  if (owned) lines.push(`  owned by linkward: labels ${owned.labels.join(',') || '-'}; taints ${owned.taints.map((t) => `${t.key}:${t.effect}`).join(',') || '-'}; cordon ${owned.cordon ? 'yes' : 'no'}`);
+  if (owned)
+    lines.push(
+      `  owned by linkward: labels ${owned.labels.join(',') || '-'}; taints ${owned.taints.map((t) => `${t.key}:${t.effect}`).join(',') || '-'}; cordon ${owned.cordon ? 'yes' : 'no'}`,
+    );
   const pending = (d.pending as string[] | undefined) ?? [];
   lines.push(`  pending: ${pending.length ? pending.join('; ') : 'none (in sync)'}`);
   const err = d.lastError as { code: string; message: string } | null | undefined;
@@ -71,7 +94,11 @@ async function directApi(o: NodeCliOptions): Promise<{ api: NodeApi; nodeName: s
   const loaded = loadConfig(resolveConfigPath(o.config));
   const k = loaded.config.kubernetes;
   const source = findCluster(k.kubeconfig);
-  if (!source) throw new LwError(K8sErrorCode.NO_CLUSTER, 'no Kubernetes cluster found: set kubernetes.kubeconfig, $KUBECONFIG, or run where /etc/rancher/k3s/k3s.yaml exists');
+  if (!source)
+    throw new LwError(
+      K8sErrorCode.NO_CLUSTER,
+      'no Kubernetes cluster found: set kubernetes.kubeconfig, $KUBECONFIG, or run where /etc/rancher/k3s/k3s.yaml exists',
+    );
   const { createApiFor } = await import('../k8s/adapters.ts');
   const api = await createApiFor(k.client, source, k.requestTimeoutMs);
   return { api, nodeName: loaded.nodeName, conditionType: k.conditionType, fleet: new FleetSemaphore(api, k.fleet, loaded.nodeName) };
@@ -103,7 +130,13 @@ export async function nodeShowCommand(o: NodeCliOptions, out: Out, err: Out, dep
     }
     const d = await (deps.createApi ?? directApi)(o);
     const n = await d.api.getNode(d.nodeName);
-    const body = { node: d.nodeName, source: d.api.source, message: 'read directly from the API (daemon not consulted: desired state unknown)', desired: null, actual: summarizeNode(n, d.conditionType) };
+    const body = {
+      node: d.nodeName,
+      source: d.api.source,
+      message: 'read directly from the API (daemon not consulted: desired state unknown)',
+      desired: null,
+      actual: summarizeNode(n, d.conditionType),
+    };
     out.write(o.json ? JSON.stringify(body) + '\n' : renderNodeShow(body));
     return Exit.OK;
   } catch (e) {
@@ -120,7 +153,11 @@ export async function nodeReleaseCommand(o: NodeCliOptions, out: Out, err: Out, 
         const r = await daemonPost<Record<string, unknown>>(await daemonTarget(o), '/v1/node/release', {});
         if (r.status < 400) {
           const changes = (r.body.changes as string[]) ?? [];
-          out.write(o.json ? JSON.stringify(r.body) + '\n' : `released via the daemon (node actions paused until restart or POST /v1/node/resume): ${changes.join('; ') || 'nothing to remove'}\n`);
+          out.write(
+            o.json
+              ? JSON.stringify(r.body) + '\n'
+              : `released via the daemon (node actions paused until restart or POST /v1/node/resume): ${changes.join('; ') || 'nothing to remove'}\n`,
+          );
           return Exit.OK;
         }
         if (r.status !== 404) throw refused(r);
@@ -131,7 +168,11 @@ export async function nodeReleaseCommand(o: NodeCliOptions, out: Out, err: Out, 
     const d = await (deps.createApi ?? directApi)(o);
     const r = await releaseNode(d.api, d.nodeName, d.conditionType, o.dryRun ?? false);
     if (!o.dryRun) await d.fleet.release();
-    out.write(o.json ? JSON.stringify(r) + '\n' : `${o.dryRun ? 'would remove' : 'removed'} on ${d.nodeName}: ${r.changes.join('; ') || 'nothing (no linkward decorations)'}\n`);
+    out.write(
+      o.json
+        ? JSON.stringify(r) + '\n'
+        : `${o.dryRun ? 'would remove' : 'removed'} on ${d.nodeName}: ${r.changes.join('; ') || 'nothing (no linkward decorations)'}\n`,
+    );
     return Exit.OK;
   } catch (e) {
     err.write(`linkward node release: ${messageOf(e)}\n`);

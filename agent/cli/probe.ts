@@ -76,31 +76,52 @@ async function probeAction(o: ProbeOptions): Promise<void> {
   const loaded = loadConfig(resolveConfigPath(o.config));
   const pc = loaded.config.probes;
   const url = o.target ?? pc.throughput.url;
-  if (!url) throw new LwError(ProbeErrorCode.NO_URL, 'no throughput server: pass --target URL (e.g. http://HOST:9781/ of a `linkward probe-server`) or set probes.throughput.url');
+  if (!url)
+    throw new LwError(
+      ProbeErrorCode.NO_URL,
+      'no throughput server: pass --target URL (e.g. http://HOST:9781/ of a `linkward probe-server`) or set probes.throughput.url',
+    );
   const uplinks = effectiveUplinks(loaded.config.uplinks);
   const uplink = o.uplink ? uplinks.find((u) => u.name === o.uplink) : undefined;
-  if (o.uplink && !uplink) throw new LwError(ProbeErrorCode.UNKNOWN_UPLINK, `no uplink named "${o.uplink}" in the config; known: ${uplinks.map((u) => u.name).join(', ')}`);
+  if (o.uplink && !uplink)
+    throw new LwError(ProbeErrorCode.UNKNOWN_UPLINK, `no uplink named "${o.uplink}" in the config; known: ${uplinks.map((u) => u.name).join(', ')}`);
   const sourceAddress = uplink ? resolveSourceAddress(uplink) : undefined;
   const preset = o.preset ?? guessPreset(url, o.target ? 'linkward' : pc.throughput.preset);
   const token = o.token || process.env.LINKWARD_PROBE_TOKEN || pc.token;
   const both = !o.download && !o.upload;
   const dirs: Direction[] = [...(both || o.download ? (['down'] as const) : []), ...(both || o.upload ? (['up'] as const) : [])];
   const tty = process.stderr.isTTY === true;
-  const latency = await oneOffLatency(url, preset, { clock: systemClock, timeoutMs: pc.timeoutMs, ...(sourceAddress ? { sourceAddress } : {}), ...(token ? { token } : {}) });
+  const latency = await oneOffLatency(url, preset, {
+    clock: systemClock,
+    timeoutMs: pc.timeoutMs,
+    ...(sourceAddress ? { sourceAddress } : {}),
+    ...(token ? { token } : {}),
+  });
   if (latency.refused) {
     // an RST proves the path but not a server: no RTT from it, no throughput test, a non-zero exit
-    throw new LwError(ProbeErrorCode.TARGET_REFUSED, `target refuses connections: no probe server at ${latency.host}:${latency.port} (the host answered with a reset in ${fmtMs(latency.refusedRttMs)}, so the path works; start \`linkward probe-server\` there or fix --target)`, { context: { host: latency.host, port: latency.port } });
+    throw new LwError(
+      ProbeErrorCode.TARGET_REFUSED,
+      `target refuses connections: no probe server at ${latency.host}:${latency.port} (the host answered with a reset in ${fmtMs(latency.refusedRttMs)}, so the path works; start \`linkward probe-server\` there or fix --target)`,
+      { context: { host: latency.host, port: latency.port } },
+    );
   }
   process.stderr.write(`target ${url} (${preset})${sourceAddress ? ` from ${sourceAddress}` : ''}  rtt ${fmtMs(latency.rttMs)}\n`);
   const results: Partial<Record<Direction, ThroughputResult>> = {};
   for (const direction of dirs) {
     let lastLine = Number.NEGATIVE_INFINITY;
     results[direction] = await runThroughput({
-      url, preset, direction, clock: systemClock,
+      url,
+      preset,
+      direction,
+      clock: systemClock,
       streams: o.streams ? Number(o.streams) : pc.throughput.streams,
       maxBytes: o.maxBytes ? Number(o.maxBytes) : pc.throughput.maxBytes,
-      maxDurationMs: pc.throughput.maxDurationMs, minMeasureMs: pc.throughput.minMeasureMs, stableTolerance: pc.throughput.stableTolerance,
-      ...(sourceAddress ? { sourceAddress } : {}), ...(token ? { token } : {}), ...(latency.rttMs !== undefined ? { rttHintMs: latency.rttMs } : {}),
+      maxDurationMs: pc.throughput.maxDurationMs,
+      minMeasureMs: pc.throughput.minMeasureMs,
+      stableTolerance: pc.throughput.stableTolerance,
+      ...(sourceAddress ? { sourceAddress } : {}),
+      ...(token ? { token } : {}),
+      ...(latency.rttMs !== undefined ? { rttHintMs: latency.rttMs } : {}),
       onProgress: (p) => {
         const line = `${direction === 'down' ? 'download' : 'upload  '} ${fmtMbps(p.mbps).padStart(14)}  ${fmtBytes(p.bytes).padStart(10)}  ${(p.elapsedMs / 1000).toFixed(1)} s`;
         if (tty) process.stderr.write(`\r${line}   `);
@@ -196,8 +217,16 @@ export function registerProbeCommands(program: Command): void {
       try {
         const token = o.token || (o.tokenFile ? readFileSync(o.tokenFile, 'utf8').trim() : '') || process.env.LINKWARD_PROBE_TOKEN || undefined;
         const { host, port } = parseListen(o.listen);
-        const srv = await startProbeServer({ host, port, maxBytesPerRequest: Number(o.maxBytes), maxConnections: Number(o.maxConnections), ...(token ? { token } : {}) });
-        process.stderr.write(`linkward probe-server listening on ${host.includes(':') ? `[${host}]` : host}:${srv.port} (HTTP + UDP echo)${token ? ', token required' : ''}\n`);
+        const srv = await startProbeServer({
+          host,
+          port,
+          maxBytesPerRequest: Number(o.maxBytes),
+          maxConnections: Number(o.maxConnections),
+          ...(token ? { token } : {}),
+        });
+        process.stderr.write(
+          `linkward probe-server listening on ${host.includes(':') ? `[${host}]` : host}:${srv.port} (HTTP + UDP echo)${token ? ', token required' : ''}\n`,
+        );
         const shutdown = (): void => void srv.close().then(() => process.exit(Exit.OK));
         process.once('SIGINT', shutdown);
         process.once('SIGTERM', shutdown);

@@ -32,7 +32,12 @@ export interface Proposal {
 
 /** Uplink name from an interface name: lowercase letters, digits and dashes, at most 32. */
 function uplinkName(ifname: string, taken: Set<string>): string {
-  const base = ifname.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 32) || 'uplink';
+  const base =
+    ifname
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 32) || 'uplink';
   let name = base;
   for (let i = 2; taken.has(name); i++) name = `${base.slice(0, 29)}-${i}`;
   taken.add(name);
@@ -44,7 +49,9 @@ function uplinkName(ifname: string, taken: Set<string>): string {
  * with an IPv4 address but no default route (a backup modem waiting) at the end, marked as such.
  */
 export function proposeUplinks(routes: readonly KernelRoute[], links: readonly KernelLink[]): Proposal {
-  const defaults = routes.filter((r) => r.dst === 'default' && r.table === 'main' && r.dev !== undefined && !NOT_AN_UPLINK.test(r.dev)).sort((a, b) => a.metric - b.metric);
+  const defaults = routes
+    .filter((r) => r.dst === 'default' && r.table === 'main' && r.dev !== undefined && !NOT_AN_UPLINK.test(r.dev))
+    .sort((a, b) => a.metric - b.metric);
   const taken = new Set<string>();
   const seen = new Set<string>();
   const uplinks: ProposedUplink[] = [];
@@ -52,12 +59,25 @@ export function proposeUplinks(routes: readonly KernelRoute[], links: readonly K
     const dev = r.dev as string;
     if (seen.has(dev)) continue;
     seen.add(dev);
-    uplinks.push({ name: uplinkName(dev, taken), interface: dev, priority: PRIORITY_BASE + PRIORITY_STEP * uplinks.length, metered: METERED.test(dev), ...(r.gateway ? { gateway: r.gateway } : {}), why: `default route${r.gateway ? ` via ${r.gateway}` : ''} (metric ${r.metric}, ${r.protocol})` });
+    uplinks.push({
+      name: uplinkName(dev, taken),
+      interface: dev,
+      priority: PRIORITY_BASE + PRIORITY_STEP * uplinks.length,
+      metered: METERED.test(dev),
+      ...(r.gateway ? { gateway: r.gateway } : {}),
+      why: `default route${r.gateway ? ` via ${r.gateway}` : ''} (metric ${r.metric}, ${r.protocol})`,
+    });
   }
   for (const l of links) {
     if (seen.has(l.name) || NOT_AN_UPLINK.test(l.name) || !l.up || l.addrs.length === 0) continue;
     seen.add(l.name);
-    uplinks.push({ name: uplinkName(l.name, taken), interface: l.name, priority: PRIORITY_BASE + PRIORITY_STEP * uplinks.length, metered: METERED.test(l.name), why: `up with ${l.addrs.join(', ')} but no default route: a backup? set its gateway, or delete it if it is a LAN` });
+    uplinks.push({
+      name: uplinkName(l.name, taken),
+      interface: l.name,
+      priority: PRIORITY_BASE + PRIORITY_STEP * uplinks.length,
+      metered: METERED.test(l.name),
+      why: `up with ${l.addrs.join(', ')} but no default route: a backup? set its gateway, or delete it if it is a LAN`,
+    });
   }
   const todo: string[] = [];
   if (uplinks.length === 0) todo.push('no uplink found (no default route and no interface with an address): add uplinks.list by hand');

@@ -17,11 +17,17 @@ type Out = NodeJS.WritableStream;
 
 /** Human summary of GET /v1/route. */
 export function renderRouteShow(d: Record<string, unknown>): string {
-  const lines = [`active: ${String(d.active ?? 'none')}   mode: ${String(d.mode)}${d.override ? `   override: ${JSON.stringify(d.override)}` : ''}${d.dryRun ? '   (dry-run)' : ''}`];
-  lines.push(`routes managed: ${d.routesManaged ? 'yes' : 'no'}${(d.k3s as { message?: string } | null)?.message ? ` — ${(d.k3s as { message: string }).message}` : ''}`);
+  const lines = [
+    `active: ${String(d.active ?? 'none')}   mode: ${String(d.mode)}${d.override ? `   override: ${JSON.stringify(d.override)}` : ''}${d.dryRun ? '   (dry-run)' : ''}`,
+  ];
+  lines.push(
+    `routes managed: ${d.routesManaged ? 'yes' : 'no'}${(d.k3s as { message?: string } | null)?.message ? ` — ${(d.k3s as { message: string }).message}` : ''}`,
+  );
   lines.push(`last decision: ${String(d.lastDecision)}`);
   for (const u of (d.uplinks as { name: string; priority: number; interface: string | null; health: string }[]) ?? []) {
-    lines.push(`  ${u.name === d.active ? '*' : ' '} ${u.name.padEnd(12)} prio ${String(u.priority).padStart(4)}  ${String(u.interface ?? '-').padEnd(10)} ${u.health}`);
+    lines.push(
+      `  ${u.name === d.active ? '*' : ' '} ${u.name.padEnd(12)} prio ${String(u.priority).padStart(4)}  ${String(u.interface ?? '-').padEnd(10)} ${u.health}`,
+    );
   }
   for (const m of (d.managed as string[]) ?? []) lines.push(`  managed: ${m}`);
   for (const p of (d.problems as string[]) ?? []) lines.push(`  problem: ${p}`);
@@ -80,7 +86,13 @@ export interface RouteUseApi {
   monoMs(): number;
 }
 
-interface RequestView { id: string; uplink: string; state: string; detail: string; cause?: string }
+interface RequestView {
+  id: string;
+  uplink: string;
+  state: string;
+  detail: string;
+  cause?: string;
+}
 
 /** A connection refused (or no socket file) proves the request never reached the daemon; a timeout does not. */
 function neverDelivered(e: unknown): boolean {
@@ -129,7 +141,9 @@ export async function useCommand(uplink: string, o: { for?: string; json?: boole
     await api.sleep(USE_POLL_MS);
   }
   if (sendError !== null && !seen) {
-    err.write(`linkward route use: the daemon never showed the request within ${Math.round(waitMs / 1000)} s (${lastProblem}); it may or may not have been received. Check \`linkward route show\`.\n`);
+    err.write(
+      `linkward route use: the daemon never showed the request within ${Math.round(waitMs / 1000)} s (${lastProblem}); it may or may not have been received. Check \`linkward route show\`.\n`,
+    );
   } else err.write(`linkward route use: no decision within ${Math.round(waitMs / 1000)} s (${lastProblem}). Check \`linkward route show\`.\n`);
   return RouteUseExit.UNDECIDED;
 }
@@ -138,7 +152,14 @@ export async function useCommand(uplink: string, o: { for?: string; json?: boole
 function report(uplink: string, req: RequestView, json: boolean, out: Out, err: Out): number {
   const code = req.state === 'rolled-back' ? RouteUseExit.ROLLED_BACK : req.state === 'refused' ? RouteUseExit.REFUSED : RouteUseExit.CONFIRMED;
   if (json) out.write(JSON.stringify(req) + '\n');
-  else if (code === RouteUseExit.CONFIRMED) out.write(req.state === 'already' ? `${uplink}: already active\n` : req.state === 'applied' ? `${uplink}: applied (${req.detail})\n` : `${uplink}: confirmed (${req.detail})\n`);
+  else if (code === RouteUseExit.CONFIRMED)
+    out.write(
+      req.state === 'already'
+        ? `${uplink}: already active\n`
+        : req.state === 'applied'
+          ? `${uplink}: applied (${req.detail})\n`
+          : `${uplink}: confirmed (${req.detail})\n`,
+    );
   else err.write(`${uplink}: ${req.state === 'rolled-back' ? 'rolled back' : 'refused'}: ${req.detail}\n`);
   return code;
 }
@@ -195,12 +216,22 @@ export function registerRouteCommands(program: Command): void {
     .action(async (o: DaemonOptions & { json?: boolean }, cmd: Command) => {
       process.exitCode = await call({ ...o, ...globals(cmd) }, 'GET', '/v1/route', undefined, process.stdout, process.stderr);
     });
-  withDaemonOptions(route.command('use').argument('<uplink>', 'uplink name').description('Move the default route to UPLINK (manual override) and wait for the outcome: exit 0 confirmed, 1 rolled back, 2 refused, 3 daemon unreachable, 4 no decision in time'))
+  withDaemonOptions(
+    route
+      .command('use')
+      .argument('<uplink>', 'uplink name')
+      .description(
+        'Move the default route to UPLINK (manual override) and wait for the outcome: exit 0 confirmed, 1 rolled back, 2 refused, 3 daemon unreachable, 4 no decision in time',
+      ),
+  )
     .option('--for <duration>', 'override expires after this long (e.g. 30m, 2h); default: until `route auto`')
     .option('--wait <duration>', 'wait at most this long for the decision (default: what the daemon says, about 2 confirm timeouts + 20 s)')
     .option('--json', 'print the decision as JSON')
     .action(async (uplink: string, o: DaemonOptions & { for?: string; wait?: string; json?: boolean }, cmd: Command) => {
-      for (const [flag, v] of [['--for', o.for], ['--wait', o.wait]] as const) {
+      for (const [flag, v] of [
+        ['--for', o.for],
+        ['--wait', o.wait],
+      ] as const) {
         if (v !== undefined && !(parseDurationMs(v) > 0)) {
           process.stderr.write(`linkward route use: ${flag} "${v}" is not a duration (use e.g. 30s, 30m, 2h)\n`);
           process.exitCode = RouteUseExit.REFUSED;
@@ -215,12 +246,19 @@ export function registerRouteCommands(program: Command): void {
         process.exitCode = RouteUseExit.REFUSED;
         return;
       }
-      process.exitCode = await useCommand(uplink, { ...(o.for ? { for: o.for } : {}), ...(o.json ? { json: true } : {}), ...(o.wait ? { waitMs: parseDurationMs(o.wait) } : {}) }, api, process.stdout, process.stderr);
+      process.exitCode = await useCommand(
+        uplink,
+        { ...(o.for ? { for: o.for } : {}), ...(o.json ? { json: true } : {}), ...(o.wait ? { waitMs: parseDurationMs(o.wait) } : {}) },
+        api,
+        process.stdout,
+        process.stderr,
+      );
     });
-  withDaemonOptions(route.command('auto').description('End a manual override; the failover policy decides again'))
-    .action(async (o: DaemonOptions, cmd: Command) => {
+  withDaemonOptions(route.command('auto').description('End a manual override; the failover policy decides again')).action(
+    async (o: DaemonOptions, cmd: Command) => {
       process.exitCode = await call({ ...o, ...globals(cmd), json: true }, 'POST', '/v1/route/auto', {}, process.stdout, process.stderr);
-    });
+    },
+  );
   route
     .command('cleanup')
     .description("Put back the default routes found before linkward, remove linkward's default route (never the last one), tables and rules; needs root")

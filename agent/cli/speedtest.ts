@@ -10,11 +10,40 @@ const TEST_TIMEOUT_MS = 120_000;
 /** Without a terminal, print the running figure at most this often (log files, CI). */
 const PLAIN_PROGRESS_EVERY_MS = 1_000;
 
-interface Figure { mbps?: number; lowerBound?: boolean; stalled?: boolean; stopReason?: string; bytesUsed?: number; latency?: { idleMs?: number; loadedMs?: number; rpm?: number } }
-interface Outcome { uplink: string; ran: boolean; skipped?: string; error?: string; download?: Figure; upload?: Figure; suspect?: { down?: string; up?: string } }
-interface Progress { uplink: string; direction: string; mbps: number; bytes: number; elapsedMs: number }
+interface Figure {
+  mbps?: number;
+  lowerBound?: boolean;
+  stalled?: boolean;
+  stopReason?: string;
+  bytesUsed?: number;
+  latency?: { idleMs?: number; loadedMs?: number; rpm?: number };
+}
+interface Outcome {
+  uplink: string;
+  ran: boolean;
+  skipped?: string;
+  error?: string;
+  download?: Figure;
+  upload?: Figure;
+  suspect?: { down?: string; up?: string };
+}
+interface Progress {
+  uplink: string;
+  direction: string;
+  mbps: number;
+  bytes: number;
+  elapsedMs: number;
+}
 
-const SKIPPED: Record<string, string> = { budget: 'the data budget is spent', traffic: 'the link is busy with traffic', no_url: 'no speed-test server is configured (probes.throughput.url)', busy: 'a test is already running', disabled: 'speed tests are off (probes.throughput.enabled)', no_source: 'the uplink has no source address', stopped: 'the agent is stopping' };
+const SKIPPED: Record<string, string> = {
+  budget: 'the data budget is spent',
+  traffic: 'the link is busy with traffic',
+  no_url: 'no speed-test server is configured (probes.throughput.url)',
+  busy: 'a test is already running',
+  disabled: 'speed tests are off (probes.throughput.enabled)',
+  no_source: 'the uplink has no source address',
+  stopped: 'the agent is stopping',
+};
 
 function mbit(v: number | undefined): string {
   return v === undefined ? 'n/a' : `${v.toFixed(v < 10 ? 2 : 1)} Mbit/s`;
@@ -24,7 +53,10 @@ function mbit(v: number | undefined): string {
 export function formatFigure(dir: string, f: Figure | undefined, suspect: string | undefined): string {
   if (!f) return `  ${dir}: not measured`;
   const tag = f.stalled ? ' (stalled)' : f.lowerBound ? ' (at least)' : '';
-  const lat = f.latency?.loadedMs !== undefined ? `; rtt idle ${f.latency.idleMs?.toFixed(1) ?? 'n/a'} ms, loaded ${f.latency.loadedMs.toFixed(1)} ms${f.latency.rpm !== undefined ? `, RPM ${Math.round(f.latency.rpm)}` : ''}` : '';
+  const lat =
+    f.latency?.loadedMs !== undefined
+      ? `; rtt idle ${f.latency.idleMs?.toFixed(1) ?? 'n/a'} ms, loaded ${f.latency.loadedMs.toFixed(1)} ms${f.latency.rpm !== undefined ? `, RPM ${Math.round(f.latency.rpm)}` : ''}`
+      : '';
   return `  ${dir}: ${f.lowerBound && f.mbps !== undefined ? '≥ ' : ''}${mbit(f.mbps)}${tag} (${f.stopReason ?? '?'}, ${((f.bytesUsed ?? 0) / 1e6).toFixed(2)} MB)${lat}${suspect ? ` — not trusted: ${suspect}` : ''}`;
 }
 
@@ -44,18 +76,23 @@ async function testAction(o: DaemonOptions & { uplink?: string; download?: boole
   let error: string | undefined;
   let lastPlain = -Infinity;
   try {
-    const status = await daemonStream(await daemonTarget(opts), `/v1/probes/throughput?${q.toString()}`, (line) => {
-      if (line.progress) {
-        const p = line.progress as Progress;
-        const text = `${p.uplink} ${p.direction === 'down' ? 'download' : 'upload'} ${mbit(p.mbps)}  ${(p.bytes / 1e6).toFixed(2)} MB  ${(p.elapsedMs / 1000).toFixed(1)} s`;
-        if (tty) process.stderr.write(`\r\x1b[K${text}`);
-        else if (!o.json && performance.now() - lastPlain >= PLAIN_PROGRESS_EVERY_MS) {
-          lastPlain = performance.now();
-          process.stderr.write(`${text}\n`);
-        }
-      } else if (Array.isArray(line.results)) results = line.results as Outcome[];
-      else if (line.error) error = String((line.error as { message?: string }).message ?? JSON.stringify(line.error));
-    }, TEST_TIMEOUT_MS);
+    const status = await daemonStream(
+      await daemonTarget(opts),
+      `/v1/probes/throughput?${q.toString()}`,
+      (line) => {
+        if (line.progress) {
+          const p = line.progress as Progress;
+          const text = `${p.uplink} ${p.direction === 'down' ? 'download' : 'upload'} ${mbit(p.mbps)}  ${(p.bytes / 1e6).toFixed(2)} MB  ${(p.elapsedMs / 1000).toFixed(1)} s`;
+          if (tty) process.stderr.write(`\r\x1b[K${text}`);
+          else if (!o.json && performance.now() - lastPlain >= PLAIN_PROGRESS_EVERY_MS) {
+            lastPlain = performance.now();
+            process.stderr.write(`${text}\n`);
+          }
+        } else if (Array.isArray(line.results)) results = line.results as Outcome[];
+        else if (line.error) error = String((line.error as { message?: string }).message ?? JSON.stringify(line.error));
+      },
+      TEST_TIMEOUT_MS,
+    );
     if (tty) process.stderr.write('\r\x1b[K');
     if (status >= 400) {
       process.stderr.write(`linkward test: ${error ?? `daemon answered ${status}`}\n`);
@@ -78,9 +115,10 @@ async function testAction(o: DaemonOptions & { uplink?: string; download?: boole
 }
 
 export function registerSpeedtestCommand(program: Command): void {
-  withDaemonOptions(program
-    .command('test'))
-    .description('Run a throughput test now inside the running daemon (its uplinks, budget and server), with live progress; exit 0 measured, 1 not run or failed, 2 refused, 3 daemon unreachable')
+  withDaemonOptions(program.command('test'))
+    .description(
+      'Run a throughput test now inside the running daemon (its uplinks, budget and server), with live progress; exit 0 measured, 1 not run or failed, 2 refused, 3 daemon unreachable',
+    )
     .option('--uplink <name>', 'only this uplink (default: every uplink)')
     .option('--download', 'download only')
     .option('--upload', 'upload only')

@@ -29,7 +29,9 @@ function fig(v: number | undefined): string {
 /** One plain line per poll for logs and pipes: local time, node state, active uplink, each uplink's figures. */
 export function watchLine(doc: StatusDoc, nowMs: number): string {
   const link = doc.link;
-  const ups = Object.values(link?.uplinks ?? {}).map((u) => `${u.name}=${u.health} rtt=${fig(u.latest.rttMs)}ms loss=${fig(u.latest.lossPercent)}% down=${fig(u.latest.downloadMbps)}Mbps`);
+  const ups = Object.values(link?.uplinks ?? {}).map(
+    (u) => `${u.name}=${u.health} rtt=${fig(u.latest.rttMs)}ms loss=${fig(u.latest.lossPercent)}% down=${fig(u.latest.downloadMbps)}Mbps`,
+  );
   return [new Date(nowMs).toISOString(), `link=${link?.node ?? 'unknown'}`, `active=${link?.active ?? '—'}`, ...ups].join(' ');
 }
 
@@ -40,7 +42,8 @@ export function sparkBlock(h: HistoryDoc | null): string[] {
   for (const [name, u] of Object.entries(h.uplinks)) {
     const rtt = u.series.rttMs;
     const loss = u.series.lossPercent;
-    const range = (b: typeof rtt, unit: string): string => (b.length === 0 ? 'no data' : `${fig(Math.min(...b.map((x) => x.min)))}–${fig(Math.max(...b.map((x) => x.max)))} ${unit}`);
+    const range = (b: typeof rtt, unit: string): string =>
+      b.length === 0 ? 'no data' : `${fig(Math.min(...b.map((x) => x.min)))}–${fig(Math.max(...b.map((x) => x.max)))} ${unit}`;
     lines.push(`  ${name.padEnd(12)} delay ${sparkline(rtt, h.sinceMs, h.untilMs, SPARK_WIDTH)} ${range(rtt, 'ms')}`);
     lines.push(`  ${''.padEnd(12)} loss  ${sparkline(loss, h.sinceMs, h.untilMs, SPARK_WIDTH, 100)} ${range(loss, '%')}`);
   }
@@ -87,19 +90,34 @@ export async function watchStatus(target: DaemonTarget, intervalMs: number, io: 
       try {
         const r = await orAbort(daemonGet<StatusDoc>(target, '/v1/status'), io.signal);
         if (r === undefined) break;
-        if (r.status !== 200) throw new LwError(ErrorCode.DAEMON_BAD_RESPONSE, r.status === 401 ? 'the daemon requires a token (--token or LINKWARD_TOKEN)' : `daemon answered ${r.status}`);
+        if (r.status !== 200)
+          throw new LwError(
+            ErrorCode.DAEMON_BAD_RESPONSE,
+            r.status === 401 ? 'the daemon requires a token (--token or LINKWARD_TOKEN)' : `daemon answered ${r.status}`,
+          );
         doc = r.body;
         body = io.tty ? formatStatus(doc, doc.nowMs ?? now) : watchLine(doc, now);
       } catch (e) {
-        body = io.tty ? `daemon not reachable: ${messageOf(e)}\n(retrying every ${intervalMs / 1000} s)\n` : `${new Date(now).toISOString()} daemon not reachable: ${messageOf(e)}`;
+        body = io.tty
+          ? `daemon not reachable: ${messageOf(e)}\n(retrying every ${intervalMs / 1000} s)\n`
+          : `${new Date(now).toISOString()} daemon not reachable: ${messageOf(e)}`;
       }
       if (io.tty) {
         if (doc && now - sparkAt >= SPARK_REFRESH_MS) {
-          const h = await orAbort(daemonGet<HistoryDoc>(target, `/v1/history?since=${SPARK_WINDOW}`).catch(() => null), io.signal);
+          const h = await orAbort(
+            daemonGet<HistoryDoc>(target, `/v1/history?since=${SPARK_WINDOW}`).catch(() => null),
+            io.signal,
+          );
           spark = h && h.status === 200 ? h.body : null;
           sparkAt = now;
         }
-        const lines = [...body.trimEnd().split('\n'), '', ...sparkBlock(spark), '', `updated ${CLOCK.format(now)} · every ${intervalMs / 1000} s · Ctrl-C to stop`];
+        const lines = [
+          ...body.trimEnd().split('\n'),
+          '',
+          ...sparkBlock(spark),
+          '',
+          `updated ${CLOCK.format(now)} · every ${intervalMs / 1000} s · Ctrl-C to stop`,
+        ];
         io.write(HOME + lines.map((l) => l + EOL).join('\n') + '\n' + BELOW);
       } else io.write(body + '\n');
       await pause(intervalMs, io.signal);
@@ -129,7 +147,12 @@ export async function watchCommand(opts: DaemonOptions & { interval?: string }):
   };
   process.stdout.on('error', onOutputError);
   try {
-    return await watchStatus(target, seconds * 1000, { write: (s) => void (stop.signal.aborted && !process.stdout.writable ? undefined : process.stdout.write(s)), tty: process.stdout.isTTY === true, signal: stop.signal, nowMs: () => Date.now() });
+    return await watchStatus(target, seconds * 1000, {
+      write: (s) => void (stop.signal.aborted && !process.stdout.writable ? undefined : process.stdout.write(s)),
+      tty: process.stdout.isTTY === true,
+      signal: stop.signal,
+      nowMs: () => Date.now(),
+    });
   } finally {
     process.stdout.off('error', onOutputError);
     process.off('SIGINT', onSignal);

@@ -65,7 +65,8 @@ function throughputText(u: UplinkView, nowMs: number): string {
   const l = u.latest;
   const at = u.measuredAtMs ?? {};
   if (l.downloadMbps === undefined && l.uploadMbps === undefined) return 'speed not measured';
-  const fig = (label: string, v: number | undefined, bound: boolean | undefined): string => (v === undefined ? `${label} not measured` : `${label} ${bound === true ? '≥ ' : ''}${num(v, 'Mbps')}`);
+  const fig = (label: string, v: number | undefined, bound: boolean | undefined): string =>
+    v === undefined ? `${label} not measured` : `${label} ${bound === true ? '≥ ' : ''}${num(v, 'Mbps')}`;
   const down = fig('down', l.downloadMbps, l.downloadLowerBound);
   const up = fig('up', l.uploadMbps, l.uploadLowerBound);
   const downAge = l.downloadMbps === undefined ? '' : age(at.downloadMbps, nowMs);
@@ -98,7 +99,9 @@ function loadedText(u: UplinkView, nowMs: number): string | null {
 function budgetText(b: BudgetStatus, nowMs: number): string {
   const reset = new Date(b.resetAtMs);
   const when = `resets ${String(reset.getUTCHours()).padStart(2, '0')}:${String(reset.getUTCMinutes()).padStart(2, '0')} UTC in ${span(b.resetAtMs - nowMs)}`;
-  return b.spent ? `budget spent (${mb(b.usedBytes)} of ${mb(b.budgetBytes)} MB used), ${when}` : `budget ${mb(b.remainingBytes)} of ${mb(b.budgetBytes)} MB left, ${when}`;
+  return b.spent
+    ? `budget spent (${mb(b.usedBytes)} of ${mb(b.budgetBytes)} MB used), ${when}`
+    : `budget ${mb(b.remainingBytes)} of ${mb(b.budgetBytes)} MB left, ${when}`;
 }
 
 /** `text` after `first`, or when too long its words (and `tail`, kept whole) on lines of at most WIDTH columns, the rest under `indent`. */
@@ -185,11 +188,13 @@ export async function statusCommand(opts: DaemonOptions & { json?: boolean }): P
 
 /** Adds the options every daemon-talking command shares. */
 export function withDaemonOptions(cmd: Command): Command {
-  return cmd.option('--address <host:port>', 'daemon address (default: server.listen from the config)').option('--token <token>', 'bearer token (default: $LINKWARD_TOKEN or server.token)');
+  return cmd
+    .option('--address <host:port>', 'daemon address (default: server.listen from the config)')
+    .option('--token <token>', 'bearer token (default: $LINKWARD_TOKEN or server.token)');
 }
 
 export function registerStatusCommand(program: Command): void {
-  withDaemonOptions(program.command('status').description('Show the running daemon\'s state; exit 0 healthy, 1 degraded, 2 down/unknown, 3 daemon unreachable'))
+  withDaemonOptions(program.command('status').description("Show the running daemon's state; exit 0 healthy, 1 degraded, 2 down/unknown, 3 daemon unreachable"))
     .option('--json', 'print the full status document as JSON')
     .option('--watch', 'keep watching: redrawn in place with sparklines on a terminal, one line per poll otherwise; Ctrl-C stops (exit 0)')
     .option('--interval <seconds>', 'poll period of --watch', '2')

@@ -19,13 +19,25 @@ export const DEFAULT_COMMIT_MAX_RECORDS = 1_000;
 /** Records per merged request: sealing or acking 1000 rows takes ~10 ms here, so a drain never stalls ingest for long. */
 export const DEFAULT_BATCH_MAX_RECORDS = 1_000;
 
-const MaxBytes = z.number().int().min(64 * 1024);
+const MaxBytes = z
+  .number()
+  .int()
+  .min(64 * 1024);
 
 const CommitSchema = z
   .strictObject({
-    maxDelayMs: z.number().int().min(0).max(100).default(DEFAULT_COMMIT_DELAY_MS).describe('Longest wait for more records before one shared commit (0: next event-loop turn).'),
+    maxDelayMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(DEFAULT_COMMIT_DELAY_MS)
+      .describe('Longest wait for more records before one shared commit (0: next event-loop turn).'),
     maxRecords: z.number().int().min(1).max(100_000).default(DEFAULT_COMMIT_MAX_RECORDS).describe('Most records in one shared commit.'),
-    writerThread: z.boolean().default(false).describe('Commit ingested records on a worker thread (own SQLite connection, still synchronous=FULL), so fsyncs never block the event loop.'),
+    writerThread: z
+      .boolean()
+      .default(false)
+      .describe('Commit ingested records on a worker thread (own SQLite connection, still synchronous=FULL), so fsyncs never block the event loop.'),
   })
   .describe('Group commit: concurrent ingests share one fsync.');
 
@@ -34,7 +46,12 @@ const FlushSchema = z
     paceFraction: z.number().gt(0).max(1).default(0.5).describe('Send at most this fraction of the measured upload bandwidth of the active uplink.'),
     canaryIntervalMs: z.number().int().min(1_000).default(30_000).describe('While the link is down, one canary batch per sink at most this often.'),
     meteredHighOnly: z.boolean().default(true).describe('On a metered active uplink, send only the high-priority class.'),
-    liveFirst: z.boolean().default(false).describe('Send records younger than liveWindowMs before the older backlog (order then holds per lane); enable only for receivers that accept out-of-order data.'),
+    liveFirst: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Send records younger than liveWindowMs before the older backlog (order then holds per lane); enable only for receivers that accept out-of-order data.',
+      ),
     liveWindowMs: z.number().int().min(1_000).default(60_000).describe('Age below which a record counts as live (liveFirst).'),
     pollMs: z.number().int().min(10).max(60_000).default(1_000).describe('Idle check interval of each sink forwarder (new records also wake it).'),
   })
@@ -43,7 +60,7 @@ const FlushSchema = z
 const RetrySchema = z
   .strictObject({
     baseMs: z.number().int().min(10).default(1_000).describe('First retry delay (exponential, full jitter).'),
-    capMs: z.number().int().min(100).default(60_000).describe('Largest retry delay of the backoff (a server\'s Retry-After is obeyed up to 1 h).'),
+    capMs: z.number().int().min(100).default(60_000).describe("Largest retry delay of the backoff (a server's Retry-After is obeyed up to 1 h)."),
   })
   .describe('Retry backoff of failed sends.');
 
@@ -57,7 +74,10 @@ const TimeoutsSchema = z
 
 const SelfTelemetrySchema = z
   .strictObject({
-    sink: z.string().optional().describe('Sink (protocol prometheus-remote-write) that receives the agent\'s own probe results and state transitions; omit to disable.'),
+    sink: z
+      .string()
+      .optional()
+      .describe("Sink (protocol prometheus-remote-write) that receives the agent's own probe results and state transitions; omit to disable."),
   })
   .describe("The agent's own telemetry, buffered like everything else.");
 
@@ -66,9 +86,19 @@ export const BufferConfigSchema = z
     enabled: z.boolean().default(true).describe('Accept telemetry on /v1/ingest/{sink} and forward it when the link allows.'),
     maxBytes: MaxBytes.default(DEFAULT_MAX_BYTES).describe('Most payload bytes kept on disk (all sinks).'),
     maxRecords: z.number().int().min(1).optional().describe('Most records kept (optional second bound).'),
-    policy: z.enum(['drop-oldest', 'reject-new']).default('drop-oldest').describe('When full: drop the oldest records of the lowest priority first, or answer 507 to new ones.'),
+    policy: z
+      .enum(['drop-oldest', 'reject-new'])
+      .default('drop-oldest')
+      .describe('When full: drop the oldest records of the lowest priority first, or answer 507 to new ones.'),
     maxRecordBytes: z.number().int().min(1024).default(DEFAULT_MAX_RECORD_BYTES).describe('Largest accepted body (413 above).'),
-    maxInflightBytes: z.number().int().min(64 * 1024).default(DEFAULT_MAX_INFLIGHT_BYTES).describe('Most bytes of ingest bodies held in memory at once (being received or waiting for their commit); further requests wait unread, so senders slow down instead of the agent growing. A single body larger than this is still accepted when it is alone.'),
+    maxInflightBytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .default(DEFAULT_MAX_INFLIGHT_BYTES)
+      .describe(
+        'Most bytes of ingest bodies held in memory at once (being received or waiting for their commit); further requests wait unread, so senders slow down instead of the agent growing. A single body larger than this is still accepted when it is alone.',
+      ),
     socket: z.string().optional().describe('Unix socket path that also serves POST /v1/ingest/{sink} (file mode 0660, no token).'),
     commit: CommitSchema.prefault({}),
     flush: FlushSchema.prefault({}),
@@ -80,20 +110,46 @@ export const BufferConfigSchema = z
 
 export const SinkSchema = z
   .strictObject({
-    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, "-" or "_"').describe('Name used in /v1/ingest/{name}.'),
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, "-" or "_"')
+      .describe('Name used in /v1/ingest/{name}.'),
     url: z.url().describe('Upstream URL records are sent to.'),
     protocol: z
       .enum(['prometheus-remote-write', 'otlp-http', 'loki', 'influx-line', 'ndjson', 'raw'])
       .default('raw')
       .describe('Decides batching, content type and which answers are retried or dead-lettered.'),
-    headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers; ${ENV_VAR} in a value is replaced from the environment. Never logged.'),
-    headerFiles: z.record(z.string(), z.string()).default({}).describe('Headers whose value is read from a file (trimmed), e.g. Authorization: /run/secrets/token.'),
+    headers: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe('Extra request headers; ${ENV_VAR} in a value is replaced from the environment. Never logged.'),
+    headerFiles: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe('Headers whose value is read from a file (trimmed), e.g. Authorization: /run/secrets/token.'),
     priority: z.enum(['high', 'normal', 'low']).default('normal').describe('Priority class: degraded links send only high; when full, low is dropped first.'),
     ttlSeconds: z.number().int().min(0).default(0).describe('Drop records older than this (0: keep until sent or evicted).'),
-    batchMaxBytes: z.number().int().min(1024).default(1024 * 1024).describe('Line protocols: concatenate records up to this many bytes per request.'),
+    batchMaxBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024)
+      .describe('Line protocols: concatenate records up to this many bytes per request.'),
     batchMaxRecords: z.number().int().min(1).default(DEFAULT_BATCH_MAX_RECORDS).describe('Line protocols: at most this many records per request.'),
-    acceptWindowSeconds: z.number().int().min(0).optional().describe('Oldest data the upstream accepts, in seconds (0: no limit); status warns at 75 % of it. Default: 3600 for prometheus-remote-write (a Prometheus receiver refuses samples older than about 1 h behind its newest), none otherwise.'),
-    compression: z.enum(['auto', 'none', 'gzip', 'snappy']).default('auto').describe('Compression of merged batches (auto: snappy for remote write, gzip for line protocols, none otherwise). Pre-encoded bodies are sent as they came.'),
+    acceptWindowSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        'Oldest data the upstream accepts, in seconds (0: no limit); status warns at 75 % of it. Default: 3600 for prometheus-remote-write (a Prometheus receiver refuses samples older than about 1 h behind its newest), none otherwise.',
+      ),
+    compression: z
+      .enum(['auto', 'none', 'gzip', 'snappy'])
+      .default('auto')
+      .describe(
+        'Compression of merged batches (auto: snappy for remote write, gzip for line protocols, none otherwise). Pre-encoded bodies are sent as they came.',
+      ),
   })
   .describe('One upstream destination.');
 

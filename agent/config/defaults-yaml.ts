@@ -79,7 +79,11 @@ function emitObject(lines: string[], schema: AnySchema, value: Record<string, un
     } else if (kind === 'union') {
       // Documented by its value plus every object/array-of-object form it accepts, as comments.
       if (v === undefined) lines.push(`${pad}# ${key}:`);
-      else for (const t of stringify({ [key]: v }, { lineWidth: 0 }).trimEnd().split('\n')) lines.push(`${pad}${hash}${t}`);
+      else
+        for (const t of stringify({ [key]: v }, { lineWidth: 0 })
+          .trimEnd()
+          .split('\n'))
+          lines.push(`${pad}${hash}${t}`);
       for (const option of defOf(inner).options ?? []) {
         const o = unwrap(option);
         const d = defOf(o);
@@ -95,7 +99,9 @@ function emitObject(lines: string[], schema: AnySchema, value: Record<string, un
       const element = defOf(inner).element;
       const arr = Array.isArray(v) ? v : [];
       if (arr.length > 0) {
-        const text = stringify({ [key]: arr }, { lineWidth: 0 }).trimEnd().split('\n');
+        const text = stringify({ [key]: arr }, { lineWidth: 0 })
+          .trimEnd()
+          .split('\n');
         for (const t of text) lines.push(`${pad}${hash}${t}`);
       } else {
         lines.push(`${pad}${hash}${key}: []`);
@@ -119,7 +125,7 @@ export function renderDefaultsYaml(): string {
   const lines = ['# linkward configuration: every key with its default value.', '# Unknown keys are errors. Validate with: linkward config validate FILE', ''];
   const shape = defOf(unwrap(AgentConfigSchema)).shape ?? {};
   for (const [key, child] of Object.entries(shape)) {
-    const sub = new Array<string>();
+    const sub: string[] = [];
     emitObject(sub, { def: { type: 'object', shape: { [key]: child } } } as unknown as AnySchema, defaults, '', false);
     lines.push(...sub, '');
   }

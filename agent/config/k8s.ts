@@ -36,7 +36,9 @@ const TaintEffect = z.enum(['none', 'PreferNoSchedule', 'NoSchedule', 'NoExecute
 const TierSchema = (taint: 'none' | 'PreferNoSchedule' | 'NoSchedule', what: string) =>
   z
     .strictObject({
-      taint: TaintEffect.default(taint).describe('Taint effect of the linkward.io/link taint in this tier (none, PreferNoSchedule, NoSchedule, or opt-in NoExecute).'),
+      taint: TaintEffect.default(taint).describe(
+        'Taint effect of the linkward.io/link taint in this tier (none, PreferNoSchedule, NoSchedule, or opt-in NoExecute).',
+      ),
       cordon: z.boolean().default(false).describe('Cordon the node (spec.unschedulable) in this tier; subject to the fleet cap.'),
       drain: z.boolean().default(false).describe('Opt-in: evict pods (Eviction API, PDB-aware, never forced); implies cordon; subject to the fleet cap.'),
     })
@@ -52,7 +54,15 @@ const FleetSchema = z
     nodeSelector: z.string().default('').describe('Label selector of the nodes the percentage counts (empty: all nodes).'),
     leaseNamespace: z.string().min(1).default('kube-system').describe('Namespace of the fleet Lease.'),
     leaseName: z.string().min(1).default('linkward-fleet').describe('Name of the fleet Lease (holders live in its annotation).'),
-    leaseTtlSeconds: z.number().int().min(30).max(86_400).default(DEFAULT_LEASE_TTL_S).describe('A hold expires unless renewed within this time. Renewed every third of it, on its own timer; must be at least 3 × (maxBackoffMs + requestTimeoutMs) + 30 s.'),
+    leaseTtlSeconds: z
+      .number()
+      .int()
+      .min(30)
+      .max(86_400)
+      .default(DEFAULT_LEASE_TTL_S)
+      .describe(
+        'A hold expires unless renewed within this time. Renewed every third of it, on its own timer; must be at least 3 × (maxBackoffMs + requestTimeoutMs) + 30 s.',
+      ),
   })
   .describe('Fleet-wide cap on restrictive node actions.');
 
@@ -69,7 +79,9 @@ const DrainSchema = z
     ifCordonedByOthers: z
       .boolean()
       .default(false)
-      .describe('Drain also when someone else (an admin, kured, an upgrade) had already cordoned the node. false: such a node is left as it is; whoever cordoned it owns it.'),
+      .describe(
+        'Drain also when someone else (an admin, kured, an upgrade) had already cordoned the node. false: such a node is left as it is; whoever cordoned it owns it.',
+      ),
   })
   .describe('Drain behaviour (only used when a tier sets drain: true).');
 
@@ -81,14 +93,40 @@ export const KubernetesConfigSchema = z
     client: z
       .enum(['auto', 'lean', 'client-node'])
       .default('auto')
-      .describe('API client: lean (undici, ~15 MB RSS), client-node (@kubernetes/client-node, ~72 MB RSS; also exec/auth-provider/proxy kubeconfigs), auto = lean unless the kubeconfig needs client-node.'),
-    conditionType: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,62}$/).default('NetworkDegraded').describe('NodeCondition type written (True while degraded or down).'),
-    conditionHeartbeatSeconds: z.number().int().min(0).default(DEFAULT_CONDITION_HEARTBEAT_S).describe('Rewrite an unchanged condition (fresh values, heartbeat) at most this often; 0 = only on change.'),
+      .describe(
+        'API client: lean (undici, ~15 MB RSS), client-node (@kubernetes/client-node, ~72 MB RSS; also exec/auth-provider/proxy kubeconfigs), auto = lean unless the kubeconfig needs client-node.',
+      ),
+    conditionType: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9]{0,62}$/)
+      .default('NetworkDegraded')
+      .describe('NodeCondition type written (True while degraded or down).'),
+    conditionHeartbeatSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .default(DEFAULT_CONDITION_HEARTBEAT_S)
+      .describe('Rewrite an unchanged condition (fresh values, heartbeat) at most this often; 0 = only on change.'),
     resyncSeconds: z.number().int().min(5).default(DEFAULT_RESYNC_S).describe('Re-read the Node this often and repair drift.'),
     requestTimeoutMs: z.number().int().min(500).default(10_000).describe('Timeout of one API request.'),
-    maxBackoffMs: z.number().int().min(100).default(DEFAULT_MAX_BACKOFF_MS).describe('Cap of the retry backoff after API errors; each wait is drawn uniformly below min(cap, 1 s·2^(n-1)) (full jitter), at least 200 ms. Applies to every request path.'),
-    unknownHoldSeconds: z.number().int().min(0).default(DEFAULT_UNKNOWN_HOLD_S).describe('Keep existing decorations this long while the link state is unknown (e.g. after a restart), then remove the scheduling ones.'),
-    bandwidthClassesMbps: z.array(z.number().positive()).default([1, 5, 25, 100]).describe('Boundaries (download Mbps, ascending) of the linkward.io/bandwidth-class label buckets.'),
+    maxBackoffMs: z
+      .number()
+      .int()
+      .min(100)
+      .default(DEFAULT_MAX_BACKOFF_MS)
+      .describe(
+        'Cap of the retry backoff after API errors; each wait is drawn uniformly below min(cap, 1 s·2^(n-1)) (full jitter), at least 200 ms. Applies to every request path.',
+      ),
+    unknownHoldSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .default(DEFAULT_UNKNOWN_HOLD_S)
+      .describe('Keep existing decorations this long while the link state is unknown (e.g. after a restart), then remove the scheduling ones.'),
+    bandwidthClassesMbps: z
+      .array(z.number().positive())
+      .default([1, 5, 25, 100])
+      .describe('Boundaries (download Mbps, ascending) of the linkward.io/bandwidth-class label buckets.'),
     events: z.boolean().default(true).describe('Create one Event per link-state transition.'),
     eventNamespace: z.string().min(1).default('default').describe('Namespace of the Events (Node events conventionally go to default).'),
     tiers: z

@@ -36,7 +36,12 @@ export function resolveConfigPath(explicit: string | undefined, env: NodeJS.Proc
 }
 
 function pathOf(p: readonly PropertyKey[]): string {
-  return p.length === 0 ? '(root)' : p.map((k) => (typeof k === 'number' ? `[${k}]` : String(k))).join('.').replace(/\.\[/g, '[');
+  return p.length === 0
+    ? '(root)'
+    : p
+        .map((k) => (typeof k === 'number' ? `[${k}]` : String(k)))
+        .join('.')
+        .replace(/\.\[/g, '[');
 }
 
 /** True when an alternative of a union failed on the value's type itself (the value is not of that form at all). */
@@ -62,7 +67,8 @@ export function problemsFromIssues(issues: readonly z.core.$ZodIssue[]): ConfigP
   const out: ConfigProblem[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: pathOf([...issue.path, key]), message: 'unknown key (check the spelling; `linkward config defaults` lists every key)' });
+      for (const key of issue.keys)
+        out.push({ path: pathOf([...issue.path, key]), message: 'unknown key (check the spelling; `linkward config defaults` lists every key)' });
     } else if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       out.push(...unionProblems(issue.path, issue.errors));
     } else {
@@ -76,7 +82,10 @@ export function problemsFromIssues(issues: readonly z.core.$ZodIssue[]): ConfigP
 export function parseYaml(text: string): { value: unknown; problems: ConfigProblem[] } {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    return { value: undefined, problems: doc.errors.map((e) => ({ path: `(yaml line ${e.linePos?.[0]?.line ?? '?'})`, message: e.message.split('\n')[0] ?? e.message })) };
+    return {
+      value: undefined,
+      problems: doc.errors.map((e) => ({ path: `(yaml line ${e.linePos?.[0]?.line ?? '?'})`, message: e.message.split('\n')[0] ?? e.message })),
+    };
   }
   return { value: doc.toJS() ?? {}, problems: [] };
 }

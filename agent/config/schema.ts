@@ -16,18 +16,21 @@ const NodeSchema = z
   })
   .describe('This node.');
 
-const ListenSchema = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):\d{1,5}$/, 'must be HOST:PORT, e.g. 127.0.0.1:9780 or [::1]:9780');
+const ListenSchema = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):\d{1,5}$/, 'must be HOST:PORT, e.g. 127.0.0.1:9780 or [::1]:9780');
 
 const ServerSchema = z
   .strictObject({
     listen: ListenSchema.default(DEFAULT_LISTEN).describe('Status server address (HOST:PORT). Non-loopback requires a token.'),
     token: z.string().min(16, 'must be at least 16 characters').optional().describe('Bearer token required on /v1/* (required for non-loopback listen).'),
     tokenFile: z.string().optional().describe('File holding the token (preferred over inline token; read at start).'),
-    pageListen: ListenSchema.optional().describe('Opt-in read-only listener for the status page on the site LAN (e.g. 0.0.0.0:9781): serves only GET / without a token, no API, no actions. Off by default.'),
+    pageListen: ListenSchema.optional().describe(
+      'Opt-in read-only listener for the status page on the site LAN (e.g. 0.0.0.0:9781): serves only GET / without a token, no API, no actions. Off by default.',
+    ),
   })
-  .refine((s) => s.pageListen === undefined || s.pageListen !== s.listen, { path: ['pageListen'], message: 'must differ from server.listen (the page listener is a second, read-only server)' })
+  .refine((s) => s.pageListen === undefined || s.pageListen !== s.listen, {
+    path: ['pageListen'],
+    message: 'must differ from server.listen (the page listener is a second, read-only server)',
+  })
   .describe('HTTP status server: /healthz, /readyz, /metrics, /v1/status.');
 
 const StateSchema = z
@@ -64,7 +67,11 @@ export const AgentConfigSchema = z
       const sink = cfg.sinks.find((x) => x.name === selfSink);
       if (!sink) ctx.addIssue({ code: 'custom', path: ['buffer', 'selfTelemetry', 'sink'], message: `no sink named "${selfSink}" in sinks` });
       else if (sink.protocol !== 'prometheus-remote-write') {
-        ctx.addIssue({ code: 'custom', path: ['buffer', 'selfTelemetry', 'sink'], message: `sink "${selfSink}" has protocol ${sink.protocol}; the agent's own telemetry needs prometheus-remote-write` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['buffer', 'selfTelemetry', 'sink'],
+          message: `sink "${selfSink}" has protocol ${sink.protocol}; the agent's own telemetry needs prometheus-remote-write`,
+        });
       }
     }
   })

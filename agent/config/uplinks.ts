@@ -11,17 +11,36 @@ export const DEFAULT_WARMUP_MS = 15_000;
 
 export const UplinkSchema = z
   .strictObject({
-    name: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, 'must be 1-32 lowercase letters, digits or dashes').describe('Short name used in labels, metrics and the CLI.'),
+    name: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, 'must be 1-32 lowercase letters, digits or dashes')
+      .describe('Short name used in labels, metrics and the CLI.'),
     interface: z.string().min(1).max(15).optional().describe('Network interface (e.g. eth0, wwan0). Omit to use whatever carries the default route.'),
     gateway: z.string().optional().describe('Next-hop address; omit to discover it from the routing table.'),
-    sourceAddress: z.string().optional().describe("Local address probes bind to, so they leave through this uplink; omit to use the interface's first IPv4 address."),
-    gateway6: z.string().regex(/^[0-9a-fA-F:]+$/, 'must be an IPv6 address, e.g. fe80::1 or fd00:1::1').optional().describe('IPv6 next hop (a link-local fe80:: router address is fine). Set it to make the uplink dual-stack: linkward then switches the IPv6 default route, table and rule along with the IPv4 ones.'),
-    sourceAddress6: z.string().regex(/^[0-9a-fA-F:]+$/, 'must be an IPv6 address').optional().describe("IPv6 source address of the uplink's `ip -6 rule from`; omit to use the interface's first global IPv6 address."),
+    sourceAddress: z
+      .string()
+      .optional()
+      .describe("Local address probes bind to, so they leave through this uplink; omit to use the interface's first IPv4 address."),
+    gateway6: z
+      .string()
+      .regex(/^[0-9a-fA-F:]+$/, 'must be an IPv6 address, e.g. fe80::1 or fd00:1::1')
+      .optional()
+      .describe(
+        'IPv6 next hop (a link-local fe80:: router address is fine). Set it to make the uplink dual-stack: linkward then switches the IPv6 default route, table and rule along with the IPv4 ones.',
+      ),
+    sourceAddress6: z
+      .string()
+      .regex(/^[0-9a-fA-F:]+$/, 'must be an IPv6 address')
+      .optional()
+      .describe("IPv6 source address of the uplink's `ip -6 rule from`; omit to use the interface's first global IPv6 address."),
     priority: z.number().int().min(0).max(1000).default(100).describe('Lower is preferred by the failover policy.'),
     metered: z.boolean().default(false).describe('Metered link (cellular, satellite): stricter probe budget, only high-priority telemetry.'),
     targets: z.array(z.string().min(1)).optional().describe('Probe targets for this uplink (host:port or URL); omit to use probes.targets.'),
     budgetBytesPerDay: z.number().int().nonnegative().optional().describe('Daily probe byte budget; default 50 MB, 10 MB when metered.'),
-    idleDown: z.boolean().default(false).describe('Keep the NIC administratively down while not needed (e.g. a metered modem); brought up when the active uplink degrades.'),
+    idleDown: z
+      .boolean()
+      .default(false)
+      .describe('Keep the NIC administratively down while not needed (e.g. a metered modem); brought up when the active uplink degrades.'),
     warmup: DurationSchema.default(DEFAULT_WARMUP_MS).describe('Wait after bringing an idle-down NIC up before trusting its probes (ms or 15s).'),
     table: z.number().int().min(1).max(2_000_000_000).optional().describe('Routing table id for this uplink; default uplinks.policy.tableBase + index.'),
   })
@@ -71,4 +90,3 @@ export function effectiveUplinks(list: readonly UplinkConfig[]): UplinkConfig[] 
   if (list.length > 0) return [...list];
   return [UplinkSchema.parse({ name: 'default' })];
 }
-

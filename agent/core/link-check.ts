@@ -25,7 +25,13 @@ export interface LinkCheckResult {
 }
 
 /** Query-parameter names as served on /readyz/link (and sent by the CLI). */
-export const CHECK_PARAMS = { minDown: 'minDownMbps', minUp: 'minUpMbps', maxRtt: 'maxRttMs', maxLoss: 'maxLossPercent', maxAge: 'maxAgeS' } as const satisfies Record<string, keyof LinkCheckQuery>;
+export const CHECK_PARAMS = {
+  minDown: 'minDownMbps',
+  minUp: 'minUpMbps',
+  maxRtt: 'maxRttMs',
+  maxLoss: 'maxLossPercent',
+  maxAge: 'maxAgeS',
+} as const satisfies Record<string, keyof LinkCheckQuery>;
 
 /** Parses /readyz/link query parameters; returns the problems (one per bad parameter) instead of throwing. */
 export function parseCheckQuery(params: URLSearchParams): { query: LinkCheckQuery; problems: string[] } {

@@ -19,7 +19,7 @@ function accepted(m: MergedMetrics, s: ProbeSample, f: MetricField): boolean {
 }
 
 /** Value of field `f` in sample `s` (lower-bound flags default to false next to a new figure, so an old flag never sticks). */
-function valueOf(s: ProbeSample, f: MetricField): number | boolean | undefined {
+function fieldValue(s: ProbeSample, f: MetricField): number | boolean | undefined {
   if (f === 'downloadLowerBound') return s.downloadMbps === undefined ? undefined : (s.downloadLowerBound ?? false);
   if (f === 'uploadLowerBound') return s.uploadMbps === undefined ? undefined : (s.uploadLowerBound ?? false);
   // A quorum of answers in the same round proves the carrier is up; a "lost" flag next to it is a cached fact.
@@ -35,7 +35,7 @@ export function mergeSample(m: MergedMetrics, s: ProbeSample, only?: ReadonlySet
   for (const f of METRIC_FIELDS) {
     if (only && !only.has(f)) continue;
     if (!accepted(m, s, f)) continue;
-    const v = valueOf(s, f);
+    const v = fieldValue(s, f);
     if (v === undefined || (typeof v === 'number' && !Number.isFinite(v))) continue;
     // An older sample arriving late must not overwrite a newer value.
     if ((atMs[f] ?? -Infinity) > s.atMs) continue;
@@ -45,7 +45,14 @@ export function mergeSample(m: MergedMetrics, s: ProbeSample, only?: ReadonlySet
   }
   // Quorum: when the probe did not say, a majority of answering targets counts as reachable.
   const quorumAllowed = !only || only.has('reachable');
-  if (quorumAllowed && s.reachable === undefined && s.targetsUp !== undefined && s.targetsTotal !== undefined && s.targetsTotal > 0 && (atMs.reachable ?? -Infinity) <= s.atMs) {
+  if (
+    quorumAllowed &&
+    s.reachable === undefined &&
+    s.targetsUp !== undefined &&
+    s.targetsTotal !== undefined &&
+    s.targetsTotal > 0 &&
+    (atMs.reachable ?? -Infinity) <= s.atMs
+  ) {
     values.reachable = s.targetsUp * 2 > s.targetsTotal;
     atMs.reachable = s.atMs;
   }
@@ -59,7 +66,20 @@ const FIELD_GROUPS: readonly (readonly MetricField[])[] = [
   ['reachable', 'targetsUp', 'targetsTotal'],
   ['downloadMbps', 'downloadLowerBound'],
   ['uploadMbps', 'uploadLowerBound'],
-  ...METRIC_FIELDS.filter((f) => !['lossPercent', 'lossSamples', 'reachable', 'targetsUp', 'targetsTotal', 'downloadMbps', 'downloadLowerBound', 'uploadMbps', 'uploadLowerBound'].includes(f)).map((f) => [f]),
+  ...METRIC_FIELDS.filter(
+    (f) =>
+      ![
+        'lossPercent',
+        'lossSamples',
+        'reachable',
+        'targetsUp',
+        'targetsTotal',
+        'downloadMbps',
+        'downloadLowerBound',
+        'uploadMbps',
+        'uploadLowerBound',
+      ].includes(f),
+  ).map((f) => [f]),
 ];
 
 /** The groups of a lower-bound figure: it can prove "above a threshold", never "below". */
@@ -73,7 +93,14 @@ function lowerBoundGroups(s: ProbeSample): (readonly MetricField[])[] {
  * timing) is. A lower-bound figure is taken only when it does not worsen the verdict. `current`/`held` are the uplink's
  * published state.
  */
-export function mergeTrusted(m: MergedMetrics, s: ProbeSample, current: LinkHealth, held: readonly MetricField[], nowMs: number, policy: LinkHealthConfig): MergedMetrics {
+export function mergeTrusted(
+  m: MergedMetrics,
+  s: ProbeSample,
+  current: LinkHealth,
+  held: readonly MetricField[],
+  nowMs: number,
+  policy: LinkHealthConfig,
+): MergedMetrics {
   const rank = (x: MergedMetrics): number => LEVEL_RANK[computeVerdict(x, current, nowMs, policy, held).health];
   if (s.void) {
     const carrierOnly = mergeSample(m, s, new Set<MetricField>(['carrier']));

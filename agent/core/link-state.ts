@@ -63,8 +63,21 @@ export interface StepResult {
 
 export function initialUplink(name: string, nowMs: number, restored?: DampingState): UplinkState {
   // Restored state saved before `lastFlapMs` existed: its save time bounds the hold.
-  const damping = restored && restored.suppressed && restored.lastFlapMs === undefined ? { ...restored, lastFlapMs: restored.atMs } : restored;
-  return { name, health: 'unknown', sinceMs: nowMs, reasons: ['no measurement yet'], metrics: emptyMetrics(), raw: 'unknown', pending: null, damping: damping ?? initialDamping(nowMs), hold: damping?.suppressed ? 'degraded' : null, held: [], crossed: [], notes: [] };
+  const damping = restored?.suppressed && restored.lastFlapMs === undefined ? { ...restored, lastFlapMs: restored.atMs } : restored;
+  return {
+    name,
+    health: 'unknown',
+    sinceMs: nowMs,
+    reasons: ['no measurement yet'],
+    metrics: emptyMetrics(),
+    raw: 'unknown',
+    pending: null,
+    damping: damping ?? initialDamping(nowMs),
+    hold: damping?.suppressed ? 'degraded' : null,
+    held: [],
+    crossed: [],
+    notes: [],
+  };
 }
 
 /** Fresh state: every uplink `unknown`. Restored damping may be passed per uplink (a restart must not fake health). */
@@ -90,7 +103,12 @@ function dwellMs(direction: Pending['direction'], target: LinkHealth, hard: bool
  * Re-evaluates one uplink at `nowMs`; returns the new state and the transition if its health changed. `active` says
  * whether flaps of this uplink count: only those of the uplink carrying traffic do (see `evaluate`).
  */
-export function evaluateUplink(prev: UplinkState, nowMs: number, policy: LinkHealthConfig, active = true): { uplink: UplinkState; transition: Transition | null } {
+export function evaluateUplink(
+  prev: UplinkState,
+  nowMs: number,
+  policy: LinkHealthConfig,
+  active = true,
+): { uplink: UplinkState; transition: Transition | null } {
   const u: UplinkState = { ...prev, damping: decay(prev.damping, nowMs, policy.damping) };
   const v = computeVerdict(u.metrics, u.health, nowMs, policy, u.held);
   u.crossed = v.crossed;
@@ -222,7 +240,17 @@ export function nextDeadlineMs(state: LinkState, nowMs: number, policy: LinkHeal
 function view(u: UplinkState): UplinkView {
   const latest: UplinkView['latest'] = { atMs: u.metrics.lastMs ?? 0 };
   Object.assign(latest, u.metrics.values);
-  return { name: u.name, health: u.health, sinceMs: u.sinceMs, reasons: [...u.reasons], latest, measuredAtMs: { ...u.metrics.atMs }, heldBy: [...u.crossed], notes: [...u.notes], ...(u.budget ? { budget: { ...u.budget } } : {}) };
+  return {
+    name: u.name,
+    health: u.health,
+    sinceMs: u.sinceMs,
+    reasons: [...u.reasons],
+    latest,
+    measuredAtMs: { ...u.metrics.atMs },
+    heldBy: [...u.crossed],
+    notes: [...u.notes],
+    ...(u.budget ? { budget: { ...u.budget } } : {}),
+  };
 }
 
 /** The snapshot every consumer reads; `active` is the uplink the node follows. */

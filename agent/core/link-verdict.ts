@@ -1,16 +1,44 @@
 /** Instantaneous verdict for one uplink from its latest measurements: thresholds with hysteresis, quorum, carrier, staleness. Pure. */
-import type { LinkHealth, ProbeSample } from './types.ts';
+import type { LinkHealth } from './types.ts';
 import { fmtPair } from './fmt.ts';
 import { THRESHOLD_METRICS, type LinkHealthConfig, type ThresholdMetric } from './link-health.ts';
 
 /** Measured fields kept per uplink (last known value of each, with the time it was measured). */
 export type MetricField =
-  | 'rttMs' | 'rttP95Ms' | 'jitterMs' | 'lossPercent' | 'lossSamples' | 'downloadMbps' | 'uploadMbps' | 'targetsUp' | 'targetsTotal' | 'reachable' | 'carrier'
-  | 'downloadLowerBound' | 'uploadLowerBound' | 'idleRttMs' | 'loadedRttMs' | 'responsivenessRpm';
+  | 'rttMs'
+  | 'rttP95Ms'
+  | 'jitterMs'
+  | 'lossPercent'
+  | 'lossSamples'
+  | 'downloadMbps'
+  | 'uploadMbps'
+  | 'targetsUp'
+  | 'targetsTotal'
+  | 'reachable'
+  | 'carrier'
+  | 'downloadLowerBound'
+  | 'uploadLowerBound'
+  | 'idleRttMs'
+  | 'loadedRttMs'
+  | 'responsivenessRpm';
 
 export const METRIC_FIELDS: readonly MetricField[] = [
-  'rttMs', 'rttP95Ms', 'jitterMs', 'lossPercent', 'lossSamples', 'downloadMbps', 'uploadMbps', 'targetsUp', 'targetsTotal', 'reachable', 'carrier',
-  'downloadLowerBound', 'uploadLowerBound', 'idleRttMs', 'loadedRttMs', 'responsivenessRpm',
+  'rttMs',
+  'rttP95Ms',
+  'jitterMs',
+  'lossPercent',
+  'lossSamples',
+  'downloadMbps',
+  'uploadMbps',
+  'targetsUp',
+  'targetsTotal',
+  'reachable',
+  'carrier',
+  'downloadLowerBound',
+  'uploadLowerBound',
+  'idleRttMs',
+  'loadedRttMs',
+  'responsivenessRpm',
 ];
 
 /**
@@ -73,7 +101,6 @@ export interface Verdict {
   crossed: MetricField[];
 }
 
-
 /**
  * True when a throughput figure is low enough to hold the link in a level (below the degraded exit value): such a
  * figure expires after maxAge.lowThroughputS, a healthy one after maxAge.throughputS. An old good figure only shows;
@@ -135,7 +162,11 @@ export function computeVerdict(m: MergedMetrics, current: LinkHealth, nowMs: num
     crossed.push('reachable');
     const up = m.values.targetsUp;
     const total = m.values.targetsTotal;
-    hardReasons.push(typeof up === 'number' && typeof total === 'number' && has('targetsUp') ? `unreachable=${up}/${total} targets<quorum` : 'unreachable=no quorum of targets');
+    hardReasons.push(
+      typeof up === 'number' && typeof total === 'number' && has('targetsUp')
+        ? `unreachable=${up}/${total} targets<quorum`
+        : 'unreachable=no quorum of targets',
+    );
   }
   const reasons: string[] = [...hardReasons];
   let health: LinkHealth = hardReasons.length > 0 ? 'down' : 'healthy';

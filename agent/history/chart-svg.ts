@@ -97,7 +97,12 @@ function runsOf(buckets: readonly Bucket[], joinMs: number): Bucket[][] {
 /** The buckets' `key` as a line, broken across gaps wider than `joinMs` (an outage is a gap, not a slope). */
 function linePath(f: Frame, buckets: readonly Bucket[], key: 'avg' | 'min' | 'max', max: number, joinMs: number): string {
   return runsOf(buckets, joinMs)
-    .map((r) => relPath(r.map((b) => [xOf(f, b.t + f.bucketMs / 2), yOf(b[key], max)]), 'M'))
+    .map((r) =>
+      relPath(
+        r.map((b) => [xOf(f, b.t + f.bucketMs / 2), yOf(b[key], max)]),
+        'M',
+      ),
+    )
     .join('');
 }
 
@@ -138,7 +143,13 @@ function markersSvg(f: Frame, markers: readonly Marker[], titled: boolean): stri
 function merge(list: readonly Bucket[]): Bucket | null {
   if (list.length === 0) return null;
   const n = list.reduce((s, b) => s + b.n, 0);
-  return { t: (list[0] as Bucket).t, min: Math.min(...list.map((b) => b.min)), max: Math.max(...list.map((b) => b.max)), avg: list.reduce((s, b) => s + b.avg * b.n, 0) / Math.max(1, n), n };
+  return {
+    t: (list[0] as Bucket).t,
+    min: Math.min(...list.map((b) => b.min)),
+    max: Math.max(...list.map((b) => b.max)),
+    avg: list.reduce((s, b) => s + b.avg * b.n, 0) / Math.max(1, n),
+    n,
+  };
 }
 
 /** One series of a chart: its buckets, how to draw it, and its words for the hover text. */
@@ -164,7 +175,8 @@ function hoverSvg(f: Frame, lines: readonly Line[]): string {
       const m = merge(l.buckets.filter((b) => b.t >= from && b.t < from + slotMs));
       if (m) parts.push(`${l.name} ${fig(m.avg)}${m.max > m.min ? ` (${fig(m.min)}–${fig(m.max)})` : ''} ${l.unit}`);
     }
-    if (parts.length > 0) out += `<rect x="${Math.round(i * w * 10) / 10}" width="${w}" height="${VIEW_H}"><title>${esc(`${f.time(from)}–${f.time(from + slotMs)} · ${parts.join(' · ')}`)}</title></rect>`;
+    if (parts.length > 0)
+      out += `<rect x="${Math.round(i * w * 10) / 10}" width="${w}" height="${VIEW_H}"><title>${esc(`${f.time(from)}–${f.time(from + slotMs)} · ${parts.join(' · ')}`)}</title></rect>`;
   }
   return `<g class="hv">${out}</g>`;
 }
@@ -179,10 +191,13 @@ export function chartSvg(id: string, f: Frame, lines: readonly Line[], max: numb
   const body = lines
     .map((l) => {
       const n = ` data-series="${esc(l.name)}" data-points="${l.buckets.length}"`;
-      if (l.style === 'dots') return `${lean ? '' : `<path class="ln thin" stroke="${l.colour}" d="${linePath(f, l.buckets, 'avg', max, THROUGHPUT_JOIN_MS)}"/>`}<path class="dot"${n} stroke="${l.colour}" d="${dotsPath(f, l.buckets, max)}"/>`;
+      if (l.style === 'dots')
+        return `${lean ? '' : `<path class="ln thin" stroke="${l.colour}" d="${linePath(f, l.buckets, 'avg', max, THROUGHPUT_JOIN_MS)}"/>`}<path class="dot"${n} stroke="${l.colour}" d="${dotsPath(f, l.buckets, max)}"/>`;
       // A bucket with no neighbour (an agent started minutes ago, a lone round between gaps) is a one-point line,
       // which draws nothing: it gets a dot.
-      const lone = runsOf(l.buckets, join).filter((r) => r.length === 1).flat();
+      const lone = runsOf(l.buckets, join)
+        .filter((r) => r.length === 1)
+        .flat();
       const dots = lone.length > 0 ? `<path class="dot lone" stroke="${l.colour}" d="${dotsPath(f, lone, max)}"/>` : '';
       const band = l.style === 'band' ? `<path class="band" fill="${l.colour}" fill-opacity=".22" d="${bandPath(f, l.buckets, max, join)}"/>` : '';
       return `${band}<path class="ln"${n} stroke="${l.colour}" d="${linePath(f, l.buckets, 'avg', max, join)}"/>${dots}`;
@@ -196,7 +211,13 @@ export function chartSvg(id: string, f: Frame, lines: readonly Line[], max: numb
  * window without any. Before `knownFromMs` (the first record of any kind, e.g. an agent started an hour ago) the strip
  * says "no data" instead of stretching today's state back over the whole day.
  */
-export function stateStrip(id: string, f: Frame, transitions: readonly { atMs: number; from: string; to: string }[], current: string, knownFromMs = f.sinceMs): string {
+export function stateStrip(
+  id: string,
+  f: Frame,
+  transitions: readonly { atMs: number; from: string; to: string }[],
+  current: string,
+  knownFromMs = f.sinceMs,
+): string {
   const sorted = [...transitions].filter((t) => t.atMs >= f.sinceMs && t.atMs <= f.untilMs).sort((a, b) => a.atMs - b.atMs);
   const segs: { from: number; to: number; state: string }[] = [];
   let state = sorted[0]?.from ?? current;

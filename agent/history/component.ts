@@ -45,7 +45,13 @@ export function createHistoryComponent(ctx: AgentContext, components: () => Reco
     const since = nowMs - windowMs;
     const names = Object.keys(ctx.bus.latestLink()?.uplinks ?? {});
     const doc = buildHistory(
-      { probes: store.probeSamples(since, nowMs), transitions: store.transitions(since, nowMs), failovers: store.failovers(since, nowMs), nodeActions: store.nodeActions(since, nowMs), buffer: store.bufferSamples(since, nowMs) },
+      {
+        probes: store.probeSamples(since, nowMs),
+        transitions: store.transitions(since, nowMs),
+        failovers: store.failovers(since, nowMs),
+        nodeActions: store.nodeActions(since, nowMs),
+        buffer: store.bufferSamples(since, nowMs),
+      },
       nowMs,
       windowMs,
       names,

@@ -23,7 +23,12 @@ export function appliedFrom(details: unknown): Applied | null {
     .map((t: { key?: unknown; value?: unknown; effect?: unknown }) => `${String(t.key)}${t.value ? `=${String(t.value)}` : ''}:${String(t.effect)}`)
     .sort();
   const c = actual.condition as { status?: unknown; reason?: unknown } | null | undefined;
-  return { labels: sortKeys(labels), taints, cordoned: actual.cordoned === true, condition: c ? `${String(c.status)}${c.reason ? `/${String(c.reason)}` : ''}` : null };
+  return {
+    labels: sortKeys(labels),
+    taints,
+    cordoned: actual.cordoned === true,
+    condition: c ? `${String(c.status)}${c.reason ? `/${String(c.reason)}` : ''}` : null,
+  };
 }
 
 function sortKeys(o: Record<string, string>): Record<string, string> {
@@ -56,7 +61,8 @@ export function describeChange(before: Applied | null, after: Applied): string {
   if (b.cordoned !== after.cordoned) parts.push(after.cordoned ? 'cordoned' : 'uncordoned');
   for (const t of after.taints) if (!b.taints.includes(t)) parts.push(`taint ${t} added`);
   for (const t of b.taints) if (!after.taints.includes(t)) parts.push(`taint ${t} removed`);
-  for (const [k, v] of Object.entries(after.labels)) if (b.labels[k] !== v) parts.push(b.labels[k] === undefined ? `label ${k}=${v}` : `label ${k}: ${b.labels[k]} → ${v}`);
+  for (const [k, v] of Object.entries(after.labels))
+    if (b.labels[k] !== v) parts.push(b.labels[k] === undefined ? `label ${k}=${v}` : `label ${k}: ${b.labels[k]} → ${v}`);
   for (const k of Object.keys(b.labels)) if (after.labels[k] === undefined) parts.push(`label ${k} removed`);
   if (b.condition !== after.condition) parts.push(`condition ${b.condition ?? 'unset'} → ${after.condition ?? 'unset'}`);
   return parts.join('; ');

@@ -51,7 +51,10 @@ export function firstResolution(n: number): number {
 export function fitForPage(doc: HistoryDoc, factor: number): HistoryDoc {
   if (factor === 1) return doc;
   const uplinks = Object.fromEntries(
-    Object.entries(doc.uplinks).map(([name, u]) => [name, { ...u, series: Object.fromEntries(SERIES.map((s) => [s, coarsen(u.series[s], doc.sinceMs, doc.bucketMs, factor)])) as Record<SeriesName, Bucket[]> }]),
+    Object.entries(doc.uplinks).map(([name, u]) => [
+      name,
+      { ...u, series: Object.fromEntries(SERIES.map((s) => [s, coarsen(u.series[s], doc.sinceMs, doc.bucketMs, factor)])) as Record<SeriesName, Bucket[]> },
+    ]),
   );
   return { ...doc, uplinks, bucketMs: doc.bucketMs * factor };
 }
@@ -59,7 +62,16 @@ export function fitForPage(doc: HistoryDoc, factor: number): HistoryDoc {
 /** Events listed under the charts (newest first); older ones are in /v1/history and `linkward history`. */
 const EVENTS_LISTED = 15;
 
-const COLOUR = { down: '#1f6fd1', up: '#8e44ad', idle: '#1f6fd1', loaded: '#d35400', loss: '#c62828', failover: '#1d2330', node: '#8e44ad', backlog: '#b26a00' };
+const COLOUR = {
+  down: '#1f6fd1',
+  up: '#8e44ad',
+  idle: '#1f6fd1',
+  loaded: '#d35400',
+  loss: '#c62828',
+  failover: '#1d2330',
+  node: '#8e44ad',
+  backlog: '#b26a00',
+};
 
 /**
  * Local time of day ("14:05") and the zone's short name, in the device's time zone. The formatters are built on the
@@ -89,8 +101,26 @@ function summary(b: readonly Bucket[], unit: string): string {
 
 function uplinkMarkers(doc: HistoryDoc, name: string): Marker[] {
   return [
-    ...doc.transitions.filter((t) => t.uplink === name).map((t): Marker => ({ atMs: t.atMs, kind: 'state', colour: STATE_COLOUR[t.to] ?? '#8a9bbd', text: `${time(t.atMs)} ${name}: ${t.from} → ${t.to}${t.reasons.length ? ` (${t.reasons.join(', ')})` : ''}` })),
-    ...doc.failovers.filter((f) => f.to === name || f.from === name).map((f): Marker => ({ atMs: f.atMs, kind: 'failover', colour: COLOUR.failover, text: `${time(f.atMs)} switched ${f.from ?? '—'} → ${f.to} (${f.reason}, ${f.result})` })),
+    ...doc.transitions
+      .filter((t) => t.uplink === name)
+      .map(
+        (t): Marker => ({
+          atMs: t.atMs,
+          kind: 'state',
+          colour: STATE_COLOUR[t.to] ?? '#8a9bbd',
+          text: `${time(t.atMs)} ${name}: ${t.from} → ${t.to}${t.reasons.length ? ` (${t.reasons.join(', ')})` : ''}`,
+        }),
+      ),
+    ...doc.failovers
+      .filter((f) => f.to === name || f.from === name)
+      .map(
+        (f): Marker => ({
+          atMs: f.atMs,
+          kind: 'failover',
+          colour: COLOUR.failover,
+          text: `${time(f.atMs)} switched ${f.from ?? '—'} → ${f.to} (${f.reason}, ${f.result})`,
+        }),
+      ),
     ...doc.nodeActions.map((a): Marker => ({ atMs: a.atMs, kind: 'node', colour: COLOUR.node, text: `${time(a.atMs)} node: ${a.summary}` })),
   ];
 }
@@ -113,16 +143,45 @@ function key(colour: string, text: string): string {
 function uplinkBlock(doc: HistoryDoc, full: HistoryDoc, f: Frame, name: string, current: string, draw: Draw, knownFromMs: number): string {
   const u = doc.uplinks[name];
   if (!u) return '';
-  if (!hasData(u)) return `<p class="hist muted" id="hist-${esc(name)}" data-uplink="${esc(name)}"><strong>${esc(name)}</strong>: no measurements in this period.</p>`;
+  if (!hasData(u))
+    return `<p class="hist muted" id="hist-${esc(name)}" data-uplink="${esc(name)}"><strong>${esc(name)}</strong>: no measurements in this period.</p>`;
   const s = u.series;
   const c = (full.uplinks[name] ?? u).series;
   const mk = uplinkMarkers(doc, name);
   const n = esc(name);
-  const speed = chartBlock(`chart-${name}-speed`, `${key(COLOUR.down, `download ${summary(c.downloadMbps, 'Mbit/s')}`)} · ${key(COLOUR.up, `upload ${summary(c.uploadMbps, 'Mbit/s')}`)}`, f,
-    [{ name: 'download', buckets: s.downloadMbps, colour: COLOUR.down, style: 'dots', unit: 'Mbit/s' }, { name: 'upload', buckets: s.uploadMbps, colour: COLOUR.up, style: 'dots', unit: 'Mbit/s' }], mk, 'Mbit/s', draw);
-  const delay = chartBlock(`chart-${name}-delay`, `${key(COLOUR.idle, `delay ${summary(c.rttMs, 'ms')}`)} · ${key(COLOUR.loaded, `under load ${summary(c.loadedRttMs, 'ms')}`)}`, f,
-    [{ name: 'delay', buckets: s.rttMs, colour: COLOUR.idle, style: 'band', unit: 'ms' }, { name: 'under load', buckets: s.loadedRttMs, colour: COLOUR.loaded, style: 'dots', unit: 'ms' }], mk, 'ms', draw);
-  const loss = chartBlock(`chart-${name}-loss`, key(COLOUR.loss, `lost data ${summary(c.lossPercent, '%')}`), f, [{ name: 'lost', buckets: s.lossPercent, colour: COLOUR.loss, style: 'line', unit: '%' }], mk, '%', draw);
+  const speed = chartBlock(
+    `chart-${name}-speed`,
+    `${key(COLOUR.down, `download ${summary(c.downloadMbps, 'Mbit/s')}`)} · ${key(COLOUR.up, `upload ${summary(c.uploadMbps, 'Mbit/s')}`)}`,
+    f,
+    [
+      { name: 'download', buckets: s.downloadMbps, colour: COLOUR.down, style: 'dots', unit: 'Mbit/s' },
+      { name: 'upload', buckets: s.uploadMbps, colour: COLOUR.up, style: 'dots', unit: 'Mbit/s' },
+    ],
+    mk,
+    'Mbit/s',
+    draw,
+  );
+  const delay = chartBlock(
+    `chart-${name}-delay`,
+    `${key(COLOUR.idle, `delay ${summary(c.rttMs, 'ms')}`)} · ${key(COLOUR.loaded, `under load ${summary(c.loadedRttMs, 'ms')}`)}`,
+    f,
+    [
+      { name: 'delay', buckets: s.rttMs, colour: COLOUR.idle, style: 'band', unit: 'ms' },
+      { name: 'under load', buckets: s.loadedRttMs, colour: COLOUR.loaded, style: 'dots', unit: 'ms' },
+    ],
+    mk,
+    'ms',
+    draw,
+  );
+  const loss = chartBlock(
+    `chart-${name}-loss`,
+    key(COLOUR.loss, `lost data ${summary(c.lossPercent, '%')}`),
+    f,
+    [{ name: 'lost', buckets: s.lossPercent, colour: COLOUR.loss, style: 'line', unit: '%' }],
+    mk,
+    '%',
+    draw,
+  );
   const uplinkTransitions = doc.transitions.filter((t) => t.uplink === name);
   return `<section class="hist" id="hist-${n}" data-uplink="${n}"><h3>${n}</h3><div class="cap">state</div>${stateStrip(`strip-${name}`, f, uplinkTransitions, current, knownFromMs)}${speed}${delay}${loss}${timeAxis(f)}</section>`;
 }
@@ -131,9 +190,16 @@ function uplinkBlock(doc: HistoryDoc, full: HistoryDoc, f: Frame, name: string, 
 function bufferBlock(doc: HistoryDoc, f: Frame, draw: Draw): string {
   if (doc.buffer.length === 0) return '';
   const records: Bucket[] = doc.buffer.map((b) => ({ t: b.t, min: b.records, avg: b.records, max: b.records, n: 1 }));
-  const ages: Bucket[] = doc.buffer.filter((b) => b.oldestAgeS !== null).map((b) => ({ t: b.t, min: (b.oldestAgeS as number) / 60, avg: (b.oldestAgeS as number) / 60, max: (b.oldestAgeS as number) / 60, n: 1 }));
+  const ages: Bucket[] = doc.buffer
+    .filter((b) => b.oldestAgeS !== null)
+    .map((b) => ({ t: b.t, min: (b.oldestAgeS as number) / 60, avg: (b.oldestAgeS as number) / 60, max: (b.oldestAgeS as number) / 60, n: 1 }));
   const failing = doc.buffer.filter((b) => b.sinkFailing).length;
-  const mk: Marker[] = doc.failovers.map((x) => ({ atMs: x.atMs, kind: 'failover', colour: COLOUR.failover, text: `${time(x.atMs)} switched ${x.from ?? '—'} → ${x.to}` }));
+  const mk: Marker[] = doc.failovers.map((x) => ({
+    atMs: x.atMs,
+    kind: 'failover',
+    colour: COLOUR.failover,
+    text: `${time(x.atMs)} switched ${x.from ?? '—'} → ${x.to}`,
+  }));
   return `<section class="hist" id="hist-buffer"><h3>Data waiting to be sent</h3>${failing > 0 ? `<div class="muted">the receiving server refused or did not answer during ${failing} of ${doc.buffer.length} sampled periods</div>` : ''}${chartBlock('chart-buffer-records', key(COLOUR.backlog, `records waiting ${summary(records, '')}`), f, [{ name: 'waiting', buckets: records, colour: COLOUR.backlog, style: 'line', unit: 'records' }], mk, 'records', draw)}${chartBlock('chart-buffer-age', key(COLOUR.loss, `oldest waiting ${summary(ages, 'min')}`), f, [{ name: 'oldest', buckets: ages, colour: COLOUR.loss, style: 'line', unit: 'min' }], mk, 'min', draw)}${timeAxis(f)}</section>`;
 }
 
@@ -156,7 +222,11 @@ function knownFrom(doc: HistoryDoc): number {
 /** The newest events of all kinds, as a list anyone can read (no chart, no hover needed). */
 function eventsList(doc: HistoryDoc): string {
   const rows = [
-    ...doc.transitions.map((t) => ({ atMs: t.atMs, kind: 'state', text: `${t.uplink ?? 'whole site'}: ${t.from} → ${t.to}${t.reasons.length ? ` (${t.reasons.join(', ')})` : ''}` })),
+    ...doc.transitions.map((t) => ({
+      atMs: t.atMs,
+      kind: 'state',
+      text: `${t.uplink ?? 'whole site'}: ${t.from} → ${t.to}${t.reasons.length ? ` (${t.reasons.join(', ')})` : ''}`,
+    })),
     ...doc.failovers.map((x) => ({ atMs: x.atMs, kind: 'failover', text: `switched connection ${x.from ?? '—'} → ${x.to} (${x.reason}, ${x.result})` })),
     ...doc.nodeActions.map((a) => ({ atMs: a.atMs, kind: 'node', text: `Kubernetes node: ${a.summary}` })),
   ].sort((a, b) => b.atMs - a.atMs);
@@ -186,12 +256,24 @@ function renderSection(doc: HistoryDoc, full: HistoryDoc, current: { node: strin
   const f = frameOf(doc, time, hoverSlots);
   const hours = Math.round((doc.untilMs - doc.sinceMs) / 3_600_000);
   const known = knownFrom(full);
-  const site = stateStrip('strip-site', f, doc.transitions.filter((t) => t.uplink === null), current.node, known);
-  const blocks = Object.keys(doc.uplinks).map((name) => uplinkBlock(doc, full, f, name, current.uplinks[name] ?? 'unknown', draw, known)).join('');
+  const site = stateStrip(
+    'strip-site',
+    f,
+    doc.transitions.filter((t) => t.uplink === null),
+    current.node,
+    known,
+  );
+  const blocks = Object.keys(doc.uplinks)
+    .map((name) => uplinkBlock(doc, full, f, name, current.uplinks[name] ?? 'unknown', draw, known))
+    .join('');
   const slotMin = hoverSlots > 0 ? Math.round((doc.untilMs - doc.sinceMs) / hoverSlots / 60_000) : 0;
   const per = slotMin === 60 ? 'hourly figures' : slotMin % 60 === 0 ? `figures per ${slotMin / 60} hours` : `figures per ${slotMin} min`;
   const many = `${Object.keys(doc.uplinks).length} connections`;
-  const hint = !draw.charts ? `charts left out to keep this page light for ${many}: <code>linkward history</code>` : hoverSlots > 0 ? `hover a chart for ${per}` : `coarse charts for ${many}; figures per hour: <code>linkward history</code>`;
+  const hint = !draw.charts
+    ? `charts left out to keep this page light for ${many}: <code>linkward history</code>`
+    : hoverSlots > 0
+      ? `hover a chart for ${per}`
+      : `coarse charts for ${many}; figures per hour: <code>linkward history</code>`;
   return `<h2 id="history">Last ${hours} hours <span class="muted">(times in ${esc(zoneName(doc.untilMs))}; ${hint})</span></h2>
 <div class="hist" id="hist-site"><div class="cap">whole site: ${['healthy', 'degraded', 'down'].map((s) => key(STATE_COLOUR[s] as string, s)).join(' ')} · markers: ${key(COLOUR.failover, 'connection switched')} ${key(COLOUR.node, 'Kubernetes node changed')}</div>${site}${timeAxis(f)}</div>
 ${blocks}${bufferBlock(doc, f, draw)}<h3>What happened</h3>${eventsList(doc)}`;

@@ -18,11 +18,19 @@ export const PRUNE_EVERY_MS = 3_600_000;
  * not report (disabled, starting, failed): no row is better than a row claiming an empty buffer.
  */
 export function bufferSampleFrom(status: ComponentStatus | undefined, nowMs: number): BufferSampleRow | null {
-  const d = status?.details as { usage?: { records?: unknown; bytes?: unknown }; lanes?: { oldestAgeSeconds?: unknown }[]; sinks?: { attempts?: unknown }[] } | undefined;
+  const d = status?.details as
+    | { usage?: { records?: unknown; bytes?: unknown }; lanes?: { oldestAgeSeconds?: unknown }[]; sinks?: { attempts?: unknown }[] }
+    | undefined;
   if (!d?.usage || typeof d.usage.records !== 'number') return null;
   const ages = (d.lanes ?? []).map((l) => l.oldestAgeSeconds).filter((a): a is number => typeof a === 'number' && Number.isFinite(a));
   const failing = (d.sinks ?? []).some((s) => typeof s.attempts === 'number' && s.attempts > 0);
-  return { atMs: nowMs, records: d.usage.records, bytes: typeof d.usage.bytes === 'number' ? d.usage.bytes : 0, oldestAgeS: ages.length > 0 ? Math.max(...ages) : null, sinkFailing: failing };
+  return {
+    atMs: nowMs,
+    records: d.usage.records,
+    bytes: typeof d.usage.bytes === 'number' ? d.usage.bytes : 0,
+    oldestAgeS: ages.length > 0 ? Math.max(...ages) : null,
+    sinkFailing: failing,
+  };
 }
 
 export interface RecorderDeps {

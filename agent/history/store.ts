@@ -117,7 +117,9 @@ export class HistoryStore {
   }
 
   bufferSamples(sinceMs: number, untilMs: number): BufferSampleRow[] {
-    return this.#buffer.all(sinceMs, untilMs).map((r) => ({ atMs: r.at_ms, records: r.records, bytes: r.bytes, oldestAgeS: r.oldest_age_s, sinkFailing: r.sink_failing === 1 }));
+    return this.#buffer
+      .all(sinceMs, untilMs)
+      .map((r) => ({ atMs: r.at_ms, records: r.records, bytes: r.bytes, oldestAgeS: r.oldest_age_s, sinkFailing: r.sink_failing === 1 }));
   }
 
   nodeActions(sinceMs: number, untilMs: number): NodeActionRow[] {
@@ -132,17 +134,32 @@ export class HistoryStore {
 
   /** Probe results in the window, oldest first (the JSON sample is parsed by the caller). */
   probeSamples(sinceMs: number, untilMs: number): ProbeRow[] {
-    const rows = this.#read<{ uplink: string; kind: string; at_ms: number; sample: string }>('probe_samples', 'SELECT uplink, kind, at_ms, sample FROM probe_samples WHERE at_ms >= ? AND at_ms <= ? ORDER BY at_ms, id', sinceMs, untilMs);
+    const rows = this.#read<{ uplink: string; kind: string; at_ms: number; sample: string }>(
+      'probe_samples',
+      'SELECT uplink, kind, at_ms, sample FROM probe_samples WHERE at_ms >= ? AND at_ms <= ? ORDER BY at_ms, id',
+      sinceMs,
+      untilMs,
+    );
     return rows.map((r) => ({ uplink: r.uplink, kind: r.kind, atMs: r.at_ms, sample: r.sample }));
   }
 
   transitions(sinceMs: number, untilMs: number): TransitionRow[] {
-    const rows = this.#read<{ uplink: string | null; from_health: string; to_health: string; at_ms: number; reasons: string }>('link_transitions', 'SELECT uplink, from_health, to_health, at_ms, reasons FROM link_transitions WHERE at_ms >= ? AND at_ms <= ? ORDER BY at_ms, id', sinceMs, untilMs);
+    const rows = this.#read<{ uplink: string | null; from_health: string; to_health: string; at_ms: number; reasons: string }>(
+      'link_transitions',
+      'SELECT uplink, from_health, to_health, at_ms, reasons FROM link_transitions WHERE at_ms >= ? AND at_ms <= ? ORDER BY at_ms, id',
+      sinceMs,
+      untilMs,
+    );
     return rows.map((r) => ({ uplink: r.uplink, from: r.from_health, to: r.to_health, atMs: r.at_ms, reasons: parseReasons(r.reasons) }));
   }
 
   failovers(sinceMs: number, untilMs: number): FailoverRow[] {
-    const rows = this.#read<{ at_ms: number; from_uplink: string | null; to_uplink: string; reason: string; result: string }>('route_history', 'SELECT at_ms, from_uplink, to_uplink, reason, result FROM route_history WHERE at_ms >= ? AND at_ms <= ? ORDER BY at_ms, id', sinceMs, untilMs);
+    const rows = this.#read<{ at_ms: number; from_uplink: string | null; to_uplink: string; reason: string; result: string }>(
+      'route_history',
+      'SELECT at_ms, from_uplink, to_uplink, reason, result FROM route_history WHERE at_ms >= ? AND at_ms <= ? ORDER BY at_ms, id',
+      sinceMs,
+      untilMs,
+    );
     return rows.map((r) => ({ atMs: r.at_ms, from: r.from_uplink, to: r.to_uplink, reason: r.reason, result: r.result }));
   }
 

@@ -19,7 +19,11 @@ export function createMetricsRegistry(nodeName: string, loop: LoopDelayMonitor):
 }
 
 /** Gauges about the daemon itself (component states, readiness). */
-export function registerDaemonMetrics(registry: Registry, stateDbQuarantined: boolean, read: () => { ready: boolean; components: Record<string, string> }): void {
+export function registerDaemonMetrics(
+  registry: Registry,
+  stateDbQuarantined: boolean,
+  read: () => { ready: boolean; components: Record<string, string> },
+): void {
   new Counter({
     name: 'linkward_state_db_quarantined_total',
     help: 'Times a corrupt state.db was moved aside and replaced at start (by this process: 0 or 1).',

@@ -17,7 +17,8 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
  * cached by a proxy, and no referrer leaves the site.
  */
 const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
@@ -41,26 +42,29 @@ export async function startPageServer(listen: string, deps: PageServerDeps): Pro
     if (!cached || now - cached.atMs >= PAGE_CACHE_MS) cached = { html: deps.page(), atMs: now };
     return cached.html;
   };
-  const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
-    const path = new URL(req.url ?? '/', 'http://linkward.local').pathname;
-    const method = req.method ?? 'GET';
-    try {
-      if (path !== '/') {
-        res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found. This address serves only the status page at /.\n');
-      } else if (method !== 'GET' && method !== 'HEAD') {
-        res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('Read-only: only GET / is served here.\n');
-      } else {
-        const body = Buffer.from(render(), 'utf8');
-        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': String(body.length) });
-        res.end(method === 'HEAD' ? undefined : body);
+  const server = createServer(
+    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS },
+    (req, res) => {
+      for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+      const path = new URL(req.url ?? '/', 'http://linkward.local').pathname;
+      const method = req.method ?? 'GET';
+      try {
+        if (path !== '/') {
+          res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found. This address serves only the status page at /.\n');
+        } else if (method !== 'GET' && method !== 'HEAD') {
+          res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('Read-only: only GET / is served here.\n');
+        } else {
+          const body = Buffer.from(render(), 'utf8');
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': String(body.length) });
+          res.end(method === 'HEAD' ? undefined : body);
+        }
+      } catch (e) {
+        log.error({ err: e, code: codeOf(e) }, 'page request failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('The page could not be rendered.\n');
+        else res.destroy();
       }
-    } catch (e) {
-      log.error({ err: e, code: codeOf(e) }, 'page request failed');
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('The page could not be rendered.\n');
-      else res.destroy();
-    }
-  });
+    },
+  );
   server.maxConnections = MAX_CONNECTIONS;
   const address = await listenOn(server, listen, 'server.pageListen');
   return {

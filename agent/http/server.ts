@@ -85,7 +85,9 @@ async function dispatch(deps: ServerDeps, req: IncomingMessage, res: ServerRespo
   const builtin = method === 'GET' && (path === '/v1/status' || path === '/');
   if (!route && !builtin) {
     const known = deps.routes().some((r) => (r.prefix ? path.startsWith(r.path) : path === r.path)) || BUILTIN_PUBLIC.has(path);
-    return known ? sendError(res, 405, 'LW_HTTP_METHOD', `${method} not allowed on ${path}`) : sendError(res, 404, 'LW_HTTP_NOT_FOUND', `no such endpoint: ${path}`);
+    return known
+      ? sendError(res, 405, 'LW_HTTP_METHOD', `${method} not allowed on ${path}`)
+      : sendError(res, 404, 'LW_HTTP_NOT_FOUND', `no such endpoint: ${path}`);
   }
   const needsToken = route ? route.auth === 'token' : true;
   if (needsToken && !authorized(req, deps.token)) {
@@ -105,7 +107,13 @@ export async function listenOn(server: Server, listen: string, key: string): Pro
   const { host, port } = parseListen(listen);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (cause: NodeJS.ErrnoException) =>
-      reject(new LwError(ErrorCode.LISTEN_FAILED, `cannot listen on ${key} ${listen}: ${cause.code ?? cause.message}${cause.code === 'EADDRINUSE' ? ` (another process uses the port; change ${key})` : ''}`, { cause })),
+      reject(
+        new LwError(
+          ErrorCode.LISTEN_FAILED,
+          `cannot listen on ${key} ${listen}: ${cause.code ?? cause.message}${cause.code === 'EADDRINUSE' ? ` (another process uses the port; change ${key})` : ''}`,
+          { cause },
+        ),
+      ),
     );
     server.listen(port, host, () => resolve());
   });
@@ -117,13 +125,16 @@ export async function listenOn(server: Server, listen: string, key: string): Pro
 export async function startServer(listen: string, deps: ServerDeps): Promise<{ server: Server; address: string; close(): Promise<void> }> {
   assertListenAllowed(listen, deps.token);
   const log = deps.log.child({ component: 'http' });
-  const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
-    dispatch(deps, req, res).catch((e: unknown) => {
-      log.error({ err: e, code: codeOf(e), url: req.url }, 'request failed');
-      if (!res.headersSent) sendError(res, 500, lwCodeOf(e), messageOf(e));
-      else res.destroy();
-    });
-  });
+  const server = createServer(
+    { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS },
+    (req, res) => {
+      dispatch(deps, req, res).catch((e: unknown) => {
+        log.error({ err: e, code: codeOf(e), url: req.url }, 'request failed');
+        if (!res.headersSent) sendError(res, 500, lwCodeOf(e), messageOf(e));
+        else res.destroy();
+      });
+    },
+  );
   const address = await listenOn(server, listen, 'server.listen');
   return {
     server,

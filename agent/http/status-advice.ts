@@ -85,8 +85,10 @@ const NOTE_WORDS: Record<string, string> = {
   target_silent: `One of the test servers does not reply. ${SUPPORT_NOT_YOU}`,
   throughput_server_failing: `The speed-test server is not working, so the speeds shown may be old. ${SUPPORT_NOT_YOU}`,
   throughput_disabled: 'Speed tests are switched off on this device, so no speeds are shown. Nothing to do.',
-  budget_spent: 'The speed tests have used up their data allowance for today, so the speeds shown may be old. They are measured again after {reset}. Nothing to do.',
-  measurements_disturbed: 'This device is very busy, so some measurements were set aside. The status above only uses measurements that could be trusted. Nothing to do.',
+  budget_spent:
+    'The speed tests have used up their data allowance for today, so the speeds shown may be old. They are measured again after {reset}. Nothing to do.',
+  measurements_disturbed:
+    'This device is very busy, so some measurements were set aside. The status above only uses measurements that could be trusted. Nothing to do.',
   throughput_expired: 'The last speed measurement is too old to rely on, so it is not used. A new one is taken as soon as possible. Nothing to do.',
 };
 
@@ -115,7 +117,8 @@ export function adviseLink(link: PageLink | null, uptimeS: number): Advice {
       tone: 'warn',
       icon: '!',
       headline: 'Internet connection is slow',
-      meaning: 'The connection works, but it is slow or unreliable, so some applications may be slow. Data is kept on this device and sent later: nothing is lost.',
+      meaning:
+        'The connection works, but it is slow or unreliable, so some applications may be slow. Data is kept on this device and sent later: nothing is lost.',
       todo: ['Check that the modem or antenna has not been moved, covered or unplugged.', `If it stays like this for more than 30 minutes, ${CALL}.`],
     };
   }
@@ -177,7 +180,14 @@ export interface Backlog {
 
 /** The backlog from the buffer's status details; null without a buffer (disabled, not started). `growing`: the recorded depth rose lately. */
 export function backlogFrom(buffer: { state?: string; details?: Record<string, unknown> } | undefined, growing = false): Backlog | null {
-  const d = buffer?.details as { usage?: { records?: unknown; bytes?: unknown }; gate?: { maxPriority?: unknown }; lanes?: { priority?: unknown; oldestAgeSeconds?: unknown }[]; sinks?: { attempts?: unknown }[] } | undefined;
+  const d = buffer?.details as
+    | {
+        usage?: { records?: unknown; bytes?: unknown };
+        gate?: { maxPriority?: unknown };
+        lanes?: { priority?: unknown; oldestAgeSeconds?: unknown }[];
+        sinks?: { attempts?: unknown }[];
+      }
+    | undefined;
   if (!d?.usage || typeof d.usage.records !== 'number') return null;
   const maxPrio = typeof d.gate?.maxPriority === 'number' ? d.gate.maxPriority : 2;
   let oldest: number | null = null;
@@ -207,6 +217,9 @@ export function adviseTelemetry(link: Advice, backlog: Backlog | null, waitedTex
     icon: '!',
     headline: 'Internet OK — data is not being sent',
     meaning: `The connection works, but this device's data has not reached the server for ${waitedText(waited)} (${backlog.records} records waiting${backlog.sinkFailing ? '; the receiving server refuses or does not answer' : ''}). It is kept safely on this device and sent as soon as the server takes it.`,
-    todo: ['Nothing to fix on site: the connection itself works.', late ? `This has lasted ${waitedText(waited)}: ${CALL}.` : `If this lasts more than ${TELEMETRY_CALL_AFTER_S / 3_600} hours, ${CALL}.`],
+    todo: [
+      'Nothing to fix on site: the connection itself works.',
+      late ? `This has lasted ${waitedText(waited)}: ${CALL}.` : `If this lasts more than ${TELEMETRY_CALL_AFTER_S / 3_600} hours, ${CALL}.`,
+    ],
   };
 }

@@ -1,5 +1,17 @@
 /** The local status page: one self-contained HTML document (no scripts, no external assets) rendered from the /v1/status data and the 24 h history. */
-import { adviseLink, adviseTelemetry, backlogFrom, explainNote, explainReason, failedParts, type Backlog, type PageBudget, type PageLink, type PageNote, type PageUplink } from './status-advice.ts';
+import {
+  adviseLink,
+  adviseTelemetry,
+  backlogFrom,
+  explainNote,
+  explainReason,
+  failedParts,
+  type Backlog,
+  type PageBudget,
+  type PageLink,
+  type PageNote,
+  type PageUplink,
+} from './status-advice.ts';
 import { historySection, HISTORY_STYLE, PAGE_BUDGET_BYTES } from '../history/page-section.ts';
 import type { HistoryDoc } from '../history/query.ts';
 import { systemClock } from '../base/clock.ts';
@@ -14,7 +26,17 @@ function esc(v: unknown): string {
   return String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
 
-const STATE_TONE: Record<string, string> = { ok: 'good', healthy: 'good', ready: 'good', degraded: 'warn', starting: 'wait', unknown: 'wait', down: 'bad', error: 'bad', disabled: 'off' };
+const STATE_TONE: Record<string, string> = {
+  ok: 'good',
+  healthy: 'good',
+  ready: 'good',
+  degraded: 'warn',
+  starting: 'wait',
+  unknown: 'wait',
+  down: 'bad',
+  error: 'bad',
+  disabled: 'off',
+};
 const STATE_WORD: Record<string, string> = { healthy: 'OK', degraded: 'slow', down: 'not working', unknown: 'measuring' };
 
 function badge(state: unknown, words = false): string {
@@ -40,7 +62,14 @@ function duration(s: unknown): string {
 /** Wall-clock time in the device's time zone (the page has no script, so the server formats it). */
 function clock(ms: unknown): string {
   if (typeof ms !== 'number' || !Number.isFinite(ms)) return '—';
-  return new Intl.DateTimeFormat('en-GB', { day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' }).format(ms);
+  return new Intl.DateTimeFormat('en-GB', {
+    day: '2-digit',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    timeZoneName: 'short',
+  }).format(ms);
 }
 
 function finite(v: unknown): v is number {
@@ -92,7 +121,7 @@ function budgetCell(b: PageBudget, nowMs: number): Cell | null {
 }
 
 /** The notes box: what is wrong with the measurements (targets, servers, budget, this device), never with the link. */
-function notesBox(name: string, notes: PageNote[], budget: PageBudget | undefined, nowMs: number): string {
+function notesBox(name: string, notes: PageNote[], budget: PageBudget | undefined, _nowMs: number): string {
   if (notes.length === 0) return '';
   const reset = budget && finite(budget.resetAtMs) ? timeOfDay(budget.resetAtMs) : undefined;
   const items = notes
@@ -111,7 +140,8 @@ function uplinkCard(name: string, u: PageUplink, active: boolean, nowMs: number)
   const loaded = loadedDelay(l, at.loadedRttMs ?? at.idleRttMs);
   const budget = u.budget ? budgetCell(u.budget, nowMs) : null;
   // A down uplink's speeds were measured before it stopped: say so, with their age, instead of showing them as current.
-  const stale = (atMs: unknown): Partial<Cell> => (u.health === 'down' && finite(atMs) && finite(u.sinceMs) && atMs < u.sinceMs ? { before: 'before the connection stopped' } : {});
+  const stale = (atMs: unknown): Partial<Cell> =>
+    u.health === 'down' && finite(atMs) && finite(u.sinceMs) && atMs < u.sinceMs ? { before: 'before the connection stopped' } : {};
   const rows: [string, Cell][] = [
     ['Download speed', { text: speed(l.downloadMbps, l.downloadLowerBound), atMs: at.downloadMbps, ...stale(at.downloadMbps) }],
     ['Upload speed', { text: speed(l.uploadMbps, l.uploadLowerBound), atMs: at.uploadMbps, ...stale(at.uploadMbps) }],

@@ -63,7 +63,13 @@ export class ApiGate {
         // A watch is answered when its stream opens, not when it ends (maybe an hour later).
         if (method === 'watchNode') {
           const o = args[1] as NodeWatchOptions;
-          args[1] = { ...o, onOpen: () => { answered(); o.onOpen?.(); } };
+          args[1] = {
+            ...o,
+            onOpen: () => {
+              answered();
+              o.onOpen?.();
+            },
+          };
         }
         try {
           const r = await fn(...args);
@@ -96,11 +102,16 @@ export class ApiGate {
   #check(): boolean {
     const wait = this.waitMs();
     if (wait > 0) {
-      throw new LwError(K8sErrorCode.UNAVAILABLE, `Kubernetes API unreachable; backing off (${Math.ceil(wait / 100) / 10} s left, request not sent)`, { context: { notSent: true } });
+      throw new LwError(K8sErrorCode.UNAVAILABLE, `Kubernetes API unreachable; backing off (${Math.ceil(wait / 100) / 10} s left, request not sent)`, {
+        context: { notSent: true },
+      });
     }
     if (this.#r.failures === 0) return false;
     // Half-open: after a window, exactly one request goes out to find out whether the API is back.
-    if (this.#probing && this.#deps.clock.monoMs() - this.#probeSinceMono < this.#deps.probeTimeoutMs) throw new LwError(K8sErrorCode.UNAVAILABLE, 'Kubernetes API unreachable; another request is probing it (request not sent)', { context: { notSent: true } });
+    if (this.#probing && this.#deps.clock.monoMs() - this.#probeSinceMono < this.#deps.probeTimeoutMs)
+      throw new LwError(K8sErrorCode.UNAVAILABLE, 'Kubernetes API unreachable; another request is probing it (request not sent)', {
+        context: { notSent: true },
+      });
     this.#probing = true;
     this.#probeSinceMono = this.#deps.clock.monoMs();
     return true;

@@ -34,7 +34,15 @@ export async function createClientNodeApi(source: ClusterSource, timeoutMs: numb
   const coord = kc.makeApiClient(lib.CoordinationV1Api);
   /** Per-request timeout: an AbortSignal set by a middleware (client-node passes it to fetch). */
   const timeout = (): K8s.ConfigurationOptions => ({
-    middleware: [{ pre: (ctx: K8s.RequestContext) => { ctx.setSignal(AbortSignal.timeout(timeoutMs)); return of(ctx); }, post: (r: K8s.ResponseContext) => of(r) }],
+    middleware: [
+      {
+        pre: (ctx: K8s.RequestContext) => {
+          ctx.setSignal(AbortSignal.timeout(timeoutMs));
+          return of(ctx);
+        },
+        post: (r: K8s.ResponseContext) => of(r),
+      },
+    ],
     middlewareMergeStrategy: 'append',
   });
   const withType = (type: string): K8s.ConfigurationOptions => lib.setHeaderOptions('Content-Type', type, timeout());
@@ -70,7 +78,12 @@ export async function createClientNodeApi(source: ClusterSource, timeoutMs: numb
         };
         const onAbort = (): void => ctl?.abort();
         o.signal.addEventListener('abort', onAbort, { once: true });
-        const query = { fieldSelector: `metadata.name=${name}`, resourceVersion: o.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: o.timeoutSeconds };
+        const query = {
+          fieldSelector: `metadata.name=${name}`,
+          resourceVersion: o.resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds: o.timeoutSeconds,
+        };
         const onEvent = (type: string, obj: unknown): void => {
           if (failed) return;
           open();
@@ -101,15 +114,16 @@ export async function createClientNodeApi(source: ClusterSource, timeoutMs: numb
           (err: unknown) => done(err),
         );
       }),
-    listNodes: (labelSelector) => call('list nodes', async () => (await core.listNode({ resourceVersion: '0', ...(labelSelector ? { labelSelector } : {}) }, timeout())).items.map(toNodeView)),
+    listNodes: (labelSelector) =>
+      call('list nodes', async () =>
+        (await core.listNode({ resourceVersion: '0', ...(labelSelector ? { labelSelector } : {}) }, timeout())).items.map(toNodeView),
+      ),
     patchNode: (name, body) => call(`patch node ${name}`, async () => toNodeView(await core.patchNode({ name, body }, withType(lib.PatchStrategy.MergePatch)))),
-    patchNodeStatus: (name, body) => call(`patch node ${name} status`, async () => toNodeView(await core.patchNodeStatus({ name, body }, withType(lib.PatchStrategy.StrategicMergePatch)))),
+    patchNodeStatus: (name, body) =>
+      call(`patch node ${name} status`, async () => toNodeView(await core.patchNodeStatus({ name, body }, withType(lib.PatchStrategy.StrategicMergePatch)))),
     createEvent: (ev: EventInput) =>
       call('create event', async () => {
-        await core.createNamespacedEvent(
-          { namespace: ev.namespace, body: eventBody(ev, new Date(ev.nowMs)) },
-          timeout(),
-        );
+        await core.createNamespacedEvent({ namespace: ev.namespace, body: eventBody(ev, new Date(ev.nowMs)) }, timeout());
       }),
     getLease: (namespace, name) =>
       call(`get lease ${namespace}/${name}`, async () => {
@@ -122,21 +136,43 @@ export async function createClientNodeApi(source: ClusterSource, timeoutMs: numb
       }),
     createLease: (l) =>
       call(`create lease ${l.namespace}/${l.name}`, async () =>
-        toLease(await coord.createNamespacedLease({ namespace: l.namespace, body: { metadata: { name: l.name, namespace: l.namespace, annotations: l.annotations }, spec: { holderIdentity: l.holderIdentity, leaseDurationSeconds: l.leaseDurationSeconds } } }, timeout())),
+        toLease(
+          await coord.createNamespacedLease(
+            {
+              namespace: l.namespace,
+              body: {
+                metadata: { name: l.name, namespace: l.namespace, annotations: l.annotations },
+                spec: { holderIdentity: l.holderIdentity, leaseDurationSeconds: l.leaseDurationSeconds },
+              },
+            },
+            timeout(),
+          ),
+        ),
       ),
     replaceLease: (l) =>
       call(`replace lease ${l.namespace}/${l.name}`, async () =>
         toLease(
           await coord.replaceNamespacedLease(
-            { namespace: l.namespace, name: l.name, body: { metadata: { name: l.name, namespace: l.namespace, resourceVersion: l.resourceVersion, annotations: l.annotations }, spec: { holderIdentity: l.holderIdentity, leaseDurationSeconds: l.leaseDurationSeconds } } },
+            {
+              namespace: l.namespace,
+              name: l.name,
+              body: {
+                metadata: { name: l.name, namespace: l.namespace, resourceVersion: l.resourceVersion, annotations: l.annotations },
+                spec: { holderIdentity: l.holderIdentity, leaseDurationSeconds: l.leaseDurationSeconds },
+              },
+            },
             timeout(),
           ),
         ),
       ),
-    listPodsOnNode: (node) => call(`list pods on ${node}`, async () => (await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` }, timeout())).items.map(toPod)),
+    listPodsOnNode: (node) =>
+      call(`list pods on ${node}`, async () => (await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` }, timeout())).items.map(toPod)),
     evictPod: (namespace, name) =>
       call(`evict pod ${namespace}/${name}`, async () => {
-        await core.createNamespacedPodEviction({ namespace, name, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } } }, timeout());
+        await core.createNamespacedPodEviction(
+          { namespace, name, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } } },
+          timeout(),
+        );
       }),
     getPod: (namespace, name) =>
       call(`get pod ${namespace}/${name}`, async () => {

@@ -6,9 +6,7 @@ export const K3S_KUBECONFIG = '/etc/rancher/k3s/k3s.yaml';
 /** The token every pod with a ServiceAccount gets. */
 export const SA_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
-export type ClusterSource =
-  | { kind: 'in-cluster'; description: string }
-  | { kind: 'kubeconfig'; path: string; description: string };
+export type ClusterSource = { kind: 'in-cluster'; description: string } | { kind: 'kubeconfig'; path: string; description: string };
 
 export interface FindClusterDeps {
   env: NodeJS.ProcessEnv;

@@ -85,8 +85,14 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
     onSkip: (reason) => metrics?.drainSkipped.inc({ reason }),
   });
   // Transition Events whose POST failed wait here (bounded, 1 h TTL) and are retried by later passes.
-  const events = new EventOutbox({ log, maxBackoffMs: cfg.maxBackoffMs, random, onSent: () => metrics?.decorations.inc({ kind: 'event' }),
-    onDropped: (reason, n) => metrics?.eventsDropped.inc({ reason }, n), onPending: (n) => metrics?.eventsPending.set(n) });
+  const events = new EventOutbox({
+    log,
+    maxBackoffMs: cfg.maxBackoffMs,
+    random,
+    onSent: () => metrics?.decorations.inc({ kind: 'event' }),
+    onDropped: (reason, n) => metrics?.eventsDropped.inc({ reason }, n),
+    onPending: (n) => metrics?.eventsPending.set(n),
+  });
 
   const snapshot = (): LinkSnapshot | null => ctx.bus.latestLink();
 
@@ -110,7 +116,11 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
    * Passes never overlap; triggers during a pass collapse into one follow-up pass, which reads the latest snapshot.
    * While a failed pass backs off (cancelRetry) triggers only mark the work; the retry timer runs it.
    */
-  const passes = createCoalescer(pass, (e) => log.error({ err: e }, 'node reconcile pass threw'), () => stopped || cancelRetry !== null);
+  const passes = createCoalescer(
+    pass,
+    (e) => log.error({ err: e }, 'node reconcile pass threw'),
+    () => stopped || cancelRetry !== null,
+  );
 
   function trigger(): void {
     if (stopped || paused || !api) return;
@@ -129,7 +139,14 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
     const msg = p ? describePause(p) : 'pause annotation linkward.io/paused removed or expired: linkward acts on the link state again';
     log.warn({ paused: now, ...(p ? { until: p.untilMs, value: p.value } : {}) }, msg);
     if (cfg.events && !cfg.dryRun) {
-      events.add({ namespace: cfg.eventNamespace, reason: now ? 'LinkwardPaused' : 'LinkwardResumed', message: msg, type: 'Normal', node: { name: r.node.name, ...(r.node.uid ? { uid: r.node.uid } : {}) }, nowMs: clock.nowMs() });
+      events.add({
+        namespace: cfg.eventNamespace,
+        reason: now ? 'LinkwardPaused' : 'LinkwardResumed',
+        message: msg,
+        type: 'Normal',
+        node: { name: r.node.name, ...(r.node.uid ? { uid: r.node.uid } : {}) },
+        nowMs: clock.nowMs(),
+      });
     }
   }
 
@@ -157,7 +174,11 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
       failures = 0;
       lastSuccessMs = clock.nowMs();
       state = 'ok';
-      message = r.desired.paused ? `link ${r.desired.state}; ${describePause(r.desired.paused)}` : r.desired.capped.length ? `${r.fleetReason ?? 'fleet cap reached'}; holding back ${r.desired.capped.join(', ')}` : `link ${r.desired.state}${cfg.dryRun ? ' (dry run: nothing written)' : ''}`;
+      message = r.desired.paused
+        ? `link ${r.desired.state}; ${describePause(r.desired.paused)}`
+        : r.desired.capped.length
+          ? `${r.fleetReason ?? 'fleet cap reached'}; holding back ${r.desired.capped.join(', ')}`
+          : `link ${r.desired.state}${cfg.dryRun ? ' (dry run: nothing written)' : ''}`;
       // Give the hold back once restrictive decorations are gone; after a restart, also a hold left by the previous run.
       notePause(r);
       const needsHold = r.desired.hold || holdsNeeded(r.desired) || r.desired.capped.length > 0;
@@ -193,7 +214,14 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
   function desiredNow(s: LinkSnapshot | null, node: NodeView, nowMs: number): Desired {
     const held = fleet?.held(nowMs) ?? false;
     const restrictive = s !== null && wantsRestrictive(s.node, cfg);
-    return desiredDecorations({ snapshot: s, cfg, node, nowMs, fleetGranted: held || (restrictive && (last?.desired.capped.length ?? 0) === 0), unknownSinceMs });
+    return desiredDecorations({
+      snapshot: s,
+      cfg,
+      node,
+      nowMs,
+      fleetGranted: held || (restrictive && (last?.desired.capped.length ?? 0) === 0),
+      unknownSinceMs,
+    });
   }
 
   /** Whether planning `s` against `node` gives writes worth a pass (dry run: a different plan than last time). */
@@ -278,7 +306,8 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
       source = deps.findCluster(cfg.kubeconfig);
       if (!source) {
         state = 'disabled';
-        message = 'node actions off: no Kubernetes cluster found (no in-cluster ServiceAccount, kubernetes.kubeconfig, $KUBECONFIG or /etc/rancher/k3s/k3s.yaml)';
+        message =
+          'node actions off: no Kubernetes cluster found (no in-cluster ServiceAccount, kubernetes.kubeconfig, $KUBECONFIG or /etc/rancher/k3s/k3s.yaml)';
         log.info(message);
         return;
       }
@@ -286,16 +315,19 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
       try {
         const raw = await deps.createApi(source, cfg.requestTimeoutMs);
         const m = metrics;
-        gate = new ApiGate(meteredApi(raw, (verb, result) => m.apiRequests.inc({ verb, result })), {
-          clock,
-          maxBackoffMs: cfg.maxBackoffMs,
-          probeTimeoutMs: cfg.requestTimeoutMs,
-          random,
-          onChange: (r) => {
-            m.apiUp.set(r.up ? 1 : 0);
-            if (r.lastSuccessMs !== null) m.apiLastSuccess.set(r.lastSuccessMs / 1000);
+        gate = new ApiGate(
+          meteredApi(raw, (verb, result) => m.apiRequests.inc({ verb, result })),
+          {
+            clock,
+            maxBackoffMs: cfg.maxBackoffMs,
+            probeTimeoutMs: cfg.requestTimeoutMs,
+            random,
+            onChange: (r) => {
+              m.apiUp.set(r.up ? 1 : 0);
+              if (r.lastSuccessMs !== null) m.apiLastSuccess.set(r.lastSuccessMs / 1000);
+            },
           },
-        });
+        );
         api = gate.api;
       } catch (e) {
         state = 'error';
@@ -305,7 +337,17 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
         return;
       }
       fleet = new FleetSemaphore(api, cfg.fleet, ctx.nodeName, random);
-      renewal = new HoldRenewal({ fleet, clock, log, random, maxBackoffMs: cfg.maxBackoffMs, dryRun: cfg.dryRun, gateWaitMs: () => gate?.waitMs() ?? 0, active: () => !stopped && !paused, onLost: trigger });
+      renewal = new HoldRenewal({
+        fleet,
+        clock,
+        log,
+        random,
+        maxBackoffMs: cfg.maxBackoffMs,
+        dryRun: cfg.dryRun,
+        gateWaitMs: () => gate?.waitMs() ?? 0,
+        active: () => !stopped && !paused,
+        onLost: trigger,
+      });
       log.info({ source: source.description, dryRun: cfg.dryRun }, 'node actions on');
       offLink = ctx.bus.on('link', onLink);
       scheduleResync();

@@ -60,7 +60,6 @@ export function toPod(p: K8s.V1Pod): PodView {
   };
 }
 
-
 /** An Event name, as client-go makes them: `<node>.<time in hex>`, then `suffix` (default: random hex). */
 export function eventName(node: string, nowMs: number, suffix = Math.floor(Math.random() * 0xfff).toString(16)): string {
   return `${node}.${nowMs.toString(16)}${suffix}`;

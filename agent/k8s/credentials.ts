@@ -31,15 +31,28 @@ interface KubeconfigFile {
 }
 
 function unsupported(what: string, path: string): LwError {
-  return new LwError(K8sErrorCode.LEAN_UNSUPPORTED, `kubeconfig ${path} uses ${what}, which the lean client does not support; set kubernetes.client: client-node`, { context: { path, what } });
+  return new LwError(
+    K8sErrorCode.LEAN_UNSUPPORTED,
+    `kubeconfig ${path} uses ${what}, which the lean client does not support; set kubernetes.client: client-node`,
+    { context: { path, what } },
+  );
 }
 
 /** Loads credentials; throws LW_K8S_CONFIG_INVALID (unreadable, incomplete) or LW_K8S_LEAN_UNSUPPORTED. */
-export function loadCredentials(source: ClusterSource, env: NodeJS.ProcessEnv = process.env, read: (p: string) => Buffer = (p) => readFileSync(p)): Credentials {
+export function loadCredentials(
+  source: ClusterSource,
+  env: NodeJS.ProcessEnv = process.env,
+  read: (p: string) => Buffer = (p) => readFileSync(p),
+): Credentials {
   if (source.kind === 'in-cluster') {
     const host = env.KUBERNETES_SERVICE_HOST ?? '';
     const port = env.KUBERNETES_SERVICE_PORT ?? '443';
-    return { server: `https://${isIPv6(host) ? `[${host}]` : host}:${port}`, ca: read(join(SA_DIR, 'ca.crt')), insecure: false, tokenFile: join(SA_DIR, 'token') };
+    return {
+      server: `https://${isIPv6(host) ? `[${host}]` : host}:${port}`,
+      ca: read(join(SA_DIR, 'ca.crt')),
+      insecure: false,
+      tokenFile: join(SA_DIR, 'token'),
+    };
   }
   const path = source.path;
   let doc: KubeconfigFile;
@@ -52,7 +65,8 @@ export function loadCredentials(source: ClusterSource, env: NodeJS.ProcessEnv = 
   const ctx = doc.contexts?.find((c) => c.name === ctxName)?.context ?? (doc.contexts?.length === 1 ? doc.contexts[0]?.context : undefined);
   const cluster = doc.clusters?.find((c) => c.name === ctx?.cluster)?.cluster;
   const user = doc.users?.find((u) => u.name === ctx?.user)?.user ?? {};
-  if (!cluster || typeof cluster.server !== 'string') throw new LwError(K8sErrorCode.CONFIG_INVALID, `kubeconfig ${path}: no cluster with a server for current-context "${ctxName ?? ''}"`);
+  if (!cluster || typeof cluster.server !== 'string')
+    throw new LwError(K8sErrorCode.CONFIG_INVALID, `kubeconfig ${path}: no cluster with a server for current-context "${ctxName ?? ''}"`);
   if (user.exec) throw unsupported('an exec credential plugin', path);
   if (user['auth-provider']) throw unsupported('an auth-provider', path);
   if (user.username || user.password) throw unsupported('basic auth', path);
@@ -63,7 +77,10 @@ export function loadCredentials(source: ClusterSource, env: NodeJS.ProcessEnv = 
   const insecure = cluster['insecure-skip-tls-verify'] === true;
   const server = cluster.server.replace(/\/+$/, '');
   if (server.startsWith('http://') && !insecure) {
-    throw new LwError(K8sErrorCode.CONFIG_INVALID, `kubeconfig ${path}: refusing plain http to ${server} without insecure-skip-tls-verify (same rule as client-node)`);
+    throw new LwError(
+      K8sErrorCode.CONFIG_INVALID,
+      `kubeconfig ${path}: refusing plain http to ${server} without insecure-skip-tls-verify (same rule as client-node)`,
+    );
   }
   const out: Credentials = { server, insecure };
   const ca = data(cluster['certificate-authority-data']) ?? file(cluster['certificate-authority']);

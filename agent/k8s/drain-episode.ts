@@ -20,7 +20,8 @@ export function summarizeDrain(r: DrainResult): string {
   const remaining = `${r.remaining.length} remaining${r.ended === 'timeout' ? ' (time budget spent)' : r.ended === 'stopped' && r.remaining.length ? ' (not evicted: drain stopped)' : ''}`;
   const parts = [evicted, `${r.skipped.length} skipped`, remaining];
   if (r.ended === 'stopped') parts.push('stopped early (link recovered or agent stopping)');
-  if (r.emptyDirLeft.length > 0) parts.push(`${r.emptyDirLeft.length} left for emptyDir data (${r.emptyDirLeft.join(', ')}; set ${EMPTYDIR_CONFIG_KEY}: true to evict them)`);
+  if (r.emptyDirLeft.length > 0)
+    parts.push(`${r.emptyDirLeft.length} left for emptyDir data (${r.emptyDirLeft.join(', ')}; set ${EMPTYDIR_CONFIG_KEY}: true to evict them)`);
   if (r.emptyDirEvicted.length > 0) parts.push(`emptyDir data deleted with ${r.emptyDirEvicted.join(', ')}`);
   return `drain: ${parts.join('; ')}`;
 }
@@ -63,7 +64,10 @@ export class DrainEpisodes {
     this.#last = ep;
     const { cfg, clock, log, nodeName, onEviction, onSkip } = this.#deps;
     const deleteEmptyDirData = cfg.drain.deleteEmptyDirData;
-    log.warn({ node: nodeName, deleteEmptyDirData }, `draining node (Eviction API; PodDisruptionBudgets respected; never forced; pods with emptyDir volumes ${deleteEmptyDirData ? 'evicted' : 'left'})`);
+    log.warn(
+      { node: nodeName, deleteEmptyDirData },
+      `draining node (Eviction API; PodDisruptionBudgets respected; never forced; pods with emptyDir volumes ${deleteEmptyDirData ? 'evicted' : 'left'})`,
+    );
     void drainNode(api, nodeName, {
       timeoutMs: cfg.drain.timeoutSeconds * 1000,
       retryMs: cfg.drain.retrySeconds * 1000,
@@ -82,7 +86,16 @@ export class DrainEpisodes {
       })
       .catch((e: unknown) => {
         ep.running = false;
-        ep.result = { evicted: [], skipped: [], emptyDirLeft: [], emptyDirEvicted: [], remaining: [], unconfirmed: [], ended: ep.abort.signal.aborted ? 'stopped' : 'done', timedOut: false };
+        ep.result = {
+          evicted: [],
+          skipped: [],
+          emptyDirLeft: [],
+          emptyDirEvicted: [],
+          remaining: [],
+          unconfirmed: [],
+          ended: ep.abort.signal.aborted ? 'stopped' : 'done',
+          timedOut: false,
+        };
         ep.summary = `drain failed: ${messageOf(e)}; pods stay (never forced)`;
         log.warn({ err: messageOf(e) }, 'drain failed; pods stay (never forced)');
       });

@@ -59,7 +59,10 @@ export async function drainNode(api: NodeApi, node: string, o: DrainOptions): Pr
   }
   const withEmptyDir = new Set(pending.filter(needsEmptyDirOverride).map(id));
   if (emptyDirLeft.length > 0) {
-    o.log.warn({ pods: emptyDirLeft }, `pods with emptyDir volumes stay on the node: evicting them would delete their emptyDir data (${EMPTYDIR_CONFIG_KEY} is false)`);
+    o.log.warn(
+      { pods: emptyDirLeft },
+      `pods with emptyDir volumes stay on the node: evicting them would delete their emptyDir data (${EMPTYDIR_CONFIG_KEY} is false)`,
+    );
   }
   if (withEmptyDir.size > 0) {
     o.log.warn({ pods: [...withEmptyDir] }, `evicting pods with emptyDir volumes; their emptyDir data is deleted (${EMPTYDIR_CONFIG_KEY} is true)`);
@@ -106,5 +109,14 @@ export async function drainNode(api: NodeApi, node: string, o: DrainOptions): Pr
   const remaining = pending.map(id);
   const left = remaining.length + waiting.length > 0;
   const ended: DrainResult['ended'] = o.signal?.aborted ? 'stopped' : left ? 'timeout' : 'done';
-  return { evicted, skipped, emptyDirLeft, emptyDirEvicted: evicted.filter((x) => withEmptyDir.has(x)), remaining, unconfirmed: waiting, ended, timedOut: ended === 'timeout' };
+  return {
+    evicted,
+    skipped,
+    emptyDirLeft,
+    emptyDirEvicted: evicted.filter((x) => withEmptyDir.has(x)),
+    remaining,
+    unconfirmed: waiting,
+    ended,
+    timedOut: ended === 'timeout',
+  };
 }

@@ -77,7 +77,10 @@ export class EventOutbox {
         this.#deps.onDropped?.('rejected', 1);
       } else {
         const retryInMs = this.#q.nextAttemptMs - nowMs;
-        this.#deps.log.warn({ code: codeOf(err), err: messageOf(err), reason: ev.reason, pending: this.pending, retryInMs }, 'could not create the transition Event; kept for a later pass');
+        this.#deps.log.warn(
+          { code: codeOf(err), err: messageOf(err), reason: ev.reason, pending: this.pending, retryInMs },
+          'could not create the transition Event; kept for a later pass',
+        );
         break;
       }
     }

@@ -63,9 +63,7 @@ export function unavailableNodes(nodes: readonly NodeView[]): Map<string, string
   return out;
 }
 
-export type FleetDecision =
-  | { granted: true; write: Hold[] | null }
-  | { granted: false; live: number; cap: number; counted: string[] };
+export type FleetDecision = { granted: true; write: Hold[] | null } | { granted: false; live: number; cap: number; counted: string[] };
 
 /**
  * Decides an acquire or renew for `me`: returns the hold list to write (null = nothing to write).

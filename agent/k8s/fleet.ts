@@ -70,7 +70,10 @@ export class FleetSemaphore {
    */
   acquire(nowMs: number, dryRun = false): Promise<FleetResult> {
     const run = this.#queue.then(() => this.#acquire(nowMs, dryRun));
-    this.#queue = run.then(() => undefined, () => undefined);
+    this.#queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -134,7 +137,15 @@ export class FleetSemaphore {
     const nodes = await this.#api.listNodes(this.#cfg.nodeSelector);
     const fleet = new Set(nodes.map((n) => n.name));
     const lease = await this.#api.getLease(this.#cfg.leaseNamespace, this.#cfg.leaseName);
-    const d = decideAcquire(parseHolds(lease?.annotations[ANNOTATION_HOLDERS]), this.#me, nowMs, this.#cfg.leaseTtlSeconds, fleetCap(this.#cfg.maxUnavailable, fleet.size), fleet, unavailableNodes(nodes));
+    const d = decideAcquire(
+      parseHolds(lease?.annotations[ANNOTATION_HOLDERS]),
+      this.#me,
+      nowMs,
+      this.#cfg.leaseTtlSeconds,
+      fleetCap(this.#cfg.maxUnavailable, fleet.size),
+      fleet,
+      unavailableNodes(nodes),
+    );
     return d.granted ? { granted: true } : { granted: false, reason: refusal(d.live, d.cap, d.counted) };
   }
 
@@ -166,7 +177,13 @@ export class FleetSemaphore {
     if (got) return got;
     try {
       this.writes++;
-      return await this.#api.createLease({ namespace: ns, name, annotations: { [ANNOTATION_HOLDERS]: '[]' }, holderIdentity: 'linkward-fleet', leaseDurationSeconds: this.#cfg.leaseTtlSeconds });
+      return await this.#api.createLease({
+        namespace: ns,
+        name,
+        annotations: { [ANNOTATION_HOLDERS]: '[]' },
+        holderIdentity: 'linkward-fleet',
+        leaseDurationSeconds: this.#cfg.leaseTtlSeconds,
+      });
     } catch (e) {
       // Another agent created it first (409 AlreadyExists): read theirs.
       if (isLwError(e, K8sErrorCode.CONFLICT)) {

@@ -15,7 +15,6 @@ const TOKEN_REREAD_MS = 60_000;
 /** Largest response accepted (a Node object with many images is ~50 KB; a pod list on a busy node a few MB). */
 const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-
 type Json = Record<string, unknown>;
 
 /**
@@ -27,7 +26,16 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });
-    p.then((v) => { signal.removeEventListener('abort', onAbort); resolve(v); }, (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e as Error); });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e as Error);
+      },
+    );
   });
 }
 
@@ -48,7 +56,14 @@ export async function createLeanApi(source: ClusterSource, timeoutMs: number, cr
     // The connect is bounded by the request timeout too: undici's `request` only sees the abort signal once the request
     // is on a socket, so without this a blackholed API server held each new connection (and a watch being opened) for
     // undici's 10 s default connect timeout (D2).
-    connect: { timeout: timeoutMs, ...(creds.ca ? { ca: creds.ca } : {}), ...(creds.cert ? { cert: creds.cert } : {}), ...(creds.key ? { key: creds.key } : {}), rejectUnauthorized: !creds.insecure, ...(creds.servername ? { servername: creds.servername } : {}) },
+    connect: {
+      timeout: timeoutMs,
+      ...(creds.ca ? { ca: creds.ca } : {}),
+      ...(creds.cert ? { cert: creds.cert } : {}),
+      ...(creds.key ? { key: creds.key } : {}),
+      rejectUnauthorized: !creds.insecure,
+      ...(creds.servername ? { servername: creds.servername } : {}),
+    },
     keepAliveTimeout: 30_000,
   });
   let token = creds.token;
@@ -64,14 +79,24 @@ export async function createLeanApi(source: ClusterSource, timeoutMs: number, cr
     }
     return token;
   };
-  async function call(what: string, method: 'GET' | 'POST' | 'PUT' | 'PATCH', path: string, body?: unknown, contentType = 'application/json', accept = 'application/json'): Promise<Json> {
+  async function call(
+    what: string,
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH',
+    path: string,
+    body?: unknown,
+    contentType = 'application/json',
+    accept = 'application/json',
+  ): Promise<Json> {
     try {
       const headers: Record<string, string> = { accept, 'user-agent': 'linkward' };
       const t = bearer();
       if (t) headers.authorization = `Bearer ${t}`;
       if (body !== undefined) headers['content-type'] = contentType;
       const signal = AbortSignal.timeout(timeoutMs);
-      const res = await untilAborted(request(creds.server + path, { method, headers, dispatcher, signal, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }), signal);
+      const res = await untilAborted(
+        request(creds.server + path, { method, headers, dispatcher, signal, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }),
+        signal,
+      );
       const len = Number(res.headers['content-length'] ?? 0);
       if (len > MAX_BODY_BYTES) {
         res.body.destroy();
@@ -118,49 +143,78 @@ export async function createLeanApi(source: ClusterSource, timeoutMs: number, cr
       throw mapError(e, what);
     }
   }
-  const orNull = async <T>(p: Promise<T>): Promise<T | null> => p.catch((e: unknown) => {
-    if (e instanceof LwError && e.code === K8sErrorCode.NOT_FOUND) return null;
-    throw e;
-  });
+  const orNull = async <T>(p: Promise<T>): Promise<T | null> =>
+    p.catch((e: unknown) => {
+      if (e instanceof LwError && e.code === K8sErrorCode.NOT_FOUND) return null;
+      throw e;
+    });
   const enc = encodeURIComponent;
   const leaseBody = (l: Omit<LeaseView, 'resourceVersion'> & { resourceVersion?: string }): Json => ({
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
     metadata: { name: l.name, namespace: l.namespace, annotations: l.annotations, ...(l.resourceVersion ? { resourceVersion: l.resourceVersion } : {}) },
-    spec: { ...(l.holderIdentity ? { holderIdentity: l.holderIdentity } : {}), ...(l.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: l.leaseDurationSeconds } : {}) },
+    spec: {
+      ...(l.holderIdentity ? { holderIdentity: l.holderIdentity } : {}),
+      ...(l.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: l.leaseDurationSeconds } : {}),
+    },
   });
   const leasePath = (ns: string, name?: string): string => `/apis/coordination.k8s.io/v1/namespaces/${enc(ns)}/leases${name ? '/' + enc(name) : ''}`;
   return {
     source: `${source.description} (lean client)`,
-    getNode: async (name) => toNodeView(await call(`get node ${name}`, 'GET', `/api/v1/nodes/${enc(name)}`) as never),
+    getNode: async (name) => toNodeView((await call(`get node ${name}`, 'GET', `/api/v1/nodes/${enc(name)}`)) as never),
     listOwnNode: async (name) => {
       const l = await call(`list node ${name}`, 'GET', `/api/v1/nodes?fieldSelector=${enc(`metadata.name=${name}`)}`);
       const item = ((l.items as never[] | undefined) ?? [])[0];
-      return { node: item ? toNodeView(item) : null, resourceVersion: String((l.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion ?? '') };
+      return {
+        node: item ? toNodeView(item) : null,
+        resourceVersion: String((l.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion ?? ''),
+      };
     },
     watchNode: (name, o) => {
       const q = `watch=true&fieldSelector=${enc(`metadata.name=${name}`)}&resourceVersion=${enc(o.resourceVersion)}&allowWatchBookmarks=true&timeoutSeconds=${o.timeoutSeconds}`;
       const what = `watch node ${name}`;
-      return watch(what, `/api/v1/nodes?${q}`, o.signal, (type, object) => {
-        const e = toNodeWatchEvent(type, object, what);
-        if (e) o.onEvent(e);
-      }, o.onOpen);
+      return watch(
+        what,
+        `/api/v1/nodes?${q}`,
+        o.signal,
+        (type, object) => {
+          const e = toNodeWatchEvent(type, object, what);
+          if (e) o.onEvent(e);
+        },
+        o.onOpen,
+      );
     },
-    listNodes: async (sel) => ((await call('list nodes', 'GET', `/api/v1/nodes?resourceVersion=0${sel ? `&labelSelector=${enc(sel)}` : ''}`)).items as never[] ?? []).map((n) => toNodeView(n)),
-    patchNode: async (name, body) => toNodeView(await call(`patch node ${name}`, 'PATCH', `/api/v1/nodes/${enc(name)}`, body, 'application/merge-patch+json') as never),
-    patchNodeStatus: async (name, body) => toNodeView(await call(`patch node ${name} status`, 'PATCH', `/api/v1/nodes/${enc(name)}/status`, body, 'application/strategic-merge-patch+json') as never),
+    listNodes: async (sel) =>
+      (((await call('list nodes', 'GET', `/api/v1/nodes?resourceVersion=0${sel ? `&labelSelector=${enc(sel)}` : ''}`)).items as never[]) ?? []).map((n) =>
+        toNodeView(n),
+      ),
+    patchNode: async (name, body) =>
+      toNodeView((await call(`patch node ${name}`, 'PATCH', `/api/v1/nodes/${enc(name)}`, body, 'application/merge-patch+json')) as never),
+    patchNodeStatus: async (name, body) =>
+      toNodeView(
+        (await call(`patch node ${name} status`, 'PATCH', `/api/v1/nodes/${enc(name)}/status`, body, 'application/strategic-merge-patch+json')) as never,
+      ),
     createEvent: async (ev: EventInput) => {
-      await call('create event', 'POST', `/api/v1/namespaces/${enc(ev.namespace)}/events`, { apiVersion: 'v1', kind: 'Event', ...eventBody(ev, new Date(ev.nowMs).toISOString()) });
+      await call('create event', 'POST', `/api/v1/namespaces/${enc(ev.namespace)}/events`, {
+        apiVersion: 'v1',
+        kind: 'Event',
+        ...eventBody(ev, new Date(ev.nowMs).toISOString()),
+      });
     },
     getLease: async (ns, name) => {
       const l = await orNull(call(`get lease ${ns}/${name}`, 'GET', leasePath(ns, name)));
       return l ? toLease(l as never) : null;
     },
-    createLease: async (l) => toLease(await call(`create lease ${l.namespace}/${l.name}`, 'POST', leasePath(l.namespace), leaseBody(l)) as never),
-    replaceLease: async (l) => toLease(await call(`replace lease ${l.namespace}/${l.name}`, 'PUT', leasePath(l.namespace, l.name), leaseBody(l)) as never),
-    listPodsOnNode: async (node) => ((await call(`list pods on ${node}`, 'GET', `/api/v1/pods?fieldSelector=${enc(`spec.nodeName=${node}`)}`)).items as never[] ?? []).map((p) => toPod(p)),
+    createLease: async (l) => toLease((await call(`create lease ${l.namespace}/${l.name}`, 'POST', leasePath(l.namespace), leaseBody(l))) as never),
+    replaceLease: async (l) => toLease((await call(`replace lease ${l.namespace}/${l.name}`, 'PUT', leasePath(l.namespace, l.name), leaseBody(l))) as never),
+    listPodsOnNode: async (node) =>
+      (((await call(`list pods on ${node}`, 'GET', `/api/v1/pods?fieldSelector=${enc(`spec.nodeName=${node}`)}`)).items as never[]) ?? []).map((p) => toPod(p)),
     evictPod: async (ns, name) => {
-      await call(`evict pod ${ns}/${name}`, 'POST', `/api/v1/namespaces/${enc(ns)}/pods/${enc(name)}/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: ns } });
+      await call(`evict pod ${ns}/${name}`, 'POST', `/api/v1/namespaces/${enc(ns)}/pods/${enc(name)}/eviction`, {
+        apiVersion: 'policy/v1',
+        kind: 'Eviction',
+        metadata: { name, namespace: ns },
+      });
     },
     getPod: async (ns, name) => {
       const p = await orNull(call(`get pod ${ns}/${name}`, 'GET', `/api/v1/namespaces/${enc(ns)}/pods/${enc(name)}`));

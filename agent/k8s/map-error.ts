@@ -11,20 +11,40 @@ export function mapError(e: unknown, what: string): LwError {
   const detail = typeof body === 'string' ? body.slice(0, 300) : body && typeof body === 'object' ? String((body as { message?: unknown }).message ?? '') : '';
   const ctx = { what, status, detail };
   if (status === 409) return new LwError(K8sErrorCode.CONFLICT, `${what}: conflict (the object changed); re-reading and retrying`, { cause: e, context: ctx });
-  if (status === 410) return new LwError(K8sErrorCode.GONE, `${what}: resourceVersion too old (410 Gone); reading the object again`, { cause: e, context: ctx });
+  if (status === 410)
+    return new LwError(K8sErrorCode.GONE, `${what}: resourceVersion too old (410 Gone); reading the object again`, { cause: e, context: ctx });
   if (status === 404) return new LwError(K8sErrorCode.NOT_FOUND, `${what}: not found`, { cause: e, context: ctx });
-  if (status === 429) return new LwError(K8sErrorCode.TOO_MANY_REQUESTS, `${what}: too many requests (${detail || 'PodDisruptionBudget or throttling'})`, { cause: e, context: ctx });
-  if (status === 401 || status === 403) return new LwError(K8sErrorCode.FORBIDDEN, `${what}: forbidden (${status}); apply deploy/rbac.yaml and check the admission policy`, { cause: e, context: ctx });
-  if (status !== undefined && status >= 400 && status < 500) return new LwError(K8sErrorCode.REJECTED, `${what}: rejected with ${status} ${detail}`, { cause: e, context: ctx });
-  if (status !== undefined) return new LwError(K8sErrorCode.UNAVAILABLE, `${what}: API server answered ${status}; will retry with backoff`, { cause: e, context: ctx });
+  if (status === 429)
+    return new LwError(K8sErrorCode.TOO_MANY_REQUESTS, `${what}: too many requests (${detail || 'PodDisruptionBudget or throttling'})`, {
+      cause: e,
+      context: ctx,
+    });
+  if (status === 401 || status === 403)
+    return new LwError(K8sErrorCode.FORBIDDEN, `${what}: forbidden (${status}); apply deploy/rbac.yaml and check the admission policy`, {
+      cause: e,
+      context: ctx,
+    });
+  if (status !== undefined && status >= 400 && status < 500)
+    return new LwError(K8sErrorCode.REJECTED, `${what}: rejected with ${status} ${detail}`, { cause: e, context: ctx });
+  if (status !== undefined)
+    return new LwError(K8sErrorCode.UNAVAILABLE, `${what}: API server answered ${status}; will retry with backoff`, { cause: e, context: ctx });
   if (timedOut(e)) return new LwError(K8sErrorCode.TIMEOUT, `${what}: API server did not answer in time; will retry with backoff`, { cause: e, context: ctx });
   const cause = (e as { cause?: { code?: unknown } }).cause;
-  return new LwError(K8sErrorCode.UNAVAILABLE, `${what}: API server unreachable (${String(cause?.code ?? (e as Error).message)}); will retry with backoff`, { cause: e, context: ctx });
+  return new LwError(K8sErrorCode.UNAVAILABLE, `${what}: API server unreachable (${String(cause?.code ?? (e as Error).message)}); will retry with backoff`, {
+    cause: e,
+    context: ctx,
+  });
 }
 
-
 /** Names and codes that mean the request ran out of time (AbortSignal.timeout, undici's own timeouts). */
-const TIMEOUT_MARKS: ReadonlySet<string> = new Set(['TimeoutError', 'AbortError', 'ABORT_ERR', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const TIMEOUT_MARKS: ReadonlySet<string> = new Set([
+  'TimeoutError',
+  'AbortError',
+  'ABORT_ERR',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
 
 /** True when `e`, or an error it wraps (`cause`, a few levels), is named or coded as a timeout; messages are not read. */
 function timedOut(e: unknown, depth = 0): boolean {

@@ -16,11 +16,35 @@ export interface K8sMetrics {
 
 export function createK8sMetrics(registry: Registry): K8sMetrics {
   return {
-    apiRequests: new Counter({ name: 'linkward_k8s_api_requests_total', help: 'Kubernetes API requests by verb and result (ok or error code).', labelNames: ['verb', 'result'], registers: [registry] }),
-    reconcileErrors: new Counter({ name: 'linkward_k8s_reconcile_errors_total', help: 'Failed node reconciles by error code.', labelNames: ['code'], registers: [registry] }),
-    decorations: new Counter({ name: 'linkward_k8s_decorations_applied_total', help: 'Node decoration changes applied (label, taint, cordon, condition, event).', labelNames: ['kind'], registers: [registry] }),
-    leaseHeld: new Gauge({ name: 'linkward_k8s_fleet_lease_held', help: '1 while this node holds a fleet hold for restrictive decorations.', registers: [registry] }),
-    evictions: new Counter({ name: 'linkward_k8s_evictions_total', help: 'Pod evictions during drain by result (ok, blocked, error).', labelNames: ['result'], registers: [registry] }),
+    apiRequests: new Counter({
+      name: 'linkward_k8s_api_requests_total',
+      help: 'Kubernetes API requests by verb and result (ok or error code).',
+      labelNames: ['verb', 'result'],
+      registers: [registry],
+    }),
+    reconcileErrors: new Counter({
+      name: 'linkward_k8s_reconcile_errors_total',
+      help: 'Failed node reconciles by error code.',
+      labelNames: ['code'],
+      registers: [registry],
+    }),
+    decorations: new Counter({
+      name: 'linkward_k8s_decorations_applied_total',
+      help: 'Node decoration changes applied (label, taint, cordon, condition, event).',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    leaseHeld: new Gauge({
+      name: 'linkward_k8s_fleet_lease_held',
+      help: '1 while this node holds a fleet hold for restrictive decorations.',
+      registers: [registry],
+    }),
+    evictions: new Counter({
+      name: 'linkward_k8s_evictions_total',
+      help: 'Pod evictions during drain by result (ok, blocked, error).',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
     drainSkipped: new Counter({
       name: 'linkward_k8s_drain_skipped_pods_total',
       help: 'Pods a drain left on the node, by reason (mirror, daemonset, local_storage = emptyDir volumes while kubernetes.drain.deleteEmptyDirData is false, unmanaged).',
@@ -33,8 +57,20 @@ export function createK8sMetrics(registry: Registry): K8sMetrics {
       labelNames: ['reason'],
       registers: [registry],
     }),
-    apiUp: new Gauge({ name: 'linkward_k8s_api_up', help: '1 while the Kubernetes API answers, 0 after a request it did not answer (refused, 5xx, timeout); absent before the first request.', registers: [registry] }),
-    apiLastSuccess: new Gauge({ name: 'linkward_k8s_api_last_success_timestamp_seconds', help: 'Unix time of the last request the Kubernetes API answered.', registers: [registry] }),
-    eventsPending: new Gauge({ name: 'linkward_k8s_events_pending', help: 'Transition Events waiting for a retry after a failed POST.', registers: [registry] }),
+    apiUp: new Gauge({
+      name: 'linkward_k8s_api_up',
+      help: '1 while the Kubernetes API answers, 0 after a request it did not answer (refused, 5xx, timeout); absent before the first request.',
+      registers: [registry],
+    }),
+    apiLastSuccess: new Gauge({
+      name: 'linkward_k8s_api_last_success_timestamp_seconds',
+      help: 'Unix time of the last request the Kubernetes API answered.',
+      registers: [registry],
+    }),
+    eventsPending: new Gauge({
+      name: 'linkward_k8s_events_pending',
+      help: 'Transition Events waiting for a retry after a failed POST.',
+      registers: [registry],
+    }),
   };
 }

@@ -121,7 +121,8 @@ export class NodeWatcher {
         }
         const started = clock.monoMs();
         const ended = await this.#watchOnce(this.#rv);
-        if (ended === 'closed' && clock.monoMs() - started < WATCH_MIN_LIFETIME_MS) throw new LwError(K8sErrorCode.UNAVAILABLE, 'watch closed at once by the server');
+        if (ended === 'closed' && clock.monoMs() - started < WATCH_MIN_LIFETIME_MS)
+          throw new LwError(K8sErrorCode.UNAVAILABLE, 'watch closed at once by the server');
         this.#failures = 0;
         this.#goneInARow = 0;
       } catch (e) {

@@ -16,7 +16,9 @@ export function readOwnership(node: Pick<NodeView, 'annotations'>): Ownership {
     return {
       labels: Array.isArray(v.labels) ? v.labels.filter((x): x is string => typeof x === 'string') : [],
       taints: Array.isArray(v.taints)
-        ? v.taints.filter((t): t is { key: string; effect: TaintEffect } => typeof t?.key === 'string' && EFFECTS.has(String(t?.effect))).map((t) => ({ key: t.key, effect: t.effect }))
+        ? v.taints
+            .filter((t): t is { key: string; effect: TaintEffect } => typeof t?.key === 'string' && EFFECTS.has(String(t?.effect)))
+            .map((t) => ({ key: t.key, effect: t.effect }))
         : [],
       cordon: v.cordon === true,
       ...(v.yielded && typeof v.yielded.state === 'string' && Array.isArray(v.yielded.items)
@@ -31,8 +33,17 @@ export function readOwnership(node: Pick<NodeView, 'annotations'>): Ownership {
 /** Canonical JSON (sorted) so an unchanged ownership never causes a write. */
 export function serializeOwnership(o: Ownership): string {
   const labels = [...new Set(o.labels)].sort();
-  const taints = [...o.taints].sort((a, b) => { const x = a.key + a.effect, y = b.key + b.effect; return x < y ? -1 : x > y ? 1 : 0; }); // code-unit order: deterministic without loading ICU collation (~2.7 MiB)
-  return JSON.stringify({ labels, taints, cordon: o.cordon, ...(o.yielded?.items.length ? { yielded: { state: o.yielded.state, items: [...o.yielded.items].sort() } } : {}) });
+  const taints = [...o.taints].sort((a, b) => {
+    const x = a.key + a.effect,
+      y = b.key + b.effect;
+    return x < y ? -1 : x > y ? 1 : 0;
+  }); // code-unit order: deterministic without loading ICU collation (~2.7 MiB)
+  return JSON.stringify({
+    labels,
+    taints,
+    cordon: o.cordon,
+    ...(o.yielded?.items.length ? { yielded: { state: o.yielded.state, items: [...o.yielded.items].sort() } } : {}),
+  });
 }
 
 export function isEmptyOwnership(o: Ownership): boolean {

@@ -1,7 +1,18 @@
 /** Pure: diff of the current Node against desired decorations → minimal patches, honouring ownership. */
 import type { KubernetesConfig } from '../config/k8s.ts';
 import { isEmptyOwnership, readOwnership, serializeOwnership } from './ownership.ts';
-import { ANNOTATION_OWNED, LABEL_BANDWIDTH, LABEL_LINK_STATE, LABEL_UPLINK, type Desired, type NodeCondition, type NodeView, type Ownership, type Plan, type Taint } from './types.ts';
+import {
+  ANNOTATION_OWNED,
+  LABEL_BANDWIDTH,
+  LABEL_LINK_STATE,
+  LABEL_UPLINK,
+  type Desired,
+  type NodeCondition,
+  type NodeView,
+  type Ownership,
+  type Plan,
+  type Taint,
+} from './types.ts';
 
 const sameTaint = (a: { key: string; effect: string }, b: { key: string; effect: string }): boolean => a.key === b.key && a.effect === b.effect;
 
@@ -83,7 +94,11 @@ export function planNode(node: NodeView, desired: Desired, cfg: Pick<KubernetesC
 }
 
 /** Taints: add the desired one unless an admin already has that key+effect; remove only owned ones no longer desired. */
-function planTaints(current: readonly Taint[], owned: Ownership['taints'], want: Taint | null): { taints: Taint[]; taintChanges: string[]; ownedTaints: Ownership['taints'] } {
+function planTaints(
+  current: readonly Taint[],
+  owned: Ownership['taints'],
+  want: Taint | null,
+): { taints: Taint[]; taintChanges: string[]; ownedTaints: Ownership['taints'] } {
   let taints = current.map((t) => ({ ...t }));
   const taintChanges: string[] = [];
   const ownedTaints: Ownership['taints'] = [];
@@ -120,10 +135,11 @@ export function planRelease(node: NodeView, conditionType: string): Plan {
   const labels: Record<string, null> = {};
   // Owned labels plus linkward's well-known keys (ownership may be lost); other linkward.io/* keys may be an admin's.
   const ours = new Set([...owned.labels, LABEL_LINK_STATE, LABEL_UPLINK, LABEL_BANDWIDTH]);
-  for (const k of Object.keys(node.labels)) if (ours.has(k)) {
-    labels[k] = null;
-    changes.push(`remove label ${k}`);
-  }
+  for (const k of Object.keys(node.labels))
+    if (ours.has(k)) {
+      labels[k] = null;
+      changes.push(`remove label ${k}`);
+    }
   const { taints, taintChanges } = planTaints(node.taints, owned.taints, null);
   changes.push(...taintChanges);
   const spec: Record<string, unknown> = {};

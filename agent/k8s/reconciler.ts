@@ -73,11 +73,19 @@ export async function reconcileOnce(deps: ReconcileDeps, inp: ReconcileInput): P
       // Not needed: nothing restrictive will be applied, so there is nothing to cap (granted = no fallback taint).
       grant = needs ? await fleetGrant(deps, inp) : { granted: true };
     }
-    const desired = desiredDecorations({ snapshot: inp.snapshot, cfg, node, nowMs: inp.nowMs, fleetGranted: grant.granted, unknownSinceMs: inp.unknownSinceMs });
+    const desired = desiredDecorations({
+      snapshot: inp.snapshot,
+      cfg,
+      node,
+      nowMs: inp.nowMs,
+      fleetGranted: grant.granted,
+      unknownSinceMs: inp.unknownSinceMs,
+    });
     const plan = planNode(node, desired, cfg, inp.nowMs);
     const result = { node, desired, plan, conflicts, ...(grant.reason ? { fleetReason: grant.reason } : {}) };
     if (cfg.dryRun) {
-      if (plan.nodePatch || plan.statusPatch) log.info({ dryRun: true, nodePatch: plan.nodePatch, statusPatch: plan.statusPatch, changes: plan.changes }, 'dry run: would patch the node');
+      if (plan.nodePatch || plan.statusPatch)
+        log.info({ dryRun: true, nodePatch: plan.nodePatch, statusPatch: plan.statusPatch, changes: plan.changes }, 'dry run: would patch the node');
       return result;
     }
     let current = node;

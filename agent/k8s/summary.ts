@@ -38,6 +38,12 @@ export function summarizeDesired(d: Desired): DecorationSummary & { state: strin
     drain: d.drain,
     capped: d.capped,
     ...(d.notes?.length ? { notes: d.notes } : {}),
-    condition: d.condition ? { status: d.condition.status, ...(d.condition.reason ? { reason: d.condition.reason } : {}), ...(d.condition.message ? { message: d.condition.message } : {}) } : null,
+    condition: d.condition
+      ? {
+          status: d.condition.status,
+          ...(d.condition.reason ? { reason: d.condition.reason } : {}),
+          ...(d.condition.message ? { message: d.condition.message } : {}),
+        }
+      : null,
   };
 }

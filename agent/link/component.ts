@@ -4,7 +4,17 @@ import type { LinkSnapshot, ProbeSample } from '../core/types.ts';
 import { effectiveUplinks } from '../config/uplinks.ts';
 import { codeOf, messageOf } from '../base/errors.ts';
 import { decayedPenalty, releaseAtMs } from '../core/damping.ts';
-import { evaluate, initialLinkState, nextDeadlineMs, setActive, step, toSnapshot, type LinkState, type StepResult, type Transition } from '../core/link-state.ts';
+import {
+  evaluate,
+  initialLinkState,
+  nextDeadlineMs,
+  setActive,
+  step,
+  toSnapshot,
+  type LinkState,
+  type StepResult,
+  type Transition,
+} from '../core/link-state.ts';
 import type { LinkHealthConfig } from '../config/link.ts';
 import { registerLinkMetrics, type LinkMetrics } from './metrics.ts';
 import { linkRoutes } from './routes.ts';
@@ -29,7 +39,11 @@ export interface LinkComponentOptions {
 export function createLinkComponent(ctx: AgentContext, opts: LinkComponentOptions = {}): Component {
   const log = ctx.log.child({ component: 'link' });
   const policy = opts.health ?? ctx.config.probes.health;
-  const order = opts.uplinks ?? effectiveUplinks(ctx.config.uplinks).sort((a, b) => a.priority - b.priority).map((u) => u.name);
+  const order =
+    opts.uplinks ??
+    effectiveUplinks(ctx.config.uplinks)
+      .sort((a, b) => a.priority - b.priority)
+      .map((u) => u.name);
   let store: LinkStore | null = null;
   let state: LinkState = initialLinkState(order, ctx.clock.nowMs());
   let snapshot: LinkSnapshot | null = null;
@@ -97,7 +111,19 @@ export function createLinkComponent(ctx: AgentContext, opts: LinkComponentOption
   const details = (): Record<string, unknown> => {
     const nowMs = ctx.clock.nowMs();
     const uplinks = Object.fromEntries(
-      Object.values(state.uplinks).map((u) => [u.name, { health: u.health, sinceMs: u.sinceMs, reasons: u.reasons, penalty: Math.round(decayedPenalty(u.damping, nowMs, policy.damping)), suppressed: u.damping.suppressed, dampedUntilMs: releaseAtMs(u.damping, policy.damping), lastFlapMs: u.damping.lastFlapMs ?? null, pending: u.pending }]),
+      Object.values(state.uplinks).map((u) => [
+        u.name,
+        {
+          health: u.health,
+          sinceMs: u.sinceMs,
+          reasons: u.reasons,
+          penalty: Math.round(decayedPenalty(u.damping, nowMs, policy.damping)),
+          suppressed: u.damping.suppressed,
+          dampedUntilMs: releaseAtMs(u.damping, policy.damping),
+          lastFlapMs: u.damping.lastFlapMs ?? null,
+          pending: u.pending,
+        },
+      ]),
     );
     let recent: Transition[] = [];
     persist((s) => (recent = s.recentTransitions(RECENT_TRANSITIONS)), 'history read');

@@ -20,7 +20,8 @@ export function linkRoutes(deps: LinkRouteDeps): HttpRoute[] {
       auth: 'public',
       handle(_req, res, url): void {
         const { query, problems } = parseCheckQuery(url.searchParams);
-        if (problems.length > 0) return sendError(res, 400, 'LW_LINK_BAD_QUERY', `invalid query: ${problems.join('; ')} (use minDown, minUp, maxRtt, maxLoss, maxAge, uplink)`);
+        if (problems.length > 0)
+          return sendError(res, 400, 'LW_LINK_BAD_QUERY', `invalid query: ${problems.join('; ')} (use minDown, minUp, maxRtt, maxLoss, maxAge, uplink)`);
         const result = checkLink(deps.snapshot(), query, deps.nowMs());
         sendJson(res, result.ok ? 200 : 503, { status: result.ok ? 'ok' : 'not ok', ...result, query });
       },

@@ -60,7 +60,9 @@ export class LinkStore {
     this.#insert = db.prepare('INSERT INTO link_transitions (uplink, from_health, to_health, at_ms, reasons) VALUES (?, ?, ?, ?, ?)');
     this.#prune = db.prepare('DELETE FROM link_transitions WHERE id <= (SELECT MAX(id) FROM link_transitions) - ?');
     this.#recent = db.prepare('SELECT uplink, from_health, to_health, at_ms, reasons FROM link_transitions ORDER BY id DESC LIMIT ?');
-    this.#upsert = db.prepare('INSERT INTO link_damping (uplink, penalty, at_ms, suppressed, last_flap_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT(uplink) DO UPDATE SET penalty = excluded.penalty, at_ms = excluded.at_ms, suppressed = excluded.suppressed, last_flap_ms = excluded.last_flap_ms');
+    this.#upsert = db.prepare(
+      'INSERT INTO link_damping (uplink, penalty, at_ms, suppressed, last_flap_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT(uplink) DO UPDATE SET penalty = excluded.penalty, at_ms = excluded.at_ms, suppressed = excluded.suppressed, last_flap_ms = excluded.last_flap_ms',
+    );
     this.#loadDamping = db.prepare('SELECT uplink, penalty, at_ms, suppressed, last_flap_ms FROM link_damping');
   }
 
@@ -89,7 +91,13 @@ export class LinkStore {
     const rows = this.#loadDamping.all();
     const out: Record<string, DampingState> = {};
     for (const r of rows) {
-      if (Number.isFinite(r.penalty) && Number.isFinite(r.at_ms)) out[r.uplink] = { penalty: r.penalty, atMs: r.at_ms, suppressed: r.suppressed === 1, ...(typeof r.last_flap_ms === 'number' ? { lastFlapMs: r.last_flap_ms } : {}) };
+      if (Number.isFinite(r.penalty) && Number.isFinite(r.at_ms))
+        out[r.uplink] = {
+          penalty: r.penalty,
+          atMs: r.at_ms,
+          suppressed: r.suppressed === 1,
+          ...(typeof r.last_flap_ms === 'number' ? { lastFlapMs: r.last_flap_ms } : {}),
+        };
     }
     return out;
   }

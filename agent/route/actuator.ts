@@ -4,7 +4,17 @@ import { systemClock } from '../base/clock.ts';
 import { systemRunner, type CommandRunner } from '../base/exec.ts';
 import { LwError, codeOf, isLwError, messageOf } from '../base/errors.ts';
 import type { Logger } from '../base/log.ts';
-import { implausible, parseAddrs, parseRoutes, parseRules, type Family, type KernelRead, type KernelState, type StatePart, type UnknownReason } from './ip-state.ts';
+import {
+  implausible,
+  parseAddrs,
+  parseRoutes,
+  parseRules,
+  type Family,
+  type KernelRead,
+  type KernelState,
+  type StatePart,
+  type UnknownReason,
+} from './ip-state.ts';
 import { renderCommands, type IpArgv } from './plan.ts';
 import { RouteErrorCode } from './errors.ts';
 
@@ -55,7 +65,11 @@ export interface IpActuatorOptions {
 
 /** The `ip` reads of one kernel snapshot, per family. */
 function readArgs(families: readonly Family[]): [StatePart, string[]][] {
-  const parts: [StatePart, string[]][] = [['routes', ['-4', '-json', 'route', 'show', 'table', 'all']], ['rules', ['-4', '-json', 'rule', 'show']], ['addrs', ['-json', 'addr', 'show']]];
+  const parts: [StatePart, string[]][] = [
+    ['routes', ['-4', '-json', 'route', 'show', 'table', 'all']],
+    ['rules', ['-4', '-json', 'rule', 'show']],
+    ['addrs', ['-json', 'addr', 'show']],
+  ];
   if (families.includes(6)) parts.push(['routes6', ['-6', '-json', 'route', 'show', 'table', 'all']], ['rules6', ['-6', '-json', 'rule', 'show']]);
   return parts;
 }
@@ -66,7 +80,15 @@ type Unknown = Extract<KernelRead, { known: false }>;
 function unknownCounter(registry: Registry | undefined): Counter<'part' | 'reason'> | null {
   if (!registry) return null;
   const name = 'linkward_route_state_unknown_total';
-  return (registry.getSingleMetric(name) as Counter<'part' | 'reason'> | undefined) ?? new Counter({ name, help: 'Kernel state reads (ip route/rule/addr) that were unknown after every retry, by part and reason (failed, timeout, empty, garbage, incomplete); nothing is deleted on them.', labelNames: ['part', 'reason'] as const, registers: [registry] });
+  return (
+    (registry.getSingleMetric(name) as Counter<'part' | 'reason'> | undefined) ??
+    new Counter({
+      name,
+      help: 'Kernel state reads (ip route/rule/addr) that were unknown after every retry, by part and reason (failed, timeout, empty, garbage, incomplete); nothing is deleted on them.',
+      labelNames: ['part', 'reason'] as const,
+      registers: [registry],
+    })
+  );
 }
 
 /** True when a failure means the desired state already holds (add of an existing entry, delete of a missing one). */
@@ -87,16 +109,19 @@ export function createIpActuator(opts: IpActuatorOptions): RouteActuator {
 
   /** One attempt: every part read, parsed strictly and cross-checked; the first doubtful part makes it unknown. */
   async function readOnce(): Promise<KernelRead> {
-    const outs = await Promise.all(readArgs(families).map(async ([part, args]): Promise<{ part: StatePart; text: string } | Unknown> => {
-      const cmd = `ip ${args.join(' ')}`;
-      try {
-        const r = await runner.run(ip, args, { timeoutMs: IP_TIMEOUT_MS });
-        if (/Dump was interrupted/i.test(r.stderr)) return { known: false, part, reason: 'incomplete', why: `\`${cmd}\` was interrupted by a concurrent change (partial dump)` };
-        return { part, text: r.stdout };
-      } catch (e) {
-        return { known: false, part, reason: isLwError(e, 'LW_COMMAND_TIMEOUT') ? 'timeout' : 'failed', why: `\`${cmd}\` failed: ${messageOf(e)}` };
-      }
-    }));
+    const outs = await Promise.all(
+      readArgs(families).map(async ([part, args]): Promise<{ part: StatePart; text: string } | Unknown> => {
+        const cmd = `ip ${args.join(' ')}`;
+        try {
+          const r = await runner.run(ip, args, { timeoutMs: IP_TIMEOUT_MS });
+          if (/Dump was interrupted/i.test(r.stderr))
+            return { known: false, part, reason: 'incomplete', why: `\`${cmd}\` was interrupted by a concurrent change (partial dump)` };
+          return { part, text: r.stdout };
+        } catch (e) {
+          return { known: false, part, reason: isLwError(e, 'LW_COMMAND_TIMEOUT') ? 'timeout' : 'failed', why: `\`${cmd}\` failed: ${messageOf(e)}` };
+        }
+      }),
+    );
     const failed = outs.find((o): o is Unknown => 'known' in o);
     if (failed) return failed;
     const text = (p: StatePart): string => (outs.find((o) => !('known' in o) && o.part === p) as { text: string } | undefined)?.text ?? '';
@@ -105,7 +130,12 @@ export function createIpActuator(opts: IpActuatorOptions): RouteActuator {
       ['routes', () => state.routes.push(...parseRoutes(text('routes')))],
       ['rules', () => state.rules.push(...parseRules(text('rules')))],
       ['addrs', () => state.links.push(...parseAddrs(text('addrs')))],
-      ...(families.includes(6) ? ([['routes6', () => state.routes.push(...parseRoutes(text('routes6'), 6))], ['rules6', () => state.rules.push(...parseRules(text('rules6'), 6))]] as [StatePart, () => void][]) : []),
+      ...(families.includes(6)
+        ? ([
+            ['routes6', () => state.routes.push(...parseRoutes(text('routes6'), 6))],
+            ['rules6', () => state.rules.push(...parseRules(text('rules6'), 6))],
+          ] as [StatePart, () => void][])
+        : []),
     ];
     for (const [part, parse] of parsers) {
       try {
@@ -175,11 +205,19 @@ export function createIpActuator(opts: IpActuatorOptions): RouteActuator {
 
 /** The LW_ROUTE_STATE_UNKNOWN error for an unknown read (callers branch on the code; context has part and reason). */
 export function unknownError(r: Unknown): LwError {
-  return new LwError(RouteErrorCode.STATE_UNKNOWN, `kernel routing state unknown (${r.part}: ${r.why}); nothing was changed or deleted, retrying on the next evaluation`, { context: { part: r.part, reason: r.reason } });
+  return new LwError(
+    RouteErrorCode.STATE_UNKNOWN,
+    `kernel routing state unknown (${r.part}: ${r.why}); nothing was changed or deleted, retrying on the next evaluation`,
+    { context: { part: r.part, reason: r.reason } },
+  );
 }
 
 /** Throws LW_ROUTE_APPLY_FAILED when an apply had errors (for callers that must not continue). */
 export function assertApplied(r: ApplyResult, what: string): void {
   if (r.errors.length === 0) return;
-  throw new LwError(RouteErrorCode.APPLY_FAILED, `${what}: ${r.errors.length} ip command(s) failed (first: ${r.errors[0]!.cmd}: ${r.errors[0]!.message}); check that linkward has CAP_NET_ADMIN and the uplink settings`, { context: { errors: r.errors } });
+  throw new LwError(
+    RouteErrorCode.APPLY_FAILED,
+    `${what}: ${r.errors.length} ip command(s) failed (first: ${r.errors[0]!.cmd}: ${r.errors[0]!.message}); check that linkward has CAP_NET_ADMIN and the uplink settings`,
+    { context: { errors: r.errors } },
+  );
 }

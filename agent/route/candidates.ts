@@ -15,7 +15,7 @@ export const FAILBACK_BACKOFF_MAX_MS = 480_000;
 
 /** How long an uplink has been published healthy in an unbroken run the policy saw (0 when it is not healthy). */
 export function healthyForMs(view: UplinkView | undefined, track: UplinkTrack | undefined, nowMs: number): number {
-  if (!view || view.health !== 'healthy' || !track || track.healthySinceMs === null) return 0;
+  if (view?.health !== 'healthy' || !track || track.healthySinceMs === null) return 0;
   return nowMs - Math.max(view.sinceMs, track.healthySinceMs);
 }
 
@@ -40,7 +40,8 @@ export function failbackHoldMs(state: PolicyState, name: string, cfg: Pick<Polic
 
 /** Caps and intervals; they limit only discretionary switches (failback, degraded → better), never leaving a down uplink. */
 export function rateLimit(state: PolicyState, cfg: PolicyConfig, nowMs: number): string | null {
-  if (state.lastSwitchMs !== null && nowMs - state.lastSwitchMs < cfg.minSwitchInterval) return `last switch ${Math.round((nowMs - state.lastSwitchMs) / 1000)}s ago (minimum ${cfg.minSwitchInterval / 1000}s)`;
+  if (state.lastSwitchMs !== null && nowMs - state.lastSwitchMs < cfg.minSwitchInterval)
+    return `last switch ${Math.round((nowMs - state.lastSwitchMs) / 1000)}s ago (minimum ${cfg.minSwitchInterval / 1000}s)`;
   const recent = state.switchLog.filter((t) => nowMs - t < SWITCH_WINDOW_MS).length;
   if (recent >= cfg.maxSwitchesPerHour) return `switch cap reached (${recent} in the last hour, max ${cfg.maxSwitchesPerHour})`;
   return null;
@@ -50,7 +51,15 @@ export function rateLimit(state: PolicyState, cfg: PolicyConfig, nowMs: number):
  * A candidate to move traffic to, or why `u` is not one. `need` is the worst health accepted; `discretionary` applies
  * the hold-down after a failed confirm (a forced move away from a down uplink ignores it: traffic is lost there anyway).
  */
-export function judge(u: PolicyUplink, need: 'healthy' | 'degraded', discretionary: boolean, state: PolicyState, snap: LinkSnapshot, cfg: PolicyConfig, nowMs: number): { ok: true; samples: number } | { ok: false; why: string } {
+export function judge(
+  u: PolicyUplink,
+  need: 'healthy' | 'degraded',
+  discretionary: boolean,
+  state: PolicyState,
+  snap: LinkSnapshot,
+  cfg: PolicyConfig,
+  nowMs: number,
+): { ok: true; samples: number } | { ok: false; why: string } {
   const view = snap.uplinks[u.name];
   const track = state.tracks[u.name];
   const health = view?.health ?? 'unknown';
@@ -60,18 +69,33 @@ export function judge(u: PolicyUplink, need: 'healthy' | 'degraded', discretiona
   if (samples < cfg.candidateSamples) return { ok: false, why: `${u.name} ${health} for only ${samples} of ${cfg.candidateSamples} samples` };
   if (!usable(u, state, nowMs)) {
     const since = state.awake[u.name];
-    return { ok: false, why: since === undefined ? `${u.name} is being brought up (idle-down)` : `${u.name} warming up (${Math.round((nowMs - since) / 1000)}s of ${u.warmupMs / 1000}s)` };
+    return {
+      ok: false,
+      why:
+        since === undefined
+          ? `${u.name} is being brought up (idle-down)`
+          : `${u.name} warming up (${Math.round((nowMs - since) / 1000)}s of ${u.warmupMs / 1000}s)`,
+    };
   }
   // Published healthy but its newest figures already cross a threshold (a worse state dwelling): not a place to move
   // traffic to by choice. Leaving a down uplink still may (it is better than down until the dwell says otherwise).
-  if (discretionary && health === 'healthy' && (view?.heldBy?.length ?? 0) > 0) return { ok: false, why: `${u.name}'s latest measurements cross a threshold (${view!.heldBy!.join(', ')})` };
+  if (discretionary && health === 'healthy' && (view?.heldBy?.length ?? 0) > 0)
+    return { ok: false, why: `${u.name}'s latest measurements cross a threshold (${view!.heldBy!.join(', ')})` };
   const held = state.holdDownUntil[u.name] ?? 0;
   if (discretionary && held > nowMs) return { ok: false, why: `${u.name} held down ${Math.ceil((held - nowMs) / 1000)}s more after a failed confirm` };
   return { ok: true, samples };
 }
 
 /** The first candidate in preference order, and the reasons the others before it were not. */
-export function pick(others: readonly PolicyUplink[], need: 'healthy' | 'degraded', discretionary: boolean, state: PolicyState, snap: LinkSnapshot, cfg: PolicyConfig, nowMs: number): { cand: PolicyUplink; samples: number } | { cand: null; whyNot: string[] } {
+export function pick(
+  others: readonly PolicyUplink[],
+  need: 'healthy' | 'degraded',
+  discretionary: boolean,
+  state: PolicyState,
+  snap: LinkSnapshot,
+  cfg: PolicyConfig,
+  nowMs: number,
+): { cand: PolicyUplink; samples: number } | { cand: null; whyNot: string[] } {
   const whyNot: string[] = [];
   for (const u of others) {
     const j = judge(u, need, discretionary, state, snap, cfg, nowMs);
@@ -82,7 +106,13 @@ export function pick(others: readonly PolicyUplink[], need: 'healthy' | 'degrade
 }
 
 /** Which idle-down uplinks should be up: the active and override ones, and all of them while the active one is degraded or down. */
-export function wantedUp(state: PolicyState, uplinks: readonly PolicyUplink[], snap: LinkSnapshot, cfg: PolicyConfig, nowMs: number): { linkUp: Record<string, boolean>; awake: Record<string, number> } {
+export function wantedUp(
+  state: PolicyState,
+  uplinks: readonly PolicyUplink[],
+  snap: LinkSnapshot,
+  cfg: PolicyConfig,
+  nowMs: number,
+): { linkUp: Record<string, boolean>; awake: Record<string, number> } {
   const activeView = state.active ? snap.uplinks[state.active] : undefined;
   const activeGood = activeView?.health === 'healthy';
   // Woken only on evidence: an unmeasured (unknown) active uplink leaves idle NICs down.

@@ -57,11 +57,22 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
   const uplinks = effectiveUplinks(configured);
   const idle = configured.length < 2;
   const puplinks: PolicyUplink[] = uplinks.map((u) => ({ name: u.name, priority: u.priority, idleDown: u.idleDown, warmupMs: u.warmup }));
-  const opts: PlanOptions = { perUplinkTables: policy.perUplinkTables, tableBase: policy.tableBase, routeProto: policy.routeProto, mainMetric: policy.mainMetric };
+  const opts: PlanOptions = {
+    perUplinkTables: policy.perUplinkTables,
+    tableBase: policy.tableBase,
+    routeProto: policy.routeProto,
+    mainMetric: policy.mainMetric,
+  };
   const actuator = deps.actuator;
-  const metrics = registerRouteMetrics(ctx.metrics, uplinks.map((u) => u.name));
+  const metrics = registerRouteMetrics(
+    ctx.metrics,
+    uplinks.map((u) => u.name),
+  );
   const conntrackRunner = deps.conntrackRunner;
-  const conntrack = policy.flushConntrack && conntrackRunner ? createConntrackFlusher({ runner: conntrackRunner, log, dryRun: policy.dryRun, metrics, conntrackPath: deps.conntrackPath }) : null;
+  const conntrack =
+    policy.flushConntrack && conntrackRunner
+      ? createConntrackFlusher({ runner: conntrackRunner, log, dryRun: policy.dryRun, metrics, conntrackPath: deps.conntrackPath })
+      : null;
   const knownSources: Record<string, string> = {};
   let store: RouteStore | null = null;
   let state: PolicyState = initialPolicyState();
@@ -94,13 +105,27 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
     return list.map(parseEndpoint).filter((e): e is Endpoint => e !== null);
   };
   const switchDeps = (to: string): SwitchDeps => ({
-    actuator, clock: ctx.clock, log, store: store!, stateDir: ctx.stateDir, dryRun: policy.dryRun, ipPath: deps.ipPath,
-    helper: helper ?? revertHelper(), sharedMono: sharedMonoMs, conntrack, knownSources: () => knownSources,
+    actuator,
+    clock: ctx.clock,
+    log,
+    store: store!,
+    stateDir: ctx.stateDir,
+    dryRun: policy.dryRun,
+    ipPath: deps.ipPath,
+    helper: helper ?? revertHelper(),
+    sharedMono: sharedMonoMs,
+    conntrack,
+    knownSources: () => knownSources,
     confirm: (withinMs) => confirmReachable(confirmTargets(to), withinMs, ctx.clock, deps.connector),
   });
 
   function revertHelper(): RevertHelper {
-    helper = createRevertHelper({ stateDir: ctx.stateDir, launcher: chooseLauncher(policy.revertLauncher, deps.systemdRunning), log, onRestart: () => metrics.helperRestarts.inc() });
+    helper = createRevertHelper({
+      stateDir: ctx.stateDir,
+      launcher: chooseLauncher(policy.revertLauncher, deps.systemdRunning),
+      log,
+      onRestart: () => metrics.helperRestarts.inc(),
+    });
     return helper;
   }
 
@@ -108,10 +133,13 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
     if (!routesAllowed()) return;
     const r = await reconcile(actuator, target(state.active, linkUp));
     // logged when they change (every pass re-resolves; the status shows them meanwhile)
-    if (r.problems.length > 0 && r.problems.join('\n') !== problems.join('\n')) log.warn({ code: RouteErrorCode.UPLINK_UNRESOLVED, problems: r.problems }, 'uplinks cannot be routed yet; their tables are set up once resolved');
+    if (r.problems.length > 0 && r.problems.join('\n') !== problems.join('\n'))
+      log.warn({ code: RouteErrorCode.UPLINK_UNRESOLVED, problems: r.problems }, 'uplinks cannot be routed yet; their tables are set up once resolved');
     problems = r.problems;
     // What the kernel confirmed, not what was planned: a failed `ip link set DEV down` did not take DEV down.
-    for (const [dev, up] of Object.entries(r.result.done.filter((c) => c[0] === 'link').reduce<Record<string, boolean>>((m, c) => ({ ...m, [c[3]!]: c[4] === 'up' }), {}))) {
+    const nicUp = new Map<string, boolean>();
+    for (const c of r.result.done) if (c[0] === 'link') nicUp.set(c[3]!, c[4] === 'up');
+    for (const [dev, up] of nicUp) {
       downByUs = up ? downByUs.filter((d) => d !== dev) : [...new Set([...downByUs, dev])];
     }
     store?.saveDownByUs(downByUs);
@@ -140,7 +168,13 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
       }
       return;
     }
-    const out = await commitSwitch(switchDeps(to), target(to, linkUp), target(from, linkUp), { from, to, reason }, { confirmTimeoutMs: policy.confirmTimeout, revertGraceMs: policy.revertGrace });
+    const out = await commitSwitch(
+      switchDeps(to),
+      target(to, linkUp),
+      target(from, linkUp),
+      { from, to, reason },
+      { confirmTimeoutMs: policy.confirmTimeout, revertGraceMs: policy.revertGrace },
+    );
     metrics.switches.inc({ reason, result: out.result });
     if (out.result !== 'applied') {
       metrics.confirmSeconds.observe(out.confirmMs / 1000);
@@ -203,7 +237,8 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
       store = createRouteStore(ctx.stateDb);
       downByUs = store.loadDownByUs();
       pinning = k3sPinning(deps.k3sFacts());
-      if (!idle && policy.manageRoutes && !routesAllowed()) log.warn({ code: RouteErrorCode.K3S_UNPINNED, k3s: pinning }, `route switching refused: ${pinning.message}`);
+      if (!idle && policy.manageRoutes && !routesAllowed())
+        log.warn({ code: RouteErrorCode.K3S_UNPINNED, k3s: pinning }, `route switching refused: ${pinning.message}`);
       const saved = store.loadPolicy();
       state = saved ? { ...initialPolicyState(saved.active), ...saved, tracks: {} } : initialPolicyState();
       if (idle) {
@@ -250,7 +285,9 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
       if (idle) return { state: 'disabled', message: `failover idle: ${configured.length} uplink(s) configured, need 2`, details: this.details() };
       const refused = !routesAllowed() && policy.manageRoutes;
       const bad = refused || problems.length > 0 || lastError !== null;
-      const message = refused ? `route switching refused: ${pinning?.message}` : lastError ?? problems[0] ?? `active uplink ${state.active ?? 'none'}: ${lastWhy}`;
+      const message = refused
+        ? `route switching refused: ${pinning?.message}`
+        : (lastError ?? problems[0] ?? `active uplink ${state.active ?? 'none'}: ${lastWhy}`);
       return { state: bad ? 'degraded' : 'ok', message, details: this.details() };
     },
     routes(): HttpRoute[] {
@@ -281,11 +318,29 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
     },
     details() {
       return {
-        mode: policy.mode, active: state.active, override: state.override, routesManaged: routesAllowed(), dryRun: policy.dryRun,
-        k3s: pinning, lastDecision: lastWhy, problems, lastError, managed, downByUs,
-        conntrack: conntrack?.status() ?? { enabled: false, reason: policy.flushConntrack ? 'no conntrack runner (kernel adapter injected)' : 'uplinks.policy.flushConntrack is false' },
-        holdDownUntil: state.holdDownUntil, switchesLastHour: state.switchLog.filter((t) => ctx.clock.nowMs() - t < 3_600_000).length,
-        uplinks: uplinks.map((u) => ({ name: u.name, priority: u.priority, interface: u.interface ?? null, health: ctx.bus.latestLink()?.uplinks[u.name]?.health ?? 'unknown' })),
+        mode: policy.mode,
+        active: state.active,
+        override: state.override,
+        routesManaged: routesAllowed(),
+        dryRun: policy.dryRun,
+        k3s: pinning,
+        lastDecision: lastWhy,
+        problems,
+        lastError,
+        managed,
+        downByUs,
+        conntrack: conntrack?.status() ?? {
+          enabled: false,
+          reason: policy.flushConntrack ? 'no conntrack runner (kernel adapter injected)' : 'uplinks.policy.flushConntrack is false',
+        },
+        holdDownUntil: state.holdDownUntil,
+        switchesLastHour: state.switchLog.filter((t) => ctx.clock.nowMs() - t < 3_600_000).length,
+        uplinks: uplinks.map((u) => ({
+          name: u.name,
+          priority: u.priority,
+          interface: u.interface ?? null,
+          health: ctx.bus.latestLink()?.uplinks[u.name]?.health ?? 'unknown',
+        })),
         history: store?.history(10) ?? [],
         requests: requests.list(),
         revertHelper: helper ? { pid: helper.pid(), restarts: helper.restarts() } : null,
@@ -293,5 +348,4 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
       };
     },
   };
-
 }

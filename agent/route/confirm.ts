@@ -50,7 +50,12 @@ export function parseEndpoint(text: string): Endpoint | null {
 }
 
 /** Tries every target in turn until one connects or `timeoutMs` (monotonic) has passed. */
-export async function confirmReachable(targets: readonly Endpoint[], timeoutMs: number, clock: Clock, connector: Connector = tcpConnector): Promise<ConfirmResult> {
+export async function confirmReachable(
+  targets: readonly Endpoint[],
+  timeoutMs: number,
+  clock: Clock,
+  connector: Connector = tcpConnector,
+): Promise<ConfirmResult> {
   const start = clock.monoMs();
   if (targets.length === 0) return { ok: false, ms: 0, detail: 'no confirm targets: set uplinks.policy.confirmTargets or per-uplink targets' };
   let last = 'no attempt finished';

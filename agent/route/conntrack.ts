@@ -49,7 +49,12 @@ export function abandonedUplink(result: 'confirmed' | 'applied' | 'rolled-back',
  * Address of an uplink: configured `sourceAddress`, else the interface's first address now, else the last one seen
  * (the interface may have vanished, e.g. a modem unplugged, which is when a failover happens).
  */
-export function uplinkSource(name: string, uplinks: readonly UplinkConfig[], kernel: KernelState | null, known: Readonly<Record<string, string>>): string | null {
+export function uplinkSource(
+  name: string,
+  uplinks: readonly UplinkConfig[],
+  kernel: KernelState | null,
+  known: Readonly<Record<string, string>>,
+): string | null {
   const u = uplinks.find((x) => x.name === name);
   if (!u) return null;
   if (u.sourceAddress) return u.sourceAddress;
@@ -58,7 +63,12 @@ export function uplinkSource(name: string, uplinks: readonly UplinkConfig[], ker
 }
 
 /** What to flush after a switch outcome; null when nothing (no previous uplink, unknown address, or the kept uplink shares it). */
-export function flushPlan(result: 'confirmed' | 'applied' | 'rolled-back', from: string | null, to: string, srcOf: (name: string) => string | null): { uplink: string; src: string } | null {
+export function flushPlan(
+  result: 'confirmed' | 'applied' | 'rolled-back',
+  from: string | null,
+  to: string,
+  srcOf: (name: string) => string | null,
+): { uplink: string; src: string } | null {
   const side = abandonedUplink(result, from, to);
   if (!side) return null;
   const src = srcOf(side.abandoned);
@@ -150,10 +160,17 @@ export function createConntrackFlusher(opts: ConntrackFlusherOptions): Conntrack
       opts.metrics?.conntrackFlushes.inc({ result: res.result });
       if (res.deleted > 0) opts.metrics?.conntrackDeleted.inc(res.deleted);
       if (res.result === 'ok') opts.log.info({ uplink, src, deleted: res.deleted, cmds: commands }, 'flushed conntrack entries of the abandoned uplink');
-      else if (res.result === 'failed') opts.log.warn({ uplink, src, err: res.error, cmds: commands }, 'conntrack flush failed: established flows may stay bound to the old uplink until they time out');
+      else if (res.result === 'failed')
+        opts.log.warn(
+          { uplink, src, err: res.error, cmds: commands },
+          'conntrack flush failed: established flows may stay bound to the old uplink until they time out',
+        );
       else if (!warnedMissing) {
         warnedMissing = true;
-        opts.log.warn({ uplink, src, code: RouteErrorCode.CONNTRACK_MISSING, hint }, `${path} not found: NATed flows stay bound to the old uplink's address after a switch; ${hint}`);
+        opts.log.warn(
+          { uplink, src, code: RouteErrorCode.CONNTRACK_MISSING, hint },
+          `${path} not found: NATed flows stay bound to the old uplink's address after a switch; ${hint}`,
+        );
       }
       return (last = res);
     },

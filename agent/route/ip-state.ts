@@ -119,7 +119,12 @@ export function parseRules(text: string, family: Family = 4): KernelRule[] {
     if (typeof r.priority !== 'number') throw bad('garbage', what, 'printed a rule without "priority"', text);
     const src = str(r.src) ?? 'all';
     const len = typeof r.srclen === 'number' ? r.srclen : undefined;
-    return { ...(family === 6 ? { family } : {}), priority: r.priority, src: len !== undefined && len !== full ? `${src}/${len}` : src, table: str(r.table) ?? 'main' };
+    return {
+      ...(family === 6 ? { family } : {}),
+      priority: r.priority,
+      src: len !== undefined && len !== full ? `${src}/${len}` : src,
+      table: str(r.table) ?? 'main',
+    };
   });
 }
 
@@ -133,7 +138,9 @@ export function parseAddrs(text: string): KernelLink[] {
     const flags = Array.isArray(l.flags) ? l.flags.map(String) : [];
     const info = (l.addr_info as unknown[]).filter((a): a is Record<string, unknown> => typeof a === 'object' && a !== null);
     const cidr = (a: Record<string, unknown>): string => `${String(a.local)}/${String(a.prefixlen ?? (a.family === 'inet6' ? 128 : 32))}`;
-    const addrs6 = info.filter((a) => a.family === 'inet6' && typeof a.local === 'string' && a.scope === 'global' && a.tentative !== true && a.dadfailed !== true).map(cidr);
+    const addrs6 = info
+      .filter((a) => a.family === 'inet6' && typeof a.local === 'string' && a.scope === 'global' && a.tentative !== true && a.dadfailed !== true)
+      .map(cidr);
     return {
       name,
       up: flags.includes('UP'),
@@ -153,9 +160,17 @@ export function implausible(state: KernelState): { part: StatePart; why: string 
   if (!state.links.some((l) => l.name === 'lo')) return { part: 'addrs', why: '`ip -json addr show` lists no loopback interface: the read is incomplete' };
   for (const f of state.families ?? [4]) {
     const sfx = f === 6 ? '6' : '';
-    if (!state.rules.some((r) => famOf(r) === f)) return { part: `rules${sfx}` as StatePart, why: `\`ip -${f} -json rule show\` printed no rules (the kernel always has its local and main rules): the read is incomplete` };
+    if (!state.rules.some((r) => famOf(r) === f))
+      return {
+        part: `rules${sfx}` as StatePart,
+        why: `\`ip -${f} -json rule show\` printed no rules (the kernel always has its local and main rules): the read is incomplete`,
+      };
     const addressed = state.links.some((l) => l.up && (f === 6 ? (l.addrs6?.length ?? 0) : l.addrs.length) > 0);
-    if (addressed && !state.routes.some((r) => famOf(r) === f)) return { part: `routes${sfx}` as StatePart, why: `\`ip -${f} -json route show table all\` printed no routes although interfaces have IPv${f} addresses: the read is incomplete` };
+    if (addressed && !state.routes.some((r) => famOf(r) === f))
+      return {
+        part: `routes${sfx}` as StatePart,
+        why: `\`ip -${f} -json route show table all\` printed no routes although interfaces have IPv${f} addresses: the read is incomplete`,
+      };
   }
   return null;
 }
@@ -165,7 +180,9 @@ export const famOf = (x: { family?: Family }): Family => x.family ?? 4;
 
 /** Default routes of the main table of one family (default IPv4), best (lowest metric) first. */
 export function mainDefaults(state: KernelState, family: Family = 4): KernelRoute[] {
-  return state.routes.filter((r) => famOf(r) === family && r.table === 'main' && r.dst === 'default' && r.type === 'unicast').sort((a, b) => a.metric - b.metric);
+  return state.routes
+    .filter((r) => famOf(r) === family && r.table === 'main' && r.dst === 'default' && r.type === 'unicast')
+    .sort((a, b) => a.metric - b.metric);
 }
 
 /** `ip` arguments selecting the family: none for IPv4 (as before IPv6 support), `-6` for IPv6. */
@@ -173,5 +190,13 @@ export const familyArgs = (family: Family): string[] => (family === 6 ? ['-6'] :
 
 /** Renders a route as the `ip route` arguments that would recreate it (for snapshots and display; no family flag). */
 export function routeArgs(r: KernelRoute): string[] {
-  return [r.dst, ...(r.gateway ? ['via', r.gateway] : []), ...(r.dev ? ['dev', r.dev] : []), ...(r.table !== 'main' ? ['table', r.table] : []), ...(r.metric !== 0 ? ['metric', String(r.metric)] : []), 'proto', r.protocol];
+  return [
+    r.dst,
+    ...(r.gateway ? ['via', r.gateway] : []),
+    ...(r.dev ? ['dev', r.dev] : []),
+    ...(r.table !== 'main' ? ['table', r.table] : []),
+    ...(r.metric !== 0 ? ['metric', String(r.metric)] : []),
+    'proto',
+    r.protocol,
+  ];
 }

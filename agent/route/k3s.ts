@@ -49,7 +49,8 @@ export function k3sPinning(f: K3sFacts): K3sPinning {
     }
     if (typeof doc !== 'object' || doc === null) continue;
     const d = doc as Record<string, unknown>;
-    const first = (v: unknown): string | undefined => (Array.isArray(v) ? (v[0] === undefined ? undefined : String(v[0])) : v === undefined || v === null ? undefined : String(v));
+    const first = (v: unknown): string | undefined =>
+      Array.isArray(v) ? (v[0] === undefined ? undefined : String(v[0])) : v === undefined || v === null ? undefined : String(v);
     nodeIp = first(d['node-ip']) ?? nodeIp;
     flannelIface = first(d['flannel-iface']) ?? flannelIface;
     backend = first(d['flannel-backend']) ?? backend;
@@ -61,7 +62,9 @@ export function k3sPinning(f: K3sFacts): K3sPinning {
   }
   const flannelNone = backend === 'none';
   const pinned = nodeIp !== undefined && (flannelIface !== undefined || flannelNone);
-  const missing = [nodeIp === undefined ? '--node-ip' : null, flannelIface === undefined && !flannelNone ? '--flannel-iface' : null].filter(Boolean).join(' and ');
+  const missing = [nodeIp === undefined ? '--node-ip' : null, flannelIface === undefined && !flannelNone ? '--flannel-iface' : null]
+    .filter(Boolean)
+    .join(' and ');
   const message = !present
     ? 'k3s not found: route switching allowed'
     : pinned
@@ -107,17 +110,27 @@ export function readK3sFacts(paths: K3sPaths = DEFAULT_K3S_PATHS): K3sFacts {
   const main = readOr(join(paths.configDir, 'config.yaml'));
   if (main !== null) configs.push(main);
   try {
-    for (const f of readdirSync(join(paths.configDir, 'config.yaml.d')).filter((n) => n.endsWith('.yaml')).sort()) {
+    for (const f of readdirSync(join(paths.configDir, 'config.yaml.d'))
+      .filter((n) => n.endsWith('.yaml'))
+      .sort()) {
       const t = readOr(join(paths.configDir, 'config.yaml.d', f));
       if (t !== null) configs.push(t);
     }
-  } catch { /* no drop-in directory */ }
-  const unitArgs = paths.unitFiles.map(readOr).filter((t): t is string => t !== null).map(splitExecStart).filter((a) => a.length > 0);
+  } catch {
+    /* no drop-in directory */
+  }
+  const unitArgs = paths.unitFiles
+    .map(readOr)
+    .filter((t): t is string => t !== null)
+    .map(splitExecStart)
+    .filter((a) => a.length > 0);
   const cmdlines: string[][] = [];
   let pids: string[] = [];
   try {
     pids = readdirSync(paths.proc).filter((n) => /^\d+$/.test(n));
-  } catch { /* no /proc */ }
+  } catch {
+    /* no /proc */
+  }
   for (const pid of pids) {
     const raw = readOr(join(paths.proc, pid, 'cmdline'));
     if (!raw) continue;

@@ -64,7 +64,11 @@ export const tableOf = (u: UplinkConfig, i: number, opts: Pick<PlanOptions, 'tab
  * Fills interface, gateway and source addresses from the kernel where the config leaves them out; lists what cannot
  * be resolved. `unresolved` holds the tables of uplinks (per family) the kernel did not let us resolve.
  */
-export function resolveUplinks(list: readonly UplinkConfig[], kernel: KernelState, opts: Pick<PlanOptions, 'tableBase'>): { uplinks: ResolvedUplink[]; problems: string[]; unresolved: { family: Family; table: number }[] } {
+export function resolveUplinks(
+  list: readonly UplinkConfig[],
+  kernel: KernelState,
+  opts: Pick<PlanOptions, 'tableBase'>,
+): { uplinks: ResolvedUplink[]; problems: string[]; unresolved: { family: Family; table: number }[] } {
   const uplinks: ResolvedUplink[] = [];
   const problems: string[] = [];
   const unresolved: { family: Family; table: number }[] = [];
@@ -87,7 +91,9 @@ export function resolveUplinks(list: readonly UplinkConfig[], kernel: KernelStat
       const src6 = u.sourceAddress6 ?? (link?.addrs6?.[0] ? bare(link.addrs6[0]) : undefined);
       if (src6) r.v6 = { gateway: u.gateway6, src: src6 };
       else {
-        problems.push(`${u.name}: ${dev} has no global IPv6 address; its IPv6 routes are left as they are (set uplinks[].sourceAddress6 or wait for the address)`);
+        problems.push(
+          `${u.name}: ${dev} has no global IPv6 address; its IPv6 routes are left as they are (set uplinks[].sourceAddress6 or wait for the address)`,
+        );
         unresolved.push({ family: 6, table });
       }
     }
@@ -110,7 +116,7 @@ function isOurTable(table: string, desired: DesiredRoutes, opts: PlanOptions): b
 }
 
 /** Next hop and source of an uplink in a family (null: the uplink has no resolved side in that family). */
-const side = (u: ResolvedUplink, f: Family): { gateway: string; src: string } | null => (f === 4 ? { gateway: u.gateway, src: u.src } : u.v6 ?? null);
+const side = (u: ResolvedUplink, f: Family): { gateway: string; src: string } | null => (f === 4 ? { gateway: u.gateway, src: u.src } : (u.v6 ?? null));
 
 /**
  * Ordered commands taking `kernel` to `desired`: NICs up, then per family the per-uplink table routes, rules, the
@@ -147,7 +153,8 @@ function planFamily(f: Family, desired: DesiredRoutes, kernel: KernelState, opts
       cmds.push([...fa, 'route', 'replace', 'default', 'via', s.gateway, 'dev', u.dev, 'table', String(u.table), 'proto', proto]);
     }
   }
-  const wantRule = (r: { priority: number; src: string; table: string }): boolean => wantTables.some((u) => r.priority === u.table && r.src === side(u, f)!.src && r.table === String(u.table));
+  const wantRule = (r: { priority: number; src: string; table: string }): boolean =>
+    wantTables.some((u) => r.priority === u.table && r.src === side(u, f)!.src && r.table === String(u.table));
   for (const u of wantTables) {
     const src = side(u, f)!.src;
     if (!rules.some((r) => r.priority === u.table && r.src === src && r.table === String(u.table))) {

@@ -17,7 +17,19 @@ export interface PolicyUplink {
 }
 
 /** Knobs of the policy (from `uplinks.policy`, durations resolved to ms). */
-export type PolicyConfig = Pick<RoutePolicyConfig, 'mode' | 'candidateSamples' | 'degradedSwitchAfter' | 'degradedSwitchLossPercent' | 'failbackHold' | 'failbackRttMarginMs' | 'failbackLossMarginPercent' | 'maxSwitchesPerHour' | 'minSwitchInterval' | 'holdDown'> & {
+export type PolicyConfig = Pick<
+  RoutePolicyConfig,
+  | 'mode'
+  | 'candidateSamples'
+  | 'degradedSwitchAfter'
+  | 'degradedSwitchLossPercent'
+  | 'failbackHold'
+  | 'failbackRttMarginMs'
+  | 'failbackLossMarginPercent'
+  | 'maxSwitchesPerHour'
+  | 'minSwitchInterval'
+  | 'holdDown'
+> & {
   /** The link-state thresholds; a degraded active uplink is left only if it still looks degraded with loss smoothed over LOSS_SMOOTHING_MS. */
   health?: LinkHealthConfig;
 };
@@ -56,9 +68,7 @@ export interface PolicyState {
   failoversFrom?: Record<string, number[]>;
 }
 
-export type PolicyAction =
-  | { kind: 'none'; why: string }
-  | { kind: 'switch'; from: string | null; to: string; reason: SwitchReason; why: string };
+export type PolicyAction = { kind: 'none'; why: string } | { kind: 'switch'; from: string | null; to: string; reason: SwitchReason; why: string };
 
 export interface PolicyStep {
   state: PolicyState;
@@ -73,7 +83,10 @@ export function initialPolicyState(active: string | null = null): PolicyState {
 
 /** Uplinks in preference order (priority, then config order). */
 export function byPreference(uplinks: readonly PolicyUplink[]): PolicyUplink[] {
-  return uplinks.map((u, i) => ({ u, i })).sort((a, b) => a.u.priority - b.u.priority || a.i - b.i).map((x) => x.u);
+  return uplinks
+    .map((u, i) => ({ u, i }))
+    .sort((a, b) => a.u.priority - b.u.priority || a.i - b.i)
+    .map((x) => x.u);
 }
 
 /** Folds a snapshot into the per-uplink tracks (new samples extend or reset streaks). */
@@ -92,7 +105,9 @@ export function observe(state: PolicyState, snap: LinkSnapshot, nowMs: number, c
       const alpha = lossSmoothed === undefined ? 1 : 1 - Math.exp(-dt / LOSS_SMOOTHING_MS);
       lossSmoothed = lossSmoothed === undefined ? loss : lossSmoothed + alpha * (loss - lossSmoothed);
     }
-    const smoothedBad = view.health === 'down' || (view.health === 'degraded' && (!cfg?.health || smoothedVerdict(view, lossSmoothed, nowMs, cfg.health, cfg.degradedSwitchLossPercent) !== 'healthy'));
+    const smoothedBad =
+      view.health === 'down' ||
+      (view.health === 'degraded' && (!cfg?.health || smoothedVerdict(view, lossSmoothed, nowMs, cfg.health, cfg.degradedSwitchLossPercent) !== 'healthy'));
     tracks[name] = {
       lastSampleAtMs: isNew ? sampleAt : prev.lastSampleAtMs,
       healthyStreak: healthy ? prev.healthyStreak + (isNew ? 1 : 0) : 0,
@@ -120,7 +135,11 @@ export function step(prev: PolicyState, uplinks: readonly PolicyUplink[], snap: 
   };
   const go = (to: string, reason: SwitchReason, why: string): PolicyStep => {
     const w = wantedUp(state, uplinks, snap, cfg, nowMs);
-    return { state: { ...state, awake: w.awake }, action: { kind: 'switch', from: state.active, to, reason, why }, linkUp: { ...w.linkUp, ...(to in w.linkUp ? { [to]: true } : {}) } };
+    return {
+      state: { ...state, awake: w.awake },
+      action: { kind: 'switch', from: state.active, to, reason, why },
+      linkUp: { ...w.linkUp, ...(to in w.linkUp ? { [to]: true } : {}) },
+    };
   };
 
   if (ordered.length === 0) return none('no uplinks configured');
@@ -133,13 +152,18 @@ export function step(prev: PolicyState, uplinks: readonly PolicyUplink[], snap: 
     const o = state.override;
     if (!names.has(o.uplink)) state = { ...state, override: null };
     else if (o.untilMs === null || nowMs < o.untilMs) {
-      if (snap.uplinks[o.uplink]?.health !== 'down') return state.active === o.uplink ? none(`manual override to ${o.uplink}`) : go(o.uplink, 'manual', `operator chose ${o.uplink}`);
+      if (snap.uplinks[o.uplink]?.health !== 'down')
+        return state.active === o.uplink ? none(`manual override to ${o.uplink}`) : go(o.uplink, 'manual', `operator chose ${o.uplink}`);
       note = `override to ${o.uplink} not followed while it is down; `;
     } else state = { ...state, override: null };
   }
 
   if (state.active === null) {
-    const first = ordered.find((u) => snap.uplinks[u.name]?.health === 'healthy' && ready(u, state, nowMs)) ?? ordered.find((u) => snap.uplinks[u.name]?.health === 'degraded' && ready(u, state, nowMs)) ?? ordered.find((u) => snap.uplinks[u.name]?.health !== 'down') ?? ordered[0]!;
+    const first =
+      ordered.find((u) => snap.uplinks[u.name]?.health === 'healthy' && ready(u, state, nowMs)) ??
+      ordered.find((u) => snap.uplinks[u.name]?.health === 'degraded' && ready(u, state, nowMs)) ??
+      ordered.find((u) => snap.uplinks[u.name]?.health !== 'down') ??
+      ordered[0]!;
     return go(first.name, 'initial', `${note}no active uplink yet: starting on ${first.name} (${snap.uplinks[first.name]?.health ?? 'unknown'})`);
   }
   if (cfg.mode === 'manual') return none(`manual mode: staying on ${state.active}`);
@@ -162,13 +186,19 @@ export function step(prev: PolicyState, uplinks: readonly PolicyUplink[], snap: 
     const cand = p.cand;
     const candHealth = snap.uplinks[cand.name]?.health;
     const heldNote = (state.holdDownUntil[cand.name] ?? 0) > nowMs ? '; its hold-down after a failed confirm does not apply when leaving a down uplink' : '';
-    return go(cand.name, 'failover', `${note}${activeWhy}; ${cand.name} ${candHealth} for ${p.samples} samples${candHealth === 'degraded' ? ' (better than down)' : ''}${heldNote}`);
+    return go(
+      cand.name,
+      'failover',
+      `${note}${activeWhy}; ${cand.name} ${candHealth} for ${p.samples} samples${candHealth === 'degraded' ? ' (better than down)' : ''}${heldNote}`,
+    );
   }
 
   if (activeHealth === 'degraded') {
     const since = state.tracks[active]?.smoothedBadSinceMs;
-    if (since === null || since === undefined) return none(`${note}${active} degraded only by short blips (smoothed loss ${state.tracks[active]?.lossSmoothed?.toFixed(1) ?? '?'}%): staying`);
-    if (nowMs - since < cfg.degradedSwitchAfter) return none(`${note}${active} degraded for ${Math.round((nowMs - since) / 1000)}s; leaving it after ${cfg.degradedSwitchAfter / 1000}s`);
+    if (since === null || since === undefined)
+      return none(`${note}${active} degraded only by short blips (smoothed loss ${state.tracks[active]?.lossSmoothed?.toFixed(1) ?? '?'}%): staying`);
+    if (nowMs - since < cfg.degradedSwitchAfter)
+      return none(`${note}${active} degraded for ${Math.round((nowMs - since) / 1000)}s; leaving it after ${cfg.degradedSwitchAfter / 1000}s`);
     const p = pick(others, 'healthy', true, state, snap, cfg, nowMs);
     if (!p.cand) return none(`${note}${activeWhy}; no healthy uplink to move to: ${p.whyNot.join('; ') || 'no other uplink configured'}`);
     const blocked = rateLimit(state, cfg, nowMs);
@@ -176,7 +206,8 @@ export function step(prev: PolicyState, uplinks: readonly PolicyUplink[], snap: 
     return go(p.cand.name, 'failover', `${note}${activeWhy}; ${p.cand.name} healthy for ${p.samples} samples`);
   }
 
-  if (activeHealth !== 'healthy' || activeRank <= 0) return none(`${note}${activeRank === 0 && activeHealth === 'healthy' ? `on preferred uplink ${active}` : activeWhy}`);
+  if (activeHealth !== 'healthy' || activeRank <= 0)
+    return none(`${note}${activeRank === 0 && activeHealth === 'healthy' ? `on preferred uplink ${active}` : activeWhy}`);
 
   // Failback: the first more-preferred uplink that is ready, healthy long enough, and not worse by more than the margins.
   const whyNot: string[] = [];
@@ -217,7 +248,8 @@ export function committed(state: PolicyState, to: string, reason: SwitchReason, 
   const automatic = reason === 'failover' || reason === 'failback';
   const from = state.active;
   const failoversFrom = { ...state.failoversFrom };
-  if (reason === 'failover' && from !== null && from !== to) failoversFrom[from] = [...(failoversFrom[from] ?? []).filter((t) => nowMs - t < SWITCH_WINDOW_MS), nowMs];
+  if (reason === 'failover' && from !== null && from !== to)
+    failoversFrom[from] = [...(failoversFrom[from] ?? []).filter((t) => nowMs - t < SWITCH_WINDOW_MS), nowMs];
   return {
     ...state,
     failoversFrom,

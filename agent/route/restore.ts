@@ -66,7 +66,18 @@ export function restoreCommands(kernel: KernelState, originals: OriginalDefaults
     for (const d of ours) {
       if (restored.some((o) => o.metric === d.metric)) continue; // the replace above took its place
       if (remaining < 1 && !hadNone) continue; // never the last default route
-      cmds.push([...fa, 'route', 'del', 'default', ...(d.gateway ? ['via', d.gateway] : []), ...(d.dev ? ['dev', d.dev] : []), 'metric', String(d.metric), 'proto', proto]);
+      cmds.push([
+        ...fa,
+        'route',
+        'del',
+        'default',
+        ...(d.gateway ? ['via', d.gateway] : []),
+        ...(d.dev ? ['dev', d.dev] : []),
+        'metric',
+        String(d.metric),
+        'proto',
+        proto,
+      ]);
     }
   }
   return cmds;
@@ -79,7 +90,12 @@ export interface OriginalsStore {
 }
 
 /** At start, before any change: remembers the host's default routes (merged with what was remembered, see mergeOriginals). Never throws. */
-export async function captureOriginalDefaults(act: RouteActuator, store: OriginalsStore, opts: Pick<PlanOptions, 'routeProto' | 'mainMetric'>, log: Logger): Promise<OriginalDefaults> {
+export async function captureOriginalDefaults(
+  act: RouteActuator,
+  store: OriginalsStore,
+  opts: Pick<PlanOptions, 'routeProto' | 'mainMetric'>,
+  log: Logger,
+): Promise<OriginalDefaults> {
   const saved = store.loadOriginalDefaults();
   const r = await act.readState();
   if (!r.known) {
@@ -88,12 +104,20 @@ export async function captureOriginalDefaults(act: RouteActuator, store: Origina
   }
   const merged = mergeOriginals(saved, r.state, opts);
   store.saveOriginalDefaults(merged);
-  log.info({ originals: merged.routes.map((d) => `${famOf(d) === 6 ? '-6 ' : ''}${routeArgs(d).join(' ')}`) }, 'remembered the default routes found before linkward');
+  log.info(
+    { originals: merged.routes.map((d) => `${famOf(d) === 6 ? '-6 ' : ''}${routeArgs(d).join(' ')}`) },
+    'remembered the default routes found before linkward',
+  );
   return merged;
 }
 
 /** On stop: puts the remembered default routes back and removes linkward's (never the last). Never throws; returns what ran. */
-export async function restoreDefaults(act: RouteActuator, store: OriginalsStore, opts: Pick<PlanOptions, 'routeProto'>, log: Logger): Promise<ApplyResult | null> {
+export async function restoreDefaults(
+  act: RouteActuator,
+  store: OriginalsStore,
+  opts: Pick<PlanOptions, 'routeProto'>,
+  log: Logger,
+): Promise<ApplyResult | null> {
   try {
     const r = await act.readState();
     if (!r.known) {
@@ -103,7 +127,10 @@ export async function restoreDefaults(act: RouteActuator, store: OriginalsStore,
     const cmds = restoreCommands(r.state, store.loadOriginalDefaults(), opts);
     if (cmds.length === 0) return { applied: [], done: [], errors: [] };
     const res = await act.apply(cmds);
-    log[res.errors.length > 0 ? 'error' : 'info']({ applied: res.applied, errors: res.errors }, res.errors.length > 0 ? 'restoring the default routes failed in part' : 'restored the default routes found before linkward');
+    log[res.errors.length > 0 ? 'error' : 'info'](
+      { applied: res.applied, errors: res.errors },
+      res.errors.length > 0 ? 'restoring the default routes failed in part' : 'restored the default routes found before linkward',
+    );
     return res;
   } catch (e) {
     log.error({ err: messageOf(e) }, 'default routes not restored');

@@ -37,7 +37,11 @@ export interface RevertPlan {
 export type Launcher = 'detached' | 'systemd-run';
 
 /** Picks the launcher: systemd-run when systemd is PID 1 (a detached child would die with the service's cgroup). */
-export function chooseLauncher(setting: 'auto' | Launcher, systemdRunning = existsSync('/run/systemd/system'), insideService = process.env.INVOCATION_ID !== undefined): Launcher {
+export function chooseLauncher(
+  setting: 'auto' | Launcher,
+  systemdRunning = existsSync('/run/systemd/system'),
+  insideService = process.env.INVOCATION_ID !== undefined,
+): Launcher {
   if (setting !== 'auto') return setting;
   // Inside linkward.service the unit's capability bounds forbid creating transient units (systemd-run
   // needs CAP_SYS_ADMIN); the unit's KillMode=process keeps a detached helper alive instead.
@@ -45,7 +49,12 @@ export function chooseLauncher(setting: 'auto' | Launcher, systemdRunning = exis
 }
 
 /** argv that starts the helper listening on `socketPath`. */
-export function helperArgv(launcher: Launcher, socketPath: string, nodePath = process.execPath, unit = `linkward-route-revert-${process.pid}-${Date.now()}`): string[] {
+export function helperArgv(
+  launcher: Launcher,
+  socketPath: string,
+  nodePath = process.execPath,
+  unit = `linkward-route-revert-${process.pid}-${Date.now()}`,
+): string[] {
   const node = [nodePath, '-e', REVERT_HELPER_SOURCE, socketPath];
   return launcher === 'systemd-run' ? ['systemd-run', '--quiet', '--collect', `--unit=${unit}`, '--', ...node] : node;
 }
@@ -87,7 +96,11 @@ export function createRevertHelper(o: RevertHelperOptions): RevertHelper {
 
   const onLine = (line: string): void => {
     let m: { op?: string; file?: string };
-    try { m = JSON.parse(line) as typeof m; } catch { return; }
+    try {
+      m = JSON.parse(line) as typeof m;
+    } catch {
+      return;
+    }
     const w = m.file !== undefined ? waiters.get(m.file) : undefined;
     if (w) w(m.op === 'armed');
   };
@@ -106,7 +119,8 @@ export function createRevertHelper(o: RevertHelperOptions): RevertHelper {
   };
 
   async function launch(): Promise<void> {
-    if (socketPath.length > 100) throw new LwError(RouteErrorCode.HELPER_FAILED, `state directory path too long for the helper's socket (${socketPath}); use a shorter state.dir`);
+    if (socketPath.length > 100)
+      throw new LwError(RouteErrorCode.HELPER_FAILED, `state directory path too long for the helper's socket (${socketPath}); use a shorter state.dir`);
     // Sockets of earlier helpers (one agent per state dir, held by its lock): a helper killed -9 leaves its socket behind.
     for (const f of readdirSync(o.stateDir)) if (/^route-helper-\d+\.sock$/.test(f)) rmSync(join(o.stateDir, f), { force: true });
     const [cmd, ...args] = helperArgv(o.launcher, socketPath, o.nodePath);
@@ -141,8 +155,11 @@ export function createRevertHelper(o: RevertHelperOptions): RevertHelper {
       await new Promise((r) => setTimeout(r, HELPER_CONNECT_RETRY_MS));
     }
     // systemd-run exits once the transient unit is started: only a detached helper's exit means it failed.
-    if (exited !== null && o.launcher === 'detached') throw new LwError(RouteErrorCode.HELPER_FAILED, `the route revert helper could not start: ${exited}`, { context: { socketPath, cmd } });
-    throw new LwError(RouteErrorCode.HELPER_FAILED, `the route revert helper (${o.launcher}) did not start within ${HELPER_START_TIMEOUT_MS} ms`, { context: { socketPath } });
+    if (exited !== null && o.launcher === 'detached')
+      throw new LwError(RouteErrorCode.HELPER_FAILED, `the route revert helper could not start: ${exited}`, { context: { socketPath, cmd } });
+    throw new LwError(RouteErrorCode.HELPER_FAILED, `the route revert helper (${o.launcher}) did not start within ${HELPER_START_TIMEOUT_MS} ms`, {
+      context: { socketPath },
+    });
   }
 
   function start(): Promise<void> {
@@ -170,8 +187,15 @@ export function createRevertHelper(o: RevertHelperOptions): RevertHelper {
         if (!acked) throw new Error(`no acknowledgement within ${ARM_ACK_TIMEOUT_MS} ms`);
       } catch (cause) {
         // Withdraw the plan: a helper that acknowledges late then finds nothing to revert.
-        try { renameSync(planFile, planFile + '.failed'); } catch { /* already gone */ }
-        throw new LwError(RouteErrorCode.HELPER_FAILED, `the route revert helper (${o.launcher}) could not be armed; the switch was not made`, { cause, context: { planFile } });
+        try {
+          renameSync(planFile, planFile + '.failed');
+        } catch {
+          /* already gone */
+        }
+        throw new LwError(RouteErrorCode.HELPER_FAILED, `the route revert helper (${o.launcher}) could not be armed; the switch was not made`, {
+          cause,
+          context: { planFile },
+        });
       }
     },
     disarm(planFile) {

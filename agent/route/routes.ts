@@ -41,7 +41,8 @@ export function routeHttpRoutes(c: RouteControl): HttpRoute[] {
         }
         const forMs = body.for === undefined || body.for === null ? null : parseDurationMs(body.for as string | number);
         if (forMs !== null && !(forMs > 0)) return sendError(res, 400, 'LW_HTTP_BAD_REQUEST', '"for" must be a duration like 30m, 2h or a number of ms');
-        if (body.requestId !== undefined && (typeof body.requestId !== 'string' || !REQUEST_ID.test(body.requestId))) return sendError(res, 400, 'LW_HTTP_BAD_REQUEST', '"requestId" must be 1-64 letters, digits, - or _');
+        if (body.requestId !== undefined && (typeof body.requestId !== 'string' || !REQUEST_ID.test(body.requestId)))
+          return sendError(res, 400, 'LW_HTTP_BAD_REQUEST', '"requestId" must be 1-64 letters, digits, - or _');
         const requestId = typeof body.requestId === 'string' ? body.requestId : randomUUID();
         // Answer once the override is recorded; the switch (with its confirm) continues in the background and its
         // outcome appears in GET /v1/route `requests` under requestId (the CLI polls it).

@@ -10,9 +10,18 @@ export const LOSS_SMOOTHING_MS = 300_000;
  * Link-state verdict of the latest measurements with loss replaced by its smoothed value (random loss blips vanish)
  * and the loss "degraded" threshold raised to at least `minLossPercent` (policy.degradedSwitchLossPercent).
  */
-export function smoothedVerdict(view: UplinkView, lossSmoothed: number | undefined, nowMs: number, health: LinkHealthConfig, minLossPercent: number): UplinkView['health'] {
+export function smoothedVerdict(
+  view: UplinkView,
+  lossSmoothed: number | undefined,
+  nowMs: number,
+  health: LinkHealthConfig,
+  minLossPercent: number,
+): UplinkView['health'] {
   const loss = health.thresholds.lossPercent;
-  const strict: LinkHealthConfig = { ...health, thresholds: { ...health.thresholds, lossPercent: { ...loss, degraded: { ...loss.degraded, enter: Math.max(loss.degraded.enter, minLossPercent) } } } };
+  const strict: LinkHealthConfig = {
+    ...health,
+    thresholds: { ...health.thresholds, lossPercent: { ...loss, degraded: { ...loss.degraded, enter: Math.max(loss.degraded.enter, minLossPercent) } } },
+  };
   const at = view.latest.atMs ?? nowMs;
   const m: MergedMetrics = { values: {}, atMs: {}, lastMs: at };
   for (const f of METRIC_FIELDS) {

@@ -90,11 +90,26 @@ export function createRouteStore(db: Db): RouteStore {
   db.exec(`CREATE TABLE IF NOT EXISTS route_kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS route_history (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, from_uplink TEXT, to_uplink TEXT NOT NULL, reason TEXT NOT NULL, result TEXT NOT NULL, detail TEXT NOT NULL);`);
   const get = { get: (k: string) => stmt<[string], { value: string }>(db, 'SELECT value FROM route_kv WHERE key = ?').get(k) };
-  const put = { run: (k: string, v: string) => stmt<[string, string]>(db, 'INSERT INTO route_kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(k, v) };
+  const put = {
+    run: (k: string, v: string) =>
+      stmt<[string, string]>(db, 'INSERT INTO route_kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(k, v),
+  };
   const del = { run: (k: string) => stmt<[string]>(db, 'DELETE FROM route_kv WHERE key = ?').run(k) };
-  const ins = { run: (...a: [number, string | null, string, string, string, string]) => stmt<[number, string | null, string, string, string, string]>(db, 'INSERT INTO route_history (at_ms, from_uplink, to_uplink, reason, result, detail) VALUES (?, ?, ?, ?, ?, ?)').run(...a) };
+  const ins = {
+    run: (...a: [number, string | null, string, string, string, string]) =>
+      stmt<[number, string | null, string, string, string, string]>(
+        db,
+        'INSERT INTO route_history (at_ms, from_uplink, to_uplink, reason, result, detail) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run(...a),
+  };
   const trim = { run: (n: number) => stmt<[number]>(db, 'DELETE FROM route_history WHERE id <= (SELECT MAX(id) FROM route_history) - ?').run(n) };
-  const hist = { all: (n: number) => stmt<[number], { at_ms: number; from_uplink: string | null; to_uplink: string; reason: string; result: SwitchRecord['result']; detail: string }>(db, 'SELECT * FROM route_history ORDER BY id DESC LIMIT ?').all(n) };
+  const hist = {
+    all: (n: number) =>
+      stmt<[number], { at_ms: number; from_uplink: string | null; to_uplink: string; reason: string; result: SwitchRecord['result']; detail: string }>(
+        db,
+        'SELECT * FROM route_history ORDER BY id DESC LIMIT ?',
+      ).all(n),
+  };
   const read = <T>(key: string, fallback: T): T => {
     const row = get.get(key);
     if (!row) return fallback;
@@ -123,6 +138,7 @@ export function createRouteStore(db: Db): RouteStore {
       ins.run(r.atMs, r.from, r.to, r.reason, r.result, r.detail);
       trim.run(HISTORY_ROWS);
     },
-    history: (limit) => hist.all(limit).map((h) => ({ atMs: h.at_ms, from: h.from_uplink, to: h.to_uplink, reason: h.reason, result: h.result, detail: h.detail })),
+    history: (limit) =>
+      hist.all(limit).map((h) => ({ atMs: h.at_ms, from: h.from_uplink, to: h.to_uplink, reason: h.reason, result: h.result, detail: h.detail })),
   };
 }

@@ -85,8 +85,11 @@ export function revertCommands(before: KernelState, target: RouteTarget, opts: P
 /** Removes finished plan files (an armed or claimed one is kept: a restart still has to settle it). */
 function tidy(stateDir: string): void {
   try {
-    for (const f of readdirSync(stateDir)) if (f.startsWith('route-revert-') && /\.(confirmed|result|failed|reverting|tmp)$/.test(f)) rmSync(join(stateDir, f), { force: true });
-  } catch { /* nothing to tidy */ }
+    for (const f of readdirSync(stateDir))
+      if (f.startsWith('route-revert-') && /\.(confirmed|result|failed|reverting|tmp)$/.test(f)) rmSync(join(stateDir, f), { force: true });
+  } catch {
+    /* nothing to tidy */
+  }
 }
 
 /**
@@ -104,7 +107,13 @@ const deadlineTimer = (clock: Clock, ms: number): Promise<false> => new Promise(
  * the same instant on CLOCK_MONOTONIC plus `revertGraceMs`. The agent claims the plan (an atomic rename) before it
  * judges the confirm, and a confirm judged after the deadline is a failure, so the two never act against each other.
  */
-export async function commitSwitch(deps: SwitchDeps, target: RouteTarget, previous: RouteTarget, info: Omit<PendingSwitch, 'planFile' | 'startedMs'>, timing: { confirmTimeoutMs: number; revertGraceMs: number }): Promise<SwitchOutcome> {
+export async function commitSwitch(
+  deps: SwitchDeps,
+  target: RouteTarget,
+  previous: RouteTarget,
+  info: Omit<PendingSwitch, 'planFile' | 'startedMs'>,
+  timing: { confirmTimeoutMs: number; revertGraceMs: number },
+): Promise<SwitchOutcome> {
   const { actuator, clock, log, store } = deps;
   if (deps.dryRun) {
     const r = await reconcile(actuator, target);
@@ -118,17 +127,29 @@ export async function commitSwitch(deps: SwitchDeps, target: RouteTarget, previo
   const t0 = clock.monoMs();
   const deadline = t0 + timing.confirmTimeoutMs;
   const shared = deps.sharedMono();
-  await deps.helper.arm(planFile, { deadlineMono: shared + timing.confirmTimeoutMs, revertAtMono: shared + timing.confirmTimeoutMs + timing.revertGraceMs, deadlineMs: startedMs + timing.confirmTimeoutMs, cmd: deps.ipPath, commands: revert.map((c) => [...c]) });
+  await deps.helper.arm(planFile, {
+    deadlineMono: shared + timing.confirmTimeoutMs,
+    revertAtMono: shared + timing.confirmTimeoutMs + timing.revertGraceMs,
+    deadlineMs: startedMs + timing.confirmTimeoutMs,
+    cmd: deps.ipPath,
+    commands: revert.map((c) => [...c]),
+  });
   const armMs = clock.monoMs() - t0;
   store.savePending({ ...info, planFile, startedMs });
-  log.info({ from: info.from, to: info.to, reason: info.reason, armMs: Math.round(armMs * 10) / 10, revert: revert.map((c) => c.join(' ')) }, 'switching default route (revert armed)');
+  log.info(
+    { from: info.from, to: info.to, reason: info.reason, armMs: Math.round(armMs * 10) / 10, revert: revert.map((c) => c.join(' ')) },
+    'switching default route (revert armed)',
+  );
 
   let confirm: ConfirmResult | false | null = null;
   let applyError: string | null = null;
   try {
     const applied = await reconcile(actuator, target);
     const mainFailed = applied.result.errors.find((e) => isMainDefault(e.argv));
-    if (mainFailed) throw new LwError(RouteErrorCode.APPLY_FAILED, `could not set the default route: ${mainFailed.message}`, { context: { cmd: mainFailed.cmd, code: mainFailed.code } });
+    if (mainFailed)
+      throw new LwError(RouteErrorCode.APPLY_FAILED, `could not set the default route: ${mainFailed.message}`, {
+        context: { cmd: mainFailed.cmd, code: mainFailed.code },
+      });
     confirm = await Promise.race([deps.confirm(deadline - clock.monoMs()), deadlineTimer(clock, deadline + CONFIRM_SETTLE_MS - clock.monoMs())]);
   } catch (e) {
     applyError = messageOf(e);
@@ -138,17 +159,25 @@ export async function commitSwitch(deps: SwitchDeps, target: RouteTarget, previo
   const decidedMs = clock.monoMs() - t0;
   const late = decidedMs > timing.confirmTimeoutMs;
   let outcome: Omit<SwitchOutcome, 'flushConntrack' | 'armMs'>;
-  if (plan && confirm && confirm.ok && !late && applyError === null) {
+  if (plan && !!confirm && confirm.ok && !late && applyError === null) {
     confirmClaimed(planFile);
     deps.helper.disarm(planFile);
     outcome = { ok: true, result: 'confirmed', detail: `reached ${confirm.detail}`, confirmMs: decidedMs };
   } else {
     deps.helper.disarm(planFile);
-    const failure: RollbackCause = !plan ? 'helper-fired' : applyError !== null ? 'apply-failed' : confirm && confirm.ok ? 'late' : confirm ? 'unreachable' : 'timeout';
+    const failure: RollbackCause = !plan
+      ? 'helper-fired'
+      : applyError !== null
+        ? 'apply-failed'
+        : !!confirm && confirm.ok
+          ? 'late'
+          : confirm
+            ? 'unreachable'
+            : 'timeout';
     const why = {
       'helper-fired': `not decided before the revert helper fired (${Math.round(decidedMs)} ms after arming; deadline ${timing.confirmTimeoutMs} ms + grace ${timing.revertGraceMs} ms)`,
       'apply-failed': applyError ?? '',
-      late: `confirmed too late: ${confirm && confirm.ok ? confirm.detail : ''} reached but the decision came ${Math.round(decidedMs)} ms after arming, past the ${timing.confirmTimeoutMs} ms deadline (agent starved of CPU?)`,
+      late: `confirmed too late: ${!!confirm && confirm.ok ? confirm.detail : ''} reached but the decision came ${Math.round(decidedMs)} ms after arming, past the ${timing.confirmTimeoutMs} ms deadline (agent starved of CPU?)`,
       timeout: `no confirm target reached by the ${timing.confirmTimeoutMs} ms deadline${confirm ? ` (${confirm.detail})` : ''}`,
       unreachable: confirm ? confirm.detail : '',
     }[failure];
@@ -159,14 +188,32 @@ export async function commitSwitch(deps: SwitchDeps, target: RouteTarget, previo
   store.record({ atMs: clock.nowMs(), from: info.from, to: info.to, reason: info.reason, result: outcome.result, detail: outcome.detail });
   tidy(deps.stateDir);
   const code = outcome.ok ? undefined : outcome.cause === 'apply-failed' ? RouteErrorCode.APPLY_FAILED : RouteErrorCode.CONFIRM_FAILED;
-  log[outcome.ok ? 'info' : 'warn']({ ...(code ? { code } : {}), from: info.from, to: info.to, result: outcome.result, cause: outcome.cause, detail: outcome.detail, confirmMs: Math.round(outcome.confirmMs) }, outcome.ok ? 'switch confirmed' : 'switch rolled back');
+  log[outcome.ok ? 'info' : 'warn'](
+    {
+      ...(code ? { code } : {}),
+      from: info.from,
+      to: info.to,
+      result: outcome.result,
+      cause: outcome.cause,
+      detail: outcome.detail,
+      confirmMs: Math.round(outcome.confirmMs),
+    },
+    outcome.ok ? 'switch confirmed' : 'switch rolled back',
+  );
   // Only after the default route has settled (committed or rolled back), so no entry is re-created on the old path.
   const result = outcome.result;
   return { ...outcome, armMs, flushConntrack: () => flushAbandoned(deps, result, info.from, info.to, target, before) };
 }
 
 /** Deletes the conntrack entries of the uplink the outcome left (see conntrack.ts); never throws. */
-async function flushAbandoned(deps: SwitchDeps, result: SwitchOutcome['result'], from: string | null, to: string, target: RouteTarget, kernel: KernelState | null): Promise<void> {
+async function flushAbandoned(
+  deps: SwitchDeps,
+  result: SwitchOutcome['result'],
+  from: string | null,
+  to: string,
+  target: RouteTarget,
+  kernel: KernelState | null,
+): Promise<void> {
   if (!deps.conntrack) return;
   try {
     const plan = flushPlan(result, from, to, (n) => uplinkSource(n, target.uplinks, kernel, deps.knownSources()));
@@ -185,7 +232,10 @@ async function flushAbandoned(deps: SwitchDeps, result: SwitchOutcome['result'],
 async function rollBack(deps: SwitchDeps, planFile: string, plan: RevertPlan | null, previous: RouteTarget): Promise<void> {
   if (plan) {
     const r = await deps.actuator.apply(plan.commands);
-    revertedClaimed(planFile, r.errors.map((e) => `${e.cmd}: ${e.message}`));
+    revertedClaimed(
+      planFile,
+      r.errors.map((e) => `${e.cmd}: ${e.message}`),
+    );
   } else await waitHelperDone(deps, planFile);
   try {
     await reconcile(deps.actuator, previous);
@@ -222,7 +272,14 @@ export async function recoverPending(deps: SwitchDeps, previous: (p: PendingSwit
   await rollBack(deps, p.planFile, status === 'claimed' ? reclaim(p.planFile) : claimRevert(p.planFile), prev);
   await flushAbandoned(deps, 'rolled-back', p.from, p.to, prev, await deps.actuator.read().catch(() => null));
   deps.store.savePending(null);
-  deps.store.record({ atMs: deps.clock.nowMs(), from: p.from, to: p.to, reason: p.reason, result: 'rolled-back', detail: `agent died before confirm; revert ${status === 'armed' || status === 'claimed' ? 'done at restart' : 'done by the helper'}` });
+  deps.store.record({
+    atMs: deps.clock.nowMs(),
+    from: p.from,
+    to: p.to,
+    reason: p.reason,
+    result: 'rolled-back',
+    detail: `agent died before confirm; revert ${status === 'armed' || status === 'claimed' ? 'done at restart' : 'done by the helper'}`,
+  });
   tidy(deps.stateDir);
   return p;
 }

@@ -59,7 +59,11 @@ function takeLock(dir: string): Database.Database {
       } catch {
         /* pid file is informational only */
       }
-      throw new LwError(ErrorCode.STATE_LOCKED, `state directory ${dir} is in use by another linkward (${holder}); stop it first or use a different state.dir`, { cause, context: { dir } });
+      throw new LwError(
+        ErrorCode.STATE_LOCKED,
+        `state directory ${dir} is in use by another linkward (${holder}); stop it first or use a different state.dir`,
+        { cause, context: { dir } },
+      );
     }
     throw new LwError(ErrorCode.STATE_DB_FAILED, `cannot create lock in ${dir}: ${(cause as Error).message}`, { cause });
   }
@@ -110,7 +114,9 @@ export function openState(dir: string, nowMs: number): StateHandle {
   } catch (cause) {
     lock.close();
     const moved = quarantinedTo ? ` (a corrupt state.db was moved to ${quarantinedTo})` : '';
-    throw new LwError(ErrorCode.STATE_DB_FAILED, `cannot open ${path}${moved}: ${(cause as Error).message}; check that state.dir is writable and has space`, { cause });
+    throw new LwError(ErrorCode.STATE_DB_FAILED, `cannot open ${path}${moved}: ${(cause as Error).message}; check that state.dir is writable and has space`, {
+      cause,
+    });
   }
   let closed = false;
   return {

@@ -23,7 +23,10 @@ async function client() {
     try {
       const r = await pool.request({ path: u.pathname, method: 'POST', body, headers: { 'content-type': 'application/x-ndjson' } });
       await r.body.dump();
-      if (r.statusCode === 202) { ok++; latencies.push(performance.now() - t0); } else failed++;
+      if (r.statusCode === 202) {
+        ok++;
+        latencies.push(performance.now() - t0);
+      } else failed++;
     } catch {
       failed++;
     }
@@ -37,4 +40,18 @@ const cpu = process.cpuUsage(cpu0);
 latencies.sort((a, b) => a - b);
 const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? null;
 await pool.close();
-process.stdout.write(JSON.stringify({ ok, failed, lines, seconds: secs, reqPerSec: ok / secs, recPerSec: (ok * lines) / secs, p50Ms: pct(0.5), p99Ms: pct(0.99), maxMs: latencies.at(-1) ?? null, pipelining, genCpuPct: ((cpu.user + cpu.system) / 1e4) / secs }) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    ok,
+    failed,
+    lines,
+    seconds: secs,
+    reqPerSec: ok / secs,
+    recPerSec: (ok * lines) / secs,
+    p50Ms: pct(0.5),
+    p99Ms: pct(0.99),
+    maxMs: latencies.at(-1) ?? null,
+    pipelining,
+    genCpuPct: (cpu.user + cpu.system) / 1e4 / secs,
+  }) + '\n',
+);

@@ -33,10 +33,20 @@ export function smapsSummary() {
   maps.forEach((x, i) => {
     const next = maps[i + 1];
     const anon = x.name === '' || x.name.startsWith('[anon');
-    const arena = anon && x.perms.startsWith('rw') && x.start % ARENA === 0 && next !== undefined && next.start === x.end && next.perms === '---p' && next.end - x.start <= ARENA && next.end % ARENA === 0;
+    const arena =
+      anon &&
+      x.perms.startsWith('rw') &&
+      x.start % ARENA === 0 &&
+      next !== undefined &&
+      next.start === x.end &&
+      next.perms === '---p' &&
+      next.end - x.start <= ARENA &&
+      next.end % ARENA === 0;
     if (x.name === '[heap]') out.brkHeap += x.rss;
-    else if (arena) { out.mallocArenas += x.rss; out.arenaCount += 1; }
-    else if (anon) out.otherAnon += x.rss;
+    else if (arena) {
+      out.mallocArenas += x.rss;
+      out.arenaCount += 1;
+    } else if (anon) out.otherAnon += x.rss;
     else out.file += x.rss;
   });
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, k === 'arenaCount' ? v : mb(v)]));
@@ -48,8 +58,15 @@ export function snapshot() {
   const m = process.memoryUsage();
   const spaces = Object.fromEntries(getHeapSpaceStatistics().map((x) => [x.space_name.replace(/_space$/, ''), mb(x.physical_space_size)]));
   return {
-    rssMB: mb(s.rss), rssAnonMB: mb(s.anon), rssFileMB: mb(s.file), rssShmemMB: mb(s.shmem), threads: s.threads,
-    v8HeapTotalMB: mb(m.heapTotal), v8HeapUsedMB: mb(m.heapUsed), externalMB: mb(m.external), arrayBuffersMB: mb(m.arrayBuffers),
+    rssMB: mb(s.rss),
+    rssAnonMB: mb(s.anon),
+    rssFileMB: mb(s.file),
+    rssShmemMB: mb(s.shmem),
+    threads: s.threads,
+    v8HeapTotalMB: mb(m.heapTotal),
+    v8HeapUsedMB: mb(m.heapUsed),
+    externalMB: mb(m.external),
+    arrayBuffersMB: mb(m.arrayBuffers),
     v8SpacesMB: spaces,
   };
 }
@@ -70,9 +87,17 @@ export function memorySampler({ smaps = false } = {}) {
   return {
     sample: tick,
     /** Highest RSS since reset (sampled) and VmHWM (the kernel's exact high-water mark since the process started). */
-    peak() { tick(); return { peakRssMB: mb(bestRss), vmHwmMB: mb(procStatus().hwm), atPeak: best }; },
-    reset() { best = null; bestRss = 0; },
-    stop() { clearInterval(timer); },
+    peak() {
+      tick();
+      return { peakRssMB: mb(bestRss), vmHwmMB: mb(procStatus().hwm), atPeak: best };
+    },
+    reset() {
+      best = null;
+      bestRss = 0;
+    },
+    stop() {
+      clearInterval(timer);
+    },
   };
 }
 
@@ -88,5 +113,11 @@ export function gcCounter() {
   };
   const obs = new PerformanceObserver((list) => count(list.getEntries()));
   obs.observe({ entryTypes: ['gc'] });
-  return { read() { count(obs.takeRecords()); obs.disconnect(); return { gcMinor: c.minor, gcMinorMs: Math.round(c.minorMs), gcMajor: c.major, gcMajorMs: Math.round(c.majorMs) }; } };
+  return {
+    read() {
+      count(obs.takeRecords());
+      obs.disconnect();
+      return { gcMinor: c.minor, gcMinorMs: Math.round(c.minorMs), gcMajor: c.major, gcMajorMs: Math.round(c.majorMs) };
+    },
+  };
 }

@@ -25,8 +25,14 @@ import { openBufferDb } from '../../buffer/sqlite-open.ts';
 import { SqliteStore } from '../../buffer/store-sqlite.ts';
 import { gcCounter, memorySampler, smapsSummary, snapshot } from './buffer-mem.mjs';
 
-const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : def; };
-const strArg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? (process.argv[i + 1] ?? '') : def; };
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const strArg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? (process.argv[i + 1] ?? '') : def;
+};
 const SECONDS = arg('seconds', 10);
 const CLIENTS = arg('clients', 64);
 const DIRECT = arg('direct', 300_000);
@@ -47,29 +53,60 @@ const results = [];
 /** Peak RSS of this phase process (the agent's side; load generator and receiver are other processes). */
 const mem = memorySampler({ smaps: process.argv.includes('--smaps') });
 
-
 /** Emits a result with the peak RSS of the phase that produced it (and what it was made of), then starts a new phase. */
-const emit = (r) => { process.stdout.write(JSON.stringify({ ...r, ...mem.peak() }) + '\n'); mem.reset(); };
+const emit = (r) => {
+  process.stdout.write(JSON.stringify({ ...r, ...mem.peak() }) + '\n');
+  mem.reset();
+};
 
 function context(stateDir, sinkUrl, compression = 'auto') {
   const config = AgentConfigSchema.parse({
     sinks: [{ name: 'bench', url: sinkUrl, protocol: 'ndjson', compression }],
-    buffer: { maxBytes: 4 * 1024 ** 3, maxRecordBytes: Math.max(4 * 1024 * 1024, SIZE), ...(INFLIGHT === undefined ? {} : { maxInflightBytes: INFLIGHT }), retry: { baseMs: 600_000, capMs: 600_000 }, commit: { writerThread: WRITER_THREAD } },
+    buffer: {
+      maxBytes: 4 * 1024 ** 3,
+      maxRecordBytes: Math.max(4 * 1024 * 1024, SIZE),
+      ...(INFLIGHT === undefined ? {} : { maxInflightBytes: INFLIGHT }),
+      retry: { baseMs: 600_000, capMs: 600_000 },
+      commit: { writerThread: WRITER_THREAD },
+    },
   });
-  return { config, log: silentLogger(), clock: systemClock, metrics: new Registry(), bus: new AgentBus(), stateDir, stateDb: new Database(':memory:'), nodeName: 'bench' };
+  return {
+    config,
+    log: silentLogger(),
+    clock: systemClock,
+    metrics: new Registry(),
+    bus: new AgentBus(),
+    stateDir,
+    stateDb: new Database(':memory:'),
+    nodeName: 'bench',
+  };
 }
 
 /** The agent's own HTTP server (agent/http/server.ts: timeouts, routing, dispatch) serving the component's routes. */
 async function serve(routes, metrics) {
   const log = silentLogger();
-  return startServer('127.0.0.1:0', { log, metrics, token: undefined, health: () => ({ ok: true, reasons: [] }), notReadyReasons: () => [], status: () => ({}), page: () => '', routes: () => routes });
+  return startServer('127.0.0.1:0', {
+    log,
+    metrics,
+    token: undefined,
+    health: () => ({ ok: true, reasons: [] }),
+    notReadyReasons: () => [],
+    status: () => ({}),
+    page: () => '',
+    routes: () => routes,
+  });
 }
 
 function child(script, args, flags = [], env = {}) {
   const path = script.startsWith('/') ? script : join(here, script);
-  const p = spawn(process.execPath, [...flags, path, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env, BUFFER_BENCH_DIR: here } });
+  const p = spawn(process.execPath, [...flags, path, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env, BUFFER_BENCH_DIR: here },
+  });
   let out = '';
-  p.stdout.on('data', (c) => { out += c; });
+  p.stdout.on('data', (c) => {
+    out += c;
+  });
   return { p, out: () => out, done: new Promise((r) => p.once('exit', () => r(out))) };
 }
 
@@ -93,8 +130,17 @@ if (PHASE === null) {
     const { build } = await import('esbuild');
     // Inside node_modules so the external better-sqlite3 resolves; .cache is never committed.
     entry = join(here, '../../node_modules/.cache/linkward-bench/buffer-bench.mjs');
-    await build({ entryPoints: [join(here, 'buffer.mjs')], outfile: entry, bundle: true, platform: 'node', format: 'esm', target: 'node24', external: ['better-sqlite3', 'esbuild'], logLevel: 'warning',
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
+    await build({
+      entryPoints: [join(here, 'buffer.mjs')],
+      outfile: entry,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node24',
+      external: ['better-sqlite3', 'esbuild'],
+      logLevel: 'warning',
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    });
   }
   const meta = { bench: 'flags', nodeFlags: flags, bundled: process.argv.includes('--bundled') };
   results.push(meta);
@@ -111,8 +157,10 @@ if (PHASE === null) {
     const out = await runPhase(phase);
     const r = out.find((x) => x.bench?.startsWith('ingest'));
     // The same bytes committed by raw better-sqlite3, in transactions of the records the agent grouped per commit.
-    if (r && r.commits > 0) await runPhase('raw', ['--batch', String(Math.max(1, Math.round(r.records / r.commits))), '--lines', String(r.lines ?? 1), '--for', r.bench]);
-    if (r && process.argv.includes('--raw-per-request')) await runPhase('raw', ['--batch', '1', '--lines', String(r.lines ?? 1), '--for', `${r.bench}/request`]);
+    if (r && r.commits > 0)
+      await runPhase('raw', ['--batch', String(Math.max(1, Math.round(r.records / r.commits))), '--lines', String(r.lines ?? 1), '--for', r.bench]);
+    if (r && process.argv.includes('--raw-per-request'))
+      await runPhase('raw', ['--batch', '1', '--lines', String(r.lines ?? 1), '--for', `${r.bench}/request`]);
   }
 }
 
@@ -124,7 +172,12 @@ if (PHASE === 'fsync') {
     const fd = openSync(join(dir, 'f'), 'w+');
     const lat = [];
     const end = performance.now() + 2000;
-    while (performance.now() < end) { const t = performance.now(); writeSync(fd, page, 0, page.length, append ? lat.length * 4096 : 0); sync(fd); lat.push(performance.now() - t); }
+    while (performance.now() < end) {
+      const t = performance.now();
+      writeSync(fd, page, 0, page.length, append ? lat.length * 4096 : 0);
+      sync(fd);
+      lat.push(performance.now() - t);
+    }
     closeSync(fd);
     lat.sort((a, b) => a - b);
     return { perSec: lat.length / 2, p50Ms: lat[lat.length >> 1], p99Ms: lat[Math.floor(lat.length * 0.99)] };
@@ -140,7 +193,8 @@ if (PHASE === 'direct') {
   const ctx = context(dir, 'http://127.0.0.1:9/none');
   const comp = createBufferComponent(ctx);
   await comp.start();
-  const loop = monitorEventLoopDelay({ resolution: 5 }); loop.enable();
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   const gc = gcCounter();
   // 5,000 records in flight: five full group commits, the most a busy agent plausibly has pending.
   const WAVE = 5_000;
@@ -151,7 +205,16 @@ if (PHASE === 'direct') {
   }
   const secs = (performance.now() - t0) / 1000;
   loop.disable();
-  emit({ bench: 'ingest-direct', writerThread: WRITER_THREAD, records: DIRECT, seconds: secs, recPerSec: DIRECT / secs, eventLoopP99Ms: loop.percentile(99) / 1e6, ...gc.read(), ...(await commitStats(ctx.metrics)) });
+  emit({
+    bench: 'ingest-direct',
+    writerThread: WRITER_THREAD,
+    records: DIRECT,
+    seconds: secs,
+    recPerSec: DIRECT / secs,
+    eventLoopP99Ms: loop.percentile(99) / 1e6,
+    ...gc.read(),
+    ...(await commitStats(ctx.metrics)),
+  });
   await comp.stop();
   rmSync(dir, { recursive: true, force: true });
 }
@@ -169,27 +232,81 @@ if (PHASE === 'http' || PHASE === 'http100') {
   let maxHeldKiB = 0;
   const committer = comp.service.committer;
   const flush = committer.flush.bind(committer);
-  committer.flush = () => { maxQueued = Math.max(maxQueued, committer.pending); maxHeldKiB = Math.max(maxHeldKiB, (comp.service.inflight?.used ?? 0) / 1024); flush(); };
+  committer.flush = () => {
+    maxQueued = Math.max(maxQueued, committer.pending);
+    maxHeldKiB = Math.max(maxHeldKiB, (comp.service.inflight?.used ?? 0) / 1024);
+    flush();
+  };
   const routes = comp.routes();
   const server = await serve(routes, ctx.metrics);
   await new Promise((r) => setTimeout(r, 500));
   const idleRssMB = Math.round(process.memoryUsage().rss / 1048576);
   const idle = process.argv.includes('--smaps') ? { ...snapshot(), smapsMB: smapsSummary() } : undefined;
   mem.reset();
-  const loop = monitorEventLoopDelay({ resolution: 5 }); loop.enable();
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   const gc = gcCounter();
   const cpu0 = process.cpuUsage();
   // Open keep-alive connections: one request in flight on each at most (the load generator does not pipeline).
   let connections = 0;
-  const connTimer = setInterval(() => server.server.getConnections((e, n) => { if (!e) connections = Math.max(connections, n); }), 200);
+  const connTimer = setInterval(
+    () =>
+      server.server.getConnections((e, n) => {
+        if (!e) connections = Math.max(connections, n);
+      }),
+    200,
+  );
   const loadStart = loadavg();
-  const c = child('buffer-load.mjs', [`http://${server.address}/v1/ingest/bench`, String(CLIENTS), String(SECONDS), String(SIZE), String(LINES), String(PIPELINING)]);
+  const c = child('buffer-load.mjs', [
+    `http://${server.address}/v1/ingest/bench`,
+    String(CLIENTS),
+    String(SECONDS),
+    String(SIZE),
+    String(LINES),
+    String(PIPELINING),
+  ]);
   const load = JSON.parse((await c.done).trim().split('\n').pop());
   const cpu = process.cpuUsage(cpu0);
   loop.disable();
   clearInterval(connTimer);
-  const fileMB = (f) => { try { return Math.round(statSync(join(dir, f)).size / 1e5) / 10; } catch { return 0; } };
-  emit({ bench: PHASE === 'http' ? 'ingest-http' : 'ingest-http100', writerThread: WRITER_THREAD, idleRssMB, clients: CLIENTS, lines: LINES, records: load.ok, failed: load.failed, seconds: load.seconds, reqPerSec: load.reqPerSec, recPerSec: load.recPerSec, ackP50Ms: load.p50Ms, ackP99Ms: load.p99Ms, ackMaxMs: load.maxMs, eventLoopP99Ms: loop.percentile(99) / 1e6, stored: comp.service.store.usage().records, connections, maxQueued, maxHeldKiB, dbMB: fileMB('buffer.db'), walMB: fileMB('buffer.db-wal'), serverCpuUsPerRec: (cpu.user + cpu.system) / Math.max(1, load.ok), serverCpuPct: (cpu.user + cpu.system) / 1e4 / load.seconds, genCpuPct: load.genCpuPct, pipelining: load.pipelining, loadStart, loadEnd: loadavg(), ...gc.read(), ...(await commitStats(ctx.metrics)), idle });
+  const fileMB = (f) => {
+    try {
+      return Math.round(statSync(join(dir, f)).size / 1e5) / 10;
+    } catch {
+      return 0;
+    }
+  };
+  emit({
+    bench: PHASE === 'http' ? 'ingest-http' : 'ingest-http100',
+    writerThread: WRITER_THREAD,
+    idleRssMB,
+    clients: CLIENTS,
+    lines: LINES,
+    records: load.ok,
+    failed: load.failed,
+    seconds: load.seconds,
+    reqPerSec: load.reqPerSec,
+    recPerSec: load.recPerSec,
+    ackP50Ms: load.p50Ms,
+    ackP99Ms: load.p99Ms,
+    ackMaxMs: load.maxMs,
+    eventLoopP99Ms: loop.percentile(99) / 1e6,
+    stored: comp.service.store.usage().records,
+    connections,
+    maxQueued,
+    maxHeldKiB,
+    dbMB: fileMB('buffer.db'),
+    walMB: fileMB('buffer.db-wal'),
+    serverCpuUsPerRec: (cpu.user + cpu.system) / Math.max(1, load.ok),
+    serverCpuPct: (cpu.user + cpu.system) / 1e4 / load.seconds,
+    genCpuPct: load.genCpuPct,
+    pipelining: load.pipelining,
+    loadStart,
+    loadEnd: loadavg(),
+    ...gc.read(),
+    ...(await commitStats(ctx.metrics)),
+    idle,
+  });
   await server.close();
   await comp.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -201,16 +318,34 @@ if (PHASE === 'raw') {
   const lines = arg('lines', 1);
   const dir = mkdtempSync(join(tmpdir(), 'buffer-bench-'));
   const { db } = openBufferDb(join(dir, 'buffer.db'), Date.now());
-  const insert = db.prepare('INSERT INTO buf_records (sink, priority, created_ms, expires_ms, content_type, content_encoding, body, size, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)');
+  const insert = db.prepare(
+    'INSERT INTO buf_records (sink, priority, created_ms, expires_ms, content_type, content_encoding, body, size, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)',
+  );
   const row = Buffer.from(`{"p":"${'a'.repeat(Math.max(0, SIZE - 9))}"}\n`.repeat(lines));
-  const tx = db.transaction((n) => { for (let i = 0; i < n; i++) insert.run('bench', 1, Date.now(), null, 'application/x-ndjson', null, row, row.length); });
+  const tx = db.transaction((n) => {
+    for (let i = 0; i < n; i++) insert.run('bench', 1, Date.now(), null, 'application/x-ndjson', null, row, row.length);
+  });
   const loadStart = loadavg();
   const end = performance.now() + SECONDS * 1000;
   let rows = 0;
   const t0 = performance.now();
-  while (performance.now() < end) { tx(batch); rows += batch; }
+  while (performance.now() < end) {
+    tx(batch);
+    rows += batch;
+  }
   const secs = (performance.now() - t0) / 1000;
-  emit({ bench: 'raw-sqlite', for: strArg('for', ''), batch, lines, rows, seconds: secs, reqPerSec: rows / secs, recPerSec: (rows * lines) / secs, loadStart, loadEnd: loadavg() });
+  emit({
+    bench: 'raw-sqlite',
+    for: strArg('for', ''),
+    batch,
+    lines,
+    rows,
+    seconds: secs,
+    reqPerSec: rows / secs,
+    recPerSec: (rows * lines) / secs,
+    loadStart,
+    loadEnd: loadavg(),
+  });
   db.close();
   rmSync(dir, { recursive: true, force: true });
 }
@@ -241,23 +376,57 @@ if (PHASE === 'drain-gzip' || PHASE === 'drain-none') {
   const secs = (performance.now() - t0) / 1000;
   rx.p.kill('SIGTERM');
   const sink = JSON.parse((await rx.done).trim().split('\n').pop());
-  emit({ bench: 'drain', compression: compression === 'auto' ? 'gzip' : 'none', records: DRAIN, seconds: secs, recPerSec: DRAIN / secs, requests: sink.requests, wireMB: sink.bytes / 1e6 });
+  emit({
+    bench: 'drain',
+    compression: compression === 'auto' ? 'gzip' : 'none',
+    records: DRAIN,
+    seconds: secs,
+    recPerSec: DRAIN / secs,
+    requests: sink.requests,
+    wireMB: sink.bytes / 1e6,
+  });
   await comp.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 
 mem.stop();
 if (PHASE !== null) process.exit(0);
-process.stdout.write(JSON.stringify({ bench: 'meta', node: process.version, cpus: (await import('node:os')).cpus().length, loadavg: (await import('node:os')).loadavg() }) + '\n');
+process.stdout.write(
+  JSON.stringify({ bench: 'meta', node: process.version, cpus: (await import('node:os')).cpus().length, loadavg: (await import('node:os')).loadavg() }) + '\n',
+);
 const f = (n, d = 0) => (n === null || n === undefined ? '-' : Number(n).toFixed(d));
 const raw = (name) => results.find((r) => r.bench === 'raw-sqlite' && r.for === name);
 const perReq = (name) => results.find((r) => r.bench === 'raw-sqlite' && r.for === `${name}/request`);
 const la = (r) => (r.loadStart ? ` load ${r.loadStart[0].toFixed(2)}→${r.loadEnd[0].toFixed(2)}` : '');
-process.stdout.write('\n' + [
-  `node flags: ${results.find((r) => r.bench === 'flags')?.nodeFlags.join(' ') || '(none)'}`,
-  'bench            requests/s  records/s   p99 ack ms  loop p99 ms  commits  mean commit ms  peak RSS MB (VmHWM)  raw better-sqlite3 same batches (ratio)',
-  ...results.filter((r) => r.bench.startsWith('ingest')).map((r) => `${r.bench.padEnd(16)} ${f(r.reqPerSec ?? r.recPerSec).padStart(10)}  ${f(r.recPerSec).padStart(9)}   ${f(r.ackP99Ms, 1).padStart(10)}  ${f(r.eventLoopP99Ms, 1).padStart(11)}  ${f(r.commits).padStart(7)}  ${f(r.meanCommitMs, 2).padStart(14)}  ${f(r.peakRssMB).padStart(11)} (${f(r.vmHwmMB)})${r.idleRssMB ? `, idle ${r.idleRssMB}` : ''}${raw(r.bench) ? `  ${f(raw(r.bench).recPerSec)} rec/s in ${raw(r.bench).batch}-row transactions (${f(r.recPerSec / raw(r.bench).recPerSec, 2)})${la(raw(r.bench))}` : ''}${perReq(r.bench) ? `; 1 tx/request ${f(perReq(r.bench).recPerSec)} rec/s (${f(r.recPerSec / perReq(r.bench).recPerSec, 2)})` : ''}`),
-  ...results.filter((r) => r.bench.startsWith('ingest-http')).map((r) => `${r.bench.padEnd(16)} records ${r.records}, ${r.lines} per request, ${r.clients} clients (pipelining ${r.pipelining}), server CPU ${f(r.serverCpuPct)} % (${f(r.serverCpuUsPerRec, 1)} µs/request), generator CPU ${f(r.genCpuPct)} %, ${f(r.records / Math.max(1, r.commits), 1)} requests/commit,${la(r)}`),
-  ...results.filter((r) => r.bench === 'fsync').map((r) => `disk syncs       ${f(r.overwrite.perSec)}/s overwrite+fdatasync (p50 ${f(r.overwrite.p50Ms, 2)} ms, p99 ${f(r.overwrite.p99Ms, 2)}), ${f(r.append.perSec)}/s append+fsync (p50 ${f(r.append.p50Ms, 2)}, p99 ${f(r.append.p99Ms, 2)}),${la(r)}`),
-  ...results.filter((r) => r.bench === 'drain').map((r) => `drain (${r.compression.padEnd(4)})    ${f(r.recPerSec).padStart(9)}   requests ${r.requests}, ${f(r.wireMB, 1)} MB on the wire, peak RSS ${f(r.peakRssMB)} MB (VmHWM ${f(r.vmHwmMB)})`),
-].join('\n') + '\n');
+process.stdout.write(
+  '\n' +
+    [
+      `node flags: ${results.find((r) => r.bench === 'flags')?.nodeFlags.join(' ') || '(none)'}`,
+      'bench            requests/s  records/s   p99 ack ms  loop p99 ms  commits  mean commit ms  peak RSS MB (VmHWM)  raw better-sqlite3 same batches (ratio)',
+      ...results
+        .filter((r) => r.bench.startsWith('ingest'))
+        .map(
+          (r) =>
+            `${r.bench.padEnd(16)} ${f(r.reqPerSec ?? r.recPerSec).padStart(10)}  ${f(r.recPerSec).padStart(9)}   ${f(r.ackP99Ms, 1).padStart(10)}  ${f(r.eventLoopP99Ms, 1).padStart(11)}  ${f(r.commits).padStart(7)}  ${f(r.meanCommitMs, 2).padStart(14)}  ${f(r.peakRssMB).padStart(11)} (${f(r.vmHwmMB)})${r.idleRssMB ? `, idle ${r.idleRssMB}` : ''}${raw(r.bench) ? `  ${f(raw(r.bench).recPerSec)} rec/s in ${raw(r.bench).batch}-row transactions (${f(r.recPerSec / raw(r.bench).recPerSec, 2)})${la(raw(r.bench))}` : ''}${perReq(r.bench) ? `; 1 tx/request ${f(perReq(r.bench).recPerSec)} rec/s (${f(r.recPerSec / perReq(r.bench).recPerSec, 2)})` : ''}`,
+        ),
+      ...results
+        .filter((r) => r.bench.startsWith('ingest-http'))
+        .map(
+          (r) =>
+            `${r.bench.padEnd(16)} records ${r.records}, ${r.lines} per request, ${r.clients} clients (pipelining ${r.pipelining}), server CPU ${f(r.serverCpuPct)} % (${f(r.serverCpuUsPerRec, 1)} µs/request), generator CPU ${f(r.genCpuPct)} %, ${f(r.records / Math.max(1, r.commits), 1)} requests/commit,${la(r)}`,
+        ),
+      ...results
+        .filter((r) => r.bench === 'fsync')
+        .map(
+          (r) =>
+            `disk syncs       ${f(r.overwrite.perSec)}/s overwrite+fdatasync (p50 ${f(r.overwrite.p50Ms, 2)} ms, p99 ${f(r.overwrite.p99Ms, 2)}), ${f(r.append.perSec)}/s append+fsync (p50 ${f(r.append.p50Ms, 2)}, p99 ${f(r.append.p99Ms, 2)}),${la(r)}`,
+        ),
+      ...results
+        .filter((r) => r.bench === 'drain')
+        .map(
+          (r) =>
+            `drain (${r.compression.padEnd(4)})    ${f(r.recPerSec).padStart(9)}   requests ${r.requests}, ${f(r.wireMB, 1)} MB on the wire, peak RSS ${f(r.peakRssMB)} MB (VmHWM ${f(r.vmHwmMB)})`,
+        ),
+    ].join('\n') +
+    '\n',
+);

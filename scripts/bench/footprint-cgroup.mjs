@@ -51,7 +51,12 @@ export function createLimitedCgroup(name, bytes) {
   const current = () => Number(readFileSync(join(dir, own.version === 2 ? 'memory.current' : 'memory.usage_in_bytes'), 'utf8'));
   /** Bytes of the charge that are file pages (the node binary, the bundle) vs anonymous. */
   const split = () => {
-    const stat = Object.fromEntries(readFileSync(join(dir, 'memory.stat'), 'utf8').trim().split('\n').map((l) => l.split(' ')));
+    const stat = Object.fromEntries(
+      readFileSync(join(dir, 'memory.stat'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')),
+    );
     return own.version === 2 ? { file: Number(stat.file), anon: Number(stat.anon) } : { file: Number(stat.cache), anon: Number(stat.rss) };
   };
   /** OOM kills (v2 memory.events oom_kill; v1 only says whether the limit was hit: failcnt). */

@@ -29,19 +29,24 @@ const CLK_TCK = 100; // Linux USER_HZ for /proc/<pid>/stat utime/stime
 const PAGE_VARIANTS = {
   default: [],
   unit: unitFlags(),
-  'semi1': ['--max-semi-space-size=1'],
+  semi1: ['--max-semi-space-size=1'],
   'semi1+old48': ['--max-semi-space-size=1', '--max-old-space-size=48'],
   'semi1+lite': ['--max-semi-space-size=1', '--lite-mode'],
   'semi1+size': ['--max-semi-space-size=1', '--optimize-for-size'],
   'semi1+liftoff': ['--max-semi-space-size=1', '--liftoff-only'],
-  'lite': ['--lite-mode'],
+  lite: ['--lite-mode'],
 };
 
 /** `--extra-flags "--a --b"` adds a variant `unit+extra`: the unit's flags plus these, for trying flag sets. */
 const extraFlags = opt('extra-flags', '').split(/\s+/).filter(Boolean);
 if (extraFlags.length) PAGE_VARIANTS['unit+extra'] = [...unitFlags(), ...extraFlags];
 /** `--extra-env "A=1 B=2"`: environment for the `unit+extra` variant on top of the unit's (malloc, libuv settings). */
-const extraEnv = Object.fromEntries(opt('extra-env', '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+const extraEnv = Object.fromEntries(
+  opt('extra-env', '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 if (Object.keys(extraEnv).length && !PAGE_VARIANTS['unit+extra']) PAGE_VARIANTS['unit+extra'] = unitFlags();
 /** Memory limits (cgroup) to run the unit variant in, e.g. 96M,80M; none by default. */
 const limits = opt('limits', '').split(',').filter(Boolean);
@@ -77,7 +82,9 @@ function memSplit(pid) {
   try {
     const roll = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
     ussKb = kb(/Private_Clean:\s+(\d+)/, roll) + kb(/Private_Dirty:\s+(\d+)/, roll);
-  } catch { /* smaps_rollup needs Linux ≥ 4.14 */ }
+  } catch {
+    /* smaps_rollup needs Linux ≥ 4.14 */
+  }
   const mib = (k) => (k === null ? null : +(k / 1024).toFixed(1));
   return { anonMiB: mib(kb(/RssAnon:\s+(\d+)/, status)), fileMiB: mib(kb(/RssFile:\s+(\d+)/, status)), ussMiB: mib(ussKb) };
 }
@@ -85,7 +92,10 @@ function memSplit(pid) {
 /** Reference: a bare Node process serving HTTP on loopback, measured like the agent, so RSS has a floor to compare with. */
 async function measureBareNode(flags) {
   const code = "require('node:http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1', () => console.log('up'))";
-  const child = spawn(process.execPath, [...flags, '-e', code], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...(flags.length ? unitEnv() : {}) } });
+  const child = spawn(process.execPath, [...flags, '-e', code], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...(flags.length ? unitEnv() : {}) },
+  });
   await new Promise((r) => child.stdout.once('data', r));
   await new Promise((r) => setTimeout(r, WARMUP_MS));
   const rssKb = procStat(child.pid).rssKb;
@@ -129,7 +139,9 @@ async function measureRunning(name, flags, child, t0, cg, limit) {
         const rec = JSON.parse(buf.slice(0, i));
         if (rec.msg === 'linkward listening') address = rec.listen;
         if (rec.msg === 'linkward ready') readyMs = performance.now() - t0;
-      } catch { /* ignore */ }
+      } catch {
+        /* ignore */
+      }
     }
   });
   const readyTimeout = cg ? READY_TIMEOUT_LIMITED_MS : READY_TIMEOUT_MS;
@@ -148,7 +160,10 @@ async function measureRunning(name, flags, child, t0, cg, limit) {
   const asker = setInterval(() => {
     const q0 = performance.now();
     fetch(`http://${address}/readyz/link`, { signal: AbortSignal.timeout(5_000) })
-      .then(async (r) => { await r.arrayBuffer(); readyz.push(performance.now() - q0); })
+      .then(async (r) => {
+        await r.arrayBuffer();
+        readyz.push(performance.now() - q0);
+      })
       .catch(() => readyzErrors++);
   }, READYZ_INTERVAL_MS);
   for (let s = 0; s < SECONDS; s++) {
@@ -159,18 +174,31 @@ async function measureRunning(name, flags, child, t0, cg, limit) {
   clearInterval(asker);
   const b = procStat(child.pid);
   const split = memSplit(child.pid);
-  const cpuPercent = ((b.ticks - a.ticks) / CLK_TCK) / ((performance.now() - tA) / 1000) * 100;
+  const cpuPercent = ((b.ticks - a.ticks) / CLK_TCK / ((performance.now() - tA) / 1000)) * 100;
   let heap = null;
   try {
     const m = await (await fetch(`http://${address}/metrics`)).text();
     heap = Number(/^nodejs_heap_used_bytes (\S+)/m.exec(m)?.[1] ?? NaN) / 1048576;
-  } catch { /* metrics optional */ }
+  } catch {
+    /* metrics optional */
+  }
   /** @type {{ components?: Record<string, { state: string; message?: string }> }} */
   const status = await (await fetch(`http://${address}/v1/status`)).json().catch(() => ({}));
   const sorted = [...samples].sort((x, y) => x - y);
-  const pct = (xs, p) => { const s = [...xs].sort((x, y) => x - y); return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : null; };
+  const pct = (xs, p) => {
+    const s = [...xs].sort((x, y) => x - y);
+    return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : null;
+  };
   const mib = (b) => +(b / 1048576).toFixed(1);
-  const limited = cg ? { memCurrentMiB: mib(pct(cgSamples, 0.5)), memCurrentMaxMiB: mib(Math.max(...cgSamples)), cgFileMiB: mib(cg.split().file), cgAnonMiB: mib(cg.split().anon), ...cg.pressure() } : {};
+  const limited = cg
+    ? {
+        memCurrentMiB: mib(pct(cgSamples, 0.5)),
+        memCurrentMaxMiB: mib(Math.max(...cgSamples)),
+        cgFileMiB: mib(cg.split().file),
+        cgAnonMiB: mib(cg.split().anon),
+        ...cg.pressure(),
+      }
+    : {};
   return {
     variant: cg ? `${name} @${limit}` : name,
     ...limited,
@@ -220,11 +248,15 @@ try {
   await fixtures.stop();
   assertHostRoutingUnchanged(routingBefore);
 }
-console.log(`\nfootprint of ${bundle} (${SECONDS} s idle window after ${WARMUP_MS / 1000} s warm-up, node ${process.versions.node}, features: ${fixtures.features.join(', ') || 'none'})`);
+console.log(
+  `\nfootprint of ${bundle} (${SECONDS} s idle window after ${WARMUP_MS / 1000} s warm-up, node ${process.versions.node}, features: ${fixtures.features.join(', ') || 'none'})`,
+);
 console.log('variant                  ready ms  RSS max MiB  RSS median  peak RSS  anon  file   USS  heap MiB  CPU %');
 const col = (v, w) => String(v ?? '-').padStart(w);
 for (const r of [...results, ...baselines]) {
-  console.log(`${r.variant.padEnd(24)} ${col(r.readyMs, 8)}  ${col(r.rssMiB, 11)}  ${col(r.rssMedianMiB, 10)}  ${col(r.peakRssMiB, 8)}  ${col(r.anonMiB, 4)}  ${col(r.fileMiB, 4)}  ${col(r.ussMiB, 4)}  ${col(r.heapUsedMiB, 8)}  ${col(r.cpuPercent, 5)}`);
+  console.log(
+    `${r.variant.padEnd(24)} ${col(r.readyMs, 8)}  ${col(r.rssMiB, 11)}  ${col(r.rssMedianMiB, 10)}  ${col(r.peakRssMiB, 8)}  ${col(r.anonMiB, 4)}  ${col(r.fileMiB, 4)}  ${col(r.ussMiB, 4)}  ${col(r.heapUsedMiB, 8)}  ${col(r.cpuPercent, 5)}`,
+  );
 }
 console.log('anon = RssAnon (heap, code, buffers); file = RssFile (mostly the node binary, shared and reclaimable); USS = private pages.');
 const limited = results.filter((r) => r.variant.includes('@'));
@@ -232,6 +264,8 @@ if (limited.length) {
   console.log(`\nunder a cgroup memory limit (fresh uncached node binary; /readyz/link asked every ${READYZ_INTERVAL_MS} ms)`);
   console.log('variant                  ready ms  mem.current median  max   file  anon  readyz p50 ms  p99 ms  errors  CPU %  limit hits/OOM');
   for (const r of limited) {
-    console.log(`${r.variant.padEnd(24)} ${col(r.readyMs, 8)}  ${col(r.memCurrentMiB, 18)}  ${col(r.memCurrentMaxMiB, 4)}  ${col(r.cgFileMiB, 4)}  ${col(r.cgAnonMiB, 4)}  ${col(r.readyzP50Ms, 13)}  ${col(r.readyzP99Ms, 6)}  ${col(r.readyzErrors, 6)}  ${col(r.cpuPercent, 5)}  ${col(r.limitHits ?? r.oomKills, 5)}${r.note ? `  ${r.note}` : ''}`);
+    console.log(
+      `${r.variant.padEnd(24)} ${col(r.readyMs, 8)}  ${col(r.memCurrentMiB, 18)}  ${col(r.memCurrentMaxMiB, 4)}  ${col(r.cgFileMiB, 4)}  ${col(r.cgAnonMiB, 4)}  ${col(r.readyzP50Ms, 13)}  ${col(r.readyzP99Ms, 6)}  ${col(r.readyzErrors, 6)}  ${col(r.cpuPercent, 5)}  ${col(r.limitHits ?? r.oomKills, 5)}${r.note ? `  ${r.note}` : ''}`,
+    );
   }
 }

@@ -16,10 +16,12 @@ function ipText(args) {
 
 /** Text snapshot of every IPv4/IPv6 route table and rule list. */
 export function hostRouting() {
-  return ['-4 route show table all', '-6 route show table all', '-4 rule show', '-6 rule show']
-    // Routes learned from IPv6 router adverts print a countdown (`expires 1795sec`): not a change.
-    .map((a) => `## ip ${a}\n${ipText(a.split(' ')).replace(/ expires \d+sec/g, '')}`)
-    .join('\n');
+  return (
+    ['-4 route show table all', '-6 route show table all', '-4 rule show', '-6 rule show']
+      // Routes learned from IPv6 router adverts print a countdown (`expires 1795sec`): not a change.
+      .map((a) => `## ip ${a}\n${ipText(a.split(' ')).replace(/ expires \d+sec/g, '')}`)
+      .join('\n')
+  );
 }
 
 /** Throws, naming the difference, when the host's routing changed since `before`. */

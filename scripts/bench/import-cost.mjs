@@ -10,13 +10,23 @@ const SETTLE_MS = 300;
 async function child(what) {
   const rss = () => process.memoryUsage.rss() / 1048576;
   const http = await import('node:http');
-  const srv = http.createServer((q, s) => s.end('ok'));
+  const srv = http.createServer((_q, s) => s.end('ok'));
   await new Promise((r) => srv.listen(0, '127.0.0.1', () => r(undefined)));
   const url = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (srv.address()).port}/`;
   const before = rss();
   if (what === 'undici-import') await import('undici');
-  if (what === 'undici') { const { request } = await import('undici'); for (let i = 0; i < 20; i++) await (await request(url)).body.text(); }
-  if (what === 'http') for (let i = 0; i < 20; i++) await new Promise((res) => http.get(url, (r) => { r.resume(); r.on('end', res); }));
+  if (what === 'undici') {
+    const { request } = await import('undici');
+    for (let i = 0; i < 20; i++) await (await request(url)).body.text();
+  }
+  if (what === 'http')
+    for (let i = 0; i < 20; i++)
+      await new Promise((res) =>
+        http.get(url, (r) => {
+          r.resume();
+          r.on('end', res);
+        }),
+      );
   if (what === 'zod') await import('zod');
   if (what === 'yaml') await import('yaml');
   if (what === 'prom') await import('prom-client');

@@ -17,17 +17,61 @@ function emit(figure: string, value: number | string, unit: string, note = ''): 
 
 /** RSS (MiB, after two GCs) of a fresh Node process running ESM `code` (cwd = `dir`). */
 function rss(code: string, dir = root): number {
-  const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', `${code}\nglobalThis.gc(); await new Promise(r=>setTimeout(r,200)); globalThis.gc(); console.log(process.memoryUsage().rss)`], { cwd: dir, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      '--input-type=module',
+      '-e',
+      `${code}\nglobalThis.gc(); await new Promise(r=>setTimeout(r,200)); globalThis.gc(); console.log(process.memoryUsage().rss)`,
+    ],
+    { cwd: dir, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } },
+  );
   return Math.round((Number(out.trim().split('\n').pop()) / 2 ** 20) * 10) / 10;
 }
 
 // Production runs an esbuild bundle, so measure bundles (type stripping of .ts sources adds ~18 MB that production never pays).
 const tmp = mkdtempSync(join(tmpdir(), 'k8s-bench-'));
 const banner = "import { createRequire as __c } from 'node:module'; const require = __c(import.meta.url);";
-await build({ entryPoints: [join(root, 'agent/k8s/component.ts')], outfile: join(tmp, 'component.mjs'), bundle: true, platform: 'node', format: 'esm', external: ['@kubernetes/client-node', 'better-sqlite3'], banner: { js: banner }, logLevel: 'warning' });
-await build({ entryPoints: [join(root, 'agent/k8s/client-node-api.ts')], outfile: join(tmp, 'client.mjs'), bundle: true, platform: 'node', format: 'esm', external: ['@kubernetes/client-node'], banner: { js: banner }, logLevel: 'warning' });
-await build({ entryPoints: [join(root, 'agent/k8s/lean-api.ts')], outfile: join(tmp, 'lean.mjs'), bundle: true, platform: 'node', format: 'esm', banner: { js: banner }, logLevel: 'warning' });
-await build({ entryPoints: [join(root, 'agent/k8s/component.ts')], outfile: join(tmp, 'component-inlined.mjs'), bundle: true, platform: 'node', format: 'esm', external: ['better-sqlite3'], banner: { js: banner }, logLevel: 'warning' });
+await build({
+  entryPoints: [join(root, 'agent/k8s/component.ts')],
+  outfile: join(tmp, 'component.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  external: ['@kubernetes/client-node', 'better-sqlite3'],
+  banner: { js: banner },
+  logLevel: 'warning',
+});
+await build({
+  entryPoints: [join(root, 'agent/k8s/client-node-api.ts')],
+  outfile: join(tmp, 'client.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  external: ['@kubernetes/client-node'],
+  banner: { js: banner },
+  logLevel: 'warning',
+});
+await build({
+  entryPoints: [join(root, 'agent/k8s/lean-api.ts')],
+  outfile: join(tmp, 'lean.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  banner: { js: banner },
+  logLevel: 'warning',
+});
+await build({
+  entryPoints: [join(root, 'agent/k8s/component.ts')],
+  outfile: join(tmp, 'component-inlined.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  external: ['better-sqlite3'],
+  banner: { js: banner },
+  logLevel: 'warning',
+});
 symlinkSync(join(root, 'node_modules'), join(tmp, 'node_modules'));
 const kc = join(tmp, 'kubeconfig');
 const fake = `import { createServer } from 'node:http'; import { writeFileSync } from 'node:fs';
@@ -36,10 +80,16 @@ await new Promise((r) => srv.listen(0, '127.0.0.1', r)); srv.unref();
 writeFileSync(${JSON.stringify(kc)}, \`apiVersion: v1\\nkind: Config\\nclusters:\\n- name: t\\n  cluster: {server: "http://127.0.0.1:\${srv.address().port}", insecure-skip-tls-verify: true}\\nusers:\\n- name: t\\n  user: {token: x}\\ncontexts:\\n- name: t\\n  context: {cluster: t, user: t}\\ncurrent-context: t\\n\`);`;
 const base = rss('');
 const comp = rss(`await import('./component.mjs');`, tmp);
-const withClient = rss(`${fake}\nawait import('./component.mjs'); const { createClientNodeApi } = await import('./client.mjs');
-const api = await createClientNodeApi({ kind: 'kubeconfig', path: ${JSON.stringify(kc)}, description: 'bench' }, 2000); await api.getNode('n1');`, tmp);
-const withLean = rss(`${fake}\nawait import('./component.mjs'); const { createLeanApi } = await import('./lean.mjs');
-const api = await createLeanApi({ kind: 'kubeconfig', path: ${JSON.stringify(kc)}, description: 'bench' }, 2000); await api.getNode('n1');`, tmp);
+const withClient = rss(
+  `${fake}\nawait import('./component.mjs'); const { createClientNodeApi } = await import('./client.mjs');
+const api = await createClientNodeApi({ kind: 'kubeconfig', path: ${JSON.stringify(kc)}, description: 'bench' }, 2000); await api.getNode('n1');`,
+  tmp,
+);
+const withLean = rss(
+  `${fake}\nawait import('./component.mjs'); const { createLeanApi } = await import('./lean.mjs');
+const api = await createLeanApi({ kind: 'kubeconfig', path: ${JSON.stringify(kc)}, description: 'bench' }, 2000); await api.getNode('n1');`,
+  tmp,
+);
 const inlined = rss(`await import('./component-inlined.mjs');`, tmp);
 rmSync(tmp, { recursive: true, force: true });
 emit('rss_node_baseline', base, 'MiB', 'empty node process');
@@ -58,7 +108,8 @@ function kinds(reqs: Req[]): Record<string, number> {
   for (const r of reqs) {
     if (r.path.endsWith('?watch')) k.watch++;
     else if (r.method === 'GET' && /^\/api\/v1\/nodes\/[^/]+$/.test(r.path)) k.nodeReads++;
-    else if (r.method === 'GET' && r.path === '/api/v1/nodes') k.fleetList++; // the fleet's list and the watcher's field-selector list share this path
+    else if (r.method === 'GET' && r.path === '/api/v1/nodes')
+      k.fleetList++; // the fleet's list and the watcher's field-selector list share this path
     else if (r.path.startsWith('/api/v1/nodes/')) k.nodeWrites++;
     else if (r.path.includes('/leases')) k.lease++;
     else if (r.path.includes('/events')) k.events++;
@@ -66,7 +117,12 @@ function kinds(reqs: Req[]): Record<string, number> {
   }
   return k;
 }
-async function simulate(h: Awaited<ReturnType<typeof startHarness>>, a: { emit(s: 'healthy' | 'degraded' | 'down', m?: number): void }, state: 'healthy' | 'degraded' | 'down', minutes: number): Promise<void> {
+async function simulate(
+  h: Awaited<ReturnType<typeof startHarness>>,
+  a: { emit(s: 'healthy' | 'degraded' | 'down', m?: number): void },
+  state: 'healthy' | 'degraded' | 'down',
+  minutes: number,
+): Promise<void> {
   for (let i = 0; i < minutes * 12; i++) {
     h.clock.advance(5_000);
     a.emit(state, state === 'healthy' ? 40 + (i % 6) : state === 'degraded' ? 3 : 0.2);
@@ -118,7 +174,12 @@ for (const client of ['lean', 'client-node'] as const) {
   }
   await settle(h.api);
   const k = kinds(h.api.requests.slice(r0));
-  emit('steady_two_nodes_one_capped_requests_per_hour', h.api.requests.length - r0, 'req/h', `${JSON.stringify(k)} (both agents; the capped one re-asks with backoff, each ask = fleet list + Lease GET)`);
+  emit(
+    'steady_two_nodes_one_capped_requests_per_hour',
+    h.api.requests.length - r0,
+    'req/h',
+    `${JSON.stringify(k)} (both agents; the capped one re-asks with backoff, each ask = fleet list + Lease GET)`,
+  );
   await h.close();
 }
 // Per transition: requests from one snapshot with a new state until the API traffic settles (lean client).
@@ -128,7 +189,11 @@ for (const client of ['lean', 'client-node'] as const) {
   a.emit('healthy', 42);
   await waitFor('healthy', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
   await settle(h.api);
-  for (const [from, to, mbps] of [['healthy', 'degraded', 3], ['degraded', 'down', 0.2], ['down', 'healthy', 42]] as const) {
+  for (const [from, to, mbps] of [
+    ['healthy', 'degraded', 3],
+    ['degraded', 'down', 0.2],
+    ['down', 'healthy', 42],
+  ] as const) {
     const r0 = h.api.requests.length;
     a.emit(to, mbps);
     await waitFor(to, () => h.node('n1').labels[LABEL_LINK_STATE] === to);
@@ -170,7 +235,13 @@ for (const client of ['lean', 'client-node'] as const) {
   const perSec = (perNodePerHour: number): number => Math.round((perNodePerHour * N) / 3600);
   emit('kubelet_requests_per_node_hour', kubeletPerHour, 'req/h', 'NodeStatus every 5 min (12) + node Lease renewal every 10 s (360)');
   emit('fleet_10k_kubelet', perSec(kubeletPerHour), 'req/s', `${N} kubelets`);
-  for (const [key, v] of Object.entries(perNodeHour)) emit(`fleet_10k_linkward_steady_${key}`, perSec(v), 'req/s', `${N} agents, all ${key.split('_').pop()}; ${Math.round((v / kubeletPerHour) * 1000) / 10} % of the kubelets' load`);
+  for (const [key, v] of Object.entries(perNodeHour))
+    emit(
+      `fleet_10k_linkward_steady_${key}`,
+      perSec(v),
+      'req/s',
+      `${N} agents, all ${key.split('_').pop()}; ${Math.round((v / kubeletPerHour) * 1000) / 10} % of the kubelets' load`,
+    );
 }
 
 // Reconcile latency (real time): link snapshot → Node patched on the test API server, 40 alternating transitions.
@@ -220,4 +291,6 @@ for (const client of ['lean', 'client-node'] as const) {
   }
 }
 
-process.stdout.write('\n' + ['figure'.padEnd(34) + 'value'.padEnd(16) + 'note', ...rows.map((r) => r.figure.padEnd(34) + r.value.padEnd(16) + r.note)].join('\n') + '\n');
+process.stdout.write(
+  '\n' + ['figure'.padEnd(34) + 'value'.padEnd(16) + 'note', ...rows.map((r) => r.figure.padEnd(34) + r.value.padEnd(16) + r.note)].join('\n') + '\n',
+);

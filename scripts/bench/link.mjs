@@ -12,7 +12,20 @@ const jsonOnly = process.argv.includes('--json');
 
 /** @returns {import('../../agent/core/types.ts').ProbeSample} */
 function light(atMs, over = {}) {
-  return { uplink: 'wan', kind: /** @type {const} */ ('light'), atMs, rttMs: 30, rttP95Ms: 40, jitterMs: 3, lossPercent: 0, targetsUp: 3, targetsTotal: 3, reachable: true, bytesUsed: 600, ...over };
+  return {
+    uplink: 'wan',
+    kind: /** @type {const} */ ('light'),
+    atMs,
+    rttMs: 30,
+    rttP95Ms: 40,
+    jitterMs: 3,
+    lossPercent: 0,
+    targetsUp: 3,
+    targetsTotal: 3,
+    reachable: true,
+    bytesUsed: 600,
+    ...over,
+  };
 }
 
 /**
@@ -62,16 +75,32 @@ function stepCase(name, everyMs, bad, want, good = {}, durationMs = 600_000) {
     if (entered) detect.push((entered.atMs - start) / 1000);
     if (back) recover.push((back.atMs - end) / 1000);
   }
-  return { case: name, probeEveryS: everyMs / 1000, detectS: quantiles(detect), recoverS: quantiles(recover), runs: PHASES, detected: detect.length, recovered: recover.length };
+  return {
+    case: name,
+    probeEveryS: everyMs / 1000,
+    detectS: quantiles(detect),
+    recoverS: quantiles(recover),
+    runs: PHASES,
+    detected: detect.length,
+    recovered: recover.length,
+  };
 }
 
 function flapCase(name, halfS, hours, everyMs) {
   const start = T0 + 300_000;
   const end = start + hours * 3_600_000;
-  const tr = replay(end + 3 * 3_600_000, everyMs, (t) => light(t, t >= start && t < end && Math.floor((t - start) / (halfS * 1000)) % 2 === 0 ? { rttP95Ms: 400, lossPercent: 5 } : {}));
+  const tr = replay(end + 3 * 3_600_000, everyMs, (t) =>
+    light(t, t >= start && t < end && Math.floor((t - start) / (halfS * 1000)) % 2 === 0 ? { rttP95Ms: 400, lossPercent: 5 } : {}),
+  );
   const during = tr.filter((t) => t.atMs >= start);
   const last = during.at(-1);
-  return { case: name, flipEveryS: halfS, hours, nodeTransitions: during.length, recoveredAfterEndS: last && last.to === 'healthy' ? Math.round((last.atMs - end) / 1000) : null };
+  return {
+    case: name,
+    flipEveryS: halfS,
+    hours,
+    nodeTransitions: during.length,
+    recoveredAfterEndS: last && last.to === 'healthy' ? Math.round((last.atMs - end) / 1000) : null,
+  };
 }
 
 function cpuCase() {
@@ -82,7 +111,7 @@ function cpuCase() {
     const now = T0 + i * 1000;
     state = step(state, { ...light(now, { rttP95Ms: 40 + (i % 7) * 60 }), uplink: ['wan', 'lte', 'sat'][i % 3] }, now, policy).state;
   }
-  return { case: 'cpu: step() with 3 uplinks', steps: n, microsPerStep: Math.round(((performance.now() - t0) * 1000) / n * 10) / 10 };
+  return { case: 'cpu: step() with 3 uplinks', steps: n, microsPerStep: Math.round((((performance.now() - t0) * 1000) / n) * 10) / 10 };
 }
 
 const results = [
@@ -102,9 +131,13 @@ for (const r of results) process.stdout.write(JSON.stringify(r) + '\n');
 if (!jsonOnly) {
   const f = (q) => (q ? `${q.median} / ${q.p95} / ${q.max}` : '');
   process.stdout.write('\ncase                               probe   detect s (med/p95/max)   recover s (med/p95/max)\n');
-  for (const r of results.filter((x) => x.detectS)) process.stdout.write(`${r.case.padEnd(34)} ${String(r.probeEveryS + 's').padEnd(7)} ${f(r.detectS).padEnd(24)} ${f(r.recoverS)}\n`);
+  for (const r of results.filter((x) => x.detectS))
+    process.stdout.write(`${r.case.padEnd(34)} ${String(r.probeEveryS + 's').padEnd(7)} ${f(r.detectS).padEnd(24)} ${f(r.recoverS)}\n`);
   process.stdout.write('\ncase                       flip every   hours   node transitions   healthy again after end\n');
-  for (const r of results.filter((x) => x.flipEveryS)) process.stdout.write(`${r.case.padEnd(26)} ${String(r.flipEveryS + 's').padEnd(12)} ${String(r.hours).padEnd(7)} ${String(r.nodeTransitions).padEnd(18)} ${r.recoveredAfterEndS ?? '—'}s\n`);
+  for (const r of results.filter((x) => x.flipEveryS))
+    process.stdout.write(
+      `${r.case.padEnd(26)} ${String(r.flipEveryS + 's').padEnd(12)} ${String(r.hours).padEnd(7)} ${String(r.nodeTransitions).padEnd(18)} ${r.recoveredAfterEndS ?? '—'}s\n`,
+    );
   const cpu = results.find((x) => x.microsPerStep);
   process.stdout.write(`\n${cpu.case}: ${cpu.microsPerStep} µs per step (${cpu.steps} steps)\n`);
 }

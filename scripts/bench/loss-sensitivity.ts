@@ -48,7 +48,20 @@ function detect(p: number): number | null {
     planner = afterRound(planner, cfg, probed, t, TARGETS);
     const q = quorumNow(planner, cfg, ids, t);
     const w = summariseWindow(window);
-    const sample: ProbeSample = { uplink: 'wan', kind: 'light', atMs: t, rttMs: 30, rttP95Ms: w.rttP95Ms ?? 30, jitterMs: 1, lossPercent: w.lossPercent ?? 0, lossSamples: w.lossSamples ?? 0, targetsUp: q.up, targetsTotal: q.total, reachable: q.reachable, bytesUsed: 0 };
+    const sample: ProbeSample = {
+      uplink: 'wan',
+      kind: 'light',
+      atMs: t,
+      rttMs: 30,
+      rttP95Ms: w.rttP95Ms ?? 30,
+      jitterMs: 1,
+      lossPercent: w.lossPercent ?? 0,
+      lossSamples: w.lossSamples ?? 0,
+      targetsUp: q.up,
+      targetsTotal: q.total,
+      reachable: q.reachable,
+      bytesUsed: 0,
+    };
     ls = evaluate(step(ls, sample, t, cfg.health).state, t, cfg.health).state;
     const node = toSnapshot(ls, t).node;
     if (t >= lossFrom && node !== 'healthy') return t - lossFrom;
@@ -59,7 +72,17 @@ function detect(p: number): number | null {
 }
 
 const LOSSES = [0.01, 0.02, 0.03, 0.05, 0.1, 0.2];
-console.log(JSON.stringify({ seed: SEED, runs: RUNS, targets: TARGETS, windowPackets: WINDOW, intervalMs: cfg.intervalMs, maxIntervalMs: cfg.maxIntervalMs, limitMin: LIMIT_MS / 60_000 }));
+console.log(
+  JSON.stringify({
+    seed: SEED,
+    runs: RUNS,
+    targets: TARGETS,
+    windowPackets: WINDOW,
+    intervalMs: cfg.intervalMs,
+    maxIntervalMs: cfg.maxIntervalMs,
+    limitMin: LIMIT_MS / 60_000,
+  }),
+);
 const rows: string[] = [];
 for (const p of LOSSES) {
   const times: number[] = [];
@@ -70,11 +93,14 @@ for (const p of LOSSES) {
     else times.push(d);
   }
   times.sort((a, b) => a - b);
-  const q = (x: number): string => (times.length === 0 ? '—' : `${Math.round((times[Math.min(times.length - 1, Math.floor(x * times.length))] as number) / 1000)} s`);
+  const q = (x: number): string =>
+    times.length === 0 ? '—' : `${Math.round((times[Math.min(times.length - 1, Math.floor(x * times.length))] as number) / 1000)} s`;
   const row = { lossPercent: p * 100, detectedShare: (RUNS - missed) / RUNS, medianS: q(0.5), p90S: q(0.9) };
   console.log(JSON.stringify(row));
   rows.push(`${String(p * 100).padStart(6)}  ${(((RUNS - missed) / RUNS) * 100).toFixed(0).padStart(9)} %  ${q(0.5).padStart(8)}  ${q(0.9).padStart(8)}`);
 }
-console.log(`\nloss detection from the settled schedule (${RUNS} runs each, seed ${SEED}, ${TARGETS} targets, window ${WINDOW}, limit ${LIMIT_MS / 60_000} min)`);
+console.log(
+  `\nloss detection from the settled schedule (${RUNS} runs each, seed ${SEED}, ${TARGETS} targets, window ${WINDOW}, limit ${LIMIT_MS / 60_000} min)`,
+);
 console.log('loss %   detected   median      p90');
 for (const r of rows) console.log(r);

@@ -36,7 +36,17 @@ try {
   let html = '';
   for (let i = 0; i < RUNS; i++) {
     const t0 = performance.now();
-    const doc = buildHistory({ probes: store.probeSamples(now - DAY, now), transitions: store.transitions(now - DAY, now), failovers: store.failovers(now - DAY, now), nodeActions: store.nodeActions(now - DAY, now), buffer: store.bufferSamples(now - DAY, now) }, now, DAY);
+    const doc = buildHistory(
+      {
+        probes: store.probeSamples(now - DAY, now),
+        transitions: store.transitions(now - DAY, now),
+        failovers: store.failovers(now - DAY, now),
+        nodeActions: store.nodeActions(now - DAY, now),
+        buffer: store.bufferSamples(now - DAY, now),
+      },
+      now,
+      DAY,
+    );
     const t1 = performance.now();
     html = renderStatusPage(statusFor('down', now), now, doc);
     render.push(performance.now() - t1);
@@ -60,17 +70,23 @@ try {
     }
     const load: number[] = [];
     for (let i = 0; i < BROWSER_RUNS; i++) load.push((await renderWithoutJs(`${d.baseUrl}/`, 1024, 900)).loadMs);
-    console.log(JSON.stringify({
-      pageBytesInProcess: Buffer.byteLength(html),
-      pageBytesServed: bytes,
-      pageBytesGzip: gzipSync(html).length,
-      inProcessQuery: stats(query),
-      inProcessRender: stats(render),
-      getPageFirstUncachedMs: Number((served[0] as number).toFixed(1)),
-      getPage: stats(served.slice(1)),
-      getHistoryJson: stats(api),
-      chromiumLoad: stats(load),
-    }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          pageBytesInProcess: Buffer.byteLength(html),
+          pageBytesServed: bytes,
+          pageBytesGzip: gzipSync(html).length,
+          inProcessQuery: stats(query),
+          inProcessRender: stats(render),
+          getPageFirstUncachedMs: Number((served[0] as number).toFixed(1)),
+          getPage: stats(served.slice(1)),
+          getHistoryJson: stats(api),
+          chromiumLoad: stats(load),
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     await d.stop();
     await d.cleanup();

@@ -32,16 +32,34 @@ export function printGoal(rows) {
     for (const dir of ['down', 'up']) {
       const g = tp.filter((r) => (r.variant ?? 'default') === variant && r.direction === dir);
       if (g.length === 0) continue;
-      console.log(line(`${dir} ${variant}: every reading`, g.map((r) => r.errorPercent)));
-      console.log(line(`${dir} ${variant}: settled figures`, g.filter((r) => !r.lowerBound).map((r) => r.errorPercent)));
+      console.log(
+        line(
+          `${dir} ${variant}: every reading`,
+          g.map((r) => r.errorPercent),
+        ),
+      );
+      console.log(
+        line(
+          `${dir} ${variant}: settled figures`,
+          g.filter((r) => !r.lowerBound).map((r) => r.errorPercent),
+        ),
+      );
       const lb = g.filter((r) => r.lowerBound).map((r) => r.errorPercent);
-      if (lb.length > 0) console.log(`${`${dir} ${variant}: lower bounds (≥)`.padEnd(34)} n=${String(lb.length).padStart(3)}  signed median ${fmt(pick(lb, 50))} %  highest ${fmt(pick(lb, 100))} % (over the truth by more than 3 %: ${lb.filter((e) => e > 3).length})`);
+      if (lb.length > 0)
+        console.log(
+          `${`${dir} ${variant}: lower bounds (≥)`.padEnd(34)} n=${String(lb.length).padStart(3)}  signed median ${fmt(pick(lb, 50))} %  highest ${fmt(pick(lb, 100))} % (over the truth by more than 3 %: ${lb.filter((e) => e > 3).length})`,
+        );
     }
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const rows = process.argv.slice(2).flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)));
+  const rows = process.argv.slice(2).flatMap((f) =>
+    readFileSync(f, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l)),
+  );
   const seeds = [...new Set(rows.filter((r) => r.kind === 'throughput').map((r) => r.seed))];
   console.log(`${rows.filter((r) => r.kind === 'throughput').length} throughput rows from ${process.argv.length - 2} file(s), seeds ${seeds.join(', ')}`);
   printGoal(rows);

@@ -7,8 +7,16 @@ import type { Preset } from '../../probes/presets.ts';
 const [url, dir, token, mode = 'series', preset = 'linkward'] = process.argv.slice(2);
 const probe = mode === 'probe';
 const r = await runThroughput({
-  url: url as string, preset: preset as Preset, direction: dir as Direction, streams: 4, clock: systemClock, keepSeries: true, ...(token ? { token } : {}),
-  ...(probe ? { maxBytes: 8_000_000, maxDurationMs: 3_000, minMeasureMs: 1_000, stableTolerance: 0.05 } : { maxBytes: 40_000_000, maxDurationMs: 5_000, minMeasureMs: 1e9, stableTolerance: 0.05 }),
+  url: url as string,
+  preset: preset as Preset,
+  direction: dir as Direction,
+  streams: 4,
+  clock: systemClock,
+  keepSeries: true,
+  ...(token ? { token } : {}),
+  ...(probe
+    ? { maxBytes: 8_000_000, maxDurationMs: 3_000, minMeasureMs: 1_000, stableTolerance: 0.05 }
+    : { maxBytes: 40_000_000, maxDurationMs: 5_000, minMeasureMs: 1e9, stableTolerance: 0.05 }),
 });
 const pairs = (xs: readonly { tMs: number; bytes: number }[] = []): number[][] => xs.map((s) => [Math.round(s.tMs * 100) / 100, s.bytes]);
 const series = pairs(r.series);

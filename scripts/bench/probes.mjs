@@ -61,8 +61,13 @@ const rand = prng(SEED);
 const round2 = (x) => Math.round(x * 100) / 100;
 const PROFILES = GRID
   ? RATES.flatMap((rate) => LOSSES.map((loss) => ({ rate, loss })))
-  : Array.from({ length: RUNS }, () => ({ rate: round2(Math.exp(Math.log(MIN_RATE) + rand() * Math.log(MAX_RATE / MIN_RATE))), loss: round2(rand() * MAX_LOSS) }));
-console.error(`bench:probes ${GRID ? 'grid' : `seed ${SEED}`}: profiles ${PROFILES.map((p) => `${p.rate} Mbit/s ${p.loss}%`).join(', ')}; modes ${MODES.join(',')}; presets ${PRESETS.join(',')}; variants ${VARIANTS.join(',')}; iperf3 refs ${REFS}`);
+  : Array.from({ length: RUNS }, () => ({
+      rate: round2(Math.exp(Math.log(MIN_RATE) + rand() * Math.log(MAX_RATE / MIN_RATE))),
+      loss: round2(rand() * MAX_LOSS),
+    }));
+console.error(
+  `bench:probes ${GRID ? 'grid' : `seed ${SEED}`}: profiles ${PROFILES.map((p) => `${p.rate} Mbit/s ${p.loss}%`).join(', ')}; modes ${MODES.join(',')}; presets ${PRESETS.join(',')}; variants ${VARIANTS.join(',')}; iperf3 refs ${REFS}`,
+);
 
 /** Busy-loop processes on every core, at the probe's own nice level (inherited), killed by the returned function. */
 function burnCpu() {
@@ -107,7 +112,16 @@ try {
   lab.spawnIn(lab.b, 'iperf3', ['-s', '-B', LAB.serverIp]);
   await new Promise((r) => setTimeout(r, 500));
   const iperf = async (dir) => {
-    const ip = await wire(async () => JSON.parse(await lab.exec(lab.a, 'iperf3', ['-c', LAB.serverIp, '-P', '4', '-t', String(IPERF_SECONDS), '-O', '1', '-J', ...(dir === 'down' ? ['-R'] : [])], (IPERF_SECONDS + 20) * 1000)));
+    const ip = await wire(async () =>
+      JSON.parse(
+        await lab.exec(
+          lab.a,
+          'iperf3',
+          ['-c', LAB.serverIp, '-P', '4', '-t', String(IPERF_SECONDS), '-O', '1', '-J', ...(dir === 'down' ? ['-R'] : [])],
+          (IPERF_SECONDS + 20) * 1000,
+        ),
+      ),
+    );
     return { mbps: ip.r.end.sum_received.bits_per_second / 1e6, wireBytes: ip.wireBytes };
   };
   for (const [pi, { rate, loss }] of PROFILES.entries()) {
@@ -126,7 +140,29 @@ try {
               const unburn = mode === 'burn' ? burnCpu() : () => undefined;
               let lw;
               try {
-                lw = await wire(async () => JSON.parse(await lab.exec(lab.a, 'env', [...VARIANT_ENV[variant], execPath, CLI, 'probe', '--target', `http://${LAB.serverIp}:${PORT}/${t.path}`, ...t.args, '--token', TOKEN, '--json', dir === 'down' ? '--download' : '--upload'], 60_000, [0, 1])));
+                lw = await wire(async () =>
+                  JSON.parse(
+                    await lab.exec(
+                      lab.a,
+                      'env',
+                      [
+                        ...VARIANT_ENV[variant],
+                        execPath,
+                        CLI,
+                        'probe',
+                        '--target',
+                        `http://${LAB.serverIp}:${PORT}/${t.path}`,
+                        ...t.args,
+                        '--token',
+                        TOKEN,
+                        '--json',
+                        dir === 'down' ? '--download' : '--upload',
+                      ],
+                      60_000,
+                      [0, 1],
+                    ),
+                  ),
+                );
               } finally {
                 unburn();
               }
@@ -141,18 +177,49 @@ try {
           const mbps = res?.mbps ?? null;
           const err = (ref) => (mbps === null ? null : (100 * (mbps - ref)) / ref);
           emit({
-            kind: 'throughput', seed: GRID ? null : SEED, profile: pi, mode, preset, variant, rateMbit: rate, lossPercent: loss, rep, direction: dir,
-            linkwardMbps: mbps, iperf3Mbps: iperfMbps, iperf3BeforeMbps: before.mbps, iperf3AfterMbps: after?.mbps ?? null,
-            errorPercent: err(iperfMbps), errorVsBeforePercent: err(before.mbps), kernelCounters: res?.kernelCounters ?? null,
-            lowerBound: res?.lowerBound ?? null, stalled: res?.stalled ?? null, idleRttMs: res?.latency?.idleMs ?? null, loadedRttMs: res?.latency?.loadedMs ?? null,
-            linkwardDurationMs: res?.durationMs, stopReason: res?.stopReason, linkwardBytesCounted: lw.r.bytesUsed, linkwardWireBytes: lw.wireBytes, iperf3WireBytes: before.wireBytes,
-            goalBytes: Math.min(8e6, (2.5 * iperfMbps * 1e6) / 8), load1,
+            kind: 'throughput',
+            seed: GRID ? null : SEED,
+            profile: pi,
+            mode,
+            preset,
+            variant,
+            rateMbit: rate,
+            lossPercent: loss,
+            rep,
+            direction: dir,
+            linkwardMbps: mbps,
+            iperf3Mbps: iperfMbps,
+            iperf3BeforeMbps: before.mbps,
+            iperf3AfterMbps: after?.mbps ?? null,
+            errorPercent: err(iperfMbps),
+            errorVsBeforePercent: err(before.mbps),
+            kernelCounters: res?.kernelCounters ?? null,
+            lowerBound: res?.lowerBound ?? null,
+            stalled: res?.stalled ?? null,
+            idleRttMs: res?.latency?.idleMs ?? null,
+            loadedRttMs: res?.latency?.loadedMs ?? null,
+            linkwardDurationMs: res?.durationMs,
+            stopReason: res?.stopReason,
+            linkwardBytesCounted: lw.r.bytesUsed,
+            linkwardWireBytes: lw.wireBytes,
+            iperf3WireBytes: before.wireBytes,
+            goalBytes: Math.min(8e6, (2.5 * iperfMbps * 1e6) / 8),
+            load1,
           });
         }
         if (RECORD) {
           mkdirSync(RECORD, { recursive: true });
-          const full = JSON.parse(await lab.exec(lab.a, execPath, [`${ROOT}scripts/bench/probes-record.ts`, `http://${LAB.serverIp}:${PORT}/`, dir, TOKEN], 60_000));
-          writeFileSync(`${RECORD}/lab-${rate}mbit-${loss}loss-${dir}.json`, JSON.stringify({ note: `recorded by bench:probes: ${rate} Mbit/s tbf, ${loss}% loss, 4 streams, ${dir}; iperf3 -P 4 on the same link, same run`, iperf3Mbps: iperfMbps, series: full }));
+          const full = JSON.parse(
+            await lab.exec(lab.a, execPath, [`${ROOT}scripts/bench/probes-record.ts`, `http://${LAB.serverIp}:${PORT}/`, dir, TOKEN], 60_000),
+          );
+          writeFileSync(
+            `${RECORD}/lab-${rate}mbit-${loss}loss-${dir}.json`,
+            JSON.stringify({
+              note: `recorded by bench:probes: ${rate} Mbit/s tbf, ${loss}% loss, 4 streams, ${dir}; iperf3 -P 4 on the same link, same run`,
+              iperf3Mbps: iperfMbps,
+              series: full,
+            }),
+          );
         }
       }
     }
@@ -161,14 +228,24 @@ try {
   await lab.shape(null, 0);
   // let connections of the last throughput runs drain, so their stragglers are not counted as light-probe bytes
   await new Promise((r) => setTimeout(r, 3_000));
-  for (const target of LIGHT_ROUNDS > 0 ? [`linkward://${LAB.serverIp}:${PORT}`, `${LAB.serverIp}:${PORT}`, `udp://${LAB.serverIp}:${PORT}`, `icmp://${LAB.serverIp}`] : []) {
+  for (const target of LIGHT_ROUNDS > 0
+    ? [`linkward://${LAB.serverIp}:${PORT}`, `${LAB.serverIp}:${PORT}`, `udp://${LAB.serverIp}:${PORT}`, `icmp://${LAB.serverIp}`]
+    : []) {
     const cfg = { config: { probes: { targets: [target], token: TOKEN } }, light: LIGHT_ROUNDS };
     const m = await wire(async () => JSON.parse(await lab.exec(lab.a, execPath, [LAB_CLIENT, JSON.stringify(cfg)], 120_000)));
     const perRound = m.wireBytes / LIGHT_ROUNDS;
     const counted = m.r.light.reduce((s, x) => s + x.bytesUsed, 0) / LIGHT_ROUNDS;
     // default schedule: 5 s for the first minute, 10 s for the next, then 20 s (adaptive back-off, one target per round)
     const roundsPerDay = 12 + 6 + (86_400 - 120) / 20;
-    emit({ kind: 'light', target, wireBytesPerRound: perRound, countedBytesPerRound: counted, roundsPerDaySettled: roundsPerDay, bytesPerDaySettled: perRound * roundsPerDay, bytesPerDayAt5s: perRound * 17_280 });
+    emit({
+      kind: 'light',
+      target,
+      wireBytesPerRound: perRound,
+      countedBytesPerRound: counted,
+      roundsPerDaySettled: roundsPerDay,
+      bytesPerDaySettled: perRound * roundsPerDay,
+      bytesPerDayAt5s: perRound * 17_280,
+    });
   }
 } finally {
   await lab.destroy();
@@ -180,36 +257,82 @@ const pick = (xs, p) => {
 };
 const fmt = (x, d = 1) => (x === null || x === undefined ? 'n/a' : x.toFixed(d));
 const all = rows.filter((r) => r.kind === 'throughput');
-console.log('\nmode  preset     variant  rate  loss dir   linkward  iperf3 (before/after)     err%  LB stall  dur s  wire MB  goal MB  counted MB  idle/loaded ms  stop       load1');
+console.log(
+  '\nmode  preset     variant  rate  loss dir   linkward  iperf3 (before/after)     err%  LB stall  dur s  wire MB  goal MB  counted MB  idle/loaded ms  stop       load1',
+);
 for (const r of all) {
-  console.log(`${r.mode.padEnd(5)} ${r.preset.padEnd(10)} ${r.variant.padEnd(7)} ${r.rateMbit.toFixed(1).padStart(5)} ${r.lossPercent.toFixed(2).padStart(5)} ${r.direction.padEnd(4)} ${fmt(r.linkwardMbps, 2).padStart(8)} ${r.iperf3Mbps.toFixed(2).padStart(7)} (${fmt(r.iperf3BeforeMbps, 2)}/${fmt(r.iperf3AfterMbps, 2)}) ${fmt(r.errorPercent).padStart(6)} ${r.lowerBound ? ' ≥' : '  '} ${r.stalled ? ' yes ' : '     '} ${fmt((r.linkwardDurationMs ?? NaN) / 1000, 2).padStart(5)} ${(r.linkwardWireBytes / 1e6).toFixed(2).padStart(8)} ${(r.goalBytes / 1e6).toFixed(2).padStart(8)} ${(r.linkwardBytesCounted / 1e6).toFixed(2).padStart(11)} ${`${fmt(r.idleRttMs)}/${fmt(r.loadedRttMs)}`.padStart(15)}  ${String(r.stopReason).padEnd(10)} ${fmt(r.load1, 2)}`);
+  console.log(
+    `${r.mode.padEnd(5)} ${r.preset.padEnd(10)} ${r.variant.padEnd(7)} ${r.rateMbit.toFixed(1).padStart(5)} ${r.lossPercent.toFixed(2).padStart(5)} ${r.direction.padEnd(4)} ${fmt(r.linkwardMbps, 2).padStart(8)} ${r.iperf3Mbps.toFixed(2).padStart(7)} (${fmt(r.iperf3BeforeMbps, 2)}/${fmt(r.iperf3AfterMbps, 2)}) ${fmt(r.errorPercent).padStart(6)} ${r.lowerBound ? ' ≥' : '  '} ${r.stalled ? ' yes ' : '     '} ${fmt((r.linkwardDurationMs ?? NaN) / 1000, 2).padStart(5)} ${(r.linkwardWireBytes / 1e6).toFixed(2).padStart(8)} ${(r.goalBytes / 1e6).toFixed(2).padStart(8)} ${(r.linkwardBytesCounted / 1e6).toFixed(2).padStart(11)} ${`${fmt(r.idleRttMs)}/${fmt(r.loadedRttMs)}`.padStart(15)}  ${String(r.stopReason).padEnd(10)} ${fmt(r.load1, 2)}`,
+  );
 }
 console.log('\nsummary (per mode, preset, direction)');
 for (const mode of MODES) {
   for (const preset of PRESETS) {
     for (const dir of DIRS) {
-     for (const variant of VARIANTS) {
-      const g = all.filter((r) => r.mode === mode && r.preset === preset && r.direction === dir && r.variant === variant);
-      const ok = g.filter((r) => r.errorPercent !== null);
-      const abs = ok.map((r) => Math.abs(r.errorPercent));
-      const s = {
-        kind: 'summary', mode, preset, direction: dir, runs: g.length, failed: g.length - ok.length, medianAbsErrorPercent: pick(abs, 50), p95AbsErrorPercent: pick(abs, 95), maxAbsErrorPercent: pick(abs, 100),
-        overBytesGoal: g.filter((r) => r.linkwardWireBytes > r.goalBytes).length, maxWireOverGoal: Math.max(...g.map((r) => r.linkwardWireBytes / r.goalBytes)),
-        wireOverCounted: [pick(g.map((r) => r.linkwardWireBytes / r.linkwardBytesCounted), 0), pick(g.map((r) => r.linkwardWireBytes / r.linkwardBytesCounted), 100)],
-        medianDurationMs: pick(g.map((r) => r.linkwardDurationMs ?? 0), 50), maxDurationMs: pick(g.map((r) => r.linkwardDurationMs ?? 0), 100),
-        lowerBounds: g.filter((r) => r.lowerBound).length, stalled: g.filter((r) => r.stalled).length,
-        signedMedianErrorPercent: pick(ok.map((r) => r.errorPercent), 50), medianAbsErrorVsBeforePercent: pick(ok.map((r) => Math.abs(r.errorVsBeforePercent)), 50), p95AbsErrorVsBeforePercent: pick(ok.map((r) => Math.abs(r.errorVsBeforePercent)), 95),
-        variant, seed: GRID ? null : SEED,
-      };
-      console.log(JSON.stringify(s));
-      console.log(`${mode} ${preset} ${dir} ${variant}: median |err| ${fmt(s.medianAbsErrorPercent)} %, p95 ${fmt(s.p95AbsErrorPercent)} %, max ${fmt(s.maxAbsErrorPercent)} % (signed median ${fmt(s.signedMedianErrorPercent)} %; vs the run before only ${fmt(s.medianAbsErrorVsBeforePercent)} / ${fmt(s.p95AbsErrorVsBeforePercent)} %); over byte goal ${s.overBytesGoal}/${g.length} (max wire/goal ${fmt(s.maxWireOverGoal, 2)}); wire/counted ${fmt(s.wireOverCounted[0], 2)}–${fmt(s.wireOverCounted[1], 2)}; duration median ${fmt(s.medianDurationMs / 1000, 2)} s, max ${fmt(s.maxDurationMs / 1000, 2)} s; lower bounds ${s.lowerBounds}, stalled ${s.stalled}, failed ${s.failed}`);
-     }
+      for (const variant of VARIANTS) {
+        const g = all.filter((r) => r.mode === mode && r.preset === preset && r.direction === dir && r.variant === variant);
+        const ok = g.filter((r) => r.errorPercent !== null);
+        const abs = ok.map((r) => Math.abs(r.errorPercent));
+        const s = {
+          kind: 'summary',
+          mode,
+          preset,
+          direction: dir,
+          runs: g.length,
+          failed: g.length - ok.length,
+          medianAbsErrorPercent: pick(abs, 50),
+          p95AbsErrorPercent: pick(abs, 95),
+          maxAbsErrorPercent: pick(abs, 100),
+          overBytesGoal: g.filter((r) => r.linkwardWireBytes > r.goalBytes).length,
+          maxWireOverGoal: Math.max(...g.map((r) => r.linkwardWireBytes / r.goalBytes)),
+          wireOverCounted: [
+            pick(
+              g.map((r) => r.linkwardWireBytes / r.linkwardBytesCounted),
+              0,
+            ),
+            pick(
+              g.map((r) => r.linkwardWireBytes / r.linkwardBytesCounted),
+              100,
+            ),
+          ],
+          medianDurationMs: pick(
+            g.map((r) => r.linkwardDurationMs ?? 0),
+            50,
+          ),
+          maxDurationMs: pick(
+            g.map((r) => r.linkwardDurationMs ?? 0),
+            100,
+          ),
+          lowerBounds: g.filter((r) => r.lowerBound).length,
+          stalled: g.filter((r) => r.stalled).length,
+          signedMedianErrorPercent: pick(
+            ok.map((r) => r.errorPercent),
+            50,
+          ),
+          medianAbsErrorVsBeforePercent: pick(
+            ok.map((r) => Math.abs(r.errorVsBeforePercent)),
+            50,
+          ),
+          p95AbsErrorVsBeforePercent: pick(
+            ok.map((r) => Math.abs(r.errorVsBeforePercent)),
+            95,
+          ),
+          variant,
+          seed: GRID ? null : SEED,
+        };
+        console.log(JSON.stringify(s));
+        console.log(
+          `${mode} ${preset} ${dir} ${variant}: median |err| ${fmt(s.medianAbsErrorPercent)} %, p95 ${fmt(s.p95AbsErrorPercent)} %, max ${fmt(s.maxAbsErrorPercent)} % (signed median ${fmt(s.signedMedianErrorPercent)} %; vs the run before only ${fmt(s.medianAbsErrorVsBeforePercent)} / ${fmt(s.p95AbsErrorVsBeforePercent)} %); over byte goal ${s.overBytesGoal}/${g.length} (max wire/goal ${fmt(s.maxWireOverGoal, 2)}); wire/counted ${fmt(s.wireOverCounted[0], 2)}–${fmt(s.wireOverCounted[1], 2)}; duration median ${fmt(s.medianDurationMs / 1000, 2)} s, max ${fmt(s.maxDurationMs / 1000, 2)} s; lower bounds ${s.lowerBounds}, stalled ${s.stalled}, failed ${s.failed}`,
+        );
+      }
     }
   }
 }
 printGoal(rows);
 console.log('\nlight target                       wire B/round  counted B/round  MB/day settled  MB/day at 5 s');
 for (const r of rows.filter((x) => x.kind === 'light')) {
-  console.log(`${r.target.padEnd(34)} ${r.wireBytesPerRound.toFixed(0).padStart(12)} ${r.countedBytesPerRound.toFixed(0).padStart(16)} ${(r.bytesPerDaySettled / 1e6).toFixed(2).padStart(15)} ${(r.bytesPerDayAt5s / 1e6).toFixed(2).padStart(14)}`);
+  console.log(
+    `${r.target.padEnd(34)} ${r.wireBytesPerRound.toFixed(0).padStart(12)} ${r.countedBytesPerRound.toFixed(0).padStart(16)} ${(r.bytesPerDaySettled / 1e6).toFixed(2).padStart(15)} ${(r.bytesPerDayAt5s / 1e6).toFixed(2).padStart(14)}`,
+  );
 }
 console.log(`\n${GRID ? 'grid' : `seed ${SEED}`} (repeat with --seed ${SEED})`);

@@ -54,14 +54,17 @@ async function killRevertMs() {
     process.stdout.write('armed'); setInterval(() => {}, 1000);`;
   const agent = spawn(process.execPath, ['--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
   const armed = await Promise.race([new Promise((r) => agent.stdout.once('data', () => r(true))), sleep(WAIT_MS).then(() => false)]);
-  if (!armed) { agent.kill('SIGKILL'); return NaN; }
+  if (!armed) {
+    agent.kill('SIGKILL');
+    return NaN;
+  }
   const killedAt = sharedMonoMs();
   agent.kill('SIGKILL');
   if (!(await waitFile(file + '.result'))) return NaN;
   return JSON.parse(readFileSync(file + '.result', 'utf8')).startedAtMono - killedAt;
 }
 
-async function measure(mode) {
+async function measure(_mode) {
   const helper = createRevertHelper({ stateDir: dir, launcher: 'detached', log: silentLogger() });
   const rows = { helperStartMs: [], armMs: [], spawnPerSwitchMs: [], fireLateMs: [], killRevertMs: [] };
   try {
@@ -118,5 +121,7 @@ console.log(`\nroute revert arming, ${RUNS} runs per mode (ms, median / max)`);
 console.log('mode     burners  arm (pre-started)  start per switch (old)  helper fire late  revert after kill -9  helper cold start');
 for (const [mode, r] of Object.entries(results)) {
   const f = (s) => `${s.median} / ${s.max}${s.failed ? ` (${s.failed} failed)` : ''}`.padEnd(18);
-  console.log(`${mode.padEnd(8)} ${String(r.burners).padEnd(8)} ${f(r.armMs)} ${f(r.spawnPerSwitchMs).padEnd(23)} ${f(r.fireLateMs)} ${f(r.killRevertMs).padEnd(21)} ${r.helperStartMs.max}`);
+  console.log(
+    `${mode.padEnd(8)} ${String(r.burners).padEnd(8)} ${f(r.armMs)} ${f(r.spawnPerSwitchMs).padEnd(23)} ${f(r.fireLateMs)} ${f(r.killRevertMs).padEnd(21)} ${r.helperStartMs.max}`,
+  );
 }

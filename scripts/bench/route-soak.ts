@@ -36,9 +36,22 @@ const teardown = (): void => {
   for (const l of labs) l.destroy();
 };
 const unhook = cleanupOnSignal(teardown);
-const meta = { bench: 'route-soak', seed, minutes, flapHalfS: halfS, flapRangeS: [lo, hi], burnersPerCore: perCore, cores: availableParallelism(), only: only ?? 'loss+flap', build: buildInfo(), startedAt: new Date().toISOString() };
+const meta = {
+  bench: 'route-soak',
+  seed,
+  minutes,
+  flapHalfS: halfS,
+  flapRangeS: [lo, hi],
+  burnersPerCore: perCore,
+  cores: availableParallelism(),
+  only: only ?? 'loss+flap',
+  build: buildInfo(),
+  startedAt: new Date().toISOString(),
+};
 process.stdout.write(JSON.stringify(meta) + '\n');
-process.stderr.write(`seed ${seed} (rerun: --seed ${seed}); flapping half-period ${halfS} s drawn from ${lo}–${hi} s; window ${minutes} min; ${perCore} burner(s) per core\n`);
+process.stderr.write(
+  `seed ${seed} (rerun: --seed ${seed}); flapping half-period ${halfS} s drawn from ${lo}–${hi} s; window ${minutes} min; ${perCore} burner(s) per core\n`,
+);
 
 let results: ScenarioResult[] = [];
 try {
@@ -60,8 +73,14 @@ const f = (r: ScenarioResult | undefined, k: string): string => (r ? JSON.string
 const loss = results.find((r) => r.name === 'loss');
 const flap = results.find((r) => r.name === 'flap');
 process.stderr.write(`\nseed ${seed}; ${perCore} burner(s) per core; window ${minutes} min\n`);
-if (loss) process.stderr.write(`1 % loss: switches ${f(loss, 'switches')}, worsening transitions ${f(loss, 'worseningTransitions')}, wan seen ${f(loss, 'wanHealthsSeen')}, packets dropped ${f(loss, 'packetsDropped')}, traffic ${f(loss, 'trafficDuringLoss')}\n`);
-if (flap) process.stderr.write(`flapping ${halfS} s / ${halfS} s: dead phases ${f(flap, 'deadPhases')}, switches ${f(flap, 'switches')} (${f(flap, 'switchesDuring')}), back on wan ${f(flap, 'backOnWanAfterStopMs')} ms after it stopped\n`);
+if (loss)
+  process.stderr.write(
+    `1 % loss: switches ${f(loss, 'switches')}, worsening transitions ${f(loss, 'worseningTransitions')}, wan seen ${f(loss, 'wanHealthsSeen')}, packets dropped ${f(loss, 'packetsDropped')}, traffic ${f(loss, 'trafficDuringLoss')}\n`,
+  );
+if (flap)
+  process.stderr.write(
+    `flapping ${halfS} s / ${halfS} s: dead phases ${f(flap, 'deadPhases')}, switches ${f(flap, 'switches')} (${f(flap, 'switchesDuring')}), back on wan ${f(flap, 'backOnWanAfterStopMs')} ms after it stopped\n`,
+  );
 const problems = results.flatMap((r) => r.problems.map((p) => `${r.name}: ${p}`));
 process.stderr.write(problems.length ? `GOAL MISSED:\n  ${problems.join('\n  ')}\n` : 'goals met\n');
 process.exitCode = problems.length ? 1 : 0;

@@ -12,9 +12,28 @@ const RUNS = Number(process.argv[2] ?? 5);
 /** LWR_PROBES=real: measure with the probes package + link-state machine (fast settings below) instead of the lab prober. */
 const REAL = process.env.LWR_PROBES === 'real';
 /** Fast-detection probe settings for the real probes: 500 ms rounds, 300 ms timeout, no dwell for worse verdicts. */
-const PROBES = process.env.LWR_PROBE_DEFAULTS ? { targets: [`${TARGET}:${PORT}`], throughput: { enabled: false } } : { targets: [`${TARGET}:${PORT}`], intervalMs: 500, maxIntervalMs: 500, timeoutMs: 300, windowPackets: 4, throughput: { enabled: false }, health: { dwell: { enterS: 1, exitS: 2 }, damping: { enabled: false } } };
+const PROBES = process.env.LWR_PROBE_DEFAULTS
+  ? { targets: [`${TARGET}:${PORT}`], throughput: { enabled: false } }
+  : {
+      targets: [`${TARGET}:${PORT}`],
+      intervalMs: 500,
+      maxIntervalMs: 500,
+      timeoutMs: 300,
+      windowPackets: 4,
+      throughput: { enabled: false },
+      health: { dwell: { enterS: 1, exitS: 2 }, damping: { enabled: false } },
+    };
 /** Fast-detection settings (lab prober: 250 ms rounds, down after 2 failed connects, candidate after 2 good rounds). */
-const POLICY = { candidateSamples: 2, confirmTimeout: 2000, revertGrace: 1000, failbackHold: 5000, degradedSwitchAfter: 1000, minSwitchInterval: 0, maxSwitchesPerHour: 1000, confirmTargets: [`${CONFIRM}:${PORT}`] };
+const POLICY = {
+  candidateSamples: 2,
+  confirmTimeout: 2000,
+  revertGrace: 1000,
+  failbackHold: 5000,
+  degradedSwitchAfter: 1000,
+  minSwitchInterval: 0,
+  maxSwitchesPerHour: 1000,
+  confirmTargets: [`${CONFIRM}:${PORT}`],
+};
 /** The real light probes do not measure throughput: only hard loss is benchmarked with them. */
 const KINDS = REAL ? ['hard-loss'] : ['hard-loss', 'throttle'];
 const AGENT = new URL('../../test/support/route-lab-agent.ts', import.meta.url).pathname;
@@ -35,17 +54,41 @@ const cleanup = () => {
   removeLab();
   rmSync(stateDir, { recursive: true, force: true });
 };
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { cleanup(); process.exit(130); });
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => {
+    cleanup();
+    process.exit(130);
+  });
 server = createLab();
 try {
-  await new Promise((r, j) => { server.stdout.once('data', r); setTimeout(() => j(new Error('target server did not start')), 5000); });
-  const uplink = (name, dev, n) => ({ name, interface: dev, gateway: `10.201.${n}.1`, sourceAddress: `10.201.${n}.2`, priority: n * 10, targets: [`${TARGET}:${PORT}`] });
-  const config = { log: { level: process.env.LWR_LOG ?? 'warn' }, ...(REAL ? { probes: PROBES } : {}), uplinks: { policy: POLICY, list: [uplink('wan', 'e1', 1), uplink('lte', 'e2', 2)] } };
-  agent = spawn('ip', ['netns', 'exec', NS.edge, process.execPath, AGENT, stateDir, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+  await new Promise((r, j) => {
+    server.stdout.once('data', r);
+    setTimeout(() => j(new Error('target server did not start')), 5000);
+  });
+  const uplink = (name, dev, n) => ({
+    name,
+    interface: dev,
+    gateway: `10.201.${n}.1`,
+    sourceAddress: `10.201.${n}.2`,
+    priority: n * 10,
+    targets: [`${TARGET}:${PORT}`],
+  });
+  const config = {
+    log: { level: process.env.LWR_LOG ?? 'warn' },
+    ...(REAL ? { probes: PROBES } : {}),
+    uplinks: { policy: POLICY, list: [uplink('wan', 'e1', 1), uplink('lte', 'e2', 2)] },
+  };
+  agent = spawn('ip', ['netns', 'exec', NS.edge, process.execPath, AGENT, stateDir, JSON.stringify(config)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: process.env,
+  });
   let buf = '';
   agent.stdout.on('data', (d) => {
     buf += d;
-    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) { events.push(JSON.parse(buf.slice(0, i))); buf = buf.slice(i + 1); }
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      events.push(JSON.parse(buf.slice(0, i)));
+      buf = buf.slice(i + 1);
+    }
   });
   const waitEvent = async (pred, sinceMs, ms) => {
     for (let i = 0; i < ms / 20; i++) {
@@ -64,13 +107,22 @@ try {
     for (const kind of KINDS) {
       await new Promise((r) => setTimeout(r, 1500));
       const t0 = Date.now();
-      if (kind === 'hard-loss') blackhole(NS.gw1); else throttle(NS.gw1, '1mbit');
+      if (kind === 'hard-loss') blackhole(NS.gw1);
+      else throttle(NS.gw1, '1mbit');
       const detected = await waitEvent((e) => e.event === 'health' && e.uplink === 'wan' && e.health !== 'healthy', t0, 60_000);
       const switched = await waitEvent((e) => e.event === 'active' && e.uplink === 'lte', t0, 60_000);
       const t1 = Date.now();
       restore(NS.gw1);
       const back = await waitEvent((e) => e.event === 'active' && e.uplink === 'wan', t1, 300_000);
-      const r = { bench: 'route', run, kind, detectMs: ms(detected, t0), switchConfirmedMs: ms(switched, t0), failbackMs: ms(back, t1), failbackHoldMs: POLICY.failbackHold };
+      const r = {
+        bench: 'route',
+        run,
+        kind,
+        detectMs: ms(detected, t0),
+        switchConfirmedMs: ms(switched, t0),
+        failbackMs: ms(back, t1),
+        failbackHoldMs: POLICY.failbackHold,
+      };
       results.push(r);
       console.log(JSON.stringify(r));
     }
@@ -86,7 +138,9 @@ try {
   console.log('kind        detect ms (median / max)   switch confirmed ms (median / max)   failback ms after restore (median / max; hold 5000)');
   for (const kind of KINDS) {
     const rs = results.filter((r) => r.kind === kind);
-    console.log(`${kind.padEnd(11)} ${stats(rs.map((r) => r.detectMs)).padEnd(26)} ${stats(rs.map((r) => r.switchConfirmedMs)).padEnd(36)} ${stats(rs.map((r) => r.failbackMs))}`);
+    console.log(
+      `${kind.padEnd(11)} ${stats(rs.map((r) => r.detectMs)).padEnd(26)} ${stats(rs.map((r) => r.switchConfirmedMs)).padEnd(36)} ${stats(rs.map((r) => r.failbackMs))}`,
+    );
   }
 } finally {
   cleanup();

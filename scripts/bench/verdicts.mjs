@@ -87,14 +87,26 @@ const throughputReadings = (logFile) => {
     try {
       const r = JSON.parse(line);
       out.push({ uplink: r.uplink, why: r.why ?? 'scheduled', ran: r.ran, skipped: r.skipped, down: round1(r.down), up: round1(r.up) });
-    } catch { /* a torn line */ }
+    } catch {
+      /* a torn line */
+    }
   }
   return out;
 };
 const round1 = (x) => (x === null || x === undefined ? null : Math.round(x * 10) / 10);
 
 try {
-  emit({ kind: 'setup', seed: SEED, burnersPerCore: QUIET ? 0 : PER_CORE, cores: availableParallelism(), minutes: MINUTES, cuts: CUTS, profiles: PROFILES, throughputCron: CRON, build: buildInfo() });
+  emit({
+    kind: 'setup',
+    seed: SEED,
+    burnersPerCore: QUIET ? 0 : PER_CORE,
+    cores: availableParallelism(),
+    minutes: MINUTES,
+    cuts: CUTS,
+    profiles: PROFILES,
+    throughputCron: CRON,
+    build: buildInfo(),
+  });
   if (!QUIET) {
     burners = startBurners({ count: Math.max(1, Math.round(PER_CORE * availableParallelism())) });
     emit({ kind: 'burners', count: burners.count, nice: burners.nice });
@@ -134,18 +146,32 @@ try {
     const worse = metricSum(ms, 'linkward_link_transitions_total', (l) => l.to === 'degraded' || l.to === 'down');
     const toUnknown = metricSum(ms, 'linkward_link_transitions_total', (l) => l.to === 'unknown');
     const switches = metricSum(ms, 'linkward_route_switches_total', (l) => l.reason !== 'initial');
-    const transitions = [...seen.values()].filter((x) => x.uplink !== null && x.to !== 'healthy').sort((a, b) => a.atMs - b.atMs)
+    const transitions = [...seen.values()]
+      .filter((x) => x.uplink !== null && x.to !== 'healthy')
+      .sort((a, b) => a.atMs - b.atMs)
       .map((x) => ({ uplink: x.uplink, from: x.from, to: x.to, atS: round1((x.atMs - t0) / 1000), reasons: x.reasons }));
     const voided = ms.filter((m) => /void|disturb/i.test(m.name) && m.value > 0).map((m) => ({ ...m.labels, name: m.name, value: m.value }));
     emit({
-      kind: 'healthy', profile: 'fast', saturated: !QUIET, drawn: { wanMbit, lteMbit }, minutes: round1((Date.now() - t0) / 60_000),
-      firstHealthyMs: first.ms, worseningTransitions: worse, toUnknownTransitions: toUnknown, routeSwitches: switches,
-      worseningPerHour: round1(worse / hours), switchesPerHour: round1(switches / hours), extrapolated: `from ${round1(hours * 60)} min to 1 h`,
+      kind: 'healthy',
+      profile: 'fast',
+      saturated: !QUIET,
+      drawn: { wanMbit, lteMbit },
+      minutes: round1((Date.now() - t0) / 60_000),
+      firstHealthyMs: first.ms,
+      worseningTransitions: worse,
+      toUnknownTransitions: toUnknown,
+      routeSwitches: switches,
+      worseningPerHour: round1(worse / hours),
+      switchesPerHour: round1(switches / hours),
+      extrapolated: `from ${round1(hours * 60)} min to 1 h`,
       throughputTests: metricSum(ms, 'linkward_probes_rounds_total', (l) => l.kind === 'throughput'),
       lightRounds: metricSum(ms, 'linkward_probes_rounds_total', (l) => l.kind === 'light'),
       worstLightSeen: { rttP95Ms: round1(worst.rttP95Ms), lossPercent: round1(worst.lossPercent), jitterMs: round1(worst.jitterMs) },
       loopDelayMaxMs: round1(Math.max(loopMaxS, metricSum(ms, 'nodejs_eventloop_delay_max_seconds')) * 1000),
-      activeAtEnd: d.snapshot?.active ?? null, voided, transitions, throughputReadings: throughputReadings(agent.logFile),
+      activeAtEnd: d.snapshot?.active ?? null,
+      voided,
+      transitions,
+      throughputReadings: throughputReadings(agent.logFile),
     });
     await agent.stop();
     agent = null;
@@ -171,8 +197,18 @@ try {
       const sw = await until(agent, (d) => d.snapshot?.active === 'lte', DETECT_LIMIT_MS);
       const switchedMs = sw.ms === null ? null : Date.now() - cutAt;
       emit({
-        kind: 'cut', profile, run, saturated: !QUIET, drawn: { wanMbit, settleMs }, firstHealthyMs: first.ms, wanBeforeCut: health(pre, 'wan'),
-        detectMs: tr ? tr.atMs - cutAt : null, detectPolledMs: down.ms, routeOnBackupPolledMs: switchedMs, cutCmdMs, goalMs: GOAL_MS[profile] ?? null,
+        kind: 'cut',
+        profile,
+        run,
+        saturated: !QUIET,
+        drawn: { wanMbit, settleMs },
+        firstHealthyMs: first.ms,
+        wanBeforeCut: health(pre, 'wan'),
+        detectMs: tr ? tr.atMs - cutAt : null,
+        detectPolledMs: down.ms,
+        routeOnBackupPolledMs: switchedMs,
+        cutCmdMs,
+        goalMs: GOAL_MS[profile] ?? null,
         reasons: tr?.reasons ?? down.last?.snapshot?.uplinks?.wan?.reasons ?? [],
       });
       await agent.stop();
@@ -185,14 +221,26 @@ try {
   const summary = { kind: 'summary', seed: SEED, saturated: !QUIET, burners: burners?.count ?? 0 };
   if (healthy) {
     Object.assign(summary, {
-      healthyMinutes: healthy.minutes, falseWorseningTransitions: healthy.worseningTransitions, falseWorseningPerHour: healthy.worseningPerHour,
-      falseRouteSwitches: healthy.routeSwitches, falseSwitchesPerHour: healthy.switchesPerHour, perHourIs: `extrapolated ${healthy.extrapolated}`, goalPerHour: 0,
+      healthyMinutes: healthy.minutes,
+      falseWorseningTransitions: healthy.worseningTransitions,
+      falseWorseningPerHour: healthy.worseningPerHour,
+      falseRouteSwitches: healthy.routeSwitches,
+      falseSwitchesPerHour: healthy.switchesPerHour,
+      perHourIs: `extrapolated ${healthy.extrapolated}`,
+      goalPerHour: 0,
     });
   }
   for (const profile of PROFILES) {
     const cuts = rows.filter((r) => r.kind === 'cut' && r.profile === profile);
     const got = cuts.map((r) => r.detectMs).filter((x) => x !== null);
-    summary[`cut_${profile}`] = { runs: cuts.length, detected: got.length, medianMs: median(got), maxMs: got.length ? Math.max(...got) : null, goalMs: GOAL_MS[profile] ?? null, withinGoal: got.filter((x) => x <= (GOAL_MS[profile] ?? Infinity)).length };
+    summary[`cut_${profile}`] = {
+      runs: cuts.length,
+      detected: got.length,
+      medianMs: median(got),
+      maxMs: got.length ? Math.max(...got) : null,
+      goalMs: GOAL_MS[profile] ?? null,
+      withinGoal: got.filter((x) => x <= (GOAL_MS[profile] ?? Infinity)).length,
+    };
   }
   emit(summary);
 } finally {

@@ -32,7 +32,7 @@ const results: VariantResult[] = [];
 const started = Date.now();
 for (const burners of passes) {
   console.log(`\n### ${burners ? 'CPU burners on every core at the agent priority (step 8)' : 'quiet CPU'}`);
-  results.push(...await runSite({ variants, burners, seed, keepDir: args.includes('--keep'), print: (e, t0) => console.log(timelineLine(e, t0)) }));
+  results.push(...(await runSite({ variants, burners, seed, keepDir: args.includes('--keep'), print: (e, t0) => console.log(timelineLine(e, t0)) })));
 }
 unhook();
 if (report) console.log(`\n${reportText(results, `REPORT (${Math.round((Date.now() - started) / 1000)} s in total)`)}`);

@@ -31,5 +31,11 @@ export function bufferContext(input: AgentConfigInput, opts: { clock?: Clock; st
     stateDb: new Database(':memory:'),
     nodeName: 'test-node',
   };
-  return { ctx, dir, cleanup: () => { if (!opts.stateDir) rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    ctx,
+    dir,
+    cleanup: () => {
+      if (!opts.stateDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

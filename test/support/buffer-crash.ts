@@ -41,14 +41,23 @@ function start(stateDir: string, sinkUrl: string, writerThread: boolean): Promis
   const env = { ...process.env, STATE_DIR: stateDir, SINK_URL: sinkUrl, BUFFER_WRITER_THREAD: writerThread ? '1' : '0' };
   const proc = spawn(process.execPath, [CHILD], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error('crash child did not start')); }, READY_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error('crash child did not start'));
+    }, READY_TIMEOUT_MS);
     let out = '';
     proc.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
       const m = /READY (\S+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve({ proc, base: m[1]! }); }
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, base: m[1]! });
+      }
     });
-    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`crash child exited early (${code})`)); });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`crash child exited early (${code})`));
+    });
   });
 }
 
@@ -62,7 +71,7 @@ function killHard(proc: ChildProcess): Promise<void> {
 
 export async function runCrashRounds(o: CrashOptions): Promise<CrashResult> {
   let seed = o.seed >>> 0;
-  const rnd = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const rnd = (): number => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296;
   const rx = await startReceiver(() => (rnd() < 0.2 ? 503 : 204));
   const dir = mkdtempSync(join(tmpdir(), 'buffer-crash-'));
   const acked = new Set<string>();
@@ -82,7 +91,11 @@ export async function runCrashRounds(o: CrashOptions): Promise<CrashResult> {
         while (!stop) {
           const id = `r${round}-c${c}-${seq++}`;
           try {
-            const res = await request(`${base}/v1/ingest/crash`, { method: 'POST', body: `{"id":"${id}"}`, headers: { 'content-type': 'application/x-ndjson' } });
+            const res = await request(`${base}/v1/ingest/crash`, {
+              method: 'POST',
+              body: `{"id":"${id}"}`,
+              headers: { 'content-type': 'application/x-ndjson' },
+            });
             await res.body.dump();
             if (res.statusCode === 202) acked.add(id);
           } catch {
@@ -100,12 +113,13 @@ export async function runCrashRounds(o: CrashOptions): Promise<CrashResult> {
     await audit(finalBase);
     const lines = (): Map<string, Set<string>> => {
       const m = new Map<string, Set<string>>();
-      for (const r of rx.accepted()) for (const l of r.body.toString().trim().split('\n')) {
-        const id = (JSON.parse(l) as { id: string }).id;
-        const keys = m.get(id) ?? new Set<string>();
-        keys.add(r.key ?? '');
-        m.set(id, keys);
-      }
+      for (const r of rx.accepted())
+        for (const l of r.body.toString().trim().split('\n')) {
+          const id = (JSON.parse(l) as { id: string }).id;
+          const keys = m.get(id) ?? new Set<string>();
+          keys.add(r.key ?? '');
+          m.set(id, keys);
+        }
       return m;
     };
     const end = Date.now() + DRAIN_TIMEOUT_MS;
@@ -117,7 +131,9 @@ export async function runCrashRounds(o: CrashOptions): Promise<CrashResult> {
     await killHard(proc);
     const occurrences = rx.accepted().reduce((n, r) => n + r.body.toString().trim().split('\n').length, 0);
     return {
-      rounds: o.rounds, acked: acked.size, delivered: [...acked].filter((id) => seen.has(id)).length,
+      rounds: o.rounds,
+      acked: acked.size,
+      delivered: [...acked].filter((id) => seen.has(id)).length,
       missing: [...acked].filter((id) => !seen.has(id)).slice(0, 20),
       multiKey: [...seen.values()].filter((k) => k.size > 1).length,
       resent: occurrences - seen.size,

@@ -22,9 +22,19 @@ export async function serveRoutes(routes: HttpRoute[], token?: string): Promise<
       req.resume();
       return sendError(res, 401, 'LW_HTTP_UNAUTHORIZED', 'token required');
     }
-    Promise.resolve(route.handle(req, res, url)).catch((e: unknown) => { if (!res.headersSent) sendError(res, 500, 'LW_INTERNAL', String(e)); });
+    Promise.resolve(route.handle(req, res, url)).catch((e: unknown) => {
+      if (!res.headersSent) sendError(res, 500, 'LW_INTERNAL', String(e));
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
-  return { base: `http://127.0.0.1:${port}`, server, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    base: `http://127.0.0.1:${port}`,
+    server,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }

@@ -14,7 +14,12 @@ const t = bufferContext({
 const comp = createBufferComponent(t.ctx);
 // The measured uplink the gate paces against (what the probes would publish).
 const now = Date.now();
-t.ctx.bus.emit('link', { atMs: now, node: 'healthy', active: 'wan', uplinks: { wan: { name: 'wan', health: 'healthy', sinceMs: now, reasons: [], latest: { atMs: now, uploadMbps } } } });
+t.ctx.bus.emit('link', {
+  atMs: now,
+  node: 'healthy',
+  active: 'wan',
+  uplinks: { wan: { name: 'wan', health: 'healthy', sinceMs: now, reasons: [], latest: { atMs: now, uploadMbps } } },
+});
 await comp.start();
 const svc = comp.service;
 const body = (i: number): Buffer => Buffer.from(`${JSON.stringify({ i, pad: randomBytes(Math.max(1, (recordBytes - 30) >> 1)).toString('hex') })}\n`);

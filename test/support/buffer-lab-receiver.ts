@@ -9,7 +9,10 @@ const SAMPLE_MS = 50;
 
 const server = createServer((req, res) => {
   req.resume();
-  req.on('end', () => { res.statusCode = 204; res.end(); });
+  req.on('end', () => {
+    res.statusCode = 204;
+    res.end();
+  });
 });
 server.listen(0, host, () => {
   const port = (server.address() as { port: number }).port;

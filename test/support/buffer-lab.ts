@@ -25,7 +25,8 @@ export async function createBufferLab(mbit: number): Promise<BufferLab> {
   const ifA = 'lwb5a';
   const ifB = 'lwb5b';
   const children = new Set<ChildProcess>();
-  const exec = async (ns: string, cmd: string, args: readonly string[], timeoutMs = 30_000): Promise<string> => (await run('ip', ['netns', 'exec', ns, cmd, ...args], { timeoutMs })).stdout;
+  const exec = async (ns: string, cmd: string, args: readonly string[], timeoutMs = 30_000): Promise<string> =>
+    (await run('ip', ['netns', 'exec', ns, cmd, ...args], { timeoutMs })).stdout;
   const destroy = async (): Promise<void> => {
     for (const c of children) c.kill('SIGKILL');
     for (const ns of [a, b]) await run('ip', ['netns', 'del', ns], { timeoutMs: 10_000 }).catch(() => undefined);
@@ -36,7 +37,10 @@ export async function createBufferLab(mbit: number): Promise<BufferLab> {
     await run('ip', ['link', 'add', ifA, 'netns', a, 'type', 'veth', 'peer', 'name', ifB, 'netns', b], { timeoutMs: 10_000 });
     await exec(a, 'ip', ['addr', 'add', `${BUFFER_LAB.agentIp}/24`, 'dev', ifA]);
     await exec(b, 'ip', ['addr', 'add', `${BUFFER_LAB.upstreamIp}/24`, 'dev', ifB]);
-    for (const [ns, dev] of [[a, ifA], [b, ifB]] as const) {
+    for (const [ns, dev] of [
+      [a, ifA],
+      [b, ifB],
+    ] as const) {
       await exec(ns, 'ip', ['link', 'set', dev, 'up']);
       await exec(ns, 'ip', ['link', 'set', 'lo', 'up']);
     }
@@ -47,7 +51,12 @@ export async function createBufferLab(mbit: number): Promise<BufferLab> {
     throw e;
   }
   return {
-    a, b, ifA, ifB, exec, destroy,
+    a,
+    b,
+    ifA,
+    ifB,
+    exec,
+    destroy,
     spawnIn(ns, cmd, args, env) {
       const c = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
       children.add(c);

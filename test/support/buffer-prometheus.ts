@@ -34,11 +34,20 @@ export class PrometheusReceiver {
     this.port = await freePort();
     const cfg = join(this.dir, 'prometheus.yml');
     writeFileSync(cfg, 'global: {}\nscrape_configs: []\n');
-    this.#proc = spawn(PROMETHEUS_BINARY, [
-      `--config.file=${cfg}`, `--storage.tsdb.path=${join(this.dir, 'data')}`, `--web.listen-address=127.0.0.1:${this.port}`,
-      '--web.enable-remote-write-receiver', '--log.level=warn',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
-    this.#proc.stderr!.on('data', (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-8192); });
+    this.#proc = spawn(
+      PROMETHEUS_BINARY,
+      [
+        `--config.file=${cfg}`,
+        `--storage.tsdb.path=${join(this.dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${this.port}`,
+        '--web.enable-remote-write-receiver',
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    this.#proc.stderr!.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-8192);
+    });
     const end = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       if (this.#proc.exitCode !== null) throw new Error(`prometheus exited: ${this.stderr}`);
@@ -46,7 +55,9 @@ export class PrometheusReceiver {
         const r = await request(`${this.base}/-/ready`);
         await r.body.dump();
         if (r.statusCode === 200) return;
-      } catch { /* not yet listening */ }
+      } catch {
+        /* not yet listening */
+      }
       if (Date.now() > end) throw new Error(`prometheus did not become ready: ${this.stderr}`);
       await new Promise((r) => setTimeout(r, 100));
     }

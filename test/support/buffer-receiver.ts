@@ -53,7 +53,14 @@ export async function startReceiver(policy: Policy = () => 204, path = '/ingest'
       const a = typeof action === 'number' ? { status: action } : action;
       const reply = (): void => {
         const enc = req.headers['content-encoding'];
-        received.push({ key: req.headers['idempotency-key'] as string | undefined, contentType: req.headers['content-type'], contentEncoding: enc, raw, body: a.status < 300 ? decode(enc, raw) : raw, status: a.status });
+        received.push({
+          key: req.headers['idempotency-key'] as string | undefined,
+          contentType: req.headers['content-type'],
+          contentEncoding: enc,
+          raw,
+          body: a.status < 300 ? decode(enc, raw) : raw,
+          status: a.status,
+        });
         res.writeHead(a.status, a.headers ?? {});
         res.end();
       };
@@ -61,7 +68,10 @@ export async function startReceiver(policy: Policy = () => 204, path = '/ingest'
       else reply();
     });
   });
-  server.on('connection', (s: Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   return {
@@ -69,7 +79,13 @@ export async function startReceiver(policy: Policy = () => 204, path = '/ingest'
     port,
     received,
     accepted: () => received.filter((r) => r.status >= 200 && r.status < 300),
-    setPolicy: (p) => { current = p; },
-    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+    setPolicy: (p) => {
+      current = p;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
   };
 }

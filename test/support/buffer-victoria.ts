@@ -36,14 +36,20 @@ export class Victoria {
   }
 
   async start(): Promise<void> {
-    this.#proc = spawn(VM_BINARY, [`-storageDataPath=${this.dataDir}`, `-httpListenAddr=127.0.0.1:${this.port}`, '-retentionPeriod=100y', '-loggerLevel=ERROR', '-search.latencyOffset=0s'], { stdio: 'ignore' });
+    this.#proc = spawn(
+      VM_BINARY,
+      [`-storageDataPath=${this.dataDir}`, `-httpListenAddr=127.0.0.1:${this.port}`, '-retentionPeriod=100y', '-loggerLevel=ERROR', '-search.latencyOffset=0s'],
+      { stdio: 'ignore' },
+    );
     const end = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       try {
         const r = await request(`${this.base}/health`);
         const text = await r.body.text();
         if (r.statusCode === 200 && text.includes('OK')) return;
-      } catch { /* not yet listening */ }
+      } catch {
+        /* not yet listening */
+      }
       if (Date.now() > end) throw new Error('victoria-metrics did not become healthy');
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -29,11 +29,17 @@ export interface DaemonProc {
 /** How long a test waits for "linkward ready"; start-to-ready is well under 1 s, CI machines are slower. */
 const READY_TIMEOUT_MS = 15_000;
 
-export async function startDaemon(config: Record<string, unknown> = {}, opts: { env?: NodeJS.ProcessEnv; stateDir?: string; args?: string[]; waitReady?: boolean; entry?: string } = {}): Promise<DaemonProc> {
+export async function startDaemon(
+  config: Record<string, unknown> = {},
+  opts: { env?: NodeJS.ProcessEnv; stateDir?: string; args?: string[]; waitReady?: boolean; entry?: string } = {},
+): Promise<DaemonProc> {
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'lw-daemon-'));
   const configPath = join(stateDir, 'config.yaml');
   const server = (config.server ?? {}) as Record<string, unknown>;
-  writeFileSync(configPath, stringify({ ...config, server: { listen: '127.0.0.1:0', ...server }, state: { dir: stateDir, ...((config.state as object) ?? {}) } }));
+  writeFileSync(
+    configPath,
+    stringify({ ...config, server: { listen: '127.0.0.1:0', ...server }, state: { dir: stateDir, ...((config.state as object) ?? {}) } }),
+  );
   const child = spawn(process.execPath, [opts.entry ?? CLI, '--config', configPath, 'run', ...(opts.args ?? [])], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -41,15 +41,37 @@ export function nodeApiContract(name: string, factory: AdapterFactory): void {
     assert.equal(n.name, 'n1');
     assert.equal(n.conditions[0]?.type, 'Ready');
     assert.match(n.conditions[0]?.lastHeartbeatTime ?? '', /^\d{4}-\d\d-\d\dT/);
-    const p = await api.patchNode('n1', { metadata: { resourceVersion: n.resourceVersion, labels: { 'linkward.io/x': '1' } }, spec: { taints: [{ key: 'linkward.io/link', value: 'down', effect: 'NoSchedule' }] } });
+    const p = await api.patchNode('n1', {
+      metadata: { resourceVersion: n.resourceVersion, labels: { 'linkward.io/x': '1' } },
+      spec: { taints: [{ key: 'linkward.io/link', value: 'down', effect: 'NoSchedule' }] },
+    });
     assert.equal(p.labels['linkward.io/x'], '1');
     assert.deepEqual(p.taints, [{ key: 'linkward.io/link', value: 'down', effect: 'NoSchedule' }]);
     await rejectsWith(api.patchNode('n1', { metadata: { resourceVersion: n.resourceVersion, labels: { a: 'b' } } }), K8sErrorCode.CONFLICT);
-    const s = await api.patchNodeStatus('n1', { status: { conditions: [{ type: 'NetworkDegraded', status: 'True', reason: 'LinkDown', message: 'm', lastHeartbeatTime: '2026-01-01T00:00:00Z', lastTransitionTime: '2026-01-01T00:00:00Z' }] } });
-    assert.deepEqual(s.conditions.map((c) => c.type), ['Ready', 'NetworkDegraded']);
+    const s = await api.patchNodeStatus('n1', {
+      status: {
+        conditions: [
+          {
+            type: 'NetworkDegraded',
+            status: 'True',
+            reason: 'LinkDown',
+            message: 'm',
+            lastHeartbeatTime: '2026-01-01T00:00:00Z',
+            lastTransitionTime: '2026-01-01T00:00:00Z',
+          },
+        ],
+      },
+    });
+    assert.deepEqual(
+      s.conditions.map((c) => c.type),
+      ['Ready', 'NetworkDegraded'],
+    );
     assert.equal(s.conditions[1]?.lastTransitionTime, '2026-01-01T00:00:00Z');
     const listed = await api.listNodes('');
-    assert.deepEqual(listed.map((x) => [x.name, x.unschedulable, x.taints.length, x.conditions[0]?.type]), [['n1', false, 1, 'Ready']]);
+    assert.deepEqual(
+      listed.map((x) => [x.name, x.unschedulable, x.taints.length, x.conditions[0]?.type]),
+      [['n1', false, 1, 'Ready']],
+    );
     assert.deepEqual(await api.listNodes('zone=none'), []);
     await rejectsWith(api.getNode('nope'), K8sErrorCode.NOT_FOUND);
     assert.equal(server.requests.find((r) => r.method === 'PATCH' && r.path === '/api/v1/nodes/n1')?.contentType, 'application/merge-patch+json');
@@ -58,13 +80,26 @@ export function nodeApiContract(name: string, factory: AdapterFactory): void {
 
   test(`${name}: events, leases (create, AlreadyExists, replace, stale → conflict)`, async (t) => {
     const { server, api } = await setup(t);
-    await api.createEvent({ namespace: 'default', reason: 'LinkDown', message: 'down=1Mbps<5', type: 'Warning', node: { name: 'n1', uid: 'u1' }, nowMs: Date.UTC(2026, 0, 1) });
+    await api.createEvent({
+      namespace: 'default',
+      reason: 'LinkDown',
+      message: 'down=1Mbps<5',
+      type: 'Warning',
+      node: { name: 'n1', uid: 'u1' },
+      nowMs: Date.UTC(2026, 0, 1),
+    });
     const ev = server.store.list('events', 'default')[0] as { reason?: string; involvedObject?: { kind: string; name: string }; firstTimestamp?: string };
     assert.equal(ev.reason, 'LinkDown');
     assert.deepEqual([ev.involvedObject?.kind, ev.involvedObject?.name], ['Node', 'n1']);
     assert.match(String(ev.firstTimestamp), /^2026-01-01T00:00:00/);
     assert.equal(await api.getLease('kube-system', 'l'), null);
-    const l = await api.createLease({ namespace: 'kube-system', name: 'l', annotations: { 'linkward.io/holders': '[]' }, holderIdentity: 'linkward-fleet', leaseDurationSeconds: 60 });
+    const l = await api.createLease({
+      namespace: 'kube-system',
+      name: 'l',
+      annotations: { 'linkward.io/holders': '[]' },
+      holderIdentity: 'linkward-fleet',
+      leaseDurationSeconds: 60,
+    });
     assert.equal(l.annotations['linkward.io/holders'], '[]');
     await rejectsWith(api.createLease({ namespace: 'kube-system', name: 'l', annotations: {} }), K8sErrorCode.CONFLICT);
     const r = await api.replaceLease({ ...l, annotations: { 'linkward.io/holders': '["x"]' } });
@@ -114,7 +149,10 @@ export function nodeApiContract(name: string, factory: AdapterFactory): void {
     const server = new KubeApiServer({ tls: { key: pki.key, cert: pki.cert, clientCa: pki.ca } });
     await server.start();
     seedNode(server, 'n1');
-    const withCert = await factory({ kind: 'kubeconfig', path: writeKubeconfig(server.url, pki.ca, { cert: pki.clientCert, key: pki.clientKey }), description: 'k3s' }, 800);
+    const withCert = await factory(
+      { kind: 'kubeconfig', path: writeKubeconfig(server.url, pki.ca, { cert: pki.clientCert, key: pki.clientKey }), description: 'k3s' },
+      800,
+    );
     const noCert = await factory({ kind: 'kubeconfig', path: writeKubeconfig(server.url, pki.ca), description: 'token only' }, 800);
     t.after(async () => {
       withCert.close?.();
@@ -130,7 +168,7 @@ export function nodeApiContract(name: string, factory: AdapterFactory): void {
     seedNode(server, 'n2');
     const n = await api.getNode('n1');
     const own = await api.listOwnNode('n1');
-    assert.deepEqual([own.node?.name, own.resourceVersion], ['n1', String(server.store.resourceVersion)], 'the list\'s resourceVersion');
+    assert.deepEqual([own.node?.name, own.resourceVersion], ['n1', String(server.store.resourceVersion)], "the list's resourceVersion");
     assert.deepEqual(await api.listOwnNode('nope'), { node: null, resourceVersion: String(server.store.resourceVersion) });
     const seen: string[] = [];
     let opened = 0;
@@ -160,9 +198,20 @@ export function nodeApiContract(name: string, factory: AdapterFactory): void {
     assert.ok(watchReq);
     // Compacted history: the old resourceVersion is gone → LW_K8S_GONE.
     server.store.compact();
-    await rejectsWith(api.watchNode('n1', { resourceVersion: n.resourceVersion, timeoutSeconds: 5, signal: new AbortController().signal, onEvent: () => undefined }), K8sErrorCode.GONE);
+    await rejectsWith(
+      api.watchNode('n1', { resourceVersion: n.resourceVersion, timeoutSeconds: 5, signal: new AbortController().signal, onEvent: () => undefined }),
+      K8sErrorCode.GONE,
+    );
     // A refused watch maps like any request.
     server.faults.push({ method: 'GET', path: /^\/api\/v1\/nodes$/, status: 503, times: 1 });
-    await rejectsWith(api.watchNode('n1', { resourceVersion: String(server.store.resourceVersion), timeoutSeconds: 5, signal: new AbortController().signal, onEvent: () => undefined }), K8sErrorCode.UNAVAILABLE);
+    await rejectsWith(
+      api.watchNode('n1', {
+        resourceVersion: String(server.store.resourceVersion),
+        timeoutSeconds: 5,
+        signal: new AbortController().signal,
+        onEvent: () => undefined,
+      }),
+      K8sErrorCode.UNAVAILABLE,
+    );
   });
 }

@@ -10,9 +10,19 @@ const print = (o: Record<string, unknown>): void => void process.stdout.write(JS
 const RAW_CONNECT_WAIT_MS = 3_000;
 const raw = await new Promise<string>((resolve) => {
   const s = connect(Number(port), host!);
-  const t = setTimeout(() => { s.destroy(); resolve('pending'); }, RAW_CONNECT_WAIT_MS);
-  s.on('connect', () => { clearTimeout(t); s.destroy(); resolve('connected'); });
-  s.on('error', (e: NodeJS.ErrnoException) => { clearTimeout(t); resolve(`error ${e.code ?? e.message}`); });
+  const t = setTimeout(() => {
+    s.destroy();
+    resolve('pending');
+  }, RAW_CONNECT_WAIT_MS);
+  s.on('connect', () => {
+    clearTimeout(t);
+    s.destroy();
+    resolve('connected');
+  });
+  s.on('error', (e: NodeJS.ErrnoException) => {
+    clearTimeout(t);
+    resolve(`error ${e.code ?? e.message}`);
+  });
 });
 print({ raw });
 

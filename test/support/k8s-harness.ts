@@ -16,7 +16,14 @@ import { writeKubeconfig } from './kube-apiserver/kubeconfig.ts';
 import { seedNode } from './kube-apiserver/fixtures.ts';
 
 /** The node actions never use the state DB; any use is a bug and throws. */
-const NO_DB = new Proxy({}, { get: () => { throw new Error('node actions must not use ctx.stateDb'); } }) as unknown as Database;
+const NO_DB = new Proxy(
+  {},
+  {
+    get: () => {
+      throw new Error('node actions must not use ctx.stateDb');
+    },
+  },
+) as unknown as Database;
 
 export interface Agent {
   ctx: AgentContext;
@@ -40,7 +47,15 @@ export function snapshotOf(state: LinkHealth, atMs: number, downloadMbps = 42): 
     atMs,
     node: state,
     active: 'wan0',
-    uplinks: { wan0: { name: 'wan0', health: state, sinceMs: atMs, reasons: state === 'healthy' || state === 'unknown' ? [] : ['down=3.1Mbps<5'], latest: { atMs, downloadMbps, rttP95Ms: 80, lossPercent: 0 } } },
+    uplinks: {
+      wan0: {
+        name: 'wan0',
+        health: state,
+        sinceMs: atMs,
+        reasons: state === 'healthy' || state === 'unknown' ? [] : ['down=3.1Mbps<5'],
+        latest: { atMs, downloadMbps, rttP95Ms: 80, lossPercent: 0 },
+      },
+    },
   };
 }
 
@@ -60,7 +75,16 @@ export async function startHarness(nodes: string[] = ['n1']): Promise<Harness> {
     async agent(nodeName, kubernetes = {}) {
       const v = validateConfig({ kubernetes: { kubeconfig, requestTimeoutMs: 1000, ...kubernetes } });
       if (!v.ok) throw new Error(v.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
-      const ctx: AgentContext = { config: v.config, log: silentLogger(), clock, metrics: new Registry(), bus: new AgentBus(), stateDir: '/nonexistent', stateDb: NO_DB, nodeName };
+      const ctx: AgentContext = {
+        config: v.config,
+        log: silentLogger(),
+        clock,
+        metrics: new Registry(),
+        bus: new AgentBus(),
+        stateDir: '/nonexistent',
+        stateDb: NO_DB,
+        nodeName,
+      };
       const component = createNodeComponent(ctx, { ...realNodeDeps(ctx), random: () => 0.5 });
       await component.start();
       const a: Agent = {

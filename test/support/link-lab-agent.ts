@@ -13,7 +13,9 @@ const ctx = makeLinkContext(
   { uplinks: [{ name: 'wan', interface: iface }], probes: { targets: [target], intervalMs: 500, maxIntervalMs: 500, timeoutMs: 300, windowPackets: 4 } },
   { clock: systemClock },
 );
-const link = createLinkComponent(ctx, { health: LinkHealthConfigSchema.parse({ dwell: { enterS: Number(enterS), exitS: Number(exitS) }, damping: { enabled: false } }) });
+const link = createLinkComponent(ctx, {
+  health: LinkHealthConfigSchema.parse({ dwell: { enterS: Number(enterS), exitS: Number(exitS) }, damping: { enabled: false } }),
+});
 const probes = createProbesComponent(ctx, realProbesDeps());
 await link.start();
 await probes.start();

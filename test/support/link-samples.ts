@@ -1,13 +1,26 @@
 /** Test helpers for the link area: probe-sample builders, a seeded PRNG, and a driver that replays samples on a simulated clock. */
 import type { ProbeSample } from '../../agent/core/types.ts';
 import type { LinkHealthConfig } from '../../agent/config/link.ts';
-import { evaluate, initialLinkState, step, type LinkState, type Transition } from '../../agent/core/link-state.ts';
+import { evaluate, initialLinkState, step, type LinkState, type StepResult, type Transition } from '../../agent/core/link-state.ts';
 
 export const T0 = 1_700_000_000_000;
 
 /** A light-probe sample with good defaults (RTT p95 40 ms, 0 % loss, 3/3 targets). */
 export function light(uplink: string, atMs: number, over: Partial<ProbeSample> = {}): ProbeSample {
-  return { uplink, kind: 'light', atMs, rttMs: 30, rttP95Ms: 40, jitterMs: 3, lossPercent: 0, targetsUp: 3, targetsTotal: 3, reachable: true, bytesUsed: 600, ...over };
+  return {
+    uplink,
+    kind: 'light',
+    atMs,
+    rttMs: 30,
+    rttP95Ms: 40,
+    jitterMs: 3,
+    lossPercent: 0,
+    targetsUp: 3,
+    targetsTotal: 3,
+    reachable: true,
+    bytesUsed: 600,
+    ...over,
+  };
 }
 
 /** A passive sample reporting the interface carrier (e.g. cable or modem gone). */
@@ -41,12 +54,20 @@ export interface Run {
  * Drives the machine like the component does: a sample every `sampleEveryMs` (from `make`), and an evaluation every
  * `tickMs` in between, from `fromMs` to `toMs`. Transitions are collected in order.
  */
-export function simulate(run: Run, policy: LinkHealthConfig, fromMs: number, toMs: number, sampleEveryMs: number, make: (atMs: number) => ProbeSample | null, tickMs = 1000): Run {
+export function simulate(
+  run: Run,
+  policy: LinkHealthConfig,
+  fromMs: number,
+  toMs: number,
+  sampleEveryMs: number,
+  make: (atMs: number) => ProbeSample | null,
+  tickMs = 1000,
+): Run {
   let { state } = run;
   const transitions = [...run.transitions];
   let nextSample = fromMs;
   for (let t = fromMs; t <= toMs; t += tickMs) {
-    let r;
+    let r: StepResult;
     if (t >= nextSample) {
       nextSample += sampleEveryMs;
       const s = make(t);

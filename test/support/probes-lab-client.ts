@@ -13,8 +13,16 @@ const cfg = ctx.config.probes;
 const uplink = effectiveUplinks(ctx.config.uplinks)[0];
 if (!uplink) throw new Error('no uplink');
 const mon = new UplinkMonitor({
-  uplink, targets: parseTargets(uplink.targets ?? cfg.targets, cfg.echoPort), cfg, clock: ctx.clock, log: ctx.log, store: new ProbeStore(ctx.stateDb),
-  metrics: createProbeMetrics(ctx.metrics), runner: systemRunner, random: Math.random, emit: () => undefined,
+  uplink,
+  targets: parseTargets(uplink.targets ?? cfg.targets, cfg.echoPort),
+  cfg,
+  clock: ctx.clock,
+  log: ctx.log,
+  store: new ProbeStore(ctx.stateDb),
+  metrics: createProbeMetrics(ctx.metrics),
+  runner: systemRunner,
+  random: Math.random,
+  emit: () => undefined,
 });
 const out: { light: unknown[]; throughput: unknown[] } = { light: [], throughput: [] };
 for (let i = 0; i < (spec.light ?? 0); i++) out.light.push(await mon.lightRound());

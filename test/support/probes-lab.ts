@@ -32,7 +32,11 @@ export interface Lab {
 /** Why a lab cannot run here (not root, tool missing), or null when it can. */
 export async function labUnavailable(): Promise<string | null> {
   if (process.getuid?.() !== 0) return 'lab tests need root (network namespaces)';
-  for (const [cmd, args, pkg] of [['ip', ['-V'], 'iproute2'], ['tc', ['-V'], 'iproute2'], ['nft', ['--version'], 'nftables']] as const) {
+  for (const [cmd, args, pkg] of [
+    ['ip', ['-V'], 'iproute2'],
+    ['tc', ['-V'], 'iproute2'],
+    ['nft', ['--version'], 'nftables'],
+  ] as const) {
     try {
       await run(cmd, args, { timeoutMs: 5_000 });
     } catch {
@@ -44,7 +48,7 @@ export async function labUnavailable(): Promise<string | null> {
 
 /** tbf burst: at least 10 kB and 2 ms at the rate (tbf needs burst ≥ rate/HZ; HZ=250 here → 4 ms at 10 kB ≈ 20 Mbit/s). */
 function burstBytes(mbit: number): number {
-  return Math.max(10_000, Math.round((mbit * 1e6 / 8) * 0.004));
+  return Math.max(10_000, Math.round(((mbit * 1e6) / 8) * 0.004));
 }
 
 /** Creates namespaces `<prefix>a` and `<prefix>b` (prefix must start with lwp-). Always call destroy(). */
@@ -54,7 +58,8 @@ export async function createLab(prefix: string): Promise<Lab> {
   const b = `${prefix}b`;
   const children = new Set<ChildProcess>();
   const ip = (args: readonly string[]): Promise<unknown> => run('ip', args, { timeoutMs: 10_000 });
-  const exec = async (ns: string, cmd: string, args: readonly string[], timeoutMs = 30_000, okCodes = [0]): Promise<string> => (await run('ip', ['netns', 'exec', ns, cmd, ...args], { timeoutMs, okCodes })).stdout;
+  const exec = async (ns: string, cmd: string, args: readonly string[], timeoutMs = 30_000, okCodes = [0]): Promise<string> =>
+    (await run('ip', ['netns', 'exec', ns, cmd, ...args], { timeoutMs, okCodes })).stdout;
   const destroy = async (): Promise<void> => {
     for (const c of children) c.kill('SIGKILL');
     for (const ns of [a, b]) await run('ip', ['netns', 'del', ns], { timeoutMs: 10_000 }).catch(() => undefined);
@@ -95,7 +100,21 @@ export async function createLab(prefix: string): Promise<Lab> {
     async shape(mbit, lossPercent, opts = {}) {
       for (const ns of [a, b]) {
         await exec(ns, 'tc', ['qdisc', 'del', 'dev', 'lwp0', 'root']).catch(() => undefined);
-        if (mbit !== null) await exec(ns, 'tc', ['qdisc', 'add', 'dev', 'lwp0', 'root', 'tbf', 'rate', `${mbit}mbit`, 'burst', String(burstBytes(mbit)), 'latency', `${opts.queueMs ?? 50}ms`]);
+        if (mbit !== null)
+          await exec(ns, 'tc', [
+            'qdisc',
+            'add',
+            'dev',
+            'lwp0',
+            'root',
+            'tbf',
+            'rate',
+            `${mbit}mbit`,
+            'burst',
+            String(burstBytes(mbit)),
+            'latency',
+            `${opts.queueMs ?? 50}ms`,
+          ]);
         await exec(ns, 'nft', ['flush chain inet lwp in']);
         const per10k = Math.round(lossPercent * 100);
         if (per10k > 0) await exec(ns, 'nft', [`add rule inet lwp in iifname "lwp0" numgen random mod 10000 < ${per10k} drop`]);

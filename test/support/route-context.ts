@@ -20,7 +20,12 @@ export function twoUplinkKernel(): FakeIp {
 
 /** Real clock (the revert helper is a real process on wall time), fast policy. */
 export function routeContext(policy: Record<string, unknown> = {}, list: unknown[] = [WAN, LTE]): TestContext {
-  const ctx = makeTestContext({ uplinks: { policy: { candidateSamples: 2, confirmTimeout: 400, revertGrace: 2000, failbackHold: 1000, minSwitchInterval: 0, ...policy }, list } } as never, { clock: systemClock });
+  const ctx = makeTestContext(
+    {
+      uplinks: { policy: { candidateSamples: 2, confirmTimeout: 400, revertGrace: 2000, failbackHold: 1000, minSwitchInterval: 0, ...policy }, list },
+    } as never,
+    { clock: systemClock },
+  );
   // Leave the handle open until exit: closing it while Statement objects await GC makes better-sqlite3 12.9 on
   // Node 24 abort at process exit ("Assertion failed: (env) != nullptr"), flakily. Only the directory is removed.
   return { ...ctx, cleanup: () => rmSync(ctx.stateDir, { recursive: true, force: true }) };
@@ -29,7 +34,14 @@ export function routeContext(policy: Record<string, unknown> = {}, list: unknown
 /** A snapshot where each uplink has a fresh sample now. */
 export function snapshot(health: Record<string, LinkHealth>, atMs = Date.now()): LinkSnapshot {
   const uplinks: LinkSnapshot['uplinks'] = {};
-  for (const [name, h] of Object.entries(health)) uplinks[name] = { name, health: h, sinceMs: atMs - 60_000, reasons: h === 'healthy' ? [] : ['loss=100%'], latest: { atMs, rttMs: 20, lossPercent: h === 'healthy' ? 0 : 100 } };
+  for (const [name, h] of Object.entries(health))
+    uplinks[name] = {
+      name,
+      health: h,
+      sinceMs: atMs - 60_000,
+      reasons: h === 'healthy' ? [] : ['loss=100%'],
+      latest: { atMs, rttMs: 20, lossPercent: h === 'healthy' ? 0 : 100 },
+    };
   return { atMs, node: 'unknown', active: null, uplinks };
 }
 
@@ -61,7 +73,14 @@ export class FakeConntrack implements CommandRunner {
 export function seedDeadAgentSwitch(ctx: TestContext, ip: FakeIp): RouteStore {
   ip.routes.push({ table: 'main', dst: 'default', gateway: '10.0.2.1', dev: 'wwan0', metric: 0, protocol: '77' });
   const planFile = join(ctx.stateDir, 'route-revert-1.json');
-  writeFileSync(planFile, JSON.stringify({ deadlineMs: Date.now() + 60_000, cmd: '/bin/true', commands: [['route', 'replace', 'default', 'via', '10.0.1.1', 'dev', 'eth0', 'metric', '0', 'proto', '77']] }));
+  writeFileSync(
+    planFile,
+    JSON.stringify({
+      deadlineMs: Date.now() + 60_000,
+      cmd: '/bin/true',
+      commands: [['route', 'replace', 'default', 'via', '10.0.1.1', 'dev', 'eth0', 'metric', '0', 'proto', '77']],
+    }),
+  );
   const store = createRouteStore(ctx.stateDb);
   store.savePolicy({ active: 'lte', tracks: {}, holdDownUntil: {}, switchLog: [], lastSwitchMs: null, override: null, awake: {} });
   store.savePending({ from: 'wan', to: 'lte', reason: 'failover', planFile, startedMs: Date.now() });

@@ -22,7 +22,10 @@ export type Profile = 'scaled' | 'defaults';
  * divided by 5 with 0.5 s probe rounds, so 2 min of lab time stand for the 10-min windows of the issue.
  */
 export function impairConfig(lab: TrustLab, profile: Profile, throughputCron?: string): Record<string, unknown> {
-  const base = siteConfig(lab, profile === 'scaled' ? 'fast' : 'defaults', throughputCron ? { throughputCron } : {}) as { probes: Record<string, unknown>; uplinks: { policy: Record<string, unknown> } };
+  const base = siteConfig(lab, profile === 'scaled' ? 'fast' : 'defaults', throughputCron ? { throughputCron } : {}) as {
+    probes: Record<string, unknown>;
+    uplinks: { policy: Record<string, unknown> };
+  };
   if (profile === 'scaled') {
     base.probes.health = SCALED_HEALTH;
     base.uplinks.policy = { ...base.uplinks.policy, failbackHold: 24_000, degradedSwitchAfter: 24_000, minSwitchInterval: 2_000, holdDown: 60_000 };
@@ -49,20 +52,32 @@ export function pathLoss(lab: TrustLab, uplink: 'wan' | 'lte', percent: number):
   const n = uplink === 'wan' ? 1 : 2;
   const gw = uplink === 'wan' ? lab.ns.gw1 : lab.ns.gw2;
   execFileSync('ip', ['netns', 'exec', gw, 'nft', 'flush chain inet lwt lwtfwd'], { timeout: CMD_TIMEOUT_MS });
-  if (percent > 0) execFileSync('ip', ['netns', 'exec', gw, 'nft', `add rule inet lwt lwtfwd iifname "g${n}b" numgen random mod 100 < ${percent} counter drop`], { timeout: CMD_TIMEOUT_MS });
+  if (percent > 0)
+    execFileSync('ip', ['netns', 'exec', gw, 'nft', `add rule inet lwt lwtfwd iifname "g${n}b" numgen random mod 100 < ${percent} counter drop`], {
+      timeout: CMD_TIMEOUT_MS,
+    });
 }
 
 /** Packets the path-loss rule dropped so far (its nft counter). */
 export function pathLossDropped(lab: TrustLab, uplink: 'wan' | 'lte'): number {
-  const out = execFileSync('ip', ['netns', 'exec', uplink === 'wan' ? lab.ns.gw1 : lab.ns.gw2, 'nft', 'list', 'chain', 'inet', 'lwt', 'lwtfwd'], { encoding: 'utf8', timeout: CMD_TIMEOUT_MS });
+  const out = execFileSync('ip', ['netns', 'exec', uplink === 'wan' ? lab.ns.gw1 : lab.ns.gw2, 'nft', 'list', 'chain', 'inet', 'lwt', 'lwtfwd'], {
+    encoding: 'utf8',
+    timeout: CMD_TIMEOUT_MS,
+  });
   return Number(/counter packets (\d+)/.exec(out)?.[1] ?? 0);
 }
 
 /** The scaled flapping range, in seconds of half-period (see docs/OPERATIONS.md "Switches under flapping"): defaults' 10–175 s ÷ 5. */
 export const FLAP_HALF_S: Record<Profile, [number, number]> = { scaled: [5, 34], defaults: [10, 175] };
 
-interface RouteDoc { active: string | null; lastDecision?: string; history: { atMs: number; from: string | null; to: string; reason: string; result: string }[] }
-interface LinkDoc { snapshot: { active: string | null; uplinks: Record<string, { health: string; reasons: string[] }> } | null }
+interface RouteDoc {
+  active: string | null;
+  lastDecision?: string;
+  history: { atMs: number; from: string | null; to: string; reason: string; result: string }[];
+}
+interface LinkDoc {
+  snapshot: { active: string | null; uplinks: Record<string, { health: string; reasons: string[] }> } | null;
+}
 
 export const route = (a: LabAgent): Promise<RouteDoc> => a.json<RouteDoc>('/v1/route');
 export const linkDoc = (a: LabAgent): Promise<LinkDoc> => a.json<LinkDoc>('/v1/link');
@@ -82,14 +97,21 @@ export async function until<T>(probe: () => Promise<T>, cond: (v: T) => boolean,
 
 /** Waits until both uplinks are healthy and wan carries the default route (precondition of every scenario). */
 export async function ready(a: LabAgent): Promise<string | null> {
-  const r = await until(async () => ({ l: await linkDoc(a), r: await route(a) }), (v) => health(v.l, 'wan') === 'healthy' && health(v.l, 'lte') === 'healthy' && v.r.active === 'wan', READY_LIMIT_MS);
-  return r.ms === null ? `not ready within ${READY_LIMIT_MS} ms: wan ${health(r.last?.l ?? null, 'wan')}, lte ${health(r.last?.l ?? null, 'lte')}, active ${r.last?.r.active}` : null;
+  const r = await until(
+    async () => ({ l: await linkDoc(a), r: await route(a) }),
+    (v) => health(v.l, 'wan') === 'healthy' && health(v.l, 'lte') === 'healthy' && v.r.active === 'wan',
+    READY_LIMIT_MS,
+  );
+  return r.ms === null
+    ? `not ready within ${READY_LIMIT_MS} ms: wan ${health(r.last?.l ?? null, 'wan')}, lte ${health(r.last?.l ?? null, 'lte')}, active ${r.last?.r.active}`
+    : null;
 }
 
 /** Route switches other than the take-over at start (an initial switch moves nothing away from a healthy link). */
 export const switchCount = (ms: readonly Metric[]): number => metricSum(ms, 'linkward_route_switches_total', (l) => l.reason !== 'initial');
 /** Transitions of `uplink` toward worse (degraded or down) after its first verdict. */
-export const worseCount = (ms: readonly Metric[], uplink: string): number => metricSum(ms, 'linkward_link_transitions_total', (l) => l.uplink === uplink && l.from !== 'unknown' && (l.to === 'degraded' || l.to === 'down'));
+export const worseCount = (ms: readonly Metric[], uplink: string): number =>
+  metricSum(ms, 'linkward_link_transitions_total', (l) => l.uplink === uplink && l.from !== 'unknown' && (l.to === 'degraded' || l.to === 'down'));
 
 function txBytes(lab: TrustLab, dev: string): number {
   const out = execFileSync('ip', ['-n', lab.ns.edge, '-j', '-s', 'link', 'show', 'dev', dev], { encoding: 'utf8', timeout: CMD_TIMEOUT_MS });
@@ -103,8 +125,14 @@ function txBytes(lab: TrustLab, dev: string): number {
 export function trafficVia(lab: TrustLab, farIp: string): { via: 'e1' | 'e2' | null; e1: number; e2: number } {
   const before = { e1: txBytes(lab, 'e1'), e2: txBytes(lab, 'e2') };
   try {
-    execFileSync('ip', ['netns', 'exec', lab.ns.edge, 'ping', '-q', '-n', '-c', String(PING_COUNT), '-i', '0.005', '-s', String(PING_BYTES), '-W', '1', farIp], { timeout: CMD_TIMEOUT_MS, stdio: 'ignore' });
-  } catch { /* lost echoes still count as sent bytes */ }
+    execFileSync(
+      'ip',
+      ['netns', 'exec', lab.ns.edge, 'ping', '-q', '-n', '-c', String(PING_COUNT), '-i', '0.005', '-s', String(PING_BYTES), '-W', '1', farIp],
+      { timeout: CMD_TIMEOUT_MS, stdio: 'ignore' },
+    );
+  } catch {
+    /* lost echoes still count as sent bytes */
+  }
   const e1 = txBytes(lab, 'e1') - before.e1;
   const e2 = txBytes(lab, 'e2') - before.e2;
   // The other uplink only carries its own probes meanwhile (well under half the echoes' bytes).
@@ -113,13 +141,31 @@ export function trafficVia(lab: TrustLab, farIp: string): { via: 'e1' | 'e2' | n
 }
 
 /** Forces throughput tests on `uplink` (at most `attempts`) until its health satisfies `cond`; returns the readings. */
-export async function forceUntil(a: LabAgent, uplink: string, cond: (h: string) => boolean, attempts: number, settleMs: number): Promise<{ ok: boolean; readings: string[] }> {
+export async function forceUntil(
+  a: LabAgent,
+  uplink: string,
+  cond: (h: string) => boolean,
+  attempts: number,
+  settleMs: number,
+): Promise<{ ok: boolean; readings: string[] }> {
   const readings: string[] = [];
   for (let i = 0; i < attempts; i++) {
     const r = await a.post(`/v1/probes/throughput?uplink=${uplink}`);
-    const res = r.status === 200 ? (JSON.parse(r.body) as { results: { skipped?: string; sample?: { downloadMbps?: number; downloadLowerBound?: boolean; void?: string } }[] }).results[0] : undefined;
-    readings.push(r.status !== 200 ? `HTTP ${r.status}` : `${res?.sample?.downloadLowerBound ? '≥' : ''}${res?.sample?.downloadMbps?.toFixed(2) ?? '?'} Mbit/s${res?.sample?.void ? ` (void ${res.sample.void})` : ''}${res?.skipped ? ` (skipped ${res.skipped})` : ''}`);
-    const seen = await until(() => linkDoc(a), (d) => cond(health(d, uplink)), settleMs);
+    const res =
+      r.status === 200
+        ? (JSON.parse(r.body) as { results: { skipped?: string; sample?: { downloadMbps?: number; downloadLowerBound?: boolean; void?: string } }[] })
+            .results[0]
+        : undefined;
+    readings.push(
+      r.status !== 200
+        ? `HTTP ${r.status}`
+        : `${res?.sample?.downloadLowerBound ? '≥' : ''}${res?.sample?.downloadMbps?.toFixed(2) ?? '?'} Mbit/s${res?.sample?.void ? ` (void ${res.sample.void})` : ''}${res?.skipped ? ` (skipped ${res.skipped})` : ''}`,
+    );
+    const seen = await until(
+      () => linkDoc(a),
+      (d) => cond(health(d, uplink)),
+      settleMs,
+    );
     if (seen.ms !== null) return { ok: true, readings };
   }
   return { ok: false, readings };
@@ -140,7 +186,13 @@ export function watchActive(a: LabAgent): { changes: { atMs: number; to: string 
       await sleep(POLL_MS);
     }
   })();
-  return { changes, stop: async () => { running = false; await loop; } };
+  return {
+    changes,
+    stop: async () => {
+      running = false;
+      await loop;
+    },
+  };
 }
 
 /** Most confirmed automatic switches in any window of `windowMs` (from the agent's own switch history). */

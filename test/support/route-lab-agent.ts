@@ -46,7 +46,10 @@ const probe = (src: string, host: string, port: number): Promise<number | null> 
   new Promise((resolve) => {
     const t0 = performance.now();
     const s = connect({ host, port, localAddress: src, timeout: CONNECT_TIMEOUT_MS });
-    const done = (ok: boolean): void => { s.destroy(); resolve(ok ? performance.now() - t0 : null); };
+    const done = (ok: boolean): void => {
+      s.destroy();
+      resolve(ok ? performance.now() - t0 : null);
+    };
     s.once('connect', () => done(true));
     s.once('timeout', () => done(false));
     s.once('error', () => done(false));
@@ -58,17 +61,33 @@ const download = (src: string, host: string, port: number): Promise<number | nul
     let bytes = 0;
     const s = connect({ host, port, localAddress: src });
     const rate = (): number | null => (bytes > 0 ? (bytes * 8) / ((performance.now() - t0) * 1000) : null);
-    const timer = setTimeout(() => { s.destroy(); resolve(rate()); }, DOWNLOAD_TIMEOUT_MS);
-    s.on('data', (d: Buffer) => { bytes += d.length; });
-    s.once('end', () => { clearTimeout(timer); s.destroy(); resolve(bytes >= DOWNLOAD_BYTES ? rate() : null); });
-    s.once('error', () => { clearTimeout(timer); resolve(null); });
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(rate());
+    }, DOWNLOAD_TIMEOUT_MS);
+    s.on('data', (d: Buffer) => {
+      bytes += d.length;
+    });
+    s.once('end', () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(bytes >= DOWNLOAD_BYTES ? rate() : null);
+    });
+    s.once('error', () => {
+      clearTimeout(timer);
+      resolve(null);
+    });
   });
 
 const hist: Record<string, (number | null)[]> = {};
 const mbps: Record<string, (number | null)[]> = {};
 const state: Record<string, { health: LinkHealth; sinceMs: number }> = {};
 // LWR_IP: another `ip` binary (route-lab-flaky-ip.mjs fakes an empty read on demand).
-const comp = createRouteComponent(ctx, { ...realRouteDeps(ctx, process.env.LWR_IP ?? 'ip'), k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }), systemdRunning: false });
+const comp = createRouteComponent(ctx, {
+  ...realRouteDeps(ctx, process.env.LWR_IP ?? 'ip'),
+  k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }),
+  systemdRunning: false,
+});
 // LWR_PROBES=real: the probes package and the link-state machine produce the snapshots instead of the lab prober.
 if (process.env.LWR_PROBES === 'real') {
   ctx.bus.on('link', (snap) => {
@@ -98,20 +117,39 @@ process.once('SIGTERM', () => {
 for (let round = 0; round < 100_000; round++) {
   const now = Date.now();
   const uplinks: LinkSnapshot['uplinks'] = {};
-  await Promise.all(v.config.uplinks.map(async (u) => {
-    const [host, port] = (u.targets?.[0] ?? '').split(':');
-    const [r, dl] = await Promise.all([probe(u.sourceAddress!, host!, Number(port)), download(u.sourceAddress!, host!, Number(port) + 1)]);
-    const h = (hist[u.name] = [...(hist[u.name] ?? []), r].slice(-5));
-    const d = (mbps[u.name] = [...(mbps[u.name] ?? []), dl].slice(-5));
-    const slow = d.length >= 2 && d.slice(-2).every((x) => x !== null && x < DEGRADED_BELOW_MBPS);
-    const prev = state[u.name] ?? { health: 'unknown' as LinkHealth, sinceMs: now };
-    const tail = (n: number, f: (x: number | null) => boolean): boolean => h.length >= n && h.slice(-n).every(f);
-    const health: LinkHealth = tail(DOWN_AFTER, (x) => x === null) ? 'down' : slow ? 'degraded' : tail(UP_AFTER, (x) => x !== null) && d.at(-1) !== null ? 'healthy' : prev.health;
-    if (health !== prev.health) out({ event: 'health', uplink: u.name, health });
-    state[u.name] = { health, sinceMs: health === prev.health ? prev.sinceMs : now };
-    const ok = h.filter((x) => x !== null) as number[];
-    uplinks[u.name] = { name: u.name, health, sinceMs: state[u.name]!.sinceMs, reasons: health === 'healthy' ? [] : [slow ? 'download slow' : 'connect failed'], latest: { atMs: now, rttMs: ok.length ? ok[ok.length - 1]! : undefined, lossPercent: (100 * (h.length - ok.length)) / h.length, ...(dl !== null ? { downloadMbps: dl } : {}) } as LinkSnapshot['uplinks'][string]['latest'] };
-  }));
+  await Promise.all(
+    v.config.uplinks.map(async (u) => {
+      const [host, port] = (u.targets?.[0] ?? '').split(':');
+      const [r, dl] = await Promise.all([probe(u.sourceAddress!, host!, Number(port)), download(u.sourceAddress!, host!, Number(port) + 1)]);
+      const h = (hist[u.name] = [...(hist[u.name] ?? []), r].slice(-5));
+      const d = (mbps[u.name] = [...(mbps[u.name] ?? []), dl].slice(-5));
+      const slow = d.length >= 2 && d.slice(-2).every((x) => x !== null && x < DEGRADED_BELOW_MBPS);
+      const prev = state[u.name] ?? { health: 'unknown' as LinkHealth, sinceMs: now };
+      const tail = (n: number, f: (x: number | null) => boolean): boolean => h.length >= n && h.slice(-n).every(f);
+      const health: LinkHealth = tail(DOWN_AFTER, (x) => x === null)
+        ? 'down'
+        : slow
+          ? 'degraded'
+          : tail(UP_AFTER, (x) => x !== null) && d.at(-1) !== null
+            ? 'healthy'
+            : prev.health;
+      if (health !== prev.health) out({ event: 'health', uplink: u.name, health });
+      state[u.name] = { health, sinceMs: health === prev.health ? prev.sinceMs : now };
+      const ok = h.filter((x) => x !== null) as number[];
+      uplinks[u.name] = {
+        name: u.name,
+        health,
+        sinceMs: state[u.name]!.sinceMs,
+        reasons: health === 'healthy' ? [] : [slow ? 'download slow' : 'connect failed'],
+        latest: {
+          atMs: now,
+          rttMs: ok.length ? ok[ok.length - 1]! : undefined,
+          lossPercent: (100 * (h.length - ok.length)) / h.length,
+          ...(dl !== null ? { downloadMbps: dl } : {}),
+        } as LinkSnapshot['uplinks'][string]['latest'],
+      };
+    }),
+  );
   ctx.bus.emit('link', { atMs: now, node: 'unknown', active: null, uplinks });
   await new Promise((r) => setTimeout(r, ROUND_MS));
 }

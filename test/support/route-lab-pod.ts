@@ -31,24 +31,55 @@ export function addPod(nat: PodNat): void {
   nsExec(NS.edge, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1');
   nsExec(NS.edge, 'nft', 'add', 'table', 'ip', 'lwrnat');
   nsExec(NS.edge, 'nft', 'add', 'chain', 'ip', 'lwrnat', 'post', '{ type nat hook postrouting priority srcnat ; }');
-  for (const [dev, addr] of [['e1', '10.201.1.2'], ['e2', '10.201.2.2']] as const) {
+  for (const [dev, addr] of [
+    ['e1', '10.201.1.2'],
+    ['e2', '10.201.2.2'],
+  ] as const) {
     nsExec(NS.edge, 'nft', 'add', 'rule', 'ip', 'lwrnat', 'post', 'oifname', `"${dev}"`, ...(nat === 'snat' ? ['snat', 'to', addr] : ['masquerade']));
   }
 }
 
 /** Starts a UDP echo on TARGET:UDP_PORT in lwr-inet; resolves once it listens (or rejects after 5 s). */
 export async function startUdpEcho(): Promise<ChildProcess> {
-  const p = spawn('ip', ['netns', 'exec', NS.inet, process.execPath, '-e', `const s = require('node:dgram').createSocket('udp4'); s.on('message', (m, r) => s.send(m, r.port, r.address)); s.bind(${UDP_PORT}, '${TARGET}', () => console.log('ready'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const ok = await new Promise<boolean>((r) => { p.stdout!.once('data', () => r(true)); setTimeout(() => r(false), 5000); });
+  const p = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      NS.inet,
+      process.execPath,
+      '-e',
+      `const s = require('node:dgram').createSocket('udp4'); s.on('message', (m, r) => s.send(m, r.port, r.address)); s.bind(${UDP_PORT}, '${TARGET}', () => console.log('ready'))`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const ok = await new Promise<boolean>((r) => {
+    p.stdout!.once('data', () => r(true));
+    setTimeout(() => r(false), 5000);
+  });
   if (!ok) throw new Error('UDP echo did not start within 5 s');
   return p;
 }
 
-export interface PodFlow { proc: ChildProcess; replies: { atMs: number; seq: number }[] }
+export interface PodFlow {
+  proc: ChildProcess;
+  replies: { atMs: number; seq: number }[];
+}
 
 /** Starts the pod's flow: one socket (one conntrack entry) sending a sequence number every UDP_SEND_EVERY_MS; records each echo. */
 export function startPodFlow(): PodFlow {
-  const proc = spawn('ip', ['netns', 'exec', NS.pod, process.execPath, '-e', `const s = require('node:dgram').createSocket('udp4'); let seq = 0; s.on('message', (m) => console.log(JSON.stringify({ atMs: Date.now(), seq: Number(m.toString()) }))); s.bind(0, () => setInterval(() => s.send(String(++seq), ${UDP_PORT}, '${TARGET}'), ${UDP_SEND_EVERY_MS}))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      NS.pod,
+      process.execPath,
+      '-e',
+      `const s = require('node:dgram').createSocket('udp4'); let seq = 0; s.on('message', (m) => console.log(JSON.stringify({ atMs: Date.now(), seq: Number(m.toString()) }))); s.bind(0, () => setInterval(() => s.send(String(++seq), ${UDP_PORT}, '${TARGET}'), ${UDP_SEND_EVERY_MS}))`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const replies: PodFlow['replies'] = [];
   onJsonLines(proc.stdout, (r) => replies.push(r as unknown as { atMs: number; seq: number }));
   return { proc, replies };

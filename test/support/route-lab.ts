@@ -21,18 +21,36 @@ export function ip(...args: string[]): string {
   return execFileSync('ip', args, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 export function nsExec(ns: string, cmd: string, ...args: string[]): string {
-  return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, LC_ALL: 'C' },
+    timeout: 10_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Kills what still runs inside the lab namespaces (only processes the lab started live there), then deletes them. */
 export function removeLab(): void {
   for (const ns of Object.values(NS)) {
     try {
-      for (const pid of ip('netns', 'pids', ns).split('\n').map(Number).filter((n) => n > 1)) {
-        try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      for (const pid of ip('netns', 'pids', ns)
+        .split('\n')
+        .map(Number)
+        .filter((n) => n > 1)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
       }
-    } catch { /* namespace not there */ }
-    try { ip('netns', 'del', ns); } catch { /* not there */ }
+    } catch {
+      /* namespace not there */
+    }
+    try {
+      ip('netns', 'del', ns);
+    } catch {
+      /* not there */
+    }
   }
 }
 
@@ -84,7 +102,18 @@ export function createLab(): ChildProcess {
   }
   ip('-n', NS.edge, 'route', 'add', 'default', 'via', '10.201.1.1', 'dev', 'e1', 'metric', '100', 'proto', 'static');
   ip('-n', NS.edge, '-6', 'route', 'add', 'default', 'via', 'fd00:201:1::1', 'dev', 'e1', 'metric', '100', 'proto', 'static');
-  const server = spawn('ip', ['netns', 'exec', NS.inet, process.execPath, '-e', `const net = require('node:net'); const blob = Buffer.alloc(65536, 120); net.createServer((s) => { s.on('error', () => {}); s.end(); }).listen(${PORT}, '::', () => net.createServer((s) => { s.on('error', () => {}); s.end(blob); }).listen(${PORT + 1}, '::', () => console.log('ready')))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const server = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      NS.inet,
+      process.execPath,
+      '-e',
+      `const net = require('node:net'); const blob = Buffer.alloc(65536, 120); net.createServer((s) => { s.on('error', () => {}); s.end(); }).listen(${PORT}, '::', () => net.createServer((s) => { s.on('error', () => {}); s.end(blob); }).listen(${PORT + 1}, '::', () => console.log('ready')))`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   return server;
 }
 
@@ -102,7 +131,11 @@ export function blackhole(gw: string, daddr?: string): void {
 export function restore(gw: string): void {
   nsExec(gw, 'nft', 'flush', 'chain', 'inet', 'lwr', 'lwrfwd');
   nsExec(gw, 'nft', 'add', 'rule', 'inet', 'lwr', 'lwrfwd', 'counter');
-  try { nsExec(gw, 'tc', 'qdisc', 'del', 'dev', gw === NS.gw1 ? 'g1a' : 'g2a', 'root'); } catch { /* no qdisc */ }
+  try {
+    nsExec(gw, 'tc', 'qdisc', 'del', 'dev', gw === NS.gw1 ? 'g1a' : 'g2a', 'root');
+  } catch {
+    /* no qdisc */
+  }
 }
 
 /** Shapes what a gateway sends towards the edge (download direction) with tbf. */
@@ -125,12 +158,25 @@ export function edgeDefaults(family: 4 | 6 = 4): string {
 
 const AGENT = new URL('./route-lab-agent.ts', import.meta.url).pathname;
 
-export interface LabEvent { event: string; uplink?: string; atMs: number }
-export interface LabAgent { agent: ChildProcess; events: LabEvent[]; logs: Record<string, unknown>[]; active: () => string | undefined; stderr: () => string }
+export interface LabEvent {
+  event: string;
+  uplink?: string;
+  atMs: number;
+}
+export interface LabAgent {
+  agent: ChildProcess;
+  events: LabEvent[];
+  logs: Record<string, unknown>[];
+  active: () => string | undefined;
+  stderr: () => string;
+}
 
 /** Runs the route lab agent inside the `edge` namespace; stdout is one JSON event per line, stderr its JSON log. */
 export function spawnLabAgent(stateDir: string, config: unknown, env: NodeJS.ProcessEnv = {}): LabAgent {
-  const agent = spawn('ip', ['netns', 'exec', NS.edge, process.execPath, AGENT, stateDir, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const agent = spawn('ip', ['netns', 'exec', NS.edge, process.execPath, AGENT, stateDir, JSON.stringify(config)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const events: LabEvent[] = [];
   const logs: Record<string, unknown>[] = [];
   onJsonLines(agent.stdout, (rec) => events.push(rec as unknown as LabEvent));
@@ -150,8 +196,18 @@ export async function waitFor(cond: () => boolean, ms: number): Promise<boolean>
 }
 
 /** The two lab uplinks: wan through gw1 (e1) and lte through gw2 (e2), both probing the lab target. */
-export function labUplinks(opts: { dualStack?: boolean } = {}): { name: string; interface: string; gateway: string; sourceAddress: string; priority: number; targets: string[]; gateway6?: string }[] {
-  const uplink = (name: string, dev: string, n: number) => ({ name, interface: dev, gateway: `10.201.${n}.1`, sourceAddress: `10.201.${n}.2`, priority: n * 10, targets: [`${TARGET}:${PORT}`], ...(opts.dualStack ? { gateway6: `fd00:201:${n}::1` } : {}) });
+export function labUplinks(
+  opts: { dualStack?: boolean } = {},
+): { name: string; interface: string; gateway: string; sourceAddress: string; priority: number; targets: string[]; gateway6?: string }[] {
+  const uplink = (name: string, dev: string, n: number) => ({
+    name,
+    interface: dev,
+    gateway: `10.201.${n}.1`,
+    sourceAddress: `10.201.${n}.2`,
+    priority: n * 10,
+    targets: [`${TARGET}:${PORT}`],
+    ...(opts.dualStack ? { gateway6: `fd00:201:${n}::1` } : {}),
+  });
   return [uplink('wan', 'e1', 1), uplink('lte', 'e2', 2)];
 }
 

@@ -3,7 +3,24 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FAR_IP, type LabAgent, type TrustLab } from './trust-lab.ts';
-import { forceUntil, health, impairConfig, linkDoc, lossConfig, pathLoss, pathLossDropped, maxInWindow, ready, route, switchCount, trafficVia, until, watchActive, worseCount, type Profile } from './route-impair.ts';
+import {
+  forceUntil,
+  health,
+  impairConfig,
+  linkDoc,
+  lossConfig,
+  pathLoss,
+  pathLossDropped,
+  maxInWindow,
+  ready,
+  route,
+  switchCount,
+  trafficVia,
+  until,
+  watchActive,
+  worseCount,
+  type Profile,
+} from './route-impair.ts';
 
 export interface ScenarioResult {
   name: string;
@@ -36,7 +53,12 @@ const switchLimitMs = (p: Profile): number => (p === 'scaled' ? 60_000 : 240_000
 /** Failback after the impairment lifts: scaled exit dwell 12 s + loss window + failback hold 24 s; defaults ≤ 10 min + margin. */
 const failbackLimitMs = (p: Profile): number => (p === 'scaled' ? 90_000 : 720_000);
 
-async function withAgent(lab: TrustLab, config: Record<string, unknown>, name: string, fn: (a: LabAgent, r: ScenarioResult) => Promise<void>): Promise<ScenarioResult> {
+async function withAgent(
+  lab: TrustLab,
+  config: Record<string, unknown>,
+  name: string,
+  fn: (a: LabAgent, r: ScenarioResult) => Promise<void>,
+): Promise<ScenarioResult> {
   const r: ScenarioResult = { name, figures: {}, problems: [] };
   const a = await lab.startAgent(config, name);
   try {
@@ -50,7 +72,12 @@ async function withAgent(lab: TrustLab, config: Record<string, unknown>, name: s
     // The lab directory goes with the lab: the agent's log is kept where a failure message can point to it.
     mkdirSync(KEEP_LOGS_DIR, { recursive: true });
     const kept = join(KEEP_LOGS_DIR, `${lab.ns.edge}-${name}-${Date.now()}.log`);
-    try { copyFileSync(a.logFile, kept); r.figures.log = kept; } catch { r.figures.log = null; }
+    try {
+      copyFileSync(a.logFile, kept);
+      r.figures.log = kept;
+    } catch {
+      r.figures.log = null;
+    }
   }
   return r;
 }
@@ -65,11 +92,20 @@ export function throttleScenario(lab: TrustLab, profile: Profile): Promise<Scena
     const seenHealth = health(await linkDoc(a), 'wan');
     r.figures.throttledReadings = worse.readings;
     r.figures.throttledHealth = seenHealth;
-    if (!worse.ok) return void r.problems.push(`precondition: wan not worse after ${worse.readings.length} forced tests at ${THROTTLE_MBIT} Mbit/s (${worse.readings.join('; ')})`);
-    if (seenHealth !== 'degraded') r.problems.push(`wan ${seenHealth} at ${THROTTLE_MBIT} Mbit/s: light probes should stay fine, so degraded (not down) is expected`);
-    const sw = await until(() => route(a), (d) => d.active === 'lte', switchLimitMs(profile));
+    if (!worse.ok)
+      return void r.problems.push(
+        `precondition: wan not worse after ${worse.readings.length} forced tests at ${THROTTLE_MBIT} Mbit/s (${worse.readings.join('; ')})`,
+      );
+    if (seenHealth !== 'degraded')
+      r.problems.push(`wan ${seenHealth} at ${THROTTLE_MBIT} Mbit/s: light probes should stay fine, so degraded (not down) is expected`);
+    const sw = await until(
+      () => route(a),
+      (d) => d.active === 'lte',
+      switchLimitMs(profile),
+    );
     r.figures.switchedAfterMs = sw.ms === null ? null : Date.now() - t0;
-    if (sw.ms === null) return void r.problems.push(`no failover to lte within ${switchLimitMs(profile)} ms of the throttle (last decision: ${sw.last?.lastDecision})`);
+    if (sw.ms === null)
+      return void r.problems.push(`no failover to lte within ${switchLimitMs(profile)} ms of the throttle (last decision: ${sw.last?.lastDecision})`);
     const onLte = trafficVia(lab, FAR_IP);
     r.figures.trafficAfterFailover = onLte;
     if (onLte.via !== 'e2') r.problems.push(`after the failover new traffic did not leave by e2 (tx bytes e1 +${onLte.e1}, e2 +${onLte.e2})`);
@@ -78,7 +114,11 @@ export function throttleScenario(lab: TrustLab, profile: Profile): Promise<Scena
     const better = await forceUntil(a, 'wan', (h) => h === 'healthy', FORCE_ATTEMPTS, BETTER_SETTLE_MS);
     r.figures.liftedReadings = better.readings;
     if (!better.ok) return void r.problems.push(`wan not healthy again after the throttle lifted (${better.readings.join('; ')})`);
-    const back = await until(() => route(a), (d) => d.active === 'wan', failbackLimitMs(profile));
+    const back = await until(
+      () => route(a),
+      (d) => d.active === 'wan',
+      failbackLimitMs(profile),
+    );
     r.figures.failbackAfterLiftMs = back.ms === null ? null : Date.now() - liftedAt;
     if (back.ms === null) return void r.problems.push(`no failback to wan within ${failbackLimitMs(profile)} ms (last decision: ${back.last?.lastDecision})`);
     const onWan = trafficVia(lab, FAR_IP);
@@ -116,8 +156,17 @@ export function lossScenario(lab: TrustLab, profile: Profile, windowMs: number):
     const m1 = await a.metrics();
     const switches = switchCount(m1) - switchCount(m0);
     const worse = worseCount(m1, 'wan') - worseCount(m0, 'wan') + worseCount(m1, 'lte') - worseCount(m0, 'lte');
-    Object.assign(r.figures, { windowS: Math.round((Date.now() - t0) / 1000), lossPercent: LOSS_PERCENT, switches, activeChanges: w.changes.length, worseningTransitions: worse, wanHealthsSeen: [...healths], worstWindowLossPercent: Math.round(worstLoss * 10) / 10 });
-    if (switches !== 0 || w.changes.length !== 0) r.problems.push(`${switches} switch(es), active changes ${JSON.stringify(w.changes)} under ${LOSS_PERCENT} % random loss`);
+    Object.assign(r.figures, {
+      windowS: Math.round((Date.now() - t0) / 1000),
+      lossPercent: LOSS_PERCENT,
+      switches,
+      activeChanges: w.changes.length,
+      worseningTransitions: worse,
+      wanHealthsSeen: [...healths],
+      worstWindowLossPercent: Math.round(worstLoss * 10) / 10,
+    });
+    if (switches !== 0 || w.changes.length !== 0)
+      r.problems.push(`${switches} switch(es), active changes ${JSON.stringify(w.changes)} under ${LOSS_PERCENT} % random loss`);
     if (worse !== 0) r.problems.push(`${worse} worsening transition(s) under ${LOSS_PERCENT} % random loss (wan seen ${[...healths].join(', ')})`);
     const via = (r.figures.trafficDuringLoss as { via: string | null }).via;
     if (via !== 'e1') r.problems.push(`traffic during the loss window did not leave by e1: ${JSON.stringify(r.figures.trafficDuringLoss)}`);
@@ -149,14 +198,32 @@ export function flapScenario(lab: TrustLab, profile: Profile, halfMs: number, wi
     const m1 = await a.metrics();
     const hist = (await route(a)).history;
     const switches = switchCount(m1) - switchCount(m0);
-    const during = hist.filter((h) => h.atMs >= t0 && h.atMs <= stopAt && h.reason !== 'initial').map((h) => `${h.reason} ${h.from}→${h.to} ${h.result} at +${Math.round((h.atMs - t0) / 1000)} s`);
-    Object.assign(r.figures, { halfS: halfMs / 1000, windowS: Math.round((stopAt - t0) / 1000), deadPhases: Math.ceil(phases / 2), switches, maxInWindow: maxInWindow(hist, t0, windowMs), switchesDuring: during, wanWorseningTransitions: worseCount(m1, 'wan') - worseCount(m0, 'wan') });
-    if (switches > 1) r.problems.push(`${switches} switches in the ${Math.round(windowMs / 1000)} s window at half-period ${halfMs / 1000} s (goal ≤ 1): ${during.join('; ')}`);
-    const back = await until(() => route(a), (d) => d.active === 'wan', failbackLimitMs(profile));
+    const during = hist
+      .filter((h) => h.atMs >= t0 && h.atMs <= stopAt && h.reason !== 'initial')
+      .map((h) => `${h.reason} ${h.from}→${h.to} ${h.result} at +${Math.round((h.atMs - t0) / 1000)} s`);
+    Object.assign(r.figures, {
+      halfS: halfMs / 1000,
+      windowS: Math.round((stopAt - t0) / 1000),
+      deadPhases: Math.ceil(phases / 2),
+      switches,
+      maxInWindow: maxInWindow(hist, t0, windowMs),
+      switchesDuring: during,
+      wanWorseningTransitions: worseCount(m1, 'wan') - worseCount(m0, 'wan'),
+    });
+    if (switches > 1)
+      r.problems.push(`${switches} switches in the ${Math.round(windowMs / 1000)} s window at half-period ${halfMs / 1000} s (goal ≤ 1): ${during.join('; ')}`);
+    const back = await until(
+      () => route(a),
+      (d) => d.active === 'wan',
+      failbackLimitMs(profile),
+    );
     await w.stop();
     r.figures.backOnWanAfterStopMs = back.ms === null ? null : Date.now() - stopAt;
     r.figures.activeChanges = w.changes.map((c) => `${c.to} at +${Math.round((c.atMs - t0) / 1000)} s`);
-    if (back.ms === null) return void r.problems.push(`traffic not back on wan within ${failbackLimitMs(profile)} ms after the flapping stopped (last decision: ${back.last?.lastDecision})`);
+    if (back.ms === null)
+      return void r.problems.push(
+        `traffic not back on wan within ${failbackLimitMs(profile)} ms after the flapping stopped (last decision: ${back.last?.lastDecision})`,
+      );
     const onWan = trafficVia(lab, FAR_IP);
     r.figures.trafficAfterStop = onWan;
     if (onWan.via !== 'e1') r.problems.push(`after the flapping stopped new traffic did not leave by e1 (tx bytes e1 +${onWan.e1}, e2 +${onWan.e2})`);

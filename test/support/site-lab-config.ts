@@ -23,12 +23,26 @@ export interface SiteConfigOpts {
 /** One uplink of the site; gw2 is the metered cellular backup. */
 function uplink(g: Gw): Record<string, unknown> {
   const a = GW_ADDR[g];
-  return { name: g, interface: a.edgeIf, gateway: a.gwIp, sourceAddress: a.edgeIp, priority: a.n * 10, metered: g === 'gw2', budgetBytesPerDay: LAB_BUDGET_BYTES };
+  return {
+    name: g,
+    interface: a.edgeIf,
+    gateway: a.gwIp,
+    sourceAddress: a.edgeIp,
+    priority: a.n * 10,
+    metered: g === 'gw2',
+    budgetBytesPerDay: LAB_BUDGET_BYTES,
+  };
 }
 
 export function siteAgentConfig(o: SiteConfigOpts): Record<string, unknown> {
   // compression none: the flush's bytes on the wire are the backlog's own, so its pacing can be measured at the gateway.
-  const sink = (name: string, priority: 'high' | 'normal'): Record<string, unknown> => ({ name, url: `http://${VM_IP}:${VM_PORT}/write`, protocol: 'influx-line', priority, compression: 'none' });
+  const sink = (name: string, priority: 'high' | 'normal'): Record<string, unknown> => ({
+    name,
+    url: `http://${VM_IP}:${VM_PORT}/write`,
+    protocol: 'influx-line',
+    priority,
+    compression: 'none',
+  });
   return {
     node: { name: NODE_NAME },
     server: { listen: `127.0.0.1:${AGENT_PORT}`, token: o.token },
@@ -46,7 +60,16 @@ export function siteAgentConfig(o: SiteConfigOpts): Record<string, unknown> {
     },
     uplinks: {
       // Fast failover timings; the switch cap stays high so a false switch is counted, not hidden by maxSwitchesPerHour.
-      policy: { candidateSamples: 2, failbackHold: 8000, degradedSwitchAfter: 4000, minSwitchInterval: 1000, confirmTimeout: 3000, holdDown: 10_000, maxSwitchesPerHour: 1000, reapplyInterval: 5000 },
+      policy: {
+        candidateSamples: 2,
+        failbackHold: 8000,
+        degradedSwitchAfter: 4000,
+        minSwitchInterval: 1000,
+        confirmTimeout: 3000,
+        holdDown: 10_000,
+        maxSwitchesPerHour: 1000,
+        reapplyInterval: 5000,
+      },
       list: [uplink('gw1'), uplink('gw2')],
     },
     kubernetes: {

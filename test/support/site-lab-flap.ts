@@ -34,7 +34,14 @@ export function seeded(seed: number): () => number {
   };
 }
 
-export interface FlapFigures { seed: number; halfPeriodMs: number; cycles: number; switches: number; gw1Transitions: number; nodeTransitions: number }
+export interface FlapFigures {
+  seed: number;
+  halfPeriodMs: number;
+  cycles: number;
+  switches: number;
+  gw1Transitions: number;
+  nodeTransitions: number;
+}
 
 export async function runFlapping(lab: SiteLab, obs: Observer, checks: Check[], seed: number): Promise<FlapFigures> {
   const halfPeriodMs = Math.round(HALF_PERIOD_MIN_MS + seeded(seed)() * (HALF_PERIOD_MAX_MS - HALF_PERIOD_MIN_MS));
@@ -43,7 +50,10 @@ export async function runFlapping(lab: SiteLab, obs: Observer, checks: Check[], 
   shape('gw2', BASE_MBIT.gw2);
   await lab.startAgent();
   obs.start();
-  const ready = await obs.waitFor((s) => s.status?.link?.uplinks.gw1?.health === 'healthy' && s.status?.link?.uplinks.gw2?.health === 'healthy' && s.via === 'gw1', READY_LIMIT_MS);
+  const ready = await obs.waitFor(
+    (s) => s.status?.link?.uplinks.gw1?.health === 'healthy' && s.status?.link?.uplinks.gw2?.health === 'healthy' && s.via === 'gw1',
+    READY_LIMIT_MS,
+  );
   checks.push({ step: 'flap 6', name: 'both uplinks healthy before flapping', ok: ready !== null, detail: JSON.stringify(obs.latest.status?.link) });
   const before = await lab.metrics();
   const tr0 = metricSum(before, 'linkward_link_transitions_total', (l) => l.uplink === 'gw1');
@@ -61,12 +71,24 @@ export async function runFlapping(lab: SiteLab, obs: Observer, checks: Check[], 
   }
   const after = await lab.metrics();
   const f: FlapFigures = {
-    seed, halfPeriodMs, cycles,
+    seed,
+    halfPeriodMs,
+    cycles,
     switches: switches(after) - switches(before),
     gw1Transitions: metricSum(after, 'linkward_link_transitions_total', (l) => l.uplink === 'gw1') - tr0,
     nodeTransitions: metricSum(after, 'linkward_link_node_transitions_total') - nt0,
   };
-  checks.push({ step: 'flap 6', name: `route switches ≤ ${MAX_SWITCHES} while flapping`, ok: f.switches <= MAX_SWITCHES, detail: `${f.switches} switches in ${cycles} cycles (half-period ${halfPeriodMs} ms, seed ${seed})` });
-  checks.push({ step: 'flap 6', name: `gw1 transitions ≤ ${MAX_GW1_TRANSITIONS} while flapping`, ok: f.gw1Transitions <= MAX_GW1_TRANSITIONS, detail: `${f.gw1Transitions} gw1 transitions, ${f.nodeTransitions} node transitions` });
+  checks.push({
+    step: 'flap 6',
+    name: `route switches ≤ ${MAX_SWITCHES} while flapping`,
+    ok: f.switches <= MAX_SWITCHES,
+    detail: `${f.switches} switches in ${cycles} cycles (half-period ${halfPeriodMs} ms, seed ${seed})`,
+  });
+  checks.push({
+    step: 'flap 6',
+    name: `gw1 transitions ≤ ${MAX_GW1_TRANSITIONS} while flapping`,
+    ok: f.gw1Transitions <= MAX_GW1_TRANSITIONS,
+    detail: `${f.gw1Transitions} gw1 transitions, ${f.nodeTransitions} node transitions`,
+  });
   return f;
 }

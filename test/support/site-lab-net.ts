@@ -23,13 +23,23 @@ export function sh(cmd: string, args: readonly string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, timeout: CMD_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 export const inNs = (n: string, cmd: string, ...args: string[]): string => sh('ip', ['netns', 'exec', n, cmd, ...args]);
-const quiet = (f: () => unknown): void => { try { f(); } catch { /* not there */ } };
+const quiet = (f: () => unknown): void => {
+  try {
+    f();
+  } catch {
+    /* not there */
+  }
+};
 
 /** Kills what still runs inside the lab namespaces (only processes the lab started live there), then deletes them. */
 export function removeSiteNet(): void {
   for (const n of Object.values(NS)) {
     quiet(() => {
-      for (const pid of sh('ip', ['netns', 'pids', n]).split('\n').map(Number).filter((x) => x > 1)) quiet(() => process.kill(pid, 'SIGKILL'));
+      for (const pid of sh('ip', ['netns', 'pids', n])
+        .split('\n')
+        .map(Number)
+        .filter((x) => x > 1))
+        quiet(() => process.kill(pid, 'SIGKILL'));
     });
     quiet(() => sh('ip', ['netns', 'del', n]));
   }
@@ -39,7 +49,8 @@ export function removeSiteNet(): void {
 export function createSiteNet(): void {
   removeSiteNet();
   for (const n of Object.values(NS)) sh('ip', ['netns', 'add', n]);
-  const veth = (a: string, an: string, b: string, bn: string): void => void sh('ip', ['-n', a, 'link', 'add', an, 'type', 'veth', 'peer', 'name', bn, 'netns', b]);
+  const veth = (a: string, an: string, b: string, bn: string): void =>
+    void sh('ip', ['-n', a, 'link', 'add', an, 'type', 'veth', 'peer', 'name', bn, 'netns', b]);
   veth(NS.edge, 'e1', NS.gw1, 'g1a');
   veth(NS.edge, 'e2', NS.gw2, 'g2a');
   veth(NS.gw1, 'g1b', NS.inet, 'i1');
@@ -67,7 +78,11 @@ export function createSiteNet(): void {
     inNs(gw, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1');
     // Two chains: `cut` holds impairments (flushed by restore), `count` only counts (bytes to each far-side service).
     inNs(gw, 'nft', 'add table inet lws; add chain inet lws cut { type filter hook forward priority 0; policy accept; }');
-    inNs(gw, 'nft', `add chain inet lws count { type filter hook forward priority 10; policy accept; }; add rule inet lws count ip daddr ${VM_IP} counter; add rule inet lws count ip daddr ${PROBE_IP} counter; add rule inet lws count ip saddr ${PROBE_IP} counter`);
+    inNs(
+      gw,
+      'nft',
+      `add chain inet lws count { type filter hook forward priority 10; policy accept; }; add rule inet lws count ip daddr ${VM_IP} counter; add rule inet lws count ip daddr ${PROBE_IP} counter; add rule inet lws count ip saddr ${PROBE_IP} counter`,
+    );
   }
   sh('ip', ['-n', NS.edge, 'route', 'add', 'default', 'via', GW_ADDR.gw1.gwIp, 'dev', 'e1', 'metric', '100', 'proto', 'static']);
 }
@@ -80,7 +95,23 @@ export function shape(g: Gw, mbit: number | null): void {
   for (const dev of [`g${n}a`, `g${n}b`]) {
     if (mbit === null) quiet(() => inNs(gwNs(g), 'tc', 'qdisc', 'del', 'dev', dev, 'root'));
     // burst ≥ rate/HZ and ≥ 10 kB; latency 50 ms: a shaped line with a small queue (as the trust lab).
-    else inNs(gwNs(g), 'tc', 'qdisc', 'replace', 'dev', dev, 'root', 'tbf', 'rate', `${mbit}mbit`, 'burst', String(Math.max(10_000, Math.round((mbit * 1e6) / 8 * 0.004))), 'latency', '50ms');
+    else
+      inNs(
+        gwNs(g),
+        'tc',
+        'qdisc',
+        'replace',
+        'dev',
+        dev,
+        'root',
+        'tbf',
+        'rate',
+        `${mbit}mbit`,
+        'burst',
+        String(Math.max(10_000, Math.round(((mbit * 1e6) / 8) * 0.004))),
+        'latency',
+        '50ms',
+      );
   }
 }
 
@@ -99,7 +130,9 @@ export function gwBytes(g: Gw): { toVm: number; probe: number } {
   const get = (re: RegExp): number => Number(re.exec(out)?.[1] ?? 0);
   return {
     toVm: get(new RegExp(`daddr ${VM_IP.replaceAll('.', '\\.')} counter packets \\d+ bytes (\\d+)`)),
-    probe: get(new RegExp(`daddr ${PROBE_IP.replaceAll('.', '\\.')} counter packets \\d+ bytes (\\d+)`)) + get(new RegExp(`saddr ${PROBE_IP.replaceAll('.', '\\.')} counter packets \\d+ bytes (\\d+)`)),
+    probe:
+      get(new RegExp(`daddr ${PROBE_IP.replaceAll('.', '\\.')} counter packets \\d+ bytes (\\d+)`)) +
+      get(new RegExp(`saddr ${PROBE_IP.replaceAll('.', '\\.')} counter packets \\d+ bytes (\\d+)`)),
   };
 }
 
@@ -109,7 +142,11 @@ export function edgeDefaults(): string {
 }
 /** Which gateway the edge's preferred default route uses right now (lowest metric first, as the kernel picks). */
 export function edgeVia(): Gw | null {
-  const first = edgeDefaults().split('\n').map((l) => ({ l, metric: Number(/metric (\d+)/.exec(l)?.[1] ?? 0) })).sort((a, b) => a.metric - b.metric)[0]?.l ?? '';
+  const first =
+    edgeDefaults()
+      .split('\n')
+      .map((l) => ({ l, metric: Number(/metric (\d+)/.exec(l)?.[1] ?? 0) }))
+      .sort((a, b) => a.metric - b.metric)[0]?.l ?? '';
   if (first.includes(`via ${GW_ADDR.gw1.gwIp} `)) return 'gw1';
   if (first.includes(`via ${GW_ADDR.gw2.gwIp} `)) return 'gw2';
   return null;

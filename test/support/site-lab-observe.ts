@@ -8,7 +8,11 @@ const POLL_MS = 500;
 const KUBECTL_EVERY = 2;
 
 export type EventKind = 'impairment' | 'decision' | 'action' | 'telemetry' | 'step';
-export interface TimelineEvent { atMs: number; kind: EventKind; text: string }
+export interface TimelineEvent {
+  atMs: number;
+  kind: EventKind;
+  text: string;
+}
 
 export interface NodeView {
   labels: Record<string, string>;
@@ -25,16 +29,29 @@ export interface Snapshot {
   via: Gw | null;
 }
 export interface StatusDoc {
-  link?: { node: string; active: string | null; uplinks: Record<string, { health: string; reasons: string[]; latest: { downloadMbps?: number; uploadMbps?: number } }> } | null;
+  link?: {
+    node: string;
+    active: string | null;
+    uplinks: Record<string, { health: string; reasons: string[]; latest: { downloadMbps?: number; uploadMbps?: number } }>;
+  } | null;
   components: Record<string, { state: string; message?: string; details?: Record<string, unknown> }>;
 }
 
 export const CONDITION_TYPE = 'NetworkDegraded';
 
 export function nodeView(json: string): NodeView {
-  const o = JSON.parse(json) as { metadata: { labels?: Record<string, string> }; spec: { taints?: NodeView['taints']; unschedulable?: boolean }; status: { conditions?: { type: string; status: string; reason?: string }[] } };
+  const o = JSON.parse(json) as {
+    metadata: { labels?: Record<string, string> };
+    spec: { taints?: NodeView['taints']; unschedulable?: boolean };
+    status: { conditions?: { type: string; status: string; reason?: string }[] };
+  };
   const c = o.status.conditions?.find((x) => x.type === CONDITION_TYPE);
-  return { labels: o.metadata.labels ?? {}, taints: o.spec.taints ?? [], unschedulable: o.spec.unschedulable === true, condition: c ? { status: c.status, ...(c.reason ? { reason: c.reason } : {}) } : null };
+  return {
+    labels: o.metadata.labels ?? {},
+    taints: o.spec.taints ?? [],
+    unschedulable: o.spec.unschedulable === true,
+    condition: c ? { status: c.status, ...(c.reason ? { reason: c.reason } : {}) } : null,
+  };
 }
 
 /** A short text per part of the view, so changes show as timeline lines. */
@@ -46,7 +63,10 @@ function describe(s: Snapshot): Record<string, string> {
     for (const [u, v] of Object.entries(l?.uplinks ?? {})) out[`decision: ${u}`] = `${u} ${v.health}${v.reasons.length ? ` (${v.reasons.join(', ')})` : ''}`;
   }
   if (s.node) {
-    const lw = Object.entries(s.node.labels).filter(([k]) => k.startsWith('linkward.io/')).map(([k, v]) => `${k.slice(12)}=${v}`).join(' ');
+    const lw = Object.entries(s.node.labels)
+      .filter(([k]) => k.startsWith('linkward.io/'))
+      .map(([k, v]) => `${k.slice(12)}=${v}`)
+      .join(' ');
     out['action: labels'] = `labels ${lw || '(none)'}`;
     out['action: taints'] = `taints ${s.node.taints.map((t) => `${t.key}:${t.effect}`).join(' ') || '(none)'}`;
     out['action: cordon'] = s.node.unschedulable ? 'cordoned' : 'schedulable';
@@ -82,10 +102,18 @@ export class Observer {
     const status = await this.#lab.json<StatusDoc>('/v1/status').catch(() => null);
     let node = this.latest.node;
     if (withNode) {
-      try { node = nodeView(this.#lab.kubectl('get', 'node', 'lws-edge', '-o', 'json')); } catch { /* API unreachable from the script's side: keep the last view */ }
+      try {
+        node = nodeView(this.#lab.kubectl('get', 'node', 'lws-edge', '-o', 'json'));
+      } catch {
+        /* API unreachable from the script's side: keep the last view */
+      }
     }
     let via: Gw | null = null;
-    try { via = edgeVia(); } catch { /* namespace gone */ }
+    try {
+      via = edgeVia();
+    } catch {
+      /* namespace gone */
+    }
     const snap: Snapshot = { atMs: Date.now(), status, node, via };
     for (const [k, v] of Object.entries(describe(snap))) {
       if (this.#prev[k] !== v) {

@@ -30,13 +30,18 @@ export function figureLines(r: VariantResult): string[] {
       `duplicates                             ${a?.duplicates ?? 'n/a'}`,
       `on metered gw2: high / bulk records    ${c.highOnMetered} / ${c.bulkOnMetered}`,
       `on metered gw2: bytes to VM gw2 / gw1  ${c.vmBytesOnMetered.gw2} / ${c.vmBytesOnMetered.gw1} B`,
-      `probe bytes gw1 / gw2                  ${Object.entries(c.probeBytes).map(([k, v]) => `${k} ${(v / 1e6).toFixed(1)} MB`).join(', ')} (whole run, speed tests every 10 s)`,
+      `probe bytes gw1 / gw2                  ${Object.entries(c.probeBytes)
+        .map(([k, v]) => `${k} ${(v / 1e6).toFixed(1)} MB`)
+        .join(', ')} (whole run, speed tests every 10 s)`,
       `false actions                          ${c.falseActions.length}${c.falseActions.length ? `: ${c.falseActions.join('; ')}` : ''}`,
     );
     if (c.k8sRequestsDuringOutage !== undefined) out.push(`API requests during the outage        ${c.k8sRequestsDuringOutage}`);
   }
   const f = r.flap;
-  if (f) out.push(`flapping: seed ${f.seed}, half-period ${f.halfPeriodMs} ms, ${f.cycles} cycles → ${f.switches} switches, ${f.gw1Transitions} gw1 transitions, ${f.nodeTransitions} node transitions`);
+  if (f)
+    out.push(
+      `flapping: seed ${f.seed}, half-period ${f.halfPeriodMs} ms, ${f.cycles} cycles → ${f.switches} switches, ${f.gw1Transitions} gw1 transitions, ${f.nodeTransitions} node transitions`,
+    );
   return out;
 }
 
@@ -55,5 +60,8 @@ export function reportText(results: readonly VariantResult[], header: string): s
 
 /** Checks that failed. */
 export function failures(results: readonly VariantResult[]): string[] {
-  return results.flatMap((r) => [...r.checks.filter((c) => !c.ok).map((c) => `${c.step}: ${c.name} — ${c.detail}`), ...(r.error ? [`${r.variant}: ${r.error}`] : [])]);
+  return results.flatMap((r) => [
+    ...r.checks.filter((c) => !c.ok).map((c) => `${c.step}: ${c.name} — ${c.detail}`),
+    ...(r.error ? [`${r.variant}: ${r.error}`] : []),
+  ]);
 }

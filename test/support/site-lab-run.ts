@@ -39,11 +39,20 @@ let burners: Burners | null = null;
 /** SIGINT/SIGTERM: remove the site (namespaces, processes) and the burners before exiting. */
 export function siteCleanupOnSignal(): () => void {
   const on = (sig: NodeJS.Signals): void => {
-    try { burners?.stop(); current?.destroy(); removeSiteNet(); } finally { process.exit(sig === 'SIGINT' ? 130 : 143); }
+    try {
+      burners?.stop();
+      current?.destroy();
+      removeSiteNet();
+    } finally {
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }
   };
   process.once('SIGINT', on);
   process.once('SIGTERM', on);
-  return () => { process.off('SIGINT', on); process.off('SIGTERM', on); };
+  return () => {
+    process.off('SIGINT', on);
+    process.off('SIGTERM', on);
+  };
 }
 
 async function runVariant(v: Variant, o: SiteRunOpts): Promise<VariantResult> {
@@ -56,7 +65,12 @@ async function runVariant(v: Variant, o: SiteRunOpts): Promise<VariantResult> {
   try {
     if (v === 'flap') res.flap = await runFlapping(lab, obs, res.checks, o.seed);
     else res.cycle = await runCycle(lab, obs, res.checks, { label, kill: v === 'kill' });
-    res.checks.push({ step: `${label}`, name: 'agent still running at the end', ok: lab.agent?.exitCode === null && lab.agent?.signalCode === null, detail: `exit ${lab.agent?.exitCode} signal ${lab.agent?.signalCode}` });
+    res.checks.push({
+      step: `${label}`,
+      name: 'agent still running at the end',
+      ok: lab.agent?.exitCode === null && lab.agent?.signalCode === null,
+      detail: `exit ${lab.agent?.exitCode} signal ${lab.agent?.signalCode}`,
+    });
   } catch (e) {
     failed = true;
     res.error = (e as Error).stack ?? String(e);

@@ -26,13 +26,19 @@ const METERED_DWELL_MS = 5_000;
 /** Flush rate may exceed the pace target by this factor (burst of the first batch, headers, TCP/IP overhead). */
 const PACE_SLACK = 1.5;
 /** Timeline texts (site-lab-observe.ts) that are an action or a worse verdict; label changes such as bandwidth-class are not. */
-const FALSE_ACTION = /^(node|gw1|gw2) (degraded|down)|^node \w+, active gw2|link-state=(degraded|down)|linkward\.io\/link:|^cordoned|NetworkDegraded=True|via gw2/;
+const FALSE_ACTION =
+  /^(node|gw1|gw2) (degraded|down)|^node \w+, active gw2|link-state=(degraded|down)|linkward\.io\/link:|^cordoned|NetworkDegraded=True|via gw2/;
 /** Records a kill -9 may leave sent but not yet marked sent: at most the batches in flight (≈ 1 s of both sinks). */
 const KILL_RESEND_LIMIT = 10;
 /** An admin's own decorations, which linkward must never remove. */
 export const ADMIN_TAINT = 'site.example/maintenance-window';
 
-export interface Check { step: string; name: string; ok: boolean; detail: string }
+export interface Check {
+  step: string;
+  name: string;
+  ok: boolean;
+  detail: string;
+}
 export interface CycleFigures {
   label: string;
   firstVerdictMs: number | null;
@@ -67,9 +73,31 @@ const label = (s: Snapshot, k: string): string | undefined => s.node?.labels[`li
 export async function runCycle(lab: SiteLab, obs: Observer, checks: Check[], o: { label: string; kill?: boolean }): Promise<CycleFigures> {
   const step = (n: string, text: string): void => obs.mark('step', `[${o.label}] step ${n}: ${text}`);
   const check = (s: string, name: string, ok: boolean, detail: string): void => void checks.push({ step: `${o.label} ${s}`, name, ok, detail });
-  const f: CycleFigures = { label: o.label, firstVerdictMs: null, degradeDetectMs: null, failoverMs: null, downDetectMs: null, downTaintMs: null, recoveryMs: null, failbackMs: null, undecoratedMs: null, flushMs: null, flushKBps: null, paceKBps: null, gateKBps: null, bufferedMax: 0, accounting: null, highOnMetered: 0, bulkOnMetered: 0, vmBytesOnMetered: { gw1: 0, gw2: 0 }, probeBytes: {}, falseActions: [] };
+  const f: CycleFigures = {
+    label: o.label,
+    firstVerdictMs: null,
+    degradeDetectMs: null,
+    failoverMs: null,
+    downDetectMs: null,
+    downTaintMs: null,
+    recoveryMs: null,
+    failbackMs: null,
+    undecoratedMs: null,
+    flushMs: null,
+    flushKBps: null,
+    paceKBps: null,
+    gateKBps: null,
+    bufferedMax: 0,
+    accounting: null,
+    highOnMetered: 0,
+    bulkOnMetered: 0,
+    vmBytesOnMetered: { gw1: 0, gw2: 0 },
+    probeBytes: {},
+    falseActions: [],
+  };
   // A false action: on a healthy site, a verdict worse than healthy, a move to gw2, or any of linkward's restricting decorations.
-  const decoratedSince = (from: number) => obs.events.filter((e) => e.atMs >= from && (e.kind === 'action' || e.kind === 'decision') && FALSE_ACTION.test(e.text));
+  const decoratedSince = (from: number) =>
+    obs.events.filter((e) => e.atMs >= from && (e.kind === 'action' || e.kind === 'decision') && FALSE_ACTION.test(e.text));
 
   // 1. Start: first verdict, node labelled healthy on gw1.
   shape('gw1', BASE_MBIT.gw1);
@@ -94,11 +122,43 @@ export async function runCycle(lab: SiteLab, obs: Observer, checks: Check[], o: 
   obs.mark('impairment', `gw1 throttled to ${THROTTLE_MBIT} Mbit/s`);
   shape('gw1', THROTTLE_MBIT);
   let sawDegradedDecor = false;
-  f.degradeDetectMs = await obs.waitFor((s) => { if (label(s, 'link-state') === 'degraded' && lwTaint(s) === 'PreferNoSchedule' && s.node?.condition?.status === 'True') sawDegradedDecor = true; return health(s, 'gw1') === 'degraded' || health(s, 'gw1') === 'down'; }, DEGRADE_LIMIT_MS, throttledAt);
-  check('2', 'gw1 degraded', f.degradeDetectMs !== null && health(obs.latest, 'gw1') === 'degraded', `gw1 ${health(obs.latest, 'gw1')} ${JSON.stringify(obs.latest.status?.link?.uplinks.gw1?.reasons)}`);
-  f.failoverMs = await obs.waitFor((s) => { if (label(s, 'link-state') === 'degraded' && lwTaint(s) === 'PreferNoSchedule' && s.node?.condition?.status === 'True') sawDegradedDecor = true; return s.via === 'gw2' && s.status?.link?.active === 'gw2' && label(s, 'uplink') === 'gw2'; }, DEGRADE_LIMIT_MS, throttledAt);
-  check('2', 'degraded labels, condition and PreferNoSchedule taint seen', sawDegradedDecor, `timeline: ${obs.events.filter((e) => e.atMs >= throttledAt && e.kind === 'action').map((e) => e.text).join('; ')}`);
-  check('2', 'failover to gw2 confirmed (ip route, status, label uplink=gw2)', f.failoverMs !== null, `via ${obs.latest.via}, active ${obs.latest.status?.link?.active}, label ${label(obs.latest, 'uplink')}`);
+  f.degradeDetectMs = await obs.waitFor(
+    (s) => {
+      if (label(s, 'link-state') === 'degraded' && lwTaint(s) === 'PreferNoSchedule' && s.node?.condition?.status === 'True') sawDegradedDecor = true;
+      return health(s, 'gw1') === 'degraded' || health(s, 'gw1') === 'down';
+    },
+    DEGRADE_LIMIT_MS,
+    throttledAt,
+  );
+  check(
+    '2',
+    'gw1 degraded',
+    f.degradeDetectMs !== null && health(obs.latest, 'gw1') === 'degraded',
+    `gw1 ${health(obs.latest, 'gw1')} ${JSON.stringify(obs.latest.status?.link?.uplinks.gw1?.reasons)}`,
+  );
+  f.failoverMs = await obs.waitFor(
+    (s) => {
+      if (label(s, 'link-state') === 'degraded' && lwTaint(s) === 'PreferNoSchedule' && s.node?.condition?.status === 'True') sawDegradedDecor = true;
+      return s.via === 'gw2' && s.status?.link?.active === 'gw2' && label(s, 'uplink') === 'gw2';
+    },
+    DEGRADE_LIMIT_MS,
+    throttledAt,
+  );
+  check(
+    '2',
+    'degraded labels, condition and PreferNoSchedule taint seen',
+    sawDegradedDecor,
+    `timeline: ${obs.events
+      .filter((e) => e.atMs >= throttledAt && e.kind === 'action')
+      .map((e) => e.text)
+      .join('; ')}`,
+  );
+  check(
+    '2',
+    'failover to gw2 confirmed (ip route, status, label uplink=gw2)',
+    f.failoverMs !== null,
+    `via ${obs.latest.via}, active ${obs.latest.status?.link?.active}, label ${label(obs.latest, 'uplink')}`,
+  );
   const onMeteredFrom = Date.now() + 1000;
   const vmBytesAtFailover = { gw1: gwBytes('gw1').toVm, gw2: gwBytes('gw2').toVm };
   await new Promise((r) => setTimeout(r, METERED_DWELL_MS));
@@ -108,8 +168,18 @@ export async function runCycle(lab: SiteLab, obs: Observer, checks: Check[], o: 
   f.bulkOnMetered = storedIn(stored, SINK_BULK, onMeteredFrom, onMeteredTo);
   f.vmBytesOnMetered = { gw1: gwBytes('gw1').toVm - vmBytesAtFailover.gw1, gw2: gwBytes('gw2').toVm - vmBytesAtFailover.gw2 };
   const gw2Sent = f.vmBytesOnMetered.gw2;
-  check('2', 'only high-priority telemetry while on the metered uplink', f.highOnMetered > 0 && f.bulkOnMetered === 0, `while on gw2: ${f.highOnMetered} high, ${f.bulkOnMetered} bulk records stored`);
-  check('2', 'telemetry follows the failover (bytes to VictoriaMetrics cross gw2)', gw2Sent > 0, `gw2 forwarded ${gw2Sent} B to VictoriaMetrics (gw1 ${f.vmBytesOnMetered.gw1} B) while ${f.highOnMetered} high records were stored`);
+  check(
+    '2',
+    'only high-priority telemetry while on the metered uplink',
+    f.highOnMetered > 0 && f.bulkOnMetered === 0,
+    `while on gw2: ${f.highOnMetered} high, ${f.bulkOnMetered} bulk records stored`,
+  );
+  check(
+    '2',
+    'telemetry follows the failover (bytes to VictoriaMetrics cross gw2)',
+    gw2Sent > 0,
+    `gw2 forwarded ${gw2Sent} B to VictoriaMetrics (gw1 ${f.vmBytesOnMetered.gw1} B) while ${f.highOnMetered} high records were stored`,
+  );
 
   // 3. Cut both uplinks: node down, NoSchedule + cordon, telemetry accumulates, nothing sent.
   step('3', 'cut gw2 and gw1 (far side dead, carrier up)');
@@ -123,8 +193,17 @@ export async function runCycle(lab: SiteLab, obs: Observer, checks: Check[], o: 
   f.downDetectMs = await obs.waitFor((s) => s.status?.link?.node === 'down', CUT_LIMIT_MS, cutAt);
   check('3', 'node down', f.downDetectMs !== null, `node ${obs.latest.status?.link?.node}`);
   if (lab.apiWhere === 'edge') {
-    f.downTaintMs = await obs.waitFor((s) => lwTaint(s) === 'NoSchedule' && s.node?.unschedulable === true && label(s, 'link-state') === 'down', K8S_LIMIT_MS, cutAt);
-    check('3', 'NoSchedule taint and cordon', f.downTaintMs !== null, `taints ${JSON.stringify(obs.latest.node?.taints)} unschedulable ${obs.latest.node?.unschedulable}`);
+    f.downTaintMs = await obs.waitFor(
+      (s) => lwTaint(s) === 'NoSchedule' && s.node?.unschedulable === true && label(s, 'link-state') === 'down',
+      K8S_LIMIT_MS,
+      cutAt,
+    );
+    check(
+      '3',
+      'NoSchedule taint and cordon',
+      f.downTaintMs !== null,
+      `taints ${JSON.stringify(obs.latest.node?.taints)} unschedulable ${obs.latest.node?.unschedulable}`,
+    );
   }
   if (o.kill) {
     await new Promise((r) => setTimeout(r, OUTAGE_MS / 2));
@@ -147,7 +226,12 @@ export async function runCycle(lab: SiteLab, obs: Observer, checks: Check[], o: 
   stored = await storedSamples(lab);
   const sentDuring = storedIn(stored, SINK_HIGH, cutAt + 500, Date.now()) + storedIn(stored, SINK_BULK, cutAt + 500, Date.now());
   check('3', 'telemetry accumulates in the buffer', depthEnd > depthAtCut, `buffer ${depthAtCut} → ${depthEnd} records`);
-  check('3', 'nothing sent during the outage', sentDuring === 0 && gwBytes('gw1').toVm === bytesAtCut.gw1 && gwBytes('gw2').toVm === bytesAtCut.gw2, `${sentDuring} records stamped after the cut stored; bytes to VM gw1 +${gwBytes('gw1').toVm - bytesAtCut.gw1}, gw2 +${gwBytes('gw2').toVm - bytesAtCut.gw2}`);
+  check(
+    '3',
+    'nothing sent during the outage',
+    sentDuring === 0 && gwBytes('gw1').toVm === bytesAtCut.gw1 && gwBytes('gw2').toVm === bytesAtCut.gw2,
+    `${sentDuring} records stamped after the cut stored; bytes to VM gw1 +${gwBytes('gw1').toVm - bytesAtCut.gw1}, gw2 +${gwBytes('gw2').toVm - bytesAtCut.gw2}`,
+  );
 
   // 4. Restore gw1: failback, decorations removed (the admin's stay), backlog flushed paced, every ack stored.
   step('4', 'restore gw1 (gw2 stays cut)');
@@ -163,23 +247,64 @@ export async function runCycle(lab: SiteLab, obs: Observer, checks: Check[], o: 
     const gate = (obs.latest.status?.components.buffer?.details?.gate as { rateBps?: number } | undefined)?.rateBps;
     if (typeof gate === 'number' && Number.isFinite(gate)) f.gateKBps = Math.max(f.gateKBps ?? 0, gate / 1000);
     const b = gwBytes('gw1').toVm;
-    if (b > lastBytes) { if (!firstByteAt) firstByteAt = Date.now(); lastByteAt = Date.now(); lastBytes = b; }
+    if (b > lastBytes) {
+      if (!firstByteAt) firstByteAt = Date.now();
+      lastByteAt = Date.now();
+      lastBytes = b;
+    }
   };
-  f.recoveryMs = await obs.waitFor((s) => { trackFlush(); return health(s, 'gw1') === 'healthy'; }, RECOVER_LIMIT_MS, restoredAt);
-  check('4', 'gw1 healthy again (no outage figure keeps it degraded)', f.recoveryMs !== null, `gw1 ${health(obs.latest, 'gw1')} ${JSON.stringify(obs.latest.status?.link?.uplinks.gw1?.reasons)}`);
-  f.failbackMs = await obs.waitFor((s) => { trackFlush(); return s.via === 'gw1' && s.status?.link?.active === 'gw1'; }, RECOVER_LIMIT_MS, restoredAt);
+  f.recoveryMs = await obs.waitFor(
+    (s) => {
+      trackFlush();
+      return health(s, 'gw1') === 'healthy';
+    },
+    RECOVER_LIMIT_MS,
+    restoredAt,
+  );
+  check(
+    '4',
+    'gw1 healthy again (no outage figure keeps it degraded)',
+    f.recoveryMs !== null,
+    `gw1 ${health(obs.latest, 'gw1')} ${JSON.stringify(obs.latest.status?.link?.uplinks.gw1?.reasons)}`,
+  );
+  f.failbackMs = await obs.waitFor(
+    (s) => {
+      trackFlush();
+      return s.via === 'gw1' && s.status?.link?.active === 'gw1';
+    },
+    RECOVER_LIMIT_MS,
+    restoredAt,
+  );
   check('4', 'failback to gw1', f.failbackMs !== null, `via ${obs.latest.via}`);
   const flushEnd = Date.now() + FLUSH_LIMIT_MS;
   let d = depth(await lab.metrics());
-  while (d > 0 && Date.now() < flushEnd) { trackFlush(); await new Promise((r) => setTimeout(r, 200)); d = depth(await lab.metrics()); }
+  while (d > 0 && Date.now() < flushEnd) {
+    trackFlush();
+    await new Promise((r) => setTimeout(r, 200));
+    d = depth(await lab.metrics());
+  }
   trackFlush();
   f.flushMs = d === 0 ? Date.now() - restoredAt : null;
   const upMbps = obs.latest.status?.link?.uplinks.gw1?.latest.uploadMbps ?? null;
-  f.paceKBps = upMbps === null ? null : (upMbps * 1e6 / 8 / 1000) * PACE_FRACTION;
+  f.paceKBps = upMbps === null ? null : ((upMbps * 1e6) / 8 / 1000) * PACE_FRACTION;
   f.flushKBps = lastByteAt > firstByteAt ? (lastBytes - flushFrom) / 1000 / ((lastByteAt - firstByteAt) / 1000) : null;
   check('4', 'backlog flushed', d === 0, `buffer ${d} records left`);
-  check('4', 'flush paced under the configured fraction of the measured upload', f.flushKBps !== null && f.paceKBps !== null && f.flushKBps <= f.paceKBps * PACE_SLACK, `gate ${f.gateKBps?.toFixed(0)} kB/s; flush ${f.flushKBps?.toFixed(0)} kB/s over ${((lastByteAt - firstByteAt) / 1000).toFixed(1)} s; pace target ${f.paceKBps?.toFixed(0)} kB/s (${PACE_FRACTION} × ${upMbps} Mbit/s)`);
-  f.undecoratedMs = await obs.waitFor((s) => label(s, 'link-state') === 'healthy' && label(s, 'uplink') === 'gw1' && lwTaint(s) === null && !s.node?.unschedulable && s.node?.condition?.status !== 'True', K8S_LIMIT_MS, restoredAt);
+  check(
+    '4',
+    'flush paced under the configured fraction of the measured upload',
+    f.flushKBps !== null && f.paceKBps !== null && f.flushKBps <= f.paceKBps * PACE_SLACK,
+    `gate ${f.gateKBps?.toFixed(0)} kB/s; flush ${f.flushKBps?.toFixed(0)} kB/s over ${((lastByteAt - firstByteAt) / 1000).toFixed(1)} s; pace target ${f.paceKBps?.toFixed(0)} kB/s (${PACE_FRACTION} × ${upMbps} Mbit/s)`,
+  );
+  f.undecoratedMs = await obs.waitFor(
+    (s) =>
+      label(s, 'link-state') === 'healthy' &&
+      label(s, 'uplink') === 'gw1' &&
+      lwTaint(s) === null &&
+      !s.node?.unschedulable &&
+      s.node?.condition?.status !== 'True',
+    K8S_LIMIT_MS,
+    restoredAt,
+  );
   check('4', "linkward's taint, cordon and condition removed", f.undecoratedMs !== null, `node ${JSON.stringify(obs.latest.node)}`);
   check('4', "the admin's taint stays", !!obs.latest.node?.taints.some((t) => t.key === ADMIN_TAINT), `taints ${JSON.stringify(obs.latest.node?.taints)}`);
   lab.stopWorkload();
@@ -188,21 +313,41 @@ export async function runCycle(lab: SiteLab, obs: Observer, checks: Check[], o: 
   while (depth(await lab.metrics()) > 0 && Date.now() < drainEnd) await new Promise((r) => setTimeout(r, 200));
   f.accounting = account(readAcks(lab), await storedSamples(lab));
   const a = f.accounting;
-  check('4', 'every acknowledged record stored with its original timestamp', a.acked > 0 && a.missing.length === 0 && a.wrongTimestamp.length === 0, `${a.acked} acknowledged, ${a.delivered} stored, missing ${a.missing.length} ${JSON.stringify(a.missing.slice(0, 3))}, wrong timestamp ${a.wrongTimestamp.length}`);
+  check(
+    '4',
+    'every acknowledged record stored with its original timestamp',
+    a.acked > 0 && a.missing.length === 0 && a.wrongTimestamp.length === 0,
+    `${a.acked} acknowledged, ${a.delivered} stored, missing ${a.missing.length} ${JSON.stringify(a.missing.slice(0, 3))}, wrong timestamp ${a.wrongTimestamp.length}`,
+  );
   // After kill -9 the batch in flight may be resent (at-least-once): identical samples, bounded by one batch per sink.
-  if (o.kill) check('5', `duplicates only identical resends (≤ ${KILL_RESEND_LIMIT}) after kill -9`, a.duplicates <= KILL_RESEND_LIMIT, `${a.duplicates} duplicate samples`);
+  if (o.kill)
+    check(
+      '5',
+      `duplicates only identical resends (≤ ${KILL_RESEND_LIMIT}) after kill -9`,
+      a.duplicates <= KILL_RESEND_LIMIT,
+      `${a.duplicates} duplicate samples`,
+    );
   else {
     // Delivery is at-least-once (docs/buffer.md): a batch whose answer never came is sent again under the same
     // Idempotency-Key, and a backend that had stored it keeps two identical samples. A duplicate without such a send is
     // a defect (duplicates are identical by construction: a changed value or timestamp fails the check above).
     const unanswered = metricSum(await lab.metrics(), 'linkward_buffer_send_failures_total', (l) => l.status === 'error' && l.verdict === 'retry');
-    check('4', 'no duplicates, except identical resends after a send that got no answer', a.duplicates === 0 || unanswered > 0, `${a.duplicates} duplicate samples, ${unanswered} sends without an answer`);
+    check(
+      '4',
+      'no duplicates, except identical resends after a send that got no answer',
+      a.duplicates === 0 || unanswered > 0,
+      `${a.duplicates} duplicate samples, ${unanswered} sends without an answer`,
+    );
   }
   const settledFrom = Date.now();
   uncut('gw2');
   obs.mark('impairment', 'gw2 restored');
   await new Promise((r) => setTimeout(r, HEALTHY_WINDOW_MS));
-  f.falseActions.push(...decoratedSince(settledFrom).filter((e) => !/^gw2 /.test(e.text)).map((e) => `healthy end: ${e.text}`));
+  f.falseActions.push(
+    ...decoratedSince(settledFrom)
+      .filter((e) => !/^gw2 /.test(e.text))
+      .map((e) => `healthy end: ${e.text}`),
+  );
   const ms = await lab.metrics();
   f.probeBytes = { gw1: probeBytes(ms, 'gw1'), gw2: probeBytes(ms, 'gw2') };
   check('1,4', 'no false actions in the healthy phases', f.falseActions.length === 0, f.falseActions.join('; ') || 'none');

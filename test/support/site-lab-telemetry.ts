@@ -3,14 +3,31 @@ import { readFileSync } from 'node:fs';
 import type { SiteLab } from './site-lab.ts';
 import { metricSum, type Metric } from './trust-lab.ts';
 
-export interface Ack { sink: string; seq: number; tsMs: number; status: number; ackMs: number }
-export interface Stored { sink: string; seq: number; tsMs: number }
+export interface Ack {
+  sink: string;
+  seq: number;
+  tsMs: number;
+  status: number;
+  ackMs: number;
+}
+export interface Stored {
+  sink: string;
+  seq: number;
+  tsMs: number;
+}
 
 /** Every answer the workload logged (202 = acknowledged, i.e. durable in the agent's buffer). */
 export function readAcks(lab: SiteLab): Ack[] {
   let text = '';
-  try { text = readFileSync(lab.acksFile, 'utf8'); } catch { return []; }
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Ack);
+  try {
+    text = readFileSync(lab.acksFile, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Ack);
 }
 
 /** Raw samples of lws_site_seq for this run, as VictoriaMetrics exports them (one entry per stored sample, duplicates kept). */

@@ -3,7 +3,8 @@ import { appendFileSync } from 'node:fs';
 
 // argv: agentPort token runId outFile intervalMs sinks(comma-separated)
 const [port, token, runId, outArg, intervalArg, sinksArg] = process.argv.slice(2);
-if (!port || !token || !runId || !outArg || !intervalArg || !sinksArg) throw new Error('usage: site-lab-workload.ts PORT TOKEN RUN OUT INTERVAL_MS SINK[,SINK]');
+if (!port || !token || !runId || !outArg || !intervalArg || !sinksArg)
+  throw new Error('usage: site-lab-workload.ts PORT TOKEN RUN OUT INTERVAL_MS SINK[,SINK]');
 const outFile: string = outArg;
 const INTERVAL_MS = Number(intervalArg);
 const SINKS = sinksArg.split(',');
@@ -20,22 +21,31 @@ let stopping = false;
 async function tick(): Promise<void> {
   const tsMs = Date.now();
   const n = seq++;
-  await Promise.all(SINKS.map(async (sink) => {
-    const line = `lws_site,run=${runId},sink=${sink} seq=${n},${pad} ${tsMs}000000\n`;
-    let status = 0;
-    let error: string | undefined;
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/v1/ingest/${sink}`, { method: 'POST', body: line, headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' }, signal: AbortSignal.timeout(POST_TIMEOUT_MS) });
-      status = r.status;
-      await r.arrayBuffer();
-    } catch (e) {
-      error = String((e as Error).message ?? e);
-    }
-    appendFileSync(outFile, JSON.stringify({ sink, seq: n, tsMs, status, ackMs: Date.now(), ...(error ? { error } : {}) }) + '\n');
-  }));
+  await Promise.all(
+    SINKS.map(async (sink) => {
+      const line = `lws_site,run=${runId},sink=${sink} seq=${n},${pad} ${tsMs}000000\n`;
+      let status = 0;
+      let error: string | undefined;
+      try {
+        const r = await fetch(`http://127.0.0.1:${port}/v1/ingest/${sink}`, {
+          method: 'POST',
+          body: line,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+          signal: AbortSignal.timeout(POST_TIMEOUT_MS),
+        });
+        status = r.status;
+        await r.arrayBuffer();
+      } catch (e) {
+        error = String((e as Error).message ?? e);
+      }
+      appendFileSync(outFile, JSON.stringify({ sink, seq: n, tsMs, status, ackMs: Date.now(), ...(error ? { error } : {}) }) + '\n');
+    }),
+  );
 }
 
-process.on('SIGTERM', () => { stopping = true; });
+process.on('SIGTERM', () => {
+  stopping = true;
+});
 console.log('workload ready');
 while (!stopping) {
   const t0 = Date.now();

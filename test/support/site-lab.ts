@@ -25,7 +25,10 @@ const STOP_GRACE_MS = 5_000;
 export const VM_BINARY = '/usr/bin/victoria-metrics';
 
 export type ApiWhere = 'edge' | 'inet';
-export interface Reply { status: number; body: string }
+export interface Reply {
+  status: number;
+  body: string;
+}
 
 export interface SiteLab {
   dir: string;
@@ -54,8 +57,17 @@ export interface SiteLab {
 /** Why the lab cannot run here, or null. */
 export function siteLabUnavailable(): string | null {
   if (process.getuid?.() !== 0) return 'the site lab needs root (ip netns, tc, nft)';
-  for (const [tool, args, pkg] of [['ip', ['-V'], 'iproute2'], ['tc', ['-V'], 'iproute2'], ['nft', ['--version'], 'nftables'], ['kubectl', ['version', '--client'], 'kubectl']] as const) {
-    try { sh(tool, args); } catch { return `\`${tool}\` missing: apt-get install -y ${pkg}`; }
+  for (const [tool, args, pkg] of [
+    ['ip', ['-V'], 'iproute2'],
+    ['tc', ['-V'], 'iproute2'],
+    ['nft', ['--version'], 'nftables'],
+    ['kubectl', ['version', '--client'], 'kubectl'],
+  ] as const) {
+    try {
+      sh(tool, args);
+    } catch {
+      return `\`${tool}\` missing: apt-get install -y ${pkg}`;
+    }
   }
   if (!existsSync(VM_BINARY)) return `${VM_BINARY} missing: apt-get install -y victoria-metrics`;
   if (!existsSync(CLI)) return `${CLI} missing: run \`npm run build\` first`;
@@ -103,9 +115,25 @@ export async function createSiteLab(opts: { apiWhere: ApiWhere }): Promise<SiteL
     const srv = spawnIn(NS.inet, [process.execPath, CLI, 'probe-server', '--listen', `${PROBE_IP}:${PROBE_PORT}`, '--token', token], 'probe-server');
     await waitForLine(srv, /listening|probe server/i, START_LIMIT_MS);
     mkdirSync(join(dir, 'vm'));
-    spawnIn(NS.inet, [VM_BINARY, `-storageDataPath=${join(dir, 'vm')}`, `-httpListenAddr=${VM_IP}:${VM_PORT}`, '-retentionPeriod=100y', '-loggerLevel=ERROR', '-search.latencyOffset=0s'], 'victoria-metrics');
+    spawnIn(
+      NS.inet,
+      [
+        VM_BINARY,
+        `-storageDataPath=${join(dir, 'vm')}`,
+        `-httpListenAddr=${VM_IP}:${VM_PORT}`,
+        '-retentionPeriod=100y',
+        '-loggerLevel=ERROR',
+        '-search.latencyOffset=0s',
+      ],
+      'victoria-metrics',
+    );
     const apiNs = opts.apiWhere === 'edge' ? NS.edge : NS.inet;
-    const api = spawnIn(apiNs, [process.execPath, join(SUPPORT, 'site-lab-api.ts'), NODE_NAME, ...(opts.apiWhere === 'inet' ? [`${REMOTE_API_IP}:${REMOTE_API_PORT}`] : [])]);
+    const api = spawnIn(apiNs, [
+      process.execPath,
+      join(SUPPORT, 'site-lab-api.ts'),
+      NODE_NAME,
+      ...(opts.apiWhere === 'inet' ? [`${REMOTE_API_IP}:${REMOTE_API_PORT}`] : []),
+    ]);
     const ready = JSON.parse(await waitForLine(api, /\{"ready".*\}/, START_LIMIT_MS)) as { local: string; served: string };
     writeFileSync(join(dir, 'kubeconfig-kubectl'), kubeconfigText(ready.local), { mode: 0o600 });
     writeFileSync(join(dir, 'kubeconfig'), kubeconfigText(ready.served), { mode: 0o600 });
@@ -149,13 +177,32 @@ export async function createSiteLab(opts: { apiWhere: ApiWhere }): Promise<SiteL
         const p = lab.agent;
         if (!p || p.exitCode !== null || p.signalCode !== null) return;
         await new Promise<void>((res) => {
-          const timer = setTimeout(() => { p.kill('SIGKILL'); res(); }, STOP_GRACE_MS);
-          p.once('exit', () => { clearTimeout(timer); res(); });
+          const timer = setTimeout(() => {
+            p.kill('SIGKILL');
+            res();
+          }, STOP_GRACE_MS);
+          p.once('exit', () => {
+            clearTimeout(timer);
+            res();
+          });
           p.kill('SIGTERM');
         });
       },
       async startWorkload() {
-        workload = spawnIn(NS.edge, [process.execPath, join(SUPPORT, 'site-lab-workload.ts'), String(AGENT_PORT), token, runId, lab.acksFile, String(WORKLOAD_INTERVAL_MS), `${SINK_HIGH},${SINK_BULK}`], 'workload');
+        workload = spawnIn(
+          NS.edge,
+          [
+            process.execPath,
+            join(SUPPORT, 'site-lab-workload.ts'),
+            String(AGENT_PORT),
+            token,
+            runId,
+            lab.acksFile,
+            String(WORKLOAD_INTERVAL_MS),
+            `${SINK_HIGH},${SINK_BULK}`,
+          ],
+          'workload',
+        );
         await waitForLine(workload, /workload ready/, START_LIMIT_MS);
       },
       stopWorkload() {

@@ -48,10 +48,13 @@ export async function startBlackhole(): Promise<Peer> {
 /** TCP sockets in SYN_SENT (state 02 in /proc/net/tcp) towards `port` on this machine's loopback. */
 export function synSentTo(port: number): number {
   const hex = port.toString(16).toUpperCase().padStart(4, '0');
-  return readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1).filter((l) => {
-    const f = l.trim().split(/\s+/);
-    return f[2]?.endsWith(`:${hex}`) && f[3] === '02';
-  }).length;
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter((l) => {
+      const f = l.trim().split(/\s+/);
+      return f[2]?.endsWith(`:${hex}`) && f[3] === '02';
+    }).length;
 }
 
 /** A TCP server that accepts and never writes a byte: every request to it hangs until the client gives up. `requests` holds the first line each connection sent. */
@@ -89,16 +92,20 @@ async function httpPeer(handler: (req: IncomingMessage, res: ServerResponse) => 
   await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
   return {
     port: (srv.address() as { port: number }).port,
-    close: () => new Promise<void>((res) => {
-      for (const s of sockets) s.destroy();
-      srv.close(() => res());
-    }),
+    close: () =>
+      new Promise<void>((res) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => res());
+      }),
   };
 }
 
 /** Record ids (`{"id":…}` lines) of an NDJSON body. */
 export function idsOf(body: string): string[] {
-  return body.split('\n').filter((l) => l.trim() !== '').map((l) => String((JSON.parse(l) as { id: unknown }).id));
+  return body
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => String((JSON.parse(l) as { id: unknown }).id));
 }
 
 /**

@@ -55,7 +55,11 @@ export interface LabAgent {
   stop(): Promise<void>;
 }
 
-export interface Metric { name: string; labels: Record<string, string>; value: number }
+export interface Metric {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
 
 function sh(cmd: string, args: readonly string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, timeout: CMD_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -64,8 +68,16 @@ function sh(cmd: string, args: readonly string[]): string {
 /** Why the lab cannot run here (not root, a tool or the build missing), or null. */
 export function trustLabUnavailable(): string | null {
   if (process.getuid?.() !== 0) return 'the trust lab needs root (ip netns, tc, nft)';
-  for (const [tool, args, pkg] of [['ip', ['-V'], 'iproute2'], ['tc', ['-V'], 'iproute2'], ['nft', ['--version'], 'nftables']] as const) {
-    try { sh(tool, args); } catch { return `\`${tool}\` missing: apt-get install -y ${pkg}`; }
+  for (const [tool, args, pkg] of [
+    ['ip', ['-V'], 'iproute2'],
+    ['tc', ['-V'], 'iproute2'],
+    ['nft', ['--version'], 'nftables'],
+  ] as const) {
+    try {
+      sh(tool, args);
+    } catch {
+      return `\`${tool}\` missing: apt-get install -y ${pkg}`;
+    }
   }
   if (!existsSync(CLI)) return `${CLI} missing: run \`npm run build\` first`;
   return null;
@@ -77,7 +89,9 @@ export function buildInfo(): string {
   try {
     const root = fileURLToPath(new URL('../../', import.meta.url));
     head = sh('git', ['-C', root, 'log', '-1', '--format=%h %cI']).trim() + (process.env.LWT_CLI ? '; LWT_CLI set: the build is not this checkout' : '');
-  } catch { /* not a checkout */ }
+  } catch {
+    /* not a checkout */
+  }
   return `${CLI} built ${statSync(CLI).mtime.toISOString()} (checkout HEAD ${head})`;
 }
 
@@ -100,8 +114,19 @@ export function metricSum(ms: readonly Metric[], name: string, where: (l: Record
 }
 
 /** The agent config an operator would write for this site; `fast` is the lab's fast setting, `defaults` only what the site needs. */
-export function siteConfig(lab: Pick<TrustLab, 'token' | 'dir'>, profile: 'fast' | 'defaults', extra: { throughputCron?: string } = {}): Record<string, unknown> {
-  const uplink = (name: UplinkName) => ({ name, interface: `e${GW[name].n}`, gateway: `10.203.${GW[name].n}.1`, sourceAddress: `10.203.${GW[name].n}.2`, priority: GW[name].n * 10, budgetBytesPerDay: LAB_BUDGET_BYTES });
+export function siteConfig(
+  lab: Pick<TrustLab, 'token' | 'dir'>,
+  profile: 'fast' | 'defaults',
+  extra: { throughputCron?: string } = {},
+): Record<string, unknown> {
+  const uplink = (name: UplinkName) => ({
+    name,
+    interface: `e${GW[name].n}`,
+    gateway: `10.203.${GW[name].n}.1`,
+    sourceAddress: `10.203.${GW[name].n}.2`,
+    priority: GW[name].n * 10,
+    budgetBytesPerDay: LAB_BUDGET_BYTES,
+  });
   const fast = profile === 'fast';
   return {
     node: { name: 'lwt-edge' },
@@ -122,7 +147,13 @@ export function siteConfig(lab: Pick<TrustLab, 'token' | 'dir'>, profile: 'fast'
     uplinks: {
       // No switch cap: a false switch must be counted, not hidden by maxSwitchesPerHour.
       // flushConntrack off: conntrack is not installed on lab machines and the lab has no NATed flows to move.
-      policy: { maxSwitchesPerHour: 1000, flushConntrack: false, ...(fast ? { candidateSamples: 2, failbackHold: 5000, degradedSwitchAfter: 5000, minSwitchInterval: 1000, confirmTimeout: 3000, holdDown: 10_000 } : {}) },
+      policy: {
+        maxSwitchesPerHour: 1000,
+        flushConntrack: false,
+        ...(fast
+          ? { candidateSamples: 2, failbackHold: 5000, degradedSwitchAfter: 5000, minSwitchInterval: 1000, confirmTimeout: 3000, holdDown: 10_000 }
+          : {}),
+      },
       list: [uplink('wan'), uplink('lte')],
     },
     kubernetes: { enabled: false },
@@ -143,11 +174,24 @@ export async function createTrustLab(prefix = 'lwt-'): Promise<TrustLab> {
     for (const n of Object.values(ns)) {
       // Only processes the lab started live in these namespaces (the agent, its revert helper, the probe server).
       try {
-        for (const pid of sh('ip', ['netns', 'pids', n]).split('\n').map(Number).filter((x) => x > 1)) {
-          try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+        for (const pid of sh('ip', ['netns', 'pids', n])
+          .split('\n')
+          .map(Number)
+          .filter((x) => x > 1)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
         }
-      } catch { /* not there */ }
-      try { sh('ip', ['netns', 'del', n]); } catch { /* not there */ }
+      } catch {
+        /* not there */
+      }
+      try {
+        sh('ip', ['netns', 'del', n]);
+      } catch {
+        /* not there */
+      }
     }
   };
   const spawnIn = (n: string, args: string[]): ChildProcess => {
@@ -161,7 +205,13 @@ export async function createTrustLab(prefix = 'lwt-'): Promise<TrustLab> {
    * stopped agent keeps its last default route, possibly via lte) would otherwise make the next one fail back at start.
    */
   const resetEdgeRoutes = (): void => {
-    const quiet = (...args: string[]): void => { try { sh('ip', ['-n', ns.edge, ...args]); } catch { /* not there */ } };
+    const quiet = (...args: string[]): void => {
+      try {
+        sh('ip', ['-n', ns.edge, ...args]);
+      } catch {
+        /* not there */
+      }
+    };
     for (let i = 0; i < 4; i++) quiet('route', 'del', 'default', 'proto', '77');
     for (const n of [7100, 7101]) {
       quiet('route', 'flush', 'table', String(n));
@@ -174,7 +224,8 @@ export async function createTrustLab(prefix = 'lwt-'): Promise<TrustLab> {
   const labDir = mkdtempSync(join(tmpdir(), 'lwt-'));
   try {
     for (const n of Object.values(ns)) sh('ip', ['netns', 'add', n]);
-    const veth = (a: string, an: string, b: string, bn: string): void => void sh('ip', ['-n', a, 'link', 'add', an, 'type', 'veth', 'peer', 'name', bn, 'netns', b]);
+    const veth = (a: string, an: string, b: string, bn: string): void =>
+      void sh('ip', ['-n', a, 'link', 'add', an, 'type', 'veth', 'peer', 'name', bn, 'netns', b]);
     veth(ns.edge, 'e1', ns.gw1, 'g1a');
     veth(ns.edge, 'e2', ns.gw2, 'g2a');
     veth(ns.gw1, 'g1b', ns.far, 'f1');
@@ -219,10 +270,14 @@ export async function createTrustLab(prefix = 'lwt-'): Promise<TrustLab> {
       const n = GW[u].n;
       for (const dev of [`g${n}a`, `g${n}b`]) {
         if (mbit === null) {
-          try { inNs(gwNs(u), 'tc', 'qdisc', 'del', 'dev', dev, 'root'); } catch { /* none */ }
+          try {
+            inNs(gwNs(u), 'tc', 'qdisc', 'del', 'dev', dev, 'root');
+          } catch {
+            /* none */
+          }
         } else {
           // burst ≥ rate/HZ and ≥ 10 kB; latency 50 ms: a shaped link with a small queue, like a provisioned line.
-          const burst = Math.max(10_000, Math.round((mbit * 1e6) / 8 * 0.004));
+          const burst = Math.max(10_000, Math.round(((mbit * 1e6) / 8) * 0.004));
           inNs(gwNs(u), 'tc', 'qdisc', 'replace', 'dev', dev, 'root', 'tbf', 'rate', `${mbit}mbit`, 'burst', String(burst), 'latency', '50ms');
         }
       }
@@ -246,7 +301,9 @@ export async function createTrustLab(prefix = 'lwt-'): Promise<TrustLab> {
       try {
         sh(process.execPath, [CLI, 'config', 'validate', cfgFile]);
       } catch (e) {
-        throw new Error(`the lab's agent config is not valid for this build (${cfgFile}): ${String((e as { stdout?: string; stderr?: string }).stdout ?? '')}${String((e as { stderr?: string }).stderr ?? e)}`);
+        throw new Error(
+          `the lab's agent config is not valid for this build (${cfgFile}): ${String((e as { stdout?: string; stderr?: string }).stdout ?? '')}${String((e as { stderr?: string }).stderr ?? e)}`,
+        );
       }
       const logFile = join(labDir, `${logName}-${Date.now()}.log`);
       const log = createWriteStream(logFile);
@@ -272,7 +329,10 @@ export async function createTrustLab(prefix = 'lwt-'): Promise<TrustLab> {
       const t0 = Date.now();
       for (;;) {
         if (proc.exitCode !== null) throw new Error(`agent exited ${proc.exitCode} at start; log ${logFile}`);
-        const ok = await call('GET', '/healthz').then((r) => r.status === 200, () => false);
+        const ok = await call('GET', '/healthz').then(
+          (r) => r.status === 200,
+          () => false,
+        );
         if (ok) break;
         if (Date.now() - t0 > START_LIMIT_MS) throw new Error(`agent not serving /healthz within ${START_LIMIT_MS} ms; log ${logFile}`);
         await sleep(100);
@@ -291,8 +351,14 @@ export async function createTrustLab(prefix = 'lwt-'): Promise<TrustLab> {
         async stop() {
           if (proc.exitCode === null && proc.signalCode === null) {
             await new Promise<void>((res) => {
-              const timer = setTimeout(() => { proc.kill('SIGKILL'); res(); }, STOP_GRACE_MS);
-              proc.once('exit', () => { clearTimeout(timer); res(); });
+              const timer = setTimeout(() => {
+                proc.kill('SIGKILL');
+                res();
+              }, STOP_GRACE_MS);
+              proc.once('exit', () => {
+                clearTimeout(timer);
+                res();
+              });
               proc.kill('SIGTERM');
             });
           }
@@ -343,7 +409,11 @@ export function waitForLine(c: ChildProcess, pattern: RegExp, timeoutMs: number)
 /** Removes the lab on SIGINT/SIGTERM too (node:test and the benchmark otherwise die without running after()). */
 export function cleanupOnSignal(fn: () => void): () => void {
   const on = (sig: NodeJS.Signals): void => {
-    try { fn(); } finally { process.exit(sig === 'SIGINT' ? 130 : 143); }
+    try {
+      fn();
+    } finally {
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }
   };
   process.once('SIGINT', on);
   process.once('SIGTERM', on);

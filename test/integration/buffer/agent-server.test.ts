@@ -16,13 +16,22 @@ describe('ingest through agent/http/server.ts', () => {
     const comp = createBufferComponent(t.ctx);
     await comp.start();
     const srv = await startServer('127.0.0.1:0', {
-      log: t.ctx.log, metrics: t.ctx.metrics, token: TOKEN,
-      health: () => ({ ok: true, reasons: [] }), notReadyReasons: () => comp.notReadyReasons?.() ?? [],
-      status: () => ({ buffer: comp.status() }), page: () => '', routes: () => comp.routes?.() ?? [],
+      log: t.ctx.log,
+      metrics: t.ctx.metrics,
+      token: TOKEN,
+      health: () => ({ ok: true, reasons: [] }),
+      notReadyReasons: () => comp.notReadyReasons?.() ?? [],
+      status: () => ({ buffer: comp.status() }),
+      page: () => '',
+      routes: () => comp.routes?.() ?? [],
     });
     const base = `http://${srv.address}`;
     const post = async (path: string, auth: boolean): Promise<number> => {
-      const r = await request(base + path, { method: 'POST', body: '{"x":1}', headers: { 'content-type': 'application/x-ndjson', ...(auth ? { authorization: `Bearer ${TOKEN}` } : {}) } });
+      const r = await request(base + path, {
+        method: 'POST',
+        body: '{"x":1}',
+        headers: { 'content-type': 'application/x-ndjson', ...(auth ? { authorization: `Bearer ${TOKEN}` } : {}) },
+      });
       await r.body.dump();
       return r.statusCode;
     };

@@ -25,11 +25,21 @@ function rawPost(base: string, path: string, headers: Record<string, string>, he
   const sock = connect(Number(u.port), u.hostname);
   let got = '';
   const answer = new Promise<string>((resolve) => {
-    sock.on('data', (c) => { got += c.toString(); if (got.includes('\r\n')) resolve(got.split('\r\n')[0]!); });
+    sock.on('data', (c) => {
+      got += c.toString();
+      if (got.includes('\r\n')) resolve(got.split('\r\n')[0]!);
+    });
     sock.on('close', () => resolve(got.split('\r\n')[0] ?? ''));
     sock.on('error', () => undefined);
   });
-  const lines = [`POST ${path} HTTP/1.1`, `host: ${u.host}`, 'content-type: application/octet-stream', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''];
+  const lines = [
+    `POST ${path} HTTP/1.1`,
+    `host: ${u.host}`,
+    'content-type: application/octet-stream',
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    '',
+    '',
+  ];
   sock.write(Buffer.concat([Buffer.from(lines.join('\r\n')), head]));
   return { sock, answer, send: (b) => sock.write(b) };
 }
@@ -40,7 +50,10 @@ describe('ingest backpressure (buffer.maxInflightBytes)', () => {
   let srv: TestServer;
 
   before(async () => {
-    t = bufferContext({ sinks: [{ name: 's', url: 'http://127.0.0.1:9/none', protocol: 'raw' }], buffer: { maxInflightBytes: BUDGET, maxRecordBytes: 512 * 1024, retry: { baseMs: 600_000, capMs: 600_000 } } });
+    t = bufferContext({
+      sinks: [{ name: 's', url: 'http://127.0.0.1:9/none', protocol: 'raw' }],
+      buffer: { maxInflightBytes: BUDGET, maxRecordBytes: 512 * 1024, retry: { baseMs: 600_000, capMs: 600_000 } },
+    });
     comp = createBufferComponent(t.ctx);
     await comp.start();
     srv = await serveRoutes(comp.routes!());
@@ -101,7 +114,8 @@ describe('ingest backpressure (buffer.maxInflightBytes)', () => {
     const rec = comp.service.store!.listRecords('s', 1_000).find((x) => x.id === id);
     assert.ok(rec);
     const got = Buffer.from(rec.body);
-    let d = 0; while (d < got.length && got[d] === payload[d]) d++;
+    let d = 0;
+    while (d < got.length && got[d] === payload[d]) d++;
     assert.ok(got.equals(payload), `stored ${got.length} bytes, first difference at ${d}`);
     await until(() => budget().used === 0, 5_000, 'the chunked lease to end');
   });

@@ -12,9 +12,14 @@ const TOKEN = 'cli-test-token-0123456789abcdef';
 
 function cli(args: string[], base: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, 'buffer', ...args, '--address', base, '--token', TOKEN], { env: { ...process.env, LINKWARD_CONFIG: '' }, timeout: 20_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [MAIN, 'buffer', ...args, '--address', base, '--token', TOKEN],
+      { env: { ...process.env, LINKWARD_CONFIG: '' }, timeout: 20_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -26,7 +31,13 @@ describe('linkward buffer CLI', () => {
 
   before(async () => {
     rx = await startReceiver(() => 400);
-    t = bufferContext({ sinks: [{ name: 'bad', url: rx.url, protocol: 'otlp-http' }, { name: 'held', url: rx.url, protocol: 'ndjson' }], buffer: { flush: { pollMs: 50 } } });
+    t = bufferContext({
+      sinks: [
+        { name: 'bad', url: rx.url, protocol: 'otlp-http' },
+        { name: 'held', url: rx.url, protocol: 'ndjson' },
+      ],
+      buffer: { flush: { pollMs: 50 } },
+    });
     comp = createBufferComponent(t.ctx);
     await comp.start();
     srv = await serveRoutes(comp.routes!(), TOKEN);
@@ -72,7 +83,10 @@ describe('linkward buffer CLI', () => {
     assert.equal((JSON.parse(r.stdout) as { replayed: number }).replayed, 1);
     const end = Date.now() + 10_000;
     while (!rx.accepted().some((x) => x.body.toString() === 'refused payload') && Date.now() < end) await new Promise((res) => setTimeout(res, 20));
-    assert.ok(rx.accepted().some((x) => x.body.toString() === 'refused payload'), 'replayed dead letter delivered');
+    assert.ok(
+      rx.accepted().some((x) => x.body.toString() === 'refused payload'),
+      'replayed dead letter delivered',
+    );
     const p = await cli(['purge', '--sink', 'held', '--yes'], srv.base);
     assert.match(p.stdout, /purged 1 record/);
     assert.match(await t.ctx.metrics.metrics(), /linkward_buffer_dropped_records_total\{sink="held",reason="purged"\} 1/);

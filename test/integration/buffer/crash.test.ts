@@ -18,7 +18,9 @@ describe('kill -9 during ingest and flush', () => {
   it('the same with commits on the writer thread', async (t) => {
     const rounds = Number(process.env.BUFFER_CRASH_ROUNDS ?? 3);
     const r = await runCrashRounds({ rounds, clients: 8, minMs: 300, maxMs: 1200, seed: Number(process.env.BUFFER_CRASH_SEED ?? 11), writerThread: true });
-    t.diagnostic(`writerThread rounds=${r.rounds} acked=${r.acked} delivered=${r.delivered} resent=${r.resent} multiKey=${r.multiKey} reportedLost=${r.reportedLost}`);
+    t.diagnostic(
+      `writerThread rounds=${r.rounds} acked=${r.acked} delivered=${r.delivered} resent=${r.resent} multiKey=${r.multiKey} reportedLost=${r.reportedLost}`,
+    );
     assert.ok(r.acked > rounds * 50, `only ${r.acked} records were acknowledged`);
     assert.deepEqual(r.missing, []);
     assert.equal(r.multiKey, 0);

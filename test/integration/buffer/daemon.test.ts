@@ -25,7 +25,15 @@ function config(sinkUrl: string): Record<string, unknown> {
 }
 
 const ids = (rx: Awaited<ReturnType<typeof startReceiver>>): Set<string> =>
-  new Set(rx.accepted().flatMap((r) => r.body.toString().trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id)));
+  new Set(
+    rx.accepted().flatMap((r) =>
+      r.body
+        .toString()
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { id: string }).id),
+    ),
+  );
 
 describe('buffer in the real daemon', () => {
   it('ingests with the token, forwards, answers the CLI, and loses no 202 across kill -9 rounds', async (t) => {
@@ -41,7 +49,14 @@ describe('buffer in the real daemon', () => {
           const no = await request(`${d.baseUrl}/v1/ingest/app`, { method: 'POST', body: '{"id":"x"}' });
           await no.body.dump();
           assert.equal(no.statusCode, 401);
-          const out = await new Promise<string>((res, rej) => execFile(process.execPath, [CLI, '--config', d.configPath, 'buffer', 'stats', '--json', '--address', d.baseUrl], { timeout: 20_000 }, (e, so, se) => (e ? rej(new Error(`${e.message} ${se}`)) : res(so))));
+          const out = await new Promise<string>((res, rej) =>
+            execFile(
+              process.execPath,
+              [CLI, '--config', d.configPath, 'buffer', 'stats', '--json', '--address', d.baseUrl],
+              { timeout: 20_000 },
+              (e, so, se) => (e ? rej(new Error(`${e.message} ${se}`)) : res(so)),
+            ),
+          );
           assert.equal((JSON.parse(out) as { available: boolean }).available, true);
         }
         let stop = false;
@@ -50,7 +65,11 @@ describe('buffer in the real daemon', () => {
           while (!stop) {
             const id = `d${round}-${c}-${seq++}`;
             try {
-              const r = await request(`${d.baseUrl}/v1/ingest/app`, { method: 'POST', body: `{"id":"${id}"}`, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-ndjson' } });
+              const r = await request(`${d.baseUrl}/v1/ingest/app`, {
+                method: 'POST',
+                body: `{"id":"${id}"}`,
+                headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-ndjson' },
+              });
               await r.body.dump();
               if (r.statusCode === 202) acked.add(id);
             } catch {

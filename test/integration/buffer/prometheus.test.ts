@@ -21,7 +21,8 @@ async function until(cond: () => boolean | Promise<boolean>, what: string): Prom
   }
 }
 
-const sample = (name: string, ts: number, value: number) => encodeWriteRequest([{ labels: { __name__: name, job: 'bisect' }, samples: [{ value, timestampMs: ts }] }]);
+const sample = (name: string, ts: number, value: number) =>
+  encodeWriteRequest([{ labels: { __name__: name, job: 'bisect' }, samples: [{ value, timestampMs: ts }] }]);
 
 describe('Prometheus (Debian, --web.enable-remote-write-receiver) as the upstream', () => {
   it('bisects a refused batch: the old sample alone is dead-lettered (out of bounds), all fresh ones are queryable; replay re-splits and counts records', async () => {

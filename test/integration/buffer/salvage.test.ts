@@ -20,7 +20,9 @@ const cfg = { sinks: [{ name: 's', url: 'http://127.0.0.1:9/none', protocol: 'nd
 function damageLeafPage(file: string): void {
   const db = new Database(file, { readonly: true });
   const pageSize = Number(db.pragma('page_size', { simple: true }));
-  const leaves = (db.prepare("SELECT pageno FROM dbstat WHERE name = 'buf_records' AND pagetype = 'leaf' ORDER BY pageno").all() as { pageno: number }[]).map((r) => r.pageno);
+  const leaves = (db.prepare("SELECT pageno FROM dbstat WHERE name = 'buf_records' AND pagetype = 'leaf' ORDER BY pageno").all() as { pageno: number }[]).map(
+    (r) => r.pageno,
+  );
   db.close();
   assert.ok(leaves.length > 4, `enough leaf pages (${leaves.length})`);
   const fd = openSync(file, 'r+');
@@ -36,7 +38,10 @@ describe('salvage of a damaged buffer file', () => {
       const t1 = bufferContext(cfg, { stateDir: dir });
       const c1 = createBufferComponent(t1.ctx);
       await c1.start();
-      for (let i = 0; i < RECORDS; i += 100) await Promise.all(Array.from({ length: 100 }, (_, k) => c1.service.appendBody('s', Buffer.from(`{"n":${i + k}}`), { contentType: 'application/x-ndjson' })));
+      for (let i = 0; i < RECORDS; i += 100)
+        await Promise.all(
+          Array.from({ length: 100 }, (_, k) => c1.service.appendBody('s', Buffer.from(`{"n":${i + k}}`), { contentType: 'application/x-ndjson' })),
+        );
       await c1.stop();
       damageLeafPage(join(dir, 'buffer.db'));
 
@@ -55,8 +60,15 @@ describe('salvage of a damaged buffer file', () => {
         assert.ok(sv.unreadable > 0);
         assert.equal(svc.store!.usage().records, copied);
         const lines = svc.store!.listRecords('s', RECORDS).map((r) => (JSON.parse(Buffer.from(r.body).toString()) as { n: number }).n);
-        assert.deepEqual(lines, [...lines].sort((a, b) => a - b), 'original order kept');
-        assert.deepEqual(svc.recovery!.losses.map((l) => [l.reason, l.records, l.expected, l.present]), [['quarantined', RECORDS - copied, RECORDS, copied]]);
+        assert.deepEqual(
+          lines,
+          [...lines].sort((a, b) => a - b),
+          'original order kept',
+        );
+        assert.deepEqual(
+          svc.recovery!.losses.map((l) => [l.reason, l.records, l.expected, l.present]),
+          [['quarantined', RECORDS - copied, RECORDS, copied]],
+        );
         const m = await t2.ctx.metrics.metrics();
         assert.match(m, new RegExp(`linkward_buffer_salvaged_records_total ${copied}\\n`));
         assert.match(m, new RegExp(`linkward_buffer_lost_records_total\\{reason="quarantined"\\} ${RECORDS - copied}\\n`));
@@ -73,13 +85,23 @@ describe('salvage of a damaged buffer file', () => {
       const srv = await serveRoutes(c3.routes!(), TOKEN);
       try {
         const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-          execFile(process.execPath, [MAIN, 'buffer', 'salvage', aside, '--address', srv.base, '--token', TOKEN], { env: { ...process.env, LINKWARD_CONFIG: '' }, timeout: 20_000 }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+          execFile(
+            process.execPath,
+            [MAIN, 'buffer', 'salvage', aside, '--address', srv.base, '--token', TOKEN],
+            { env: { ...process.env, LINKWARD_CONFIG: '' }, timeout: 20_000 },
+            (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+          );
         });
         assert.equal(out.code, 0, out.stderr);
         assert.match(out.stdout, new RegExp(`^salvaged ${copied} record\\(s\\); \\d+ row\\(s\\) unreadable\\n$`));
         assert.equal(c3.service.store!.usage().records, copied);
         const live = await new Promise<{ code: number; stderr: string }>((resolve) => {
-          execFile(process.execPath, [MAIN, 'buffer', 'salvage', join(other, 'buffer.db'), '--address', srv.base, '--token', TOKEN], { env: { ...process.env, LINKWARD_CONFIG: '' }, timeout: 20_000 }, (err, _o, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }));
+          execFile(
+            process.execPath,
+            [MAIN, 'buffer', 'salvage', join(other, 'buffer.db'), '--address', srv.base, '--token', TOKEN],
+            { env: { ...process.env, LINKWARD_CONFIG: '' }, timeout: 20_000 },
+            (err, _o, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
+          );
         });
         assert.notEqual(live.code, 0);
         assert.match(live.stderr, /is the live buffer file/);

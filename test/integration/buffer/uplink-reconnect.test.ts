@@ -11,7 +11,10 @@ const WAIT_MS = 10_000;
 /** How long the receiver holds the answer to the request that is in flight during the uplink change. */
 const SLOW_ANSWER_MS = 600;
 
-interface Seen { body: string; port: number }
+interface Seen {
+  body: string;
+  port: number;
+}
 
 async function receiver(slow: (body: string) => boolean) {
   const seen: Seen[] = [];
@@ -22,12 +25,29 @@ async function receiver(slow: (body: string) => boolean) {
     req.on('data', (d: string) => (body += d));
     req.on('end', () => {
       seen.push({ body: body.trim(), port: req.socket.remotePort! });
-      setTimeout(() => { res.statusCode = 204; res.end(); }, slow(body) ? SLOW_ANSWER_MS : 0);
+      setTimeout(
+        () => {
+          res.statusCode = 204;
+          res.end();
+        },
+        slow(body) ? SLOW_ANSWER_MS : 0,
+      );
     });
   });
-  server.on('connection', (s: Socket) => { const port = s.remotePort!; s.on('close', () => closedPorts.push(port)); });
+  server.on('connection', (s: Socket) => {
+    const port = s.remotePort!;
+    s.on('close', () => closedPorts.push(port));
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { seen, closedPorts, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/ingest`, close: () => { server.closeAllConnections(); return new Promise<void>((r) => server.close(() => r())); } };
+  return {
+    seen,
+    closedPorts,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/ingest`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
 }
 
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -58,8 +78,8 @@ describe('sink connections follow the active uplink', () => {
 
       t.ctx.bus.emit('active', 'gw2');
       await send('three', 3);
-      assert.ok(!onGw1.has(rx.seen[2]!.port), 'after the failover a new connection (the new route\'s source address) is used');
-      await until(() => [...onGw1].every((p) => rx.closedPorts.includes(p)), 'the old uplink\'s idle connections closed');
+      assert.ok(!onGw1.has(rx.seen[2]!.port), "after the failover a new connection (the new route's source address) is used");
+      await until(() => [...onGw1].every((p) => rx.closedPorts.includes(p)), "the old uplink's idle connections closed");
       const onGw2 = rx.seen[2]!.port;
 
       t.ctx.bus.emit('active', 'gw2'); // the same uplink again: no reconnect
@@ -80,7 +100,11 @@ describe('sink connections follow the active uplink', () => {
       const status = svc.forwarders.get('logs')!.status();
       assert.equal(status.sentBatches, 6);
       assert.equal(status.lastError, null);
-      assert.deepEqual(rx.seen.map((s) => s.body), ['one', 'two', 'three', 'four', 'slow', 'six'], 'each record sent once, none lost');
+      assert.deepEqual(
+        rx.seen.map((s) => s.body),
+        ['one', 'two', 'three', 'four', 'slow', 'six'],
+        'each record sent once, none lost',
+      );
     } finally {
       await comp.stop();
       await rx.close();

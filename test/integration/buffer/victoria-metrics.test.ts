@@ -37,17 +37,28 @@ describe('VictoriaMetrics as the real upstream', () => {
       await comp.start();
       const svc = comp.service;
       const t0 = Date.now() - 600_000;
-      const emit = (i: number): void => t.ctx.bus.emit('sample', { uplink: 'wan', kind: 'light', atMs: t0 + i * 1000, rttMs: 10 + i, lossPercent: 0, bytesUsed: 64, reachable: true });
+      const emit = (i: number): void =>
+        t.ctx.bus.emit('sample', { uplink: 'wan', kind: 'light', atMs: t0 + i * 1000, rttMs: 10 + i, lossPercent: 0, bytesUsed: 64, reachable: true });
       for (let i = 0; i < BEFORE; i++) emit(i);
       await until(() => svc.store!.usage().records === 0 && svc.committer!.pending === 0, 'first samples delivered');
       await vm.stop();
       for (let i = BEFORE; i < BEFORE + DURING; i++) emit(i);
-      t.ctx.bus.emit('link', { atMs: t0 + 55_000, node: 'down', active: 'wan', uplinks: { wan: { name: 'wan', health: 'down', sinceMs: t0 + 55_000, reasons: ['test'], latest: { atMs: t0 } } } });
+      t.ctx.bus.emit('link', {
+        atMs: t0 + 55_000,
+        node: 'down',
+        active: 'wan',
+        uplinks: { wan: { name: 'wan', health: 'down', sinceMs: t0 + 55_000, reasons: ['test'], latest: { atMs: t0 } } },
+      });
       await until(() => svc.forwarders.get('vm')!.status().attempts >= 2, 'failed sends while VictoriaMetrics is down');
       assert.ok(svc.store!.usage().records >= DURING, 'samples are held in the buffer');
       await vm.start();
       // The link state says down: only canaries go out, so tell the forwarder the link recovered.
-      t.ctx.bus.emit('link', { atMs: t0 + 56_000, node: 'healthy', active: 'wan', uplinks: { wan: { name: 'wan', health: 'healthy', sinceMs: t0 + 56_000, reasons: [], latest: { atMs: t0 } } } });
+      t.ctx.bus.emit('link', {
+        atMs: t0 + 56_000,
+        node: 'healthy',
+        active: 'wan',
+        uplinks: { wan: { name: 'wan', health: 'healthy', sinceMs: t0 + 56_000, reasons: [], latest: { atMs: t0 } } },
+      });
       svc.flush(null, false);
       await until(() => svc.store!.usage().records === 0, 'backlog drained after VictoriaMetrics came back');
       let rtt = new Map<number, number>();

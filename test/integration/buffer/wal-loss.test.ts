@@ -19,7 +19,12 @@ const SHM_N_BACKFILL = 96;
 /** Bound on waiting for the child. */
 const READY_TIMEOUT_MS = 15_000;
 
-interface Child { proc: ChildProcess; base: string; stdout: string[]; stderr: string[] }
+interface Child {
+  proc: ChildProcess;
+  base: string;
+  stdout: string[];
+  stderr: string[];
+}
 
 function start(stateDir: string): Promise<Child> {
   // Nothing listens on the discard port: no record leaves, so every acknowledged one must still be in the file.
@@ -29,13 +34,22 @@ function start(stateDir: string): Promise<Child> {
   const stderr: string[] = [];
   proc.stderr!.on('data', (c: Buffer) => stderr.push(c.toString()));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error('child did not start')); }, READY_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error('child did not start'));
+    }, READY_TIMEOUT_MS);
     proc.stdout!.on('data', (c: Buffer) => {
       stdout.push(c.toString());
       const m = /READY (\S+)/.exec(stdout.join(''));
-      if (m) { clearTimeout(timer); resolve({ proc, base: m[1]!, stdout, stderr }); }
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, base: m[1]!, stdout, stderr });
+      }
     });
-    proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`child exited early (${code})`)); });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`child exited early (${code})`));
+    });
   });
 }
 
@@ -55,7 +69,9 @@ function uncheckpointed(dir: string): [number, number] | null {
   return mx > backfill ? [backfill + 1, mx] : null;
 }
 
-async function stats(base: string): Promise<{ usage: { records: number }; lostRecords?: { reason: string; records: number; expected: number; present: number }[] }> {
+async function stats(
+  base: string,
+): Promise<{ usage: { records: number }; lostRecords?: { reason: string; records: number; expected: number; present: number }[] }> {
   const r = await request(`${base}/v1/buffer/stats`);
   return (await r.body.json()) as never;
 }
@@ -92,7 +108,10 @@ describe('acknowledged records lost outside the buffer (WAL corrupted after kill
       const present = s.usage.records;
       const lost = acked - present;
       assert.ok(lost > 0, `the corruption cost records (acked ${acked}, present ${present})`);
-      assert.deepEqual(s.lostRecords?.map((l) => [l.reason, l.records, l.expected, l.present]), [['missing_at_open', lost, acked, present]]);
+      assert.deepEqual(
+        s.lostRecords?.map((l) => [l.reason, l.records, l.expected, l.present]),
+        [['missing_at_open', lost, acked, present]],
+      );
       const until = Date.now() + 2_000;
       while (!/acknowledged telemetry records are missing/.test(child.stderr.join('')) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
       assert.match(child.stderr.join(''), /acknowledged telemetry records are missing/);

@@ -7,7 +7,10 @@ import { daemonGet, daemonTarget } from '../../../agent/cli/client.ts';
 import { codeOf } from '../../../agent/base/errors.ts';
 
 test('a token with a trailing newline or a non-http URL is LW_CONFIG_INVALID, not "unreachable"', async () => {
-  await assert.rejects(daemonGet({ baseUrl: 'http://127.0.0.1:1', token: 'abcdefghijklmnop\n' }, '/v1/status'), (e: unknown) => codeOf(e) === 'LW_CONFIG_INVALID' && /control characters/.test(String((e as Error).message)));
+  await assert.rejects(
+    daemonGet({ baseUrl: 'http://127.0.0.1:1', token: 'abcdefghijklmnop\n' }, '/v1/status'),
+    (e: unknown) => codeOf(e) === 'LW_CONFIG_INVALID' && /control characters/.test(String((e as Error).message)),
+  );
   await assert.rejects(daemonGet({ baseUrl: 'ftp://127.0.0.1:1', token: undefined }, '/v1/status'), (e: unknown) => codeOf(e) === 'LW_CONFIG_INVALID');
 });
 
@@ -23,7 +26,10 @@ test('nobody listening â†’ LW_DAEMON_UNREACHABLE; a daemon that never answers â†
   });
   const port = (silent.address() as AddressInfo).port;
   const t0 = Date.now();
-  await assert.rejects(daemonGet({ baseUrl: `http://127.0.0.1:${port}`, token: undefined }, '/v1/status', 300), (e: unknown) => codeOf(e) === 'LW_DAEMON_UNREACHABLE' && /within 300 ms/.test(String((e as Error).message)));
+  await assert.rejects(
+    daemonGet({ baseUrl: `http://127.0.0.1:${port}`, token: undefined }, '/v1/status', 300),
+    (e: unknown) => codeOf(e) === 'LW_DAEMON_UNREACHABLE' && /within 300 ms/.test(String((e as Error).message)),
+  );
   assert.ok(Date.now() - t0 < 5_000, 'bounded by the timeout');
 });
 

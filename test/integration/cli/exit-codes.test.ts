@@ -10,8 +10,18 @@ import { CLI, startDaemon } from '../../support/daemon.ts';
 
 /** Each command that talks to the daemon, with the arguments it needs to get that far. */
 const DAEMON_COMMANDS: string[][] = [
-  ['status'], ['check'], ['wait', '--timeout', '1s'], ['route', 'show'], ['route', 'use', 'wan'], ['route', 'auto'],
-  ['buffer', 'stats'], ['buffer', 'list'], ['buffer', 'flush'], ['buffer', 'dead-letters'], ['buffer', 'replay', 'x'], ['buffer', 'purge', '--yes'],
+  ['status'],
+  ['check'],
+  ['wait', '--timeout', '1s'],
+  ['route', 'show'],
+  ['route', 'use', 'wan'],
+  ['route', 'auto'],
+  ['buffer', 'stats'],
+  ['buffer', 'list'],
+  ['buffer', 'flush'],
+  ['buffer', 'dead-letters'],
+  ['buffer', 'replay', 'x'],
+  ['buffer', 'purge', '--yes'],
 ];
 const CLI_TIMEOUT_MS = 30_000;
 const EXIT = { OK: 0, USAGE: 2, UNREACHABLE: 3 } as const;
@@ -57,7 +67,9 @@ test('invalid config file: every command that reads it exits 2 and names the pro
       results.push({ cmd: `${cmd.join(' ')} (${file === bad ? 'invalid' : 'missing'})`, ...r });
     }
   }
-  const wrong = results.filter((r) => r.code !== EXIT.USAGE || !/server\.listen|absent\.yaml/.test(r.out)).map((r) => `${r.cmd} → ${r.code}: ${r.out.trim().split('\n')[0]}`);
+  const wrong = results
+    .filter((r) => r.code !== EXIT.USAGE || !/server\.listen|absent\.yaml/.test(r.out))
+    .map((r) => `${r.cmd} → ${r.code}: ${r.out.trim().split('\n')[0]}`);
   assert.deepEqual(wrong, []);
 });
 

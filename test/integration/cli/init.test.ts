@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import { CLI } from '../../support/daemon.ts';
 
 const CLI_TIMEOUT_MS = 30_000;
-const ROUTES = '[{"dst":"default","gateway":"192.168.1.1","dev":"eth0","protocol":"dhcp","metric":100,"flags":[]},{"dst":"default","gateway":"100.64.0.1","dev":"wwan0","protocol":"dhcp","metric":700,"flags":[]}]';
-const ADDRS = '[{"ifname":"lo","flags":["UP"],"addr_info":[{"family":"inet","local":"127.0.0.1","prefixlen":8}]},{"ifname":"eth0","flags":["UP","LOWER_UP"],"addr_info":[{"family":"inet","local":"192.168.1.20","prefixlen":24}]}]';
+const ROUTES =
+  '[{"dst":"default","gateway":"192.168.1.1","dev":"eth0","protocol":"dhcp","metric":100,"flags":[]},{"dst":"default","gateway":"100.64.0.1","dev":"wwan0","protocol":"dhcp","metric":700,"flags":[]}]';
+const ADDRS =
+  '[{"ifname":"lo","flags":["UP"],"addr_info":[{"family":"inet","local":"127.0.0.1","prefixlen":8}]},{"ifname":"eth0","flags":["UP","LOWER_UP"],"addr_info":[{"family":"inet","local":"192.168.1.20","prefixlen":24}]}]';
 
 function linkward(args: string[], path: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
@@ -23,7 +25,10 @@ test('init writes a valid config from the routing table, prints the next step, r
   const dir = mkdtempSync(join(tmpdir(), 'lw-init-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   // a fake `ip` that answers the two reads init makes and fails on anything else (init must never change anything)
-  writeFileSync(join(dir, 'ip'), `#!/bin/sh\ncase "$*" in\n  "-json -4 route show table main") echo '${ROUTES}' ;;\n  "-json addr show") echo '${ADDRS}' ;;\n  *) echo "unexpected: $*" >&2; exit 9 ;;\nesac\n`);
+  writeFileSync(
+    join(dir, 'ip'),
+    `#!/bin/sh\ncase "$*" in\n  "-json -4 route show table main") echo '${ROUTES}' ;;\n  "-json addr show") echo '${ADDRS}' ;;\n  *) echo "unexpected: $*" >&2; exit 9 ;;\nesac\n`,
+  );
   chmodSync(join(dir, 'ip'), 0o755);
   const path = `${dir}:${process.env.PATH ?? ''}`;
   const out = join(dir, 'config.yaml');

@@ -15,11 +15,17 @@ function linkward(args: string[]): Promise<{ code: number; stdout: string; stder
   });
 }
 
-test('linkward test runs download and upload in the daemon, prints progress on stderr and the figures; --json carries them', { timeout: 120_000 }, async (t) => {
+test('linkward test runs download and upload in the daemon, prints progress on stderr and the figures; --json carries them', {
+  timeout: 120_000,
+}, async (t) => {
   const srv = await startProbeServer({ host: '127.0.0.1', port: 0 });
   t.after(() => srv.close());
   const url = `http://127.0.0.1:${srv.port}/`;
-  const d = await startDaemon({ uplinks: [{ name: 'wan' }], probes: { targets: [`linkward://127.0.0.1:${srv.port}`], throughput: { url, maxBytes: 4_000_000 } }, kubernetes: { enabled: false } });
+  const d = await startDaemon({
+    uplinks: [{ name: 'wan' }],
+    probes: { targets: [`linkward://127.0.0.1:${srv.port}`], throughput: { url, maxBytes: 4_000_000 } },
+    kubernetes: { enabled: false },
+  });
   t.after(() => d.cleanup());
   const address = d.baseUrl.replace('http://', '');
 

@@ -15,7 +15,23 @@ function statusDoc(node: string | null): Record<string, unknown> {
     uptimeSeconds: 12,
     ready: true,
     notReadyReasons: [],
-    link: node === null ? null : { atMs: 0, node, active: 'wan', uplinks: { wan: { name: 'wan', health: node, sinceMs: 0, reasons: node === 'healthy' ? [] : ['rtt_p95=412ms>250'], latest: { rttMs: 41.2, downloadMbps: 3.1 } } } },
+    link:
+      node === null
+        ? null
+        : {
+            atMs: 0,
+            node,
+            active: 'wan',
+            uplinks: {
+              wan: {
+                name: 'wan',
+                health: node,
+                sinceMs: 0,
+                reasons: node === 'healthy' ? [] : ['rtt_p95=412ms>250'],
+                latest: { rttMs: 41.2, downloadMbps: 3.1 },
+              },
+            },
+          },
     components: { daemon: { state: 'ok' } },
   };
 }
@@ -41,7 +57,13 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
-for (const [health, code] of [['healthy', 0], ['degraded', 1], ['down', 2], ['unknown', 2], [null, 2]] as const) {
+for (const [health, code] of [
+  ['healthy', 0],
+  ['degraded', 1],
+  ['down', 2],
+  ['unknown', 2],
+  [null, 2],
+] as const) {
   test(`status exits ${code} when the link is ${health ?? 'not measured yet'}`, async (t) => {
     const { server, address } = await serve(() => [200, statusDoc(health)]);
     t.after(() => server.close());
@@ -108,8 +130,21 @@ const MB = 1_000_000;
 type ViewFixture = Partial<Omit<UplinkView, 'latest'>> & { latest?: Partial<UplinkView['latest']> };
 
 function doc(node: string, uplinks: Record<string, ViewFixture>): Parameters<typeof formatStatus>[0] {
-  const views = Object.fromEntries(Object.entries(uplinks).map(([name, u]): [string, UplinkView] => [name, { name, health: node as LinkHealth, sinceMs: NOW - 30 * MIN, reasons: [], ...u, latest: { atMs: NOW, ...u.latest } }]));
-  return { version: '0.1.0', node: 'edge-1', uptimeSeconds: 4_000, ready: true, notReadyReasons: [], link: { atMs: NOW, node: node as LinkHealth, active: 'wan', uplinks: views }, components: { daemon: { state: 'ok' } } };
+  const views = Object.fromEntries(
+    Object.entries(uplinks).map(([name, u]): [string, UplinkView] => [
+      name,
+      { name, health: node as LinkHealth, sinceMs: NOW - 30 * MIN, reasons: [], ...u, latest: { atMs: NOW, ...u.latest } },
+    ]),
+  );
+  return {
+    version: '0.1.0',
+    node: 'edge-1',
+    uptimeSeconds: 4_000,
+    ready: true,
+    notReadyReasons: [],
+    link: { atMs: NOW, node: node as LinkHealth, active: 'wan', uplinks: views },
+    components: { daemon: { state: 'ok' } },
+  };
 }
 
 function lines(text: string): string[] {
@@ -118,16 +153,25 @@ function lines(text: string): string[] {
   return all;
 }
 
-const budget = (remainingBytes: number, spent = false): BudgetStatus => ({ budgetBytes: 50 * MB, usedBytes: 50 * MB - remainingBytes, remainingBytes, resetAtMs: Date.UTC(2026, 11, 3), spent });
+const budget = (remainingBytes: number, spent = false): BudgetStatus => ({
+  budgetBytes: 50 * MB,
+  usedBytes: 50 * MB - remainingBytes,
+  remainingBytes,
+  resetAtMs: Date.UTC(2026, 11, 3),
+  spent,
+});
 
 test('healthy: fresh figures without ages, loaded latency with responsiveness, the budget left and when it refills', () => {
-  const text = formatStatus(doc('healthy', {
-    wan: {
-      latest: { downloadMbps: 48.24, uploadMbps: 9.8, rttMs: 14.2, jitterMs: 1.1, lossPercent: 0, idleRttMs: 12, loadedRttMs: 180, responsivenessRpm: 333.3 },
-      measuredAtMs: { downloadMbps: NOW - 20_000, uploadMbps: NOW - 20_000, rttMs: NOW - 2_000, loadedRttMs: NOW - 20_000 },
-      budget: budget(3.1 * MB),
-    },
-  }), NOW);
+  const text = formatStatus(
+    doc('healthy', {
+      wan: {
+        latest: { downloadMbps: 48.24, uploadMbps: 9.8, rttMs: 14.2, jitterMs: 1.1, lossPercent: 0, idleRttMs: 12, loadedRttMs: 180, responsivenessRpm: 333.3 },
+        measuredAtMs: { downloadMbps: NOW - 20_000, uploadMbps: NOW - 20_000, rttMs: NOW - 2_000, loadedRttMs: NOW - 20_000 },
+        budget: budget(3.1 * MB),
+      },
+    }),
+    NOW,
+  );
   const l = lines(text);
   assert.ok(l.includes('  wan          healthy   down 48.2Mbps  up 9.8Mbps'), text);
   assert.ok(l.includes(' '.repeat(25) + 'rtt 14.2ms  jitter 1.1ms  loss 0%'), text);
@@ -143,13 +187,16 @@ test('healthy without a speed test: says "not measured", never a bare "down —"
 });
 
 test('old figures carry their age; download and upload measured together show it once', () => {
-  const text = formatStatus(doc('healthy', {
-    wan: {
-      latest: { downloadMbps: 48.2, uploadMbps: 9.8, rttMs: 20, lossPercent: 0, idleRttMs: 11, loadedRttMs: 95 },
-      measuredAtMs: { downloadMbps: NOW - 12 * MIN, uploadMbps: NOW - 12 * MIN - 3_000, rttMs: NOW - 90 * MIN, loadedRttMs: NOW - 12 * MIN },
-    },
-    lte: { latest: { downloadMbps: 8, uploadMbps: 2 }, measuredAtMs: { downloadMbps: NOW - 3 * 86_400_000 - 2 * 3_600_000, uploadMbps: NOW - 30_000 } },
-  }), NOW);
+  const text = formatStatus(
+    doc('healthy', {
+      wan: {
+        latest: { downloadMbps: 48.2, uploadMbps: 9.8, rttMs: 20, lossPercent: 0, idleRttMs: 11, loadedRttMs: 95 },
+        measuredAtMs: { downloadMbps: NOW - 12 * MIN, uploadMbps: NOW - 12 * MIN - 3_000, rttMs: NOW - 90 * MIN, loadedRttMs: NOW - 12 * MIN },
+      },
+      lte: { latest: { downloadMbps: 8, uploadMbps: 2 }, measuredAtMs: { downloadMbps: NOW - 3 * 86_400_000 - 2 * 3_600_000, uploadMbps: NOW - 30_000 } },
+    }),
+    NOW,
+  );
   const l = lines(text);
   assert.ok(l.includes('  wan          healthy   down 48.2Mbps  up 9.8Mbps (12 min ago)'), text);
   assert.match(text, /rtt 20ms  loss 0% \(1 h 30 min ago\)/);
@@ -163,17 +210,21 @@ test('lower bounds print as "≥" (a cap ended the test: the link carries at lea
 });
 
 test('degraded with notes: reasons on a "why:" line, each note on its own "! " line, long ones wrapped under it', () => {
-  const long = 'throughput server https://speed.example.net/librespeed/backend/garbage.php answers HTTP 503 on every test, so the download and upload speeds are old';
-  const text = formatStatus(doc('degraded', {
-    wan: {
-      reasons: ['loss=12%>5', 'down=3.1Mbps<5'],
-      latest: { downloadMbps: 3.1, uploadMbps: 1, rttMs: 41, lossPercent: 12 },
-      notes: [
-        { code: 'target_refused', message: 'probe target 10.0.0.9:9781 refuses connections (no probe server there)', sinceMs: NOW - 12 * MIN },
-        { code: 'throughput_server_failing', message: long, sinceMs: NOW - 10_000 },
-      ],
-    },
-  }), NOW);
+  const long =
+    'throughput server https://speed.example.net/librespeed/backend/garbage.php answers HTTP 503 on every test, so the download and upload speeds are old';
+  const text = formatStatus(
+    doc('degraded', {
+      wan: {
+        reasons: ['loss=12%>5', 'down=3.1Mbps<5'],
+        latest: { downloadMbps: 3.1, uploadMbps: 1, rttMs: 41, lossPercent: 12 },
+        notes: [
+          { code: 'target_refused', message: 'probe target 10.0.0.9:9781 refuses connections (no probe server there)', sinceMs: NOW - 12 * MIN },
+          { code: 'throughput_server_failing', message: long, sinceMs: NOW - 10_000 },
+        ],
+      },
+    }),
+    NOW,
+  );
   const l = lines(text);
   const pad = ' '.repeat(25);
   assert.ok(l.includes(`${pad}why: loss=12%>5 down=3.1Mbps<5`), text);
@@ -186,14 +237,17 @@ test('degraded with notes: reasons on a "why:" line, each note on its own "! " l
 });
 
 test('budget spent: says so with when it refills', () => {
-  const text = formatStatus(doc('healthy', {
-    lte: {
-      latest: { downloadMbps: 20, uploadMbps: 5, rttMs: 60 },
-      measuredAtMs: { downloadMbps: NOW - 4 * 3_600_000, uploadMbps: NOW - 4 * 3_600_000 },
-      budget: budget(0, true),
-      notes: [{ code: 'budget_spent', message: 'daily probe budget spent: speeds are not re-measured until 00:00 UTC', sinceMs: NOW - 4 * 3_600_000 }],
-    },
-  }), NOW);
+  const text = formatStatus(
+    doc('healthy', {
+      lte: {
+        latest: { downloadMbps: 20, uploadMbps: 5, rttMs: 60 },
+        measuredAtMs: { downloadMbps: NOW - 4 * 3_600_000, uploadMbps: NOW - 4 * 3_600_000 },
+        budget: budget(0, true),
+        notes: [{ code: 'budget_spent', message: 'daily probe budget spent: speeds are not re-measured until 00:00 UTC', sinceMs: NOW - 4 * 3_600_000 }],
+      },
+    }),
+    NOW,
+  );
   const l = lines(text);
   assert.ok(l.includes(' '.repeat(25) + 'budget spent (50 of 50 MB used), resets 00:00 UTC in 5 h'), text);
   assert.match(text, /down 20Mbps  up 5Mbps \(4 h ago\)/);
@@ -201,18 +255,30 @@ test('budget spent: says so with when it refills', () => {
 });
 
 test('measurements disturbed: the void-sample note is shown beside a verdict it did not change', () => {
-  const text = formatStatus(doc('healthy', {
-    wan: {
-      latest: { rttMs: 15, lossPercent: 0, downloadMbps: 90, uploadMbps: 20 },
-      notes: [{ code: 'measurements_disturbed', message: 'measurements disturbed: agent starved of CPU (3 of the last 20 samples set aside)', sinceMs: NOW - 5 * MIN }],
-    },
-  }), NOW);
+  const text = formatStatus(
+    doc('healthy', {
+      wan: {
+        latest: { rttMs: 15, lossPercent: 0, downloadMbps: 90, uploadMbps: 20 },
+        notes: [
+          {
+            code: 'measurements_disturbed',
+            message: 'measurements disturbed: agent starved of CPU (3 of the last 20 samples set aside)',
+            sinceMs: NOW - 5 * MIN,
+          },
+        ],
+      },
+    }),
+    NOW,
+  );
   assert.match(text, /wan\s+healthy\s+down 90Mbps/);
   assert.match(text, /\n {4}! measurements disturbed: agent starved of CPU \(3 of the last 20 samples set aside\) \(for 5 min\)\n/);
 });
 
-test('ages use the daemon\'s clock when the document carries it (a skewed CLI clock changes nothing)', () => {
-  const d = { ...doc('healthy', { wan: { latest: { downloadMbps: 48.2, uploadMbps: 9.8 }, measuredAtMs: { downloadMbps: NOW - 12 * MIN, uploadMbps: NOW - 12 * MIN } } }), nowMs: NOW };
+test("ages use the daemon's clock when the document carries it (a skewed CLI clock changes nothing)", () => {
+  const d = {
+    ...doc('healthy', { wan: { latest: { downloadMbps: 48.2, uploadMbps: 9.8 }, measuredAtMs: { downloadMbps: NOW - 12 * MIN, uploadMbps: NOW - 12 * MIN } } }),
+    nowMs: NOW,
+  };
   assert.match(formatStatus(d, NOW + 3 * 3_600_000), /\(12 min ago\)/);
   assert.equal(span(-5_000), '0 s');
 });
@@ -221,6 +287,9 @@ test('backlogLine: the buffer backlog in one line (count, size, oldest), nothing
   const { backlogLine } = await import('../../../agent/cli/status.ts');
   assert.equal(backlogLine(undefined), null);
   assert.equal(backlogLine({ usage: { records: 0, bytes: 0 }, lanes: [] }), 'telemetry: nothing waiting');
-  assert.equal(backlogLine({ usage: { records: 1204, bytes: 412_345 }, lanes: [{ oldestAgeSeconds: 30 }, { oldestAgeSeconds: 372 }] }), 'telemetry: 1,204 records waiting (412 kB), oldest 6 min');
+  assert.equal(
+    backlogLine({ usage: { records: 1204, bytes: 412_345 }, lanes: [{ oldestAgeSeconds: 30 }, { oldestAgeSeconds: 372 }] }),
+    'telemetry: 1,204 records waiting (412 kB), oldest 6 min',
+  );
   assert.equal(backlogLine({ usage: { records: 3, bytes: 10 }, lanes: [{ oldestAgeSeconds: 7_200 }] }), 'telemetry: 3 records waiting (0 kB), oldest 2.0 h');
 });

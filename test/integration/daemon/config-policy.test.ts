@@ -32,15 +32,18 @@ interface RouteComponentStatus {
 test('daemon honours uplinks.policy (manageRoutes: false, dryRun: true) instead of falling back to defaults', async (t) => {
   const tools = fakeTools();
   t.after(() => rmSync(tools.dir, { recursive: true, force: true }));
-  const d = await startDaemon({
-    uplinks: {
-      policy: { manageRoutes: false, dryRun: true, tableBase: 9100 },
-      list: [
-        { name: 'wan', interface: 'lw-absent0', priority: 10 },
-        { name: 'lte', interface: 'lw-absent1', priority: 20 },
-      ],
+  const d = await startDaemon(
+    {
+      uplinks: {
+        policy: { manageRoutes: false, dryRun: true, tableBase: 9100 },
+        list: [
+          { name: 'wan', interface: 'lw-absent0', priority: 10 },
+          { name: 'lte', interface: 'lw-absent1', priority: 20 },
+        ],
+      },
     },
-  }, { env: { PATH: `${tools.dir}:${process.env.PATH ?? ''}` } });
+    { env: { PATH: `${tools.dir}:${process.env.PATH ?? ''}` } },
+  );
   t.after(() => d.cleanup());
   const r = await request(`${d.baseUrl}/v1/status`);
   assert.equal(r.statusCode, 200);

@@ -36,7 +36,10 @@ test('serves /healthz, /readyz, /metrics, /v1/status and the status page; SIGTER
   assert.equal(typeof doc.uptimeSeconds, 'number');
   const link = doc.link as { node: string; uplinks: Record<string, { health: string }> };
   assert.equal(link.node, 'unknown', 'never healthy before a measurement');
-  assert.deepEqual(Object.values(link.uplinks).map((u) => u.health), ['unknown']);
+  assert.deepEqual(
+    Object.values(link.uplinks).map((u) => u.health),
+    ['unknown'],
+  );
   assert.equal((doc.components as Record<string, { state: string }>).daemon?.state, 'ok');
   const page = await get(`${d.baseUrl}/`);
   assert.equal(page.status, 200);

@@ -22,13 +22,16 @@ function runAgent(args: string[]): Promise<{ code: number; stdout: string; stder
 
 /** Parses every non-empty line as JSON; fails the test naming the first line that is not. */
 function jsonLines(text: string, what: string): Record<string, unknown>[] {
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => {
-    try {
-      return JSON.parse(l) as Record<string, unknown>;
-    } catch {
-      assert.fail(`${what}: not JSON: ${l.slice(0, 200)}`);
-    }
-  });
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      try {
+        return JSON.parse(l) as Record<string, unknown>;
+      } catch {
+        assert.fail(`${what}: not JSON: ${l.slice(0, 200)}`);
+      }
+    });
 }
 
 /** The `jq ...` argument lists of docs/OPERATIONS.md's recipes (the part after `| jq`, single quotes as in a shell). */
@@ -68,7 +71,7 @@ test('start-up failures are one JSON fatal line with an LW code and exit 2 (conf
   assert.match(paths, /probes\.intervalMs/);
 });
 
-test('a running daemon writes only JSON, including Node process warnings; the docs\' jq recipes parse its log', async (t) => {
+test("a running daemon writes only JSON, including Node process warnings; the docs' jq recipes parse its log", async (t) => {
   const d = await startDaemon({ probes: { targets: ['127.0.0.1:9'], intervalMs: 500 }, kubernetes: { enabled: false } }, { args: ['--log-level', 'debug'] });
   t.after(() => d.cleanup());
   // a real run with a probe target that refuses (warnings and notes logged); Node's own warnings and node-cron: test/unit/base/log.test.ts

@@ -53,5 +53,8 @@ test('config: pageListen equal to listen is refused with its path', async () => 
   const { AgentConfigSchema } = await import('../../../agent/config/schema.ts');
   const r = AgentConfigSchema.safeParse({ server: { listen: '127.0.0.1:9780', pageListen: '127.0.0.1:9780' } });
   assert.equal(r.success, false);
-  assert.deepEqual(r.error?.issues.map((i) => i.path.join('.')), ['server.pageListen']);
+  assert.deepEqual(
+    r.error?.issues.map((i) => i.path.join('.')),
+    ['server.pageListen'],
+  );
 });

@@ -35,7 +35,7 @@ test('docs/status-v1.schema.json is the generated schema (run node scripts/gen-s
   assert.deepEqual(committed, JSON.parse(JSON.stringify(statusJsonSchema())));
 });
 
-test('a real daemon\'s /v1/status (probes measuring, buffer and route on) parses with the schema and declares every field', { timeout: 60_000 }, async (t) => {
+test("a real daemon's /v1/status (probes measuring, buffer and route on) parses with the schema and declares every field", { timeout: 60_000 }, async (t) => {
   const srv = await startProbeServer({ host: '127.0.0.1', port: 0 });
   t.after(() => srv.close());
   const d = await startDaemon({

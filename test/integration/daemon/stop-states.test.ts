@@ -21,7 +21,13 @@ const SCHEDULING_SLACK_MS = 500;
 /** Fast retries and polls, so the forwarder is busy (or reconnecting) when the signal comes. */
 const BUFFER = { retry: { baseMs: 20, capMs: 200 }, flush: { pollMs: 50 } };
 
-const sink = (url: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ name: 'app', url, protocol: 'ndjson', compression: 'none', ...extra });
+const sink = (url: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  name: 'app',
+  url,
+  protocol: 'ndjson',
+  compression: 'none',
+  ...extra,
+});
 
 function stateDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'lw-stop-states-'));
@@ -46,11 +52,17 @@ async function until(what: string, timeoutMs: number, ok: () => boolean | Promis
 
 /** Posts one record per id; each must be acknowledged (202). */
 async function ingest(agent: DaemonProc, ids: string[]): Promise<void> {
-  await Promise.all(ids.map(async (id) => {
-    const r = await request(`${agent.baseUrl}/v1/ingest/app`, { method: 'POST', body: `{"id":"${id}"}\n`, headers: { ...AUTH, 'content-type': 'application/x-ndjson' } });
-    await r.body.dump();
-    assert.equal(r.statusCode, 202, `record ${id} acknowledged`);
-  }));
+  await Promise.all(
+    ids.map(async (id) => {
+      const r = await request(`${agent.baseUrl}/v1/ingest/app`, {
+        method: 'POST',
+        body: `{"id":"${id}"}\n`,
+        headers: { ...AUTH, 'content-type': 'application/x-ndjson' },
+      });
+      await r.body.dump();
+      assert.equal(r.statusCode, 202, `record ${id} acknowledged`);
+    }),
+  );
 }
 
 async function linkNode(agent: DaemonProc): Promise<string | undefined> {
@@ -67,11 +79,18 @@ async function stopInTime(t: TestContext, agent: DaemonProc, state: string): Pro
   const stopLog = agent.logs.slice(agent.logs.findIndex((l) => l.msg === 'stopping'));
   t.diagnostic(`${state}: process gone ${Math.round(ms)} ms after SIGTERM (exit ${code}); ${JSON.stringify(stopLog.map((l) => [l.time, l.component, l.msg]))}`);
   assert.equal(code, 0, `${state}: clean exit (stderr: ${agent.stderr().slice(-400)}; last logs: ${JSON.stringify(agent.logs.slice(-5))})`);
-  assert.ok(agent.logs.some((l) => l.msg === 'stopped'), `${state}: logged "stopped"`);
+  assert.ok(
+    agent.logs.some((l) => l.msg === 'stopped'),
+    `${state}: logged "stopped"`,
+  );
   // Exit code 0 alone would also hold if a component sat out the whole 1.5 s budget: then the ones stopped after it
   // (route restore among them) get 100 ms each. Every component must stop on its own.
   const overran = stopLog.filter((l) => typeof l.msg === 'string' && l.msg.includes('did not stop within'));
-  assert.deepEqual(overran.map((l) => l.msg), [], `${state}: every component stopped within its share of the budget`);
+  assert.deepEqual(
+    overran.map((l) => l.msg),
+    [],
+    `${state}: every component stopped within its share of the budget`,
+  );
   assert.ok(ms <= STOP_GOAL_MS + SCHEDULING_SLACK_MS, `${state}: process exited ${Math.round(ms)} ms after SIGTERM (goal ${STOP_GOAL_MS} ms)`);
 }
 
@@ -117,28 +136,44 @@ test('Kubernetes API hanging (accepts, never answers): exits 0 within 2 s, recor
   t.after(() => receiver.close());
   const dir = stateDir(t);
   const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, [
-    'apiVersion: v1', 'kind: Config', 'current-context: c',
-    `clusters: [{name: c, cluster: {server: "http://127.0.0.1:${api.port}", insecure-skip-tls-verify: true}}]`, 'users: [{name: u, user: {token: t}}]',
-    'contexts: [{name: c, context: {cluster: c, user: u}}]', '',
-  ].join('\n'));
-  const agent = await run(t, dir, {
-    uplinks: [{ name: 'wan' }],
-    probes: { targets: [`127.0.0.1:${target.port}`], intervalMs: 500, timeoutMs: 400 },
-    sinks: [sink(receiver.url)],
-    kubernetes: { enabled: true, client: 'lean', kubeconfig, requestTimeoutMs: 60_000, fleet: { enabled: false } },
-  }, { NODE_NAME: 'edge-stop' });
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'current-context: c',
+      `clusters: [{name: c, cluster: {server: "http://127.0.0.1:${api.port}", insecure-skip-tls-verify: true}}]`,
+      'users: [{name: u, user: {token: t}}]',
+      'contexts: [{name: c, context: {cluster: c, user: u}}]',
+      '',
+    ].join('\n'),
+  );
+  const agent = await run(
+    t,
+    dir,
+    {
+      uplinks: [{ name: 'wan' }],
+      probes: { targets: [`127.0.0.1:${target.port}`], intervalMs: 500, timeoutMs: 400 },
+      sinks: [sink(receiver.url)],
+      kubernetes: { enabled: true, client: 'lean', kubeconfig, requestTimeoutMs: 60_000, fleet: { enabled: false } },
+    },
+    { NODE_NAME: 'edge-stop' },
+  );
   const acked = ids('api', 5);
   await ingest(agent, acked);
   // a link snapshot starts a reconcile pass, which waits for the Node read that the API never answers
   await until('link state measured', 15_000, async () => ['healthy', 'degraded', 'down'].includes((await linkNode(agent)) ?? 'unknown'));
   // the watch stops on its own signal; the list (or a patch) of the Node is what a hanging API leaves in flight
-  await until(`a Kubernetes API request besides the watch in flight (seen: ${api.requests.join(', ')})`, 15_000, () => api.requests.some((r) => r.includes('edge-stop') && !r.includes('watch=')));
+  await until(`a Kubernetes API request besides the watch in flight (seen: ${api.requests.join(', ')})`, 15_000, () =>
+    api.requests.some((r) => r.includes('edge-stop') && !r.includes('watch=')),
+  );
   await stopInTime(t, agent, 'API hanging');
   await assertNothingLost(t, dir, acked, new Set(receiver.accepted().flatMap((r) => idsOf(r.body.toString()))));
 });
 
-test('flush in flight (a sink answering each batch after 300 ms, a backlog waiting): exits 0 within 2 s, every acknowledged record delivered or kept', { timeout: 60_000 }, async (t) => {
+test('flush in flight (a sink answering each batch after 300 ms, a backlog waiting): exits 0 within 2 s, every acknowledged record delivered or kept', {
+  timeout: 60_000,
+}, async (t) => {
   const slow = await startSlowSink(300);
   t.after(() => slow.close());
   const dir = stateDir(t);
@@ -160,12 +195,20 @@ test('speed test in flight (a server trickling the download): exits 0 within 2 s
   const dir = stateDir(t);
   const agent = await run(t, dir, {
     uplinks: [{ name: 'wan' }],
-    probes: { targets: [`127.0.0.1:${target.port}`], intervalMs: 500, timeoutMs: 400, throughput: { url: `http://127.0.0.1:${probe.port}/`, maxDurationMs: 60_000 } },
+    probes: {
+      targets: [`127.0.0.1:${target.port}`],
+      intervalMs: 500,
+      timeoutMs: 400,
+      throughput: { url: `http://127.0.0.1:${probe.port}/`, maxDurationMs: 60_000 },
+    },
     sinks: [sink(receiver.url)],
   });
   const acked = ids('speed', 5);
   await ingest(agent, acked);
-  const speed = request(`${agent.baseUrl}/v1/probes/throughput?uplink=wan`, { method: 'POST', headers: AUTH }).then((r) => r.body.dump(), () => undefined);
+  const speed = request(`${agent.baseUrl}/v1/probes/throughput?uplink=wan`, { method: 'POST', headers: AUTH }).then(
+    (r) => r.body.dump(),
+    () => undefined,
+  );
   await until(`the download streaming for 500 ms (server saw: ${probe.paths.join(', ')})`, 10_000, () => probe.streamingMs() >= 500);
   await stopInTime(t, agent, 'speed test in flight');
   await speed;

@@ -41,7 +41,9 @@ async function hangServer(): Promise<{ port: number; accepted: () => number; clo
   };
 }
 
-test(`SIGTERM with every peer hanging (probe, speed test, flush, API in flight): the process exits 0 within ${STOP_GOAL_MS} ms`, { timeout: 60_000 }, async (t) => {
+test(`SIGTERM with every peer hanging (probe, speed test, flush, API in flight): the process exits 0 within ${STOP_GOAL_MS} ms`, {
+  timeout: 60_000,
+}, async (t) => {
   const hang = await hangServer();
   t.after(() => hang.close());
   const d0 = `http://127.0.0.1:${hang.port}`;
@@ -56,20 +58,37 @@ test(`SIGTERM with every peer hanging (probe, speed test, flush, API in flight):
   const dir = mkdtempSync(join(tmpdir(), 'lw-stop-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(kubeconfig, [
-    'apiVersion: v1', 'kind: Config', 'current-context: c',
-    `clusters: [{name: c, cluster: {server: "${d0}", insecure-skip-tls-verify: true}}]` /* plain http needs the flag, else the client is refused and no API request is ever made */, 'users: [{name: u, user: {token: t}}]',
-    'contexts: [{name: c, context: {cluster: c, user: u}}]', '',
-  ].join('\n'));
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'current-context: c',
+      `clusters: [{name: c, cluster: {server: "${d0}", insecure-skip-tls-verify: true}}]` /* plain http needs the flag, else the client is refused and no API request is ever made */,
+      'users: [{name: u, user: {token: t}}]',
+      'contexts: [{name: c, context: {cluster: c, user: u}}]',
+      '',
+    ].join('\n'),
+  );
   const agent = await startDaemon({ ...config, kubernetes: { ...config.kubernetes, kubeconfig } }, { env: { NODE_NAME: 'edge-stop' } });
   t.after(() => agent.cleanup());
   const auth = { authorization: `Bearer ${TOKEN}` };
-  const ingest = await request(`${agent.baseUrl}/v1/ingest/app`, { method: 'POST', body: '{"id":"a"}\n', headers: { ...auth, 'content-type': 'application/x-ndjson' } });
+  const ingest = await request(`${agent.baseUrl}/v1/ingest/app`, {
+    method: 'POST',
+    body: '{"id":"a"}\n',
+    headers: { ...auth, 'content-type': 'application/x-ndjson' },
+  });
   await ingest.body.dump();
   assert.equal(ingest.statusCode, 202, 'record acknowledged before the stop');
   // A forced speed test that will hang on the silent server (its answer is never awaited).
-  const speed = request(`${agent.baseUrl}/v1/probes/throughput?uplink=wan`, { method: 'POST', headers: auth }).then((r) => r.body.dump(), () => undefined);
-  const flush = request(`${agent.baseUrl}/v1/buffer/flush`, { method: 'POST', headers: auth }).then((r) => r.body.dump(), () => undefined);
+  const speed = request(`${agent.baseUrl}/v1/probes/throughput?uplink=wan`, { method: 'POST', headers: auth }).then(
+    (r) => r.body.dump(),
+    () => undefined,
+  );
+  const flush = request(`${agent.baseUrl}/v1/buffer/flush`, { method: 'POST', headers: auth }).then(
+    (r) => r.body.dump(),
+    () => undefined,
+  );
   const busyBy = Date.now() + 10_000;
   while (hang.accepted() < 4 && Date.now() < busyBy) await new Promise((r) => setTimeout(r, 100));
   assert.ok(hang.accepted() >= 4, `the agent's requests reached the silent peer (${hang.accepted()} connections)`);
@@ -82,7 +101,10 @@ test(`SIGTERM with every peer hanging (probe, speed test, flush, API in flight):
   void speed;
   void flush;
   assert.equal(code, 0, `clean exit code (stderr: ${agent.stderr().slice(-400)})`);
-  assert.ok(agent.logs.some((l) => l.msg === 'stopped'), 'logged "stopped"');
+  assert.ok(
+    agent.logs.some((l) => l.msg === 'stopped'),
+    'logged "stopped"',
+  );
   const db = new Database(join(agent.stateDir, 'buffer.db'), { readonly: true });
   const kept = db.prepare('SELECT (SELECT count(*) FROM buf_records) + (SELECT coalesce(sum(record_count), 0) FROM buf_batches) AS n').get() as { n: number };
   db.close();

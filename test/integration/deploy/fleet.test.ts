@@ -12,7 +12,9 @@ import { FLEET_DIR, kustomizeDirs, render, ROOT } from './render.ts';
 // the default everywhere, so it fails here.
 const LabelSelector = z.strictObject({
   matchLabels: z.record(z.string(), z.string()).optional(),
-  matchExpressions: z.array(z.strictObject({ key: z.string(), operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']), values: z.array(z.string()).optional() })).optional(),
+  matchExpressions: z
+    .array(z.strictObject({ key: z.string(), operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']), values: z.array(z.string()).optional() }))
+    .optional(),
 });
 const Kustomize = z.strictObject({ dir: z.string().min(1) });
 const Target = z.strictObject({
@@ -70,8 +72,18 @@ test('no kustomization under the bundle reaches outside it (Fleet ships only the
   walk(FLEET_DIR);
   assert.ok(files.length >= 7, `${files.length} kustomization files`);
   for (const f of files) {
-    const k = parse(readFileSync(f, 'utf8')) as { resources?: string[]; components?: string[]; patches?: { path?: string }[]; configMapGenerator?: { files?: string[] }[] };
-    const refs = [...(k.resources ?? []), ...(k.components ?? []), ...(k.patches ?? []).flatMap((p) => (p.path ? [p.path] : [])), ...(k.configMapGenerator ?? []).flatMap((g) => g.files ?? [])];
+    const k = parse(readFileSync(f, 'utf8')) as {
+      resources?: string[];
+      components?: string[];
+      patches?: { path?: string }[];
+      configMapGenerator?: { files?: string[] }[];
+    };
+    const refs = [
+      ...(k.resources ?? []),
+      ...(k.components ?? []),
+      ...(k.patches ?? []).flatMap((p) => (p.path ? [p.path] : [])),
+      ...(k.configMapGenerator ?? []).flatMap((g) => g.files ?? []),
+    ];
     for (const r of refs) {
       const abs = resolve(join(f, '..'), r);
       assert.ok(!relative(FLEET_DIR, abs).startsWith('..'), `${relative(ROOT, f)}: ${r} is outside deploy/fleet`);

@@ -14,8 +14,17 @@ const AGENT_PORT = 9780;
 /** Start-to-ready is ~0.4 s here; 20 s covers a loaded CI machine. */
 const READY_TIMEOUT_MS = 20_000;
 
-interface Probe { where: string; kind: string; host?: string; port: number | string; path: string }
-type Container = { name: string; command?: string[]; args?: string[]; ports?: { name?: string; containerPort: number }[] } & Record<string, { httpGet?: { host?: string; port: number | string; path: string }; tcpSocket?: { port: number | string } } | unknown>;
+interface Probe {
+  where: string;
+  kind: string;
+  host?: string;
+  port: number | string;
+  path: string;
+}
+type Container = { name: string; command?: string[]; args?: string[]; ports?: { name?: string; containerPort: number }[] } & Record<
+  string,
+  { httpGet?: { host?: string; port: number | string; path: string }; tcpSocket?: { port: number | string } } | unknown
+>;
 
 function containers(o: K8sObject): Container[] {
   const spec = (o.spec as { template?: { spec?: { containers?: Container[]; initContainers?: Container[] } } } | undefined)?.template?.spec;
@@ -23,15 +32,22 @@ function containers(o: K8sObject): Container[] {
 }
 
 function httpProbes(where: string, objects: K8sObject[]): Probe[] {
-  return objects.flatMap((o) => containers(o).flatMap((c) => (['startupProbe', 'livenessProbe', 'readinessProbe'] as const).flatMap((kind) => {
-    const g = (c[kind] as { httpGet?: { host?: string; port: number | string; path: string } } | undefined)?.httpGet;
-    return g ? [{ where: `${where} ${o.kind}/${o.metadata.name} ${c.name}.${kind}`, kind, host: g.host, port: g.port, path: g.path }] : [];
-  })));
+  return objects.flatMap((o) =>
+    containers(o).flatMap((c) =>
+      (['startupProbe', 'livenessProbe', 'readinessProbe'] as const).flatMap((kind) => {
+        const g = (c[kind] as { httpGet?: { host?: string; port: number | string; path: string } } | undefined)?.httpGet;
+        return g ? [{ where: `${where} ${o.kind}/${o.metadata.name} ${c.name}.${kind}`, kind, host: g.host, port: g.port, path: g.path }] : [];
+      }),
+    ),
+  );
 }
 
 const sources = [
   ...kustomizeDirs().map((d) => ({ where: d, objects: render(d) })),
-  ...readdirSync(join(ROOT, 'deploy', 'examples')).map((f) => ({ where: `examples/${f}`, objects: parseYamlObjects(readFileSync(join(ROOT, 'deploy', 'examples', f), 'utf8'), f) })),
+  ...readdirSync(join(ROOT, 'deploy', 'examples')).map((f) => ({
+    where: `examples/${f}`,
+    objects: parseYamlObjects(readFileSync(join(ROOT, 'deploy', 'examples', f), 'utf8'), f),
+  })),
 ];
 const probes = sources.flatMap((s) => httpProbes(s.where, s.objects));
 
@@ -42,7 +58,9 @@ async function startAgent(configText: string): Promise<{ base: string; stop(): P
   Object.assign(cfg, { server: { listen: '127.0.0.1:0' }, state: { dir }, node: { name: 'probe-paths' }, log: { level: 'info' } });
   Object.assign(cfg, { kubernetes: { ...(cfg.kubernetes as object), enabled: false }, probes: { ...(cfg.probes as object), targets: ['127.0.0.1:9'] } });
   writeFileSync(join(dir, 'config.yaml'), stringify(cfg));
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'linkward.mjs'), '--config', join(dir, 'config.yaml'), 'run'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'linkward.mjs'), '--config', join(dir, 'config.yaml'), 'run'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise((r) => child.on('exit', r));
   let base = '';
   let stderr = '';
@@ -51,11 +69,24 @@ async function startAgent(configText: string): Promise<{ base: string; stop(): P
     const timer = setTimeout(() => rej(new Error(`agent not ready in ${READY_TIMEOUT_MS} ms: ${stderr}`)), READY_TIMEOUT_MS);
     onJsonLines(child.stdout, (rec) => {
       if (rec.msg === 'linkward listening') base = `http://${String(rec.listen)}`;
-      if (rec.msg === 'linkward ready') { clearTimeout(timer); res(); }
+      if (rec.msg === 'linkward ready') {
+        clearTimeout(timer);
+        res();
+      }
     });
-    void exited.then((code) => { clearTimeout(timer); rej(new Error(`agent exited ${String(code)}: ${stderr}`)); });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      rej(new Error(`agent exited ${String(code)}: ${stderr}`));
+    });
   });
-  return { base, stop: async () => { child.kill('SIGTERM'); await exited; rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    base,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 test('manifests probe the agent over HTTP: readiness of gated apps on /readyz/link, the agent on /healthz and /readyz', () => {
@@ -64,7 +95,10 @@ test('manifests probe the agent over HTTP: readiness of gated apps on /readyz/li
   for (const p of agentProbes) assert.equal(p.host, '127.0.0.1', `${p.where}: the kubelet reaches the agent on the node's loopback`);
   const gated = agentProbes.filter((p) => p.where.startsWith('examples/'));
   assert.ok(gated.length > 0 && gated.every((p) => p.path.startsWith('/readyz/link')), 'app examples gate on /readyz/link');
-  assert.ok(probes.every((p) => p.port === AGENT_PORT), `only the agent is probed over HTTP: ${JSON.stringify(probes.filter((p) => p.port !== AGENT_PORT))}`);
+  assert.ok(
+    probes.every((p) => p.port === AGENT_PORT),
+    `only the agent is probed over HTTP: ${JSON.stringify(probes.filter((p) => p.port !== AGENT_PORT))}`,
+  );
 });
 
 test('every probed path is served by the real agent, publicly, with a probe answer (200 or 503)', async () => {
@@ -80,7 +114,8 @@ test('every probed path is served by the real agent, publicly, with a probe answ
       assert.ok(r.status === 200 || r.status === 503, `${path}: ${r.status} ${body}`);
       // /readyz/link echoes the thresholds it understood: each query parameter of the probe must be among them.
       const params = [...new URL(path, agent.base).searchParams.keys()];
-      if (path.startsWith('/readyz/link')) assert.equal(Object.keys((JSON.parse(body) as { query: object }).query).length, params.length, `${path}: every parameter understood (${body})`);
+      if (path.startsWith('/readyz/link'))
+        assert.equal(Object.keys((JSON.parse(body) as { query: object }).query).length, params.length, `${path}: every parameter understood (${body})`);
       else assert.deepEqual(params, [], `${path}: no query`);
     }
     // The check is live: a misspelt path is refused, and a misspelt parameter shows up as not understood.

@@ -66,7 +66,21 @@ export function unknownFieldErrors(objects: { where: string; obj: K8sObject }[])
     });
     writeFileSync(join(dir, 'objects.ts'), lines.join('\n'));
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const args = [tsc, '--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node', join(dir, 'objects.ts')];
+    const args = [
+      tsc,
+      '--noEmit',
+      '--strict',
+      '--skipLibCheck',
+      '--target',
+      'es2022',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--types',
+      'node',
+      join(dir, 'objects.ts'),
+    ];
     try {
       execFileSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: TSC_TIMEOUT_MS });
       return '';

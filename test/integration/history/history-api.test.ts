@@ -44,8 +44,14 @@ test('a day of a site that went down 40 min ago: /v1/history has bounded series,
   }
   const last40 = doc.uplinks.wan.series.rttMs.filter((b: { t: number }) => b.t > doc.untilMs - 35 * 60_000);
   assert.deepEqual(last40, [], 'no delay while down: a gap, not a line');
-  assert.deepEqual(doc.transitions.map((x: { uplink: string | null; to: string }) => `${x.uplink ?? 'node'}→${x.to}`).sort(), filled.transitions.map((x) => `${x.uplink ?? 'node'}→${x.to}`).sort());
-  assert.deepEqual(doc.nodeActions.map((a: { summary: string }) => a.summary), ['label linkward.io/link=down; condition unset → False/LinkDown', 'taint linkward.io/link-down:NoSchedule added']);
+  assert.deepEqual(
+    doc.transitions.map((x: { uplink: string | null; to: string }) => `${x.uplink ?? 'node'}→${x.to}`).sort(),
+    filled.transitions.map((x) => `${x.uplink ?? 'node'}→${x.to}`).sort(),
+  );
+  assert.deepEqual(
+    doc.nodeActions.map((a: { summary: string }) => a.summary),
+    ['label linkward.io/link=down; condition unset → False/LinkDown', 'taint linkward.io/link-down:NoSchedule added'],
+  );
   assert.ok(doc.buffer.length > 250 && doc.buffer.length <= 288, `${doc.buffer.length} buffer buckets`);
   const tail = doc.buffer.at(-1);
   assert.ok(tail.records >= 1_500 && tail.sinkFailing === true && tail.oldestAgeS >= 39 * 60, JSON.stringify(tail));

@@ -66,7 +66,9 @@ test('history and status --watch on a site that failed over 2 h ago', async (t) 
   });
 
   await t.test('status --watch without a terminal: one plain line per poll, SIGTERM exits 0 at once', async () => {
-    const child = spawn(process.execPath, [CLI, ...base, 'status', '--watch', '--interval', '0.5', '--address', address], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...base, 'status', '--watch', '--interval', '0.5', '--address', address], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
@@ -76,7 +78,12 @@ test('history and status --watch on a site that failed over 2 h ago', async (t) 
     assert.equal(await exited, 0);
     assert.ok(Date.now() - sent < STOP_WITHIN_MS, `stopped after ${Date.now() - sent} ms`);
     const lines = out.trimEnd().split('\n');
-    for (const l of lines) assert.match(l, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z link=\w+ active=\S+ \S+=\w+ rtt=\S+ loss=\S+ down=\S+/, "the live link of this daemon has its one default uplink");
+    for (const l of lines)
+      assert.match(
+        l,
+        /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z link=\w+ active=\S+ \S+=\w+ rtt=\S+ loss=\S+ down=\S+/,
+        'the live link of this daemon has its one default uplink',
+      );
     assert.doesNotMatch(out, /\x1b\[/, 'no escape sequences in a pipe');
   });
 
@@ -85,7 +92,29 @@ test('history and status --watch on a site that failed over 2 h ago', async (t) 
     const raw = join(stateDir, 'pane.out');
     t.after(() => spawnSync('tmux', ['-L', sock, 'kill-server']));
     const cmd = [process.execPath, CLI, ...base, 'status', '--watch', '--interval', '0.5', '--address', address].map((a) => `'${a}'`).join(' ');
-    tmux(sock, ['new-session', '-d', '-s', 'w', '-x', '130', '-y', '60', cmd, ';', 'set-option', '-w', '-t', 'w', 'remain-on-exit', 'on', ';', 'pipe-pane', '-t', 'w', `cat > '${raw}'`]);
+    tmux(sock, [
+      'new-session',
+      '-d',
+      '-s',
+      'w',
+      '-x',
+      '130',
+      '-y',
+      '60',
+      cmd,
+      ';',
+      'set-option',
+      '-w',
+      '-t',
+      'w',
+      'remain-on-exit',
+      'on',
+      ';',
+      'pipe-pane',
+      '-t',
+      'w',
+      `cat > '${raw}'`,
+    ]);
     const pane = (): string => tmux(sock, ['capture-pane', '-p', '-t', 'w']);
     const first = await until('a frame with sparklines', () => {
       const p = pane();
@@ -102,18 +131,26 @@ test('history and status --watch on a site that failed over 2 h ago', async (t) 
     assert.equal(later.match(/^linkward \d/gm)?.length, 1, 'redrawn in place, not appended');
     const sent = Date.now();
     tmux(sock, ['send-keys', '-t', 'w', 'C-c']);
-    const dead = await until('the watcher to exit', () => {
-      const s = tmux(sock, ['display-message', '-p', '-t', 'w', '#{pane_dead} #{pane_dead_status}']).trim();
-      return s.startsWith('1 ') ? s : undefined;
-    }, 5_000);
+    const dead = await until(
+      'the watcher to exit',
+      () => {
+        const s = tmux(sock, ['display-message', '-p', '-t', 'w', '#{pane_dead} #{pane_dead_status}']).trim();
+        return s.startsWith('1 ') ? s : undefined;
+      },
+      5_000,
+    );
     assert.equal(dead, '1 0', 'exit 0 after Ctrl-C');
     assert.ok(Date.now() - sent < STOP_WITHIN_MS, `stopped after ${Date.now() - sent} ms`);
     assert.match(pane(), /updated \d\d:\d\d:\d\d/, 'the last frame stays on screen');
     // what the watcher wrote to the terminal (pipe-pane): it hid the cursor while drawing and showed it again at the end
-    const bytes = await until('the terminal output', () => {
-      const b = readFileSync(raw, 'utf8');
-      return b.includes('\x1b[?25h') ? b : undefined;
-    }, 2_000);
+    const bytes = await until(
+      'the terminal output',
+      () => {
+        const b = readFileSync(raw, 'utf8');
+        return b.includes('\x1b[?25h') ? b : undefined;
+      },
+      2_000,
+    );
     assert.ok(bytes.indexOf('\x1b[?25l') >= 0 && bytes.lastIndexOf('\x1b[?25h') > bytes.lastIndexOf('\x1b[?25l'), 'cursor shown again after the last hide');
     assert.ok((bytes.match(/\x1b\[H/g) ?? []).length >= 2, 'each frame starts at the home position (in place)');
   });

@@ -5,18 +5,51 @@ import { KubeApiServer } from '../../support/kube-apiserver/server.ts';
 import { seedNode } from '../../support/kube-apiserver/fixtures.ts';
 import { jsonPatch, mergePatch, strategicMergePatch } from '../../support/kube-apiserver/patch.ts';
 
-async function req(api: KubeApiServer, method: string, path: string, body?: unknown, type = 'application/json'): Promise<{ status: number; json: Record<string, unknown> }> {
+async function req(
+  api: KubeApiServer,
+  method: string,
+  path: string,
+  body?: unknown,
+  type = 'application/json',
+): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(api.url + path, { method, headers: { 'content-type': type }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
 test('patch algorithms', () => {
   assert.deepEqual(mergePatch({ a: { b: 1, c: 2 }, l: [1] }, { a: { b: null }, l: [2] }), { a: { c: 2 }, l: [2] });
-  const node = { status: { conditions: [{ type: 'Ready', status: 'True' }, { type: 'X', status: 'False' }] } };
-  assert.deepEqual(strategicMergePatch(node, { status: { conditions: [{ type: 'X', status: 'True' }] } }), { status: { conditions: [{ type: 'Ready', status: 'True' }, { type: 'X', status: 'True' }] } });
-  assert.deepEqual(strategicMergePatch(node, { status: { conditions: [{ type: 'X', $patch: 'delete' }] } }), { status: { conditions: [{ type: 'Ready', status: 'True' }] } });
-  assert.deepEqual(strategicMergePatch({ spec: { taints: [{ key: 'a', effect: 'NoSchedule' }] } }, { spec: { taints: [{ key: 'b', effect: 'NoSchedule' }] } }), { spec: { taints: [{ key: 'b', effect: 'NoSchedule' }] } }, 'taints are atomic');
-  assert.deepEqual(jsonPatch({ a: [1, 2] }, [{ op: 'add', path: '/a/-', value: 3 }, { op: 'test', path: '/a/2', value: 3 }, { op: 'remove', path: '/a/0' }]), { a: [2, 3] });
+  const node = {
+    status: {
+      conditions: [
+        { type: 'Ready', status: 'True' },
+        { type: 'X', status: 'False' },
+      ],
+    },
+  };
+  assert.deepEqual(strategicMergePatch(node, { status: { conditions: [{ type: 'X', status: 'True' }] } }), {
+    status: {
+      conditions: [
+        { type: 'Ready', status: 'True' },
+        { type: 'X', status: 'True' },
+      ],
+    },
+  });
+  assert.deepEqual(strategicMergePatch(node, { status: { conditions: [{ type: 'X', $patch: 'delete' }] } }), {
+    status: { conditions: [{ type: 'Ready', status: 'True' }] },
+  });
+  assert.deepEqual(
+    strategicMergePatch({ spec: { taints: [{ key: 'a', effect: 'NoSchedule' }] } }, { spec: { taints: [{ key: 'b', effect: 'NoSchedule' }] } }),
+    { spec: { taints: [{ key: 'b', effect: 'NoSchedule' }] } },
+    'taints are atomic',
+  );
+  assert.deepEqual(
+    jsonPatch({ a: [1, 2] }, [
+      { op: 'add', path: '/a/-', value: 3 },
+      { op: 'test', path: '/a/2', value: 3 },
+      { op: 'remove', path: '/a/0' },
+    ]),
+    { a: [2, 3] },
+  );
   assert.throws(() => jsonPatch({ a: 1 }, [{ op: 'test', path: '/a', value: 2 }]), /testing value \/a failed/);
 });
 
@@ -33,14 +66,38 @@ test('resourceVersion conflicts, JSON patch test op, status subresource, no-op p
   assert.equal(stale.json.reason, 'Conflict');
   const put = await req(api, 'PUT', '/api/v1/nodes/n1', { ...n, metadata: { ...n.metadata, resourceVersion: rv } });
   assert.equal(put.status, 409);
-  const jp = await req(api, 'PATCH', '/api/v1/nodes/n1', [{ op: 'test', path: '/metadata/labels/a', value: '9' }, { op: 'replace', path: '/metadata/labels/a', value: '3' }], 'application/json-patch+json');
+  const jp = await req(
+    api,
+    'PATCH',
+    '/api/v1/nodes/n1',
+    [
+      { op: 'test', path: '/metadata/labels/a', value: '9' },
+      { op: 'replace', path: '/metadata/labels/a', value: '3' },
+    ],
+    'application/json-patch+json',
+  );
   assert.equal(jp.status, 422);
-  const jp2 = await req(api, 'PATCH', '/api/v1/nodes/n1', [{ op: 'test', path: '/metadata/labels/a', value: '1' }, { op: 'replace', path: '/metadata/labels/a', value: '3' }], 'application/json-patch+json');
+  const jp2 = await req(
+    api,
+    'PATCH',
+    '/api/v1/nodes/n1',
+    [
+      { op: 'test', path: '/metadata/labels/a', value: '1' },
+      { op: 'replace', path: '/metadata/labels/a', value: '3' },
+    ],
+    'application/json-patch+json',
+  );
   assert.equal(jp2.status, 200);
   // Main resource ignores status; the status subresource changes only status.
   const ign = await req(api, 'PATCH', '/api/v1/nodes/n1', { status: { phase: 'x' }, metadata: { labels: { b: '1' } } }, 'application/merge-patch+json');
   assert.equal((ign.json.status as Record<string, unknown>).phase, undefined);
-  const st = await req(api, 'PATCH', '/api/v1/nodes/n1/status', { metadata: { labels: { c: '1' } }, status: { conditions: [{ type: 'NetworkDegraded', status: 'True' }] } }, 'application/strategic-merge-patch+json');
+  const st = await req(
+    api,
+    'PATCH',
+    '/api/v1/nodes/n1/status',
+    { metadata: { labels: { c: '1' } }, status: { conditions: [{ type: 'NetworkDegraded', status: 'True' }] } },
+    'application/strategic-merge-patch+json',
+  );
   const conds = (st.json.status as { conditions: { type: string }[] }).conditions.map((c) => c.type);
   assert.deepEqual(conds, ['Ready', 'NetworkDegraded']);
   assert.equal((st.json.metadata as { labels: Record<string, string> }).labels.c, undefined);
@@ -73,7 +130,11 @@ test('watch streams ADDED/MODIFIED/DELETED with selectors; faults: 503, slow, re
     text += new TextDecoder().decode(c.value);
   }
   ac.abort();
-  const types = text.trim().split('\n').map((l) => (JSON.parse(l) as { type: string; object: { metadata: { name: string } } })).map((e) => `${e.type} ${e.object.metadata.name}`);
+  const types = text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; object: { metadata: { name: string } } })
+    .map((e) => `${e.type} ${e.object.metadata.name}`);
   assert.deepEqual(types, ['ADDED n1', 'MODIFIED n1', 'DELETED n1']);
   api.faults.push({ status: 503, times: 1 });
   assert.equal((await fetch(`${api.url}/api/v1/nodes/n2`)).status, 503);

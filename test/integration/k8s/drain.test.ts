@@ -87,11 +87,17 @@ test('component: drain runs once per down episode (fleet-capped, cordons first) 
   assert.ok(h.api.store.get('pods', 'default', 'db-1'), 'PDB-protected pod still there');
   // The stopped drain is reported as it happened: web-1 evicted, db-1 not evicted, no "time budget spent".
   await waitFor('drain result', () => (a.details().drain as { running: boolean } | null)?.running === false);
-  const d = a.details().drain as { summary: string; result: { ended: string; evicted: string[]; remaining: string[]; unconfirmed: string[]; timedOut: boolean } };
+  const d = a.details().drain as {
+    summary: string;
+    result: { ended: string; evicted: string[]; remaining: string[]; unconfirmed: string[]; timedOut: boolean };
+  };
   assert.deepEqual([d.result.ended, d.result.evicted, d.result.remaining, d.result.timedOut], ['stopped', ['default/web-1'], ['default/db-1'], false]);
   // Stopped before it looked whether web-1 was gone: said as such, not counted as remaining.
   assert.deepEqual(d.result.unconfirmed, ['default/web-1']);
-  assert.equal(d.summary, 'drain: 1 evicted (1 not yet seen gone); 0 skipped; 1 remaining (not evicted: drain stopped); stopped early (link recovered or agent stopping)');
+  assert.equal(
+    d.summary,
+    'drain: 1 evicted (1 not yet seen gone); 0 skipped; 1 remaining (not evicted: drain stopped); stopped early (link recovered or agent stopping)',
+  );
 });
 
 test('component: a node someone else had cordoned is not drained unless drain.ifCordonedByOthers', async (t) => {
@@ -115,7 +121,7 @@ test('component: a node someone else had cordoned is not drained unless drain.if
     if (ifCordonedByOthers) {
       assert.equal(evictions, 1, 'configured: drains');
     } else {
-      assert.equal(evictions, 0, 'not drained: the cordon is someone else\'s');
+      assert.equal(evictions, 0, "not drained: the cordon is someone else's");
       assert.ok(h.api.store.get('pods', 'default', 'web-1'));
       assert.equal(a.details().drain, null);
       const notes = (a.details().desired as { notes?: string[] }).notes ?? [];
@@ -135,7 +141,11 @@ const CACHE = [{ name: 'cache', emptyDir: {} }];
 function seedLocalStorageNode(api: KubeApiServer): void {
   seedPod(api, 'default', 'cache-1', 'n1', { labels: { app: 'cache' }, owner: { kind: 'ReplicaSet', name: 'cache' }, volumes: CACHE });
   seedPod(api, 'default', 'web-1', 'n1', { labels: { app: 'web' }, owner: { kind: 'ReplicaSet', name: 'web' } });
-  seedPod(api, 'default', 'logs-1', 'n1', { labels: { app: 'logs' }, owner: { kind: 'ReplicaSet', name: 'logs' }, volumes: [{ name: 'varlog', hostPath: { path: '/var/log' } }] });
+  seedPod(api, 'default', 'logs-1', 'n1', {
+    labels: { app: 'logs' },
+    owner: { kind: 'ReplicaSet', name: 'logs' },
+    volumes: [{ name: 'varlog', hostPath: { path: '/var/log' } }],
+  });
 }
 
 for (const [adapter, create] of ADAPTERS) {
@@ -151,10 +161,25 @@ for (const [adapter, create] of ADAPTERS) {
     const posted = await fetch(`${api.url}/api/v1/namespaces/default/pods`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'posted' }, spec: { nodeName: 'n9', containers: [{ name: 'c', image: 'busybox' }], volumes: [{ name: 'tmp', emptyDir: { medium: 'Memory' } }, { name: 'h', hostPath: { path: '/x' } }] } }),
+      body: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'posted' },
+        spec: {
+          nodeName: 'n9',
+          containers: [{ name: 'c', image: 'busybox' }],
+          volumes: [
+            { name: 'tmp', emptyDir: { medium: 'Memory' } },
+            { name: 'h', hostPath: { path: '/x' } },
+          ],
+        },
+      }),
     });
     assert.equal(posted.status, 201);
-    assert.deepEqual((await k.listPodsOnNode('n9')).map((p) => p.emptyDirVolumes), [['tmp']]);
+    assert.deepEqual(
+      (await k.listPodsOnNode('n9')).map((p) => p.emptyDirVolumes),
+      [['tmp']],
+    );
     assert.deepEqual((await k.getPod('default', 'posted'))?.emptyDirVolumes, ['tmp']);
 
     seedLocalStorageNode(api);
@@ -169,7 +194,14 @@ for (const [adapter, create] of ADAPTERS) {
 
     seedPod(api, 'default', 'web-1', 'n1', { labels: { app: 'web' }, owner: { kind: 'ReplicaSet', name: 'web' } });
     const skips: string[] = [];
-    const all = await drainNode(k, 'n1', { timeoutMs: 30_000, retryMs: 5_000, deleteEmptyDirData: true, clock: fastClock(), log: silentLogger(), onSkip: (x) => skips.push(x) });
+    const all = await drainNode(k, 'n1', {
+      timeoutMs: 30_000,
+      retryMs: 5_000,
+      deleteEmptyDirData: true,
+      clock: fastClock(),
+      log: silentLogger(),
+      onSkip: (x) => skips.push(x),
+    });
     assert.deepEqual(all.evicted.sort(), ['default/cache-1', 'default/web-1']);
     assert.deepEqual([all.skipped, all.emptyDirLeft, all.emptyDirEvicted, skips], [[], [], ['default/cache-1'], []]);
     assert.deepEqual(api.store.list('pods', null, null, 'spec.nodeName=n1'), [], 'both evicted');
@@ -196,11 +228,17 @@ test('component: the default drain leaves the emptyDir pod and says so (status s
     assert.equal(h.api.store.get('pods', 'default', 'done-1'), undefined, 'the finished pod is evicted');
     const metric = await a.ctx.metrics.getSingleMetricAsString('linkward_k8s_drain_skipped_pods_total');
     assert.doesNotMatch(metric, /reason="finished"/);
-    assert.match(await a.ctx.metrics.getSingleMetricAsString('linkward_k8s_evictions_total'), new RegExp(`linkward_k8s_evictions_total\\{result="ok"\\} ${deleteEmptyDirData ? 3 : 2}`));
+    assert.match(
+      await a.ctx.metrics.getSingleMetricAsString('linkward_k8s_evictions_total'),
+      new RegExp(`linkward_k8s_evictions_total\\{result="ok"\\} ${deleteEmptyDirData ? 3 : 2}`),
+    );
     if (!deleteEmptyDirData) {
       assert.ok(h.api.store.get('pods', 'default', 'cache-1'), 'the emptyDir pod stays by default');
       assert.deepEqual(s?.result?.emptyDirLeft, ['default/cache-1']);
-      assert.equal(s?.summary, 'drain: 2 evicted; 1 skipped; 0 remaining; 1 left for emptyDir data (default/cache-1; set kubernetes.drain.deleteEmptyDirData: true to evict them)');
+      assert.equal(
+        s?.summary,
+        'drain: 2 evicted; 1 skipped; 0 remaining; 1 left for emptyDir data (default/cache-1; set kubernetes.drain.deleteEmptyDirData: true to evict them)',
+      );
       assert.match(metric, /linkward_k8s_drain_skipped_pods_total\{reason="local_storage"\} 1/);
     } else {
       assert.equal(h.api.store.get('pods', 'default', 'cache-1'), undefined, 'evicted with deleteEmptyDirData');

@@ -27,34 +27,39 @@ async function tick(h: Harness): Promise<void> {
   await settle(h.api);
 }
 
-for (const client of ['lean', 'client-node'] as const) test(`${client}: Event POSTs fail (503), the reconcile still succeeds; once they work the Event arrives exactly once`, async (t) => {
-  const h = await startHarness(['n1']);
-  t.after(() => h.close());
-  h.api.faults.push({ method: 'POST', path: EVENTS_PATH, status: 503 });
-  const a = await h.agent('n1', { client });
-  const at = await degrade(h, a);
-  assert.deepEqual(degradedEvents(h), [], 'not stored while POSTs fail');
-  assert.ok(eventPosts(h).length >= 1 && eventPosts(h).every((s) => s === 503), String(eventPosts(h)));
-  assert.equal(a.component.status().state, 'ok', 'a failed Event never fails the reconcile');
-  assert.equal(a.details().eventsPending, 1);
-  assert.match(await metric(a, 'linkward_k8s_events_pending'), /linkward_k8s_events_pending 1/);
-  await tick(h);
-  assert.deepEqual(degradedEvents(h), [], 'still failing: still queued');
+for (const client of ['lean', 'client-node'] as const)
+  test(`${client}: Event POSTs fail (503), the reconcile still succeeds; once they work the Event arrives exactly once`, async (t) => {
+    const h = await startHarness(['n1']);
+    t.after(() => h.close());
+    h.api.faults.push({ method: 'POST', path: EVENTS_PATH, status: 503 });
+    const a = await h.agent('n1', { client });
+    const at = await degrade(h, a);
+    assert.deepEqual(degradedEvents(h), [], 'not stored while POSTs fail');
+    assert.ok(eventPosts(h).length >= 1 && eventPosts(h).every((s) => s === 503), String(eventPosts(h)));
+    assert.equal(a.component.status().state, 'ok', 'a failed Event never fails the reconcile');
+    assert.equal(a.details().eventsPending, 1);
+    assert.match(await metric(a, 'linkward_k8s_events_pending'), /linkward_k8s_events_pending 1/);
+    await tick(h);
+    assert.deepEqual(degradedEvents(h), [], 'still failing: still queued');
 
-  h.api.faults.length = 0; // the API accepts Events again
-  await tick(h);
-  await waitFor('Event delivered', () => degradedEvents(h).length === 1);
-  await tick(h);
-  await tick(h);
-  const evs = degradedEvents(h);
-  assert.equal(evs.length, 1, 'exactly once');
-  assert.equal(eventPosts(h).filter((s) => s === 201).length, 1);
-  assert.equal(new Date(String((evs[0] as { firstTimestamp?: string }).firstTimestamp)).getTime(), at, 'stamped with the transition time, not the retry time');
-  assert.equal(a.details().eventsPending, 0);
-  assert.match(await metric(a, 'linkward_k8s_events_pending'), /linkward_k8s_events_pending 0/);
-  assert.match(await metric(a, 'linkward_k8s_decorations_applied_total'), /kind="event"\} 1/);
-  assert.doesNotMatch(await metric(a, 'linkward_k8s_events_dropped_total'), /\} [1-9]/);
-});
+    h.api.faults.length = 0; // the API accepts Events again
+    await tick(h);
+    await waitFor('Event delivered', () => degradedEvents(h).length === 1);
+    await tick(h);
+    await tick(h);
+    const evs = degradedEvents(h);
+    assert.equal(evs.length, 1, 'exactly once');
+    assert.equal(eventPosts(h).filter((s) => s === 201).length, 1);
+    assert.equal(
+      new Date(String((evs[0] as { firstTimestamp?: string }).firstTimestamp)).getTime(),
+      at,
+      'stamped with the transition time, not the retry time',
+    );
+    assert.equal(a.details().eventsPending, 0);
+    assert.match(await metric(a, 'linkward_k8s_events_pending'), /linkward_k8s_events_pending 0/);
+    assert.match(await metric(a, 'linkward_k8s_decorations_applied_total'), /kind="event"\} 1/);
+    assert.doesNotMatch(await metric(a, 'linkward_k8s_events_dropped_total'), /\} [1-9]/);
+  });
 
 test('lost answer: the POST landed but the agent saw 503; the retry (same name) gets 409 and counts as sent, no duplicate', async (t) => {
   const h = await startHarness(['n1']);

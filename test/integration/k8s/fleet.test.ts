@@ -7,11 +7,21 @@ import { LABEL_LINK_STATE } from '../../../agent/k8s/types.ts';
 const NAMES = ['n1', 'n2', 'n3', 'n4'];
 
 function effects(h: Harness): Record<string, string> {
-  return Object.fromEntries(NAMES.filter((n) => h.api.store.get('nodes', '', n)).map((n) => [n, h.node(n).taints.map((t) => t.effect).join(',') + (h.node(n).unschedulable ? '+cordon' : '')]));
+  return Object.fromEntries(
+    NAMES.filter((n) => h.api.store.get('nodes', '', n)).map((n) => [
+      n,
+      h
+        .node(n)
+        .taints.map((t) => t.effect)
+        .join(',') + (h.node(n).unschedulable ? '+cordon' : ''),
+    ]),
+  );
 }
 
 function restrictive(h: Harness): string[] {
-  return Object.entries(effects(h)).filter(([, e]) => e.includes('NoSchedule') && !e.includes('Prefer') || e.includes('cordon')).map(([n]) => n);
+  return Object.entries(effects(h))
+    .filter(([, e]) => (e.includes('NoSchedule') && !e.includes('Prefer')) || e.includes('cordon'))
+    .map(([n]) => n);
 }
 
 /** Advances the clock in `stepMs` steps, letting HTTP settle in between (bounded by `steps`). */
@@ -36,7 +46,14 @@ test('maxUnavailable 1 of 4: one node gets NoSchedule+cordon, the rest fall back
   const h = await startHarness(NAMES);
   t.after(() => h.close());
   const agents = [];
-  for (const n of NAMES) agents.push(await h.agent(n, { maxBackoffMs: 5_000, fleet: { maxUnavailable: 1, nodeSelector: 'fleet=edge', leaseTtlSeconds: 60 }, tiers: { down: { cordon: true } } }));
+  for (const n of NAMES)
+    agents.push(
+      await h.agent(n, {
+        maxBackoffMs: 5_000,
+        fleet: { maxUnavailable: 1, nodeSelector: 'fleet=edge', leaseTtlSeconds: 60 },
+        tiers: { down: { cordon: true } },
+      }),
+    );
   for (const a of agents) a.emit('down', 0.3);
   await waitFor('all labelled down', () => NAMES.every((n) => h.node(n).labels[LABEL_LINK_STATE] === 'down'));
   await settle(h.api);
@@ -54,7 +71,11 @@ test('maxUnavailable 1 of 4: one node gets NoSchedule+cordon, the rest fall back
   await agents[idx]?.component.stop();
   h.api.store.delete('nodes', '', holder);
   // Refused agents back off their re-asks (≤ 10 min): one of them takes the slot, never two.
-  await runUntil(h, () => restrictive(h).length === 1, () => assert.ok(restrictive(h).length <= 1, JSON.stringify(effects(h))));
+  await runUntil(
+    h,
+    () => restrictive(h).length === 1,
+    () => assert.ok(restrictive(h).length <= 1, JSON.stringify(effects(h))),
+  );
   const next = restrictive(h);
   assert.equal(next.length, 1, JSON.stringify(effects(h)));
   assert.notEqual(next[0], holder);
@@ -73,10 +94,13 @@ test('a holder that dies keeps counting while its NoSchedule taint stays (hold e
   await waitFor('n2 labelled', () => h.node('n2').labels[LABEL_LINK_STATE] === 'down');
   await settle(h.api);
   assert.equal(h.node('n2').taints[0]?.effect, 'PreferNoSchedule', 'capped while n1 holds');
-  assert.match(String((a2.details().fleet as { reason?: string }).reason), /fleet cap reached: 1\/1 nodes unavailable \(n1 \(taint linkward\.io\/link:NoSchedule\)\)/);
+  assert.match(
+    String((a2.details().fleet as { reason?: string }).reason),
+    /fleet cap reached: 1\/1 nodes unavailable \(n1 \(taint linkward\.io\/link:NoSchedule\)\)/,
+  );
   // n1's 120 s hold expires, but its NoSchedule taint still makes it unavailable: n2 stays capped.
   await run(h, 4, 60_000);
-  assert.equal(h.node('n2').taints[0]?.effect, 'PreferNoSchedule', 'a dead holder\'s taint still counts');
+  assert.equal(h.node('n2').taints[0]?.effect, 'PreferNoSchedule', "a dead holder's taint still counts");
   // An admin removes the dead agent's taint: at its next resync n2 takes the slot.
   const n1 = h.api.store.get('nodes', '', 'n1');
   assert.ok(n1);
@@ -96,7 +120,14 @@ test('cap 2 of 5 counts real unavailability: an admin-cordoned node, a NotReady 
   assert.ok(n5);
   n5.spec = { unschedulable: true };
   h.api.seed('nodes', n5);
-  const unavailable = (): string[] => names.filter((n) => h.api.store.get('nodes', '', n) && (h.node(n).unschedulable || h.node(n).taints.some((x) => x.effect === 'NoSchedule') || h.node(n).conditions.some((c) => c.type === 'Ready' && c.status !== 'True')));
+  const unavailable = (): string[] =>
+    names.filter(
+      (n) =>
+        h.api.store.get('nodes', '', n) &&
+        (h.node(n).unschedulable ||
+          h.node(n).taints.some((x) => x.effect === 'NoSchedule') ||
+          h.node(n).conditions.some((c) => c.type === 'Ready' && c.status !== 'True')),
+    );
   const a1 = await h.agent('n1', k);
   a1.emit('down', 0.2);
   await waitFor('n1 cordoned', () => h.node('n1').unschedulable);
@@ -113,7 +144,7 @@ test('cap 2 of 5 counts real unavailability: an admin-cordoned node, a NotReady 
   await settle(h.api);
   for (let i = 0; i < 3; i++) {
     await run(h, 1, 60_000);
-    assert.deepEqual(unavailable(), ['n1', 'n5'], 'the dead holder\'s cordon and the admin cordon fill the cap');
+    assert.deepEqual(unavailable(), ['n1', 'n5'], "the dead holder's cordon and the admin cordon fill the cap");
   }
   assert.match(String((a2.details().fleet as { reason?: string }).reason), /2\/2 nodes unavailable \(n1 \(cordoned\), n5 \(cordoned\)\)/);
   // The admin uncordons n5: exactly one of n2/n3 takes the slot at its next resync.
@@ -121,7 +152,11 @@ test('cap 2 of 5 counts real unavailability: an admin-cordoned node, a NotReady 
   assert.ok(back);
   back.spec = {};
   h.api.seed('nodes', back);
-  await runUntil(h, () => unavailable().length === 2 && (h.node('n2').unschedulable || h.node('n3').unschedulable), () => assert.ok(unavailable().length <= 2, unavailable().join()));
+  await runUntil(
+    h,
+    () => unavailable().length === 2 && (h.node('n2').unschedulable || h.node('n3').unschedulable),
+    () => assert.ok(unavailable().length <= 2, unavailable().join()),
+  );
   const now = unavailable();
   assert.equal(now.length, 2, now.join());
   assert.ok(now.includes('n1'));
@@ -165,7 +200,13 @@ test('steady state: API requests per simulated hour (healthy, snapshots every 5 
   t.diagnostic(`steady state per hour: writes=${writes} reads=${reads}`);
   assert.ok(writes <= 12, `at most one condition heartbeat per 5 min, got ${writes}`);
   assert.ok(writes >= 11, `heartbeat must still happen (~12/h), got ${writes}`);
-  assert.ok(h.api.writes().slice(w0).every((r) => r.path.endsWith('/status')), 'only condition heartbeats');
+  assert.ok(
+    h.api
+      .writes()
+      .slice(w0)
+      .every((r) => r.path.endsWith('/status')),
+    'only condition heartbeats',
+  );
 });
 
 test('after a restart with a healthy link, a hold left by the previous run is released at once', async (t) => {
@@ -181,7 +222,7 @@ test('after a restart with a healthy link, a hold left by the previous run is re
   await waitFor('n1 untainted', () => h.node('n1').taints.length === 0);
   await settle(h.api);
   const lease = h.api.store.get('leases.coordination.k8s.io', 'kube-system', 'linkward-fleet');
-  assert.equal((lease?.metadata?.annotations as Record<string, string>)['linkward.io/holders'], '[]');
+  assert.equal((lease?.metadata?.annotations as Record<string, string> | undefined)?.['linkward.io/holders'], '[]');
   const other = await h.agent('n2', { fleet });
   other.emit('down', 0.3);
   await waitFor('n2 gets the hold without waiting for the TTL', () => h.node('n2').taints.some((x) => x.effect === 'NoSchedule'));
@@ -205,8 +246,18 @@ test('the hold is renewed every third of its TTL on its own timer (resync 10 min
   for (let i = 0; i < 60; i++) {
     h.clock.advance(5_000);
     await settle(h.api);
-    const holds = JSON.parse(String((h.api.store.get('leases.coordination.k8s.io', 'kube-system', 'linkward-fleet')?.metadata?.annotations as Record<string, string>)['linkward.io/holders'])) as { holder: string; renewTime: string }[];
-    assert.deepEqual(holds.map((x) => x.holder), ['n1'], `step ${i}: n1 keeps the only hold`);
+    const holds = JSON.parse(
+      String(
+        (h.api.store.get('leases.coordination.k8s.io', 'kube-system', 'linkward-fleet')?.metadata?.annotations as Record<string, string> | undefined)?.[
+          'linkward.io/holders'
+        ],
+      ),
+    ) as { holder: string; renewTime: string }[];
+    assert.deepEqual(
+      holds.map((x) => x.holder),
+      ['n1'],
+      `step ${i}: n1 keeps the only hold`,
+    );
     const age = h.clock.nowMs() - Date.parse(holds[0]?.renewTime ?? '');
     assert.ok(age <= 25_000, `step ${i}: renewed within a third of the TTL (+ one step), age ${age} ms`);
     renewTimes.add(holds[0]?.renewTime ?? '');

@@ -74,7 +74,10 @@ test('kubectl taint (strategic merge patch, taints are an atomic list) and remov
   assert.notEqual(dup.code, 0, 'same key+effect needs --overwrite');
   assert.equal((await kubectl('taint', 'node', 'n1', 'linkward.io/link:NoSchedule-')).code, 0);
   const j = JSON.parse((await kubectl('get', 'node', 'n1', '-o', 'json')).out) as { spec: { taints?: { effect: string }[] } };
-  assert.deepEqual(j.spec.taints?.map((t) => t.effect), ['PreferNoSchedule']);
+  assert.deepEqual(
+    j.spec.taints?.map((t) => t.effect),
+    ['PreferNoSchedule'],
+  );
   assert.ok(api.requests.some((r) => r.method === 'PATCH' && r.contentType.startsWith('application/strategic-merge-patch+json')));
 });
 
@@ -116,7 +119,19 @@ test('kubectl drain refuses emptyDir pods (not hostPath, not finished) without -
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const manifest = join(dir, 'posted.json');
   const owner = [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'posted', uid: 'uid-posted', controller: true }];
-  writeFileSync(manifest, JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'posted-a', namespace: 'default', ownerReferences: owner }, spec: { nodeName: 'n3', containers: [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }] }], volumes: [{ name: 'tmp', emptyDir: {} }] } }));
+  writeFileSync(
+    manifest,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'posted-a', namespace: 'default', ownerReferences: owner },
+      spec: {
+        nodeName: 'n3',
+        containers: [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }] }],
+        volumes: [{ name: 'tmp', emptyDir: {} }],
+      },
+    }),
+  );
   // --validate=false: client-side schema validation needs /openapi, which the test server does not serve.
   const created = await kubectl('create', '--validate=false', '-f', manifest);
   assert.equal(created.code, 0, created.err);
@@ -145,7 +160,10 @@ test('kubectl drain refuses emptyDir pods (not hostPath, not finished) without -
   assert.deepEqual([...r.emptyDirLeft].sort(), named);
   // Finished pods are not among those kubectl refuses for: linkward evicts them, as kubectl does once it proceeds (below).
   assert.deepEqual(r.evicted.sort(), ['default/done-a', 'default/fail-a', 'default/host-a', 'default/plain-a']);
-  assert.deepEqual(r.skipped.sort(), ['default/cache-a (local storage: emptyDir cache; kubernetes.drain.deleteEmptyDirData is false)', 'default/posted-a (local storage: emptyDir tmp; kubernetes.drain.deleteEmptyDirData is false)']);
+  assert.deepEqual(r.skipped.sort(), [
+    'default/cache-a (local storage: emptyDir cache; kubernetes.drain.deleteEmptyDirData is false)',
+    'default/posted-a (local storage: emptyDir tmp; kubernetes.drain.deleteEmptyDirData is false)',
+  ]);
 
   const ok = await kubectl('drain', 'n3', '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=20s');
   assert.equal(ok.code, 0, ok.err);
@@ -168,7 +186,11 @@ test('finished pods (Succeeded/Failed; unmanaged, emptyDir, DaemonSet-owned) are
     ['ok-mirror', { phase: 'Succeeded', mirror: true }],
   ];
   const seedAll = (): void => void pods.forEach(([name, o]) => seedPod(api, 'default', name, 'n4', o));
-  const left = (): string[] => api.store.list('pods', null, null, 'spec.nodeName=n4').map((p) => String(p.metadata?.name)).sort();
+  const left = (): string[] =>
+    api.store
+      .list('pods', null, null, 'spec.nodeName=n4')
+      .map((p) => String(p.metadata?.name))
+      .sort();
   const expectedLeft = ['ok-mirror', 'run-ds', 'run-mirror'];
 
   seedAll();
@@ -185,7 +207,11 @@ test('finished pods (Succeeded/Failed; unmanaged, emptyDir, DaemonSet-owned) are
   const kd = await kubectl('drain', 'n4', '--ignore-daemonsets', '--timeout=20s');
   assert.equal(kd.code, 0, kd.err);
   assert.deepEqual(left(), expectedLeft, kd.out + kd.err);
-  const kubectlEvicted = api.requests.slice(before).filter((x) => x.path.endsWith('/eviction') && x.status === 201).map((x) => x.path.split('/').at(-2)).sort();
+  const kubectlEvicted = api.requests
+    .slice(before)
+    .filter((x) => x.path.endsWith('/eviction') && x.status === 201)
+    .map((x) => x.path.split('/').at(-2))
+    .sort();
   assert.deepEqual(kubectlEvicted, r.evicted.map((x) => x.split('/')[1]).sort(), 'both evict exactly the same pods');
 });
 
@@ -197,7 +223,11 @@ test('DELETE: kubectl delete works; a protobuf DeleteOptions body is read and di
   // kubectl's drain fallback sends DeleteOptions as protobuf ("k8s\0" magic + envelope); the server must not choke on it.
   seedPod(api, 'default', 'tmp2', 'n1');
   const body = Buffer.concat([Buffer.from('k8s\0', 'binary'), Buffer.from([0x0a, 0x0f, 0x0a, 0x02, 0x76, 0x31, 0x12, 0x0d]), Buffer.from('DeleteOptions')]);
-  const res = await fetch(`${api.url}/api/v1/namespaces/default/pods/tmp2`, { method: 'DELETE', headers: { 'content-type': 'application/vnd.kubernetes.protobuf' }, body });
+  const res = await fetch(`${api.url}/api/v1/namespaces/default/pods/tmp2`, {
+    method: 'DELETE',
+    headers: { 'content-type': 'application/vnd.kubernetes.protobuf' },
+    body,
+  });
   assert.equal(res.status, 200);
   assert.equal(((await res.json()) as { metadata: { name: string } }).metadata.name, 'tmp2');
   assert.equal(api.store.get('pods', 'default', 'tmp2'), undefined);
@@ -230,7 +260,9 @@ test('what the agent writes is what kubectl shows: selector, taints, condition, 
 
 test('kubectl get -w on one node (field selector): list, then watch events; a too-old resourceVersion is 410 Expired', async () => {
   const { spawn } = await import('node:child_process');
-  const child = spawn(KUBECTL, ['--kubeconfig', kc, 'get', 'nodes', '--field-selector', 'metadata.name=n1', '-w', '--output-watch-events', '-o', 'json'], { env: { ...process.env, LC_ALL: 'C', HOME: '/tmp' } });
+  const child = spawn(KUBECTL, ['--kubeconfig', kc, 'get', 'nodes', '--field-selector', 'metadata.name=n1', '-w', '--output-watch-events', '-o', 'json'], {
+    env: { ...process.env, LC_ALL: 'C', HOME: '/tmp' },
+  });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   try {
@@ -239,7 +271,13 @@ test('kubectl get -w on one node (field selector): list, then watch events; a to
       assert.match(out, re);
     };
     // -o json with --output-watch-events: one {"type","object"} document per line.
-    const events = (): string[] => out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; object: { metadata: { name: string } } }).map((e) => `${e.type} ${e.object.metadata.name}`);
+    const events = (): string[] =>
+      out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { type: string; object: { metadata: { name: string } } })
+        .map((e) => `${e.type} ${e.object.metadata.name}`);
     await until(/"type":"ADDED"/);
     assert.deepEqual(events(), ['ADDED n1']);
     assert.equal((await kubectl('label', 'node', 'n1', 'watched=yes')).code, 0);

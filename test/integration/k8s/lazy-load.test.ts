@@ -9,7 +9,10 @@ const root = resolve(import.meta.dirname, '../../..');
 /** Runs `code` in a fresh process that records every module URL it loads (module.registerHooks). */
 function loadedModules(code: string): string[] {
   const hook = `import { registerHooks } from 'node:module'; globalThis.__seen = []; registerHooks({ load(url, ctx, next) { globalThis.__seen.push(url); return next(url, ctx); } });`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', `${hook}\n${code}\nconsole.log(JSON.stringify(globalThis.__seen))`], { cwd: root, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', `${hook}\n${code}\nconsole.log(JSON.stringify(globalThis.__seen))`], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   return JSON.parse(out.trim().split('\n').pop() ?? '[]') as string[];
 }
 
@@ -28,8 +31,14 @@ test('importing and creating the component with its real adapters (disabled or w
       const c = createNodeComponent(ctx, { ...realNodeDeps(ctx), findCluster: () => null });
       await c.start(); await c.stop();
     }`);
-  assert.ok(seen.some((u) => u.endsWith('/agent/k8s/component.ts')), 'hook saw the component');
-  assert.deepEqual(seen.filter((u) => u.includes('@kubernetes/client-node')), []);
+  assert.ok(
+    seen.some((u) => u.endsWith('/agent/k8s/component.ts')),
+    'hook saw the component',
+  );
+  assert.deepEqual(
+    seen.filter((u) => u.includes('@kubernetes/client-node')),
+    [],
+  );
 });
 
 test('with a kubeconfig the client is loaded on start (and only then)', () => {

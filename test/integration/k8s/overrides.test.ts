@@ -24,42 +24,46 @@ async function resync(h: Harness, times = 1): Promise<void> {
 }
 
 const reasons = (h: Harness) => h.api.store.list('events', 'default').map((e) => e.reason);
-const holders = (h: Harness) => (h.api.store.get('leases.coordination.k8s.io', 'kube-system', 'linkward-fleet')?.metadata?.annotations as Record<string, string>)['linkward.io/holders'];
+const holders = (h: Harness) =>
+  (h.api.store.get('leases.coordination.k8s.io', 'kube-system', 'linkward-fleet')?.metadata?.annotations as Record<string, string> | undefined)?.[
+    'linkward.io/holders'
+  ];
 
-for (const client of ['lean', 'client-node'] as const) test(`${client}: pause annotation with expiry: restrictive decorations off, labels/condition/Events on, hold released; back after expiry`, async (t) => {
-  const h = await startHarness(['n1']);
-  t.after(() => h.close());
-  const a = await h.agent('n1', { client, tiers: { down: { cordon: true } } });
-  a.emit('down', 0.2);
-  await waitFor('cordoned', () => h.node('n1').unschedulable);
-  await settle(h.api);
-  const until = new Date(h.clock.nowMs() + 5 * 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
-  edit(h, (n) => ((n.metadata.annotations as Record<string, string>)[ANNOTATION_PAUSED] = until));
-  await resync(h);
-  let n = h.node('n1');
-  assert.deepEqual([n.unschedulable, n.taints.length], [false, 0], 'restrictive decorations removed');
-  assert.equal(n.labels[LABEL_LINK_STATE], 'down', 'labels still reported');
-  assert.equal(n.conditions.find((c) => c.type === 'NetworkDegraded')?.reason, 'LinkDown');
-  assert.equal(holders(h), '[]', 'fleet hold given back');
-  assert.ok(reasons(h).includes('LinkwardPaused'), reasons(h).join());
-  const d = a.details();
-  assert.equal((d.adminPause as { untilMs: number }).untilMs, Date.parse(until));
-  assert.match(String(d.message), /link down; paused by annotation linkward\.io\/paused until/);
-  // A link change while paused: the condition and an Event follow it, still nothing restrictive.
-  a.emit('degraded', 3);
-  await waitFor('degraded label', () => h.node('n1').labels[LABEL_LINK_STATE] === 'degraded');
-  a.emit('down', 0.2);
-  await waitFor('down label', () => h.node('n1').labels[LABEL_LINK_STATE] === 'down');
-  await settle(h.api);
-  n = h.node('n1');
-  assert.deepEqual([n.unschedulable, n.taints.length], [false, 0]);
-  // The expiry passes: linkward acts again.
-  await resync(h, 5);
-  n = h.node('n1');
-  assert.deepEqual([n.unschedulable, n.taints.map((x) => x.effect)], [true, ['NoSchedule']], 'back after expiry');
-  assert.ok(reasons(h).includes('LinkwardResumed'), reasons(h).join());
-  assert.equal(a.details().adminPause, null);
-});
+for (const client of ['lean', 'client-node'] as const)
+  test(`${client}: pause annotation with expiry: restrictive decorations off, labels/condition/Events on, hold released; back after expiry`, async (t) => {
+    const h = await startHarness(['n1']);
+    t.after(() => h.close());
+    const a = await h.agent('n1', { client, tiers: { down: { cordon: true } } });
+    a.emit('down', 0.2);
+    await waitFor('cordoned', () => h.node('n1').unschedulable);
+    await settle(h.api);
+    const until = new Date(h.clock.nowMs() + 5 * 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    edit(h, (n) => ((n.metadata.annotations as Record<string, string>)[ANNOTATION_PAUSED] = until));
+    await resync(h);
+    let n = h.node('n1');
+    assert.deepEqual([n.unschedulable, n.taints.length], [false, 0], 'restrictive decorations removed');
+    assert.equal(n.labels[LABEL_LINK_STATE], 'down', 'labels still reported');
+    assert.equal(n.conditions.find((c) => c.type === 'NetworkDegraded')?.reason, 'LinkDown');
+    assert.equal(holders(h), '[]', 'fleet hold given back');
+    assert.ok(reasons(h).includes('LinkwardPaused'), reasons(h).join());
+    const d = a.details();
+    assert.equal((d.adminPause as { untilMs: number }).untilMs, Date.parse(until));
+    assert.match(String(d.message), /link down; paused by annotation linkward\.io\/paused until/);
+    // A link change while paused: the condition and an Event follow it, still nothing restrictive.
+    a.emit('degraded', 3);
+    await waitFor('degraded label', () => h.node('n1').labels[LABEL_LINK_STATE] === 'degraded');
+    a.emit('down', 0.2);
+    await waitFor('down label', () => h.node('n1').labels[LABEL_LINK_STATE] === 'down');
+    await settle(h.api);
+    n = h.node('n1');
+    assert.deepEqual([n.unschedulable, n.taints.length], [false, 0]);
+    // The expiry passes: linkward acts again.
+    await resync(h, 5);
+    n = h.node('n1');
+    assert.deepEqual([n.unschedulable, n.taints.map((x) => x.effect)], [true, ['NoSchedule']], 'back after expiry');
+    assert.ok(reasons(h).includes('LinkwardResumed'), reasons(h).join());
+    assert.equal(a.details().adminPause, null);
+  });
 
 test('an admin uncordon (and untaint) during a linkward cordon is respected until the next transition, recorded and said', async (t) => {
   const h = await startHarness(['n1']);
@@ -73,7 +77,11 @@ test('an admin uncordon (and untaint) during a linkward cordon is respected unti
   await resync(h, 3);
   let n = h.node('n1');
   assert.equal(n.unschedulable, false, 'not re-cordoned');
-  assert.deepEqual(n.taints.map((x) => x.effect), ['NoSchedule'], 'the taint stays linkward\'s');
+  assert.deepEqual(
+    n.taints.map((x) => x.effect),
+    ['NoSchedule'],
+    "the taint stays linkward's",
+  );
   assert.deepEqual(readOwnership(n).yielded, { state: 'down', items: ['cordon'] });
   assert.deepEqual(reasons(h).filter((r) => r === 'LinkwardOverridden').length, 1, 'one Event');
   assert.deepEqual(a.details().yielded, ['cordon']);

@@ -22,7 +22,16 @@ test('real clock: API refused, then the desired state lands once it is back (sho
   const v = validateConfig({ kubernetes: { kubeconfig: writeKubeconfig(api.url), maxBackoffMs: 100, requestTimeoutMs: 500 } });
   assert.ok(v.ok);
   const bus = new AgentBus();
-  const ctx = { config: v.config, log: silentLogger(), clock: systemClock, metrics: new Registry(), bus, stateDir: '/x', stateDb: undefined as never, nodeName: 'n1' };
+  const ctx = {
+    config: v.config,
+    log: silentLogger(),
+    clock: systemClock,
+    metrics: new Registry(),
+    bus,
+    stateDir: '/x',
+    stateDb: undefined as never,
+    nodeName: 'n1',
+  };
   const c = createNodeComponent(ctx, realNodeDeps(ctx));
   await c.start();
   t.after(() => c.stop());

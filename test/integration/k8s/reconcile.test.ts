@@ -5,40 +5,49 @@ import { settle, startHarness, waitFor } from '../../support/k8s-harness.ts';
 import { ANNOTATION_OWNED, LABEL_LINK_STATE, TAINT_KEY } from '../../../agent/k8s/types.ts';
 import { readOwnership } from '../../../agent/k8s/ownership.ts';
 
-for (const client of ['lean', 'client-node'] as const) test(`${client}: tiers in order, one Event per transition, recovery removes only what linkward set`, async (t) => {
-  const h = await startHarness(['n1']);
-  t.after(() => h.close());
-  const a = await h.agent('n1', { client, tiers: { down: { cordon: true } } });
-  assert.match(String(a.details().source), client === 'lean' ? /lean client/ : /^kubeconfig/);
-  a.emit('healthy');
-  await waitFor('healthy label', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
-  a.emit('degraded', 3);
-  await waitFor('degraded taint and condition', () => h.node('n1').taints.some((x) => x.effect === 'PreferNoSchedule') && h.node('n1').conditions.some((c) => c.type === 'NetworkDegraded' && c.status === 'True'));
-  let n = h.node('n1');
-  assert.equal(n.labels['linkward.io/bandwidth-class'], '1m-5m');
-  assert.equal(n.conditions.find((c) => c.type === 'NetworkDegraded')?.status, 'True');
-  a.emit('down', 0.5);
-  await waitFor('cordon', () => h.node('n1').unschedulable);
-  await settle(h.api);
-  n = h.node('n1');
-  assert.deepEqual(n.taints.map((x) => `${x.key}=${x.value}:${x.effect}`), [`${TAINT_KEY}=down:NoSchedule`]);
-  assert.equal(a.details().fleet && (a.details().fleet as { held: boolean }).held, true);
-  a.emit('healthy', 50);
-  await waitFor('recovered', () => !h.node('n1').unschedulable && h.node('n1').taints.length === 0);
-  await settle(h.api);
-  const reasons = h.api.store.list('events', 'default').map((e) => e.reason);
-  assert.deepEqual(reasons, ['LinkHealthy', 'LinkDegraded', 'LinkDown', 'LinkHealthy']);
-  const holders = h.api.store.get('leases.coordination.k8s.io', 'kube-system', 'linkward-fleet')?.metadata?.annotations as Record<string, string>;
-  assert.equal(holders['linkward.io/holders'], '[]', 'hold released after recovery');
-  const metrics = await a.ctx.metrics.metrics();
-  assert.match(metrics, /linkward_k8s_api_requests_total\{verb="patch",result="ok"\} \d+/);
-  assert.match(metrics, /linkward_k8s_decorations_applied_total\{kind="cordon"\} 1/);
-  assert.match(metrics, /linkward_k8s_decorations_applied_total\{kind="event"\} 4/);
-  assert.match(metrics, /linkward_k8s_fleet_lease_held 0/);
-  const st = a.component.status();
-  assert.equal(st.state, 'ok');
-  assert.deepEqual((st.details as { pending: string[] }).pending, []);
-});
+for (const client of ['lean', 'client-node'] as const)
+  test(`${client}: tiers in order, one Event per transition, recovery removes only what linkward set`, async (t) => {
+    const h = await startHarness(['n1']);
+    t.after(() => h.close());
+    const a = await h.agent('n1', { client, tiers: { down: { cordon: true } } });
+    assert.match(String(a.details().source), client === 'lean' ? /lean client/ : /^kubeconfig/);
+    a.emit('healthy');
+    await waitFor('healthy label', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
+    a.emit('degraded', 3);
+    await waitFor(
+      'degraded taint and condition',
+      () =>
+        h.node('n1').taints.some((x) => x.effect === 'PreferNoSchedule') &&
+        h.node('n1').conditions.some((c) => c.type === 'NetworkDegraded' && c.status === 'True'),
+    );
+    let n = h.node('n1');
+    assert.equal(n.labels['linkward.io/bandwidth-class'], '1m-5m');
+    assert.equal(n.conditions.find((c) => c.type === 'NetworkDegraded')?.status, 'True');
+    a.emit('down', 0.5);
+    await waitFor('cordon', () => h.node('n1').unschedulable);
+    await settle(h.api);
+    n = h.node('n1');
+    assert.deepEqual(
+      n.taints.map((x) => `${x.key}=${x.value}:${x.effect}`),
+      [`${TAINT_KEY}=down:NoSchedule`],
+    );
+    assert.equal(a.details().fleet && (a.details().fleet as { held: boolean }).held, true);
+    a.emit('healthy', 50);
+    await waitFor('recovered', () => !h.node('n1').unschedulable && h.node('n1').taints.length === 0);
+    await settle(h.api);
+    const reasons = h.api.store.list('events', 'default').map((e) => e.reason);
+    assert.deepEqual(reasons, ['LinkHealthy', 'LinkDegraded', 'LinkDown', 'LinkHealthy']);
+    const holders = h.api.store.get('leases.coordination.k8s.io', 'kube-system', 'linkward-fleet')?.metadata?.annotations as Record<string, string>;
+    assert.equal(holders['linkward.io/holders'], '[]', 'hold released after recovery');
+    const metrics = await a.ctx.metrics.metrics();
+    assert.match(metrics, /linkward_k8s_api_requests_total\{verb="patch",result="ok"\} \d+/);
+    assert.match(metrics, /linkward_k8s_decorations_applied_total\{kind="cordon"\} 1/);
+    assert.match(metrics, /linkward_k8s_decorations_applied_total\{kind="event"\} 4/);
+    assert.match(metrics, /linkward_k8s_fleet_lease_held 0/);
+    const st = a.component.status();
+    assert.equal(st.state, 'ok');
+    assert.deepEqual((st.details as { pending: string[] }).pending, []);
+  });
 
 test('ownership matrix: pre-cordoned node, admin taint with the same key, label removed by hand', async (t) => {
   const h = await startHarness(['n1']);
@@ -139,7 +148,19 @@ test('no cluster found: node actions off, said clearly in status', async () => {
   const { Registry } = await import('prom-client');
   const v = validateConfig({});
   assert.ok(v.ok);
-  const c = createNodeComponent({ config: v.config, log: silentLogger(), clock: new ManualClock(), metrics: new Registry(), bus: new AgentBus(), stateDir: '/x', stateDb: undefined as never, nodeName: 'n1' }, { createApi: () => Promise.reject(new Error('no cluster: never called')), findCluster: () => null, random: () => 0.5 });
+  const c = createNodeComponent(
+    {
+      config: v.config,
+      log: silentLogger(),
+      clock: new ManualClock(),
+      metrics: new Registry(),
+      bus: new AgentBus(),
+      stateDir: '/x',
+      stateDb: undefined as never,
+      nodeName: 'n1',
+    },
+    { createApi: () => Promise.reject(new Error('no cluster: never called')), findCluster: () => null, random: () => 0.5 },
+  );
   await c.start();
   assert.equal(c.status().state, 'disabled');
   assert.match(c.status().message ?? '', /no Kubernetes cluster found/);

@@ -25,26 +25,29 @@ async function hour(h: Harness, a: Agent, state: 'healthy' | 'degraded'): Promis
 
 const stats = (a: Agent): WatchStats => a.details().watch as WatchStats;
 
-for (const client of ['lean', 'client-node'] as const) test(`${client}: steady hour: no Node GETs, ≤ 2 watch requests, only the condition heartbeat writes`, async (t) => {
-  const h = await startHarness(['n1']);
-  t.after(() => h.close());
-  const a = await h.agent('n1', { client });
-  a.emit('healthy', 42);
-  await waitFor('healthy', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
-  await settle(h.api);
-  assert.equal(h.api.requests.filter((r) => r.method === 'GET' && NODE_GET.test(r.path)).length, 1, 'one read at start (then the watch)');
-  const r0 = h.api.requests.length;
-  await hour(h, a, 'healthy');
-  const reqs = h.api.requests.slice(r0);
-  const gets = reqs.filter((r) => r.method === 'GET' && NODE_GET.test(r.path)).length;
-  const watches = reqs.filter((r) => isWatch(r.path)).length;
-  const writes = reqs.filter((r) => r.method !== 'GET').length;
-  t.diagnostic(`${client} steady hour: node reads=${gets} watch requests=${watches} writes=${writes} total=${reqs.length}; watch stats ${JSON.stringify(stats(a))}`);
-  assert.equal(gets, 0);
-  assert.ok(watches <= 2, `watch requests ${watches}`);
-  assert.equal(stats(a).idleRestarts, 0, 'bookmarks keep the watch alive');
-  assert.ok(writes >= 11 && writes <= 12, `heartbeat only: ${writes}`);
-});
+for (const client of ['lean', 'client-node'] as const)
+  test(`${client}: steady hour: no Node GETs, ≤ 2 watch requests, only the condition heartbeat writes`, async (t) => {
+    const h = await startHarness(['n1']);
+    t.after(() => h.close());
+    const a = await h.agent('n1', { client });
+    a.emit('healthy', 42);
+    await waitFor('healthy', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
+    await settle(h.api);
+    assert.equal(h.api.requests.filter((r) => r.method === 'GET' && NODE_GET.test(r.path)).length, 1, 'one read at start (then the watch)');
+    const r0 = h.api.requests.length;
+    await hour(h, a, 'healthy');
+    const reqs = h.api.requests.slice(r0);
+    const gets = reqs.filter((r) => r.method === 'GET' && NODE_GET.test(r.path)).length;
+    const watches = reqs.filter((r) => isWatch(r.path)).length;
+    const writes = reqs.filter((r) => r.method !== 'GET').length;
+    t.diagnostic(
+      `${client} steady hour: node reads=${gets} watch requests=${watches} writes=${writes} total=${reqs.length}; watch stats ${JSON.stringify(stats(a))}`,
+    );
+    assert.equal(gets, 0);
+    assert.ok(watches <= 2, `watch requests ${watches}`);
+    assert.equal(stats(a).idleRestarts, 0, 'bookmarks keep the watch alive');
+    assert.ok(writes >= 11 && writes <= 12, `heartbeat only: ${writes}`);
+  });
 
 test('an edit of the Node is seen through the watch at once (no resync): a label removed by hand, the pause annotation', async (t) => {
   const h = await startHarness(['n1']);
@@ -64,7 +67,11 @@ test('an edit of the Node is seen through the watch at once (no resync): a label
   (again.metadata.annotations as Record<string, string>)[ANNOTATION_PAUSED] = 'true';
   h.api.seed('nodes', again);
   await waitFor('paused: uncordoned at once', () => !h.node('n1').unschedulable);
-  assert.deepEqual(h.api.requests.slice(r0).filter((r) => r.method === 'GET' && NODE_GET.test(r.path)), [], 'no Node read: the watch brought both edits');
+  assert.deepEqual(
+    h.api.requests.slice(r0).filter((r) => r.method === 'GET' && NODE_GET.test(r.path)),
+    [],
+    'no Node read: the watch brought both edits',
+  );
 });
 
 test('410 Gone after compaction: the Node is read again and watched from there; later edits still arrive', async (t) => {
@@ -78,7 +85,9 @@ test('410 Gone after compaction: the Node is read again and watched from there; 
   for (let i = 0; i < 5; i++) h.api.seed('configmaps', { metadata: { name: `c${i}`, namespace: 'default' } });
   h.api.store.compact();
   h.clock.advance(150_000); // no bookmark for 2.5 min: presumed dead, re-opened
-  await waitFor('410 handled', () => stats(a).gone === 1, 2000).catch((e) => { throw new Error(`${(e as Error).message}: ${JSON.stringify(stats(a))} ${JSON.stringify(h.api.requests.slice(-4))}`); });
+  await waitFor('410 handled', () => stats(a).gone === 1, 2000).catch((e) => {
+    throw new Error(`${(e as Error).message}: ${JSON.stringify(stats(a))} ${JSON.stringify(h.api.requests.slice(-4))}`);
+  });
   await settle(h.api);
   const gets = h.api.requests.filter((r) => r.method === 'GET' && NODE_GET.test(r.path)).length;
   assert.equal(gets, 2, 'one list at start, one after 410');

@@ -164,7 +164,10 @@ test('wait: tolerates a daemon that starts late, exits 0 once healthy', async (t
   const port = (probe.address() as { port: number }).port;
   await new Promise<void>((r) => probe.close(() => r()));
   const started = Date.now();
-  const child = spawn(process.execPath, [ENTRY, '--config', cfgPath, 'wait', '--address', `127.0.0.1:${port}`, '--timeout', '30s', '--interval', '200ms'], { env: cliEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [ENTRY, '--config', cfgPath, 'wait', '--address', `127.0.0.1:${port}`, '--timeout', '30s', '--interval', '200ms'], {
+    env: cliEnv(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
@@ -203,7 +206,9 @@ test('check with --address never reads the config (exec probes stay cheap); with
   writeFileSync(bad, 'server: { listen: 7 }\nnot_a_key: true\n');
   const run = (args: string[]) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((res) => {
-      execFile(process.execPath, [ENTRY, '--config', bad, ...args], { timeout: CLI_TIMEOUT_MS, env: cliEnv() }, (err, stdout, stderr) => res({ code: err ? Number(err.code) : 0, stdout, stderr }));
+      execFile(process.execPath, [ENTRY, '--config', bad, ...args], { timeout: CLI_TIMEOUT_MS, env: cliEnv() }, (err, stdout, stderr) =>
+        res({ code: err ? Number(err.code) : 0, stdout, stderr }),
+      );
     });
   const withAddress = await run(['check', '--address', srv.address]);
   // Whatever the verdict the earlier tests left, it is a verdict from the daemon, not a config error.

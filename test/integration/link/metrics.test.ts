@@ -29,7 +29,14 @@ test('promtool check metrics accepts linkward_link_* after transitions', async (
     child.stdin?.end(text);
   });
   assert.equal(r.code, 0, r.out);
-  for (const name of ['linkward_link_state', 'linkward_link_node_state', 'linkward_link_transitions_total', 'linkward_link_node_transitions_total', 'linkward_link_damping_penalty', 'linkward_link_suppressed']) {
+  for (const name of [
+    'linkward_link_state',
+    'linkward_link_node_state',
+    'linkward_link_transitions_total',
+    'linkward_link_node_transitions_total',
+    'linkward_link_damping_penalty',
+    'linkward_link_suppressed',
+  ]) {
     assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'), name);
   }
 });

@@ -48,7 +48,10 @@ test('real probes over loopback: unknown → healthy → down (no quorum) → he
 
   await until('healthy');
   const firstHealthy = snaps.findIndex((s) => s.node === 'healthy');
-  assert.ok(snaps.slice(0, firstHealthy).every((s) => s.node === 'unknown'), 'nothing but unknown before the first healthy');
+  assert.ok(
+    snaps.slice(0, firstHealthy).every((s) => s.node === 'unknown'),
+    'nothing but unknown before the first healthy',
+  );
 
   setAll({ kind: 'drop' });
   const downMs = await until('down');

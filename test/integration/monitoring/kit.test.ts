@@ -48,24 +48,47 @@ test('every metric the rules and the dashboard query is one the agent registers;
   const known = agentMetricNames();
   assert.ok(known.size > 40, `found the agent's metrics (${known.size})`);
   const rules = parse(readFileSync(join(KIT, 'alerts.rules.yaml'), 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] };
-  const dash = JSON.parse(readFileSync(join(KIT, 'grafana-dashboard.json'), 'utf8')) as { uid: string; panels: { id: number; title: string; targets: { expr: string }[] }[] };
-  const exprs = [...rules.groups.flatMap((g) => g.rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr }))), ...dash.panels.flatMap((p) => p.targets.map((t) => ({ where: `panel ${p.title}`, expr: t.expr })))];
-  const unknown = exprs.flatMap((e) => usedNames(e.expr).filter((n) => !known.has(n)).map((n) => `${e.where}: ${n}`));
+  const dash = JSON.parse(readFileSync(join(KIT, 'grafana-dashboard.json'), 'utf8')) as {
+    uid: string;
+    panels: { id: number; title: string; targets: { expr: string }[] }[];
+  };
+  const exprs = [
+    ...rules.groups.flatMap((g) => g.rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr }))),
+    ...dash.panels.flatMap((p) => p.targets.map((t) => ({ where: `panel ${p.title}`, expr: t.expr }))),
+  ];
+  const unknown = exprs.flatMap((e) =>
+    usedNames(e.expr)
+      .filter((n) => !known.has(n))
+      .map((n) => `${e.where}: ${n}`),
+  );
   assert.deepEqual(unknown, []);
   assert.equal(new Set(dash.panels.map((p) => p.id)).size, dash.panels.length, 'panel ids are unique');
   assert.ok(dash.panels.every((p) => p.targets.length > 0));
   assert.equal(dash.uid, 'linkward-edge');
 });
 
-test('the PodMonitor selects the DaemonSet\'s pods and scrapes a port the DaemonSet names', () => {
-  const pm = parse(readFileSync(join(KIT, 'podmonitor.yaml'), 'utf8')) as { spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string; path: string }[] } };
-  const ds = parseAllDocuments(readFileSync(join(REPO_ROOT, 'deploy', 'fleet', 'base', 'daemonset.yaml'), 'utf8')).map((d) => d.toJS() as { kind?: string; spec?: { template: { metadata: { labels: Record<string, string> }; spec: { containers: { ports?: { name: string; containerPort: number }[] }[] } } } }).find((d) => d?.kind === 'DaemonSet');
+test("the PodMonitor selects the DaemonSet's pods and scrapes a port the DaemonSet names", () => {
+  const pm = parse(readFileSync(join(KIT, 'podmonitor.yaml'), 'utf8')) as {
+    spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string; path: string }[] };
+  };
+  const ds = parseAllDocuments(readFileSync(join(REPO_ROOT, 'deploy', 'fleet', 'base', 'daemonset.yaml'), 'utf8'))
+    .map(
+      (d) =>
+        d.toJS() as {
+          kind?: string;
+          spec?: { template: { metadata: { labels: Record<string, string> }; spec: { containers: { ports?: { name: string; containerPort: number }[] }[] } } };
+        },
+    )
+    .find((d) => d?.kind === 'DaemonSet');
   assert.ok(ds?.spec, 'deploy/fleet/base/daemonset.yaml has a DaemonSet');
   const labels = ds.spec.template.metadata.labels;
   for (const [k, v] of Object.entries(pm.spec.selector.matchLabels)) assert.equal(labels[k], v, `pod label ${k}`);
   const ports = ds.spec.template.spec.containers.flatMap((c) => c.ports ?? []);
   for (const ep of pm.spec.podMetricsEndpoints) {
-    assert.ok(ports.some((p) => p.name === ep.port), `the DaemonSet names port ${ep.port}`);
+    assert.ok(
+      ports.some((p) => p.name === ep.port),
+      `the DaemonSet names port ${ep.port}`,
+    );
     assert.equal(ep.path, '/metrics');
   }
 });

@@ -18,7 +18,11 @@ let work = '';
 let wrap: string[] = [];
 
 function asUnit(cmd: string, args: string[]): { status: number | null; out: string } {
-  const r = spawnSync(wrap[0] ?? 'setpriv', [...wrap.slice(1), cmd, ...args], { encoding: 'utf8', timeout: CMD_TIMEOUT_MS, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } });
+  const r = spawnSync(wrap[0] ?? 'setpriv', [...wrap.slice(1), cmd, ...args], {
+    encoding: 'utf8',
+    timeout: CMD_TIMEOUT_MS,
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+  });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -29,7 +33,10 @@ before(() => {
   requireTool('ping', ['-V'], 'iputils-ping');
   requireTool('ip', ['-V'], 'iproute2');
   // The capability list comes from the unit itself, so the test follows any change to it.
-  const caps = (unitValue(readFileSync(UNIT_PATH, 'utf8'), 'Service', 'CapabilityBoundingSet') ?? '').split(/\s+/).filter(Boolean).map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`);
+  const caps = (unitValue(readFileSync(UNIT_PATH, 'utf8'), 'Service', 'CapabilityBoundingSet') ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`);
   assert.ok(caps.length > 0, 'CapabilityBoundingSet missing from the unit');
   const set = ['-all', ...caps].join(',');
   wrap = ['setpriv', '--no-new-privs', `--bounding-set=${set}`, `--inh-caps=${set}`, `--ambient-caps=${set}`, '--'];
@@ -48,7 +55,11 @@ test('only CAP_NET_ADMIN and CAP_NET_RAW are effective, and no_new_privs is set'
 });
 
 test('ip, nft and ping work with those capabilities', () => {
-  for (const [cmd, args] of [['ip', ['-j', 'route', 'show']], ['nft', ['list', 'tables']], ['ping', ['-c', '1', '-W', '2', '127.0.0.1']]] as const) {
+  for (const [cmd, args] of [
+    ['ip', ['-j', 'route', 'show']],
+    ['nft', ['list', 'tables']],
+    ['ping', ['-c', '1', '-W', '2', '127.0.0.1']],
+  ] as const) {
     const r = asUnit(cmd, [...args]);
     assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.out}`);
   }

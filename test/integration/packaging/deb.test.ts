@@ -2,7 +2,19 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -21,7 +33,10 @@ function node(args: string[]): string {
 
 /** dpkg on the throwaway root: maintainer scripts run chrootless with DPKG_ROOT=R; dependencies are the host's business. */
 function dpkg(...args: string[]): string {
-  const r = spawnSync('dpkg', [`--root=${R}`, '--force-script-chrootless', '--force-depends', '--log=/dev/null', ...args], { encoding: 'utf8', timeout: STEP_TIMEOUT_MS });
+  const r = spawnSync('dpkg', [`--root=${R}`, '--force-script-chrootless', '--force-depends', '--log=/dev/null', ...args], {
+    encoding: 'utf8',
+    timeout: STEP_TIMEOUT_MS,
+  });
   assert.equal(r.status, 0, `dpkg ${args.join(' ')}: ${r.stderr}\n${r.stdout}`);
   return r.stdout;
 }
@@ -32,13 +47,22 @@ function status(): string {
 }
 
 const at = (p: string): string => join(R, p);
-const lines = (p: string, prefix: string): string[] => readFileSync(at(p), 'utf8').split('\n').filter((l) => l.startsWith(prefix));
+const lines = (p: string, prefix: string): string[] =>
+  readFileSync(at(p), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith(prefix));
 
 before(() => {
   assert.equal(process.getuid?.(), 0, 'the package test runs as root (CI does): dpkg --root needs it for owners and modes');
   node([join(ROOT, 'scripts', 'release.mjs'), '--no-build', '--stage', tree]);
-  debV1 = node([join(ROOT, 'scripts', 'deb.mjs'), '--tree', tree, '--out-dir', join(work, 'v1'), '--version', '0.1.0', '--compression', 'gzip']).match(/(\S+\.deb)/)?.[1] ?? '';
-  debV2 = node([join(ROOT, 'scripts', 'deb.mjs'), '--tree', tree, '--out-dir', join(work, 'v2'), '--version', '0.1.1', '--compression', 'none']).match(/(\S+\.deb)/)?.[1] ?? '';
+  debV1 =
+    node([join(ROOT, 'scripts', 'deb.mjs'), '--tree', tree, '--out-dir', join(work, 'v1'), '--version', '0.1.0', '--compression', 'gzip']).match(
+      /(\S+\.deb)/,
+    )?.[1] ?? '';
+  debV2 =
+    node([join(ROOT, 'scripts', 'deb.mjs'), '--tree', tree, '--out-dir', join(work, 'v2'), '--version', '0.1.1', '--compression', 'none']).match(
+      /(\S+\.deb)/,
+    )?.[1] ?? '';
   // An empty Debian root: dpkg database, account files, and init-system-helpers "installed" (the real one, via symlink).
   for (const d of ['var/lib/dpkg/info', 'var/lib/dpkg/updates', 'etc', 'usr/bin']) mkdirSync(at(d), { recursive: true });
   writeFileSync(at('var/lib/dpkg/status'), '');
@@ -62,18 +86,32 @@ test('install, upgrade, remove and purge in a throwaway root', () => {
   // Install: files, account, directory modes, conffile, unit enabled; and the packaged CLI runs on its own node.
   dpkg('-i', debV1);
   assert.equal(status(), 'install ok installed 0.1.0');
-  for (const f of ['usr/lib/linkward/node', 'usr/lib/linkward/dist/linkward.mjs', 'usr/bin/linkward', 'lib/systemd/system/linkward.service', 'usr/share/man/man1/linkward.1.gz']) assert.ok(existsSync(at(f)), f);
+  for (const f of [
+    'usr/lib/linkward/node',
+    'usr/lib/linkward/dist/linkward.mjs',
+    'usr/bin/linkward',
+    'lib/systemd/system/linkward.service',
+    'usr/share/man/man1/linkward.1.gz',
+  ])
+    assert.ok(existsSync(at(f)), f);
   assert.equal(lines('etc/passwd', 'linkward:').length, 1);
   const gid = Number(lines('etc/group', 'linkward:')[0]?.split(':')[2]);
   assert.ok(gid > 0 && gid < 1000, `system group, gid ${gid}`);
-  for (const [p, mode] of [['etc/linkward', 0o750], ['var/lib/linkward', 0o750], ['etc/linkward/config.yaml', 0o640]] as const) {
+  for (const [p, mode] of [
+    ['etc/linkward', 0o750],
+    ['var/lib/linkward', 0o750],
+    ['etc/linkward/config.yaml', 0o640],
+  ] as const) {
     const st = statSync(at(p));
     assert.equal(st.mode & 0o777, mode, `${p} mode`);
     assert.equal(st.gid, gid, `${p} group linkward`);
   }
   assert.match(readFileSync(at('var/lib/dpkg/info/linkward.conffiles'), 'utf8'), /^\/etc\/linkward\/config.yaml$/m);
   assert.equal(readlinkSync(at('etc/systemd/system/multi-user.target.wants/linkward.service')), '/lib/systemd/system/linkward.service');
-  const validate = spawnSync(at('usr/lib/linkward/node'), [at('usr/lib/linkward/dist/linkward.mjs'), 'config', 'validate', at('etc/linkward/config.yaml')], { encoding: 'utf8', timeout: 30_000 });
+  const validate = spawnSync(at('usr/lib/linkward/node'), [at('usr/lib/linkward/dist/linkward.mjs'), 'config', 'validate', at('etc/linkward/config.yaml')], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.equal(validate.status, 0, validate.stderr + validate.stdout);
 
   // Upgrade with the operator's edit in the conffile and state in /var/lib/linkward: both survive.

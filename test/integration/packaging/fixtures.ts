@@ -52,12 +52,16 @@ export function unitEntries(text: string): { section: string; key: string; value
 
 /** Last value of `key` in `section` (what systemd would use for single-valued settings). */
 export function unitValue(text: string, section: string, key: string): string | undefined {
-  return unitEntries(text).filter((e) => e.section === section && e.key === key).at(-1)?.value;
+  return unitEntries(text)
+    .filter((e) => e.section === section && e.key === key)
+    .at(-1)?.value;
 }
 
 /** Node flags set by `Environment="LINKWARD_NODE_FLAGS=..."` in a unit or drop-in (null when absent). */
 export function nodeFlags(text: string): string[] | null {
-  const env = unitEntries(text).filter((e) => e.key === 'Environment').map((e) => e.value.replace(/^"(.*)"$/, '$1'));
+  const env = unitEntries(text)
+    .filter((e) => e.key === 'Environment')
+    .map((e) => e.value.replace(/^"(.*)"$/, '$1'));
   const line = env.reverse().find((v) => v.startsWith('LINKWARD_NODE_FLAGS='));
   return line === undefined ? null : line.slice('LINKWARD_NODE_FLAGS='.length).split(/\s+/).filter(Boolean);
 }

@@ -27,8 +27,18 @@ const ENV = { PATH: '/usr/bin:/usr/lib/linkward', LC_ALL: 'C' };
 /** Inside the arm64 rootfs: the static x86-64 qemu-user, copied in (this machine has no binfmt_misc registration). */
 const QEMU_IN_ROOTFS = '/.qemu-aarch64-static';
 
-interface Descriptor { mediaType?: string; digest: string; size: number; annotations?: Record<string, string>; platform?: { architecture: string; os: string } }
-interface ImageConfig { architecture: string; os: string; config: { User: string; Entrypoint: string[]; Cmd: string[]; Env: string[] } }
+interface Descriptor {
+  mediaType?: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+  platform?: { architecture: string; os: string };
+}
+interface ImageConfig {
+  architecture: string;
+  os: string;
+  config: { User: string; Entrypoint: string[]; Cmd: string[]; Env: string[] };
+}
 const blob = <T>(digest: string): T => JSON.parse(readFileSync(join(layout, 'blobs', ...digest.split(':')), 'utf8')) as T;
 const layoutIndex = (): { manifests: Descriptor[] } => JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: Descriptor[] };
 const tagged = (ref: string): Descriptor | undefined => layoutIndex().manifests.find((x) => x.annotations?.['org.opencontainers.image.ref.name'] === ref);
@@ -41,10 +51,23 @@ before(() => {
   ensureBundle();
   const trees = ARCHES.map((a) => join(work, `tree-${a}`));
   const release = join(REPO_ROOT, 'scripts', 'release.mjs');
-  execFileSync(process.execPath, [release, '--no-build', '--arch', 'x64', '--stage', trees[0] ?? ''], { cwd: REPO_ROOT, timeout: STEP_TIMEOUT_MS, stdio: 'ignore' });
-  execFileSync(process.execPath, [release, '--no-build', '--arch', 'arm64', '--stage', trees[1] ?? ''], { cwd: REPO_ROOT, timeout: STEP_TIMEOUT_MS, stdio: 'ignore' });
-  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'image.mjs'), ...trees.flatMap((t) => ['--tree', t]), '--out', layout], { cwd: REPO_ROOT, timeout: STEP_TIMEOUT_MS, stdio: 'ignore' });
-  for (const a of ARCHES) execFileSync('umoci', ['unpack', '--image', `${layout}:${pkg.version}-${a}`, join(work, `unpacked-${a}`)], { timeout: STEP_TIMEOUT_MS, stdio: 'ignore' });
+  execFileSync(process.execPath, [release, '--no-build', '--arch', 'x64', '--stage', trees[0] ?? ''], {
+    cwd: REPO_ROOT,
+    timeout: STEP_TIMEOUT_MS,
+    stdio: 'ignore',
+  });
+  execFileSync(process.execPath, [release, '--no-build', '--arch', 'arm64', '--stage', trees[1] ?? ''], {
+    cwd: REPO_ROOT,
+    timeout: STEP_TIMEOUT_MS,
+    stdio: 'ignore',
+  });
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'image.mjs'), ...trees.flatMap((t) => ['--tree', t]), '--out', layout], {
+    cwd: REPO_ROOT,
+    timeout: STEP_TIMEOUT_MS,
+    stdio: 'ignore',
+  });
+  for (const a of ARCHES)
+    execFileSync('umoci', ['unpack', '--image', `${layout}:${pkg.version}-${a}`, join(work, `unpacked-${a}`)], { timeout: STEP_TIMEOUT_MS, stdio: 'ignore' });
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -54,7 +77,10 @@ test('the version tag is an OCI image index with one amd64 and one arm64 manifes
   assert.equal(top.mediaType, 'application/vnd.oci.image.index.v1+json');
   const index = blob<{ mediaType: string; manifests: Descriptor[] }>(top.digest);
   assert.equal(index.mediaType, 'application/vnd.oci.image.index.v1+json');
-  assert.deepEqual(index.manifests.map((m) => m.platform), ARCHES.map((a) => ({ architecture: a, os: 'linux' })));
+  assert.deepEqual(
+    index.manifests.map((m) => m.platform),
+    ARCHES.map((a) => ({ architecture: a, os: 'linux' })),
+  );
   for (const a of ARCHES) {
     const m = index.manifests.find((x) => x.platform?.architecture === a);
     assert.equal(m?.digest, tagged(`${pkg.version}-${a}`)?.digest, `index entry for ${a} is the ${pkg.version}-${a} image`);
@@ -67,7 +93,7 @@ test('the version tag is an OCI image index with one amd64 and one arm64 manifes
   }
 });
 
-test('each image: non-root user, the unit\'s Node flags and environment, `run` by default, no shell', () => {
+test("each image: non-root user, the unit's Node flags and environment, `run` by default, no shell", () => {
   for (const a of ARCHES) {
     const config = configOf(tagged(`${pkg.version}-${a}`)?.digest ?? '').config;
     assert.equal(config.User, `${NONROOT}:${NONROOT}`);
@@ -79,7 +105,11 @@ test('each image: non-root user, the unit\'s Node flags and environment, `run` b
 });
 
 test('the CLI runs in the unpacked amd64 rootfs as the non-root user, without a shell', () => {
-  const r = spawnSync('/usr/sbin/chroot', [`--userspec=${NONROOT}:${NONROOT}`, rootfs('amd64'), '/usr/bin/linkward', 'config', 'validate', '/etc/linkward/config.yaml'], { encoding: 'utf8', env: ENV, timeout: 30_000 });
+  const r = spawnSync(
+    '/usr/sbin/chroot',
+    [`--userspec=${NONROOT}:${NONROOT}`, rootfs('amd64'), '/usr/bin/linkward', 'config', 'validate', '/etc/linkward/config.yaml'],
+    { encoding: 'utf8', env: ENV, timeout: 30_000 },
+  );
   assert.equal(r.status, 0, r.stderr + r.stdout);
 });
 
@@ -87,10 +117,17 @@ test('the CLI runs in the unpacked amd64 rootfs as the non-root user, without a 
 async function entrypointServes(arch: Arch, wrap: string[], readyTimeoutMs: number): Promise<number> {
   const dir = rootfs(arch);
   const entry = configOf(tagged(`${pkg.version}-${arch}`)?.digest ?? '').config.Entrypoint;
-  writeFileSync(join(dir, 'tmp', 'config.yaml'), 'server:\n  listen: 127.0.0.1:0\nstate:\n  dir: /tmp/state\nkubernetes:\n  enabled: false\nprobes:\n  enabled: false\n', { mode: 0o644 });
+  writeFileSync(
+    join(dir, 'tmp', 'config.yaml'),
+    'server:\n  listen: 127.0.0.1:0\nstate:\n  dir: /tmp/state\nkubernetes:\n  enabled: false\nprobes:\n  enabled: false\n',
+    { mode: 0o644 },
+  );
   // chroot shares this machine's network namespace, so the loopback listener is reachable from the test.
   const t0 = Date.now();
-  const child = spawn('/usr/sbin/chroot', [`--userspec=${NONROOT}:${NONROOT}`, dir, ...wrap, ...entry, '--config', '/tmp/config.yaml', 'run'], { env: { ...ENV, ...unitEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('/usr/sbin/chroot', [`--userspec=${NONROOT}:${NONROOT}`, dir, ...wrap, ...entry, '--config', '/tmp/config.yaml', 'run'], {
+    env: { ...ENV, ...unitEnv() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise((r) => child.on('exit', r));
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -100,9 +137,15 @@ async function entrypointServes(arch: Arch, wrap: string[], readyTimeoutMs: numb
       let listen = '';
       onJsonLines(child.stdout, (rec) => {
         if (rec.msg === 'linkward listening') listen = String(rec.listen);
-        if (rec.msg === 'linkward ready') { clearTimeout(timer); res(`http://${listen}`); }
+        if (rec.msg === 'linkward ready') {
+          clearTimeout(timer);
+          res(`http://${listen}`);
+        }
       });
-      void exited.then((c) => { clearTimeout(timer); rej(new Error(`exited ${String(c)}: ${stderr}`)); });
+      void exited.then((c) => {
+        clearTimeout(timer);
+        rej(new Error(`exited ${String(c)}: ${stderr}`));
+      });
     });
     const readyMs = Date.now() - t0;
     const h = await fetch(`${base}/healthz`);
@@ -138,7 +181,9 @@ const PODMAN_RUN = ['--runtime', 'runc', '--ulimit', 'nofile=4096:4096', '--ulim
 /** Polls /healthz from inside the container for this long (start-to-ready is < 1 s natively). */
 const PODMAN_READY_MS = 20_000;
 
-test('podman: the index resolves per architecture and the amd64 image runs non-root, /healthz 200, stops on SIGTERM', { skip: havePodman ? false : 'podman or runc not installed (apt-get install podman runc)' }, async (t) => {
+test('podman: the index resolves per architecture and the amd64 image runs non-root, /healthz 200, stops on SIGTERM', {
+  skip: havePodman ? false : 'podman or runc not installed (apt-get install podman runc)',
+}, async (t) => {
   const name = `lw-image-test-${process.pid}`;
   const images: string[] = [];
   t.after(() => {
@@ -158,8 +203,25 @@ test('podman: the index resolves per architecture and the amd64 image runs non-r
   }
   const amd64 = images[0] ?? '';
   const config = join(work, 'podman-config.yaml');
-  writeFileSync(config, 'server:\n  listen: 127.0.0.1:9780\nstate:\n  dir: /tmp/state\nkubernetes:\n  enabled: false\nprobes:\n  enabled: false\n', { mode: 0o644 });
-  const run = podman(['run', '-d', '--name', name, ...PODMAN_RUN, '--read-only', '--tmpfs', '/tmp', '-v', `${config}:/etc/lw-test.yaml:ro`, amd64, '--config', '/etc/lw-test.yaml', 'run']);
+  writeFileSync(config, 'server:\n  listen: 127.0.0.1:9780\nstate:\n  dir: /tmp/state\nkubernetes:\n  enabled: false\nprobes:\n  enabled: false\n', {
+    mode: 0o644,
+  });
+  const run = podman([
+    'run',
+    '-d',
+    '--name',
+    name,
+    ...PODMAN_RUN,
+    '--read-only',
+    '--tmpfs',
+    '/tmp',
+    '-v',
+    `${config}:/etc/lw-test.yaml:ro`,
+    amd64,
+    '--config',
+    '/etc/lw-test.yaml',
+    'run',
+  ]);
   assert.equal(run.status, 0, String(run.stderr));
   const ask = "fetch('http://127.0.0.1:9780/healthz').then(async (r) => { console.log(r.status, await r.text()); }, () => console.log('no answer'))";
   let answer = '';

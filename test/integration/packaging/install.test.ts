@@ -16,7 +16,12 @@ let release = '';
 
 /** Runs a release script with POSIX sh (dash on Debian), as an operator would. */
 function sh(script: string, args: string[], destdir: string): { status: number | null; out: string } {
-  const r = spawnSync('sh', [join(release, script), ...args], { cwd: work, encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DESTDIR: destdir } });
+  const r = spawnSync('sh', [join(release, script), ...args], {
+    cwd: work,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DESTDIR: destdir },
+  });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -36,7 +41,11 @@ before(() => {
   ensureBundle();
   work = mkdtempSync(join(tmpdir(), 'lw-install-test-'));
   release = join(work, 'release');
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'release.mjs'), '--no-build', '--stage', release], { cwd: REPO_ROOT, encoding: 'utf8', timeout: STAGE_TIMEOUT_MS });
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'release.mjs'), '--no-build', '--stage', release], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: STAGE_TIMEOUT_MS,
+  });
   assert.equal(r.status, 0, `release.mjs --stage failed: ${r.stdout}${r.stderr}`);
 });
 after(() => {
@@ -125,6 +134,9 @@ test('uninstall removes what install added, keeps config and state unless --purg
 
 test('install.sh and uninstall.sh are clean POSIX sh (shellcheck -s sh)', () => {
   requireTool('shellcheck', ['--version'], 'shellcheck');
-  const r = spawnSync('shellcheck', ['-s', 'sh', join(REPO_ROOT, 'scripts', 'install.sh'), join(REPO_ROOT, 'scripts', 'uninstall.sh')], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('shellcheck', ['-s', 'sh', join(REPO_ROOT, 'scripts', 'install.sh'), join(REPO_ROOT, 'scripts', 'uninstall.sh')], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(r.status, 0, r.stdout);
 });

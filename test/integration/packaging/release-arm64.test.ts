@@ -27,7 +27,11 @@ before(() => {
   requireTool('qemu-aarch64-static', ['--version'], 'qemu-user-static');
   requireTool('aarch64-linux-gnu-gcc', ['--version'], 'gcc-aarch64-linux-gnu');
   ensureBundle();
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'release.mjs'), '--no-build', '--arch', 'arm64', '--out-dir', join(work, 'out')], { cwd: REPO_ROOT, encoding: 'utf8', timeout: RELEASE_TIMEOUT_MS });
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'release.mjs'), '--no-build', '--arch', 'arm64', '--out-dir', join(work, 'out')], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: RELEASE_TIMEOUT_MS,
+  });
   releaseOut = r.stdout + r.stderr;
   assert.equal(r.status, 0, `release.mjs --arch arm64 failed: ${releaseOut}`);
   mkdirSync(join(work, 'x'));
@@ -46,7 +50,10 @@ test('the arm64 tarball carries arm64 code only: node, better-sqlite3 prebuild, 
   assert.deepEqual(readdirSync(join(tree, 'node_modules', 'better-sqlite3', 'prebuilds')), ['linux-arm64.node']);
   assert.match(releaseOut, /arm64 tree starts and answers \/healthz \(ready in \d+ ms under qemu\)/);
   // The same Node version as the pinned x64 runtime, reported by the arm64 binary itself.
-  const v = spawnSync('qemu-aarch64-static', [...QEMU.slice(1), join(tree, 'node'), '-p', 'process.arch + " " + process.versions.node'], { encoding: 'utf8', timeout: 60_000 });
+  const v = spawnSync('qemu-aarch64-static', [...QEMU.slice(1), join(tree, 'node'), '-p', 'process.arch + " " + process.versions.node'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(v.stdout.trim(), `arm64 ${JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).devDependencies.node}`);
 });
 
@@ -58,7 +65,13 @@ test('under qemu-user the arm64 daemon starts, serves /healthz, writes state.db 
   });
   mkdirSync(join(work, 'run'));
   const t0 = Date.now();
-  const d = await startTreeDaemon(tree, join(work, 'run', 'state'), cleanEnv(tree, { NOTIFY_SOCKET: rx.path }), QEMU, 'probes:\n  enabled: false\nkubernetes:\n  enabled: false\n');
+  const d = await startTreeDaemon(
+    tree,
+    join(work, 'run', 'state'),
+    cleanEnv(tree, { NOTIFY_SOCKET: rx.path }),
+    QEMU,
+    'probes:\n  enabled: false\nkubernetes:\n  enabled: false\n',
+  );
   t.after(() => d.kill());
   t.diagnostic(`start to ready under qemu: ${Date.now() - t0} ms`);
   const h = await fetch(`${d.baseUrl}/healthz`);
@@ -81,7 +94,12 @@ test('no bundle without a start check: without qemu the arm64 release fails and 
   }
   symlinkSync(process.execPath, join(bin, 'node'), 'file');
   const out = join(work, 'out-no-qemu');
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'release.mjs'), '--no-build', '--arch', 'arm64', '--out-dir', out], { cwd: REPO_ROOT, encoding: 'utf8', timeout: RELEASE_TIMEOUT_MS, env: { ...process.env, PATH: bin } });
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'release.mjs'), '--no-build', '--arch', 'arm64', '--out-dir', out], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: RELEASE_TIMEOUT_MS,
+    env: { ...process.env, PATH: bin },
+  });
   assert.notEqual(r.status, 0, r.stdout);
   assert.match(r.stderr + r.stdout, /qemu-aarch64-static not found/);
   assert.ok(!existsSync(join(out, `${name}.tar.gz`)), 'no tarball');

@@ -27,7 +27,11 @@ before(() => {
   ensureBundle();
   work = mkdtempSync(join(tmpdir(), 'lw-release-test-'));
   // --no-build: package the bundle as it is; rebuilding dist/ under other engineers' running tests is not this test's job.
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'release.mjs'), '--no-build', '--out-dir', join(work, 'out')], { cwd: REPO_ROOT, encoding: 'utf8', timeout: RELEASE_TIMEOUT_MS });
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'release.mjs'), '--no-build', '--out-dir', join(work, 'out')], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    timeout: RELEASE_TIMEOUT_MS,
+  });
   assert.equal(r.status, 0, `release.mjs failed: ${r.stdout}${r.stderr}`);
   const arch = { x64: 'x64', arm64: 'arm64', arm: 'armv7l' }[process.arch as string] ?? process.arch;
   tarball = join(work, 'out', `linkward-${pkg.version}-linux-${arch}.tar.gz`);
@@ -45,7 +49,20 @@ test('the tarball has the documented layout and a sane size', (t) => {
   const mib = statSync(tarball).size / 1024 / 1024;
   t.diagnostic(`tarball ${mib.toFixed(1)} MiB`);
   assert.ok(mib > 20 && mib < MAX_TARBALL_MIB, `tarball is ${mib.toFixed(1)} MiB`);
-  for (const f of ['node', 'dist/linkward.mjs', 'dist/kube-client.mjs', 'node_modules/better-sqlite3/prebuilds/linux-x64.node', 'node_modules/better-sqlite3/lib/index.js', 'agent/native/build/Release/lw_native.node', 'systemd/linkward.service', 'install.sh', 'uninstall.sh', 'config.example.yaml', 'docs/OPERATIONS.md', 'VERSION']) {
+  for (const f of [
+    'node',
+    'dist/linkward.mjs',
+    'dist/kube-client.mjs',
+    'node_modules/better-sqlite3/prebuilds/linux-x64.node',
+    'node_modules/better-sqlite3/lib/index.js',
+    'agent/native/build/Release/lw_native.node',
+    'systemd/linkward.service',
+    'install.sh',
+    'uninstall.sh',
+    'config.example.yaml',
+    'docs/OPERATIONS.md',
+    'VERSION',
+  ]) {
     assert.ok(existsSync(join(tree, f)), `missing ${f}`);
   }
   assert.ok(statSync(join(tree, 'node')).mode & 0o111, 'node is executable');
@@ -69,7 +86,11 @@ test('the packaged Node runs the CLI with no access to the repo', () => {
   assert.equal(doc.version, pkg.version);
   assert.match(doc.node, /^24\./);
   // better-sqlite3 resolves inside the tree (not from the repo's node_modules).
-  const where = spawnSync(join(tree, 'node'), ['-p', `require.resolve('better-sqlite3', { paths: [${JSON.stringify(join(tree, 'dist'))}] })`], { cwd: tree, env: cleanEnv(tree), encoding: 'utf8' });
+  const where = spawnSync(join(tree, 'node'), ['-p', `require.resolve('better-sqlite3', { paths: [${JSON.stringify(join(tree, 'dist'))}] })`], {
+    cwd: tree,
+    env: cleanEnv(tree),
+    encoding: 'utf8',
+  });
   assert.equal(where.status, 0, where.stderr);
   assert.equal(where.stdout.trim(), join(tree, 'node_modules', 'better-sqlite3', 'lib', 'index.js'));
   const cfg = runCli(tree, ['config', 'validate', join(tree, 'config.example.yaml')]);
@@ -80,7 +101,12 @@ test('the Node flags of the unit and of the drop-in example are accepted by the 
   for (const file of [UNIT_PATH, join(DROPIN_DIR, '10-node-flags.conf.example')]) {
     const flags = nodeFlags(readFileSync(file, 'utf8'));
     assert.ok(flags && flags.length > 0, `no LINKWARD_NODE_FLAGS in ${file}`);
-    const r = spawnSync(join(tree, 'node'), [...flags, join(tree, 'dist', 'linkward.mjs'), 'version'], { cwd: tree, env: cleanEnv(tree), encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(join(tree, 'node'), [...flags, join(tree, 'dist', 'linkward.mjs'), 'version'], {
+      cwd: tree,
+      env: cleanEnv(tree),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     assert.equal(r.status, 0, `${flags.join(' ')}: ${r.stderr}`);
     assert.equal(r.stderr, '', `${flags.join(' ')} printed warnings: ${r.stderr}`);
     assert.match(r.stdout, /^linkward \d+\.\d+\.\d+ \(node 24\./);
@@ -121,7 +147,8 @@ test('the full Kubernetes client loads from the tree (no node_modules/@kubernete
   t.after(() => d.kill());
   const deadline = Date.now() + 15_000;
   // The agent reads its Node by listing it (field selector), then watches it; a list's path has no name in it.
-  const readIt = (r: { path: string; status: number }): boolean => r.status === 200 && (r.path === '/api/v1/nodes' || r.path === '/api/v1/nodes?watch' || r.path.startsWith('/api/v1/nodes/edge-kc'));
+  const readIt = (r: { path: string; status: number }): boolean =>
+    r.status === 200 && (r.path === '/api/v1/nodes' || r.path === '/api/v1/nodes?watch' || r.path.startsWith('/api/v1/nodes/edge-kc'));
   while (Date.now() < deadline && !api.requests.some(readIt)) await new Promise((r) => setTimeout(r, 100));
   const failed = d.logs.find((l) => /cannot create the Kubernetes client/.test(String(l.msg)));
   assert.equal(failed, undefined, `client-node did not load from the tree: ${JSON.stringify(failed)}`);

@@ -15,7 +15,12 @@ const ANALYZE_TIMEOUT_MS = 30_000;
 let root = '';
 
 function analyze(args: string[]): { status: number | null; out: string } {
-  const r = spawnSync('systemd-analyze', args, { cwd: root, encoding: 'utf8', timeout: ANALYZE_TIMEOUT_MS, env: { ...process.env, SYSTEMD_LOG_COLOR: '0', SYSTEMD_PAGER: '' } });
+  const r = spawnSync('systemd-analyze', args, {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: ANALYZE_TIMEOUT_MS,
+    env: { ...process.env, SYSTEMD_LOG_COLOR: '0', SYSTEMD_PAGER: '' },
+  });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -77,7 +82,16 @@ test(`security exposure score is at most ${MAX_EXPOSURE} and the key protections
   assert.ok(score <= MAX_EXPOSURE, `exposure ${score} > ${MAX_EXPOSURE}:\n${r.out}`);
   const json = analyze(['security', '--offline=true', '--json=short', unit]);
   const checks = new Map((JSON.parse(json.out) as { name: string; set: boolean }[]).map((c) => [c.name, c.set]));
-  for (const name of ['ProtectSystem=', 'ProtectHome=', 'PrivateTmp=', 'NoNewPrivileges=', 'CapabilityBoundingSet=~CAP_SYS_ADMIN', 'CapabilityBoundingSet=~CAP_(DAC_*|FOWNER|IPC_OWNER)', 'RestrictAddressFamilies=~AF_PACKET', 'RestrictNamespaces=~user']) {
+  for (const name of [
+    'ProtectSystem=',
+    'ProtectHome=',
+    'PrivateTmp=',
+    'NoNewPrivileges=',
+    'CapabilityBoundingSet=~CAP_SYS_ADMIN',
+    'CapabilityBoundingSet=~CAP_(DAC_*|FOWNER|IPC_OWNER)',
+    'RestrictAddressFamilies=~AF_PACKET',
+    'RestrictNamespaces=~user',
+  ]) {
     assert.equal(checks.get(name), true, `${name} must be set`);
   }
 });
@@ -94,7 +108,10 @@ test('the unit says what the daemon needs: notify + watchdog, restart policy, st
   assert.deepEqual(v('CapabilityBoundingSet')?.split(/\s+/).sort(), ['CAP_NET_ADMIN', 'CAP_NET_RAW']);
   assert.deepEqual(v('RestrictAddressFamilies')?.split(/\s+/).sort(), ['AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_UNIX']);
   assert.match(v('ExecStart') ?? '', /^\/usr\/lib\/linkward\/node \$LINKWARD_NODE_FLAGS \/usr\/lib\/linkward\/dist\/linkward\.mjs run$/);
-  assert.ok(unitEntries(text).some((e) => e.key === 'Environment' && e.value.includes('LINKWARD_NODE_FLAGS=')), 'node flags in one Environment line');
+  assert.ok(
+    unitEntries(text).some((e) => e.key === 'Environment' && e.value.includes('LINKWARD_NODE_FLAGS=')),
+    'node flags in one Environment line',
+  );
   assert.match(unitValue(text, 'Unit', 'After') ?? '', /network-online\.target.*k3s\.service/);
   // Every stop must finish before systemd's SIGKILL: the daemon's own budget is 5 s (+1 s force).
   assert.ok(Number(/^(\d+)s$/.exec(v('TimeoutStopSec') ?? '')?.[1]) > 6);

@@ -29,7 +29,13 @@ export interface TreeDaemon {
  * Starts `linkward run` from the tree on 127.0.0.1:0 with `stateDir` (behind `wrap`, e.g. setpriv); resolves once
  * "linkward ready" is logged. `extraYaml` adds top-level config sections (other than `server` and `state`).
  */
-export async function startTreeDaemon(tree: string, stateDir: string, env: NodeJS.ProcessEnv = cleanEnv(tree), wrap: string[] = [], extraYaml = ''): Promise<TreeDaemon> {
+export async function startTreeDaemon(
+  tree: string,
+  stateDir: string,
+  env: NodeJS.ProcessEnv = cleanEnv(tree),
+  wrap: string[] = [],
+  extraYaml = '',
+): Promise<TreeDaemon> {
   const config = join(stateDir, '..', 'config.yaml');
   writeFileSync(config, `server:\n  listen: 127.0.0.1:0\nstate:\n  dir: ${JSON.stringify(stateDir)}\n${extraYaml}`);
   const argv = [...wrap, join(tree, 'node'), join(tree, 'dist', 'linkward.mjs'), '--config', config, 'run'];

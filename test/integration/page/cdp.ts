@@ -7,7 +7,19 @@ import { CHROMIUM } from './chromium.ts';
 
 /** Cold start, navigation and capture; shared CI cores are slow. */
 const CDP_TIMEOUT_MS = 60_000;
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--hide-scrollbars', '--remote-debugging-address=127.0.0.1', '--remote-debugging-port=0'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+  '--hide-scrollbars',
+  '--remote-debugging-address=127.0.0.1',
+  '--remote-debugging-port=0',
+];
 
 export interface NoScriptRender {
   /** document.documentElement.outerHTML as the browser built it with scripts disabled. */
@@ -24,7 +36,9 @@ export interface NoScriptRender {
  */
 export async function renderWithoutJs(url: string, width = 1024, height = 900, pngFile?: string): Promise<NoScriptRender> {
   const profile = mkdtempSync(join(tmpdir(), 'lw-cdp-'));
-  const child = spawn(CHROMIUM, [...FLAGS, `--user-data-dir=${profile}`, `--window-size=${width},${height}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(CHROMIUM, [...FLAGS, `--user-data-dir=${profile}`, `--window-size=${width},${height}`, 'about:blank'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const deadline = AbortSignal.timeout(CDP_TIMEOUT_MS);
   try {
     const browserWs = await new Promise<string>((resolve, reject) => {
@@ -38,7 +52,10 @@ export async function renderWithoutJs(url: string, width = 1024, height = 900, p
       deadline.addEventListener('abort', () => reject(new Error('chromium did not start')));
     });
     const port = new URL(browserWs).port;
-    const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`, { signal: deadline })).json()) as { type: string; webSocketDebuggerUrl: string }[];
+    const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`, { signal: deadline })).json()) as {
+      type: string;
+      webSocketDebuggerUrl: string;
+    }[];
     const page = targets.find((t) => t.type === 'page');
     if (!page) throw new Error('no page target');
     const ws = new WebSocket(page.webSocketDebuggerUrl);

@@ -9,7 +9,18 @@ export const CHROMIUM = '/usr/bin/chromium';
 /** A cold headless start takes 1–3 s here; shared CI cores get more. */
 const RUN_TIMEOUT_MS = 60_000;
 /** Flags for a quiet, offline-friendly run as root in a container. */
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--hide-scrollbars'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+  '--hide-scrollbars',
+];
 
 /** Fails with the install hint when Chromium is missing (CI installs it; never a silent skip). */
 export function requireChromium(): void {
@@ -19,7 +30,11 @@ export function requireChromium(): void {
 function runChromium(args: string[]): string {
   const profile = mkdtempSync(join(tmpdir(), 'lw-chromium-'));
   try {
-    const r = spawnSync(CHROMIUM, [...FLAGS, `--user-data-dir=${profile}`, ...args], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 });
+    const r = spawnSync(CHROMIUM, [...FLAGS, `--user-data-dir=${profile}`, ...args], {
+      encoding: 'utf8',
+      timeout: RUN_TIMEOUT_MS,
+      maxBuffer: 16 * 1024 * 1024,
+    });
     if (r.error) throw r.error;
     if (r.status !== 0) throw new Error(`chromium exited ${r.status}: ${r.stderr.slice(-2000)}`);
     return r.stdout;

@@ -35,7 +35,17 @@ function page(scenario: Scenario, status = statusFor(scenario, NOW)): { file: st
   fillStateDb(db, scenario, NOW);
   const st = new HistoryStore(db);
   const since = NOW - DAY;
-  const doc = buildHistory({ probes: st.probeSamples(since, NOW), transitions: st.transitions(since, NOW), failovers: st.failovers(since, NOW), nodeActions: st.nodeActions(since, NOW), buffer: st.bufferSamples(since, NOW) }, NOW, DAY);
+  const doc = buildHistory(
+    {
+      probes: st.probeSamples(since, NOW),
+      transitions: st.transitions(since, NOW),
+      failovers: st.failovers(since, NOW),
+      nodeActions: st.nodeActions(since, NOW),
+      buffer: st.bufferSamples(since, NOW),
+    },
+    NOW,
+    DAY,
+  );
   db.close();
   const html = renderStatusPage(status, NOW, doc);
   const file = join(dir, `${scenario}.html`);
@@ -77,7 +87,11 @@ test('healthy day: green, every chart drawn from the stored points, hover titles
     assert.equal(points(dom, 'chart-wan-speed', 'download'), 24, 'one throughput test an hour');
     assert.equal(points(dom, 'chart-lte-loss', 'lost'), doc.uplinks.lte!.series.lossPercent.length);
     const delaySvg = /<svg id="chart-wan-delay"[^]*?<\/svg>/.exec(dom)?.[0] ?? '';
-    assert.match(delaySvg, /<rect x="0" width="12" height="100"><title>\d\d:\d\d–\d\d:\d\d · delay \d+(\.\d)? \(\d+(\.\d)?–\d+(\.\d)?\) ms · under load \d+ ms<\/title><\/rect>/, 'hourly hover figures (SVG title: no script needed)');
+    assert.match(
+      delaySvg,
+      /<rect x="0" width="12" height="100"><title>\d\d:\d\d–\d\d:\d\d · delay \d+(\.\d)? \(\d+(\.\d)?–\d+(\.\d)?\) ms · under load \d+ ms<\/title><\/rect>/,
+      'hourly hover figures (SVG title: no script needed)',
+    );
     assert.equal((delaySvg.match(/<rect /g) ?? []).length, 24, 'one hover slot per hour');
     assert.match(textOfId(dom, 'history'), /^Last 24 hours \(times in [^;]+; hover a chart for hourly figures\)$/);
     assert.match(dom, /download 4\d\.\d–\d+(\.\d)? Mbit\/s, last \d+(\.\d)? at \d\d:\d\d/, 'ranges readable without hover');
@@ -95,11 +109,21 @@ test('degraded for 3 h: amber, reasons, the delay and loss rise on the charts, t
   await both(file, (dom) => {
     assert.match(dom, /class="banner warn"[^>]*data-state="degraded"/);
     assert.match(dom, /data getting lost on the way \(loss=12%&gt;5\)/);
-    assert.match(dom, /<svg id="strip-wan"[^>]*>(<rect [^>]*data-state="healthy">.*?<\/rect>)(<rect [^>]*data-state="degraded"><title>degraded \d\d:\d\d–\d\d:\d\d<\/title><\/rect>)<\/svg>/);
-    assert.match(dom, /<path class="mk state" d="M2\d\d(\.\d)?,0V100" stroke="#d49a00"><title>\d\d:\d\d wan: healthy → degraded \(loss=12%&gt;5, rtt_p95=310ms&gt;200\)<\/title><\/path>/);
+    assert.match(
+      dom,
+      /<svg id="strip-wan"[^>]*>(<rect [^>]*data-state="healthy">.*?<\/rect>)(<rect [^>]*data-state="degraded"><title>degraded \d\d:\d\d–\d\d:\d\d<\/title><\/rect>)<\/svg>/,
+    );
+    assert.match(
+      dom,
+      /<path class="mk state" d="M2\d\d(\.\d)?,0V100" stroke="#d49a00"><title>\d\d:\d\d wan: healthy → degraded \(loss=12%&gt;5, rtt_p95=310ms&gt;200\)<\/title><\/path>/,
+    );
     assert.match(dom, /<path class="mk node"[^>]*><title>\d\d:\d\d node: label linkward\.io\/link=degraded/);
     assert.match(dom, /delay 2\d(\.\d)?–3\d\d ms/, 'delay range reaches the degraded 240–360 ms');
-    assert.match(textOfId(dom, 'events'), /^time what happened \d\d:\d\d Kubernetes node: label linkward\.io\/link=degraded.* \d\d:\d\d wan: healthy → degraded /, 'newest first');
+    assert.match(
+      textOfId(dom, 'events'),
+      /^time what happened \d\d:\d\d Kubernetes node: label linkward\.io\/link=degraded.* \d\d:\d\d wan: healthy → degraded /,
+      'newest first',
+    );
   });
   const lastLoss = doc.uplinks.wan!.series.lossPercent.at(-1)!;
   assert.ok(lastLoss.avg >= 10, `loss at the end ${lastLoss.avg}`);
@@ -117,7 +141,10 @@ test('down for 40 min: red, no "call support" from a part waiting for the networ
     assert.doesNotMatch(problem, /not working|call support/);
     assert.doesNotMatch(dom, /Part of linkward is not working/);
     assert.match(dom, /<dt>Download speed<\/dt><dd>46\.1 Mbit\/s <span class="age">measured 1 h 10 min ago, before the connection stopped<\/span><\/dd>/);
-    assert.match(textOfId(dom, 'backlog'), /^Data waiting to be sent: 1600 records \(1\.4 MB\), the oldest waiting for 40 min; the receiving server refuses or does not answer at the moment\./);
+    assert.match(
+      textOfId(dom, 'backlog'),
+      /^Data waiting to be sent: 1600 records \(1\.4 MB\), the oldest waiting for 40 min; the receiving server refuses or does not answer at the moment\./,
+    );
     assert.match(dom, /<svg id="strip-site"[^>]*>.*data-state="down"><title>down \d\d:\d\d–\d\d:\d\d<\/title>/);
     assert.match(dom, /<path class="mk node"[^>]*><title>\d\d:\d\d node: taint linkward\.io\/link-down:NoSchedule added<\/title>/);
     assert.match(dom, /records waiting \d–1600, last 1600 at \d\d:\d\d/);
@@ -131,19 +158,38 @@ test('failed over to lte 2 h ago: green on lte, wan down with dated speeds, the 
     assert.match(dom, /class="banner good"[^>]*data-state="healthy"/);
     assert.match(dom, /in use: <strong>lte<\/strong>/);
     assert.match(dom, /<article class="uplink" data-uplink="wan" data-state="down">/);
-    for (const u of ['wan', 'lte']) assert.match(dom, new RegExp(`<svg id="chart-${u}-delay"[^]*?<path class="mk failover"[^>]*><title>\\d\\d:\\d\\d switched wan → lte \\(failover, confirmed\\)</title>`));
+    for (const u of ['wan', 'lte'])
+      assert.match(
+        dom,
+        new RegExp(`<svg id="chart-${u}-delay"[^]*?<path class="mk failover"[^>]*><title>\\d\\d:\\d\\d switched wan → lte \\(failover, confirmed\\)</title>`),
+      );
     assert.match(textOfId(dom, 'events'), /switched connection wan → lte \(failover, confirmed\)/);
-    assert.match(dom, /<svg id="strip-site"[^>]*>(<rect[^>]*data-state="healthy">.*?<\/rect>)(<rect[^>]*data-state="down">.*?<\/rect>)(<rect[^>]*data-state="healthy">.*?<\/rect>)<\/svg>/);
+    assert.match(
+      dom,
+      /<svg id="strip-site"[^>]*>(<rect[^>]*data-state="healthy">.*?<\/rect>)(<rect[^>]*data-state="down">.*?<\/rect>)(<rect[^>]*data-state="healthy">.*?<\/rect>)<\/svg>/,
+    );
   });
 });
 
 test('telemetry not leaving while the link is healthy: amber, the connection is not blamed, the backlog is shown', async () => {
   const status = statusFor('healthy', NOW);
-  (status.components as Record<string, unknown>).buffer = { state: 'degraded', message: 'upstream failing: vm (HTTP 503)', details: { usage: { records: 4_200, bytes: 3_900_000 }, gate: { maxPriority: 2 }, lanes: [{ sink: 'vm', priority: 'normal', oldestAgeSeconds: 3 * 3_600 }], sinks: [{ sink: 'vm', attempts: 30 }] } };
+  (status.components as Record<string, unknown>).buffer = {
+    state: 'degraded',
+    message: 'upstream failing: vm (HTTP 503)',
+    details: {
+      usage: { records: 4_200, bytes: 3_900_000 },
+      gate: { maxPriority: 2 },
+      lanes: [{ sink: 'vm', priority: 'normal', oldestAgeSeconds: 3 * 3_600 }],
+      sinks: [{ sink: 'vm', attempts: 30 }],
+    },
+  };
   const { file } = page('healthy', status);
   await both(file, (dom) => {
     assert.match(dom, /class="banner warn"[^>]*data-state="healthy"/);
-    assert.match(textOfId(dom, 'verdict'), /Internet OK — data is not being sent The connection works, but this device's data has not reached the server for 3 h \(4200 records waiting; the receiving server refuses or does not answer\)/);
+    assert.match(
+      textOfId(dom, 'verdict'),
+      /Internet OK — data is not being sent The connection works, but this device's data has not reached the server for 3 h \(4200 records waiting; the receiving server refuses or does not answer\)/,
+    );
     assert.match(textOfId(dom, 'todo'), /^Nothing to fix on site: the connection itself works\. This has lasted 3 h: call support/);
     assert.doesNotMatch(textOfId(dom, 'todo'), /modem|cable/i);
     assert.match(dom, /<p class="backlog warn" id="backlog">/);
@@ -159,7 +205,10 @@ const GEOMETRY_SCRIPT = `<script>addEventListener('load', () => {
   const pre = document.createElement('pre'); pre.id = 'geom'; pre.textContent = JSON.stringify(out); document.body.append(pre);
 });</script>`;
 
-interface AxisGeometry { chart: { left: number; right: number }; labels: { text: string; pct: number; left: number; right: number }[] }
+interface AxisGeometry {
+  chart: { left: number; right: number };
+  labels: { text: string; pct: number; left: number; right: number }[];
+}
 
 /** The same local-time formatter the page uses (this process's time zone, like the daemon's). */
 const LOCAL = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
@@ -173,21 +222,56 @@ test('time axis for a day and for short histories (just started, 5 min, 1 h), de
   fillStateDb(db, 'degraded', now);
   const st = new HistoryStore(db);
   const since = now - DAY;
-  const rows = { probes: st.probeSamples(since, now), transitions: st.transitions(since, now), failovers: st.failovers(since, now), nodeActions: st.nodeActions(since, now), buffer: st.bufferSamples(since, now) };
+  const rows = {
+    probes: st.probeSamples(since, now),
+    transitions: st.transitions(since, now),
+    failovers: st.failovers(since, now),
+    nodeActions: st.nodeActions(since, now),
+    buffer: st.bufferSamples(since, now),
+  };
   db.close();
-  for (const [name, keepMs] of [['day', DAY], ['1h', 3_600_000], ['5min', 300_000], ['started', -1]] as const) {
+  for (const [name, keepMs] of [
+    ['day', DAY],
+    ['1h', 3_600_000],
+    ['5min', 300_000],
+    ['started', -1],
+  ] as const) {
     const from = keepMs < 0 ? Number.POSITIVE_INFINITY : now - keepMs; // started: nothing recorded yet
     const keep = <T extends { atMs: number }>(list: T[]): T[] => list.filter((x) => x.atMs >= from);
-    const doc = buildHistory({ probes: keep(rows.probes), transitions: keep(rows.transitions), failovers: keep(rows.failovers), nodeActions: keep(rows.nodeActions), buffer: keep(rows.buffer) }, now, DAY);
+    const doc = buildHistory(
+      {
+        probes: keep(rows.probes),
+        transitions: keep(rows.transitions),
+        failovers: keep(rows.failovers),
+        nodeActions: keep(rows.nodeActions),
+        buffer: keep(rows.buffer),
+      },
+      now,
+      DAY,
+    );
     const html = renderStatusPage(statusFor('degraded', now), now, doc);
     const file = join(dir, `axis-${name}.html`);
     writeFileSync(file, html.replace('</body>', `${GEOMETRY_SCRIPT}</body>`));
     if (keepMs < DAY) {
       for (const strip of keepMs < 0 ? ['strip-site'] : ['strip-site', 'strip-wan']) {
-        assert.match(html, new RegExp(`<svg id="${strip}"[^>]*><rect x="0" [^>]*data-state="no data"><title>no data `), `${name}: ${strip} does not stretch today's state over the time before the first record`);
+        assert.match(
+          html,
+          new RegExp(`<svg id="${strip}"[^>]*><rect x="0" [^>]*data-state="no data"><title>no data `),
+          `${name}: ${strip} does not stretch today's state over the time before the first record`,
+        );
       }
-      if (keepMs < 0) assert.match(html, /<svg id="strip-site"[^>]*><rect x="0" width="288" [^>]*data-state="no data">[^]*?<\/rect><\/svg>/, 'started: nothing known yet, all of the strip says so');
-      if (keepMs > 0) assert.match(html, /<svg id="chart-wan-delay"[^]*?<path class="dot lone"|<svg id="chart-wan-delay"[^]*?data-points="([2-9]|\d\d)/, `${name}: the few delay buckets are visible (a line or lone dots)`);
+      if (keepMs < 0)
+        assert.match(
+          html,
+          /<svg id="strip-site"[^>]*><rect x="0" width="288" [^>]*data-state="no data">[^]*?<\/rect><\/svg>/,
+          'started: nothing known yet, all of the strip says so',
+        );
+      if (keepMs > 0)
+        assert.match(
+          html,
+          /<svg id="chart-wan-delay"[^]*?<path class="dot lone"|<svg id="chart-wan-delay"[^]*?data-points="([2-9]|\d\d)/,
+          `${name}: the few delay buckets are visible (a line or lone dots)`,
+        );
     }
     for (const width of [1024, 390]) {
       const geom = JSON.parse(/<pre id="geom">([^<]*)<\/pre>/.exec(dumpDom(pathToFileURL(file).href, width))?.[1] ?? '[]') as AxisGeometry[];
@@ -199,7 +283,10 @@ test('time axis for a day and for short histories (just started, 5 min, 1 h), de
         assert.ok(times.length >= 2, `${name} @${width}: at least two time labels (${times.length})`);
         assert.equal(new Set(times.map((l) => l.text)).size, times.length, `${name} @${width}: no duplicate ticks`);
         for (const [i, l] of ax.labels.entries()) {
-          assert.ok(l.left >= ax.chart.left - 0.5 && l.right <= ax.chart.right + 0.5, `${name} @${width}: label ${l.text} inside the chart's width (${l.left}–${l.right} in ${ax.chart.left}–${ax.chart.right})`);
+          assert.ok(
+            l.left >= ax.chart.left - 0.5 && l.right <= ax.chart.right + 0.5,
+            `${name} @${width}: label ${l.text} inside the chart's width (${l.left}–${l.right} in ${ax.chart.left}–${ax.chart.right})`,
+          );
           const next = ax.labels[i + 1];
           if (next) assert.ok(l.right + 2 <= next.left, `${name} @${width}: ${l.text} and ${next.text} do not overlap`);
         }
@@ -209,7 +296,10 @@ test('time axis for a day and for short histories (just started, 5 min, 1 h), de
           assert.equal(l.text, LOCAL.format(at), `${name} @${width}: label ${l.text} is the local time where it stands (${l.pct} %)`);
           assert.match(l.text, /^(00|06|12|18):00$/, `${name} @${width}: a 24 h axis ticks at round local 6-hour marks`);
           const tickX = ax.chart.left + (l.pct / 100) * (ax.chart.right - ax.chart.left);
-          assert.ok(Math.abs((l.left + l.right) / 2 - tickX) <= CENTRE_TOLERANCE_PX, `${name} @${width}: ${l.text} centred on its time (${(l.left + l.right) / 2} vs ${tickX})`);
+          assert.ok(
+            Math.abs((l.left + l.right) / 2 - tickX) <= CENTRE_TOLERANCE_PX,
+            `${name} @${width}: ${l.text} centred on its time (${(l.left + l.right) / 2} vs ${tickX})`,
+          );
         }
       }
     }

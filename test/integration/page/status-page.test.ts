@@ -30,7 +30,19 @@ function renderInBrowser(name: string, status: Record<string, unknown>, nowMs?: 
 }
 
 function doc(link: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { version: '0.1.0', node: 'store-042', pid: 1234, uptimeSeconds: 3_900, ready: true, notReadyReasons: [], config: { kind: 'defaults' }, stateDir: '/var/lib/linkward', link, components: { daemon: { state: 'ok' } }, ...extra };
+  return {
+    version: '0.1.0',
+    node: 'store-042',
+    pid: 1234,
+    uptimeSeconds: 3_900,
+    ready: true,
+    notReadyReasons: [],
+    config: { kind: 'defaults' },
+    stateDir: '/var/lib/linkward',
+    link,
+    components: { daemon: { state: 'ok' } },
+    ...extra,
+  };
 }
 
 function uplink(health: string, reasons: string[], latest: Record<string, unknown>): Record<string, unknown> {
@@ -57,7 +69,15 @@ test('the real daemon serves a page Chromium renders: "checking" before any meas
 });
 
 test('healthy: a green "OK" with nothing to do, and the uplink figures in words', () => {
-  const dom = renderInBrowser('healthy', doc({ atMs: T0, node: 'healthy', active: 'wan', uplinks: { wan: uplink('healthy', [], { downloadMbps: 48.26, uploadMbps: 9.9, rttMs: 31.4, jitterMs: 2.2, lossPercent: 0, carrier: true }) } }));
+  const dom = renderInBrowser(
+    'healthy',
+    doc({
+      atMs: T0,
+      node: 'healthy',
+      active: 'wan',
+      uplinks: { wan: uplink('healthy', [], { downloadMbps: 48.26, uploadMbps: 9.9, rttMs: 31.4, jitterMs: 2.2, lossPercent: 0, carrier: true }) },
+    }),
+  );
   assert.match(dom, /<section class="banner good" id="verdict"[^>]*data-state="healthy">/);
   assert.match(textOfId(dom, 'verdict'), /Internet connection OK/);
   assert.equal(textOfId(dom, 'todo'), 'Nothing to do.');
@@ -69,7 +89,15 @@ test('healthy: a green "OK" with nothing to do, and the uplink figures in words'
 });
 
 test('degraded: amber "slow", reasons explained in plain words, data is not lost', () => {
-  const dom = renderInBrowser('degraded', doc({ atMs: T0, node: 'degraded', active: 'lte', uplinks: { lte: uplink('degraded', ['loss=12%>5', 'down=3.1Mbps<5'], { downloadMbps: 3.1, lossPercent: 12 }) } }));
+  const dom = renderInBrowser(
+    'degraded',
+    doc({
+      atMs: T0,
+      node: 'degraded',
+      active: 'lte',
+      uplinks: { lte: uplink('degraded', ['loss=12%>5', 'down=3.1Mbps<5'], { downloadMbps: 3.1, lossPercent: 12 }) },
+    }),
+  );
   assert.match(dom, /class="banner warn"[^>]*data-state="degraded"/);
   assert.match(textOfId(dom, 'verdict'), /Internet connection is slow .*nothing is lost/);
   assert.match(dom, /data getting lost on the way \(loss=12%&gt;5\)/);
@@ -79,7 +107,12 @@ test('degraded: amber "slow", reasons explained in plain words, data is not lost
 
 test('down with a pulled cable: red, tells staff which cable to check first, then modem, then support; a troubled part is listed without "call support" (issue 13 item 7)', (t) => {
   const status = doc(
-    { atMs: T0, node: 'down', active: 'wan', uplinks: { wan: uplink('down', ['carrier=lost'], { carrier: false }), lte: uplink('down', ['unreachable=0/3 targets<quorum'], { lossPercent: 100 }) } },
+    {
+      atMs: T0,
+      node: 'down',
+      active: 'wan',
+      uplinks: { wan: uplink('down', ['carrier=lost'], { carrier: false }), lte: uplink('down', ['unreachable=0/3 targets<quorum'], { lossPercent: 100 }) },
+    },
     { ready: false, notReadyReasons: ['buffer: disk full'], components: { daemon: { state: 'ok' }, buffer: { state: 'error', message: 'disk full' } } },
   );
   const dom = renderInBrowser('down', status);
@@ -101,7 +134,13 @@ test('down with a pulled cable: red, tells staff which cable to check first, the
 });
 
 test('still unknown after minutes is no longer "wait": it asks for support; hostile names are escaped', () => {
-  const dom = renderInBrowser('stale', doc({ atMs: T0, node: 'unknown', active: null, uplinks: { '<img src=x>': uplink('unknown', ['stale: last measurement 400s ago>60'], {}) } }, { uptimeSeconds: 900 }));
+  const dom = renderInBrowser(
+    'stale',
+    doc(
+      { atMs: T0, node: 'unknown', active: null, uplinks: { '<img src=x>': uplink('unknown', ['stale: last measurement 400s ago>60'], {}) } },
+      { uptimeSeconds: 900 },
+    ),
+  );
   assert.match(dom, /class="banner warn"[^>]*data-state="unknown"/);
   assert.match(textOfId(dom, 'verdict'), /Connection not measured/);
   assert.match(textOfId(dom, 'todo'), /call support/);
@@ -119,8 +158,26 @@ test('measurement trust: old figures carry their age, a capped speed reads "at l
     active: 'wan',
     uplinks: {
       wan: {
-        ...uplink('healthy', [], { downloadMbps: 54.23, uploadMbps: 9.8, downloadLowerBound: true, rttMs: 14.2, jitterMs: 1.1, lossPercent: 0, idleRttMs: 12, loadedRttMs: 180, responsivenessRpm: 333, carrier: true }),
-        measuredAtMs: { downloadMbps: now - 12 * min, uploadMbps: now - 12 * min, loadedRttMs: now - 12 * min, rttMs: now - 2_000, jitterMs: now - 2_000, lossPercent: now - 2_000 },
+        ...uplink('healthy', [], {
+          downloadMbps: 54.23,
+          uploadMbps: 9.8,
+          downloadLowerBound: true,
+          rttMs: 14.2,
+          jitterMs: 1.1,
+          lossPercent: 0,
+          idleRttMs: 12,
+          loadedRttMs: 180,
+          responsivenessRpm: 333,
+          carrier: true,
+        }),
+        measuredAtMs: {
+          downloadMbps: now - 12 * min,
+          uploadMbps: now - 12 * min,
+          loadedRttMs: now - 12 * min,
+          rttMs: now - 2_000,
+          jitterMs: now - 2_000,
+          lossPercent: now - 2_000,
+        },
         budget: { budgetBytes: 50_000_000, usedBytes: 50_000_000, remainingBytes: 0, resetAtMs: Date.UTC(2026, 10, 23), spent: true },
         notes: [
           { code: 'target_refused', message: 'probe target 10.0.0.9:9781 refuses connections (no probe server there)', sinceMs: now - 12 * min },
@@ -129,7 +186,10 @@ test('measurement trust: old figures carry their age, a capped speed reads "at l
           { code: 'something_new', message: 'a note this page does not know yet', sinceMs: now },
         ],
       },
-      lte: { ...uplink('healthy', [], { rttMs: 60, lossPercent: 0 }), budget: { budgetBytes: 50_000_000, usedBytes: 46_900_000, remainingBytes: 3_100_000, resetAtMs: Date.UTC(2026, 10, 23), spent: false } },
+      lte: {
+        ...uplink('healthy', [], { rttMs: 60, lossPercent: 0 }),
+        budget: { budgetBytes: 50_000_000, usedBytes: 46_900_000, remainingBytes: 3_100_000, resetAtMs: Date.UTC(2026, 10, 23), spent: false },
+      },
     },
   });
   const dom = renderInBrowser('trust', status, now);
@@ -143,7 +203,10 @@ test('measurement trust: old figures carry their age, a capped speed reads "at l
   assert.match(dom, /<dt>Download speed<\/dt><dd>not measured<\/dd>/, 'lte: no bare dash for a speed never measured');
   const notes = textOfId(dom, 'notes-wan');
   assert.match(notes, /^About the measurements \(not about the connection\)/);
-  assert.match(notes, /A test server is not answering\. This is a problem for support, not for you: the connection itself may be fine\. For support: probe target 10\.0\.0\.9:9781 refuses connections/);
+  assert.match(
+    notes,
+    /A test server is not answering\. This is a problem for support, not for you: the connection itself may be fine\. For support: probe target 10\.0\.0\.9:9781 refuses connections/,
+  );
   assert.match(notes, /This device is very busy, so some measurements were set aside\./);
   assert.match(notes, /used up their data allowance for today, so the speeds shown may be old\. They are measured again after \d\d:\d\d/);
   assert.match(notes, /A note for support about the measurements: a note this page does not know yet\./);

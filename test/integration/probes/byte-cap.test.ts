@@ -19,7 +19,16 @@ after(async () => {
 async function probe(direction: Direction, o: Partial<ThroughputOptions>): Promise<{ r: Awaited<ReturnType<typeof runThroughput>>; served: number }> {
   const before = direction === 'down' ? srv.stats.downBytes : srv.stats.upBytes;
   const r = await runThroughput({
-    url: `http://127.0.0.1:${srv.port}/`, preset: 'linkward', direction, streams: 4, maxBytes: 2_000_000, maxDurationMs: 10_000, minMeasureMs: 60_000, stableTolerance: 0.05, clock: systemClock, ...o,
+    url: `http://127.0.0.1:${srv.port}/`,
+    preset: 'linkward',
+    direction,
+    streams: 4,
+    maxBytes: 2_000_000,
+    maxDurationMs: 10_000,
+    minMeasureMs: 60_000,
+    stableTolerance: 0.05,
+    clock: systemClock,
+    ...o,
   });
   await new Promise((res) => setTimeout(res, 100)); // let the server see the last bytes
   return { r, served: (direction === 'down' ? srv.stats.downBytes : srv.stats.upBytes) - before };

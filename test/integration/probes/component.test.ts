@@ -38,7 +38,12 @@ test('light loop against the probe server: quorum with one dead target, samples 
   const srv = await startProbeServer({ host: '127.0.0.1', port: 0 });
   // udp://127.0.0.1:9 is the dead target: nothing echoes there (a refused TCP port would count as an answer)
   const ctx = probesTestContext({
-    probes: { targets: [`linkward://127.0.0.1:${srv.port}`, `udp://127.0.0.1:${srv.port}`, 'udp://127.0.0.1:9'], intervalMs: 500, timeoutMs: 300, throughput: { url: `http://127.0.0.1:${srv.port}/` } },
+    probes: {
+      targets: [`linkward://127.0.0.1:${srv.port}`, `udp://127.0.0.1:${srv.port}`, 'udp://127.0.0.1:9'],
+      intervalMs: 500,
+      timeoutMs: 300,
+      throughput: { url: `http://127.0.0.1:${srv.port}/` },
+    },
   });
   const c = createProbesComponent(ctx, realProbesDeps());
   const samples: ProbeSample[] = [];
@@ -121,8 +126,16 @@ test('passive counters: real traffic above the health thresholds skips the activ
   let rx = 0;
   const emitted: ProbeSample[] = [];
   const m = new UplinkMonitor({
-    uplink: ctx.config.uplinks[0] as never, targets: [], cfg: ctx.config.probes, clock: ctx.clock, log: ctx.log, store: new ProbeStore(ctx.stateDb),
-    metrics: createProbeMetrics(ctx.metrics), runner: systemRunner, random: () => 0.5, emit: (s) => emitted.push(s),
+    uplink: ctx.config.uplinks[0] as never,
+    targets: [],
+    cfg: ctx.config.probes,
+    clock: ctx.clock,
+    log: ctx.log,
+    store: new ProbeStore(ctx.stateDb),
+    metrics: createProbeMetrics(ctx.metrics),
+    runner: systemRunner,
+    random: () => 0.5,
+    emit: (s) => emitted.push(s),
     // 20 Mbit/s down, 4 Mbit/s up between two readings (well above the default 6 / 1.5 Mbit/s exit thresholds)
     counters: async () => new Map([['eth9', { rxBytes: (rx += 2_500_000), txBytes: rx / 5 }]]),
     facts: async () => ({ operstate: 'up', carrier: true }),
@@ -141,8 +154,16 @@ test('passive counters: real traffic above the health thresholds skips the activ
   assert.equal(noSource.skipped, 'no_source');
   assert.match(noSource.error ?? '', /eth9 has no IPv4 address/);
   const m2 = new UplinkMonitor({
-    uplink: ctx.config.uplinks[0] as never, targets: [], cfg: ctx.config.probes, clock: ctx.clock, log: ctx.log, store: new ProbeStore(ctx.stateDb),
-    metrics: createProbeMetrics(new (await import('prom-client')).Registry()), runner: systemRunner, random: () => 0.5, emit: () => undefined,
+    uplink: ctx.config.uplinks[0] as never,
+    targets: [],
+    cfg: ctx.config.probes,
+    clock: ctx.clock,
+    log: ctx.log,
+    store: new ProbeStore(ctx.stateDb),
+    metrics: createProbeMetrics(new (await import('prom-client')).Registry()),
+    runner: systemRunner,
+    random: () => 0.5,
+    emit: () => undefined,
     interfaces: () => ({ eth9: [{ address: '127.0.0.1', family: 'IPv4', internal: true, netmask: '255.0.0.0', mac: '', cidr: null }] }),
   });
   const forced = await m2.throughput({ force: true });

@@ -66,7 +66,10 @@ test('token: HTTP needs Bearer, UDP echo drops packets without it', async () => 
   await yes.body.dump();
   const ep = { kind: 'udp' as const, host: '127.0.0.1', port: secured.port };
   const bad = await udpEcho(ep, { clock: systemClock, timeoutMs: 300 }, 2, 10);
-  assert.deepEqual(bad.map((a) => a.rttMs), [null, null]);
+  assert.deepEqual(
+    bad.map((a) => a.rttMs),
+    [null, null],
+  );
   const good = await udpEcho(ep, { clock: systemClock, timeoutMs: 1000, token: TOKEN }, 3, 10);
   assert.equal(good.filter((a) => a.rttMs !== null).length, 3);
 });
@@ -110,7 +113,15 @@ for (const preset of ['linkward', 'cloudflare', 'librespeed'] as const) {
     for (const direction of ['down', 'up'] as const) {
       const progress: number[] = [];
       const r = await runThroughput({
-        url: `http://127.0.0.1:${open.port}/`, preset, direction, streams: 4, maxBytes: 6_000_000, maxDurationMs: 3000, minMeasureMs: 300, stableTolerance: 0.2, clock: systemClock,
+        url: `http://127.0.0.1:${open.port}/`,
+        preset,
+        direction,
+        streams: 4,
+        maxBytes: 6_000_000,
+        maxDurationMs: 3000,
+        minMeasureMs: 300,
+        stableTolerance: 0.2,
+        clock: systemClock,
         onProgress: (p) => progress.push(p.mbps),
       });
       assert.deepEqual(r.errors, [], `${preset} ${direction} errors`);
@@ -125,7 +136,17 @@ for (const preset of ['linkward', 'cloudflare', 'librespeed'] as const) {
 }
 
 test('throughput against a dead server reports an error, not a figure', async () => {
-  const r = await runThroughput({ url: 'http://127.0.0.1:9/', preset: 'linkward', direction: 'down', streams: 2, maxBytes: 1_000_000, maxDurationMs: 2000, minMeasureMs: 300, stableTolerance: 0.1, clock: systemClock });
+  const r = await runThroughput({
+    url: 'http://127.0.0.1:9/',
+    preset: 'linkward',
+    direction: 'down',
+    streams: 2,
+    maxBytes: 1_000_000,
+    maxDurationMs: 2000,
+    minMeasureMs: 300,
+    stableTolerance: 0.1,
+    clock: systemClock,
+  });
   assert.equal(r.stopReason, 'error');
   assert.equal(r.mbps, undefined);
   assert.ok(r.errors.length > 0);

@@ -17,8 +17,20 @@ async function loaded(): Promise<{ c: Socket; read: number; close: () => void }>
   await once(srv, 'listening');
   const c = connect((srv.address() as AddressInfo).port, '127.0.0.1');
   let read = 0;
-  await new Promise<void>((resolve) => c.on('data', (d: Buffer) => { read += d.length; if (read >= PAYLOAD) resolve(); }));
-  return { c, read, close: () => { c.destroy(); srv.close(); } };
+  await new Promise<void>((resolve) =>
+    c.on('data', (d: Buffer) => {
+      read += d.length;
+      if (read >= PAYLOAD) resolve();
+    }),
+  );
+  return {
+    c,
+    read,
+    close: () => {
+      c.destroy();
+      srv.close();
+    },
+  };
 }
 
 test('tcpInfoOf reads the kernel counters of a live socket (skipped where the addon is not built)', async (t) => {
@@ -46,7 +58,8 @@ test('a closed socket has no fd and no reading', async () => {
 
 test('without the addon (LINKWARD_TCP_INFO=off) the counters are unavailable and the meter falls back', () => {
   const here = fileURLToPath(new URL('../../../probes/', import.meta.url));
-  const code = `const t = await import(${JSON.stringify(`${here}tcp-info.ts`)}); const m = await import(${JSON.stringify(`${here}throughput-meter.ts`)});` +
+  const code =
+    `const t = await import(${JSON.stringify(`${here}tcp-info.ts`)}); const m = await import(${JSON.stringify(`${here}throughput-meter.ts`)});` +
     ` const meter = new m.ProbeMeter(4); console.log(JSON.stringify([t.tcpInfoAvailable(), meter.kernelCounters, meter.kernelSample(0) ?? null]));`;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, LINKWARD_TCP_INFO: 'off' }, encoding: 'utf8' });
   assert.deepEqual(JSON.parse(out), [false, false, null]);
@@ -60,7 +73,11 @@ test('ProbeMeter.kernelSample sums what the kernel received on its connections (
   srv.listen(0, '127.0.0.1');
   await once(srv, 'listening');
   const port = (srv.address() as AddressInfo).port;
-  const sock = await new Promise<Socket>((resolve, reject) => meter.connect({ hostname: '127.0.0.1', host: '127.0.0.1', port: String(port), protocol: 'http:', servername: null } as never, (err, s) => (err ? reject(err) : resolve(s as Socket))));
+  const sock = await new Promise<Socket>((resolve, reject) =>
+    meter.connect({ hostname: '127.0.0.1', host: '127.0.0.1', port: String(port), protocol: 'http:', servername: null } as never, (err, s) =>
+      err ? reject(err) : resolve(s as Socket),
+    ),
+  );
   try {
     // paused: nothing is read by the client, the kernel still receives (up to its buffers)
     sock.pause();

@@ -5,8 +5,6 @@ import { createServer } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { daemonGet, daemonPost } from '../../../agent/cli/client.ts';
 import { RouteUseExit, useCommand, type RouteUseApi } from '../../../agent/cli/route.ts';
-import Database from 'better-sqlite3';
-import { Registry } from 'prom-client';
 import type { AgentContext } from '../../../agent/runtime/component.ts';
 import type { CommandRunner } from '../../../agent/base/exec.ts';
 import { createIpActuator } from '../../../agent/route/actuator.ts';
@@ -14,20 +12,33 @@ import { createRouteComponent, type RouteDeps } from '../../../agent/route/compo
 import { createRouteStore } from '../../../agent/route/store.ts';
 import { silentLogger } from '../../../agent/base/log.ts';
 import type { K3sFacts } from '../../../agent/route/k3s.ts';
-import { FakeIp } from '../../support/route-fake-ip.ts';
+import type { FakeIp } from '../../support/route-fake-ip.ts';
 import { routeContext, seedDeadAgentSwitch, snapshot, twoUplinkKernel, LTE, WAN } from '../../support/route-context.ts';
 
 const NO_K3S: K3sFacts = { configs: [], unitArgs: [], cmdlines: [], binary: false };
 /** The helper must never touch the host: it runs /bin/true instead of ip. */
 function deps(ip: FakeIp, reachable: () => boolean, facts = NO_K3S): RouteDeps {
-  return { actuator: createIpActuator({ runner: ip, log: silentLogger() }), k3sFacts: () => facts, connector: async () => reachable(), systemdRunning: false, ipPath: '/bin/true', conntrackRunner: null, conntrackPath: 'conntrack' };
+  return {
+    actuator: createIpActuator({ runner: ip, log: silentLogger() }),
+    k3sFacts: () => facts,
+    connector: async () => reachable(),
+    systemdRunning: false,
+    ipPath: '/bin/true',
+    conntrackRunner: null,
+    conntrackPath: 'conntrack',
+  };
 }
 
 const mainDefault = (ip: FakeIp): string | undefined => ip.routes.find((r) => r.table === 'main' && r.dst === 'default' && r.metric === 0)?.dev;
 
 /** Sample times must strictly increase (two feeds in the same millisecond would count as one sample). */
 let seq = 0;
-async function feed(ctx: AgentContext, comp: { evaluateNow(): Promise<void> }, health: Record<string, 'healthy' | 'down' | 'degraded'>, n: number): Promise<void> {
+async function feed(
+  ctx: AgentContext,
+  comp: { evaluateNow(): Promise<void> },
+  health: Record<string, 'healthy' | 'down' | 'degraded'>,
+  n: number,
+): Promise<void> {
   for (let i = 0; i < n; i++) {
     ctx.bus.emit('link', snapshot(health, Date.now() + ++seq));
     await comp.evaluateNow();
@@ -40,7 +51,10 @@ test('fewer than 2 uplinks: idle, but the single uplink is announced', async (t)
   const ip = twoUplinkKernel();
   const seen: (string | null)[] = [];
   ctx.bus.on('active', (a) => seen.push(a));
-  const c = createRouteComponent(ctx, deps(ip, () => true));
+  const c = createRouteComponent(
+    ctx,
+    deps(ip, () => true),
+  );
   await c.start();
   assert.deepEqual(seen, ['wan']);
   assert.equal(c.status().state, 'disabled');
@@ -54,7 +68,10 @@ test('start installs tables, failover switches with confirm, failback returns; r
   const ip = twoUplinkKernel();
   const seen: (string | null)[] = [];
   ctx.bus.on('active', (a) => seen.push(a));
-  const c = createRouteComponent(ctx, deps(ip, () => true));
+  const c = createRouteComponent(
+    ctx,
+    deps(ip, () => true),
+  );
   await c.start();
   assert.equal(mainDefault(ip), 'eth0');
   assert.deepEqual(seen, ['wan']);
@@ -76,16 +93,25 @@ test('a switch that cannot be confirmed is rolled back and the candidate held do
   const ctx = routeContext();
   t.after(() => ctx.cleanup());
   const ip = twoUplinkKernel();
-  const c = createRouteComponent(ctx, deps(ip, () => false));
+  const c = createRouteComponent(
+    ctx,
+    deps(ip, () => false),
+  );
   await c.start();
   ip.log = [];
   await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 3);
   assert.equal(mainDefault(ip), 'eth0');
-  assert.deepEqual(ip.log, ['ip route replace default via 10.0.2.1 dev wwan0 metric 0 proto 77', 'ip route replace default via 10.0.1.1 dev eth0 proto 77 metric 0']);
+  assert.deepEqual(ip.log, [
+    'ip route replace default via 10.0.2.1 dev wwan0 metric 0 proto 77',
+    'ip route replace default via 10.0.1.1 dev eth0 proto 77 metric 0',
+  ]);
   const d = c.details();
   assert.equal(d.active, 'wan');
   assert.ok((d.holdDownUntil as Record<string, number>).lte! > Date.now());
-  assert.deepEqual((d.history as { result: string }[]).map((x) => x.result), ['rolled-back']);
+  assert.deepEqual(
+    (d.history as { result: string }[]).map((x) => x.result),
+    ['rolled-back'],
+  );
   assert.match(await ctx.metrics.metrics(), /linkward_route_rollbacks_total 1/);
   await c.stop();
 });
@@ -94,7 +120,10 @@ test('unpinned k3s: route switching is refused and status says how to fix it', a
   const ctx = routeContext();
   t.after(() => ctx.cleanup());
   const ip = twoUplinkKernel();
-  const c = createRouteComponent(ctx, deps(ip, () => true, { configs: ['write-kubeconfig-mode: "0644"\n'], unitArgs: [['/usr/local/bin/k3s', 'server']], cmdlines: [], binary: true }));
+  const c = createRouteComponent(
+    ctx,
+    deps(ip, () => true, { configs: ['write-kubeconfig-mode: "0644"\n'], unitArgs: [['/usr/local/bin/k3s', 'server']], cmdlines: [], binary: true }),
+  );
   await c.start();
   await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 3);
   assert.deepEqual(ip.log, []);
@@ -109,7 +138,10 @@ test('a switch left pending by a dead agent is reverted at start', async (t) => 
   t.after(() => ctx.cleanup());
   const ip = twoUplinkKernel();
   const store = seedDeadAgentSwitch(ctx, ip);
-  const c = createRouteComponent(ctx, deps(ip, () => true));
+  const c = createRouteComponent(
+    ctx,
+    deps(ip, () => true),
+  );
   await c.start();
   assert.equal(mainDefault(ip), 'eth0');
   assert.equal(c.details().active, 'wan');
@@ -122,7 +154,10 @@ test('HTTP: GET /v1/route, POST /v1/route/use with expiry, POST /v1/route/auto',
   const ctx = routeContext();
   t.after(() => ctx.cleanup());
   const ip = twoUplinkKernel();
-  const c = createRouteComponent(ctx, deps(ip, () => true));
+  const c = createRouteComponent(
+    ctx,
+    deps(ip, () => true),
+  );
   await c.start();
   const routes = c.routes!();
   const server = createServer((req, res) => {
@@ -154,7 +189,10 @@ test('idle-down NIC: kept down, brought up when the active uplink fails, used, a
   const ctx = routeContext({ failbackHold: 0 }, [WAN, { ...LTE, idleDown: true, warmup: 0 }]);
   t.after(() => ctx.cleanup());
   const ip = twoUplinkKernel();
-  const c = createRouteComponent(ctx, deps(ip, () => true));
+  const c = createRouteComponent(
+    ctx,
+    deps(ip, () => true),
+  );
   await c.start();
   assert.match(ip.render(), /ip link wwan0 down/);
   assert.ok(!ip.routes.some((r) => r.table === '7101'), 'no table route through a down NIC');
@@ -175,7 +213,10 @@ test('an idle-down NIC whose `ip link set down` failed is not recorded as taken 
   t.after(() => ctx.cleanup());
   const ip = twoUplinkKernel();
   ip.failures.set('ip link set dev wwan0 down', 'RTNETLINK answers: Operation not permitted');
-  const c = createRouteComponent(ctx, deps(ip, () => true));
+  const c = createRouteComponent(
+    ctx,
+    deps(ip, () => true),
+  );
   await c.start();
   assert.doesNotMatch(ip.render(), /ip link wwan0 down/, 'the fake refused the command');
   assert.match(String(c.status().message ?? ''), /ip command\(s\) failed/);
@@ -213,12 +254,15 @@ test('drift is repaired by the reapply tick even when every snapshot is identica
   const ctx = routeContext({ reapplyInterval: 200 });
   t.after(() => ctx.cleanup());
   const ip = twoUplinkKernel();
-  const c = createRouteComponent(ctx, deps(ip, () => true));
+  const c = createRouteComponent(
+    ctx,
+    deps(ip, () => true),
+  );
   await c.start();
   await feed(ctx, c, { wan: 'healthy', lte: 'healthy' }, 1);
   assert.match(ip.render(), /table 7101/);
   ip.routes = ip.routes.filter((r) => String(r.table) !== '7101');
-  assert.doesNotMatch(ip.render(), /table 7101/, 'drift: lte\'s table route deleted by someone else');
+  assert.doesNotMatch(ip.render(), /table 7101/, "drift: lte's table route deleted by someone else");
   let repaired = false;
   // Bounded: at most 40 identical snapshots, 50 ms apart (2 s, ten reapply intervals).
   for (let i = 0; i < 40 && !repaired; i++) {
@@ -226,7 +270,7 @@ test('drift is repaired by the reapply tick even when every snapshot is identica
     await new Promise((r) => setTimeout(r, 50));
     repaired = /table 7101/.test(ip.render());
   }
-  assert.ok(repaired, 'lte\'s table route is back');
+  assert.ok(repaired, "lte's table route is back");
   await c.stop();
 });
 
@@ -235,7 +279,10 @@ test('route use end to end: the CLI sees confirmed (exit 0), then a rolled-back 
   t.after(() => ctx.cleanup());
   const ip = twoUplinkKernel();
   let reachable = true;
-  const c = createRouteComponent(ctx, deps(ip, () => reachable));
+  const c = createRouteComponent(
+    ctx,
+    deps(ip, () => reachable),
+  );
   await c.start();
   const helper = c.details().revertHelper as { pid: number } | null;
   assert.ok(helper && helper.pid > 0, 'revert helper started with the component');

@@ -25,7 +25,14 @@ test('confirm succeeds on the first reachable target and fails within the timeou
   const closed = (probe.address() as { port: number }).port;
   await new Promise<void>((r) => probe.close(() => r()));
 
-  const ok = await confirmReachable([{ host: '127.0.0.1', port: closed }, { host: '127.0.0.1', port }], 2000, systemClock);
+  const ok = await confirmReachable(
+    [
+      { host: '127.0.0.1', port: closed },
+      { host: '127.0.0.1', port },
+    ],
+    2000,
+    systemClock,
+  );
   assert.equal(ok.ok, true);
   assert.equal(ok.detail, `127.0.0.1:${port}`);
   const bad = await confirmReachable([{ host: '127.0.0.1', port: closed }], 600, systemClock);

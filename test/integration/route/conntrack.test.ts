@@ -11,7 +11,16 @@ import { FakeConntrack, routeContext, seedDeadAgentSwitch, snapshot, twoUplinkKe
 
 /** Never the host: `ip` is the in-memory FakeIp, the revert helper runs /bin/true, conntrack is faked (or a path that does not exist). */
 function deps(ip: FakeIp, ct: Partial<RouteDeps>, reachable = true, dryRun = false): RouteDeps {
-  return { actuator: createIpActuator({ runner: ip, log: silentLogger(), dryRun }), k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }), connector: async () => reachable, systemdRunning: false, ipPath: '/bin/true', conntrackRunner: null, conntrackPath: 'conntrack', ...ct };
+  return {
+    actuator: createIpActuator({ runner: ip, log: silentLogger(), dryRun }),
+    k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }),
+    connector: async () => reachable,
+    systemdRunning: false,
+    ipPath: '/bin/true',
+    conntrackRunner: null,
+    conntrackPath: 'conntrack',
+    ...ct,
+  };
 }
 
 let seq = 0;
@@ -23,9 +32,14 @@ async function feed(ctx: AgentContext, comp: { evaluateNow(): Promise<void> }, h
 }
 
 const flushOf = (src: string): string[] => [`conntrack -D -f ipv4 --reply-dst ${src} --src-nat`];
-type CtDetails = { enabled: boolean; missing?: boolean; hint?: string | null; last?: { uplink: string; src: string; result: string; commands: string[] } | null };
+type CtDetails = {
+  enabled: boolean;
+  missing?: boolean;
+  hint?: string | null;
+  last?: { uplink: string; src: string; result: string; commands: string[] } | null;
+};
 
-test('failover flushes the old uplink\'s address after the confirm; failback flushes the backup\'s', async (t) => {
+test("failover flushes the old uplink's address after the confirm; failback flushes the backup's", async (t) => {
   const ctx = routeContext({ failbackHold: 500 });
   t.after(() => ctx.cleanup());
   const ip = twoUplinkKernel();
@@ -51,7 +65,7 @@ test('failover flushes the old uplink\'s address after the confirm; failback flu
   await c.stop();
 });
 
-test('rollback flushes the failed target\'s address (flows NATed to it during the confirm window), never the one kept', async (t) => {
+test("rollback flushes the failed target's address (flows NATed to it during the confirm window), never the one kept", async (t) => {
   const ctx = routeContext();
   t.after(() => ctx.cleanup());
   const ip = twoUplinkKernel();
@@ -60,12 +74,15 @@ test('rollback flushes the failed target\'s address (flows NATed to it during th
   await c.start();
   await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 3);
   assert.equal(c.details().active, 'wan');
-  assert.deepEqual((c.details().history as { result: string }[]).map((x) => x.result), ['rolled-back']);
+  assert.deepEqual(
+    (c.details().history as { result: string }[]).map((x) => x.result),
+    ['rolled-back'],
+  );
   assert.deepEqual(ct.log, flushOf('10.0.2.2'));
   await c.stop();
 });
 
-test('a switch left pending by a dead agent: reverted at start, then the abandoned target\'s address is flushed', async (t) => {
+test("a switch left pending by a dead agent: reverted at start, then the abandoned target's address is flushed", async (t) => {
   const ctx = routeContext();
   t.after(() => ctx.cleanup());
   const ip = twoUplinkKernel();
@@ -115,7 +132,10 @@ test('conntrack not installed: the switch still commits; status and metrics repo
   await c.start();
   await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 3);
   assert.equal(c.details().active, 'lte');
-  assert.deepEqual((c.details().history as { result: string }[]).map((x) => x.result), ['confirmed']);
+  assert.deepEqual(
+    (c.details().history as { result: string }[]).map((x) => x.result),
+    ['confirmed'],
+  );
   const d = c.details().conntrack as CtDetails;
   assert.equal(d.missing, true);
   assert.match(d.hint ?? '', /apt-get install conntrack/);

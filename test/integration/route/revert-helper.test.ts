@@ -6,7 +6,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../../agent/base/log.ts';
-import { chooseLauncher, claimRevert, confirmClaimed, createRevertHelper, helperArgv, planStatus, sharedMonoMs, type RevertPlan } from '../../../agent/route/revert-helper.ts';
+import {
+  chooseLauncher,
+  claimRevert,
+  confirmClaimed,
+  createRevertHelper,
+  helperArgv,
+  planStatus,
+  sharedMonoMs,
+  type RevertPlan,
+} from '../../../agent/route/revert-helper.ts';
 
 /** Polls `cond` every 20 ms for at most `ms`. */
 async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
@@ -29,7 +38,16 @@ const alive = (pid: number | null): boolean => {
 function plan(dir: string, revertInMs: number): { marker: string; plan: RevertPlan } {
   const marker = join(dir, 'reverted.txt');
   const now = sharedMonoMs();
-  return { marker, plan: { deadlineMono: now + revertInMs / 2, revertAtMono: now + revertInMs, deadlineMs: Date.now() + revertInMs / 2, cmd: process.execPath, commands: [['-e', `require('node:fs').appendFileSync(${JSON.stringify(marker)}, 'reverted\\n')`]] } };
+  return {
+    marker,
+    plan: {
+      deadlineMono: now + revertInMs / 2,
+      revertAtMono: now + revertInMs,
+      deadlineMs: Date.now() + revertInMs / 2,
+      cmd: process.execPath,
+      commands: [['-e', `require('node:fs').appendFileSync(${JSON.stringify(marker)}, 'reverted\\n')`]],
+    },
+  };
 }
 
 function setup(t: { after(fn: () => void): void }): { dir: string; helper: ReturnType<typeof createRevertHelper> } {
@@ -92,7 +110,9 @@ test('kill -9 of the agent mid-confirm: the helper reverts at once, long before 
     setInterval(() => {}, 1000);`;
   const agent = spawn(process.execPath, ['--input-type=module', '-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
   const helperPid = await new Promise<number>((r) => agent.stdout!.once('data', (d: Buffer) => r(Number(d.toString().trim()))));
-  t.after(() => { if (alive(helperPid)) process.kill(helperPid, 'SIGKILL'); });
+  t.after(() => {
+    if (alive(helperPid)) process.kill(helperPid, 'SIGKILL');
+  });
   assert.equal(planStatus(file), 'armed');
   agent.kill('SIGKILL');
   const killedAt = performance.now();
@@ -121,7 +141,13 @@ test('a dead helper makes arming fail with LW_ROUTE_HELPER_FAILED and withdraws 
   const helper = createRevertHelper({ stateDir: dir, launcher: 'detached', log: silentLogger(), nodePath: '/nonexistent/node' });
   const { plan: p } = plan(dir, 200);
   const file = join(dir, 'route-revert-5.json');
-  const r = await Promise.race([helper.arm(file, p).then(() => 'armed', (e: { code?: string }) => e.code), new Promise((res) => setTimeout(() => res('pending'), 20_000).unref())]);
+  const r = await Promise.race([
+    helper.arm(file, p).then(
+      () => 'armed',
+      (e: { code?: string }) => e.code,
+    ),
+    new Promise((res) => setTimeout(() => res('pending'), 20_000).unref()),
+  ]);
   await helper.stop();
   assert.equal(r, 'LW_ROUTE_HELPER_FAILED');
   assert.equal(planStatus(file), 'unknown', 'plan withdrawn (renamed .failed)');
@@ -132,5 +158,8 @@ test('launcher choice and systemd-run argv', () => {
   assert.equal(chooseLauncher('auto', true, true), 'detached', 'inside linkward.service: no CAP_SYS_ADMIN for systemd-run');
   assert.equal(chooseLauncher('auto', false, false), 'detached');
   const argv = helperArgv('systemd-run', '/var/lib/linkward/h.sock', '/usr/bin/node', 'u1');
-  assert.deepEqual([argv.slice(0, 5), argv[5], argv[6], argv.at(-1)], [['systemd-run', '--quiet', '--collect', '--unit=u1', '--'], '/usr/bin/node', '-e', '/var/lib/linkward/h.sock']);
+  assert.deepEqual(
+    [argv.slice(0, 5), argv[5], argv[6], argv.at(-1)],
+    [['systemd-run', '--quiet', '--collect', '--unit=u1', '--'], '/usr/bin/node', '-e', '/var/lib/linkward/h.sock'],
+  );
 });

@@ -65,7 +65,10 @@ function fakeHelper(): RevertHelper & { armed: { file: string; plan: RevertPlan 
   return h;
 }
 
-function setup(t: { after(fn: () => void): void }, confirm: (withinMs: number, clock: StarvedClock, helper: ReturnType<typeof fakeHelper>) => Promise<ConfirmResult>) {
+function setup(
+  t: { after(fn: () => void): void },
+  confirm: (withinMs: number, clock: StarvedClock, helper: ReturnType<typeof fakeHelper>) => Promise<ConfirmResult>,
+) {
   const ctx = routeContext();
   t.after(() => ctx.cleanup());
   const ip = twoUplinkKernel();
@@ -73,8 +76,17 @@ function setup(t: { after(fn: () => void): void }, confirm: (withinMs: number, c
   const helper = fakeHelper();
   let shared = 50_000;
   const deps: SwitchDeps = {
-    actuator: createIpActuator({ runner: ip, log: silentLogger() }), clock, log: silentLogger(), store: createRouteStore(ctx.stateDb), stateDir: ctx.stateDir,
-    helper, sharedMono: () => shared, ipPath: 'ip', dryRun: false, conntrack: null, knownSources: () => ({}),
+    actuator: createIpActuator({ runner: ip, log: silentLogger() }),
+    clock,
+    log: silentLogger(),
+    store: createRouteStore(ctx.stateDb),
+    stateDir: ctx.stateDir,
+    helper,
+    sharedMono: () => shared,
+    ipPath: 'ip',
+    dryRun: false,
+    conntrack: null,
+    knownSources: () => ({}),
     confirm: (withinMs) => confirm(withinMs, clock, helper),
   };
   const target = (active: string): RouteTarget => ({ uplinks: ctx.config.uplinks, active, linkUp: {}, opts: OPTS });
@@ -83,7 +95,7 @@ function setup(t: { after(fn: () => void): void }, confirm: (withinMs: number, c
   return { ip, clock, helper, run, mainDev, deps, setShared: (v: number) => (shared = v) };
 }
 
-test('a confirm inside the deadline commits; the plan carries one deadline on the shared clock, the helper\'s = deadline + grace', async (t) => {
+test("a confirm inside the deadline commits; the plan carries one deadline on the shared clock, the helper's = deadline + grace", async (t) => {
   const s = setup(t, async (withinMs, clock) => {
     assert.equal(withinMs, 5_000);
     clock.mono += 1_200;
@@ -137,7 +149,7 @@ test('a confirm that hangs is cut off by the deadline timer (cause timeout)', as
   assert.equal(s.mainDev(), 'eth0');
 });
 
-test('an unreachable target rolls back (cause unreachable) with the confirm\'s own detail', async (t) => {
+test("an unreachable target rolls back (cause unreachable) with the confirm's own detail", async (t) => {
   const s = setup(t, async (_w, clock) => {
     clock.mono += 5_000;
     return { ok: false, ms: 5_000, detail: 'no target reached within 5000 ms (10.99.0.1:443 did not answer)' };
@@ -163,14 +175,22 @@ test('a kernel read that turns unknown during the rollback: the revert commands 
   });
   const out = await s.run();
   assert.equal(out.result, 'rolled-back');
-  assert.equal(s.mainDev(), undefined, 'the revert plan removed the switch\'s default route to the backup');
-  assert.ok(s.ip.routes.some((r) => r.table === 'main' && r.dst === 'default' && r.dev === 'eth0'), 'the host\'s own default via the primary is there');
+  assert.equal(s.mainDev(), undefined, "the revert plan removed the switch's default route to the backup");
+  assert.ok(
+    s.ip.routes.some((r) => r.table === 'main' && r.dst === 'default' && r.dev === 'eth0'),
+    "the host's own default via the primary is there",
+  );
 });
 
 /** A JSON logger whose records land in `lines`. */
 function capturingLogger(): { log: ReturnType<typeof createLogger>; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
-  const dest = new Writable({ write(chunk: Buffer, _enc, cb) { for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>); cb(); } });
+  const dest = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
   return { log: createLogger({ level: 'info', format: 'json', dest }), lines };
 }
 

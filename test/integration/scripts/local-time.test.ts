@@ -53,7 +53,8 @@ test('patched node-cron gives the same matches and next runs as the original in 
     await bundle(dir, 'original', false);
     await bundle(dir, 'patched', true);
     for (const tz of ZONES) {
-      const run = (name: string): string => execFileSync(process.execPath, [join(dir, name, 'probe.mjs')], { env: { PATH: process.env.PATH ?? '', TZ: tz }, encoding: 'utf8', timeout: 30_000 });
+      const run = (name: string): string =>
+        execFileSync(process.execPath, [join(dir, name, 'probe.mjs')], { env: { PATH: process.env.PATH ?? '', TZ: tz }, encoding: 'utf8', timeout: 30_000 });
       const a = run('original');
       assert.ok(a.length > 1000, 'the probe printed results');
       assert.equal(run('patched'), a, `TZ=${tz}`);
@@ -78,7 +79,10 @@ new TimeMatcher('0 * * * *', 'Asia/Tokyo').getNextMatch(new Date('2026-03-29T00:
 console.log(JSON.stringify({ local, zoned: made - local }));
 `;
     writeFileSync(join(dir, 'patched', 'intl.mjs'), script);
-    const r = JSON.parse(execFileSync(process.execPath, [join(dir, 'patched', 'intl.mjs')], { encoding: 'utf8', timeout: 30_000 })) as { local: number; zoned: number };
+    const r = JSON.parse(execFileSync(process.execPath, [join(dir, 'patched', 'intl.mjs')], { encoding: 'utf8', timeout: 30_000 })) as {
+      local: number;
+      zoned: number;
+    };
     assert.equal(r.local, 0);
     assert.ok(r.zoned > 0, 'an explicit timezone still goes through Intl');
   } finally {

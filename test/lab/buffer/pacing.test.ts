@@ -20,7 +20,10 @@ function lines(c: ChildProcess, onLine: (l: string) => void): void {
   c.stdout!.on('data', (d: Buffer) => {
     buf += d.toString();
     let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) { onLine(buf.slice(0, i)); buf = buf.slice(i + 1); }
+    while ((i = buf.indexOf('\n')) >= 0) {
+      onLine(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
   });
 }
 
@@ -46,7 +49,9 @@ describe('pacing on a tbf-shaped uplink (lab, root; run under flock /tmp/lw-lab.
       // Measure the uplink as the probes would: iperf3 a → b.
       const srv = lab.spawnIn(lab.b, 'iperf3', ['-s', '-1', '-B', BUFFER_LAB.upstreamIp]);
       await new Promise((r) => setTimeout(r, 500));
-      const ip = JSON.parse(await lab.exec(lab.a, 'iperf3', ['-c', BUFFER_LAB.upstreamIp, '-t', '4', '-J'], 30_000)) as { end: { sum_received: { bits_per_second: number } } };
+      const ip = JSON.parse(await lab.exec(lab.a, 'iperf3', ['-c', BUFFER_LAB.upstreamIp, '-t', '4', '-J'], 30_000)) as {
+        end: { sum_received: { bits_per_second: number } };
+      };
       srv.kill();
       const measuredMbps = ip.end.sum_received.bits_per_second / 1e6;
       const budget = (PACE_FRACTION * measuredMbps * 1e6) / 8;
@@ -61,11 +66,20 @@ describe('pacing on a tbf-shaped uplink (lab, root; run under flock /tmp/lw-lab.
         if (s) samples.push([Number(s[1]), Number(s[2])]);
       });
       await waitFor(() => port, 10_000, 'receiver');
-      const fl = lab.spawnIn(lab.a, process.execPath, [FLUSHER], { ...process.env, SINK_URL: `http://${BUFFER_LAB.upstreamIp}:${port}/ingest`, UPLOAD_MBPS: String(measuredMbps), PACE_FRACTION: String(PACE_FRACTION), RECORDS: String(RECORDS), RECORD_BYTES: String(RECORD_BYTES) });
+      const fl = lab.spawnIn(lab.a, process.execPath, [FLUSHER], {
+        ...process.env,
+        SINK_URL: `http://${BUFFER_LAB.upstreamIp}:${port}/ingest`,
+        UPLOAD_MBPS: String(measuredMbps),
+        PACE_FRACTION: String(PACE_FRACTION),
+        RECORDS: String(RECORDS),
+        RECORD_BYTES: String(RECORD_BYTES),
+      });
       let stored: number | undefined;
       let done: { at: number; seconds: number; batches: number } | undefined;
       let err = '';
-      fl.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+      fl.stderr!.on('data', (d: Buffer) => {
+        err += d.toString();
+      });
       lines(fl, (l) => {
         const s = /^STORED (\d+)/.exec(l);
         if (s) stored = Number(s[1]);
@@ -85,7 +99,9 @@ describe('pacing on a tbf-shaped uplink (lab, root; run under flock /tmp/lw-lab.
       }
       const total = during[during.length - 1]![1] - during[0]![1];
       const mean = total / ((end - start) / 1000);
-      t.diagnostic(`measured ${measuredMbps.toFixed(3)} Mbit/s; budget ${(budget / 1000).toFixed(1)} kB/s; worst 1 s ${(worst / 1000).toFixed(1)} kB (${(worst / budget * 100).toFixed(1)} %); mean ${(mean / 1000).toFixed(1)} kB/s (${(mean / budget * 100).toFixed(1)} %) over ${((end - start) / 1000).toFixed(1)} s; ${done!.batches} requests`);
+      t.diagnostic(
+        `measured ${measuredMbps.toFixed(3)} Mbit/s; budget ${(budget / 1000).toFixed(1)} kB/s; worst 1 s ${(worst / 1000).toFixed(1)} kB (${((worst / budget) * 100).toFixed(1)} %); mean ${(mean / 1000).toFixed(1)} kB/s (${((mean / budget) * 100).toFixed(1)} %) over ${((end - start) / 1000).toFixed(1)} s; ${done!.batches} requests`,
+      );
       assert.ok(worst <= 1.1 * budget, `worst 1-second window ${worst} B > 1.1 × ${budget.toFixed(0)} B`);
       assert.ok(mean >= 0.5 * budget, `the drain uses its share (mean ${mean.toFixed(0)} B/s of ${budget.toFixed(0)})`);
     } finally {

@@ -23,11 +23,24 @@ const run = (cmd: string, ...args: string[]): string =>
 function removeNamespaces(): void {
   for (const ns of Object.values(NS)) {
     try {
-      for (const pid of run('ip', 'netns', 'pids', ns).split('\n').map(Number).filter((n) => n > 1)) {
-        try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      for (const pid of run('ip', 'netns', 'pids', ns)
+        .split('\n')
+        .map(Number)
+        .filter((n) => n > 1)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
       }
-    } catch { /* not there */ }
-    try { run('ip', 'netns', 'del', ns); } catch { /* not there */ }
+    } catch {
+      /* not there */
+    }
+    try {
+      run('ip', 'netns', 'del', ns);
+    } catch {
+      /* not there */
+    }
   }
 }
 
@@ -41,7 +54,10 @@ before(() => {
   run('ip', 'link', 'set', 'lwkb-s0', 'netns', NS.server);
   run('ip', '-n', NS.client, 'addr', 'add', '10.209.0.1/24', 'dev', 'lwkb-c0');
   run('ip', '-n', NS.server, 'addr', 'add', `${SERVER}/24`, 'dev', 'lwkb-s0');
-  for (const [ns, dev] of [[NS.client, 'lwkb-c0'], [NS.server, 'lwkb-s0']] as const) {
+  for (const [ns, dev] of [
+    [NS.client, 'lwkb-c0'],
+    [NS.server, 'lwkb-s0'],
+  ] as const) {
     run('ip', '-n', ns, 'link', 'set', 'lo', 'up');
     run('ip', '-n', ns, 'link', 'set', dev, 'up');
   }
@@ -49,12 +65,18 @@ before(() => {
   run('ip', 'netns', 'exec', NS.server, 'nft', 'add', 'chain', 'inet', 'lwkb', 'input', '{ type filter hook input priority 0; policy accept; }');
   run('ip', 'netns', 'exec', NS.server, 'nft', 'add', 'rule', 'inet', 'lwkb', 'input', 'tcp', 'dport', String(PORT), 'drop');
   dir = mkdtempSync(join(tmpdir(), 'lwkb-'));
-  writeFileSync(join(dir, 'kubeconfig'), [
-    'apiVersion: v1', 'kind: Config', 'current-context: lab',
-    `clusters: [{ name: lab, cluster: { server: "https://${SERVER}:${PORT}", insecure-skip-tls-verify: true } }]`,
-    'users: [{ name: lab, user: { token: lab-token } }]',
-    'contexts: [{ name: lab, context: { cluster: lab, user: lab } }]', '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'kubeconfig'),
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'current-context: lab',
+      `clusters: [{ name: lab, cluster: { server: "https://${SERVER}:${PORT}", insecure-skip-tls-verify: true } }]`,
+      'users: [{ name: lab, user: { token: lab-token } }]',
+      'contexts: [{ name: lab, context: { cluster: lab, user: lab } }]',
+      '',
+    ].join('\n'),
+  );
 });
 after(() => {
   removeNamespaces();
@@ -62,18 +84,27 @@ after(() => {
 });
 
 async function callsThrough(client: 'lean' | 'client-node'): Promise<Record<string, unknown>[]> {
-  const child = spawn('ip', ['netns', 'exec', NS.client, process.execPath, CHILD, join(dir, 'kubeconfig'), client, String(REQUEST_TIMEOUT_MS), String(CALLS), SERVER, String(PORT)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', NS.client, process.execPath, CHILD, join(dir, 'kubeconfig'), client, String(REQUEST_TIMEOUT_MS), String(CALLS), SERVER, String(PORT)],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   assert.equal(code, 0, `child failed: ${err}`);
-  return out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 for (const client of ['lean', 'client-node'] as const) {
-  test(`${client} client: a call to a blackholed API server fails with LW_K8S_TIMEOUT within requestTimeoutMs (${REQUEST_TIMEOUT_MS} ms) + ${SLACK_MS} ms`, { timeout: 60_000 }, async (t) => {
+  test(`${client} client: a call to a blackholed API server fails with LW_K8S_TIMEOUT within requestTimeoutMs (${REQUEST_TIMEOUT_MS} ms) + ${SLACK_MS} ms`, {
+    timeout: 60_000,
+  }, async (t) => {
     const lines = await callsThrough(client);
     for (const l of lines) t.diagnostic(JSON.stringify(l));
     assert.equal(lines[0]!.raw, 'pending', 'the address is a blackhole: a bare TCP connect neither connects nor is refused');

@@ -98,7 +98,10 @@ before(async () => {
     await ns(NS_B, 'ip', ['link', 'set', `lwlb${TAG}`, 'name', 'srv0']);
     await ns(NS_A, 'ip', ['addr', 'add', `${IP_A}/24`, 'dev', 'wan0']);
     await ns(NS_B, 'ip', ['addr', 'add', `${IP_B}/24`, 'dev', 'srv0']);
-    for (const [n, dev] of [[NS_A, 'wan0'], [NS_B, 'srv0']] as const) {
+    for (const [n, dev] of [
+      [NS_A, 'wan0'],
+      [NS_B, 'srv0'],
+    ] as const) {
       await ns(n, 'ip', ['link', 'set', dev, 'up']);
       await ns(n, 'ip', ['link', 'set', 'lo', 'up']);
     }
@@ -116,7 +119,10 @@ after(destroy);
 
 async function check(): Promise<{ code: number; stdout: string }> {
   try {
-    const r = await run('ip', ['netns', 'exec', NS_A, process.execPath, CLI, '--config', cfgPath, 'check', '--address', address], { timeoutMs: 20_000, okCodes: [0, 1, 2, 3] });
+    const r = await run('ip', ['netns', 'exec', NS_A, process.execPath, CLI, '--config', cfgPath, 'check', '--address', address], {
+      timeoutMs: 20_000,
+      okCodes: [0, 1, 2, 3],
+    });
     return { code: r.code, stdout: r.stdout };
   } catch (e) {
     return { code: -1, stdout: String(e) };

@@ -58,7 +58,10 @@ async function cli(l: Lab, args: string[]): Promise<CliSummary> {
 }
 
 async function labClient(l: Lab, spec: unknown): Promise<{ light: ProbeSample[]; throughput: { ran: boolean; skipped?: string; sample?: ProbeSample }[] }> {
-  return JSON.parse(await l.exec(l.a, execPath, [LAB_CLIENT, JSON.stringify(spec)], 90_000)) as { light: ProbeSample[]; throughput: { ran: boolean; skipped?: string }[] };
+  return JSON.parse(await l.exec(l.a, execPath, [LAB_CLIENT, JSON.stringify(spec)], 90_000)) as {
+    light: ProbeSample[];
+    throughput: { ran: boolean; skipped?: string }[];
+  };
 }
 
 function labOrSkip(t: { skip(reason: string): void }): Lab | undefined {
@@ -83,7 +86,10 @@ for (const rate of [10, 2]) {
 test('loss is detected by UDP echo (0 % clean link, then 10 % nft random drop each way)', async (t) => {
   const l = labOrSkip(t);
   if (!l) return;
-  const cfg = (n: number) => ({ config: { probes: { targets: [`udp://${LAB.serverIp}:${PORT}`], token: TOKEN, timeoutMs: 300, windowPackets: 60 } }, light: n });
+  const cfg = (n: number) => ({
+    config: { probes: { targets: [`udp://${LAB.serverIp}:${PORT}`], token: TOKEN, timeoutMs: 300, windowPackets: 60 } },
+    light: n,
+  });
   await l.shape(null, 0);
   const clean = (await labClient(l, cfg(10))).light.at(-1) as ProbeSample;
   assert.equal(clean.lossPercent, 0);
@@ -102,11 +108,21 @@ test('one dead target among three keeps the link reachable; two dead do not', as
   if (!l) return;
   await l.shape(null, 0);
   const base = { probes: { token: TOKEN, timeoutMs: 400 } };
-  const one = (await labClient(l, { config: { probes: { ...base.probes, targets: [`linkward://${LAB.serverIp}:${PORT}`, `${LAB.serverIp}:${PORT}`, `tcp://${LAB.deadIp}:80`] } }, light: 2 })).light.at(-1) as ProbeSample;
+  const one = (
+    await labClient(l, {
+      config: { probes: { ...base.probes, targets: [`linkward://${LAB.serverIp}:${PORT}`, `${LAB.serverIp}:${PORT}`, `tcp://${LAB.deadIp}:80`] } },
+      light: 2,
+    })
+  ).light.at(-1) as ProbeSample;
   assert.equal(one.targetsTotal, 3);
   assert.equal(one.targetsUp, 2);
   assert.equal(one.reachable, true);
-  const two = (await labClient(l, { config: { probes: { ...base.probes, targets: [`linkward://${LAB.serverIp}:${PORT}`, `tcp://${LAB.deadIp}:80`, `udp://${LAB.deadIp}:9781`] } }, light: 2 })).light.at(-1) as ProbeSample;
+  const two = (
+    await labClient(l, {
+      config: { probes: { ...base.probes, targets: [`linkward://${LAB.serverIp}:${PORT}`, `tcp://${LAB.deadIp}:80`, `udp://${LAB.deadIp}:9781`] } },
+      light: 2,
+    })
+  ).light.at(-1) as ProbeSample;
   assert.equal(two.targetsUp, 1);
   assert.equal(two.reachable, false);
 });
@@ -116,12 +132,18 @@ test('the daily budget stops throughput probes (light probes keep running)', asy
   if (!l) return;
   await l.shape(10, 0);
   const out = await labClient(l, {
-    config: { probes: { targets: [`linkward://${LAB.serverIp}:${PORT}`], token: TOKEN, throughput: { url: SERVER, maxBytes: 1_000_000 } }, uplinks: [{ name: 'lte', metered: true, budgetBytesPerDay: 4_000_000 }] },
+    config: {
+      probes: { targets: [`linkward://${LAB.serverIp}:${PORT}`], token: TOKEN, throughput: { url: SERVER, maxBytes: 1_000_000 } },
+      uplinks: [{ name: 'lte', metered: true, budgetBytesPerDay: 4_000_000 }],
+    },
     throughput: 4,
     light: 1,
   });
   assert.equal(out.throughput[0]?.ran, true);
-  assert.ok(out.throughput.some((x) => x.skipped === 'budget'), JSON.stringify(out.throughput.map((x) => x.skipped ?? 'ran')));
+  assert.ok(
+    out.throughput.some((x) => x.skipped === 'budget'),
+    JSON.stringify(out.throughput.map((x) => x.skipped ?? 'ran')),
+  );
   const used = out.throughput.reduce((s, x) => s + (x.sample?.bytesUsed ?? 0), 0);
   assert.ok(used <= 4_000_000, `throughput used ${used} of a 4 MB budget`);
   assert.equal(out.light[0]?.reachable, true, 'light probes still run after the budget is spent');
@@ -132,7 +154,15 @@ test('a probe bound to the second uplink leaves through that interface', async (
   if (!l) return;
   await l.shape(null, 0);
   const cfgPath = join(tmp, 'backup.yaml');
-  writeFileSync(cfgPath, JSON.stringify({ uplinks: [{ name: 'primary', interface: 'lwp0' }, { name: 'backup', interface: 'lwp1' }] }));
+  writeFileSync(
+    cfgPath,
+    JSON.stringify({
+      uplinks: [
+        { name: 'primary', interface: 'lwp0' },
+        { name: 'backup', interface: 'lwp1' },
+      ],
+    }),
+  );
   const p0 = await l.counters('lwp0');
   const p1 = await l.counters('lwp1');
   const r = await cli(l, ['--uplink', 'backup', '--download', '--max-bytes', '2000000', '--config', cfgPath]);
@@ -147,7 +177,13 @@ test('a probe bound to the second uplink leaves through that interface', async (
   // light probes of that uplink too (UDP echo + TCP connect)
   const b0 = await l.counters('lwp0');
   const b1 = await l.counters('lwp1');
-  const light = await labClient(l, { config: { uplinks: [{ name: 'backup', interface: 'lwp1', targets: [`udp://${LAB.serverIp}:${PORT}`, `tcp://${LAB.serverIp}:${PORT}`] }], probes: { token: TOKEN } }, light: 5 });
+  const light = await labClient(l, {
+    config: {
+      uplinks: [{ name: 'backup', interface: 'lwp1', targets: [`udp://${LAB.serverIp}:${PORT}`, `tcp://${LAB.serverIp}:${PORT}`] }],
+      probes: { token: TOKEN },
+    },
+    light: 5,
+  });
   const c0 = await l.counters('lwp0');
   const c1 = await l.counters('lwp1');
   assert.equal(light.light.at(-1)?.targetsUp, 2);
@@ -161,7 +197,10 @@ test('a byte cap that ends the test before the estimate settles reports an hones
   await l.shape(20, 0);
   const goodput = 20 * GOODPUT_SHARE;
   const r = await cli(l, ['--max-bytes', '700000']);
-  for (const [name, d, v] of [['download', r.download, r.downloadMbps], ['upload', r.upload, r.uploadMbps]] as const) {
+  for (const [name, d, v] of [
+    ['download', r.download, r.downloadMbps],
+    ['upload', r.upload, r.uploadMbps],
+  ] as const) {
     t.diagnostic(`${name}: ${v} Mbit/s, ${d?.stopReason}, lowerBound ${d?.lowerBound}, ${d?.bytesUsed} B`);
     assert.ok(d && v !== null, `${name} measured`);
     assert.equal(d.stopReason, 'bytes');
@@ -178,9 +217,14 @@ test('loaded latency: a tbf link with a 200 ms queue shows loaded RTT well above
   await l.shape(10, 0, { queueMs: 200 });
   try {
     const r = await cli(l, []);
-    for (const [name, d] of [['download', r.download], ['upload', r.upload]] as const) {
+    for (const [name, d] of [
+      ['download', r.download],
+      ['upload', r.upload],
+    ] as const) {
       const lat = d?.latency;
-      t.diagnostic(`${name}: idle ${lat?.idleMs?.toFixed(2)} ms, loaded ${lat?.loadedMs?.toFixed(1)} ms (${lat?.loadedSamples} answered, ${lat?.loadedLost} lost), RPM ${lat?.rpm?.toFixed(0)}`);
+      t.diagnostic(
+        `${name}: idle ${lat?.idleMs?.toFixed(2)} ms, loaded ${lat?.loadedMs?.toFixed(1)} ms (${lat?.loadedSamples} answered, ${lat?.loadedLost} lost), RPM ${lat?.rpm?.toFixed(0)}`,
+      );
       assert.ok(lat && lat.idleMs !== undefined && lat.loadedMs !== undefined && lat.rpm !== undefined, `${name}: latency figures present`);
       assert.ok(lat.loadedSamples >= 3, `${name}: ≥ 3 loaded samples`);
       assert.ok(lat.loadedMs > lat.idleMs + 20, `${name}: loaded ${lat.loadedMs} vs idle ${lat.idleMs} (bufferbloat of a 200 ms queue)`);

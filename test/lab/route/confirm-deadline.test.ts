@@ -25,7 +25,18 @@ async function switchToLteUnconfirmed(t: { after(fn: () => void): void }) {
   const { stateDir, procs } = await openLab(t);
   const config = {
     log: { level: 'info' },
-    uplinks: { policy: { candidateSamples: 2, confirmTimeout: CONFIRM_TIMEOUT_MS, revertGrace: REVERT_GRACE_MS, minSwitchInterval: 0, reapplyInterval: 1000, maxSwitchesPerHour: 100, confirmTargets: [`${CONFIRM}:${PORT}`] }, list: labUplinks() },
+    uplinks: {
+      policy: {
+        candidateSamples: 2,
+        confirmTimeout: CONFIRM_TIMEOUT_MS,
+        revertGrace: REVERT_GRACE_MS,
+        minSwitchInterval: 0,
+        reapplyInterval: 1000,
+        maxSwitchesPerHour: 100,
+        confirmTargets: [`${CONFIRM}:${PORT}`],
+      },
+      list: labUplinks(),
+    },
   };
   const agent = spawn('ip', ['netns', 'exec', NS.edge, process.execPath, AGENT, stateDir, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
   procs.push(agent);
@@ -40,12 +51,17 @@ async function switchToLteUnconfirmed(t: { after(fn: () => void): void }) {
   return { agent, events, logs };
 }
 
-test('agent starved past deadline + grace: the helper reverts, the agent agrees (helper-fired) and fails over again after a short hold, not 5 min', { timeout: 120_000 }, async (t) => {
+test('agent starved past deadline + grace: the helper reverts, the agent agrees (helper-fired) and fails over again after a short hold, not 5 min', {
+  timeout: 120_000,
+}, async (t) => {
   preflight();
   const { agent, events, logs } = await switchToLteUnconfirmed(t);
   agent.kill('SIGSTOP');
   restore(NS.gw2); // the confirm target answers now, but the agent gets no CPU
-  assert.ok(await waitFor(() => /via 10\.201\.1\.1/.test(edgeDefault()), CONFIRM_TIMEOUT_MS + REVERT_GRACE_MS + 3_000), 'the helper reverted at deadline + grace');
+  assert.ok(
+    await waitFor(() => /via 10\.201\.1\.1/.test(edgeDefault()), CONFIRM_TIMEOUT_MS + REVERT_GRACE_MS + 3_000),
+    'the helper reverted at deadline + grace',
+  );
   await sleep(500);
   agent.kill('SIGCONT');
   assert.ok(await waitFor(() => logs.some((l) => l.msg === 'switch rolled back'), 10_000), 'the agent decided');

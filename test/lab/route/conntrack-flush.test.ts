@@ -2,7 +2,20 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { CONFIRM, NS, PORT, blackhole, edgeDefault, forwarded, labUplinks, openLab, removeLab, restore, spawnLabAgent, waitFor } from '../../support/route-lab.ts';
+import {
+  CONFIRM,
+  NS,
+  PORT,
+  blackhole,
+  edgeDefault,
+  forwarded,
+  labUplinks,
+  openLab,
+  removeLab,
+  restore,
+  spawnLabAgent,
+  waitFor,
+} from '../../support/route-lab.ts';
 import { addPod, podFlowEntries, podFlowNat, startPodFlow, startUdpEcho, type PodNat } from '../../support/route-lab-pod.ts';
 
 /** With the flush, the flow must answer again within this long after the switch starts (expected: confirm + flush + one send interval, ≈0.2 s). */
@@ -16,7 +29,11 @@ let skipReason: string | null = null;
 before(() => {
   if (process.getuid?.() !== 0) skipReason = 'route lab needs root (network namespaces)';
   else {
-    for (const [tool, arg, pkg] of [['ip', '-V', 'iproute2'], ['nft', '--version', 'nftables'], ['conntrack', '--version', 'conntrack']] as const) {
+    for (const [tool, arg, pkg] of [
+      ['ip', '-V', 'iproute2'],
+      ['nft', '--version', 'nftables'],
+      ['conntrack', '--version', 'conntrack'],
+    ] as const) {
       try {
         execFileSync(tool, [arg], { stdio: 'ignore', timeout: 5_000 });
       } catch {
@@ -29,7 +46,14 @@ before(() => {
 });
 after(() => removeLab());
 
-interface Run { switchStartMs: number; activeMs: number; blackholedMs: number; firstReplyMs: number | null; agent: ReturnType<typeof spawnLabAgent>; flow: ReturnType<typeof startPodFlow> }
+interface Run {
+  switchStartMs: number;
+  activeMs: number;
+  blackholedMs: number;
+  firstReplyMs: number | null;
+  agent: ReturnType<typeof spawnLabAgent>;
+  flow: ReturnType<typeof startPodFlow>;
+}
 
 /** Builds the lab with a pod, starts the agent and the flow on wan, blackholes gw1, waits for the switch to lte plus the bound. */
 async function failoverWithFlow(t: { after(fn: () => void): void }, flushConntrack: boolean, nat: PodNat): Promise<Run> {
@@ -39,11 +63,27 @@ async function failoverWithFlow(t: { after(fn: () => void): void }, flushConntra
 
   const config = {
     log: { level: 'info' },
-    uplinks: { policy: { flushConntrack, candidateSamples: 2, confirmTimeout: 1500, revertGrace: 1000, failbackHold: 2000, minSwitchInterval: 0, reapplyInterval: 1000, maxSwitchesPerHour: 100, confirmTargets: [`${CONFIRM}:${PORT}`] }, list: labUplinks() },
+    uplinks: {
+      policy: {
+        flushConntrack,
+        candidateSamples: 2,
+        confirmTimeout: 1500,
+        revertGrace: 1000,
+        failbackHold: 2000,
+        minSwitchInterval: 0,
+        reapplyInterval: 1000,
+        maxSwitchesPerHour: 100,
+        confirmTargets: [`${CONFIRM}:${PORT}`],
+      },
+      list: labUplinks(),
+    },
   };
   const agent = spawnLabAgent(stateDir, config);
   procs.push(agent.agent);
-  assert.ok(await waitFor(() => agent.active() === 'wan' && /via 10\.201\.1\.1 dev e1/.test(edgeDefault()), WAIT_LIMIT_MS), `agent on wan (stderr: ${agent.stderr().slice(-500)})`);
+  assert.ok(
+    await waitFor(() => agent.active() === 'wan' && /via 10\.201\.1\.1 dev e1/.test(edgeDefault()), WAIT_LIMIT_MS),
+    `agent on wan (stderr: ${agent.stderr().slice(-500)})`,
+  );
 
   const flow = startPodFlow();
   procs.push(flow.proc);
@@ -68,7 +108,9 @@ test('SNAT, flushConntrack on (default): the pod flow re-NATs onto lte within th
   const r = await failoverWithFlow(t, true, 'snat');
   assert.ok(r.firstReplyMs !== null, 'pod flow recovered after the switch');
   const recoveryMs = r.firstReplyMs - r.switchStartMs;
-  t.diagnostic(`snat, flush on: recovery ${recoveryMs} ms after the switch started (${r.firstReplyMs - r.activeMs} ms after the announcement), outage ${r.firstReplyMs - r.blackholedMs} ms after gw1 was blackholed`);
+  t.diagnostic(
+    `snat, flush on: recovery ${recoveryMs} ms after the switch started (${r.firstReplyMs - r.activeMs} ms after the announcement), outage ${r.firstReplyMs - r.blackholedMs} ms after gw1 was blackholed`,
+  );
   assert.ok(recoveryMs <= RECOVERY_BOUND_MS, `recovered ${recoveryMs} ms after the switch started (bound ${RECOVERY_BOUND_MS} ms)`);
   assert.equal(podFlowNat(), LTE_SRC, `pod flow re-NATed to lte's address: ${podFlowEntries()}`);
   const flushed = r.agent.logs.find((l) => l.msg === 'flushed conntrack entries of the abandoned uplink');
@@ -85,11 +127,13 @@ test('SNAT, flushConntrack on (default): the pod flow re-NATs onto lte within th
   assert.ok(await waitFor(() => r.flow.replies.some((x) => x.atMs > back), RECOVERY_BOUND_MS), 'pod flow answers after failback');
 });
 
-test('control, SNAT, flushConntrack false: the pod flow stays broken for the whole bound (stale NAT to wan\'s address)', { timeout: 90_000 }, async (t) => {
+test("control, SNAT, flushConntrack false: the pod flow stays broken for the whole bound (stale NAT to wan's address)", { timeout: 90_000 }, async (t) => {
   if (skipReason) return t.skip(skipReason);
   const r = await failoverWithFlow(t, false, 'snat');
   const broken = r.activeMs + RECOVERY_BOUND_MS - r.blackholedMs;
-  t.diagnostic(`snat, flush off: ${r.firstReplyMs === null ? `no reply for ${broken} ms after gw1 was blackholed (${RECOVERY_BOUND_MS} ms past the announced switch)` : `reply after ${r.firstReplyMs - r.switchStartMs} ms`}`);
+  t.diagnostic(
+    `snat, flush off: ${r.firstReplyMs === null ? `no reply for ${broken} ms after gw1 was blackholed (${RECOVERY_BOUND_MS} ms past the announced switch)` : `reply after ${r.firstReplyMs - r.switchStartMs} ms`}`,
+  );
   assert.equal(r.firstReplyMs, null, 'no reply after the switch without the flush');
   assert.match(edgeDefault(), /^default via 10\.201\.2\.1 dev e2\b/, 'new packets route out lte');
   assert.equal(podFlowNat(), WAN_SRC, `the entry still NATs to wan's address: ${podFlowEntries()}`);
@@ -105,7 +149,9 @@ for (const flush of [true, false]) {
     const r = await failoverWithFlow(t, flush, 'masquerade');
     assert.ok(r.firstReplyMs !== null, 'pod flow recovered after the switch');
     const recoveryMs = r.firstReplyMs - r.switchStartMs;
-    t.diagnostic(`masquerade, flush ${flush ? 'on' : 'off'}: recovery ${recoveryMs} ms after the switch started, outage ${r.firstReplyMs - r.blackholedMs} ms after gw1 was blackholed`);
+    t.diagnostic(
+      `masquerade, flush ${flush ? 'on' : 'off'}: recovery ${recoveryMs} ms after the switch started, outage ${r.firstReplyMs - r.blackholedMs} ms after gw1 was blackholed`,
+    );
     assert.ok(recoveryMs <= RECOVERY_BOUND_MS, `recovered ${recoveryMs} ms after the switch started`);
     assert.equal(podFlowNat(), LTE_SRC, `pod flow re-NATed to lte's address: ${podFlowEntries()}`);
   });

@@ -4,11 +4,30 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIRM, NS, PORT, TARGET, blackhole, edgeDefault, forwarded, labUplinks, nsExec, openLab, restore, spawnLabAgent, throttle, waitFor } from '../../support/route-lab.ts';
+import {
+  CONFIRM,
+  NS,
+  PORT,
+  TARGET,
+  blackhole,
+  edgeDefault,
+  forwarded,
+  labUplinks,
+  nsExec,
+  openLab,
+  restore,
+  spawnLabAgent,
+  throttle,
+  waitFor,
+} from '../../support/route-lab.ts';
 
 test('route failover lab', { timeout: 120_000 }, async (t) => {
   if (process.getuid?.() !== 0) assert.fail('route lab needs root (ip netns, nft, tc): run as root in CI');
-  for (const [tool, pkg] of [['ip', 'iproute2'], ['nft', 'nftables'], ['tc', 'iproute2']] as const) {
+  for (const [tool, pkg] of [
+    ['ip', 'iproute2'],
+    ['nft', 'nftables'],
+    ['tc', 'iproute2'],
+  ] as const) {
     try {
       execFileSync(tool, ['-V'], { stdio: 'ignore' });
     } catch {
@@ -18,9 +37,23 @@ test('route failover lab', { timeout: 120_000 }, async (t) => {
   const { stateDir, procs } = await openLab(t);
   const config = {
     log: { level: 'info' },
-    uplinks: { policy: { candidateSamples: 2, confirmTimeout: 1500, revertGrace: 1000, failbackHold: 2000, degradedSwitchAfter: 1000, minSwitchInterval: 0, reapplyInterval: 1000, holdDown: 1500, maxSwitchesPerHour: 100, confirmTargets: [`${CONFIRM}:${PORT}`] }, list: labUplinks() },
+    uplinks: {
+      policy: {
+        candidateSamples: 2,
+        confirmTimeout: 1500,
+        revertGrace: 1000,
+        failbackHold: 2000,
+        degradedSwitchAfter: 1000,
+        minSwitchInterval: 0,
+        reapplyInterval: 1000,
+        holdDown: 1500,
+        maxSwitchesPerHour: 100,
+        confirmTargets: [`${CONFIRM}:${PORT}`],
+      },
+      list: labUplinks(),
+    },
   };
-  const { agent, events, active, stderr } = spawnLabAgent(stateDir, config);
+  const { agent, active, stderr } = spawnLabAgent(stateDir, config);
   procs.push(agent);
 
   assert.ok(await waitFor(() => active() === 'wan', 10_000), `agent announced wan (stderr: ${stderr().slice(-500)})`);
@@ -29,7 +62,15 @@ test('route failover lab', { timeout: 120_000 }, async (t) => {
   // Drift: someone deletes lte's rule and table route; the periodic re-apply puts them back.
   nsExec(NS.edge, 'ip', 'rule', 'del', 'priority', '7101');
   nsExec(NS.edge, 'ip', 'route', 'flush', 'table', '7101');
-  assert.ok(await waitFor(() => /from 10\.201\.2\.2 lookup 7101/.test(nsExec(NS.edge, 'ip', 'rule', 'show')) && /default via 10\.201\.2\.1/.test(nsExec(NS.edge, 'ip', 'route', 'show', 'table', '7101')), 5000), 'drift repaired');
+  assert.ok(
+    await waitFor(
+      () =>
+        /from 10\.201\.2\.2 lookup 7101/.test(nsExec(NS.edge, 'ip', 'rule', 'show')) &&
+        /default via 10\.201\.2\.1/.test(nsExec(NS.edge, 'ip', 'route', 'show', 'table', '7101')),
+      5000,
+    ),
+    'drift repaired',
+  );
 
   // Hard loss on gw1 → switch to lte, confirmed through gw2; new flows really cross gw2.
   blackhole(NS.gw1);
@@ -55,7 +96,14 @@ test('route failover lab', { timeout: 120_000 }, async (t) => {
   blackhole(NS.gw2, CONFIRM);
   blackhole(NS.gw1);
   let sawLte = false;
-  assert.ok(await waitFor(() => { const d = edgeDefault(); if (/via 10\.201\.2\.1/.test(d)) sawLte = true; return sawLte && /via 10\.201\.1\.1/.test(d); }, 20_000), 'switched to gw2 and rolled back to gw1');
+  assert.ok(
+    await waitFor(() => {
+      const d = edgeDefault();
+      if (/via 10\.201\.2\.1/.test(d)) sawLte = true;
+      return sawLte && /via 10\.201\.1\.1/.test(d);
+    }, 20_000),
+    'switched to gw2 and rolled back to gw1',
+  );
   assert.equal(active(), 'wan', 'rollback never announced lte');
 
   // Again, but kill -9 the agent right after the switch: the external helper reverts.
@@ -71,12 +119,26 @@ test('route failover lab with the probes package and the link-state machine', { 
   const { stateDir, procs } = await openLab(t);
   const config = {
     log: { level: 'warn' },
-    probes: { targets: [`${TARGET}:${PORT}`], intervalMs: 500, maxIntervalMs: 500, timeoutMs: 300, windowPackets: 4, throughput: { enabled: false }, health: { dwell: { enterS: 1, exitS: 2 }, damping: { enabled: false } } },
-    uplinks: { policy: { candidateSamples: 2, confirmTimeout: 1500, failbackHold: 2000, minSwitchInterval: 0 }, list: labUplinks().map((u) => ({ ...u, targets: undefined })) },
+    probes: {
+      targets: [`${TARGET}:${PORT}`],
+      intervalMs: 500,
+      maxIntervalMs: 500,
+      timeoutMs: 300,
+      windowPackets: 4,
+      throughput: { enabled: false },
+      health: { dwell: { enterS: 1, exitS: 2 }, damping: { enabled: false } },
+    },
+    uplinks: {
+      policy: { candidateSamples: 2, confirmTimeout: 1500, failbackHold: 2000, minSwitchInterval: 0 },
+      list: labUplinks().map((u) => ({ ...u, targets: undefined })),
+    },
   };
   const { agent, events, active, stderr } = spawnLabAgent(stateDir, config, { LWR_PROBES: 'real' });
   procs.push(agent);
-  assert.ok(await waitFor(() => active() === 'wan' && events.some((e) => e.event === 'health' && e.uplink === 'lte'), 15_000), `started on wan with both uplinks measured (stderr: ${stderr().slice(-500)})`);
+  assert.ok(
+    await waitFor(() => active() === 'wan' && events.some((e) => e.event === 'health' && e.uplink === 'lte'), 15_000),
+    `started on wan with both uplinks measured (stderr: ${stderr().slice(-500)})`,
+  );
   blackhole(NS.gw1);
   assert.ok(await waitFor(() => active() === 'lte', 15_000), `switched to lte (stderr: ${stderr().slice(-500)})`);
   assert.match(edgeDefault(), /^default via 10\.201\.2\.1 dev e2\b/);
@@ -90,12 +152,32 @@ test('an empty `ip -json addr` read deletes nothing: per-uplink rules and tables
   if (process.getuid?.() !== 0) assert.fail('route lab needs root (ip netns, nft, tc): run as root in CI');
   const { stateDir, procs } = await openLab(t);
   const flag = join(stateDir, 'flaky');
-  const config = { log: { level: 'info' }, uplinks: { policy: { candidateSamples: 2, confirmTimeout: 1500, failbackHold: 2000, minSwitchInterval: 0, reapplyInterval: 500, confirmTargets: [`${CONFIRM}:${PORT}`] }, list: labUplinks() } };
-  const { agent, logs, active, stderr } = spawnLabAgent(stateDir, config, { LWR_IP: new URL('../../support/route-lab-flaky-ip.mjs', import.meta.url).pathname, LWR_FLAKY_FLAG: flag });
+  const config = {
+    log: { level: 'info' },
+    uplinks: {
+      policy: {
+        candidateSamples: 2,
+        confirmTimeout: 1500,
+        failbackHold: 2000,
+        minSwitchInterval: 0,
+        reapplyInterval: 500,
+        confirmTargets: [`${CONFIRM}:${PORT}`],
+      },
+      list: labUplinks(),
+    },
+  };
+  const { agent, logs, active, stderr } = spawnLabAgent(stateDir, config, {
+    LWR_IP: new URL('../../support/route-lab-flaky-ip.mjs', import.meta.url).pathname,
+    LWR_FLAKY_FLAG: flag,
+  });
   procs.push(agent);
   const rules = (): string => nsExec(NS.edge, 'ip', 'rule', 'show');
   const tables = (): string => nsExec(NS.edge, 'ip', 'route', 'show', 'table', 'all', 'proto', '77');
-  const intact = (): boolean => /from 10\.201\.1\.2 lookup 7100/.test(rules()) && /from 10\.201\.2\.2 lookup 7101/.test(rules()) && /table 7100/.test(tables()) && /table 7101/.test(tables());
+  const intact = (): boolean =>
+    /from 10\.201\.1\.2 lookup 7100/.test(rules()) &&
+    /from 10\.201\.2\.2 lookup 7101/.test(rules()) &&
+    /table 7100/.test(tables()) &&
+    /table 7101/.test(tables());
   assert.ok(await waitFor(() => active() === 'wan' && intact(), 10_000), `started on wan with both tables (stderr: ${stderr().slice(-500)})`);
 
   writeFileSync(flag, '');
@@ -104,7 +186,10 @@ test('an empty `ip -json addr` read deletes nothing: per-uplink rules and tables
     assert.ok(intact(), `rules and tables intact during empty reads (poll ${i}): ${rules()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  assert.ok(logs.some((l) => /kernel routing state unknown/.test(String(l.msg))), 'the unknown read was logged');
+  assert.ok(
+    logs.some((l) => /kernel routing state unknown/.test(String(l.msg))),
+    'the unknown read was logged',
+  );
   assert.match(edgeDefault(), /^default via 10\.201\.1\.1 dev e1\b/);
 
   rmSync(flag);

@@ -45,8 +45,16 @@ for (const busy of [false, true]) {
     // Burners first, then the agents: their start-up happens on a saturated CPU too.
     if (busy) burners = startBurners();
     if (burners) t.diagnostic(`${burners.count} burners at nice ${burners.nice}`);
-    const results = await Promise.all([throttleScenario(labs[0]!, 'scaled'), lossScenario(labs[1]!, 'scaled', LOSS_WINDOW_MS), flapScenario(labs[2]!, 'scaled', halfMs, FLAP_WINDOW_MS)]);
+    const results = await Promise.all([
+      throttleScenario(labs[0]!, 'scaled'),
+      lossScenario(labs[1]!, 'scaled', LOSS_WINDOW_MS),
+      flapScenario(labs[2]!, 'scaled', halfMs, FLAP_WINDOW_MS),
+    ]);
     for (const r of results) t.diagnostic(`${r.name}: ${JSON.stringify(r.figures)}`);
-    assert.deepEqual(results.flatMap((r) => r.problems.map((p) => `${r.name}: ${p}`)), [], `seed ${seed}, half-period ${halfMs / 1000} s`);
+    assert.deepEqual(
+      results.flatMap((r) => r.problems.map((p) => `${r.name}: ${p}`)),
+      [],
+      `seed ${seed}, half-period ${halfMs / 1000} s`,
+    );
   });
 }

@@ -6,7 +6,24 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBurners } from '../../support/cpu-burners.ts';
 import { CLI } from '../../support/daemon.ts';
-import { CONFIRM, NS, PORT, TARGET, TARGET6, blackhole, edgeDefault, edgeDefault6, edgeDefaults, forwarded, labUplinks, nsExec, openLab, restore, spawnLabAgent, waitFor } from '../../support/route-lab.ts';
+import {
+  CONFIRM,
+  NS,
+  PORT,
+  TARGET,
+  TARGET6,
+  blackhole,
+  edgeDefault,
+  edgeDefault6,
+  edgeDefaults,
+  forwarded,
+  labUplinks,
+  nsExec,
+  openLab,
+  restore,
+  spawnLabAgent,
+  waitFor,
+} from '../../support/route-lab.ts';
 
 /** Waits for a switch: generous, as with every core busy the lab prober and the confirm run late. */
 const SWITCH_WAIT_MS = 30_000;
@@ -15,7 +32,10 @@ const STOP_WAIT_MS = 10_000;
 
 function needRoot(): void {
   if (process.getuid?.() !== 0) assert.fail('route lab needs root (ip netns, nft, tc): run as root in CI');
-  for (const [tool, pkg] of [['ip', 'iproute2'], ['nft', 'nftables']] as const) {
+  for (const [tool, pkg] of [
+    ['ip', 'iproute2'],
+    ['nft', 'nftables'],
+  ] as const) {
     try {
       execFileSync(tool, ['-V'], { stdio: 'ignore' });
     } catch {
@@ -24,11 +44,27 @@ function needRoot(): void {
   }
 }
 
-const policy = { candidateSamples: 2, confirmTimeout: 1500, revertGrace: 1000, failbackHold: 2000, degradedSwitchAfter: 1000, minSwitchInterval: 0, reapplyInterval: 1000, holdDown: 1500, maxSwitchesPerHour: 100, confirmTargets: [`${CONFIRM}:${PORT}`] };
+const policy = {
+  candidateSamples: 2,
+  confirmTimeout: 1500,
+  revertGrace: 1000,
+  failbackHold: 2000,
+  degradedSwitchAfter: 1000,
+  minSwitchInterval: 0,
+  reapplyInterval: 1000,
+  holdDown: 1500,
+  maxSwitchesPerHour: 100,
+  confirmTargets: [`${CONFIRM}:${PORT}`],
+};
 
 /** One TCP connect from lwr-edge (no source address: it follows the main table, i.e. linkward's default route). */
 function connectFromEdge(host: string): void {
-  nsExec(NS.edge, process.execPath, '-e', `const s=require('node:net').connect({port:${PORT},host:'${host}',timeout:3000},()=>s.end());s.on('error',()=>process.exit(1));s.on('timeout',()=>process.exit(2))`);
+  nsExec(
+    NS.edge,
+    process.execPath,
+    '-e',
+    `const s=require('node:net').connect({port:${PORT},host:'${host}',timeout:3000},()=>s.end());s.on('error',()=>process.exit(1));s.on('timeout',()=>process.exit(2))`,
+  );
 }
 
 /** Packets each gateway forwarded during `fn`. */
@@ -39,7 +75,9 @@ function crossed(fn: () => void): { gw1: number; gw2: number } {
 }
 
 for (const burn of [false, true]) {
-  test(`dual-stack: both families switch to the backup; stop while on it restores the host routes${burn ? ' (CPU burners on every core)' : ''}`, { timeout: 120_000 }, async (t) => {
+  test(`dual-stack: both families switch to the backup; stop while on it restores the host routes${burn ? ' (CPU burners on every core)' : ''}`, {
+    timeout: 120_000,
+  }, async (t) => {
     needRoot();
     const { stateDir, procs } = await openLab(t);
     const before4 = edgeDefaults(4);
@@ -50,7 +88,10 @@ for (const burn of [false, true]) {
     const { agent, events, active, stderr } = spawnLabAgent(stateDir, { log: { level: 'info' }, uplinks: { policy, list: labUplinks({ dualStack: true }) } });
     procs.push(agent);
 
-    assert.ok(await waitFor(() => active() === 'wan' && /via fd00:201:1::1 dev e1/.test(edgeDefault6()), SWITCH_WAIT_MS), `wan active in both families (stderr: ${stderr().slice(-800)})`);
+    assert.ok(
+      await waitFor(() => active() === 'wan' && /via fd00:201:1::1 dev e1/.test(edgeDefault6()), SWITCH_WAIT_MS),
+      `wan active in both families (stderr: ${stderr().slice(-800)})`,
+    );
     assert.match(edgeDefault6(), /^default via fd00:201:1::1 dev e1 metric 1 /);
     assert.match(nsExec(NS.edge, 'ip', '-6', 'rule', 'show'), /7101:\s+from fd00:201:2::2 lookup 7101/);
     assert.match(nsExec(NS.edge, 'ip', '-6', 'route', 'show', 'table', '7101'), /default via fd00:201:2::1 dev e2/);
@@ -59,7 +100,10 @@ for (const burn of [false, true]) {
     assert.ok(await waitFor(() => active() === 'lte', SWITCH_WAIT_MS), `switched to lte (stderr: ${stderr().slice(-800)})`);
     assert.ok(await waitFor(() => /via fd00:201:2::1 dev e2/.test(edgeDefault6()), 5_000), edgeDefault6());
     assert.match(edgeDefault(), /^default via 10\.201\.2\.1 dev e2\b/);
-    const onBackup = crossed(() => { connectFromEdge(TARGET); connectFromEdge(TARGET6); });
+    const onBackup = crossed(() => {
+      connectFromEdge(TARGET);
+      connectFromEdge(TARGET6);
+    });
     assert.ok(onBackup.gw2 >= 2, `IPv4 and IPv6 traffic crosses gw2 (${JSON.stringify(onBackup)})`);
 
     // Stop while on the backup (gw1 still dead, so nothing moves the route back first).
@@ -70,7 +114,10 @@ for (const burn of [false, true]) {
     assert.equal(edgeDefaults(4), before4, 'IPv4 main defaults as before linkward');
     assert.equal(edgeDefaults(6), before6, 'IPv6 main defaults as before linkward');
     restore(NS.gw1);
-    const after = crossed(() => { connectFromEdge(TARGET); connectFromEdge(TARGET6); });
+    const after = crossed(() => {
+      connectFromEdge(TARGET);
+      connectFromEdge(TARGET6);
+    });
     assert.ok(after.gw1 >= 2 && after.gw2 === 0, `after stop, IPv4 and IPv6 traffic crosses gw1 only (${JSON.stringify(after)})`);
   });
 }

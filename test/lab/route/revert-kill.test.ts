@@ -14,7 +14,10 @@ const REVERT_BOUND_MS = 8_000;
 
 function preflight(): void {
   if (process.getuid?.() !== 0) assert.fail('route lab needs root (ip netns, nft): run as root in CI');
-  for (const [tool, pkg] of [['ip', 'iproute2'], ['nft', 'nftables']] as const) {
+  for (const [tool, pkg] of [
+    ['ip', 'iproute2'],
+    ['nft', 'nftables'],
+  ] as const) {
     try {
       execFileSync(tool, ['-V'], { stdio: 'ignore' });
     } catch {
@@ -24,18 +27,42 @@ function preflight(): void {
 }
 
 /** Processes still running in the edge namespace (the agent's helper lives there too). */
-const edgePids = (): number[] => ip('netns', 'pids', NS.edge).split('\n').map(Number).filter((n) => n > 1);
+const edgePids = (): number[] =>
+  ip('netns', 'pids', NS.edge)
+    .split('\n')
+    .map(Number)
+    .filter((n) => n > 1);
 
-for (const [mode, group] of [['quiet', false], ['loaded', false], ['loaded', true]] as const) {
-  test(`kill -9 ${group ? 'of the agent\'s process group' : 'of the agent'} mid-confirm (${mode}): the route is reverted long before the deadline`, { timeout: 120_000 }, async (t) => {
+for (const [mode, group] of [
+  ['quiet', false],
+  ['loaded', false],
+  ['loaded', true],
+] as const) {
+  test(`kill -9 ${group ? "of the agent's process group" : 'of the agent'} mid-confirm (${mode}): the route is reverted long before the deadline`, {
+    timeout: 120_000,
+  }, async (t) => {
     preflight();
     const { stateDir, procs } = await openLab(t);
     const config = {
       log: { level: 'info' },
-      uplinks: { policy: { candidateSamples: 2, confirmTimeout: CONFIRM_TIMEOUT_MS, revertGrace: 5_000, minSwitchInterval: 0, reapplyInterval: 1000, maxSwitchesPerHour: 100, confirmTargets: [`${CONFIRM}:${PORT}`] }, list: labUplinks() },
+      uplinks: {
+        policy: {
+          candidateSamples: 2,
+          confirmTimeout: CONFIRM_TIMEOUT_MS,
+          revertGrace: 5_000,
+          minSwitchInterval: 0,
+          reapplyInterval: 1000,
+          maxSwitchesPerHour: 100,
+          confirmTargets: [`${CONFIRM}:${PORT}`],
+        },
+        list: labUplinks(),
+      },
     };
     // Own process group (detached), so "the group" holds the agent and whatever it spawned without setsid.
-    const agent = spawn('ip', ['netns', 'exec', NS.edge, process.execPath, AGENT, stateDir, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const agent = spawn('ip', ['netns', 'exec', NS.edge, process.execPath, AGENT, stateDir, JSON.stringify(config)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     procs.push(agent);
     const events: { event: string; uplink?: string; active?: string }[] = [];
     const logs: Record<string, unknown>[] = [];

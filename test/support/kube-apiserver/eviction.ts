@@ -72,7 +72,12 @@ export function evict(store: ObjectStore, ns: string, name: string | undefined, 
   if (!pod) return [404, status(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' })];
   const v = checkEviction(store, 'poddisruptionbudgets.policy', pod);
   if (!v.allowed) {
-    return [429, status(429, 'TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", { causes: [{ reason: 'DisruptionBudget', message: v.message }] })];
+    return [
+      429,
+      status(429, 'TooManyRequests', "Cannot evict pod as it would violate the pod's disruption budget.", {
+        causes: [{ reason: 'DisruptionBudget', message: v.message }],
+      }),
+    ];
   }
   store.delete('pods', ns, name ?? '');
   return [201, status(201, '', '')];

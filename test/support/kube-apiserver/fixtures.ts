@@ -10,7 +10,19 @@ export function seedNode(api: KubeApiServer, name: string, labels: Record<string
     kind: 'Node',
     metadata: { name, labels: { 'kubernetes.io/hostname': name, ...labels } },
     spec: {},
-    status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() }], nodeInfo: { kubeletVersion: 'v1.32.0+k3s1' } },
+    status: {
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'KubeletReady',
+          message: 'kubelet is posting ready status',
+          lastHeartbeatTime: new Date().toISOString(),
+          lastTransitionTime: new Date().toISOString(),
+        },
+      ],
+      nodeInfo: { kubeletVersion: 'v1.32.0+k3s1' },
+    },
   });
 }
 
@@ -46,10 +58,20 @@ export function seedPod(api: KubeApiServer, ns: string, name: string, node: stri
 
 /** A DaemonSet object (kubectl drain looks its pods' owner up). */
 export function seedDaemonSet(api: KubeApiServer, ns: string, name: string): KObj {
-  return api.seed('daemonsets.apps', { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name, namespace: ns, uid: `uid-${name}` }, spec: { selector: { matchLabels: { app: name } } } });
+  return api.seed('daemonsets.apps', {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name, namespace: ns, uid: `uid-${name}` },
+    spec: { selector: { matchLabels: { app: name } } },
+  });
 }
 
 /** A PodDisruptionBudget with minAvailable over matchLabels. */
 export function seedPdb(api: KubeApiServer, ns: string, name: string, matchLabels: Record<string, string>, minAvailable: number | string): KObj {
-  return api.seed('poddisruptionbudgets.policy', { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name, namespace: ns }, spec: { selector: { matchLabels }, minAvailable } });
+  return api.seed('poddisruptionbudgets.policy', {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: { name, namespace: ns },
+    spec: { selector: { matchLabels }, minAvailable },
+  });
 }

@@ -140,7 +140,10 @@ interface JsonPatchOp {
 function tokens(pointer: string): string[] {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) throw new PatchError(422, `invalid JSON pointer "${pointer}"`);
-  return pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function getAt(doc: Json, path: string): Json | undefined {
@@ -158,7 +161,7 @@ function parentOf(doc: Json, path: string): { parent: Json; key: string } {
   const key = ts.pop();
   if (key === undefined) throw new PatchError(422, 'cannot operate on the document root');
   const parent = getAt(doc, ts.map((t) => '/' + t.replace(/~/g, '~0').replace(/\//g, '~1')).join(''));
-  if (parent === undefined || (typeof parent !== 'object') || parent === null) {
+  if (parent === undefined || typeof parent !== 'object' || parent === null) {
     throw new PatchError(422, `doc is missing path: "${path}": missing value`);
   }
   return { parent, key };
@@ -193,17 +196,29 @@ export function jsonPatch(target: Json, ops: unknown): Json {
   const doc = clone(target);
   for (const raw of ops as JsonPatchOp[]) {
     switch (raw.op) {
-      case 'add': addAt(doc, raw.path, clone(raw.value ?? null)); break;
-      case 'remove': removeAt(doc, raw.path); break;
-      case 'replace': removeAt(doc, raw.path); addAt(doc, raw.path, clone(raw.value ?? null)); break;
-      case 'move': addAt(doc, raw.path, removeAt(doc, raw.from ?? '')); break;
-      case 'copy': addAt(doc, raw.path, clone(getAt(doc, raw.from ?? '') ?? null)); break;
+      case 'add':
+        addAt(doc, raw.path, clone(raw.value ?? null));
+        break;
+      case 'remove':
+        removeAt(doc, raw.path);
+        break;
+      case 'replace':
+        removeAt(doc, raw.path);
+        addAt(doc, raw.path, clone(raw.value ?? null));
+        break;
+      case 'move':
+        addAt(doc, raw.path, removeAt(doc, raw.from ?? ''));
+        break;
+      case 'copy':
+        addAt(doc, raw.path, clone(getAt(doc, raw.from ?? '') ?? null));
+        break;
       case 'test': {
         const actual = getAt(doc, raw.path);
         if (JSON.stringify(actual) !== JSON.stringify(raw.value)) throw new PatchError(422, `testing value ${raw.path} failed`);
         break;
       }
-      default: throw new PatchError(400, `unknown json patch op "${String((raw as { op?: unknown }).op)}"`);
+      default:
+        throw new PatchError(400, `unknown json patch op "${String((raw as { op?: unknown }).op)}"`);
     }
   }
   return doc;

@@ -35,7 +35,6 @@ export interface Fault {
   afterApply?: boolean;
 }
 
-
 /** JSON with sorted keys, for "did anything change" comparisons. */
 function canonical(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) =>
@@ -74,7 +73,12 @@ export class KubeApiServer {
   /** Listens on 127.0.0.1 (port 0 the first time, the same port after `goOffline`). */
   async start(): Promise<void> {
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.#handle(req, res);
-    const srv: Server = this.#tls ? createTlsServer({ key: this.#tls.key, cert: this.#tls.cert, ...(this.#tls.clientCa ? { ca: this.#tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) }, handler) : createServer(handler);
+    const srv: Server = this.#tls
+      ? createTlsServer(
+          { key: this.#tls.key, cert: this.#tls.cert, ...(this.#tls.clientCa ? { ca: this.#tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) },
+          handler,
+        )
+      : createServer(handler);
     const conn = this.#tls ? 'secureConnection' : 'connection';
     srv.on(conn, (s: Socket) => {
       this.#sockets.add(s);
@@ -124,7 +128,9 @@ export class KubeApiServer {
   }
 
   #fault(method: string, path: string): Fault | undefined {
-    const f = this.faults.find((x) => (x.method === undefined || x.method === method) && (x.path === undefined || x.path.test(path)) && (x.times === undefined || x.times > 0));
+    const f = this.faults.find(
+      (x) => (x.method === undefined || x.method === method) && (x.path === undefined || x.path.test(path)) && (x.times === undefined || x.times > 0),
+    );
     if (f && f.times !== undefined) f.times--;
     return f;
   }
@@ -154,7 +160,10 @@ export class KubeApiServer {
     }
     if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
     // afterApply: the write happens (an error in it is ignored), the client still gets the injected status below.
-    if (fault?.status && fault.afterApply) await Promise.resolve().then(() => this.#route(method, url, body, contentType, req, res)).catch(() => undefined);
+    if (fault?.status && fault.afterApply)
+      await Promise.resolve()
+        .then(() => this.#route(method, url, body, contentType, req, res))
+        .catch(() => undefined);
     if (fault?.status) {
       const reason = fault.status === 409 ? 'Conflict' : fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable';
       send(fault.status, status(fault.status, reason, `injected fault ${fault.status}`));
@@ -200,7 +209,15 @@ export class KubeApiServer {
         const accept = String(req.headers.accept ?? '');
         if (accept.includes('as=Table')) return [200, toTable(t.res, items)];
         if (accept.includes('as=PartialObjectMetadataList')) {
-          return [200, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: list.metadata, items: items.map((o) => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata })) }];
+          return [
+            200,
+            {
+              kind: 'PartialObjectMetadataList',
+              apiVersion: 'meta.k8s.io/v1',
+              metadata: list.metadata,
+              items: items.map((o) => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata })),
+            },
+          ];
         }
         return [200, list];
       }
@@ -229,14 +246,36 @@ export class KubeApiServer {
       if (contentType.startsWith('application/json-patch+json')) next = jsonPatch(cur, patch) as KObj;
       else if (contentType.startsWith('application/merge-patch+json')) next = mergePatch(cur, patch) as KObj;
       else if (contentType.startsWith('application/strategic-merge-patch+json')) next = strategicMergePatch(cur, patch) as KObj;
-      else return [415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`)];
+      else
+        return [
+          415,
+          status(
+            415,
+            'UnsupportedMediaType',
+            `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`,
+          ),
+        ];
       // A resourceVersion inside a patch is a precondition, as on the real server.
     } else return [405, status(405, 'MethodNotAllowed', 'method not allowed')];
     const wantRv = next.metadata?.resourceVersion;
     if (wantRv !== undefined && wantRv !== cur.metadata?.resourceVersion) {
-      return [409, status(409, 'Conflict', `Operation cannot be fulfilled on ${t.res.name} "${t.name}": the object has been modified; please apply your changes to the latest version and try again`, { name: t.name, kind: t.res.name })];
+      return [
+        409,
+        status(
+          409,
+          'Conflict',
+          `Operation cannot be fulfilled on ${t.res.name} "${t.name}": the object has been modified; please apply your changes to the latest version and try again`,
+          { name: t.name, kind: t.res.name },
+        ),
+      ];
     }
-    const nextMd: { [k: string]: Json } = { ...(next.metadata ?? {}), name: t.name, uid: cur.metadata?.uid ?? null, creationTimestamp: cur.metadata?.creationTimestamp ?? null, resourceVersion: cur.metadata?.resourceVersion ?? null };
+    const nextMd: { [k: string]: Json } = {
+      ...(next.metadata ?? {}),
+      name: t.name,
+      uid: cur.metadata?.uid ?? null,
+      creationTimestamp: cur.metadata?.creationTimestamp ?? null,
+      resourceVersion: cur.metadata?.resourceVersion ?? null,
+    };
     if (t.res.namespaced) nextMd.namespace = t.ns;
     next.metadata = nextMd;
     if (t.sub === 'status') {
@@ -291,5 +330,4 @@ export class KubeApiServer {
     obj.kind ??= t.res.kind;
     return [201, this.store.put(storeKey(t.res), obj)];
   }
-
 }

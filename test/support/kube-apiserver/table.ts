@@ -14,7 +14,7 @@ function age(ts: unknown): string {
 }
 
 function nodeStatus(o: KObj): string {
-  const conds = ((o.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions) ?? [];
+  const conds = (o.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
   const ready = conds.find((c) => c.type === 'Ready');
   let s = ready?.status === 'True' ? 'Ready' : ready ? 'NotReady' : 'Unknown';
   if ((o.spec as { unschedulable?: boolean } | undefined)?.unschedulable) s += ',SchedulingDisabled';
@@ -26,13 +26,34 @@ export function toTable(res: ResourceDef, items: KObj[]): object {
   let cols: Column[];
   let cells: (o: KObj) => unknown[];
   if (res.kind === 'Node') {
-    cols = [{ name: 'Name', type: 'string', format: 'name' }, { name: 'Status', type: 'string' }, { name: 'Roles', type: 'string' }, { name: 'Age', type: 'string' }, { name: 'Version', type: 'string' }];
-    cells = (o) => [o.metadata?.name, nodeStatus(o), '<none>', age(o.metadata?.creationTimestamp), (o.status as { nodeInfo?: { kubeletVersion?: string } } | undefined)?.nodeInfo?.kubeletVersion ?? ''];
+    cols = [
+      { name: 'Name', type: 'string', format: 'name' },
+      { name: 'Status', type: 'string' },
+      { name: 'Roles', type: 'string' },
+      { name: 'Age', type: 'string' },
+      { name: 'Version', type: 'string' },
+    ];
+    cells = (o) => [
+      o.metadata?.name,
+      nodeStatus(o),
+      '<none>',
+      age(o.metadata?.creationTimestamp),
+      (o.status as { nodeInfo?: { kubeletVersion?: string } } | undefined)?.nodeInfo?.kubeletVersion ?? '',
+    ];
   } else if (res.kind === 'Pod') {
-    cols = [{ name: 'Name', type: 'string', format: 'name' }, { name: 'Ready', type: 'string' }, { name: 'Status', type: 'string' }, { name: 'Restarts', type: 'string' }, { name: 'Age', type: 'string' }];
+    cols = [
+      { name: 'Name', type: 'string', format: 'name' },
+      { name: 'Ready', type: 'string' },
+      { name: 'Status', type: 'string' },
+      { name: 'Restarts', type: 'string' },
+      { name: 'Age', type: 'string' },
+    ];
     cells = (o) => [o.metadata?.name, '1/1', (o.status as { phase?: string } | undefined)?.phase ?? 'Pending', '0', age(o.metadata?.creationTimestamp)];
   } else {
-    cols = [{ name: 'Name', type: 'string', format: 'name' }, { name: 'Age', type: 'string' }];
+    cols = [
+      { name: 'Name', type: 'string', format: 'name' },
+      { name: 'Age', type: 'string' },
+    ];
     cells = (o) => [o.metadata?.name, age(o.metadata?.creationTimestamp)];
   }
   return {

@@ -11,14 +11,24 @@ export interface OpenWatch {
 }
 
 /** Streams events of `res` (in namespace `nsParam`, '' = all) until the client goes or timeoutSeconds passes. */
-export function serveWatch(store: ObjectStore, resDef: ResourceDef, nsParam: string, url: URL, req: IncomingMessage, res: ServerResponse, open: Set<OpenWatch>): void {
+export function serveWatch(
+  store: ObjectStore,
+  resDef: ResourceDef,
+  nsParam: string,
+  url: URL,
+  req: IncomingMessage,
+  res: ServerResponse,
+  open: Set<OpenWatch>,
+): void {
   const sk = storeKey(resDef);
   const q = url.searchParams;
   const lp = q.get('labelSelector');
   const fp = q.get('fieldSelector');
   const ns = resDef.namespaced && nsParam ? nsParam : null;
   // A deleted object no longer matches a selector in the store: let DELETED through for objects that are gone.
-  const matches = (o: KObj): boolean => store.list(sk, ns, lp, fp).some((x) => x.metadata?.uid === o.metadata?.uid) || !store.get(sk, String(o.metadata?.namespace ?? ''), String(o.metadata?.name ?? ''));
+  const matches = (o: KObj): boolean =>
+    store.list(sk, ns, lp, fp).some((x) => x.metadata?.uid === o.metadata?.uid) ||
+    !store.get(sk, String(o.metadata?.namespace ?? ''), String(o.metadata?.name ?? ''));
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
   // As kube-apiserver: the headers go out at once, before any event (a client sees the watch open).
   res.flushHeaders();

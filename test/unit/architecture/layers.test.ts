@@ -84,7 +84,12 @@ test('the rule itself: down is allowed, up and feature-to-feature are not', () =
   assert.equal(allowed(placeOf('probes/throughput.ts'), placeOf('probes/stats.ts')), true);
   assert.equal(allowed(placeOf('agent/base/log.ts'), placeOf('agent/config/link.ts')), false);
   assert.equal(allowed(placeOf('agent/daemon.ts'), placeOf('buffer/component.ts')), true);
-  assert.deepEqual(importsOf("import type { A } from '../x.ts';\nexport { b } from './y.ts';\nconst m = await import('../../z.ts');\nimport './side.ts';"), ['../x.ts', './y.ts', '../../z.ts', './side.ts']);
+  assert.deepEqual(importsOf("import type { A } from '../x.ts';\nexport { b } from './y.ts';\nconst m = await import('../../z.ts');\nimport './side.ts';"), [
+    '../x.ts',
+    './y.ts',
+    '../../z.ts',
+    './side.ts',
+  ]);
 });
 
 test('every import in agent/, probes/ and buffer/ follows the layer directions', () => {

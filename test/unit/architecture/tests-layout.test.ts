@@ -8,7 +8,24 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** Source packages a test area may be named after (agent/<dir>, probes, buffer, scripts, the root as `daemon`). */
-const SOURCE_AREAS = ['base', 'core', 'config', 'runtime', 'link', 'route', 'k8s', 'history', 'state', 'systemd', 'http', 'cli', 'probes', 'buffer', 'daemon', 'scripts'];
+const SOURCE_AREAS = [
+  'base',
+  'core',
+  'config',
+  'runtime',
+  'link',
+  'route',
+  'k8s',
+  'history',
+  'state',
+  'systemd',
+  'http',
+  'cli',
+  'probes',
+  'buffer',
+  'daemon',
+  'scripts',
+];
 /** Areas that test something other than one source package: the tree's rules, shipped artefacts, the whole mission. */
 const OTHER_AREAS: Record<string, string> = {
   architecture: 'rules over the source tree',

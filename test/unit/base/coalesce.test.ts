@@ -13,7 +13,12 @@ function gatedTask() {
     runs++;
     running++;
     maxRunning = Math.max(maxRunning, running);
-    return new Promise<void>((resolve) => gates.push(() => { running--; resolve(); }));
+    return new Promise<void>((resolve) =>
+      gates.push(() => {
+        running--;
+        resolve();
+      }),
+    );
   };
   const release = async (): Promise<void> => {
     const g = gates.shift();
@@ -58,13 +63,18 @@ test('a failing run is reported and the pending rerun still happens', async () =
   const errors: unknown[] = [];
   let n = 0;
   let release: () => void = () => {};
-  const c = createCoalescer(async () => {
-    n++;
-    if (n === 1) {
-      await new Promise<void>((r) => { release = r; });
-      throw new Error('first run fails');
-    }
-  }, (e) => errors.push(e));
+  const c = createCoalescer(
+    async () => {
+      n++;
+      if (n === 1) {
+        await new Promise<void>((r) => {
+          release = r;
+        });
+        throw new Error('first run fails');
+      }
+    },
+    (e) => errors.push(e),
+  );
   const done = c.run();
   void c.run();
   release();
@@ -77,7 +87,13 @@ test('a failing run is reported and the pending rerun still happens', async () =
 test('while blocked, calls only mark the work dirty; the next unblocked call runs it once', async () => {
   let blocked = true;
   let n = 0;
-  const c = createCoalescer(async () => { n++; }, () => {}, () => blocked);
+  const c = createCoalescer(
+    async () => {
+      n++;
+    },
+    () => {},
+    () => blocked,
+  );
   await c.run();
   await c.run();
   assert.equal(n, 0);

@@ -80,9 +80,7 @@ function raisedCodes(): Map<string, string[]> {
 function namedCodes(): { codes: Map<string, string[]>; prefixes: Map<string, string[]> } {
   const all = NAMING_DIRS.flatMap((d) => files(d, NAMING_EXT)).filter((f) => f !== REGISTRY_FILE && f !== THIS_FILE);
   const identifiers = new Set(
-    all.flatMap((f) =>
-      [...read(f).matchAll(/\b(?:const|let|var|function|class|type|interface)\s+(LW_\w+)/g)].map((m) => m[1] as string),
-    ),
+    all.flatMap((f) => [...read(f).matchAll(/\b(?:const|let|var|function|class|type|interface)\s+(LW_\w+)/g)].map((m) => m[1] as string)),
   );
   const codes = new Map<string, string[]>();
   const prefixes = new Map<string, string[]>();
@@ -100,39 +98,26 @@ function namedCodes(): { codes: Map<string, string[]>; prefixes: Map<string, str
 test('docs/OPERATIONS.md carries the generated troubleshooting table (run node scripts/gen-error-table.ts after changing agent/base/error-codes.ts)', () => {
   const doc = readFileSync(OPERATIONS_MD, 'utf8');
   assert.equal(doc, withErrorTable(doc));
-  assert.equal(
-    renderErrorTable().split('\n').length,
-    Object.keys(ERROR_CODES).length + 2,
-    'one row per code plus the header',
-  );
+  assert.equal(renderErrorTable().split('\n').length, Object.keys(ERROR_CODES).length + 2, 'one row per code plus the header');
 });
 
 test('every registered code is raised somewhere in the source (or listed as raised dynamically, with a reason)', () => {
   const raised = raisedCodes();
   const never = Object.keys(ERROR_CODES).filter((c) => !raised.has(c) && !(c in RAISED_DYNAMICALLY));
-  assert.deepEqual(
-    never,
-    [],
-    'registered but never raised: raise them where they belong or remove them from agent/base/error-codes.ts',
-  );
+  assert.deepEqual(never, [], 'registered but never raised: raise them where they belong or remove them from agent/base/error-codes.ts');
   const stale = Object.keys(RAISED_DYNAMICALLY).filter((c) => raised.has(c) || !isLwCode(c));
   assert.deepEqual(stale, [], 'RAISED_DYNAMICALLY lists codes that are raised literally or not registered');
 });
 
 test('every code raised, compared or named anywhere (source, tests, scripts, docs, deploy) is registered', () => {
   const { codes, prefixes } = namedCodes();
-  const unknown = [...codes]
-    .filter(([c]) => !isLwCode(c))
-    .map(([c, where]) => `${c} (${[...new Set(where)].join(', ')})`);
+  const unknown = [...codes].filter(([c]) => !isLwCode(c)).map(([c, where]) => `${c} (${[...new Set(where)].join(', ')})`);
   assert.deepEqual(unknown, []);
   const emptyFamilies = [...prefixes]
     .filter(([p]) => !Object.keys(ERROR_CODES).some((c) => c.startsWith(p)))
     .map(([p, where]) => `${p}* (${[...new Set(where)].join(', ')})`);
   assert.deepEqual(emptyFamilies, [], 'a family of codes (LW_X_*) named where no registered code has that prefix');
-  assert.ok(
-    codes.size >= Object.keys(ERROR_CODES).length / 2,
-    `the scan found the named codes (${codes.size}); is the search broken?`,
-  );
+  assert.ok(codes.size >= Object.keys(ERROR_CODES).length / 2, `the scan found the named codes (${codes.size}); is the search broken?`);
 });
 
 test('the scan sees the ways code is raised (a catalog reference, a literal) and ignores catalog definitions', () => {
@@ -146,10 +131,7 @@ test('the scan sees the ways code is raised (a catalog reference, a literal) and
   assert.ok(raised.get('LW_COMMAND_NOT_FOUND')?.includes('agent/base/exec.ts'));
   // a catalog's own definition line is not a use
   assert.ok(!raised.get('LW_K8S_CONFLICT')?.includes('agent/k8s/errors.ts'));
-  assert.ok(
-    [...raised.keys()].every(isLwCode),
-    `raised but unregistered: ${[...raised.keys()].filter((c) => !isLwCode(c)).join(', ')}`,
-  );
+  assert.ok([...raised.keys()].every(isLwCode), `raised but unregistered: ${[...raised.keys()].filter((c) => !isLwCode(c)).join(', ')}`);
 });
 
 test('registry entries are complete and the exit codes come from it', () => {

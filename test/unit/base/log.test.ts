@@ -7,7 +7,12 @@ import { createLogger, dependencyLogger, routeProcessWarnings } from '../../../a
 
 function capture(): { dest: Writable; records: () => Record<string, unknown>[] } {
   const lines: string[] = [];
-  const dest = new Writable({ write(chunk: Buffer, _enc, cb) { lines.push(...chunk.toString().split('\n').filter(Boolean)); cb(); } });
+  const dest = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      cb();
+    },
+  });
   return { dest, records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
@@ -35,7 +40,7 @@ test('dependencyLogger: node-cron messages become records with their source, err
   dep.info('started');
   const [w, e1, e2, i] = c.records();
   assert.deepEqual([w?.level, w?.source, w?.msg], [40, 'node-cron', 'missed execution at Thu Dec 03 2026! Possible blocking IO']);
-  assert.deepEqual([e1?.level, e1?.msg, (e1?.err as { message?: string }).message], [50, 'Task failed with error!', 'boom']);
+  assert.deepEqual([e1?.level, e1?.msg, (e1?.err as { message?: string } | undefined)?.message], [50, 'Task failed with error!', 'boom']);
   assert.deepEqual([e2?.level, e2?.msg], [50, 'bare']);
   assert.deepEqual([i?.level, i?.msg], [30, 'started']);
 });

@@ -7,15 +7,30 @@ import { MemoryStore } from '../../../buffer/store-memory.ts';
 import type { DropPolicy } from '../../../buffer/bounds.ts';
 import type { AppendedGroup, NewRecord } from '../../../buffer/types.ts';
 
-const rec = (sink: string, size: number, priority = 1): NewRecord => ({ sink, priority, createdMs: 1, expiresMs: null, contentType: null, contentEncoding: null, body: Buffer.alloc(size, 1) });
+const rec = (sink: string, size: number, priority = 1): NewRecord => ({
+  sink,
+  priority,
+  createdMs: 1,
+  expiresMs: null,
+  contentType: null,
+  contentEncoding: null,
+  body: Buffer.alloc(size, 1),
+});
 
 function setup(policy: DropPolicy, maxBytes: number, diskBytes?: number) {
   const store = new MemoryStore(diskBytes !== undefined ? { diskBytes } : {});
   const drops: [string, DropReason, number][] = [];
   const commits: number[] = [];
-  const c = new GroupCommitter(store, { maxDelayMs: 0, maxRecords: 1000, limits: { maxBytes, maxRecords: null, policy } }, {
-    onDrop: (s, r, n) => drops.push([s, r, n]), onCommit: (_s, n) => commits.push(n), onAppended: () => {},
-  }, new ManualClock());
+  const c = new GroupCommitter(
+    store,
+    { maxDelayMs: 0, maxRecords: 1000, limits: { maxBytes, maxRecords: null, policy } },
+    {
+      onDrop: (s, r, n) => drops.push([s, r, n]),
+      onCommit: (_s, n) => commits.push(n),
+      onAppended: () => {},
+    },
+    new ManualClock(),
+  );
   return { store, c, drops, commits };
 }
 
@@ -31,17 +46,24 @@ describe('group commit', () => {
         return { ids: store.appendMany(records), durable: new Promise<void>((r) => syncs.push(r)) };
       },
     });
-    const c = new GroupCommitter(withGroup, { maxDelayMs: 0, maxRecords: 1000, limits: { maxBytes: 1e9, maxRecords: null, policy: 'drop-oldest' } }, { onDrop: () => {}, onCommit: () => {}, onAppended: () => {} }, new ManualClock());
+    const c = new GroupCommitter(
+      withGroup,
+      { maxDelayMs: 0, maxRecords: 1000, limits: { maxBytes: 1e9, maxRecords: null, policy: 'drop-oldest' } },
+      { onDrop: () => {}, onCommit: () => {}, onAppended: () => {} },
+      new ManualClock(),
+    );
     const acked: number[] = [];
     const first = [c.append(rec('a', 1)), c.append(rec('a', 1))].map((p) => p.then((id) => acked.push(id)));
     await new Promise((r) => setImmediate(r));
     const later = [c.append(rec('a', 1)), c.append(rec('a', 1)), c.append(rec('a', 1))].map((p) => p.then((id) => acked.push(id)));
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(groups, [2], 'the next group waits for the first one\'s sync');
+    assert.deepEqual(groups, [2], "the next group waits for the first one's sync");
     assert.equal(store.usage().records, 2);
     assert.deepEqual(acked, [], 'nothing acknowledged before its group is durable');
     let drained = false;
-    const d = c.drain().then(() => { drained = true; });
+    const d = c.drain().then(() => {
+      drained = true;
+    });
     syncs[0]!();
     await Promise.all(first);
     assert.equal(acked.length, 2);
@@ -50,7 +72,10 @@ describe('group commit', () => {
     assert.equal(drained, false, 'drain waits for the group still syncing');
     syncs[1]!();
     await Promise.all([...later, d]);
-    assert.deepEqual(acked, [...acked].sort((x, y) => x - y));
+    assert.deepEqual(
+      acked,
+      [...acked].sort((x, y) => x - y),
+    );
     assert.equal(acked.length, 5);
   });
 
@@ -58,14 +83,22 @@ describe('group commit', () => {
     const { c, commits, store } = setup('drop-oldest', 1e9);
     const ids = await Promise.all(Array.from({ length: 100 }, () => c.append(rec('a', 10))));
     assert.deepEqual(commits, [100]);
-    assert.deepEqual(ids, [...ids].sort((x, y) => x - y));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((x, y) => x - y),
+    );
     assert.equal(store.usage().records, 100);
   });
 
   it('splits a large burst at maxRecords', async () => {
     const store = new MemoryStore();
     const commits: number[] = [];
-    const c = new GroupCommitter(store, { maxDelayMs: 0, maxRecords: 30, limits: { maxBytes: 1e9, maxRecords: null, policy: 'drop-oldest' } }, { onDrop: () => {}, onCommit: (_s, n) => commits.push(n), onAppended: () => {} }, new ManualClock());
+    const c = new GroupCommitter(
+      store,
+      { maxDelayMs: 0, maxRecords: 30, limits: { maxBytes: 1e9, maxRecords: null, policy: 'drop-oldest' } },
+      { onDrop: () => {}, onCommit: (_s, n) => commits.push(n), onAppended: () => {} },
+      new ManualClock(),
+    );
     await Promise.all(Array.from({ length: 100 }, () => c.append(rec('a', 1))));
     assert.deepEqual(commits, [30, 30, 30, 10]);
   });
@@ -75,7 +108,10 @@ describe('group commit', () => {
     await Promise.all([c.append(rec('hi', 400, 0)), c.append(rec('lo', 400, 2))]);
     await c.append(rec('hi', 400, 0));
     assert.deepEqual(drops, [['lo', 'overflow', 1]]);
-    assert.deepEqual(store.depth().map((d) => d.sink), ['hi']);
+    assert.deepEqual(
+      store.depth().map((d) => d.sink),
+      ['hi'],
+    );
   });
 
   it('reject-new refuses with LW_BUFFER_FULL and counts rejected_full', async () => {

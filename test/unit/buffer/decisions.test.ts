@@ -11,7 +11,9 @@ import { acceptWindowSeconds, backlogWarnings } from '../../../buffer/backlog-ag
 import { SinkSchema } from '../../../agent/config/buffer.ts';
 
 const snap = (node: LinkHealth, uploadMbps?: number, active = 'wan'): LinkSnapshot => ({
-  atMs: 1, node, active,
+  atMs: 1,
+  node,
+  active,
   uplinks: { [active]: { name: active, health: node, sinceMs: 1, reasons: [], latest: { atMs: 1, ...(uploadMbps !== undefined ? { uploadMbps } : {}) } } },
 });
 const gate = (link: LinkSnapshot | null, metered: string[] = []) => flushGate({ link, metered: new Set(metered), meteredHighOnly: true, paceFraction: 0.5 });
@@ -84,13 +86,22 @@ describe('pacer', () => {
       for (let i = 0; i < 2_000; i++) {
         const bytes = wireBytes(max);
         const p = paceDelay(st, bytes, rate, now);
-        if (p.waitMs > 0) { st = p.state; now += p.waitMs; i--; continue; }
+        if (p.waitMs > 0) {
+          st = p.state;
+          now += p.waitMs;
+          i--;
+          continue;
+        }
         st = p.state;
         sends.push([now, bytes]);
         now += 5; // the request itself
       }
       let worst = 0;
-      for (const [t0] of sends) worst = Math.max(worst, sends.filter(([t]) => t >= t0 && t < t0 + 1000).reduce((n, [, b]) => n + b, 0));
+      for (const [t0] of sends)
+        worst = Math.max(
+          worst,
+          sends.filter(([t]) => t >= t0 && t < t0 + 1000).reduce((n, [, b]) => n + b, 0),
+        );
       assert.ok(worst <= 1.1 * Math.max(rate, wireBytes(1024)), `rate ${rate}: worst second ${worst}`);
     }
     assert.equal(pacedBatchBytes(null), Number.POSITIVE_INFINITY);
@@ -99,22 +110,53 @@ describe('pacer', () => {
 
 describe('admission bounds', () => {
   it('drop-oldest accepts and asks to evict the overflow', () => {
-    assert.deepEqual(admit({ records: 10, bytes: 900 }, [100, 100], { maxBytes: 1000, maxRecords: null, policy: 'drop-oldest' }), { accept: 2, freeBytes: 100, freeRecords: 0 });
-    assert.deepEqual(admit({ records: 10, bytes: 0 }, [1, 1], { maxBytes: 1000, maxRecords: 11, policy: 'drop-oldest' }), { accept: 2, freeBytes: 0, freeRecords: 1 });
+    assert.deepEqual(admit({ records: 10, bytes: 900 }, [100, 100], { maxBytes: 1000, maxRecords: null, policy: 'drop-oldest' }), {
+      accept: 2,
+      freeBytes: 100,
+      freeRecords: 0,
+    });
+    assert.deepEqual(admit({ records: 10, bytes: 0 }, [1, 1], { maxBytes: 1000, maxRecords: 11, policy: 'drop-oldest' }), {
+      accept: 2,
+      freeBytes: 0,
+      freeRecords: 1,
+    });
   });
   it('reject-new accepts only what fits', () => {
-    assert.deepEqual(admit({ records: 0, bytes: 900 }, [50, 50, 50], { maxBytes: 1000, maxRecords: null, policy: 'reject-new' }), { accept: 2, freeBytes: 0, freeRecords: 0 });
-    assert.deepEqual(admit({ records: 5, bytes: 0 }, [1, 1], { maxBytes: 1000, maxRecords: 6, policy: 'reject-new' }), { accept: 1, freeBytes: 0, freeRecords: 0 });
+    assert.deepEqual(admit({ records: 0, bytes: 900 }, [50, 50, 50], { maxBytes: 1000, maxRecords: null, policy: 'reject-new' }), {
+      accept: 2,
+      freeBytes: 0,
+      freeRecords: 0,
+    });
+    assert.deepEqual(admit({ records: 5, bytes: 0 }, [1, 1], { maxBytes: 1000, maxRecords: 6, policy: 'reject-new' }), {
+      accept: 1,
+      freeBytes: 0,
+      freeRecords: 0,
+    });
   });
 });
 
 describe('protocol verdicts', () => {
   const table: [Parameters<typeof classify>[0], number | null, string][] = [
-    ['otlp-http', 200, 'ok'], ['otlp-http', 429, 'retry'], ['otlp-http', 502, 'retry'], ['otlp-http', 503, 'retry'], ['otlp-http', 504, 'retry'],
-    ['otlp-http', 500, 'dead'], ['otlp-http', 400, 'dead'], ['otlp-http', 413, 'split'], ['otlp-http', null, 'retry'],
-    ['prometheus-remote-write', 500, 'retry'], ['prometheus-remote-write', 429, 'retry'], ['prometheus-remote-write', 400, 'dead'], ['prometheus-remote-write', 204, 'ok'],
-    ['loki', 503, 'retry'], ['loki', 400, 'dead'], ['influx-line', 422, 'dead'], ['influx-line', 503, 'retry'],
-    ['ndjson', 408, 'retry'], ['raw', 404, 'dead'], ['raw', 301, 'dead'],
+    ['otlp-http', 200, 'ok'],
+    ['otlp-http', 429, 'retry'],
+    ['otlp-http', 502, 'retry'],
+    ['otlp-http', 503, 'retry'],
+    ['otlp-http', 504, 'retry'],
+    ['otlp-http', 500, 'dead'],
+    ['otlp-http', 400, 'dead'],
+    ['otlp-http', 413, 'split'],
+    ['otlp-http', null, 'retry'],
+    ['prometheus-remote-write', 500, 'retry'],
+    ['prometheus-remote-write', 429, 'retry'],
+    ['prometheus-remote-write', 400, 'dead'],
+    ['prometheus-remote-write', 204, 'ok'],
+    ['loki', 503, 'retry'],
+    ['loki', 400, 'dead'],
+    ['influx-line', 422, 'dead'],
+    ['influx-line', 503, 'retry'],
+    ['ndjson', 408, 'retry'],
+    ['raw', 404, 'dead'],
+    ['raw', 301, 'dead'],
   ];
   for (const [p, s, v] of table) it(`${p} ${s} → ${v}`, () => assert.equal(classify(p, s), v));
 });
@@ -128,7 +170,13 @@ describe('backlog age against the upstream acceptance window', () => {
   const lane = (sink: string, ageS: number) => ({ sink, priority: 1, records: 5, bytes: 50, oldestMs: 10_000_000 - ageS * 1000 });
   it('warns from 75 % of the window, says when it is past, and stays quiet for sinks without one', () => {
     const w = backlogWarnings([lane('prom', 2000), lane('prom', 2700), lane('prom', 3700), lane('logs', 99_999), lane('vm', 99_999)], sinks, 10_000_000);
-    assert.deepEqual(w.map((x) => [x.oldestAgeSeconds, x.level]), [[2700, 'near'], [3700, 'past']]);
+    assert.deepEqual(
+      w.map((x) => [x.oldestAgeSeconds, x.level]),
+      [
+        [2700, 'near'],
+        [3700, 'past'],
+      ],
+    );
     assert.match(w[0]!.message, /sink prom \(normal\): oldest record is 45 min old; its upstream refuses data older than 60 min/);
     assert.match(w[1]!.message, /past the 60 min its upstream accepts; such records end as dead letters/);
     assert.equal(acceptWindowSeconds(sinks.get('logs')!), 0);

@@ -22,7 +22,9 @@ class FakeDispatcher implements RetirableDispatcher {
   }
   close(): Promise<void> {
     this.closeCalls += 1;
-    return new Promise((resolve) => { this.#finishClose = resolve; });
+    return new Promise((resolve) => {
+      this.#finishClose = resolve;
+    });
   }
   /** The request in flight on this pool completed: a graceful close finishes. */
   drained(): void {
@@ -87,10 +89,16 @@ describe('rotating dispatcher', () => {
     const { rd } = fresh();
     rd.rotate();
     rd.rotate();
-    assert.deepEqual(FakeDispatcher.made.map((d) => d.closeCalls), [1, 1, 0]);
+    assert.deepEqual(
+      FakeDispatcher.made.map((d) => d.closeCalls),
+      [1, 1, 0],
+    );
     assert.equal(rd.draining, 2);
     await rd.close();
-    assert.deepEqual(FakeDispatcher.made.map((d) => d.destroyCalls), [1, 1, 1]);
+    assert.deepEqual(
+      FakeDispatcher.made.map((d) => d.destroyCalls),
+      [1, 1, 1],
+    );
     rd.rotate();
     assert.equal(FakeDispatcher.made.length, 3, 'no pool is built after close');
   });
@@ -119,18 +127,29 @@ describe('forwarder on an uplink change', () => {
     const store = new MemoryStore();
     const log: string[] = [];
     const sender: BatchSender = {
-      send: async (): Promise<SendOutcome> => { log.push('send'); return { status: 204 }; },
+      send: async (): Promise<SendOutcome> => {
+        log.push('send');
+        return { status: 204 };
+      },
       reconnect: () => void log.push('reconnect'),
       close: async () => {},
     };
     const sink = SinkSchema.parse({ name: 's', url: 'http://127.0.0.1:1/x', protocol: 'ndjson', compression: 'none' });
     const fw = new SinkForwarder({
-      sink, cfg: BufferConfigSchema.parse({ flush: { pollMs: 60_000 } }), store, sender, clock, log: silentLogger(),
-      gate: () => ({ mode: 'drain', maxPriority: 2, rateBps: null, reason: 'test' }), hooks: { onSend: () => {}, onDelivered: () => {}, onDeadLetter: () => {} },
+      sink,
+      cfg: BufferConfigSchema.parse({ flush: { pollMs: 60_000 } }),
+      store,
+      sender,
+      clock,
+      log: silentLogger(),
+      gate: () => ({ mode: 'drain', maxPriority: 2, rateBps: null, reason: 'test' }),
+      hooks: { onSend: () => {}, onDelivered: () => {}, onDeadLetter: () => {} },
     });
     fw.start();
     await settle();
-    store.appendMany([{ sink: 's', priority: 1, createdMs: clock.nowMs(), expiresMs: null, contentType: 'application/x-ndjson', contentEncoding: null, body: Buffer.from('a') }]);
+    store.appendMany([
+      { sink: 's', priority: 1, createdMs: clock.nowMs(), expiresMs: null, contentType: 'application/x-ndjson', contentEncoding: null, body: Buffer.from('a') },
+    ]);
     fw.uplinkChanged();
     for (let i = 0; i < 5 && !log.includes('send'); i++) await settle();
     assert.deepEqual(log, ['reconnect', 'send'], 'reconnected, then the batch went out without waiting for the 60 s poll');
@@ -140,8 +159,14 @@ describe('forwarder on an uplink change', () => {
   it('a sender without reconnect (tests, fakes) is fine', () => {
     const sender: BatchSender = { send: async () => ({ status: 204 }), close: async () => {} };
     const fw = new SinkForwarder({
-      sink: SinkSchema.parse({ name: 's', url: 'http://127.0.0.1:1/x', protocol: 'ndjson' }), cfg: BufferConfigSchema.parse({}), store: new MemoryStore(), sender,
-      clock: new ManualClock(), log: silentLogger(), gate: () => ({ mode: 'drain', maxPriority: 2, rateBps: null, reason: 'test' }), hooks: { onSend: () => {}, onDelivered: () => {}, onDeadLetter: () => {} },
+      sink: SinkSchema.parse({ name: 's', url: 'http://127.0.0.1:1/x', protocol: 'ndjson' }),
+      cfg: BufferConfigSchema.parse({}),
+      store: new MemoryStore(),
+      sender,
+      clock: new ManualClock(),
+      log: silentLogger(),
+      gate: () => ({ mode: 'drain', maxPriority: 2, rateBps: null, reason: 'test' }),
+      hooks: { onSend: () => {}, onDelivered: () => {}, onDeadLetter: () => {} },
     });
     assert.doesNotThrow(() => fw.uplinkChanged());
   });

@@ -11,12 +11,27 @@ import { sampleSeries, transitionSeries } from '../../../buffer/self-telemetry.t
 import type { StoredRecord } from '../../../buffer/types.ts';
 
 const rec = (id: number, body: string | Buffer, enc: string | null = null, ct: string | null = 'text/plain'): StoredRecord => ({
-  id, sink: 's', priority: 1, createdMs: 1, expiresMs: null, contentType: ct, contentEncoding: enc, body: Buffer.from(body), batchId: null,
+  id,
+  sink: 's',
+  priority: 1,
+  createdMs: 1,
+  expiresMs: null,
+  contentType: ct,
+  contentEncoding: enc,
+  body: Buffer.from(body),
+  batchId: null,
 });
 
 describe('snappy', () => {
   it('round-trips repetitive, random, empty and long inputs and compresses repetition', () => {
-    const cases = [Buffer.alloc(0), Buffer.from('a'), Buffer.from('abcabcabcabcabcabcabcabc'), randomBytes(100_000), Buffer.from('metric{a="b"} 1\n'.repeat(20_000)), Buffer.alloc(300_000, 7)];
+    const cases = [
+      Buffer.alloc(0),
+      Buffer.from('a'),
+      Buffer.from('abcabcabcabcabcabcabcabc'),
+      randomBytes(100_000),
+      Buffer.from('metric{a="b"} 1\n'.repeat(20_000)),
+      Buffer.alloc(300_000, 7),
+    ];
     for (const c of cases) assert.ok(snappyDecompress(snappyCompress(c)).equals(c), `len ${c.length}`);
     const rep = Buffer.from('metric{a="b"} 1\n'.repeat(20_000));
     assert.ok(snappyCompress(rep).length < rep.length / 10);
@@ -49,17 +64,23 @@ describe('remote-write encoding', () => {
     assert.deepEqual([...buf], [0x0a, ts.length, ...ts]);
   });
   it('encodes millisecond timestamps above 2^32 and values exactly (decoded back through the wire format)', () => {
-    const samples = [{ value: 0, timestampMs: 1_700_000_000_123 }, { value: -2.5e-7, timestampMs: 2 ** 53 - 1 }, { value: 42, timestampMs: 4_294_967_297 }];
+    const samples = [
+      { value: 0, timestampMs: 1_700_000_000_123 },
+      { value: -2.5e-7, timestampMs: 2 ** 53 - 1 },
+      { value: 42, timestampMs: 4_294_967_297 },
+    ];
     const buf = encodeWriteRequest([{ labels: { __name__: 'x' }, samples }]);
     const [series] = pbFields(buf).filter((f) => f.field === 1);
     assert.ok(series, 'one timeseries');
-    const decoded = pbFields(buf, series.valueStart, series.end).filter((f) => f.field === 2).map((s) => {
-      const parts = pbFields(buf, s.valueStart, s.end);
-      const value = parts.find((f) => f.field === 1);
-      const ts = parts.find((f) => f.field === 2);
-      assert.ok(value && ts, 'sample has a value and a timestamp');
-      return { value: Buffer.from(buf.subarray(value.start + 1, value.end)).readDoubleLE(0), timestampMs: readVarint(buf, ts.start + 1) };
-    });
+    const decoded = pbFields(buf, series.valueStart, series.end)
+      .filter((f) => f.field === 2)
+      .map((s) => {
+        const parts = pbFields(buf, s.valueStart, s.end);
+        const value = parts.find((f) => f.field === 1);
+        const ts = parts.find((f) => f.field === 2);
+        assert.ok(value && ts, 'sample has a value and a timestamp');
+        return { value: Buffer.from(buf.subarray(value.start + 1, value.end)).readDoubleLE(0), timestampMs: readVarint(buf, ts.start + 1) };
+      });
     assert.deepEqual(decoded, samples);
   });
 });
@@ -84,7 +105,11 @@ describe('sealing', () => {
   it('remote write: identity protobufs concatenate, then snappy', () => {
     const a = encodeWriteRequest([{ labels: { __name__: 'a' }, samples: [{ value: 1, timestampMs: 10 }] }]);
     const c = encodeWriteRequest([{ labels: { __name__: 'c' }, samples: [{ value: 2, timestampMs: 20 }] }]);
-    const b = buildBatch({ name: 's', protocol: 'prometheus-remote-write', compression: 'auto' }, [rec(1, a, null, 'application/x-protobuf'), rec(2, c, null, 'application/x-protobuf')], 5);
+    const b = buildBatch(
+      { name: 's', protocol: 'prometheus-remote-write', compression: 'auto' },
+      [rec(1, a, null, 'application/x-protobuf'), rec(2, c, null, 'application/x-protobuf')],
+      5,
+    );
     assert.equal(b?.batch.contentEncoding, 'snappy');
     assert.ok(snappyDecompress(b!.batch.body).equals(Buffer.concat([a, c])));
   });
@@ -102,11 +127,22 @@ describe('self telemetry series', () => {
     assert.ok(s.every((x) => x.samples[0]!.timestampMs === 1234 && x.labels.uplink === 'wan' && x.labels.node === 'n1'));
   });
   it('emits transitions only on change', () => {
-    const a = { atMs: 1, node: 'healthy' as const, active: 'wan', uplinks: { wan: { name: 'wan', health: 'healthy' as const, sinceMs: 1, reasons: [], latest: { atMs: 1 } } } };
+    const a = {
+      atMs: 1,
+      node: 'healthy' as const,
+      active: 'wan',
+      uplinks: { wan: { name: 'wan', health: 'healthy' as const, sinceMs: 1, reasons: [], latest: { atMs: 1 } } },
+    };
     const b = { ...a, atMs: 2, node: 'down' as const, uplinks: { wan: { ...a.uplinks.wan, health: 'down' as const, sinceMs: 2 } } };
     assert.equal(transitionSeries(null, a, 'n').length, 2);
     assert.equal(transitionSeries(a, a, 'n').length, 0);
     const t = transitionSeries(a, b, 'n');
-    assert.deepEqual(t.map((x) => [x.labels.__name__, x.samples[0]!.value, x.samples[0]!.timestampMs]), [['linkward_node_health_state', 3, 2], ['linkward_uplink_health_state', 3, 2]]);
+    assert.deepEqual(
+      t.map((x) => [x.labels.__name__, x.samples[0]!.value, x.samples[0]!.timestampMs]),
+      [
+        ['linkward_node_health_state', 3, 2],
+        ['linkward_uplink_health_state', 3, 2],
+      ],
+    );
   });
 });

@@ -37,11 +37,28 @@ function setup(script: SendOutcome[] = [], gate: Partial<GateDecision> = {}, sin
   const delivered: number[] = [];
   const g: GateDecision = { mode: 'drain', maxPriority: 2, rateBps: null, reason: 'test', ...gate };
   const fw = new SinkForwarder({
-    sink, cfg: BufferConfigSchema.parse({ retry: { baseMs: 1000, capMs: 60_000 }, flush: { canaryIntervalMs: 30_000, pollMs: 1000, ...flushOver } }), store, sender, clock, log: silentLogger(),
-    gate: () => g, random: () => 0.5, hooks: { onSend: () => {}, onDelivered: (_s, n) => delivered.push(n), onDeadLetter: (_s, n) => dead.push(n) },
+    sink,
+    cfg: BufferConfigSchema.parse({ retry: { baseMs: 1000, capMs: 60_000 }, flush: { canaryIntervalMs: 30_000, pollMs: 1000, ...flushOver } }),
+    store,
+    sender,
+    clock,
+    log: silentLogger(),
+    gate: () => g,
+    random: () => 0.5,
+    hooks: { onSend: () => {}, onDelivered: (_s, n) => delivered.push(n), onDeadLetter: (_s, n) => dead.push(n) },
   });
   const add = (lines: string[], priority = 'normal' as keyof typeof PRIORITY_RANK) =>
-    store.appendMany(lines.map((l) => ({ sink: 's', priority: PRIORITY_RANK[priority], createdMs: clock.nowMs(), expiresMs: null, contentType: 'application/x-ndjson', contentEncoding: null, body: Buffer.from(l) })));
+    store.appendMany(
+      lines.map((l) => ({
+        sink: 's',
+        priority: PRIORITY_RANK[priority],
+        createdMs: clock.nowMs(),
+        expiresMs: null,
+        contentType: 'application/x-ndjson',
+        contentEncoding: null,
+        body: Buffer.from(l),
+      })),
+    );
   return { clock, store, sender, fw, add, dead, delivered, g };
 }
 
@@ -57,7 +74,10 @@ describe('sink forwarder', () => {
   });
 
   it('retries with Retry-After, re-sending the byte-identical batch under the same id', async () => {
-    const { fw, add, sender, clock, store } = setup([{ status: 503, retryAfter: '7' }, { status: null, error: 'reset' }]);
+    const { fw, add, sender, clock, store } = setup([
+      { status: 503, retryAfter: '7' },
+      { status: null, error: 'reset' },
+    ]);
     add(['x', 'y']);
     assert.equal(await fw.step(), 7000);
     add(['z']);
@@ -80,7 +100,10 @@ describe('sink forwarder', () => {
     await fw.step(); // 2 records → 413 → unseal
     await fw.step(); // 1 record ok
     await fw.step(); // 1 record 413 → dead letter
-    assert.deepEqual(sender.sent.map((s) => s.records), [4, 2, 1, 1]);
+    assert.deepEqual(
+      sender.sent.map((s) => s.records),
+      [4, 2, 1, 1],
+    );
     assert.deepEqual(dead, [1]);
     assert.equal(store.listDeadLetters(10)[0]!.status, 413);
     assert.equal(store.usage().records, 2);
@@ -96,16 +119,34 @@ describe('sink forwarder', () => {
     assert.deepEqual(dead, [1, 1]);
     const dl = store.listDeadLetters(10);
     assert.deepEqual(dl.map((d) => Buffer.from(d.body).toString()).sort(), ['bad3\n', 'bad7\n']);
-    assert.ok(dl.every((d) => d.reason === 'HTTP 400: line 1: bad record'), dl[0]!.reason);
+    assert.ok(
+      dl.every((d) => d.reason === 'HTTP 400: line 1: bad record'),
+      dl[0]!.reason,
+    );
     const okOrder = sender.sent.filter((s) => !s.body.toString().includes('bad')).flatMap((s) => s.body.toString().trim().split('\n'));
-    assert.deepEqual(okOrder, lines.filter((l) => l.startsWith('ok')), 'every good record delivered once, in order');
-    assert.equal(delivered.reduce((a, b) => a + b, 0), 7);
+    assert.deepEqual(
+      okOrder,
+      lines.filter((l) => l.startsWith('ok')),
+      'every good record delivered once, in order',
+    );
+    assert.equal(
+      delivered.reduce((a, b) => a + b, 0),
+      7,
+    );
     assert.ok(sender.sent.length <= 2 * 2 * Math.ceil(Math.log2(9)) + 2, `${sender.sent.length} requests`);
   });
 
   it('with liveFirst, a refused live batch is bisected on its own records, not on the older backlog', async () => {
     const { fw, sender, store, dead, clock } = setup([], {}, {}, { liveFirst: true, liveWindowMs: 60_000 });
-    const rec = (l: string, createdMs: number) => ({ sink: 's', priority: 1, createdMs, expiresMs: null, contentType: 'application/x-ndjson', contentEncoding: null, body: Buffer.from(l) });
+    const rec = (l: string, createdMs: number) => ({
+      sink: 's',
+      priority: 1,
+      createdMs,
+      expiresMs: null,
+      contentType: 'application/x-ndjson',
+      contentEncoding: null,
+      body: Buffer.from(l),
+    });
     clock.advance(600_000);
     store.appendMany(['old1', 'old2', 'old3'].map((l) => rec(l, clock.nowMs() - 300_000)));
     store.appendMany(['live1', 'bad', 'live3', 'live4'].map((l) => rec(l, clock.nowMs())));
@@ -137,7 +178,10 @@ describe('sink forwarder', () => {
   });
 
   it('status shows the upstream text as one bounded line, and "HTTP 503" for an empty body', async () => {
-    const { fw, add, clock } = setup([{ status: 503, error: '' }, { status: 500, error: 'boom\n  at line 2\r\n' + 'x'.repeat(500) }]);
+    const { fw, add, clock } = setup([
+      { status: 503, error: '' },
+      { status: 500, error: 'boom\n  at line 2\r\n' + 'x'.repeat(500) },
+    ]);
     add(['a']);
     await fw.step();
     assert.equal(fw.status().lastError, 'HTTP 503');
@@ -161,7 +205,10 @@ describe('sink forwarder', () => {
     add(['n1', 'n2', 'n3']);
     add(['h1'], 'high');
     for (let i = 0; i < 3; i++) await fw.step();
-    assert.deepEqual(sender.sent.map((s) => s.body.toString()), ['h1\n', 'n1\nn2\n', 'n3\n']);
+    assert.deepEqual(
+      sender.sent.map((s) => s.body.toString()),
+      ['h1\n', 'n1\nn2\n', 'n3\n'],
+    );
   });
 
   it('degraded gate sends only the high class', async () => {
@@ -170,7 +217,10 @@ describe('sink forwarder', () => {
     add(['hi'], 'high');
     await fw.step();
     assert.equal(await fw.step(), 1000);
-    assert.deepEqual(sender.sent.map((s) => s.body.toString()), ['hi\n']);
+    assert.deepEqual(
+      sender.sent.map((s) => s.body.toString()),
+      ['hi\n'],
+    );
   });
 
   it('down gate: one canary per window', async () => {

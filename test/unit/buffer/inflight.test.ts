@@ -13,8 +13,14 @@ describe('ByteBudget', () => {
     assert.ok(a);
     assert.equal(b.tryAcquire(50), null, 'does not fit');
     const order: string[] = [];
-    const p1 = b.acquire(50).then((l) => { order.push('50'); return l; });
-    const p2 = b.acquire(10).then((l) => { order.push('10'); return l; });
+    const p1 = b.acquire(50).then((l) => {
+      order.push('50');
+      return l;
+    });
+    const p2 = b.acquire(10).then((l) => {
+      order.push('10');
+      return l;
+    });
     assert.equal(b.tryAcquire(10), null, 'someone waits: no overtaking even when it would fit');
     await settle();
     assert.deepEqual(order, []);
@@ -34,7 +40,9 @@ describe('ByteBudget', () => {
     const big = b.tryAcquire(500);
     assert.ok(big, 'alone: admitted');
     let second: Lease | null = null;
-    void b.acquire(1).then((l) => { second = l; });
+    void b.acquire(1).then((l) => {
+      second = l;
+    });
     await settle();
     assert.equal(second, null, 'waits behind the oversize one');
     big.release();
@@ -47,7 +55,9 @@ describe('ByteBudget', () => {
     const b = new ByteBudget(100);
     const a = b.tryAcquire(100)!;
     let got = false;
-    void b.acquire(40).then(() => { got = true; });
+    void b.acquire(40).then(() => {
+      got = true;
+    });
     a.shrink(60);
     await settle();
     assert.equal(got, true);
@@ -64,7 +74,9 @@ describe('ByteBudget', () => {
     const wait = young.cover(110);
     assert.ok(wait);
     let grown = false;
-    void wait.then(() => { grown = true; });
+    void wait.then(() => {
+      grown = true;
+    });
     // The oldest may always grow, even past the limit, so it can finish and let the others go on.
     assert.equal(oldest.cover(200), null);
     assert.equal(b.used, 250);

@@ -12,18 +12,37 @@ import { describeOutcome, oneLine, refusalReason } from '../../../buffer/upstrea
 
 const series = (name: string, ts: number) => ({ labels: { __name__: name, job: 'x' }, samples: [{ value: 1, timestampMs: ts }] });
 const dl = (body: Buffer, contentEncoding: string | null, contentType = 'application/x-protobuf'): DeadLetter => ({
-  id: 'd', sink: 's', priority: 1, failedMs: 1, status: 400, reason: 'r', recordCount: 3, contentType, contentEncoding, body,
+  id: 'd',
+  sink: 's',
+  priority: 1,
+  failedMs: 1,
+  status: 400,
+  reason: 'r',
+  recordCount: 3,
+  contentType,
+  contentEncoding,
+  body,
 });
 
 describe('bisection plan', () => {
   it('halves a refused batch in place and removes settled records', () => {
     const ids = [1, 2, 3, 4, 5, 6, 7, 8, 9];
     let p = afterRefusal([], ids);
-    assert.deepEqual(p, [[1, 2, 3, 4, 5], [6, 7, 8, 9]]);
+    assert.deepEqual(p, [
+      [1, 2, 3, 4, 5],
+      [6, 7, 8, 9],
+    ]);
     p = afterRefusal(p, [1, 2, 3, 4, 5]);
-    assert.deepEqual(p, [[1, 2, 3], [4, 5], [6, 7, 8, 9]]);
+    assert.deepEqual(p, [
+      [1, 2, 3],
+      [4, 5],
+      [6, 7, 8, 9],
+    ]);
     p = afterSettled(p, [1, 2, 3]);
-    assert.deepEqual(p, [[4, 5], [6, 7, 8, 9]]);
+    assert.deepEqual(p, [
+      [4, 5],
+      [6, 7, 8, 9],
+    ]);
     // the sealer took only part of the head piece (byte limit) and that part was refused: the rest stays next
     assert.deepEqual(afterRefusal([[1, 2, 3, 4, 5, 6], [7]], [1, 2, 3]), [[1, 2], [3], [4, 5, 6], [7]]);
     assert.deepEqual(afterSettled([[1], [2, 3]], [1, 2, 3, 99]), []);
@@ -44,7 +63,10 @@ describe('upstream text', () => {
   });
 
   it('names Prometheus refusals', () => {
-    assert.match(refusalReason('prometheus-remote-write', 400, 'out of bounds\n'), /^sample older than the upstream accepts \(out of bounds\) \(HTTP 400: out of bounds\)$/);
+    assert.match(
+      refusalReason('prometheus-remote-write', 400, 'out of bounds\n'),
+      /^sample older than the upstream accepts \(out of bounds\) \(HTTP 400: out of bounds\)$/,
+    );
     assert.match(refusalReason('prometheus-remote-write', 400, 'too old sample'), /older than the upstream accepts/);
     assert.match(refusalReason('prometheus-remote-write', 400, 'out of order sample'), /out of order/);
     assert.equal(refusalReason('ndjson', 400, 'nope'), 'HTTP 400: nope');
@@ -67,7 +89,10 @@ describe('ingest payload checks', () => {
   it('refuses what will certainly fail, saying why', () => {
     assert.match(payloadProblem('ndjson', 'application/x-ndjson', null, Buffer.from('{"a":1}\n{oops\n')) ?? '', /line 2 is not valid JSON/);
     assert.match(payloadProblem('ndjson', 'application/x-protobuf', null, Buffer.from('{}')) ?? '', /Content-Type "application\/x-protobuf" is not accepted/);
-    assert.match(payloadProblem('prometheus-remote-write', 'application/x-protobuf', null, Buffer.from('hello world')) ?? '', /wire type|past the end|field number 0/);
+    assert.match(
+      payloadProblem('prometheus-remote-write', 'application/x-protobuf', null, Buffer.from('hello world')) ?? '',
+      /wire type|past the end|field number 0/,
+    );
     assert.match(payloadProblem('prometheus-remote-write', 'application/x-protobuf', 'snappy', rw) ?? '', /does not decode/);
     assert.match(payloadProblem('prometheus-remote-write', 'application/x-protobuf', null, Buffer.alloc(0)) ?? '', /no timeseries/);
     assert.match(payloadProblem('otlp-http', 'application/json', null, Buffer.from('{')) ?? '', /OTLP JSON body is not valid JSON/);
@@ -82,14 +107,23 @@ describe('dead-letter re-split', () => {
     const parts = [encodeWriteRequest([series('a', 1)]), encodeWriteRequest([series('b', 2)]), encodeWriteRequest([series('c', 3)])];
     const out = replayBodies('prometheus-remote-write', dl(snappyCompress(Buffer.concat(parts)), 'snappy'));
     assert.equal(out.length, 3);
-    assert.deepEqual(out.map((o) => Buffer.from(o.body)), parts);
+    assert.deepEqual(
+      out.map((o) => Buffer.from(o.body)),
+      parts,
+    );
     assert.ok(out.every((o) => o.contentEncoding === null && o.contentType === 'application/x-protobuf'));
   });
   it('ndjson: one record per line; undecodable bodies go back as they are', () => {
     const out = replayBodies('ndjson', dl(gzipSync('{"a":1}\n{"b":2}\n'), 'gzip', 'application/x-ndjson'));
-    assert.deepEqual(out.map((o) => Buffer.from(o.body).toString()), ['{"a":1}\n', '{"b":2}\n']);
+    assert.deepEqual(
+      out.map((o) => Buffer.from(o.body).toString()),
+      ['{"a":1}\n', '{"b":2}\n'],
+    );
     const junk = Buffer.from('not gzip');
-    assert.deepEqual(replayBodies('ndjson', dl(junk, 'gzip')).map((o) => Buffer.from(o.body)), [junk]);
+    assert.deepEqual(
+      replayBodies('ndjson', dl(junk, 'gzip')).map((o) => Buffer.from(o.body)),
+      [junk],
+    );
     assert.equal(replayBodies('otlp-http', dl(junk, null)).length, 1);
   });
 });

@@ -16,7 +16,10 @@ const failing: BatchSender = { send: async () => ({ status: 503 }), close: async
 describe('buffer service', () => {
   it('expires records past their sink TTL on the maintenance tick and counts them as ttl drops', async () => {
     const clock = new ManualClock();
-    const t = bufferContext({ sinks: [{ name: 'short', url: 'http://127.0.0.1:9/x', protocol: 'raw', ttlSeconds: 10 }], buffer: { retry: { baseMs: 3_600_000, capMs: 3_600_000 } } }, { clock });
+    const t = bufferContext(
+      { sinks: [{ name: 'short', url: 'http://127.0.0.1:9/x', protocol: 'raw', ttlSeconds: 10 }], buffer: { retry: { baseMs: 3_600_000, capMs: 3_600_000 } } },
+      { clock },
+    );
     const comp = createBufferComponent(t.ctx, { store: new MemoryStore(), senderFactory: () => failing });
     await comp.start();
     try {
@@ -33,14 +36,26 @@ describe('buffer service', () => {
 
   it('status warns before a Prometheus backlog reaches the head window, and lists it in stats', async () => {
     const clock = new ManualClock();
-    const t = bufferContext({ sinks: [{ name: 'prom', url: 'http://127.0.0.1:9/x', protocol: 'prometheus-remote-write' }], buffer: { retry: { baseMs: 3_600_000, capMs: 3_600_000 } } }, { clock });
+    const t = bufferContext(
+      {
+        sinks: [{ name: 'prom', url: 'http://127.0.0.1:9/x', protocol: 'prometheus-remote-write' }],
+        buffer: { retry: { baseMs: 3_600_000, capMs: 3_600_000 } },
+      },
+      { clock },
+    );
     const comp = createBufferComponent(t.ctx, { store: new MemoryStore(), senderFactory: () => failing });
     await comp.start();
     try {
-      await comp.service.appendBody('prom', encodeWriteRequest([{ labels: { __name__: 'm' }, samples: [{ value: 1, timestampMs: clock.nowMs() }] }]), { contentType: 'application/x-protobuf', createdMs: clock.nowMs() - 50 * 60_000 });
+      await comp.service.appendBody('prom', encodeWriteRequest([{ labels: { __name__: 'm' }, samples: [{ value: 1, timestampMs: clock.nowMs() }] }]), {
+        contentType: 'application/x-protobuf',
+        createdMs: clock.nowMs() - 50 * 60_000,
+      });
       assert.match(comp.status().message ?? '', /sink prom \(normal\): oldest record is 50 min old; its upstream refuses data older than 60 min/);
       const details = comp.status().details as { backlogWarnings: { level: string }[] };
-      assert.deepEqual(details.backlogWarnings.map((w) => w.level), ['near']);
+      assert.deepEqual(
+        details.backlogWarnings.map((w) => w.level),
+        ['near'],
+      );
     } finally {
       await comp.stop();
       t.cleanup();
@@ -72,9 +87,22 @@ describe('buffer service', () => {
 
 describe('sink header secrets', () => {
   it('substitutes ${ENV} and reads header files; names the missing variable but never a value', () => {
-    const h = resolveSinkHeaders({ name: 's', headers: { Authorization: 'Bearer ${TOKEN_X}', 'X-Static': 'v' }, headerFiles: { 'X-Key': '/secret' } }, { TOKEN_X: 'sekrit' }, () => ' filekey\n');
+    const h = resolveSinkHeaders(
+      { name: 's', headers: { Authorization: 'Bearer ${TOKEN_X}', 'X-Static': 'v' }, headerFiles: { 'X-Key': '/secret' } },
+      { TOKEN_X: 'sekrit' },
+      () => ' filekey\n',
+    );
     assert.deepEqual(h, { authorization: 'Bearer sekrit', 'x-static': 'v', 'x-key': 'filekey' });
-    assert.throws(() => resolveSinkHeaders({ name: 's', headers: { A: '${NOPE}' }, headerFiles: {} }, {}), (e: Error & { code?: string }) => e.code === 'LW_BUFFER_SECRET_MISSING' && /NOPE/.test(e.message));
-    assert.throws(() => resolveSinkHeaders({ name: 's', headers: {}, headerFiles: { A: '/x' } }, {}, () => { throw new Error('ENOENT'); }), { code: 'LW_BUFFER_SECRET_MISSING' });
+    assert.throws(
+      () => resolveSinkHeaders({ name: 's', headers: { A: '${NOPE}' }, headerFiles: {} }, {}),
+      (e: Error & { code?: string }) => e.code === 'LW_BUFFER_SECRET_MISSING' && /NOPE/.test(e.message),
+    );
+    assert.throws(
+      () =>
+        resolveSinkHeaders({ name: 's', headers: {}, headerFiles: { A: '/x' } }, {}, () => {
+          throw new Error('ENOENT');
+        }),
+      { code: 'LW_BUFFER_SECRET_MISSING' },
+    );
   });
 });

@@ -48,7 +48,10 @@ describe('SQLite buffer file', () => {
       const path = join(dir, 'buffer.db');
       const s = new SqliteStore(openBufferDb(path, 1).db);
       const body = Buffer.alloc(4000, 7);
-      for (let i = 0; i < 20; i++) s.appendMany(Array.from({ length: 100 }, () => ({ sink: 'a', priority: 1, createdMs: 1, expiresMs: null, contentType: null, contentEncoding: null, body })));
+      for (let i = 0; i < 20; i++)
+        s.appendMany(
+          Array.from({ length: 100 }, () => ({ sink: 'a', priority: 1, createdMs: 1, expiresMs: null, contentType: null, contentEncoding: null, body })),
+        );
       s.maintenance();
       const full = statSync(path).size;
       s.purge({ sink: null, records: true, deadLetters: false });

@@ -5,7 +5,11 @@ import { formatStats } from '../../../agent/cli/buffer.ts';
 
 test('stats text shows backlog warnings, losses and salvage', () => {
   const out = formatStats({
-    available: true, usage: { records: 3, bytes: 30 }, gate: { mode: 'drain', reason: 'ok' }, lanes: [], deadLetters: 0,
+    available: true,
+    usage: { records: 3, bytes: 30 },
+    gate: { mode: 'drain', reason: 'ok' },
+    lanes: [],
+    deadLetters: 0,
     sinks: [{ sink: 'prom', attempts: 1, backoffMs: 0, lastStatus: 503, lastError: 'HTTP 503', sentBatches: 0 }],
     backlogWarnings: [{ message: 'sink prom (normal): oldest record is 50 min old; its upstream refuses data older than 60 min' }],
     lostRecords: [{ reason: 'missing_at_open', records: 39, expected: 2000, present: 1961 }],

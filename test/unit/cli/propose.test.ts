@@ -26,11 +26,14 @@ const ADDRS = JSON.stringify([
 
 test('default routes become uplinks by metric, one per interface; an up interface without one is a possible backup; plumbing is skipped', () => {
   const p = proposeUplinks(parseRoutes(ROUTES), parseAddrs(ADDRS));
-  assert.deepEqual(p.uplinks.map((u) => [u.name, u.interface, u.priority, u.metered]), [
-    ['enp1s0', 'enp1s0', 10, false],
-    ['wwan0', 'wwan0', 20, true],
-    ['enp2s0', 'enp2s0', 30, false],
-  ]);
+  assert.deepEqual(
+    p.uplinks.map((u) => [u.name, u.interface, u.priority, u.metered]),
+    [
+      ['enp1s0', 'enp1s0', 10, false],
+      ['wwan0', 'wwan0', 20, true],
+      ['enp2s0', 'enp2s0', 30, false],
+    ],
+  );
   assert.match(p.uplinks[0]?.why ?? '', /via 192\.168\.1\.1 \(metric 100, dhcp\)/);
   assert.match(p.uplinks[2]?.why ?? '', /no default route/);
   assert.ok(p.todo.some((t) => /probes\.throughput\.url/.test(t)));
@@ -44,18 +47,24 @@ test('the rendered file is valid config, keeps the order, proposes the targets a
   const v = validateConfig(parsed.value);
   assert.ok(v.ok, JSON.stringify(!v.ok && v.problems));
   if (!v.ok) return;
-  assert.deepEqual(effectiveUplinks(v.config.uplinks).map((u) => [u.name, u.interface, u.priority, u.metered, u.gateway]), [
-    ['enp1s0', 'enp1s0', 10, false, undefined],
-    ['wwan0', 'wwan0', 20, true, undefined],
-    ['enp2s0', 'enp2s0', 30, false, undefined],
-  ]);
+  assert.deepEqual(
+    effectiveUplinks(v.config.uplinks).map((u) => [u.name, u.interface, u.priority, u.metered, u.gateway]),
+    [
+      ['enp1s0', 'enp1s0', 10, false, undefined],
+      ['wwan0', 'wwan0', 20, true, undefined],
+      ['enp2s0', 'enp2s0', 30, false, undefined],
+    ],
+  );
   assert.deepEqual(v.config.probes.targets, [...PROPOSED_TARGETS]);
   assert.equal(v.config.kubernetes.enabled, true);
   assert.match(text, /^ +# enp1s0: default route via 192\.168\.1\.1/m);
 });
 
 test('no default route and no addressed interface: an empty list, a TODO saying so, still valid', () => {
-  const p = proposeUplinks([], parseAddrs(JSON.stringify([{ ifname: 'lo', flags: ['UP'], addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }] }])));
+  const p = proposeUplinks(
+    [],
+    parseAddrs(JSON.stringify([{ ifname: 'lo', flags: ['UP'], addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }] }])),
+  );
   assert.deepEqual(p.uplinks, []);
   assert.match(p.todo[0] ?? '', /no uplink found/);
   const v = validateConfig(parseYaml(renderProposal(p, 'x', { kubernetes: false })).value);
@@ -63,8 +72,16 @@ test('no default route and no addressed interface: an empty list, a TODO saying 
 });
 
 test('interface names that are not valid uplink names are mapped, and collisions get a suffix', () => {
-  const routes = parseRoutes(JSON.stringify([{ dst: 'default', gateway: '10.0.0.1', dev: 'ETH_0', metric: 1, flags: [] }, { dst: 'default', gateway: '10.0.1.1', dev: 'eth-0', metric: 2, flags: [] }]));
+  const routes = parseRoutes(
+    JSON.stringify([
+      { dst: 'default', gateway: '10.0.0.1', dev: 'ETH_0', metric: 1, flags: [] },
+      { dst: 'default', gateway: '10.0.1.1', dev: 'eth-0', metric: 2, flags: [] },
+    ]),
+  );
   const p = proposeUplinks(routes, []);
-  assert.deepEqual(p.uplinks.map((u) => u.name), ['eth-0', 'eth-0-2']);
+  assert.deepEqual(
+    p.uplinks.map((u) => u.name),
+    ['eth-0', 'eth-0-2'],
+  );
   assert.ok(validateConfig(parseYaml(renderProposal(p, 'x', { kubernetes: false })).value).ok);
 });

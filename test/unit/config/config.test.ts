@@ -67,12 +67,18 @@ test('a union that matches no form names the forms, or the problems inside the f
   const inList = validateConfig({ uplinks: { list: [{ name: 5 }] } });
   assert.equal(inList.ok, false);
   if (inList.ok) return;
-  assert.deepEqual(inList.problems.map((p) => p.path), ['uplinks.list[0].name']);
+  assert.deepEqual(
+    inList.problems.map((p) => p.path),
+    ['uplinks.list[0].name'],
+  );
   assert.match(inList.problems[0]?.message ?? '', /expected string/);
   const unknown = validateConfig({ uplinks: [{ name: 'wan', bogus: 1 }] });
   assert.equal(unknown.ok, false);
   if (unknown.ok) return;
-  assert.deepEqual(unknown.problems.map((p) => p.path), ['uplinks[0].bogus']);
+  assert.deepEqual(
+    unknown.problems.map((p) => p.path),
+    ['uplinks[0].bogus'],
+  );
   for (const v of [none, inList, unknown]) for (const p of v.problems) assert.doesNotMatch(p.message, /^Invalid input$/);
 });
 
@@ -118,8 +124,14 @@ test('every key in the defaults has a comment above it', () => {
 
 test('loadConfig: file errors are LW_CONFIG_INVALID with all problems; unreadable file is LW_CONFIG_UNREADABLE', () => {
   const bad = file('bad.yaml', 'server:\n  listen: x\nlog:\n  format: xml\n');
-  assert.throws(() => loadConfig(bad), (e: unknown) => isLwError(e, 'LW_CONFIG_INVALID') && /server\.listen/.test(e.message) && /log\.format/.test(e.message));
-  assert.throws(() => loadConfig(join(tmp, 'missing.yaml')), (e: unknown) => isLwError(e, 'LW_CONFIG_UNREADABLE'));
+  assert.throws(
+    () => loadConfig(bad),
+    (e: unknown) => isLwError(e, 'LW_CONFIG_INVALID') && /server\.listen/.test(e.message) && /log\.format/.test(e.message),
+  );
+  assert.throws(
+    () => loadConfig(join(tmp, 'missing.yaml')),
+    (e: unknown) => isLwError(e, 'LW_CONFIG_UNREADABLE'),
+  );
 });
 
 test('loadConfig resolves node name and state dir from the environment', () => {
@@ -147,10 +159,20 @@ test('config file resolution order: flag, $LINKWARD_CONFIG, then defaults', () =
 test('buffer.selfTelemetry.sink must name a prometheus-remote-write sink', () => {
   const missing = validateConfig({ buffer: { selfTelemetry: { sink: 'nope' } } });
   assert.equal(missing.ok, false);
-  if (!missing.ok) assert.deepEqual(missing.problems.map((p) => p.path), ['buffer.selfTelemetry.sink']);
-  const wrong = validateConfig({ sinks: [{ name: 'logs', url: 'http://127.0.0.1:3100/loki/api/v1/push', protocol: 'loki' }], buffer: { selfTelemetry: { sink: 'logs' } } });
+  if (!missing.ok)
+    assert.deepEqual(
+      missing.problems.map((p) => p.path),
+      ['buffer.selfTelemetry.sink'],
+    );
+  const wrong = validateConfig({
+    sinks: [{ name: 'logs', url: 'http://127.0.0.1:3100/loki/api/v1/push', protocol: 'loki' }],
+    buffer: { selfTelemetry: { sink: 'logs' } },
+  });
   assert.equal(wrong.ok, false);
   if (!wrong.ok) assert.match(wrong.problems[0]?.message ?? '', /needs prometheus-remote-write/);
-  const ok = validateConfig({ sinks: [{ name: 'vm', url: 'http://127.0.0.1:8428/api/v1/write', protocol: 'prometheus-remote-write' }], buffer: { selfTelemetry: { sink: 'vm' } } });
+  const ok = validateConfig({
+    sinks: [{ name: 'vm', url: 'http://127.0.0.1:8428/api/v1/write', protocol: 'prometheus-remote-write' }],
+    buffer: { selfTelemetry: { sink: 'vm' } },
+  });
   assert.equal(ok.ok, true);
 });

@@ -20,7 +20,10 @@ const UPLINKS = {
 
 test('{ policy, list } parses to config.uplinks (the list) and config.failover (the policy)', () => {
   const cfg = parse({ uplinks: UPLINKS });
-  assert.deepEqual(cfg.uplinks.map((u) => u.name), ['wan', 'lte']);
+  assert.deepEqual(
+    cfg.uplinks.map((u) => u.name),
+    ['wan', 'lte'],
+  );
   assert.ok(Array.isArray(cfg.uplinks));
   assert.equal(cfg.failover.manageRoutes, false);
   assert.equal(cfg.failover.dryRun, true);

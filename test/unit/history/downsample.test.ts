@@ -30,7 +30,13 @@ test('an outage stays a gap: empty buckets are not emitted, non-finite values an
     { atMs: NOW + 1, value: 999 },
   ];
   const b = downsample(points, since, NOW, 300_000);
-  assert.deepEqual(b.map((x) => [x.t - since, x.avg, x.n]), [[0, 10, 1], [50 * 60_000, 30, 1]]);
+  assert.deepEqual(
+    b.map((x) => [x.t - since, x.avg, x.n]),
+    [
+      [0, 10, 1],
+      [50 * 60_000, 30, 1],
+    ],
+  );
 });
 
 test('bucket width: whole minutes, never under a minute, shorter windows give finer buckets', () => {

@@ -15,7 +15,17 @@ function docFor(s: Scenario) {
   const db = new Database(':memory:');
   fillStateDb(db, s, NOW);
   const st = new HistoryStore(db);
-  const doc = buildHistory({ probes: st.probeSamples(NOW - DAY, NOW), transitions: st.transitions(NOW - DAY, NOW), failovers: st.failovers(NOW - DAY, NOW), nodeActions: st.nodeActions(NOW - DAY, NOW), buffer: st.bufferSamples(NOW - DAY, NOW) }, NOW, DAY);
+  const doc = buildHistory(
+    {
+      probes: st.probeSamples(NOW - DAY, NOW),
+      transitions: st.transitions(NOW - DAY, NOW),
+      failovers: st.failovers(NOW - DAY, NOW),
+      nodeActions: st.nodeActions(NOW - DAY, NOW),
+      buffer: st.bufferSamples(NOW - DAY, NOW),
+    },
+    NOW,
+    DAY,
+  );
   db.close();
   return doc;
 }

@@ -11,7 +11,14 @@ import { HistoryStore, HISTORY_RETENTION_MS } from '../../../agent/history/store
 const T0 = Date.UTC(2026, 11, 3, 4, 0, 0);
 
 function bufferStatus(records: number, oldest: number | null, attempts = 0): ComponentStatus {
-  return { state: 'ok', details: { usage: { records, bytes: records * 100 }, lanes: [{ sink: 'vm', priority: 'normal', records, oldestAgeSeconds: oldest }], sinks: [{ sink: 'vm', attempts }] } };
+  return {
+    state: 'ok',
+    details: {
+      usage: { records, bytes: records * 100 },
+      lanes: [{ sink: 'vm', priority: 'normal', records, oldestAgeSeconds: oldest }],
+      sinks: [{ sink: 'vm', attempts }],
+    },
+  };
 }
 
 function nodeStatus(actual: Record<string, unknown> | null): ComponentStatus {
@@ -19,7 +26,12 @@ function nodeStatus(actual: Record<string, unknown> | null): ComponentStatus {
 }
 
 const bare = { labels: {}, taints: [], cordoned: false, condition: null };
-const tainted = { labels: { 'linkward.io/link': 'down' }, taints: [{ key: 'linkward.io/link-down', effect: 'NoSchedule' }], cordoned: true, condition: { status: 'False', reason: 'LinkDown' } };
+const tainted = {
+  labels: { 'linkward.io/link': 'down' },
+  taints: [{ key: 'linkward.io/link-down', effect: 'NoSchedule' }],
+  cordoned: true,
+  condition: { status: 'False', reason: 'LinkDown' },
+};
 
 test('buffer depth is sampled once a minute from the buffer status; node decorations only when they change', () => {
   const db = new Database(':memory:');
@@ -40,7 +52,10 @@ test('buffer depth is sampled once a minute from the buffer status; node decorat
   const actions = store.nodeActions(T0, clock.nowMs());
   assert.equal(actions.length, 1);
   assert.equal(actions[0]!.atMs, T0 + 10 * 60_000 + NODE_CHECK_EVERY_MS);
-  assert.match(actions[0]!.summary, /cordoned; taint linkward\.io\/link-down:NoSchedule added; label linkward\.io\/link=down; condition unset → False\/LinkDown/);
+  assert.match(
+    actions[0]!.summary,
+    /cordoned; taint linkward\.io\/link-down:NoSchedule added; label linkward\.io\/link=down; condition unset → False\/LinkDown/,
+  );
 
   clock.advance(5 * NODE_CHECK_EVERY_MS);
   assert.equal(store.nodeActions(T0, clock.nowMs()).length, 1, 'unchanged decorations add nothing');
@@ -52,7 +67,10 @@ test('buffer depth is sampled once a minute from the buffer status; node decorat
   clock.advance(2 * BUFFER_SAMPLE_EVERY_MS);
   const after = store.nodeActions(T0, clock.nowMs());
   assert.equal(after.length, 2);
-  assert.match(after[1]!.summary, /^uncordoned; taint linkward\.io\/link-down:NoSchedule removed; label linkward\.io\/link removed; condition False\/LinkDown → unset$/);
+  assert.match(
+    after[1]!.summary,
+    /^uncordoned; taint linkward\.io\/link-down:NoSchedule removed; label linkward\.io\/link removed; condition False\/LinkDown → unset$/,
+  );
   assert.equal(store.bufferSamples(T0, clock.nowMs()).length, before, 'a buffer without figures records no row');
   const last = store.bufferSamples(T0, clock.nowMs()).at(-1)!;
   assert.equal(last.sinkFailing, true);
@@ -71,12 +89,26 @@ test('a restart does not repeat the last node action; rows older than the retent
   assert.equal(store.nodeActions(0, T0 + 10_000).length, 1);
   const later = T0 + HISTORY_RETENTION_MS + 3_600_000;
   second.tick(later);
-  assert.deepEqual(store.bufferSamples(0, later).map((r) => r.atMs), [later], 'old buffer rows pruned');
+  assert.deepEqual(
+    store.bufferSamples(0, later).map((r) => r.atMs),
+    [later],
+    'old buffer rows pruned',
+  );
   assert.equal(store.nodeActions(0, later).length, 1, 'the newest action is the reference for the next change: kept');
 });
 
 test('bufferSampleFrom: oldest across lanes, failing sinks, null without figures', () => {
-  const s = bufferSampleFrom({ state: 'ok', details: { usage: { records: 7, bytes: 70 }, lanes: [{ oldestAgeSeconds: 5 }, { oldestAgeSeconds: 50 }, { oldestAgeSeconds: null }], sinks: [{ attempts: 0 }, { attempts: 2 }] } }, T0);
+  const s = bufferSampleFrom(
+    {
+      state: 'ok',
+      details: {
+        usage: { records: 7, bytes: 70 },
+        lanes: [{ oldestAgeSeconds: 5 }, { oldestAgeSeconds: 50 }, { oldestAgeSeconds: null }],
+        sinks: [{ attempts: 0 }, { attempts: 2 }],
+      },
+    },
+    T0,
+  );
   assert.deepEqual(s, { atMs: T0, records: 7, bytes: 70, oldestAgeS: 50, sinkFailing: true });
   assert.equal(bufferSampleFrom(undefined, T0), null);
   assert.equal(bufferSampleFrom({ state: 'error', message: 'disk' }, T0), null);

@@ -10,7 +10,9 @@ const STALL_MS = 150;
 
 function blockFor(ms: number): void {
   const end = performance.now() + ms;
-  while (performance.now() < end) { /* deliberately block the event loop */ }
+  while (performance.now() < end) {
+    /* deliberately block the event loop */
+  }
 }
 
 test('a stall appears in the current window, survives repeated reads, and rolls out two windows later', async () => {

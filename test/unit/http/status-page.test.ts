@@ -20,7 +20,16 @@ const NOTE_CODES: Record<MeasurementNoteCode, true> = {
 };
 
 function doc(uplink: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { version: '0.1.0', node: 'store-042', uptimeSeconds: 3_600, ready: true, notReadyReasons: [], components: {}, link: { atMs: NOW, node: 'healthy', active: 'wan', uplinks: { wan: { health: 'healthy', sinceMs: NOW - 60 * MIN, reasons: [], latest: {}, ...uplink } } }, ...extra };
+  return {
+    version: '0.1.0',
+    node: 'store-042',
+    uptimeSeconds: 3_600,
+    ready: true,
+    notReadyReasons: [],
+    components: {},
+    link: { atMs: NOW, node: 'healthy', active: 'wan', uplinks: { wan: { health: 'healthy', sinceMs: NOW - 60 * MIN, reasons: [], latest: {}, ...uplink } } },
+    ...extra,
+  };
 }
 
 test('explainReason: every prefix of link-verdict.ts and link-state.ts in words; unknown reasons as they are', () => {
@@ -39,21 +48,38 @@ test('explainNote: every note code has words that never send staff to the modem 
     assert.doesNotMatch(words, /technical text|support about the measurements/, `${code} has its own words`);
     assert.doesNotMatch(words, /modem|cable|restart|unplug|connection (is )?(down|broken|slow)/i, code);
   }
-  assert.match(explainNote('target_refused', 'x'), /A test server is not answering\. This is a problem for support, not for you: the connection itself may be fine\./);
+  assert.match(
+    explainNote('target_refused', 'x'),
+    /A test server is not answering\. This is a problem for support, not for you: the connection itself may be fine\./,
+  );
   assert.match(explainNote('measurements_disturbed', 'x'), /^This device is very busy, so some measurements were set aside\./);
   assert.match(explainNote('budget_spent', 'x', '01:00 CET'), /measured again after 01:00 CET/);
-  assert.equal(explainNote('new_code', 'probe server 10.0.0.9 speaks a new protocol.'), 'A note for support about the measurements: probe server 10.0.0.9 speaks a new protocol.');
+  assert.equal(
+    explainNote('new_code', 'probe server 10.0.0.9 speaks a new protocol.'),
+    'A note for support about the measurements: probe server 10.0.0.9 speaks a new protocol.',
+  );
 });
 
-test('ages are taken against the document\'s own clock (nowMs) when no time is passed', () => {
+test("ages are taken against the document's own clock (nowMs) when no time is passed", () => {
   const page = renderStatusPage(doc({ latest: { downloadMbps: 48.2 }, measuredAtMs: { downloadMbps: NOW - 90 * MIN } }, { nowMs: NOW }));
   assert.match(page, /<dd>48\.2 Mbit\/s <span class="age">measured 1 h 30 min ago<\/span><\/dd>/);
-  assert.match(renderStatusPage(doc({ latest: { downloadMbps: 48.2 }, measuredAtMs: { downloadMbps: NOW - 90 * MIN } }), NOW + 60 * MIN), /measured 2 h 30 min ago/, 'an explicit time wins');
-  assert.doesNotMatch(renderStatusPage(doc({ latest: { downloadMbps: 48.2 }, measuredAtMs: { downloadMbps: NOW - 30_000 } }), NOW), /class="age"/, 'under a minute: no age');
+  assert.match(
+    renderStatusPage(doc({ latest: { downloadMbps: 48.2 }, measuredAtMs: { downloadMbps: NOW - 90 * MIN } }), NOW + 60 * MIN),
+    /measured 2 h 30 min ago/,
+    'an explicit time wins',
+  );
+  assert.doesNotMatch(
+    renderStatusPage(doc({ latest: { downloadMbps: 48.2 }, measuredAtMs: { downloadMbps: NOW - 30_000 } }), NOW),
+    /class="age"/,
+    'under a minute: no age',
+  );
 });
 
 test('a malformed document never crashes the page: odd notes, budget and ages are skipped or shown as they are', () => {
-  const page = renderStatusPage(doc({ latest: { downloadMbps: 'fast', loadedRttMs: null }, measuredAtMs: { downloadMbps: 'yesterday' }, notes: 'none', budget: { spent: true } }), NOW);
+  const page = renderStatusPage(
+    doc({ latest: { downloadMbps: 'fast', loadedRttMs: null }, measuredAtMs: { downloadMbps: 'yesterday' }, notes: 'none', budget: { spent: true } }),
+    NOW,
+  );
   assert.match(page, /<dt>Download speed<\/dt><dd>not measured<\/dd>/);
   assert.doesNotMatch(page, /Delay under load|Speed-test data|class="notes"/);
 });

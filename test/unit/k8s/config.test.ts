@@ -11,9 +11,15 @@ test('a hold TTL below 3 × (maxBackoffMs + requestTimeoutMs) + margin is reject
   const v = validateConfig({ kubernetes: { fleet: { leaseTtlSeconds: 60 } } });
   assert.equal(v.ok, false);
   if (v.ok) return;
-  assert.deepEqual(v.problems.map((p) => p.path), ['kubernetes.fleet.leaseTtlSeconds']);
+  assert.deepEqual(
+    v.problems.map((p) => p.path),
+    ['kubernetes.fleet.leaseTtlSeconds'],
+  );
   assert.match(v.problems[0]?.message ?? '', /60 s is too short.*at least 150 s/);
   assert.ok(validateConfig({ kubernetes: { fleet: { leaseTtlSeconds: 150 } } }).ok, 'exactly the minimum passes');
-  assert.ok(validateConfig({ kubernetes: { maxBackoffMs: 5_000, requestTimeoutMs: 1_000, fleet: { leaseTtlSeconds: 60 } } }).ok, 'a shorter backoff allows a shorter TTL');
+  assert.ok(
+    validateConfig({ kubernetes: { maxBackoffMs: 5_000, requestTimeoutMs: 1_000, fleet: { leaseTtlSeconds: 60 } } }).ok,
+    'a shorter backoff allows a shorter TTL',
+  );
   assert.ok(validateConfig({ kubernetes: { fleet: { enabled: false, leaseTtlSeconds: 60 } } }).ok, 'no fleet, no check');
 });

@@ -18,18 +18,36 @@ function docs(file: string): Record<string, unknown>[] {
 
 test('every manifest parses and has apiVersion/kind/metadata.name', () => {
   const files = [`${BASE}/rbac.yaml`, `${BASE}/admission-policy.yaml`, `${BASE}/daemonset.yaml`, 'examples/link-sidecar.yaml'];
-  for (const f of files) for (const d of docs(f)) {
-    assert.ok(d.apiVersion && d.kind, `${f}: ${JSON.stringify(d).slice(0, 80)}`);
-    assert.ok((d.metadata as { name?: string }).name, `${f}: ${String(d.kind)} without a name`);
-  }
+  for (const f of files)
+    for (const d of docs(f)) {
+      assert.ok(d.apiVersion && d.kind, `${f}: ${JSON.stringify(d).slice(0, 80)}`);
+      assert.ok((d.metadata as { name?: string }).name, `${f}: ${String(d.kind)} without a name`);
+    }
   assert.ok(readdirSync(join(DEPLOY, 'examples')).length >= 1);
 });
 
 test('RBAC is least privilege: exactly the verbs the code calls', () => {
-  const rules = docs(`${BASE}/rbac.yaml`).filter((d) => d.kind === 'ClusterRole' || d.kind === 'Role').flatMap((d) => (d.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]).map((r) => ({ ...r, role: (d.metadata as { name: string }).name })));
+  const rules = docs(`${BASE}/rbac.yaml`)
+    .filter((d) => d.kind === 'ClusterRole' || d.kind === 'Role')
+    .flatMap((d) =>
+      (d.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[]).map((r) => ({ ...r, role: (d.metadata as { name: string }).name })),
+    );
   const grants = new Set(rules.flatMap((r) => r.resources.flatMap((res) => r.verbs.map((v) => `${r.apiGroups[0] ?? ''}/${res}:${v}`))));
   // From agent/k8s/client-node-api.ts: each NodeApi method → one (group/resource:verb).
-  const needed = ['/nodes:get', '/nodes:list', '/nodes:watch', '/nodes:patch', '/nodes/status:patch', '/events:create', 'coordination.k8s.io/leases:get', 'coordination.k8s.io/leases:create', 'coordination.k8s.io/leases:update', '/pods:list', '/pods:get', '/pods/eviction:create'];
+  const needed = [
+    '/nodes:get',
+    '/nodes:list',
+    '/nodes:watch',
+    '/nodes:patch',
+    '/nodes/status:patch',
+    '/events:create',
+    'coordination.k8s.io/leases:get',
+    'coordination.k8s.io/leases:create',
+    'coordination.k8s.io/leases:update',
+    '/pods:list',
+    '/pods:get',
+    '/pods/eviction:create',
+  ];
   assert.deepEqual([...grants].sort(), [...needed].sort());
   for (const r of rules) {
     assert.ok(!r.verbs.includes('*') && !r.resources.includes('*'), 'no wildcards');

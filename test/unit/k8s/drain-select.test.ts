@@ -94,22 +94,75 @@ test('config: deleteEmptyDirData defaults to false (kubectl default) and is desc
 });
 
 test('summarizeDrain says which pods were left for their emptyDir data and how to change it', () => {
-  const left = summarizeDrain({ evicted: ['default/web'], skipped: ['default/cache (local storage: emptyDir c; kubernetes.drain.deleteEmptyDirData is false)'], emptyDirLeft: ['default/cache'], emptyDirEvicted: [], remaining: [], unconfirmed: [], ended: 'done', timedOut: false });
-  assert.equal(left, 'drain: 1 evicted; 1 skipped; 0 remaining; 1 left for emptyDir data (default/cache; set kubernetes.drain.deleteEmptyDirData: true to evict them)');
-  const gone = summarizeDrain({ evicted: ['default/web', 'default/cache'], skipped: [], emptyDirLeft: [], emptyDirEvicted: ['default/cache'], remaining: [], unconfirmed: [], ended: 'done', timedOut: false });
+  const left = summarizeDrain({
+    evicted: ['default/web'],
+    skipped: ['default/cache (local storage: emptyDir c; kubernetes.drain.deleteEmptyDirData is false)'],
+    emptyDirLeft: ['default/cache'],
+    emptyDirEvicted: [],
+    remaining: [],
+    unconfirmed: [],
+    ended: 'done',
+    timedOut: false,
+  });
+  assert.equal(
+    left,
+    'drain: 1 evicted; 1 skipped; 0 remaining; 1 left for emptyDir data (default/cache; set kubernetes.drain.deleteEmptyDirData: true to evict them)',
+  );
+  const gone = summarizeDrain({
+    evicted: ['default/web', 'default/cache'],
+    skipped: [],
+    emptyDirLeft: [],
+    emptyDirEvicted: ['default/cache'],
+    remaining: [],
+    unconfirmed: [],
+    ended: 'done',
+    timedOut: false,
+  });
   assert.equal(gone, 'drain: 2 evicted; 0 skipped; 0 remaining; emptyDir data deleted with default/cache');
   // Stopped because the link recovered: evicted pods stay counted as evicted, nothing claims the budget was spent.
-  const stopped = summarizeDrain({ evicted: ['default/a', 'default/b'], skipped: [], emptyDirLeft: [], emptyDirEvicted: [], remaining: ['default/c'], unconfirmed: ['default/b'], ended: 'stopped', timedOut: false });
-  assert.equal(stopped, 'drain: 2 evicted (1 not yet seen gone); 0 skipped; 1 remaining (not evicted: drain stopped); stopped early (link recovered or agent stopping)');
-  const spent = summarizeDrain({ evicted: [], skipped: [], emptyDirLeft: [], emptyDirEvicted: [], remaining: ['default/db'], unconfirmed: [], ended: 'timeout', timedOut: true });
+  const stopped = summarizeDrain({
+    evicted: ['default/a', 'default/b'],
+    skipped: [],
+    emptyDirLeft: [],
+    emptyDirEvicted: [],
+    remaining: ['default/c'],
+    unconfirmed: ['default/b'],
+    ended: 'stopped',
+    timedOut: false,
+  });
+  assert.equal(
+    stopped,
+    'drain: 2 evicted (1 not yet seen gone); 0 skipped; 1 remaining (not evicted: drain stopped); stopped early (link recovered or agent stopping)',
+  );
+  const spent = summarizeDrain({
+    evicted: [],
+    skipped: [],
+    emptyDirLeft: [],
+    emptyDirEvicted: [],
+    remaining: ['default/db'],
+    unconfirmed: [],
+    ended: 'timeout',
+    timedOut: true,
+  });
   assert.equal(spent, 'drain: 0 evicted; 0 skipped; 1 remaining (time budget spent)');
 });
 
 test('toPod: only an owner with controller: true makes a pod managed (kubectl drain rule)', () => {
-  const owner = (controller?: boolean) => ({ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'r', uid: 'u', ...(controller === undefined ? {} : { controller }) });
+  const owner = (controller?: boolean) => ({
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    name: 'r',
+    uid: 'u',
+    ...(controller === undefined ? {} : { controller }),
+  });
   const kinds = (controller?: boolean) => toPod({ metadata: { namespace: 'ns', name: 'x', ownerReferences: [owner(controller)] } }).ownerKinds;
   assert.deepEqual(kinds(true), ['ReplicaSet']);
   assert.deepEqual(kinds(false), []);
   assert.deepEqual(kinds(undefined), [], 'an owner reference without the controller flag is not a controller');
-  assert.equal(podSkip(toPod({ metadata: { namespace: 'ns', name: 'x', ownerReferences: [owner(undefined)] }, status: { phase: 'Running' } }), { deleteEmptyDirData: false })?.kind, 'unmanaged');
+  assert.equal(
+    podSkip(toPod({ metadata: { namespace: 'ns', name: 'x', ownerReferences: [owner(undefined)] }, status: { phase: 'Running' } }), {
+      deleteEmptyDirData: false,
+    })?.kind,
+    'unmanaged',
+  );
 });

@@ -6,7 +6,17 @@ import { LwError, type LwCode } from '../../../agent/base/errors.ts';
 import { silentLogger } from '../../../agent/base/log.ts';
 import { K8sErrorCode } from '../../../agent/k8s/errors.ts';
 import { EventOutbox } from '../../../agent/k8s/event-outbox.ts';
-import { EMPTY_EVENT_QUEUE, enqueueEvent, EVENT_QUEUE_MAX, EVENT_TTL_MS, eventDue, expireEvents, outcomeOfError, settleHead, type EventQueue } from '../../../agent/k8s/event-queue.ts';
+import {
+  EMPTY_EVENT_QUEUE,
+  enqueueEvent,
+  EVENT_QUEUE_MAX,
+  EVENT_TTL_MS,
+  eventDue,
+  expireEvents,
+  outcomeOfError,
+  settleHead,
+  type EventQueue,
+} from '../../../agent/k8s/event-queue.ts';
 import { T0 } from './helpers.ts';
 
 const MAX_BACKOFF = 20_000;
@@ -33,7 +43,12 @@ test('the queue keeps at most EVENT_QUEUE_MAX (50) Events, dropping the oldest',
   assert.deepEqual(dropped.slice(50), [1, 1]);
   assert.equal(q.pending[0]?.reason, 'E2', 'E0 and E1 (the oldest) went first');
   assert.equal(q.pending.at(-1)?.reason, 'E51');
-  assert.equal(enqueueEvent(queueOf(ev('A'), ev('B')), ev('C'), 2).queue.pending.map((e) => e.reason).join(), 'B,C');
+  assert.equal(
+    enqueueEvent(queueOf(ev('A'), ev('B')), ev('C'), 2)
+      .queue.pending.map((e) => e.reason)
+      .join(),
+    'B,C',
+  );
 });
 
 test('an Event 1 h (Kubernetes event TTL) after its transition is dropped; an emptied queue forgets its backoff', () => {
@@ -43,7 +58,10 @@ test('an Event 1 h (Kubernetes event TTL) after its transition is dropped; an em
   assert.equal(expireEvents(q0, T0 + EVENT_TTL_MS - 1).queue, q0, 'unchanged when nothing expired');
   const s = expireEvents(q0, T0 + EVENT_TTL_MS);
   assert.equal(s.dropped, 1);
-  assert.deepEqual(s.queue.pending.map((e) => e.reason), ['new']);
+  assert.deepEqual(
+    s.queue.pending.map((e) => e.reason),
+    ['new'],
+  );
   assert.equal(s.queue.failures, 3, 'backoff kept while Events wait');
   const all = expireEvents(q0, T0 + 2 * EVENT_TTL_MS);
   assert.equal(all.dropped, 2);
@@ -73,7 +91,8 @@ test('error codes: 409 means an earlier attempt created it (sent); only transien
   assert.equal(outcomeOfError(K8sErrorCode.CONFLICT), 'sent');
   assert.equal(outcomeOfError(K8sErrorCode.NOT_FOUND), 'rejected');
   assert.equal(outcomeOfError(K8sErrorCode.REJECTED), 'rejected');
-  for (const c of [K8sErrorCode.UNAVAILABLE, K8sErrorCode.TIMEOUT, K8sErrorCode.TOO_MANY_REQUESTS, K8sErrorCode.FORBIDDEN]) assert.equal(outcomeOfError(c), 'retry', c);
+  for (const c of [K8sErrorCode.UNAVAILABLE, K8sErrorCode.TIMEOUT, K8sErrorCode.TOO_MANY_REQUESTS, K8sErrorCode.FORBIDDEN])
+    assert.equal(outcomeOfError(c), 'retry', c);
   // A client-side bug would fail the same way forever and block every newer Event behind it.
   assert.equal(outcomeOfError('LW_INTERNAL'), 'rejected');
 });
@@ -119,7 +138,11 @@ test('outbox: a failed Event is retried on a later pass once the backoff elapsed
   await box.flush(api, T0 + 999 + 1997);
   assert.equal(posted.length, 0, 'backoff now 1998 ms (of the 2 s ceiling)');
   await box.flush(api, T0 + 999 + 1998);
-  assert.deepEqual(posted.map((e) => e.reason), ['LinkDegraded', 'LinkDown'], 'both sent, oldest first');
+  assert.deepEqual(
+    posted.map((e) => e.reason),
+    ['LinkDegraded', 'LinkDown'],
+    'both sent, oldest first',
+  );
   assert.deepEqual([box.pending, calls.pending, calls.sent], [0, 0, 2]);
   assert.match(posted[0]?.name ?? '', /^n1\.[0-9a-f]+-0-ffa$/, 'named when queued');
   assert.notEqual(posted[0]?.name, posted[1]?.name, 'unique even with the same random number');
@@ -136,7 +159,10 @@ test('outbox: 409 counts as sent; a 422 is dropped as rejected; expiry and overf
   box.add(ev('B'));
   box.add(ev('C'));
   await box.flush(api, T0);
-  assert.deepEqual(posted.map((e) => e.reason), ['C']);
+  assert.deepEqual(
+    posted.map((e) => e.reason),
+    ['C'],
+  );
   assert.deepEqual([calls.sent, calls.dropped.join()], [2, 'rejected:1']);
   const down = fakeApi(Array(100).fill(K8sErrorCode.UNAVAILABLE));
   for (let i = 0; i < EVENT_QUEUE_MAX + 3; i++) box.add(ev(`E${i}`, T0 + i));

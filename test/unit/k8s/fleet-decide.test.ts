@@ -24,8 +24,14 @@ test('liveHolds drops expired holds and holders whose node is gone', () => {
     { holder: 'b', renewTime: at(T - 61_000), ttlSeconds: 60 },
     { holder: 'gone', renewTime: at(T), ttlSeconds: 60 },
   ];
-  assert.deepEqual(liveHolds(holds, T, new Set(['a', 'b'])).map((h) => h.holder), ['a']);
-  assert.deepEqual(liveHolds(holds, T, null).map((h) => h.holder), ['a', 'gone']);
+  assert.deepEqual(
+    liveHolds(holds, T, new Set(['a', 'b'])).map((h) => h.holder),
+    ['a'],
+  );
+  assert.deepEqual(
+    liveHolds(holds, T, null).map((h) => h.holder),
+    ['a', 'gone'],
+  );
   assert.deepEqual(parseHolds('not json'), []);
   assert.deepEqual(parseHolds('[{"holder":1}]'), []);
 });
@@ -64,8 +70,14 @@ test('unavailable: cordoned, not Ready, or NoSchedule/NoExecute by anyone; Prefe
   assert.equal(unavailableReason(nodeView({ conditions: ready, taints: [{ key: 'linkward.io/link', value: 'degraded', effect: 'PreferNoSchedule' }] })), null);
   assert.equal(unavailableReason(nodeView({ conditions: ready, unschedulable: true })), 'cordoned');
   assert.equal(unavailableReason(nodeView({ conditions: [{ type: 'Ready', status: 'Unknown' }] })), 'Ready=Unknown');
-  assert.equal(unavailableReason(nodeView({ conditions: ready, taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] })), 'taint dedicated:NoSchedule');
-  assert.equal(unavailableReason(nodeView({ conditions: ready, taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' }] })), 'taint node.kubernetes.io/unreachable:NoExecute');
+  assert.equal(
+    unavailableReason(nodeView({ conditions: ready, taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] })),
+    'taint dedicated:NoSchedule',
+  );
+  assert.equal(
+    unavailableReason(nodeView({ conditions: ready, taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' }] })),
+    'taint node.kubernetes.io/unreachable:NoExecute',
+  );
 });
 
 test('decideAcquire counts live holders and unavailable nodes once each, never itself; a dead holder counts while decorated', () => {
@@ -76,7 +88,18 @@ test('decideAcquire counts live holders and unavailable nodes once each, never i
   // a holds and is cordoned (its own decoration): counted once, so b fits under a cap of 2.
   assert.ok(decideAcquire(live, 'b', T, 60, 2, fleet, aCordoned).granted);
   // An admin-cordoned d fills the second slot.
-  const full = decideAcquire(live, 'b', T, 60, 2, fleet, new Map([['a', 'cordoned'], ['d', 'cordoned']]));
+  const full = decideAcquire(
+    live,
+    'b',
+    T,
+    60,
+    2,
+    fleet,
+    new Map([
+      ['a', 'cordoned'],
+      ['d', 'cordoned'],
+    ]),
+  );
   assert.deepEqual(full, { granted: false, live: 2, cap: 2, counted: ['a (cordoned)', 'd (cordoned)'] });
   // a died: its hold expired but its cordon is still there, so it still counts.
   assert.equal(decideAcquire(expired, 'b', T, 60, 1, fleet, aCordoned).granted, false);

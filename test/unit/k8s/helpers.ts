@@ -14,7 +14,15 @@ export function snap(node: LinkHealth, downloadMbps = 42, reasons: string[] = []
     atMs: T0,
     node,
     active: 'wan0',
-    uplinks: { wan0: { name: 'wan0', health: node, sinceMs: T0, reasons, latest: { atMs: T0, downloadMbps, uploadMbps: 9.5, rttP95Ms: 412, lossPercent: 4, jitterMs: 12 } } },
+    uplinks: {
+      wan0: {
+        name: 'wan0',
+        health: node,
+        sinceMs: T0,
+        reasons,
+        latest: { atMs: T0, downloadMbps, uploadMbps: 9.5, rttP95Ms: 412, lossPercent: 4, jitterMs: 12 },
+      },
+    },
   };
 }
 
@@ -26,8 +34,12 @@ export function nodeView(over: Partial<NodeView> = {}): NodeView {
 export function applyPlan(n: NodeView, p: { nodePatch: Record<string, unknown> | null; statusPatch: Record<string, unknown> | null }): NodeView {
   const out: NodeView = structuredClone(n);
   const md = (p.nodePatch?.metadata ?? {}) as { labels?: Record<string, string | null>; annotations?: Record<string, string | null> };
-  for (const [k, v] of Object.entries(md.labels ?? {})) if (v === null) delete out.labels[k]; else out.labels[k] = v;
-  for (const [k, v] of Object.entries(md.annotations ?? {})) if (v === null) delete out.annotations[k]; else out.annotations[k] = v;
+  for (const [k, v] of Object.entries(md.labels ?? {}))
+    if (v === null) delete out.labels[k];
+    else out.labels[k] = v;
+  for (const [k, v] of Object.entries(md.annotations ?? {}))
+    if (v === null) delete out.annotations[k];
+    else out.annotations[k] = v;
   const spec = (p.nodePatch?.spec ?? {}) as { taints?: NodeView['taints'] | null; unschedulable?: boolean | null };
   if ('taints' in spec) out.taints = spec.taints ?? [];
   if ('unschedulable' in spec) out.unschedulable = spec.unschedulable === true;

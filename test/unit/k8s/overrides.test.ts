@@ -25,12 +25,19 @@ test('pauseOf: empty/true = no end, RFC 3339 = until then, past or false = not p
 test('paused: labels and condition stay, no taint, cordon or drain; the plan removes what linkward owns', () => {
   const c = cfg({ tiers: { down: { cordon: true, drain: true } } });
   const owned = serializeOwnership({ labels: ['linkward.io/link-state'], taints: [{ key: TAINT_KEY, effect: 'NoSchedule' }], cordon: true });
-  const n = nodeView({ unschedulable: true, taints: [{ key: TAINT_KEY, value: 'down', effect: 'NoSchedule' }], annotations: { [ANNOTATION_OWNED]: owned, [ANNOTATION_PAUSED]: 'true' } });
+  const n = nodeView({
+    unschedulable: true,
+    taints: [{ key: TAINT_KEY, value: 'down', effect: 'NoSchedule' }],
+    annotations: { [ANNOTATION_OWNED]: owned, [ANNOTATION_PAUSED]: 'true' },
+  });
   const d = desiredDecorations({ snapshot: snap('down', 0.2), cfg: c, node: n, nowMs: T0, fleetGranted: true, unknownSinceMs: null });
   assert.deepEqual([d.taint, d.cordon, d.drain, d.labels['linkward.io/link-state'], d.condition?.reason], [null, false, false, 'down', 'LinkDown']);
   assert.match(d.notes?.[0] ?? '', /paused by annotation linkward.io\/paused until the annotation is removed/);
   const p = planNode(n, d, c, T0);
-  assert.deepEqual(p.changes.filter((x) => !x.startsWith('label') && !x.startsWith('condition')), [`remove taint ${TAINT_KEY}:NoSchedule`, 'uncordon']);
+  assert.deepEqual(
+    p.changes.filter((x) => !x.startsWith('label') && !x.startsWith('condition')),
+    [`remove taint ${TAINT_KEY}:NoSchedule`, 'uncordon'],
+  );
 });
 
 test('a cordon or taint removed by hand is left off for the rest of the episode and recorded; a new episode re-applies it', () => {

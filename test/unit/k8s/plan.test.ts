@@ -9,7 +9,14 @@ import type { LinkHealth } from '../../../agent/core/types.ts';
 import { applyPlan, cfg, nodeView, snap, T0 } from './helpers.ts';
 
 function step(n: NodeView, state: LinkHealth, c = cfg(), nowMs = T0, fleetGranted = true): { n: NodeView; plan: ReturnType<typeof planNode> } {
-  const d = desiredDecorations({ snapshot: snap(state, 3.1, state === 'healthy' ? [] : ['down=3.1Mbps<5', 'rtt_p95=412ms>250']), cfg: c, node: n, nowMs, fleetGranted, unknownSinceMs: null });
+  const d = desiredDecorations({
+    snapshot: snap(state, 3.1, state === 'healthy' ? [] : ['down=3.1Mbps<5', 'rtt_p95=412ms>250']),
+    cfg: c,
+    node: n,
+    nowMs,
+    fleetGranted,
+    unknownSinceMs: null,
+  });
   const plan = planNode(n, d, c, nowMs);
   return { n: applyPlan(n, plan), plan };
 }
@@ -31,7 +38,11 @@ test('tiers in order: healthy → degraded → down → healthy', () => {
   ({ n } = step(n, 'down', cfg({ tiers: { down: { cordon: true } } })));
   assert.deepEqual(n.taints, [{ key: TAINT_KEY, value: 'down', effect: 'NoSchedule' }]);
   assert.equal(n.unschedulable, true);
-  assert.deepEqual(readOwnership(n), { labels: ['linkward.io/bandwidth-class', 'linkward.io/link-state', 'linkward.io/uplink'], taints: [{ key: TAINT_KEY, effect: 'NoSchedule' }], cordon: true });
+  assert.deepEqual(readOwnership(n), {
+    labels: ['linkward.io/bandwidth-class', 'linkward.io/link-state', 'linkward.io/uplink'],
+    taints: [{ key: TAINT_KEY, effect: 'NoSchedule' }],
+    cordon: true,
+  });
   ({ n } = step(n, 'healthy'));
   assert.deepEqual(n.taints, []);
   assert.equal(n.unschedulable, false);
@@ -129,7 +140,13 @@ test('corrupt ownership annotation owns nothing (nothing foreign is removed)', (
 });
 
 test('condition message: a small nonzero reading keeps one significant digit (0.05 Mbps is not "0Mbps")', () => {
-  const view = { name: 'wan0', health: 'down', sinceMs: 0, reasons: ['down=0.05Mbps<1'], latest: { atMs: 0, downloadMbps: 0.05, uploadMbps: 0.004, rttP95Ms: 0.3, lossPercent: 0, jitterMs: 12.4 } } as never;
+  const view = {
+    name: 'wan0',
+    health: 'down',
+    sinceMs: 0,
+    reasons: ['down=0.05Mbps<1'],
+    latest: { atMs: 0, downloadMbps: 0.05, uploadMbps: 0.004, rttP95Ms: 0.3, lossPercent: 0, jitterMs: 12.4 },
+  } as never;
   const msg = conditionMessage('down', 'wan0', view);
   assert.match(msg, /down=0\.05Mbps up=0\.004Mbps rtt_p95=0\.3ms loss=0% jitter=12ms/);
   assert.equal(fmt(42.26, 'Mbps'), '42.3Mbps');

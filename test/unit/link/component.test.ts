@@ -14,7 +14,15 @@ const policy = defaultLinkHealthConfig();
 
 function setup(t: { after(fn: () => void): void }) {
   const clock = new ManualClock();
-  const ctx = makeLinkContext({ uplinks: [{ name: 'lte', priority: 200 }, { name: 'wan', priority: 10 }] }, { clock });
+  const ctx = makeLinkContext(
+    {
+      uplinks: [
+        { name: 'lte', priority: 200 },
+        { name: 'wan', priority: 10 },
+      ],
+    },
+    { clock },
+  );
   const snaps: LinkSnapshot[] = [];
   ctx.bus.on('link', (s) => snaps.push(s));
   const comp = keepAlive(createLinkComponent(ctx, { health: policy }));
@@ -85,11 +93,18 @@ test('transitions are stored in link_ tables; a restart starts unknown but keeps
   assert.equal(before?.node, 'degraded', 'held degraded although the last samples were good');
   assert.equal(before?.uplinks.wan?.latest.lossPercent, 0);
   await comp.stop();
-  const rows = keepAlive(ctx.stateDb.prepare('SELECT uplink, from_health, to_health FROM link_transitions ORDER BY id')).all() as { uplink: string | null; to_health: string }[];
+  const rows = keepAlive(ctx.stateDb.prepare('SELECT uplink, from_health, to_health FROM link_transitions ORDER BY id')).all() as {
+    uplink: string | null;
+    to_health: string;
+  }[];
   const wan = rows.filter((r) => r.uplink === 'wan').map((r) => r.to_health);
   assert.deepEqual(wan.slice(0, 3), ['healthy', 'degraded', 'healthy']);
   assert.equal(wan.at(-1), 'degraded');
-  const damp = keepAlive(ctx.stateDb.prepare('SELECT penalty, suppressed, last_flap_ms FROM link_damping WHERE uplink = ?')).get('wan') as { penalty: number; suppressed: number; last_flap_ms: number | null };
+  const damp = keepAlive(ctx.stateDb.prepare('SELECT penalty, suppressed, last_flap_ms FROM link_damping WHERE uplink = ?')).get('wan') as {
+    penalty: number;
+    suppressed: number;
+    last_flap_ms: number | null;
+  };
   assert.ok(damp.penalty > policy.damping.reuseBelow && damp.suppressed === 1, JSON.stringify(damp));
   assert.ok(typeof damp.last_flap_ms === 'number' && damp.last_flap_ms <= clock.nowMs(), 'the last flap time is saved with the penalty');
 
@@ -106,7 +121,10 @@ test('transitions are stored in link_ tables; a restart starts unknown but keeps
   assert.equal(details.uplinks.wan?.suppressed, true);
   // The restored hold is bounded by the saved last flap: at most maxHoldS after it, not after the restart.
   const until = details.uplinks.wan?.dampedUntilMs;
-  assert.ok(until !== null && until !== undefined && until <= (damp.last_flap_ms as number) + policy.damping.maxHoldS * 1000 + 1, `${until} vs last flap ${damp.last_flap_ms}`);
+  assert.ok(
+    until !== null && until !== undefined && until <= (damp.last_flap_ms as number) + policy.damping.maxHoldS * 1000 + 1,
+    `${until} vs last flap ${damp.last_flap_ms}`,
+  );
   assert.ok(details.recentTransitions.length >= 2);
 });
 
@@ -116,5 +134,5 @@ test('a broken state DB does not stop the link state from working', async (t) =>
   await comp.start();
   ctx.bus.emit('sample', carrier('wan', clock.nowMs(), false));
   assert.equal(ctx.bus.latestLink()?.node, 'down');
-  assert.ok(((comp.status().details as { storeErrors: number }).storeErrors) >= 1);
+  assert.ok((comp.status().details as { storeErrors: number }).storeErrors >= 1);
 });

@@ -21,7 +21,10 @@ function run(s: LinkState, from: number, to: number, make: (uplink: string, t: n
 }
 
 /** Square wave: dead for `halfMs`, alive for `halfMs`, from `start` to `end`. */
-const square = (start: number, end: number, halfMs: number) => (t: number): boolean => t >= start && t < end && Math.floor((t - start) / halfMs) % 2 === 0;
+const square =
+  (start: number, end: number, halfMs: number) =>
+  (t: number): boolean =>
+    t >= start && t < end && Math.floor((t - start) / halfMs) % 2 === 0;
 
 test('an idle backup that flaps collects no penalty and is published by its current measurements', () => {
   let s = setActive(initialLinkState(['wan', 'lte'], T0), 'wan', T0, policy).state;
@@ -83,7 +86,9 @@ test('square wave at a random period: hold after the last flap ≤ maxHoldS, hea
     assert.ok(healthyAt !== null, `seed ${seed} half ${halfMs}: never healthy again`);
     // The link is good for good from the first good sample after the last bad one.
     const afterS = (healthyAt - (lastBad + ROUND_MS)) / 1000;
-    process.stdout.write(`#   healthy ${afterS} s after the flapping stopped (penalty ${Math.round(s.uplinks.wan!.damping.penalty)}, hold cap ${policy.damping.maxHoldS} s + exit dwell ${policy.dwell.exitS} s)\n`);
+    process.stdout.write(
+      `#   healthy ${afterS} s after the flapping stopped (penalty ${Math.round(s.uplinks.wan!.damping.penalty)}, hold cap ${policy.damping.maxHoldS} s + exit dwell ${policy.dwell.exitS} s)\n`,
+    );
     assert.ok(afterS <= policy.damping.maxHoldS + policy.dwell.exitS, `seed ${seed} half ${halfMs / 1000}s: healthy ${afterS}s after the flapping stopped`);
   }
 });

@@ -122,7 +122,9 @@ test('random replay (samples out of order, timer ticks, active switches) never s
         // Random sample, possibly late (atMs before now), possibly measuring nothing.
         const atMs = now - Math.floor(rnd() * 200_000);
         const empty = rnd() < 0.3;
-        const sample: ProbeSample = empty ? { uplink, kind: 'passive', atMs, bytesUsed: 10 } : light(uplink, atMs, { rttP95Ms: rnd() * 600, lossPercent: rnd() * 10 });
+        const sample: ProbeSample = empty
+          ? { uplink, kind: 'passive', atMs, bytesUsed: 10 }
+          : light(uplink, atMs, { rttP95Ms: rnd() * 600, lossPercent: rnd() * 10 });
         s = step(s, sample, now, policy).state;
         if (!empty) measured.set(uplink, Math.max(measured.get(uplink) ?? -Infinity, atMs));
       } else if (op < 0.6) {
@@ -133,7 +135,10 @@ test('random replay (samples out of order, timer ticks, active switches) never s
       for (const n of names) {
         if (s.uplinks[n]?.health !== 'healthy') continue;
         const last = measured.get(n);
-        assert.ok(last !== undefined && now - last <= policy.maxAge.lightS * 1000, `seed ${seed} round ${round} op ${i}: ${n} healthy without a fresh measurement`);
+        assert.ok(
+          last !== undefined && now - last <= policy.maxAge.lightS * 1000,
+          `seed ${seed} round ${round} op ${i}: ${n} healthy without a fresh measurement`,
+        );
       }
     }
   }

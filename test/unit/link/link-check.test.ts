@@ -16,17 +16,30 @@ const snap: LinkSnapshot = {
   },
 };
 
-const CASES: { name: string; query: Record<string, string>; now?: number; snapshot?: LinkSnapshot | null; ok: boolean; verdict: string; reasons: string[] }[] = [
-  { name: 'no narrowing', query: {}, ok: true, verdict: 'healthy', reasons: [] },
-  { name: 'all narrower thresholds met', query: { minDown: '10', minUp: '2', maxRtt: '100', maxLoss: '1', maxAge: '60' }, ok: true, verdict: 'healthy', reasons: [] },
-  { name: 'download below minDown', query: { minDown: '25' }, ok: false, verdict: 'degraded', reasons: ['down=20Mbps<25'] },
-  { name: 'several narrower thresholds fail', query: { minUp: '5', maxRtt: '30', maxLoss: '0.1' }, ok: false, verdict: 'degraded', reasons: ['up=4Mbps<5', 'rtt_p95=40ms>30', 'loss=0.5%>0.1'] },
-  { name: 'stale for maxAge', query: { maxAge: '10' }, now: T0 + 30_000, ok: false, verdict: 'unknown', reasons: ['stale: last measurement 30s ago>10'] },
-  { name: 'other uplink', query: { uplink: 'lte' }, ok: false, verdict: 'degraded', reasons: ['rtt_p95=412ms>250'] },
-  { name: 'narrowing on an unmeasured metric', query: { uplink: 'lte', maxLoss: '1' }, ok: false, verdict: 'degraded', reasons: ['rtt_p95=412ms>250'] },
-  { name: 'unknown uplink', query: { uplink: 'sat' }, ok: false, verdict: 'unknown', reasons: ['unknown uplink "sat" (known: wan, lte)'] },
-  { name: 'no snapshot yet', query: {}, snapshot: null, ok: false, verdict: 'unknown', reasons: ['link state not evaluated yet'] },
-];
+const CASES: { name: string; query: Record<string, string>; now?: number; snapshot?: LinkSnapshot | null; ok: boolean; verdict: string; reasons: string[] }[] =
+  [
+    { name: 'no narrowing', query: {}, ok: true, verdict: 'healthy', reasons: [] },
+    {
+      name: 'all narrower thresholds met',
+      query: { minDown: '10', minUp: '2', maxRtt: '100', maxLoss: '1', maxAge: '60' },
+      ok: true,
+      verdict: 'healthy',
+      reasons: [],
+    },
+    { name: 'download below minDown', query: { minDown: '25' }, ok: false, verdict: 'degraded', reasons: ['down=20Mbps<25'] },
+    {
+      name: 'several narrower thresholds fail',
+      query: { minUp: '5', maxRtt: '30', maxLoss: '0.1' },
+      ok: false,
+      verdict: 'degraded',
+      reasons: ['up=4Mbps<5', 'rtt_p95=40ms>30', 'loss=0.5%>0.1'],
+    },
+    { name: 'stale for maxAge', query: { maxAge: '10' }, now: T0 + 30_000, ok: false, verdict: 'unknown', reasons: ['stale: last measurement 30s ago>10'] },
+    { name: 'other uplink', query: { uplink: 'lte' }, ok: false, verdict: 'degraded', reasons: ['rtt_p95=412ms>250'] },
+    { name: 'narrowing on an unmeasured metric', query: { uplink: 'lte', maxLoss: '1' }, ok: false, verdict: 'degraded', reasons: ['rtt_p95=412ms>250'] },
+    { name: 'unknown uplink', query: { uplink: 'sat' }, ok: false, verdict: 'unknown', reasons: ['unknown uplink "sat" (known: wan, lte)'] },
+    { name: 'no snapshot yet', query: {}, snapshot: null, ok: false, verdict: 'unknown', reasons: ['link state not evaluated yet'] },
+  ];
 
 for (const c of CASES) {
   test(`check: ${c.name}`, () => {

@@ -31,7 +31,10 @@ test('the first completed measurement is published at once', () => {
   const good = step(initialLinkState(['wan'], T0), light('wan', T0), T0, policy);
   assert.equal(good.state.uplinks.wan?.health, 'healthy');
   assert.equal(good.state.node, 'healthy');
-  assert.deepEqual(good.transitions.map((t) => `${t.uplink ?? 'node'}:${t.from}->${t.to}`), ['wan:unknown->healthy', 'node:unknown->healthy']);
+  assert.deepEqual(
+    good.transitions.map((t) => `${t.uplink ?? 'node'}:${t.from}->${t.to}`),
+    ['wan:unknown->healthy', 'node:unknown->healthy'],
+  );
   const bad = step(initialLinkState(['wan'], T0), light('wan', T0, { rttP95Ms: 400 }), T0, policy);
   assert.equal(bad.state.uplinks.wan?.health, 'degraded');
 });
@@ -49,13 +52,43 @@ const THRESHOLD_CASES: { name: string; sample: Partial<ProbeSample>; health: str
   { name: 'download 3.1', sample: { downloadMbps: 3.1 }, health: 'degraded', reasons: ['down=3.1Mbps<5'] },
   { name: 'download 0.25', sample: { downloadMbps: 0.25 }, health: 'down', reasons: ['down=0.25Mbps<0.5'] },
   { name: 'upload 0.5', sample: { uploadMbps: 0.5 }, health: 'degraded', reasons: ['up=0.5Mbps<1'] },
-  { name: 'issue example', sample: { downloadMbps: 3.1, rttP95Ms: 412, lossPercent: 4 }, health: 'degraded', reasons: ['down=3.1Mbps<5', 'rtt_p95=412ms>250', 'loss=4%>3'] },
-  { name: 'carrier lost (no probe verdict in the sample)', sample: { carrier: false, reachable: undefined, targetsUp: undefined, targetsTotal: undefined }, health: 'down', reasons: ['carrier=lost'] },
-  { name: 'carrier lost and targets unreachable', sample: { carrier: false, reachable: false, targetsUp: 0 }, health: 'down', reasons: ['carrier=lost', 'unreachable=0/3 targets<quorum'] },
-  { name: 'unreachable by quorum (probe verdict)', sample: { reachable: false, targetsUp: 1, targetsTotal: 3 }, health: 'down', reasons: ['unreachable=1/3 targets<quorum'] },
-  { name: 'quorum derived from targets: 1 of 3', sample: { reachable: undefined, targetsUp: 1, targetsTotal: 3 }, health: 'down', reasons: ['unreachable=1/3 targets<quorum'] },
+  {
+    name: 'issue example',
+    sample: { downloadMbps: 3.1, rttP95Ms: 412, lossPercent: 4 },
+    health: 'degraded',
+    reasons: ['down=3.1Mbps<5', 'rtt_p95=412ms>250', 'loss=4%>3'],
+  },
+  {
+    name: 'carrier lost (no probe verdict in the sample)',
+    sample: { carrier: false, reachable: undefined, targetsUp: undefined, targetsTotal: undefined },
+    health: 'down',
+    reasons: ['carrier=lost'],
+  },
+  {
+    name: 'carrier lost and targets unreachable',
+    sample: { carrier: false, reachable: false, targetsUp: 0 },
+    health: 'down',
+    reasons: ['carrier=lost', 'unreachable=0/3 targets<quorum'],
+  },
+  {
+    name: 'unreachable by quorum (probe verdict)',
+    sample: { reachable: false, targetsUp: 1, targetsTotal: 3 },
+    health: 'down',
+    reasons: ['unreachable=1/3 targets<quorum'],
+  },
+  {
+    name: 'quorum derived from targets: 1 of 3',
+    sample: { reachable: undefined, targetsUp: 1, targetsTotal: 3 },
+    health: 'down',
+    reasons: ['unreachable=1/3 targets<quorum'],
+  },
   { name: 'quorum derived from targets: 2 of 3', sample: { reachable: undefined, targetsUp: 2, targetsTotal: 3 }, health: 'healthy', reasons: [] },
-  { name: 'quorum 2 of 4 is not a majority', sample: { reachable: undefined, targetsUp: 2, targetsTotal: 4 }, health: 'down', reasons: ['unreachable=2/4 targets<quorum'] },
+  {
+    name: 'quorum 2 of 4 is not a majority',
+    sample: { reachable: undefined, targetsUp: 2, targetsTotal: 4 },
+    health: 'down',
+    reasons: ['unreachable=2/4 targets<quorum'],
+  },
 ];
 
 for (const c of THRESHOLD_CASES) {
@@ -83,7 +116,10 @@ test('enter/exit hysteresis: between exit and enter the state does not change in
   // 190 ms: below exit → healthy after the exit dwell.
   run = simulate(run, policy, T0 + 701_000, T0 + 800_000, 10_000, (t) => light('wan', t, { rttP95Ms: 190 }));
   assert.equal(run.state.uplinks.wan?.health, 'healthy');
-  assert.deepEqual(run.transitions.filter((t) => t.uplink === 'wan').map((t) => t.to), ['healthy', 'degraded', 'healthy']);
+  assert.deepEqual(
+    run.transitions.filter((t) => t.uplink === 'wan').map((t) => t.to),
+    ['healthy', 'degraded', 'healthy'],
+  );
 });
 
 test('dwell: worse needs enterS, better needs exitS, and a contrary sample restarts the wait', () => {
@@ -101,7 +137,10 @@ test('dwell: worse needs enterS, better needs exitS, and a contrary sample resta
   const rec = step(degraded, light('wan', T0 + 30_000), T0 + 30_000, policy).state;
   const waiting = evaluate(rec, T0 + 89_999, policy).state.uplinks.wan;
   assert.equal(waiting?.health, 'degraded');
-  assert.ok(waiting?.reasons.some((r) => r.startsWith('recovering: healthy for 60s<60') || r.startsWith('recovering: healthy for 59')), waiting?.reasons.join(','));
+  assert.ok(
+    waiting?.reasons.some((r) => r.startsWith('recovering: healthy for 60s<60') || r.startsWith('recovering: healthy for 59')),
+    waiting?.reasons.join(','),
+  );
   assert.equal(evaluate(rec, T0 + 90_000, policy).state.uplinks.wan?.health, 'healthy');
 });
 
@@ -161,7 +200,12 @@ test('passive rates are a lower bound: they raise a low throughput measurement, 
 
 test('passive samples: byte-counter rates (use, not capacity) are ignored, carrier is taken', () => {
   let s = step(initialLinkState(['wan'], T0), light('wan', T0), T0, policy).state;
-  s = step(s, { uplink: 'wan', kind: 'passive', atMs: T0 + 1_000, downloadMbps: 0.01, uploadMbps: 0.002, carrier: true, bytesUsed: 0 }, T0 + 1_000, policy).state;
+  s = step(
+    s,
+    { uplink: 'wan', kind: 'passive', atMs: T0 + 1_000, downloadMbps: 0.01, uploadMbps: 0.002, carrier: true, bytesUsed: 0 },
+    T0 + 1_000,
+    policy,
+  ).state;
   s = evaluate(s, T0 + 60_000, policy).state;
   assert.equal(s.uplinks.wan?.health, 'healthy');
   assert.equal(s.uplinks.wan?.metrics.values.downloadMbps, undefined);
@@ -195,7 +239,10 @@ test('node follows the announced active uplink, else the first configured one', 
   assert.equal(s.node, 'healthy');
   let r = setActive(s, 'lte', T0 + 1, policy);
   assert.equal(r.state.node, 'down');
-  assert.deepEqual(r.transitions.map((t) => [t.uplink, t.to]), [[null, 'down']]);
+  assert.deepEqual(
+    r.transitions.map((t) => [t.uplink, t.to]),
+    [[null, 'down']],
+  );
   assert.equal(toSnapshot(r.state, T0 + 1).active, 'lte');
   r = setActive(r.state, 'nonexistent', T0 + 2, policy);
   assert.equal(r.state.node, 'healthy');

@@ -13,7 +13,20 @@ const WINDOW = 20;
 const MIN_LOST_PACKETS_TO_ENTER = minLostPackets(WINDOW, 1);
 
 function light(atMs: number, lost: number, n: number): ProbeSample {
-  return { uplink: 'wan', kind: 'light', atMs, rttMs: 30, rttP95Ms: 35, jitterMs: 2, lossPercent: (100 * lost) / n, lossSamples: n, targetsUp: 3, targetsTotal: 3, reachable: true, bytesUsed: 0 };
+  return {
+    uplink: 'wan',
+    kind: 'light',
+    atMs,
+    rttMs: 30,
+    rttP95Ms: 35,
+    jitterMs: 2,
+    lossPercent: (100 * lost) / n,
+    lossSamples: n,
+    targetsUp: 3,
+    targetsTotal: 3,
+    reachable: true,
+    bytesUsed: 0,
+  };
 }
 
 /** Runs `hours` of rounds (3 packets each) with loss probability `p`; returns seconds spent in each state. */

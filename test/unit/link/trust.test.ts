@@ -1,7 +1,6 @@
 /** Samples the agent cannot vouch for (void, lower bounds) never worsen a verdict; per-metric hysteresis; reasons say what was compared. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ProbeSample } from '../../../agent/core/types.ts';
 import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
 import { evaluate, initialLinkState, step, toSnapshot, type LinkState } from '../../../agent/core/link-state.ts';
 import { fmtPair } from '../../../agent/core/fmt.ts';
@@ -33,12 +32,22 @@ test('a void sample may still improve the verdict, and the carrier (a kernel fac
   assert.equal(s.uplinks.wan?.health, 'down');
   s = step(s, light('wan', T0 + 21_000, { void: 'starved' }), T0 + 21_000, policy).state;
   assert.equal(s.uplinks.wan?.metrics.values.lossPercent, 0, 'good news from a disturbed round is taken');
-  const cut = step(healthyAt(T0 + 1_000), { uplink: 'wan', kind: 'passive', atMs: T0 + 2_000, carrier: false, void: 'starved', bytesUsed: 0 }, T0 + 2_000, policy).state;
+  const cut = step(
+    healthyAt(T0 + 1_000),
+    { uplink: 'wan', kind: 'passive', atMs: T0 + 2_000, carrier: false, void: 'starved', bytesUsed: 0 },
+    T0 + 2_000,
+    policy,
+  ).state;
   assert.equal(cut.uplinks.wan?.health, 'down', 'carrier lost is not a timing: hard down at once');
 });
 
 test('from unknown, a void round with bad figures stays unknown; with good figures it gives the first verdict', () => {
-  const bad = step(initialLinkState(['wan'], T0), light('wan', T0, { void: 'warmup', reachable: false, targetsUp: 0, lossPercent: 100, lossSamples: 6 }), T0, policy).state;
+  const bad = step(
+    initialLinkState(['wan'], T0),
+    light('wan', T0, { void: 'warmup', reachable: false, targetsUp: 0, lossPercent: 100, lossSamples: 6 }),
+    T0,
+    policy,
+  ).state;
   assert.equal(bad.uplinks.wan?.health, 'unknown');
   const good = step(initialLinkState(['wan'], T0), light('wan', T0, { void: 'warmup' }), T0, policy).state;
   assert.equal(good.uplinks.wan?.health, 'healthy');
@@ -73,7 +82,7 @@ test('while recovering, the reasons show the current figures, not the ones that 
   s = evaluate(s, T0 + 20_000, policy).state;
   assert.deepEqual(s.uplinks.wan?.reasons, ['down=3Mbps<5']);
   s = step(s, tput('wan', T0 + 21_000, 5.5, 10), T0 + 21_000, policy).state;
-  assert.deepEqual(s.uplinks.wan?.reasons, ['down=5.5Mbps<6'], 'still below the exit value: shown with today\'s figure');
+  assert.deepEqual(s.uplinks.wan?.reasons, ['down=5.5Mbps<6'], "still below the exit value: shown with today's figure");
   s = step(s, tput('wan', T0 + 22_000, 40, 10), T0 + 22_000, policy).state;
   assert.deepEqual(s.uplinks.wan?.reasons, ['recovering: healthy for 0s<60']);
   assert.equal(toSnapshot(s, T0 + 22_000).uplinks.wan?.heldBy?.length, 0);

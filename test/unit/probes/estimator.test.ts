@@ -20,7 +20,10 @@ const RATE_10M = 1250;
 
 test('toMbps and bytesAt interpolation', () => {
   assert.equal(toMbps(1_250_000, 1000), 10);
-  const s: ByteSample[] = [{ tMs: 0, bytes: 0 }, { tMs: 100, bytes: 1000 }];
+  const s: ByteSample[] = [
+    { tMs: 0, bytes: 0 },
+    { tMs: 100, bytes: 1000 },
+  ];
   assert.equal(bytesAt(s, 50), 500);
   assert.equal(bytesAt(s, 500), 1000);
   assert.equal(bytesAt(s, -1), 0);
@@ -67,7 +70,10 @@ test('a ramp that never settles still yields a figure over the last 40 %', () =>
 });
 
 test('tiny transfers fall back to total bytes over total time', () => {
-  const e = estimate([{ tMs: 0, bytes: 0 }, { tMs: 150, bytes: 187_500 }]);
+  const e = estimate([
+    { tMs: 0, bytes: 0 },
+    { tMs: 150, bytes: 187_500 },
+  ]);
   assert.equal(e?.mbps, 10);
   assert.equal(e?.stable, false);
   assert.equal(estimate([{ tMs: 0, bytes: 0 }]), undefined);
@@ -79,16 +85,51 @@ test('transfer sizes double until a transfer lasts long enough, capped', () => {
   assert.equal(nextTransferSize(6_000_000, 100, 400, 8_000_000), 8_000_000);
 });
 
-test('upload delivered series: sums completed requests, valid up to the earliest stream\'s last completion', () => {
+test("upload delivered series: sums completed requests, valid up to the earliest stream's last completion", () => {
   // stream 0: two requests of 100 kB (0→100 ms, 100→200 ms); stream 1: one request of 150 kB (0→150 ms)
   const streams = [
-    [[{ tMs: 0, bytes: 0 }, { tMs: 100, bytes: 100_000 }], [{ tMs: 100, bytes: 0 }, { tMs: 200, bytes: 100_000 }]],
-    [[{ tMs: 0, bytes: 0 }, { tMs: 150, bytes: 150_000 }]],
+    [
+      [
+        { tMs: 0, bytes: 0 },
+        { tMs: 100, bytes: 100_000 },
+      ],
+      [
+        { tMs: 100, bytes: 0 },
+        { tMs: 200, bytes: 100_000 },
+      ],
+    ],
+    [
+      [
+        { tMs: 0, bytes: 0 },
+        { tMs: 150, bytes: 150_000 },
+      ],
+    ],
   ];
   const d = deliveredSeries(streams, 50);
-  assert.deepEqual(d.map((x) => x.tMs), [0, 50, 100, 150]);
-  assert.deepEqual(d.map((x) => x.bytes), [0, 100_000, 200_000, 300_000]);
-  assert.deepEqual(deliveredSeries([[[{ tMs: 0, bytes: 0 }, { tMs: 10, bytes: 5 }]], []], 5), [], 'a stream without a completion: no series yet');
+  assert.deepEqual(
+    d.map((x) => x.tMs),
+    [0, 50, 100, 150],
+  );
+  assert.deepEqual(
+    d.map((x) => x.bytes),
+    [0, 100_000, 200_000, 300_000],
+  );
+  assert.deepEqual(
+    deliveredSeries(
+      [
+        [
+          [
+            { tMs: 0, bytes: 0 },
+            { tMs: 10, bytes: 5 },
+          ],
+        ],
+        [],
+      ],
+      5,
+    ),
+    [],
+    'a stream without a completion: no series yet',
+  );
 });
 
 test('slopeFit: exact line has zero error; noise raises the relative error', () => {
@@ -137,7 +178,7 @@ test('recorded lab series (2/10/50 Mbit/s × 0/2 % loss, both directions): onlin
 
 test('a slow ramp that is still rising is never called stable, though it fits a line within the error tolerance', () => {
   // rate rises 6 → 10 Mbit/s over 2.5 s (CPU-starved client, growing window), smooth: the standard-error test alone passes
-  const s = series(2500, 10, (t) => ((6 + (4 * t) / 2500) * 1e6) / 8 / 1000 * 10);
+  const s = series(2500, 10, (t) => (((6 + (4 * t) / 2500) * 1e6) / 8 / 1000) * 10);
   for (let t = 1000; t <= 2500; t += 100) {
     const e = estimate(s.filter((x) => x.tMs <= t));
     assert.ok(e);
@@ -147,6 +188,6 @@ test('a slow ramp that is still rising is never called stable, though it fits a 
   assert.ok(2 * e.relSe <= 0.05, `the old rule would have stopped here (2·relSe ${(2 * e.relSe).toFixed(3)})`);
   assert.ok(e.recentMbps > e.mbps * 1.05, `the tail runs faster: ${e.recentMbps} vs ${e.mbps}`);
   // once the ramp has levelled off for long enough, the estimate may be stable again
-  const settled = series(4000, 10, (t) => (Math.min(10, 6 + (4 * t) / 1000) * 1e6) / 8 / 1000 * 10);
+  const settled = series(4000, 10, (t) => ((Math.min(10, 6 + (4 * t) / 1000) * 1e6) / 8 / 1000) * 10);
   assert.equal(estimate(settled)?.stable, true);
 });

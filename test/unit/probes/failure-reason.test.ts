@@ -23,16 +23,12 @@ test('timeouts of every kind (connect, headers, body, abort) are "timeout"', () 
 
 test('refused, directly or inside a happy-eyeballs AggregateError or a cause', () => {
   assert.equal(failureReason(nodeError('ECONNREFUSED')), 'refused');
-  assert.equal(
-    failureReason(new AggregateError([nodeError('ECONNREFUSED'), nodeError('ECONNREFUSED')], '')),
-    'refused',
-  );
+  assert.equal(failureReason(new AggregateError([nodeError('ECONNREFUSED'), nodeError('ECONNREFUSED')], '')), 'refused');
   assert.equal(failureReason(new Error('fetch failed', { cause: nodeError('ECONNREFUSED') })), 'refused');
 });
 
 test('HTTP status from LW_PROBE_HTTP_STATUS context: 4xx, 5xx, anything else is "error"', () => {
-  const http = (status: number): LwError =>
-    new LwError('LW_PROBE_HTTP_STATUS', `HTTP ${status}`, { context: { status } });
+  const http = (status: number): LwError => new LwError('LW_PROBE_HTTP_STATUS', `HTTP ${status}`, { context: { status } });
   assert.equal(failureReason(http(503)), 'http_5xx');
   assert.equal(failureReason(http(404)), 'http_4xx');
   assert.equal(failureReason(http(302)), 'error');

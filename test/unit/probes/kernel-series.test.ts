@@ -5,7 +5,13 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_ESTIMATOR, estimate, type ByteSample } from '../../../probes/estimator.ts';
 import { arrivedSeries, inSync, newTrack, observe, type KernelReading, type SyncTrack } from '../../../probes/kernel-series.ts';
 
-const r = (tMs: number, bytesReceived: number, dataSegsIn: number, rcvOooPack = 0): KernelReading => ({ tMs, bytesReceived, dataSegsIn, rcvOooPack, rcvMss: 1448 });
+const r = (tMs: number, bytesReceived: number, dataSegsIn: number, rcvOooPack = 0): KernelReading => ({
+  tMs,
+  bytesReceived,
+  dataSegsIn,
+  rcvOooPack,
+  rcvMss: 1448,
+});
 
 test('inSync: new in-order data only; not while data arrives out of order, nor when a filled hole merges held data', () => {
   assert.equal(inSync(r(0, 14_480, 10), r(2, 17_376, 12)), true, 'two segments, in order');
@@ -20,7 +26,13 @@ test('inSync: new in-order data only; not while data arrives out of order, nor w
 test('an idle connection (its transfers done) stays in sync and does not hold the summed series back', () => {
   const busy = newTrack();
   const idle = newTrack();
-  for (const [t, segs] of [[10, 10], [20, 20], [30, 30], [40, 40]] as const) observe(busy, r(t, segs * 1448, segs));
+  for (const [t, segs] of [
+    [10, 10],
+    [20, 20],
+    [30, 30],
+    [40, 40],
+  ] as const)
+    observe(busy, r(t, segs * 1448, segs));
   for (const t of [10, 20, 30, 40]) observe(idle, r(t, 14_480, 10));
   const s = arrivedSeries([busy, idle]);
   assert.equal(s.at(-1)?.tMs, 40);
@@ -41,7 +53,11 @@ test('arrivedSeries is empty until every connection has an in-sync point, and en
   assert.equal(s.at(-1)?.bytes, 43_440 + (15_928 * 30) / 35);
 });
 
-interface Fixture { iperf3Mbps: number; steadyMbps: number; connections: number[][][] }
+interface Fixture {
+  iperf3Mbps: number;
+  steadyMbps: number;
+  connections: number[][][];
+}
 const fx = JSON.parse(readFileSync(new URL('./fixtures/tcp-info/lab-50mbit-1.5loss-down.json', import.meta.url), 'utf8')) as Fixture;
 
 /** Replays the recording up to `T` ms: the in-sync series and the plain in-order sum at the same readings. */

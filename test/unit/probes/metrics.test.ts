@@ -23,7 +23,18 @@ function light(extra: Partial<ProbeSample> = {}): ProbeSample {
 }
 
 function throughput(extra: Partial<ProbeSample> = {}): ProbeSample {
-  return { uplink: 'wan', kind: 'throughput', atMs: T0, downloadMbps: 54.2, uploadMbps: 9.8, idleRttMs: 12, loadedRttMs: 180, responsivenessRpm: 333.3, bytesUsed: 8_000_000, ...extra };
+  return {
+    uplink: 'wan',
+    kind: 'throughput',
+    atMs: T0,
+    downloadMbps: 54.2,
+    uploadMbps: 9.8,
+    idleRttMs: 12,
+    loadedRttMs: 180,
+    responsivenessRpm: 333.3,
+    bytesUsed: 8_000_000,
+    ...extra,
+  };
 }
 
 test('a throughput sample sets idle and loaded RTT (seconds), responsiveness and the lower-bound flag per direction', async () => {
@@ -44,7 +55,11 @@ test('the lower-bound flag follows the last figure: a settled test clears it', a
   m.observe(throughput({ uploadMbps: undefined }));
   const t = await text();
   assert.equal(value(t, 'linkward_probes_throughput_lower_bound{uplink="wan",direction="download"}'), 0);
-  assert.equal(value(t, 'linkward_probes_throughput_lower_bound{uplink="wan",direction="upload"}'), 1, 'no upload figure in the second test: the flag of the figure still shown stays');
+  assert.equal(
+    value(t, 'linkward_probes_throughput_lower_bound{uplink="wan",direction="upload"}'),
+    1,
+    'no upload figure in the second test: the flag of the figure still shown stays',
+  );
 });
 
 test('passive rates never touch the lower-bound flag (traffic seen, not a test result)', async () => {

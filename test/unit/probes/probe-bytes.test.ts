@@ -4,8 +4,18 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { estimate, nextTransferSize, toMbps, type ByteSample } from '../../../probes/estimator.ts';
 import {
-  AllowanceRule, ByteLedger, CONNECTION_OVERHEAD_BYTES, HTTP_OVERHEAD_BYTES, inFlightBytes, lineRateAllowance, LINE_RATE_ALLOWANCE_MS, MIN_REQUEST_BYTES,
-  MIN_WINDOW_BYTES, requestReserve, WIRE_OVERHEAD_FACTOR, wireBytes,
+  AllowanceRule,
+  ByteLedger,
+  CONNECTION_OVERHEAD_BYTES,
+  HTTP_OVERHEAD_BYTES,
+  inFlightBytes,
+  lineRateAllowance,
+  LINE_RATE_ALLOWANCE_MS,
+  MIN_REQUEST_BYTES,
+  MIN_WINDOW_BYTES,
+  requestReserve,
+  WIRE_OVERHEAD_FACTOR,
+  wireBytes,
 } from '../../../probes/probe-bytes.ts';
 import { PRESETS } from '../../../probes/presets.ts';
 import { ProbeMeter } from '../../../probes/throughput-meter.ts';
@@ -64,7 +74,7 @@ test('in flight after a stop: rate × queueing delay, at least a minimum window 
   assert.equal(inFlightBytes(50, 100, [0, 0]), 0, 'a completed probe has nothing in flight');
 });
 
-test('meter: in flight from the median queued time to first byte; a stream\'s first request (connect) does not count', () => {
+test("meter: in flight from the median queued time to first byte; a stream's first request (connect) does not count", () => {
   const m = new ProbeMeter(2, 1);
   m.asked(0, 500_000);
   m.asked(1, 500_000);
@@ -136,7 +146,8 @@ function replay(s: readonly ByteSample[], maxBytes = 8_000_000): Replay {
       if (e?.stable) return { stopMs: p.tMs, why: 'stable', mbps: e.mbps, wire: wireAt(p.bytes) };
     }
     const inFlight = 4 * MIN_WINDOW_BYTES;
-    if (rule.reached(wireAt(p.bytes), inFlight)) return { stopMs: p.tMs, why: 'allowance', mbps: (estimate(upto, opts) as { mbps: number }).mbps, wire: wireAt(p.bytes) + inFlight };
+    if (rule.reached(wireAt(p.bytes), inFlight))
+      return { stopMs: p.tMs, why: 'allowance', mbps: (estimate(upto, opts) as { mbps: number }).mbps, wire: wireAt(p.bytes) + inFlight };
   }
   const last = s[s.length - 1] as ByteSample;
   return { stopMs: last.tMs, why: 'end', mbps: (estimate(s, opts) as { mbps: number }).mbps, wire: wireAt(last.bytes) };

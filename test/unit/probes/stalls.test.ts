@@ -48,8 +48,15 @@ test('one stream stalls while the others take its share: recognised, but it did 
   // the three others speed up to 400 B/ms each during the stall (the bottleneck stays full)
   const gap = [900, 1300] as const;
   const a = streams(2000, 300, [gap, undefined, undefined, undefined]);
-  const extra = streams(2000, 100, [[0, 900], [0, 900], [0, 900]]).acts.map((s) => s.progress.filter((t) => t < 1300));
-  const events = [...a.total.slice(1).map((s, i) => ({ t: s.tMs, b: s.bytes - (a.total[i] as ByteSample).bytes })), ...extra.flat().map((t) => ({ t, b: 1448 }))].sort((x, y) => x.t - y.t);
+  const extra = streams(2000, 100, [
+    [0, 900],
+    [0, 900],
+    [0, 900],
+  ]).acts.map((s) => s.progress.filter((t) => t < 1300));
+  const events = [
+    ...a.total.slice(1).map((s, i) => ({ t: s.tMs, b: s.bytes - (a.total[i] as ByteSample).bytes })),
+    ...extra.flat().map((t) => ({ t, b: 1448 })),
+  ].sort((x, y) => x.t - y.t);
   let sum = 0;
   const total = [{ tMs: 0, bytes: 0 }, ...events.map((e) => ({ tMs: e.t, bytes: (sum += e.b) }))];
   const r = findStalls(a.acts, total, 100, 2000);
@@ -58,7 +65,12 @@ test('one stream stalls while the others take its share: recognised, but it did 
 });
 
 test('a reading delay (client starved of CPU) is not a stall: the data arrives in one burst right after', () => {
-  const { acts, total } = streams(2000, 300, [[900, 1200], [900, 1200], [900, 1200], [900, 1200]]);
+  const { acts, total } = streams(2000, 300, [
+    [900, 1200],
+    [900, 1200],
+    [900, 1200],
+    [900, 1200],
+  ]);
   // the bytes of the silent interval arrive at 1201 ms at once (they were in the socket buffer)
   const held = 4 * 300 * 300;
   const shifted = total.map((s) => ({ tMs: s.tMs, bytes: s.bytes + (s.tMs >= 1201 ? held : 0) }));
@@ -72,11 +84,30 @@ test('gaps: the wait for a first byte is not a stall; slow streams need longer s
   assert.deepEqual(streamGaps(s, 0, 1000), [[320, 900]]);
   const sparse: StreamActivity = { progress: [0, 100, 200, 300, 400, 700], busy: [[0, 700]] };
   assert.deepEqual(streamGaps(sparse, 0, 1000), [], `300 ms < 4 × 100 ms median gap (min ${STALL_MIN_MS})`);
-  assert.deepEqual(mergeIntervals([[5, 9], [1, 3], [2, 4]]), [[1, 4], [5, 9]]);
+  assert.deepEqual(
+    mergeIntervals([
+      [5, 9],
+      [1, 3],
+      [2, 4],
+    ]),
+    [
+      [1, 4],
+      [5, 9],
+    ],
+  );
 });
 
 test('upload activity from server ticks: progress where bytes grew, one busy interval per request', () => {
-  const reqs = [[[{ tMs: 10, bytes: 0 }, { tMs: 30, bytes: 100 }, { tMs: 50, bytes: 100 }, { tMs: 70, bytes: 200 }]]];
+  const reqs = [
+    [
+      [
+        { tMs: 10, bytes: 0 },
+        { tMs: 30, bytes: 100 },
+        { tMs: 50, bytes: 100 },
+        { tMs: 70, bytes: 200 },
+      ],
+    ],
+  ];
   assert.deepEqual(uploadActivity(reqs), [{ progress: [10, 30, 70], busy: [[10, 70]] }]);
 });
 
@@ -84,7 +115,11 @@ test('figure rule: stable is exact; a capped unstable estimate is a lower bound;
   const base = { warmupMs: 0, measuredMs: 1000, measuredBytes: 1, relSe: 0.01 };
   assert.deepEqual(judgeFigure({ ...base, mbps: 10, recentMbps: 10, stable: true }, 'stable', undefined), { mbps: 10, lowerBound: false, stalled: false });
   assert.deepEqual(judgeFigure({ ...base, mbps: 10, recentMbps: 10.3, stable: false }, 'bytes', undefined), { mbps: 10, lowerBound: true, stalled: false });
-  assert.deepEqual(judgeFigure({ ...base, mbps: 10, recentMbps: 14, stable: false }, 'allowance', undefined), { mbps: 10, lowerBound: true, stalled: false }, 'a noisy tail is not the figure');
+  assert.deepEqual(
+    judgeFigure({ ...base, mbps: 10, recentMbps: 14, stable: false }, 'allowance', undefined),
+    { mbps: 10, lowerBound: true, stalled: false },
+    'a noisy tail is not the figure',
+  );
   assert.deepEqual(judgeFigure({ ...base, mbps: 10, recentMbps: 10, stable: false }, 'error', undefined), { lowerBound: false, stalled: false });
   assert.deepEqual(judgeFigure(undefined, 'time', undefined), { lowerBound: false, stalled: false });
 });

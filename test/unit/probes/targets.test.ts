@@ -12,15 +12,24 @@ import { ProbesConfigSchema } from '../../../agent/config/probes.ts';
 
 test('target forms map to endpoints', () => {
   assert.deepEqual(parseTarget('1.1.1.1:443').endpoints, [{ kind: 'tcp', host: '1.1.1.1', port: 443 }]);
-  assert.deepEqual(parseTarget('[2001:db8::1]:53', 7).endpoints, [{ kind: 'tcp', host: '2001:db8::1', port: 53 }, { kind: 'udp', host: '2001:db8::1', port: 7 }]);
+  assert.deepEqual(parseTarget('[2001:db8::1]:53', 7).endpoints, [
+    { kind: 'tcp', host: '2001:db8::1', port: 53 },
+    { kind: 'udp', host: '2001:db8::1', port: 7 },
+  ]);
   assert.deepEqual(parseTarget('https://example.com/x').endpoints, [{ kind: 'tcp', host: 'example.com', port: 443 }]);
   assert.deepEqual(parseTarget('icmp://10.0.0.1').endpoints, [{ kind: 'icmp', host: '10.0.0.1' }]);
   assert.deepEqual(parseTarget('udp://h:9781').endpoints, [{ kind: 'udp', host: 'h', port: 9781 }]);
   const lw = parseTarget('linkward://h:9781');
   assert.deepEqual(lw.endpoints, [{ kind: 'udp', host: 'h', port: 9781 }]);
   assert.deepEqual(lw.fallback, [{ kind: 'tcp', host: 'h', port: 9781 }]);
-  assert.throws(() => parseTargets(['ok:1', 'nope', 'ftp://x:1']), (e) => isLwError(e, 'LW_PROBE_TARGET_INVALID') && /nope, ftp:\/\/x:1/.test(e.message));
-  assert.throws(() => parseTarget('tcp://h'), (e) => isLwError(e, 'LW_PROBE_TARGET_INVALID'));
+  assert.throws(
+    () => parseTargets(['ok:1', 'nope', 'ftp://x:1']),
+    (e) => isLwError(e, 'LW_PROBE_TARGET_INVALID') && /nope, ftp:\/\/x:1/.test(e.message),
+  );
+  assert.throws(
+    () => parseTarget('tcp://h'),
+    (e) => isLwError(e, 'LW_PROBE_TARGET_INVALID'),
+  );
 });
 
 test('ping output parsing: replies by sequence, gaps are losses', () => {
@@ -31,7 +40,10 @@ test('ping output parsing: replies by sequence, gaps are losses', () => {
 --- 10.0.0.1 ping statistics ---
 3 packets transmitted, 2 received, 33.3333% packet loss, time 2003ms`;
   const a = parsePing(out, 3);
-  assert.deepEqual(a.map((x) => x.rttMs), [0.045, null, 12.5]);
+  assert.deepEqual(
+    a.map((x) => x.rttMs),
+    [0.045, null, 12.5],
+  );
   assert.equal(a[0]?.bytes, PING_WIRE_BYTES);
   assert.deepEqual(pingArgs('h', 1, 200, 2000, '10.0.0.5').slice(-3), ['-I', '10.0.0.5', 'h']);
 });
@@ -44,7 +56,13 @@ test('planner: all targets until settled, then rotation at a longer interval; fa
   for (let i = 0; i < SETTLE_ROUNDS; i++) {
     assert.deepEqual(targetsForRound(st, cfg, 3), [0, 1, 2]);
     now += 5000;
-    st = afterRound(st, cfg, ids.map((id) => ({ id, up: true, lossless: true })), now, 3);
+    st = afterRound(
+      st,
+      cfg,
+      ids.map((id) => ({ id, up: true, lossless: true })),
+      now,
+      3,
+    );
   }
   assert.equal(st.intervalMs, 10000);
   assert.deepEqual(targetsForRound(st, cfg, 3), [0]);
@@ -71,11 +89,19 @@ test('change rule: large RTT shift or loss jump, not jitter', () => {
 });
 
 test('source address: configured, else first IPv4 of the interface, else an error saying what to fix', () => {
-  const table = { wwan0: [{ address: 'fe80::1', family: 'IPv6' as const, internal: false, netmask: '', mac: '', cidr: null, scopeid: 0 }, { address: '10.64.1.2', family: 'IPv4' as const, internal: false, netmask: '', mac: '', cidr: null }] };
+  const table = {
+    wwan0: [
+      { address: 'fe80::1', family: 'IPv6' as const, internal: false, netmask: '', mac: '', cidr: null, scopeid: 0 },
+      { address: '10.64.1.2', family: 'IPv4' as const, internal: false, netmask: '', mac: '', cidr: null },
+    ],
+  };
   assert.equal(resolveSourceAddress({ name: 'lte', interface: 'wwan0' }, table), '10.64.1.2');
   assert.equal(resolveSourceAddress({ name: 'lte', interface: 'wwan0', sourceAddress: '10.9.9.9' }, table), '10.9.9.9');
   assert.equal(resolveSourceAddress({ name: 'd' }, table), undefined);
-  assert.throws(() => resolveSourceAddress({ name: 'sat', interface: 'sat0' }, table), (e) => isLwError(e, 'LW_PROBE_NO_SOURCE'));
+  assert.throws(
+    () => resolveSourceAddress({ name: 'sat', interface: 'sat0' }, table),
+    (e) => isLwError(e, 'LW_PROBE_NO_SOURCE'),
+  );
 });
 
 test('echo protocol: token checked, reply is the 16-byte header, nonce must match', () => {

@@ -103,7 +103,10 @@ test('disturbance: a wall-clock step voids as clock_step; start-up voids through
 });
 
 test('maxLagWithin considers only stalls overlapping the window', () => {
-  const stalls = [{ fromMono: 0, toMono: 100, lagMs: 100 }, { fromMono: 500, toMono: 900, lagMs: 400 }];
+  const stalls = [
+    { fromMono: 0, toMono: 100, lagMs: 100 },
+    { fromMono: 500, toMono: 900, lagMs: 400 },
+  ];
   assert.equal(maxLagWithin(stalls, 150, 450), 0);
   assert.equal(maxLagWithin(stalls, 50, 450), 100);
   assert.equal(maxLagWithin(stalls, 50, 600), 400);
@@ -119,12 +122,48 @@ test('window entries: undisturbed, a late answer or a SYN retransmission is a lo
 });
 
 test('target health: refusals and silence while others answer are target problems, with notes', () => {
-  let book = updateTargets({}, [{ id: 'a', up: true, refused: true }, { id: 'b', up: true, refused: false }], 1_000);
+  let book = updateTargets(
+    {},
+    [
+      { id: 'a', up: true, refused: true },
+      { id: 'b', up: true, refused: false },
+    ],
+    1_000,
+  );
   assert.equal(book.a?.condition, 'refused');
-  for (let i = 0; i < SILENT_ROUNDS; i++) book = updateTargets(book, [{ id: 'b', up: true, refused: false }, { id: 'c', up: false, refused: false }], 2_000 + i);
+  for (let i = 0; i < SILENT_ROUNDS; i++)
+    book = updateTargets(
+      book,
+      [
+        { id: 'b', up: true, refused: false },
+        { id: 'c', up: false, refused: false },
+      ],
+      2_000 + i,
+    );
   assert.equal(book.c?.condition, 'silent');
-  const all = updateTargets({}, [{ id: 'x', up: false, refused: false }, { id: 'y', up: false, refused: false }], 1);
-  const allSilent = updateTargets(updateTargets(all, [{ id: 'x', up: false, refused: false }, { id: 'y', up: false, refused: false }], 2), [{ id: 'x', up: false, refused: false }, { id: 'y', up: false, refused: false }], 3);
+  const all = updateTargets(
+    {},
+    [
+      { id: 'x', up: false, refused: false },
+      { id: 'y', up: false, refused: false },
+    ],
+    1,
+  );
+  const allSilent = updateTargets(
+    updateTargets(
+      all,
+      [
+        { id: 'x', up: false, refused: false },
+        { id: 'y', up: false, refused: false },
+      ],
+      2,
+    ),
+    [
+      { id: 'x', up: false, refused: false },
+      { id: 'y', up: false, refused: false },
+    ],
+    3,
+  );
   assert.equal(allSilent.x?.condition, 'ok', 'all silent is the link, not the targets');
   const notes = targetNotes(book);
   assert.deepEqual(notes.map((n) => n.code).sort(), ['target_refused', 'target_silent']);
@@ -143,7 +182,11 @@ test('re-tests: due promptly after light recovery when only throughput holds the
   assert.equal(recheckDue({ ...base, view: view('down', ['downloadMbps']), lastThroughputMs: 1_000_000 - 31_000, lightWasBad: true }), true);
   assert.equal(recheckDue({ ...base, view: view('down', ['downloadMbps']), lastThroughputMs: 1_000_000 - 20_000, lightWasBad: true }), false);
   assert.equal(recheckDue({ ...base, view: view('degraded', ['downloadMbps']), lastThroughputMs: 1_000_000 - 300_000, lightWasBad: false }), false);
-  assert.equal(recheckDue({ ...base, view: view('degraded', ['downloadMbps']), lastThroughputMs: 1_000_000 - 451_000, lightWasBad: false }), true, '3/4 of the 600 s max-age');
+  assert.equal(
+    recheckDue({ ...base, view: view('degraded', ['downloadMbps']), lastThroughputMs: 1_000_000 - 451_000, lightWasBad: false }),
+    true,
+    '3/4 of the 600 s max-age',
+  );
   assert.equal(recheckDue({ ...base, view: view('down', ['reachable']), lastThroughputMs: 0, lightWasBad: true }), false);
 });
 
@@ -160,13 +203,34 @@ test('confirmation: bad news for a level the link is not in needs a second test;
 });
 
 function result(mbps: number | undefined, extra: Partial<ThroughputResult> = {}): ThroughputResult {
-  return { direction: 'down', ...(mbps !== undefined ? { mbps } : {}), payloadBytes: 1, bytesUsed: 1_000_000, durationMs: 1_000, warmupMs: 0, measuredMs: 800, stable: true, lowerBound: false, stalled: false, stopReason: 'stable', requests: 4, errors: [], ...extra };
+  return {
+    direction: 'down',
+    ...(mbps !== undefined ? { mbps } : {}),
+    payloadBytes: 1,
+    bytesUsed: 1_000_000,
+    durationMs: 1_000,
+    warmupMs: 0,
+    measuredMs: 800,
+    stable: true,
+    lowerBound: false,
+    stalled: false,
+    stopReason: 'stable',
+    requests: 4,
+    errors: [],
+    ...extra,
+  };
 }
 
 test('measure: one low reading is confirmed by a second test; the better of the two is the figure', async () => {
   const readings = [0.6, 180];
   const runs: number[] = [];
-  const deps = { watch: undefined, allowance: () => 5_000_000, cpuMs: () => 0, monoMs: () => 0, run: async (_d: 'down' | 'up', max: number) => (runs.push(max), result(readings.shift())) };
+  const deps = {
+    watch: undefined,
+    allowance: () => 5_000_000,
+    cpuMs: () => 0,
+    monoMs: () => 0,
+    run: async (_d: 'down' | 'up', max: number) => (runs.push(max), result(readings.shift())),
+  };
   const judged = await measure(deps, ['down'], 4_000_000, view('healthy', []), policy);
   assert.equal(runs.length, 2);
   const s = throughputSample('wan', 1, judged);
@@ -184,7 +248,13 @@ test('measure: a low reading that cannot be confirmed (no budget) counts only as
 });
 
 test('measure: latency under load and idle RTT reach the sample with the responsiveness figure', async () => {
-  const deps = { watch: undefined, allowance: () => 0, cpuMs: () => 0, monoMs: () => 0, run: async () => result(40, { latency: { idleMs: 20, loadedMs: 240, loadedSamples: 10, loadedLost: 0 } }) };
+  const deps = {
+    watch: undefined,
+    allowance: () => 0,
+    cpuMs: () => 0,
+    monoMs: () => 0,
+    run: async () => result(40, { latency: { idleMs: 20, loadedMs: 240, loadedSamples: 10, loadedLost: 0 } }),
+  };
   const s = throughputSample('wan', 1, await measure(deps, ['down'], 4_000_000, view('healthy', []), policy));
   assert.deepEqual([s.idleRttMs, s.loadedRttMs, s.responsivenessRpm], [20, 240, 250]);
 });
@@ -192,13 +262,21 @@ test('measure: latency under load and idle RTT reach the sample with the respons
 test('notes: budget spent, a failing server, disturbed measurements and an expired low figure each say what follows', () => {
   const nowMs = 1_700_000_000_000;
   const notes = buildNotes({
-    nowMs, targets: {}, server: { failingSinceMs: nowMs - 60_000, lastError: 'HTTP 503 from http://x/' },
+    nowMs,
+    targets: {},
+    server: { failingSinceMs: nowMs - 60_000, lastError: 'HTTP 503 from http://x/' },
     budget: { budgetBytes: 10e6, usedBytes: 9.5e6, remainingBytes: 0.5e6, resetAtMs: nowMs + 3_600_000, spent: true },
-    throughputConfigured: true, throughputEnabled: true,
+    throughputConfigured: true,
+    throughputEnabled: true,
     voids: [{ atMs: nowMs - 1_000, reason: 'starved', detail: 'event loop 400 ms late' }],
-    lastThroughput: { uplink: 'wan', kind: 'throughput', atMs: nowMs - 900_000, downloadMbps: 0.44, bytesUsed: 1 }, lastSkip: 'budget spent', policy,
+    lastThroughput: { uplink: 'wan', kind: 'throughput', atMs: nowMs - 900_000, downloadMbps: 0.44, bytesUsed: 1 },
+    lastSkip: 'budget spent',
+    policy,
   });
-  assert.deepEqual(notes.map((n) => n.code), ['throughput_server_failing', 'budget_spent', 'measurements_disturbed', 'throughput_expired']);
+  assert.deepEqual(
+    notes.map((n) => n.code),
+    ['throughput_server_failing', 'budget_spent', 'measurements_disturbed', 'throughput_expired'],
+  );
   assert.match(notes[3]?.message ?? '', /0\.44 Mbit\/s is 15 min old and no longer counts \(could not re-test: budget spent\)/);
 });
 
@@ -213,7 +291,11 @@ test('measure: two capped readings that agree the link is slow count as a figure
   const s2 = throughputSample('wan', 1, await measure(alone, ['down'], 600_000, view('healthy', []), policy));
   assert.equal(s2.downloadLowerBound, true, 'no second test: only "at least"');
   const disagree = [capped(1.8), capped(40)];
-  const s3 = throughputSample('wan', 1, await measure({ ...deps, run: async () => disagree.shift() as ThroughputResult }, ['down'], 600_000, view('healthy', []), policy));
+  const s3 = throughputSample(
+    'wan',
+    1,
+    await measure({ ...deps, run: async () => disagree.shift() as ThroughputResult }, ['down'], 600_000, view('healthy', []), policy),
+  );
   assert.equal(s3.downloadMbps, 40);
   assert.equal(s3.downloadLowerBound, true, 'the better reading is itself only "at least"');
 });

@@ -11,26 +11,54 @@ const LINK_BPMS = 250;
 /** Back-to-back requests of `size` bytes from `fromMs` until `untilMs`, each delivered linearly at `bpms`. */
 function requests(size: number, bpms: number, fromMs: number, untilMs: number): ByteSample[][] {
   const out: ByteSample[][] = [];
-  for (let t = fromMs; t + size / bpms <= untilMs; t += size / bpms) out.push([{ tMs: t, bytes: 0 }, { tMs: t + size / bpms, bytes: size }]);
+  for (let t = fromMs; t + size / bpms <= untilMs; t += size / bpms)
+    out.push([
+      { tMs: t, bytes: 0 },
+      { tMs: t + size / bpms, bytes: size },
+    ]);
   return out;
 }
 
 function progress(completed: ByteSample[][][], inProgress: number[], nowMs: number): UploadProgress {
   // pulled bytes run ahead of delivery (socket buffers): a straight line 40 kB above it
-  const pulled = [{ tMs: 0, bytes: 40_000 }, { tMs: nowMs, bytes: 40_000 + LINK_BPMS * nowMs }];
+  const pulled = [
+    { tMs: 0, bytes: 40_000 },
+    { tMs: nowMs, bytes: 40_000 + LINK_BPMS * nowMs },
+  ];
   return { completed, finished: completed.map(() => false), inProgress, pulled };
 }
 
 test('laggardFreeSeries: a skipped stream neither limits the series nor needs a completion; its completed requests count', () => {
-  const a = [[{ tMs: 0, bytes: 0 }, { tMs: 100, bytes: 1000 }], [{ tMs: 100, bytes: 0 }, { tMs: 200, bytes: 1000 }]];
-  const b = [[{ tMs: 0, bytes: 0 }, { tMs: 50, bytes: 500 }]];
+  const a = [
+    [
+      { tMs: 0, bytes: 0 },
+      { tMs: 100, bytes: 1000 },
+    ],
+    [
+      { tMs: 100, bytes: 0 },
+      { tMs: 200, bytes: 1000 },
+    ],
+  ];
+  const b = [
+    [
+      { tMs: 0, bytes: 0 },
+      { tMs: 50, bytes: 500 },
+    ],
+  ];
   assert.deepEqual(deliveredSeries([a, b, []], 50), [], 'the exact series waits for every stream');
   const s = laggardFreeSeries([a, b, []], 50, [], [false, true, true]);
-  assert.deepEqual(s.map((x) => x.tMs), [0, 50, 100, 150, 200]);
-  assert.deepEqual(s.map((x) => x.bytes), [0, 1000, 1500, 2000, 2500], 'b counted up to its completion, then flat');
+  assert.deepEqual(
+    s.map((x) => x.tMs),
+    [0, 50, 100, 150, 200],
+  );
+  assert.deepEqual(
+    s.map((x) => x.bytes),
+    [0, 1000, 1500, 2000, 2500],
+    'b counted up to its completion, then flat',
+  );
 });
 
-test('a stream starving from the start: the others\' series is used once its request in progress is a small share', () => {
+test("a stream starving from the start: the others' series is used once its request in progress is a small share", () => {
   // streams 0-2 share the whole link (16 kB requests at 83 B/ms each); stream 3 has delivered nothing it could prove
   const live = (now: number): ByteSample[][][] => [0, 1, 2].map(() => requests(16_384, LINK_BPMS / 3, 5, now)).concat([[]]);
   const early = uploadEstimate(progress(live(600), [16_384, 16_384, 16_384, 16_384], 600), OPTS);
@@ -72,7 +100,11 @@ test('stopped with a drain: the figure ends at the last completion before the st
   // 4 streams share the link until 1500 ms; then three finish, and the fourth, stalled, completes its last request at 2300 ms
   const streams: ByteSample[][][] = [0, 1, 2, 3].map(() => requests(16_384, LINK_BPMS / 4, 0, 1500));
   const stopAt = lastCompletionMs(streams);
-  (streams[3] as ByteSample[][]).push([{ tMs: stopAt, bytes: 0 }, { tMs: stopAt + 100, bytes: 1000 }, { tMs: 2300, bytes: 16_384 }]);
+  (streams[3] as ByteSample[][]).push([
+    { tMs: stopAt, bytes: 0 },
+    { tMs: stopAt + 100, bytes: 1000 },
+    { tMs: 2300, bytes: 16_384 },
+  ]);
   const p = { ...progress(streams, [0, 0, 0, 0], 2300), finished: [true, true, true, true] };
   const drained = uploadEstimate(p, OPTS).e?.mbps ?? 0;
   const cut = uploadEstimate({ ...p, untilMs: stopAt }, OPTS).e?.mbps ?? 0;

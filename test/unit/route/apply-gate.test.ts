@@ -32,7 +32,7 @@ test('any input change, a switch, a failed apply or unresolved uplinks make it d
   g.applied('wan', { lte: false }, snapA);
   assert.equal(g.due('lte', { lte: false }, snapA, false, OK), true, 'active changed');
   assert.equal(g.due('wan', { lte: true }, snapA, false, OK), true, 'NIC to bring up');
-  assert.equal(g.due('wan', { lte: false }, snapshot({ wan: 'healthy', lte: 'down' }, 2_000), false, OK), true, 'an uplink\'s health changed');
+  assert.equal(g.due('wan', { lte: false }, snapshot({ wan: 'healthy', lte: 'down' }, 2_000), false, OK), true, "an uplink's health changed");
   assert.equal(g.due('wan', { lte: false }, snapA, true, OK), true, 'switched');
   assert.equal(g.due('wan', { lte: false }, snapA, false, { lastError: 'ip exited 2', problems: [] }), true, 'last apply failed');
   assert.equal(g.due('wan', { lte: false }, snapA, false, { lastError: null, problems: ['lte: wwan0 has no IPv4 address'] }), true, 'unresolved uplink');

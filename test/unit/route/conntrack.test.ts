@@ -6,7 +6,15 @@ import { Registry } from 'prom-client';
 import { UplinkSchema } from '../../../agent/config/uplinks.ts';
 import { LwError } from '../../../agent/base/errors.ts';
 import { createLogger } from '../../../agent/base/log.ts';
-import { CONNTRACK_TIMEOUT_MS, conntrackFlushArgs, createConntrackFlusher, flushPlan, parseDeleted, renderConntrack, uplinkSource } from '../../../agent/route/conntrack.ts';
+import {
+  CONNTRACK_TIMEOUT_MS,
+  conntrackFlushArgs,
+  createConntrackFlusher,
+  flushPlan,
+  parseDeleted,
+  renderConntrack,
+  uplinkSource,
+} from '../../../agent/route/conntrack.ts';
 import { registerRouteMetrics } from '../../../agent/route/metrics.ts';
 import { FakeConntrack } from '../../support/route-context.ts';
 
@@ -14,7 +22,12 @@ const NOW = 1_700_000_000_000;
 
 function capture(): { log: ReturnType<typeof createLogger>; records: () => { level: number; msg: string }[] } {
   const lines: string[] = [];
-  const dest = new Writable({ write(c: Buffer, _e, cb) { lines.push(...c.toString().split('\n').filter(Boolean)); cb(); } });
+  const dest = new Writable({
+    write(c: Buffer, _e, cb) {
+      lines.push(...c.toString().split('\n').filter(Boolean));
+      cb();
+    },
+  });
   return { log: createLogger({ level: 'debug', format: 'json', dest }), records: () => lines.map((l) => JSON.parse(l) as { level: number; msg: string }) };
 }
 
@@ -24,7 +37,14 @@ function setup(opts: { dryRun?: boolean; conntrackPath?: string; runner?: FakeCo
   const metrics = registerRouteMetrics(registry, ['wan', 'lte']);
   const cap = capture();
   const dry: string[] = [];
-  const f = createConntrackFlusher({ runner: fake, log: cap.log, dryRun: opts.dryRun ?? false, metrics, onDryRun: (l) => dry.push(l), ...(opts.conntrackPath ? { conntrackPath: opts.conntrackPath } : {}) });
+  const f = createConntrackFlusher({
+    runner: fake,
+    log: cap.log,
+    dryRun: opts.dryRun ?? false,
+    metrics,
+    onDryRun: (l) => dry.push(l),
+    ...(opts.conntrackPath ? { conntrackPath: opts.conntrackPath } : {}),
+  });
   return { f, fake, registry, cap, dry };
 }
 
@@ -44,8 +64,16 @@ test('flush plan: the uplink traffic left after a commit, the failed target afte
   assert.deepEqual(flushPlan('rolled-back', 'wan', 'lte', of), { uplink: 'lte', src: '10.0.2.2' });
   assert.equal(flushPlan('confirmed', null, 'lte', of), null, 'first activation: nothing was abandoned');
   assert.equal(flushPlan('confirmed', 'wan', 'wan', of), null);
-  assert.equal(flushPlan('confirmed', 'wan', 'lte', (n) => (n === 'wan' ? null : '10.0.2.2')), null, 'unknown address');
-  assert.equal(flushPlan('confirmed', 'wan', 'lte', () => '10.0.9.9'), null, 'shared address is never flushed');
+  assert.equal(
+    flushPlan('confirmed', 'wan', 'lte', (n) => (n === 'wan' ? null : '10.0.2.2')),
+    null,
+    'unknown address',
+  );
+  assert.equal(
+    flushPlan('confirmed', 'wan', 'lte', () => '10.0.9.9'),
+    null,
+    'shared address is never flushed',
+  );
 });
 
 test('uplink source: configured address, else the interface address now, else the last one seen', () => {
@@ -70,7 +98,7 @@ test('flush runs with a timeout, stdout discarded; exit 1 "0 flow entries have b
   assert.match(m, /linkward_route_conntrack_deleted_entries_total 0/);
 });
 
-test('deleted entries are counted from conntrack\'s stderr; the configured path is used', async () => {
+test("deleted entries are counted from conntrack's stderr; the configured path is used", async () => {
   const fake = new FakeConntrack();
   fake.deletes.set('/usr/sbin/conntrack -D -f ipv4 --reply-dst 10.0.1.2 --src-nat', 7);
   const { f, registry } = setup({ runner: fake, conntrackPath: '/usr/sbin/conntrack' });
@@ -98,7 +126,12 @@ test('missing binary (real ENOENT): not fatal, warned once with the package to i
   const registry = new Registry();
   const cap = capture();
   // The real runner with a path that cannot exist: execFile fails with ENOENT before anything runs.
-  const f = createConntrackFlusher({ conntrackPath: '/nonexistent/linkward-test/conntrack', log: cap.log, dryRun: false, metrics: registerRouteMetrics(registry, []) });
+  const f = createConntrackFlusher({
+    conntrackPath: '/nonexistent/linkward-test/conntrack',
+    log: cap.log,
+    dryRun: false,
+    metrics: registerRouteMetrics(registry, []),
+  });
   const a = await f.flush('wan', '10.0.1.2', NOW);
   const b = await f.flush('lte', '10.0.2.2', NOW + 1);
   assert.deepEqual([a.result, b.result], ['missing', 'missing']);
@@ -118,6 +151,12 @@ test('dry-run logs the exact commands and runs nothing', async () => {
   assert.deepEqual(fake.log, []);
   assert.equal(r.result, 'dry-run');
   assert.deepEqual(dry, ['conntrack -D -f ipv4 --reply-dst 10.0.1.2 --src-nat']);
-  assert.deepEqual(cap.records().filter((x) => x.msg === 'would run').map((x) => (x as unknown as { cmd: string }).cmd), dry);
+  assert.deepEqual(
+    cap
+      .records()
+      .filter((x) => x.msg === 'would run')
+      .map((x) => (x as unknown as { cmd: string }).cmd),
+    dry,
+  );
   assert.match(await registry.metrics(), /linkward_route_conntrack_flushes_total\{result="ok"\} 0/);
 });

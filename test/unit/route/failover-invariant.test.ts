@@ -6,7 +6,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LinkHealth, LinkSnapshot } from '../../../agent/core/types.ts';
 import { defaultRoutePolicy } from '../../../agent/config/route.ts';
-import { committed, initialPolicyState, rolledBack, step, withOverride, SWITCH_WINDOW_MS, type PolicyConfig, type PolicyState, type PolicyUplink } from '../../../agent/route/policy.ts';
+import {
+  committed,
+  initialPolicyState,
+  rolledBack,
+  step,
+  withOverride,
+  SWITCH_WINDOW_MS,
+  type PolicyConfig,
+  type PolicyState,
+  type PolicyUplink,
+} from '../../../agent/route/policy.ts';
 import { prng } from '../../support/link-samples.ts';
 
 const T0 = 1_700_000_000_000;
@@ -31,7 +41,14 @@ interface Truth {
 
 function snapshotOf(truth: Record<string, Truth>, nowMs: number): LinkSnapshot {
   const uplinks: LinkSnapshot['uplinks'] = {};
-  for (const [name, t] of Object.entries(truth)) uplinks[name] = { name, health: t.health, sinceMs: T0, reasons: t.health === 'healthy' ? [] : ['test'], latest: { atMs: t.sampleAt, rttMs: 30, lossPercent: 0 } };
+  for (const [name, t] of Object.entries(truth))
+    uplinks[name] = {
+      name,
+      health: t.health,
+      sinceMs: T0,
+      reasons: t.health === 'healthy' ? [] : ['test'],
+      latest: { atMs: t.sampleAt, rttMs: 30, lossPercent: 0 },
+    };
   return { atMs: nowMs, node: 'unknown', active: null, uplinks };
 }
 
@@ -69,7 +86,7 @@ function replay(seed: number, round: number, cfg: PolicyConfig): { switches: num
       for (const u of UPLINKS) {
         if (rnd() < 0.3) continue;
         const t = truth[u.name]!;
-        const health = rnd() < 0.7 ? t.health === 'unknown' ? 'healthy' : t.health : HEALTHS[Math.floor(rnd() * HEALTHS.length)]!;
+        const health = rnd() < 0.7 ? (t.health === 'unknown' ? 'healthy' : t.health) : HEALTHS[Math.floor(rnd() * HEALTHS.length)]!;
         truth[u.name] = { health, sampleAt: now, streak: health === 'healthy' ? t.streak + 1 : 0 };
       }
     }
@@ -79,12 +96,17 @@ function replay(seed: number, round: number, cfg: PolicyConfig): { switches: num
     const res = step(before, UPLINKS, snapshotOf(truth, now), cfg, now);
     state = res.state;
     const a = res.action;
-    const ctx = () => `${at} op ${op}: active ${before.active} (${activeHealth}), truth ${JSON.stringify(Object.fromEntries(Object.entries(truth).map(([n, t]) => [n, `${t.health}/${t.streak}`])))}, action ${JSON.stringify(a)}\n${log.slice(-5).join('\n')}`;
+    const ctx = () =>
+      `${at} op ${op}: active ${before.active} (${activeHealth}), truth ${JSON.stringify(Object.fromEntries(Object.entries(truth).map(([n, t]) => [n, `${t.health}/${t.streak}`])))}, action ${JSON.stringify(a)}\n${log.slice(-5).join('\n')}`;
 
     // 1. Never stay on a down uplink while a healthy candidate exists (failover mode; caps and hold-downs notwithstanding).
     if (activeHealth === 'down' && candidates.length > 0) {
       assert.equal(a.kind, 'switch', `stays on a down uplink while ${candidates.join(', ')} is healthy: ${ctx()}`);
-      if (a.kind === 'switch') assert.ok(a.reason === 'manual' ? truth[a.to]!.health !== 'down' : truth[a.to]!.health === 'healthy', `left the down uplink for a non-healthy one: ${ctx()}`);
+      if (a.kind === 'switch')
+        assert.ok(
+          a.reason === 'manual' ? truth[a.to]!.health !== 'down' : truth[a.to]!.health === 'healthy',
+          `left the down uplink for a non-healthy one: ${ctx()}`,
+        );
     }
     if (a.kind === 'switch') {
       const to = truth[a.to]!.health;
@@ -92,7 +114,11 @@ function replay(seed: number, round: number, cfg: PolicyConfig): { switches: num
       if (a.reason === 'failover' || a.reason === 'failback') {
         assert.ok(activeHealth !== null, ctx());
         const better = RANK[to] < RANK[activeHealth!];
-        const failback = a.reason === 'failback' && to === 'healthy' && activeHealth === 'healthy' && UPLINKS.findIndex((u) => u.name === a.to) < UPLINKS.findIndex((u) => u.name === before.active);
+        const failback =
+          a.reason === 'failback' &&
+          to === 'healthy' &&
+          activeHealth === 'healthy' &&
+          UPLINKS.findIndex((u) => u.name === a.to) < UPLINKS.findIndex((u) => u.name === before.active);
         assert.ok(better || failback, `moved to a worse uplink: ${ctx()}`);
         // 3. Caps and hold-downs limit discretionary switches only (everything but leaving a down uplink).
         if (activeHealth !== 'down') {
@@ -130,7 +156,9 @@ test('failover invariant holds at every step of random replays (snapshots, time,
       switches += r.switches;
       forced += r.forced;
     }
-    process.stdout.write(`#   candidateSamples ${cfg.candidateSamples}, cap ${cfg.maxSwitchesPerHour}/h, hold-down ${cfg.holdDown / 1000}s: ${switches} switches, ${forced} forced off a down uplink\n`);
+    process.stdout.write(
+      `#   candidateSamples ${cfg.candidateSamples}, cap ${cfg.maxSwitchesPerHour}/h, hold-down ${cfg.holdDown / 1000}s: ${switches} switches, ${forced} forced off a down uplink\n`,
+    );
     assert.ok(forced > 0, 'the replays reached the forced case');
   }
 });

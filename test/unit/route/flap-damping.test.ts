@@ -32,7 +32,18 @@ function run(durationMs: number, lost: (uplink: string, t: number) => boolean): 
       const round = Array.from({ length: PACKETS_PER_ROUND }, () => lost(u, t));
       windows[u] = [...windows[u]!, ...round].slice(-WINDOW_PACKETS);
       const w = windows[u]!;
-      const sample: ProbeSample = { uplink: u, kind: 'light', atMs: t, rttMs: 30, jitterMs: 2, lossPercent: (100 * w.filter(Boolean).length) / w.length, targetsUp: round.every(Boolean) ? 0 : 1, targetsTotal: 1, reachable: !round.every(Boolean), bytesUsed: 500 };
+      const sample: ProbeSample = {
+        uplink: u,
+        kind: 'light',
+        atMs: t,
+        rttMs: 30,
+        jitterMs: 2,
+        lossPercent: (100 * w.filter(Boolean).length) / w.length,
+        targetsUp: round.every(Boolean) ? 0 : 1,
+        targetsTotal: 1,
+        reachable: !round.every(Boolean),
+        bytesUsed: 500,
+      };
       ls = linkStep(ls, sample, t, health).state;
     }
     ls = evaluate(ls, t, health).state;
@@ -51,7 +62,7 @@ function run(durationMs: number, lost: (uplink: string, t: number) => boolean): 
 test('1 % random packet loss on the active uplink causes no switch in 6 hours (5 seeds)', () => {
   for (const start of [7, 11, 23, 42, 99]) {
     let seed = start;
-    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const { switches } = run(6 * 3_600_000, (u) => u === 'wan' && rand() < 0.01);
     assert.deepEqual(switches, [], `seed ${start}`);
   }
@@ -59,7 +70,7 @@ test('1 % random packet loss on the active uplink causes no switch in 6 hours (5
 
 test('sustained 10 % loss on the active uplink does switch (the damping is not deafness)', () => {
   let seed = 5;
-  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const { switches } = run(3_600_000, (u) => u === 'wan' && rand() < 0.1);
   assert.equal(switches.length, 1, JSON.stringify(switches));
 });
@@ -71,7 +82,11 @@ test('an uplink flapping every 5 s causes at most one switch per 10 minutes', ()
 });
 
 /** Link-state + policy on a simulated clock, one sample per uplink every ROUND_MS from `make`; returns switches (ms after T0) and the time traffic went back to wan after `backAfterMs`. */
-function drive(durationMs: number, make: (uplink: string, t: number) => ProbeSample | null, backAfterMs = Infinity): { switches: { at: number; to: string; why: string }[]; backAt: number | null } {
+function drive(
+  durationMs: number,
+  make: (uplink: string, t: number) => ProbeSample | null,
+  backAfterMs = Infinity,
+): { switches: { at: number; to: string; why: string }[]; backAt: number | null } {
   const health = defaultLinkHealthConfig();
   const cfg = { ...defaultRoutePolicy(), health };
   let ls = setActive(initialLinkState(['wan', 'lte'], T0), 'wan', T0, health).state;
@@ -79,10 +94,11 @@ function drive(durationMs: number, make: (uplink: string, t: number) => ProbeSam
   const switches: { at: number; to: string; why: string }[] = [];
   let backAt: number | null = null;
   for (let t = T0; t < T0 + durationMs; t += 1_000) {
-    if ((t - T0) % ROUND_MS === 0) for (const u of ['wan', 'lte']) {
-      const s = make(u, t);
-      if (s) ls = linkStep(ls, s, t, health).state;
-    }
+    if ((t - T0) % ROUND_MS === 0)
+      for (const u of ['wan', 'lte']) {
+        const s = make(u, t);
+        if (s) ls = linkStep(ls, s, t, health).state;
+      }
     ls = evaluate(ls, t, health).state;
     const r = step(ps, UPLINKS, toSnapshot(ls, t), cfg, t);
     ps = r.state;
@@ -96,7 +112,20 @@ function drive(durationMs: number, make: (uplink: string, t: number) => ProbeSam
   return { switches, backAt };
 }
 
-const sample = (u: string, t: number, bad: boolean, how: 'dead' | 'slow'): ProbeSample => ({ uplink: u, kind: 'light', atMs: t, rttMs: 30, rttP95Ms: bad && how === 'slow' ? 400 : 40, jitterMs: 2, lossPercent: bad && how === 'dead' ? 100 : 0, lossSamples: 60, targetsUp: bad && how === 'dead' ? 0 : 3, targetsTotal: 3, reachable: !(bad && how === 'dead'), bytesUsed: 500 });
+const sample = (u: string, t: number, bad: boolean, how: 'dead' | 'slow'): ProbeSample => ({
+  uplink: u,
+  kind: 'light',
+  atMs: t,
+  rttMs: 30,
+  rttP95Ms: bad && how === 'slow' ? 400 : 40,
+  jitterMs: 2,
+  lossPercent: bad && how === 'dead' ? 100 : 0,
+  lossSamples: 60,
+  targetsUp: bad && how === 'dead' ? 0 : 3,
+  targetsTotal: 3,
+  reachable: !(bad && how === 'dead'),
+  bytesUsed: 500,
+});
 
 /** Most switches in any 10-minute window (sliding). */
 const per10min = (at: number[]): number => Math.max(0, ...at.map((s) => at.filter((x) => x >= s && x < s + 600_000).length));
@@ -109,11 +138,18 @@ test('square wave on the primary at a random period (5–175 s half-period): ≤
     const how = rnd() < 0.5 ? 'dead' : 'slow';
     const start = 300_000;
     const end = start + 3_600_000;
-    const { switches, backAt } = drive(end + 1_800_000, (u, t) => sample(u, t, u === 'wan' && t - T0 >= start && t - T0 < end && Math.floor((t - T0 - start) / halfMs) % 2 === 0, how), end);
+    const { switches, backAt } = drive(
+      end + 1_800_000,
+      (u, t) => sample(u, t, u === 'wan' && t - T0 >= start && t - T0 < end && Math.floor((t - T0 - start) / halfMs) % 2 === 0, how),
+      end,
+    );
     const during = switches.filter((s) => s.at < end).map((s) => s.at);
-    process.stdout.write(`# seed ${seed}: wan ${how} ${halfMs / 1000} s / good ${halfMs / 1000} s for 1 h: ${during.length} switches while flapping (max ${per10min(during)} per 10 min), back on wan ${backAt === null ? 'never' : `${(backAt - end) / 1000} s`} after it stopped\n`);
+    process.stdout.write(
+      `# seed ${seed}: wan ${how} ${halfMs / 1000} s / good ${halfMs / 1000} s for 1 h: ${during.length} switches while flapping (max ${per10min(during)} per 10 min), back on wan ${backAt === null ? 'never' : `${(backAt - end) / 1000} s`} after it stopped\n`,
+    );
     assert.ok(per10min(switches.map((s) => s.at)) <= 1, `seed ${seed} half ${halfMs / 1000}s ${how}: ${JSON.stringify(switches.map((s) => s.at / 1000))}`);
-    if (switches.some((s) => s.to === 'lte')) assert.ok(backAt !== null && backAt - end <= 600_000, `seed ${seed} half ${halfMs / 1000}s ${how}: back at ${backAt}`);
+    if (switches.some((s) => s.to === 'lte'))
+      assert.ok(backAt !== null && backAt - end <= 600_000, `seed ${seed} half ${halfMs / 1000}s ${how}: back at ${backAt}`);
   }
 });
 
@@ -126,7 +162,9 @@ test('slower square waves (180–600 s half-period, each bad phase a real outage
     const end = start + 3_600_000;
     const { switches } = drive(end, (u, t) => sample(u, t, u === 'wan' && t - T0 >= start && Math.floor((t - T0 - start) / halfMs) % 2 === 0, 'dead'));
     const at = switches.map((s) => s.at);
-    process.stdout.write(`# seed ${seed}: wan dead ${halfMs / 1000} s / good ${halfMs / 1000} s: ${at.length} switches in 1 h (max ${per10min(at)} per 10 min): ${at.map((x) => (x - start) / 1000).join(', ')} s\n`);
+    process.stdout.write(
+      `# seed ${seed}: wan dead ${halfMs / 1000} s / good ${halfMs / 1000} s: ${at.length} switches in 1 h (max ${per10min(at)} per 10 min): ${at.map((x) => (x - start) / 1000).join(', ')} s\n`,
+    );
     const failbacks = switches.filter((s) => s.to === 'wan').length;
     assert.ok(failbacks <= 3, `seed ${seed} half ${halfMs / 1000}s: ${failbacks} failbacks`);
     // Each outage is left at once (hard down: no dwell), whatever the caps.

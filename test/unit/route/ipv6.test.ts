@@ -15,14 +15,21 @@ const LTE4 = UplinkSchema.parse({ name: 'lte', interface: 'wwan0', gateway: '10.
 
 function kernel(): FakeIp {
   const ip = new FakeIp().addLink('eth0', '10.0.1.2/24', true, 'fd00:1::2/64').addLink('wwan0', '10.0.2.2/24', true, 'fd00:2::2/64');
-  ip.routes.push({ table: 'main', dst: 'default', gateway: '10.0.1.1', dev: 'eth0', metric: 100, protocol: 'dhcp' }, { family: 6, table: 'main', dst: 'default', gateway: 'fe80::1', dev: 'eth0', metric: 1024, protocol: 'ra' });
+  ip.routes.push(
+    { table: 'main', dst: 'default', gateway: '10.0.1.1', dev: 'eth0', metric: 100, protocol: 'dhcp' },
+    { family: 6, table: 'main', dst: 'default', gateway: 'fe80::1', dev: 'eth0', metric: 1024, protocol: 'ra' },
+  );
   return ip;
 }
 const actuator = (ip: FakeIp) => createIpActuator({ runner: ip, log: silentLogger(), families: [4, 6], sleep: async () => undefined });
 
 const COMMON = `ip -6 route default via fe80::1 dev eth0 metric 1024 proto ra
 ip route default via 10.0.1.1 dev eth0 metric 100 proto dhcp`;
-interface State { name: string; target: RouteTarget; golden: string }
+interface State {
+  name: string;
+  target: RouteTarget;
+  golden: string;
+}
 const STATES: State[] = [
   {
     name: 'wan active (dual-stack)',
@@ -61,7 +68,7 @@ ip link eth0 up
 ip link wwan0 up`,
   },
   {
-    name: 'lte active, lte IPv4-only: linkward\'s IPv6 default goes (the RA default remains), wan keeps its IPv6 table',
+    name: "lte active, lte IPv4-only: linkward's IPv6 default goes (the RA default remains), wan keeps its IPv6 table",
     target: { uplinks: [WAN, LTE4], active: 'lte', linkUp: {}, opts: OPTS },
     golden: `${COMMON.split('\n')[0]}
 ip -6 route default via fe80::1 dev eth0 table 7100 metric 1024 proto 77
@@ -83,7 +90,10 @@ test('golden commands: a dual-stack switch is one atomic replace per family', as
   assert.equal(ip.render(), STATES[0]!.golden);
   ip.log = [];
   await reconcile(actuator(ip), STATES[1]!.target);
-  assert.equal(ip.log.join('\n'), 'ip route replace default via 10.0.2.1 dev wwan0 metric 0 proto 77\nip -6 route replace default via fd00:2::1 dev wwan0 metric 1 proto 77');
+  assert.equal(
+    ip.log.join('\n'),
+    'ip route replace default via 10.0.2.1 dev wwan0 metric 0 proto 77\nip -6 route replace default via fd00:2::1 dev wwan0 metric 1 proto 77',
+  );
   ip.log = [];
   await reconcile(actuator(ip), STATES[1]!.target);
   assert.deepEqual(ip.log, [], 'second pass is a no-op');
@@ -92,7 +102,7 @@ test('golden commands: a dual-stack switch is one atomic replace per family', as
 test('every dual-stack state renders its golden text, reached from every other in random order; a default in both families at every step', async () => {
   const ip = kernel();
   let seed = 7;
-  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const order: State[] = [...STATES];
   for (let i = 0; i < 60; i++) order.push(STATES[Math.floor(rand() * STATES.length)]!);
   let prev = 'fresh';
@@ -100,7 +110,11 @@ test('every dual-stack state renders its golden text, reached from every other i
     const r = await reconcile(actuator(ip), s.target);
     assert.deepEqual(r.result.errors, [], `${prev} → ${s.name}`);
     assert.equal(ip.render(), s.golden, `${prev} → ${s.name}`);
-    for (const f of [4, 6]) assert.ok(ip.routes.some((x) => (x.family ?? 4) === f && x.table === 'main' && x.dst === 'default'), `IPv${f} default after ${prev} → ${s.name}`);
+    for (const f of [4, 6])
+      assert.ok(
+        ip.routes.some((x) => (x.family ?? 4) === f && x.table === 'main' && x.dst === 'default'),
+        `IPv${f} default after ${prev} → ${s.name}`,
+      );
     prev = s.name;
   }
 });

@@ -31,7 +31,8 @@ test('pins from config.yaml (scalar or list), from ExecStart flags, from a runni
 });
 
 test('ExecStart splitting handles continuations and quotes', () => {
-  const unit = '[Service]\nType=notify\nExecStart=/usr/local/bin/k3s \\\n    server \\\n    \'--node-ip=10.1.1.1\' \\\n    "--flannel-iface" eth1\nKillMode=process\n';
+  const unit =
+    '[Service]\nType=notify\nExecStart=/usr/local/bin/k3s \\\n    server \\\n    \'--node-ip=10.1.1.1\' \\\n    "--flannel-iface" eth1\nKillMode=process\n';
   assert.deepEqual(splitExecStart(unit), ['/usr/local/bin/k3s', 'server', '--node-ip=10.1.1.1', '--flannel-iface', 'eth1']);
 });
 

@@ -22,7 +22,11 @@ function kernel(): FakeIp {
 
 const actuator = (ip: FakeIp) => createIpActuator({ runner: ip, log: silentLogger() });
 
-interface State { name: string; target: RouteTarget; golden: string }
+interface State {
+  name: string;
+  target: RouteTarget;
+  golden: string;
+}
 const STATES: State[] = [
   {
     name: 'wan active',
@@ -83,11 +87,14 @@ ip link wwan0 up`,
 test('golden commands for a fresh node with wan active', async () => {
   const ip = kernel();
   await reconcile(actuator(ip), STATES[0]!.target);
-  assert.equal(ip.log.join('\n'), `ip route replace default via 10.0.1.1 dev eth0 table 7100 proto 77
+  assert.equal(
+    ip.log.join('\n'),
+    `ip route replace default via 10.0.1.1 dev eth0 table 7100 proto 77
 ip route replace default via 10.0.2.1 dev wwan0 table 7101 proto 77
 ip rule add from 10.0.1.2 lookup 7100 priority 7100
 ip rule add from 10.0.2.2 lookup 7101 priority 7101
-ip route replace default via 10.0.1.1 dev eth0 metric 0 proto 77`);
+ip route replace default via 10.0.1.1 dev eth0 metric 0 proto 77`,
+  );
   ip.log = [];
   await reconcile(actuator(ip), STATES[0]!.target);
   assert.deepEqual(ip.log, [], 'second pass is a no-op');
@@ -104,7 +111,7 @@ test('a switch is exactly one atomic replace of the main default', async () => {
 test('every state renders its golden text, reached from every other state in random order', async () => {
   const ip = kernel();
   let seed = 42;
-  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const order: State[] = [...STATES];
   for (let i = 0; i < 60; i++) order.push(STATES[Math.floor(rand() * STATES.length)]!);
   let prev = 'fresh';
@@ -128,8 +135,11 @@ test('drift is repaired: a deleted table route and rule come back', async () => 
   ip.rules = ip.rules.filter((r) => r.priority !== 7101);
   ip.log = [];
   await reconcile(actuator(ip), STATES[1]!.target);
-  assert.equal(ip.log.join('\n'), `ip route replace default via 10.0.1.1 dev eth0 table 7100 proto 77
-ip rule add from 10.0.2.2 lookup 7101 priority 7101`);
+  assert.equal(
+    ip.log.join('\n'),
+    `ip route replace default via 10.0.1.1 dev eth0 table 7100 proto 77
+ip rule add from 10.0.2.2 lookup 7101 priority 7101`,
+  );
   assert.equal(ip.render(), STATES[1]!.golden);
 });
 
@@ -138,19 +148,32 @@ test('cleanup removes tables and rules but never the last default route', async 
   const act = actuator(ip);
   await reconcile(act, { uplinks: [WAN, LTE], active: 'lte', linkUp: {}, opts: OPTS, downByUs: ['wwan0'] });
   const cmds = cleanupCommands(await act.read(), OPTS);
-  assert.equal(renderCommands(cmds), `ip rule del priority 7100 from 10.0.1.2 lookup 7100
+  assert.equal(
+    renderCommands(cmds),
+    `ip rule del priority 7100 from 10.0.1.2 lookup 7100
 ip rule del priority 7101 from 10.0.2.2 lookup 7101
 ip route del default via 10.0.1.1 dev eth0 table 7100
-ip route del default via 10.0.2.1 dev wwan0 table 7101`);
+ip route del default via 10.0.2.1 dev wwan0 table 7101`,
+  );
   await act.apply(cmds);
   assert.equal(ip.render(), 'ip route default via 10.0.2.1 dev wwan0 proto 77\nip link eth0 up\nip link wwan0 up');
 });
 
 test('an old linkward default at another metric is removed only while another default remains', () => {
-  const k = { routes: parseRoutes(JSON.stringify([{ dst: 'default', gateway: '10.0.1.1', dev: 'eth0', protocol: '77', metric: 5 }])), rules: [], links: parseAddrs(JSON.stringify([{ ifname: 'eth0', flags: ['UP'], addr_info: [{ family: 'inet', local: '10.0.1.2', prefixlen: 24 }] }])) };
+  const k = {
+    routes: parseRoutes(JSON.stringify([{ dst: 'default', gateway: '10.0.1.1', dev: 'eth0', protocol: '77', metric: 5 }])),
+    rules: [],
+    links: parseAddrs(JSON.stringify([{ ifname: 'eth0', flags: ['UP'], addr_info: [{ family: 'inet', local: '10.0.1.2', prefixlen: 24 }] }])),
+  };
   // Desired main default at metric 0 is added first, so the metric-5 one may go.
-  const withActive = planCommands({ active: { name: 'wan', dev: 'eth0', gateway: '10.0.1.1', src: '10.0.1.2', table: 7100 }, tables: [], links: {} }, k, { ...OPTS, perUplinkTables: false });
-  assert.equal(renderCommands(withActive), 'ip route replace default via 10.0.1.1 dev eth0 metric 0 proto 77\nip route del default via 10.0.1.1 dev eth0 metric 5');
+  const withActive = planCommands({ active: { name: 'wan', dev: 'eth0', gateway: '10.0.1.1', src: '10.0.1.2', table: 7100 }, tables: [], links: {} }, k, {
+    ...OPTS,
+    perUplinkTables: false,
+  });
+  assert.equal(
+    renderCommands(withActive),
+    'ip route replace default via 10.0.1.1 dev eth0 metric 0 proto 77\nip route del default via 10.0.1.1 dev eth0 metric 5',
+  );
   const noActive = planCommands({ active: null, tables: [], links: {} }, k, { ...OPTS, perUplinkTables: false });
   assert.deepEqual(noActive, [], 'the only default route is never deleted');
 });
@@ -159,7 +182,11 @@ test('idempotent apply: EEXIST on add and ESRCH/ENOENT on delete count as succes
   const ip = kernel();
   ip.failures.set('ip rule add', 'RTNETLINK answers: File exists');
   ip.failures.set('ip route replace default via 10.0.2.1 dev wwan0 table', 'RTNETLINK answers: Network is unreachable');
-  const r = await actuator(ip).apply([['rule', 'add', 'from', '10.0.1.2', 'lookup', '7100', 'priority', '7100'], ['route', 'replace', 'default', 'via', '10.0.2.1', 'dev', 'wwan0', 'table', '7101'], ['route', 'del', 'default', 'table', '7999']]);
+  const r = await actuator(ip).apply([
+    ['rule', 'add', 'from', '10.0.1.2', 'lookup', '7100', 'priority', '7100'],
+    ['route', 'replace', 'default', 'via', '10.0.2.1', 'dev', 'wwan0', 'table', '7101'],
+    ['route', 'del', 'default', 'table', '7999'],
+  ]);
   assert.equal(r.applied.length, 2);
   assert.equal(r.errors.length, 1);
   assert.match(r.errors[0]!.message, /Network is unreachable/);
@@ -178,7 +205,17 @@ test('dry-run prints the exact commands and changes nothing', async () => {
 
 test('uplinks without interface, gateway or address are reported, not guessed', async () => {
   const ip = new FakeIp().addLink('eth0', '10.0.1.2/24');
-  const r = await reconcile(actuator(ip), { uplinks: [UplinkSchema.parse({ name: 'a' }), UplinkSchema.parse({ name: 'b', interface: 'eth0' }), UplinkSchema.parse({ name: 'c', interface: 'wwan9', gateway: '1.2.3.4' })], active: 'b', linkUp: {}, opts: OPTS, downByUs: ['wwan0'] });
+  const r = await reconcile(actuator(ip), {
+    uplinks: [
+      UplinkSchema.parse({ name: 'a' }),
+      UplinkSchema.parse({ name: 'b', interface: 'eth0' }),
+      UplinkSchema.parse({ name: 'c', interface: 'wwan9', gateway: '1.2.3.4' }),
+    ],
+    active: 'b',
+    linkUp: {},
+    opts: OPTS,
+    downByUs: ['wwan0'],
+  });
   assert.equal(r.problems.length, 4);
   assert.match(r.problems.join('\n'), /a: set uplinks\[\]\.interface/);
   assert.match(r.problems.join('\n'), /b: no gateway configured/);
@@ -187,9 +224,15 @@ test('uplinks without interface, gateway or address are reported, not guessed', 
 });
 
 test('parsers read real iproute2 JSON', () => {
-  const routes = parseRoutes('[{"dst":"default","gateway":"10.9.2.1","dev":"v1","table":"7101","protocol":"77","flags":[]},{"dst":"fe80::/64","dev":"v1","protocol":"kernel","metric":256,"flags":[],"pref":"medium"},{"type":"local","dst":"10.9.1.2","dev":"v0","table":"local","protocol":"kernel","scope":"host","prefsrc":"10.9.1.2","flags":[]}]');
+  const routes = parseRoutes(
+    '[{"dst":"default","gateway":"10.9.2.1","dev":"v1","table":"7101","protocol":"77","flags":[]},{"dst":"fe80::/64","dev":"v1","protocol":"kernel","metric":256,"flags":[],"pref":"medium"},{"type":"local","dst":"10.9.1.2","dev":"v0","table":"local","protocol":"kernel","scope":"host","prefsrc":"10.9.1.2","flags":[]}]',
+  );
   assert.deepEqual(routes[0], { table: '7101', dst: 'default', gateway: '10.9.2.1', dev: 'v1', metric: 0, protocol: '77', type: 'unicast' });
   assert.equal(routes.length, 2);
-  assert.deepEqual(parseRules('[{"priority":0,"src":"all","table":"local"},{"priority":7101,"src":"10.9.2.0","srclen":24,"table":"7101"}]')[1], { priority: 7101, src: '10.9.2.0/24', table: '7101' });
+  assert.deepEqual(parseRules('[{"priority":0,"src":"all","table":"local"},{"priority":7101,"src":"10.9.2.0","srclen":24,"table":"7101"}]')[1], {
+    priority: 7101,
+    src: '10.9.2.0/24',
+    table: '7101',
+  });
   assert.throws(() => parseRoutes('not json'), { code: 'LW_ROUTE_IP_OUTPUT' });
 });

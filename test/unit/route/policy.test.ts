@@ -3,7 +3,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LinkHealth, LinkSnapshot } from '../../../agent/core/types.ts';
 import { defaultRoutePolicy } from '../../../agent/config/route.ts';
-import { committed, initialPolicyState, rolledBack, step, withOverride, type PolicyConfig, type PolicyState, type PolicyUplink } from '../../../agent/route/policy.ts';
+import {
+  committed,
+  initialPolicyState,
+  rolledBack,
+  step,
+  withOverride,
+  type PolicyConfig,
+  type PolicyState,
+  type PolicyUplink,
+} from '../../../agent/route/policy.ts';
 
 const T0 = 1_700_000_000_000;
 const UPLINKS: PolicyUplink[] = [
@@ -12,19 +21,37 @@ const UPLINKS: PolicyUplink[] = [
 ];
 const CFG: PolicyConfig = defaultRoutePolicy();
 
-interface LinkIn { health: LinkHealth; sinceMs?: number; rttMs?: number; lossPercent?: number }
+interface LinkIn {
+  health: LinkHealth;
+  sinceMs?: number;
+  rttMs?: number;
+  lossPercent?: number;
+}
 
 /** Builds a snapshot where every uplink has a new sample at `nowMs`. */
 function snap(nowMs: number, links: Record<string, LinkIn>): LinkSnapshot {
   const uplinks: LinkSnapshot['uplinks'] = {};
   for (const [name, l] of Object.entries(links)) {
-    uplinks[name] = { name, health: l.health, sinceMs: l.sinceMs ?? T0, reasons: l.health === 'healthy' ? [] : ['loss=100%>20'], latest: { atMs: nowMs, rttMs: l.rttMs ?? 30, lossPercent: l.lossPercent ?? 0 } };
+    uplinks[name] = {
+      name,
+      health: l.health,
+      sinceMs: l.sinceMs ?? T0,
+      reasons: l.health === 'healthy' ? [] : ['loss=100%>20'],
+      latest: { atMs: nowMs, rttMs: l.rttMs ?? 30, lossPercent: l.lossPercent ?? 0 },
+    };
   }
   return { atMs: nowMs, node: 'unknown', active: null, uplinks };
 }
 
 /** Runs the policy over a scenario, committing every switch at once; returns the switches made. */
-function simulate(start: PolicyState, until: number, every: number, links: (t: number) => Record<string, LinkIn>, cfg = CFG, uplinks = UPLINKS): { state: PolicyState; switches: { at: number; to: string; reason: string }[] } {
+function simulate(
+  start: PolicyState,
+  until: number,
+  every: number,
+  links: (t: number) => Record<string, LinkIn>,
+  cfg = CFG,
+  uplinks = UPLINKS,
+): { state: PolicyState; switches: { at: number; to: string; reason: string }[] } {
   let state = start;
   const switches: { at: number; to: string; reason: string }[] = [];
   for (let t = T0; t <= T0 + until; t += every) {
@@ -56,13 +83,19 @@ test('fails over only after the candidate was healthy for N samples, then fails 
 });
 
 test('a fresh candidate needs candidateSamples healthy samples first', () => {
-  const { switches } = simulate(initialPolicyState('wan'), 20_000, 1000, (t) => ({ wan: { health: 'down' }, lte: { health: t - T0 >= 5000 ? 'healthy' : 'down' } }));
+  const { switches } = simulate(initialPolicyState('wan'), 20_000, 1000, (t) => ({
+    wan: { health: 'down' },
+    lte: { health: t - T0 >= 5000 ? 'healthy' : 'down' },
+  }));
   // lte healthy at 5 s, 6 s, 7 s → third sample at 7 s.
   assert.deepEqual(switches, [{ at: 7000, to: 'lte', reason: 'failover' }]);
 });
 
 test('no failback when the preferred uplink is worse than the active one by more than the margin', () => {
-  const { switches } = simulate(initialPolicyState('lte'), 600_000, 1000, () => ({ wan: { health: 'healthy', rttMs: 200 }, lte: { health: 'healthy', rttMs: 40 } }));
+  const { switches } = simulate(initialPolicyState('lte'), 600_000, 1000, () => ({
+    wan: { health: 'healthy', rttMs: 200 },
+    lte: { health: 'healthy', rttMs: 40 },
+  }));
   assert.deepEqual(switches, []);
   const ok = simulate(initialPolicyState('lte'), 600_000, 1000, () => ({ wan: { health: 'healthy', rttMs: 80 }, lte: { health: 'healthy', rttMs: 40 } }));
   assert.deepEqual(ok.switches, [{ at: 120_000, to: 'wan', reason: 'failback' }]);
@@ -81,22 +114,43 @@ test('a link flapping every 5 s causes at most one switch per 10 minutes', () =>
 });
 
 test('both uplinks flapping out of phase: every switch leaves a down uplink for a healthy one; degraded flapping is capped', () => {
-  const down = simulate(initialPolicyState('wan'), 600_000, 1000, (t) => {
-    const phase = Math.floor((t - T0) / 5000);
-    return { wan: { health: phase % 2 ? 'down' : 'healthy', sinceMs: T0 + phase * 5000 }, lte: { health: phase % 2 ? 'healthy' : 'down', sinceMs: T0 + phase * 5000 } };
-  }, { ...CFG, candidateSamples: 1 });
+  const down = simulate(
+    initialPolicyState('wan'),
+    600_000,
+    1000,
+    (t) => {
+      const phase = Math.floor((t - T0) / 5000);
+      return {
+        wan: { health: phase % 2 ? 'down' : 'healthy', sinceMs: T0 + phase * 5000 },
+        lte: { health: phase % 2 ? 'healthy' : 'down', sinceMs: T0 + phase * 5000 },
+      };
+    },
+    { ...CFG, candidateSamples: 1 },
+  );
   // Never staying on a down uplink beats the caps (the link-state dwell keeps real flapping links from looking healthy).
   for (const sw of down.switches) assert.equal(sw.to, Math.floor(sw.at / 5000) % 2 ? 'lte' : 'wan', JSON.stringify(sw));
-  const degraded = simulate(initialPolicyState('wan'), 3_600_000, 1000, (t) => {
-    const phase = Math.floor((t - T0) / 150_000);
-    return { wan: { health: phase % 2 ? 'degraded' : 'healthy', sinceMs: T0 + phase * 150_000 }, lte: { health: phase % 2 ? 'healthy' : 'degraded', sinceMs: T0 + phase * 150_000 } };
-  }, { ...CFG, candidateSamples: 1 });
+  const degraded = simulate(
+    initialPolicyState('wan'),
+    3_600_000,
+    1000,
+    (t) => {
+      const phase = Math.floor((t - T0) / 150_000);
+      return {
+        wan: { health: phase % 2 ? 'degraded' : 'healthy', sinceMs: T0 + phase * 150_000 },
+        lte: { health: phase % 2 ? 'healthy' : 'degraded', sinceMs: T0 + phase * 150_000 },
+      };
+    },
+    { ...CFG, candidateSamples: 1 },
+  );
   assert.ok(degraded.switches.length <= CFG.maxSwitchesPerHour, JSON.stringify(degraded.switches));
   for (let i = 1; i < degraded.switches.length; i++) assert.ok(degraded.switches[i]!.at - degraded.switches[i - 1]!.at >= CFG.minSwitchInterval);
 });
 
 test('healthy active with occasional loss: no switch', () => {
-  const { switches } = simulate(initialPolicyState('wan'), 3_600_000, 1000, (t) => ({ wan: { health: 'healthy', lossPercent: (t / 1000) % 100 === 0 ? 1 : 0 }, lte: { health: 'healthy', lossPercent: 0, rttMs: 10 } }));
+  const { switches } = simulate(initialPolicyState('wan'), 3_600_000, 1000, (t) => ({
+    wan: { health: 'healthy', lossPercent: (t / 1000) % 100 === 0 ? 1 : 0 },
+    lte: { health: 'healthy', lossPercent: 0, rttMs: 10 },
+  }));
   assert.deepEqual(switches, []);
 });
 
@@ -132,7 +186,14 @@ test('the hourly cap blocks discretionary switches and says why, never leaving a
   state = committed(state, 'wan', 'manual', T0 + 400_000);
   const run = (wan: LinkHealth): ReturnType<typeof step> => {
     let r = step(state, UPLINKS, snap(T0 + 500_000, { wan: { health: wan, sinceMs: T0 + 200_000 }, lte: { health: 'healthy' } }), CFG, T0 + 500_000);
-    for (let i = 1; i <= CFG.degradedSwitchAfter / 1000; i++) r = step(r.state, UPLINKS, snap(T0 + 500_000 + i * 1000, { wan: { health: wan, sinceMs: T0 + 200_000 }, lte: { health: 'healthy' } }), CFG, T0 + 500_000 + i * 1000);
+    for (let i = 1; i <= CFG.degradedSwitchAfter / 1000; i++)
+      r = step(
+        r.state,
+        UPLINKS,
+        snap(T0 + 500_000 + i * 1000, { wan: { health: wan, sinceMs: T0 + 200_000 }, lte: { health: 'healthy' } }),
+        CFG,
+        T0 + 500_000 + i * 1000,
+      );
     return r;
   };
   const capped = run('degraded');
@@ -154,7 +215,10 @@ test('manual override wins until it expires, then automatic selection resumes', 
   let last = step(s2, UPLINKS, snap(T0 + 31_000, links), CFG, T0 + 31_000);
   s2 = last.state;
   assert.equal(s2.override, null);
-  for (let i = 1; i < 3; i++) { last = step(s2, UPLINKS, snap(T0 + 31_000 + i * 1000, links), CFG, T0 + 31_000 + i * 1000); s2 = last.state; }
+  for (let i = 1; i < 3; i++) {
+    last = step(s2, UPLINKS, snap(T0 + 31_000 + i * 1000, links), CFG, T0 + 31_000 + i * 1000);
+    s2 = last.state;
+  }
   assert.notEqual(last.action.kind, 'switch');
 });
 
@@ -189,12 +253,18 @@ test('decision texts name the real reason', () => {
 });
 
 test('a degraded (not down) active uplink is left only after degradedSwitchAfter', () => {
-  const { switches } = simulate(initialPolicyState('wan'), 200_000, 1000, (t) => ({ wan: { health: t - T0 >= 10_000 ? 'degraded' : 'healthy', sinceMs: T0 + 10_000 }, lte: { health: 'healthy' } }));
+  const { switches } = simulate(initialPolicyState('wan'), 200_000, 1000, (t) => ({
+    wan: { health: t - T0 >= 10_000 ? 'degraded' : 'healthy', sinceMs: T0 + 10_000 },
+    lte: { health: 'healthy' },
+  }));
   assert.deepEqual(switches, [{ at: 10_000 + CFG.degradedSwitchAfter, to: 'lte', reason: 'failover' }]);
 });
 
 test('manual mode never switches on its own', () => {
-  const { switches } = simulate(initialPolicyState('wan'), 600_000, 1000, () => ({ wan: { health: 'down' }, lte: { health: 'healthy' } }), { ...CFG, mode: 'manual' });
+  const { switches } = simulate(initialPolicyState('wan'), 600_000, 1000, () => ({ wan: { health: 'down' }, lte: { health: 'healthy' } }), {
+    ...CFG,
+    mode: 'manual',
+  });
   assert.deepEqual(switches, []);
 });
 
@@ -214,7 +284,10 @@ test('idle-down uplink is woken when the active degrades, used after warm-up, an
     state = r.state;
     if (r.linkUp.lte !== lastUp) events.push(`${s / 1000}s lte ${r.linkUp.lte ? 'up' : 'down'}`);
     lastUp = r.linkUp.lte;
-    if (r.action.kind === 'switch') { events.push(`${s / 1000}s switch ${r.action.to}`); state = committed(state, r.action.to, r.action.reason, t); }
+    if (r.action.kind === 'switch') {
+      events.push(`${s / 1000}s switch ${r.action.to}`);
+      state = committed(state, r.action.to, r.action.reason, t);
+    }
   }
   assert.deepEqual(events, ['0s lte down', '10s lte up', '25s switch lte', '160s switch wan', '161s lte down']);
 });

@@ -32,9 +32,12 @@ function state(withLinkwardDefaults: boolean): KernelState {
   };
 }
 
-test('revert plan: linkward\'s own defaults before the switch are put back in both families', () => {
+test("revert plan: linkward's own defaults before the switch are put back in both families", () => {
   const text = revertCommands(state(true), target, OPTS).map((c) => c.join(' '));
-  assert.deepEqual(text, ['route replace default via 10.0.1.1 dev eth0 proto 77 metric 0', '-6 route replace default via fd00:1::1 dev eth0 metric 1 proto 77']);
+  assert.deepEqual(text, [
+    'route replace default via 10.0.1.1 dev eth0 proto 77 metric 0',
+    '-6 route replace default via fd00:1::1 dev eth0 metric 1 proto 77',
+  ]);
 });
 
 test('revert plan: no linkward default before the switch → the backup default is deleted in both families (others remain)', () => {
@@ -44,5 +47,8 @@ test('revert plan: no linkward default before the switch → the backup default 
 
 test('revert plan: an IPv4-only read plans IPv4 only', () => {
   const s = { ...state(false), families: [4 as const] };
-  assert.deepEqual(revertCommands(s, target, OPTS).map((c) => c.join(' ')), ['route del default dev wwan0 metric 0']);
+  assert.deepEqual(
+    revertCommands(s, target, OPTS).map((c) => c.join(' ')),
+    ['route del default dev wwan0 metric 0'],
+  );
 });

@@ -112,7 +112,10 @@ test('a missing interface keeps its uplink entries too, and a removed uplink (kn
   const r = await reconcile(act, { ...TARGET, active: 'wan' });
   assert.match(r.problems.join('\n'), /lte: wwan0 has no IPv4 address \(interface not found\)/);
   assert.ok(!ip.log.some((l) => / del .*7101/.test(l)), ip.log.join('\n'));
-  assert.ok(ip.rules.some((x) => x.priority === 7101), 'lte rule kept');
+  assert.ok(
+    ip.rules.some((x) => x.priority === 7101),
+    'lte rule kept',
+  );
   // Removing lte from the config (a known decision on a known state) does clean its rule.
   ip.log = [];
   await reconcile(act, { ...TARGET, uplinks: [WAN], active: 'wan' });
@@ -121,7 +124,16 @@ test('a missing interface keeps its uplink entries too, and a removed uplink (kn
 
 test('parsers refuse what a complete read never prints', async () => {
   const { parseAddrs, parseRoutes, parseRules } = await import('../../../agent/route/ip-state.ts');
-  for (const [fn, text] of [[parseRoutes, ''], [parseRoutes, '[{"dst":"default"'], [parseRoutes, '[{"gateway":"10.0.0.1"}]'], [parseRules, '{"priority":0}'], [parseRules, '[{"src":"all"}]'], [parseAddrs, '[{"ifname":"eth0"}]'], [parseAddrs, '[1,2]'], [parseAddrs, '  \n']] as const) {
+  for (const [fn, text] of [
+    [parseRoutes, ''],
+    [parseRoutes, '[{"dst":"default"'],
+    [parseRoutes, '[{"gateway":"10.0.0.1"}]'],
+    [parseRules, '{"priority":0}'],
+    [parseRules, '[{"src":"all"}]'],
+    [parseAddrs, '[{"ifname":"eth0"}]'],
+    [parseAddrs, '[1,2]'],
+    [parseAddrs, '  \n'],
+  ] as const) {
     assert.throws(() => (fn as (t: string) => unknown)(text), { code: 'LW_ROUTE_IP_OUTPUT' }, JSON.stringify(text));
   }
   assert.deepEqual(parseRoutes('[]'), [], 'an empty list printed as [] is a real empty list');

@@ -18,7 +18,8 @@ test('dist bundles (built by npm test before the tests) contain only ASCII bytes
 });
 
 test('escaped source means the same: strings, templates, regex literals, identifiers, astral characters', () => {
-  const src = "const café = 'naïve — ok'; const t = `° ${café}`; const r = /[^°]+/.exec('12°C')[0]; const e = '😀'.length; JSON.stringify({ café, t, r, e, u: /😀/u.test('😀') })";
+  const src =
+    "const café = 'naïve — ok'; const t = `° ${café}`; const r = /[^°]+/.exec('12°C')[0]; const e = '😀'.length; JSON.stringify({ café, t, r, e, u: /😀/u.test('😀') })";
   const escaped = escapeNonAscii(src);
   assert.equal(firstNonAscii(escaped), -1);
   assert.notEqual(escaped, src);
