@@ -121,7 +121,7 @@ export function createBufferMetrics(
     sentRecords: new Counter({ name: 'linkward_buffer_sent_records_total', help: 'Records delivered upstream.', labelNames: ['sink'], registers }),
     commit: new Histogram({
       name: 'linkward_buffer_commit_duration_seconds',
-      help: 'Duration of one group commit (fsync included).',
+      help: 'Duration of one group commit: the SQLite transaction with its WAL fsync (the ledger fdatasync runs after it, off the event loop).',
       buckets: COMMIT_BUCKETS,
       registers,
     }),

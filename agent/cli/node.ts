@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig, resolveConfigPath } from '../config/load.ts';
 import { ErrorCode, isLwError, LwError, messageOf } from '../base/errors.ts';
 import { isLwCode } from '../base/error-codes.ts';
-import { Exit, exitForError } from './exit-codes.ts';
+import { Exit, exitForError, exitForStatus } from './exit-codes.ts';
 import type { NodeApi } from '../k8s/api.ts';
 import { findCluster } from '../k8s/cluster.ts';
 import { K8sErrorCode } from '../k8s/errors.ts';
@@ -113,6 +113,12 @@ function refused(r: { status: number; body: Record<string, unknown> | null }): L
 
 const unreachable = (e: unknown): boolean => isLwError(e, ErrorCode.DAEMON_UNREACHABLE);
 
+/** Exit code of a failure: a refusal by the daemon follows its HTTP status (4xx: the input, 2), anything else its code. */
+function exitFor(e: unknown): number {
+  const status = e instanceof LwError ? e.context?.status : undefined;
+  return typeof status === 'number' ? exitForStatus(status) : exitForError(e);
+}
+
 /** `node show`: from the daemon; without it (or with --direct), reads the Node with the kubeconfig. */
 export async function nodeShowCommand(o: NodeCliOptions, out: Out, err: Out, deps: NodeCliDeps = {}): Promise<number> {
   try {
@@ -141,7 +147,7 @@ export async function nodeShowCommand(o: NodeCliOptions, out: Out, err: Out, dep
     return Exit.OK;
   } catch (e) {
     err.write(`linkward node show: ${messageOf(e)}\n`);
-    return isLwError(e, K8sErrorCode.NOT_FOUND) ? Exit.DOWN : exitForError(e);
+    return isLwError(e, K8sErrorCode.NOT_FOUND) ? Exit.DOWN : exitFor(e);
   }
 }
 
@@ -176,7 +182,7 @@ export async function nodeReleaseCommand(o: NodeCliOptions, out: Out, err: Out, 
     return Exit.OK;
   } catch (e) {
     err.write(`linkward node release: ${messageOf(e)}\n`);
-    return exitForError(e);
+    return exitFor(e);
   }
 }
 

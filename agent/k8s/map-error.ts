@@ -20,7 +20,7 @@ export function mapError(e: unknown, what: string): LwError {
       context: ctx,
     });
   if (status === 401 || status === 403)
-    return new LwError(K8sErrorCode.FORBIDDEN, `${what}: forbidden (${status}); apply deploy/rbac.yaml and check the admission policy`, {
+    return new LwError(K8sErrorCode.FORBIDDEN, `${what}: forbidden (${status}); apply deploy/fleet/base/rbac.yaml and check the admission policy`, {
       cause: e,
       context: ctx,
     });
