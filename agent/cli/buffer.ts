@@ -88,7 +88,7 @@ export function formatStats(s: Stats): string {
 }
 
 /** Runs one daemon call, prints JSON or text, returns the exit code. */
-async function call(o: Common, cmd: Command, fn: (o: Common) => Promise<{ status: number; body: unknown }>, text: (body: never) => string): Promise<number> {
+async function call<B>(o: Common, cmd: Command, fn: (o: Common) => Promise<{ status: number; body: unknown }>, text: (body: B) => string): Promise<number> {
   const opts = { ...o, config: cmd.optsWithGlobals<{ config?: string }>().config };
   try {
     const r = await fn(opts);
@@ -98,7 +98,7 @@ async function call(o: Common, cmd: Command, fn: (o: Common) => Promise<{ status
       else process.stderr.write(`linkward buffer: ${err}\n`);
       return exitForStatus(r.status);
     }
-    process.stdout.write(o.json ? JSON.stringify(r.body, null, 2) + '\n' : text(r.body as never));
+    process.stdout.write(o.json ? JSON.stringify(r.body, null, 2) + '\n' : text(r.body as B));
     return Exit.OK;
   } catch (e) {
     process.stderr.write(`linkward buffer: ${isLwError(e) ? e.message : messageOf(e)}\n`);

@@ -26,14 +26,15 @@ export interface NodeCliDeps {
   createApi?: (o: NodeCliOptions) => Promise<{ api: NodeApi; nodeName: string; conditionType: string; fleet: FleetSemaphore }>;
 }
 
-function fmtDecorations(
-  d: {
-    labels?: Record<string, string>;
-    taints?: { key: string; value?: string; effect: string }[];
-    cordoned?: boolean;
-    condition?: { status: string; reason?: string; message?: string } | null;
-  } | null,
-): string[] {
+/** The decorations part of /v1/node (desired or actual), as the daemon sends it. */
+interface DecorationsJson {
+  labels?: Record<string, string>;
+  taints?: { key: string; value?: string; effect: string }[];
+  cordoned?: boolean;
+  condition?: { status: string; reason?: string; message?: string } | null;
+}
+
+function fmtDecorations(d: DecorationsJson | null): string[] {
   if (!d) return ['    (unknown)'];
   const lines = [
     `    labels:    ${
@@ -71,9 +72,9 @@ export function renderNodeShow(d: Record<string, unknown>): string {
       `  api: ${api.reachable === false ? `UNREACHABLE (${api.failures} failed in a row; ${last}${api.backingOffMs ? `; next try in ${Math.ceil(api.backingOffMs / 1000)} s` : ''})` : api.reachable ? `reachable (${last})` : 'not contacted yet'}`,
     );
   }
-  lines.push('  desired:', ...fmtDecorations(d.desired as never));
+  lines.push('  desired:', ...fmtDecorations(d.desired as DecorationsJson | null));
   for (const n of (d.desired as { notes?: string[] } | null)?.notes ?? []) lines.push(`    note:      ${n}`);
-  lines.push('  actual:', ...fmtDecorations(d.actual as never));
+  lines.push('  actual:', ...fmtDecorations(d.actual as DecorationsJson | null));
   const owned = (d.actual as ActualSummary | null)?.owned;
   if (owned)
     lines.push(

@@ -1,6 +1,7 @@
 /** NodeApi adapter on undici (no @kubernetes/client-node): the same calls, a few MB instead of ~70 MB of RSS. */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
+import type * as K8s from '@kubernetes/client-node';
 import { LwError } from '../base/errors.ts';
 import type { EventInput, LeaseView, NodeApi } from './api.ts';
 import type { ClusterSource } from './cluster.ts';
@@ -161,10 +162,10 @@ export async function createLeanApi(source: ClusterSource, timeoutMs: number, cr
   const leasePath = (ns: string, name?: string): string => `/apis/coordination.k8s.io/v1/namespaces/${enc(ns)}/leases${name ? '/' + enc(name) : ''}`;
   return {
     source: `${source.description} (lean client)`,
-    getNode: async (name) => toNodeView((await call(`get node ${name}`, 'GET', `/api/v1/nodes/${enc(name)}`)) as never),
+    getNode: async (name) => toNodeView((await call(`get node ${name}`, 'GET', `/api/v1/nodes/${enc(name)}`)) as K8s.V1Node),
     listOwnNode: async (name) => {
       const l = await call(`list node ${name}`, 'GET', `/api/v1/nodes?fieldSelector=${enc(`metadata.name=${name}`)}`);
-      const item = ((l.items as never[] | undefined) ?? [])[0];
+      const item = ((l.items as K8s.V1Node[] | undefined) ?? [])[0];
       return {
         node: item ? toNodeView(item) : null,
         resourceVersion: String((l.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion ?? ''),
@@ -185,14 +186,14 @@ export async function createLeanApi(source: ClusterSource, timeoutMs: number, cr
       );
     },
     listNodes: async (sel) =>
-      (((await call('list nodes', 'GET', `/api/v1/nodes?resourceVersion=0${sel ? `&labelSelector=${enc(sel)}` : ''}`)).items as never[]) ?? []).map((n) =>
+      (((await call('list nodes', 'GET', `/api/v1/nodes?resourceVersion=0${sel ? `&labelSelector=${enc(sel)}` : ''}`)).items as K8s.V1Node[] | undefined) ?? []).map((n) =>
         toNodeView(n),
       ),
     patchNode: async (name, body) =>
-      toNodeView((await call(`patch node ${name}`, 'PATCH', `/api/v1/nodes/${enc(name)}`, body, 'application/merge-patch+json')) as never),
+      toNodeView((await call(`patch node ${name}`, 'PATCH', `/api/v1/nodes/${enc(name)}`, body, 'application/merge-patch+json')) as K8s.V1Node),
     patchNodeStatus: async (name, body) =>
       toNodeView(
-        (await call(`patch node ${name} status`, 'PATCH', `/api/v1/nodes/${enc(name)}/status`, body, 'application/strategic-merge-patch+json')) as never,
+        (await call(`patch node ${name} status`, 'PATCH', `/api/v1/nodes/${enc(name)}/status`, body, 'application/strategic-merge-patch+json')) as K8s.V1Node,
       ),
     createEvent: async (ev: EventInput) => {
       await call('create event', 'POST', `/api/v1/namespaces/${enc(ev.namespace)}/events`, {
@@ -203,12 +204,12 @@ export async function createLeanApi(source: ClusterSource, timeoutMs: number, cr
     },
     getLease: async (ns, name) => {
       const l = await orNull(call(`get lease ${ns}/${name}`, 'GET', leasePath(ns, name)));
-      return l ? toLease(l as never) : null;
+      return l ? toLease(l as K8s.V1Lease) : null;
     },
-    createLease: async (l) => toLease((await call(`create lease ${l.namespace}/${l.name}`, 'POST', leasePath(l.namespace), leaseBody(l))) as never),
-    replaceLease: async (l) => toLease((await call(`replace lease ${l.namespace}/${l.name}`, 'PUT', leasePath(l.namespace, l.name), leaseBody(l))) as never),
+    createLease: async (l) => toLease((await call(`create lease ${l.namespace}/${l.name}`, 'POST', leasePath(l.namespace), leaseBody(l))) as K8s.V1Lease),
+    replaceLease: async (l) => toLease((await call(`replace lease ${l.namespace}/${l.name}`, 'PUT', leasePath(l.namespace, l.name), leaseBody(l))) as K8s.V1Lease),
     listPodsOnNode: async (node) =>
-      (((await call(`list pods on ${node}`, 'GET', `/api/v1/pods?fieldSelector=${enc(`spec.nodeName=${node}`)}`)).items as never[]) ?? []).map((p) => toPod(p)),
+      (((await call(`list pods on ${node}`, 'GET', `/api/v1/pods?fieldSelector=${enc(`spec.nodeName=${node}`)}`)).items as K8s.V1Pod[] | undefined) ?? []).map((p) => toPod(p)),
     evictPod: async (ns, name) => {
       await call(`evict pod ${ns}/${name}`, 'POST', `/api/v1/namespaces/${enc(ns)}/pods/${enc(name)}/eviction`, {
         apiVersion: 'policy/v1',
@@ -218,7 +219,7 @@ export async function createLeanApi(source: ClusterSource, timeoutMs: number, cr
     },
     getPod: async (ns, name) => {
       const p = await orNull(call(`get pod ${ns}/${name}`, 'GET', `/api/v1/namespaces/${enc(ns)}/pods/${enc(name)}`));
-      return p ? toPod(p as never) : null;
+      return p ? toPod(p as K8s.V1Pod) : null;
     },
     close: () => void dispatcher.close().catch(() => undefined),
   };
