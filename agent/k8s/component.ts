@@ -34,6 +34,16 @@ export interface NodeComponentDeps {
   random: () => number;
 }
 
+/** The component's connection to the cluster, built at start once the client exists. */
+interface Connection {
+  api: NodeApi;
+  gate: ApiGate;
+  fleet: FleetSemaphore;
+  renewal: HoldRenewal;
+  watcher: NodeWatcher;
+  offLink: () => void;
+}
+
 interface LastError {
   code: string;
   message: string;
@@ -55,20 +65,16 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
   const clock = ctx.clock;
   const random = deps.random;
   let metrics: K8sMetrics | null = null;
-  let api: NodeApi | null = null;
-  let gate: ApiGate | null = null;
-  let watcher: NodeWatcher | null = null;
-  let fleet: FleetSemaphore | null = null;
   let source: ClusterSource | null = null;
-  let state: ComponentStatus['state'] = 'starting';
-  let message = 'starting';
+  /** Everything that exists once the API client does: set in one step by start(), so none is ever half there. */
+  let conn: Connection | null = null;
+  /** What status() and /v1/node show: one cell, so state and message always change together. */
+  let shown: { state: ComponentStatus['state']; message: string } = { state: 'starting', message: 'starting' };
   let stopped = false;
   let paused = false;
   let failures = 0;
   let cancelRetry: (() => void) | null = null;
   let cancelResync: (() => void) | null = null;
-  let renewal: HoldRenewal | null = null;
-  let offLink: (() => void) | null = null;
   let last: ReconcileResult | null = null;
   let lastError: LastError | null = null;
   let lastSuccessMs: number | null = null;
@@ -123,7 +129,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
   );
 
   function trigger(): void {
-    if (stopped || paused || !api) return;
+    if (stopped || paused || !conn) return;
     void passes.run();
   }
 
@@ -151,7 +157,8 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
   }
 
   async function pass(): Promise<void> {
-    if (!api || !fleet) return;
+    if (!conn) return;
+    const { api, fleet, watcher, renewal, gate } = conn;
     const s = snapshot();
     trackUnknown(s);
     try {
@@ -165,20 +172,22 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
           events,
           onApplied: (kind) => metrics?.decorations.inc({ kind }),
           // The watch keeps the Node current: plan from it; GET only when there is none yet or after a 409.
-          readNode: async (fresh) => (!fresh && watcher?.node ? watcher.node : watcher ? watcher.read() : (api as NodeApi).getNode(ctx.nodeName)),
-          onWritten: (n) => watcher?.noteWritten(n),
+          readNode: async (fresh) => (!fresh && watcher.node ? watcher.node : watcher.read()),
+          onWritten: (n) => watcher.noteWritten(n),
         },
         { snapshot: s, unknownSinceMs, nowMs: clock.nowMs() },
       );
       last = r;
       failures = 0;
       lastSuccessMs = clock.nowMs();
-      state = 'ok';
-      message = r.desired.paused
-        ? `link ${r.desired.state}; ${describePause(r.desired.paused)}`
-        : r.desired.capped.length
-          ? `${r.fleetReason ?? 'fleet cap reached'}; holding back ${r.desired.capped.join(', ')}`
-          : `link ${r.desired.state}${cfg.dryRun ? ' (dry run: nothing written)' : ''}`;
+      shown = {
+        state: 'ok',
+        message: r.desired.paused
+          ? `link ${r.desired.state}; ${describePause(r.desired.paused)}`
+          : r.desired.capped.length
+            ? `${r.fleetReason ?? 'fleet cap reached'}; holding back ${r.desired.capped.join(', ')}`
+            : `link ${r.desired.state}${cfg.dryRun ? ' (dry run: nothing written)' : ''}`,
+      };
       // Give the hold back once restrictive decorations are gone; after a restart, also a hold left by the previous run.
       notePause(r);
       const needsHold = r.desired.hold || holdsNeeded(r.desired) || r.desired.capped.length > 0;
@@ -188,7 +197,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
         checkedStaleHold = true;
       }
       metrics?.leaseHeld.set(fleet.held(clock.nowMs()) ? 1 : 0);
-      renewal?.schedule();
+      renewal.schedule();
       drains.update(r.desired.drain, api);
       await events.flush(api, clock.nowMs()); // last: never throws, and a failed POST (which opens the backoff window) cuts nothing short
     } catch (e) {
@@ -197,10 +206,12 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
       lastError = { code, message: messageOf(e), atMs: clock.nowMs() };
       metrics?.reconcileErrors.inc({ code });
       // The gate opened a backoff window when the API did not answer; other failures (403, 404, ...) back off here.
-      const delay = Math.max(gate?.waitMs() ?? 0, backoffDelayMs(failures, cfg.maxBackoffMs, random()));
-      state = 'degraded';
+      const delay = Math.max(gate.waitMs(), backoffDelayMs(failures, cfg.maxBackoffMs, random()));
       const hint = code === K8sErrorCode.NOT_FOUND ? ` (is the node name right? set node.name or $NODE_NAME; using "${ctx.nodeName}")` : '';
-      message = `Kubernetes API failing (${code}): ${messageOf(e)}${hint}; desired state kept, retry ${failures} in ${Math.round(delay / 100) / 10} s`;
+      shown = {
+        state: 'degraded',
+        message: `Kubernetes API failing (${code}): ${messageOf(e)}${hint}; desired state kept, retry ${failures} in ${Math.round(delay / 100) / 10} s`,
+      };
       log.warn({ code, err: messageOf(e), failures, retryInMs: delay }, 'node reconcile failed; will retry');
       cancelRetry?.();
       cancelRetry = clock.setTimer(delay, () => {
@@ -212,7 +223,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
 
   /** Desired decorations from the latest snapshot and the last Node read (pure; no API call). */
   function desiredNow(s: LinkSnapshot | null, node: NodeView, nowMs: number): Desired {
-    const held = fleet?.held(nowMs) ?? false;
+    const held = conn?.fleet.held(nowMs) ?? false;
     const restrictive = s !== null && wantsRestrictive(s.node, cfg);
     return desiredDecorations({
       snapshot: s,
@@ -237,11 +248,11 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
     if (cancelRetry) return; // backing off: the retry picks up this snapshot; no request before it
     if (!last) return trigger(); // no cached node yet: read it
     const nowMs = clock.nowMs();
-    const held = fleet?.held(nowMs) ?? false;
+    const held = conn?.fleet.held(nowMs) ?? false;
     const restrictive = wantsRestrictive(s.node, cfg);
     // Fleet: ask on a state change (a refused hold is retried by the resync, not by every snapshot); release when done.
     const needFleet = (restrictive && !held && last.desired.state !== s.node) || (!restrictive && held);
-    if (needFleet || worthAPass(s, watcher?.node ?? last.node, nowMs)) trigger();
+    if (needFleet || worthAPass(s, conn?.watcher.node ?? last.node, nowMs)) trigger();
   }
 
   /** The watch saw the Node change (an admin's edit, the pause annotation, our own write): re-plan; a pass only if needed. */
@@ -258,35 +269,35 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
       nodeName: ctx.nodeName,
       cfg,
       nowMs,
-      source: api?.source ?? source?.description ?? null,
-      state,
-      message,
+      source: conn?.api.source ?? source?.description ?? null,
+      state: shown.state,
+      message: shown.message,
       released: paused,
       last,
       snapshot: snapshot(),
       desiredFor: (s, node) => desiredNow(s, node, nowMs),
       lastSuccessMs,
       lastError,
-      gate,
-      fleetHeld: fleet?.held(nowMs) ?? false,
+      gate: conn?.gate ?? null,
+      fleetHeld: conn?.fleet.held(nowMs) ?? false,
       drain: drains.status(),
       eventsPending: events.pending,
-      watcher,
+      watcher: conn?.watcher ?? null,
     });
   }
 
   const routes = nodeRoutes({
     view,
     async release() {
-      if (!api) throw new LwError(K8sErrorCode.NO_CLUSTER, message);
+      if (!conn) throw new LwError(K8sErrorCode.NO_CLUSTER, shown.message);
+      const { api, fleet, renewal } = conn;
       paused = true;
-      renewal?.cancel();
+      renewal.cancel();
       await passes.idle(); // a pass in flight must not re-decorate after the release
       const r = await releaseNode(api, ctx.nodeName, cfg.conditionType, cfg.dryRun);
-      await fleet?.release().catch(() => undefined);
+      await fleet.release().catch(() => undefined);
       last = null;
-      state = 'ok';
-      message = 'released: linkward decorations removed; node actions paused until POST /v1/node/resume or restart';
+      shown = { state: 'ok', message: 'released: linkward decorations removed; node actions paused until POST /v1/node/resume or restart' };
       return { ...r, paused: true };
     },
     resume() {
@@ -299,22 +310,24 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
     name: 'node',
     async start(): Promise<void> {
       if (!cfg.enabled) {
-        state = 'disabled';
-        message = 'node actions off: kubernetes.enabled is false';
+        shown = { state: 'disabled', message: 'node actions off: kubernetes.enabled is false' };
         return;
       }
       source = deps.findCluster(cfg.kubeconfig);
       if (!source) {
-        state = 'disabled';
-        message =
-          'node actions off: no Kubernetes cluster found (no in-cluster ServiceAccount, kubernetes.kubeconfig, $KUBECONFIG or /etc/rancher/k3s/k3s.yaml)';
-        log.info(message);
+        shown = {
+          state: 'disabled',
+          message:
+            'node actions off: no Kubernetes cluster found (no in-cluster ServiceAccount, kubernetes.kubeconfig, $KUBECONFIG or /etc/rancher/k3s/k3s.yaml)',
+        };
+        log.info(shown.message);
         return;
       }
       metrics = createK8sMetrics(ctx.metrics);
+      const m = metrics;
+      let gate: ApiGate;
       try {
         const raw = await deps.createApi(source, cfg.requestTimeoutMs);
-        const m = metrics;
         gate = new ApiGate(
           meteredApi(raw, (verb, result) => m.apiRequests.inc({ verb, result })),
           {
@@ -328,66 +341,63 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
             },
           },
         );
-        api = gate.api;
       } catch (e) {
-        state = 'error';
-        message = `node actions off: ${messageOf(e)}`;
+        shown = { state: 'error', message: `node actions off: ${messageOf(e)}` };
         lastError = { code: codeOf(e), message: messageOf(e), atMs: clock.nowMs() };
         log.error({ code: codeOf(e), err: messageOf(e) }, 'cannot create the Kubernetes client; node actions off');
         return;
       }
-      fleet = new FleetSemaphore(api, cfg.fleet, ctx.nodeName, random);
-      renewal = new HoldRenewal({
+      const api = gate.api;
+      const fleet = new FleetSemaphore(api, cfg.fleet, ctx.nodeName, random);
+      const renewal = new HoldRenewal({
         fleet,
         clock,
         log,
         random,
         maxBackoffMs: cfg.maxBackoffMs,
         dryRun: cfg.dryRun,
-        gateWaitMs: () => gate?.waitMs() ?? 0,
+        gateWaitMs: () => gate.waitMs(),
         active: () => !stopped && !paused,
         onLost: trigger,
       });
-      log.info({ source: source.description, dryRun: cfg.dryRun }, 'node actions on');
-      offLink = ctx.bus.on('link', onLink);
-      scheduleResync();
-      const g = gate;
       // The watch's first read triggers the first pass (one GET at start, not two).
-      watcher = new NodeWatcher({
+      const watcher = new NodeWatcher({
         api,
         nodeName: ctx.nodeName,
         clock,
         log,
         random,
         maxBackoffMs: cfg.maxBackoffMs,
-        gateWaitMs: () => g?.waitMs() ?? 0,
+        gateWaitMs: () => gate.waitMs(),
         onNode: onNodeChanged,
         onError: (e, retryInMs) => {
           if (last) return; // passes report failures once the node was read
-          state = 'degraded';
           lastError = { code: codeOf(e), message: messageOf(e), atMs: clock.nowMs() };
-          message = `Kubernetes API failing (${codeOf(e)}): ${messageOf(e)}; retry in ${Math.round(retryInMs / 100) / 10} s`;
+          shown = { state: 'degraded', message: `Kubernetes API failing (${codeOf(e)}): ${messageOf(e)}; retry in ${Math.round(retryInMs / 100) / 10} s` };
         },
       });
+      log.info({ source: source.description, dryRun: cfg.dryRun }, 'node actions on');
+      conn = { api, gate, fleet, renewal, watcher, offLink: ctx.bus.on('link', onLink) };
+      scheduleResync();
       watcher.start();
     },
     async stop(): Promise<void> {
       stopped = true;
       drains.abort();
-      watcher?.stop();
-      offLink?.();
+      conn?.watcher.stop();
+      conn?.offLink();
       cancelRetry?.();
       cancelResync?.();
-      renewal?.cancel();
+      conn?.renewal.cancel();
       if (passes.busy()) {
         let cancel = (): void => {};
         await Promise.race([passes.idle(), new Promise<void>((res) => (cancel = clock.setTimer(STOP_PASS_WAIT_MS, res)))]);
         cancel();
       }
-      api?.close?.();
+      conn?.api.close?.();
     },
     status(): ComponentStatus {
-      return { state, message, details: view() };
+      return { state: shown.state, message: shown.message, details: view() };
     },
     routes: () => routes,
   };
