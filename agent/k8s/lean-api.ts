@@ -186,9 +186,9 @@ export async function createLeanApi(source: ClusterSource, timeoutMs: number, cr
       );
     },
     listNodes: async (sel) =>
-      (((await call('list nodes', 'GET', `/api/v1/nodes?resourceVersion=0${sel ? `&labelSelector=${enc(sel)}` : ''}`)).items as K8s.V1Node[] | undefined) ?? []).map((n) =>
-        toNodeView(n),
-      ),
+      (
+        ((await call('list nodes', 'GET', `/api/v1/nodes?resourceVersion=0${sel ? `&labelSelector=${enc(sel)}` : ''}`)).items as K8s.V1Node[] | undefined) ?? []
+      ).map((n) => toNodeView(n)),
     patchNode: async (name, body) =>
       toNodeView((await call(`patch node ${name}`, 'PATCH', `/api/v1/nodes/${enc(name)}`, body, 'application/merge-patch+json')) as K8s.V1Node),
     patchNodeStatus: async (name, body) =>
@@ -207,9 +207,12 @@ export async function createLeanApi(source: ClusterSource, timeoutMs: number, cr
       return l ? toLease(l as K8s.V1Lease) : null;
     },
     createLease: async (l) => toLease((await call(`create lease ${l.namespace}/${l.name}`, 'POST', leasePath(l.namespace), leaseBody(l))) as K8s.V1Lease),
-    replaceLease: async (l) => toLease((await call(`replace lease ${l.namespace}/${l.name}`, 'PUT', leasePath(l.namespace, l.name), leaseBody(l))) as K8s.V1Lease),
+    replaceLease: async (l) =>
+      toLease((await call(`replace lease ${l.namespace}/${l.name}`, 'PUT', leasePath(l.namespace, l.name), leaseBody(l))) as K8s.V1Lease),
     listPodsOnNode: async (node) =>
-      (((await call(`list pods on ${node}`, 'GET', `/api/v1/pods?fieldSelector=${enc(`spec.nodeName=${node}`)}`)).items as K8s.V1Pod[] | undefined) ?? []).map((p) => toPod(p)),
+      (((await call(`list pods on ${node}`, 'GET', `/api/v1/pods?fieldSelector=${enc(`spec.nodeName=${node}`)}`)).items as K8s.V1Pod[] | undefined) ?? []).map(
+        (p) => toPod(p),
+      ),
     evictPod: async (ns, name) => {
       await call(`evict pod ${ns}/${name}`, 'POST', `/api/v1/namespaces/${enc(ns)}/pods/${enc(name)}/eviction`, {
         apiVersion: 'policy/v1',

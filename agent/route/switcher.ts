@@ -159,25 +159,19 @@ export async function commitSwitch(
   const decidedMs = clock.monoMs() - t0;
   const late = decidedMs > timing.confirmTimeoutMs;
   let outcome: Omit<SwitchOutcome, 'flushConntrack' | 'armMs'>;
-  if (plan && !!confirm && confirm.ok && !late && applyError === null) {
+  /** The confirm answered and a target was reached (null: never asked; false: the deadline timer won the race). */
+  const reached = confirm !== null && confirm !== false && confirm.ok;
+  if (plan && confirm && reached && !late && applyError === null) {
     confirmClaimed(planFile);
     deps.helper.disarm(planFile);
     outcome = { ok: true, result: 'confirmed', detail: `reached ${confirm.detail}`, confirmMs: decidedMs };
   } else {
     deps.helper.disarm(planFile);
-    const failure: RollbackCause = !plan
-      ? 'helper-fired'
-      : applyError !== null
-        ? 'apply-failed'
-        : !!confirm && confirm.ok
-          ? 'late'
-          : confirm
-            ? 'unreachable'
-            : 'timeout';
+    const failure: RollbackCause = !plan ? 'helper-fired' : applyError !== null ? 'apply-failed' : reached ? 'late' : confirm ? 'unreachable' : 'timeout';
     const why = {
       'helper-fired': `not decided before the revert helper fired (${Math.round(decidedMs)} ms after arming; deadline ${timing.confirmTimeoutMs} ms + grace ${timing.revertGraceMs} ms)`,
       'apply-failed': applyError ?? '',
-      late: `confirmed too late: ${!!confirm && confirm.ok ? confirm.detail : ''} reached but the decision came ${Math.round(decidedMs)} ms after arming, past the ${timing.confirmTimeoutMs} ms deadline (agent starved of CPU?)`,
+      late: `confirmed too late: ${confirm && reached ? confirm.detail : ''} reached but the decision came ${Math.round(decidedMs)} ms after arming, past the ${timing.confirmTimeoutMs} ms deadline (agent starved of CPU?)`,
       timeout: `no confirm target reached by the ${timing.confirmTimeoutMs} ms deadline${confirm ? ` (${confirm.detail})` : ''}`,
       unreachable: confirm ? confirm.detail : '',
     }[failure];
