@@ -42,6 +42,9 @@ export const FEATURES: readonly Feature[] = [
   {
     name: 'buffer',
     enabled: (ctx) => ctx.config.buffer.enabled,
-    create: async (ctx) => (await import('../buffer/component.ts')).createBufferComponent(ctx),
+    create: async (ctx) => {
+      const [{ createBufferComponent }, { realBufferDeps }] = await Promise.all([import('../buffer/component.ts'), import('../buffer/adapters.ts')]);
+      return createBufferComponent(ctx, realBufferDeps(ctx));
+    },
   },
 ];

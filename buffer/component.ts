@@ -8,7 +8,7 @@ import { backlogWarnings } from './backlog-age.ts';
 import { onActiveUplinkChange } from './dispatcher-pool.ts';
 import { ingestRoute, type IngestDeps } from './ingest.ts';
 import { sampleSeries, seriesBody, transitionSeries } from './self-telemetry.ts';
-import { BufferService, type BufferServiceOptions } from './service.ts';
+import { BufferService, type BufferDeps } from './service.ts';
 import { closeIngestSocket, listenIngestSocket } from './socket.ts';
 
 /** The component plus the in-process API other parts of the agent may use. */
@@ -16,10 +16,11 @@ export interface BufferComponent extends Component {
   readonly service: BufferService;
 }
 
-export function createBufferComponent(ctx: AgentContext, opts: BufferServiceOptions = {}): BufferComponent {
+/** `deps`: every adapter, required (`realBufferDeps(ctx)` from `buffer/adapters.ts` in the daemon). */
+export function createBufferComponent(ctx: AgentContext, deps: BufferDeps): BufferComponent {
   const cfg = ctx.config.buffer;
   const log = ctx.log.child({ component: 'buffer' });
-  const svc = new BufferService(ctx, opts);
+  const svc = new BufferService(ctx, deps);
   const unsubscribe: (() => void)[] = [];
   let socket: Server | null = null;
   let socketError: string | null = null;

@@ -55,7 +55,8 @@ export interface ForwarderDeps {
   log: Logger;
   gate: () => GateDecision;
   hooks: ForwarderHooks;
-  random?: () => number;
+  /** Uniform in [0, 1): the jitter of retry backoff. */
+  random: () => number;
 }
 
 export interface ForwarderStatus {
@@ -284,7 +285,7 @@ export class SinkForwarder {
         parseRetryAfterMs(out.retryAfter, now, Math.max(cfg.retry.capMs, RETRY_AFTER_MAX_MS)),
         cfg.retry.baseMs,
         cfg.retry.capMs,
-        (this.#d.random ?? Math.random)(),
+        this.#d.random(),
       );
       this.#attempts += 1;
       this.#force = false;

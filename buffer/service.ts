@@ -1,5 +1,4 @@
-/** The buffer at run time: opens the store, group-commits ingests, runs one forwarder per sink and periodic maintenance. */
-import { join } from 'node:path';
+/** The buffer at run time: opens the store through its adapters, group-commits ingests, runs one forwarder per sink and periodic maintenance. */
 import type { AgentContext } from '../agent/runtime/component.ts';
 import { LwError, messageOf } from '../agent/base/errors.ts';
 import type { Logger } from '../agent/base/log.ts';
@@ -9,16 +8,12 @@ import { BufferError } from './errors.ts';
 import { SinkForwarder } from './forwarder.ts';
 import { flushGate, type GateDecision } from './gate.ts';
 import { ByteBudget } from './inflight.ts';
-import { LEDGER_SUFFIX, RecordLedger } from './ledger.ts';
 import { createBufferMetrics, type BufferMetrics } from './metrics.ts';
 import { resolveSinkHeaders } from './secrets.ts';
-import { UndiciSender, type BatchSender } from './sender.ts';
-import { openBufferDb } from './sqlite-open.ts';
-import { SqliteStore } from './store-sqlite.ts';
+import type { BatchSender } from './sender.ts';
 import { replayBodies } from './resplit.ts';
-import { Recovery } from './recovery.ts';
+import type { Recovery } from './recovery.ts';
 import { wholeBody, type NewRecord, type ReplayResult, type Store } from './types.ts';
-import { WriterThread } from './writer-thread.ts';
 
 /** TTL expiry, incremental vacuum and WAL truncation run this often: cheap, and keeps the file near its content. */
 export const MAINTENANCE_INTERVAL_MS = 30_000;
@@ -26,15 +21,36 @@ export const MAINTENANCE_INTERVAL_MS = 30_000;
 export const EXPIRE_SLICE_RECORDS = 1_000;
 /** Pause between expiry slices. */
 const EXPIRE_SLICE_PAUSE_MS = 10;
-/** File name of the buffer database inside state.dir (separate from state.db so its fsyncs and size are its own). */
-export const BUFFER_DB_FILE = 'buffer.db';
+/** What the service hands the store opener: where to count and log quarantine and losses, and how to wake the forwarders. */
+export interface StoreEnv {
+  metrics: BufferMetrics;
+  log: Logger;
+  nowMs: () => number;
+  /** Wakes every forwarder (records salvaged from a quarantined file are ready to send). */
+  wake: () => void;
+}
 
-export interface BufferServiceOptions {
-  /** Use this store instead of state.dir/buffer.db (tests). */
-  store?: Store;
-  /** Build the upstream sender of a sink (tests inject fakes); default undici. */
-  senderFactory?: (sink: SinkConfig, headers: Record<string, string>) => BatchSender;
-  random?: () => number;
+/** An open store and what came with opening it. */
+export interface OpenedStore {
+  store: Store;
+  /** Path of the live database file (null: the store has no file, e.g. a test's memory store). */
+  livePath: string | null;
+  /** Where a corrupt file was moved at open (null: none was). */
+  movedAside: string | null;
+  /** Ledger audit and salvage at open (null: the store keeps no ledger). */
+  recovery: Recovery | null;
+  /** Closes the store and everything opened with it, in order; called once, after the forwarders stopped. */
+  close(): Promise<void>;
+}
+
+/** The buffer's adapters, all required: `buffer/adapters.ts` builds the real ones (SQLite in state.dir, undici, Math.random). */
+export interface BufferDeps {
+  /** Opens the store; throws when it cannot (the service keeps the message in `unavailable` and ingest answers 503). */
+  openStore: (env: StoreEnv) => OpenedStore;
+  /** Builds the upstream sender of a sink from its resolved headers. */
+  senderFactory: (sink: SinkConfig, headers: Record<string, string>) => BatchSender;
+  /** Uniform in [0, 1): the jitter of retry backoff. */
+  random: () => number;
 }
 
 export interface AppendOptions {
@@ -62,16 +78,15 @@ export class BufferService {
   livePath: string | null = null;
   readonly #ctx: AgentContext;
   readonly #log: Logger;
-  readonly #opts: BufferServiceOptions;
+  readonly #deps: BufferDeps;
   readonly #metered: ReadonlySet<string>;
   #cancelMaintenance: (() => void) | null = null;
   #stopped = false;
-  #writer: WriterThread | null = null;
-  #ledger: RecordLedger | null = null;
+  #opened: OpenedStore | null = null;
 
-  constructor(ctx: AgentContext, opts: BufferServiceOptions = {}) {
+  constructor(ctx: AgentContext, deps: BufferDeps) {
     this.#ctx = ctx;
-    this.#opts = opts;
+    this.#deps = deps;
     this.#log = ctx.log.child({ component: 'buffer' });
     this.sinks = new Map(ctx.config.sinks.map((s) => [s.name, s]));
     this.#metered = new Set(ctx.config.uplinks.filter((u) => u.metered).map((u) => u.name));
@@ -89,37 +104,19 @@ export class BufferService {
   open(): void {
     const cfg = this.#ctx.config.buffer;
     try {
-      if (this.#opts.store) {
-        this.store = this.#opts.store;
-      } else {
-        const path = join(this.#ctx.stateDir, BUFFER_DB_FILE);
-        this.livePath = path;
-        const r = openBufferDb(path, this.#ctx.clock.nowMs());
-        if (r.movedAside) {
-          this.movedAside = r.movedAside;
-          this.metrics.corrupt.inc();
-          this.#log.error(
-            { code: BufferError.CORRUPT, path, movedTo: r.movedAside },
-            'telemetry buffer file was corrupt; moved aside for inspection and started a fresh one (records in it are not forwarded)',
-          );
-        }
-        this.#writer = cfg.commit.writerThread ? new WriterThread(path) : null;
-        this.#ledger = new RecordLedger(path + LEDGER_SUFFIX);
-        const store = new SqliteStore(r.db, `${path}.reserve`, this.#writer, this.#ledger);
-        this.store = store;
-        this.recovery = new Recovery(
-          this.#ledger,
-          store,
-          this.metrics,
-          this.#log,
-          () => this.#ctx.clock.nowMs(),
-          () => {
-            for (const f of this.forwarders.values()) f.wake();
-          },
-        );
-        if (r.movedAside !== null) this.recovery.quarantined(r.movedAside);
-        this.recovery.audit(store.usage().records);
-      }
+      const opened = this.#deps.openStore({
+        metrics: this.metrics,
+        log: this.#log,
+        nowMs: () => this.#ctx.clock.nowMs(),
+        wake: () => {
+          for (const f of this.forwarders.values()) f.wake();
+        },
+      });
+      this.#opened = opened;
+      this.store = opened.store;
+      this.livePath = opened.livePath;
+      this.movedAside = opened.movedAside;
+      this.recovery = opened.recovery;
     } catch (e) {
       this.unavailable = messageOf(e);
       this.#log.error({ code: BufferError.UNAVAILABLE, err: this.unavailable }, 'telemetry buffer unavailable; ingest answers 503');
@@ -151,7 +148,7 @@ export class BufferService {
       let sender: BatchSender;
       try {
         const headers = resolveSinkHeaders(sink);
-        sender = this.#opts.senderFactory ? this.#opts.senderFactory(sink, headers) : new UndiciSender(sink, headers, cfg.timeouts);
+        sender = this.#deps.senderFactory(sink, headers);
       } catch (e) {
         this.#log.error({ sink: sink.name, err: messageOf(e) }, 'sink disabled: its headers could not be resolved; records are kept until it is fixed');
         continue;
@@ -166,7 +163,7 @@ export class BufferService {
           clock: this.#ctx.clock,
           log: this.#log,
           gate: () => this.gate(),
-          random: this.#opts.random,
+          random: this.#deps.random,
           hooks: {
             onSend: (name, status, verdict) => {
               this.metrics.sends.inc({ sink: name, status: status === null ? 'error' : String(status) });
@@ -269,8 +266,6 @@ export class BufferService {
     this.#cancelMaintenance?.();
     await this.committer?.drain();
     await Promise.all([...this.forwarders.values()].map((f) => f.stop()));
-    await this.#writer?.close();
-    this.store?.close();
-    this.#ledger?.close();
+    await this.#opened?.close();
   }
 }

@@ -21,6 +21,7 @@ import { AgentConfigSchema } from '../../agent/config/schema.ts';
 import { startServer } from '../../agent/http/server.ts';
 import { silentLogger } from '../../agent/base/log.ts';
 import { createBufferComponent } from '../../buffer/component.ts';
+import { realBufferDeps } from '../../buffer/adapters.ts';
 import { openBufferDb } from '../../buffer/sqlite-open.ts';
 import { SqliteStore } from '../../buffer/store-sqlite.ts';
 import { gcCounter, memorySampler, smapsSummary, snapshot } from './buffer-mem.mjs';
@@ -191,7 +192,7 @@ if (PHASE === 'fsync') {
 if (PHASE === 'direct') {
   const dir = mkdtempSync(join(tmpdir(), 'buffer-bench-'));
   const ctx = context(dir, 'http://127.0.0.1:9/none');
-  const comp = createBufferComponent(ctx);
+  const comp = createBufferComponent(ctx, realBufferDeps(ctx));
   await comp.start();
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
@@ -224,7 +225,7 @@ if (PHASE === 'http' || PHASE === 'http100') {
   const LINES = PHASE === 'http100' ? 100 : 1;
   const dir = mkdtempSync(join(tmpdir(), 'buffer-bench-'));
   const ctx = context(dir, 'http://127.0.0.1:9/none');
-  const comp = createBufferComponent(ctx);
+  const comp = createBufferComponent(ctx, realBufferDeps(ctx));
   await comp.start();
   // What load puts in memory: records waiting for a group commit and ingest bodies held (buffer.maxInflightBytes),
   // sampled at each commit; the routes are served unwrapped, as in production.
@@ -368,7 +369,7 @@ if (PHASE === 'drain-gzip' || PHASE === 'drain-none') {
   while (!/READY (\d+)/.test(rx.out())) await new Promise((r) => setTimeout(r, 20));
   const port = /READY (\d+)/.exec(rx.out())[1];
   const ctx = context(dir, `http://127.0.0.1:${port}/ingest`, compression);
-  const comp = createBufferComponent(ctx);
+  const comp = createBufferComponent(ctx, realBufferDeps(ctx));
   mem.reset();
   const t0 = performance.now();
   await comp.start();

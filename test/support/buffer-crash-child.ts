@@ -1,5 +1,6 @@
 /** Child process for crash tests: a buffer component with real SQLite in STATE_DIR, ingest on loopback, forwarding to SINK_URL. */
 import { createBufferComponent } from '../../buffer/component.ts';
+import { realBufferDeps } from '../../buffer/adapters.ts';
 import { bufferContext } from './buffer-context.ts';
 import { serveRoutes } from './buffer-http.ts';
 
@@ -18,7 +19,7 @@ const t = bufferContext(
   },
   { stateDir },
 );
-const comp = createBufferComponent(t.ctx);
+const comp = createBufferComponent(t.ctx, realBufferDeps(t.ctx));
 await comp.start();
 if (comp.service.unavailable) throw new Error(comp.service.unavailable);
 const srv = await serveRoutes(comp.routes!());

@@ -1,6 +1,7 @@
 /** Agent side of the pacing lab (runs in namespace a): buffers RECORDS records, then drains them to SINK_URL, paced. */
 import { randomBytes } from 'node:crypto';
 import { createBufferComponent } from '../../buffer/component.ts';
+import { realBufferDeps } from '../../buffer/adapters.ts';
 import { bufferContext } from './buffer-context.ts';
 
 const sinkUrl = process.env.SINK_URL!;
@@ -11,7 +12,7 @@ const t = bufferContext({
   sinks: [{ name: 'lab', url: sinkUrl, protocol: 'ndjson', compression: 'none' }],
   buffer: { flush: { paceFraction: Number(process.env.PACE_FRACTION ?? 0.5), pollMs: 50 } },
 });
-const comp = createBufferComponent(t.ctx);
+const comp = createBufferComponent(t.ctx, realBufferDeps(t.ctx));
 // The measured uplink the gate paces against (what the probes would publish).
 const now = Date.now();
 t.ctx.bus.emit('link', {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { startServer } from '../../../agent/http/server.ts';
 import { createBufferComponent } from '../../../buffer/component.ts';
+import { realBufferDeps } from '../../../buffer/adapters.ts';
 import { bufferContext } from '../../support/buffer-context.ts';
 import { startReceiver } from '../../support/buffer-receiver.ts';
 
@@ -13,7 +14,7 @@ describe('ingest through agent/http/server.ts', () => {
   it('401 without token, 202 with it, 404 unknown sink, 405 wrong method; readiness and metrics exposed', async () => {
     const rx = await startReceiver();
     const t = bufferContext({ sinks: [{ name: 'app', url: rx.url, protocol: 'ndjson' }], buffer: { flush: { pollMs: 50 } } });
-    const comp = createBufferComponent(t.ctx);
+    const comp = createBufferComponent(t.ctx, realBufferDeps(t.ctx));
     await comp.start();
     const srv = await startServer('127.0.0.1:0', {
       log: t.ctx.log,

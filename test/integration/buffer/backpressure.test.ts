@@ -5,6 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { createBufferComponent, type BufferComponent } from '../../../buffer/component.ts';
+import { realBufferDeps } from '../../../buffer/adapters.ts';
 import { bufferContext, type BufferTestContext } from '../../support/buffer-context.ts';
 import { serveRoutes, type TestServer } from '../../support/buffer-http.ts';
 
@@ -54,7 +55,7 @@ describe('ingest backpressure (buffer.maxInflightBytes)', () => {
       sinks: [{ name: 's', url: 'http://127.0.0.1:9/none', protocol: 'raw' }],
       buffer: { maxInflightBytes: BUDGET, maxRecordBytes: 512 * 1024, retry: { baseMs: 600_000, capMs: 600_000 } },
     });
-    comp = createBufferComponent(t.ctx);
+    comp = createBufferComponent(t.ctx, realBufferDeps(t.ctx));
     await comp.start();
     srv = await serveRoutes(comp.routes!());
   });

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createBufferComponent, type BufferComponent } from '../../../buffer/component.ts';
+import { realBufferDeps } from '../../../buffer/adapters.ts';
 import { bufferContext, type BufferTestContext } from '../../support/buffer-context.ts';
 import { serveRoutes, type TestServer } from '../../support/buffer-http.ts';
 import { startReceiver, type Receiver } from '../../support/buffer-receiver.ts';
@@ -38,7 +39,7 @@ describe('linkward buffer CLI', () => {
       ],
       buffer: { flush: { pollMs: 50 } },
     });
-    comp = createBufferComponent(t.ctx);
+    comp = createBufferComponent(t.ctx, realBufferDeps(t.ctx));
     await comp.start();
     srv = await serveRoutes(comp.routes!(), TOKEN);
     await comp.service.appendBody('bad', Buffer.from('refused payload'));

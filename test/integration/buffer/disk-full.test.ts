@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { run } from '../../../agent/base/exec.ts';
 import { createBufferComponent } from '../../../buffer/component.ts';
+import { realBufferDeps } from '../../../buffer/adapters.ts';
 import { bufferContext } from '../../support/buffer-context.ts';
 import { serveRoutes } from '../../support/buffer-http.ts';
 import { startReceiver } from '../../support/buffer-receiver.ts';
@@ -65,7 +66,7 @@ describe('disk full on a tmpfs state dir', () => {
         { sinks: [{ name: 'd', url: rx.url, protocol: 'raw' }], buffer: { policy, retry: { baseMs: 60_000, capMs: 60_000 }, commit: { writerThread } } },
         { stateDir },
       );
-      const comp = createBufferComponent(t.ctx);
+      const comp = createBufferComponent(t.ctx, realBufferDeps(t.ctx));
       await comp.start();
       const srv = await serveRoutes(comp.routes!());
       const post = async (): Promise<number> => {
@@ -165,7 +166,7 @@ describe('disk filled by the buffer itself (issue 12: acknowledgements could not
         { sinks: [{ name: 'd', url: rx.url, protocol: 'ndjson', compression: 'none' }], buffer: { policy, retry: { baseMs: 60_000, capMs: 60_000 } } },
         { stateDir },
       );
-      const comp = createBufferComponent(t.ctx);
+      const comp = createBufferComponent(t.ctx, realBufferDeps(t.ctx));
       await comp.start();
       const srv = await serveRoutes(comp.routes!());
       const line = Buffer.from(`${JSON.stringify({ pad: 'A'.repeat(8000) })}\n`);
@@ -227,7 +228,7 @@ describe('corrupt buffer file at start', () => {
     try {
       writeFileSync(join(dir, 'buffer.db'), Buffer.alloc(16_384, 0x33));
       const t = bufferContext({ sinks: [{ name: 'c', url: 'http://127.0.0.1:9/x', protocol: 'raw' }] }, { stateDir: dir });
-      const comp = createBufferComponent(t.ctx);
+      const comp = createBufferComponent(t.ctx, realBufferDeps(t.ctx));
       await comp.start();
       try {
         const st = comp.status();

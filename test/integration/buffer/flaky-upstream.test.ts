@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createBufferComponent } from '../../../buffer/component.ts';
+import { realBufferDeps } from '../../../buffer/adapters.ts';
 import { bufferContext } from '../../support/buffer-context.ts';
 import { startReceiver } from '../../support/buffer-receiver.ts';
 
@@ -37,7 +38,7 @@ describe('flush through a flaky upstream', () => {
       sinks: [{ name: 'logs', url: rx.url, protocol: 'ndjson', batchMaxRecords: 50 }],
       buffer: { retry: { baseMs: 10, capMs: 200 }, timeouts: { connectMs: 1000, headersMs: 200, bodyMs: 1000 }, flush: { pollMs: 50 } },
     });
-    const comp = createBufferComponent(t.ctx);
+    const comp = createBufferComponent(t.ctx, realBufferDeps(t.ctx));
     await comp.start();
     try {
       const svc = comp.service;

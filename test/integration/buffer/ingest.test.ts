@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { createBufferComponent, type BufferComponent } from '../../../buffer/component.ts';
+import { realBufferDeps } from '../../../buffer/adapters.ts';
 import { bufferContext, type BufferTestContext } from '../../support/buffer-context.ts';
 import { serveRoutes, type TestServer } from '../../support/buffer-http.ts';
 import { startReceiver, type Receiver } from '../../support/buffer-receiver.ts';
@@ -38,7 +39,7 @@ for (const writerThread of [false, true])
       });
       sock = join(t.dir, 'ingest.sock');
       t.ctx.config.buffer.socket = sock;
-      comp = createBufferComponent(t.ctx);
+      comp = createBufferComponent(t.ctx, realBufferDeps(t.ctx));
       await comp.start();
       srv = await serveRoutes(comp.routes!(), TOKEN);
     });
@@ -165,7 +166,7 @@ describe('buffer full under reject-new', () => {
       sinks: [{ name: 's', url: rx.url, protocol: 'raw' }],
       buffer: { maxBytes: 65_536, policy: 'reject-new', retry: { baseMs: 60_000, capMs: 60_000 } },
     });
-    const comp = createBufferComponent(t.ctx);
+    const comp = createBufferComponent(t.ctx, realBufferDeps(t.ctx));
     await comp.start();
     const srv = await serveRoutes(comp.routes!());
     try {

@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createBufferComponent } from '../../../buffer/component.ts';
+import { realBufferDeps } from '../../../buffer/adapters.ts';
 import { encodeWriteRequest } from '../../../buffer/remote-write.ts';
 import { bufferContext } from '../../support/buffer-context.ts';
 import { PrometheusReceiver, requirePrometheus } from '../../support/buffer-prometheus.ts';
@@ -33,7 +34,7 @@ describe('Prometheus (Debian, --web.enable-remote-write-receiver) as the upstrea
       sinks: [{ name: 'prom', url: prom.writeUrl, protocol: 'prometheus-remote-write', priority: 'high' }],
       buffer: { retry: { baseMs: 50, capMs: 500 }, flush: { pollMs: 100 } },
     });
-    const comp = createBufferComponent(t.ctx);
+    const comp = createBufferComponent(t.ctx, realBufferDeps(t.ctx));
     try {
       await comp.start();
       const svc = comp.service;

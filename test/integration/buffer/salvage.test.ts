@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createBufferComponent } from '../../../buffer/component.ts';
+import { realBufferDeps } from '../../../buffer/adapters.ts';
 import { bufferContext } from '../../support/buffer-context.ts';
 import { serveRoutes } from '../../support/buffer-http.ts';
 import { CLI as MAIN } from '../../support/daemon.ts';
@@ -36,7 +37,7 @@ describe('salvage of a damaged buffer file', () => {
     const other = mkdtempSync(join(tmpdir(), 'buffer-salvage-cli-'));
     try {
       const t1 = bufferContext(cfg, { stateDir: dir });
-      const c1 = createBufferComponent(t1.ctx);
+      const c1 = createBufferComponent(t1.ctx, realBufferDeps(t1.ctx));
       await c1.start();
       for (let i = 0; i < RECORDS; i += 100)
         await Promise.all(
@@ -46,7 +47,7 @@ describe('salvage of a damaged buffer file', () => {
       damageLeafPage(join(dir, 'buffer.db'));
 
       const t2 = bufferContext(cfg, { stateDir: dir });
-      const c2 = createBufferComponent(t2.ctx);
+      const c2 = createBufferComponent(t2.ctx, realBufferDeps(t2.ctx));
       await c2.start();
       let copied: number;
       let aside: string;
@@ -80,7 +81,7 @@ describe('salvage of a damaged buffer file', () => {
 
       // An operator brings the quarantined file to another node's buffer.
       const t3 = bufferContext(cfg, { stateDir: other });
-      const c3 = createBufferComponent(t3.ctx);
+      const c3 = createBufferComponent(t3.ctx, realBufferDeps(t3.ctx));
       await c3.start();
       const srv = await serveRoutes(c3.routes!(), TOKEN);
       try {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createBufferComponent } from '../../../buffer/component.ts';
+import { realBufferDeps } from '../../../buffer/adapters.ts';
 import { bufferContext } from '../../support/buffer-context.ts';
 
 /** Upper bound of any wait below (a local send takes milliseconds). */
@@ -63,7 +64,7 @@ describe('sink connections follow the active uplink', () => {
     const rx = await receiver((b) => b.includes('slow'));
     const t = bufferContext({ sinks: [{ name: 'logs', url: rx.url, protocol: 'ndjson', compression: 'none' }], buffer: { flush: { pollMs: 50 } } });
     t.ctx.bus.emit('active', 'gw1'); // the failover announced gw1 before the buffer started
-    const comp = createBufferComponent(t.ctx);
+    const comp = createBufferComponent(t.ctx, realBufferDeps(t.ctx));
     try {
       await comp.start();
       const svc = comp.service;

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBufferComponent } from '../../../buffer/component.ts';
+import { realBufferDeps } from '../../../buffer/adapters.ts';
 import { bufferContext } from '../../support/buffer-context.ts';
 import { freePort, requireVictoriaMetrics, Victoria } from '../../support/buffer-victoria.ts';
 
@@ -32,7 +33,7 @@ describe('VictoriaMetrics as the real upstream', () => {
       sinks: [{ name: 'vm', url: `${vm.base}/api/v1/write`, protocol: 'prometheus-remote-write', priority: 'high' }],
       buffer: { selfTelemetry: { sink: 'vm' }, retry: { baseMs: 50, capMs: 500 }, flush: { pollMs: 100, canaryIntervalMs: 1000 } },
     });
-    const comp = createBufferComponent(t.ctx);
+    const comp = createBufferComponent(t.ctx, realBufferDeps(t.ctx));
     try {
       await comp.start();
       const svc = comp.service;

@@ -144,6 +144,7 @@ describe('forwarder on an uplink change', () => {
       log: silentLogger(),
       gate: () => ({ mode: 'drain', maxPriority: 2, rateBps: null, reason: 'test' }),
       hooks: { onSend: () => {}, onDelivered: () => {}, onDeadLetter: () => {} },
+      random: () => 0.5,
     });
     fw.start();
     await settle();
@@ -167,6 +168,7 @@ describe('forwarder on an uplink change', () => {
       log: silentLogger(),
       gate: () => ({ mode: 'drain', maxPriority: 2, rateBps: null, reason: 'test' }),
       hooks: { onSend: () => {}, onDelivered: () => {}, onDeadLetter: () => {} },
+      random: () => 0.5,
     });
     assert.doesNotThrow(() => fw.uplinkChanged());
   });

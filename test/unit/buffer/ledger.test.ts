@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createBufferComponent } from '../../../buffer/component.ts';
+import { realBufferDeps } from '../../../buffer/adapters.ts';
 import { RecordLedger } from '../../../buffer/ledger.ts';
 import { bufferContext } from '../../support/buffer-context.ts';
 
@@ -82,7 +83,7 @@ describe('record ledger', () => {
     const cfg = { sinks: [{ name: 's', url: 'http://127.0.0.1:9/x', protocol: 'raw' as const }], buffer: { retry: { baseMs: 3_600_000, capMs: 3_600_000 } } };
     try {
       const t1 = bufferContext(cfg, { stateDir: dir });
-      const c1 = createBufferComponent(t1.ctx);
+      const c1 = createBufferComponent(t1.ctx, realBufferDeps(t1.ctx));
       await c1.start();
       for (let i = 0; i < 10; i++) await c1.service.appendBody('s', Buffer.from(`r${i}`));
       await c1.stop();
@@ -90,7 +91,7 @@ describe('record ledger', () => {
       db.prepare('DELETE FROM buf_records WHERE id > 6').run();
       db.close();
       const t2 = bufferContext(cfg, { stateDir: dir });
-      const c2 = createBufferComponent(t2.ctx);
+      const c2 = createBufferComponent(t2.ctx, realBufferDeps(t2.ctx));
       await c2.start();
       try {
         assert.match(await t2.ctx.metrics.metrics(), /linkward_buffer_lost_records_total\{reason="missing_at_open"\} 4\n/);
@@ -100,7 +101,7 @@ describe('record ledger', () => {
         await c2.stop();
       }
       const t3 = bufferContext(cfg, { stateDir: dir });
-      const c3 = createBufferComponent(t3.ctx);
+      const c3 = createBufferComponent(t3.ctx, realBufferDeps(t3.ctx));
       await c3.start();
       assert.doesNotMatch(await t3.ctx.metrics.metrics(), /linkward_buffer_lost_records_total\{/);
       await c3.stop();
