@@ -4,19 +4,15 @@ import type { LinkSnapshot } from '../core/types.ts';
 import { createCoalescer } from '../base/coalesce.ts';
 import { codeOf, LwError, messageOf } from '../base/errors.ts';
 import type { NodeApi } from './api.ts';
-import { ApiGate } from './api-gate.ts';
 import { backoffDelayMs } from './backoff.ts';
+import { connect, type Connection } from './connection.ts';
 import type { ClusterSource } from './cluster.ts';
 import { desiredDecorations, holdsNeeded, wantsRestrictive } from './desired.ts';
 import { describePause } from './overrides.ts';
 import { DrainEpisodes } from './drain-episode.ts';
 import { EventOutbox } from './event-outbox.ts';
 import { K8sErrorCode } from './errors.ts';
-import { FleetSemaphore } from './fleet.ts';
-import { HoldRenewal } from './hold-renewal.ts';
-import { meteredApi } from './metered-api.ts';
 import { createK8sMetrics, type K8sMetrics } from './metrics.ts';
-import { NodeWatcher } from './node-watch.ts';
 import { planNode } from './plan.ts';
 import type { Desired, NodeView } from './types.ts';
 import { reconcileOnce, type ReconcileResult } from './reconciler.ts';
@@ -32,16 +28,6 @@ export interface NodeComponentDeps {
   findCluster: (kubeconfig: string | undefined) => ClusterSource | null;
   /** Jitter source in [0,1) (tests pin it). */
   random: () => number;
-}
-
-/** The component's connection to the cluster, built at start once the client exists. */
-interface Connection {
-  api: NodeApi;
-  gate: ApiGate;
-  fleet: FleetSemaphore;
-  renewal: HoldRenewal;
-  watcher: NodeWatcher;
-  offLink: () => void;
 }
 
 interface LastError {
@@ -324,21 +310,19 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
         return;
       }
       metrics = createK8sMetrics(ctx.metrics);
-      const m = metrics;
-      let gate: ApiGate;
       try {
-        const raw = await deps.createApi(source, cfg.requestTimeoutMs);
-        gate = new ApiGate(
-          meteredApi(raw, (verb, result) => m.apiRequests.inc({ verb, result })),
+        conn = await connect(
+          { cfg, nodeName: ctx.nodeName, clock, log, random, metrics, source, createApi: deps.createApi },
           {
-            clock,
-            maxBackoffMs: cfg.maxBackoffMs,
-            probeTimeoutMs: cfg.requestTimeoutMs,
-            random,
-            onChange: (r) => {
-              m.apiUp.set(r.up ? 1 : 0);
-              if (r.lastSuccessMs !== null) m.apiLastSuccess.set(r.lastSuccessMs / 1000);
+            active: () => !stopped && !paused,
+            onHoldLost: trigger,
+            onNode: onNodeChanged,
+            onWatchError: (e, retryInMs) => {
+              if (last) return; // passes report failures once the node was read
+              lastError = { code: codeOf(e), message: messageOf(e), atMs: clock.nowMs() };
+              shown = { state: 'degraded', message: `Kubernetes API failing (${codeOf(e)}): ${messageOf(e)}; retry in ${Math.round(retryInMs / 100) / 10} s` };
             },
+            subscribe: () => ctx.bus.on('link', onLink),
           },
         );
       } catch (e) {
@@ -347,39 +331,9 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
         log.error({ code: codeOf(e), err: messageOf(e) }, 'cannot create the Kubernetes client; node actions off');
         return;
       }
-      const api = gate.api;
-      const fleet = new FleetSemaphore(api, cfg.fleet, ctx.nodeName, random);
-      const renewal = new HoldRenewal({
-        fleet,
-        clock,
-        log,
-        random,
-        maxBackoffMs: cfg.maxBackoffMs,
-        dryRun: cfg.dryRun,
-        gateWaitMs: () => gate.waitMs(),
-        active: () => !stopped && !paused,
-        onLost: trigger,
-      });
-      // The watch's first read triggers the first pass (one GET at start, not two).
-      const watcher = new NodeWatcher({
-        api,
-        nodeName: ctx.nodeName,
-        clock,
-        log,
-        random,
-        maxBackoffMs: cfg.maxBackoffMs,
-        gateWaitMs: () => gate.waitMs(),
-        onNode: onNodeChanged,
-        onError: (e, retryInMs) => {
-          if (last) return; // passes report failures once the node was read
-          lastError = { code: codeOf(e), message: messageOf(e), atMs: clock.nowMs() };
-          shown = { state: 'degraded', message: `Kubernetes API failing (${codeOf(e)}): ${messageOf(e)}; retry in ${Math.round(retryInMs / 100) / 10} s` };
-        },
-      });
       log.info({ source: source.description, dryRun: cfg.dryRun }, 'node actions on');
-      conn = { api, gate, fleet, renewal, watcher, offLink: ctx.bus.on('link', onLink) };
       scheduleResync();
-      watcher.start();
+      conn.watcher.start();
     },
     async stop(): Promise<void> {
       stopped = true;
