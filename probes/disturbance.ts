@@ -43,6 +43,18 @@ export interface Disturbance {
   detail: string;
 }
 
+/**
+ * How long this uplink's own speed test may have moved no byte before a light round and still count as loading the
+ * link: 500 ms, a few RTTs of any link the agent measures. A test stuck on a dead far side moves nothing, so the
+ * rounds beside it measure the idle link and must count: voiding them hid a cut for the test's whole timeout.
+ */
+export const SPEEDTEST_IDLE_MS = 500;
+
+/** Whether a light round measured the queue of this uplink's own speed test (then it is set aside). Pure. */
+export function overlapsLoadingTest(testRunning: boolean, testMovedAtMono: number, roundStartMono: number): boolean {
+  return testRunning && testMovedAtMono >= roundStartMono - SPEEDTEST_IDLE_MS;
+}
+
 /** Longest stall overlapping [from, to] (0 when none). Pure. */
 export function maxLagWithin(stalls: readonly Stall[], fromMono: number, toMono: number): number {
   let max = 0;

@@ -9,7 +9,7 @@ import type { ProbesConfig } from '../agent/config/probes.ts';
 import { afterRound, initialPlanner, nextDelayMs, quorumNow, targetsForRound, type PlannerState } from './adaptive.ts';
 import { budgetView, msUntilNextUtcDay, throughputAllowance, type BudgetView } from './budget.ts';
 import { suggestsChange } from './change.ts';
-import type { DisturbanceWatch } from './disturbance.ts';
+import { overlapsLoadingTest, type DisturbanceWatch } from './disturbance.ts';
 import { runLightRound } from './light-round.ts';
 import type { ProbeMetrics } from './metrics.ts';
 import { buildNotes, type ServerHealth, type VoidEvent } from './notes.ts';
@@ -77,6 +77,9 @@ export class UplinkMonitor {
   #voids: VoidEvent[] = [];
   #lastSkip: SkipReason | undefined;
   #busy = false;
+  /** When the running speed test last moved a byte (monotonic ms): a stalled test does not load the link. */
+  #testMovedAtMono = Number.NEGATIVE_INFINITY;
+  #testBytes = 0;
   #error: string | undefined;
 
   constructor(deps: MonitorDeps) {
@@ -117,8 +120,9 @@ export class UplinkMonitor {
     const { cfg, clock } = this.#d;
     const ids = this.#d.targets.map((t) => t.id);
     const chosen = targetsForRound(this.#planner, cfg, this.#d.targets.length).map((i) => this.#d.targets[i] as ProbeTarget);
-    // a round during this uplink's own throughput test measures the test's queue, not the link
-    const overlap = this.#busy;
+    // a round during this uplink's own throughput test measures the test's queue, not the link (unless the test stalled)
+    const roundStartMono = clock.monoMs();
+    const busyAtStart = this.#busy;
     let bytes = 0;
     let rtts: number[] = [];
     let probed: { id: string; up: boolean; lossless: boolean; refused: boolean }[] = [];
@@ -135,7 +139,7 @@ export class UplinkMonitor {
       bytes = r.bytes;
       probed = r.outcomes.map((o) => ({ id: o.id, up: o.up, lossless: o.lossless, refused: o.refused }));
       // silence is evidence even when the agent was starved (starvation delays answers, it does not destroy them)
-      if (overlap || this.#busy) voidReason = 'overlap';
+      if (overlapsLoadingTest(busyAtStart || this.#busy, this.#testMovedAtMono, roundStartMono)) voidReason = 'overlap';
       else if (r.disturbance && r.anyAnswer) voidReason = r.disturbance.reason;
       if (voidReason !== 'overlap') {
         rtts = r.disturbance?.reason === 'starved' ? [] : r.rtts;
@@ -286,6 +290,8 @@ export class UplinkMonitor {
       return { ...skip('no_source'), error: messageOf(e) };
     }
     this.#busy = true;
+    this.#testMovedAtMono = clock.monoMs();
+    this.#testBytes = 0;
     try {
       const url = t.url;
       const judged = await measure(
@@ -310,7 +316,11 @@ export class UplinkMonitor {
               ...(cfg.token ? { token: cfg.token } : {}),
               ...(this.#lastLight?.rttMs !== undefined ? { rttHintMs: this.#lastLight.rttMs } : {}),
               ...(this.#d.stopping ? { signal: this.#d.stopping } : {}),
-              ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+              onProgress: (p: ThroughputProgress) => {
+                if (p.bytes !== this.#testBytes) this.#testMovedAtMono = clock.monoMs();
+                this.#testBytes = p.bytes;
+                opts.onProgress?.(p);
+              },
             }),
         },
         dirs,

@@ -4,7 +4,15 @@ import assert from 'node:assert/strict';
 import type { Clock } from '../../../agent/base/clock.ts';
 import type { UplinkView } from '../../../agent/core/types.ts';
 import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
-import { DISTURBED_LAG_MS, DisturbanceWatch, SENTINEL_MS, WARMUP_MS, maxLagWithin } from '../../../probes/disturbance.ts';
+import {
+  DISTURBED_LAG_MS,
+  DisturbanceWatch,
+  SENTINEL_MS,
+  WARMUP_MS,
+  maxLagWithin,
+  overlapsLoadingTest,
+  SPEEDTEST_IDLE_MS,
+} from '../../../probes/disturbance.ts';
 import { windowEntry } from '../../../probes/light-round.ts';
 import { SILENT_ROUNDS, targetNotes, updateTargets } from '../../../probes/target-health.ts';
 import { confirmedFigure, heldByThroughputOnly, needsConfirmation, recheckDue, suspectFigure } from '../../../probes/throughput-policy.ts';
@@ -298,4 +306,13 @@ test('measure: two capped readings that agree the link is slow count as a figure
   );
   assert.equal(s3.downloadMbps, 40);
   assert.equal(s3.downloadLowerBound, true, 'the better reading is itself only "at least"');
+});
+
+test('a light round beside its own speed test is set aside only while that test moves bytes (a stalled test hides no cut)', () => {
+  const start = 10_000;
+  assert.equal(overlapsLoadingTest(false, start, start), false, 'no test running');
+  assert.equal(overlapsLoadingTest(true, start + 50, start), true, 'bytes moved during the round: the round measured the test queue');
+  assert.equal(overlapsLoadingTest(true, start - SPEEDTEST_IDLE_MS, start), true, 'moved just before the round');
+  assert.equal(overlapsLoadingTest(true, start - SPEEDTEST_IDLE_MS - 1, start), false, 'stalled longer than the idle bound: the link is idle');
+  assert.equal(overlapsLoadingTest(true, Number.NEGATIVE_INFINITY, start), false, 'never moved a byte');
 });
