@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onJsonLines } from './json-lines.ts';
+import { removeNamespaces } from './netns.ts';
 
 /** `pod` exists only when a test adds it (route-lab-pod.ts); removeLab removes it too. */
 export const NS = { edge: 'lwr-edge', gw1: 'lwr-gw1', gw2: 'lwr-gw2', inet: 'lwr-inet', pod: 'lwr-pod' } as const;
@@ -31,27 +32,7 @@ export function nsExec(ns: string, cmd: string, ...args: string[]): string {
 
 /** Kills what still runs inside the lab namespaces (only processes the lab started live there), then deletes them. */
 export function removeLab(): void {
-  for (const ns of Object.values(NS)) {
-    try {
-      for (const pid of ip('netns', 'pids', ns)
-        .split('\n')
-        .map(Number)
-        .filter((n) => n > 1)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
-    } catch {
-      /* namespace not there */
-    }
-    try {
-      ip('netns', 'del', ns);
-    } catch {
-      /* not there */
-    }
-  }
+  removeNamespaces(Object.values(NS));
 }
 
 /** Creates the namespaces; returns the TCP target server process (running in lwr-inet). */

@@ -1,5 +1,6 @@
 /** Edge-site lab network: lws-edge ↔ lws-gw1 (primary) / lws-gw2 (backup, metered) ↔ lws-inet, impairments and gateway byte counters. */
 import { execFileSync } from 'node:child_process';
+import { removeNamespaces } from './netns.ts';
 
 /** Namespace names: the `lws-` prefix is this lab's own, so it never collides with the trust (lwt-) or route (lwr-) labs. */
 export const NS = { edge: 'lws-edge', gw1: 'lws-gw1', gw2: 'lws-gw2', inet: 'lws-inet' } as const;
@@ -33,16 +34,7 @@ const quiet = (f: () => unknown): void => {
 
 /** Kills what still runs inside the lab namespaces (only processes the lab started live there), then deletes them. */
 export function removeSiteNet(): void {
-  for (const n of Object.values(NS)) {
-    quiet(() => {
-      for (const pid of sh('ip', ['netns', 'pids', n])
-        .split('\n')
-        .map(Number)
-        .filter((x) => x > 1))
-        quiet(() => process.kill(pid, 'SIGKILL'));
-    });
-    quiet(() => sh('ip', ['netns', 'del', n]));
-  }
+  removeNamespaces(Object.values(NS));
 }
 
 /** Builds the four namespaces with the site's pre-linkward default route via gw1. */

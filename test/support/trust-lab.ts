@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { removeNamespaces as dropNamespaces } from './netns.ts';
 
 /**
  * The built CLI the operator runs (`npm run build`); the lab never runs the TypeScript sources for the agent.
@@ -171,28 +172,7 @@ export async function createTrustLab(prefix = 'lwt-'): Promise<TrustLab> {
   const inNs = (n: string, cmd: string, ...args: string[]): string => sh('ip', ['netns', 'exec', n, cmd, ...args]);
   const removeNamespaces = (): void => {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-    for (const n of Object.values(ns)) {
-      // Only processes the lab started live in these namespaces (the agent, its revert helper, the probe server).
-      try {
-        for (const pid of sh('ip', ['netns', 'pids', n])
-          .split('\n')
-          .map(Number)
-          .filter((x) => x > 1)) {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            /* gone */
-          }
-        }
-      } catch {
-        /* not there */
-      }
-      try {
-        sh('ip', ['netns', 'del', n]);
-      } catch {
-        /* not there */
-      }
-    }
+    dropNamespaces(Object.values(ns));
   };
   const spawnIn = (n: string, args: string[]): ChildProcess => {
     const c = spawn('ip', ['netns', 'exec', n, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

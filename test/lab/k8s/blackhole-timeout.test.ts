@@ -1,6 +1,7 @@
 /** Lab (root): kubernetes.requestTimeoutMs bounds a call to a blackholed API server that needs a new connection (defect D2), for both clients. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { removeNamespaces } from '../../support/netns.ts';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,34 +21,12 @@ const CALLS = 2;
 const run = (cmd: string, ...args: string[]): string =>
   execFileSync(cmd, args, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
 
-function removeNamespaces(): void {
-  for (const ns of Object.values(NS)) {
-    try {
-      for (const pid of run('ip', 'netns', 'pids', ns)
-        .split('\n')
-        .map(Number)
-        .filter((n) => n > 1)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-    } catch {
-      /* not there */
-    }
-    try {
-      run('ip', 'netns', 'del', ns);
-    } catch {
-      /* not there */
-    }
-  }
-}
+const removeLabNamespaces = (): void => removeNamespaces(Object.values(NS));
 
 let dir = '';
 before(() => {
   if (process.getuid?.() !== 0) assert.fail('k8s blackhole lab needs root (ip netns, nft): run as root in CI');
-  removeNamespaces();
+  removeLabNamespaces();
   for (const ns of Object.values(NS)) run('ip', 'netns', 'add', ns);
   run('ip', 'link', 'add', 'lwkb-c0', 'type', 'veth', 'peer', 'name', 'lwkb-s0');
   run('ip', 'link', 'set', 'lwkb-c0', 'netns', NS.client);
@@ -79,7 +58,7 @@ before(() => {
   );
 });
 after(() => {
-  removeNamespaces();
+  removeLabNamespaces();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
