@@ -14,6 +14,12 @@ export interface EstimatorOptions {
   minMeasureMs: number;
   /** Stop when twice the relative standard error of the rate (≈ 95 % interval) is within this fraction. */
   stableTolerance: number;
+  /**
+   * Stall intervals (series time, ms): bins overlapping them are not the steady rate the warm-up is judged against.
+   * Without this, an RTO stall at the end of a short capped transfer made its good start look like a shaper's burst
+   * (bins 225, 242, 120, 32 kB: the start was cut as warm-up and the figure read 4.8 Mbit/s on a 19 Mbit/s link).
+   */
+  stalls?: readonly (readonly [number, number])[];
 }
 
 /** Defaults used by the probe and the CLI (config overrides minMeasureMs/stableTolerance). */
@@ -86,12 +92,16 @@ export const WARMUP_SMOOTH_BINS = 3;
 /** Delivery is bursty on this time scale (receiver batching, loss recovery): residuals closer than this are correlated. */
 export const CORRELATION_MS = 250;
 
-/** Index of the first bin that is neither slow start (too low) nor an initial burst (too high). */
-export function warmupBins(bins: readonly number[]): number {
+/**
+ * Index of the first bin that is neither slow start (too low) nor an initial burst (too high), judged against the
+ * median of the bins from there on; bins flagged in `stalled` (a stream waiting out a loss) are left out of that median.
+ */
+export function warmupBins(bins: readonly number[], stalled: readonly boolean[] = []): number {
   const maxSkip = Math.floor(bins.length * MAX_WARMUP_SHARE);
   const half = Math.floor(WARMUP_SMOOTH_BINS / 2);
   for (let i = 0; i < maxSkip; i++) {
-    const ref = median(bins.slice(i)) ?? 0;
+    const steady = bins.slice(i).filter((_, j) => stalled[i + j] !== true);
+    const ref = median(steady.length > 0 ? steady : bins.slice(i)) ?? 0;
     const around = bins.slice(Math.max(0, i - half), i + half + 1);
     const b = around.reduce((x, y) => x + y, 0) / around.length;
     if (ref > 0 && b >= WARMUP_LOW_FRACTION * ref && b <= WARMUP_HIGH_FACTOR * ref) return i;
@@ -147,7 +157,11 @@ export function estimate(samples: readonly ByteSample[], opts: EstimatorOptions 
       stable: false,
     };
   }
-  const startT = first.tMs + warmupBins(bins) * opts.binMs;
+  const inStall = (k: number): boolean => {
+    const a = first.tMs + k * opts.binMs;
+    return (opts.stalls ?? []).some(([s0, s1]) => s0 < a + opts.binMs && s1 > a);
+  };
+  const startT = first.tMs + warmupBins(bins, opts.stalls ? bins.map((_, k) => inStall(k)) : []) * opts.binMs;
   const endT = last.tMs;
   const measuredMs = endT - startT;
   const measuredBytes = bytesAt(samples, endT) - bytesAt(samples, startT);

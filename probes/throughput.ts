@@ -5,7 +5,7 @@ import { Pool } from 'undici';
 import type { Clock } from '../agent/base/clock.ts';
 import { LwError, messageOf } from '../agent/base/errors.ts';
 import { ProbeErrorCode } from './errors.ts';
-import { estimate, nextTransferSize, type ByteSample } from './estimator.ts';
+import { estimate, nextTransferSize, type ByteSample, type EstimatorOptions } from './estimator.ts';
 import { PRESETS, presetUrl, type Preset } from './presets.ts';
 import { AllowanceRule, ByteLedger } from './probe-bytes.ts';
 import { ProbeMeter } from './throughput-meter.ts';
@@ -158,12 +158,12 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   let untilMs: number | undefined;
   /** Upload: probe time of the last completion. */
   let lastDoneAt = 0;
-  const est = (): SeriesEstimate => {
-    if (up) return uploadEstimate({ completed, finished, inProgress, pulled: samples, ...(untilMs !== undefined ? { untilMs } : {}) }, estOpts);
+  const est = (opts: EstimatorOptions = estOpts): SeriesEstimate => {
+    if (up) return uploadEstimate({ completed, finished, inProgress, pulled: samples, ...(untilMs !== undefined ? { untilMs } : {}) }, opts);
     // the kernel's in-sync points when every connection has them (no reassembly lag), else its in-order count
     const arrived = DOWNLOAD_TIMING === 'sync' ? meter.arrived() : [];
     const s = arrived.length >= 2 ? arrived : samples;
-    const e = estimate(s, estOpts);
+    const e = estimate(s, opts);
     return { s, e, ...(e ? { bound: e } : {}) };
   };
   const check = (t: number): void => {
@@ -305,12 +305,17 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   await pool.destroy().catch(() => undefined);
   const durationMs = o.clock.monoMs() - t0;
   const lat = await latency?.stop();
-  const { s: finalSeries, e: final } = est();
+  // stalls anywhere in the series (uploads: from the server's arrival ticks, so only with them) keep the warm-up rule
+  // from judging the start against a stalled end; then the stalls inside the measured window judge the figure
+  const flow = up ? (preset.serverTicks ? uploadActivity(completed) : undefined) : activity;
+  const whole = est();
+  const s0 = whole.s[0];
+  const s1 = whole.s[whole.s.length - 1];
+  const anyStall = flow && s0 && s1 ? findStalls(flow, whole.s, s0.tMs, s1.tMs).intervals : [];
+  const { s: finalSeries, e: final } = anyStall.length > 0 ? est({ ...estOpts, stalls: anyStall }) : whole;
   const measured = total > 0 && final !== undefined;
-  // stalls inside the measured window (uploads: from the server's arrival ticks, so only with them)
   const first = finalSeries[0];
   const lastS = finalSeries[finalSeries.length - 1];
-  const flow = up ? (preset.serverTicks ? uploadActivity(completed) : undefined) : activity;
   const stalls = measured && flow && first && lastS ? findStalls(flow, finalSeries, first.tMs + final.warmupMs, lastS.tMs) : undefined;
   const figure = judgeFigure(measured ? final : undefined, reason, stalls);
   // what the sockets moved (bytes read after the stop included), what was still in flight when they closed and the

@@ -41,6 +41,8 @@ interface DirectionSummary {
   stopReason: string;
   lowerBound: boolean;
   stalled: boolean;
+  warmupMs: number;
+  durationMs: number;
   latency?: { idleMs?: number; loadedMs?: number; loadedSamples: number; loadedLost: number; rpm?: number };
 }
 
@@ -201,13 +203,18 @@ test('a byte cap that ends the test before the estimate settles reports an hones
     ['download', r.download, r.downloadMbps],
     ['upload', r.upload, r.uploadMbps],
   ] as const) {
-    t.diagnostic(`${name}: ${v} Mbit/s, ${d?.stopReason}, lowerBound ${d?.lowerBound}, ${d?.bytesUsed} B`);
+    t.diagnostic(
+      `${name}: ${v} Mbit/s, ${d?.stopReason}, lowerBound ${d?.lowerBound}, stalled ${d?.stalled}, warm-up ${d?.warmupMs} ms of ${d?.durationMs} ms, ${d?.bytesUsed} B`,
+    );
     assert.ok(d && v !== null, `${name} measured`);
     assert.equal(d.stopReason, 'bytes');
     assert.equal(d.lowerBound, true, `${name}: a capped, unsettled figure is "at least"`);
     assert.ok(d.bytesUsed <= 700_000, `${name}: within the cap`);
-    // honest, not artificially low: between half the goodput and a little above it
-    assert.ok(v <= goodput * 1.1 && v >= goodput * 0.5, `${name}: ${v} vs goodput ${goodput.toFixed(2)}`);
+    // honest, not artificially low: between half the goodput and a little above it; a stream waiting out a
+    // retransmission timeout (≥ 200 ms of a ≈ 300 ms transfer; tbf drops at its queue limit) really does hold the
+    // link's figure down, and the result says so (about 1 run in 40 here)
+    assert.ok(v <= goodput * 1.1, `${name}: ${v} vs goodput ${goodput.toFixed(2)}`);
+    if (!d.stalled) assert.ok(v >= goodput * 0.5, `${name}: ${v} vs goodput ${goodput.toFixed(2)} without a stall`);
   }
 });
 

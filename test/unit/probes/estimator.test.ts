@@ -2,7 +2,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { binBytes, bytesAt, deliveredSeries, estimate, nextTransferSize, slopeFit, toMbps, warmupBins, type ByteSample } from '../../../probes/estimator.ts';
+import {
+  binBytes,
+  bytesAt,
+  DEFAULT_ESTIMATOR,
+  deliveredSeries,
+  estimate,
+  nextTransferSize,
+  slopeFit,
+  toMbps,
+  warmupBins,
+  type ByteSample,
+} from '../../../probes/estimator.ts';
 
 /** Builds cumulative samples every `stepMs` from a per-step byte function (deterministic "recording"). */
 function series(durationMs: number, stepMs: number, bytesInStep: (tMs: number, i: number) => number): ByteSample[] {
@@ -51,6 +62,39 @@ test('an initial token-bucket burst is excluded too', () => {
   assert.ok(Math.abs(e.mbps - 2) / 2 < 0.01, `estimate ${e.mbps}`);
   const w = warmupBins(binBytes(s, 100));
   assert.ok(w >= 1 && w <= 2, `burst bin excluded (warm-up ${w} bins)`);
+});
+
+test('a stall at the end of a short capped transfer is not the steady rate that makes its start a burst', () => {
+  // recorded: lab upload, tbf 20 Mbit/s (goodput 19.1), 700 kB cap; two streams waited out a retransmission timeout
+  // from 200 ms on (the stall detector's interval), so the last bins ran at 120 and 32 kB per 100 ms
+  const s: ByteSample[] = (
+    [
+      [0, 0],
+      [40, 103383],
+      [80, 173781],
+      [120, 259765],
+      [160, 348156],
+      [200, 466646],
+      [240, 552329],
+      [280, 581708],
+      [320, 592355],
+      [360, 603002],
+      [400, 619520],
+      [421.4, 622065],
+    ] as const
+  ).map(([tMs, bytes]) => ({ tMs, bytes }));
+  const blind = estimate(s);
+  assert.ok(blind);
+  assert.equal(blind.warmupMs, 200, 'without the stall, the good start is cut as a burst');
+  assert.ok(blind.mbps < 6, `and the figure is the stall's ${blind.mbps}`);
+  const told = estimate(s, { ...DEFAULT_ESTIMATOR, stalls: [[200, 421.4]] });
+  assert.ok(told);
+  assert.equal(told.warmupMs, 0, 'judged against the bins outside the stall, the start is steady');
+  assert.ok(told.mbps > 9.5 && told.mbps < 19.1, `whole transfer, stall included: ${told.mbps}`);
+  // a real burst is still cut when a stall follows it: the reference is the steady part, not the stall
+  const burst = series(3000, 10, (t) => (t === 10 ? 60_000 : t >= 2500 ? 0 : 250 * 10));
+  const e = estimate(burst, { ...DEFAULT_ESTIMATOR, stalls: [[2500, 3000]] });
+  assert.ok(e && e.warmupMs >= 100, `burst excluded (warm-up ${e?.warmupMs} ms)`);
 });
 
 test('not stable before minMeasureMs, nor while the rate still drifts', () => {
