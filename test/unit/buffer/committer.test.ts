@@ -79,6 +79,27 @@ describe('group commit', () => {
     assert.equal(acked.length, 5);
   });
 
+  it('a group whose durability fails is answered with the error, never left waiting, and the next group still goes', async () => {
+    const store = new MemoryStore();
+    let fail = true;
+    const withGroup = Object.assign(store, {
+      appendGroup(records: readonly NewRecord[]): AppendedGroup {
+        const ids = store.appendMany(records);
+        const durable = fail ? Promise.reject(Object.assign(new Error('EIO'), { code: 'LW_BUFFER_UNAVAILABLE' })) : Promise.resolve();
+        return { ids, durable };
+      },
+    });
+    const c = new GroupCommitter(
+      withGroup,
+      { maxDelayMs: 0, maxRecords: 1000, limits: { maxBytes: 1e9, maxRecords: null, policy: 'drop-oldest' } },
+      { onDrop: () => {}, onCommit: () => {}, onAppended: () => {} },
+      new ManualClock(),
+    );
+    await assert.rejects(c.append(rec('a', 1)), /EIO/);
+    fail = false;
+    assert.equal(typeof (await c.append(rec('a', 1))), 'number');
+  });
+
   it('concurrent appends share one transaction and get ordered ids', async () => {
     const { c, commits, store } = setup('drop-oldest', 1e9);
     const ids = await Promise.all(Array.from({ length: 100 }, () => c.append(rec('a', 10))));
