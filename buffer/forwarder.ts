@@ -1,16 +1,17 @@
 /** One sink's forwarding loop: pick the lane the gate allows, seal, pace, send, then ack / retry / bisect / dead-letter. */
 import type { Clock } from '../agent/base/clock.ts';
+import { StepLoop } from '../agent/base/step-loop.ts';
 import { isLwError, messageOf } from '../agent/base/errors.ts';
 import { BufferError } from './errors.ts';
 import type { Logger } from '../agent/base/log.ts';
 import { nextDelayMs, parseRetryAfterMs } from './backoff.ts';
 import type { BufferConfig, SinkConfig } from '../agent/config/buffer.ts';
 import type { GateDecision } from './gate.ts';
-import { afterRefusal, afterSettled } from './bisect.ts';
+import { LanePlans } from './bisect.ts';
 import { paceDelay, pacedBatchBytes, wireBytes, type PaceState } from './pacer.ts';
 import { classify, type Verdict } from './protocols.ts';
 import { describeOutcome, refusalReason } from './upstream-text.ts';
-import { buildBatch } from './sealer.ts';
+import { buildBatch, leadingWithin } from './sealer.ts';
 import type { BatchSender } from './sender.ts';
 import type { SealedBatch, Store, StoredRecord, UnsealedQuery } from './types.ts';
 
@@ -25,18 +26,6 @@ const DISK_FULL_RETRY_MS = 200;
 export const SHORT_SPACE_BATCH_BYTES = 64 * 1024;
 /** Longest wait between attempts to record an acknowledgement on a full disk (the batch is never re-sent meanwhile). */
 const ACK_RETRY_MAX_MS = 5_000;
-
-/** The leading records within the sealer's limits (at least one). */
-function within(recs: StoredRecord[], maxRecords: number, maxBytes: number): StoredRecord[] {
-  let bytes = 0;
-  let n = 0;
-  for (const r of recs) {
-    if (n > 0 && (n >= maxRecords || bytes + r.body.byteLength > maxBytes)) break;
-    bytes += r.body.byteLength;
-    n += 1;
-  }
-  return recs.slice(0, n);
-}
 
 export interface ForwarderHooks {
   /** One attempt finished (status null = no answer); verdict 'split' = the batch is bisected. */
@@ -76,22 +65,20 @@ export class SinkForwarder {
   #nextCanary = 0;
   #splitLimit = Number.POSITIVE_INFINITY;
   /** Bisection plans per priority lane (record ids of the next batches) after a permanent refusal. */
-  #plans = new Map<number, number[][]>();
+  readonly #plans = new LanePlans();
   /** Record ids of the batch in flight (sealed by this forwarder; unknown for one found sealed at start). */
   #sealedIds = new Map<string, number[]>();
   /** A delivered batch whose acknowledgement could not be stored yet (disk full): recorded before anything is sent. */
   #unrecorded: { id: string; priority: number; records: number; ids: number[]; attempts: number } | null = null;
   #pace: PaceState = { tokens: 0, atMs: 0 };
   #force = false;
-  #stopped = true;
-  #loop: Promise<void> | null = null;
-  #wakeFn: (() => void) | null = null;
-  #woken = false;
+  readonly #steps: StepLoop;
   #abort = new AbortController();
   #status: Omit<ForwarderStatus, 'sink' | 'attempts' | 'backoffMs'> = { lastStatus: null, lastError: null, lastSuccessMs: null, sentBatches: 0 };
 
   constructor(deps: ForwarderDeps) {
     this.#d = deps;
+    this.#steps = new StepLoop({ clock: deps.clock, step: () => this.step(), onError: (e) => this.#stepFailed(e) });
   }
 
   get sink(): string {
@@ -104,8 +91,7 @@ export class SinkForwarder {
 
   /** New records, a link change or a flush request: re-evaluate now. */
   wake(): void {
-    if (this.#wakeFn) this.#wakeFn();
-    else this.#woken = true; // arrived during a step: the next sleep returns at once
+    this.#steps.wake(); // during a step: the next sleep returns at once
   }
 
   /** The active uplink changed: the sender opens new connections (the new route's source address) for the next batches. */
@@ -123,57 +109,28 @@ export class SinkForwarder {
   }
 
   start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
+    if (this.#steps.running) return;
     this.#abort = new AbortController();
-    this.#loop = this.#run();
+    this.#steps.start();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
     this.#abort.abort();
-    this.wake();
     // Close the connections together with the loop, not after it: undici ignores the abort signal while a connection
     // is still being opened, so a send to an unreachable sink (SYN unanswered, link down) held the loop, and with it
     // the agent's stop, until connectMs (10 s) ran out (issue 13). Destroying the pool fails that send at once; its
     // records were never acknowledged by the sink and stay in the store.
-    await Promise.all([this.#loop, this.#d.sender.close()]);
-    this.#loop = null;
+    await Promise.all([this.#steps.stop(), this.#d.sender.close()]);
   }
 
-  async #run(): Promise<void> {
-    while (!this.#stopped) {
-      let wait: number;
-      try {
-        wait = await this.step();
-      } catch (e) {
-        this.#d.log.warn(
-          { sink: this.sink, err: messageOf(e), cause: (e as { cause?: { code?: string; message?: string } }).cause?.message },
-          'forwarder step failed; retrying',
-        );
-        // Disk full: sending is what frees space, so retry soon (the store has truncated its WAL meanwhile).
-        wait = isLwError(e, BufferError.DISK_FULL) ? DISK_FULL_RETRY_MS : this.#d.cfg.flush.pollMs;
-      }
-      if (wait > 0 && !this.#stopped) await this.#sleep(wait);
-    }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    if (this.#woken) {
-      this.#woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const cancel = this.#d.clock.setTimer(ms, () => {
-        this.#wakeFn = null;
-        resolve();
-      });
-      this.#wakeFn = () => {
-        cancel();
-        this.#wakeFn = null;
-        resolve();
-      };
-    });
+  /** A step threw: logged, and the wait before the next one. */
+  #stepFailed(e: unknown): number {
+    this.#d.log.warn(
+      { sink: this.sink, err: messageOf(e), cause: (e as { cause?: { code?: string; message?: string } }).cause?.message },
+      'forwarder step failed; retrying',
+    );
+    // Disk full: sending is what frees space, so retry soon (the store has truncated its WAL meanwhile).
+    return isLwError(e, BufferError.DISK_FULL) ? DISK_FULL_RETRY_MS : this.#d.cfg.flush.pollMs;
   }
 
   /** Oldest sealed batch of the best allowed lane, sealing one when the lane has only loose records. */
@@ -186,7 +143,7 @@ export class SinkForwarder {
       const maxBytes = Math.min(sink.batchMaxBytes, pacedBytes, store.spaceShort() ? SHORT_SPACE_BATCH_BYTES : Number.POSITIVE_INFINITY);
       const q = { sink: sink.name, priority: p, maxRecords: Math.min(sink.batchMaxRecords, this.#splitLimit), maxBytes };
       const piece = this.#bisecting(p);
-      const recs = piece ? within(piece, q.maxRecords, q.maxBytes) : this.#loose(q, nowMs);
+      const recs = piece ? leadingWithin(piece, q.maxRecords, q.maxBytes) : this.#loose(q, nowMs);
       const built = buildBatch(sink, recs, nowMs);
       if (built) {
         store.seal(built.batch, built.recordIds);
@@ -199,10 +156,10 @@ export class SinkForwarder {
 
   /** While a bisection runs in this lane: exactly the records of its next piece (within the byte limit of the sealer). */
   #bisecting(priority: number): StoredRecord[] | null {
-    for (let plan = this.#plans.get(priority); plan && plan.length > 0; plan = this.#plans.get(priority)) {
-      const recs = this.#d.store.unsealedByIds(plan[0]!);
+    for (let head = this.#plans.head(priority); head; head = this.#plans.head(priority)) {
+      const recs = this.#d.store.unsealedByIds(head);
       if (recs.length > 0) return recs;
-      this.#settled(priority, plan[0]!); // evicted or expired meanwhile
+      this.#plans.settled(priority, head); // evicted or expired meanwhile
     }
     return null;
   }
@@ -225,17 +182,9 @@ export class SinkForwarder {
     }
     this.#unrecorded = null;
     this.#sealedIds.delete(u.id);
-    this.#settled(u.priority, u.ids);
+    this.#plans.settled(u.priority, u.ids);
     this.#d.hooks.onDelivered(this.sink, u.records);
     return true;
-  }
-
-  #settled(priority: number, ids: readonly number[]): void {
-    const plan = this.#plans.get(priority);
-    if (!plan) return;
-    const next = afterSettled(plan, ids);
-    if (next.length === 0) this.#plans.delete(priority);
-    else this.#plans.set(priority, next);
   }
 
   /** One decision + at most one send; returns how long to wait before the next step (0 = at once). */
@@ -297,18 +246,18 @@ export class SinkForwarder {
     if (verdict === 'split') {
       const ids = store.unseal(batch.id);
       this.#sealedIds.delete(batch.id);
-      this.#plans.set(batch.priority, afterRefusal(this.#plans.get(batch.priority) ?? [], ids));
+      this.#plans.refused(batch.priority, ids);
       // The upstream has a size cap: keep batches at most this big from now on (until restart).
       if (classified === 'split') this.#splitLimit = Math.max(1, Math.ceil(batch.recordCount / 2));
       this.#d.log.debug(
-        { sink: sink.name, status: out.status, records: batch.recordCount, pieces: this.#plans.get(batch.priority)?.map((x) => x.length) },
+        { sink: sink.name, status: out.status, records: batch.recordCount, pieces: this.#plans.pieces(batch.priority) },
         'upstream refused a batch; bisecting it',
       );
       return 0;
     }
     const reason = refusalReason(sink.protocol, out.status, out.error);
     store.deadLetter(batch.id, reason, out.status, now);
-    this.#settled(batch.priority, this.#sealedIds.get(batch.id) ?? []);
+    this.#plans.settled(batch.priority, this.#sealedIds.get(batch.id) ?? []);
     this.#sealedIds.delete(batch.id);
     this.#d.hooks.onDeadLetter(sink.name, batch.recordCount, bytes);
     this.#d.log.warn(

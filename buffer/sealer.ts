@@ -65,3 +65,15 @@ export function buildBatch(
     recordIds: group.map((r) => r.id),
   };
 }
+
+/** The leading records within the sealer's limits (at least one). */
+export function leadingWithin(recs: StoredRecord[], maxRecords: number, maxBytes: number): StoredRecord[] {
+  let bytes = 0;
+  let n = 0;
+  for (const r of recs) {
+    if (n > 0 && (n >= maxRecords || bytes + r.body.byteLength > maxBytes)) break;
+    bytes += r.body.byteLength;
+    n += 1;
+  }
+  return recs.slice(0, n);
+}

@@ -1,0 +1,81 @@
+/** StepLoop: steps run back to back or after the wait they ask for; wake() ends a wait or skips the next; stop() waits for the running step. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../../agent/base/clock.ts';
+import { StepLoop } from '../../../agent/base/step-loop.ts';
+
+const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+test('a step runs again after the wait it asked for, or at once after a wake()', async () => {
+  const clock = new ManualClock();
+  let steps = 0;
+  const loop = new StepLoop({ clock, step: async () => (steps++, 1_000), onError: () => 0 });
+  loop.start();
+  await settle();
+  assert.equal(steps, 1);
+  clock.advance(999);
+  await settle();
+  assert.equal(steps, 1, 'still waiting');
+  clock.advance(1);
+  await settle();
+  assert.equal(steps, 2, 'the wait ended');
+  loop.wake();
+  await settle();
+  assert.equal(steps, 3, 'wake() ended the wait early');
+  await loop.stop();
+  clock.advance(10_000);
+  await settle();
+  assert.equal(steps, 3, 'nothing after stop()');
+});
+
+test('a wake() while a step runs is not lost: the next wait is skipped', async () => {
+  const clock = new ManualClock();
+  let steps = 0;
+  let release: (() => void) | null = null;
+  const loop = new StepLoop({
+    clock,
+    step: () => {
+      steps += 1;
+      return steps === 1 ? new Promise<number>((r) => (release = () => r(60_000))) : Promise.resolve(60_000);
+    },
+    onError: () => 0,
+  });
+  loop.start();
+  await settle();
+  loop.wake(); // new records arrived during the first step
+  release!();
+  await settle();
+  await settle();
+  assert.equal(steps, 2, 'the second step ran without waiting 60 s');
+  await loop.stop();
+});
+
+test('a step that throws is reported and the loop goes on after the wait onError gives; stop() waits for a running step', async () => {
+  const clock = new ManualClock();
+  const errors: string[] = [];
+  let steps = 0;
+  let release: (() => void) | null = null;
+  const loop = new StepLoop({
+    clock,
+    step: () => {
+      steps += 1;
+      if (steps === 1) return Promise.reject(new Error('disk full'));
+      return new Promise<number>((r) => (release = () => r(0)));
+    },
+    onError: (e) => (errors.push((e as Error).message), 200),
+  });
+  loop.start();
+  await settle();
+  assert.deepEqual(errors, ['disk full']);
+  clock.advance(200);
+  await settle();
+  assert.equal(steps, 2);
+  let stopped = false;
+  const s = loop.stop().then(() => (stopped = true));
+  await settle();
+  assert.equal(stopped, false, 'the running step is not cut short');
+  release!();
+  await s;
+  assert.equal(steps, 2, 'no step after stop(), though the last one asked for none of a wait');
+  assert.equal(loop.running, false);
+});
