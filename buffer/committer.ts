@@ -141,8 +141,8 @@ export class GroupCommitter {
   }
 
   /**
-   * Committed: counted and forwarders woken now; the records' promises resolve (202) once `durable` does (the WAL's and
-   * the ledger's syncs, off the event loop). The next group waits for that too, like a writer-thread commit: requests arriving
+   * Committed: counted and forwarders woken now; the records' promises resolve (202) once `durable` does (the ledger's
+   * sync, off the event loop). The next group waits for that too, like a writer-thread commit: requests arriving
    * meanwhile form one larger group, and this group's acknowledgements never wait behind the next commit (measured:
    * ~31 instead of ~21 records per commit, 48 instead of 54 µs of server CPU per request).
    */
