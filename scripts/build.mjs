@@ -1,10 +1,12 @@
 // Build: bundles the CLI/daemon into dist/linkward.mjs with esbuild (tree-shaken, whitespace-minified, pure ASCII; native modules external).
+// undici and systeminformation enter the bundle as only the modules linkward calls (scripts/build-lean-deps.mjs).
 import { build } from 'esbuild';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { asciiBundle } from './build-ascii.mjs';
 import { cjsBuiltinsPlugin } from './build-cjs-builtins.mjs';
+import { leanDepsPlugin } from './build-lean-deps.mjs';
 import { localTimePlugin } from './build-local-time.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,7 +58,7 @@ writeOutputs(
     // lean client cannot handle (exec plugins, auth providers, proxies); inlined it would cost ~70 MiB of RSS even when
     // never called (docs/bench/k8s.md), so it lives in its own file next to the bundle (kubeClientAlias).
     external: ['better-sqlite3', 'pino-pretty'],
-    plugins: [kubeClientAlias, cron.plugin, cjsBuiltinsPlugin],
+    plugins: [kubeClientAlias, leanDepsPlugin(root), cron.plugin, cjsBuiltinsPlugin],
     define: { LINKWARD_BUILD_VERSION: JSON.stringify(pkg.version) },
     banner,
     logLevel: 'warning',

@@ -129,6 +129,7 @@ if (PHASE === null) {
   let entry = join(here, 'buffer.mjs');
   if (process.argv.includes('--bundled')) {
     const { build } = await import('esbuild');
+    const { leanDepsPlugin } = await import('../build-lean-deps.mjs');
     // Inside node_modules so the external better-sqlite3 resolves; .cache is never committed.
     entry = join(here, '../../node_modules/.cache/linkward-bench/buffer-bench.mjs');
     await build({
@@ -139,6 +140,8 @@ if (PHASE === null) {
       format: 'esm',
       target: 'node24',
       external: ['better-sqlite3', 'esbuild'],
+      // undici as the shipped bundle has it (scripts/build.mjs), so RSS and CPU are what production sees
+      plugins: [leanDepsPlugin(join(here, '..', '..'))],
       logLevel: 'warning',
       banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     });
