@@ -110,6 +110,12 @@ test('the Node flags of the unit and of the drop-in example are accepted by the 
     assert.equal(r.status, 0, `${flags.join(' ')}: ${r.stderr}`);
     assert.equal(r.stderr, '', `${flags.join(' ')} printed warnings: ${r.stderr}`);
     assert.match(r.stdout, /^linkward \d+\.\d+\.\d+ \(node 24\./);
+    // undici's HTTP parser is WebAssembly: flags that remove it (--jitless, --lite-mode) break the forwarder and node actions
+    const wasm = spawnSync(join(tree, 'node'), [...flags, '-e', "process.exit(typeof WebAssembly === 'object' ? 0 : 3)"], {
+      env: cleanEnv(tree),
+      timeout: 30_000,
+    });
+    assert.equal(wasm.status, 0, `${flags.join(' ')} leave no WebAssembly (file ${file})`);
   }
 });
 
