@@ -198,7 +198,14 @@ describe('disk filled by the buffer itself (issue 12: acknowledgements could not
         while (!codes.slice(-20).every((c) => c === 202) && Date.now() < resumeEnd) await new Promise((r) => setTimeout(r, 50));
         posting = false;
         await poster;
-        assert.ok(lines() >= stored, `backlog delivered: ${lines()}/${stored}`);
+        // what the buffer was doing, so a stalled drain in CI can be diagnosed from the message alone
+        const state = (): string =>
+          JSON.stringify({
+            status: comp.status(),
+            upstreamRequests: rx.accepted().length,
+            lastIngestCodes: codes.slice(-20),
+          });
+        assert.ok(lines() >= stored, `backlog delivered: ${lines()}/${stored}; ${state()}`);
         const perKey = new Map<string, number>();
         for (const r of rx.accepted()) perKey.set(r.key!, (perKey.get(r.key!) ?? 0) + 1);
         assert.equal(Math.max(...perKey.values()), 1, 'no batch delivered twice');
