@@ -7,7 +7,7 @@
 // (tests run it against the full package); only the bundle resolves these two names to the entries below, built from
 // the same files the package index re-exports, so the classes and functions are identical.
 /**
- * undici: the dispatchers and helpers linkward imports (Client, Pool, Agent, request, buildConnector, errors).
+ * undici: the names linkward imports (Client, Pool, Agent, request, buildConnector); a new one fails the build.
  * `Object.assign(Dispatcher.prototype, api)` and `request` are copied from undici's index.js (8.x) so that
  * `pool.request()` and the global-dispatcher `request()` behave exactly as with the full package.
  */
@@ -45,7 +45,7 @@ function request(url, opts, handler) {
     method: opts.method || (opts.body ? 'PUT' : 'GET'),
   }, handler);
 }
-export { Dispatcher, Client, Pool, Agent, buildConnector, errors, request };
+export { Client, Pool, Agent, buildConnector, request };
 `;
 
 /** systeminformation: the network and Wi-Fi modules only (probes/passive.ts: networkInterfaces, wifiConnections). */
