@@ -13,17 +13,12 @@ import { classify, type Verdict } from './protocols.ts';
 import { describeOutcome, refusalReason } from './upstream-text.ts';
 import { buildBatch, leadingWithin } from './sealer.ts';
 import type { BatchSender } from './sender.ts';
-import type { SealedBatch, Store, StoredRecord, UnsealedQuery } from './types.ts';
+import { SHORT_SPACE_BATCH_BYTES, type SealedBatch, type Store, type StoredRecord, type UnsealedQuery } from './types.ts';
 
 /** Longest Retry-After obeyed: a server may ask for minutes; an hour bounds a misconfigured one. */
 export const RETRY_AFTER_MAX_MS = 3_600_000;
 /** Retry delay of a step that failed on a full disk: sending is what frees space, so soon. */
 const DISK_FULL_RETRY_MS = 200;
-/**
- * Largest batch sealed while the disk is short of space: sealing copies the bodies, so small batches fit in the
- * released ballast and each acknowledgement frees room for the next one.
- */
-export const SHORT_SPACE_BATCH_BYTES = 64 * 1024;
 /** Longest wait between attempts to record an acknowledgement on a full disk (the batch is never re-sent meanwhile). */
 const ACK_RETRY_MAX_MS = 5_000;
 
@@ -56,6 +51,10 @@ export interface ForwarderStatus {
   lastError: string | null;
   lastSuccessMs: number | null;
   sentBatches: number;
+  /** A delivered batch whose acknowledgement is not stored yet (disk full): how often storing it failed; 0 = none. */
+  ackPendingAttempts: number;
+  /** The last step that failed before or after sending (e.g. sealing on a full disk), cleared by the next success. */
+  lastStepError: string | null;
 }
 
 export class SinkForwarder {
@@ -74,7 +73,13 @@ export class SinkForwarder {
   #force = false;
   readonly #steps: StepLoop;
   #abort = new AbortController();
-  #status: Omit<ForwarderStatus, 'sink' | 'attempts' | 'backoffMs'> = { lastStatus: null, lastError: null, lastSuccessMs: null, sentBatches: 0 };
+  #status: Omit<ForwarderStatus, 'sink' | 'attempts' | 'backoffMs' | 'ackPendingAttempts'> = {
+    lastStatus: null,
+    lastError: null,
+    lastSuccessMs: null,
+    sentBatches: 0,
+    lastStepError: null,
+  };
 
   constructor(deps: ForwarderDeps) {
     this.#d = deps;
@@ -86,7 +91,13 @@ export class SinkForwarder {
   }
 
   status(): ForwarderStatus {
-    return { sink: this.sink, attempts: this.#attempts, backoffMs: Math.max(0, this.#backoffUntil - this.#d.clock.monoMs()), ...this.#status };
+    return {
+      sink: this.sink,
+      attempts: this.#attempts,
+      backoffMs: Math.max(0, this.#backoffUntil - this.#d.clock.monoMs()),
+      ackPendingAttempts: this.#unrecorded?.attempts ?? 0,
+      ...this.#status,
+    };
   }
 
   /** New records, a link change or a flush request: re-evaluate now. */
@@ -125,6 +136,7 @@ export class SinkForwarder {
 
   /** A step threw: logged, and the wait before the next one. */
   #stepFailed(e: unknown): number {
+    this.#status.lastStepError = messageOf(e);
     this.#d.log.warn(
       { sink: this.sink, err: messageOf(e), cause: (e as { cause?: { code?: string; message?: string } }).cause?.message },
       'forwarder step failed; retrying',
@@ -178,9 +190,17 @@ export class SinkForwarder {
     } catch (e) {
       if (!isLwError(e, BufferError.DISK_FULL)) throw e;
       u.attempts += 1;
+      this.#status.lastStepError = messageOf(e);
+      // first failure and then every doubling: a disk that stays full is visible without flooding the log
+      if ((u.attempts & (u.attempts - 1)) === 0)
+        this.#d.log.warn(
+          { sink: this.sink, batch: u.id, attempts: u.attempts },
+          'delivered batch; its acknowledgement cannot be stored yet (disk full); not re-sent',
+        );
       return false;
     }
     this.#unrecorded = null;
+    this.#status.lastStepError = null;
     this.#sealedIds.delete(u.id);
     this.#plans.settled(u.priority, u.ids);
     this.#d.hooks.onDelivered(this.sink, u.records);

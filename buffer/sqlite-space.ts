@@ -31,6 +31,11 @@ export class SpaceGuard {
     if (this.#reservePath !== null) rmSync(this.#reservePath, { force: true });
   }
 
+  /** Whether the ballast file is in place (always true without a path). */
+  hasBallast(): boolean {
+    return this.#reservePath === null || existsSync(this.#reservePath);
+  }
+
   /** Re-creates the ballast when there is room (best effort); true when it exists. */
   ensure(): boolean {
     const p = this.#reservePath;
@@ -62,7 +67,7 @@ export class SpaceGuard {
     if (now - this.#checkedAt < RECHECK_INTERVAL_MS) return true;
     this.#checkedAt = now;
     try {
-      const hasBallast = this.#reservePath === null || existsSync(this.#reservePath);
+      const hasBallast = this.hasBallast();
       const need = SPACE_MARGIN_BYTES + (hasBallast ? 0 : RESERVE_BYTES);
       if (this.free() >= need && this.ensure()) this.#short = false;
     } catch {

@@ -7,7 +7,6 @@ import { SpaceGuard } from './sqlite-space.ts';
 
 /** Pages reclaimed per maintenance pass (4 KiB each): 16 MiB, so one pass stays short. */
 export const VACUUM_PAGES_PER_PASS = 4_096;
-
 const RESOLVED: Promise<void> = Promise.resolve();
 
 export class SqliteTx {
@@ -67,12 +66,31 @@ export class SqliteTx {
     return result;
   }
 
-  /** While short of space: give free pages back to the file system and re-create the ballast when possible. */
+  /**
+   * A transaction that takes space to make sending possible (sealing a batch). A small one (`small`) may use the
+   * ballast like a delete, since its acknowledgement gives the room back; a large one runs only while the ballast is in
+   * place and never releases it, so a full disk always keeps the room the batch's acknowledgement needs.
+   */
+  consume<T>(small: boolean, fn: () => T): T {
+    if (small) return this.drain(fn);
+    if (!this.#space.hasBallast()) throw this.diskFull(new Error('disk-full reserve in use: seal a smaller batch'));
+    return this.run(fn);
+  }
+
+  /**
+   * While short of space: give free pages back to the file system and re-create the ballast when possible. The
+   * checkpoint runs even when the vacuum fails for room, so the WAL's frames are folded back and its room reused.
+   */
   #reclaim(): void {
     try {
-      this.db.exec(`PRAGMA incremental_vacuum(${VACUUM_PAGES_PER_PASS}); PRAGMA wal_checkpoint(TRUNCATE);`);
+      this.db.exec(`PRAGMA incremental_vacuum(${VACUUM_PAGES_PER_PASS})`);
     } catch {
       /* still full: the next delete tries again */
+    }
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      /* the same */
     }
     this.#space.short();
   }

@@ -1,5 +1,11 @@
 /** The Store port (records, sealed batches, dead letters) shared by the SQLite and in-memory implementations. */
 
+/**
+ * Largest batch sealed while the disk is short of space, and the largest a store may seal with its disk-full reserve:
+ * sealing copies the bodies, so a larger seal on a full disk would eat the room its own acknowledgement needs.
+ */
+export const SHORT_SPACE_BATCH_BYTES = 64 * 1024;
+
 /** A record to store: one ingested body, kept byte for byte with its content headers. */
 export interface NewRecord {
   sink: string;
@@ -116,7 +122,10 @@ export interface Store {
   sealedBatch(sink: string, priority: number): SealedBatch | null;
   /** Oldest not-yet-sealed records of a lane, within limits (at least one when any exists). */
   unsealed(q: UnsealedQuery): StoredRecord[];
-  /** Stores a batch and marks its records as sealed into it. */
+  /**
+   * Stores a batch and marks its records as sealed into it. On a full disk only a batch of at most
+   * SHORT_SPACE_BATCH_BYTES may use the store's reserve; a larger one throws LW_BUFFER_DISK_FULL (seal a smaller one).
+   */
   seal(batch: Omit<SealedBatch, 'attempts'>, recordIds: readonly number[]): void;
   /** Delivered: deletes the batch and its records. */
   ack(batchId: string): DropResult | null;

@@ -24,6 +24,9 @@ interface SinkStat {
   lastStatus: number | null;
   lastError: string | null;
   sentBatches: number;
+  /** Absent from daemons older than this CLI. */
+  ackPendingAttempts?: number;
+  lastStepError?: string | null;
 }
 interface Stats {
   available: boolean;
@@ -79,6 +82,8 @@ export function formatStats(s: Stats): string {
         k.lastError ?? (k.lastStatus === null ? '-' : String(k.lastStatus)),
       ]),
     );
+  for (const k of s.sinks.filter((x) => x.lastStepError))
+    out += `\nwarning: sink ${k.sink}: ${k.ackPendingAttempts ? `delivered batch not yet recorded (${k.ackPendingAttempts} tries): ` : ''}${k.lastStepError}`;
   for (const w of s.backlogWarnings ?? []) out += `\nwarning: ${w.message}`;
   for (const l of s.lostRecords ?? [])
     out += `\nLOST: ${l.records} acknowledged record(s) missing at start (${l.reason}; expected ${l.expected}, found ${l.present})`;

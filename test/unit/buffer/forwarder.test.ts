@@ -169,10 +169,15 @@ describe('sink forwarder', () => {
     };
     assert.equal(await fw.step(), 200);
     assert.deepEqual(delivered, []);
+    assert.equal(fw.status().ackPendingAttempts, 1);
     assert.ok((await fw.step()) >= 200);
     assert.deepEqual(delivered, []);
+    assert.equal(fw.status().ackPendingAttempts, 2, 'status says a delivered batch waits for its acknowledgement');
+    assert.match(fw.status().lastStepError ?? '', /disk full/);
     await fw.step();
     assert.deepEqual(delivered, [2]);
+    assert.equal(fw.status().ackPendingAttempts, 0);
+    assert.equal(fw.status().lastStepError, null);
     assert.equal(sender.sent.length, 1, 'sent once');
     assert.equal(store.usage().records, 0);
   });

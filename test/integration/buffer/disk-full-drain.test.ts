@@ -1,0 +1,138 @@
+/** A self-filled disk drains with clients racing for freed space and seals of every size: the store never stalls. */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../../agent/base/exec.ts';
+import { isLwError } from '../../../agent/base/errors.ts';
+import { BufferError } from '../../../buffer/errors.ts';
+import { openBufferDb } from '../../../buffer/sqlite-open.ts';
+import { SqliteStore } from '../../../buffer/store-sqlite.ts';
+import { SHORT_SPACE_BATCH_BYTES, type NewRecord } from '../../../buffer/types.ts';
+
+/** Rounds per run, each on a fresh tmpfs with its own draws (about 1 s each). */
+const ROUNDS = 12;
+/** A drain step that keeps failing this often in a row is a stall (each waits 5 ms: about 1 s). */
+const STALL_STEPS = 200;
+/** Per-round bound on the drain. */
+const ROUND_MS = 20_000;
+
+/** Deterministic draws from a printed seed, so a failing run can be replayed with LINKWARD_TEST_SEED. */
+function lcg(seed: number): () => number {
+  let s = seed;
+  return () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('self-filled disk, store level (issue 12: a 1 MiB seal on a full disk took the acknowledgement reserve)', () => {
+  let mnt: string;
+  before(() => {
+    if (process.getuid?.() !== 0) throw new Error('this test mounts a tmpfs: run it as root (CI does)');
+    mnt = mkdtempSync(join(tmpdir(), 'buffer-drain-'));
+  });
+  after(() => rmdirSync(mnt));
+
+  it('drains every round to empty: seals larger than the reserve allows never use it, and acknowledgements always fit', async (t) => {
+    const seed = Number(process.env.LINKWARD_TEST_SEED ?? Math.floor(Math.random() * 1e9));
+    const rnd = lcg(seed);
+    t.diagnostic(`seed ${seed} (LINKWARD_TEST_SEED replays it)`);
+    for (let round = 0; round < ROUNDS; round++) {
+      const drew = {
+        round,
+        tmpfsMiB: 6 + Math.floor(rnd() * 10),
+        recordBytes: 1000 + Math.floor(rnd() * 15_000),
+        bigBatchBytes: rnd() < 0.5 ? 1024 * 1024 : 256 * 1024,
+      };
+      t.diagnostic(`drew ${JSON.stringify(drew)}`);
+      await run('mount', ['-t', 'tmpfs', '-o', `size=${drew.tmpfsMiB}m`, 'tmpfs', mnt]);
+      const dir = join(mnt, 's');
+      mkdirSync(dir);
+      const path = join(dir, 'buffer.db');
+      const store = new SqliteStore(openBufferDb(path, Date.now()).db, `${path}.reserve`);
+      const free = (): number => ((s) => s.bavail * s.bsize)(statfsSync(dir));
+      const rec: NewRecord = {
+        sink: 'd',
+        priority: 1,
+        createdMs: Date.now(),
+        expiresMs: null,
+        contentType: null,
+        contentEncoding: null,
+        body: new Uint8Array(drew.recordBytes).fill(65),
+      };
+      // Clients post until the store says it is short of space, or (half the time) stop just before the disk is full,
+      // so the forwarder's next seal sees the flag clear on a nearly full disk.
+      const clients = (): void => {
+        const stopBelow = rnd() < 0.5 ? rnd() * 700_000 : -1;
+        for (let i = 0; i < 100_000 && !store.spaceShort() && !(stopBelow > 0 && free() < stopBelow); i++) {
+          try {
+            store.appendMany([rec]);
+          } catch (e) {
+            if (!isLwError(e, BufferError.DISK_FULL)) throw e;
+          }
+        }
+      };
+      try {
+        clients();
+        const initial = store.usage().records;
+        assert.ok(initial > 0);
+        let acked = 0;
+        let failedInRow = 0;
+        const t0 = Date.now();
+        for (let n = 0; acked < initial * 3 && store.usage().records > 0 && Date.now() - t0 < ROUND_MS; n++) {
+          try {
+            // The forwarder's rule (small batches while short), and a third of the time a large one anyway: a seal
+            // the store must refuse rather than let it take the reserve.
+            const small = store.spaceShort() && rnd() >= 0.3;
+            const recs = store.unsealed({ sink: 'd', priority: 1, maxRecords: 1000, maxBytes: small ? SHORT_SPACE_BATCH_BYTES : drew.bigBatchBytes });
+            const bytes = recs.reduce((s, r) => s + r.body.byteLength, 0);
+            const id = `b${n}`;
+            store.seal(
+              {
+                id,
+                sink: 'd',
+                priority: 1,
+                createdMs: Date.now(),
+                contentType: null,
+                contentEncoding: null,
+                body: new Uint8Array(bytes),
+                recordCount: recs.length,
+              },
+              recs.map((r) => r.id),
+            );
+            clients(); // clients race the send for the space
+            for (let k = 0; ; k++) {
+              try {
+                store.ack(id);
+                break;
+              } catch (e) {
+                if (!isLwError(e, BufferError.DISK_FULL) || k >= STALL_STEPS) throw e;
+                await sleep(5);
+              }
+            }
+            acked += recs.length;
+            failedInRow = 0;
+          } catch (e) {
+            if (!isLwError(e, BufferError.DISK_FULL)) throw e;
+            failedInRow += 1;
+            const files = readdirSync(dir).map((f) => [f, statSync(join(dir, f)).size]);
+            assert.ok(failedInRow < STALL_STEPS, `drain stalled: ${JSON.stringify({ ...drew, seed, acked, initial, free: free(), files })}`);
+            await sleep(5);
+          }
+          await sleep(1);
+          clients();
+        }
+        assert.ok(acked >= Math.min(initial, 1), 'records were acknowledged');
+        assert.ok(
+          store.usage().records === 0 || acked >= initial * 3,
+          `drain finished within ${ROUND_MS} ms: ${JSON.stringify({ ...drew, seed, acked, initial })}`,
+        );
+      } finally {
+        store.close();
+        rmSync(dir, { recursive: true, force: true });
+        await run('umount', [mnt]).catch(() => run('umount', ['-l', mnt]));
+      }
+    }
+  });
+});
