@@ -1,61 +1,21 @@
 /** One sink's forwarding loop: pick the lane the gate allows, seal, pace, send, then ack / retry / bisect / dead-letter. */
-import type { Clock } from '../agent/base/clock.ts';
 import { StepLoop } from '../agent/base/step-loop.ts';
 import { isLwError, messageOf } from '../agent/base/errors.ts';
 import { BufferError } from './errors.ts';
-import type { Logger } from '../agent/base/log.ts';
+import { DISK_FULL_RETRY_MS, PendingDelete, type DoneBatch } from './pending-delete.ts';
 import { nextDelayMs, parseRetryAfterMs } from './backoff.ts';
-import type { BufferConfig, SinkConfig } from '../agent/config/buffer.ts';
-import type { GateDecision } from './gate.ts';
 import { LanePlans } from './bisect.ts';
 import { paceDelay, pacedBatchBytes, wireBytes, type PaceState } from './pacer.ts';
 import { classify, type Verdict } from './protocols.ts';
 import { describeOutcome, refusalReason } from './upstream-text.ts';
 import { buildBatch, leadingWithin } from './sealer.ts';
-import type { BatchSender } from './sender.ts';
-import { SHORT_SPACE_BATCH_BYTES, type SealedBatch, type Store, type StoredRecord, type UnsealedQuery } from './types.ts';
+import { SHORT_SPACE_BATCH_BYTES, type SealedBatch, type StoredRecord, type UnsealedQuery } from './types.ts';
+import type { ForwarderDeps, ForwarderStatus } from './forwarder-types.ts';
+
+export type { ForwarderDeps, ForwarderHooks, ForwarderStatus } from './forwarder-types.ts';
 
 /** Longest Retry-After obeyed: a server may ask for minutes; an hour bounds a misconfigured one. */
 export const RETRY_AFTER_MAX_MS = 3_600_000;
-/** Retry delay of a step that failed on a full disk: sending is what frees space, so soon. */
-const DISK_FULL_RETRY_MS = 200;
-/** Longest wait between attempts to record an acknowledgement on a full disk (the batch is never re-sent meanwhile). */
-const ACK_RETRY_MAX_MS = 5_000;
-
-export interface ForwarderHooks {
-  /** One attempt finished (status null = no answer); verdict 'split' = the batch is bisected. */
-  onSend(sink: string, status: number | null, verdict: Verdict, records: number, bytes: number): void;
-  /** The upstream took a batch and its acknowledgement is stored (only then are its records counted as sent). */
-  onDelivered(sink: string, records: number): void;
-  onDeadLetter(sink: string, records: number, bytes: number): void;
-}
-
-export interface ForwarderDeps {
-  sink: SinkConfig;
-  cfg: Pick<BufferConfig, 'flush' | 'retry'>;
-  store: Store;
-  sender: BatchSender;
-  clock: Clock;
-  log: Logger;
-  gate: () => GateDecision;
-  hooks: ForwarderHooks;
-  /** Uniform in [0, 1): the jitter of retry backoff. */
-  random: () => number;
-}
-
-export interface ForwarderStatus {
-  sink: string;
-  attempts: number;
-  backoffMs: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  lastSuccessMs: number | null;
-  sentBatches: number;
-  /** A delivered batch whose acknowledgement is not stored yet (disk full): how often storing it failed; 0 = none. */
-  ackPendingAttempts: number;
-  /** The last step that failed before or after sending (e.g. sealing on a full disk), cleared by the next success. */
-  lastStepError: string | null;
-}
 
 export class SinkForwarder {
   readonly #d: ForwarderDeps;
@@ -67,8 +27,8 @@ export class SinkForwarder {
   readonly #plans = new LanePlans();
   /** Record ids of the batch in flight (sealed by this forwarder; unknown for one found sealed at start). */
   #sealedIds = new Map<string, number[]>();
-  /** A delivered batch whose acknowledgement could not be stored yet (disk full): recorded before anything is sent. */
-  #unrecorded: { id: string; priority: number; records: number; ids: number[]; attempts: number } | null = null;
+  /** A done batch whose deletion is not stored yet (disk full): stored before anything is sent. */
+  readonly #done: PendingDelete;
   #pace: PaceState = { tokens: 0, atMs: 0 };
   #force = false;
   readonly #steps: StepLoop;
@@ -83,6 +43,7 @@ export class SinkForwarder {
 
   constructor(deps: ForwarderDeps) {
     this.#d = deps;
+    this.#done = new PendingDelete(deps.store, deps.log, deps.sink.name);
     this.#steps = new StepLoop({ clock: deps.clock, step: () => this.step(), onError: (e) => this.#stepFailed(e) });
   }
 
@@ -95,8 +56,9 @@ export class SinkForwarder {
       sink: this.sink,
       attempts: this.#attempts,
       backoffMs: Math.max(0, this.#backoffUntil - this.#d.clock.monoMs()),
-      ackPendingAttempts: this.#unrecorded?.attempts ?? 0,
+      ackPendingAttempts: this.#done.attempts,
       ...this.#status,
+      lastStepError: this.#done.lastError ?? this.#status.lastStepError,
     };
   }
 
@@ -182,36 +144,38 @@ export class SinkForwarder {
     return live.length > 0 ? live : store.unsealed(q);
   }
 
-  /** Stores the acknowledgement of a delivered batch; false (kept for the next step, never re-sent) when the disk is full. */
+  /** Stores the deletion of the done batch; false (kept for the next step, never re-sent) while the disk is full. */
   #recordAck(): boolean {
-    const u = this.#unrecorded!;
+    const b: DoneBatch | null = this.#done.store();
+    if (b === null) return !this.#done.waiting;
+    this.#status.lastStepError = null;
+    this.#sealedIds.delete(b.id);
+    this.#plans.settled(b.priority, b.ids);
+    if (b.dropped) this.#d.hooks.onDeadLetter(this.sink, b.records, b.bytes, false);
+    else this.#d.hooks.onDelivered(this.sink, b.records);
+    return true;
+  }
+
+  /** Moves a refused batch to the dead letters; false when the full disk cannot hold that copy. */
+  #deadLetter(batch: SealedBatch, reason: string, status: number | null, nowMs: number): boolean {
     try {
-      this.#d.store.ack(u.id);
+      this.#d.store.deadLetter(batch.id, reason, status, nowMs);
+      return true;
     } catch (e) {
       if (!isLwError(e, BufferError.DISK_FULL)) throw e;
-      u.attempts += 1;
-      this.#status.lastStepError = messageOf(e);
-      // first failure and then every doubling: a disk that stays full is visible without flooding the log
-      if ((u.attempts & (u.attempts - 1)) === 0)
-        this.#d.log.warn(
-          { sink: this.sink, batch: u.id, attempts: u.attempts },
-          'delivered batch; its acknowledgement cannot be stored yet (disk full); not re-sent',
-        );
       return false;
     }
-    this.#unrecorded = null;
-    this.#status.lastStepError = null;
-    this.#sealedIds.delete(u.id);
-    this.#plans.settled(u.priority, u.ids);
-    this.#d.hooks.onDelivered(this.sink, u.records);
-    return true;
+  }
+
+  /** The batch is done with (delivered, or `dropped`): its deletion is stored before anything else is sent. */
+  #settleLater(batch: SealedBatch, dropped: boolean): void {
+    this.#done.hold(batch, this.#sealedIds.get(batch.id) ?? [], dropped);
   }
 
   /** One decision + at most one send; returns how long to wait before the next step (0 = at once). */
   async step(): Promise<number> {
     const { clock, cfg, sink, store } = this.#d;
-    if (this.#unrecorded !== null && !this.#recordAck())
-      return Math.min(ACK_RETRY_MAX_MS, DISK_FULL_RETRY_MS * 2 ** Math.min(10, this.#unrecorded.attempts - 1));
+    if (this.#done.waiting && !this.#recordAck()) return this.#done.retryDelayMs();
     const force = this.#force;
     const mono = clock.monoMs();
     const now = clock.nowMs();
@@ -243,7 +207,7 @@ export class SinkForwarder {
       this.#status.lastSuccessMs = now;
       this.#status.lastError = null;
       this.#status.sentBatches += 1;
-      this.#unrecorded = { id: batch.id, priority: batch.priority, records: batch.recordCount, ids: this.#sealedIds.get(batch.id) ?? [], attempts: 0 };
+      this.#settleLater(batch, false);
       return this.#recordAck() ? 0 : DISK_FULL_RETRY_MS;
     }
     this.#status.lastError = describeOutcome(out.status, out.error);
@@ -276,14 +240,21 @@ export class SinkForwarder {
       return 0;
     }
     const reason = refusalReason(sink.protocol, out.status, out.error);
-    store.deadLetter(batch.id, reason, out.status, now);
-    this.#plans.settled(batch.priority, this.#sealedIds.get(batch.id) ?? []);
-    this.#sealedIds.delete(batch.id);
-    this.#d.hooks.onDeadLetter(sink.name, batch.recordCount, bytes);
-    this.#d.log.warn(
-      { sink: sink.name, status: out.status, batch: batch.id, records: batch.recordCount, reason },
-      'upstream refused a record permanently; moved to dead letters (linkward buffer dead-letters)',
+    const fields = { sink: sink.name, status: out.status, batch: batch.id, records: batch.recordCount, reason };
+    if (this.#deadLetter(batch, reason, out.status, now)) {
+      this.#plans.settled(batch.priority, this.#sealedIds.get(batch.id) ?? []);
+      this.#sealedIds.delete(batch.id);
+      this.#d.hooks.onDeadLetter(sink.name, batch.recordCount, bytes, true);
+      this.#d.log.warn(fields, 'upstream refused a record permanently; moved to dead letters (linkward buffer dead-letters)');
+      return 0;
+    }
+    // Kept sealed, it would be sent and refused again every step (a 3 MiB record was re-sent 13 times in 3 s): it is
+    // deleted like an acknowledged batch instead, which costs the metered uplink nothing more.
+    this.#d.log.error(
+      { ...fields, code: BufferError.DISK_FULL },
+      'upstream refused a record permanently and the full disk cannot hold it as a dead letter; dropped (counted as disk_full) instead of re-sending it',
     );
-    return 0;
+    this.#settleLater(batch, true);
+    return this.#recordAck() ? 0 : DISK_FULL_RETRY_MS;
   }
 }

@@ -170,7 +170,7 @@ export class BufferService {
               if (verdict !== 'ok') this.metrics.failures.inc({ sink: name, status: status === null ? 'error' : String(status), verdict });
             },
             onDelivered: (name, records) => this.metrics.sentRecords.inc({ sink: name }, records),
-            onDeadLetter: (name, records, bytes) => this.countDrop(name, 'dead_letter', records, bytes),
+            onDeadLetter: (name, records, bytes, kept) => this.countDrop(name, kept ? 'dead_letter' : 'disk_full', records, bytes),
           },
         }),
       );

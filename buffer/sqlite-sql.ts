@@ -9,6 +9,7 @@ export const STORE_SQL = {
   insBatch: 'INSERT INTO buf_batches (id, sink, priority, created_ms, content_type, content_encoding, body, record_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   mark: 'UPDATE buf_records SET batch_id = ? WHERE id = ? AND batch_id IS NULL',
   delBatch: 'DELETE FROM buf_batches WHERE id = ? RETURNING *',
+  batchBytes: 'SELECT length(body) AS n FROM buf_batches WHERE id = ?',
   delBatchRecords: 'DELETE FROM buf_records WHERE batch_id = ? RETURNING sink, priority, size',
   unmark: 'UPDATE buf_records SET batch_id = NULL WHERE batch_id = ? RETURNING id',
   byIds: 'SELECT * FROM buf_records WHERE id IN (SELECT value FROM json_each(?)) AND batch_id IS NULL ORDER BY id',

@@ -177,7 +177,9 @@ export class SqliteStore implements Store {
   }
 
   deadLetter(batchId: string, reason: string, status: number | null, nowMs: number): DropResult | null {
-    const rows = this.#tx.drain(() => {
+    // The body is copied into the dead letters: like a seal, only a small one may use the disk-full reserve.
+    const size = Number((this.#s.batchBytes.get(batchId) as { n: number } | undefined)?.n ?? 0);
+    const rows = this.#tx.consume(size <= SHORT_SPACE_BATCH_BYTES, () => {
       const b = this.#s.delBatch.get(batchId) as Row | undefined;
       if (!b) return [];
       this.#s.insDead.run(b.id, b.sink, b.priority, nowMs, status, reason, b.record_count, b.content_type, b.content_encoding, b.body);

@@ -135,7 +135,10 @@ export interface Store {
   unsealedByIds(ids: readonly number[]): StoredRecord[];
   /** Counts one failed attempt. */
   recordAttempt(batchId: string): void;
-  /** Moves a batch to the dead letters and deletes its records. */
+  /**
+   * Moves a batch to the dead letters and deletes its records. The body is copied, so on a full disk the same rule as
+   * `seal` holds (only a batch of at most SHORT_SPACE_BATCH_BYTES may use the reserve): LW_BUFFER_DISK_FULL otherwise.
+   */
   deadLetter(batchId: string, reason: string, status: number | null, nowMs: number): DropResult | null;
   /** Deletes oldest records (lowest priority first, whole sealed batches) until the freed amounts are reached. */
   dropOldest(freeBytes: number, freeRecords: number): DropResult[];

@@ -34,6 +34,7 @@ function setup(script: SendOutcome[] = [], gate: Partial<GateDecision> = {}, sin
   const sender = new ScriptedSender(script);
   const sink = SinkSchema.parse({ name: 's', url: 'http://127.0.0.1:1/x', protocol: 'ndjson', compression: 'none', ...sinkOver });
   const dead: number[] = [];
+  const dropped: number[] = [];
   const delivered: number[] = [];
   const g: GateDecision = { mode: 'drain', maxPriority: 2, rateBps: null, reason: 'test', ...gate };
   const fw = new SinkForwarder({
@@ -45,7 +46,7 @@ function setup(script: SendOutcome[] = [], gate: Partial<GateDecision> = {}, sin
     log: silentLogger(),
     gate: () => g,
     random: () => 0.5,
-    hooks: { onSend: () => {}, onDelivered: (_s, n) => delivered.push(n), onDeadLetter: (_s, n) => dead.push(n) },
+    hooks: { onSend: () => {}, onDelivered: (_s, n) => delivered.push(n), onDeadLetter: (_s, n, _b, kept) => (kept ? dead : dropped).push(n) },
   });
   const add = (lines: string[], priority = 'normal' as keyof typeof PRIORITY_RANK) =>
     store.appendMany(
@@ -59,7 +60,7 @@ function setup(script: SendOutcome[] = [], gate: Partial<GateDecision> = {}, sin
         body: Buffer.from(l),
       })),
     );
-  return { clock, store, sender, fw, add, dead, delivered, g };
+  return { clock, store, sender, fw, add, dead, dropped, delivered, g };
 }
 
 describe('sink forwarder', () => {
@@ -180,6 +181,29 @@ describe('sink forwarder', () => {
     assert.equal(fw.status().lastStepError, null);
     assert.equal(sender.sent.length, 1, 'sent once');
     assert.equal(store.usage().records, 0);
+  });
+
+  it('a refused record whose dead letter the full disk cannot hold is dropped as such, and never sent again', async () => {
+    const { fw, add, sender, store, dead, dropped } = setup([{ status: 413, error: '' }, { status: 413, error: '' }]);
+    add(['huge']);
+    store.deadLetter = () => {
+      throw new LwError('LW_BUFFER_DISK_FULL', 'disk full');
+    };
+    const realAck = store.ack.bind(store);
+    let full = 1;
+    store.ack = (id: string) => {
+      if (full-- > 0) throw new LwError('LW_BUFFER_DISK_FULL', 'disk full');
+      return realAck(id);
+    };
+    assert.equal(await fw.step(), 200, 'even its deletion waits for room');
+    assert.deepEqual(dropped, [], 'counted once the deletion is stored');
+    assert.match(fw.status().lastStepError ?? '', /disk full/);
+    await fw.step();
+    assert.deepEqual(dead, []);
+    assert.deepEqual(dropped, [1]);
+    assert.equal(store.usage().records, 0);
+    await fw.step();
+    assert.equal(sender.sent.length, 1, 'not re-sent');
   });
 
   it('status shows the upstream text as one bounded line, and "HTTP 503" for an empty body', async () => {
