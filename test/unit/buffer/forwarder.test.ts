@@ -184,7 +184,10 @@ describe('sink forwarder', () => {
   });
 
   it('a refused record whose dead letter the full disk cannot hold is dropped as such, and never sent again', async () => {
-    const { fw, add, sender, store, dead, dropped } = setup([{ status: 413, error: '' }, { status: 413, error: '' }]);
+    const { fw, add, sender, store, dead, dropped } = setup([
+      { status: 413, error: '' },
+      { status: 413, error: '' },
+    ]);
     add(['huge']);
     store.deadLetter = () => {
       throw new LwError('LW_BUFFER_DISK_FULL', 'disk full');
