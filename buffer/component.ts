@@ -116,7 +116,7 @@ export function createBufferComponent(ctx: AgentContext, deps: BufferDeps): Buff
         problems.push(`${l.records} acknowledged record(s) missing at start (${l.reason}: expected ${l.expected}, found ${l.present})`);
       const sinks = [...svc.forwarders.values()].map((f) => f.status());
       for (const s of sinks.filter((x) => x.lastStepError !== null))
-        problems.push(`sink ${s.sink}: ${s.ackPendingAttempts > 0 ? 'delivered batch not yet recorded: ' : ''}${s.lastStepError}`);
+        problems.push(`sink ${s.sink}: ${s.ackPendingAttempts > 0 ? 'sent batch not yet recorded: ' : ''}${s.lastStepError}`);
       const failing = sinks.filter((s) => s.attempts > 0);
       if (failing.length > 0) problems.push(`upstream failing: ${failing.map((s) => `${s.sink} (${s.lastError ?? 'error'})`).join(', ')}`);
       return { state: problems.length > 0 ? 'degraded' : 'ok', ...(problems.length > 0 ? { message: problems.join('; ') } : {}), details };

@@ -37,7 +37,7 @@ export interface ForwarderStatus {
   lastError: string | null;
   lastSuccessMs: number | null;
   sentBatches: number;
-  /** A delivered batch whose acknowledgement is not stored yet (disk full): how often storing it failed; 0 = none. */
+  /** A sent batch (delivered, or refused and dropped) whose deletion is not stored yet (disk full): failed tries; 0 = none. */
   ackPendingAttempts: number;
   /** The last step that failed before or after sending (e.g. sealing on a full disk), cleared by the next success. */
   lastStepError: string | null;

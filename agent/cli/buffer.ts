@@ -83,7 +83,7 @@ export function formatStats(s: Stats): string {
       ]),
     );
   for (const k of s.sinks.filter((x) => x.lastStepError))
-    out += `\nwarning: sink ${k.sink}: ${k.ackPendingAttempts ? `delivered batch not yet recorded (${k.ackPendingAttempts} tries): ` : ''}${k.lastStepError}`;
+    out += `\nwarning: sink ${k.sink}: ${k.ackPendingAttempts ? `sent batch not yet recorded (${k.ackPendingAttempts} tries): ` : ''}${k.lastStepError}`;
   for (const w of s.backlogWarnings ?? []) out += `\nwarning: ${w.message}`;
   for (const l of s.lostRecords ?? [])
     out += `\nLOST: ${l.records} acknowledged record(s) missing at start (${l.reason}; expected ${l.expected}, found ${l.present})`;

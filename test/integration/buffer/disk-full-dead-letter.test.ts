@@ -1,7 +1,7 @@
 /** A record the upstream refuses for good, on a full disk: dropped and counted once, never re-sent in a loop. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmdirSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -11,6 +11,7 @@ import { realBufferDeps } from '../../../buffer/adapters.ts';
 import { bufferContext } from '../../support/buffer-context.ts';
 import { serveRoutes } from '../../support/buffer-http.ts';
 import { startReceiver } from '../../support/buffer-receiver.ts';
+import { fillDisk } from '../../support/fill-disk.ts';
 
 /** Room for the record, its sealed copy, the ballast and the WAL before the filler takes the rest. */
 const TMPFS_SIZE = '16m';
@@ -18,23 +19,6 @@ const TMPFS_SIZE = '16m';
 const RECORD_BYTES = 3 * 1024 * 1024;
 /** How long the forwarder is watched after the refusal: a re-send loop (one try per 200 ms) shows within it. */
 const WATCH_MS = 3_000;
-
-/** Writes into `path` until the file system is full. */
-function fill(path: string): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (let i = 0; i < 100_000; i++) {
-      try {
-        writeSync(fd, Buffer.alloc(16 * 1024, 1));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOSPC') break;
-        throw e;
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
 
 describe('permanent refusal on a full disk (issue 12: no re-send loop in any case)', () => {
   let mnt: string;
@@ -66,7 +50,7 @@ describe('permanent refusal on a full disk (issue 12: no re-send loop in any cas
       const sealedBy = Date.now() + 10_000;
       while (rx.received.length === 0 && Date.now() < sealedBy) await new Promise((res) => setTimeout(res, 20));
       assert.equal(rx.received.length, 1);
-      fill(filler);
+      fillDisk(filler);
       rx.setPolicy(() => 413);
       comp.service.flush(null, true);
       await new Promise((res) => setTimeout(res, WATCH_MS));

@@ -1,20 +1,7 @@
 /** Disk full (state dir on a small tmpfs) and a corrupt file at start: no crash, drops counted, recovery. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  closeSync,
-  mkdirSync,
-  readdirSync,
-  statfsSync,
-  statSync,
-  mkdtempSync,
-  openSync,
-  rmdirSync,
-  rmSync,
-  unlinkSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { mkdirSync, readdirSync, statfsSync, statSync, mkdtempSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -24,33 +11,13 @@ import { realBufferDeps } from '../../../buffer/adapters.ts';
 import { bufferContext } from '../../support/buffer-context.ts';
 import { serveRoutes } from '../../support/buffer-http.ts';
 import { startReceiver } from '../../support/buffer-receiver.ts';
+import { fillDisk } from '../../support/fill-disk.ts';
 
 /** Size of the test file system: small enough to fill in milliseconds. */
 const TMPFS_SIZE = '8m';
-/** Filler write size; the last write hits ENOSPC. */
-const FILL_CHUNK = 16 * 1024;
 const RECORD = Buffer.alloc(8 * 1024, 0x41);
 /** Records stored before the disk fills: 1.6 MB, so draining them gives back more than the ingest margin. */
 const BEFORE_FULL = 200;
-
-/** Writes into `path` until the file system is full; returns bytes written. */
-function fill(path: string): number {
-  const fd = openSync(path, 'w');
-  let n = 0;
-  try {
-    for (let i = 0; i < 10_000; i++) {
-      try {
-        n += writeSync(fd, Buffer.alloc(FILL_CHUNK, 1));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOSPC') break;
-        throw e;
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return n;
-}
 
 describe('disk full on a tmpfs state dir', () => {
   let mnt: string;
@@ -91,7 +58,7 @@ describe('disk full on a tmpfs state dir', () => {
       const filler = join(mnt, 'filler');
       try {
         for (let i = 0; i < BEFORE_FULL; i++) assert.equal(await post(), 202);
-        fill(filler);
+        fillDisk(filler);
         // Post until the full disk shows (a 507 or a disk_full eviction). Not a fixed count: the WAL keeps its
         // high-water size, so a few hundred KB may still fit in room SQLite already holds (seen once with the
         // writer thread: 100 posts all stored). 100 more after that, as before.

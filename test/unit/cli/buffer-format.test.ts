@@ -19,7 +19,7 @@ test('stats text shows backlog warnings, losses and salvage', () => {
     salvaged: { file: '/var/lib/linkward/buffer.db.corrupt-1', copied: 1924, unreadable: 76 },
   });
   assert.match(out, /HTTP 503/);
-  assert.match(out, /\nwarning: sink logs: delivered batch not yet recorded \(3 tries\): no space left/);
+  assert.match(out, /\nwarning: sink logs: sent batch not yet recorded \(3 tries\): no space left/);
   assert.match(out, /\nwarning: sink prom \(normal\): oldest record is 50 min old/);
   assert.match(out, /\nLOST: 39 acknowledged record\(s\) missing at start \(missing_at_open; expected 2000, found 1961\)/);
   assert.match(out, /\nsalvaged 1924 record\(s\) from \/var\/lib\/linkward\/buffer\.db\.corrupt-1 \(76 unreadable\)\n$/);
