@@ -1,17 +1,15 @@
 /** A record the upstream refuses for good, on a full disk: dropped and counted once, never re-sent in a loop. */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { run } from '../../../agent/base/exec.ts';
 import { createBufferComponent } from '../../../buffer/component.ts';
 import { realBufferDeps } from '../../../buffer/adapters.ts';
 import { bufferContext } from '../../support/buffer-context.ts';
 import { serveRoutes } from '../../support/buffer-http.ts';
 import { startReceiver } from '../../support/buffer-receiver.ts';
-import { fillDisk } from '../../support/fill-disk.ts';
+import { fillDisk, withTmpfs } from '../../support/tmpfs.ts';
 
 /** Room for the record, its sealed copy, the ballast and the WAL before the filler takes the rest. */
 const TMPFS_SIZE = '16m';
@@ -21,26 +19,17 @@ const RECORD_BYTES = 3 * 1024 * 1024;
 const WATCH_MS = 3_000;
 
 describe('permanent refusal on a full disk (issue 12: no re-send loop in any case)', () => {
-  let mnt: string;
-  before(async () => {
-    if (process.getuid?.() !== 0) throw new Error('this test mounts a tmpfs: run it as root (CI does)');
-    mnt = mkdtempSync(join(tmpdir(), 'buffer-dead-'));
-    await run('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_SIZE}`, 'tmpfs', mnt]);
-  });
-  after(async () => {
-    await run('umount', [mnt]).catch(() => run('umount', ['-l', mnt]));
-    rmdirSync(mnt);
-  });
+  const tmpfs = withTmpfs('buffer-dead-', TMPFS_SIZE);
 
   it('a 3 MiB record refused with 413 whose dead letter cannot be stored is dropped as disk_full, sent once', async () => {
     const rx = await startReceiver(() => 503);
-    const stateDir = join(mnt, 's');
+    const stateDir = join(tmpfs(), 's');
     mkdirSync(stateDir);
     const t = bufferContext({ sinks: [{ name: 'd', url: rx.url, protocol: 'raw' }], buffer: { retry: { baseMs: 60_000, capMs: 60_000 } } }, { stateDir });
     const comp = createBufferComponent(t.ctx, realBufferDeps(t.ctx));
     await comp.start();
     const srv = await serveRoutes(comp.routes!());
-    const filler = join(mnt, 'filler');
+    const filler = join(tmpfs(), 'filler');
     const metric = async (re: RegExp): Promise<number> => Number(re.exec(await t.ctx.metrics.metrics())?.[1] ?? 0);
     try {
       const r = await request(`${srv.base}/v1/ingest/d`, { method: 'POST', body: Buffer.alloc(RECORD_BYTES, 0x42) });

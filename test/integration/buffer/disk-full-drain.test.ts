@@ -1,12 +1,11 @@
 /** A self-filled disk drains with clients racing for freed space and seals of every size: the store never stalls. */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, statSync, statfsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, rmdirSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../../../agent/base/exec.ts';
 import { isLwError } from '../../../agent/base/errors.ts';
 import { BufferError } from '../../../buffer/errors.ts';
+import { mountTmpfs, tmpfsDir, unmountTmpfs } from '../../support/tmpfs.ts';
 import { openBufferDb } from '../../../buffer/sqlite-open.ts';
 import { SqliteStore } from '../../../buffer/store-sqlite.ts';
 import { SHORT_SPACE_BATCH_BYTES, type NewRecord } from '../../../buffer/types.ts';
@@ -29,8 +28,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 describe('self-filled disk, store level (issue 12: a 1 MiB seal on a full disk took the acknowledgement reserve)', () => {
   let mnt: string;
   before(() => {
-    if (process.getuid?.() !== 0) throw new Error('this test mounts a tmpfs: run it as root (CI does)');
-    mnt = mkdtempSync(join(tmpdir(), 'buffer-drain-'));
+    mnt = tmpfsDir('buffer-drain-');
   });
   after(() => rmdirSync(mnt));
 
@@ -46,7 +44,7 @@ describe('self-filled disk, store level (issue 12: a 1 MiB seal on a full disk t
         bigBatchBytes: rnd() < 0.5 ? 1024 * 1024 : 256 * 1024,
       };
       t.diagnostic(`drew ${JSON.stringify(drew)}`);
-      await run('mount', ['-t', 'tmpfs', '-o', `size=${drew.tmpfsMiB}m`, 'tmpfs', mnt]);
+      await mountTmpfs(mnt, `${drew.tmpfsMiB}m`);
       const dir = join(mnt, 's');
       mkdirSync(dir);
       const path = join(dir, 'buffer.db');
@@ -131,7 +129,7 @@ describe('self-filled disk, store level (issue 12: a 1 MiB seal on a full disk t
       } finally {
         store.close();
         rmSync(dir, { recursive: true, force: true });
-        await run('umount', [mnt]).catch(() => run('umount', ['-l', mnt]));
+        await unmountTmpfs(mnt);
       }
     }
   });

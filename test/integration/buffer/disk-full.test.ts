@@ -1,17 +1,16 @@
 /** Disk full (state dir on a small tmpfs) and a corrupt file at start: no crash, drops counted, recovery. */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, statfsSync, statSync, mkdtempSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statfsSync, statSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { run } from '../../../agent/base/exec.ts';
 import { createBufferComponent } from '../../../buffer/component.ts';
 import { realBufferDeps } from '../../../buffer/adapters.ts';
 import { bufferContext } from '../../support/buffer-context.ts';
 import { serveRoutes } from '../../support/buffer-http.ts';
 import { startReceiver } from '../../support/buffer-receiver.ts';
-import { fillDisk } from '../../support/fill-disk.ts';
+import { fillDisk, withTmpfs } from '../../support/tmpfs.ts';
 
 /** Size of the test file system: small enough to fill in milliseconds. */
 const TMPFS_SIZE = '8m';
@@ -20,16 +19,7 @@ const RECORD = Buffer.alloc(8 * 1024, 0x41);
 const BEFORE_FULL = 200;
 
 describe('disk full on a tmpfs state dir', () => {
-  let mnt: string;
-  before(async () => {
-    if (process.getuid?.() !== 0) throw new Error('this test mounts a tmpfs: run it as root (CI does)');
-    mnt = mkdtempSync(join(tmpdir(), 'buffer-tmpfs-'));
-    await run('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_SIZE}`, 'tmpfs', mnt]);
-  });
-  after(async () => {
-    await run('umount', [mnt]).catch(() => run('umount', ['-l', mnt]));
-    rmdirSync(mnt);
-  });
+  const tmpfs = withTmpfs('buffer-tmpfs-', TMPFS_SIZE);
 
   const cases = [
     ['reject-new', false],
@@ -40,7 +30,7 @@ describe('disk full on a tmpfs state dir', () => {
   for (const [policy, writerThread] of cases)
     it(`${policy}: never crashes, answers 507 or evicts (counted as disk_full), drains without a re-send loop and takes ingest again while the disk stays full (writerThread=${writerThread})`, async () => {
       const rx = await startReceiver(() => 503);
-      const stateDir = join(mnt, `${policy}-${writerThread}`);
+      const stateDir = join(tmpfs(), `${policy}-${writerThread}`);
       mkdirSync(stateDir);
       const t = bufferContext(
         { sinks: [{ name: 'd', url: rx.url, protocol: 'raw' }], buffer: { policy, retry: { baseMs: 60_000, capMs: 60_000 }, commit: { writerThread } } },
@@ -55,7 +45,7 @@ describe('disk full on a tmpfs state dir', () => {
         return r.statusCode;
       };
       const metric = async (re: RegExp): Promise<number> => Number(re.exec(await t.ctx.metrics.metrics())?.[1] ?? 0);
-      const filler = join(mnt, 'filler');
+      const filler = join(tmpfs(), 'filler');
       try {
         for (let i = 0; i < BEFORE_FULL; i++) assert.equal(await post(), 202);
         fillDisk(filler);
@@ -132,21 +122,12 @@ describe('disk full on a tmpfs state dir', () => {
 });
 
 describe('disk filled by the buffer itself (issue 12: acknowledgements could not be recorded)', () => {
-  let mnt: string;
-  before(async () => {
-    if (process.getuid?.() !== 0) throw new Error('this test mounts a tmpfs: run it as root (CI does)');
-    mnt = mkdtempSync(join(tmpdir(), 'buffer-tmpfs-'));
-    await run('mount', ['-t', 'tmpfs', '-o', `size=${TMPFS_SIZE}`, 'tmpfs', mnt]);
-  });
-  after(async () => {
-    await run('umount', [mnt]).catch(() => run('umount', ['-l', mnt]));
-    rmdirSync(mnt);
-  });
+  const tmpfs = withTmpfs('buffer-tmpfs-', TMPFS_SIZE);
 
   for (const policy of ['reject-new', 'drop-oldest'] as const)
     it(`${policy}: merged batches drain while clients keep posting, each delivered once, sent counted after the ack is stored`, async () => {
       const rx = await startReceiver(() => 503);
-      const stateDir = join(mnt, policy);
+      const stateDir = join(tmpfs(), policy);
       mkdirSync(stateDir);
       const t = bufferContext(
         { sinks: [{ name: 'd', url: rx.url, protocol: 'ndjson', compression: 'none' }], buffer: { policy, retry: { baseMs: 60_000, capMs: 60_000 } } },
