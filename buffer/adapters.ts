@@ -33,11 +33,12 @@ export function openSqliteBuffer(ctx: AgentContext, env: StoreEnv): OpenedStore 
   let store: SqliteStore | null = null;
   try {
     writer = ctx.config.buffer.commit.writerThread ? new WriterThread(path) : null;
-    ledger = new RecordLedger(path + LEDGER_SUFFIX);
-    store = new SqliteStore(r.db, `${path}.reserve`, writer, ledger);
+    ledger = new RecordLedger(path + LEDGER_SUFFIX, (ms, fn) => ctx.clock.setTimer(ms, fn));
+    const sqlite = new SqliteStore(r.db, `${path}.reserve`, writer, ledger);
+    store = sqlite;
     const recovery = new Recovery(ledger, store, env.metrics, env.log, env.nowMs, env.wake);
     if (r.movedAside !== null) recovery.quarantined(r.movedAside);
-    recovery.audit(store.usage().records);
+    recovery.audit(store.usage().records, (id) => sqlite.recordsAfter(id));
     const opened = { writer, store, ledger };
     return {
       store,

@@ -43,12 +43,17 @@ export class Recovery {
   /**
    * Compares the records the ledger says were stored (acknowledged and not yet delivered or dropped) with those the
    * file holds. A shortfall is acknowledged data lost outside the buffer's control (a WAL cut short by corruption):
-   * logged, counted by reason and kept for status; never silent.
+   * logged, counted by reason and kept for status; never silent. `countAfter(id)`: records with an id above `id`.
    */
-  audit(present: number): void {
+  audit(present: number, countAfter?: (id: number) => number): void {
     const known = this.#ledger.found;
-    const gap = this.#ledger.reconcile(present);
+    const gap = this.#ledger.reconcile(present, countAfter);
     if (!known) return;
+    if (gap.uncommitted > 0)
+      this.#log.info(
+        { records: gap.uncommitted },
+        'a group of records was being committed when the agent stopped and is not in the file: it was never acknowledged (its senders retry), so nothing is lost',
+      );
     if (gap.missing > 0) this.#lost('missing_at_open', gap.missing, gap.expected, present);
     else if (gap.present > gap.expected) {
       this.#log.info(

@@ -3,6 +3,9 @@
 export const STORE_SQL = {
   insert:
     'INSERT INTO buf_records (sink, priority, created_ms, expires_ms, content_type, content_encoding, body, size, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)',
+  // AUTOINCREMENT: every id a later insert gets is above this one, even after deletes.
+  lastId: "SELECT seq FROM sqlite_sequence WHERE name = 'buf_records'",
+  countAfter: 'SELECT COUNT(*) AS n FROM buf_records WHERE id > ?',
   sealed: 'SELECT * FROM buf_batches WHERE sink = ? AND priority = ? ORDER BY seq LIMIT 1',
   unsealedSizes: 'SELECT size FROM buf_records WHERE sink = ? AND priority = ? AND batch_id IS NULL AND created_ms >= ? ORDER BY id LIMIT ?',
   unsealed: 'SELECT * FROM buf_records WHERE sink = ? AND priority = ? AND batch_id IS NULL AND created_ms >= ? ORDER BY id LIMIT ?',

@@ -124,6 +124,23 @@ export class SqliteTx {
     return this.#ledger ? this.#ledger.addedAsync(n) : RESOLVED;
   }
 
+  /**
+   * Before a group's commit: the ledger counts it (ids above `afterId`) and syncs off the event loop while the commit
+   * runs; acknowledge once it resolves and `fn` (the commit) returned. The ledger learns whether the commit happened.
+   */
+  adding<T>(n: number, afterId: number, fn: () => T): { result: T; durable: Promise<void> } {
+    const durable = this.#ledger ? this.#ledger.adding(n, afterId) : RESOLVED;
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      this.#ledger?.uncommitted();
+      throw e;
+    }
+    this.#ledger?.committed();
+    return { result, durable };
+  }
+
   /** Free pages back to the file system, WAL truncated, ballast re-created; a full disk is not an error here. */
   maintenance(): void {
     if (this.#closed) return;

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { createBufferComponent } from '../../../buffer/component.ts';
 import { realBufferDeps } from '../../../buffer/adapters.ts';
 import { RecordLedger } from '../../../buffer/ledger.ts';
+import { slotOffset } from '../../../buffer/ledger-slot.ts';
 import { bufferContext } from '../../support/buffer-context.ts';
 
 const temp = (): string => mkdtempSync(join(tmpdir(), 'buffer-ledger-'));
@@ -29,7 +30,7 @@ describe('record ledger', () => {
       b.close();
       // Garble the newest slot (generation 3 → slot 1): the previous one (added 10, removed 3) is used.
       const fd = openSync(p, 'r+');
-      writeSync(fd, Buffer.alloc(8, 0xff), 0, 8, 32 + 8);
+      writeSync(fd, Buffer.alloc(8, 0xff), 0, 8, slotOffset(0) + 8);
       closeSync(fd);
       const c = new RecordLedger(p);
       assert.deepEqual(c.totals, { added: 10, removed: 3 });
@@ -66,11 +67,11 @@ describe('record ledger', () => {
     const dir = temp();
     try {
       const l = new RecordLedger(join(dir, 'l'));
-      assert.deepEqual(l.reconcile(4), { expected: 4, present: 4, missing: 0 }); // first start: baseline
+      assert.deepEqual(l.reconcile(4), { expected: 4, present: 4, missing: 0, uncommitted: 0 }); // first start: baseline
       l.added(6);
-      assert.deepEqual(l.reconcile(7), { expected: 10, present: 7, missing: 3 });
-      assert.deepEqual(l.reconcile(7), { expected: 7, present: 7, missing: 0 });
-      assert.deepEqual(l.reconcile(9), { expected: 7, present: 9, missing: 0 }); // duplicates back: no loss
+      assert.deepEqual(l.reconcile(7), { expected: 10, present: 7, missing: 3, uncommitted: 0 });
+      assert.deepEqual(l.reconcile(7), { expected: 7, present: 7, missing: 0, uncommitted: 0 });
+      assert.deepEqual(l.reconcile(9), { expected: 7, present: 9, missing: 0, uncommitted: 0 }); // duplicates back: no loss
       assert.equal(l.expected, 9);
       l.close();
     } finally {
