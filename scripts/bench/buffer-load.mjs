@@ -1,8 +1,11 @@
 // Load generator child for bench:buffer — POSTs ndjson bodies of LINES records (each SIZE bytes, valid JSON) with N concurrent keep-alive clients, prints one JSON line.
-// Args: URL CLIENTS SECONDS SIZE LINES [PIPELINING]; prints its own CPU use too, so a saturated generator shows (cpuPct near 100).
+// Args: URL CLIENTS SECONDS SIZE LINES [PIPELINING] [WARMUP_SECONDS]; prints its own CPU use too, so a saturated generator
+// shows (cpuPct near 100). The first WARMUP_SECONDS (default 1) run the same load uncounted (the agent's cold start);
+// "WARM" is printed when they end.
 import { Pool } from 'undici';
 
-const [url, clientsArg, secondsArg, sizeArg, linesArg, pipeArg] = process.argv.slice(2);
+const [url, clientsArg, secondsArg, sizeArg, linesArg, pipeArg, warmupArg] = process.argv.slice(2);
+const warmupMs = Number(warmupArg ?? 1) * 1000;
 const clients = Number(clientsArg);
 const durationMs = Number(secondsArg) * 1000;
 const lines = Number(linesArg ?? 1);
@@ -16,7 +19,7 @@ const pool = new Pool(u.origin, { connections: Math.ceil(clients / pipelining), 
 const latencies = [];
 let ok = 0;
 let failed = 0;
-const end = performance.now() + durationMs;
+let end = 0;
 async function client() {
   while (performance.now() < end) {
     const t0 = performance.now();
@@ -32,8 +35,18 @@ async function client() {
     }
   }
 }
+if (warmupMs > 0) {
+  end = performance.now() + warmupMs;
+  await Promise.all(Array.from({ length: clients }, client));
+  latencies.length = 0;
+  ok = 0;
+  failed = 0;
+}
+// The parent starts its server-side counters here.
+process.stdout.write('WARM\n');
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
+end = t0 + durationMs;
 await Promise.all(Array.from({ length: clients }, client));
 const secs = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);

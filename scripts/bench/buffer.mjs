@@ -4,6 +4,10 @@
 //        http100: requests of 100 ndjson records each. After each HTTP phase a `raw` phase commits the same records with plain
 //        better-sqlite3 (same file pragmas, synchronous=FULL) in transactions of the phase's mean group size: the ratio column.
 //        [--pipelining N] requests in flight per generator connection (default 1: CLIENTS connections). [--raw-per-request]
+//        [--generator undici|wrk] who sends the load: undici in a Node process (default), or wrk (C, one thread; Debian's
+//        `wrk` package), whose lower cost per request leaves the server's own bound visible on 2 cores. [--warmup S]
+//        seconds of the same load before each HTTP phase's counted SECONDS (default 1; 0 for none), not in its figures.
+//        [--gc] count garbage collections per phase (costs the server about 4 % under load).
 //        also commits raw with one transaction per request (what ingest would cost without group commit).
 //        Every phase prints the load average at its start and end, the generator's CPU % and the server's.
 //        Phase `fsync` (first by default): syncs per second of the disk under the temp dir, which bound commits per second.
@@ -40,6 +44,19 @@ const DIRECT = arg('direct', 300_000);
 const DRAIN = arg('drain', 200_000);
 const SIZE = arg('size', 200);
 const PIPELINING = arg('pipelining', 1);
+const WARMUP = arg('warmup', 1);
+/**
+ * --gc: count garbage collections (a PerformanceObserver). Off by default: its callback ran on every scavenge and
+ * took about 4 % of the server's samples under single-record load, a cost production does not have.
+ */
+const GC_STATS = process.argv.includes('--gc');
+const gcStats = () => (GC_STATS ? gcCounter() : { read: () => ({}) });
+/** --generator: the load generator child (undici in Node, or wrk). */
+const GENERATOR = strArg('generator', 'undici');
+if (!['undici', 'wrk'].includes(GENERATOR)) {
+  process.stderr.write(`--generator must be undici or wrk, not ${GENERATOR}\n`);
+  process.exit(2);
+}
 /** 1/5/15-minute load averages, rounded: printed beside every phase (the machine is shared). */
 const loadavg = () => osLoadavg().map((x) => Math.round(x * 100) / 100);
 /** --inflight-bytes: buffer.maxInflightBytes (default: the config default). */
@@ -111,11 +128,19 @@ function child(script, args, flags = [], env = {}) {
   return { p, out: () => out, done: new Promise((r) => p.once('exit', () => r(out))) };
 }
 
-async function commitStats(reg) {
+/** Group commits so far and the seconds they took (the agent's own histogram). */
+async function commitTotals(reg) {
   const m = (await reg.getSingleMetric('linkward_buffer_commit_duration_seconds').get()).values;
-  const count = m.find((v) => v.metricName.endsWith('_count'))?.value ?? 0;
-  const sum = m.find((v) => v.metricName.endsWith('_sum'))?.value ?? 0;
-  return { commits: count, meanCommitMs: count ? (sum / count) * 1000 : null };
+  return {
+    count: m.find((v) => v.metricName.endsWith('_count'))?.value ?? 0,
+    sum: m.find((v) => v.metricName.endsWith('_sum'))?.value ?? 0,
+  };
+}
+
+/** Commits between two commitTotals readings, and their mean duration. */
+function commitStats(a, b) {
+  const count = b.count - a.count;
+  return { commits: count, meanCommitMs: count ? ((b.sum - a.sum) / count) * 1000 : null };
 }
 
 const body = Buffer.alloc(SIZE, 0x62);
@@ -199,7 +224,7 @@ if (PHASE === 'direct') {
   await comp.start();
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
-  const gc = gcCounter();
+  const gc = gcStats();
   // 5,000 records in flight: five full group commits, the most a busy agent plausibly has pending.
   const WAVE = 5_000;
   const t0 = performance.now();
@@ -217,7 +242,7 @@ if (PHASE === 'direct') {
     recPerSec: DIRECT / secs,
     eventLoopP99Ms: loop.percentile(99) / 1e6,
     ...gc.read(),
-    ...(await commitStats(ctx.metrics)),
+    ...commitStats({ count: 0, sum: 0 }, await commitTotals(ctx.metrics)),
   });
   await comp.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -247,10 +272,15 @@ if (PHASE === 'http' || PHASE === 'http100') {
   const idleRssMB = Math.round(process.memoryUsage().rss / 1048576);
   const idle = process.argv.includes('--smaps') ? { ...snapshot(), smapsMB: smapsSummary() } : undefined;
   mem.reset();
-  const loop = monitorEventLoopDelay({ resolution: 5 });
-  loop.enable();
-  const gc = gcCounter();
-  const cpu0 = process.cpuUsage();
+  // Server-side counters cover the counted seconds only: they start when the generator says its warm-up ended.
+  /** @type {{ loop: ReturnType<typeof monitorEventLoopDelay>, gc: { read(): object }, cpu0: NodeJS.CpuUsage, commits0: { count: number, sum: number } } | null} */
+  let counting = null;
+  const startCounting = async () => {
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    counting = { loop, gc: gcStats(), cpu0: process.cpuUsage(), commits0: await commitTotals(ctx.metrics) };
+  };
+  if (WARMUP <= 0) await startCounting();
   // Open keep-alive connections: one request in flight on each at most (the load generator does not pipeline).
   let connections = 0;
   const connTimer = setInterval(
@@ -261,15 +291,20 @@ if (PHASE === 'http' || PHASE === 'http100') {
     200,
   );
   const loadStart = loadavg();
-  const c = child('buffer-load.mjs', [
-    `http://${server.address}/v1/ingest/bench`,
-    String(CLIENTS),
-    String(SECONDS),
-    String(SIZE),
-    String(LINES),
-    String(PIPELINING),
-  ]);
+  const target = `http://${server.address}/v1/ingest/bench`;
+  const c =
+    GENERATOR === 'wrk'
+      ? child('buffer-wrk.mjs', [target, String(CLIENTS), String(SECONDS), String(SIZE), String(LINES), String(WARMUP)])
+      : child('buffer-load.mjs', [target, String(CLIENTS), String(SECONDS), String(SIZE), String(LINES), String(PIPELINING), String(WARMUP)]);
+  /** @type {Promise<void> | null} */
+  let started = null;
+  c.p.stdout.on('data', () => {
+    if (started === null && counting === null && /^WARM$/m.test(c.out())) started = startCounting();
+  });
   const load = JSON.parse((await c.done).trim().split('\n').pop());
+  await started;
+  if (counting === null) throw new Error('the load generator never reported the end of its warm-up');
+  const { loop, gc, cpu0, commits0 } = counting;
   const cpu = process.cpuUsage(cpu0);
   loop.disable();
   clearInterval(connTimer);
@@ -285,6 +320,7 @@ if (PHASE === 'http' || PHASE === 'http100') {
     writerThread: WRITER_THREAD,
     idleRssMB,
     clients: CLIENTS,
+    generator: GENERATOR,
     lines: LINES,
     records: load.ok,
     failed: load.failed,
@@ -308,7 +344,7 @@ if (PHASE === 'http' || PHASE === 'http100') {
     loadStart,
     loadEnd: loadavg(),
     ...gc.read(),
-    ...(await commitStats(ctx.metrics)),
+    ...commitStats(commits0, await commitTotals(ctx.metrics)),
     idle,
   });
   await server.close();
@@ -417,7 +453,7 @@ process.stdout.write(
         .filter((r) => r.bench.startsWith('ingest-http'))
         .map(
           (r) =>
-            `${r.bench.padEnd(16)} records ${r.records}, ${r.lines} per request, ${r.clients} clients (pipelining ${r.pipelining}), server CPU ${f(r.serverCpuPct)} % (${f(r.serverCpuUsPerRec, 1)} µs/request), generator CPU ${f(r.genCpuPct)} %, ${f(r.records / Math.max(1, r.commits), 1)} requests/commit,${la(r)}`,
+            `${r.bench.padEnd(16)} records ${r.records}, ${r.lines} per request, ${r.clients} clients (${r.generator ?? 'undici'}, pipelining ${r.pipelining}), server CPU ${f(r.serverCpuPct)} % (${f(r.serverCpuUsPerRec, 1)} µs/request), generator CPU ${f(r.genCpuPct)} %, ${f(r.records / Math.max(1, r.commits), 1)} requests/commit,${la(r)}`,
         ),
       ...results
         .filter((r) => r.bench === 'fsync')
