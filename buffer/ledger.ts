@@ -1,7 +1,7 @@
 /** Record ledger beside buffer.db: durable totals of records added and removed, kept apart from the database and its WAL. */
-import { closeSync, existsSync, fdatasync, fdatasyncSync, openSync, readSync, writeSync } from 'node:fs';
 import { type Clock, systemClock } from '../agent/base/clock.ts';
-import { encodeSlot, HEAD_BYTES, type LedgerTotals, newestSlot, NO_GROUP, SLOT_BYTES, slotOffset, type UnsureGroup } from './ledger-slot.ts';
+import { LedgerFile } from './ledger-file.ts';
+import { type LedgerTotals, NO_GROUP, type UnsureGroup } from './ledger-slot.ts';
 
 export type { LedgerTotals } from './ledger-slot.ts';
 
@@ -24,10 +24,9 @@ export interface LedgerGap {
 }
 
 /**
- * Two slot positions: the newest durable slot is never overwritten; every write goes to the other position, and an
- * fdatasync with no write after its start makes that one the newest durable slot. A torn write therefore always
- * leaves a valid slot. Removals are written before the database commit; a crash then leaves the ledger expecting
- * fewer records than are present (a duplicate, never a false loss).
+ * Slots in a LedgerFile (the newest durable one is never overwritten). Removals are written and synced before the
+ * database commit; a crash then leaves the ledger expecting fewer records than are present (a duplicate, never a
+ * false loss).
  *
  * Additions on the ingest path (`adding`) are written before the group's commit and synced on libuv's thread pool
  * while the commit runs (its own WAL fsync), so the two syncs overlap; the 202 waits for both. That slot names the
@@ -38,23 +37,14 @@ export interface LedgerGap {
  */
 export class RecordLedger {
   readonly path: string;
-  #fd: number;
-  /** Generation of the newest slot written. */
-  #gen = 0;
+  readonly #file: LedgerFile;
   #t: LedgerTotals = { added: 0, removed: 0 };
   /** Records counted in #t.added whose commit has not returned (at most one group: commits run one at a time). */
   #unsure: UnsureGroup = NO_GROUP;
   /** The unsure group of the newest slot read at open (what the first `reconcile` checks against the file). */
   #openedUnsure: UnsureGroup;
-  /** Position (0/1) of the newest durable slot, never overwritten (-1: none in this layout yet). */
-  #durablePos = -1;
-  /** Position of the newest slot written; it is durable once #dirty is false. */
-  #writtenPos = -1;
-  #dirty = false;
   /** False when the file did not exist or held no valid slot (first start, or an upgrade) until the first reconcile. */
   found: boolean;
-  /** An fdatasync runs on the thread pool. */
-  #syncing = false;
   /** Callers of adding/addedAsync whose totals are in memory but not yet in a synced slot. */
   #waiting: (() => void)[] = [];
   /** A group committed while its slot was syncing: write the confirming slot when that sync ends. */
@@ -62,25 +52,15 @@ export class RecordLedger {
   /** Cancels the armed lazy fdatasync of a confirming slot (null: none armed). */
   #lazyTimer: (() => void) | null = null;
   readonly #setTimer: Clock['setTimer'];
-  /** Why the ledger stopped being written (null: fine). A broken ledger never blocks the buffer; it only stops auditing. */
-  broken: string | null = null;
 
   constructor(path: string, setTimer: Clock['setTimer'] = systemClock.setTimer) {
     this.path = path;
     this.#setTimer = setTimer;
-    const existed = existsSync(path);
-    this.#fd = openSync(path, existed ? 'r+' : 'w+');
-    const head = Buffer.alloc(HEAD_BYTES);
-    if (existed) readSync(this.#fd, head, 0, head.length, 0);
-    const best = existed ? newestSlot(head) : null;
+    this.#file = new LedgerFile(path);
+    const best = this.#file.opened;
     this.found = best !== null;
     this.#openedUnsure = best?.unsure ?? NO_GROUP;
-    if (best) {
-      this.#gen = best.gen;
-      this.#t = { ...best.totals };
-      this.#durablePos = best.pos;
-      this.#writtenPos = best.pos;
-    }
+    if (best) this.#t = { ...best.totals };
   }
 
   get totals(): LedgerTotals {
@@ -92,57 +72,16 @@ export class RecordLedger {
     return this.#t.added - this.#t.removed;
   }
 
-  get #usable(): boolean {
-    return this.broken === null && this.#fd >= 0;
-  }
-
-  /** Writes the totals into the position that is not the newest durable slot (page cache only); false when broken. */
+  /** Writes the totals (page cache only); false when the file is broken or closed. */
   #writeSlot(): boolean {
-    if (!this.#usable) return false;
-    const pos = this.#durablePos === 0 ? 1 : 0;
-    this.#gen = (this.#gen + 1) >>> 0;
-    try {
-      writeSync(this.#fd, encodeSlot({ gen: this.#gen, totals: this.#t, unsure: this.#unsure }), 0, SLOT_BYTES, slotOffset(pos));
-    } catch (e) {
-      this.broken = (e as Error).message;
-      return false;
-    }
-    this.#writtenPos = pos;
-    this.#dirty = true;
+    if (!this.#file.write(this.#t, this.#unsure)) return false;
     if (this.#unsure.records === 0) this.#confirm = false; // this slot confirms every committed group
     return true;
   }
 
-  /** An fdatasync that started at generation `gen` ended: if nothing was written since, that slot is the durable one. */
-  #synced(gen: number): void {
-    if (gen !== this.#gen || !this.#dirty) return;
-    this.#dirty = false;
-    this.#durablePos = this.#writtenPos;
-  }
-
   /** Synchronous write + fdatasync (removals, reconcile, a failed commit). */
   #write(): void {
-    if (!this.#writeSlot()) return;
-    try {
-      fdatasyncSync(this.#fd);
-      this.#synced(this.#gen);
-    } catch (e) {
-      this.broken = (e as Error).message;
-    }
-  }
-
-  /** fdatasync on the thread pool of what is written now; `done` runs when it ends (also on error or once broken). */
-  #syncAsync(done: () => void): void {
-    if (!this.#usable) return done();
-    const gen = this.#gen;
-    this.#syncing = true;
-    fdatasync(this.#fd, (err) => {
-      this.#syncing = false;
-      if (err) {
-        if (this.#usable) this.broken = err.message;
-      } else this.#synced(gen);
-      done();
-    });
+    if (this.#writeSlot()) this.#file.syncNow();
   }
 
   /** One slot write + fdatasync for everyone waiting; the next starts when it ends. */
@@ -154,7 +93,7 @@ export class RecordLedger {
       for (const w of batch) w();
       return;
     }
-    this.#syncAsync(() => {
+    this.#file.syncAsync(() => {
       // A group that committed meanwhile is confirmed before anyone hears of durability (the 202s).
       if (this.#confirm && this.#waiting.length === 0) this.#writeConfirm();
       this.#confirm = false;
@@ -165,10 +104,10 @@ export class RecordLedger {
 
   /** Resolves once a synced slot holds the totals as they are now (never rejects: a broken ledger stops auditing only). */
   #durable(): Promise<void> {
-    if (!this.#usable) return Promise.resolve();
+    if (!this.#file.usable) return Promise.resolve();
     return new Promise((resolve) => {
       this.#waiting.push(resolve);
-      if (!this.#syncing) this.#startAsync();
+      if (!this.#file.syncing) this.#startAsync();
     });
   }
 
@@ -177,10 +116,10 @@ export class RecordLedger {
     if (!this.#writeSlot() || this.#lazyTimer !== null) return;
     this.#lazyTimer = this.#setTimer(CONFIRM_AFTER_MS, () => {
       this.#lazyTimer = null;
-      if (!this.#dirty || !this.#usable) return;
-      if (this.#syncing || this.#waiting.length > 0) return; // that sync or the next carries it
-      this.#syncAsync(() => {
-        if (this.#waiting.length > 0 && !this.#syncing) this.#startAsync();
+      const f = this.#file;
+      if (!f.dirty || !f.usable || f.syncing || this.#waiting.length > 0) return; // that sync or the next carries it
+      f.syncAsync(() => {
+        if (this.#waiting.length > 0 && !f.syncing) this.#startAsync();
       });
     });
   }
@@ -206,7 +145,7 @@ export class RecordLedger {
   committed(): void {
     if (this.#unsure.records === 0) return;
     this.#unsure = NO_GROUP;
-    if (this.#syncing) this.#confirm = true;
+    if (this.#file.syncing) this.#confirm = true;
     else this.#writeConfirm();
   }
 
@@ -243,9 +182,10 @@ export class RecordLedger {
 
   /**
    * Compares with the records the database holds and re-bases the ledger on them (a gap is reported once).
-   * `countAfter(id)`: records in the file with an id above `id`, to tell whether a group unsure at the crash committed.
+   * `countAfter(id)`: records in the file with an id above `id`, to tell whether a group unsure at the crash committed
+   * (without it, such a group counts as committed: a gap is then reported as a loss rather than ever hidden).
    */
-  reconcile(present: number, countAfter: (id: number) => number = () => 0): LedgerGap {
+  reconcile(present: number, countAfter: (id: number) => number = () => Number.POSITIVE_INFINITY): LedgerGap {
     let expected = this.found ? this.expected : present;
     const u = this.#openedUnsure;
     // Nothing above the group's first id: its commit never happened, so neither did its 202s.
@@ -261,21 +201,12 @@ export class RecordLedger {
   }
 
   close(): void {
-    if (this.#fd < 0) return;
     this.#cancelLazy();
     if (this.#waiting.length > 0 || this.#confirm) {
       this.#confirm = false;
       this.#write(); // totals still waiting for a slot become durable now
-    } else if (this.#dirty || this.#syncing) {
-      try {
-        fdatasyncSync(this.#fd);
-        this.#synced(this.#gen);
-      } catch (e) {
-        this.broken = (e as Error).message;
-      }
     }
     for (const w of this.#waiting.splice(0)) w();
-    closeSync(this.#fd);
-    this.#fd = -1;
+    this.#file.close();
   }
 }
