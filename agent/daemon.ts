@@ -8,6 +8,8 @@ import { Exit } from './cli/exit-codes.ts';
 import { FEATURES } from './features.ts';
 import { createMetricsRegistry, registerDaemonMetrics } from './http/metrics.ts';
 import { startLoopDelayMonitor } from './http/loop-delay.ts';
+import { nativeAddon } from './base/native-addon.ts';
+import { mallocTrimEnabled, registerMallocTrimMetrics, startMallocTrim } from './runtime/malloc-trim.ts';
 import { startPageServer } from './http/page-server.ts';
 import { startServer } from './http/server.ts';
 import { STATUS_SCHEMA_VERSION } from './http/status-schema.ts';
@@ -78,6 +80,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
   const loopDelay = startLoopDelayMonitor(systemClock);
   const metrics = createMetricsRegistry(loaded.nodeName, loopDelay);
+  const trimFn = mallocTrimEnabled(process.env) ? nativeAddon()?.mallocTrim : undefined;
+  const trimmer = trimFn ? startMallocTrim(systemClock, trimFn) : null;
+  if (trimmer) registerMallocTrimMetrics(metrics, trimmer);
   const bus = new AgentBus();
   bus.onListenerError((e) => log.error({ err: e, code: codeOf(e) }, 'event listener failed'));
   const ctx: AgentContext = { config, log, clock: systemClock, metrics, bus, stateDir: loaded.stateDir, stateDb: state.db, nodeName: loaded.nodeName };
@@ -163,6 +168,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     logFatal(log, e);
     cancelBeat();
     loopDelay.stop();
+    trimmer?.stop();
     state.close();
     return startFailureExit(e);
   }
@@ -205,6 +211,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   await Promise.all([server.close(), pageServer?.close()]);
   cancelBeat();
   loopDelay.stop();
+  trimmer?.stop();
   state.close();
   cancelForce();
   log.info('stopped');

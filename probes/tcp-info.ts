@@ -1,8 +1,6 @@
 /** Kernel per-connection TCP counters (getsockopt TCP_INFO through the native addon), with a fallback when unavailable. */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { nativeAddon } from '../agent/base/native-addon.ts';
 import type { KernelReading } from './kernel-series.ts';
 
 /** The counters linkward reads; the addon writes them in this order (agent/native/tcp_info.c, FIELDS). -1: not filled by this kernel. */
@@ -43,8 +41,6 @@ const FIELDS = [
 
 type TcpInfoFn = (fd: number, out: Float64Array) => number;
 
-/** Where the addon can be, relative to this file (source tree) or to the bundle in dist/ (as agent/systemd/notify.ts). */
-const ADDON_CANDIDATES = ['../agent/native/build/Release/lw_native.node', './lw_native.node'];
 /** LINKWARD_TCP_INFO=off disables the kernel counters (the probe then uses bytes read by the client): A/B benchmarks. */
 const DISABLED = process.env.LINKWARD_TCP_INFO === 'off';
 
@@ -52,18 +48,9 @@ let loaded: TcpInfoFn | null | undefined;
 function addon(): TcpInfoFn | null {
   if (loaded !== undefined) return loaded;
   loaded = null;
-  if (DISABLED || process.platform !== 'linux') return loaded;
-  const require = createRequire(import.meta.url);
-  for (const rel of ADDON_CANDIDATES) {
-    const path = fileURLToPath(new URL(rel, import.meta.url));
-    if (!existsSync(path)) continue;
-    try {
-      const fn = (require(path) as { tcpInfo?: TcpInfoFn }).tcpInfo;
-      if (typeof fn === 'function') return (loaded = fn);
-    } catch {
-      /* try the next candidate */
-    }
-  }
+  if (DISABLED) return loaded;
+  const fn = nativeAddon()?.tcpInfo;
+  if (typeof fn === 'function') loaded = fn;
   return loaded;
 }
 

@@ -12,11 +12,13 @@ export const TARGETS = {
   x64: { npmArch: 'x64', gcc: 'x86_64-linux-gnu-gcc', qemu: 'qemu-x86_64-static', sysroot: '/usr/x86_64-linux-gnu' },
   arm64: { npmArch: 'arm64', gcc: 'aarch64-linux-gnu-gcc', qemu: 'qemu-aarch64-static', sysroot: '/usr/aarch64-linux-gnu' },
 };
-/** The addon's C sources: the same list as agent/native/binding.gyp (sd_notify and TCP_INFO). */
-const ADDON_SOURCES = ['sd_notify.c', 'tcp_info.c'];
+/** The addon's C sources, read from agent/native/binding.gyp (plain JSON) so a cross build never misses one. */
+function addonSources(root) {
+  return JSON.parse(readFileSync(join(root, 'agent', 'native', 'binding.gyp'), 'utf8')).targets[0].sources;
+}
 /** `npm pack` of the ~50 MB runtime package: seconds from npm's cache, a minute on a slow link. */
 const PACK_TIMEOUT_MS = 300_000;
-/** Two small C files: a cross compile takes well under a second. */
+/** Three small C files: a cross compile takes well under a second. */
 const CC_TIMEOUT_MS = 60_000;
 
 /** True when `file` starts with the ELF magic (a binary, not npm's shell shim). */
@@ -84,10 +86,14 @@ export function notifyAddon(root, arch, runtime, work) {
   if (spawnSync(gcc, ['--version']).error) return null;
   const out = join(work, `lw_native-${arch}.node`);
   // The flags node-gyp uses for this addon (binding.gyp), plus what a shared object needs.
-  execFileSync(gcc, ['-shared', '-fPIC', '-O2', '-Wall', '-I', runtime.include, ...ADDON_SOURCES.map((f) => join(root, 'agent', 'native', f)), '-o', out], {
-    timeout: CC_TIMEOUT_MS,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  execFileSync(
+    gcc,
+    ['-shared', '-fPIC', '-O2', '-Wall', '-I', runtime.include, ...addonSources(root).map((f) => join(root, 'agent', 'native', f)), '-o', out],
+    {
+      timeout: CC_TIMEOUT_MS,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   return out;
 }
 

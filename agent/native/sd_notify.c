@@ -1,4 +1,4 @@
-/* Native addon for Node: sd_notify sends one datagram to $NOTIFY_SOCKET from this process (Node has no AF_UNIX SOCK_DGRAM); tcpInfo is in tcp_info.c. */
+/* Native addon for Node: sd_notify sends one datagram to $NOTIFY_SOCKET from this process (Node has no AF_UNIX SOCK_DGRAM); tcpInfo is in tcp_info.c, mallocTrim in malloc_trim.c. */
 #include <node_api.h>
 #include <errno.h>
 #include <stddef.h>
@@ -48,10 +48,12 @@ static napi_value Notify(napi_env env, napi_callback_info info) {
 }
 
 napi_value lw_register_tcp_info(napi_env env, napi_value exports); /* tcp_info.c */
+napi_value lw_register_malloc_trim(napi_env env, napi_value exports); /* malloc_trim.c */
 
 NAPI_MODULE_INIT() {
   napi_value fn;
   lw_register_tcp_info(env, exports);
+  lw_register_malloc_trim(env, exports);
   napi_create_function(env, "notify", NAPI_AUTO_LENGTH, Notify, NULL, &fn);
   napi_set_named_property(env, exports, "notify", fn);
   return exports;

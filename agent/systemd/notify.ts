@@ -1,27 +1,12 @@
 /** systemd readiness protocol: READY=1, WATCHDOG=1 at half of WATCHDOG_USEC, STOPPING=1 (sd_notify over $NOTIFY_SOCKET). */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { run } from '../base/exec.ts';
 import type { Logger } from '../base/log.ts';
+import { nativeAddon } from '../base/native-addon.ts';
 
 type NotifyFn = (socketPath: string, message: string) => number;
 
-/** Where the addon can be, relative to this file (source tree) or to the bundle in dist/. */
-const ADDON_CANDIDATES = ['../native/build/Release/lw_native.node', '../agent/native/build/Release/lw_native.node', './lw_native.node'];
-
 function loadAddon(): NotifyFn | null {
-  const require = createRequire(import.meta.url);
-  for (const rel of ADDON_CANDIDATES) {
-    const path = fileURLToPath(new URL(rel, import.meta.url));
-    if (!existsSync(path)) continue;
-    try {
-      return (require(path) as { notify: NotifyFn }).notify;
-    } catch {
-      /* try the next candidate */
-    }
-  }
-  return null;
+  return nativeAddon()?.notify ?? null;
 }
 
 /** Sends sd_notify messages; a no-op when $NOTIFY_SOCKET is unset (not under systemd). */

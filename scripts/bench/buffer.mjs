@@ -12,6 +12,7 @@
 //        Every phase prints the load average at its start and end, the generator's CPU % and the server's.
 //        Phase `fsync` (first by default): syncs per second of the disk under the temp dir, which bound commits per second.
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { closeSync, fdatasyncSync, fsyncSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { loadavg as osLoadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +30,7 @@ import { realBufferDeps } from '../../buffer/adapters.ts';
 import { openBufferDb } from '../../buffer/sqlite-open.ts';
 import { SqliteStore } from '../../buffer/store-sqlite.ts';
 import { gcCounter, memorySampler, smapsSummary, snapshot } from './buffer-mem.mjs';
+import { mallocTrimEnabled, startMallocTrim } from '../../agent/runtime/malloc-trim.ts';
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -68,6 +70,19 @@ const here = process.env.BUFFER_BENCH_DIR ?? new URL('.', import.meta.url).pathn
 const phaseIdx = process.argv.indexOf('--phase');
 const PHASE = phaseIdx > 0 ? process.argv[phaseIdx + 1] : null;
 const results = [];
+/**
+ * The daemon's malloc trimmer (agent/daemon.ts), from the addon npm ci built, in the phases that run the buffer
+ * component: the bench measures what production runs. LINKWARD_MALLOC_TRIM=off for an A/B.
+ */
+const trimmer = (() => {
+  if (!['direct', 'http', 'http100', 'drain-gzip', 'drain-none'].includes(PHASE ?? '') || !mallocTrimEnabled(process.env)) return null;
+  try {
+    const fn = createRequire(import.meta.url)(join(here, '..', '..', 'agent', 'native', 'build', 'Release', 'lw_native.node')).mallocTrim;
+    return typeof fn === 'function' ? startMallocTrim(systemClock, fn) : null;
+  } catch {
+    return null;
+  }
+})();
 /** Peak RSS of this phase process (the agent's side; load generator and receiver are other processes). */
 const mem = memorySampler({ smaps: process.argv.includes('--smaps') });
 
@@ -317,6 +332,7 @@ if (PHASE === 'http' || PHASE === 'http100') {
   };
   emit({
     bench: PHASE === 'http' ? 'ingest-http' : 'ingest-http100',
+    mallocTrim: trimmer?.stats() ?? null,
     writerThread: WRITER_THREAD,
     idleRssMB,
     clients: CLIENTS,

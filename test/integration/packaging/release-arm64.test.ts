@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startNotifyReceiver } from '../../support/notify-receiver.ts';
 import { REPO_ROOT, ensureBundle, requireTool } from './fixtures.ts';
-import { cleanEnv, startTreeDaemon } from './tree-daemon.ts';
+import { cleanEnv, startTreeDaemon, waitForMallocTrim } from './tree-daemon.ts';
 
 /** npm pack (cached after the first run), cross compile, tar and the qemu start check: ~40 s here under qemu. */
 const RELEASE_TIMEOUT_MS = 240_000;
@@ -80,6 +80,7 @@ test('under qemu-user the arm64 daemon starts, serves /healthz, writes state.db 
   assert.ok(statSync(join(work, 'run', 'state', 'state.db')).size > 0, 'better-sqlite3 (arm64 prebuild) wrote state.db');
   await rx.waitFor('READY=1', 10_000);
   assert.ok(!d.logs.some((l) => /addon not built/.test(String(l.msg))), 'the cross-built lw_native.node loaded');
+  assert.ok((await waitForMallocTrim(d.baseUrl)) > 0, "the cross-built addon's malloc trim runs");
   d.child.kill('SIGTERM');
   assert.equal(await d.exited, 0);
 });

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { request } from 'undici';
 import { startNotifyReceiver } from '../../support/notify-receiver.ts';
 import { DROPIN_DIR, INSTALL_PREFIX, REPO_ROOT, UNIT_PATH, ensureBundle, nodeFlags, unitValue } from './fixtures.ts';
-import { cleanEnv, runCli, startTreeDaemon } from './tree-daemon.ts';
+import { cleanEnv, runCli, startTreeDaemon, waitForMallocTrim } from './tree-daemon.ts';
 import { KubeApiServer } from '../../support/kube-apiserver/server.ts';
 import { writeKubeconfig } from '../../support/kube-apiserver/kubeconfig.ts';
 import { seedNode } from '../../support/kube-apiserver/fixtures.ts';
@@ -137,6 +137,7 @@ test('the daemon runs from the extracted tree: /healthz, state.db via better-sql
   const ready = await rx.waitFor('READY=1', 5_000);
   assert.match(ready, new RegExp(`MAINPID=${d.child.pid}`));
   assert.ok(!d.logs.some((l) => /addon not built/.test(String(l.msg))), 'lw_native.node found next to the bundle');
+  assert.ok((await waitForMallocTrim(d.baseUrl)) > 0, "the addon's malloc trim runs");
   d.child.kill('SIGTERM');
   assert.equal(await d.exited, 0);
 });

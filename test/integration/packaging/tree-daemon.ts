@@ -72,3 +72,29 @@ export async function startTreeDaemon(
   }
   return { child, baseUrl, logs, exited, kill };
 }
+
+/** How long a tree's daemon gets to show its first malloc trim (one period is 1 s; qemu-user is ~10× slower). */
+const TRIM_WAIT_MS = 15_000;
+
+/**
+ * Polls /metrics until linkward_malloc_trim_total counts a trim: the tree's addon exports mallocTrim and the daemon
+ * runs it (agent/runtime/malloc-trim.ts). Returns the number of trims seen.
+ */
+export async function waitForMallocTrim(baseUrl: string): Promise<number> {
+  const deadline = Date.now() + TRIM_WAIT_MS;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = await (await fetch(`${baseUrl}/metrics`)).text();
+    const n = [...last.matchAll(/^linkward_malloc_trim_total\{result="(?:released|none)"\} (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+    if (n > 0) return n;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(
+    `no malloc trim counted within ${TRIM_WAIT_MS} ms; metrics: ${
+      last
+        .split('\n')
+        .filter((l) => l.includes('malloc_trim'))
+        .join(' | ') || 'none'
+    }`,
+  );
+}
