@@ -7,7 +7,8 @@
 //        [--generator undici|wrk] who sends the load: undici in a Node process (default), or wrk (C, one thread; Debian's
 //        `wrk` package), whose lower cost per request leaves the server's own bound visible on 2 cores. [--warmup S]
 //        seconds of the same load before each HTTP phase's counted SECONDS (default 1; 0 for none), not in its figures.
-//        [--gc] count garbage collections per phase (costs the server about 4 % under load).
+//        [--gc] count garbage collections per phase (costs the server about 4 % under load). [--rate R] an open loop at
+//        R requests/s (undici generator): memory and latency at a given load, e.g. a goal's rate, not at saturation.
 //        also commits raw with one transaction per request (what ingest would cost without group commit).
 //        Every phase prints the load average at its start and end, the generator's CPU % and the server's.
 //        Phase `fsync` (first by default): syncs per second of the disk under the temp dir, which bound commits per second.
@@ -57,6 +58,15 @@ const gcStats = () => (GC_STATS ? gcCounter() : { read: () => ({}) });
 const GENERATOR = strArg('generator', 'undici');
 if (!['undici', 'wrk'].includes(GENERATOR)) {
   process.stderr.write(`--generator must be undici or wrk, not ${GENERATOR}\n`);
+  process.exit(2);
+}
+/**
+ * --rate R: an open loop at R requests/s (undici generator), to measure memory and latency at a given load (for
+ * example a goal's rate) instead of at saturation; 0 (default): closed loop, as fast as the server answers.
+ */
+const RATE = arg('rate', 0);
+if (!(RATE >= 0) || (RATE > 0 && GENERATOR !== 'undici')) {
+  process.stderr.write(`--rate must be a number >= 0 and needs --generator undici (wrk has no schedule), not ${RATE}\n`);
   process.exit(2);
 }
 /** 1/5/15-minute load averages, rounded: printed beside every phase (the machine is shared). */
@@ -310,7 +320,7 @@ if (PHASE === 'http' || PHASE === 'http100') {
   const c =
     GENERATOR === 'wrk'
       ? child('buffer-wrk.mjs', [target, String(CLIENTS), String(SECONDS), String(SIZE), String(LINES), String(WARMUP)])
-      : child('buffer-load.mjs', [target, String(CLIENTS), String(SECONDS), String(SIZE), String(LINES), String(PIPELINING), String(WARMUP)]);
+      : child('buffer-load.mjs', [target, String(CLIENTS), String(SECONDS), String(SIZE), String(LINES), String(PIPELINING), String(WARMUP), String(RATE)]);
   /** @type {Promise<void> | null} */
   let started = null;
   c.p.stdout.on('data', () => {
@@ -357,6 +367,7 @@ if (PHASE === 'http' || PHASE === 'http100') {
     serverCpuPct: (cpu.user + cpu.system) / 1e4 / load.seconds,
     genCpuPct: load.genCpuPct,
     pipelining: load.pipelining,
+    rate: RATE,
     loadStart,
     loadEnd: loadavg(),
     ...gc.read(),
@@ -469,7 +480,7 @@ process.stdout.write(
         .filter((r) => r.bench.startsWith('ingest-http'))
         .map(
           (r) =>
-            `${r.bench.padEnd(16)} records ${r.records}, ${r.lines} per request, ${r.clients} clients (${r.generator ?? 'undici'}, pipelining ${r.pipelining}), server CPU ${f(r.serverCpuPct)} % (${f(r.serverCpuUsPerRec, 1)} µs/request), generator CPU ${f(r.genCpuPct)} %, ${f(r.records / Math.max(1, r.commits), 1)} requests/commit,${la(r)}`,
+            `${r.bench.padEnd(16)} records ${r.records}, ${r.lines} per request, ${r.clients} clients (${r.generator ?? 'undici'}, pipelining ${r.pipelining}${r.rate ? `, open loop at ${r.rate} req/s` : ''}), server CPU ${f(r.serverCpuPct)} % (${f(r.serverCpuUsPerRec, 1)} µs/request), generator CPU ${f(r.genCpuPct)} %, ${f(r.records / Math.max(1, r.commits), 1)} requests/commit,${la(r)}`,
         ),
       ...results
         .filter((r) => r.bench === 'fsync')
