@@ -1,5 +1,6 @@
 /** The composition root: builds real adapters, starts components and the server, handles signals and systemd. */
-import type { AgentContext, Component, ComponentStatus, HttpRoute } from './runtime/component.ts';
+import type { AgentContext, ComponentStatus, HttpRoute } from './runtime/component.ts';
+import { type Running, safeStatus, startFeatures, startHistory, stopAll } from './daemon-components.ts';
 import { AgentBus } from './runtime/bus.ts';
 import { systemClock } from './base/clock.ts';
 import { loadConfig, type LoadedConfig } from './config/load.ts';
@@ -39,14 +40,6 @@ export interface DaemonOptions {
   logLevel?: string;
   listen?: string;
   stateDir?: string;
-}
-
-interface Running {
-  ctx: AgentContext;
-  components: Component[];
-  started: Set<string>;
-  failed: Map<string, string>;
-  startedAtMs: number;
 }
 
 /** Runs the daemon until a signal; returns the exit code (start-up failures too: logged, never thrown). */
@@ -239,66 +232,6 @@ function applyOverrides(loaded: LoadedConfig, opts: DaemonOptions): LoadedConfig
     log: opts.logLevel ? { ...base.log, level: opts.logLevel as typeof base.log.level } : base.log,
   };
   return { ...loaded, config, stateDir: opts.stateDir ?? loaded.stateDir };
-}
-
-function safeStatus(c: Component): ComponentStatus {
-  try {
-    return c.status();
-  } catch (e) {
-    return { state: 'error', message: messageOf(e) };
-  }
-}
-
-/** Starts enabled features in order; a failing feature is reported (status, readiness) but never kills the daemon. */
-async function startFeatures(run: Running, log: Logger): Promise<void> {
-  for (const f of FEATURES) {
-    if (!f.enabled(run.ctx)) continue;
-    try {
-      const c = await f.create(run.ctx);
-      run.components.push(c);
-      await c.start();
-      run.started.add(c.name);
-    } catch (e) {
-      const msg = messageOf(e);
-      run.failed.set(f.name, msg);
-      log.error({ component: f.name, code: codeOf(e), err: e }, `component ${f.name} failed to start`);
-    }
-  }
-}
-
-/** Starts the history recorder and its route as one more component; a failure is reported like a feature's, never fatal. */
-async function startHistory(run: Running, log: Logger, components: () => Record<string, ComponentStatus>): Promise<HistoryComponent | null> {
-  try {
-    const c = (await import('./history/component.ts')).createHistoryComponent(run.ctx, components);
-    run.components.push(c);
-    await c.start();
-    run.started.add(c.name);
-    return c;
-  } catch (e) {
-    run.failed.set('history', messageOf(e));
-    log.error({ component: 'history', code: codeOf(e), err: e }, 'component history failed to start');
-    return null;
-  }
-}
-
-async function stopAll(run: Running, log: Logger, budgetMs: number): Promise<void> {
-  const clock = run.ctx.clock;
-  const deadline = clock.monoMs() + budgetMs;
-  for (const c of [...run.components].reverse()) {
-    if (!run.started.has(c.name)) continue;
-    const left = Math.max(100, deadline - clock.monoMs());
-    let cancel = (): void => {};
-    try {
-      await Promise.race([
-        c.stop(),
-        new Promise((_, rej) => (cancel = clock.setTimer(left, () => rej(new LwError(ErrorCode.INTERNAL, `${c.name} did not stop within ${left} ms`))))),
-      ]);
-    } catch (e) {
-      log.warn({ component: c.name, code: codeOf(e) }, messageOf(e));
-    } finally {
-      cancel();
-    }
-  }
 }
 
 /** Resolves on the first SIGTERM/SIGINT; a second signal exits at once with 128+signum. */
