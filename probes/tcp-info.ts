@@ -1,6 +1,6 @@
 /** Kernel per-connection TCP counters (getsockopt TCP_INFO through the native addon), with a fallback when unavailable. */
 import type { Socket } from 'node:net';
-import { nativeAddon } from '../agent/base/native-addon.ts';
+import { type NativeAddon, nativeAddon } from '../agent/base/native-addon.ts';
 import type { KernelReading } from './kernel-series.ts';
 
 /** The counters linkward reads; the addon writes them in this order (agent/native/tcp_info.c, FIELDS). -1: not filled by this kernel. */
@@ -39,19 +39,14 @@ const FIELDS = [
   'rcvMss',
 ] as const satisfies readonly (keyof TcpInfo)[];
 
-type TcpInfoFn = (fd: number, out: Float64Array) => number;
+type TcpInfoFn = NonNullable<NativeAddon['tcpInfo']>;
 
 /** LINKWARD_TCP_INFO=off disables the kernel counters (the probe then uses bytes read by the client): A/B benchmarks. */
 const DISABLED = process.env.LINKWARD_TCP_INFO === 'off';
 
-let loaded: TcpInfoFn | null | undefined;
+/** The addon's tcpInfo (loaded once by nativeAddon), or null when disabled or not built. */
 function addon(): TcpInfoFn | null {
-  if (loaded !== undefined) return loaded;
-  loaded = null;
-  if (DISABLED) return loaded;
-  const fn = nativeAddon()?.tcpInfo;
-  if (typeof fn === 'function') loaded = fn;
-  return loaded;
+  return DISABLED ? null : (nativeAddon()?.tcpInfo ?? null);
 }
 
 const buf = new Float64Array(FIELDS.length);

@@ -1,5 +1,5 @@
 /* Native addon for Node: sd_notify sends one datagram to $NOTIFY_SOCKET from this process (Node has no AF_UNIX SOCK_DGRAM); tcpInfo is in tcp_info.c, mallocTrim in malloc_trim.c. */
-#include <node_api.h>
+#include "lw_native.h"
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 /* notify(socketPath: string, message: string): number  -> 0 on success, -errno on failure */
-static napi_value Notify(napi_env env, napi_callback_info info) {
+napi_value lw_notify(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value args[2];
   char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
@@ -47,14 +47,12 @@ static napi_value Notify(napi_env env, napi_callback_info info) {
   return out;
 }
 
-napi_value lw_register_tcp_info(napi_env env, napi_value exports); /* tcp_info.c */
-napi_value lw_register_malloc_trim(napi_env env, napi_value exports); /* malloc_trim.c */
-
 NAPI_MODULE_INIT() {
-  napi_value fn;
-  lw_register_tcp_info(env, exports);
-  lw_register_malloc_trim(env, exports);
-  napi_create_function(env, "notify", NAPI_AUTO_LENGTH, Notify, NULL, &fn);
-  napi_set_named_property(env, exports, "notify", fn);
+  napi_property_descriptor fns[] = {
+    {"notify", NULL, lw_notify, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"tcpInfo", NULL, lw_tcp_info, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"mallocTrim", NULL, lw_malloc_trim, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   return exports;
 }

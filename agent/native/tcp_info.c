@@ -1,5 +1,5 @@
 /* tcp_info for Node: getsockopt(TCP_INFO) of a socket fd into a Float64Array (kernel per-connection counters). */
-#include <node_api.h>
+#include "lw_native.h"
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,7 +44,7 @@ static const struct { size_t off, size; } FIELDS[] = {
 #define NFIELDS (sizeof FIELDS / sizeof FIELDS[0])
 
 /* tcpInfo(fd: number, out: Float64Array): number -> fields written (NFIELDS) or -errno */
-static napi_value TcpInfo(napi_env env, napi_callback_info info) {
+napi_value lw_tcp_info(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value args[2], out;
   int32_t fd = -1;
@@ -78,12 +78,4 @@ static napi_value TcpInfo(napi_env env, napi_callback_info info) {
   }
   napi_create_int32(env, rc, &out);
   return out;
-}
-
-/* Registers tcpInfo on the addon's exports (called from sd_notify.c's module init). */
-napi_value lw_register_tcp_info(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "tcpInfo", NAPI_AUTO_LENGTH, TcpInfo, NULL, &fn);
-  napi_set_named_property(env, exports, "tcpInfo", fn);
-  return exports;
 }

@@ -1,13 +1,9 @@
 /** systemd readiness protocol: READY=1, WATCHDOG=1 at half of WATCHDOG_USEC, STOPPING=1 (sd_notify over $NOTIFY_SOCKET). */
 import { run } from '../base/exec.ts';
 import type { Logger } from '../base/log.ts';
-import { nativeAddon } from '../base/native-addon.ts';
+import { type NativeAddon, nativeAddon } from '../base/native-addon.ts';
 
-type NotifyFn = (socketPath: string, message: string) => number;
-
-function loadAddon(): NotifyFn | null {
-  return nativeAddon()?.notify ?? null;
-}
+type NotifyFn = NonNullable<NativeAddon['notify']>;
 
 /** Sends sd_notify messages; a no-op when $NOTIFY_SOCKET is unset (not under systemd). */
 export class SystemdNotifier {
@@ -19,7 +15,7 @@ export class SystemdNotifier {
   constructor(log: Logger, env: NodeJS.ProcessEnv = process.env) {
     this.#socket = env.NOTIFY_SOCKET || undefined;
     this.#log = log.child({ component: 'systemd' });
-    this.#addon = this.#socket ? loadAddon() : null;
+    this.#addon = this.#socket ? (nativeAddon()?.notify ?? null) : null;
     if (this.#socket && !this.#addon) {
       this.#log.warn('sd_notify addon not built; using systemd-notify (needs NotifyAccess=all in the unit)');
     }
