@@ -22,7 +22,7 @@ import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
 import { AgentBus } from '../../agent/runtime/bus.ts';
 import { systemClock } from '../../agent/base/clock.ts';
-import { unitEnv, unitFlags } from './unit-runtime.mjs';
+import { serviceBaseEnv, unitEnv, unitFlags } from './unit-runtime.mjs';
 import { AgentConfigSchema } from '../../agent/config/schema.ts';
 import { startServer } from '../../agent/http/server.ts';
 import { silentLogger } from '../../agent/base/log.ts';
@@ -140,11 +140,20 @@ async function serve(routes, metrics) {
   });
 }
 
-function child(script, args, flags = [], env = {}) {
+/**
+ * The measured server phases start with the service's environment (serviceBaseEnv: not this shell's, whose
+ * NODE_EXTRA_CA_CERTS alone costs OpenSSL heap), plus the caller's LINKWARD_*, MALLOC_* and UV_* switches for A/B runs.
+ */
+function serviceEnv() {
+  const passed = Object.entries(process.env).filter(([k]) => /^(LINKWARD_|MALLOC_|UV_)/.test(k));
+  return { ...serviceBaseEnv(), ...Object.fromEntries(passed) };
+}
+
+function child(script, args, flags = [], env = {}, base = process.env) {
   const path = script.startsWith('/') ? script : join(here, script);
   const p = spawn(process.execPath, [...flags, path, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env, BUFFER_BENCH_DIR: here },
+    env: { ...base, ...env, BUFFER_BENCH_DIR: here },
   });
   let out = '';
   p.stdout.on('data', (c) => {
@@ -200,7 +209,7 @@ if (PHASE === null) {
   results.push(meta);
   process.stdout.write(JSON.stringify(meta) + '\n');
   const runPhase = async (phase, extra = []) => {
-    const c = child(entry, [...passthrough, ...extra, '--phase', phase], flags, FLAGS === null ? unitEnv() : {});
+    const c = child(entry, [...passthrough, ...extra, '--phase', phase], flags, FLAGS === null ? unitEnv() : {}, serviceEnv());
     c.p.stdout.on('data', (d) => process.stdout.write(d));
     const out = [];
     for (const line of (await c.done).split('\n')) if (line.startsWith('{')) out.push(JSON.parse(line));

@@ -1,6 +1,6 @@
 // Footprint benchmark: starts the built agent with every available feature enabled, waits, prints RSS, heap and CPU.
 // Usage: npm run bench:footprint -- [--seconds 60] [--variants all|default,unit,...] [--extra-flags "--v8-flag ..."]
-//        [--extra-env "A=1 B=2"] [--limits 96M,80M] [--bundle FILE]   (--bundle: another build of the agent, for A/B runs;
+//        [--without-flags "--v8-flag ..."] [--extra-env "A=1 B=2"] [--limits 96M,80M] [--bundle FILE]   (--bundle: another build of the agent, for A/B runs;
 //        keep it in dist/ so dist/kube-client.mjs resolves. --limits: the unit variant, or unit+extra when given, again
 //        inside each cgroup memory limit: v2 memory.max or v1 memory.limit_in_bytes, see footprint-cgroup.mjs)
 import { spawn } from 'node:child_process';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { startFootprintFixtures } from './footprint-fixtures.mjs';
 import { assertHostRoutingUnchanged, hostRouting } from './host-routes.mjs';
-import { unitEnv, unitFlags } from './unit-runtime.mjs';
+import { serviceBaseEnv, unitEnv, unitFlags } from './unit-runtime.mjs';
 import { createLimitedCgroup, parseLimit, spawnInCgroup, uncachedCopy } from './footprint-cgroup.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -40,6 +40,9 @@ const PAGE_VARIANTS = {
 /** `--extra-flags "--a --b"` adds a variant `unit+extra`: the unit's flags plus these, for trying flag sets. */
 const extraFlags = opt('extra-flags', '').split(/\s+/).filter(Boolean);
 if (extraFlags.length) PAGE_VARIANTS['unit+extra'] = [...unitFlags(), ...extraFlags];
+/** `--without-flags "--a --b"` adds a variant `unit-without`: the unit's flags minus these, for finding what one costs. */
+const withoutFlags = opt('without-flags', '').split(/\s+/).filter(Boolean);
+if (withoutFlags.length) PAGE_VARIANTS['unit-without'] = unitFlags().filter((f) => !withoutFlags.includes(f));
 /** `--extra-env "A=1 B=2"`: environment for the `unit+extra` variant on top of the unit's (malloc, libuv settings). */
 const extraEnv = Object.fromEntries(
   opt('extra-env', '')
@@ -94,7 +97,7 @@ async function measureBareNode(flags) {
   const code = "require('node:http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1', () => console.log('up'))";
   const child = spawn(process.execPath, [...flags, '-e', code], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...(flags.length ? unitEnv() : {}) },
+    env: { ...serviceBaseEnv(), ...(flags.length ? unitEnv() : {}) },
   });
   await new Promise((r) => child.stdout.once('data', r));
   await new Promise((r) => setTimeout(r, WARMUP_MS));
@@ -109,7 +112,8 @@ async function measure(name, flags, fixtures, limit = null) {
   const dir = mkdtempSync(join(tmpdir(), 'lw-footprint-'));
   const cfg = join(dir, 'config.yaml');
   writeFileSync(cfg, stringify({ ...fixtures.config, server: { listen: '127.0.0.1:0' }, state: { dir }, log: { level: 'warn' } }));
-  const env = { ...process.env, ...fixtures.env, ...(name.startsWith('unit') ? unitEnv() : {}), ...(name === 'unit+extra' ? extraEnv : {}) };
+  // The service's environment, not this shell's (serviceBaseEnv): what systemd starts the agent with.
+  const env = { ...serviceBaseEnv(), ...fixtures.env, ...(name.startsWith('unit') ? unitEnv() : {}), ...(name === 'unit+extra' ? extraEnv : {}) };
   const cg = limit ? createLimitedCgroup(`lw-footprint-${process.pid}-${limit}`, parseLimit(limit)) : null;
   const nodeBin = cg ? uncachedCopy(process.execPath, dir) : process.execPath;
   const argv = [nodeBin, ...flags, bundle, '--config', cfg, 'run', '--log-level', 'info'];

@@ -27,3 +27,14 @@ export function unitEnv() {
   const { LINKWARD_NODE_FLAGS: _flags, ...rest } = assignments();
   return rest;
 }
+
+/**
+ * The environment a system service starts with, before the unit's `Environment=`: systemd gives PATH (and, for `User=`,
+ * HOME/USER/LOGNAME/SHELL), not the login shell's variables. A benchmark that let the agent inherit the shell's
+ * environment measured it, not the service: NODE_EXTRA_CA_CERTS, set on many developer and CI machines, makes Node parse
+ * that CA file's certificates at start (about 0.7 MiB of OpenSSL heap here). PATH is kept from the caller so that the
+ * test's tools resolve.
+ */
+export function serviceBaseEnv() {
+  return { PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin' };
+}
