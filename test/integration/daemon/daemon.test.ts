@@ -28,6 +28,9 @@ test('serves /healthz, /readyz, /metrics, /v1/status and the status page; SIGTER
   assert.match(m.text, /^linkward_build_info\{version="[^"]+",node_version="24\.[^"]+",node="[^"]+"\} 1$/m);
   assert.match(m.text, /^process_resident_memory_bytes \d+/m);
   assert.match(m.text, /^linkward_ready 1$/m);
+  // the loop-delay sampler runs on the real clock: about one 20 ms period per sample on an idle loop
+  const loopP99 = Number(/^nodejs_eventloop_delay_p99_seconds (\S+)$/m.exec(m.text)?.[1]);
+  assert.ok(loopP99 >= 0.015 && loopP99 < 5, `event-loop delay p99 ${loopP99} s`);
   const s = await get(`${d.baseUrl}/v1/status`);
   assert.equal(s.status, 200);
   const doc = JSON.parse(s.text) as Record<string, unknown>;
