@@ -52,9 +52,9 @@ out.push(r.error.issues.map((i) => i.path.join('.') + ': ' + i.message), typeof 
 const tlsAtLoad = process.moduleLoadList.includes('NativeModule tls');
 // HTTP/2 over TLS still works where undici's h2 client loads on first use
 const { createSecureServer } = await import('node:http2');
-const h2 = createSecureServer({ key: process.env.LW_KEY, cert: process.env.LW_CERT }, (req, res) => res.end('h2 ' + req.httpVersion + ' ' + req.url));
+const h2 = createSecureServer({ key: process.env.PROBE_TLS_KEY, cert: process.env.PROBE_TLS_CERT }, (req, res) => res.end('h2 ' + req.httpVersion + ' ' + req.url));
 await new Promise((r) => h2.listen(0, '127.0.0.1', r));
-const h2client = new Client('https://127.0.0.1:' + h2.address().port, { allowH2: true, connect: { ca: process.env.LW_CA } });
+const h2client = new Client('https://127.0.0.1:' + h2.address().port, { allowH2: true, connect: { ca: process.env.PROBE_TLS_CA } });
 out.push(await (await h2client.request({ path: '/h2', method: 'GET' })).body.text());
 await h2client.close();
 h2.close();
@@ -84,7 +84,7 @@ test('the lean entries answer like the full undici, systeminformation, prom-clie
     const full = await bundle(dir, false);
     const lean = await bundle(dir, true);
     const pki = makePki();
-    const env = { ...process.env, LW_CA: pki.ca, LW_KEY: pki.key, LW_CERT: pki.cert };
+    const env = { ...process.env, PROBE_TLS_CA: pki.ca, PROBE_TLS_KEY: pki.key, PROBE_TLS_CERT: pki.cert };
     const run = (f: string): { out: unknown[]; tlsAtLoad: boolean } =>
       JSON.parse(execFileSync(process.execPath, [f], { encoding: 'utf8', timeout: 30_000, env }));
     const expected = ['GET /global', 'POST /agent', 'GET /pool', 'GET /client', 'UND_ERR_INVALID_ARG', 'ECONNREFUSED', 'function', true];
