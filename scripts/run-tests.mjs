@@ -37,6 +37,22 @@ const groups = ['unit', 'integration', 'lab'];
 const selected = only.length === 0 ? groups : only;
 const files = (g) => (groups.includes(g) ? listTests(join(root, 'test', g)) : [resolve(g)]);
 
+/** Lines of a failure's reason kept in the closing list: CI keeps only the tail of the log, so the reason goes there. */
+const WHY_LINES = 6;
+
+/** The assertion or error behind a failed test, indented, a few lines (the spec reporter above has the whole stack). */
+function why(err) {
+  const e = err?.cause ?? err;
+  const code = /** @type {{ code?: unknown }} */ (e)?.code;
+  const text = e instanceof Error ? `${typeof code === 'string' ? `${code}: ` : ''}${e.message}` : String(e ?? 'no error given');
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(0, WHY_LINES)
+    .map((l) => `      ${l.length > 400 ? `${l.slice(0, 400)}…` : l}`)
+    .join('\n');
+}
+
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -53,7 +69,7 @@ async function phase(list, concurrency) {
   stream.on('test:fail', (d) => {
     if (d.details?.type === 'suite') return;
     failed++;
-    failures.push(`${d.file ? relative(root, d.file) : '?'}: ${d.name}`);
+    failures.push(`${d.file ? relative(root, d.file) : '?'}: ${d.name}\n${why(d.details?.error)}`);
   });
   await new Promise((resolveDone, reject) => {
     const out = stream.compose(spec);

@@ -14,8 +14,14 @@ import { SHORT_SPACE_BATCH_BYTES, type NewRecord } from '../../../buffer/types.t
 const ROUNDS = 12;
 /** A drain step that keeps failing this often in a row is a stall (each waits 5 ms: about 1 s). */
 const STALL_STEPS = 200;
-/** Per-round bound on the drain. */
-const ROUND_MS = 20_000;
+/**
+ * A round's drain runs until the store is empty or three times the initial backlog was acknowledged; past this time
+ * it ends as soon as one initial backlog's worth was. Not a speed test: on a starved core (taskset on one core with 4
+ * burners) a round acknowledged 1,400 records in 20 s, so only progress is asserted.
+ */
+const ROUND_SOFT_MS = 10_000;
+/** Hang guard per round: a drain still short of one backlog's worth by then fails. */
+const ROUND_HARD_MS = 60_000;
 
 /** Deterministic draws from a printed seed, so a failing run can be replayed with LINKWARD_TEST_SEED. */
 function lcg(seed: number): () => number {
@@ -78,7 +84,11 @@ describe('self-filled disk, store level (issue 12: a 1 MiB seal on a full disk t
         let acked = 0;
         let failedInRow = 0;
         const t0 = Date.now();
-        for (let n = 0; acked < initial * 3 && store.usage().records > 0 && Date.now() - t0 < ROUND_MS; n++) {
+        const more = (): boolean => {
+          const ms = Date.now() - t0;
+          return acked < initial * 3 && store.usage().records > 0 && ms < ROUND_HARD_MS && (ms < ROUND_SOFT_MS || acked < initial);
+        };
+        for (let n = 0; more(); n++) {
           try {
             // The forwarder's rule (small batches while short), and a third of the time a large one anyway: a seal
             // the store must refuse rather than let it take the reserve.
@@ -121,10 +131,11 @@ describe('self-filled disk, store level (issue 12: a 1 MiB seal on a full disk t
           await sleep(1);
           clients();
         }
-        assert.ok(acked >= Math.min(initial, 1), 'records were acknowledged');
+        const ms = Date.now() - t0;
+        t.diagnostic(`round ${round}: acknowledged ${acked} (initial ${initial}) in ${ms} ms, ${store.usage().records} left`);
         assert.ok(
-          store.usage().records === 0 || acked >= initial * 3,
-          `drain finished within ${ROUND_MS} ms: ${JSON.stringify({ ...drew, seed, acked, initial })}`,
+          store.usage().records === 0 || acked >= initial,
+          `drain made no full backlog's progress in ${ms} ms: ${JSON.stringify({ ...drew, seed, acked, initial })}`,
         );
       } finally {
         store.close();
