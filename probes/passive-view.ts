@@ -10,10 +10,10 @@ import {
   type ObservedRates,
 } from './passive.ts';
 
-/** Link facts via systeminformation are refreshed this often (it reads many sysfs files). */
+/** Link facts (operstate, speed, Wi-Fi signal: a few sysfs and procfs reads) are refreshed this often; carrier every round. */
 export const FACTS_EVERY_MS = 30_000;
 
-/** Injectable readers (tests); absent: /proc/net/dev, sysfs and systeminformation. */
+/** Injectable readers (tests); absent: /proc/net/dev, sysfs and /proc/net/wireless. */
 export interface PassiveSources {
   counters?: () => Promise<Map<string, IfCounters>>;
   facts?: (iface: string) => Promise<LinkFacts>;

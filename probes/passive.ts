@@ -1,4 +1,4 @@
-/** Passive measurement: /proc/net/dev byte counters → observed rates, and link facts (operstate, carrier, speed). */
+/** Passive measurement: /proc/net/dev byte counters → observed rates, and link facts from sysfs (operstate, carrier, speed, Wi-Fi signal). */
 import { access, readFile } from 'node:fs/promises';
 
 /** Cumulative counters of one interface at one time. */
@@ -54,34 +54,65 @@ export async function readCounters(path = '/proc/net/dev'): Promise<Map<string, 
   return parseProcNetDev(await readFile(path, 'utf8'));
 }
 
-/** Link facts: operstate/speed from systeminformation, carrier from sysfs; never throws. */
-export async function readLinkFacts(iface: string, sysfsRoot = '/sys/class/net'): Promise<LinkFacts> {
+/**
+ * Link facts straight from the kernel: operstate, speed and carrier from sysfs, the Wi-Fi signal from
+ * /proc/net/wireless; a few small async file reads, never a child process (systeminformation runs `ip`, `nmcli` and
+ * `iw` through a shell with execSync: it blocked the event loop for 2.5 s per 146 s of an idle agent, measured with
+ * --cpu-prof, docs/BENCHMARKS.md session 13). Never throws.
+ */
+export async function readLinkFacts(iface: string, sysfsRoot = '/sys/class/net', procWireless = '/proc/net/wireless'): Promise<LinkFacts> {
   const facts: LinkFacts = {};
-  try {
-    const si = await import('systeminformation');
-    const all = await si.networkInterfaces();
-    const list = Array.isArray(all) ? all : [all];
-    const me = list.find((i) => i.iface === iface);
-    if (me) {
-      if (me.operstate) facts.operstate = me.operstate;
-      if (typeof me.speed === 'number' && me.speed > 0) facts.speedMbps = me.speed;
-    }
-  } catch {
-    /* systeminformation unavailable: carrier from sysfs is enough */
-  }
-  try {
-    // only wireless interfaces have this directory; systeminformation's Wi-Fi scan runs iw/nmcli, so skip it otherwise
-    await access(`${sysfsRoot}/${iface}/wireless`);
-    const si = await import('systeminformation');
-    const conn = (await si.wifiConnections()).find((c) => c.iface === iface);
-    if (conn && Number.isFinite(conn.signalLevel) && conn.signalLevel !== 0) facts.wifiSignalDbm = conn.signalLevel;
-  } catch {
-    /* not wireless, or no Wi-Fi tools */
+  const dir = `${sysfsRoot}/${iface}`;
+  const operstate = await readSmall(`${dir}/operstate`);
+  if (operstate) facts.operstate = operstate;
+  // speed: Mbit/s; EINVAL while the link is down, -1 or absent when the driver does not know (virtual, most Wi-Fi)
+  const speed = Number(await readSmall(`${dir}/speed`));
+  if (Number.isInteger(speed) && speed > 0) facts.speedMbps = speed;
+  if ((await exists(`${dir}/wireless`)) || (await exists(`${dir}/phy80211`))) {
+    const signal = parseProcNetWireless((await readSmall(procWireless)) ?? '').get(iface);
+    if (signal !== undefined) facts.wifiSignalDbm = signal;
   }
   const carrier = await readCarrier(iface, sysfsRoot);
   if (carrier !== undefined) facts.carrier = carrier;
   else if (facts.operstate === 'down') facts.carrier = false;
   return facts;
+}
+
+/** Weakest and strongest signal level taken as dBm; other values are drivers' relative scales (ignored). */
+const DBM_MIN = -120;
+const DBM_MAX = 0;
+
+/**
+ * Signal level (dBm) per interface from /proc/net/wireless ("wlan0: 0000   70.  -40.  -256 ..."): the level column,
+ * kept only where it reads as dBm (drivers that report a relative 0-100 scale, or 0 while not associated, are left out).
+ */
+export function parseProcNetWireless(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n').slice(2)) {
+    const m = /^\s*([^:\s]+):\s*\S+\s+(\S+)\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const level = Number.parseFloat(m[3] as string);
+    if (Number.isFinite(level) && level >= DBM_MIN && level < DBM_MAX) out.set(m[1] as string, level);
+  }
+  return out;
+}
+
+/** A small kernel file's trimmed text; undefined when it cannot be read (absent, or EINVAL for a down link's speed). */
+async function readSmall(path: string): Promise<string | undefined> {
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Carrier from sysfs (one small file: cheap enough for every light round); undefined when unreadable. */

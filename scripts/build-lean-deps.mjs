@@ -55,10 +55,9 @@ function request(url, opts, handler) {
 export { Client, Pool, Agent, buildConnector, request };
 `;
 
-/** systeminformation: the network and Wi-Fi modules only (probes/passive.ts: networkInterfaces, wifiConnections). */
+/** systeminformation: the network module only (agent/cli/interfaces.ts: networkInterfaces, for `linkward init`). */
 const SI_ENTRY = `
 export * from 'systeminformation/lib/network.js';
-export * from 'systeminformation/lib/wifi.js';
 `;
 
 /** prom-client: the four classes linkward imports (agent/http/metrics.ts and the components' metrics). */

@@ -6,6 +6,7 @@ import { LwError, ErrorCode, messageOf } from '../base/errors.ts';
 import { Exit, exitForError } from './exit-codes.ts';
 import { parseYaml, validateConfig } from '../config/load.ts';
 import { parseAddrs, parseRoutes } from '../route/ip-state.ts';
+import { describeInterfaces } from './interfaces.ts';
 import { proposeUplinks, renderProposal } from './propose.ts';
 
 /** `ip` answers in milliseconds; 5 s only trips on a hung command. */
@@ -29,7 +30,7 @@ async function initAction(o: InitOptions): Promise<void> {
     }
     const routes = parseRoutes(await ipJson(['-4', 'route', 'show', 'table', 'main']));
     const links = parseAddrs(await ipJson(['addr', 'show']));
-    const proposal = proposeUplinks(routes, links);
+    const proposal = proposeUplinks(routes, links, await describeInterfaces());
     const text = renderProposal(proposal, new Date().toISOString(), { kubernetes: existsSync(K3S_KUBECONFIG) });
     // never write what `config validate` would refuse
     const parsed = parseYaml(text);

@@ -1,5 +1,6 @@
 /** First-run proposal (pure): uplinks from the kernel's default routes and links, default probe targets, as commented YAML. */
 import type { KernelLink, KernelRoute } from '../route/ip-state.ts';
+import type { InterfaceInfo } from './interfaces.ts';
 
 /**
  * Light-probe targets proposed when the operator has none: TCP connects to three independent anycast resolvers on
@@ -46,9 +47,17 @@ function uplinkName(ifname: string, taken: Set<string>): string {
 
 /**
  * One uplink per interface that carries a default route (main table), best metric first; then interfaces that are up
- * with an IPv4 address but no default route (a backup modem waiting) at the end, marked as such.
+ * with an IPv4 address but no default route (a backup modem waiting) at the end, marked as such. `info`
+ * (systeminformation, when it could be read) adds Wi-Fi and link speed to the reasons and keeps virtual devices out of
+ * the backups.
  */
-export function proposeUplinks(routes: readonly KernelRoute[], links: readonly KernelLink[]): Proposal {
+export function proposeUplinks(routes: readonly KernelRoute[], links: readonly KernelLink[], info: ReadonlyMap<string, InterfaceInfo> = new Map()): Proposal {
+  /** ", Wi-Fi, 1000 Mbit/s": what systeminformation adds to the reason, when it knows. */
+  const about = (dev: string): string => {
+    const i = info.get(dev);
+    if (!i) return '';
+    return `${i.wireless ? ', Wi-Fi' : ''}${i.speedMbps !== undefined ? `, link ${i.speedMbps} Mbit/s` : ''}${i.virtual ? ', a virtual interface (tunnel or bridge?): delete it if it is not an uplink' : ''}`;
+  };
   const defaults = routes
     .filter((r) => r.dst === 'default' && r.table === 'main' && r.dev !== undefined && !NOT_AN_UPLINK.test(r.dev))
     .sort((a, b) => a.metric - b.metric);
@@ -65,18 +74,19 @@ export function proposeUplinks(routes: readonly KernelRoute[], links: readonly K
       priority: PRIORITY_BASE + PRIORITY_STEP * uplinks.length,
       metered: METERED.test(dev),
       ...(r.gateway ? { gateway: r.gateway } : {}),
-      why: `default route${r.gateway ? ` via ${r.gateway}` : ''} (metric ${r.metric}, ${r.protocol})`,
+      why: `default route${r.gateway ? ` via ${r.gateway}` : ''} (metric ${r.metric}, ${r.protocol})${about(dev)}`,
     });
   }
   for (const l of links) {
-    if (seen.has(l.name) || NOT_AN_UPLINK.test(l.name) || !l.up || l.addrs.length === 0) continue;
+    // a virtual device without a default route (VPN tunnel, dummy, bridge) is never a waiting backup uplink
+    if (seen.has(l.name) || NOT_AN_UPLINK.test(l.name) || !l.up || l.addrs.length === 0 || info.get(l.name)?.virtual) continue;
     seen.add(l.name);
     uplinks.push({
       name: uplinkName(l.name, taken),
       interface: l.name,
       priority: PRIORITY_BASE + PRIORITY_STEP * uplinks.length,
       metered: METERED.test(l.name),
-      why: `up with ${l.addrs.join(', ')} but no default route: a backup? set its gateway, or delete it if it is a LAN`,
+      why: `up with ${l.addrs.join(', ')} but no default route${about(l.name)}: a backup? set its gateway, or delete it if it is a LAN`,
     });
   }
   const todo: string[] = [];

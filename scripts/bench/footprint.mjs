@@ -1,10 +1,11 @@
 // Footprint benchmark: starts the built agent with every available feature enabled, waits, prints RSS, heap and CPU.
 // Usage: npm run bench:footprint -- [--seconds 60] [--variants all|default,unit,...] [--extra-flags "--v8-flag ..."]
 //        [--without-flags "--v8-flag ..."] [--extra-env "A=1 B=2"] [--limits 96M,80M] [--bundle FILE]   (--bundle: another build of the agent, for A/B runs;
+//        FOOTPRINT_STDOUT=FILE keeps each variant's stdout in FILE.<variant>, each chunk stamped with seconds since start;
 //        keep it in dist/ so dist/kube-client.mjs resolves. --limits: the unit variant, or unit+extra when given, again
 //        inside each cgroup memory limit: v2 memory.max or v1 memory.limit_in_bytes, see footprint-cgroup.mjs)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,10 +68,12 @@ function procStat(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
+  // cutime + cstime: the agent's children it has waited for (helper commands such as ip, or a dependency's execSync)
+  const childTicks = Number(fields[13]) + Number(fields[14]);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return { ticks, rssKb, hwmKb };
+  return { ticks, childTicks, rssKb, hwmKb };
 }
 
 /**
@@ -136,7 +139,10 @@ async function measureRunning(name, flags, child, t0, cg, limit) {
   let readyMs = null;
   let buf = '';
   let address = '';
+  // FOOTPRINT_STDOUT=FILE keeps what the agent printed (e.g. with --extra-flags "--trace-opt": what V8 compiled when)
+  const keep = process.env.FOOTPRINT_STDOUT ? createWriteStream(`${process.env.FOOTPRINT_STDOUT}.${name}${limit ? `@${limit}` : ''}`) : null;
   child.stdout.on('data', (c) => {
+    keep?.write(`${((performance.now() - t0) / 1000).toFixed(1)} ${c.toString()}`);
     buf += c.toString();
     for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) {
       try {
@@ -178,11 +184,21 @@ async function measureRunning(name, flags, child, t0, cg, limit) {
   clearInterval(asker);
   const b = procStat(child.pid);
   const split = memSplit(child.pid);
-  const cpuPercent = ((b.ticks - a.ticks) / CLK_TCK / ((performance.now() - tA) / 1000)) * 100;
+  const windowS = (performance.now() - tA) / 1000;
+  const cpuPercent = ((b.ticks - a.ticks) / CLK_TCK / windowS) * 100;
+  const childCpuPercent = ((b.childTicks - a.childTicks) / CLK_TCK / windowS) * 100;
   let heap = null;
+  /** Light rounds and the samples the agent could not vouch for, by reason (whole run: start-up included). */
+  const probes = { lightRounds: 0, voidSamples: /** @type {Record<string, number>} */ ({}) };
   try {
     const m = await (await fetch(`http://${address}/metrics`)).text();
     heap = Number(/^nodejs_heap_used_bytes (\S+)/m.exec(m)?.[1] ?? NaN) / 1048576;
+    for (const [, labels, v] of m.matchAll(/^linkward_probes_rounds_total\{([^}]*)\} (\S+)/gm))
+      if (labels.includes('kind="light"')) probes.lightRounds += Number(v);
+    for (const [, labels, v] of m.matchAll(/^linkward_probes_void_samples_total\{([^}]*)\} (\S+)/gm)) {
+      const reason = /reason="([^"]*)"/.exec(labels)?.[1] ?? '?';
+      probes.voidSamples[reason] = (probes.voidSamples[reason] ?? 0) + Number(v);
+    }
   } catch {
     /* metrics optional */
   }
@@ -217,6 +233,8 @@ async function measureRunning(name, flags, child, t0, cg, limit) {
     ...split,
     heapUsedMiB: heap === null ? null : +heap.toFixed(1),
     cpuPercent: +cpuPercent.toFixed(2),
+    childCpuPercent: +childCpuPercent.toFixed(2),
+    probes,
     seconds: SECONDS,
     components: Object.fromEntries(Object.entries(status.components ?? {}).map(([k, v]) => [k, v.state === 'ok' ? 'ok' : `${v.state}: ${v.message ?? ''}`])),
   };
@@ -255,13 +273,16 @@ try {
 console.log(
   `\nfootprint of ${bundle} (${SECONDS} s idle window after ${WARMUP_MS / 1000} s warm-up, node ${process.versions.node}, features: ${fixtures.features.join(', ') || 'none'})`,
 );
-console.log('variant                  ready ms  RSS max MiB  RSS median  peak RSS  anon  file   USS  heap MiB  CPU %');
+console.log('variant                  ready ms  RSS max MiB  RSS median  peak RSS  anon  file   USS  heap MiB  CPU %  child CPU %');
 const col = (v, w) => String(v ?? '-').padStart(w);
 for (const r of [...results, ...baselines]) {
   console.log(
-    `${r.variant.padEnd(24)} ${col(r.readyMs, 8)}  ${col(r.rssMiB, 11)}  ${col(r.rssMedianMiB, 10)}  ${col(r.peakRssMiB, 8)}  ${col(r.anonMiB, 4)}  ${col(r.fileMiB, 4)}  ${col(r.ussMiB, 4)}  ${col(r.heapUsedMiB, 8)}  ${col(r.cpuPercent, 5)}`,
+    `${r.variant.padEnd(24)} ${col(r.readyMs, 8)}  ${col(r.rssMiB, 11)}  ${col(r.rssMedianMiB, 10)}  ${col(r.peakRssMiB, 8)}  ${col(r.anonMiB, 4)}  ${col(r.fileMiB, 4)}  ${col(r.ussMiB, 4)}  ${col(r.heapUsedMiB, 8)}  ${col(r.cpuPercent, 5)}  ${col(r.childCpuPercent, 11)}`,
   );
 }
+console.log("child CPU = the agent's waited-for child processes (cutime + cstime), on top of its own CPU.");
+for (const r of results)
+  if (r.probes) console.log(`${r.variant}: ${r.probes.lightRounds} light rounds, samples not vouched for ${JSON.stringify(r.probes.voidSamples)}`);
 console.log('anon = RssAnon (heap, code, buffers); file = RssFile (mostly the node binary, shared and reclaimable); USS = private pages.');
 const limited = results.filter((r) => r.variant.includes('@'));
 if (limited.length) {

@@ -106,3 +106,22 @@ test('the pure core imports nothing but itself and agent/base: no schema, no Nod
   }
   assert.deepEqual(bad, []);
 });
+
+/**
+ * Where a synchronous child process may run: the one-shot CLI (`linkward init` through systeminformation) and the
+ * revert helper's own program (a separate process). Anywhere else it would block the daemon's event loop: an idle agent
+ * spent 2.5 s of 146 s blocked in systeminformation's execSync before link facts moved to sysfs (session 13).
+ */
+const SYNC_CHILD_ALLOWED = new Set(['agent/cli/interfaces.ts', 'agent/route/revert-helper-program.ts']);
+
+test('no synchronous child process and no systeminformation outside the one-shot CLI and the revert helper', () => {
+  const bad: string[] = [];
+  for (const file of ['agent', 'probes', 'buffer'].flatMap((d) => sources(join(ROOT, d)))) {
+    const rel = relative(ROOT, file);
+    if (SYNC_CHILD_ALLOWED.has(rel)) continue;
+    const text = readFileSync(file, 'utf8');
+    if (importsOf(text, false).includes('systeminformation')) bad.push(`${rel} imports systeminformation (its Linux calls use execSync)`);
+    for (const m of text.matchAll(/\b(execSync|spawnSync|execFileSync)\s*\(/g)) bad.push(`${rel} calls ${m[1]}`);
+  }
+  assert.deepEqual(bad, []);
+});

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { parseYaml, validateConfig } from '../../../agent/config/load.ts';
 import { effectiveUplinks } from '../../../agent/config/uplinks.ts';
 import { parseAddrs, parseRoutes } from '../../../agent/route/ip-state.ts';
+import { interfaceInfo } from '../../../agent/cli/interfaces.ts';
 import { PROPOSED_TARGETS, proposeUplinks, renderProposal } from '../../../agent/cli/propose.ts';
 
 /** `ip -4 -json route show table main` of a store gateway: fibre (metric 100) and LTE (metric 700), plus k3s plumbing. */
@@ -37,6 +38,30 @@ test('default routes become uplinks by metric, one per interface; an up interfac
   assert.match(p.uplinks[0]?.why ?? '', /via 192\.168\.1\.1 \(metric 100, dhcp\)/);
   assert.match(p.uplinks[2]?.why ?? '', /no default route/);
   assert.ok(p.todo.some((t) => /probes\.throughput\.url/.test(t)));
+});
+
+test('systeminformation facts: Wi-Fi and link speed in the reasons, a virtual device is never proposed as a backup', () => {
+  const addrs = JSON.stringify([
+    ...JSON.parse(ADDRS),
+    { ifname: 'wg0', flags: ['UP', 'LOWER_UP'], addr_info: [{ family: 'inet', local: '10.77.0.2', prefixlen: 32 }] },
+  ]);
+  const info = interfaceInfo([
+    { iface: 'enp1s0', virtual: false, type: 'wired', speed: 1000 },
+    { iface: 'wwan0', virtual: false, type: 'wired', speed: null },
+    { iface: 'enp2s0', virtual: false, type: 'wireless', speed: -1 },
+    { iface: 'wg0', virtual: true, type: 'virtual', speed: null },
+  ]);
+  const p = proposeUplinks(parseRoutes(ROUTES), parseAddrs(addrs), info);
+  assert.deepEqual(
+    p.uplinks.map((u) => u.interface),
+    ['enp1s0', 'wwan0', 'enp2s0'],
+    'wg0 has an address and is up, but is a tunnel',
+  );
+  assert.match(p.uplinks[0]?.why ?? '', /link 1000 Mbit\/s$/);
+  assert.doesNotMatch(p.uplinks[1]?.why ?? '', /Mbit|Wi-Fi/);
+  assert.match(p.uplinks[2]?.why ?? '', /no default route, Wi-Fi:/);
+  // without the facts, wg0 would be proposed
+  assert.ok(proposeUplinks(parseRoutes(ROUTES), parseAddrs(addrs)).uplinks.some((u) => u.interface === 'wg0'));
 });
 
 test('the rendered file is valid config, keeps the order, proposes the targets and never pins a gateway', () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseProcNetDev, ratesBetween, readCounters, readLinkFacts, trafficProvesThresholds } from '../../../probes/passive.ts';
+import { parseProcNetDev, parseProcNetWireless, ratesBetween, readCounters, readLinkFacts, trafficProvesThresholds } from '../../../probes/passive.ts';
 import { budgetView, msUntilNextUtcDay, throughputAllowance, utcDay } from '../../../probes/budget.ts';
 
 const PROC = `Inter-|   Receive                                                |  Transmit
@@ -41,6 +41,48 @@ test('reads counters and link facts from injected files (real fs)', async () => 
     assert.equal((await readLinkFacts('eth0', join(dir, 'net'))).carrier, true);
     const lo = await readLinkFacts('lo');
     assert.ok(lo.operstate === undefined || typeof lo.operstate === 'string');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** /proc/net/wireless as the kernel prints it: two header lines, then one line per wireless interface. */
+const WIRELESS = `Inter-| sta-|   Quality        |   Discarded packets               | Missed | WE
+ face | tus | link level noise |  nwid  crypt   frag  retry   misc | beacon | 22
+ wlan0: 0000   70.  -40.  -256        0      0      0      0      0        0
+ wlan1: 0000    0.    0.  -256        0      0      0      0      0        0
+ wlan2: 0000   45.   62.     0        0      0      0      0      0        0
+`;
+
+test('Wi-Fi signal from /proc/net/wireless: only levels that read as dBm', () => {
+  const m = parseProcNetWireless(WIRELESS);
+  assert.equal(m.get('wlan0'), -40);
+  assert.equal(m.has('wlan1'), false, 'not associated: 0 is no signal figure');
+  assert.equal(m.has('wlan2'), false, 'a relative 0-100 scale is not dBm');
+  assert.equal(parseProcNetWireless('').size, 0);
+});
+
+test('link facts from a sysfs tree: operstate, speed, carrier, Wi-Fi signal; unknown speed and no signal left out', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lwp-facts-'));
+  try {
+    const iface = (name: string, files: Record<string, string>): void => {
+      mkdirSync(join(dir, 'net', name), { recursive: true });
+      for (const [f, text] of Object.entries(files)) {
+        if (f === 'phy80211') mkdirSync(join(dir, 'net', name, f));
+        else writeFileSync(join(dir, 'net', name, f), text);
+      }
+    };
+    iface('eth0', { operstate: 'up\n', speed: '1000\n', carrier: '1\n' });
+    iface('veth0', { operstate: 'up\n', speed: '-1\n', carrier: '1\n' });
+    iface('wlan0', { operstate: 'up\n', carrier: '1\n', phy80211: '' });
+    iface('eth1', { operstate: 'down\n' }); // speed and carrier unreadable while down (EINVAL)
+    writeFileSync(join(dir, 'wireless'), WIRELESS);
+    const facts = (name: string) => readLinkFacts(name, join(dir, 'net'), join(dir, 'wireless'));
+    assert.deepEqual(await facts('eth0'), { operstate: 'up', speedMbps: 1000, carrier: true });
+    assert.deepEqual(await facts('veth0'), { operstate: 'up', carrier: true });
+    assert.deepEqual(await facts('wlan0'), { operstate: 'up', wifiSignalDbm: -40, carrier: true });
+    assert.deepEqual(await facts('eth1'), { operstate: 'down', carrier: false });
+    assert.deepEqual(await facts('gone0'), {});
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
