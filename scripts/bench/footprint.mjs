@@ -59,6 +59,8 @@ const READY_TIMEOUT_LIMITED_MS = 120_000;
 const READY_TIMEOUT_MS = 10_000;
 /** /readyz/link is asked once a second during the window (a kubelet probes every 10 s): how fast it answers. */
 const READYZ_INTERVAL_MS = 1_000;
+/** How often the agent's loop-delay gauge (max over its last complete 60-s window) is read: twice per window. */
+const LOOP_READ_S = 30;
 const which = opt('variants', 'all');
 /** The agent measured: dist/linkward.mjs unless `--bundle` names another build (A/B of a code change). */
 const bundle = resolve(opt('bundle', join(root, 'dist', 'linkward.mjs')));
@@ -176,11 +178,22 @@ async function measureRunning(name, flags, child, t0, cg, limit) {
       })
       .catch(() => readyzErrors++);
   }, READYZ_INTERVAL_MS);
+  // the agent's own event-loop delay (its 60-s windows), read every LOOP_READ_S: the largest block seen in the window
+  let loopMaxMs = 0;
+  const readLoop = () =>
+    fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(5_000) })
+      .then((r) => r.text())
+      .then((m) => {
+        loopMaxMs = Math.max(loopMaxMs, 1000 * Number(/^nodejs_eventloop_delay_max_seconds (\S+)/m.exec(m)?.[1] ?? 0));
+      })
+      .catch(() => undefined);
   for (let s = 0; s < SECONDS; s++) {
     await new Promise((r) => setTimeout(r, 1000));
     samples.push(procStat(child.pid).rssKb);
     if (cg) cgSamples.push(cg.current());
+    if ((s + 1) % LOOP_READ_S === 0) await readLoop();
   }
+  await readLoop();
   clearInterval(asker);
   const b = procStat(child.pid);
   const split = memSplit(child.pid);
@@ -234,6 +247,7 @@ async function measureRunning(name, flags, child, t0, cg, limit) {
     heapUsedMiB: heap === null ? null : +heap.toFixed(1),
     cpuPercent: +cpuPercent.toFixed(2),
     childCpuPercent: +childCpuPercent.toFixed(2),
+    loopDelayMaxMs: +loopMaxMs.toFixed(1),
     probes,
     seconds: SECONDS,
     components: Object.fromEntries(Object.entries(status.components ?? {}).map(([k, v]) => [k, v.state === 'ok' ? 'ok' : `${v.state}: ${v.message ?? ''}`])),
@@ -282,7 +296,10 @@ for (const r of [...results, ...baselines]) {
 }
 console.log("child CPU = the agent's waited-for child processes (cutime + cstime), on top of its own CPU.");
 for (const r of results)
-  if (r.probes) console.log(`${r.variant}: ${r.probes.lightRounds} light rounds, samples not vouched for ${JSON.stringify(r.probes.voidSamples)}`);
+  if (r.probes)
+    console.log(
+      `${r.variant}: event loop blocked up to ${r.loopDelayMaxMs} ms; ${r.probes.lightRounds} light rounds, samples not vouched for ${JSON.stringify(r.probes.voidSamples)}`,
+    );
 console.log('anon = RssAnon (heap, code, buffers); file = RssFile (mostly the node binary, shared and reclaimable); USS = private pages.');
 const limited = results.filter((r) => r.variant.includes('@'));
 if (limited.length) {
