@@ -48,15 +48,15 @@ function uplinkName(ifname: string, taken: Set<string>): string {
 /**
  * One uplink per interface that carries a default route (main table), best metric first; then interfaces that are up
  * with an IPv4 address but no default route (a backup modem waiting) at the end, marked as such. `info`
- * (systeminformation, when it could be read) adds Wi-Fi and link speed to the reasons and keeps virtual devices out of
- * the backups.
+ * (systeminformation, when it could be read) adds Wi-Fi, link speed and "virtual device" to the reasons; virtual devices
+ * stay proposed, since PPP modems, VLANs and bonds are real uplinks that the kernel lists as virtual.
  */
 export function proposeUplinks(routes: readonly KernelRoute[], links: readonly KernelLink[], info: ReadonlyMap<string, InterfaceInfo> = new Map()): Proposal {
   /** ", Wi-Fi, 1000 Mbit/s": what systeminformation adds to the reason, when it knows. */
   const about = (dev: string): string => {
     const i = info.get(dev);
     if (!i) return '';
-    return `${i.wireless ? ', Wi-Fi' : ''}${i.speedMbps !== undefined ? `, link ${i.speedMbps} Mbit/s` : ''}${i.virtual ? ', a virtual interface (tunnel or bridge?): delete it if it is not an uplink' : ''}`;
+    return `${i.wireless ? ', Wi-Fi' : ''}${i.speedMbps !== undefined ? `, link ${i.speedMbps} Mbit/s` : ''}${i.virtual ? ', a virtual device (PPP, VLAN and bond uplinks are; a VPN tunnel is not an uplink: then delete it)' : ''}`;
   };
   const defaults = routes
     .filter((r) => r.dst === 'default' && r.table === 'main' && r.dev !== undefined && !NOT_AN_UPLINK.test(r.dev))
@@ -78,8 +78,7 @@ export function proposeUplinks(routes: readonly KernelRoute[], links: readonly K
     });
   }
   for (const l of links) {
-    // a virtual device without a default route (VPN tunnel, dummy, bridge) is never a waiting backup uplink
-    if (seen.has(l.name) || NOT_AN_UPLINK.test(l.name) || !l.up || l.addrs.length === 0 || info.get(l.name)?.virtual) continue;
+    if (seen.has(l.name) || NOT_AN_UPLINK.test(l.name) || !l.up || l.addrs.length === 0) continue;
     seen.add(l.name);
     uplinks.push({
       name: uplinkName(l.name, taken),

@@ -40,7 +40,7 @@ test('default routes become uplinks by metric, one per interface; an up interfac
   assert.ok(p.todo.some((t) => /probes\.throughput\.url/.test(t)));
 });
 
-test('systeminformation facts: Wi-Fi and link speed in the reasons, a virtual device is never proposed as a backup', () => {
+test('systeminformation facts: Wi-Fi, link speed and virtual devices named in the reasons; a virtual device stays proposed', () => {
   const addrs = JSON.stringify([
     ...JSON.parse(ADDRS),
     { ifname: 'wg0', flags: ['UP', 'LOWER_UP'], addr_info: [{ family: 'inet', local: '10.77.0.2', prefixlen: 32 }] },
@@ -52,16 +52,22 @@ test('systeminformation facts: Wi-Fi and link speed in the reasons, a virtual de
     { iface: 'wg0', virtual: true, type: 'virtual', speed: null },
   ]);
   const p = proposeUplinks(parseRoutes(ROUTES), parseAddrs(addrs), info);
+  // PPP modems, VLANs and bonds are virtual devices too: wg0 stays, with the reason saying what to check
   assert.deepEqual(
     p.uplinks.map((u) => u.interface),
-    ['enp1s0', 'wwan0', 'enp2s0'],
-    'wg0 has an address and is up, but is a tunnel',
+    ['enp1s0', 'wwan0', 'enp2s0', 'wg0'],
   );
   assert.match(p.uplinks[0]?.why ?? '', /link 1000 Mbit\/s$/);
-  assert.doesNotMatch(p.uplinks[1]?.why ?? '', /Mbit|Wi-Fi/);
+  assert.doesNotMatch(p.uplinks[1]?.why ?? '', /Mbit|Wi-Fi|virtual/);
   assert.match(p.uplinks[2]?.why ?? '', /no default route, Wi-Fi:/);
-  // without the facts, wg0 would be proposed
-  assert.ok(proposeUplinks(parseRoutes(ROUTES), parseAddrs(addrs)).uplinks.some((u) => u.interface === 'wg0'));
+  assert.match(p.uplinks[3]?.why ?? '', /a virtual device \(PPP, VLAN and bond uplinks are; a VPN tunnel is not/);
+  // without the facts, the same uplinks and no such remark
+  const plain = proposeUplinks(parseRoutes(ROUTES), parseAddrs(addrs)).uplinks;
+  assert.deepEqual(
+    plain.map((u) => u.interface),
+    ['enp1s0', 'wwan0', 'enp2s0', 'wg0'],
+  );
+  assert.doesNotMatch(plain[3]?.why ?? '', /virtual/);
 });
 
 test('the rendered file is valid config, keeps the order, proposes the targets and never pins a gateway', () => {
