@@ -117,15 +117,8 @@ async function exists(path: string): Promise<boolean> {
 
 /** Carrier from sysfs (one small file: cheap enough for every light round); undefined when unreadable. */
 export async function readCarrier(iface: string, sysfsRoot = '/sys/class/net'): Promise<boolean | undefined> {
-  try {
-    return (await readFile(`${sysfsRoot}/${iface}/carrier`, 'utf8')).trim() === '1';
-  } catch {
-    /* interface administratively down or gone: reading carrier fails with EINVAL/ENOENT */
-    try {
-      await access(`${sysfsRoot}/${iface}`);
-      return false;
-    } catch {
-      return undefined;
-    }
-  }
+  const carrier = await readSmall(`${sysfsRoot}/${iface}/carrier`);
+  if (carrier !== undefined) return carrier === '1';
+  // interface administratively down or gone: reading carrier fails with EINVAL/ENOENT
+  return (await exists(`${sysfsRoot}/${iface}`)) ? false : undefined;
 }

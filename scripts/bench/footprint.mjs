@@ -185,15 +185,16 @@ async function measureRunning(name, flags, child, t0, cg, limit) {
       .then((r) => r.text())
       .then((m) => {
         loopMaxMs = Math.max(loopMaxMs, 1000 * Number(/^nodejs_eventloop_delay_max_seconds (\S+)/m.exec(m)?.[1] ?? 0));
+        return m;
       })
-      .catch(() => undefined);
+      .catch(() => null);
   for (let s = 0; s < SECONDS; s++) {
     await new Promise((r) => setTimeout(r, 1000));
     samples.push(procStat(child.pid).rssKb);
     if (cg) cgSamples.push(cg.current());
     if ((s + 1) % LOOP_READ_S === 0) await readLoop();
   }
-  await readLoop();
+  const metrics = await readLoop(); // the last read also gives the heap and probe figures below
   clearInterval(asker);
   const b = procStat(child.pid);
   const split = memSplit(child.pid);
@@ -203,8 +204,8 @@ async function measureRunning(name, flags, child, t0, cg, limit) {
   let heap = null;
   /** Light rounds and the samples the agent could not vouch for, by reason (whole run: start-up included). */
   const probes = { lightRounds: 0, voidSamples: /** @type {Record<string, number>} */ ({}) };
-  try {
-    const m = await (await fetch(`http://${address}/metrics`)).text();
+  if (metrics !== null) {
+    const m = metrics; // the exposition text
     heap = Number(/^nodejs_heap_used_bytes (\S+)/m.exec(m)?.[1] ?? NaN) / 1048576;
     for (const [, labels, v] of m.matchAll(/^linkward_probes_rounds_total\{([^}]*)\} (\S+)/gm))
       if (labels.includes('kind="light"')) probes.lightRounds += Number(v);
@@ -212,8 +213,6 @@ async function measureRunning(name, flags, child, t0, cg, limit) {
       const reason = /reason="([^"]*)"/.exec(labels)?.[1] ?? '?';
       probes.voidSamples[reason] = (probes.voidSamples[reason] ?? 0) + Number(v);
     }
-  } catch {
-    /* metrics optional */
   }
   /** @type {{ components?: Record<string, { state: string; message?: string }> }} */
   const status = await (await fetch(`http://${address}/v1/status`)).json().catch(() => ({}));
