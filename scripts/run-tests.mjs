@@ -1,9 +1,10 @@
-// Test runner: unit + integration files in parallel, then lab files one at a time; prints one closing count line.
-import { readdirSync, statSync } from 'node:fs';
+// Test runner: unit + integration files in parallel, then the lab (see below); prints one closing count line.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
+import { LAB_CPU_ENV, SHARED_BURNERS_ENV, startBurners } from '../test/support/cpu-burners.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /**
@@ -79,13 +80,47 @@ async function phase(list, concurrency) {
   });
 }
 
-// Lab files share fixed namespace names (lwr-*, lwp-*): run them one at a time, also when named as paths.
+/**
+ * Lab files that declare their CPU variants with cpuVariants() (test/support/cpu-burners.ts) are the long ones (minutes
+ * each; 2 × 153–180 s for the route impairments alone) and each owns its namespace names. They run side by side in two
+ * passes: every quiet variant, then every busy variant while one burner per core runs at the agents' priority, started
+ * here before the first agent and shared by the files (a set per file would be 3 burners per core, not the condition the
+ * tests name). The other lab files share namespace names (lwr-*, lwp-*) and run one at a time, each with its own
+ * variants.
+ */
 const labDir = join(root, 'test', 'lab') + '/';
 const all = selected.flatMap(files);
 const fast = all.filter((f) => !f.startsWith(labDir));
 const lab = all.filter((f) => f.startsWith(labDir));
-await phase(fast, PARALLEL_FILES);
-await phase(lab, 1);
+const paired = lab.filter((f) => readFileSync(f, 'utf8').includes('cpuVariants()'));
+const single = lab.filter((f) => !paired.includes(f));
+
+const timings = [];
+/** Runs a phase and says how long it took: the lab's cost is what keeps CI near its time goal. */
+async function timed(name, list, concurrency) {
+  if (list.length === 0) return;
+  const t0 = Date.now();
+  await phase(list, concurrency);
+  timings.push(`${name}: ${list.length} file(s) in ${Math.round((Date.now() - t0) / 1000)} s`);
+}
+
+await timed('unit + integration', fast, PARALLEL_FILES);
+await timed('lab, one file at a time', single, 1);
+if (paired.length > 0) {
+  process.env[LAB_CPU_ENV] = 'quiet';
+  await timed('lab, quiet variants side by side', paired, paired.length);
+  const burners = startBurners();
+  process.env[LAB_CPU_ENV] = 'busy';
+  process.env[SHARED_BURNERS_ENV] = `${burners.pids.join(',')}@${burners.nice}`;
+  try {
+    await timed(`lab, busy variants side by side (${burners.count} burners at nice ${burners.nice})`, paired, paired.length);
+  } finally {
+    burners.stop();
+    delete process.env[LAB_CPU_ENV];
+    delete process.env[SHARED_BURNERS_ENV];
+  }
+}
+process.stdout.write(`\n${timings.join('\n')}\n`);
 if (failures.length > 0) {
   process.stdout.write('\nFailed tests:\n' + failures.map((f) => `  ${f}`).join('\n') + '\n');
 }

@@ -8,10 +8,14 @@ const BURN_SCRIPT = 'for (;;) {}';
 export interface Burners {
   /** How many burners were started (one per core by default). */
   count: number;
+  /** True when the burners belong to the test runner's busy pass (scripts/run-tests.mjs), shared by every file in it. */
+  shared: boolean;
   /** The nice level they run at. */
   nice: number;
-  /** Kills every burner (idempotent); also runs on process exit. */
+  /** Kills every burner (idempotent); also runs on process exit. A no-op for shared burners. */
   stop(): void;
+  /** Process ids of the burners this call started (absent for shared ones). */
+  pids?: readonly number[];
 }
 
 export interface BurnerOptions {
@@ -21,8 +25,43 @@ export interface BurnerOptions {
   nice?: number;
 }
 
+/**
+ * The test runner's busy lab pass starts one set of burners for all its files and names them here as `PID,PID,…@NICE`,
+ * so files that run side by side compete with one burner per core, not one per core per file.
+ */
+export const SHARED_BURNERS_ENV = 'LINKWARD_LAB_SHARED_BURNERS';
+/** The runner's lab passes: `quiet` or `busy` declares only that CPU variant of each file; unset declares both. */
+export const LAB_CPU_ENV = 'LINKWARD_LAB_CPU';
+
+/** The CPU variants a lab file declares, `false` for quiet and `true` for busy, in that order. */
+export function cpuVariants(): readonly boolean[] {
+  const v = process.env[LAB_CPU_ENV];
+  if (v === undefined || v === '') return [false, true];
+  if (v === 'quiet') return [false];
+  if (v === 'busy') return [true];
+  throw new Error(`${LAB_CPU_ENV}=${v}: expected quiet, busy or unset (both)`);
+}
+
+/** The runner's shared burners, checked alive: a busy test must never run without them. */
+function sharedBurners(spec: string): Burners {
+  const m = /^(\d+(?:,\d+)*)@(-?\d+)$/.exec(spec);
+  if (!m) throw new Error(`${SHARED_BURNERS_ENV}=${spec}: expected PID,PID,…@NICE`);
+  const pids = m[1]!.split(',').map(Number);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      throw new Error(`${SHARED_BURNERS_ENV}: burner ${pid} is not running`);
+    }
+  }
+  // The runner owns them: stopping is its job, after the last file of the pass.
+  return { count: pids.length, nice: Number(m[2]), shared: true, stop: () => undefined };
+}
+
 /** Starts `count` busy-loop processes at `nice` (the same priority as the agent unless told otherwise). */
 export function startBurners(opts: BurnerOptions = {}): Burners {
+  const shared = process.env[SHARED_BURNERS_ENV];
+  if (shared && opts.count === undefined && opts.nice === undefined) return sharedBurners(shared);
   const count = opts.count ?? availableParallelism();
   const nice = opts.nice ?? getPriority();
   const children: ChildProcess[] = [];
@@ -40,5 +79,5 @@ export function startBurners(opts: BurnerOptions = {}): Burners {
   };
   // A test that throws or a benchmark interrupted by SIGINT must not leave busy loops behind.
   process.on('exit', stop);
-  return { count: children.length, nice, stop };
+  return { count: children.length, nice, shared: false, stop, pids: children.flatMap((c) => (c.pid === undefined ? [] : [c.pid])) };
 }

@@ -1,7 +1,7 @@
 /** Lab (root): the built agent, quiet and with burners on every core: throttling → failover and back; 1 % loss → no switch; flapping at a random period → ≤ 1 switch. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBurners, type Burners } from '../../support/cpu-burners.ts';
+import { cpuVariants, startBurners, type Burners } from '../../support/cpu-burners.ts';
 import { prng } from '../../support/link-samples.ts';
 import { FLAP_HALF_S } from '../../support/route-impair.ts';
 import { flapScenario, lossScenario, throttleScenario } from '../../support/route-scenarios.ts';
@@ -21,7 +21,7 @@ if (skipReason && process.env.CI) assert.fail(`route impairment lab cannot run i
 const seed = Number(process.env.ROUTE_IMPAIR_SEED ?? Math.floor(Math.random() * 1_000_000_000));
 const rnd = prng(seed);
 
-for (const busy of [false, true]) {
+for (const busy of cpuVariants()) {
   const label = busy ? 'busy CPU (a burner per core at the agent priority)' : 'quiet CPU';
   test(`${label}: throttle → failover and failback; 1 % loss → no switch; square-wave flapping → ≤ 1 switch`, { timeout: TEST_LIMIT_MS }, async (t) => {
     if (skipReason) return t.skip(skipReason);
@@ -44,7 +44,7 @@ for (const busy of [false, true]) {
     for (const s of ['thr', 'los', 'flp']) labs.push(await createTrustLab(`lwt-r${tag}${s}-`));
     // Burners first, then the agents: their start-up happens on a saturated CPU too.
     if (busy) burners = startBurners();
-    if (burners) t.diagnostic(`${burners.count} burners at nice ${burners.nice}`);
+    if (burners) t.diagnostic(`${burners.count} burners at nice ${burners.nice}${burners.shared ? ", shared by the runner's busy lab pass" : ''}`);
     const results = await Promise.all([
       throttleScenario(labs[0]!, 'scaled'),
       lossScenario(labs[1]!, 'scaled', LOSS_WINDOW_MS),

@@ -1,6 +1,7 @@
 /** Lab (root): the edge-site script, bounded — steps 1–4 with the built agent, quiet and with CPU burners on every core (step 8). */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { cpuVariants } from '../../support/cpu-burners.ts';
 import { buildInfo } from '../../support/trust-lab.ts';
 import { siteLabUnavailable } from '../../support/site-lab.ts';
 import { runSite, siteCleanupOnSignal, type VariantResult } from '../../support/site-lab-run.ts';
@@ -31,7 +32,7 @@ function report(t: { diagnostic(s: string): void }, results: readonly VariantRes
   }
 }
 
-for (const burners of [false, true]) {
+for (const burners of cpuVariants()) {
   test(`edge site, steps 1–4${burners ? ', CPU burners on every core at the agent priority' : ', quiet CPU'}`, { timeout: PASS_TIMEOUT_MS }, async (t) => {
     if (skipReason) return t.skip(skipReason);
     const seed = Math.floor(Math.random() * 1_000_000);
