@@ -5,7 +5,7 @@ import type { LinkSnapshot } from '../agent/core/types.ts';
 import { messageOf } from '../agent/base/errors.ts';
 import { adminRoutes, bufferStats } from './admin.ts';
 import { backlogWarnings } from './backlog-age.ts';
-import { onActiveUplinkChange } from './dispatcher-pool.ts';
+import { onActiveUplinkChange } from '../agent/base/dispatcher-pool.ts';
 import { ingestRoute, type IngestDeps } from './ingest.ts';
 import { sampleSeries, seriesBody, transitionSeries } from './self-telemetry.ts';
 import { BufferService, type BufferDeps } from './service.ts';

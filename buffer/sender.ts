@@ -1,7 +1,7 @@
 /** Sends sealed batches upstream over a keep-alive undici Pool per sink (the Uplink sender port and its real adapter). */
 import { Pool } from 'undici';
 import type { SinkConfig } from '../agent/config/buffer.ts';
-import { RotatingDispatcher } from './dispatcher-pool.ts';
+import { RotatingDispatcher } from '../agent/base/dispatcher-pool.ts';
 import { defaultContentType, protocolHeaders } from './protocols.ts';
 import type { SealedBatch } from './types.ts';
 

@@ -48,7 +48,7 @@ export class ApiGate {
 
   constructor(inner: NodeApi, deps: GateDeps) {
     this.#deps = deps;
-    const out: Record<string, unknown> = { source: inner.source, close: inner.close?.bind(inner) };
+    const out: Record<string, unknown> = { source: inner.source, close: inner.close?.bind(inner), reconnect: inner.reconnect?.bind(inner) };
     for (const method of API_METHODS) {
       const fn = (inner[method] as (...a: unknown[]) => Promise<unknown>).bind(inner);
       out[method] = async (...args: unknown[]) => {
@@ -115,6 +115,21 @@ export class ApiGate {
     this.#probing = true;
     this.#probeSinceMono = this.#deps.clock.monoMs();
     return true;
+  }
+
+  /**
+   * The path to the API server changed (the active uplink): the failures that opened the window were seen on the old
+   * path and say nothing about the new one, so the backoff starts over, as after an answer: the window closes and
+   * requests go out at once (the watch re-opening and a pending pass together; one probe at a time would make the other
+   * fail locally and back off). If the server itself is down, the backoff builds up again from its first step. Failovers
+   * are rare (failback is capped per hour), so this costs a few requests per failover at most.
+   */
+  pathChanged(): void {
+    if (this.#r.failures === 0 && this.#r.closedUntilMonoMs === 0) return;
+    this.#r.failures = 0;
+    this.#r.closedUntilMonoMs = 0;
+    this.#probing = false; // a probe in flight went over the old path
+    this.#deps.onChange?.(this.#r);
   }
 
   #answered(): void {

@@ -87,5 +87,11 @@ export interface NodeApi {
   /** Eviction API (policy/v1); 429 (TOO_MANY_REQUESTS) when a PodDisruptionBudget forbids it now. */
   evictPod(namespace: string, name: string): Promise<void>;
   getPod(namespace: string, name: string): Promise<PodView | null>;
+  /**
+   * The active uplink changed: later requests open fresh connections, requests in flight finish on the old ones within
+   * a grace. A keep-alive connection keeps its source address, and linkward's per-uplink rule keeps that address on the
+   * old uplink, so without this the client would go on talking through the uplink it just left.
+   */
+  reconnect?(): void;
   close?(): void;
 }

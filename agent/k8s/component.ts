@@ -2,6 +2,7 @@
 import type { AgentContext, Component, ComponentStatus } from '../runtime/component.ts';
 import type { LinkSnapshot } from '../core/types.ts';
 import { createCoalescer } from '../base/coalesce.ts';
+import { onActiveUplinkChange } from '../base/dispatcher-pool.ts';
 import { codeOf, LwError, messageOf } from '../base/errors.ts';
 import type { NodeApi } from './api.ts';
 import { backoffDelayMs } from './backoff.ts';
@@ -323,6 +324,14 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
               shown = { state: 'degraded', message: `Kubernetes API failing (${codeOf(e)}): ${messageOf(e)}; retry in ${Math.round(retryInMs / 100) / 10} s` };
             },
             subscribe: () => ctx.bus.on('link', onLink),
+            subscribeActive: (onChange) => ctx.bus.on('active', onActiveUplinkChange(ctx.bus.latestActive(), onChange)),
+            onPathChanged: () => {
+              if (!cancelRetry) return;
+              // A pass backing off after failures on the old path runs now, over the new one.
+              cancelRetry();
+              cancelRetry = null;
+              trigger();
+            },
           },
         );
       } catch (e) {

@@ -19,7 +19,7 @@ export interface Connection {
   fleet: FleetSemaphore;
   renewal: HoldRenewal;
   watcher: NodeWatcher;
-  /** Ends the component's subscription to link snapshots. */
+  /** Ends the component's subscriptions (link snapshots, active uplink). */
   offLink: () => void;
 }
 
@@ -46,6 +46,10 @@ export interface ConnectHooks {
   onWatchError(e: unknown, retryInMs: number): void;
   /** Subscribes to link snapshots; returns the unsubscribe. */
   subscribe(): () => void;
+  /** Subscribes to changes of the active uplink (the failover's announcements); returns the unsubscribe. */
+  subscribeActive(onChange: (from: string | null, to: string) => void): () => void;
+  /** The path to the API server changed and the connection is ready for it: a pass backing off may run now. */
+  onPathChanged(): void;
 }
 
 /** Builds the client and everything on it; throws only when the client cannot be created. The watch is not started. */
@@ -90,5 +94,24 @@ export async function connect(o: ConnectOptions, hooks: ConnectHooks): Promise<C
     onNode: hooks.onNode,
     onError: hooks.onWatchError,
   });
-  return { api, gate, fleet, renewal, watcher, offLink: hooks.subscribe() };
+  const offLink = hooks.subscribe();
+  const offActive = hooks.subscribeActive((from, to) => {
+    // Fresh connections first (the old ones keep the old source address, and linkward's rule keeps that on the old
+    // uplink), then a probe now rather than the window the old path's failures opened, then the watch on the new path.
+    raw.reconnect?.();
+    gate.pathChanged();
+    watcher.reopen(`active uplink ${from ?? 'none'} → ${to}`);
+    hooks.onPathChanged();
+  });
+  return {
+    api,
+    gate,
+    fleet,
+    renewal,
+    watcher,
+    offLink: () => {
+      offLink();
+      offActive();
+    },
+  };
 }

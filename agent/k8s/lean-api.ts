@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import type * as K8s from '@kubernetes/client-node';
+import { RotatingDispatcher } from '../base/dispatcher-pool.ts';
 import { LwError } from '../base/errors.ts';
 import type { EventInput, LeaseView, NodeApi } from './api.ts';
 import type { ClusterSource } from './cluster.ts';
@@ -53,20 +54,24 @@ class HttpError extends Error {
 
 /** Creates the lean adapter; throws LW_K8S_CONFIG_INVALID or LW_K8S_LEAN_UNSUPPORTED. */
 export async function createLeanApi(source: ClusterSource, timeoutMs: number, creds: Credentials = loadCredentials(source)): Promise<NodeApi> {
-  const dispatcher = new Agent({
-    // The connect is bounded by the request timeout too: undici's `request` only sees the abort signal once the request
-    // is on a socket, so without this a blackholed API server held each new connection (and a watch being opened) for
-    // undici's 10 s default connect timeout (D2).
-    connect: {
-      timeout: timeoutMs,
-      ...(creds.ca ? { ca: creds.ca } : {}),
-      ...(creds.cert ? { cert: creds.cert } : {}),
-      ...(creds.key ? { key: creds.key } : {}),
-      rejectUnauthorized: !creds.insecure,
-      ...(creds.servername ? { servername: creds.servername } : {}),
-    },
-    keepAliveTimeout: 30_000,
-  });
+  // One pool per active uplink (reconnect() starts the next); a retired pool finishes what is on the wire, then closes.
+  const pool = new RotatingDispatcher(
+    () =>
+      new Agent({
+        // The connect is bounded by the request timeout too: undici's `request` only sees the abort signal once the request
+        // is on a socket, so without this a blackholed API server held each new connection (and a watch being opened) for
+        // undici's 10 s default connect timeout (D2).
+        connect: {
+          timeout: timeoutMs,
+          ...(creds.ca ? { ca: creds.ca } : {}),
+          ...(creds.cert ? { cert: creds.cert } : {}),
+          ...(creds.key ? { key: creds.key } : {}),
+          rejectUnauthorized: !creds.insecure,
+          ...(creds.servername ? { servername: creds.servername } : {}),
+        },
+        keepAliveTimeout: 30_000,
+      }),
+  );
   let token = creds.token;
   let tokenReadAt = -Infinity;
   const bearer = (): string | undefined => {
@@ -95,7 +100,7 @@ export async function createLeanApi(source: ClusterSource, timeoutMs: number, cr
       if (body !== undefined) headers['content-type'] = contentType;
       const signal = AbortSignal.timeout(timeoutMs);
       const res = await untilAborted(
-        request(creds.server + path, { method, headers, dispatcher, signal, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }),
+        request(creds.server + path, { method, headers, dispatcher: pool.current, signal, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }),
         signal,
       );
       const len = Number(res.headers['content-length'] ?? 0);
@@ -119,7 +124,7 @@ export async function createLeanApi(source: ClusterSource, timeoutMs: number, cr
       const t = bearer();
       if (t) headers.authorization = `Bearer ${t}`;
       // No body timeout: a watch is quiet between events; the caller detects a dead stream (no bookmark) itself.
-      const res = await request(creds.server + path, { method: 'GET', headers, dispatcher, signal, headersTimeout: timeoutMs, bodyTimeout: 0 });
+      const res = await request(creds.server + path, { method: 'GET', headers, dispatcher: pool.current, signal, headersTimeout: timeoutMs, bodyTimeout: 0 });
       if (res.statusCode >= 300) {
         const text = await res.body.text();
         throw new HttpError(res.statusCode, text ? (JSON.parse(text) as Json) : {});
@@ -224,6 +229,7 @@ export async function createLeanApi(source: ClusterSource, timeoutMs: number, cr
       const p = await orNull(call(`get pod ${ns}/${name}`, 'GET', `/api/v1/namespaces/${enc(ns)}/pods/${enc(name)}`));
       return p ? toPod(p as K8s.V1Pod) : null;
     },
-    close: () => void dispatcher.close().catch(() => undefined),
+    reconnect: () => pool.rotate(),
+    close: () => void pool.close().catch(() => undefined),
   };
 }

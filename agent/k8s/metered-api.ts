@@ -4,7 +4,7 @@ import type { NodeApi } from './api.ts';
 
 export type ApiVerb = 'get' | 'list' | 'watch' | 'patch' | 'create' | 'update' | 'evict';
 
-const VERBS: Record<Exclude<keyof NodeApi, 'source' | 'close'>, ApiVerb> = {
+const VERBS: Record<Exclude<keyof NodeApi, 'source' | 'close' | 'reconnect'>, ApiVerb> = {
   getNode: 'get',
   watchNode: 'watch',
   listOwnNode: 'list',
@@ -25,7 +25,7 @@ export const API_METHODS = Object.keys(VERBS) as (keyof typeof VERBS)[];
 
 /** Wraps `api`; `onRequest(verb, result)` is called once per request (result: `ok` or the error code). */
 export function meteredApi(api: NodeApi, onRequest: (verb: ApiVerb, result: string) => void): NodeApi {
-  const out: Record<string, unknown> = { source: api.source, close: api.close?.bind(api) };
+  const out: Record<string, unknown> = { source: api.source, close: api.close?.bind(api), reconnect: api.reconnect?.bind(api) };
   for (const [method, verb] of Object.entries(VERBS) as [keyof typeof VERBS, ApiVerb][]) {
     const fn = (api[method] as (...a: unknown[]) => Promise<unknown>).bind(api);
     out[method] = async (...args: unknown[]) => {

@@ -44,6 +44,8 @@ export interface WatchStats {
   events: number;
   bookmarks: number;
   idleRestarts: number;
+  /** Watches re-opened because the active uplink changed (reopen()). */
+  pathRestarts: number;
 }
 
 /** Numeric resourceVersions are compared; opaque ones are taken as newer (the contract says opaque; etcd's are numbers). */
@@ -58,10 +60,14 @@ export class NodeWatcher {
   #stopped = false;
   #abort: AbortController | null = null;
   #cancelWait: (() => void) | null = null;
+  /** Ends the backoff wait now (reopen()). */
+  #wakeWait: (() => void) | null = null;
+  /** Set while a watch request is open: ends it as renewed, so the loop opens the next one at once. */
+  #renew: (() => void) | null = null;
   #failures = 0;
   #listing: Promise<{ node: NodeView | null; resourceVersion: string }> | null = null;
   #goneInARow = 0;
-  readonly stats: WatchStats = { reads: 0, watches: 0, gone: 0, events: 0, bookmarks: 0, idleRestarts: 0 };
+  readonly stats: WatchStats = { reads: 0, watches: 0, gone: 0, events: 0, bookmarks: 0, idleRestarts: 0, pathRestarts: 0 };
 
   constructor(deps: NodeWatcherDeps) {
     this.#d = deps;
@@ -80,6 +86,20 @@ export class NodeWatcher {
     this.#stopped = true;
     this.#abort?.abort();
     this.#cancelWait?.();
+    this.#wakeWait?.();
+  }
+
+  /**
+   * The path to the API server changed (failover or failback): the open stream's connection keeps its old source address
+   * and route, so it would stay silent until WATCH_IDLE_MS. It is re-opened now from the same resourceVersion; a retry
+   * waiting out its backoff runs now too (the caller reopens the API gate for the new path first).
+   */
+  reopen(reason: string): void {
+    if (this.#stopped) return;
+    this.stats.pathRestarts++;
+    this.#d.log.info({ reason }, 'node watch: re-opening it on the new path');
+    if (this.#renew) this.#renew();
+    else this.#wakeWait?.();
   }
 
   /** Reads the Node fresh (one list request however many callers ask at once) and keeps it as the latest. */
@@ -146,8 +166,11 @@ export class NodeWatcher {
         log.warn({ code: codeOf(e), err: messageOf(e), failures: this.#failures, retryInMs: delay }, 'node watch failed; will retry');
         await new Promise<void>((resolve) => {
           this.#cancelWait = clock.setTimer(delay, resolve);
+          this.#wakeWait = resolve;
         });
+        this.#cancelWait?.();
         this.#cancelWait = null;
+        this.#wakeWait = null;
       }
     }
   }
@@ -174,6 +197,10 @@ export class NodeWatcher {
       });
     };
     armIdle();
+    this.#renew = () => {
+      renewed = true;
+      ac.abort();
+    };
     this.stats.watches++;
     try {
       await api.watchNode(nodeName, {
@@ -189,6 +216,7 @@ export class NodeWatcher {
       cancelEnd();
       cancelIdle();
       this.#abort = null;
+      this.#renew = null;
     }
     return renewed ? 'renewed' : 'closed';
   }

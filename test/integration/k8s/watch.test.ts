@@ -1,4 +1,4 @@
-/** The own Node is watched, not polled: no Node GETs in steady state, edits seen at once, 410 → re-read, watch errors back off. */
+/** The own Node is watched, not polled: no Node GETs in steady state, edits seen at once, 410 → re-read, watch errors back off, a failover re-opens it. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { settle, startHarness, waitFor, type Agent, type Harness } from '../../support/k8s-harness.ts';
@@ -124,4 +124,70 @@ test('watch requests answered 503 for 10 minutes back off like every other reque
     await new Promise((r) => setTimeout(r, 15));
   }
   assert.equal(h.api.openWatches, 1, 'watching again within one capped wait');
+});
+
+for (const client of ['lean', 'client-node'] as const)
+  test(`${client}: a failover re-opens the watch at once on a fresh connection; later requests never reuse a connection from before`, async (t) => {
+    const h = await startHarness(['n1']);
+    t.after(() => h.close());
+    const a = await h.agent('n1', { client, resyncSeconds: 3600 });
+    a.emit('healthy', 42);
+    await waitFor('healthy', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
+    await settle(h.api);
+    const before = new Set(h.api.requests.map((r) => r.port));
+    assert.equal(h.api.openWatches, 1);
+    const r0 = h.api.requests.length;
+    // No clock advance anywhere below: without the re-open the old stream would be given up only after WATCH_IDLE_MS.
+    a.ctx.bus.emit('active', 'lte');
+    await waitFor('a new watch request', () => h.api.requests.slice(r0).some((r) => isWatch(r.path)));
+    await waitFor('one watch open', () => h.api.openWatches === 1);
+    assert.equal(stats(a).pathRestarts, 1);
+    assert.equal(stats(a).idleRestarts, 0);
+    // An edit by hand arrives through the new stream; the repair (a PATCH) and the degraded labels go out on new connections.
+    const cur = h.api.store.get('nodes', '', 'n1');
+    assert.ok(cur?.metadata);
+    delete (cur.metadata.labels as Record<string, string>)[LABEL_LINK_STATE];
+    h.api.seed('nodes', cur);
+    await waitFor('label repaired through the new watch', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
+    a.emit('degraded', 1);
+    await waitFor('degraded', () => h.node('n1').labels[LABEL_LINK_STATE] === 'degraded');
+    await settle(h.api);
+    const after = h.api.requests.slice(r0);
+    t.diagnostic(
+      `${client}: connections before ${before.size}; after the failover ${after.length} requests on ${new Set(after.map((r) => r.port)).size} connection(s)`,
+    );
+    assert.deepEqual(
+      after.filter((r) => before.has(r.port)).map((r) => `${r.method} ${r.path} on :${r.port}`),
+      [],
+      'no request after the failover on a connection opened before it',
+    );
+  });
+
+test('a pass backing off after failures on the old path runs at once after a failover (the backoff starts over on the new path)', async (t) => {
+  const h = await startHarness(['n1']);
+  t.after(() => h.close());
+  const a = await h.agent('n1', { resyncSeconds: 3600 });
+  a.emit('healthy', 42);
+  await waitFor('healthy', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
+  await settle(h.api);
+  // The old path dies: every request is answered 503 (as a dead uplink times out), and the backoff grows.
+  h.api.faults = [{ status: 503 }];
+  a.emit('down', 0);
+  await settle(h.api);
+  for (let i = 0; i < 6; i++) {
+    h.clock.advance(60_000);
+    await settle(h.api);
+  }
+  assert.notEqual(h.node('n1').labels[LABEL_LINK_STATE], 'down', 'precondition: the label could not be written');
+  const gate = (a.details().api ?? {}) as { failures?: number };
+  t.diagnostic(`before the failover: ${JSON.stringify(gate)}`);
+  // The new path works; the clock stands still, so only the failover can make the pass run now.
+  h.api.faults = [];
+  a.ctx.bus.emit('active', 'lte');
+  const r1 = h.api.requests.length;
+  await waitFor('down label written over the new path without waiting out the backoff', () => h.node('n1').labels[LABEL_LINK_STATE] === 'down').catch((e) => {
+    throw new Error(
+      `${(e as Error).message}; requests since: ${JSON.stringify(h.api.requests.slice(r1))}; ${JSON.stringify(a.details().api)} ${JSON.stringify(a.details().watch)}`,
+    );
+  });
 });

@@ -19,6 +19,8 @@ export interface RecordedRequest {
   status: number;
   /** Request body as text (JSON requests only; protobuf is not kept). */
   body?: string;
+  /** The client's port: which connection carried the request (keep-alive reuse, fresh connections after a failover). */
+  port?: number | undefined;
 }
 
 /** A fault: matching requests get `status` (after `delayMs`), or never an answer (`hang`). */
@@ -145,9 +147,10 @@ export class KubeApiServer {
       req.on('error', () => resolve(Buffer.alloc(0)));
     });
     const contentType = String(req.headers['content-type'] ?? '');
+    const port = req.socket.remotePort;
     const reqText = contentType.includes('json') ? body.toString() : undefined;
     const send = (code: number, obj: unknown): void => {
-      this.requests.push({ method, path: url.pathname, contentType, status: code, ...(reqText ? { body: reqText } : {}) });
+      this.requests.push({ method, path: url.pathname, contentType, status: code, port, ...(reqText ? { body: reqText } : {}) });
       if (res.destroyed) return;
       const text = JSON.stringify(obj);
       res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -155,7 +158,7 @@ export class KubeApiServer {
     };
     const fault = this.#fault(method, url.pathname);
     if (fault?.hang) {
-      this.requests.push({ method, path: url.pathname, contentType, status: 0 });
+      this.requests.push({ method, path: url.pathname, contentType, status: 0, port });
       return;
     }
     if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
@@ -201,7 +204,7 @@ export class KubeApiServer {
         const q = url.searchParams;
         if (q.get('watch') === 'true' || q.get('watch') === '1') {
           serveWatch(this.store, t.res, t.ns, url, req, res, this.#openWatches);
-          this.requests.push({ method: 'GET', path: url.pathname + '?watch', contentType: '', status: 200 });
+          this.requests.push({ method: 'GET', path: url.pathname + '?watch', contentType: '', status: 200, port: req.socket.remotePort });
           return 'streaming';
         }
         const items = this.store.list(sk, t.res.namespaced && t.ns ? t.ns : null, q.get('labelSelector'), q.get('fieldSelector'));

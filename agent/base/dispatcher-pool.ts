@@ -1,5 +1,5 @@
 /** A sink's swappable connection pool: after the active uplink changes, new requests open fresh connections (the new route's source address) while the old pool drains. */
-import { systemClock, type Clock } from '../agent/base/clock.ts';
+import { systemClock, type Clock } from './clock.ts';
 
 /**
  * Why: a keep-alive connection keeps the source address it was opened with, and linkward's own per-uplink rule
