@@ -5,7 +5,7 @@ import { run } from '../base/exec.ts';
 import { LwError, ErrorCode, messageOf } from '../base/errors.ts';
 import { Exit, exitForError } from './exit-codes.ts';
 import { parseYaml, validateConfig } from '../config/load.ts';
-import { parseAddrs, parseRoutes } from '../route/ip-state.ts';
+import { parseAddrs, parseRoutes, type KernelRoute } from '../route/ip-state.ts';
 import { describeInterfaces } from './interfaces.ts';
 import { proposeUplinks, renderProposal } from './propose.ts';
 
@@ -23,12 +23,21 @@ async function ipJson(args: string[]): Promise<string> {
   return (await run('ip', ['-json', ...args], { timeoutMs: IP_TIMEOUT_MS, env: { ...process.env, LC_ALL: 'C' } })).stdout;
 }
 
+/** IPv6 main routes, or none where IPv6 is off or unreadable (the proposal then leaves IPv6 out; init goes on). */
+async function ipv6Defaults(): Promise<KernelRoute[]> {
+  try {
+    return parseRoutes(await ipJson(['-6', 'route', 'show', 'table', 'main']), 6);
+  } catch {
+    return [];
+  }
+}
+
 async function initAction(o: InitOptions): Promise<void> {
   try {
     if (o.output && existsSync(o.output) && !o.force) {
       throw new LwError(ErrorCode.CONFIG_INVALID, `${o.output} exists: linkward init never overwrites a config; pass --force, or --output another file`);
     }
-    const routes = parseRoutes(await ipJson(['-4', 'route', 'show', 'table', 'main']));
+    const routes = [...parseRoutes(await ipJson(['-4', 'route', 'show', 'table', 'main'])), ...(await ipv6Defaults())];
     const links = parseAddrs(await ipJson(['addr', 'show']));
     const proposal = proposeUplinks(routes, links, await describeInterfaces());
     const text = renderProposal(proposal, new Date().toISOString(), { kubernetes: existsSync(K3S_KUBECONFIG) });

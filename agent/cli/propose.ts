@@ -1,5 +1,5 @@
 /** First-run proposal (pure): uplinks from the kernel's default routes and links, default probe targets, as commented YAML. */
-import type { KernelLink, KernelRoute } from '../route/ip-state.ts';
+import { famOf, type KernelLink, type KernelRoute } from '../route/ip-state.ts';
 import type { InterfaceInfo } from './interfaces.ts';
 
 /**
@@ -21,6 +21,8 @@ export interface ProposedUplink {
   priority: number;
   metered: boolean;
   gateway?: string;
+  /** `auto` when the interface carries an IPv6 default route (router advertisement, DHCPv6, static). */
+  gateway6?: 'auto';
   /** Why it was proposed (for the comment in the file). */
   why: string;
 }
@@ -59,8 +61,13 @@ export function proposeUplinks(routes: readonly KernelRoute[], links: readonly K
     return `${i.wireless ? ', Wi-Fi' : ''}${i.speedMbps !== undefined ? `, link ${i.speedMbps} Mbit/s` : ''}${i.virtual ? ', a virtual device (PPP, VLAN and bond uplinks are; a VPN tunnel is not an uplink: then delete it)' : ''}`;
   };
   const defaults = routes
-    .filter((r) => r.dst === 'default' && r.table === 'main' && r.dev !== undefined && !NOT_AN_UPLINK.test(r.dev))
+    .filter((r) => famOf(r) === 4 && r.dst === 'default' && r.table === 'main' && r.dev !== undefined && !NOT_AN_UPLINK.test(r.dev))
     .sort((a, b) => a.metric - b.metric);
+  /** IPv6 left on a failed uplink breaks whatever prefers IPv6 (IPv6-first cellular carriers): switch it too. */
+  const v6 = (dev: string): Pick<ProposedUplink, 'gateway6'> & { why6: string } => {
+    const r = routes.find((x) => famOf(x) === 6 && x.dst === 'default' && x.table === 'main' && x.dev === dev && x.gateway);
+    return r ? { gateway6: 'auto', why6: `; IPv6 default via ${r.gateway} (${r.protocol})` } : { why6: '' };
+  };
   const taken = new Set<string>();
   const seen = new Set<string>();
   const uplinks: ProposedUplink[] = [];
@@ -68,13 +75,15 @@ export function proposeUplinks(routes: readonly KernelRoute[], links: readonly K
     const dev = r.dev as string;
     if (seen.has(dev)) continue;
     seen.add(dev);
+    const { why6, ...six } = v6(dev);
     uplinks.push({
       name: uplinkName(dev, taken),
       interface: dev,
       priority: PRIORITY_BASE + PRIORITY_STEP * uplinks.length,
       metered: METERED.test(dev),
       ...(r.gateway ? { gateway: r.gateway } : {}),
-      why: `default route${r.gateway ? ` via ${r.gateway}` : ''} (metric ${r.metric}, ${r.protocol})${about(dev)}`,
+      ...six,
+      why: `default route${r.gateway ? ` via ${r.gateway}` : ''} (metric ${r.metric}, ${r.protocol})${why6}${about(dev)}`,
     });
   }
   for (const l of links) {
@@ -112,6 +121,8 @@ export function renderProposal(p: Proposal, generatedAt: string, opts: { kuberne
     lines.push(`    # ${u.interface}: ${u.why}`);
     // no gateway key: linkward reads it from the routing table, so a DHCP gateway that changes keeps working
     lines.push(`    - name: ${u.name}`, `      interface: ${q(u.interface)}`, `      priority: ${u.priority}`);
+    if (u.gateway6)
+      lines.push('      # IPv6 default route on it: switch IPv6 with IPv4, the router learned from the routing table', `      gateway6: ${u.gateway6}`);
     if (u.metered) lines.push('      # cellular-looking interface: smaller daily probe budget (10 MB), only high-priority telemetry', '      metered: true');
   }
   lines.push(

@@ -23,10 +23,10 @@ export const UplinkSchema = z
       .describe("Local address probes bind to, so they leave through this uplink; omit to use the interface's first IPv4 address."),
     gateway6: z
       .string()
-      .regex(/^[0-9a-fA-F:]+$/, 'must be an IPv6 address, e.g. fe80::1 or fd00:1::1')
+      .regex(/^([0-9a-fA-F:]+|auto)$/, 'must be an IPv6 address (e.g. fe80::1 or fd00:1::1) or auto')
       .optional()
       .describe(
-        'IPv6 next hop (a link-local fe80:: router address is fine). Set it to make the uplink dual-stack: linkward then switches the IPv6 default route, table and rule along with the IPv4 ones.',
+        'IPv6 next hop (a link-local fe80:: router address is fine), or `auto` to learn it from the IPv6 default route via the interface (router advertisement, DHCPv6 or static), as an omitted `gateway` is learned. Set it to make the uplink dual-stack: linkward then switches the IPv6 default route, table and rule along with the IPv4 ones. Leave it out only if the uplink carries no IPv6: otherwise IPv6 traffic stays on it after a failover.',
       ),
     sourceAddress6: z
       .string()

@@ -50,6 +50,20 @@ export const IPV6_METRIC_FOR_ZERO = 1;
 /** The metric linkward's main default route has in `family`. */
 export const mainMetricOf = (family: Family, mainMetric: number): number => (family === 6 && mainMetric === 0 ? IPV6_METRIC_FOR_ZERO : mainMetric);
 
+/** `gateway6` value that learns the IPv6 next hop from the kernel (a router-advertised default, typically). */
+export const GATEWAY6_AUTO = 'auto';
+
+/**
+ * The next hop of a default route via `dev` in `family`, from any table: the host's own routes (DHCP, router
+ * advertisement, static) first, linkward's (`routeProto`) only when none is left (a lease or RA route that expired
+ * while the uplink was dead), so a router that changed its address is followed rather than linkward's old copy.
+ */
+function learnGateway(kernel: KernelState, family: Family, dev: string, routeProto: number): string | undefined {
+  const defaults = kernel.routes.filter((r) => famOf(r) === family && r.dst === 'default' && r.dev === dev && r.gateway);
+  const proto = String(routeProto);
+  return (defaults.find((r) => r.protocol !== proto) ?? defaults[0])?.gateway;
+}
+
 /** Families the kernel must be read in for these uplinks: IPv6 too when any uplink is dual-stack (`gateway6`). */
 export function familiesFor(list: readonly UplinkConfig[]): Family[] {
   return list.some((u) => u.gateway6 !== undefined) ? [4, 6] : [4];
@@ -67,7 +81,7 @@ export const tableOf = (u: UplinkConfig, i: number, opts: Pick<PlanOptions, 'tab
 export function resolveUplinks(
   list: readonly UplinkConfig[],
   kernel: KernelState,
-  opts: Pick<PlanOptions, 'tableBase'>,
+  opts: Pick<PlanOptions, 'tableBase' | 'routeProto'>,
 ): { uplinks: ResolvedUplink[]; problems: string[]; unresolved: { family: Family; table: number }[] } {
   const uplinks: ResolvedUplink[] = [];
   const problems: string[] = [];
@@ -82,17 +96,20 @@ export function resolveUplinks(
     const dev = u.interface;
     if (!dev) return skip(`${u.name}: set uplinks[].interface (needed to route through it)`);
     const link = kernel.links.find((l) => l.name === dev);
-    const gateway = u.gateway ?? kernel.routes.find((r) => famOf(r) === 4 && r.dst === 'default' && r.dev === dev && r.gateway)?.gateway;
+    const gateway = u.gateway ?? learnGateway(kernel, 4, dev, opts.routeProto);
     if (!gateway) return skip(`${u.name}: no gateway configured and no default route via ${dev} to learn it from; set uplinks[].gateway`);
     const src = u.sourceAddress ?? (link?.addrs[0] ? bare(link.addrs[0]) : undefined);
     if (!src) return skip(`${u.name}: ${dev} has no IPv4 address${link ? '' : ' (interface not found)'}; set uplinks[].sourceAddress or bring it up`);
     const r: ResolvedUplink = { name: u.name, dev, gateway, src, table };
     if (u.gateway6 !== undefined && v6read) {
+      const gateway6 = u.gateway6 === GATEWAY6_AUTO ? learnGateway(kernel, 6, dev, opts.routeProto) : u.gateway6;
       const src6 = u.sourceAddress6 ?? (link?.addrs6?.[0] ? bare(link.addrs6[0]) : undefined);
-      if (src6) r.v6 = { gateway: u.gateway6, src: src6 };
+      if (gateway6 && src6) r.v6 = { gateway: gateway6, src: src6 };
       else {
         problems.push(
-          `${u.name}: ${dev} has no global IPv6 address; its IPv6 routes are left as they are (set uplinks[].sourceAddress6 or wait for the address)`,
+          gateway6
+            ? `${u.name}: ${dev} has no global IPv6 address; its IPv6 routes are left as they are (set uplinks[].sourceAddress6 or wait for the address)`
+            : `${u.name}: gateway6 is auto but no IPv6 default route via ${dev} to learn it from (no router advertisement yet?); its IPv6 routes are left as they are (set uplinks[].gateway6 to the router's address, or remove it if ${dev} has no IPv6)`,
         );
         unresolved.push({ family: 6, table });
       }

@@ -1,4 +1,4 @@
-/** Lab (root): dual-stack uplinks switch IPv4 and IPv6 together; stop while on the backup restores the host's routes; `route cleanup` after kill -9 does too. */
+/** Lab (root): dual-stack uplinks (static or router-advertised IPv6 defaults) switch IPv4 and IPv6 together; stop while on the backup restores the host's routes; `route cleanup` after kill -9 does too. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -74,53 +74,93 @@ function crossed(fn: () => void): { gw1: number; gw2: number } {
   return { gw1: forwarded(NS.gw1) - a, gw2: forwarded(NS.gw2) - b };
 }
 
-for (const burn of [false, true]) {
-  test(`dual-stack: both families switch to the backup; stop while on it restores the host routes${burn ? ' (CPU burners on every core)' : ''}`, {
-    timeout: 120_000,
-  }, async (t) => {
-    needRoot();
-    const { stateDir, procs } = await openLab(t);
-    const before4 = edgeDefaults(4);
-    const before6 = edgeDefaults(6);
-    assert.match(before6, /default via fd00:201:1::1 dev e1 proto static metric 100/);
-    const burners = burn ? startBurners() : null;
-    t.after(() => burners?.stop());
-    const { agent, events, active, stderr } = spawnLabAgent(stateDir, { log: { level: 'info' }, uplinks: { policy, list: labUplinks({ dualStack: true }) } });
-    procs.push(agent);
+/** Routes as `ip route` prints them, without the seconds an RA route has left (they count down between reads). */
+const steady = (routes: string): string => routes.replace(/ expires \d+sec/g, '');
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-    assert.ok(
-      await waitFor(() => active() === 'wan' && /via fd00:201:1::1 dev e1/.test(edgeDefault6()), SWITCH_WAIT_MS),
-      `wan active in both families (stderr: ${stderr().slice(-800)})`,
-    );
-    assert.match(edgeDefault6(), /^default via fd00:201:1::1 dev e1 metric 1 /);
-    assert.match(nsExec(NS.edge, 'ip', '-6', 'rule', 'show'), /7101:\s+from fd00:201:2::2 lookup 7101/);
-    assert.match(nsExec(NS.edge, 'ip', '-6', 'route', 'show', 'table', '7101'), /default via fd00:201:2::1 dev e2/);
-
-    blackhole(NS.gw1);
-    assert.ok(await waitFor(() => active() === 'lte', SWITCH_WAIT_MS), `switched to lte (stderr: ${stderr().slice(-800)})`);
-    assert.ok(await waitFor(() => /via fd00:201:2::1 dev e2/.test(edgeDefault6()), 5_000), edgeDefault6());
-    assert.match(edgeDefault(), /^default via 10\.201\.2\.1 dev e2\b/);
-    const onBackup = crossed(() => {
-      connectFromEdge(TARGET);
-      connectFromEdge(TARGET6);
-    });
-    assert.ok(onBackup.gw2 >= 2, `IPv4 and IPv6 traffic crosses gw2 (${JSON.stringify(onBackup)})`);
-
-    // Stop while on the backup (gw1 still dead, so nothing moves the route back first).
-    const stopAt = Date.now();
-    agent.kill('SIGTERM');
-    assert.ok(await waitFor(() => events.some((e) => e.event === 'stopped'), STOP_WAIT_MS), `agent stopped (stderr: ${stderr().slice(-800)})`);
-    t.diagnostic(`SIGTERM → routes restored and agent stopped: ${events.find((e) => e.event === 'stopped')!.atMs - stopAt} ms${burn ? ' (burners)' : ''}`);
-    assert.equal(edgeDefaults(4), before4, 'IPv4 main defaults as before linkward');
-    assert.equal(edgeDefaults(6), before6, 'IPv6 main defaults as before linkward');
-    restore(NS.gw1);
-    const after = crossed(() => {
-      connectFromEdge(TARGET);
-      connectFromEdge(TARGET6);
-    });
-    assert.ok(after.gw1 >= 2 && after.gw2 === 0, `after stop, IPv4 and IPv6 traffic crosses gw1 only (${JSON.stringify(after)})`);
-  });
+/** The gateway's link-local address on its lab link, once DAD has finished (a router announces this one in its RAs). */
+async function linkLocal(ns: string, dev: string): Promise<string> {
+  let addr = '';
+  await waitFor(() => {
+    const out = nsExec(ns, 'ip', '-6', '-o', 'addr', 'show', 'dev', dev, 'scope', 'link');
+    addr = out.includes('tentative') ? '' : (/inet6 (fe80::[0-9a-f:]+)\//.exec(out)?.[1] ?? '');
+    return addr !== '';
+  }, 10_000);
+  assert.ok(addr, `no link-local address on ${ns} ${dev}`);
+  return addr;
 }
+
+/**
+ * Replaces the static IPv6 default with what router advertisements leave on a host with two uplinks: a default via
+ * each router's link-local address, proto ra, with a lifetime (metrics apart, as NetworkManager gives each device).
+ */
+async function routerAdvertised(): Promise<{ gw1: string; gw2: string }> {
+  const gw1 = await linkLocal(NS.gw1, 'g1a');
+  const gw2 = await linkLocal(NS.gw2, 'g2a');
+  nsExec(NS.edge, 'ip', '-6', 'route', 'del', 'default', 'via', 'fd00:201:1::1', 'dev', 'e1');
+  nsExec(NS.edge, 'ip', '-6', 'route', 'add', 'default', 'via', gw1, 'dev', 'e1', 'proto', 'ra', 'metric', '1024', 'expires', '1800');
+  nsExec(NS.edge, 'ip', '-6', 'route', 'add', 'default', 'via', gw2, 'dev', 'e2', 'proto', 'ra', 'metric', '1100', 'expires', '1800');
+  return { gw1, gw2 };
+}
+
+for (const ra of [false, true])
+  for (const burn of [false, true]) {
+    const how = ra ? 'router-advertised IPv6 defaults, gateway6 auto' : 'static IPv6 gateways';
+    test(`dual-stack (${how}): both families switch to the backup; stop while on it restores the host routes${burn ? ' (CPU burners on every core)' : ''}`, {
+      timeout: 120_000,
+    }, async (t) => {
+      needRoot();
+      const { stateDir, procs } = await openLab(t);
+      const gw6 = ra ? await routerAdvertised() : { gw1: 'fd00:201:1::1', gw2: 'fd00:201:2::1' };
+      const before4 = edgeDefaults(4);
+      const before6 = steady(edgeDefaults(6));
+      assert.match(
+        before6,
+        ra ? new RegExp(`default via ${esc(gw6.gw1)} dev e1 proto ra metric 1024`) : /default via fd00:201:1::1 dev e1 proto static metric 100/,
+      );
+      const burners = burn ? startBurners() : null;
+      t.after(() => burners?.stop());
+      const list = labUplinks({ dualStack: true }).map((u) => (ra ? { ...u, gateway6: 'auto' } : u));
+      const { agent, events, active, stderr } = spawnLabAgent(stateDir, { log: { level: 'info' }, uplinks: { policy, list } });
+      procs.push(agent);
+      const via1 = new RegExp(`via ${esc(gw6.gw1)} dev e1`);
+      const via2 = new RegExp(`via ${esc(gw6.gw2)} dev e2`);
+
+      assert.ok(
+        await waitFor(() => active() === 'wan' && via1.test(edgeDefault6()), SWITCH_WAIT_MS),
+        `wan active in both families (stderr: ${stderr().slice(-800)})`,
+      );
+      assert.match(edgeDefault6(), new RegExp(`^default via ${esc(gw6.gw1)} dev e1 metric 1 `));
+      assert.match(nsExec(NS.edge, 'ip', '-6', 'rule', 'show'), /7101:\s+from fd00:201:2::2 lookup 7101/);
+      assert.match(nsExec(NS.edge, 'ip', '-6', 'route', 'show', 'table', '7101'), new RegExp(`default ${via2.source}`));
+
+      blackhole(NS.gw1);
+      assert.ok(await waitFor(() => active() === 'lte', SWITCH_WAIT_MS), `switched to lte (stderr: ${stderr().slice(-800)})`);
+      assert.ok(await waitFor(() => via2.test(edgeDefault6()), 5_000), edgeDefault6());
+      assert.match(edgeDefault(), /^default via 10\.201\.2\.1 dev e2\b/);
+      const onBackup = crossed(() => {
+        connectFromEdge(TARGET);
+        connectFromEdge(TARGET6);
+      });
+      assert.ok(onBackup.gw2 >= 2, `IPv4 and IPv6 traffic crosses gw2 (${JSON.stringify(onBackup)})`);
+
+      // Stop while on the backup (gw1 still dead, so nothing moves the route back first).
+      const stopAt = Date.now();
+      agent.kill('SIGTERM');
+      assert.ok(await waitFor(() => events.some((e) => e.event === 'stopped'), STOP_WAIT_MS), `agent stopped (stderr: ${stderr().slice(-800)})`);
+      t.diagnostic(
+        `${how}: SIGTERM → routes restored and agent stopped: ${events.find((e) => e.event === 'stopped')!.atMs - stopAt} ms${burn ? ' (burners)' : ''}`,
+      );
+      assert.equal(edgeDefaults(4), before4, 'IPv4 main defaults as before linkward');
+      assert.equal(steady(edgeDefaults(6)), before6, 'IPv6 main defaults as before linkward');
+      restore(NS.gw1);
+      const after = crossed(() => {
+        connectFromEdge(TARGET);
+        connectFromEdge(TARGET6);
+      });
+      assert.ok(after.gw1 >= 2 && after.gw2 === 0, `after stop, IPv4 and IPv6 traffic crosses gw1 only (${JSON.stringify(after)})`);
+    });
+  }
 
 test('kill -9 while on the backup, then `linkward route cleanup`: the host routes come back, nothing of linkward stays', { timeout: 120_000 }, async (t) => {
   needRoot();

@@ -116,3 +116,36 @@ test('interface names that are not valid uplink names are mapped, and collisions
   );
   assert.ok(validateConfig(parseYaml(renderProposal(p, 'x', { kubernetes: false })).value).ok);
 });
+
+test('an IPv6 default route on an uplink proposes gateway6: auto (IPv6 switches with IPv4); an uplink without one stays IPv4-only', () => {
+  /** `ip -6 -json route show table main`: the LTE modem announces a router (RA), the fibre line gives no IPv6. */
+  const ROUTES6 = JSON.stringify([
+    { dst: 'default', gateway: 'fe80::1', dev: 'wwan0', protocol: 'ra', metric: 1024, flags: [], pref: 'medium' },
+    { dst: 'fe80::/64', dev: 'wwan0', protocol: 'kernel', metric: 256, flags: [], pref: 'medium' },
+  ]);
+  const p = proposeUplinks([...parseRoutes(ROUTES), ...parseRoutes(ROUTES6, 6)], parseAddrs(ADDRS));
+  assert.deepEqual(
+    p.uplinks.map((u) => [u.interface, u.gateway6 ?? null]),
+    [
+      ['enp1s0', null],
+      ['wwan0', 'auto'],
+      ['enp2s0', null],
+    ],
+  );
+  assert.match(p.uplinks[1]?.why ?? '', /IPv6 default via fe80::1 \(ra\)/);
+  const text = renderProposal(p, '2026-12-04T00:00:00Z', { kubernetes: false });
+  const parsed = parseYaml(text);
+  assert.deepEqual(parsed.problems, []);
+  const v = validateConfig(parsed.value);
+  assert.ok(v.ok, JSON.stringify(!v.ok && v.problems));
+  if (!v.ok) return;
+  assert.match(text, /^ +gateway6: auto$/m);
+  assert.deepEqual(
+    effectiveUplinks(v.config.uplinks).map((u) => [u.name, u.gateway6 ?? null]),
+    [
+      ['enp1s0', null],
+      ['wwan0', 'auto'],
+      ['enp2s0', null],
+    ],
+  );
+});

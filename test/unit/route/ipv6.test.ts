@@ -146,3 +146,61 @@ test('IPv6 is read only when an uplink is dual-stack', () => {
   assert.deepEqual(familiesFor([WAN, LTE4]), [4, 6]);
   assert.deepEqual(familiesFor([LTE4]), [4]);
 });
+
+const WAN_AUTO = UplinkSchema.parse({ name: 'wan', interface: 'eth0', gateway: '10.0.1.1', gateway6: 'auto', priority: 10 });
+const LTE_AUTO = UplinkSchema.parse({ name: 'lte', interface: 'wwan0', gateway: '10.0.2.1', gateway6: 'auto', priority: 20 });
+/** Both uplinks announce their router by RA (link-local next hops, metric 1024), as cellular modems and most CPEs do. */
+function raKernel(): FakeIp {
+  const ip = kernel();
+  ip.routes.push({ family: 6, table: 'main', dst: 'default', gateway: 'fe80::2', dev: 'wwan0', metric: 1024, protocol: 'ra' });
+  return ip;
+}
+const v6Lines = (ip: FakeIp): string =>
+  ip
+    .render()
+    .split('\n')
+    .filter((l) => l.startsWith('ip -6 route') && l.includes('proto 77'))
+    .join('\n');
+
+test('gateway6 auto: each router is learned from its RA default; a failover moves IPv6 too; a router that changed address is followed', async () => {
+  const ip = raKernel();
+  const wan = { uplinks: [WAN_AUTO, LTE_AUTO], active: 'wan', linkUp: {}, opts: OPTS };
+  const r = await reconcile(actuator(ip), wan);
+  assert.deepEqual(r.problems, []);
+  assert.equal(
+    v6Lines(ip),
+    `ip -6 route default via fe80::1 dev eth0 metric 1 proto 77
+ip -6 route default via fe80::1 dev eth0 table 7100 metric 1024 proto 77
+ip -6 route default via fe80::2 dev wwan0 table 7101 metric 1024 proto 77`,
+  );
+  ip.log = [];
+  await reconcile(actuator(ip), { ...wan, active: 'lte' });
+  assert.equal(
+    ip.log.join('\n'),
+    'ip route replace default via 10.0.2.1 dev wwan0 metric 0 proto 77\nip -6 route replace default via fe80::2 dev wwan0 metric 1 proto 77',
+  );
+  // wan's router is replaced (a new link-local address in its RA): the host's route changes, linkward's copy is old.
+  ip.routes.find((x) => x.family === 6 && x.dev === 'eth0' && x.protocol === 'ra')!.gateway = 'fe80::9';
+  ip.log = [];
+  await reconcile(actuator(ip), { ...wan, active: 'lte' });
+  assert.match(ip.log.join('\n'), /^ip -6 route replace default via fe80::9 dev eth0 table 7100 proto 77$/m);
+  assert.doesNotMatch(ip.render(), /fe80::1 dev eth0 table 7100/);
+});
+
+test('gateway6 auto without an IPv6 default via the interface: that IPv6 side is left as it is and named; IPv4 and the other uplink go on', async () => {
+  const ip = kernel(); // no RA default on wwan0
+  const r = await reconcile(actuator(ip), { uplinks: [WAN_AUTO, LTE_AUTO], active: 'lte', linkUp: {}, opts: OPTS });
+  assert.match(r.problems.join('\n'), /lte: gateway6 is auto but no IPv6 default route via wwan0/);
+  assert.match(ip.render(), /^ip route default via 10\.0\.2\.1 dev wwan0 proto 77$/m);
+  assert.match(ip.render(), /^ip -6 route default via fe80::1 dev eth0 table 7100 metric 1024 proto 77$/m);
+  assert.doesNotMatch(ip.render(), /ip -6 route default via \S+ dev wwan0/);
+});
+
+test('gateway6 accepts an IPv6 address or auto, nothing else', () => {
+  assert.equal(UplinkSchema.safeParse({ name: 'wan', gateway6: 'auto' }).success, true);
+  assert.equal(UplinkSchema.safeParse({ name: 'wan', gateway6: 'fe80::1' }).success, true);
+  const bad = UplinkSchema.safeParse({ name: 'wan', gateway6: 'automatic' });
+  assert.equal(bad.success, false);
+  assert.match(bad.error?.issues[0]?.message ?? '', /or auto/);
+  assert.deepEqual(familiesFor([WAN_AUTO]), [4, 6]);
+});
