@@ -1,5 +1,6 @@
 // Test runner: unit + integration files in parallel, then the lab (see below); prints one closing count line.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from 'node:test';
@@ -83,10 +84,11 @@ async function phase(list, concurrency) {
 /**
  * Lab files that declare their CPU variants with cpuVariants() (test/support/cpu-burners.ts) are the long ones (minutes
  * each; 2 × 153–180 s for the route impairments alone) and each owns its namespace names. They run side by side in two
- * passes: every quiet variant, then every busy variant while one burner per core runs at the agents' priority, started
- * here before the first agent and shared by the files (a set per file would be 3 burners per core, not the condition the
- * tests name). The other lab files share namespace names (lwr-*, lwp-*) and run one at a time, each with its own
- * variants.
+ * passes: every quiet variant (no burners), then every busy variant while one burner per core runs at the agents'
+ * priority, started here before the first agent and shared by the files (a set per file would be 3 burners per core,
+ * not the condition the tests name). In both passes the other files' agents run beside each one: "quiet" means no
+ * burners, not an idle machine; the load average of each pass is printed at the end. The other lab files share
+ * namespace names (lwr-*, lwp-*) and run one at a time, each with its own variants.
  */
 const labDir = join(root, 'test', 'lab') + '/';
 const all = selected.flatMap(files);
@@ -95,27 +97,44 @@ const lab = all.filter((f) => f.startsWith(labDir));
 const paired = lab.filter((f) => readFileSync(f, 'utf8').includes('cpuVariants()'));
 const single = lab.filter((f) => !paired.includes(f));
 
+/** Load average sampling interval during a phase: the side-by-side passes report how busy the machine really was. */
+const LOAD_SAMPLE_MS = 5_000;
 const timings = [];
-/** Runs a phase and says how long it took: the lab's cost is what keeps CI near its time goal. */
+/** Runs a phase and says how long it took and the highest 1-min load average seen (the lab's conditions, CI's time goal). */
 async function timed(name, list, concurrency) {
   if (list.length === 0) return;
   const t0 = Date.now();
-  await phase(list, concurrency);
-  timings.push(`${name}: ${list.length} file(s) in ${Math.round((Date.now() - t0) / 1000)} s`);
+  let maxLoad = loadavg()[0];
+  const sampler = setInterval(() => (maxLoad = Math.max(maxLoad, loadavg()[0])), LOAD_SAMPLE_MS);
+  try {
+    await phase(list, concurrency);
+  } finally {
+    clearInterval(sampler);
+  }
+  timings.push(`${name}: ${list.length} file(s) in ${Math.round((Date.now() - t0) / 1000)} s, 1-min load average up to ${maxLoad.toFixed(1)}`);
 }
 
 await timed('unit + integration', fast, PARALLEL_FILES);
 await timed('lab, one file at a time', single, 1);
 if (paired.length > 0) {
   process.env[LAB_CPU_ENV] = 'quiet';
-  await timed('lab, quiet variants side by side', paired, paired.length);
+  await timed('lab, quiet variants (no burners) side by side', paired, paired.length);
+  delete process.env[SHARED_BURNERS_ENV]; // set in the runner's own environment: startBurners would hand back that set
   const burners = startBurners();
+  // `finally` and the exit hook do not run when the runner is killed by a signal (CI cancelled, `timeout`): the
+  // burners would spin on every core for good.
+  const onSignal = (sig) => {
+    burners.stop();
+    process.kill(process.pid, sig);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(sig, onSignal);
   process.env[LAB_CPU_ENV] = 'busy';
   process.env[SHARED_BURNERS_ENV] = `${burners.pids.join(',')}@${burners.nice}`;
   try {
     await timed(`lab, busy variants side by side (${burners.count} burners at nice ${burners.nice})`, paired, paired.length);
   } finally {
     burners.stop();
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.off(sig, onSignal);
     delete process.env[LAB_CPU_ENV];
     delete process.env[SHARED_BURNERS_ENV];
   }
