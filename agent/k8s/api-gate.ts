@@ -43,6 +43,8 @@ export class ApiGate {
   readonly api: NodeApi;
   readonly #deps: GateDeps;
   #probing = false;
+  /** Bumped by pathChanged(): requests stamped with an older value no longer move the backoff. */
+  #path = 0;
   #probeSinceMono = 0;
   readonly #r: ApiReachability = { up: null, lastSuccessMs: null, lastFailureMs: null, failures: 0, closedUntilMonoMs: 0 };
 
@@ -53,12 +55,17 @@ export class ApiGate {
       const fn = (inner[method] as (...a: unknown[]) => Promise<unknown>).bind(inner);
       out[method] = async (...args: unknown[]) => {
         const probe = this.#check();
+        // Outcomes of requests sent over an older path (before pathChanged) say nothing about the current one.
+        const path = this.#path;
         let settled = false;
-        const answered = (): void => {
-          if (settled) return;
+        const settle = (): boolean => {
+          if (settled) return false;
           settled = true;
-          if (probe) this.#probing = false;
-          this.#answered();
+          if (probe && path === this.#path) this.#probing = false;
+          return path === this.#path;
+        };
+        const answered = (): void => {
+          if (settle()) this.#answered();
         };
         // A watch is answered when its stream opens, not when it ends (maybe an hour later).
         if (method === 'watchNode') {
@@ -73,15 +80,18 @@ export class ApiGate {
         }
         try {
           const r = await fn(...args);
-          answered();
+          // A watch that ends without having opened (aborted while connecting) got no answer: nothing is learned.
+          if (method === 'watchNode') settle();
+          else answered();
           return r;
         } catch (e) {
+          const unreachable = UNREACHABLE_CODES.has(codeOf(e));
           if (!settled) {
-            settled = true;
-            if (probe) this.#probing = false;
-            if (UNREACHABLE_CODES.has(codeOf(e))) this.#failed();
-            else this.#answered();
-          } else if (UNREACHABLE_CODES.has(codeOf(e))) this.#failed(); // a stream that broke after it opened
+            if (settle()) {
+              if (unreachable) this.#failed();
+              else this.#answered();
+            }
+          } else if (unreachable && path === this.#path) this.#failed(); // a stream that broke after it opened
           throw e;
         }
       };
@@ -122,9 +132,11 @@ export class ApiGate {
    * path and say nothing about the new one, so the backoff starts over, as after an answer: the window closes and
    * requests go out at once (the watch re-opening and a pending pass together; one probe at a time would make the other
    * fail locally and back off). If the server itself is down, the backoff builds up again from its first step. Failovers
-   * are rare (failback is capped per hour), so this costs a few requests per failover at most.
+   * are rare (failback is capped per hour), so this costs a few requests per failover at most. Requests still on the
+   * old path (a hang on a blackholed uplink ends in a timeout seconds later) no longer count, either way.
    */
   pathChanged(): void {
+    this.#path++;
     if (this.#r.failures === 0 && this.#r.closedUntilMonoMs === 0) return;
     this.#r.failures = 0;
     this.#r.closedUntilMonoMs = 0;

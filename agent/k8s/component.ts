@@ -60,6 +60,8 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
   let stopped = false;
   let paused = false;
   let failures = 0;
+  /** Active-uplink changes seen: a pass that fails after one started on the old path and is not counted as a failure. */
+  let pathChanges = 0;
   let cancelRetry: (() => void) | null = null;
   let cancelResync: (() => void) | null = null;
   let last: ReconcileResult | null = null;
@@ -147,6 +149,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
     if (!conn) return;
     const { api, fleet, watcher, renewal, gate } = conn;
     const s = snapshot();
+    const path = pathChanges;
     trackUnknown(s);
     try {
       const r = await reconcileOnce(
@@ -188,6 +191,11 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
       drains.update(r.desired.drain, api);
       await events.flush(api, clock.nowMs()); // last: never throws, and a failed POST (which opens the backoff window) cuts nothing short
     } catch (e) {
+      if (path !== pathChanges) {
+        // Failed on the path it started on, which the failover has left: onPathChanged asked for a rerun on the new one.
+        log.info({ code: codeOf(e), err: messageOf(e) }, 'node reconcile failed on the previous uplink; running it again on the new one');
+        return;
+      }
       failures++;
       const code = codeOf(e);
       lastError = { code, message: messageOf(e), atMs: clock.nowMs() };
@@ -326,9 +334,11 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
             subscribe: () => ctx.bus.on('link', onLink),
             subscribeActive: (onChange) => ctx.bus.on('active', onActiveUplinkChange(ctx.bus.latestActive(), onChange)),
             onPathChanged: () => {
-              if (!cancelRetry) return;
-              // A pass backing off after failures on the old path runs now, over the new one.
-              cancelRetry();
+              // The backoff built up on the old path starts over; a pass backing off, or one in flight on the old path
+              // (it reruns after it), runs now over the new one.
+              failures = 0;
+              pathChanges++;
+              cancelRetry?.();
               cancelRetry = null;
               trigger();
             },
@@ -338,6 +348,12 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
         shown = { state: 'error', message: `node actions off: ${messageOf(e)}` };
         lastError = { code: codeOf(e), message: messageOf(e), atMs: clock.nowMs() };
         log.error({ code: codeOf(e), err: messageOf(e) }, 'cannot create the Kubernetes client; node actions off');
+        return;
+      }
+      if (stopped) {
+        // stop() ran while the client was being created: it could not reach what did not exist yet.
+        conn.offLink();
+        conn.api.close?.();
         return;
       }
       log.info({ source: source.description, dryRun: cfg.dryRun }, 'node actions on');

@@ -64,6 +64,8 @@ export class NodeWatcher {
   #wakeWait: (() => void) | null = null;
   /** Set while a watch request is open: ends it as renewed, so the loop opens the next one at once. */
   #renew: (() => void) | null = null;
+  /** reopen() came while a list was in flight on the old path: if it fails, retry at once rather than after a backoff. */
+  #retryAtOnce = false;
   #failures = 0;
   #listing: Promise<{ node: NodeView | null; resourceVersion: string }> | null = null;
   #goneInARow = 0;
@@ -97,9 +99,11 @@ export class NodeWatcher {
   reopen(reason: string): void {
     if (this.#stopped) return;
     this.stats.pathRestarts++;
+    this.#failures = 0; // the backoff built up on the old path starts over
     this.#d.log.info({ reason }, 'node watch: re-opening it on the new path');
     if (this.#renew) this.#renew();
-    else this.#wakeWait?.();
+    else if (this.#wakeWait) this.#wakeWait();
+    else this.#retryAtOnce = true;
   }
 
   /** Reads the Node fresh (one list request however many callers ask at once) and keeps it as the latest. */
@@ -158,6 +162,10 @@ export class NodeWatcher {
           this.stats.gone++;
           this.#rv = null; // 410 right after a fresh list: back off before listing again
         }
+        if (this.#retryAtOnce) {
+          this.#retryAtOnce = false;
+          continue;
+        }
         this.#failures++;
         // The resourceVersion is kept: the next watch resumes from it (a 410 then says it is too old), as client-go does.
         const delay = Math.max(this.#d.gateWaitMs(), backoffDelayMs(this.#failures, this.#d.maxBackoffMs, this.#d.random()));
@@ -201,6 +209,7 @@ export class NodeWatcher {
       renewed = true;
       ac.abort();
     };
+    this.#retryAtOnce = false; // this request goes over the current path
     this.stats.watches++;
     try {
       await api.watchNode(nodeName, {

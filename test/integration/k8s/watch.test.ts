@@ -134,7 +134,7 @@ for (const client of ['lean', 'client-node'] as const)
     a.emit('healthy', 42);
     await waitFor('healthy', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
     await settle(h.api);
-    const before = new Set(h.api.requests.map((r) => r.port));
+    const before = new Set(h.api.requests.map((r) => r.conn));
     assert.equal(h.api.openWatches, 1);
     const r0 = h.api.requests.length;
     // No clock advance anywhere below: without the re-open the old stream would be given up only after WATCH_IDLE_MS.
@@ -154,10 +154,10 @@ for (const client of ['lean', 'client-node'] as const)
     await settle(h.api);
     const after = h.api.requests.slice(r0);
     t.diagnostic(
-      `${client}: connections before ${before.size}; after the failover ${after.length} requests on ${new Set(after.map((r) => r.port)).size} connection(s)`,
+      `${client}: connections before ${before.size}; after the failover ${after.length} requests on ${new Set(after.map((r) => r.conn)).size} connection(s)`,
     );
     assert.deepEqual(
-      after.filter((r) => before.has(r.port)).map((r) => `${r.method} ${r.path} on :${r.port}`),
+      after.filter((r) => before.has(r.conn)).map((r) => `${r.method} ${r.path} on connection ${r.conn}`),
       [],
       'no request after the failover on a connection opened before it',
     );
@@ -190,4 +190,25 @@ test('a pass backing off after failures on the old path runs at once after a fai
       `${(e as Error).message}; requests since: ${JSON.stringify(h.api.requests.slice(r1))}; ${JSON.stringify(a.details().api)} ${JSON.stringify(a.details().watch)}`,
     );
   });
+});
+
+test('a request hanging on the old path when the failover comes: its timeout neither re-opens the backoff nor holds the pass back', async (t) => {
+  const h = await startHarness(['n1']);
+  t.after(() => h.close());
+  const a = await h.agent('n1', { resyncSeconds: 3600 }); // requestTimeoutMs 1000 (real time)
+  a.emit('healthy', 42);
+  await waitFor('healthy', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
+  await settle(h.api);
+  // The uplink dies under a write: the PATCH is on the wire and never answered.
+  h.api.faults = [{ method: 'PATCH', hang: true }];
+  a.emit('degraded', 1);
+  await waitFor('the PATCH hangs', () => h.api.requests.some((r) => r.method === 'PATCH' && r.status === 0));
+  // The failover: the new path works. The clock stands still, so no backoff window or retry timer could ever end.
+  h.api.faults = [];
+  a.ctx.bus.emit('active', 'lte');
+  await waitFor('degraded label written over the new path after the old request timed out', () => h.node('n1').labels[LABEL_LINK_STATE] === 'degraded');
+  const api = a.details().api as { reachable?: boolean; failures?: number };
+  t.diagnostic(`after: ${JSON.stringify(api)}`);
+  assert.equal(api.failures, 0, 'the old path timeout is not counted against the new path');
+  assert.notEqual(api.reachable, false);
 });

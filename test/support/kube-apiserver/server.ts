@@ -19,8 +19,8 @@ export interface RecordedRequest {
   status: number;
   /** Request body as text (JSON requests only; protobuf is not kept). */
   body?: string;
-  /** The client's port: which connection carried the request (keep-alive reuse, fresh connections after a failover). */
-  port?: number | undefined;
+  /** Which connection carried the request, numbered as accepted (keep-alive reuse, fresh connections after a failover). */
+  conn?: number | undefined;
 }
 
 /** A fault: matching requests get `status` (after `delayMs`), or never an answer (`hang`). */
@@ -60,6 +60,9 @@ export class KubeApiServer {
   readonly #openWatches = new Set<OpenWatch>();
   #server: Server | undefined;
   readonly #sockets = new Set<Socket>();
+  /** Accepted connections, numbered from 1 (a client port may be reused; this number is not). */
+  readonly #connIds = new WeakMap<Socket, number>();
+  #connCount = 0;
   #port = 0;
   readonly #tls: { key: string; cert: string; clientCa?: string } | undefined;
 
@@ -84,6 +87,7 @@ export class KubeApiServer {
     const conn = this.#tls ? 'secureConnection' : 'connection';
     srv.on(conn, (s: Socket) => {
       this.#sockets.add(s);
+      this.#connIds.set(s, ++this.#connCount);
       s.on('close', () => this.#sockets.delete(s));
     });
     await new Promise<void>((resolve, reject) => {
@@ -147,10 +151,10 @@ export class KubeApiServer {
       req.on('error', () => resolve(Buffer.alloc(0)));
     });
     const contentType = String(req.headers['content-type'] ?? '');
-    const port = req.socket.remotePort;
+    const conn = this.#connIds.get(req.socket);
     const reqText = contentType.includes('json') ? body.toString() : undefined;
     const send = (code: number, obj: unknown): void => {
-      this.requests.push({ method, path: url.pathname, contentType, status: code, port, ...(reqText ? { body: reqText } : {}) });
+      this.requests.push({ method, path: url.pathname, contentType, status: code, conn, ...(reqText ? { body: reqText } : {}) });
       if (res.destroyed) return;
       const text = JSON.stringify(obj);
       res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -158,7 +162,7 @@ export class KubeApiServer {
     };
     const fault = this.#fault(method, url.pathname);
     if (fault?.hang) {
-      this.requests.push({ method, path: url.pathname, contentType, status: 0, port });
+      this.requests.push({ method, path: url.pathname, contentType, status: 0, conn });
       return;
     }
     if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
@@ -204,7 +208,7 @@ export class KubeApiServer {
         const q = url.searchParams;
         if (q.get('watch') === 'true' || q.get('watch') === '1') {
           serveWatch(this.store, t.res, t.ns, url, req, res, this.#openWatches);
-          this.requests.push({ method: 'GET', path: url.pathname + '?watch', contentType: '', status: 200, port: req.socket.remotePort });
+          this.requests.push({ method: 'GET', path: url.pathname + '?watch', contentType: '', status: 200, conn: this.#connIds.get(req.socket) });
           return 'streaming';
         }
         const items = this.store.list(sk, t.res.namespaced && t.ns ? t.ns : null, q.get('labelSelector'), q.get('fieldSelector'));
