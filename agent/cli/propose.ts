@@ -89,12 +89,14 @@ export function proposeUplinks(routes: readonly KernelRoute[], links: readonly K
   for (const l of links) {
     if (seen.has(l.name) || NOT_AN_UPLINK.test(l.name) || !l.up || l.addrs.length === 0) continue;
     seen.add(l.name);
+    const { why6, ...six } = v6(l.name);
     uplinks.push({
       name: uplinkName(l.name, taken),
       interface: l.name,
       priority: PRIORITY_BASE + PRIORITY_STEP * uplinks.length,
       metered: METERED.test(l.name),
-      why: `up with ${l.addrs.join(', ')} but no default route${about(l.name)}: a backup? set its gateway, or delete it if it is a LAN`,
+      ...six,
+      why: `up with ${l.addrs.join(', ')} but no IPv4 default route${why6}${about(l.name)}: a backup? set its gateway, or delete it if it is a LAN`,
     });
   }
   const todo: string[] = [];

@@ -54,14 +54,17 @@ export const mainMetricOf = (family: Family, mainMetric: number): number => (fam
 export const GATEWAY6_AUTO = 'auto';
 
 /**
- * The next hop of a default route via `dev` in `family`, from any table: the host's own routes (DHCP, router
- * advertisement, static) first, linkward's (`routeProto`) only when none is left (a lease or RA route that expired
- * while the uplink was dead), so a router that changed its address is followed rather than linkward's old copy.
+ * The next hop of a default route via `dev` in `family`, from any table, the host's own routes (DHCP, router
+ * advertisement, static) first, so a router that changed its address is followed rather than linkward's old copy.
+ * IPv4 falls back to linkward's copy (`routeProto`, in the uplink's table) when the host's is gone, as it always has (a
+ * lease that ran out while the uplink was dead). IPv6 does not: a router-advertised default disappears when the router
+ * withdraws it (router lifetime 0: no IPv6 upstream there), and linkward must not keep routing IPv6 through it.
  */
 function learnGateway(kernel: KernelState, family: Family, dev: string, routeProto: number): string | undefined {
   const defaults = kernel.routes.filter((r) => famOf(r) === family && r.dst === 'default' && r.dev === dev && r.gateway);
   const proto = String(routeProto);
-  return (defaults.find((r) => r.protocol !== proto) ?? defaults[0])?.gateway;
+  const host = defaults.find((r) => r.protocol !== proto);
+  return (host ?? (family === 4 ? defaults[0] : undefined))?.gateway;
 }
 
 /** Families the kernel must be read in for these uplinks: IPv6 too when any uplink is dual-stack (`gateway6`). */
@@ -109,7 +112,7 @@ export function resolveUplinks(
         problems.push(
           gateway6
             ? `${u.name}: ${dev} has no global IPv6 address; its IPv6 routes are left as they are (set uplinks[].sourceAddress6 or wait for the address)`
-            : `${u.name}: gateway6 is auto but no IPv6 default route via ${dev} to learn it from (no router advertisement yet?); its IPv6 routes are left as they are (set uplinks[].gateway6 to the router's address, or remove it if ${dev} has no IPv6)`,
+            : `${u.name}: gateway6 is auto but the host has no IPv6 default route via ${dev} to learn it from (no router advertisement yet, the router withdrew it, or a multipath route); its IPv6 routes are left as they are (set uplinks[].gateway6 to the router's address, or remove it if ${dev} has no IPv6)`,
         );
         unresolved.push({ family: 6, table });
       }

@@ -36,7 +36,7 @@ test('default routes become uplinks by metric, one per interface; an up interfac
     ],
   );
   assert.match(p.uplinks[0]?.why ?? '', /via 192\.168\.1\.1 \(metric 100, dhcp\)/);
-  assert.match(p.uplinks[2]?.why ?? '', /no default route/);
+  assert.match(p.uplinks[2]?.why ?? '', /no IPv4 default route/);
   assert.ok(p.todo.some((t) => /probes\.throughput\.url/.test(t)));
 });
 
@@ -59,7 +59,7 @@ test('systeminformation facts: Wi-Fi, link speed and virtual devices named in th
   );
   assert.match(p.uplinks[0]?.why ?? '', /link 1000 Mbit\/s$/);
   assert.doesNotMatch(p.uplinks[1]?.why ?? '', /Mbit|Wi-Fi|virtual/);
-  assert.match(p.uplinks[2]?.why ?? '', /no default route, Wi-Fi:/);
+  assert.match(p.uplinks[2]?.why ?? '', /no IPv4 default route, Wi-Fi:/);
   assert.match(p.uplinks[3]?.why ?? '', /a virtual device \(PPP, VLAN and bond uplinks are; a VPN tunnel is not/);
   // without the facts, the same uplinks and no such remark
   const plain = proposeUplinks(parseRoutes(ROUTES), parseAddrs(addrs)).uplinks;
@@ -117,11 +117,12 @@ test('interface names that are not valid uplink names are mapped, and collisions
   assert.ok(validateConfig(parseYaml(renderProposal(p, 'x', { kubernetes: false })).value).ok);
 });
 
-test('an IPv6 default route on an uplink proposes gateway6: auto (IPv6 switches with IPv4); an uplink without one stays IPv4-only', () => {
+test('an IPv6 default route on an interface proposes gateway6: auto (IPv6 switches with IPv4), a backup too; one without stays IPv4-only', () => {
   /** `ip -6 -json route show table main`: the LTE modem announces a router (RA), the fibre line gives no IPv6. */
   const ROUTES6 = JSON.stringify([
     { dst: 'default', gateway: 'fe80::1', dev: 'wwan0', protocol: 'ra', metric: 1024, flags: [], pref: 'medium' },
     { dst: 'fe80::/64', dev: 'wwan0', protocol: 'kernel', metric: 256, flags: [], pref: 'medium' },
+    { dst: 'default', gateway: 'fe80::7', dev: 'enp2s0', protocol: 'ra', metric: 1100, flags: [], pref: 'medium' },
   ]);
   const p = proposeUplinks([...parseRoutes(ROUTES), ...parseRoutes(ROUTES6, 6)], parseAddrs(ADDRS));
   assert.deepEqual(
@@ -129,10 +130,11 @@ test('an IPv6 default route on an uplink proposes gateway6: auto (IPv6 switches 
     [
       ['enp1s0', null],
       ['wwan0', 'auto'],
-      ['enp2s0', null],
+      ['enp2s0', 'auto'],
     ],
   );
   assert.match(p.uplinks[1]?.why ?? '', /IPv6 default via fe80::1 \(ra\)/);
+  assert.match(p.uplinks[2]?.why ?? '', /no IPv4 default route; IPv6 default via fe80::7 \(ra\)/);
   const text = renderProposal(p, '2026-12-04T00:00:00Z', { kubernetes: false });
   const parsed = parseYaml(text);
   assert.deepEqual(parsed.problems, []);
@@ -145,7 +147,7 @@ test('an IPv6 default route on an uplink proposes gateway6: auto (IPv6 switches 
     [
       ['enp1s0', null],
       ['wwan0', 'auto'],
-      ['enp2s0', null],
+      ['enp2s0', 'auto'],
     ],
   );
 });

@@ -190,7 +190,7 @@ ip -6 route default via fe80::2 dev wwan0 table 7101 metric 1024 proto 77`,
 test('gateway6 auto without an IPv6 default via the interface: that IPv6 side is left as it is and named; IPv4 and the other uplink go on', async () => {
   const ip = kernel(); // no RA default on wwan0
   const r = await reconcile(actuator(ip), { uplinks: [WAN_AUTO, LTE_AUTO], active: 'lte', linkUp: {}, opts: OPTS });
-  assert.match(r.problems.join('\n'), /lte: gateway6 is auto but no IPv6 default route via wwan0/);
+  assert.match(r.problems.join('\n'), /lte: gateway6 is auto but the host has no IPv6 default route via wwan0/);
   assert.match(ip.render(), /^ip route default via 10\.0\.2\.1 dev wwan0 proto 77$/m);
   assert.match(ip.render(), /^ip -6 route default via fe80::1 dev eth0 table 7100 metric 1024 proto 77$/m);
   assert.doesNotMatch(ip.render(), /ip -6 route default via \S+ dev wwan0/);
@@ -203,4 +203,17 @@ test('gateway6 accepts an IPv6 address or auto, nothing else', () => {
   assert.equal(bad.success, false);
   assert.match(bad.error?.issues[0]?.message ?? '', /or auto/);
   assert.deepEqual(familiesFor([WAN_AUTO]), [4, 6]);
+});
+
+test("gateway6 auto: the active uplink's router withdraws its default (RA lifetime 0): linkward stops routing IPv6 through it, the other uplink's RA default carries IPv6", async () => {
+  const ip = raKernel();
+  const wan = { uplinks: [WAN_AUTO, LTE_AUTO], active: 'wan', linkUp: {}, opts: OPTS };
+  await reconcile(actuator(ip), wan);
+  assert.match(ip.render(), /^ip -6 route default via fe80::1 dev eth0 metric 1 proto 77$/m);
+  ip.routes = ip.routes.filter((x) => !(x.family === 6 && x.dev === 'eth0' && x.protocol === 'ra'));
+  const r = await reconcile(actuator(ip), wan);
+  assert.match(r.problems.join('\n'), /wan: gateway6 is auto but the host has no IPv6 default route via eth0/);
+  assert.doesNotMatch(ip.render(), /^ip -6 route default via \S+ dev eth0 metric 1 proto 77$/m, "linkward's copy is not kept as the main default");
+  assert.match(ip.render(), /^ip -6 route default via fe80::2 dev wwan0 metric 1024 proto ra$/m);
+  assert.match(ip.render(), /^ip route default via 10\.0\.1\.1 dev eth0 proto 77$/m, 'IPv4 stays on wan');
 });
