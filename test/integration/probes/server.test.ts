@@ -132,7 +132,9 @@ for (const preset of ['linkward', 'cloudflare', 'librespeed'] as const) {
       const cap = preset === 'librespeed' && direction === 'down' ? 6_000_000 * 1.25 : 6_000_000;
       assert.ok(r.payloadBytes <= cap, `payload ${r.payloadBytes}`);
       assert.ok(r.bytesUsed >= r.payloadBytes);
-      assert.ok(['stable', 'bytes', 'time'].includes(r.stopReason));
+      // 'allowance' too: on a CI machine busy with the parallel phase loopback may measure slowly enough that 2.5 s at
+      // the measured rate is under the 6 MB cap (seen in CI 2026-12-04); only 'error' is wrong here
+      assert.ok(['stable', 'bytes', 'allowance', 'time'].includes(r.stopReason), `${preset} ${direction}: stop reason ${r.stopReason}, ${r.mbps} Mbit/s`);
     }
   });
 }
