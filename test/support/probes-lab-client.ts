@@ -7,7 +7,7 @@ import { parseTargets } from '../../probes/targets.ts';
 import { UplinkMonitor } from '../../probes/uplink-monitor.ts';
 import { probesTestContext } from './probes-context.ts';
 
-const spec = JSON.parse(process.argv[2] ?? '{}') as { config: Record<string, unknown>; light?: number; throughput?: number };
+const spec = JSON.parse(process.argv[2] ?? '{}') as { config: Record<string, unknown>; light?: number; throughput?: number; settleMs?: number };
 const ctx = probesTestContext(spec.config);
 const cfg = ctx.config.probes;
 const uplink = effectiveUplinks(ctx.config.uplinks)[0];
@@ -26,6 +26,9 @@ const mon = new UplinkMonitor({
 });
 const out: { light: unknown[]; throughput: unknown[] } = { light: [], throughput: [] };
 for (let i = 0; i < (spec.light ?? 0); i++) out.light.push(await mon.lightRound());
+// settleMs: wait past the agent's start-up warm-up (a throughput figure taken in it is set aside as `warmup`), so what
+// is judged is what a running agent would do with the figure
+if (spec.settleMs) await new Promise((r) => setTimeout(r, spec.settleMs));
 for (let i = 0; i < (spec.throughput ?? 0); i++) out.throughput.push(await mon.throughput({ force: true }));
 process.stdout.write(JSON.stringify(out) + '\n');
 process.exit(0);

@@ -1,10 +1,11 @@
-/** Lab (root): real probes + link state in namespace lwl-*-a over a veth to lwl-*-b; carrier loss and blackhole → `linkward check` exit codes. */
+/** Lab (root): real probes + link state in namespace lwl-*-a over a veth to lwl-*-b; carrier loss and blackhole → `linkward check` exit codes, quiet and with CPU burners. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { run } from '../../../agent/base/exec.ts';
 import { Exit } from '../../../agent/cli/exit-codes.ts';
+import { startBurners } from '../../support/cpu-burners.ts';
 
 const AGENT = fileURLToPath(new URL('../../support/link-lab-agent.ts', import.meta.url));
 const ECHO = fileURLToPath(new URL('../../support/link-lab-echo.ts', import.meta.url));
@@ -141,18 +142,24 @@ async function until(code: number, pattern?: RegExp): Promise<{ ms: number; stdo
   assert.fail(`check never exited ${code}${pattern ? ` printing ${pattern}` : ''} within ${WAIT_LIMIT_MS} ms; last ${last.code}: ${last.stdout}`);
 }
 
-test('carrier loss on the uplink interface → down (carrier=lost), and back; blackhole → down (no quorum), and back', async (t) => {
-  if (skipReason) return t.skip(skipReason);
-  await until(Exit.OK);
-  await ns(NS_B, 'ip', ['link', 'set', 'srv0', 'down']);
-  // The probe round fails at once (no quorum); the carrier flag follows with the next passive read.
-  const lost = await until(Exit.DOWN, /carrier=lost/);
-  await ns(NS_B, 'ip', ['link', 'set', 'srv0', 'up']);
-  const back = await until(Exit.OK);
-  await ns(NS_B, 'nft', ['add rule inet lwl in udp dport 9799 drop']);
-  // (The probes re-read the carrier every 30 s, so a "carrier=lost" from the cached fact may still accompany this.)
-  const hole = await until(Exit.DOWN, /unreachable=0\/1 targets<quorum/);
-  await ns(NS_B, 'nft', ['flush chain inet lwl in']);
-  const healed = await until(Exit.OK);
-  t.diagnostic(`carrier lost → down ${lost.ms} ms, back ${back.ms} ms; blackhole → down ${hole.ms} ms, back ${healed.ms} ms (probes 0.5 s, dwell 1 s/2 s)`);
-});
+for (const busy of [false, true])
+  test(`carrier loss on the uplink interface → down (carrier=lost), and back; blackhole → down (no quorum), and back${busy ? ' (CPU burners on every core at the agent priority)' : ''}`, async (t) => {
+    if (skipReason) return t.skip(skipReason);
+    await until(Exit.OK);
+    // Busy: the running agent (and every `linkward check`) now competes with a busy loop per core.
+    const burners = busy ? startBurners() : null;
+    t.after(() => burners?.stop());
+    await ns(NS_B, 'ip', ['link', 'set', 'srv0', 'down']);
+    // The probe round fails at once (no quorum); the carrier flag follows with the next passive read.
+    const lost = await until(Exit.DOWN, /carrier=lost/);
+    await ns(NS_B, 'ip', ['link', 'set', 'srv0', 'up']);
+    const back = await until(Exit.OK);
+    await ns(NS_B, 'nft', ['add rule inet lwl in udp dport 9799 drop']);
+    // (The probes re-read the carrier every 30 s, so a "carrier=lost" from the cached fact may still accompany this.)
+    const hole = await until(Exit.DOWN, /unreachable=0\/1 targets<quorum/);
+    await ns(NS_B, 'nft', ['flush chain inet lwl in']);
+    const healed = await until(Exit.OK);
+    t.diagnostic(
+      `${busy ? `${burners!.count} burners: ` : ''}carrier lost → down ${lost.ms} ms, back ${back.ms} ms; blackhole → down ${hole.ms} ms, back ${healed.ms} ms (probes 0.5 s, dwell 1 s/2 s)`,
+    );
+  });
