@@ -30,15 +30,20 @@ export interface TestDeps {
   /** CPU time (ms) the process has used so far. */
   cpuMs(): number;
   monoMs(): number;
+  /**
+   * Whether a test inside the process's start-up warm-up is set aside (default true: the agent's start is CPU-heavy
+   * and reads a link low). A one-shot CLI measures after it has loaded, so it passes false.
+   */
+  warmup?: boolean;
 }
 
 /** Runs one direction inside a disturbance window and judges what the agent saw while it ran. */
-async function runJudged(d: TestDeps, direction: Direction, maxBytes: number): Promise<JudgedDirection> {
+export async function runJudged(d: TestDeps, direction: Direction, maxBytes: number): Promise<JudgedDirection> {
   const w = d.watch?.begin();
   const cpu0 = d.cpuMs();
   const t0 = d.monoMs();
   const result = await d.run(direction, maxBytes);
-  const disturbance = w && d.watch ? d.watch.end(w, THROUGHPUT_DISTURBED_LAG_MS, true) : null;
+  const disturbance = w && d.watch ? d.watch.end(w, THROUGHPUT_DISTURBED_LAG_MS, d.warmup ?? true) : null;
   if (disturbance && disturbance.reason !== 'starved') return { result, suspect: disturbance.reason, detail: disturbance.detail };
   const suspect = suspectFigure({ starved: disturbance !== null, stalled: result.stalled === true, cpuMs: d.cpuMs() - cpu0, wallMs: d.monoMs() - t0 });
   const detail =

@@ -10,6 +10,8 @@ import { effectiveUplinks } from '../config/uplinks.ts';
 import { ProbeErrorCode } from '../../probes/errors.ts';
 import { resolveSourceAddress } from '../../probes/source.ts';
 import { runThroughput, type Direction, type ThroughputResult } from '../../probes/throughput.ts';
+import { DisturbanceWatch } from '../../probes/disturbance.ts';
+import { runJudged } from '../../probes/uplink-throughput.ts';
 import type { Preset } from '../../probes/presets.ts';
 import { startProbeServer } from '../../probes/server.ts';
 import { oneOffLatency } from '../../probes/oneoff.ts';
@@ -55,6 +57,11 @@ export function fmtFigure(r: ThroughputResult | undefined): string {
   if (!r) return 'n/a';
   const note = r.stalled ? ' (stalled)' : r.lowerBound ? ' (capped)' : '';
   return `${r.lowerBound && r.mbps !== undefined ? '≥ ' : ''}${fmtMbps(r.mbps)}${note}  (${r.stopReason}, ${fmtBytes(r.bytesUsed)})`;
+}
+
+/** " — not trusted: …" after a figure this process could not vouch for (as `linkward test` prints the daemon's). */
+function notTrusted(a: { reason: string; detail?: string } | undefined): string {
+  return a ? ` — not trusted: ${a.detail ?? a.reason}` : '';
 }
 
 /** Idle vs loaded RTT of one direction and its responsiveness (RPM). */
@@ -107,30 +114,51 @@ async function probeAction(o: ProbeOptions): Promise<void> {
   }
   process.stderr.write(`target ${url} (${preset})${sourceAddress ? ` from ${sourceAddress}` : ''}  rtt ${fmtMs(latency.rttMs)}\n`);
   const results: Partial<Record<Direction, ThroughputResult>> = {};
+  // The agent's own judgement of each figure: taken while this process was starved of CPU, CPU-bound or stalled, it is
+  // only a lower bound and says so (the daemon sets such figures aside; an operator reading this one should know too).
+  const setAside: Partial<Record<Direction, { reason: string; detail?: string }>> = {};
+  const watch = new DisturbanceWatch(systemClock);
   for (const direction of dirs) {
     let lastLine = Number.NEGATIVE_INFINITY;
-    results[direction] = await runThroughput({
-      url,
-      preset,
-      direction,
-      clock: systemClock,
-      streams: o.streams ? Number(o.streams) : pc.throughput.streams,
-      maxBytes: o.maxBytes ? Number(o.maxBytes) : pc.throughput.maxBytes,
-      maxDurationMs: pc.throughput.maxDurationMs,
-      minMeasureMs: pc.throughput.minMeasureMs,
-      stableTolerance: pc.throughput.stableTolerance,
-      ...(sourceAddress ? { sourceAddress } : {}),
-      ...(token ? { token } : {}),
-      ...(latency.rttMs !== undefined ? { rttHintMs: latency.rttMs } : {}),
-      onProgress: (p) => {
-        const line = `${direction === 'down' ? 'download' : 'upload  '} ${fmtMbps(p.mbps).padStart(14)}  ${fmtBytes(p.bytes).padStart(10)}  ${(p.elapsedMs / 1000).toFixed(1)} s`;
-        if (tty) process.stderr.write(`\r${line}   `);
-        else if (p.elapsedMs - lastLine >= 500) {
-          lastLine = p.elapsedMs;
-          process.stderr.write(line + '\n');
-        }
+    const judged = await runJudged(
+      {
+        watch,
+        warmup: false,
+        allowance: () => 0,
+        cpuMs: () => {
+          const u = process.cpuUsage();
+          return (u.user + u.system) / 1000;
+        },
+        monoMs: () => systemClock.monoMs(),
+        run: (dir, maxBytes) =>
+          runThroughput({
+            url,
+            preset,
+            direction: dir,
+            clock: systemClock,
+            streams: o.streams ? Number(o.streams) : pc.throughput.streams,
+            maxBytes,
+            maxDurationMs: pc.throughput.maxDurationMs,
+            minMeasureMs: pc.throughput.minMeasureMs,
+            stableTolerance: pc.throughput.stableTolerance,
+            ...(sourceAddress ? { sourceAddress } : {}),
+            ...(token ? { token } : {}),
+            ...(latency.rttMs !== undefined ? { rttHintMs: latency.rttMs } : {}),
+            onProgress: (p) => {
+              const line = `${dir === 'down' ? 'download' : 'upload  '} ${fmtMbps(p.mbps).padStart(14)}  ${fmtBytes(p.bytes).padStart(10)}  ${(p.elapsedMs / 1000).toFixed(1)} s`;
+              if (tty) process.stderr.write(`\r${line}   `);
+              else if (p.elapsedMs - lastLine >= 500) {
+                lastLine = p.elapsedMs;
+                process.stderr.write(line + '\n');
+              }
+            },
+          }),
       },
-    });
+      direction,
+      o.maxBytes ? Number(o.maxBytes) : pc.throughput.maxBytes,
+    );
+    results[direction] = judged.result;
+    if (judged.suspect) setAside[direction] = { reason: judged.suspect, ...(judged.detail ? { detail: judged.detail } : {}) };
     if (tty) process.stderr.write('\n');
   }
   const down = results.down;
@@ -149,6 +177,9 @@ async function probeAction(o: ProbeOptions): Promise<void> {
     sourceAddress: sourceAddress ?? null,
     downloadLowerBound: down?.lowerBound ?? null,
     uploadLowerBound: up?.lowerBound ?? null,
+    /** Why a figure is not vouched for (starved, cpu_bound, stalled), with words; null when it is. */
+    downloadSetAside: setAside.down ?? null,
+    uploadSetAside: setAside.up ?? null,
     latencyUnderLoad: { download: down?.latency ?? null, upload: up?.latency ?? null },
     download: down ?? null,
     upload: up ?? null,
@@ -158,8 +189,8 @@ async function probeAction(o: ProbeOptions): Promise<void> {
   else {
     process.stdout.write(
       [
-        `download  ${fmtFigure(down)}`,
-        `upload    ${fmtFigure(up)}`,
+        `download  ${fmtFigure(down)}${notTrusted(setAside.down)}`,
+        `upload    ${fmtFigure(up)}${notTrusted(setAside.up)}`,
         `rtt       ${fmtMs(latency.rttMs)}`,
         ...(down ? [`  under download load: ${fmtLatency(down)}`] : []),
         ...(up ? [`  under upload load:   ${fmtLatency(up)}`] : []),

@@ -42,7 +42,14 @@ test('probe --json against probe-server: stable field names, progress on stderr'
   const r = await runCli(['probe', '--target', `http://127.0.0.1:${port}/`, '--json', '--max-bytes', '3000000'], env);
   assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout) as Record<string, unknown>;
-  for (const k of ['downloadMbps', 'uploadMbps', 'rttMs', 'jitterMs', 'lossPercent', 'bytesUsed']) assert.ok(k in j, `field ${k}`);
+  for (const k of ['downloadMbps', 'uploadMbps', 'rttMs', 'jitterMs', 'lossPercent', 'bytesUsed', 'downloadSetAside', 'uploadSetAside'])
+    assert.ok(k in j, `field ${k}`);
+  // Loopback runs as fast as a CPU can copy, so a figure may be set aside as cpu_bound; it is never left unexplained.
+  for (const k of ['downloadSetAside', 'uploadSetAside'] as const) {
+    const a = j[k] as { reason: string; detail?: string } | null;
+    t.diagnostic(`${k}: ${JSON.stringify(a)}`);
+    if (a) assert.ok(['starved', 'cpu_bound', 'stalled'].includes(a.reason) && a.detail, JSON.stringify(a));
+  }
   assert.ok((j.downloadMbps as number) > 1 && (j.uploadMbps as number) > 1);
   assert.equal(j.lossPercent, 0);
   assert.ok((j.bytesUsed as number) > 0 && (j.bytesUsed as number) < 2 * 3_300_000);

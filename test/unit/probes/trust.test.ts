@@ -17,7 +17,7 @@ import { windowEntry } from '../../../probes/light-round.ts';
 import { SILENT_ROUNDS, targetNotes, updateTargets } from '../../../probes/target-health.ts';
 import { confirmedFigure, heldByThroughputOnly, needsConfirmation, recheckDue, suspectFigure } from '../../../probes/throughput-policy.ts';
 import type { ThroughputResult } from '../../../probes/throughput.ts';
-import { measure, throughputSample } from '../../../probes/uplink-throughput.ts';
+import { measure, runJudged, throughputSample } from '../../../probes/uplink-throughput.ts';
 import { buildNotes } from '../../../probes/notes.ts';
 
 const policy = defaultLinkHealthConfig();
@@ -315,4 +315,17 @@ test('a light round beside its own speed test is set aside only while that test 
   assert.equal(overlapsLoadingTest(true, start - SPEEDTEST_IDLE_MS, start), true, 'moved just before the round');
   assert.equal(overlapsLoadingTest(true, start - SPEEDTEST_IDLE_MS - 1, start), false, 'stalled longer than the idle bound: the link is idle');
   assert.equal(overlapsLoadingTest(true, Number.NEGATIVE_INFINITY, start), false, 'never moved a byte');
+});
+
+test('runJudged: inside the start-up warm-up the agent sets a figure aside; a one-shot CLI (warmup false) does not, but starvation still does', async () => {
+  const c = new StallClock();
+  const watch = new DisturbanceWatch(c);
+  const base = { watch, allowance: () => 0, cpuMs: () => 0, monoMs: () => c.monoMs() };
+  const quiet = async (): Promise<ThroughputResult> => (c.pass(1_000), result(50));
+  assert.equal((await runJudged({ ...base, run: quiet }, 'down', 1_000_000)).suspect, 'warmup');
+  assert.equal((await runJudged({ ...base, warmup: false, run: quiet }, 'down', 1_000_000)).suspect, null);
+  const starved = async (): Promise<ThroughputResult> => (c.pass(1_000, true), result(50));
+  const j = await runJudged({ ...base, warmup: false, run: starved }, 'down', 1_000_000);
+  assert.equal(j.suspect, 'starved');
+  assert.match(j.detail ?? '', /starved of CPU/);
 });
