@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { startReceiver } from './buffer-receiver.ts';
 
+/** Longest a round waits for its minimum of acknowledged records before the kill anyway (a stuck ingest then shows). */
+const ROUND_ACK_GUARD_MS = 30_000;
+
 const CHILD = new URL('./buffer-crash-child.ts', import.meta.url).pathname;
 /** Longest wait for the child to print READY. */
 const READY_TIMEOUT_MS = 15_000;
@@ -16,9 +19,14 @@ export interface CrashOptions {
   rounds: number;
   /** Concurrent HTTP clients per round. */
   clients: number;
-  /** The child is killed after a random time in [minMs, maxMs]. */
+  /** The child is killed after a random time in [minMs, maxMs]... */
   minMs: number;
   maxMs: number;
+  /**
+   * ...and not before this many records were acknowledged in the round (bounded by ROUND_ACK_GUARD_MS): on a loaded CI
+   * machine the random time alone may pass with little committed, and a round that acknowledged nothing tests nothing.
+   */
+  minAckedPerRound?: number;
   seed: number;
   /** Commit through the writer worker thread (buffer.commit.writerThread). */
   writerThread?: boolean;
@@ -104,7 +112,10 @@ export async function runCrashRounds(o: CrashOptions): Promise<CrashResult> {
         }
       };
       const clients = Array.from({ length: o.clients }, (_, c) => client(c));
+      const roundStart = acked.size;
       await new Promise((r) => setTimeout(r, o.minMs + rnd() * (o.maxMs - o.minMs)));
+      const guardEnd = Date.now() + ROUND_ACK_GUARD_MS;
+      while (acked.size - roundStart < (o.minAckedPerRound ?? 0) && Date.now() < guardEnd) await new Promise((r) => setTimeout(r, 20));
       await killHard(proc);
       stop = true;
       await Promise.all(clients);
