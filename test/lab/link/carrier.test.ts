@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { run } from '../../../agent/base/exec.ts';
 import { Exit } from '../../../agent/cli/exit-codes.ts';
-import { startBurners } from '../../support/cpu-burners.ts';
+import { cpuVariants, startBurners } from '../../support/cpu-burners.ts';
 
 const AGENT = fileURLToPath(new URL('../../support/link-lab-agent.ts', import.meta.url));
 const ECHO = fileURLToPath(new URL('../../support/link-lab-echo.ts', import.meta.url));
@@ -142,7 +142,7 @@ async function until(code: number, pattern?: RegExp): Promise<{ ms: number; stdo
   assert.fail(`check never exited ${code}${pattern ? ` printing ${pattern}` : ''} within ${WAIT_LIMIT_MS} ms; last ${last.code}: ${last.stdout}`);
 }
 
-for (const busy of [false, true])
+for (const busy of cpuVariants())
   test(`carrier loss on the uplink interface → down (carrier=lost), and back; blackhole → down (no quorum), and back${busy ? ' (CPU burners on every core at the agent priority)' : ''}`, async (t) => {
     if (skipReason) return t.skip(skipReason);
     await until(Exit.OK);
