@@ -1,5 +1,5 @@
 /** The own Node is watched, not polled: no Node GETs in steady state, edits seen at once, 410 → re-read, watch errors back off, a failover re-opens it. */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { settle, startHarness, waitFor, type Agent, type Harness } from '../../support/k8s-harness.ts';
 import { ANNOTATION_PAUSED } from '../../../agent/k8s/overrides.ts';
@@ -25,14 +25,20 @@ async function hour(h: Harness, a: Agent, state: 'healthy' | 'degraded'): Promis
 
 const stats = (a: Agent): WatchStats => a.details().watch as WatchStats;
 
+/** A harness with one agent on n1 whose link is healthy and labelled so, its API traffic settled; closed after the test. */
+async function healthyAgent(t: TestContext, kubernetes: Record<string, unknown> = {}): Promise<{ h: Harness; a: Agent }> {
+  const h = await startHarness(['n1']);
+  t.after(() => h.close());
+  const a = await h.agent('n1', kubernetes);
+  a.emit('healthy', 42);
+  await waitFor('healthy', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
+  await settle(h.api);
+  return { h, a };
+}
+
 for (const client of ['lean', 'client-node'] as const)
   test(`${client}: steady hour: no Node GETs, ≤ 2 watch requests, only the condition heartbeat writes`, async (t) => {
-    const h = await startHarness(['n1']);
-    t.after(() => h.close());
-    const a = await h.agent('n1', { client });
-    a.emit('healthy', 42);
-    await waitFor('healthy', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
-    await settle(h.api);
+    const { h, a } = await healthyAgent(t, { client });
     assert.equal(h.api.requests.filter((r) => r.method === 'GET' && NODE_GET.test(r.path)).length, 1, 'one read at start (then the watch)');
     const r0 = h.api.requests.length;
     await hour(h, a, 'healthy');
@@ -75,12 +81,7 @@ test('an edit of the Node is seen through the watch at once (no resync): a label
 });
 
 test('410 Gone after compaction: the Node is read again and watched from there; later edits still arrive', async (t) => {
-  const h = await startHarness(['n1']);
-  t.after(() => h.close());
-  const a = await h.agent('n1', { resyncSeconds: 3600 });
-  a.emit('healthy', 42);
-  await waitFor('healthy', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
-  await settle(h.api);
+  const { h, a } = await healthyAgent(t, { resyncSeconds: 3600 });
   // Other writes move the server on, then history is compacted; the watch is silent, so the agent re-opens it from its old resourceVersion.
   for (let i = 0; i < 5; i++) h.api.seed('configmaps', { metadata: { name: `c${i}`, namespace: 'default' } });
   h.api.store.compact();
@@ -99,12 +100,7 @@ test('410 Gone after compaction: the Node is read again and watched from there; 
 });
 
 test('watch requests answered 503 for 10 minutes back off like every other request', async (t) => {
-  const h = await startHarness(['n1']);
-  t.after(() => h.close());
-  const a = await h.agent('n1', { resyncSeconds: 3600 });
-  a.emit('healthy', 42);
-  await waitFor('healthy', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
-  await settle(h.api);
+  const { h } = await healthyAgent(t, { resyncSeconds: 3600 });
   h.api.faults = [{ method: 'GET', path: /^\/api\/v1\/nodes$/, status: 503 }];
   const r0 = h.api.requests.length;
   h.clock.advance(150_000); // the watch is re-opened (idle) and now fails
@@ -128,12 +124,7 @@ test('watch requests answered 503 for 10 minutes back off like every other reque
 
 for (const client of ['lean', 'client-node'] as const)
   test(`${client}: a failover re-opens the watch at once on a fresh connection; later requests never reuse a connection from before`, async (t) => {
-    const h = await startHarness(['n1']);
-    t.after(() => h.close());
-    const a = await h.agent('n1', { client, resyncSeconds: 3600 });
-    a.emit('healthy', 42);
-    await waitFor('healthy', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
-    await settle(h.api);
+    const { h, a } = await healthyAgent(t, { client, resyncSeconds: 3600 });
     const before = new Set(h.api.requests.map((r) => r.conn));
     assert.equal(h.api.openWatches, 1);
     const r0 = h.api.requests.length;
@@ -164,12 +155,7 @@ for (const client of ['lean', 'client-node'] as const)
   });
 
 test('a pass backing off after failures on the old path runs at once after a failover (the backoff starts over on the new path)', async (t) => {
-  const h = await startHarness(['n1']);
-  t.after(() => h.close());
-  const a = await h.agent('n1', { resyncSeconds: 3600 });
-  a.emit('healthy', 42);
-  await waitFor('healthy', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
-  await settle(h.api);
+  const { h, a } = await healthyAgent(t, { resyncSeconds: 3600 });
   // The old path dies: every request is answered 503 (as a dead uplink times out), and the backoff grows.
   h.api.faults = [{ status: 503 }];
   a.emit('down', 0);
@@ -193,12 +179,7 @@ test('a pass backing off after failures on the old path runs at once after a fai
 });
 
 test('a request hanging on the old path when the failover comes: its timeout neither re-opens the backoff nor holds the pass back', async (t) => {
-  const h = await startHarness(['n1']);
-  t.after(() => h.close());
-  const a = await h.agent('n1', { resyncSeconds: 3600 }); // requestTimeoutMs 1000 (real time)
-  a.emit('healthy', 42);
-  await waitFor('healthy', () => h.node('n1').labels[LABEL_LINK_STATE] === 'healthy');
-  await settle(h.api);
+  const { h, a } = await healthyAgent(t, { resyncSeconds: 3600 }); // requestTimeoutMs 1000 (real time)
   // The uplink dies under a write: the PATCH is on the wire and never answered.
   h.api.faults = [{ method: 'PATCH', hang: true }];
   a.emit('degraded', 1);
