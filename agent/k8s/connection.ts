@@ -97,8 +97,9 @@ export async function connect(o: ConnectOptions, hooks: ConnectHooks): Promise<C
   const offLink = hooks.subscribe();
   const offActive = hooks.subscribeActive((from, to) => {
     // Fresh connections first (the old ones keep the old source address, and linkward's rule keeps that on the old
-    // uplink), then a probe now rather than the window the old path's failures opened, then the watch on the new path.
-    raw.reconnect?.();
+    // uplink), then a backoff that starts over for the new path, then the watch on it. `api` is the gated, metered
+    // client; both wrappers pass reconnect() through to the adapter.
+    api.reconnect?.();
     gate.pathChanged();
     watcher.reopen(`active uplink ${from ?? 'none'} → ${to}`);
     hooks.onPathChanged();

@@ -2,10 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseYaml, validateConfig } from '../../../agent/config/load.ts';
+import type { AgentConfig } from '../../../agent/config/schema.ts';
 import { effectiveUplinks } from '../../../agent/config/uplinks.ts';
 import { parseAddrs, parseRoutes } from '../../../agent/route/ip-state.ts';
 import { interfaceInfo } from '../../../agent/cli/interfaces.ts';
-import { PROPOSED_TARGETS, proposeUplinks, renderProposal } from '../../../agent/cli/propose.ts';
+import { PROPOSED_TARGETS, proposeUplinks, renderProposal, type Proposal } from '../../../agent/cli/propose.ts';
 
 /** `ip -4 -json route show table main` of a store gateway: fibre (metric 100) and LTE (metric 700), plus k3s plumbing. */
 const ROUTES = JSON.stringify([
@@ -24,6 +25,16 @@ const ADDRS = JSON.stringify([
   { ifname: 'veth12ab', flags: ['UP', 'LOWER_UP'], addr_info: [] },
   { ifname: 'wlan0', flags: ['BROADCAST'], addr_info: [] },
 ]);
+
+/** The proposal as written to the file, parsed and validated as `config validate` would (both must succeed). */
+function rendered(p: Proposal, generatedAt: string, kubernetes: boolean): { text: string; config: AgentConfig } {
+  const text = renderProposal(p, generatedAt, { kubernetes });
+  const parsed = parseYaml(text);
+  assert.deepEqual(parsed.problems, []);
+  const v = validateConfig(parsed.value);
+  assert.ok(v.ok, JSON.stringify(!v.ok && v.problems));
+  return { text, config: v.config };
+}
 
 test('default routes become uplinks by metric, one per interface; an up interface without one is a possible backup; plumbing is skipped', () => {
   const p = proposeUplinks(parseRoutes(ROUTES), parseAddrs(ADDRS));
@@ -72,22 +83,17 @@ test('systeminformation facts: Wi-Fi, link speed and virtual devices named in th
 
 test('the rendered file is valid config, keeps the order, proposes the targets and never pins a gateway', () => {
   const p = proposeUplinks(parseRoutes(ROUTES), parseAddrs(ADDRS));
-  const text = renderProposal(p, '2026-12-03T00:00:00.000Z', { kubernetes: true });
-  const parsed = parseYaml(text);
-  assert.deepEqual(parsed.problems, []);
-  const v = validateConfig(parsed.value);
-  assert.ok(v.ok, JSON.stringify(!v.ok && v.problems));
-  if (!v.ok) return;
+  const { text, config } = rendered(p, '2026-12-03T00:00:00.000Z', true);
   assert.deepEqual(
-    effectiveUplinks(v.config.uplinks).map((u) => [u.name, u.interface, u.priority, u.metered, u.gateway]),
+    effectiveUplinks(config.uplinks).map((u) => [u.name, u.interface, u.priority, u.metered, u.gateway]),
     [
       ['enp1s0', 'enp1s0', 10, false, undefined],
       ['wwan0', 'wwan0', 20, true, undefined],
       ['enp2s0', 'enp2s0', 30, false, undefined],
     ],
   );
-  assert.deepEqual(v.config.probes.targets, [...PROPOSED_TARGETS]);
-  assert.equal(v.config.kubernetes.enabled, true);
+  assert.deepEqual(config.probes.targets, [...PROPOSED_TARGETS]);
+  assert.equal(config.kubernetes.enabled, true);
   assert.match(text, /^ +# enp1s0: default route via 192\.168\.1\.1/m);
 });
 
@@ -135,15 +141,10 @@ test('an IPv6 default route on an interface proposes gateway6: auto (IPv6 switch
   );
   assert.match(p.uplinks[1]?.why ?? '', /IPv6 default via fe80::1 \(ra\)/);
   assert.match(p.uplinks[2]?.why ?? '', /no IPv4 default route; IPv6 default via fe80::7 \(ra\)/);
-  const text = renderProposal(p, '2026-12-04T00:00:00Z', { kubernetes: false });
-  const parsed = parseYaml(text);
-  assert.deepEqual(parsed.problems, []);
-  const v = validateConfig(parsed.value);
-  assert.ok(v.ok, JSON.stringify(!v.ok && v.problems));
-  if (!v.ok) return;
+  const { text, config } = rendered(p, '2026-12-04T00:00:00Z', false);
   assert.match(text, /^ +gateway6: auto$/m);
   assert.deepEqual(
-    effectiveUplinks(v.config.uplinks).map((u) => [u.name, u.gateway6 ?? null]),
+    effectiveUplinks(config.uplinks).map((u) => [u.name, u.gateway6 ?? null]),
     [
       ['enp1s0', null],
       ['wwan0', 'auto'],
