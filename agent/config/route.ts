@@ -103,7 +103,9 @@ export const RoutePolicySchema = z
     confirmTargets: z
       .array(z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'must be HOST:PORT'))
       .default([])
-      .describe('TCP HOST:PORT reached through the new default to confirm a switch (e.g. the k3s API server); empty: the uplink probe targets.'),
+      .describe(
+        'TCP HOST:PORT reached through the new default to confirm a switch (e.g. the k3s API server); empty: the uplink probe targets. A dual-stack switch needs one target of each family it moved that has address targets ([v6]:PORT for IPv6).',
+      ),
     revertGrace: DurationSchema.default(DEFAULT_REVERT_GRACE_MS).describe('Extra time the external revert helper waits past the confirm deadline.'),
     revertLauncher: z
       .enum(['detached', 'systemd-run', 'auto'])

@@ -116,7 +116,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
     sharedMono: sharedMonoMs,
     conntrack,
     knownSources: () => knownSources,
-    confirm: (withinMs) => confirmReachable(confirmTargets(to), withinMs, ctx.clock, deps.connector),
+    confirm: (withinMs, families) => confirmReachable(confirmTargets(to), withinMs, ctx.clock, deps.connector, families),
   });
 
   function revertHelper(): RevertHelper {

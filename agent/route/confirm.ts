@@ -1,7 +1,8 @@
-/** Confirm step of commit-confirm: reach one TCP target through the (new) default route before a deadline. */
-import { connect } from 'node:net';
+/** Confirm step of commit-confirm: reach a TCP target through the (new) default route, per family it moved, before a deadline. */
+import { connect, isIP } from 'node:net';
 import type { Clock } from '../base/clock.ts';
 import { splitHostPort } from '../base/host-port.ts';
+import type { Family } from './ip-state.ts';
 
 /** Each connect attempt gets at most this long, so several attempts fit in one confirm window. */
 export const CONFIRM_ATTEMPT_TIMEOUT_MS = 1_000;
@@ -49,26 +50,79 @@ export function parseEndpoint(text: string): Endpoint | null {
   return splitHostPort(text.replace(/^(tcp|linkward):\/\//i, ''));
 }
 
-/** Tries every target in turn until one connects or `timeoutMs` (monotonic) has passed. */
+/** Family of a target given as an address literal; null for a host name (the resolver picks its family). */
+export function endpointFamily(ep: Endpoint): Family | null {
+  const v = isIP(ep.host);
+  return v === 4 || v === 6 ? v : null;
+}
+
+/** One family's share of a confirm: reached once any of its targets connects. */
+interface ConfirmGroup {
+  family: Family | null;
+  targets: Endpoint[];
+}
+
+/**
+ * The groups a switch that moved `families` must reach, one target each. A moved family with address targets needs
+ * one of them: a dual-stack switch whose IPv6 is broken on the new uplink is not confirmed by IPv4 alone. Targets of a
+ * family the switch left alone say nothing about the new path and are skipped. Host names count only when no moved
+ * family has an address target (then any target reached confirms, as before per-family confirms).
+ */
+export function confirmGroups(targets: readonly Endpoint[], families: readonly Family[]): ConfirmGroup[] {
+  const groups = families.map((family) => ({ family, targets: targets.filter((t) => endpointFamily(t) === family) })).filter((g) => g.targets.length > 0);
+  if (groups.length > 0) return groups;
+  const names = targets.filter((t) => endpointFamily(t) === null);
+  return names.length > 0 ? [{ family: null, targets: names }] : [];
+}
+
+const label = (ep: Endpoint): string => (endpointFamily(ep) === 6 ? `[${ep.host}]:${ep.port}` : `${ep.host}:${ep.port}`);
+const famName = (f: Family | null): string => (f === null ? 'any family' : `IPv${f}`);
+
+/**
+ * Tries the targets of every group not yet reached, in turn, until each group has one that connected or `timeoutMs`
+ * (monotonic) has passed. `families`: what the switch moved to the new uplink (IPv4 only unless it is dual-stack).
+ */
 export async function confirmReachable(
   targets: readonly Endpoint[],
   timeoutMs: number,
   clock: Clock,
   connector: Connector = tcpConnector,
+  families: readonly Family[] = [4],
 ): Promise<ConfirmResult> {
   const start = clock.monoMs();
-  if (targets.length === 0) return { ok: false, ms: 0, detail: 'no confirm targets: set uplinks.policy.confirmTargets or per-uplink targets' };
-  let last = 'no attempt finished';
+  const groups = confirmGroups(targets, families);
+  if (groups.length === 0)
+    return {
+      ok: false,
+      ms: 0,
+      detail:
+        targets.length === 0
+          ? 'no confirm targets: set uplinks.policy.confirmTargets or per-uplink targets'
+          : `no confirm target of a family this switch moved (${families.map(famName).join(', ')}): add one to uplinks.policy.confirmTargets`,
+    };
+  const reached = new Map<ConfirmGroup, string>();
+  const last = new Map<ConfirmGroup, string>();
+  const summary = (): string =>
+    groups.map((g) => (reached.has(g) ? reached.get(g)! : `${famName(g.family)}: ${last.get(g) ?? 'no attempt finished'}`)).join('; ');
+  const timedOut = (): ConfirmResult => ({
+    ok: false,
+    ms: clock.monoMs() - start,
+    detail: `no target reached within ${Math.round(timeoutMs)} ms (${summary()})`,
+  });
   for (let round = 0; round < 10_000; round++) {
-    for (const t of targets) {
-      const left = timeoutMs - (clock.monoMs() - start);
-      if (left <= 0) return { ok: false, ms: clock.monoMs() - start, detail: `no target reached within ${Math.round(timeoutMs)} ms (${last})` };
-      if (await connector(t, Math.min(CONFIRM_ATTEMPT_TIMEOUT_MS, left))) return { ok: true, ms: clock.monoMs() - start, detail: `${t.host}:${t.port}` };
-      last = `${t.host}:${t.port} did not answer`;
+    for (const g of groups) {
+      for (const t of g.targets) {
+        if (reached.has(g)) break;
+        const left = timeoutMs - (clock.monoMs() - start);
+        if (left <= 0) return timedOut();
+        if (await connector(t, Math.min(CONFIRM_ATTEMPT_TIMEOUT_MS, left))) reached.set(g, groups.length > 1 ? `${label(t)} (${famName(g.family)})` : label(t));
+        else last.set(g, `${label(t)} did not answer`);
+      }
     }
+    if (reached.size === groups.length) return { ok: true, ms: clock.monoMs() - start, detail: groups.map((g) => reached.get(g)).join(', ') };
     const left = timeoutMs - (clock.monoMs() - start);
     if (left <= 0) break;
     await clock.sleep(Math.min(CONFIRM_RETRY_MS, left));
   }
-  return { ok: false, ms: clock.monoMs() - start, detail: `no target reached within ${Math.round(timeoutMs)} ms (${last})` };
+  return timedOut();
 }

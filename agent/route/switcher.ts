@@ -7,7 +7,7 @@ import type { Logger } from '../base/log.ts';
 import type { RouteActuator } from './actuator.ts';
 import type { ConfirmResult } from './confirm.ts';
 import { flushPlan, uplinkSource, type ConntrackFlusher } from './conntrack.ts';
-import { familyArgs, mainDefaults, routeArgs, type KernelState } from './ip-state.ts';
+import { familyArgs, mainDefaults, routeArgs, type Family, type KernelState } from './ip-state.ts';
 import { isMainDefault, mainMetricOf, type IpArgv, type PlanOptions } from './plan.ts';
 import { RouteErrorCode } from './errors.ts';
 import { reconcile, type RouteTarget } from './reconcile.ts';
@@ -27,7 +27,8 @@ export interface SwitchDeps {
   ipPath: string;
   dryRun: boolean;
   /** Probes through the (new) default route, for at most `withinMs`. */
-  confirm: (withinMs: number) => Promise<ConfirmResult>;
+  /** Reaches the confirm targets through the new default, one per family the switch moved to it. */
+  confirm: (withinMs: number, families: readonly Family[]) => Promise<ConfirmResult>;
   /** Flushes the abandoned uplink's conntrack entries after a switch; null when `flushConntrack` is off. */
   conntrack: ConntrackFlusher | null;
   /** Last source address seen per uplink (its interface may be gone by the time we flush). */
@@ -150,7 +151,9 @@ export async function commitSwitch(
       throw new LwError(RouteErrorCode.APPLY_FAILED, `could not set the default route: ${mainFailed.message}`, {
         context: { cmd: mainFailed.cmd, code: mainFailed.code },
       });
-    confirm = await Promise.race([deps.confirm(deadline - clock.monoMs()), deadlineTimer(clock, deadline + CONFIRM_SETTLE_MS - clock.monoMs())]);
+    // IPv6 moved too when the new uplink is dual-stack and resolved (its IPv6 default now points at it)
+    const moved: Family[] = applied.resolved.find((u) => u.name === target.active)?.v6 ? [4, 6] : [4];
+    confirm = await Promise.race([deps.confirm(deadline - clock.monoMs(), moved), deadlineTimer(clock, deadline + CONFIRM_SETTLE_MS - clock.monoMs())]);
   } catch (e) {
     applyError = messageOf(e);
   }

@@ -104,9 +104,10 @@ export function forwarded(gw: string): number {
   return Number(m?.[1] ?? NaN);
 }
 
-/** Drops everything a gateway would forward (hard loss), or only traffic to one address. */
+/** Drops everything a gateway would forward (hard loss), or only traffic to one address (IPv4 or IPv6). */
 export function blackhole(gw: string, daddr?: string): void {
-  nsExec(gw, 'nft', 'insert', 'rule', 'inet', 'lwr', 'lwrfwd', ...(daddr ? ['ip', 'daddr', daddr] : []), 'drop');
+  const match = daddr ? [daddr.includes(':') ? 'ip6' : 'ip', 'daddr', daddr] : [];
+  nsExec(gw, 'nft', 'insert', 'rule', 'inet', 'lwr', 'lwrfwd', ...match, 'drop');
 }
 /** Restores a gateway: no drops, no shaping. */
 export function restore(gw: string): void {

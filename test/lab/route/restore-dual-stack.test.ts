@@ -57,6 +57,58 @@ const policy = {
   confirmTargets: [`${CONFIRM}:${PORT}`],
 };
 
+/**
+ * The backup's IPv6 is broken beyond its gateway while its IPv4 works, and the confirm targets name both families:
+ * IPv4 alone must not confirm the dual-stack switch, so it is rolled back (both families back on wan) and announced
+ * never; once the backup's IPv6 works again, the next attempt after the hold-down confirms.
+ */
+for (const burn of [false, true])
+  test(`dual-stack: a backup whose IPv6 is broken is not confirmed by IPv4 alone${burn ? ' (CPU burners on every core)' : ''}`, {
+    timeout: 120_000,
+  }, async (t) => {
+    needRoot();
+    const { stateDir, procs } = await openLab(t);
+    const burners = burn ? startBurners() : null;
+    t.after(() => burners?.stop());
+    const confirmTargets = [`${CONFIRM}:${PORT}`, `[${TARGET6}]:${PORT}`];
+    const { agent, logs, active, stderr } = spawnLabAgent(stateDir, {
+      log: { level: 'info' },
+      uplinks: { policy: { ...policy, confirmTargets }, list: labUplinks({ dualStack: true }) },
+    });
+    procs.push(agent);
+    assert.ok(
+      await waitFor(() => active() === 'wan' && /via fd00:201:1::1 dev e1/.test(edgeDefault6()), SWITCH_WAIT_MS),
+      `wan active (stderr: ${stderr().slice(-800)})`,
+    );
+
+    blackhole(NS.gw2, TARGET6);
+    blackhole(NS.gw1);
+    // an attempt whose IPv4 part was reached (on a starved CPU an early one may run out of time before it)
+    const rolledBack = () => logs.find((l) => l.msg === 'switch rolled back' && /\(IPv4\)/.test(String(l.detail)));
+    assert.ok(
+      await waitFor(() => rolledBack() !== undefined, SWITCH_WAIT_MS),
+      `a switch to lte reached IPv4 and was rolled back (stderr: ${stderr().slice(-800)})`,
+    );
+    const rb = rolledBack()!;
+    assert.equal(rb.cause, 'unreachable', JSON.stringify(rb));
+    assert.match(String(rb.detail), new RegExp(`${esc(CONFIRM)}:${PORT} \\(IPv4\\); IPv6: `), JSON.stringify(rb));
+    assert.ok(!logs.some((l) => l.msg === 'switch confirmed' && l.to === 'lte'), 'IPv4 alone never confirmed the switch to lte');
+    assert.equal(active(), 'wan', 'the rollback never announced lte');
+    assert.ok(
+      await waitFor(() => /via fd00:201:1::1 dev e1/.test(edgeDefault6()) && /via 10\.201\.1\.1/.test(edgeDefault()), 5_000),
+      'both families back on wan',
+    );
+
+    restore(NS.gw2);
+    assert.ok(
+      await waitFor(() => active() === 'lte', SWITCH_WAIT_MS),
+      `after the hold-down, lte with working IPv6 is confirmed (stderr: ${stderr().slice(-800)})`,
+    );
+    const ok = logs.find((l) => l.msg === 'switch confirmed' && l.to === 'lte')!;
+    assert.match(String(ok.detail), new RegExp(`\\(IPv4\\), \\[${esc(TARGET6)}\\]:${PORT} \\(IPv6\\)`), JSON.stringify(ok));
+    assert.match(edgeDefault6(), /via fd00:201:2::1 dev e2/);
+  });
+
 /** One TCP connect from lwr-edge (no source address: it follows the main table, i.e. linkward's default route). */
 function connectFromEdge(host: string): void {
   nsExec(
