@@ -36,10 +36,17 @@ export interface Attempt {
 /** What a light probe needs: time, binding and limits. */
 export interface ProbeIo {
   clock: Clock;
-  /** Local address to bind (uplink selection); undefined = kernel's choice. */
+  /** Local address to bind (uplink selection) for IPv4 targets and host names; undefined = kernel's choice. */
   sourceAddress?: string;
+  /** Local address to bind for IPv6 targets (a dual-stack uplink's global IPv6 address). */
+  sourceAddress6?: string;
   timeoutMs: number;
   token?: string;
+}
+
+/** The local address a probe to `host` binds: the uplink's address of the host's family (an IPv6 literal: IPv6). */
+export function bindFor(io: Pick<ProbeIo, 'sourceAddress' | 'sourceAddress6'>, host: string): string | undefined {
+  return isIP(host) === 6 ? io.sourceAddress6 : io.sourceAddress;
 }
 
 /**
@@ -56,7 +63,8 @@ export function tcpConnect(ep: ProbeEndpoint, io: ProbeIo): Promise<Attempt> {
   return new Promise((resolve) => {
     const t0 = io.clock.monoMs();
     let done = false;
-    const sock = connect({ host: ep.host, port: ep.port ?? 0, ...(io.sourceAddress ? { localAddress: io.sourceAddress } : {}) });
+    const bind = bindFor(io, ep.host);
+    const sock = connect({ host: ep.host, port: ep.port ?? 0, ...(bind ? { localAddress: bind } : {}) });
     const finish = (a: Attempt): void => {
       if (done) return;
       done = true;
@@ -83,7 +91,8 @@ export function tcpConnect(ep: ProbeEndpoint, io: ProbeIo): Promise<Attempt> {
 /** Sends `count` echo requests `spacingMs` apart to a linkward probe server; one Attempt per request. */
 export function udpEcho(ep: ProbeEndpoint, io: ProbeIo, count: number, spacingMs: number): Promise<Attempt[]> {
   return new Promise((resolve) => {
-    const family = isIP(ep.host) === 6 || (io.sourceAddress !== undefined && isIP(io.sourceAddress) === 6) ? 'udp6' : 'udp4';
+    const bind = bindFor(io, ep.host);
+    const family = isIP(ep.host) === 6 || (bind !== undefined && isIP(bind) === 6) ? 'udp6' : 'udp4';
     const sock = createSocket(family);
     const nonce = randomBytes(8);
     const sentAt = new Map<number, number>();
@@ -126,7 +135,7 @@ export function udpEcho(ep: ProbeEndpoint, io: ProbeIo, count: number, spacingMs
         if (err) finish((err as NodeJS.ErrnoException).code ?? err.message);
       });
     };
-    sock.bind({ address: io.sourceAddress, port: 0 }, () => {
+    sock.bind({ address: bind, port: 0 }, () => {
       for (let seq = 0; seq < count; seq++) cancels.push(io.clock.setTimer(seq * spacingMs, () => !finished && send(seq)));
       cancels.push(io.clock.setTimer((count - 1) * spacingMs + io.timeoutMs, () => afterPendingIo(() => finish())));
     });

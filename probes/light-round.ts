@@ -3,7 +3,7 @@ import type { CommandRunner } from '../agent/base/exec.ts';
 import type { Disturbance, DisturbanceWatch } from './disturbance.ts';
 import type { WindowEntry } from './stats.ts';
 import type { ProbeEndpoint, ProbeTarget } from './targets.ts';
-import { tcpConnect, udpEcho, type Attempt, type ProbeIo } from './light-probes.ts';
+import { bindFor, tcpConnect, udpEcho, type Attempt, type ProbeIo } from './light-probes.ts';
 import { icmpPing } from './icmp.ts';
 
 /** UDP echoes per endpoint per round: 2 give a jitter pair while keeping a round ≈ 250 B. */
@@ -60,7 +60,7 @@ export async function runLightRound(targets: readonly ProbeTarget[], io: ProbeIo
             eps.map(async (ep): Promise<Attempt[]> => {
               if (ep.kind === 'tcp') return [await tcpConnect(ep, io)];
               if (ep.kind === 'udp') return udpEcho(ep, io, UDP_PER_ROUND, UDP_SPACING_MS);
-              return icmpPing(runner, ep.host, 1, 200, io.timeoutMs, io.sourceAddress);
+              return icmpPing(runner, ep.host, 1, 200, io.timeoutMs, bindFor(io, ep.host));
             }),
           )
         ).flat();

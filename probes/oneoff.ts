@@ -1,7 +1,7 @@
 /** One-off latency for the CLI: a few TCP connects (and UDP echoes for a linkward server) to the throughput host; a refusing target is told apart. */
 import { connect } from 'node:net';
 import { summariseWindow } from './stats.ts';
-import { TCP_CONNECT_WIRE_BYTES, udpEcho, type ProbeIo } from './light-probes.ts';
+import { TCP_CONNECT_WIRE_BYTES, bindFor, udpEcho, type ProbeIo } from './light-probes.ts';
 import type { Preset } from './presets.ts';
 import { hostPort } from './rtt-probers.ts';
 
@@ -38,7 +38,8 @@ export function connectOnce(
   return new Promise((resolve) => {
     const t0 = io.clock.monoMs();
     let done = false;
-    const sock = connect({ host, port, ...(io.sourceAddress ? { localAddress: io.sourceAddress } : {}) });
+    const bind = bindFor(io, host);
+    const sock = connect({ host, port, ...(bind ? { localAddress: bind } : {}) });
     const finish = (outcome: 'ok' | 'refused' | 'failed', bytes: number, error?: string): void => {
       if (done) return;
       done = true;

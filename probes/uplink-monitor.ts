@@ -1,22 +1,17 @@
-/** Probes one uplink: light rounds (adaptive), throughput within the daily budget, passive counters and link facts, and what it can vouch for. */
-import type { Clock } from '../agent/base/clock.ts';
-import type { CommandRunner } from '../agent/base/exec.ts';
-import type { Logger } from '../agent/base/log.ts';
-import type { BudgetStatus, ProbeSample, UplinkView } from '../agent/core/types.ts';
-import { uplinkBudgetBytes, type UplinkConfig } from '../agent/config/uplinks.ts';
-import { messageOf } from '../agent/base/errors.ts';
-import type { ProbesConfig } from '../agent/config/probes.ts';
+import type { BudgetStatus, ProbeSample } from '../agent/core/types.ts';
+import { uplinkBudgetBytes } from '../agent/config/uplinks.ts';
+import { LwError, messageOf } from '../agent/base/errors.ts';
+import { ProbeErrorCode } from './errors.ts';
 import { afterRound, initialPlanner, nextDelayMs, quorumNow, targetsForRound, type PlannerState } from './adaptive.ts';
 import { budgetView, msUntilNextUtcDay, throughputAllowance, type BudgetView } from './budget.ts';
 import { suggestsChange } from './change.ts';
-import { overlapsLoadingTest, type DisturbanceWatch } from './disturbance.ts';
+import { overlapsLoadingTest } from './disturbance.ts';
 import { runLightRound } from './light-round.ts';
-import type { ProbeMetrics } from './metrics.ts';
 import { buildNotes, type ServerHealth, type VoidEvent } from './notes.ts';
-import { PassiveView, type PassiveSources } from './passive-view.ts';
-import { resolveSourceAddress, type InterfaceTable } from './source.ts';
+import { PassiveView } from './passive-view.ts';
+import { LIGHT_STORE_EVERY_MS, MAX_VOID_EVENTS, MIN_USEFUL_THROUGHPUT_BYTES, processCpuMs, type MonitorDeps } from './monitor-deps.ts';
+import { probeableTargets, resolveSources, sourceOfHost, type UplinkSources } from './source.ts';
 import { median, summariseWindow, type WindowEntry, type WindowSummary } from './stats.ts';
-import type { ProbeStore } from './store.ts';
 import { updateTargets, type TargetBook } from './target-health.ts';
 import type { ProbeTarget } from './targets.ts';
 import { runThroughput, type ThroughputProgress } from './throughput.ts';
@@ -26,39 +21,7 @@ import { SKIP_WORDS, outcomeOf, serverAfter, type SkipReason, type ThroughputOut
 
 export type { SkipReason, ThroughputOutcome } from './throughput-outcome.ts';
 
-/** Light results are stored at most this often (plus on every reachability change); bytes are counted every round. */
-export const LIGHT_STORE_EVERY_MS = 60_000;
-/** A throughput probe smaller than this per direction cannot be trusted; below it the budget counts as spent. */
-export const MIN_USEFUL_THROUGHPUT_BYTES = 300_000;
-/** Void measurements kept for the status note. */
-const MAX_VOID_EVENTS = 50;
-
-export interface MonitorDeps extends PassiveSources {
-  uplink: UplinkConfig;
-  targets: ProbeTarget[];
-  cfg: ProbesConfig;
-  clock: Clock;
-  log: Logger;
-  store: ProbeStore;
-  metrics: ProbeMetrics;
-  runner: CommandRunner;
-  emit(s: ProbeSample): void;
-  random(): number;
-  interfaces?: () => InterfaceTable;
-  /** Judges the agent's own disturbance (CPU starvation, warm-up, clock steps); absent: every measurement is trusted. */
-  watch?: DisturbanceWatch;
-  /** The link-state machine's current view of this uplink (what holds it worse, for re-tests and confirmations). */
-  view?: () => UplinkView | undefined;
-  /** CPU time used by the process so far (ms); the default reads process.cpuUsage(). */
-  cpuMs?: () => number;
-  /** Aborted when the agent stops: a speed test in progress ends at once and is not recorded. */
-  stopping?: AbortSignal;
-}
-
-function processCpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
+export { LIGHT_STORE_EVERY_MS, MIN_USEFUL_THROUGHPUT_BYTES, type MonitorDeps } from './monitor-deps.ts';
 
 export class UplinkMonitor {
   readonly name: string;
@@ -81,6 +44,7 @@ export class UplinkMonitor {
   #testMovedAtMono = Number.NEGATIVE_INFINITY;
   #testBytes = 0;
   #error: string | undefined;
+  #skipped: string[] = [];
 
   constructor(deps: MonitorDeps) {
     this.#d = deps;
@@ -106,8 +70,16 @@ export class UplinkMonitor {
     return nextDelayMs(this.#planner, this.#d.random());
   }
 
-  #source(): string | undefined {
-    return resolveSourceAddress(this.#d.uplink, this.#d.interfaces?.());
+  #sources(): UplinkSources {
+    return resolveSources(this.#d.uplink, this.#d.interfaces?.());
+  }
+
+  /** Targets this uplink cannot probe (no source of their family), logged when the set changes; shown in status. */
+  #noteSkipped(skipped: readonly { id: string; problem: string }[]): void {
+    const now = skipped.map((k) => `${k.id}: ${k.problem}`);
+    if (now.join('\n') !== this.#skipped.join('\n') && now.length > 0)
+      this.#d.log.warn({ uplink: this.name, unprobed: now }, 'probe targets not probed through this uplink');
+    this.#skipped = now;
   }
 
   #void(atMs: number, kind: ProbeSample['kind'], reason: VoidEvent['reason'], detail: string): void {
@@ -118,8 +90,13 @@ export class UplinkMonitor {
   /** One light round; emits, stores and exports the sample; returns it. */
   async lightRound(): Promise<ProbeSample> {
     const { cfg, clock } = this.#d;
-    const ids = this.#d.targets.map((t) => t.id);
-    const chosen = targetsForRound(this.#planner, cfg, this.#d.targets.length).map((i) => this.#d.targets[i] as ProbeTarget);
+    const sources = this.#sources();
+    const { usable, skipped } = probeableTargets(this.#d.targets, sources);
+    this.#noteSkipped(skipped);
+    // with none usable the round fails as a whole (below), over every target, as when the interface lost its address
+    const pool = usable.length > 0 ? usable : this.#d.targets;
+    const ids = pool.map((t) => t.id);
+    const chosen = targetsForRound(this.#planner, cfg, pool.length).map((i) => pool[i] as ProbeTarget);
     // a round during this uplink's own throughput test measures the test's queue, not the link (unless the test stalled)
     const roundStartMono = clock.monoMs();
     const busyAtStart = this.#busy;
@@ -128,11 +105,18 @@ export class UplinkMonitor {
     let probed: { id: string; up: boolean; lossless: boolean; refused: boolean }[] = [];
     let voidReason: ProbeSample['void'];
     try {
-      const source = this.#source();
+      if (usable.length === 0) throw new LwError(ProbeErrorCode.NO_SOURCE, [...new Set(skipped.map((k) => k.problem))].join('; '));
       this.#error = undefined;
+      const { v4, v6 } = sources;
       const r = await runLightRound(
         chosen,
-        { clock, timeoutMs: cfg.timeoutMs, ...(source ? { sourceAddress: source } : {}), ...(cfg.token ? { token: cfg.token } : {}) },
+        {
+          clock,
+          timeoutMs: cfg.timeoutMs,
+          ...(v4.address ? { sourceAddress: v4.address } : {}),
+          ...(v6.address ? { sourceAddress6: v6.address } : {}),
+          ...(cfg.token ? { token: cfg.token } : {}),
+        },
         this.#d.runner,
         this.#d.watch,
       );
@@ -283,12 +267,8 @@ export class UplinkMonitor {
     }
     const perDirection = throughputAllowance(this.budget(startMs), dirs.length, t.maxBytes, MIN_USEFUL_THROUGHPUT_BYTES);
     if (perDirection === 0) return skip('budget');
-    let source: string | undefined;
-    try {
-      source = this.#source();
-    } catch (e) {
-      return { ...skip('no_source'), error: messageOf(e) };
-    }
+    const { address: source, problem } = sourceOfHost(this.#sources(), new URL(t.url).hostname.replace(/^\[|\]$/g, ''));
+    if (problem) return { ...skip('no_source'), error: problem };
     this.#busy = true;
     this.#testMovedAtMono = clock.monoMs();
     this.#testBytes = 0;
@@ -380,6 +360,7 @@ export class UplinkMonitor {
       observed: this.#passive.rates() ?? null,
       link: this.#passive.facts(),
       ...(this.#error ? { error: this.#error } : {}),
+      ...(this.#skipped.length > 0 ? { unprobed: this.#skipped } : {}),
     };
   }
 

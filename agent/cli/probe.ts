@@ -8,7 +8,7 @@ import { splitHostPort } from '../base/host-port.ts';
 import { loadConfig, resolveConfigPath } from '../config/load.ts';
 import { effectiveUplinks } from '../config/uplinks.ts';
 import { ProbeErrorCode } from '../../probes/errors.ts';
-import { resolveSourceAddress } from '../../probes/source.ts';
+import { resolveSources, sourceOfHost } from '../../probes/source.ts';
 import { runThroughput, type Direction, type ThroughputResult } from '../../probes/throughput.ts';
 import { DisturbanceWatch } from '../../probes/disturbance.ts';
 import { runJudged } from '../../probes/uplink-throughput.ts';
@@ -92,7 +92,10 @@ async function probeAction(o: ProbeOptions): Promise<void> {
   const uplink = o.uplink ? uplinks.find((u) => u.name === o.uplink) : undefined;
   if (o.uplink && !uplink)
     throw new LwError(ProbeErrorCode.UNKNOWN_UPLINK, `no uplink named "${o.uplink}" in the config; known: ${uplinks.map((u) => u.name).join(', ')}`);
-  const sourceAddress = uplink ? resolveSourceAddress(uplink) : undefined;
+  const sources = uplink ? resolveSources(uplink) : undefined;
+  const source = sources ? sourceOfHost(sources, new URL(url).hostname.replace(/^\[|\]$/g, '')) : {};
+  if (source.problem) throw new LwError(ProbeErrorCode.NO_SOURCE, source.problem);
+  const sourceAddress = source.address;
   const preset = o.preset ?? guessPreset(url, o.target ? 'linkward' : pc.throughput.preset);
   const token = o.token || process.env.LINKWARD_PROBE_TOKEN || pc.token;
   const both = !o.download && !o.upload;
@@ -101,7 +104,8 @@ async function probeAction(o: ProbeOptions): Promise<void> {
   const latency = await oneOffLatency(url, preset, {
     clock: systemClock,
     timeoutMs: pc.timeoutMs,
-    ...(sourceAddress ? { sourceAddress } : {}),
+    ...(sources?.v4.address ? { sourceAddress: sources.v4.address } : {}),
+    ...(sources?.v6.address ? { sourceAddress6: sources.v6.address } : {}),
     ...(token ? { token } : {}),
   });
   if (latency.refused) {
