@@ -33,6 +33,8 @@ export interface NoteInput {
   lastThroughput?: ProbeSample;
   lastSkip?: string;
   policy: LinkHealthConfig;
+  /** Targets this uplink cannot probe (no source address of their family), since when. */
+  unprobed?: { sinceMs: number; targets: readonly { id: string; problem: string }[] };
 }
 
 const VOID_WORDS: Record<VoidReason, string> = {
@@ -52,6 +54,8 @@ function mb(n: number): string {
 /** Every note that applies now; each says what is wrong and what follows from it. */
 export function buildNotes(i: NoteInput): MeasurementNote[] {
   const notes = targetNotes(i.targets);
+  for (const k of i.unprobed?.targets ?? [])
+    notes.push({ code: 'target_unprobed', sinceMs: i.unprobed!.sinceMs, message: `probe target ${k.id} is not probed through this uplink: ${k.problem}` });
   if (!i.throughputConfigured) {
     notes.push({
       code: 'throughput_disabled',

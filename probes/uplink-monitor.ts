@@ -44,7 +44,7 @@ export class UplinkMonitor {
   #testMovedAtMono = Number.NEGATIVE_INFINITY;
   #testBytes = 0;
   #error: string | undefined;
-  #skipped: string[] = [];
+  #skipped: { sinceMs: number; targets: { id: string; problem: string }[] } = { sinceMs: 0, targets: [] };
 
   constructor(deps: MonitorDeps) {
     this.#d = deps;
@@ -74,12 +74,13 @@ export class UplinkMonitor {
     return resolveSources(this.#d.uplink, this.#d.interfaces?.());
   }
 
-  /** Targets this uplink cannot probe (no source of their family), logged when the set changes; shown in status. */
-  #noteSkipped(skipped: readonly { id: string; problem: string }[]): void {
-    const now = skipped.map((k) => `${k.id}: ${k.problem}`);
-    if (now.join('\n') !== this.#skipped.join('\n') && now.length > 0)
-      this.#d.log.warn({ uplink: this.name, unprobed: now }, 'probe targets not probed through this uplink');
-    this.#skipped = now;
+  /** Targets this uplink cannot probe (no source of their family): logged when the set changes; a status note. */
+  #noteSkipped(skipped: readonly { id: string; problem: string }[], nowMs: number): void {
+    const key = (l: readonly { id: string; problem: string }[]): string => l.map((k) => `${k.id}: ${k.problem}`).join('\n');
+    if (key(skipped) === key(this.#skipped.targets)) return;
+    if (skipped.length > 0)
+      this.#d.log.warn({ uplink: this.name, unprobed: skipped.map((k) => `${k.id}: ${k.problem}`) }, 'probe targets not probed through this uplink');
+    this.#skipped = { sinceMs: nowMs, targets: [...skipped] };
   }
 
   #void(atMs: number, kind: ProbeSample['kind'], reason: VoidEvent['reason'], detail: string): void {
@@ -92,7 +93,7 @@ export class UplinkMonitor {
     const { cfg, clock } = this.#d;
     const sources = this.#sources();
     const { usable, skipped } = probeableTargets(this.#d.targets, sources);
-    this.#noteSkipped(skipped);
+    this.#noteSkipped(skipped, clock.nowMs());
     // with none usable the round fails as a whole (below), over every target, as when the interface lost its address
     const pool = usable.length > 0 ? usable : this.#d.targets;
     const ids = pool.map((t) => t.id);
@@ -199,6 +200,7 @@ export class UplinkMonitor {
       ...(last ? { lastThroughput: last } : {}),
       ...(this.#lastSkip ? { lastSkip: SKIP_WORDS[this.#lastSkip] } : {}),
       policy: this.#d.cfg.health,
+      ...(this.#skipped.targets.length > 0 ? { unprobed: this.#skipped } : {}),
     });
   }
 
@@ -360,7 +362,7 @@ export class UplinkMonitor {
       observed: this.#passive.rates() ?? null,
       link: this.#passive.facts(),
       ...(this.#error ? { error: this.#error } : {}),
-      ...(this.#skipped.length > 0 ? { unprobed: this.#skipped } : {}),
+      ...(this.#skipped.targets.length > 0 ? { unprobed: this.#skipped.targets.map((k) => `${k.id}: ${k.problem}`) } : {}),
     };
   }
 

@@ -72,7 +72,8 @@ export type MeasurementNoteCode =
   | 'throughput_disabled'
   | 'budget_spent'
   | 'measurements_disturbed'
-  | 'throughput_expired';
+  | 'throughput_expired'
+  | 'target_unprobed';
 
 export interface MeasurementNote {
   code: MeasurementNoteCode;

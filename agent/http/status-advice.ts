@@ -90,6 +90,7 @@ const NOTE_WORDS: Record<string, string> = {
   measurements_disturbed:
     'This device is very busy, so some measurements were set aside. The status above only uses measurements that could be trusted. Nothing to do.',
   throughput_expired: 'The last speed measurement is too old to rely on, so it is not used. A new one is taken as soon as possible. Nothing to do.',
+  target_unprobed: `One of the test servers cannot be reached through this connection the way it is set up (usually: no IPv6 address on it yet), so it is left out of the checks. ${SUPPORT_NOT_YOU}`,
 };
 
 /** Plain words for a measurement note; an unknown code shows its own message for support. */

@@ -57,6 +57,9 @@ test('IPv4-bound uplink without an IPv6 address: the IPv6 target is set aside an
     assert.equal(s.lossPercent, 0, 'binding IPv6 to 127.0.0.1 (EINVAL) is not loss on the link');
     assert.equal(s.reachable, true);
   }
+  const note = samples.at(-1)!.notes?.find((n) => n.code === 'target_unprobed');
+  assert.ok(note, 'a measurement note, so `linkward status` and the page say it');
+  assert.match(note.message, new RegExp(`probe target ${v6Target.replace(/[.[\]]/g, '\\$&')} is not probed through this uplink: .*sourceAddress6`));
   assert.equal(wan.unprobed?.length, 1);
   assert.match(wan.unprobed![0]!, new RegExp(`^${v6Target.replace(/[.[\]]/g, '\\$&')}: .*set uplinks\\[\\]\\.sourceAddress6`));
 });

@@ -17,6 +17,7 @@ const NOTE_CODES: Record<MeasurementNoteCode, true> = {
   budget_spent: true,
   measurements_disturbed: true,
   throughput_expired: true,
+  target_unprobed: true,
 };
 
 function doc(uplink: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
