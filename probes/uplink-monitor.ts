@@ -45,6 +45,8 @@ export class UplinkMonitor {
   #testBytes = 0;
   #error: string | undefined;
   #skipped: { sinceMs: number; targets: { id: string; problem: string }[] } = { sinceMs: 0, targets: [] };
+  /** Ids of the targets the last round chose from (undefined before the first round). */
+  #poolKey: string | undefined;
 
   constructor(deps: MonitorDeps) {
     this.#d = deps;
@@ -81,6 +83,9 @@ export class UplinkMonitor {
     if (skipped.length > 0)
       this.#d.log.warn({ uplink: this.name, unprobed: skipped.map((k) => `${k.id}: ${k.problem}`) }, 'probe targets not probed through this uplink');
     this.#skipped = { sinceMs: nowMs, targets: [...skipped] };
+    // a set-aside target's old verdict (silent, refused) would otherwise stay in notes and metrics, frozen
+    const gone = new Set(skipped.map((k) => k.id));
+    this.#targets = Object.fromEntries(Object.entries(this.#targets).filter(([id]) => !gone.has(id)));
   }
 
   #void(atMs: number, kind: ProbeSample['kind'], reason: VoidEvent['reason'], detail: string): void {
@@ -92,11 +97,15 @@ export class UplinkMonitor {
   async lightRound(): Promise<ProbeSample> {
     const { cfg, clock } = this.#d;
     const sources = this.#sources();
-    const { usable, skipped } = probeableTargets(this.#d.targets, sources);
-    this.#noteSkipped(skipped, clock.nowMs());
-    // with none usable the round fails as a whole (below), over every target, as when the interface lost its address
-    const pool = usable.length > 0 ? usable : this.#d.targets;
+    const { usable, skipped, fatal } = probeableTargets(this.#d.targets, sources);
+    // no IPv4 source, or no target usable: the round fails as a whole (below), over every target, as before
+    const failing = fatal !== undefined || usable.length === 0;
+    this.#noteSkipped(failing ? [] : skipped, clock.nowMs());
+    const pool = failing ? this.#d.targets : usable;
     const ids = pool.map((t) => t.id);
+    // targets joined (an IPv6 address came) or left: probe every one next round, so none counts as down unasked
+    if (this.#poolKey !== undefined && ids.join('\n') !== this.#poolKey) this.#planner = { ...initialPlanner(cfg), last: this.#planner.last };
+    this.#poolKey = ids.join('\n');
     const chosen = targetsForRound(this.#planner, cfg, pool.length).map((i) => pool[i] as ProbeTarget);
     // a round during this uplink's own throughput test measures the test's queue, not the link (unless the test stalled)
     const roundStartMono = clock.monoMs();
@@ -106,7 +115,7 @@ export class UplinkMonitor {
     let probed: { id: string; up: boolean; lossless: boolean; refused: boolean }[] = [];
     let voidReason: ProbeSample['void'];
     try {
-      if (usable.length === 0) throw new LwError(ProbeErrorCode.NO_SOURCE, [...new Set(skipped.map((k) => k.problem))].join('; '));
+      if (failing) throw new LwError(ProbeErrorCode.NO_SOURCE, fatal ?? [...new Set(skipped.map((k) => k.problem))].join('; '));
       this.#error = undefined;
       const { v4, v6 } = sources;
       const r = await runLightRound(

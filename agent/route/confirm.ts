@@ -65,22 +65,26 @@ interface ConfirmGroup {
 /**
  * The groups a switch that moved `families` must reach, one target each. A moved family with address targets needs
  * one of them: a dual-stack switch whose IPv6 is broken on the new uplink is not confirmed by IPv4 alone. Targets of a
- * family the switch left alone say nothing about the new path and are skipped. Host names count only when no moved
- * family has an address target (then any target reached confirms, as before per-family confirms).
+ * family the switch left alone say nothing about the new path and are skipped. Host names (the resolver picks their
+ * family) form one more group when some moved family has no address target, so that family is not left unchecked;
+ * with no address target at all, any name reached confirms, as before per-family confirms.
  */
 export function confirmGroups(targets: readonly Endpoint[], families: readonly Family[]): ConfirmGroup[] {
-  const groups = families.map((family) => ({ family, targets: targets.filter((t) => endpointFamily(t) === family) })).filter((g) => g.targets.length > 0);
-  if (groups.length > 0) return groups;
+  const groups: ConfirmGroup[] = families
+    .map((family) => ({ family, targets: targets.filter((t) => endpointFamily(t) === family) }))
+    .filter((g) => g.targets.length > 0);
   const names = targets.filter((t) => endpointFamily(t) === null);
-  return names.length > 0 ? [{ family: null, targets: names }] : [];
+  if (names.length > 0 && groups.length < families.length) groups.push({ family: null, targets: names });
+  return groups;
 }
 
 const label = (ep: Endpoint): string => (endpointFamily(ep) === 6 ? `[${ep.host}]:${ep.port}` : `${ep.host}:${ep.port}`);
-const famName = (f: Family | null): string => (f === null ? 'any family' : `IPv${f}`);
+const famName = (f: Family | null): string => (f === null ? 'host names' : `IPv${f}`);
 
 /**
- * Tries the targets of every group not yet reached, in turn, until each group has one that connected or `timeoutMs`
- * (monotonic) has passed. `families`: what the switch moved to the new uplink (IPv4 only unless it is dual-stack).
+ * Tries each group's targets in turn until one connects or `timeoutMs` (monotonic) has passed; the groups run side by
+ * side, so one family's dead targets do not use up another's time. `families`: what the switch moved to the new
+ * uplink (IPv4 only unless it is dual-stack). Confirmed when every group reached a target.
  */
 export async function confirmReachable(
   targets: readonly Endpoint[],
@@ -100,29 +104,25 @@ export async function confirmReachable(
           ? 'no confirm targets: set uplinks.policy.confirmTargets or per-uplink targets'
           : `no confirm target of a family this switch moved (${families.map(famName).join(', ')}): add one to uplinks.policy.confirmTargets`,
     };
-  const reached = new Map<ConfirmGroup, string>();
-  const last = new Map<ConfirmGroup, string>();
-  const summary = (): string =>
-    groups.map((g) => (reached.has(g) ? reached.get(g)! : `${famName(g.family)}: ${last.get(g) ?? 'no attempt finished'}`)).join('; ');
-  const timedOut = (): ConfirmResult => ({
-    ok: false,
-    ms: clock.monoMs() - start,
-    detail: `no target reached within ${Math.round(timeoutMs)} ms (${summary()})`,
-  });
-  for (let round = 0; round < 10_000; round++) {
-    for (const g of groups) {
+  const left = (): number => timeoutMs - (clock.monoMs() - start);
+  /** One group: the first target that answers (its label), or the last failure seen. */
+  const tryGroup = async (g: ConfirmGroup): Promise<{ reached?: string; last: string }> => {
+    let last = 'no attempt finished';
+    for (let round = 0; round < 10_000 && left() > 0; round++) {
       for (const t of g.targets) {
-        if (reached.has(g)) break;
-        const left = timeoutMs - (clock.monoMs() - start);
-        if (left <= 0) return timedOut();
-        if (await connector(t, Math.min(CONFIRM_ATTEMPT_TIMEOUT_MS, left))) reached.set(g, groups.length > 1 ? `${label(t)} (${famName(g.family)})` : label(t));
-        else last.set(g, `${label(t)} did not answer`);
+        if (left() <= 0) return { last };
+        if (await connector(t, Math.min(CONFIRM_ATTEMPT_TIMEOUT_MS, left()))) return { reached: label(t), last };
+        last = `${label(t)} did not answer`;
       }
+      if (left() > 0) await clock.sleep(Math.min(CONFIRM_RETRY_MS, left()));
     }
-    if (reached.size === groups.length) return { ok: true, ms: clock.monoMs() - start, detail: groups.map((g) => reached.get(g)).join(', ') };
-    const left = timeoutMs - (clock.monoMs() - start);
-    if (left <= 0) break;
-    await clock.sleep(Math.min(CONFIRM_RETRY_MS, left));
-  }
-  return timedOut();
+    return { last };
+  };
+  const results = await Promise.all(groups.map(tryGroup));
+  const ms = clock.monoMs() - start;
+  const named = (i: number): string => (groups.length > 1 ? ` (${famName(groups[i]!.family)})` : '');
+  if (results.every((r) => r.reached !== undefined)) return { ok: true, ms, detail: results.map((r, i) => `${r.reached}${named(i)}`).join(', ') };
+  const summary = results.map((r, i) => (r.reached !== undefined ? `${r.reached}${named(i)}` : `${famName(groups[i]!.family)}: ${r.last}`)).join('; ');
+  const some = results.some((r) => r.reached !== undefined);
+  return { ok: false, ms, detail: `${some ? 'not every family reached' : 'no target reached'} within ${Math.round(timeoutMs)} ms (${summary})` };
 }

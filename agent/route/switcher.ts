@@ -26,8 +26,7 @@ export interface SwitchDeps {
   sharedMono: () => number;
   ipPath: string;
   dryRun: boolean;
-  /** Probes through the (new) default route, for at most `withinMs`. */
-  /** Reaches the confirm targets through the new default, one per family the switch moved to it. */
+  /** Reaches the confirm targets through the new default within `withinMs`, one per family the switch moved to it. */
   confirm: (withinMs: number, families: readonly Family[]) => Promise<ConfirmResult>;
   /** Flushes the abandoned uplink's conntrack entries after a switch; null when `flushConntrack` is off. */
   conntrack: ConntrackFlusher | null;

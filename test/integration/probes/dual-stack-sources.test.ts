@@ -2,7 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import type { NetworkInterfaceInfo } from 'node:os';
+import { systemRunner } from '../../../agent/base/exec.ts';
+import { effectiveUplinks } from '../../../agent/config/uplinks.ts';
 import type { ProbeSample } from '../../../agent/core/types.ts';
+import { SETTLE_ROUNDS } from '../../../probes/adaptive.ts';
+import { createProbeMetrics } from '../../../probes/metrics.ts';
+import type { InterfaceTable } from '../../../probes/source.ts';
+import { ProbeStore } from '../../../probes/store.ts';
+import { parseTargets } from '../../../probes/targets.ts';
 import { realProbesDeps } from '../../../probes/adapters.ts';
 import { createProbesComponent } from '../../../probes/component.ts';
 import { probesTestContext } from '../../support/probes-context.ts';
@@ -70,4 +78,65 @@ test('only IPv6 targets and no IPv6 address: the round fails as a whole with wha
   const { samples, wan } = await lightSamples({ sourceAddress: '127.0.0.1' }, [`tcp://[::1]:${v6.port}`], 2);
   assert.equal(samples.at(-1)!.targetsUp, 0);
   assert.match(wan.error ?? '', /cannot reach IPv6 targets; set uplinks\[\]\.sourceAddress6/);
+});
+
+/** A monitor over `targets` whose interface table the test changes between rounds (an address comes or goes). */
+async function monitorWithTable(targets: string[], table: InterfaceTable) {
+  const { UplinkMonitor } = await import('../../../probes/uplink-monitor.ts');
+  const ctx = probesTestContext({ probes: { targets, intervalMs: 500, timeoutMs: 400 }, uplinks: { list: [{ name: 'wan', interface: 'lab0' }] } });
+  const m = new UplinkMonitor({
+    uplink: effectiveUplinks(ctx.config.uplinks)[0]!,
+    targets: parseTargets(targets),
+    cfg: ctx.config.probes,
+    clock: ctx.clock,
+    log: ctx.log,
+    store: new ProbeStore(ctx.stateDb),
+    metrics: createProbeMetrics(ctx.metrics),
+    runner: systemRunner,
+    random: () => 0.5,
+    emit: () => undefined,
+    interfaces: () => table,
+    counters: async () => new Map(),
+    facts: async () => ({ operstate: 'up', carrier: true }),
+  });
+  return { m, close: () => ctx.stateDb.close() };
+}
+
+const addr = (address: string, family: 'IPv4' | 'IPv6'): NetworkInterfaceInfo =>
+  family === 'IPv4'
+    ? { address, family, internal: false, netmask: '', mac: '', cidr: null }
+    : { address, family, internal: false, netmask: '', mac: '', cidr: null, scopeid: 0 };
+
+test('an IPv6 address arriving on a settled uplink: every target is probed in the next round, none counts as down unasked', async (t) => {
+  const ls = [await listener('127.0.0.1'), await listener('127.0.0.1'), await listener('::1'), await listener('::1')];
+  t.after(() => ls.forEach((l) => l.server.close()));
+  const targets = [`tcp://127.0.0.1:${ls[0]!.port}`, `tcp://127.0.0.1:${ls[1]!.port}`, `tcp://[::1]:${ls[2]!.port}`, `tcp://[::1]:${ls[3]!.port}`];
+  const table: InterfaceTable = { lab0: [addr('127.0.0.1', 'IPv4')] };
+  const { m, close } = await monitorWithTable(targets, table);
+  t.after(close);
+  let s: ProbeSample | undefined;
+  for (let i = 0; i < 2 * SETTLE_ROUNDS; i++) s = await m.lightRound(); // settled: one target per round from here
+  assert.equal(s!.targetsTotal, 2);
+  table.lab0!.push(addr('::1', 'IPv6')); // SLAAC finished
+  s = await m.lightRound();
+  assert.equal(s.targetsTotal, 4);
+  assert.equal(s.targetsUp, 4, 'the two IPv6 targets were probed at once, not left as unknown');
+  assert.equal(s.reachable, true);
+});
+
+test('a dual-stack uplink that loses its IPv4 address fails its rounds as before: IPv6 targets alone do not carry it', async (t) => {
+  const ls = [await listener('127.0.0.1'), await listener('::1')];
+  t.after(() => ls.forEach((l) => l.server.close()));
+  const table: InterfaceTable = { lab0: [addr('::1', 'IPv6')] };
+  const { m, close } = await monitorWithTable([`tcp://127.0.0.1:${ls[0]!.port}`, `tcp://[::1]:${ls[1]!.port}`], table);
+  t.after(close);
+  const s = await m.lightRound();
+  assert.equal(s.targetsUp, 0);
+  assert.equal(s.reachable, false, 'linkward routes an uplink by IPv4: without it the uplink carries nothing');
+  assert.match(m.lastError() ?? '', /lab0 has no IPv4 address/);
+  assert.equal(
+    s.notes?.some((n) => n.code === 'target_unprobed'),
+    false,
+    'a link fault, not a measurement note',
+  );
 });

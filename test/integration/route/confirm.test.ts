@@ -42,3 +42,15 @@ test('confirm succeeds on the first reachable target and fails within the timeou
   const none = await confirmReachable([], 600, systemClock);
   assert.match(none.detail, /no confirm targets/);
 });
+
+test('per-family confirm: the families are tried side by side, so dead IPv4 targets do not use up the IPv6 time', async () => {
+  // each dead target takes its whole 1-s attempt; sequentially 2 + 2 dead attempts would pass the 2.5-s deadline
+  const up = new Set(['10.0.0.3', '2001:db8::3']);
+  const connector = (ep: { host: string }, timeoutMs: number): Promise<boolean> =>
+    new Promise((r) => setTimeout(() => r(up.has(ep.host)), up.has(ep.host) ? 5 : timeoutMs));
+  const targets = ['10.0.0.1:1', '10.0.0.2:1', '10.0.0.3:1', '[2001:db8::1]:1', '[2001:db8::2]:1', '[2001:db8::3]:1'].map((t) => parseEndpoint(t)!);
+  const r = await confirmReachable(targets, 2_500, systemClock, connector, [4, 6]);
+  assert.equal(r.ok, true, r.detail);
+  assert.equal(r.detail, '10.0.0.3:1 (IPv4), [2001:db8::3]:1 (IPv6)');
+  assert.ok(r.ms < 2_500, `${r.ms} ms`);
+});

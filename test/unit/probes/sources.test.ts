@@ -47,3 +47,24 @@ test('a probe binds the address of its target family', () => {
   assert.equal(bindFor(io, '1.1.1.1'), '10.64.1.2');
   assert.equal(bindFor(io, 'probe.example'), '10.64.1.2', 'a name: IPv4, as before dual-stack probing');
 });
+
+test('an IPv6 sourceAddress is the IPv6 source (an IPv6-only uplink); IPv4 then comes from the interface or is a problem', () => {
+  assert.deepEqual(resolveSources({ name: 'v6', sourceAddress: '2001:db8:9::9' }, table).v6, { address: '2001:db8:9::9' });
+  assert.match(resolveSources({ name: 'v6', sourceAddress: '2001:db8:9::9' }, table).v4.problem ?? '', /cannot reach IPv4 targets/);
+  assert.deepEqual(resolveSources({ name: 'lte', interface: 'wwan0', sourceAddress: '2001:db8:1::7' }, table), {
+    v4: { address: '10.64.1.2' },
+    v6: { address: '2001:db8:1::7' },
+  });
+});
+
+test('a missing IPv4 source is fatal for the round (linkward routes an uplink by IPv4), a missing IPv6 one only sets targets aside', () => {
+  const targets = ['1.1.1.1:443', '[2606:4700::1111]:443'].map((t) => parseTarget(t));
+  const tun = probeableTargets(targets, resolveSources({ name: 'v6only', interface: 'tun0' }, table));
+  assert.match(tun.fatal ?? '', /tun0 has no IPv4 address/);
+  const eth = probeableTargets(targets, resolveSources({ name: 'wan', interface: 'eth0' }, table));
+  assert.equal(eth.fatal, undefined);
+  assert.deepEqual(
+    eth.skipped.map((k) => k.id),
+    ['[2606:4700::1111]:443'],
+  );
+});
