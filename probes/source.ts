@@ -1,4 +1,5 @@
 /** Resolves the local addresses a probe binds to, per family, so it leaves through the chosen uplink. */
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { LwError, messageOf } from '../agent/base/errors.ts';
@@ -45,14 +46,48 @@ export interface UplinkSources {
 /** fe80::/10: a link-local address cannot reach a target beyond the router. */
 const isLinkLocal6 = (a: string): boolean => /^fe[89ab]/i.test(a);
 
+/** IFA_F_DADFAILED | IFA_F_TENTATIVE (linux/if_addr.h): the kernel refuses to bind these, as the route side skips them. */
+const UNUSABLE6_FLAGS = 0x08 | 0x40;
+
+/** An IPv6 address as 32 lowercase hex digits (the form of /proc/net/if_inet6); '' for what is not one. */
+export function expand6(a: string): string {
+  if (isIP(a) !== 6 || a.includes('.')) return '';
+  const [head, tail] = a.toLowerCase().split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  return groups.map((g) => g.padStart(4, '0')).join('');
+}
+
+/** Addresses /proc/net/if_inet6 marks tentative (duplicate address detection running) or dadfailed, expanded. */
+export function unusable6(procText: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of procText.split('\n')) {
+    const [addr, , , , flags] = line.trim().split(/\s+/);
+    if (addr?.length === 32 && flags !== undefined && (Number.parseInt(flags, 16) & UNUSABLE6_FLAGS) !== 0) out.add(addr);
+  }
+  return out;
+}
+
+/** The kernel's list (the route side reads the same flags from `ip -json addr`); empty when unreadable. */
+function readUnusable6(): Set<string> {
+  try {
+    return unusable6(readFileSync('/proc/net/if_inet6', 'utf8'));
+  } catch {
+    return new Set();
+  }
+}
+
 /**
  * IPv4 as `resolveSourceAddress` (its error as the problem); IPv6: `sourceAddress6`, an IPv6 `sourceAddress`, else
- * the interface's first global IPv6 address. An uplink bound by interface or address has a problem, not "unbound",
+ * the interface's first global IPv6 address the kernel lets us bind (not tentative, not dadfailed: the address the
+ * route side puts in the uplink's `ip -6 rule from`, so the probe really takes that uplink's table). An uplink bound by interface or address has a problem, not "unbound",
  * for a family it lacks: a probe left unbound would measure whatever uplink the default route uses.
  */
 export function resolveSources(
   u: Pick<UplinkConfig, 'name' | 'interface' | 'sourceAddress' | 'sourceAddress6'>,
   table: InterfaceTable = networkInterfaces(),
+  unusable: ReadonlySet<string> = readUnusable6(),
 ): UplinkSources {
   // an IPv6 sourceAddress (an IPv6-only uplink) is that family's source, not the IPv4 one
   const given6 = u.sourceAddress !== undefined && isIP(u.sourceAddress) === 6 ? u.sourceAddress : undefined;
@@ -66,7 +101,9 @@ export function resolveSources(
   } catch (e) {
     v4 = { problem: messageOf(e) };
   }
-  const global6 = u.interface ? (table[u.interface] ?? []).find((a) => a.family === 'IPv6' && !a.internal && !isLinkLocal6(a.address)) : undefined;
+  const global6 = u.interface
+    ? (table[u.interface] ?? []).find((a) => a.family === 'IPv6' && !a.internal && !isLinkLocal6(a.address) && !unusable.has(expand6(a.address)))
+    : undefined;
   let v6: FamilySource = {};
   if (u.sourceAddress6 ?? given6) v6 = { address: (u.sourceAddress6 ?? given6)! };
   else if (global6) v6 = { address: global6.address };

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { bindFor } from '../../../probes/light-probes.ts';
-import { probeableTargets, resolveSources } from '../../../probes/source.ts';
+import { expand6, probeableTargets, resolveSources, unusable6 } from '../../../probes/source.ts';
 import { parseTarget } from '../../../probes/targets.ts';
 
 const v4 = (address: string): NetworkInterfaceInfo => ({ address, family: 'IPv4', internal: false, netmask: '', mac: '', cidr: null });
@@ -66,5 +66,25 @@ test('a missing IPv4 source is fatal for the round (linkward routes an uplink by
   assert.deepEqual(
     eth.skipped.map((k) => k.id),
     ['[2606:4700::1111]:443'],
+  );
+});
+
+test('an IPv6 address still in duplicate address detection (tentative) or refused (dadfailed) is not a source', () => {
+  const proc = [
+    '20010db8000100000000000000000002 03 40 00 40     wwan0', // 2001:db8:1::2 tentative
+    '20010db8000100000000000000000003 03 40 00 88     wwan0', // dadfailed | permanent
+    '20010db8000100000000000000000004 03 40 00 80     wwan0', // permanent: usable
+    'fe800000000000000000000000000001 03 40 20 80     wwan0',
+  ].join('\n');
+  const unusable = unusable6(proc);
+  assert.deepEqual([...unusable], ['20010db8000100000000000000000002', '20010db8000100000000000000000003']);
+  assert.equal(expand6('2001:db8:1::2'), '20010db8000100000000000000000002');
+  assert.equal(expand6('::1'), '00000000000000000000000000000001');
+  assert.equal(expand6('10.0.0.1'), '');
+  const t = { wwan0: [v4('10.64.1.2'), v6('2001:db8:1::2'), v6('2001:db8:1::3'), v6('2001:db8:1::4')] };
+  assert.deepEqual(resolveSources({ name: 'lte', interface: 'wwan0' }, t, unusable).v6, { address: '2001:db8:1::4' });
+  assert.match(
+    resolveSources({ name: 'lte', interface: 'wwan0' }, { wwan0: [v4('10.64.1.2'), v6('2001:db8:1::2')] }, unusable).v6.problem ?? '',
+    /no global IPv6 address/,
   );
 });
