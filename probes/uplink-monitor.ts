@@ -1,3 +1,4 @@
+/** Probes one uplink: light rounds (adaptive), throughput within the daily budget, passive counters and link facts, and what it can vouch for. */
 import type { BudgetStatus, ProbeSample } from '../agent/core/types.ts';
 import { uplinkBudgetBytes } from '../agent/config/uplinks.ts';
 import { LwError, messageOf } from '../agent/base/errors.ts';
