@@ -9,6 +9,7 @@ import type { RouteActuator } from './actuator.ts';
 import { createApplyGate } from './apply-gate.ts';
 import { confirmReachable, parseEndpoint, type Connector, type Endpoint } from './confirm.ts';
 import { createConntrackFlusher } from './conntrack.ts';
+import { Ipv6Follower } from './follow6.ts';
 import { RouteErrorCode } from './errors.ts';
 import { k3sPinning, type K3sFacts, type K3sPinning } from './k3s.ts';
 import { registerRouteMetrics } from './metrics.ts';
@@ -89,9 +90,35 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
   let unsubscribe: (() => void) | null = null;
   let helper: RevertHelper | null = null;
   const requests = createUseRequests();
+  /** linkUp of the running evaluation, for the IPv6 follow-up's targets. */
+  let evalLinkUp: Record<string, boolean> = {};
+  const follower = new Ipv6Follower({
+    configured,
+    opts,
+    actuator,
+    metrics,
+    log,
+    holdDownMs: policy.holdDown,
+    lateHoldDownMs: LATE_DECISION_HOLD_DOWN_MS,
+    commit: (active) =>
+      commitSwitch(
+        switchDeps(active),
+        { ...target(active, evalLinkUp), hold6: false },
+        { ...target(active, evalLinkUp), hold6: true },
+        { from: active, to: active, reason: 'ipv6' },
+        { confirmTimeoutMs: policy.confirmTimeout, revertGraceMs: policy.revertGrace },
+      ),
+  });
 
   const routesAllowed = (): boolean => policy.manageRoutes && !idle && (pinning === null || !pinning.present || pinning.pinned || policy.allowUnpinnedK3s);
-  const target = (active: string | null, linkUp: Record<string, boolean> = {}): RouteTarget => ({ uplinks: configured, active, linkUp, opts, downByUs });
+  const target = (active: string | null, linkUp: Record<string, boolean> = {}): RouteTarget => ({
+    uplinks: configured,
+    active,
+    linkUp,
+    opts,
+    downByUs,
+    ...(follower.holds(active) ? { hold6: true } : {}),
+  });
   const announce = (name: string | null): void => {
     metrics.setActive(name);
     ctx.bus.emit('active', name);
@@ -170,12 +197,14 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
     }
     const out = await commitSwitch(
       switchDeps(to),
-      target(to, linkUp),
+      // a switch moves (and confirms) every family the new uplink has resolved
+      { ...target(to, linkUp), hold6: false },
       target(from, linkUp),
       { from, to, reason },
       { confirmTimeoutMs: policy.confirmTimeout, revertGraceMs: policy.revertGrace },
     );
     metrics.switches.inc({ reason, result: out.result });
+    follower.switched(to, out.ok, out.families);
     if (out.result !== 'applied') {
       metrics.confirmSeconds.observe(out.confirmMs / 1000);
       metrics.armSeconds.observe(out.armMs / 1000);
@@ -208,6 +237,9 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
       log.info({ from: r.action.from, to: r.action.to, reason: r.action.reason }, r.action.why);
       await doSwitch(r.action.to, r.action.reason, r.linkUp);
     } else lastWhy = r.action.why;
+    evalLinkUp = r.linkUp;
+    const why6 = await follower.follow(state.active, now);
+    if (why6) lastWhy = why6;
     if (gate.due(state.active, r.linkUp, snap, r.action.kind === 'switch', { lastError, problems })) {
       await applyDesired(r.linkUp);
       gate.applied(state.active, r.linkUp, snap);
@@ -254,17 +286,18 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
         await (helper ?? revertHelper()).start().catch((e: unknown) => log.error({ err: e }, 'route revert helper did not start; the next switch retries'));
       }
       if (routesAllowed()) {
-        const recovered = await recoverPending(switchDeps(''), (p) => target(p.from));
-        if (recovered) {
-          state = rolledBack(state, recovered.from, recovered.to, policy, ctx.clock.nowMs());
-          metrics.rollbacks.inc();
-        }
+        // the state before a switch: an IPv6 follow-up's held back its IPv6, any other switch's did not
+        const recovered = await recoverPending(switchDeps(''), (p) => ({ ...target(p.from), hold6: p.reason === 'ipv6' }));
+        if (recovered?.reason === 'ipv6') follower.recovered(recovered.to, ctx.clock.nowMs());
+        else if (recovered) state = rolledBack(state, recovered.from, recovered.to, policy, ctx.clock.nowMs());
+        if (recovered) metrics.rollbacks.inc();
       }
       if (state.active === null) {
         const kernel = await actuator.read().catch(() => null);
         if (kernel) state = { ...state, active: currentActive(resolveUplinks(configured, kernel, opts).uplinks, kernel) };
       }
       if (state.active !== null) announce(state.active);
+      if (routesAllowed()) follower.start(state.active, await actuator.read().catch(() => null));
       unsubscribe = ctx.bus.on('link', () => void schedule());
       armTicker();
       await schedule();
@@ -334,6 +367,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
           reason: policy.flushConntrack ? 'no conntrack runner (kernel adapter injected)' : 'uplinks.policy.flushConntrack is false',
         },
         holdDownUntil: state.holdDownUntil,
+        ipv6: follower.details(ctx.clock.nowMs()),
         switchesLastHour: state.switchLog.filter((t) => ctx.clock.nowMs() - t < 3_600_000).length,
         uplinks: uplinks.map((u) => ({
           name: u.name,

@@ -50,7 +50,8 @@ export interface UplinkTrack {
   smoothedBadSinceMs?: number | null;
 }
 
-export type SwitchReason = 'initial' | 'failover' | 'failback' | 'manual' | 'override-expired' | 'rollback' | 'restore';
+/** `ipv6`: the active uplink's IPv6 side, resolved after its switch, moved to it with a confirm of its own (from = to). */
+export type SwitchReason = 'initial' | 'failover' | 'failback' | 'manual' | 'override-expired' | 'rollback' | 'restore' | 'ipv6';
 
 export interface PolicyState {
   active: string | null;

@@ -13,6 +13,11 @@ export interface RouteTarget {
   opts: PlanOptions;
   /** Interfaces linkward itself took down earlier; brought back up once no idle-down uplink wants them down. */
   downByUs?: readonly string[];
+  /**
+   * The active uplink's IPv6 side has not been confirmed through it (it resolved only after the switch): its IPv6 main
+   * default is left out, as for an uplink without IPv6, until a confirmed follow-up moves it (component follow6).
+   */
+  hold6?: boolean;
 }
 
 export interface ReconcileResult {
@@ -21,6 +26,12 @@ export interface ReconcileResult {
   problems: string[];
   cmds: IpArgv[];
   result: ApplyResult;
+}
+
+/** The uplink as the main default sees it when its IPv6 side is held back. */
+function withoutV6(u: ResolvedUplink): ResolvedUplink {
+  const { v6: _held, ...rest } = u;
+  return rest;
 }
 
 /** Desired routes for a target against the current kernel (pure). */
@@ -35,7 +46,8 @@ export function desiredRoutes(target: RouteTarget, kernel: KernelState): { desir
   const isUp = (u: ResolvedUplink): boolean => links[u.dev] ?? kernel.links.find((l) => l.name === u.dev)?.up ?? false;
   const activeU = resolved.find((u) => u.name === target.active) ?? null;
   if (target.active !== null && !activeU) problems.push(`active uplink ${target.active} cannot be routed; main default route left as is`);
-  return { desired: { active: activeU, tables: resolved.filter(isUp), links, keep: unresolved }, resolved, problems };
+  const main = activeU && target.hold6 ? withoutV6(activeU) : activeU;
+  return { desired: { active: main, tables: resolved.filter(isUp), links, keep: unresolved }, resolved, problems };
 }
 
 /**

@@ -8,7 +8,7 @@ import type { RouteActuator } from './actuator.ts';
 import type { ConfirmResult } from './confirm.ts';
 import { flushPlan, uplinkSource, type ConntrackFlusher } from './conntrack.ts';
 import { familyArgs, mainDefaults, routeArgs, type Family, type KernelState } from './ip-state.ts';
-import { isMainDefault, mainMetricOf, type IpArgv, type PlanOptions } from './plan.ts';
+import { isMainDefault, mainMetricOf, type IpArgv, type PlanOptions, type ResolvedUplink } from './plan.ts';
 import { RouteErrorCode } from './errors.ts';
 import { reconcile, type RouteTarget } from './reconcile.ts';
 import { claimRevert, confirmClaimed, planStatus, revertedClaimed, type RevertHelper, type RevertPlan } from './revert-helper.ts';
@@ -55,11 +55,18 @@ export interface SwitchOutcome {
   armMs: number;
   /** Why a switch was rolled back (absent when it was not). */
   cause?: RollbackCause;
+  /** Families whose main default the switch moved to the new uplink (and confirmed, when it was confirmed). */
+  families: Family[];
   /**
    * Flushes the abandoned uplink's conntrack entries (never throws). The caller runs it after it has committed and
    * announced the outcome: a slow flush must not hold back the new state or the next evaluation.
    */
   flushConntrack: () => Promise<void>;
+}
+
+/** IPv6 moves too when the new uplink is dual-stack, resolved, and not held back (its IPv6 default then points at it). */
+function movedFamilies(resolved: readonly ResolvedUplink[], target: RouteTarget): Family[] {
+  return !target.hold6 && resolved.find((u) => u.name === target.active)?.v6 ? [4, 6] : [4];
 }
 
 /** Commands that put the main default back as it was in `before` (a replace; a delete only if another default remains). */
@@ -118,7 +125,16 @@ export async function commitSwitch(
   if (deps.dryRun) {
     const r = await reconcile(actuator, target);
     const flushConntrack = () => flushAbandoned(deps, 'applied', info.from, info.to, target, r.kernel);
-    return { ok: true, result: 'applied', detail: `dry-run: ${r.result.applied.join('; ') || 'nothing to change'}`, confirmMs: 0, armMs: 0, flushConntrack };
+    const families = movedFamilies(r.resolved, target);
+    return {
+      ok: true,
+      result: 'applied',
+      detail: `dry-run: ${r.result.applied.join('; ') || 'nothing to change'}`,
+      confirmMs: 0,
+      armMs: 0,
+      families,
+      flushConntrack,
+    };
   }
   const before = await actuator.read();
   const startedMs = clock.nowMs();
@@ -142,6 +158,7 @@ export async function commitSwitch(
   );
 
   let confirm: ConfirmResult | false | null = null;
+  let moved: Family[] = [4];
   let applyError: string | null = null;
   try {
     const applied = await reconcile(actuator, target);
@@ -150,8 +167,7 @@ export async function commitSwitch(
       throw new LwError(RouteErrorCode.APPLY_FAILED, `could not set the default route: ${mainFailed.message}`, {
         context: { cmd: mainFailed.cmd, code: mainFailed.code },
       });
-    // IPv6 moved too when the new uplink is dual-stack and resolved (its IPv6 default now points at it)
-    const moved: Family[] = applied.resolved.find((u) => u.name === target.active)?.v6 ? [4, 6] : [4];
+    moved = movedFamilies(applied.resolved, target);
     confirm = await Promise.race([deps.confirm(deadline - clock.monoMs(), moved), deadlineTimer(clock, deadline + CONFIRM_SETTLE_MS - clock.monoMs())]);
   } catch (e) {
     applyError = messageOf(e);
@@ -160,7 +176,7 @@ export async function commitSwitch(
   const plan = claimRevert(planFile);
   const decidedMs = clock.monoMs() - t0;
   const late = decidedMs > timing.confirmTimeoutMs;
-  let outcome: Omit<SwitchOutcome, 'flushConntrack' | 'armMs'>;
+  let outcome: Omit<SwitchOutcome, 'flushConntrack' | 'armMs' | 'families'>;
   /** The confirm answered and a target was reached (null: never asked; false: the deadline timer won the race). */
   const reached = confirm !== null && confirm !== false && confirm.ok;
   if (plan && confirm && reached && !late && applyError === null) {
@@ -198,7 +214,7 @@ export async function commitSwitch(
   );
   // Only after the default route has settled (committed or rolled back), so no entry is re-created on the old path.
   const result = outcome.result;
-  return { ...outcome, armMs, flushConntrack: () => flushAbandoned(deps, result, info.from, info.to, target, before) };
+  return { ...outcome, armMs, families: moved, flushConntrack: () => flushAbandoned(deps, result, info.from, info.to, target, before) };
 }
 
 /** Deletes the conntrack entries of the uplink the outcome left (see conntrack.ts); never throws. */

@@ -1,0 +1,96 @@
+/** IPv6 follow-up: an active uplink whose IPv6 side resolved only after its switch gets IPv6 by a confirmed move of its own. */
+import type { Logger } from '../base/log.ts';
+import type { UplinkConfig } from '../config/uplinks.ts';
+import type { RouteActuator } from './actuator.ts';
+import { mainDefaults } from './ip-state.ts';
+import type { RouteMetrics } from './metrics.ts';
+import { resolveUplinks, type PlanOptions } from './plan.ts';
+import type { SwitchOutcome } from './switcher.ts';
+
+/** What the follower needs from the route component (all of it injected, so tests drive it with a fake kernel). */
+export interface Follow6Deps {
+  configured: readonly UplinkConfig[];
+  opts: PlanOptions;
+  actuator: RouteActuator;
+  metrics: RouteMetrics;
+  log: Logger;
+  /** Hold after a follow-up that failed to confirm (uplinks.policy.holdDown), and after one the agent decided late. */
+  holdDownMs: number;
+  lateHoldDownMs: number;
+  /** Runs the commit-confirm move of `active`'s IPv6 main default to it (commitSwitch with reason `ipv6`). */
+  commit(active: string): Promise<SwitchOutcome>;
+}
+
+/**
+ * A switch confirms the families it moves. When the new uplink's IPv6 router or address is not known at the switch
+ * (`gateway6: auto` before a router advertisement, SLAAC pending), only IPv4 moves; the periodic re-apply must not then
+ * move IPv6 unconfirmed once it resolves. So the active uplink's IPv6 main default is held back (`hold6`) until this
+ * follower has moved it with a commit-confirm of its own; a failed one holds that uplink's IPv6 for `holdDownMs`.
+ */
+export class Ipv6Follower {
+  readonly #d: Follow6Deps;
+  /** The uplink whose IPv6 side carries the IPv6 main default by a confirmed move (or did when linkward started). */
+  #confirmed: string | null = null;
+  readonly #heldUntil = new Map<string, number>();
+
+  constructor(deps: Follow6Deps) {
+    this.#d = deps;
+  }
+
+  /** At start: the uplink the kernel's best IPv6 default already uses is the status quo, not a move to confirm. */
+  start(active: string | null, kernel: Parameters<typeof resolveUplinks>[1] | null): void {
+    if (!kernel) {
+      this.#confirmed = active;
+      return;
+    }
+    const best = mainDefaults(kernel, 6)[0];
+    const dev = (name: string | null): string | undefined => this.#d.configured.find((u) => u.name === name)?.interface;
+    this.#confirmed = best === undefined || best.dev === dev(active) ? active : (this.#d.configured.find((u) => u.interface === best.dev)?.name ?? null);
+  }
+
+  /** True when `active`'s IPv6 main default must be left out for now (RouteTarget.hold6). */
+  holds(active: string | null): boolean {
+    return active !== null && active !== this.#confirmed && this.#dualStack(active);
+  }
+
+  /** A switch ended: the families it moved (and confirmed) decide whether `to` carries IPv6 by a confirmed move. */
+  switched(to: string, ok: boolean, families: readonly number[]): void {
+    if (ok && families.includes(6)) this.#confirmed = to;
+  }
+
+  /** A follow-up left pending by a dead agent was reverted at start: hold that uplink's IPv6 like a failed one. */
+  recovered(to: string, nowMs: number): void {
+    this.#heldUntil.set(to, nowMs + this.#d.holdDownMs);
+  }
+
+  /** Moves `active`'s IPv6 when it is held back, resolved now and not in a hold; returns what to show as the last decision. */
+  async follow(active: string | null, nowMs: number): Promise<string | null> {
+    if (active === null || !this.holds(active) || (this.#heldUntil.get(active) ?? 0) > nowMs) return null;
+    const kernel = await this.#d.actuator.read().catch(() => null);
+    if (!kernel || !resolveUplinks(this.#d.configured, kernel, this.#d.opts).uplinks.find((u) => u.name === active)?.v6) return null;
+    const out = await this.#d.commit(active);
+    this.#d.metrics.switches.inc({ reason: 'ipv6', result: out.result });
+    if (out.ok && out.families.includes(6)) {
+      this.#confirmed = active;
+      this.#heldUntil.delete(active);
+      return `IPv6 moved to ${active} (${out.result}: ${out.detail})`;
+    }
+    const late = out.cause === 'late' || out.cause === 'helper-fired';
+    const holdMs = late ? Math.min(this.#d.holdDownMs, this.#d.lateHoldDownMs) : this.#d.holdDownMs;
+    this.#heldUntil.set(active, nowMs + holdMs);
+    if (!out.ok) {
+      this.#d.metrics.rollbacks.inc();
+      this.#d.metrics.rollbackCauses.inc({ cause: out.cause ?? 'unreachable' });
+    }
+    this.#d.log.warn({ uplink: active, cause: out.cause, detail: out.detail, holdMs }, 'IPv6 not moved to the active uplink: its confirm failed');
+    return `IPv6 of ${active} not moved: ${out.detail}; IPv6 left to the host's routes, tried again in ${holdMs / 1000}s`;
+  }
+
+  #dualStack(name: string): boolean {
+    return this.#d.configured.find((u) => u.name === name)?.gateway6 !== undefined;
+  }
+
+  details(nowMs: number): { confirmed: string | null; heldUntil: Record<string, number> } {
+    return { confirmed: this.#confirmed, heldUntil: Object.fromEntries([...this.#heldUntil].filter(([, t]) => t > nowMs)) };
+  }
+}

@@ -1,0 +1,152 @@
+/** IPv6 follow-up: a backup whose IPv6 router appears only after the switch gets IPv6 by a confirmed move of its own, never by the re-apply. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AgentContext } from '../../../agent/runtime/component.ts';
+import { silentLogger } from '../../../agent/base/log.ts';
+import { createIpActuator } from '../../../agent/route/actuator.ts';
+import { createRouteComponent, type RouteDeps } from '../../../agent/route/component.ts';
+import type { Endpoint } from '../../../agent/route/confirm.ts';
+import { createRouteStore } from '../../../agent/route/store.ts';
+import { FakeIp } from '../../support/route-fake-ip.ts';
+import { routeContext, snapshot } from '../../support/route-context.ts';
+
+// wan has a static IPv6 router; lte learns its router from a router advertisement (gateway6 auto)
+const WAN6 = { name: 'wan', interface: 'eth0', gateway: '10.0.1.1', gateway6: 'fe80::1', priority: 10, targets: ['10.99.0.1:443'] };
+const LTE6 = { name: 'lte', interface: 'wwan0', gateway: '10.0.2.1', gateway6: 'auto', priority: 20, targets: ['10.99.0.1:443'] };
+const CONFIRM = ['10.99.0.2:443', '[2001:db8:99::2]:443'];
+/** How long a failed IPv6 follow-up holds that uplink's IPv6 (short, so the test sees the retry). */
+const HOLD_DOWN_MS = 1_500;
+
+function kernel(): FakeIp {
+  const ip = new FakeIp().addLink('eth0', '10.0.1.2/24', true, 'fd00:1::2/64').addLink('wwan0', '10.0.2.2/24', true, 'fd00:2::2/64');
+  ip.routes.push(
+    { table: 'main', dst: 'default', gateway: '10.0.1.1', dev: 'eth0', metric: 100, protocol: 'dhcp' },
+    { family: 6, table: 'main', dst: 'default', gateway: 'fe80::1', dev: 'eth0', metric: 1024, protocol: 'ra' },
+  );
+  return ip;
+}
+
+function deps(ip: FakeIp, answers: (ep: Endpoint) => boolean, asked: string[]): RouteDeps {
+  return {
+    actuator: createIpActuator({ runner: ip, log: silentLogger(), families: [4, 6], sleep: async () => undefined }),
+    k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }),
+    connector: async (ep) => {
+      asked.push(ep.host);
+      return answers(ep);
+    },
+    systemdRunning: false,
+    ipPath: '/bin/true', // the revert helper never touches the host
+    conntrackRunner: null,
+    conntrackPath: 'conntrack',
+  };
+}
+
+/** linkward's own IPv6 main default (metric 1), as `dev via`. */
+const own6 = (ip: FakeIp): string | undefined => {
+  const r = ip.routes.find((x) => x.family === 6 && x.table === 'main' && x.dst === 'default' && x.protocol === '77');
+  return r ? `${r.dev} via ${r.gateway}` : undefined;
+};
+
+let seq = 0;
+async function feed(ctx: AgentContext, c: { evaluateNow(): Promise<void> }, health: Record<string, 'healthy' | 'down'>, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    ctx.bus.emit('link', snapshot(health, Date.now() + ++seq));
+    await c.evaluateNow();
+  }
+}
+
+test('a backup whose IPv6 router appears after the switch: IPv6 moves only by its own confirm; a failed one is rolled back and held', async (t) => {
+  const ctx = routeContext({ confirmTargets: CONFIRM, holdDown: HOLD_DOWN_MS }, [WAN6, LTE6]);
+  t.after(() => ctx.cleanup());
+  const ip = kernel();
+  let v6works = false;
+  const asked: string[] = [];
+  const c = createRouteComponent(
+    ctx,
+    deps(ip, (ep) => !ep.host.includes(':') || v6works, asked),
+  );
+  await c.start();
+  assert.equal(own6(ip), 'eth0 via fe80::1', 'wan carries IPv6 at start (the status quo)');
+
+  // wan dies; lte has no IPv6 router yet (no RA): the switch moves and confirms IPv4 only
+  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 3);
+  assert.equal(c.details().active, 'lte');
+  assert.equal(own6(ip), undefined, "linkward's IPv6 default left wan with IPv4 (the host's RA default remains)");
+
+  // the RA arrives: lte's router is known now. Its IPv6 is broken: the follow-up's confirm fails, IPv6 is rolled back
+  ip.routes.push({ family: 6, table: 'main', dst: 'default', gateway: 'fe80::2', dev: 'wwan0', metric: 1100, protocol: 'ra' });
+  asked.length = 0;
+  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 1);
+  assert.ok(asked.includes('2001:db8:99::2'), `the follow-up confirmed through IPv6 (asked ${asked.join(', ')})`);
+  assert.equal(own6(ip), undefined, 'rolled back: IPv6 not moved to lte');
+  let h = c.details().history as { from: string; to: string; reason: string; result: string }[];
+  assert.deepEqual([h[0]?.reason, h[0]?.from, h[0]?.to, h[0]?.result], ['ipv6', 'lte', 'lte', 'rolled-back']);
+  assert.equal(c.details().active, 'lte', 'IPv4 stays on lte: a failed IPv6 follow-up is not a failed uplink');
+  assert.ok((c.details().ipv6 as { heldUntil: Record<string, number> }).heldUntil.lte! > Date.now());
+
+  // the periodic re-apply during the hold does not move IPv6 either
+  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 2);
+  assert.equal(own6(ip), undefined, 'the re-apply never moves IPv6 unconfirmed');
+
+  // IPv6 works through lte now; after the hold the next follow-up confirms and moves it
+  v6works = true;
+  await new Promise((r) => setTimeout(r, HOLD_DOWN_MS + 100));
+  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 1);
+  assert.equal(own6(ip), 'wwan0 via fe80::2');
+  h = c.details().history as { from: string; to: string; reason: string; result: string }[];
+  assert.deepEqual([h[0]?.reason, h[0]?.result], ['ipv6', 'confirmed']);
+  assert.match(await ctx.metrics.metrics(), /linkward_route_switches_total\{reason="ipv6",result="confirmed"\} 1/);
+  await c.stop();
+});
+
+test('a switch to a backup whose IPv6 is known moves and confirms both families at once: no follow-up', async (t) => {
+  const ctx = routeContext({ confirmTargets: CONFIRM }, [WAN6, LTE6]);
+  t.after(() => ctx.cleanup());
+  const ip = kernel();
+  ip.routes.push({ family: 6, table: 'main', dst: 'default', gateway: 'fe80::2', dev: 'wwan0', metric: 1100, protocol: 'ra' });
+  const asked: string[] = [];
+  const c = createRouteComponent(
+    ctx,
+    deps(ip, () => true, asked),
+  );
+  await c.start();
+  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 3);
+  assert.equal(own6(ip), 'wwan0 via fe80::2');
+  const h = c.details().history as { reason: string }[];
+  assert.ok(!h.some((x) => x.reason === 'ipv6'), JSON.stringify(h));
+  await c.stop();
+});
+
+test('an IPv6 follow-up left pending by a dead agent: reverted at start, the uplink kept for IPv4, its IPv6 held', async (t) => {
+  const ctx = routeContext({ confirmTargets: CONFIRM, holdDown: 60_000 }, [WAN6, LTE6]);
+  t.after(() => ctx.cleanup());
+  const ip = kernel();
+  // the dead agent was on lte (IPv4) and had just put IPv6 on lte for its follow-up, its revert plan armed
+  ip.routes.push(
+    { table: 'main', dst: 'default', gateway: '10.0.2.1', dev: 'wwan0', metric: 0, protocol: '77' },
+    { family: 6, table: 'main', dst: 'default', gateway: 'fe80::2', dev: 'wwan0', metric: 1100, protocol: 'ra' },
+    { family: 6, table: 'main', dst: 'default', gateway: 'fe80::2', dev: 'wwan0', metric: 1, protocol: '77' },
+  );
+  const planFile = join(ctx.stateDir, 'route-revert-1.json');
+  const revert = [['-6', 'route', 'del', 'default', 'dev', 'wwan0', 'metric', '1']];
+  writeFileSync(planFile, JSON.stringify({ deadlineMs: Date.now() + 60_000, cmd: '/bin/true', commands: revert }));
+  const store = createRouteStore(ctx.stateDb);
+  store.savePolicy({ active: 'lte', tracks: {}, holdDownUntil: {}, switchLog: [], lastSwitchMs: null, override: null, awake: {} });
+  store.savePending({ from: 'lte', to: 'lte', reason: 'ipv6', planFile, startedMs: Date.now() });
+  const asked: string[] = [];
+  const c = createRouteComponent(
+    ctx,
+    deps(ip, () => true, asked),
+  );
+  await c.start();
+  assert.equal(store.loadPending(), null);
+  assert.equal(c.details().active, 'lte', 'IPv4 stays on lte: not a failed uplink');
+  assert.deepEqual(c.details().holdDownUntil, {}, 'no hold-down of lte itself');
+  assert.ok((c.details().ipv6 as { heldUntil: Record<string, number> }).heldUntil.lte! > Date.now(), 'its IPv6 is held');
+  assert.equal(own6(ip), undefined, 'IPv6 reverted off lte');
+  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 2);
+  assert.equal(own6(ip), undefined, 'and not moved back by the re-apply while held');
+  await c.stop();
+});
