@@ -238,8 +238,8 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
       await doSwitch(r.action.to, r.action.reason, r.linkUp);
     } else lastWhy = r.action.why;
     evalLinkUp = r.linkUp;
-    const why6 = await follower.follow(state.active, now);
-    if (why6) lastWhy = why6;
+    const why6 = routesAllowed() ? await follower.follow(state.active, now) : null;
+    if (why6) lastWhy = `${lastWhy}; ${why6}`;
     if (gate.due(state.active, r.linkUp, snap, r.action.kind === 'switch', { lastError, problems })) {
       await applyDesired(r.linkUp);
       gate.applied(state.active, r.linkUp, snap);
@@ -286,8 +286,9 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
         await (helper ?? revertHelper()).start().catch((e: unknown) => log.error({ err: e }, 'route revert helper did not start; the next switch retries'));
       }
       if (routesAllowed()) {
-        // the state before a switch: an IPv6 follow-up's held back its IPv6, any other switch's did not
-        const recovered = await recoverPending(switchDeps(''), (p) => ({ ...target(p.from), hold6: p.reason === 'ipv6' }));
+        // back to the state before the switch with IPv6 held (whether it was is not stored): the safe side; start()
+        // below then takes the uplink that carries the host's IPv6 default as the status quo
+        const recovered = await recoverPending(switchDeps(''), (p) => ({ ...target(p.from), hold6: true }));
         if (recovered?.reason === 'ipv6') follower.recovered(recovered.to, ctx.clock.nowMs());
         else if (recovered) state = rolledBack(state, recovered.from, recovered.to, policy, ctx.clock.nowMs());
         if (recovered) metrics.rollbacks.inc();
@@ -297,7 +298,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
         if (kernel) state = { ...state, active: currentActive(resolveUplinks(configured, kernel, opts).uplinks, kernel) };
       }
       if (state.active !== null) announce(state.active);
-      if (routesAllowed()) follower.start(state.active, await actuator.read().catch(() => null));
+      if (routesAllowed()) follower.start(await actuator.read().catch(() => null));
       unsubscribe = ctx.bus.on('link', () => void schedule());
       armTicker();
       await schedule();

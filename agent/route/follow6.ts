@@ -37,15 +37,13 @@ export class Ipv6Follower {
     this.#d = deps;
   }
 
-  /** At start: the uplink the kernel's best IPv6 default already uses is the status quo, not a move to confirm. */
-  start(active: string | null, kernel: Parameters<typeof resolveUplinks>[1] | null): void {
-    if (!kernel) {
-      this.#confirmed = active;
-      return;
-    }
-    const best = mainDefaults(kernel, 6)[0];
-    const dev = (name: string | null): string | undefined => this.#d.configured.find((u) => u.name === name)?.interface;
-    this.#confirmed = best === undefined || best.dev === dev(active) ? active : (this.#d.configured.find((u) => u.interface === best.dev)?.name ?? null);
+  /**
+   * At start: the uplink the kernel's best IPv6 default already uses is the status quo, not a move to confirm. With no
+   * IPv6 default (or no kernel read) nothing is: the active uplink's IPv6 then moves by a confirmed follow-up.
+   */
+  start(kernel: Parameters<typeof resolveUplinks>[1] | null): void {
+    const best = kernel ? mainDefaults(kernel, 6)[0] : undefined;
+    this.#confirmed = best ? (this.#d.configured.find((u) => u.interface === best.dev)?.name ?? null) : null;
   }
 
   /** True when `active`'s IPv6 main default must be left out for now (RouteTarget.hold6). */
@@ -55,7 +53,9 @@ export class Ipv6Follower {
 
   /** A switch ended: the families it moved (and confirmed) decide whether `to` carries IPv6 by a confirmed move. */
   switched(to: string, ok: boolean, families: readonly number[]): void {
-    if (ok && families.includes(6)) this.#confirmed = to;
+    // an IPv4-only switch leaves no uplink whose IPv6 is vouched for (not even one confirmed earlier: on a failback its
+    // IPv6 may resolve later, through a path nobody checked)
+    if (ok) this.#confirmed = families.includes(6) ? to : null;
   }
 
   /** A follow-up left pending by a dead agent was reverted at start: hold that uplink's IPv6 like a failed one. */

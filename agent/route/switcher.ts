@@ -83,7 +83,8 @@ export function revertCommands(before: KernelState, target: RouteTarget, opts: P
       out.push([...fa, 'route', 'replace', ...routeArgs(prev), ...(prev.metric === 0 ? ['metric', '0'] : [])]);
       continue;
     }
-    if (defaults.length === 0 || !to?.interface || (f === 6 && !to.gateway6)) continue;
+    // no IPv6 default before: deleting ours is the state before (an IPv4 main default is never deleted when none was)
+    if ((f === 4 && defaults.length === 0) || !to?.interface || (f === 6 && !to.gateway6)) continue;
     out.push([...fa, 'route', 'del', 'default', 'dev', to.interface, 'metric', String(metric)]);
   }
   return out;

@@ -150,3 +150,115 @@ test('an IPv6 follow-up left pending by a dead agent: reverted at start, the upl
   assert.equal(own6(ip), undefined, 'and not moved back by the re-apply while held');
   await c.stop();
 });
+
+// Cases from the review of the follow-up (each moved IPv6 without a confirm, or touched routes it must not)
+const LTE6S = { ...LTE6, gateway6: 'fe80::2' };
+const v4only = (ep: Endpoint): boolean => !ep.host.includes(':');
+/** Sets (or removes) a link's global IPv6 address, with its connected route as the kernel adds it (the read cross-checks). */
+const addr6 = (ip: FakeIp, dev: string, cidr: string | undefined): void => {
+  (ip as unknown as { links: { name: string; addr6?: string }[] }).links.find((l) => l.name === dev)!.addr6 = cidr;
+  const net = cidr ? `${cidr.split('/')[0]!.split(':').slice(0, 3).join(':')}::/64` : '';
+  if (cidr && !ip.routes.some((r) => r.family === 6 && r.dst === net))
+    ip.routes.push({ family: 6, table: 'main', dst: net, dev, metric: 256, protocol: 'kernel' });
+};
+
+test('route switching refused (manageRoutes false): no follow-up, no route touched', async (t) => {
+  const ctx = routeContext({ confirmTargets: CONFIRM, manageRoutes: false }, [WAN6, LTE6]);
+  t.after(() => ctx.cleanup());
+  const ip = kernel();
+  const c = createRouteComponent(
+    ctx,
+    deps(ip, () => true, []),
+  );
+  await c.start();
+  await feed(ctx, c, { wan: 'healthy', lte: 'healthy' }, 2);
+  assert.deepEqual(
+    ip.log.filter((l) => / (replace|add|del|flush) /.test(l)),
+    [],
+  );
+  assert.equal((c.details().history as unknown[]).length, 0);
+  await c.stop();
+});
+
+test('a failback to an uplink whose IPv6 resolves later: the re-apply does not move it, a follow-up asks first', async (t) => {
+  const ctx = routeContext({ confirmTargets: CONFIRM, holdDown: 60_000 }, [WAN6, LTE6]);
+  t.after(() => ctx.cleanup());
+  const ip = kernel();
+  const asked: string[] = [];
+  const c = createRouteComponent(ctx, deps(ip, v4only, asked));
+  await c.start();
+  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 3);
+  addr6(ip, 'eth0', undefined); // a link flap: wan's IPv6 address is gone for now
+  await feed(ctx, c, { wan: 'healthy', lte: 'healthy' }, 2);
+  await new Promise((r) => setTimeout(r, 1_200)); // failbackHold
+  await feed(ctx, c, { wan: 'healthy', lte: 'healthy' }, 3);
+  assert.equal(c.details().active, 'wan');
+  asked.length = 0;
+  addr6(ip, 'eth0', 'fd00:1::2/64'); // back, but its IPv6 path is broken
+  await feed(ctx, c, { wan: 'healthy', lte: 'healthy' }, 2);
+  assert.ok(asked.includes('2001:db8:99::2'), `a follow-up confirmed IPv6 (asked ${asked.join(', ')})`);
+  assert.equal(own6(ip), undefined, 'not moved unconfirmed');
+  await c.stop();
+});
+
+test('a restart on the backup with no IPv6 default anywhere: its IPv6, once resolved, moves only by a follow-up', async (t) => {
+  const ctx = routeContext({ confirmTargets: CONFIRM, holdDown: 60_000 }, [WAN6, LTE6S]);
+  t.after(() => ctx.cleanup());
+  const ip = new FakeIp().addLink('eth0', '10.0.1.2/24', true).addLink('wwan0', '10.0.2.2/24', true);
+  ip.routes.push({ table: 'main', dst: 'default', gateway: '10.0.2.1', dev: 'wwan0', metric: 0, protocol: '77' });
+  createRouteStore(ctx.stateDb).savePolicy({ active: 'lte', tracks: {}, holdDownUntil: {}, switchLog: [], lastSwitchMs: null, override: null, awake: {} });
+  const asked: string[] = [];
+  const c = createRouteComponent(ctx, deps(ip, v4only, asked));
+  await c.start();
+  addr6(ip, 'wwan0', 'fd00:2::2/64'); // SLAAC finishes
+  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 2);
+  assert.ok(asked.includes('2001:db8:99::2'), `asked ${asked.join(', ')}`);
+  assert.equal(own6(ip), undefined);
+  await c.stop();
+});
+
+test('a failed follow-up on a host that had no IPv6 default: the rollback removes the one it added', async (t) => {
+  const ctx = routeContext({ confirmTargets: CONFIRM, holdDown: 60_000 }, [WAN6, LTE6S]);
+  t.after(() => ctx.cleanup());
+  const ip = new FakeIp().addLink('eth0', '10.0.1.2/24', true).addLink('wwan0', '10.0.2.2/24', true);
+  ip.routes.push({ table: 'main', dst: 'default', gateway: '10.0.1.1', dev: 'eth0', metric: 100, protocol: 'dhcp' });
+  const c = createRouteComponent(ctx, deps(ip, v4only, []));
+  await c.start();
+  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 3);
+  addr6(ip, 'wwan0', 'fd00:2::2/64');
+  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 2);
+  const h = c.details().history as { reason: string; result: string }[];
+  assert.deepEqual([h[0]?.reason, h[0]?.result], ['ipv6', 'rolled-back']);
+  assert.equal(own6(ip), undefined, 'no IPv6 default left behind');
+  await c.stop();
+});
+
+test('a crash mid-failback from an uplink whose IPv6 was held: recovery does not install that IPv6 unconfirmed', async (t) => {
+  const ctx = routeContext({ confirmTargets: CONFIRM, holdDown: 60_000 }, [WAN6, LTE6]);
+  t.after(() => ctx.cleanup());
+  const ip = kernel();
+  ip.routes.push(
+    { family: 6, table: 'main', dst: 'default', gateway: 'fe80::2', dev: 'wwan0', metric: 1100, protocol: 'ra' },
+    // the dead agent had applied its failback lte -> wan in both families
+    { table: 'main', dst: 'default', gateway: '10.0.1.1', dev: 'eth0', metric: 0, protocol: '77' },
+    { family: 6, table: 'main', dst: 'default', gateway: 'fe80::1', dev: 'eth0', metric: 1, protocol: '77' },
+  );
+  const planFile = join(ctx.stateDir, 'route-revert-1.json');
+  const commands = [
+    ['route', 'replace', 'default', 'via', '10.0.2.1', 'dev', 'wwan0', 'metric', '0'],
+    ['-6', 'route', 'del', 'default', 'dev', 'eth0', 'metric', '1'],
+  ];
+  writeFileSync(planFile, JSON.stringify({ deadlineMs: Date.now() + 60_000, cmd: '/bin/true', commands }));
+  const store = createRouteStore(ctx.stateDb);
+  store.savePolicy({ active: 'lte', tracks: {}, holdDownUntil: {}, switchLog: [], lastSwitchMs: null, override: null, awake: {} });
+  store.savePending({ from: 'lte', to: 'wan', reason: 'failback', planFile, startedMs: Date.now() });
+  const asked: string[] = [];
+  const c = createRouteComponent(ctx, deps(ip, v4only, asked));
+  await c.start();
+  assert.equal(c.details().active, 'lte');
+  assert.notEqual(own6(ip), 'wwan0 via fe80::2', 'lte IPv6 not installed by the recovery');
+  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 1);
+  assert.ok(asked.includes('2001:db8:99::2'), `its IPv6 moves only by a follow-up (asked ${asked.join(', ')})`);
+  assert.notEqual(own6(ip), 'wwan0 via fe80::2', 'which failed: not moved');
+  await c.stop();
+});
