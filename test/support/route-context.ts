@@ -18,6 +18,16 @@ export function twoUplinkKernel(): FakeIp {
   return ip;
 }
 
+/** Dual-stack eth0/wwan0 (fd00:1::2, fd00:2::2), a DHCP IPv4 default and a router-advertised IPv6 default via eth0. */
+export function dualStackKernel(): FakeIp {
+  const ip = new FakeIp().addLink('eth0', '10.0.1.2/24', true, 'fd00:1::2/64').addLink('wwan0', '10.0.2.2/24', true, 'fd00:2::2/64');
+  ip.routes.push(
+    { table: 'main', dst: 'default', gateway: '10.0.1.1', dev: 'eth0', metric: 100, protocol: 'dhcp' },
+    { family: 6, table: 'main', dst: 'default', gateway: 'fe80::1', dev: 'eth0', metric: 1024, protocol: 'ra' },
+  );
+  return ip;
+}
+
 /** Real clock (the revert helper is a real process on wall time), fast policy. */
 export function routeContext(policy: Record<string, unknown> = {}, list: unknown[] = [WAN, LTE]): TestContext {
   const ctx = makeTestContext(

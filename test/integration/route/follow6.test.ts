@@ -8,25 +8,21 @@ import { silentLogger } from '../../../agent/base/log.ts';
 import { createIpActuator } from '../../../agent/route/actuator.ts';
 import { createRouteComponent, type RouteDeps } from '../../../agent/route/component.ts';
 import type { Endpoint } from '../../../agent/route/confirm.ts';
+import type { PolicyState } from '../../../agent/route/policy.ts';
 import { createRouteStore } from '../../../agent/route/store.ts';
 import { FakeIp } from '../../support/route-fake-ip.ts';
-import { routeContext, snapshot } from '../../support/route-context.ts';
+import { dualStackKernel, routeContext, snapshot } from '../../support/route-context.ts';
 
 // wan has a static IPv6 router; lte learns its router from a router advertisement (gateway6 auto)
 const WAN6 = { name: 'wan', interface: 'eth0', gateway: '10.0.1.1', gateway6: 'fe80::1', priority: 10, targets: ['10.99.0.1:443'] };
 const LTE6 = { name: 'lte', interface: 'wwan0', gateway: '10.0.2.1', gateway6: 'auto', priority: 20, targets: ['10.99.0.1:443'] };
+/** Policy state a previous run left while on lte. */
+const ON_LTE: PolicyState = { active: 'lte', tracks: {}, holdDownUntil: {}, switchLog: [], lastSwitchMs: null, override: null, awake: {} };
 const CONFIRM = ['10.99.0.2:443', '[2001:db8:99::2]:443'];
 /** How long a failed IPv6 follow-up holds that uplink's IPv6 (short, so the test sees the retry). */
 const HOLD_DOWN_MS = 1_500;
 
-function kernel(): FakeIp {
-  const ip = new FakeIp().addLink('eth0', '10.0.1.2/24', true, 'fd00:1::2/64').addLink('wwan0', '10.0.2.2/24', true, 'fd00:2::2/64');
-  ip.routes.push(
-    { table: 'main', dst: 'default', gateway: '10.0.1.1', dev: 'eth0', metric: 100, protocol: 'dhcp' },
-    { family: 6, table: 'main', dst: 'default', gateway: 'fe80::1', dev: 'eth0', metric: 1024, protocol: 'ra' },
-  );
-  return ip;
-}
+const kernel = dualStackKernel;
 
 function deps(ip: FakeIp, answers: (ep: Endpoint) => boolean, asked: string[]): RouteDeps {
   return {
@@ -133,7 +129,7 @@ test('an IPv6 follow-up left pending by a dead agent: reverted at start, the upl
   const revert = [['-6', 'route', 'del', 'default', 'dev', 'wwan0', 'metric', '1']];
   writeFileSync(planFile, JSON.stringify({ deadlineMs: Date.now() + 60_000, cmd: '/bin/true', commands: revert }));
   const store = createRouteStore(ctx.stateDb);
-  store.savePolicy({ active: 'lte', tracks: {}, holdDownUntil: {}, switchLog: [], lastSwitchMs: null, override: null, awake: {} });
+  store.savePolicy(ON_LTE);
   store.savePending({ from: 'lte', to: 'lte', reason: 'ipv6', planFile, startedMs: Date.now() });
   const asked: string[] = [];
   const c = createRouteComponent(
@@ -206,7 +202,7 @@ test('a restart on the backup with no IPv6 default anywhere: its IPv6, once reso
   t.after(() => ctx.cleanup());
   const ip = new FakeIp().addLink('eth0', '10.0.1.2/24', true).addLink('wwan0', '10.0.2.2/24', true);
   ip.routes.push({ table: 'main', dst: 'default', gateway: '10.0.2.1', dev: 'wwan0', metric: 0, protocol: '77' });
-  createRouteStore(ctx.stateDb).savePolicy({ active: 'lte', tracks: {}, holdDownUntil: {}, switchLog: [], lastSwitchMs: null, override: null, awake: {} });
+  createRouteStore(ctx.stateDb).savePolicy(ON_LTE);
   const asked: string[] = [];
   const c = createRouteComponent(ctx, deps(ip, v4only, asked));
   await c.start();
@@ -250,7 +246,7 @@ test('a crash mid-failback from an uplink whose IPv6 was held: recovery does not
   ];
   writeFileSync(planFile, JSON.stringify({ deadlineMs: Date.now() + 60_000, cmd: '/bin/true', commands }));
   const store = createRouteStore(ctx.stateDb);
-  store.savePolicy({ active: 'lte', tracks: {}, holdDownUntil: {}, switchLog: [], lastSwitchMs: null, override: null, awake: {} });
+  store.savePolicy(ON_LTE);
   store.savePending({ from: 'lte', to: 'wan', reason: 'failback', planFile, startedMs: Date.now() });
   const asked: string[] = [];
   const c = createRouteComponent(ctx, deps(ip, v4only, asked));

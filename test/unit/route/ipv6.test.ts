@@ -6,21 +6,15 @@ import { silentLogger } from '../../../agent/base/log.ts';
 import { createIpActuator } from '../../../agent/route/actuator.ts';
 import { familiesFor } from '../../../agent/route/plan.ts';
 import { reconcile, type RouteTarget } from '../../../agent/route/reconcile.ts';
-import { FakeIp } from '../../support/route-fake-ip.ts';
+import type { FakeIp } from '../../support/route-fake-ip.ts';
+import { dualStackKernel } from '../../support/route-context.ts';
 
 const OPTS = { perUplinkTables: true, tableBase: 7100, routeProto: 77, mainMetric: 0 };
 const WAN = UplinkSchema.parse({ name: 'wan', interface: 'eth0', gateway: '10.0.1.1', gateway6: 'fe80::1', priority: 10 });
 const LTE = UplinkSchema.parse({ name: 'lte', interface: 'wwan0', gateway: '10.0.2.1', gateway6: 'fd00:2::1', priority: 20 });
 const LTE4 = UplinkSchema.parse({ name: 'lte', interface: 'wwan0', gateway: '10.0.2.1', priority: 20 });
 
-function kernel(): FakeIp {
-  const ip = new FakeIp().addLink('eth0', '10.0.1.2/24', true, 'fd00:1::2/64').addLink('wwan0', '10.0.2.2/24', true, 'fd00:2::2/64');
-  ip.routes.push(
-    { table: 'main', dst: 'default', gateway: '10.0.1.1', dev: 'eth0', metric: 100, protocol: 'dhcp' },
-    { family: 6, table: 'main', dst: 'default', gateway: 'fe80::1', dev: 'eth0', metric: 1024, protocol: 'ra' },
-  );
-  return ip;
-}
+const kernel = dualStackKernel;
 const actuator = (ip: FakeIp) => createIpActuator({ runner: ip, log: silentLogger(), families: [4, 6], sleep: async () => undefined });
 
 const COMMON = `ip -6 route default via fe80::1 dev eth0 metric 1024 proto ra
