@@ -98,6 +98,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
     actuator,
     metrics,
     log,
+    recheckMs: policy.reapplyInterval,
     holdDownMs: policy.holdDown,
     lateHoldDownMs: LATE_DECISION_HOLD_DOWN_MS,
     commit: (active) =>

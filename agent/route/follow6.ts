@@ -14,6 +14,8 @@ export interface Follow6Deps {
   actuator: RouteActuator;
   metrics: RouteMetrics;
   log: Logger;
+  /** While the held uplink's IPv6 side stays unresolved, the kernel is read for it at most this often (reapplyInterval). */
+  recheckMs: number;
   /** Hold after a follow-up that failed to confirm (uplinks.policy.holdDown), and after one the agent decided late. */
   holdDownMs: number;
   lateHoldDownMs: number;
@@ -32,6 +34,8 @@ export class Ipv6Follower {
   /** The uplink whose IPv6 side carries the IPv6 main default by a confirmed move (or did when linkward started). */
   #confirmed: string | null = null;
   readonly #heldUntil = new Map<string, number>();
+  /** When the held uplink's IPv6 side was last found unresolved: evaluations run per link snapshot, reads need not. */
+  #uncheckedUntil = Number.NEGATIVE_INFINITY;
 
   constructor(deps: Follow6Deps) {
     this.#d = deps;
@@ -56,6 +60,7 @@ export class Ipv6Follower {
     // an IPv4-only switch leaves no uplink whose IPv6 is vouched for (not even one confirmed earlier: on a failback its
     // IPv6 may resolve later, through a path nobody checked)
     if (ok) this.#confirmed = families.includes(6) ? to : null;
+    this.#uncheckedUntil = Number.NEGATIVE_INFINITY;
   }
 
   /** A follow-up left pending by a dead agent was reverted at start: hold that uplink's IPv6 like a failed one. */
@@ -65,9 +70,12 @@ export class Ipv6Follower {
 
   /** Moves `active`'s IPv6 when it is held back, resolved now and not in a hold; returns what to show as the last decision. */
   async follow(active: string | null, nowMs: number): Promise<string | null> {
-    if (active === null || !this.holds(active) || (this.#heldUntil.get(active) ?? 0) > nowMs) return null;
+    if (active === null || !this.holds(active) || (this.#heldUntil.get(active) ?? 0) > nowMs || nowMs < this.#uncheckedUntil) return null;
     const kernel = await this.#d.actuator.read().catch(() => null);
-    if (!kernel || !resolveUplinks(this.#d.configured, kernel, this.#d.opts).uplinks.find((u) => u.name === active)?.v6) return null;
+    if (!kernel || !resolveUplinks(this.#d.configured, kernel, this.#d.opts).uplinks.find((u) => u.name === active)?.v6) {
+      this.#uncheckedUntil = nowMs + this.#d.recheckMs;
+      return null;
+    }
     const out = await this.#d.commit(active);
     this.#d.metrics.switches.inc({ reason: 'ipv6', result: out.result });
     if (out.ok && out.families.includes(6)) {

@@ -19,6 +19,9 @@ const LTE6 = { name: 'lte', interface: 'wwan0', gateway: '10.0.2.1', gateway6: '
 /** Policy state a previous run left while on lte. */
 const ON_LTE: PolicyState = { active: 'lte', tracks: {}, holdDownUntil: {}, switchLog: [], lastSwitchMs: null, override: null, awake: {} };
 const CONFIRM = ['10.99.0.2:443', '[2001:db8:99::2]:443'];
+/** The re-apply interval: while a held uplink's IPv6 side is unresolved, the kernel is read for it this often. */
+const RECHECK_MS = 1_000;
+const recheck = (): Promise<void> => new Promise((r) => setTimeout(r, RECHECK_MS + 100));
 /** How long a failed IPv6 follow-up holds that uplink's IPv6 (short, so the test sees the retry). */
 const HOLD_DOWN_MS = 1_500;
 
@@ -54,7 +57,7 @@ async function feed(ctx: AgentContext, c: { evaluateNow(): Promise<void> }, heal
 }
 
 test('a backup whose IPv6 router appears after the switch: IPv6 moves only by its own confirm; a failed one is rolled back and held', async (t) => {
-  const ctx = routeContext({ confirmTargets: CONFIRM, holdDown: HOLD_DOWN_MS }, [WAN6, LTE6]);
+  const ctx = routeContext({ reapplyInterval: RECHECK_MS, confirmTargets: CONFIRM, holdDown: HOLD_DOWN_MS }, [WAN6, LTE6]);
   t.after(() => ctx.cleanup());
   const ip = kernel();
   let v6works = false;
@@ -70,6 +73,7 @@ test('a backup whose IPv6 router appears after the switch: IPv6 moves only by it
   await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 3);
   assert.equal(c.details().active, 'lte');
   assert.equal(own6(ip), undefined, "linkward's IPv6 default left wan with IPv4 (the host's RA default remains)");
+  await recheck();
 
   // the RA arrives: lte's router is known now. Its IPv6 is broken: the follow-up's confirm fails, IPv6 is rolled back
   ip.routes.push({ family: 6, table: 'main', dst: 'default', gateway: 'fe80::2', dev: 'wwan0', metric: 1100, protocol: 'ra' });
@@ -98,7 +102,7 @@ test('a backup whose IPv6 router appears after the switch: IPv6 moves only by it
 });
 
 test('a switch to a backup whose IPv6 is known moves and confirms both families at once: no follow-up', async (t) => {
-  const ctx = routeContext({ confirmTargets: CONFIRM }, [WAN6, LTE6]);
+  const ctx = routeContext({ reapplyInterval: RECHECK_MS, confirmTargets: CONFIRM }, [WAN6, LTE6]);
   t.after(() => ctx.cleanup());
   const ip = kernel();
   ip.routes.push({ family: 6, table: 'main', dst: 'default', gateway: 'fe80::2', dev: 'wwan0', metric: 1100, protocol: 'ra' });
@@ -116,7 +120,7 @@ test('a switch to a backup whose IPv6 is known moves and confirms both families 
 });
 
 test('an IPv6 follow-up left pending by a dead agent: reverted at start, the uplink kept for IPv4, its IPv6 held', async (t) => {
-  const ctx = routeContext({ confirmTargets: CONFIRM, holdDown: 60_000 }, [WAN6, LTE6]);
+  const ctx = routeContext({ reapplyInterval: RECHECK_MS, confirmTargets: CONFIRM, holdDown: 60_000 }, [WAN6, LTE6]);
   t.after(() => ctx.cleanup());
   const ip = kernel();
   // the dead agent was on lte (IPv4) and had just put IPv6 on lte for its follow-up, its revert plan armed
@@ -159,7 +163,7 @@ const addr6 = (ip: FakeIp, dev: string, cidr: string | undefined): void => {
 };
 
 test('route switching refused (manageRoutes false): no follow-up, no route touched', async (t) => {
-  const ctx = routeContext({ confirmTargets: CONFIRM, manageRoutes: false }, [WAN6, LTE6]);
+  const ctx = routeContext({ reapplyInterval: RECHECK_MS, confirmTargets: CONFIRM, manageRoutes: false }, [WAN6, LTE6]);
   t.after(() => ctx.cleanup());
   const ip = kernel();
   const c = createRouteComponent(
@@ -177,7 +181,7 @@ test('route switching refused (manageRoutes false): no follow-up, no route touch
 });
 
 test('a failback to an uplink whose IPv6 resolves later: the re-apply does not move it, a follow-up asks first', async (t) => {
-  const ctx = routeContext({ confirmTargets: CONFIRM, holdDown: 60_000 }, [WAN6, LTE6]);
+  const ctx = routeContext({ reapplyInterval: RECHECK_MS, confirmTargets: CONFIRM, holdDown: 60_000 }, [WAN6, LTE6]);
   t.after(() => ctx.cleanup());
   const ip = kernel();
   const asked: string[] = [];
@@ -191,6 +195,7 @@ test('a failback to an uplink whose IPv6 resolves later: the re-apply does not m
   assert.equal(c.details().active, 'wan');
   asked.length = 0;
   addr6(ip, 'eth0', 'fd00:1::2/64'); // back, but its IPv6 path is broken
+  await recheck();
   await feed(ctx, c, { wan: 'healthy', lte: 'healthy' }, 2);
   assert.ok(asked.includes('2001:db8:99::2'), `a follow-up confirmed IPv6 (asked ${asked.join(', ')})`);
   assert.equal(own6(ip), undefined, 'not moved unconfirmed');
@@ -198,7 +203,7 @@ test('a failback to an uplink whose IPv6 resolves later: the re-apply does not m
 });
 
 test('a restart on the backup with no IPv6 default anywhere: its IPv6, once resolved, moves only by a follow-up', async (t) => {
-  const ctx = routeContext({ confirmTargets: CONFIRM, holdDown: 60_000 }, [WAN6, LTE6S]);
+  const ctx = routeContext({ reapplyInterval: RECHECK_MS, confirmTargets: CONFIRM, holdDown: 60_000 }, [WAN6, LTE6S]);
   t.after(() => ctx.cleanup());
   const ip = new FakeIp().addLink('eth0', '10.0.1.2/24', true).addLink('wwan0', '10.0.2.2/24', true);
   ip.routes.push({ table: 'main', dst: 'default', gateway: '10.0.2.1', dev: 'wwan0', metric: 0, protocol: '77' });
@@ -207,6 +212,7 @@ test('a restart on the backup with no IPv6 default anywhere: its IPv6, once reso
   const c = createRouteComponent(ctx, deps(ip, v4only, asked));
   await c.start();
   addr6(ip, 'wwan0', 'fd00:2::2/64'); // SLAAC finishes
+  await recheck();
   await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 2);
   assert.ok(asked.includes('2001:db8:99::2'), `asked ${asked.join(', ')}`);
   assert.equal(own6(ip), undefined);
@@ -214,7 +220,7 @@ test('a restart on the backup with no IPv6 default anywhere: its IPv6, once reso
 });
 
 test('a failed follow-up on a host that had no IPv6 default: the rollback removes the one it added', async (t) => {
-  const ctx = routeContext({ confirmTargets: CONFIRM, holdDown: 60_000 }, [WAN6, LTE6S]);
+  const ctx = routeContext({ reapplyInterval: RECHECK_MS, confirmTargets: CONFIRM, holdDown: 60_000 }, [WAN6, LTE6S]);
   t.after(() => ctx.cleanup());
   const ip = new FakeIp().addLink('eth0', '10.0.1.2/24', true).addLink('wwan0', '10.0.2.2/24', true);
   ip.routes.push({ table: 'main', dst: 'default', gateway: '10.0.1.1', dev: 'eth0', metric: 100, protocol: 'dhcp' });
@@ -222,6 +228,7 @@ test('a failed follow-up on a host that had no IPv6 default: the rollback remove
   await c.start();
   await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 3);
   addr6(ip, 'wwan0', 'fd00:2::2/64');
+  await recheck();
   await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 2);
   const h = c.details().history as { reason: string; result: string }[];
   assert.deepEqual([h[0]?.reason, h[0]?.result], ['ipv6', 'rolled-back']);
@@ -230,7 +237,7 @@ test('a failed follow-up on a host that had no IPv6 default: the rollback remove
 });
 
 test('a crash mid-failback from an uplink whose IPv6 was held: recovery does not install that IPv6 unconfirmed', async (t) => {
-  const ctx = routeContext({ confirmTargets: CONFIRM, holdDown: 60_000 }, [WAN6, LTE6]);
+  const ctx = routeContext({ reapplyInterval: RECHECK_MS, confirmTargets: CONFIRM, holdDown: 60_000 }, [WAN6, LTE6]);
   t.after(() => ctx.cleanup());
   const ip = kernel();
   ip.routes.push(
