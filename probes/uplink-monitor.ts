@@ -15,6 +15,7 @@ import { probeableTargets, resolveSources, sourceOfHost, type UplinkSources } fr
 import { median, summariseWindow, type WindowEntry, type WindowSummary } from './stats.ts';
 import { updateTargets, type TargetBook } from './target-health.ts';
 import type { ProbeTarget } from './targets.ts';
+import { hostPort } from './rtt-probers.ts';
 import { runThroughput, type ThroughputProgress } from './throughput.ts';
 import { recheckDue } from './throughput-policy.ts';
 import { bytesOf, measure, type JudgedDirection } from './uplink-throughput.ts';
@@ -279,7 +280,7 @@ export class UplinkMonitor {
     }
     const perDirection = throughputAllowance(this.budget(startMs), dirs.length, t.maxBytes, MIN_USEFUL_THROUGHPUT_BYTES);
     if (perDirection === 0) return skip('budget');
-    const { address: source, problem } = sourceOfHost(this.#sources(), new URL(t.url).hostname.replace(/^\[|\]$/g, ''));
+    const { address: source, problem } = sourceOfHost(this.#sources(), hostPort(t.url).host);
     if (problem) return { ...skip('no_source'), error: problem };
     this.#busy = true;
     this.#testMovedAtMono = clock.monoMs();

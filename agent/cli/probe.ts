@@ -8,6 +8,7 @@ import { splitHostPort } from '../base/host-port.ts';
 import { loadConfig, resolveConfigPath } from '../config/load.ts';
 import { effectiveUplinks } from '../config/uplinks.ts';
 import { ProbeErrorCode } from '../../probes/errors.ts';
+import { hostPort } from '../../probes/rtt-probers.ts';
 import { resolveSources, sourceOfHost } from '../../probes/source.ts';
 import { runThroughput, type Direction, type ThroughputResult } from '../../probes/throughput.ts';
 import { DisturbanceWatch } from '../../probes/disturbance.ts';
@@ -93,7 +94,7 @@ async function probeAction(o: ProbeOptions): Promise<void> {
   if (o.uplink && !uplink)
     throw new LwError(ProbeErrorCode.UNKNOWN_UPLINK, `no uplink named "${o.uplink}" in the config; known: ${uplinks.map((u) => u.name).join(', ')}`);
   const sources = uplink ? resolveSources(uplink) : undefined;
-  const source = sources ? sourceOfHost(sources, new URL(url).hostname.replace(/^\[|\]$/g, '')) : {};
+  const source = sources ? sourceOfHost(sources, hostPort(url).host) : {};
   if (source.problem) throw new LwError(ProbeErrorCode.NO_SOURCE, source.problem);
   const sourceAddress = source.address;
   const preset = o.preset ?? guessPreset(url, o.target ? 'linkward' : pc.throughput.preset);

@@ -2,7 +2,7 @@
 import type { Logger } from '../base/log.ts';
 import type { UplinkConfig } from '../config/uplinks.ts';
 import type { RouteActuator } from './actuator.ts';
-import { mainDefaults } from './ip-state.ts';
+import { mainDefaults, type KernelState } from './ip-state.ts';
 import type { RouteMetrics } from './metrics.ts';
 import { resolveUplinks, type PlanOptions } from './plan.ts';
 import type { SwitchOutcome } from './switcher.ts';
@@ -45,7 +45,7 @@ export class Ipv6Follower {
    * At start: the uplink the kernel's best IPv6 default already uses is the status quo, not a move to confirm. With no
    * IPv6 default (or no kernel read) nothing is: the active uplink's IPv6 then moves by a confirmed follow-up.
    */
-  start(kernel: Parameters<typeof resolveUplinks>[1] | null): void {
+  start(kernel: KernelState | null): void {
     const best = kernel ? mainDefaults(kernel, 6)[0] : undefined;
     this.#confirmed = best ? (this.#d.configured.find((u) => u.interface === best.dev)?.name ?? null) : null;
   }
