@@ -9,8 +9,9 @@ import { createIpActuator } from '../../../agent/route/actuator.ts';
 import { createRouteComponent, type RouteDeps } from '../../../agent/route/component.ts';
 import type { Endpoint } from '../../../agent/route/confirm.ts';
 import type { PolicyState } from '../../../agent/route/policy.ts';
-import { createRouteStore } from '../../../agent/route/store.ts';
+import { createRouteStore, type PendingSwitch, type RouteStore } from '../../../agent/route/store.ts';
 import { FakeIp } from '../../support/route-fake-ip.ts';
+import type { TestContext } from '../../support/context.ts';
 import { dualStackKernel, routeContext, snapshot } from '../../support/route-context.ts';
 
 // wan has a static IPv6 router; lte learns its router from a router advertisement (gateway6 auto)
@@ -47,6 +48,19 @@ const own6 = (ip: FakeIp): string | undefined => {
   const r = ip.routes.find((x) => x.family === 6 && x.table === 'main' && x.dst === 'default' && x.protocol === '77');
   return r ? `${r.dev} via ${r.gateway}` : undefined;
 };
+
+/**
+ * What a dead agent leaves mid-switch while on lte: the pending switch, its armed revert plan (the helper runs
+ * /bin/true, never the host's ip) and the saved policy state. Returns the store.
+ */
+function seedDeadAgent(ctx: TestContext, p: Pick<PendingSwitch, 'from' | 'to' | 'reason'>, commands: string[][]): RouteStore {
+  const planFile = join(ctx.stateDir, 'route-revert-1.json');
+  writeFileSync(planFile, JSON.stringify({ deadlineMs: Date.now() + 60_000, cmd: '/bin/true', commands }));
+  const store = createRouteStore(ctx.stateDb);
+  store.savePolicy(ON_LTE);
+  store.savePending({ ...p, planFile, startedMs: Date.now() });
+  return store;
+}
 
 let seq = 0;
 async function feed(ctx: AgentContext, c: { evaluateNow(): Promise<void> }, health: Record<string, 'healthy' | 'down'>, n: number): Promise<void> {
@@ -129,12 +143,7 @@ test('an IPv6 follow-up left pending by a dead agent: reverted at start, the upl
     { family: 6, table: 'main', dst: 'default', gateway: 'fe80::2', dev: 'wwan0', metric: 1100, protocol: 'ra' },
     { family: 6, table: 'main', dst: 'default', gateway: 'fe80::2', dev: 'wwan0', metric: 1, protocol: '77' },
   );
-  const planFile = join(ctx.stateDir, 'route-revert-1.json');
-  const revert = [['-6', 'route', 'del', 'default', 'dev', 'wwan0', 'metric', '1']];
-  writeFileSync(planFile, JSON.stringify({ deadlineMs: Date.now() + 60_000, cmd: '/bin/true', commands: revert }));
-  const store = createRouteStore(ctx.stateDb);
-  store.savePolicy(ON_LTE);
-  store.savePending({ from: 'lte', to: 'lte', reason: 'ipv6', planFile, startedMs: Date.now() });
+  const store = seedDeadAgent(ctx, { from: 'lte', to: 'lte', reason: 'ipv6' }, [['-6', 'route', 'del', 'default', 'dev', 'wwan0', 'metric', '1']]);
   const asked: string[] = [];
   const c = createRouteComponent(
     ctx,
@@ -246,15 +255,10 @@ test('a crash mid-failback from an uplink whose IPv6 was held: recovery does not
     { table: 'main', dst: 'default', gateway: '10.0.1.1', dev: 'eth0', metric: 0, protocol: '77' },
     { family: 6, table: 'main', dst: 'default', gateway: 'fe80::1', dev: 'eth0', metric: 1, protocol: '77' },
   );
-  const planFile = join(ctx.stateDir, 'route-revert-1.json');
-  const commands = [
+  seedDeadAgent(ctx, { from: 'lte', to: 'wan', reason: 'failback' }, [
     ['route', 'replace', 'default', 'via', '10.0.2.1', 'dev', 'wwan0', 'metric', '0'],
     ['-6', 'route', 'del', 'default', 'dev', 'eth0', 'metric', '1'],
-  ];
-  writeFileSync(planFile, JSON.stringify({ deadlineMs: Date.now() + 60_000, cmd: '/bin/true', commands }));
-  const store = createRouteStore(ctx.stateDb);
-  store.savePolicy(ON_LTE);
-  store.savePending({ from: 'lte', to: 'wan', reason: 'failback', planFile, startedMs: Date.now() });
+  ]);
   const asked: string[] = [];
   const c = createRouteComponent(ctx, deps(ip, v4only, asked));
   await c.start();
