@@ -35,6 +35,7 @@ export async function startTreeDaemon(
   env: NodeJS.ProcessEnv = cleanEnv(tree),
   wrap: string[] = [],
   extraYaml = '',
+  readyTimeoutMs = READY_TIMEOUT_MS,
 ): Promise<TreeDaemon> {
   const config = join(stateDir, '..', 'config.yaml');
   writeFileSync(config, `server:\n  listen: 127.0.0.1:0\nstate:\n  dir: ${JSON.stringify(stateDir)}\n${extraYaml}`);
@@ -45,7 +46,7 @@ export async function startTreeDaemon(
   let baseUrl = '';
   const exited = new Promise<number | string>((res) => child.on('exit', (code, sig) => res(code ?? sig ?? -1)));
   const ready = new Promise<void>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`not ready in ${READY_TIMEOUT_MS} ms; stderr: ${stderr}`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(() => rej(new Error(`not ready in ${readyTimeoutMs} ms; stderr: ${stderr}`)), readyTimeoutMs);
     onJsonLines(child.stdout, (rec) => {
       logs.push(rec);
       if (rec.msg === 'linkward listening') baseUrl = `http://${String(rec.listen)}`;
