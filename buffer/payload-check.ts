@@ -1,6 +1,7 @@
 /** Ingest validation: what a sink's protocol certainly cannot accept is refused at once (400 with the reason), never stored. */
 import { gunzipSync } from 'node:zlib';
 import type { SinkProtocol } from '../agent/config/buffer.ts';
+import { jsonProblem, ndjsonProblem } from './json-check.ts';
 import { checkWriteRequest } from './protobuf-read.ts';
 import { snappyDecompress } from './snappy.ts';
 
@@ -40,8 +41,8 @@ function checkJson(text: string, what: string): unknown {
 
 /**
  * Returns why `body` cannot be delivered to a sink of `protocol` (null: fine). Checks the content type, that the
- * encoding decodes, and the payload shape the protocol needs: JSON parses (ndjson per line, OTLP/Loki JSON; Loki has
- * `streams`), remote write decodes as a WriteRequest, Influx lines are UTF-8. OTLP protobuf and raw are not inspected.
+ * encoding decodes, and the payload shape the protocol needs: JSON is valid (ndjson per line and OTLP JSON, checked on
+ * the bytes without building values; Loki JSON parsed, as it needs `streams`), remote write decodes as a WriteRequest, Influx lines are UTF-8. OTLP protobuf and raw are not inspected.
  */
 export function payloadProblem(protocol: SinkProtocol, contentType: string | null, contentEncoding: string | null, body: Uint8Array): string | null {
   const type = mediaType(contentType);
@@ -60,16 +61,13 @@ export function payloadProblem(protocol: SinkProtocol, contentType: string | nul
       case 'prometheus-remote-write':
         if (checkWriteRequest(data) === 0) return 'remote-write WriteRequest holds no timeseries';
         return null;
-      case 'ndjson': {
-        const lines = data.toString('utf8').split('\n');
-        lines.forEach((l, i) => {
-          if (l.trim() !== '') checkJson(l, `line ${i + 1}`);
-        });
-        return null;
+      case 'ndjson':
+        return ndjsonProblem(data);
+      case 'otlp-http': {
+        if ((type ?? 'application/x-protobuf') !== 'application/json') return null;
+        const p = jsonProblem(data);
+        return p === null ? null : `OTLP JSON body is not valid JSON: ${p}`;
       }
-      case 'otlp-http':
-        if ((type ?? 'application/x-protobuf') === 'application/json') checkJson(data.toString('utf8'), 'OTLP JSON body');
-        return null;
       case 'loki': {
         if ((type ?? 'application/json') !== 'application/json') return null;
         const v = checkJson(data.toString('utf8'), 'Loki push body') as { streams?: unknown } | null;
