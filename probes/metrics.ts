@@ -21,6 +21,8 @@ export interface ProbeMetrics {
   voided(uplink: string, kind: ProbeSample['kind'], reason: string): void;
   /** Health of one probe target, apart from the link's: 1 on the current state's series, 0 on the others. */
   targetState(uplink: string, target: string, state: TargetState): void;
+  /** A target no longer probed through this uplink (set aside: no source of its family): its series go, not freeze. */
+  targetGone(uplink: string, target: string): void;
   /** A throughput test that failed (server error, refused, timeout…), by a short stable reason. */
   throughputFailed(uplink: string, reason: string): void;
   /** Whether the uplink's throughput server answered its last test. */
@@ -167,6 +169,9 @@ export function createProbeMetrics(registry: Registry): ProbeMetrics {
     },
     targetState(uplink, target, state) {
       for (const s of TARGET_STATES) targetStateG.set({ uplink, target, state: s }, s === state ? 1 : 0);
+    },
+    targetGone(uplink, target) {
+      for (const s of TARGET_STATES) targetStateG.remove({ uplink, target, state: s });
     },
     throughputFailed(uplink, reason) {
       failures.inc({ uplink, reason });

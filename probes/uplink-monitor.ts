@@ -87,6 +87,7 @@ export class UplinkMonitor {
     this.#skipped = { sinceMs: nowMs, targets: [...skipped] };
     // a set-aside target's old verdict (silent, refused) would otherwise stay in notes and metrics, frozen
     const gone = new Set(skipped.map((k) => k.id));
+    for (const id of Object.keys(this.#targets)) if (gone.has(id)) this.#d.metrics.targetGone(this.name, id);
     this.#targets = Object.fromEntries(Object.entries(this.#targets).filter(([id]) => !gone.has(id)));
   }
 

@@ -99,7 +99,7 @@ async function monitorWithTable(targets: string[], table: InterfaceTable) {
     counters: async () => new Map(),
     facts: async () => ({ operstate: 'up', carrier: true }),
   });
-  return { m, close: () => ctx.stateDb.close() };
+  return { m, registry: ctx.metrics, close: () => ctx.stateDb.close() };
 }
 
 const addr = (address: string, family: 'IPv4' | 'IPv6'): NetworkInterfaceInfo =>
@@ -139,4 +139,24 @@ test('a dual-stack uplink that loses its IPv4 address fails its rounds as before
     false,
     'a link fault, not a measurement note',
   );
+});
+
+test('an IPv6 address leaving: the state series of the set-aside target are removed, not frozen at their last value', async (t) => {
+  const ls = [await listener('127.0.0.1'), await listener('::1')];
+  t.after(() => ls.forEach((l) => l.server.close()));
+  const v6 = `tcp://[::1]:${ls[1]!.port}`;
+  const table: InterfaceTable = { lab0: [addr('127.0.0.1', 'IPv4'), addr('::1', 'IPv6')] };
+  const { m, registry, close } = await monitorWithTable([`tcp://127.0.0.1:${ls[0]!.port}`, v6], table);
+  t.after(close);
+  const series = async (target: string) =>
+    (await registry.getSingleMetric('linkward_probes_target_state')!.get()).values.filter((v) => v.labels.target === target);
+  assert.equal((await m.lightRound()).targetsUp, 2);
+  const id = (await registry.getSingleMetric('linkward_probes_target_state')!.get()).values.find((v) => String(v.labels.target).includes('::1'))?.labels
+    .target as string;
+  assert.ok(id, 'the IPv6 target has state series while it is probed');
+  assert.deepEqual((await series(id)).find((v) => v.value === 1)?.labels.state, 'ok');
+  table.lab0!.pop(); // the IPv6 address went away
+  const s = await m.lightRound();
+  assert.equal(s.targetsTotal, 1);
+  assert.deepEqual(await series(id), [], 'no series left that says "ok" about a target nobody probes');
 });
