@@ -1,5 +1,6 @@
 /** Parses probe target strings (HOST:PORT, tcp://, udp://, icmp://, linkward://, http(s)://) into probe endpoints. */
 import { LwError } from '../agent/base/errors.ts';
+import { unmapIpv4 } from '../agent/base/host-port.ts';
 import { ProbeErrorCode } from './errors.ts';
 
 export type EndpointKind = 'tcp' | 'udp' | 'icmp';
@@ -23,8 +24,9 @@ export interface ProbeTarget {
 
 const DEFAULT_PORTS: Readonly<Record<string, number>> = { 'http:': 80, 'https:': 443 };
 
+/** The host without brackets, an IPv4-mapped IPv6 literal as the IPv4 address it maps (probed as IPv4). */
 function stripBrackets(host: string): string {
-  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  return unmapIpv4(host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host);
 }
 
 function invalid(s: string, why: string): LwError {

@@ -1,7 +1,7 @@
 /** Confirm step of commit-confirm: reach a TCP target through the (new) default route, per family it moved, before a deadline. */
 import { connect, isIP } from 'node:net';
 import type { Clock } from '../base/clock.ts';
-import { splitHostPort } from '../base/host-port.ts';
+import { splitHostPort, unmapIpv4 } from '../base/host-port.ts';
 import type { Family } from './ip-state.ts';
 
 /** Each connect attempt gets at most this long, so several attempts fit in one confirm window. */
@@ -41,13 +41,14 @@ export function parseEndpoint(text: string): Endpoint | null {
   if (/^https?:\/\//.test(text)) {
     try {
       const u = new URL(text);
-      return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) };
+      return { host: unmapIpv4(u.hostname.replace(/^\[|\]$/g, '')), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) };
     } catch {
       return null;
     }
   }
   if (/^(udp|icmp):\/\//i.test(text)) return null;
-  return splitHostPort(text.replace(/^(tcp|linkward):\/\//i, ''));
+  const hp = splitHostPort(text.replace(/^(tcp|linkward):\/\//i, ''));
+  return hp === null ? null : { ...hp, host: unmapIpv4(hp.host) };
 }
 
 /** Family of a target given as an address literal; null for a host name (the resolver picks its family). */

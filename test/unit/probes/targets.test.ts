@@ -32,6 +32,14 @@ test('target forms map to endpoints', () => {
   );
 });
 
+test('an IPv4-mapped IPv6 target is probed as the IPv4 address it maps, in every spelling; other IPv6 stays as it is', () => {
+  for (const t of ['[::ffff:10.0.0.1]:9781', 'tcp://[::ffff:10.0.0.1]:9781', '[::FFFF:a00:1]:9781', '[0:0:0:0:0:ffff:10.0.0.1]:9781'])
+    assert.deepEqual(parseTarget(t).endpoints, [{ kind: 'tcp', host: '10.0.0.1', port: 9781 }], t);
+  assert.deepEqual(parseTarget('icmp://[::ffff:192.168.1.254]').endpoints, [{ kind: 'icmp', host: '192.168.1.254' }]);
+  assert.equal(parseTarget('[::1]:1').endpoints[0]!.host, '::1');
+  assert.equal(parseTarget('[64:ff9b::a00:1]:1').endpoints[0]!.host, '64:ff9b::a00:1', 'NAT64 is IPv6 on the wire');
+});
+
 test('ping output parsing: replies by sequence, gaps are losses', () => {
   const out = `PING 10.0.0.1 (10.0.0.1) 16(44) bytes of data.
 24 bytes from 10.0.0.1: icmp_seq=1 ttl=64 time=0.045 ms

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Clock } from '../../../agent/base/clock.ts';
-import { CONFIRM_ATTEMPT_TIMEOUT_MS, confirmGroups, confirmReachable, parseEndpoint, type Endpoint } from '../../../agent/route/confirm.ts';
+import { CONFIRM_ATTEMPT_TIMEOUT_MS, confirmGroups, confirmReachable, endpointFamily, parseEndpoint, type Endpoint } from '../../../agent/route/confirm.ts';
 
 const ep = (text: string): Endpoint => parseEndpoint(text)!;
 const V4 = ep('10.0.0.1:6443');
@@ -52,6 +52,18 @@ test('groups: one per moved family with address targets; other families skipped;
     'IPv4 has no address target: the names must answer too, or IPv6 alone would confirm',
   );
   assert.deepEqual(confirmGroups([V6], [4]), []);
+});
+
+test('an IPv4-mapped IPv6 target counts as IPv4: it cannot confirm that IPv6 works on the new uplink', () => {
+  for (const t of ['[::ffff:10.0.0.1]:443', 'https://[::ffff:10.0.0.1]/', 'tcp://[::ffff:a00:1]:443']) assert.equal(endpointFamily(ep(t)), 4, t);
+  const groups = confirmGroups([ep('[::ffff:10.0.0.1]:443'), ep('[2001:db8::1]:443')], [4, 6]);
+  assert.deepEqual(
+    groups.map((g) => [g.family, g.targets.map((x) => x.host)]),
+    [
+      [4, ['10.0.0.1']],
+      [6, ['2001:db8::1']],
+    ],
+  );
 });
 
 test('a dual-stack switch whose IPv6 is broken on the new uplink is not confirmed by IPv4 alone', async () => {
