@@ -13,25 +13,37 @@ export interface ApplyTrouble {
  */
 export interface ApplyGate {
   /** True when an evaluation with these inputs must reconcile. */
-  due(active: string | null, linkUp: Record<string, boolean>, snap: LinkSnapshot, switched: boolean, trouble: ApplyTrouble): boolean;
+  due(active: string | null, linkUp: Record<string, boolean>, snap: LinkSnapshot, switched: boolean, trouble: ApplyTrouble, nowMs: number): boolean;
   /** Records that the routes were reconciled for these inputs. */
-  applied(active: string | null, linkUp: Record<string, boolean>, snap: LinkSnapshot): void;
+  applied(active: string | null, linkUp: Record<string, boolean>, snap: LinkSnapshot, nowMs: number): void;
   /** The reapply interval elapsed: the next evaluation re-reads the kernel and repairs drift even if nothing changed. */
   tick(): void;
 }
 
-export function createApplyGate(): ApplyGate {
+/**
+ * Trouble left by the last apply (a failed `ip` command, an uplink not resolvable yet: a modem without an address, no
+ * router advertisement) is retried at most this often while nothing else changed, instead of on every link snapshot
+ * (every 1–5 s, 3 `ip` processes each) for as long as a backup modem stays dead; capped by the re-apply interval.
+ */
+export const TROUBLE_RETRY_MS = 10_000;
+
+/** `retryMs`: the spacing of trouble retries (min of TROUBLE_RETRY_MS and the re-apply interval). */
+export function createApplyGate(retryMs: number = TROUBLE_RETRY_MS): ApplyGate {
   let appliedKey: string | null = null;
+  let appliedAtMs = Number.NEGATIVE_INFINITY;
   let tickDue = true;
   return {
-    due(active, linkUp, snap, switched, trouble) {
+    due(active, linkUp, snap, switched, trouble, nowMs) {
       // The tick is consumed here, so a tick that fires while this apply runs schedules one more re-read.
       const ticked = tickDue;
       tickDue = false;
-      return ticked || switched || trouble.lastError !== null || trouble.problems.length > 0 || desiredKey(active, linkUp, snap) !== appliedKey;
+      if (ticked || switched || desiredKey(active, linkUp, snap) !== appliedKey) return true;
+      const troubled = trouble.lastError !== null || trouble.problems.length > 0;
+      return troubled && nowMs - appliedAtMs >= retryMs;
     },
-    applied(active, linkUp, snap) {
+    applied(active, linkUp, snap, nowMs) {
       appliedKey = desiredKey(active, linkUp, snap);
+      appliedAtMs = nowMs;
     },
     tick() {
       tickDue = true;

@@ -6,7 +6,7 @@ import { messageOf } from '../base/errors.ts';
 import { createCoalescer } from '../base/coalesce.ts';
 import type { CommandRunner } from '../base/exec.ts';
 import type { RouteActuator } from './actuator.ts';
-import { createApplyGate } from './apply-gate.ts';
+import { createApplyGate, TROUBLE_RETRY_MS } from './apply-gate.ts';
 import { confirmReachable, parseEndpoint, type Connector, type Endpoint } from './confirm.ts';
 import { createConntrackFlusher } from './conntrack.ts';
 import { Ipv6Follower } from './follow6.ts';
@@ -85,7 +85,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
   let downByUs: string[] = [];
   /** Conntrack flushes run after the switch is announced, serialised here; stop() waits for them. */
   let flushes: Promise<void> = Promise.resolve();
-  const gate = createApplyGate();
+  const gate = createApplyGate(Math.min(TROUBLE_RETRY_MS, policy.reapplyInterval));
   let stopTimer: (() => void) | null = null;
   let unsubscribe: (() => void) | null = null;
   let helper: RevertHelper | null = null;
@@ -241,9 +241,9 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
     evalLinkUp = r.linkUp;
     const why6 = routesAllowed() ? await follower.follow(state.active, now) : null;
     if (why6) lastWhy = `${lastWhy}; ${why6}`;
-    if (gate.due(state.active, r.linkUp, snap, r.action.kind === 'switch', { lastError, problems })) {
+    if (gate.due(state.active, r.linkUp, snap, r.action.kind === 'switch', { lastError, problems }, now)) {
       await applyDesired(r.linkUp);
-      gate.applied(state.active, r.linkUp, snap);
+      gate.applied(state.active, r.linkUp, snap, ctx.clock.nowMs());
     }
     save();
   }

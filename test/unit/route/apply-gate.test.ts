@@ -1,7 +1,7 @@
 /** The route component's apply gate: when an evaluation must re-read and reconcile the kernel. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createApplyGate } from '../../../agent/route/apply-gate.ts';
+import { TROUBLE_RETRY_MS, createApplyGate } from '../../../agent/route/apply-gate.ts';
 import { snapshot } from '../../support/route-context.ts';
 
 const OK = { lastError: null, problems: [] };
@@ -9,32 +9,49 @@ const snapA = snapshot({ wan: 'healthy', lte: 'healthy' }, 1_000);
 
 test('first evaluation applies; identical inputs then do not, until the tick', () => {
   const g = createApplyGate();
-  assert.equal(g.due('wan', {}, snapA, false, OK), true, 'first evaluation');
-  g.applied('wan', {}, snapA);
-  assert.equal(g.due('wan', {}, snapshot({ wan: 'healthy', lte: 'healthy' }, 2_000), false, OK), false, 'same inputs, newer sample');
+  assert.equal(g.due('wan', {}, snapA, false, OK, 0), true, 'first evaluation');
+  g.applied('wan', {}, snapA, 0);
+  assert.equal(g.due('wan', {}, snapshot({ wan: 'healthy', lte: 'healthy' }, 2_000), false, OK, 0), false, 'same inputs, newer sample');
   g.tick();
-  assert.equal(g.due('wan', {}, snapA, false, OK), true, 'drift-repair tick');
-  g.applied('wan', {}, snapA);
-  assert.equal(g.due('wan', {}, snapA, false, OK), false, 'the tick is consumed');
+  assert.equal(g.due('wan', {}, snapA, false, OK, 0), true, 'drift-repair tick');
+  g.applied('wan', {}, snapA, 0);
+  assert.equal(g.due('wan', {}, snapA, false, OK, 0), false, 'the tick is consumed');
 });
 
 test('a tick during an apply is not lost: it is consumed by due(), not by applied()', () => {
   const g = createApplyGate();
-  assert.equal(g.due('wan', {}, snapA, false, OK), true);
+  assert.equal(g.due('wan', {}, snapA, false, OK, 0), true);
   g.tick(); // fires while the first apply runs
-  g.applied('wan', {}, snapA);
-  assert.equal(g.due('wan', {}, snapA, false, OK), true);
+  g.applied('wan', {}, snapA, 0);
+  assert.equal(g.due('wan', {}, snapA, false, OK, 0), true);
 });
 
-test('any input change, a switch, a failed apply or unresolved uplinks make it due', () => {
+test('any input change or a switch makes it due', () => {
   const g = createApplyGate();
-  g.due('wan', { lte: false }, snapA, false, OK);
-  g.applied('wan', { lte: false }, snapA);
-  assert.equal(g.due('lte', { lte: false }, snapA, false, OK), true, 'active changed');
-  assert.equal(g.due('wan', { lte: true }, snapA, false, OK), true, 'NIC to bring up');
-  assert.equal(g.due('wan', { lte: false }, snapshot({ wan: 'healthy', lte: 'down' }, 2_000), false, OK), true, "an uplink's health changed");
-  assert.equal(g.due('wan', { lte: false }, snapA, true, OK), true, 'switched');
-  assert.equal(g.due('wan', { lte: false }, snapA, false, { lastError: 'ip exited 2', problems: [] }), true, 'last apply failed');
-  assert.equal(g.due('wan', { lte: false }, snapA, false, { lastError: null, problems: ['lte: wwan0 has no IPv4 address'] }), true, 'unresolved uplink');
-  assert.equal(g.due('wan', { lte: false }, snapA, false, OK), false, 'back to the applied inputs');
+  g.due('wan', { lte: false }, snapA, false, OK, 0);
+  g.applied('wan', { lte: false }, snapA, 0);
+  assert.equal(g.due('lte', { lte: false }, snapA, false, OK, 0), true, 'active changed');
+  assert.equal(g.due('wan', { lte: true }, snapA, false, OK, 0), true, 'NIC to bring up');
+  assert.equal(g.due('wan', { lte: false }, snapshot({ wan: 'healthy', lte: 'down' }, 2_000), false, OK, 0), true, "an uplink's health changed");
+  assert.equal(g.due('wan', { lte: false }, snapA, true, OK, 0), true, 'switched');
+  assert.equal(g.due('wan', { lte: false }, snapA, false, OK, 0), false, 'back to the applied inputs');
+});
+
+test('trouble left by the last apply is retried once per retry interval, not on every snapshot', () => {
+  const g = createApplyGate(TROUBLE_RETRY_MS);
+  const failed = { lastError: 'ip exited 2', problems: [] };
+  const unresolved = { lastError: null, problems: ['lte: wwan0 has no IPv4 address'] };
+  g.due('wan', {}, snapA, false, OK, 0);
+  g.applied('wan', {}, snapA, 1_000);
+  for (const trouble of [failed, unresolved]) {
+    assert.equal(g.due('wan', {}, snapA, false, trouble, 1_000 + TROUBLE_RETRY_MS - 1), false, 'a snapshot soon after: no new `ip` processes');
+    assert.equal(g.due('wan', {}, snapA, false, trouble, 1_000 + TROUBLE_RETRY_MS), true, 'retried once the interval passed');
+  }
+  assert.equal(g.due('wan', {}, snapA, false, OK, 1_000 + TROUBLE_RETRY_MS), false, 'no trouble, same inputs: nothing to do');
+  assert.equal(g.due('lte', {}, snapA, false, unresolved, 1_001), true, 'an input change still applies at once');
+  assert.equal(g.due('wan', {}, snapA, true, unresolved, 1_001), true, 'so does a switch');
+  const fast = createApplyGate(2_000);
+  fast.due('wan', {}, snapA, false, OK, 0);
+  fast.applied('wan', {}, snapA, 0);
+  assert.equal(fast.due('wan', {}, snapA, false, unresolved, 2_000), true, 'a shorter re-apply interval caps the spacing');
 });
