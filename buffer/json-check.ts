@@ -2,7 +2,8 @@
 
 /**
  * Why the bytes `b[start, end)` are not one JSON text as `JSON.parse(b.toString('utf8'))` reads it (RFC 8259), or
- * null when they are. Nothing is allocated on the valid path: parsing each ndjson line only to throw the value away
+ * null when they are. Nothing is allocated on the valid path up to 64 levels of nesting (deeper texts get a stack of
+ * their own for the call): parsing each ndjson line only to throw the value away
  * cost a 100-record request about a third of its CPU and most of its garbage (docs/BENCHMARKS.md, session 16).
  * Bytes of 0x80 and above are accepted inside strings without a UTF-8 check, as the decoder JSON.parse sees turns
  * bad sequences into U+FFFD; outside strings they are refused, as JSON.parse refuses U+FFFD there. Nesting depth is
@@ -11,6 +12,8 @@
 export function jsonProblem(b: Uint8Array, start = 0, end = b.length): string | null {
   let i = ws(b, start, end);
   let depth = 0;
+  // the shared stack; a text nested deeper gets a copy of its own, garbage once this call returns
+  let containers = SHARED_CONTAINERS;
   let where: 'value' | 'key' = 'value';
   for (;;) {
     // a value (or, inside an object after `{` or `,`, a key and its colon first)
@@ -82,8 +85,11 @@ const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 /** Bytes below this are control characters, which a JSON string must escape. */
 const FIRST_PRINTABLE = 0x20;
-/** Open containers, innermost last (1: object, 0: array); shared by calls (synchronous) and grown for deep texts. */
-let containers: Uint8Array<ArrayBuffer> = new Uint8Array(64);
+/**
+ * Open containers, innermost last (1: object, 0: array), shared by calls (they are synchronous). Never grown in place:
+ * one deep request (a gzip bomb of `[` is 64 MiB decoded) must not pin its stack for the life of the process.
+ */
+const SHARED_CONTAINERS: Uint8Array<ArrayBuffer> = new Uint8Array(64);
 
 function grown(a: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
   const g = new Uint8Array(a.length * 2);

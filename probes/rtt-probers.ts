@@ -7,7 +7,6 @@ import type { Clock } from '../agent/base/clock.ts';
 import { encodeEcho, parseEchoReply, ECHO_HEADER_BYTES, UDP_WIRE_OVERHEAD_BYTES } from './echo-protocol.ts';
 import { PRESETS, presetUrl, type Preset } from './presets.ts';
 import { wireBytes } from './probe-bytes.ts';
-import { unmapIpv4 } from '../agent/base/host-port.ts';
 
 /** One round-trip measurement at a time or several in flight; `null` = lost (no answer within the timeout) or failed. */
 export interface RttProber {
@@ -33,7 +32,7 @@ export interface ProberIo {
 /** Host and port of a base URL (default ports by scheme). */
 export function hostPort(url: string): { host: string; port: number } {
   const u = new URL(url);
-  return { host: unmapIpv4(u.hostname.replace(/^\[|\]$/g, '')), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) };
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) };
 }
 
 /** UDP echo to a linkward probe server (it answers on its HTTP port number): one socket, pings may overlap. */

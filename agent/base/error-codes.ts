@@ -224,7 +224,7 @@ export const ERROR_CODES = {
   },
   LW_ROUTE_STATE_UNKNOWN: {
     meaning: "a read of the kernel's routes, rules or addresses failed, timed out or printed garbage: nothing was changed",
-    action: 'retried on the next evaluation; persistent → see the log line for the `ip` command',
+    action: 'retried within 10 s (or failover.reapplyInterval if shorter); persistent → see the log line for the `ip` command',
   },
   LW_ROUTE_APPLY_FAILED: {
     meaning: '`ip` commands failed while applying routes or switching',

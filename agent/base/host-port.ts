@@ -11,10 +11,11 @@ export function splitHostPort(text: string): { host: string; port: number } | nu
 /**
  * A target's host as it is reached: an IPv4-mapped IPv6 literal (`::ffff:10.0.0.1`, in any spelling) becomes the
  * IPv4 address it maps, so a probe binds the uplink's IPv4 source and a confirm counts it as IPv4; anything else is
- * returned as it is. Not for listen addresses, where the socket family is the caller's choice.
+ * returned as it is. Not for listen addresses, where the socket family is the caller's choice, nor for throughput
+ * URLs, which the HTTP client connects to as written (an IPv4 literal there says what is meant).
  */
 export function unmapIpv4(host: string): string {
-  if (!host.includes(':')) return host;
+  if (!host.includes(':') || !/^[0-9a-fA-F:.]+$/.test(host)) return host;
   let canonical: string;
   try {
     canonical = new URL(`http://[${host}]/`).hostname; // WHATWG compresses: [::ffff:a00:1]

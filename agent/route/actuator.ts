@@ -207,7 +207,7 @@ export function createIpActuator(opts: IpActuatorOptions): RouteActuator {
 export function unknownError(r: Unknown): LwError {
   return new LwError(
     RouteErrorCode.STATE_UNKNOWN,
-    `kernel routing state unknown (${r.part}: ${r.why}); nothing was changed or deleted, retrying on the next evaluation`,
+    `kernel routing state unknown (${r.part}: ${r.why}); nothing was changed or deleted; retried within 10 s (sooner with a shorter failover.reapplyInterval)`,
     { context: { part: r.part, reason: r.reason } },
   );
 }

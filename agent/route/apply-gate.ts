@@ -12,10 +12,10 @@ export interface ApplyTrouble {
  * arrive every few seconds, so the component applies only when this says so. Pure apart from its own memory.
  */
 export interface ApplyGate {
-  /** True when an evaluation with these inputs must reconcile. */
+  /** True when an evaluation with these inputs must reconcile; a true answer counts as an attempt at `nowMs`. */
   due(active: string | null, linkUp: Record<string, boolean>, snap: LinkSnapshot, switched: boolean, trouble: ApplyTrouble, nowMs: number): boolean;
   /** Records that the routes were reconciled for these inputs. */
-  applied(active: string | null, linkUp: Record<string, boolean>, snap: LinkSnapshot, nowMs: number): void;
+  applied(active: string | null, linkUp: Record<string, boolean>, snap: LinkSnapshot): void;
   /** The reapply interval elapsed: the next evaluation re-reads the kernel and repairs drift even if nothing changed. */
   tick(): void;
 }
@@ -30,20 +30,21 @@ export const TROUBLE_RETRY_MS = 10_000;
 /** `retryMs`: the spacing of trouble retries (min of TROUBLE_RETRY_MS and the re-apply interval). */
 export function createApplyGate(retryMs: number = TROUBLE_RETRY_MS): ApplyGate {
   let appliedKey: string | null = null;
-  let appliedAtMs = Number.NEGATIVE_INFINITY;
+  let triedAtMs = Number.NEGATIVE_INFINITY;
   let tickDue = true;
   return {
     due(active, linkUp, snap, switched, trouble, nowMs) {
       // The tick is consumed here, so a tick that fires while this apply runs schedules one more re-read.
       const ticked = tickDue;
       tickDue = false;
-      if (ticked || switched || desiredKey(active, linkUp, snap) !== appliedKey) return true;
       const troubled = trouble.lastError !== null || trouble.problems.length > 0;
-      return troubled && nowMs - appliedAtMs >= retryMs;
+      const go = ticked || switched || desiredKey(active, linkUp, snap) !== appliedKey || (troubled && nowMs - triedAtMs >= retryMs);
+      // an attempt whether it succeeds or throws (a failed kernel read never reaches applied()): retries count from it
+      if (go) triedAtMs = nowMs;
+      return go;
     },
-    applied(active, linkUp, snap, nowMs) {
+    applied(active, linkUp, snap) {
       appliedKey = desiredKey(active, linkUp, snap);
-      appliedAtMs = nowMs;
     },
     tick() {
       tickDue = true;

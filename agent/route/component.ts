@@ -243,7 +243,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
     if (why6) lastWhy = `${lastWhy}; ${why6}`;
     if (gate.due(state.active, r.linkUp, snap, r.action.kind === 'switch', { lastError, problems }, now)) {
       await applyDesired(r.linkUp);
-      gate.applied(state.active, r.linkUp, snap, ctx.clock.nowMs());
+      gate.applied(state.active, r.linkUp, snap);
     }
     save();
   }

@@ -6,7 +6,7 @@ export const RouteErrorCode = {
   IP_OUTPUT: 'LW_ROUTE_IP_OUTPUT',
   /**
    * A read of the kernel's routes, rules or addresses failed, timed out, printed nothing, garbage or partial JSON:
-   * the state is unknown and nothing was changed or deleted (retried on the next evaluation).
+   * the state is unknown and nothing was changed or deleted (retried within 10 s, or the re-apply interval if shorter).
    */
   STATE_UNKNOWN: 'LW_ROUTE_STATE_UNKNOWN',
   /** An uplink cannot be routed: interface, gateway or source address unknown. */

@@ -53,7 +53,7 @@ export function desiredRoutes(target: RouteTarget, kernel: KernelState): { desir
 /**
  * Reads, plans and applies; never throws for individual `ip` failures (they are in `result.errors`). An unknown read
  * (failed, timed out, empty, garbage, partial) changes nothing and throws LW_ROUTE_STATE_UNKNOWN: callers keep their
- * desired state and retry (the component's apply gate re-runs while `lastError` is set; a switch rolls back).
+ * desired state and retry (the component's apply gate retries while `lastError` is set, every TROUBLE_RETRY_MS or re-apply interval; a switch rolls back).
  */
 export async function reconcile(act: RouteActuator, target: RouteTarget): Promise<ReconcileResult> {
   const read = await act.readState();

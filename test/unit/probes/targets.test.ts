@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isLwError } from '../../../agent/base/errors.ts';
+import { unmapIpv4 } from '../../../agent/base/host-port.ts';
 import { parseTarget, parseTargets } from '../../../probes/targets.ts';
 import { parsePing, pingArgs, PING_WIRE_BYTES } from '../../../probes/icmp.ts';
 import { afterRound, initialPlanner, nextDelayMs, quorumNow, SETTLE_ROUNDS, targetsForRound } from '../../../probes/adaptive.ts';
@@ -38,6 +39,9 @@ test('an IPv4-mapped IPv6 target is probed as the IPv4 address it maps, in every
   assert.deepEqual(parseTarget('icmp://[::ffff:192.168.1.254]').endpoints, [{ kind: 'icmp', host: '192.168.1.254' }]);
   assert.equal(parseTarget('[::1]:1').endpoints[0]!.host, '::1');
   assert.equal(parseTarget('[64:ff9b::a00:1]:1').endpoints[0]!.host, '64:ff9b::a00:1', 'NAT64 is IPv6 on the wire');
+  for (const other of ['::ffff:0:a00:1', '::10.0.0.1', 'fe80::1%eth0', 'example.com', '10.0.0.1', 'x]@[::ffff:1.2.3.4'])
+    assert.equal(unmapIpv4(other), other, `${other}: not an IPv4-mapped literal`);
+  assert.equal(unmapIpv4('::ffff:ffff:ffff'), '255.255.255.255');
 });
 
 test('ping output parsing: replies by sequence, gaps are losses', () => {
