@@ -11,7 +11,8 @@ import { runLightRound } from './light-round.ts';
 import { buildNotes, type ServerHealth, type VoidEvent } from './notes.ts';
 import { PassiveView } from './passive-view.ts';
 import { LIGHT_STORE_EVERY_MS, MAX_VOID_EVENTS, MIN_USEFUL_THROUGHPUT_BYTES, processCpuMs, type MonitorDeps } from './monitor-deps.ts';
-import { probeableTargets, resolveSources, sourceOfHost, type UplinkSources } from './source.ts';
+import { resolveSources, sourceOfHost } from './source.ts';
+import { TargetPool } from './target-pool.ts';
 import { median, summariseWindow, type WindowEntry, type WindowSummary } from './stats.ts';
 import { updateTargets, type TargetBook } from './target-health.ts';
 import type { ProbeTarget } from './targets.ts';
@@ -46,15 +47,15 @@ export class UplinkMonitor {
   #testMovedAtMono = Number.NEGATIVE_INFINITY;
   #testBytes = 0;
   #error: string | undefined;
-  #skipped: { sinceMs: number; targets: { id: string; problem: string }[] } = { sinceMs: 0, targets: [] };
-  /** Ids of the targets the last round chose from (undefined before the first round). */
-  #poolKey: string | undefined;
+  /** The targets each round chooses from, and those set aside (no source of their family). */
+  readonly #pool: TargetPool;
 
   constructor(deps: MonitorDeps) {
     this.#d = deps;
     this.name = deps.uplink.name;
     this.#planner = initialPlanner(deps.cfg);
     this.#passive = new PassiveView(deps.uplink.interface, deps);
+    this.#pool = new TargetPool(this.name, deps.targets, () => resolveSources(deps.uplink, deps.interfaces?.()), deps.log);
   }
 
   budget(nowMs: number): BudgetView {
@@ -74,23 +75,6 @@ export class UplinkMonitor {
     return nextDelayMs(this.#planner, this.#d.random());
   }
 
-  #sources(): UplinkSources {
-    return resolveSources(this.#d.uplink, this.#d.interfaces?.());
-  }
-
-  /** Targets this uplink cannot probe (no source of their family): logged when the set changes; a status note. */
-  #noteSkipped(skipped: readonly { id: string; problem: string }[], nowMs: number): void {
-    const key = (l: readonly { id: string; problem: string }[]): string => l.map((k) => `${k.id}: ${k.problem}`).join('\n');
-    if (key(skipped) === key(this.#skipped.targets)) return;
-    if (skipped.length > 0)
-      this.#d.log.warn({ uplink: this.name, unprobed: skipped.map((k) => `${k.id}: ${k.problem}`) }, 'probe targets not probed through this uplink');
-    this.#skipped = { sinceMs: nowMs, targets: [...skipped] };
-    // a set-aside target's old verdict (silent, refused) would otherwise stay in notes and metrics, frozen
-    const gone = new Set(skipped.map((k) => k.id));
-    for (const id of Object.keys(this.#targets)) if (gone.has(id)) this.#d.metrics.targetGone(this.name, id);
-    this.#targets = Object.fromEntries(Object.entries(this.#targets).filter(([id]) => !gone.has(id)));
-  }
-
   #void(atMs: number, kind: ProbeSample['kind'], reason: VoidEvent['reason'], detail: string): void {
     this.#voids = [...this.#voids, { atMs, reason, detail }].slice(-MAX_VOID_EVENTS);
     this.#d.log.info({ uplink: this.name, kind, reason, detail }, 'measurement set aside: the agent cannot vouch for it');
@@ -99,16 +83,15 @@ export class UplinkMonitor {
   /** One light round; emits, stores and exports the sample; returns it. */
   async lightRound(): Promise<ProbeSample> {
     const { cfg, clock } = this.#d;
-    const sources = this.#sources();
-    const { usable, skipped, fatal } = probeableTargets(this.#d.targets, sources);
-    // no IPv4 source, or no target usable: the round fails as a whole (below), over every target, as before
-    const failing = fatal !== undefined || usable.length === 0;
-    this.#noteSkipped(failing ? [] : skipped, clock.nowMs());
-    const pool = failing ? this.#d.targets : usable;
+    const { sources, failure, pool, changed, gone } = this.#pool.round(clock.nowMs());
+    // a set-aside target's old verdict (silent, refused) would otherwise stay in notes and metrics, frozen
+    if (gone.length > 0) {
+      for (const id of gone) if (id in this.#targets) this.#d.metrics.targetGone(this.name, id);
+      this.#targets = Object.fromEntries(Object.entries(this.#targets).filter(([id]) => !gone.includes(id)));
+    }
     const ids = pool.map((t) => t.id);
     // targets joined (an IPv6 address came) or left: probe every one next round, so none counts as down unasked
-    if (this.#poolKey !== undefined && ids.join('\n') !== this.#poolKey) this.#planner = { ...initialPlanner(cfg), last: this.#planner.last };
-    this.#poolKey = ids.join('\n');
+    if (changed) this.#planner = { ...initialPlanner(cfg), last: this.#planner.last };
     const chosen = targetsForRound(this.#planner, cfg, pool.length).map((i) => pool[i] as ProbeTarget);
     // a round during this uplink's own throughput test measures the test's queue, not the link (unless the test stalled)
     const roundStartMono = clock.monoMs();
@@ -118,7 +101,8 @@ export class UplinkMonitor {
     let probed: { id: string; up: boolean; lossless: boolean; refused: boolean }[] = [];
     let voidReason: ProbeSample['void'];
     try {
-      if (failing) throw new LwError(ProbeErrorCode.NO_SOURCE, fatal ?? [...new Set(skipped.map((k) => k.problem))].join('; '));
+      // no IPv4 source, or no target usable: the round fails as a whole, over every target, as before
+      if (failure !== null) throw new LwError(ProbeErrorCode.NO_SOURCE, failure);
       this.#error = undefined;
       const { v4, v6 } = sources;
       const r = await runLightRound(
@@ -200,6 +184,7 @@ export class UplinkMonitor {
   /** Operator notes as of `nowMs` (targets, server, budget, disturbance, expired figures). */
   notes(nowMs: number, budget = this.#budgetStatus(nowMs)): ReturnType<typeof buildNotes> {
     const t = this.#d.cfg.throughput;
+    const unprobed = this.#pool.unprobed();
     const last = this.#lastThroughput?.sample ?? this.#d.store.latest(this.name, 'throughput');
     return buildNotes({
       nowMs,
@@ -212,7 +197,7 @@ export class UplinkMonitor {
       ...(last ? { lastThroughput: last } : {}),
       ...(this.#lastSkip ? { lastSkip: SKIP_WORDS[this.#lastSkip] } : {}),
       policy: this.#d.cfg.health,
-      ...(this.#skipped.targets.length > 0 ? { unprobed: this.#skipped } : {}),
+      ...(unprobed ? { unprobed } : {}),
     });
   }
 
@@ -281,7 +266,7 @@ export class UplinkMonitor {
     }
     const perDirection = throughputAllowance(this.budget(startMs), dirs.length, t.maxBytes, MIN_USEFUL_THROUGHPUT_BYTES);
     if (perDirection === 0) return skip('budget');
-    const { address: source, problem } = sourceOfHost(this.#sources(), hostPort(t.url).host);
+    const { address: source, problem } = sourceOfHost(this.#pool.sources(), hostPort(t.url).host);
     if (problem) return { ...skip('no_source'), error: problem };
     this.#busy = true;
     this.#testMovedAtMono = clock.monoMs();
@@ -362,6 +347,7 @@ export class UplinkMonitor {
 
   /** JSON-safe details for /v1/status. */
   details(nowMs: number): Record<string, unknown> {
+    const unprobed = this.#pool.unprobed();
     return {
       targets: this.#d.targets.map((t) => t.id),
       targetHealth: this.#targets,
@@ -374,7 +360,7 @@ export class UplinkMonitor {
       observed: this.#passive.rates() ?? null,
       link: this.#passive.facts(),
       ...(this.#error ? { error: this.#error } : {}),
-      ...(this.#skipped.targets.length > 0 ? { unprobed: this.#skipped.targets.map((k) => `${k.id}: ${k.problem}`) } : {}),
+      ...(unprobed ? { unprobed: unprobed.targets.map((k) => `${k.id}: ${k.problem}`) } : {}),
     };
   }
 
