@@ -12,6 +12,9 @@
 //        also commits raw with one transaction per request (what ingest would cost without group commit).
 //        Every phase prints the load average at its start and end, the generator's CPU % and the server's.
 //        Phase `fsync` (first by default): syncs per second of the disk under the temp dir, which bound commits per second.
+//        [--bare] after each HTTP phase, a bare node:http server (reads the body, answers 202, nothing else) under the same
+//        flags and generator: the VM's own bound on requests/s this minute, printed with the ratio (the VM's speed drifts
+//        by 2x between hours; this says how much of the gap to a goal is linkward).
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { closeSync, fdatasyncSync, fsyncSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -224,6 +227,7 @@ if (PHASE === null) {
       await runPhase('raw', ['--batch', String(Math.max(1, Math.round(r.records / r.commits))), '--lines', String(r.lines ?? 1), '--for', r.bench]);
     if (r && process.argv.includes('--raw-per-request'))
       await runPhase('raw', ['--batch', '1', '--lines', String(r.lines ?? 1), '--for', `${r.bench}/request`]);
+    if (r?.bench.startsWith('ingest-http') && process.argv.includes('--bare')) await runPhase('bare', ['--lines', String(r.lines ?? 1), '--for', r.bench]);
   }
 }
 
@@ -426,6 +430,40 @@ if (PHASE === 'raw') {
   rmSync(dir, { recursive: true, force: true });
 }
 
+// 2c. Bare node:http: the same requests read and answered 202 with nothing else (no validation, no SQLite, no ledger).
+if (PHASE === 'bare') {
+  const { createServer } = await import('node:http');
+  let n = 0;
+  const server = createServer((req, res) => {
+    req.on('data', () => undefined);
+    req.on('end', () => {
+      const text = JSON.stringify({ id: ++n });
+      res.writeHead(202, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
+  const target = `http://127.0.0.1:${server.address().port}/v1/ingest/bench`;
+  const lines = arg('lines', 1);
+  const loadStart = loadavg();
+  const c =
+    GENERATOR === 'wrk'
+      ? child('buffer-wrk.mjs', [target, String(CLIENTS), String(SECONDS), String(SIZE), String(lines), String(WARMUP)])
+      : child('buffer-load.mjs', [target, String(CLIENTS), String(SECONDS), String(SIZE), String(lines), String(PIPELINING), String(WARMUP), String(RATE)]);
+  const load = JSON.parse((await c.done).trim().split('\n').pop());
+  emit({
+    bench: 'bare-http',
+    for: strArg('for', ''),
+    lines,
+    reqPerSec: load.reqPerSec,
+    recPerSec: load.recPerSec,
+    ackP99Ms: load.p99Ms,
+    loadStart,
+    loadEnd: loadavg(),
+  });
+  server.close();
+}
+
 // 3a. Fill a buffer file with a backlog (own process, so its memory does not count against the drain phase).
 if (PHASE === 'prefill') {
   const dir = strArg('dir', '');
@@ -473,6 +511,7 @@ process.stdout.write(
 const f = (n, d = 0) => (n === null || n === undefined ? '-' : Number(n).toFixed(d));
 const raw = (name) => results.find((r) => r.bench === 'raw-sqlite' && r.for === name);
 const perReq = (name) => results.find((r) => r.bench === 'raw-sqlite' && r.for === `${name}/request`);
+const bare = (name) => results.find((r) => r.bench === 'bare-http' && r.for === name);
 const la = (r) => (r.loadStart ? ` load ${r.loadStart[0].toFixed(2)}→${r.loadEnd[0].toFixed(2)}` : '');
 process.stdout.write(
   '\n' +
@@ -483,7 +522,7 @@ process.stdout.write(
         .filter((r) => r.bench.startsWith('ingest'))
         .map(
           (r) =>
-            `${r.bench.padEnd(16)} ${f(r.reqPerSec ?? r.recPerSec).padStart(10)}  ${f(r.recPerSec).padStart(9)}   ${f(r.ackP99Ms, 1).padStart(10)}  ${f(r.eventLoopP99Ms, 1).padStart(11)}  ${f(r.commits).padStart(7)}  ${f(r.meanCommitMs, 2).padStart(14)}  ${f(r.peakRssMB).padStart(11)} (${f(r.vmHwmMB)})${r.idleRssMB ? `, idle ${r.idleRssMB}` : ''}${raw(r.bench) ? `  ${f(raw(r.bench).recPerSec)} rec/s in ${raw(r.bench).batch}-row transactions (${f(r.recPerSec / raw(r.bench).recPerSec, 2)})${la(raw(r.bench))}` : ''}${perReq(r.bench) ? `; 1 tx/request ${f(perReq(r.bench).recPerSec)} rec/s (${f(r.recPerSec / perReq(r.bench).recPerSec, 2)})` : ''}`,
+            `${r.bench.padEnd(16)} ${f(r.reqPerSec ?? r.recPerSec).padStart(10)}  ${f(r.recPerSec).padStart(9)}   ${f(r.ackP99Ms, 1).padStart(10)}  ${f(r.eventLoopP99Ms, 1).padStart(11)}  ${f(r.commits).padStart(7)}  ${f(r.meanCommitMs, 2).padStart(14)}  ${f(r.peakRssMB).padStart(11)} (${f(r.vmHwmMB)})${r.idleRssMB ? `, idle ${r.idleRssMB}` : ''}${raw(r.bench) ? `  ${f(raw(r.bench).recPerSec)} rec/s in ${raw(r.bench).batch}-row transactions (${f(r.recPerSec / raw(r.bench).recPerSec, 2)})${la(raw(r.bench))}` : ''}${perReq(r.bench) ? `; 1 tx/request ${f(perReq(r.bench).recPerSec)} rec/s (${f(r.recPerSec / perReq(r.bench).recPerSec, 2)})` : ''}${bare(r.bench) ? `; bare node:http ${f(bare(r.bench).reqPerSec)} req/s (${f(r.reqPerSec / bare(r.bench).reqPerSec, 2)})` : ''}`,
         ),
       ...results
         .filter((r) => r.bench.startsWith('ingest-http'))
