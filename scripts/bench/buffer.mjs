@@ -443,7 +443,7 @@ if (PHASE === 'bare') {
     });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
-  const target = `http://127.0.0.1:${server.address().port}/v1/ingest/bench`;
+  const target = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}/v1/ingest/bench`;
   const lines = arg('lines', 1);
   const loadStart = loadavg();
   const c =
