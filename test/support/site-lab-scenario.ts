@@ -240,18 +240,27 @@ export async function runCycle(lab: SiteLab, obs: Observer, checks: Check[], o: 
   const flushFrom = gwBytes('gw1').toVm;
   uncut('gw1');
   shape('gw1', BASE_MBIT.gw1);
+  // The flush rate is measured between the first and the last poll that saw bytes, counting only the bytes that came
+  // between them: the bytes seen at the first such poll left before it (a fencepost that made a paced 2.5-s flush
+  // read 1.5 × its pace). One poll only: over the time since the last poll that saw none (never overstated).
+  let quietAt = restoredAt;
   let firstByteAt = 0;
+  let firstBytes = flushFrom;
   let lastByteAt = 0;
   let lastBytes = flushFrom;
   const trackFlush = (): void => {
     const gate = (obs.latest.status?.components.buffer?.details?.gate as { rateBps?: number } | undefined)?.rateBps;
     if (typeof gate === 'number' && Number.isFinite(gate)) f.gateKBps = Math.max(f.gateKBps ?? 0, gate / 1000);
     const b = gwBytes('gw1').toVm;
+    const now = Date.now();
     if (b > lastBytes) {
-      if (!firstByteAt) firstByteAt = Date.now();
-      lastByteAt = Date.now();
+      if (!firstByteAt) {
+        firstByteAt = now;
+        firstBytes = b;
+      }
+      lastByteAt = now;
       lastBytes = b;
-    }
+    } else if (!firstByteAt) quietAt = now;
   };
   f.recoveryMs = await obs.waitFor(
     (s) => {
@@ -287,13 +296,15 @@ export async function runCycle(lab: SiteLab, obs: Observer, checks: Check[], o: 
   f.flushMs = d === 0 ? Date.now() - restoredAt : null;
   const upMbps = obs.latest.status?.link?.uplinks.gw1?.latest.uploadMbps ?? null;
   f.paceKBps = upMbps === null ? null : ((upMbps * 1e6) / 8 / 1000) * PACE_FRACTION;
-  f.flushKBps = lastByteAt > firstByteAt ? (lastBytes - flushFrom) / 1000 / ((lastByteAt - firstByteAt) / 1000) : null;
+  const [flushBytes, flushWindowMs] =
+    lastByteAt > firstByteAt ? [lastBytes - firstBytes, lastByteAt - firstByteAt] : [lastBytes - flushFrom, lastByteAt - quietAt];
+  f.flushKBps = firstByteAt && flushWindowMs > 0 ? flushBytes / flushWindowMs : null; // bytes per ms = kB/s
   check('4', 'backlog flushed', d === 0, `buffer ${d} records left`);
   check(
     '4',
     'flush paced under the configured fraction of the measured upload',
     f.flushKBps !== null && f.paceKBps !== null && f.flushKBps <= f.paceKBps * PACE_SLACK,
-    `gate ${f.gateKBps?.toFixed(0)} kB/s; flush ${f.flushKBps?.toFixed(0)} kB/s over ${((lastByteAt - firstByteAt) / 1000).toFixed(1)} s; pace target ${f.paceKBps?.toFixed(0)} kB/s (${PACE_FRACTION} × ${upMbps} Mbit/s)`,
+    `gate ${f.gateKBps?.toFixed(0)} kB/s; flush ${f.flushKBps?.toFixed(0)} kB/s (${flushBytes} B over ${(flushWindowMs / 1000).toFixed(1)} s between polls); pace target ${f.paceKBps?.toFixed(0)} kB/s (${PACE_FRACTION} × ${upMbps} Mbit/s)`,
   );
   f.undecoratedMs = await obs.waitFor(
     (s) =>
