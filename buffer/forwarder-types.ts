@@ -3,6 +3,7 @@ import type { Clock } from '../agent/base/clock.ts';
 import type { Logger } from '../agent/base/log.ts';
 import type { BufferConfig, SinkConfig } from '../agent/config/buffer.ts';
 import type { GateDecision } from './gate.ts';
+import type { PaceBucket } from './pacer.ts';
 import type { Verdict } from './protocols.ts';
 import type { BatchSender } from './sender.ts';
 import type { Store } from './types.ts';
@@ -24,6 +25,8 @@ export interface ForwarderDeps {
   clock: Clock;
   log: Logger;
   gate: () => GateDecision;
+  /** The pacing bucket shared by every sink's forwarder (absent: one of its own). */
+  pace?: PaceBucket;
   hooks: ForwarderHooks;
   /** Uniform in [0, 1): the jitter of retry backoff. */
   random: () => number;

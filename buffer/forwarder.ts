@@ -5,7 +5,7 @@ import { BufferError } from './errors.ts';
 import { DISK_FULL_RETRY_MS, PendingDelete, type DoneBatch } from './pending-delete.ts';
 import { nextDelayMs, parseRetryAfterMs } from './backoff.ts';
 import { LanePlans } from './bisect.ts';
-import { paceDelay, pacedBatchBytes, wireBytes, type PaceState } from './pacer.ts';
+import { createPaceBucket, pacedBatchBytes, paceTurn, wireBytes, type PaceBucket } from './pacer.ts';
 import { classify, type Verdict } from './protocols.ts';
 import { describeOutcome, refusalReason } from './upstream-text.ts';
 import { buildBatch, leadingWithin } from './sealer.ts';
@@ -29,7 +29,7 @@ export class SinkForwarder {
   #sealedIds = new Map<string, number[]>();
   /** A done batch whose deletion is not stored yet (disk full): stored before anything is sent. */
   readonly #done: PendingDelete;
-  #pace: PaceState = { tokens: 0, atMs: 0 };
+  readonly #pace: PaceBucket;
   #force = false;
   readonly #steps: StepLoop;
   #abort = new AbortController();
@@ -43,6 +43,7 @@ export class SinkForwarder {
 
   constructor(deps: ForwarderDeps) {
     this.#d = deps;
+    this.#pace = deps.pace ?? createPaceBucket();
     this.#done = new PendingDelete(deps.store, deps.log, deps.sink.name);
     this.#steps = new StepLoop({ clock: deps.clock, step: () => this.step(), onError: (e) => this.#stepFailed(e) });
   }
@@ -188,9 +189,8 @@ export class SinkForwarder {
       return cfg.flush.pollMs;
     }
     if (!force) {
-      const p = paceDelay(this.#pace, wireBytes(batch.body.byteLength), gate.rateBps, mono);
-      this.#pace = p.state;
-      if (p.waitMs > 0) return p.waitMs;
+      const waitMs = paceTurn(this.#pace, sink.name, wireBytes(batch.body.byteLength), gate.rateBps, mono);
+      if (waitMs > 0) return waitMs;
       if (gate.mode === 'canary') this.#nextCanary = mono + cfg.flush.canaryIntervalMs;
     }
     const out = await this.#d.sender.send(batch, this.#abort.signal);

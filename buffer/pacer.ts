@@ -21,6 +21,47 @@ export interface PaceState {
   atMs: number;
 }
 
+/**
+ * One token bucket for the whole agent: every sink's forwarder draws from it, so `flush.paceFraction` bounds what the
+ * flush puts on the uplink, not what each sink does (two sinks with a backlog each took twice the fraction).
+ */
+export interface PaceBucket {
+  state: PaceState;
+  /** The sink that sent last, and the sinks refused tokens (until when they count as waiting, monotonic ms). */
+  last: string | null;
+  waiting: Map<string, number>;
+}
+
+export function createPaceBucket(): PaceBucket {
+  return { state: { tokens: 0, atMs: 0 }, last: null, waiting: new Map() };
+}
+
+/**
+ * A sink's turn at the shared bucket: 0 when `bytes` may go now (taken), else how long to wait. The sink that sent last
+ * yields one slice to another that is waiting, so sinks with a backlog alternate instead of the first to wake taking
+ * every refill. A waiting entry lapses one slice after the wait it was given (that sink stopped asking).
+ */
+export function paceTurn(b: PaceBucket, sink: string, bytes: number, rateBps: number | null, nowMs: number): number {
+  const p = paceDelay(b.state, bytes, rateBps, nowMs);
+  const slice = Math.ceil(PACE_SLICE_SECONDS * 1000);
+  let othersWait = false;
+  for (const [s, until] of b.waiting) {
+    if (until < nowMs) b.waiting.delete(s);
+    else if (s !== sink) othersWait = true;
+  }
+  if (p.waitMs === 0 && (rateBps === null || !othersWait || b.last !== sink)) {
+    b.state = p.state;
+    b.last = sink;
+    b.waiting.delete(sink);
+    return 0;
+  }
+  // refused, or yielding: the refilled tokens stay in the bucket for the sink whose turn it is
+  const wait = p.waitMs > 0 ? p.waitMs : slice;
+  b.state = p.waitMs > 0 ? p.state : { tokens: p.state.tokens + bytes, atMs: nowMs };
+  b.waiting.set(sink, nowMs + wait + slice);
+  return wait;
+}
+
 /** Bytes per second allowed: fraction × measured upload (Mbit/s); null = not measured → unpaced. */
 export function paceRateBytesPerSec(uploadMbps: number | undefined, fraction: number): number | null {
   if (uploadMbps === undefined || !(uploadMbps > 0)) return null;

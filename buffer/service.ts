@@ -14,6 +14,7 @@ import type { BatchSender } from './sender.ts';
 import { replayBodies } from './resplit.ts';
 import type { Recovery } from './recovery.ts';
 import { wholeBody, type NewRecord, type ReplayResult, type Store } from './types.ts';
+import { createPaceBucket } from './pacer.ts';
 
 /** TTL expiry, incremental vacuum and WAL truncation run this often: cheap, and keeps the file near its content. */
 export const MAINTENANCE_INTERVAL_MS = 30_000;
@@ -144,6 +145,8 @@ export class BufferService {
       },
       this.#ctx.clock,
     );
+    // one bucket for every sink: the pace fraction bounds the whole flush on the uplink
+    const pace = createPaceBucket();
     for (const sink of this.sinks.values()) {
       let sender: BatchSender;
       try {
@@ -163,6 +166,7 @@ export class BufferService {
           clock: this.#ctx.clock,
           log: this.#log,
           gate: () => this.gate(),
+          pace,
           random: this.#deps.random,
           hooks: {
             onSend: (name, status, verdict) => {

@@ -6,7 +6,7 @@ import { LwError } from '../../../agent/base/errors.ts';
 import { silentLogger } from '../../../agent/base/log.ts';
 import { SinkSchema, BufferConfigSchema, PRIORITY_RANK } from '../../../agent/config/buffer.ts';
 import { SinkForwarder } from '../../../buffer/forwarder.ts';
-import { wireBytes } from '../../../buffer/pacer.ts';
+import { createPaceBucket, wireBytes } from '../../../buffer/pacer.ts';
 import type { GateDecision } from '../../../buffer/gate.ts';
 import type { BatchSender, SendOutcome } from '../../../buffer/sender.ts';
 import { MemoryStore } from '../../../buffer/store-memory.ts';
@@ -277,5 +277,57 @@ describe('sink forwarder', () => {
     await fw.step();
     await fw.step();
     assert.equal(sender.sent.length, 2);
+  });
+});
+
+describe('pacing across sinks', () => {
+  it('two sinks flushing a backlog share one bucket: together they stay within the gate rate', async () => {
+    const clock = new ManualClock();
+    const store = new MemoryStore();
+    const RATE = 20_000; // bytes/s on the wire for the whole flush
+    const SECONDS = 10;
+    const gate: GateDecision = { mode: 'drain', maxPriority: 2, rateBps: RATE, reason: 'test' };
+    const pace = createPaceBucket();
+    const fws = ['a', 'b'].map((name) => {
+      const sender = new ScriptedSender();
+      const fw = new SinkForwarder({
+        sink: SinkSchema.parse({ name, url: 'http://127.0.0.1:1/x', protocol: 'ndjson', compression: 'none' }),
+        cfg: BufferConfigSchema.parse({ flush: { pollMs: 1000 } }),
+        store,
+        sender,
+        clock,
+        log: silentLogger(),
+        gate: () => gate,
+        pace,
+        random: () => 0.5,
+        hooks: { onSend: () => {}, onDelivered: () => {}, onDeadLetter: () => {} },
+      });
+      // a backlog far larger than the window can carry
+      store.appendMany(
+        Array.from({ length: 2_000 }, (_, i) => ({
+          sink: name,
+          priority: PRIORITY_RANK.normal,
+          createdMs: 0,
+          expiresMs: null,
+          contentType: 'application/x-ndjson',
+          contentEncoding: null,
+          body: Buffer.from(`{"n":${i},"p":"${'x'.repeat(180)}"}`),
+        })),
+      );
+      return { fw, sender, dueMs: 0 };
+    });
+    while (clock.monoMs() < SECONDS * 1000) {
+      for (const f of fws) if (f.dueMs <= clock.monoMs()) f.dueMs = clock.monoMs() + (await f.fw.step());
+      clock.advance(Math.max(1, Math.min(...fws.map((f) => f.dueMs)) - clock.monoMs()));
+    }
+    const wire = (f: (typeof fws)[number]) => f.sender.sent.reduce((n, b) => n + wireBytes(b.body.byteLength), 0);
+    const total = wire(fws[0]!) + wire(fws[1]!);
+    assert.ok(wire(fws[0]!) > 0 && wire(fws[1]!) > 0, 'both sinks flush');
+    // a token bucket lets out at most depth + rate × T; the depth is one 50-ms slice (or one batch)
+    const bound = RATE * SECONDS + Math.max(RATE * 0.05, ...fws.flatMap((f) => f.sender.sent.map((b) => wireBytes(b.body.byteLength))));
+    assert.ok(total <= bound, `${total} B on the wire in ${SECONDS} s, bound ${bound} (each sink alone would have its own ${RATE} B/s)`);
+    assert.ok(total >= 0.9 * RATE * SECONDS, `${total} B: the shared bucket still lets the flush use its share`);
+    const shareA = wire(fws[0]!) / total;
+    assert.ok(shareA > 0.4 && shareA < 0.6, `sink a had ${(shareA * 100).toFixed(0)} % of the bytes: the sinks take turns`);
   });
 });
