@@ -36,7 +36,8 @@ const revert = (agentGone) => {
     try { cp.execFileSync(plan.cmd, args, { env: { ...process.env, LC_ALL: 'C' }, timeout: ${HELPER_COMMAND_TIMEOUT_MS}, stdio: ['ignore', 'ignore', 'pipe'] }); }
     catch (e) { const s = String(e.stderr || e.message); if (!/File exists|No such process/.test(s)) errors.push({ args, error: s.slice(0, 300) }); }
   }
-  try { fs.writeFileSync(file + '.result', JSON.stringify({ revertedAtMs: Date.now(), startedAtMono, revertedAtMono: mono(), by: 'helper', agentGone, errors })); } catch {}
+  // Written whole, then renamed: a reader that sees '.result' never sees it half written.
+  try { fs.writeFileSync(file + '.result.tmp', JSON.stringify({ revertedAtMs: Date.now(), startedAtMono, revertedAtMono: mono(), by: 'helper', agentGone, errors })); fs.renameSync(file + '.result.tmp', file + '.result'); } catch {}
 };
 const tick = () => {
   if (!armed) return;

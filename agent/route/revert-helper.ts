@@ -237,7 +237,9 @@ export function confirmClaimed(planFile: string): void {
 
 /** Records that the agent reverted a claimed plan itself. */
 export function revertedClaimed(planFile: string, errors: readonly string[]): void {
-  writeFileSync(planFile + '.result', JSON.stringify({ revertedAtMs: Date.now(), revertedAtMono: sharedMonoMs(), by: 'agent', errors }));
+  // Written whole, then renamed, so that planStatus() and readers never see a half-written result.
+  writeFileSync(planFile + '.result.tmp', JSON.stringify({ revertedAtMs: Date.now(), revertedAtMono: sharedMonoMs(), by: 'agent', errors }));
+  renameSync(planFile + '.result.tmp', planFile + '.result');
   rmSync(planFile + '.agent', { force: true });
 }
 

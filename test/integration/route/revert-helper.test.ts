@@ -123,6 +123,26 @@ test('kill -9 of the agent mid-confirm: the helper reverts at once, long before 
   assert.ok(await waitFor(() => !alive(helperPid), 3000), 'the orphaned helper exits');
 });
 
+test('a reader that polls for ".result" never finds it half written (30 reverts, read the moment it appears)', async (t) => {
+  const { dir, helper } = setup(t);
+  await helper.start();
+  let torn = 0;
+  for (let i = 0; i < 30; i++) {
+    const file = join(dir, `route-revert-r${i}.json`);
+    const now = sharedMonoMs();
+    await helper.arm(file, { deadlineMono: now + 20, revertAtMono: now + 40, deadlineMs: Date.now() + 20, cmd: process.execPath, commands: [['-e', '0']] });
+    // Spin, not poll: the gap between creating and filling a non-atomic write is tens of microseconds.
+    const until = performance.now() + 5000;
+    while (!existsSync(file + '.result') && performance.now() < until);
+    try {
+      assert.equal(JSON.parse(readFileSync(file + '.result', 'utf8')).by, 'helper');
+    } catch {
+      torn++;
+    }
+  }
+  assert.equal(torn, 0, `${torn} of 30 results were read half written`);
+});
+
 test('a helper that dies is restarted and can be armed again', async (t) => {
   const { dir, helper } = setup(t);
   await helper.start();
