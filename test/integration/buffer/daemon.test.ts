@@ -13,6 +13,10 @@ const TOKEN = 'daemon-buffer-token-0123456789';
 /** kill -9 rounds against the daemon (each round: start, ingest, kill at a random moment). */
 const ROUNDS = Number(process.env.BUFFER_DAEMON_CRASH_ROUNDS ?? 3);
 const CLIENTS = 6;
+/** Each round kills the daemon only after this many 202s (a loaded CI machine took 1 s for 15), then at a random moment. */
+const ACKS_PER_ROUND = 20;
+/** Longest a round waits for those 202s. */
+const ROUND_ACK_WAIT_MS = 20_000;
 
 function config(sinkUrl: string): Record<string, unknown> {
   return {
@@ -77,8 +81,13 @@ describe('buffer in the real daemon', () => {
             }
           }
         };
+        const before = acked.size;
         const running = Array.from({ length: CLIENTS }, (_, c) => client(c));
-        await new Promise((r) => setTimeout(r, 300 + Math.random() * 700));
+        const until = Date.now() + ROUND_ACK_WAIT_MS;
+        while (acked.size - before < ACKS_PER_ROUND && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+        assert.ok(acked.size - before >= ACKS_PER_ROUND, `round ${round}: only ${acked.size - before} acknowledged in ${ROUND_ACK_WAIT_MS} ms`);
+        // kill at a random moment while the clients keep sending
+        await new Promise((r) => setTimeout(r, Math.random() * 700));
         d.child.kill('SIGKILL');
         await d.exited;
         stop = true;
@@ -95,7 +104,7 @@ describe('buffer in the real daemon', () => {
       await d.stop();
       const missing = [...acked].filter((id) => !got.has(id));
       t.diagnostic(`daemon kill -9 rounds=${ROUNDS} acked=${acked.size} missing=${missing.length}`);
-      assert.ok(acked.size > ROUNDS * 20, `only ${acked.size} acknowledged`);
+      assert.ok(acked.size >= ROUNDS * ACKS_PER_ROUND, `only ${acked.size} acknowledged`);
       assert.deepEqual(missing.slice(0, 10), []);
     } finally {
       await current?.cleanup();
