@@ -7,20 +7,20 @@ import { createCoalescer } from '../base/coalesce.ts';
 import type { CommandRunner } from '../base/exec.ts';
 import type { RouteActuator } from './actuator.ts';
 import { createApplyGate, TROUBLE_RETRY_MS } from './apply-gate.ts';
-import { confirmReachable, parseEndpoint, type Connector, type Endpoint } from './confirm.ts';
+import type { Connector } from './confirm.ts';
 import { createConntrackFlusher } from './conntrack.ts';
 import { Ipv6Follower } from './follow6.ts';
 import { RouteErrorCode } from './errors.ts';
+import { KernelSync } from './kernel-sync.ts';
+import { SwitchRunner } from './switch-runner.ts';
 import { k3sPinning, type K3sFacts, type K3sPinning } from './k3s.ts';
 import { registerRouteMetrics } from './metrics.ts';
 import { cleanupCommands, currentActive, resolveUplinks, type PlanOptions } from './plan.ts';
 import { captureOriginalDefaults, restoreDefaults } from './restore.ts';
 import { committed, initialPolicyState, rolledBack, step, withOverride, type PolicyState, type PolicyUplink, type SwitchReason } from './policy.ts';
-import { reconcile, type RouteTarget } from './reconcile.ts';
-import { chooseLauncher, createRevertHelper, sharedMonoMs, type RevertHelper } from './revert-helper.ts';
+import type { RouteTarget } from './reconcile.ts';
 import { routeHttpRoutes } from './routes.ts';
 import { createRouteStore, type RouteStore } from './store.ts';
-import { commitSwitch, recoverPending, type SwitchDeps } from './switcher.ts';
 import { createUseRequests } from './use-requests.ts';
 
 /** The component's adapters, all injected: the composition root passes the real ones (adapters.ts), tests and the lab fakes. */
@@ -74,21 +74,30 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
     policy.flushConntrack && conntrackRunner
       ? createConntrackFlusher({ runner: conntrackRunner, log, dryRun: policy.dryRun, metrics, conntrackPath: deps.conntrackPath })
       : null;
-  const knownSources: Record<string, string> = {};
+  const kernel = new KernelSync({ actuator, log, metrics });
+  const runner = new SwitchRunner({
+    policy,
+    uplinks,
+    probeTargets: ctx.config.probes.targets,
+    clock: ctx.clock,
+    log,
+    metrics,
+    stateDir: ctx.stateDir,
+    ipPath: deps.ipPath,
+    systemdRunning: deps.systemdRunning,
+    connector: deps.connector,
+    actuator,
+    conntrack,
+    knownSources: () => kernel.knownSources,
+    store: () => store!,
+  });
   let store: RouteStore | null = null;
   let state: PolicyState = initialPolicyState();
   let pinning: K3sPinning | null = null;
   let lastWhy = 'not started';
-  let problems: string[] = [];
-  let lastError: string | null = null;
-  let managed: string[] = [];
-  let downByUs: string[] = [];
-  /** Conntrack flushes run after the switch is announced, serialised here; stop() waits for them. */
-  let flushes: Promise<void> = Promise.resolve();
   const gate = createApplyGate(Math.min(TROUBLE_RETRY_MS, policy.reapplyInterval));
   let stopTimer: (() => void) | null = null;
   let unsubscribe: (() => void) | null = null;
-  let helper: RevertHelper | null = null;
   const requests = createUseRequests();
   /** linkUp of the running evaluation, for the IPv6 follow-up's targets. */
   let evalLinkUp: Record<string, boolean> = {};
@@ -102,12 +111,11 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
     holdDownMs: policy.holdDown,
     lateHoldDownMs: LATE_DECISION_HOLD_DOWN_MS,
     commit: (active) =>
-      commitSwitch(
-        switchDeps(active),
+      runner.commit(
+        active,
         { ...target(active, evalLinkUp), hold6: false },
         { ...target(active, evalLinkUp), hold6: true },
         { from: active, to: active, reason: 'ipv6' },
-        { confirmTimeoutMs: policy.confirmTimeout, revertGraceMs: policy.revertGrace },
       ),
   });
 
@@ -117,7 +125,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
     active,
     linkUp,
     opts,
-    downByUs,
+    downByUs: kernel.downByUs,
     ...(follower.holds(active) ? { hold6: true } : {}),
   });
   const announce = (name: string | null): void => {
@@ -126,59 +134,8 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
   };
   const save = (): void => store?.savePolicy(state);
 
-  const confirmTargets = (to: string): Endpoint[] => {
-    const u = uplinks.find((x) => x.name === to);
-    const probeTargets = ctx.config.probes.targets;
-    const list = policy.confirmTargets.length > 0 ? policy.confirmTargets : (u?.targets ?? probeTargets);
-    return list.map(parseEndpoint).filter((e): e is Endpoint => e !== null);
-  };
-  const switchDeps = (to: string): SwitchDeps => ({
-    actuator,
-    clock: ctx.clock,
-    log,
-    store: store!,
-    stateDir: ctx.stateDir,
-    dryRun: policy.dryRun,
-    ipPath: deps.ipPath,
-    helper: helper ?? revertHelper(),
-    sharedMono: sharedMonoMs,
-    conntrack,
-    knownSources: () => knownSources,
-    confirm: (withinMs, families) => confirmReachable(confirmTargets(to), withinMs, ctx.clock, deps.connector, families),
-  });
-
-  function revertHelper(): RevertHelper {
-    helper = createRevertHelper({
-      stateDir: ctx.stateDir,
-      launcher: chooseLauncher(policy.revertLauncher, deps.systemdRunning),
-      log,
-      onRestart: () => metrics.helperRestarts.inc(),
-    });
-    return helper;
-  }
-
   async function applyDesired(linkUp: Record<string, boolean>): Promise<void> {
-    if (!routesAllowed()) return;
-    const r = await reconcile(actuator, target(state.active, linkUp));
-    // logged when they change (every pass re-resolves; the status shows them meanwhile)
-    if (r.problems.length > 0 && r.problems.join('\n') !== problems.join('\n'))
-      log.warn({ code: RouteErrorCode.UPLINK_UNRESOLVED, problems: r.problems }, 'uplinks cannot be routed yet; their tables are set up once resolved');
-    problems = r.problems;
-    // What the kernel confirmed, not what was planned: a failed `ip link set DEV down` did not take DEV down.
-    const nicUp = new Map<string, boolean>();
-    for (const c of r.result.done) if (c[0] === 'link') nicUp.set(c[3]!, c[4] === 'up');
-    for (const [dev, up] of nicUp) {
-      downByUs = up ? downByUs.filter((d) => d !== dev) : [...new Set([...downByUs, dev])];
-    }
-    store?.saveDownByUs(downByUs);
-    if (r.result.errors.length > 0) {
-      lastError = `${r.result.errors.length} ip command(s) failed; first: ${r.result.errors[0]!.cmd}: ${r.result.errors[0]!.message}`;
-      metrics.applyErrors.inc(r.result.errors.length);
-    } else lastError = null;
-    if (r.cmds.length > 0) log.info({ cmds: r.result.applied }, 'reconciled routes');
-    for (const u of r.resolved) knownSources[u.name] = u.src;
-    managed = r.resolved.map((u) => `${u.name}: table ${u.table} default via ${u.gateway} dev ${u.dev}, rule from ${u.src}`);
-    store?.saveManaged(managed);
+    if (routesAllowed()) await kernel.apply(target(state.active, linkUp), store);
   }
 
   async function doSwitch(to: string, reason: SwitchReason, linkUp: Record<string, boolean>): Promise<void> {
@@ -196,14 +153,8 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
       }
       return;
     }
-    const out = await commitSwitch(
-      switchDeps(to),
-      // a switch moves (and confirms) every family the new uplink has resolved
-      { ...target(to, linkUp), hold6: false },
-      target(from, linkUp),
-      { from, to, reason },
-      { confirmTimeoutMs: policy.confirmTimeout, revertGraceMs: policy.revertGrace },
-    );
+    // a switch moves (and confirms) every family the new uplink has resolved
+    const out = await runner.commit(to, { ...target(to, linkUp), hold6: false }, target(from, linkUp), { from, to, reason });
     metrics.switches.inc({ reason, result: out.result });
     follower.switched(to, out.ok, out.families);
     if (out.result !== 'applied') {
@@ -224,8 +175,8 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
       lastWhy = `switch to ${to} rolled back: ${out.detail}; ${to} held down for ${holdDown / 1000}s`;
       requests.settle(to, 'rolled-back', `${out.detail}; ${to} held down for ${holdDown / 1000}s`, out.cause);
     }
-    // In the background, one at a time, after the outcome is announced (flushConntrack never throws).
-    flushes = flushes.then(out.flushConntrack);
+    // In the background, one at a time, after the outcome is announced.
+    runner.afterward(out.flushConntrack);
   }
 
   async function evaluateOnce(): Promise<void> {
@@ -241,7 +192,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
     evalLinkUp = r.linkUp;
     const why6 = routesAllowed() ? await follower.follow(state.active, now) : null;
     if (why6) lastWhy = `${lastWhy}; ${why6}`;
-    if (gate.due(state.active, r.linkUp, snap, r.action.kind === 'switch', { lastError, problems }, now)) {
+    if (gate.due(state.active, r.linkUp, snap, r.action.kind === 'switch', kernel.trouble(), now)) {
       await applyDesired(r.linkUp);
       gate.applied(state.active, r.linkUp, snap);
     }
@@ -250,7 +201,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
 
   /** Serialises evaluations: snapshots arriving during a switch collapse into one follow-up evaluation. */
   const evaluations = createCoalescer(evaluateOnce, (e) => {
-    lastError = messageOf(e);
+    kernel.lastError = messageOf(e);
     log.error({ err: e }, 'route evaluation failed');
   });
   const schedule = (): Promise<void> => evaluations.run();
@@ -268,7 +219,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
     name: 'route',
     async start() {
       store = createRouteStore(ctx.stateDb);
-      downByUs = store.loadDownByUs();
+      kernel.downByUs = store.loadDownByUs();
       pinning = k3sPinning(deps.k3sFacts());
       if (!idle && policy.manageRoutes && !routesAllowed())
         log.warn({ code: RouteErrorCode.K3S_UNPINNED, k3s: pinning }, `route switching refused: ${pinning.message}`);
@@ -282,14 +233,11 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
       }
       // Before any change: the default routes to restore on stop (restore.ts).
       if (routesAllowed()) await captureOriginalDefaults(actuator, store, opts, log);
-      if (routesAllowed() && !policy.dryRun) {
-        // Pre-started so that arming a switch is a message, not a process start (4.3 s under load).
-        await (helper ?? revertHelper()).start().catch((e: unknown) => log.error({ err: e }, 'route revert helper did not start; the next switch retries'));
-      }
+      if (routesAllowed() && !policy.dryRun) await runner.startHelper();
       if (routesAllowed()) {
         // back to the state before the switch with IPv6 held (whether it was is not stored): the safe side; start()
         // below then takes the uplink that carries the host's IPv6 default as the status quo
-        const recovered = await recoverPending(switchDeps(''), (p) => ({ ...target(p.from), hold6: true }));
+        const recovered = await runner.recover((p) => ({ ...target(p.from), hold6: true }));
         if (recovered?.reason === 'ipv6') follower.recovered(recovered.to, ctx.clock.nowMs());
         else if (recovered) state = rolledBack(state, recovered.from, recovered.to, policy, ctx.clock.nowMs());
         if (recovered) metrics.rollbacks.inc();
@@ -310,19 +258,17 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
       stopTimer?.();
       stopTimer = null;
       await evaluations.idle();
-      await flushes;
-      await helper?.stop();
-      helper = null;
+      await runner.stop();
       if (policy.restoreOnStop && routesAllowed() && store) await restoreDefaults(actuator, store, opts, log);
       if (policy.cleanupOnStop && routesAllowed()) await actuator.apply(cleanupCommands(await actuator.read(), opts));
     },
     status(): ComponentStatus {
       if (idle) return { state: 'disabled', message: `failover idle: ${configured.length} uplink(s) configured, need 2`, details: this.details() };
       const refused = !routesAllowed() && policy.manageRoutes;
-      const bad = refused || problems.length > 0 || lastError !== null;
+      const bad = refused || kernel.problems.length > 0 || kernel.lastError !== null;
       const message = refused
         ? `route switching refused: ${pinning?.message}`
-        : (lastError ?? problems[0] ?? `active uplink ${state.active ?? 'none'}: ${lastWhy}`);
+        : (kernel.lastError ?? kernel.problems[0] ?? `active uplink ${state.active ?? 'none'}: ${lastWhy}`);
       return { state: bad ? 'degraded' : 'ok', message, details: this.details() };
     },
     routes(): HttpRoute[] {
@@ -349,7 +295,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
     },
     async evaluateNow() {
       await schedule();
-      await flushes;
+      await runner.flushed();
     },
     details() {
       return {
@@ -360,10 +306,10 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
         dryRun: policy.dryRun,
         k3s: pinning,
         lastDecision: lastWhy,
-        problems,
-        lastError,
-        managed,
-        downByUs,
+        problems: kernel.problems,
+        lastError: kernel.lastError,
+        managed: kernel.managed,
+        downByUs: kernel.downByUs,
         conntrack: conntrack?.status() ?? {
           enabled: false,
           reason: policy.flushConntrack ? 'no conntrack runner (kernel adapter injected)' : 'uplinks.policy.flushConntrack is false',
@@ -379,7 +325,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
         })),
         history: store?.history(10) ?? [],
         requests: requests.list(),
-        revertHelper: helper ? { pid: helper.pid(), restarts: helper.restarts() } : null,
+        revertHelper: runner.details(),
         timing: { confirmTimeoutMs: policy.confirmTimeout, revertGraceMs: policy.revertGrace },
       };
     },
