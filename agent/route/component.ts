@@ -117,6 +117,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
         { ...target(active, evalLinkUp), hold6: true },
         { from: active, to: active, reason: 'ipv6' },
       ),
+    saveHolds: (h) => store?.saveIpv6Holds(h),
   });
 
   const routesAllowed = (): boolean => policy.manageRoutes && !idle && (pinning === null || !pinning.present || pinning.pinned || policy.allowUnpinnedK3s);
@@ -220,6 +221,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
     async start() {
       store = createRouteStore(ctx.stateDb);
       kernel.downByUs = store.loadDownByUs();
+      follower.restore(store.loadIpv6Holds(), ctx.clock.nowMs());
       pinning = k3sPinning(deps.k3sFacts());
       if (!idle && policy.manageRoutes && !routesAllowed())
         log.warn({ code: RouteErrorCode.K3S_UNPINNED, k3s: pinning }, `route switching refused: ${pinning.message}`);

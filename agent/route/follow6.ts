@@ -21,6 +21,8 @@ export interface Follow6Deps {
   lateHoldDownMs: number;
   /** Runs the commit-confirm move of `active`'s IPv6 main default to it (commitSwitch with reason `ipv6`). */
   commit(active: string): Promise<SwitchOutcome>;
+  /** The holds changed (saved in state.db, so a restart keeps them; `restore` reads them back). */
+  saveHolds(h: Readonly<Record<string, number>>): void;
 }
 
 /**
@@ -63,9 +65,21 @@ export class Ipv6Follower {
     this.#uncheckedUntil = Number.NEGATIVE_INFINITY;
   }
 
+  /** At start: the holds a previous run saved; those already over are dropped. */
+  restore(saved: Readonly<Record<string, number>>, nowMs: number): void {
+    for (const [name, until] of Object.entries(saved)) if (until > nowMs) this.#heldUntil.set(name, until);
+  }
+
   /** A follow-up left pending by a dead agent was reverted at start: hold that uplink's IPv6 like a failed one. */
   recovered(to: string, nowMs: number): void {
-    this.#heldUntil.set(to, nowMs + this.#d.holdDownMs);
+    this.#hold(to, nowMs + this.#d.holdDownMs, nowMs);
+  }
+
+  /** Sets (until > 0) or lifts one uplink's hold, and saves the holds still running. */
+  #hold(name: string, until: number, nowMs: number): void {
+    if (until > nowMs) this.#heldUntil.set(name, until);
+    else this.#heldUntil.delete(name);
+    this.#d.saveHolds(Object.fromEntries([...this.#heldUntil].filter(([, t]) => t > nowMs)));
   }
 
   /** Moves `active`'s IPv6 when it is held back, resolved now and not in a hold; returns what to show as the last decision. */
@@ -80,12 +94,12 @@ export class Ipv6Follower {
     this.#d.metrics.switches.inc({ reason: 'ipv6', result: out.result });
     if (out.ok && out.families.includes(6)) {
       this.#confirmed = active;
-      this.#heldUntil.delete(active);
+      if (this.#heldUntil.has(active)) this.#hold(active, 0, nowMs);
       return `IPv6 moved to ${active} (${out.result}: ${out.detail})`;
     }
     const late = out.cause === 'late' || out.cause === 'helper-fired';
     const holdMs = late ? Math.min(this.#d.holdDownMs, this.#d.lateHoldDownMs) : this.#d.holdDownMs;
-    this.#heldUntil.set(active, nowMs + holdMs);
+    this.#hold(active, nowMs + holdMs, nowMs);
     if (!out.ok) {
       this.#d.metrics.rollbacks.inc();
       this.#d.metrics.rollbackCauses.inc({ cause: out.cause ?? 'unreachable' });

@@ -65,6 +65,9 @@ export interface RouteStore {
   /** Interfaces linkward took down (idle-down) and must bring back up. */
   loadDownByUs(): string[];
   saveDownByUs(devs: readonly string[]): void;
+  /** Until when each uplink's IPv6 follow-up is held after a failed one (epoch ms), so a restart keeps the hold. */
+  loadIpv6Holds(): Record<string, number>;
+  saveIpv6Holds(h: Readonly<Record<string, number>>): void;
   /** The main default routes found before linkward changed anything (restored on stop and by `route cleanup`). */
   loadOriginalDefaults(): OriginalDefaults;
   saveOriginalDefaults(o: OriginalDefaults): void;
@@ -84,6 +87,12 @@ function stmt<P extends unknown[], R = unknown>(db: Db, sql: string): Statement<
   let s = m.get(sql);
   if (!s) m.set(sql, (s = db.prepare(sql)));
   return s as unknown as Statement<P, R>;
+}
+
+/** A stored hold map, or an empty one when the value is not `{ uplink: finite number }`. */
+function asHolds(v: unknown): Record<string, number> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return {};
+  return Object.fromEntries(Object.entries(v).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
 }
 
 export function createRouteStore(db: Db): RouteStore {
@@ -132,6 +141,8 @@ export function createRouteStore(db: Db): RouteStore {
     saveManaged: (l) => write('managed', l),
     loadDownByUs: () => read<string[]>('down_by_us', []),
     saveDownByUs: (d) => write('down_by_us', d),
+    loadIpv6Holds: () => asHolds(read<unknown>('ipv6_holds', null)),
+    saveIpv6Holds: (h) => write('ipv6_holds', h),
     loadOriginalDefaults: () => asOriginals(read<unknown>(ORIGINALS_KEY, null)),
     saveOriginalDefaults: (r) => write(ORIGINALS_KEY, r),
     record(r) {

@@ -115,6 +115,44 @@ test('a backup whose IPv6 router appears after the switch: IPv6 moves only by it
   await c.stop();
 });
 
+test('a restart during the hold of a failed IPv6 follow-up keeps the hold: no new follow-up until it ends', async (t) => {
+  // longer than the restart takes even on a loaded machine, so the hold is still running after it
+  const holdMs = 6_000;
+  const ctx = routeContext({ reapplyInterval: RECHECK_MS, confirmTargets: CONFIRM, holdDown: holdMs }, [WAN6, LTE6]);
+  t.after(() => ctx.cleanup());
+  const ip = kernel();
+  let v6works = false;
+  const asked: string[] = [];
+  const answers = (ep: Endpoint): boolean => !ep.host.includes(':') || v6works;
+  const first = createRouteComponent(ctx, deps(ip, answers, asked));
+  await first.start();
+  await feed(ctx, first, { wan: 'down', lte: 'healthy' }, 3);
+  await recheck();
+  ip.routes.push({ family: 6, table: 'main', dst: 'default', gateway: 'fe80::2', dev: 'wwan0', metric: 1100, protocol: 'ra' });
+  await feed(ctx, first, { wan: 'down', lte: 'healthy' }, 1);
+  const held = (first.details().ipv6 as { heldUntil: Record<string, number> }).heldUntil.lte;
+  assert.ok(held !== undefined && held > Date.now(), 'the failed follow-up holds lte');
+  await first.stop();
+
+  // IPv6 works through lte now, but the hold is not over: the restarted agent must not try again yet
+  v6works = true;
+  const second = createRouteComponent(ctx, deps(ip, answers, asked));
+  await second.start();
+  assert.equal((second.details().ipv6 as { heldUntil: Record<string, number> }).heldUntil.lte, held, 'the hold came back from state.db');
+  asked.length = 0;
+  await feed(ctx, second, { wan: 'down', lte: 'healthy' }, 2);
+  assert.ok(Date.now() < held, 'still within the hold (else this test proves nothing)');
+  assert.ok(!asked.includes('2001:db8:99::2'), `no follow-up during the hold (asked ${asked.join(', ')})`);
+  assert.equal(own6(ip), undefined);
+
+  // once it is over, the follow-up runs and moves IPv6
+  await new Promise((r) => setTimeout(r, held - Date.now() + 100));
+  await feed(ctx, second, { wan: 'down', lte: 'healthy' }, 1);
+  assert.equal(own6(ip), 'wwan0 via fe80::2');
+  assert.deepEqual((second.details().ipv6 as { heldUntil: Record<string, number> }).heldUntil, {});
+  await second.stop();
+});
+
 test('a switch to a backup whose IPv6 is known moves and confirms both families at once: no follow-up', async (t) => {
   const ctx = routeContext({ reapplyInterval: RECHECK_MS, confirmTargets: CONFIRM }, [WAN6, LTE6]);
   t.after(() => ctx.cleanup());
