@@ -65,9 +65,12 @@ export class Ipv6Follower {
     this.#uncheckedUntil = Number.NEGATIVE_INFINITY;
   }
 
-  /** At start: the holds a previous run saved; those already over are dropped. */
+  /**
+   * At start: the holds a previous run saved; those already over are dropped, and none lasts longer than `holdDownMs`
+   * from now (a wall clock that was ahead when it was saved, or a holdDown lowered since, cannot stretch it).
+   */
   restore(saved: Readonly<Record<string, number>>, nowMs: number): void {
-    for (const [name, until] of Object.entries(saved)) if (until > nowMs) this.#heldUntil.set(name, until);
+    for (const [name, until] of Object.entries(saved)) if (until > nowMs) this.#heldUntil.set(name, Math.min(until, nowMs + this.#d.holdDownMs));
   }
 
   /** A follow-up left pending by a dead agent was reverted at start: hold that uplink's IPv6 like a failed one. */
@@ -75,11 +78,16 @@ export class Ipv6Follower {
     this.#hold(to, nowMs + this.#d.holdDownMs, nowMs);
   }
 
-  /** Sets (until > 0) or lifts one uplink's hold, and saves the holds still running. */
+  /** Saves the holds still running, with `extra` on top (not held in memory). */
+  #save(nowMs: number, extra: Record<string, number> = {}): void {
+    this.#d.saveHolds({ ...Object.fromEntries([...this.#heldUntil].filter(([, t]) => t > nowMs)), ...extra });
+  }
+
+  /** Sets (until > now) or lifts one uplink's hold, and saves the holds still running. */
   #hold(name: string, until: number, nowMs: number): void {
     if (until > nowMs) this.#heldUntil.set(name, until);
     else this.#heldUntil.delete(name);
-    this.#d.saveHolds(Object.fromEntries([...this.#heldUntil].filter(([, t]) => t > nowMs)));
+    this.#save(nowMs);
   }
 
   /** Moves `active`'s IPv6 when it is held back, resolved now and not in a hold; returns what to show as the last decision. */
@@ -90,11 +98,14 @@ export class Ipv6Follower {
       this.#uncheckedUntil = nowMs + this.#d.recheckMs;
       return null;
     }
+    // Saved first as if it failed: a kill after the switch's pending record is cleared but before the outcome is known
+    // here must still leave the hold (a kill before that is a pending switch, reverted and held at start).
+    this.#save(nowMs, { [active]: nowMs + this.#d.holdDownMs });
     const out = await this.#d.commit(active);
     this.#d.metrics.switches.inc({ reason: 'ipv6', result: out.result });
     if (out.ok && out.families.includes(6)) {
       this.#confirmed = active;
-      if (this.#heldUntil.has(active)) this.#hold(active, 0, nowMs);
+      this.#hold(active, 0, nowMs);
       return `IPv6 moved to ${active} (${out.result}: ${out.detail})`;
     }
     const late = out.cause === 'late' || out.cause === 'helper-fired';

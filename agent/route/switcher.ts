@@ -12,6 +12,7 @@ import { isMainDefault, mainMetricOf, type IpArgv, type PlanOptions, type Resolv
 import { RouteErrorCode } from './errors.ts';
 import { reconcile, type RouteTarget } from './reconcile.ts';
 import { claimRevert, confirmClaimed, planStatus, revertedClaimed, type RevertHelper, type RevertPlan } from './revert-helper.ts';
+import { HELPER_COMMAND_TIMEOUT_MS } from './revert-helper-program.ts';
 import type { PendingSwitch, RouteStore } from './store.ts';
 
 export interface SwitchDeps {
@@ -34,9 +35,11 @@ export interface SwitchDeps {
   knownSources: () => Readonly<Record<string, string>>;
 }
 
-/** After a rolled-back switch before the agent restarted, the helper gets this many polls of HELPER_DONE_POLL_MS to finish its revert. */
+/** When the helper fired first, the agent waits for it at least this many polls of HELPER_DONE_POLL_MS ... */
 const HELPER_DONE_POLLS = 50;
 const HELPER_DONE_POLL_MS = 100;
+/** ... and at most as long as the helper may take: each of its commands gets HELPER_COMMAND_TIMEOUT_MS, plus this. */
+const HELPER_DONE_MARGIN_MS = 1_000;
 
 /**
  * Why a switch was rolled back: the target did not answer (`unreachable`), nothing answered by the deadline
@@ -257,9 +260,19 @@ async function rollBack(deps: SwitchDeps, planFile: string, plan: RevertPlan | n
   }
 }
 
-/** The helper fired first: give it a moment to finish so our reconcile does not race with it. */
+/**
+ * The helper fired first: wait until it finished, so our reconcile (and the tidy after it) does not race with its `ip`
+ * commands. It may take HELPER_COMMAND_TIMEOUT_MS per command of its plan (read from the file it renamed).
+ */
 async function waitHelperDone(deps: SwitchDeps, planFile: string): Promise<void> {
-  for (let i = 0; i < HELPER_DONE_POLLS && planStatus(planFile) === 'reverting'; i++) await deps.clock.sleep(HELPER_DONE_POLL_MS);
+  let commands = 0;
+  try {
+    commands = (JSON.parse(readFileSync(planFile + '.reverting', 'utf8')) as RevertPlan).commands.length;
+  } catch {
+    /* finished meanwhile, or unreadable: the minimum wait */
+  }
+  const polls = Math.max(HELPER_DONE_POLLS, Math.ceil((commands * HELPER_COMMAND_TIMEOUT_MS + HELPER_DONE_MARGIN_MS) / HELPER_DONE_POLL_MS));
+  for (let i = 0; i < polls && planStatus(planFile) === 'reverting'; i++) await deps.clock.sleep(HELPER_DONE_POLL_MS);
 }
 
 /** Takes a plan the dead agent had claimed but not finished (`.agent`), unless the helper took it. */

@@ -153,6 +153,39 @@ test('a restart during the hold of a failed IPv6 follow-up keeps the hold: no ne
   await second.stop();
 });
 
+test('IPv6 holds in state.db: saved before the follow-up runs, lifted when it confirms; a saved hold never outlasts holdDown', async (t) => {
+  const holdMs = 60_000;
+  const ctx = routeContext({ reapplyInterval: RECHECK_MS, confirmTargets: CONFIRM, holdDown: holdMs }, [WAN6, LTE6]);
+  t.after(() => ctx.cleanup());
+  const store = createRouteStore(ctx.stateDb);
+  // a hold saved while the wall clock was 30 days ahead (or with a longer holdDown)
+  store.saveIpv6Holds({ sat: Date.now() + 30 * 86_400_000 });
+  const ip = kernel();
+  const duringConfirm: Record<string, number>[] = [];
+  const c = createRouteComponent(
+    ctx,
+    deps(
+      ip,
+      (ep) => {
+        if (ep.host.includes(':')) duringConfirm.push(store.loadIpv6Holds());
+        return true;
+      },
+      [],
+    ),
+  );
+  await c.start();
+  const restored = (c.details().ipv6 as { heldUntil: Record<string, number> }).heldUntil.sat!;
+  assert.ok(restored <= Date.now() + holdMs, `restored hold capped at holdDown (${restored - Date.now()} ms left)`);
+  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 3);
+  await recheck();
+  ip.routes.push({ family: 6, table: 'main', dst: 'default', gateway: 'fe80::2', dev: 'wwan0', metric: 1100, protocol: 'ra' });
+  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 1);
+  assert.equal(own6(ip), 'wwan0 via fe80::2', 'the follow-up confirmed and moved IPv6');
+  assert.ok(duringConfirm.length > 0 && duringConfirm.every((h) => (h.lte ?? 0) > Date.now()), 'while it ran, a kill would have left lte held');
+  assert.equal(store.loadIpv6Holds().lte, undefined, 'lifted once it confirmed');
+  await c.stop();
+});
+
 test('a switch to a backup whose IPv6 is known moves and confirms both families at once: no follow-up', async (t) => {
   const ctx = routeContext({ reapplyInterval: RECHECK_MS, confirmTargets: CONFIRM }, [WAN6, LTE6]);
   t.after(() => ctx.cleanup());
