@@ -117,6 +117,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
         { ...target(active, evalLinkUp), hold6: true },
         { from: active, to: active, reason: 'ipv6' },
       ),
+    nowMs: () => ctx.clock.nowMs(),
     saveHolds: (h) => store?.saveIpv6Holds(h),
   });
 

@@ -21,6 +21,8 @@ export interface Follow6Deps {
   lateHoldDownMs: number;
   /** Runs the commit-confirm move of `active`'s IPv6 main default to it (commitSwitch with reason `ipv6`). */
   commit(active: string): Promise<SwitchOutcome>;
+  /** Epoch ms now: a failed follow-up's hold counts from its end (its confirm may have taken seconds), as a switch's does. */
+  nowMs(): number;
   /** The holds changed (saved in state.db, so a restart keeps them; `restore` reads them back). */
   saveHolds(h: Readonly<Record<string, number>>): void;
 }
@@ -80,7 +82,7 @@ export class Ipv6Follower {
 
   /** Saves the holds still running, with `extra` on top (not held in memory). */
   #save(nowMs: number, extra: Record<string, number> = {}): void {
-    this.#d.saveHolds({ ...Object.fromEntries([...this.#heldUntil].filter(([, t]) => t > nowMs)), ...extra });
+    this.#d.saveHolds({ ...this.#running(nowMs), ...extra });
   }
 
   /** Sets (until > now) or lifts one uplink's hold, and saves the holds still running. */
@@ -105,12 +107,13 @@ export class Ipv6Follower {
     this.#d.metrics.switches.inc({ reason: 'ipv6', result: out.result });
     if (out.ok && out.families.includes(6)) {
       this.#confirmed = active;
-      this.#hold(active, 0, nowMs);
+      this.#hold(active, 0, this.#d.nowMs());
       return `IPv6 moved to ${active} (${out.result}: ${out.detail})`;
     }
     const late = out.cause === 'late' || out.cause === 'helper-fired';
     const holdMs = late ? Math.min(this.#d.holdDownMs, this.#d.lateHoldDownMs) : this.#d.holdDownMs;
-    this.#hold(active, nowMs + holdMs, nowMs);
+    const endMs = this.#d.nowMs();
+    this.#hold(active, endMs + holdMs, endMs);
     if (!out.ok) {
       this.#d.metrics.rollbacks.inc();
       this.#d.metrics.rollbackCauses.inc({ cause: out.cause ?? 'unreachable' });
@@ -119,11 +122,16 @@ export class Ipv6Follower {
     return `IPv6 of ${active} not moved: ${out.detail}; IPv6 left to the host's routes, tried again in ${holdMs / 1000}s`;
   }
 
+  /** The holds not yet over at `nowMs`. */
+  #running(nowMs: number): Record<string, number> {
+    return Object.fromEntries([...this.#heldUntil].filter(([, t]) => t > nowMs));
+  }
+
   #dualStack(name: string): boolean {
     return this.#d.configured.find((u) => u.name === name)?.gateway6 !== undefined;
   }
 
   details(nowMs: number): { confirmed: string | null; heldUntil: Record<string, number> } {
-    return { confirmed: this.#confirmed, heldUntil: Object.fromEntries([...this.#heldUntil].filter(([, t]) => t > nowMs)) };
+    return { confirmed: this.#confirmed, heldUntil: this.#running(nowMs) };
   }
 }

@@ -70,6 +70,24 @@ async function feed(ctx: AgentContext, c: { evaluateNow(): Promise<void> }, heal
   }
 }
 
+/**
+ * Feeds snapshots until `cond` holds, at most 4 re-apply intervals: the ticker's own evaluation may have found the held
+ * uplink's IPv6 side unresolved just before the test changed the kernel, deferring the follow-up by up to RECHECK_MS.
+ */
+async function feedUntil(
+  ctx: AgentContext,
+  c: { evaluateNow(): Promise<void> },
+  health: Record<string, 'healthy' | 'down'>,
+  cond: () => boolean,
+): Promise<void> {
+  const end = Date.now() + 4 * RECHECK_MS;
+  for (;;) {
+    await feed(ctx, c, health, 1);
+    if (cond() || Date.now() > end) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 test('a backup whose IPv6 router appears after the switch: IPv6 moves only by its own confirm; a failed one is rolled back and held', async (t) => {
   const ctx = routeContext({ reapplyInterval: RECHECK_MS, confirmTargets: CONFIRM, holdDown: HOLD_DOWN_MS }, [WAN6, LTE6]);
   t.after(() => ctx.cleanup());
@@ -92,7 +110,7 @@ test('a backup whose IPv6 router appears after the switch: IPv6 moves only by it
   // the RA arrives: lte's router is known now. Its IPv6 is broken: the follow-up's confirm fails, IPv6 is rolled back
   ip.routes.push({ family: 6, table: 'main', dst: 'default', gateway: 'fe80::2', dev: 'wwan0', metric: 1100, protocol: 'ra' });
   asked.length = 0;
-  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 1);
+  await feedUntil(ctx, c, { wan: 'down', lte: 'healthy' }, () => asked.includes('2001:db8:99::2'));
   assert.ok(asked.includes('2001:db8:99::2'), `the follow-up confirmed through IPv6 (asked ${asked.join(', ')})`);
   assert.equal(own6(ip), undefined, 'rolled back: IPv6 not moved to lte');
   let h = c.details().history as { from: string; to: string; reason: string; result: string }[];
@@ -107,7 +125,7 @@ test('a backup whose IPv6 router appears after the switch: IPv6 moves only by it
   // IPv6 works through lte now; after the hold the next follow-up confirms and moves it
   v6works = true;
   await new Promise((r) => setTimeout(r, HOLD_DOWN_MS + 100));
-  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 1);
+  await feedUntil(ctx, c, { wan: 'down', lte: 'healthy' }, () => own6(ip) === 'wwan0 via fe80::2');
   assert.equal(own6(ip), 'wwan0 via fe80::2');
   h = c.details().history as { from: string; to: string; reason: string; result: string }[];
   assert.deepEqual([h[0]?.reason, h[0]?.result], ['ipv6', 'confirmed']);
@@ -129,7 +147,12 @@ test('a restart during the hold of a failed IPv6 follow-up keeps the hold: no ne
   await feed(ctx, first, { wan: 'down', lte: 'healthy' }, 3);
   await recheck();
   ip.routes.push({ family: 6, table: 'main', dst: 'default', gateway: 'fe80::2', dev: 'wwan0', metric: 1100, protocol: 'ra' });
-  await feed(ctx, first, { wan: 'down', lte: 'healthy' }, 1);
+  await feedUntil(
+    ctx,
+    first,
+    { wan: 'down', lte: 'healthy' },
+    () => (first.details().ipv6 as { heldUntil: Record<string, number> }).heldUntil.lte !== undefined,
+  );
   const held = (first.details().ipv6 as { heldUntil: Record<string, number> }).heldUntil.lte;
   assert.ok(held !== undefined && held > Date.now(), 'the failed follow-up holds lte');
   await first.stop();
@@ -147,7 +170,7 @@ test('a restart during the hold of a failed IPv6 follow-up keeps the hold: no ne
 
   // once it is over, the follow-up runs and moves IPv6
   await new Promise((r) => setTimeout(r, held - Date.now() + 100));
-  await feed(ctx, second, { wan: 'down', lte: 'healthy' }, 1);
+  await feedUntil(ctx, second, { wan: 'down', lte: 'healthy' }, () => own6(ip) === 'wwan0 via fe80::2');
   assert.equal(own6(ip), 'wwan0 via fe80::2');
   assert.deepEqual((second.details().ipv6 as { heldUntil: Record<string, number> }).heldUntil, {});
   await second.stop();
@@ -179,7 +202,7 @@ test('IPv6 holds in state.db: saved before the follow-up runs, lifted when it co
   await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 3);
   await recheck();
   ip.routes.push({ family: 6, table: 'main', dst: 'default', gateway: 'fe80::2', dev: 'wwan0', metric: 1100, protocol: 'ra' });
-  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 1);
+  await feedUntil(ctx, c, { wan: 'down', lte: 'healthy' }, () => own6(ip) === 'wwan0 via fe80::2');
   assert.equal(own6(ip), 'wwan0 via fe80::2', 'the follow-up confirmed and moved IPv6');
   assert.ok(duringConfirm.length > 0 && duringConfirm.every((h) => (h.lte ?? 0) > Date.now()), 'while it ran, a kill would have left lte held');
   assert.equal(store.loadIpv6Holds().lte, undefined, 'lifted once it confirmed');
@@ -276,7 +299,7 @@ test('a failback to an uplink whose IPv6 resolves later: the re-apply does not m
   asked.length = 0;
   addr6(ip, 'eth0', 'fd00:1::2/64'); // back, but its IPv6 path is broken
   await recheck();
-  await feed(ctx, c, { wan: 'healthy', lte: 'healthy' }, 2);
+  await feedUntil(ctx, c, { wan: 'healthy', lte: 'healthy' }, () => asked.includes('2001:db8:99::2'));
   assert.ok(asked.includes('2001:db8:99::2'), `a follow-up confirmed IPv6 (asked ${asked.join(', ')})`);
   assert.equal(own6(ip), undefined, 'not moved unconfirmed');
   await c.stop();
@@ -293,7 +316,7 @@ test('a restart on the backup with no IPv6 default anywhere: its IPv6, once reso
   await c.start();
   addr6(ip, 'wwan0', 'fd00:2::2/64'); // SLAAC finishes
   await recheck();
-  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 2);
+  await feedUntil(ctx, c, { wan: 'down', lte: 'healthy' }, () => asked.includes('2001:db8:99::2'));
   assert.ok(asked.includes('2001:db8:99::2'), `asked ${asked.join(', ')}`);
   assert.equal(own6(ip), undefined);
   await c.stop();
@@ -309,7 +332,7 @@ test('a failed follow-up on a host that had no IPv6 default: the rollback remove
   await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 3);
   addr6(ip, 'wwan0', 'fd00:2::2/64');
   await recheck();
-  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 2);
+  await feedUntil(ctx, c, { wan: 'down', lte: 'healthy' }, () => (c.details().history as { reason: string }[])[0]?.reason === 'ipv6');
   const h = c.details().history as { reason: string; result: string }[];
   assert.deepEqual([h[0]?.reason, h[0]?.result], ['ipv6', 'rolled-back']);
   assert.equal(own6(ip), undefined, 'no IPv6 default left behind');
@@ -335,7 +358,7 @@ test('a crash mid-failback from an uplink whose IPv6 was held: recovery does not
   await c.start();
   assert.equal(c.details().active, 'lte');
   assert.notEqual(own6(ip), 'wwan0 via fe80::2', 'lte IPv6 not installed by the recovery');
-  await feed(ctx, c, { wan: 'down', lte: 'healthy' }, 1);
+  await feedUntil(ctx, c, { wan: 'down', lte: 'healthy' }, () => asked.includes('2001:db8:99::2'));
   assert.ok(asked.includes('2001:db8:99::2'), `its IPv6 moves only by a follow-up (asked ${asked.join(', ')})`);
   assert.notEqual(own6(ip), 'wwan0 via fe80::2', 'which failed: not moved');
   await c.stop();
