@@ -17,6 +17,7 @@ import { k3sPinning, type K3sFacts, type K3sPinning } from './k3s.ts';
 import { registerRouteMetrics } from './metrics.ts';
 import { cleanupCommands, currentActive, resolveUplinks, type PlanOptions } from './plan.ts';
 import { captureOriginalDefaults, restoreDefaults } from './restore.ts';
+import { restoredPolicy } from './policy-restore.ts';
 import { committed, initialPolicyState, rolledBack, step, withOverride, type PolicyState, type PolicyUplink, type SwitchReason } from './policy.ts';
 import type { RouteTarget } from './reconcile.ts';
 import { routeHttpRoutes } from './routes.ts';
@@ -226,8 +227,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
       pinning = k3sPinning(deps.k3sFacts());
       if (!idle && policy.manageRoutes && !routesAllowed())
         log.warn({ code: RouteErrorCode.K3S_UNPINNED, k3s: pinning }, `route switching refused: ${pinning.message}`);
-      const saved = store.loadPolicy();
-      state = saved ? { ...initialPolicyState(saved.active), ...saved, tracks: {} } : initialPolicyState();
+      state = restoredPolicy(store.loadPolicy(), ctx.clock.nowMs(), policy.holdDown);
       if (idle) {
         state = { ...state, active: uplinks[0]!.name };
         lastWhy = 'fewer than 2 uplinks configured: failover idle';

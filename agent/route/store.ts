@@ -55,7 +55,8 @@ export interface SwitchRecord {
 }
 
 export interface RouteStore {
-  loadPolicy(): PolicyState | null;
+  /** The policy state last saved, as parsed JSON (null: none); restoredPolicy() checks its shape. */
+  loadPolicy(): unknown;
   savePolicy(s: PolicyState): void;
   loadPending(): PendingSwitch | null;
   savePending(p: PendingSwitch | null): void;
@@ -133,7 +134,7 @@ export function createRouteStore(db: Db): RouteStore {
     else put.run(key, JSON.stringify(v));
   };
   return {
-    loadPolicy: () => read<PolicyState | null>('policy', null),
+    loadPolicy: () => read<unknown>('policy', null),
     savePolicy: (s) => write('policy', s),
     loadPending: () => read<PendingSwitch | null>('pending', null),
     savePending: (p) => write('pending', p),
