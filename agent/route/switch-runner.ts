@@ -9,7 +9,8 @@ import type { RouteMetrics } from './metrics.ts';
 import type { RouteTarget } from './reconcile.ts';
 import { chooseLauncher, createRevertHelper, sharedMonoMs, type RevertHelper } from './revert-helper.ts';
 import type { PendingSwitch, RouteStore } from './store.ts';
-import { commitSwitch, recoverPending, type SwitchDeps, type SwitchOutcome } from './switcher.ts';
+import { recoverPending } from './rollback.ts';
+import { commitSwitch, type SwitchDeps, type SwitchOutcome } from './switcher.ts';
 
 export interface SwitchRunnerDeps {
   policy: RoutePolicyConfig;

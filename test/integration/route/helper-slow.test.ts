@@ -10,7 +10,8 @@ import type { PlanOptions } from '../../../agent/route/plan.ts';
 import type { RouteTarget } from '../../../agent/route/reconcile.ts';
 import { createRevertHelper, planStatus, sharedMonoMs } from '../../../agent/route/revert-helper.ts';
 import { createRouteStore } from '../../../agent/route/store.ts';
-import { recoverPending, type SwitchDeps } from '../../../agent/route/switcher.ts';
+import { recoverPending } from '../../../agent/route/rollback.ts';
+import type { SwitchDeps } from '../../../agent/route/switcher.ts';
 import { routeContext, twoUplinkKernel } from '../../support/route-context.ts';
 
 const OPTS: PlanOptions = { perUplinkTables: true, tableBase: 7100, routeProto: 77, mainMetric: 0 };
