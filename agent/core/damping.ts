@@ -23,7 +23,7 @@ export function initialDamping(nowMs: number): DampingState {
   return { penalty: 0, atMs: nowMs, suppressed: false };
 }
 
-/** Penalty at `nowMs` after exponential decay; never increases with time, and a clock going backwards is ignored. */
+/** Penalty at `nowMs` after exponential decay; never increases with time (no decay for a `nowMs` before `atMs`). */
 export function decayedPenalty(d: DampingState, nowMs: number, policy: DampingPolicy): number {
   const elapsedMs = Math.max(0, nowMs - d.atMs);
   const p = d.penalty * Math.pow(2, -elapsedMs / (policy.halfLifeS * 1000));
@@ -36,16 +36,30 @@ function holdCapMs(d: DampingState, policy: DampingPolicy): number {
 }
 
 /**
+ * The state with its times moved back to `nowMs` when the wall clock is behind them: NTP stepped a clock that was ahead
+ * back, while the agent ran or between the save and a restart. Counted from future times, the penalty would not decay
+ * and the hold cap (`lastFlapMs + maxHoldS`) would stretch by the clock's error (a day ahead: a link held degraded, and
+ * traffic kept off it, for a day). Rebased, the penalty decays from now and a hold ends within `maxHoldS`.
+ */
+export function rebased(d: DampingState, nowMs: number): DampingState {
+  if (nowMs >= d.atMs) return d;
+  const out: DampingState = { ...d, atMs: nowMs };
+  if (d.lastFlapMs !== undefined) out.lastFlapMs = Math.min(d.lastFlapMs, nowMs);
+  return out;
+}
+
+/**
  * Brings the state to `nowMs`: decays the penalty and releases suppression once it is below the reuse threshold or the
  * hold cap has passed. A release by the cap lowers the penalty to the reuse threshold, so the next flap alone does not
- * suppress again (two more within a half-life do).
+ * suppress again (two more within a half-life do). Times later than `nowMs` are first brought back to it (rebased).
  */
-export function decay(d: DampingState, nowMs: number, policy: DampingPolicy): DampingState {
+export function decay(saved: DampingState, nowMs: number, policy: DampingPolicy): DampingState {
+  const d = rebased(saved, nowMs);
   let penalty = decayedPenalty(d, nowMs, policy);
   const capped = d.suppressed && nowMs >= holdCapMs(d, policy);
   if (capped) penalty = Math.min(penalty, policy.reuseBelow);
   const suppressed = d.suppressed && !capped && penalty >= policy.reuseBelow;
-  const out: DampingState = { penalty, atMs: Math.max(nowMs, d.atMs), suppressed };
+  const out: DampingState = { penalty, atMs: nowMs, suppressed };
   if (d.lastFlapMs !== undefined) out.lastFlapMs = d.lastFlapMs;
   return out;
 }

@@ -1,7 +1,7 @@
 /** The link-state machine: per-uplink unknown/healthy/degraded/down with dwell and flap damping (of the active uplink), and the node state. Pure. */
 import type { BudgetStatus, LinkHealth, LinkSnapshot, MeasurementNote, ProbeSample, UplinkView } from './types.ts';
 import type { LinkHealthConfig } from './link-health.ts';
-import { addFlap, decay, initialDamping, releaseAtMs, type DampingState } from './damping.ts';
+import { addFlap, decay, initialDamping, rebased, releaseAtMs, type DampingState } from './damping.ts';
 import { fmt } from './fmt.ts';
 import { LEVEL_RANK, computeVerdict, emptyMetrics, maxAgeMs, worse, type MergedMetrics, type MetricField } from './link-verdict.ts';
 import { mergeTrusted } from './link-merge.ts';
@@ -62,8 +62,10 @@ export interface StepResult {
 }
 
 export function initialUplink(name: string, nowMs: number, restored?: DampingState): UplinkState {
-  // Restored state saved before `lastFlapMs` existed: its save time bounds the hold.
-  const damping = restored?.suppressed && restored.lastFlapMs === undefined ? { ...restored, lastFlapMs: restored.atMs } : restored;
+  // Restored state saved before `lastFlapMs` existed: its save time bounds the hold. Saved while the wall clock was
+  // ahead: its times are brought back to now (damping.ts `rebased`), so the hold ends within maxHoldS.
+  const legacy = restored?.suppressed && restored.lastFlapMs === undefined ? { ...restored, lastFlapMs: restored.atMs } : restored;
+  const damping = legacy && rebased(legacy, nowMs);
   return {
     name,
     health: 'unknown',

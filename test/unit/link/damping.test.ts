@@ -106,6 +106,32 @@ test('restart: state is unknown again but a suppressed penalty keeps the uplink 
   assert.equal(run.state.uplinks.wan?.health, 'healthy');
 });
 
+test('restart after a clock that was a day ahead: the saved hold ends within maxHoldS + exit dwell, not a day later', () => {
+  const DAY = 24 * HOUR;
+  // saved while the wall clock read a day ahead: penalty at the maximum, last flap "a day from now"
+  const damping = { wan: { penalty: policy.damping.maxPenalty, atMs: T0 + DAY, suppressed: true, lastFlapMs: T0 + DAY } };
+  const s = initialLinkState(['wan'], T0, damping);
+  assert.ok(s.uplinks.wan!.damping.atMs <= T0 && (s.uplinks.wan!.damping.lastFlapMs ?? 0) <= T0, 'restored times are not in the future');
+  const bound = T0 + policy.damping.maxHoldS * 1000 + policy.dwell.exitS * 1000 + 10_000;
+  const run = simulate({ state: s, transitions: [] }, policy, T0, bound, 10_000, (t) => light('wan', t), 10_000);
+  assert.equal(run.state.uplinks.wan?.health, 'healthy', nodeTransitions(run, T0).join(', '));
+});
+
+test('the wall clock stepped back a day while running (NTP correcting it): the hold ends within maxHoldS of the step', () => {
+  const DAY = 24 * HOUR;
+  // flap the active uplink until suppressed, with the clock a day ahead
+  const ahead = T0 + DAY;
+  const make = wave(ahead, ahead + 14 * 60_000, 120_000, { lossPercent: 10 });
+  let run = simulate(fresh(['wan']), policy, ahead - 60_000, ahead + 14 * 60_000, 5_000, make);
+  assert.equal(run.state.uplinks.wan?.damping.suppressed, true, 'the flapping suppressed the uplink');
+  // NTP steps the clock back a day; healthy samples from then on
+  run = simulate(run, policy, T0 + 14 * 60_000, T0 + 14 * 60_000 + policy.damping.maxHoldS * 1000 + policy.dwell.exitS * 1000 + 10_000, 5_000, (t) =>
+    light('wan', t),
+  );
+  assert.equal(run.state.uplinks.wan?.health, 'healthy');
+  assert.equal(run.state.uplinks.wan?.damping.suppressed, false);
+});
+
 test('random replay (samples out of order, timer ticks, active switches) never shows healthy without a fresh measurement', () => {
   const seed = Number(process.env.LINK_SEED ?? 4242);
   const rnd = prng(seed);
