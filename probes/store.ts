@@ -14,6 +14,8 @@ export class ProbeStore {
   readonly #usedOn;
   readonly #usedByKind;
   readonly #latest;
+  readonly #foldFuture;
+  readonly #dropFuture;
 
   constructor(db: Database) {
     this.#db = db;
@@ -38,24 +40,49 @@ export class ProbeStore {
     this.#addUsage = db.prepare<[string, string, string, number]>(
       'INSERT INTO probe_usage (uplink, day, kind, bytes) VALUES (?, ?, ?, ?) ON CONFLICT (uplink, day, kind) DO UPDATE SET bytes = bytes + excluded.bytes',
     );
-    this.#usedOn = db.prepare<[string, string], { total: number | null }>('SELECT SUM(bytes) AS total FROM probe_usage WHERE uplink = ? AND day = ?');
-    this.#usedByKind = db.prepare<[string, string], { kind: string; bytes: number }>('SELECT kind, bytes FROM probe_usage WHERE uplink = ? AND day = ?');
+    // `day >= today`: bytes booked on a later day (a clock that was ahead) count today; see #fold.
+    this.#usedOn = db.prepare<[string, string], { total: number | null }>('SELECT SUM(bytes) AS total FROM probe_usage WHERE uplink = ? AND day >= ?');
+    this.#usedByKind = db.prepare<[string, string], { kind: string; bytes: number }>(
+      'SELECT kind, SUM(bytes) AS bytes FROM probe_usage WHERE uplink = ? AND day >= ? GROUP BY kind',
+    );
+    this.#foldFuture = db.prepare<[string, string]>(
+      'INSERT INTO probe_usage (uplink, day, kind, bytes) SELECT uplink, ?, kind, SUM(bytes) FROM probe_usage WHERE day > ? GROUP BY uplink, kind ' +
+        'ON CONFLICT (uplink, day, kind) DO UPDATE SET bytes = bytes + excluded.bytes',
+    );
+    this.#dropFuture = db.prepare<[string]>('DELETE FROM probe_usage WHERE day > ?');
     this.#latest = db.prepare<[string, string], { sample: string }>(
       'SELECT sample FROM probe_samples WHERE uplink = ? AND kind = ? ORDER BY at_ms DESC, id DESC LIMIT 1',
     );
+  }
+
+  /**
+   * Moves bytes booked on days after `day` onto `day`. Usage is keyed by the box clock's UTC day, and an edge box's
+   * clock is often ahead until NTP steps it back: its bytes would sit on a future day, so that today's budget missed
+   * them (a metered link spending up to twice its budget) and the real day, when it came, started already spent.
+   * Folded at each write (and read as `day >= today` until then), they count once, against the day they were spent.
+   */
+  #fold(day: string): void {
+    this.#foldFuture.run(day, day);
+    this.#dropFuture.run(day);
   }
 
   /** Stores a completed round and counts its bytes against the uplink's day (one transaction). */
   record(s: ProbeSample): void {
     this.#db.transaction(() => {
       this.#insertSample.run(s.uplink, s.kind, s.atMs, JSON.stringify(s));
-      if (s.bytesUsed > 0) this.#addUsage.run(s.uplink, utcDay(s.atMs), s.kind, Math.round(s.bytesUsed));
+      if (s.bytesUsed > 0) this.#add(s.uplink, s.kind, s.bytesUsed, s.atMs);
     })();
   }
 
   /** Counts bytes without storing a result (e.g. light rounds stored at a lower cadence). */
   addUsage(uplink: string, kind: ProbeKind, bytes: number, nowMs: number): void {
-    if (bytes > 0) this.#addUsage.run(uplink, utcDay(nowMs), kind, Math.round(bytes));
+    if (bytes > 0) this.#db.transaction(() => this.#add(uplink, kind, bytes, nowMs))();
+  }
+
+  #add(uplink: string, kind: ProbeKind, bytes: number, nowMs: number): void {
+    const day = utcDay(nowMs);
+    this.#fold(day);
+    this.#addUsage.run(uplink, day, kind, Math.round(bytes));
   }
 
   /** Stores a result without counting bytes (already counted with addUsage). */
