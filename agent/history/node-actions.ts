@@ -42,8 +42,12 @@ export function fingerprint(a: Applied): string {
 export function parseFingerprint(text: string | null): Applied | null {
   if (text === null) return null;
   try {
-    const v = JSON.parse(text) as Applied;
-    return v && typeof v === 'object' && Array.isArray(v.taints) ? v : null;
+    const v = JSON.parse(text) as Partial<Applied> | null;
+    // every field checked: one missing (a damaged row) made each recorder tick throw, which also stopped its buffer
+    // sampling and pruning
+    if (!v || typeof v !== 'object' || typeof v.labels !== 'object' || v.labels === null || Array.isArray(v.labels)) return null;
+    if (!Array.isArray(v.taints) || typeof v.cordoned !== 'boolean' || (v.condition !== null && typeof v.condition !== 'string')) return null;
+    return { labels: v.labels, taints: v.taints.map(String), cordoned: v.cordoned, condition: v.condition };
   } catch {
     return null;
   }

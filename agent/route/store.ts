@@ -96,6 +96,24 @@ function asHolds(v: unknown): Record<string, number> {
   return Object.fromEntries(Object.entries(v).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
 }
 
+/** A stored list of names or `ip` lines: anything else reads as empty, and entries that are not strings are left out. */
+function asStrings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** A stored pending switch, or null when there is none or it is not one (the revert helper still reverts on its own). */
+function asPending(v: unknown): PendingSwitch | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const p = v as Record<string, unknown>;
+  const ok =
+    typeof p.to === 'string' &&
+    (p.from === null || typeof p.from === 'string') &&
+    typeof p.reason === 'string' &&
+    typeof p.planFile === 'string' &&
+    typeof p.startedMs === 'number';
+  return ok ? (p as unknown as PendingSwitch) : null;
+}
+
 export function createRouteStore(db: Db): RouteStore {
   db.exec(`CREATE TABLE IF NOT EXISTS route_kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS route_history (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, from_uplink TEXT, to_uplink TEXT NOT NULL, reason TEXT NOT NULL, result TEXT NOT NULL, detail TEXT NOT NULL);`);
@@ -136,11 +154,11 @@ export function createRouteStore(db: Db): RouteStore {
   return {
     loadPolicy: () => read<unknown>('policy', null),
     savePolicy: (s) => write('policy', s),
-    loadPending: () => read<PendingSwitch | null>('pending', null),
+    loadPending: () => asPending(read<unknown>('pending', null)),
     savePending: (p) => write('pending', p),
-    loadManaged: () => read<string[]>('managed', []),
+    loadManaged: () => asStrings(read<unknown>('managed', null)),
     saveManaged: (l) => write('managed', l),
-    loadDownByUs: () => read<string[]>('down_by_us', []),
+    loadDownByUs: () => asStrings(read<unknown>('down_by_us', null)),
     saveDownByUs: (d) => write('down_by_us', d),
     loadIpv6Holds: () => asHolds(read<unknown>('ipv6_holds', null)),
     saveIpv6Holds: (h) => write('ipv6_holds', h),
