@@ -1,5 +1,5 @@
 /** The daemon's components: start in order (a failing one is reported, never fatal), status, stop within a budget. */
-import type { AgentContext, Component, ComponentStatus } from './runtime/component.ts';
+import type { AgentContext, Component, ComponentStatus, HttpRoute } from './runtime/component.ts';
 import { LwError, ErrorCode, codeOf, messageOf } from './base/errors.ts';
 import type { Logger } from './base/log.ts';
 import { FEATURES } from './features.ts';
@@ -12,6 +12,23 @@ export interface Running {
   started: Set<string>;
   failed: Map<string, string>;
   startedAtMs: number;
+}
+
+/**
+ * The HTTP routes of the started components, for the server's dispatch. Built again only when a component has
+ * started since (components only ever join `started`, and each one's routes are fixed once it runs); building them for
+ * every request cost every ingest request a dozen route objects.
+ */
+export function startedRoutes(run: Running): () => HttpRoute[] {
+  let builtFor = -1;
+  let table: HttpRoute[] = [];
+  return () => {
+    if (run.started.size !== builtFor) {
+      builtFor = run.started.size;
+      table = run.components.filter((c) => run.started.has(c.name)).flatMap((c) => c.routes?.() ?? []);
+    }
+    return table;
+  };
 }
 
 /** A component's status; a status() that throws reads as state "error" with its message. */

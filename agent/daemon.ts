@@ -1,6 +1,6 @@
 /** The composition root: builds real adapters, starts components and the server, handles signals and systemd. */
-import type { AgentContext, ComponentStatus, HttpRoute } from './runtime/component.ts';
-import { type Running, safeStatus, startFeatures, startHistory, stopAll } from './daemon-components.ts';
+import type { AgentContext, ComponentStatus } from './runtime/component.ts';
+import { type Running, safeStatus, startedRoutes, startFeatures, startHistory, stopAll } from './daemon-components.ts';
 import { AgentBus } from './runtime/bus.ts';
 import { systemClock } from './base/clock.ts';
 import { loadConfig, type LoadedConfig } from './config/load.ts';
@@ -155,7 +155,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       notReadyReasons: notReady,
       status: statusDoc,
       page: () => renderStatusPage(statusDoc(), undefined, pageHistory()),
-      routes: (): HttpRoute[] => run.components.filter((c) => run.started.has(c.name)).flatMap((c) => c.routes?.() ?? []),
+      routes: startedRoutes(run),
     });
   } catch (e) {
     logFatal(log, e);

@@ -56,11 +56,15 @@ export function assertListenAllowed(listen: string, token: string | undefined): 
   }
 }
 
+/** The bytes of the last token checked (one token per server): encoded once, not for every request. */
+let tokenBytes: { token: string; bytes: Buffer } | null = null;
+
 function authorized(req: IncomingMessage, token: string | undefined): boolean {
   if (!token) return true;
   const header = req.headers.authorization ?? '';
   const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7).trim() : '');
-  const want = Buffer.from(token);
+  if (tokenBytes?.token !== token) tokenBytes = { token, bytes: Buffer.from(token) };
+  const want = tokenBytes.bytes;
   return given.length === want.length && timingSafeEqual(given, want);
 }
 

@@ -39,6 +39,7 @@ export interface Component {
   status(): ComponentStatus;
   /** Reasons the agent is not ready (empty or absent = ready). */
   notReadyReasons?(): string[];
+  /** The component's HTTP routes, read once after it started (they must not change while it runs). */
   routes?(): HttpRoute[];
 }
 
