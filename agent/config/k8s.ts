@@ -14,8 +14,10 @@ export const DEFAULT_MAX_BACKOFF_MS = 30_000;
 /** Fleet hold TTL (kured's stale-lock lesson): a dead node's hold expires after 10 min. */
 export const DEFAULT_LEASE_TTL_S = 600;
 /**
- * Margin on top of three renewal retries in the shortest accepted hold TTL: holds are compared against renewal times
- * written by other nodes' clocks, so some clock skew (NTP-less edge boxes) must not expire a live hold.
+ * Margin on top of three renewal retries in the shortest accepted hold TTL: the time between a holder starting its
+ * renewal and the others reading it (their read interval, a slow API server, a suspended holder whose wall clock ends
+ * its belief early). Holds are judged on each agent's monotonic clock, never against other nodes' wall clocks
+ * (fleet-decide.ts `liveHolds`).
  */
 export const LEASE_TTL_MARGIN_S = 30;
 
@@ -145,7 +147,7 @@ export const KubernetesConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['fleet', 'leaseTtlSeconds'],
-        message: `${k.fleet.leaseTtlSeconds} s is too short: the hold is renewed every third of it and a failed renewal is retried within maxBackoffMs + requestTimeoutMs = ${(k.maxBackoffMs + k.requestTimeoutMs) / 1000} s; use at least ${min} s (3 × ${(k.maxBackoffMs + k.requestTimeoutMs) / 1000} s + ${LEASE_TTL_MARGIN_S} s for clock skew), or lower kubernetes.maxBackoffMs`,
+        message: `${k.fleet.leaseTtlSeconds} s is too short: the hold is renewed every third of it and a failed renewal is retried within maxBackoffMs + requestTimeoutMs = ${(k.maxBackoffMs + k.requestTimeoutMs) / 1000} s; use at least ${min} s (3 × ${(k.maxBackoffMs + k.requestTimeoutMs) / 1000} s + ${LEASE_TTL_MARGIN_S} s margin), or lower kubernetes.maxBackoffMs`,
       });
     }
   })

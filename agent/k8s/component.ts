@@ -84,7 +84,7 @@ export function createNodeComponent(ctx: AgentContext, deps: NodeComponentDeps):
       lastSuccessMs: status.lastSuccessMs,
       lastError: status.lastError,
       gate: conn?.gate ?? null,
-      fleetHeld: conn?.fleet.held(nowMs) ?? false,
+      fleetHeld: conn?.fleet.held() ?? false,
       drain: drains.status(),
       eventsPending: events.pending,
       watcher: conn?.watcher ?? null,

@@ -70,7 +70,7 @@ export async function connect(o: ConnectOptions, hooks: ConnectHooks): Promise<C
     },
   );
   const api = gate.api;
-  const fleet = new FleetSemaphore(api, cfg.fleet, o.nodeName, random);
+  const fleet = new FleetSemaphore(api, cfg.fleet, o.nodeName, random, clock);
   const renewal = new HoldRenewal({
     fleet,
     clock,

@@ -4,13 +4,51 @@ import type { NodeView } from './types.ts';
 /** One hold recorded in the fleet Lease's annotation. */
 export interface Hold {
   holder: string;
-  /** RFC 3339 time of the holder's last renewal (by its own clock). */
+  /**
+   * RFC 3339 time of the holder's last renewal, by the holder's own clock. Only a change token (a renewal changes it)
+   * and a hint for humans: never compared with another node's clock, which may be hours off (see liveHolds).
+   */
   renewTime: string;
   ttlSeconds: number;
 }
 
 /** Annotation on the fleet Lease that lists the current holds (JSON array of Hold). */
 export const ANNOTATION_HOLDERS = 'linkward.io/holders';
+
+/**
+ * Longest TTL believed from another node's hold, 1 day: the config schema's maximum of `leaseTtlSeconds`, so no
+ * linkward writes more. A corrupt or foreign record (ttlSeconds 1e9, or 1e999 = Infinity after JSON.parse) would
+ * otherwise keep a fleet slot taken, without any renewal, for as long as it claims.
+ */
+export const MAX_HOLD_TTL_SECONDS = 86_400;
+
+/**
+ * Sightings: for each hold record (holder, renewTime, ttl) in the Lease when this agent last read it, the monotonic
+ * time at which this agent first saw that exact record. A renewal changes the record, so this is when the holder was
+ * last seen renewing, measured on this agent's clock (client-go leader election's observedTime). Kept by the caller
+ * across reads (component state); empty after a restart.
+ */
+export type HoldSightings = ReadonlyMap<string, number>;
+
+const sightingKey = (h: Hold): string => JSON.stringify([h.holder, h.renewTime, h.ttlSeconds]);
+
+/**
+ * Sightings after a read at `monoMs` (taken once the response is in, so no earlier than any write it shows): a record
+ * already seen keeps its time, a new one is seen now; records gone from the Lease are forgotten.
+ */
+export function observeHolds(prev: HoldSightings, holds: readonly Hold[], monoMs: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const h of holds) {
+    const k = sightingKey(h);
+    out.set(k, prev.get(k) ?? monoMs);
+  }
+  return out;
+}
+
+/** A hold's TTL in ms as this agent believes it: at most MAX_HOLD_TTL_SECONDS; a non-positive one is expired. */
+export function believedTtlMs(h: Hold): number {
+  return Math.max(0, Math.min(h.ttlSeconds, MAX_HOLD_TTL_SECONDS)) * 1000;
+}
 
 /** Maximum holders: a count, or a percentage of `fleetSize` rounded down but at least 1 (so a small fleet is never frozen). */
 export function fleetCap(maxUnavailable: number | string, fleetSize: number): number {
@@ -31,13 +69,28 @@ export function parseHolds(annotation: string | undefined): Hold[] {
   }
 }
 
-/** Holds that still count: not expired, and held by a node that still exists in the fleet. */
-export function liveHolds(holds: readonly Hold[], nowMs: number, fleet: ReadonlySet<string> | null): Hold[] {
+/**
+ * Holds that still count: held by a node that still exists in the fleet, and seen unchanged by this agent for less
+ * than their (bounded) TTL, on this agent's monotonic clock. A record not in `seen` counts as seen now. The holder's
+ * renewTime is never compared with this agent's clock: a holder whose clock ran a day ahead would otherwise keep its
+ * slot a day after it stopped renewing, and an agent whose clock runs ahead would judge fresh holds expired and grant
+ * past the cap. This errs on one side only: the holder started its write before this agent could see it, and believes
+ * it holds for its TTL from then (FleetSemaphore), so its belief ends first; a slot is at worst freed late, by how long
+ * the record stood before this agent first read it (after this agent restarts: by up to the TTL).
+ */
+export function liveHolds(holds: readonly Hold[], seen: HoldSightings, monoMs: number, fleet: ReadonlySet<string> | null): Hold[] {
   return holds.filter((h) => {
-    const t = Date.parse(h.renewTime);
-    if (!Number.isFinite(t) || t + h.ttlSeconds * 1000 <= nowMs) return false;
+    const since = seen.get(sightingKey(h)) ?? monoMs;
+    if (monoMs - since >= believedTtlMs(h)) return false;
     return fleet === null || fleet.has(h.holder);
   });
+}
+
+/** The renewTime to write: now by this clock, but never the old value again (it must change for others to see a renewal). */
+export function nextRenewTime(nowMs: number, previous: string | undefined): string {
+  const t = new Date(nowMs).toISOString();
+  const prev = previous === undefined ? Number.NaN : Date.parse(previous);
+  return t === previous && Number.isFinite(prev) ? new Date(prev + 1).toISOString() : t;
 }
 
 /**
@@ -63,35 +116,42 @@ export function unavailableNodes(nodes: readonly NodeView[]): Map<string, string
   return out;
 }
 
-export type FleetDecision = { granted: true; write: Hold[] | null } | { granted: false; live: number; cap: number; counted: string[] };
+export type FleetDecision = { granted: true; write: Hold[] } | { granted: false; live: number; cap: number; counted: string[] };
+
+export interface AcquireInput {
+  /** The Lease's holds, just read. */
+  holds: readonly Hold[];
+  /** Sightings including that read (observeHolds). */
+  seen: HoldSightings;
+  me: string;
+  /** Wall clock: only for the renewTime written. */
+  nowMs: number;
+  /** Monotonic clock: judges the others' holds against `seen`. */
+  monoMs: number;
+  ttlSeconds: number;
+  cap: number;
+  fleet: ReadonlySet<string> | null;
+  unavailable?: ReadonlyMap<string, string>;
+}
 
 /**
- * Decides an acquire or renew for `me`: returns the hold list to write (null = nothing to write).
- * A renewal is written once a third of the TTL has passed; a live hold is always renewed.
+ * Decides an acquire or renew for `me`: returns the hold list to write. The caller asks only when its own renewal is
+ * due or it believes it holds nothing, so a live hold of `me` is renewed at once without counting (after a restart
+ * this agent cannot know how long ago its record was written; only a changed record tells the others it is held).
  * A new hold is granted while fewer than `cap` *other* nodes are unavailable: live holders plus every node in
  * `unavailable` (cordoned, NotReady, tainted NoSchedule/NoExecute by anyone), each node counted once. A dead holder's
- * cordon or taint therefore keeps counting after its hold expired, until someone removes it.
+ * cordon or taint therefore keeps counting after its hold expired, until someone removes it. Expired holds are left
+ * out of the list written.
  */
-export function decideAcquire(
-  holds: readonly Hold[],
-  me: string,
-  nowMs: number,
-  ttlSeconds: number,
-  cap: number,
-  fleet: ReadonlySet<string> | null,
-  unavailable: ReadonlyMap<string, string> = new Map(),
-): FleetDecision {
-  const live = liveHolds(holds, nowMs, fleet);
-  const mine = live.find((h) => h.holder === me);
-  const renewed: Hold = { holder: me, renewTime: new Date(nowMs).toISOString(), ttlSeconds };
-  if (mine) {
-    const due = nowMs - Date.parse(mine.renewTime) >= (ttlSeconds * 1000) / 3;
-    return { granted: true, write: due ? [...live.filter((h) => h.holder !== me), renewed] : null };
-  }
-  const counted = new Map<string, string>(unavailable);
+export function decideAcquire(a: AcquireInput): FleetDecision {
+  const live = liveHolds(a.holds, a.seen, a.monoMs, a.fleet);
+  const mine = live.find((h) => h.holder === a.me);
+  const renewed: Hold = { holder: a.me, renewTime: nextRenewTime(a.nowMs, mine?.renewTime), ttlSeconds: a.ttlSeconds };
+  if (mine) return { granted: true, write: [...live.filter((h) => h.holder !== a.me), renewed] };
+  const counted = new Map<string, string>(a.unavailable);
   for (const h of live) if (!counted.has(h.holder)) counted.set(h.holder, 'holds');
-  counted.delete(me);
-  if (counted.size >= cap) return { granted: false, live: counted.size, cap, counted: [...counted].map(([n, why]) => `${n} (${why})`).sort() };
+  counted.delete(a.me);
+  if (counted.size >= a.cap) return { granted: false, live: counted.size, cap: a.cap, counted: [...counted].map(([n, why]) => `${n} (${why})`).sort() };
   return { granted: true, write: [...live, renewed] };
 }
 

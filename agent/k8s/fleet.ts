@@ -1,10 +1,24 @@
 /** Fleet semaphore on a coordination.k8s.io Lease: acquire/renew/release a hold with optimistic concurrency (409 → retry). */
+import { type Clock, systemClock } from '../base/clock.ts';
 import { LwError, isLwError } from '../base/errors.ts';
 import type { KubernetesConfig } from '../config/k8s.ts';
 import type { LeaseView, NodeApi } from './api.ts';
 import { backoffDelayMs } from './backoff.ts';
 import { K8sErrorCode } from './errors.ts';
-import { ANNOTATION_HOLDERS, decideAcquire, decideRelease, fleetCap, liveHolds, parseHolds, unavailableNodes, type Hold } from './fleet-decide.ts';
+import {
+  ANNOTATION_HOLDERS,
+  decideAcquire,
+  decideRelease,
+  type FleetDecision,
+  fleetCap,
+  type Hold,
+  type HoldSightings,
+  nextRenewTime,
+  observeHolds,
+  parseHolds,
+  unavailableNodes,
+} from './fleet-decide.ts';
+import { OwnHold } from './own-hold.ts';
 
 /**
  * A refused node asks again no sooner than a full-jitter wait under 60 s · 2^(refusals-1), capped at 10 min (and in
@@ -30,46 +44,59 @@ function refusal(live: number, cap: number, counted: string[]): string {
   return `fleet cap reached: ${live}/${cap} nodes unavailable (${named})`;
 }
 
-/** One agent's view of the fleet Lease. Keeps the last grant so an unchanged hold costs no API call until renewal is due. */
+/**
+ * One agent's view of the fleet Lease. Keeps the last grant so an unchanged hold costs no API call until renewal is
+ * due, and when it first saw each hold record (HoldSightings): others' holds expire by this agent's monotonic clock.
+ */
 export class FleetSemaphore {
   readonly #api: NodeApi;
   readonly #cfg: KubernetesConfig['fleet'];
   readonly #me: string;
-  #heldSinceRenewMs: number | null = null;
+  readonly #clock: Pick<Clock, 'nowMs' | 'monoMs'>;
+  readonly #own: OwnHold;
+  /** Hold records as last read, with when first seen; empty after a restart, so every hold found counts as fresh. */
+  #seen: HoldSightings = new Map();
   #queue: Promise<void> = Promise.resolve();
   readonly #random: () => number;
   #refusals = 0;
-  #askAgainAtMs = 0;
+  #askAgainAtMonoMs = 0;
   #lastRefusal: FleetResult | null = null;
   /** Fleet lists made (the expensive request; tests and benches count it). */
   lists = 0;
   /** API writes made (metrics/tests). */
   writes = 0;
 
-  constructor(api: NodeApi, cfg: KubernetesConfig['fleet'], me: string, random: () => number = Math.random) {
+  constructor(
+    api: NodeApi,
+    cfg: KubernetesConfig['fleet'],
+    me: string,
+    random: () => number = Math.random,
+    clock: Pick<Clock, 'nowMs' | 'monoMs'> = systemClock,
+  ) {
     this.#random = random;
     this.#api = api;
     this.#cfg = cfg;
     this.#me = me;
+    this.#clock = clock;
+    this.#own = new OwnHold(clock, cfg.leaseTtlSeconds);
   }
 
-  /** True while this agent believes it holds a live hold. */
-  held(nowMs: number): boolean {
-    return this.#heldSinceRenewMs !== null && nowMs - this.#heldSinceRenewMs < this.#cfg.leaseTtlSeconds * 1000;
+  /** True while this agent believes it holds a live hold (see OwnHold). */
+  held(): boolean {
+    return this.#own.held();
   }
 
   /** Milliseconds until the hold is due for renewal (a third of the TTL after the last one), or null when none is held. */
-  renewDueInMs(nowMs: number): number | null {
-    if (!this.held(nowMs) || this.#heldSinceRenewMs === null) return null;
-    return Math.max(0, this.#heldSinceRenewMs + (this.#cfg.leaseTtlSeconds * 1000) / 3 - nowMs);
+  renewDueInMs(): number | null {
+    return this.#own.renewDueInMs();
   }
 
   /**
    * Acquires or renews (dry run: reads and decides, writes nothing). Throws LwError on API failure. Calls are
    * serialised: the renewal timer and a reconcile pass that meet do one renewal, not two racing writes (409).
    */
-  acquire(nowMs: number, dryRun = false): Promise<FleetResult> {
-    const run = this.#queue.then(() => this.#acquire(nowMs, dryRun));
+  acquire(dryRun = false): Promise<FleetResult> {
+    const run = this.#queue.then(() => this.#acquire(dryRun));
     this.#queue = run.then(
       () => undefined,
       () => undefined,
@@ -77,17 +104,17 @@ export class FleetSemaphore {
     return run;
   }
 
-  async #acquire(nowMs: number, dryRun: boolean): Promise<FleetResult> {
+  async #acquire(dryRun: boolean): Promise<FleetResult> {
     if (!this.#cfg.enabled) return { granted: true };
-    if (dryRun) return this.#peek(nowMs);
-    const ttlMs = this.#cfg.leaseTtlSeconds * 1000;
-    if (this.#heldSinceRenewMs !== null && nowMs - this.#heldSinceRenewMs < ttlMs / 3) return { granted: true };
-    if (this.held(nowMs)) {
+    if (dryRun) return this.#peek();
+    const dueInMs = this.#own.renewDueInMs();
+    if (dueInMs !== null && dueInMs > 0) return { granted: true }; // held, renewal not yet due
+    if (this.held()) {
       // Renewal of a live hold: only the Lease is needed (2 requests); the fleet is counted when a hold is taken.
-      const renewed = await this.#renew(nowMs);
+      const renewed = await this.#renew();
       if (renewed) return renewed;
     }
-    if (this.#lastRefusal && nowMs < this.#askAgainAtMs) return this.#lastRefusal;
+    if (this.#lastRefusal && this.#clock.monoMs() < this.#askAgainAtMonoMs) return this.#lastRefusal;
     const nodes = await this.#api.listNodes(this.#cfg.nodeSelector);
     this.lists++;
     const fleet = new Set(nodes.map((n) => n.name));
@@ -95,64 +122,64 @@ export class FleetSemaphore {
     const cap = fleetCap(this.#cfg.maxUnavailable, fleet.size);
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const lease = await this.#getOrCreate();
-      const d = decideAcquire(parseHolds(lease.annotations[ANNOTATION_HOLDERS]), this.#me, nowMs, this.#cfg.leaseTtlSeconds, cap, fleet, unavailable);
+      const d = this.#decide(lease, cap, fleet, unavailable);
       if (!d.granted) {
-        this.#heldSinceRenewMs = null;
+        this.#own.clear();
         this.#refusals++;
         const wait = backoffDelayMs(this.#refusals, CAPPED_RETRY_MAX_MS, this.#random(), CAPPED_RETRY_INITIAL_MS);
-        this.#askAgainAtMs = nowMs + wait;
+        this.#askAgainAtMonoMs = this.#clock.monoMs() + wait;
         this.#lastRefusal = { granted: false, reason: `${refusal(d.live, d.cap, d.counted)}; asking again in ≥ ${Math.round(wait / 1000)} s` };
         return this.#lastRefusal;
       }
       this.forgetRefusals();
-      if (d.write === null) {
-        this.#heldSinceRenewMs = nowMs;
-        return { granted: true };
-      }
-      if (await this.#write(lease, d.write)) {
-        this.#heldSinceRenewMs = nowMs;
-        return { granted: true };
-      }
+      if (await this.#write(lease, d.write, true)) return { granted: true };
     }
     throw new LwError(K8sErrorCode.CONFLICT, `fleet Lease ${this.#cfg.leaseNamespace}/${this.#cfg.leaseName} kept changing; will retry`);
   }
 
-  /** Renews this agent's live hold; null when the Lease no longer lists it live (then it must be acquired anew). */
-  async #renew(nowMs: number): Promise<FleetResult | null> {
+  /** Notes the holds of a Lease just read (its response is in: nothing it shows was written after this instant). */
+  #observe(lease: LeaseView | null): { holds: Hold[]; monoMs: number } {
+    const holds = parseHolds(lease?.annotations[ANNOTATION_HOLDERS]);
+    const monoMs = this.#clock.monoMs();
+    this.#seen = observeHolds(this.#seen, holds, monoMs);
+    return { holds, monoMs };
+  }
+
+  #decide(lease: LeaseView | null, cap: number, fleet: ReadonlySet<string>, unavailable: ReadonlyMap<string, string>): FleetDecision {
+    const { holds, monoMs } = this.#observe(lease);
+    const ttlSeconds = this.#cfg.leaseTtlSeconds;
+    return decideAcquire({ holds, seen: this.#seen, me: this.#me, nowMs: this.#clock.nowMs(), monoMs, ttlSeconds, cap, fleet, unavailable });
+  }
+
+  /**
+   * Renews this agent's hold; null when the Lease no longer lists it (then it must be acquired anew). Its record still
+   * there means no one took a slot by judging it expired: a grant writes the list without the expired holds.
+   */
+  async #renew(): Promise<FleetResult | null> {
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const lease = await this.#api.getLease(this.#cfg.leaseNamespace, this.#cfg.leaseName);
       if (!lease) return null;
-      const holds = parseHolds(lease.annotations[ANNOTATION_HOLDERS]);
-      if (!liveHolds(holds, nowMs, null).some((h) => h.holder === this.#me)) return null;
-      const renewed: Hold = { holder: this.#me, renewTime: new Date(nowMs).toISOString(), ttlSeconds: this.#cfg.leaseTtlSeconds };
-      if (await this.#write(lease, [...holds.filter((h) => h.holder !== this.#me), renewed])) {
-        this.#heldSinceRenewMs = nowMs;
-        return { granted: true };
-      }
+      const { holds } = this.#observe(lease);
+      const mine = holds.find((h) => h.holder === this.#me);
+      if (!mine) return null;
+      const renewed: Hold = { holder: this.#me, renewTime: nextRenewTime(this.#clock.nowMs(), mine.renewTime), ttlSeconds: this.#cfg.leaseTtlSeconds };
+      if (await this.#write(lease, [...holds.filter((h) => h.holder !== this.#me), renewed], true)) return { granted: true };
     }
     throw new LwError(K8sErrorCode.CONFLICT, `fleet Lease ${this.#cfg.leaseNamespace}/${this.#cfg.leaseName} kept changing; will retry`);
   }
 
-  async #peek(nowMs: number): Promise<FleetResult> {
+  async #peek(): Promise<FleetResult> {
     const nodes = await this.#api.listNodes(this.#cfg.nodeSelector);
     const fleet = new Set(nodes.map((n) => n.name));
     const lease = await this.#api.getLease(this.#cfg.leaseNamespace, this.#cfg.leaseName);
-    const d = decideAcquire(
-      parseHolds(lease?.annotations[ANNOTATION_HOLDERS]),
-      this.#me,
-      nowMs,
-      this.#cfg.leaseTtlSeconds,
-      fleetCap(this.#cfg.maxUnavailable, fleet.size),
-      fleet,
-      unavailableNodes(nodes),
-    );
+    const d = this.#decide(lease, fleetCap(this.#cfg.maxUnavailable, fleet.size), fleet, unavailableNodes(nodes));
     return d.granted ? { granted: true } : { granted: false, reason: refusal(d.live, d.cap, d.counted) };
   }
 
   /** A new episode (nothing restrictive wanted any more): the next ask is not delayed by earlier refusals. */
   forgetRefusals(): void {
     this.#refusals = 0;
-    this.#askAgainAtMs = 0;
+    this.#askAgainAtMonoMs = 0;
     this.#lastRefusal = null;
   }
 
@@ -162,8 +189,8 @@ export class FleetSemaphore {
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const lease = await this.#api.getLease(this.#cfg.leaseNamespace, this.#cfg.leaseName);
       const next = lease ? decideRelease(parseHolds(lease.annotations[ANNOTATION_HOLDERS]), this.#me) : null;
-      if (!lease || next === null || (await this.#write(lease, next))) {
-        this.#heldSinceRenewMs = null;
+      if (!lease || next === null || (await this.#write(lease, next, false))) {
+        this.#own.clear();
         return;
       }
     }
@@ -194,15 +221,18 @@ export class FleetSemaphore {
     }
   }
 
-  /** Replace with the new hold list; false on 409 (caller re-reads). */
-  async #write(lease: LeaseView, holds: Hold[]): Promise<boolean> {
+  /** Replace with the new hold list (`mine`: it holds this agent's renewed hold); false on 409 (caller re-reads). */
+  async #write(lease: LeaseView, holds: Hold[], mine: boolean): Promise<boolean> {
+    const at = this.#own.now();
     try {
       this.writes++;
       await this.#api.replaceLease({ ...lease, annotations: { ...lease.annotations, [ANNOTATION_HOLDERS]: JSON.stringify(holds) } });
-      return true;
     } catch (e) {
       if (isLwError(e, K8sErrorCode.CONFLICT)) return false;
       throw e;
     }
+    this.#seen = observeHolds(this.#seen, holds, at.monoMs);
+    if (mine) this.#own.written(at);
+    return true;
   }
 }

@@ -32,7 +32,7 @@ export class HoldRenewal {
   /** (Re)arms the timer for the next renewal; nothing when no hold is held. Called after every pass. */
   schedule(): void {
     this.cancel();
-    const due = this.#d.active() ? this.#d.fleet.renewDueInMs(this.#d.clock.nowMs()) : null;
+    const due = this.#d.active() ? this.#d.fleet.renewDueInMs() : null;
     if (due !== null) this.#arm(due);
   }
 
@@ -49,10 +49,10 @@ export class HoldRenewal {
   }
 
   async #renew(): Promise<void> {
-    const { fleet, clock, log } = this.#d;
+    const { fleet, log } = this.#d;
     if (!this.#d.active()) return;
     try {
-      const r = await fleet.acquire(clock.nowMs(), this.#d.dryRun);
+      const r = await fleet.acquire(this.#d.dryRun);
       this.#failures = 0;
       if (!r.granted) this.#d.onLost(); // expired and taken: the next pass takes the restrictive decorations off
       this.schedule();
@@ -60,7 +60,7 @@ export class HoldRenewal {
       this.#failures++;
       const delay = Math.max(this.#d.gateWaitMs(), backoffDelayMs(this.#failures, this.#d.maxBackoffMs, this.#d.random()));
       log.warn({ code: codeOf(e), err: messageOf(e), retryInMs: delay }, 'fleet hold renewal failed; will retry');
-      if (fleet.held(clock.nowMs())) this.#arm(delay);
+      if (fleet.held()) this.#arm(delay);
       else this.#d.onLost(); // lapsed: re-plan without it
     }
   }

@@ -42,11 +42,11 @@ export class PassEffects {
     // Give the hold back once restrictive decorations are gone; after a restart, also a hold left by the previous run.
     const needsHold = r.desired.hold || holdsNeeded(r.desired) || r.desired.capped.length > 0;
     if (!needsHold) fleet.forgetRefusals();
-    if (!cfg.dryRun && !needsHold && (fleet.held(clock.nowMs()) || !this.#checkedStaleHold)) {
+    if (!cfg.dryRun && !needsHold && (fleet.held() || !this.#checkedStaleHold)) {
       await fleet.release();
       this.#checkedStaleHold = true;
     }
-    metrics.leaseHeld.set(fleet.held(clock.nowMs()) ? 1 : 0);
+    metrics.leaseHeld.set(fleet.held() ? 1 : 0);
     renewal.schedule();
     this.#d.drains.update(r.desired.drain, api);
     await this.#d.events.flush(api, clock.nowMs());

@@ -99,7 +99,7 @@ export class PassLoop {
     if (!last) return this.trigger(); // no cached node yet: read it
     const nowMs = this.#d.clock.nowMs();
     const conn = this.#link?.conn;
-    const held = conn?.fleet.held(nowMs) ?? false;
+    const held = conn?.fleet.held() ?? false;
     const restrictive = wantsRestrictive(s.node, this.#d.cfg);
     // Fleet: ask on a state change (a refused hold is retried by the resync, not by every snapshot); release when done.
     const needFleet = (restrictive && !held && last.desired.state !== s.node) || (!restrictive && held);
@@ -127,7 +127,7 @@ export class PassLoop {
 
   /** Desired decorations from the latest snapshot and the last Node read (pure; no API call). */
   desiredNow(s: LinkSnapshot | null, node: NodeView, nowMs: number): Desired {
-    const held = this.#link?.conn.fleet.held(nowMs) ?? false;
+    const held = this.#link?.conn.fleet.held() ?? false;
     const restrictive = s !== null && wantsRestrictive(s.node, this.#d.cfg);
     return desiredDecorations({
       snapshot: s,

@@ -20,16 +20,26 @@ function iso(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Condition write decision: on status/reason change at once; otherwise only when the heartbeat is due. */
+/**
+ * Condition write decision: on status/reason change at once; otherwise only when the heartbeat is due. A heartbeat
+ * after `nowMs` was written while this clock ran ahead (before NTP stepped it back): it is due at once, else no
+ * heartbeat would be written until the clock caught up with it (hours, or days). A transition time after `nowMs` is
+ * rewritten as now for the same reason (the transition happened, at the latest, now).
+ */
 export function planCondition(current: NodeCondition | undefined, want: NodeCondition, heartbeatS: number, nowMs: number): NodeCondition | null {
   const now = iso(nowMs);
   if (!current || current.status !== want.status || current.reason !== want.reason) {
     return { ...want, lastHeartbeatTime: now, lastTransitionTime: now };
   }
   const last = Date.parse(current.lastHeartbeatTime ?? '');
-  const due = heartbeatS > 0 && (!Number.isFinite(last) || nowMs - last >= heartbeatS * 1000);
+  const due = heartbeatS > 0 && (!Number.isFinite(last) || last > nowMs || nowMs - last >= heartbeatS * 1000);
   if (!due) return null;
-  return { ...want, lastHeartbeatTime: now, lastTransitionTime: current.lastTransitionTime ?? now };
+  const transition = Date.parse(current.lastTransitionTime ?? '');
+  return {
+    ...want,
+    lastHeartbeatTime: now,
+    lastTransitionTime: Number.isFinite(transition) && transition <= nowMs ? (current.lastTransitionTime ?? now) : now,
+  };
 }
 
 /** Plans the writes from `node` to `desired`. Never removes a label, taint or cordon that ownership does not record. */

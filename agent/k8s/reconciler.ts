@@ -48,13 +48,13 @@ export interface ReconcileResult {
 async function fleetGrant(deps: ReconcileDeps, inp: ReconcileInput): Promise<{ granted: boolean; reason?: string }> {
   const state = inp.snapshot?.node ?? 'unknown';
   // While the state is unknown the decorations are held as they are, so a hold we have is renewed too.
-  const keep = state === 'unknown' && deps.fleet.held(inp.nowMs);
+  const keep = state === 'unknown' && deps.fleet.held();
   if (!wantsRestrictive(state, deps.cfg) && !keep) return { granted: false };
   try {
-    return await deps.fleet.acquire(inp.nowMs, deps.cfg.dryRun);
+    return await deps.fleet.acquire(deps.cfg.dryRun);
   } catch (e) {
     deps.log.warn({ err: (e as Error).message }, 'fleet lease check failed; keeping the current hold state');
-    return { granted: deps.fleet.held(inp.nowMs), reason: 'fleet lease unavailable' };
+    return { granted: deps.fleet.held(), reason: 'fleet lease unavailable' };
   }
 }
 
@@ -69,7 +69,7 @@ export async function reconcileOnce(deps: ReconcileDeps, inp: ReconcileInput): P
     // decorations need it after the admin's pause and hand removals (else a paused node would hold a slot for nothing).
     if (!grant) {
       const probe = desiredDecorations({ snapshot: inp.snapshot, cfg, node, nowMs: inp.nowMs, fleetGranted: true, unknownSinceMs: inp.unknownSinceMs });
-      const needs = probe.hold ? deps.fleet.held(inp.nowMs) : holdsNeeded(probe);
+      const needs = probe.hold ? deps.fleet.held() : holdsNeeded(probe);
       // Not needed: nothing restrictive will be applied, so there is nothing to cap (granted = no fallback taint).
       grant = needs ? await fleetGrant(deps, inp) : { granted: true };
     }

@@ -1,12 +1,28 @@
 /** Pure fleet semaphore decisions and the retry backoff. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideAcquire, decideRelease, fleetCap, liveHolds, parseHolds, unavailableNodes, unavailableReason } from '../../../agent/k8s/fleet-decide.ts';
+import {
+  type AcquireInput,
+  decideAcquire,
+  decideRelease,
+  fleetCap,
+  type Hold,
+  liveHolds,
+  observeHolds,
+  parseHolds,
+  unavailableNodes,
+  unavailableReason,
+} from '../../../agent/k8s/fleet-decide.ts';
 import { nodeView } from './helpers.ts';
 import { backoffCeilingMs, backoffDelayMs, MIN_BACKOFF_MS } from '../../../agent/k8s/backoff.ts';
 
 const T = Date.UTC(2026, 0, 1);
 const at = (ms: number): string => new Date(ms).toISOString();
+/** Sightings of `holds`, all first seen at monotonic `monoMs`. */
+const seenAt = (holds: Hold[], monoMs: number) => observeHolds(new Map(), holds, monoMs);
+/** decideAcquire at wall T + `ms` and monotonic `ms`, with `holds` seen at monotonic 0 unless `seen` says otherwise. */
+const acq = (holds: Hold[], me: string, ms: number, o: Partial<AcquireInput> & Pick<AcquireInput, 'cap' | 'fleet'>) =>
+  decideAcquire({ holds, seen: seenAt(holds, 0), me, nowMs: T + ms, monoMs: ms, ttlSeconds: 60, ...o });
 
 test('fleetCap: count, percentage rounded down with a floor of 1, 0% and 0 freeze', () => {
   assert.equal(fleetCap(3, 100), 3);
@@ -18,35 +34,39 @@ test('fleetCap: count, percentage rounded down with a floor of 1, 0% and 0 freez
   assert.equal(fleetCap(0, 100), 0);
 });
 
-test('liveHolds drops expired holds and holders whose node is gone', () => {
-  const holds = [
-    { holder: 'a', renewTime: at(T - 10_000), ttlSeconds: 60 },
-    { holder: 'b', renewTime: at(T - 61_000), ttlSeconds: 60 },
-    { holder: 'gone', renewTime: at(T), ttlSeconds: 60 },
-  ];
+test('liveHolds drops holds seen unchanged for their TTL and holders whose node is gone', () => {
+  const a = { holder: 'a', renewTime: at(T - 10_000), ttlSeconds: 60 };
+  const b = { holder: 'b', renewTime: at(T - 61_000), ttlSeconds: 60 };
+  const gone = { holder: 'gone', renewTime: at(T), ttlSeconds: 60 };
+  // b first seen at 0; a and gone at 51 s. At 61 s, b has stood unchanged for 61 s, a for 10 s.
+  const seen = observeHolds(seenAt([b], 0), [a, b, gone], 51_000);
   assert.deepEqual(
-    liveHolds(holds, T, new Set(['a', 'b'])).map((h) => h.holder),
+    liveHolds([a, b, gone], seen, 61_000, new Set(['a', 'b'])).map((h) => h.holder),
     ['a'],
   );
   assert.deepEqual(
-    liveHolds(holds, T, null).map((h) => h.holder),
+    liveHolds([a, b, gone], seen, 61_000, null).map((h) => h.holder),
     ['a', 'gone'],
   );
   assert.deepEqual(parseHolds('not json'), []);
   assert.deepEqual(parseHolds('[{"holder":1}]'), []);
 });
 
-test('decideAcquire: grant under the cap, refuse at it, renew only after a third of the TTL', () => {
+test('decideAcquire: grant under the cap, refuse at it, a live hold of mine is renewed at once, a dead one frees after its TTL', () => {
   const fleet = new Set(['a', 'b', 'c']);
   const one = [{ holder: 'a', renewTime: at(T), ttlSeconds: 60 }];
-  assert.deepEqual(decideAcquire(one, 'b', T, 60, 1, fleet), { granted: false, live: 1, cap: 1, counted: ['a (holds)'] });
-  const g = decideAcquire(one, 'b', T, 60, 2, fleet);
-  assert.ok(g.granted && g.write?.length === 2);
-  assert.deepEqual(decideAcquire(one, 'a', T + 10_000, 60, 1, fleet), { granted: true, write: null });
-  const renew = decideAcquire(one, 'a', T + 20_000, 60, 1, fleet);
-  assert.ok(renew.granted && renew.write?.[0]?.renewTime === at(T + 20_000));
-  const expired = decideAcquire(one, 'b', T + 60_000, 60, 1, fleet);
+  assert.deepEqual(acq(one, 'b', 0, { cap: 1, fleet }), { granted: false, live: 1, cap: 1, counted: ['a (holds)'] });
+  const g = acq(one, 'b', 0, { cap: 2, fleet });
+  assert.ok(g.granted && g.write.length === 2);
+  // The caller asks only when its renewal is due or it believes it holds nothing: a live hold is written at once.
+  assert.deepEqual(acq(one, 'a', 10_000, { cap: 1, fleet }), { granted: true, write: [{ holder: 'a', renewTime: at(T + 10_000), ttlSeconds: 60 }] });
+  const expired = acq(one, 'b', 60_000, { cap: 1, fleet });
   assert.ok(expired.granted, 'a dead holder blocks only until its TTL');
+  assert.deepEqual(
+    expired.write.map((h) => h.holder),
+    ['b'],
+    'the expired hold is left out',
+  );
   assert.equal(decideRelease(one, 'b'), null);
   assert.deepEqual(decideRelease(one, 'a'), []);
 });
@@ -84,29 +104,26 @@ test('decideAcquire counts live holders and unavailable nodes once each, never i
   const fleet = new Set(['a', 'b', 'c', 'd']);
   const live = [{ holder: 'a', renewTime: at(T), ttlSeconds: 60 }];
   const expired = [{ holder: 'a', renewTime: at(T - 120_000), ttlSeconds: 60 }];
+  const old = { seen: seenAt(expired, -120_000) };
   const aCordoned = new Map([['a', 'cordoned']]);
   // a holds and is cordoned (its own decoration): counted once, so b fits under a cap of 2.
-  assert.ok(decideAcquire(live, 'b', T, 60, 2, fleet, aCordoned).granted);
+  assert.ok(acq(live, 'b', 0, { cap: 2, fleet, unavailable: aCordoned }).granted);
   // An admin-cordoned d fills the second slot.
-  const full = decideAcquire(
-    live,
-    'b',
-    T,
-    60,
-    2,
+  const full = acq(live, 'b', 0, {
+    cap: 2,
     fleet,
-    new Map([
+    unavailable: new Map([
       ['a', 'cordoned'],
       ['d', 'cordoned'],
     ]),
-  );
+  });
   assert.deepEqual(full, { granted: false, live: 2, cap: 2, counted: ['a (cordoned)', 'd (cordoned)'] });
   // a died: its hold expired but its cordon is still there, so it still counts.
-  assert.equal(decideAcquire(expired, 'b', T, 60, 1, fleet, aCordoned).granted, false);
+  assert.equal(acq(expired, 'b', 0, { ...old, cap: 1, fleet, unavailable: aCordoned }).granted, false);
   // ... until someone removes it.
-  assert.equal(decideAcquire(expired, 'b', T, 60, 1, fleet, new Map()).granted, true);
+  assert.equal(acq(expired, 'b', 0, { ...old, cap: 1, fleet, unavailable: new Map() }).granted, true);
   // My own unavailability never blocks me; a live hold of mine is always renewed.
-  assert.ok(decideAcquire([], 'b', T, 60, 1, fleet, new Map([['b', 'cordoned']])).granted);
-  assert.deepEqual(decideAcquire(live, 'a', T + 1000, 60, 1, fleet, new Map([['d', 'cordoned']])), { granted: true, write: null });
+  assert.ok(acq([], 'b', 0, { cap: 1, fleet, unavailable: new Map([['b', 'cordoned']]) }).granted);
+  assert.ok(acq(live, 'a', 1000, { cap: 1, fleet, unavailable: new Map([['d', 'cordoned']]) }).granted);
   assert.deepEqual([...unavailableNodes([nodeView({ name: 'x', unschedulable: true }), nodeView({ name: 'y' })])], [['x', 'cordoned']]);
 });

@@ -62,6 +62,20 @@ test('steady state writes nothing until the condition heartbeat is due', () => {
   assert.equal(n.conditions[0]?.lastTransitionTime, new Date(T0).toISOString().replace('.000Z', 'Z'));
 });
 
+test('a heartbeat written while the clock ran a day ahead is due at once after NTP steps the clock back', () => {
+  const c = cfg();
+  const DAY = 86_400_000;
+  let { n } = step(nodeView(), 'degraded', c, T0 + DAY); // written with the clock a day ahead
+  const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
+  const back = step(n, 'degraded', c, T0 + 60_000); // real time, a minute later
+  assert.ok(back.plan.statusPatch, 'a heartbeat in the future is rewritten');
+  n = back.n;
+  assert.equal(n.conditions[0]?.lastHeartbeatTime, iso(T0 + 60_000));
+  assert.equal(n.conditions[0]?.lastTransitionTime, iso(T0 + 60_000), 'a transition in the future becomes now');
+  assert.equal(step(n, 'degraded', c, T0 + 120_000).plan.statusPatch, null, 'then the usual 5 min heartbeat');
+  assert.ok(step(n, 'degraded', c, T0 + 360_000).plan.statusPatch);
+});
+
 test('pre-cordoned node stays cordoned after recovery', () => {
   const c = cfg({ tiers: { down: { cordon: true } } });
   let { n } = step(nodeView({ unschedulable: true }), 'down', c);
