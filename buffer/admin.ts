@@ -44,6 +44,7 @@ export function bufferStats(svc: BufferService, nowMs: number): Record<string, u
     ...(svc.movedAside ? { corruptFileMovedTo: svc.movedAside } : {}),
     ...(svc.recovery && svc.recovery.losses.length > 0 ? { lostRecords: svc.recovery.losses } : {}),
     ...(svc.recovery?.salvaged ? { salvaged: svc.recovery.salvaged } : {}),
+    ...(svc.lastClockStep ? { clockStep: svc.lastClockStep } : {}),
     usage: store?.usage() ?? { records: 0, bytes: 0 },
     gate: svc.gate(),
     lanes: (store?.depth() ?? []).map((d) => ({

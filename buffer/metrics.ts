@@ -18,6 +18,8 @@ export interface BufferMetrics {
   lost: Counter<'reason'>;
   salvaged: Counter<never>;
   unsalvageable: Counter<never>;
+  clockSteps: Counter<'direction'>;
+  rebased: Counter<'action'>;
 }
 
 const prio = (p: number): string => PRIORITY_NAMES[p] ?? String(p);
@@ -134,6 +136,18 @@ export function createBufferMetrics(
     unsalvageable: new Counter({
       name: 'linkward_buffer_unsalvageable_rows_total',
       help: 'Record ids of a damaged buffer file whose row could not be read.',
+      registers,
+    }),
+    clockSteps: new Counter({
+      name: 'linkward_buffer_clock_steps_total',
+      help: 'Steps of the wall clock (over 30 s against the monotonic clock) seen while buffering, by direction (forward, backward).',
+      labelNames: ['direction'],
+      registers,
+    }),
+    rebased: new Counter({
+      name: 'linkward_buffer_rebased_records_total',
+      help: "Buffered records whose times were moved into the wall clock's frame, by action: shifted (a forward step), created_clamped (created after now), expiry_clamped (expiring after now + TTL).",
+      labelNames: ['action'],
       registers,
     }),
     lost: new Counter({

@@ -3,7 +3,8 @@ import type { AgentContext } from '../agent/runtime/component.ts';
 import { LwError, messageOf } from '../agent/base/errors.ts';
 import type { Logger } from '../agent/base/log.ts';
 import { GroupCommitter, type DropReason } from './committer.ts';
-import { PRIORITY_RANK, type PriorityClass, type SinkConfig } from '../agent/config/buffer.ts';
+import { PRIORITY_RANK, type SinkConfig } from '../agent/config/buffer.ts';
+import { ClockRebaser, type ClockStepReport } from './clock-rebase.ts';
 import { BufferError } from './errors.ts';
 import { SinkForwarder } from './forwarder.ts';
 import { flushGate, type GateDecision } from './gate.ts';
@@ -13,8 +14,12 @@ import { resolveSinkHeaders } from './secrets.ts';
 import type { BatchSender } from './sender.ts';
 import { replayBodies } from './resplit.ts';
 import type { Recovery } from './recovery.ts';
+import type { AppendOptions, BufferDeps, OpenedStore } from './service-ports.ts';
 import { wholeBody, type NewRecord, type ReplayResult, type Store } from './types.ts';
 import { createPaceBucket } from './pacer.ts';
+
+/** The ports live in service-ports.ts; re-exported for the adapters and tests that import them from here. */
+export type { AppendOptions, BufferDeps, OpenedStore, StoreEnv } from './service-ports.ts';
 
 /** TTL expiry, incremental vacuum and WAL truncation run this often: cheap, and keeps the file near its content. */
 export const MAINTENANCE_INTERVAL_MS = 30_000;
@@ -22,45 +27,6 @@ export const MAINTENANCE_INTERVAL_MS = 30_000;
 export const EXPIRE_SLICE_RECORDS = 1_000;
 /** Pause between expiry slices. */
 const EXPIRE_SLICE_PAUSE_MS = 10;
-/** What the service hands the store opener: where to count and log quarantine and losses, and how to wake the forwarders. */
-export interface StoreEnv {
-  metrics: BufferMetrics;
-  log: Logger;
-  nowMs: () => number;
-  /** Wakes every forwarder (records salvaged from a quarantined file are ready to send). */
-  wake: () => void;
-}
-
-/** An open store and what came with opening it. */
-export interface OpenedStore {
-  store: Store;
-  /** Path of the live database file (null: the store has no file, e.g. a test's memory store). */
-  livePath: string | null;
-  /** Where a corrupt file was moved at open (null: none was). */
-  movedAside: string | null;
-  /** Ledger audit and salvage at open (null: the store keeps no ledger). */
-  recovery: Recovery | null;
-  /** Closes the store and everything opened with it, in order; called once, after the forwarders stopped. */
-  close(): Promise<void>;
-}
-
-/** The buffer's adapters, all required: `buffer/adapters.ts` builds the real ones (SQLite in state.dir, undici, Math.random). */
-export interface BufferDeps {
-  /** Opens the store; throws when it cannot (the service keeps the message in `unavailable` and ingest answers 503). */
-  openStore: (env: StoreEnv) => OpenedStore;
-  /** Builds the upstream sender of a sink from its resolved headers. */
-  senderFactory: (sink: SinkConfig, headers: Record<string, string>) => BatchSender;
-  /** Uniform in [0, 1): the jitter of retry backoff. */
-  random: () => number;
-}
-
-export interface AppendOptions {
-  contentType?: string;
-  contentEncoding?: string;
-  priority?: PriorityClass;
-  /** Measurement time (ms); default now. */
-  createdMs?: number;
-}
 
 export class BufferService {
   readonly sinks: ReadonlyMap<string, SinkConfig>;
@@ -84,6 +50,8 @@ export class BufferService {
   #cancelMaintenance: (() => void) | null = null;
   #stopped = false;
   #opened: OpenedStore | null = null;
+  /** Keeps stored times in the wall clock's frame (null until the store is open). */
+  #rebaser: ClockRebaser | null = null;
 
   constructor(ctx: AgentContext, deps: BufferDeps) {
     this.#ctx = ctx;
@@ -124,6 +92,17 @@ export class BufferService {
       return;
     }
     const store = this.store;
+    this.#rebaser = new ClockRebaser({
+      store,
+      clock: this.#ctx.clock,
+      sinks: [...this.sinks.values()],
+      log: this.#log,
+      metrics: this.metrics,
+      drain: () => this.committer?.drain() ?? Promise.resolve(),
+      active: () => !this.#stopped,
+      settled: () => this.maintain(),
+    });
+    this.#rebaser.clampAtOpen();
     this.committer = new GroupCommitter(
       store,
       {
@@ -200,9 +179,23 @@ export class BufferService {
     this.#cancelMaintenance = this.#ctx.clock.setTimer(MAINTENANCE_INTERVAL_MS, tick);
   }
 
-  /** Expires TTL'd records (in slices, so the loop is never blocked for long) and gives free pages back to the file system. */
+  /** The last wall-clock step seen while running, and what it did to the store (null: none). */
+  get lastClockStep(): ClockStepReport | null {
+    return this.#rebaser?.lastStep ?? null;
+  }
+
+  /** Resolves once no clock rebase is running (tests). */
+  async clockSettled(): Promise<void> {
+    await this.#rebaser?.idle();
+  }
+
+  /**
+   * Expires TTL'd records (in slices, so the loop is never blocked for long) and gives free pages back to the file
+   * system. A wall-clock step is handled first: no sweep runs on rows still in the old frame (the rebase calls back).
+   */
   maintain(): void {
     if (!this.store || this.#stopped) return;
+    if (this.#rebaser !== null && !this.#rebaser.settled()) return;
     try {
       let expired = 0;
       for (const d of this.store.expire(this.#ctx.clock.nowMs(), EXPIRE_SLICE_RECORDS)) {

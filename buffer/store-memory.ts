@@ -5,6 +5,7 @@ import { LaneCounters, mergeDrops } from './lanes.ts';
 import { DEAD_LETTER_MAX_ROWS } from './store-sqlite.ts';
 import {
   wholeBody,
+  type ClampResult,
   type DeadLetter,
   type DepthRow,
   type DropResult,
@@ -14,6 +15,7 @@ import {
   type SealedBatch,
   type Store,
   type StoredRecord,
+  type TimeShift,
   type UnsealedQuery,
   type Usage,
 } from './types.ts';
@@ -174,6 +176,40 @@ export class MemoryStore implements Store {
     const doomed = new Set(this.#records.filter((r) => r.batchId !== null && batches.has(r.batchId)).map((r) => r.id));
     for (const r of this.#records) if (doomed.size < maxRecords && dead(r) && r.batchId === null) doomed.add(r.id);
     return this.#remove((r) => doomed.has(r.id));
+  }
+
+  shiftTimes(shifts: readonly TimeShift[]): number {
+    this.#open();
+    let moved = 0;
+    for (const s of shifts) {
+      moved = 0;
+      for (const r of this.#records)
+        if (r.createdMs <= s.cutoffMs) {
+          r.createdMs += s.deltaMs;
+          if (r.expiresMs !== null) r.expiresMs += s.deltaMs;
+          moved += 1;
+        }
+      for (const b of this.#batches) if (b.createdMs <= s.cutoffMs) b.createdMs += s.deltaMs;
+    }
+    return moved;
+  }
+
+  clampTimes(nowMs: number, expiryCaps: ReadonlyMap<string, number>): ClampResult {
+    this.#open();
+    const out: ClampResult = { created: 0, expires: 0 };
+    for (const r of this.#records) {
+      if (r.createdMs > nowMs) {
+        r.createdMs = nowMs;
+        out.created += 1;
+      }
+      const cap = expiryCaps.get(r.sink);
+      if (cap !== undefined && r.expiresMs !== null && r.expiresMs > cap) {
+        r.expiresMs = cap;
+        out.expires += 1;
+      }
+    }
+    for (const b of this.#batches) b.createdMs = Math.min(b.createdMs, nowMs);
+    return out;
   }
 
   listRecords(sink: string | null, limit: number): StoredRecord[] {

@@ -11,6 +11,7 @@ import {
   SHORT_SPACE_BATCH_BYTES,
   wholeBody,
   type AppendedGroup,
+  type ClampResult,
   type DeadLetter,
   type DepthRow,
   type DropResult,
@@ -20,6 +21,7 @@ import {
   type SealedBatch,
   type Store,
   type StoredRecord,
+  type TimeShift,
   type UnsealedQuery,
   type Usage,
 } from './types.ts';
@@ -232,6 +234,29 @@ export class SqliteStore implements Store {
       return this.#tx.removing(out);
     });
     return this.#deleted(rows);
+  }
+
+  shiftTimes(shifts: readonly TimeShift[]): number {
+    // No rows come or go, so no ledger bookkeeping; not `drain`: rewriting every row needs more than the ballast holds.
+    return this.#tx.run(() => {
+      let moved = 0;
+      for (const s of shifts) {
+        const args = { delta: s.deltaMs, cutoff: s.cutoffMs };
+        moved = this.#s.shiftRecords.run(args).changes;
+        this.#s.shiftBatches.run(args);
+      }
+      return moved;
+    });
+  }
+
+  clampTimes(nowMs: number, expiryCaps: ReadonlyMap<string, number>): ClampResult {
+    return this.#tx.run(() => {
+      const created = this.#s.clampCreated.run({ now: nowMs }).changes;
+      this.#s.clampBatchCreated.run({ now: nowMs });
+      let expires = 0;
+      for (const [sink, cap] of expiryCaps) expires += this.#s.clampExpires.run({ cap, sink }).changes;
+      return { created, expires };
+    });
   }
 
   listRecords(sink: string | null, limit: number): StoredRecord[] {

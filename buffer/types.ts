@@ -95,6 +95,20 @@ export interface UnsealedQuery {
   minCreatedMs?: number;
 }
 
+/** Rows created at or before `cutoffMs` move by `deltaMs` (created and expiry): the rebase after a forward wall-clock step. */
+export interface TimeShift {
+  deltaMs: number;
+  cutoffMs: number;
+}
+
+/** Rows whose times `clampTimes` lowered. */
+export interface ClampResult {
+  /** Records whose created_ms was in the future. */
+  created: number;
+  /** Records whose expires_ms was beyond now + their sink's TTL. */
+  expires: number;
+}
+
 /** Records committed by Store.appendGroup: their ids, and when the bookkeeping an acknowledgement waits for is durable. */
 export interface AppendedGroup {
   ids: number[];
@@ -144,6 +158,17 @@ export interface Store {
   dropOldest(freeBytes: number, freeRecords: number): DropResult[];
   /** Deletes records whose TTL passed (with the batches they are sealed into), about `maxRecords` per call. */
   expire(nowMs: number, maxRecords?: number): DropResult[];
+  /**
+   * Applies `shifts` in order in one transaction: records and sealed batches created at or before a shift's cutoff
+   * move by its delta (records' expiry too). Returns the records moved (the last shift's rows: its cutoff covers every
+   * row an earlier shift moved, see buffer/clock-step.ts). Dead letters keep their times.
+   */
+  shiftTimes(shifts: readonly TimeShift[]): number;
+  /**
+   * In one transaction: created times after `nowMs` (records and sealed batches) become `nowMs`; each sink in
+   * `expiryCaps` gets no record expiring after its cap. Other sinks' expiry is left alone.
+   */
+  clampTimes(nowMs: number, expiryCaps: ReadonlyMap<string, number>): ClampResult;
   listRecords(sink: string | null, limit: number): StoredRecord[];
   listDeadLetters(limit: number): DeadLetter[];
   deadLetterCount(): number;

@@ -1,0 +1,94 @@
+/** Wall-clock steps against the real buffer.db (ledger, group commit): rebased times are durable, and the clamp runs at open. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { ManualClock, type Clock } from '../../../agent/base/clock.ts';
+import { createBufferComponent, type BufferComponent } from '../../../buffer/component.ts';
+import { MAINTENANCE_INTERVAL_MS } from '../../../buffer/service.ts';
+import type { BatchSender } from '../../../buffer/sender.ts';
+import { bufferContext } from '../../support/buffer-context.ts';
+import { bufferDeps } from '../../support/buffer-deps.ts';
+
+const MIN = 60_000;
+const DAY = 24 * 60 * MIN;
+const REAL = Date.UTC(2026, 11, 5, 12);
+
+/** A ManualClock whose wall clock can be stepped while the monotonic one runs on. */
+class SteppingClock implements Clock {
+  readonly base: ManualClock;
+  offset = 0;
+  constructor(startMs: number) {
+    this.base = new ManualClock(startMs);
+  }
+  nowMs = (): number => this.base.nowMs() + this.offset;
+  monoMs = (): number => this.base.monoMs();
+  sleep = (ms: number, signal?: AbortSignal): Promise<void> => this.base.sleep(ms, signal);
+  setTimer = (ms: number, fn: () => void): (() => void) => this.base.setTimer(ms, fn);
+}
+
+const failing: BatchSender = { send: async () => ({ status: 503 }), close: async () => {} };
+const config = { sinks: [{ name: 'metrics', url: 'http://127.0.0.1:9/x', protocol: 'raw' as const, ttlSeconds: 86_400 }] };
+
+/** The component on the real SQLite adapters in `dir` (upstream always 503, retries an hour apart). */
+async function open(clock: Clock, dir?: string): Promise<{ comp: BufferComponent; dir: string }> {
+  const t = bufferContext({ ...config, buffer: { retry: { baseMs: 3_600_000, capMs: 3_600_000 } } }, { clock, ...(dir ? { stateDir: dir } : {}) });
+  const comp = createBufferComponent(t.ctx, bufferDeps(t.ctx, { senderFactory: () => failing, random: () => 0.5 }));
+  await comp.start();
+  assert.equal(comp.service.unavailable, null);
+  return { comp, dir: t.dir };
+}
+
+const rows = (c: BufferComponent) => c.service.store!.listRecords(null, 100).map((r) => [r.createdMs, r.expiresMs]);
+
+describe('buffer.db across wall-clock steps', () => {
+  it('a forward NTP step of 7 days: the rebased times are committed, survive a restart, and expire 24 h after the real ingest', async () => {
+    const clock = new SteppingClock(REAL - 7 * DAY);
+    const a = await open(clock);
+    try {
+      for (let i = 0; i < 10; i++) {
+        await a.comp.service.appendBody('metrics', Buffer.from(`r${i}`));
+        clock.base.advance(MIN);
+      }
+      clock.offset += 7 * DAY;
+      clock.base.advance(MAINTENANCE_INTERVAL_MS);
+      await a.comp.service.clockSettled();
+      await a.comp.stop();
+      const b = await open(clock, a.dir);
+      try {
+        assert.deepEqual(
+          rows(b.comp),
+          Array.from({ length: 10 }, (_, i) => [REAL + i * MIN, REAL + i * MIN + DAY]),
+        );
+        assert.equal(b.comp.service.recovery?.losses.length, 0, 'the ledger agrees: nothing missing');
+        clock.base.advance(DAY - 12 * MIN);
+        assert.equal(b.comp.service.store!.usage().records, 10, 'kept until 24 h after the first ingest');
+        clock.base.advance(13 * MIN);
+        assert.equal(b.comp.service.store!.usage().records, 0);
+      } finally {
+        await b.comp.stop();
+      }
+    } finally {
+      rmSync(a.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a file written with the clock a week ahead is clamped at the next open: expiry at most now + TTL, no creation in the future', async () => {
+    const ahead = new SteppingClock(REAL + 7 * DAY);
+    const a = await open(ahead);
+    try {
+      for (let i = 0; i < 5; i++) await a.comp.service.appendBody('metrics', Buffer.from(`r${i}`));
+      await a.comp.stop();
+      const b = await open(new SteppingClock(REAL), a.dir);
+      try {
+        assert.deepEqual(
+          rows(b.comp),
+          Array.from({ length: 5 }, () => [REAL, REAL + DAY]),
+        );
+      } finally {
+        await b.comp.stop();
+      }
+    } finally {
+      rmSync(a.dir, { recursive: true, force: true });
+    }
+  });
+});

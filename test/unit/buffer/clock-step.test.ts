@@ -1,0 +1,313 @@
+/** Wall-clock steps while buffering: a forward NTP step keeps old-frame records for their real TTL, a backward one clamps. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { ManualClock, type Clock } from '../../../agent/base/clock.ts';
+import { createLogger } from '../../../agent/base/log.ts';
+import { CLOCK_STEP_THRESHOLD_MS, clockStep, expiryCaps, shiftFor } from '../../../buffer/clock-step.ts';
+import { createBufferComponent, type BufferComponent } from '../../../buffer/component.ts';
+import { toRecord } from '../../../buffer/ingest.ts';
+import { MAINTENANCE_INTERVAL_MS } from '../../../buffer/service.ts';
+import { MemoryStore } from '../../../buffer/store-memory.ts';
+import type { BatchSender } from '../../../buffer/sender.ts';
+import type { NewRecord, StoredRecord } from '../../../buffer/types.ts';
+import { bufferContext, type BufferTestContext } from '../../support/buffer-context.ts';
+import { heldStore } from '../../support/buffer-deps.ts';
+
+const MIN = 60_000;
+const H = 60 * MIN;
+const DAY = 24 * H;
+/** Real time of the scenarios: the box's clock is set relative to it. */
+const REAL = Date.UTC(2026, 11, 5, 12);
+
+/** A ManualClock whose wall clock can be stepped (NTP) while the monotonic one runs on. */
+class SteppingClock implements Clock {
+  readonly #base: ManualClock;
+  #offset = 0;
+  constructor(startMs: number) {
+    this.#base = new ManualClock(startMs);
+  }
+  nowMs(): number {
+    return this.#base.nowMs() + this.#offset;
+  }
+  monoMs(): number {
+    return this.#base.monoMs();
+  }
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.#base.sleep(ms, signal);
+  }
+  setTimer(ms: number, fn: () => void): () => void {
+    return this.#base.setTimer(ms, fn);
+  }
+  advance(ms: number): void {
+    this.#base.advance(ms);
+  }
+  /** Advances (firing timers) until the wall clock reads `wallMs`. */
+  advanceTo(wallMs: number): void {
+    this.#base.advance(wallMs - this.nowMs());
+  }
+  step(ms: number): void {
+    this.#offset += ms;
+  }
+}
+
+const failing: BatchSender = { send: async () => ({ status: 503 }), close: async () => {} };
+const sink = (name: string, ttlSeconds: number) => ({ name, url: 'http://127.0.0.1:9/x', protocol: 'raw' as const, ttlSeconds });
+
+interface Rig {
+  t: BufferTestContext;
+  comp: BufferComponent;
+  store: MemoryStore;
+  logs: Record<string, unknown>[];
+  rows(): StoredRecord[];
+  /** One maintenance tick, then the rebase it may have started. */
+  tick(): Promise<void>;
+  metrics(): Promise<string>;
+}
+
+async function rig(clock: SteppingClock, sinks = [sink('metrics', 86_400)], store = new MemoryStore()): Promise<Rig> {
+  const t = bufferContext({ sinks, buffer: { retry: { baseMs: 3_600_000, capMs: 3_600_000 } } }, { clock });
+  const logs: Record<string, unknown>[] = [];
+  const dest = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+      done();
+    },
+  });
+  t.ctx.log = createLogger({ level: 'warn', format: 'json', dest });
+  const comp = createBufferComponent(t.ctx, { openStore: heldStore(store), senderFactory: () => failing, random: () => 0.5 });
+  await comp.start();
+  return {
+    t,
+    comp,
+    store,
+    logs,
+    rows: () => store.listRecords(null, 1_000),
+    tick: async () => {
+      clock.advance(MAINTENANCE_INTERVAL_MS);
+      await comp.service.clockSettled();
+    },
+    metrics: () => t.ctx.metrics.metrics(),
+  };
+}
+
+async function done(r: Rig): Promise<void> {
+  await r.comp.stop();
+  r.t.cleanup();
+}
+
+/** Ten records ingested a minute apart (the uplink is down: they stay buffered). */
+async function ingestTen(r: Rig, clock: SteppingClock): Promise<void> {
+  for (let i = 0; i < 10; i++) {
+    await r.comp.service.appendBody('metrics', Buffer.from(`r${i}`));
+    clock.advance(MIN);
+  }
+}
+
+describe('clock step detection (pure)', () => {
+  it('a change of wall − monotonic beyond the threshold either way is a step; clocks that advance together are not', () => {
+    const prev = { wallMs: REAL, monoMs: 1_000 };
+    assert.equal(clockStep(prev, { wallMs: REAL + 10 * MIN, monoMs: 1_000 + 10 * MIN }), null, 'a late check: both clocks moved alike');
+    assert.equal(clockStep(prev, { wallMs: REAL + 30 * 1000 + CLOCK_STEP_THRESHOLD_MS, monoMs: 31_000 }), null, 'exactly the threshold');
+    assert.deepEqual(clockStep(prev, { wallMs: REAL + 7 * DAY + 30_000, monoMs: 31_000 }), {
+      deltaMs: 7 * DAY,
+      atMs: REAL + 7 * DAY + 30_000,
+      sinceCheckMs: 30_000,
+    });
+    assert.equal(clockStep(prev, { wallMs: REAL - H + 30_000, monoMs: 31_000 })?.deltaMs, -H);
+    assert.deepEqual(shiftFor({ deltaMs: 7 * DAY, atMs: REAL, sinceCheckMs: 30_000 }), { deltaMs: 7 * DAY, cutoffMs: REAL - 7 * DAY });
+    assert.equal(shiftFor({ deltaMs: -H, atMs: REAL, sinceCheckMs: 30_000 }), null, 'a backward step moves nothing (clamped instead)');
+    assert.deepEqual([...expiryCaps([sink('a', 60), sink('b', 0)], REAL)], [['a', REAL + 60_000]]);
+  });
+});
+
+describe('buffer across wall-clock steps', () => {
+  it('a forward step of 7 days keeps every record buffered before it; each expires 24 h after its real ingest', async () => {
+    const clock = new SteppingClock(REAL - 7 * DAY); // booted without RTC: a week behind, uplink down
+    const r = await rig(clock);
+    try {
+      await ingestTen(r, clock);
+      clock.step(7 * DAY); // NTP
+      await r.tick();
+      assert.equal(r.rows().length, 10, 'none dropped as expired at the first sweep after the step');
+      assert.deepEqual(
+        r.rows().map((x) => [x.createdMs, x.expiresMs]),
+        Array.from({ length: 10 }, (_, i) => [REAL + i * MIN, REAL + i * MIN + DAY]),
+      );
+      const warn = r.logs.find((l) => l.deltaMs === 7 * DAY);
+      assert.equal(warn?.level, 40);
+      assert.equal(warn?.shiftedRecords, 10);
+      assert.match(await r.metrics(), /linkward_buffer_clock_steps_total\{direction="forward"\} 1\n/);
+      assert.match(await r.metrics(), /linkward_buffer_rebased_records_total\{action="shifted"\} 10\n/);
+      const details = r.comp.status().details as { clockStep?: { deltaMs: number; shiftedRecords: number } };
+      assert.deepEqual([details.clockStep?.deltaMs, details.clockStep?.shiftedRecords], [7 * DAY, 10]);
+      clock.advanceTo(REAL + DAY - MIN);
+      assert.equal(r.rows().length, 10, 'kept until 24 h after the first ingest');
+      clock.advanceTo(REAL + DAY + 10 * MIN + MIN);
+      assert.equal(r.rows().length, 0, 'all gone 24 h after the last ingest');
+      assert.match(await r.metrics(), /linkward_buffer_dropped_records_total\{sink="metrics",reason="ttl"\} 10\n/);
+    } finally {
+      await done(r);
+    }
+  });
+
+  it('a backward step caps expiry at now + TTL and created at now', async () => {
+    const clock = new SteppingClock(REAL + 7 * DAY); // clock a week ahead at ingest
+    const r = await rig(clock);
+    try {
+      await ingestTen(r, clock);
+      clock.step(-7 * DAY);
+      await r.tick();
+      const now = clock.nowMs();
+      assert.equal(r.rows().length, 10);
+      for (const x of r.rows()) {
+        assert.ok(x.createdMs <= now, 'no record created in the future (backlog age never negative)');
+        assert.ok(x.expiresMs !== null && x.expiresMs <= now + DAY, 'kept at most the TTL from now, not the offset beyond it');
+      }
+      assert.equal(r.comp.service.lastClockStep?.deltaMs, -7 * DAY);
+      assert.match(await r.metrics(), /linkward_buffer_clock_steps_total\{direction="backward"\} 1\n/);
+      assert.match(await r.metrics(), /linkward_buffer_rebased_records_total\{action="expiry_clamped"\} 10\n/);
+      clock.advanceTo(now + DAY + MIN);
+      assert.equal(r.rows().length, 0);
+    } finally {
+      await done(r);
+    }
+  });
+
+  it('records ingested after the step (before the check saw it) keep their times', async () => {
+    const clock = new SteppingClock(REAL - 7 * DAY);
+    const r = await rig(clock);
+    try {
+      for (let i = 0; i < 3; i++) await r.comp.service.appendBody('metrics', Buffer.from(`old${i}`));
+      clock.advance(MIN);
+      clock.step(7 * DAY);
+      clock.advance(5_000);
+      // The HTTP ingest path's record, built from the new clock.
+      const fresh = toRecord(r.comp.service.sinks.get('metrics')!, {}, Buffer.from('new'), clock.nowMs());
+      await r.comp.service.append(fresh);
+      await r.tick();
+      const byBody = new Map(r.rows().map((x) => [Buffer.from(x.body).toString(), x]));
+      assert.equal(byBody.get('new')?.createdMs, fresh.createdMs, 'not shifted');
+      assert.equal(byBody.get('new')?.expiresMs, fresh.expiresMs);
+      assert.deepEqual(
+        ['old0', 'old1', 'old2'].map((b) => byBody.get(b)?.createdMs),
+        [REAL, REAL, REAL],
+        'the old-frame ones moved by the step',
+      );
+    } finally {
+      await done(r);
+    }
+  });
+
+  it('a record built before the step but still waiting in the group commit is shifted too', async () => {
+    const clock = new SteppingClock(REAL - 7 * DAY);
+    const r = await rig(clock);
+    try {
+      clock.advance(MIN);
+      const old = toRecord(r.comp.service.sinks.get('metrics')!, {}, Buffer.from('queued'), clock.nowMs());
+      clock.step(7 * DAY);
+      const acked = r.comp.service.append(old); // queued: commits on the next turn of the loop
+      r.comp.service.maintain(); // the check runs before the commit
+      await acked;
+      await r.comp.service.clockSettled();
+      assert.deepEqual(
+        r.rows().map((x) => x.createdMs),
+        [REAL + MIN],
+      );
+    } finally {
+      await done(r);
+    }
+  });
+
+  it('a rebase that fails (full disk) holds the TTL sweep back and is retried later', async () => {
+    let failures = 1;
+    class FullDiskStore extends MemoryStore {
+      override shiftTimes(shifts: Parameters<MemoryStore['shiftTimes']>[0]): number {
+        if (failures-- > 0) throw new Error('SQLITE_FULL (simulated)');
+        return super.shiftTimes(shifts);
+      }
+    }
+    const clock = new SteppingClock(REAL - 7 * DAY);
+    const r = await rig(clock, undefined, new FullDiskStore());
+    try {
+      await ingestTen(r, clock);
+      clock.step(7 * DAY);
+      await r.tick();
+      assert.equal(r.rows().length, 10, 'not swept while the rows are in the old frame');
+      assert.match(String(r.logs.at(-1)?.msg), /could not be rebased/);
+      assert.equal(r.logs.at(-1)?.retryInMs, 30_000);
+      await r.tick();
+      assert.equal(r.rows().length, 10);
+      assert.deepEqual(
+        r.rows().map((x) => x.createdMs),
+        Array.from({ length: 10 }, (_, i) => REAL + i * MIN),
+      );
+      assert.equal(r.comp.service.lastClockStep?.shiftedRecords, 10);
+    } finally {
+      await done(r);
+    }
+  });
+
+  it('a step within the threshold changes nothing; one beyond it moves the old rows by exactly that step', async () => {
+    const clock = new SteppingClock(REAL);
+    const r = await rig(clock);
+    try {
+      await r.comp.service.appendBody('metrics', Buffer.from('a'));
+      await r.tick();
+      clock.step(CLOCK_STEP_THRESHOLD_MS - 1_000);
+      await r.tick();
+      assert.deepEqual(
+        r.rows().map((x) => [x.createdMs, x.expiresMs]),
+        [[REAL, REAL + DAY]],
+      );
+      assert.equal(r.comp.service.lastClockStep, null);
+      assert.doesNotMatch(await r.metrics(), /linkward_buffer_clock_steps_total\{/);
+      clock.step(CLOCK_STEP_THRESHOLD_MS + 1_000);
+      await r.tick();
+      assert.deepEqual(
+        r.rows().map((x) => [x.createdMs, x.expiresMs]),
+        [[REAL + 31_000, REAL + DAY + 31_000]],
+      );
+    } finally {
+      await done(r);
+    }
+  });
+
+  it('at open: no record created in the future, none expiring after now + its sink TTL (lowered TTLs too); TTL 0 sinks keep theirs', async () => {
+    const store = new MemoryStore();
+    const rec = (s: string, body: string, createdMs: number, expiresMs: number | null): NewRecord => ({
+      sink: s,
+      priority: 1,
+      createdMs,
+      expiresMs,
+      contentType: null,
+      contentEncoding: null,
+      body: Buffer.from(body),
+    });
+    store.appendMany([
+      rec('metrics', 'ahead', REAL + 7 * DAY, REAL + 8 * DAY), // stored with the clock a week ahead
+      rec('metrics', 'old-ttl', REAL - H, REAL - H + 7 * DAY), // stored when the sink's TTL was 7 days
+      rec('metrics', 'fine', REAL - H, REAL + H),
+      rec('keep', 'no-ttl', REAL + 7 * DAY, null),
+      rec('keep', 'ttl-turned-off', REAL - H, REAL + 30 * DAY),
+    ]);
+    const clock = new SteppingClock(REAL);
+    const r = await rig(clock, [sink('metrics', 86_400), sink('keep', 0)], store);
+    try {
+      assert.deepEqual(
+        r.rows().map((x) => [Buffer.from(x.body).toString(), x.createdMs, x.expiresMs]),
+        [
+          ['ahead', REAL, REAL + DAY],
+          ['old-ttl', REAL - H, REAL + DAY],
+          ['fine', REAL - H, REAL + H],
+          ['no-ttl', REAL, null],
+          ['ttl-turned-off', REAL - H, REAL + 30 * DAY],
+        ],
+      );
+      assert.match(await r.metrics(), /linkward_buffer_rebased_records_total\{action="created_clamped"\} 2\n/);
+      assert.match(await r.metrics(), /linkward_buffer_rebased_records_total\{action="expiry_clamped"\} 2\n/);
+    } finally {
+      await done(r);
+    }
+  });
+});
