@@ -45,9 +45,18 @@ export function observeHolds(prev: HoldSightings, holds: readonly Hold[], monoMs
   return out;
 }
 
-/** A hold's TTL in ms as this agent believes it: at most MAX_HOLD_TTL_SECONDS; a non-positive one is expired. */
+/**
+ * Another node's hold counts this much longer than its TTL. The holder gives its hold up after the TTL by its own
+ * clocks, others expire it after the TTL by theirs, and clocks do not run at one rate: NTP slews both the wall and
+ * the monotonic clock (chrony by up to 83,333 ppm, 8.3 %, by default), so a holder slewed slow and an observer slewed
+ * fast disagree by up to about 17 %. 1.2 keeps the observer's end after the holder's; a dead holder's slot frees 20 %
+ * later for it.
+ */
+export const OBSERVED_TTL_FACTOR = 1.2;
+
+/** How long this agent counts another node's hold after last seeing it change: TTL (at most MAX_HOLD_TTL_SECONDS) × OBSERVED_TTL_FACTOR. */
 export function believedTtlMs(h: Hold): number {
-  return Math.max(0, Math.min(h.ttlSeconds, MAX_HOLD_TTL_SECONDS)) * 1000;
+  return Math.max(0, Math.min(h.ttlSeconds, MAX_HOLD_TTL_SECONDS)) * 1000 * OBSERVED_TTL_FACTOR;
 }
 
 /** Maximum holders: a count, or a percentage of `fleetSize` rounded down but at least 1 (so a small fleet is never frozen). */
@@ -71,7 +80,7 @@ export function parseHolds(annotation: string | undefined): Hold[] {
 
 /**
  * Holds that still count: held by a node that still exists in the fleet, and seen unchanged by this agent for less
- * than their (bounded) TTL, on this agent's monotonic clock. A record not in `seen` counts as seen now. The holder's
+ * than their (bounded) TTL × OBSERVED_TTL_FACTOR, on this agent's monotonic clock. A record not in `seen` counts as seen now. The holder's
  * renewTime is never compared with this agent's clock: a holder whose clock ran a day ahead would otherwise keep its
  * slot a day after it stopped renewing, and an agent whose clock runs ahead would judge fresh holds expired and grant
  * past the cap. This errs on one side only: the holder started its write before this agent could see it, and believes

@@ -96,7 +96,16 @@ export class FleetSemaphore {
    * serialised: the renewal timer and a reconcile pass that meet do one renewal, not two racing writes (409).
    */
   acquire(dryRun = false): Promise<FleetResult> {
-    const run = this.#queue.then(() => this.#acquire(dryRun));
+    return this.#serial(() => this.#acquire(dryRun));
+  }
+
+  /**
+   * Runs `fn` after every call before it has ended. Acquire, renew and release all write the Lease and this agent's
+   * belief in its hold: a release overlapping a renewal whose response came late would clear the belief and then see
+   * the renewal set it again, with the record already gone from the Lease (an agent holding what nobody counts).
+   */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn);
     this.#queue = run.then(
       () => undefined,
       () => undefined,
@@ -113,6 +122,8 @@ export class FleetSemaphore {
       // Renewal of a live hold: only the Lease is needed (2 requests); the fleet is counted when a hold is taken.
       const renewed = await this.#renew();
       if (renewed) return renewed;
+      // The record is gone (or the Lease): no hold any more, whatever the rest of this call meets (a failed list).
+      this.#own.clear();
     }
     if (this.#lastRefusal && this.#clock.monoMs() < this.#askAgainAtMonoMs) return this.#lastRefusal;
     const nodes = await this.#api.listNodes(this.#cfg.nodeSelector);
@@ -183,8 +194,12 @@ export class FleetSemaphore {
     this.#lastRefusal = null;
   }
 
-  /** Gives the hold back (no write when this agent holds nothing). */
-  async release(): Promise<void> {
+  /** Gives the hold back (no write when this agent holds nothing); after any acquire or renewal in progress. */
+  release(): Promise<void> {
+    return this.#serial(() => this.#release());
+  }
+
+  async #release(): Promise<void> {
     if (!this.#cfg.enabled) return;
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
       const lease = await this.#api.getLease(this.#cfg.leaseNamespace, this.#cfg.leaseName);

@@ -34,25 +34,25 @@ test('fleetCap: count, percentage rounded down with a floor of 1, 0% and 0 freez
   assert.equal(fleetCap(0, 100), 0);
 });
 
-test('liveHolds drops holds seen unchanged for their TTL and holders whose node is gone', () => {
+test('liveHolds drops holds seen unchanged for their TTL × 1.2 and holders whose node is gone', () => {
   const a = { holder: 'a', renewTime: at(T - 10_000), ttlSeconds: 60 };
   const b = { holder: 'b', renewTime: at(T - 61_000), ttlSeconds: 60 };
   const gone = { holder: 'gone', renewTime: at(T), ttlSeconds: 60 };
-  // b first seen at 0; a and gone at 51 s. At 61 s, b has stood unchanged for 61 s, a for 10 s.
+  // b first seen at 0; a and gone at 51 s. At 73 s, b has stood unchanged for 73 s (> 60 s × 1.2), a for 22 s.
   const seen = observeHolds(seenAt([b], 0), [a, b, gone], 51_000);
   assert.deepEqual(
-    liveHolds([a, b, gone], seen, 61_000, new Set(['a', 'b'])).map((h) => h.holder),
+    liveHolds([a, b, gone], seen, 73_000, new Set(['a', 'b'])).map((h) => h.holder),
     ['a'],
   );
   assert.deepEqual(
-    liveHolds([a, b, gone], seen, 61_000, null).map((h) => h.holder),
+    liveHolds([a, b, gone], seen, 73_000, null).map((h) => h.holder),
     ['a', 'gone'],
   );
   assert.deepEqual(parseHolds('not json'), []);
   assert.deepEqual(parseHolds('[{"holder":1}]'), []);
 });
 
-test('decideAcquire: grant under the cap, refuse at it, a live hold of mine is renewed at once, a dead one frees after its TTL', () => {
+test('decideAcquire: grant under the cap, refuse at it, a live hold of mine is renewed at once, a dead one frees after its TTL × 1.2', () => {
   const fleet = new Set(['a', 'b', 'c']);
   const one = [{ holder: 'a', renewTime: at(T), ttlSeconds: 60 }];
   assert.deepEqual(acq(one, 'b', 0, { cap: 1, fleet }), { granted: false, live: 1, cap: 1, counted: ['a (holds)'] });
@@ -60,8 +60,9 @@ test('decideAcquire: grant under the cap, refuse at it, a live hold of mine is r
   assert.ok(g.granted && g.write.length === 2);
   // The caller asks only when its renewal is due or it believes it holds nothing: a live hold is written at once.
   assert.deepEqual(acq(one, 'a', 10_000, { cap: 1, fleet }), { granted: true, write: [{ holder: 'a', renewTime: at(T + 10_000), ttlSeconds: 60 }] });
-  const expired = acq(one, 'b', 60_000, { cap: 1, fleet });
-  assert.ok(expired.granted, 'a dead holder blocks only until its TTL');
+  assert.equal(acq(one, 'b', 71_999, { cap: 1, fleet }).granted, false, 'counted for TTL × 1.2 (clock rates differ)');
+  const expired = acq(one, 'b', 72_000, { cap: 1, fleet });
+  assert.ok(expired.granted, 'a dead holder blocks only until then');
   assert.deepEqual(
     expired.write.map((h) => h.holder),
     ['b'],

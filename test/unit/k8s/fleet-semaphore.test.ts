@@ -45,22 +45,45 @@ function lease(initial: Hold[] = []) {
       return structuredClone(cur);
     },
   } as unknown as NodeApi;
-  return { api, holds: (): Hold[] => parseHolds(cur.annotations[ANNOTATION_HOLDERS]) };
+  /** The next replaceLease commits at once but answers only when `respond()` is called (a slow API server). */
+  const slow = { next: false, respond: (): void => {} };
+  const replace = api.replaceLease.bind(api);
+  api.replaceLease = async (l: LeaseView) => {
+    const r = await replace(l);
+    if (slow.next) {
+      slow.next = false;
+      await new Promise<void>((res) => (slow.respond = res));
+    }
+    return r;
+  };
+  return {
+    api,
+    slow,
+    holds: (): Hold[] => parseHolds(cur.annotations[ANNOTATION_HOLDERS]),
+    setHolds: (h: Hold[]): void => {
+      cur = { ...cur, annotations: { [ANNOTATION_HOLDERS]: JSON.stringify(h) }, resourceVersion: String(++rv) };
+    },
+  };
 }
+
+/** Lets queued promise callbacks and I/O-free async steps run (no timers in unit tests). */
+const turns = async (n = 20): Promise<void> => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+};
 
 const hold = (holder: string, renewTimeMs: number): Hold => ({ holder, renewTime: new Date(renewTimeMs).toISOString(), ttlSeconds: 600 });
 
-test('after a restart, a hold found in the Lease counts for its TTL from now, however old its renewTime', async () => {
+test('after a restart, a hold found in the Lease counts for its TTL × 1.2 from now, however old its renewTime', async () => {
   const l = lease([hold('node-a', REAL - 2 * 60 * MIN)]); // node-a's clock runs 2 h behind (or it died 2 h ago)
   const c = new Clocks();
   const b = new FleetSemaphore(l.api, FLEET, 'node-b', () => 0.5, c);
   assert.equal((await b.acquire()).granted, false, 'first seen now: live for its TTL');
-  c.advance(9 * MIN);
+  c.advance(11 * MIN);
   b.forgetRefusals();
-  assert.equal((await b.acquire()).granted, false);
+  assert.equal((await b.acquire()).granted, false, 'still counted 11 min later (TTL × 1.2 = 12 min)');
   c.advance(MIN);
   b.forgetRefusals();
-  assert.equal((await b.acquire()).granted, true, 'unchanged for its TTL: expired');
+  assert.equal((await b.acquire()).granted, true, 'unchanged for TTL × 1.2: expired');
   assert.deepEqual(
     l.holds().map((h) => h.holder),
     ['node-b'],
@@ -106,4 +129,38 @@ test('my belief in my hold ends when either clock says the TTL has passed', asyn
   await a2.acquire();
   c2.wall += 600 * S; // a wall step forward (or a system suspend, which stops the monotonic clock)
   assert.equal(a2.held(), false, 'TTL passed on the wall clock');
+});
+
+test('a release during a renewal whose answer is slow waits for it: the hold is not believed after the release', async () => {
+  const l = lease();
+  const c = new Clocks();
+  const a = new FleetSemaphore(l.api, FLEET, 'node-a', () => 0.5, c);
+  const b = new FleetSemaphore(l.api, FLEET, 'node-b', () => 0.5, new Clocks());
+  assert.equal((await a.acquire()).granted, true);
+  c.advance(200 * S); // a third of the TTL: the renewal is due
+  l.slow.next = true;
+  const renewing = a.acquire();
+  await turns(); // the renewal's write is committed, its answer not yet in
+  const releasing = a.release(); // a reconcile pass: nothing restrictive is wanted any more
+  await turns();
+  l.slow.respond();
+  await renewing;
+  await releasing;
+  assert.deepEqual(l.holds(), [], 'the release ran after the renewal');
+  assert.equal(a.held(), false, 'and nothing brought the belief back');
+  assert.equal((await b.acquire()).granted, true, 'node-b takes the one slot; node-a does not think it holds it');
+});
+
+test('a renewal that finds its record gone gives the hold up, even when the fleet list that follows fails', async () => {
+  const l = lease();
+  const c = new Clocks();
+  const a = new FleetSemaphore(l.api, FLEET, 'node-a', () => 0.5, c);
+  assert.equal((await a.acquire()).granted, true);
+  l.setHolds([]); // removed (an admin, or a grant that judged it expired)
+  l.api.listNodes = async () => {
+    throw new LwError(K8sErrorCode.TIMEOUT, 'API server timed out');
+  };
+  c.advance(200 * S);
+  await assert.rejects(a.acquire());
+  assert.equal(a.held(), false);
 });
