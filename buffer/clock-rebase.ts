@@ -103,6 +103,18 @@ export class ClockRebaser {
     return false;
   }
 
+  /**
+   * Checks the clock (a step found starts its rebase, as `settled` does) and returns the time to expire records
+   * against: now, less every forward step not yet applied to the store. A row in the old frame expired by then had
+   * expired before the step; a row in the new frame expired by then has expired now. So expiry goes on, on either
+   * frame's rows, while a rebase waits or keeps failing (a disk too full for its WAL), instead of stopping altogether.
+   */
+  expiryCutoffMs(): number {
+    this.settled();
+    const ahead = this.#pending.reduce((sum, s) => sum + Math.max(0, s.deltaMs), 0);
+    return this.#d.clock.nowMs() - ahead;
+  }
+
   /** Resolves once no rebase is running (tests). */
   async idle(): Promise<void> {
     await this.#running;

@@ -191,14 +191,15 @@ export class BufferService {
 
   /**
    * Expires TTL'd records (in slices, so the loop is never blocked for long) and gives free pages back to the file
-   * system. A wall-clock step is handled first: no sweep runs on rows still in the old frame (the rebase calls back).
+   * system. A wall-clock step not yet applied to the stored rows (its rebase pending or failing) holds the expiry time
+   * back by the step, so no row is swept on an old-frame time (ClockRebaser.expiryCutoffMs); the rebase calls back.
    */
   maintain(): void {
     if (!this.store || this.#stopped) return;
-    if (this.#rebaser !== null && !this.#rebaser.settled()) return;
+    const cutoffMs = this.#rebaser?.expiryCutoffMs() ?? this.#ctx.clock.nowMs();
     try {
       let expired = 0;
-      for (const d of this.store.expire(this.#ctx.clock.nowMs(), EXPIRE_SLICE_RECORDS)) {
+      for (const d of this.store.expire(cutoffMs, EXPIRE_SLICE_RECORDS)) {
         this.countDrop(d.sink, 'ttl', d.records, d.bytes);
         expired += d.records;
       }
@@ -223,7 +224,8 @@ export class BufferService {
     const sink = this.sinks.get(sinkName);
     if (!sink) return Promise.reject(new LwError(BufferError.UNKNOWN_SINK, `no sink named "${sinkName}" in the sinks config`));
     const now = this.#ctx.clock.nowMs();
-    const created = o.createdMs ?? now;
+    // A measurement time after now is not one (and a rebase after a clock step keys on created times): now at most.
+    const created = Math.min(o.createdMs ?? now, now);
     return this.append({
       sink: sinkName,
       priority: PRIORITY_RANK[o.priority ?? sink.priority],

@@ -248,6 +248,45 @@ describe('buffer across wall-clock steps', () => {
     }
   });
 
+  it('while a rebase keeps failing, records still expire once their TTL has passed in either frame', async () => {
+    class AlwaysFullStore extends MemoryStore {
+      override shiftTimes(): number {
+        throw new Error('SQLITE_FULL (simulated)');
+      }
+    }
+    const clock = new SteppingClock(REAL - 7 * DAY);
+    const r = await rig(clock, undefined, new AlwaysFullStore());
+    try {
+      await ingestTen(r, clock); // one a minute, TTL 24 h, stored with the clock 7 days behind
+      clock.step(7 * DAY);
+      await r.tick();
+      assert.equal(r.rows().length, 10, 'none swept on their old-frame times');
+      clock.advance(23 * 60 * MIN);
+      await r.tick();
+      assert.equal(r.rows().length, 10, 'under 24 h old: kept');
+      clock.advance(2 * 60 * MIN);
+      await r.tick();
+      assert.equal(r.rows().length, 0, 'over 24 h old by any frame: expired although the rebase never succeeded');
+    } finally {
+      await done(r);
+    }
+  });
+
+  it('a measurement time after now handed to the in-process API is stored as now', async () => {
+    const clock = new SteppingClock(REAL);
+    const r = await rig(clock);
+    try {
+      await r.comp.service.appendBody('metrics', Buffer.from('a'), { createdMs: REAL + DAY });
+      await r.comp.service.appendBody('metrics', Buffer.from('b'), { createdMs: REAL - MIN });
+      assert.deepEqual(
+        r.rows().map((x) => x.createdMs),
+        [REAL, REAL - MIN],
+      );
+    } finally {
+      await done(r);
+    }
+  });
+
   it('a step within the threshold changes nothing; one beyond it moves the old rows by exactly that step', async () => {
     const clock = new SteppingClock(REAL);
     const r = await rig(clock);
