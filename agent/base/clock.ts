@@ -76,6 +76,10 @@ export class ManualClock implements Clock {
       );
     });
   }
+  /** Steps the wall clock alone by `ms` (NTP correcting it, `date -s`); the monotonic clock and timers do not move. */
+  stepWall(ms: number): void {
+    this.#now += ms;
+  }
   /** Advances time by `ms`, firing due timers in order. */
   advance(ms: number): void {
     const target = this.#mono + ms;

@@ -206,7 +206,10 @@ export function evaluate(state: LinkState, nowMs: number, policy: LinkHealthConf
  * Merges one probe sample into its uplink and re-evaluates. Samples of unconfigured uplinks create them. A void sample
  * or a lower-bound figure may only keep or improve the verdict (link-merge.ts); notes and budget are taken as they are.
  */
-export function step(state: LinkState, sample: ProbeSample, nowMs: number, policy: LinkHealthConfig): StepResult {
+export function step(state: LinkState, measured: ProbeSample, nowMs: number, policy: LinkHealthConfig): StepResult {
+  // No measurement is from the future: one stamped later than now was taken before the wall clock stepped back, and
+  // would otherwise keep every later sample out as "older" (link-merge.ts) until the clock caught up with it.
+  const sample = measured.atMs > nowMs ? { ...measured, atMs: nowMs } : measured;
   const prev = state.uplinks[sample.uplink] ?? initialUplink(sample.uplink, nowMs);
   const merged: UplinkState = {
     ...prev,

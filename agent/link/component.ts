@@ -4,6 +4,8 @@ import type { LinkSnapshot, ProbeSample } from '../core/types.ts';
 import { effectiveUplinks } from '../config/uplinks.ts';
 import { codeOf, messageOf } from '../base/errors.ts';
 import { decayedPenalty, releaseAtMs } from '../core/damping.ts';
+import { shiftLinkState } from '../core/link-shift.ts';
+import { WallStepWatch } from '../base/wall-step.ts';
 import {
   evaluate,
   initialLinkState,
@@ -46,6 +48,16 @@ export function createLinkComponent(ctx: AgentContext, opts: LinkComponentOption
       .map((u) => u.name);
   let store: LinkStore | null = null;
   let state: LinkState = initialLinkState(order, ctx.clock.nowMs());
+  const steps = new WallStepWatch(ctx.clock);
+  /** The state with its times moved by any step of the wall clock since the last call (link-shift.ts). */
+  const current = (): LinkState => {
+    const d = steps.take();
+    if (d !== 0) {
+      state = shiftLinkState(state, d);
+      log.warn({ stepMs: d }, 'wall clock stepped; link dwells, figure ages and damping keep their lengths');
+    }
+    return state;
+  };
   let snapshot: LinkSnapshot | null = null;
   let metrics: LinkMetrics | null = null;
   let cancelTimer: (() => void) | null = null;
@@ -101,12 +113,12 @@ export function createLinkComponent(ctx: AgentContext, opts: LinkComponentOption
     const delay = Math.max(LINK_MIN_TICK_MS, Math.min(LINK_MAX_TICK_MS, deadline === null ? LINK_MAX_TICK_MS : deadline - nowMs));
     cancelTimer = ctx.clock.setTimer(delay, () => {
       cancelTimer = null;
-      if (running) apply(evaluate(state, ctx.clock.nowMs(), policy));
+      if (running) apply(evaluate(current(), ctx.clock.nowMs(), policy));
     });
   };
 
-  const onSample = (s: ProbeSample): void => apply(step(state, s, ctx.clock.nowMs(), policy));
-  const onActive = (name: string | null): void => apply(setActive(state, name, ctx.clock.nowMs(), policy));
+  const onSample = (s: ProbeSample): void => apply(step(current(), s, ctx.clock.nowMs(), policy));
+  const onActive = (name: string | null): void => apply(setActive(current(), name, ctx.clock.nowMs(), policy));
 
   const details = (): Record<string, unknown> => {
     const nowMs = ctx.clock.nowMs();

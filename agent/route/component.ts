@@ -17,7 +17,8 @@ import { k3sPinning, type K3sFacts, type K3sPinning } from './k3s.ts';
 import { registerRouteMetrics } from './metrics.ts';
 import { cleanupCommands, currentActive, resolveUplinks, type PlanOptions } from './plan.ts';
 import { captureOriginalDefaults, restoreDefaults } from './restore.ts';
-import { restoredPolicy } from './policy-restore.ts';
+import { restoredPolicy, shiftedPolicy } from './policy-restore.ts';
+import { WallStepWatch } from '../base/wall-step.ts';
 import { committed, initialPolicyState, rolledBack, step, withOverride, type PolicyState, type PolicyUplink, type SwitchReason } from './policy.ts';
 import type { RouteTarget } from './reconcile.ts';
 import { routeHttpRoutes } from './routes.ts';
@@ -94,6 +95,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
   });
   let store: RouteStore | null = null;
   let state: PolicyState = initialPolicyState();
+  const steps = new WallStepWatch(ctx.clock);
   let pinning: K3sPinning | null = null;
   let lastWhy = 'not started';
   const gate = createApplyGate(Math.min(TROUBLE_RETRY_MS, policy.reapplyInterval));
@@ -183,6 +185,12 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
   }
 
   async function evaluateOnce(): Promise<void> {
+    const stepMs = steps.take();
+    if (stepMs !== 0) {
+      state = shiftedPolicy(state, stepMs);
+      follower.shift(stepMs);
+      log.warn({ stepMs }, 'wall clock stepped; failback holds, hold-downs and switch caps keep their lengths');
+    }
     const now = ctx.clock.nowMs();
     const snap = ctx.bus.latestLink() ?? emptySnapshot(now);
     const r = step(state, puplinks, snap, policyCfg, now);

@@ -75,6 +75,12 @@ export class Ipv6Follower {
     for (const [name, until] of Object.entries(saved)) if (until > nowMs) this.#heldUntil.set(name, Math.min(until, nowMs + this.#d.holdDownMs));
   }
 
+  /** The wall clock stepped by `deltaMs` (new − old): holds and the recheck time move with it, keeping their lengths. */
+  shift(deltaMs: number): void {
+    for (const [name, until] of this.#heldUntil) this.#heldUntil.set(name, until + deltaMs);
+    this.#uncheckedUntil += deltaMs;
+  }
+
   /** A follow-up left pending by a dead agent was reverted at start: hold that uplink's IPv6 like a failed one. */
   recovered(to: string, nowMs: number): void {
     this.#hold(to, nowMs + this.#d.holdDownMs, nowMs);

@@ -1,4 +1,4 @@
-/** The policy state a previous run saved, made safe to resume: wrong shapes dropped, no saved time later than now allows. */
+/** The policy state across changes of the wall clock: restored from a previous run (capped), or moved with a step while running. */
 import { initialPolicyState, type PolicyState } from './policy.ts';
 
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -44,6 +44,39 @@ export function restoredPolicy(saved: unknown, nowMs: number, holdDownMs: number
     lastSwitchMs: isTime(saved.lastSwitchMs) ? Math.min(saved.lastSwitchMs, nowMs) : null,
     override,
     awake: times(saved.awake, (t) => Math.min(t, nowMs)),
+    failoversFrom,
+  };
+}
+
+/**
+ * The state with every wall-clock time moved by `deltaMs` (a step of the wall clock while running, new − old), so
+ * every duration the policy measures stays what it was. Without it a clock stepped back by a day made "healthy for"
+ * negative (no failback for a day) and kept hold-downs, switch caps and the minimum interval for a day longer; one
+ * stepped forward ended them all at once. Unlike a restore (no reference between two runs: capped), a running agent
+ * knows the step exactly, so the times move by it, the operator's override included.
+ */
+export function shiftedPolicy(state: PolicyState, deltaMs: number): PolicyState {
+  if (deltaMs === 0) return state;
+  const add = (t: number): number => t + deltaMs;
+  const tracks: PolicyState['tracks'] = {};
+  for (const [name, t] of Object.entries(state.tracks))
+    tracks[name] = {
+      ...t,
+      lastSampleAtMs: t.lastSampleAtMs === null ? null : add(t.lastSampleAtMs),
+      healthySinceMs: t.healthySinceMs === null ? null : add(t.healthySinceMs),
+      ...(t.smoothedBadSinceMs !== undefined ? { smoothedBadSinceMs: t.smoothedBadSinceMs === null ? null : add(t.smoothedBadSinceMs) } : {}),
+    };
+  const each = (m: Readonly<Record<string, number>>): Record<string, number> => Object.fromEntries(Object.entries(m).map(([k, t]) => [k, add(t)]));
+  const failoversFrom: Record<string, number[]> = {};
+  for (const [k, list] of Object.entries(state.failoversFrom ?? {})) failoversFrom[k] = list.map(add);
+  return {
+    ...state,
+    tracks,
+    holdDownUntil: each(state.holdDownUntil),
+    switchLog: state.switchLog.map(add),
+    lastSwitchMs: state.lastSwitchMs === null ? null : add(state.lastSwitchMs),
+    override: state.override && { ...state.override, untilMs: state.override.untilMs === null ? null : add(state.override.untilMs) },
+    awake: each(state.awake),
     failoversFrom,
   };
 }

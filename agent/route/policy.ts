@@ -96,13 +96,16 @@ export function observe(state: PolicyState, snap: LinkSnapshot, nowMs: number, c
   for (const [name, view] of Object.entries(snap.uplinks)) {
     const prev = tracks[name] ?? { lastSampleAtMs: null, healthyStreak: 0, upStreak: 0, healthySinceMs: null };
     const sampleAt = view.latest.atMs ?? snap.atMs;
-    const isNew = prev.lastSampleAtMs === null || sampleAt > prev.lastSampleAtMs;
+    // New = a different sample time. The link publishes its newest sample's time, which only grows, except when the
+    // wall clock steps: then both components move their times by the step, and `>` would hold every later sample as
+    // "not new" if this saw one more snapshot of the old frame after moving its own times back.
+    const isNew = prev.lastSampleAtMs === null || sampleAt !== prev.lastSampleAtMs;
     const healthy = view.health === 'healthy';
     const up = healthy || view.health === 'degraded';
     const loss = view.latest.lossPercent;
     let lossSmoothed = prev.lossSmoothed;
     if (isNew && loss !== undefined) {
-      const dt = prev.lastSampleAtMs === null ? Infinity : sampleAt - prev.lastSampleAtMs;
+      const dt = prev.lastSampleAtMs === null ? Infinity : Math.max(0, sampleAt - prev.lastSampleAtMs);
       const alpha = lossSmoothed === undefined ? 1 : 1 - Math.exp(-dt / LOSS_SMOOTHING_MS);
       lossSmoothed = lossSmoothed === undefined ? loss : lossSmoothed + alpha * (loss - lossSmoothed);
     }

@@ -1,10 +1,11 @@
-/** The policy state saved by a previous run resumes without a saved time reaching past what its rule allows from now. */
+/** Route policy state across wall-clock changes: restored from a previous run (capped), moved with a step while running. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultRoutePolicy } from '../../../agent/config/route.ts';
 import { rateLimit } from '../../../agent/route/candidates.ts';
-import { initialPolicyState } from '../../../agent/route/policy.ts';
-import { restoredPolicy } from '../../../agent/route/policy-restore.ts';
+import { initialPolicyState, observe } from '../../../agent/route/policy.ts';
+import type { LinkSnapshot } from '../../../agent/core/types.ts';
+import { restoredPolicy, shiftedPolicy } from '../../../agent/route/policy-restore.ts';
 
 const NOW = 1_800_000_000_000;
 const HOLD_DOWN_MS = 60_000;
@@ -76,4 +77,53 @@ test('restored after a clock a day ahead, discretionary switches are limited as 
   // the saved state as it was would still be capped then: the rule this file exists for
   assert.match(rateLimit({ ...initialPolicyState('wan'), ...saved }, cfg, later) ?? '', /last switch/);
   assert.equal(rateLimit(restoredPolicy(saved, NOW, HOLD_DOWN_MS), cfg, later), null);
+});
+
+test('a step of the wall clock while running moves every policy time by it, so holds and "healthy for" keep their lengths', () => {
+  const s = {
+    ...initialPolicyState('lte'),
+    tracks: { wan: { lastSampleAtMs: NOW - 1_000, healthyStreak: 5, upStreak: 5, healthySinceMs: NOW - 60_000, smoothedBadSinceMs: null } },
+    holdDownUntil: { sat: NOW + 30_000 },
+    switchLog: [NOW - 600_000],
+    lastSwitchMs: NOW - 600_000,
+    override: { uplink: 'lte', untilMs: NOW + 3_600_000 },
+    awake: { sat: NOW - 5_000 },
+    failoversFrom: { wan: [NOW - 600_000] },
+  };
+  const back = shiftedPolicy(s, -DAY_MS);
+  const now = NOW - DAY_MS; // the clock after the step
+  assert.equal(now - (back.tracks.wan?.healthySinceMs ?? 0), 60_000, 'healthy for 60 s still, not for minus a day');
+  assert.equal(back.tracks.wan?.lastSampleAtMs, now - 1_000);
+  assert.equal(back.tracks.wan?.smoothedBadSinceMs, null);
+  assert.equal(back.tracks.wan?.healthyStreak, 5);
+  assert.deepEqual(back.holdDownUntil, { sat: now + 30_000 });
+  assert.deepEqual(back.switchLog, [now - 600_000]);
+  assert.equal(back.lastSwitchMs, now - 600_000);
+  assert.deepEqual(back.override, { uplink: 'lte', untilMs: now + 3_600_000 });
+  assert.deepEqual(back.awake, { sat: now - 5_000 });
+  assert.deepEqual(back.failoversFrom, { wan: [now - 600_000] });
+  assert.equal(shiftedPolicy(s, 0), s);
+  const cfg = defaultRoutePolicy();
+  // the caps judge the same interval after the step as before it
+  assert.equal(rateLimit(back, cfg, now) === null, rateLimit(s, cfg, NOW) === null);
+});
+
+test('after a step back, one more snapshot of the old frame does not stop later samples from counting as new', () => {
+  const snapAt = (atMs: number): LinkSnapshot => ({
+    atMs,
+    node: 'healthy',
+    active: 'wan',
+    uplinks: { lte: { name: 'lte', health: 'healthy', sinceMs: atMs - 60_000, reasons: [], latest: { atMs, rttMs: 30, lossPercent: 0 } } },
+  });
+  let s = observe(initialPolicyState('wan'), snapAt(NOW), NOW);
+  s = observe(s, snapAt(NOW + 2_000), NOW + 2_000);
+  assert.equal(s.tracks.lte?.healthyStreak, 2);
+  // the clock steps back a day: the route moves its times first, then sees the link's last old-frame snapshot once more
+  const now = NOW + 2_000 - DAY_MS;
+  s = shiftedPolicy(s, -DAY_MS);
+  s = observe(s, snapAt(NOW + 2_000), now);
+  // the link moves its times too; its next samples are in the new frame
+  s = observe(s, snapAt(now + 2_000), now + 2_000);
+  s = observe(s, snapAt(now + 4_000), now + 4_000);
+  assert.ok((s.tracks.lte?.healthyStreak ?? 0) >= 4, `streak ${s.tracks.lte?.healthyStreak}: new samples still count`);
 });
