@@ -54,7 +54,8 @@ export class ThroughputTests {
   readonly #d: MonitorDeps;
   readonly #s: TestSurroundings;
   #last: ThroughputOutcome | undefined;
-  #lastMs = Number.NEGATIVE_INFINITY;
+  /** Monotonic time of the last figure (-Infinity: none yet); lastMs() gives it as wall time. */
+  #lastMono = Number.NEGATIVE_INFINITY;
   #lightBadSince = false;
   #server: ServerHealth = { failingSinceMs: null };
   #lastSkip: SkipReason | undefined;
@@ -79,9 +80,13 @@ export class ThroughputTests {
     return overlapsLoadingTest(busyAtStart || this.#busy, this.#movedAtMono, roundStartMono);
   }
 
-  /** Wall-clock time of the last figure, measured or proven by traffic (-Infinity: none yet). */
+  /**
+   * Wall-clock time of the last figure, measured or proven by traffic (-Infinity: none yet). Kept on the monotonic
+   * clock, so the gaps measured from it (recheck, on-demand tests) keep their length when the wall clock steps.
+   */
   lastMs(): number {
-    return this.#lastMs;
+    const c = this.#d.clock;
+    return c.nowMs() - (c.monoMs() - this.#lastMono);
   }
 
   /** A light round found the uplink unreachable or lossy: once it recovers, a throughput-only verdict is re-tested sooner. */
@@ -96,7 +101,7 @@ export class ThroughputTests {
     return recheckDue({
       view: this.#d.view?.(),
       nowMs,
-      lastThroughputMs: this.#lastMs,
+      lastThroughputMs: this.lastMs(),
       lightWasBad: this.#lightBadSince,
       minGapMs: t.recheckMinGapMs,
       policy: this.#d.cfg.health,
@@ -161,7 +166,7 @@ export class ThroughputTests {
       this.#d.store.record(s);
       this.#d.metrics.observe(s);
       this.#d.emit(s);
-      this.#lastMs = startMs;
+      this.#lastMono = clock.monoMs();
       this.#lightBadSince = false;
       return { ...skip('traffic'), sample: s };
     }
@@ -241,7 +246,7 @@ export class ThroughputTests {
     const b = budgetStatus(this.#d, nowMs);
     this.#d.metrics.budget(this.#name, b.remainingBytes, b.budgetBytes, b.resetAtMs);
     this.#d.emit(s);
-    this.#lastMs = nowMs;
+    this.#lastMono = this.#d.clock.monoMs();
     this.#lightBadSince = false;
     this.#lastSkip = undefined;
     this.#last = r.out;

@@ -53,7 +53,8 @@ export class PassLoop {
   #cancelRetry: (() => void) | null = null;
   #cancelResync: (() => void) | null = null;
   #last: ReconcileResult | null = null;
-  #unknownSinceMs: number | null = null;
+  /** Monotonic time since which the link state has been unknown (null: it is known); see #unknownSinceMs. */
+  #unknownSinceMono: number | null = null;
 
   constructor(deps: PassLoopDeps) {
     this.#d = deps;
@@ -173,8 +174,18 @@ export class PassLoop {
   }
 
   #trackUnknown(s: LinkSnapshot | null): void {
-    if (s !== null && s.node !== 'unknown') this.#unknownSinceMs = null;
-    else this.#unknownSinceMs ??= this.#d.clock.nowMs();
+    if (s !== null && s.node !== 'unknown') this.#unknownSinceMono = null;
+    else this.#unknownSinceMono ??= this.#d.clock.monoMs();
+  }
+
+  /**
+   * Since when (wall time) the link state has been unknown, measured on the monotonic clock: a wall clock stepped back
+   * by a day while it is unknown must not keep linkward's decorations on for a day past `unknownHoldSeconds`, nor one
+   * stepped forward take them off at once.
+   */
+  get #unknownSinceMs(): number | null {
+    if (this.#unknownSinceMono === null) return null;
+    return this.#d.clock.nowMs() - (this.#d.clock.monoMs() - this.#unknownSinceMono);
   }
 
   #scheduleResync(): void {
