@@ -1,6 +1,7 @@
 /** The probes component: one monitor per uplink, light-probe loops, cron'd throughput probes, retention, status and routes. */
 import { createHash } from 'node:crypto';
-import { schedule, type ScheduledTask } from 'node-cron';
+import { schedule } from 'node-cron';
+import { SteppedCron } from './cron-schedule.ts';
 import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../agent/runtime/component.ts';
 import { effectiveUplinks } from '../agent/config/uplinks.ts';
 import type { CommandRunner } from '../agent/base/exec.ts';
@@ -41,7 +42,7 @@ export function createProbesComponent(ctx: AgentContext, deps: ProbesDeps): Comp
   let store: ProbeStore | undefined;
   const cancels = new Set<() => void>();
   const inflight = new Set<Promise<unknown>>();
-  let cron: ScheduledTask | undefined;
+  let cron: SteppedCron | undefined;
   let stopped = false;
   /** Aborted at stop: speed tests in progress end at once (a silent server would otherwise hold the stop for seconds). */
   const stopping = new AbortController();
@@ -199,11 +200,14 @@ export function createProbesComponent(ctx: AgentContext, deps: ProbesDeps): Comp
       for (const m of monitors) if (m.targetCount() > 0) later(Math.round(random() * 500), () => loop(m));
       if (cfg.throughput.enabled && cfg.throughput.url) {
         const offset = nodeOffsetMs(ctx.nodeName, cfg.throughput.spreadMs);
-        cron = schedule(cfg.throughput.cron, () => later(offset, () => void track(throughputAll())), {
-          name: 'linkward-probes-throughput',
-          noOverlap: true,
-          logger: dependencyLogger(log, 'node-cron'),
-        });
+        cron = new SteppedCron(clock, log, () =>
+          schedule(cfg.throughput.cron, () => later(offset, () => void track(throughputAll())), {
+            name: 'linkward-probes-throughput',
+            noOverlap: true,
+            logger: dependencyLogger(log, 'node-cron'),
+          }),
+        );
+        cron.start();
         log.info({ cron: cfg.throughput.cron, offsetMs: offset }, 'throughput probes scheduled');
       }
       if (lightTargets === 0)
@@ -214,7 +218,7 @@ export function createProbesComponent(ctx: AgentContext, deps: ProbesDeps): Comp
       stopping.abort();
       for (const c of cancels) c();
       cancels.clear();
-      await cron?.destroy();
+      await cron?.stop();
       await Promise.allSettled([...inflight]);
     },
     status,
