@@ -10,9 +10,10 @@ import { toRecord } from '../../../buffer/ingest.ts';
 import { MAINTENANCE_INTERVAL_MS } from '../../../buffer/service.ts';
 import { MemoryStore } from '../../../buffer/store-memory.ts';
 import type { BatchSender } from '../../../buffer/sender.ts';
-import type { NewRecord, StoredRecord } from '../../../buffer/types.ts';
+import type { StoredRecord } from '../../../buffer/types.ts';
 import { bufferContext, type BufferTestContext } from '../../support/buffer-context.ts';
 import { heldStore } from '../../support/buffer-deps.ts';
+import { timedRecord } from '../../support/buffer-records.ts';
 
 const MIN = 60_000;
 const H = 60 * MIN;
@@ -314,15 +315,7 @@ describe('buffer across wall-clock steps', () => {
 
   it('at open: no record created in the future, none expiring after now + its sink TTL (lowered TTLs too); TTL 0 sinks keep theirs', async () => {
     const store = new MemoryStore();
-    const rec = (s: string, body: string, createdMs: number, expiresMs: number | null): NewRecord => ({
-      sink: s,
-      priority: 1,
-      createdMs,
-      expiresMs,
-      contentType: null,
-      contentEncoding: null,
-      body: Buffer.from(body),
-    });
+    const rec = timedRecord;
     store.appendMany([
       rec('metrics', 'ahead', REAL + 7 * DAY, REAL + 8 * DAY), // stored with the clock a week ahead
       rec('metrics', 'old-ttl', REAL - H, REAL - H + 7 * DAY), // stored when the sink's TTL was 7 days

@@ -7,20 +7,13 @@ import { join } from 'node:path';
 import { openBufferDb } from '../../../buffer/sqlite-open.ts';
 import { MemoryStore } from '../../../buffer/store-memory.ts';
 import { SqliteStore } from '../../../buffer/store-sqlite.ts';
-import type { NewRecord, Store } from '../../../buffer/types.ts';
+import type { Store } from '../../../buffer/types.ts';
+import { timedRecord } from '../../support/buffer-records.ts';
 
 const H = 3_600_000;
 const T = Date.UTC(2026, 11, 5, 12);
 
-const rec = (sink: string, body: string, createdMs: number, expiresMs: number | null): NewRecord => ({
-  sink,
-  priority: 1,
-  createdMs,
-  expiresMs,
-  contentType: null,
-  contentEncoding: null,
-  body: Buffer.from(body),
-});
+const rec = timedRecord;
 
 const batch = (id: string, createdMs: number) => ({
   id,
