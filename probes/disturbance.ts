@@ -1,4 +1,5 @@
 /** Knows when the agent's own measurements were disturbed: event-loop stalls (CPU starvation), start-up warm-up, clock steps. */
+import { WALL_STEP_MS } from '../agent/base/wall-step.ts';
 import type { Clock } from '../agent/base/clock.ts';
 import type { VoidReason } from '../agent/core/types.ts';
 
@@ -15,8 +16,8 @@ export const SENTINEL_MS = 10;
 export const DISTURBED_LAG_MS = 50;
 /** Lateness that disturbs a throughput test: its chunks are processed in bursts, so only a stall this long distorts a rate. */
 export const THROUGHPUT_DISTURBED_LAG_MS = 100;
-/** Wall clock moved this much more (or less) than the monotonic clock: a clock step (NTP, RTC, an operator's `date -s`). */
-export const CLOCK_STEP_MS = 1_000;
+/** Wall clock moved this much more (or less) than the monotonic clock: a clock step (the link and route's threshold too). */
+export const CLOCK_STEP_MS = WALL_STEP_MS;
 /** After start this long every measurement is warm-up: module loading, JIT and the first requests compete for the CPU. */
 export const WARMUP_MS = 10_000;
 /** Stalls remembered (oldest dropped): enough for every probe in flight at once. */
