@@ -8,6 +8,7 @@ import type { ProbeSample, UplinkView } from '../agent/core/types.ts';
 import type { DisturbanceWatch } from './disturbance.ts';
 import type { ProbeMetrics } from './metrics.ts';
 import type { PassiveSources } from './passive-view.ts';
+import type { ThreadCpu } from './run-queue.ts';
 import type { InterfaceTable } from './source.ts';
 import type { ProbeStore } from './store.ts';
 import type { ProbeTarget } from './targets.ts';
@@ -37,6 +38,8 @@ export interface MonitorDeps extends PassiveSources {
   view?: () => UplinkView | undefined;
   /** CPU time used by the process so far (ms); the default reads process.cpuUsage(). */
   cpuMs?: () => number;
+  /** The event-loop thread's run and run-queue time so far; the default reads /proc/thread-self/schedstat. */
+  loopCpu?: () => ThreadCpu | null;
   /** Aborted when the agent stops: a speed test in progress ends at once and is not recorded. */
   stopping?: AbortSignal;
 }

@@ -7,6 +7,7 @@ import { MIN_USEFUL_THROUGHPUT_BYTES, processCpuMs, type MonitorDeps } from './m
 import type { NoteInput, ServerHealth } from './notes.ts';
 import type { PassiveView } from './passive-view.ts';
 import { hostPort } from './rtt-probers.ts';
+import { threadCpu } from './run-queue.ts';
 import { sourceOfHost, type UplinkSources } from './source.ts';
 import { runThroughput, type ThroughputProgress } from './throughput.ts';
 import { SKIP_WORDS, outcomeOf, serverAfter, type SkipReason, type ThroughputOutcome } from './throughput-outcome.ts';
@@ -183,6 +184,7 @@ export class ThroughputTests {
         {
           watch: this.#d.watch,
           cpuMs: this.#d.cpuMs ?? processCpuMs,
+          loopCpu: this.#d.loopCpu ?? threadCpu,
           monoMs: () => clock.monoMs(),
           allowance: () => throughputAllowance(uplinkBudget(this.#d, clock.nowMs()), 1, t.maxBytes, MIN_USEFUL_THROUGHPUT_BYTES),
           run: (direction, maxBytes) => {

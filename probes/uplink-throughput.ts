@@ -2,7 +2,8 @@
 import type { ProbeSample, UplinkView, VoidReason } from '../agent/core/types.ts';
 import type { LinkHealthConfig } from '../agent/config/link.ts';
 import { THROUGHPUT_DISTURBED_LAG_MS, type DisturbanceWatch } from './disturbance.ts';
-import { confirmedFigure, needsConfirmation, suspectFigure } from './throughput-policy.ts';
+import { threadCpuBetween, type ThreadCpu } from './run-queue.ts';
+import { CPU_BOUND_SHARE, confirmedFigure, needsConfirmation, suspectFigure } from './throughput-policy.ts';
 import type { Direction, ThroughputResult } from './throughput.ts';
 
 /** One direction as run and judged. */
@@ -29,6 +30,8 @@ export interface TestDeps {
   allowance(): number;
   /** CPU time (ms) the process has used so far. */
   cpuMs(): number;
+  /** The event-loop thread's run and run-queue time so far (null where the kernel does not say); absent: not judged. */
+  loopCpu?: () => ThreadCpu | null;
   monoMs(): number;
   /**
    * Whether a test inside the process's start-up warm-up is set aside (default true: the agent's start is CPU-heavy
@@ -41,20 +44,26 @@ export interface TestDeps {
 export async function runJudged(d: TestDeps, direction: Direction, maxBytes: number): Promise<JudgedDirection> {
   const w = d.watch?.begin();
   const cpu0 = d.cpuMs();
+  const loop0 = d.loopCpu?.() ?? null;
   const t0 = d.monoMs();
   const result = await d.run(direction, maxBytes);
   const disturbance = w && d.watch ? d.watch.end(w, THROUGHPUT_DISTURBED_LAG_MS, d.warmup ?? true) : null;
   if (disturbance && disturbance.reason !== 'starved') return { result, suspect: disturbance.reason, detail: disturbance.detail };
-  const suspect = suspectFigure({ starved: disturbance !== null, stalled: result.stalled === true, cpuMs: d.cpuMs() - cpu0, wallMs: d.monoMs() - t0 });
-  const detail =
-    suspect === 'starved'
-      ? disturbance?.detail
-      : suspect === 'stalled'
-        ? 'a TCP stall inside the test'
-        : suspect === 'cpu_bound'
-          ? 'the agent used a whole CPU during the test: the figure is bounded by the CPU, not the link'
-          : undefined;
+  const wallMs = d.monoMs() - t0;
+  const cpuMs = d.cpuMs() - cpu0;
+  const loop = d.loopCpu ? threadCpuBetween(loop0, d.loopCpu()) : null;
+  const suspect = suspectFigure({ starved: disturbance !== null, stalled: result.stalled === true, cpuMs, wallMs, loop });
+  const detail = suspect === 'starved' ? disturbance?.detail : suspect ? suspectDetail(suspect, cpuMs, wallMs, loop) : undefined;
   return { result, suspect, ...(detail ? { detail } : {}) };
+}
+
+/** What an operator reads for a figure set aside by what the agent saw of its own CPU or the connection. */
+function suspectDetail(suspect: VoidReason, cpuMs: number, wallMs: number, loop: ThreadCpu | null): string | undefined {
+  if (suspect === 'stalled') return 'a TCP stall inside the test';
+  if (suspect !== 'cpu_bound') return undefined;
+  if (cpuMs >= CPU_BOUND_SHARE * wallMs || !loop) return 'the agent used a whole CPU during the test: the figure is bounded by the CPU, not the link';
+  const pct = (ms: number) => Math.round((100 * ms) / wallMs);
+  return `the agent waited for a CPU ${pct(loop.waitMs)} % of the test and ran ${pct(loop.runMs)} % (busy cores): the figure is bounded by the CPU it got, not the link`;
 }
 
 /**

@@ -13,6 +13,7 @@ import { resolveSources, sourceOfHost } from '../../probes/source.ts';
 import { runThroughput, type Direction, type ThroughputResult } from '../../probes/throughput.ts';
 import { DisturbanceWatch } from '../../probes/disturbance.ts';
 import { runJudged } from '../../probes/uplink-throughput.ts';
+import { threadCpu } from '../../probes/run-queue.ts';
 import type { Preset } from '../../probes/presets.ts';
 import { startProbeServer } from '../../probes/server.ts';
 import { oneOffLatency } from '../../probes/oneoff.ts';
@@ -134,6 +135,7 @@ async function probeAction(o: ProbeOptions): Promise<void> {
           const u = process.cpuUsage();
           return (u.user + u.system) / 1000;
         },
+        loopCpu: threadCpu,
         monoMs: () => systemClock.monoMs(),
         run: (dir, maxBytes) =>
           runThroughput({

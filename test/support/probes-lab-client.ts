@@ -1,6 +1,7 @@
 /** Lab client run inside a namespace: builds an uplink monitor from a JSON config, runs light rounds and/or throughput probes, prints JSON. */
 import { systemRunner } from '../../agent/base/exec.ts';
 import { effectiveUplinks } from '../../agent/config/uplinks.ts';
+import { DisturbanceWatch } from '../../probes/disturbance.ts';
 import { createProbeMetrics } from '../../probes/metrics.ts';
 import { ProbeStore } from '../../probes/store.ts';
 import { parseTargets } from '../../probes/targets.ts';
@@ -23,6 +24,8 @@ const mon = new UplinkMonitor({
   runner: systemRunner,
   random: Math.random,
   emit: () => undefined,
+  // the daemon's judge of its own disturbance (probes/component.ts): a figure taken while starved is set aside
+  watch: new DisturbanceWatch(ctx.clock),
 });
 const out: { light: unknown[]; throughput: unknown[] } = { light: [], throughput: [] };
 for (let i = 0; i < (spec.light ?? 0); i++) out.light.push(await mon.lightRound());

@@ -11,6 +11,10 @@ import { tcpConnect, udpEcho } from '../../../probes/light-probes.ts';
 import { icmpPing } from '../../../probes/icmp.ts';
 import { runThroughput } from '../../../probes/throughput.ts';
 import { encodeEcho } from '../../../probes/echo-protocol.ts';
+import { DisturbanceWatch } from '../../../probes/disturbance.ts';
+import { processCpuMs } from '../../../probes/monitor-deps.ts';
+import { threadCpu } from '../../../probes/run-queue.ts';
+import { runJudged } from '../../../probes/uplink-throughput.ts';
 
 const TOKEN = 'probe-token-0123456789';
 let open: RunningProbeServer;
@@ -108,26 +112,51 @@ test('ICMP via system ping on loopback', async (t) => {
   assert.equal(attempts.filter((a) => a.rttMs !== null).length, 2);
 });
 
+// One watch for the file, as the daemon has one: the figures are judged as the agent judges its own (warm-up aside).
+const watch = new DisturbanceWatch(systemClock);
+
 for (const preset of ['linkward', 'cloudflare', 'librespeed'] as const) {
-  test(`throughput ${preset}: both directions measure, stay under the byte cap`, async () => {
+  test(`throughput ${preset}: both directions measure, stay under the byte cap`, async (t) => {
     for (const direction of ['down', 'up'] as const) {
       const progress: number[] = [];
-      const r = await runThroughput({
-        url: `http://127.0.0.1:${open.port}/`,
-        preset,
+      const judged = await runJudged(
+        {
+          watch,
+          warmup: false,
+          allowance: () => 0,
+          cpuMs: processCpuMs,
+          loopCpu: threadCpu,
+          monoMs: () => systemClock.monoMs(),
+          run: (dir, maxBytes) =>
+            runThroughput({
+              url: `http://127.0.0.1:${open.port}/`,
+              preset,
+              direction: dir,
+              streams: 4,
+              maxBytes,
+              // the byte cap ends it on loopback (0.2-1.1 s, also on one core shared with 4 burners); the time cap is
+              // only a guard, long enough that a CI machine busy with the parallel test phase still completes a transfer
+              maxDurationMs: 10_000,
+              minMeasureMs: 300,
+              stableTolerance: 0.2,
+              clock: systemClock,
+              onProgress: (p) => progress.push(p.mbps),
+            }),
+        },
         direction,
-        streams: 4,
-        maxBytes: 6_000_000,
-        // the byte cap ends it on loopback (0.2-1.1 s, also on one core shared with 4 burners); the time cap is only
-        // a guard, long enough that a CI machine busy with the parallel test phase still completes a transfer
-        maxDurationMs: 10_000,
-        minMeasureMs: 300,
-        stableTolerance: 0.2,
-        clock: systemClock,
-        onProgress: (p) => progress.push(p.mbps),
-      });
+        6_000_000,
+      );
+      const r = judged.result;
       assert.deepEqual(r.errors, [], `${preset} ${direction} errors`);
-      assert.ok(r.mbps !== undefined && r.mbps > 10, `${preset} ${direction} ${r.mbps} Mbit/s on loopback`);
+      assert.ok(r.mbps !== undefined && r.mbps > 0, `${preset} ${direction}: a figure`);
+      // Loopback is far faster than 10 Mbit/s, so a lower figure is the CPU's (CI's parallel phase ran this at 4.6
+      // Mbit/s, load 8.4 on 2 cores): the agent must not vouch for it. Probe server and client share this process, so a
+      // quiet machine may set a figure aside as CPU-bound too; one it vouches for must be a loopback figure.
+      if (judged.suspect === null) assert.ok(r.mbps > 10, `${preset} ${direction}: vouched for ${r.mbps} Mbit/s on loopback`);
+      else {
+        assert.ok(['starved', 'cpu_bound'].includes(judged.suspect), `${preset} ${direction}: set aside as ${judged.suspect}`);
+        t.diagnostic(`${preset} ${direction}: ${r.mbps.toFixed(1)} Mbit/s set aside (${judged.suspect}: ${judged.detail})`);
+      }
       // linkward/cloudflare serve exactly what is asked; LibreSpeed serves whole MiB and the excess already in flight is counted
       const cap = preset === 'librespeed' && direction === 'down' ? 6_000_000 * 1.25 : 6_000_000;
       assert.ok(r.payloadBytes <= cap, `payload ${r.payloadBytes}`);

@@ -106,6 +106,8 @@ interface MonitorThroughput {
   skipped?: string;
   sample?: ProbeSample;
   suspect?: { down?: string; up?: string };
+  download?: unknown;
+  upload?: unknown;
 }
 for (const busy of [false, true]) {
   const rate = Math.round(RATE_RANGE_MBIT[0] * (RATE_RANGE_MBIT[1] / RATE_RANGE_MBIT[0]) ** rnd() * 10) / 10;
@@ -138,7 +140,11 @@ for (const busy of [false, true]) {
     for (const f of figures) {
       assert.ok(f.v !== undefined, `${f.d}: no figure (${JSON.stringify(r)})`);
       if (f.aside) assert.ok(f.v <= goodput * 1.1, `${f.d}: a figure set aside (${f.aside}) must not overstate the link: ${f.v} vs ${goodput.toFixed(2)}`);
-      else assert.ok(Math.abs(f.v / goodput - 1) <= 0.1, `${f.d}: vouched for ${f.v} Mbit/s vs goodput ${goodput.toFixed(2)} (shaped ${rate}), seed ${seed}`);
+      else
+        assert.ok(
+          Math.abs(f.v / goodput - 1) <= 0.1,
+          `${f.d}: vouched for ${f.v} Mbit/s vs goodput ${goodput.toFixed(2)} (shaped ${rate}), seed ${seed}: ${JSON.stringify(f.d === 'down' ? r!.download : r!.upload)}`,
+        );
       // Quiet, a figure may be set aside for what the link did (a TCP stall: tail loss at tbf's queue ends in an RTO at
       // higher rates) or by the rule for a low first reading ('unconfirmed': a second test must agree), never for the CPU.
       if (!busy) assert.ok(!['starved', 'cpu_bound', 'warmup'].includes(f.aside ?? ''), `${f.d}: set aside (${f.aside}) on a quiet machine`);
