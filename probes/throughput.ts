@@ -1,42 +1,26 @@
 /** Throughput probe over HTTP (undici): parallel streams, growing transfer sizes, warm-up excluded, stops when stable or capped. */
-import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { Pool } from 'undici';
-import type { Clock } from '../agent/base/clock.ts';
-import { LwError, messageOf } from '../agent/base/errors.ts';
-import { ProbeErrorCode } from './errors.ts';
+import { messageOf } from '../agent/base/errors.ts';
 import { estimate, nextTransferSize, type ByteSample, type EstimatorOptions } from './estimator.ts';
-import { PRESETS, presetUrl, type Preset } from './presets.ts';
+import { PRESETS } from './presets.ts';
 import { AllowanceRule, ByteLedger } from './probe-bytes.ts';
 import { ProbeMeter } from './throughput-meter.ts';
 import { lastCompletionMs, uploadEstimate, type SeriesEstimate } from './upload-series.ts';
-import {
-  failureReason,
-  judgeFigure,
-  serverTicks,
-  uploadActivity,
-  type Direction,
-  type FailureReason,
-  type StopReason,
-  type ThroughputResult,
-} from './throughput-result.ts';
+import { failureReason, judgeFigure, uploadActivity, type FailureReason, type StopReason, type ThroughputResult } from './throughput-result.ts';
 import { findStalls, type StreamActivity } from './stalls.ts';
 import { reservedLatencySession } from './loaded-latency.ts';
+import {
+  CHECK_EVERY_MS,
+  INITIAL_TRANSFER_BYTES,
+  INITIAL_UPLOAD_BYTES,
+  LATENCY_TIMEOUT_MS,
+  TRUST_TRANSFER_MS,
+  TRUST_UPLOAD_MS,
+  TRUST_UPLOAD_RTTS,
+  type ThroughputOptions,
+} from './throughput-options.ts';
+import { download, upload, type TransferContext } from './throughput-transfer.ts';
 
-/** First download per stream: 64 KiB fits in the initial window of a slow link without wasting bytes. */
-export const INITIAL_TRANSFER_BYTES = 64 * 1024;
-/** First upload per stream: uploads are timed by completions, so start small (16 KiB ≈ 260 ms at 0.5 Mbit/s per stream). */
-export const INITIAL_UPLOAD_BYTES = 16 * 1024;
-/** A download lasting this long is long enough to be trusted; sizes stop growing. */
-export const TRUST_TRANSFER_MS = 500;
-/** Uploads are timed by their completions, so they are kept short: each completion is a precise delivery point. */
-export const TRUST_UPLOAD_MS = 150;
-/** ...but at least this many round trips long (RTT hint, else the shortest upload seen), so request gaps do not idle a stream. */
-export const TRUST_UPLOAD_RTTS = 4;
-/** How often (of measured time) the stability rule is evaluated. */
-export const CHECK_EVERY_MS = 100;
-/** Per-ping timeout of the loaded-latency pings: an answer later than this is a loss. */
-export const LATENCY_TIMEOUT_MS = 2_000;
 /**
  * How downloads are timed: `read` = bytes the client read; `sync` = the kernel's in-sync points (probes/kernel-series.ts,
  * needs the native addon; falls back to `read` without it); `bytes` = the kernel's in-order bytes (measured no better
@@ -48,43 +32,10 @@ export type DownloadTiming = 'read' | 'sync' | 'bytes';
 export const DEFAULT_DOWNLOAD_TIMING: DownloadTiming = 'read';
 const TIMING_ENV: Record<string, DownloadTiming> = { off: 'read', on: 'sync', sync: 'sync', bytes: 'bytes' };
 const DOWNLOAD_TIMING: DownloadTiming = TIMING_ENV[process.env.LINKWARD_TCP_INFO ?? ''] ?? DEFAULT_DOWNLOAD_TIMING;
-/** Upload body chunk: 16 KiB keeps the byte series fine-grained (≈ 13 ms at 10 Mbit/s); random, allocated once. */
-const UP_CHUNK = randomBytes(16 * 1024);
 
 export type { Direction, StopReason, ThroughputResult } from './throughput-result.ts';
 export { serverTicks } from './throughput-result.ts';
-
-/** The running figure of a probe in progress (for live displays; not a result). */
-export interface ThroughputProgress {
-  direction: Direction;
-  mbps: number;
-  bytes: number;
-  elapsedMs: number;
-}
-
-export interface ThroughputOptions {
-  url: string;
-  preset: Preset;
-  direction: Direction;
-  streams: number;
-  maxBytes: number;
-  maxDurationMs: number;
-  minMeasureMs: number;
-  stableTolerance: number;
-  sourceAddress?: string;
-  token?: string;
-  clock: Clock;
-  onProgress?: (p: ThroughputProgress) => void;
-  /** Known round-trip time (light probes, one-off latency); sizes uploads so request gaps do not idle streams. */
-  rttHintMs?: number;
-  /** Return the raw cumulative byte series (for recordings and benchmarks). */
-  keepSeries?: boolean;
-  /** Measure idle and loaded RTT on a separate socket (default true); its timeout for one ping (default 2000 ms). */
-  loadedLatency?: boolean;
-  latencyTimeoutMs?: number;
-  /** Ends the probe at once when aborted (the agent is stopping): transfers in progress are aborted, no new ones start. */
-  signal?: AbortSignal;
-}
+export * from './throughput-options.ts';
 
 /** Waits for `work`, or less when `signal` aborts first (the work then ends on its own timeout, unawaited). */
 async function untilAborted(work: Promise<void> | undefined, signal: AbortSignal | undefined): Promise<void> {
@@ -98,11 +49,6 @@ async function untilAborted(work: Promise<void> | undefined, signal: AbortSignal
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
-}
-
-/** LW_PROBE_HTTP_STATUS for a non-2xx answer (the message keeps the `HTTP <status>` form the failure metric reads). */
-function httpStatusError(status: number, url: string): LwError {
-  return new LwError(ProbeErrorCode.HTTP_STATUS, `HTTP ${status} from ${url}`, { context: { status, url } });
 }
 
 /** Runs one direction. Never throws for network errors: they end up in `errors` and `stopReason`. */
@@ -201,72 +147,26 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   if (o.signal?.aborted) onAbort();
   else o.signal?.addEventListener('abort', onAbort, { once: true });
 
-  const transfer = async (size: number, stream: number, queued: boolean): Promise<void> => {
-    const nonce = randomBytes(6).toString('hex');
-    const path = (u: URL): string => u.pathname + u.search;
-    requests++;
-    if (!up) {
-      const asked = o.clock.monoMs();
-      const act = activity[stream] as StreamActivity;
-      const busy: [number, number] = [asked - t0, Number.POSITIVE_INFINITY];
-      act.busy.push(busy);
-      meter.asked(stream, preset.served?.(size) ?? size);
-      const res = await pool.request({ method: 'GET', path: path(presetUrl(o.url, preset.down(size, nonce))), headers, signal: ac.signal });
-      meter.firstByte(o.clock.monoMs() - asked, queued);
-      if (res.statusCode >= 300) {
-        await res.body.dump();
-        throw httpStatusError(res.statusCode, o.url);
-      }
-      let got = 0;
-      try {
-        for await (const chunk of res.body) {
-          got += (chunk as Buffer).length;
-          meter.received(stream, (chunk as Buffer).length);
-          if (!aborted()) act.progress.push(o.clock.monoMs() - t0);
-          account((chunk as Buffer).length);
-          if (got >= size) break; // a server sending more than asked: stop at what we asked for
-        }
-      } finally {
-        busy[1] = o.clock.monoMs() - t0;
-      }
-      if (got < size) res.body.destroy();
-      return;
-    }
-    async function* body(): AsyncGenerator<Buffer> {
-      while ((unpulled[stream] as number) > 0 && !aborted()) {
-        const n = Math.min(unpulled[stream] as number, UP_CHUNK.length);
-        unpulled[stream] = (unpulled[stream] as number) - n;
-        yield n === UP_CHUNK.length ? UP_CHUNK : UP_CHUNK.subarray(0, n);
-        account(n);
-      }
-    }
-    const startedAt = o.clock.monoMs() - t0;
-    inProgress[stream] = size;
-    unpulled[stream] = size;
-    const res = await pool.request({
-      method: 'POST',
-      path: path(presetUrl(o.url, preset.up(nonce))),
-      headers: { ...headers, 'content-type': 'application/octet-stream', 'content-length': String(size) },
-      body: Readable.from(body()),
-      signal: ac.signal,
-    });
-    const text = await res.body.text();
-    if (res.statusCode >= 300) throw httpStatusError(res.statusCode, o.url);
-    if (aborted()) return;
-    const t = o.clock.monoMs() - t0;
-    (completed[stream] as ByteSample[][]).push(
-      preset.serverTicks
-        ? serverTicks(text, size)
-        : [
-            { tMs: startedAt, bytes: 0 },
-            { tMs: t, bytes: size },
-          ],
-    );
-    inProgress[stream] = 0;
-    if (stopReason)
-      finished[stream] = true; // draining: this stream starts nothing more
-    else lastDoneAt = t;
-    check(t);
+  const transfers: TransferContext = {
+    pool,
+    url: o.url,
+    preset,
+    headers,
+    signal: ac.signal,
+    clock: o.clock,
+    t0,
+    meter,
+    activity,
+    completed,
+    inProgress,
+    unpulled,
+    account,
+    uploaded: (stream, t) => {
+      if (stopReason)
+        finished[stream] = true; // draining: this stream starts nothing more
+      else lastDoneAt = t;
+      check(t);
+    },
   };
 
   let shortestUploadMs = Number.POSITIVE_INFINITY;
@@ -283,7 +183,8 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
       }
       const started = o.clock.monoMs();
       try {
-        await transfer(ask, stream, queued);
+        requests++;
+        await (up ? upload(transfers, ask, stream) : download(transfers, ask, stream, queued));
       } catch (e) {
         if (aborted()) return;
         errors.push(messageOf(e));

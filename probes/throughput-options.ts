@@ -1,0 +1,51 @@
+/** Options, progress reports and tuning constants of the HTTP throughput probe (probes/throughput.ts). */
+import type { Clock } from '../agent/base/clock.ts';
+import type { Preset } from './presets.ts';
+import type { Direction } from './throughput-result.ts';
+
+/** First download per stream: 64 KiB fits in the initial window of a slow link without wasting bytes. */
+export const INITIAL_TRANSFER_BYTES = 64 * 1024;
+/** First upload per stream: uploads are timed by completions, so start small (16 KiB ≈ 260 ms at 0.5 Mbit/s per stream). */
+export const INITIAL_UPLOAD_BYTES = 16 * 1024;
+/** A download lasting this long is long enough to be trusted; sizes stop growing. */
+export const TRUST_TRANSFER_MS = 500;
+/** Uploads are timed by their completions, so they are kept short: each completion is a precise delivery point. */
+export const TRUST_UPLOAD_MS = 150;
+/** ...but at least this many round trips long (RTT hint, else the shortest upload seen), so request gaps do not idle a stream. */
+export const TRUST_UPLOAD_RTTS = 4;
+/** How often (of measured time) the stability rule is evaluated. */
+export const CHECK_EVERY_MS = 100;
+/** Per-ping timeout of the loaded-latency pings: an answer later than this is a loss. */
+export const LATENCY_TIMEOUT_MS = 2_000;
+
+/** The running figure of a probe in progress (for live displays; not a result). */
+export interface ThroughputProgress {
+  direction: Direction;
+  mbps: number;
+  bytes: number;
+  elapsedMs: number;
+}
+
+export interface ThroughputOptions {
+  url: string;
+  preset: Preset;
+  direction: Direction;
+  streams: number;
+  maxBytes: number;
+  maxDurationMs: number;
+  minMeasureMs: number;
+  stableTolerance: number;
+  sourceAddress?: string;
+  token?: string;
+  clock: Clock;
+  onProgress?: (p: ThroughputProgress) => void;
+  /** Known round-trip time (light probes, one-off latency); sizes uploads so request gaps do not idle streams. */
+  rttHintMs?: number;
+  /** Return the raw cumulative byte series (for recordings and benchmarks). */
+  keepSeries?: boolean;
+  /** Measure idle and loaded RTT on a separate socket (default true); its timeout for one ping (default 2000 ms). */
+  loadedLatency?: boolean;
+  latencyTimeoutMs?: number;
+  /** Ends the probe at once when aborted (the agent is stopping): transfers in progress are aborted, no new ones start. */
+  signal?: AbortSignal;
+}
