@@ -1,4 +1,5 @@
 /** SQL of the SQLite store, prepared once per connection (names match SqliteStore's statement map). */
+import type { Statement } from 'better-sqlite3';
 
 export const STORE_SQL = {
   insert:
@@ -51,3 +52,6 @@ export const STORE_SQL = {
 } as const;
 
 export type StoreSqlName = keyof typeof STORE_SQL;
+
+/** The prepared statements of one connection (STORE_SQL by name). */
+export type StoreStatements = Record<StoreSqlName, Statement>;

@@ -1,9 +1,12 @@
 /** Store on better-sqlite3 (buffer.db): statements prepared once, lane depth counters kept in memory. */
-import type { Database as Db, Statement } from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
 import { isDiskFull } from './errors.ts';
 import { LaneCounters, mergeDrops } from './lanes.ts';
+import { batchBytes, deadLetterBatch, replayRows } from './sqlite-dead.ts';
+import { dropBatch, evictOldest, expireRows, purgeRows, type DelRow } from './sqlite-delete.ts';
 import { toBatch, toDeadLetter, toRecord, type Row } from './sqlite-rows.ts';
-import { STORE_SQL, type StoreSqlName } from './sqlite-sql.ts';
+import { STORE_SQL, type StoreStatements } from './sqlite-sql.ts';
+import { clampRows, shiftRows } from './sqlite-times.ts';
 import { SqliteTx } from './sqlite-tx.ts';
 import type { RecordLedger } from './ledger.ts';
 import type { WriterThread } from './writer-thread.ts';
@@ -26,21 +29,12 @@ import {
   type Usage,
 } from './types.ts';
 
-/** Dead letters kept at most; older ones are deleted so a misconfigured sink cannot fill the disk. */
-export const DEAD_LETTER_MAX_ROWS = 1_000;
-/** Rows examined per eviction step. */
-const EVICT_CHUNK = 512;
-
-interface DelRow {
-  sink: string;
-  priority: number;
-  size: number;
-}
+export { DEAD_LETTER_MAX_ROWS } from './sqlite-dead.ts';
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly #lanes = new LaneCounters();
-  readonly #s: Record<StoreSqlName, Statement>;
+  readonly #s: StoreStatements;
   /** Transactions, disk-full handling and ledger bookkeeping. */
   readonly #tx: SqliteTx;
 
@@ -54,7 +48,7 @@ export class SqliteStore implements Store {
   constructor(db: Db, reservePath: string | null = null, writer: WriterThread | null = null, ledger: RecordLedger | null = null) {
     this.#tx = new SqliteTx(db, reservePath, ledger);
     if (writer) this.appendManyAsync = (records) => this.#appendViaWriter(writer, records);
-    this.#s = Object.fromEntries(Object.entries(STORE_SQL).map(([k, sql]) => [k, db.prepare(sql)])) as Record<StoreSqlName, Statement>;
+    this.#s = Object.fromEntries(Object.entries(STORE_SQL).map(([k, sql]) => [k, db.prepare(sql)])) as StoreStatements;
     for (const r of db.prepare('SELECT sink, priority, COUNT(*) AS n, SUM(size) AS b FROM buf_records GROUP BY sink, priority').all() as Row[]) {
       this.#lanes.add(String(r.sink), Number(r.priority), Number(r.n), Number(r.b));
     }
@@ -165,10 +159,7 @@ export class SqliteStore implements Store {
   }
 
   ack(batchId: string): DropResult | null {
-    const rows = this.#tx.drain(() => {
-      this.#s.delBatch.run(batchId);
-      return this.#tx.removing(this.#s.delBatchRecords.all(batchId) as DelRow[]);
-    });
+    const rows = this.#tx.drain(() => this.#tx.removing(dropBatch(this.#s, batchId)));
     return this.#deleted(rows)[0] ?? null;
   }
 
@@ -189,74 +180,28 @@ export class SqliteStore implements Store {
 
   deadLetter(batchId: string, reason: string, status: number | null, nowMs: number): DropResult | null {
     // The body is copied into the dead letters: like a seal, only a small one may use the disk-full reserve.
-    const size = Number((this.#s.batchBytes.get(batchId) as { n: number } | undefined)?.n ?? 0);
-    const rows = this.#tx.consume(size <= SHORT_SPACE_BATCH_BYTES, () => {
-      const b = this.#s.delBatch.get(batchId) as Row | undefined;
-      if (!b) return [];
-      this.#s.insDead.run(b.id, b.sink, b.priority, nowMs, status, reason, b.record_count, b.content_type, b.content_encoding, b.body);
-      this.#s.trimDead.run(DEAD_LETTER_MAX_ROWS);
-      return this.#tx.removing(this.#s.delBatchRecords.all(batchId) as DelRow[]);
-    });
+    const small = batchBytes(this.#s, batchId) <= SHORT_SPACE_BATCH_BYTES;
+    const rows = this.#tx.consume(small, () => this.#tx.removing(deadLetterBatch(this.#s, batchId, reason, status, nowMs)));
     return this.#deleted(rows)[0] ?? null;
   }
 
   dropOldest(freeBytes: number, freeRecords: number): DropResult[] {
-    const rows = this.#tx.drain(() => {
-      const out: DelRow[] = [];
-      let bytes = 0;
-      while (bytes < freeBytes || out.length < freeRecords) {
-        const scan = this.#s.evictScan.all(EVICT_CHUNK) as Row[];
-        if (scan.length === 0) break;
-        for (const r of scan) {
-          if (bytes >= freeBytes && out.length >= freeRecords) break;
-          const del = r.batch_id === null ? (this.#s.delRecord.all(r.id) as DelRow[]) : this.#dropBatch(String(r.batch_id));
-          for (const d of del) {
-            out.push(d);
-            bytes += d.size;
-          }
-        }
-      }
-      return this.#tx.removing(out);
-    });
+    const rows = this.#tx.drain(() => this.#tx.removing(evictOldest(this.#s, freeBytes, freeRecords)));
     return this.#deleted(rows);
   }
 
-  #dropBatch(id: string): DelRow[] {
-    this.#s.delBatch.run(id);
-    return this.#s.delBatchRecords.all(id) as DelRow[];
-  }
-
   expire(nowMs: number, maxRecords: number = Number.MAX_SAFE_INTEGER): DropResult[] {
-    const rows = this.#tx.drain(() => {
-      const out: DelRow[] = [];
-      for (const r of this.#s.expiredBatches.all(nowMs, maxRecords) as Row[]) out.push(...this.#dropBatch(String(r.batch_id)));
-      out.push(...(this.#s.expire.all(nowMs, Math.max(0, maxRecords - out.length)) as DelRow[]));
-      return this.#tx.removing(out);
-    });
+    const rows = this.#tx.drain(() => this.#tx.removing(expireRows(this.#s, nowMs, maxRecords)));
     return this.#deleted(rows);
   }
 
   shiftTimes(shifts: readonly TimeShift[]): number {
     // No rows come or go, so no ledger bookkeeping; not `drain`: rewriting every row needs more than the ballast holds.
-    return this.#tx.run(() => {
-      let moved = 0;
-      for (const s of shifts) {
-        const args = { delta: s.deltaMs, cutoff: s.cutoffMs };
-        moved = this.#s.shiftRecords.run(args).changes;
-        this.#s.shiftBatches.run(args);
-      }
-      return moved;
-    });
+    return this.#tx.run(() => shiftRows(this.#s, shifts));
   }
 
   clampTimes(nowMs: number, expiryCaps: ReadonlyMap<string, number>): ClampResult {
-    return this.#tx.run(() => {
-      const created = this.#s.clampCreated.run({ now: nowMs }).changes;
-      this.#s.clampBatchCreated.run({ now: nowMs });
-      let expires = 0;
-      for (const [sink, cap] of expiryCaps) expires += this.#s.clampExpires.run({ cap, sink }).changes;
-      return { created, expires };
-    });
+    return this.#tx.run(() => clampRows(this.#s, nowMs, expiryCaps));
   }
 
   listRecords(sink: string | null, limit: number): StoredRecord[] {
@@ -273,42 +218,17 @@ export class SqliteStore implements Store {
   }
 
   replayDeadLetters(ids: readonly string[] | null, nowMs: number, split: ReplaySplit = wholeBody): ReplayResult {
-    const added: NewRecord[] = [];
-    const res = this.#tx.run(() => {
-      const rows =
-        ids === null ? (this.#s.allDead.all() as Row[]) : ids.map((id) => this.#s.oneDead.get(id) as Row | undefined).filter((r): r is Row => r !== undefined);
-      for (const r of rows) {
-        const d = toDeadLetter(r);
-        for (const b of split(d)) {
-          const rec: NewRecord = { sink: d.sink, priority: d.priority, createdMs: nowMs, expiresMs: null, ...b };
-          this.#s.insert.run(rec.sink, rec.priority, rec.createdMs, null, rec.contentType, rec.contentEncoding, rec.body, rec.body.byteLength);
-          added.push(rec);
-        }
-        this.#s.delDead.run(d.id);
-      }
-      return { deadLetters: rows.length, records: added.length };
-    });
+    const { deadLetters, added } = this.#tx.run(() => replayRows(this.#s, ids, nowMs, split));
     this.#counted(added);
     this.#tx.added(added.length);
-    return res;
+    return { deadLetters, records: added.length };
   }
 
   purge(opts: { sink: string | null; records: boolean; deadLetters: boolean }): { records: number; deadLetters: number } {
     const res = this.#tx.drain(() => {
-      let records = 0;
-      let deadLetters = 0;
-      if (opts.records) {
-        if (opts.sink === null) {
-          this.#s.purgeBatchesAll.run();
-          records = this.#s.purgeAll.run().changes;
-        } else {
-          this.#s.purgeBatchesSink.run(opts.sink);
-          records = this.#s.purgeSink.run(opts.sink).changes;
-        }
-      }
-      if (opts.deadLetters) deadLetters = this.#s.purgeDead.run().changes;
-      this.#tx.removing(new Array<never>(records));
-      return { records, deadLetters };
+      const n = purgeRows(this.#s, opts);
+      this.#tx.removing(new Array<never>(n.records));
+      return n;
     });
     if (opts.records) this.#lanes.clear(opts.sink);
     return res;
