@@ -13,14 +13,16 @@ import { Ipv6Follower } from './follow6.ts';
 import { RouteErrorCode } from './errors.ts';
 import { KernelSync } from './kernel-sync.ts';
 import { SwitchRunner } from './switch-runner.ts';
+import { LATE_DECISION_HOLD_DOWN_MS, switchStep, type SwitchStepDeps } from './switch-step.ts';
 import { k3sPinning, type K3sFacts, type K3sPinning } from './k3s.ts';
 import { registerRouteMetrics } from './metrics.ts';
 import { cleanupCommands, currentActive, resolveUplinks, type PlanOptions } from './plan.ts';
 import { captureOriginalDefaults, restoreDefaults } from './restore.ts';
 import { restoredPolicy, shiftedPolicy } from './policy-restore.ts';
 import { WallStepWatch } from '../base/wall-step.ts';
-import { committed, initialPolicyState, rolledBack, step, withOverride, type PolicyState, type PolicyUplink, type SwitchReason } from './policy.ts';
+import { initialPolicyState, rolledBack, step, withOverride, type PolicyState, type PolicyUplink } from './policy.ts';
 import type { RouteTarget } from './reconcile.ts';
+import { routeDetails } from './details.ts';
 import { routeHttpRoutes } from './routes.ts';
 import { createRouteStore, type RouteStore } from './store.ts';
 import { createUseRequests } from './use-requests.ts';
@@ -38,8 +40,7 @@ export interface RouteDeps {
   conntrackPath: string;
 }
 
-/** A rollback the agent caused by deciding late (it was starved of CPU) says nothing about the uplink: hold it down this briefly only. */
-export const LATE_DECISION_HOLD_DOWN_MS = 15_000;
+export { LATE_DECISION_HOLD_DOWN_MS } from './switch-step.ts';
 export interface RouteComponent extends Component {
   /** Operator override (`linkward route use`); `forMs` null = until `route auto`. `requestId` names the request for polling. */
   use(uplink: string, forMs: number | null, requestId?: string): Promise<void>;
@@ -143,46 +144,24 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
     if (routesAllowed()) await kernel.apply(target(state.active, linkUp), store);
   }
 
-  async function doSwitch(to: string, reason: SwitchReason, linkUp: Record<string, boolean>): Promise<void> {
-    const from = state.active;
-    if (!routesAllowed() || idle) {
-      if (!policy.manageRoutes || idle) {
-        state = committed(state, to, reason, ctx.clock.nowMs());
-        metrics.switches.inc({ reason, result: 'applied' });
-        store?.record({ atMs: ctx.clock.nowMs(), from, to, reason, result: 'applied', detail: 'routes not managed' });
-        announce(to);
-        requests.settle(to, 'applied', 'routes not managed: the active uplink was changed, not the kernel routes');
-      } else {
-        lastWhy = `would switch ${from} → ${to} (${reason}) but route switching is refused: ${pinning?.message}`;
-        requests.settle(to, 'refused', `route switching is refused: ${pinning?.message}`);
-      }
-      return;
-    }
-    // a switch moves (and confirms) every family the new uplink has resolved
-    const out = await runner.commit(to, { ...target(to, linkUp), hold6: false }, target(from, linkUp), { from, to, reason });
-    metrics.switches.inc({ reason, result: out.result });
-    follower.switched(to, out.ok, out.families);
-    if (out.result !== 'applied') {
-      metrics.confirmSeconds.observe(out.confirmMs / 1000);
-      metrics.armSeconds.observe(out.armMs / 1000);
-    }
-    if (out.ok) {
-      state = committed(state, to, reason, ctx.clock.nowMs());
-      announce(to);
-      requests.settle(to, out.result === 'applied' ? 'applied' : 'confirmed', out.detail);
-    } else {
-      metrics.rollbacks.inc();
-      metrics.rollbackCauses.inc({ cause: out.cause ?? 'unreachable' });
-      // A late decision or a helper that fired first is the agent's slowness, not evidence against the uplink.
-      const agentSlow = out.cause === 'late' || out.cause === 'helper-fired';
-      const holdDown = agentSlow ? Math.min(policy.holdDown, LATE_DECISION_HOLD_DOWN_MS) : policy.holdDown;
-      state = rolledBack(state, from, to, { holdDown }, ctx.clock.nowMs());
-      lastWhy = `switch to ${to} rolled back: ${out.detail}; ${to} held down for ${holdDown / 1000}s`;
-      requests.settle(to, 'rolled-back', `${out.detail}; ${to} held down for ${holdDown / 1000}s`, out.cause);
-    }
-    // In the background, one at a time, after the outcome is announced.
-    runner.afterward(out.flushConntrack);
-  }
+  const switching: SwitchStepDeps = {
+    policy,
+    idle,
+    routesAllowed,
+    refusal: () => pinning?.message,
+    runner,
+    metrics,
+    follower,
+    requests,
+    store: () => store,
+    target,
+    state: () => state,
+    setState: (s) => {
+      state = s;
+    },
+    announce,
+    nowMs: () => ctx.clock.nowMs(),
+  };
 
   async function evaluateOnce(): Promise<void> {
     const stepMs = steps.take();
@@ -198,7 +177,7 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
     if (r.action.kind === 'switch') {
       lastWhy = r.action.why;
       log.info({ from: r.action.from, to: r.action.to, reason: r.action.reason }, r.action.why);
-      await doSwitch(r.action.to, r.action.reason, r.linkUp);
+      lastWhy = (await switchStep(switching, r.action.to, r.action.reason, r.linkUp)) ?? lastWhy;
     } else lastWhy = r.action.why;
     evalLinkUp = r.linkUp;
     const why6 = routesAllowed() ? await follower.follow(state.active, now) : null;
@@ -309,36 +288,22 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
       await runner.flushed();
     },
     details() {
-      return {
-        mode: policy.mode,
-        active: state.active,
-        override: state.override,
+      return routeDetails({
+        policy,
+        state,
         routesManaged: routesAllowed(),
-        dryRun: policy.dryRun,
-        k3s: pinning,
+        pinning,
         lastDecision: lastWhy,
-        problems: kernel.problems,
-        lastError: kernel.lastError,
-        managed: kernel.managed,
-        downByUs: kernel.downByUs,
-        conntrack: conntrack?.status() ?? {
-          enabled: false,
-          reason: policy.flushConntrack ? 'no conntrack runner (kernel adapter injected)' : 'uplinks.policy.flushConntrack is false',
-        },
-        holdDownUntil: state.holdDownUntil,
-        ipv6: follower.details(ctx.clock.nowMs()),
-        switchesLastHour: state.switchLog.filter((t) => ctx.clock.nowMs() - t < 3_600_000).length,
-        uplinks: uplinks.map((u) => ({
-          name: u.name,
-          priority: u.priority,
-          interface: u.interface ?? null,
-          health: ctx.bus.latestLink()?.uplinks[u.name]?.health ?? 'unknown',
-        })),
-        history: store?.history(10) ?? [],
-        requests: requests.list(),
-        revertHelper: runner.details(),
-        timing: { confirmTimeoutMs: policy.confirmTimeout, revertGraceMs: policy.revertGrace },
-      };
+        kernel,
+        conntrack,
+        follower,
+        uplinks,
+        link: ctx.bus.latestLink(),
+        store,
+        requests,
+        runner,
+        nowMs: ctx.clock.nowMs(),
+      });
     },
   };
 }
