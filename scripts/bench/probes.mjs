@@ -32,6 +32,8 @@ const MAX_RATE = Number(opt('max-rate', '100'));
 const MAX_LOSS = Number(opt('max-loss', '2'));
 const SEED = Number(opt('seed', String(Math.floor(Math.random() * 2 ** 31))));
 /** Every run quiet; with --cpu-burn also with every core saturated (--burn-only: only that). */
+/** Busy loops per core in the burn mode: 1 saturates; more make the agent wait in a run queue (k3s pods on every core). */
+const BURNERS_PER_CORE = Number(opt('burners-per-core', '1'));
 const MODES = args.includes('--burn-only') ? ['burn'] : args.includes('--cpu-burn') ? ['quiet', 'burn'] : ['quiet'];
 const PRESETS = opt('presets', 'linkward').split(',');
 /** tbf queue (ms at the rate): the lab's 50 ms unless asked. */
@@ -66,12 +68,12 @@ const PROFILES = GRID
       loss: round2(rand() * MAX_LOSS),
     }));
 console.error(
-  `bench:probes ${GRID ? 'grid' : `seed ${SEED}`}: profiles ${PROFILES.map((p) => `${p.rate} Mbit/s ${p.loss}%`).join(', ')}; modes ${MODES.join(',')}; presets ${PRESETS.join(',')}; variants ${VARIANTS.join(',')}; iperf3 refs ${REFS}`,
+  `bench:probes ${GRID ? 'grid' : `seed ${SEED}`}${MODES.includes('burn') ? `, ${BURNERS_PER_CORE} burner(s) per core` : ''}: profiles ${PROFILES.map((p) => `${p.rate} Mbit/s ${p.loss}%`).join(', ')}; modes ${MODES.join(',')}; presets ${PRESETS.join(',')}; variants ${VARIANTS.join(',')}; iperf3 refs ${REFS}`,
 );
 
 /** Busy-loop processes on every core, at the probe's own nice level (inherited), killed by the returned function. */
 function burnCpu() {
-  const kids = Array.from({ length: availableParallelism() }, () => spawn(execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  const kids = Array.from({ length: availableParallelism() * BURNERS_PER_CORE }, () => spawn(execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
   return () => {
     for (const k of kids) k.kill('SIGKILL');
   };
@@ -174,6 +176,7 @@ try {
         const iperfMbps = after ? (before.mbps + after.mbps) / 2 : before.mbps;
         for (const { mode, preset, variant, lw, load1 } of probes) {
           const res = dir === 'down' ? lw.r.download : lw.r.upload;
+          const aside = dir === 'down' ? lw.r.downloadSetAside : lw.r.uploadSetAside;
           const mbps = res?.mbps ?? null;
           const err = (ref) => (mbps === null ? null : (100 * (mbps - ref)) / ref);
           emit({
@@ -196,6 +199,9 @@ try {
             kernelCounters: res?.kernelCounters ?? null,
             lowerBound: res?.lowerBound ?? null,
             stalled: res?.stalled ?? null,
+            // why the agent would not vouch for this figure (starved, cpu_bound, stalled...), null when it does
+            setAside: aside?.reason ?? null,
+            setAsideDetail: aside?.detail ?? null,
             idleRttMs: res?.latency?.idleMs ?? null,
             loadedRttMs: res?.latency?.loadedMs ?? null,
             linkwardDurationMs: res?.durationMs,
@@ -329,6 +335,20 @@ for (const mode of MODES) {
   }
 }
 printGoal(rows);
+// What the agent vouches for: a figure it keeps must be right whatever the CPU; one it sets aside, or a lower bound (a
+// test ended by a cap before its estimate settled), counts only as "at least" and must not overstate the link.
+console.log("\nvouched for vs set aside or lower bound (the agent's own judgement, linkward probe)");
+for (const mode of MODES) {
+  const g = all.filter((r) => r.mode === mode && r.errorPercent !== null);
+  const kept = g.filter((r) => r.setAside === null && !r.lowerBound).map((r) => Math.abs(r.errorPercent));
+  const aside = g.filter((r) => r.setAside !== null);
+  const bounds = g.filter((r) => r.setAside === null && r.lowerBound);
+  const reasons = Object.entries(Object.groupBy(aside, (r) => r.setAside)).map(([k, v]) => `${k} ${v.length}`);
+  const over = [...aside, ...bounds].filter((r) => r.errorPercent > 3).length;
+  console.log(
+    `${mode}${mode === 'burn' ? ` (${BURNERS_PER_CORE}/core)` : ''}: vouched ${kept.length}/${g.length}, |err| median ${fmt(pick(kept, 50))} %, max ${fmt(pick(kept, 100))} %, over 10 %: ${kept.filter((e) => e > 10).length}; set aside ${aside.length} (${reasons.join(', ') || 'none'}); lower bounds ${bounds.length}; of these two above the truth by > 3 %: ${over}`,
+  );
+}
 console.log('\nlight target                       wire B/round  counted B/round  MB/day settled  MB/day at 5 s');
 for (const r of rows.filter((x) => x.kind === 'light')) {
   console.log(
