@@ -6,12 +6,11 @@
 // run (--runs, --max-burners, --seed) and printed; the quiet reference runs first. No root, no network.
 import { systemClock } from '../../agent/base/clock.ts';
 import { DisturbanceWatch } from '../../probes/disturbance.ts';
-import { processCpuMs } from '../../probes/monitor-deps.ts';
 import { threadCpu, threadCpuBetween } from '../../probes/run-queue.ts';
-import { runThroughput, type Direction } from '../../probes/throughput.ts';
-import { runJudged } from '../../probes/uplink-throughput.ts';
+import type { Direction } from '../../probes/throughput.ts';
 import { startBurners } from '../../test/support/cpu-burners.ts';
 import { prng } from '../../test/support/link-samples.ts';
+import { judgedThroughput } from '../../test/support/throughput-judged.ts';
 import { startProbeServer } from '../../probes/server.ts';
 
 const args = process.argv.slice(2);
@@ -40,30 +39,7 @@ try {
       for (const dir of ['down', 'up'] as const) {
         const t0 = systemClock.monoMs();
         const before = threadCpu();
-        const j = await runJudged(
-          {
-            watch,
-            warmup: false,
-            allowance: () => 0,
-            cpuMs: processCpuMs,
-            loopCpu: threadCpu,
-            monoMs: () => systemClock.monoMs(),
-            run: (direction, maxBytes) =>
-              runThroughput({
-                url: `http://127.0.0.1:${server.port}/`,
-                preset: 'linkward',
-                direction,
-                streams: 4,
-                maxBytes,
-                maxDurationMs: 10_000,
-                minMeasureMs: 300,
-                stableTolerance: 0.2,
-                clock: systemClock,
-              }),
-          },
-          dir,
-          6_000_000,
-        );
+        const j = await judgedThroughput(`http://127.0.0.1:${server.port}/`, dir, watch);
         const wall = systemClock.monoMs() - t0;
         const loop = threadCpuBetween(before, threadCpu());
         const row = {

@@ -12,9 +12,7 @@ import { icmpPing } from '../../../probes/icmp.ts';
 import { runThroughput } from '../../../probes/throughput.ts';
 import { encodeEcho } from '../../../probes/echo-protocol.ts';
 import { DisturbanceWatch } from '../../../probes/disturbance.ts';
-import { processCpuMs } from '../../../probes/monitor-deps.ts';
-import { threadCpu } from '../../../probes/run-queue.ts';
-import { runJudged } from '../../../probes/uplink-throughput.ts';
+import { judgedThroughput } from '../../support/throughput-judged.ts';
 
 const TOKEN = 'probe-token-0123456789';
 let open: RunningProbeServer;
@@ -119,33 +117,10 @@ for (const preset of ['linkward', 'cloudflare', 'librespeed'] as const) {
   test(`throughput ${preset}: both directions measure, stay under the byte cap`, async (t) => {
     for (const direction of ['down', 'up'] as const) {
       const progress: number[] = [];
-      const judged = await runJudged(
-        {
-          watch,
-          warmup: false,
-          allowance: () => 0,
-          cpuMs: processCpuMs,
-          loopCpu: threadCpu,
-          monoMs: () => systemClock.monoMs(),
-          run: (dir, maxBytes) =>
-            runThroughput({
-              url: `http://127.0.0.1:${open.port}/`,
-              preset,
-              direction: dir,
-              streams: 4,
-              maxBytes,
-              // the byte cap ends it on loopback (0.2-1.1 s, also on one core shared with 4 burners); the time cap is
-              // only a guard, long enough that a CI machine busy with the parallel test phase still completes a transfer
-              maxDurationMs: 10_000,
-              minMeasureMs: 300,
-              stableTolerance: 0.2,
-              clock: systemClock,
-              onProgress: (p) => progress.push(p.mbps),
-            }),
-        },
-        direction,
-        6_000_000,
-      );
+      const judged = await judgedThroughput(`http://127.0.0.1:${open.port}/`, direction, watch, {
+        preset,
+        onProgress: (p) => progress.push(p.mbps),
+      });
       const r = judged.result;
       assert.deepEqual(r.errors, [], `${preset} ${direction} errors`);
       assert.ok(r.mbps !== undefined && r.mbps > 0, `${preset} ${direction}: a figure`);

@@ -5,6 +5,7 @@ import { parseSchedstat, threadCpu, threadCpuBetween, type ThreadCpu } from '../
 import { loopBound, suspectFigure } from '../../../probes/throughput-policy.ts';
 import type { ThroughputResult } from '../../../probes/throughput.ts';
 import { runJudged } from '../../../probes/uplink-throughput.ts';
+import { throughputResult } from '../../support/throughput-results.ts';
 
 test('schedstat: run and run-queue nanoseconds become milliseconds; anything else is no reading', () => {
   assert.deepEqual(parseSchedstat('2958516 1500000 2\n'), { runMs: 2.958516, waitMs: 1.5 });
@@ -38,24 +39,7 @@ test('a thread that ran or waited for a CPU ≥ 90 % of the test is CPU-bound; o
   assert.equal(suspectFigure(base), null);
 });
 
-function figure(mbps: number): ThroughputResult {
-  const r: ThroughputResult = {
-    direction: 'down',
-    mbps,
-    payloadBytes: 1_000_000,
-    bytesUsed: 1_000_000,
-    durationMs: 1_000,
-    warmupMs: 0,
-    measuredMs: 800,
-    stable: true,
-    lowerBound: false,
-    stalled: false,
-    stopReason: 'stable',
-    requests: 4,
-    errors: [],
-  };
-  return r;
-}
+const figure = (mbps: number): ThroughputResult => throughputResult(mbps, { payloadBytes: 1_000_000 });
 
 test('runJudged: a figure taken while the loop waited for a CPU most of the test is only a lower bound, and says why', async () => {
   let mono = 0;

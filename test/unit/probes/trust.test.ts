@@ -19,6 +19,7 @@ import { confirmedFigure, heldByThroughputOnly, needsConfirmation, recheckDue, s
 import type { ThroughputResult } from '../../../probes/throughput.ts';
 import { measure, runJudged, throughputSample } from '../../../probes/uplink-throughput.ts';
 import { buildNotes } from '../../../probes/notes.ts';
+import { throughputResult } from '../../support/throughput-results.ts';
 
 const policy = defaultLinkHealthConfig();
 
@@ -210,24 +211,7 @@ test('confirmation: bad news for a level the link is not in needs a second test;
   assert.equal(suspectFigure({ starved: false, stalled: false, cpuMs: 200, wallMs: 1_000 }), null);
 });
 
-function result(mbps: number | undefined, extra: Partial<ThroughputResult> = {}): ThroughputResult {
-  return {
-    direction: 'down',
-    ...(mbps !== undefined ? { mbps } : {}),
-    payloadBytes: 1,
-    bytesUsed: 1_000_000,
-    durationMs: 1_000,
-    warmupMs: 0,
-    measuredMs: 800,
-    stable: true,
-    lowerBound: false,
-    stalled: false,
-    stopReason: 'stable',
-    requests: 4,
-    errors: [],
-    ...extra,
-  };
-}
+const result = throughputResult;
 
 test('measure: one low reading is confirmed by a second test; the better of the two is the figure', async () => {
   const readings = [0.6, 180];
