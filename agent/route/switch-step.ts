@@ -19,9 +19,9 @@ export interface SwitchStepDeps {
   routesAllowed(): boolean;
   /** Why route switching is refused (k3s not pinned), when it is. */
   refusal(): string | undefined;
-  runner: SwitchRunner;
+  runner: Pick<SwitchRunner, 'commit' | 'afterward'>;
   metrics: RouteMetrics;
-  follower: Ipv6Follower;
+  follower: Pick<Ipv6Follower, 'switched'>;
   requests: UseRequests;
   store(): RouteStore | null;
   target(active: string | null, linkUp: Record<string, boolean>): RouteTarget;
