@@ -54,19 +54,42 @@ export function createProbesComponent(ctx: AgentContext, deps: ProbesDeps): Comp
     void p.finally(() => inflight.delete(p)).catch(() => undefined);
     return p;
   };
-  const later = (ms: number, fn: () => void): void => {
+  const later = (ms: number, fn: () => void): (() => void) => {
     const cancel = clock.setTimer(ms, () => {
       cancels.delete(cancel);
       if (!stopped) fn();
     });
     cancels.add(cancel);
+    return cancel;
+  };
+  /** Monitors waiting for their next light round, with how to cancel that wait; when each was last hurried (mono ms). */
+  const waiting = new Map<UplinkMonitor, () => void>();
+  const hurried = new Map<UplinkMonitor, number>();
+  /**
+   * The active uplink's round got no quorum: the other uplinks probe now rather than at their settled interval (up to
+   * maxIntervalMs), at most once per half base interval each (a dead active uplink fails a round per interval plus
+   * timeout, so each failure hurries them once). A forced failover goes only to an uplink that answered after the
+   * active one's failure began (agent/route/candidates.ts freshSince): this keeps that from waiting.
+   */
+  const hurryOthers = (failed: UplinkMonitor): void => {
+    if (ctx.bus.latestLink()?.active !== failed.name) return;
+    const now = clock.monoMs();
+    for (const [m, cancel] of waiting) {
+      if (m === failed || (hurried.get(m) ?? Number.NEGATIVE_INFINITY) > now - cfg.intervalMs / 2) continue;
+      hurried.set(m, now);
+      cancel();
+      cancels.delete(cancel);
+      waiting.delete(m);
+      loop(m);
+    }
   };
   const loop = (m: UplinkMonitor): void => {
     void track(
       m
         .lightRound()
         .then(
-          () => {
+          (s) => {
+            if (s.reachable === false) hurryOthers(m);
             const nowMs = clock.nowMs();
             const why = m.wantsRecheck(nowMs) ? 'recheck' : m.wantsOnDemand(nowMs) ? 'on_demand' : null;
             if (why)
@@ -79,7 +102,13 @@ export function createProbesComponent(ctx: AgentContext, deps: ProbesDeps): Comp
           },
           (e) => log.error({ uplink: m.name, err: messageOf(e) }, 'light round failed'),
         )
-        .finally(() => later(m.nextDelayMs(), () => loop(m))),
+        .finally(() => {
+          const cancel = later(m.nextDelayMs(), () => {
+            waiting.delete(m);
+            loop(m);
+          });
+          waiting.set(m, cancel);
+        }),
     );
   };
   const logThroughput = (uplink: string, why: string, r: ThroughputOutcome): void => {

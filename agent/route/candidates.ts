@@ -38,6 +38,18 @@ export function failbackHoldMs(state: PolicyState, name: string, cfg: Pick<Polic
   return Math.max(cfg.failbackHold, Math.min(FAILBACK_BACKOFF_MAX_MS, cfg.failbackHold * 2 ** (recent - 1)));
 }
 
+/**
+ * When the down active uplink's failing round began (its newest unreachable sample minus one probe timeout), or null
+ * when it is not down for want of answers or the times are unknown. A candidate whose newest answer is older has said
+ * nothing since the failure began: an outage upstream of both (the site lab cut two uplinks at once) would find it as
+ * dead, and the move would only cost a confirm and a rollback. Its next round settles it.
+ */
+export function freshSince(activeView: UplinkView | undefined, cfg: Pick<PolicyConfig, 'probeTimeoutMs'>): number | null {
+  const failedAt = activeView?.measuredAtMs?.reachable;
+  if (cfg.probeTimeoutMs === undefined || failedAt === undefined || activeView?.latest.reachable !== false) return null;
+  return failedAt - cfg.probeTimeoutMs;
+}
+
 /** Caps and intervals; they limit only discretionary switches (failback, degraded → better), never leaving a down uplink. */
 export function rateLimit(state: PolicyState, cfg: PolicyConfig, nowMs: number): string | null {
   if (state.lastSwitchMs !== null && nowMs - state.lastSwitchMs < cfg.minSwitchInterval)
@@ -59,6 +71,7 @@ export function judge(
   snap: LinkSnapshot,
   cfg: PolicyConfig,
   nowMs: number,
+  freshAfterMs: number | null = null,
 ): { ok: true; samples: number } | { ok: false; why: string } {
   const view = snap.uplinks[u.name];
   const track = state.tracks[u.name];
@@ -81,6 +94,12 @@ export function judge(
   // traffic to by choice. Leaving a down uplink still may (it is better than down until the dwell says otherwise).
   if (discretionary && health === 'healthy' && (view?.heldBy?.length ?? 0) > 0)
     return { ok: false, why: `${u.name}'s latest measurements cross a threshold (${view!.heldBy!.join(', ')})` };
+  const answeredAt = view?.latest.reachable === true ? view.measuredAtMs?.reachable : undefined;
+  if (freshAfterMs !== null && answeredAt !== undefined && answeredAt < freshAfterMs)
+    return {
+      ok: false,
+      why: `${u.name} has not answered since the failure began (last answer ${Math.round((nowMs - answeredAt) / 1000)}s ago): waiting for its next round`,
+    };
   const held = state.holdDownUntil[u.name] ?? 0;
   if (discretionary && held > nowMs) return { ok: false, why: `${u.name} held down ${Math.ceil((held - nowMs) / 1000)}s more after a failed confirm` };
   return { ok: true, samples };
@@ -95,10 +114,11 @@ export function pick(
   snap: LinkSnapshot,
   cfg: PolicyConfig,
   nowMs: number,
+  freshAfterMs: number | null = null,
 ): { cand: PolicyUplink; samples: number } | { cand: null; whyNot: string[] } {
   const whyNot: string[] = [];
   for (const u of others) {
-    const j = judge(u, need, discretionary, state, snap, cfg, nowMs);
+    const j = judge(u, need, discretionary, state, snap, cfg, nowMs, freshAfterMs);
     if (j.ok) return { cand: u, samples: j.samples };
     whyNot.push(j.why);
   }

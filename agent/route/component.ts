@@ -56,7 +56,8 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
   const log = ctx.log.child({ component: 'route' });
   const policy = ctx.config.failover;
   // The link-state thresholds (probes.health once mounted), so the policy can tell loss blips from lasting degradation.
-  const policyCfg = { ...policy, health: ctx.config.probes.health };
+  // The probe timeout, so a forced move waits for a candidate that answered after the active uplink's failure began.
+  const policyCfg = { ...policy, health: ctx.config.probes.health, probeTimeoutMs: ctx.config.probes.timeoutMs };
   const configured: UplinkConfig[] = [...ctx.config.uplinks];
   const uplinks = effectiveUplinks(configured);
   const idle = configured.length < 2;

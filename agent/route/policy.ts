@@ -3,7 +3,7 @@ import type { LinkSnapshot } from '../core/types.ts';
 import type { LinkHealthConfig } from '../config/link.ts';
 import type { RoutePolicyConfig } from '../config/route.ts';
 import { LOSS_SMOOTHING_MS, smoothedVerdict } from './smoothing.ts';
-import { SWITCH_WINDOW_MS, failbackHoldMs, healthyForMs, judge, pick, rateLimit, ready, wantedUp } from './candidates.ts';
+import { SWITCH_WINDOW_MS, failbackHoldMs, freshSince, healthyForMs, judge, pick, rateLimit, ready, wantedUp } from './candidates.ts';
 
 export { FAILBACK_BACKOFF_MAX_MS, SWITCH_WINDOW_MS, failbackHoldMs } from './candidates.ts';
 
@@ -32,6 +32,11 @@ export type PolicyConfig = Pick<
 > & {
   /** The link-state thresholds; a degraded active uplink is left only if it still looks degraded with loss smoothed over LOSS_SMOOTHING_MS. */
   health?: LinkHealthConfig;
+  /**
+   * The light probes' per-probe timeout (probes.timeoutMs): a failed round began this long before its sample. Known,
+   * a forced move goes only to an uplink that answered after the active one's failing round began (freshSince).
+   */
+  probeTimeoutMs?: number;
 };
 
 /** Per-uplink observation history (only what the decisions need). */
@@ -181,10 +186,11 @@ export function step(prev: PolicyState, uplinks: readonly PolicyUplink[], snap: 
 
   // Forced: leaving a down uplink for a healthy (else degraded) one is never capped nor held down.
   if (activeHealth === 'down') {
-    let p = pick(others, 'healthy', false, state, snap, cfg, nowMs);
+    const fresh = freshSince(activeView, cfg);
+    let p = pick(others, 'healthy', false, state, snap, cfg, nowMs, fresh);
     if (!p.cand) {
       const whyNotHealthy = p.whyNot;
-      p = pick(others, 'degraded', false, state, snap, cfg, nowMs);
+      p = pick(others, 'degraded', false, state, snap, cfg, nowMs, fresh);
       if (!p.cand) return none(`${note}${activeWhy}; no uplink to move to: ${whyNotHealthy.join('; ') || 'no other uplink configured'}`);
     }
     const cand = p.cand;

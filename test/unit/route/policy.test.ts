@@ -291,3 +291,46 @@ test('idle-down uplink is woken when the active degrades, used after warm-up, an
   }
   assert.deepEqual(events, ['0s lte down', '10s lte up', '25s switch lte', '160s switch wan', '161s lte down']);
 });
+
+test('a forced move waits for a candidate that answered after the active uplink began failing (probe timeout known)', () => {
+  const cfg: PolicyConfig = { ...CFG, probeTimeoutMs: 2_000 };
+  /** wan: no quorum in the round that ended at `t`; lte healthy, its newest answer at `lteAnsweredAt`. */
+  const views = (t: number, lteAnsweredAt: number): LinkSnapshot => ({
+    atMs: t,
+    node: 'down',
+    active: 'wan',
+    uplinks: {
+      wan: {
+        name: 'wan',
+        health: 'down',
+        sinceMs: T0,
+        reasons: ['unreachable=0/3 targets<quorum'],
+        latest: { atMs: t, reachable: false },
+        measuredAtMs: { reachable: t },
+      },
+      lte: {
+        name: 'lte',
+        health: 'healthy',
+        sinceMs: T0 - 600_000,
+        reasons: [],
+        latest: { atMs: t, reachable: true, rttMs: 40 },
+        measuredAtMs: { reachable: lteAnsweredAt },
+      },
+    },
+  });
+  const run = (answeredAgoMs: number, c: PolicyConfig) => {
+    let r = step(initialPolicyState('wan'), UPLINKS, views(T0, T0 - answeredAgoMs), c, T0);
+    for (let i = 1; i < 3; i++) r = step(r.state, UPLINKS, views(T0 + i * 1000, T0 + i * 1000 - answeredAgoMs), c, T0 + i * 1000);
+    return r.action;
+  };
+  // lte's last answer 15 s old (a settled 20-s interval): it has said nothing since wan's failing round began
+  const stale = run(15_000, cfg);
+  assert.equal(stale.kind, 'none');
+  assert.match(stale.why, /lte has not answered since the failure began \(last answer 15s ago\): waiting for its next round/);
+  // an answer inside wan's failing round (1.5 s ago, the round began 2 s before its sample) counts
+  const fresh = run(1_500, cfg);
+  assert.deepEqual(fresh.kind === 'switch' && [fresh.to, fresh.reason], ['lte', 'failover']);
+  // without the probe timeout (older callers) the rule is off, as before
+  const old = run(15_000, CFG);
+  assert.deepEqual(old.kind === 'switch' && old.to, 'lte');
+});
