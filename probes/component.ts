@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { schedule } from 'node-cron';
 import { SteppedCron } from './cron-schedule.ts';
+import { RoundHurry } from './round-hurry.ts';
 import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../agent/runtime/component.ts';
 import { effectiveUplinks } from '../agent/config/uplinks.ts';
 import type { CommandRunner } from '../agent/base/exec.ts';
@@ -60,28 +61,14 @@ export function createProbesComponent(ctx: AgentContext, deps: ProbesDeps): Comp
       if (!stopped) fn();
     });
     cancels.add(cancel);
-    return cancel;
-  };
-  /** Monitors waiting for their next light round, with how to cancel that wait; when each was last hurried (mono ms). */
-  const waiting = new Map<UplinkMonitor, () => void>();
-  const hurried = new Map<UplinkMonitor, number>();
-  /**
-   * The active uplink's round got no quorum: the other uplinks probe now rather than at their settled interval (up to
-   * maxIntervalMs), at most once per half base interval each (a dead active uplink fails a round per interval plus
-   * timeout, so each failure hurries them once). A forced failover goes only to an uplink that answered after the
-   * active one's failure began (agent/route/candidates.ts freshSince): this keeps that from waiting.
-   */
-  const hurryOthers = (failed: UplinkMonitor): void => {
-    if (ctx.bus.latestLink()?.active !== failed.name) return;
-    const now = clock.monoMs();
-    for (const [m, cancel] of waiting) {
-      if (m === failed || (hurried.get(m) ?? Number.NEGATIVE_INFINITY) > now - cfg.intervalMs / 2) continue;
-      hurried.set(m, now);
+    return () => {
       cancel();
       cancels.delete(cancel);
-      waiting.delete(m);
-      loop(m);
-    }
+    };
+  };
+  const hurry = new RoundHurry<UplinkMonitor>(cfg.intervalMs);
+  const hurryOthers = (failed: UplinkMonitor): void => {
+    for (const m of hurry.hurry(failed, ctx.bus.latestLink()?.active === failed.name, clock.monoMs())) loop(m);
   };
   const loop = (m: UplinkMonitor): void => {
     void track(
@@ -103,11 +90,13 @@ export function createProbesComponent(ctx: AgentContext, deps: ProbesDeps): Comp
           (e) => log.error({ uplink: m.name, err: messageOf(e) }, 'light round failed'),
         )
         .finally(() => {
-          const cancel = later(m.nextDelayMs(), () => {
-            waiting.delete(m);
-            loop(m);
-          });
-          waiting.set(m, cancel);
+          hurry.waits(
+            m,
+            later(m.nextDelayMs(), () => {
+              hurry.started(m);
+              loop(m);
+            }),
+          );
         }),
     );
   };
