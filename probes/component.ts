@@ -68,6 +68,7 @@ export function createProbesComponent(ctx: AgentContext, deps: ProbesDeps): Comp
   };
   const hurry = new RoundHurry<UplinkMonitor>(cfg.intervalMs);
   const hurryOthers = (failed: UplinkMonitor): void => {
+    if (stopped) return; // a round that ends during stop starts no other
     for (const m of hurry.hurry(failed, ctx.bus.latestLink()?.active === failed.name, clock.monoMs())) loop(m);
   };
   const loop = (m: UplinkMonitor): void => {
