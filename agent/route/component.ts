@@ -40,7 +40,6 @@ export interface RouteDeps {
   conntrackPath: string;
 }
 
-export { LATE_DECISION_HOLD_DOWN_MS } from './switch-step.ts';
 export interface RouteComponent extends Component {
   /** Operator override (`linkward route use`); `forMs` null = until `route auto`. `requestId` names the request for polling. */
   use(uplink: string, forMs: number | null, requestId?: string): Promise<void>;
