@@ -29,7 +29,8 @@ export interface ClockStep {
 
 /** The step between two checks, or null when the offset moved by at most `thresholdMs`. */
 export function clockStep(prev: ClockSample, now: ClockSample, thresholdMs = CLOCK_STEP_THRESHOLD_MS): ClockStep | null {
-  const deltaMs = now.wallMs - now.monoMs - (prev.wallMs - prev.monoMs);
+  // Whole milliseconds: the monotonic clock is fractional, stored times are integers (a fractional shift made them REAL).
+  const deltaMs = Math.round(now.wallMs - now.monoMs - (prev.wallMs - prev.monoMs));
   if (Math.abs(deltaMs) <= thresholdMs) return null;
   return { deltaMs, atMs: now.wallMs, sinceCheckMs: now.monoMs - prev.monoMs };
 }

@@ -102,7 +102,7 @@ export class BufferService {
       active: () => !this.#stopped,
       settled: () => this.maintain(),
     });
-    this.#rebaser.clampAtOpen();
+    this.#rebaser.open();
     this.committer = new GroupCommitter(
       store,
       {
@@ -263,6 +263,7 @@ export class BufferService {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#cancelMaintenance?.();
+    await this.#rebaser?.idle(); // between slices: it sees the stop; a stored plan resumes at the next open
     await this.committer?.drain();
     await Promise.all([...this.forwarders.values()].map((f) => f.stop()));
     await this.#opened?.close();

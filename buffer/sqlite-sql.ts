@@ -26,13 +26,19 @@ export const STORE_SQL = {
   expiredBatches: 'SELECT DISTINCT batch_id FROM buf_records WHERE expires_ms IS NOT NULL AND expires_ms < ? AND batch_id IS NOT NULL LIMIT ?',
   expire:
     'DELETE FROM buf_records WHERE id IN (SELECT id FROM buf_records WHERE expires_ms IS NOT NULL AND expires_ms < ? AND batch_id IS NULL LIMIT ?) RETURNING sink, priority, size',
-  // Clock rebase (buffer/clock-step.ts): NULL + delta stays NULL, so records without a TTL keep none.
-  shiftRecords: 'UPDATE buf_records SET created_ms = created_ms + @delta, expires_ms = expires_ms + @delta WHERE created_ms <= @cutoff',
+  // Clock rebase (buffer/clock-step.ts), one slice of records (ids in (@after, @end]) per transaction: NULL + delta
+  // stays NULL, so records without a TTL keep none. `+`: walk the slice by id, never a time index over the whole table.
+  maxId: 'SELECT MAX(id) AS id FROM buf_records',
+  sliceEnd: 'SELECT id FROM buf_records WHERE id > ? AND id <= ? ORDER BY id LIMIT 1 OFFSET ?',
+  shiftRecords:
+    'UPDATE buf_records SET created_ms = created_ms + @delta, expires_ms = expires_ms + @delta WHERE id > @after AND id <= @end AND +created_ms <= @cutoff',
   shiftBatches: 'UPDATE buf_batches SET created_ms = created_ms + @delta WHERE created_ms <= @cutoff',
-  clampCreated: 'UPDATE buf_records SET created_ms = @now WHERE created_ms > @now',
+  clampCreated: 'UPDATE buf_records SET created_ms = @now WHERE id > @after AND id <= @end AND +created_ms > @now',
   clampBatchCreated: 'UPDATE buf_batches SET created_ms = @now WHERE created_ms > @now',
-  // +sink: search the TTL index by expiry (few rows match), not the lane index by sink (all of its rows).
-  clampExpires: 'UPDATE buf_records SET expires_ms = @cap WHERE expires_ms > @cap AND +sink = @sink',
+  clampExpires: 'UPDATE buf_records SET expires_ms = @cap WHERE id > @after AND id <= @end AND +expires_ms > @cap AND +sink = @sink',
+  getMeta: 'SELECT value FROM buf_meta WHERE key = ?',
+  setMeta: 'INSERT OR REPLACE INTO buf_meta (key, value) VALUES (?, ?)',
+  delMeta: 'DELETE FROM buf_meta WHERE key = ?',
   // Oldest record of a lane: the first loose one or one in a sealed batch (both via indexes, never a lane scan).
   oldest: `SELECT MIN(c) AS created_ms FROM (
     SELECT * FROM (SELECT created_ms AS c FROM buf_records WHERE sink = @sink AND priority = @priority AND batch_id IS NULL ORDER BY id LIMIT 1)

@@ -3,9 +3,10 @@ import { LwError } from '../agent/base/errors.ts';
 import { BufferError } from './errors.ts';
 import { LaneCounters, mergeDrops } from './lanes.ts';
 import { DEAD_LETTER_MAX_ROWS } from './store-sqlite.ts';
+import { clampRecords, idSlice, shiftRecords } from './store-memory-times.ts';
 import {
   wholeBody,
-  type ClampResult,
+  type ClampSlice,
   type DeadLetter,
   type DepthRow,
   type DropResult,
@@ -13,6 +14,7 @@ import {
   type ReplayResult,
   type ReplaySplit,
   type SealedBatch,
+  type ShiftPlan,
   type Store,
   type StoredRecord,
   type TimeShift,
@@ -31,6 +33,8 @@ export class MemoryStore implements Store {
   #batches: SealedBatch[] = [];
   #dead: DeadLetter[] = [];
   #nextId = 1;
+  /** The clock rebase under way (not durable: nor is anything else here). */
+  #plan: ShiftPlan | null = null;
   #closed = false;
   readonly #lanes = new LaneCounters();
   readonly #diskBytes: number;
@@ -178,38 +182,40 @@ export class MemoryStore implements Store {
     return this.#remove((r) => doomed.has(r.id));
   }
 
-  shiftTimes(shifts: readonly TimeShift[]): number {
+  beginShift(shifts: readonly TimeShift[]): ShiftPlan {
     this.#open();
-    let moved = 0;
-    for (const s of shifts) {
-      moved = 0;
-      for (const r of this.#records)
-        if (r.createdMs <= s.cutoffMs) {
-          r.createdMs += s.deltaMs;
-          if (r.expiresMs !== null) r.expiresMs += s.deltaMs;
-          moved += 1;
-        }
-      for (const b of this.#batches) if (b.createdMs <= s.cutoffMs) b.createdMs += s.deltaMs;
-    }
-    return moved;
+    const lastId = this.#records.reduce((m, r) => Math.max(m, r.id), 0);
+    for (const s of shifts) for (const b of this.#batches) if (b.createdMs <= s.cutoffMs) b.createdMs += s.deltaMs;
+    const plan: ShiftPlan = { shifts: [...shifts], lastId, doneId: 0, moved: 0 };
+    this.#plan = lastId > 0 ? plan : null;
+    return this.#plan ?? { ...plan, doneId: lastId };
   }
 
-  clampTimes(nowMs: number, expiryCaps: ReadonlyMap<string, number>): ClampResult {
+  shiftSome(maxRecords: number): ShiftPlan {
     this.#open();
-    const out: ClampResult = { created: 0, expires: 0 };
-    for (const r of this.#records) {
-      if (r.createdMs > nowMs) {
-        r.createdMs = nowMs;
-        out.created += 1;
-      }
-      const cap = expiryCaps.get(r.sink);
-      if (cap !== undefined && r.expiresMs !== null && r.expiresMs > cap) {
-        r.expiresMs = cap;
-        out.expires += 1;
-      }
-    }
-    for (const b of this.#batches) b.createdMs = Math.min(b.createdMs, nowMs);
-    return out;
+    const plan = this.#plan;
+    if (plan === null) throw new LwError(BufferError.UNAVAILABLE, 'no clock rebase is under way (shiftSome without beginShift)');
+    const slice = idSlice(this.#records, plan.doneId, plan.lastId, maxRecords);
+    const next = { ...plan, doneId: slice.end, moved: plan.moved + shiftRecords(slice.rows, plan.shifts) };
+    this.#plan = slice.end >= plan.lastId ? null : next;
+    return next;
+  }
+
+  pendingShift(): ShiftPlan | null {
+    this.#open();
+    return this.#plan === null ? null : { ...this.#plan };
+  }
+
+  dropShift(): void {
+    this.#plan = null;
+  }
+
+  clampSome(nowMs: number, expiryCaps: ReadonlyMap<string, number>, afterId: number, maxRecords: number): ClampSlice {
+    this.#open();
+    const last = this.#records.reduce((m, r) => Math.max(m, r.id), 0);
+    if (afterId === 0) for (const b of this.#batches) b.createdMs = Math.min(b.createdMs, nowMs);
+    const slice = idSlice(this.#records, afterId, last, maxRecords);
+    return { ...clampRecords(slice.rows, nowMs, expiryCaps), nextAfterId: slice.end >= last ? null : slice.end };
   }
 
   listRecords(sink: string | null, limit: number): StoredRecord[] {

@@ -6,7 +6,7 @@ import { batchBytes, deadLetterBatch, replayRows } from './sqlite-dead.ts';
 import { dropBatch, evictOldest, expireRows, purgeRows, type DelRow } from './sqlite-delete.ts';
 import { toBatch, toDeadLetter, toRecord, type Row } from './sqlite-rows.ts';
 import { STORE_SQL, type StoreStatements } from './sqlite-sql.ts';
-import { clampRows, shiftRows } from './sqlite-times.ts';
+import { beginShiftRows, clampSomeRows, readShiftPlan, SHIFT_PLAN_KEY, shiftSomeRows } from './sqlite-times.ts';
 import { SqliteTx } from './sqlite-tx.ts';
 import type { RecordLedger } from './ledger.ts';
 import type { WriterThread } from './writer-thread.ts';
@@ -14,7 +14,7 @@ import {
   SHORT_SPACE_BATCH_BYTES,
   wholeBody,
   type AppendedGroup,
-  type ClampResult,
+  type ClampSlice,
   type DeadLetter,
   type DepthRow,
   type DropResult,
@@ -22,6 +22,7 @@ import {
   type ReplayResult,
   type ReplaySplit,
   type SealedBatch,
+  type ShiftPlan,
   type Store,
   type StoredRecord,
   type TimeShift,
@@ -195,13 +196,26 @@ export class SqliteStore implements Store {
     return this.#deleted(rows);
   }
 
-  shiftTimes(shifts: readonly TimeShift[]): number {
-    // No rows come or go, so no ledger bookkeeping; not `drain`: rewriting every row needs more than the ballast holds.
-    return this.#tx.run(() => shiftRows(this.#s, shifts));
+  // No rows come or go in a rebase, so no ledger bookkeeping; not `drain`: a slice rewrites more than the ballast holds.
+  beginShift(shifts: readonly TimeShift[]): ShiftPlan {
+    return this.#tx.run(() => beginShiftRows(this.#s, shifts));
   }
 
-  clampTimes(nowMs: number, expiryCaps: ReadonlyMap<string, number>): ClampResult {
-    return this.#tx.run(() => clampRows(this.#s, nowMs, expiryCaps));
+  shiftSome(maxRecords: number): ShiftPlan {
+    return this.#tx.run(() => shiftSomeRows(this.#s, maxRecords));
+  }
+
+  pendingShift(): ShiftPlan | null {
+    this.#tx.assertOpen();
+    return readShiftPlan(this.#s);
+  }
+
+  dropShift(): void {
+    this.#tx.run(() => this.#s.delMeta.run(SHIFT_PLAN_KEY));
+  }
+
+  clampSome(nowMs: number, expiryCaps: ReadonlyMap<string, number>, afterId: number, maxRecords: number): ClampSlice {
+    return this.#tx.run(() => clampSomeRows(this.#s, nowMs, expiryCaps, afterId, maxRecords));
   }
 
   listRecords(sink: string | null, limit: number): StoredRecord[] {

@@ -101,12 +101,32 @@ export interface TimeShift {
   cutoffMs: number;
 }
 
-/** Rows whose times `clampTimes` lowered. */
+/**
+ * A clock rebase under way, stored with the records: a stop, crash or power cut part-way resumes it at the next open.
+ * Without it the records not yet reached would keep old-frame times, and a forward step of days would expire them all.
+ */
+export interface ShiftPlan {
+  /** Applied in order to each record (buffer/clock-step.ts). */
+  shifts: TimeShift[];
+  /** The highest record id when the plan began: records stored later are in the new frame and never move. */
+  lastId: number;
+  /** Records with ids up to this one are done. */
+  doneId: number;
+  /** Records moved so far (by the last shift: its cutoff covers every row an earlier one moved). */
+  moved: number;
+}
+
+/** Rows whose times a clamp lowered. */
 export interface ClampResult {
   /** Records whose created_ms was in the future. */
   created: number;
   /** Records whose expires_ms was beyond now + their sink's TTL. */
   expires: number;
+}
+
+/** One slice of a clamp: what it lowered, and the id the next slice starts after (null: this was the last). */
+export interface ClampSlice extends ClampResult {
+  nextAfterId: number | null;
 }
 
 /** Records committed by Store.appendGroup: their ids, and when the bookkeeping an acknowledgement waits for is durable. */
@@ -159,16 +179,27 @@ export interface Store {
   /** Deletes records whose TTL passed (with the batches they are sealed into), about `maxRecords` per call. */
   expire(nowMs: number, maxRecords?: number): DropResult[];
   /**
-   * Applies `shifts` in order in one transaction: records and sealed batches created at or before a shift's cutoff
-   * move by its delta (records' expiry too). Returns the records moved (the last shift's rows: its cutoff covers every
-   * row an earlier shift moved, see buffer/clock-step.ts). Dead letters keep their times.
+   * Rebase after a forward clock step, in slices so no transaction rewrites the whole buffer (ClockRebaser). One
+   * transaction: stores a plan for `shifts` over the records up to the highest id now, and moves the sealed batches
+   * created at or before each cutoff. Replaces an unfinished plan (the caller resumes one before it begins another).
    */
-  shiftTimes(shifts: readonly TimeShift[]): number;
+  beginShift(shifts: readonly TimeShift[]): ShiftPlan;
   /**
-   * In one transaction: created times after `nowMs` (records and sealed batches) become `nowMs`; each sink in
-   * `expiryCaps` gets no record expiring after its cap. Other sinks' expiry is left alone.
+   * One transaction: applies the stored plan's shifts, in order, to up to `maxRecords` more of its records (those
+   * created at or before a shift's cutoff move by its delta, expiry too) and returns the plan as it now stands. Once
+   * `doneId` reaches `lastId` the plan is finished and no longer stored. Dead letters keep their times.
    */
-  clampTimes(nowMs: number, expiryCaps: ReadonlyMap<string, number>): ClampResult;
+  shiftSome(maxRecords: number): ShiftPlan;
+  /** The stored plan (null: none). Throws LW_BUFFER_CORRUPT when it cannot be read. */
+  pendingShift(): ShiftPlan | null;
+  /** Forgets a stored plan that cannot be read (the caller logs what that leaves unmoved). */
+  dropShift(): void;
+  /**
+   * One transaction over up to `maxRecords` records with ids above `afterId`: created times after `nowMs` become
+   * `nowMs`; each sink in `expiryCaps` gets no record expiring after its cap (other sinks' expiry is left alone). The
+   * first slice (`afterId` 0) clamps the sealed batches' created times too.
+   */
+  clampSome(nowMs: number, expiryCaps: ReadonlyMap<string, number>, afterId: number, maxRecords: number): ClampSlice;
   listRecords(sink: string | null, limit: number): StoredRecord[];
   listDeadLetters(limit: number): DeadLetter[];
   deadLetterCount(): number;

@@ -4,10 +4,12 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { ManualClock, type Clock } from '../../../agent/base/clock.ts';
 import { createBufferComponent, type BufferComponent } from '../../../buffer/component.ts';
+import { REBASE_SLICE_RECORDS } from '../../../buffer/clock-rebase.ts';
 import { MAINTENANCE_INTERVAL_MS } from '../../../buffer/service.ts';
 import type { BatchSender } from '../../../buffer/sender.ts';
 import { bufferContext } from '../../support/buffer-context.ts';
 import { bufferDeps } from '../../support/buffer-deps.ts';
+import { timedRecord } from '../../support/buffer-records.ts';
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
@@ -30,12 +32,12 @@ const failing: BatchSender = { send: async () => ({ status: 503 }), close: async
 const config = { sinks: [{ name: 'metrics', url: 'http://127.0.0.1:9/x', protocol: 'raw' as const, ttlSeconds: 86_400 }] };
 
 /** The component on the real SQLite adapters in `dir` (upstream always 503, retries an hour apart). */
-async function open(clock: Clock, dir?: string): Promise<{ comp: BufferComponent; dir: string }> {
+async function open(clock: Clock, dir?: string): Promise<{ comp: BufferComponent; dir: string; metrics(): Promise<string> }> {
   const t = bufferContext({ ...config, buffer: { retry: { baseMs: 3_600_000, capMs: 3_600_000 } } }, { clock, ...(dir ? { stateDir: dir } : {}) });
   const comp = createBufferComponent(t.ctx, bufferDeps(t.ctx, { senderFactory: () => failing, random: () => 0.5 }));
   await comp.start();
   assert.equal(comp.service.unavailable, null);
-  return { comp, dir: t.dir };
+  return { comp, dir: t.dir, metrics: () => t.ctx.metrics.metrics() };
 }
 
 const rows = (c: BufferComponent) => c.service.store!.listRecords(null, 100).map((r) => [r.createdMs, r.expiresMs]);
@@ -72,6 +74,49 @@ describe('buffer.db across wall-clock steps', () => {
     }
   });
 
+  it('a stop part-way through a rebase of several slices: the next open finishes it; each record moves once, none is swept', async () => {
+    const n = 2 * REBASE_SLICE_RECORDS + 500;
+    const clock = new SteppingClock(REAL - 7 * DAY);
+    const a = await open(clock);
+    try {
+      const t0 = clock.nowMs();
+      a.comp.service.store!.appendMany(Array.from({ length: n }, (_, i) => timedRecord('metrics', `r${i}`, t0 - i, t0 - i + DAY)));
+      clock.offset += 7 * DAY; // NTP steps the clock forward
+      clock.base.advance(MAINTENANCE_INTERVAL_MS);
+      const store = a.comp.service.store!;
+      let plan = store.pendingShift();
+      for (let turns = 0; turns < 10_000 && (plan === null || plan.doneId === 0); turns++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        plan = store.pendingShift();
+      }
+      assert.equal(plan?.moved, REBASE_SLICE_RECORDS, 'stopped after the first slice committed');
+      await a.comp.stop(); // the power is cut part-way (a stop between slices: the same committed state)
+      const b = await open(clock, a.dir);
+      try {
+        b.comp.service.maintain(); // a TTL sweep before the resumed plan finished
+        assert.equal(b.comp.service.store!.usage().records, n, 'nothing swept on old-frame times before the resume');
+        await b.comp.service.clockSettled();
+        assert.equal(b.comp.service.store!.pendingShift(), null);
+        const created = b.comp.service.store!.listRecords(null, n).map((r) => r.createdMs);
+        assert.deepEqual(
+          created,
+          Array.from({ length: n }, (_, i) => t0 - i + 7 * DAY),
+          'every record moved by the step, once',
+        );
+        assert.ok(
+          (await b.metrics()).includes(`linkward_buffer_rebased_records_total{action="shifted"} ${n}\n`),
+          'the resumed plan counts every record it moved',
+        );
+        clock.base.advance(DAY - 2 * MAINTENANCE_INTERVAL_MS);
+        assert.equal(b.comp.service.store!.usage().records, n, 'kept for 24 h from their real ingest');
+      } finally {
+        await b.comp.stop();
+      }
+    } finally {
+      rmSync(a.dir, { recursive: true, force: true });
+    }
+  });
+
   it('a file written with the clock a week ahead is clamped at the next open: expiry at most now + TTL, no creation in the future', async () => {
     const ahead = new SteppingClock(REAL + 7 * DAY);
     const a = await open(ahead);
@@ -80,6 +125,7 @@ describe('buffer.db across wall-clock steps', () => {
       await a.comp.stop();
       const b = await open(new SteppingClock(REAL), a.dir);
       try {
+        await b.comp.service.clockSettled(); // the clamp at open runs a slice at a time once the store is open
         assert.deepEqual(
           rows(b.comp),
           Array.from({ length: 5 }, () => [REAL, REAL + DAY]),

@@ -5,12 +5,13 @@ import { Writable } from 'node:stream';
 import { ManualClock, type Clock } from '../../../agent/base/clock.ts';
 import { createLogger } from '../../../agent/base/log.ts';
 import { CLOCK_STEP_THRESHOLD_MS, clockStep, expiryCaps, shiftFor } from '../../../buffer/clock-step.ts';
+import { REBASE_SLICE_RECORDS } from '../../../buffer/clock-rebase.ts';
 import { createBufferComponent, type BufferComponent } from '../../../buffer/component.ts';
 import { toRecord } from '../../../buffer/ingest.ts';
 import { MAINTENANCE_INTERVAL_MS } from '../../../buffer/service.ts';
 import { MemoryStore } from '../../../buffer/store-memory.ts';
 import type { BatchSender } from '../../../buffer/sender.ts';
-import type { StoredRecord } from '../../../buffer/types.ts';
+import type { ShiftPlan, StoredRecord } from '../../../buffer/types.ts';
 import { bufferContext, type BufferTestContext } from '../../support/buffer-context.ts';
 import { heldStore } from '../../support/buffer-deps.ts';
 import { timedRecord } from '../../support/buffer-records.ts';
@@ -120,6 +121,12 @@ describe('clock step detection (pure)', () => {
     assert.equal(shiftFor({ deltaMs: -H, atMs: REAL, sinceCheckMs: 30_000 }), null, 'a backward step moves nothing (clamped instead)');
     assert.deepEqual([...expiryCaps([sink('a', 60), sink('b', 0)], REAL)], [['a', REAL + 60_000]]);
   });
+
+  it('a step read against the fractional monotonic clock (performance.now) is whole milliseconds, so stored times stay integers', () => {
+    const step = clockStep({ wallMs: REAL, monoMs: 1_000.4 }, { wallMs: REAL + 7 * DAY + 30_000, monoMs: 31_000.25 });
+    assert.equal(step?.deltaMs, 7 * DAY);
+    assert.ok(Number.isInteger(shiftFor(step!)?.cutoffMs));
+  });
 });
 
 describe('buffer across wall-clock steps', () => {
@@ -223,9 +230,9 @@ describe('buffer across wall-clock steps', () => {
   it('a rebase that fails (full disk) holds the TTL sweep back and is retried later', async () => {
     let failures = 1;
     class FullDiskStore extends MemoryStore {
-      override shiftTimes(shifts: Parameters<MemoryStore['shiftTimes']>[0]): number {
+      override shiftSome(maxRecords: number): ShiftPlan {
         if (failures-- > 0) throw new Error('SQLITE_FULL (simulated)');
-        return super.shiftTimes(shifts);
+        return super.shiftSome(maxRecords);
       }
     }
     const clock = new SteppingClock(REAL - 7 * DAY);
@@ -249,9 +256,46 @@ describe('buffer across wall-clock steps', () => {
     }
   });
 
+  it('a rebase of more records than a slice lets the event loop turn between slices, and moves every record once', async () => {
+    let turns = 0;
+    const at: number[] = [];
+    class CountingStore extends MemoryStore {
+      override shiftSome(maxRecords: number): ShiftPlan {
+        at.push(turns);
+        return super.shiftSome(maxRecords);
+      }
+    }
+    const store = new CountingStore();
+    const n = 2 * REBASE_SLICE_RECORDS + 1;
+    const t0 = REAL - 7 * DAY;
+    store.appendMany(Array.from({ length: n }, (_, i) => timedRecord('metrics', `r${i}`, t0 - i, t0 - i + DAY)));
+    const clock = new SteppingClock(t0);
+    const r = await rig(clock, undefined, store);
+    let ticking = true;
+    const spin = (): void => {
+      turns += 1;
+      if (ticking) setImmediate(spin);
+    };
+    spin();
+    try {
+      clock.step(7 * DAY);
+      await r.tick();
+      assert.equal(at.length, 3, 'three slices');
+      assert.ok(at[0]! < at[1]! && at[1]! < at[2]!, `the loop ran other work between slices (turns at each: ${at.join(', ')})`);
+      assert.equal(r.comp.service.lastClockStep?.shiftedRecords, n);
+      assert.deepEqual(
+        store.listRecords(null, n).map((x) => x.createdMs),
+        Array.from({ length: n }, (_, i) => t0 - i + 7 * DAY),
+      );
+    } finally {
+      ticking = false;
+      await done(r);
+    }
+  });
+
   it('while a rebase keeps failing, records still expire once their TTL has passed in either frame', async () => {
     class AlwaysFullStore extends MemoryStore {
-      override shiftTimes(): number {
+      override shiftSome(): ShiftPlan {
         throw new Error('SQLITE_FULL (simulated)');
       }
     }
@@ -326,6 +370,7 @@ describe('buffer across wall-clock steps', () => {
     const clock = new SteppingClock(REAL);
     const r = await rig(clock, [sink('metrics', 86_400), sink('keep', 0)], store);
     try {
+      await r.comp.service.clockSettled(); // the clamp at open runs a slice at a time once the store is open
       assert.deepEqual(
         r.rows().map((x) => [Buffer.from(x.body).toString(), x.createdMs, x.expiresMs]),
         [

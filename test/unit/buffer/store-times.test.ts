@@ -1,16 +1,19 @@
-/** Store.shiftTimes / clampTimes on both stores: which rows move, sealed batches along, dead letters never. */
+/** Store.beginShift / shiftSome / clampSome on both stores: which rows move, a slice at a time, sealed batches along, dead letters never. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isLwError } from '../../../agent/base/errors.ts';
+import { BufferError } from '../../../buffer/errors.ts';
 import { openBufferDb } from '../../../buffer/sqlite-open.ts';
 import { MemoryStore } from '../../../buffer/store-memory.ts';
 import { SqliteStore } from '../../../buffer/store-sqlite.ts';
-import type { Store } from '../../../buffer/types.ts';
+import type { Store, TimeShift } from '../../../buffer/types.ts';
 import { timedRecord } from '../../support/buffer-records.ts';
 
 const H = 3_600_000;
+const DAY = 24 * H;
 const T = Date.UTC(2026, 11, 5, 12);
 
 const rec = timedRecord;
@@ -25,6 +28,27 @@ const batch = (id: string, createdMs: number) => ({
   body: Buffer.from(id),
   recordCount: 1,
 });
+
+/** A whole rebase in slices of `slice` records; returns the records moved. */
+function shiftAll(s: Store, shifts: TimeShift[], slice = 2): number {
+  let plan = s.beginShift(shifts);
+  while (plan.doneId < plan.lastId) plan = s.shiftSome(slice);
+  assert.equal(s.pendingShift(), null, 'a finished plan is no longer stored');
+  return plan.moved;
+}
+
+/** A whole clamp in slices of `slice` records. */
+function clampAll(s: Store, nowMs: number, caps: Map<string, number>, slice = 2): { created: number; expires: number } {
+  const sum = { created: 0, expires: 0 };
+  let after: number | null = 0;
+  while (after !== null) {
+    const c = s.clampSome(nowMs, caps, after, slice);
+    sum.created += c.created;
+    sum.expires += c.expires;
+    after = c.nextAfterId;
+  }
+  return sum;
+}
 
 const times = (s: Store): [string, number, number | null][] => s.listRecords(null, 100).map((r) => [Buffer.from(r.body).toString(), r.createdMs, r.expiresMs]);
 
@@ -41,7 +65,7 @@ const stores: [string, () => { store: Store; cleanup(): void }][] = [
 
 for (const [name, make] of stores) {
   describe(`stored times across clock steps: ${name}`, () => {
-    it('shiftTimes moves records (and expiry) and sealed batches at or before the cutoff; later rows and dead letters stay', () => {
+    it('a shift plan moves records (and expiry) and sealed batches at or before the cutoff; later rows and dead letters stay', () => {
       const { store: s, cleanup } = make();
       try {
         const [sealedId, deadId] = s.appendMany([rec('a', 'sealed', T - 2 * H, T - H), rec('a', 'dead', T - 2 * H, null)]);
@@ -49,7 +73,7 @@ for (const [name, make] of stores) {
         s.seal(batch('b-dead', T - 2 * H), [deadId!]);
         s.deadLetter('b-dead', 'refused', 400, T - 2 * H);
         s.appendMany([rec('a', 'old', T - H, T + H), rec('a', 'no-ttl', T - H, null), rec('a', 'at-cutoff', T, T + H), rec('a', 'new', T + 1, T + H)]);
-        assert.equal(s.shiftTimes([{ deltaMs: 5 * H, cutoffMs: T }]), 4);
+        assert.equal(shiftAll(s, [{ deltaMs: 5 * H, cutoffMs: T }]), 4);
         assert.deepEqual(times(s), [
           ['sealed', T + 3 * H, T + 4 * H],
           ['old', T + 4 * H, T + 6 * H],
@@ -71,7 +95,7 @@ for (const [name, make] of stores) {
         s.appendMany([rec('a', 'before-both', T - H, T), rec('a', 'between', T + 2 * H, T + 3 * H), rec('a', 'after', T + 10 * H, null)]);
         // first step +5 h seen at T + 5 h (cutoff T); second +1 h seen at T + 7 h (cutoff T + 6 h)
         assert.equal(
-          s.shiftTimes([
+          shiftAll(s, [
             { deltaMs: 5 * H, cutoffMs: T },
             { deltaMs: H, cutoffMs: T + 6 * H },
           ]),
@@ -88,13 +112,13 @@ for (const [name, make] of stores) {
       }
     });
 
-    it('clampTimes caps created at now and expiry per sink; sinks without a cap keep their expiry', () => {
+    it('a clamp caps created at now and expiry per sink; sinks without a cap keep their expiry', () => {
       const { store: s, cleanup } = make();
       try {
         const [id] = s.appendMany([rec('a', 'future', T + 9 * H, T + 20 * H)]);
         s.seal(batch('b-future', T + 9 * H), [id!]);
         s.appendMany([rec('a', 'ok', T - H, T + H), rec('b', 'uncapped', T + H, T + 50 * H)]);
-        assert.deepEqual(s.clampTimes(T, new Map([['a', T + 2 * H]])), { created: 2, expires: 1 });
+        assert.deepEqual(clampAll(s, T, new Map([['a', T + 2 * H]])), { created: 2, expires: 1 });
         assert.deepEqual(times(s), [
           ['future', T, T + 2 * H],
           ['ok', T - H, T + H],
@@ -106,5 +130,89 @@ for (const [name, make] of stores) {
         cleanup();
       }
     });
+
+    it('a plan goes a slice at a time; records stored after it began never move, those deleted meanwhile are skipped', () => {
+      const { store: s, cleanup } = make();
+      try {
+        const ids = s.appendMany([1, 2, 3, 4, 5].map((i) => rec('a', `old${i}`, T - i * H, null)));
+        let plan = s.beginShift([{ deltaMs: DAY, cutoffMs: T }]);
+        assert.deepEqual(plan, { shifts: [{ deltaMs: DAY, cutoffMs: T }], lastId: ids[4], doneId: 0, moved: 0 });
+        plan = s.shiftSome(2);
+        assert.deepEqual([plan.doneId, plan.moved], [ids[1], 2]);
+        assert.deepEqual(s.pendingShift(), plan, 'the plan is stored as it stands after each slice');
+        s.appendMany([rec('a', 'later', T - H, null)]); // stored after the plan began (a new-frame time by rule)
+        s.purge({ sink: 'a', records: true, deadLetters: false });
+        s.appendMany([rec('a', 'after-purge', T - 2 * H, null)]);
+        plan = s.shiftSome(2);
+        assert.deepEqual([plan.doneId, plan.moved], [ids[4], 2], 'purged records are skipped; the plan ends at its last id');
+        assert.equal(s.pendingShift(), null);
+        assert.deepEqual(times(s), [['after-purge', T - 2 * H, null]]);
+      } finally {
+        s.close();
+        cleanup();
+      }
+    });
+
+    it('an empty store has nothing to plan; shiftSome without a plan is refused', () => {
+      const { store: s, cleanup } = make();
+      try {
+        const plan = s.beginShift([{ deltaMs: DAY, cutoffMs: T }]);
+        assert.equal(plan.doneId, plan.lastId);
+        assert.equal(s.pendingShift(), null);
+        assert.throws(
+          () => s.shiftSome(10),
+          (e: unknown) => isLwError(e, BufferError.UNAVAILABLE),
+        );
+      } finally {
+        s.close();
+        cleanup();
+      }
+    });
   });
 }
+
+describe('a clock rebase stored in buffer.db', () => {
+  it('survives a close part-way: the next open reads the plan and goes on where it stopped; each record moves once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'buffer-plan-'));
+    const file = join(dir, 'buffer.db');
+    try {
+      let s = new SqliteStore(openBufferDb(file, 1).db);
+      s.appendMany([1, 2, 3, 4, 5].map((i) => rec('a', `r${i}`, T - i * H, T + DAY)));
+      s.beginShift([{ deltaMs: DAY, cutoffMs: T }]);
+      s.shiftSome(3);
+      s.close(); // a stop, crash or power cut after the third record's slice committed
+      s = new SqliteStore(openBufferDb(file, 1).db);
+      let plan = s.pendingShift();
+      assert.equal(plan?.moved, 3);
+      while (plan !== null && plan.doneId < plan.lastId) plan = s.shiftSome(3);
+      assert.equal(plan?.moved, 5);
+      assert.deepEqual(
+        times(s).map(([, c]) => c),
+        [1, 2, 3, 4, 5].map((i) => T - i * H + DAY),
+      );
+      s.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a plan that cannot be read is LW_BUFFER_CORRUPT, naming the field; dropShift forgets it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'buffer-plan-'));
+    try {
+      const { db } = openBufferDb(join(dir, 'buffer.db'), 1);
+      const s = new SqliteStore(db);
+      db.prepare("INSERT INTO buf_meta (key, value) VALUES ('clock_shift', ?)").run(JSON.stringify({ shifts: [], lastId: 'x', doneId: 0, moved: 0 }));
+      assert.throws(
+        () => s.pendingShift(),
+        (e: unknown) => isLwError(e, BufferError.CORRUPT) && /bad lastId/.test((e as Error).message),
+      );
+      db.prepare("UPDATE buf_meta SET value = '{' WHERE key = 'clock_shift'").run();
+      assert.throws(() => s.pendingShift(), /not JSON/);
+      s.dropShift();
+      assert.equal(s.pendingShift(), null);
+      s.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
