@@ -1,7 +1,7 @@
 /** The probes component: one monitor per uplink, light-probe loops, cron'd throughput probes, retention, status and routes. */
 import { createHash } from 'node:crypto';
-import { schedule } from 'node-cron';
-import { SteppedCron } from './cron-schedule.ts';
+import { createTask } from 'node-cron';
+import { cronSlotMs, SteppedCron } from './cron-schedule.ts';
 import { RoundHurry } from './round-hurry.ts';
 import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../agent/runtime/component.ts';
 import { effectiveUplinks } from '../agent/config/uplinks.ts';
@@ -219,13 +219,9 @@ export function createProbesComponent(ctx: AgentContext, deps: ProbesDeps): Comp
       for (const m of monitors) if (m.targetCount() > 0) later(Math.round(random() * 500), () => loop(m));
       if (cfg.throughput.enabled && cfg.throughput.url) {
         const offset = nodeOffsetMs(ctx.nodeName, cfg.throughput.spreadMs);
-        cron = new SteppedCron(clock, log, () =>
-          schedule(cfg.throughput.cron, () => later(offset, () => void track(throughputAll())), {
-            name: 'linkward-probes-throughput',
-            noOverlap: true,
-            logger: dependencyLogger(log, 'node-cron'),
-          }),
-        );
+        // node-cron matches the slots; SteppedCron fires them on our clock (never started: node-cron arms no timer)
+        const matcher = createTask(cfg.throughput.cron, () => {}, { name: 'linkward-probes-throughput', logger: dependencyLogger(log, 'node-cron') });
+        cron = new SteppedCron(clock, log, matcher, cronSlotMs(cfg.throughput.cron), () => later(offset, () => void track(throughputAll())));
         cron.start();
         log.info({ cron: cfg.throughput.cron, offsetMs: offset }, 'throughput probes scheduled');
       }

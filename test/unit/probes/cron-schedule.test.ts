@@ -1,45 +1,114 @@
-/** The throughput cron is re-created from the new time when the wall clock steps, never left to replay skipped slots. */
-import { test } from 'node:test';
+/** The throughput cron on the agent's clock: slots fire once each, a wall-clock step never replays skipped slots. */
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createTask } from 'node-cron';
 import { ManualClock } from '../../../agent/base/clock.ts';
 import { silentLogger } from '../../../agent/base/log.ts';
-import { CRON_STEP_CHECK_MS, SteppedCron } from '../../../probes/cron-schedule.ts';
+import { CRON_MAX_LOOKBACK_SLOTS, CRON_STEP_CHECK_MS, cronSlotMs, SteppedCron, type CronMatcher } from '../../../probes/cron-schedule.ts';
 
+const MIN = 60_000;
+const H = 60 * MIN;
 const YEAR = 365 * 86_400_000;
+/** 09:00:00 local time: the crons below match local time, as node-cron does. */
+const NINE = new Date(2026, 11, 5, 9, 0, 0).getTime();
 
-function rig() {
-  const clock = new ManualClock(0);
-  const tasks: { destroyed: boolean }[] = [];
-  const cron = new SteppedCron(clock, silentLogger(), () => {
-    const t = { destroyed: false, destroy: () => void (t.destroyed = true) };
-    tasks.push(t);
-    return t;
-  });
-  return { clock, tasks, cron };
+/** A ManualClock whose next timer fires `lateMs` late once (a loop blocked by other work, a suspended box). */
+class LateClock extends ManualClock {
+  lateMs = 0;
+  override setTimer(ms: number, fn: () => void): () => void {
+    const late = this.lateMs;
+    this.lateMs = 0;
+    return super.setTimer(ms + late, fn);
+  }
 }
 
-test('a step of the wall clock (either way) destroys the task and schedules a new one; time alone does not', async () => {
-  const r = rig();
-  r.cron.start();
-  assert.equal(r.tasks.length, 1);
-  r.clock.advance(10 * CRON_STEP_CHECK_MS);
-  assert.equal(r.tasks.length, 1, 'no step: the same task');
-  r.clock.stepWall(56 * YEAR); // a box that booted at 1970, then NTP
-  r.clock.advance(CRON_STEP_CHECK_MS);
-  assert.deepEqual(
-    r.tasks.map((t) => t.destroyed),
-    [true, false],
-  );
-  r.clock.stepWall(-3_600_000);
-  r.clock.advance(CRON_STEP_CHECK_MS);
-  assert.equal(r.tasks.length, 3);
-  assert.equal(r.cron.recreated, 2);
-  await r.cron.stop();
-  assert.ok(
-    r.tasks.every((t) => t.destroyed),
-    'stop destroys the live task',
-  );
-  r.clock.stepWall(YEAR);
-  r.clock.advance(10 * CRON_STEP_CHECK_MS);
-  assert.equal(r.tasks.length, 3, 'nothing after stop');
+function rig(expression: string, startMs = NINE) {
+  const clock = new LateClock(startMs);
+  const task = createTask(expression, () => {});
+  let destroyed = false;
+  const matcher: CronMatcher = {
+    match: (d) => task.match(d),
+    destroy: () => {
+      destroyed = true;
+      return task.destroy();
+    },
+  };
+  const fired: number[] = [];
+  const cron = new SteppedCron(clock, silentLogger(), matcher, cronSlotMs(expression), () => fired.push(clock.nowMs()));
+  return { clock, cron, fired, destroyed: () => destroyed };
+}
+
+/** Advances in tick-sized steps, as the loop runs. */
+function run(clock: ManualClock, ms: number): void {
+  for (let t = 0; t < ms; t += CRON_STEP_CHECK_MS) clock.advance(CRON_STEP_CHECK_MS);
+}
+
+describe('throughput cron', () => {
+  it('an hourly cron fires once per hour, within a tick of its slot, through node-cron’s own matcher', async () => {
+    const r = rig('0 * * * *', NINE + 30 * MIN);
+    r.cron.start();
+    run(r.clock, 3 * H);
+    const slots = [H, 2 * H, 3 * H];
+    assert.equal(r.fired.length, 3);
+    r.fired.forEach((t, i) => assert.ok(t - NINE >= slots[i]! && t - NINE < slots[i]! + CRON_STEP_CHECK_MS, `slot ${i} fired at +${t - NINE} ms`));
+    await r.cron.stop();
+    assert.ok(r.destroyed());
+    run(r.clock, 2 * H);
+    assert.equal(r.fired.length, 3, 'nothing after stop');
+  });
+
+  it('a six-field cron is matched per second', () => {
+    assert.equal(cronSlotMs('*/10 * * * * *'), 1_000);
+    assert.equal(cronSlotMs(' 0 * * * * '), 60_000);
+    const r = rig('*/10 * * * * *');
+    r.cron.start();
+    run(r.clock, 30_000);
+    assert.equal(r.fired.length, 3);
+  });
+
+  it('a forward step of 56 years (a box that booted at 1970, then NTP) replays nothing; the next slot in the new time fires', () => {
+    const r = rig('* * * * *', NINE - 56 * YEAR);
+    r.cron.start();
+    run(r.clock, 30_000);
+    r.clock.stepWall(56 * YEAR);
+    run(r.clock, 2 * CRON_STEP_CHECK_MS);
+    assert.equal(r.fired.length, 0, 'none of the ~29 million skipped slots replayed');
+    assert.equal(r.cron.recreated, 1);
+    run(r.clock, MIN);
+    assert.equal(r.fired.length, 1);
+  });
+
+  it('a step in the last second before a slot (the race the old re-created node-cron task had) still replays nothing', () => {
+    const r = rig('0 * * * *', NINE + H - 5_000);
+    r.cron.start();
+    run(r.clock, 4_000);
+    r.clock.advance(500); // 09:59:59.5: between two ticks
+    r.clock.stepWall(YEAR);
+    run(r.clock, 3 * CRON_STEP_CHECK_MS);
+    assert.equal(r.fired.length, 0);
+    assert.equal(r.cron.recreated, 1);
+  });
+
+  it('a tick that comes late runs the slots it missed once, and looks back at most CRON_MAX_LOOKBACK_SLOTS', () => {
+    const r = rig('* * * * *');
+    r.clock.lateMs = 10 * MIN; // the loop is blocked across ten slots before the first tick
+    r.cron.start();
+    run(r.clock, 10 * MIN + CRON_STEP_CHECK_MS);
+    assert.equal(r.fired.length, 1, 'ten missed slots run once');
+    const daily = rig('0 9 * * *', NINE - 5 * MIN);
+    daily.clock.lateMs = (CRON_MAX_LOOKBACK_SLOTS + 60) * MIN; // 09:00 is then 175 min back, beyond the look-back
+    daily.cron.start();
+    run(daily.clock, (CRON_MAX_LOOKBACK_SLOTS + 60) * MIN + CRON_STEP_CHECK_MS);
+    assert.equal(daily.fired.length, 0, 'a slot older than the look-back is not replayed');
+  });
+
+  it('a backward step restarts from the new time: the slot it repeats fires again, as cron does', () => {
+    const r = rig('0 * * * *', NINE + H - 2_000);
+    r.cron.start();
+    run(r.clock, 3_000);
+    assert.equal(r.fired.length, 1);
+    r.clock.stepWall(-10 * MIN);
+    run(r.clock, 11 * MIN);
+    assert.equal(r.fired.length, 2, '10:00 came round again on the wall clock');
+  });
 });
