@@ -6,20 +6,9 @@ import type { SinkConfig } from '../agent/config/buffer.ts';
 import { clockStep, expiryCaps, shiftFor, type ClockSample, type ClockStep } from './clock-step.ts';
 import type { BufferMetrics } from './metrics.ts';
 import type { ClampResult, ShiftPlan, Store, TimeShift } from './types.ts';
+import { reportRebase, type ClockStepReport } from './clock-rebase-report.ts';
 
-/** The last step seen and what it did to the store (status details: `clockStep`). */
-export interface ClockStepReport {
-  /** Wall time (new frame) of the check that saw the step. */
-  atMs: number;
-  /** New minus old wall time. */
-  deltaMs: number;
-  /** Records moved by +delta (forward steps only). */
-  shiftedRecords: number;
-  /** Records whose created time was after now, set to now. */
-  createdClamped: number;
-  /** Records expiring after now + their sink's TTL, set to that. */
-  expiryClamped: number;
-}
+export type { ClockStepReport } from './clock-rebase-report.ts';
 
 export interface ClockRebaseDeps {
   store: Store;
@@ -29,7 +18,7 @@ export interface ClockRebaseDeps {
   metrics: BufferMetrics;
   /** Resolves once every record handed to the committer is in the store (old-frame ones included). */
   drain: () => Promise<void>;
-  /** False once the service is stopping: a pending rebase is dropped, the next open clamps. */
+  /** False once the service is stopping: the rebase stops at a slice boundary; the next open resumes what is stored. */
   active: () => boolean;
   /** A rebase finished: the expiry sweep it held back may run now. */
   settled: () => void;
@@ -54,21 +43,29 @@ export const REBASE_SLICE_RECORDS = 2_000;
 
 const sample = (c: Clock): ClockSample => ({ wallMs: c.nowMs(), monoMs: c.monoMs() });
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-const NO_CLAMP: ClampResult = { created: 0, expires: 0 };
+const sumDeltas = (shifts: readonly TimeShift[]): number => shifts.reduce((sum, s) => sum + s.deltaMs, 0);
 
 export class ClockRebaser {
   readonly #d: ClockRebaseDeps;
   #last: ClockSample;
-  /** Steps seen and not yet begun as a plan, oldest first. */
-  readonly #pending: ClockStep[] = [];
-  /** Steps whose plan began in this run and whose rebase has not finished (reported when it has). */
-  #begun: ClockStep[] = [];
+  /** Forward shifts seen and not yet stored in the store's queue (storing failed, e.g. a full disk: retried). */
+  readonly #unqueued: TimeShift[] = [];
+  /** The shifts in the store's queue (seen, stored, not yet begun as a plan). */
+  #queued: TimeShift[] = [];
   /** The plan stored with the records (begun here, or resumed at open), until it is finished. */
   #plan: ShiftPlan | null = null;
+  /** Steps seen in this run and not yet reported (reported once the rebase they started is done). */
+  #seen: ClockStep[] = [];
+  /** A plan or queue was found at open (reported when finished). */
+  #resumed = false;
   /** Records moved by plans finished since the last report. */
   #shifted = 0;
   /** Why a clamp is still owed: at open, after a step, or none. */
   #clamp: 'open' | 'step' | null = null;
+  /** The clamp at open ran in this pass (its counts get the open's log line). */
+  #openClamped = false;
+  /** Bumped by every step: a clamp that began before the last bump must run again. */
+  #clampsOwed = 0;
   #running: Promise<void> | null = null;
   #failures = 0;
   /** Monotonic time before which a failed rebase is not tried again. */
@@ -81,26 +78,29 @@ export class ClockRebaser {
   }
 
   /**
-   * At open: resumes a rebase a stop, crash or power cut interrupted (its plan is stored with the records), then
-   * bounds the times: no record created in the future, none expiring after now + its sink's TTL. Across a restart
-   * there is no monotonic reference, so a step while the agent was down cannot be measured; the clamp bounds what a
-   * clock that was ahead (or a TTL lowered since) left behind. Runs in slices after open; a failure is logged and
-   * retried like a rebase.
+   * At open: resumes a rebase a stop, crash or power cut interrupted (its plan and queued steps are stored with the
+   * records), then bounds the times: no record created in the future, none expiring after now + its sink's TTL.
+   * Across a restart there is no monotonic reference, so a step while the agent was down cannot be measured; the clamp
+   * bounds what a clock that was ahead (or a TTL lowered since) left behind. Runs in slices after open; a failure is
+   * logged and retried like a rebase.
    */
   open(): void {
     try {
-      this.#plan = this.#d.store.pendingShift();
+      const st = this.#d.store.shiftState();
+      this.#plan = st.plan;
+      this.#queued = st.queued;
     } catch (e) {
       this.#d.log.error(
         { code: codeOf(e), err: messageOf(e) },
         'a clock rebase interrupted by a stop could not be read and is dropped; records it had not reached keep their times from before the step, so their TTL may end early',
       );
-      this.#dropPlan();
+      this.#dropStored();
     }
-    if (this.#plan !== null) {
-      const p = this.#plan;
+    const shifts = [...(this.#plan?.shifts ?? []), ...this.#queued];
+    if (shifts.length > 0) {
+      this.#resumed = true;
       this.#d.log.warn(
-        { deltaMs: p.shifts.map((s) => s.deltaMs), doneId: p.doneId, lastId: p.lastId, movedBefore: p.moved },
+        { deltaMs: shifts.map((s) => s.deltaMs), doneId: this.#plan?.doneId ?? 0, lastId: this.#plan?.lastId ?? null, movedBefore: this.#plan?.moved ?? 0 },
         'resuming a clock rebase that a stop, crash or power cut interrupted',
       );
     }
@@ -109,8 +109,9 @@ export class ClockRebaser {
   }
 
   /**
-   * Checks the clock; true when the stored times are in its frame. False while a rebase is owed: it runs (after the
-   * committer drained, a slice at a time) and calls `settled` when done; a failed one is tried again at a later check
+   * Checks the clock; true when the stored times are in its frame. A forward step is stored in the store's queue at
+   * once, so a stop before its rebase loses nothing. False while a rebase is owed: it runs (after the committer
+   * drained, a slice at a time) and calls `settled` when done; a failed one is tried again at a later check
    * (REBASE_RETRY_FIRST_MS, doubling).
    */
   settled(): boolean {
@@ -118,10 +119,19 @@ export class ClockRebaser {
     const step = clockStep(this.#last, now);
     this.#last = now;
     if (step !== null) {
-      this.#pending.push(step);
       this.#d.metrics.clockSteps.inc({ direction: step.deltaMs > 0 ? 'forward' : 'backward' });
+      this.#seen.push(step);
+      this.#clamp = 'step';
+      this.#clampsOwed += 1;
+      const shift = shiftFor(step);
+      if (shift !== null) this.#unqueued.push(shift);
+      try {
+        this.#storeQueue();
+      } catch {
+        // kept in memory and stored by the rebase, which logs the failure and retries
+      }
     }
-    if (this.#pending.length === 0 && this.#plan === null && this.#clamp === null) return true;
+    if (this.#plan === null && this.#queued.length === 0 && this.#unqueued.length === 0 && this.#clamp === null) return true;
     if (this.#running === null && now.monoMs < this.#retryAtMono) return false;
     this.#running ??= this.#work().then((done) => {
       this.#running = null;
@@ -138,8 +148,7 @@ export class ClockRebaser {
    */
   expiryCutoffMs(): number {
     this.settled();
-    const planned = this.#plan?.shifts.reduce((sum, s) => sum + s.deltaMs, 0) ?? 0;
-    const ahead = this.#pending.reduce((sum, s) => sum + Math.max(0, s.deltaMs), planned);
+    const ahead = sumDeltas(this.#plan?.shifts ?? []) + sumDeltas(this.#queued) + sumDeltas(this.#unqueued);
     return this.#d.clock.nowMs() - ahead;
   }
 
@@ -148,113 +157,110 @@ export class ClockRebaser {
     while (this.#running !== null) await this.#running;
   }
 
-  #dropPlan(): void {
-    try {
-      this.#d.store.dropShift();
-    } catch (e) {
-      this.#d.log.warn({ err: messageOf(e) }, 'could not drop the unreadable clock rebase plan; retried at the next open');
+  /** Stores the shifts seen into the store's queue, in order; throws what the store threw (the rest stay in memory). */
+  #storeQueue(): void {
+    while (this.#unqueued.length > 0) {
+      const shift = this.#unqueued[0] as TimeShift;
+      this.#d.store.queueShift(shift);
+      this.#queued.push(shift);
+      this.#unqueued.shift();
     }
   }
 
-  #counted(shifted: number, c: ClampResult): void {
-    const m = this.#d.metrics.rebased;
-    if (shifted > 0) m.inc({ action: 'shifted' }, shifted);
-    if (c.created > 0) m.inc({ action: 'created_clamped' }, c.created);
-    if (c.expires > 0) m.inc({ action: 'expiry_clamped' }, c.expires);
+  #dropStored(): void {
+    try {
+      this.#d.store.dropShift();
+    } catch (e) {
+      this.#d.log.warn({ err: messageOf(e) }, 'could not drop the unreadable clock rebase; retried at the next open');
+    }
   }
 
-  /** Runs what is owed: plans for the steps seen, the stored plan a slice at a time, then the clamp; true when done. */
+  /** Runs what is owed: plans for the queued steps, each a slice at a time, then the clamp; true when done. */
   async #work(): Promise<boolean> {
-    let clamped: ClampResult = NO_CLAMP;
+    const clamped: ClampResult = { created: 0, expires: 0 };
+    let clampRan = false;
     try {
-      for (;;) {
-        if (this.#plan === null) {
-          if (this.#pending.length === 0) break;
-          // Records built before the step may still wait in the committer: in the store first, so the shift takes them too.
-          await this.#d.drain();
-          if (!this.#d.active()) return false;
-          const steps = this.#pending.slice();
-          const shifts = steps.map(shiftFor).filter((s): s is TimeShift => s !== null);
-          if (shifts.length > 0) this.#plan = this.#d.store.beginShift(shifts);
-          this.#pending.splice(0, steps.length);
-          this.#begun.push(...steps);
-          this.#clamp = 'step';
-        }
-        while (this.#plan !== null && this.#plan.doneId < this.#plan.lastId) {
-          await turn();
-          if (!this.#d.active()) return false;
-          this.#plan = this.#d.store.shiftSome(REBASE_SLICE_RECORDS);
-        }
-        this.#shifted += this.#plan?.moved ?? 0;
-        this.#plan = null;
-      }
-      if (this.#clamp !== null) {
+      // A step seen during the clamp queues another plan: go round again, so nothing is reported done before it is.
+      while (this.#queued.length + this.#unqueued.length > 0 || this.#plan !== null || this.#clamp !== null) {
+        if (!(await this.#applyPlans())) return false;
+        if (this.#clamp === null) continue;
+        const owed = this.#clampsOwed;
         const c = await this.#clampAll();
         if (c === null) return false;
-        clamped = c;
+        clamped.created += c.created;
+        clamped.expires += c.expires;
+        clampRan = true;
+        this.#openClamped ||= this.#clamp === 'open';
+        if (this.#clampsOwed === owed) this.#clamp = null; // else a step came meanwhile: clamp once more after its plan
       }
     } catch (e) {
       const retryInMs = Math.min(REBASE_RETRY_MAX_MS, REBASE_RETRY_FIRST_MS * 2 ** this.#failures);
       this.#retryAtMono = this.#d.clock.monoMs() + retryInMs;
       this.#failures += 1;
-      const steps = [...this.#begun, ...this.#pending];
+      const rebasing = this.#seen.length > 0 || this.#resumed;
       this.#d.log.warn(
-        { err: messageOf(e), deltaMs: steps.map((s) => s.deltaMs), retryInMs },
-        steps.length > 0 || this.#plan !== null
+        { err: messageOf(e), deltaMs: this.#seen.map((s) => s.deltaMs), retryInMs },
+        rebasing
           ? 'wall clock stepped but buffered records could not be rebased; TTL expiry waits until a retry succeeds'
           : 'could not cap buffered record times at open; expiry may keep records longer than their TTL until a retry succeeds',
       );
       return false;
     }
     this.#failures = 0;
-    this.#report(clamped);
+    const report = reportRebase(this.#d, {
+      steps: this.#seen,
+      resumed: this.#resumed,
+      atOpen: this.#openClamped,
+      shifted: this.#shifted,
+      clamped: clampRan ? clamped : null,
+    });
+    this.lastStep = report ?? this.lastStep;
+    this.#seen = [];
+    this.#resumed = false;
+    this.#openClamped = false;
+    this.#shifted = 0;
     return true;
   }
 
-  /** The clamp a slice at a time (sealed batches with the first); null when the service stopped part-way. */
+  /** Plans for the queued steps, each applied a slice at a time, until none is left; false when the service stopped. */
+  async #applyPlans(): Promise<boolean> {
+    for (;;) {
+      this.#storeQueue();
+      if (this.#plan === null) {
+        if (this.#queued.length === 0) return true;
+        // Records built before the step may still wait in the committer: in the store first, so the shift takes them too.
+        await this.#d.drain();
+        if (!this.#d.active()) return false;
+        this.#storeQueue(); // steps seen while draining join this plan
+        this.#plan = this.#d.store.beginShift();
+        this.#queued = [];
+      }
+      while (this.#plan !== null && this.#plan.doneId < this.#plan.lastId) {
+        await turn();
+        if (!this.#d.active()) return false;
+        this.#plan = this.#d.store.shiftSome(REBASE_SLICE_RECORDS);
+      }
+      this.#shifted += this.#plan?.moved ?? 0;
+      this.#plan = null;
+    }
+  }
+
+  /** The clamp a slice at a time over the records present when it began; null when the service stopped part-way. */
   async #clampAll(): Promise<ClampResult | null> {
     const now = this.#d.clock.nowMs();
     const caps = expiryCaps(this.#d.sinks, now);
     const sum = { created: 0, expires: 0 };
     let after: number | null = 0;
+    let until: number | null = null;
     while (after !== null) {
       await turn();
       if (!this.#d.active()) return null;
-      const c = this.#d.store.clampSome(now, caps, after, REBASE_SLICE_RECORDS);
+      const c = this.#d.store.clampSome(now, caps, after, until, REBASE_SLICE_RECORDS);
       sum.created += c.created;
       sum.expires += c.expires;
       after = c.nextAfterId;
+      until = c.untilId;
     }
     return sum;
-  }
-
-  /** Counts and logs what finished: each step begun (once, with its plan's moved records), or the clamp at open. */
-  #report(c: ClampResult): void {
-    const shifted = this.#shifted;
-    const steps = this.#begun;
-    const atOpen = this.#clamp === 'open';
-    this.#begun = [];
-    this.#shifted = 0;
-    this.#clamp = null;
-    this.#counted(shifted, c);
-    if (atOpen && c.created + c.expires > 0)
-      this.#d.log.warn(
-        { createdClamped: c.created, expiryClamped: c.expires },
-        'buffered records had times after the clock (clock ahead when stored, or a lowered ttlSeconds): created times capped at now, expiry at now + TTL',
-      );
-    if (steps.length === 0 && shifted > 0)
-      this.#d.log.warn(
-        { shiftedRecords: shifted },
-        'finished the clock rebase a stop interrupted; the records it moved count their TTL from their real ingest',
-      );
-    for (const s of steps) {
-      this.lastStep = { atMs: s.atMs, deltaMs: s.deltaMs, shiftedRecords: shifted, createdClamped: c.created, expiryClamped: c.expires };
-      this.#d.log.warn(
-        { deltaMs: s.deltaMs, sinceCheckMs: s.sinceCheckMs, shiftedRecords: shifted, createdClamped: c.created, expiryClamped: c.expires },
-        s.deltaMs > 0
-          ? 'wall clock stepped forward; records buffered before the step moved with it, so their TTL and age count from their real ingest'
-          : 'wall clock stepped backward; buffered records capped at now (created) and now + TTL (expiry)',
-      );
-    }
   }
 }

@@ -15,6 +15,7 @@ import {
   type ReplaySplit,
   type SealedBatch,
   type ShiftPlan,
+  type ShiftState,
   type Store,
   type StoredRecord,
   type TimeShift,
@@ -35,6 +36,7 @@ export class MemoryStore implements Store {
   #nextId = 1;
   /** The clock rebase under way (not durable: nor is anything else here). */
   #plan: ShiftPlan | null = null;
+  #queue: TimeShift[] = [];
   #closed = false;
   readonly #lanes = new LaneCounters();
   readonly #diskBytes: number;
@@ -182,11 +184,20 @@ export class MemoryStore implements Store {
     return this.#remove((r) => doomed.has(r.id));
   }
 
-  beginShift(shifts: readonly TimeShift[]): ShiftPlan {
+  queueShift(shift: TimeShift): void {
     this.#open();
+    this.#queue.push({ ...shift });
+  }
+
+  beginShift(): ShiftPlan | null {
+    this.#open();
+    if (this.#plan !== null) throw new LwError(BufferError.UNAVAILABLE, 'a clock rebase is already under way: finish it before the next');
+    if (this.#queue.length === 0) return null;
+    const shifts = this.#queue;
+    this.#queue = [];
     const lastId = this.#records.reduce((m, r) => Math.max(m, r.id), 0);
     for (const s of shifts) for (const b of this.#batches) if (b.createdMs <= s.cutoffMs) b.createdMs += s.deltaMs;
-    const plan: ShiftPlan = { shifts: [...shifts], lastId, doneId: 0, moved: 0 };
+    const plan: ShiftPlan = { shifts, lastId, doneId: 0, moved: 0 };
     this.#plan = lastId > 0 ? plan : null;
     return this.#plan ?? { ...plan, doneId: lastId };
   }
@@ -201,21 +212,22 @@ export class MemoryStore implements Store {
     return next;
   }
 
-  pendingShift(): ShiftPlan | null {
+  shiftState(): ShiftState {
     this.#open();
-    return this.#plan === null ? null : { ...this.#plan };
+    return { plan: this.#plan === null ? null : { ...this.#plan }, queued: [...this.#queue] };
   }
 
   dropShift(): void {
     this.#plan = null;
+    this.#queue = [];
   }
 
-  clampSome(nowMs: number, expiryCaps: ReadonlyMap<string, number>, afterId: number, maxRecords: number): ClampSlice {
+  clampSome(nowMs: number, expiryCaps: ReadonlyMap<string, number>, afterId: number, untilId: number | null, maxRecords: number): ClampSlice {
     this.#open();
-    const last = this.#records.reduce((m, r) => Math.max(m, r.id), 0);
+    const last = untilId ?? this.#records.reduce((m, r) => Math.max(m, r.id), 0);
     if (afterId === 0) for (const b of this.#batches) b.createdMs = Math.min(b.createdMs, nowMs);
     const slice = idSlice(this.#records, afterId, last, maxRecords);
-    return { ...clampRecords(slice.rows, nowMs, expiryCaps), nextAfterId: slice.end >= last ? null : slice.end };
+    return { ...clampRecords(slice.rows, nowMs, expiryCaps), nextAfterId: slice.end >= last ? null : slice.end, untilId: last };
   }
 
   listRecords(sink: string | null, limit: number): StoredRecord[] {

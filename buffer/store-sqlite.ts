@@ -6,7 +6,7 @@ import { batchBytes, deadLetterBatch, replayRows } from './sqlite-dead.ts';
 import { dropBatch, evictOldest, expireRows, purgeRows, type DelRow } from './sqlite-delete.ts';
 import { toBatch, toDeadLetter, toRecord, type Row } from './sqlite-rows.ts';
 import { STORE_SQL, type StoreStatements } from './sqlite-sql.ts';
-import { beginShiftRows, clampSomeRows, readShiftPlan, SHIFT_PLAN_KEY, shiftSomeRows } from './sqlite-times.ts';
+import { beginShiftRows, clampSomeRows, dropShiftRows, queueShiftRow, readShiftState, shiftSomeRows } from './sqlite-times.ts';
 import { SqliteTx } from './sqlite-tx.ts';
 import type { RecordLedger } from './ledger.ts';
 import type { WriterThread } from './writer-thread.ts';
@@ -23,6 +23,7 @@ import {
   type ReplaySplit,
   type SealedBatch,
   type ShiftPlan,
+  type ShiftState,
   type Store,
   type StoredRecord,
   type TimeShift,
@@ -197,25 +198,29 @@ export class SqliteStore implements Store {
   }
 
   // No rows come or go in a rebase, so no ledger bookkeeping; not `drain`: a slice rewrites more than the ballast holds.
-  beginShift(shifts: readonly TimeShift[]): ShiftPlan {
-    return this.#tx.run(() => beginShiftRows(this.#s, shifts));
+  queueShift(shift: TimeShift): void {
+    this.#tx.run(() => queueShiftRow(this.#s, shift));
+  }
+
+  beginShift(): ShiftPlan | null {
+    return this.#tx.run(() => beginShiftRows(this.#s));
   }
 
   shiftSome(maxRecords: number): ShiftPlan {
     return this.#tx.run(() => shiftSomeRows(this.#s, maxRecords));
   }
 
-  pendingShift(): ShiftPlan | null {
+  shiftState(): ShiftState {
     this.#tx.assertOpen();
-    return readShiftPlan(this.#s);
+    return readShiftState(this.#s);
   }
 
   dropShift(): void {
-    this.#tx.run(() => this.#s.delMeta.run(SHIFT_PLAN_KEY));
+    this.#tx.run(() => dropShiftRows(this.#s));
   }
 
-  clampSome(nowMs: number, expiryCaps: ReadonlyMap<string, number>, afterId: number, maxRecords: number): ClampSlice {
-    return this.#tx.run(() => clampSomeRows(this.#s, nowMs, expiryCaps, afterId, maxRecords));
+  clampSome(nowMs: number, expiryCaps: ReadonlyMap<string, number>, afterId: number, untilId: number | null, maxRecords: number): ClampSlice {
+    return this.#tx.run(() => clampSomeRows(this.#s, nowMs, expiryCaps, afterId, untilId, maxRecords));
   }
 
   listRecords(sink: string | null, limit: number): StoredRecord[] {

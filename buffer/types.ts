@@ -124,9 +124,17 @@ export interface ClampResult {
   expires: number;
 }
 
-/** One slice of a clamp: what it lowered, and the id the next slice starts after (null: this was the last). */
+/** The clock rebase stored with the records: the plan under way, and forward steps seen and not yet begun. */
+export interface ShiftState {
+  plan: ShiftPlan | null;
+  queued: TimeShift[];
+}
+
+/** One slice of a clamp: what it lowered, the id the next slice starts after (null: this was the last), its last id. */
 export interface ClampSlice extends ClampResult {
   nextAfterId: number | null;
+  /** The highest record id when the clamp began (pass it back): records stored during the clamp are left alone. */
+  untilId: number;
 }
 
 /** Records committed by Store.appendGroup: their ids, and when the bookkeeping an acknowledgement waits for is durable. */
@@ -179,27 +187,34 @@ export interface Store {
   /** Deletes records whose TTL passed (with the batches they are sealed into), about `maxRecords` per call. */
   expire(nowMs: number, maxRecords?: number): DropResult[];
   /**
-   * Rebase after a forward clock step, in slices so no transaction rewrites the whole buffer (ClockRebaser). One
-   * transaction: stores a plan for `shifts` over the records up to the highest id now, and moves the sealed batches
-   * created at or before each cutoff. Replaces an unfinished plan (the caller resumes one before it begins another).
+   * One transaction: stores a forward step's shift in the queue kept with the records, the moment the step is seen, so
+   * a stop before (or while) its rebase runs loses nothing: the next open finds it in `shiftState`.
    */
-  beginShift(shifts: readonly TimeShift[]): ShiftPlan;
+  queueShift(shift: TimeShift): void;
   /**
-   * One transaction: applies the stored plan's shifts, in order, to up to `maxRecords` more of its records (those
-   * created at or before a shift's cutoff move by its delta, expiry too) and returns the plan as it now stands. Once
-   * `doneId` reaches `lastId` the plan is finished and no longer stored. Dead letters keep their times.
+   * Rebase after forward clock steps, in slices so no transaction rewrites the whole buffer (ClockRebaser). One
+   * transaction: turns the queued shifts into a plan over the records up to the highest id now, moves the sealed
+   * batches created at or before each cutoff, and empties the queue. Null when nothing is queued. Throws while a plan
+   * is under way (finish it first: its shifts come before the queued ones).
+   */
+  beginShift(): ShiftPlan | null;
+  /**
+   * One transaction: applies the plan's shifts, in order, to up to `maxRecords` more of its records (those created at
+   * or before a shift's cutoff move by its delta, expiry too) and returns the plan as it now stands. Once `doneId`
+   * reaches `lastId` the plan is finished and no longer stored. Dead letters keep their times.
    */
   shiftSome(maxRecords: number): ShiftPlan;
-  /** The stored plan (null: none). Throws LW_BUFFER_CORRUPT when it cannot be read. */
-  pendingShift(): ShiftPlan | null;
-  /** Forgets a stored plan that cannot be read (the caller logs what that leaves unmoved). */
+  /** The stored plan and queue. Throws LW_BUFFER_CORRUPT when they cannot be read. */
+  shiftState(): ShiftState;
+  /** Forgets a stored plan and queue that cannot be read (the caller logs what that leaves unmoved). */
   dropShift(): void;
   /**
-   * One transaction over up to `maxRecords` records with ids above `afterId`: created times after `nowMs` become
-   * `nowMs`; each sink in `expiryCaps` gets no record expiring after its cap (other sinks' expiry is left alone). The
-   * first slice (`afterId` 0) clamps the sealed batches' created times too.
+   * One transaction over up to `maxRecords` records with ids above `afterId` and at most `untilId` (null: the highest
+   * id now, returned for the next slices): created times after `nowMs` become `nowMs`; each sink in `expiryCaps` gets
+   * no record expiring after its cap (other sinks' expiry is left alone). The first slice (`afterId` 0) clamps the
+   * sealed batches' created times too.
    */
-  clampSome(nowMs: number, expiryCaps: ReadonlyMap<string, number>, afterId: number, maxRecords: number): ClampSlice;
+  clampSome(nowMs: number, expiryCaps: ReadonlyMap<string, number>, afterId: number, untilId: number | null, maxRecords: number): ClampSlice;
   listRecords(sink: string | null, limit: number): StoredRecord[];
   listDeadLetters(limit: number): DeadLetter[];
   deadLetterCount(): number;

@@ -76,7 +76,8 @@ try {
       const a = new SqliteStore(openBufferDb(join(dir, 'a.db'), 1).db);
       fill(a, d.records, d.bytes, old);
       let t0 = performance.now();
-      a.beginShift([{ deltaMs: 7 * DAY_MS, cutoffMs: old }]);
+      a.queueShift({ deltaMs: 7 * DAY_MS, cutoffMs: old });
+      a.beginShift();
       a.shiftSome(d.records);
       const wholeMs = performance.now() - t0;
       a.close();

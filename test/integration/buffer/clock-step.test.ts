@@ -84,10 +84,10 @@ describe('buffer.db across wall-clock steps', () => {
       clock.offset += 7 * DAY; // NTP steps the clock forward
       clock.base.advance(MAINTENANCE_INTERVAL_MS);
       const store = a.comp.service.store!;
-      let plan = store.pendingShift();
+      let plan = store.shiftState().plan;
       for (let turns = 0; turns < 10_000 && (plan === null || plan.doneId === 0); turns++) {
         await new Promise((resolve) => setImmediate(resolve));
-        plan = store.pendingShift();
+        plan = store.shiftState().plan;
       }
       assert.equal(plan?.moved, REBASE_SLICE_RECORDS, 'stopped after the first slice committed');
       await a.comp.stop(); // the power is cut part-way (a stop between slices: the same committed state)
@@ -96,7 +96,7 @@ describe('buffer.db across wall-clock steps', () => {
         b.comp.service.maintain(); // a TTL sweep before the resumed plan finished
         assert.equal(b.comp.service.store!.usage().records, n, 'nothing swept on old-frame times before the resume');
         await b.comp.service.clockSettled();
-        assert.equal(b.comp.service.store!.pendingShift(), null);
+        assert.deepEqual(b.comp.service.store!.shiftState(), { plan: null, queued: [] });
         const created = b.comp.service.store!.listRecords(null, n).map((r) => r.createdMs);
         assert.deepEqual(
           created,
@@ -113,6 +113,74 @@ describe('buffer.db across wall-clock steps', () => {
         await b.comp.stop();
       }
     } finally {
+      rmSync(a.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a second step seen while the first plan runs, then a stop: the next open applies both, once each; none is swept', async () => {
+    const n = 2 * REBASE_SLICE_RECORDS + 500;
+    const clock = new SteppingClock(REAL - 2 * DAY); // the box's clock two days behind
+    const a = await open(clock);
+    try {
+      const t0 = clock.nowMs();
+      const store = a.comp.service.store!;
+      store.appendMany(Array.from({ length: n }, (_, i) => timedRecord('metrics', `r${i}`, t0 - i, t0 - i + DAY)));
+      clock.offset += DAY; // NTP's first step
+      clock.base.advance(MAINTENANCE_INTERVAL_MS);
+      let plan = store.shiftState().plan;
+      for (let turns = 0; turns < 10_000 && (plan === null || plan.doneId === 0); turns++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        plan = store.shiftState().plan;
+      }
+      clock.offset += DAY; // a second step while the first plan runs
+      a.comp.service.maintain(); // the check that sees it
+      assert.equal(store.shiftState().queued.length, 1, 'stored the moment it was seen');
+      await a.comp.stop();
+      const b = await open(clock, a.dir);
+      try {
+        b.comp.service.maintain();
+        assert.equal(b.comp.service.store!.usage().records, n, 'nothing swept on old-frame times');
+        await b.comp.service.clockSettled();
+        const created = b.comp.service.store!.listRecords(null, n).map((r) => r.createdMs);
+        assert.deepEqual(
+          created,
+          Array.from({ length: n }, (_, i) => t0 - i + 2 * DAY),
+          'both steps, once each',
+        );
+        b.comp.service.maintain();
+        assert.equal(b.comp.service.store!.usage().records, n, 'minutes old: kept');
+      } finally {
+        await b.comp.stop();
+      }
+    } finally {
+      rmSync(a.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the clamp at open while ingest goes on: records stored meanwhile are neither capped nor counted', async () => {
+    const n = 3 * REBASE_SLICE_RECORDS;
+    const clock = new SteppingClock(REAL);
+    const a = await open(clock);
+    const t0 = clock.nowMs();
+    a.comp.service.store!.appendMany(Array.from({ length: n }, (_, i) => timedRecord('metrics', `r${i}`, t0 - DAY + i, t0 + i)));
+    await a.comp.stop();
+    const b = await open(clock, a.dir);
+    try {
+      let ingesting = true;
+      const ingest = (async () => {
+        while (ingesting) {
+          clock.base.advance(50); // the wall clock moves on while the clamp's slices run
+          void b.comp.service.appendBody('metrics', Buffer.from('live'));
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      })();
+      await b.comp.service.clockSettled();
+      ingesting = false;
+      await ingest;
+      const m = await b.metrics();
+      assert.ok(!m.includes('linkward_buffer_rebased_records_total{'), `nothing clamped: ${m.split('\n').filter((l) => l.includes('rebased_records_total{'))}`);
+    } finally {
+      await b.comp.stop();
       rmSync(a.dir, { recursive: true, force: true });
     }
   });

@@ -11,7 +11,7 @@ import { toRecord } from '../../../buffer/ingest.ts';
 import { MAINTENANCE_INTERVAL_MS } from '../../../buffer/service.ts';
 import { MemoryStore } from '../../../buffer/store-memory.ts';
 import type { BatchSender } from '../../../buffer/sender.ts';
-import type { ShiftPlan, StoredRecord } from '../../../buffer/types.ts';
+import type { ShiftPlan, StoredRecord, TimeShift } from '../../../buffer/types.ts';
 import { bufferContext, type BufferTestContext } from '../../support/buffer-context.ts';
 import { heldStore } from '../../support/buffer-deps.ts';
 import { timedRecord } from '../../support/buffer-records.ts';
@@ -246,6 +246,35 @@ describe('buffer across wall-clock steps', () => {
       assert.equal(r.logs.at(-1)?.retryInMs, 30_000);
       await r.tick();
       assert.equal(r.rows().length, 10);
+      assert.deepEqual(
+        r.rows().map((x) => x.createdMs),
+        Array.from({ length: 10 }, (_, i) => REAL + i * MIN),
+      );
+      assert.equal(r.comp.service.lastClockStep?.shiftedRecords, 10);
+    } finally {
+      await done(r);
+    }
+  });
+
+  it('a step that cannot be stored when seen (full disk) is kept in memory, holds the sweep back, and is stored and applied on retry', async () => {
+    let failures = 2; // when seen, and at the rebase's first try
+    class FullDiskStore extends MemoryStore {
+      override queueShift(shift: TimeShift): void {
+        if (failures-- > 0) throw new Error('SQLITE_FULL (simulated)');
+        super.queueShift(shift);
+      }
+    }
+    const clock = new SteppingClock(REAL - 7 * DAY);
+    const store = new FullDiskStore();
+    const r = await rig(clock, undefined, store);
+    try {
+      await ingestTen(r, clock);
+      clock.step(7 * DAY);
+      await r.tick();
+      assert.deepEqual(store.shiftState(), { plan: null, queued: [] }, 'not stored yet');
+      assert.equal(r.rows().length, 10, 'not swept while the rows are in the old frame');
+      assert.match(String(r.logs.at(-1)?.msg), /could not be rebased/);
+      await r.tick();
       assert.deepEqual(
         r.rows().map((x) => x.createdMs),
         Array.from({ length: 10 }, (_, i) => REAL + i * MIN),

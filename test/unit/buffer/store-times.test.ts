@@ -9,7 +9,7 @@ import { BufferError } from '../../../buffer/errors.ts';
 import { openBufferDb } from '../../../buffer/sqlite-open.ts';
 import { MemoryStore } from '../../../buffer/store-memory.ts';
 import { SqliteStore } from '../../../buffer/store-sqlite.ts';
-import type { Store, TimeShift } from '../../../buffer/types.ts';
+import type { ShiftPlan, Store, TimeShift } from '../../../buffer/types.ts';
 import { timedRecord } from '../../support/buffer-records.ts';
 
 const H = 3_600_000;
@@ -31,9 +31,12 @@ const batch = (id: string, createdMs: number) => ({
 
 /** A whole rebase in slices of `slice` records; returns the records moved. */
 function shiftAll(s: Store, shifts: TimeShift[], slice = 2): number {
-  let plan = s.beginShift(shifts);
+  for (const sh of shifts) s.queueShift(sh);
+  let plan = s.beginShift();
+  assert.ok(plan !== null);
+  assert.deepEqual(s.shiftState().queued, [], 'begun: the queue is empty');
   while (plan.doneId < plan.lastId) plan = s.shiftSome(slice);
-  assert.equal(s.pendingShift(), null, 'a finished plan is no longer stored');
+  assert.deepEqual(s.shiftState(), { plan: null, queued: [] }, 'a finished plan is no longer stored');
   return plan.moved;
 }
 
@@ -41,8 +44,10 @@ function shiftAll(s: Store, shifts: TimeShift[], slice = 2): number {
 function clampAll(s: Store, nowMs: number, caps: Map<string, number>, slice = 2): { created: number; expires: number } {
   const sum = { created: 0, expires: 0 };
   let after: number | null = 0;
+  let until: number | null = null;
   while (after !== null) {
-    const c = s.clampSome(nowMs, caps, after, slice);
+    const c = s.clampSome(nowMs, caps, after, until, slice);
+    until = c.untilId;
     sum.created += c.created;
     sum.expires += c.expires;
     after = c.nextAfterId;
@@ -135,17 +140,21 @@ for (const [name, make] of stores) {
       const { store: s, cleanup } = make();
       try {
         const ids = s.appendMany([1, 2, 3, 4, 5].map((i) => rec('a', `old${i}`, T - i * H, null)));
-        let plan = s.beginShift([{ deltaMs: DAY, cutoffMs: T }]);
+        s.queueShift({ deltaMs: DAY, cutoffMs: T });
+        assert.deepEqual(s.shiftState(), { plan: null, queued: [{ deltaMs: DAY, cutoffMs: T }] }, 'queued the moment it is seen');
+        let plan = s.beginShift();
         assert.deepEqual(plan, { shifts: [{ deltaMs: DAY, cutoffMs: T }], lastId: ids[4], doneId: 0, moved: 0 });
         plan = s.shiftSome(2);
         assert.deepEqual([plan.doneId, plan.moved], [ids[1], 2]);
-        assert.deepEqual(s.pendingShift(), plan, 'the plan is stored as it stands after each slice');
+        assert.deepEqual(s.shiftState().plan, plan, 'the plan is stored as it stands after each slice');
+        s.queueShift({ deltaMs: H, cutoffMs: T + DAY }); // a second step while the plan runs waits in the queue
+        assert.throws(() => s.beginShift(), /already under way/);
         s.appendMany([rec('a', 'later', T - H, null)]); // stored after the plan began (a new-frame time by rule)
         s.purge({ sink: 'a', records: true, deadLetters: false });
         s.appendMany([rec('a', 'after-purge', T - 2 * H, null)]);
         plan = s.shiftSome(2);
         assert.deepEqual([plan.doneId, plan.moved], [ids[4], 2], 'purged records are skipped; the plan ends at its last id');
-        assert.equal(s.pendingShift(), null);
+        assert.deepEqual(s.shiftState(), { plan: null, queued: [{ deltaMs: H, cutoffMs: T + DAY }] });
         assert.deepEqual(times(s), [['after-purge', T - 2 * H, null]]);
       } finally {
         s.close();
@@ -153,15 +162,39 @@ for (const [name, make] of stores) {
       }
     });
 
-    it('an empty store has nothing to plan; shiftSome without a plan is refused', () => {
+    it('nothing queued: no plan; an empty store: nothing to move; shiftSome without a plan is refused', () => {
       const { store: s, cleanup } = make();
       try {
-        const plan = s.beginShift([{ deltaMs: DAY, cutoffMs: T }]);
-        assert.equal(plan.doneId, plan.lastId);
-        assert.equal(s.pendingShift(), null);
+        assert.equal(s.beginShift(), null);
+        s.queueShift({ deltaMs: DAY, cutoffMs: T });
+        const plan = s.beginShift();
+        assert.equal(plan?.doneId, plan?.lastId);
+        assert.deepEqual(s.shiftState(), { plan: null, queued: [] });
         assert.throws(
           () => s.shiftSome(10),
           (e: unknown) => isLwError(e, BufferError.UNAVAILABLE),
+        );
+      } finally {
+        s.close();
+        cleanup();
+      }
+    });
+
+    it('a clamp covers the records present when it began: one stored between its slices is left alone', () => {
+      const { store: s, cleanup } = make();
+      try {
+        s.appendMany([rec('a', 'ahead1', T + H, null), rec('a', 'ahead2', T + H, null)]);
+        const first = s.clampSome(T, new Map(), 0, null, 1);
+        s.appendMany([rec('a', 'stored-meanwhile', T + H, null)]);
+        const second = s.clampSome(T, new Map(), first.nextAfterId ?? 0, first.untilId, 1);
+        assert.deepEqual([first.created, second.created, second.nextAfterId], [1, 1, null]);
+        assert.deepEqual(
+          times(s).map(([b, c]) => [b, c]),
+          [
+            ['ahead1', T],
+            ['ahead2', T],
+            ['stored-meanwhile', T + H],
+          ],
         );
       } finally {
         s.close();
@@ -172,23 +205,30 @@ for (const [name, make] of stores) {
 }
 
 describe('a clock rebase stored in buffer.db', () => {
-  it('survives a close part-way: the next open reads the plan and goes on where it stopped; each record moves once', () => {
+  it('survives a close part-way: the next open reads the plan and the queue and goes on; each record moves once', () => {
     const dir = mkdtempSync(join(tmpdir(), 'buffer-plan-'));
     const file = join(dir, 'buffer.db');
     try {
       let s = new SqliteStore(openBufferDb(file, 1).db);
       s.appendMany([1, 2, 3, 4, 5].map((i) => rec('a', `r${i}`, T - i * H, T + DAY)));
-      s.beginShift([{ deltaMs: DAY, cutoffMs: T }]);
+      s.queueShift({ deltaMs: DAY, cutoffMs: T });
+      s.beginShift();
       s.shiftSome(3);
+      s.queueShift({ deltaMs: H, cutoffMs: T + DAY + 1 }); // a second step seen while the first plan ran
       s.close(); // a stop, crash or power cut after the third record's slice committed
       s = new SqliteStore(openBufferDb(file, 1).db);
-      let plan = s.pendingShift();
-      assert.equal(plan?.moved, 3);
+      const st = s.shiftState();
+      assert.equal(st.plan?.moved, 3);
+      assert.deepEqual(st.queued, [{ deltaMs: H, cutoffMs: T + DAY + 1 }]);
+      let plan: ShiftPlan | null = st.plan;
       while (plan !== null && plan.doneId < plan.lastId) plan = s.shiftSome(3);
       assert.equal(plan?.moved, 5);
+      plan = s.beginShift();
+      while (plan !== null && plan.doneId < plan.lastId) plan = s.shiftSome(3);
       assert.deepEqual(
         times(s).map(([, c]) => c),
-        [1, 2, 3, 4, 5].map((i) => T - i * H + DAY),
+        [1, 2, 3, 4, 5].map((i) => T - i * H + DAY + H),
+        'both steps, once each',
       );
       s.close();
     } finally {
@@ -196,20 +236,23 @@ describe('a clock rebase stored in buffer.db', () => {
     }
   });
 
-  it('a plan that cannot be read is LW_BUFFER_CORRUPT, naming the field; dropShift forgets it', () => {
+  it('a plan or queue that cannot be read is LW_BUFFER_CORRUPT, naming the field; dropShift forgets both', () => {
     const dir = mkdtempSync(join(tmpdir(), 'buffer-plan-'));
     try {
       const { db } = openBufferDb(join(dir, 'buffer.db'), 1);
       const s = new SqliteStore(db);
       db.prepare("INSERT INTO buf_meta (key, value) VALUES ('clock_shift', ?)").run(JSON.stringify({ shifts: [], lastId: 'x', doneId: 0, moved: 0 }));
       assert.throws(
-        () => s.pendingShift(),
+        () => s.shiftState(),
         (e: unknown) => isLwError(e, BufferError.CORRUPT) && /bad lastId/.test((e as Error).message),
       );
       db.prepare("UPDATE buf_meta SET value = '{' WHERE key = 'clock_shift'").run();
-      assert.throws(() => s.pendingShift(), /not JSON/);
+      assert.throws(() => s.shiftState(), /not JSON/);
       s.dropShift();
-      assert.equal(s.pendingShift(), null);
+      db.prepare('INSERT INTO buf_meta (key, value) VALUES (\'clock_queue\', \'[{"deltaMs": 1.5, "cutoffMs": 0}]\')').run();
+      assert.throws(() => s.shiftState(), /clock_queue.*not a list of shifts/);
+      s.dropShift();
+      assert.deepEqual(s.shiftState(), { plan: null, queued: [] });
       s.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
