@@ -7,10 +7,19 @@ import { WallStepWatch } from '../agent/base/wall-step.ts';
 export const CRON_STEP_CHECK_MS = 1_000;
 
 /**
- * Most slot boundaries one late tick looks back over (a loop blocked for minutes, a suspended box). Slots found among
- * them run once, as one; older ones are not replayed. Two hours of per-minute slots: a bounded number of matches.
+ * Most slot boundaries one late tick looks back over (a loop blocked for minutes). Slots found among them run once, as
+ * one; older ones are not replayed. Two hours of per-minute slots: a bounded number of matches.
  */
 export const CRON_MAX_LOOKBACK_SLOTS = 120;
+
+/** A tick is due this long after a slot boundary, so a timer that runs a little late still sees one boundary, not two. */
+export const CRON_TICK_AFTER_BOUNDARY_MS = 5;
+
+/**
+ * A slot whose local wall time already ran within this long is not run again: the hour a DST fall-back repeats and a
+ * clock stepped back by less than this (vixie cron's rule, also 3 h) do not run a fixed-time job twice.
+ */
+export const CRON_REPEAT_GUARD_MS = 3 * 3_600_000;
 
 /** What is needed of node-cron: its matcher for one expression (a task created and never started, so it arms nothing). */
 export interface CronMatcher {
@@ -23,15 +32,23 @@ export function cronSlotMs(expression: string): number {
   return expression.trim().split(/\s+/).length >= 6 ? 1_000 : 60_000;
 }
 
+/** The local wall time of a slot, as cron reads it (the key of the repeat guard). */
+function localStamp(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()} ${d.getHours()}:${d.getMinutes()}:${d.getSeconds()}`;
+}
+
 /**
  * node-cron (4.x) schedules by arming one timer for its next slot and, when it fires, walks every slot between that one
  * and the wall clock's now, emitting a "missed execution" for each. After a step forward of years (a box without RTC
  * that booted at 1970, then NTP) that is hundreds of thousands of slots: with a per-minute cron and a 1-year step,
  * 525,600 missed executions, the event loop blocked 22 s and RSS 591 MB (`/tmp/lw18/cron-step.mjs`, session 18).
  * Re-creating the task when a 1-s check saw a step left a race: a step in the last second before a slot reached
- * node-cron's timer first. So node-cron only matches here. Every CRON_STEP_CHECK_MS the tick takes the wall clock's
- * step: on a step it starts from the new now (the slots a step skipped are not replayed); otherwise it asks node-cron
- * whether any slot boundary since the last tick matches, and fires once if one does.
+ * node-cron's timer first. So node-cron only matches here, and a tick fires the slots: every CRON_STEP_CHECK_MS, and
+ * just after each slot boundary. It asks node-cron whether a boundary since the last tick matches and fires once if
+ * one does. On a step of the wall clock it first runs a slot that passed before the step (up to the old frame's now),
+ * then goes on from the new now: the slots a step skipped are not replayed. A suspend stops the monotonic clock and so
+ * reads as a step: the slots slept through are skipped too.
  */
 export class SteppedCron {
   readonly #clock: Clock;
@@ -42,14 +59,19 @@ export class SteppedCron {
   readonly #steps: WallStepWatch;
   /** The last slot boundary already checked (wall ms). */
   #checkedMs = 0;
+  /** Local wall times of the slots run lately, and when (monotonic): the repeat guard. */
+  readonly #ran = new Map<string, number>();
   #cancel: (() => void) | null = null;
-  /** Wall-clock steps after which the schedule restarted from the new time (status and tests). */
+  /** The matcher until stop destroys it. */
+  #live: CronMatcher | null;
+  /** Wall-clock steps after which the schedule went on from the new time (status and tests). */
   recreated = 0;
 
   constructor(clock: Clock, log: Logger, matcher: CronMatcher, slotMs: number, onSlot: () => void) {
     this.#clock = clock;
     this.#log = log;
     this.#matcher = matcher;
+    this.#live = matcher;
     this.#slotMs = slotMs;
     this.#onSlot = onSlot;
     this.#steps = new WallStepWatch(clock);
@@ -65,7 +87,9 @@ export class SteppedCron {
   }
 
   #arm(): void {
-    this.#cancel = this.#clock.setTimer(CRON_STEP_CHECK_MS, () => {
+    const now = this.#clock.nowMs();
+    const toBoundary = this.#boundary(now) + this.#slotMs - now + CRON_TICK_AFTER_BOUNDARY_MS;
+    this.#cancel = this.#clock.setTimer(Math.min(CRON_STEP_CHECK_MS, toBoundary), () => {
       this.#tick();
       if (this.#cancel !== null) this.#arm();
     });
@@ -74,23 +98,39 @@ export class SteppedCron {
   #tick(): void {
     const step = this.#steps.take();
     const now = this.#clock.nowMs();
-    const last = this.#boundary(now);
-    if (step !== 0) {
-      this.#checkedMs = last;
-      this.recreated += 1;
-      this.#log.warn({ stepMs: step }, 'wall clock stepped; throughput schedule restarted from the new time (slots the step skipped are not replayed)');
+    if (step === 0) {
+      this.#runDue(this.#boundary(now));
       return;
     }
-    const from = Math.max(this.#checkedMs, last - CRON_MAX_LOOKBACK_SLOTS * this.#slotMs);
-    let due = false;
-    for (let t = from + this.#slotMs; t <= last && !due; t += this.#slotMs) due = this.#matcher.match(new Date(t));
-    this.#checkedMs = Math.max(this.#checkedMs, last);
-    if (due) this.#onSlot();
+    this.#runDue(this.#boundary(now - step)); // what passed in the old frame before the step
+    this.#checkedMs = this.#boundary(now);
+    this.recreated += 1;
+    this.#log.warn({ stepMs: step }, 'wall clock stepped; throughput schedule goes on from the new time (slots the step skipped are not replayed)');
   }
 
+  /** Runs once if a slot boundary in (checked, last] matches and has not run lately; `last` becomes the checked one. */
+  #runDue(last: number): void {
+    if (last <= this.#checkedMs) return;
+    const from = Math.max(this.#checkedMs, last - CRON_MAX_LOOKBACK_SLOTS * this.#slotMs);
+    this.#checkedMs = last;
+    const mono = this.#clock.monoMs();
+    for (const [stamp, at] of this.#ran) if (mono - at > CRON_REPEAT_GUARD_MS) this.#ran.delete(stamp);
+    let due: string | null = null;
+    for (let t = from + this.#slotMs; t <= last; t += this.#slotMs) {
+      const stamp = localStamp(t);
+      if (!this.#ran.has(stamp) && this.#matcher.match(new Date(t))) due = stamp;
+    }
+    if (due === null) return;
+    this.#ran.set(due, mono);
+    this.#onSlot();
+  }
+
+  /** Stops the ticks and destroys node-cron's task; a second call does nothing. */
   async stop(): Promise<void> {
     this.#cancel?.();
     this.#cancel = null;
-    await this.#matcher.destroy();
+    const matcher = this.#live;
+    this.#live = null;
+    await matcher?.destroy();
   }
 }

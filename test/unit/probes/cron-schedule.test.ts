@@ -12,13 +12,14 @@ const YEAR = 365 * 86_400_000;
 /** 09:00:00 local time: the crons below match local time, as node-cron does. */
 const NINE = new Date(2026, 11, 5, 9, 0, 0).getTime();
 
-/** A ManualClock whose next timer fires `lateMs` late once (a loop blocked by other work, a suspended box). */
+/** A ManualClock whose next timer fires `lateMs` late once (a loop blocked by other work), and every one `driftMs` late. */
 class LateClock extends ManualClock {
   lateMs = 0;
+  driftMs = 0;
   override setTimer(ms: number, fn: () => void): () => void {
     const late = this.lateMs;
     this.lateMs = 0;
-    return super.setTimer(ms + late, fn);
+    return super.setTimer(ms + late + this.driftMs, fn);
   }
 }
 
@@ -78,15 +79,36 @@ describe('throughput cron', () => {
     assert.equal(r.fired.length, 1);
   });
 
-  it('a step in the last second before a slot (the race the old re-created node-cron task had) still replays nothing', () => {
+  it('a step in the last second before a slot (the race the old re-created node-cron task had): that slot runs once, none of the skipped year', () => {
     const r = rig('0 * * * *', NINE + H - 5_000);
     r.cron.start();
     run(r.clock, 4_000);
     r.clock.advance(500); // 09:59:59.5: between two ticks
     r.clock.stepWall(YEAR);
     run(r.clock, 3 * CRON_STEP_CHECK_MS);
-    assert.equal(r.fired.length, 0);
+    assert.equal(r.fired.length, 1, 'the old frame reached 10:00 before the tick');
     assert.equal(r.cron.recreated, 1);
+    run(r.clock, 30 * MIN);
+    assert.equal(r.fired.length, 1, 'none of the 8,760 hourly slots the step skipped');
+  });
+
+  it('a forward step of 2 s just after a slot passed still runs that slot', () => {
+    const r = rig('0 10 * * *', NINE + H - 60_000 + 800);
+    r.cron.start();
+    run(r.clock, 59_000); // 09:59:59.8
+    r.clock.advance(700); // 10:00:00.5 on the old frame: the slot has passed (and its tick too, 5 ms after it)
+    r.clock.stepWall(2_000);
+    run(r.clock, 5_000);
+    assert.equal(r.fired.length, 1);
+  });
+
+  it('ticks that each run 1 ms late still run every per-second slot once', () => {
+    const r = rig('* * * * * *', NINE + 500);
+    r.clock.driftMs = 1;
+    r.cron.start();
+    r.clock.advance(2_000_000);
+    const slots = Math.floor((r.clock.nowMs() - NINE) / 1000);
+    assert.equal(r.fired.length, slots, `${r.fired.length} runs for ${slots} slots`);
   });
 
   it('a tick that comes late runs the slots it missed once, and looks back at most CRON_MAX_LOOKBACK_SLOTS', () => {
@@ -102,13 +124,15 @@ describe('throughput cron', () => {
     assert.equal(daily.fired.length, 0, 'a slot older than the look-back is not replayed');
   });
 
-  it('a backward step restarts from the new time: the slot it repeats fires again, as cron does', () => {
+  it("a backward step under 3 h does not run a slot again (vixie cron's rule); the next slot runs", () => {
     const r = rig('0 * * * *', NINE + H - 2_000);
     r.cron.start();
     run(r.clock, 3_000);
     assert.equal(r.fired.length, 1);
     r.clock.stepWall(-10 * MIN);
     run(r.clock, 11 * MIN);
-    assert.equal(r.fired.length, 2, '10:00 came round again on the wall clock');
+    assert.equal(r.fired.length, 1, '10:00 came round again on the wall clock but ran already');
+    run(r.clock, H);
+    assert.equal(r.fired.length, 2, '11:00');
   });
 });
