@@ -62,7 +62,9 @@ const failures = [];
 
 async function phase(list, concurrency) {
   if (list.length === 0) return;
-  const stream = run({ files: list, concurrency, timeout: TEST_TIMEOUT_MS, cwd: root });
+  // forceExit: a file whose failed assertion skipped its cleanup (a server, a probe loop) still exits when its tests are
+  // done; without it the file's process waited on those handles and CI hung until its 90-min limit (session 20).
+  const stream = run({ files: list, concurrency, timeout: TEST_TIMEOUT_MS, cwd: root, forceExit: true });
   stream.on('test:pass', (d) => {
     if (d.details?.type === 'suite') return;
     if (d.skip || d.todo) skipped++;
