@@ -1,45 +1,14 @@
 /** Keeps stored record times in the wall clock's frame: clamps them at open, and rebases them after a step of the clock. */
 import type { Clock } from '../agent/base/clock.ts';
 import { codeOf, messageOf } from '../agent/base/errors.ts';
-import type { Logger } from '../agent/base/log.ts';
-import type { SinkConfig } from '../agent/config/buffer.ts';
 import { clockStep, expiryCaps, shiftFor, type ClockSample, type ClockStep } from './clock-step.ts';
-import type { BufferMetrics } from './metrics.ts';
-import type { ClampResult, ShiftPlan, Store, TimeShift } from './types.ts';
+import type { ClampResult, ShiftPlan, TimeShift } from './types.ts';
+import { REBASE_RETRY_FIRST_MS, REBASE_RETRY_MAX_MS, REBASE_SLICE_RECORDS, type ClockRebaseDeps } from './clock-rebase-deps.ts';
 import { reportRebase, type ClockStepReport } from './clock-rebase-report.ts';
 
 export type { ClockStepReport } from './clock-rebase-report.ts';
 
-export interface ClockRebaseDeps {
-  store: Store;
-  clock: Clock;
-  sinks: Iterable<Pick<SinkConfig, 'name' | 'ttlSeconds'>>;
-  log: Logger;
-  metrics: BufferMetrics;
-  /** Resolves once every record handed to the committer is in the store (old-frame ones included). */
-  drain: () => Promise<void>;
-  /** False once the service is stopping: the rebase stops at a slice boundary; the next open resumes what is stored. */
-  active: () => boolean;
-  /** A rebase finished: the expiry sweep it held back may run now. */
-  settled: () => void;
-}
-
-/**
- * After a failed rebase (e.g. a full disk: each slice rewrites the rows it moves, so the WAL needs about their size),
- * wait this long before the next try, doubling up to REBASE_RETRY_MAX_MS: the sweep it holds back only loses nothing by
- * waiting, and a stored plan goes on where it stopped.
- */
-export const REBASE_RETRY_FIRST_MS = 30_000;
-export const REBASE_RETRY_MAX_MS = 600_000;
-
-/**
- * Records rewritten per rebase transaction. One transaction for the whole buffer blocked the loop 2.5–2.7 s per 200,000
- * records on the 2-core dev VM (`npm run bench:rebase`), so a default 256-MiB buffer of small records took longer than
- * a probe timeout, and a larger one on a slow SD card longer than the unit's 30-s WatchdogSec: systemd killed the agent
- * mid-rebase and the step was lost. A slice of 2,000 takes about 30 ms there; ingest, probes and the watchdog run
- * between slices.
- */
-export const REBASE_SLICE_RECORDS = 2_000;
+export { REBASE_RETRY_FIRST_MS, REBASE_RETRY_MAX_MS, REBASE_SLICE_RECORDS, type ClockRebaseDeps } from './clock-rebase-deps.ts';
 
 const sample = (c: Clock): ClockSample => ({ wallMs: c.nowMs(), monoMs: c.monoMs() });
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -157,6 +126,21 @@ export class ClockRebaser {
     while (this.#running !== null) await this.#running;
   }
 
+  /**
+   * At stop: a last try to store the steps seen but not yet stored (their first try failed, e.g. a full disk). What
+   * still cannot be stored is lost with the process, and the records buffered before it may expire early: logged.
+   */
+  storeBeforeStop(): void {
+    try {
+      this.#storeQueue();
+    } catch (e) {
+      this.#d.log.error(
+        { code: codeOf(e), err: messageOf(e), deltaMs: this.#unqueued.map((s) => s.deltaMs) },
+        'a wall-clock step could not be stored before the stop; after the restart, records buffered before it count their TTL from the old time and may expire early',
+      );
+    }
+  }
+
   /** Stores the shifts seen into the store's queue, in order; throws what the store threw (the rest stay in memory). */
   #storeQueue(): void {
     while (this.#unqueued.length > 0) {
@@ -247,14 +231,19 @@ export class ClockRebaser {
 
   /** The clamp a slice at a time over the records present when it began; null when the service stopped part-way. */
   async #clampAll(): Promise<ClampResult | null> {
-    const now = this.#d.clock.nowMs();
-    const caps = expiryCaps(this.#d.sinks, now);
     const sum = { created: 0, expires: 0 };
     let after: number | null = 0;
     let until: number | null = null;
+    let now = 0;
+    let caps = new Map<string, number>();
     while (after !== null) {
       await turn();
       if (!this.#d.active()) return null;
+      if (until === null) {
+        // now, in the same turn as the first slice reads the highest id: every record in range was stored by now
+        now = this.#d.clock.nowMs();
+        caps = expiryCaps(this.#d.sinks, now);
+      }
       const c = this.#d.store.clampSome(now, caps, after, until, REBASE_SLICE_RECORDS);
       sum.created += c.created;
       sum.expires += c.expires;

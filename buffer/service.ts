@@ -264,6 +264,7 @@ export class BufferService {
     this.#stopped = true;
     this.#cancelMaintenance?.();
     await this.#rebaser?.idle(); // between slices: it sees the stop; a stored plan resumes at the next open
+    this.#rebaser?.storeBeforeStop();
     await this.committer?.drain();
     await Promise.all([...this.forwarders.values()].map((f) => f.stop()));
     await this.#opened?.close();

@@ -199,7 +199,8 @@ export class SqliteStore implements Store {
 
   // No rows come or go in a rebase, so no ledger bookkeeping; not `drain`: a slice rewrites more than the ballast holds.
   queueShift(shift: TimeShift): void {
-    this.#tx.run(() => queueShiftRow(this.#s, shift));
+    // `drain`: one small row, allowed the disk-full reserve like an acknowledgement (a lost step expires the buffer)
+    this.#tx.drain(() => queueShiftRow(this.#s, shift));
   }
 
   beginShift(): ShiftPlan | null {
