@@ -1,7 +1,7 @@
 /** The probes component: one monitor per uplink, light-probe loops, cron'd throughput probes, retention, status and routes. */
 import { createHash } from 'node:crypto';
 import { createTask } from 'node-cron';
-import { cronSlotMs, SteppedCron } from './cron-schedule.ts';
+import { cronShape, SteppedCron } from './cron-schedule.ts';
 import { RoundHurry } from './round-hurry.ts';
 import type { AgentContext, Component, ComponentStatus, HttpRoute } from '../agent/runtime/component.ts';
 import { effectiveUplinks } from '../agent/config/uplinks.ts';
@@ -221,7 +221,7 @@ export function createProbesComponent(ctx: AgentContext, deps: ProbesDeps): Comp
         const offset = nodeOffsetMs(ctx.nodeName, cfg.throughput.spreadMs);
         // node-cron matches the slots; SteppedCron fires them on our clock (never started: node-cron arms no timer)
         const matcher = createTask(cfg.throughput.cron, () => {}, { name: 'linkward-probes-throughput', logger: dependencyLogger(log, 'node-cron') });
-        cron = new SteppedCron(clock, log, matcher, cronSlotMs(cfg.throughput.cron), () => later(offset, () => void track(throughputAll())));
+        cron = new SteppedCron(clock, log, matcher, cronShape(cfg.throughput.cron), () => later(offset, () => void track(throughputAll())));
         cron.start();
         log.info({ cron: cfg.throughput.cron, offsetMs: offset }, 'throughput probes scheduled');
       }

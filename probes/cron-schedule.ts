@@ -16,8 +16,10 @@ export const CRON_MAX_LOOKBACK_SLOTS = 120;
 export const CRON_TICK_AFTER_BOUNDARY_MS = 5;
 
 /**
- * A slot whose local wall time already ran within this long is not run again: the hour a DST fall-back repeats and a
- * clock stepped back by less than this (vixie cron's rule, also 3 h) do not run a fixed-time job twice.
+ * A slot of a fixed-time expression (no `*` leading its minute or hour field) whose local wall time already ran within
+ * this long is not run again: the hour a DST fall-back repeats and a clock stepped back by less than this do not run a
+ * "30 2 * * *" job twice. Expressions with a wildcard minute or hour run by the clock as it reads, repeated hour
+ * included. Both as vixie cron does (its limit is also 3 h).
  */
 export const CRON_REPEAT_GUARD_MS = 3 * 3_600_000;
 
@@ -27,9 +29,18 @@ export interface CronMatcher {
   destroy(): void | Promise<void>;
 }
 
-/** The spacing of an expression's slots: node-cron's optional sixth (leading) field is seconds, otherwise minutes. */
-export function cronSlotMs(expression: string): number {
-  return expression.trim().split(/\s+/).length >= 6 ? 1_000 : 60_000;
+/** What SteppedCron needs to know of an expression besides node-cron's matcher. */
+export interface CronShape {
+  /** Spacing of the slots: node-cron's optional sixth (leading) field is seconds, otherwise minutes. */
+  slotMs: number;
+  /** No `*` leads the minute or hour field: a slot is a wall time that runs once (CRON_REPEAT_GUARD_MS). */
+  fixedTime: boolean;
+}
+
+export function cronShape(expression: string): CronShape {
+  const fields = expression.trim().split(/\s+/);
+  const [minute = '*', hour = '*'] = fields.length >= 6 ? fields.slice(1) : fields;
+  return { slotMs: fields.length >= 6 ? 1_000 : 60_000, fixedTime: !minute.startsWith('*') && !hour.startsWith('*') };
 }
 
 /** The local wall time of a slot, as cron reads it (the key of the repeat guard). */
@@ -55,11 +66,12 @@ export class SteppedCron {
   readonly #log: Logger;
   readonly #matcher: CronMatcher;
   readonly #slotMs: number;
+  readonly #fixedTime: boolean;
   readonly #onSlot: () => void;
   readonly #steps: WallStepWatch;
   /** The last slot boundary already checked (wall ms). */
   #checkedMs = 0;
-  /** Local wall times of the slots run lately, and when (monotonic): the repeat guard. */
+  /** Local wall times of the slots run lately, and when (monotonic): the repeat guard (fixed-time expressions). */
   readonly #ran = new Map<string, number>();
   #cancel: (() => void) | null = null;
   /** The matcher until stop destroys it. */
@@ -67,12 +79,13 @@ export class SteppedCron {
   /** Wall-clock steps after which the schedule went on from the new time (status and tests). */
   recreated = 0;
 
-  constructor(clock: Clock, log: Logger, matcher: CronMatcher, slotMs: number, onSlot: () => void) {
+  constructor(clock: Clock, log: Logger, matcher: CronMatcher, shape: CronShape, onSlot: () => void) {
     this.#clock = clock;
     this.#log = log;
     this.#matcher = matcher;
     this.#live = matcher;
-    this.#slotMs = slotMs;
+    this.#slotMs = shape.slotMs;
+    this.#fixedTime = shape.fixedTime;
     this.#onSlot = onSlot;
     this.#steps = new WallStepWatch(clock);
   }
@@ -117,11 +130,11 @@ export class SteppedCron {
     for (const [stamp, at] of this.#ran) if (mono - at > CRON_REPEAT_GUARD_MS) this.#ran.delete(stamp);
     let due: string | null = null;
     for (let t = from + this.#slotMs; t <= last; t += this.#slotMs) {
-      const stamp = localStamp(t);
+      const stamp = this.#fixedTime ? localStamp(t) : '';
       if (!this.#ran.has(stamp) && this.#matcher.match(new Date(t))) due = stamp;
     }
     if (due === null) return;
-    this.#ran.set(due, mono);
+    if (this.#fixedTime) this.#ran.set(due, mono);
     this.#onSlot();
   }
 

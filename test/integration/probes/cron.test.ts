@@ -4,13 +4,13 @@ import assert from 'node:assert/strict';
 import { createTask } from 'node-cron';
 import { systemClock } from '../../../agent/base/clock.ts';
 import { silentLogger } from '../../../agent/base/log.ts';
-import { cronSlotMs, SteppedCron } from '../../../probes/cron-schedule.ts';
+import { cronShape, SteppedCron } from '../../../probes/cron-schedule.ts';
 
 test('a per-second cron fires once per slot and nothing after stop', async () => {
   const expression = '* * * * * *';
   const task = createTask(expression, () => {});
   const fired: number[] = [];
-  const cron = new SteppedCron(systemClock, silentLogger(), task, cronSlotMs(expression), () => fired.push(Date.now()));
+  const cron = new SteppedCron(systemClock, silentLogger(), task, cronShape(expression), () => fired.push(Date.now()));
   cron.start();
   await new Promise((resolve) => setTimeout(resolve, 4_500));
   await cron.stop();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createTask } from 'node-cron';
 import { ManualClock } from '../../../agent/base/clock.ts';
 import { silentLogger } from '../../../agent/base/log.ts';
-import { CRON_MAX_LOOKBACK_SLOTS, CRON_STEP_CHECK_MS, cronSlotMs, SteppedCron, type CronMatcher } from '../../../probes/cron-schedule.ts';
+import { CRON_MAX_LOOKBACK_SLOTS, CRON_STEP_CHECK_MS, cronShape, SteppedCron, type CronMatcher } from '../../../probes/cron-schedule.ts';
 
 const MIN = 60_000;
 const H = 60 * MIN;
@@ -35,7 +35,7 @@ function rig(expression: string, startMs = NINE) {
     },
   };
   const fired: number[] = [];
-  const cron = new SteppedCron(clock, silentLogger(), matcher, cronSlotMs(expression), () => fired.push(clock.nowMs()));
+  const cron = new SteppedCron(clock, silentLogger(), matcher, cronShape(expression), () => fired.push(clock.nowMs()));
   return { clock, cron, fired, destroyed: () => destroyed };
 }
 
@@ -59,8 +59,10 @@ describe('throughput cron', () => {
   });
 
   it('a six-field cron is matched per second', () => {
-    assert.equal(cronSlotMs('*/10 * * * * *'), 1_000);
-    assert.equal(cronSlotMs(' 0 * * * * '), 60_000);
+    assert.deepEqual(cronShape('*/10 * * * * *'), { slotMs: 1_000, fixedTime: false });
+    assert.deepEqual(cronShape(' 0 * * * * '), { slotMs: 60_000, fixedTime: false });
+    assert.deepEqual(cronShape('30 2 * * *'), { slotMs: 60_000, fixedTime: true });
+    assert.deepEqual(cronShape('0 0,30 2 * * *'), { slotMs: 1_000, fixedTime: true });
     const r = rig('*/10 * * * * *');
     r.cron.start();
     run(r.clock, 30_000);
@@ -124,15 +126,17 @@ describe('throughput cron', () => {
     assert.equal(daily.fired.length, 0, 'a slot older than the look-back is not replayed');
   });
 
-  it("a backward step under 3 h does not run a slot again (vixie cron's rule); the next slot runs", () => {
-    const r = rig('0 * * * *', NINE + H - 2_000);
-    r.cron.start();
-    run(r.clock, 3_000);
-    assert.equal(r.fired.length, 1);
-    r.clock.stepWall(-10 * MIN);
-    run(r.clock, 11 * MIN);
-    assert.equal(r.fired.length, 1, '10:00 came round again on the wall clock but ran already');
-    run(r.clock, H);
-    assert.equal(r.fired.length, 2, '11:00');
+  it('a backward step: a wildcard-hour cron runs by the clock as it reads (10:00 again); a fixed-time one does not run twice within 3 h', () => {
+    const hourly = rig('0 * * * *', NINE + H - 2_000);
+    const daily = rig('0 10 * * *', NINE + H - 2_000);
+    for (const r of [hourly, daily]) {
+      r.cron.start();
+      run(r.clock, 3_000);
+      assert.equal(r.fired.length, 1);
+      r.clock.stepWall(-10 * MIN);
+      run(r.clock, 11 * MIN);
+    }
+    assert.equal(hourly.fired.length, 2, '10:00 came round again on the wall clock');
+    assert.equal(daily.fired.length, 1, 'the 10:00 job ran already');
   });
 });
