@@ -14,6 +14,7 @@ export const CLOCK_STEP_THRESHOLD_MS = 30_000;
 /** One reading of both clocks. */
 export interface ClockSample {
   wallMs: number;
+  /** The reference: the boot clock where the system has one (a suspend is no step), else the monotonic clock. */
   monoMs: number;
 }
 
@@ -23,7 +24,7 @@ export interface ClockStep {
   deltaMs: number;
   /** Wall time (new frame) of the check that saw it. */
   atMs: number;
-  /** Monotonic time since the previous check: the step happened within it. */
+  /** Reference time (boot, else monotonic) since the previous check: the step happened within it. */
   sinceCheckMs: number;
 }
 

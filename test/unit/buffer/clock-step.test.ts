@@ -35,6 +35,13 @@ class SteppingClock implements Clock {
   monoMs(): number {
     return this.#base.monoMs();
   }
+  bootMs(): number {
+    return this.#base.bootMs();
+  }
+  /** The system sleeps: wall and boot clocks move on, monotonic time and timers stand still. */
+  suspend(ms: number): void {
+    this.#base.suspend(ms);
+  }
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return this.#base.sleep(ms, signal);
   }
@@ -280,6 +287,21 @@ describe('buffer across wall-clock steps', () => {
         Array.from({ length: 10 }, (_, i) => REAL + i * MIN),
       );
       assert.equal(r.comp.service.lastClockStep?.shiftedRecords, 10);
+    } finally {
+      await done(r);
+    }
+  });
+
+  it('a suspend (the box asleep 25 h) is no step: nothing is shifted, and the sleep counts against the TTL', async () => {
+    const clock = new SteppingClock(REAL);
+    const r = await rig(clock);
+    try {
+      await ingestTen(r, clock);
+      clock.suspend(25 * H);
+      await r.tick();
+      assert.doesNotMatch(await r.metrics(), /linkward_buffer_clock_steps_total\{/);
+      assert.equal(r.comp.service.lastClockStep, null);
+      assert.equal(r.rows().length, 0, 'ingested 25 h ago by the wall clock: past the 24-h TTL');
     } finally {
       await done(r);
     }
