@@ -1,4 +1,5 @@
 /** One uplink's throughput tests: whether one may run now (budget, traffic, source), running it, recording what it found, and when one is due again. */
+import { bootOrMonoMs } from '../agent/base/clock.ts';
 import type { BudgetStatus, ProbeSample, VoidReason } from '../agent/core/types.ts';
 import { uplinkBudgetBytes } from '../agent/config/uplinks.ts';
 import { budgetView, msUntilNextUtcDay, throughputAllowance, type BudgetView } from './budget.ts';
@@ -55,8 +56,8 @@ export class ThroughputTests {
   readonly #d: MonitorDeps;
   readonly #s: TestSurroundings;
   #last: ThroughputOutcome | undefined;
-  /** Monotonic time of the last figure (-Infinity: none yet); lastMs() gives it as wall time. */
-  #lastMono = Number.NEGATIVE_INFINITY;
+  /** Boot-clock time of the last figure (bootOrMonoMs; -Infinity: none yet); lastMs() gives it as wall time. */
+  #lastBoot = Number.NEGATIVE_INFINITY;
   #lightBadSince = false;
   #server: ServerHealth = { failingSinceMs: null };
   #lastSkip: SkipReason | undefined;
@@ -82,12 +83,14 @@ export class ThroughputTests {
   }
 
   /**
-   * Wall-clock time of the last figure, measured or proven by traffic (-Infinity: none yet). Kept on the monotonic
-   * clock, so the gaps measured from it (recheck, on-demand tests) keep their length when the wall clock steps.
+   * Wall-clock time of the last figure, measured or proven by traffic (-Infinity: none yet). Kept on the boot clock
+   * (monotonic where there is none), so the gaps measured from it (recheck, on-demand tests) keep their length when
+   * the wall clock steps, and count a suspend: after 8 hours asleep the figure is 8 hours old here too, as in the link
+   * state, and is re-tested rather than trusted.
    */
   lastMs(): number {
     const c = this.#d.clock;
-    return c.nowMs() - (c.monoMs() - this.#lastMono);
+    return c.nowMs() - (bootOrMonoMs(c) - this.#lastBoot);
   }
 
   /** A light round found the uplink unreachable or lossy: once it recovers, a throughput-only verdict is re-tested sooner. */
@@ -167,7 +170,7 @@ export class ThroughputTests {
       this.#d.store.record(s);
       this.#d.metrics.observe(s);
       this.#d.emit(s);
-      this.#lastMono = clock.monoMs();
+      this.#lastBoot = bootOrMonoMs(clock);
       this.#lightBadSince = false;
       return { ...skip('traffic'), sample: s };
     }
@@ -248,7 +251,7 @@ export class ThroughputTests {
     const b = budgetStatus(this.#d, nowMs);
     this.#d.metrics.budget(this.#name, b.remainingBytes, b.budgetBytes, b.resetAtMs);
     this.#d.emit(s);
-    this.#lastMono = this.#d.clock.monoMs();
+    this.#lastBoot = bootOrMonoMs(this.#d.clock);
     this.#lightBadSince = false;
     this.#lastSkip = undefined;
     this.#last = r.out;

@@ -18,6 +18,11 @@ export interface Clock {
   setTimer(ms: number, fn: () => void): () => void;
 }
 
+/** Real elapsed time that no wall-clock step moves: the boot clock where there is one (it counts a suspend), else the monotonic one. */
+export function bootOrMonoMs(clock: Pick<Clock, 'monoMs' | 'bootMs'>): number {
+  return clock.bootMs?.() ?? clock.monoMs();
+}
+
 /** Where Linux shows CLOCK_BOOTTIME: seconds since boot, suspended time included, 10-ms resolution. */
 const UPTIME_PATH = '/proc/uptime';
 /** bootMs − monoMs at the last good read: a failed read continues on the monotonic clock from there. */

@@ -1,5 +1,5 @@
 /** Notices steps of the wall clock (NTP correcting a clock that was off, `date -s`) by comparing it with the monotonic one. */
-import type { Clock } from './clock.ts';
+import { bootOrMonoMs, type Clock } from './clock.ts';
 
 /**
  * A change of (wall − monotonic) larger than this between two readings is a step. NTP's slew moves it by at most
@@ -15,7 +15,7 @@ export const WALL_STEP_MS = 1_000;
  * figure and hold was moved by them: figures measured before the sleep looked fresh for hours after it.
  */
 export function wallOffset(clock: Pick<Clock, 'nowMs' | 'monoMs' | 'bootMs'>): number {
-  return clock.nowMs() - (clock.bootMs?.() ?? clock.monoMs());
+  return clock.nowMs() - bootOrMonoMs(clock);
 }
 
 /**
