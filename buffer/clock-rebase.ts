@@ -1,5 +1,5 @@
 /** Keeps stored record times in the wall clock's frame: clamps them at open, and rebases them after a step of the clock. */
-import { bootOrMonoMs, type Clock } from '../agent/base/clock.ts';
+import type { Clock } from '../agent/base/clock.ts';
 import { codeOf, messageOf } from '../agent/base/errors.ts';
 import { clockStep, expiryCaps, shiftFor, type ClockSample, type ClockStep } from './clock-step.ts';
 import type { ClampResult, ShiftPlan, TimeShift } from './types.ts';
@@ -10,8 +10,7 @@ export type { ClockStepReport } from './clock-rebase-report.ts';
 
 export { REBASE_RETRY_FIRST_MS, REBASE_RETRY_MAX_MS, REBASE_SLICE_RECORDS, type ClockRebaseDeps } from './clock-rebase-deps.ts';
 
-/** Both clocks, the reference being the boot clock where there is one (a suspend is then no step: agent/base/wall-step.ts). */
-const sample = (c: Clock): ClockSample => ({ wallMs: c.nowMs(), monoMs: bootOrMonoMs(c) });
+const sample = (c: Clock): ClockSample => ({ wallMs: c.nowMs(), monoMs: c.monoMs() });
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const sumDeltas = (shifts: readonly TimeShift[]): number => shifts.reduce((sum, s) => sum + s.deltaMs, 0);
 
@@ -102,7 +101,7 @@ export class ClockRebaser {
       }
     }
     if (this.#plan === null && this.#queued.length === 0 && this.#unqueued.length === 0 && this.#clamp === null) return true;
-    if (this.#running === null && this.#d.clock.monoMs() < this.#retryAtMono) return false;
+    if (this.#running === null && now.monoMs < this.#retryAtMono) return false;
     this.#running ??= this.#work().then((done) => {
       this.#running = null;
       if (done) this.#d.settled();

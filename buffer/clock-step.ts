@@ -14,7 +14,6 @@ export const CLOCK_STEP_THRESHOLD_MS = 30_000;
 /** One reading of both clocks. */
 export interface ClockSample {
   wallMs: number;
-  /** The reference: the boot clock where the system has one (a suspend is no step), else the monotonic clock. */
   monoMs: number;
 }
 
@@ -24,7 +23,7 @@ export interface ClockStep {
   deltaMs: number;
   /** Wall time (new frame) of the check that saw it. */
   atMs: number;
-  /** Reference time (boot, else monotonic) since the previous check: the step happened within it. */
+  /** Monotonic time since the previous check: the step happened within it. */
   sinceCheckMs: number;
 }
 

@@ -1,5 +1,4 @@
 /** One uplink's throughput tests: whether one may run now (budget, traffic, source), running it, recording what it found, and when one is due again. */
-import { bootOrMonoMs } from '../agent/base/clock.ts';
 import type { BudgetStatus, ProbeSample, VoidReason } from '../agent/core/types.ts';
 import { uplinkBudgetBytes } from '../agent/config/uplinks.ts';
 import { budgetView, msUntilNextUtcDay, throughputAllowance, type BudgetView } from './budget.ts';
@@ -56,8 +55,8 @@ export class ThroughputTests {
   readonly #d: MonitorDeps;
   readonly #s: TestSurroundings;
   #last: ThroughputOutcome | undefined;
-  /** Boot-clock time of the last figure (bootOrMonoMs; -Infinity: none yet); lastMs() gives it as wall time. */
-  #lastBoot = Number.NEGATIVE_INFINITY;
+  /** Monotonic time of the last figure (-Infinity: none yet); lastMs() gives it as wall time. */
+  #lastMono = Number.NEGATIVE_INFINITY;
   #lightBadSince = false;
   #server: ServerHealth = { failingSinceMs: null };
   #lastSkip: SkipReason | undefined;
@@ -83,14 +82,12 @@ export class ThroughputTests {
   }
 
   /**
-   * Wall-clock time of the last figure, measured or proven by traffic (-Infinity: none yet). Kept on the boot clock
-   * (monotonic where there is none), so the gaps measured from it (recheck, on-demand tests) keep their length when
-   * the wall clock steps, and count a suspend: after 8 hours asleep the figure is 8 hours old here too, as in the link
-   * state, and is re-tested rather than trusted.
+   * Wall-clock time of the last figure, measured or proven by traffic (-Infinity: none yet). Kept on the monotonic
+   * clock, so the gaps measured from it (recheck, on-demand tests) keep their length when the wall clock steps.
    */
   lastMs(): number {
     const c = this.#d.clock;
-    return c.nowMs() - (bootOrMonoMs(c) - this.#lastBoot);
+    return c.nowMs() - (c.monoMs() - this.#lastMono);
   }
 
   /** A light round found the uplink unreachable or lossy: once it recovers, a throughput-only verdict is re-tested sooner. */
@@ -170,7 +167,7 @@ export class ThroughputTests {
       this.#d.store.record(s);
       this.#d.metrics.observe(s);
       this.#d.emit(s);
-      this.#lastBoot = bootOrMonoMs(clock);
+      this.#lastMono = clock.monoMs();
       this.#lightBadSince = false;
       return { ...skip('traffic'), sample: s };
     }
@@ -251,7 +248,7 @@ export class ThroughputTests {
     const b = budgetStatus(this.#d, nowMs);
     this.#d.metrics.budget(this.#name, b.remainingBytes, b.budgetBytes, b.resetAtMs);
     this.#d.emit(s);
-    this.#lastBoot = bootOrMonoMs(this.#d.clock);
+    this.#lastMono = this.#d.clock.monoMs();
     this.#lightBadSince = false;
     this.#lastSkip = undefined;
     this.#last = r.out;

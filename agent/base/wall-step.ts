@@ -1,5 +1,5 @@
 /** Notices steps of the wall clock (NTP correcting a clock that was off, `date -s`) by comparing it with the monotonic one. */
-import { bootOrMonoMs, type Clock } from './clock.ts';
+import type { Clock } from './clock.ts';
 
 /**
  * A change of (wall − monotonic) larger than this between two readings is a step. NTP's slew moves it by at most
@@ -9,33 +9,23 @@ import { bootOrMonoMs, type Clock } from './clock.ts';
 export const WALL_STEP_MS = 1_000;
 
 /**
- * Wall − reference, where the reference is the boot clock when the system has one (CLOCK_BOOTTIME), else the
- * monotonic one. Only the boot clock tells a suspend from a step: during a suspend the wall and boot clocks move on
- * together while the monotonic one stands still, so against it 8 hours asleep read as a step of 8 hours and every
- * figure and hold was moved by them: figures measured before the sleep looked fresh for hours after it.
- */
-export function wallOffset(clock: Pick<Clock, 'nowMs' | 'monoMs' | 'bootMs'>): number {
-  return clock.nowMs() - bootOrMonoMs(clock);
-}
-
-/**
  * Components whose pure state holds wall-clock times (dwell starts, holds, switch times) take() the step at each
  * evaluation and move those times by it, so every duration they measure stays what it was: without that, a clock
  * stepped back by a day made every "healthy for" negative (no failback for a day) and one stepped forward satisfied
  * every dwell and hold at once.
  */
 export class WallStepWatch {
-  readonly #clock: Pick<Clock, 'nowMs' | 'monoMs' | 'bootMs'>;
+  readonly #clock: Pick<Clock, 'nowMs' | 'monoMs'>;
   #offset: number;
 
-  constructor(clock: Pick<Clock, 'nowMs' | 'monoMs' | 'bootMs'>) {
+  constructor(clock: Pick<Clock, 'nowMs' | 'monoMs'>) {
     this.#clock = clock;
-    this.#offset = wallOffset(clock);
+    this.#offset = clock.nowMs() - clock.monoMs();
   }
 
   /** The wall clock's step since the last call (new − old, ms), or 0 when it did not step. */
   take(): number {
-    const offset = wallOffset(this.#clock);
+    const offset = this.#clock.nowMs() - this.#clock.monoMs();
     const step = offset - this.#offset;
     if (Math.abs(step) <= WALL_STEP_MS) return 0;
     this.#offset = offset;

@@ -8,7 +8,7 @@ import { shiftLinkState } from '../../../agent/core/link-shift.ts';
 import { initialLinkState, step } from '../../../agent/core/link-state.ts';
 import { createLinkComponent } from '../../../agent/link/component.ts';
 import { keepAlive, makeLinkContext } from '../../support/link-context.ts';
-import { light, tput } from '../../support/link-samples.ts';
+import { light } from '../../support/link-samples.ts';
 
 const DAY = 86_400_000;
 const DEAD = { reachable: false, targetsUp: 0, lossPercent: 100 };
@@ -67,40 +67,6 @@ test('the wall clock steps forward a day: a recovering uplink still serves its e
   } finally {
     await r.done();
   }
-});
-
-test('the system sleeps 8 hours (a truck gateway at ignition off): no step; figures from before keep their times and are 8 h old after it', async () => {
-  const r = await rig(1_800_000_000_000);
-  try {
-    r.feed(30);
-    r.ctx.bus.emit('sample', tput('wan', r.clock.nowMs(), 50, 10));
-    r.feed(1);
-    const before = r.ctx.bus.latestLink()?.uplinks.wan?.measuredAtMs;
-    assert.ok(before?.downloadMbps !== undefined);
-    r.clock.suspend(8 * 3_600_000); // wall and boot clocks move on; monotonic time and timers stand still
-    r.feed(1);
-    const after = r.ctx.bus.latestLink()?.uplinks.wan?.measuredAtMs;
-    assert.equal(after?.downloadMbps, before.downloadMbps, 'the speed test is dated when it ran, so it is 8 h old and no longer holds a verdict');
-    r.clock.stepWall(DAY); // a real step still moves them
-    r.feed(1);
-    const moved = r.ctx.bus.latestLink()?.uplinks.wan?.measuredAtMs;
-    assert.equal(moved?.downloadMbps, (before?.downloadMbps ?? 0) + DAY);
-  } finally {
-    await r.done();
-  }
-});
-
-test('WallStepWatch: a suspend is no step where the clock has a boot clock; without one it reads as a step', () => {
-  const clock = new ManualClock(1_800_000_000_000);
-  const watch = new WallStepWatch(clock);
-  clock.suspend(3_600_000);
-  assert.equal(watch.take(), 0);
-  clock.stepWall(-2 * WALL_STEP_MS);
-  assert.equal(watch.take(), -2 * WALL_STEP_MS);
-  const noBoot = { nowMs: () => clock.nowMs(), monoMs: () => clock.monoMs() };
-  const legacy = new WallStepWatch(noBoot);
-  clock.suspend(3_600_000);
-  assert.equal(legacy.take(), 3_600_000);
 });
 
 test('shiftLinkState moves every wall-clock time by the step, and nothing else', () => {

@@ -113,18 +113,6 @@ describe('throughput cron', () => {
     assert.equal(r.fired.length, slots, `${r.fired.length} runs for ${slots} slots`);
   });
 
-  it('a suspend of 8 h is no step: on waking the slots slept through run once (within the look-back)', () => {
-    const r = rig('0 * * * *', NINE + 30 * MIN);
-    r.cron.start();
-    run(r.clock, 10_000);
-    r.clock.suspend(8 * H); // the timers stand still with the monotonic clock
-    run(r.clock, 2 * CRON_STEP_CHECK_MS);
-    assert.equal(r.cron.recreated, 0, 'not a step');
-    assert.equal(r.fired.length, 1, 'one run for the eight hourly slots slept through');
-    run(r.clock, H);
-    assert.equal(r.fired.length, 2, 'and the next slot as usual');
-  });
-
   it('a tick that comes late runs the slots it missed once, and looks back at most CRON_MAX_LOOKBACK_SLOTS', () => {
     const r = rig('* * * * *');
     r.clock.lateMs = 10 * MIN; // the loop is blocked across ten slots before the first tick
