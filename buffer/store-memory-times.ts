@@ -1,5 +1,7 @@
 /** Clock rebase on the in-memory store's records: slices by id, shifts applied in order, clamps (as SqliteStore's SQL). */
-import type { ClampResult, StoredRecord, TimeShift } from './types.ts';
+import { LwError } from '../agent/base/errors.ts';
+import { BufferError } from './errors.ts';
+import type { ClampResult, SealedBatch, ShiftPlan, ShiftState, StoredRecord, TimeShift } from './types.ts';
 
 /** Up to `max` records with ids in (after, last], by id, and the slice's last id (`last` once it reaches the end). */
 export function idSlice(records: readonly StoredRecord[], after: number, last: number, max: number): { rows: StoredRecord[]; end: number } {
@@ -40,4 +42,44 @@ export function clampRecords(rows: readonly StoredRecord[], nowMs: number, expir
     }
   }
   return out;
+}
+
+/** The plan under way and the queued shifts of MemoryStore (Store.queueShift ... dropShift, same rules as SQLite's). */
+export class MemoryShifts {
+  #plan: ShiftPlan | null = null;
+  #queue: TimeShift[] = [];
+
+  queue(shift: TimeShift): void {
+    this.#queue.push({ ...shift });
+  }
+
+  begin(records: readonly StoredRecord[], batches: SealedBatch[]): ShiftPlan | null {
+    if (this.#plan !== null) throw new LwError(BufferError.UNAVAILABLE, 'a clock rebase is already under way: finish it before the next');
+    if (this.#queue.length === 0) return null;
+    const shifts = this.#queue;
+    this.#queue = [];
+    const lastId = records.reduce((m, r) => Math.max(m, r.id), 0);
+    for (const s of shifts) for (const b of batches) if (b.createdMs <= s.cutoffMs) b.createdMs += s.deltaMs;
+    const plan: ShiftPlan = { shifts, lastId, doneId: 0, moved: 0 };
+    this.#plan = lastId > 0 ? plan : null;
+    return this.#plan ?? { ...plan, doneId: lastId };
+  }
+
+  shiftSome(records: readonly StoredRecord[], maxRecords: number): ShiftPlan {
+    const plan = this.#plan;
+    if (plan === null) throw new LwError(BufferError.UNAVAILABLE, 'no clock rebase is under way (shiftSome without beginShift)');
+    const slice = idSlice(records, plan.doneId, plan.lastId, maxRecords);
+    const next = { ...plan, doneId: slice.end, moved: plan.moved + shiftRecords(slice.rows, plan.shifts) };
+    this.#plan = slice.end >= plan.lastId ? null : next;
+    return next;
+  }
+
+  state(): ShiftState {
+    return { plan: this.#plan === null ? null : { ...this.#plan }, queued: [...this.#queue] };
+  }
+
+  drop(): void {
+    this.#plan = null;
+    this.#queue = [];
+  }
 }

@@ -3,7 +3,7 @@ import { LwError } from '../agent/base/errors.ts';
 import { BufferError } from './errors.ts';
 import { LaneCounters, mergeDrops } from './lanes.ts';
 import { DEAD_LETTER_MAX_ROWS } from './store-sqlite.ts';
-import { clampRecords, idSlice, shiftRecords } from './store-memory-times.ts';
+import { clampRecords, idSlice, MemoryShifts } from './store-memory-times.ts';
 import {
   wholeBody,
   type ClampSlice,
@@ -34,9 +34,8 @@ export class MemoryStore implements Store {
   #batches: SealedBatch[] = [];
   #dead: DeadLetter[] = [];
   #nextId = 1;
-  /** The clock rebase under way (not durable: nor is anything else here). */
-  #plan: ShiftPlan | null = null;
-  #queue: TimeShift[] = [];
+  /** The clock rebase under way and the steps queued for it (not durable: nor is anything else here). */
+  readonly #shifts = new MemoryShifts();
   #closed = false;
   readonly #lanes = new LaneCounters();
   readonly #diskBytes: number;
@@ -186,40 +185,26 @@ export class MemoryStore implements Store {
 
   queueShift(shift: TimeShift): void {
     this.#open();
-    this.#queue.push({ ...shift });
+    this.#shifts.queue(shift);
   }
 
   beginShift(): ShiftPlan | null {
     this.#open();
-    if (this.#plan !== null) throw new LwError(BufferError.UNAVAILABLE, 'a clock rebase is already under way: finish it before the next');
-    if (this.#queue.length === 0) return null;
-    const shifts = this.#queue;
-    this.#queue = [];
-    const lastId = this.#records.reduce((m, r) => Math.max(m, r.id), 0);
-    for (const s of shifts) for (const b of this.#batches) if (b.createdMs <= s.cutoffMs) b.createdMs += s.deltaMs;
-    const plan: ShiftPlan = { shifts, lastId, doneId: 0, moved: 0 };
-    this.#plan = lastId > 0 ? plan : null;
-    return this.#plan ?? { ...plan, doneId: lastId };
+    return this.#shifts.begin(this.#records, this.#batches);
   }
 
   shiftSome(maxRecords: number): ShiftPlan {
     this.#open();
-    const plan = this.#plan;
-    if (plan === null) throw new LwError(BufferError.UNAVAILABLE, 'no clock rebase is under way (shiftSome without beginShift)');
-    const slice = idSlice(this.#records, plan.doneId, plan.lastId, maxRecords);
-    const next = { ...plan, doneId: slice.end, moved: plan.moved + shiftRecords(slice.rows, plan.shifts) };
-    this.#plan = slice.end >= plan.lastId ? null : next;
-    return next;
+    return this.#shifts.shiftSome(this.#records, maxRecords);
   }
 
   shiftState(): ShiftState {
     this.#open();
-    return { plan: this.#plan === null ? null : { ...this.#plan }, queued: [...this.#queue] };
+    return this.#shifts.state();
   }
 
   dropShift(): void {
-    this.#plan = null;
-    this.#queue = [];
+    this.#shifts.drop();
   }
 
   clampSome(nowMs: number, expiryCaps: ReadonlyMap<string, number>, afterId: number, untilId: number | null, maxRecords: number): ClampSlice {
