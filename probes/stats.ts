@@ -84,6 +84,14 @@ export function robustP95(values: readonly number[]): number | undefined {
   return sorted[Math.max(0, sorted.length - above)];
 }
 
+/**
+ * Fewest consecutive-RTT differences (all targets together) a jitter figure is reported from. From one or two, one
+ * delayed packet sets it: in the edge-site lab the first round after start-up read 58 ms of jitter on an idle link
+ * and held the backup uplink degraded through its 5-s exit dwell (CI, session 20). Eight take four rounds of a
+ * 2-packet burst to one target, so a jitter verdict is the link's, not one packet's; until then none is given.
+ */
+export const JITTER_MIN_DIFFS = 8;
+
 /** Summary of a sliding window of probe attempts (all fields absent when nothing was measured). */
 export interface WindowSummary {
   rttMs?: number;
@@ -94,7 +102,7 @@ export interface WindowSummary {
   lossSamples?: number;
 }
 
-/** Summarises a window: median/p95 RTT, jitter (consecutive RTTs per target, averaged), loss (untimed answers are not lost). */
+/** Summarises a window: median/p95 RTT, jitter (consecutive RTTs per target, averaged; from JITTER_MIN_DIFFS on), loss (untimed answers are not lost). */
 export function summariseWindow(entries: readonly WindowEntry[]): WindowSummary {
   const out: WindowSummary = {};
   const rtts = entries.flatMap((e) => (e.rttMs === null ? [] : [e.rttMs]));
@@ -104,11 +112,9 @@ export function summariseWindow(entries: readonly WindowEntry[]): WindowSummary 
   if (p95 !== undefined) out.rttP95Ms = p95;
   const byTarget = new Map<string, number[]>();
   for (const e of entries) if (e.rttMs !== null) byTarget.set(e.target, [...(byTarget.get(e.target) ?? []), e.rttMs]);
-  const jitters = [...byTarget.values()].flatMap((series) => {
-    const j = jitter(series);
-    return j === undefined ? [] : [j];
-  });
-  const j = mean(jitters);
+  const series = [...byTarget.values()];
+  const diffs = series.reduce((n, s) => n + Math.max(0, s.length - 1), 0);
+  const j = diffs >= JITTER_MIN_DIFFS ? mean(series.flatMap((s) => jitter(s) ?? [])) : undefined;
   if (j !== undefined) out.jitterMs = j;
   const loss = lossPercent(entries.length, rtts.length + entries.filter((e) => e.untimed).length);
   if (loss !== undefined) {

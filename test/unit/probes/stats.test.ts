@@ -1,7 +1,7 @@
 /** Unit tests of the light-probe estimators: percentiles, median, jitter, loss, quorum, window summary. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jitter, lossPercent, mean, median, percentile, quorumMet, quorumNeeded, robustP95, summariseWindow } from '../../../probes/stats.ts';
+import { jitter, lossPercent, mean, median, percentile, quorumMet, quorumNeeded, robustP95, summariseWindow, JITTER_MIN_DIFFS } from '../../../probes/stats.ts';
 
 test('percentile interpolates linearly and handles edges', () => {
   const v = [10, 20, 30, 40, 50];
@@ -61,13 +61,28 @@ test('summariseWindow: median/p95 over answers, jitter per target, loss over att
   ]);
   assert.equal(s.rttMs, 22);
   assert.equal(s.lossPercent, 20);
-  assert.equal(s.jitterMs, (4 + 6) / 2);
+  assert.equal(s.jitterMs, undefined, 'two consecutive differences: too few for a jitter figure');
   // p95 needs two samples at or above it: the single 36 ms answer cannot set it alone
   assert.equal(s.rttP95Ms, 30);
   assert.deepEqual(summariseWindow([]), {});
   const allLost = summariseWindow([{ target: 'a', rttMs: null }]);
   assert.equal(allLost.lossPercent, 100);
   assert.equal(allLost.rttMs, undefined);
+});
+
+test('jitter is reported from JITTER_MIN_DIFFS consecutive differences on: one delayed first packet cannot set it', () => {
+  const round = (a: number, b: number) => [
+    { target: 'a', rttMs: a },
+    { target: 'a', rttMs: b },
+  ];
+  // the first round after start-up: one packet 116 ms late (a 58-ms jitter from one difference)
+  const first = [...round(120, 4)];
+  assert.equal(summariseWindow(first).jitterMs, undefined);
+  const entries = [...first];
+  while (entries.length - 1 < JITTER_MIN_DIFFS) entries.push(...round(4, 6));
+  const s = summariseWindow(entries);
+  assert.ok(s.jitterMs !== undefined, `${entries.length - 1} differences give a figure`);
+  assert.ok(s.jitterMs < 30, `the link's jitter, the start-up packet averaged in: ${s.jitterMs} ms`);
 });
 
 test('robustP95: one delayed packet in a window of 20 does not set the p95; two do; larger windows need 5 %', () => {
