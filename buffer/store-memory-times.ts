@@ -3,6 +3,9 @@ import { LwError } from '../agent/base/errors.ts';
 import { BufferError } from './errors.ts';
 import type { ClampResult, SealedBatch, ShiftPlan, ShiftState, StoredRecord, TimeShift } from './types.ts';
 
+/** The highest record id present (0: none). */
+export const maxRecordId = (records: readonly StoredRecord[]): number => records.reduce((m, r) => Math.max(m, r.id), 0);
+
 /** Up to `max` records with ids in (after, last], by id, and the slice's last id (`last` once it reaches the end). */
 export function idSlice(records: readonly StoredRecord[], after: number, last: number, max: number): { rows: StoredRecord[]; end: number } {
   const rows = records
@@ -58,7 +61,7 @@ export class MemoryShifts {
     if (this.#queue.length === 0) return null;
     const shifts = this.#queue;
     this.#queue = [];
-    const lastId = records.reduce((m, r) => Math.max(m, r.id), 0);
+    const lastId = maxRecordId(records);
     for (const s of shifts) for (const b of batches) if (b.createdMs <= s.cutoffMs) b.createdMs += s.deltaMs;
     const plan: ShiftPlan = { shifts, lastId, doneId: 0, moved: 0 };
     this.#plan = lastId > 0 ? plan : null;

@@ -3,7 +3,7 @@ import { LwError } from '../agent/base/errors.ts';
 import { BufferError } from './errors.ts';
 import { LaneCounters, mergeDrops } from './lanes.ts';
 import { DEAD_LETTER_MAX_ROWS } from './store-sqlite.ts';
-import { clampRecords, idSlice, MemoryShifts } from './store-memory-times.ts';
+import { clampRecords, idSlice, MemoryShifts, maxRecordId } from './store-memory-times.ts';
 import {
   wholeBody,
   type ClampSlice,
@@ -209,7 +209,7 @@ export class MemoryStore implements Store {
 
   clampSome(nowMs: number, expiryCaps: ReadonlyMap<string, number>, afterId: number, untilId: number | null, maxRecords: number): ClampSlice {
     this.#open();
-    const last = untilId ?? this.#records.reduce((m, r) => Math.max(m, r.id), 0);
+    const last = untilId ?? maxRecordId(this.#records);
     if (afterId === 0) for (const b of this.#batches) b.createdMs = Math.min(b.createdMs, nowMs);
     const slice = idSlice(this.#records, afterId, last, maxRecords);
     return { ...clampRecords(slice.rows, nowMs, expiryCaps), nextAfterId: slice.end >= last ? null : slice.end, untilId: last };

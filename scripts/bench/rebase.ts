@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
+import { systemClock, type Clock } from '../../agent/base/clock.ts';
 import { createLogger } from '../../agent/base/log.ts';
 import { ClockRebaser, REBASE_SLICE_RECORDS } from '../../buffer/clock-rebase.ts';
 import { createBufferMetrics } from '../../buffer/metrics.ts';
@@ -85,15 +86,7 @@ try {
       const b = new SqliteStore(openBufferDb(join(dir, 'b.db'), 1).db);
       fill(b, d.records, d.bytes, old);
       let offset = -7 * DAY_MS;
-      const clock = {
-        nowMs: () => Date.now() + offset,
-        monoMs: () => performance.now(),
-        sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
-        setTimer: (ms: number, fn: () => void) => {
-          const t = setTimeout(fn, ms);
-          return () => clearTimeout(t);
-        },
-      };
+      const clock: Clock = { ...systemClock, nowMs: () => systemClock.nowMs() + offset };
       const reg = new Registry();
       const metrics = createBufferMetrics(
         reg,
