@@ -17,6 +17,7 @@ export function figureLines(r: VariantResult): string[] {
     out.push(
       `first verdict after start             ${s(c.firstVerdictMs)}`,
       `detection: throttle → gw1 degraded     ${s(c.degradeDetectMs)}`,
+      `gw1 speed tests meanwhile             ${c.throttleSetAside ?? 'n/a'}`,
       `switch: throttle → route via gw2       ${s(c.failoverMs)}`,
       `detection: cut → node down             ${s(c.downDetectMs)}`,
       `cut → NoSchedule taint + cordon        ${s(c.downTaintMs)}`,

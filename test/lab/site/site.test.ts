@@ -13,8 +13,10 @@ import { failures, figureLines, timelineLine } from '../../support/site-lab-repo
  * ≤ 45 s throttle detection, so a slow pass stays under PASS_TIMEOUT_MS). Steps 5–7 (kill -9, flapping, API
  * server across the link) run in `npm run lab` only, to keep the CI suite well under its 20 min. With other work on the
  * machine (load average 10–14 on the 2 cores besides the burners) the agent set every throttled speed test aside as
- * `starved` and the burners pass missed the 45 s bound (twice on 2026-12-03): that is the agent refusing untrustworthy
- * figures, not a flake to retry.
+ * `starved` and the burners pass missed the 45 s bound (twice on 2026-12-03, and in CI on 2026-12-05): that is the agent
+ * refusing untrustworthy figures, not a slow detection. The check then asks for the verdict within 10 s of the first low
+ * download figure the agent's log shows it vouched for (none within the 90 s cap fails), and the report prints the tests
+ * it set aside.
  */
 const PASS_TIMEOUT_MS = 200_000;
 
