@@ -109,7 +109,8 @@ export class SteppedCron {
   }
 
   #tick(): void {
-    const step = this.#steps.take();
+    // a suspend is no step: the tick after it is late, and runs a slot slept through once (a fresh figure on waking)
+    const step = this.#steps.take().stepMs;
     const now = this.#clock.nowMs();
     if (step === 0) {
       this.#runDue(this.#boundary(now));

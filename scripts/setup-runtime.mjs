@@ -101,7 +101,7 @@ const nativeDir = join(root, 'agent', 'native');
 if (headers && existsSync(join(nativeDir, 'binding.gyp'))) {
   try {
     gypRebuild(nativeDir);
-    console.log('linkward setup: built agent/native (sd_notify, tcp_info, malloc_trim)');
+    console.log('linkward setup: built agent/native (sd_notify, tcp_info, malloc_trim, suspendedMs)');
   } catch (e) {
     console.error(`linkward setup: agent/native did not build (${e.message}); systemd notifications will use systemd-notify`);
   }

@@ -1,4 +1,5 @@
 /** The only module that touches real time: a Clock port and its system implementation. */
+import { nativeAddon } from './native-addon.ts';
 
 /** Time source injected everywhere; pure code takes `nowMs` values instead. */
 export interface Clock {
@@ -10,6 +11,18 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Calls `fn` after `ms`; returns a cancel function. */
   setTimer(ms: number, fn: () => void): () => void;
+  /**
+   * Milliseconds the system has spent suspended since boot (CLOCK_BOOTTIME − CLOCK_MONOTONIC: the monotonic clock
+   * stands still while it sleeps), or null where it cannot be read (no native addon): a suspend then reads as a
+   * forward step of the wall clock.
+   */
+  suspendedMs?(): number | null;
+}
+
+/** The addon's reading, or null when it is missing or a clock could not be read (-1). */
+function suspendedMs(): number | null {
+  const v = nativeAddon()?.suspendedMs?.();
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null;
 }
 
 /** Real time. */
@@ -37,12 +50,14 @@ export const systemClock: Clock = {
     t.unref?.();
     return () => clearTimeout(t);
   },
+  suspendedMs,
 };
 
 /** Manually advanced clock for tests of code that schedules timers. */
 export class ManualClock implements Clock {
   #now: number;
   #mono = 0;
+  #suspended = 0;
   #timers: { at: number; fn: () => void; id: number }[] = [];
   #nextId = 1;
 
@@ -75,6 +90,14 @@ export class ManualClock implements Clock {
         { once: true },
       );
     });
+  }
+  suspendedMs(): number {
+    return this.#suspended;
+  }
+  /** The system sleeps for `ms`: the wall clock and the suspended total move; the monotonic clock and timers do not. */
+  suspend(ms: number): void {
+    this.#now += ms;
+    this.#suspended += ms;
   }
   /** Steps the wall clock alone by `ms` (NTP correcting it, `date -s`); the monotonic clock and timers do not move. */
   stepWall(ms: number): void {

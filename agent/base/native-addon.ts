@@ -1,4 +1,4 @@
-/** Loads linkward's optional native addon (lw_native.node: sd_notify, TCP_INFO, malloc_trim) once, from the source tree or next to the bundle. */
+/** Loads linkward's optional native addon (lw_native.node: sd_notify, TCP_INFO, malloc_trim, suspended time) once, from the source tree or next to the bundle. */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,8 @@ export interface NativeAddon {
   notify?: (socketPath: string, message: string) => number;
   tcpInfo?: (fd: number, out: Float64Array) => number;
   mallocTrim?: () => number;
+  /** CLOCK_BOOTTIME − CLOCK_MONOTONIC in ms (time suspended since boot), -1 when unreadable. */
+  suspendedMs?: () => number;
 }
 
 /**

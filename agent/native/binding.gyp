@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "lw_native",
-      "sources": ["sd_notify.c", "tcp_info.c", "malloc_trim.c"],
+      "sources": ["sd_notify.c", "tcp_info.c", "malloc_trim.c", "suspended.c"],
       "cflags": ["-O2", "-Wall"]
     }
   ]

@@ -52,6 +52,7 @@ NAPI_MODULE_INIT() {
     {"notify", NULL, lw_notify, NULL, NULL, NULL, napi_enumerable, NULL},
     {"tcpInfo", NULL, lw_tcp_info, NULL, NULL, NULL, napi_enumerable, NULL},
     {"mallocTrim", NULL, lw_malloc_trim, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"suspendedMs", NULL, lw_suspended_ms, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
   return exports;

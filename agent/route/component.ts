@@ -164,11 +164,13 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
   };
 
   async function evaluateOnce(): Promise<void> {
-    const stepMs = steps.take();
-    if (stepMs !== 0) {
-      state = shiftedPolicy(state, stepMs);
-      follower.shift(stepMs);
-      log.warn({ stepMs }, 'wall clock stepped; failback holds, hold-downs and switch caps keep their lengths');
+    // a suspend moves the holds as a step does: a hold counts awake time, never the sleep
+    const { stepMs, suspendMs } = steps.take();
+    if (stepMs + suspendMs !== 0) {
+      state = shiftedPolicy(state, stepMs + suspendMs);
+      follower.shift(stepMs + suspendMs);
+      const what = stepMs !== 0 ? 'wall clock stepped' : 'system was suspended';
+      log.warn({ stepMs, suspendMs }, `${what}; failback holds, hold-downs and switch caps keep their lengths`);
     }
     const now = ctx.clock.nowMs();
     const snap = ctx.bus.latestLink() ?? emptySnapshot(now);

@@ -81,6 +81,20 @@ describe('throughput cron', () => {
     assert.equal(r.fired.length, 1);
   });
 
+  it('a suspend is no step: the first tick after waking is late and runs a slot slept through once (a fresh figure on waking)', () => {
+    const r = rig('0 * * * *', NINE + 30 * MIN);
+    r.cron.start();
+    run(r.clock, MIN);
+    r.clock.suspend(8 * H); // 09:31 → 17:31, the monotonic clock and the timers stand still
+    run(r.clock, 2 * CRON_STEP_CHECK_MS);
+    assert.equal(r.fired.length, 1, 'one run for the 8 hourly slots slept through');
+    assert.equal(r.cron.recreated, 0, 'not handled as a step');
+    run(r.clock, 28 * MIN);
+    assert.equal(r.fired.length, 1);
+    run(r.clock, 2 * MIN);
+    assert.equal(r.fired.length, 2, '18:00 as usual');
+  });
+
   it('a step in the last second before a slot (the race the old re-created node-cron task had): that slot runs once, none of the skipped year', () => {
     const r = rig('0 * * * *', NINE + H - 5_000);
     r.cron.start();
