@@ -58,8 +58,9 @@ function localStamp(ms: number): string {
  * node-cron's timer first. So node-cron only matches here, and a tick fires the slots: every CRON_STEP_CHECK_MS, and
  * just after each slot boundary. It asks node-cron whether a boundary since the last tick matches and fires once if
  * one does. On a step of the wall clock it first runs a slot that passed before the step (up to the old frame's now),
- * then goes on from the new now: the slots a step skipped are not replayed. A suspend stops the monotonic clock and so
- * reads as a step: the slots slept through are skipped too.
+ * then goes on from the new now: the slots a step skipped are not replayed. A suspend, where the clock can tell it
+ * (Clock.suspendedMs), is no step: the first tick after waking is late and runs one slot slept through (within the
+ * look-back), so the uplinks get a fresh figure on waking; without the reading a sleep reads as a step.
  */
 export class SteppedCron {
   readonly #clock: Clock;

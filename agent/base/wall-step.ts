@@ -27,13 +27,17 @@ export interface ClockJump {
  * each evaluation and move those times by them, so every duration they measure stays what it was: without that, a
  * clock stepped back by a day made every "healthy for" negative (no failback for a day) and one stepped forward
  * satisfied every dwell and hold at once. A suspend moves the wall clock against the monotonic one as a forward step
- * does, but it is time that really passed: where the clock can tell (Clock.suspendedMs), it is reported apart, so a
- * caller can let figures measured before the sleep age by it while dwells and holds count awake time only.
+ * does; where the clock can tell (Clock.suspendedMs) it is reported apart, so a caller can tell the two (the throughput
+ * cron runs a slot slept through; a step skips slots).
  */
 export class WallStepWatch {
   readonly #clock: Pick<Clock, 'nowMs' | 'monoMs' | 'suspendedMs'>;
+  /** wall − monotonic the last step was measured against, with every sleep since folded in. */
   #offset: number;
+  /** The suspended total last read; null: no baseline (unreadable), the next good reading is one. */
   #suspended: number | null;
+  /** Sleep folded into the offset but not yet reported (each below SUSPEND_MIN_MS). */
+  #unreported = 0;
 
   constructor(clock: Pick<Clock, 'nowMs' | 'monoMs' | 'suspendedMs'>) {
     this.#clock = clock;
@@ -43,20 +47,28 @@ export class WallStepWatch {
 
   /** The clocks' jumps since the last report of each. */
   take(): ClockJump {
-    const suspended = this.#clock.suspendedMs?.() ?? null;
+    // the suspended total is read on both sides of the wall/monotonic pair: a sleep between the reads leaves it unclear
+    // which side of the pair the sleep fell on, so this take reports nothing and the next one sees it whole
+    const before = this.#clock.suspendedMs?.() ?? null;
     const offset = this.#clock.nowMs() - this.#clock.monoMs();
+    const after = this.#clock.suspendedMs?.() ?? null;
+    if (before !== null && after !== null && after - before > SUSPEND_MIN_MS) return { stepMs: 0, suspendMs: 0 };
+    if (after === null || before === null)
+      this.#suspended = null; // unreadable: a sleep reads as a step until a baseline
+    else if (this.#suspended === null || after < this.#suspended - SUSPEND_MIN_MS)
+      this.#suspended = after; // a baseline (first reading, or one that shrank), never a jump
+    else if (after > this.#suspended) {
+      // read-to-read jitter is microseconds either way: the baseline only ratchets up, so it cannot accumulate
+      const slept = after - this.#suspended;
+      this.#suspended = after;
+      this.#offset += slept; // the wall clock went on while the monotonic one stood still: no step
+      this.#unreported += slept;
+    }
     let suspendMs = 0;
-    if (suspended !== null && this.#suspended !== null) {
-      const slept = suspended - this.#suspended;
-      if (slept < 0)
-        this.#suspended = suspended; // cannot shrink; a reading that does is a new baseline, never a step
-      else if (slept > SUSPEND_MIN_MS) {
-        suspendMs = slept;
-        this.#suspended = suspended;
-        // the wall clock went on while the monotonic one stood still: that much of its move is no step
-        this.#offset += slept;
-      }
-    } else if (suspended !== null) this.#suspended = suspended; // first good reading: the baseline
+    if (this.#unreported > SUSPEND_MIN_MS) {
+      suspendMs = this.#unreported;
+      this.#unreported = 0;
+    }
     const step = offset - this.#offset;
     if (Math.abs(step) <= WALL_STEP_MS) return { stepMs: 0, suspendMs };
     this.#offset = offset;

@@ -8,13 +8,25 @@
 
 static double ms_of(const struct timespec *t) { return (double)t->tv_sec * 1000.0 + (double)t->tv_nsec / 1e6; }
 
-/* suspendedMs(): number -> ms suspended since boot (both clocks read back to back: the difference moves only while the
- * system sleeps; lxcfs cannot virtualise it, unlike /proc/uptime), or -1 when a clock cannot be read. */
+/* A reading whose two monotonic reads lie further apart than this was preempted between them (its difference would
+ * be off by the preemption): it is taken again. */
+#define MAX_WINDOW_MS 1.0
+#define TRIES 3
+
+/* suspendedMs(): number -> ms suspended since boot (BOOTTIME between two MONOTONIC reads: the difference moves only while
+ * the system sleeps; lxcfs cannot virtualise it, unlike /proc/uptime), or -1 when no clean reading could be taken. */
 napi_value lw_suspended_ms(napi_env env, napi_callback_info info) {
   (void)info;
-  struct timespec mono, boot;
   double ms = -1;
-  if (clock_gettime(CLOCK_MONOTONIC, &mono) == 0 && clock_gettime(CLOCK_BOOTTIME, &boot) == 0) ms = ms_of(&boot) - ms_of(&mono);
+  for (int i = 0; i < TRIES; i++) {
+    struct timespec m1, boot, m2;
+    if (clock_gettime(CLOCK_MONOTONIC, &m1) != 0 || clock_gettime(CLOCK_BOOTTIME, &boot) != 0 || clock_gettime(CLOCK_MONOTONIC, &m2) != 0) break;
+    double a = ms_of(&m1), b = ms_of(&m2);
+    if (b - a > MAX_WINDOW_MS) continue;
+    double d = ms_of(&boot) - (a + b) / 2;
+    ms = d < 0 ? 0 : d; /* half the read window of rounding: never negative */
+    break;
+  }
   napi_value out;
   napi_create_double(env, ms, &out);
   return out;

@@ -1,11 +1,9 @@
-/** The link state across a system suspend: speed-test figures age by the sleep, dwells and holds count awake time only. */
+/** Suspends told apart from wall-clock steps, and the link state across one: dwells, holds and figure ages count awake time. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock, type Clock } from '../../../agent/base/clock.ts';
+import { ManualClock } from '../../../agent/base/clock.ts';
 import { SUSPEND_MIN_MS, WallStepWatch } from '../../../agent/base/wall-step.ts';
 import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
-import { shiftLinkState, sleepLinkState } from '../../../agent/core/link-shift.ts';
-import { initialLinkState, step } from '../../../agent/core/link-state.ts';
 import { createLinkComponent } from '../../../agent/link/component.ts';
 import { keepAlive, makeLinkContext } from '../../support/link-context.ts';
 import { light, tput } from '../../support/link-samples.ts';
@@ -31,45 +29,88 @@ test('WallStepWatch: a suspend is reported apart from a step, also when the wall
   assert.deepEqual(w.take(), { stepMs: 0, suspendMs: 1.5 * SUSPEND_MIN_MS }, 'it accumulates');
 });
 
-/** A clock whose suspended-time reading is scripted (null: unreadable). */
-function scripted(readings: (number | null)[]): Pick<Clock, 'nowMs' | 'monoMs' | 'suspendedMs'> & { wall: number } {
-  const c = { wall: 1_800_000_000_000, nowMs: () => c.wall, monoMs: () => 5_000, suspendedMs: () => (readings.length > 1 ? readings.shift()! : readings[0]!) };
+/** Clocks the test sets by hand: wall, monotonic and the suspended total (null: unreadable). */
+function clocks() {
+  const c = {
+    wall: 1_800_000_000_000,
+    mono: 5_000,
+    susp: 0 as number | null,
+    nowMs: () => c.wall,
+    monoMs: () => c.mono,
+    suspendedMs: () => c.susp,
+  };
   return c;
 }
 
-test('WallStepWatch: without a suspended-time reading a sleep is a forward step; a reading that shrinks or comes late is a baseline, never a jump', () => {
+test('WallStepWatch: without a suspended-time reading a sleep is a forward step; a reading that shrinks or comes back is a baseline, never a jump', () => {
   const none = new ManualClock(1_800_000_000_000);
   const plain = new WallStepWatch({ nowMs: () => none.nowMs(), monoMs: () => none.monoMs() });
   none.suspend(8 * HOUR);
   assert.deepEqual(plain.take(), { stepMs: 8 * HOUR, suspendMs: 0 }, 'no addon: as before');
 
-  const late = scripted([null, 7 * HOUR, 7 * HOUR]);
-  const w1 = new WallStepWatch(late);
-  assert.deepEqual(w1.take(), { stepMs: 0, suspendMs: 0 }, 'first good reading after a failed one: the baseline');
-  late.wall += 8 * HOUR;
-  assert.deepEqual(w1.take(), { stepMs: 8 * HOUR, suspendMs: 0 });
-
-  const shrink = scripted([2 * HOUR, HOUR, HOUR + 8 * HOUR]);
-  const w2 = new WallStepWatch(shrink);
-  assert.deepEqual(w2.take(), { stepMs: 0, suspendMs: 0 }, 'shrinking: no backward jump of any kind');
-  shrink.wall += 8 * HOUR;
-  assert.deepEqual(w2.take(), { stepMs: 0, suspendMs: 8 * HOUR }, 'measured from the new baseline');
+  const c = clocks();
+  const w = new WallStepWatch(c);
+  c.wall += 8 * HOUR;
+  c.susp = null; // unreadable this once, mid-run
+  const first = w.take();
+  c.susp = 8 * HOUR; // readable again, the total includes the sleep
+  const second = w.take();
+  assert.deepEqual(
+    [first, second],
+    [
+      { stepMs: 8 * HOUR, suspendMs: 0 },
+      { stepMs: 0, suspendMs: 0 },
+    ],
+    'reported once, no false backward step',
+  );
+  c.susp = HOUR; // shrinks
+  assert.deepEqual(w.take(), { stepMs: 0, suspendMs: 0 });
+  c.wall += 8 * HOUR;
+  c.susp += 8 * HOUR;
+  assert.deepEqual(w.take(), { stepMs: 0, suspendMs: 8 * HOUR }, 'measured from the new baseline');
 });
 
-test('sleepLinkState moves dwells, holds, damping and light figures by the sleep, never a speed-test figure', () => {
-  let s = initialLinkState(['wan'], 1_000_000);
-  s = step(s, tput('wan', 1_000_000, SLOW, SLOW), 1_000_000, policy).state;
-  s = step(s, light('wan', 1_002_000, DEAD), 1_002_000, policy).state;
-  const slept = sleepLinkState(s, 8 * HOUR);
-  const a = s.uplinks.wan!;
-  const b = slept.uplinks.wan!;
-  assert.equal(b.sinceMs, a.sinceMs + 8 * HOUR);
-  assert.equal(b.damping.atMs, a.damping.atMs + 8 * HOUR);
-  assert.equal(slept.nodeSinceMs, s.nodeSinceMs + 8 * HOUR);
-  assert.equal(b.metrics.atMs.lossPercent, (a.metrics.atMs.lossPercent ?? 0) + 8 * HOUR);
-  assert.equal(b.metrics.atMs.downloadMbps, a.metrics.atMs.downloadMbps, 'a speed test is as old as it is');
-  assert.equal(b.metrics.atMs.uploadMbps, a.metrics.atMs.uploadMbps);
-  assert.equal(shiftLinkState(s, 8 * HOUR).uplinks.wan!.metrics.atMs.downloadMbps, (a.metrics.atMs.downloadMbps ?? 0) + 8 * HOUR, 'a step moves it');
+test('WallStepWatch: a sleep between the reads of one take() is reported whole by the next; a short sleep pending at a step is counted once', () => {
+  const c = clocks();
+  const w = new WallStepWatch(c);
+  let sleepNow = false;
+  const read = c.suspendedMs;
+  c.suspendedMs = () => {
+    const v = read();
+    if (sleepNow) {
+      sleepNow = false;
+      c.wall += 8 * HOUR;
+      c.susp = (c.susp ?? 0) + 8 * HOUR;
+    }
+    return v;
+  };
+  sleepNow = true;
+  assert.deepEqual(
+    [w.take(), w.take()],
+    [
+      { stepMs: 0, suspendMs: 0 },
+      { stepMs: 0, suspendMs: 8 * HOUR },
+    ],
+  );
+
+  const d = clocks();
+  const v = new WallStepWatch(d);
+  d.wall += 900;
+  d.susp = 900; // below SUSPEND_MIN_MS: not reported yet
+  d.wall += 5_000; // NTP steps +5 s
+  const a = v.take();
+  d.wall += 8 * HOUR;
+  d.susp += 8 * HOUR;
+  const b = v.take();
+  assert.deepEqual(
+    [a, b],
+    [
+      { stepMs: 5_000, suspendMs: 0 },
+      { stepMs: 0, suspendMs: 8 * HOUR + 900 },
+    ],
+  );
+  d.wall -= 200; // a small adjustment afterwards is no step
+  assert.deepEqual(v.take(), { stepMs: 0, suspendMs: 0 });
 });
 
 /** The link component on a manual clock, fed a light sample per uplink every 2 s. */
@@ -96,7 +137,7 @@ async function rig() {
   return { clock, ctx, feed, view, done: async () => (await comp.stop(), ctx.cleanup()) };
 }
 
-test('after an 8-h sleep a speed-test figure from before it has expired: a slow one no longer holds the uplink degraded, yet the exit dwell counts awake time', async () => {
+test('after an 8-h sleep a slow speed-test figure from before it keeps holding the uplink degraded (no flap to healthy and back) until re-measured', async () => {
   const r = await rig();
   try {
     r.feed(5);
@@ -104,13 +145,13 @@ test('after an 8-h sleep a speed-test figure from before it has expired: a slow 
     r.feed(Math.ceil((policy.dwell.enterS * 1000) / 2_000) + 2);
     assert.equal(r.view('wan')?.health, 'degraded', 'held by the slow speed test');
     r.clock.suspend(8 * HOUR);
-    r.feed(1);
-    assert.equal(r.view('wan')?.health, 'degraded', 'not healthy at once: the exit dwell has not been served awake');
-    const age = r.clock.nowMs() - (r.view('wan')?.measuredAtMs?.downloadMbps ?? 0);
-    assert.ok(age >= 8 * HOUR, `the pre-sleep figure shows its age: ${age} ms`);
-    assert.ok(!(r.view('wan')?.heldBy ?? []).includes('downloadMbps'), 'expired: it holds nothing');
+    r.feed(Math.ceil((policy.dwell.exitS * 1000) / 2_000) + 5);
+    assert.equal(r.view('wan')?.health, 'degraded', 'still held: its max-age counts awake time');
+    assert.ok((r.view('wan')?.heldBy ?? []).includes('downloadMbps'));
+    const fast = 2 * policy.thresholds.downloadMbps.degraded.exit;
+    r.ctx.bus.emit('sample', tput('wan', r.clock.nowMs(), fast, fast));
     r.feed(Math.ceil((policy.dwell.exitS * 1000) / 2_000) + 2);
-    assert.equal(r.view('wan')?.health, 'healthy', 'recovers after the ordinary exit dwell on fresh light figures');
+    assert.equal(r.view('wan')?.health, 'healthy', 'a fresh figure on waking clears it after the ordinary exit dwell');
   } finally {
     await r.done();
   }
