@@ -103,6 +103,8 @@ if (headers && existsSync(join(nativeDir, 'binding.gyp'))) {
     gypRebuild(nativeDir);
     console.log('linkward setup: built agent/native (sd_notify, tcp_info, malloc_trim, suspendedMs)');
   } catch (e) {
-    console.error(`linkward setup: agent/native did not build (${e.message}); systemd notifications will use systemd-notify`);
+    console.error(
+      `linkward setup: agent/native did not build (${e.message}); systemd notifications will use systemd-notify, and a suspend will read as a clock step`,
+    );
   }
 }

@@ -19,10 +19,10 @@ export interface Clock {
   suspendedMs?(): number | null;
 }
 
-/** The addon's reading, or null when it is missing or a clock could not be read (-1). */
+/** The addon's reading (only its changes count: a time namespace may offset it), or null when missing or unreadable (NaN). */
 function suspendedMs(): number | null {
   const v = nativeAddon()?.suspendedMs?.();
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null;
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
 /** Real time. */

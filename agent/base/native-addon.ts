@@ -8,7 +8,7 @@ export interface NativeAddon {
   notify?: (socketPath: string, message: string) => number;
   tcpInfo?: (fd: number, out: Float64Array) => number;
   mallocTrim?: () => number;
-  /** CLOCK_BOOTTIME − CLOCK_MONOTONIC in ms (time suspended since boot), -1 when unreadable. */
+  /** CLOCK_BOOTTIME − CLOCK_MONOTONIC in ms (time suspended since boot, up to a time namespace's offset), NaN when unreadable. */
   suspendedMs?: () => number;
 }
 

@@ -13,6 +13,8 @@ export const WALL_STEP_MS = 1_000;
  * far less, and a shorter sleep moves every duration by under a second.
  */
 export const SUSPEND_MIN_MS = 1_000;
+/** Reads of the clocks per take() when a sleep falls between them (it is over after the first). */
+const READ_TRIES = 3;
 
 /** What happened to the clocks since the last take(), in ms; 0 when nothing did. */
 export interface ClockJump {
@@ -41,22 +43,33 @@ export class WallStepWatch {
 
   constructor(clock: Pick<Clock, 'nowMs' | 'monoMs' | 'suspendedMs'>) {
     this.#clock = clock;
-    this.#suspended = clock.suspendedMs?.() ?? null;
-    this.#offset = clock.nowMs() - clock.monoMs();
+    const r = this.#read();
+    this.#suspended = r.straddled ? null : r.after;
+    this.#offset = r.offset;
+  }
+
+  /**
+   * wall − monotonic with the suspended total read on both sides of it. A sleep between the reads leaves unclear which
+   * side of the pair it fell on; it is over by then, so the pair is read again (READ_TRIES in all). Still unclear: the
+   * caller drops the baseline and the sleep reads as a step, at once (never later, after decisions on unshifted times).
+   */
+  #read(): { before: number | null; offset: number; after: number | null; straddled: boolean } {
+    for (let i = 1; ; i++) {
+      const before = this.#clock.suspendedMs?.() ?? null;
+      const offset = this.#clock.nowMs() - this.#clock.monoMs();
+      const after = this.#clock.suspendedMs?.() ?? null;
+      const straddled = before !== null && after !== null && after - before > SUSPEND_MIN_MS;
+      if (!straddled || i >= READ_TRIES) return { before, offset, after, straddled };
+    }
   }
 
   /** The clocks' jumps since the last report of each. */
   take(): ClockJump {
-    // the suspended total is read on both sides of the wall/monotonic pair: a sleep between the reads leaves it unclear
-    // which side of the pair the sleep fell on, so this take reports nothing and the next one sees it whole
-    const before = this.#clock.suspendedMs?.() ?? null;
-    const offset = this.#clock.nowMs() - this.#clock.monoMs();
-    const after = this.#clock.suspendedMs?.() ?? null;
-    if (before !== null && after !== null && after - before > SUSPEND_MIN_MS) return { stepMs: 0, suspendMs: 0 };
-    if (after === null || before === null)
-      this.#suspended = null; // unreadable: a sleep reads as a step until a baseline
-    else if (this.#suspended === null || after < this.#suspended - SUSPEND_MIN_MS)
-      this.#suspended = after; // a baseline (first reading, or one that shrank), never a jump
+    const { before, offset, after, straddled } = this.#read();
+    if (after === null || before === null || straddled || (this.#suspended !== null && after < this.#suspended - SUSPEND_MIN_MS))
+      this.#suspended = null; // unreadable, unclear or shrunk (a faulty source): a sleep reads as a step until a baseline
+    else if (this.#suspended === null)
+      this.#suspended = after; // the first good reading after none: a baseline, never a jump
     else if (after > this.#suspended) {
       // read-to-read jitter is microseconds either way: the baseline only ratchets up, so it cannot accumulate
       const slept = after - this.#suspended;

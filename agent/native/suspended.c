@@ -1,5 +1,6 @@
 /* suspendedMs for Node: CLOCK_BOOTTIME − CLOCK_MONOTONIC, the time the system has spent suspended since boot. */
 #include "lw_native.h"
+#include <math.h>
 #include <time.h>
 
 #ifndef CLOCK_BOOTTIME
@@ -14,17 +15,17 @@ static double ms_of(const struct timespec *t) { return (double)t->tv_sec * 1000.
 #define TRIES 3
 
 /* suspendedMs(): number -> ms suspended since boot (BOOTTIME between two MONOTONIC reads: the difference moves only while
- * the system sleeps; lxcfs cannot virtualise it, unlike /proc/uptime), or -1 when no clean reading could be taken. */
+ * the system sleeps; lxcfs cannot virtualise it, unlike /proc/uptime), or NaN when no clean reading could be taken. It
+ * may be negative: a time namespace can offset BOOTTIME and MONOTONIC differently; only its changes are used. */
 napi_value lw_suspended_ms(napi_env env, napi_callback_info info) {
   (void)info;
-  double ms = -1;
+  double ms = NAN;
   for (int i = 0; i < TRIES; i++) {
     struct timespec m1, boot, m2;
     if (clock_gettime(CLOCK_MONOTONIC, &m1) != 0 || clock_gettime(CLOCK_BOOTTIME, &boot) != 0 || clock_gettime(CLOCK_MONOTONIC, &m2) != 0) break;
     double a = ms_of(&m1), b = ms_of(&m2);
     if (b - a > MAX_WINDOW_MS) continue;
-    double d = ms_of(&boot) - (a + b) / 2;
-    ms = d < 0 ? 0 : d; /* half the read window of rounding: never negative */
+    ms = ms_of(&boot) - (a + b) / 2;
     break;
   }
   napi_value out;

@@ -6,7 +6,7 @@ import { systemClock } from '../../../agent/base/clock.ts';
 import { nativeAddon } from '../../../agent/base/native-addon.ts';
 import { WallStepWatch } from '../../../agent/base/wall-step.ts';
 
-test('suspendedMs reads a steady, non-negative total that /proc/uptime agrees with (the addon is built in CI)', (t) => {
+test('suspendedMs reads a steady total that /proc/uptime agrees with (the addon is built in CI)', (t) => {
   const fn = nativeAddon()?.suspendedMs;
   if (!fn) {
     if (process.env.CI) assert.fail('CI builds agent/native (scripts/setup-runtime.mjs): suspendedMs must be there');
@@ -15,7 +15,7 @@ test('suspendedMs reads a steady, non-negative total that /proc/uptime agrees wi
   const a = systemClock.suspendedMs?.();
   const b = systemClock.suspendedMs?.();
   assert.ok(typeof a === 'number' && typeof b === 'number', `readings ${a} ${b}`);
-  assert.ok(a >= 0 && b >= 0);
+  assert.ok(a > -1 && b > -1, 'no time namespace here: boot − mono is the time suspended (the midpoint of two reads may round below 0)');
   assert.ok(Math.abs(b - a) < 1, `the total moves only while the system sleeps: ${a} then ${b}`);
   // /proc/uptime is CLOCK_BOOTTIME in 10 ms steps (where lxcfs does not serve it): boot time ≥ the suspended total
   const uptimeMs = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000;

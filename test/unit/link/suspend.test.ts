@@ -42,7 +42,7 @@ function clocks() {
   return c;
 }
 
-test('WallStepWatch: without a suspended-time reading a sleep is a forward step; a reading that shrinks or comes back is a baseline, never a jump', () => {
+test('WallStepWatch: without a suspended-time reading a sleep is a forward step; a reading that shrinks, then comes back, or comes back after none, is a baseline, never a jump', () => {
   const none = new ManualClock(1_800_000_000_000);
   const plain = new WallStepWatch({ nowMs: () => none.nowMs(), monoMs: () => none.monoMs() });
   none.suspend(8 * HOUR);
@@ -63,14 +63,16 @@ test('WallStepWatch: without a suspended-time reading a sleep is a forward step;
     ],
     'reported once, no false backward step',
   );
-  c.susp = HOUR; // shrinks
+  c.susp = HOUR; // shrinks: the kernel's never does, so the source is faulty
+  assert.deepEqual(w.take(), { stepMs: 0, suspendMs: 0 });
+  c.susp = 8 * HOUR; // back to the true value: a baseline, not an 8-h sleep
   assert.deepEqual(w.take(), { stepMs: 0, suspendMs: 0 });
   c.wall += 8 * HOUR;
   c.susp += 8 * HOUR;
   assert.deepEqual(w.take(), { stepMs: 0, suspendMs: 8 * HOUR }, 'measured from the new baseline');
 });
 
-test('WallStepWatch: a sleep between the reads of one take() is reported whole by the next; a short sleep pending at a step is counted once', () => {
+test('WallStepWatch: a sleep between the reads of one take() (or of the constructor) is reported by it; a short sleep pending at a step is counted once', () => {
   const c = clocks();
   const w = new WallStepWatch(c);
   let sleepNow = false;
@@ -88,10 +90,14 @@ test('WallStepWatch: a sleep between the reads of one take() is reported whole b
   assert.deepEqual(
     [w.take(), w.take()],
     [
-      { stepMs: 0, suspendMs: 0 },
       { stepMs: 0, suspendMs: 8 * HOUR },
+      { stepMs: 0, suspendMs: 0 },
     ],
+    'reported by the take it fell in (the pair is read again): decisions after it see moved times',
   );
+  sleepNow = true;
+  const v0 = new WallStepWatch(c); // and between the constructor's reads: no false backward step later
+  assert.deepEqual(v0.take(), { stepMs: 0, suspendMs: 0 });
 
   const d = clocks();
   const v = new WallStepWatch(d);
