@@ -106,7 +106,7 @@ export function throttleScenario(lab: TrustLab, profile: Profile): Promise<Scena
     r.figures.switchedAfterMs = sw.ms === null ? null : Date.now() - t0;
     if (sw.ms === null)
       return void r.problems.push(`no failover to lte within ${switchLimitMs(profile)} ms of the throttle (last decision: ${sw.last?.lastDecision})`);
-    const onLte = trafficVia(lab, FAR_IP);
+    const onLte = await trafficVia(lab, FAR_IP);
     r.figures.trafficAfterFailover = onLte;
     if (onLte.via !== 'e2') r.problems.push(`after the failover new traffic did not leave by e2 (tx bytes e1 +${onLte.e1}, e2 +${onLte.e2})`);
     lab.shape('wan', null);
@@ -121,7 +121,7 @@ export function throttleScenario(lab: TrustLab, profile: Profile): Promise<Scena
     );
     r.figures.failbackAfterLiftMs = back.ms === null ? null : Date.now() - liftedAt;
     if (back.ms === null) return void r.problems.push(`no failback to wan within ${failbackLimitMs(profile)} ms (last decision: ${back.last?.lastDecision})`);
-    const onWan = trafficVia(lab, FAR_IP);
+    const onWan = await trafficVia(lab, FAR_IP);
     r.figures.trafficAfterFailback = onWan;
     if (onWan.via !== 'e1') r.problems.push(`after the failback new traffic did not leave by e1 (tx bytes e1 +${onWan.e1}, e2 +${onWan.e2})`);
   });
@@ -147,7 +147,7 @@ export function lossScenario(lab: TrustLab, profile: Profile, windowMs: number):
         }
         await new Promise((res) => setTimeout(res, 2_000));
       }
-      r.figures.trafficDuringLoss = trafficVia(lab, FAR_IP);
+      r.figures.trafficDuringLoss = await trafficVia(lab, FAR_IP);
       r.figures.packetsDropped = pathLossDropped(lab, 'wan');
     } finally {
       lab.restore('wan');
@@ -224,7 +224,7 @@ export function flapScenario(lab: TrustLab, profile: Profile, halfMs: number, wi
       return void r.problems.push(
         `traffic not back on wan within ${failbackLimitMs(profile)} ms after the flapping stopped (last decision: ${back.last?.lastDecision})`,
       );
-    const onWan = trafficVia(lab, FAR_IP);
+    const onWan = await trafficVia(lab, FAR_IP);
     r.figures.trafficAfterStop = onWan;
     if (onWan.via !== 'e1') r.problems.push(`after the flapping stopped new traffic did not leave by e1 (tx bytes e1 +${onWan.e1}, e2 +${onWan.e2})`);
   });
