@@ -4,9 +4,8 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../../agent/base/clock.ts';
 import { SUSPEND_MIN_MS, WallStepWatch } from '../../../agent/base/wall-step.ts';
 import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
-import { createLinkComponent } from '../../../agent/link/component.ts';
-import { keepAlive, makeLinkContext } from '../../support/link-context.ts';
-import { light, tput } from '../../support/link-samples.ts';
+import { linkClockRig } from '../../support/link-clock-rig.ts';
+import { tput } from '../../support/link-samples.ts';
 
 const HOUR = 3_600_000;
 const DEAD = { reachable: false, targetsUp: 0, lossPercent: 100 };
@@ -119,29 +118,7 @@ test('WallStepWatch: a sleep between the reads of one take() (or of the construc
   assert.deepEqual(v.take(), { stepMs: 0, suspendMs: 0 });
 });
 
-/** The link component on a manual clock, fed a light sample per uplink every 2 s. */
-async function rig() {
-  const clock = new ManualClock(1_800_000_000_000);
-  const ctx = makeLinkContext(
-    {
-      uplinks: [
-        { name: 'wan', priority: 10 },
-        { name: 'lte', priority: 20 },
-      ],
-    },
-    { clock },
-  );
-  const comp = keepAlive(createLinkComponent(ctx, { health: policy }));
-  await comp.start();
-  const feed = (rounds: number, wan: Parameters<typeof light>[2] = {}): void => {
-    for (let i = 0; i < rounds; i++) {
-      for (const u of ['wan', 'lte']) ctx.bus.emit('sample', light(u, clock.nowMs(), u === 'wan' ? wan : {}));
-      clock.advance(2_000);
-    }
-  };
-  const view = (u: string) => ctx.bus.latestLink()?.uplinks[u];
-  return { clock, ctx, feed, view, done: async () => (await comp.stop(), ctx.cleanup()) };
-}
+const rig = () => linkClockRig(1_800_000_000_000, policy);
 
 test('after an 8-h sleep a slow speed-test figure from before it keeps holding the uplink degraded (no flap to healthy and back) until re-measured', async () => {
   const r = await rig();

@@ -6,40 +6,15 @@ import { WALL_STEP_MS, WallStepWatch } from '../../../agent/base/wall-step.ts';
 import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
 import { shiftLinkState } from '../../../agent/core/link-shift.ts';
 import { initialLinkState, step } from '../../../agent/core/link-state.ts';
-import { createLinkComponent } from '../../../agent/link/component.ts';
-import { keepAlive, makeLinkContext } from '../../support/link-context.ts';
+import { linkClockRig } from '../../support/link-clock-rig.ts';
 import { light } from '../../support/link-samples.ts';
 
 const DAY = 86_400_000;
 const DEAD = { reachable: false, targetsUp: 0, lossPercent: 100 };
 const policy = defaultLinkHealthConfig();
 
-/** The link component on a manual clock, fed a light sample per uplink every 2 s. */
-async function rig(startMs: number) {
-  const clock = new ManualClock(startMs);
-  const ctx = makeLinkContext(
-    {
-      uplinks: [
-        { name: 'wan', priority: 10 },
-        { name: 'lte', priority: 20 },
-      ],
-    },
-    { clock },
-  );
-  const comp = keepAlive(createLinkComponent(ctx, { health: policy }));
-  await comp.start();
-  const feed = (rounds: number, wan: Parameters<typeof light>[2] = {}): void => {
-    for (let i = 0; i < rounds; i++) {
-      for (const u of ['wan', 'lte']) ctx.bus.emit('sample', light(u, clock.nowMs(), u === 'wan' ? wan : {}));
-      clock.advance(2_000);
-    }
-  };
-  const health = (u: string) => ctx.bus.latestLink()?.uplinks[u]?.health;
-  return { clock, ctx, comp, feed, health, done: async () => (await comp.stop(), ctx.cleanup()) };
-}
-
 test('the wall clock steps back a day (NTP correcting a clock that was ahead), then the uplink dies: it is down as fast as without the step', async () => {
-  const r = await rig(1_800_000_000_000 + DAY);
+  const r = await linkClockRig(1_800_000_000_000 + DAY, policy);
   try {
     r.feed(60);
     assert.equal(r.health('wan'), 'healthy');
@@ -52,7 +27,7 @@ test('the wall clock steps back a day (NTP correcting a clock that was ahead), t
 });
 
 test('the wall clock steps forward a day: a recovering uplink still serves its exit dwell, and figures are not all stale', async () => {
-  const r = await rig(1_800_000_000_000);
+  const r = await linkClockRig(1_800_000_000_000, policy);
   try {
     r.feed(30);
     r.feed(8, DEAD);
