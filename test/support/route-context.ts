@@ -2,7 +2,12 @@
 import type { LinkHealth, LinkSnapshot } from '../../agent/core/types.ts';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { systemClock } from '../../agent/base/clock.ts';
+import { systemClock, type Clock } from '../../agent/base/clock.ts';
+import { silentLogger } from '../../agent/base/log.ts';
+import { createIpActuator } from '../../agent/route/actuator.ts';
+import type { RouteDeps } from '../../agent/route/component.ts';
+import type { K3sFacts } from '../../agent/route/k3s.ts';
+import type { AgentContext } from '../../agent/runtime/component.ts';
 import type { CommandRunner, RunOptions, RunResult } from '../../agent/base/exec.ts';
 import { makeTestContext, type TestContext } from './context.ts';
 import { FakeIp } from './route-fake-ip.ts';
@@ -29,16 +34,49 @@ export function dualStackKernel(): FakeIp {
 }
 
 /** Real clock (the revert helper is a real process on wall time), fast policy. */
-export function routeContext(policy: Record<string, unknown> = {}, list: unknown[] = [WAN, LTE]): TestContext {
+export function routeContext(policy: Record<string, unknown> = {}, list: unknown[] = [WAN, LTE], clock: Clock = systemClock): TestContext {
   const ctx = makeTestContext(
     {
       uplinks: { policy: { candidateSamples: 2, confirmTimeout: 400, revertGrace: 2000, failbackHold: 1000, minSwitchInterval: 0, ...policy }, list },
     } as never,
-    { clock: systemClock },
+    { clock },
   );
   // Leave the handle open until exit: closing it while Statement objects await GC makes better-sqlite3 12.9 on
   // Node 24 abort at process exit ("Assertion failed: (env) != nullptr"), flakily. Only the directory is removed.
   return { ...ctx, cleanup: () => rmSync(ctx.stateDir, { recursive: true, force: true }) };
+}
+
+export const NO_K3S: K3sFacts = { configs: [], unitArgs: [], cmdlines: [], binary: false };
+
+/** Route component deps on the fake kernel `ip`; the revert helper must never touch the host: it runs /bin/true instead of ip. */
+export function fakeKernelDeps(ip: FakeIp, reachable: () => boolean, facts = NO_K3S): RouteDeps {
+  return {
+    actuator: createIpActuator({ runner: ip, log: silentLogger() }),
+    k3sFacts: () => facts,
+    connector: async () => reachable(),
+    systemdRunning: false,
+    ipPath: '/bin/true',
+    conntrackRunner: null,
+    conntrackPath: 'conntrack',
+  };
+}
+
+/** The interface of the main table's metric-0 default route (the one linkward sets). */
+export const mainDefault = (ip: FakeIp): string | undefined => ip.routes.find((r) => r.table === 'main' && r.dst === 'default' && r.metric === 0)?.dev;
+
+/** Sample times must strictly increase (two feeds in the same millisecond would count as one sample). */
+let seq = 0;
+/** `n` link snapshots with `health`, stamped by the context's clock, each evaluated at once. */
+export async function feedRoute(
+  ctx: AgentContext,
+  comp: { evaluateNow(): Promise<void> },
+  health: Record<string, 'healthy' | 'down' | 'degraded'>,
+  n: number,
+): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    ctx.bus.emit('link', snapshot(health, ctx.clock.nowMs() + ++seq));
+    await comp.evaluateNow();
+  }
 }
 
 /** A snapshot where each uplink has a fresh sample now. */

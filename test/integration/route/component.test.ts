@@ -5,45 +5,21 @@ import { createServer } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { daemonGet, daemonPost } from '../../../agent/cli/client.ts';
 import { RouteUseExit, useCommand, type RouteUseApi } from '../../../agent/cli/route.ts';
-import type { AgentContext } from '../../../agent/runtime/component.ts';
 import type { CommandRunner } from '../../../agent/base/exec.ts';
 import { createIpActuator } from '../../../agent/route/actuator.ts';
-import { createRouteComponent, type RouteDeps } from '../../../agent/route/component.ts';
+import { createRouteComponent } from '../../../agent/route/component.ts';
 import { createRouteStore } from '../../../agent/route/store.ts';
 import { silentLogger } from '../../../agent/base/log.ts';
-import type { K3sFacts } from '../../../agent/route/k3s.ts';
-import type { FakeIp } from '../../support/route-fake-ip.ts';
-import { routeContext, seedDeadAgentSwitch, snapshot, twoUplinkKernel, LTE, WAN } from '../../support/route-context.ts';
-
-const NO_K3S: K3sFacts = { configs: [], unitArgs: [], cmdlines: [], binary: false };
-/** The helper must never touch the host: it runs /bin/true instead of ip. */
-function deps(ip: FakeIp, reachable: () => boolean, facts = NO_K3S): RouteDeps {
-  return {
-    actuator: createIpActuator({ runner: ip, log: silentLogger() }),
-    k3sFacts: () => facts,
-    connector: async () => reachable(),
-    systemdRunning: false,
-    ipPath: '/bin/true',
-    conntrackRunner: null,
-    conntrackPath: 'conntrack',
-  };
-}
-
-const mainDefault = (ip: FakeIp): string | undefined => ip.routes.find((r) => r.table === 'main' && r.dst === 'default' && r.metric === 0)?.dev;
-
-/** Sample times must strictly increase (two feeds in the same millisecond would count as one sample). */
-let seq = 0;
-async function feed(
-  ctx: AgentContext,
-  comp: { evaluateNow(): Promise<void> },
-  health: Record<string, 'healthy' | 'down' | 'degraded'>,
-  n: number,
-): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    ctx.bus.emit('link', snapshot(health, Date.now() + ++seq));
-    await comp.evaluateNow();
-  }
-}
+import {
+  fakeKernelDeps as deps,
+  feedRoute as feed,
+  mainDefault,
+  routeContext,
+  seedDeadAgentSwitch,
+  twoUplinkKernel,
+  LTE,
+  WAN,
+} from '../../support/route-context.ts';
 
 test('fewer than 2 uplinks: idle, but the single uplink is announced', async (t) => {
   const ctx = routeContext({}, [WAN]);

@@ -1,14 +1,9 @@
 /** The route component across a system suspend: a failback hold counts awake time, so no failback is served by the sleep. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { systemClock, type Clock } from '../../../agent/base/clock.ts';
-import { silentLogger } from '../../../agent/base/log.ts';
-import { createIpActuator } from '../../../agent/route/actuator.ts';
 import { createRouteComponent } from '../../../agent/route/component.ts';
-import type { FakeIp } from '../../support/route-fake-ip.ts';
-import { LTE, snapshot, twoUplinkKernel, WAN } from '../../support/route-context.ts';
-import { makeTestContext } from '../../support/context.ts';
+import { fakeKernelDeps, feedRoute, LTE, mainDefault, routeContext, twoUplinkKernel, WAN } from '../../support/route-context.ts';
 
 const HOUR = 3_600_000;
 /** Long enough that an evaluation right after waking is inside it, short enough for a test on real time. */
@@ -27,38 +22,17 @@ function sleepyClock(): Clock & { suspend(ms: number): void } {
   };
 }
 
-const mainDefault = (ip: FakeIp): string | undefined => ip.routes.find((r) => r.table === 'main' && r.dst === 'default' && r.metric === 0)?.dev;
-
 test('a failback hold half served when the system sleeps 8 h is still served awake after it: no failback on waking', async (t) => {
   const clock = sleepyClock();
-  const ctx = makeTestContext(
-    {
-      uplinks: {
-        policy: { candidateSamples: 2, confirmTimeout: 400, revertGrace: 2000, failbackHold: FAILBACK_HOLD_MS, minSwitchInterval: 0 },
-        list: [WAN, LTE],
-      },
-    } as never,
-    { clock },
-  );
-  t.after(() => rmSync(ctx.stateDir, { recursive: true, force: true }));
+  const ctx = routeContext({ failbackHold: FAILBACK_HOLD_MS }, [WAN, LTE], clock);
+  t.after(() => ctx.cleanup());
   const ip = twoUplinkKernel();
-  const c = createRouteComponent(ctx, {
-    actuator: createIpActuator({ runner: ip, log: silentLogger() }),
-    k3sFacts: () => ({ configs: [], unitArgs: [], cmdlines: [], binary: false }),
-    connector: async () => true,
-    systemdRunning: false,
-    ipPath: '/bin/true', // the revert helper never touches the host
-    conntrackRunner: null,
-    conntrackPath: 'conntrack',
-  });
+  const c = createRouteComponent(
+    ctx,
+    fakeKernelDeps(ip, () => true),
+  );
   t.after(() => c.stop());
-  let seq = 0;
-  const feed = async (health: Record<string, 'healthy' | 'down'>, n: number): Promise<void> => {
-    for (let i = 0; i < n; i++) {
-      ctx.bus.emit('link', snapshot(health, clock.nowMs() + ++seq));
-      await c.evaluateNow();
-    }
-  };
+  const feed = (health: Record<string, 'healthy' | 'down'>, n: number) => feedRoute(ctx, c, health, n);
   await c.start();
   await feed({ wan: 'down', lte: 'healthy' }, 3);
   assert.equal(mainDefault(ip), 'wwan0', 'failed over');
