@@ -25,6 +25,15 @@ export interface ClockJump {
 }
 
 /**
+ * How far held wall-clock times (dwell starts, holds, figure times) move after a jump: by a step and a sleep alike, so
+ * they count awake time. A figure measured before a sleep then keeps holding its uplink until re-measured instead of
+ * expiring on waking and letting it flap healthy and back (the throughput cron re-measures on waking).
+ */
+export function heldShiftMs(j: ClockJump): number {
+  return j.stepMs + j.suspendMs;
+}
+
+/**
  * Components whose pure state holds wall-clock times (dwell starts, holds, switch times) take() the clocks' jumps at
  * each evaluation and move those times by them, so every duration they measure stays what it was: without that, a
  * clock stepped back by a day made every "healthy for" negative (no failback for a day) and one stepped forward

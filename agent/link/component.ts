@@ -5,7 +5,7 @@ import { effectiveUplinks } from '../config/uplinks.ts';
 import { codeOf, messageOf } from '../base/errors.ts';
 import { decayedPenalty, releaseAtMs } from '../core/damping.ts';
 import { shiftLinkState } from '../core/link-shift.ts';
-import { WallStepWatch } from '../base/wall-step.ts';
+import { heldShiftMs, WallStepWatch } from '../base/wall-step.ts';
 import {
   evaluate,
   initialLinkState,
@@ -49,17 +49,12 @@ export function createLinkComponent(ctx: AgentContext, opts: LinkComponentOption
   let store: LinkStore | null = null;
   let state: LinkState = initialLinkState(order, ctx.clock.nowMs());
   const steps = new WallStepWatch(ctx.clock);
-  /**
-   * The state with its times moved by any step of the wall clock or suspend since the last call (link-shift.ts). A sleep
-   * moves them too: a dwell or hold counts awake time, and a figure holding the uplink in its level keeps holding it
-   * until re-measured (the throughput cron runs a slot slept through on waking) rather than expiring by the sleep and
-   * letting the uplink flap healthy and back.
-   */
+  /** The state with its times moved by any step of the wall clock or suspend since the last call (link-shift.ts, heldShiftMs). */
   const current = (): LinkState => {
-    const { stepMs, suspendMs } = steps.take();
-    if (stepMs !== 0) log.warn({ stepMs }, 'wall clock stepped; link dwells, figure ages and damping keep their lengths');
-    if (suspendMs !== 0) log.info({ suspendMs }, 'system was suspended; link dwells, figure ages and damping count awake time');
-    state = shiftLinkState(state, stepMs + suspendMs);
+    const jump = steps.take();
+    if (jump.stepMs !== 0) log.warn({ stepMs: jump.stepMs }, 'wall clock stepped; link dwells, figure ages and damping keep their lengths');
+    if (jump.suspendMs !== 0) log.info({ suspendMs: jump.suspendMs }, 'system was suspended; link dwells, figure ages and damping count awake time');
+    state = shiftLinkState(state, heldShiftMs(jump));
     return state;
   };
   let snapshot: LinkSnapshot | null = null;

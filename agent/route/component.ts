@@ -19,7 +19,7 @@ import { registerRouteMetrics } from './metrics.ts';
 import { cleanupCommands, currentActive, resolveUplinks, type PlanOptions } from './plan.ts';
 import { captureOriginalDefaults, restoreDefaults } from './restore.ts';
 import { restoredPolicy, shiftedPolicy } from './policy-restore.ts';
-import { WallStepWatch } from '../base/wall-step.ts';
+import { heldShiftMs, WallStepWatch } from '../base/wall-step.ts';
 import { initialPolicyState, rolledBack, step, withOverride, type PolicyState, type PolicyUplink } from './policy.ts';
 import type { RouteTarget } from './reconcile.ts';
 import { routeDetails } from './details.ts';
@@ -164,11 +164,11 @@ export function createRouteComponent(ctx: AgentContext, deps: RouteDeps): RouteC
   };
 
   async function evaluateOnce(): Promise<void> {
-    // a suspend moves the holds as a step does: a hold counts awake time, never the sleep
     const { stepMs, suspendMs } = steps.take();
-    if (stepMs + suspendMs !== 0) {
-      state = shiftedPolicy(state, stepMs + suspendMs);
-      follower.shift(stepMs + suspendMs);
+    const shiftMs = heldShiftMs({ stepMs, suspendMs }); // a hold counts awake time, never the sleep
+    if (shiftMs !== 0) {
+      state = shiftedPolicy(state, shiftMs);
+      follower.shift(shiftMs);
       const what = stepMs !== 0 ? 'wall clock stepped' : 'system was suspended';
       log.warn({ stepMs, suspendMs }, `${what}; failback holds, hold-downs and switch caps keep their lengths`);
     }
