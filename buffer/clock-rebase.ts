@@ -1,7 +1,7 @@
 /** Keeps stored record times in the wall clock's frame: clamps them at open, and rebases them after a step of the clock. */
-import type { Clock } from '../agent/base/clock.ts';
 import { codeOf, messageOf } from '../agent/base/errors.ts';
-import { clockStep, expiryCaps, shiftFor, type ClockSample, type ClockStep } from './clock-step.ts';
+import { WallStepWatch } from '../agent/base/wall-step.ts';
+import { CLOCK_STEP_THRESHOLD_MS, expiryCaps, shiftFor, type ClockStep } from './clock-step.ts';
 import type { ClampResult, ShiftPlan, TimeShift } from './types.ts';
 import { REBASE_RETRY_FIRST_MS, REBASE_RETRY_MAX_MS, REBASE_SLICE_RECORDS, type ClockRebaseDeps } from './clock-rebase-deps.ts';
 import { reportRebase, type ClockStepReport } from './clock-rebase-report.ts';
@@ -10,13 +10,15 @@ export type { ClockStepReport } from './clock-rebase-report.ts';
 
 export { REBASE_RETRY_FIRST_MS, REBASE_RETRY_MAX_MS, REBASE_SLICE_RECORDS, type ClockRebaseDeps } from './clock-rebase-deps.ts';
 
-const sample = (c: Clock): ClockSample => ({ wallMs: c.nowMs(), monoMs: c.monoMs() });
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const sumDeltas = (shifts: readonly TimeShift[]): number => shifts.reduce((sum, s) => sum + s.deltaMs, 0);
 
 export class ClockRebaser {
   readonly #d: ClockRebaseDeps;
-  #last: ClockSample;
+  /** Steps of the wall clock, told apart from suspends (a sleep is no step here: see `settled`). */
+  readonly #watch: WallStepWatch;
+  /** Monotonic time of the last check. */
+  #lastMono: number;
   /** Forward shifts seen and not yet stored in the store's queue (storing failed, e.g. a full disk: retried). */
   readonly #unqueued: TimeShift[] = [];
   /** The shifts in the store's queue (seen, stored, not yet begun as a plan). */
@@ -43,7 +45,8 @@ export class ClockRebaser {
 
   constructor(deps: ClockRebaseDeps) {
     this.#d = deps;
-    this.#last = sample(deps.clock);
+    this.#watch = new WallStepWatch(deps.clock, CLOCK_STEP_THRESHOLD_MS);
+    this.#lastMono = deps.clock.monoMs();
   }
 
   /**
@@ -84,9 +87,13 @@ export class ClockRebaser {
    * (REBASE_RETRY_FIRST_MS, doubling).
    */
   settled(): boolean {
-    const now = sample(this.#d.clock);
-    const step = clockStep(this.#last, now);
-    this.#last = now;
+    const jump = this.#watch.take();
+    const now = { wallMs: this.#d.clock.nowMs(), monoMs: this.#d.clock.monoMs() };
+    const sinceCheckMs = now.monoMs - this.#lastMono + jump.suspendMs; // a sleep is time since the last check too
+    this.#lastMono = now.monoMs;
+    if (jump.suspendMs !== 0) this.#slept(jump.suspendMs);
+    // whole milliseconds: stored times are integers (a fractional shift made them REAL)
+    const step: ClockStep | null = jump.stepMs === 0 ? null : { deltaMs: Math.round(jump.stepMs), atMs: now.wallMs, sinceCheckMs };
     if (step !== null) {
       this.#d.metrics.clockSteps.inc({ direction: step.deltaMs > 0 ? 'forward' : 'backward' });
       this.#seen.push(step);
@@ -139,6 +146,20 @@ export class ClockRebaser {
         'a wall-clock step could not be stored before the stop; after the restart, records buffered before it count their TTL from the old time and may expire early',
       );
     }
+  }
+
+  /**
+   * The system slept (Clock.suspendedMs told it apart from a step): the wall clock was right throughout, so the records
+   * keep their times. Their age and TTL count the sleep, as the upstream will: samples stored before an 8-h sleep are
+   * 8 h old on waking (a Prometheus upstream refuses them past its window; backlog-age says so) and a 1-h TTL has run
+   * out. Rebasing them as for a step made them look 8 h younger than they are. Without the reading a sleep reads as a
+   * step and is rebased, as before.
+   */
+  #slept(suspendMs: number): void {
+    this.#d.log.info(
+      { suspendMs: Math.round(suspendMs) },
+      'system was suspended; buffered records keep their times, so the sleep counts toward their age and TTL',
+    );
   }
 
   /** Stores the shifts seen into the store's queue, in order; throws what the store threw (the rest stay in memory). */

@@ -1,21 +1,17 @@
-/** Pure wall-clock step detection (wall − monotonic, compared between checks) and the rebase rules for stored times. */
+/** Pure rebase rules for stored times after a wall-clock step: which rows move and how far, and the TTL caps. */
 import type { SinkConfig } from '../agent/config/buffer.ts';
 import type { TimeShift } from './types.ts';
 
 /**
- * A change of (wall − monotonic) larger than this between two checks is a step of the wall clock (NTP after a boot
- * with no RTC, an operator's `date -s`). Both clocks are read back to back, so a late timer on a busy CPU delays both
- * readings alike and leaves the offset alone; what does move it without a step is NTP slewing (at most 500 ppm, 15 ms
- * per 30-s maintenance tick) and a preemption between the two reads (milliseconds). 30 s is far above both, and a
- * step it ignores moves a TTL by under 30 s, nothing against TTLs of hours or days.
+ * A move of (wall − monotonic) larger than this since the last step is a step of the wall clock (NTP after a boot
+ * with no RTC, an operator's `date -s`); agent/base/wall-step.ts measures it, and tells a suspend apart where the clock
+ * can. Both clocks are read back to back, so a late timer on a busy CPU delays both readings alike and leaves the
+ * offset alone; what does move it without a step is NTP slewing (at most 500 ppm, 15 ms per 30-s maintenance tick) and
+ * a preemption between the two reads (milliseconds). 30 s is far above both, and the steps it has not yet reported move
+ * a TTL by under 30 s, nothing against TTLs of hours or days; smaller steps add up until together they pass it. Every
+ * step reported rewrites the buffer's rows, so it stays coarser than the link's 1 s.
  */
 export const CLOCK_STEP_THRESHOLD_MS = 30_000;
-
-/** One reading of both clocks. */
-export interface ClockSample {
-  wallMs: number;
-  monoMs: number;
-}
 
 /** A step of the wall clock, seen at a check. */
 export interface ClockStep {
@@ -25,14 +21,6 @@ export interface ClockStep {
   atMs: number;
   /** Monotonic time since the previous check: the step happened within it. */
   sinceCheckMs: number;
-}
-
-/** The step between two checks, or null when the offset moved by at most `thresholdMs`. */
-export function clockStep(prev: ClockSample, now: ClockSample, thresholdMs = CLOCK_STEP_THRESHOLD_MS): ClockStep | null {
-  // Whole milliseconds: the monotonic clock is fractional, stored times are integers (a fractional shift made them REAL).
-  const deltaMs = Math.round(now.wallMs - now.monoMs - (prev.wallMs - prev.monoMs));
-  if (Math.abs(deltaMs) <= thresholdMs) return null;
-  return { deltaMs, atMs: now.wallMs, sinceCheckMs: now.monoMs - prev.monoMs };
 }
 
 /**

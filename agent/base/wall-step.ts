@@ -49,9 +49,13 @@ export class WallStepWatch {
   #suspended: number | null;
   /** Sleep folded into the offset but not yet reported (each below SUSPEND_MIN_MS). */
   #unreported = 0;
+  /** A move of the offset up to this is no step (WALL_STEP_MS unless the caller needs a coarser one). */
+  readonly #stepMinMs: number;
 
-  constructor(clock: Pick<Clock, 'nowMs' | 'monoMs' | 'suspendedMs'>) {
+  /** `stepMinMs`: the smallest step reported; smaller moves add up until together they pass it. */
+  constructor(clock: Pick<Clock, 'nowMs' | 'monoMs' | 'suspendedMs'>, stepMinMs = WALL_STEP_MS) {
     this.#clock = clock;
+    this.#stepMinMs = stepMinMs;
     const r = this.#read();
     this.#suspended = r.straddled ? null : r.after;
     this.#offset = r.offset;
@@ -92,7 +96,7 @@ export class WallStepWatch {
       this.#unreported = 0;
     }
     const step = offset - this.#offset;
-    if (Math.abs(step) <= WALL_STEP_MS) return { stepMs: 0, suspendMs };
+    if (Math.abs(step) <= this.#stepMinMs) return { stepMs: 0, suspendMs };
     this.#offset = offset;
     return { stepMs: step, suspendMs };
   }

@@ -1,105 +1,18 @@
 /** Wall-clock steps while buffering: a forward NTP step keeps old-frame records for their real TTL, a backward one clamps. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
-import { ManualClock, type Clock } from '../../../agent/base/clock.ts';
-import { createLogger } from '../../../agent/base/log.ts';
-import { CLOCK_STEP_THRESHOLD_MS, clockStep, expiryCaps, shiftFor } from '../../../buffer/clock-step.ts';
+import { ManualClock } from '../../../agent/base/clock.ts';
+import { WallStepWatch } from '../../../agent/base/wall-step.ts';
+import { CLOCK_STEP_THRESHOLD_MS, expiryCaps, shiftFor } from '../../../buffer/clock-step.ts';
 import { REBASE_SLICE_RECORDS } from '../../../buffer/clock-rebase.ts';
-import { createBufferComponent, type BufferComponent } from '../../../buffer/component.ts';
 import { toRecord } from '../../../buffer/ingest.ts';
-import { MAINTENANCE_INTERVAL_MS } from '../../../buffer/service.ts';
 import { MemoryStore } from '../../../buffer/store-memory.ts';
-import type { BatchSender } from '../../../buffer/sender.ts';
-import type { ShiftPlan, StoredRecord, TimeShift } from '../../../buffer/types.ts';
-import { bufferContext, type BufferTestContext } from '../../support/buffer-context.ts';
-import { heldStore } from '../../support/buffer-deps.ts';
+import type { ShiftPlan, TimeShift } from '../../../buffer/types.ts';
 import { timedRecord } from '../../support/buffer-records.ts';
-
-const MIN = 60_000;
-const H = 60 * MIN;
-const DAY = 24 * H;
-/** Real time of the scenarios: the box's clock is set relative to it. */
-const REAL = Date.UTC(2026, 11, 5, 12);
-
-/** A ManualClock whose wall clock can be stepped (NTP) while the monotonic one runs on. */
-class SteppingClock implements Clock {
-  readonly #base: ManualClock;
-  #offset = 0;
-  constructor(startMs: number) {
-    this.#base = new ManualClock(startMs);
-  }
-  nowMs(): number {
-    return this.#base.nowMs() + this.#offset;
-  }
-  monoMs(): number {
-    return this.#base.monoMs();
-  }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return this.#base.sleep(ms, signal);
-  }
-  setTimer(ms: number, fn: () => void): () => void {
-    return this.#base.setTimer(ms, fn);
-  }
-  advance(ms: number): void {
-    this.#base.advance(ms);
-  }
-  /** Advances (firing timers) until the wall clock reads `wallMs`. */
-  advanceTo(wallMs: number): void {
-    this.#base.advance(wallMs - this.nowMs());
-  }
-  step(ms: number): void {
-    this.#offset += ms;
-  }
-}
-
-const failing: BatchSender = { send: async () => ({ status: 503 }), close: async () => {} };
-const sink = (name: string, ttlSeconds: number) => ({ name, url: 'http://127.0.0.1:9/x', protocol: 'raw' as const, ttlSeconds });
-
-interface Rig {
-  t: BufferTestContext;
-  comp: BufferComponent;
-  store: MemoryStore;
-  logs: Record<string, unknown>[];
-  rows(): StoredRecord[];
-  /** One maintenance tick, then the rebase it may have started. */
-  tick(): Promise<void>;
-  metrics(): Promise<string>;
-}
-
-async function rig(clock: SteppingClock, sinks = [sink('metrics', 86_400)], store = new MemoryStore()): Promise<Rig> {
-  const t = bufferContext({ sinks, buffer: { retry: { baseMs: 3_600_000, capMs: 3_600_000 } } }, { clock });
-  const logs: Record<string, unknown>[] = [];
-  const dest = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      logs.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-      done();
-    },
-  });
-  t.ctx.log = createLogger({ level: 'warn', format: 'json', dest });
-  const comp = createBufferComponent(t.ctx, { openStore: heldStore(store), senderFactory: () => failing, random: () => 0.5 });
-  await comp.start();
-  return {
-    t,
-    comp,
-    store,
-    logs,
-    rows: () => store.listRecords(null, 1_000),
-    tick: async () => {
-      clock.advance(MAINTENANCE_INTERVAL_MS);
-      await comp.service.clockSettled();
-    },
-    metrics: () => t.ctx.metrics.metrics(),
-  };
-}
-
-async function done(r: Rig): Promise<void> {
-  await r.comp.stop();
-  r.t.cleanup();
-}
+import { advanceTo, type ClockRig, clockRig, DAY, H, ingestTen, MIN, REAL, sink, stopRig } from '../../support/buffer-clock-rig.ts';
 
 /** The ten records of ingestTen, stored with the clock 7 days behind, now at their real ingest times (REAL + i min). */
-function assertTenShifted(r: Rig): void {
+function assertTenShifted(r: ClockRig): void {
   assert.deepEqual(
     r.rows().map((x) => x.createdMs),
     Array.from({ length: 10 }, (_, i) => REAL + i * MIN),
@@ -107,44 +20,32 @@ function assertTenShifted(r: Rig): void {
   assert.equal(r.comp.service.lastClockStep?.shiftedRecords, 10);
 }
 
-/** Ten records ingested a minute apart (the uplink is down: they stay buffered). */
-async function ingestTen(r: Rig, clock: SteppingClock): Promise<void> {
-  for (let i = 0; i < 10; i++) {
-    await r.comp.service.appendBody('metrics', Buffer.from(`r${i}`));
-    clock.advance(MIN);
-  }
-}
-
-describe('clock step detection (pure)', () => {
-  it('a change of wall − monotonic beyond the threshold either way is a step; clocks that advance together are not', () => {
-    const prev = { wallMs: REAL, monoMs: 1_000 };
-    assert.equal(clockStep(prev, { wallMs: REAL + 10 * MIN, monoMs: 1_000 + 10 * MIN }), null, 'a late check: both clocks moved alike');
-    assert.equal(clockStep(prev, { wallMs: REAL + 30 * 1000 + CLOCK_STEP_THRESHOLD_MS, monoMs: 31_000 }), null, 'exactly the threshold');
-    assert.deepEqual(clockStep(prev, { wallMs: REAL + 7 * DAY + 30_000, monoMs: 31_000 }), {
-      deltaMs: 7 * DAY,
-      atMs: REAL + 7 * DAY + 30_000,
-      sinceCheckMs: 30_000,
-    });
-    assert.equal(clockStep(prev, { wallMs: REAL - H + 30_000, monoMs: 31_000 })?.deltaMs, -H);
+describe('clock step rules (pure)', () => {
+  it('a forward step moves the rows at or before its cutoff; a backward one moves none; TTL caps per sink', () => {
     assert.deepEqual(shiftFor({ deltaMs: 7 * DAY, atMs: REAL, sinceCheckMs: 30_000 }), { deltaMs: 7 * DAY, cutoffMs: REAL - 7 * DAY });
     assert.equal(shiftFor({ deltaMs: -H, atMs: REAL, sinceCheckMs: 30_000 }), null, 'a backward step moves nothing (clamped instead)');
     assert.deepEqual([...expiryCaps([sink('a', 60), sink('b', 0)], REAL)], [['a', REAL + 60_000]]);
   });
 
-  it('a step read against the fractional monotonic clock (performance.now) is whole milliseconds, so stored times stay integers', () => {
-    const step = clockStep({ wallMs: REAL, monoMs: 1_000.4 }, { wallMs: REAL + 7 * DAY + 30_000, monoMs: 31_000.25 });
-    assert.equal(step?.deltaMs, 7 * DAY);
-    assert.ok(Number.isInteger(shiftFor(step!)?.cutoffMs));
+  it('the step watch at the buffer threshold: clocks that advance together are no step, nor is a move of exactly the threshold', () => {
+    const clock = new ManualClock(REAL);
+    const watch = new WallStepWatch(clock, CLOCK_STEP_THRESHOLD_MS);
+    clock.advance(10 * MIN);
+    assert.deepEqual(watch.take(), { stepMs: 0, suspendMs: 0 }, 'a late check: both clocks moved alike');
+    clock.stepWall(CLOCK_STEP_THRESHOLD_MS);
+    assert.deepEqual(watch.take(), { stepMs: 0, suspendMs: 0 }, 'exactly the threshold');
+    clock.stepWall(-2 * CLOCK_STEP_THRESHOLD_MS - H);
+    assert.deepEqual(watch.take(), { stepMs: -CLOCK_STEP_THRESHOLD_MS - H, suspendMs: 0 }, 'measured from the last step reported');
   });
 });
 
 describe('buffer across wall-clock steps', () => {
   it('a forward step of 7 days keeps every record buffered before it; each expires 24 h after its real ingest', async () => {
-    const clock = new SteppingClock(REAL - 7 * DAY); // booted without RTC: a week behind, uplink down
-    const r = await rig(clock);
+    const clock = new ManualClock(REAL - 7 * DAY); // booted without RTC: a week behind, uplink down
+    const r = await clockRig(clock);
     try {
       await ingestTen(r, clock);
-      clock.step(7 * DAY); // NTP
+      clock.stepWall(7 * DAY); // NTP
       await r.tick();
       assert.equal(r.rows().length, 10, 'none dropped as expired at the first sweep after the step');
       assert.deepEqual(
@@ -158,22 +59,22 @@ describe('buffer across wall-clock steps', () => {
       assert.match(await r.metrics(), /linkward_buffer_rebased_records_total\{action="shifted"\} 10\n/);
       const details = r.comp.status().details as { clockStep?: { deltaMs: number; shiftedRecords: number } };
       assert.deepEqual([details.clockStep?.deltaMs, details.clockStep?.shiftedRecords], [7 * DAY, 10]);
-      clock.advanceTo(REAL + DAY - MIN);
+      advanceTo(clock, REAL + DAY - MIN);
       assert.equal(r.rows().length, 10, 'kept until 24 h after the first ingest');
-      clock.advanceTo(REAL + DAY + 10 * MIN + MIN);
+      advanceTo(clock, REAL + DAY + 10 * MIN + MIN);
       assert.equal(r.rows().length, 0, 'all gone 24 h after the last ingest');
       assert.match(await r.metrics(), /linkward_buffer_dropped_records_total\{sink="metrics",reason="ttl"\} 10\n/);
     } finally {
-      await done(r);
+      await stopRig(r);
     }
   });
 
   it('a backward step caps expiry at now + TTL and created at now', async () => {
-    const clock = new SteppingClock(REAL + 7 * DAY); // clock a week ahead at ingest
-    const r = await rig(clock);
+    const clock = new ManualClock(REAL + 7 * DAY); // clock a week ahead at ingest
+    const r = await clockRig(clock);
     try {
       await ingestTen(r, clock);
-      clock.step(-7 * DAY);
+      clock.stepWall(-7 * DAY);
       await r.tick();
       const now = clock.nowMs();
       assert.equal(r.rows().length, 10);
@@ -184,20 +85,20 @@ describe('buffer across wall-clock steps', () => {
       assert.equal(r.comp.service.lastClockStep?.deltaMs, -7 * DAY);
       assert.match(await r.metrics(), /linkward_buffer_clock_steps_total\{direction="backward"\} 1\n/);
       assert.match(await r.metrics(), /linkward_buffer_rebased_records_total\{action="expiry_clamped"\} 10\n/);
-      clock.advanceTo(now + DAY + MIN);
+      advanceTo(clock, now + DAY + MIN);
       assert.equal(r.rows().length, 0);
     } finally {
-      await done(r);
+      await stopRig(r);
     }
   });
 
   it('records ingested after the step (before the check saw it) keep their times', async () => {
-    const clock = new SteppingClock(REAL - 7 * DAY);
-    const r = await rig(clock);
+    const clock = new ManualClock(REAL - 7 * DAY);
+    const r = await clockRig(clock);
     try {
       for (let i = 0; i < 3; i++) await r.comp.service.appendBody('metrics', Buffer.from(`old${i}`));
       clock.advance(MIN);
-      clock.step(7 * DAY);
+      clock.stepWall(7 * DAY);
       clock.advance(5_000);
       // The HTTP ingest path's record, built from the new clock.
       const fresh = toRecord(r.comp.service.sinks.get('metrics')!, {}, Buffer.from('new'), clock.nowMs());
@@ -212,17 +113,17 @@ describe('buffer across wall-clock steps', () => {
         'the old-frame ones moved by the step',
       );
     } finally {
-      await done(r);
+      await stopRig(r);
     }
   });
 
   it('a record built before the step but still waiting in the group commit is shifted too', async () => {
-    const clock = new SteppingClock(REAL - 7 * DAY);
-    const r = await rig(clock);
+    const clock = new ManualClock(REAL - 7 * DAY);
+    const r = await clockRig(clock);
     try {
       clock.advance(MIN);
       const old = toRecord(r.comp.service.sinks.get('metrics')!, {}, Buffer.from('queued'), clock.nowMs());
-      clock.step(7 * DAY);
+      clock.stepWall(7 * DAY);
       const acked = r.comp.service.append(old); // queued: commits on the next turn of the loop
       r.comp.service.maintain(); // the check runs before the commit
       await acked;
@@ -232,7 +133,7 @@ describe('buffer across wall-clock steps', () => {
         [REAL + MIN],
       );
     } finally {
-      await done(r);
+      await stopRig(r);
     }
   });
 
@@ -244,11 +145,11 @@ describe('buffer across wall-clock steps', () => {
         return super.shiftSome(maxRecords);
       }
     }
-    const clock = new SteppingClock(REAL - 7 * DAY);
-    const r = await rig(clock, undefined, new FullDiskStore());
+    const clock = new ManualClock(REAL - 7 * DAY);
+    const r = await clockRig(clock, undefined, new FullDiskStore());
     try {
       await ingestTen(r, clock);
-      clock.step(7 * DAY);
+      clock.stepWall(7 * DAY);
       await r.tick();
       assert.equal(r.rows().length, 10, 'not swept while the rows are in the old frame');
       assert.match(String(r.logs.at(-1)?.msg), /could not be rebased/);
@@ -257,7 +158,7 @@ describe('buffer across wall-clock steps', () => {
       assert.equal(r.rows().length, 10);
       assertTenShifted(r);
     } finally {
-      await done(r);
+      await stopRig(r);
     }
   });
 
@@ -269,12 +170,12 @@ describe('buffer across wall-clock steps', () => {
         super.queueShift(shift);
       }
     }
-    const clock = new SteppingClock(REAL - 7 * DAY);
+    const clock = new ManualClock(REAL - 7 * DAY);
     const store = new FullDiskStore();
-    const r = await rig(clock, undefined, store);
+    const r = await clockRig(clock, undefined, store);
     try {
       await ingestTen(r, clock);
-      clock.step(7 * DAY);
+      clock.stepWall(7 * DAY);
       await r.tick();
       assert.deepEqual(store.shiftState(), { plan: null, queued: [] }, 'not stored yet');
       assert.equal(r.rows().length, 10, 'not swept while the rows are in the old frame');
@@ -282,7 +183,7 @@ describe('buffer across wall-clock steps', () => {
       await r.tick();
       assertTenShifted(r);
     } finally {
-      await done(r);
+      await stopRig(r);
     }
   });
 
@@ -299,8 +200,8 @@ describe('buffer across wall-clock steps', () => {
     const n = 2 * REBASE_SLICE_RECORDS + 1;
     const t0 = REAL - 7 * DAY;
     store.appendMany(Array.from({ length: n }, (_, i) => timedRecord('metrics', `r${i}`, t0 - i, t0 - i + DAY)));
-    const clock = new SteppingClock(t0);
-    const r = await rig(clock, undefined, store);
+    const clock = new ManualClock(t0);
+    const r = await clockRig(clock, undefined, store);
     let ticking = true;
     const spin = (): void => {
       turns += 1;
@@ -308,7 +209,7 @@ describe('buffer across wall-clock steps', () => {
     };
     spin();
     try {
-      clock.step(7 * DAY);
+      clock.stepWall(7 * DAY);
       await r.tick();
       assert.equal(at.length, 3, 'three slices');
       assert.ok(at[0]! < at[1]! && at[1]! < at[2]!, `the loop ran other work between slices (turns at each: ${at.join(', ')})`);
@@ -319,7 +220,7 @@ describe('buffer across wall-clock steps', () => {
       );
     } finally {
       ticking = false;
-      await done(r);
+      await stopRig(r);
     }
   });
 
@@ -329,11 +230,11 @@ describe('buffer across wall-clock steps', () => {
         throw new Error('SQLITE_FULL (simulated)');
       }
     }
-    const clock = new SteppingClock(REAL - 7 * DAY);
-    const r = await rig(clock, undefined, new AlwaysFullStore());
+    const clock = new ManualClock(REAL - 7 * DAY);
+    const r = await clockRig(clock, undefined, new AlwaysFullStore());
     try {
       await ingestTen(r, clock); // one a minute, TTL 24 h, stored with the clock 7 days behind
-      clock.step(7 * DAY);
+      clock.stepWall(7 * DAY);
       await r.tick();
       assert.equal(r.rows().length, 10, 'none swept on their old-frame times');
       clock.advance(23 * 60 * MIN);
@@ -343,13 +244,13 @@ describe('buffer across wall-clock steps', () => {
       await r.tick();
       assert.equal(r.rows().length, 0, 'over 24 h old by any frame: expired although the rebase never succeeded');
     } finally {
-      await done(r);
+      await stopRig(r);
     }
   });
 
   it('a measurement time after now handed to the in-process API is stored as now', async () => {
-    const clock = new SteppingClock(REAL);
-    const r = await rig(clock);
+    const clock = new ManualClock(REAL);
+    const r = await clockRig(clock);
     try {
       await r.comp.service.appendBody('metrics', Buffer.from('a'), { createdMs: REAL + DAY });
       await r.comp.service.appendBody('metrics', Buffer.from('b'), { createdMs: REAL - MIN });
@@ -358,17 +259,17 @@ describe('buffer across wall-clock steps', () => {
         [REAL, REAL - MIN],
       );
     } finally {
-      await done(r);
+      await stopRig(r);
     }
   });
 
-  it('a step within the threshold changes nothing; one beyond it moves the old rows by exactly that step', async () => {
-    const clock = new SteppingClock(REAL);
-    const r = await rig(clock);
+  it('a step within the threshold changes nothing; once the steps together pass it, rows from before them move by their sum', async () => {
+    const clock = new ManualClock(REAL);
+    const r = await clockRig(clock);
     try {
       await r.comp.service.appendBody('metrics', Buffer.from('a'));
       await r.tick();
-      clock.step(CLOCK_STEP_THRESHOLD_MS - 1_000);
+      clock.stepWall(CLOCK_STEP_THRESHOLD_MS - 1_000);
       await r.tick();
       assert.deepEqual(
         r.rows().map((x) => [x.createdMs, x.expiresMs]),
@@ -376,14 +277,32 @@ describe('buffer across wall-clock steps', () => {
       );
       assert.equal(r.comp.service.lastClockStep, null);
       assert.doesNotMatch(await r.metrics(), /linkward_buffer_clock_steps_total\{/);
-      clock.step(CLOCK_STEP_THRESHOLD_MS + 1_000);
+      clock.stepWall(CLOCK_STEP_THRESHOLD_MS + 1_000);
       await r.tick();
       assert.deepEqual(
         r.rows().map((x) => [x.createdMs, x.expiresMs]),
-        [[REAL + 31_000, REAL + DAY + 31_000]],
+        [[REAL + 2 * CLOCK_STEP_THRESHOLD_MS, REAL + DAY + 2 * CLOCK_STEP_THRESHOLD_MS]],
       );
     } finally {
-      await done(r);
+      await stopRig(r);
+    }
+  });
+
+  it('a step read against a fractional monotonic clock (performance.now) moves rows by whole milliseconds, so stored times stay integers', async () => {
+    const clock = new ManualClock(REAL - 7 * DAY);
+    clock.advance(1_000.4);
+    clock.stepWall(-0.4); // Date.now() is whole milliseconds; the monotonic clock is not
+    const r = await clockRig(clock);
+    try {
+      await r.comp.service.appendBody('metrics', Buffer.from('a'));
+      clock.advance(0.35);
+      clock.stepWall(7 * DAY + 0.65); // the offset moves by a fraction too
+      await r.tick();
+      const [row] = r.rows();
+      assert.ok(row !== undefined && Number.isInteger(row.createdMs) && Number.isInteger(row.expiresMs), `${row?.createdMs} ${row?.expiresMs}`);
+      assert.equal(r.comp.service.lastClockStep?.deltaMs, 7 * DAY + 1, 'rounded to the millisecond');
+    } finally {
+      await stopRig(r);
     }
   });
 
@@ -397,8 +316,8 @@ describe('buffer across wall-clock steps', () => {
       rec('keep', 'no-ttl', REAL + 7 * DAY, null),
       rec('keep', 'ttl-turned-off', REAL - H, REAL + 30 * DAY),
     ]);
-    const clock = new SteppingClock(REAL);
-    const r = await rig(clock, [sink('metrics', 86_400), sink('keep', 0)], store);
+    const clock = new ManualClock(REAL);
+    const r = await clockRig(clock, [sink('metrics', 86_400), sink('keep', 0)], store);
     try {
       await r.comp.service.clockSettled(); // the clamp at open runs a slice at a time once the store is open
       assert.deepEqual(
@@ -414,7 +333,7 @@ describe('buffer across wall-clock steps', () => {
       assert.match(await r.metrics(), /linkward_buffer_rebased_records_total\{action="created_clamped"\} 2\n/);
       assert.match(await r.metrics(), /linkward_buffer_rebased_records_total\{action="expiry_clamped"\} 2\n/);
     } finally {
-      await done(r);
+      await stopRig(r);
     }
   });
 });
