@@ -4,7 +4,14 @@ import assert from 'node:assert/strict';
 import { createTask } from 'node-cron';
 import { ManualClock } from '../../../agent/base/clock.ts';
 import { silentLogger } from '../../../agent/base/log.ts';
-import { CRON_MAX_LOOKBACK_SLOTS, CRON_STEP_CHECK_MS, cronShape, SteppedCron, type CronMatcher } from '../../../probes/cron-schedule.ts';
+import {
+  CRON_MAX_LOOKBACK_SLOTS,
+  CRON_MAX_WAKE_LOOKBACK_SLOTS,
+  CRON_STEP_CHECK_MS,
+  cronShape,
+  SteppedCron,
+  type CronMatcher,
+} from '../../../probes/cron-schedule.ts';
 
 const MIN = 60_000;
 const H = 60 * MIN;
@@ -93,6 +100,29 @@ describe('throughput cron', () => {
     assert.equal(r.fired.length, 1);
     run(r.clock, 2 * MIN);
     assert.equal(r.fired.length, 2, '18:00 as usual');
+  });
+
+  it('a daily fixed-time slot slept through (02:30 in an 8-h sleep from 22:00) runs once on waking, past the 120-slot look-back', () => {
+    const r = rig('30 2 * * *', NINE + 13 * H); // 22:00
+    r.cron.start();
+    run(r.clock, MIN);
+    r.clock.suspend(8 * H); // 22:01 → 06:01: 02:30 is 211 minute-slots back on waking
+    run(r.clock, 2 * CRON_STEP_CHECK_MS);
+    assert.equal(r.fired.length, 1, 'the slot slept through runs on waking');
+    assert.equal(r.cron.recreated, 0);
+    run(r.clock, 21 * H); // to 03:01
+    assert.equal(r.fired.length, 2, 'and the next night’s 02:30 as usual, once');
+  });
+
+  it('a sleep longer than the wake look-back runs no slot older than it: a weekly slot two days back is not run', () => {
+    const r = rig('0 3 * * 1', NINE); // Mondays 03:00; NINE is a Saturday
+    assert.equal(new Date(NINE).getDay(), 6);
+    r.cron.start();
+    run(r.clock, MIN);
+    r.clock.suspend(3 * 24 * H); // Sat 09:01 → Tue 09:01: Monday 03:00 is 30 h back
+    assert.ok(30 * 60 > CRON_MAX_WAKE_LOOKBACK_SLOTS);
+    run(r.clock, 2 * CRON_STEP_CHECK_MS);
+    assert.equal(r.fired.length, 0);
   });
 
   it('a step in the last second before a slot (the race the old re-created node-cron task had): that slot runs once, none of the skipped year', () => {
