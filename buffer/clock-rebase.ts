@@ -45,7 +45,7 @@ export class ClockRebaser {
 
   constructor(deps: ClockRebaseDeps) {
     this.#d = deps;
-    this.#watch = new WallStepWatch(deps.clock, CLOCK_STEP_THRESHOLD_MS);
+    this.#watch = new WallStepWatch(deps.clock, { stepMinMs: CLOCK_STEP_THRESHOLD_MS, forgetSmall: true });
     this.#lastMono = deps.clock.monoMs();
   }
 

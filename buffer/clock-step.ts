@@ -3,13 +3,13 @@ import type { SinkConfig } from '../agent/config/buffer.ts';
 import type { TimeShift } from './types.ts';
 
 /**
- * A move of (wall − monotonic) larger than this since the last step is a step of the wall clock (NTP after a boot
+ * A change of (wall − monotonic) larger than this between two checks is a step of the wall clock (NTP after a boot
  * with no RTC, an operator's `date -s`); agent/base/wall-step.ts measures it, and tells a suspend apart where the clock
  * can. Both clocks are read back to back, so a late timer on a busy CPU delays both readings alike and leaves the
  * offset alone; what does move it without a step is NTP slewing (at most 500 ppm, 15 ms per 30-s maintenance tick) and
- * a preemption between the two reads (milliseconds). 30 s is far above both, and the steps it has not yet reported move
- * a TTL by under 30 s, nothing against TTLs of hours or days; smaller steps add up until together they pass it. Every
- * step reported rewrites the buffer's rows, so it stays coarser than the link's 1 s.
+ * a preemption between the two reads (milliseconds). 30 s is far above both, and a step it ignores moves a TTL by under
+ * 30 s, nothing against TTLs of hours or days. Smaller moves do not add up (each check measures from the last): rows
+ * stored between two steps are in neither frame, so a sum has no cutoff that sorts them (shiftFor).
  */
 export const CLOCK_STEP_THRESHOLD_MS = 30_000;
 

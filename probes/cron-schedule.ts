@@ -14,7 +14,9 @@ export const CRON_MAX_LOOKBACK_SLOTS = 120;
 
 /**
  * After a suspend the look-back spans the sleep, up to this many slots: a day of per-minute slots, so a daily
- * fixed-time slot (`30 2 * * *`) slept through runs on waking, as a systemd timer with Persistent=true does. The scan
+ * fixed-time slot (`30 2 * * *`) slept through runs on waking, as a systemd timer with Persistent=true does. With
+ * node-cron's six-field form (a seconds field: 1-s slots) that is 24 minutes: a slot slept through further back is not
+ * run (matching a day of seconds would cost ~1.5 s). The scan
  * goes newest first and stops at the first slot due. node-cron matched 1,440 slots in 9–20 ms (61 ms the first time)
  * on the 2-core dev VM at load 8.7, so a sleep past a rarer slot (weekly, monthly) costs about that once per wake, and
  * that slot is not run.

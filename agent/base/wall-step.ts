@@ -51,11 +51,19 @@ export class WallStepWatch {
   #unreported = 0;
   /** A move of the offset up to this is no step (WALL_STEP_MS unless the caller needs a coarser one). */
   readonly #stepMinMs: number;
+  /** Smaller moves are forgotten at each take() instead of adding up (see the constructor). */
+  readonly #forgetSmall: boolean;
 
-  /** `stepMinMs`: the smallest step reported; smaller moves add up until together they pass it. */
-  constructor(clock: Pick<Clock, 'nowMs' | 'monoMs' | 'suspendedMs'>, stepMinMs = WALL_STEP_MS) {
+  /**
+   * `stepMinMs`: the smallest step reported. Smaller moves add up until together they pass it, which suits callers that
+   * move every held time by the same amount (link, route). `forgetSmall`: each take() measures from the last one
+   * instead, for a caller that sorts what it holds by time at a cutoff (the buffer's rebase): a sum of steps made at
+   * different times has no single cutoff, and records stored between them would be left in the wrong frame.
+   */
+  constructor(clock: Pick<Clock, 'nowMs' | 'monoMs' | 'suspendedMs'>, opts: { stepMinMs?: number; forgetSmall?: boolean } = {}) {
     this.#clock = clock;
-    this.#stepMinMs = stepMinMs;
+    this.#stepMinMs = opts.stepMinMs ?? WALL_STEP_MS;
+    this.#forgetSmall = opts.forgetSmall === true;
     const r = this.#read();
     this.#suspended = r.straddled ? null : r.after;
     this.#offset = r.offset;
@@ -96,7 +104,10 @@ export class WallStepWatch {
       this.#unreported = 0;
     }
     const step = offset - this.#offset;
-    if (Math.abs(step) <= this.#stepMinMs) return { stepMs: 0, suspendMs };
+    if (Math.abs(step) <= this.#stepMinMs) {
+      if (this.#forgetSmall) this.#offset = offset;
+      return { stepMs: 0, suspendMs };
+    }
     this.#offset = offset;
     return { stepMs: step, suspendMs };
   }

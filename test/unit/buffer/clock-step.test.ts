@@ -29,13 +29,13 @@ describe('clock step rules (pure)', () => {
 
   it('the step watch at the buffer threshold: clocks that advance together are no step, nor is a move of exactly the threshold', () => {
     const clock = new ManualClock(REAL);
-    const watch = new WallStepWatch(clock, CLOCK_STEP_THRESHOLD_MS);
+    const watch = new WallStepWatch(clock, { stepMinMs: CLOCK_STEP_THRESHOLD_MS, forgetSmall: true });
     clock.advance(10 * MIN);
     assert.deepEqual(watch.take(), { stepMs: 0, suspendMs: 0 }, 'a late check: both clocks moved alike');
     clock.stepWall(CLOCK_STEP_THRESHOLD_MS);
     assert.deepEqual(watch.take(), { stepMs: 0, suspendMs: 0 }, 'exactly the threshold');
-    clock.stepWall(-2 * CLOCK_STEP_THRESHOLD_MS - H);
-    assert.deepEqual(watch.take(), { stepMs: -CLOCK_STEP_THRESHOLD_MS - H, suspendMs: 0 }, 'measured from the last step reported');
+    clock.stepWall(-CLOCK_STEP_THRESHOLD_MS - H);
+    assert.deepEqual(watch.take(), { stepMs: -CLOCK_STEP_THRESHOLD_MS - H, suspendMs: 0 }, 'measured from the last check: the small step is forgotten');
   });
 });
 
@@ -263,7 +263,7 @@ describe('buffer across wall-clock steps', () => {
     }
   });
 
-  it('a step within the threshold changes nothing; once the steps together pass it, rows from before them move by their sum', async () => {
+  it('a step within the threshold changes nothing; one beyond it moves the old rows by exactly that step', async () => {
     const clock = new ManualClock(REAL);
     const r = await clockRig(clock);
     try {
@@ -281,8 +281,54 @@ describe('buffer across wall-clock steps', () => {
       await r.tick();
       assert.deepEqual(
         r.rows().map((x) => [x.createdMs, x.expiresMs]),
-        [[REAL + 2 * CLOCK_STEP_THRESHOLD_MS, REAL + DAY + 2 * CLOCK_STEP_THRESHOLD_MS]],
+        [[REAL + CLOCK_STEP_THRESHOLD_MS + 1_000, REAL + DAY + CLOCK_STEP_THRESHOLD_MS + 1_000]],
       );
+    } finally {
+      await stopRig(r);
+    }
+  });
+
+  for (const small of [0, 20_000])
+    it(`a ${small / 1000}-s step seen at one check, then a 7-day one: a record stored between them is kept and moved by the big step alone`, async () => {
+      const clock = new ManualClock(REAL - 7 * DAY - small);
+      const r = await clockRig(clock);
+      try {
+        await r.tick();
+        clock.stepWall(small); // under the threshold: not a step for the buffer
+        await r.tick();
+        clock.advance(15_000);
+        await r.comp.service.appendBody('metrics', Buffer.from('b')); // real time REAL + 75 s
+        clock.advance(5_000);
+        clock.stepWall(7 * DAY);
+        clock.advance(10_000);
+        await r.comp.service.clockSettled();
+        await r.tick(); // the sweep
+        assert.deepEqual(
+          r.rows().map((x) => x.createdMs),
+          [REAL + 75_000],
+          'not expired a week early (a summed step left it above the cutoff)',
+        );
+      } finally {
+        await stopRig(r);
+      }
+    });
+
+  it('steps that cancel in part (−29 s, then +58 s): a record stored between them ends within the threshold of its real time', async () => {
+    const clock = new ManualClock(REAL);
+    const r = await clockRig(clock);
+    try {
+      await r.tick();
+      clock.stepWall(-29_000);
+      await r.tick();
+      clock.advance(1_000);
+      await r.comp.service.appendBody('metrics', Buffer.from('b'));
+      clock.advance(1_000);
+      clock.stepWall(58_000);
+      await r.tick();
+      await r.tick();
+      const [row] = r.rows();
+      const real = REAL + 90_000; // its time in the clock's frame now
+      assert.ok(row !== undefined && Math.abs(row.createdMs - real) < CLOCK_STEP_THRESHOLD_MS, `${row?.createdMs} vs ${real}`);
     } finally {
       await stopRig(r);
     }

@@ -114,7 +114,7 @@ describe('throughput cron', () => {
     assert.equal(r.fired.length, 2, 'and the next night’s 02:30 as usual, once');
   });
 
-  it('a sleep longer than the wake look-back runs no slot older than it: a weekly slot two days back is not run', () => {
+  it('a sleep longer than the wake look-back runs no slot older than it: a weekly slot 30 h back is not run', () => {
     const r = rig('0 3 * * 1', NINE); // Mondays 03:00; NINE is a Saturday
     assert.equal(new Date(NINE).getDay(), 6);
     r.cron.start();
