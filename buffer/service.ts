@@ -2,21 +2,19 @@
 import type { AgentContext } from '../agent/runtime/component.ts';
 import { LwError, messageOf } from '../agent/base/errors.ts';
 import type { Logger } from '../agent/base/log.ts';
-import { GroupCommitter, type DropReason } from './committer.ts';
+import type { DropReason, GroupCommitter } from './committer.ts';
 import { PRIORITY_RANK, type SinkConfig } from '../agent/config/buffer.ts';
 import { ClockRebaser, type ClockStepReport } from './clock-rebase.ts';
 import { BufferError } from './errors.ts';
-import { SinkForwarder } from './forwarder.ts';
+import type { SinkForwarder } from './forwarder.ts';
 import { flushGate, type GateDecision } from './gate.ts';
 import { ByteBudget } from './inflight.ts';
 import { createBufferMetrics, type BufferMetrics } from './metrics.ts';
-import { resolveSinkHeaders } from './secrets.ts';
-import type { BatchSender } from './sender.ts';
 import { replayBodies } from './resplit.ts';
 import type { Recovery } from './recovery.ts';
+import { createCommitter, createForwarders } from './service-parts.ts';
 import type { AppendOptions, BufferDeps, OpenedStore } from './service-ports.ts';
 import { wholeBody, type NewRecord, type ReplayResult, type Store } from './types.ts';
-import { createPaceBucket } from './pacer.ts';
 
 /** The ports live in service-ports.ts; re-exported for the adapters and tests that import them from here. */
 export type { AppendOptions, BufferDeps, OpenedStore, StoreEnv } from './service-ports.ts';
@@ -103,61 +101,9 @@ export class BufferService {
       settled: () => this.maintain(),
     });
     this.#rebaser.open();
-    this.committer = new GroupCommitter(
-      store,
-      {
-        maxDelayMs: cfg.commit.maxDelayMs,
-        maxRecords: cfg.commit.maxRecords,
-        limits: { maxBytes: cfg.maxBytes, maxRecords: cfg.maxRecords ?? null, policy: cfg.policy },
-      },
-      {
-        onDrop: (sink, reason, n, bytes) => this.countDrop(sink, reason, n, bytes),
-        onCommit: (seconds, n) => {
-          if (n > 0) this.metrics.commit.observe(seconds);
-        },
-        onAppended: (perSink) => {
-          for (const [s, n] of perSink) {
-            this.metrics.ingested.inc({ sink: s }, n);
-            this.forwarders.get(s)?.wake();
-          }
-        },
-      },
-      this.#ctx.clock,
-    );
-    // one bucket for every sink: the pace fraction bounds the whole flush on the uplink
-    const pace = createPaceBucket();
-    for (const sink of this.sinks.values()) {
-      let sender: BatchSender;
-      try {
-        const headers = resolveSinkHeaders(sink);
-        sender = this.#deps.senderFactory(sink, headers);
-      } catch (e) {
-        this.#log.error({ sink: sink.name, err: messageOf(e) }, 'sink disabled: its headers could not be resolved; records are kept until it is fixed');
-        continue;
-      }
-      this.forwarders.set(
-        sink.name,
-        new SinkForwarder({
-          sink,
-          cfg,
-          store,
-          sender,
-          clock: this.#ctx.clock,
-          log: this.#log,
-          gate: () => this.gate(),
-          pace,
-          random: this.#deps.random,
-          hooks: {
-            onSend: (name, status, verdict) => {
-              this.metrics.sends.inc({ sink: name, status: status === null ? 'error' : String(status) });
-              if (verdict !== 'ok') this.metrics.failures.inc({ sink: name, status: status === null ? 'error' : String(status), verdict });
-            },
-            onDelivered: (name, records) => this.metrics.sentRecords.inc({ sink: name }, records),
-            onDeadLetter: (name, records, bytes, kept) => this.countDrop(name, kept ? 'dead_letter' : 'disk_full', records, bytes),
-          },
-        }),
-      );
-    }
+    const parts = { store, cfg, clock: this.#ctx.clock, log: this.#log, deps: this.#deps };
+    this.committer = createCommitter(this, parts);
+    createForwarders(this, parts, this.sinks.values());
   }
 
   countDrop(sink: string, reason: DropReason, records: number, bytes: number): void {

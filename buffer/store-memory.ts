@@ -2,7 +2,8 @@
 import { LwError } from '../agent/base/errors.ts';
 import { BufferError } from './errors.ts';
 import { LaneCounters, mergeDrops } from './lanes.ts';
-import { DEAD_LETTER_MAX_ROWS } from './store-sqlite.ts';
+import { replayRecords, withDeadLetter } from './store-memory-dead.ts';
+import { expiredRecords, oldestRecords, type Doomed } from './store-memory-delete.ts';
 import { clampRecords, idSlice, MemoryShifts, maxRecordId } from './store-memory-times.ts';
 import {
   wholeBody,
@@ -54,6 +55,12 @@ export class MemoryStore implements Store {
     this.#records = this.#records.filter((r) => !pred(r));
     for (const r of gone) this.#lanes.add(r.sink, r.priority, -1, -r.body.byteLength);
     return mergeDrops(gone.map((r) => ({ sink: r.sink, size: r.body.byteLength })));
+  }
+
+  /** Deletes the sealed batches and records a delete picked. */
+  #drop({ doomed, batches }: Doomed): DropResult[] {
+    this.#batches = this.#batches.filter((b) => !batches.has(b.id));
+    return this.#remove((r) => doomed.has(r.id));
   }
 
   appendMany(records: readonly NewRecord[]): number[] {
@@ -136,51 +143,18 @@ export class MemoryStore implements Store {
     const b = this.#batches.find((x) => x.id === batchId);
     if (!b) return null;
     this.#batches = this.#batches.filter((x) => x.id !== batchId);
-    this.#dead = this.#dead.filter((d) => d.id !== batchId);
-    this.#dead.push({
-      id: b.id,
-      sink: b.sink,
-      priority: b.priority,
-      failedMs: nowMs,
-      status,
-      reason,
-      recordCount: b.recordCount,
-      contentType: b.contentType,
-      contentEncoding: b.contentEncoding,
-      body: b.body,
-    });
-    if (this.#dead.length > DEAD_LETTER_MAX_ROWS) this.#dead.splice(0, this.#dead.length - DEAD_LETTER_MAX_ROWS);
+    this.#dead = withDeadLetter(this.#dead, b, reason, status, nowMs);
     return this.#remove((r) => r.batchId === batchId)[0] ?? null;
   }
 
   dropOldest(freeBytes: number, freeRecords: number): DropResult[] {
     this.#open();
-    const order = [...this.#records].sort((a, b) => b.priority - a.priority || a.id - b.id);
-    const doomed = new Set<number>();
-    const batches = new Set<string>();
-    let bytes = 0;
-    for (const r of order) {
-      if (bytes >= freeBytes && doomed.size >= freeRecords) break;
-      if (doomed.has(r.id)) continue;
-      const group = r.batchId === null ? [r] : this.#records.filter((x) => x.batchId === r.batchId);
-      if (r.batchId !== null) batches.add(r.batchId);
-      for (const g of group) {
-        doomed.add(g.id);
-        bytes += g.body.byteLength;
-      }
-    }
-    this.#batches = this.#batches.filter((b) => !batches.has(b.id));
-    return this.#remove((r) => doomed.has(r.id));
+    return this.#drop(oldestRecords(this.#records, freeBytes, freeRecords));
   }
 
   expire(nowMs: number, maxRecords: number = Number.MAX_SAFE_INTEGER): DropResult[] {
     this.#open();
-    const dead = (r: StoredRecord): boolean => r.expiresMs !== null && r.expiresMs < nowMs;
-    const batches = new Set(this.#records.filter((r) => dead(r) && r.batchId !== null).map((r) => r.batchId));
-    this.#batches = this.#batches.filter((b) => !batches.has(b.id));
-    const doomed = new Set(this.#records.filter((r) => r.batchId !== null && batches.has(r.batchId)).map((r) => r.id));
-    for (const r of this.#records) if (doomed.size < maxRecords && dead(r) && r.batchId === null) doomed.add(r.id);
-    return this.#remove((r) => doomed.has(r.id));
+    return this.#drop(expiredRecords(this.#records, nowMs, maxRecords));
   }
 
   queueShift(shift: TimeShift): void {
@@ -232,8 +206,7 @@ export class MemoryStore implements Store {
 
   replayDeadLetters(ids: readonly string[] | null, nowMs: number, split: ReplaySplit = wholeBody): ReplayResult {
     this.#open();
-    const chosen = this.#dead.filter((d) => ids === null || ids.includes(d.id));
-    const recs = chosen.flatMap((d) => split(d).map((b) => ({ sink: d.sink, priority: d.priority, createdMs: nowMs, expiresMs: null, ...b })));
+    const { chosen, recs } = replayRecords(this.#dead, ids, nowMs, split);
     this.appendMany(recs);
     this.#dead = this.#dead.filter((d) => !chosen.includes(d));
     return { deadLetters: chosen.length, records: recs.length };

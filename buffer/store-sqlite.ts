@@ -1,9 +1,10 @@
 /** Store on better-sqlite3 (buffer.db): statements prepared once, lane depth counters kept in memory. */
 import type { Database as Db } from 'better-sqlite3';
-import { isDiskFull } from './errors.ts';
 import { LaneCounters, mergeDrops } from './lanes.ts';
+import { appendViaWriter, countAdded, insertRows } from './sqlite-append.ts';
 import { batchBytes, deadLetterBatch, replayRows } from './sqlite-dead.ts';
 import { dropBatch, evictOldest, expireRows, purgeRows, type DelRow } from './sqlite-delete.ts';
+import { countLanes, laneOldestMs, listRecordRows, unsealedRows } from './sqlite-reads.ts';
 import { toBatch, toDeadLetter, toRecord, type Row } from './sqlite-rows.ts';
 import { STORE_SQL, type StoreStatements } from './sqlite-sql.ts';
 import { beginShiftRows, clampSomeRows, dropShiftRows, queueShiftRow, readShiftState, shiftSomeRows } from './sqlite-times.ts';
@@ -49,32 +50,13 @@ export class SqliteStore implements Store {
    */
   constructor(db: Db, reservePath: string | null = null, writer: WriterThread | null = null, ledger: RecordLedger | null = null) {
     this.#tx = new SqliteTx(db, reservePath, ledger);
-    if (writer) this.appendManyAsync = (records) => this.#appendViaWriter(writer, records);
+    if (writer) this.appendManyAsync = (records) => appendViaWriter(this.#tx, this.#lanes, writer, records, (r) => this.appendMany(r));
     this.#s = Object.fromEntries(Object.entries(STORE_SQL).map(([k, sql]) => [k, db.prepare(sql)])) as StoreStatements;
-    for (const r of db.prepare('SELECT sink, priority, COUNT(*) AS n, SUM(size) AS b FROM buf_records GROUP BY sink, priority').all() as Row[]) {
-      this.#lanes.add(String(r.sink), Number(r.priority), Number(r.n), Number(r.b));
-    }
+    countLanes(db, this.#lanes);
   }
 
   spaceShort(): boolean {
     return this.#tx.spaceShort();
-  }
-
-  /** Commits through the writer thread (fsync off the event loop); falls back to this connection if the thread died. */
-  async #appendViaWriter(writer: WriterThread, records: readonly NewRecord[]): Promise<number[]> {
-    this.#tx.assertOpen();
-    if (writer.failed !== null) return this.appendMany(records);
-    let ids: number[];
-    try {
-      ids = await writer.append(records);
-    } catch (e) {
-      if (isDiskFull(e)) throw this.#tx.diskFull(e);
-      if (writer.failed !== null && !this.#tx.closed) return this.appendMany(records);
-      throw e;
-    }
-    this.#counted(records);
-    await this.#tx.addedAsync(records.length);
-    return ids;
   }
 
   #deleted(rows: DelRow[]): DropResult[] {
@@ -82,25 +64,13 @@ export class SqliteStore implements Store {
     return mergeDrops(rows);
   }
 
-  #counted(records: readonly NewRecord[]): void {
-    for (const r of records) this.#lanes.add(r.sink, r.priority, 1, r.body.byteLength);
-  }
-
   #insertAll(records: readonly NewRecord[]): number[] {
-    const insert = this.#s.insert;
-    return this.#tx.run(() => {
-      const ids = new Array<number>(records.length);
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i]!;
-        ids[i] = Number(insert.run(r.sink, r.priority, r.createdMs, r.expiresMs, r.contentType, r.contentEncoding, r.body, r.body.byteLength).lastInsertRowid);
-      }
-      return ids;
-    });
+    return this.#tx.run(() => insertRows(this.#s, records));
   }
 
   appendMany(records: readonly NewRecord[]): number[] {
     const ids = this.#insertAll(records);
-    this.#counted(records);
+    countAdded(this.#lanes, records);
     this.#tx.added(records.length);
     return ids;
   }
@@ -112,7 +82,7 @@ export class SqliteStore implements Store {
   appendGroup(records: readonly NewRecord[]): AppendedGroup {
     const lastId = Number((this.#s.lastId.get() as Row | undefined)?.seq ?? 0);
     const { result: ids, durable } = this.#tx.adding(records.length, lastId, () => this.#insertAll(records));
-    this.#counted(records);
+    countAdded(this.#lanes, records);
     return { ids, durable };
   }
 
@@ -126,10 +96,7 @@ export class SqliteStore implements Store {
   }
 
   depth(): DepthRow[] {
-    return this.#lanes.rows().map((l) => {
-      const o = l.records > 0 ? (this.#s.oldest.get({ sink: l.sink, priority: l.priority }) as Row | undefined) : undefined;
-      return { ...l, oldestMs: o && o.created_ms !== null ? Number(o.created_ms) : null };
-    });
+    return this.#lanes.rows().map((l) => ({ ...l, oldestMs: l.records > 0 ? laneOldestMs(this.#s, l.sink, l.priority) : null }));
   }
 
   sealedBatch(sink: string, priority: number): SealedBatch | null {
@@ -138,16 +105,7 @@ export class SqliteStore implements Store {
   }
 
   unsealed(q: UnsealedQuery): StoredRecord[] {
-    // Sizes first, so a lane of large bodies never loads more than maxBytes into memory.
-    const args = [q.sink, q.priority, q.minCreatedMs ?? 0] as const;
-    let n = 0;
-    let bytes = 0;
-    for (const r of this.#s.unsealedSizes.all(...args, q.maxRecords) as Row[]) {
-      if (n > 0 && bytes + Number(r.size) > q.maxBytes) break;
-      bytes += Number(r.size);
-      n += 1;
-    }
-    return n === 0 ? [] : (this.#s.unsealed.all(...args, n) as Row[]).map(toRecord);
+    return unsealedRows(this.#s, q);
   }
 
   seal(b: Omit<SealedBatch, 'attempts'>, recordIds: readonly number[]): void {
@@ -225,8 +183,7 @@ export class SqliteStore implements Store {
   }
 
   listRecords(sink: string | null, limit: number): StoredRecord[] {
-    const rows = (sink === null ? this.#s.listAll.all(limit) : this.#s.listSink.all(sink, limit)) as Row[];
-    return rows.map(toRecord);
+    return listRecordRows(this.#s, sink, limit);
   }
 
   listDeadLetters(limit: number): DeadLetter[] {
@@ -239,7 +196,7 @@ export class SqliteStore implements Store {
 
   replayDeadLetters(ids: readonly string[] | null, nowMs: number, split: ReplaySplit = wholeBody): ReplayResult {
     const { deadLetters, added } = this.#tx.run(() => replayRows(this.#s, ids, nowMs, split));
-    this.#counted(added);
+    countAdded(this.#lanes, added);
     this.#tx.added(added.length);
     return { deadLetters, records: added.length };
   }
