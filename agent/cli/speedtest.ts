@@ -4,6 +4,7 @@ import { daemonStream, daemonTarget, type DaemonOptions } from './client.ts';
 import { withDaemonOptions } from './status.ts';
 import { messageOf } from '../base/errors.ts';
 import { Exit, exitForError, exitForStatus } from './exit-codes.ts';
+import { fmtMbps } from './probe-report.ts';
 
 /** A test is two directions of at most a few seconds each per uplink, plus queueing behind a running one: 2 min bounds it. */
 const TEST_TIMEOUT_MS = 120_000;
@@ -45,10 +46,6 @@ const SKIPPED: Record<string, string> = {
   stopped: 'the agent is stopping',
 };
 
-function mbit(v: number | undefined): string {
-  return v === undefined ? 'n/a' : `${v.toFixed(v < 10 ? 2 : 1)} Mbit/s`;
-}
-
 /** `≥ 54.2 Mbit/s (capped)`, the stop reason, and idle vs loaded RTT when measured. */
 export function formatFigure(dir: string, f: Figure | undefined, suspect: string | undefined): string {
   if (!f) return `  ${dir}: not measured`;
@@ -57,7 +54,7 @@ export function formatFigure(dir: string, f: Figure | undefined, suspect: string
     f.latency?.loadedMs !== undefined
       ? `; rtt idle ${f.latency.idleMs?.toFixed(1) ?? 'n/a'} ms, loaded ${f.latency.loadedMs.toFixed(1)} ms${f.latency.rpm !== undefined ? `, RPM ${Math.round(f.latency.rpm)}` : ''}`
       : '';
-  return `  ${dir}: ${f.lowerBound && f.mbps !== undefined ? '≥ ' : ''}${mbit(f.mbps)}${tag} (${f.stopReason ?? '?'}, ${((f.bytesUsed ?? 0) / 1e6).toFixed(2)} MB)${lat}${suspect ? ` — not trusted: ${suspect}` : ''}`;
+  return `  ${dir}: ${f.lowerBound && f.mbps !== undefined ? '≥ ' : ''}${fmtMbps(f.mbps)}${tag} (${f.stopReason ?? '?'}, ${((f.bytesUsed ?? 0) / 1e6).toFixed(2)} MB)${lat}${suspect ? ` — not trusted: ${suspect}` : ''}`;
 }
 
 export function formatOutcome(o: Outcome): string {
@@ -82,7 +79,7 @@ async function testAction(o: DaemonOptions & { uplink?: string; download?: boole
       (line) => {
         if (line.progress) {
           const p = line.progress as Progress;
-          const text = `${p.uplink} ${p.direction === 'down' ? 'download' : 'upload'} ${mbit(p.mbps)}  ${(p.bytes / 1e6).toFixed(2)} MB  ${(p.elapsedMs / 1000).toFixed(1)} s`;
+          const text = `${p.uplink} ${p.direction === 'down' ? 'download' : 'upload'} ${fmtMbps(p.mbps)}  ${(p.bytes / 1e6).toFixed(2)} MB  ${(p.elapsedMs / 1000).toFixed(1)} s`;
           if (tty) process.stderr.write(`\r\x1b[K${text}`);
           else if (!o.json && performance.now() - lastPlain >= PLAIN_PROGRESS_EVERY_MS) {
             lastPlain = performance.now();

@@ -8,6 +8,7 @@ export const VIEW_H = 100;
 /** Hover slots per chart: 24 = one per hour over 24 h. Each carries a `<title>` (shown without JavaScript); 48 weighed 4 KB more per chart and broke the 60 KB page budget. */
 export const HOVER_SLOTS = 24;
 
+/** Escapes text for HTML and SVG (element text and attribute values). */
 export function esc(v: unknown): string {
   return String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }

@@ -12,6 +12,7 @@ import {
   type PageNote,
   type PageUplink,
 } from './status-advice.ts';
+import { esc } from '../history/chart-frame.ts';
 import { historySection, HISTORY_STYLE, PAGE_BUDGET_BYTES } from '../history/page-section.ts';
 import type { HistoryDoc } from '../history/query.ts';
 import { systemClock } from '../base/clock.ts';
@@ -21,10 +22,6 @@ const REFRESH_S = 5;
 /** A figure younger than this is current: its age is not shown. */
 const SHOW_AGE_AFTER_MS = 60_000;
 const BYTES_PER_MB = 1_000_000;
-
-function esc(v: unknown): string {
-  return String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-}
 
 const STATE_TONE: Record<string, string> = {
   ok: 'good',
