@@ -8,7 +8,14 @@ import type { Logger } from '../base/log.ts';
 import { RouteErrorCode } from './errors.ts';
 import { REVERT_HELPER_SOURCE } from './revert-helper-program.ts';
 
-/** Arming waits at most this long for the helper's acknowledgement; without it the switch is not made. */
+/**
+ * Arming waits at most this long for the helper's acknowledgement; without it the switch is not made. Kept at 2 s by
+ * measurement (`npm run bench:route-arm -- --load`, 2-core VM, 2026-12-05, 14,329 arms): with 2-20 busy loops at the
+ * agent's nice level, gcc compiles and fsync writers, p99 was at most 147 ms per load level and the slowest arm took
+ * 484 ms; none went over 1 s and none failed. So a missing acknowledgement means a stuck helper, not a busy node, and
+ * waiting longer would only delay that refusal. The wait also comes out of the confirm window, because the deadline is
+ * set before arming: an acknowledgement at this limit leaves 3 s of the default 5-s confirmTimeout.
+ */
 export const ARM_ACK_TIMEOUT_MS = 2_000;
 /** A (re)started helper must accept the agent's connection within this long (a Node start under full CPU load took 4.3 s). */
 export const HELPER_START_TIMEOUT_MS = 15_000;

@@ -8,7 +8,7 @@ import { silentLogger } from '../../../agent/base/log.ts';
 import { createIpActuator } from '../../../agent/route/actuator.ts';
 import type { PlanOptions } from '../../../agent/route/plan.ts';
 import type { RouteTarget } from '../../../agent/route/reconcile.ts';
-import { createRevertHelper, planStatus, sharedMonoMs } from '../../../agent/route/revert-helper.ts';
+import { ARM_ACK_TIMEOUT_MS, createRevertHelper, planStatus, sharedMonoMs } from '../../../agent/route/revert-helper.ts';
 import { createRouteStore } from '../../../agent/route/store.ts';
 import { recoverPending } from '../../../agent/route/rollback.ts';
 import type { SwitchDeps } from '../../../agent/route/switcher.ts';
@@ -17,6 +17,16 @@ import { routeContext, twoUplinkKernel } from '../../support/route-context.ts';
 const OPTS: PlanOptions = { perUplinkTables: true, tableBase: 7100, routeProto: 77, mainMetric: 0 };
 /** Each of the plan's two commands takes this long: together longer than the 5 s the agent used to wait. */
 const COMMAND_MS = 3_000;
+/**
+ * The revert falls due this long after the plan is made: not before the agent stops waiting for the acknowledgement.
+ * A helper that reads an arm whose revert is already due runs the revert (both slow commands, 6 s) before it answers;
+ * with the former 50 ms, a helper preempted for ~100 ms on a busy CI node (up to 8 % of arms took over 50 ms under
+ * load in `npm run bench:route-arm -- --load`) failed the arm with "no acknowledgement within 2000 ms".
+ * Now the arm fails only if the acknowledgement really takes longer than ARM_ACK_TIMEOUT_MS.
+ */
+const DUE_MS = ARM_ACK_TIMEOUT_MS;
+/** The agent's deadline is this long before the helper's revert (the grace). */
+const GRACE_MS = 30;
 
 test('recovery after the helper fired waits for its slow revert to finish: no result file appears after the tidy', async (t) => {
   const ctx = routeContext();
@@ -28,8 +38,15 @@ test('recovery after the helper fired waits for its slow revert to finish: no re
   const planFile = join(ctx.stateDir, 'route-revert-1.json');
   const now = sharedMonoMs();
   const slow = ['-e', `setTimeout(() => {}, ${COMMAND_MS})`];
-  await helper.arm(planFile, { deadlineMono: now + 20, revertAtMono: now + 50, deadlineMs: Date.now() + 20, cmd: process.execPath, commands: [slow, slow] });
-  for (let i = 0; i < 250 && planStatus(planFile) !== 'reverting'; i++) await new Promise((r) => setTimeout(r, 20));
+  await helper.arm(planFile, {
+    deadlineMono: now + DUE_MS - GRACE_MS,
+    revertAtMono: now + DUE_MS,
+    deadlineMs: Date.now() + DUE_MS - GRACE_MS,
+    cmd: process.execPath,
+    commands: [slow, slow],
+  });
+  for (const until = performance.now() + DUE_MS + 5_000; planStatus(planFile) !== 'reverting' && performance.now() < until; )
+    await new Promise((r) => setTimeout(r, 20));
   assert.equal(planStatus(planFile), 'reverting', 'the helper fired (the agent "died" before its deadline)');
 
   const store = createRouteStore(ctx.stateDb);
