@@ -62,6 +62,12 @@ export interface ThroughputResult {
   latency?: LatencyFigures;
   /** Payload bytes moved. */
   payloadBytes: number;
+  /**
+   * Payload bytes known to have arrived: the end of the delivered series (the server's arrival ticks for an upload,
+   * the kernel's in-order or the read counts for a download). Unlike `payloadBytes` of an upload, never bytes only
+   * handed to a socket. Absent: not known (then `floorMbps` bounds nothing).
+   */
+  deliveredBytes?: number;
   /** Estimated wire bytes (HTTP bytes each way × wire overhead, bytes in flight at the stop, and the RTT pings): what the budget counts; never above maxBytes. */
   bytesUsed: number;
   durationMs: number;
@@ -78,6 +84,26 @@ export interface ThroughputResult {
   kernelCounters?: boolean;
   /** Download with kernel counters and keepSeries: the bytes the client read, at the same times. */
   readSeries?: ByteSample[];
+}
+
+/**
+ * What the link certainly carried: delivered bytes over the whole test, start to stop (Mbit/s). The only figure that
+ * is a lower bound whatever happened inside the test; undefined when delivery is not known.
+ */
+export function floorMbps(r: Pick<ThroughputResult, 'deliveredBytes' | 'durationMs'>): number | undefined {
+  if (r.deliveredBytes === undefined || !(r.durationMs > 0)) return undefined;
+  return (r.deliveredBytes * 8) / (r.durationMs * 1000);
+}
+
+/**
+ * A figure that is only "at least" (`lowerBound`), made one: never above what the whole test delivered. The estimate
+ * of a window can read far above it: the window ends at the last byte, so a transfer that went silent (a bulk path
+ * that drops large packets, a middlebox that kills flows) read "≥ 54 Mbit/s" from 141 KB, and an upload with nothing
+ * delivered "≥ 319" from the 64 KiB in its socket buffer (lab, session 22). Such a bound kept or made an uplink healthy.
+ */
+export function honestBound(mbps: number, r: Pick<ThroughputResult, 'deliveredBytes' | 'durationMs'>): number {
+  const floor = floorMbps(r);
+  return floor === undefined ? mbps : Math.min(mbps, floor);
 }
 
 /** Per-stream progress of an upload, from the linkward server's arrival ticks (one busy interval per request). */

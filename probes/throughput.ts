@@ -229,6 +229,9 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     stalled: figure.stalled,
     ...(lat ? { latency: lat } : {}),
     payloadBytes: total,
+    // uploads: the completed requests (server ticks, or whole requests answered), never bytes still in a socket
+    // buffer; downloads: the end of the series (the kernel's in-order or the read counts)
+    deliveredBytes: up ? completed.flat().reduce((n, r) => n + (r[r.length - 1]?.bytes ?? 0), 0) : (s1?.bytes ?? 0),
     bytesUsed: Math.min(ledger.committedBytes, Math.round(used)),
     durationMs,
     warmupMs: final?.warmupMs ?? 0,

@@ -5,6 +5,7 @@ import { THROUGHPUT_DISTURBED_LAG_MS, type DisturbanceWatch } from './disturbanc
 import { threadCpuBetween, type ThreadCpu } from './run-queue.ts';
 import { CPU_BOUND_SHARE, confirmedFigure, needsConfirmation, suspectFigure } from './throughput-policy.ts';
 import type { Direction, ThroughputResult } from './throughput.ts';
+import { honestBound } from './throughput-result.ts';
 
 /** One direction as run and judged. */
 export interface JudgedDirection {
@@ -24,8 +25,11 @@ export interface JudgedDirection {
 
 export interface TestDeps {
   watch: DisturbanceWatch | undefined;
-  /** Runs one direction with `maxBytes` of allowance. */
-  run(direction: Direction, maxBytes: number): Promise<ThroughputResult>;
+  /**
+   * Runs one direction with `maxBytes` of allowance; `confirming`: the second test of a bad-news figure, run against
+   * the confirmation server when one is configured (probes.throughput.confirmUrl).
+   */
+  run(direction: Direction, maxBytes: number, confirming?: boolean): Promise<ThroughputResult>;
   /** Bytes per direction the budget still allows now (0: no second test possible). */
   allowance(): number;
   /** CPU time (ms) the process has used so far. */
@@ -41,12 +45,12 @@ export interface TestDeps {
 }
 
 /** Runs one direction inside a disturbance window and judges what the agent saw while it ran. */
-export async function runJudged(d: TestDeps, direction: Direction, maxBytes: number): Promise<JudgedDirection> {
+export async function runJudged(d: TestDeps, direction: Direction, maxBytes: number, confirming = false): Promise<JudgedDirection> {
   const w = d.watch?.begin();
   const cpu0 = d.cpuMs();
   const loop0 = d.loopCpu?.() ?? null;
   const t0 = d.monoMs();
-  const result = await d.run(direction, maxBytes);
+  const result = await d.run(direction, maxBytes, confirming);
   const disturbance = w && d.watch ? d.watch.end(w, THROUGHPUT_DISTURBED_LAG_MS, d.warmup ?? true) : null;
   if (disturbance && disturbance.reason !== 'starved') return { result, suspect: disturbance.reason, detail: disturbance.detail };
   const wallMs = d.monoMs() - t0;
@@ -68,8 +72,10 @@ function suspectDetail(suspect: VoidReason, cpuMs: number, wallMs: number, loop:
 
 /**
  * Runs the directions; a figure that would put the uplink into a worse level it is not already in is tested a second
- * time (when the budget allows) and the better of the two counts: one reading never worsens a verdict. A bad-news
- * figure that cannot be confirmed counts only as a lower bound (`unconfirmed`).
+ * time (when the budget allows; against the confirmation server when there is one) and the better of the two counts:
+ * one reading never worsens a verdict, and with two servers neither can alone (a server serving at a trickle read
+ * 1.13 Mbit/s through both uplinks of the lab and cordoned a node whose links carried 10 and 24). A bad-news figure
+ * that cannot be confirmed counts only as a lower bound (`unconfirmed`).
  */
 export async function measure(
   d: TestDeps,
@@ -85,7 +91,7 @@ export async function measure(
     if (j.suspect === null && mbps !== undefined && needsConfirmation(dir, mbps, view, policy)) {
       const allowed = Math.min(perDirection, d.allowance());
       if (allowed > 0) {
-        const second = await runJudged(d, dir, allowed);
+        const second = await runJudged(d, dir, allowed, true);
         j.confirmation = second.result;
         if (second.suspect !== null || second.result.mbps === undefined) {
           j.suspect = 'unconfirmed';
@@ -108,6 +114,8 @@ export function figureOf(j: JudgedDirection): { mbps?: number; lowerBound: boole
   const mbps = confirmedFigure(first, j.confirmation?.mbps);
   const fromSecond = j.confirmation?.mbps !== undefined && j.confirmation.mbps > first;
   const lowerBound = j.suspect !== null || (j.agreedLow !== true && (fromSecond ? j.confirmation?.lowerBound === true : j.result.lowerBound === true));
+  // a lower bound may prove a link good (link-merge), so it must be one: never above what its test delivered
+  if (lowerBound) return { mbps: honestBound(mbps, fromSecond && j.confirmation ? j.confirmation : j.result), lowerBound };
   return { mbps, lowerBound };
 }
 

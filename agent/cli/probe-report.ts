@@ -2,9 +2,16 @@
 import type { OneOffLatency } from '../../probes/oneoff.ts';
 import type { Preset } from '../../probes/presets.ts';
 import type { Direction, ThroughputResult } from '../../probes/throughput.ts';
+import { honestBound } from '../../probes/throughput-result.ts';
 
 export function fmtMbps(v: number | undefined): string {
   return v === undefined ? 'n/a' : `${v.toFixed(v < 10 ? 2 : 1)} Mbit/s`;
+}
+
+/** A direction's figure as shown: a lower bound never above what its test delivered (honestBound). */
+function shownMbps(r: ThroughputResult | undefined): number | undefined {
+  if (r?.mbps === undefined) return undefined;
+  return r.lowerBound ? honestBound(r.mbps, r) : r.mbps;
 }
 
 export function fmtBytes(n: number): string {
@@ -19,7 +26,8 @@ export function fmtMs(v: number | undefined): string {
 export function fmtFigure(r: ThroughputResult | undefined): string {
   if (!r) return 'n/a';
   const note = r.stalled ? ' (stalled)' : r.lowerBound ? ' (capped)' : '';
-  return `${r.lowerBound && r.mbps !== undefined ? '≥ ' : ''}${fmtMbps(r.mbps)}${note}  (${r.stopReason}, ${fmtBytes(r.bytesUsed)})`;
+  const mbps = shownMbps(r);
+  return `${r.lowerBound && mbps !== undefined ? '≥ ' : ''}${fmtMbps(mbps)}${note}  (${r.stopReason}, ${fmtBytes(r.bytesUsed)})`;
 }
 
 /** Why the agent does not vouch for a figure (starved, cpu_bound, stalled), with words. */
@@ -59,8 +67,8 @@ export function probeReport(run: ProbeRun, json: boolean | undefined): string {
   const up = run.results.up;
   const bytesUsed = (down?.bytesUsed ?? 0) + (up?.bytesUsed ?? 0) + latency.bytes;
   const summary = {
-    downloadMbps: down?.mbps ?? null,
-    uploadMbps: up?.mbps ?? null,
+    downloadMbps: shownMbps(down) ?? null,
+    uploadMbps: shownMbps(up) ?? null,
     rttMs: latency.rttMs ?? null,
     jitterMs: latency.jitterMs ?? null,
     lossPercent: latency.lossPercent ?? null,
