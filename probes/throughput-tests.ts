@@ -175,11 +175,13 @@ export class ThroughputTests {
     if (perDirection === 0) return skip('budget');
     const { address: source, problem } = sourceOfHost(this.#s.sources(), hostPort(t.url).host);
     if (problem) return { ...skip('no_source'), error: problem };
+    // the confirmation server, where this uplink has a source for it (else confirmations use `url` again)
+    const confirm = t.confirmUrl ? { url: t.confirmUrl, ...sourceOfHost(this.#s.sources(), hostPort(t.confirmUrl).host) } : null;
+    const confirmWith = confirm && !confirm.problem ? confirm : null;
     this.#busy = true;
     this.#movedAtMono = clock.monoMs();
     this.#bytes = 0;
     try {
-      const url = t.url;
       const judged = await measure(
         {
           watch: this.#d.watch,
@@ -187,10 +189,12 @@ export class ThroughputTests {
           loopCpu: this.#d.loopCpu ?? threadCpu,
           monoMs: () => clock.monoMs(),
           allowance: () => throughputAllowance(uplinkBudget(this.#d, clock.nowMs()), 1, t.maxBytes, MIN_USEFUL_THROUGHPUT_BYTES),
-          run: (direction, maxBytes) => {
+          run: (direction, maxBytes, confirming) => {
             const rttHintMs = this.#s.rttHintMs();
+            const other = confirming === true ? confirmWith : null;
+            const from = other ? other.address : source;
             return runThroughput({
-              url,
+              url: other ? other.url : (t.url as string),
               preset: t.preset,
               direction,
               streams: t.streams,
@@ -200,7 +204,7 @@ export class ThroughputTests {
               stableTolerance: t.stableTolerance,
               clock,
               latencyTimeoutMs: cfg.timeoutMs,
-              ...(source ? { sourceAddress: source } : {}),
+              ...(from ? { sourceAddress: from } : {}),
               ...(cfg.token ? { token: cfg.token } : {}),
               ...(rttHintMs !== undefined ? { rttHintMs } : {}),
               ...(this.#d.stopping ? { signal: this.#d.stopping } : {}),

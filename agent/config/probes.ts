@@ -40,6 +40,12 @@ const ThroughputSchema = z
       .url()
       .optional()
       .describe('Base URL of the throughput server (a linkward probe-server, LibreSpeed backend or Cloudflare-style host). Omit: no throughput probes.'),
+    confirmUrl: z
+      .url()
+      .optional()
+      .describe(
+        'A second throughput server (same preset) for confirmations: a reading bad enough to worsen a verdict is tested again against it, and the better of the two counts, so one slow or half-dead server cannot make an uplink look slow. Omit: confirmations use `url` again (then a server that serves slowly reads as a slow link).',
+      ),
     preset: z
       .enum(['linkward', 'librespeed', 'cloudflare'])
       .default('linkward')

@@ -1,0 +1,87 @@
+/** Integration: a throughput server serving at a trickle cannot alone make an uplink look slow when a confirmation server is set. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Clock, systemClock } from '../../../agent/base/clock.ts';
+import type { ProbeSample } from '../../../agent/core/types.ts';
+import { WARMUP_MS } from '../../../probes/disturbance.ts';
+import { createProbesComponent } from '../../../probes/component.ts';
+import { realProbesDeps } from '../../../probes/adapters.ts';
+import { probesTestContext } from '../../support/probes-context.ts';
+
+/** The trickle: this many bytes per stream every TRICKLE_EVERY_MS (2 KB / 50 ms ≈ 0.33 Mbit/s a stream, far below 5). */
+const TRICKLE_BYTES = 2_048;
+const TRICKLE_EVERY_MS = 50;
+
+/** A linkward-layout download server; `slow` serves at the trickle. Counts the downloads it was asked for. */
+async function downloadServer(slow: boolean): Promise<{ url: string; downloads: () => number; close: () => Promise<void> }> {
+  let downloads = 0;
+  const srv: Server = createServer((req, res) => {
+    const u = new URL(req.url ?? '/', 'http://x');
+    if (!u.pathname.endsWith('/linkward/down')) return void res.writeHead(404).end();
+    downloads++;
+    const bytes = Number(u.searchParams.get('bytes'));
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(bytes) });
+    if (!slow) return void res.end(Buffer.alloc(bytes));
+    let left = bytes;
+    const timer = setInterval(() => {
+      const n = Math.min(left, TRICKLE_BYTES);
+      left -= n;
+      res.write(Buffer.alloc(n));
+      if (left === 0) {
+        clearInterval(timer);
+        res.end();
+      }
+    }, TRICKLE_EVERY_MS);
+    res.on('close', () => clearInterval(timer));
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}/`,
+    downloads: () => downloads,
+    close: async () => {
+      srv.closeAllConnections();
+      await new Promise<void>((r) => srv.close(() => r()));
+    },
+  };
+}
+
+/** One on-demand download test of the default uplink, as the daemon runs it (the confirmation included). */
+async function downloadTest(throughput: Record<string, unknown>): Promise<ProbeSample | undefined> {
+  // the agent's own start-up sets its first 10 s of tests aside (warm-up): its monotonic clock moves past them after start
+  let aheadMs = 0;
+  const clock: Clock = { ...systemClock, monoMs: () => systemClock.monoMs() + aheadMs };
+  const ctx = probesTestContext({ probes: { targets: [], throughput: { upload: false, maxDurationMs: 2_000, ...throughput } } }, clock);
+  const c = createProbesComponent(ctx, realProbesDeps());
+  try {
+    await c.start();
+    aheadMs = WARMUP_MS;
+    const m = c.monitors()[0];
+    assert.ok(m);
+    return (await m.throughput({ force: true })).sample;
+  } finally {
+    await c.stop();
+    ctx.stateDb.close();
+  }
+}
+
+test('a trickling server alone reads as a slow link (no confirmUrl: no test goes elsewhere)', async (t) => {
+  const slow = await downloadServer(true);
+  const fast = await downloadServer(false);
+  t.after(() => Promise.all([slow.close(), fast.close()]));
+  const s = await downloadTest({ url: slow.url });
+  assert.equal(fast.downloads(), 0);
+  assert.ok(s?.downloadMbps !== undefined && s.downloadMbps < 5, `read ${s?.downloadMbps} Mbit/s`);
+});
+
+test('with confirmUrl, the confirmation goes to the other server and the better reading counts: no slow figure is vouched for', async (t) => {
+  const slow = await downloadServer(true);
+  const fast = await downloadServer(false);
+  t.after(() => Promise.all([slow.close(), fast.close()]));
+  const s = await downloadTest({ url: slow.url, confirmUrl: fast.url });
+  assert.ok(fast.downloads() > 0, 'the confirmation ran against confirmUrl');
+  const d = s?.downloadMbps;
+  // under a busy CPU the fast loopback test may be set aside (then the figure is only "at least"); never vouched low
+  assert.ok(d !== undefined && (d >= 5 || s?.downloadLowerBound === true), `read ${d} Mbit/s (lowerBound ${s?.downloadLowerBound})`);
+});
