@@ -42,7 +42,8 @@ export function recheckDue(r: RecheckInput): boolean {
 }
 
 /** The level threshold of a direction's figure (degraded enter value). */
-function enterValue(direction: 'down' | 'up', policy: LinkHealthConfig): number {
+/** The degraded enter value of a direction: a figure below it is bad news for a healthy uplink. */
+export function enterValue(direction: 'down' | 'up', policy: LinkHealthConfig): number {
   return direction === 'down' ? policy.thresholds.downloadMbps.degraded.enter : policy.thresholds.uploadMbps.degraded.enter;
 }
 

@@ -189,6 +189,8 @@ export class ThroughputTests {
           loopCpu: this.#d.loopCpu ?? threadCpu,
           monoMs: () => clock.monoMs(),
           allowance: () => throughputAllowance(uplinkBudget(this.#d, clock.nowMs()), 1, t.maxBytes, MIN_USEFUL_THROUGHPUT_BYTES),
+          confirmServer: confirmWith !== null && confirmWith.url !== t.url,
+          rttMs: () => this.#s.rttHintMs(),
           run: (direction, maxBytes, confirming) => {
             const rttHintMs = this.#s.rttHintMs();
             const other = confirming === true ? confirmWith : null;

@@ -3,7 +3,8 @@ import type { ProbeSample, UplinkView, VoidReason } from '../agent/core/types.ts
 import type { LinkHealthConfig } from '../agent/config/link.ts';
 import { THROUGHPUT_DISTURBED_LAG_MS, type DisturbanceWatch } from './disturbance.ts';
 import { threadCpuBetween, type ThreadCpu } from './run-queue.ts';
-import { CPU_BOUND_SHARE, confirmedFigure, needsConfirmation, suspectFigure } from './throughput-policy.ts';
+import { CPU_BOUND_SHARE, confirmedFigure, enterValue, needsConfirmation, suspectFigure } from './throughput-policy.ts';
+import { pathFigure, silentFloor } from './silent-path.ts';
 import type { Direction, ThroughputResult } from './throughput.ts';
 import { honestBound } from './throughput-result.ts';
 
@@ -21,6 +22,11 @@ export interface JudgedDirection {
    * "at least"; two that agree are a measurement (the trust lab: a 2 Mbit/s link was never judged slow otherwise).
    */
   agreedLow?: boolean;
+  /**
+   * This test stalled or moved nothing, and the confirming test against the other server agreed the path delivers
+   * little (silent-path.ts): the better of the two floors is the figure, vouched for.
+   */
+  pathMbps?: number;
 }
 
 export interface TestDeps {
@@ -32,6 +38,10 @@ export interface TestDeps {
   run(direction: Direction, maxBytes: number, confirming?: boolean): Promise<ThroughputResult>;
   /** Bytes per direction the budget still allows now (0: no second test possible). */
   allowance(): number;
+  /** A confirmation server other than the test's own is configured and reachable from this uplink (confirmUrl). */
+  confirmServer?: boolean;
+  /** The uplink's latest round-trip time (ms), to tell a silent test from one too short for a long-RTT link. */
+  rttMs?: () => number | undefined;
   /** CPU time (ms) the process has used so far. */
   cpuMs(): number;
   /** The event-loop thread's run and run-queue time so far (null where the kernel does not say); absent: not judged. */
@@ -101,14 +111,36 @@ export async function measure(
         j.suspect = 'unconfirmed';
         j.detail = `no budget left for a second test to confirm ${mbps.toFixed(2)} Mbit/s`;
       }
-    }
+    } else if (d.confirmServer === true) await confirmSilent(d, dir, j, perDirection, policy);
     out.set(dir, j);
   }
   return out;
 }
 
+/**
+ * A test that stalled or moved nothing (a path that passes pings but not bulk data, or a server that stalls) is run
+ * again against the other server; when that one also stalls, moves nothing or reads low, the path is the cause and the
+ * better floor counts as a figure. Held or not: a silent primary server cannot keep an uplink degraded while the other
+ * reads well. With one server such a test stays set aside (it cannot tell the two apart).
+ */
+async function confirmSilent(d: TestDeps, dir: Direction, j: JudgedDirection, perDirection: number, policy: LinkHealthConfig): Promise<void> {
+  const rttMs = d.rttMs?.();
+  const floor = silentFloor(j, rttMs);
+  if (floor === null || floor >= enterValue(dir, policy)) return;
+  const allowed = Math.min(perDirection, d.allowance());
+  if (allowed <= 0) return;
+  const second = await runJudged(d, dir, allowed, true);
+  j.confirmation = second.result;
+  const other = pathFigure(second, rttMs);
+  if (other === null) return;
+  j.pathMbps = Math.max(floor, other);
+  j.suspect = null;
+  delete j.detail;
+}
+
 /** The figure a judged direction reports (the better of two readings when confirmed), and whether it is only a lower bound. */
 export function figureOf(j: JudgedDirection): { mbps?: number; lowerBound: boolean } {
+  if (j.pathMbps !== undefined) return { mbps: j.pathMbps, lowerBound: false };
   const first = j.result.mbps;
   if (first === undefined) return { lowerBound: false };
   const mbps = confirmedFigure(first, j.confirmation?.mbps);

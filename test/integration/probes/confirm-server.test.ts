@@ -14,16 +14,30 @@ import { probesTestContext } from '../../support/probes-context.ts';
 const TRICKLE_BYTES = 2_048;
 const TRICKLE_EVERY_MS = 50;
 
-/** A linkward-layout download server; `slow` serves at the trickle. Counts the downloads it was asked for. */
-async function downloadServer(slow: boolean): Promise<{ url: string; downloads: () => number; close: () => Promise<void> }> {
+/** Bytes a silent server sends in all before it goes quiet (its connections stay open): a path that carries no bulk data. */
+const SILENT_AFTER_BYTES = 20_000;
+
+/**
+ * A linkward-layout download server: `fast` serves at once, `slow` at the trickle, `silent` sends SILENT_AFTER_BYTES
+ * in all and then nothing. Counts the downloads it was asked for.
+ */
+async function downloadServer(mode: 'fast' | 'slow' | 'silent'): Promise<{ url: string; downloads: () => number; close: () => Promise<void> }> {
   let downloads = 0;
+  let sent = 0;
   const srv: Server = createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
     if (!u.pathname.endsWith('/linkward/down')) return void res.writeHead(404).end();
     downloads++;
     const bytes = Number(u.searchParams.get('bytes'));
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(bytes) });
-    if (!slow) return void res.end(Buffer.alloc(bytes));
+    if (mode === 'fast') return void res.end(Buffer.alloc(bytes));
+    if (mode === 'silent') {
+      const n = Math.min(bytes, SILENT_AFTER_BYTES - sent);
+      sent += n;
+      if (n > 0) res.write(Buffer.alloc(n));
+      if (n === bytes) res.end();
+      return;
+    }
     let left = bytes;
     const timer = setInterval(() => {
       const n = Math.min(left, TRICKLE_BYTES);
@@ -67,8 +81,8 @@ async function downloadTest(throughput: Record<string, unknown>): Promise<ProbeS
 }
 
 test('a trickling server alone reads as a slow link (no confirmUrl: no test goes elsewhere)', async (t) => {
-  const slow = await downloadServer(true);
-  const fast = await downloadServer(false);
+  const slow = await downloadServer('slow');
+  const fast = await downloadServer('fast');
   t.after(() => Promise.all([slow.close(), fast.close()]));
   const s = await downloadTest({ url: slow.url });
   assert.equal(fast.downloads(), 0);
@@ -76,12 +90,40 @@ test('a trickling server alone reads as a slow link (no confirmUrl: no test goes
 });
 
 test('with confirmUrl, the confirmation goes to the other server and the better reading counts: no slow figure is vouched for', async (t) => {
-  const slow = await downloadServer(true);
-  const fast = await downloadServer(false);
+  const slow = await downloadServer('slow');
+  const fast = await downloadServer('fast');
   t.after(() => Promise.all([slow.close(), fast.close()]));
   const s = await downloadTest({ url: slow.url, confirmUrl: fast.url });
   assert.ok(fast.downloads() > 0, 'the confirmation ran against confirmUrl');
   const d = s?.downloadMbps;
   // under a busy CPU the fast loopback test may be set aside (then the figure is only "at least"); never vouched low
   assert.ok(d !== undefined && (d >= 5 || s?.downloadLowerBound === true), `read ${d} Mbit/s (lowerBound ${s?.downloadLowerBound})`);
+});
+
+test('a path that carries no bulk data: both servers go silent, and the better floor counts as a vouched figure', async (t) => {
+  const a = await downloadServer('silent');
+  const b = await downloadServer('silent');
+  t.after(() => Promise.all([a.close(), b.close()]));
+  const s = await downloadTest({ url: a.url, confirmUrl: b.url });
+  assert.ok(b.downloads() > 0, 'confirmed against the other server');
+  const d = s?.downloadMbps;
+  // below the degraded enter value (5 Mbit/s) and vouched for: the uplink's verdict can now see the broken path
+  assert.ok(d !== undefined && d < 5 && s?.downloadLowerBound !== true, `read ${d} Mbit/s (lowerBound ${s?.downloadLowerBound})`);
+});
+
+test('a silent primary server with a fast confirmation server: the fast reading counts (the server, not the path)', async (t) => {
+  const a = await downloadServer('silent');
+  const b = await downloadServer('fast');
+  t.after(() => Promise.all([a.close(), b.close()]));
+  const s = await downloadTest({ url: a.url, confirmUrl: b.url });
+  assert.ok(b.downloads() > 0);
+  const d = s?.downloadMbps;
+  assert.ok(d !== undefined && (d >= 5 || s?.downloadLowerBound === true), `read ${d} Mbit/s (lowerBound ${s?.downloadLowerBound})`);
+});
+
+test('a silent server and no confirmUrl: nothing the agent vouches for (it cannot tell the server from the path)', async (t) => {
+  const a = await downloadServer('silent');
+  t.after(() => a.close());
+  const s = await downloadTest({ url: a.url });
+  assert.ok(s?.downloadMbps === undefined || s.downloadLowerBound === true, `read ${s?.downloadMbps} Mbit/s (lowerBound ${s?.downloadLowerBound})`);
 });
