@@ -3,7 +3,7 @@ import type { ProbeSample, VoidReason } from '../agent/core/types.ts';
 import type { ServerHealth } from './notes.ts';
 import type { FailureReason } from './throughput-result.ts';
 import type { ThroughputResult } from './throughput.ts';
-import { throughputSample, type JudgedDirection } from './uplink-throughput.ts';
+import { figureOf, throughputSample, type JudgedDirection } from './uplink-throughput.ts';
 
 export type SkipReason = 'budget' | 'traffic' | 'no_url' | 'busy' | 'disabled' | 'no_source' | 'stopped';
 
@@ -49,8 +49,11 @@ export function outcomeOf(uplink: string, nowMs: number, judged: ReadonlyMap<'do
   const suspect: NonNullable<ThroughputOutcome['suspect']> = {};
   const suspects: RecordedTest['suspects'] = [];
   for (const [dir, j] of judged) {
-    if (dir === 'down') out.download = j.result;
-    else out.upload = j.result;
+    // the direction as run, with the figure the sample carries (confirmed, held to its floor when only "at least")
+    const f = figureOf(j);
+    const shown = { ...j.result, lowerBound: f.lowerBound, ...(f.mbps !== undefined ? { mbps: f.mbps } : {}) };
+    if (dir === 'down') out.download = shown;
+    else out.upload = shown;
     if (!j.suspect) continue;
     suspect[dir] = j.suspect;
     suspects.push({ reason: j.suspect, detail: `${dir === 'down' ? 'download' : 'upload'}: ${j.detail ?? j.suspect}` });

@@ -63,9 +63,10 @@ export interface ThroughputResult {
   /** Payload bytes moved. */
   payloadBytes: number;
   /**
-   * Payload bytes known to have arrived: the end of the delivered series (the server's arrival ticks for an upload,
-   * the kernel's in-order or the read counts for a download). Unlike `payloadBytes` of an upload, never bytes only
-   * handed to a socket. Absent: not known (then `floorMbps` bounds nothing).
+   * Bytes known to have arrived: for an upload, the completed requests (the linkward server's arrival ticks; with the
+   * librespeed and cloudflare presets, whole requests the server answered 2xx); for a download, the end of the delivered
+   * series (read counts, or the kernel's in-order counts, which include response headers). Unlike `payloadBytes` of an
+   * upload, never bytes only handed to a socket. Absent: not known (then `floorMbps` bounds nothing).
    */
   deliveredBytes?: number;
   /** Estimated wire bytes (HTTP bytes each way × wire overhead, bytes in flight at the stop, and the RTT pings): what the budget counts; never above maxBytes. */

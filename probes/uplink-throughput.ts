@@ -101,11 +101,12 @@ export async function measure(
     if (j.suspect === null && mbps !== undefined && needsConfirmation(dir, mbps, view, policy)) {
       const allowed = Math.min(perDirection, d.allowance());
       if (allowed > 0) {
-        const second = await runJudged(d, dir, allowed, true);
+        const second = await confirmationRun(d, dir, allowed);
         j.confirmation = second.result;
         if (second.suspect !== null || second.result.mbps === undefined) {
           j.suspect = 'unconfirmed';
-          j.detail = `a second test to confirm ${mbps.toFixed(2)} Mbit/s could not be vouched for (${second.suspect ?? 'no figure'})`;
+          const why = second.suspect ?? (second.result.errors[0] !== undefined ? `failed: ${second.result.errors[0]}` : 'no figure');
+          j.detail = `a second test to confirm ${mbps.toFixed(2)} Mbit/s could not be vouched for (${why})`;
         } else if (needsConfirmation(dir, second.result.mbps, view, policy)) j.agreedLow = true;
       } else if (!j.result.lowerBound) {
         j.suspect = 'unconfirmed';
@@ -115,6 +116,19 @@ export async function measure(
     out.set(dir, j);
   }
   return out;
+}
+
+/**
+ * The second test: against the confirmation server, and when that one fails outright (refused, an HTTP error, no
+ * figure and an error), against the test's own server instead, as without one. A dead confirmation server otherwise
+ * left every bad-news figure unconfirmed, so no link could be judged slow, and nothing said why.
+ */
+async function confirmationRun(d: TestDeps, dir: Direction, allowed: number): Promise<JudgedDirection> {
+  const second = await runJudged(d, dir, allowed, true);
+  const failed = second.result.mbps === undefined && second.result.errors.length > 0;
+  if (!failed || d.confirmServer !== true) return second;
+  const budget = Math.min(allowed, d.allowance());
+  return budget > 0 ? runJudged(d, dir, budget) : second;
 }
 
 /**
@@ -129,7 +143,7 @@ async function confirmSilent(d: TestDeps, dir: Direction, j: JudgedDirection, pe
   if (floor === null || floor >= enterValue(dir, policy)) return;
   const allowed = Math.min(perDirection, d.allowance());
   if (allowed <= 0) return;
-  const second = await runJudged(d, dir, allowed, true);
+  const second = await confirmationRun(d, dir, allowed);
   j.confirmation = second.result;
   const other = pathFigure(second, rttMs);
   if (other === null) return;
@@ -146,9 +160,12 @@ export function figureOf(j: JudgedDirection): { mbps?: number; lowerBound: boole
   const mbps = confirmedFigure(first, j.confirmation?.mbps);
   const fromSecond = j.confirmation?.mbps !== undefined && j.confirmation.mbps > first;
   const lowerBound = j.suspect !== null || (j.agreedLow !== true && (fromSecond ? j.confirmation?.lowerBound === true : j.result.lowerBound === true));
-  // a lower bound may prove a link good (link-merge), so it must be one: never above what its test delivered
-  if (lowerBound) return { mbps: honestBound(mbps, fromSecond && j.confirmation ? j.confirmation : j.result), lowerBound };
-  return { mbps, lowerBound };
+  if (!lowerBound) return { mbps, lowerBound };
+  // a lower bound may prove a link good (link-merge), so it must be one: each reading held to what its test delivered
+  // (a vouched first reading stands as it is), and the better of the two
+  const own = j.suspect === null && !j.result.lowerBound ? first : honestBound(first, j.result);
+  const second = j.confirmation?.mbps !== undefined ? honestBound(j.confirmation.mbps, j.confirmation) : undefined;
+  return { mbps: second === undefined ? own : Math.max(own, second), lowerBound };
 }
 
 /** Wire bytes of a judged direction, second test included. */

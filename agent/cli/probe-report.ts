@@ -9,9 +9,9 @@ export function fmtMbps(v: number | undefined): string {
 }
 
 /** A direction's figure as shown: a lower bound never above what its test delivered (honestBound). */
-function shownMbps(r: ThroughputResult | undefined): number | undefined {
+function shownMbps(r: ThroughputResult | undefined, setAside = false): number | undefined {
   if (r?.mbps === undefined) return undefined;
-  return r.lowerBound ? honestBound(r.mbps, r) : r.mbps;
+  return r.lowerBound || setAside ? honestBound(r.mbps, r) : r.mbps;
 }
 
 export function fmtBytes(n: number): string {
@@ -23,10 +23,10 @@ export function fmtMs(v: number | undefined): string {
 }
 
 /** `≥ 54.2 Mbit/s (capped)` for a lower bound, `(stalled)` when a TCP stall held it down; stop reason and bytes. */
-export function fmtFigure(r: ThroughputResult | undefined): string {
+export function fmtFigure(r: ThroughputResult | undefined, setAside = false): string {
   if (!r) return 'n/a';
   const note = r.stalled ? ' (stalled)' : r.lowerBound ? ' (capped)' : '';
-  const mbps = shownMbps(r);
+  const mbps = shownMbps(r, setAside);
   return `${r.lowerBound && mbps !== undefined ? '≥ ' : ''}${fmtMbps(mbps)}${note}  (${r.stopReason}, ${fmtBytes(r.bytesUsed)})`;
 }
 
@@ -67,8 +67,8 @@ export function probeReport(run: ProbeRun, json: boolean | undefined): string {
   const up = run.results.up;
   const bytesUsed = (down?.bytesUsed ?? 0) + (up?.bytesUsed ?? 0) + latency.bytes;
   const summary = {
-    downloadMbps: shownMbps(down) ?? null,
-    uploadMbps: shownMbps(up) ?? null,
+    downloadMbps: shownMbps(down, setAside.down !== undefined) ?? null,
+    uploadMbps: shownMbps(up, setAside.up !== undefined) ?? null,
     rttMs: latency.rttMs ?? null,
     jitterMs: latency.jitterMs ?? null,
     lossPercent: latency.lossPercent ?? null,
@@ -90,8 +90,8 @@ export function probeReport(run: ProbeRun, json: boolean | undefined): string {
   if (json) return JSON.stringify(summary) + '\n';
   return (
     [
-      `download  ${fmtFigure(down)}${notTrusted(setAside.down)}`,
-      `upload    ${fmtFigure(up)}${notTrusted(setAside.up)}`,
+      `download  ${fmtFigure(down, setAside.down !== undefined)}${notTrusted(setAside.down)}`,
+      `upload    ${fmtFigure(up, setAside.up !== undefined)}${notTrusted(setAside.up)}`,
       `rtt       ${fmtMs(latency.rttMs)}`,
       ...(down ? [`  under download load: ${fmtLatency(down)}`] : []),
       ...(up ? [`  under upload load:   ${fmtLatency(up)}`] : []),

@@ -113,7 +113,21 @@ export function mergeTrusted(
   let out = mergeSample(m, s, new Set(METRIC_FIELDS.filter((f) => !guardedSet.has(f))));
   for (const g of guarded) {
     const candidate = mergeSample(out, s, new Set(g));
-    if (rank(candidate) <= rank(out)) out = candidate;
+    if (rank(candidate) <= rank(out) && goodNews(out, s, g, policy)) out = candidate;
   }
   return out;
+}
+
+/**
+ * Whether a lower bound says something good: it proves the link at or above the field's degraded exit value, or above
+ * the figure it would replace. A bound in the degraded band next to a verdict already degraded (by loss, say) does not
+ * worsen it, but stored it became a figure that held the uplink degraded after the loss cleared; and lower bounds are
+ * floors now (delivered over the whole test), often in that band.
+ */
+function goodNews(m: MergedMetrics, s: ProbeSample, g: readonly MetricField[], policy: LinkHealthConfig): boolean {
+  const f = g.includes('downloadMbps') ? 'downloadMbps' : 'uploadMbps';
+  const v = s[f];
+  if (typeof v !== 'number') return false;
+  const cur = m.values[f];
+  return v >= policy.thresholds[f].degraded.exit || (typeof cur === 'number' && v > cur);
 }

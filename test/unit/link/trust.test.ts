@@ -66,6 +66,21 @@ test('a throughput lower bound above the exit value is healthy; below the enter 
   assert.equal(s.uplinks.wan?.metrics.values.downloadLowerBound, false, 'an exact figure clears the flag');
 });
 
+for (const [what, loss, bound] of [
+  ['degraded by loss, a download bound of 3 Mbit/s', 10, { downloadMbps: 3, downloadLowerBound: true }],
+  ['down by loss, an upload bound of 0 (nothing delivered)', 40, { uploadMbps: 0, uploadLowerBound: true }],
+] as const)
+  test(`${what} while it was bad proves nothing: once the loss clears the uplink is healthy, not held by the bound`, () => {
+    let s = healthyAt(T0 + 1_000);
+    for (let t = T0 + 2_000; t <= T0 + 40_000; t += 2_000) s = step(s, light('wan', t, { lossPercent: loss, lossSamples: 60 }), t, policy).state;
+    assert.notEqual(s.uplinks.wan?.health, 'healthy');
+    s = step(s, { uplink: 'wan', kind: 'throughput', atMs: T0 + 41_000, bytesUsed: 1, ...bound }, T0 + 41_000, policy).state;
+    for (let t = T0 + 42_000; t <= T0 + 160_000; t += 2_000) s = step(s, light('wan', t), t, policy).state;
+    s = evaluate(s, T0 + 161_000, policy).state;
+    assert.equal(s.uplinks.wan?.health, 'healthy', `held by ${s.uplinks.wan?.held?.join(', ')}`);
+    assert.equal(s.uplinks.wan?.metrics.values.downloadMbps, 50, 'the stored figure is the last vouched one');
+  });
+
 test('per-metric hysteresis: a link degraded by download is not held by one lost packet in 20 (5 % > the 1 % loss exit)', () => {
   let s = healthyAt(T0 + 1_000);
   s = step(s, tput('wan', T0 + 2_000, 3, 10), T0 + 2_000, policy).state;

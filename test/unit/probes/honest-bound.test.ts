@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { floorMbps, honestBound } from '../../../probes/throughput-result.ts';
 import { figureOf, throughputSample } from '../../../probes/uplink-throughput.ts';
+import { outcomeOf } from '../../../probes/throughput-outcome.ts';
+import { formatOutcome } from '../../../agent/cli/speedtest.ts';
 import { throughputResult } from '../../support/throughput-results.ts';
 
 /** 64 KiB delivered in 10 s: 0.052 Mbit/s. */
@@ -38,4 +40,20 @@ test('the sample carries the held figures', () => {
   const s = throughputSample('wan', 0, new Map([['up', { result: up, suspect: null }]]));
   assert.equal(s.uploadMbps, FLOOR);
   assert.equal(s.uploadLowerBound, true);
+});
+
+test('the better of two readings is never below either one’s own bound, nor below a vouched first reading', () => {
+  const first = throughputResult(2, { deliveredBytes: 593_750, durationMs: 2_500, lowerBound: true, stable: false, stopReason: 'allowance' }); // floor 1.9
+  const second = throughputResult(40, { deliveredBytes: 312_500, durationMs: 5_000, lowerBound: true, stable: false, stopReason: 'time' }); // floor 0.5
+  assert.deepEqual(figureOf({ result: first, suspect: null, confirmation: second }), { mbps: 1.9, lowerBound: true });
+  const vouched = throughputResult(3, { deliveredBytes: 1_000_000, durationMs: 3_000 });
+  assert.deepEqual(figureOf({ result: vouched, suspect: null, confirmation: second }), { mbps: 3, lowerBound: true });
+});
+
+test('the outcome `linkward test` prints carries the held figure, not the socket-buffer one', () => {
+  const up = throughputResult(319, { ...SILENT, direction: 'up', lowerBound: true, stable: false, stopReason: 'time' });
+  const r = outcomeOf('wan', 0, new Map([['up', { result: up, suspect: null }]]));
+  assert.equal(r.out.upload?.mbps, FLOOR);
+  assert.equal(r.out.upload?.lowerBound, true);
+  assert.doesNotMatch(formatOutcome(JSON.parse(JSON.stringify(r.out))), /319/);
 });

@@ -1,0 +1,57 @@
+/** The second test of a bad-news figure: against the confirmation server, and against the test's own when that one is dead (pure). */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
+import { measure, throughputSample } from '../../../probes/uplink-throughput.ts';
+import { throughputResult } from '../../support/throughput-results.ts';
+
+const policy = defaultLinkHealthConfig();
+const refused = () => throughputResult(undefined, { errors: ['connect ECONNREFUSED'], failure: 'refused', stopReason: 'error' });
+
+test('a dead confirmation server: the confirmation runs against the test’s own server, so a slow link is still judged slow', async () => {
+  const asked: string[] = [];
+  const judged = await measure(
+    {
+      watch: undefined,
+      cpuMs: () => 0,
+      monoMs: () => 0,
+      allowance: () => 10_000_000,
+      confirmServer: true,
+      run: async (_dir, _max, confirming) => {
+        asked.push(confirming ? 'confirmUrl' : 'url');
+        return confirming ? refused() : throughputResult(2, { deliveredBytes: 700_000, durationMs: 3_000 });
+      },
+    },
+    ['down'],
+    10_000_000,
+    undefined,
+    policy,
+  );
+  assert.deepEqual(asked, ['url', 'confirmUrl', 'url']);
+  const s = throughputSample('wan', 0, judged);
+  assert.equal(s.downloadMbps, 2);
+  assert.equal(s.downloadLowerBound, undefined, 'confirmed: the agent vouches for it');
+});
+
+test('without a confirmation server a failed second test is not repeated: the figure stays unconfirmed, and says why', async () => {
+  const asked: string[] = [];
+  const judged = await measure(
+    {
+      watch: undefined,
+      cpuMs: () => 0,
+      monoMs: () => 0,
+      allowance: () => 10_000_000,
+      run: async (_dir, _max, confirming) => {
+        asked.push(confirming ? 'second' : 'first');
+        return confirming ? refused() : throughputResult(2, { deliveredBytes: 700_000, durationMs: 3_000 });
+      },
+    },
+    ['down'],
+    10_000_000,
+    undefined,
+    policy,
+  );
+  assert.deepEqual(asked, ['first', 'second']);
+  assert.equal(judged.get('down')?.suspect, 'unconfirmed');
+  assert.match(judged.get('down')?.detail ?? '', /failed: connect ECONNREFUSED/);
+});
