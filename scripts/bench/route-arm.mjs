@@ -18,6 +18,8 @@ import { join } from 'node:path';
 import { silentLogger } from '../../agent/base/log.ts';
 import { ARM_ACK_TIMEOUT_MS, claimRevert, confirmClaimed, createRevertHelper, sharedMonoMs } from '../../agent/route/revert-helper.ts';
 import { startBurners } from '../../test/support/cpu-burners.ts';
+// seeded PRNG (mulberry32): a run's draws are printed and can be repeated with --seed
+import { prng } from '../../test/support/link-samples.ts';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -141,18 +143,6 @@ async function compare() {
       `${mode.padEnd(8)} ${String(r.burners).padEnd(8)} ${f(r.armMs)} ${f(r.spawnPerSwitchMs).padEnd(23)} ${f(r.fireLateMs)} ${f(r.killRevertMs).padEnd(21)} ${r.helperStartMs.max}`,
     );
   }
-}
-
-/** Seeded PRNG (mulberry32): a run's draws are printed and can be repeated with --seed. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SQLITE_C = new URL('../../node_modules/better-sqlite3/deps/sqlite3/sqlite3.c', import.meta.url).pathname;

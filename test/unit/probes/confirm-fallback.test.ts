@@ -8,7 +8,8 @@ import { throughputResult } from '../../support/throughput-results.ts';
 const policy = defaultLinkHealthConfig();
 const refused = () => throughputResult(undefined, { errors: ['connect ECONNREFUSED'], failure: 'refused', stopReason: 'error' });
 
-test('a dead confirmation server: the confirmation runs against the test’s own server, so a slow link is still judged slow', async () => {
+/** One download test as measure() runs it: the first reads 2 Mbit/s (bad news), every confirmation is refused. */
+async function slowLinkDeadConfirm(confirmServer: boolean) {
   const asked: string[] = [];
   const judged = await measure(
     {
@@ -16,9 +17,9 @@ test('a dead confirmation server: the confirmation runs against the test’s own
       cpuMs: () => 0,
       monoMs: () => 0,
       allowance: () => 10_000_000,
-      confirmServer: true,
+      confirmServer,
       run: async (_dir, _max, confirming) => {
-        asked.push(confirming ? 'confirmUrl' : 'url');
+        asked.push(confirming ? 'confirming' : 'own');
         return confirming ? refused() : throughputResult(2, { deliveredBytes: 700_000, durationMs: 3_000 });
       },
     },
@@ -27,31 +28,20 @@ test('a dead confirmation server: the confirmation runs against the test’s own
     undefined,
     policy,
   );
-  assert.deepEqual(asked, ['url', 'confirmUrl', 'url']);
+  return { asked, judged };
+}
+
+test('a dead confirmation server: the confirmation runs against the test’s own server, so a slow link is still judged slow', async () => {
+  const { asked, judged } = await slowLinkDeadConfirm(true);
+  assert.deepEqual(asked, ['own', 'confirming', 'own']);
   const s = throughputSample('wan', 0, judged);
   assert.equal(s.downloadMbps, 2);
   assert.equal(s.downloadLowerBound, undefined, 'confirmed: the agent vouches for it');
 });
 
 test('without a confirmation server a failed second test is not repeated: the figure stays unconfirmed, and says why', async () => {
-  const asked: string[] = [];
-  const judged = await measure(
-    {
-      watch: undefined,
-      cpuMs: () => 0,
-      monoMs: () => 0,
-      allowance: () => 10_000_000,
-      run: async (_dir, _max, confirming) => {
-        asked.push(confirming ? 'second' : 'first');
-        return confirming ? refused() : throughputResult(2, { deliveredBytes: 700_000, durationMs: 3_000 });
-      },
-    },
-    ['down'],
-    10_000_000,
-    undefined,
-    policy,
-  );
-  assert.deepEqual(asked, ['first', 'second']);
+  const { asked, judged } = await slowLinkDeadConfirm(false);
+  assert.deepEqual(asked, ['own', 'confirming']);
   assert.equal(judged.get('down')?.suspect, 'unconfirmed');
   assert.match(judged.get('down')?.detail ?? '', /failed: connect ECONNREFUSED/);
 });
