@@ -128,7 +128,13 @@ async function confirmationRun(d: TestDeps, dir: Direction, allowed: number): Pr
   const failed = second.result.mbps === undefined && second.result.errors.length > 0;
   if (!failed || d.confirmServer !== true) return second;
   const budget = Math.min(allowed, d.allowance());
-  return budget > 0 ? runJudged(d, dir, budget) : second;
+  if (budget <= 0) return second;
+  const again = await runJudged(d, dir, budget);
+  // the failed run's bytes count against the budget, and its error is reported (a dead confirmUrl shows)
+  const r = again.result;
+  const errors = [...second.result.errors.map((e) => `confirmUrl: ${e}`), ...r.errors];
+  const failure = r.failure ?? second.result.failure;
+  return { ...again, result: { ...r, bytesUsed: r.bytesUsed + second.result.bytesUsed, errors, ...(failure ? { failure } : {}) } };
 }
 
 /**
@@ -143,7 +149,8 @@ async function confirmSilent(d: TestDeps, dir: Direction, j: JudgedDirection, pe
   if (floor === null || floor >= enterValue(dir, policy)) return;
   const allowed = Math.min(perDirection, d.allowance());
   if (allowed <= 0) return;
-  const second = await confirmationRun(d, dir, allowed);
+  // never the fallback to `url`: the server that just went silent cannot confirm its own silence
+  const second = await runJudged(d, dir, allowed, true);
   j.confirmation = second.result;
   const other = pathFigure(second, rttMs);
   if (other === null) return;

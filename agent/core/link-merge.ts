@@ -113,7 +113,7 @@ export function mergeTrusted(
   let out = mergeSample(m, s, new Set(METRIC_FIELDS.filter((f) => !guardedSet.has(f))));
   for (const g of guarded) {
     const candidate = mergeSample(out, s, new Set(g));
-    if (rank(candidate) <= rank(out) && goodNews(out, s, g, policy)) out = candidate;
+    if (rank(candidate) <= rank(out) && (goodNews(out, s, g, policy) || heldBy(g, held))) out = candidate;
   }
   return out;
 }
@@ -124,6 +124,15 @@ export function mergeTrusted(
  * worsen it, but stored it became a figure that held the uplink degraded after the loss cleared; and lower bounds are
  * floors now (delivered over the whole test), often in that band.
  */
+/**
+ * The group's figure holds the uplink in its level: a re-measurement of it is taken even when only "at least" (on a
+ * slow link nearly every test ends on a cap) and lower, as the rank rule allows; rejected, the held figure expired and
+ * the uplink flapped healthy a minute later without a measurement saying so.
+ */
+function heldBy(g: readonly MetricField[], held: readonly MetricField[]): boolean {
+  return g.some((f) => (f === 'downloadMbps' || f === 'uploadMbps') && held.includes(f));
+}
+
 function goodNews(m: MergedMetrics, s: ProbeSample, g: readonly MetricField[], policy: LinkHealthConfig): boolean {
   const f = g.includes('downloadMbps') ? 'downloadMbps' : 'uploadMbps';
   const v = s[f];

@@ -78,8 +78,20 @@ for (const [what, loss, bound] of [
     for (let t = T0 + 42_000; t <= T0 + 160_000; t += 2_000) s = step(s, light('wan', t), t, policy).state;
     s = evaluate(s, T0 + 161_000, policy).state;
     assert.equal(s.uplinks.wan?.health, 'healthy', `held by ${s.uplinks.wan?.held?.join(', ')}`);
-    assert.equal(s.uplinks.wan?.metrics.values.downloadMbps, 50, 'the stored figure is the last vouched one');
+    const f = 'downloadMbps' in bound ? 'downloadMbps' : 'uploadMbps';
+    assert.equal(s.uplinks.wan?.metrics.values[f], f === 'downloadMbps' ? 50 : 10, 'the stored figure is the last vouched one');
   });
+
+test('a slow link held by its download figure: a capped re-measurement ("at least", lower) keeps it held past the first figure’s age', () => {
+  let s = healthyAt(T0 + 1_000);
+  s = step(s, tput('wan', T0 + 2_000, 3, 10), T0 + 2_000, policy).state;
+  for (let t = T0 + 4_000; t <= T0 + 450_000; t += 2_000) s = step(s, light('wan', t), t, policy).state;
+  assert.equal(s.uplinks.wan?.health, 'degraded');
+  s = step(s, { ...tput('wan', T0 + 452_000, 2.7, 10), downloadLowerBound: true }, T0 + 452_000, policy).state;
+  for (let t = T0 + 454_000; t <= T0 + 720_000; t += 2_000) s = step(s, light('wan', t), t, policy).state;
+  s = evaluate(s, T0 + 722_000, policy).state;
+  assert.equal(s.uplinks.wan?.health, 'degraded', 'the re-measurement refreshed the hold: no flap to healthy without a measurement');
+});
 
 test('per-metric hysteresis: a link degraded by download is not held by one lost packet in 20 (5 % > the 1 % loss exit)', () => {
   let s = healthyAt(T0 + 1_000);

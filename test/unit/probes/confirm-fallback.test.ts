@@ -45,3 +45,25 @@ test('without a confirmation server a failed second test is not repeated: the fi
   assert.equal(judged.get('down')?.suspect, 'unconfirmed');
   assert.match(judged.get('down')?.detail ?? '', /failed: connect ECONNREFUSED/);
 });
+
+test('the failed confirmation run’s bytes count against the budget and its error is reported', async () => {
+  const judged = await measure(
+    {
+      watch: undefined,
+      cpuMs: () => 0,
+      monoMs: () => 0,
+      allowance: () => 10_000_000,
+      confirmServer: true,
+      run: async (_dir, _max, confirming) =>
+        confirming
+          ? throughputResult(undefined, { errors: ['socket reset'], failure: 'error', stopReason: 'error', bytesUsed: 6_000_000 })
+          : throughputResult(2, { deliveredBytes: 700_000, durationMs: 3_000 }),
+    },
+    ['down'],
+    10_000_000,
+    undefined,
+    policy,
+  );
+  assert.equal(throughputSample('wan', 0, judged).bytesUsed, 8_000_000, 'first 1 MB + the failed 6 MB + the fallback 1 MB');
+  assert.deepEqual(judged.get('down')?.confirmation?.errors, ['confirmUrl: socket reset']);
+});

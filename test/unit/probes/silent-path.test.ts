@@ -1,7 +1,10 @@
 /** Which tests count as a silent bulk path (stalled, nothing moved, a burst then silence), and what the confirming test says (pure). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
 import { pathFigure, SILENT_MIN_RTTS, silentFloor } from '../../../probes/silent-path.ts';
+import type { ThroughputResult } from '../../../probes/throughput.ts';
+import { measure, throughputSample } from '../../../probes/uplink-throughput.ts';
 import { throughputResult } from '../../support/throughput-results.ts';
 
 /** 25 kB delivered in 2 s: 0.1 Mbit/s. */
@@ -30,4 +33,52 @@ test('the confirming test: its figure when vouched, else its floor, null when it
   assert.equal(pathFigure({ result: throughputResult(40, QUIET), suspect: null }, undefined), 40);
   assert.equal(pathFigure({ result: throughputResult(40, { ...QUIET, lowerBound: true, stopReason: 'time' }), suspect: null }, undefined), FLOOR);
   assert.equal(pathFigure({ result: throughputResult(40, QUIET), suspect: 'cpu_bound' }, undefined), null);
+});
+
+/** A healthy 8.3 Mbit/s link at 159 ms RTT as an emulated test reads it: capped by the line-rate allowance, floor 4.72. */
+const HEALTHY_CAPPED = () => throughputResult(5.67, { lowerBound: true, stable: false, stopReason: 'allowance', durationMs: 2_024, deliveredBytes: 1_194_160 });
+
+test('not silent: a stop on the allowance (data was flowing), or a floor over half the estimate (a stall that resumed)', () => {
+  assert.equal(silentFloor({ result: HEALTHY_CAPPED(), suspect: null }, 159), null);
+  const resumed = throughputResult(8.9, { lowerBound: true, stalled: true, stopReason: 'time', durationMs: 3_000, deliveredBytes: 1_837_500 }); // floor 4.9
+  assert.equal(silentFloor({ result: resumed, suspect: 'stalled' }, undefined), null);
+  assert.equal(silentFloor({ result: throughputResult(9.6, { ...QUIET, lowerBound: true, stopReason: 'allowance' }), suspect: null }, undefined), null);
+});
+
+const policy = defaultLinkHealthConfig();
+async function twoServers(first: () => ThroughputResult, confirming: () => ThroughputResult) {
+  const asked: string[] = [];
+  const judged = await measure(
+    {
+      watch: undefined,
+      cpuMs: () => 0,
+      monoMs: () => 0,
+      allowance: () => 10_000_000,
+      confirmServer: true,
+      rttMs: () => 159,
+      run: async (_dir, _max, c) => (asked.push(c ? 'confirming' : 'own'), c ? confirming() : first()),
+    },
+    ['down'],
+    10_000_000,
+    undefined,
+    policy,
+  );
+  return { asked, sample: throughputSample('wan', 0, judged), judged };
+}
+
+test('a healthy link whose tests end on the allowance is never vouched low through the silent path', async () => {
+  const { sample } = await twoServers(HEALTHY_CAPPED, HEALTHY_CAPPED);
+  assert.equal(sample.downloadLowerBound, true, `${sample.downloadMbps} Mbit/s`);
+  const nothing = () => throughputResult(undefined, { durationMs: 3_000, deliveredBytes: 0, stopReason: 'time' });
+  const silentThenCapped = await twoServers(nothing, HEALTHY_CAPPED);
+  const s2 = silentThenCapped.sample;
+  assert.ok(s2.downloadMbps === undefined || s2.downloadLowerBound === true, 'the other server read "at least": nothing vouched for');
+});
+
+test('a dead confirmation server: the silent path does not fall back to the server that went silent', async () => {
+  const burstThenSilence = () => throughputResult(54, { lowerBound: true, stopReason: 'time', durationMs: 3_000, deliveredBytes: 20_000 });
+  const refused = () => throughputResult(undefined, { errors: ['connect ECONNREFUSED'], failure: 'refused', stopReason: 'error' });
+  const { asked, sample } = await twoServers(burstThenSilence, refused);
+  assert.deepEqual(asked, ['own', 'confirming']);
+  assert.equal(sample.downloadLowerBound, true, 'set aside, as with one server');
 });
