@@ -84,8 +84,9 @@ function suspectDetail(suspect: VoidReason, cpuMs: number, wallMs: number, loop:
  * Runs the directions; a figure that would put the uplink into a worse level it is not already in is tested a second
  * time (when the budget allows; against the confirmation server when there is one) and the better of the two counts:
  * one reading never worsens a verdict, and with two servers neither can alone (a server serving at a trickle read
- * 1.13 Mbit/s through both uplinks of the lab and cordoned a node whose links carried 10 and 24). A bad-news figure
- * that cannot be confirmed counts only as a lower bound (`unconfirmed`).
+ * 1.13 Mbit/s through both uplinks of the lab, whose links carried 10 and 24: failover, then both degraded; slower
+ * still, the node went down, the cordon tier). A bad-news figure that cannot be confirmed counts only as a lower bound
+ * (`unconfirmed`).
  */
 export async function measure(
   d: TestDeps,
@@ -138,10 +139,11 @@ async function confirmationRun(d: TestDeps, dir: Direction, allowed: number): Pr
 }
 
 /**
- * A test that stalled or moved nothing (a path that passes pings but not bulk data, or a server that stalls) is run
- * again against the other server; when that one also stalls, moves nothing or reads low, the path is the cause and the
- * better floor counts as a figure. Held or not: a silent primary server cannot keep an uplink degraded while the other
- * reads well. With one server such a test stays set aside (it cannot tell the two apart).
+ * A test that went silent (silent-path.ts: a path that passes pings but not bulk data, or a server that stalls) is run
+ * again against the other server; when that one also goes silent or vouches a low figure, the path is the cause and
+ * the better of the two counts as a figure. Held or not: when the other vouches a good figure, that counts, so a
+ * silent primary server cannot keep an uplink degraded. With one server such a test stays set aside (it cannot tell
+ * the two apart).
  */
 async function confirmSilent(d: TestDeps, dir: Direction, j: JudgedDirection, perDirection: number, policy: LinkHealthConfig): Promise<void> {
   const rttMs = d.rttMs?.();
