@@ -5,34 +5,14 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../../agent/base/log.ts';
-import {
-  ARM_ACK_TIMEOUT_MS,
-  claimRevert,
-  confirmClaimed,
-  createRevertHelper,
-  planStatus,
-  sharedMonoMs,
-  type RevertPlan,
-} from '../../../agent/route/revert-helper.ts';
+import { markerPlan } from '../../support/revert-plan.ts';
+import { ARM_ACK_TIMEOUT_MS, claimRevert, confirmClaimed, createRevertHelper, planStatus } from '../../../agent/route/revert-helper.ts';
 
 /** The slowest arm measured under load (484 ms of 14,329, `npm run bench:route-arm -- --load`, 2026-12-05), rounded up. */
 const SLOWEST_MEASURED_ARM_MS = 500;
 
 /** A plan whose "revert" appends to a marker file (never the host's ip), due `revertInMs` from now. */
-function plan(dir: string, revertInMs: number): { marker: string; plan: RevertPlan } {
-  const marker = join(dir, 'reverted.txt');
-  const now = sharedMonoMs();
-  return {
-    marker,
-    plan: {
-      deadlineMono: now + revertInMs - 100,
-      revertAtMono: now + revertInMs,
-      deadlineMs: Date.now() + revertInMs - 100,
-      cmd: process.execPath,
-      commands: [['-e', `require('node:fs').appendFileSync(${JSON.stringify(marker)}, 'reverted\\n')`]],
-    },
-  };
-}
+const plan = (dir: string, revertInMs: number) => markerPlan(dir, revertInMs, 100);
 
 /** A started helper, resumed and stopped after the test whatever happens to it. */
 async function setup(t: { after(fn: () => void | Promise<void>): void }): Promise<{ dir: string; helper: ReturnType<typeof createRevertHelper> }> {

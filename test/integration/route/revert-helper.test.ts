@@ -6,16 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../../agent/base/log.ts';
-import {
-  chooseLauncher,
-  claimRevert,
-  confirmClaimed,
-  createRevertHelper,
-  helperArgv,
-  planStatus,
-  sharedMonoMs,
-  type RevertPlan,
-} from '../../../agent/route/revert-helper.ts';
+import { markerPlan } from '../../support/revert-plan.ts';
+import { chooseLauncher, claimRevert, confirmClaimed, createRevertHelper, helperArgv, planStatus, sharedMonoMs } from '../../../agent/route/revert-helper.ts';
 
 /** Polls `cond` every 20 ms for at most `ms`. */
 async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
@@ -34,21 +26,8 @@ const alive = (pid: number | null): boolean => {
   }
 };
 
-/** A plan whose "revert" appends to a marker file (never the host's ip). */
-function plan(dir: string, revertInMs: number): { marker: string; plan: RevertPlan } {
-  const marker = join(dir, 'reverted.txt');
-  const now = sharedMonoMs();
-  return {
-    marker,
-    plan: {
-      deadlineMono: now + revertInMs / 2,
-      revertAtMono: now + revertInMs,
-      deadlineMs: Date.now() + revertInMs / 2,
-      cmd: process.execPath,
-      commands: [['-e', `require('node:fs').appendFileSync(${JSON.stringify(marker)}, 'reverted\\n')`]],
-    },
-  };
-}
+/** A plan whose "revert" appends to a marker file (never the host's ip); the agent's deadline halfway. */
+const plan = (dir: string, revertInMs: number) => markerPlan(dir, revertInMs, revertInMs / 2);
 
 function setup(t: { after(fn: () => void): void }): { dir: string; helper: ReturnType<typeof createRevertHelper> } {
   const dir = mkdtempSync(join(tmpdir(), 'lwr-helper-'));

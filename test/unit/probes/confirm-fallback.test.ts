@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
 import { measure, throughputSample } from '../../../probes/uplink-throughput.ts';
-import { throughputResult } from '../../support/throughput-results.ts';
+import { fakeTestDeps, throughputResult } from '../../support/throughput-results.ts';
 
 const policy = defaultLinkHealthConfig();
 const refused = () => throughputResult(undefined, { errors: ['connect ECONNREFUSED'], failure: 'refused', stopReason: 'error' });
@@ -12,17 +12,13 @@ const refused = () => throughputResult(undefined, { errors: ['connect ECONNREFUS
 async function slowLinkDeadConfirm(confirmServer: boolean) {
   const asked: string[] = [];
   const judged = await measure(
-    {
-      watch: undefined,
-      cpuMs: () => 0,
-      monoMs: () => 0,
-      allowance: () => 10_000_000,
-      confirmServer,
-      run: async (_dir, _max, confirming) => {
+    fakeTestDeps(
+      async (_dir, _max, confirming) => {
         asked.push(confirming ? 'confirming' : 'own');
         return confirming ? refused() : throughputResult(2, { deliveredBytes: 700_000, durationMs: 3_000 });
       },
-    },
+      { confirmServer },
+    ),
     ['down'],
     10_000_000,
     undefined,
@@ -48,17 +44,13 @@ test('without a confirmation server a failed second test is not repeated: the fi
 
 test('the failed confirmation run’s bytes count against the budget and its error is reported', async () => {
   const judged = await measure(
-    {
-      watch: undefined,
-      cpuMs: () => 0,
-      monoMs: () => 0,
-      allowance: () => 10_000_000,
-      confirmServer: true,
-      run: async (_dir, _max, confirming) =>
+    fakeTestDeps(
+      async (_dir, _max, confirming) =>
         confirming
           ? throughputResult(undefined, { errors: ['socket reset'], failure: 'error', stopReason: 'error', bytesUsed: 6_000_000 })
           : throughputResult(2, { deliveredBytes: 700_000, durationMs: 3_000 }),
-    },
+      { confirmServer: true },
+    ),
     ['down'],
     10_000_000,
     undefined,

@@ -5,7 +5,7 @@ import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
 import { pathFigure, SILENT_MIN_RTTS, silentFloor } from '../../../probes/silent-path.ts';
 import type { ThroughputResult } from '../../../probes/throughput.ts';
 import { measure, throughputSample } from '../../../probes/uplink-throughput.ts';
-import { throughputResult } from '../../support/throughput-results.ts';
+import { fakeTestDeps, throughputResult } from '../../support/throughput-results.ts';
 
 /** 25 kB delivered in 2 s: 0.1 Mbit/s. */
 const QUIET = { deliveredBytes: 25_000, durationMs: 2_000 };
@@ -49,15 +49,10 @@ const policy = defaultLinkHealthConfig();
 async function twoServers(first: () => ThroughputResult, confirming: () => ThroughputResult) {
   const asked: string[] = [];
   const judged = await measure(
-    {
-      watch: undefined,
-      cpuMs: () => 0,
-      monoMs: () => 0,
-      allowance: () => 10_000_000,
+    fakeTestDeps(async (_dir, _max, c) => (asked.push(c ? 'confirming' : 'own'), c ? confirming() : first()), {
       confirmServer: true,
       rttMs: () => 159,
-      run: async (_dir, _max, c) => (asked.push(c ? 'confirming' : 'own'), c ? confirming() : first()),
-    },
+    }),
     ['down'],
     10_000_000,
     undefined,
