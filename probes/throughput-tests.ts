@@ -188,7 +188,10 @@ export class ThroughputTests {
           cpuMs: this.#d.cpuMs ?? processCpuMs,
           loopCpu: this.#d.loopCpu ?? threadCpu,
           monoMs: () => clock.monoMs(),
-          allowance: () => throughputAllowance(uplinkBudget(this.#d, clock.nowMs()), 1, t.maxBytes, MIN_USEFUL_THROUGHPUT_BYTES),
+          allowance: (pending) => {
+            const b = uplinkBudget(this.#d, clock.nowMs());
+            return throughputAllowance(budgetView(b.budgetBytes, b.usedBytes + pending), 1, t.maxBytes, MIN_USEFUL_THROUGHPUT_BYTES);
+          },
           confirmServer: confirmWith !== null && confirmWith.url !== t.url,
           rttMs: () => this.#s.rttHintMs(),
           run: (direction, maxBytes, confirming) => {

@@ -36,8 +36,11 @@ export interface TestDeps {
    * the confirmation server when one is configured (probes.throughput.confirmUrl).
    */
   run(direction: Direction, maxBytes: number, confirming?: boolean): Promise<ThroughputResult>;
-  /** Bytes per direction the budget still allows now (0: no second test possible). */
-  allowance(): number;
+  /**
+   * Bytes one more test may use now (0: none may run), after `pendingBytes`: what this run has spent or set aside and
+   * the budget has not recorded yet (it learns a run's bytes only when the run ends).
+   */
+  allowance(pendingBytes: number): number;
   /** A confirmation server other than the test's own is configured and reachable from this uplink (confirmUrl). */
   confirmServer?: boolean;
   /** The uplink's latest round-trip time (ms), to tell a silent test from one too short for a long-RTT link. */
@@ -96,13 +99,18 @@ export async function measure(
   policy: LinkHealthConfig,
 ): Promise<Map<Direction, JudgedDirection>> {
   const out = new Map<Direction, JudgedDirection>();
-  for (const dir of directions) {
+  const run = new RunBytes(d, perDirection);
+  for (const [i, dir] of directions.entries()) {
+    // each direction's first test has its share (the caller sized perDirection by the budget); the directions still
+    // to come keep theirs, so a confirmation here never eats it
+    run.reserved = (directions.length - i - 1) * perDirection;
     const j = await runJudged(d, dir, perDirection);
+    run.spent += j.result.bytesUsed;
     const mbps = j.result.mbps;
     if (j.suspect === null && mbps !== undefined && needsConfirmation(dir, mbps, view, policy)) {
-      const allowed = Math.min(perDirection, d.allowance());
+      const allowed = run.next();
       if (allowed > 0) {
-        const second = await confirmationRun(d, dir, allowed);
+        const second = await confirmationRun(d, dir, allowed, run);
         j.confirmation = second.result;
         if (second.suspect !== null || second.result.mbps === undefined) {
           j.suspect = 'unconfirmed';
@@ -113,10 +121,31 @@ export async function measure(
         j.suspect = 'unconfirmed';
         j.detail = `no budget left for a second test to confirm ${mbps.toFixed(2)} Mbit/s`;
       }
-    } else if (d.confirmServer === true) await confirmSilent(d, dir, j, perDirection, policy);
+    } else if (d.confirmServer === true) await confirmSilent(d, dir, j, run, policy);
     out.set(dir, j);
   }
   return out;
+}
+
+/**
+ * The bytes of one run (every test of every direction) against the day's budget, which records them only when the
+ * run ends: each second test gets at most `perDirection`, and at most what the budget allows after what the run has spent and
+ * what it keeps for the directions still to come. Without it one run with confirmations and a fallback spent 9.0 MB
+ * against 3 MB spendable (a review's test: both directions low, the confirmation server resetting mid-test).
+ */
+class RunBytes {
+  spent = 0;
+  reserved = 0;
+  readonly #d: TestDeps;
+  readonly #perDirection: number;
+  constructor(d: TestDeps, perDirection: number) {
+    this.#d = d;
+    this.#perDirection = perDirection;
+  }
+  /** Bytes the next test may use (0: it must not run). */
+  next(): number {
+    return Math.max(0, Math.min(this.#perDirection, this.#d.allowance(this.spent + this.reserved)));
+  }
 }
 
 /**
@@ -124,13 +153,15 @@ export async function measure(
  * figure and an error), against the test's own server instead, as without one. A dead confirmation server otherwise
  * left every bad-news figure unconfirmed, so no link could be judged slow, and nothing said why.
  */
-async function confirmationRun(d: TestDeps, dir: Direction, allowed: number): Promise<JudgedDirection> {
+async function confirmationRun(d: TestDeps, dir: Direction, allowed: number, run: RunBytes): Promise<JudgedDirection> {
   const second = await runJudged(d, dir, allowed, true);
+  run.spent += second.result.bytesUsed;
   const failed = second.result.mbps === undefined && second.result.errors.length > 0;
   if (!failed || d.confirmServer !== true) return second;
-  const budget = Math.min(allowed, d.allowance());
+  const budget = run.next();
   if (budget <= 0) return second;
   const again = await runJudged(d, dir, budget);
+  run.spent += again.result.bytesUsed;
   // the failed run's bytes count against the budget, and its error is reported (a dead confirmUrl shows)
   const r = again.result;
   const errors = [...second.result.errors.map((e) => `confirmUrl: ${e}`), ...r.errors];
@@ -145,14 +176,15 @@ async function confirmationRun(d: TestDeps, dir: Direction, allowed: number): Pr
  * silent primary server cannot keep an uplink degraded. With one server such a test stays set aside (it cannot tell
  * the two apart).
  */
-async function confirmSilent(d: TestDeps, dir: Direction, j: JudgedDirection, perDirection: number, policy: LinkHealthConfig): Promise<void> {
+async function confirmSilent(d: TestDeps, dir: Direction, j: JudgedDirection, run: RunBytes, policy: LinkHealthConfig): Promise<void> {
   const rttMs = d.rttMs?.();
   const floor = silentFloor(j, rttMs);
   if (floor === null || floor >= enterValue(dir, policy)) return;
-  const allowed = Math.min(perDirection, d.allowance());
+  const allowed = run.next();
   if (allowed <= 0) return;
   // never the fallback to `url`: the server that just went silent cannot confirm its own silence
   const second = await runJudged(d, dir, allowed, true);
+  run.spent += second.result.bytesUsed;
   j.confirmation = second.result;
   const other = pathFigure(second, rttMs);
   if (other === null) return;
