@@ -27,6 +27,8 @@ export interface ProbeMetrics {
   throughputFailed(uplink: string, reason: string): void;
   /** Whether the uplink's throughput server answered its last test. */
   throughputServerUp(uplink: string, up: boolean): void;
+  /** A second throughput test ran: on which server (confirm, own) and what it concluded (confirmation-report.ts). */
+  confirmation(uplink: string, direction: 'down' | 'up', server: string, outcome: string): void;
 }
 
 /** Creates the gauges/counters (names `linkward_probes_*`, base units: seconds, ratio, bits/s, bytes). */
@@ -130,7 +132,16 @@ export function createProbeMetrics(registry: Registry): ProbeMetrics {
     labelNames: ['uplink'],
     registers,
   });
+  const confirmations = new Counter({
+    name: 'linkward_probes_throughput_confirmations_total',
+    help: 'Second throughput tests, by server (confirm: confirmUrl, own: url) and outcome (agreed_low, overruled, unconfirmed); overruled on confirm: the own server read low where the other read well.',
+    labelNames: ['uplink', 'direction', 'server', 'outcome'],
+    registers,
+  });
   return {
+    confirmation(uplink, direction, server, outcome) {
+      confirmations.inc({ uplink, direction: direction === 'down' ? 'download' : 'upload', server, outcome });
+    },
     voided(uplink, kind, reason) {
       voided.inc({ uplink, kind, reason });
     },

@@ -2,6 +2,7 @@
 import type { BudgetStatus, MeasurementNote, ProbeSample, VoidReason } from '../agent/core/types.ts';
 import type { LinkHealthConfig } from '../agent/config/link.ts';
 import { isLowThroughput } from '../agent/core/link-verdict.ts';
+import { SLOW_SERVER_RUNS } from './confirmation-report.ts';
 import { targetNotes, type TargetBook } from './target-health.ts';
 
 /** Void measurements are reported for this long after the last one. */
@@ -19,6 +20,9 @@ export interface ServerHealth {
   /** First failure of the current run of failures (null: the last test worked or none ran). */
   failingSinceMs: number | null;
   lastError?: string;
+  /** Tests in a row in which this server read low and the confirmation server overruled it, since when. */
+  slowRuns?: number;
+  slowSinceMs?: number;
 }
 
 export interface NoteInput {
@@ -74,6 +78,13 @@ export function buildNotes(i: NoteInput): MeasurementNote[] {
       code: 'throughput_server_failing',
       sinceMs: i.server.failingSinceMs,
       message: `the speed-test server is failing (${i.server.lastError ?? 'no answer'}): a server problem, not the link; download/upload figures are not refreshed`,
+    });
+  }
+  if ((i.server.slowRuns ?? 0) >= SLOW_SERVER_RUNS) {
+    notes.push({
+      code: 'throughput_server_slow',
+      sinceMs: i.server.slowSinceMs ?? i.nowMs,
+      message: `the speed-test server (probes.throughput.url) read this uplink low in ${i.server.slowRuns} tests in a row while the confirmation server (confirmUrl) read it well: a slow server, not the link; each such test costs a second one (check the server's load and its own uplink)`,
     });
   }
   if (i.throughputConfigured && i.throughputEnabled && i.budget.spent) {

@@ -1,5 +1,7 @@
 /** What a finished throughput test amounts to: the outcome, the sample, its suspect figures and the server's health. Pure. */
 import type { ProbeSample, VoidReason } from '../agent/core/types.ts';
+import type { LinkHealthConfig } from '../agent/config/link.ts';
+import { confirmationReport, slowServerRun, type ConfirmationReport } from './confirmation-report.ts';
 import type { ServerHealth } from './notes.ts';
 import type { FailureReason } from './throughput-result.ts';
 import type { ThroughputResult } from './throughput.ts';
@@ -40,10 +42,12 @@ export interface RecordedTest {
   failure?: FailureReason;
   /** No figure at all and errors: the server did not serve the test. */
   failed: boolean;
+  /** The second tests that ran, what each read and what they concluded. */
+  confirmations: ConfirmationReport[];
 }
 
 /** Builds the outcome of a finished test at `nowMs`. */
-export function outcomeOf(uplink: string, nowMs: number, judged: ReadonlyMap<'down' | 'up', JudgedDirection>): RecordedTest {
+export function outcomeOf(uplink: string, nowMs: number, judged: ReadonlyMap<'down' | 'up', JudgedDirection>, policy: LinkHealthConfig): RecordedTest {
   const s: ProbeSample = throughputSample(uplink, nowMs, judged);
   const out: ThroughputOutcome = { uplink, ran: true, sample: s };
   const suspect: NonNullable<ThroughputOutcome['suspect']> = {};
@@ -63,11 +67,16 @@ export function outcomeOf(uplink: string, nowMs: number, judged: ReadonlyMap<'do
   const errors = results.flatMap((r) => r.errors);
   const first = results.find((r) => r.errors.length > 0);
   const measured = s.downloadMbps !== undefined || s.uploadMbps !== undefined;
-  return { out, suspects, errors, ...(first ? { failure: first.failure ?? 'error' } : {}), failed: errors.length > 0 && !measured };
+  const confirmations = [...judged].flatMap(([dir, j]) => confirmationReport(dir, j, policy) ?? []);
+  return { out, suspects, errors, ...(first ? { failure: first.failure ?? 'error' } : {}), failed: errors.length > 0 && !measured, confirmations };
 }
 
-/** Server health after a recorded test: failing since the first failure of the current run, healthy after any figure. */
+/**
+ * Server health after a recorded test: failing since the first failure of the current run, healthy after any figure;
+ * slow (its own server read low and the confirmation server overruled it) for as many runs in a row as that held.
+ */
 export function serverAfter(prev: ServerHealth, r: RecordedTest, nowMs: number): ServerHealth {
-  if (!r.failed) return { failingSinceMs: null };
-  return { failingSinceMs: prev.failingSinceMs ?? nowMs, lastError: r.errors[0] as string };
+  if (r.failed) return { failingSinceMs: prev.failingSinceMs ?? nowMs, lastError: r.errors[0] as string };
+  if (!slowServerRun(r.confirmations)) return { failingSinceMs: null };
+  return { failingSinceMs: null, slowRuns: (prev.slowRuns ?? 0) + 1, slowSinceMs: prev.slowSinceMs ?? nowMs };
 }

@@ -2,6 +2,7 @@
 import type { BudgetStatus, ProbeSample, VoidReason } from '../agent/core/types.ts';
 import { uplinkBudgetBytes } from '../agent/config/uplinks.ts';
 import { budgetView, msUntilNextUtcDay, throughputAllowance, type BudgetView } from './budget.ts';
+import { SLOW_SERVER_RUNS } from './confirmation-report.ts';
 import { overlapsLoadingTest } from './disturbance.ts';
 import { MIN_USEFUL_THROUGHPUT_BYTES, processCpuMs, type MonitorDeps } from './monitor-deps.ts';
 import type { NoteInput, ServerHealth } from './notes.ts';
@@ -237,7 +238,7 @@ export class ThroughputTests {
   /** Records a finished test: sample, budget, server health, void figures. */
   #record(judged: Map<'down' | 'up', JudgedDirection>): ThroughputOutcome {
     const nowMs = this.#d.clock.nowMs();
-    const r = outcomeOf(this.#name, nowMs, judged);
+    const r = outcomeOf(this.#name, nowMs, judged, this.#d.cfg.health);
     for (const v of r.suspects) {
       if (v.reason !== r.out.sample?.void) this.#d.metrics.voided(this.#name, 'throughput', v.reason);
       this.#s.voided(nowMs, v.reason, v.detail);
@@ -245,7 +246,19 @@ export class ThroughputTests {
     const s = r.out.sample as ProbeSample;
     this.#d.store.record(s);
     this.#d.metrics.observe(s);
+    for (const c of r.confirmations) {
+      this.#d.metrics.confirmation(this.#name, c.direction, c.server, c.outcome);
+      this.#d.log.info(
+        { uplink: this.#name, ...c },
+        `throughput: a second test ran (${c.why}) against the ${c.server === 'confirm' ? 'confirmation' : 'same'} server: ${c.outcome}`,
+      );
+    }
     this.#server = serverAfter(this.#server, r, nowMs);
+    if (this.#server.slowRuns === SLOW_SERVER_RUNS)
+      this.#d.log.warn(
+        { uplink: this.#name, runs: SLOW_SERVER_RUNS },
+        'the speed-test server reads this uplink low while the confirmation server reads it well: a slow server, not the link',
+      );
     if (r.failed) {
       this.#d.metrics.throughputFailed(this.#name, r.failure ?? 'error');
       this.#d.log.warn(

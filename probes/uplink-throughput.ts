@@ -14,8 +14,12 @@ export interface JudgedDirection {
   /** Why the agent cannot vouch for this figure (it then counts only as a lower bound), or null. */
   suspect: VoidReason | null;
   detail?: string;
-  /** The second test of a bad-news figure, when one ran. */
+  /** The second test of a bad-news figure, or of a test that went silent, when one ran. */
   confirmation?: ThroughputResult;
+  /** Which server the second test ran against: the confirmation server (confirmUrl) or the test's own (url). */
+  confirmedOn?: 'confirm' | 'own';
+  /** Why it ran: a figure that would worsen the verdict, or a test that went silent (silent-path.ts). */
+  confirmedFor?: 'bad_news' | 'silent';
   /**
    * Both readings are below the degraded enter value: the link is slow, whatever caps ended the tests. On a slow link
    * the 2.5 s line-rate allowance ends nearly every test before its estimate settles, so each figure alone is only
@@ -112,6 +116,8 @@ export async function measure(
       if (allowed > 0) {
         const second = await confirmationRun(d, dir, allowed, run);
         j.confirmation = second.result;
+        j.confirmedOn = second.confirmedOn ?? 'own';
+        j.confirmedFor = 'bad_news';
         if (second.suspect !== null || second.result.mbps === undefined) {
           j.suspect = 'unconfirmed';
           const why = second.suspect ?? (second.result.errors[0] !== undefined ? `failed: ${second.result.errors[0]}` : 'no figure');
@@ -156,6 +162,7 @@ class RunBytes {
 async function confirmationRun(d: TestDeps, dir: Direction, allowed: number, run: RunBytes): Promise<JudgedDirection> {
   const second = await runJudged(d, dir, allowed, true);
   run.spent += second.result.bytesUsed;
+  if (d.confirmServer === true) second.confirmedOn = 'confirm';
   const failed = second.result.mbps === undefined && second.result.errors.length > 0;
   if (!failed || d.confirmServer !== true) return second;
   const budget = run.next();
@@ -166,7 +173,7 @@ async function confirmationRun(d: TestDeps, dir: Direction, allowed: number, run
   const r = again.result;
   const errors = [...second.result.errors.map((e) => `confirmUrl: ${e}`), ...r.errors];
   const failure = r.failure ?? second.result.failure;
-  return { ...again, result: { ...r, bytesUsed: r.bytesUsed + second.result.bytesUsed, errors, ...(failure ? { failure } : {}) } };
+  return { ...again, confirmedOn: 'own', result: { ...r, bytesUsed: r.bytesUsed + second.result.bytesUsed, errors, ...(failure ? { failure } : {}) } };
 }
 
 /**
@@ -186,6 +193,8 @@ async function confirmSilent(d: TestDeps, dir: Direction, j: JudgedDirection, ru
   const second = await runJudged(d, dir, allowed, true);
   run.spent += second.result.bytesUsed;
   j.confirmation = second.result;
+  j.confirmedOn = 'confirm';
+  j.confirmedFor = 'silent';
   const other = pathFigure(second, rttMs);
   if (other === null) return;
   j.pathMbps = Math.max(floor, other);

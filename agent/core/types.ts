@@ -69,6 +69,7 @@ export type MeasurementNoteCode =
   | 'target_refused'
   | 'target_silent'
   | 'throughput_server_failing'
+  | 'throughput_server_slow'
   | 'throughput_disabled'
   | 'budget_spent'
   | 'measurements_disturbed'

@@ -84,6 +84,7 @@ const NOTE_WORDS: Record<string, string> = {
   target_refused: `A test server is not answering. ${SUPPORT_NOT_YOU}`,
   target_silent: `One of the test servers does not reply. ${SUPPORT_NOT_YOU}`,
   throughput_server_failing: `The speed-test server is not working, so the speeds shown may be old. ${SUPPORT_NOT_YOU}`,
+  throughput_server_slow: `The speed-test server is slow, so each speed test is run twice. ${SUPPORT_NOT_YOU}`,
   throughput_disabled: 'Speed tests are switched off on this device, so no speeds are shown. Nothing to do.',
   budget_spent:
     'The speed tests have used up their data allowance for today, so the speeds shown may be old. They are measured again after {reset}. Nothing to do.',

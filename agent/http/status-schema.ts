@@ -14,7 +14,7 @@ const Note = z.object({
   code: z
     .string()
     .describe(
-      'stable code: target_refused, target_silent, throughput_server_failing, throughput_disabled, budget_spent, measurements_disturbed, throughput_expired, target_unprobed (more may come)',
+      'stable code: target_refused, target_silent, throughput_server_failing, throughput_server_slow, throughput_disabled, budget_spent, measurements_disturbed, throughput_expired, target_unprobed (more may come)',
     ),
   message: z.string(),
   sinceMs: Ms,

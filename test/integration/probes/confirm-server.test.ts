@@ -63,6 +63,11 @@ async function downloadServer(mode: 'fast' | 'slow' | 'silent'): Promise<{ url: 
 
 /** One on-demand download test of the default uplink, as the daemon runs it (the confirmation included). */
 async function downloadTest(throughput: Record<string, unknown>): Promise<ProbeSample | undefined> {
+  return (await downloadTestWithMetrics(throughput)).sample;
+}
+
+/** The same, with the agent's metrics exposition after it. */
+async function downloadTestWithMetrics(throughput: Record<string, unknown>): Promise<{ sample: ProbeSample | undefined; metrics: string }> {
   // the agent's own start-up sets its first 10 s of tests aside (warm-up): its monotonic clock moves past them after start
   let aheadMs = 0;
   const clock: Clock = { ...systemClock, monoMs: () => systemClock.monoMs() + aheadMs };
@@ -73,7 +78,8 @@ async function downloadTest(throughput: Record<string, unknown>): Promise<ProbeS
     aheadMs = WARMUP_MS;
     const m = c.monitors()[0];
     assert.ok(m);
-    return (await m.throughput({ force: true })).sample;
+    const sample = (await m.throughput({ force: true })).sample;
+    return { sample, metrics: await ctx.metrics.metrics() };
   } finally {
     await c.stop();
     ctx.stateDb.close();
@@ -93,9 +99,15 @@ test('with confirmUrl, the confirmation goes to the other server and the better 
   const slow = await downloadServer('slow');
   const fast = await downloadServer('fast');
   t.after(() => Promise.all([slow.close(), fast.close()]));
-  const s = await downloadTest({ url: slow.url, confirmUrl: fast.url });
+  const { sample: s, metrics } = await downloadTestWithMetrics({ url: slow.url, confirmUrl: fast.url });
   // a first test set aside (the agent starved on a busy CI core) needs no confirmation, and is only "at least"
   assert.ok(fast.downloads() > 0 || s?.downloadLowerBound === true, 'the confirmation ran against confirmUrl');
+  // the second test is counted by server and outcome: the own server read low, the other overruled it (or, set aside, nothing concluded)
+  if (fast.downloads() > 0)
+    assert.match(
+      metrics,
+      /linkward_probes_throughput_confirmations_total\{uplink="[^"]+",direction="download",server="confirm",outcome="(overruled|unconfirmed)"\} 1/,
+    );
   const d = s?.downloadMbps;
   // under a busy CPU the fast loopback test may be set aside (then the figure is only "at least"); never vouched low
   assert.ok(d !== undefined && (d >= 5 || s?.downloadLowerBound === true), `read ${d} Mbit/s (lowerBound ${s?.downloadLowerBound})`);

@@ -13,6 +13,7 @@ const NOTE_CODES: Record<MeasurementNoteCode, true> = {
   target_refused: true,
   target_silent: true,
   throughput_server_failing: true,
+  throughput_server_slow: true,
   throughput_disabled: true,
   budget_spent: true,
   measurements_disturbed: true,

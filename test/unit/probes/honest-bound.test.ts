@@ -1,6 +1,7 @@
 /** A lower bound is one: a figure the agent cannot vouch for never reads above what its test delivered (pure). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
 import { floorMbps, honestBound } from '../../../probes/throughput-result.ts';
 import { figureOf, throughputSample } from '../../../probes/uplink-throughput.ts';
 import { outcomeOf } from '../../../probes/throughput-outcome.ts';
@@ -52,7 +53,7 @@ test('the better of two readings is never below either one’s own bound, nor be
 
 test('the outcome `linkward test` prints carries the held figure, not the socket-buffer one', () => {
   const up = throughputResult(319, { ...SILENT, direction: 'up', lowerBound: true, stable: false, stopReason: 'time' });
-  const r = outcomeOf('wan', 0, new Map([['up', { result: up, suspect: null }]]));
+  const r = outcomeOf('wan', 0, new Map([['up', { result: up, suspect: null }]]), defaultLinkHealthConfig());
   assert.equal(r.out.upload?.mbps, FLOOR);
   assert.equal(r.out.upload?.lowerBound, true);
   assert.doesNotMatch(formatOutcome(JSON.parse(JSON.stringify(r.out))), /319/);
