@@ -87,6 +87,13 @@ export const TREND_TAIL_SHARE = 0.4;
 /** Shortest tail (ms) the trend test judges: shorter tails are all bursts (receiver batching, 100 ms bins). */
 export const TREND_MIN_TAIL_MS = 300;
 
+/**
+ * Readings (cumulative-byte samples) a window needs per bin before it may be `stable`: at least one on average. A
+ * download reads a chunk every few ms even at 0.5 Mbit/s; a window bridged by interpolation between a few readings
+ * has no evidence of a steady rate.
+ */
+export const STABLE_MIN_READINGS_PER_BIN = 1;
+
 /** Bins averaged (centred) before the warm-up test, so one bursty bin neither ends nor extends warm-up. */
 export const WARMUP_SMOOTH_BINS = 3;
 /** Delivery is bursty on this time scale (receiver batching, loss recovery): residuals closer than this are correlated. */
@@ -170,7 +177,11 @@ export function estimate(samples: readonly ByteSample[], opts: EstimatorOptions 
   const tailMs = Math.max(TREND_MIN_TAIL_MS, TREND_TAIL_SHARE * measuredMs);
   const recentMbps = tailMs < measuredMs ? toMbps(slopeFit(samples, endT - tailMs, endT, opts.binMs / 2).slope, 1) : mbps;
   const flat = mbps > 0 && Math.abs(recentMbps / mbps - 1) <= opts.stableTolerance;
-  const stable = measuredMs >= opts.minMeasureMs && mbps > 0 && 2 * fit.relSe <= opts.stableTolerance && flat;
+  // the fit runs on a grid interpolated between readings: two readings 1.2 s apart make a perfect line (the lab at
+  // 600 ms RTT: "stable" 0.04 Mbit/s from the first 5.6 kB of headers), so the window must hold real readings
+  const readings = samples.filter((p) => p.tMs > startT && p.tMs <= endT).length;
+  const sampled = readings >= STABLE_MIN_READINGS_PER_BIN * (measuredMs / opts.binMs);
+  const stable = measuredMs >= opts.minMeasureMs && mbps > 0 && 2 * fit.relSe <= opts.stableTolerance && flat && sampled;
   return { mbps, warmupMs: startT - first.tMs, measuredMs, measuredBytes, relSe: fit.relSe, recentMbps, stable };
 }
 

@@ -4,6 +4,7 @@ import { median } from './stats.ts';
 import type { ByteLedger } from './probe-bytes.ts';
 import type { Preset } from './presets.ts';
 import { proberFor, type RttProber } from './rtt-probers.ts';
+import { MAX_FILL_RTT_MS, MAX_TIME_CAP_MS, TIME_CAP_RTTS } from './throughput-options.ts';
 
 /** Pings before the load starts: 3 give a median that one delayed answer cannot move. */
 export const IDLE_SAMPLES = 3;
@@ -65,6 +66,11 @@ export class LatencySession {
   /** Wire bytes used by the pings so far. */
   bytes(): number {
     return this.#prober.bytes();
+  }
+
+  /** Median idle RTT (ms) of the pings before the load; undefined without an answer. */
+  idleMs(): number | undefined {
+    return median(this.#idle);
   }
 
   /** Median loaded RTT so far (ms), for the in-flight estimate; undefined before the first answer. */
@@ -137,7 +143,7 @@ export function latencyFigures(idle: readonly number[], loaded: readonly number[
 
 /** The pings of one throughput direction, their bytes set aside on its ledger; undefined when the cap cannot spare them. */
 export function reservedLatencySession(
-  o: { url: string; preset: Preset; clock: Clock; timeoutMs: number; maxDurationMs: number; sourceAddress?: string; token?: string },
+  o: { url: string; preset: Preset; clock: Clock; timeoutMs: number; maxDurationMs: number; rttHintMs?: number; sourceAddress?: string; token?: string },
   ledger: ByteLedger,
 ): LatencySession | undefined {
   const prober = proberFor(o.url, o.preset, {
@@ -146,7 +152,11 @@ export function reservedLatencySession(
     ...(o.sourceAddress ? { sourceAddress: o.sourceAddress } : {}),
     ...(o.token ? { token: o.token } : {}),
   });
-  const reserve = latencyReserveBytes(prober, o.maxDurationMs);
+  // the pings cover the time cap as it stretches on a long path (the light probes' RTT: the idle pings come later)
+  const reserve = latencyReserveBytes(
+    prober,
+    Math.min(MAX_TIME_CAP_MS, Math.max(o.maxDurationMs, TIME_CAP_RTTS * Math.min(MAX_FILL_RTT_MS, o.rttHintMs ?? 0))),
+  );
   if (!ledger.setAside(reserve)) {
     void prober.close();
     return undefined;

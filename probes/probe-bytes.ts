@@ -110,6 +110,18 @@ export function inFlightBytes(mbps: number, delayMs: number, outstanding: readon
 }
 
 /**
+ * The rate of a window's last part (TREND_TAIL_SHARE) above its whole rate by this factor: the transfer is still
+ * ramping up (slow start: the rate doubles every round trip until the path is full). Above the 13–21 % a loss-recovery
+ * burst puts on a settled tail (estimator.ts), below what one round trip of doubling puts on a tail of a few RTTs.
+ */
+export const RAMP_FACTOR = 1.25;
+
+/** Whether a window whose rate is `mbps` and whose last part ran at `recentMbps` was still ramping up. */
+export function isRamping(mbps: number, recentMbps: number | undefined): boolean {
+  return recentMbps !== undefined && mbps > 0 && recentMbps > RAMP_FACTOR * mbps;
+}
+
+/**
  * The line-rate allowance stop: the probe cannot know the line rate in advance, so it bounds itself by its own
  * estimate, taken at the low end of its ≈ 95 % interval (mbps × (1 − 2·relSe)) so that a noisy figure does not widen
  * the allowance. Only estimates whose window is minMeasureMs long count (stopping on a shorter one would cost
@@ -130,10 +142,17 @@ export class AllowanceRule {
     return this.#rateMbps;
   }
 
-  /** Takes the latest estimate: `measuredMs` is the window the final figure would cover after a stop now. */
-  observe(mbps: number, relSe: number, measuredMs: number): void {
+  /**
+   * Takes the latest estimate: `measuredMs` is the window the final figure would cover after a stop now; `recentMbps`
+   * the rate of its last part. While that runs RAMP_FACTOR above the whole window's, the transfer is still filling
+   * the path (slow start on a long round trip) and the link carries at least the recent rate: the rule judges by it.
+   * Judged by the window's rate, a 40 Mbit/s link at 300 ms RTT stopped after 1.0 s and 0.17 MB reading 0.80 (lab).
+   */
+  observe(mbps: number, relSe: number, measuredMs: number, recentMbps = 0): void {
     const low = mbps * (1 - 2 * relSe);
-    if (measuredMs >= this.minMeasureMs && low > 0) this.#rateMbps = low;
+    if (measuredMs < this.minMeasureMs) return;
+    const rate = isRamping(mbps, recentMbps) ? Math.max(low, recentMbps) : low;
+    if (rate > 0) this.#rateMbps = rate;
   }
 
   /** True once `usedBytes` plus `pendingBytes` (downloads in flight, the rest of uploads that finish) reach the allowance. */

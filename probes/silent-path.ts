@@ -20,13 +20,14 @@ export const SILENT_FLOOR_SHARE = 0.5;
  * What a test that went silent certainly delivered (its floor: bytes over the whole test); null for any other test.
  * Silent: it moved nothing, or a stall or its time cap ended it with a floor below SILENT_FLOOR_SHARE of its own
  * estimate. Not silent: a figure the agent vouches for, an error, a disturbance of the agent's own (starved,
- * CPU-bound), a stop on the byte cap or the line-rate allowance (data was flowing), or a test too short to judge. Such
+ * CPU-bound), a stop on the byte cap or the line-rate allowance (data was flowing), a test still ramping up, or a test too short to judge. Such
  * a test is set aside alone: a server that stalls reads like a path that does.
  */
 export function silentFloor(j: JudgedDirection, rttMs: number | undefined): number | null {
   const r = j.result;
   const agentFine = j.suspect === null || j.suspect === 'stalled';
-  if (!agentFine || r.errors.length > 0 || r.stopReason === 'error') return null;
+  // a test still ramping up at its end was moving more and more data: slow start on a long round trip, not silence
+  if (!agentFine || r.errors.length > 0 || r.stopReason === 'error' || r.ramping === true) return null;
   if (rttMs !== undefined && r.durationMs < SILENT_MIN_RTTS * rttMs) return null;
   const floor = floorMbps(r);
   if (floor === undefined) return null;

@@ -13,6 +13,12 @@ export const STALL_MIN_MS = 250;
  */
 export const STALL_GAP_FACTOR = 4;
 /**
+ * Linux's minimum retransmission timeout (ms). An RTO waits at least a round trip plus this, while a stream whose
+ * window is full waits up to a round trip for its ACKs between bursts: on a 276 ms path those ordinary gaps were
+ * taken for stalls, and a 2.9 Mbit/s link was never judged slow (the delay-line lab).
+ */
+export const RTO_MIN_MS = 200;
+/**
  * After a stall ends, data held back (out of order at the receiver, or unread while the client was starved of CPU)
  * arrives at once; a stall is judged with this much time after it, so a mere reading delay does not count.
  */
@@ -38,10 +44,10 @@ export interface StallReport {
 }
 
 /** Silent stretches of one stream inside [t0, t1]: gaps between arrivals while it had a transfer outstanding. */
-export function streamGaps(s: StreamActivity, t0: number, t1: number): [number, number][] {
+export function streamGaps(s: StreamActivity, t0: number, t1: number, rttMs = 0): [number, number][] {
   const times = [...s.progress].sort((a, b) => a - b);
   const steps = times.slice(1).map((t, i) => t - (times[i] as number));
-  const limit = Math.max(STALL_MIN_MS, STALL_GAP_FACTOR * (median(steps) ?? 0));
+  const limit = Math.max(STALL_MIN_MS, rttMs + RTO_MIN_MS, STALL_GAP_FACTOR * (median(steps) ?? 0));
   const gaps: [number, number][] = [];
   for (const [b0, b1] of s.busy) {
     const inside = times.filter((t) => t >= b0 && t <= b1);
@@ -74,8 +80,8 @@ export function mergeIntervals(xs: readonly [number, number][]): [number, number
  * share of the link); the stall counts when the aggregate, judged up to STALL_CATCHUP_MS after the interval, carried
  * less than STALL_RATE_SHARE of the rate outside the intervals.
  */
-export function findStalls(streams: readonly StreamActivity[], total: readonly ByteSample[], t0: number, t1: number): StallReport {
-  const intervals = mergeIntervals(streams.flatMap((s) => streamGaps(s, t0, t1)));
+export function findStalls(streams: readonly StreamActivity[], total: readonly ByteSample[], t0: number, t1: number, rttMs = 0): StallReport {
+  const intervals = mergeIntervals(streams.flatMap((s) => streamGaps(s, t0, t1, rttMs)));
   const judged = mergeIntervals(intervals.map(([a, b]) => [a, Math.min(t1, b + STALL_CATCHUP_MS)] as [number, number]));
   const windowBytes = bytesAt(total, t1) - bytesAt(total, t0);
   const inBytes = judged.reduce((s, [a, b]) => s + bytesAt(total, b) - bytesAt(total, a), 0);

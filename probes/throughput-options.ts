@@ -11,8 +11,28 @@ export const INITIAL_UPLOAD_BYTES = 16 * 1024;
 export const TRUST_TRANSFER_MS = 500;
 /** Uploads are timed by their completions, so they are kept short: each completion is a precise delivery point. */
 export const TRUST_UPLOAD_MS = 150;
-/** ...but at least this many round trips long (RTT hint, else the shortest upload seen), so request gaps do not idle a stream. */
+/**
+ * ...but at least this many round trips long (RTT hint, else the shortest upload seen), so request gaps do not idle a
+ * stream; downloads too (each request waits one round trip for its first byte).
+ */
 export const TRUST_UPLOAD_RTTS = 4;
+/**
+ * Round trips a test runs before the line-rate allowance may end it, and below which a capped test counts as still
+ * filling the path (`ramping`): TCP slow start doubles the window once per round trip, so filling a 40 Mbit/s path
+ * at 300 ms RTT from its initial 10 segments takes about 7 of them (the lab's delay line: stopped after 1.0 s, such a
+ * link read 0.80 Mbit/s; two such readings agreed it was slow).
+ */
+export const FILL_RTTS = 10;
+/** The time cap stretches to at least this many round trips (a GEO satellite path, ~600 ms: 9 s), so a test can fill it. */
+export const TIME_CAP_RTTS = 15;
+/**
+ * Longest round trip the gate and the stretched cap go by (ms): a GEO satellite path. An idle RTT inflated by someone
+ * else's queue (loaded cellular: 1.5 s) would otherwise switch the allowance off for 15 s (a review: 6.7× its bytes).
+ */
+export const MAX_FILL_RTT_MS = 700;
+/** Longest a stretched time cap runs (the config's own maximum). */
+export const MAX_TIME_CAP_MS = 60_000;
+
 /** How often (of measured time) the stability rule is evaluated. */
 export const CHECK_EVERY_MS = 100;
 /** Per-ping timeout of the loaded-latency pings: an answer later than this is a loss. */

@@ -58,6 +58,14 @@ export interface ThroughputResult {
   lowerBound: boolean;
   /** True when a TCP stall (streams without progress) held the aggregate rate down inside the measured window. */
   stalled: boolean;
+  /** Rate of the measured window's last part (Mbit/s), when measured. */
+  recentMbps?: number;
+  /**
+   * True when a cap ended the test while its rate was still rising (probe-bytes.ts isRamping: slow start on a long
+   * round trip, the path not yet full): the figure is far below the link's rate, and only "at least" it. Two such
+   * readings never agree that a link is slow. Absent: false.
+   */
+  ramping?: boolean;
   /** Idle vs loaded RTT on a separate socket (UDP echo for linkward, HTTP GET otherwise); absent when not measured. */
   latency?: LatencyFigures;
   /** Payload bytes moved. */

@@ -3,17 +3,22 @@ import { Pool } from 'undici';
 import { messageOf } from '../agent/base/errors.ts';
 import { estimate, nextTransferSize, type ByteSample, type EstimatorOptions } from './estimator.ts';
 import { PRESETS } from './presets.ts';
-import { AllowanceRule, ByteLedger } from './probe-bytes.ts';
+import { AllowanceRule, ByteLedger, isRamping } from './probe-bytes.ts';
 import { ProbeMeter } from './throughput-meter.ts';
 import { lastCompletionMs, uploadEstimate, type SeriesEstimate } from './upload-series.ts';
 import { failureReason, judgeFigure, uploadActivity, type FailureReason, type StopReason, type ThroughputResult } from './throughput-result.ts';
-import { findStalls, type StreamActivity } from './stalls.ts';
+import { findStalls, RTO_MIN_MS, type StreamActivity } from './stalls.ts';
+import { queueBuilt } from './saturation.ts';
 import { reservedLatencySession } from './loaded-latency.ts';
 import {
   CHECK_EVERY_MS,
+  FILL_RTTS,
   INITIAL_TRANSFER_BYTES,
   INITIAL_UPLOAD_BYTES,
   LATENCY_TIMEOUT_MS,
+  MAX_FILL_RTT_MS,
+  MAX_TIME_CAP_MS,
+  TIME_CAP_RTTS,
   TRUST_TRANSFER_MS,
   TRUST_UPLOAD_MS,
   TRUST_UPLOAD_RTTS,
@@ -61,8 +66,9 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     connections: o.streams,
     connect: meter.connect,
     ...(o.sourceAddress ? { localAddress: o.sourceAddress } : {}),
-    headersTimeout: o.maxDurationMs,
-    bodyTimeout: o.maxDurationMs,
+    // the time cap aborts every request; these only bound one that outlives it
+    headersTimeout: MAX_TIME_CAP_MS,
+    bodyTimeout: MAX_TIME_CAP_MS,
   });
   const ac = new AbortController();
   const aborted = (): boolean => ac.signal.aborted;
@@ -72,6 +78,9 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   const ledger = new ByteLedger(o.maxBytes, o.streams);
   const latency = o.loadedLatency === false ? undefined : reservedLatencySession({ ...o, timeoutMs: o.latencyTimeoutMs ?? LATENCY_TIMEOUT_MS }, ledger);
   await untilAborted(latency?.idle(), o.signal);
+  // the path's round trip: the idle pings just taken to this server, else the uplink's light probes (at most a GEO path)
+  const rttMs = Math.min(MAX_FILL_RTT_MS, latency?.idleMs() ?? o.rttHintMs ?? 0) || 0;
+  const timeCapMs = Math.min(MAX_TIME_CAP_MS, Math.max(o.maxDurationMs, TIME_CAP_RTTS * rttMs));
   const t0 = o.clock.monoMs();
   latency?.start();
   const samples: ByteSample[] = [{ tMs: 0, bytes: 0 }];
@@ -120,9 +129,10 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     // in progress finish (the figure then reaches the last completion, the delivered series only lagging behind it)
     const loadedMs = latency?.loadedMs();
     if (loadedMs !== undefined) meter.delayHint(loadedMs);
-    if (c.bound) allowance.observe(c.bound.mbps, c.bound.relSe, up ? lastDoneAt - c.bound.warmupMs : c.bound.measuredMs);
+    if (c.bound) allowance.observe(c.bound.mbps, c.bound.relSe, up ? lastDoneAt - c.bound.warmupMs : c.bound.measuredMs, c.bound.recentMbps);
     o.onProgress?.({ direction: o.direction, mbps: last.mbps, bytes: total, elapsedMs: t });
-    if (c.e?.stable) stop('stable');
+    // a series bridged between a few readings (upload grids, in-sync points) can look steady before the path is full
+    if (c.e?.stable && t >= FILL_RTTS * rttMs) stop('stable');
   };
   /** Download: bytes the client read, kept beside the kernel's series for recordings (keepSeries). */
   const readSamples: ByteSample[] = [{ tMs: 0, bytes: 0 }];
@@ -135,14 +145,16 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     samples.push({ tMs: t, bytes: kernel ?? total });
     if (kernel !== undefined && o.keepSeries) readSamples.push({ tMs: t, bytes: total });
     if (t - lastCheck >= CHECK_EVERY_MS) check(t);
-    if (t >= o.maxDurationMs) stop('time');
+    if (t >= timeCapMs) stop('time');
     // still to come after a stop now: downloads in flight, or the rest of the uploads in progress
-    if (stopReason || !allowance.reached(meter.usedBytes(), up ? unpulled.reduce((a, b) => a + b, 0) : meter.inFlight(allowance.rateMbps))) return;
+    // the gate lifts early once the loaded pings show a queue: the path is full
+    const filling = t < FILL_RTTS * rttMs && !queueBuilt(latency?.idleMs(), latency?.loadedMs());
+    if (stopReason || filling || !allowance.reached(meter.usedBytes(), up ? unpulled.reduce((a, b) => a + b, 0) : meter.inFlight(allowance.rateMbps))) return;
     const doneMs = lastCompletionMs(completed);
     if (up && Number.isFinite(doneMs)) untilMs = doneMs;
     stop('allowance', up);
   };
-  const cancelTimer = o.clock.setTimer(o.maxDurationMs, () => stop('time'));
+  const cancelTimer = o.clock.setTimer(timeCapMs, () => stop('time'));
   const onAbort = (): void => stop('time');
   if (o.signal?.aborted) onAbort();
   else o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -170,7 +182,8 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   };
 
   let shortestUploadMs = Number.POSITIVE_INFINITY;
-  const trustMs = (): number => (up ? Math.max(TRUST_UPLOAD_MS, TRUST_UPLOAD_RTTS * (o.rttHintMs ?? shortestUploadMs)) : TRUST_TRANSFER_MS);
+  const trustMs = (): number =>
+    up ? Math.max(TRUST_UPLOAD_MS, TRUST_UPLOAD_RTTS * (rttMs || shortestUploadMs)) : Math.max(TRUST_TRANSFER_MS, TRUST_UPLOAD_RTTS * rttMs);
   // A server that sends more than asked (LibreSpeed: whole MiB) is asked for what it sends.
   const served = up ? undefined : preset.served;
   const worker = async (stream: number): Promise<void> => {
@@ -212,13 +225,20 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   const whole = est();
   const s0 = whole.s[0];
   const s1 = whole.s[whole.s.length - 1];
-  const anyStall = flow && s0 && s1 ? findStalls(flow, whole.s, s0.tMs, s1.tMs).intervals : [];
+  const anyStall = flow && s0 && s1 ? findStalls(flow, whole.s, s0.tMs, s1.tMs, rttMs).intervals : [];
   const { s: finalSeries, e: final } = anyStall.length > 0 ? est({ ...estOpts, stalls: anyStall }) : whole;
   const measured = total > 0 && final !== undefined;
   const first = finalSeries[0];
   const lastS = finalSeries[finalSeries.length - 1];
-  const stalls = measured && flow && first && lastS ? findStalls(flow, finalSeries, first.tMs + final.warmupMs, lastS.tMs) : undefined;
-  const figure = judgeFigure(measured ? final : undefined, reason, stalls);
+  const stalls = measured && flow && first && lastS ? findStalls(flow, finalSeries, first.tMs + final.warmupMs, lastS.tMs, rttMs) : undefined;
+  const judged = judgeFigure(measured ? final : undefined, reason, stalls);
+  // a figure from fewer round trips than fill a path is only "at least", whatever its estimate says
+  const short = durationMs < FILL_RTTS * rttMs;
+  const figure = short && judged.mbps !== undefined ? { ...judged, lowerBound: true } : judged;
+  // still rising at the end, or too short to fill the path, and not gone quiet (a flow killed in slow start is silent)
+  const lastMoveMs = up ? lastDoneAt : (samples[samples.length - 1]?.tMs ?? 0);
+  const quietTail = durationMs - lastMoveMs > rttMs + RTO_MIN_MS;
+  const ramping = measured && !figure.stalled && figure.lowerBound && !quietTail && (short || isRamping(final.mbps, final.recentMbps));
   // what the sockets moved (bytes read after the stop included), what was still in flight when they closed and the
   // RTT pings; the reservations bound it from above
   const used = meter.usedBytes() + meter.inFlight(final?.mbps ?? 0) + (latency?.bytes() ?? 0);
@@ -227,6 +247,8 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     ...(figure.mbps !== undefined ? { mbps: figure.mbps } : {}),
     lowerBound: figure.lowerBound,
     stalled: figure.stalled,
+    ...(final && measured ? { recentMbps: final.recentMbps } : {}),
+    ramping,
     ...(lat ? { latency: lat } : {}),
     payloadBytes: total,
     // uploads: the completed requests (server ticks, or whole requests answered), never bytes still in a socket

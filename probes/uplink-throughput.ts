@@ -4,6 +4,7 @@ import type { LinkHealthConfig } from '../agent/config/link.ts';
 import { THROUGHPUT_DISTURBED_LAG_MS, type DisturbanceWatch } from './disturbance.ts';
 import { threadCpuBetween, type ThreadCpu } from './run-queue.ts';
 import { CPU_BOUND_SHARE, confirmedFigure, enterValue, needsConfirmation, suspectFigure } from './throughput-policy.ts';
+import { lowCanCount } from './saturation.ts';
 import { pathFigure, silentFloor } from './silent-path.ts';
 import type { Direction, ThroughputResult } from './throughput.ts';
 import { honestBound } from './throughput-result.ts';
@@ -24,6 +25,8 @@ export interface JudgedDirection {
    * Both readings are below the degraded enter value: the link is slow, whatever caps ended the tests. On a slow link
    * the 2.5 s line-rate allowance ends nearly every test before its estimate settles, so each figure alone is only
    * "at least"; two that agree are a measurement (the trust lab: a 2 Mbit/s link was never judged slow otherwise).
+   * Only readings that filled the path count (saturation.ts): on a long round trip two short tests both read slow
+   * start and request gaps, not the link.
    */
   agreedLow?: boolean;
   /**
@@ -122,7 +125,14 @@ export async function measure(
           j.suspect = 'unconfirmed';
           const why = second.suspect ?? (second.result.errors[0] !== undefined ? `failed: ${second.result.errors[0]}` : 'no figure');
           j.detail = `a second test to confirm ${mbps.toFixed(2)} Mbit/s could not be vouched for (${why})`;
-        } else if (needsConfirmation(dir, second.result.mbps, view, policy)) j.agreedLow = true;
+        } else if (needsConfirmation(dir, second.result.mbps, view, policy)) {
+          const rttMs = d.rttMs?.();
+          if (agreeable(j.result, rttMs) && agreeable(second.result, rttMs)) j.agreedLow = true;
+          else {
+            j.suspect = 'unconfirmed';
+            j.detail = `two tests read ${mbps.toFixed(2)} and ${second.result.mbps.toFixed(2)} Mbit/s, but not both filled the path (too few round trips, no queue built): only "at least"`;
+          }
+        }
       } else if (!j.result.lowerBound) {
         j.suspect = 'unconfirmed';
         j.detail = `no budget left for a second test to confirm ${mbps.toFixed(2)} Mbit/s`;
@@ -200,6 +210,11 @@ async function confirmSilent(d: TestDeps, dir: Direction, j: JudgedDirection, ru
   j.pathMbps = Math.max(floor, other);
   j.suspect = null;
   delete j.detail;
+}
+
+/** A reading that may count toward agreedLow: vouched by its own estimate, or capped and filling the path. */
+function agreeable(r: ThroughputResult, rttMs: number | undefined): boolean {
+  return !r.lowerBound || lowCanCount(r, rttMs);
 }
 
 /** The figure a judged direction reports (the better of two readings when confirmed), and whether it is only a lower bound. */

@@ -47,7 +47,7 @@ export async function labUnavailable(): Promise<string | null> {
 }
 
 /** tbf burst: at least 10 kB and 2 ms at the rate (tbf needs burst ≥ rate/HZ; HZ=250 here → 4 ms at 10 kB ≈ 20 Mbit/s). */
-function burstBytes(mbit: number): number {
+export function burstBytes(mbit: number): number {
   return Math.max(10_000, Math.round(((mbit * 1e6) / 8) * 0.004));
 }
 

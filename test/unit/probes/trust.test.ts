@@ -273,7 +273,9 @@ test('notes: budget spent, a failing server, disturbed measurements and an expir
 });
 
 test('measure: two capped readings that agree the link is slow count as a figure; one alone stays "at least"', async () => {
-  const capped = (mbps: number): ThroughputResult => result(mbps, { lowerBound: true, stable: false, stopReason: 'allowance' });
+  // a tbf-shaped slow link: the load builds a queue (loaded RTT 50 ms over idle), so the capped readings filled it
+  const latency = { idleMs: 20, loadedMs: 70, loadedSamples: 5, loadedLost: 0 };
+  const capped = (mbps: number): ThroughputResult => result(mbps, { lowerBound: true, stable: false, stopReason: 'allowance', latency });
   const readings = [capped(1.8), capped(1.9)];
   const deps = { watch: undefined, allowance: () => 1_000_000, cpuMs: () => 0, monoMs: () => 0, run: async () => readings.shift() as ThroughputResult };
   const s = throughputSample('wan', 1, await measure(deps, ['down'], 600_000, view('healthy', []), policy));
