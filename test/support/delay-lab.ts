@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { run } from '../../agent/base/exec.ts';
-import { burstBytes, type Lab, waitForOutput } from './probes-lab.ts';
+import { type Lab, tbfArgs, waitForOutput } from './probes-lab.ts';
 
 /** Client 10.91.0.1 (interface lwp0, as in the probes lab), router .254 on both subnets, server 10.92.0.2. */
 export const DELAY_LAB = { clientIp: '10.91.0.1', serverIp: '10.92.0.2', routerA: '10.91.0.254', routerB: '10.92.0.254' } as const;
@@ -91,21 +91,7 @@ export async function createDelayLab(prefix: string, rttMs: number): Promise<Del
     async shape(mbit, lossPercent, opts = {}) {
       for (const i of ['lwma', 'lwmb']) {
         await exec(m, 'tc', ['qdisc', 'del', 'dev', i, 'root']).catch(() => undefined);
-        if (mbit !== null)
-          await exec(m, 'tc', [
-            'qdisc',
-            'add',
-            'dev',
-            i,
-            'root',
-            'tbf',
-            'rate',
-            `${mbit}mbit`,
-            'burst',
-            String(burstBytes(mbit)),
-            'latency',
-            `${opts.queueMs ?? 50}ms`,
-          ]);
+        if (mbit !== null) await exec(m, 'tc', tbfArgs(i, mbit, opts.queueMs ?? 50));
       }
       await exec(m, 'nft', ['flush chain inet lwp relay']);
       const per10k = Math.round(lossPercent * 100);

@@ -47,8 +47,13 @@ export async function labUnavailable(): Promise<string | null> {
 }
 
 /** tbf burst: at least 10 kB and 2 ms at the rate (tbf needs burst ≥ rate/HZ; HZ=250 here → 4 ms at 10 kB ≈ 20 Mbit/s). */
-export function burstBytes(mbit: number): number {
+function burstBytes(mbit: number): number {
   return Math.max(10_000, Math.round(((mbit * 1e6) / 8) * 0.004));
+}
+
+/** tc arguments of the labs' rate shaper on `dev`: tbf at `mbit`, a queue of `queueMs` at the rate. */
+export function tbfArgs(dev: string, mbit: number, queueMs: number): string[] {
+  return ['qdisc', 'add', 'dev', dev, 'root', 'tbf', 'rate', `${mbit}mbit`, 'burst', String(burstBytes(mbit)), 'latency', `${queueMs}ms`];
 }
 
 /** Creates namespaces `<prefix>a` and `<prefix>b` (prefix must start with lwp-). Always call destroy(). */
@@ -100,21 +105,7 @@ export async function createLab(prefix: string): Promise<Lab> {
     async shape(mbit, lossPercent, opts = {}) {
       for (const ns of [a, b]) {
         await exec(ns, 'tc', ['qdisc', 'del', 'dev', 'lwp0', 'root']).catch(() => undefined);
-        if (mbit !== null)
-          await exec(ns, 'tc', [
-            'qdisc',
-            'add',
-            'dev',
-            'lwp0',
-            'root',
-            'tbf',
-            'rate',
-            `${mbit}mbit`,
-            'burst',
-            String(burstBytes(mbit)),
-            'latency',
-            `${opts.queueMs ?? 50}ms`,
-          ]);
+        if (mbit !== null) await exec(ns, 'tc', tbfArgs('lwp0', mbit, opts.queueMs ?? 50));
         await exec(ns, 'nft', ['flush chain inet lwp in']);
         const per10k = Math.round(lossPercent * 100);
         if (per10k > 0) await exec(ns, 'nft', [`add rule inet lwp in iifname "lwp0" numgen random mod 10000 < ${per10k} drop`]);
