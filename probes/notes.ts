@@ -55,6 +55,18 @@ function mb(n: number): string {
   return `${(n / 1e6).toFixed(1)} MB`;
 }
 
+/** The latest event of the most frequent reason among `voids` (ties: the reason seen last): what the note names. */
+function mainVoid(voids: readonly VoidEvent[]): VoidEvent {
+  const count = new Map<VoidReason, number>();
+  for (const v of voids) count.set(v.reason, (count.get(v.reason) ?? 0) + 1);
+  let main = voids[voids.length - 1] as VoidEvent;
+  for (let i = voids.length - 1; i >= 0; i--) {
+    const v = voids[i] as VoidEvent;
+    if ((count.get(v.reason) ?? 0) > (count.get(main.reason) ?? 0)) main = v;
+  }
+  return main;
+}
+
 /** Every note that applies now; each says what is wrong and what follows from it. */
 export function buildNotes(i: NoteInput): MeasurementNote[] {
   const notes = targetNotes(i.targets);
@@ -96,12 +108,13 @@ export function buildNotes(i: NoteInput): MeasurementNote[] {
   }
   const recent = i.voids.filter((v) => i.nowMs - v.atMs <= DISTURBED_NOTE_WINDOW_MS);
   if (recent.length > 0) {
-    const last = recent[recent.length - 1] as VoidEvent;
+    const main = mainVoid(recent);
     const n = recent.length;
+    const most = n > 1 && recent.some((v) => v.reason !== main.reason) ? 'most ' : '';
     notes.push({
       code: 'measurements_disturbed',
       sinceMs: (recent[0] as VoidEvent).atMs,
-      message: `${n} measurement${n === 1 ? '' : 's'} set aside in the last ${DISTURBED_NOTE_WINDOW_MS / 60_000} min because ${VOID_WORDS[last.reason]} (${last.detail}); they never made the link look worse`,
+      message: `${n} measurement${n === 1 ? '' : 's'} set aside in the last ${DISTURBED_NOTE_WINDOW_MS / 60_000} min, ${most}because ${VOID_WORDS[main.reason]} (${main.detail}); they never made the link look worse`,
     });
   }
   const t = i.lastThroughput;

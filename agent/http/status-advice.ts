@@ -89,7 +89,7 @@ const NOTE_WORDS: Record<string, string> = {
   budget_spent:
     'The speed tests have used up their data allowance for today, so the speeds shown may be old. They are measured again after {reset}. Nothing to do.',
   measurements_disturbed:
-    'This device is very busy, so some measurements were set aside. The status above only uses measurements that could be trusted. Nothing to do.',
+    'Some measurements could not be trusted, so they were set aside: this device was very busy, or a speed reading could not be confirmed. The status above only uses measurements that could be trusted. Nothing to do.',
   throughput_expired: 'The last speed measurement is too old to rely on, so it is not used. A new one is taken as soon as possible. Nothing to do.',
   target_unprobed: `One of the test servers cannot be reached through this connection the way it is set up (usually: no IPv6 address on it yet), so it is left out of the checks. ${SUPPORT_NOT_YOU}`,
 };

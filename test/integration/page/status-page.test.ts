@@ -207,7 +207,7 @@ test('measurement trust: old figures carry their age, a capped speed reads "at l
     notes,
     /A test server is not answering\. This is a problem for support, not for you: the connection itself may be fine\. For support: probe target 10\.0\.0\.9:9781 refuses connections/,
   );
-  assert.match(notes, /This device is very busy, so some measurements were set aside\./);
+  assert.match(notes, /Some measurements could not be trusted, so they were set aside:/);
   assert.match(notes, /used up their data allowance for today, so the speeds shown may be old\. They are measured again after \d\d:\d\d/);
   assert.match(notes, /A note for support about the measurements: a note this page does not know yet\./);
   assert.doesNotMatch(notes, /modem|cable|restart|unplug/i, 'a note never sends staff to the modem');

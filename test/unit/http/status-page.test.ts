@@ -54,7 +54,7 @@ test('explainNote: every note code has words that never send staff to the modem 
     explainNote('target_refused', 'x'),
     /A test server is not answering\. This is a problem for support, not for you: the connection itself may be fine\./,
   );
-  assert.match(explainNote('measurements_disturbed', 'x'), /^This device is very busy, so some measurements were set aside\./);
+  assert.match(explainNote('measurements_disturbed', 'x'), /^Some measurements could not be trusted, so they were set aside:/);
   assert.match(explainNote('budget_spent', 'x', '01:00 CET'), /measured again after 01:00 CET/);
   assert.equal(
     explainNote('new_code', 'probe server 10.0.0.9 speaks a new protocol.'),

@@ -101,3 +101,26 @@ test(`the own server read low and the other overruled it ${SLOW_SERVER_RUNS} run
   assert.deepEqual(h, { failingSinceMs: null });
   assert.ok(!notesOf(h).includes('throughput_server_slow'));
 });
+
+test('measurements_disturbed names the most frequent reason of the window, not merely the latest one', () => {
+  const base = {
+    targets: {},
+    server: { failingSinceMs: null },
+    budget: { budgetBytes: 10e6, usedBytes: 0, remainingBytes: 10e6, resetAtMs: 20_000, spent: false },
+    throughputConfigured: true,
+    throughputEnabled: true,
+    policy,
+  };
+  const voids = [
+    { atMs: 1_000, reason: 'unconfirmed' as const, detail: 'two tests read 1.2 and 1.1 Mbit/s' },
+    { atMs: 2_000, reason: 'unconfirmed' as const, detail: 'two tests read 1.3 and 1.0 Mbit/s' },
+    { atMs: 3_000, reason: 'starved' as const, detail: 'event loop 400 ms late' },
+  ];
+  const note = buildNotes({ ...base, nowMs: 10_000, voids }).find((n) => n.code === 'measurements_disturbed');
+  assert.match(
+    note?.message ?? '',
+    /^3 measurements set aside in the last 10 min, most because a low speed reading could not be confirmed by a second test \(two tests read 1\.3 and 1\.0 Mbit\/s\)/,
+  );
+  const one = buildNotes({ ...base, nowMs: 10_000, voids: voids.slice(2) }).find((n) => n.code === 'measurements_disturbed');
+  assert.match(one?.message ?? '', /^1 measurement set aside in the last 10 min, because the agent was starved of CPU/);
+});
