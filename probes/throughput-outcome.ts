@@ -5,7 +5,8 @@ import { confirmationReport, slowServerRun, type ConfirmationReport } from './co
 import type { ServerHealth } from './notes.ts';
 import type { FailureReason } from './throughput-result.ts';
 import type { ThroughputResult } from './throughput.ts';
-import { figureOf, throughputSample, type JudgedDirection } from './uplink-throughput.ts';
+import { figureOf, throughputSample } from './judged-figure.ts';
+import type { JudgedDirection } from './uplink-throughput.ts';
 
 export type SkipReason = 'budget' | 'traffic' | 'no_url' | 'busy' | 'disabled' | 'no_source' | 'stopped';
 

@@ -1,7 +1,7 @@
 /** One uplink's throughput tests: whether one may run now (budget, traffic, source), running it, recording what it found, and when one is due again. */
-import type { BudgetStatus, ProbeSample, VoidReason } from '../agent/core/types.ts';
-import { uplinkBudgetBytes } from '../agent/config/uplinks.ts';
-import { budgetView, msUntilNextUtcDay, throughputAllowance, type BudgetView } from './budget.ts';
+import type { ProbeSample, VoidReason } from '../agent/core/types.ts';
+import { throughputAllowance } from './budget.ts';
+import { budgetStatus, testAllowance, uplinkBudget } from './uplink-budget.ts';
 import { SLOW_SERVER_RUNS } from './confirmation-report.ts';
 import { overlapsLoadingTest } from './disturbance.ts';
 import { MIN_USEFUL_THROUGHPUT_BYTES, processCpuMs, type MonitorDeps } from './monitor-deps.ts';
@@ -13,22 +13,8 @@ import { sourceOfHost, type UplinkSources } from './source.ts';
 import { runThroughput, type ThroughputProgress } from './throughput.ts';
 import { SKIP_WORDS, outcomeOf, serverAfter, type SkipReason, type ThroughputOutcome } from './throughput-outcome.ts';
 import { recheckDue } from './throughput-policy.ts';
-import { bytesOf, measure, type JudgedDirection } from './uplink-throughput.ts';
-
-/** The uplink's daily budget at `nowMs` (light rounds and throughput tests both spend it). */
-export function uplinkBudget(d: Pick<MonitorDeps, 'uplink' | 'store'>, nowMs: number): BudgetView {
-  return budgetView(uplinkBudgetBytes(d.uplink), d.store.usedToday(d.uplink.name, nowMs));
-}
-
-/** The budget as samples and metrics report it: when it refills, and whether no useful throughput test fits any more. */
-export function budgetStatus(d: Pick<MonitorDeps, 'uplink' | 'store' | 'cfg'>, nowMs: number): BudgetStatus {
-  const b = uplinkBudget(d, nowMs);
-  return {
-    ...b,
-    resetAtMs: nowMs + msUntilNextUtcDay(nowMs),
-    spent: throughputAllowance(b, 1, d.cfg.throughput.maxBytes, MIN_USEFUL_THROUGHPUT_BYTES) === 0,
-  };
-}
+import { bytesOf } from './judged-figure.ts';
+import { measure, type JudgedDirection } from './uplink-throughput.ts';
 
 /** What a caller asks of one test; absent directions follow the config; `force` ignores the passive-traffic skip. */
 export interface ThroughputRequest {
@@ -189,10 +175,7 @@ export class ThroughputTests {
           cpuMs: this.#d.cpuMs ?? processCpuMs,
           loopCpu: this.#d.loopCpu ?? threadCpu,
           monoMs: () => clock.monoMs(),
-          allowance: (pending) => {
-            const b = uplinkBudget(this.#d, clock.nowMs());
-            return throughputAllowance(budgetView(b.budgetBytes, b.usedBytes + pending), 1, t.maxBytes, MIN_USEFUL_THROUGHPUT_BYTES);
-          },
+          allowance: (pending) => testAllowance(this.#d, clock.nowMs(), pending),
           confirmServer: confirmWith !== null && confirmWith.url !== t.url,
           rttMs: () => this.#s.rttHintMs(),
           run: (direction, maxBytes, confirming) => {

@@ -15,7 +15,8 @@ import { median, summariseWindow, type WindowEntry, type WindowSummary } from '.
 import { updateTargets, type TargetBook } from './target-health.ts';
 import type { ProbeTarget } from './targets.ts';
 import type { ThroughputOutcome } from './throughput-outcome.ts';
-import { ThroughputTests, budgetStatus, uplinkBudget, type ThroughputRequest } from './throughput-tests.ts';
+import { ThroughputTests, type ThroughputRequest } from './throughput-tests.ts';
+import { budgetStatus, uplinkBudget } from './uplink-budget.ts';
 
 export type { SkipReason, ThroughputOutcome } from './throughput-outcome.ts';
 

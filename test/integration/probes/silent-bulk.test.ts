@@ -5,7 +5,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { systemClock } from '../../../agent/base/clock.ts';
 import { runThroughput, type Direction } from '../../../probes/throughput.ts';
 import { floorMbps } from '../../../probes/throughput-result.ts';
-import { figureOf } from '../../../probes/uplink-throughput.ts';
+import { figureOf } from '../../../probes/judged-figure.ts';
 
 /** Bytes a download sends before going silent (the flow-killer lab case cut flows after 141 KB). */
 const SENT_BEFORE_SILENCE = 140 * 1024;

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
-import { measure, throughputSample } from '../../../probes/uplink-throughput.ts';
+import { throughputSample } from '../../../probes/judged-figure.ts';
+import { measure } from '../../../probes/uplink-throughput.ts';
 import { fakeTestDeps, throughputResult } from '../../support/throughput-results.ts';
 
 const policy = defaultLinkHealthConfig();

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
 import { floorMbps, honestBound } from '../../../probes/throughput-result.ts';
-import { figureOf, throughputSample } from '../../../probes/uplink-throughput.ts';
+import { figureOf, throughputSample } from '../../../probes/judged-figure.ts';
 import { outcomeOf } from '../../../probes/throughput-outcome.ts';
 import { formatOutcome } from '../../../agent/cli/speedtest.ts';
 import { throughputResult } from '../../support/throughput-results.ts';

@@ -5,7 +5,8 @@ import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
 import { budgetView, throughputAllowance } from '../../../probes/budget.ts';
 import { MIN_USEFUL_THROUGHPUT_BYTES } from '../../../probes/monitor-deps.ts';
 import type { Direction } from '../../../probes/throughput.ts';
-import { measure, throughputSample } from '../../../probes/uplink-throughput.ts';
+import { throughputSample } from '../../../probes/judged-figure.ts';
+import { measure } from '../../../probes/uplink-throughput.ts';
 import { fakeTestDeps, throughputResult } from '../../support/throughput-results.ts';
 
 const policy = defaultLinkHealthConfig();

@@ -7,7 +7,8 @@ import { AllowanceRule, isRamping, RAMP_FACTOR } from '../../../probes/probe-byt
 import { AGREE_MIN_RTTS, filledPath, lowCanCount } from '../../../probes/saturation.ts';
 import { streamGaps } from '../../../probes/stalls.ts';
 import type { ThroughputResult } from '../../../probes/throughput.ts';
-import { measure, throughputSample } from '../../../probes/uplink-throughput.ts';
+import { throughputSample } from '../../../probes/judged-figure.ts';
+import { measure } from '../../../probes/uplink-throughput.ts';
 import { fakeTestDeps, throughputResult } from '../../support/throughput-results.ts';
 
 const policy = defaultLinkHealthConfig();

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
 import { pathFigure, SILENT_MIN_RTTS, silentFloor } from '../../../probes/silent-path.ts';
 import type { ThroughputResult } from '../../../probes/throughput.ts';
-import { measure, throughputSample } from '../../../probes/uplink-throughput.ts';
+import { throughputSample } from '../../../probes/judged-figure.ts';
+import { measure } from '../../../probes/uplink-throughput.ts';
 import { fakeTestDeps, throughputResult } from '../../support/throughput-results.ts';
 
 /** 25 kB delivered in 2 s: 0.1 Mbit/s. */

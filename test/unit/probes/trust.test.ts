@@ -17,7 +17,8 @@ import { windowEntry } from '../../../probes/light-round.ts';
 import { SILENT_ROUNDS, targetNotes, updateTargets } from '../../../probes/target-health.ts';
 import { confirmedFigure, heldByThroughputOnly, needsConfirmation, recheckDue, suspectFigure } from '../../../probes/throughput-policy.ts';
 import type { ThroughputResult } from '../../../probes/throughput.ts';
-import { measure, runJudged, throughputSample } from '../../../probes/uplink-throughput.ts';
+import { throughputSample } from '../../../probes/judged-figure.ts';
+import { measure, runJudged } from '../../../probes/uplink-throughput.ts';
 import { buildNotes } from '../../../probes/notes.ts';
 import { throughputResult } from '../../support/throughput-results.ts';
 
