@@ -1,5 +1,9 @@
 /** Whether a capped test's low figure is the link's rate, not the test's: it ran long enough, or it filled the path (pure). */
 import type { ThroughputResult } from './throughput-result.ts';
+import type { Estimate } from './estimator.ts';
+import { isRamping } from './probe-bytes.ts';
+import { RTO_MIN_MS } from './stalls.ts';
+import { FILL_RTTS } from './throughput-options.ts';
 
 /**
  * A capped test this many round trips long has filled the path: TCP's window has had time to grow past the link's
@@ -49,4 +53,51 @@ export function lowCanCount(r: Pick<ThroughputResult, 'latency' | 'durationMs' |
   const rtt = r.latency?.idleMs ?? rttMs;
   if (rtt !== undefined && r.durationMs >= AGREE_MIN_RTTS * rtt) return true;
   return filledPath(r);
+}
+
+/** What the allowance gate of a running test reads. */
+export interface AllowanceGate {
+  /** Time since the test began (ms). */
+  tMs: number;
+  /** The path's round trip (ms; 0: unknown). */
+  rttMs: number;
+  timeCapMs: number;
+  /** The rate the line-rate allowance judges by now (Mbit/s; 0: none yet). */
+  rateMbps: number;
+  /** The level the figure will be held against (the degraded enter value; 0: none). */
+  judgeAtMbps: number;
+  idleMs: number | undefined;
+  loadedMs: number | undefined;
+}
+
+/**
+ * True while the line-rate allowance may not end a running test: before FILL_RTTS round trips, unless the loaded
+ * pings already show a queue (the path is full); and, for a test reading below the level it is judged against, before
+ * it lasts long enough for a low reading to count (AGREE_MIN_RTTS round trips) where that fits in the time cap
+ * (stopped at 15 round trips, a 3.7 Mbit/s upload at 102 ms read 2.6 and could not count; on a longer path only a
+ * queue can make a low reading count, and running on would only spend bytes).
+ */
+export function allowanceHeld(g: AllowanceGate): boolean {
+  const filling = g.tMs < FILL_RTTS * g.rttMs && !queueBuilt(g.idleMs, g.loadedMs);
+  const countMs = AGREE_MIN_RTTS * g.rttMs;
+  const tooShortToCount = g.rateMbps < g.judgeAtMbps && g.tMs < countMs && countMs <= g.timeCapMs;
+  return filling || tooShortToCount;
+}
+
+/**
+ * A finished test's figure against its path's round trip: one from fewer than FILL_RTTS round trips is only "at
+ * least", whatever its estimate says; `ramping` when a capped figure was still rising at the end or too short to fill
+ * the path, and had not gone quiet (its last byte within a round trip and the minimum RTO of the end: a flow killed
+ * in slow start is silent, not ramping).
+ */
+export function pathFigureOf<F extends { mbps?: number; lowerBound: boolean; stalled: boolean }>(
+  judged: F,
+  e: Pick<Estimate, 'mbps' | 'recentMbps'> | undefined,
+  t: { durationMs: number; rttMs: number; lastMoveMs: number },
+): { figure: F; ramping: boolean } {
+  const short = t.durationMs < FILL_RTTS * t.rttMs;
+  const figure = short && judged.mbps !== undefined ? { ...judged, lowerBound: true } : judged;
+  const quietTail = t.durationMs - t.lastMoveMs > t.rttMs + RTO_MIN_MS;
+  const ramping = e !== undefined && !figure.stalled && figure.lowerBound && !quietTail && (short || isRamping(e.mbps, e.recentMbps));
+  return { figure, ramping };
 }

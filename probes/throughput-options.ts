@@ -61,6 +61,12 @@ export interface ThroughputOptions {
   onProgress?: (p: ThroughputProgress) => void;
   /** Known round-trip time (light probes, one-off latency); sizes uploads so request gaps do not idle streams. */
   rttHintMs?: number;
+  /**
+   * The rate the figure will be held against (Mbit/s: the uplink's degraded enter value): a test whose estimate is
+   * below it is not stopped by the line-rate allowance before it has lasted long enough for a low reading to count
+   * (AGREE_MIN_RTTS round trips, saturation.ts), within the time cap.
+   */
+  judgeAtMbps?: number;
   /** Return the raw cumulative byte series (for recordings and benchmarks). */
   keepSeries?: boolean;
   /** Measure idle and loaded RTT on a separate socket (default true); its timeout for one ping (default 2000 ms). */

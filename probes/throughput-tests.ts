@@ -12,7 +12,7 @@ import { threadCpu } from './run-queue.ts';
 import { sourceOfHost, type UplinkSources } from './source.ts';
 import { runThroughput, type ThroughputProgress } from './throughput.ts';
 import { SKIP_WORDS, outcomeOf, serverAfter, type SkipReason, type ThroughputOutcome } from './throughput-outcome.ts';
-import { recheckDue } from './throughput-policy.ts';
+import { enterValue, recheckDue } from './throughput-policy.ts';
 import { bytesOf } from './judged-figure.ts';
 import { measure, type JudgedDirection } from './uplink-throughput.ts';
 
@@ -196,6 +196,7 @@ export class ThroughputTests {
               ...(from ? { sourceAddress: from } : {}),
               ...(cfg.token ? { token: cfg.token } : {}),
               ...(rttHintMs !== undefined ? { rttHintMs } : {}),
+              judgeAtMbps: enterValue(direction, cfg.health),
               ...(this.#d.stopping ? { signal: this.#d.stopping } : {}),
               onProgress: (p: ThroughputProgress) => {
                 if (p.bytes !== this.#bytes) this.#movedAtMono = clock.monoMs();

@@ -3,12 +3,12 @@ import { Pool } from 'undici';
 import { messageOf } from '../agent/base/errors.ts';
 import { estimate, nextTransferSize, type ByteSample, type EstimatorOptions } from './estimator.ts';
 import { PRESETS } from './presets.ts';
-import { AllowanceRule, ByteLedger, isRamping } from './probe-bytes.ts';
+import { AllowanceRule, ByteLedger } from './probe-bytes.ts';
 import { ProbeMeter } from './throughput-meter.ts';
 import { lastCompletionMs, uploadEstimate, type SeriesEstimate } from './upload-series.ts';
 import { failureReason, judgeFigure, uploadActivity, type FailureReason, type StopReason, type ThroughputResult } from './throughput-result.ts';
-import { findStalls, RTO_MIN_MS, type StreamActivity } from './stalls.ts';
-import { queueBuilt } from './saturation.ts';
+import { findStalls, type StreamActivity } from './stalls.ts';
+import { allowanceHeld, pathFigureOf } from './saturation.ts';
 import { reservedLatencySession } from './loaded-latency.ts';
 import {
   CHECK_EVERY_MS,
@@ -146,10 +146,22 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
     if (kernel !== undefined && o.keepSeries) readSamples.push({ tMs: t, bytes: total });
     if (t - lastCheck >= CHECK_EVERY_MS) check(t);
     if (t >= timeCapMs) stop('time');
-    // still to come after a stop now: downloads in flight, or the rest of the uploads in progress
-    // the gate lifts early once the loaded pings show a queue: the path is full
-    const filling = t < FILL_RTTS * rttMs && !queueBuilt(latency?.idleMs(), latency?.loadedMs());
-    if (stopReason || filling || !allowance.reached(meter.usedBytes(), up ? unpulled.reduce((a, b) => a + b, 0) : meter.inFlight(allowance.rateMbps))) return;
+    const held = allowanceHeld({
+      tMs: t,
+      rttMs,
+      timeCapMs,
+      rateMbps: allowance.rateMbps,
+      judgeAtMbps: o.judgeAtMbps ?? 0,
+      idleMs: latency?.idleMs(),
+      loadedMs: latency?.loadedMs(),
+    });
+    if (
+      stopReason ||
+      held ||
+      // still to come after a stop now: downloads in flight, or the rest of the uploads in progress
+      !allowance.reached(meter.usedBytes(), up ? unpulled.reduce((a, b) => a + b, 0) : meter.inFlight(allowance.rateMbps))
+    )
+      return;
     const doneMs = lastCompletionMs(completed);
     if (up && Number.isFinite(doneMs)) untilMs = doneMs;
     stop('allowance', up);
@@ -231,14 +243,12 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   const first = finalSeries[0];
   const lastS = finalSeries[finalSeries.length - 1];
   const stalls = measured && flow && first && lastS ? findStalls(flow, finalSeries, first.tMs + final.warmupMs, lastS.tMs, rttMs) : undefined;
-  const judged = judgeFigure(measured ? final : undefined, reason, stalls);
-  // a figure from fewer round trips than fill a path is only "at least", whatever its estimate says
-  const short = durationMs < FILL_RTTS * rttMs;
-  const figure = short && judged.mbps !== undefined ? { ...judged, lowerBound: true } : judged;
-  // still rising at the end, or too short to fill the path, and not gone quiet (a flow killed in slow start is silent)
   const lastMoveMs = up ? lastDoneAt : (samples[samples.length - 1]?.tMs ?? 0);
-  const quietTail = durationMs - lastMoveMs > rttMs + RTO_MIN_MS;
-  const ramping = measured && !figure.stalled && figure.lowerBound && !quietTail && (short || isRamping(final.mbps, final.recentMbps));
+  const { figure, ramping } = pathFigureOf(judgeFigure(measured ? final : undefined, reason, stalls), measured ? final : undefined, {
+    durationMs,
+    rttMs,
+    lastMoveMs,
+  });
   // what the sockets moved (bytes read after the stop included), what was still in flight when they closed and the
   // RTT pings; the reservations bound it from above
   const used = meter.usedBytes() + meter.inFlight(final?.mbps ?? 0) + (latency?.bytes() ?? 0);

@@ -10,6 +10,7 @@ import { resolveSources, sourceOfHost } from '../../probes/source.ts';
 import { runThroughput, type Direction, type ThroughputResult } from '../../probes/throughput.ts';
 import { DisturbanceWatch } from '../../probes/disturbance.ts';
 import { runJudged } from '../../probes/uplink-throughput.ts';
+import { enterValue } from '../../probes/throughput-policy.ts';
 import { threadCpu } from '../../probes/run-queue.ts';
 import type { Preset } from '../../probes/presets.ts';
 import { oneOffLatency } from '../../probes/oneoff.ts';
@@ -106,6 +107,8 @@ export async function probeAction(o: ProbeOptions): Promise<void> {
             ...(sourceAddress ? { sourceAddress } : {}),
             ...(token ? { token } : {}),
             ...(latency.rttMs !== undefined ? { rttHintMs: latency.rttMs } : {}),
+            // as the agent runs it: the allowance lets the figure reach the degraded level it is judged against
+            judgeAtMbps: enterValue(dir, loaded.config.probes.health),
             onProgress: (p) => {
               const line = `${dir === 'down' ? 'download' : 'upload  '} ${fmtMbps(p.mbps).padStart(14)}  ${fmtBytes(p.bytes).padStart(10)}  ${(p.elapsedMs / 1000).toFixed(1)} s`;
               if (tty) process.stderr.write(`\r${line}   `);

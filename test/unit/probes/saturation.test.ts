@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { defaultLinkHealthConfig } from '../../../agent/config/link.ts';
 import { estimate, type ByteSample } from '../../../probes/estimator.ts';
 import { AllowanceRule, isRamping, RAMP_FACTOR } from '../../../probes/probe-bytes.ts';
-import { AGREE_MIN_RTTS, filledPath, lowCanCount } from '../../../probes/saturation.ts';
+import { AGREE_MIN_RTTS, allowanceHeld, filledPath, lowCanCount, pathFigureOf } from '../../../probes/saturation.ts';
 import { streamGaps } from '../../../probes/stalls.ts';
 import type { ThroughputResult } from '../../../probes/throughput.ts';
 import { throughputSample } from '../../../probes/judged-figure.ts';
@@ -90,4 +90,26 @@ test('on a long path a full window’s wait for its ACKs is not a stall; an RTO 
   assert.deepEqual(streamGaps(s, 0, 3_000, 400), [], 'judged against the round trip plus the minimum RTO: none');
   const withRto = { progress: [...progress.filter((t) => t < 1_000), ...progress.filter((t) => t > 1_700)], busy: s.busy };
   assert.equal(streamGaps(withRto, 0, 3_000, 400).length, 1, 'a 1.1-s silence is');
+});
+
+test('the allowance is held before 10 round trips (unless a queue shows), and for a low reading until it can count, where that fits the cap', () => {
+  const g = { rttMs: 100, timeCapMs: 3_000, rateMbps: 8, judgeAtMbps: 5, idleMs: 100, loadedMs: 102 };
+  assert.equal(allowanceHeld({ ...g, tMs: 900 }), true, '9 round trips');
+  assert.equal(allowanceHeld({ ...g, tMs: 900, loadedMs: 140 }), false, 'a queue: the path is full');
+  assert.equal(allowanceHeld({ ...g, tMs: 1_100 }), false, 'a fast reading after 10 round trips');
+  assert.equal(allowanceHeld({ ...g, tMs: 1_500, rateMbps: 2.6 }), true, 'a low reading at 15 round trips: not yet 25');
+  assert.equal(allowanceHeld({ ...g, tMs: 2_600, rateMbps: 2.6 }), false, '25 round trips');
+  assert.equal(allowanceHeld({ ...g, rttMs: 300, tMs: 3_500, rateMbps: 2.6, timeCapMs: 4_500 }), false, '25 × 300 ms does not fit a 4.5 s cap');
+  assert.equal(allowanceHeld({ ...g, rttMs: 0, tMs: 200, rateMbps: 2.6 }), false, 'no round trip known: as before');
+});
+
+test('a finished figure: under 10 round trips only "at least"; ramping unless it had gone quiet', () => {
+  const judged = { mbps: 0.9, lowerBound: false, stalled: false };
+  const e = { mbps: 0.9, recentMbps: 2 };
+  const short = pathFigureOf(judged, e, { durationMs: 2_000, rttMs: 300, lastMoveMs: 1_990 });
+  assert.deepEqual([short.figure.lowerBound, short.ramping], [true, true], 'stable-looking, 7 round trips');
+  const quiet = pathFigureOf(judged, e, { durationMs: 2_000, rttMs: 300, lastMoveMs: 1_000 });
+  assert.deepEqual([quiet.figure.lowerBound, quiet.ramping], [true, false], 'a flow killed in slow start went quiet');
+  const long = pathFigureOf(judged, { mbps: 0.9, recentMbps: 0.95 }, { durationMs: 2_000, rttMs: 50, lastMoveMs: 1_990 });
+  assert.deepEqual([long.figure.lowerBound, long.ramping], [false, false], '40 round trips, settled: as judged');
 });
