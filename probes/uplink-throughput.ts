@@ -144,9 +144,9 @@ export async function measure(
 
 /**
  * The bytes of one run (every test of every direction) against the day's budget, which records them only when the
- * run ends: each second test gets at most `perDirection`, and at most what the budget allows after what the run has spent and
- * what it keeps for the directions still to come. Without it one run with confirmations and a fallback spent 9.0 MB
- * against 3 MB spendable (a review's test: both directions low, the confirmation server resetting mid-test).
+ * run ends: each second test gets at most `perDirection`, and at most what the budget allows after what the run has
+ * spent and what it keeps for the directions still to come. Without it one run with confirmations and a fallback
+ * spent 9.0 MB against 3 MB spendable (a review's test: both directions low, the confirmation server resetting).
  */
 class RunBytes {
   spent = 0;
