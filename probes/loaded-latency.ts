@@ -4,7 +4,7 @@ import { median } from './stats.ts';
 import type { ByteLedger } from './probe-bytes.ts';
 import type { Preset } from './presets.ts';
 import { proberFor, type RttProber } from './rtt-probers.ts';
-import { MAX_FILL_RTT_MS, MAX_TIME_CAP_MS, TIME_CAP_RTTS } from './throughput-options.ts';
+import { fillRttMs, timeCapFor } from './throughput-options.ts';
 
 /** Pings before the load starts: 3 give a median that one delayed answer cannot move. */
 export const IDLE_SAMPLES = 3;
@@ -153,10 +153,7 @@ export function reservedLatencySession(
     ...(o.token ? { token: o.token } : {}),
   });
   // the pings cover the time cap as it stretches on a long path (the light probes' RTT: the idle pings come later)
-  const reserve = latencyReserveBytes(
-    prober,
-    Math.min(MAX_TIME_CAP_MS, Math.max(o.maxDurationMs, TIME_CAP_RTTS * Math.min(MAX_FILL_RTT_MS, o.rttHintMs ?? 0))),
-  );
+  const reserve = latencyReserveBytes(prober, timeCapFor(o.maxDurationMs, fillRttMs(o.rttHintMs)));
   if (!ledger.setAside(reserve)) {
     void prober.close();
     return undefined;

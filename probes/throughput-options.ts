@@ -33,6 +33,16 @@ export const MAX_FILL_RTT_MS = 700;
 /** Longest a stretched time cap runs (the config's own maximum). */
 export const MAX_TIME_CAP_MS = 60_000;
 
+/** A path's round trip as the tests go by it (ms): at most MAX_FILL_RTT_MS, 0 when unknown. */
+export function fillRttMs(rttMs: number | undefined): number {
+  return Math.min(MAX_FILL_RTT_MS, rttMs ?? 0) || 0;
+}
+
+/** The time cap of a test on a path of `rttMs` (fillRttMs): the configured one, stretched to TIME_CAP_RTTS round trips. */
+export function timeCapFor(maxDurationMs: number, rttMs: number): number {
+  return Math.min(MAX_TIME_CAP_MS, Math.max(maxDurationMs, TIME_CAP_RTTS * rttMs));
+}
+
 /** How often (of measured time) the stability rule is evaluated. */
 export const CHECK_EVERY_MS = 100;
 /** Per-ping timeout of the loaded-latency pings: an answer later than this is a loss. */

@@ -13,15 +13,15 @@ import { reservedLatencySession } from './loaded-latency.ts';
 import {
   CHECK_EVERY_MS,
   FILL_RTTS,
+  fillRttMs,
   INITIAL_TRANSFER_BYTES,
   INITIAL_UPLOAD_BYTES,
   LATENCY_TIMEOUT_MS,
-  MAX_FILL_RTT_MS,
   MAX_TIME_CAP_MS,
-  TIME_CAP_RTTS,
   TRUST_TRANSFER_MS,
   TRUST_UPLOAD_MS,
   TRUST_UPLOAD_RTTS,
+  timeCapFor,
   type ThroughputOptions,
 } from './throughput-options.ts';
 import { download, upload, type TransferContext } from './throughput-transfer.ts';
@@ -79,8 +79,8 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputRes
   const latency = o.loadedLatency === false ? undefined : reservedLatencySession({ ...o, timeoutMs: o.latencyTimeoutMs ?? LATENCY_TIMEOUT_MS }, ledger);
   await untilAborted(latency?.idle(), o.signal);
   // the path's round trip: the idle pings just taken to this server, else the uplink's light probes (at most a GEO path)
-  const rttMs = Math.min(MAX_FILL_RTT_MS, latency?.idleMs() ?? o.rttHintMs ?? 0) || 0;
-  const timeCapMs = Math.min(MAX_TIME_CAP_MS, Math.max(o.maxDurationMs, TIME_CAP_RTTS * rttMs));
+  const rttMs = fillRttMs(latency?.idleMs() ?? o.rttHintMs);
+  const timeCapMs = timeCapFor(o.maxDurationMs, rttMs);
   const t0 = o.clock.monoMs();
   latency?.start();
   const samples: ByteSample[] = [{ tMs: 0, bytes: 0 }];
