@@ -156,6 +156,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       status: statusDoc,
       page: () => renderStatusPage(statusDoc(), undefined, pageHistory()),
       routes: startedRoutes(run),
+      nowMs: () => clock.nowMs(),
+      fastPath: config.server.fastPath,
     });
   } catch (e) {
     logFatal(log, e);

@@ -1,7 +1,7 @@
 /** HTTP ingest route POST /v1/ingest/{sink}: body kept byte for byte, 202 only after a durable commit, bodies in memory bounded. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../agent/base/clock.ts';
-import type { HttpRoute } from '../agent/runtime/component.ts';
+import type { FastAnswer, FastRequest, HttpRoute } from '../agent/runtime/component.ts';
 import { isLwError, messageOf } from '../agent/base/errors.ts';
 import { readBody, sendError, sendJson } from '../agent/base/http-respond.ts';
 import { PRIORITY_RANK, type PriorityClass, type SinkConfig } from '../agent/config/buffer.ts';
@@ -31,7 +31,7 @@ export interface IngestDeps {
 /** Builds the record a request describes (pure apart from the body). */
 export function toRecord(sink: SinkConfig, headers: IncomingMessage['headers'], body: Buffer, nowMs: number): NewRecord {
   const h = headers[PRIORITY_HEADER];
-  const cls = (typeof h === 'string' && h in PRIORITY_RANK ? h : sink.priority) as PriorityClass;
+  const cls = (typeof h === 'string' && Object.hasOwn(PRIORITY_RANK, h) ? h : sink.priority) as PriorityClass;
   const ct = headers['content-type'];
   const ce = headers['content-encoding'];
   return {
@@ -43,6 +43,36 @@ export function toRecord(sink: SinkConfig, headers: IncomingMessage['headers'], 
     contentEncoding: ce ?? null,
     body,
   };
+}
+
+const refusal = (status: number, code: string, message: string): FastAnswer => ({ status, json: { error: { code, message } } });
+
+/** Checks and durably stores one body; the answer both servers write (202 with the id, or the refusal with its code). */
+export async function storeRecord(deps: IngestDeps, sink: SinkConfig, headers: IncomingMessage['headers'], body: Buffer): Promise<FastAnswer> {
+  if (body.length === 0) return refusal(400, 'LW_BUFFER_EMPTY', 'empty body: nothing to store');
+  const rec = toRecord(sink, headers, body, deps.clock.nowMs());
+  const problem = payloadProblem(sink.protocol, rec.contentType, rec.contentEncoding, body);
+  if (problem !== null) return refusal(400, BufferError.INVALID_PAYLOAD, `not stored: ${problem} (sink "${sink.name}" uses ${sink.protocol})`);
+  try {
+    return { status: 202, json: { id: await deps.append(rec) } };
+  } catch (e) {
+    if (isLwError(e, BufferError.FULL) || isLwError(e, BufferError.DISK_FULL)) return refusal(507, e.code, e.message);
+    if (isLwError(e, BufferError.UNAVAILABLE)) return refusal(503, e.code, e.message);
+    return refusal(500, 'LW_INTERNAL', messageOf(e));
+  }
+}
+
+/**
+ * The fast path's ingest (agent/http/fast-conn.ts): a configured sink, ingest available and room for the body at
+ * once, else null and node:http serves the request through handleIngest (404, 503, waiting for room).
+ */
+export function fastIngest(deps: IngestDeps, req: FastRequest): Promise<FastAnswer> | null {
+  const sink = deps.sinks.get(req.target.slice(INGEST_PREFIX.length));
+  if (sink === undefined || deps.unavailable() !== null || req.body.length > deps.maxRecordBytes) return null;
+  const lease = deps.inflight.tryAcquire(req.body.length);
+  if (lease === null) return null;
+  // Its own copy: the socket's read buffer is not held until the commit.
+  return storeRecord(deps, sink, req.headers, Buffer.from(req.body)).finally(() => lease.release());
 }
 
 export async function handleIngest(deps: IngestDeps, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -77,18 +107,8 @@ export async function handleIngest(deps: IngestDeps, req: IncomingMessage, res: 
       throw e;
     }
     lease?.shrink(body.length);
-    if (body.length === 0) return sendError(res, 400, 'LW_BUFFER_EMPTY', 'empty body: nothing to store');
-    const rec = toRecord(sink, req.headers, body, deps.clock.nowMs());
-    const problem = payloadProblem(sink.protocol, rec.contentType, rec.contentEncoding, body);
-    if (problem !== null) return sendError(res, 400, BufferError.INVALID_PAYLOAD, `not stored: ${problem} (sink "${sink.name}" uses ${sink.protocol})`);
-    try {
-      const id = await deps.append(rec);
-      sendJson(res, 202, { id });
-    } catch (e) {
-      if (isLwError(e, BufferError.FULL) || isLwError(e, BufferError.DISK_FULL)) return sendError(res, 507, e.code, e.message);
-      if (isLwError(e, BufferError.UNAVAILABLE)) return sendError(res, 503, e.code, e.message);
-      sendError(res, 500, 'LW_INTERNAL', messageOf(e));
-    }
+    const a = await storeRecord(deps, sink, req.headers, body);
+    sendJson(res, a.status, a.json);
   } finally {
     lease?.release();
   }
@@ -96,5 +116,12 @@ export async function handleIngest(deps: IngestDeps, req: IncomingMessage, res: 
 
 /** The route as served by the agent's HTTP server (token-protected). */
 export function ingestRoute(deps: IngestDeps): HttpRoute {
-  return { method: 'POST', path: INGEST_PREFIX, prefix: true, auth: 'token', handle: (req, res, url) => handleIngest(deps, req, res, url) };
+  return {
+    method: 'POST',
+    path: INGEST_PREFIX,
+    prefix: true,
+    auth: 'token',
+    handle: (req, res, url) => handleIngest(deps, req, res, url),
+    fast: (req) => fastIngest(deps, req),
+  };
 }

@@ -1,19 +1,23 @@
 /** The status server: /healthz, /readyz, /metrics, /v1/status, the status page, and component routes. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { HttpRoute } from '../runtime/component.ts';
+import type { FastAnswer, FastRequest, HttpRoute } from '../runtime/component.ts';
 import { ErrorCode, LwError, codeOf, lwCodeOf, messageOf } from '../base/errors.ts';
 import type { Logger } from '../base/log.ts';
 import { sendError, sendJson, sendText } from '../base/http-respond.ts';
 import { splitHostPort } from '../base/host-port.ts';
+import { adoptConnection, FastConnections } from './fast-conn.ts';
 
 /** Slow clients must not hold sockets forever (edge devices have few file descriptors to spare). */
 const REQUEST_TIMEOUT_MS = 30_000;
 const HEADERS_TIMEOUT_MS = 10_000;
 /** Keep-alive idle time: Prometheus scrapes every 15–60 s; 5 s frees idle sockets quickly. */
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** On close, busy connections get this long to finish their answer before they are cut. */
+const CLOSE_GRACE_MS = 1_000;
 
 export interface ServerDeps {
   log: Logger;
@@ -29,6 +33,10 @@ export interface ServerDeps {
   page(): string;
   /** Routes contributed by components (looked up per request, so late-registered routes work). */
   routes(): readonly HttpRoute[];
+  /** Wall-clock ms (the fast path's Date header). */
+  nowMs(): number;
+  /** Serve plain ingest POSTs without node:http's request objects (server.fastPath; default true). */
+  fastPath?: boolean;
 }
 
 /** Splits HOST:PORT ([v6]:port) into parts. */
@@ -60,8 +68,13 @@ export function assertListenAllowed(listen: string, token: string | undefined): 
 let tokenBytes: { token: string; bytes: Buffer } | null = null;
 
 function authorized(req: IncomingMessage, token: string | undefined): boolean {
+  return bearerMatches(req.headers.authorization, token);
+}
+
+/** True when no token is set or `header` is `Bearer <token>` (constant-time compare). */
+function bearerMatches(authorization: string | undefined, token: string | undefined): boolean {
   if (!token) return true;
-  const header = req.headers.authorization ?? '';
+  const header = authorization ?? '';
   const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7).trim() : '');
   if (tokenBytes?.token !== token) tokenBytes = { token, bytes: Buffer.from(token) };
   const want = tokenBytes.bytes;
@@ -103,6 +116,38 @@ async function dispatch(deps: ServerDeps, req: IncomingMessage, res: ServerRespo
   return sendJson(res, 200, deps.status());
 }
 
+/** The fast path's router: a POST route that has `fast`, its token checked; null leaves the request to node:http. */
+function fastServe(deps: ServerDeps, req: FastRequest): Promise<FastAnswer> | null {
+  const route = deps.routes().find((r) => r.fast !== undefined && r.method === 'POST' && (r.prefix ? req.target.startsWith(r.path) : req.target === r.path));
+  if (route?.fast === undefined) return null;
+  if (route.auth === 'token' && !bearerMatches(req.headers.authorization, deps.token)) return null; // node:http answers 401
+  return route.fast(req);
+}
+
+/**
+ * Puts the fast path in front of node:http's own 'connection' listener, which gets every connection the fast path
+ * hands off. Returns the set of connections the fast path still serves, or null when node:http's listener is not the
+ * single one expected (then every connection stays with node:http).
+ */
+function installFastPath(server: Server, deps: ServerDeps): FastConnections | null {
+  const listeners = server.listeners('connection');
+  if (listeners.length !== 1) return null;
+  const nodeListener = listeners[0] as (socket: Socket) => void;
+  const open = new FastConnections();
+  server.removeListener('connection', nodeListener);
+  const log = deps.log.child({ component: 'http' });
+  const fastDeps = {
+    serve: (req: FastRequest) => fastServe(deps, req),
+    handOff: (s: Socket) => nodeListener.call(server, s),
+    nowMs: () => deps.nowMs(),
+    onError: (e: unknown) => log.error({ err: e, code: codeOf(e), path: 'fast' }, 'request failed'),
+  };
+  // node:http's requestTimeout has no part here: a request the fast path serves came whole in one read.
+  const timeouts = { firstByteMs: HEADERS_TIMEOUT_MS, keepAliveMs: KEEP_ALIVE_TIMEOUT_MS };
+  server.on('connection', (socket: Socket) => adoptConnection(socket, fastDeps, open, timeouts));
+  return open;
+}
+
 /**
  * Listens on `listen` (HOST:PORT); resolves with the bound address ([v6]:port for IPv6), rejects with LW_LISTEN_FAILED
  * naming the config key to change. Shared by the status server and the page listener.
@@ -126,7 +171,10 @@ export async function listenOn(server: Server, listen: string, key: string): Pro
 }
 
 /** Starts the server; resolves once listening (rejects with LW_LISTEN_FAILED). */
-export async function startServer(listen: string, deps: ServerDeps): Promise<{ server: Server; address: string; close(): Promise<void> }> {
+export async function startServer(
+  listen: string,
+  deps: ServerDeps,
+): Promise<{ server: Server; address: string; fast: FastConnections | null; close(): Promise<void> }> {
   assertListenAllowed(listen, deps.token);
   const log = deps.log.child({ component: 'http' });
   const server = createServer(
@@ -139,15 +187,18 @@ export async function startServer(listen: string, deps: ServerDeps): Promise<{ s
       });
     },
   );
+  const fast = deps.fastPath === false ? null : installFastPath(server, deps);
   const address = await listenOn(server, listen, 'server.listen');
   return {
     server,
     address,
+    fast,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 1_000).unref();
+        fast?.close(CLOSE_GRACE_MS);
+        setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
       }),
   };
 }

@@ -18,6 +18,19 @@ export interface ComponentStatus {
   details?: Record<string, unknown>;
 }
 
+/** A request the server's fast path parsed (agent/http/fast-parse.ts): the target as sent, lower-case header names (each once), the body. */
+export interface FastRequest {
+  target: string;
+  headers: Readonly<Record<string, string>>;
+  body: Buffer;
+}
+
+/** A fast-path answer: a status and a JSON body (what sendJson would write). */
+export interface FastAnswer {
+  status: number;
+  json: unknown;
+}
+
 /** An extra HTTP endpoint a component serves on the agent's status server. */
 export interface HttpRoute {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -27,6 +40,11 @@ export interface HttpRoute {
   /** `token`: requires `Authorization: Bearer` when server.token is set. `public`: never (health probes). */
   auth: 'token' | 'public';
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> | void;
+  /**
+   * Optional fast path for a POST in the strict subset (agent/http/fast-parse.ts), the token already checked: the
+   * answer, or null to leave the request to `handle` (node:http parses it again from its first byte).
+   */
+  fast?(req: FastRequest): Promise<FastAnswer> | null;
 }
 
 /** A long-running part of the daemon (probes, node actuator, buffer, router...). */

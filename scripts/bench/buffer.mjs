@@ -10,6 +10,7 @@
 //        [--gc] count garbage collections per phase (costs the server about 4 % under load). [--rate R] an open loop at
 //        R requests/s (undici generator): memory and latency at a given load, e.g. a goal's rate, not at saturation.
 //        also commits raw with one transaction per request (what ingest would cost without group commit).
+//        [--no-fast-path] every request through node:http (server.fastPath: false), for an A/B of the server's fast path.
 //        Every phase prints the load average at its start and end, the generator's CPU % and the server's.
 //        Phase `fsync` (first by default): syncs per second of the disk under the temp dir, which bound commits per second.
 //        [--bare] after each HTTP phase, a bare node:http server (reads the body, answers 202, nothing else) under the same
@@ -140,6 +141,8 @@ async function serve(routes, metrics) {
     status: () => ({}),
     page: () => '',
     routes: () => routes,
+    nowMs: () => Date.now(),
+    fastPath: !process.argv.includes('--no-fast-path'),
   });
 }
 
@@ -357,6 +360,7 @@ if (PHASE === 'http' || PHASE === 'http100') {
     bench: PHASE === 'http' ? 'ingest-http' : 'ingest-http100',
     mallocTrim: trimmer?.stats() ?? null,
     writerThread: WRITER_THREAD,
+    fastPath: server.fast === null ? null : { served: server.fast.served, handedOff: server.fast.handedOff },
     idleRssMB,
     clients: CLIENTS,
     generator: GENERATOR,
@@ -528,7 +532,7 @@ process.stdout.write(
         .filter((r) => r.bench.startsWith('ingest-http'))
         .map(
           (r) =>
-            `${r.bench.padEnd(16)} records ${r.records}, ${r.lines} per request, ${r.clients} clients (${r.generator ?? 'undici'}, pipelining ${r.pipelining}${r.rate ? `, open loop at ${r.rate} req/s` : ''}), server CPU ${f(r.serverCpuPct)} % (${f(r.serverCpuUsPerRec, 1)} µs/request), generator CPU ${f(r.genCpuPct)} %, ${f(r.records / Math.max(1, r.commits), 1)} requests/commit,${la(r)}`,
+            `${r.bench.padEnd(16)} records ${r.records}, ${r.lines} per request, ${r.clients} clients (${r.generator ?? 'undici'}, pipelining ${r.pipelining}${r.rate ? `, open loop at ${r.rate} req/s` : ''}), server CPU ${f(r.serverCpuPct)} % (${f(r.serverCpuUsPerRec, 1)} µs/request), generator CPU ${f(r.genCpuPct)} %, ${f(r.records / Math.max(1, r.commits), 1)} requests/commit, ${r.fastPath ? `fast path ${r.fastPath.served} served, ${r.fastPath.handedOff} handed off` : 'fast path off'},${la(r)}`,
         ),
       ...results
         .filter((r) => r.bench === 'fsync')

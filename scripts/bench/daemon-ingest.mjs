@@ -1,5 +1,6 @@
 // bench:daemon-ingest — the built daemon (`dist/linkward.mjs run`, the unit's flags and environment) under single-record ingest.
 // Usage: node scripts/bench/daemon-ingest.mjs [--entry dist/linkward.mjs] [--seconds 8] [--clients 64] [--runs 1] [--with-harness]
+//        [--no-fast-path] the daemon with server.fastPath: false (every request through node:http)
 //   Posts 200-byte ndjson records with the bearer token to /v1/ingest/app through wrk (Debian's `wrk`), after a 1-s
 //   uncounted warm-up, and prints requests/s, p99 and the daemon's CPU µs per request (utime+stime from /proc). The sink's
 //   upstream is a closed loopback port, so records stay buffered: the figure is ingest alone. bench:buffer measures the
@@ -52,7 +53,7 @@ async function runOnce() {
   writeFileSync(
     config,
     [
-      `server: { listen: "127.0.0.1:${port}", token: "${TOKEN}" }`,
+      `server: { listen: "127.0.0.1:${port}", token: "${TOKEN}", fastPath: ${!process.argv.includes('--no-fast-path')} }`,
       `state: { dir: "${dir}" }`,
       'probes: { enabled: false }',
       'kubernetes: { enabled: false }',
@@ -93,6 +94,7 @@ async function runOnce() {
     const failed = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
     const r = {
       bench: 'daemon-ingest',
+      fastPath: !process.argv.includes('--no-fast-path'),
       clients: CLIENTS,
       reqPerSec: Math.round(rps),
       p99: /\s99%\s+(\S+)/.exec(out)?.[1] ?? null,

@@ -28,6 +28,7 @@ const server = await startServer('127.0.0.1:0', {
   status: () => ({}),
   page: () => '',
   routes: () => [...(link.routes?.() ?? []), ...(probes.routes?.() ?? [])],
+  nowMs: () => Date.now(),
 });
 process.stdout.write(`listening ${server.address}\n`);
 const stop = async (): Promise<void> => {

@@ -25,6 +25,7 @@ describe('ingest through agent/http/server.ts', () => {
       status: () => ({ buffer: comp.status() }),
       page: () => '',
       routes: () => comp.routes?.() ?? [],
+      nowMs: () => Date.now(),
     });
     const base = `http://${srv.address}`;
     const post = async (path: string, auth: boolean): Promise<number> => {

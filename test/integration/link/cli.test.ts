@@ -42,6 +42,7 @@ async function serve(listen = '127.0.0.1:0'): Promise<Served> {
     status: () => ({}),
     page: () => '',
     routes: () => comp.routes?.() ?? [],
+    nowMs: () => Date.now(),
   });
   return {
     ctx,
