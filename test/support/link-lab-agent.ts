@@ -1,6 +1,6 @@
 /** Lab helper (runs inside a namespace): real probes + link components and the real status server; prints its address. */
 import { systemClock } from '../../agent/base/clock.ts';
-import { startServer } from '../../agent/http/server.ts';
+import { startRouteServer } from './route-server.ts';
 import { createLinkComponent } from '../../agent/link/component.ts';
 import { LinkHealthConfigSchema } from '../../agent/config/link.ts';
 import { createProbesComponent } from '../../probes/component.ts';
@@ -19,17 +19,7 @@ const link = createLinkComponent(ctx, {
 const probes = createProbesComponent(ctx, realProbesDeps());
 await link.start();
 await probes.start();
-const server = await startServer('127.0.0.1:0', {
-  log: ctx.log,
-  metrics: ctx.metrics,
-  token: undefined,
-  health: () => ({ ok: true, reasons: [] }),
-  notReadyReasons: () => [],
-  status: () => ({}),
-  page: () => '',
-  routes: () => [...(link.routes?.() ?? []), ...(probes.routes?.() ?? [])],
-  nowMs: () => Date.now(),
-});
+const server = await startRouteServer({ log: ctx.log, metrics: ctx.metrics, routes: () => [...(link.routes?.() ?? []), ...(probes.routes?.() ?? [])] });
 process.stdout.write(`listening ${server.address}\n`);
 const stop = async (): Promise<void> => {
   await probes.stop();

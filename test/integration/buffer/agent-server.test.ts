@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startServer } from '../../../agent/http/server.ts';
+import { startRouteServer } from '../../support/route-server.ts';
 import { createBufferComponent } from '../../../buffer/component.ts';
 import { realBufferDeps } from '../../../buffer/adapters.ts';
 import { bufferContext } from '../../support/buffer-context.ts';
@@ -16,16 +16,13 @@ describe('ingest through agent/http/server.ts', () => {
     const t = bufferContext({ sinks: [{ name: 'app', url: rx.url, protocol: 'ndjson' }], buffer: { flush: { pollMs: 50 } } });
     const comp = createBufferComponent(t.ctx, realBufferDeps(t.ctx));
     await comp.start();
-    const srv = await startServer('127.0.0.1:0', {
+    const srv = await startRouteServer({
       log: t.ctx.log,
       metrics: t.ctx.metrics,
       token: TOKEN,
-      health: () => ({ ok: true, reasons: [] }),
       notReadyReasons: () => comp.notReadyReasons?.() ?? [],
       status: () => ({ buffer: comp.status() }),
-      page: () => '',
       routes: () => comp.routes?.() ?? [],
-      nowMs: () => Date.now(),
     });
     const base = `http://${srv.address}`;
     const post = async (path: string, auth: boolean): Promise<number> => {

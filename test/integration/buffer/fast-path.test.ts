@@ -1,11 +1,12 @@
 /** The HTTP fast path on real sockets: plain ingest POSTs served by it, every other shape handed to node:http intact. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../../../agent/http/server.ts';
+import type { startServer } from '../../../agent/http/server.ts';
 import { createBufferComponent } from '../../../buffer/component.ts';
 import { realBufferDeps } from '../../../buffer/adapters.ts';
 import { bufferContext } from '../../support/buffer-context.ts';
 import { RawConnection, rawPost } from '../../support/raw-http.ts';
+import { startRouteServer } from '../../support/route-server.ts';
 
 const TOKEN = 'fast-path-token-0123456789';
 const AUTH = `Authorization: Bearer ${TOKEN}\r\n`;
@@ -18,18 +19,7 @@ async function serve(fastPath: boolean) {
   const t = bufferContext({ sinks: [{ name: 'app', url: DEAD_UPSTREAM, protocol: 'ndjson' }] });
   const comp = createBufferComponent(t.ctx, realBufferDeps(t.ctx));
   await comp.start();
-  const srv = await startServer('127.0.0.1:0', {
-    log: t.ctx.log,
-    metrics: t.ctx.metrics,
-    token: TOKEN,
-    health: () => ({ ok: true, reasons: [] }),
-    notReadyReasons: () => [],
-    status: () => ({}),
-    page: () => '',
-    routes: () => comp.routes?.() ?? [],
-    nowMs: () => Date.now(),
-    fastPath,
-  });
+  const srv = await startRouteServer({ log: t.ctx.log, metrics: t.ctx.metrics, token: TOKEN, routes: () => comp.routes?.() ?? [], fastPath });
   const bodies = (): string[] => (comp.service.store?.listRecords(null, 1_000) ?? []).map((r) => Buffer.from(r.body).toString()).sort();
   const stop = async (): Promise<void> => {
     await srv.close();

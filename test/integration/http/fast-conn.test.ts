@@ -2,28 +2,25 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
-import { adoptConnection, FastConnections } from '../../../agent/http/fast-conn.ts';
+import { adoptConnection, FastConnections, type FastPathDeps, type FastTimeouts } from '../../../agent/http/fast-conn.ts';
 import { RawConnection, rawPost } from '../../support/raw-http.ts';
+
+/** A plain net server whose every connection the fast path adopts; handed-off connections are cut (nothing behind it). */
+async function listenAdopting(serve: FastPathDeps['serve'], timeouts: FastTimeouts, onError: FastPathDeps['onError'] = (e) => assert.fail(String(e))) {
+  const open = new FastConnections();
+  const deps: FastPathDeps = { serve, handOff: (sock) => sock.destroy(), nowMs: () => Date.now(), onError };
+  const server = createNetServer({ allowHalfOpen: true }, (socket) => adoptConnection(socket, deps, open, timeouts));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { open, address: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
 
 describe('fast-path connection timeouts (adoptConnection with short timeouts)', () => {
   it('closes a silent connection after firstByteMs and an idle one after keepAliveMs, never one whose answer is pending', async () => {
-    const open = new FastConnections();
     let delayMs = 0;
-    const server = createNetServer({ allowHalfOpen: true }, (socket) =>
-      adoptConnection(
-        socket,
-        {
-          serve: () => new Promise((r) => setTimeout(() => r({ status: 202, json: { id: 1 } }), delayMs)),
-          handOff: (sock) => sock.destroy(),
-          nowMs: () => Date.now(),
-          onError: (e) => assert.fail(String(e)),
-        },
-        open,
-        { firstByteMs: 150, keepAliveMs: 300 },
-      ),
-    );
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { open, address, close } = await listenAdopting(() => new Promise((r) => setTimeout(() => r({ status: 202, json: { id: 1 } }), delayMs)), {
+      firstByteMs: 150,
+      keepAliveMs: 300,
+    });
     try {
       const silent = await RawConnection.open(address);
       const t0 = Date.now();
@@ -56,28 +53,14 @@ describe('fast-path connection timeouts (adoptConnection with short timeouts)', 
       assert.equal(last?.headers.connection, 'close');
       assert.ok(await busy.waitClosed(500), 'and is then closed');
     } finally {
-      server.close();
+      close();
     }
   });
 
   it('a connection opened just before the close still gets its first request answered, then closed', async () => {
-    const open = new FastConnections();
-    const server = createNetServer({ allowHalfOpen: true }, (socket) =>
-      adoptConnection(
-        socket,
-        {
-          serve: async () => ({ status: 202, json: { id: 1 } }),
-          handOff: (sock) => sock.destroy(),
-          nowMs: () => Date.now(),
-          onError: (e) => assert.fail(String(e)),
-        },
-        open,
-        { firstByteMs: 1_000, keepAliveMs: 1_000 },
-      ),
-    );
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { open, address, close } = await listenAdopting(async () => ({ status: 202, json: { id: 1 } }), { firstByteMs: 1_000, keepAliveMs: 1_000 });
     try {
-      const c = await RawConnection.open(`127.0.0.1:${(server.address() as AddressInfo).port}`);
+      const c = await RawConnection.open(address);
       await new Promise((r) => setTimeout(r, 20));
       open.close(2_000);
       c.send(rawPost('/v1/ingest/app', '{}\n'));
@@ -86,32 +69,21 @@ describe('fast-path connection timeouts (adoptConnection with short timeouts)', 
       assert.equal(r?.headers.connection, 'close');
       assert.ok(await c.waitClosed(500));
     } finally {
-      server.close();
+      close();
     }
   });
 });
 
 describe('fast-path errors', () => {
   it('a route that throws is logged and its connection cut, the process and the server live on', async () => {
-    const open = new FastConnections();
     const errors: unknown[] = [];
-    const server = createNetServer({ allowHalfOpen: true }, (socket) =>
-      adoptConnection(
-        socket,
-        {
-          serve: () => {
-            throw new Error('route check broke');
-          },
-          handOff: (sock) => sock.destroy(),
-          nowMs: () => Date.now(),
-          onError: (e) => errors.push(e),
-        },
-        open,
-        { firstByteMs: 1_000, keepAliveMs: 1_000 },
-      ),
+    const { address, close } = await listenAdopting(
+      () => {
+        throw new Error('route check broke');
+      },
+      { firstByteMs: 1_000, keepAliveMs: 1_000 },
+      (e) => errors.push(e),
     );
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
       for (let i = 0; i < 2; i++) {
         const c = await RawConnection.open(address);
@@ -121,7 +93,7 @@ describe('fast-path errors', () => {
       assert.equal(errors.length, 2);
       assert.match(String(errors[0]), /route check broke/);
     } finally {
-      server.close();
+      close();
     }
   });
 });

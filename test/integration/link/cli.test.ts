@@ -9,7 +9,7 @@ import { systemClock } from '../../../agent/base/clock.ts';
 import type { Component } from '../../../agent/runtime/component.ts';
 import { createLinkComponent } from '../../../agent/link/component.ts';
 import { LinkHealthConfigSchema } from '../../../agent/config/link.ts';
-import { startServer } from '../../../agent/http/server.ts';
+import { startRouteServer } from '../../support/route-server.ts';
 import { Exit } from '../../../agent/cli/exit-codes.ts';
 import { keepAlive, makeLinkContext, type LinkTestContext } from '../../support/link-context.ts';
 import { carrier, light, tput } from '../../support/link-samples.ts';
@@ -33,17 +33,7 @@ async function serve(listen = '127.0.0.1:0'): Promise<Served> {
   const ctx = makeLinkContext({ uplinks: [{ name: 'wan' }, { name: 'lte', priority: 200 }] }, { clock: systemClock });
   const comp = keepAlive(createLinkComponent(ctx, { health: policy }));
   await comp.start();
-  const server = await startServer(listen, {
-    log: ctx.log,
-    metrics: ctx.metrics,
-    token: TOKEN,
-    health: () => ({ ok: true, reasons: [] }),
-    notReadyReasons: () => [],
-    status: () => ({}),
-    page: () => '',
-    routes: () => comp.routes?.() ?? [],
-    nowMs: () => Date.now(),
-  });
+  const server = await startRouteServer({ listen, log: ctx.log, metrics: ctx.metrics, token: TOKEN, routes: () => comp.routes?.() ?? [] });
   return {
     ctx,
     comp,
