@@ -1,8 +1,7 @@
 /** The status server: /healthz, /readyz, /metrics, /v1/status, the status page, and component routes. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { FastAnswer, FastRequest, HttpRoute } from '../runtime/component.ts';
 import { ErrorCode, LwError, codeOf, lwCodeOf, messageOf } from '../base/errors.ts';
@@ -129,13 +128,12 @@ function fastServe(deps: ServerDeps, req: FastRequest): Promise<FastAnswer> | nu
  * hands off. Returns the set of connections the fast path still serves, or null when node:http's listener is not the
  * single one expected (then every connection stays with node:http).
  */
-function installFastPath(server: Server, deps: ServerDeps): FastConnections | null {
+function installFastPath(server: Server, deps: ServerDeps, log: Logger): FastConnections | null {
   const listeners = server.listeners('connection');
   if (listeners.length !== 1) return null;
   const nodeListener = listeners[0] as (socket: Socket) => void;
   const open = new FastConnections();
   server.removeListener('connection', nodeListener);
-  const log = deps.log.child({ component: 'http' });
   const fastDeps = {
     serve: (req: FastRequest) => fastServe(deps, req),
     handOff: (s: Socket) => nodeListener.call(server, s),
@@ -187,7 +185,7 @@ export async function startServer(
       });
     },
   );
-  const fast = deps.fastPath === false ? null : installFastPath(server, deps);
+  const fast = deps.fastPath === false ? null : installFastPath(server, deps, log);
   const address = await listenOn(server, listen, 'server.listen');
   return {
     server,
