@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../agent/base/clock.ts';
 import type { FastAnswer, FastRequest, HttpRoute } from '../agent/runtime/component.ts';
 import { isLwError, messageOf } from '../agent/base/errors.ts';
-import { readBody, sendError, sendJson } from '../agent/base/http-respond.ts';
+import { errorBody, readBody, sendError, sendJson } from '../agent/base/http-respond.ts';
 import { PRIORITY_RANK, type PriorityClass, type SinkConfig } from '../agent/config/buffer.ts';
 import { BufferError } from './errors.ts';
 import type { ByteBudget } from './inflight.ts';
@@ -45,7 +45,7 @@ export function toRecord(sink: SinkConfig, headers: IncomingMessage['headers'], 
   };
 }
 
-const refusal = (status: number, code: string, message: string): FastAnswer => ({ status, json: { error: { code, message } } });
+const refusal = (status: number, code: string, message: string): FastAnswer => ({ status, json: errorBody(code, message) });
 
 /** Checks and durably stores one body; the answer both servers write (202 with the id, or the refusal with its code). */
 export async function storeRecord(deps: IngestDeps, sink: SinkConfig, headers: IncomingMessage['headers'], body: Buffer): Promise<FastAnswer> {

@@ -21,8 +21,12 @@ export function sendText(res: ServerResponse, status: number, text: string, cont
 }
 
 /** Error body shape of every non-2xx JSON answer: `{ error: { code, message } }`. */
+export function errorBody(code: string, message: string, extra: Record<string, unknown> = {}): { error: Record<string, unknown> } {
+  return { error: { code, message, ...extra } };
+}
+
 export function sendError(res: ServerResponse, status: number, code: LwCode, message: string, extra: Record<string, unknown> = {}): void {
-  sendJson(res, status, { error: { code, message, ...extra } });
+  sendJson(res, status, errorBody(code, message, extra));
 }
 
 export { readBody } from './http-body.ts';

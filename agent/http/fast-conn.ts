@@ -2,6 +2,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { lwCodeOf, messageOf } from '../base/errors.ts';
+import { errorBody } from '../base/http-respond.ts';
 import type { FastAnswer, FastRequest } from '../runtime/component.ts';
 import { parseFastRequest } from './fast-parse.ts';
 
@@ -97,17 +98,17 @@ export class FastConnections {
  */
 export function adoptConnection(socket: Socket, deps: FastPathDeps, open: FastConnections, timeouts: FastTimeouts): void {
   let pending: Buffer | null = null;
-  let busy = false;
+  let state: ConnState = 'fresh';
   let ended = false;
   let gone = false;
 
   const onData = (chunk: Buffer): void => {
     pending = pending === null ? chunk : Buffer.concat([pending, chunk]);
-    if (!busy) serveOne().catch(fail);
+    if (state !== 'busy') serveOne().catch(fail);
   };
   const onEnd = (): void => {
     ended = true;
-    if (!busy) socket.end();
+    if (state !== 'busy') socket.end();
   };
   const onTimeout = (): void => {
     socket.destroy();
@@ -128,8 +129,11 @@ export function adoptConnection(socket: Socket, deps: FastPathDeps, open: FastCo
   socket.on('error', onError);
   socket.on('close', onClose);
   socket.setTimeout(timeouts.firstByteMs);
-  open.set(socket, 'fresh');
-  let answered = 0;
+  const enter = (next: ConnState): void => {
+    state = next;
+    open.set(socket, next);
+  };
+  enter('fresh');
 
   const handOff = (): void => {
     socket.off('data', onData);
@@ -153,14 +157,13 @@ export function adoptConnection(socket: Socket, deps: FastPathDeps, open: FastCo
   };
 
   const serveOne = async (): Promise<void> => {
-    if (open.closing && answered > 0) return void socket.destroy(); // closing: like node:http, an idle connection reads no more
+    if (open.closing && state === 'idle') return void socket.destroy(); // closing: like node:http, an idle connection reads no more
     const parsed = parseFastRequest(pending!);
     const work = parsed.kind === 'request' ? deps.serve(parsed.request) : null;
     if (parsed.kind !== 'request' || work === null) return handOff();
     const rest = parsed.end === pending!.length ? null : pending!.subarray(parsed.end);
     pending = null;
-    busy = true;
-    open.set(socket, 'busy');
+    enter('busy');
     socket.pause();
     socket.setTimeout(0); // node:http's requestTimeout covers receiving a request, never a slow answer
     let answer: FastAnswer;
@@ -168,15 +171,13 @@ export function adoptConnection(socket: Socket, deps: FastPathDeps, open: FastCo
       answer = await work;
     } catch (e) {
       deps.onError(e);
-      answer = { status: 500, json: { error: { code: lwCodeOf(e), message: messageOf(e) } } };
+      answer = { status: 500, json: errorBody(lwCodeOf(e), messageOf(e)) };
     }
     if (gone) return;
     open.served++;
     const last = ended || open.closing;
     const flushed = socket.write(encodeAnswer(answer, deps.nowMs(), last ? null : timeouts.keepAliveMs));
-    answered++;
-    busy = false;
-    open.set(socket, 'idle');
+    enter('idle');
     if (last) return void socket.end();
     // Pipelined requests (in this read, or arrived while paused) go to node:http, which serves them concurrently.
     if (rest !== null || socket.readableLength > 0) {

@@ -66,10 +66,6 @@ export function assertListenAllowed(listen: string, token: string | undefined): 
 /** The bytes of the last token checked (one token per server): encoded once, not for every request. */
 let tokenBytes: { token: string; bytes: Buffer } | null = null;
 
-function authorized(req: IncomingMessage, token: string | undefined): boolean {
-  return bearerMatches(req.headers.authorization, token);
-}
-
 /** True when no token is set or `header` is `Bearer <token>` (constant-time compare). */
 function bearerMatches(authorization: string | undefined, token: string | undefined): boolean {
   if (!token) return true;
@@ -106,7 +102,7 @@ async function dispatch(deps: ServerDeps, req: IncomingMessage, res: ServerRespo
       : sendError(res, 404, 'LW_HTTP_NOT_FOUND', `no such endpoint: ${path}`);
   }
   const needsToken = route ? route.auth === 'token' : true;
-  if (needsToken && !authorized(req, deps.token)) {
+  if (needsToken && !bearerMatches(req.headers.authorization, deps.token)) {
     res.setHeader('www-authenticate', 'Bearer realm="linkward"');
     return sendError(res, 401, 'LW_HTTP_UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer <server.token>)');
   }
